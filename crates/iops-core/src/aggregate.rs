@@ -1,0 +1,252 @@
+//! Streaming aggregation: every event updates fixed-size counters and
+//! histograms. Memory grows with the number of distinct files (and errno
+//! names), never with the number of operations.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::event::{DataOp, Direction, FdKind, MetaKind, Syscall};
+use crate::histogram::LogHistogram;
+use crate::timeline::Timeline;
+
+/// Index of a file in the aggregator's file table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FileId(u32);
+
+#[derive(Clone, Debug)]
+pub struct FileStats {
+    pub path: String,
+    pub kind: FdKind,
+    pub read_ops: u64,
+    pub write_ops: u64,
+    pub read_bytes: u64,
+    pub write_bytes: u64,
+}
+
+#[derive(Clone, Copy, Default, Debug)]
+pub struct SyscallStats {
+    pub calls: u64,
+    pub bytes: u64,
+    pub failed: u64,
+}
+
+/// Everything measured for one class of fds (storage, or everything else).
+#[derive(Clone, Default)]
+pub struct ScopeStats {
+    pub read_sizes: LogHistogram,
+    pub write_sizes: LogHistogram,
+    pub read_latency: LogHistogram,
+    pub write_latency: LogHistogram,
+    pub timeline: Timeline,
+    pub syscalls: [SyscallStats; Syscall::COUNT],
+}
+
+impl ScopeStats {
+    pub fn merge(&mut self, o: &ScopeStats) {
+        self.read_sizes.merge(&o.read_sizes);
+        self.write_sizes.merge(&o.write_sizes);
+        self.read_latency.merge(&o.read_latency);
+        self.write_latency.merge(&o.write_latency);
+        self.timeline.merge(&o.timeline);
+        for (a, b) in self.syscalls.iter_mut().zip(o.syscalls.iter()) {
+            a.calls += b.calls;
+            a.bytes += b.bytes;
+            a.failed += b.failed;
+        }
+    }
+}
+
+/// Live totals that another thread may read while a capture runs.
+#[derive(Default, Debug)]
+pub struct ProgressCounters {
+    pub ops: AtomicU64,
+    pub bytes: AtomicU64,
+}
+
+pub struct Aggregator {
+    files: Vec<FileStats>,
+    file_index: HashMap<String, FileId>,
+    pub storage: ScopeStats,
+    pub other: ScopeStats,
+    failed_by_errno: Vec<(&'static str, u64)>,
+    failed_total: u64,
+    meta: [u64; MetaKind::COUNT],
+    meta_failed: u64,
+    progress: Arc<ProgressCounters>,
+}
+
+impl Default for Aggregator {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Aggregator {
+    pub fn new() -> Self {
+        Aggregator {
+            files: Vec::new(),
+            file_index: HashMap::new(),
+            storage: ScopeStats::default(),
+            other: ScopeStats::default(),
+            failed_by_errno: Vec::new(),
+            failed_total: 0,
+            meta: [0; MetaKind::COUNT],
+            meta_failed: 0,
+            progress: Arc::new(ProgressCounters::default()),
+        }
+    }
+
+    /// An aggregator that publishes its live totals to `progress`.
+    pub fn with_progress(progress: Arc<ProgressCounters>) -> Self {
+        Aggregator { progress, ..Self::new() }
+    }
+
+    pub fn progress(&self) -> Arc<ProgressCounters> {
+        self.progress.clone()
+    }
+
+    /// The id of a file, adding it on first sight (the only time this
+    /// allocates). A path keeps the kind it was first seen with.
+    pub fn file(&mut self, path: &str, kind: FdKind) -> FileId {
+        if let Some(id) = self.file_index.get(path) {
+            return *id;
+        }
+        let id = FileId(self.files.len() as u32);
+        self.files.push(FileStats {
+            path: path.to_owned(),
+            kind,
+            read_ops: 0,
+            write_ops: 0,
+            read_bytes: 0,
+            write_bytes: 0,
+        });
+        self.file_index.insert(path.to_owned(), id);
+        id
+    }
+
+    pub fn file_stats(&self, id: FileId) -> &FileStats {
+        &self.files[id.0 as usize]
+    }
+
+    pub fn files(&self) -> &[FileStats] {
+        &self.files
+    }
+
+    /// One successful data transfer on `file`.
+    #[inline]
+    pub fn record_op(&mut self, file: FileId, op: &DataOp) {
+        let f = &mut self.files[file.0 as usize];
+        let storage = f.kind.is_storage();
+        match op.direction {
+            Direction::Read => {
+                f.read_ops += 1;
+                f.read_bytes += op.bytes;
+            }
+            Direction::Write => {
+                f.write_ops += 1;
+                f.write_bytes += op.bytes;
+            }
+        }
+        let scope = if storage { &mut self.storage } else { &mut self.other };
+        let (sizes, latency) = match op.direction {
+            Direction::Read => {
+                scope.timeline.record_read(op.start_ns, op.bytes);
+                (&mut scope.read_sizes, &mut scope.read_latency)
+            }
+            Direction::Write => {
+                scope.timeline.record_write(op.start_ns, op.bytes);
+                (&mut scope.write_sizes, &mut scope.write_latency)
+            }
+        };
+        sizes.record(op.bytes);
+        if let Some(ns) = op.latency_ns {
+            latency.record(ns);
+        }
+        // A transfer call (sendfile, ...) is recorded as a read of its source
+        // and a write of its destination; the syscall table counts it once.
+        if op.syscall.direction().is_some() || op.direction == Direction::Read {
+            let s = &mut scope.syscalls[op.syscall as usize];
+            s.calls += 1;
+            s.bytes += op.bytes;
+        }
+        if storage {
+            self.progress.ops.fetch_add(1, Ordering::Relaxed);
+            self.progress.bytes.fetch_add(op.bytes, Ordering::Relaxed);
+        }
+    }
+
+    /// A data call that failed: counted by errno, never as an operation.
+    /// `storage` tells which scope's per-syscall table gets the failure.
+    pub fn record_failure(&mut self, syscall: Syscall, errno_name: &'static str, storage: bool) {
+        self.failed_total += 1;
+        match self.failed_by_errno.iter_mut().find(|(n, _)| *n == errno_name) {
+            Some((_, c)) => *c += 1,
+            None => self.failed_by_errno.push((errno_name, 1)),
+        }
+        let scope = if storage { &mut self.storage } else { &mut self.other };
+        scope.syscalls[syscall as usize].failed += 1;
+    }
+
+    pub fn record_meta(&mut self, kind: MetaKind, ok: bool) {
+        if ok {
+            self.meta[kind as usize] += 1;
+        } else {
+            self.meta_failed += 1;
+        }
+    }
+
+    pub fn failed_total(&self) -> u64 {
+        self.failed_total
+    }
+
+    pub fn failed_by_errno(&self) -> &[(&'static str, u64)] {
+        &self.failed_by_errno
+    }
+
+    pub fn meta(&self, kind: MetaKind) -> u64 {
+        self.meta[kind as usize]
+    }
+
+    pub fn meta_failed(&self) -> u64 {
+        self.meta_failed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn op(direction: Direction, bytes: u64) -> DataOp {
+        let syscall = if direction == Direction::Read { Syscall::Read } else { Syscall::Write };
+        DataOp { syscall, direction, bytes, start_ns: 0, latency_ns: Some(1000) }
+    }
+
+    #[test]
+    fn files_and_scopes_are_kept_apart() {
+        let mut a = Aggregator::new();
+        let f = a.file("/tmp/x", FdKind::File);
+        let s = a.file("socket:[1]", FdKind::Socket);
+        for _ in 0..1000 {
+            a.record_op(f, &op(Direction::Write, 4096));
+        }
+        a.record_op(s, &op(Direction::Read, 10));
+        assert_eq!(a.storage.write_sizes.count(), 1000);
+        assert_eq!(a.storage.write_sizes.sum(), 4_096_000);
+        assert_eq!(a.other.read_sizes.count(), 1);
+        assert_eq!(a.file_stats(f).write_bytes, 4_096_000);
+        assert_eq!(a.file("/tmp/x", FdKind::File), f);
+        assert_eq!(a.progress().ops.load(Ordering::Relaxed), 1000);
+    }
+
+    #[test]
+    fn failures_are_not_operations() {
+        let mut a = Aggregator::new();
+        a.record_failure(Syscall::Read, "EBADF", true);
+        a.record_failure(Syscall::Read, "EBADF", true);
+        a.record_failure(Syscall::Write, "EAGAIN", false);
+        assert_eq!(a.failed_total(), 3);
+        assert_eq!(a.failed_by_errno(), &[("EBADF", 2), ("EAGAIN", 1)]);
+        assert_eq!(a.storage.read_sizes.count(), 0);
+    }
+}

@@ -1,0 +1,14 @@
+//! Platform-free heart of iops-profiler: the event model every capture
+//! backend emits, the streaming aggregator those events feed, and the report
+//! it produces. Nothing here knows about ptrace, strace, fs_usage or ETW.
+
+pub mod aggregate;
+pub mod event;
+pub mod histogram;
+pub mod report;
+pub mod timeline;
+
+pub use aggregate::{Aggregator, FileId, ProgressCounters};
+pub use event::{DataOp, Direction, FdKind, MetaKind, Syscall};
+pub use histogram::LogHistogram;
+pub use report::{Report, ReportContext};

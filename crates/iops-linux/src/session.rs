@@ -1,0 +1,451 @@
+//! A capture from start to report: launch a command under our seccomp
+//! filter, or attach to a running process; run the event loop; detach
+//! cleanly; build the report.
+
+use std::collections::HashMap;
+use std::ffi::CString;
+use std::fmt;
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use iops_core::report::{ExitInfo, StorageBytes};
+use iops_core::{Aggregator, ProgressCounters, Report, ReportContext};
+use libc::pid_t;
+
+use crate::affinity;
+use crate::ptrace;
+use crate::seccomp::Filter;
+use crate::stop::StopWaiter;
+use crate::syscalls::TRACED;
+use crate::tracer::{Mode, Tracer, Window};
+
+pub enum Target {
+    Launch(Vec<String>),
+    Attach(pid_t),
+}
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Count sockets, pipes and ttys in the summary too.
+    pub all_fds: bool,
+    /// Attach mode: count only between the begin and end markers made with
+    /// this cookie (see `markers`).
+    pub marker_cookie: Option<u32>,
+    /// Run the tracer and the traced threads on one CPU while tracing
+    /// (see `affinity`): much faster per syscall, but a program that
+    /// computes on several threads at once loses that parallelism.
+    pub share_cpu: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { all_fds: false, marker_cookie: None, share_cpu: true }
+    }
+}
+
+/// Affinity given to attached threads, and what to restore on detach.
+pub struct Pinning {
+    cpu: libc::cpu_set_t,
+    saved: HashMap<pid_t, libc::cpu_set_t>,
+    /// For threads born while traced.
+    default: libc::cpu_set_t,
+}
+
+#[derive(Debug)]
+pub enum TraceError {
+    /// ptrace refused (permissions, Yama, a container's seccomp policy...).
+    NotPermitted(String),
+    NoSuchProcess(pid_t),
+    CommandNotFound(String),
+    Other(String),
+}
+
+impl fmt::Display for TraceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TraceError::NotPermitted(why) => write!(f, "ptrace is not permitted here ({why})"),
+            TraceError::NoSuchProcess(pid) => write!(f, "no process with pid {pid}"),
+            TraceError::CommandNotFound(cmd) => write!(f, "command not found: {cmd}"),
+            TraceError::Other(why) => f.write_str(why),
+        }
+    }
+}
+
+impl TraceError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            TraceError::NotPermitted(_) => "EPERM",
+            TraceError::NoSuchProcess(_) => "ESRCH",
+            TraceError::CommandNotFound(_) => "ENOENT",
+            TraceError::Other(_) => "EIO",
+        }
+    }
+}
+
+const BASE_OPTIONS: i32 = libc::PTRACE_O_TRACESYSGOOD
+    | libc::PTRACE_O_TRACECLONE
+    | libc::PTRACE_O_TRACEFORK
+    | libc::PTRACE_O_TRACEVFORK
+    | libc::PTRACE_O_TRACEEXEC
+    | libc::PTRACE_O_TRACEEXIT;
+
+/// Runs a whole capture on the calling thread, which becomes the tracer.
+/// `on_ready` is called once every thread of the target is traced.
+pub fn trace(
+    target: Target,
+    options: &Options,
+    progress: Arc<ProgressCounters>,
+    stop: StopWaiter,
+    on_ready: &mut dyn FnMut(),
+) -> Result<Report, TraceError> {
+    let waker = stop.spawn_waker().map_err(|e| TraceError::Other(format!("cannot start: {e}")))?;
+    let agg = Aggregator::with_progress(progress);
+    let (mut tracer, command) = match &target {
+        Target::Launch(argv) => (launch(argv, agg, options.share_cpu)?, Some(argv.clone())),
+        Target::Attach(pid) => (attach(*pid, agg, options)?, None),
+    };
+    if tracer.mode == Mode::Seccomp {
+        on_ready();
+    }
+    let mut stop_requested = false;
+    loop {
+        if tracer.is_empty() {
+            break;
+        }
+        if tracer.window == Window::Closed {
+            detach_all(&mut tracer);
+            break;
+        }
+        let mut status = 0;
+        let pid = unsafe { libc::waitpid(-1, &mut status, libc::__WALL | libc::__WNOTHREAD) };
+        if pid < 0 {
+            match io::Error::last_os_error().raw_os_error() {
+                Some(libc::EINTR) => continue,
+                _ => break,
+            }
+        }
+        if pid == waker {
+            stop_requested = true;
+            // A launched command runs to its end: only attach mode stops early.
+            if tracer.mode == Mode::AllSyscalls {
+                tracer.request_close();
+            }
+            continue;
+        }
+        tracer.handle(pid, status);
+        if tracer.mode == Mode::AllSyscalls && tracer.take_ready() {
+            on_ready();
+        }
+    }
+    if !stop_requested {
+        unsafe { libc::kill(waker, libc::SIGKILL) };
+    }
+    unsafe { libc::waitpid(waker, std::ptr::null_mut(), libc::__WALL) };
+    Ok(build_report(&tracer, &target, command, options))
+}
+
+fn build_report(tracer: &Tracer, target: &Target, command: Option<Vec<String>>, options: &Options) -> Report {
+    let mut warnings = Vec::new();
+    let pid = match target {
+        Target::Attach(pid) => Some(*pid),
+        Target::Launch(_) => Some(tracer.root),
+    };
+    if tracer.window == Window::Waiting {
+        warnings.push("the measurement window never opened: nothing was counted".to_string());
+    }
+    if matches!(target, Target::Attach(_)) && tracer.root_status.is_some() {
+        warnings.push("the traced process exited before the capture ended".to_string());
+    }
+    if tracer.io_uring_seen {
+        warnings.push(
+            "the program uses io_uring: I/O submitted through io_uring does not pass through read/write syscalls and is not counted here"
+                .to_string(),
+        );
+    }
+    let storage = tracer.storage_last.map(|last| {
+        let base = match (target, tracer.storage_begin) {
+            (Target::Attach(_), Some(begin)) => begin,
+            _ => Default::default(),
+        };
+        let d = last.since(&base);
+        StorageBytes {
+            read_bytes: d.read_bytes,
+            write_bytes: d.write_bytes,
+            source: format!("/proc/{}/io (read_bytes, write_bytes)", tracer.root),
+        }
+    });
+    let exit = match target {
+        Target::Launch(_) => tracer.root_status.map(exit_info),
+        Target::Attach(_) => None,
+    };
+    let end = tracer.end.unwrap_or_else(std::time::Instant::now);
+    let elapsed_ns = match tracer.window {
+        Window::Waiting => 0,
+        _ => end.saturating_duration_since(tracer.begin).as_nanos() as u64,
+    };
+    Report::from_aggregator(
+        &tracer.agg,
+        ReportContext {
+            method: "ptrace".into(),
+            command,
+            pid,
+            elapsed_ns,
+            all_fds: options.all_fds,
+            storage,
+            exit,
+            warnings,
+            latency_measured: true,
+        },
+    )
+}
+
+pub fn exit_info(status: i32) -> ExitInfo {
+    if libc::WIFSIGNALED(status) {
+        let sig = libc::WTERMSIG(status);
+        ExitInfo { code: None, signal: Some(signal_name(sig)), signal_number: Some(sig) }
+    } else {
+        ExitInfo { code: Some(libc::WEXITSTATUS(status)), signal: None, signal_number: None }
+    }
+}
+
+pub fn signal_name(sig: i32) -> String {
+    let name = match sig {
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGINT => "SIGINT",
+        libc::SIGQUIT => "SIGQUIT",
+        libc::SIGILL => "SIGILL",
+        libc::SIGTRAP => "SIGTRAP",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGUSR1 => "SIGUSR1",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGUSR2 => "SIGUSR2",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGALRM => "SIGALRM",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGXCPU => "SIGXCPU",
+        libc::SIGXFSZ => "SIGXFSZ",
+        libc::SIGSYS => "SIGSYS",
+        _ => return format!("signal {sig}"),
+    };
+    name.to_string()
+}
+
+/// Finds `cmd` the way a shell would, so that "not found" is reported by us
+/// in words rather than by a child that exits 127.
+fn find_program(cmd: &str) -> Option<PathBuf> {
+    let is_exec = |p: &Path| {
+        std::fs::metadata(p).map_or(false, |m| {
+            use std::os::unix::fs::PermissionsExt;
+            m.is_file() && m.permissions().mode() & 0o111 != 0
+        })
+    };
+    if cmd.contains('/') {
+        let p = PathBuf::from(cmd);
+        return is_exec(&p).then_some(p);
+    }
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
+    std::env::split_paths(&path).map(|dir| dir.join(cmd)).find(|p| is_exec(p))
+}
+
+fn cstring(s: &[u8]) -> Result<CString, TraceError> {
+    CString::new(s).map_err(|_| TraceError::Other("an argument contains a NUL byte".into()))
+}
+
+extern "C" {
+    static environ: *const *const libc::c_char;
+}
+
+/// Forks the command with our seccomp filter installed before exec, and
+/// takes it under ptrace while it waits, stopped, just before.
+fn launch(argv: &[String], agg: Aggregator, share_cpu: bool) -> Result<Tracer, TraceError> {
+    let cmd = argv.first().ok_or_else(|| TraceError::Other("no command given".into()))?;
+    let program = find_program(cmd).ok_or_else(|| TraceError::CommandNotFound(cmd.clone()))?;
+    // Everything the child touches is prepared before fork: after it, the
+    // child of a multi-threaded process may only make raw syscalls.
+    let path = cstring(program.as_os_str().as_bytes())?;
+    let args = argv.iter().map(|a| cstring(a.as_bytes())).collect::<Result<Vec<_>, _>>()?;
+    let mut arg_ptrs: Vec<*const libc::c_char> = args.iter().map(|a| a.as_ptr()).collect();
+    arg_ptrs.push(std::ptr::null());
+    let filter = Filter::new(TRACED.iter().map(|(nr, _)| *nr));
+    let unprivileged = unsafe { libc::geteuid() } != 0;
+    if share_cpu {
+        // The child inherits the forking thread's affinity, its children theirs.
+        if let Some(cpu) = affinity::get(0).as_ref().and_then(affinity::choose) {
+            affinity::set(0, &affinity::only(cpu));
+        }
+    }
+
+    let child = unsafe { libc::fork() };
+    if child < 0 {
+        return Err(TraceError::Other(format!("fork failed: {}", io::Error::last_os_error())));
+    }
+    if child == 0 {
+        unsafe {
+            // Start from default signal handling, as any spawned command would
+            // (Node ignores SIGPIPE, and ignored signals survive exec).
+            let mut empty: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut empty);
+            libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+            for sig in 1..32 {
+                if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                    libc::signal(sig, libc::SIG_DFL);
+                }
+            }
+            if unprivileged {
+                libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+            }
+            libc::raise(libc::SIGSTOP);
+            if filter.install().is_err() {
+                libc::_exit(126);
+            }
+            libc::execve(path.as_ptr(), arg_ptrs.as_ptr(), environ);
+            libc::_exit(127);
+        }
+    }
+
+    let mut status = 0;
+    unsafe { libc::waitpid(child, &mut status, libc::WUNTRACED | libc::__WALL) };
+    if !libc::WIFSTOPPED(status) {
+        return Err(TraceError::Other("the command exited before it could be traced".into()));
+    }
+    // EXITKILL: under our filter, a command whose tracer vanished would see
+    // every counted syscall fail with ENOSYS; ending it is the lesser harm.
+    let options = BASE_OPTIONS | libc::PTRACE_O_TRACESECCOMP | libc::PTRACE_O_EXITKILL;
+    if let Err(e) = ptrace::seize(child, options) {
+        unsafe {
+            libc::kill(child, libc::SIGKILL);
+            libc::waitpid(child, std::ptr::null_mut(), 0);
+        }
+        return Err(TraceError::NotPermitted(e.to_string()));
+    }
+    unsafe { libc::kill(child, libc::SIGCONT) };
+    let mut tracer = Tracer::new(Mode::Seccomp, child, agg, None);
+    tracer.add_thread(child, child);
+    tracer.open_window();
+    Ok(tracer)
+}
+
+fn task_ids(pid: pid_t) -> io::Result<Vec<pid_t>> {
+    let mut ids = Vec::new();
+    for entry in std::fs::read_dir(format!("/proc/{pid}/task"))? {
+        if let Some(tid) = entry?.file_name().to_str().and_then(|s| s.parse().ok()) {
+            ids.push(tid);
+        }
+    }
+    Ok(ids)
+}
+
+/// Seizes every thread of `pid` (again and again until no new thread
+/// appears), then interrupts each so the loop can start tracing syscalls.
+fn attach(pid: pid_t, agg: Aggregator, options: &Options) -> Result<Tracer, TraceError> {
+    if pid == unsafe { libc::getpid() } {
+        return Err(TraceError::Other("a process cannot trace itself; use a helper process".into()));
+    }
+    let mut tracer = Tracer::new(Mode::AllSyscalls, pid, agg, options.marker_cookie);
+    if options.share_cpu {
+        if let Some(default) = affinity::get(pid) {
+            if let Some(cpu) = affinity::choose(&default) {
+                affinity::set(0, &affinity::only(cpu));
+                tracer.pinning = Some(Pinning { cpu: affinity::only(cpu), saved: HashMap::new(), default });
+            }
+        }
+    }
+    loop {
+        let tids = task_ids(pid).map_err(|_| TraceError::NoSuchProcess(pid))?;
+        let mut added = false;
+        for tid in tids {
+            if tracer.has_thread(tid) {
+                continue;
+            }
+            match ptrace::seize(tid, BASE_OPTIONS) {
+                Ok(()) => {
+                    tracer.add_thread(tid, pid);
+                    if let Some(p) = tracer.pinning.as_mut() {
+                        if let Some(mask) = affinity::get(tid) {
+                            p.saved.insert(tid, mask);
+                            affinity::set(tid, &p.cpu);
+                        }
+                    }
+                    added = true;
+                }
+                Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {} // thread just ended
+                Err(e) => {
+                    detach_all(&mut tracer);
+                    return Err(match e.raw_os_error() {
+                        Some(libc::EPERM) | Some(libc::EACCES) => TraceError::NotPermitted(e.to_string()),
+                        _ => TraceError::Other(format!("cannot attach to {pid}: {e}")),
+                    });
+                }
+            }
+        }
+        if !added {
+            break;
+        }
+    }
+    if tracer.is_empty() {
+        return Err(TraceError::NoSuchProcess(pid));
+    }
+    for tid in tracer.thread_ids() {
+        let _ = ptrace::interrupt(tid);
+    }
+    Ok(tracer)
+}
+
+/// Lets every thread go, each exactly as it was: a pending signal is
+/// delivered, a group-stopped thread stays stopped, and a thread that
+/// forks while we let go has its child released too.
+fn detach_all(tracer: &mut Tracer) {
+    let held = tracer.held.take();
+    let mut remaining = tracer.thread_ids();
+    let traced = remaining.clone();
+    for &tid in &remaining {
+        if Some(tid) != held {
+            let _ = ptrace::interrupt(tid);
+        }
+    }
+    if let Some(tid) = held {
+        let _ = ptrace::detach(tid, 0);
+        remaining.retain(|t| *t != tid);
+    }
+    while !remaining.is_empty() {
+        let mut status = 0;
+        let pid = unsafe { libc::waitpid(-1, &mut status, libc::__WALL | libc::__WNOTHREAD) };
+        if pid < 0 {
+            if io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            break;
+        }
+        if !remaining.contains(&pid) && !tracer.has_thread(pid) {
+            if libc::WIFSTOPPED(status) {
+                // A new auto-attached child of a thread we are releasing.
+                let _ = ptrace::detach(pid, 0);
+            }
+            continue;
+        }
+        if libc::WIFSTOPPED(status) {
+            let sig = libc::WSTOPSIG(status);
+            let event = status >> 16;
+            if matches!(event, libc::PTRACE_EVENT_FORK | libc::PTRACE_EVENT_VFORK | libc::PTRACE_EVENT_CLONE) {
+                if let Ok(child) = ptrace::event_msg(pid) {
+                    remaining.push(child as pid_t);
+                }
+            }
+            let deliver = if event == 0 && sig != (libc::SIGTRAP | 0x80) { sig } else { 0 };
+            let _ = ptrace::detach(pid, deliver);
+        } else if pid == tracer.root {
+            tracer.root_status = Some(status);
+        }
+        remaining.retain(|t| *t != pid);
+    }
+    if let Some(p) = tracer.pinning.take() {
+        for tid in traced {
+            affinity::set(tid, p.saved.get(&tid).unwrap_or(&p.default));
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! Which syscalls we stop on, and what each one means to the aggregator.
+//! The numbers come from `libc` for the build's architecture.
+
+use iops_core::{MetaKind, Syscall};
+use libc::c_long;
+
+/// What a syscall number means to the tracer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Class {
+    /// Not ours: in attach mode every syscall stops, most are simply resumed.
+    Ignored,
+    Data(Syscall),
+    Meta(MetaKind),
+    /// Creates or replaces fds without being a metadata call we count
+    /// (dup2, dup3, close_range): keeps the fd cache true.
+    FdChange,
+    /// io_uring does its I/O without syscalls we can see.
+    IoUring,
+}
+
+macro_rules! table {
+    ($( $nr:expr => $class:expr ),* $(,)?) => {
+        /// Every syscall we trace, with its class.
+        pub const TRACED: &[(c_long, Class)] = &[ $( ($nr, $class) ),* ];
+    };
+}
+
+use Class::*;
+use MetaKind as M;
+use Syscall as S;
+
+#[cfg(target_arch = "x86_64")]
+table! {
+    libc::SYS_read => Data(S::Read),
+    libc::SYS_write => Data(S::Write),
+    libc::SYS_pread64 => Data(S::Pread64),
+    libc::SYS_pwrite64 => Data(S::Pwrite64),
+    libc::SYS_readv => Data(S::Readv),
+    libc::SYS_writev => Data(S::Writev),
+    libc::SYS_preadv => Data(S::Preadv),
+    libc::SYS_pwritev => Data(S::Pwritev),
+    libc::SYS_preadv2 => Data(S::Preadv2),
+    libc::SYS_pwritev2 => Data(S::Pwritev2),
+    libc::SYS_sendfile => Data(S::Sendfile),
+    libc::SYS_copy_file_range => Data(S::CopyFileRange),
+    libc::SYS_splice => Data(S::Splice),
+    libc::SYS_open => Meta(M::Open),
+    libc::SYS_openat => Meta(M::Open),
+    libc::SYS_openat2 => Meta(M::Open),
+    libc::SYS_creat => Meta(M::Open),
+    libc::SYS_close => Meta(M::Close),
+    libc::SYS_stat => Meta(M::Stat),
+    libc::SYS_fstat => Meta(M::Stat),
+    libc::SYS_lstat => Meta(M::Stat),
+    libc::SYS_newfstatat => Meta(M::Stat),
+    libc::SYS_statx => Meta(M::Stat),
+    libc::SYS_fsync => Meta(M::Fsync),
+    libc::SYS_fdatasync => Meta(M::Fsync),
+    libc::SYS_unlink => Meta(M::Unlink),
+    libc::SYS_unlinkat => Meta(M::Unlink),
+    libc::SYS_rmdir => Meta(M::Unlink),
+    libc::SYS_rename => Meta(M::Rename),
+    libc::SYS_renameat => Meta(M::Rename),
+    libc::SYS_renameat2 => Meta(M::Rename),
+    libc::SYS_getdents => Meta(M::Getdents),
+    libc::SYS_getdents64 => Meta(M::Getdents),
+    libc::SYS_dup2 => FdChange,
+    libc::SYS_dup3 => FdChange,
+    libc::SYS_close_range => FdChange,
+    libc::SYS_io_uring_setup => IoUring,
+    libc::SYS_io_uring_enter => IoUring,
+}
+
+#[cfg(target_arch = "aarch64")]
+table! {
+    libc::SYS_read => Data(S::Read),
+    libc::SYS_write => Data(S::Write),
+    libc::SYS_pread64 => Data(S::Pread64),
+    libc::SYS_pwrite64 => Data(S::Pwrite64),
+    libc::SYS_readv => Data(S::Readv),
+    libc::SYS_writev => Data(S::Writev),
+    libc::SYS_preadv => Data(S::Preadv),
+    libc::SYS_pwritev => Data(S::Pwritev),
+    libc::SYS_preadv2 => Data(S::Preadv2),
+    libc::SYS_pwritev2 => Data(S::Pwritev2),
+    libc::SYS_sendfile => Data(S::Sendfile),
+    libc::SYS_copy_file_range => Data(S::CopyFileRange),
+    libc::SYS_splice => Data(S::Splice),
+    libc::SYS_openat => Meta(M::Open),
+    libc::SYS_openat2 => Meta(M::Open),
+    libc::SYS_close => Meta(M::Close),
+    libc::SYS_fstat => Meta(M::Stat),
+    libc::SYS_newfstatat => Meta(M::Stat),
+    libc::SYS_statx => Meta(M::Stat),
+    libc::SYS_fsync => Meta(M::Fsync),
+    libc::SYS_fdatasync => Meta(M::Fsync),
+    libc::SYS_unlinkat => Meta(M::Unlink),
+    libc::SYS_renameat => Meta(M::Rename),
+    libc::SYS_renameat2 => Meta(M::Rename),
+    libc::SYS_getdents64 => Meta(M::Getdents),
+    libc::SYS_dup3 => FdChange,
+    libc::SYS_close_range => FdChange,
+    libc::SYS_io_uring_setup => IoUring,
+    libc::SYS_io_uring_enter => IoUring,
+}
+
+/// The syscall used as a window marker by a process that is being traced in
+/// attach mode: `fcntl(MARKER_FD, cookie, phase)` fails with EBADF and has no
+/// other effect, and the tracer recognises it by its arguments.
+pub const MARKER_SYSCALL: c_long = libc::SYS_fcntl;
+pub const MARKER_FD: i32 = -7_771;
+pub const MARKER_BEGIN: u64 = 1;
+pub const MARKER_END: u64 = 2;
+
+const TABLE_SIZE: usize = 512;
+
+/// O(1) syscall-number → class lookup for the event loop.
+pub struct ClassTable([Class; TABLE_SIZE]);
+
+impl ClassTable {
+    pub fn new() -> Self {
+        let mut t = [Class::Ignored; TABLE_SIZE];
+        for &(nr, class) in TRACED {
+            t[nr as usize] = class;
+        }
+        ClassTable(t)
+    }
+
+    #[inline]
+    pub fn get(&self, nr: u64) -> Class {
+        self.0.get(nr as usize).copied().unwrap_or(Class::Ignored)
+    }
+}
+
+impl Default for ClassTable {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Kernel-internal "restart the call" codes a tracer can see at syscall exit;
+/// they are neither successes nor failures: the call runs again.
+pub fn is_restart(rval: i64) -> bool {
+    matches!(-rval, 512 | 513 | 514 | 516)
+}

@@ -1,0 +1,380 @@
+//! The event loop: one thread that owns every ptrace attachment, waits for
+//! stops, turns syscall entry/exit pairs into events for the aggregator and
+//! resumes the tracee at once. Per stop it makes one GET_SYSCALL_INFO call
+//! and a hash lookup; it allocates only when a new thread or fd appears.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use iops_core::{Aggregator, DataOp, Direction, MetaKind, Syscall};
+use libc::pid_t;
+
+use crate::errno;
+use crate::fds::FdTable;
+use crate::procio::ProcIo;
+use crate::ptrace::{self, SyscallInfo, PTRACE_EVENT_STOP, SYSCALL_INFO_ENTRY, SYSCALL_INFO_EXIT, SYSCALL_INFO_SECCOMP};
+use crate::syscalls::{self, Class, ClassTable};
+
+/// How tracees are resumed.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Mode {
+    /// Launched under our seccomp filter: only counted syscalls stop.
+    Seccomp,
+    /// Attached to a running process: every syscall stops.
+    AllSyscalls,
+}
+
+#[derive(Clone, Copy)]
+struct Pending {
+    nr: u64,
+    class: Class,
+    args: [u64; 4],
+    start: Instant,
+    /// Entered inside the measurement window.
+    counted: bool,
+}
+
+struct Thread {
+    tgid: pid_t,
+    pending: Option<Pending>,
+    /// Resumed at least once by us (attach mode: ready when all are).
+    armed: bool,
+}
+
+/// Where the loop is in the window.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Window {
+    /// Attached, waiting for the begin marker.
+    Waiting,
+    Open,
+    /// End marker seen (or stop requested): detach and report.
+    Closed,
+}
+
+pub struct Tracer {
+    pub mode: Mode,
+    classes: ClassTable,
+    threads: HashMap<pid_t, Thread>,
+    fds: FdTable,
+    pub agg: Aggregator,
+    pub window: Window,
+    pub begin: Instant,
+    pub end: Option<Instant>,
+    marker_cookie: Option<u32>,
+    /// The traced process (launch: the command; attach: the target pid).
+    pub root: pid_t,
+    pub root_status: Option<i32>,
+    /// Storage-level counters of the root process: at the window's begin, and
+    /// the latest reading since.
+    pub storage_begin: Option<ProcIo>,
+    pub storage_last: Option<ProcIo>,
+    pub io_uring_seen: bool,
+    ready_reported: bool,
+    /// The thread left stopped when the window closed (it made the end
+    /// marker): the detach must release it.
+    pub held: Option<pid_t>,
+    /// Attach mode: the CPU shared with the tracer and the masks to restore.
+    pub pinning: Option<crate::session::Pinning>,
+    info: SyscallInfo,
+}
+
+fn tgid_of(tid: pid_t) -> pid_t {
+    let status = std::fs::read_to_string(format!("/proc/{tid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Tgid:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(tid)
+}
+
+pub fn is_stop_signal(sig: i32) -> bool {
+    matches!(sig, libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU)
+}
+
+impl Tracer {
+    pub fn new(mode: Mode, root: pid_t, agg: Aggregator, marker_cookie: Option<u32>) -> Tracer {
+        Tracer {
+            mode,
+            classes: ClassTable::new(),
+            threads: HashMap::new(),
+            fds: FdTable::default(),
+            agg,
+            window: if marker_cookie.is_some() { Window::Waiting } else { Window::Open },
+            begin: Instant::now(),
+            end: None,
+            marker_cookie,
+            root,
+            root_status: None,
+            storage_begin: None,
+            storage_last: None,
+            io_uring_seen: false,
+            ready_reported: false,
+            held: None,
+            pinning: None,
+            info: SyscallInfo::default(),
+        }
+    }
+
+    pub fn add_thread(&mut self, tid: pid_t, tgid: pid_t) {
+        self.threads.entry(tid).or_insert(Thread { tgid, pending: None, armed: false });
+    }
+
+    pub fn has_thread(&self, tid: pid_t) -> bool {
+        self.threads.contains_key(&tid)
+    }
+
+    pub fn thread_ids(&self) -> Vec<pid_t> {
+        self.threads.keys().copied().collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.threads.is_empty()
+    }
+
+    /// True once, when every known thread has been resumed under tracing.
+    pub fn take_ready(&mut self) -> bool {
+        if self.ready_reported || !self.threads.values().all(|t| t.armed) {
+            return false;
+        }
+        self.ready_reported = true;
+        true
+    }
+
+    pub fn open_window(&mut self) {
+        self.window = Window::Open;
+        self.begin = Instant::now();
+        self.storage_begin = ProcIo::read(self.root).ok();
+    }
+
+    fn close_window(&mut self) {
+        self.window = Window::Closed;
+        self.end = Some(Instant::now());
+        if let Ok(io) = ProcIo::read(self.root) {
+            self.storage_last = Some(io);
+        }
+    }
+
+    fn resume(&mut self, tid: pid_t, sig: i32) {
+        let want_exit = self.threads.get(&tid).map_or(false, |t| t.pending.is_some());
+        if let Some(t) = self.threads.get_mut(&tid) {
+            t.armed = true;
+        }
+        // ESRCH: the thread died meanwhile; its exit is reported by waitpid.
+        let _ = match self.mode {
+            Mode::AllSyscalls => ptrace::syscall(tid, sig),
+            Mode::Seccomp if want_exit => ptrace::syscall(tid, sig),
+            Mode::Seccomp => ptrace::cont(tid, sig),
+        };
+    }
+
+    /// Handles one waitpid status of a tracee.
+    pub fn handle(&mut self, tid: pid_t, status: i32) {
+        if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
+            if let Some(t) = self.threads.remove(&tid) {
+                if t.tgid == tid {
+                    self.fds.forget_process(tid);
+                }
+            }
+            if tid == self.root {
+                self.root_status = Some(status);
+            }
+            return;
+        }
+        if !libc::WIFSTOPPED(status) {
+            return;
+        }
+        if !self.threads.contains_key(&tid) {
+            // An auto-attached child whose first stop beat its parent's event.
+            self.add_thread(tid, tgid_of(tid));
+        }
+        let sig = libc::WSTOPSIG(status);
+        let event = status >> 16;
+        if sig == libc::SIGTRAP | 0x80 {
+            self.on_syscall_stop(tid);
+            if self.window == Window::Closed {
+                self.held = Some(tid);
+            } else {
+                self.resume(tid, 0);
+            }
+            return;
+        }
+        match event {
+            libc::PTRACE_EVENT_SECCOMP => {
+                self.on_syscall_stop(tid);
+                self.resume(tid, 0);
+            }
+            libc::PTRACE_EVENT_FORK | libc::PTRACE_EVENT_VFORK | libc::PTRACE_EVENT_CLONE => {
+                if let Ok(child) = ptrace::event_msg(tid) {
+                    let child = child as pid_t;
+                    let tgid = if event == libc::PTRACE_EVENT_CLONE { tgid_of(child) } else { child };
+                    self.add_thread(child, tgid);
+                }
+                self.resume(tid, 0);
+            }
+            libc::PTRACE_EVENT_EXEC => {
+                // A non-leader thread that execs takes over the leader's tid.
+                if let Ok(former) = ptrace::event_msg(tid) {
+                    let former = former as pid_t;
+                    if former != tid {
+                        self.threads.remove(&former);
+                    }
+                }
+                let tgid = self.threads.get(&tid).map_or(tid, |t| t.tgid);
+                self.fds.forget_process(tgid);
+                if let Some(t) = self.threads.get_mut(&tid) {
+                    t.pending = None;
+                }
+                self.resume(tid, 0);
+            }
+            libc::PTRACE_EVENT_EXIT => {
+                let tgid = self.threads.get(&tid).map_or(tid, |t| t.tgid);
+                if tgid == self.root && self.window == Window::Open {
+                    if let Ok(io) = ProcIo::read(tid) {
+                        self.storage_last = Some(io);
+                    }
+                }
+                self.resume(tid, 0);
+            }
+            PTRACE_EVENT_STOP => {
+                if is_stop_signal(sig) {
+                    // Group stop: stay stopped like an untraced process would,
+                    // but keep reporting events.
+                    if let Some(t) = self.threads.get_mut(&tid) {
+                        t.armed = true;
+                    }
+                    let _ = ptrace::listen(tid);
+                } else {
+                    self.resume(tid, 0);
+                }
+            }
+            _ => {
+                // Signal-delivery stop: deliver the signal unchanged.
+                self.resume(tid, sig);
+            }
+        }
+    }
+
+    fn on_syscall_stop(&mut self, tid: pid_t) {
+        let Ok(op) = ptrace::syscall_info(tid, &mut self.info) else { return };
+        let now = Instant::now();
+        match op {
+            SYSCALL_INFO_ENTRY | SYSCALL_INFO_SECCOMP => {
+                let nr = self.info.nr();
+                if nr == syscalls::MARKER_SYSCALL as u64 && self.is_marker() {
+                    self.on_marker(self.info.arg(2));
+                    return;
+                }
+                let class = self.classes.get(nr);
+                if class == Class::Ignored {
+                    return;
+                }
+                if class == Class::IoUring && self.window == Window::Open {
+                    self.io_uring_seen = true;
+                }
+                let args = [self.info.arg(0), self.info.arg(1), self.info.arg(2), self.info.arg(3)];
+                let counted = self.window == Window::Open;
+                if let Some(t) = self.threads.get_mut(&tid) {
+                    t.pending = Some(Pending { nr, class, args, start: now, counted });
+                }
+            }
+            SYSCALL_INFO_EXIT => {
+                let Some(t) = self.threads.get_mut(&tid) else { return };
+                let Some(p) = t.pending.take() else { return };
+                let tgid = t.tgid;
+                self.complete(tgid, p, self.info.rval(), now);
+            }
+            _ => {}
+        }
+    }
+
+    fn is_marker(&self) -> bool {
+        match self.marker_cookie {
+            Some(cookie) => self.info.arg(0) as i32 == syscalls::MARKER_FD && self.info.arg(1) as u32 == cookie,
+            None => false,
+        }
+    }
+
+    fn on_marker(&mut self, phase: u64) {
+        match (phase, self.window) {
+            (syscalls::MARKER_BEGIN, Window::Waiting) => self.open_window(),
+            (syscalls::MARKER_END, Window::Open) => self.close_window(),
+            _ => {}
+        }
+    }
+
+    /// Stops counting now (a stop request rather than a marker).
+    pub fn request_close(&mut self) {
+        if self.window == Window::Open {
+            self.close_window();
+        } else {
+            self.window = Window::Closed;
+            self.end = Some(Instant::now());
+        }
+    }
+
+    fn complete(&mut self, tgid: pid_t, p: Pending, rval: i64, now: Instant) {
+        if syscalls::is_restart(rval) {
+            return;
+        }
+        let ok = rval >= 0;
+        match p.class {
+            Class::Data(syscall) if p.counted => {
+                if ok {
+                    self.record_data(tgid, syscall, &p, rval as u64, now);
+                } else {
+                    let storage = self
+                        .fds
+                        .lookup(&mut self.agg, tgid, p.args[0] as i32)
+                        .map_or(false, |f| self.agg.file_stats(f).kind.is_storage());
+                    self.agg.record_failure(syscall, errno::name(-rval), storage);
+                }
+            }
+            Class::Meta(kind) => {
+                if p.counted {
+                    self.agg.record_meta(kind, ok);
+                }
+                if ok {
+                    match kind {
+                        MetaKind::Open => self.fds.forget(tgid, rval as i32),
+                        MetaKind::Close => self.fds.forget(tgid, p.args[0] as i32),
+                        _ => {}
+                    }
+                }
+            }
+            Class::FdChange if ok => {
+                if p.nr == libc::SYS_close_range as u64 {
+                    self.fds.forget_range(tgid, p.args[0] as u32, p.args[1] as u32);
+                } else {
+                    self.fds.forget(tgid, rval as i32);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn record_data(&mut self, tgid: pid_t, syscall: Syscall, p: &Pending, bytes: u64, now: Instant) {
+        let start_ns = p.start.saturating_duration_since(self.begin).as_nanos() as u64;
+        let latency_ns = Some(now.saturating_duration_since(p.start).as_nanos() as u64);
+        let record = |tracer: &mut Tracer, fd: u64, direction: Direction| {
+            let file = match tracer.fds.lookup(&mut tracer.agg, tgid, fd as i32) {
+                Some(f) => f,
+                // Closed by another thread before we could look: still an op.
+                None => tracer.agg.file("(closed before it could be resolved)", iops_core::FdKind::Unknown),
+            };
+            tracer.agg.record_op(file, &DataOp { syscall, direction, bytes, start_ns, latency_ns });
+        };
+        match syscall.direction() {
+            Some(direction) => record(self, p.args[0], direction),
+            None => {
+                // sendfile(out, in, ...); copy_file_range(in, off, out, ...);
+                // splice(in, off, out, ...).
+                let (src, dst) = match syscall {
+                    Syscall::Sendfile => (p.args[1], p.args[0]),
+                    _ => (p.args[0], p.args[2]),
+                };
+                record(self, src, Direction::Read);
+                record(self, dst, Direction::Write);
+            }
+        }
+    }
+}
