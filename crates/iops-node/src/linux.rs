@@ -1,0 +1,243 @@
+//! Linux: the ptrace tracer on a dedicated thread (the thread that attaches
+//! must be the one that waits), with progress, stop and ready signals that
+//! JavaScript can reach without blocking its event loop.
+
+use std::sync::mpsc::{channel, Receiver};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use iops_core::report::{ReportContext, StorageBytes, Totals};
+use iops_core::{ProgressCounters, Report};
+use iops_linux::procio::ProcIo;
+use iops_linux::{Options, Stopper, Target};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+#[napi(object)]
+#[derive(Default)]
+pub struct TraceOptions {
+    /// Count sockets, pipes and ttys in the summary too.
+    pub all_fds: Option<bool>,
+    /// Attach mode: count only between `windowBegin(cookie)` and
+    /// `windowEnd(cookie)` made by the traced process.
+    pub marker_cookie: Option<u32>,
+    /// Share one CPU between tracer and tracee (default true).
+    pub share_cpu: Option<bool>,
+}
+
+#[napi(object)]
+pub struct Progress {
+    pub ops: f64,
+    pub bytes: f64,
+}
+
+type Outcome = std::result::Result<String, (String, String)>;
+
+#[napi]
+pub struct TraceSession {
+    progress: Arc<ProgressCounters>,
+    stopper: Stopper,
+    ready: Arc<Mutex<Option<Receiver<()>>>>,
+    worker: Arc<Mutex<Option<JoinHandle<Outcome>>>>,
+}
+
+fn start(target: Target, options: Option<TraceOptions>) -> Result<TraceSession> {
+    let o = options.unwrap_or_default();
+    let options = Options {
+        all_fds: o.all_fds.unwrap_or(false),
+        marker_cookie: o.marker_cookie,
+        share_cpu: o.share_cpu.unwrap_or(true),
+    };
+    let (stopper, waiter) = iops_linux::stop_pair().map_err(|e| Error::from_reason(e.to_string()))?;
+    let progress = Arc::new(ProgressCounters::default());
+    let (ready_tx, ready_rx) = channel();
+    let thread_progress = progress.clone();
+    let worker = std::thread::Builder::new()
+        .name("iops-tracer".into())
+        .spawn(move || {
+            let mut on_ready = || {
+                let _ = ready_tx.send(());
+            };
+            iops_linux::trace(target, &options, thread_progress, waiter, &mut on_ready)
+                .map(|r| r.to_json())
+                .map_err(|e| (e.code().to_string(), e.to_string()))
+        })
+        .map_err(|e| Error::from_reason(e.to_string()))?;
+    Ok(TraceSession {
+        progress,
+        stopper,
+        ready: Arc::new(Mutex::new(Some(ready_rx))),
+        worker: Arc::new(Mutex::new(Some(worker))),
+    })
+}
+
+#[napi]
+impl TraceSession {
+    /// Runs `argv` under the tracer (seccomp-filtered: only counted syscalls stop).
+    #[napi(factory)]
+    pub fn launch(argv: Vec<String>, options: Option<TraceOptions>) -> Result<TraceSession> {
+        start(Target::Launch(argv), options)
+    }
+
+    /// Attaches to every thread of a running process.
+    #[napi(factory)]
+    pub fn attach(pid: i32, options: Option<TraceOptions>) -> Result<TraceSession> {
+        start(Target::Attach(pid), options)
+    }
+
+    /// Storage operations and bytes counted so far.
+    #[napi]
+    pub fn progress(&self) -> Progress {
+        Progress {
+            ops: self.progress.ops.load(Ordering::Relaxed) as f64,
+            bytes: self.progress.bytes.load(Ordering::Relaxed) as f64,
+        }
+    }
+
+    /// Attach mode: stop counting, detach, report. Launch mode: no effect
+    /// (the command runs to its end).
+    #[napi]
+    pub fn stop(&self) {
+        self.stopper.stop();
+    }
+
+    /// Resolves true once every thread is traced, false if the capture ended
+    /// (or failed) first.
+    #[napi]
+    pub fn wait_ready(&self) -> AsyncTask<WaitReady> {
+        AsyncTask::new(WaitReady(self.ready.clone()))
+    }
+
+    /// Resolves with the report as JSON, or `{"error":{"code","message"}}`.
+    #[napi]
+    pub fn wait(&self) -> AsyncTask<WaitReport> {
+        AsyncTask::new(WaitReport(self.worker.clone()))
+    }
+}
+
+pub struct WaitReady(Arc<Mutex<Option<Receiver<()>>>>);
+
+impl Task for WaitReady {
+    type Output = bool;
+    type JsValue = bool;
+    fn compute(&mut self) -> Result<bool> {
+        let rx = self.0.lock().unwrap().take();
+        Ok(rx.map_or(false, |rx| rx.recv().is_ok()))
+    }
+    fn resolve(&mut self, _env: Env, output: bool) -> Result<bool> {
+        Ok(output)
+    }
+}
+
+pub struct WaitReport(Arc<Mutex<Option<JoinHandle<Outcome>>>>);
+
+fn error_json(code: &str, message: &str) -> String {
+    let quote = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+    format!(r#"{{"error":{{"code":"{}","message":"{}"}}}}"#, quote(code), quote(message))
+}
+
+impl Task for WaitReport {
+    type Output = String;
+    type JsValue = String;
+    fn compute(&mut self) -> Result<String> {
+        let handle = self.0.lock().unwrap().take();
+        Ok(match handle.map(|h| h.join()) {
+            Some(Ok(Ok(json))) => json,
+            Some(Ok(Err((code, message)))) => error_json(&code, &message),
+            Some(Err(_)) => error_json("EIO", "the tracer thread panicked"),
+            None => error_json("EINVAL", "wait() was already called on this session"),
+        })
+    }
+    fn resolve(&mut self, _env: Env, output: String) -> Result<String> {
+        Ok(output)
+    }
+}
+
+/// Marks the start of the measured window in a process traced in attach
+/// mode with this cookie. Without a tracer, it does nothing.
+#[napi]
+pub fn window_begin(cookie: u32) {
+    iops_linux::markers::begin(cookie);
+}
+
+#[napi]
+pub fn window_end(cookie: u32) {
+    iops_linux::markers::end(cookie);
+}
+
+/// Lets `pid` ptrace this process where Yama's ptrace_scope is 1.
+#[napi]
+pub fn allow_tracer(pid: i32) -> Result<()> {
+    iops_linux::markers::allow_tracer(pid).map_err(|e| Error::from_reason(e.to_string()))
+}
+
+/// A reading of this process's /proc/self/io, for the counters fallback.
+#[napi(object)]
+pub struct CounterSnapshot {
+    pub rchar: f64,
+    pub wchar: f64,
+    pub syscr: f64,
+    pub syscw: f64,
+    pub read_bytes: f64,
+    pub write_bytes: f64,
+    /// Bytes that the reading itself read (one read call).
+    pub self_read: f64,
+    pub time_ns: f64,
+}
+
+fn now_ns() -> f64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as f64 * 1e9 + ts.tv_nsec as f64
+}
+
+#[napi]
+pub fn counters_snapshot() -> Result<CounterSnapshot> {
+    let (io, n) = ProcIo::read_self().map_err(|e| Error::from_reason(format!("cannot read /proc/self/io: {e}")))?;
+    Ok(CounterSnapshot {
+        rchar: io.rchar as f64,
+        wchar: io.wchar as f64,
+        syscr: io.syscr as f64,
+        syscw: io.syscw as f64,
+        read_bytes: io.read_bytes as f64,
+        write_bytes: io.write_bytes as f64,
+        self_read: n as f64,
+        time_ns: now_ns(),
+    })
+}
+
+/// The report of a window measured with two counter snapshots. The `after`
+/// snapshot still sees the read that took `before` (one call, `selfRead`
+/// bytes), which is taken off.
+#[napi]
+pub fn counters_report(before: CounterSnapshot, after: CounterSnapshot, reason: String) -> String {
+    let d = |a: f64, b: f64| (a - b).max(0.0) as u64;
+    let read_ops = d(after.syscr, before.syscr).saturating_sub(1);
+    let read_bytes = d(after.rchar, before.rchar).saturating_sub(before.self_read as u64);
+    let write_ops = d(after.syscw, before.syscw);
+    let write_bytes = d(after.wchar, before.wchar);
+    let elapsed_ns = d(after.time_ns, before.time_ns);
+    let pid = std::process::id() as i32;
+    let warnings = vec![
+        format!("{reason}; figures come from /proc/{pid}/io counters"),
+        "counters include every thread of this process and every kind of fd (files, sockets, pipes), and cannot show sizes, files or latency".to_string(),
+    ];
+    Report::from_counters(
+        Totals::new(read_ops, write_ops, read_bytes, write_bytes, elapsed_ns as f64 / 1e9),
+        ReportContext {
+            method: "proc-io".into(),
+            pid: Some(pid),
+            elapsed_ns,
+            all_fds: true,
+            storage: Some(StorageBytes {
+                read_bytes: d(after.read_bytes, before.read_bytes),
+                write_bytes: d(after.write_bytes, before.write_bytes),
+                source: format!("/proc/{pid}/io (read_bytes, write_bytes)"),
+            }),
+            warnings,
+            ..Default::default()
+        },
+    )
+    .to_json()
+}

@@ -1,0 +1,179 @@
+/**
+ * Plain-text rendering of a report: the reference tool's labels, numbers
+ * with thousands separators, bytes as "3.91 MB (4,096,000 bytes)".
+ */
+import type { Bin, LatencySummary, Report, Totals } from "./report";
+
+const UNITS = ["B", "KB", "MB", "GB", "TB", "PB"];
+
+export function thousands(n: number): string {
+  return Math.round(n).toLocaleString("en-US");
+}
+
+/** 4096000 → "3.91 MB" (powers of 1024, as the reference tool prints them). */
+export function humanBytes(n: number): string {
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < UNITS.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${v} B` : `${v.toFixed(2)} ${UNITS[u]}`;
+}
+
+/** 4096000 → "3.91 MB (4,096,000 bytes)". */
+export function bytesWithExact(n: number): string {
+  return n < 1024 ? `${thousands(n)} bytes` : `${humanBytes(n)} (${thousands(n)} bytes)`;
+}
+
+export function humanDuration(seconds: number): string {
+  if (seconds >= 1) return `${seconds.toFixed(3)} s`;
+  if (seconds >= 1e-3) return `${(seconds * 1e3).toFixed(3)} ms`;
+  return `${(seconds * 1e6).toFixed(1)} µs`;
+}
+
+export function humanNs(ns: number): string {
+  return humanDuration(ns / 1e9);
+}
+
+const METHOD_LABEL: Record<string, string> = {
+  ptrace: "ptrace syscall tracer",
+  "proc-io": "/proc/<pid>/io counters (fallback)",
+};
+
+export function methodLabel(method: string): string {
+  return METHOD_LABEL[method] ?? method;
+}
+
+function rows(pairs: [string, string][]): string[] {
+  const width = Math.max(...pairs.map(([k]) => k.length)) + 2;
+  return pairs.map(([k, v]) => `${k.padEnd(width)}${v}`);
+}
+
+/** The results table with the reference README's labels. */
+export function summaryLines(report: Report): string[] {
+  const s: Totals = report.summary;
+  return rows([
+    ["Execution Time:", `${report.elapsedSeconds.toFixed(4)} seconds`],
+    ["Read Operations:", thousands(s.readOps)],
+    ["Write Operations:", thousands(s.writeOps)],
+    ["Total Operations:", thousands(s.totalOps)],
+    ["Bytes Read:", bytesWithExact(s.readBytes)],
+    ["Bytes Written:", bytesWithExact(s.writeBytes)],
+    ["Total Bytes:", bytesWithExact(s.totalBytes)],
+    ["IOPS:", s.iops.toLocaleString("en-US", { maximumFractionDigits: 2, minimumFractionDigits: 2 })],
+    ["Throughput:", `${humanBytes(s.throughputBytesPerSecond)}/s`],
+  ]);
+}
+
+export interface TextOptions {
+  /** How many files to list (default 10). */
+  topFiles?: number;
+  histogram?: boolean;
+  /** Terminal width for the histogram bars. */
+  width?: number;
+}
+
+/** The whole plain-text report: table, other fds, files, metadata, warnings. */
+export function formatText(report: Report, options: TextOptions = {}): string {
+  const out: string[] = [];
+  const scope = report.allFds ? "all fds" : "files";
+  out.push(`IOPS Profile Results (${methodLabel(report.method)}; ${scope})`);
+  out.push("=".repeat(60));
+  out.push(...summaryLines(report));
+
+  const o = report.otherFds;
+  if (o && !report.allFds && o.totalOps > 0) {
+    out.push(
+      `Not counted above (sockets, pipes, ttys): ${thousands(o.readOps)} reads, ${thousands(o.writeOps)} writes, ${bytesWithExact(o.totalBytes)} (--all-fds adds them)`,
+    );
+  }
+  if (report.storage) {
+    out.push(
+      `Storage level: ${bytesWithExact(report.storage.readBytes)} read, ${bytesWithExact(report.storage.writeBytes)} written (${report.storage.source})`,
+    );
+  }
+  if (report.failedOps && report.failedOps.total > 0) {
+    const by = Object.entries(report.failedOps.byErrno)
+      .map(([e, n]) => `${e} ${thousands(n)}`)
+      .join(", ");
+    out.push(`Failed calls (not counted as operations): ${thousands(report.failedOps.total)} (${by})`);
+  }
+  if (report.latency?.read || report.latency?.write) {
+    const l = (name: string, x: LatencySummary | null) =>
+      x ? `${name} mean ${humanNs(x.meanNs)}, p50 ${humanNs(x.p50Ns)}, p99 ${humanNs(x.p99Ns)}` : null;
+    const parts = [l("read", report.latency.read), l("write", report.latency.write)].filter(Boolean);
+    out.push(`Latency per operation (as traced): ${parts.join("; ")}`);
+  }
+
+  const files = (report.files ?? []).filter((f) => report.allFds || f.kind === "file" || f.kind === "blockDevice");
+  if (files.length > 0) {
+    const top = options.topFiles ?? 10;
+    out.push("");
+    out.push(`Top files (${Math.min(top, files.length)} of ${files.length}):`);
+    out.push(`  ${"reads".padStart(10)} ${"writes".padStart(10)} ${"read".padStart(11)} ${"written".padStart(11)}  path`);
+    for (const f of files.slice(0, top)) {
+      out.push(
+        `  ${thousands(f.readOps).padStart(10)} ${thousands(f.writeOps).padStart(10)} ${humanBytes(f.readBytes).padStart(11)} ${humanBytes(f.writeBytes).padStart(11)}  ${printablePath(f.path)}`,
+      );
+    }
+  }
+
+  const m = report.metadataOps;
+  if (m) {
+    out.push("");
+    out.push(
+      `Metadata calls: ${thousands(m.opens)} opens, ${thousands(m.closes)} closes, ${thousands(m.stats)} stats, ${thousands(m.fsyncs)} fsyncs, ${thousands(m.unlinks)} unlinks, ${thousands(m.renames)} renames, ${thousands(m.getdents)} getdents` +
+        (m.failed ? ` (${thousands(m.failed)} failed)` : ""),
+    );
+  }
+  if (options.histogram) {
+    out.push("");
+    out.push(...histogramLines(report, options.width ?? 50));
+  }
+  for (const w of report.warnings) out.push(`Warning: ${w}`);
+  return out.join("\n");
+}
+
+/** Control characters in a file name would garble a terminal: show them escaped. */
+export function printablePath(p: string): string {
+  return p.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+}
+
+/** Sizes on a power-of-two scale, as the bars group them. */
+function octaveLabel(lo: number): string {
+  return lo === 0 ? "0 B" : humanBytes(lo).replace(".00 ", " ");
+}
+
+/**
+ * Operation count by bytes per operation, one bar per power of two (the
+ * terminal's version of the reference tool's log-x charts).
+ */
+export function histogramLines(report: Report, width = 50): string[] {
+  if (!report.histogram) return ["Histogram: not available from this source"];
+  const groups = new Map<number, { reads: number; writes: number; bytes: number }>();
+  const add = (bins: Bin[], key: "reads" | "writes") => {
+    for (const b of bins) {
+      const lo = b.lo === 0 ? 0 : 2 ** Math.floor(Math.log2(b.lo));
+      const g = groups.get(lo) ?? { reads: 0, writes: 0, bytes: 0 };
+      g[key] += b.count;
+      g.bytes += b.sum;
+      groups.set(lo, g);
+    }
+  };
+  add(report.histogram.read, "reads");
+  add(report.histogram.write, "writes");
+  if (groups.size === 0) return ["Histogram: no operations"];
+  const keys = [...groups.keys()].sort((a, b) => a - b);
+  const max = Math.max(...keys.map((k) => groups.get(k)!.reads + groups.get(k)!.writes));
+  const lines = [`Operations by size (R = reads, W = writes; each row is [size, 2×size)):`];
+  for (const k of keys) {
+    const g = groups.get(k)!;
+    const total = g.reads + g.writes;
+    const len = Math.max(1, Math.round((total / max) * width));
+    const r = Math.round((g.reads / total) * len);
+    const bar = "R".repeat(r) + "W".repeat(len - r);
+    lines.push(`${octaveLabel(k).padStart(8)} | ${bar} ${thousands(total)} ops, ${humanBytes(g.bytes)}`);
+  }
+  return lines;
+}

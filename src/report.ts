@@ -1,0 +1,117 @@
+/**
+ * The report, as produced by the Rust core (`crates/iops-core/src/report.rs`)
+ * for every source and front end. A figure the source could not measure is
+ * `null`, never a zero pretending to be measured.
+ */
+
+/** Read and write totals of one class of fds over the window. */
+export interface Totals {
+  readOps: number;
+  writeOps: number;
+  readBytes: number;
+  writeBytes: number;
+  totalOps: number;
+  totalBytes: number;
+  /** Operations per second of the window. */
+  iops: number;
+  throughputBytesPerSecond: number;
+}
+
+export type FdKind = "file" | "blockDevice" | "socket" | "pipe" | "tty" | "other" | "unknown";
+
+export interface FileReport {
+  /** The fd's target as /proc shows it: a path, or `socket:[inode]`, `pipe:[inode]`... */
+  path: string;
+  kind: FdKind;
+  readOps: number;
+  writeOps: number;
+  readBytes: number;
+  writeBytes: number;
+}
+
+/** Values in `[lo, hi)`: `count` operations that moved `sum` bytes (or took `sum` ns). */
+export interface Bin {
+  lo: number;
+  hi: number;
+  count: number;
+  sum: number;
+}
+
+export interface LatencySummary {
+  count: number;
+  meanNs: number;
+  p50Ns: number;
+  p99Ns: number;
+  maxNs: number;
+  bins: Bin[];
+}
+
+export interface TimelinePoint {
+  /** Seconds since the window began. */
+  t: number;
+  readOps: number;
+  writeOps: number;
+  readBytes: number;
+  writeBytes: number;
+}
+
+export interface Report {
+  version: number;
+  /** The source of the figures: "ptrace" (our tracer) or "proc-io" (counters fallback). */
+  method: string;
+  command: string[] | null;
+  pid: number | null;
+  elapsedSeconds: number;
+  /** True when `summary` includes sockets, pipes and ttys. */
+  allFds: boolean;
+  /** File I/O: regular files and block devices (plus everything else with `allFds`). */
+  summary: Totals;
+  /** I/O on sockets, pipes, ttys and other fds, kept out of `summary`. */
+  otherFds: Totals | null;
+  /** Bytes that reached the storage layer (page-cache misses, dirtied pages). */
+  storage: { readBytes: number; writeBytes: number; source: string } | null;
+  /** Data calls that failed: not operations, counted by errno. */
+  failedOps: { total: number; byErrno: Record<string, number> } | null;
+  metadataOps: {
+    opens: number;
+    closes: number;
+    stats: number;
+    fsyncs: number;
+    unlinks: number;
+    renames: number;
+    getdents: number;
+    total: number;
+    failed: number;
+  } | null;
+  /** Every fd target with at least one operation, busiest first. */
+  files: FileReport[] | null;
+  syscalls: { name: string; calls: number; bytes: number; failed: number }[] | null;
+  /** Operation sizes in bytes, for the summary's fds. */
+  histogram: { read: Bin[]; write: Bin[] } | null;
+  /** Per-operation latency in nanoseconds, for the summary's fds. */
+  latency: { read: LatencySummary | null; write: LatencySummary | null } | null;
+  /** Operations and bytes over time, for the summary's fds. */
+  timeline: { intervalSeconds: number; points: TimelinePoint[] } | null;
+  /** Launch mode: how the command ended. */
+  exit: { code: number | null; signal: string | null; signalNumber: number | null } | null;
+  warnings: string[];
+}
+
+/** A capture that could not run, with a code a script can test. */
+export class IopsError extends Error {
+  constructor(
+    message: string,
+    /** "EPERM" (ptrace not permitted), "ESRCH" (no such process), "ENOENT" (command not found), ... */
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = "IopsError";
+  }
+}
+
+/** Parses what the native session returns: a report, or an error. */
+export function parseOutcome(json: string): Report {
+  const value = JSON.parse(json);
+  if (value.error) throw new IopsError(value.error.message, value.error.code);
+  return value as Report;
+}
