@@ -15,6 +15,7 @@ use iops_core::{Aggregator, ProgressCounters, Report, ReportContext};
 use libc::pid_t;
 
 use crate::affinity;
+use crate::procio::{counters_report, ProcIo};
 use crate::ptrace;
 use crate::seccomp::Filter;
 use crate::stop::StopWaiter;
@@ -103,7 +104,18 @@ pub fn trace(
     let waker = stop.spawn_waker().map_err(|e| TraceError::Other(format!("cannot start: {e}")))?;
     let agg = Aggregator::with_progress(progress);
     let (mut tracer, command) = match &target {
-        Target::Launch(argv) => (launch(argv, agg, options.share_cpu)?, Some(argv.clone())),
+        Target::Launch(argv) => match launch(argv, agg, options.share_cpu)? {
+            Launched::Traced(tracer) => (tracer, Some(argv.clone())),
+            Launched::Untraced { pid, reason } => {
+                on_ready();
+                let report = finish_untraced(pid, &reason, argv);
+                unsafe {
+                    libc::kill(waker, libc::SIGKILL);
+                    libc::waitpid(waker, std::ptr::null_mut(), libc::__WALL);
+                }
+                return Ok(report);
+            }
+        },
         Target::Attach(pid) => (attach(*pid, agg, options)?, None),
     };
     if tracer.mode == Mode::Seccomp {
@@ -260,9 +272,9 @@ extern "C" {
     static environ: *const *const libc::c_char;
 }
 
-/// Forks the command with our seccomp filter installed before exec, and
-/// takes it under ptrace while it waits, stopped, just before.
-fn launch(argv: &[String], agg: Aggregator, share_cpu: bool) -> Result<Tracer, TraceError> {
+/// Forks the command, takes it under ptrace while it waits on a pipe, then
+/// lets it install our seccomp filter and exec.
+fn launch(argv: &[String], agg: Aggregator, share_cpu: bool) -> Result<Launched, TraceError> {
     let cmd = argv.first().ok_or_else(|| TraceError::Other("no command given".into()))?;
     let program = find_program(cmd).ok_or_else(|| TraceError::CommandNotFound(cmd.clone()))?;
     // Everything the child touches is prepared before fork: after it, the
@@ -280,6 +292,12 @@ fn launch(argv: &[String], agg: Aggregator, share_cpu: bool) -> Result<Tracer, T
         }
     }
 
+    // The child waits on this pipe for our verdict: 'T' (traced: install the
+    // filter) or 'U' (ptrace refused: run untraced, measured by counters).
+    let mut gate = [0; 2];
+    if unsafe { libc::pipe2(gate.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(TraceError::Other(format!("pipe failed: {}", io::Error::last_os_error())));
+    }
     let child = unsafe { libc::fork() };
     if child < 0 {
         return Err(TraceError::Other(format!("fork failed: {}", io::Error::last_os_error())));
@@ -296,38 +314,64 @@ fn launch(argv: &[String], agg: Aggregator, share_cpu: bool) -> Result<Tracer, T
                     libc::signal(sig, libc::SIG_DFL);
                 }
             }
-            if unprivileged {
-                libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-            }
-            libc::raise(libc::SIGSTOP);
-            if filter.install().is_err() {
-                libc::_exit(126);
+            libc::close(gate[1]);
+            let mut verdict = 0u8;
+            while libc::read(gate[0], &mut verdict as *mut u8 as *mut _, 1) < 0 {}
+            if verdict == b'T' {
+                if unprivileged {
+                    libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+                }
+                if filter.install().is_err() {
+                    libc::_exit(126);
+                }
+            } else if verdict != b'U' {
+                libc::_exit(126); // our parent is gone
             }
             libc::execve(path.as_ptr(), arg_ptrs.as_ptr(), environ);
             libc::_exit(127);
         }
     }
-
-    let mut status = 0;
-    unsafe { libc::waitpid(child, &mut status, libc::WUNTRACED | libc::__WALL) };
-    if !libc::WIFSTOPPED(status) {
-        return Err(TraceError::Other("the command exited before it could be traced".into()));
-    }
+    unsafe { libc::close(gate[0]) };
+    let tell = |verdict: u8| unsafe {
+        libc::write(gate[1], &verdict as *const u8 as *const _, 1);
+        libc::close(gate[1]);
+    };
     // EXITKILL: under our filter, a command whose tracer vanished would see
     // every counted syscall fail with ENOSYS; ending it is the lesser harm.
     let options = BASE_OPTIONS | libc::PTRACE_O_TRACESECCOMP | libc::PTRACE_O_EXITKILL;
     if let Err(e) = ptrace::seize(child, options) {
-        unsafe {
-            libc::kill(child, libc::SIGKILL);
-            libc::waitpid(child, std::ptr::null_mut(), 0);
-        }
-        return Err(TraceError::NotPermitted(e.to_string()));
+        tell(b'U');
+        return Ok(Launched::Untraced { pid: child, reason: format!("ptrace is not permitted here ({e})") });
     }
-    unsafe { libc::kill(child, libc::SIGCONT) };
+    tell(b'T');
     let mut tracer = Tracer::new(Mode::Seccomp, child, agg, None);
     tracer.add_thread(child, child);
     tracer.open_window();
-    Ok(tracer)
+    Ok(Launched::Traced(tracer))
+}
+
+enum Launched {
+    Traced(Tracer),
+    /// ptrace was refused: the command runs untraced.
+    Untraced { pid: pid_t, reason: String },
+}
+
+/// Waits for an untraced command and reads its counters while it is a
+/// zombie (WNOWAIT), when they cover its whole life, before reaping it.
+fn finish_untraced(pid: pid_t, reason: &str, argv: &[String]) -> Report {
+    let started = std::time::Instant::now();
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    while unsafe { libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, libc::WEXITED | libc::WNOWAIT) } < 0
+        && io::Error::last_os_error().raw_os_error() == Some(libc::EINTR)
+    {}
+    let mut io = ProcIo::read(pid).unwrap_or_default();
+    // Take off the one-byte read of our verdict pipe, made before exec.
+    io.syscr = io.syscr.saturating_sub(1);
+    io.rchar = io.rchar.saturating_sub(1);
+    let mut status = 0;
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    let elapsed_ns = started.elapsed().as_nanos() as u64;
+    counters_report(&io, elapsed_ns, pid, reason, Some(exit_info(status)), Some(argv.to_vec()))
 }
 
 fn task_ids(pid: pid_t) -> io::Result<Vec<pid_t>> {

@@ -7,8 +7,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use iops_core::report::{ReportContext, StorageBytes, Totals};
-use iops_core::{ProgressCounters, Report};
+use iops_core::ProgressCounters;
 use iops_linux::procio::ProcIo;
 use iops_linux::{Options, Stopper, Target};
 use napi::bindgen_prelude::*;
@@ -172,7 +171,7 @@ pub fn allow_tracer(pid: i32) -> Result<()> {
     iops_linux::markers::allow_tracer(pid).map_err(|e| Error::from_reason(e.to_string()))
 }
 
-/// A reading of this process's /proc/self/io, for the counters fallback.
+/// A reading of /proc/<pid>/io, for the counters fallback.
 #[napi(object)]
 pub struct CounterSnapshot {
     pub rchar: f64,
@@ -181,9 +180,11 @@ pub struct CounterSnapshot {
     pub syscw: f64,
     pub read_bytes: f64,
     pub write_bytes: f64,
-    /// Bytes that the reading itself read (one read call).
+    /// Bytes that taking this reading read in the measured process itself
+    /// (one read call); 0 when it was another process.
     pub self_read: f64,
     pub time_ns: f64,
+    pub pid: i32,
 }
 
 fn now_ns() -> f64 {
@@ -192,9 +193,16 @@ fn now_ns() -> f64 {
     ts.tv_sec as f64 * 1e9 + ts.tv_nsec as f64
 }
 
+/// Reads the counters of `pid`, or of this process with one read call.
 #[napi]
-pub fn counters_snapshot() -> Result<CounterSnapshot> {
-    let (io, n) = ProcIo::read_self().map_err(|e| Error::from_reason(format!("cannot read /proc/self/io: {e}")))?;
+pub fn counters_snapshot(pid: Option<i32>) -> Result<CounterSnapshot> {
+    let (io, self_read, pid) = match pid {
+        Some(pid) => (ProcIo::read(pid).map_err(|e| Error::from_reason(format!("cannot read /proc/{pid}/io: {e}")))?, 0, pid),
+        None => {
+            let (io, n) = ProcIo::read_self().map_err(|e| Error::from_reason(format!("cannot read /proc/self/io: {e}")))?;
+            (io, n, std::process::id() as i32)
+        }
+    };
     Ok(CounterSnapshot {
         rchar: io.rchar as f64,
         wchar: io.wchar as f64,
@@ -202,42 +210,35 @@ pub fn counters_snapshot() -> Result<CounterSnapshot> {
         syscw: io.syscw as f64,
         read_bytes: io.read_bytes as f64,
         write_bytes: io.write_bytes as f64,
-        self_read: n as f64,
+        self_read: self_read as f64,
         time_ns: now_ns(),
+        pid,
     })
 }
 
-/// The report of a window measured with two counter snapshots. The `after`
-/// snapshot still sees the read that took `before` (one call, `selfRead`
-/// bytes), which is taken off.
+
+fn to_procio(s: &CounterSnapshot) -> ProcIo {
+    ProcIo {
+        rchar: s.rchar as u64,
+        wchar: s.wchar as u64,
+        syscr: s.syscr as u64,
+        syscw: s.syscw as u64,
+        read_bytes: s.read_bytes as u64,
+        write_bytes: s.write_bytes as u64,
+        cancelled_write_bytes: 0,
+    }
+}
+
+/// The report of a window measured with two counter snapshots. When the
+/// process read its own counters, the `after` snapshot still sees the read
+/// that took `before` (one call, `selfRead` bytes), which is taken off.
 #[napi]
 pub fn counters_report(before: CounterSnapshot, after: CounterSnapshot, reason: String) -> String {
-    let d = |a: f64, b: f64| (a - b).max(0.0) as u64;
-    let read_ops = d(after.syscr, before.syscr).saturating_sub(1);
-    let read_bytes = d(after.rchar, before.rchar).saturating_sub(before.self_read as u64);
-    let write_ops = d(after.syscw, before.syscw);
-    let write_bytes = d(after.wchar, before.wchar);
-    let elapsed_ns = d(after.time_ns, before.time_ns);
-    let pid = std::process::id() as i32;
-    let warnings = vec![
-        format!("{reason}; figures come from /proc/{pid}/io counters"),
-        "counters include every thread of this process and every kind of fd (files, sockets, pipes), and cannot show sizes, files or latency".to_string(),
-    ];
-    Report::from_counters(
-        Totals::new(read_ops, write_ops, read_bytes, write_bytes, elapsed_ns as f64 / 1e9),
-        ReportContext {
-            method: "proc-io".into(),
-            pid: Some(pid),
-            elapsed_ns,
-            all_fds: true,
-            storage: Some(StorageBytes {
-                read_bytes: d(after.read_bytes, before.read_bytes),
-                write_bytes: d(after.write_bytes, before.write_bytes),
-                source: format!("/proc/{pid}/io (read_bytes, write_bytes)"),
-            }),
-            warnings,
-            ..Default::default()
-        },
-    )
-    .to_json()
+    let mut delta = to_procio(&after).since(&to_procio(&before));
+    if before.self_read > 0.0 {
+        delta.syscr = delta.syscr.saturating_sub(1);
+        delta.rchar = delta.rchar.saturating_sub(before.self_read as u64);
+    }
+    let elapsed_ns = (after.time_ns - before.time_ns).max(0.0) as u64;
+    iops_linux::procio::counters_report(&delta, elapsed_ns, after.pid, &reason, None, None).to_json()
 }

@@ -1,0 +1,225 @@
+#!/usr/bin/env node
+/**
+ * The `iops` command: trace a command (or attach to a pid) and print what
+ * it did to storage.
+ */
+import { writeFileSync } from "node:fs";
+
+import { Command, InvalidArgumentError, Option } from "commander";
+
+import { bytesWithExact, formatText, humanBytes, thousands } from "./format";
+import { native } from "./native";
+import { IopsError, parseOutcome, type Report } from "./report";
+import { traceCommand, tracePid, type Capture, type CaptureOptions } from "./trace";
+
+/** Exit statuses of iops itself (otherwise it exits with the command's status). */
+const EXIT = { failure: 1, usage: 2, notFound: 127 } as const;
+
+interface CliOptions {
+  json?: string;
+  histogram?: boolean;
+  pid?: number;
+  duration?: number;
+  allFds?: boolean;
+  top: number;
+  shareCpu: boolean;
+  progress: boolean;
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("expected a positive number");
+  return n;
+}
+
+function pidNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError("expected a process id");
+  return n;
+}
+
+const EXAMPLES = `
+Examples:
+  $ iops -- python3 train.py               trace a command and its children
+  $ iops --histogram -- tar xf data.tar    add a histogram of operation sizes
+  $ iops --json report.json -- ./etl       also save the full report as JSON
+  $ iops --json - -- ./etl > report.json   the JSON on stdout (the table is on stderr)
+  $ iops -p 1234 --duration 10             attach to a running process for 10 s
+  $ iops -p 1234                           ...or until Ctrl-C
+
+What is counted:
+  Operations are successful read/write-family calls (read, write, pread64,
+  pwrite64, readv, writev, preadv, pwritev, preadv2, pwritev2, sendfile,
+  copy_file_range, splice) on regular files and block devices; each call is
+  one operation and moves the bytes it returned. Failed calls are listed
+  apart. Sockets, pipes and ttys get a line of their own (--all-fds counts
+  them in the table). Opens, closes, stats, fsyncs, unlinks, renames and
+  getdents are counted as metadata calls.
+
+Exit status: the command's own (128 + N when it was killed by signal N);
+  ${EXIT.usage} on a usage error, ${EXIT.notFound} when the command is not found, ${EXIT.failure} when the capture failed.
+  With --pid: 0, or ${EXIT.failure} when the capture failed.
+`;
+
+/** "\r12,345 ops · 48.00 MB · 3.2 s" on a terminal, once a capture runs past 1 s. */
+function progressPrinter(enabled: boolean): { options: Partial<CaptureOptions>; done(): void } {
+  if (!enabled || !process.stderr.isTTY) return { options: {}, done() {} };
+  let shown = false;
+  return {
+    options: {
+      progressIntervalMs: 250,
+      onProgress: ({ ops, bytes, elapsedSeconds }) => {
+        if (elapsedSeconds < 1) return;
+        shown = true;
+        process.stderr.write(`\r\x1b[Kiops: ${thousands(ops)} ops, ${humanBytes(bytes)} so far (${elapsedSeconds.toFixed(1)} s)`);
+      },
+    },
+    done() {
+      if (shown) process.stderr.write("\r\x1b[K");
+    },
+  };
+}
+
+function output(report: Report, opts: CliOptions): void {
+  if (report.method === "proc-io" && report.warnings.length > 0) {
+    process.stderr.write(`iops: ${report.warnings[0]}\n`);
+  }
+  process.stderr.write(
+    formatText(report, { histogram: opts.histogram, topFiles: opts.top, width: Math.max(20, (process.stderr.columns ?? 100) - 40) }) +
+      "\n",
+  );
+  if (opts.json !== undefined) {
+    const text = JSON.stringify(report, null, 2) + "\n";
+    if (opts.json === "-") process.stdout.write(text);
+    else writeFileSync(opts.json, text);
+  }
+}
+
+function exitStatusOf(report: Report): number {
+  const exit = report.exit;
+  if (!exit) return 0;
+  if (exit.signalNumber !== null) return 128 + exit.signalNumber;
+  return exit.code ?? 0;
+}
+
+async function runLaunch(argv: string[], opts: CliOptions): Promise<number> {
+  const progress = progressPrinter(opts.progress);
+  // Ctrl-C reaches the command itself (same process group); we keep tracing
+  // until it exits, then report.
+  process.on("SIGINT", () => {});
+  let capture: Capture;
+  try {
+    capture = traceCommand(argv, { allFds: opts.allFds, shareCpu: opts.shareCpu, ...progress.options });
+    const report = await capture.report;
+    progress.done();
+    output(report, opts);
+    return exitStatusOf(report);
+  } catch (e) {
+    progress.done();
+    if (e instanceof IopsError && e.code === "ENOENT") {
+      process.stderr.write(`iops: ${e.message} (is it installed and on PATH?)\n`);
+      return EXIT.notFound;
+    }
+    throw e;
+  }
+}
+
+async function runAttach(pid: number, opts: CliOptions): Promise<number> {
+  const progress = progressPrinter(opts.progress);
+  const capture = tracePid(pid, { allFds: opts.allFds, shareCpu: opts.shareCpu, ...progress.options });
+  const stop = () => capture.stop();
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  const timer = opts.duration ? setTimeout(stop, opts.duration * 1000) : undefined;
+  if (!opts.duration && process.stderr.isTTY) process.stderr.write(`iops: tracing pid ${pid}; press Ctrl-C to stop\n`);
+  try {
+    const report = await capture.report;
+    progress.done();
+    output(report, opts);
+    return 0;
+  } catch (e) {
+    progress.done();
+    if (e instanceof IopsError && e.code === "EPERM") {
+      return attachByCounters(pid, opts, e.message);
+    }
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Where ptrace is refused: the process's own counters over the same span. */
+async function attachByCounters(pid: number, opts: CliOptions, reason: string): Promise<number> {
+  const before = native.countersSnapshot(pid);
+  await new Promise<void>((resolve) => {
+    const timer = opts.duration ? setTimeout(resolve, opts.duration * 1000) : undefined;
+    process.removeAllListeners("SIGINT");
+    process.on("SIGINT", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  const after = native.countersSnapshot(pid);
+  output(parseOutcome(native.countersReport(before, after, reason)), opts);
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command()
+    .name("iops")
+    .usage("[options] -- <command> [args...]\n       iops [options] -p <pid> [--duration <seconds>]")
+    .description(
+      "Show what a program does to storage: read and write operations, bytes, sizes,\nfiles and latency, measured exactly by tracing its syscalls.",
+    )
+    .argument("[command...]", "the command to run and trace, after --")
+    .option("--json <path|->", "also write the full report as JSON to a file, or - for stdout")
+    .option("--histogram", "add a histogram of operation sizes, drawn in the terminal")
+    .option("-p, --pid <pid>", "attach to a running process (all its threads and new children)", pidNumber)
+    .option("--duration <seconds>", "with --pid: stop after this many seconds (default: at Ctrl-C)", positiveNumber)
+    .option("--all-fds", "count sockets, pipes and ttys in the summary too")
+    .addOption(new Option("--top <n>", "how many files to list").default(10).argParser(positiveNumber))
+    .option(
+      "--no-share-cpu",
+      "let the tracer and the program run on different CPUs (each traced call is then\nmuch slower, but a program computing on several threads keeps its parallelism)",
+    )
+    .option("--no-progress", "no live progress line on a terminal")
+    .version(require("../package.json").version, "-V, --version")
+    .addHelpText("after", EXAMPLES)
+    .showHelpAfterError("(run iops --help for usage)")
+    .exitOverride();
+
+  try {
+    program.parse(argv, { from: "user" });
+  } catch (e) {
+    const code = (e as { exitCode?: number; code?: string }).code;
+    if (code === "commander.helpDisplayed" || code === "commander.version") return 0;
+    return EXIT.usage;
+  }
+  const opts = program.opts<CliOptions>();
+  const command = program.args;
+  if (opts.pid !== undefined && command.length > 0) {
+    process.stderr.write("iops: give either a command or --pid, not both\n");
+    return EXIT.usage;
+  }
+  if (opts.duration !== undefined && opts.pid === undefined) {
+    process.stderr.write("iops: --duration goes with --pid\n");
+    return EXIT.usage;
+  }
+  try {
+    if (opts.pid !== undefined) return await runAttach(opts.pid, opts);
+    if (command.length === 0) {
+      program.outputHelp({ error: true });
+      return EXIT.usage;
+    }
+    return await runLaunch(command, opts);
+  } catch (e) {
+    process.stderr.write(`iops: ${(e as Error).message}\n`);
+    return EXIT.failure;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
