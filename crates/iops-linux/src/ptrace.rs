@@ -1,4 +1,7 @@
 //! Thin, allocation-free wrappers over the ptrace requests the tracer uses.
+// The request constants are c_uint on glibc and c_int on musl: the casts are
+// needed on one of them.
+#![allow(clippy::unnecessary_cast)]
 
 use libc::{c_long, c_void, pid_t};
 use std::io;

@@ -105,7 +105,7 @@ pub fn trace(
     let agg = Aggregator::with_progress(progress);
     let (mut tracer, command) = match &target {
         Target::Launch(argv) => match launch(argv, agg, options.share_cpu)? {
-            Launched::Traced(tracer) => (tracer, Some(argv.clone())),
+            Launched::Traced(tracer) => (*tracer, Some(argv.clone())),
             Launched::Untraced { pid, reason } => {
                 on_ready();
                 let report = finish_untraced(pid, &reason, argv);
@@ -251,7 +251,7 @@ pub fn signal_name(sig: i32) -> String {
 /// in words rather than by a child that exits 127.
 fn find_program(cmd: &str) -> Option<PathBuf> {
     let is_exec = |p: &Path| {
-        std::fs::metadata(p).map_or(false, |m| {
+        std::fs::metadata(p).is_ok_and(|m| {
             use std::os::unix::fs::PermissionsExt;
             m.is_file() && m.permissions().mode() & 0o111 != 0
         })
@@ -347,11 +347,11 @@ fn launch(argv: &[String], agg: Aggregator, share_cpu: bool) -> Result<Launched,
     let mut tracer = Tracer::new(Mode::Seccomp, child, agg, None);
     tracer.add_thread(child, child);
     tracer.open_window();
-    Ok(Launched::Traced(tracer))
+    Ok(Launched::Traced(Box::new(tracer)))
 }
 
 enum Launched {
-    Traced(Tracer),
+    Traced(Box<Tracer>),
     /// ptrace was refused: the command runs untraced.
     Untraced { pid: pid_t, reason: String },
 }

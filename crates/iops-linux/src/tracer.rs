@@ -155,7 +155,7 @@ impl Tracer {
     }
 
     fn resume(&mut self, tid: pid_t, sig: i32) {
-        let want_exit = self.threads.get(&tid).map_or(false, |t| t.pending.is_some());
+        let want_exit = self.threads.get(&tid).is_some_and(|t| t.pending.is_some());
         if let Some(t) = self.threads.get_mut(&tid) {
             t.armed = true;
         }
@@ -325,7 +325,7 @@ impl Tracer {
                     let storage = self
                         .fds
                         .lookup(&mut self.agg, tgid, p.args[0] as i32)
-                        .map_or(false, |f| self.agg.file_stats(f).kind.is_storage());
+                        .is_some_and(|f| self.agg.file_stats(f).kind.is_storage());
                     self.agg.record_failure(syscall, errno::name(-rval), storage);
                 }
             }

@@ -122,7 +122,7 @@ impl Task for WaitReady {
     type JsValue = bool;
     fn compute(&mut self) -> Result<bool> {
         let rx = self.0.lock().unwrap().take();
-        Ok(rx.map_or(false, |rx| rx.recv().is_ok()))
+        Ok(rx.is_some_and(|rx| rx.recv().is_ok()))
     }
     fn resolve(&mut self, _env: Env, output: bool) -> Result<bool> {
         Ok(output)
