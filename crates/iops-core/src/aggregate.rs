@@ -250,3 +250,25 @@ mod tests {
         assert_eq!(a.storage.read_sizes.count(), 0);
     }
 }
+
+#[cfg(test)]
+mod bounded_memory {
+    use super::*;
+
+    /// Ten million operations leave the aggregator the size it was after a
+    /// thousand: counters and fixed bins, no per-operation records.
+    #[test]
+    fn ten_million_operations_in_fixed_memory() {
+        let mut a = Aggregator::new();
+        let f = a.file("/data/big", FdKind::File);
+        for i in 0..10_000_000u64 {
+            let bytes = 512 << (i % 5);
+            let op = DataOp { syscall: Syscall::Pwrite64, direction: Direction::Write, bytes, start_ns: i * 1_000, latency_ns: Some(900 + i % 300) };
+            a.record_op(f, &op);
+        }
+        assert_eq!(a.storage.write_sizes.count(), 10_000_000);
+        assert_eq!(a.storage.write_sizes.bins().len(), 5);
+        assert!(a.storage.timeline.buckets().len() <= 1024);
+        assert_eq!(a.files().len(), 1);
+    }
+}

@@ -314,6 +314,10 @@ fn launch(argv: &[String], agg: Aggregator, share_cpu: bool) -> Result<Launched,
                     libc::signal(sig, libc::SIG_DFL);
                 }
             }
+            // Node marks its stdio close-on-exec; the command needs them.
+            for fd in 0..3 {
+                libc::fcntl(fd, libc::F_SETFD, 0);
+            }
             libc::close(gate[1]);
             let mut verdict = 0u8;
             while libc::read(gate[0], &mut verdict as *mut u8 as *mut _, 1) < 0 {}
