@@ -173,7 +173,8 @@ export function histogramLines(report: Report, width = 50): string[] {
     const len = Math.max(1, Math.round((total / max) * width));
     const r = Math.round((g.reads / total) * len);
     const bar = "R".repeat(r) + "W".repeat(len - r);
-    lines.push(`${octaveLabel(k).padStart(8)} | ${bar} ${thousands(total)} ops, ${humanBytes(g.bytes)}`);
+    const ops = total === 1 ? "1 op" : `${thousands(total)} ops`;
+    lines.push(`${octaveLabel(k).padStart(8)} | ${bar} ${ops}, ${humanBytes(g.bytes)}`);
   }
   return lines;
 }
