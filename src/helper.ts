@@ -5,10 +5,11 @@
  * for each window. It reads one JSON command per line on stdin:
  *
  *   {"attach": <pid>, "cookie": <u32>, "allFds": bool, "shareCpu": bool}
+ *   {"stop": true}
  *
  * and answers one JSON message per line on stdout: {"ready": true} once
- * every thread is traced, then {"report": {...}} after the end marker, or
- * {"error": {"code", "message"}}. When stdin closes (its parent is gone) it
+ * every thread is traced, then {"report": {...}} after the end marker (or,
+ * without a cookie, after a stop command), or {"error": {"code", "message"}}. When stdin closes (its parent is gone) it
  * stops any capture, which detaches, and exits.
  */
 import { createInterface } from "node:readline";
@@ -24,7 +25,7 @@ function send(message: unknown): void {
   process.stdout.write(JSON.stringify(message) + "\n");
 }
 
-async function capture(cmd: { attach: number; cookie: number; allFds?: boolean; shareCpu?: boolean }) {
+async function capture(cmd: { attach: number; cookie?: number; allFds?: boolean; shareCpu?: boolean }) {
   let session: Session;
   try {
     session = native.TraceSession.attach(cmd.attach, {

@@ -168,6 +168,29 @@ export async function openWindow(options: ProfileOptions = {}): Promise<IopsWind
 }
 
 /**
+ * Attaches to `pid` from the helper process instead of from this one. Needed
+ * for our own child processes: libuv reaps its children with waitpid(),
+ * which would steal the stops of a child traced by a thread of ours.
+ */
+export function captureFromHelper(pid: number, options: ProfileOptions = {}): { report: Promise<Report>; stop(): void } {
+  if (active) throw new IopsError("an iops window is already open: windows cannot nest or overlap", "EBUSY");
+  active = true;
+  const h = getHelper();
+  h.send({ attach: pid, allFds: options.allFds ?? false, shareCpu: options.shareCpu ?? true });
+  const report = (async () => {
+    try {
+      let m = await h.next();
+      if (m.ready) m = await h.next();
+      if (m.error) throw new IopsError(m.error.message, m.error.code);
+      return m.report!;
+    } finally {
+      release();
+    }
+  })();
+  return { report, stop: () => h.send({ stop: true }) };
+}
+
+/**
  * Runs `fn` and returns what it did to storage: exactly the calls made
  * between its start and the settling of its promise, on every thread of
  * this process (libuv's thread pool included). If `fn` throws, the error is

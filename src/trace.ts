@@ -2,7 +2,10 @@
  * Captures of other processes: run a command under the tracer, or attach to
  * a running pid. Both return the report when the capture ends.
  */
+import { readFileSync } from "node:fs";
+
 import { native } from "./native";
+import { captureFromHelper } from "./profile";
 import { parseOutcome, type Report } from "./report";
 
 export interface CaptureOptions {
@@ -48,10 +51,22 @@ export function traceCommand(argv: string[], options: CaptureOptions = {}): Capt
   return run(native.TraceSession.launch(argv, nativeOptions(options)), options);
 }
 
+function parentOf(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Attaches to every thread of `pid` (following new threads and children)
  * until `stop()`; then detaches, leaving the process running as before.
+ * A child of this process is traced from the helper process (libuv would
+ * otherwise reap its stops); `onProgress` is not called in that case.
  */
 export function tracePid(pid: number, options: CaptureOptions = {}): Capture {
+  if (process.platform === "linux" && parentOf(pid) === process.pid) return captureFromHelper(pid, options);
   return run(native.TraceSession.attach(pid, nativeOptions(options)), options);
 }

@@ -298,7 +298,7 @@ fn launch(argv: &[String], agg: Aggregator, share_cpu: bool) -> Result<Launched,
     if unsafe { libc::pipe2(gate.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
         return Err(TraceError::Other(format!("pipe failed: {}", io::Error::last_os_error())));
     }
-    let child = unsafe { libc::fork() };
+    let child = crate::stop::raw_fork();
     if child < 0 {
         return Err(TraceError::Other(format!("fork failed: {}", io::Error::last_os_error())));
     }
@@ -306,14 +306,15 @@ fn launch(argv: &[String], agg: Aggregator, share_cpu: bool) -> Result<Launched,
         unsafe {
             // Start from default signal handling, as any spawned command would
             // (Node ignores SIGPIPE, and ignored signals survive exec).
-            let mut empty: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut empty);
-            libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+            // Handlers first, so no inherited handler runs once unblocked.
             for sig in 1..32 {
                 if sig != libc::SIGKILL && sig != libc::SIGSTOP {
                     libc::signal(sig, libc::SIG_DFL);
                 }
             }
+            let mut empty: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut empty);
+            libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
             // Node marks its stdio close-on-exec; the command needs them.
             for fd in 0..3 {
                 libc::fcntl(fd, libc::F_SETFD, 0);

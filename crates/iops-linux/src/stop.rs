@@ -35,7 +35,7 @@ impl StopWaiter {
     /// Forks the waker child on the calling (tracer) thread; returns its pid.
     pub fn spawn_waker(self) -> io::Result<libc::pid_t> {
         let read_fd = self.read.as_raw_fd();
-        let pid = unsafe { libc::fork() };
+        let pid = raw_fork();
         match pid {
             -1 => Err(io::Error::last_os_error()),
             0 => unsafe {
@@ -54,4 +54,11 @@ impl StopWaiter {
             child => Ok(child),
         }
     }
+}
+
+/// fork(2) without the C library's atfork handlers: in a Node process,
+/// libuv's handler would write to its signal pipe in the child, an I/O the
+/// child's counters would then show as the command's own.
+pub(crate) fn raw_fork() -> libc::pid_t {
+    unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_long, 0, 0, 0, 0) as libc::pid_t }
 }

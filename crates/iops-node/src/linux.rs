@@ -132,8 +132,7 @@ impl Task for WaitReady {
 pub struct WaitReport(Arc<Mutex<Option<JoinHandle<Outcome>>>>);
 
 fn error_json(code: &str, message: &str) -> String {
-    let quote = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
-    format!(r#"{{"error":{{"code":"{}","message":"{}"}}}}"#, quote(code), quote(message))
+    serde_json::json!({ "error": { "code": code, "message": message } }).to_string()
 }
 
 impl Task for WaitReport {

@@ -1,0 +1,101 @@
+/**
+ * Where ptrace is refused, the figures come from /proc/<pid>/io counters,
+ * labelled method "proc-io" with a warning. A real way to be refused: the
+ * process is already traced (here, by iops itself).
+ */
+import fs from "node:fs";
+import path from "node:path";
+
+import test from "ava";
+
+import { CLI, FIXTURES, ROOT, compileFixtures, counts, fileEntry, makeTempDir, runCli, totals } from "./_support/util.mjs";
+
+let dir;
+let bin;
+
+test.before(() => {
+  dir = makeTempDir("iops-fallback-");
+  bin = compileFixtures(dir, ["writes"]);
+});
+
+test.after.always(() => {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** The fields a counters report cannot fill are null, never made-up zeros. */
+function assertCountersShape(t, report) {
+  t.is(report.method, "proc-io");
+  t.true(report.allFds, "counters cover every kind of fd");
+  for (const key of ["otherFds", "failedOps", "metadataOps", "files", "syscalls", "histogram", "latency", "timeline"]) {
+    t.is(report[key], null, key);
+  }
+  t.true(report.warnings.length >= 1);
+  t.true(report.warnings[0].includes("ptrace is not permitted"), report.warnings[0]);
+  t.true(report.warnings.some((w) => w.includes(`/proc/${report.pid}/io`)), report.warnings.join(" | "));
+}
+
+test.serial("profile() in a process that is already traced falls back to /proc counters", (t) => {
+  const N = 1000;
+  const S = 4096;
+  const out = path.join(dir, "profile-fallback.dat");
+  const outer = path.join(dir, "outer.json");
+  const script = path.join(FIXTURES, "profile-writes.mjs");
+  const r = runCli(["--json", outer, "--", process.execPath, script, path.join(ROOT, "dist", "index.js"), out, String(N), String(S)]);
+  t.is(r.status, 0, r.stderr);
+  const { window, report } = JSON.parse(r.stdout);
+
+  t.is(window.method, "proc-io");
+  t.true(typeof window.notice === "string" && window.notice.includes("ptrace is not permitted"), String(window.notice));
+  assertCountersShape(t, report);
+  t.is(report.exit, null);
+  t.is(report.command, null);
+  t.true(Number.isInteger(report.pid) && report.pid > 0);
+
+  // The counters include every thread and every fd of the process (the
+  // warning says so): besides the N file writes, a Node thread may post a
+  // wake-up (an 8-byte eventfd write) inside the window. No reads: the
+  // reading of the counters themselves is taken off.
+  t.true(report.summary.writeOps >= N && report.summary.writeOps <= N + 10, `writeOps ${report.summary.writeOps}`);
+  t.true(report.summary.writeBytes >= N * S && report.summary.writeBytes <= N * S + 10 * 8, `writeBytes ${report.summary.writeBytes}`);
+  t.is(report.summary.totalOps, report.summary.readOps + report.summary.writeOps);
+  t.is(fs.statSync(out).size, N * S);
+
+  // The outer trace (ptrace) saw the same file writes, exactly.
+  const outerReport = JSON.parse(fs.readFileSync(outer, "utf8"));
+  t.is(outerReport.method, "ptrace");
+  t.deepEqual(fileEntry(outerReport, out), { path: out, kind: "file", readOps: 0, writeOps: N, readBytes: 0, writeBytes: N * S });
+  // And the CLI printed the inner report's warning nowhere: the script's stdout is its own.
+  t.false(r.stderr.includes("proc-io"));
+});
+
+test.serial("the CLI launching a command while already traced falls back to counters and keeps the exit status", (t) => {
+  const argv = ["sh", "-c", "exit 5"];
+  const r = runCli(["--", process.execPath, CLI, "--json", "-", "--", ...argv]);
+  t.is(r.status, 5, r.stderr);
+  const inner = JSON.parse(r.stdout);
+  assertCountersShape(t, inner);
+  t.deepEqual(inner.command, argv);
+  t.deepEqual(inner.exit, { code: 5, signal: null, signalNumber: null });
+  // The inner CLI tells why on stderr, then prints its table labelled as counters.
+  t.true(r.stderr.includes("iops: ptrace is not permitted here"), r.stderr);
+  t.true(r.stderr.includes("/proc/<pid>/io counters (fallback)"), r.stderr);
+});
+
+test.serial("counters fallback in launch mode: the command's own N writes, exactly", (t) => {
+  const N = 100;
+  const S = 4096;
+  const out = path.join(dir, "nested-writes.dat");
+  const argv = [bin.writes, out, String(N), String(S)];
+  const r = runCli(["--", process.execPath, CLI, "--json", "-", "--", ...argv]);
+  t.is(r.status, 0, r.stderr);
+  const inner = JSON.parse(r.stdout);
+  assertCountersShape(t, inner);
+  t.deepEqual(inner.exit, { code: 0, signal: null, signalNumber: null });
+  t.is(fs.statSync(out).size, N * S);
+  // The static workload makes exactly N write calls in its whole life and
+  // iops takes its own pre-exec footprint off (the verdict-pipe read), so
+  // the write counters must be exactly the workload's. (Reads are not
+  // asserted: the kernel accounts its own reads of the executable at exec.)
+  t.is(inner.summary.writeOps, N);
+  t.is(inner.summary.writeBytes, N * S);
+});

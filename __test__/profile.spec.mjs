@@ -1,0 +1,189 @@
+/**
+ * profile() and openWindow() on this very process (the ava worker): a helper
+ * process attaches to every thread, and marker syscalls delimit the window
+ * exactly, libuv's thread pool included.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+import test from "ava";
+
+import { counts, fileEntry, iops, makeTempDir, patternBuffer, syscallRow, totals } from "./_support/util.mjs";
+
+const { profile, openWindow, IopsError } = iops;
+
+let dir;
+
+test.before(() => {
+  dir = makeTempDir("iops-profile-");
+});
+
+test.after.always(() => {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const RECORDS = 64;
+const DATA_SIZE = RECORDS * 4096;
+
+function dataFile(name) {
+  const p = path.join(dir, name);
+  fs.writeFileSync(p, patternBuffer(RECORDS, 4096));
+  return p;
+}
+
+test.serial("fs.promises reads on libuv's thread pool: exactly N operations, exact bytes", async (t) => {
+  const N = 48;
+  const p = dataFile("promises-read.dat");
+  const seen = [];
+  const report = await profile(async () => {
+    const fh = await fs.promises.open(p, "r");
+    try {
+      const buf = Buffer.alloc(4096);
+      for (let i = 0; i < N; i++) {
+        const { bytesRead } = await fh.read(buf, 0, 4096, i * 4096);
+        seen.push(bytesRead === 4096 && buf[0] === 65 + (i % 26) && buf[4095] === 65 + (i % 26));
+      }
+    } finally {
+      await fh.close();
+    }
+  });
+  t.deepEqual(seen, new Array(N).fill(true), "the reads returned the file's records");
+  t.is(report.method, "ptrace");
+  t.is(report.pid, process.pid);
+  t.is(report.exit, null);
+  t.deepEqual(counts(report.summary), totals(N, N * 4096, 0, 0));
+  t.deepEqual(fileEntry(report, p), { path: p, kind: "file", readOps: N, writeOps: 0, readBytes: N * 4096, writeBytes: 0 });
+  t.deepEqual(syscallRow(report, "pread64"), { name: "pread64", calls: N, bytes: N * 4096, failed: 0 });
+  t.true(report.metadataOps.opens >= 1);
+  t.true(report.metadataOps.closes >= 1);
+  t.deepEqual(report.failedOps, { total: 0, byErrno: {} });
+  t.deepEqual(report.warnings, []);
+});
+
+test.serial("concurrent fs.promises reads spread over the pool threads: exactly N operations", async (t) => {
+  const N = 200;
+  const p = dataFile("concurrent-read.dat");
+  const fh = await fs.promises.open(p, "r");
+  let results;
+  const report = await profile(async () => {
+    results = await Promise.all(
+      Array.from({ length: N }, (_, i) => fh.read(Buffer.alloc(1024), 0, 1024, ((i * 7) % RECORDS) * 4096)),
+    );
+  });
+  await fh.close();
+  t.true(results.every((r) => r.bytesRead === 1024));
+  t.deepEqual(counts(report.summary), totals(N, N * 1024, 0, 0));
+  t.deepEqual(fileEntry(report, p), { path: p, kind: "file", readOps: N, writeOps: 0, readBytes: N * 1024, writeBytes: 0 });
+  // The file was opened before the window: no open inside it.
+  t.is(report.metadataOps.opens, 0);
+});
+
+test.serial("1000 fs.writeSync of 4096 bytes: exactly 1000 writes and 4,096,000 bytes", async (t) => {
+  const p = path.join(dir, "write-sync.dat");
+  const report = await profile(() => {
+    const fd = fs.openSync(p, "w");
+    const buf = Buffer.alloc(4096, 0x61);
+    for (let i = 0; i < 1000; i++) fs.writeSync(fd, buf);
+    fs.closeSync(fd);
+  });
+  t.deepEqual(counts(report.summary), totals(0, 0, 1000, 4_096_000));
+  t.deepEqual(fileEntry(report, p), { path: p, kind: "file", readOps: 0, writeOps: 1000, readBytes: 0, writeBytes: 4_096_000 });
+  t.true(report.metadataOps.opens >= 1);
+  t.is(report.latency.write.count, 1000);
+  t.is(fs.statSync(p).size, 4_096_000);
+});
+
+test.serial("an empty profile() counts nothing", async (t) => {
+  for (const fn of [() => {}, async () => {}]) {
+    const report = await profile(fn);
+    t.is(report.method, "ptrace");
+    t.deepEqual(counts(report.summary), totals(0, 0, 0, 0));
+    t.deepEqual(
+      report.files.filter((f) => f.kind === "file" || f.kind === "blockDevice"),
+      [],
+    );
+    t.deepEqual(report.histogram, { read: [], write: [] });
+    t.deepEqual(report.failedOps, { total: 0, byErrno: {} });
+  }
+});
+
+test.serial("I/O before and after the window is not counted", async (t) => {
+  const p = path.join(dir, "outside.dat");
+  const fd = fs.openSync(p, "w");
+  const buf = Buffer.alloc(100, 1);
+  for (let i = 0; i < 10; i++) fs.writeSync(fd, buf);
+  const report = await profile(() => {
+    for (let i = 0; i < 3; i++) fs.writeSync(fd, buf);
+  });
+  for (let i = 0; i < 10; i++) fs.writeSync(fd, buf);
+  fs.closeSync(fd);
+  t.deepEqual(counts(report.summary), totals(0, 0, 3, 300));
+  t.deepEqual(fileEntry(report, p), { path: p, kind: "file", readOps: 0, writeOps: 3, readBytes: 0, writeBytes: 300 });
+  t.is(report.metadataOps.opens, 0);
+  t.is(report.metadataOps.closes, 0);
+});
+
+test.serial("profile() inside profile() rejects with IopsError EBUSY; the outer window still counts exactly", async (t) => {
+  const p = path.join(dir, "nested.dat");
+  let inner;
+  const report = await profile(async () => {
+    const fd = fs.openSync(p, "w");
+    for (let i = 0; i < 5; i++) fs.writeSync(fd, Buffer.alloc(200, 2));
+    fs.closeSync(fd);
+    inner = await profile(() => {}).then(
+      () => null,
+      (e) => e,
+    );
+  });
+  t.true(inner instanceof IopsError, String(inner));
+  t.is(inner.code, "EBUSY");
+  t.deepEqual(counts(report.summary), totals(0, 0, 5, 1000));
+  t.deepEqual(fileEntry(report, p), { path: p, kind: "file", readOps: 0, writeOps: 5, readBytes: 0, writeBytes: 1000 });
+
+  // The window is released: the next profile() works.
+  const after = await profile(() => fs.writeFileSync(p, "x".repeat(10)));
+  t.deepEqual(fileEntry(after, p), { path: p, kind: "file", readOps: 0, writeOps: 1, readBytes: 0, writeBytes: 10 });
+});
+
+test.serial("openWindow(): a second window while one is open rejects with EBUSY; begin()/end() count exactly", async (t) => {
+  const p = path.join(dir, "window.dat");
+  const w = await openWindow();
+  t.is(w.method, "ptrace");
+  t.is(w.notice, null);
+  const second = await openWindow().then(
+    () => null,
+    (e) => e,
+  );
+  t.true(second instanceof IopsError, String(second));
+  t.is(second.code, "EBUSY");
+  const fd = fs.openSync(p, "w");
+  w.begin();
+  for (let i = 0; i < 7; i++) fs.writeSync(fd, Buffer.alloc(300, 3));
+  const report = await w.end();
+  fs.closeSync(fd);
+  t.deepEqual(counts(report.summary), totals(0, 0, 7, 2100));
+  t.deepEqual(fileEntry(report, p), { path: p, kind: "file", readOps: 0, writeOps: 7, readBytes: 0, writeBytes: 2100 });
+});
+
+test.serial("when fn throws, the error is rethrown with the report of what it did attached", async (t) => {
+  const p = path.join(dir, "throws.dat");
+  const error = await t.throwsAsync(
+    profile(() => {
+      const fd = fs.openSync(p, "w");
+      for (let i = 0; i < 10; i++) fs.writeSync(fd, Buffer.alloc(64, 4));
+      fs.closeSync(fd);
+      throw new Error("boom");
+    }),
+    { message: "boom" },
+  );
+  t.truthy(error.iopsReport);
+  t.deepEqual(counts(error.iopsReport.summary), totals(0, 0, 10, 640));
+  t.deepEqual(fileEntry(error.iopsReport, p), { path: p, kind: "file", readOps: 0, writeOps: 10, readBytes: 0, writeBytes: 640 });
+});
+
+test.serial("profile() leaves this process untraced afterwards", async (t) => {
+  await profile(() => fs.readFileSync(fileURLToPath(import.meta.url)));
+  const status = fs.readFileSync("/proc/self/status", "utf8");
+  t.regex(status, /^TracerPid:\s+0$/m);
+});
