@@ -60,6 +60,7 @@ export interface Progress {
 /** Version of the report format this addon produces. */
 export declare function reportVersion(): number
 
+/** Options of a capture session. */
 export interface TraceOptions {
   /** Count sockets, pipes and ttys in the summary too. */
   allFds?: boolean

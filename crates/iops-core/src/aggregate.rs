@@ -14,7 +14,9 @@ use crate::timeline::Timeline;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct FileId(u32);
 
-#[derive(Clone, Debug)]
+/// One fd target and what was done to it; also its row in the report.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct FileStats {
     pub path: String,
     pub kind: FdKind,

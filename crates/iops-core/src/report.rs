@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::aggregate::{Aggregator, ScopeStats};
-use crate::event::{FdKind, MetaKind, Syscall};
+use crate::event::{MetaKind, Syscall};
 use crate::histogram::{Bin, LogHistogram};
 
 pub const REPORT_VERSION: u32 = 1;
@@ -81,16 +81,7 @@ pub struct MetadataOps {
     pub failed: u64,
 }
 
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct FileReport {
-    pub path: String,
-    pub kind: FdKind,
-    pub read_ops: u64,
-    pub write_ops: u64,
-    pub read_bytes: u64,
-    pub write_bytes: u64,
-}
+pub use crate::aggregate::FileStats as FileReport;
 
 #[derive(Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -217,19 +208,8 @@ impl Report {
             scope.merge(&agg.other);
         }
 
-        let mut files: Vec<FileReport> = agg
-            .files()
-            .iter()
-            .filter(|f| f.read_ops + f.write_ops > 0)
-            .map(|f| FileReport {
-                path: f.path.clone(),
-                kind: f.kind,
-                read_ops: f.read_ops,
-                write_ops: f.write_ops,
-                read_bytes: f.read_bytes,
-                write_bytes: f.write_bytes,
-            })
-            .collect();
+        let mut files: Vec<FileReport> =
+            agg.files().iter().filter(|f| f.read_ops + f.write_ops > 0).cloned().collect();
         files.sort_by(|a, b| {
             let key = |f: &FileReport| (f.read_ops + f.write_ops, f.read_bytes + f.write_bytes);
             key(b).cmp(&key(a)).then_with(|| a.path.cmp(&b.path))

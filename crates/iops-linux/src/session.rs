@@ -19,7 +19,7 @@ use crate::procio::{counters_report, ProcIo};
 use crate::ptrace;
 use crate::seccomp::Filter;
 use crate::stop::StopWaiter;
-use crate::syscalls::TRACED;
+use crate::syscalls::traced;
 use crate::tracer::{Mode, Tracer, Window};
 
 pub enum Target {
@@ -283,7 +283,7 @@ fn launch(argv: &[String], agg: Aggregator, share_cpu: bool) -> Result<Launched,
     let args = argv.iter().map(|a| cstring(a.as_bytes())).collect::<Result<Vec<_>, _>>()?;
     let mut arg_ptrs: Vec<*const libc::c_char> = args.iter().map(|a| a.as_ptr()).collect();
     arg_ptrs.push(std::ptr::null());
-    let filter = Filter::new(TRACED.iter().map(|(nr, _)| *nr));
+    let filter = Filter::new(traced().map(|(nr, _)| nr));
     let unprivileged = unsafe { libc::geteuid() } != 0;
     if share_cpu {
         // The child inherits the forking thread's affinity, its children theirs.

@@ -18,90 +18,62 @@ pub enum Class {
     IoUring,
 }
 
-macro_rules! table {
-    ($( $nr:expr => $class:expr ),* $(,)?) => {
-        /// Every syscall we trace, with its class.
-        pub const TRACED: &[(c_long, Class)] = &[ $( ($nr, $class) ),* ];
-    };
-}
-
 use Class::*;
 use MetaKind as M;
 use Syscall as S;
 
-#[cfg(target_arch = "x86_64")]
-table! {
-    libc::SYS_read => Data(S::Read),
-    libc::SYS_write => Data(S::Write),
-    libc::SYS_pread64 => Data(S::Pread64),
-    libc::SYS_pwrite64 => Data(S::Pwrite64),
-    libc::SYS_readv => Data(S::Readv),
-    libc::SYS_writev => Data(S::Writev),
-    libc::SYS_preadv => Data(S::Preadv),
-    libc::SYS_pwritev => Data(S::Pwritev),
-    libc::SYS_preadv2 => Data(S::Preadv2),
-    libc::SYS_pwritev2 => Data(S::Pwritev2),
-    libc::SYS_sendfile => Data(S::Sendfile),
-    libc::SYS_copy_file_range => Data(S::CopyFileRange),
-    libc::SYS_splice => Data(S::Splice),
-    libc::SYS_open => Meta(M::Open),
-    libc::SYS_openat => Meta(M::Open),
-    libc::SYS_openat2 => Meta(M::Open),
-    libc::SYS_creat => Meta(M::Open),
-    libc::SYS_close => Meta(M::Close),
-    libc::SYS_stat => Meta(M::Stat),
-    libc::SYS_fstat => Meta(M::Stat),
-    libc::SYS_lstat => Meta(M::Stat),
-    libc::SYS_newfstatat => Meta(M::Stat),
-    libc::SYS_statx => Meta(M::Stat),
-    libc::SYS_fsync => Meta(M::Fsync),
-    libc::SYS_fdatasync => Meta(M::Fsync),
-    libc::SYS_unlink => Meta(M::Unlink),
-    libc::SYS_unlinkat => Meta(M::Unlink),
-    libc::SYS_rmdir => Meta(M::Unlink),
-    libc::SYS_rename => Meta(M::Rename),
-    libc::SYS_renameat => Meta(M::Rename),
-    libc::SYS_renameat2 => Meta(M::Rename),
-    libc::SYS_getdents => Meta(M::Getdents),
-    libc::SYS_getdents64 => Meta(M::Getdents),
-    libc::SYS_dup2 => FdChange,
-    libc::SYS_dup3 => FdChange,
-    libc::SYS_close_range => FdChange,
-    libc::SYS_io_uring_setup => IoUring,
-    libc::SYS_io_uring_enter => IoUring,
-}
+/// The syscalls every architecture has.
+const COMMON: &[(c_long, Class)] = &[
+    (libc::SYS_read, Data(S::Read)),
+    (libc::SYS_write, Data(S::Write)),
+    (libc::SYS_pread64, Data(S::Pread64)),
+    (libc::SYS_pwrite64, Data(S::Pwrite64)),
+    (libc::SYS_readv, Data(S::Readv)),
+    (libc::SYS_writev, Data(S::Writev)),
+    (libc::SYS_preadv, Data(S::Preadv)),
+    (libc::SYS_pwritev, Data(S::Pwritev)),
+    (libc::SYS_preadv2, Data(S::Preadv2)),
+    (libc::SYS_pwritev2, Data(S::Pwritev2)),
+    (libc::SYS_sendfile, Data(S::Sendfile)),
+    (libc::SYS_copy_file_range, Data(S::CopyFileRange)),
+    (libc::SYS_splice, Data(S::Splice)),
+    (libc::SYS_openat, Meta(M::Open)),
+    (libc::SYS_openat2, Meta(M::Open)),
+    (libc::SYS_close, Meta(M::Close)),
+    (libc::SYS_fstat, Meta(M::Stat)),
+    (libc::SYS_newfstatat, Meta(M::Stat)),
+    (libc::SYS_statx, Meta(M::Stat)),
+    (libc::SYS_fsync, Meta(M::Fsync)),
+    (libc::SYS_fdatasync, Meta(M::Fsync)),
+    (libc::SYS_unlinkat, Meta(M::Unlink)),
+    (libc::SYS_renameat, Meta(M::Rename)),
+    (libc::SYS_renameat2, Meta(M::Rename)),
+    (libc::SYS_getdents64, Meta(M::Getdents)),
+    (libc::SYS_dup3, FdChange),
+    (libc::SYS_close_range, FdChange),
+    (libc::SYS_io_uring_setup, IoUring),
+    (libc::SYS_io_uring_enter, IoUring),
+];
 
-#[cfg(target_arch = "aarch64")]
-table! {
-    libc::SYS_read => Data(S::Read),
-    libc::SYS_write => Data(S::Write),
-    libc::SYS_pread64 => Data(S::Pread64),
-    libc::SYS_pwrite64 => Data(S::Pwrite64),
-    libc::SYS_readv => Data(S::Readv),
-    libc::SYS_writev => Data(S::Writev),
-    libc::SYS_preadv => Data(S::Preadv),
-    libc::SYS_pwritev => Data(S::Pwritev),
-    libc::SYS_preadv2 => Data(S::Preadv2),
-    libc::SYS_pwritev2 => Data(S::Pwritev2),
-    libc::SYS_sendfile => Data(S::Sendfile),
-    libc::SYS_copy_file_range => Data(S::CopyFileRange),
-    libc::SYS_splice => Data(S::Splice),
-    libc::SYS_openat => Meta(M::Open),
-    libc::SYS_openat2 => Meta(M::Open),
-    libc::SYS_close => Meta(M::Close),
-    libc::SYS_fstat => Meta(M::Stat),
-    libc::SYS_newfstatat => Meta(M::Stat),
-    libc::SYS_statx => Meta(M::Stat),
-    libc::SYS_fsync => Meta(M::Fsync),
-    libc::SYS_fdatasync => Meta(M::Fsync),
-    libc::SYS_unlinkat => Meta(M::Unlink),
-    libc::SYS_renameat => Meta(M::Rename),
-    libc::SYS_renameat2 => Meta(M::Rename),
-    libc::SYS_getdents64 => Meta(M::Getdents),
-    libc::SYS_dup3 => FdChange,
-    libc::SYS_close_range => FdChange,
-    libc::SYS_io_uring_setup => IoUring,
-    libc::SYS_io_uring_enter => IoUring,
+/// The older calls that x86-64 keeps and newer ports (arm64) dropped.
+#[cfg(target_arch = "x86_64")]
+const LEGACY: &[(c_long, Class)] = &[
+    (libc::SYS_open, Meta(M::Open)),
+    (libc::SYS_creat, Meta(M::Open)),
+    (libc::SYS_stat, Meta(M::Stat)),
+    (libc::SYS_lstat, Meta(M::Stat)),
+    (libc::SYS_unlink, Meta(M::Unlink)),
+    (libc::SYS_rmdir, Meta(M::Unlink)),
+    (libc::SYS_rename, Meta(M::Rename)),
+    (libc::SYS_getdents, Meta(M::Getdents)),
+    (libc::SYS_dup2, FdChange),
+];
+#[cfg(not(target_arch = "x86_64"))]
+const LEGACY: &[(c_long, Class)] = &[];
+
+/// Every syscall we trace, with its class.
+pub fn traced() -> impl Iterator<Item = (c_long, Class)> {
+    COMMON.iter().chain(LEGACY.iter()).copied()
 }
 
 /// The syscall used as a window marker by a process that is being traced in
@@ -120,7 +92,7 @@ pub struct ClassTable([Class; TABLE_SIZE]);
 impl ClassTable {
     pub fn new() -> Self {
         let mut t = [Class::Ignored; TABLE_SIZE];
-        for &(nr, class) in TRACED {
+        for (nr, class) in traced() {
             t[nr as usize] = class;
         }
         ClassTable(t)

@@ -13,6 +13,19 @@ mod unsupported;
 #[cfg(not(target_os = "linux"))]
 pub use unsupported::*;
 
+/// Options of a capture session.
+#[napi_derive::napi(object)]
+#[derive(Default)]
+pub struct TraceOptions {
+    /// Count sockets, pipes and ttys in the summary too.
+    pub all_fds: Option<bool>,
+    /// Attach mode: count only between `windowBegin(cookie)` and
+    /// `windowEnd(cookie)` made by the traced process.
+    pub marker_cookie: Option<u32>,
+    /// Share one CPU between tracer and tracee (default true).
+    pub share_cpu: Option<bool>,
+}
+
 /// Version of the report format this addon produces.
 #[napi_derive::napi]
 pub fn report_version() -> u32 {

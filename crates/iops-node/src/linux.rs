@@ -13,17 +13,8 @@ use iops_linux::{Options, Stopper, Target};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-#[napi(object)]
-#[derive(Default)]
-pub struct TraceOptions {
-    /// Count sockets, pipes and ttys in the summary too.
-    pub all_fds: Option<bool>,
-    /// Attach mode: count only between `windowBegin(cookie)` and
-    /// `windowEnd(cookie)` made by the traced process.
-    pub marker_cookie: Option<u32>,
-    /// Share one CPU between tracer and tracee (default true).
-    pub share_cpu: Option<bool>,
-}
+use crate::TraceOptions;
+
 
 #[napi(object)]
 pub struct Progress {

@@ -5,17 +5,12 @@
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+use crate::TraceOptions;
+
 fn unsupported() -> Error {
     Error::from_reason(format!("iops-profiler cannot capture on {} yet (Linux only for now)", std::env::consts::OS))
 }
 
-#[napi(object)]
-#[derive(Default)]
-pub struct TraceOptions {
-    pub all_fds: Option<bool>,
-    pub marker_cookie: Option<u32>,
-    pub share_cpu: Option<bool>,
-}
 
 #[napi]
 pub struct TraceSession {}
