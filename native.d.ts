@@ -17,9 +17,9 @@ export declare class TraceSession {
    * Resolves true once every thread is traced, false if the capture ended
    * (or failed) first.
    */
-  waitReady(): Promise<unknown>
+  waitReady(): Promise<boolean>
   /** Resolves with the report as JSON, or `{"error":{"code","message"}}`. */
-  wait(): Promise<unknown>
+  wait(): Promise<string>
 }
 
 /** Lets `pid` ptrace this process where Yama's ptrace_scope is 1. */

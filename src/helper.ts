@@ -40,7 +40,7 @@ async function capture(cmd: { attach: number; cookie?: number; allFds?: boolean;
   current = session;
   if (closing) session.stop();
   if (await session.waitReady()) send({ ready: true });
-  const outcome = JSON.parse((await session.wait()) as string);
+  const outcome = JSON.parse(await session.wait());
   current = null;
   send(outcome.error ? { error: outcome.error } : { report: outcome });
 }

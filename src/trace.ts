@@ -38,7 +38,7 @@ function run(session: InstanceType<typeof native.TraceSession>, options: Capture
       cb({ ...p, elapsedSeconds: Number(process.hrtime.bigint() - started) / 1e9 });
     }, options.progressIntervalMs ?? 250);
   }
-  const report = (session.wait() as Promise<string>).then(parseOutcome).finally(() => clearInterval(timer));
+  const report = session.wait().then(parseOutcome).finally(() => clearInterval(timer));
   return { report, stop: () => session.stop() };
 }
 

@@ -94,13 +94,13 @@ impl TraceSession {
 
     /// Resolves true once every thread is traced, false if the capture ended
     /// (or failed) first.
-    #[napi]
+    #[napi(ts_return_type = "Promise<boolean>")]
     pub fn wait_ready(&self) -> AsyncTask<WaitReady> {
         AsyncTask::new(WaitReady(self.ready.clone()))
     }
 
     /// Resolves with the report as JSON, or `{"error":{"code","message"}}`.
-    #[napi]
+    #[napi(ts_return_type = "Promise<string>")]
     pub fn wait(&self) -> AsyncTask<WaitReport> {
         AsyncTask::new(WaitReport(self.worker.clone()))
     }
