@@ -2,7 +2,7 @@
 //! filled on an fd's first data call and dropped when the tracer sees the fd
 //! closed or replaced, so lookups on the hot path are one hash probe.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::ffi::CStr;
 use std::io::Write;
 

@@ -3,7 +3,7 @@
 //! resumes the tracee at once. Per stop it makes one GET_SYSCALL_INFO call
 //! and a hash lookup; it allocates only when a new thread or fd appears.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::time::Instant;
 
 use iops_core::{Aggregator, DataOp, Direction, MetaKind, Syscall};
@@ -96,7 +96,7 @@ impl Tracer {
         Tracer {
             mode,
             classes: ClassTable::new(),
-            threads: HashMap::new(),
+            threads: HashMap::default(),
             fds: FdTable::default(),
             agg,
             window: if marker_cookie.is_some() { Window::Waiting } else { Window::Open },
