@@ -97,6 +97,13 @@ pub fn syscall_info(pid: pid_t, info: &mut SyscallInfo) -> io::Result<u8> {
     Ok(info.op)
 }
 
+/// The general registers (x86-64: a syscall's number and arguments are still
+/// in them at its exit stop, beside the return value).
+#[cfg(target_arch = "x86_64")]
+pub fn regs(pid: pid_t, regs: &mut libc::user_regs_struct) -> io::Result<()> {
+    unsafe { raw(libc::PTRACE_GETREGS as u32, pid, 0, regs as *mut _ as usize).map(drop) }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
