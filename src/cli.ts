@@ -81,11 +81,14 @@ function progressPrinter(enabled: boolean): { options: Partial<CaptureOptions>; 
 }
 
 function output(report: Report, opts: CliOptions): void {
+  let shown = report;
   if (report.method === "proc-io" && report.warnings.length > 0) {
+    // The fallback notice goes first, on its own line, not with the warnings.
     process.stderr.write(`iops: ${report.warnings[0]}\n`);
+    shown = { ...report, warnings: report.warnings.slice(1) };
   }
   process.stderr.write(
-    formatText(report, { histogram: opts.histogram, topFiles: opts.top, width: Math.max(20, (process.stderr.columns ?? 100) - 40) }) +
+    formatText(shown, { histogram: opts.histogram, topFiles: opts.top, width: Math.max(20, (process.stderr.columns ?? 100) - 40) }) +
       "\n",
   );
   if (opts.json !== undefined) {

@@ -66,7 +66,7 @@ pub enum TraceError {
 impl fmt::Display for TraceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TraceError::NotPermitted(why) => write!(f, "ptrace is not permitted here ({why})"),
+            TraceError::NotPermitted(why) => write!(f, "ptrace is not permitted here: {why}"),
             TraceError::NoSuchProcess(pid) => write!(f, "no process with pid {pid}"),
             TraceError::CommandNotFound(cmd) => write!(f, "command not found: {cmd}"),
             TraceError::Other(why) => f.write_str(why),
@@ -83,6 +83,13 @@ impl TraceError {
             TraceError::Other(_) => "EIO",
         }
     }
+}
+
+/// Why the kernel refused ptrace, in words a user can act on.
+fn refusal(e: &io::Error) -> String {
+    format!(
+        "{e}; the process may already be traced or debugged, or a security policy (Yama ptrace_scope, a container's seccomp profile, missing CAP_SYS_PTRACE) forbids it"
+    )
 }
 
 const BASE_OPTIONS: i32 = libc::PTRACE_O_TRACESYSGOOD
@@ -346,7 +353,7 @@ fn launch(argv: &[String], agg: Aggregator, share_cpu: bool) -> Result<Launched,
     let options = BASE_OPTIONS | libc::PTRACE_O_TRACESECCOMP | libc::PTRACE_O_EXITKILL;
     if let Err(e) = ptrace::seize(child, options) {
         tell(b'U');
-        return Ok(Launched::Untraced { pid: child, reason: format!("ptrace is not permitted here ({e})") });
+        return Ok(Launched::Untraced { pid: child, reason: format!("ptrace is not permitted here: {}", refusal(&e)) });
     }
     tell(b'T');
     let mut tracer = Tracer::new(Mode::Seccomp, child, agg, None);
@@ -426,7 +433,7 @@ fn attach(pid: pid_t, agg: Aggregator, options: &Options) -> Result<Tracer, Trac
                 Err(e) => {
                     detach_all(&mut tracer);
                     return Err(match e.raw_os_error() {
-                        Some(libc::EPERM) | Some(libc::EACCES) => TraceError::NotPermitted(e.to_string()),
+                        Some(libc::EPERM) | Some(libc::EACCES) => TraceError::NotPermitted(refusal(&e)),
                         _ => TraceError::Other(format!("cannot attach to {pid}: {e}")),
                     });
                 }
