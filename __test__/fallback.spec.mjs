@@ -3,6 +3,7 @@
  * labelled method "proc-io" with a warning. A real way to be refused: the
  * process is already traced (here, by iops itself).
  */
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 
@@ -15,7 +16,7 @@ let bin;
 
 test.before(() => {
   dir = makeTempDir("iops-fallback-");
-  bin = compileFixtures(dir, ["writes"]);
+  bin = compileFixtures(dir, ["writes", "loopwriter"]);
 });
 
 test.after.always(() => {
@@ -98,4 +99,36 @@ test.serial("counters fallback in launch mode: the command's own N writes, exact
   // asserted: the kernel accounts its own reads of the executable at exec.)
   t.is(inner.summary.writeOps, N);
   t.is(inner.summary.writeBytes, N * S);
+});
+
+test.serial("iops -p on a process that is already traced falls back to its /proc counters, and leaves it running", async (t) => {
+  const out = path.join(dir, "attach-fallback.dat");
+  // The writer runs under a first iops (launch mode), so a second one cannot attach.
+  const outer = spawn(process.execPath, [CLI, "--", bin.loopwriter, out, "400", "100", "2000"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const pid = await new Promise((resolve, reject) => {
+    let text = "";
+    outer.stdout.on("data", (d) => {
+      text += d;
+      const m = /pid (\d+)/.exec(text);
+      if (m) resolve(Number(m[1]));
+    });
+    outer.on("exit", () => reject(new Error("the writer ended before printing its pid")));
+  });
+  const r = runCli(["-p", String(pid), "--duration", "0.3", "--json", "-"]);
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stderr.split("\n")[0], /^iops: ptrace is not permitted here/);
+  const report = JSON.parse(r.stdout);
+  assertCountersShape(t, report);
+  t.is(report.pid, pid);
+  t.true(report.summary.writeOps > 0 && report.summary.writeOps <= 400, `${report.summary.writeOps} writes`);
+  // Counters see every fd: the 100-byte records, and the writer's
+  // "progress <n>" lines (13 bytes) on its stdout, one per 100 records.
+  const { writeOps, writeBytes } = report.summary;
+  const progressLines = [0, 1, 2, 3, 4].filter((p) => 100 * (writeOps - p) + 13 * p === writeBytes);
+  t.is(progressLines.length, 1, `${writeOps} writes, ${writeBytes} bytes`);
+  const status = await new Promise((resolve) => outer.on("exit", resolve));
+  t.is(status, 0, "the writer finished its 400 writes");
+  t.is(fs.statSync(out).size, 400 * 100);
 });
