@@ -52,6 +52,9 @@ export declare function countersReport(before: CounterSnapshot, after: CounterSn
 /** Reads the counters of `pid`, or of this process with one read call. */
 export declare function countersSnapshot(pid?: number | undefined | null): CounterSnapshot
 
+/** The CPUs this process may run on, kept before a window. */
+export declare function ownCpus(): Array<number>
+
 export interface Progress {
   ops: number
   bytes: number
@@ -59,6 +62,12 @@ export interface Progress {
 
 /** Version of the report format this addon produces. */
 export declare function reportVersion(): number
+
+/**
+ * Gives every thread of this process the affinity `cpus` again, when the
+ * helper that pinned them died before it could.
+ */
+export declare function restoreOwnCpus(cpus: Array<number>): void
 
 /** Options of a capture session. */
 export interface TraceOptions {

@@ -110,12 +110,21 @@ function release(): void {
   active = false;
 }
 
+/**
+ * The helper pins our threads to its CPU while tracing and restores them on
+ * detach; if it dies first, the kernel detaches us and we restore them.
+ */
+function recoverFrom(helper: Helper, cpus: number[]): void {
+  if (!helper.alive) native.restoreOwnCpus(cpus);
+}
+
 class TracedWindow implements IopsWindow {
   readonly method = "ptrace";
   readonly notice = null;
   constructor(
     private readonly helper: Helper,
     private readonly cookie: number,
+    private readonly cpus: number[],
   ) {}
   begin(): void {
     native.windowBegin(this.cookie);
@@ -124,7 +133,10 @@ class TracedWindow implements IopsWindow {
     native.windowEnd(this.cookie);
     try {
       const m = await this.helper.next();
-      if (m.error) throw new IopsError(m.error.message, m.error.code);
+      if (m.error) {
+        recoverFrom(this.helper, this.cpus);
+        throw new IopsError(m.error.message, m.error.code);
+      }
       return m.report!;
     } finally {
       release();
@@ -156,9 +168,11 @@ export async function openWindow(options: ProfileOptions = {}): Promise<IopsWind
   try {
     const h = getHelper();
     const cookie = randomInt(1, 2 ** 31);
+    const cpus = native.ownCpus();
     h.send({ attach: process.pid, cookie, allFds: options.allFds ?? false, shareCpu: options.shareCpu ?? true });
     const m = await h.next();
-    if (m.ready) return new TracedWindow(h, cookie);
+    if (m.ready) return new TracedWindow(h, cookie, cpus);
+    recoverFrom(h, cpus);
     if (m.error?.code === "EPERM") return new CountersWindow(m.error.message);
     throw new IopsError(m.error?.message ?? "the tracer helper did not answer", m.error?.code ?? "EIO");
   } catch (e) {

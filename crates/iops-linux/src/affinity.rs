@@ -31,3 +31,16 @@ pub fn choose(target_allowed: &cpu_set_t) -> Option<usize> {
     }
     (0..libc::CPU_SETSIZE as usize).find(|&c| unsafe { libc::CPU_ISSET(c, target_allowed) })
 }
+
+/// The CPUs a mask allows, as numbers.
+pub fn to_list(set: &cpu_set_t) -> Vec<u32> {
+    (0..libc::CPU_SETSIZE as usize).filter(|&c| unsafe { libc::CPU_ISSET(c, set) }).map(|c| c as u32).collect()
+}
+
+pub fn from_list(cpus: &[u32]) -> cpu_set_t {
+    let mut set: cpu_set_t = unsafe { std::mem::zeroed() };
+    for &c in cpus {
+        unsafe { libc::CPU_SET(c as usize, &mut set) };
+    }
+    set
+}

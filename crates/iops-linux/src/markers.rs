@@ -31,3 +31,23 @@ pub fn allow_tracer(pid: i32) -> std::io::Result<()> {
         Err(e)
     }
 }
+
+/// The CPUs this process may run on (its main thread's affinity), to keep
+/// before a capture that may pin our threads.
+pub fn own_cpus() -> Vec<u32> {
+    crate::affinity::get(0).map(|s| crate::affinity::to_list(&s)).unwrap_or_default()
+}
+
+/// Gives every thread of this process the affinity `cpus`: for when a
+/// tracer died before it could restore what it changed.
+pub fn restore_own_cpus(cpus: &[u32]) {
+    if cpus.is_empty() {
+        return;
+    }
+    let set = crate::affinity::from_list(cpus);
+    if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
+        for tid in tasks.flatten().filter_map(|e| e.file_name().to_str().and_then(|s| s.parse().ok())) {
+            crate::affinity::set(tid, &set);
+        }
+    }
+}

@@ -155,6 +155,19 @@ pub fn window_end(cookie: u32) {
     iops_linux::markers::end(cookie);
 }
 
+/// The CPUs this process may run on, kept before a window.
+#[napi]
+pub fn own_cpus() -> Vec<u32> {
+    iops_linux::markers::own_cpus()
+}
+
+/// Gives every thread of this process the affinity `cpus` again, when the
+/// helper that pinned them died before it could.
+#[napi]
+pub fn restore_own_cpus(cpus: Vec<u32>) {
+    iops_linux::markers::restore_own_cpus(&cpus);
+}
+
 /// Lets `pid` ptrace this process where Yama's ptrace_scope is 1.
 #[napi]
 pub fn allow_tracer(pid: i32) -> Result<()> {
