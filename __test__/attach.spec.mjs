@@ -155,7 +155,7 @@ test.serial("tracePid() + stop() on a multi-threaded Node writer: counts its wri
     '"$@"; echo "exit-status $?"',
     "sh",
     process.execPath,
-    path.join(FIXTURES, "node-writer.mjs"),
+    path.join(FIXTURES, "node-writer.cjs"),
     out,
     String(COUNT),
     String(SIZE),

@@ -40,7 +40,7 @@ test.serial("profile() in a process that is already traced falls back to /proc c
   const S = 4096;
   const out = path.join(dir, "profile-fallback.dat");
   const outer = path.join(dir, "outer.json");
-  const script = path.join(FIXTURES, "profile-writes.mjs");
+  const script = path.join(FIXTURES, "profile-writes.cjs");
   const r = runCli(["--json", outer, "--", process.execPath, script, path.join(ROOT, "dist", "index.js"), out, String(N), String(S)]);
   t.is(r.status, 0, r.stderr);
   const { window, report } = JSON.parse(r.stdout);

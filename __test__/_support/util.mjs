@@ -3,6 +3,7 @@
  * the C workloads, how to run the CLI and read its report, and small
  * /proc probes. Not a test file (ava only runs `*.spec.mjs`).
  */
+import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -99,7 +100,7 @@ export function spawnCli(args, options = {}) {
 /** The one entry of `report.files` for `p` (fails loudly if there are several). */
 export function fileEntry(report, p) {
   const found = (report.files ?? []).filter((f) => f.path === p);
-  if (found.length > 1) throw new Error(`${found.length} entries for ${p} in report.files`);
+  assert.ok(found.length <= 1, `${found.length} entries for ${p} in report.files`);
   return found[0];
 }
 
