@@ -27,6 +27,15 @@ pub enum Target {
     Attach(pid_t),
 }
 
+impl Target {
+    fn command(&self) -> Option<Vec<String>> {
+        match self {
+            Target::Launch(argv) => Some(argv.clone()),
+            Target::Attach(_) => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Options {
     /// Count sockets, pipes and ttys in the summary too.
@@ -108,27 +117,29 @@ pub fn trace(
     stop: StopWaiter,
     on_ready: &mut dyn FnMut(),
 ) -> Result<Report, TraceError> {
-    let waker = stop.spawn_waker().map_err(|e| TraceError::Other(format!("cannot start: {e}")))?;
+    let mut waker = stop.spawn_waker().map_err(|e| TraceError::Other(format!("cannot start: {e}")))?;
     let agg = Aggregator::with_progress(progress);
-    let (mut tracer, command) = match &target {
-        Target::Launch(argv) => match launch(argv, agg, options.share_cpu)? {
-            Launched::Traced(tracer) => (*tracer, Some(argv.clone())),
-            Launched::Untraced { pid, reason } => {
-                on_ready();
-                let report = finish_untraced(pid, &reason, argv);
-                unsafe {
-                    libc::kill(waker, libc::SIGKILL);
-                    libc::waitpid(waker, std::ptr::null_mut(), libc::__WALL);
-                }
-                return Ok(report);
-            }
-        },
-        Target::Attach(pid) => (attach(*pid, agg, options)?, None),
+    let started = match &target {
+        Target::Launch(argv) => launch(argv, agg, options.share_cpu),
+        Target::Attach(pid) => attach(*pid, agg, options).map(|t| Launched::Traced(Box::new(t))),
+    };
+    let mut tracer = match started {
+        Ok(Launched::Traced(tracer)) => *tracer,
+        Ok(Launched::Untraced { pid, reason }) => {
+            on_ready();
+            let argv = target.command().unwrap_or_default();
+            let report = finish_untraced(pid, &reason, &argv);
+            waker.reap();
+            return Ok(report);
+        }
+        Err(e) => {
+            waker.reap();
+            return Err(e);
+        }
     };
     if tracer.mode == Mode::Seccomp {
         on_ready();
     }
-    let mut stop_requested = false;
     loop {
         if tracer.is_empty() {
             break;
@@ -145,8 +156,8 @@ pub fn trace(
                 _ => break,
             }
         }
-        if pid == waker {
-            stop_requested = true;
+        if pid == waker.pid {
+            waker.exited();
             // A launched command runs to its end: only attach mode stops early.
             if tracer.mode == Mode::AllSyscalls {
                 tracer.request_close();
@@ -158,14 +169,11 @@ pub fn trace(
             on_ready();
         }
     }
-    if !stop_requested {
-        unsafe { libc::kill(waker, libc::SIGKILL) };
-    }
-    unsafe { libc::waitpid(waker, std::ptr::null_mut(), libc::__WALL) };
-    Ok(build_report(&tracer, &target, command, options))
+    waker.reap();
+    Ok(build_report(&tracer, &target, options))
 }
 
-fn build_report(tracer: &Tracer, target: &Target, command: Option<Vec<String>>, options: &Options) -> Report {
+fn build_report(tracer: &Tracer, target: &Target, options: &Options) -> Report {
     let mut warnings = Vec::new();
     let pid = match target {
         Target::Attach(pid) => Some(*pid),
@@ -208,7 +216,7 @@ fn build_report(tracer: &Tracer, target: &Target, command: Option<Vec<String>>, 
         &tracer.agg,
         ReportContext {
             method: "ptrace".into(),
-            command,
+            command: target.command(),
             pid,
             elapsed_ns,
             all_fds: options.all_fds,

@@ -31,9 +31,33 @@ impl Stopper {
     }
 }
 
+/// The waker child, owned by the tracer thread that forked it.
+pub struct Waker {
+    pub pid: libc::pid_t,
+    reaped: bool,
+}
+
+impl Waker {
+    /// The tracer's waitpid() returned the waker's exit: a stop was asked.
+    pub fn exited(&mut self) {
+        self.reaped = true;
+    }
+
+    /// Ends and reaps the waker, unless waitpid() already did (its pid may
+    /// then belong to another process).
+    pub fn reap(self) {
+        if !self.reaped {
+            unsafe {
+                libc::kill(self.pid, libc::SIGKILL);
+                libc::waitpid(self.pid, std::ptr::null_mut(), libc::__WALL);
+            }
+        }
+    }
+}
+
 impl StopWaiter {
-    /// Forks the waker child on the calling (tracer) thread; returns its pid.
-    pub fn spawn_waker(self) -> io::Result<libc::pid_t> {
+    /// Forks the waker child on the calling (tracer) thread.
+    pub fn spawn_waker(self) -> io::Result<Waker> {
         let read_fd = self.read.as_raw_fd();
         let pid = raw_fork();
         match pid {
@@ -51,7 +75,7 @@ impl StopWaiter {
                 libc::read(read_fd, &mut buf as *mut u8 as *mut _, 1);
                 libc::_exit(0)
             },
-            child => Ok(child),
+            child => Ok(Waker { pid: child, reaped: false }),
         }
     }
 }
