@@ -461,6 +461,26 @@ function verdict(sections, vs) {
 
 // --------------------------------------------------------------------- main
 
+/**
+ * Memory stays flat as a trace grows: this process traces CALLS/10 writes,
+ * then 5 x CALLS, in-process (the aggregator lives in our heap), and reads
+ * its peak RSS after each. Peak RSS only grows, so equal figures mean the
+ * second, 50x longer trace needed no more memory than the first.
+ */
+async function measureMemory(tmp) {
+  const w = WORKLOADS.find((x) => x.name === "write");
+  const data = path.join(tmp, "memory.bin");
+  const result = path.join(tmp, "memory-result");
+  writeFileSync(result, Buffer.alloc(RESULT_SIZE));
+  const rows = [];
+  for (const calls of [Math.round(CALLS / 10), CALLS * 5]) {
+    const report = await traceCommand([w.bin, data, String(calls), result]).report;
+    rmSync(data, { force: true });
+    rows.push({ calls, ops: report.summary.writeOps, peakMiB: process.resourceUsage().maxRSS / 1024 });
+  }
+  return rows;
+}
+
 async function main() {
   const started = Date.now();
   const tmp = mkdtempSync(path.join(os.tmpdir(), "iops-bench-"));
@@ -476,6 +496,7 @@ async function main() {
     process.stderr.write("measuring...\n");
     const results = await measureAll(vs, tmp);
     const profileCost = await measureProfile();
+    const memory = await measureMemory(tmp);
 
     console.log("\nloop s: the workload's own loop time (median); range: min-max over the runs");
     console.log("us/call over: (traced - untraced loop) / calls; ours/strace: that overhead over strace's in the same mode");
@@ -497,6 +518,12 @@ async function main() {
     console.log(`  await profile(fn)     ${ms(profileCost.profiledNs)}`);
     console.log(`  first profile() call  ${ms(profileCost.firstNs)} (starts the helper process)`);
     console.log(`  (${profileCost.methods}; ${profileCost.ops} operations counted over all ${PROFILE_CALLS + 1} calls)\n`);
+    console.log("memory: peak RSS of this process after tracing, in-process, a short then a long run of writes:");
+    for (const m of memory) {
+      console.log(`  ${n(m.calls).padStart(9)} writes traced (${n(m.ops)} counted)   peak RSS ${m.peakMiB.toFixed(1)} MiB`);
+      if (m.ops !== m.calls) exact = false;
+    }
+    console.log("");
     console.log(`total bench time: ${((Date.now() - started) / 1000).toFixed(0)} s`);
     if (!exact) {
       console.log("FAIL: some iops runs did not count exactly what the workload did (see above)");
