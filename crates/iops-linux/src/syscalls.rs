@@ -16,6 +16,9 @@ pub enum Class {
     FdChange,
     /// io_uring does its I/O without syscalls we can see.
     IoUring,
+    /// The end of a signal handler: tells whether a call the signal
+    /// interrupted failed with EINTR or is restarted.
+    SigReturn,
 }
 
 use Class::*;
@@ -53,6 +56,7 @@ const COMMON: &[(c_long, Class)] = &[
     (libc::SYS_close_range, FdChange),
     (libc::SYS_io_uring_setup, IoUring),
     (libc::SYS_io_uring_enter, IoUring),
+    (libc::SYS_rt_sigreturn, SigReturn),
 ];
 
 /// The older calls that x86-64 keeps and newer ports (arm64) dropped.
@@ -110,8 +114,22 @@ impl Default for ClassTable {
     }
 }
 
-/// Kernel-internal "restart the call" codes a tracer can see at syscall exit;
-/// they are neither successes nor failures: the call runs again.
-pub fn is_restart(rval: i64) -> bool {
-    matches!(-rval, 512 | 513 | 514 | 516)
+/// What a kernel-internal "restart" code seen at a syscall's exit stop means.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Restart {
+    /// A real result.
+    No,
+    /// ERESTARTNOINTR, ERESTART_RESTARTBLOCK: the call runs again, always.
+    Always,
+    /// ERESTARTSYS, ERESTARTNOHAND: a signal handler may turn it into EINTR
+    /// (the handler's rt_sigreturn then returns -EINTR), or it runs again.
+    UnlessHandled,
+}
+
+pub fn restart(rval: i64) -> Restart {
+    match -rval {
+        512 | 514 => Restart::UnlessHandled,
+        513 | 516 => Restart::Always,
+        _ => Restart::No,
+    }
 }

@@ -13,7 +13,7 @@ use crate::errno;
 use crate::fds::FdTable;
 use crate::procio::ProcIo;
 use crate::ptrace::{self, SyscallInfo, PTRACE_EVENT_STOP, SYSCALL_INFO_ENTRY, SYSCALL_INFO_EXIT, SYSCALL_INFO_SECCOMP};
-use crate::syscalls::{self, Class, ClassTable};
+use crate::syscalls::{self, Class, ClassTable, Restart};
 
 /// How tracees are resumed.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -37,6 +37,9 @@ struct Pending {
 struct Thread {
     tgid: pid_t,
     pending: Option<Pending>,
+    /// A call a signal interrupted, until we know whether it failed with
+    /// EINTR or was restarted.
+    interrupted: Option<Pending>,
     /// Resumed at least once by us (attach mode: ready when all are).
     armed: bool,
 }
@@ -123,7 +126,7 @@ impl Tracer {
     }
 
     pub fn add_thread(&mut self, tid: pid_t, tgid: pid_t) {
-        self.threads.entry(tid).or_insert(Thread { tgid, pending: None, armed: false });
+        self.threads.entry(tid).or_insert(Thread { tgid, pending: None, interrupted: None, armed: false });
     }
 
     pub fn has_thread(&self, tid: pid_t) -> bool {
@@ -292,13 +295,15 @@ impl Tracer {
         }
         let now = Instant::now();
         let r = &self.regs;
-        p.nr = r.orig_rax;
+        // rt_sigreturn restores the registers of the interrupted context and
+        // sets orig_rax to -1; no other call we trace does.
+        p.nr = if r.orig_rax == u64::MAX { libc::SYS_rt_sigreturn as u64 } else { r.orig_rax };
         p.class = self.classes.get(p.nr);
         p.args = [r.rdi, r.rsi, r.rdx, r.r10];
         if p.class == Class::IoUring && p.counted {
             self.io_uring_seen = true;
         }
-        self.complete(tgid, p, r.rax as i64, now);
+        self.complete(tid, tgid, p, r.rax as i64, now);
     }
 
     #[cfg(not(target_arch = "x86_64"))]
@@ -333,7 +338,7 @@ impl Tracer {
                 let Some(t) = self.threads.get_mut(&tid) else { return };
                 let Some(p) = t.pending.take() else { return };
                 let tgid = t.tgid;
-                self.complete(tgid, p, self.info.rval(), now);
+                self.complete(tid, tgid, p, self.info.rval(), now);
             }
             _ => {}
         }
@@ -364,8 +369,30 @@ impl Tracer {
         }
     }
 
-    fn complete(&mut self, tgid: pid_t, p: Pending, rval: i64, now: Instant) {
-        if syscalls::is_restart(rval) {
+    fn complete(&mut self, tid: pid_t, tgid: pid_t, p: Pending, rval: i64, now: Instant) {
+        let Some(thread) = self.threads.get_mut(&tid) else { return };
+        if let Some(i) = thread.interrupted {
+            // The same call on the same fd again: the interrupted one restarted.
+            if i.nr == p.nr && i.args[0] == p.args[0] {
+                thread.interrupted = None;
+            }
+        }
+        match syscalls::restart(rval) {
+            Restart::Always => return,
+            Restart::UnlessHandled => {
+                thread.interrupted = Some(p);
+                return;
+            }
+            Restart::No => {}
+        }
+        if p.class == Class::SigReturn {
+            // rt_sigreturn "returns" the register the handler's frame saved:
+            // -EINTR if the interrupted call failed, its number if restarted.
+            if let Some(i) = thread.interrupted.take() {
+                if rval == -(libc::EINTR as i64) {
+                    self.complete(tid, tgid, i, rval, now);
+                }
+            }
             return;
         }
         let ok = rval >= 0;

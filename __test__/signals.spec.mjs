@@ -1,0 +1,47 @@
+// A signal that interrupts a call: with SA_RESTART the kernel runs the call
+// again and it is one operation; without, it fails with EINTR, which the
+// program sees and the report must count, exactly, as a failed call.
+import test from "ava";
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+
+import { compileFixtures, fileEntry, makeTempDir, runCliJson, syscallRow } from "./_support/util.mjs";
+
+let dir;
+let bin;
+
+test.before(() => {
+  dir = makeTempDir("iops-signals-");
+  bin = compileFixtures(dir, ["eintr"]).eintr;
+});
+
+test.after.always(() => rmSync(dir, { recursive: true, force: true }));
+
+function run(mode) {
+  const result = join(dir, `${mode}.txt`);
+  const { status, report, stderr } = runCliJson(["--all-fds", "--", bin, mode, "100", result]);
+  const [got, eintr] = readFileSync(result, "utf8").trim().split(" ").map(Number);
+  const pipe = report.files.find((f) => f.kind === "pipe" && f.readOps > 0);
+  return { status, stderr, report, got, eintr, pipe };
+}
+
+test("reads interrupted without SA_RESTART fail with EINTR: counted apart, exactly as the program saw them", (t) => {
+  const r = run("norestart");
+  t.is(r.status, 0, r.stderr);
+  t.is(r.got, 100);
+  t.true(r.eintr > 0, "the timer did interrupt reads");
+  t.is(r.pipe.readOps, 100);
+  t.is(r.report.failedOps.total, r.eintr);
+  t.deepEqual(r.report.failedOps.byErrno, { EINTR: r.eintr });
+  t.is(syscallRow(r.report, "read").failed, r.eintr);
+});
+
+test("reads restarted by SA_RESTART are single operations, not failures", (t) => {
+  const r = run("restart");
+  t.is(r.status, 0, r.stderr);
+  t.is(r.got, 100);
+  t.is(r.eintr, 0);
+  t.is(r.pipe.readOps, 100);
+  t.is(r.report.failedOps.total, 0);
+  t.is(fileEntry(r.report, join(dir, "restart.txt")).writeOps, 1);
+});
