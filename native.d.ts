@@ -8,6 +8,8 @@ export declare class TraceSession {
   static attach(pid: number, options?: TraceOptions | undefined | null): TraceSession
   /** Storage operations and bytes counted so far. */
   progress(): Progress
+  /** The traced process (launch: the command), once ready; 0 before. */
+  pid(): number
   /**
    * Attach mode: stop counting, detach, report. Launch mode: no effect
    * (the command runs to its end).

@@ -5,14 +5,15 @@ import test from "ava";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
-import { compileFixtures, fileEntry, makeTempDir, runCliJson, syscallRow } from "./_support/util.mjs";
+import { compileFixtures, fileEntry, makeTempDir, procStatus, runCliJson, spawnCli, syscallRow, waitFor } from "./_support/util.mjs";
 
 let dir;
 let bin;
+let writer;
 
 test.before(() => {
   dir = makeTempDir("iops-signals-");
-  bin = compileFixtures(dir, ["eintr"]).eintr;
+  ({ eintr: bin, loopwriter: writer } = compileFixtures(dir, ["eintr", "loopwriter"]));
 });
 
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
@@ -44,4 +45,16 @@ test("reads restarted by SA_RESTART are single operations, not failures", (t) =>
   t.is(r.pipe.readOps, 100);
   t.is(r.report.failedOps.total, 0);
   t.is(fileEntry(r.report, join(dir, "restart.txt")).writeOps, 1);
+});
+
+test("SIGTERM sent to iops alone goes to the command, which ends; iops reports and exits 128 + 15", async (t) => {
+  const out = join(dir, "term.dat");
+  const run = spawnCli(["--", writer, out, "0", "100", "1000"]);
+  const pid = await waitFor(() => Number(/pid (\d+)/.exec(run.output().stdout)?.[1]) || null, "the writer's pid");
+  await waitFor(() => /progress/.test(run.output().stdout), "some writes");
+  run.child.kill("SIGTERM");
+  const { status, stderr } = await run.done;
+  t.is(status, 128 + 15);
+  t.regex(stderr, /Write Operations: +[\d,]+/);
+  t.is(procStatus(pid), null, "the writer is gone");
 });

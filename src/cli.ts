@@ -108,11 +108,18 @@ function exitStatusOf(report: Report): number {
 async function runLaunch(argv: string[], opts: CliOptions): Promise<number> {
   const progress = progressPrinter(opts.progress);
   // Ctrl-C reaches the command itself (same process group); we keep tracing
-  // until it exits, then report.
+  // until it exits, then report. A SIGTERM or SIGHUP sent to iops alone is
+  // passed on to the command, which decides how to end.
   process.on("SIGINT", () => {});
   let capture: Capture;
   try {
     capture = traceCommand(argv, { allFds: opts.allFds, shareCpu: opts.shareCpu, ...progress.options });
+    for (const sig of ["SIGTERM", "SIGHUP"] as const) {
+      process.on(sig, () => {
+        const pid = capture.pid();
+        if (pid > 0) process.kill(pid, sig);
+      });
+    }
     const report = await capture.report;
     progress.done();
     output(report, opts);

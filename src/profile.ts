@@ -186,7 +186,10 @@ export async function openWindow(options: ProfileOptions = {}): Promise<IopsWind
  * for our own child processes: libuv reaps its children with waitpid(),
  * which would steal the stops of a child traced by a thread of ours.
  */
-export function captureFromHelper(pid: number, options: ProfileOptions = {}): { report: Promise<Report>; stop(): void } {
+export function captureFromHelper(
+  pid: number,
+  options: ProfileOptions = {},
+): { report: Promise<Report>; stop(): void; pid(): number } {
   if (active) throw new IopsError("an iops window is already open: windows cannot nest or overlap", "EBUSY");
   active = true;
   const h = getHelper();
@@ -201,7 +204,7 @@ export function captureFromHelper(pid: number, options: ProfileOptions = {}): { 
       release();
     }
   })();
-  return { report, stop: () => h.send({ stop: true }) };
+  return { report, stop: () => h.send({ stop: true }), pid: () => pid };
 }
 
 /**

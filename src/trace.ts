@@ -26,6 +26,8 @@ export interface CaptureOptions {
 export interface Capture {
   readonly report: Promise<Report>;
   stop(): void;
+  /** The traced process (a launched command's pid once it runs; 0 before). */
+  pid(): number;
 }
 
 function run(session: InstanceType<typeof native.TraceSession>, options: CaptureOptions): Capture {
@@ -39,7 +41,7 @@ function run(session: InstanceType<typeof native.TraceSession>, options: Capture
     }, options.progressIntervalMs ?? 250);
   }
   const report = session.wait().then(parseOutcome).finally(() => clearInterval(timer));
-  return { report, stop: () => session.stop() };
+  return { report, stop: () => session.stop(), pid: () => session.pid() };
 }
 
 function nativeOptions(options: CaptureOptions) {

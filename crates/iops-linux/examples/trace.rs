@@ -17,7 +17,7 @@ fn main() {
         std::mem::forget(stopper);
         iops_linux::Target::Launch(args)
     };
-    let r = iops_linux::trace(target, &Default::default(), Arc::default(), waiter, &mut || eprintln!("ready"));
+    let r = iops_linux::trace(target, &Default::default(), Arc::default(), waiter, &mut |pid| eprintln!("ready: {pid}"));
     match r {
         Ok(report) => println!("{}", report.to_json()),
         Err(e) => eprintln!("error: {e}"),

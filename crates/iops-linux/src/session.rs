@@ -109,13 +109,14 @@ const BASE_OPTIONS: i32 = libc::PTRACE_O_TRACESYSGOOD
     | libc::PTRACE_O_TRACEEXIT;
 
 /// Runs a whole capture on the calling thread, which becomes the tracer.
-/// `on_ready` is called once every thread of the target is traced.
+/// `on_ready` is called once every thread of the target is traced (or, when
+/// ptrace is refused, the command runs), with the pid of the process.
 pub fn trace(
     target: Target,
     options: &Options,
     progress: Arc<ProgressCounters>,
     stop: StopWaiter,
-    on_ready: &mut dyn FnMut(),
+    on_ready: &mut dyn FnMut(pid_t),
 ) -> Result<Report, TraceError> {
     let mut waker = stop.spawn_waker().map_err(|e| TraceError::Other(format!("cannot start: {e}")))?;
     let agg = Aggregator::with_progress(progress);
@@ -126,7 +127,7 @@ pub fn trace(
     let mut tracer = match started {
         Ok(Launched::Traced(tracer)) => *tracer,
         Ok(Launched::Untraced { pid, reason }) => {
-            on_ready();
+            on_ready(pid);
             let argv = target.command().unwrap_or_default();
             let report = finish_untraced(pid, &reason, &argv);
             waker.reap();
@@ -138,7 +139,7 @@ pub fn trace(
         }
     };
     if tracer.mode == Mode::Seccomp {
-        on_ready();
+        on_ready(tracer.root);
     }
     loop {
         if tracer.is_empty() {
@@ -166,7 +167,7 @@ pub fn trace(
         }
         tracer.handle(pid, status);
         if tracer.mode == Mode::AllSyscalls && tracer.take_ready() {
-            on_ready();
+            on_ready(tracer.root);
         }
     }
     waker.reap();

@@ -3,7 +3,7 @@
 //! JavaScript can reach without blocking its event loop.
 
 use std::sync::mpsc::{channel, Receiver};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -27,6 +27,7 @@ type Outcome = std::result::Result<String, (String, String)>;
 #[napi]
 pub struct TraceSession {
     progress: Arc<ProgressCounters>,
+    pid: Arc<AtomicI32>,
     stopper: Stopper,
     ready: Arc<Mutex<Option<Receiver<()>>>>,
     worker: Arc<Mutex<Option<JoinHandle<Outcome>>>>,
@@ -43,10 +44,13 @@ fn start(target: Target, options: Option<TraceOptions>) -> Result<TraceSession> 
     let progress = Arc::new(ProgressCounters::default());
     let (ready_tx, ready_rx) = channel();
     let thread_progress = progress.clone();
+    let pid = Arc::new(AtomicI32::new(0));
+    let thread_pid = pid.clone();
     let worker = std::thread::Builder::new()
         .name("iops-tracer".into())
         .spawn(move || {
-            let mut on_ready = || {
+            let mut on_ready = |pid| {
+                thread_pid.store(pid, Ordering::Relaxed);
                 let _ = ready_tx.send(());
             };
             iops_linux::trace(target, &options, thread_progress, waiter, &mut on_ready)
@@ -56,6 +60,7 @@ fn start(target: Target, options: Option<TraceOptions>) -> Result<TraceSession> 
         .map_err(|e| Error::from_reason(e.to_string()))?;
     Ok(TraceSession {
         progress,
+        pid,
         stopper,
         ready: Arc::new(Mutex::new(Some(ready_rx))),
         worker: Arc::new(Mutex::new(Some(worker))),
@@ -83,6 +88,12 @@ impl TraceSession {
             ops: self.progress.ops.load(Ordering::Relaxed) as f64,
             bytes: self.progress.bytes.load(Ordering::Relaxed) as f64,
         }
+    }
+
+    /// The traced process (launch: the command), once ready; 0 before.
+    #[napi]
+    pub fn pid(&self) -> i32 {
+        self.pid.load(Ordering::Relaxed)
     }
 
     /// Attach mode: stop counting, detach, report. Launch mode: no effect
