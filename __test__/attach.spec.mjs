@@ -91,6 +91,15 @@ function assertReleased(t, pid, what) {
   }
 }
 
+/** The workload exits 0 and its file holds exactly `count` records of `size` bytes. */
+async function assertFinishedIntact(t, w, out, count, size, what = "the writer", timeoutMs = 60_000) {
+  const exit = await within(w.exited, timeoutMs, what);
+  t.deepEqual(exit, { code: 0, signal: null }, w.out.stderr);
+  const data = fs.readFileSync(out);
+  t.is(data.length, count * size);
+  t.true(data.equals(patternBuffer(count, size)), "the file has exactly the expected content");
+}
+
 function assertAffinityKept(t, before, after) {
   for (const [tid, list] of Object.entries(before)) {
     if (after[tid] !== undefined) t.is(after[tid], list, `CPU affinity of thread ${tid} given back`);
@@ -135,13 +144,9 @@ test.serial("iops -p <pid> --duration 1 on a C writer: counts its writes, detach
   t.is(report.failedOps.total, 0);
 
   // It keeps running and completes its work correctly.
-  const exit = await within(w.exited, 60_000, "the writer");
-  t.deepEqual(exit, { code: 0, signal: null }, w.out.stderr);
+  await assertFinishedIntact(t, w, out, COUNT, SIZE);
   t.true(w.progress() > progressAtDetach || w.progress() === COUNT);
   t.regex(w.out.stdout, new RegExp(`^done ${COUNT}$`, "m"));
-  const data = fs.readFileSync(out);
-  t.is(data.length, COUNT * SIZE);
-  t.true(data.equals(patternBuffer(COUNT, SIZE)), "the file has exactly the expected content");
 });
 
 test.serial("tracePid() + stop() on a multi-threaded Node writer: counts its writes and leaves it unaffected", async (t) => {
@@ -187,13 +192,9 @@ test.serial("tracePid() + stop() on a multi-threaded Node writer: counts its wri
   const pwrite = syscallRowOf(report, "pwrite64");
   t.true(pwrite !== undefined && pwrite.calls >= entry.writeOps, JSON.stringify(report.syscalls));
 
-  const exit = await within(w.exited, 60_000, "the writer");
-  t.deepEqual(exit, { code: 0, signal: null }, w.out.stderr);
+  await assertFinishedIntact(t, w, out, COUNT, SIZE);
   t.regex(w.out.stdout, new RegExp(`^done ${COUNT}$`, "m"));
   t.regex(w.out.stdout, /^exit-status 0$/m, "the writer itself exited 0");
-  const data = fs.readFileSync(out);
-  t.is(data.length, COUNT * SIZE);
-  t.true(data.equals(patternBuffer(COUNT, SIZE)), "the file has exactly the expected content");
 });
 
 test.serial("tracePid() + stop() on a child process of the caller: counts, detaches, the child finishes intact", async (t) => {
@@ -227,9 +228,7 @@ test.serial("tracePid() + stop() on a child process of the caller: counts, detac
   t.is(entry?.writeBytes, entry?.writeOps * SIZE);
 
   await waitFor(() => /^done \d+$/m.test(w.out.stdout), "the child to print done", 60_000);
-  const exit = await within(w.exited, 10_000, "the child's exit");
-  t.deepEqual(exit, { code: 0, signal: null }, w.out.stderr);
-  t.true(fs.readFileSync(out).equals(patternBuffer(COUNT, SIZE)));
+  await assertFinishedIntact(t, w, out, COUNT, SIZE, "the child's exit", 10_000);
 });
 
 test.serial("attaching to a stopped process leaves it stopped; it resumes on SIGCONT and finishes", async (t) => {
@@ -252,9 +251,7 @@ test.serial("attaching to a stopped process leaves it stopped; it resumes on SIG
   t.true(s.State.startsWith("T"), `still stopped after the detach (State ${s.State})`);
 
   process.kill(pid, "SIGCONT");
-  const exit = await within(w.exited, 60_000, "the writer");
-  t.deepEqual(exit, { code: 0, signal: null }, w.out.stderr);
-  t.true(fs.readFileSync(out).equals(patternBuffer(COUNT, SIZE)));
+  await assertFinishedIntact(t, w, out, COUNT, SIZE);
 });
 
 test.serial("attaching to a process that does not exist: IopsError ESRCH, and the CLI exits 1", async (t) => {

@@ -230,7 +230,6 @@ pub fn counters_snapshot(pid: Option<i32>) -> Result<CounterSnapshot> {
     })
 }
 
-
 fn to_procio(s: &CounterSnapshot) -> ProcIo {
     ProcIo {
         rchar: s.rchar as u64,
