@@ -221,7 +221,7 @@ mod tests {
 
     fn op(direction: Direction, bytes: u64) -> DataOp {
         let syscall = if direction == Direction::Read { Syscall::Read } else { Syscall::Write };
-        DataOp { syscall, direction, bytes, start_ns: 0, latency_ns: Some(1000) }
+        DataOp { syscall, direction, bytes, start_ns: 0, latency_ns: Some(1000), offset: None }
     }
 
     #[test]
@@ -265,7 +265,7 @@ mod bounded_memory {
         let f = a.file("/data/big", FdKind::File);
         for i in 0..10_000_000u64 {
             let bytes = 512 << (i % 5);
-            let op = DataOp { syscall: Syscall::Pwrite64, direction: Direction::Write, bytes, start_ns: i * 1_000, latency_ns: Some(900 + i % 300) };
+            let op = DataOp { syscall: Syscall::Pwrite64, direction: Direction::Write, bytes, start_ns: i * 1_000, latency_ns: Some(900 + i % 300), offset: None };
             a.record_op(f, &op);
         }
         assert_eq!(a.storage.write_sizes.count(), 10_000_000);

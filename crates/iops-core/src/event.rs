@@ -139,4 +139,7 @@ pub struct DataOp {
     /// Duration of the call as seen by the capture source; `None` when the
     /// source cannot measure it.
     pub latency_ns: Option<u64>,
+    /// File offset the call started at, when the source knows it (explicit
+    /// for pread/pwrite, tracked for read/write); feeds access patterns.
+    pub offset: Option<u64>,
 }

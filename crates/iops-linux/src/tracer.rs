@@ -440,7 +440,7 @@ impl Tracer {
                 // Closed by another thread before we could look: still an op.
                 None => tracer.agg.file("(closed before it could be resolved)", iops_core::FdKind::Unknown),
             };
-            tracer.agg.record_op(file, &DataOp { syscall, direction, bytes, start_ns, latency_ns });
+            tracer.agg.record_op(file, &DataOp { syscall, direction, bytes, start_ns, latency_ns, offset: None });
         };
         match syscall.direction() {
             Some(direction) => record(self, p.args[0], direction),

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The system packages the test suite and the benchmarks use, on Debian or
+# Ubuntu (run as root, or with sudo available). Users of the package need
+# none of this: `npm install` alone builds and installs it.
+#
+#   bash scripts/setup-dev.sh
+set -euo pipefail
+
+packages=(
+  gcc libc6-dev        # static C ground-truth workloads
+  strace               # benchmarks against strace; the strace source's tests
+  util-linux           # losetup (block-device test), script (pty test)
+)
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+if ! command -v apt-get >/dev/null; then
+  echo "setup-dev: no apt-get here; install these packages by hand: ${packages[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+echo "setup-dev: installed ${packages[*]}"
