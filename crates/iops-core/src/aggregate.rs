@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::event::{DataOp, Direction, FdKind, MetaKind, Syscall};
 use crate::histogram::LogHistogram;
+use crate::pattern::AccessClassifier;
 use crate::timeline::Timeline;
 
 /// Index of a file in the aggregator's file table.
@@ -24,6 +25,12 @@ pub struct FileStats {
     pub write_ops: u64,
     pub read_bytes: u64,
     pub write_bytes: u64,
+    /// Access patterns of the reads and of the writes (the report shows
+    /// their summaries).
+    #[serde(skip)]
+    pub read_access: AccessClassifier,
+    #[serde(skip)]
+    pub write_access: AccessClassifier,
 }
 
 #[derive(Clone, Copy, Default, Debug)]
@@ -122,6 +129,8 @@ impl Aggregator {
             write_ops: 0,
             read_bytes: 0,
             write_bytes: 0,
+            read_access: AccessClassifier::default(),
+            write_access: AccessClassifier::default(),
         });
         self.file_index.insert(path.to_owned(), id);
         id
@@ -144,10 +153,12 @@ impl Aggregator {
             Direction::Read => {
                 f.read_ops += 1;
                 f.read_bytes += op.bytes;
+                f.read_access.record(op.offset, op.bytes);
             }
             Direction::Write => {
                 f.write_ops += 1;
                 f.write_bytes += op.bytes;
+                f.write_access.record(op.offset, op.bytes);
             }
         }
         let scope = if storage { &mut self.storage } else { &mut self.other };

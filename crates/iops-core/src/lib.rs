@@ -5,10 +5,14 @@
 pub mod aggregate;
 pub mod event;
 pub mod histogram;
+pub mod pattern;
+pub mod positions;
 pub mod report;
 pub mod timeline;
 
 pub use aggregate::{Aggregator, FileId, ProgressCounters};
 pub use event::{DataOp, Direction, FdKind, MetaKind, Syscall};
 pub use histogram::LogHistogram;
+pub use pattern::{AccessClassifier, AccessSummary, Pattern};
+pub use positions::{CallOffset, FdPosition, PositionTable};
 pub use report::{Report, ReportContext};

@@ -4,8 +4,9 @@
 
 use serde::Serialize;
 
-use crate::aggregate::{Aggregator, ScopeStats};
-use crate::event::{MetaKind, Syscall};
+use crate::aggregate::{Aggregator, FileStats, ScopeStats};
+use crate::event::{FdKind, MetaKind, Syscall};
+use crate::pattern::{AccessSummary, Pattern};
 use crate::histogram::{Bin, LogHistogram};
 
 pub const REPORT_VERSION: u32 = 1;
@@ -81,7 +82,41 @@ pub struct MetadataOps {
     pub failed: u64,
 }
 
-pub use crate::aggregate::FileStats as FileReport;
+/// One file's row: what was done to it and how (its access pattern).
+#[derive(Serialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct FileReport {
+    pub path: String,
+    pub kind: FdKind,
+    pub read_ops: u64,
+    pub write_ops: u64,
+    pub read_bytes: u64,
+    pub write_bytes: u64,
+    /// The pattern of most of its reads and writes together.
+    pub pattern: Pattern,
+    /// Reads and writes of fewer than 4096 bytes.
+    pub small_ops: u64,
+    pub read_access: Option<AccessSummary>,
+    pub write_access: Option<AccessSummary>,
+}
+
+impl FileReport {
+    fn of(f: &FileStats) -> FileReport {
+        let (r, w) = (&f.read_access, &f.write_access);
+        FileReport {
+            path: f.path.clone(),
+            kind: f.kind,
+            read_ops: f.read_ops,
+            write_ops: f.write_ops,
+            read_bytes: f.read_bytes,
+            write_bytes: f.write_bytes,
+            pattern: Pattern::of(r.sequential + w.sequential, r.strided + w.strided, r.random + w.random),
+            small_ops: r.small + w.small,
+            read_access: r.summary(),
+            write_access: w.summary(),
+        }
+    }
+}
 
 #[derive(Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -209,7 +244,7 @@ impl Report {
         }
 
         let mut files: Vec<FileReport> =
-            agg.files().iter().filter(|f| f.read_ops + f.write_ops > 0).cloned().collect();
+            agg.files().iter().filter(|f| f.read_ops + f.write_ops > 0).map(FileReport::of).collect();
         files.sort_by(|a, b| {
             let key = |f: &FileReport| (f.read_ops + f.write_ops, f.read_bytes + f.write_bytes);
             key(b).cmp(&key(a)).then_with(|| a.path.cmp(&b.path))

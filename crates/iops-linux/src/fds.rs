@@ -1,30 +1,45 @@
 //! fd → file resolution through /proc, cached per process. The cache is
 //! filled on an fd's first data call and dropped when the tracer sees the fd
-//! closed or replaced, so lookups on the hot path are one hash probe.
+//! closed or replaced, so lookups on the hot path are one hash probe. Each
+//! entry of a regular file or block device also follows the fd's position
+//! (read once from /proc/<pid>/fdinfo on first sight, then advanced by each
+//! call and set by lseek), which gives every data call its start offset.
 
 use rustc_hash::FxHashMap as HashMap;
 use std::ffi::CStr;
 use std::io::Write;
 
-use iops_core::{Aggregator, FdKind, FileId};
+use iops_core::{Aggregator, CallOffset, Direction, FdKind, FdPosition, FileId};
 use libc::pid_t;
+
+#[derive(Clone, Copy)]
+struct FdEntry {
+    file: FileId,
+    /// `None` for fds without a position (sockets, pipes, ...) or whose
+    /// fdinfo could not be read.
+    position: Option<FdPosition>,
+}
 
 #[derive(Default)]
 pub struct FdTable {
-    cache: HashMap<(pid_t, i32), FileId>,
+    cache: HashMap<(pid_t, i32), FdEntry>,
 }
 
-/// Builds "/proc/<pid>/fd/<fd>\0" in a stack buffer.
+/// Builds "/proc/<pid>/fd/<fd>\0" (or fdinfo) in a stack buffer.
 struct ProcPath {
     buf: [u8; 64],
 }
 
 impl ProcPath {
     fn new(pid: pid_t, fd: i32) -> ProcPath {
+        Self::of(pid, "fd", fd)
+    }
+
+    fn of(pid: pid_t, dir: &str, fd: i32) -> ProcPath {
         let mut buf = [0u8; 64];
         let mut w = &mut buf[..];
         // Cannot fail: the longest such path is well under 64 bytes.
-        let _ = write!(w, "/proc/{pid}/fd/{fd}\0");
+        let _ = write!(w, "/proc/{pid}/{dir}/{fd}\0");
         ProcPath { buf }
     }
 
@@ -64,18 +79,93 @@ pub fn resolve(pid: pid_t, fd: i32) -> Option<(String, FdKind)> {
     Some((name, kind))
 }
 
+/// The position and `O_APPEND` flag of fd `fd` of process `pid`, from
+/// /proc/<pid>/fdinfo/<fd> ("pos:\t<decimal>" and "flags:\t<octal>" lines).
+pub fn fdinfo(pid: pid_t, fd: i32) -> Option<(u64, bool)> {
+    let path = ProcPath::of(pid, "fdinfo", fd);
+    let mut buf = [0u8; 512];
+    let n = unsafe {
+        let f = libc::open(path.as_cstr().as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
+        if f < 0 {
+            return None;
+        }
+        let n = libc::read(f, buf.as_mut_ptr() as *mut _, buf.len());
+        libc::close(f);
+        n
+    };
+    if n <= 0 {
+        return None;
+    }
+    parse_fdinfo(&buf[..n as usize])
+}
+
+fn parse_fdinfo(text: &[u8]) -> Option<(u64, bool)> {
+    let field = |name: &[u8], radix: u32| {
+        let line = text.split(|&b| b == b'\n').find(|l| l.starts_with(name))?;
+        let digits = std::str::from_utf8(&line[name.len()..]).ok()?.trim();
+        u64::from_str_radix(digits, radix).ok()
+    };
+    let pos = field(b"pos:", 10)?;
+    let flags = field(b"flags:", 8)?;
+    Some((pos, flags & libc::O_APPEND as u64 != 0))
+}
+
 impl FdTable {
     /// The file behind `fd` of process `tgid`, resolving it on first use.
     /// `None` when the fd is not open (the call failed, or raced a close).
     #[inline]
     pub fn lookup(&mut self, agg: &mut Aggregator, tgid: pid_t, fd: i32) -> Option<FileId> {
-        if let Some(id) = self.cache.get(&(tgid, fd)) {
-            return Some(*id);
+        if let Some(e) = self.cache.get(&(tgid, fd)) {
+            return Some(e.file);
         }
         let (name, kind) = resolve(tgid, fd)?;
-        let id = agg.file(&name, kind);
-        self.cache.insert((tgid, fd), id);
-        Some(id)
+        let file = agg.file(&name, kind);
+        // A failed call moved nothing: the position is where fdinfo says.
+        let position = kind.is_storage().then(|| fdinfo(tgid, fd)).flatten().map(|(pos, append)| FdPosition::new(pos, append));
+        self.cache.insert((tgid, fd), FdEntry { file, position });
+        Some(file)
+    }
+
+    /// At the exit of a data call that moved `bytes` on `fd`: the file, and
+    /// the offset the call started at when it is known. Advances the fd's
+    /// position; on an fd's first call, reads it from fdinfo (where the call
+    /// left it) instead.
+    #[inline]
+    pub fn data_call(
+        &mut self,
+        agg: &mut Aggregator,
+        tgid: pid_t,
+        fd: i32,
+        direction: Direction,
+        call: CallOffset,
+        bytes: u64,
+    ) -> Option<(FileId, Option<u64>)> {
+        if let Some(e) = self.cache.get_mut(&(tgid, fd)) {
+            let offset = match (e.position.as_mut(), call) {
+                (Some(p), _) => p.advance(direction, call, bytes),
+                (None, CallOffset::At(o)) => Some(o),
+                (None, _) => None,
+            };
+            return Some((e.file, offset));
+        }
+        let (name, kind) = resolve(tgid, fd)?;
+        let file = agg.file(&name, kind);
+        let (position, offset) = match kind.is_storage().then(|| fdinfo(tgid, fd)).flatten() {
+            Some((pos, append)) => {
+                let (p, offset) = FdPosition::after_first_call(pos, append, direction, call, bytes);
+                (Some(p), offset)
+            }
+            None => (None, None),
+        };
+        self.cache.insert((tgid, fd), FdEntry { file, position });
+        Some((file, offset))
+    }
+
+    /// lseek on `fd` returned `pos`.
+    pub fn seek(&mut self, tgid: pid_t, fd: i32, pos: u64) {
+        if let Some(p) = self.cache.get_mut(&(tgid, fd)).and_then(|e| e.position.as_mut()) {
+            p.seek(pos);
+        }
     }
 
     pub fn forget(&mut self, tgid: pid_t, fd: i32) {
@@ -89,5 +179,33 @@ impl FdTable {
     /// After exec (close-on-exec fds are gone) or when a process ends.
     pub fn forget_process(&mut self, tgid: pid_t) {
         self.cache.retain(|(p, _), _| *p != tgid);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fdinfo_fields() {
+        let text = b"pos:\t8192\nflags:\t0102001\nmnt_id:\t25\nino:\t1234\n";
+        assert_eq!(parse_fdinfo(text), Some((8192, true)));
+        assert_eq!(parse_fdinfo(b"pos:\t0\nflags:\t0100000\n"), Some((0, false)));
+        assert_eq!(parse_fdinfo(b"garbage"), None);
+    }
+
+    #[test]
+    fn fdinfo_of_our_own_file() {
+        use std::io::{Seek, SeekFrom, Write};
+        use std::os::fd::AsRawFd;
+        let path = std::env::temp_dir().join(format!("iops-fdinfo-{}", std::process::id()));
+        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&path).unwrap();
+        f.write_all(&[0u8; 300]).unwrap();
+        let pid = std::process::id() as pid_t;
+        assert_eq!(fdinfo(pid, f.as_raw_fd()), Some((300, true)));
+        let mut g = std::fs::File::open(&path).unwrap();
+        g.seek(SeekFrom::Start(123)).unwrap();
+        assert_eq!(fdinfo(pid, g.as_raw_fd()), Some((123, false)));
+        std::fs::remove_file(&path).unwrap();
     }
 }

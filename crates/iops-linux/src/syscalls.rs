@@ -19,6 +19,8 @@ pub enum Class {
     /// The end of a signal handler: tells whether a call the signal
     /// interrupted failed with EINTR or is restarted.
     SigReturn,
+    /// lseek: its result is the fd's new position (access patterns).
+    Seek,
 }
 
 use Class::*;
@@ -57,6 +59,7 @@ const COMMON: &[(c_long, Class)] = &[
     (libc::SYS_io_uring_setup, IoUring),
     (libc::SYS_io_uring_enter, IoUring),
     (libc::SYS_rt_sigreturn, SigReturn),
+    (libc::SYS_lseek, Seek),
 ];
 
 /// The older calls that x86-64 keeps and newer ports (arm64) dropped.

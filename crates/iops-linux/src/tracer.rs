@@ -6,7 +6,7 @@
 use rustc_hash::FxHashMap as HashMap;
 use std::time::Instant;
 
-use iops_core::{Aggregator, DataOp, Direction, MetaKind, Syscall};
+use iops_core::{Aggregator, CallOffset, DataOp, Direction, MetaKind, Syscall};
 use libc::pid_t;
 
 use crate::errno;
@@ -420,6 +420,7 @@ impl Tracer {
                     }
                 }
             }
+            Class::Seek if ok => self.fds.seek(tgid, p.args[0] as i32, rval as u64),
             Class::FdChange if ok => {
                 if p.nr == libc::SYS_close_range as u64 {
                     self.fds.forget_range(tgid, p.args[0] as u32, p.args[1] as u32);
@@ -434,25 +435,36 @@ impl Tracer {
     fn record_data(&mut self, tgid: pid_t, syscall: Syscall, p: &Pending, bytes: u64, now: Instant) {
         let start_ns = p.start.saturating_duration_since(self.begin).as_nanos() as u64;
         let latency_ns = Some(now.saturating_duration_since(p.start).as_nanos() as u64);
-        let record = |tracer: &mut Tracer, fd: u64, direction: Direction| {
-            let file = match tracer.fds.lookup(&mut tracer.agg, tgid, fd as i32) {
-                Some(f) => f,
+        let record = |tracer: &mut Tracer, fd: u64, direction: Direction, call: CallOffset| {
+            let (file, offset) = match tracer.fds.data_call(&mut tracer.agg, tgid, fd as i32, direction, call, bytes) {
+                Some(found) => found,
                 // Closed by another thread before we could look: still an op.
-                None => tracer.agg.file("(closed before it could be resolved)", iops_core::FdKind::Unknown),
+                None => (tracer.agg.file("(closed before it could be resolved)", iops_core::FdKind::Unknown), None),
             };
-            tracer.agg.record_op(file, &DataOp { syscall, direction, bytes, start_ns, latency_ns, offset: None });
+            tracer.agg.record_op(file, &DataOp { syscall, direction, bytes, start_ns, latency_ns, offset });
         };
+        // An offset-pointer argument: null means "at the fd's position"; we
+        // do not read the pointed-to offset, so otherwise it is unknown.
+        let through = |ptr: u64| if ptr == 0 { CallOffset::Current } else { CallOffset::Unknown };
         match syscall.direction() {
-            Some(direction) => record(self, p.args[0], direction),
-            None => {
-                // sendfile(out, in, ...); copy_file_range(in, off, out, ...);
-                // splice(in, off, out, ...).
-                let (src, dst) = match syscall {
-                    Syscall::Sendfile => (p.args[1], p.args[0]),
-                    _ => (p.args[0], p.args[2]),
+            Some(direction) => {
+                let call = match syscall {
+                    Syscall::Pread64 | Syscall::Pwrite64 | Syscall::Preadv | Syscall::Pwritev => CallOffset::At(p.args[3]),
+                    // preadv2/pwritev2 with offset -1 use the fd's position.
+                    Syscall::Preadv2 | Syscall::Pwritev2 if p.args[3] as i64 != -1 => CallOffset::At(p.args[3]),
+                    _ => CallOffset::Current,
                 };
-                record(self, src, Direction::Read);
-                record(self, dst, Direction::Write);
+                record(self, p.args[0], direction, call)
+            }
+            None => {
+                // sendfile(out, in, *offset, count); copy_file_range(in, *off_in,
+                // out, *off_out, ...); splice(in, *off_in, out, *off_out, ...).
+                let ((src, src_call), (dst, dst_call)) = match syscall {
+                    Syscall::Sendfile => ((p.args[1], through(p.args[2])), (p.args[0], CallOffset::Current)),
+                    _ => ((p.args[0], through(p.args[1])), (p.args[2], through(p.args[3]))),
+                };
+                record(self, src, Direction::Read, src_call);
+                record(self, dst, Direction::Write, dst_call);
             }
         }
     }
