@@ -83,3 +83,102 @@ export function sizeHistogramFigures(report: Report): Figure[] {
     figure("size-bytes", "Bytes moved by size", "bytes", (b) => b.bytes),
   ];
 }
+
+/** The layout every figure shares: transparent, readable on light and dark pages. */
+function baseLayout(title: string, xaxis: object, yaxis: object): object {
+  return {
+    title: { text: title },
+    xaxis,
+    yaxis: { rangemode: "tozero", ...yaxis },
+    margin: { t: 50, r: 20, b: 50, l: 70 },
+    legend: { orientation: "h" },
+    paper_bgcolor: "rgba(0,0,0,0)",
+    plot_bgcolor: "rgba(0,0,0,0)",
+    font: { color: "#888" },
+  };
+}
+
+/**
+ * Latency per operation: how many reads and writes took each time, by
+ * power-of-two buckets of the core's latency bins, log x axis in µs.
+ * Empty when the source measured no latency.
+ */
+export function latencyFigures(report: Report): Figure[] {
+  const l = report.latency;
+  if (!l || (!l.read && !l.write)) return [];
+  const series = [
+    { name: "reads", summary: l.read, color: COLORS.read },
+    { name: "writes", summary: l.write, color: COLORS.write },
+  ].filter((s) => s.summary && s.summary.count > 0);
+  if (series.length === 0) return [];
+  return [
+    {
+      id: "latency",
+      title: "Latency per operation",
+      data: series.map((s) => {
+        const buckets = octaveBuckets(s.summary!.bins);
+        return {
+          type: "scatter",
+          mode: "lines+markers",
+          name: `${s.name} (p50 ${(s.summary!.p50Ns / 1e3).toFixed(1)} µs, p99 ${(s.summary!.p99Ns / 1e3).toFixed(1)} µs)`,
+          x: buckets.map((b) => b.lo / 1e3),
+          y: buckets.map((b) => b.count),
+          line: { color: s.color },
+          hovertemplate: "%{x:,.3~f} µs and up: %{y:,} ops<extra>" + s.name + "</extra>",
+        };
+      }),
+      layout: baseLayout(
+        "Latency per operation (syscall entry to exit, as traced)",
+        { title: { text: "µs per operation" }, type: "log" },
+        { title: { text: "operations" } },
+      ),
+    },
+  ];
+}
+
+/**
+ * IOPS and throughput over the window, from the report's timeline (one point
+ * per interval; rates are per second). Empty without a timeline.
+ */
+export function timelineFigures(report: Report): Figure[] {
+  const tl = report.timeline;
+  if (!tl || tl.points.length === 0 || !(tl.intervalSeconds > 0)) return [];
+  const x = tl.points.map((p) => p.t);
+  const rate = (v: number) => v / tl.intervalSeconds;
+  const line = (name: string, y: number[], color: string) => ({
+    type: "scatter",
+    mode: tl.points.length > 1 ? "lines" : "markers",
+    name,
+    x,
+    y,
+    line: { color, shape: "hv", dash: name === "all" ? "dot" : "solid" },
+  });
+  const xaxis = { title: { text: `seconds since start (intervals of ${+tl.intervalSeconds.toPrecision(3)} s)` } };
+  return [
+    {
+      id: "iops-over-time",
+      title: "IOPS over time",
+      data: [
+        line("reads", tl.points.map((p) => rate(p.readOps)), COLORS.read),
+        line("writes", tl.points.map((p) => rate(p.writeOps)), COLORS.write),
+        line("all", tl.points.map((p) => rate(p.readOps + p.writeOps)), COLORS.all),
+      ],
+      layout: baseLayout("IOPS over time", xaxis, { title: { text: "operations per second" } }),
+    },
+    {
+      id: "throughput-over-time",
+      title: "Throughput over time",
+      data: [
+        line("reads", tl.points.map((p) => rate(p.readBytes)), COLORS.read),
+        line("writes", tl.points.map((p) => rate(p.writeBytes)), COLORS.write),
+        line("all", tl.points.map((p) => rate(p.readBytes + p.writeBytes)), COLORS.all),
+      ],
+      layout: baseLayout("Throughput over time", xaxis, { title: { text: "bytes per second" }, exponentformat: "SI", ticksuffix: "B/s" }),
+    },
+  ];
+}
+
+/** Every figure of a report, in page order: the sizes, latency, then time. */
+export function reportFigures(report: Report): Figure[] {
+  return [...sizeHistogramFigures(report), ...latencyFigures(report), ...timelineFigures(report)];
+}

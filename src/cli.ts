@@ -7,7 +7,9 @@ import { writeFileSync } from "node:fs";
 
 import { Command, InvalidArgumentError, Option } from "commander";
 
+import { runReportCommand } from "./commands/report";
 import { bytesWithExact, formatText, humanBytes, thousands } from "./format";
+import { writeReportPage } from "./html/page";
 import { native } from "./native";
 import { IopsError, parseOutcome, type Report } from "./report";
 import { traceCommand, tracePid, type Capture, type CaptureOptions } from "./trace";
@@ -17,6 +19,7 @@ const EXIT = { failure: 1, usage: 2, notFound: 127 } as const;
 
 interface CliOptions {
   json?: string;
+  html?: string;
   histogram?: boolean;
   pid?: number;
   duration?: number;
@@ -44,6 +47,8 @@ Examples:
   $ iops --histogram -- tar xf data.tar    add a histogram of operation sizes
   $ iops --json report.json -- ./etl       also save the full report as JSON
   $ iops --json - -- ./etl > report.json   the JSON on stdout (the table is on stderr)
+  $ iops --html report.html -- ./etl       also write an HTML page: charts, files, findings
+  $ iops report report.json --html r.html  render a saved --json report (iops report --help)
   $ iops -p 1234 --duration 10             attach to a running process for 10 s
   $ iops -p 1234                           ...or until Ctrl-C
 
@@ -96,6 +101,7 @@ function output(report: Report, opts: CliOptions): void {
     if (opts.json === "-") process.stdout.write(text);
     else writeFileSync(opts.json, text);
   }
+  if (opts.html !== undefined) writeReportPage(report, opts.html);
 }
 
 function exitStatusOf(report: Report): number {
@@ -175,6 +181,8 @@ async function attachByCounters(pid: number, opts: CliOptions, reason: string): 
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // `iops report <saved.json>`; a program named "report" is traced with `iops -- report`.
+  if (argv[0] === "report") return runReportCommand(argv.slice(1));
   const program = new Command()
     .name("iops")
     .usage("[options] -- <command> [args...]\n       iops [options] -p <pid> [--duration <seconds>]")
@@ -183,6 +191,7 @@ export async function main(argv: string[]): Promise<number> {
     )
     .argument("[command...]", "the command to run and trace, after --")
     .option("--json <path|->", "also write the full report as JSON to a file, or - for stdout")
+    .option("--html <path|->", "also write a self-contained HTML page (findings, charts, files\nwith access patterns), to a file or - for stdout; works offline")
     .option("--histogram", "add a histogram of operation sizes, drawn in the terminal")
     .option("-p, --pid <pid>", "attach to a running process (all its threads and new children)", pidNumber)
     .option("--duration <seconds>", "with --pid: stop after this many seconds (default: at Ctrl-C)", positiveNumber)
@@ -209,6 +218,10 @@ export async function main(argv: string[]): Promise<number> {
   const command = program.args;
   if (opts.pid !== undefined && command.length > 0) {
     process.stderr.write("iops: give either a command or --pid, not both\n");
+    return EXIT.usage;
+  }
+  if (opts.json === "-" && opts.html === "-") {
+    process.stderr.write("iops: only one of --json and --html can go to stdout (-)\n");
     return EXIT.usage;
   }
   if (opts.duration !== undefined && opts.pid === undefined) {

@@ -7,4 +7,4 @@
 export { profile, openWindow, type IopsWindow, type ProfileOptions } from "./profile";
 export { traceCommand, tracePid, type Capture, type CaptureOptions } from "./trace";
 export { formatText, histogramLines, humanBytes, bytesWithExact, summaryLines } from "./format";
-export { IopsError, type Report, type Totals, type FileReport, type Bin, type FdKind, type LatencySummary, type TimelinePoint } from "./report";
+export { IopsError, type Report, type Totals, type FileReport, type Bin, type FdKind, type LatencySummary, type TimelinePoint, type AccessPattern, type AccessSummary } from "./report";

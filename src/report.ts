@@ -3,6 +3,7 @@
  * for every source and front end. A figure the source could not measure is
  * `null`, never a zero pretending to be measured.
  */
+import { hostname, release } from "node:os";
 
 /** Read and write totals of one class of fds over the window. */
 export interface Totals {
@@ -19,6 +20,28 @@ export interface Totals {
 
 export type FdKind = "file" | "blockDevice" | "socket" | "pipe" | "tty" | "other" | "unknown";
 
+/**
+ * How a file was walked: each operation is compared with the end of the
+ * previous one (gap 0: sequential; the same non-zero gap again: strided;
+ * anything else: random). "unknown": no operation with a known offset.
+ */
+export type AccessPattern = "sequential" | "strided" | "random" | "unknown";
+
+/** The access pattern of a file's reads, or of its writes. */
+export interface AccessSummary {
+  /** The class of most of the operations. */
+  pattern: AccessPattern;
+  sequentialOps: number;
+  stridedOps: number;
+  randomOps: number;
+  /** Operations whose start offset the source could not know. */
+  unknownOps: number;
+  /** Operations of fewer than 4096 bytes. */
+  smallOps: number;
+  /** Start-to-start distance of the latest stride (negative: backwards), or null. */
+  strideBytes: number | null;
+}
+
 export interface FileReport {
   /** The fd's target as /proc shows it: a path, or `socket:[inode]`, `pipe:[inode]`... */
   path: string;
@@ -27,6 +50,14 @@ export interface FileReport {
   writeOps: number;
   readBytes: number;
   writeBytes: number;
+  /** The pattern of most of its reads and writes together. */
+  pattern: AccessPattern;
+  /** Reads and writes of fewer than 4096 bytes. */
+  smallOps: number;
+  /** null when the file had no reads. */
+  readAccess: AccessSummary | null;
+  /** null when the file had no writes. */
+  writeAccess: AccessSummary | null;
 }
 
 /** Values in `[lo, hi)`: `count` operations that moved `sum` bytes (or took `sum` ns). */
@@ -95,6 +126,22 @@ export interface Report {
   /** Launch mode: how the command ended. */
   exit: { code: number | null; signal: string | null; signalNumber: number | null } | null;
   warnings: string[];
+  /** The machine the report was made on (added by the Node layer). */
+  host?: HostInfo | null;
+}
+
+export interface HostInfo {
+  name: string;
+  /** `process.platform`: linux, darwin, win32. */
+  platform: string;
+  /** Kernel release (`os.release()`). */
+  release: string;
+  arch: string;
+}
+
+/** This machine, as a report's `host`. */
+export function thisHost(): HostInfo {
+  return { name: hostname(), platform: process.platform, release: release(), arch: process.arch };
 }
 
 /** A capture that could not run, with a code a script can test. */
@@ -113,5 +160,6 @@ export class IopsError extends Error {
 export function parseOutcome(json: string): Report {
   const value = JSON.parse(json);
   if (value.error) throw new IopsError(value.error.message, value.error.code);
+  value.host ??= thisHost();
   return value as Report;
 }

@@ -1,0 +1,83 @@
+/**
+ * `iops report <saved.json>`: shows a report saved with `--json` again, as
+ * the text table or (`--html`) as the HTML page, without tracing anything.
+ */
+import { readFileSync } from "node:fs";
+
+import { Command, InvalidArgumentError, Option } from "commander";
+
+import { formatText } from "../format";
+import { writeReportPage } from "../html/page";
+import type { Report } from "../report";
+
+const EXAMPLES = `
+Examples:
+  $ iops --json run.json -- ./etl                 save a report while tracing
+  $ iops report run.json                          print its table again
+  $ iops report run.json --html run.html          render it as a self-contained HTML page
+  $ iops report run.json --histogram --top 30     the table with the size histogram and 30 files
+`;
+
+/** Reads a saved report, or says in one line why the file is not one. */
+export function readSavedReport(path: string): Report {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new Error(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${path} is not JSON (${(e as Error).message}); give a file written by iops --json`);
+  }
+  const r = value as Partial<Report> | null;
+  const looksLikeReport =
+    r !== null && typeof r === "object" && typeof r.version === "number" && typeof r.method === "string" &&
+    typeof r.summary === "object" && r.summary !== null && typeof r.elapsedSeconds === "number" && Array.isArray(r.warnings);
+  if (!looksLikeReport) throw new Error(`${path} is not an iops report (no version, method, summary); give a file written by iops --json`);
+  return r as Report;
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError("expected a positive whole number");
+  return n;
+}
+
+/** Runs `iops report ...` (argv after "report"); returns the exit status. */
+export async function runReportCommand(argv: string[]): Promise<number> {
+  const command = new Command()
+    .name("iops report")
+    .usage("<saved.json> [--html <path>] [--histogram] [--top <n>]")
+    .description("Show a report saved with iops --json: the text table, or a self-contained HTML page.")
+    .argument("<saved.json>", "a report written by iops --json")
+    .option("--html <path|->", "write the HTML page (charts, files, findings) to a file, or - for stdout")
+    .option("--histogram", "add the histogram of operation sizes to the table")
+    .addOption(new Option("--top <n>", "how many files the table lists").default(10).argParser(positiveInteger))
+    .addHelpText("after", EXAMPLES)
+    .showHelpAfterError("(run iops report --help for usage)")
+    .exitOverride();
+  try {
+    command.parse(argv, { from: "user" });
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    return code === "commander.helpDisplayed" ? 0 : 2;
+  }
+  const opts = command.opts<{ html?: string; histogram?: boolean; top: number }>();
+  const [path] = command.args;
+  try {
+    const report = readSavedReport(path);
+    if (opts.html !== undefined) writeReportPage(report, opts.html);
+    if (opts.html !== "-") {
+      const out = opts.html === undefined ? process.stdout : process.stderr;
+      out.write(formatText(report, { histogram: opts.histogram, topFiles: opts.top, width: Math.max(20, (out.columns ?? 100) - 40) }) + "\n");
+    }
+    if (opts.html !== undefined && opts.html !== "-") process.stderr.write(`iops: HTML report written to ${opts.html}\n`);
+    return 0;
+  } catch (e) {
+    process.stderr.write(`iops report: ${(e as Error).message}\n`);
+    return 1;
+  }
+}

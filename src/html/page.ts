@@ -1,0 +1,105 @@
+/**
+ * The HTML report: one self-contained page (Plotly inlined, no request to
+ * anywhere) that can be opened offline, kept and sent. A pure function of
+ * the report: the same report renders the same bytes.
+ */
+import { writeFileSync } from "node:fs";
+
+import { reportFigures } from "../charts";
+import { findings } from "../findings";
+import { figureHtml, plotlySource } from "../plotly";
+import type { Report } from "../report";
+import { html, trusted, type SafeHtml } from "./escape";
+import { filesHtml, findingsHtml, metadataHtml, methodHtml, summaryHtml, warningsHtml } from "./sections";
+
+/** Nothing may be fetched: scripts and styles are inline, images only data: URLs (Plotly's own). */
+const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; font-src data:";
+
+const STYLE = `
+:root { color-scheme: light dark; --fg: #222; --bg: #fff; --muted: #777; --line: #ddd; --accent: #b3261e; }
+@media (prefers-color-scheme: dark) { :root { --fg: #ddd; --bg: #1b1b1b; --muted: #999; --line: #444; --accent: #f2b8b5; } }
+body { font: 14px/1.45 system-ui, sans-serif; color: var(--fg); background: var(--bg); margin: 0 auto; max-width: 1200px; padding: 1em 2em; }
+h1 { font-size: 1.5em; margin-bottom: 0.2em; } h2 { font-size: 1.15em; margin-top: 1.6em; border-bottom: 1px solid var(--line); }
+.subtitle, .note, .none { color: var(--muted); }
+table { border-collapse: collapse; } th, td { padding: 2px 10px; text-align: left; border-bottom: 1px solid var(--line); }
+td.num { text-align: right; font-variant-numeric: tabular-nums; } td.path { word-break: break-all; font-family: ui-monospace, monospace; }
+table.summary th { font-weight: normal; color: var(--muted); }
+table.sortable th { cursor: pointer; user-select: none; white-space: nowrap; }
+table.sortable th[aria-sort=ascending]::after { content: " ▲"; } table.sortable th[aria-sort=descending]::after { content: " ▼"; }
+#findings li { margin: 0.3em 0; } #findings strong { color: var(--accent); font-weight: 600; } .advice { color: var(--muted); }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 1em; } .iops-chart { min-height: 360px; }
+`;
+
+/** Sorts a table.sortable by the clicked column: numbers by data-value, text alphabetically. */
+const SORT_SCRIPT = `
+for (const table of document.querySelectorAll("table.sortable")) {
+  const heads = [...table.tHead.rows[0].cells];
+  const sortBy = (th) => {
+    const col = heads.indexOf(th);
+    const numeric = th.dataset.type === "number";
+    const current = th.getAttribute("aria-sort");
+    const dir = current ? (current === "ascending" ? -1 : 1) : (numeric ? -1 : 1);
+    const key = (row) => row.cells[col].dataset.value ?? row.cells[col].textContent;
+    const body = table.tBodies[0];
+    const rows = [...body.rows].sort((a, b) =>
+      dir * (numeric ? Number(key(a)) - Number(key(b)) : key(a).localeCompare(key(b))));
+    body.append(...rows);
+    for (const h of heads) h.removeAttribute("aria-sort");
+    th.setAttribute("aria-sort", dir === 1 ? "ascending" : "descending");
+  };
+  for (const th of heads) {
+    th.addEventListener("click", () => sortBy(th));
+    th.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); sortBy(th); } });
+  }
+}
+`;
+
+/** The charts of a report, each in its own element (`<prefix>-<figure id>`). */
+export function chartsHtml(report: Report, idPrefix = "iops-fig"): SafeHtml {
+  const figures = reportFigures(report);
+  if (figures.length === 0) return html`<section id="charts"><h2>Charts</h2><p class="none">No per-operation data from this source, so no charts.</p></section>`;
+  return html`<section id="charts"><h2>Charts</h2><div class="charts">${figures.map((f) => trusted(figureHtml(f, `${idPrefix}-${f.id}`)))}</div></section>`;
+}
+
+/** The Plotly bundle in a <script>, safe against a "</script" in it. */
+export function plotlyScript(): SafeHtml {
+  return trusted(`<script>${plotlySource().replace(/<\/script/gi, "<\\/script")}</script>`);
+}
+
+/** The whole page: findings first, then summary, charts, files, metadata, warnings, method. */
+export function reportPage(report: Report): string {
+  const title = report.command ? `iops: ${report.command.join(" ")}` : report.pid !== null ? `iops: pid ${report.pid}` : "iops report";
+  const page = html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${CSP}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="iops-profiler">
+<title>${title}</title>
+<style>${trusted(STYLE)}</style>
+${plotlyScript()}
+</head>
+<body>
+<h1>IOPS profile</h1>
+<p class="subtitle">${title.replace(/^iops: /, "")}</p>
+${findingsHtml(findings(report))}
+${summaryHtml(report)}
+${chartsHtml(report)}
+${filesHtml(report)}
+${metadataHtml(report)}
+${warningsHtml(report)}
+${methodHtml(report)}
+<script>${trusted(SORT_SCRIPT)}</script>
+</body>
+</html>
+`;
+  return page.markup;
+}
+
+/** Writes the page to `path` (`-`: stdout). */
+export function writeReportPage(report: Report, path: string): void {
+  const page = reportPage(report);
+  if (path === "-") process.stdout.write(page);
+  else writeFileSync(path, page);
+}
