@@ -2,7 +2,7 @@
  * Plain-text rendering of a report: the reference tool's labels, numbers
  * with thousands separators, bytes as "3.91 MB (4,096,000 bytes)".
  */
-import type { Bin, LatencySummary, Report, Totals } from "./report";
+import type { Bin, FileReport, LatencySummary, Report, Totals } from "./report";
 
 const UNITS = ["B", "KB", "MB", "GB", "TB", "PB"];
 
@@ -111,10 +111,10 @@ export function formatText(report: Report, options: TextOptions = {}): string {
     const top = options.topFiles ?? 10;
     out.push("");
     out.push(`Top files (${Math.min(top, files.length)} of ${files.length}):`);
-    out.push(`  ${"reads".padStart(10)} ${"writes".padStart(10)} ${"read".padStart(11)} ${"written".padStart(11)}  path`);
+    out.push(`  ${"reads".padStart(10)} ${"writes".padStart(10)} ${"read".padStart(11)} ${"written".padStart(11)}  ${"access".padEnd(10)}  path`);
     for (const f of files.slice(0, top)) {
       out.push(
-        `  ${thousands(f.readOps).padStart(10)} ${thousands(f.writeOps).padStart(10)} ${humanBytes(f.readBytes).padStart(11)} ${humanBytes(f.writeBytes).padStart(11)}  ${printablePath(f.path)}`,
+        `  ${thousands(f.readOps).padStart(10)} ${thousands(f.writeOps).padStart(10)} ${humanBytes(f.readBytes).padStart(11)} ${humanBytes(f.writeBytes).padStart(11)}  ${accessLabel(f).padEnd(10)}  ${printablePath(f.path)}`,
       );
     }
   }
@@ -133,6 +133,11 @@ export function formatText(report: Report, options: TextOptions = {}): string {
   }
   for (const w of report.warnings) out.push(`Warning: ${w}`);
   return out.join("\n");
+}
+
+/** A file's access pattern for the table ("-" when unknown, or from an older report without one). */
+function accessLabel(f: FileReport): string {
+  return f.pattern && f.pattern !== "unknown" ? f.pattern : "-";
 }
 
 /** Control characters in a file name would garble a terminal: show them escaped. */

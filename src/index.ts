@@ -8,3 +8,6 @@ export { profile, openWindow, type IopsWindow, type ProfileOptions } from "./pro
 export { traceCommand, tracePid, type Capture, type CaptureOptions } from "./trace";
 export { formatText, histogramLines, humanBytes, bytesWithExact, summaryLines } from "./format";
 export { IopsError, type Report, type Totals, type FileReport, type Bin, type FdKind, type LatencySummary, type TimelinePoint, type AccessPattern, type AccessSummary } from "./report";
+export { findings, type Finding, type FindingKind } from "./findings";
+export { reportFigures, sizeHistogramFigures, latencyFigures, timelineFigures, type Figure } from "./charts";
+export { reportPage } from "./html/page";

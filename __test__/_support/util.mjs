@@ -101,7 +101,14 @@ export function spawnCli(args, options = {}) {
 export function fileEntry(report, p) {
   const found = (report.files ?? []).filter((f) => f.path === p);
   assert.ok(found.length <= 1, `${found.length} entries for ${p} in report.files`);
-  return found[0];
+  return fileCounts(found[0]);
+}
+
+/** A `report.files` row's identity and counts, without its access-pattern fields (pattern*.spec.mjs asserts those). */
+export function fileCounts(f) {
+  if (!f) return f;
+  const { path, kind, readOps, writeOps, readBytes, writeBytes } = f;
+  return { path, kind, readOps, writeOps, readBytes, writeBytes };
 }
 
 /** The `report.syscalls` row of `name`, or undefined. */

@@ -1,0 +1,171 @@
+/**
+ * Access patterns against ground truth: a static C workload walks a file in
+ * a known order (sequential, strided, backwards, random, appends; by read,
+ * pread, lseek + read, write, pwrite), traced by `iops --json -`; each file's
+ * `readAccess` / `writeAccess` must classify every operation exactly. Then
+ * the findings these patterns raise, on real traces.
+ */
+import fs from "node:fs";
+import path from "node:path";
+
+import test from "ava";
+
+import { compileFixtures, fileEntry, iops, makeTempDir, runCliJson } from "./_support/util.mjs";
+
+let dir;
+let bin;
+
+test.before(() => {
+  dir = makeTempDir("iops-pattern-");
+  bin = compileFixtures(dir, ["access", "smallfiles", "writes"]);
+});
+
+test.after.always(() => {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** The AccessSummary a stream of operations must have. */
+function access(pattern, { sequential = 0, strided = 0, random = 0, small = 0, stride = null } = {}) {
+  return { pattern, sequentialOps: sequential, stridedOps: strided, randomOps: random, unknownOps: 0, smallOps: small, strideBytes: stride };
+}
+
+/** A file of `bytes` zero bytes, by its real path. */
+function dataFile(name, bytes) {
+  const p = path.join(dir, name);
+  fs.writeFileSync(p, Buffer.alloc(bytes));
+  return p;
+}
+
+/** Traces `access <mode> <file> <count> <size> [stride]`; returns its row in report.files and the report. */
+function trace(t, mode, file, count, size, stride) {
+  const args = [bin.access, mode, file, String(count), String(size), ...(stride === undefined ? [] : [String(stride)])];
+  const { status, report, stderr } = runCliJson(["--", ...args]);
+  t.is(status, 0, stderr);
+  const row = report.files.find((f) => f.path === file);
+  t.truthy(row, `${file} in report.files`);
+  return { row, report };
+}
+
+const N = 200;
+
+test.serial("read() back to back from offset 0: every read sequential", (t) => {
+  const file = dataFile("seq.dat", N * 4096);
+  const { row } = trace(t, "read-seq", file, N, 4096);
+  t.deepEqual(row.readAccess, access("sequential", { sequential: N }));
+  t.is(row.writeAccess, null);
+  t.is(row.pattern, "sequential");
+  t.is(row.smallOps, 0);
+});
+
+test.serial("lseek before the fd's first call, reads, then a pread where they ended: all sequential (position read from fdinfo)", (t) => {
+  // Had the tracer assumed the reads started at 0, the pread would be a jump.
+  const file = dataFile("skip.dat", (N + 1) * 1000);
+  const { row } = trace(t, "skip-then-read", file, N, 1000);
+  t.deepEqual(row.readAccess, access("sequential", { sequential: N, small: N }));
+});
+
+test.serial("write() of 512 B records to a new file: sequential, all small", (t) => {
+  const file = path.join(dir, "wseq.dat");
+  const { row } = trace(t, "write-seq", file, N, 512);
+  t.deepEqual(row.writeAccess, access("sequential", { sequential: N, small: N }));
+  t.is(row.readAccess, null);
+  t.is(row.smallOps, N);
+});
+
+test.serial("O_APPEND writes to a file that already has data: sequential appends", (t) => {
+  const file = dataFile("append.dat", 1000);
+  const { row } = trace(t, "append", file, N, 100);
+  t.deepEqual(row.writeAccess, access("sequential", { sequential: N, small: N }));
+  t.is(fs.statSync(file).size, 1000 + N * 100);
+});
+
+test.serial("pread() of 512 B every 4 KiB: the first at 0 sequential, the rest strided by 4096", (t) => {
+  const file = dataFile("strided.dat", N * 4096);
+  const { row } = trace(t, "pread-strided", file, N, 512, 4096);
+  t.deepEqual(row.readAccess, access("strided", { sequential: 1, strided: N - 1, small: N, stride: 4096 }));
+  t.is(row.pattern, "strided");
+});
+
+test.serial("pwrite() of 8 KiB every 64 KiB into a new file: strided writes", (t) => {
+  const file = path.join(dir, "pwstrided.dat");
+  const { row } = trace(t, "pwrite-strided", file, N, 8192, 65536);
+  t.deepEqual(row.writeAccess, access("strided", { sequential: 1, strided: N - 1, stride: 65536 }));
+});
+
+test.serial("lseek + read() walking records backwards: strided by -size (lseek results are followed)", (t) => {
+  const file = dataFile("backwards.dat", N * 2048);
+  const { row } = trace(t, "read-backwards", file, N, 2048);
+  t.deepEqual(row.readAccess, access("strided", { sequential: 1, strided: N - 1, small: N, stride: -2048 }));
+});
+
+test.serial("lseek + read() at random records: the first sequential, every other random", (t) => {
+  const file = dataFile("lrandom.dat", 1000 * 4096);
+  const { row } = trace(t, "lseek-random", file, N, 4096, 1000);
+  t.deepEqual(row.readAccess, access("random", { sequential: 1, random: N - 1 }));
+  t.is(row.pattern, "random");
+});
+
+test.serial("pread() of 512 B at random records: random, all small; the finding names the file with its numbers", (t) => {
+  const file = dataFile("prandom.dat", 1000 * 512);
+  const { row, report } = trace(t, "pread-random", file, N, 512, 1000);
+  t.deepEqual(row.readAccess, access("random", { sequential: 1, random: N - 1, small: N }));
+  const found = iops.findings(report).filter((f) => f.kind === "small-random-reads");
+  t.deepEqual(found, [
+    {
+      kind: "small-random-reads",
+      path: file,
+      text: `Many small random reads on ${file}: 200 reads, 100% at random offsets, 100% under 4 KiB (mean 512 B).`,
+      advice: "Read larger contiguous blocks, sort the accesses by offset, or load the file into memory once.",
+    },
+  ]);
+});
+
+test.serial("the text table shows each file's access pattern", (t) => {
+  const file = dataFile("table.dat", 1000 * 512);
+  const { status, stderr } = runCliJson(["--", bin.access, "pread-random", file, "50", "512", "1000"]);
+  t.is(status, 0, stderr);
+  t.regex(stderr, /^\s+reads\s+writes\s+read\s+written\s+access\s+path$/m);
+  t.true(stderr.split("\n").some((l) => /^\s+50\s+0\s+25\.00 KB\s+0 B\s+random\s+/.test(l) && l.endsWith(file)), stderr);
+});
+
+// ------------------------------------------------------------------ findings
+
+test.serial("finding: fsync after every write", (t) => {
+  const file = path.join(dir, "fsync.dat");
+  const { row, report } = trace(t, "write-fsync", file, 50, 4096);
+  t.deepEqual(row.writeAccess, access("sequential", { sequential: 50 }));
+  t.is(report.metadataOps.fsyncs, 50);
+  t.deepEqual(
+    iops.findings(report).map((f) => [f.kind, f.text]),
+    [["fsync-per-write", "fsync per write: 50 fsyncs for 50 writes; each waits for the device."]],
+  );
+});
+
+test.serial("finding: many tiny writes (1,000 writes of 100 B), and no other", (t) => {
+  const out = path.join(dir, "tiny.dat");
+  const { status, report, stderr } = runCliJson(["--", bin.writes, out, "1000", "100"]);
+  t.is(status, 0, stderr);
+  t.deepEqual(
+    iops.findings(report).map((f) => [f.kind, f.text]),
+    [["tiny-writes", "Many tiny writes: 1,000 writes, 100% under 1 KB (mean 100 B); consider buffering."]],
+  );
+});
+
+test.serial("finding: many small files (150 files of 100 B written then read: 300 opens)", (t) => {
+  const sub = fs.mkdtempSync(path.join(dir, "small-"));
+  const { status, report, stderr } = runCliJson(["--", bin.smallfiles, sub, "150", "100"]);
+  t.is(status, 0, stderr);
+  t.is(report.metadataOps.opens, 300);
+  const files = report.files.filter((f) => f.path.startsWith(`${sub}/small-`));
+  t.is(files.length, 150);
+  t.deepEqual(fileEntry(report, `${sub}/small-7`), { path: `${sub}/small-7`, kind: "file", readOps: 1, writeOps: 1, readBytes: 100, writeBytes: 100 });
+  const byKind = Object.fromEntries(iops.findings(report).map((f) => [f.kind, f.text]));
+  t.deepEqual(Object.keys(byKind).sort(), ["many-small-files", "tiny-writes"]);
+  t.is(byKind["many-small-files"], "Many small files: 300 opens, 150 files read or written, mean 200 B per file.");
+});
+
+test.serial("no finding for large sequential reads", (t) => {
+  const file = dataFile("calm.dat", N * 65536);
+  const { report } = trace(t, "read-seq", file, N, 65536);
+  t.deepEqual(iops.findings(report), []);
+});
