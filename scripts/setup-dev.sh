@@ -10,6 +10,7 @@ packages=(
   gcc libc6-dev        # static C ground-truth workloads
   strace               # benchmarks against strace; the strace source's tests
   util-linux           # losetup (block-device test), script (pty test)
+  chromium             # html.spec.mjs opens the HTML report in headless Chromium (playwright-core drives /usr/bin/chromium)
 )
 
 sudo=""

@@ -35,6 +35,9 @@ export function octaveBuckets(bins: Bin[]): Bucket[] {
 }
 
 const COLORS = { read: "#1f77b4", write: "#d62728", all: "#2ca02c" };
+/** Legend below the x axis title, not on it. */
+const LEGEND = { orientation: "h", y: -0.28 };
+const MARGIN = { t: 50, r: 20, b: 90, l: 70 };
 
 /**
  * The reference tool's two charts: operation count and total bytes by
@@ -71,8 +74,8 @@ export function sizeHistogramFigures(report: Report): Figure[] {
       title: { text: title + note },
       xaxis: { title: { text: "bytes per operation" }, type: "log", exponentformat: "SI" },
       yaxis: { title: { text: yTitle }, rangemode: "tozero" },
-      margin: { t: 50, r: 20, b: 50, l: 70 },
-      legend: { orientation: "h" },
+      margin: MARGIN,
+      legend: LEGEND,
       paper_bgcolor: "rgba(0,0,0,0)",
       plot_bgcolor: "rgba(0,0,0,0)",
       font: { color: "#888" },
@@ -90,8 +93,8 @@ function baseLayout(title: string, xaxis: object, yaxis: object): object {
     title: { text: title },
     xaxis,
     yaxis: { rangemode: "tozero", ...yaxis },
-    margin: { t: 50, r: 20, b: 50, l: 70 },
-    legend: { orientation: "h" },
+    margin: MARGIN,
+    legend: LEGEND,
     paper_bgcolor: "rgba(0,0,0,0)",
     plot_bgcolor: "rgba(0,0,0,0)",
     font: { color: "#888" },

@@ -27,7 +27,8 @@ table.summary th { font-weight: normal; color: var(--muted); }
 table.sortable th { cursor: pointer; user-select: none; white-space: nowrap; }
 table.sortable th[aria-sort=ascending]::after { content: " ▲"; } table.sortable th[aria-sort=descending]::after { content: " ▼"; }
 #findings li { margin: 0.3em 0; } #findings strong { color: var(--accent); font-weight: 600; } .advice { color: var(--muted); }
-.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 1em; } .iops-chart { min-height: 360px; }
+/* auto-fill, not auto-fit: each chart is drawn as soon as it is parsed and must get its final width then. */
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(480px, 1fr)); gap: 1em; } .iops-chart { min-height: 360px; }
 `;
 
 /** Sorts a table.sortable by the clicked column: numbers by data-value, text alphabetically. */

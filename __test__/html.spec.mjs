@@ -1,0 +1,248 @@
+/**
+ * The HTML report in a real browser: a traced run's page (`iops --html`)
+ * opened from disk in headless Chromium (Debian's /usr/bin/chromium, driven by
+ * playwright-core). No console or page error, no request beyond the file
+ * itself, every chart drawn from the report's numbers, a file name made of
+ * HTML shown literally (no dialog, no image, no request), the files table
+ * sorting by column, and `iops report <saved.json> --html` rendering the same
+ * page byte for byte.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+
+import test from "ava";
+import { chromium } from "playwright-core";
+
+import { ROOT, compileFixtures, iops, makeTempDir, runCli } from "./_support/util.mjs";
+
+const CHROMIUM = "/usr/bin/chromium";
+const EVIL = "x<img src=x onerror=alert(1)>.dat";
+
+let dir;
+let bin;
+let browser;
+/** The traced run: its report, page path and page text. */
+let run;
+
+test.before(async () => {
+  if (!fs.existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: the HTML tests drive Debian's chromium (apt-get install chromium; scripts/setup-dev.sh does it)`);
+  }
+  dir = makeTempDir("iops-html-");
+  bin = compileFixtures(dir, ["access", "writes"]);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+  });
+
+  // One traced run with small random reads, sequential writes and a file
+  // whose name is HTML; the command line itself carries that name too.
+  const data = path.join(dir, "records.dat");
+  fs.writeFileSync(data, Buffer.alloc(1000 * 512));
+  const evil = path.join(dir, EVIL);
+  const script = `"$1" pread-random "$2" 300 512 1000 && "$3" "$4" 40 100 && "$3" "$5" 10 8192`;
+  const argv = ["sh", "-c", script, "sh", bin.access, data, bin.writes, evil, path.join(dir, "big.dat")];
+  const page = path.join(dir, "report.html");
+  const json = path.join(dir, "report.json");
+  const r = runCli(["--html", page, "--json", json, "--", ...argv]);
+  if (r.status !== 0) throw new Error(`iops --html failed (${r.status}): ${r.stderr}`);
+  const report = JSON.parse(fs.readFileSync(json, "utf8"));
+  run = { report, page, json, data, evil, html: fs.readFileSync(page, "utf8") };
+});
+
+test.after.always(async () => {
+  await browser?.close();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * Opens `file` in a fresh page and records everything that could go wrong:
+ * console errors and warnings, page errors, dialogs, and every request (any
+ * request but the page's own is also aborted).
+ */
+async function open(file) {
+  const page = await browser.newPage();
+  const seen = { console: [], errors: [], dialogs: [], requests: [] };
+  const own = pathToFileURL(file).href;
+  page.on("console", (m) => {
+    if (m.type() === "error" || m.type() === "warning") seen.console.push(`${m.type()}: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => seen.errors.push(e.message));
+  page.on("dialog", (d) => {
+    seen.dialogs.push(d.message());
+    d.dismiss();
+  });
+  page.on("request", (r) => seen.requests.push(r.url()));
+  await page.route("**/*", (route) => (route.request().url() === own ? route.continue() : route.abort()));
+  await page.goto(own, { waitUntil: "load" });
+  // Plotly draws synchronously as each chart's script runs; give any stray
+  // handler (an injected onerror, say) time to fire before we look.
+  await page.waitForTimeout(300);
+  return { page, seen, own };
+}
+
+function assertClean(t, seen, own) {
+  t.deepEqual(seen.errors, [], "no page errors");
+  t.deepEqual(seen.console, [], "no console errors or warnings");
+  t.deepEqual(seen.dialogs, [], "no dialog");
+  t.deepEqual(seen.requests, [own], "no request but the page itself");
+}
+
+test.serial("the page is one self-contained file of sensible size", (t) => {
+  const size = fs.statSync(run.page).size;
+  t.true(size < 2 * 1024 * 1024, `${size} bytes`);
+  t.false(/<script[^>]+src=/i.test(run.html), "no external script");
+  t.false(/<link[^>]+href=/i.test(run.html), "no external stylesheet");
+  t.true(run.html.includes("Content-Security-Policy"), "a CSP forbids fetching anything");
+});
+
+test.serial("in Chromium: no errors, no request, every chart drawn with the report's numbers", async (t) => {
+  const { page, seen, own } = await open(run.page);
+  t.teardown(() => page.close());
+  assertClean(t, seen, own);
+
+  const charts = await page.evaluate(() =>
+    [...document.querySelectorAll(".iops-chart")].map((el) => ({
+      id: el.dataset.figure,
+      traces: (el.data ?? []).map((d) => ({ name: d.name, x: [...d.x], y: [...d.y] })),
+      svg: el.querySelectorAll(".main-svg").length,
+      lines: [...el.querySelectorAll("path.js-line")].filter((p) => (p.getAttribute("d") ?? "").length > 1).length,
+      points: el.querySelectorAll("path.point").length,
+    })),
+  );
+  t.deepEqual(charts.map((c) => c.id), ["size-count", "size-bytes", "latency", "iops-over-time", "throughput-over-time"]);
+  for (const c of charts) {
+    t.true(c.svg > 0, `${c.id}: Plotly drew an SVG`);
+    t.true(c.lines + c.points > 0, `${c.id}: with marks on it`);
+  }
+  const s = run.report.summary;
+  const sum = (arr) => arr.reduce((a, b) => a + b, 0);
+  const trace = (id, name) => charts.find((c) => c.id === id).traces.find((tr) => tr.name.startsWith(name));
+  // The size charts hold every operation (none here moved 0 bytes) and every byte.
+  t.is(sum(trace("size-count", "reads").y), s.readOps);
+  t.is(sum(trace("size-count", "writes").y), s.writeOps);
+  t.is(sum(trace("size-bytes", "writes").y), s.writeBytes);
+  t.is(sum(trace("latency", "reads").y), run.report.latency.read.count);
+  // Rates over time times the interval give back the operations.
+  const interval = run.report.timeline.intervalSeconds;
+  t.is(Math.round(sum(trace("iops-over-time", "all").y) * interval), s.totalOps);
+  t.is(Math.round(sum(trace("throughput-over-time", "all").y) * interval), s.totalBytes);
+});
+
+test.serial("in Chromium: findings first, then the summary, the file table with access patterns, metadata and the method", async (t) => {
+  const { page, seen, own } = await open(run.page);
+  t.teardown(() => page.close());
+  assertClean(t, seen, own);
+  const sections = await page.evaluate(() => [...document.querySelectorAll("body > section")].map((s) => s.id));
+  t.deepEqual(sections, ["findings", "summary", "charts", "files", "metadata", "method"]);
+  const findings = await page.locator("#findings li").allTextContents();
+  t.true(
+    findings.some((f) => f.startsWith(`Many small random reads on ${run.data}: 300 reads, 100% at random offsets, 100% under 4 KiB (mean 512 B).`)),
+    findings.join("\n"),
+  );
+  const row = await page.evaluate((p) => {
+    const tr = [...document.querySelectorAll("#files tbody tr")].find((r) => r.cells[0].textContent === p);
+    return tr && [...tr.cells].map((c) => c.textContent);
+  }, run.data);
+  t.deepEqual(row, [run.data, "file", "300", "0", "150.00 KB", "0 B", "512 B", "random", "100%"]);
+  const summary = await page.locator("#summary table").innerText();
+  t.true(summary.includes(`Read operations\t${s(run.report.summary.readOps)}`), summary);
+  t.is(await page.locator("#metadata td").first().innerText(), s(run.report.metadataOps.opens));
+  const method = await page.locator("#method").innerText();
+  t.true(method.includes("ptrace syscall tracer"), method);
+  t.true(method.includes(`Host\t${run.report.host.name}`), method);
+});
+
+function s(n) {
+  return n.toLocaleString("en-US");
+}
+
+test.serial("a file named x<img src=x onerror=alert(1)>.dat is shown literally and runs nothing", async (t) => {
+  // In the source: only escaped, never as markup.
+  t.false(run.html.includes("<img"), "no <img in the page source");
+  t.true(run.html.includes("x&lt;img src=x onerror=alert(1)&gt;.dat"));
+  const { page, seen, own } = await open(run.page);
+  t.teardown(() => page.close());
+  assertClean(t, seen, own);
+  t.is(await page.evaluate(() => document.querySelectorAll("img").length), 0, "no image element");
+  const cells = await page.locator("#files td.path").allTextContents();
+  t.true(cells.includes(run.evil), cells.join("\n"));
+  const command = await page.locator("#method").innerText();
+  t.true(command.includes(EVIL), "the command line shows the name literally");
+  t.true((await page.title()).includes(EVIL), "and so does the title");
+});
+
+test.serial("the files table sorts by the clicked column, numbers and text, both ways", async (t) => {
+  const { page, seen, own } = await open(run.page);
+  t.teardown(() => page.close());
+  const paths = () => page.locator("#files tbody td.path").allTextContents();
+  const files = run.report.files.filter((f) => f.kind === "file");
+  t.deepEqual(await paths(), files.map((f) => f.path), "the report's order at first");
+  const sortedBy = (key, dir) => [...files].sort((a, b) => dir * (key(a) - key(b))).map((f) => f.path);
+
+  await page.locator("#files th", { hasText: "written" }).click();
+  t.deepEqual(await paths(), sortedBy((f) => f.writeBytes, -1), "written, descending");
+  t.is(await page.locator("#files th", { hasText: "written" }).getAttribute("aria-sort"), "descending");
+  await page.locator("#files th", { hasText: "written" }).click();
+  t.deepEqual(await paths(), sortedBy((f) => f.writeBytes, 1), "written, ascending");
+
+  await page.locator("#files th", { hasText: "path" }).click();
+  t.deepEqual(await paths(), [...files].map((f) => f.path).sort((a, b) => a.localeCompare(b)), "path, A to Z");
+  await page.locator("#files th", { hasText: "mean size" }).press("Enter");
+  const mean = (f) => (f.readBytes + f.writeBytes) / (f.readOps + f.writeOps);
+  t.deepEqual(await paths(), sortedBy(mean, -1), "mean size from the keyboard, descending");
+  assertClean(t, seen, own);
+});
+
+test.serial("iops report <saved.json> --html renders the same page, byte for byte", (t) => {
+  const again = path.join(dir, "again.html");
+  const r = runCli(["report", run.json, "--html", again]);
+  t.is(r.status, 0, r.stderr);
+  t.true(fs.readFileSync(again, "utf8") === run.html, "identical pages");
+  t.true(r.stderr.includes(`HTML report written to ${again}`), r.stderr);
+  t.true(r.stderr.includes("IOPS Profile Results"), "the table too, on stderr");
+  const table = runCli(["report", run.json]);
+  t.is(table.status, 0);
+  t.true(table.stdout.includes("Top files"), "without --html: the table on stdout");
+  t.is(runCli(["report", run.json, "--html", "-"]).stdout, run.html, "--html - writes the page to stdout");
+});
+
+test.serial("iops report: a missing file, a file that is not JSON, JSON that is not a report: one line, exit 1", (t) => {
+  const missing = runCli(["report", path.join(dir, "nope.json")]);
+  t.is(missing.status, 1);
+  t.regex(missing.stderr, /^iops report: cannot read .*nope\.json: ENOENT\n$/);
+  const notJson = path.join(dir, "not.json");
+  fs.writeFileSync(notJson, "<html>");
+  const bad = runCli(["report", notJson]);
+  t.is(bad.status, 1);
+  t.regex(bad.stderr, /^iops report: .*not\.json is not JSON \(.*\); give a file written by iops --json\n$/);
+  const other = path.join(dir, "other.json");
+  fs.writeFileSync(other, JSON.stringify({ hello: "world" }));
+  const wrong = runCli(["report", other]);
+  t.is(wrong.status, 1);
+  t.regex(wrong.stderr, /is not an iops report/);
+  t.is(runCli(["report"]).status, 2, "no file: usage error");
+  const both = runCli(["--json", "-", "--html", "-", "--", "true"]);
+  t.is(both.status, 2, "--json - and --html - cannot share stdout");
+  t.regex(both.stderr, /only one of --json and --html can go to stdout/);
+  t.is(runCli(["report", "--help"]).status, 0);
+});
+
+test.serial("a counters-only report (the /proc/<pid>/io fallback) renders without charts or errors", async (t) => {
+  const native = (await import(path.join(ROOT, "dist", "native.js"))).native;
+  const before = native.countersSnapshot(process.pid);
+  fs.writeFileSync(path.join(dir, "counted.dat"), Buffer.alloc(10_000));
+  const after = native.countersSnapshot(process.pid);
+  const report = JSON.parse(native.countersReport(before, after, "ptrace refused <b>for this test</b>"));
+  t.is(report.method, "proc-io");
+  const file = path.join(dir, "counters.html");
+  fs.writeFileSync(file, iops.reportPage(report));
+  const { page, seen, own } = await open(file);
+  t.teardown(() => page.close());
+  assertClean(t, seen, own);
+  t.is(await page.locator(".iops-chart").count(), 0);
+  t.true((await page.locator("#charts").innerText()).includes("No per-operation data"));
+  t.true((await page.locator("#warnings").innerText()).includes("ptrace refused <b>for this test</b>"), "warnings shown literally");
+  t.is(await page.locator("#warnings b").count(), 0);
+});
