@@ -246,3 +246,37 @@ test.serial("a counters-only report (the /proc/<pid>/io fallback) renders withou
   t.true((await page.locator("#warnings").innerText()).includes("ptrace refused <b>for this test</b>"), "warnings shown literally");
   t.is(await page.locator("#warnings b").count(), 0);
 });
+
+test.serial("a report saved before access patterns existed, and one with more files than the table lists, render cleanly", async (t) => {
+  const old = structuredClone(run.report);
+  for (const f of old.files) {
+    delete f.pattern;
+    delete f.smallOps;
+    delete f.readAccess;
+    delete f.writeAccess;
+  }
+  delete old.host;
+  const oldJson = path.join(dir, "old.json");
+  fs.writeFileSync(oldJson, JSON.stringify(old));
+  const oldHtml = path.join(dir, "old.html");
+  const r = runCli(["report", oldJson, "--html", oldHtml]);
+  t.is(r.status, 0, r.stderr);
+  {
+    const { page, seen, own } = await open(oldHtml);
+    t.teardown(() => page.close());
+    assertClean(t, seen, own);
+    const access = await page.locator("#files td.pattern").allTextContents();
+    t.true(access.length > 0 && access.every((a) => a === "unknown"), access.join());
+  }
+
+  const many = structuredClone(run.report);
+  const row = many.files.find((f) => f.path === run.data);
+  many.files = Array.from({ length: 2500 }, (_, i) => ({ ...row, path: `${dir}/many/${i}.dat`, readOps: 2500 - i }));
+  const manyHtml = path.join(dir, "many.html");
+  fs.writeFileSync(manyHtml, iops.reportPage(many));
+  const { page, seen, own } = await open(manyHtml);
+  t.teardown(() => page.close());
+  assertClean(t, seen, own);
+  t.is(await page.locator("#files tbody tr").count(), 2000);
+  t.true((await page.locator("#files").innerText()).includes("The 2,000 busiest of 2,500 files are listed; the JSON report has them all."));
+});

@@ -149,6 +149,7 @@ test.serial("finding: many tiny writes (1,000 writes of 100 B), and no other", (
     iops.findings(report).map((f) => [f.kind, f.text]),
     [["tiny-writes", "Many tiny writes: 1,000 writes, 100% under 1 KB (mean 100 B); consider buffering."]],
   );
+  t.true(stderr.includes("\nFindings:\n  - Many tiny writes: 1,000 writes, 100% under 1 KB (mean 100 B); consider buffering.\n"), "in the text report too");
 });
 
 test.serial("finding: many small files (150 files of 100 B written then read: 300 opens)", (t) => {

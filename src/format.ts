@@ -2,6 +2,7 @@
  * Plain-text rendering of a report: the reference tool's labels, numbers
  * with thousands separators, bytes as "3.91 MB (4,096,000 bytes)".
  */
+import { findings } from "./findings";
 import type { Bin, FileReport, LatencySummary, Report, Totals } from "./report";
 
 const UNITS = ["B", "KB", "MB", "GB", "TB", "PB"];
@@ -130,6 +131,12 @@ export function formatText(report: Report, options: TextOptions = {}): string {
   if (options.histogram) {
     out.push("");
     out.push(...histogramLines(report, options.width ?? 50));
+  }
+  const found = findings(report);
+  if (found.length > 0) {
+    out.push("");
+    out.push("Findings:");
+    for (const f of found) out.push(`  - ${printablePath(f.text)}`);
   }
   for (const w of report.warnings) out.push(`Warning: ${w}`);
   return out.join("\n");

@@ -4,5 +4,5 @@
  * the escaping they all go through.
  */
 export { reportPage, writeReportPage, chartsHtml, plotlyScript } from "./page";
-export { summaryHtml, findingsHtml, filesHtml, metadataHtml, warningsHtml, methodHtml } from "./sections";
+export { summaryHtml, findingsHtml, findingsListHtml, filesHtml, metadataHtml, warningsHtml, methodHtml } from "./sections";
 export { escapeHtml, html, trusted, SafeHtml } from "./escape";

@@ -50,13 +50,16 @@ export function summaryHtml(report: Report): SafeHtml {
 ${notes.map((n) => html`<p class="note">${n}</p>`)}</section>`;
 }
 
-/** The findings list, or a line saying none of the known problems showed. */
+/** The findings as a list, or a line saying none of the known problems showed (for any host page). */
+export function findingsListHtml(list: Finding[]): SafeHtml {
+  return list.length === 0
+    ? html`<p class="none">None of the known problems (small random I/O, many small files, tiny writes, fsync per write) showed in this run.</p>`
+    : html`<ul class="iops-findings">${list.map((f) => html`<li data-kind="${f.kind}"><strong>${f.text}</strong> <span class="advice">${f.advice}</span></li>`)}</ul>`;
+}
+
+/** The page's findings section. */
 export function findingsHtml(list: Finding[]): SafeHtml {
-  const body =
-    list.length === 0
-      ? html`<p class="none">None of the known problems (small random I/O, many small files, tiny writes, fsync per write) showed in this run.</p>`
-      : html`<ul>${list.map((f) => html`<li data-kind="${f.kind}"><strong>${f.text}</strong> <span class="advice">${f.advice}</span></li>`)}</ul>`;
-  return html`<section id="findings"><h2>Findings</h2>${body}</section>`;
+  return html`<section id="findings"><h2>Findings</h2>${findingsListHtml(list)}</section>`;
 }
 
 function accessTitle(f: FileReport): string {
@@ -66,7 +69,7 @@ function accessTitle(f: FileReport): string {
         (a.unknownOps ? `, ${a.unknownOps} of unknown offset` : "") +
         (a.strideBytes !== null ? ` (stride ${a.strideBytes} B)` : "")
       : `${name}: none`;
-  return `${one("reads", f.readAccess)}; ${one("writes", f.writeAccess)}`;
+  return `${one("reads", f.readAccess ?? null)}; ${one("writes", f.writeAccess ?? null)}`;
 }
 
 /** One row per file, sortable by any column (click a header). */
@@ -80,7 +83,7 @@ export function filesHtml(report: Report): SafeHtml {
     const ops = f.readOps + f.writeOps;
     const bytes = f.readBytes + f.writeBytes;
     const mean = ops > 0 ? bytes / ops : 0;
-    return html`<tr><td class="path" data-value="${f.path}">${f.path}</td><td data-value="${f.kind}">${f.kind}</td>${num(f.readOps, thousands(f.readOps))}${num(f.writeOps, thousands(f.writeOps))}${num(f.readBytes, humanBytes(f.readBytes))}${num(f.writeBytes, humanBytes(f.writeBytes))}${num(mean, humanBytes(Math.round(mean)))}<td class="pattern" data-value="${f.pattern}" title="${accessTitle(f)}">${f.pattern}</td>${num(ops > 0 ? f.smallOps / ops : 0, pct(f.smallOps, ops))}</tr>`;
+    return html`<tr><td class="path" data-value="${f.path}">${f.path}</td><td data-value="${f.kind}">${f.kind}</td>${num(f.readOps, thousands(f.readOps))}${num(f.writeOps, thousands(f.writeOps))}${num(f.readBytes, humanBytes(f.readBytes))}${num(f.writeBytes, humanBytes(f.writeBytes))}${num(mean, humanBytes(Math.round(mean)))}<td class="pattern" data-value="${f.pattern ?? "unknown"}" title="${accessTitle(f)}">${f.pattern ?? "unknown"}</td>${num(ops > 0 ? (f.smallOps ?? 0) / ops : 0, f.smallOps === undefined ? "–" : pct(f.smallOps, ops))}</tr>`;
   });
   const th = (label: string, type: "number" | "text", title: string) => html`<th data-type="${type}" title="${title}" tabindex="0">${label}</th>`;
   const more = files.length > shown.length ? html`<p class="note">The ${thousands(shown.length)} busiest of ${thousands(files.length)} files are listed; the JSON report has them all.</p>` : "";
