@@ -347,3 +347,37 @@ impl Report {
         serde_json::to_string(self).expect("report serializes")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{DataOp, Direction};
+
+    fn op(direction: Direction, offset: Option<u64>, bytes: u64) -> DataOp {
+        let syscall = if direction == Direction::Read { Syscall::Pread64 } else { Syscall::Pwrite64 };
+        DataOp { syscall, direction, bytes, start_ns: 0, latency_ns: None, offset }
+    }
+
+    #[test]
+    fn file_rows_carry_their_access_patterns() {
+        let mut agg = Aggregator::new();
+        let f = agg.file("/data/x", FdKind::File);
+        for i in 0..10 {
+            agg.record_op(f, &op(Direction::Read, Some(i * 8192), 512));
+        }
+        for i in 0..4 {
+            agg.record_op(f, &op(Direction::Write, Some(i * 100), 100));
+        }
+        agg.record_op(f, &op(Direction::Write, None, 5000));
+        let report = Report::from_aggregator(&agg, ReportContext { method: "test".into(), ..Default::default() });
+        let row = &report.files.as_ref().unwrap()[0];
+        assert_eq!(row.pattern, Pattern::Strided, "9 strided reads outnumber 5 sequential ops");
+        assert_eq!(row.small_ops, 14);
+        let r = row.read_access.as_ref().unwrap();
+        assert_eq!((r.sequential_ops, r.strided_ops, r.random_ops, r.stride_bytes), (1, 9, 0, Some(8192)));
+        let w = row.write_access.as_ref().unwrap();
+        assert_eq!((w.pattern, w.sequential_ops, w.unknown_ops, w.small_ops), (Pattern::Sequential, 4, 1, 4));
+        let json = report.to_json();
+        assert!(json.contains(r#""pattern":"strided","smallOps":14,"readAccess":{"pattern":"strided","sequentialOps":1,"stridedOps":9,"randomOps":0,"unknownOps":0,"smallOps":10,"strideBytes":8192}"#), "{json}");
+    }
+}
