@@ -214,8 +214,8 @@ const OTHER_READ = Q * 100 + R * 50;
 const OTHER_WRITE = Q * 100 + R * 50;
 
 function socketEntries(report) {
-  const sockets = report.files.filter((f) => f.kind === "socket").map(({ path: p, ...rest }) => ({ socket: /^socket:\[\d+\]$/.test(p), ...rest }));
-  const pipes = report.files.filter((f) => f.kind === "pipe").map(({ path: p, ...rest }) => ({ pipe: /^pipe:\[\d+\]$/.test(p), ...rest }));
+  const sockets = report.files.filter((f) => f.kind === "socket").map(fileCounts).map(({ path: p, ...rest }) => ({ socket: /^socket:\[\d+\]$/.test(p), ...rest }));
+  const pipes = report.files.filter((f) => f.kind === "pipe").map(fileCounts).map(({ path: p, ...rest }) => ({ pipe: /^pipe:\[\d+\]$/.test(p), ...rest }));
   return { sockets, pipes };
 }
 

@@ -191,7 +191,7 @@ export async function main(argv: string[]): Promise<number> {
     )
     .argument("[command...]", "the command to run and trace, after --")
     .option("--json <path|->", "also write the full report as JSON to a file, or - for stdout")
-    .option("--html <path|->", "also write a self-contained HTML page (findings, charts, files\nwith access patterns), to a file or - for stdout; works offline")
+    .option("--html <path|->", "also write a self-contained HTML page (findings, charts, files with access patterns) to a file, or - for stdout")
     .option("--histogram", "add a histogram of operation sizes, drawn in the terminal")
     .option("-p, --pid <pid>", "attach to a running process (all its threads and new children)", pidNumber)
     .option("--duration <seconds>", "with --pid: stop after this many seconds (default: at Ctrl-C)", positiveNumber)
