@@ -280,3 +280,18 @@ test.serial("a report saved before access patterns existed, and one with more fi
   t.is(await page.locator("#files tbody tr").count(), 2000);
   t.true((await page.locator("#files").innerText()).includes("The 2,000 busiest of 2,500 files are listed; the JSON report has them all."));
 });
+
+test.serial("a run with no file I/O: a page that says so, with zeros and no empty charts", async (t) => {
+  const file = path.join(dir, "empty.html");
+  // A static program that opens a file and reads nothing (true would read the dynamic loader's files).
+  const r = runCli(["--html", file, "--", bin.access, "read-seq", run.data, "0", "1"]);
+  t.is(r.status, 0, r.stderr);
+  const { page, seen, own } = await open(file);
+  t.teardown(() => page.close());
+  assertClean(t, seen, own);
+  t.is(await page.locator(".iops-chart").count(), 0);
+  t.true((await page.locator("#charts").innerText()).includes("No operations in the window, so no charts."));
+  t.true((await page.locator("#summary").innerText()).includes("Total operations\t0"));
+  t.true((await page.locator("#files").innerText()).includes("No file was read or written."));
+  t.true((await page.locator("#findings").innerText()).includes("None of the known problems"));
+});

@@ -57,8 +57,11 @@ for (const table of document.querySelectorAll("table.sortable")) {
 
 /** The charts of a report, each in its own element (`<prefix>-<figure id>`). */
 export function chartsHtml(report: Report, idPrefix = "iops-fig"): SafeHtml {
-  const figures = reportFigures(report);
-  if (figures.length === 0) return html`<section id="charts"><h2>Charts</h2><p class="none">No per-operation data from this source, so no charts.</p></section>`;
+  const all = reportFigures(report);
+  if (all.length === 0) return html`<section id="charts"><h2>Charts</h2><p class="none">No per-operation data from this source, so no charts.</p></section>`;
+  // A figure with nothing to draw (no operation in the window) is left out.
+  const figures = all.filter((f) => f.data.some((trace) => ((trace as { x?: unknown[] }).x ?? []).length > 0));
+  if (figures.length === 0) return html`<section id="charts"><h2>Charts</h2><p class="none">No operations in the window, so no charts.</p></section>`;
   return html`<section id="charts"><h2>Charts</h2><div class="charts">${figures.map((f) => trusted(figureHtml(f, `${idPrefix}-${f.id}`)))}</div></section>`;
 }
 
