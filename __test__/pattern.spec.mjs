@@ -128,6 +128,37 @@ test.serial("the text table shows each file's access pattern", (t) => {
   t.true(stderr.split("\n").some((l) => /^\s+50\s+0\s+25\.00 KB\s+0 B\s+random\s+/.test(l) && l.endsWith(file)), stderr);
 });
 
+test.serial("sendfile() through an offset pointer, every 4 KiB: strided reads (the pointer is read), sequential writes", (t) => {
+  const file = dataFile("sendfile.dat", N * 4096);
+  const { row, report } = trace(t, "sendfile-strided", file, N, 1000, 4096);
+  t.deepEqual(row.readAccess, access("strided", { sequential: 1, strided: N - 1, small: N, stride: 4096 }));
+  const out = report.files.find((f) => f.path === `${file}.out`);
+  t.deepEqual(out.writeAccess, access("sequential", { sequential: N, small: N }));
+});
+
+test.serial("copy_file_range() with both offset pointers: strided source, sequential destination", (t) => {
+  const file = dataFile("cfr.dat", N * 8192);
+  const { row, report } = trace(t, "cfr-strided", file, N, 4096, 8192);
+  t.deepEqual(row.readAccess, access("strided", { sequential: 1, strided: N - 1, stride: 8192 }));
+  const out = report.files.find((f) => f.path === `${file}.out`);
+  t.deepEqual(out.writeAccess, access("sequential", { sequential: N }));
+});
+
+test.serial("sendfile and copy_file_range on the fd position, with an lseek back to 0 between the two copies", (t) => {
+  // transfer: 6 sendfile calls (4 x 8192 B, 7232 B, then 0 B at the end of
+  // the file), lseek to 0, then the same 6 copy_file_range calls: the jump
+  // back is the only random read; the two 0-byte reads are the small ones.
+  const bin2 = compileFixtures(dir, ["transfer"]);
+  const src = dataFile("transfer.dat", 40_000);
+  const dst = path.join(dir, "transfer.out");
+  const { status, report, stderr } = runCliJson(["--", bin2.transfer, src, dst, "8192"]);
+  t.is(status, 0, stderr);
+  const row = (p) => report.files.find((f) => f.path === p);
+  t.deepEqual(row(src).readAccess, access("sequential", { sequential: 11, random: 1, small: 2 }));
+  t.deepEqual(row(dst).writeAccess, access("sequential", { sequential: 6, small: 1 }));
+  t.deepEqual(row(`${dst}.2`).writeAccess, access("sequential", { sequential: 6, small: 1 }));
+});
+
 // ------------------------------------------------------------------ findings
 
 test.serial("finding: fsync after every write", (t) => {

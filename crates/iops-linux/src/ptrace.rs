@@ -104,6 +104,16 @@ pub fn regs(pid: pid_t, regs: &mut libc::user_regs_struct) -> io::Result<()> {
     unsafe { raw(libc::PTRACE_GETREGS as u32, pid, 0, regs as *mut _ as usize).map(drop) }
 }
 
+/// A 64-bit word of a stopped tracee's memory: the offset a call wrote back
+/// through its offset pointer (sendfile, copy_file_range, splice).
+pub fn read_u64(pid: pid_t, addr: u64) -> Option<u64> {
+    let mut value = 0u64;
+    let local = libc::iovec { iov_base: &mut value as *mut u64 as *mut c_void, iov_len: 8 };
+    let remote = libc::iovec { iov_base: addr as *mut c_void, iov_len: 8 };
+    let n = unsafe { libc::process_vm_readv(pid, &local, 1, &remote, 1, 0) };
+    (n == 8).then_some(value)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -111,5 +121,13 @@ mod tests {
         // 8 header bytes + 2 pointers + the seccomp arm of the union (nr,
         // 6 args, u32 ret_data, padded to 8).
         assert_eq!(std::mem::size_of::<super::SyscallInfo>(), 88);
+    }
+
+    #[test]
+    fn reads_a_word_of_a_process() {
+        let word: u64 = 0x0123_4567_89ab_cdef;
+        let me = std::process::id() as libc::pid_t;
+        assert_eq!(super::read_u64(me, &word as *const u64 as u64), Some(word));
+        assert_eq!(super::read_u64(me, 8), None, "unmapped address");
     }
 }

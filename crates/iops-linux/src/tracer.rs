@@ -443,9 +443,16 @@ impl Tracer {
             };
             tracer.agg.record_op(file, &DataOp { syscall, direction, bytes, start_ns, latency_ns, offset });
         };
-        // An offset-pointer argument: null means "at the fd's position"; we
-        // do not read the pointed-to offset, so otherwise it is unknown.
-        let through = |ptr: u64| if ptr == 0 { CallOffset::Current } else { CallOffset::Unknown };
+        // An offset-pointer argument: null means "at the fd's position";
+        // otherwise the call has advanced the offset it points to by the
+        // bytes it moved, so it started that many bytes earlier.
+        let through = |ptr: u64| match ptr {
+            0 => CallOffset::Current,
+            _ => match ptrace::read_u64(tgid, ptr) {
+                Some(after) => CallOffset::At(after.wrapping_sub(bytes)),
+                None => CallOffset::Unknown,
+            },
+        };
         match syscall.direction() {
             Some(direction) => {
                 let call = match syscall {
