@@ -23,7 +23,7 @@ h1 { font-size: 1.5em; margin-bottom: 0.2em; } h2 { font-size: 1.15em; margin-to
 .subtitle, .note, .none { color: var(--muted); }
 table { border-collapse: collapse; } th, td { padding: 2px 10px; text-align: left; border-bottom: 1px solid var(--line); }
 td.num { text-align: right; font-variant-numeric: tabular-nums; } td.path { word-break: break-all; font-family: ui-monospace, monospace; }
-table.summary th { font-weight: normal; color: var(--muted); }
+table.summary th { font-weight: normal; color: var(--muted); } table.summary th, table.method th { white-space: nowrap; }
 table.sortable th { cursor: pointer; user-select: none; white-space: nowrap; }
 table.sortable th[aria-sort=ascending]::after { content: " ▲"; } table.sortable th[aria-sort=descending]::after { content: " ▼"; }
 #findings li { margin: 0.3em 0; } #findings strong { color: var(--accent); font-weight: 600; } .advice { color: var(--muted); }
