@@ -13,19 +13,23 @@ export const MAX_FILE_ROWS = 2000;
 
 const pct = (part: number, whole: number) => (whole > 0 ? `${Math.round((100 * part) / whole)}%` : "–");
 
+/** Figures that need a clock are null from a source without one (a log without timestamps). */
+const NO_CLOCK = "unknown (no timestamps)";
+const timed = (v: number | null | undefined, show: (v: number) => string) => (v === null || v === undefined ? NO_CLOCK : show(v));
+
 /** The reference tool's results table, plus the lines of what it did not count. */
 export function summaryHtml(report: Report): SafeHtml {
   const s = report.summary;
   const rows: [string, string][] = [
-    ["Execution time", `${report.elapsedSeconds.toFixed(4)} seconds`],
+    ["Execution time", timed(report.elapsedSeconds, (v) => `${v.toFixed(4)} seconds`)],
     ["Read operations", thousands(s.readOps)],
     ["Write operations", thousands(s.writeOps)],
     ["Total operations", thousands(s.totalOps)],
     ["Bytes read", bytesWithExact(s.readBytes)],
     ["Bytes written", bytesWithExact(s.writeBytes)],
     ["Total bytes", bytesWithExact(s.totalBytes)],
-    ["IOPS", s.iops.toLocaleString("en-US", { maximumFractionDigits: 2, minimumFractionDigits: 2 })],
-    ["Throughput", `${humanBytes(s.throughputBytesPerSecond)}/s`],
+    ["IOPS", timed(s.iops, (v) => v.toLocaleString("en-US", { maximumFractionDigits: 2, minimumFractionDigits: 2 }))],
+    ["Throughput", timed(s.throughputBytesPerSecond, (v) => `${humanBytes(v)}/s`)],
   ];
   const notes: string[] = [];
   const o = report.otherFds;
@@ -120,7 +124,7 @@ export function methodHtml(report: Report): SafeHtml {
   const rows: [string, string][] = [["Method", `${methodLabel(report.method)} (${report.method})`]];
   if (report.command) rows.push(["Command", report.command.map(shellWord).join(" ")]);
   if (report.pid !== null) rows.push(["Process id", String(report.pid)]);
-  rows.push(["Duration", humanDuration(report.elapsedSeconds)]);
+  rows.push(["Duration", timed(report.elapsedSeconds, humanDuration)]);
   if (report.host) rows.push(["Host", `${report.host.name} (${report.host.platform} ${report.host.release}, ${report.host.arch})`]);
   rows.push(["Scope", report.allFds ? "all fds (sockets, pipes and ttys included)" : "regular files and block devices"]);
   if (report.exit) {
