@@ -226,6 +226,9 @@ test.serial("iops report: a missing file, a file that is not JSON, JSON that is 
   const both = runCli(["--json", "-", "--html", "-", "--", "true"]);
   t.is(both.status, 2, "--json - and --html - cannot share stdout");
   t.regex(both.stderr, /only one of --json and --html can go to stdout/);
+  const unwritable = runCli(["report", run.json, "--html", path.join(dir, "no-such-dir", "r.html")]);
+  t.is(unwritable.status, 1);
+  t.regex(unwritable.stderr, /^iops report: cannot write the HTML report to .*no-such-dir\/r\.html \(ENOENT\); give a writable path\n$/);
   t.is(runCli(["report", "--help"]).status, 0);
 });
 

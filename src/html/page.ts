@@ -104,6 +104,13 @@ ${methodHtml(report)}
 /** Writes the page to `path` (`-`: stdout). */
 export function writeReportPage(report: Report, path: string): void {
   const page = reportPage(report);
-  if (path === "-") process.stdout.write(page);
-  else writeFileSync(path, page);
+  if (path === "-") {
+    process.stdout.write(page);
+    return;
+  }
+  try {
+    writeFileSync(path, page);
+  } catch (e) {
+    throw new Error(`cannot write the HTML report to ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a writable path`);
+  }
 }
