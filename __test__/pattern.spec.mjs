@@ -79,6 +79,13 @@ test.serial("O_APPEND writes to a file that already has data: sequential appends
   t.is(fs.statSync(file).size, 1000 + N * 100);
 });
 
+test.serial("O_APPEND writes after a failed read() on the fd: still sequential appends", (t) => {
+  const file = dataFile("append2.dat", 777);
+  const { row, report } = trace(t, "append-after-failed-read", file, N, 100);
+  t.deepEqual(row.writeAccess, access("sequential", { sequential: N, small: N }));
+  t.deepEqual(report.failedOps.byErrno, { EBADF: 1 });
+});
+
 test.serial("pread() of 512 B every 4 KiB: the first at 0 sequential, the rest strided by 4096", (t) => {
   const file = dataFile("strided.dat", N * 4096);
   const { row } = trace(t, "pread-strided", file, N, 512, 4096);

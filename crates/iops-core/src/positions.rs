@@ -113,6 +113,14 @@ impl FdPosition {
         }
     }
 
+    /// True when this call is an append whose start [`FdPosition::advance`]
+    /// cannot know (the end of the file was never seen). A source that can
+    /// read the position after the call replaces the state with
+    /// [`FdPosition::after_first_call`] instead.
+    pub fn append_end_unknown(&self, direction: Direction, call: CallOffset) -> bool {
+        self.append && self.end.is_none() && direction == Direction::Write && call == CallOffset::Current
+    }
+
     pub fn pos(&self) -> u64 {
         self.pos
     }
@@ -241,6 +249,8 @@ mod tests {
         assert_eq!(p.pos(), 1030);
         // Opened with O_APPEND and never seen writing: the end is unknown.
         let mut q = FdPosition::new(0, true);
+        assert!(q.append_end_unknown(W, Current));
+        assert!(!q.append_end_unknown(R, Current) && !q.append_end_unknown(W, At(0)));
         assert_eq!(q.advance(W, Current, 10), None);
         assert_eq!(q.advance(R, Current, 10), Some(0));
     }

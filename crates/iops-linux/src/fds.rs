@@ -142,6 +142,16 @@ impl FdTable {
     ) -> Option<(FileId, Option<u64>)> {
         if let Some(e) = self.cache.get_mut(&(tgid, fd)) {
             let offset = match (e.position.as_mut(), call) {
+                // An append fd first seen through a failed call: the end of
+                // the file is where this append left the position.
+                (Some(p), _) if p.append_end_unknown(direction, call) => match fdinfo(tgid, fd) {
+                    Some((pos, append)) => {
+                        let (fresh, offset) = FdPosition::after_first_call(pos, append, direction, call, bytes);
+                        *p = fresh;
+                        offset
+                    }
+                    None => None,
+                },
                 (Some(p), _) => p.advance(direction, call, bytes),
                 (None, CallOffset::At(o)) => Some(o),
                 (None, _) => None,
