@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""Drives a real Jupyter kernel with nbclient for the notebook tests.
+
+Two modes, both reading their kernel from JUPYTER_PATH (the tests point it
+at a scratch kernelspec, never at the user's Jupyter config):
+
+  nbdriver.py notebook <in.ipynb> <out.ipynb> --cwd DIR [--kernel NAME]
+      executes a whole notebook file (the docs notebooks) and writes it back
+      with its outputs.
+
+  nbdriver.py session --cwd DIR [--kernel NAME] < steps.json > results.json
+      one kernel for a list of steps, each one of
+        {"cell": "<source>"}                       run a cell
+        {"cell": "<source>", "interruptAfter": s}  ... and send the kernel SIGINT after s seconds
+        {"restart": true}                          restart the kernel
+        {"inspect": true}                          the kernel's pid, its threads' states and
+                                                   tracers, and its child processes
+      and prints one result per step as JSON: cells give
+      {"status": "ok"|"error"|"abort", "outputs": [...]}.
+"""
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.util import run_sync
+
+
+def task_states(pid):
+    """Each thread of `pid`: its scheduler state letter and its tracer's pid (0: not traced)."""
+    tasks = []
+    for tid in sorted(os.listdir(f"/proc/{pid}/task"), key=int):
+        state, tracer = "?", -1
+        try:
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                for line in f:
+                    if line.startswith("State:"):
+                        state = line.split()[1]
+                    elif line.startswith("TracerPid:"):
+                        tracer = int(line.split()[1])
+        except FileNotFoundError:
+            continue  # the thread ended meanwhile
+        tasks.append({"tid": int(tid), "state": state, "tracerPid": tracer})
+    return tasks
+
+
+def children(pid):
+    """Live child processes of `pid`, with their command lines."""
+    out = []
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                kids = [int(x) for x in f.read().split()]
+        except FileNotFoundError:
+            continue
+        for kid in kids:
+            try:
+                with open(f"/proc/{kid}/cmdline", "rb") as f:
+                    argv = [a.decode() for a in f.read().split(b"\0") if a]
+            except FileNotFoundError:
+                continue
+            out.append({"pid": kid, "argv": argv})
+    return out
+
+
+def kernel_pid(client):
+    return client.km.provisioner.process.pid
+
+
+def run_cell(client, nb, source, interrupt_after=None):
+    cell = nbformat.v4.new_code_cell(source)
+    nb.cells.append(cell)
+    replies = {}
+    client.on_cell_executed = lambda cell, cell_index, execute_reply: replies.update(reply=execute_reply)
+    timer = None
+    if interrupt_after is not None:
+        pid = kernel_pid(client)
+        timer = threading.Timer(interrupt_after, lambda: os.kill(pid, signal.SIGINT))
+        timer.start()
+    try:
+        client.execute_cell(cell, len(nb.cells) - 1)
+    finally:
+        if timer:
+            timer.cancel()
+    reply = replies.get("reply") or {}
+    status = reply.get("content", {}).get("status", "unknown")
+    return {"status": status, "outputs": cell.outputs}
+
+
+def session(args):
+    steps = json.load(sys.stdin)
+    nb = nbformat.v4.new_notebook()
+    client = NotebookClient(
+        nb,
+        kernel_name=args.kernel,
+        timeout=args.timeout,
+        allow_errors=True,
+        resources={"metadata": {"path": args.cwd}},
+    )
+    results = []
+    with client.setup_kernel():
+        for step in steps:
+            if "cell" in step:
+                results.append(run_cell(client, nb, step["cell"], step.get("interruptAfter")))
+            elif step.get("restart"):
+                old = kernel_pid(client)
+                run_sync(client.km.restart_kernel)(now=True)
+                client.kc.wait_for_ready(timeout=60) if hasattr(client.kc, "wait_for_ready") else None
+                results.append({"oldPid": old, "pid": kernel_pid(client)})
+            elif step.get("inspect"):
+                pid = kernel_pid(client)
+                results.append({"pid": pid, "tasks": task_states(pid), "children": children(pid)})
+            else:
+                raise SystemExit(f"nbdriver: unknown step {step!r}")
+    json.dump(results, sys.stdout, default=lambda o: dict(o))
+
+
+def notebook(args):
+    nb = nbformat.read(args.input, as_version=4)
+    client = NotebookClient(
+        nb,
+        kernel_name=args.kernel,
+        timeout=args.timeout,
+        resources={"metadata": {"path": args.cwd}},
+    )
+    client.execute()
+    nbformat.write(nb, args.output)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="mode", required=True)
+    for name in ("session", "notebook"):
+        p = sub.add_parser(name)
+        p.add_argument("--cwd", required=True)
+        p.add_argument("--kernel", default="tslab")
+        p.add_argument("--timeout", type=int, default=120)
+        if name == "notebook":
+            p.add_argument("input")
+            p.add_argument("output")
+    args = ap.parse_args()
+    session(args) if args.mode == "session" else notebook(args)
+
+
+if __name__ == "__main__":
+    main()
