@@ -205,6 +205,9 @@ test("an exception is the cell's error, shown after the results of what ran befo
   const r = report("throws.json");
   t.is(r.summary.writeOps, 1);
   t.is(r.summary.writeBytes, 3);
+  // The window ended at the throw, inside the script: not after Node's
+  // teardown of the script's SIGINT watch (libuv's signal-lock pipe).
+  t.deepEqual(r.files.filter((f) => f.kind === "pipe"), []);
   t.false(fs.existsSync(path.join(work, "never.txt")));
 
   const a = cells.throwsAsync;

@@ -8,14 +8,14 @@ at a scratch kernelspec, never at the user's Jupyter config):
       executes a whole notebook file (the docs notebooks) and writes it back
       with its outputs.
 
-  nbdriver.py session --cwd DIR [--kernel NAME] < steps.json > results.json
+  nbdriver.py session --cwd DIR --out results.json [--kernel NAME] < steps.json
       one kernel for a list of steps, each one of
         {"cell": "<source>"}                       run a cell
         {"cell": "<source>", "interruptAfter": s}  ... and send the kernel SIGINT after s seconds
         {"restart": true}                          restart the kernel
         {"inspect": true}                          the kernel's pid, its threads' states and
                                                    tracers, and its child processes
-      and prints one result per step as JSON: cells give
+      and writes one result per step as JSON to --out: cells give
       {"status": "ok"|"error"|"abort", "outputs": [...]}.
 """
 import argparse
@@ -32,7 +32,7 @@ from nbclient.util import run_sync
 
 
 def task_states(pid):
-    """Each thread of `pid`: its scheduler state letter and its tracer's pid (0: not traced)."""
+    """Each thread of `pid`: its scheduler state letter, its tracer's pid (0: not traced), its CPUs."""
     tasks = []
     for tid in sorted(os.listdir(f"/proc/{pid}/task"), key=int):
         state, tracer = "?", -1
@@ -45,7 +45,11 @@ def task_states(pid):
                         tracer = int(line.split()[1])
         except FileNotFoundError:
             continue  # the thread ended meanwhile
-        tasks.append({"tid": int(tid), "state": state, "tracerPid": tracer})
+        try:
+            cpus = sorted(os.sched_getaffinity(int(tid)))
+        except OSError:
+            continue
+        tasks.append({"tid": int(tid), "state": state, "tracerPid": tracer, "cpus": cpus})
     return tasks
 
 
@@ -114,14 +118,16 @@ def session(args):
             elif step.get("restart"):
                 old = kernel_pid(client)
                 run_sync(client.km.restart_kernel)(now=True)
-                client.kc.wait_for_ready(timeout=60) if hasattr(client.kc, "wait_for_ready") else None
+                run_sync(client.kc.wait_for_ready)(timeout=60)
                 results.append({"oldPid": old, "pid": kernel_pid(client)})
             elif step.get("inspect"):
                 pid = kernel_pid(client)
                 results.append({"pid": pid, "tasks": task_states(pid), "children": children(pid)})
             else:
                 raise SystemExit(f"nbdriver: unknown step {step!r}")
-    json.dump(results, sys.stdout, default=lambda o: dict(o))
+    # To a file, not stdout: the kernels inherit our stdout and may write to it.
+    with open(args.out, "w") as f:
+        json.dump(results, f, default=lambda o: dict(o))
 
 
 def notebook(args):
@@ -144,6 +150,8 @@ def main():
         p.add_argument("--cwd", required=True)
         p.add_argument("--kernel", default="tslab")
         p.add_argument("--timeout", type=int, default=120)
+        if name == "session":
+            p.add_argument("--out", required=True)
         if name == "notebook":
             p.add_argument("input")
             p.add_argument("output")

@@ -81,14 +81,17 @@ function driverEnv(scratch) {
  * step. A cell's result is { status, outputs }.
  */
 export function runSession(scratch, steps, { kernel = "tslab", timeout = 120 } = {}) {
-  const r = spawnSync(PYTHON, [DRIVER, "session", "--cwd", scratch, "--kernel", kernel, "--timeout", String(timeout)], {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "iops-nb-session-")), "results.json");
+  const r = spawnSync(PYTHON, [DRIVER, "session", "--cwd", scratch, "--out", out, "--kernel", kernel, "--timeout", String(timeout)], {
     input: JSON.stringify(steps),
     env: driverEnv(scratch),
     encoding: "utf8",
     maxBuffer: 256 * 1024 * 1024,
   });
   if (r.status !== 0) throw new Error(`nbdriver session failed (${r.status ?? r.signal}):\n${r.stderr}`);
-  return JSON.parse(r.stdout);
+  const results = JSON.parse(fs.readFileSync(out, "utf8"));
+  fs.rmSync(path.dirname(out), { recursive: true, force: true });
+  return results;
 }
 
 /** Executes a notebook file with nbclient in `scratch`; returns the executed notebook. */

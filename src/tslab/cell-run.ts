@@ -69,7 +69,7 @@ export class CellRun {
         const err = e as { code?: string; message?: string };
         if (err.code === "EBUSY") {
           slot.state = "shown";
-          throw new CellStopped(`${err.message} (a profile() still running?); the code did not run`);
+          throw new CellStopped(`${err.message} (is a profile() still running?); the code did not run`);
         }
         slot.state = "unmeasured";
         this.stderr(`iops: tracing could not start (${err.message}); the code runs unmeasured\n`);
@@ -77,11 +77,7 @@ export class CellRun {
     })();
     await slot.opening;
     if (this.stopped && (slot.state as State) === "open") {
-      // Interrupted while the tracer was attaching: detach now, run nothing.
-      this.begin(k);
-      this.end(k);
-      slot.state = "shown";
-      void slot.report!.catch(() => {});
+      // Interrupted while the tracer was attaching: run nothing (finish() detaches).
       throw new CellStopped(`this cell was stopped (${this.stopped})`);
     }
   }
@@ -151,7 +147,13 @@ export class CellRun {
     await Promise.allSettled(this.slots.map((s) => s.opening));
     for (let k = 0; k < this.slots.length; k++) {
       const slot = this.slots[k];
-      if (slot.state === "open") this.begin(k);
+      if (slot.state === "open") {
+        // Its code never ran (the cell did not compile, or stopped before): detach, show nothing.
+        this.begin(k);
+        this.end(k);
+        slot.state = "shown";
+        void slot.report!.catch(() => {});
+      }
       if (slot.state === "begun") {
         this.end(k);
         slot.cut = "the cell ended before this window's end";

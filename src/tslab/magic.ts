@@ -9,7 +9,9 @@ import { OptionsError, parseOptions, type MagicOptions } from "./options";
 
 /** Where the runtime lives: a symbol-keyed global, valid in TypeScript and JavaScript cells. */
 export const RUNTIME_KEY = "iops-profiler.tslab";
-const R = `Reflect.get(globalThis, Symbol.for("${RUNTIME_KEY}"))`;
+/** The runtime, as an expression in a cell's code. */
+export const RUNTIME_EXPR = `Reflect.get(globalThis, Symbol.for("${RUNTIME_KEY}"))`;
+const R = RUNTIME_EXPR;
 
 export interface Magic {
   kind: "cell" | "line";
@@ -30,12 +32,17 @@ const LINE_MAGIC = /^(\s*)%iops(?=\s|$)(.*)$/;
 /**
  * Rewrites `source`, a cell's code, for run `runId` (the calls name their
  * run, so code left running by an interrupted cell cannot touch a later one).
+ * The first window is opened before tslab compiles the cell, so the rewritten
+ * code awaits nothing of ours and a cell without top-level await stays
+ * synchronous: interruptible by tslab, as before. Only a second or later
+ * `%iops` line in one cell opens its window with `await`.
  */
 export function planCell(source: string, runId = 0): CellPlan {
-  /** Opens window `k` and marks its start: the user's code follows on the same line. */
-  const start = (k: number) => `await ${R}.open(${runId}, ${k}); ${R}.begin(${runId}, ${k}); `;
-  /** Marks the end of window `k` right after the user's code, then shows its results. */
-  const finish = (k: number) => `;${R}.end(${runId}, ${k}); await ${R}.show(${runId}, ${k}); `;
+  const open = (k: number) => (k > 0 ? `await ${R}.open(${runId}, ${k}); ` : "");
+  /** Marks the start of window `k`: the user's code follows on the same line. */
+  const begin = (k: number) => `${open(k)}${R}.begin(${runId}, ${k}); `;
+  /** Marks the end of window `k` right after the user's code; the last window is shown when the cell ends. */
+  const end = (k: number, last: boolean) => `;${R}.end(${runId}, ${k}); ${last ? "" : `await ${R}.show(${runId}, ${k}); `}`;
 
   const lines = source.split("\n");
   const cellMagic = CELL_MAGIC.exec(lines[0]);
@@ -57,8 +64,8 @@ export function planCell(source: string, runId = 0): CellPlan {
           message: `%iops on line ${lineMagics[0].i + 1} is inside a %%iops cell: windows cannot nest, so the cell did not run. Remove the %iops (the whole cell is measured) or the %%iops`,
         };
       }
-      lines[0] = start(0);
-      lines.push(finish(0));
+      lines[0] = begin(0);
+      lines.push(end(0, true));
       return { kind: "run", source: lines.join("\n"), magics: [{ kind: "cell", line: 0, options }] };
     }
 
@@ -66,17 +73,17 @@ export function planCell(source: string, runId = 0): CellPlan {
     let pendingEnd = "";
     for (let i = 0; i < lines.length; i++) {
       const m = LINE_MAGIC.exec(lines[i]);
-      let line = m ? "" : lines[i];
+      let line = lines[i];
       if (m) {
         const { options, rest } = parseOptions(m[2]);
         if (options.help) return { kind: "help" };
         if (!rest) return { kind: "error", message: `%iops on line ${i + 1} has no statement: write the code on the same line (%iops fs.readFileSync("a.txt")), or use %%iops on a cell's first line to measure the whole cell` };
         const k = magics.length;
         magics.push({ kind: "line", line: i, options });
-        line = m[1] + start(k) + rest;
+        line = m[1] + begin(k) + rest;
       }
       lines[i] = pendingEnd + line;
-      pendingEnd = m ? finish(magics.length - 1) : "";
+      pendingEnd = m ? end(magics.length - 1, magics.length === lineMagics.length) : "";
     }
     if (pendingEnd) lines.push(pendingEnd);
     return { kind: "run", source: lines.join("\n"), magics };
