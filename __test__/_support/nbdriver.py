@@ -11,7 +11,8 @@ at a scratch kernelspec, never at the user's Jupyter config):
   nbdriver.py session --cwd DIR --out results.json [--kernel NAME] < steps.json
       one kernel for a list of steps, each one of
         {"cell": "<source>"}                       run a cell
-        {"cell": "<source>", "interruptAfter": s}  ... and send the kernel SIGINT after s seconds
+        {"cell": "<source>", "interruptWhen": path}  ... and send the kernel SIGINT once the cell
+                                                   has created the file `path`
         {"restart": true}                          restart the kernel
         {"inspect": true}                          the kernel's pid, its threads' states and
                                                    tracers, and its child processes
@@ -76,21 +77,28 @@ def kernel_pid(client):
     return client.km.provisioner.process.pid
 
 
-def run_cell(client, nb, source, interrupt_after=None):
+def interrupt_when(pid, path, done):
+    """Sends the kernel SIGINT (Jupyter's interrupt) once `path` exists: the cell has got there."""
+    while not done.is_set():
+        if os.path.exists(path):
+            time.sleep(0.2)
+            os.kill(pid, signal.SIGINT)
+            return
+        time.sleep(0.05)
+
+
+def run_cell(client, nb, source, interrupt_when_file=None):
     cell = nbformat.v4.new_code_cell(source)
     nb.cells.append(cell)
     replies = {}
     client.on_cell_executed = lambda cell, cell_index, execute_reply: replies.update(reply=execute_reply)
-    timer = None
-    if interrupt_after is not None:
-        pid = kernel_pid(client)
-        timer = threading.Timer(interrupt_after, lambda: os.kill(pid, signal.SIGINT))
-        timer.start()
+    done = threading.Event()
+    if interrupt_when_file is not None:
+        threading.Thread(target=interrupt_when, args=(kernel_pid(client), interrupt_when_file, done), daemon=True).start()
     try:
         client.execute_cell(cell, len(nb.cells) - 1)
     finally:
-        if timer:
-            timer.cancel()
+        done.set()
     reply = replies.get("reply") or {}
     status = reply.get("content", {}).get("status", "unknown")
     if status == "error":
@@ -114,7 +122,7 @@ def session(args):
     with client.setup_kernel():
         for step in steps:
             if "cell" in step:
-                results.append(run_cell(client, nb, step["cell"], step.get("interruptAfter")))
+                results.append(run_cell(client, nb, step["cell"], step.get("interruptWhen")))
             elif step.get("restart"):
                 old = kernel_pid(client)
                 run_sync(client.km.restart_kernel)(now=True)
