@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Drives a real Jupyter kernel with nbclient for the notebook tests.
+"""Drives a real Jupyter kernel (nbclient, jupyter_client) for the notebook
+tests and the notebook bench.
 
-Two modes, both reading their kernel from JUPYTER_PATH (the tests point it
+Three modes, all reading their kernel from JUPYTER_PATH (the tests point it
 at a scratch kernelspec, never at the user's Jupyter config):
 
   nbdriver.py notebook <in.ipynb> <out.ipynb> --cwd DIR [--kernel NAME]
@@ -18,6 +19,9 @@ at a scratch kernelspec, never at the user's Jupyter config):
                                                    tracers, and its child processes
       and writes one result per step as JSON to --out: cells give
       {"status": "ok"|"error"|"abort", "outputs": [...]}.
+
+  nbdriver.py timing --cwd DIR --out times.json [--repeat N] [--setup CODE] < cells.json
+      the round-trip time of each cell (bench/notebook.mjs), N times each, in turn.
 """
 import argparse
 import json
@@ -138,6 +142,34 @@ def session(args):
         json.dump(results, f, default=lambda o: dict(o))
 
 
+def timing(args):
+    """Round-trip time of each cell, as the notebook user waits for it: from
+    the execute request to the kernel's idle after its last output. The
+    cells are run in turn, `--repeat` times, after one warm-up round."""
+    from jupyter_client.manager import start_new_kernel
+
+    cells = json.load(sys.stdin)
+    km, kc = start_new_kernel(kernel_name=args.kernel, cwd=args.cwd)
+    try:
+        for code in args.setup or []:
+            kc.execute_interactive(code, timeout=args.timeout, output_hook=lambda m: None)
+        times = [[] for _ in cells]
+        for round_ in range(args.repeat + 1):
+            for i, code in enumerate(cells):
+                start = time.perf_counter()
+                reply = kc.execute_interactive(code, timeout=args.timeout, output_hook=lambda m: None)
+                elapsed = time.perf_counter() - start
+                if reply["content"]["status"] != "ok":
+                    raise SystemExit(f"nbdriver: cell {code!r} failed: {reply['content']}")
+                if round_ > 0:
+                    times[i].append(elapsed)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    with open(args.out, "w") as f:
+        json.dump(times, f)
+
+
 def notebook(args):
     nb = nbformat.read(args.input, as_version=4)
     client = NotebookClient(
@@ -153,18 +185,21 @@ def notebook(args):
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="mode", required=True)
-    for name in ("session", "notebook"):
+    for name in ("session", "notebook", "timing"):
         p = sub.add_parser(name)
         p.add_argument("--cwd", required=True)
         p.add_argument("--kernel", default="tslab")
         p.add_argument("--timeout", type=int, default=120)
-        if name == "session":
+        if name in ("session", "timing"):
             p.add_argument("--out", required=True)
+        if name == "timing":
+            p.add_argument("--repeat", type=int, default=30)
+            p.add_argument("--setup", action="append")
         if name == "notebook":
             p.add_argument("input")
             p.add_argument("output")
     args = ap.parse_args()
-    session(args) if args.mode == "session" else notebook(args)
+    {"session": session, "notebook": notebook, "timing": timing}[args.mode](args)
 
 
 if __name__ == "__main__":
