@@ -3,6 +3,7 @@
  * the package installed from `npm pack` next to tslab in a scratch folder.
  * One kernel runs all the cells below; each test asserts on their outputs.
  */
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 
@@ -280,6 +281,40 @@ test("--histogram: the reference's two charts drawn by embedded Plotly, and a te
   const r = report("hist.json");
   t.is(r.summary.writeOps, 320);
   t.is(r.summary.readOps, 50);
+});
+
+/**
+ * The HTML output as a browser renders it: real headless Chromium, with
+ * every network request sent to a dead proxy. Returns the DOM after scripts.
+ */
+function render(html, { scripts }) {
+  const csp = scripts ? "" : `<meta http-equiv="Content-Security-Policy" content="script-src 'none'">`;
+  const page = path.join(work, `render-${scripts ? "js" : "nojs"}.html`);
+  fs.writeFileSync(page, `<!doctype html><html><head>${csp}</head><body>${html}</body></html>`);
+  const r = spawnSync(
+    process.env.CHROMIUM ?? "chromium",
+    ["--headless", "--no-sandbox", "--disable-gpu", "--proxy-server=127.0.0.1:9", "--virtual-time-budget=10000", "--dump-dom", `file://${page}`],
+    { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+  );
+  if (r.error || r.status !== 0) throw new Error(`headless chromium failed (Debian: apt-get install chromium): ${r.error ?? r.stderr}`);
+  return r.stdout;
+}
+
+test("--histogram in a browser: Plotly draws both charts offline; without scripts the table and the text histogram show", (t) => {
+  const { html } = only(t, cells.histogram);
+  const drawn = render(html, { scripts: true });
+  for (const id of ["size-count", "size-bytes"]) {
+    const chart = new RegExp(`<div id="iops-[0-9a-f]+-${id}" class="iops-chart js-plotly-plot"`);
+    t.regex(drawn, chart, `${id} drawn by Plotly`);
+  }
+  t.is((drawn.match(/class="main-svg"/g) ?? []).length, 6, "two charts, three SVG layers each");
+  t.is((drawn.match(/class="trace scatter/g) ?? []).length, 6, "reads, writes and all in each chart");
+  t.regex(drawn, /<pre id="iops-[0-9a-f]+-text-histogram" class="iops-text-histogram" style="display: none;">/);
+
+  const still = render(html, { scripts: false });
+  t.is((still.match(/class="main-svg"/g) ?? []).length, 0);
+  t.regex(still, /<pre id="iops-[0-9a-f]+-text-histogram" class="iops-text-histogram">Operations by size/);
+  t.regex(still, /<th>Write Operations<\/th><td class="num">320<\/td>/);
 });
 
 test("file names are escaped in the HTML table, and --top limits the files listed", (t) => {
