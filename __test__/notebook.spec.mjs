@@ -287,10 +287,10 @@ test("--histogram: the reference's two charts drawn by embedded Plotly, and a te
  * The HTML output as a browser renders it: real headless Chromium, with
  * every network request sent to a dead proxy. Returns the DOM after scripts.
  */
-function render(html, { scripts }) {
+function render(html, { scripts, theme = "" }) {
   const csp = scripts ? "" : `<meta http-equiv="Content-Security-Policy" content="script-src 'none'">`;
   const page = path.join(work, `render-${scripts ? "js" : "nojs"}.html`);
-  fs.writeFileSync(page, `<!doctype html><html><head>${csp}</head><body>${html}</body></html>`);
+  fs.writeFileSync(page, `<!doctype html><html><head>${csp}</head><body style="${theme}">${html}</body></html>`);
   const r = spawnSync(
     process.env.CHROMIUM ?? "chromium",
     ["--headless", "--no-sandbox", "--disable-gpu", "--proxy-server=127.0.0.1:9", "--virtual-time-budget=10000", "--dump-dom", `file://${page}`],
@@ -315,6 +315,25 @@ test("--histogram in a browser: Plotly draws both charts offline; without script
   t.is((still.match(/class="main-svg"/g) ?? []).length, 0);
   t.regex(still, /<pre id="iops-[0-9a-f]+-text-histogram" class="iops-text-histogram">Operations by size/);
   t.regex(still, /<th>Write Operations<\/th><td class="num">320<\/td>/);
+});
+
+test("the HTML table takes the notebook's text colour: readable in light and dark themes", (t) => {
+  const { html } = only(t, cells.writes);
+  // A probe script writes the computed colours of the table's cells into the DOM.
+  const probe = `<script>document.body.dataset.colors = JSON.stringify([...document.querySelectorAll(".iops-report caption, .iops-report th, .iops-report td")].map((e) => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor]));</script>`;
+  for (const [theme, text] of [
+    ["color: rgb(20, 20, 20); background: rgb(255, 255, 255)", "rgb(20, 20, 20)"],
+    ["color: rgb(230, 230, 230); background: rgb(17, 17, 17)", "rgb(230, 230, 230)"],
+  ]) {
+    const dom = render(html + probe, { scripts: true, theme });
+    const colors = JSON.parse(/data-colors="([^"]*)"/.exec(dom)[1].replace(/&quot;/g, '"'));
+    t.true(colors.length >= 10);
+    for (const [color, background] of colors) {
+      t.is(color, text, theme);
+      // Shading is translucent grey (or none): it lies over the theme's own background.
+      t.regex(background, /^rgba\(\d+, \d+, \d+, 0(\.\d+)?\)$/, theme);
+    }
+  }
 });
 
 test("file names are escaped in the HTML table, and --top limits the files listed", (t) => {
