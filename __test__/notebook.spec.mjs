@@ -90,7 +90,8 @@ for (let i = 0; i < 50; i++) fs.readSync(hin, small, 0, 512, i * 512);
 fs.closeSync(hin);`],
     ["htmlName", `%%iops --top 1\nfs.writeFileSync(${p("<i>x&y<i>.txt")}, "z");\nfs.appendFileSync(${p("<i>x&y<i>.txt")}, "z");\nfs.writeFileSync(${p("second.txt")}, "zz");`],
     ["allFds", `%%iops --all-fds --json ${p("allfds.json")}\nimport * as os from "os";\nconst [r, w] = [fs.openSync("/dev/null", "r"), fs.openSync("/dev/null", "w")];\nfor (let i = 0; i < 5; i++) fs.writeSync(w, "12345678");\nfs.closeSync(r); fs.closeSync(w);`],
-    ["lastReport", `%%iops\n`],
+    ["compileError", `%%iops\nconst wrong: number = "text";`],
+    ["afterCompileError", `%%iops\n`],
     ["inspect", null],
   ];
 }
@@ -354,6 +355,14 @@ test("--all-fds counts the character devices in the table", (t) => {
   const devnull = r.files.find((f) => f.path === "/dev/null");
   t.is(devnull.writeOps, 5);
   t.is(devnull.writeBytes, 40);
+});
+
+test("a cell that does not compile: tslab's error at the user's line, no results, the next cell measured", (t) => {
+  t.is(cells.compileError.status, "error");
+  t.regex(stream(cells.compileError, "stderr"), /^2:7 - Type 'string' is not assignable to type 'number'/);
+  t.is(displays(cells.compileError).length, 0);
+  t.is(cells.afterCompileError.status, "ok");
+  t.is(row(only(t, cells.afterCompileError).plain, "Total Operations"), "0");
 });
 
 test("the kernel is left untraced and running between cells", (t) => {

@@ -55,7 +55,11 @@ export class CellRun {
     return this.slots[k];
   }
 
-  /** Starts the tracer on the kernel (after the cell is compiled: this runs inside it). */
+  /**
+   * Attaches the tracer to the kernel for window k: the first window before
+   * tslab compiles the cell, a later `%iops` line's window when the cell
+   * reaches it. Counting starts only at begin().
+   */
   async open(k: number): Promise<void> {
     if (this.stopped) throw new CellStopped(`this cell was stopped (${this.stopped})`);
     const slot = this.slot(k);
