@@ -117,6 +117,32 @@ test("a kernel restart: the old kernel's helper exits, the new kernel loads the 
   assertKernelFree(t, inspected, "after the restart");
 });
 
+test("a kernel killed mid-window (a restart of a busy kernel): its helper exits, the new kernel is measured", async (t) => {
+  const trigger = path.join(work, "helper-pid.txt");
+  const [, killed, restart, , after, inspected] = runSession(scratch, [
+    LOAD,
+    {
+      cell: `%%iops
+const kids = fs.readdirSync(\`/proc/\${process.pid}/task\`).flatMap((tid) => fs.readFileSync(\`/proc/\${process.pid}/task/\${tid}/children\`, "utf8").split(" ").filter(Boolean).map(Number));
+fs.writeFileSync(${p("helper-pid.txt")}, String(kids.find((pid) => fs.readFileSync(\`/proc/\${pid}/cmdline\`, "utf8").includes("helper.js"))));
+await new Promise((resolve) => setTimeout(resolve, 60000));`,
+      killWhen: trigger,
+    },
+    { restart: true },
+    LOAD,
+    WRITES("after-kill.json"),
+    INSPECT,
+  ]);
+  t.is(killed.status, "dead");
+  t.not(restart.pid, restart.oldPid);
+  const helper = Number(fs.readFileSync(trigger, "utf8"));
+  t.true(helper > 0);
+  for (let i = 0; i < 50 && alive(helper); i++) await new Promise((r) => setTimeout(r, 100));
+  t.false(alive(helper), "the helper of the killed kernel exited");
+  assertExactWrites(t, after, "after-kill.json");
+  assertKernelFree(t, inspected, "the new kernel");
+});
+
 test("ptrace not permitted (the kernel is already traced): the cell runs, with a notice and counter figures labelled as such", (t) => {
   const [load, cell, empty, tracer, inspected] = runSession(
     scratch,

@@ -14,6 +14,7 @@ at a scratch kernelspec, never at the user's Jupyter config):
         {"cell": "<source>"}                       run a cell
         {"cell": "<source>", "interruptWhen": path}  ... and send the kernel SIGINT once the cell
                                                    has created the file `path`
+        {"cell": "<source>", "killWhen": path}     ... or SIGKILL (a crashed kernel); status "dead"
         {"restart": true}                          restart the kernel
         {"inspect": true}                          the kernel's pid, its threads' states and
                                                    tracers, and its child processes
@@ -33,6 +34,7 @@ import time
 
 import nbformat
 from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
 from nbclient.util import run_sync
 
 
@@ -81,26 +83,29 @@ def kernel_pid(client):
     return client.km.provisioner.process.pid
 
 
-def interrupt_when(pid, path, done):
-    """Sends the kernel SIGINT (Jupyter's interrupt) once `path` exists: the cell has got there."""
+def signal_when(pid, path, signum, done):
+    """Sends the kernel `signum` once `path` exists: the cell has got there."""
     while not done.is_set():
         if os.path.exists(path):
             time.sleep(0.2)
-            os.kill(pid, signal.SIGINT)
+            os.kill(pid, signum)
             return
         time.sleep(0.05)
 
 
-def run_cell(client, nb, source, interrupt_when_file=None):
+def run_cell(client, nb, source, interrupt_when=None, kill_when=None):
     cell = nbformat.v4.new_code_cell(source)
     nb.cells.append(cell)
     replies = {}
     client.on_cell_executed = lambda cell, cell_index, execute_reply: replies.update(reply=execute_reply)
     done = threading.Event()
-    if interrupt_when_file is not None:
-        threading.Thread(target=interrupt_when, args=(kernel_pid(client), interrupt_when_file, done), daemon=True).start()
+    for path, signum in ((interrupt_when, signal.SIGINT), (kill_when, signal.SIGKILL)):
+        if path is not None:
+            threading.Thread(target=signal_when, args=(kernel_pid(client), path, signum, done), daemon=True).start()
     try:
         client.execute_cell(cell, len(nb.cells) - 1)
+    except DeadKernelError:
+        return {"status": "dead", "outputs": cell.outputs}
     finally:
         done.set()
     reply = replies.get("reply") or {}
@@ -126,7 +131,7 @@ def session(args):
     with client.setup_kernel():
         for step in steps:
             if "cell" in step:
-                results.append(run_cell(client, nb, step["cell"], step.get("interruptWhen")))
+                results.append(run_cell(client, nb, step["cell"], step.get("interruptWhen"), step.get("killWhen")))
             elif step.get("restart"):
                 old = kernel_pid(client)
                 run_sync(client.km.restart_kernel)(now=True)
