@@ -39,6 +39,7 @@ export class CellRun {
   private readonly slots: Slot[];
   private readonly output = new HeldOutput();
   private stopped: string | null = null;
+  private skipped = false;
   private readonly stderr: (text: string) => void;
 
   constructor(
@@ -56,13 +57,14 @@ export class CellRun {
   }
 
   /**
-   * Attaches the tracer to the kernel for window k: the first window before
-   * tslab compiles the cell, a later `%iops` line's window when the cell
-   * reaches it. Counting starts only at begin().
+   * Attaches the tracer to the kernel for window k: the first window once
+   * tslab has compiled the cell, right before its code runs; a later `%iops`
+   * line's window when the cell reaches it. Counting starts only at begin().
    */
   async open(k: number): Promise<void> {
     if (this.stopped) throw new CellStopped(`this cell was stopped (${this.stopped})`);
     const slot = this.slot(k);
+    if (this.skipped) return;
     const { allFds, shareCpu } = slot.magic.options;
     slot.state = "opening";
     slot.opening = (async () => {
@@ -84,6 +86,12 @@ export class CellRun {
       // Interrupted while the tracer was attaching: run nothing (finish() detaches).
       throw new CellStopped(`this cell was stopped (${this.stopped})`);
     }
+  }
+
+  /** The cell runs, but unmeasured: says why, in one line. */
+  skip(reason: string): void {
+    this.skipped = true;
+    this.stderr(`iops: ${reason}; it ran unmeasured\n`);
   }
 
   begin(k: number): void {
@@ -152,7 +160,7 @@ export class CellRun {
     for (let k = 0; k < this.slots.length; k++) {
       const slot = this.slots[k];
       if (slot.state === "open") {
-        // Its code never ran (the cell did not compile, or stopped before): detach, show nothing.
+        // Its code never ran (stopped before it began): detach, show nothing.
         this.begin(k);
         this.end(k);
         slot.state = "shown";

@@ -24,7 +24,8 @@ export type CellPlan =
   | { kind: "plain" }
   | { kind: "help" }
   | { kind: "error"; message: string }
-  | { kind: "run"; source: string; magics: Magic[] };
+  /** `userAwaits`: the user's code may have a top-level await (it has the word `await`). */
+  | { kind: "run"; source: string; magics: Magic[]; userAwaits: boolean };
 
 const CELL_MAGIC = /^\s*%%iops(?=\s|$)(.*)$/;
 const LINE_MAGIC = /^(\s*)%iops(?=\s|$)(.*)$/;
@@ -32,10 +33,13 @@ const LINE_MAGIC = /^(\s*)%iops(?=\s|$)(.*)$/;
 /**
  * Rewrites `source`, a cell's code, for run `runId` (the calls name their
  * run, so code left running by an interrupted cell cannot touch a later one).
- * The first window is opened before tslab compiles the cell, so the rewritten
- * code awaits nothing of ours and a cell without top-level await stays
- * synchronous: interruptible by tslab, as before. Only a second or later
- * `%iops` line in one cell opens its window with `await`.
+ *
+ * The rewritten cell starts with `if (0) await 0;`, which never runs but
+ * makes tslab compile the cell as one with top-level await: tslab then
+ * awaits what running it returns, which lets the runtime open the first
+ * window after the compilation and before the code (see runtime.ts). The
+ * code itself still runs synchronously up to its own first await. Only a
+ * second or later `%iops` line in one cell opens its window with `await`.
  */
 export function planCell(source: string, runId = 0): CellPlan {
   const open = (k: number) => (k > 0 ? `await ${R}.open(${runId}, ${k}); ` : "");
@@ -43,6 +47,8 @@ export function planCell(source: string, runId = 0): CellPlan {
   const begin = (k: number) => `${open(k)}${R}.begin(${runId}, ${k}); `;
   /** Marks the end of window `k` right after the user's code; the last window is shown when the cell ends. */
   const end = (k: number, last: boolean) => `;${R}.end(${runId}, ${k}); ${last ? "" : `await ${R}.show(${runId}, ${k}); `}`;
+  const asAsync = "if (0) await 0; ";
+  const userAwaits = /\bawait\b/.test(source);
 
   const lines = source.split("\n");
   const cellMagic = CELL_MAGIC.exec(lines[0]);
@@ -64,9 +70,9 @@ export function planCell(source: string, runId = 0): CellPlan {
           message: `%iops on line ${lineMagics[0].i + 1} is inside a %%iops cell: windows cannot nest, so the cell did not run. Remove the %iops (the whole cell is measured) or the %%iops`,
         };
       }
-      lines[0] = begin(0);
+      lines[0] = asAsync + begin(0);
       lines.push(end(0, true));
-      return { kind: "run", source: lines.join("\n"), magics: [{ kind: "cell", line: 0, options }] };
+      return { kind: "run", source: lines.join("\n"), magics: [{ kind: "cell", line: 0, options }], userAwaits };
     }
 
     const magics: Magic[] = [];
@@ -86,7 +92,8 @@ export function planCell(source: string, runId = 0): CellPlan {
       pendingEnd = m ? end(magics.length - 1, magics.length === lineMagics.length) : "";
     }
     if (pendingEnd) lines.push(pendingEnd);
-    return { kind: "run", source: lines.join("\n"), magics };
+    lines[0] = asAsync + lines[0];
+    return { kind: "run", source: lines.join("\n"), magics, userAwaits };
   } catch (e) {
     if (e instanceof OptionsError) return { kind: "error", message: e.message };
     throw e;

@@ -14,45 +14,74 @@ import { HELP } from "./options";
 const ADOPTED = Symbol("iops-profiler adopted this executor");
 
 /**
- * Watches the next script run by vm.runInThisContext: the cell tslab just
- * compiled (one-shot, so code that the cell itself runs with vm is left
- * alone). The script is wrapped in a try/catch that calls `threw` the moment
- * the code throws, inside the script: before Node tears down its SIGINT
- * watch (a read and a write on libuv's signal-lock pipe) and before tslab
- * prints the error. A cell with top-level await (tslab wraps it in an async
- * function) rejects instead: `threw` is called by the first reaction to its
- * promise. Returns the undo.
+ * Takes over the next script run by vm.runInThisContext: the cell that tslab
+ * has just compiled (one-shot, so code that the cell itself runs with vm is
+ * left alone). It returns at once a promise that tslab awaits (the rewritten
+ * cell is compiled as one with top-level await); the promise attaches the
+ * tracer for the first window, then runs the script. So tslab's compilation
+ * is neither measured nor slowed down by the tracer.
  *
- * Such a cell is run without `breakOnSigint`: Node would tear that watch
- * down when the script returns at the code's first await, inside the window.
- * It is interrupted the way tslab interrupts every awaiting cell, through
- * the kernel's SIGINT handler (only a busy loop before its first await would
- * wait for that await).
+ * The script is wrapped in a try/catch that ends the window the moment the
+ * code throws, inside the script: before Node tears down its SIGINT watch (a
+ * read and a write on libuv's signal-lock pipe) and before tslab prints the
+ * error. An asynchronous failure ends it in the first reaction to the
+ * script's promise.
+ *
+ * Code with a top-level await of its own is run without `breakOnSigint`:
+ * Node would tear that watch down when the script returns at the first
+ * await, inside the window. Such a cell is interrupted the way tslab
+ * interrupts any awaiting cell, through the kernel's SIGINT handler (only a
+ * busy loop before its first await would wait for that await). Other cells
+ * keep `breakOnSigint`, so a busy loop is interrupted as in any tslab cell.
  */
-function watchNextScript(runId: number, threw: (error: unknown) => void): () => void {
+function takeNextScript(run: CellRun, userAwaits: boolean): () => void {
   const original = vm.runInThisContext;
-  const watching = function (this: unknown, code: string, options?: vm.RunningScriptOptions | string) {
+  const taking = function (this: unknown, code: string, options?: vm.RunningScriptOptions | string) {
     vm.runInThisContext = original;
-    const isAsync = /^\(async function\b/.test(code);
-    if (isAsync && typeof options === "object") options = { ...options, breakOnSigint: false };
-    // Same first line (line numbers in stack traces stay right); the try's completion value is the code's.
-    const guarded = `try { ${code}\n} catch (error) { ${RUNTIME_EXPR}.threw(${runId}, error); throw error; }`;
-    let ret: unknown;
-    try {
-      ret = original.call(vm, guarded, options as vm.RunningScriptOptions);
-    } catch (e) {
-      // Not catchable inside the script: an interrupt (breakOnSigint terminates it).
-      threw(e);
-      throw e;
+    if (!/^\(async function\b/.test(code) || typeof options !== "object") {
+      // Not compiled the way the rewriting expects (another tslab version?): run it unmeasured.
+      run.skip("this tslab compiled the cell in an unexpected way");
+      return original.call(vm, code, options as vm.RunningScriptOptions);
     }
+    const runOptions = { ...options, breakOnSigint: Boolean(options.breakOnSigint) && !userAwaits };
+    const guarded = guardThrows(code, run.id);
+    const result = (async () => {
+      await run.open(0);
+      try {
+        return await (original.call(vm, guarded, runOptions) as Promise<unknown>);
+      } catch (e) {
+        // Not catchable inside the script: an interrupt (breakOnSigint terminates it).
+        run.cut(cutReason(e));
+        throw e;
+      }
+    })();
     // Registered before tslab awaits the promise, so this runs first.
-    if (ret instanceof Promise) ret.then(undefined, threw);
-    return ret;
+    result.then(undefined, (e) => run.cut(cutReason(e)));
+    return result;
   } as typeof vm.runInThisContext;
-  vm.runInThisContext = watching;
+  vm.runInThisContext = taking;
   return () => {
-    if (vm.runInThisContext === watching) vm.runInThisContext = original;
+    if (vm.runInThisContext === taking) vm.runInThisContext = original;
   };
+}
+
+/** How tslab 1.0 wraps a cell with top-level await. */
+const ASYNC_PREFIX = "(async function(exports, require) { ";
+const ASYNC_SUFFIX = "\n})(__tslab__.exports, __tslab__.require)";
+
+/**
+ * Wraps the compiled cell's body in a try/catch that tells the runtime of
+ * a throw the moment it happens (an exception in an async function would
+ * otherwise only surface as a rejection once the script has returned).
+ * The first line stays the first line, so positions in stack traces hold.
+ */
+function guardThrows(code: string, runId: number): string {
+  const onThrow = `catch (error) { ${RUNTIME_EXPR}.threw(${runId}, error); throw error; }`;
+  if (code.startsWith(ASYNC_PREFIX) && code.endsWith(ASYNC_SUFFIX)) {
+    return `${ASYNC_PREFIX}try { ${code.slice(ASYNC_PREFIX.length, -ASYNC_SUFFIX.length)}\n} ${onThrow}${ASYNC_SUFFIX}`;
+  }
+  // Another wrapping: catch what throws synchronously; the try's completion value is the code's.
+  return `try { ${code}\n} ${onThrow}`;
 }
 
 /** Why a window stopped short: the code threw, or the kernel was interrupted. */
@@ -93,22 +122,11 @@ export class MagicRuntime {
     }
     const run = new CellRun(runId, plan.magics, this.kernel.writeDisplayData());
     this.current = run;
-    try {
-      // The tracer attaches now, before tslab compiles the cell; counting
-      // starts only at the begin marker, right before the user's code.
-      await run.open(0);
-    } catch (e) {
-      this.current = null;
-      await run.finish();
-      if (!(e instanceof CellStopped)) throw e;
-      process.stderr.write(`%iops: ${e.message}\n`);
-      return false;
-    }
-    const unwatch = watchNextScript(runId, (e) => run.cut(cutReason(e)));
+    const release = takeNextScript(run, plan.userAwaits);
     try {
       return await execute(plan.source);
     } finally {
-      unwatch();
+      release();
       this.current = null;
       await run.finish();
     }
