@@ -47,6 +47,7 @@ export function notebookScratch() {
   const hash = createHash("sha256").update(fs.readFileSync(tarball)).digest("hex").slice(0, 16);
   const dir = path.join(fs.realpathSync(os.tmpdir()), `iops-nb-${TSLAB_VERSION}-${hash}`);
   if (!fs.existsSync(path.join(dir, ".ready"))) {
+    removeOldScratches();
     fs.rmSync(dir, { recursive: true, force: true });
     const building = fs.mkdtempSync(`${dir}.building-`);
     run("npm", ["init", "-y"], building);
@@ -70,6 +71,25 @@ export function notebookScratch() {
   }
   fs.rmSync(packDir, { recursive: true, force: true });
   return dir;
+}
+
+/**
+ * Scratch projects of earlier builds (about 100 MB each) left by runs more
+ * than a few hours ago; recent ones may belong to a run going on in another
+ * checkout on this machine.
+ */
+function removeOldScratches() {
+  const tmp = fs.realpathSync(os.tmpdir());
+  const cutoff = Date.now() - 6 * 3600 * 1000;
+  for (const name of fs.readdirSync(tmp)) {
+    if (!name.startsWith("iops-nb-")) continue;
+    const full = path.join(tmp, name);
+    try {
+      if (fs.statSync(full).mtimeMs < cutoff) fs.rmSync(full, { recursive: true, force: true });
+    } catch {
+      // Gone meanwhile, or not ours to remove.
+    }
+  }
 }
 
 function driverEnv(scratch) {
