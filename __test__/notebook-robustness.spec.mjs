@@ -20,6 +20,10 @@ test.before(() => {
   work = fs.mkdtempSync(path.join(scratch, "work-"));
 });
 
+test.after.always(() => {
+  if (work) fs.rmSync(work, { recursive: true, force: true });
+});
+
 const p = (name) => JSON.stringify(path.join(work, name));
 const LOAD = { cell: `import "iops-profiler/tslab";\nimport * as fs from "fs";` };
 const INSPECT = { inspect: true };

@@ -105,6 +105,10 @@ test.before(() => {
   named.forEach(([name], i) => (cells[name] = results[i]));
 });
 
+test.after.always(() => {
+  if (work) fs.rmSync(work, { recursive: true, force: true });
+});
+
 const report = (name) => JSON.parse(fs.readFileSync(path.join(work, name), "utf8"));
 const only = (t, cell) => {
   const d = displays(cell);
