@@ -72,6 +72,7 @@ fs.writeFileSync(${p("thrown-async.txt")}, "abcd");
 await Promise.reject(new Error("async boom"));`,
     ],
     ["afterThrow", `%%iops\nconsole.log("still working");`],
+    ["lineThrows", `fs.writeFileSync(${p("line-before.txt")}, "1");\n%iops --json ${p("line-throws.json")} fs.readFileSync(${p("missing.txt")});\nfs.writeFileSync(${p("line-after.txt")}, "never");`],
     ["help", `%iops --help`],
     ["cellHelp", `%%iops -h\nfs.writeFileSync(${p("help-ran.txt")}, "no");`],
     ["nested", `%%iops\nfs.writeFileSync(${p("nested-a.txt")}, "a");\n%iops fs.writeFileSync(${p("nested-b.txt")}, "b");`],
@@ -228,6 +229,20 @@ test("an exception is the cell's error, shown after the results of what ran befo
 
   t.is(cells.afterThrow.status, "ok");
   t.is(stream(cells.afterThrow, "stdout"), "still working\n");
+});
+
+test("an exception in a %iops line: the line's results, then the error; the rest of the cell does not run", (t) => {
+  const c = cells.lineThrows;
+  t.is(c.status, "error");
+  const kinds = c.outputs.map((o) => (o.output_type === "stream" ? o.name : o.output_type));
+  t.deepEqual(kinds.slice(0, 2), ["display_data", "stderr"], JSON.stringify(kinds));
+  t.regex(stream(c, "stderr"), /ENOENT/);
+  const r = report("line-throws.json");
+  t.is(r.summary.totalOps, 0);
+  t.is(r.metadataOps.opens, 0);
+  t.is(r.metadataOps.failed, 1, "the failed open of the missing file");
+  t.true(fs.existsSync(path.join(work, "line-before.txt")));
+  t.false(fs.existsSync(path.join(work, "line-after.txt")));
 });
 
 test("%iops --help explains the options", (t) => {
