@@ -93,6 +93,8 @@ fs.closeSync(hin);`],
     ["allFds", `%%iops --all-fds --json ${p("allfds.json")}\nimport * as os from "os";\nconst [r, w] = [fs.openSync("/dev/null", "r"), fs.openSync("/dev/null", "w")];\nfor (let i = 0; i < 5; i++) fs.writeSync(w, "12345678");\nfs.closeSync(r); fs.closeSync(w);`],
     ["compileError", `%%iops\nconst wrong: number = "text";`],
     ["afterCompileError", `%%iops\n`],
+    ["completeCell", { complete: `%%iops --histogram\nfs.writeFileS` }],
+    ["completeLine", { complete: `%iops --top 3 fs.readFileS` }],
     ["inspect", null],
   ];
 }
@@ -101,7 +103,7 @@ test.before(() => {
   scratch = notebookScratch();
   work = fs.mkdtempSync(path.join(scratch, "work-"));
   const named = plan();
-  const steps = named.map(([, src]) => (src === null ? { inspect: true } : { cell: src }));
+  const steps = named.map(([, src]) => (src === null ? { inspect: true } : typeof src === "object" ? src : { cell: src }));
   const results = runSession(scratch, steps);
   named.forEach(([name], i) => (cells[name] = results[i]));
 });
@@ -382,6 +384,13 @@ test("a cell that does not compile: tslab's error at the user's line, no results
   t.is(displays(cells.compileError).length, 0);
   t.is(cells.afterCompileError.status, "ok");
   t.is(row(only(t, cells.afterCompileError).plain, "Total Operations"), "0");
+});
+
+test("code completion works in %%iops cells and %iops lines", (t) => {
+  t.is(cells.completeCell.status, "ok");
+  t.true(cells.completeCell.matches.includes("writeFileSync"), JSON.stringify(cells.completeCell.matches));
+  t.is(cells.completeCell.cursor_end - cells.completeCell.cursor_start, "writeFileS".length);
+  t.true(cells.completeLine.matches.includes("readFileSync"), JSON.stringify(cells.completeLine.matches));
 });
 
 test("the kernel is left untraced and running between cells", (t) => {

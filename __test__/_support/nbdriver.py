@@ -16,6 +16,7 @@ at a scratch kernelspec, never at the user's Jupyter config):
                                                    has created the file `path`
         {"cell": "<source>", "killWhen": path}     ... or SIGKILL (a crashed kernel); status "dead"
         {"restart": true}                          restart the kernel
+        {"complete": "<source>"}                   code completion at the end of the source
         {"inspect": true}                          the kernel's pid, its threads' states and
                                                    tracers, and its child processes
       and writes one result per step as JSON to --out: cells give
@@ -137,6 +138,10 @@ def session(args):
                 run_sync(client.km.restart_kernel)(now=True)
                 run_sync(client.kc.wait_for_ready)(timeout=60)
                 results.append({"oldPid": old, "pid": kernel_pid(client)})
+            elif "complete" in step:
+                code = step["complete"]
+                reply = run_sync(client.kc.complete)(code, len(code), reply=True, timeout=60)
+                results.append(reply["content"])
             elif step.get("inspect"):
                 pid = kernel_pid(client)
                 results.append({"pid": pid, "tasks": task_states(pid), "children": children(pid)})
