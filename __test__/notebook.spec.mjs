@@ -77,6 +77,9 @@ await Promise.reject(new Error("async boom"));`,
     ["cellHelp", `%%iops -h\nfs.writeFileSync(${p("help-ran.txt")}, "no");`],
     ["nested", `%%iops\nfs.writeFileSync(${p("nested-a.txt")}, "a");\n%iops fs.writeFileSync(${p("nested-b.txt")}, "b");`],
     ["nestedProfile", `%%iops\nimport { profile } from "iops-profiler";\nawait profile(() => {});`],
+    ["profileRunning", `import { profile as startProfile } from "iops-profiler";\nconst pending = startProfile(() => new Promise((resolve) => setTimeout(resolve, 1500)));`],
+    ["busy", `%%iops\nfs.writeFileSync(${p("busy.txt")}, "no");`],
+    ["afterBusy", `await pending;\nconsole.log("profile() done");`],
     ["badOption", `%%iops --histgram\nconsole.log("ran");`],
     ["noStatement", `%iops`],
     ["stray", `console.log(1);\n%%iops`],
@@ -265,6 +268,15 @@ test("windows never nest: %iops inside %%iops and profile() inside %%iops get a 
   t.is(cells.nestedProfile.status, "error");
   t.regex(stream(cells.nestedProfile, "stderr"), /EBUSY|cannot nest/);
   t.is(displays(cells.nestedProfile).length, 1, "the cell's own window is still shown");
+});
+
+test("a %%iops cell while a profile() window is open: a clear message, and the code does not run", (t) => {
+  t.is(cells.profileRunning.status, "ok", stream(cells.profileRunning, "stderr"));
+  t.is(cells.busy.status, "error");
+  t.regex(stream(cells.busy, "stderr"), /^IopsError: an iops window is already open: windows cannot nest or overlap \(is a profile\(\) still running\?\); the code did not run/);
+  t.is(displays(cells.busy).length, 0);
+  t.false(fs.existsSync(path.join(work, "busy.txt")));
+  t.is(stream(cells.afterBusy, "stdout"), "profile() done\n");
 });
 
 test("usage errors are one line that says what to do, and nothing runs", (t) => {

@@ -6,9 +6,10 @@
  * kernel is never left traced.
  */
 import { writeFileSync } from "node:fs";
+import { inspect } from "node:util";
 
 import { openWindow, type IopsWindow } from "../profile";
-import type { Report } from "../report";
+import { IopsError, type Report } from "../report";
 import { notebookDisplay } from "./display";
 import { HeldOutput } from "./held-output";
 import type { WriteDisplayData } from "./kernel";
@@ -26,12 +27,18 @@ interface Slot {
   cut: string | null;
 }
 
-/** Stops the rest of a cell whose run was cut short (its async code may still be going). */
-export class CellStopped extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "IopsError";
-    this.stack = `${this.name}: ${message}`;
+/**
+ * Stops a cell's code from running on (its run was cut short, or its window
+ * could not open); shown as tslab shows any error, in one line.
+ */
+export class CellStopped extends IopsError {
+  constructor(message: string, code = "ECANCELED") {
+    super(message, code);
+  }
+
+  /** tslab prints errors with util.inspect: one line, no stack (it is not the user's code). */
+  [inspect.custom](): string {
+    return `${this.name}: ${this.message}`;
   }
 }
 
@@ -75,7 +82,7 @@ export class CellRun {
         const err = e as { code?: string; message?: string };
         if (err.code === "EBUSY") {
           slot.state = "shown";
-          throw new CellStopped(`${err.message} (is a profile() still running?); the code did not run`);
+          throw new CellStopped(`${err.message} (is a profile() still running?); the code did not run`, "EBUSY");
         }
         slot.state = "unmeasured";
         this.stderr(`iops: tracing could not start (${err.message}); the code runs unmeasured\n`);
