@@ -1,8 +1,9 @@
 /**
  * The magics' runtime in the kernel: wraps tslab's executor so that a cell
- * with `%%iops` or `%iops` is rewritten before tslab compiles it, and
- * watches the compiled code's run for exceptions and interrupts. The
- * rewritten cell reaches this object through a symbol-keyed global.
+ * with `%%iops` or `%iops` is rewritten before tslab compiles it, then takes
+ * over the compiled code's run: the tracer attaches after the compilation,
+ * and exceptions and interrupts end the window at once. The rewritten cell
+ * reaches this object through a symbol-keyed global.
  */
 import vm from "node:vm";
 
@@ -50,7 +51,7 @@ function takeNextScript(run: CellRun, userAwaits: boolean): () => void {
       try {
         return await (original.call(vm, guarded, runOptions) as Promise<unknown>);
       } catch (e) {
-        // Not catchable inside the script: an interrupt (breakOnSigint terminates it).
+        // A rejection, or an interrupt (breakOnSigint terminates the script: not catchable inside it).
         run.cut(cutReason(e));
         throw e;
       }
