@@ -7,6 +7,7 @@
  */
 const SECTIONS = {
   tracer: () => import("./tracer.mjs"),
+  notebook: () => import("./notebook.mjs"),
 };
 
 async function main() {

@@ -10,7 +10,8 @@ packages=(
   gcc libc6-dev        # static C ground-truth workloads
   strace               # benchmarks against strace; the strace source's tests
   util-linux           # losetup (block-device test), script (pty test)
-  chromium             # html.spec.mjs opens the HTML report in headless Chromium (playwright-core drives /usr/bin/chromium)
+  python3-nbclient python3-ipykernel  # notebook tests: Jupyter's nbclient drives tslab kernels
+  chromium             # notebook tests and html.spec.mjs: HTML output rendered by headless Chromium (playwright-core drives /usr/bin/chromium)
 )
 
 sudo=""
