@@ -161,7 +161,7 @@ function s(n) {
 test.serial("a file named x<img src=x onerror=alert(1)>.dat is shown literally and runs nothing", async (t) => {
   // In the source: only escaped, never as markup.
   t.false(run.html.includes("<img"), "no <img in the page source");
-  t.true(run.html.includes("x&lt;img src=x onerror=alert(1)&gt;.dat"));
+  t.true(run.html.includes("x&#60;img src=x onerror=alert(1)&#62;.dat"));
   const { page, seen, own } = await open(run.page);
   t.teardown(() => page.close());
   assertClean(t, seen, own);

@@ -10,6 +10,7 @@ import path from "node:path";
 import test from "ava";
 
 import { displays, mime, notebookScratch, plottedFigures, row, runSession, stream } from "./_support/notebook.mjs";
+import { fileCounts } from "./_support/util.mjs";
 
 let scratch;
 let work;
@@ -154,7 +155,8 @@ test("1000 fs.writeSync calls of 4096 bytes: exactly 1000 writes and 4,096,000 b
   t.regex(html, /<th>Bytes Written<\/th><td class="num">3\.91 MB \(4,096,000 bytes\)<\/td>/);
   const r = report("writes.json");
   const file = r.files.find((f) => f.path === path.join(work, "writes.bin"));
-  t.deepEqual(file, { path: path.join(work, "writes.bin"), kind: "file", readOps: 0, writeOps: 1000, readBytes: 0, writeBytes: 4_096_000 });
+  t.deepEqual(fileCounts(file), { path: path.join(work, "writes.bin"), kind: "file", readOps: 0, writeOps: 1000, readBytes: 0, writeBytes: 4_096_000 });
+  t.is(file.writeAccess.sequentialOps, 1000, "fs.writeSync appends: sequential");
   t.is(r.summary.readOps, 0);
   t.is(r.summary.writeOps, 1000);
   t.is(r.metadataOps.opens, 1, "the cell's one open; not tslab's compile (module lookups, reads of .d.ts files)");
@@ -289,7 +291,7 @@ test("usage errors are one line that says what to do, and nothing runs", (t) => 
   t.regex(stream(cells.stray, "stderr"), /%%iops must be the first line of the cell/);
 });
 
-test("--histogram: the reference's two charts drawn by embedded Plotly, and a text histogram", (t) => {
+test("--histogram: the HTML page's charts (the reference's two, latency, IOPS and throughput over time) drawn by embedded Plotly, a text histogram, and the findings", (t) => {
   t.is(cells.histogram.status, "ok", stream(cells.histogram, "stderr"));
   const { plain, html } = only(t, cells.histogram);
   t.regex(plain, /Operations by size/);
@@ -301,7 +303,7 @@ test("--histogram: the reference's two charts drawn by embedded Plotly, and a te
   const figures = plottedFigures(html);
   t.deepEqual(
     figures.map((f) => f.id.replace(/^iops-[0-9a-f]+-/, "")),
-    ["size-count", "size-bytes"],
+    ["size-count", "size-bytes", "latency", "iops-over-time", "throughput-over-time"],
   );
   const [count, bytes] = figures;
   t.is(count.layout.xaxis.type, "log");
@@ -315,6 +317,13 @@ test("--histogram: the reference's two charts drawn by embedded Plotly, and a te
   const r = report("hist.json");
   t.is(r.summary.writeOps, 320);
   t.is(r.summary.readOps, 50);
+  const latency = figures[2];
+  t.deepEqual(latency.data.map((s) => s.y.reduce((a, b) => a + b, 0)), [r.latency.read.count, r.latency.write.count]);
+  // 300 of the 320 writes are 100 B: the finding, with its numbers, on top of the HTML and in the text.
+  const tiny = "Many tiny writes: 320 writes, 94% under 1 KB (mean 4.09 KB); consider buffering.";
+  t.regex(html, new RegExp(`<div class="iops-findings"><strong>Findings</strong><ul class="iops-findings"><li data-kind="tiny-writes"><strong>${tiny.replace(/[.()]/g, "\\$&")}</strong>`));
+  t.true(plain.includes(`\nFindings:\n  - ${tiny}`), plain);
+  t.true(html.indexOf("iops-findings") < html.indexOf("iops-summary"), "findings first");
 });
 
 /**
@@ -334,15 +343,15 @@ function render(html, { scripts, theme = "" }) {
   return r.stdout;
 }
 
-test("--histogram in a browser: Plotly draws both charts offline; without scripts the table and the text histogram show", (t) => {
+test("--histogram in a browser: Plotly draws every chart offline; without scripts the table and the text histogram show", (t) => {
   const { html } = only(t, cells.histogram);
   const drawn = render(html, { scripts: true });
-  for (const id of ["size-count", "size-bytes"]) {
+  for (const id of ["size-count", "size-bytes", "latency", "iops-over-time", "throughput-over-time"]) {
     const chart = new RegExp(`<div id="iops-[0-9a-f]+-${id}" class="iops-chart js-plotly-plot"`);
     t.regex(drawn, chart, `${id} drawn by Plotly`);
   }
-  t.is((drawn.match(/class="main-svg"/g) ?? []).length, 6, "two charts, three SVG layers each");
-  t.is((drawn.match(/class="trace scatter/g) ?? []).length, 6, "reads, writes and all in each chart");
+  t.is((drawn.match(/class="main-svg"/g) ?? []).length, 15, "five charts, three SVG layers each");
+  t.is((drawn.match(/class="trace scatter/g) ?? []).length, 14, "reads, writes and all in each chart; reads and writes for latency");
   t.regex(drawn, /<pre id="iops-[0-9a-f]+-text-histogram" class="iops-text-histogram" style="display: none;">/);
 
   const still = render(html, { scripts: false });

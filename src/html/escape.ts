@@ -12,11 +12,12 @@ export class SafeHtml {
   }
 }
 
-const ENTITIES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
-
-/** Text → HTML that shows exactly that text, in element content and in quoted attributes. */
+/**
+ * Text → HTML that shows exactly that text, in element content and in quoted
+ * attributes: & < > " ' become numeric character references (`&#60;`, ...).
+ */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ENTITIES[c]);
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 type Value = SafeHtml | string | number | null | undefined | readonly Value[];

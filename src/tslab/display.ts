@@ -1,12 +1,14 @@
 /**
  * What a profiled cell shows: one Jupyter display with `text/plain` (the
  * terminal's report) and `text/html` (the same figures as tables, plus the
- * interactive charts with --histogram). The one place the notebook output is
- * composed; more sections (findings, more figures) are added here.
+ * interactive charts with --histogram: the HTML page's figures, from
+ * src/charts.ts), with the findings on top (src/findings.ts). The one place
+ * the notebook output is composed.
  */
 import { randomBytes } from "node:crypto";
 
-import { sizeHistogramFigures } from "../charts";
+import { reportFigures } from "../charts";
+import { findings } from "../findings";
 import {
   formatText,
   histogramLines,
@@ -19,8 +21,13 @@ import {
   tableFiles,
   thousands,
 } from "../format";
+import { escapeHtml } from "../html/escape";
+import { findingsListHtml } from "../html/sections";
 import { figureHtml, plotlySource } from "../plotly";
-import type { Report } from "../report";
+import type { FileReport, Report } from "../report";
+
+/** The one escaping function of every HTML output (src/html/escape.ts). */
+export { escapeHtml };
 
 export interface DisplayOptions {
   histogram: boolean;
@@ -32,10 +39,6 @@ export interface DisplayOptions {
 
 /** A Jupyter MIME bundle. */
 export type MimeBundle = Record<string, string>;
-
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 /**
  * Theme-neutral styles: text takes the notebook's colour, lines and shading
@@ -52,6 +55,8 @@ const STYLE = `<style>
 .iops-report ul { margin: 4px 0; padding-left: 20px; }
 .iops-report pre { margin: 4px 0; background: transparent; color: inherit; }
 .iops-report .iops-chart { width: 100%; max-width: 760px; height: 360px; }
+.iops-report .iops-findings strong { font-weight: 600; }
+.iops-report .iops-findings .advice { opacity: 0.75; }
 </style>`;
 
 function summaryTable(report: Report): string {
@@ -70,13 +75,24 @@ function filesTable(report: Report, top: number): string {
     .map(
       (f) =>
         `<tr><td class="num">${thousands(f.readOps)}</td><td class="num">${thousands(f.writeOps)}</td>` +
-        `<td class="num">${humanBytes(f.readBytes)}</td><td class="num">${humanBytes(f.writeBytes)}</td><td>${escapeHtml(printablePath(f.path))}</td></tr>`,
+        `<td class="num">${humanBytes(f.readBytes)}</td><td class="num">${humanBytes(f.writeBytes)}</td><td>${accessOf(f)}</td><td>${escapeHtml(printablePath(f.path))}</td></tr>`,
     )
     .join("");
   return (
     `<table class="iops-files"><caption>Top files (${Math.min(top, files.length)} of ${files.length})</caption>` +
-    `<thead><tr><th>reads</th><th>writes</th><th>read</th><th>written</th><th>path</th></tr></thead><tbody>${rows}</tbody></table>`
+    `<thead><tr><th>reads</th><th>writes</th><th>read</th><th>written</th><th>access</th><th>path</th></tr></thead><tbody>${rows}</tbody></table>`
   );
+}
+
+/** The file's access pattern (src/findings.ts and the HTML page use the same classes). */
+function accessOf(f: FileReport): string {
+  return f.pattern && f.pattern !== "unknown" ? f.pattern : "-";
+}
+
+/** The findings (many small random reads, tiny writes, ...), when there are any. */
+function findingsBlock(report: Report): string {
+  const found = findings(report);
+  return found.length ? `<div class="iops-findings"><strong>Findings</strong>${findingsListHtml(found).markup}</div>` : "";
 }
 
 function list(lines: string[]): string {
@@ -91,7 +107,7 @@ function list(lines: string[]): string {
  */
 function chartsHtml(report: Report, uid: string): string {
   const text = `<pre id="iops-${uid}-text-histogram" class="iops-text-histogram">${escapeHtml(histogramLines(report).join("\n"))}</pre>`;
-  const figures = sizeHistogramFigures(report);
+  const figures = reportFigures(report);
   if (figures.length === 0) return text;
   const loader = `<script>if (!window.Plotly) {\n${plotlySource()}\n}</script>`;
   const charts = figures.map((f) => figureHtml(f, `iops-${uid}-${f.id}`)).join("\n");
@@ -110,6 +126,7 @@ export function notebookDisplay(report: Report, options: DisplayOptions): MimeBu
     `<div class="iops-report" id="iops-${uid}">`,
     STYLE,
     notice ? `<div class="iops-notice">${escapeHtml(notice)}</div>` : "",
+    findingsBlock(report),
     summaryTable(report),
     list(noteLines(report)),
     filesTable(report, options.top),
