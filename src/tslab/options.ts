@@ -38,8 +38,9 @@ Names declared in a profiled cell or line stay visible to later cells, and
 top-level await works as in any cell.
 
 Options:
-  --histogram        add the operation-size charts (count of operations and
-                     total bytes by bytes per operation) and a text histogram
+  --histogram        add the charts (count of operations and total bytes by
+                     bytes per operation, latency, IOPS and throughput over
+                     time) and a text histogram
   --all-fds          count sockets, pipes and ttys in the table too (by
                      default they are left out and shown on a line of their own)
   --top <n>          how many files to list (default 10)
