@@ -666,39 +666,20 @@ impl StraceParser {
     }
 }
 
-impl StraceParser {
-    /// The report of what was parsed, after `finish`: what the log could
-    /// not show is left empty (`null`) and said in the warnings. `ctx`
-    /// gives the method and command; elapsed time, latency and (when
-    /// `ctx.exit` is empty) the exit status come from the log.
-    pub fn report(&self, agg: &Aggregator, mut ctx: ReportContext) -> Report {
-        let unannotated = self.unannotated_ops > 0;
-        ctx.elapsed_ns = self.elapsed_ns().unwrap_or(0);
-        ctx.latency_measured = self.has_durations();
-        // Without -y, sockets and pipes cannot be told from files: count all.
-        ctx.all_fds |= unannotated;
-        if ctx.exit.is_none() {
-            ctx.exit = self.exit();
+/// Whether the first lines of an input read as strace output: most of the
+/// non-empty ones parse, and at least one is a call.
+pub fn looks_like(lines: &[&[u8]]) -> bool {
+    let mut p = StraceParser::new();
+    let mut agg = Aggregator::new();
+    let (mut calls, mut bad) = (0, 0);
+    for line in lines.iter().filter(|l| !l.iter().all(u8::is_ascii_whitespace)) {
+        match p.parse(line, &mut agg) {
+            Some(()) if memchr(b'(', line).is_some() => calls += 1,
+            Some(()) => {}
+            None => bad += 1,
         }
-        if ctx.pid.is_none() {
-            ctx.pid = self.root_pid().map(|p| p as i32);
-        }
-        ctx.warnings.extend(self.warnings());
-        let mut report = Report::from_aggregator(agg, ctx);
-        if unannotated {
-            report.other_fds = None;
-        }
-        if !self.sees_files() {
-            report.files = None;
-        }
-        if !self.sees_metadata() {
-            report.metadata_ops = None;
-        }
-        if self.first_ns.is_none() {
-            report = report.without_clock();
-        }
-        report
     }
+    calls > 0 && bad <= calls
 }
 
 fn direction_of(s: Syscall) -> Direction {
@@ -736,6 +717,35 @@ impl LineParser for StraceParser {
         self.never_finished += self.pending.len() as u64;
         self.pending.clear();
         self.interrupted.clear();
+    }
+
+    fn report(&self, agg: &Aggregator, mut ctx: ReportContext) -> Report {
+        let unannotated = self.unannotated_ops > 0;
+        ctx.elapsed_ns = self.elapsed_ns().unwrap_or(0);
+        ctx.latency_measured = self.has_durations();
+        // Without -y, sockets and pipes cannot be told from files: count all.
+        ctx.all_fds |= unannotated;
+        if ctx.exit.is_none() {
+            ctx.exit = self.exit();
+        }
+        if ctx.pid.is_none() {
+            ctx.pid = self.root_pid().map(|p| p as i32);
+        }
+        ctx.warnings.extend(self.warnings());
+        let mut report = Report::from_aggregator(agg, ctx);
+        if unannotated {
+            report.other_fds = None;
+        }
+        if !self.sees_files() {
+            report.files = None;
+        }
+        if !self.sees_metadata() {
+            report.metadata_ops = None;
+        }
+        if self.first_ns.is_none() {
+            report = report.without_clock();
+        }
+        report
     }
 
     fn warnings(&self) -> Vec<String> {

@@ -1,0 +1,178 @@
+//! Text trace sources from JavaScript: a saved log (`iops import`) or the
+//! live output of `strace` (`--method strace`), pushed in chunks of any
+//! size. Lines are split here, across chunk boundaries, and fed to the
+//! format's parser in the core; `finish` returns the report as JSON.
+//! Portable: builds and works on every platform.
+
+use iops_core::parse::{self, LineParser};
+use iops_core::report::{ExitInfo, ReportContext};
+use iops_core::Aggregator;
+use memchr::memchr;
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+/// A line longer than this is not a trace line: it is cut here (and
+/// reported as not understood), so memory stays bounded on any input.
+const MAX_LINE: usize = 1 << 20;
+
+#[napi(object)]
+pub struct ImportProgress {
+    /// Bytes pushed so far.
+    pub bytes: f64,
+    pub lines: f64,
+    /// Storage operations counted so far.
+    pub ops: f64,
+}
+
+#[napi(object)]
+pub struct ImportFinishOptions {
+    /// The report's `method`: "strace-log" for a saved log, "strace" for the live source.
+    pub method: String,
+    pub command: Option<Vec<String>>,
+    /// Count sockets, pipes and ttys in the summary too.
+    pub all_fds: Option<bool>,
+    /// How a launched command ended (the live source knows; a log may say).
+    pub exit_code: Option<i32>,
+    pub exit_signal: Option<String>,
+    pub exit_signal_number: Option<i32>,
+    /// Lines the caller wants in the report's warnings, first.
+    pub warnings: Option<Vec<String>>,
+}
+
+#[napi]
+pub struct LineImport {
+    format: &'static str,
+    parser: Box<dyn LineParser + Send>,
+    agg: Aggregator,
+    /// The start of a line whose end has not arrived yet.
+    carry: Vec<u8>,
+    /// Skipping the rest of an over-long line.
+    skipping: bool,
+    bytes: u64,
+    lines: u64,
+}
+
+/// The format whose detector accepts the first lines of `head`; null when none does.
+#[napi]
+pub fn detect_trace_format(head: Buffer) -> Option<String> {
+    let lines: Vec<&[u8]> = head.split(|&c| c == b'\n').take(50).collect();
+    // The last piece may be a cut line: leave it out unless it is all there is.
+    let n = if lines.len() > 1 { lines.len() - 1 } else { lines.len() };
+    parse::detect(&lines[..n]).map(|f| f.name.to_string())
+}
+
+/// Names of the formats `LineImport` reads.
+#[napi]
+pub fn trace_formats() -> Vec<String> {
+    parse::FORMATS.iter().map(|f| f.name.to_string()).collect()
+}
+
+#[napi]
+impl LineImport {
+    #[napi(constructor)]
+    pub fn new(format: String) -> Result<LineImport> {
+        let f = parse::format(&format).ok_or_else(|| {
+            let names: Vec<_> = parse::FORMATS.iter().map(|f| f.name).collect();
+            Error::from_reason(format!("unknown trace format {format:?} (known: {})", names.join(", ")))
+        })?;
+        Ok(LineImport { format: f.name, parser: (f.parser)(), agg: Aggregator::new(), carry: Vec::new(), skipping: false, bytes: 0, lines: 0 })
+    }
+
+    /// The format's name.
+    #[napi]
+    pub fn format(&self) -> String {
+        self.format.to_string()
+    }
+
+    /// Parses every complete line of `chunk`; keeps a cut last line for the next chunk.
+    #[napi]
+    pub fn push(&mut self, chunk: Buffer) {
+        self.feed(&chunk);
+    }
+
+    #[napi]
+    pub fn progress(&self) -> ImportProgress {
+        let p = self.agg.progress();
+        ImportProgress {
+            bytes: self.bytes as f64,
+            lines: self.lines as f64,
+            ops: p.ops.load(std::sync::atomic::Ordering::Relaxed) as f64,
+        }
+    }
+
+    /// End of input: parses a last line without its newline, settles what
+    /// is pending, and returns the report as JSON.
+    #[napi]
+    pub fn finish(&mut self, options: ImportFinishOptions) -> String {
+        if !self.carry.is_empty() && !self.skipping {
+            let last = std::mem::take(&mut self.carry);
+            self.line(&last);
+        }
+        self.parser.finish(&mut self.agg);
+        let exit = (options.exit_code.is_some() || options.exit_signal.is_some()).then(|| ExitInfo {
+            code: options.exit_code,
+            signal: options.exit_signal,
+            signal_number: options.exit_signal_number,
+        });
+        let ctx = ReportContext {
+            method: options.method,
+            command: options.command,
+            all_fds: options.all_fds.unwrap_or(false),
+            exit,
+            warnings: options.warnings.unwrap_or_default(),
+            ..Default::default()
+        };
+        self.parser.report(&self.agg, ctx).to_json()
+    }
+}
+
+impl LineImport {
+    fn line(&mut self, line: &[u8]) {
+        self.lines += 1;
+        self.parser.line(line, &mut self.agg);
+    }
+
+    fn feed(&mut self, mut chunk: &[u8]) {
+        self.bytes += chunk.len() as u64;
+        // Finish the line the previous chunk cut.
+        if !self.carry.is_empty() || self.skipping {
+            match memchr(b'\n', chunk) {
+                Some(nl) => {
+                    if !self.skipping {
+                        let mut line = std::mem::take(&mut self.carry);
+                        line.extend_from_slice(&chunk[..nl]);
+                        self.line(&line);
+                        line.clear();
+                        self.carry = line; // keep the capacity
+                    }
+                    self.skipping = false;
+                    self.carry.clear();
+                    chunk = &chunk[nl + 1..];
+                }
+                None => {
+                    self.hold(chunk);
+                    return;
+                }
+            }
+        }
+        while let Some(nl) = memchr(b'\n', chunk) {
+            self.lines += 1;
+            self.parser.line(&chunk[..nl], &mut self.agg);
+            chunk = &chunk[nl + 1..];
+        }
+        self.hold(chunk);
+    }
+
+    /// Keeps the start of a line until its end arrives, up to `MAX_LINE`.
+    fn hold(&mut self, part: &[u8]) {
+        if self.skipping {
+            return;
+        }
+        self.carry.extend_from_slice(part);
+        if self.carry.len() > MAX_LINE {
+            let line = std::mem::take(&mut self.carry);
+            self.line(&line[..MAX_LINE]);
+            self.skipping = true;
+        }
+    }
+}
