@@ -7,6 +7,12 @@ export declare class LineImport {
   format(): string
   /** Parses every complete line of `chunk`; keeps a cut last line for the next chunk. */
   push(chunk: Buffer): void
+  /**
+   * Parses a whole file: one thread reads ahead into recycled buffers
+   * while this one parses, so reading costs next to nothing. Blocks the
+   * caller until the end of the file (then call `finish`).
+   */
+  pushFile(path: string): void
   progress(): ImportProgress
   /**
    * End of input: parses a last line without its newline, settles what

@@ -4,8 +4,7 @@
  * log is read in chunks and parsed as it streams, so memory stays flat
  * however long it is; `-` reads standard input.
  */
-import { createReadStream, writeFileSync } from "node:fs";
-import type { Readable } from "node:stream";
+import { closeSync, openSync, readSync, writeFileSync } from "node:fs";
 
 import { Command, InvalidArgumentError, Option } from "commander";
 
@@ -58,8 +57,11 @@ What a log can show depends on the flags strace ran with:
 Exit status: 0; ${EXIT.failure} when the log cannot be read or its format is unknown; ${EXIT.usage} on a usage error.
 `;
 
+/** Chunks of input: a Buffer each, valid only until the next one is asked for. */
+type Chunks = AsyncIterable<Buffer> | Iterable<Buffer>;
+
 /** Reads `input` to its end into a LineImport of the given (or detected) format. */
-async function importStream(input: Readable, format: string | undefined): Promise<InstanceType<typeof native.LineImport>> {
+async function importChunks(input: Chunks, format: string | undefined): Promise<InstanceType<typeof native.LineImport>> {
   let importer: InstanceType<typeof native.LineImport> | undefined = format ? new native.LineImport(format) : undefined;
   let head: Buffer[] = [];
   let headBytes = 0;
@@ -67,9 +69,7 @@ async function importStream(input: Readable, format: string | undefined): Promis
     const first = Buffer.concat(head);
     const detected = native.detectTraceFormat(first);
     if (!detected) {
-      throw new ImportError(
-        `cannot tell the format of this input (known: ${native.traceFormats().join(", ")}); give it with --format`,
-      );
+      throw new ImportError(unknownFormat());
     }
     importer = new native.LineImport(detected);
     importer.push(first);
@@ -81,7 +81,7 @@ async function importStream(input: Readable, format: string | undefined): Promis
       importer.push(buf);
       continue;
     }
-    head.push(buf);
+    head.push(Buffer.from(buf)); // a copy: the chunk's memory may be reused
     headBytes += buf.length;
     if (headBytes >= DETECT_BYTES) start();
   }
@@ -94,9 +94,38 @@ class ImportError extends Error {}
 /** The report's `method` for a saved log of each format. */
 const LOG_METHOD: Record<string, string> = { strace: "strace-log" };
 
-/** The report of a saved trace: `iops import <log>`'s work, usable from code too. */
-export async function importTrace(input: Readable, options: { format?: string; allFds?: boolean } = {}): Promise<Report> {
-  const importer = await importStream(input, options.format);
+/** The format of a file, from its first bytes (or the one given). */
+function fileFormat(path: string, format: string | undefined): string {
+  if (format) return format;
+  const fd = openSync(path, "r");
+  try {
+    const head = Buffer.alloc(DETECT_BYTES);
+    const n = readSync(fd, head, 0, head.length, 0);
+    const detected = native.detectTraceFormat(head.subarray(0, n));
+    if (!detected) throw new ImportError(unknownFormat());
+    return detected;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function unknownFormat(): string {
+  return `cannot tell the format of this input (known: ${native.traceFormats().join(", ")}); give it with --format`;
+}
+
+/**
+ * The report of a saved trace: `iops import <log>`'s work, usable from code
+ * too. `input` is a file's path (read ahead on a thread of its own while
+ * the core parses; blocks until done), or chunks (a Readable stream, say).
+ */
+export async function importTrace(input: string | Chunks, options: { format?: string; allFds?: boolean } = {}): Promise<Report> {
+  let importer: InstanceType<typeof native.LineImport>;
+  if (typeof input === "string") {
+    importer = new native.LineImport(fileFormat(input, options.format));
+    importer.pushFile(input);
+  } else {
+    importer = await importChunks(input, options.format);
+  }
   return parseOutcome(importer.finish({ method: LOG_METHOD[importer.format()] ?? importer.format(), allFds: options.allFds ?? false }));
 }
 
@@ -124,8 +153,7 @@ export async function runImport(argv: string[]): Promise<number> {
   const [log] = cmd.args;
   let report: Report;
   try {
-    const input = log === "-" ? process.stdin : createReadStream(log, { highWaterMark: 1 << 20 });
-    report = await importTrace(input, { format: opts.format, allFds: opts.allFds });
+    report = await importTrace(log === "-" ? process.stdin : log, { format: opts.format, allFds: opts.allFds });
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const what = log === "-" ? "standard input" : log;

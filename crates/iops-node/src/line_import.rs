@@ -8,8 +8,28 @@ use iops_core::parse::{self, LineParser};
 use iops_core::report::{ExitInfo, ReportContext};
 use iops_core::Aggregator;
 use memchr::memchr;
+use std::io::Read;
+use std::sync::mpsc::sync_channel;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+
+/// `pushFile` reads in chunks of this size, this many ahead of the parser.
+const FILE_CHUNK: usize = 4 << 20;
+const READ_AHEAD: usize = 2;
+
+/// Fills `buf` from `r` (short only at the end of the file).
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
 
 /// A line longer than this is not a trace line: it is cut here (and
 /// reported as not understood), so memory stays bounded on any input.
@@ -88,6 +108,41 @@ impl LineImport {
     #[napi]
     pub fn push(&mut self, chunk: Buffer) {
         self.feed(&chunk);
+    }
+
+    /// Parses a whole file: one thread reads ahead into recycled buffers
+    /// while this one parses, so reading costs next to nothing. Blocks the
+    /// caller until the end of the file (then call `finish`).
+    #[napi]
+    pub fn push_file(&mut self, path: String) -> Result<()> {
+        let mut file = std::fs::File::open(&path).map_err(|e| Error::from_reason(format!("cannot read {path}: {e}")))?;
+        let (full_tx, full_rx) = sync_channel::<(Vec<u8>, usize)>(READ_AHEAD);
+        let (empty_tx, empty_rx) = sync_channel::<Vec<u8>>(READ_AHEAD + 1);
+        for _ in 0..=READ_AHEAD {
+            let _ = empty_tx.send(vec![0; FILE_CHUNK]);
+        }
+        let reader = std::thread::Builder::new()
+            .name("iops-import-read".into())
+            .spawn(move || -> std::io::Result<()> {
+                while let Ok(mut buf) = empty_rx.recv() {
+                    let n = read_full(&mut file, &mut buf)?;
+                    if n == 0 || full_tx.send((buf, n)).is_err() {
+                        break;
+                    }
+                }
+                Ok(())
+            })
+            .map_err(|e| Error::from_reason(e.to_string()))?;
+        for (buf, n) in full_rx {
+            self.feed(&buf[..n]);
+            let _ = empty_tx.send(buf);
+        }
+        drop(empty_tx);
+        match reader.join() {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(Error::from_reason(format!("cannot read {path}: {e}"))),
+            Err(_) => Err(Error::from_reason("the reading thread panicked")),
+        }
     }
 
     #[napi]
