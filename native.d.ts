@@ -95,8 +95,9 @@ export interface ImportProgress {
   /** Bytes pushed so far. */
   bytes: number
   lines: number
-  /** Storage operations counted so far. */
+  /** Storage operations counted so far, and the bytes they moved. */
   ops: number
+  opBytes: number
 }
 
 /** The CPUs this process may run on, kept before a window. */

@@ -10,14 +10,16 @@ import path from "node:path";
 
 import test from "ava";
 
-import { compileFixtures, counts, fileEntry, makeTempDir, runCli, runCliJson, totals } from "./_support/util.mjs";
+import { spawn } from "node:child_process";
+
+import { compileFixtures, counts, fileEntry, makeTempDir, runCli, runCliJson, totals, waitFor } from "./_support/util.mjs";
 
 let dir;
 let bin;
 
 test.before(() => {
   dir = makeTempDir("iops-strace-live-");
-  bin = compileFixtures(dir, ["writes", "threads", "sockets", "vectored", "transfer", "badreads", "eof", "forkwrite", "eintr"]);
+  bin = compileFixtures(dir, ["writes", "threads", "sockets", "vectored", "transfer", "badreads", "eof", "forkwrite", "eintr", "loopwriter"]);
 });
 
 test.after.always(() => {
@@ -125,4 +127,29 @@ test("without strace installed: one line that says how to install it; a missing 
   const m = runCli(["--method", "strace", "--", "no-such-command-here"]);
   t.is(m.status, 127);
   t.regex(m.stderr, /command not found: no-such-command-here/);
+});
+
+test.serial("attach (-p with --method strace): counts the window's writes, detaches, and the process runs on", async (t) => {
+  const out = path.join(dir, "attached.dat");
+  const child = spawn(bin.loopwriter, [out, "0", "100", "500"], { stdio: ["ignore", "pipe", "inherit"] });
+  let stdout = "";
+  child.stdout.setEncoding("utf8").on("data", (d) => (stdout += d));
+  try {
+    await waitFor(() => /progress/.test(stdout), "the writer's first records");
+    const r = runCliJson(["--method", "strace", "-p", String(child.pid), "--duration", "1"]);
+    t.is(r.status, 0, r.stderr);
+    t.is(r.report.method, "strace");
+    t.is(r.report.pid, child.pid);
+    t.is(r.report.exit, null);
+    const w = fileEntry(r.report, out);
+    t.true(w.writeOps > 10, `${w.writeOps} writes in a second`);
+    t.is(w.writeBytes, w.writeOps * 100);
+    t.deepEqual(r.report.warnings, []);
+    t.notRegex(r.stderr, /strace: Process/);
+    const seen = stdout.length;
+    await waitFor(() => stdout.length > seen, "more records after the detach");
+    t.is(child.exitCode, null, "still running");
+  } finally {
+    child.kill("SIGKILL");
+  }
 });

@@ -20,7 +20,7 @@ const DETECT_BYTES = 64 * 1024;
 export const IMPORT_HELP = `
 Saved traces:
   $ iops import trace.log                  the report of a saved strace log (strace -f -y -T -ttt -o trace.log ...)
-  $ strace -f -o /dev/stdout cmd | iops import -    ...or of strace output on standard input
+  $ strace -f -y ./app 2>&1 >/dev/null | iops import -   ...or strace's output on standard input
   (iops import --help for its options)`;
 
 interface ImportOptions {

@@ -31,11 +31,11 @@ const TRACED = [
 ];
 
 /**
- * -f: every thread and child; -yy: each fd's target (files vs sockets, pipes,
+ * -q: no "Process N attached" notices; -f: every thread and child; -yy: each fd's target (files vs sockets, pipes,
  * ttys; device numbers); -T: time in each call; -ttt: timestamps; -s 0: no
  * data previews (we need only the counts), which keeps the stream small.
  */
-const STRACE_FLAGS = ["-f", "-yy", "-T", "-ttt", "-s", "0", "-e", `trace=${TRACED.join(",")}`];
+const STRACE_FLAGS = ["-q", "-f", "-yy", "-T", "-ttt", "-s", "0", "-e", `trace=${TRACED.join(",")}`];
 
 export const INSTALL_STRACE =
   "strace is not installed: install it (Debian/Ubuntu: apt-get install strace; Fedora: dnf install strace), or use --method ptrace, our own tracer, which needs nothing";
@@ -93,9 +93,8 @@ function start(args: string[], method: string, command: string[] | null, options
   if (options.onProgress) {
     const cb = options.onProgress;
     timer = setInterval(() => {
-      const { ops, bytes } = importer.progress();
-      cb({ ops, bytes: 0, elapsedSeconds: Number(process.hrtime.bigint() - started) / 1e9 });
-      void bytes;
+      const { ops, opBytes } = importer.progress();
+      cb({ ops, bytes: opBytes, elapsedSeconds: Number(process.hrtime.bigint() - started) / 1e9 });
     }, options.progressIntervalMs ?? 250);
   }
 
@@ -129,7 +128,7 @@ function start(args: string[], method: string, command: string[] | null, options
         throw new IopsError(`strace ${how} before tracing anything (its message is above)`, "EIO");
       }
       if (!command) report.command = null;
-      return report;
+      return withMetadataTraced(report);
     })
     .finally(() => {
       clearInterval(timer);
@@ -137,6 +136,20 @@ function start(args: string[], method: string, command: string[] | null, options
       rmSync(dir, { recursive: true, force: true });
     });
   return { strace, report };
+}
+
+/**
+ * Metadata calls are always traced here (TRACED): when none appeared, the
+ * count is a measured zero, not unknown as it would be for a log of
+ * data calls only.
+ */
+function withMetadataTraced(report: Report): Report {
+  if (report.metadataOps !== null) return report;
+  return {
+    ...report,
+    metadataOps: { opens: 0, closes: 0, stats: 0, fsyncs: 0, unlinks: 0, renames: 0, getdents: 0, total: 0, failed: 0 },
+    warnings: report.warnings.filter((w) => !/metadata calls are unknown/.test(w)),
+  };
 }
 
 /** Runs `argv` under strace, until it exits; the report is strace's view, `method: "strace"`. */

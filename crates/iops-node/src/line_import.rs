@@ -40,8 +40,9 @@ pub struct ImportProgress {
     /// Bytes pushed so far.
     pub bytes: f64,
     pub lines: f64,
-    /// Storage operations counted so far.
+    /// Storage operations counted so far, and the bytes they moved.
     pub ops: f64,
+    pub op_bytes: f64,
 }
 
 #[napi(object)]
@@ -152,6 +153,7 @@ impl LineImport {
             bytes: self.bytes as f64,
             lines: self.lines as f64,
             ops: p.ops.load(std::sync::atomic::Ordering::Relaxed) as f64,
+            op_bytes: p.bytes.load(std::sync::atomic::Ordering::Relaxed) as f64,
         }
     }
 
@@ -164,7 +166,7 @@ impl LineImport {
             self.line(&last);
         }
         self.parser.finish(&mut self.agg);
-        let exit = (options.exit_code.is_some() || options.exit_signal.is_some()).then(|| ExitInfo {
+        let exit = (options.exit_code.is_some() || options.exit_signal.is_some()).then_some(ExitInfo {
             code: options.exit_code,
             signal: options.exit_signal,
             signal_number: options.exit_signal_number,
