@@ -342,7 +342,11 @@ impl StraceParser {
             pid = n as u32;
             i = skip_spaces(s, k + 1);
         } else if s[i].is_ascii_digit() {
-            let (n, k) = parse_u64(s, i)?;
+            let (n, mut k) = parse_u64(s, i)?;
+            // `-Y` follows the pid with its command name: `123<python3>`.
+            if s.get(k) == Some(&b'<') {
+                k = annotation_end(s, k)?;
+            }
             if s.get(k) == Some(&b' ') {
                 pid = n as u32;
                 i = skip_spaces(s, k);
