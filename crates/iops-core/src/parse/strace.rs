@@ -364,12 +364,12 @@ impl StraceParser {
             let k = memchr(b']', &s[i..])? + i;
             i = skip_spaces(s, k + 1);
         }
-        if self.root_pid.is_none() {
-            self.root_pid = Some(pid);
-        }
         let body = &s[i..];
         if body.starts_with(b"--- ") || body.starts_with(b"strace: ") {
             return Some(());
+        }
+        if self.root_pid.is_none() {
+            self.root_pid = Some(pid);
         }
         if body.starts_with(b"+++ ") {
             return self.exit_line(pid, body);
