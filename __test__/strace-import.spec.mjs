@@ -170,6 +170,17 @@ test.serial("garbage lines and a log cut mid-line: counted in warnings with the 
   t.regex(w, /last line \(line \d+\) is cut short/);
 });
 
+test.serial("a FIFO (not a regular file) is read once, as a stream", async (t) => {
+  const log = straceLog("fifo-src", ["-f", "-yy"], [bin.sockets, path.join(dir, "fifo.dat"), "6", "0", "0"]);
+  const fifo = path.join(dir, "trace.fifo");
+  spawnSync("mkfifo", [fifo]);
+  const writer = spawnSync("sh", ["-c", `cat '${log}' > '${fifo}' &`]);
+  t.is(writer.status, 0);
+  const { status, report, stderr } = importJson([fifo]);
+  t.is(status, 0, stderr);
+  t.deepEqual(counts(report.summary), totals(0, 0, 6, 6 * 512));
+});
+
 test.serial("text output: the usual table, from a file; --histogram", (t) => {
   const log = straceLog("table", ["-f", "-yy", "-T", "-ttt"], [bin.sockets, path.join(dir, "table.dat"), "3", "1", "1"]);
   const r = runCli(["import", "--histogram", log]);

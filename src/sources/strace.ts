@@ -128,6 +128,9 @@ function start(args: string[], method: string, command: string[] | null, options
         throw new IopsError(`strace ${how} before tracing anything (its message is above)`, "EIO");
       }
       if (!command) report.command = null;
+      report.warnings.push(
+        "strace does not see storage-level bytes (reads served from the page cache, writes reaching the disk): --method ptrace reports them",
+      );
       return withMetadataTraced(report);
     })
     .finally(() => {
