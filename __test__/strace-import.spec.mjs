@@ -5,7 +5,7 @@
  * crafted logs for what real runs do not produce on demand (garbage lines,
  * a log cut mid-line).
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 
@@ -174,9 +174,9 @@ test.serial("a FIFO (not a regular file) is read once, as a stream", async (t) =
   const log = straceLog("fifo-src", ["-f", "-yy"], [bin.sockets, path.join(dir, "fifo.dat"), "6", "0", "0"]);
   const fifo = path.join(dir, "trace.fifo");
   spawnSync("mkfifo", [fifo]);
-  const writer = spawnSync("sh", ["-c", `cat '${log}' > '${fifo}' &`]);
-  t.is(writer.status, 0);
+  const writer = spawn("sh", ["-c", `cat '${log}' > '${fifo}'`], { stdio: "ignore" });
   const { status, report, stderr } = importJson([fifo]);
+  await new Promise((resolve) => writer.on("close", resolve));
   t.is(status, 0, stderr);
   t.deepEqual(counts(report.summary), totals(0, 0, 6, 6 * 512));
 });
