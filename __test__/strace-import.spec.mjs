@@ -79,6 +79,15 @@ const FLAG_SETS = [
   { name: "y-tt", flags: ["-f", "-y", "-tt"], files: true, latency: false, clock: true },
   { name: "y-t-s200", flags: ["-f", "-y", "-t", "-s", "200"], files: true, latency: false, clock: true },
   { name: "T-xx", flags: ["-f", "-T", "-xx"], files: false, latency: true, clock: false },
+  { name: "yy-r-T", flags: ["-f", "-yy", "-r", "-T"], files: true, latency: true, clock: true },
+  {
+    name: "ns-i-n",
+    flags: ["-f", "-y", "-i", "-n", "--absolute-timestamps=format:unix,precision:ns", "--syscall-times=ns"],
+    files: true,
+    latency: true,
+    clock: true,
+  },
+  { name: "Y-y-x", flags: ["-f", "-Y", "-y", "-x"], files: true, latency: false, clock: false },
   { name: "plain", flags: ["-f"], files: false, latency: false, clock: false },
 ];
 
