@@ -11,7 +11,7 @@ import path from "node:path";
 
 import test from "ava";
 
-import { CLI, FIXTURES, compileFixtures, counts, fileEntry, makeTempDir, runCli, totals } from "./_support/util.mjs";
+import { CLI, FIXTURES, compileFixtures, counts, fileEntry, iops, makeTempDir, runCli, totals } from "./_support/util.mjs";
 
 let dir;
 let bin;
@@ -177,6 +177,19 @@ test.serial("garbage lines and a log cut mid-line: counted in warnings with the 
   const w = report.warnings.join("\n");
   t.regex(w, /2 lines were not understood and skipped \(first, line 3: "this is not strace"\)/);
   t.regex(w, /last line \(line \d+\) is cut short/);
+});
+
+test.serial("importTrace(): chunks of any size (1 byte, 7, 4096) give the report of the whole file", async (t) => {
+  const log = straceLog("chunks", ["-f", "-yy", "-T", "-ttt"], [bin.sockets, path.join(dir, "chunks.dat"), "5", "3", "2"]);
+  const data = fs.readFileSync(log);
+  const whole = await iops.importTrace(log);
+  t.deepEqual(counts(whole.summary), totals(0, 0, 5, 5 * 512));
+  for (const size of [1, 7, 4096]) {
+    const chunks = [];
+    for (let i = 0; i < data.length; i += size) chunks.push(data.subarray(i, i + size));
+    const r = await iops.importTrace(chunks);
+    t.deepEqual(r, whole, `chunks of ${size}`);
+  }
 });
 
 test.serial("a FIFO (not a regular file) is read once, as a stream", async (t) => {
