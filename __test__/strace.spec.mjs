@@ -12,7 +12,7 @@ import test from "ava";
 
 import { spawn } from "node:child_process";
 
-import { compileFixtures, counts, fileEntry, makeTempDir, runCli, runCliJson, totals, waitFor } from "./_support/util.mjs";
+import { compileFixtures, counts, fileEntry, iops, makeTempDir, runCli, runCliJson, totals, waitFor } from "./_support/util.mjs";
 
 let dir;
 let bin;
@@ -156,4 +156,25 @@ test.serial("attach (-p with --method strace): counts the window's writes, detac
   } finally {
     child.kill("SIGKILL");
   }
+});
+
+test.serial("profile(fn, { method: 'strace' }): exactly the window's calls, as profile() with our tracer counts them", async (t) => {
+  const p = path.join(dir, "profiled.dat");
+  const fd = fs.openSync(p, "w");
+  const work = async () => {
+    for (let i = 0; i < 50; i++) fs.writeSync(fd, Buffer.alloc(300, i));
+    await fs.promises.writeFile(`${p}.async`, Buffer.alloc(5000, 1)); // libuv's thread pool
+    return (await fs.promises.readFile(`${p}.async`)).length;
+  };
+  fs.writeSync(fd, Buffer.alloc(7)); // before the window: not counted
+  const viaStrace = await iops.profile(work, { method: "strace" });
+  fs.writeSync(fd, Buffer.alloc(7)); // after: not counted
+  const viaPtrace = await iops.profile(work);
+  fs.closeSync(fd);
+  t.is(viaStrace.method, "strace");
+  t.is(viaStrace.pid, process.pid);
+  t.deepEqual(fileEntry(viaStrace, p), { path: p, kind: "file", readOps: 0, writeOps: 50, readBytes: 0, writeBytes: 15_000 });
+  for (const f of [p, `${p}.async`]) t.deepEqual(fileEntry(viaStrace, f), fileEntry(viaPtrace, f), f);
+  t.true(viaStrace.elapsedSeconds > 0);
+  t.deepEqual(viaStrace.warnings, [STORAGE_WARNING]);
 });

@@ -231,7 +231,24 @@ pub struct StraceParser {
     prev_raw_ns: u64,
     root_pid: Option<u32>,
     exit: Option<Exit>,
+    /// Counting only between a process's window markers (see `windowed`).
+    window: Option<Window>,
 }
+
+/// A measured window inside a traced process, marked by
+/// `fcntl(MARKER_FD, cookie, 1)` before and `fcntl(MARKER_FD, cookie, 2)`
+/// after (calls that fail with EBADF and do nothing else).
+#[derive(Clone, Copy, Debug)]
+struct Window {
+    cookie: i64,
+    inside: bool,
+    begin_ns: Option<u64>,
+    end_ns: Option<u64>,
+    seen: bool,
+}
+
+/// The fd of window markers: no real fd is ever this.
+pub const MARKER_FD: i64 = -7_771;
 
 impl Default for StraceParser {
     fn default() -> Self {
@@ -266,11 +283,30 @@ impl StraceParser {
             prev_raw_ns: 0,
             root_pid: None,
             exit: None,
+            window: None,
         }
+    }
+
+    /// A parser that counts only between the window markers with `cookie`
+    /// (see `Window`); the window's length is the time between them.
+    pub fn windowed(cookie: u32) -> Self {
+        StraceParser {
+            window: Some(Window { cookie: cookie as i64, inside: false, begin_ns: None, end_ns: None, seen: false }),
+            ..Self::new()
+        }
+    }
+
+    /// Whether what completes now is counted: always, or inside the window.
+    #[inline]
+    fn counting(&self) -> bool {
+        self.window.is_none_or(|w| w.inside)
     }
 
     /// Nanoseconds from the first timestamp to the last; `None` without timestamps.
     pub fn elapsed_ns(&self) -> Option<u64> {
+        if let Some(w) = self.window {
+            return Some(w.end_ns?.saturating_sub(w.begin_ns?));
+        }
         self.first_ns.map(|f| self.last_ns.saturating_sub(f))
     }
 
@@ -450,6 +486,9 @@ impl StraceParser {
         match call {
             Call::Other => {
                 self.saw_other_calls = true;
+                if self.window.is_some() && &body[..open] == b"fcntl" {
+                    self.marker(now, &body[open + 1..]);
+                }
                 return Some(());
             }
             Call::Meta(_) | Call::SigReturn => self.saw_other_calls = true,
@@ -477,6 +516,36 @@ impl StraceParser {
                 self.complete(pid, call, &args, outcome, now, duration, agg);
                 Some(())
             }
+        }
+    }
+
+    /// `fcntl(-7771, 0x1a2b3c /* F_??? */, 0x1)`: the window opens (1) or closes (2).
+    fn marker(&mut self, now: Option<u64>, args: &[u8]) {
+        let mut it = args.split(|&c| c == b',').map(|a| a.trim_ascii());
+        let (Some(fd), Some(cookie), Some(phase)) = (it.next(), it.next(), it.next()) else { return };
+        let num = |a: &[u8]| -> Option<i64> {
+            let a = a.split(|&c| c == b' ' || c == b')').next()?;
+            match a.strip_prefix(b"0x") {
+                Some(hex) => i64::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok(),
+                None => std::str::from_utf8(a).ok()?.parse().ok(),
+            }
+        };
+        let Some(w) = self.window.as_mut() else { return };
+        if num(fd) != Some(MARKER_FD) || num(cookie) != Some(w.cookie) {
+            return;
+        }
+        match num(phase) {
+            Some(1) if !w.seen => {
+                w.inside = true;
+                w.seen = true;
+                w.begin_ns = now;
+                self.first_ns = now;
+            }
+            Some(2) if w.inside => {
+                w.inside = false;
+                w.end_ns = now;
+            }
+            _ => {}
         }
     }
 
@@ -510,7 +579,7 @@ impl StraceParser {
                 if !started {
                     if let Call::Data(syscall) = call {
                         // The call began before the log did: its fd is unknown.
-                        if let Outcome::Value(v) = outcome {
+                        if let (Outcome::Value(v), true) = (outcome, self.counting()) {
                             self.orphan_resumed += 1;
                             let file = *self.orphan_file.get_or_insert_with(|| {
                                 agg.file("(call started before the log began)", FdKind::Unknown)
@@ -566,6 +635,15 @@ impl StraceParser {
         duration: Option<u64>,
         agg: &mut Aggregator,
     ) {
+        if !self.counting() {
+            // Outside the window: only keep the EINTR bookkeeping true.
+            if let (Call::Data(syscall), Outcome::RestartUnlessHandled) = (call, outcome) {
+                self.interrupted.insert(pid, Interrupted { syscall, fd: args.get(0).num, storage: false });
+            } else if call == Call::SigReturn {
+                self.interrupted.remove(&pid);
+            }
+            return;
+        }
         match call {
             Call::Data(syscall) => {
                 let fd = args.get(0).num;
@@ -801,13 +879,18 @@ impl LineParser for StraceParser {
             let cut: String = text.chars().take(Unparsed::EXAMPLE_CHARS).collect();
             w.push(format!("strace log: the last line (line {n}) is cut short and was skipped: {cut:?}"));
         }
-        if self.never_finished > 0 {
+        if let Some(win) = self.window {
+            if win.begin_ns.is_none() || win.end_ns.is_none() {
+                w.push("strace: the window's start or end marker was not in the trace: nothing is counted".into());
+            }
+        }
+        if self.never_finished > 0 && self.window.is_none() {
             w.push(format!(
                 "strace log: {} call(s) started but never returned in the log (the process ended or the log stops mid-call); not counted",
                 self.never_finished
             ));
         }
-        if self.orphan_resumed > 0 {
+        if self.orphan_resumed > 0 && self.window.is_none() {
             w.push(format!(
                 "strace log: {} operation(s) had begun before the log starts: counted, but their fd is unknown",
                 self.orphan_resumed
