@@ -148,7 +148,8 @@ test.serial("attach (-p with --method strace): counts the window's writes, detac
     const w = fileEntry(r.report, out);
     t.true(w.writeOps > 10, `${w.writeOps} writes in a second`);
     t.is(w.writeBytes, w.writeOps * 100);
-    t.deepEqual(r.report.warnings, [STORAGE_WARNING]);
+    // A call strace caught mid-way as it attached is counted, with its fd unknown, and said.
+    t.deepEqual(r.report.warnings.filter((w) => !/begun before the log starts/.test(w)), [STORAGE_WARNING]);
     t.notRegex(r.stderr, /strace: Process/);
     const seen = stdout.length;
     await waitFor(() => stdout.length > seen, "more records after the detach");
