@@ -323,7 +323,12 @@ impl StraceParser {
 
     /// Whether fds carry their targets (`-y`); false when no operation's did.
     pub fn sees_files(&self) -> bool {
-        self.annotated_ops > 0 || self.unannotated_ops == 0
+        !self.without_targets()
+    }
+
+    /// A log written without `-y`: no operation's fd had a target.
+    fn without_targets(&self) -> bool {
+        self.annotated_ops == 0 && self.unannotated_ops > 0
     }
 
     /// Operations on fds without a target: all of them are counted, with
@@ -610,7 +615,7 @@ impl StraceParser {
     }
 
     /// The file of an fd argument: its annotation's target, or the one
-    /// "unannotated fd" entry when the log has no `-y`.
+    /// "unannotated fd" entry (a log without `-y`, or an fd strace could not name).
     fn file_of(&mut self, arg: Arg, agg: &mut Aggregator) -> FileId {
         match arg.file {
             Some(f) => {
@@ -619,7 +624,7 @@ impl StraceParser {
             }
             None => {
                 self.unannotated_ops += 1;
-                *self.unannotated.get_or_insert_with(|| agg.file("(fds without -y annotations)", FdKind::Unknown))
+                *self.unannotated.get_or_insert_with(|| agg.file("(fds without a target in the log)", FdKind::Unknown))
             }
         }
     }
@@ -842,7 +847,7 @@ impl LineParser for StraceParser {
     }
 
     fn report(&self, agg: &Aggregator, mut ctx: ReportContext) -> Report {
-        let unannotated = self.unannotated_ops > 0;
+        let unannotated = self.without_targets();
         ctx.elapsed_ns = self.elapsed_ns().unwrap_or(0);
         ctx.latency_measured = self.has_durations();
         // Without -y, sockets and pipes cannot be told from files: count all.
@@ -896,9 +901,15 @@ impl LineParser for StraceParser {
                 self.orphan_resumed
             ));
         }
-        if self.unannotated_ops > 0 {
+        if self.without_targets() {
             w.push(format!(
                 "strace log: {} operation(s) on fds without a target (strace ran without -y): files cannot be told from sockets, pipes and ttys, so the summary counts every fd",
+                self.unannotated_ops
+            ));
+        } else if self.unannotated_ops > 0 {
+            // With -y, an fd closed by another thread before strace looked has no target.
+            w.push(format!(
+                "strace log: {} operation(s) on fds strace could not name: counted apart from files, with sockets and pipes",
                 self.unannotated_ops
             ));
         }

@@ -193,6 +193,20 @@ fn reference_tool_flags_count_every_fd_and_say_so() {
 }
 
 #[test]
+fn one_unnamed_fd_in_an_annotated_log_is_counted_apart() {
+    let r = report(concat!(
+        "write(3</tmp/a>, \"ab\", 2) = 2\n",
+        "write(7, \"abc\", 3) = 3\n",
+        "write(3</tmp/a>, \"ab\", 2) = 2\n",
+    ));
+    assert!(!r.all_fds);
+    assert_eq!((r.summary.write_ops, r.summary.write_bytes), (2, 4));
+    assert_eq!(r.other_fds.as_ref().unwrap().write_bytes, 3);
+    assert_eq!(file(&r, "/tmp/a").write_ops, 2);
+    assert!(r.warnings.iter().any(|w| w.contains("1 operation(s) on fds strace could not name")), "{:?}", r.warnings);
+}
+
+#[test]
 fn garbage_and_a_truncated_last_line_are_warnings() {
     let r = report(concat!(
         "hello there\n",
