@@ -8,6 +8,7 @@
 const SECTIONS = {
   tracer: () => import("./tracer.mjs"),
   import: () => import("./import.mjs"),
+  notebook: () => import("./notebook.mjs"),
 };
 
 async function main() {

@@ -10,6 +10,8 @@ packages=(
   gcc libc6-dev        # static C ground-truth workloads
   strace               # benchmarks against strace; the strace source's tests
   util-linux           # losetup (block-device test), script (pty test)
+  python3-nbclient python3-ipykernel  # notebook tests: Jupyter's nbclient drives tslab kernels
+  chromium             # notebook tests: the HTML output rendered by headless Chromium
 )
 
 sudo=""
