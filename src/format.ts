@@ -40,6 +40,8 @@ export function humanNs(ns: number): string {
 const METHOD_LABEL: Record<string, string> = {
   ptrace: "ptrace syscall tracer",
   "proc-io": "/proc/<pid>/io counters (fallback)",
+  strace: "strace, live",
+  "strace-log": "strace log",
 };
 
 export function methodLabel(method: string): string {
@@ -51,19 +53,22 @@ function rows(pairs: [string, string][]): string[] {
   return pairs.map(([k, v]) => `${k.padEnd(width)}${v}`);
 }
 
+/** Shown for figures that need a clock the source does not have. */
+const UNKNOWN_TIME = "unknown (no timestamps)";
+
 /** The results table's rows, [label, value], with the reference README's labels. */
 export function summaryPairs(report: Report): [string, string][] {
   const s: Totals = report.summary;
   return [
-    ["Execution Time:", `${report.elapsedSeconds.toFixed(4)} seconds`],
+    ["Execution Time:", report.elapsedSeconds === null ? UNKNOWN_TIME : `${report.elapsedSeconds.toFixed(4)} seconds`],
     ["Read Operations:", thousands(s.readOps)],
     ["Write Operations:", thousands(s.writeOps)],
     ["Total Operations:", thousands(s.totalOps)],
     ["Bytes Read:", bytesWithExact(s.readBytes)],
     ["Bytes Written:", bytesWithExact(s.writeBytes)],
     ["Total Bytes:", bytesWithExact(s.totalBytes)],
-    ["IOPS:", s.iops.toLocaleString("en-US", { maximumFractionDigits: 2, minimumFractionDigits: 2 })],
-    ["Throughput:", `${humanBytes(s.throughputBytesPerSecond)}/s`],
+    ["IOPS:", s.iops === null ? UNKNOWN_TIME : s.iops.toLocaleString("en-US", { maximumFractionDigits: 2, minimumFractionDigits: 2 })],
+    ["Throughput:", s.throughputBytesPerSecond === null ? UNKNOWN_TIME : `${humanBytes(s.throughputBytesPerSecond)}/s`],
   ];
 }
 

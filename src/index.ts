@@ -11,3 +11,5 @@ export { IopsError, type Report, type Totals, type FileReport, type Bin, type Fd
 export { findings, type Finding, type FindingKind } from "./findings";
 export { reportFigures, sizeHistogramFigures, latencyFigures, timelineFigures, type Figure } from "./charts";
 export { reportPage } from "./html/page";
+export { importTrace } from "./commands/import";
+export { straceCommand, stracePid } from "./sources/strace";

@@ -14,12 +14,15 @@ import { createInterface } from "node:readline";
 
 import { native } from "./native";
 import { IopsError, parseOutcome, type Report } from "./report";
+import { openStraceWindow } from "./sources/strace";
 
 export interface ProfileOptions {
   /** Count sockets, pipes and ttys in the summary too. */
   allFds?: boolean;
   /** Share one CPU between the helper's tracer and our threads (default true). */
   shareCpu?: boolean;
+  /** "ptrace" (default): our own tracer; "strace": the installed strace, attached to this process. */
+  method?: "ptrace" | "strace";
 }
 
 type HelperMessage = { ready?: true; report?: Report; error?: { code: string; message: string } };
@@ -166,6 +169,7 @@ export async function openWindow(options: ProfileOptions = {}): Promise<IopsWind
   if (active) throw new IopsError("an iops window is already open: windows cannot nest or overlap", "EBUSY");
   active = true;
   try {
+    if (options.method === "strace") return await openStraceWindow(options, release);
     const h = getHelper();
     const cookie = randomInt(1, 2 ** 31);
     const cpus = native.ownCpus();

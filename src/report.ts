@@ -13,9 +13,9 @@ export interface Totals {
   writeBytes: number;
   totalOps: number;
   totalBytes: number;
-  /** Operations per second of the window. */
-  iops: number;
-  throughputBytesPerSecond: number;
+  /** Operations per second of the window; null when the source has no clock (a log without timestamps). */
+  iops: number | null;
+  throughputBytesPerSecond: number | null;
 }
 
 export type FdKind = "file" | "blockDevice" | "socket" | "pipe" | "tty" | "other" | "unknown";
@@ -88,11 +88,15 @@ export interface TimelinePoint {
 
 export interface Report {
   version: number;
-  /** The source of the figures: "ptrace" (our tracer) or "proc-io" (counters fallback). */
+  /**
+   * The source of the figures: "ptrace" (our tracer), "strace" (a live strace run), "strace-log"
+   * (`iops import` of a saved strace log), "proc-io" (counters fallback), ...
+   */
   method: string;
   command: string[] | null;
   pid: number | null;
-  elapsedSeconds: number;
+  /** Null when the source has no clock (a log without timestamps). */
+  elapsedSeconds: number | null;
   /** True when `summary` includes sockets, pipes and ttys. */
   allFds: boolean;
   /** File I/O: regular files and block devices (plus everything else with `allFds`). */

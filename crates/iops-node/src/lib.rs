@@ -3,6 +3,9 @@
 //! JSON text, so there is one report shape, defined in `iops-core`.
 #![deny(clippy::all)]
 
+mod line_import;
+pub use line_import::*;
+
 #[cfg(target_os = "linux")]
 mod linux;
 #[cfg(target_os = "linux")]
