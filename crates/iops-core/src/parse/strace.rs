@@ -433,7 +433,15 @@ impl StraceParser {
             k = k3;
             let (frac, k4) = fraction_ns(s, k);
             k = k4;
-            (((first * 60 + m) * 60 + sec) * 1_000_000_000 + frac, Clock::TimeOfDay)
+            // Checked: a garbled line may carry any digits.
+            let ns = first
+                .checked_mul(60)
+                .and_then(|v| v.checked_add(m))
+                .and_then(|v| v.checked_mul(60))
+                .and_then(|v| v.checked_add(sec))
+                .and_then(|v| v.checked_mul(1_000_000_000))
+                .and_then(|v| v.checked_add(frac))?;
+            (ns, Clock::TimeOfDay)
         } else {
             let (frac, k2) = fraction_ns(s, k);
             k = k2;
@@ -447,14 +455,14 @@ impl StraceParser {
         let clock = *self.clock.get_or_insert(clock);
         let ns = match clock {
             Clock::Unix => raw,
-            Clock::Relative => self.last_ns + raw,
+            Clock::Relative => self.last_ns.saturating_add(raw),
             Clock::TimeOfDay => {
                 // Past midnight the time of day starts again from 0.
-                if raw + NS_PER_DAY / 2 < self.prev_raw_ns {
-                    self.day_offset += NS_PER_DAY;
+                if raw.saturating_add(NS_PER_DAY / 2) < self.prev_raw_ns {
+                    self.day_offset = self.day_offset.saturating_add(NS_PER_DAY);
                 }
                 self.prev_raw_ns = raw;
-                raw + self.day_offset
+                raw.saturating_add(self.day_offset)
             }
         };
         self.first_ns.get_or_insert(ns);
