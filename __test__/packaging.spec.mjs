@@ -13,6 +13,7 @@ import path from "node:path";
 
 import test from "ava";
 
+import { inspectAddon, versionAtMost } from "./_support/binfmt.mjs";
 import { ROOT, compileFixtures, makeTempDir } from "./_support/util.mjs";
 
 const SUFFIX = "linux-x64-gnu";
@@ -64,6 +65,16 @@ test("pack:local leaves the main package without a binary and the platform packa
   t.deepEqual(main.filter((f) => f.endsWith(".node") || f.endsWith(".tgz")), []);
   const platform = list(packed.platform).filter(Boolean).sort();
   t.deepEqual(platform, ["package/README.md", `package/iops-profiler.${SUFFIX}.node`, "package/package.json"]);
+});
+
+test("the packed addon is the release build: stripped, exporting the napi entry point, needing at most glibc 2.17", (t) => {
+  const info = inspectAddon(path.join(ROOT, "npm", SUFFIX, `iops-profiler.${SUFFIX}.node`));
+  t.is(info.format, "elf64-x86-64");
+  t.true(info.exports.includes("napi_register_module_v1"));
+  t.true(versionAtMost(info.glibcMax, "2.17"), `needs glibc ${info.glibcMax}`);
+  const symtab = execFileSync("llvm-readobj", ["--sections", path.join(ROOT, "npm", SUFFIX, `iops-profiler.${SUFFIX}.node`)], { encoding: "utf8" });
+  t.notRegex(symtab, /Name: \.symtab /, "symbols stripped");
+  t.log(`packed platform package: ${packed.platformBytes} bytes`);
 });
 
 test("installed without cargo, the prebuilt package gives exact counts from iops and profile()", (t) => {

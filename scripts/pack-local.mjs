@@ -2,23 +2,28 @@
 // `npm run pack:local`: the two tarballs a user on this machine would get
 // from the registry, in dist/pack/: the main package (TypeScript, no binary)
 // and this platform's package (the release-built addon), as the release
-// workflow packs them. dist/ is built first, so packing skips `prepare`. Prints one JSON line: {main, platform, platformBytes}.
+// workflow builds and packs them. dist/ is built first, so packing skips
+// `prepare`. Prints one JSON line: {main, platform, platformBytes}.
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+
+import { RELEASE_TARGETS, buildTarget } from "./build-cross.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const out = join(root, "dist", "pack");
 const npmCmd = process.platform === "win32" ? "npm.cmd" : "npm";
 
-// The release build of the addon and dist/ (incremental: quick when up to date).
-execFileSync(npmCmd, ["run", "--silent", "build"], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+// dist/ (quick when up to date), then this platform's addon built as the
+// release workflow builds it: zig, linked against glibc 2.17's symbols.
+execFileSync(npmCmd, ["run", "--silent", "build:ts"], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
 const { platformSuffix } = createRequire(import.meta.url)(join(root, "dist", "platform.js"));
 const suffix = platformSuffix(process.platform, process.arch, process.report.getReport());
-const addon = `iops-profiler.${suffix}.node`;
-copyFileSync(join(root, addon), join(root, "npm", suffix, addon));
+const spec = RELEASE_TARGETS[suffix];
+if (!spec) throw new Error(`pack:local: no release build for ${suffix} (known: ${Object.keys(RELEASE_TARGETS).join(", ")})`);
+buildTarget(suffix, spec);
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });

@@ -10,6 +10,9 @@ packages=(
   gcc libc6-dev        # static C ground-truth workloads
   strace               # benchmarks against strace; the strace source's tests
   util-linux           # losetup (block-device test), script (pty test)
+  llvm                 # llvm-readobj/nm/objdump: what the cross-built addons are (cross, packaging, win32 tests)
+  gcc-mingw-w64-x86-64 # links the Windows (x86_64-pc-windows-gnu) addon and the test's shim DLL
+  wine64               # runs Windows Node with that addon (npm run test:win32)
 )
 
 sudo=""
@@ -22,3 +25,6 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 echo "setup-dev: installed ${packages[*]}"
+
+# Rust targets, cargo-zigbuild and zig for the cross builds (idempotent).
+bash "$(dirname "$0")/setup-cross.sh"
