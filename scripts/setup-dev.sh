@@ -10,6 +10,7 @@ packages=(
   gcc libc6-dev        # static C ground-truth workloads
   strace               # benchmarks against strace; the strace source's tests
   util-linux           # losetup (block-device test), script (pty test)
+  gcc-mingw-w64-x86-64 wine wine64   # scripts/check-targets.sh: the Windows build (mingw) and its tests under wine
 )
 
 sudo=""
@@ -22,3 +23,10 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 echo "setup-dev: installed ${packages[*]}"
+
+# scripts/check-targets.sh type-checks macOS and Windows code and builds the
+# Windows addon with mingw: the Rust standard libraries of those targets.
+if command -v rustup >/dev/null; then
+  rustup target add aarch64-apple-darwin x86_64-apple-darwin x86_64-pc-windows-msvc x86_64-pc-windows-gnu >/dev/null
+  echo "setup-dev: rustup targets for macOS and Windows added"
+fi
