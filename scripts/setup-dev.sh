@@ -11,8 +11,7 @@ packages=(
   strace               # benchmarks against strace; the strace source's tests
   util-linux           # losetup (block-device test), script (pty test)
   llvm                 # llvm-readobj/nm/objdump: what the cross-built addons are (cross, packaging, win32 tests)
-  gcc-mingw-w64-x86-64 # links the Windows (x86_64-pc-windows-gnu) addon and the test's shim DLL
-  wine64               # runs Windows Node with that addon (npm run test:win32)
+  gcc-mingw-w64-x86-64 wine wine64   # the Windows build (mingw), its shim DLL, and running it under wine (check-targets.sh, test:win32)
 )
 
 sudo=""
@@ -25,6 +24,13 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 echo "setup-dev: installed ${packages[*]}"
+
+# scripts/check-targets.sh type-checks macOS and Windows code and builds the
+# Windows addon with mingw: the Rust standard libraries of those targets.
+if command -v rustup >/dev/null; then
+  rustup target add aarch64-apple-darwin x86_64-apple-darwin x86_64-pc-windows-msvc x86_64-pc-windows-gnu >/dev/null
+  echo "setup-dev: rustup targets for macOS and Windows added"
+fi
 
 # Rust targets, cargo-zigbuild and zig for the cross builds (idempotent).
 bash "$(dirname "$0")/setup-cross.sh"

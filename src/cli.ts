@@ -10,6 +10,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { bytesWithExact, formatText, humanBytes, thousands } from "./format";
 import { native } from "./native";
 import { IopsError, parseOutcome, type Report } from "./report";
+import { isCountersMethod } from "./sources/select";
 import { traceCommand, tracePid, type Capture, type CaptureOptions } from "./trace";
 
 /** Exit statuses of iops itself (otherwise it exits with the command's status). */
@@ -82,7 +83,7 @@ function progressPrinter(enabled: boolean): { options: Partial<CaptureOptions>; 
 
 function output(report: Report, opts: CliOptions): void {
   let shown = report;
-  if (report.method === "proc-io" && report.warnings.length > 0) {
+  if (isCountersMethod(report.method) && report.warnings.length > 0) {
     // The fallback notice goes first, on its own line, not with the warnings.
     process.stderr.write(`iops: ${report.warnings[0]}\n`);
     shown = { ...report, warnings: report.warnings.slice(1) };

@@ -39,6 +39,10 @@ export function humanNs(ns: number): string {
 const METHOD_LABEL: Record<string, string> = {
   ptrace: "ptrace syscall tracer",
   "proc-io": "/proc/<pid>/io counters (fallback)",
+  "io-counters": "Windows I/O counters, GetProcessIoCounters (fallback)",
+  rusage: "proc_pid_rusage disk counters (fallback)",
+  fs_usage: "fs_usage trace",
+  etw: "ETW kernel file I/O events",
 };
 
 export function methodLabel(method: string): string {
@@ -53,16 +57,18 @@ function rows(pairs: [string, string][]): string[] {
 /** The results table with the reference README's labels. */
 export function summaryLines(report: Report): string[] {
   const s: Totals = report.summary;
+  // A source that cannot count operations (macOS rusage) leaves them null.
+  const shown = (v: number | null, f: (n: number) => string) => (v === null ? "not measured" : f(v));
   return rows([
     ["Execution Time:", `${report.elapsedSeconds.toFixed(4)} seconds`],
-    ["Read Operations:", thousands(s.readOps)],
-    ["Write Operations:", thousands(s.writeOps)],
-    ["Total Operations:", thousands(s.totalOps)],
-    ["Bytes Read:", bytesWithExact(s.readBytes)],
-    ["Bytes Written:", bytesWithExact(s.writeBytes)],
-    ["Total Bytes:", bytesWithExact(s.totalBytes)],
-    ["IOPS:", s.iops.toLocaleString("en-US", { maximumFractionDigits: 2, minimumFractionDigits: 2 })],
-    ["Throughput:", `${humanBytes(s.throughputBytesPerSecond)}/s`],
+    ["Read Operations:", shown(s.readOps, thousands)],
+    ["Write Operations:", shown(s.writeOps, thousands)],
+    ["Total Operations:", shown(s.totalOps, thousands)],
+    ["Bytes Read:", shown(s.readBytes, bytesWithExact)],
+    ["Bytes Written:", shown(s.writeBytes, bytesWithExact)],
+    ["Total Bytes:", shown(s.totalBytes, bytesWithExact)],
+    ["IOPS:", shown(s.iops, (n) => n.toLocaleString("en-US", { maximumFractionDigits: 2, minimumFractionDigits: 2 }))],
+    ["Throughput:", shown(s.throughputBytesPerSecond, (n) => `${humanBytes(n)}/s`)],
   ]);
 }
 

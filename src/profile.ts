@@ -14,6 +14,7 @@ import { createInterface } from "node:readline";
 
 import { native } from "./native";
 import { IopsError, parseOutcome, type Report } from "./report";
+import { countersMethod, windowCountersReason } from "./sources/select";
 
 export interface ProfileOptions {
   /** Count sockets, pipes and ttys in the summary too. */
@@ -96,7 +97,7 @@ function getHelper(): Helper {
 
 /** A measured window: call `begin()` right before and `end()` right after the code. */
 export interface IopsWindow {
-  /** "ptrace" when traced, "proc-io" when counters are the fallback. */
+  /** "ptrace" when traced; "proc-io", "io-counters" or "rusage" when counters are the fallback. */
   readonly method: string;
   /** Why the window fell back to counters, in one line; null when traced. */
   readonly notice: string | null;
@@ -145,7 +146,7 @@ class TracedWindow implements IopsWindow {
 }
 
 class CountersWindow implements IopsWindow {
-  readonly method = "proc-io";
+  readonly method = countersMethod();
   private before: ReturnType<typeof native.countersSnapshot> | null = null;
   constructor(readonly notice: string) {}
   begin(): void {
@@ -165,6 +166,8 @@ class CountersWindow implements IopsWindow {
 export async function openWindow(options: ProfileOptions = {}): Promise<IopsWindow> {
   if (active) throw new IopsError("an iops window is already open: windows cannot nest or overlap", "EBUSY");
   active = true;
+  // The helper's tracer is Linux's; elsewhere the window reads counters.
+  if (process.platform !== "linux") return new CountersWindow(windowCountersReason());
   try {
     const h = getHelper();
     const cookie = randomInt(1, 2 ** 31);

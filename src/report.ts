@@ -57,14 +57,22 @@ export interface TimelinePoint {
 
 export interface Report {
   version: number;
-  /** The source of the figures: "ptrace" (our tracer) or "proc-io" (counters fallback). */
+  /**
+   * The source of the figures: "ptrace" (our tracer), "fs_usage" (macOS),
+   * "etw" (Windows), or a counters fallback: "proc-io" (Linux),
+   * "io-counters" (Windows), "rusage" (macOS).
+   */
   method: string;
   command: string[] | null;
   pid: number | null;
   elapsedSeconds: number;
   /** True when `summary` includes sockets, pipes and ttys. */
   allFds: boolean;
-  /** File I/O: regular files and block devices (plus everything else with `allFds`). */
+  /**
+   * File I/O: regular files and block devices (plus everything else with `allFds`).
+   * In a `rusage` report (macOS counters) every figure here is null: those
+   * counters see only disk bytes, which are in `storage`.
+   */
   summary: Totals;
   /** I/O on sockets, pipes, ttys and other fds, kept out of `summary`. */
   otherFds: Totals | null;

@@ -8,10 +8,21 @@ mod linux;
 #[cfg(target_os = "linux")]
 pub use linux::*;
 
+// Elsewhere the same session shape runs one blocking capture per thread,
+// with this platform's source behind it.
 #[cfg(not(target_os = "linux"))]
-mod unsupported;
+mod counter_session;
 #[cfg(not(target_os = "linux"))]
-pub use unsupported::*;
+pub use counter_session::*;
+#[cfg(windows)]
+#[path = "windows.rs"]
+mod platform;
+#[cfg(target_os = "macos")]
+#[path = "macos.rs"]
+mod platform;
+#[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
+#[path = "unsupported.rs"]
+mod platform;
 
 /// Options of a capture session.
 #[napi_derive::napi(object)]
