@@ -134,3 +134,14 @@ test("without its platform package the install still succeeds and iops says in o
   t.true(lines[0].includes(hint), lines[0]);
   t.true(lines[0].includes("https://rustup.rs"));
 });
+
+test("the release workflow's smoke check passes on the packed tarballs", (t) => {
+  const packDir = path.join(ROOT, "dist", "pack");
+  const r = spawnSync(process.execPath, [path.join(ROOT, "scripts", "release-smoke.mjs"), path.join(packDir, packed.main), path.join(packDir, packed.platform)], {
+    encoding: "utf8",
+    env: { ...process.env, PATH: noCargoPath },
+  });
+  t.is(r.status, 0, r.stdout + r.stderr);
+  t.regex(r.stdout, /^ok {2}exact counts: 64 writes, 262144 bytes$/m);
+  t.regex(r.stdout, /^ok {2}profile\(\) counts exactly: 64 writes$/m);
+});
