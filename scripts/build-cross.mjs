@@ -22,13 +22,14 @@ const root = fileURLToPath(new URL("..", import.meta.url));
  */
 export const RELEASE_TARGETS = {
   "linux-x64-gnu": { target: "x86_64-unknown-linux-gnu.2.17", env: {} },
+  "linux-x64-musl": { target: "x86_64-unknown-linux-musl", env: {} },
   "linux-arm64-gnu": { target: "aarch64-unknown-linux-gnu.2.17", env: {} },
   "darwin-arm64": { target: "aarch64-apple-darwin", env: { MACOSX_DEPLOYMENT_TARGET: "11.0" } },
   "darwin-x64": { target: "x86_64-apple-darwin", env: { MACOSX_DEPLOYMENT_TARGET: "10.13" } },
 };
 
 /** What `build:cross` builds by default: what this machine builds but cannot run. */
-export const CROSS_PLATFORMS = ["darwin-arm64", "darwin-x64", "linux-arm64-gnu"];
+export const CROSS_PLATFORMS = ["darwin-arm64", "darwin-x64", "linux-arm64-gnu", "linux-x64-musl"];
 
 function run(cmd, args, env = {}) {
   const r = spawnSync(cmd, args, { cwd: root, stdio: "inherit", env: { ...process.env, ...env } });

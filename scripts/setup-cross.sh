@@ -11,7 +11,7 @@ ZIGBUILD_VERSION=0.24.1
 ZIGLANG_VERSION=0.17.1
 
 rustup target add \
-  x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu \
+  x86_64-unknown-linux-gnu x86_64-unknown-linux-musl aarch64-unknown-linux-gnu \
   x86_64-apple-darwin aarch64-apple-darwin \
   x86_64-pc-windows-gnu 2>&1 | grep -v "is up to date" || true
 
@@ -24,4 +24,4 @@ if [ "$("$python" -m ziglang version 2>/dev/null)" != "$ZIGLANG_VERSION" ]; then
   "$python" -m pip install --quiet --disable-pip-version-check "ziglang==$ZIGLANG_VERSION" ||
     "$python" -m pip install --quiet --disable-pip-version-check --break-system-packages "ziglang==$ZIGLANG_VERSION"
 fi
-echo "setup-cross: cargo-zigbuild $ZIGBUILD_VERSION, zig $("$python" -m ziglang version), Rust targets for linux, darwin, windows-gnu"
+echo "setup-cross: cargo-zigbuild $ZIGBUILD_VERSION, zig $("$python" -m ziglang version), Rust targets for linux (gnu, musl), darwin, windows-gnu"

@@ -11,6 +11,7 @@ packages=(
   strace               # benchmarks against strace; the strace source's tests
   util-linux           # losetup (block-device test), script (pty test)
   llvm                 # llvm-readobj/nm/objdump: what the cross-built addons are (cross, packaging, win32 tests)
+  musl-tools           # musl-gcc: loads the musl build of the addon with musl's dynamic linker (cross test)
   gcc-mingw-w64-x86-64 wine wine64   # the Windows build (mingw), its shim DLL, and running it under wine (check-targets.sh, test:win32)
 )
 
