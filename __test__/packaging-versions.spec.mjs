@@ -55,9 +55,21 @@ test("each platform package matches its napi-rs target and the main package's ve
   t.deepEqual(pkg.optionalDependencies, expectedDeps);
 });
 
-test("the loader's list of prebuilt platforms is the optional dependencies", (t) => {
-  const { PREBUILT_PLATFORMS, addonMissingMessage } = require(path.join(ROOT, "dist", "platform.js"));
+test("the loader's list of prebuilt platforms is the optional dependencies, and it names each platform's package", (t) => {
+  const { PREBUILT_PLATFORMS, addonMissingMessage, platformSuffix } = require(path.join(ROOT, "dist", "platform.js"));
   t.deepEqual([...PREBUILT_PLATFORMS].sort(), fs.readdirSync(path.join(ROOT, "npm")).sort());
+  const glibc = { header: { glibcVersionRuntime: "2.36" } };
+  const musl = { header: {} };
+  const seen = [
+    platformSuffix("linux", "x64", glibc),
+    platformSuffix("linux", "x64", musl),
+    platformSuffix("linux", "arm64", glibc),
+    platformSuffix("darwin", "arm64"),
+    platformSuffix("darwin", "x64"),
+    platformSuffix("win32", "x64"),
+  ];
+  t.deepEqual(seen.sort(), [...PREBUILT_PLATFORMS].sort(), "every supported machine maps to one package folder");
+  t.false(PREBUILT_PLATFORMS.includes(platformSuffix("linux", "arm64", musl)));
   const message = addonMissingMessage("freebsd-x64", false);
   t.false(message.includes("\n"));
   t.true(message.includes("freebsd-x64") && message.includes("win32-x64-msvc") && message.includes("https://rustup.rs"));

