@@ -5,6 +5,7 @@
 pub mod aggregate;
 pub mod event;
 pub mod histogram;
+pub mod parse;
 pub mod report;
 pub mod timeline;
 
