@@ -1,6 +1,7 @@
 //! Text trace formats (strace logs, fs_usage output), parsed a line at a time into the aggregator.
 use crate::aggregate::Aggregator;
 
+pub mod fs_usage;
 pub mod strace;
 mod strace_names;
 
