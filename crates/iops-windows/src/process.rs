@@ -32,7 +32,7 @@ fn error(code: &'static str, message: String) -> CaptureError {
 }
 
 /// The counters of the process behind `handle` (open with query rights).
-pub fn read(handle: HANDLE) -> io::Result<IoCounters> {
+fn read(handle: HANDLE) -> io::Result<IoCounters> {
     let mut c = IO_COUNTERS {
         ReadOperationCount: 0,
         WriteOperationCount: 0,
