@@ -94,6 +94,10 @@ pub struct PagingIo {
 /// Decodes kernel file I/O events of one process tree into an aggregator.
 pub struct EtwDecoder {
     traced: HashSet<u32>,
+    /// Launch mode: the process that starts the command (ourselves), whose
+    /// own I/O is not counted but whose children are.
+    spawner: Option<u32>,
+    root: Option<u32>,
     follow_children: bool,
     window: Option<(u64, u64)>,
     origin: Option<u64>,
@@ -117,6 +121,8 @@ impl EtwDecoder {
     pub fn new(root: u32, follow_children: bool) -> EtwDecoder {
         EtwDecoder {
             traced: HashSet::from([root]),
+            spawner: None,
+            root: Some(root),
             follow_children,
             window: None,
             origin: None,
@@ -132,6 +138,22 @@ impl EtwDecoder {
             lost: 0,
             unmatched_ends: 0,
         }
+    }
+
+    /// Launch mode: traces the processes `spawner` starts (and theirs), not
+    /// `spawner` itself. The session starts before the command, so its
+    /// first event is seen.
+    pub fn children_of(spawner: u32) -> EtwDecoder {
+        let mut d = EtwDecoder::new(0, true);
+        d.traced.clear();
+        d.spawner = Some(spawner);
+        d.root = None;
+        d
+    }
+
+    /// The first process traced (launch mode: the command).
+    pub fn root(&self) -> Option<u32> {
+        self.root
     }
 
     /// Counts only requests issued between `begin_ns` and `end_ns` (the
@@ -168,11 +190,11 @@ impl EtwDecoder {
         let Some(pid) = f.u64("ProcessID").and_then(|p| u32::try_from(p).ok()) else { return };
         let parent = f.u64("ParentProcessID").and_then(|p| u32::try_from(p).ok());
         match h.id {
-            1 if self.follow_children && parent.is_some_and(|p| self.traced.contains(&p)) => {
+            1 if self.follow_children && parent.is_some_and(|p| self.traced.contains(&p) || self.spawner == Some(p)) => {
                 self.traced.insert(pid);
+                self.root.get_or_insert(pid);
             }
-            // Keep the root: its pid names the report.
-            2 if self.traced.len() > 1 => {
+            2 => {
                 self.traced.remove(&pid);
             }
             _ => {}

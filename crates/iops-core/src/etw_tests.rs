@@ -131,6 +131,17 @@ fn without_children_only_the_root_counts() {
 }
 
 #[test]
+fn launch_mode_traces_the_spawned_command_not_the_spawner() {
+    // As if our process were 4242's parent: the fixture's 4242 would be the
+    // command. Here, 4242 itself is the spawner: only its child 4300 counts.
+    let mut d = EtwDecoder::children_of(4242);
+    let agg = replay(&mut d, "kernel-file-workload.jsonl");
+    let r = d.report(&agg, ReportContext::default());
+    assert_eq!((r.summary.write_ops, r.summary.write_bytes, r.summary.read_ops), (1, 512, 0));
+    assert_eq!(d.root(), Some(4300));
+}
+
+#[test]
 fn ntstatus_names() {
     assert_eq!(ntstatus_name(0xC000_0022), "STATUS_ACCESS_DENIED");
     assert_eq!(ntstatus_name(0xC0FF_FFFF), "STATUS_OTHER");

@@ -10,8 +10,6 @@ use napi::bindgen_prelude::*;
 use crate::counter_session::{now_ns, CounterSnapshot, Control, TraceSession};
 use crate::TraceOptions;
 
-/// Why the counters are used instead of an event source.
-const COUNTERS_REASON: &str = "the ETW file I/O source is not available in this build";
 
 fn failed(e: process::CaptureError) -> (String, String) {
     (e.code.to_string(), e.message)
@@ -19,7 +17,7 @@ fn failed(e: process::CaptureError) -> (String, String) {
 
 pub fn launch(argv: Vec<String>, _options: TraceOptions) -> Result<TraceSession> {
     TraceSession::spawn(move |c: Control| {
-        process::launch(&argv, COUNTERS_REASON, &mut |pid| c.started(pid as i32)).map(|r| r.to_json()).map_err(failed)
+        process::launch(&argv, &mut |pid| c.started(pid as i32)).map(|r| r.to_json()).map_err(failed)
     })
 }
 
@@ -29,7 +27,7 @@ pub fn attach(pid: i32, _options: TraceOptions) -> Result<TraceSession> {
     }
     TraceSession::spawn(move |c: Control| {
         let stop = c.stop.clone();
-        process::attach(pid as u32, COUNTERS_REASON, stop, &mut || c.started(pid)).map(|r| r.to_json()).map_err(failed)
+        process::attach(pid as u32, stop, &mut || c.started(pid)).map(|r| r.to_json()).map_err(failed)
     })
 }
 
