@@ -15,6 +15,7 @@ import { createInterface } from "node:readline";
 import { native } from "./native";
 import { IopsError, parseOutcome, type Report } from "./report";
 import { countersMethod, windowCountersReason } from "./sources/select";
+import { FsUsageWindow, fsUsageCommand } from "./sources/fs_usage";
 
 export interface ProfileOptions {
   /** Count sockets, pipes and ttys in the summary too. */
@@ -166,7 +167,8 @@ class CountersWindow implements IopsWindow {
 export async function openWindow(options: ProfileOptions = {}): Promise<IopsWindow> {
   if (active) throw new IopsError("an iops window is already open: windows cannot nest or overlap", "EBUSY");
   active = true;
-  // The helper's tracer is Linux's; elsewhere the window reads counters.
+  // The helper's tracer is Linux's; macOS has fs_usage; elsewhere the window reads counters.
+  if (process.platform === "darwin") return macWindow();
   if (process.platform !== "linux") return new CountersWindow(windowCountersReason());
   try {
     const h = getHelper();
@@ -181,6 +183,23 @@ export async function openWindow(options: ProfileOptions = {}): Promise<IopsWind
   } catch (e) {
     release();
     throw e;
+  }
+}
+
+/** macOS: fs_usage on this process when it can run, else rusage, saying why. */
+async function macWindow(): Promise<IopsWindow> {
+  const how = fsUsageCommand();
+  if ("reason" in how) return new CountersWindow(how.reason);
+  try {
+    const w = await FsUsageWindow.open(how.argv);
+    return {
+      method: w.method,
+      notice: null,
+      begin: () => w.begin(),
+      end: () => w.end().finally(release),
+    };
+  } catch (e) {
+    return new CountersWindow(`fs_usage could not trace (${(e as Error).message})`);
   }
 }
 
