@@ -16,6 +16,26 @@ export declare class FsUsageStream {
   finish(context?: FsUsageContext | undefined | null): string
 }
 
+export declare class LineImport {
+  constructor(format: string)
+  /** The format's name. */
+  format(): string
+  /** Parses every complete line of `chunk`; keeps a cut last line for the next chunk. */
+  push(chunk: Buffer): void
+  /**
+   * Parses a whole file: one thread reads ahead into recycled buffers
+   * while this one parses, so reading costs next to nothing. Blocks the
+   * caller until the end of the file (then call `finish`).
+   */
+  pushFile(path: string): void
+  progress(): ImportProgress
+  /**
+   * End of input: parses a last line without its newline, settles what
+   * is pending, and returns the report as JSON.
+   */
+  finish(options: ImportFinishOptions): string
+}
+
 export declare class TraceSession {
   /** Runs `argv` under the tracer (seccomp-filtered: only counted syscalls stop). */
   static launch(argv: Array<string>, options?: TraceOptions | undefined | null): TraceSession
@@ -69,6 +89,9 @@ export declare function countersReport(before: CounterSnapshot, after: CounterSn
 /** Reads the counters of `pid`, or of this process with one read call. */
 export declare function countersSnapshot(pid?: number | undefined | null): CounterSnapshot
 
+/** The format whose detector accepts the first lines of `head`; null when none does. */
+export declare function detectTraceFormat(head: Buffer): string | null
+
 /** What the capture knows beside the lines. */
 export interface FsUsageContext {
   command?: Array<string>
@@ -80,6 +103,29 @@ export interface FsUsageContext {
   exitSignalNumber?: number
   /** Said first (the capture's own notes, e.g. fs_usage's "buffer overrun"). */
   warnings?: Array<string>
+}
+
+export interface ImportFinishOptions {
+  /** The report's `method`: "strace-log" for a saved log, "strace" for the live source. */
+  method: string
+  command?: Array<string>
+  /** Count sockets, pipes and ttys in the summary too. */
+  allFds?: boolean
+  /** How a launched command ended (the live source knows; a log may say). */
+  exitCode?: number
+  exitSignal?: string
+  exitSignalNumber?: number
+  /** Lines the caller wants in the report's warnings, first. */
+  warnings?: Array<string>
+}
+
+export interface ImportProgress {
+  /** Bytes pushed so far. */
+  bytes: number
+  lines: number
+  /** Storage operations counted so far, and the bytes they moved. */
+  ops: number
+  opBytes: number
 }
 
 /** The CPUs this process may run on, kept before a window. */
@@ -98,6 +144,9 @@ export declare function reportVersion(): number
  * helper that pinned them died before it could.
  */
 export declare function restoreOwnCpus(cpus: Array<number>): void
+
+/** Names of the formats `LineImport` reads. */
+export declare function traceFormats(): Array<string>
 
 /** Options of a capture session. */
 export interface TraceOptions {

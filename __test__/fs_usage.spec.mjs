@@ -11,7 +11,7 @@ import path from "node:path";
 
 import test from "ava";
 
-import { FIXTURES, ROOT, iops } from "./_support/util.mjs";
+import { FIXTURES, ROOT, iops, runCli } from "./_support/util.mjs";
 
 const { native } = createRequire(import.meta.url)(path.join(ROOT, "dist", "native.js"));
 const crafted = fs.readFileSync(path.join(FIXTURES, "fs_usage", "crafted-workload.txt"));
@@ -61,4 +61,26 @@ test("an empty window reports zero, and the text names the source", (t) => {
   const text = iops.formatText(r);
   t.true(text.startsWith("IOPS Profile Results (fs_usage trace; files)"), text);
   t.regex(text, /Total Operations: +0/);
+});
+
+test("iops import detects fs_usage output and reports it exactly", (t) => {
+  const r = runCli(["import", "--json", "-", path.join(FIXTURES, "fs_usage", "sre-lab-diskio.txt")]);
+  t.is(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  t.is(report.method, "fs_usage");
+  // 13 RdData and 6 WrData lines of real output: storage level only.
+  t.deepEqual([report.storage.readBytes, report.storage.writeBytes], [204800, 8710]);
+  t.is(report.storage.source, "fs_usage disk I/O: 13 RdData, 6 WrData");
+  t.is(report.summary.totalOps, 0);
+  t.regex(r.stderr, /IOPS Profile Results \(fs_usage trace; files\)/);
+});
+
+test("iops import --format fs_usage on a blog post's real lines", (t) => {
+  const r = runCli(["import", "--format", "fs_usage", "--json", "-", path.join(FIXTURES, "fs_usage", "wrongodb-filesys.txt")]);
+  t.is(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  t.deepEqual([report.otherFds.writeOps, report.otherFds.writeBytes], [2, 4096]);
+  t.is(report.metadataOps.fsyncs, 1);
+  t.is(report.storage.writeBytes, 8192);
+  t.false(report.warnings.some((w) => w.includes("not understood")), report.warnings.join("\n"));
 });

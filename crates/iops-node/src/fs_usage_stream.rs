@@ -72,6 +72,11 @@ impl FsUsageStream {
             data = &data[nl + 1..];
         }
         self.carry.extend_from_slice(data);
+        // No fs_usage line is this long: cut it, so memory stays bounded.
+        if self.carry.len() > 1 << 20 {
+            self.parser.line(&self.carry[..1 << 20], &mut self.agg);
+            self.carry.clear();
+        }
     }
 
     /// The report as JSON.
@@ -96,6 +101,6 @@ impl FsUsageStream {
             warnings: c.warnings.unwrap_or_default(),
             ..Default::default()
         };
-        self.parser.report(&self.agg, ctx).to_json()
+        self.parser.fs_usage_report(&self.agg, ctx).to_json()
     }
 }

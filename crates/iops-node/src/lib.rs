@@ -5,6 +5,8 @@
 
 mod fs_usage_stream;
 pub use fs_usage_stream::*;
+mod line_import;
+pub use line_import::*;
 
 #[cfg(target_os = "linux")]
 mod linux;

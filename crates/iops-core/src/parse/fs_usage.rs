@@ -586,7 +586,7 @@ impl FsUsageParser {
 
     /// The report: the aggregator's figures, disk I/O as the storage level,
     /// and what this source could not see.
-    pub fn report(&self, agg: &Aggregator, mut ctx: ReportContext) -> Report {
+    pub fn fs_usage_report(&self, agg: &Aggregator, mut ctx: ReportContext) -> Report {
         ctx.method = "fs_usage".into();
         if ctx.elapsed_ns == 0 {
             ctx.elapsed_ns = self.elapsed_ns().unwrap_or(0);
@@ -603,7 +603,26 @@ impl FsUsageParser {
     }
 }
 
+/// Whether these first lines of an input are `fs_usage -w` output: most
+/// lines parse, and at least one is a call we count.
+pub fn looks_like(lines: &[&[u8]]) -> bool {
+    let mut p = FsUsageParser::new();
+    let mut agg = Aggregator::new();
+    let (mut good, mut bad) = (0, 0);
+    for line in lines.iter().filter(|l| !l.iter().all(|&b| is_space(b) || b == b'\r')) {
+        match p.parse(line, &mut agg) {
+            Some(()) => good += 1,
+            None => bad += 1,
+        }
+    }
+    good > 0 && bad <= good
+}
+
 impl LineParser for FsUsageParser {
+    fn report(&self, agg: &Aggregator, ctx: ReportContext) -> Report {
+        self.fs_usage_report(agg, ctx)
+    }
+
     fn line(&mut self, line: &[u8], agg: &mut Aggregator) {
         self.lines += 1;
         let line = line.strip_suffix(b"\r").unwrap_or(line);

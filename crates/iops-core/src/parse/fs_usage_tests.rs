@@ -16,7 +16,7 @@ fn run(p: &mut FsUsageParser, text: &[u8]) -> (Aggregator, Report) {
         p.line(line, &mut agg);
     }
     p.finish(&mut agg);
-    let report = p.report(&agg, ReportContext::default());
+    let report = p.fs_usage_report(&agg, ReportContext::default());
     (agg, report)
 }
 
@@ -193,6 +193,19 @@ fn lines_it_cannot_read_are_named_never_guessed() {
 }
 
 #[test]
+fn the_format_is_detected_and_strace_logs_are_not_taken_for_it() {
+    let head = |name: &str| fixture(name);
+    for name in ["crafted-workload.txt", "wrongodb-filesys.txt", "sre-lab-diskio.txt"] {
+        let text = head(name);
+        let lines: Vec<&[u8]> = text.split(|&b| b == b'\n').take(50).collect();
+        assert_eq!(crate::parse::detect(&lines).map(|f| f.name), Some("fs_usage"), "{name}");
+    }
+    let strace: [&[u8]; 2] = [b"1234  12:00:01.000001 read(3, \"abc\", 3) = 3 <0.000012>", b"1234  12:00:01.000020 close(3) = 0 <0.000003>"];
+    assert_eq!(crate::parse::detect(&strace).map(|f| f.name), Some("strace"));
+    assert!(!looks_like(&strace));
+}
+
+#[test]
 fn tail_parsing_keeps_spaces_in_paths_and_commands() {
     let s = b"10:00:00.000001  open   F=4   (R_____)  /a b/0.123456 c   0.000012 W Google Chrome H.42";
     let t = tail(s, 16).unwrap();
@@ -238,7 +251,7 @@ mod fuzz {
                 p.line(l, &mut agg);
             }
             p.finish(&mut agg);
-            let _ = p.report(&agg, ReportContext::default()).to_json();
+            let _ = p.fs_usage_report(&agg, ReportContext::default()).to_json();
         }
 
         /// Real lines cut anywhere never panic either.
@@ -251,7 +264,7 @@ mod fuzz {
             for l in text.split(|&b| b == b'\n') {
                 p.line(&l[..cut.min(l.len())], &mut agg);
             }
-            let _ = p.report(&agg, ReportContext::default()).to_json();
+            let _ = p.fs_usage_report(&agg, ReportContext::default()).to_json();
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Text trace formats (strace logs, fs_usage output), parsed a line at a time into the aggregator.
 use crate::aggregate::Aggregator;
+use crate::report::{Report, ReportContext};
 
 pub mod fs_usage;
 pub mod strace;
@@ -12,6 +13,37 @@ pub trait LineParser {
     fn finish(&mut self, agg: &mut Aggregator);
     /// What the report should warn about: lines not understood (count and first example), what the format cannot see.
     fn warnings(&self) -> Vec<String>;
+    /// The report of what was parsed, after `finish`. By default the
+    /// aggregator's figures with the parser's warnings; a format overrides it
+    /// to leave empty what it cannot see (and to take times from the log).
+    fn report(&self, agg: &Aggregator, mut ctx: ReportContext) -> Report {
+        ctx.warnings.extend(self.warnings());
+        Report::from_aggregator(agg, ctx)
+    }
+}
+
+/// A text format `iops import` can read: its name, a test over the first
+/// lines of an input (for detection), and a fresh parser.
+pub struct Format {
+    pub name: &'static str,
+    pub detect: fn(&[&[u8]]) -> bool,
+    pub parser: fn() -> Box<dyn LineParser + Send>,
+}
+
+/// Every importable format, in detection order.
+pub const FORMATS: &[Format] = &[
+    Format { name: "strace", detect: strace::looks_like, parser: || Box::new(strace::StraceParser::new()) },
+    Format { name: "fs_usage", detect: fs_usage::looks_like, parser: || Box::new(fs_usage::FsUsageParser::new()) },
+];
+
+/// The format named `name`.
+pub fn format(name: &str) -> Option<&'static Format> {
+    FORMATS.iter().find(|f| f.name == name)
+}
+
+/// The format whose detector accepts these first lines of an input.
+pub fn detect(first_lines: &[&[u8]]) -> Option<&'static Format> {
+    FORMATS.iter().find(|f| (f.detect)(first_lines))
 }
 
 /// Lines a parser did not understand: how many, and the first one (cut to

@@ -14,9 +14,7 @@
 //! Per line: no allocation (a file's target is looked up through a per-fd
 //! cache that compares the annotation's bytes), one pass over the line.
 
-use std::collections::HashMap;
-
-use memchr::{memchr, memchr2};
+use memchr::memchr;
 
 use super::strace_names::{errno_name, signal_number};
 use super::{LineParser, Unparsed};
@@ -146,6 +144,48 @@ impl FileCache {
     }
 }
 
+/// Per-thread state for the few threads that have some: a short list,
+/// searched linearly (cheaper than hashing on every line; it holds at most
+/// one entry per thread in a call, usually none).
+struct PidMap<T> {
+    entries: Vec<(u32, T)>,
+}
+
+impl<T> Default for PidMap<T> {
+    fn default() -> Self {
+        PidMap { entries: Vec::new() }
+    }
+}
+
+impl<T> PidMap<T> {
+    #[inline]
+    fn remove(&mut self, pid: &u32) -> Option<T> {
+        if self.entries.is_empty() {
+            return None;
+        }
+        let i = self.entries.iter().position(|(p, _)| p == pid)?;
+        Some(self.entries.swap_remove(i).1)
+    }
+
+    #[inline]
+    fn get(&self, pid: &u32) -> Option<&T> {
+        self.entries.iter().find(|(p, _)| p == pid).map(|(_, v)| v)
+    }
+
+    fn insert(&mut self, pid: u32, v: T) {
+        self.remove(&pid);
+        self.entries.push((pid, v));
+    }
+
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    fn clear(&mut self) {
+        self.entries.clear();
+    }
+}
+
 /// What the clock of the log looks like.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Clock {
@@ -170,8 +210,8 @@ pub struct StraceParser {
     /// The last line was not understood: if it is also the last of the
     /// input, it is reported as a truncated last line instead.
     last_failed: Option<(u64, String)>,
-    pending: HashMap<u32, Pending>,
-    interrupted: HashMap<u32, Interrupted>,
+    pending: PidMap<Pending>,
+    interrupted: PidMap<Interrupted>,
     cache: FileCache,
     unannotated: Option<FileId>,
     orphan_file: Option<FileId>,
@@ -207,8 +247,8 @@ impl StraceParser {
             line_number: 0,
             unparsed: Unparsed::default(),
             last_failed: None,
-            pending: HashMap::new(),
-            interrupted: HashMap::new(),
+            pending: PidMap::default(),
+            interrupted: PidMap::default(),
             cache: FileCache::new(),
             unannotated: None,
             orphan_file: None,
@@ -302,7 +342,11 @@ impl StraceParser {
             pid = n as u32;
             i = skip_spaces(s, k + 1);
         } else if s[i].is_ascii_digit() {
-            let (n, k) = parse_u64(s, i)?;
+            let (n, mut k) = parse_u64(s, i)?;
+            // `-Y` follows the pid with its command name: `123<python3>`.
+            if s.get(k) == Some(&b'<') {
+                k = annotation_end(s, k)?;
+            }
             if s.get(k) == Some(&b' ') {
                 pid = n as u32;
                 i = skip_spaces(s, k);
@@ -666,39 +710,20 @@ impl StraceParser {
     }
 }
 
-impl StraceParser {
-    /// The report of what was parsed, after `finish`: what the log could
-    /// not show is left empty (`null`) and said in the warnings. `ctx`
-    /// gives the method and command; elapsed time, latency and (when
-    /// `ctx.exit` is empty) the exit status come from the log.
-    pub fn report(&self, agg: &Aggregator, mut ctx: ReportContext) -> Report {
-        let unannotated = self.unannotated_ops > 0;
-        ctx.elapsed_ns = self.elapsed_ns().unwrap_or(0);
-        ctx.latency_measured = self.has_durations();
-        // Without -y, sockets and pipes cannot be told from files: count all.
-        ctx.all_fds |= unannotated;
-        if ctx.exit.is_none() {
-            ctx.exit = self.exit();
+/// Whether the first lines of an input read as strace output: most of the
+/// non-empty ones parse, and at least one is a call.
+pub fn looks_like(lines: &[&[u8]]) -> bool {
+    let mut p = StraceParser::new();
+    let mut agg = Aggregator::new();
+    let (mut calls, mut bad) = (0, 0);
+    for line in lines.iter().filter(|l| !l.iter().all(u8::is_ascii_whitespace)) {
+        match p.parse(line, &mut agg) {
+            Some(()) if memchr(b'(', line).is_some() => calls += 1,
+            Some(()) => {}
+            None => bad += 1,
         }
-        if ctx.pid.is_none() {
-            ctx.pid = self.root_pid().map(|p| p as i32);
-        }
-        ctx.warnings.extend(self.warnings());
-        let mut report = Report::from_aggregator(agg, ctx);
-        if unannotated {
-            report.other_fds = None;
-        }
-        if !self.sees_files() {
-            report.files = None;
-        }
-        if !self.sees_metadata() {
-            report.metadata_ops = None;
-        }
-        if self.first_ns.is_none() {
-            report = report.without_clock();
-        }
-        report
     }
+    calls > 0 && bad <= calls
 }
 
 fn direction_of(s: Syscall) -> Direction {
@@ -736,6 +761,35 @@ impl LineParser for StraceParser {
         self.never_finished += self.pending.len() as u64;
         self.pending.clear();
         self.interrupted.clear();
+    }
+
+    fn report(&self, agg: &Aggregator, mut ctx: ReportContext) -> Report {
+        let unannotated = self.unannotated_ops > 0;
+        ctx.elapsed_ns = self.elapsed_ns().unwrap_or(0);
+        ctx.latency_measured = self.has_durations();
+        // Without -y, sockets and pipes cannot be told from files: count all.
+        ctx.all_fds |= unannotated;
+        if ctx.exit.is_none() {
+            ctx.exit = self.exit();
+        }
+        if ctx.pid.is_none() {
+            ctx.pid = self.root_pid().map(|p| p as i32);
+        }
+        ctx.warnings.extend(self.warnings());
+        let mut report = Report::from_aggregator(agg, ctx);
+        if unannotated {
+            report.other_fds = None;
+        }
+        if !self.sees_files() {
+            report.files = None;
+        }
+        if !self.sees_metadata() {
+            report.metadata_ops = None;
+        }
+        if self.first_ns.is_none() {
+            report = report.without_clock();
+        }
+        report
     }
 
     fn warnings(&self) -> Vec<String> {
@@ -821,15 +875,17 @@ fn fraction_ns(s: &[u8], i: usize) -> (u64, usize) {
     (ns, k)
 }
 
-/// Index just after the string literal starting at `s[i] == '"'` (and its `...`).
+/// Index just after the string literal starting at `s[i] == '"'` (and its
+/// `...`). One search for the closing quote: a quote preceded by an odd
+/// number of backslashes is escaped (data previews are full of escapes, so
+/// stopping at each backslash would cost more).
 fn string_end(s: &[u8], i: usize) -> Option<usize> {
     let mut k = i + 1;
     loop {
-        k += memchr2(b'"', b'\\', s.get(k..)?)?;
-        if s[k] == b'\\' {
-            k += 2;
-        } else {
-            k += 1;
+        let q = k + memchr(b'"', s.get(k..)?)?;
+        let backslashes = s[i + 1..q].iter().rev().take_while(|&&c| c == b'\\').count();
+        k = q + 1;
+        if backslashes % 2 == 0 {
             break;
         }
     }

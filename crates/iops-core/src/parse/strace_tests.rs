@@ -230,6 +230,17 @@ fn stderr_style_pid_prefixes_and_orphan_resumes() {
     assert!(r.warnings.iter().any(|w| w.contains("begun before the log")), "{:?}", r.warnings);
 }
 
+#[test]
+fn command_names_after_pids_with_capital_y() {
+    let r = report(concat!(
+        "4242<python3> write(3</x>, \"a\", 1 <unfinished ...>\n",
+        "4243<python3> write(3</x>, \"b\", 1) = 1\n",
+        "4242<python3> <... write resumed>) = 1\n",
+    ));
+    assert_eq!(r.summary.write_ops, 2);
+    assert!(r.warnings.iter().all(|w| !w.contains("not understood")), "{:?}", r.warnings);
+}
+
 mod fuzz {
     //! Arbitrary input never panics and never loops: every line is parsed in
     //! one bounded pass (the test would hang or fail otherwise).
