@@ -24,7 +24,6 @@ export function countersMethod(platform: NodeJS.Platform = process.platform): st
  * when ptrace is refused; elsewhere this is the reason).
  */
 export function windowCountersReason(platform: NodeJS.Platform = process.platform): string {
-  if (platform === "win32") return "profile() on Windows reads this process's I/O counters (the ETW source serves `iops -- cmd` and `iops -p` only)";
   if (platform === "darwin") return "profile() on macOS has no event source in this build";
   return `profile() has no event source on ${platform}`;
 }

@@ -163,6 +163,24 @@ impl EtwDecoder {
         self.origin = Some(begin_ns);
     }
 
+    /// A window whose ends come later, as the measured code runs: nothing
+    /// counts until `begin_window`.
+    pub fn await_window(&mut self) {
+        self.window = Some((u64::MAX, u64::MAX));
+        self.origin = None;
+    }
+
+    pub fn begin_window(&mut self, begin_ns: u64) {
+        self.window = Some((begin_ns, u64::MAX));
+        self.origin = Some(begin_ns);
+    }
+
+    pub fn end_window(&mut self, end_ns: u64) {
+        if let Some((b, _)) = self.window {
+            self.window = Some((b, end_ns.max(b)));
+        }
+    }
+
     /// Kernel paths name volumes by device (`\Device\HarddiskVolume3\x`);
     /// `device` → `drive` (from QueryDosDevice) turns them into `C:\x`.
     pub fn add_device(&mut self, device: &str, drive: &str) {
@@ -179,6 +197,8 @@ impl EtwDecoder {
 
     pub fn elapsed_ns(&self) -> Option<u64> {
         match self.window {
+            Some((u64::MAX, _)) => Some(0),
+            Some((b, u64::MAX)) => Some(self.last?.saturating_sub(b)),
             Some((b, e)) => Some(e - b),
             None => Some(self.last?.saturating_sub(self.first?)),
         }

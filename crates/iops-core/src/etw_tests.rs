@@ -113,6 +113,24 @@ fn the_window_counts_requests_issued_inside_it() {
 }
 
 #[test]
+fn a_window_opened_and_closed_as_the_code_runs() {
+    // profile(): nothing counts before the begin; the end comes later.
+    let mut d = decoder();
+    let base = 133_800_000_000_000_000u64 * 100;
+    d.await_window();
+    d.begin_window(base + 31_000);
+    d.end_window(base + 34_000);
+    let agg = replay(&mut d, "kernel-file-workload.jsonl");
+    let r = d.report(&agg, ReportContext::default());
+    assert_eq!((r.summary.write_ops, r.summary.read_ops), (2, 0));
+    assert_eq!(r.elapsed_seconds, Some(3e-6));
+    let mut never = decoder();
+    never.await_window();
+    let agg = replay(&mut never, "kernel-file-workload.jsonl");
+    assert_eq!(never.report(&agg, ReportContext::default()).summary.total_ops, 0, "a window never begun counts nothing");
+}
+
+#[test]
 fn an_empty_window_reports_zero() {
     let mut d = decoder();
     d.set_window(1, 2);

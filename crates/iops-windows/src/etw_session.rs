@@ -17,7 +17,9 @@ use iops_core::etw::{
     EtwDecoder, Fields, Header, KERNEL_FILE_KEYWORDS, KERNEL_FILE_PROVIDER, KERNEL_PROCESS_KEYWORDS, KERNEL_PROCESS_PROVIDER,
 };
 use iops_core::Aggregator;
+use windows_sys::Win32::Foundation::FILETIME;
 use windows_sys::Win32::Storage::FileSystem::{GetLogicalDrives, QueryDosDeviceW};
+use windows_sys::Win32::System::SystemInformation::GetSystemTimePreciseAsFileTime;
 
 /// Real-time sessions deliver buffers at least once a second: after the
 /// measured work, this long is waited so its last events arrive.
@@ -86,7 +88,7 @@ pub fn explain(e: &TraceError) -> String {
         _ => false,
     };
     if denied {
-        "a real-time ETW session needs administrator rights (or membership of the Performance Log Users group): run iops from an elevated prompt for per-call figures".into()
+        "a real-time ETW session needs administrator rights (or membership of the Performance Log Users group): run from an elevated prompt for per-call figures".into()
     } else {
         format!("the ETW session could not start ({e:?})")
     }
@@ -131,6 +133,10 @@ impl Session {
         Ok(Session { trace, state })
     }
 
+    pub fn state(&self) -> Arc<Mutex<State>> {
+        self.state.clone()
+    }
+
     /// Waits for the last buffers, stops the session, and hands over what
     /// it decoded (the lock is held while the caller builds its report).
     pub fn stop(self) -> Arc<Mutex<State>> {
@@ -141,4 +147,49 @@ impl Session {
         }
         self.state
     }
+}
+
+/// Now, on the clock of the events' timestamps (system time, 100 ns ticks), in ns.
+pub fn now_ns() -> u64 {
+    let mut ft = FILETIME { dwLowDateTime: 0, dwHighDateTime: 0 };
+    // SAFETY: writes the FILETIME we pass.
+    unsafe { GetSystemTimePreciseAsFileTime(&mut ft) };
+    (((ft.dwHighDateTime as u64) << 32) | ft.dwLowDateTime as u64).saturating_mul(100)
+}
+
+/// Sessions measuring a window of this process, by the window's cookie:
+/// `profile()` opens and closes the window as its code runs.
+static WINDOWS: Mutex<Vec<(u32, Arc<Mutex<State>>)>> = Mutex::new(Vec::new());
+
+pub fn register_window(cookie: u32, state: Arc<Mutex<State>>) {
+    if let Ok(mut w) = WINDOWS.lock() {
+        w.push((cookie, state));
+    }
+}
+
+pub fn forget_window(cookie: u32) {
+    if let Ok(mut w) = WINDOWS.lock() {
+        w.retain(|(c, _)| *c != cookie);
+    }
+}
+
+fn with_window(cookie: u32, f: impl FnOnce(&mut EtwDecoder)) {
+    let state = WINDOWS.lock().ok().and_then(|w| w.iter().find(|(c, _)| *c == cookie).map(|(_, s)| s.clone()));
+    if let Some(state) = state {
+        if let Ok(mut st) = state.lock() {
+            f(&mut st.decoder);
+        }
+    }
+}
+
+/// The measured code starts now.
+pub fn window_begin(cookie: u32) {
+    let t = now_ns();
+    with_window(cookie, |d| d.begin_window(t));
+}
+
+/// The measured code ended now.
+pub fn window_end(cookie: u32) {
+    let t = now_ns();
+    with_window(cookie, |d| d.end_window(t));
 }
