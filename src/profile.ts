@@ -14,7 +14,7 @@ import { createInterface } from "node:readline";
 
 import { native } from "./native";
 import { IopsError, parseOutcome, type Report } from "./report";
-import { countersMethod, windowCountersReason } from "./sources/select";
+import { countersMethod, eventSource, windowCountersReason } from "./sources/select";
 import { FsUsageWindow, fsUsageCommand } from "./sources/fs_usage";
 
 export interface ProfileOptions {
@@ -168,7 +168,7 @@ export async function openWindow(options: ProfileOptions = {}): Promise<IopsWind
   if (active) throw new IopsError("an iops window is already open: windows cannot nest or overlap", "EBUSY");
   active = true;
   // The helper's tracer is Linux's; macOS has fs_usage; elsewhere the window reads counters.
-  if (process.platform === "darwin") return macWindow();
+  if (eventSource() === "fs_usage") return macWindow();
   if (process.platform === "win32") return windowsWindow(options);
   if (process.platform !== "linux") return new CountersWindow(windowCountersReason());
   try {

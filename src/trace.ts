@@ -8,6 +8,7 @@ import { native } from "./native";
 import { captureFromHelper } from "./profile";
 import { IopsError, parseOutcome, type Report } from "./report";
 import { attachWithFsUsage, fsUsageCommand, launchWithFsUsage } from "./sources/fs_usage";
+import { eventSource } from "./sources/select";
 
 export interface CaptureOptions {
   /** Count sockets, pipes and ttys in the summary too. */
@@ -51,7 +52,7 @@ function nativeOptions(options: CaptureOptions) {
 
 /** Runs `argv` with every thread and child process traced, until it exits. */
 export function traceCommand(argv: string[], options: CaptureOptions = {}): Capture {
-  if (process.platform === "darwin") return launchOnMac(argv, options);
+  if (eventSource() === "fs_usage") return launchOnMac(argv, options);
   return run(native.TraceSession.launch(argv, nativeOptions(options)), options);
 }
 
@@ -91,7 +92,7 @@ function parentOf(pid: number): number | null {
  */
 export function tracePid(pid: number, options: CaptureOptions = {}): Capture {
   if (process.platform === "linux" && parentOf(pid) === process.pid) return captureFromHelper(pid, options);
-  if (process.platform === "darwin") {
+  if (eventSource() === "fs_usage") {
     const how = fsUsageCommand();
     if ("argv" in how) return { ...attachWithFsUsage(how.argv, pid), pid: () => pid };
     return run(native.TraceSession.attach(pid, { ...nativeOptions(options), fallbackReason: how.reason }), options);

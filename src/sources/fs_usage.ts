@@ -12,7 +12,9 @@
  * would itself be I/O of the traced process.
  *
  * Untested on a real Mac: the parser and the native stream are tested on
- * recorded fs_usage output; this orchestration is not.
+ * recorded fs_usage output, and this orchestration on Linux against a
+ * stand-in that prints strace's view of the real calls in fs_usage's format
+ * (__test__/fs_usage-live.spec.mjs).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -37,14 +39,23 @@ export function fsUsageCommand(): { argv: string[] } | { reason: string } {
   return allowed ? { argv: ["sudo", "-n", FS_USAGE] } : { reason: SUDOERS_HINT };
 }
 
-/**
- * Microseconds since local midnight: the clock fs_usage prints (to the
- * microsecond; Node's wall clock gives the window's ends to the millisecond).
- */
-export function localTimeOfDayUs(): number {
-  const ms = Date.now();
+/** Microseconds since local midnight (the clock fs_usage prints) of a wall-clock time. */
+export function localTimeOfDayUs(ms: number): number {
   const d = new Date(ms);
   return ((d.getHours() * 60 + d.getMinutes()) * 60 + d.getSeconds()) * 1e6 + Math.round((ms % 1000) * 1000);
+}
+
+/**
+ * The next millisecond boundary of the wall clock, waited for without a
+ * syscall fs_usage shows: Node's clock has millisecond steps, and every
+ * call made before the wait ended completed before the boundary. A window
+ * from such a boundary to another holds exactly the calls made between them.
+ */
+function nextMillisecond(): number {
+  const t = Date.now();
+  let now = t;
+  while (now === t) now = Date.now();
+  return now;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -199,11 +210,11 @@ export class FsUsageWindow {
   }
 
   begin(): void {
-    this.begin_ = localTimeOfDayUs();
+    this.begin_ = localTimeOfDayUs(nextMillisecond());
   }
 
   async end(): Promise<Report> {
-    const end = localTimeOfDayUs();
+    const end = localTimeOfDayUs(nextMillisecond());
     await this.trace.stop();
     return this.trace.report({ pid: process.pid }, [this.begin_, end]);
   }

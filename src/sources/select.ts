@@ -27,3 +27,16 @@ export function windowCountersReason(platform: NodeJS.Platform = process.platfor
   if (platform === "darwin") return "profile() on macOS has no event source in this build";
   return `profile() has no event source on ${platform}`;
 }
+
+/**
+ * The per-call event source of this platform: Linux's own tracer, macOS's
+ * fs_usage, Windows' ETW. `IOPS_EVENT_SOURCE=fs_usage` selects the fs_usage
+ * path on another platform, for testing it against an fs_usage stand-in
+ * (`IOPS_FS_USAGE`).
+ */
+export function eventSource(platform: NodeJS.Platform = process.platform): "ptrace" | "fs_usage" | "etw" {
+  if (process.env.IOPS_EVENT_SOURCE === "fs_usage") return "fs_usage";
+  if (platform === "darwin") return "fs_usage";
+  if (platform === "win32") return "etw";
+  return "ptrace";
+}
