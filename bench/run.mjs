@@ -7,6 +7,7 @@
  */
 const SECTIONS = {
   tracer: () => import("./tracer.mjs"),
+  import: () => import("./import.mjs"),
 };
 
 async function main() {

@@ -12,6 +12,8 @@ import { native } from "./native";
 import { IopsError, parseOutcome, type Report } from "./report";
 import { isCountersMethod } from "./sources/select";
 import { traceCommand, tracePid, type Capture, type CaptureOptions } from "./trace";
+import { IMPORT_HELP, runImport } from "./commands/import";
+import { straceCommand, stracePid } from "./sources/strace";
 
 /** Exit statuses of iops itself (otherwise it exits with the command's status). */
 const EXIT = { failure: 1, usage: 2, notFound: 127 } as const;
@@ -25,6 +27,7 @@ interface CliOptions {
   top: number;
   shareCpu: boolean;
   progress: boolean;
+  method: "ptrace" | "strace";
 }
 
 function positiveNumber(value: string): number {
@@ -114,7 +117,8 @@ async function runLaunch(argv: string[], opts: CliOptions): Promise<number> {
   process.on("SIGINT", () => {});
   let capture: Capture;
   try {
-    capture = traceCommand(argv, { allFds: opts.allFds, shareCpu: opts.shareCpu, ...progress.options });
+    const trace = opts.method === "strace" ? straceCommand : traceCommand;
+    capture = trace(argv, { allFds: opts.allFds, shareCpu: opts.shareCpu, ...progress.options });
     for (const sig of ["SIGTERM", "SIGHUP"] as const) {
       process.on(sig, () => {
         const pid = capture.pid();
@@ -137,7 +141,8 @@ async function runLaunch(argv: string[], opts: CliOptions): Promise<number> {
 
 async function runAttach(pid: number, opts: CliOptions): Promise<number> {
   const progress = progressPrinter(opts.progress);
-  const capture = tracePid(pid, { allFds: opts.allFds, shareCpu: opts.shareCpu, ...progress.options });
+  const trace = opts.method === "strace" ? stracePid : tracePid;
+  const capture = trace(pid, { allFds: opts.allFds, shareCpu: opts.shareCpu, ...progress.options });
   const stop = () => capture.stop();
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
@@ -176,6 +181,7 @@ async function attachByCounters(pid: number, opts: CliOptions, reason: string): 
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "import") return runImport(argv.slice(1));
   const program = new Command()
     .name("iops")
     .usage("[options] -- <command> [args...]\n       iops [options] -p <pid> [--duration <seconds>]")
@@ -194,8 +200,13 @@ export async function main(argv: string[]): Promise<number> {
       "let the tracer and the program run on different CPUs (each traced call is then\nmuch slower, but a program computing on several threads keeps its parallelism)",
     )
     .option("--no-progress", "no live progress line on a terminal")
+    .addOption(
+      new Option("--method <source>", "ptrace: our own tracer; strace: run the installed strace and parse its output")
+        .choices(["ptrace", "strace"])
+        .default("ptrace"),
+    )
     .version(require("../package.json").version, "-V, --version")
-    .addHelpText("after", EXAMPLES)
+    .addHelpText("after", EXAMPLES + IMPORT_HELP)
     .showHelpAfterError("(run iops --help for usage)")
     .exitOverride();
 

@@ -43,6 +43,8 @@ const METHOD_LABEL: Record<string, string> = {
   rusage: "proc_pid_rusage disk counters (fallback)",
   fs_usage: "fs_usage trace",
   etw: "ETW kernel file I/O events",
+  strace: "strace, live",
+  "strace-log": "strace log",
 };
 
 export function methodLabel(method: string): string {
@@ -54,21 +56,25 @@ function rows(pairs: [string, string][]): string[] {
   return pairs.map(([k, v]) => `${k.padEnd(width)}${v}`);
 }
 
+/** Shown for figures that need a clock the source does not have. */
+const UNKNOWN_TIME = "unknown (no timestamps)";
+
 /** The results table with the reference README's labels. */
 export function summaryLines(report: Report): string[] {
   const s: Totals = report.summary;
   // A source that cannot count operations (macOS rusage) leaves them null.
   const shown = (v: number | null, f: (n: number) => string) => (v === null ? "not measured" : f(v));
   return rows([
-    ["Execution Time:", `${report.elapsedSeconds.toFixed(4)} seconds`],
+    ["Execution Time:", report.elapsedSeconds === null ? UNKNOWN_TIME : `${report.elapsedSeconds.toFixed(4)} seconds`],
     ["Read Operations:", shown(s.readOps, thousands)],
     ["Write Operations:", shown(s.writeOps, thousands)],
     ["Total Operations:", shown(s.totalOps, thousands)],
     ["Bytes Read:", shown(s.readBytes, bytesWithExact)],
     ["Bytes Written:", shown(s.writeBytes, bytesWithExact)],
     ["Total Bytes:", shown(s.totalBytes, bytesWithExact)],
-    ["IOPS:", shown(s.iops, (n) => n.toLocaleString("en-US", { maximumFractionDigits: 2, minimumFractionDigits: 2 }))],
-    ["Throughput:", shown(s.throughputBytesPerSecond, (n) => `${humanBytes(n)}/s`)],
+    // No clock (a log without timestamps) leaves the rates null too.
+    ["IOPS:", s.iops === null ? (report.elapsedSeconds === null ? UNKNOWN_TIME : "not measured") : s.iops.toLocaleString("en-US", { maximumFractionDigits: 2, minimumFractionDigits: 2 })],
+    ["Throughput:", s.throughputBytesPerSecond === null ? (report.elapsedSeconds === null ? UNKNOWN_TIME : "not measured") : `${humanBytes(s.throughputBytesPerSecond)}/s`],
   ]);
 }
 

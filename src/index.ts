@@ -8,3 +8,5 @@ export { profile, openWindow, type IopsWindow, type ProfileOptions } from "./pro
 export { traceCommand, tracePid, type Capture, type CaptureOptions } from "./trace";
 export { formatText, histogramLines, humanBytes, bytesWithExact, summaryLines } from "./format";
 export { IopsError, type Report, type Totals, type FileReport, type Bin, type FdKind, type LatencySummary, type TimelinePoint } from "./report";
+export { importTrace } from "./commands/import";
+export { straceCommand, stracePid } from "./sources/strace";

@@ -14,7 +14,8 @@ import { createInterface } from "node:readline";
 
 import { native } from "./native";
 import { IopsError, parseOutcome, type Report } from "./report";
-import { countersMethod, windowCountersReason } from "./sources/select";
+import { countersMethod, eventSource, windowCountersReason } from "./sources/select";
+import { FsUsageWindow, fsUsageCommand } from "./sources/fs_usage";
 
 export interface ProfileOptions {
   /** Count sockets, pipes and ttys in the summary too. */
@@ -166,7 +167,9 @@ class CountersWindow implements IopsWindow {
 export async function openWindow(options: ProfileOptions = {}): Promise<IopsWindow> {
   if (active) throw new IopsError("an iops window is already open: windows cannot nest or overlap", "EBUSY");
   active = true;
-  // The helper's tracer is Linux's; elsewhere the window reads counters.
+  // The helper's tracer is Linux's; macOS has fs_usage; elsewhere the window reads counters.
+  if (eventSource() === "fs_usage") return macWindow();
+  if (process.platform === "win32") return windowsWindow(options);
   if (process.platform !== "linux") return new CountersWindow(windowCountersReason());
   try {
     const h = getHelper();
@@ -181,6 +184,54 @@ export async function openWindow(options: ProfileOptions = {}): Promise<IopsWind
   } catch (e) {
     release();
     throw e;
+  }
+}
+
+/**
+ * Windows: an ETW session on this process, in this process (the events
+ * come through the kernel's buffers, not as I/O of ours), counting between
+ * the window's marks; without the rights, the I/O counters, saying why.
+ * Each window waits about 1.5 s at its end for ETW's last buffers.
+ */
+async function windowsWindow(options: ProfileOptions): Promise<IopsWindow> {
+  const cookie = randomInt(1, 2 ** 31);
+  let session: InstanceType<typeof native.TraceSession>;
+  try {
+    session = native.TraceSession.attach(process.pid, { markerCookie: cookie, allFds: options.allFds ?? false });
+  } catch (e) {
+    return new CountersWindow((e as Error).message);
+  }
+  await session.waitReady();
+  return {
+    method: "etw",
+    notice: null,
+    begin: () => native.windowBegin(cookie),
+    end: async () => {
+      native.windowEnd(cookie);
+      session.stop();
+      try {
+        return parseOutcome(await session.wait());
+      } finally {
+        release();
+      }
+    },
+  };
+}
+
+/** macOS: fs_usage on this process when it can run, else rusage, saying why. */
+async function macWindow(): Promise<IopsWindow> {
+  const how = fsUsageCommand();
+  if ("reason" in how) return new CountersWindow(how.reason);
+  try {
+    const w = await FsUsageWindow.open(how.argv);
+    return {
+      method: w.method,
+      notice: null,
+      begin: () => w.begin(),
+      end: () => w.end().finally(release),
+    };
+  } catch (e) {
+    return new CountersWindow(`fs_usage could not trace (${(e as Error).message})`);
   }
 }
 

@@ -12,9 +12,9 @@ export interface Totals {
   writeBytes: number;
   totalOps: number;
   totalBytes: number;
-  /** Operations per second of the window. */
-  iops: number;
-  throughputBytesPerSecond: number;
+  /** Operations per second of the window; null when the source has no clock (a log without timestamps). */
+  iops: number | null;
+  throughputBytesPerSecond: number | null;
 }
 
 export type FdKind = "file" | "blockDevice" | "socket" | "pipe" | "tty" | "other" | "unknown";
@@ -58,14 +58,15 @@ export interface TimelinePoint {
 export interface Report {
   version: number;
   /**
-   * The source of the figures: "ptrace" (our tracer), "fs_usage" (macOS),
-   * "etw" (Windows), or a counters fallback: "proc-io" (Linux),
-   * "io-counters" (Windows), "rusage" (macOS).
+   * The source of the figures: "ptrace" (our tracer), "strace" (a live strace run), "strace-log"
+   * (`iops import` of a saved strace log), "fs_usage" (macOS, live or an imported log), "etw"
+   * (Windows), or a counters fallback: "proc-io" (Linux), "io-counters" (Windows), "rusage" (macOS).
    */
   method: string;
   command: string[] | null;
   pid: number | null;
-  elapsedSeconds: number;
+  /** Null when the source has no clock (a log without timestamps). */
+  elapsedSeconds: number | null;
   /** True when `summary` includes sockets, pipes and ttys. */
   allFds: boolean;
   /**

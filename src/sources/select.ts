@@ -24,7 +24,19 @@ export function countersMethod(platform: NodeJS.Platform = process.platform): st
  * when ptrace is refused; elsewhere this is the reason).
  */
 export function windowCountersReason(platform: NodeJS.Platform = process.platform): string {
-  if (platform === "win32") return "profile() on Windows has no event source in this build";
   if (platform === "darwin") return "profile() on macOS has no event source in this build";
   return `profile() has no event source on ${platform}`;
+}
+
+/**
+ * The per-call event source of this platform: Linux's own tracer, macOS's
+ * fs_usage, Windows' ETW. `IOPS_EVENT_SOURCE=fs_usage` selects the fs_usage
+ * path on another platform, for testing it against an fs_usage stand-in
+ * (`IOPS_FS_USAGE`).
+ */
+export function eventSource(platform: NodeJS.Platform = process.platform): "ptrace" | "fs_usage" | "etw" {
+  if (process.env.IOPS_EVENT_SOURCE === "fs_usage") return "fs_usage";
+  if (platform === "darwin") return "fs_usage";
+  if (platform === "win32") return "etw";
+  return "ptrace";
 }

@@ -19,8 +19,9 @@ pub struct Totals {
     pub write_bytes: u64,
     pub total_ops: u64,
     pub total_bytes: u64,
-    pub iops: f64,
-    pub throughput_bytes_per_second: f64,
+    /// `None` when the source does not know how long the window was.
+    pub iops: Option<f64>,
+    pub throughput_bytes_per_second: Option<f64>,
 }
 
 impl Totals {
@@ -35,9 +36,16 @@ impl Totals {
             write_bytes,
             total_ops,
             total_bytes,
-            iops: per_s(total_ops),
-            throughput_bytes_per_second: per_s(total_bytes),
+            iops: Some(per_s(total_ops)),
+            throughput_bytes_per_second: Some(per_s(total_bytes)),
         }
+    }
+
+    /// The same totals for a window of unknown length: no rates.
+    pub fn without_rates(mut self) -> Totals {
+        self.iops = None;
+        self.throughput_bytes_per_second = None;
+        self
     }
 
     fn of(scope: &ScopeStats, elapsed_s: f64) -> Totals {
@@ -167,7 +175,8 @@ pub struct Report {
     pub method: String,
     pub command: Option<Vec<String>>,
     pub pid: Option<i32>,
-    pub elapsed_seconds: f64,
+    /// `None` when the source does not know (a log without timestamps).
+    pub elapsed_seconds: Option<f64>,
     /// True when `summary` includes sockets, pipes and ttys (`--all-fds`).
     pub all_fds: bool,
     pub summary: Totals,
@@ -260,7 +269,7 @@ impl Report {
             method: ctx.method,
             command: ctx.command,
             pid: ctx.pid,
-            elapsed_seconds: elapsed_s,
+            elapsed_seconds: Some(elapsed_s),
             all_fds: ctx.all_fds,
             summary: Totals::of(&scope, elapsed_s),
             other_fds: Some(Totals::of(&agg.other, elapsed_s)),
@@ -291,7 +300,7 @@ impl Report {
             method: ctx.method,
             command: ctx.command,
             pid: ctx.pid,
-            elapsed_seconds: ctx.elapsed_ns as f64 / 1e9,
+            elapsed_seconds: Some(ctx.elapsed_ns as f64 / 1e9),
             all_fds: true,
             summary: totals,
             other_fds: None,
@@ -306,6 +315,16 @@ impl Report {
             exit: ctx.exit,
             warnings: ctx.warnings,
         }
+    }
+
+    /// For a source without a clock (a log without timestamps): no elapsed
+    /// time, no rates, no timeline; the caller adds the warning.
+    pub fn without_clock(mut self) -> Report {
+        self.elapsed_seconds = None;
+        self.summary = self.summary.without_rates();
+        self.other_fds = self.other_fds.map(Totals::without_rates);
+        self.timeline = None;
+        self
     }
 
     pub fn to_json(&self) -> String {

@@ -142,12 +142,17 @@ impl Task for WaitReport {
     }
 }
 
-/// Window markers only mean something to the Linux tracer.
+/// Marks the start of a measured window of this process (Windows: the ETW
+/// session registered under `cookie`; elsewhere nothing).
 #[napi]
-pub fn window_begin(_cookie: u32) {}
+pub fn window_begin(cookie: u32) {
+    crate::platform::window_begin(cookie);
+}
 
 #[napi]
-pub fn window_end(_cookie: u32) {}
+pub fn window_end(cookie: u32) {
+    crate::platform::window_end(cookie);
+}
 
 /// CPU pinning is a Linux tracer matter: nothing to keep here.
 #[napi]

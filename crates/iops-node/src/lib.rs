@@ -3,6 +3,11 @@
 //! JSON text, so there is one report shape, defined in `iops-core`.
 #![deny(clippy::all)]
 
+mod fs_usage_stream;
+pub use fs_usage_stream::*;
+mod line_import;
+pub use line_import::*;
+
 #[cfg(target_os = "linux")]
 mod linux;
 #[cfg(target_os = "linux")]
@@ -35,6 +40,9 @@ pub struct TraceOptions {
     pub marker_cookie: Option<u32>,
     /// Share one CPU between tracer and tracee (default true).
     pub share_cpu: Option<bool>,
+    /// macOS: why the event source (fs_usage) is not used, said first in
+    /// the counters report.
+    pub fallback_reason: Option<String>,
 }
 
 /// Version of the report format this addon produces.

@@ -24,14 +24,16 @@ fn failed(e: process::CaptureError) -> (String, String) {
     (e.code.to_string(), e.message)
 }
 
-pub fn launch(argv: Vec<String>, _options: TraceOptions) -> Result<TraceSession> {
-    TraceSession::spawn(move |c: Control| process::launch(&argv, reason(), &mut |pid| c.started(pid)).map_err(failed))
+pub fn launch(argv: Vec<String>, options: TraceOptions) -> Result<TraceSession> {
+    let why = options.fallback_reason.unwrap_or_else(|| reason().into());
+    TraceSession::spawn(move |c: Control| process::launch(&argv, &why, &mut |pid| c.started(pid)).map_err(failed))
 }
 
-pub fn attach(pid: i32, _options: TraceOptions) -> Result<TraceSession> {
+pub fn attach(pid: i32, options: TraceOptions) -> Result<TraceSession> {
+    let why = options.fallback_reason.unwrap_or_else(|| reason().into());
     TraceSession::spawn(move |c: Control| {
         let stop = c.stop.clone();
-        process::attach(pid, reason(), stop, &mut || c.started(pid)).map_err(failed)
+        process::attach(pid, &why, stop, &mut || c.started(pid)).map_err(failed)
     })
 }
 
@@ -59,3 +61,8 @@ pub fn counters_report(before: &CounterSnapshot, after: &CounterSnapshot, reason
     let elapsed_ns = (after.time_ns - before.time_ns).max(0.0) as u64;
     rusage_report_json(&disk(after).since(&disk(before)), elapsed_ns, after.pid, reason, "this process, every thread", None, None)
 }
+
+/// Windows are fs_usage's (in TypeScript) or counters': nothing to mark here.
+pub fn window_begin(_cookie: u32) {}
+
+pub fn window_end(_cookie: u32) {}

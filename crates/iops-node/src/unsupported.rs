@@ -25,3 +25,8 @@ pub fn counters_snapshot(_pid: Option<i32>) -> Result<CounterSnapshot> {
 pub fn counters_report(_before: &CounterSnapshot, _after: &CounterSnapshot, _reason: &str) -> String {
     crate::counter_session::error_json("ENOTSUP", &unsupported().reason)
 }
+
+/// Windows are fs_usage's (in TypeScript) or counters': nothing to mark here.
+pub fn window_begin(_cookie: u32) {}
+
+pub fn window_end(_cookie: u32) {}

@@ -3,15 +3,16 @@
 //! x86_64-pc-windows-msvc, built for x86_64-pc-windows-gnu and run under
 //! wine by the packaging tests.
 
+use iops_core::etw::EtwDecoder;
+use iops_core::report::ReportContext;
 use iops_windows::counters::{counters_report as io_report, IoCounters};
+use iops_windows::etw_session::{self, explain, Session};
 use iops_windows::process;
 use napi::bindgen_prelude::*;
 
 use crate::counter_session::{now_ns, CounterSnapshot, Control, TraceSession};
 use crate::TraceOptions;
 
-/// Why the counters are used instead of an event source.
-const COUNTERS_REASON: &str = "the ETW file I/O source is not available in this build";
 
 fn failed(e: process::CaptureError) -> (String, String) {
     (e.code.to_string(), e.message)
@@ -19,17 +20,20 @@ fn failed(e: process::CaptureError) -> (String, String) {
 
 pub fn launch(argv: Vec<String>, _options: TraceOptions) -> Result<TraceSession> {
     TraceSession::spawn(move |c: Control| {
-        process::launch(&argv, COUNTERS_REASON, &mut |pid| c.started(pid as i32)).map(|r| r.to_json()).map_err(failed)
+        process::launch(&argv, &mut |pid| c.started(pid as i32)).map(|r| r.to_json()).map_err(failed)
     })
 }
 
-pub fn attach(pid: i32, _options: TraceOptions) -> Result<TraceSession> {
+pub fn attach(pid: i32, options: TraceOptions) -> Result<TraceSession> {
     if pid <= 0 {
         return Err(Error::from_reason(format!("no such process: {pid}")));
     }
+    if let Some(cookie) = options.marker_cookie {
+        return attach_window(pid, cookie);
+    }
     TraceSession::spawn(move |c: Control| {
         let stop = c.stop.clone();
-        process::attach(pid as u32, COUNTERS_REASON, stop, &mut || c.started(pid)).map(|r| r.to_json()).map_err(failed)
+        process::attach(pid as u32, stop, &mut || c.started(pid)).map(|r| r.to_json()).map_err(failed)
     })
 }
 
@@ -67,4 +71,32 @@ pub fn counters_report(before: &CounterSnapshot, after: &CounterSnapshot, reason
     let mut report = io_report(&delta, elapsed_ns, after.pid, reason, "this process, every thread", None, None);
     process::mark_wine(&mut report);
     report.to_json()
+}
+
+/// profile(): an ETW session on this process, counting only between
+/// `windowBegin(cookie)` and `windowEnd(cookie)`. Throws, saying why, when
+/// no session can start (the caller then reads the counters).
+fn attach_window(pid: i32, cookie: u32) -> Result<TraceSession> {
+    let mut decoder = EtwDecoder::new(pid as u32, true);
+    decoder.await_window();
+    let session = Session::start(decoder).map_err(|e| Error::from_reason(explain(&e)))?;
+    etw_session::register_window(cookie, session.state());
+    TraceSession::spawn(move |c: Control| {
+        c.started(pid);
+        while !c.stop.load(std::sync::atomic::Ordering::Relaxed) {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let state = session.stop();
+        etw_session::forget_window(cookie);
+        let st = state.lock().map_err(|_| ("EIO".to_string(), "the ETW callback panicked".to_string()))?;
+        Ok(st.decoder.report(&st.agg, ReportContext { pid: Some(pid), ..Default::default() }).to_json())
+    })
+}
+
+pub fn window_begin(cookie: u32) {
+    etw_session::window_begin(cookie);
+}
+
+pub fn window_end(cookie: u32) {
+    etw_session::window_end(cookie);
 }

@@ -6,4 +6,6 @@
 pub mod counters;
 
 #[cfg(windows)]
+pub mod etw_session;
+#[cfg(windows)]
 pub mod process;

@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use iops_core::report::ExitInfo;
+use iops_core::etw::EtwDecoder;
+use iops_core::report::{ExitInfo, ReportContext};
 use iops_core::Report;
 use windows_sys::Win32::Foundation::{CloseHandle, HANDLE, WAIT_OBJECT_0};
 use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleA, GetProcAddress};
@@ -19,6 +20,7 @@ use windows_sys::Win32::System::Threading::{
 };
 
 use crate::counters::{counters_report, IoCounters};
+use crate::etw_session::{explain, Session};
 
 /// A failed capture: an errno-style code for scripts, and a message.
 #[derive(Debug)]
@@ -32,7 +34,7 @@ fn error(code: &'static str, message: String) -> CaptureError {
 }
 
 /// The counters of the process behind `handle` (open with query rights).
-pub fn read(handle: HANDLE) -> io::Result<IoCounters> {
+fn read(handle: HANDLE) -> io::Result<IoCounters> {
     let mut c = IO_COUNTERS {
         ReadOperationCount: 0,
         WriteOperationCount: 0,
@@ -105,15 +107,47 @@ impl Opened {
     }
 }
 
-/// Runs `argv` to its end and reports its counters. `on_started` gets the
-/// command's pid. Children of the command are not in its counters.
-pub fn launch(argv: &[String], reason: &str, on_started: &mut dyn FnMut(u32)) -> Result<Report, CaptureError> {
+fn spawn(argv: &[String]) -> Result<std::process::Child, CaptureError> {
     let (program, args) = argv.split_first().ok_or_else(|| error("EINVAL", "no command given".into()))?;
-    let started = Instant::now();
-    let mut child = std::process::Command::new(program).args(args).spawn().map_err(|e| match e.kind() {
+    std::process::Command::new(program).args(args).spawn().map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => error("ENOENT", format!("command not found: {program}")),
         _ => error("EIO", format!("cannot run {program}: {e}")),
-    })?;
+    })
+}
+
+/// Runs `argv` to its end under the ETW session (the command and its
+/// children), or, when no session can start, reports its I/O counters with
+/// the reason in one line.
+pub fn launch(argv: &[String], on_started: &mut dyn FnMut(u32)) -> Result<Report, CaptureError> {
+    let session = match Session::start(EtwDecoder::children_of(std::process::id())) {
+        Ok(s) => s,
+        Err(e) => return launch_by_counters(argv, &explain(&e), on_started),
+    };
+    let started = Instant::now();
+    let mut child = spawn(argv)?;
+    on_started(child.id());
+    let status = child.wait().map_err(|e| error("EIO", format!("waiting for {}: {e}", argv[0])))?;
+    let elapsed_ns = started.elapsed().as_nanos() as u64;
+    let state = session.stop();
+    let st = state.lock().map_err(|_| error("EIO", "the ETW callback panicked".into()))?;
+    Ok(st.decoder.report(
+        &st.agg,
+        ReportContext {
+            command: Some(argv.to_vec()),
+            pid: Some(child.id() as i32),
+            elapsed_ns,
+            exit: Some(ExitInfo { code: status.code(), signal: None, signal_number: None }),
+            ..Default::default()
+        },
+    ))
+}
+
+/// Runs `argv` to its end and reports its counters. `on_started` gets the
+/// command's pid. Children of the command are not in its counters.
+pub fn launch_by_counters(argv: &[String], reason: &str, on_started: &mut dyn FnMut(u32)) -> Result<Report, CaptureError> {
+    let program = &argv[0];
+    let started = Instant::now();
+    let mut child = spawn(argv)?;
     on_started(child.id());
     let status = child.wait().map_err(|e| error("EIO", format!("waiting for {program}: {e}")))?;
     let elapsed_ns = started.elapsed().as_nanos() as u64;
@@ -135,9 +169,30 @@ pub fn launch(argv: &[String], reason: &str, on_started: &mut dyn FnMut(u32)) ->
     Ok(report)
 }
 
+/// Traces a running process (and the children it starts) with the ETW
+/// session until `stop` is set or it exits; without a session, reads its
+/// counters at both ends.
+pub fn attach(pid: u32, stop: Arc<AtomicBool>, on_ready: &mut dyn FnMut()) -> Result<Report, CaptureError> {
+    let p = Opened::open(pid).map_err(|e| match e.raw_os_error() {
+        Some(5) => error("EPERM", format!("not permitted to open process {pid}: {e}")),
+        _ => error("ESRCH", format!("cannot open process {pid}: {e}")),
+    })?;
+    let session = match Session::start(EtwDecoder::new(pid, true)) {
+        Ok(s) => s,
+        Err(e) => return attach_by_counters(pid, &explain(&e), stop, on_ready),
+    };
+    let started = Instant::now();
+    on_ready();
+    while !stop.load(Ordering::Relaxed) && !p.exited_within(50) {}
+    let elapsed_ns = started.elapsed().as_nanos() as u64;
+    let state = session.stop();
+    let st = state.lock().map_err(|_| error("EIO", "the ETW callback panicked".into()))?;
+    Ok(st.decoder.report(&st.agg, ReportContext { pid: Some(pid as i32), elapsed_ns, ..Default::default() }))
+}
+
 /// Reads the counters of a running process now and again when `stop` is
 /// set or the process exits.
-pub fn attach(pid: u32, reason: &str, stop: Arc<AtomicBool>, on_ready: &mut dyn FnMut()) -> Result<Report, CaptureError> {
+pub fn attach_by_counters(pid: u32, reason: &str, stop: Arc<AtomicBool>, on_ready: &mut dyn FnMut()) -> Result<Report, CaptureError> {
     let p = Opened::open(pid).map_err(|e| match e.raw_os_error() {
         Some(5) => error("EPERM", format!("not permitted to open process {pid}: {e}")),
         _ => error("ESRCH", format!("cannot open process {pid}: {e}")),
@@ -170,7 +225,7 @@ mod tests {
     fn launch_reports_exit_code_and_method() {
         let argv: Vec<String> = ["cmd", "/c", "exit 3"].iter().map(|s| s.to_string()).collect();
         let mut pid = 0;
-        let r = launch(&argv, "no ETW", &mut |p| pid = p).unwrap();
+        let r = launch_by_counters(&argv, "no ETW", &mut |p| pid = p).unwrap();
         assert!(pid > 0);
         assert_eq!(r.method, "io-counters");
         assert_eq!(r.exit.unwrap().code, Some(3));
@@ -181,7 +236,7 @@ mod tests {
     #[test]
     fn a_missing_command_is_enoent() {
         let argv = vec!["iops-no-such-command-xyz".to_string()];
-        let e = launch(&argv, "x", &mut |_| {}).unwrap_err();
+        let e = launch_by_counters(&argv, "x", &mut |_| {}).unwrap_err();
         assert_eq!(e.code, "ENOENT");
     }
 

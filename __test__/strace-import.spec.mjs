@@ -1,0 +1,193 @@
+/**
+ * `iops import` of strace logs written by real strace runs of ground-truth
+ * workloads, with every combination of flags the parser reads (-f, -y, -yy,
+ * -T, -t, -tt, -ttt, the Python iops-profiler's own -e trace=...), plus
+ * crafted logs for what real runs do not produce on demand (garbage lines,
+ * a log cut mid-line).
+ */
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+
+import test from "ava";
+
+import { CLI, FIXTURES, compileFixtures, counts, fileEntry, makeTempDir, runCli, totals } from "./_support/util.mjs";
+
+let dir;
+let bin;
+
+const THREADS = 3;
+const COUNT = 200;
+const SIZE = 64;
+
+/** The data calls the Python iops-profiler traces (its STRACE_IO_SYSCALLS). */
+const REFERENCE_CALLS = "read,write,pread64,pwrite64,readv,writev,preadv,pwritev,preadv2,pwritev2";
+
+test.before(() => {
+  dir = makeTempDir("iops-strace-import-");
+  bin = compileFixtures(dir, ["sockets"]);
+  const rw = path.join(dir, "randwrites");
+  const r = spawnSync("gcc", ["-O2", "-static", "-Wall", "-Werror", "-pthread", "-o", rw, path.join(FIXTURES, "strace", "randwrites.c")], {
+    encoding: "utf8",
+  });
+  if (r.status !== 0) throw new Error(`gcc failed for fixtures/strace/randwrites.c:\n${r.stderr}`);
+  bin.randwrites = rw;
+});
+
+test.after.always(() => {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs `argv` under real strace with `flags`, writing the log to a file; returns its path. */
+function straceLog(name, flags, argv) {
+  const log = path.join(dir, `${name}.log`);
+  const r = spawnSync("strace", [...flags, "-o", log, "--", ...argv], { encoding: "utf8" });
+  if (r.error) throw new Error(`strace could not run (install it: apt-get install strace): ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`strace ${flags.join(" ")} failed (${r.status}): ${r.stderr}`);
+  return log;
+}
+
+function importJson(args, input) {
+  const r = spawnSync(process.execPath, [CLI, "import", "--json", "-", ...args], { encoding: "utf8", input, maxBuffer: 256 << 20 });
+  let report;
+  try {
+    report = JSON.parse(r.stdout);
+  } catch (e) {
+    throw new Error(`no JSON report (status ${r.status}): ${e.message}\n${r.stderr}`);
+  }
+  return { status: r.status, stderr: r.stderr, report };
+}
+
+const randArgv = (sub) => [bin.randwrites, path.join(dir, sub), String(THREADS), String(COUNT), String(SIZE)];
+
+/** Ground truth of randwrites: per thread COUNT writes and COUNT preads of SIZE random bytes; one EBADF read. */
+function assertRandwrites(t, report, sub, { files }) {
+  t.deepEqual(counts(report.summary), totals(THREADS * COUNT, THREADS * COUNT * SIZE, THREADS * COUNT, THREADS * COUNT * SIZE));
+  t.deepEqual(report.failedOps, { total: 1, byErrno: { EBADF: 1 } });
+  const warnings = report.warnings.join("\n");
+  t.notRegex(warnings, /not understood|never returned|cut short/);
+  if (files) {
+    for (let i = 0; i < THREADS; i++) {
+      const p = path.join(dir, sub, `rand-${i}.dat`);
+      t.deepEqual(fileEntry(report, p), { path: p, kind: "file", readOps: COUNT, writeOps: COUNT, readBytes: COUNT * SIZE, writeBytes: COUNT * SIZE });
+    }
+  }
+}
+
+const FLAG_SETS = [
+  { name: "yy-T-ttt", flags: ["-f", "-yy", "-T", "-ttt"], files: true, latency: true, clock: true },
+  { name: "y-tt", flags: ["-f", "-y", "-tt"], files: true, latency: false, clock: true },
+  { name: "y-t-s200", flags: ["-f", "-y", "-t", "-s", "200"], files: true, latency: false, clock: true },
+  { name: "T-xx", flags: ["-f", "-T", "-xx"], files: false, latency: true, clock: false },
+  { name: "plain", flags: ["-f"], files: false, latency: false, clock: false },
+];
+
+for (const fs_ of FLAG_SETS) {
+  test.serial(`random data across ${THREADS} threads, strace ${fs_.flags.join(" ")}: exact counts, files, latency and clock as the flags allow`, (t) => {
+    fs.mkdirSync(path.join(dir, fs_.name));
+    const log = straceLog(fs_.name, fs_.flags, randArgv(fs_.name));
+    const text = fs.readFileSync(log, "utf8");
+    t.regex(text, /<unfinished \.\.\.>/, "the threads' calls did interleave");
+    const { status, report, stderr } = importJson([log]);
+    t.is(status, 0, stderr);
+    t.is(report.method, "strace-log");
+    assertRandwrites(t, report, fs_.name, fs_);
+    t.deepEqual(report.exit, { code: 0, signal: null, signalNumber: null });
+    t.is(report.files === null, !fs_.files);
+    t.is(report.allFds, !fs_.files, "without -y every fd is counted");
+    t.is(report.latency === null, !fs_.latency);
+    if (fs_.latency) t.is(report.latency.write.count, THREADS * COUNT);
+    t.is(report.elapsedSeconds === null, !fs_.clock);
+    t.is(report.timeline === null, !fs_.clock);
+    if (fs_.clock) {
+      // -t counts whole seconds: a short run may start and end in the same one.
+      t.true(fs_.flags.includes("-t") ? report.elapsedSeconds >= 0 : report.elapsedSeconds > 0);
+      const sum = report.timeline.points.reduce((a, p) => a + p.writeOps, 0);
+      t.is(sum, THREADS * COUNT);
+    } else {
+      t.is(report.summary.iops, null);
+      t.regex(report.warnings.join("\n"), /no timestamps/);
+    }
+  });
+}
+
+test.serial("files, sockets and pipes are told apart with -yy; -y alone; counted together without", (t) => {
+  const out = path.join(dir, "sockets.dat");
+  const argv = [bin.sockets, out, "7", "5", "3"];
+  const yy = importJson([straceLog("sock-yy", ["-f", "-yy"], argv)]).report;
+  const y = importJson([straceLog("sock-y", ["-f", "-y"], argv)]).report;
+  const none = importJson([straceLog("sock-none", ["-f"], argv)]).report;
+  for (const r of [yy, y]) {
+    t.deepEqual(counts(r.summary), totals(0, 0, 7, 7 * 512));
+    t.deepEqual(counts(r.otherFds), totals(5 + 3, 5 * 100 + 3 * 50, 5 + 3, 5 * 100 + 3 * 50));
+    t.deepEqual(fileEntry(r, out), { path: out, kind: "file", readOps: 0, writeOps: 7, readBytes: 0, writeBytes: 7 * 512 });
+    const sockets = r.files.filter((f) => f.kind === "socket");
+    t.is(sockets.reduce((a, f) => a + f.writeOps, 0), 5);
+    t.is(sockets.reduce((a, f) => a + f.readBytes, 0), 500);
+    const pipes = r.files.filter((f) => f.kind === "pipe");
+    t.is(pipes.reduce((a, f) => a + f.readOps + f.writeOps, 0), 6);
+  }
+  t.true(yy.files.some((f) => f.path.startsWith("UNIX")), "-yy names the socket's protocol");
+  t.deepEqual(counts(none.summary), totals(8, 650, 15, 7 * 512 + 650));
+  t.true(none.allFds);
+  t.is(none.otherFds, null);
+});
+
+test.serial("a log written with the Python iops-profiler's flags (-f -e trace=<its ten data calls>) imports, counting every fd", (t) => {
+  fs.mkdirSync(path.join(dir, "ref"));
+  const log = straceLog("ref", ["-f", "-e", `trace=${REFERENCE_CALLS}`], randArgv("ref"));
+  t.regex(fs.readFileSync(log, "utf8"), /^\d+ +write\(\d+, "/m, "pid-prefixed lines without fd annotations");
+  const { status, report, stderr } = importJson([log]);
+  t.is(status, 0, stderr);
+  assertRandwrites(t, report, "ref", { files: false });
+  t.is(report.metadataOps, null, "metadata calls were not traced");
+  t.regex(report.warnings.join("\n"), /without -y[^]*summary counts every fd/);
+  t.regex(report.warnings.join("\n"), /metadata calls are unknown/);
+});
+
+test.serial("standard input (-), and the same figures as from the file", (t) => {
+  const log = straceLog("stdin", ["-f", "-yy"], [bin.sockets, path.join(dir, "stdin.dat"), "4", "2", "1"]);
+  const fromFile = importJson([log]).report;
+  const fromStdin = importJson(["-"], fs.readFileSync(log)).report;
+  t.deepEqual(counts(fromStdin.summary), totals(0, 0, 4, 2048));
+  t.deepEqual(fromStdin.summary, fromFile.summary);
+  t.deepEqual(fromStdin.files, fromFile.files);
+});
+
+test.serial("garbage lines and a log cut mid-line: counted in warnings with the first example, never an abort", (t) => {
+  const log = straceLog("cut", ["-f", "-yy", "-T"], [bin.sockets, path.join(dir, "cut.dat"), "10", "0", "0"]);
+  const lines = fs.readFileSync(log, "utf8").split("\n");
+  const writes = lines.filter((l) => /write\(3</.test(l));
+  t.is(writes.length, 10);
+  // Garbage after the 2nd line, and the log cut in the middle of the last write.
+  const last = lines.findLastIndex((l) => /write\(3</.test(l));
+  const cut = [...lines.slice(0, 2), "this is not strace", "\u0001\u0002((((", ...lines.slice(2, last), lines[last].slice(0, 30)].join("\n");
+  const { status, report, stderr } = importJson(["-"], cut);
+  t.is(status, 0, stderr);
+  t.is(report.summary.writeOps, 9);
+  const w = report.warnings.join("\n");
+  t.regex(w, /2 lines were not understood and skipped \(first, line 3: "this is not strace"\)/);
+  t.regex(w, /last line \(line \d+\) is cut short/);
+});
+
+test.serial("text output: the usual table, from a file; --histogram", (t) => {
+  const log = straceLog("table", ["-f", "-yy", "-T", "-ttt"], [bin.sockets, path.join(dir, "table.dat"), "3", "1", "1"]);
+  const r = runCli(["import", "--histogram", log]);
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, /IOPS Profile Results \(strace log; files\)/);
+  t.regex(r.stdout, /Write Operations: +3\n/);
+  t.regex(r.stdout, /Operations by size/);
+});
+
+test("unknown input format and a missing file: one line each, exit 1", (t) => {
+  const junk = path.join(dir, "junk.txt");
+  fs.writeFileSync(junk, "hello\nworld\n");
+  const a = runCli(["import", junk]);
+  t.is(a.status, 1);
+  t.regex(a.stderr, /^iops: cannot import .*junk\.txt: cannot tell the format of this input \(known: strace\); give it with --format\n$/);
+  const b = runCli(["import", path.join(dir, "nope.log")]);
+  t.is(b.status, 1);
+  t.regex(b.stderr, /^iops: cannot import .*nope\.log: no such file\n$/);
+  const c = runCli(["import", "--format", "nonsense", junk]);
+  t.is(c.status, 2);
+});

@@ -1,0 +1,155 @@
+/**
+ * `iops --method strace`: the installed strace runs the command and its
+ * output streams through the same core. On the same ground-truth workloads
+ * it must agree exactly with our own tracer (counts, bytes, files, failures,
+ * metadata calls, exit status); the command's stdout and stderr stay its own.
+ */
+import { readFileSync } from "node:fs";
+import fs from "node:fs";
+import path from "node:path";
+
+import test from "ava";
+
+import { spawn } from "node:child_process";
+
+import { compileFixtures, counts, fileEntry, makeTempDir, runCli, runCliJson, totals, waitFor } from "./_support/util.mjs";
+
+let dir;
+let bin;
+
+test.before(() => {
+  dir = makeTempDir("iops-strace-live-");
+  bin = compileFixtures(dir, ["writes", "threads", "sockets", "vectored", "transfer", "badreads", "eof", "forkwrite", "eintr", "loopwriter"]);
+});
+
+test.after.always(() => {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** The figures two sources must agree on (not rates, latency, socket names or storage-level bytes). */
+function comparable(report) {
+  return {
+    summary: counts(report.summary),
+    otherFds: counts(report.otherFds),
+    failedOps: report.failedOps,
+    metadataOps: report.metadataOps,
+    files: report.files.filter((f) => f.kind === "file").sort((a, b) => a.path.localeCompare(b.path)),
+    otherKinds: report.files
+      .filter((f) => f.kind !== "file")
+      .map(({ kind, readOps, writeOps, readBytes, writeBytes }) => ({ kind, readOps, writeOps, readBytes, writeBytes }))
+      .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    syscalls: report.syscalls,
+    exit: report.exit,
+    histogram: report.histogram,
+  };
+}
+
+function both(name, argv, extra = []) {
+  const sub = path.join(dir, `work-${name}`);
+  fs.mkdirSync(sub, { recursive: true });
+  const args = argv(sub);
+  const ours = runCliJson([...extra, "--", ...args]);
+  const strace = runCliJson(["--method", "strace", ...extra, "--", ...args]);
+  return { ours, strace, sub };
+}
+
+const WORKLOADS = {
+  writes: (d) => [bin.writes, path.join(d, "w.dat"), "300", "4096"],
+  threads: (d) => [bin.threads, d, "4", "150", "512"],
+  sockets: (d) => [bin.sockets, path.join(d, "s.dat"), "20", "10", "5"],
+  vectored: (d) => [bin.vectored, path.join(d, "v.dat"), "50"],
+  badreads: (d) => {
+    fs.writeFileSync(path.join(d, "in.dat"), Buffer.alloc(1000, 1));
+    return [bin.badreads, d, path.join(d, "in.dat"), "3", "2", "4", "5"];
+  },
+  eof: (d) => {
+    fs.writeFileSync(path.join(d, "in.dat"), Buffer.alloc(100_000, 2));
+    return [bin.eof, path.join(d, "in.dat"), "4096"];
+  },
+  transfer: (d) => {
+    fs.writeFileSync(path.join(d, "src.dat"), Buffer.alloc(50_000, 3));
+    return [bin.transfer, path.join(d, "src.dat"), path.join(d, "dst.dat"), "8192"];
+  },
+  forkwrite: (d) => [bin.forkwrite, d, "40", "30", "20", "256"],
+};
+
+for (const [name, argv] of Object.entries(WORKLOADS)) {
+  test.serial(`${name}: --method strace and our tracer agree exactly`, (t) => {
+    const { ours, strace } = both(name, argv);
+    t.is(ours.status, 0, ours.stderr);
+    t.is(strace.status, 0, strace.stderr);
+    t.is(ours.report.method, "ptrace");
+    t.is(strace.report.method, "strace");
+    t.deepEqual(comparable(strace.report), comparable(ours.report));
+    t.true(strace.report.latency.write !== null || strace.report.latency.read !== null, "strace -T gives latency");
+    t.true(strace.report.elapsedSeconds > 0);
+    t.deepEqual(strace.report.warnings, []);
+  });
+}
+
+test.serial("ground truth through strace: 300 writes of 4096 bytes, exactly, on the right file", (t) => {
+  const { strace, sub } = both("truth", WORKLOADS.writes);
+  const p = path.join(sub, "w.dat");
+  t.deepEqual(counts(strace.report.summary), totals(0, 0, 300, 300 * 4096));
+  t.deepEqual(fileEntry(strace.report, p), { path: p, kind: "file", readOps: 0, writeOps: 300, readBytes: 0, writeBytes: 300 * 4096 });
+  t.deepEqual(strace.report.command, WORKLOADS.writes(sub));
+  t.true(strace.report.pid > 0);
+});
+
+test.serial("EINTR: reads interrupted without SA_RESTART are failures, exactly as the program counted them, as with our tracer", (t) => {
+  const result = path.join(dir, "eintr-strace.txt");
+  const r = runCliJson(["--method", "strace", "--all-fds", "--", bin.eintr, "norestart", "100", result]);
+  t.is(r.status, 0, r.stderr);
+  const [got, eintr] = readFileSync(result, "utf8").trim().split(" ").map(Number);
+  t.is(got, 100);
+  t.true(eintr > 0, "the timer did interrupt reads");
+  t.deepEqual(r.report.failedOps.byErrno, { EINTR: eintr });
+  t.is(r.report.files.find((f) => f.kind === "pipe" && f.readOps > 0).readOps, 100);
+});
+
+test.serial("exit status passes through; the command's stdout and stderr are its own", (t) => {
+  const a = runCli(["--method", "strace", "--", "/bin/sh", "-c", "echo out; echo err >&2; exit 7"]);
+  t.is(a.status, 7);
+  t.is(a.stdout, "out\n");
+  t.regex(a.stderr, /^err\n/);
+  t.notRegex(a.stderr, /execve|\+\+\+/);
+  const b = runCliJson(["--method", "strace", "--", "/bin/sh", "-c", "kill -TERM $$"]);
+  t.is(b.status, 128 + 15);
+  t.deepEqual(b.report.exit, { code: null, signal: "SIGTERM", signalNumber: 15 });
+});
+
+test("without strace installed: one line that says how to install it; a missing command: 127", (t) => {
+  const r = runCli(["--method", "strace", "--", bin.writes, path.join(dir, "x.dat"), "1", "1"], {
+    env: { ...process.env, PATH: "/nonexistent" },
+  });
+  t.is(r.status, 1);
+  t.regex(r.stderr, /^iops: strace is not installed: install it \(Debian\/Ubuntu: apt-get install strace;[^\n]*\n$/);
+  const m = runCli(["--method", "strace", "--", "no-such-command-here"]);
+  t.is(m.status, 127);
+  t.regex(m.stderr, /command not found: no-such-command-here/);
+});
+
+test.serial("attach (-p with --method strace): counts the window's writes, detaches, and the process runs on", async (t) => {
+  const out = path.join(dir, "attached.dat");
+  const child = spawn(bin.loopwriter, [out, "0", "100", "500"], { stdio: ["ignore", "pipe", "inherit"] });
+  let stdout = "";
+  child.stdout.setEncoding("utf8").on("data", (d) => (stdout += d));
+  try {
+    await waitFor(() => /progress/.test(stdout), "the writer's first records");
+    const r = runCliJson(["--method", "strace", "-p", String(child.pid), "--duration", "1"]);
+    t.is(r.status, 0, r.stderr);
+    t.is(r.report.method, "strace");
+    t.is(r.report.pid, child.pid);
+    t.is(r.report.exit, null);
+    const w = fileEntry(r.report, out);
+    t.true(w.writeOps > 10, `${w.writeOps} writes in a second`);
+    t.is(w.writeBytes, w.writeOps * 100);
+    t.deepEqual(r.report.warnings, []);
+    t.notRegex(r.stderr, /strace: Process/);
+    const seen = stdout.length;
+    await waitFor(() => stdout.length > seen, "more records after the detach");
+    t.is(child.exitCode, null, "still running");
+  } finally {
+    child.kill("SIGKILL");
+  }
+});

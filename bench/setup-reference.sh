@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# One-time set-up for `npm run bench -- import`: a scratch virtualenv with the
+# Python iops-profiler 0.2.0, whose strace parser the bench measures ours
+# against. Benchmarks only: the test suite does not need it.
+#
+#   bash bench/setup-reference.sh        # venv at $IOPS_BENCH_VENV or /tmp/iops-bench-venv
+set -euo pipefail
+venv="${IOPS_BENCH_VENV:-/tmp/iops-bench-venv}"
+python3 -m venv "$venv"
+"$venv/bin/pip" install --quiet "iops-profiler==0.2.0"
+"$venv/bin/python" -c "from iops_profiler.collector import Collector; Collector(None).parse_strace_line"
+echo "setup-reference: iops-profiler 0.2.0 in $venv"

@@ -1,0 +1,1073 @@
+//! strace output, a line at a time: whatever subset of `-f`, `-y`/`-yy`,
+//! `-T`, `-t`/`-tt`/`-ttt`/`-r` the log was written with.
+//!
+//! A line is `[pid] [timestamp] name(args) = result [<duration>]`, or one half
+//! of a call that another thread interrupted (`name(args <unfinished ...>`,
+//! later `<... name resumed>args) = result`), or a signal (`--- SIG... ---`)
+//! or exit (`+++ exited with 0 +++`) notice. Arguments are scanned with quotes,
+//! escapes and brackets respected, so a data preview holding `)`, `"`, `=` or
+//! `<unfinished ...>` never ends a call early. A data call's fd carries its
+//! target with `-y` (`3</tmp/x>`, `5<TCP:[...]>`, `1</dev/pts/0<char 136:0>>`),
+//! which tells files from sockets, pipes and ttys; without `-y` every fd is
+//! counted and the report says so.
+//!
+//! Per line: no allocation (a file's target is looked up through a per-fd
+//! cache that compares the annotation's bytes), one pass over the line.
+
+use memchr::memchr;
+
+use super::strace_names::{errno_name, signal_number};
+use super::{LineParser, Unparsed};
+use crate::aggregate::{Aggregator, FileId};
+use crate::event::{DataOp, Direction, FdKind, MetaKind, Syscall};
+use crate::report::{ExitInfo, Report, ReportContext};
+
+/// What a syscall name means to us.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Call {
+    Data(Syscall),
+    Meta(MetaKind),
+    SigReturn,
+    IoUring,
+    Other,
+}
+
+fn classify(name: &[u8]) -> Call {
+    use Syscall as S;
+    match name {
+        b"read" => Call::Data(S::Read),
+        b"write" => Call::Data(S::Write),
+        b"pread64" => Call::Data(S::Pread64),
+        b"pwrite64" => Call::Data(S::Pwrite64),
+        b"readv" => Call::Data(S::Readv),
+        b"writev" => Call::Data(S::Writev),
+        b"preadv" => Call::Data(S::Preadv),
+        b"pwritev" => Call::Data(S::Pwritev),
+        b"preadv2" => Call::Data(S::Preadv2),
+        b"pwritev2" => Call::Data(S::Pwritev2),
+        b"sendfile" | b"sendfile64" => Call::Data(S::Sendfile),
+        b"copy_file_range" => Call::Data(S::CopyFileRange),
+        b"splice" => Call::Data(S::Splice),
+        b"open" | b"openat" | b"openat2" | b"creat" => Call::Meta(MetaKind::Open),
+        b"close" => Call::Meta(MetaKind::Close),
+        b"stat" | b"fstat" | b"lstat" | b"newfstatat" | b"statx" | b"stat64" | b"fstat64" | b"lstat64" | b"fstatat64" => {
+            Call::Meta(MetaKind::Stat)
+        }
+        b"fsync" | b"fdatasync" => Call::Meta(MetaKind::Fsync),
+        b"unlink" | b"unlinkat" | b"rmdir" => Call::Meta(MetaKind::Unlink),
+        b"rename" | b"renameat" | b"renameat2" => Call::Meta(MetaKind::Rename),
+        b"getdents" | b"getdents64" => Call::Meta(MetaKind::Getdents),
+        b"rt_sigreturn" => Call::SigReturn,
+        b"io_uring_setup" | b"io_uring_enter" => Call::IoUring,
+        _ => Call::Other,
+    }
+}
+
+/// One top-level argument, as far as we need it: an integer (fds, counts,
+/// offsets) and, for an fd printed with `-y`, the file it refers to.
+#[derive(Clone, Copy, Default, Debug)]
+struct Arg {
+    num: Option<i64>,
+    file: Option<FileId>,
+}
+
+const MAX_ARGS: usize = 6;
+
+#[derive(Clone, Copy, Default, Debug)]
+struct Args {
+    v: [Arg; MAX_ARGS],
+    n: usize,
+}
+
+impl Args {
+    fn get(&self, i: usize) -> Arg {
+        if i < self.n.min(MAX_ARGS) {
+            self.v[i]
+        } else {
+            Arg::default()
+        }
+    }
+}
+
+/// A call printed `<unfinished ...>`, waiting for its `resumed` half.
+#[derive(Clone, Copy, Debug)]
+struct Pending {
+    call: Call,
+    args: Args,
+    start_ns: Option<u64>,
+}
+
+/// A data call that stopped with `? ERESTARTSYS`: a signal handler's
+/// `rt_sigreturn` then says `-1 EINTR` (a failure) or the call runs again.
+#[derive(Clone, Copy, Debug)]
+struct Interrupted {
+    syscall: Syscall,
+    fd: Option<i64>,
+    storage: bool,
+}
+
+/// How a call ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    Value(i64),
+    Error(&'static str),
+    /// `? ERESTARTSYS`/`ERESTARTNOHAND`: restarted or EINTR, the handler decides.
+    RestartUnlessHandled,
+    /// `? ERESTARTNOINTR`/`ERESTART_RESTARTBLOCK`, `= ?` (the process ended
+    /// in the call): no result.
+    NoResult,
+}
+
+/// Where the argument scan stopped.
+enum End {
+    /// After the closing `)`.
+    Closed(usize),
+    /// At `<unfinished ...>`; `dropped` when the same line says the call
+    /// never returned (`<unfinished ...>) = ?`, `<detached ...>`).
+    Unfinished { dropped: bool },
+}
+
+const UNFINISHED: &[u8] = b"<unfinished ...>";
+const DETACHED: &[u8] = b"<detached ...>";
+
+/// Targets of annotated fds, by fd number, keyed by the annotation's bytes:
+/// a hit costs one comparison, a miss one aggregator lookup.
+struct FileCache {
+    slots: Vec<(Vec<u8>, Option<FileId>)>,
+}
+
+impl FileCache {
+    const SLOTS: usize = 256;
+
+    fn new() -> Self {
+        FileCache { slots: (0..Self::SLOTS).map(|_| (Vec::new(), None)).collect() }
+    }
+}
+
+/// Per-thread state for the few threads that have some: a short list,
+/// searched linearly (cheaper than hashing on every line; it holds at most
+/// one entry per thread in a call, usually none).
+struct PidMap<T> {
+    entries: Vec<(u32, T)>,
+}
+
+impl<T> Default for PidMap<T> {
+    fn default() -> Self {
+        PidMap { entries: Vec::new() }
+    }
+}
+
+impl<T> PidMap<T> {
+    #[inline]
+    fn remove(&mut self, pid: &u32) -> Option<T> {
+        if self.entries.is_empty() {
+            return None;
+        }
+        let i = self.entries.iter().position(|(p, _)| p == pid)?;
+        Some(self.entries.swap_remove(i).1)
+    }
+
+    #[inline]
+    fn get(&self, pid: &u32) -> Option<&T> {
+        self.entries.iter().find(|(p, _)| p == pid).map(|(_, v)| v)
+    }
+
+    fn insert(&mut self, pid: u32, v: T) {
+        self.remove(&pid);
+        self.entries.push((pid, v));
+    }
+
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    fn clear(&mut self) {
+        self.entries.clear();
+    }
+}
+
+/// What the clock of the log looks like.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Clock {
+    /// `-t`/`-tt`: time of day; wraps at midnight.
+    TimeOfDay,
+    /// `-ttt`: seconds since the epoch.
+    Unix,
+    /// `-r`: seconds since the previous line.
+    Relative,
+}
+
+#[derive(Default)]
+struct Exit {
+    code: Option<i32>,
+    signal: Option<String>,
+}
+
+/// Parses strace output into the aggregator. See the module docs.
+pub struct StraceParser {
+    line_number: u64,
+    unparsed: Unparsed,
+    /// The last line was not understood: if it is also the last of the
+    /// input, it is reported as a truncated last line instead.
+    last_failed: Option<(u64, String)>,
+    pending: PidMap<Pending>,
+    interrupted: PidMap<Interrupted>,
+    cache: FileCache,
+    unannotated: Option<FileId>,
+    orphan_file: Option<FileId>,
+    /// Counts behind the warnings and the report's shape.
+    annotated_ops: u64,
+    unannotated_ops: u64,
+    orphan_resumed: u64,
+    never_finished: u64,
+    durations: u64,
+    saw_other_calls: bool,
+    saw_io_uring: bool,
+    clock: Option<Clock>,
+    first_ns: Option<u64>,
+    last_ns: u64,
+    /// Time-of-day clock: nanoseconds added for each midnight crossed.
+    day_offset: u64,
+    prev_raw_ns: u64,
+    root_pid: Option<u32>,
+    exit: Option<Exit>,
+}
+
+impl Default for StraceParser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+const NS_PER_DAY: u64 = 86_400 * 1_000_000_000;
+
+impl StraceParser {
+    pub fn new() -> Self {
+        StraceParser {
+            line_number: 0,
+            unparsed: Unparsed::default(),
+            last_failed: None,
+            pending: PidMap::default(),
+            interrupted: PidMap::default(),
+            cache: FileCache::new(),
+            unannotated: None,
+            orphan_file: None,
+            annotated_ops: 0,
+            unannotated_ops: 0,
+            orphan_resumed: 0,
+            never_finished: 0,
+            durations: 0,
+            saw_other_calls: false,
+            saw_io_uring: false,
+            clock: None,
+            first_ns: None,
+            last_ns: 0,
+            day_offset: 0,
+            prev_raw_ns: 0,
+            root_pid: None,
+            exit: None,
+        }
+    }
+
+    /// Nanoseconds from the first timestamp to the last; `None` without timestamps.
+    pub fn elapsed_ns(&self) -> Option<u64> {
+        self.first_ns.map(|f| self.last_ns.saturating_sub(f))
+    }
+
+    /// Whether the log gives per-call durations (`-T`).
+    pub fn has_durations(&self) -> bool {
+        self.durations > 0
+    }
+
+    /// Whether the log shows calls other than the data calls, so that
+    /// metadata calls (opens, stats...) would have been seen.
+    pub fn sees_metadata(&self) -> bool {
+        self.saw_other_calls
+    }
+
+    /// Whether fds carry their targets (`-y`); false when no operation's did.
+    pub fn sees_files(&self) -> bool {
+        self.annotated_ops > 0 || self.unannotated_ops == 0
+    }
+
+    /// Operations on fds without a target: all of them are counted, with
+    /// sockets and pipes, in the summary.
+    pub fn unannotated_ops(&self) -> u64 {
+        self.unannotated_ops
+    }
+
+    /// How the first process of the log ended, when the log says.
+    pub fn exit(&self) -> Option<ExitInfo> {
+        let e = self.exit.as_ref()?;
+        Some(ExitInfo {
+            code: e.code,
+            signal_number: e.signal.as_deref().and_then(signal_number),
+            signal: e.signal.clone(),
+        })
+    }
+
+    /// The first process of the log.
+    pub fn root_pid(&self) -> Option<u32> {
+        self.root_pid.filter(|p| *p != 0)
+    }
+
+    fn fail(&mut self, line: &[u8]) {
+        if let Some((n, text)) = self.last_failed.take() {
+            self.unparsed.note(n, text.as_bytes());
+        }
+        self.last_failed = Some((self.line_number, String::from_utf8_lossy(line).into_owned()));
+    }
+
+    fn parse(&mut self, line: &[u8], agg: &mut Aggregator) -> Option<()> {
+        let mut s = line;
+        if let [rest @ .., b'\r'] = s {
+            s = rest;
+        }
+        let mut i = skip_spaces(s, 0);
+        if i == s.len() {
+            return Some(());
+        }
+        // Continuation lines of -e read=/write= dumps and -k stack traces.
+        if s[i..].starts_with(b"| ") || s[i..].starts_with(b"> ") {
+            return Some(());
+        }
+        // `[pid  123] ` (strace writing to stderr) or `123  ` (with -o).
+        let mut pid = 0u32;
+        if s[i..].starts_with(b"[pid ") {
+            let j = skip_spaces(s, i + 5);
+            let (n, k) = parse_u64(s, j)?;
+            if s.get(k) != Some(&b']') {
+                return None;
+            }
+            pid = n as u32;
+            i = skip_spaces(s, k + 1);
+        } else if s[i].is_ascii_digit() {
+            let (n, mut k) = parse_u64(s, i)?;
+            // `-Y` follows the pid with its command name: `123<python3>`.
+            if s.get(k) == Some(&b'<') {
+                k = annotation_end(s, k)?;
+            }
+            if s.get(k) == Some(&b' ') {
+                pid = n as u32;
+                i = skip_spaces(s, k);
+            }
+        }
+        // Timestamp.
+        let mut now = None;
+        if i < s.len() && s[i].is_ascii_digit() {
+            let (ns, k) = self.timestamp(s, i)?;
+            now = Some(ns);
+            i = skip_spaces(s, k);
+        }
+        // `-i` instruction pointer and `-n` syscall number, in brackets.
+        while i < s.len() && s[i] == b'[' {
+            let k = memchr(b']', &s[i..])? + i;
+            i = skip_spaces(s, k + 1);
+        }
+        if self.root_pid.is_none() {
+            self.root_pid = Some(pid);
+        }
+        let body = &s[i..];
+        if body.starts_with(b"--- ") || body.starts_with(b"strace: ") {
+            return Some(());
+        }
+        if body.starts_with(b"+++ ") {
+            return self.exit_line(pid, body);
+        }
+        if let Some(rest) = body.strip_prefix(b"<... ") {
+            return self.resumed(pid, now, rest, agg);
+        }
+        self.call(pid, now, body, agg)
+    }
+
+    /// A timestamp at `s[i..]`, in nanoseconds on one monotonic scale.
+    fn timestamp(&mut self, s: &[u8], i: usize) -> Option<(u64, usize)> {
+        let (first, mut k) = parse_u64(s, i)?;
+        let (raw, clock) = if s.get(k) == Some(&b':') {
+            let (m, k2) = parse_u64(s, k + 1)?;
+            if s.get(k2) != Some(&b':') {
+                return None;
+            }
+            let (sec, k3) = parse_u64(s, k2 + 1)?;
+            k = k3;
+            let (frac, k4) = fraction_ns(s, k);
+            k = k4;
+            (((first * 60 + m) * 60 + sec) * 1_000_000_000 + frac, Clock::TimeOfDay)
+        } else {
+            let (frac, k2) = fraction_ns(s, k);
+            k = k2;
+            let ns = first.checked_mul(1_000_000_000)?.checked_add(frac)?;
+            // -r prints small deltas; -ttt prints seconds since 1970.
+            (ns, if first < 100_000_000 { Clock::Relative } else { Clock::Unix })
+        };
+        if s.get(k) != Some(&b' ') {
+            return None;
+        }
+        let clock = *self.clock.get_or_insert(clock);
+        let ns = match clock {
+            Clock::Unix => raw,
+            Clock::Relative => self.last_ns + raw,
+            Clock::TimeOfDay => {
+                // Past midnight the time of day starts again from 0.
+                if raw + NS_PER_DAY / 2 < self.prev_raw_ns {
+                    self.day_offset += NS_PER_DAY;
+                }
+                self.prev_raw_ns = raw;
+                raw + self.day_offset
+            }
+        };
+        self.first_ns.get_or_insert(ns);
+        self.last_ns = self.last_ns.max(ns);
+        Some((ns, k))
+    }
+
+    fn exit_line(&mut self, pid: u32, body: &[u8]) -> Option<()> {
+        self.pending.remove(&pid);
+        self.interrupted.remove(&pid);
+        let exit = if let Some(rest) = body.strip_prefix(b"+++ exited with ") {
+            let (code, _) = parse_u64(rest, 0)?;
+            Exit { code: Some(code as i32), signal: None }
+        } else if let Some(rest) = body.strip_prefix(b"+++ killed by ") {
+            let end = rest.iter().position(|&c| c == b' ')?;
+            Exit { code: None, signal: Some(String::from_utf8_lossy(&rest[..end]).into_owned()) }
+        } else {
+            // `+++ superseded by execve in pid N +++` and the like.
+            return Some(());
+        };
+        if Some(pid) == self.root_pid {
+            self.exit = Some(exit);
+        }
+        Some(())
+    }
+
+    /// `name(args...` to the end of the line.
+    fn call(&mut self, pid: u32, now: Option<u64>, body: &[u8], agg: &mut Aggregator) -> Option<()> {
+        let open = body.iter().position(|&c| !(c.is_ascii_alphanumeric() || c == b'_'))?;
+        if open == 0 || body[open] != b'(' {
+            return None;
+        }
+        let call = classify(&body[..open]);
+        match call {
+            Call::Other => {
+                self.saw_other_calls = true;
+                return Some(());
+            }
+            Call::Meta(_) | Call::SigReturn => self.saw_other_calls = true,
+            Call::IoUring => {
+                self.saw_other_calls = true;
+                self.saw_io_uring = true;
+                return Some(());
+            }
+            Call::Data(_) => {}
+        }
+        // A new call on this thread: whatever was pending never returned.
+        if self.pending.remove(&pid).is_some() {
+            self.never_finished += 1;
+        }
+        let mut args = Args::default();
+        let want_files = matches!(call, Call::Data(_));
+        match self.scan_args(body, open + 1, &mut args, want_files, agg)? {
+            End::Unfinished { dropped: true } => Some(()),
+            End::Unfinished { dropped: false } => {
+                self.pending.insert(pid, Pending { call, args, start_ns: now });
+                Some(())
+            }
+            End::Closed(k) => {
+                let (outcome, duration) = parse_result(body, k)?;
+                self.complete(pid, call, &args, outcome, now, duration, agg);
+                Some(())
+            }
+        }
+    }
+
+    /// `name resumed>args) = result`, after the `<... `.
+    fn resumed(&mut self, pid: u32, now: Option<u64>, rest: &[u8], agg: &mut Aggregator) -> Option<()> {
+        let name_end = rest.iter().position(|&c| c == b' ')?;
+        let name = &rest[..name_end];
+        let tail = rest[name_end..].strip_prefix(b" resumed>")?;
+        let call = classify(name);
+        if !matches!(call, Call::Data(_) | Call::Meta(_) | Call::SigReturn) {
+            return Some(());
+        }
+        let (mut args, start_ns, started) = match self.pending.remove(&pid) {
+            Some(p) if p.call == call => (p.args, p.start_ns, true),
+            other => {
+                // A different call was pending: it never returned.
+                self.never_finished += other.is_some() as u64;
+                (Args::default(), now, false)
+            }
+        };
+        let want_files = started && matches!(call, Call::Data(_));
+        match self.scan_args(tail, 0, &mut args, want_files, agg)? {
+            End::Unfinished { dropped: true } => Some(()),
+            End::Unfinished { dropped: false } => {
+                // Interrupted again (strace prints this for long calls).
+                self.pending.insert(pid, Pending { call, args, start_ns });
+                Some(())
+            }
+            End::Closed(k) => {
+                let (outcome, duration) = parse_result(tail, k)?;
+                if !started {
+                    if let Call::Data(syscall) = call {
+                        // The call began before the log did: its fd is unknown.
+                        if let Outcome::Value(v) = outcome {
+                            self.orphan_resumed += 1;
+                            let file = *self.orphan_file.get_or_insert_with(|| {
+                                agg.file("(call started before the log began)", FdKind::Unknown)
+                            });
+                            record_op(agg, syscall, &[(file, direction_of(syscall))], v as u64, None, self.rel(start_ns), duration);
+                            self.count_duration(duration);
+                        }
+                        return Some(());
+                    }
+                }
+                self.complete(pid, call, &args, outcome, start_ns, duration, agg);
+                Some(())
+            }
+        }
+    }
+
+    fn rel(&self, at: Option<u64>) -> u64 {
+        match (at, self.first_ns) {
+            (Some(t), Some(f)) => t.saturating_sub(f),
+            _ => 0,
+        }
+    }
+
+    fn count_duration(&mut self, d: Option<u64>) {
+        if d.is_some() {
+            self.durations += 1;
+        }
+    }
+
+    /// The file of an fd argument: its annotation's target, or the one
+    /// "unannotated fd" entry when the log has no `-y`.
+    fn file_of(&mut self, arg: Arg, agg: &mut Aggregator) -> FileId {
+        match arg.file {
+            Some(f) => {
+                self.annotated_ops += 1;
+                f
+            }
+            None => {
+                self.unannotated_ops += 1;
+                *self.unannotated.get_or_insert_with(|| agg.file("(fds without -y annotations)", FdKind::Unknown))
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn complete(
+        &mut self,
+        pid: u32,
+        call: Call,
+        args: &Args,
+        outcome: Outcome,
+        start: Option<u64>,
+        duration: Option<u64>,
+        agg: &mut Aggregator,
+    ) {
+        match call {
+            Call::Data(syscall) => {
+                let fd = args.get(0).num;
+                if let Some(i) = self.interrupted.get(&pid) {
+                    if i.syscall == syscall && i.fd == fd {
+                        self.interrupted.remove(&pid);
+                    }
+                }
+                match outcome {
+                    Outcome::Value(v) if v >= 0 => {
+                        let (src, dst) = match syscall {
+                            Syscall::Sendfile => (args.get(1), args.get(0)),
+                            Syscall::CopyFileRange | Syscall::Splice => (args.get(0), args.get(2)),
+                            _ => (args.get(0), args.get(0)),
+                        };
+                        let offset = match syscall {
+                            Syscall::Pread64 | Syscall::Pwrite64 | Syscall::Preadv | Syscall::Pwritev | Syscall::Preadv2 | Syscall::Pwritev2 => {
+                                args.get(3).num.and_then(|o| u64::try_from(o).ok())
+                            }
+                            _ => None,
+                        };
+                        let start_ns = self.rel(start);
+                        match syscall.direction() {
+                            Some(d) => {
+                                let f = self.file_of(src, agg);
+                                record_op(agg, syscall, &[(f, d)], v as u64, offset, start_ns, duration);
+                            }
+                            None => {
+                                let (a, b) = (self.file_of(src, agg), self.file_of(dst, agg));
+                                record_op(agg, syscall, &[(a, Direction::Read), (b, Direction::Write)], v as u64, None, start_ns, duration);
+                            }
+                        }
+                        self.count_duration(duration);
+                    }
+                    Outcome::Value(_) => {}
+                    Outcome::Error(e) => {
+                        let storage = args.get(0).file.is_some_and(|f| agg.file_stats(f).kind.is_storage());
+                        agg.record_failure(syscall, e, storage);
+                    }
+                    Outcome::RestartUnlessHandled => {
+                        let storage = args.get(0).file.is_some_and(|f| agg.file_stats(f).kind.is_storage());
+                        self.interrupted.insert(pid, Interrupted { syscall, fd, storage });
+                    }
+                    Outcome::NoResult => {}
+                }
+            }
+            Call::Meta(kind) => match outcome {
+                Outcome::Value(_) => agg.record_meta(kind, true),
+                Outcome::Error(_) => agg.record_meta(kind, false),
+                _ => {}
+            },
+            Call::SigReturn => {
+                // -1 EINTR: the call the signal interrupted failed; anything
+                // else: it is restarted (and appears again).
+                if let Some(i) = self.interrupted.remove(&pid) {
+                    if outcome == Outcome::Error("EINTR") {
+                        agg.record_failure(i.syscall, "EINTR", i.storage);
+                    }
+                }
+            }
+            Call::IoUring | Call::Other => {}
+        }
+    }
+
+    /// Scans arguments from `s[i..]` (just after `(`, or after `resumed>`)
+    /// to the closing `)` or to `<unfinished ...>`, filling `args`.
+    fn scan_args(&mut self, s: &[u8], mut i: usize, args: &mut Args, want_files: bool, agg: &mut Aggregator) -> Option<End> {
+        let mut at_arg_start = true;
+        let mut depth = 0u32;
+        while i < s.len() {
+            let c = s[i];
+            if at_arg_start && depth == 0 {
+                at_arg_start = false;
+                if c.is_ascii_digit() || (c == b'-' && s.get(i + 1).is_some_and(u8::is_ascii_digit)) {
+                    let (v, k) = parse_i64(s, i)?;
+                    let mut arg = Arg { num: Some(v), file: None };
+                    i = k;
+                    if s.get(i) == Some(&b'<') {
+                        let end = annotation_end(s, i)?;
+                        if want_files {
+                            arg.file = Some(self.annotated_file(v, &s[i + 1..end - 1], agg));
+                        }
+                        i = end;
+                    }
+                    if args.n < MAX_ARGS {
+                        args.v[args.n] = arg;
+                    }
+                    args.n += 1;
+                    continue;
+                }
+                if c != b')' && c != b' ' && c != b'<' {
+                    args.n += 1;
+                }
+            }
+            match c {
+                b'"' => i = string_end(s, i)?,
+                b'(' | b'[' | b'{' => {
+                    depth += 1;
+                    i += 1;
+                }
+                b')' if depth == 0 => return Some(End::Closed(i + 1)),
+                b')' | b']' | b'}' => {
+                    depth = depth.checked_sub(1)?;
+                    i += 1;
+                }
+                b',' if depth == 0 => {
+                    at_arg_start = true;
+                    i = skip_spaces(s, i + 1);
+                }
+                b'<' => {
+                    let rest = &s[i..];
+                    if rest.starts_with(UNFINISHED) {
+                        let after = &rest[UNFINISHED.len()..];
+                        // `<unfinished ...>) = ?`: the process ended in the call.
+                        return Some(End::Unfinished { dropped: after.starts_with(b")") });
+                    }
+                    if rest.starts_with(DETACHED) {
+                        return Some(End::Unfinished { dropped: true });
+                    }
+                    i = annotation_end(s, i)?;
+                }
+                _ => i += 1,
+            }
+        }
+        None
+    }
+
+    /// The file an annotated fd refers to, through the per-fd cache.
+    fn annotated_file(&mut self, fd: i64, annotation: &[u8], agg: &mut Aggregator) -> FileId {
+        let slot = &mut self.cache.slots[(fd as usize) % FileCache::SLOTS];
+        if let (key, Some(id)) = slot {
+            if key.as_slice() == annotation {
+                return *id;
+            }
+        }
+        let (path, kind) = target(annotation);
+        let id = agg.file(&path, kind);
+        slot.0.clear();
+        slot.0.extend_from_slice(annotation);
+        slot.1 = Some(id);
+        id
+    }
+}
+
+/// Whether the first lines of an input read as strace output: most of the
+/// non-empty ones parse, and at least one is a call.
+pub fn looks_like(lines: &[&[u8]]) -> bool {
+    let mut p = StraceParser::new();
+    let mut agg = Aggregator::new();
+    let (mut calls, mut bad) = (0, 0);
+    for line in lines.iter().filter(|l| !l.iter().all(u8::is_ascii_whitespace)) {
+        match p.parse(line, &mut agg) {
+            Some(()) if memchr(b'(', line).is_some() => calls += 1,
+            Some(()) => {}
+            None => bad += 1,
+        }
+    }
+    calls > 0 && bad <= calls
+}
+
+fn direction_of(s: Syscall) -> Direction {
+    s.direction().unwrap_or(Direction::Read)
+}
+
+/// One successful call: an operation on each (file, direction).
+fn record_op(
+    agg: &mut Aggregator,
+    syscall: Syscall,
+    parts: &[(FileId, Direction)],
+    bytes: u64,
+    offset: Option<u64>,
+    start_ns: u64,
+    latency_ns: Option<u64>,
+) {
+    for &(file, direction) in parts {
+        agg.record_op(file, &DataOp { syscall, direction, bytes, start_ns, latency_ns, offset });
+    }
+}
+
+impl LineParser for StraceParser {
+    fn line(&mut self, line: &[u8], agg: &mut Aggregator) {
+        self.line_number += 1;
+        if let Some((n, text)) = self.last_failed.take() {
+            self.unparsed.note(n, text.as_bytes());
+        }
+        if self.parse(line, agg).is_none() {
+            self.fail(line);
+        }
+    }
+
+    fn finish(&mut self, _agg: &mut Aggregator) {
+        // Calls still waiting for their result never returned in this log.
+        self.never_finished += self.pending.len() as u64;
+        self.pending.clear();
+        self.interrupted.clear();
+    }
+
+    fn report(&self, agg: &Aggregator, mut ctx: ReportContext) -> Report {
+        let unannotated = self.unannotated_ops > 0;
+        ctx.elapsed_ns = self.elapsed_ns().unwrap_or(0);
+        ctx.latency_measured = self.has_durations();
+        // Without -y, sockets and pipes cannot be told from files: count all.
+        ctx.all_fds |= unannotated;
+        if ctx.exit.is_none() {
+            ctx.exit = self.exit();
+        }
+        if ctx.pid.is_none() {
+            ctx.pid = self.root_pid().map(|p| p as i32);
+        }
+        ctx.warnings.extend(self.warnings());
+        let mut report = Report::from_aggregator(agg, ctx);
+        if unannotated {
+            report.other_fds = None;
+        }
+        if !self.sees_files() {
+            report.files = None;
+        }
+        if !self.sees_metadata() {
+            report.metadata_ops = None;
+        }
+        if self.first_ns.is_none() {
+            report = report.without_clock();
+        }
+        report
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        if let Some(u) = self.unparsed.warning() {
+            w.push(format!("strace log: {u}"));
+        }
+        if let Some((n, text)) = &self.last_failed {
+            let cut: String = text.chars().take(Unparsed::EXAMPLE_CHARS).collect();
+            w.push(format!("strace log: the last line (line {n}) is cut short and was skipped: {cut:?}"));
+        }
+        if self.never_finished > 0 {
+            w.push(format!(
+                "strace log: {} call(s) started but never returned in the log (the process ended or the log stops mid-call); not counted",
+                self.never_finished
+            ));
+        }
+        if self.orphan_resumed > 0 {
+            w.push(format!(
+                "strace log: {} operation(s) had begun before the log starts: counted, but their fd is unknown",
+                self.orphan_resumed
+            ));
+        }
+        if self.unannotated_ops > 0 {
+            w.push(format!(
+                "strace log: {} operation(s) on fds without a target (strace ran without -y): files cannot be told from sockets, pipes and ttys, so the summary counts every fd",
+                self.unannotated_ops
+            ));
+        }
+        if self.first_ns.is_none() {
+            w.push("strace log: no timestamps (strace -t, -tt or -ttt): elapsed time, IOPS, throughput and the timeline are unknown".into());
+        }
+        if self.durations == 0 {
+            w.push("strace log: no call durations (strace -T): latency is unknown".into());
+        }
+        if !self.saw_other_calls {
+            w.push("strace log: only data calls were traced (strace -e trace=...): opens, stats and other metadata calls are unknown".into());
+        }
+        if self.saw_io_uring {
+            w.push("the program uses io_uring: I/O submitted through io_uring does not pass through read/write syscalls and is not counted here".into());
+        }
+        w
+    }
+}
+
+fn skip_spaces(s: &[u8], mut i: usize) -> usize {
+    while i < s.len() && s[i] == b' ' {
+        i += 1;
+    }
+    i
+}
+
+fn parse_u64(s: &[u8], i: usize) -> Option<(u64, usize)> {
+    let mut k = i;
+    let mut v: u64 = 0;
+    while k < s.len() && s[k].is_ascii_digit() {
+        v = v.checked_mul(10)?.checked_add((s[k] - b'0') as u64)?;
+        k += 1;
+    }
+    (k > i).then_some((v, k))
+}
+
+fn parse_i64(s: &[u8], i: usize) -> Option<(i64, usize)> {
+    let neg = s.get(i) == Some(&b'-');
+    let (v, k) = parse_u64(s, i + neg as usize)?;
+    let v = i64::try_from(v).ok()?;
+    Some((if neg { -v } else { v }, k))
+}
+
+/// `.123456` → nanoseconds (any number of digits; none → 0).
+fn fraction_ns(s: &[u8], i: usize) -> (u64, usize) {
+    if s.get(i) != Some(&b'.') {
+        return (0, i);
+    }
+    let mut k = i + 1;
+    let mut ns = 0u64;
+    let mut scale = 100_000_000u64;
+    while k < s.len() && s[k].is_ascii_digit() {
+        ns += (s[k] - b'0') as u64 * scale;
+        scale /= 10;
+        k += 1;
+    }
+    (ns, k)
+}
+
+/// Index just after the string literal starting at `s[i] == '"'` (and its
+/// `...`). One search for the closing quote: a quote preceded by an odd
+/// number of backslashes is escaped (data previews are full of escapes, so
+/// stopping at each backslash would cost more).
+fn string_end(s: &[u8], i: usize) -> Option<usize> {
+    let mut k = i + 1;
+    loop {
+        let q = k + memchr(b'"', s.get(k..)?)?;
+        let backslashes = s[i + 1..q].iter().rev().take_while(|&&c| c == b'\\').count();
+        k = q + 1;
+        if backslashes % 2 == 0 {
+            break;
+        }
+    }
+    if s[k..].starts_with(b"...") {
+        k += 3;
+    }
+    Some(k)
+}
+
+/// Index just after the `<...>` starting at `s[i] == '<'`: fd targets
+/// (`</path>`, `</dev/null<char 1:3>>`, `<TCP:[1.2.3.4:5->6.7.8.9:10]>`,
+/// `<UNIX:[1,"/sock"]>`). strace escapes `<` and `>` in paths.
+fn annotation_end(s: &[u8], i: usize) -> Option<usize> {
+    let (mut square, mut angle) = (0u32, 0u32);
+    let mut k = i + 1;
+    while k < s.len() {
+        match s[k] {
+            b'\\' => k += 1,
+            b'"' => {
+                k = string_end(s, k)?;
+                continue;
+            }
+            b'[' => square += 1,
+            b']' => square = square.saturating_sub(1),
+            // Inside brackets `->` is an arrow (TCP:[a->b]), not a closing `>`.
+            b'<' if square == 0 => angle += 1,
+            b'>' if square == 0 => {
+                if angle == 0 {
+                    return Some(k + 1);
+                }
+                angle -= 1;
+            }
+            _ => {}
+        }
+        k += 1;
+    }
+    None
+}
+
+/// After the closing `)`: ` = result [ERRNO (text)] [<duration>]`.
+fn parse_result(s: &[u8], i: usize) -> Option<(Outcome, Option<u64>)> {
+    let mut k = skip_spaces(s, i);
+    if s.get(k) != Some(&b'=') {
+        return None;
+    }
+    k = skip_spaces(s, k + 1);
+    let duration = duration_at_end(s);
+    let outcome = match s.get(k)? {
+        b'?' => {
+            let rest = &s[skip_spaces(s, k + 1)..];
+            if rest.starts_with(b"ERESTARTSYS") || rest.starts_with(b"ERESTARTNOHAND") {
+                Outcome::RestartUnlessHandled
+            } else {
+                Outcome::NoResult
+            }
+        }
+        b'-' | b'0'..=b'9' => {
+            if s[k..].starts_with(b"0x") {
+                Outcome::Value(0)
+            } else {
+                let (v, k2) = parse_i64(s, k)?;
+                if v < 0 && s.get(k2) == Some(&b' ') && s.get(k2 + 1) == Some(&b'E') {
+                    let from = k2 + 1;
+                    let end = s[from..].iter().position(|&c| c == b' ').map_or(s.len(), |p| from + p);
+                    Outcome::Error(errno_name(&s[from..end]).unwrap_or("EUNKNOWN"))
+                } else {
+                    Outcome::Value(v)
+                }
+            }
+        }
+        _ => return None,
+    };
+    Some((outcome, duration))
+}
+
+/// The `-T` duration `<0.000123>` that ends a line, in nanoseconds.
+fn duration_at_end(s: &[u8]) -> Option<u64> {
+    let [head @ .., b'>'] = s else { return None };
+    let open = head.iter().rposition(|&c| c == b'<')?;
+    let inner = &head[open + 1..];
+    if open == 0 || head[open - 1] != b' ' {
+        return None;
+    }
+    let (secs, k) = parse_u64(inner, 0)?;
+    let (frac, k) = fraction_ns(inner, k);
+    (k == inner.len()).then(|| secs * 1_000_000_000 + frac)
+}
+
+/// The target of an fd annotation (without its `<` `>`): name and kind.
+fn target(a: &[u8]) -> (String, FdKind) {
+    if a.first() == Some(&b'/') {
+        // `/path` or, with -yy, `/dev/x<char M:m>` / `/dev/y<block M:m>`.
+        let (path, dev) = match memchr(b'<', a) {
+            Some(p) => (&a[..p], Some(a[p + 1..].strip_suffix(b">").unwrap_or(&a[p + 1..]))),
+            None => (a, None),
+        };
+        let path = unescape(path);
+        let kind = match dev {
+            Some(d) if d.starts_with(b"block ") => FdKind::BlockDevice,
+            Some(d) if d.starts_with(b"char ") => {
+                let major = parse_u64(d, 5).map(|(m, _)| m).unwrap_or(0);
+                if major == 4 || major == 5 || (136..=143).contains(&major) {
+                    FdKind::Tty
+                } else {
+                    FdKind::Other
+                }
+            }
+            Some(_) => FdKind::Other,
+            None => kind_by_path(&path),
+        };
+        return (path, kind);
+    }
+    let text = String::from_utf8_lossy(a).into_owned();
+    let kind = if a.starts_with(b"pipe:") {
+        FdKind::Pipe
+    } else if a.starts_with(b"socket:") || a.first().is_some_and(u8::is_ascii_uppercase) {
+        // -yy names the protocol: TCP:[...], UDPv6:[...], UNIX-STREAM:[...], NETLINK:[...].
+        FdKind::Socket
+    } else {
+        FdKind::Other
+    };
+    (text, kind)
+}
+
+/// A path's kind when strace gave no device numbers (`-y`, not `-yy`).
+fn kind_by_path(path: &str) -> FdKind {
+    let Some(dev) = path.strip_prefix("/dev/") else { return FdKind::File };
+    const TTYS: [&str; 4] = ["pts/", "tty", "console", "ptmx"];
+    const BLOCKS: [&str; 10] = ["sd", "vd", "xvd", "hd", "nvme", "loop", "dm-", "md", "mmcblk", "mapper/"];
+    if dev.starts_with("shm/") || dev.starts_with("mqueue/") || dev.starts_with("hugepages/") {
+        FdKind::File
+    } else if TTYS.iter().any(|t| dev.starts_with(t)) {
+        FdKind::Tty
+    } else if BLOCKS.iter().any(|b| dev.starts_with(b)) {
+        FdKind::BlockDevice
+    } else {
+        FdKind::Other
+    }
+}
+
+/// strace's C-style escapes in a path (`\76` is `>`, `\303\251` is `é`) back to the name.
+fn unescape(p: &[u8]) -> String {
+    if memchr(b'\\', p).is_none() {
+        return String::from_utf8_lossy(p).into_owned();
+    }
+    let mut out = Vec::with_capacity(p.len());
+    let mut i = 0;
+    while i < p.len() {
+        if p[i] != b'\\' || i + 1 == p.len() {
+            out.push(p[i]);
+            i += 1;
+            continue;
+        }
+        let c = p[i + 1];
+        i += 2;
+        match c {
+            b'n' => out.push(b'\n'),
+            b't' => out.push(b'\t'),
+            b'r' => out.push(b'\r'),
+            b'v' => out.push(0x0b),
+            b'f' => out.push(0x0c),
+            b'x' => {
+                let hex = p[i..].iter().take(2).take_while(|c| c.is_ascii_hexdigit()).count();
+                out.push(u8::from_str_radix(std::str::from_utf8(&p[i..i + hex]).unwrap_or("0"), 16).unwrap_or(0));
+                i += hex;
+            }
+            b'0'..=b'7' => {
+                let mut v = (c - b'0') as u32;
+                let mut n = 1;
+                while n < 3 && i < p.len() && (b'0'..=b'7').contains(&p[i]) {
+                    v = v * 8 + (p[i] - b'0') as u32;
+                    i += 1;
+                    n += 1;
+                }
+                out.push(v as u8);
+            }
+            other => out.push(other),
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+#[path = "strace_tests.rs"]
+mod tests;

@@ -1,0 +1,281 @@
+//! Crafted lines for the cases real runs rarely produce on demand; the ava
+//! suite checks logs of real strace runs against ground-truth workloads.
+use super::*;
+use crate::report::ReportContext;
+
+fn parse(text: &str) -> (StraceParser, Aggregator) {
+    let mut p = StraceParser::new();
+    let mut agg = Aggregator::new();
+    for line in text.split('\n') {
+        p.line(line.as_bytes(), &mut agg);
+    }
+    p.finish(&mut agg);
+    (p, agg)
+}
+
+fn report(text: &str) -> Report {
+    let (p, agg) = parse(text);
+    p.report(&agg, ReportContext { method: "strace-log".into(), ..Default::default() })
+}
+
+fn file<'a>(r: &'a Report, path: &str) -> &'a crate::report::FileReport {
+    r.files.as_ref().unwrap().iter().find(|f| f.path == path).unwrap_or_else(|| panic!("no {path} in {:?}", r.files))
+}
+
+#[test]
+fn data_previews_with_parens_quotes_equals_and_escapes() {
+    let r = report(concat!(
+        "100 write(3</tmp/a>, \")\\\" = 1 <unfinished ...>\\0\\377\\\\\", 26) = 26\n",
+        "100 write(3</tmp/a>, \"x) = 5\"..., 4096) = 4096\n",
+        "100 read(3</tmp/a>, \"\\\"\\\\\\\")\", 10) = 4\n",
+        "100 write(3</tmp/a>, \"\\x29\\x3d\", 2) = 2\n",
+    ));
+    assert_eq!(r.summary.write_ops, 3);
+    assert_eq!(r.summary.write_bytes, 26 + 4096 + 2);
+    assert_eq!(r.summary.read_ops, 1);
+    assert_eq!(r.summary.read_bytes, 4);
+    assert!(r.warnings.iter().all(|w| !w.contains("not understood")), "{:?}", r.warnings);
+}
+
+#[test]
+fn unfinished_calls_interleaved_across_three_threads() {
+    let r = report(concat!(
+        "11 1700000000.000001 write(3</d/a>, \"aaaa\"..., 100 <unfinished ...>\n",
+        "12 1700000000.000002 read(4</d/b>,  <unfinished ...>\n",
+        "13 1700000000.000003 pwrite64(5</d/c>, \"cc\", 2, 8192 <unfinished ...>\n",
+        "12 1700000000.000004 <... read resumed>\"bbbbbbbb\", 8) = 8 <0.000002>\n",
+        "11 1700000000.000005 <... write resumed>) = 100 <0.000004>\n",
+        "13 1700000000.000006 <... pwrite64 resumed>) = 2 <0.000003>\n",
+        "12 1700000000.000007 pread64(4</d/b>,  <unfinished ...>\n",
+        "11 1700000000.000008 exit(0 <unfinished ...>\n",
+        "12 1700000000.000009 <... pread64 resumed>\"x\", 1, 77) = 1 <0.000001>\n",
+        "11 1700000000.000010 <... exit resumed>) = ?\n",
+        "11 1700000000.000011 +++ exited with 0 +++\n",
+    ));
+    assert_eq!((r.summary.read_ops, r.summary.read_bytes), (2, 9));
+    assert_eq!((r.summary.write_ops, r.summary.write_bytes), (2, 102));
+    assert_eq!(file(&r, "/d/a").write_bytes, 100);
+    assert_eq!(file(&r, "/d/b").read_ops, 2);
+    assert_eq!(file(&r, "/d/c").write_ops, 1);
+    let lat = r.latency.as_ref().unwrap();
+    assert_eq!(lat.read.as_ref().unwrap().count, 2);
+    assert_eq!(lat.write.as_ref().unwrap().max_ns, 4000);
+    assert_eq!(r.elapsed_seconds, Some(10e-6));
+    assert_eq!(r.exit.as_ref().unwrap().code, Some(0));
+    assert!(r.warnings.iter().all(|w| !w.contains("never returned")), "{:?}", r.warnings);
+}
+
+#[test]
+fn offsets_of_positional_calls_span_both_halves() {
+    let mut p = StraceParser::new();
+    let mut agg = Aggregator::new();
+    let mut args = Args::default();
+    let line = b"pread64(4</d/b>, \"x\", 1, 77) = 1";
+    let end = p.scan_args(line, 8, &mut args, true, &mut agg);
+    assert!(matches!(end, Some(End::Closed(_))));
+    assert_eq!(args.get(3).num, Some(77));
+    assert_eq!(args.n, 4);
+}
+
+#[test]
+fn fd_annotations_classify_files_sockets_pipes_ttys() {
+    let r = report(concat!(
+        "write(1</dev/pts/3<char 136:3>>, \"hi\\n\", 3) = 3\n",
+        "write(4<TCP:[127.0.0.1:50654->127.0.0.1:38891]>, \"yo\", 2) = 2\n",
+        "read(5<UNIX-STREAM:[169828->169827]>, \"q\", 1) = 1\n",
+        "write(7<pipe:[168675]>, \"ss\", 2) = 2\n",
+        "write(8<socket:[99]>, \"ss\", 2) = 2\n",
+        "write(9</dev/null<char 1:3>>, \"x\", 1) = 1\n",
+        "read(10</dev/loop0<block 7:0>>, \"\", 512) = 512\n",
+        "write(3</tmp/w/a\\76b>, \"x\", 1) = 1\n",
+        "write(3</tmp/w/uni\\303\\251 x>, \"x\", 1) = 1\n",
+        "write(11<anon_inode:[eventfd]>, \"\\1\\0\\0\\0\\0\\0\\0\\0\", 8) = 8\n",
+    ));
+    let kind = |p: &str| file(&r, p).kind;
+    assert_eq!(kind("/dev/pts/3"), FdKind::Tty);
+    assert_eq!(kind("TCP:[127.0.0.1:50654->127.0.0.1:38891]"), FdKind::Socket);
+    assert_eq!(kind("UNIX-STREAM:[169828->169827]"), FdKind::Socket);
+    assert_eq!(kind("pipe:[168675]"), FdKind::Pipe);
+    assert_eq!(kind("socket:[99]"), FdKind::Socket);
+    assert_eq!(kind("/dev/null"), FdKind::Other);
+    assert_eq!(kind("/dev/loop0"), FdKind::BlockDevice);
+    assert_eq!(kind("/tmp/w/a>b"), FdKind::File);
+    assert_eq!(kind("/tmp/w/unié x"), FdKind::File);
+    assert_eq!(kind("anon_inode:[eventfd]"), FdKind::Other);
+    assert_eq!((r.summary.read_ops, r.summary.write_ops), (1, 2));
+    assert_eq!(r.summary.read_bytes, 512);
+    let o = r.other_fds.as_ref().unwrap();
+    assert_eq!((o.read_ops, o.write_ops), (1, 6));
+}
+
+#[test]
+fn failures_signals_and_eintr() {
+    let r = report(concat!(
+        "20 read(3, 0x7ffd, 100) = -1 EBADF (Bad file descriptor)\n",
+        "20 read(6<pipe:[1]>, 0x7ffd, 1) = -1 EAGAIN (Resource temporarily unavailable)\n",
+        "20 read(6<pipe:[1]>, 0x7ffd, 1) = ? ERESTARTSYS (To be restarted if SA_RESTART is set)\n",
+        "20 --- SIGALRM {si_signo=SIGALRM, si_code=SI_KERNEL} ---\n",
+        "20 rt_sigreturn({mask=[]}) = -1 EINTR (Interrupted system call)\n",
+        "20 read(6<pipe:[1]>, 0x7ffd, 1) = ? ERESTARTSYS (To be restarted if SA_RESTART is set)\n",
+        "20 --- SIGALRM {si_signo=SIGALRM, si_code=SI_KERNEL} ---\n",
+        "20 rt_sigreturn({mask=[]})           = 0\n",
+        "20 read(6<pipe:[1]>, \"x\", 1) = 1\n",
+        "20 --- SIGALRM {si_signo=SIGALRM, si_code=SI_KERNEL} ---\n",
+        "20 rt_sigreturn({mask=[]}) = -1 EINTR (Interrupted system call)\n",
+        "20 +++ killed by SIGSEGV (core dumped) +++\n",
+    ));
+    let f = r.failed_ops.as_ref().unwrap();
+    assert_eq!(f.total, 3);
+    assert_eq!(f.by_errno.get("EBADF"), Some(&1));
+    assert_eq!(f.by_errno.get("EAGAIN"), Some(&1));
+    assert_eq!(f.by_errno.get("EINTR"), Some(&1));
+    assert_eq!(r.other_fds.as_ref().unwrap().read_ops, 1);
+    let e = r.exit.as_ref().unwrap();
+    assert_eq!((e.code, e.signal.as_deref(), e.signal_number), (None, Some("SIGSEGV"), Some(11)));
+}
+
+#[test]
+fn every_data_call_of_the_core() {
+    let r = report(concat!(
+        "read(3</f/a>, \"ab\", 2) = 2\n",
+        "write(3</f/a>, \"ab\", 2) = 2\n",
+        "pread64(3</f/a>, \"ab\", 2, 10) = 2\n",
+        "pwrite64(3</f/a>, \"ab\", 2, 10) = 2\n",
+        "readv(3</f/a>, [{iov_base=\"a)\", iov_len=2}, {iov_base=\"b\", iov_len=1}], 2) = 3\n",
+        "writev(3</f/a>, [{iov_base=\"a\", iov_len=1}, {iov_base=\"bc\", iov_len=2}], 2) = 3\n",
+        "preadv(3</f/a>, [{iov_base=\"abcd\", iov_len=4}], 1, 0) = 4\n",
+        "pwritev(3</f/a>, [{iov_base=\"abcd\", iov_len=4}], 1, 4) = 4\n",
+        "preadv2(3</f/a>, [{iov_base=\"abcde\", iov_len=5}], 1, 0, RWF_NOWAIT) = 5\n",
+        "pwritev2(3</f/a>, [{iov_base=\"abcde\", iov_len=5}], 1, -1, 0) = 5\n",
+        "sendfile(4</f/b>, 3</f/a>, NULL, 4096) = 100\n",
+        "copy_file_range(3</f/a>, NULL, 4</f/b>, NULL, 4096, 0) = 50\n",
+        "splice(3</f/a>, [0], 6<pipe:[7]>, NULL, 4096, 0) = 30\n",
+        "openat(AT_FDCWD</f>, \"/f/a\", O_RDONLY) = 3</f/a>\n",
+        "openat(AT_FDCWD</f>, \"/f/nope\", O_RDONLY) = -1 ENOENT (No such file or directory)\n",
+        "close(3</f/a>) = 0\n",
+        "fsync(4</f/b>) = 0\n",
+        "newfstatat(AT_FDCWD</f>, \"/f/a\", {st_mode=S_IFREG|0644, st_size=5, ...}, 0) = 0\n",
+    ));
+    let names: Vec<_> = r.syscalls.as_ref().unwrap().iter().map(|s| (s.name, s.calls, s.bytes)).collect();
+    assert_eq!(names.len(), 13, "{names:?}");
+    let a = file(&r, "/f/a");
+    assert_eq!((a.read_ops, a.read_bytes), (8, 2 + 2 + 3 + 4 + 5 + 100 + 50 + 30));
+    assert_eq!((a.write_ops, a.write_bytes), (5, 2 + 2 + 3 + 4 + 5));
+    let b = file(&r, "/f/b");
+    assert_eq!((b.write_ops, b.write_bytes), (2, 150));
+    assert_eq!(file(&r, "pipe:[7]").write_bytes, 30);
+    let m = r.metadata_ops.as_ref().unwrap();
+    assert_eq!((m.opens, m.closes, m.fsyncs, m.stats, m.failed), (1, 1, 1, 1, 1));
+}
+
+#[test]
+fn reference_tool_flags_count_every_fd_and_say_so() {
+    // strace -f -e trace=<ten data calls> -o FILE -p PID
+    let r = report(concat!(
+        "3385  write(3, \"Hello World...\", 1100) = 1100\n",
+        "3385  read(3, \"data\", 4096) = 133\n",
+        "3386  pread64(3, \"\\0\\1)\", 1024, 0) = 1024\n",
+        "3386  write(1, \"x\\n\", 2) = 2\n",
+    ));
+    assert!(r.all_fds);
+    assert_eq!((r.summary.read_ops, r.summary.read_bytes), (2, 1157));
+    assert_eq!((r.summary.write_ops, r.summary.write_bytes), (2, 1102));
+    assert_eq!(r.files, None);
+    assert_eq!(r.other_fds, None);
+    assert_eq!(r.metadata_ops, None);
+    assert_eq!(r.latency, None);
+    assert_eq!(r.elapsed_seconds, None);
+    assert_eq!(r.summary.iops, None);
+    assert_eq!(r.timeline, None);
+    assert!(r.warnings.iter().any(|w| w.contains("without -y")), "{:?}", r.warnings);
+    assert!(r.warnings.iter().any(|w| w.contains("no timestamps")));
+    assert!(r.warnings.iter().any(|w| w.contains("metadata")));
+}
+
+#[test]
+fn garbage_and_a_truncated_last_line_are_warnings() {
+    let r = report(concat!(
+        "hello there\n",
+        "write(3</x>, \"abc\", 3) = 3\n",
+        "\u{0}\u{1}garbage(((\n",
+        "write(3</x>, \"abc\", 3) = 3\n",
+        "write(3</x>, \"ab",
+    ));
+    assert_eq!(r.summary.write_ops, 2);
+    let w = r.warnings.join("\n");
+    assert!(w.contains("2 lines were not understood"), "{w}");
+    assert!(w.contains("line 1"), "{w}");
+    assert!(w.contains("last line (line 5)"), "{w}");
+}
+
+#[test]
+fn time_of_day_stamps_cross_midnight() {
+    let r = report(concat!(
+        "23:59:59.500000 write(3</x>, \"a\", 1) = 1\n",
+        "00:00:00.250000 write(3</x>, \"a\", 1) = 1\n",
+    ));
+    assert_eq!(r.elapsed_seconds, Some(0.75));
+}
+
+#[test]
+fn stderr_style_pid_prefixes_and_orphan_resumes() {
+    let r = report(concat!(
+        "[pid  4242] <... write resumed>) = 10\n",
+        "[pid  4242] write(3</x>, \"a\", 1) = 1\n",
+        "[pid  4243] read(3</x>,  <unfinished ...>) = ?\n",
+        "[pid  4243] +++ killed by SIGKILL +++\n",
+    ));
+    assert_eq!(r.summary.write_ops, 1);
+    assert_eq!(r.other_fds.as_ref().unwrap().write_ops, 1);
+    assert!(r.warnings.iter().any(|w| w.contains("begun before the log")), "{:?}", r.warnings);
+}
+
+#[test]
+fn command_names_after_pids_with_capital_y() {
+    let r = report(concat!(
+        "4242<python3> write(3</x>, \"a\", 1 <unfinished ...>\n",
+        "4243<python3> write(3</x>, \"b\", 1) = 1\n",
+        "4242<python3> <... write resumed>) = 1\n",
+    ));
+    assert_eq!(r.summary.write_ops, 2);
+    assert!(r.warnings.iter().all(|w| !w.contains("not understood")), "{:?}", r.warnings);
+}
+
+mod fuzz {
+    //! Arbitrary input never panics and never loops: every line is parsed in
+    //! one bounded pass (the test would hang or fail otherwise).
+    use super::*;
+    use proptest::prelude::*;
+
+    const PIECES: &[&str] = &[
+        "1234 ", "[pid 7] ", "1700000000.123456 ", "12:00:01.5 ", "read(", "write(", "pread64(", "sendfile(", "splice(",
+        "<... read resumed>", "<... write resumed>", "<unfinished ...>", "<detached ...>", "3</tmp/x>", "5<TCP:[1->2]>",
+        "</dev/null<char 1:3>>", "\"", "\\", "\\\"", "\"...", ", ", ")", "(", "[", "]", "{", "}", "<", ">", " = ", "-1 ",
+        "EINTR (x)", "? ERESTARTSYS (y)", "100", "-", "<0.000123>", "+++ exited with 1 +++", "+++ killed by SIGKILL +++",
+        "--- SIGCHLD {} ---", "rt_sigreturn({mask=[]})", "\r", " ", "0x", "\u{e9}",
+    ];
+
+    fn lines() -> impl Strategy<Value = Vec<Vec<u8>>> {
+        let piece = prop_oneof![
+            proptest::sample::select(PIECES).prop_map(|s| s.as_bytes().to_vec()),
+            proptest::collection::vec(any::<u8>(), 0..8),
+        ];
+        let line = proptest::collection::vec(piece, 0..24).prop_map(|ps| ps.concat());
+        proptest::collection::vec(line, 0..40)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+        #[test]
+        fn never_panics(lines in lines()) {
+            let mut p = StraceParser::new();
+            let mut agg = Aggregator::new();
+            for l in &lines {
+                p.line(l, &mut agg);
+            }
+            p.finish(&mut agg);
+            let r = p.report(&agg, ReportContext::default());
+            let _ = r.to_json();
+        }
+    }
+}

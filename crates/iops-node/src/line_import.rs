@@ -1,0 +1,235 @@
+//! Text trace sources from JavaScript: a saved log (`iops import`) or the
+//! live output of `strace` (`--method strace`), pushed in chunks of any
+//! size. Lines are split here, across chunk boundaries, and fed to the
+//! format's parser in the core; `finish` returns the report as JSON.
+//! Portable: builds and works on every platform.
+
+use iops_core::parse::{self, LineParser};
+use iops_core::report::{ExitInfo, ReportContext};
+use iops_core::Aggregator;
+use memchr::memchr;
+use std::io::Read;
+use std::sync::mpsc::sync_channel;
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+/// `pushFile` reads in chunks of this size, this many ahead of the parser.
+const FILE_CHUNK: usize = 4 << 20;
+const READ_AHEAD: usize = 2;
+
+/// Fills `buf` from `r` (short only at the end of the file).
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// A line longer than this is not a trace line: it is cut here (and
+/// reported as not understood), so memory stays bounded on any input.
+const MAX_LINE: usize = 1 << 20;
+
+#[napi(object)]
+pub struct ImportProgress {
+    /// Bytes pushed so far.
+    pub bytes: f64,
+    pub lines: f64,
+    /// Storage operations counted so far, and the bytes they moved.
+    pub ops: f64,
+    pub op_bytes: f64,
+}
+
+#[napi(object)]
+pub struct ImportFinishOptions {
+    /// The report's `method`: "strace-log" for a saved log, "strace" for the live source.
+    pub method: String,
+    pub command: Option<Vec<String>>,
+    /// Count sockets, pipes and ttys in the summary too.
+    pub all_fds: Option<bool>,
+    /// How a launched command ended (the live source knows; a log may say).
+    pub exit_code: Option<i32>,
+    pub exit_signal: Option<String>,
+    pub exit_signal_number: Option<i32>,
+    /// Lines the caller wants in the report's warnings, first.
+    pub warnings: Option<Vec<String>>,
+}
+
+#[napi]
+pub struct LineImport {
+    format: &'static str,
+    parser: Box<dyn LineParser + Send>,
+    agg: Aggregator,
+    /// The start of a line whose end has not arrived yet.
+    carry: Vec<u8>,
+    /// Skipping the rest of an over-long line.
+    skipping: bool,
+    bytes: u64,
+    lines: u64,
+}
+
+/// The format whose detector accepts the first lines of `head`; null when none does.
+#[napi]
+pub fn detect_trace_format(head: Buffer) -> Option<String> {
+    let lines: Vec<&[u8]> = head.split(|&c| c == b'\n').take(50).collect();
+    // The last piece may be a cut line: leave it out unless it is all there is.
+    let n = if lines.len() > 1 { lines.len() - 1 } else { lines.len() };
+    parse::detect(&lines[..n]).map(|f| f.name.to_string())
+}
+
+/// Names of the formats `LineImport` reads.
+#[napi]
+pub fn trace_formats() -> Vec<String> {
+    parse::FORMATS.iter().map(|f| f.name.to_string()).collect()
+}
+
+#[napi]
+impl LineImport {
+    #[napi(constructor)]
+    pub fn new(format: String) -> Result<LineImport> {
+        let f = parse::format(&format).ok_or_else(|| {
+            let names: Vec<_> = parse::FORMATS.iter().map(|f| f.name).collect();
+            Error::from_reason(format!("unknown trace format {format:?} (known: {})", names.join(", ")))
+        })?;
+        Ok(LineImport { format: f.name, parser: (f.parser)(), agg: Aggregator::new(), carry: Vec::new(), skipping: false, bytes: 0, lines: 0 })
+    }
+
+    /// The format's name.
+    #[napi]
+    pub fn format(&self) -> String {
+        self.format.to_string()
+    }
+
+    /// Parses every complete line of `chunk`; keeps a cut last line for the next chunk.
+    #[napi]
+    pub fn push(&mut self, chunk: Buffer) {
+        self.feed(&chunk);
+    }
+
+    /// Parses a whole file: one thread reads ahead into recycled buffers
+    /// while this one parses, so reading costs next to nothing. Blocks the
+    /// caller until the end of the file (then call `finish`).
+    #[napi]
+    pub fn push_file(&mut self, path: String) -> Result<()> {
+        let mut file = std::fs::File::open(&path).map_err(|e| Error::from_reason(format!("cannot read {path}: {e}")))?;
+        let (full_tx, full_rx) = sync_channel::<(Vec<u8>, usize)>(READ_AHEAD);
+        let (empty_tx, empty_rx) = sync_channel::<Vec<u8>>(READ_AHEAD + 1);
+        for _ in 0..=READ_AHEAD {
+            let _ = empty_tx.send(vec![0; FILE_CHUNK]);
+        }
+        let reader = std::thread::Builder::new()
+            .name("iops-import-read".into())
+            .spawn(move || -> std::io::Result<()> {
+                while let Ok(mut buf) = empty_rx.recv() {
+                    let n = read_full(&mut file, &mut buf)?;
+                    if n == 0 || full_tx.send((buf, n)).is_err() {
+                        break;
+                    }
+                }
+                Ok(())
+            })
+            .map_err(|e| Error::from_reason(e.to_string()))?;
+        for (buf, n) in full_rx {
+            self.feed(&buf[..n]);
+            let _ = empty_tx.send(buf);
+        }
+        drop(empty_tx);
+        match reader.join() {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(Error::from_reason(format!("cannot read {path}: {e}"))),
+            Err(_) => Err(Error::from_reason("the reading thread panicked")),
+        }
+    }
+
+    #[napi]
+    pub fn progress(&self) -> ImportProgress {
+        let p = self.agg.progress();
+        ImportProgress {
+            bytes: self.bytes as f64,
+            lines: self.lines as f64,
+            ops: p.ops.load(std::sync::atomic::Ordering::Relaxed) as f64,
+            op_bytes: p.bytes.load(std::sync::atomic::Ordering::Relaxed) as f64,
+        }
+    }
+
+    /// End of input: parses a last line without its newline, settles what
+    /// is pending, and returns the report as JSON.
+    #[napi]
+    pub fn finish(&mut self, options: ImportFinishOptions) -> String {
+        if !self.carry.is_empty() && !self.skipping {
+            let last = std::mem::take(&mut self.carry);
+            self.line(&last);
+        }
+        self.parser.finish(&mut self.agg);
+        let exit = (options.exit_code.is_some() || options.exit_signal.is_some()).then_some(ExitInfo {
+            code: options.exit_code,
+            signal: options.exit_signal,
+            signal_number: options.exit_signal_number,
+        });
+        let ctx = ReportContext {
+            method: options.method,
+            command: options.command,
+            all_fds: options.all_fds.unwrap_or(false),
+            exit,
+            warnings: options.warnings.unwrap_or_default(),
+            ..Default::default()
+        };
+        self.parser.report(&self.agg, ctx).to_json()
+    }
+}
+
+impl LineImport {
+    fn line(&mut self, line: &[u8]) {
+        self.lines += 1;
+        self.parser.line(line, &mut self.agg);
+    }
+
+    fn feed(&mut self, mut chunk: &[u8]) {
+        self.bytes += chunk.len() as u64;
+        // Finish the line the previous chunk cut.
+        if !self.carry.is_empty() || self.skipping {
+            match memchr(b'\n', chunk) {
+                Some(nl) => {
+                    if !self.skipping {
+                        let mut line = std::mem::take(&mut self.carry);
+                        line.extend_from_slice(&chunk[..nl]);
+                        self.line(&line);
+                        line.clear();
+                        self.carry = line; // keep the capacity
+                    }
+                    self.skipping = false;
+                    self.carry.clear();
+                    chunk = &chunk[nl + 1..];
+                }
+                None => {
+                    self.hold(chunk);
+                    return;
+                }
+            }
+        }
+        while let Some(nl) = memchr(b'\n', chunk) {
+            self.lines += 1;
+            self.parser.line(&chunk[..nl], &mut self.agg);
+            chunk = &chunk[nl + 1..];
+        }
+        self.hold(chunk);
+    }
+
+    /// Keeps the start of a line until its end arrives, up to `MAX_LINE`.
+    fn hold(&mut self, part: &[u8]) {
+        if self.skipping {
+            return;
+        }
+        self.carry.extend_from_slice(part);
+        if self.carry.len() > MAX_LINE {
+            let line = std::mem::take(&mut self.carry);
+            self.line(&line[..MAX_LINE]);
+            self.skipping = true;
+        }
+    }
+}

@@ -1,0 +1,171 @@
+/**
+ * `--method strace`: runs the installed `strace` on a command (or a pid) and
+ * parses its output as it streams, with the same core and report as our own
+ * tracer. strace writes to a FIFO that only we read (a pipe: nothing grows
+ * on disk), so the command's own stdout and stderr are untouched, and the
+ * FIFO's write end, opened by strace close-on-exec, never reaches the
+ * command.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { accessSync, constants, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { delimiter, join } from "node:path";
+
+import { native } from "../native";
+import { IopsError, parseOutcome, type Report } from "../report";
+import type { Capture, CaptureOptions } from "../trace";
+
+/**
+ * What strace traces: the data calls, the metadata calls, rt_sigreturn (to
+ * tell EINTR failures from restarted calls), io_uring (for its warning) and
+ * execve (so that the log shows that metadata calls were traced). `?` lets
+ * strace skip names this architecture does not have.
+ */
+const TRACED = [
+  "read", "write", "pread64", "pwrite64", "readv", "writev", "preadv", "pwritev", "preadv2", "pwritev2",
+  "sendfile", "copy_file_range", "splice",
+  "?open", "openat", "?openat2", "?creat", "close", "?stat", "?fstat", "?lstat", "?newfstatat", "?statx",
+  "fsync", "fdatasync", "?unlink", "unlinkat", "?rmdir", "?rename", "renameat", "?renameat2", "?getdents", "getdents64",
+  "rt_sigreturn", "?io_uring_setup", "?io_uring_enter", "execve",
+];
+
+/**
+ * -q: no "Process N attached" notices; -f: every thread and child; -yy: each fd's target (files vs sockets, pipes,
+ * ttys; device numbers); -T: time in each call; -ttt: timestamps; -s 0: no
+ * data previews (we need only the counts), which keeps the stream small.
+ */
+const STRACE_FLAGS = ["-q", "-f", "-yy", "-T", "-ttt", "-s", "0", "-e", `trace=${TRACED.join(",")}`];
+
+export const INSTALL_STRACE =
+  "strace is not installed: install it (Debian/Ubuntu: apt-get install strace; Fedora: dnf install strace), or use --method ptrace, our own tracer, which needs nothing";
+
+/** The executable `name` would run as, from PATH; null when there is none. */
+function which(name: string): string | null {
+  const candidates = name.includes("/") ? [name] : (process.env.PATH ?? "").split(delimiter).filter(Boolean).map((d) => join(d, name));
+  for (const c of candidates) {
+    try {
+      accessSync(c, constants.X_OK);
+      return c;
+    } catch {
+      // next
+    }
+  }
+  return null;
+}
+
+/** The pid of strace's child (the command), once it runs; 0 before. */
+function childOf(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const first = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(" ")[0];
+    return Number(first) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+interface Run {
+  strace: ChildProcess;
+  report: Promise<Report>;
+}
+
+/** Starts strace with `args` (after our flags), writing to a FIFO we parse. */
+function start(args: string[], method: string, command: string[] | null, options: CaptureOptions): Run {
+  if (process.platform !== "linux") throw new IopsError("--method strace works on Linux only", "ENOTSUP");
+  if (!which("strace")) throw new IopsError(INSTALL_STRACE, "ENOSTRACE");
+  const dir = mkdtempSync(join(tmpdir(), "iops-strace-"));
+  const fifo = join(dir, "trace");
+  const made = spawnSync("mkfifo", ["-m", "600", fifo], { encoding: "utf8" });
+  if (made.status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new IopsError(`cannot make a FIFO for strace's output: ${made.stderr || made.error?.message}`, "EIO");
+  }
+  // Opened before strace starts, without blocking: strace's open for writing
+  // then succeeds at once, and we see end-of-file only once strace is done.
+  const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  const input = new Socket({ fd, readable: true, writable: false });
+  const importer = new native.LineImport("strace");
+  const strace = spawn("strace", [...STRACE_FLAGS, "-o", fifo, ...args], { stdio: "inherit" });
+  const started = process.hrtime.bigint();
+
+  let timer: NodeJS.Timeout | undefined;
+  if (options.onProgress) {
+    const cb = options.onProgress;
+    timer = setInterval(() => {
+      const { ops, opBytes } = importer.progress();
+      cb({ ops, bytes: opBytes, elapsedSeconds: Number(process.hrtime.bigint() - started) / 1e9 });
+    }, options.progressIntervalMs ?? 250);
+  }
+
+  let received = false;
+  const streamed = new Promise<void>((resolve, reject) => {
+    input.on("data", (chunk: Buffer) => {
+      received = true;
+      importer.push(chunk);
+    });
+    input.on("end", resolve);
+    input.on("close", () => resolve());
+    input.on("error", reject);
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    strace.on("error", reject);
+    strace.on("exit", (code, signal) => {
+      resolve({ code, signal });
+      // strace failed before opening the FIFO: no end-of-file will come.
+      setTimeout(() => {
+        if (!received) input.destroy();
+      }, 500).unref();
+    });
+  });
+
+  const report = Promise.all([exited, streamed])
+    .then(([status]) => {
+      const json = importer.finish({ method, command: command ?? undefined, allFds: options.allFds ?? false });
+      const report = parseOutcome(json);
+      if (!received || (command && !report.exit)) {
+        const how = status.signal ? `was killed by ${status.signal}` : `exited with status ${status.code}`;
+        throw new IopsError(`strace ${how} before tracing anything (its message is above)`, "EIO");
+      }
+      if (!command) report.command = null;
+      return withMetadataTraced(report);
+    })
+    .finally(() => {
+      clearInterval(timer);
+      input.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    });
+  return { strace, report };
+}
+
+/**
+ * Metadata calls are always traced here (TRACED): when none appeared, the
+ * count is a measured zero, not unknown as it would be for a log of
+ * data calls only.
+ */
+function withMetadataTraced(report: Report): Report {
+  if (report.metadataOps !== null) return report;
+  return {
+    ...report,
+    metadataOps: { opens: 0, closes: 0, stats: 0, fsyncs: 0, unlinks: 0, renames: 0, getdents: 0, total: 0, failed: 0 },
+    warnings: report.warnings.filter((w) => !/metadata calls are unknown/.test(w)),
+  };
+}
+
+/** Runs `argv` under strace, until it exits; the report is strace's view, `method: "strace"`. */
+export function straceCommand(argv: string[], options: CaptureOptions = {}): Capture {
+  if (!which(argv[0])) throw new IopsError(`command not found: ${argv[0]}`, "ENOENT");
+  const { strace, report } = start(["--", ...argv], "strace", argv, options);
+  return { report, stop: () => {}, pid: () => childOf(strace.pid) };
+}
+
+/** Attaches strace to `pid` (all threads, and children it creates) until `stop()`. */
+export function stracePid(pid: number, options: CaptureOptions = {}): Capture {
+  const { strace, report } = start(["-p", String(pid)], "strace", null, options);
+  return {
+    report,
+    // strace detaches from every thread on SIGINT, leaving the process running.
+    stop: () => strace.kill("SIGINT"),
+    pid: () => pid,
+  };
+}
