@@ -3,8 +3,9 @@
 // the platforms this Linux x64 machine can build but not run, each into its
 // package folder npm/<platform>/, with the napi-rs CLI's `--cross-compile`
 // (cargo-zigbuild, zig from the PyPI package `ziglang`; see
-// scripts/setup-cross.sh). The release workflow builds the same targets on
-// their native runners; __test__/cross.spec.mjs checks what this leaves.
+// scripts/setup-cross.sh). The release workflow builds the Linux targets
+// with this same script, and macOS and Windows with their own toolchains on
+// their own runners; __test__/cross.spec.mjs checks what this leaves.
 import { spawnSync } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -13,8 +14,8 @@ import { fileURLToPath } from "node:url";
 const root = fileURLToPath(new URL("..", import.meta.url));
 
 /**
- * platform → how the release builds it with zig (the Windows build is the
- * MSVC one, on a Windows runner). zig has no Apple SDK, which is fine while
+ * platform → its zig build (Windows has none: mingw for the wine test, MSVC
+ * in the release; see scripts/test-win32.mjs). zig has no Apple SDK, which is fine while
  * the addon needs only libSystem; without a deployment target zig would
  * stamp the newest macOS as the minimum. The `.2.17` suffix links the Linux
  * builds against glibc 2.17's symbols, so they load on old distributions

@@ -39,16 +39,23 @@ function load(): typeof Binding {
   throw new Error(addonMissingMessage(suffix, PREBUILT_PLATFORMS.includes(suffix)));
 }
 
-let loaded: typeof Binding | undefined;
-
 /**
- * The addon, loaded on first use: so `iops --help` works without it, and a
- * missing addon surfaces as an ordinary error where it is used (the CLI
- * prints it as one line).
+ * Loaded at import, before any measured window can begin (loading inside
+ * one would count the addon's own file I/O). When it does not load, the
+ * error waits for the first use, so `iops --help` still works and the CLI
+ * prints the reason as one line where a capture was asked for.
  */
-export const native: typeof Binding = new Proxy({} as typeof Binding, {
-  get(_target, prop) {
-    loaded ??= load();
-    return Reflect.get(loaded, prop);
-  },
-});
+function loadOrDefer(): typeof Binding {
+  try {
+    return load();
+  } catch (e) {
+    const failure = e as Error;
+    return new Proxy({} as typeof Binding, {
+      get() {
+        throw failure;
+      },
+    });
+  }
+}
+
+export const native: typeof Binding = loadOrDefer();
