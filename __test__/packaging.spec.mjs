@@ -123,6 +123,10 @@ test("without its platform package the install still succeeds, iops says in one 
   const hint = `the prebuilt addon of iops-profiler for ${SUFFIX} (${PLATFORM_PKG}) is not installed`;
   t.true(install.stderr.includes(hint), `the install script names the missing package: ${install.stderr}`);
 
+  const help = spawnSync(path.join(project, "node_modules", ".bin", "iops"), ["--help"], { cwd: project, encoding: "utf8" });
+  t.is(help.status, 0, "--help needs no addon");
+  t.regex(help.stdout, /Usage: iops/);
+
   const r = spawnSync(path.join(project, "node_modules", ".bin", "iops"), ["--", "true"], {
     cwd: project,
     env: { ...process.env, PATH: noCargoPath },
