@@ -180,8 +180,17 @@ export function attachWithFsUsage(fsUsage: string[], pid: number): { report: Pro
   const trace = FsUsageTrace.start(fsUsage, [pid], `iops-attach-${process.pid}-${randomInt(1, 2 ** 31)}`);
   let stopped!: () => void;
   const stopping = new Promise<void>((r) => (stopped = r));
+  // The capture also ends when the process does.
+  const watch = setInterval(() => {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      stopped();
+    }
+  }, 200);
   const report = (async () => {
     await stopping;
+    clearInterval(watch);
     await trace.stop();
     return trace.report({ pid });
   })();
