@@ -135,11 +135,28 @@ fn is_space(b: u8) -> bool {
     b == b' ' || b == b'\t'
 }
 
+/// Eight spaces: fs_usage pads its columns with long runs of them.
+const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
+
 fn skip_spaces(s: &[u8], mut i: usize) -> usize {
+    while i + 8 <= s.len() && u64::from_ne_bytes(s[i..i + 8].try_into().unwrap()) == SPACES {
+        i += 8;
+    }
     while i < s.len() && is_space(s[i]) {
         i += 1;
     }
     i
+}
+
+/// The end of `s[from..end]` without its trailing spaces.
+fn back_over_spaces(s: &[u8], from: usize, mut end: usize) -> usize {
+    while end >= from + 8 && u64::from_ne_bytes(s[end - 8..end].try_into().unwrap()) == SPACES {
+        end -= 8;
+    }
+    while end > from && is_space(s[end - 1]) {
+        end -= 1;
+    }
+    end
 }
 
 fn token_end(s: &[u8], mut i: usize) -> usize {
@@ -197,7 +214,7 @@ struct Tail<'a> {
 }
 
 fn tail(s: &[u8], from: usize) -> Option<Tail<'_>> {
-    let end = from + trim(&s[from..]).len();
+    let end = back_over_spaces(s, from, s.len());
     // Walk the tokens right to left; the command is at least one token.
     let mut tok_end = end;
     let mut tokens_after = 0;
@@ -217,10 +234,7 @@ fn tail(s: &[u8], from: usize) -> Option<Tail<'_>> {
             }
         }
         tokens_after += 1;
-        tok_end = tok_start;
-        while tok_end > from && is_space(s[tok_end - 1]) {
-            tok_end -= 1;
-        }
+        tok_end = back_over_spaces(s, from, tok_start);
     }
     None
 }
@@ -301,11 +315,7 @@ fn args(s: &[u8], disk: bool) -> Args<'_> {
 }
 
 fn trim(s: &[u8]) -> &[u8] {
-    let mut end = s.len();
-    while end > 0 && is_space(s[end - 1]) {
-        end -= 1;
-    }
-    &s[..end]
+    &s[..back_over_spaces(s, 0, s.len())]
 }
 
 /// `openat` and friends print `[<dirfd>]/<path>`; the path is what matters.
