@@ -11,6 +11,8 @@ packages=(
   strace               # benchmarks against strace; the strace source's tests
   util-linux           # losetup (block-device test), script (pty test)
   gcc-mingw-w64-x86-64 wine wine64   # scripts/check-targets.sh: the Windows build (mingw) and its tests under wine
+  python3-nbclient python3-ipykernel  # notebook tests: Jupyter's nbclient drives tslab kernels
+  chromium             # notebook tests: the HTML output rendered by headless Chromium
 )
 
 sudo=""
