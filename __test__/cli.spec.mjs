@@ -4,12 +4,14 @@
  * and file names with HTML and control characters.
  */
 import fs from "node:fs";
+import { spawnSync } from "node:child_process";
 import path from "node:path";
 
 import test from "ava";
 
 import {
   RAW_CONTROL,
+  CLI,
   compileFixtures,
   counts,
   fileEntry,
@@ -141,6 +143,13 @@ test.serial("--help exits 0 and shows Examples; --version prints the package ver
   const version = runCli(["--version"]);
   t.is(version.status, 0);
   t.is(version.stdout.trim(), JSON.parse(fs.readFileSync(new URL("../package.json", import.meta.url), "utf8")).version);
+});
+
+test.serial("--help into a reader that stops early (| head): exit 0, no error printed", (t) => {
+  // `... | true`: the reader exits at once, so our writes meet a closed pipe.
+  const r = spawnSync("bash", ["-c", `"${process.execPath}" "${CLI}" --help | true; echo "status=\${PIPESTATUS[0]}"`], { encoding: "utf8" });
+  t.is(r.stdout.trim(), "status=0", r.stderr);
+  t.false(r.stderr.includes("EPIPE"), r.stderr);
 });
 
 test.serial("usage errors exit 2", (t) => {

@@ -64,3 +64,23 @@ test("profile() through fs_usage counts exactly the window's calls", (t) => {
   t.deepEqual([report.metadataOps.opens, report.metadataOps.closes], [1, 1]);
   t.is(fs.readFileSync(out).length, 40960);
 });
+
+test("iops -p through fs_usage: a running process's calls until it exits", async (t) => {
+  const { spawn } = await import("node:child_process");
+  const out = path.join(dir, "attach.bin");
+  // The writer waits a moment so the capture is running before its calls.
+  const child = spawn("sh", ["-c", `sleep 1.5; exec ${bin.writes} ${out} 7 512`], { stdio: "ignore" });
+  const r = await new Promise((resolve) => {
+    const p = spawn(process.execPath, [CLI, "--json", "-", "-p", String(child.pid)], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (d) => (stdout += d));
+    p.stderr.on("data", (d) => (stderr += d));
+    p.on("exit", (status) => resolve({ status, stdout, stderr }));
+  });
+  t.is(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  t.is(report.method, "fs_usage");
+  const f = report.files.find((x) => x.path === out);
+  t.deepEqual([f.writeOps, f.writeBytes], [7, 7 * 512]);
+});

@@ -13,6 +13,8 @@ packages=(
   llvm                 # llvm-readobj/nm/objdump: what the cross-built addons are (cross, packaging, win32 tests)
   musl-tools           # musl-gcc: loads the musl build of the addon with musl's dynamic linker (cross test)
   gcc-mingw-w64-x86-64 wine wine64   # the Windows build (mingw), its shim DLL, and running it under wine (check-targets.sh, test:win32)
+  python3-nbclient python3-ipykernel  # notebook tests: Jupyter's nbclient drives tslab kernels
+  chromium             # notebook tests: the HTML output rendered by headless Chromium
 )
 
 sudo=""

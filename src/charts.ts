@@ -35,6 +35,8 @@ export function octaveBuckets(bins: Bin[]): Bucket[] {
 }
 
 const COLORS = { read: "#1f77b4", write: "#d62728", all: "#2ca02c" };
+/** Translucent grey: grid lines that read on light and dark backgrounds alike. */
+const GRID = "rgba(128,128,128,0.25)";
 
 /**
  * The reference tool's two charts: operation count and total bytes by
@@ -69,13 +71,14 @@ export function sizeHistogramFigures(report: Report): Figure[] {
     })),
     layout: {
       title: { text: title + note },
-      xaxis: { title: { text: "bytes per operation" }, type: "log", exponentformat: "SI" },
-      yaxis: { title: { text: yTitle }, rangemode: "tozero" },
+      xaxis: { title: { text: "bytes per operation" }, type: "log", exponentformat: "SI", gridcolor: GRID },
+      yaxis: { title: { text: yTitle }, rangemode: "tozero", gridcolor: GRID, zerolinecolor: GRID },
       margin: { t: 50, r: 20, b: 50, l: 70 },
       legend: { orientation: "h" },
       paper_bgcolor: "rgba(0,0,0,0)",
       plot_bgcolor: "rgba(0,0,0,0)",
       font: { color: "#888" },
+      modebar: { bgcolor: "rgba(0,0,0,0)", color: "#888" },
     },
   });
   return [

@@ -60,6 +60,11 @@ What is counted:
   them in the table). Opens, closes, stats, fsyncs, unlinks, renames and
   getdents are counted as metadata calls.
 
+Sources: Linux, our ptrace tracer; macOS, fs_usage (needs root, or a sudoers
+  rule: see the README); Windows, ETW (needs an elevated prompt). Without the
+  rights, iops says so in one line and reads the process's counters instead
+  (proc-io, rusage, io-counters). The report's header names the source.
+
 Exit status: the command's own (128 + N when it was killed by signal N);
   ${EXIT.usage} on a usage error, ${EXIT.notFound} when the command is not found, ${EXIT.failure} when the capture failed.
   With --pid: 0, or ${EXIT.failure} when the capture failed.
@@ -241,6 +246,11 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
+  // A reader that stops early (`iops --help | head`) is not an error of ours.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

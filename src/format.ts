@@ -2,7 +2,7 @@
  * Plain-text rendering of a report: the reference tool's labels, numbers
  * with thousands separators, bytes as "3.91 MB (4,096,000 bytes)".
  */
-import type { Bin, LatencySummary, Report, Totals } from "./report";
+import type { Bin, FileReport, LatencySummary, Report, Totals } from "./report";
 
 const UNITS = ["B", "KB", "MB", "GB", "TB", "PB"];
 
@@ -59,12 +59,15 @@ function rows(pairs: [string, string][]): string[] {
 /** Shown for figures that need a clock the source does not have. */
 const UNKNOWN_TIME = "unknown (no timestamps)";
 
-/** The results table with the reference README's labels. */
-export function summaryLines(report: Report): string[] {
+/** The results table's rows, [label, value], with the reference README's labels. */
+export function summaryPairs(report: Report): [string, string][] {
   const s: Totals = report.summary;
   // A source that cannot count operations (macOS rusage) leaves them null.
   const shown = (v: number | null, f: (n: number) => string) => (v === null ? "not measured" : f(v));
-  return rows([
+  // No clock (a log without timestamps) leaves the elapsed time and rates null too.
+  const rate = (v: number | null, f: (n: number) => string) =>
+    v === null ? (report.elapsedSeconds === null ? UNKNOWN_TIME : "not measured") : f(v);
+  return [
     ["Execution Time:", report.elapsedSeconds === null ? UNKNOWN_TIME : `${report.elapsedSeconds.toFixed(4)} seconds`],
     ["Read Operations:", shown(s.readOps, thousands)],
     ["Write Operations:", shown(s.writeOps, thousands)],
@@ -72,10 +75,14 @@ export function summaryLines(report: Report): string[] {
     ["Bytes Read:", shown(s.readBytes, bytesWithExact)],
     ["Bytes Written:", shown(s.writeBytes, bytesWithExact)],
     ["Total Bytes:", shown(s.totalBytes, bytesWithExact)],
-    // No clock (a log without timestamps) leaves the rates null too.
-    ["IOPS:", s.iops === null ? (report.elapsedSeconds === null ? UNKNOWN_TIME : "not measured") : s.iops.toLocaleString("en-US", { maximumFractionDigits: 2, minimumFractionDigits: 2 })],
-    ["Throughput:", s.throughputBytesPerSecond === null ? (report.elapsedSeconds === null ? UNKNOWN_TIME : "not measured") : `${humanBytes(s.throughputBytesPerSecond)}/s`],
-  ]);
+    ["IOPS:", rate(s.iops, (n) => n.toLocaleString("en-US", { maximumFractionDigits: 2, minimumFractionDigits: 2 }))],
+    ["Throughput:", rate(s.throughputBytesPerSecond, (n) => `${humanBytes(n)}/s`)],
+  ];
+}
+
+/** The results table with the reference README's labels. */
+export function summaryLines(report: Report): string[] {
+  return rows(summaryPairs(report));
 }
 
 export interface TextOptions {
@@ -93,7 +100,42 @@ export function formatText(report: Report, options: TextOptions = {}): string {
   out.push(`IOPS Profile Results (${methodLabel(report.method)}; ${scope})`);
   out.push("=".repeat(60));
   out.push(...summaryLines(report));
+  out.push(...noteLines(report));
 
+  const files = tableFiles(report);
+  if (files.length > 0) {
+    const top = options.topFiles ?? 10;
+    out.push("");
+    out.push(`Top files (${Math.min(top, files.length)} of ${files.length}):`);
+    out.push(`  ${"reads".padStart(10)} ${"writes".padStart(10)} ${"read".padStart(11)} ${"written".padStart(11)}  path`);
+    for (const f of files.slice(0, top)) {
+      out.push(
+        `  ${thousands(f.readOps).padStart(10)} ${thousands(f.writeOps).padStart(10)} ${humanBytes(f.readBytes).padStart(11)} ${humanBytes(f.writeBytes).padStart(11)}  ${printablePath(f.path)}`,
+      );
+    }
+  }
+
+  const metadata = metadataLine(report);
+  if (metadata) {
+    out.push("");
+    out.push(metadata);
+  }
+  if (options.histogram) {
+    out.push("");
+    out.push(...histogramLines(report, options.width ?? 50));
+  }
+  for (const w of report.warnings) out.push(`Warning: ${w}`);
+  return out.join("\n");
+}
+
+/** The files the table counts: regular files and block devices (every fd with allFds), busiest first. */
+export function tableFiles(report: Report): FileReport[] {
+  return (report.files ?? []).filter((f) => report.allFds || f.kind === "file" || f.kind === "blockDevice");
+}
+
+/** The lines under the table: other fds, storage level, failed calls, latency. */
+export function noteLines(report: Report): string[] {
+  const out: string[] = [];
   const o = report.otherFds;
   if (o && !report.allFds && o.totalOps > 0) {
     out.push(
@@ -117,34 +159,17 @@ export function formatText(report: Report, options: TextOptions = {}): string {
     const parts = [l("read", report.latency.read), l("write", report.latency.write)].filter(Boolean);
     out.push(`Latency per operation (as traced): ${parts.join("; ")}`);
   }
+  return out;
+}
 
-  const files = (report.files ?? []).filter((f) => report.allFds || f.kind === "file" || f.kind === "blockDevice");
-  if (files.length > 0) {
-    const top = options.topFiles ?? 10;
-    out.push("");
-    out.push(`Top files (${Math.min(top, files.length)} of ${files.length}):`);
-    out.push(`  ${"reads".padStart(10)} ${"writes".padStart(10)} ${"read".padStart(11)} ${"written".padStart(11)}  path`);
-    for (const f of files.slice(0, top)) {
-      out.push(
-        `  ${thousands(f.readOps).padStart(10)} ${thousands(f.writeOps).padStart(10)} ${humanBytes(f.readBytes).padStart(11)} ${humanBytes(f.writeBytes).padStart(11)}  ${printablePath(f.path)}`,
-      );
-    }
-  }
-
+/** "Metadata calls: 19 opens, ..." or null when the source cannot count them. */
+export function metadataLine(report: Report): string | null {
   const m = report.metadataOps;
-  if (m) {
-    out.push("");
-    out.push(
-      `Metadata calls: ${thousands(m.opens)} opens, ${thousands(m.closes)} closes, ${thousands(m.stats)} stats, ${thousands(m.fsyncs)} fsyncs, ${thousands(m.unlinks)} unlinks, ${thousands(m.renames)} renames, ${thousands(m.getdents)} getdents` +
-        (m.failed ? ` (${thousands(m.failed)} failed)` : ""),
-    );
-  }
-  if (options.histogram) {
-    out.push("");
-    out.push(...histogramLines(report, options.width ?? 50));
-  }
-  for (const w of report.warnings) out.push(`Warning: ${w}`);
-  return out.join("\n");
+  if (!m) return null;
+  return (
+    `Metadata calls: ${thousands(m.opens)} opens, ${thousands(m.closes)} closes, ${thousands(m.stats)} stats, ${thousands(m.fsyncs)} fsyncs, ${thousands(m.unlinks)} unlinks, ${thousands(m.renames)} renames, ${thousands(m.getdents)} getdents` +
+    (m.failed ? ` (${thousands(m.failed)} failed)` : "")
+  );
 }
 
 /** Control characters in a file name would garble a terminal: show them escaped. */

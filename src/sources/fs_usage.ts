@@ -18,7 +18,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { tmpdir, userInfo } from "node:os";
 import { delimiter, join } from "node:path";
 import { randomInt } from "node:crypto";
 
@@ -27,8 +27,18 @@ import { IopsError, parseOutcome, type Report } from "../report";
 
 export const FS_USAGE = process.env.IOPS_FS_USAGE ?? "/usr/bin/fs_usage";
 
-export const SUDOERS_HINT =
-  "fs_usage needs root: run iops with sudo, or allow fs_usage alone without a password with a sudoers rule (see the README, \"macOS\")";
+/** The one line that says how to let iops use fs_usage. */
+export function sudoersHint(user = safeUser()): string {
+  return `fs_usage needs root: run with sudo, or allow fs_usage alone without a password with the sudoers rule \`${user} ALL=(root) NOPASSWD: ${FS_USAGE}\` (sudo visudo -f /etc/sudoers.d/iops-fs_usage)`;
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return "<user>";
+  }
+}
 
 /** How to run fs_usage here, or why it cannot run. */
 export function fsUsageCommand(): { argv: string[] } | { reason: string } {
@@ -36,7 +46,7 @@ export function fsUsageCommand(): { argv: string[] } | { reason: string } {
   if (process.geteuid?.() === 0) return { argv: [FS_USAGE] };
   // -n: never prompt for a password from inside the library.
   const allowed = spawnSync("sudo", ["-n", "-l", FS_USAGE], { stdio: "ignore", timeout: 5000 }).status === 0;
-  return allowed ? { argv: ["sudo", "-n", FS_USAGE] } : { reason: SUDOERS_HINT };
+  return allowed ? { argv: ["sudo", "-n", FS_USAGE] } : { reason: sudoersHint() };
 }
 
 /** Microseconds since local midnight (the clock fs_usage prints) of a wall-clock time. */
@@ -180,8 +190,17 @@ export function attachWithFsUsage(fsUsage: string[], pid: number): { report: Pro
   const trace = FsUsageTrace.start(fsUsage, [pid], `iops-attach-${process.pid}-${randomInt(1, 2 ** 31)}`);
   let stopped!: () => void;
   const stopping = new Promise<void>((r) => (stopped = r));
+  // The capture also ends when the process does.
+  const watch = setInterval(() => {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      stopped();
+    }
+  }, 200);
   const report = (async () => {
     await stopping;
+    clearInterval(watch);
     await trace.stop();
     return trace.report({ pid });
   })();

@@ -14,7 +14,7 @@ use crate::TraceOptions;
 fn reason() -> &'static str {
     // SAFETY: geteuid cannot fail.
     if unsafe { libc::geteuid() } != 0 {
-        "fs_usage needs root: run iops with sudo, or allow /usr/bin/fs_usage in sudoers (see the README)"
+        "fs_usage needs root: run with sudo, or allow fs_usage alone without a password with a sudoers rule for /usr/bin/fs_usage (see the README, \"macOS\")"
     } else {
         "the fs_usage source was not used"
     }

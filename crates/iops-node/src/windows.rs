@@ -1,7 +1,8 @@
-//! Windows: captures by the process's I/O counters (`GetProcessIoCounters`,
+//! Windows: captures by the ETW kernel file I/O session (method "etw"), or,
+//! without the rights, by the process's I/O counters (`GetProcessIoCounters`,
 //! method "io-counters"). Untested on real Windows: type-checked for
 //! x86_64-pc-windows-msvc, built for x86_64-pc-windows-gnu and run under
-//! wine by the packaging tests.
+//! wine (where the session is refused and the counters path runs).
 
 use iops_core::etw::EtwDecoder;
 use iops_core::report::ReportContext;
@@ -12,7 +13,6 @@ use napi::bindgen_prelude::*;
 
 use crate::counter_session::{now_ns, CounterSnapshot, Control, TraceSession};
 use crate::TraceOptions;
-
 
 fn failed(e: process::CaptureError) -> (String, String) {
     (e.code.to_string(), e.message)

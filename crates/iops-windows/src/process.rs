@@ -145,9 +145,9 @@ pub fn launch(argv: &[String], on_started: &mut dyn FnMut(u32)) -> Result<Report
 /// Runs `argv` to its end and reports its counters. `on_started` gets the
 /// command's pid. Children of the command are not in its counters.
 pub fn launch_by_counters(argv: &[String], reason: &str, on_started: &mut dyn FnMut(u32)) -> Result<Report, CaptureError> {
-    let program = &argv[0];
     let started = Instant::now();
     let mut child = spawn(argv)?;
+    let program = &argv[0];
     on_started(child.id());
     let status = child.wait().map_err(|e| error("EIO", format!("waiting for {program}: {e}")))?;
     let elapsed_ns = started.elapsed().as_nanos() as u64;
@@ -231,6 +231,11 @@ mod tests {
         assert_eq!(r.exit.unwrap().code, Some(3));
         assert!(r.warnings[0].starts_with("no ETW; figures come from GetProcessIoCounters"));
         assert_eq!(under_wine(), r.warnings[1].starts_with("running under wine"));
+    }
+
+    #[test]
+    fn no_command_is_einval() {
+        assert_eq!(launch_by_counters(&[], "x", &mut |_| {}).unwrap_err().code, "EINVAL");
     }
 
     #[test]

@@ -16,9 +16,12 @@
 //! write lines carry no path: the file is known from the `open` that
 //! returned the fd, so ops on an fd opened before the trace began are
 //! counted apart (kind `unknown`) and the report says how many.
-//! `RdData`/`WrData` lines are disk I/O issued by the kernel for the
-//! process (page-cache misses, write-back): they are counted as the
-//! storage level, never as operations.
+//! `RdData`/`WrData` lines are disk I/O issued by the kernel (page-cache
+//! misses, write-back): they are counted as the storage level, never as
+//! operations. fs_usage prints them for every process even when given a pid
+//! (its disk events ignore the process filter), so they are kept per
+//! command and only the commands whose calls the trace shows are counted;
+//! a trace of disk I/O alone (`-f diskio`) counts them all.
 //!
 //! Per line: no allocation except the first sight of a file or of an fd
 //! opened before the trace; one pass over the line.
@@ -135,11 +138,28 @@ fn is_space(b: u8) -> bool {
     b == b' ' || b == b'\t'
 }
 
+/// Eight spaces: fs_usage pads its columns with long runs of them.
+const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
+
 fn skip_spaces(s: &[u8], mut i: usize) -> usize {
+    while i + 8 <= s.len() && u64::from_ne_bytes(s[i..i + 8].try_into().unwrap()) == SPACES {
+        i += 8;
+    }
     while i < s.len() && is_space(s[i]) {
         i += 1;
     }
     i
+}
+
+/// The end of `s[from..end]` without its trailing spaces.
+fn back_over_spaces(s: &[u8], from: usize, mut end: usize) -> usize {
+    while end >= from + 8 && u64::from_ne_bytes(s[end - 8..end].try_into().unwrap()) == SPACES {
+        end -= 8;
+    }
+    while end > from && is_space(s[end - 1]) {
+        end -= 1;
+    }
+    end
 }
 
 fn token_end(s: &[u8], mut i: usize) -> usize {
@@ -197,7 +217,7 @@ struct Tail<'a> {
 }
 
 fn tail(s: &[u8], from: usize) -> Option<Tail<'_>> {
-    let end = from + trim(&s[from..]).len();
+    let end = back_over_spaces(s, from, s.len());
     // Walk the tokens right to left; the command is at least one token.
     let mut tok_end = end;
     let mut tokens_after = 0;
@@ -217,10 +237,7 @@ fn tail(s: &[u8], from: usize) -> Option<Tail<'_>> {
             }
         }
         tokens_after += 1;
-        tok_end = tok_start;
-        while tok_end > from && is_space(s[tok_end - 1]) {
-            tok_end -= 1;
-        }
+        tok_end = back_over_spaces(s, from, tok_start);
     }
     None
 }
@@ -301,11 +318,7 @@ fn args(s: &[u8], disk: bool) -> Args<'_> {
 }
 
 fn trim(s: &[u8]) -> &[u8] {
-    let mut end = s.len();
-    while end > 0 && is_space(s[end - 1]) {
-        end -= 1;
-    }
-    &s[..end]
+    &s[..back_over_spaces(s, 0, s.len())]
 }
 
 /// `openat` and friends print `[<dirfd>]/<path>`; the path is what matters.
@@ -358,7 +371,10 @@ pub struct FsUsageParser {
     /// Files standing for fds opened before the trace, by fd number.
     unknown_fds: HashMap<i32, FileId>,
     unknown_fd_ops: u64,
-    disk: DiskIo,
+    /// Disk I/O per issuing command (its key), settled at the report.
+    disk: HashMap<u64, DiskIo>,
+    /// Commands whose calls the trace shows: the traced processes.
+    callers: std::collections::HashSet<u64>,
     lines: u64,
     unparsed: Unparsed,
 }
@@ -382,7 +398,8 @@ impl FsUsageParser {
             fds: HashMap::new(),
             unknown_fds: HashMap::new(),
             unknown_fd_ops: 0,
-            disk: DiskIo::default(),
+            disk: HashMap::new(),
+            callers: std::collections::HashSet::new(),
             lines: 0,
             unparsed: Unparsed::default(),
         }
@@ -410,8 +427,20 @@ impl FsUsageParser {
         self.marker_seen
     }
 
+    /// Disk I/O of the traced processes (of every process in a trace of
+    /// disk I/O alone).
     pub fn disk(&self) -> DiskIo {
-        self.disk
+        let mut total = DiskIo::default();
+        for (key, d) in &self.disk {
+            if self.callers.is_empty() || self.callers.contains(key) {
+                total.read_ops += d.read_ops;
+                total.read_bytes += d.read_bytes;
+                total.write_ops += d.write_ops;
+                total.write_bytes += d.write_bytes;
+                total.failed += d.failed;
+            }
+        }
+        total
     }
 
     /// Reads and writes on fds the trace never saw opened.
@@ -488,8 +517,12 @@ impl FsUsageParser {
             }
         }
         let call = classify(name);
-        let a = args(&line[name_end..tail.at], matches!(call, Call::DiskRead | Call::DiskWrite));
+        let disk = matches!(call, Call::DiskRead | Call::DiskWrite);
+        let a = args(&line[name_end..tail.at], disk);
         let key = command_key(tail.command);
+        if !disk {
+            self.callers.insert(key);
+        }
 
         // fd bookkeeping happens whatever the window: an open before it
         // names the file of a read inside it.
@@ -567,15 +600,16 @@ impl FsUsageParser {
                 }
             }
             Call::DiskRead | Call::DiskWrite => {
+                let d = self.disk.entry(key).or_default();
                 if !ok {
-                    self.disk.failed += 1;
+                    d.failed += 1;
                 } else if let Some(bytes) = a.bytes {
                     if call == Call::DiskRead {
-                        self.disk.read_ops += 1;
-                        self.disk.read_bytes += bytes;
+                        d.read_ops += 1;
+                        d.read_bytes += bytes;
                     } else {
-                        self.disk.write_ops += 1;
-                        self.disk.write_bytes += bytes;
+                        d.write_ops += 1;
+                        d.write_bytes += bytes;
                     }
                 }
             }
@@ -592,7 +626,7 @@ impl FsUsageParser {
             ctx.elapsed_ns = self.elapsed_ns().unwrap_or(0);
         }
         ctx.latency_measured = true;
-        let d = self.disk;
+        let d = self.disk();
         ctx.storage = Some(StorageBytes {
             read_bytes: d.read_bytes,
             write_bytes: d.write_bytes,
@@ -646,8 +680,9 @@ impl LineParser for FsUsageParser {
                 self.unknown_fd_ops
             ));
         }
-        if self.disk.failed > 0 {
-            w.push(format!("{} disk I/O requests failed", self.disk.failed));
+        let disk = self.disk();
+        if disk.failed > 0 {
+            w.push(format!("{} disk I/O requests failed", disk.failed));
         }
         w.push("fs_usage rounds each call's duration up to whole microseconds, and traces only the given process, not its children".into());
         w.extend(self.unparsed.warning());

@@ -135,6 +135,24 @@ fn the_window_counts_calls_completed_inside_it_and_keeps_earlier_opens() {
 }
 
 #[test]
+fn disk_io_of_other_processes_is_left_out() {
+    // fs_usage <pid> still prints every process's disk I/O: only the
+    // traced commands' count.
+    let text = [
+        line("10:00:00.000010", "open              F=3        (RW____)  /tmp/d   0.000010   app.11"),
+        line("10:00:00.000020", "  WrData[A]       D=0x00000001  B=0x2000   /dev/disk3s5  /tmp/d   0.000050 W app.11"),
+        line("10:00:00.000030", "  WrData[A]       D=0x00000002  B=0x9000   /dev/disk3s5  /var/log/x   0.000050 W kernel_task.1"),
+        line("10:00:00.000040", "  RdData[S]       D=0x00000003  B=0x1000   /dev/disk3s5  /x   0.000050 W Spotlight.77"),
+    ]
+    .join("\n");
+    let mut p = FsUsageParser::new();
+    let (_, r) = run(&mut p, text.as_bytes());
+    let s = r.storage.as_ref().unwrap();
+    assert_eq!((s.read_bytes, s.write_bytes), (0, 0x2000));
+    assert_eq!(s.source, "fs_usage disk I/O: 0 RdData, 1 WrData");
+}
+
+#[test]
 fn an_empty_window_reports_zero() {
     let mut p = FsUsageParser::new();
     p.set_window(1_000, 2_000);

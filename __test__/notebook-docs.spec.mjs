@@ -1,0 +1,87 @@
+/**
+ * The example notebooks in docs/notebooks: committed without outputs, and
+ * executed here by nbclient in a real tslab kernel (the package installed
+ * from `npm pack` next to tslab), with assertions on their outputs.
+ */
+import fs from "node:fs";
+import path from "node:path";
+
+import test from "ava";
+
+import { ROOT } from "./_support/util.mjs";
+import { displays, executeNotebook, mime, notebookScratch, plottedFigures, row, stream } from "./_support/notebook.mjs";
+
+const DOCS = path.join(ROOT, "docs", "notebooks");
+const NOTEBOOKS = ["basic_usage.ipynb", "histogram_visualization.ipynb"];
+
+let scratch;
+test.before(() => {
+  scratch = notebookScratch();
+});
+
+const code = (nb) => nb.cells.filter((c) => c.cell_type === "code");
+const source = (cell) => (Array.isArray(cell.source) ? cell.source.join("") : cell.source);
+const cellWith = (nb, text) => code(nb).find((c) => source(c).includes(text));
+
+test("the docs notebooks are committed with their outputs stripped, for the tslab kernel", (t) => {
+  for (const name of NOTEBOOKS) {
+    const nb = JSON.parse(fs.readFileSync(path.join(DOCS, name), "utf8"));
+    t.is(nb.metadata.kernelspec.name, "tslab", name);
+    for (const cell of code(nb)) {
+      t.deepEqual(cell.outputs, [], `${name}: outputs of ${source(cell).slice(0, 40)}`);
+      t.is(cell.execution_count, null, name);
+    }
+  }
+});
+
+test("basic_usage.ipynb runs, and shows exact figures", (t) => {
+  const nb = executeNotebook(scratch, path.join(DOCS, "basic_usage.ipynb"));
+
+  const writes = cellWith(nb, "for (let i = 0; i < 1000; i++) fs.writeSync(fd, block)");
+  const plain = mime(displays(writes)[0], "text/plain");
+  t.is(row(plain, "Write Operations"), "1,000");
+  t.is(row(plain, "Bytes Written"), "3.91 MB (4,096,000 bytes)");
+  t.is(row(plain, "Read Operations"), "0");
+  t.regex(mime(displays(writes)[0], "text/html"), /<table class="iops-summary">/);
+
+  t.is(stream(cellWith(nb, "block.length"), "stdout"), "4096\n");
+
+  const line = cellWith(nb, "%iops const data");
+  const linePlain = mime(displays(line)[0], "text/plain");
+  t.is(row(linePlain, "Bytes Read"), "3.91 MB (4,096,000 bytes)");
+  t.is(row(linePlain, "Write Operations"), "0", "the line before it is not measured");
+  t.is(stream(line, "stdout"), "read 4096000 bytes\n");
+
+  const async = cellWith(nb, "await handle.write");
+  t.is(row(mime(displays(async)[0], "text/plain"), "Write Operations"), "100");
+  t.is(row(mime(displays(async)[0], "text/plain"), "Bytes Written"), "97.66 KB (100,000 bytes)");
+
+  t.regex(stream(cellWith(nb, "%iops --help"), "stdout"), /--histogram/);
+
+  const allFds = mime(displays(cellWith(nb, "%%iops --all-fds"))[0], "text/plain");
+  t.regex(allFds, /^IOPS Profile Results \(ptrace syscall tracer; all fds\)/);
+  t.regex(allFds, /Top files \(\d+ of \d+\):/);
+  t.regex(allFds, / 10 +0 B +100 B +\/dev\/null/);
+});
+
+test("histogram_visualization.ipynb runs, and draws the reference's two charts", (t) => {
+  const nb = executeNotebook(scratch, path.join(DOCS, "histogram_visualization.ipynb"));
+
+  const sizes = cellWith(nb, "small_${i}.txt");
+  const [d] = displays(sizes);
+  const html = mime(d, "text/html");
+  const [count, bytes] = plottedFigures(html);
+  const writes = count.data.find((s) => s.name === "writes");
+  // 5 × 1 KB, 3 × 10 KB, 2 × 100 KB files, one write each.
+  t.deepEqual(writes.x, [1024, 8192, 65536]);
+  t.deepEqual(writes.y, [5, 3, 2]);
+  t.deepEqual(bytes.data.find((s) => s.name === "writes").y, [5 * 1024, 3 * 10240, 2 * 102400]);
+  t.regex(mime(d, "text/plain"), /Operations by size/);
+
+  const pieces = cellWith(nb, "i * 4096");
+  const [p] = displays(pieces);
+  const reads = plottedFigures(mime(p, "text/html"))[0].data.find((s) => s.name === "reads");
+  const at4k = reads.x.indexOf(4096);
+  t.is(reads.y[at4k], 1000);
+  t.is(row(mime(p, "text/plain"), "Bytes Read"), "7.81 MB (8,192,000 bytes)");
+});

@@ -1,0 +1,86 @@
+/**
+ * How a cell's `%%iops` / `%iops` lines are read and rewritten (the code
+ * tslab then compiles), and the options' parsing: the pure part of the
+ * notebook magics, checked here without a kernel; notebook.spec.mjs runs the
+ * result in real tslab kernels.
+ */
+import { createRequire } from "node:module";
+import path from "node:path";
+
+import test from "ava";
+
+import { ROOT } from "./_support/util.mjs";
+
+const require = createRequire(import.meta.url);
+const { planCell } = require(path.join(ROOT, "dist", "tslab", "magic.js"));
+const { parseOptions, DEFAULT_OPTIONS } = require(path.join(ROOT, "dist", "tslab", "options.js"));
+
+const R = 'Reflect.get(globalThis, Symbol.for("iops-profiler.tslab"))';
+
+test("a cell without magics is left alone", (t) => {
+  t.deepEqual(planCell("const a = 1;\nconsole.log('%iops is not at the start');", 1), { kind: "plain" });
+  t.deepEqual(planCell("const percent = 5 %iops;", 1), { kind: "plain" });
+});
+
+test("%%iops: the magic line becomes the start marker, the end marker follows the last line; line numbers kept", (t) => {
+  const plan = planCell("%%iops --histogram\nconst a = 1;\na + 1 // a comment", 7);
+  t.is(plan.kind, "run");
+  const lines = plan.source.split("\n");
+  t.is(lines.length, 4);
+  t.is(lines[0], `if (0) await 0; ${R}.begin(7, 0); `);
+  t.is(lines[1], "const a = 1;");
+  t.is(lines[2], "a + 1 // a comment");
+  t.is(lines[3], `;${R}.end(7, 0); `);
+  t.deepEqual(plan.magics, [{ kind: "cell", line: 0, options: { ...DEFAULT_OPTIONS, histogram: true } }]);
+  t.false(plan.userAwaits);
+  t.true(planCell("%%iops\nawait f();", 1).userAwaits);
+});
+
+test("%iops lines: markers around each statement; later windows open and show inline", (t) => {
+  const plan = planCell("const a = 1;\n%iops --top 3 f(a);\ng();\n  %iops h();", 2);
+  const lines = plan.source.split("\n");
+  t.deepEqual(lines, [
+    "if (0) await 0; const a = 1;",
+    `${R}.begin(2, 0); f(a);`,
+    `;${R}.end(2, 0); await ${R}.show(2, 0); g();`,
+    `  await ${R}.open(2, 1); ${R}.begin(2, 1); h();`,
+    `;${R}.end(2, 1); `,
+  ]);
+  t.deepEqual(
+    plan.magics.map((m) => [m.kind, m.line, m.options.top]),
+    [
+      ["line", 1, 3],
+      ["line", 3, 10],
+    ],
+  );
+});
+
+test("help, and usage errors in one line", (t) => {
+  t.deepEqual(planCell("%iops --help", 1), { kind: "help" });
+  t.deepEqual(planCell("%%iops -h\nwhatever();", 1), { kind: "help" });
+  const error = (src) => {
+    const plan = planCell(src, 1);
+    t.is(plan.kind, "error", src);
+    t.false(plan.message.includes("\n"));
+    return plan.message;
+  };
+  t.regex(error("%%iops\nf();\n%iops g();"), /^%iops on line 3 is inside a %%iops cell: windows cannot nest/);
+  t.regex(error("f();\n%%iops"), /^%%iops must be the first line of the cell/);
+  t.regex(error("%%iops\n%%iops"), /only once/);
+  t.regex(error("%iops"), /^%iops on line 1 has no statement/);
+  t.regex(error("%iops --top"), /^--top needs a value/);
+  t.regex(error("%%iops --top many"), /^--top needs a whole number of files, not "many"/);
+  t.regex(error("%%iops --bogus"), /^unknown option --bogus \(%iops --help lists the options\)/);
+  t.regex(error("%%iops f();"), /^%%iops takes only options on its line, not "f\(\);"/);
+});
+
+test("options: flags, values with = or a space, quoted paths; the statement is what follows", (t) => {
+  t.deepEqual(parseOptions(" --all-fds --no-share-cpu --top=5 --json 'my report.json'  fs.readFileSync(\"x\") "), {
+    options: { ...DEFAULT_OPTIONS, allFds: true, shareCpu: false, top: 5, json: "my report.json" },
+    rest: 'fs.readFileSync("x")',
+  });
+  t.deepEqual(parseOptions('--json "a \\"b\\".json" x').options.json, 'a "b".json');
+  t.deepEqual(parseOptions("").rest, "");
+  // A statement that starts with a decrement reads as an option: the message names it.
+  t.throws(() => parseOptions("--i;"), { message: /unknown option --i;/ });
+});

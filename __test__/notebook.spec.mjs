@@ -1,0 +1,416 @@
+/**
+ * %%iops and %iops in a real tslab kernel driven by real Jupyter (nbclient):
+ * the package installed from `npm pack` next to tslab in a scratch folder.
+ * One kernel runs all the cells below; each test asserts on their outputs.
+ */
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+
+import test from "ava";
+
+import { displays, mime, notebookScratch, plottedFigures, row, runSession, stream } from "./_support/notebook.mjs";
+
+let scratch;
+let work;
+const cells = {};
+
+/** The session: named cells, run in this order in one kernel. */
+function plan() {
+  const p = (name) => JSON.stringify(path.join(work, name));
+  return [
+    ["load", `import "iops-profiler/tslab";`],
+    ["loadAgain", `import "iops-profiler/tslab";`],
+    ["empty", `%%iops`],
+    ["emptyJson", `%%iops --json ${p("empty.json")}\n`],
+    [
+      "writes",
+      `%%iops --json ${p("writes.json")}
+import * as fs from "fs";
+const fd = fs.openSync(${p("writes.bin")}, "w");
+const block = Buffer.alloc(4096, 1);
+for (let i = 0; i < 1000; i++) fs.writeSync(fd, block);
+fs.closeSync(fd);
+let declaredInProfiledCell = "visible";`,
+    ],
+    ["laterCell", `console.log(declaredInProfiledCell, block.length);`],
+    [
+      "asyncCell",
+      `%%iops --json ${p("async.json")}
+const fh = await fs.promises.open(${p("async.bin")}, "w");
+for (let i = 0; i < 100; i++) await fh.write(Buffer.alloc(1000, 2));
+await fh.close();
+const readBack = await fs.promises.readFile(${p("async.bin")});`,
+    ],
+    ["afterAsync", `console.log(readBack.length);`],
+    [
+      "lineMagic",
+      `fs.writeFileSync(${p("before.txt")}, "x".repeat(100));
+%iops --json ${p("line.json")} const copied = fs.readFileSync(${p("async.bin")});
+fs.writeFileSync(${p("after.txt")}, copied);
+console.log("after the line", copied.length);`,
+    ],
+    ["afterLine", `console.log(copied.length);`],
+    [
+      "twoLines",
+      `%iops --json ${p("line1.json")} fs.writeFileSync(${p("one.txt")}, "1");
+%iops --json ${p("line2.json")} fs.writeFileSync(${p("two.txt")}, "22");`,
+    ],
+    [
+      "throws",
+      `%%iops --json ${p("throws.json")}
+console.log("before the throw");
+fs.writeFileSync(${p("thrown.txt")}, "abc");
+let declaredBeforeThrow = 1;
+throw new Error("boom from the cell");
+fs.writeFileSync(${p("never.txt")}, "never");`,
+    ],
+    [
+      "throwsAsync",
+      `%%iops --json ${p("throws-async.json")}
+fs.writeFileSync(${p("thrown-async.txt")}, "abcd");
+await Promise.reject(new Error("async boom"));`,
+    ],
+    ["afterThrow", `%%iops\nconsole.log("still working");`],
+    ["lineThrows", `fs.writeFileSync(${p("line-before.txt")}, "1");\n%iops --json ${p("line-throws.json")} fs.readFileSync(${p("missing.txt")});\nfs.writeFileSync(${p("line-after.txt")}, "never");`],
+    ["help", `%iops --help`],
+    ["cellHelp", `%%iops -h\nfs.writeFileSync(${p("help-ran.txt")}, "no");`],
+    ["nested", `%%iops\nfs.writeFileSync(${p("nested-a.txt")}, "a");\n%iops fs.writeFileSync(${p("nested-b.txt")}, "b");`],
+    ["nestedProfile", `%%iops\nimport { profile } from "iops-profiler";\nawait profile(() => {});`],
+    ["profileRunning", `import { profile as startProfile } from "iops-profiler";\nconst pending = startProfile(() => new Promise((resolve) => setTimeout(resolve, 1500)));`],
+    ["busy", `%%iops\nfs.writeFileSync(${p("busy.txt")}, "no");`],
+    ["afterBusy", `await pending;\nconsole.log("profile() done");`],
+    ["badOption", `%%iops --histgram\nconsole.log("ran");`],
+    ["noStatement", `%iops`],
+    ["stray", `console.log(1);\n%%iops`],
+    ["histogram", `%%iops --histogram --json ${p("hist.json")}
+const hfd = fs.openSync(${p("hist.bin")}, "w");
+for (let i = 0; i < 300; i++) fs.writeSync(hfd, Buffer.alloc(100));
+for (let i = 0; i < 20; i++) fs.writeSync(hfd, Buffer.alloc(65536));
+fs.closeSync(hfd);
+const hin = fs.openSync(${p("hist.bin")}, "r");
+const small = Buffer.alloc(512);
+for (let i = 0; i < 50; i++) fs.readSync(hin, small, 0, 512, i * 512);
+fs.closeSync(hin);`],
+    ["htmlName", `%%iops --top 1\nfs.writeFileSync(${p("<i>x&y<i>.txt")}, "z");\nfs.appendFileSync(${p("<i>x&y<i>.txt")}, "z");\nfs.writeFileSync(${p("second.txt")}, "zz");`],
+    ["allFds", `%%iops --all-fds --json ${p("allfds.json")}\nimport * as os from "os";\nconst [r, w] = [fs.openSync("/dev/null", "r"), fs.openSync("/dev/null", "w")];\nfor (let i = 0; i < 5; i++) fs.writeSync(w, "12345678");\nfs.closeSync(r); fs.closeSync(w);`],
+    ["compileError", `%%iops\nconst wrong: number = "text";`],
+    ["afterCompileError", `%%iops\n`],
+    ["completeCell", { complete: `%%iops --histogram\nfs.writeFileS` }],
+    ["completeLine", { complete: `%iops --top 3 fs.readFileS` }],
+    ["inspect", null],
+  ];
+}
+
+test.before(() => {
+  scratch = notebookScratch();
+  work = fs.mkdtempSync(path.join(scratch, "work-"));
+  const named = plan();
+  const steps = named.map(([, src]) => (src === null ? { inspect: true } : typeof src === "object" ? src : { cell: src }));
+  const results = runSession(scratch, steps);
+  named.forEach(([name], i) => (cells[name] = results[i]));
+});
+
+test.after.always(() => {
+  if (work) fs.rmSync(work, { recursive: true, force: true });
+});
+
+const report = (name) => JSON.parse(fs.readFileSync(path.join(work, name), "utf8"));
+const only = (t, cell) => {
+  const d = displays(cell);
+  t.is(d.length, 1, JSON.stringify(cell.outputs).slice(0, 2000));
+  return { plain: mime(d[0], "text/plain"), html: mime(d[0], "text/html") };
+};
+
+test("loading turns the magics on; loading twice is harmless", (t) => {
+  t.is(cells.load.status, "ok", JSON.stringify(cells.load));
+  t.is(cells.loadAgain.status, "ok", JSON.stringify(cells.loadAgain));
+  t.deepEqual(cells.loadAgain.outputs, []);
+  // Loaded twice, the cells are still rewritten once: one display each.
+  t.is(displays(cells.empty).length, 1);
+});
+
+test("an empty %%iops cell reports 0 operations", (t) => {
+  t.is(cells.empty.status, "ok");
+  const { plain } = only(t, cells.empty);
+  t.is(row(plain, "Total Operations"), "0");
+  t.is(row(plain, "Total Bytes"), "0 bytes");
+  const r = report("empty.json");
+  t.is(r.method, "ptrace");
+  t.is(r.summary.totalOps, 0);
+  t.is(r.otherFds.totalOps, 0, "not even the kernel's messaging");
+  t.is(r.metadataOps.total, 0);
+  t.is(r.failedOps.total, 0);
+});
+
+test("1000 fs.writeSync calls of 4096 bytes: exactly 1000 writes and 4,096,000 bytes", (t) => {
+  t.is(cells.writes.status, "ok", stream(cells.writes, "stderr"));
+  const { plain, html } = only(t, cells.writes);
+  t.is(row(plain, "Write Operations"), "1,000");
+  t.is(row(plain, "Read Operations"), "0");
+  t.is(row(plain, "Bytes Written"), "3.91 MB (4,096,000 bytes)");
+  t.true(plain.startsWith("IOPS Profile Results (ptrace syscall tracer; files)"), plain);
+  t.regex(html, /<th>Write Operations<\/th><td class="num">1,000<\/td>/);
+  t.regex(html, /<th>Bytes Written<\/th><td class="num">3\.91 MB \(4,096,000 bytes\)<\/td>/);
+  const r = report("writes.json");
+  const file = r.files.find((f) => f.path === path.join(work, "writes.bin"));
+  t.deepEqual(file, { path: path.join(work, "writes.bin"), kind: "file", readOps: 0, writeOps: 1000, readBytes: 0, writeBytes: 4_096_000 });
+  t.is(r.summary.readOps, 0);
+  t.is(r.summary.writeOps, 1000);
+  t.is(r.metadataOps.opens, 1, "the cell's one open; not tslab's compile (module lookups, reads of .d.ts files)");
+  t.is(r.metadataOps.closes, 1);
+});
+
+test("names declared in a profiled cell are visible to later cells", (t) => {
+  t.is(cells.laterCell.status, "ok", stream(cells.laterCell, "stderr"));
+  t.is(stream(cells.laterCell, "stdout"), "visible 4096\n");
+});
+
+test("top-level await works and awaited asynchronous I/O (libuv's thread pool) is inside the window", (t) => {
+  t.is(cells.asyncCell.status, "ok", stream(cells.asyncCell, "stderr"));
+  const r = report("async.json");
+  const file = r.files.find((f) => f.path === path.join(work, "async.bin"));
+  t.is(file.writeOps, 100);
+  t.is(file.writeBytes, 100_000);
+  t.is(file.readBytes, 100_000);
+  t.is(r.metadataOps.opens, 2);
+  t.is(stream(cells.afterAsync, "stdout"), "100000\n");
+});
+
+test("%iops profiles its own line only; the cell's other lines run unmeasured", (t) => {
+  t.is(cells.lineMagic.status, "ok", stream(cells.lineMagic, "stderr"));
+  const { plain } = only(t, cells.lineMagic);
+  t.is(row(plain, "Bytes Read"), "97.66 KB (100,000 bytes)");
+  t.is(row(plain, "Write Operations"), "0", "the writes before and after the line are not counted");
+  const r = report("line.json");
+  t.deepEqual(
+    r.files.map((f) => f.path),
+    [path.join(work, "async.bin")],
+  );
+  t.is(r.summary.readBytes, 100_000);
+  t.is(r.metadataOps.opens, 1);
+  // The lines after it ran, and its declaration is visible later.
+  t.is(stream(cells.lineMagic, "stdout"), "after the line 100000\n");
+  t.is(fs.readFileSync(path.join(work, "after.txt")).length, 100_000);
+  t.is(stream(cells.afterLine, "stdout"), "100000\n");
+});
+
+test("two %iops lines in one cell: two windows, each exact, shown in order", (t) => {
+  t.is(cells.twoLines.status, "ok", stream(cells.twoLines, "stderr"));
+  t.is(displays(cells.twoLines).length, 2);
+  const [a, b] = [report("line1.json"), report("line2.json")];
+  t.deepEqual([a.summary.writeOps, a.summary.writeBytes, a.files[0].path], [1, 1, path.join(work, "one.txt")]);
+  t.deepEqual([b.summary.writeOps, b.summary.writeBytes, b.files[0].path], [1, 2, path.join(work, "two.txt")]);
+});
+
+test("an exception is the cell's error, shown after the results of what ran before it", (t) => {
+  const c = cells.throws;
+  t.is(c.status, "error");
+  const kinds = c.outputs.map((o) => (o.output_type === "stream" ? o.name : o.output_type));
+  const displayAt = kinds.indexOf("display_data");
+  t.true(displayAt >= 0, JSON.stringify(kinds));
+  t.true(kinds.indexOf("stdout") < displayAt, "the cell's own print first");
+  t.true(kinds.lastIndexOf("stderr") > displayAt, "the error after the results");
+  t.regex(stream(c, "stderr"), /boom from the cell/);
+  const { plain } = only(t, c);
+  t.regex(plain, /^iops: the code threw an exception: the figures cover the code up to there/);
+  const r = report("throws.json");
+  t.is(r.summary.writeOps, 1);
+  t.is(r.summary.writeBytes, 3);
+  // The window ended at the throw, inside the script: not after Node's
+  // teardown of the script's SIGINT watch (libuv's signal-lock pipe).
+  t.deepEqual(r.files.filter((f) => f.kind === "pipe"), []);
+  t.false(fs.existsSync(path.join(work, "never.txt")));
+
+  const a = cells.throwsAsync;
+  t.is(a.status, "error");
+  t.regex(stream(a, "stderr"), /async boom/);
+  const ra = report("throws-async.json");
+  t.is(ra.summary.writeOps, 1);
+  t.is(ra.summary.writeBytes, 4);
+  // Printing the error goes through ZMQ (an eventfd wake-up of its I/O
+  // thread): none of it is in the window, which ended at the rejection.
+  t.is(ra.otherFds.totalOps, 0);
+
+  t.is(cells.afterThrow.status, "ok");
+  t.is(stream(cells.afterThrow, "stdout"), "still working\n");
+});
+
+test("an exception in a %iops line: the line's results, then the error; the rest of the cell does not run", (t) => {
+  const c = cells.lineThrows;
+  t.is(c.status, "error");
+  const kinds = c.outputs.map((o) => (o.output_type === "stream" ? o.name : o.output_type));
+  t.deepEqual(kinds.slice(0, 2), ["display_data", "stderr"], JSON.stringify(kinds));
+  t.regex(stream(c, "stderr"), /ENOENT/);
+  const r = report("line-throws.json");
+  t.is(r.summary.totalOps, 0);
+  t.is(r.metadataOps.opens, 0);
+  t.is(r.metadataOps.failed, 1, "the failed open of the missing file");
+  t.true(fs.existsSync(path.join(work, "line-before.txt")));
+  t.false(fs.existsSync(path.join(work, "line-after.txt")));
+});
+
+test("%iops --help explains the options", (t) => {
+  t.is(cells.help.status, "ok");
+  const help = stream(cells.help, "stdout");
+  for (const option of ["--histogram", "--all-fds", "--top <n>", "--json <path>", "--no-share-cpu"]) t.true(help.includes(option), option);
+  t.regex(help, /%%iops \[options\]/);
+  t.is(cells.cellHelp.status, "ok");
+  t.is(stream(cells.cellHelp, "stdout"), help);
+  t.false(fs.existsSync(path.join(work, "help-ran.txt")), "--help shows the help and runs nothing");
+});
+
+test("windows never nest: %iops inside %%iops and profile() inside %%iops get a clear message", (t) => {
+  t.is(cells.nested.status, "error");
+  t.regex(stream(cells.nested, "stderr"), /^%iops: %iops on line 3 is inside a %%iops cell: windows cannot nest, so the cell did not run/);
+  t.false(fs.existsSync(path.join(work, "nested-a.txt")));
+
+  t.is(cells.nestedProfile.status, "error");
+  t.regex(stream(cells.nestedProfile, "stderr"), /EBUSY|cannot nest/);
+  t.is(displays(cells.nestedProfile).length, 1, "the cell's own window is still shown");
+});
+
+test("a %%iops cell while a profile() window is open: a clear message, and the code does not run", (t) => {
+  t.is(cells.profileRunning.status, "ok", stream(cells.profileRunning, "stderr"));
+  t.is(cells.busy.status, "error");
+  t.regex(stream(cells.busy, "stderr"), /^IopsError: an iops window is already open: windows cannot nest or overlap \(is a profile\(\) still running\?\); the code did not run/);
+  t.is(displays(cells.busy).length, 0);
+  t.false(fs.existsSync(path.join(work, "busy.txt")));
+  t.is(stream(cells.afterBusy, "stdout"), "profile() done\n");
+});
+
+test("usage errors are one line that says what to do, and nothing runs", (t) => {
+  t.is(cells.badOption.status, "error");
+  t.is(stream(cells.badOption, "stderr"), "%iops: unknown option --histgram (%iops --help lists the options)\n");
+  t.is(stream(cells.badOption, "stdout"), "");
+  t.is(cells.noStatement.status, "error");
+  t.regex(stream(cells.noStatement, "stderr"), /has no statement/);
+  t.is(cells.stray.status, "error");
+  t.regex(stream(cells.stray, "stderr"), /%%iops must be the first line of the cell/);
+});
+
+test("--histogram: the reference's two charts drawn by embedded Plotly, and a text histogram", (t) => {
+  t.is(cells.histogram.status, "ok", stream(cells.histogram, "stderr"));
+  const { plain, html } = only(t, cells.histogram);
+  t.regex(plain, /Operations by size/);
+  t.regex(plain, /64 KB \| W+ 20 ops, 1\.25 MB/);
+  t.regex(html, /<pre id="iops-[0-9a-f]+-text-histogram"[^>]*>Operations by size/);
+  // No network: Plotly is inlined, no <script src>, no CDN.
+  t.false(/<script[^>]+src=/i.test(html));
+  t.true(html.includes("plotly.js (basic - minified)"));
+  const figures = plottedFigures(html);
+  t.deepEqual(
+    figures.map((f) => f.id.replace(/^iops-[0-9a-f]+-/, "")),
+    ["size-count", "size-bytes"],
+  );
+  const [count, bytes] = figures;
+  t.is(count.layout.xaxis.type, "log");
+  t.deepEqual(count.data.map((s) => s.name), ["reads", "writes", "all"]);
+  const writes = count.data[1];
+  t.deepEqual(writes.x, [64, 65536]);
+  t.deepEqual(writes.y, [300, 20]);
+  t.deepEqual(count.data[0].x, [512]);
+  t.deepEqual(count.data[0].y, [50]);
+  t.deepEqual(bytes.data[1].y, [30_000, 20 * 65536]);
+  const r = report("hist.json");
+  t.is(r.summary.writeOps, 320);
+  t.is(r.summary.readOps, 50);
+});
+
+/**
+ * The HTML output as a browser renders it: real headless Chromium, with
+ * every network request sent to a dead proxy. Returns the DOM after scripts.
+ */
+function render(html, { scripts, theme = "" }) {
+  const csp = scripts ? "" : `<meta http-equiv="Content-Security-Policy" content="script-src 'none'">`;
+  const page = path.join(work, `render-${scripts ? "js" : "nojs"}.html`);
+  fs.writeFileSync(page, `<!doctype html><html><head>${csp}</head><body style="${theme}">${html}</body></html>`);
+  const r = spawnSync(
+    process.env.CHROMIUM ?? "chromium",
+    ["--headless", "--no-sandbox", "--disable-gpu", "--proxy-server=127.0.0.1:9", "--virtual-time-budget=10000", "--dump-dom", `file://${page}`],
+    { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+  );
+  if (r.error || r.status !== 0) throw new Error(`headless chromium failed (Debian: apt-get install chromium): ${r.error ?? r.stderr}`);
+  return r.stdout;
+}
+
+test("--histogram in a browser: Plotly draws both charts offline; without scripts the table and the text histogram show", (t) => {
+  const { html } = only(t, cells.histogram);
+  const drawn = render(html, { scripts: true });
+  for (const id of ["size-count", "size-bytes"]) {
+    const chart = new RegExp(`<div id="iops-[0-9a-f]+-${id}" class="iops-chart js-plotly-plot"`);
+    t.regex(drawn, chart, `${id} drawn by Plotly`);
+  }
+  t.is((drawn.match(/class="main-svg"/g) ?? []).length, 6, "two charts, three SVG layers each");
+  t.is((drawn.match(/class="trace scatter/g) ?? []).length, 6, "reads, writes and all in each chart");
+  t.regex(drawn, /<pre id="iops-[0-9a-f]+-text-histogram" class="iops-text-histogram" style="display: none;">/);
+
+  const still = render(html, { scripts: false });
+  t.is((still.match(/class="main-svg"/g) ?? []).length, 0);
+  t.regex(still, /<pre id="iops-[0-9a-f]+-text-histogram" class="iops-text-histogram">Operations by size/);
+  t.regex(still, /<th>Write Operations<\/th><td class="num">320<\/td>/);
+});
+
+test("the HTML table takes the notebook's text colour: readable in light and dark themes", (t) => {
+  const { html } = only(t, cells.writes);
+  // A probe script writes the computed colours of the table's cells into the DOM.
+  const probe = `<script>document.body.dataset.colors = JSON.stringify([...document.querySelectorAll(".iops-report caption, .iops-report th, .iops-report td")].map((e) => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor]));</script>`;
+  for (const [theme, text] of [
+    ["color: rgb(20, 20, 20); background: rgb(255, 255, 255)", "rgb(20, 20, 20)"],
+    ["color: rgb(230, 230, 230); background: rgb(17, 17, 17)", "rgb(230, 230, 230)"],
+  ]) {
+    const dom = render(html + probe, { scripts: true, theme });
+    const colors = JSON.parse(/data-colors="([^"]*)"/.exec(dom)[1].replace(/&quot;/g, '"'));
+    t.true(colors.length >= 10);
+    for (const [color, background] of colors) {
+      t.is(color, text, theme);
+      // Shading is translucent grey (or none): it lies over the theme's own background.
+      t.regex(background, /^rgba\(\d+, \d+, \d+, 0(\.\d+)?\)$/, theme);
+    }
+  }
+});
+
+test("file names are escaped in the HTML table, and --top limits the files listed", (t) => {
+  const { plain, html } = only(t, cells.htmlName);
+  t.is(cells.htmlName.status, "ok", stream(cells.htmlName, "stderr"));
+  t.false(html.includes("<i>x&y<i>"));
+  t.true(html.includes("&#60;i&#62;x&#38;y&#60;i&#62;.txt"));
+  t.regex(plain, /Top files \(1 of 2\):/);
+  t.regex(html, /Top files \(1 of 2\)/);
+});
+
+test("--all-fds counts the character devices in the table", (t) => {
+  t.is(cells.allFds.status, "ok", stream(cells.allFds, "stderr"));
+  const { plain } = only(t, cells.allFds);
+  t.true(plain.startsWith("IOPS Profile Results (ptrace syscall tracer; all fds)"));
+  const r = report("allfds.json");
+  t.true(r.allFds);
+  const devnull = r.files.find((f) => f.path === "/dev/null");
+  t.is(devnull.writeOps, 5);
+  t.is(devnull.writeBytes, 40);
+});
+
+test("a cell that does not compile: tslab's error at the user's line, no results, the next cell measured", (t) => {
+  t.is(cells.compileError.status, "error");
+  t.regex(stream(cells.compileError, "stderr"), /^2:7 - Type 'string' is not assignable to type 'number'/);
+  t.is(displays(cells.compileError).length, 0);
+  t.is(cells.afterCompileError.status, "ok");
+  t.is(row(only(t, cells.afterCompileError).plain, "Total Operations"), "0");
+});
+
+test("code completion works in %%iops cells and %iops lines", (t) => {
+  t.is(cells.completeCell.status, "ok");
+  t.true(cells.completeCell.matches.includes("writeFileSync"), JSON.stringify(cells.completeCell.matches));
+  t.is(cells.completeCell.cursor_end - cells.completeCell.cursor_start, "writeFileS".length);
+  t.true(cells.completeLine.matches.includes("readFileSync"), JSON.stringify(cells.completeLine.matches));
+});
+
+test("the kernel is left untraced and running between cells", (t) => {
+  const k = cells.inspect;
+  for (const task of k.tasks) {
+    t.is(task.tracerPid, 0, `thread ${task.tid} still traced`);
+    t.not(task.state, "t", `thread ${task.tid} stopped`);
+    t.not(task.state, "T", `thread ${task.tid} stopped`);
+  }
+  t.is(k.children.filter((c) => c.argv.some((a) => a.endsWith("helper.js"))).length, 1, "one helper, kept for the next cell");
+});

@@ -1,0 +1,124 @@
+/**
+ * What a profiled cell shows: one Jupyter display with `text/plain` (the
+ * terminal's report) and `text/html` (the same figures as tables, plus the
+ * interactive charts with --histogram). The one place the notebook output is
+ * composed; more sections (findings, more figures) are added here.
+ */
+import { randomBytes } from "node:crypto";
+
+import { sizeHistogramFigures } from "../charts";
+import {
+  formatText,
+  histogramLines,
+  humanBytes,
+  metadataLine,
+  methodLabel,
+  noteLines,
+  printablePath,
+  summaryPairs,
+  tableFiles,
+  thousands,
+} from "../format";
+import { figureHtml, plotlySource } from "../plotly";
+import type { Report } from "../report";
+
+export interface DisplayOptions {
+  histogram: boolean;
+  /** How many files to list. */
+  top: number;
+  /** A one-line notice shown above the results (why counters replaced tracing, ...). */
+  notice?: string | null;
+}
+
+/** A Jupyter MIME bundle. */
+export type MimeBundle = Record<string, string>;
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * Theme-neutral styles: text takes the notebook's colour, lines and shading
+ * are translucent grey, so the table reads in light and dark themes alike.
+ */
+const STYLE = `<style>
+.iops-report { font-size: 13px; color: inherit; }
+.iops-report table { border-collapse: collapse; margin: 4px 0 8px; color: inherit; background: transparent; }
+.iops-report caption { text-align: left; font-weight: bold; padding-bottom: 4px; }
+.iops-report th, .iops-report td { border: 1px solid rgba(128,128,128,0.35); padding: 2px 8px; background: transparent; color: inherit; }
+.iops-report th { text-align: left; font-weight: normal; background: rgba(128,128,128,0.12); }
+.iops-report td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.iops-report .iops-notice { border-left: 3px solid rgba(230,160,0,0.8); padding: 2px 8px; margin: 4px 0; }
+.iops-report ul { margin: 4px 0; padding-left: 20px; }
+.iops-report pre { margin: 4px 0; background: transparent; color: inherit; }
+.iops-report .iops-chart { width: 100%; max-width: 760px; height: 360px; }
+</style>`;
+
+function summaryTable(report: Report): string {
+  const scope = report.allFds ? "all fds" : "files";
+  const rows = summaryPairs(report)
+    .map(([label, value]) => `<tr><th>${escapeHtml(label.replace(/:$/, ""))}</th><td class="num">${escapeHtml(value)}</td></tr>`)
+    .join("");
+  return `<table class="iops-summary"><caption>IOPS Profile Results (${escapeHtml(methodLabel(report.method))}; ${scope})</caption><tbody>${rows}</tbody></table>`;
+}
+
+function filesTable(report: Report, top: number): string {
+  const files = tableFiles(report);
+  if (files.length === 0) return "";
+  const rows = files
+    .slice(0, top)
+    .map(
+      (f) =>
+        `<tr><td class="num">${thousands(f.readOps)}</td><td class="num">${thousands(f.writeOps)}</td>` +
+        `<td class="num">${humanBytes(f.readBytes)}</td><td class="num">${humanBytes(f.writeBytes)}</td><td>${escapeHtml(printablePath(f.path))}</td></tr>`,
+    )
+    .join("");
+  return (
+    `<table class="iops-files"><caption>Top files (${Math.min(top, files.length)} of ${files.length})</caption>` +
+    `<thead><tr><th>reads</th><th>writes</th><th>read</th><th>written</th><th>path</th></tr></thead><tbody>${rows}</tbody></table>`
+  );
+}
+
+function list(lines: string[]): string {
+  return lines.length ? `<ul>${lines.map((l) => `<li>${escapeHtml(l)}</li>`).join("")}</ul>` : "";
+}
+
+/**
+ * The charts, drawn by the embedded Plotly (no network). Plotly is defined
+ * once per page; the text histogram stays visible where scripts do not run
+ * (a saved notebook on a code-hosting site, an untrusted notebook) and is
+ * hidden once the charts are drawn.
+ */
+function chartsHtml(report: Report, uid: string): string {
+  const text = `<pre id="iops-${uid}-text-histogram" class="iops-text-histogram">${escapeHtml(histogramLines(report).join("\n"))}</pre>`;
+  const figures = sizeHistogramFigures(report);
+  if (figures.length === 0) return text;
+  const loader = `<script>if (!window.Plotly) {\n${plotlySource()}\n}</script>`;
+  const charts = figures.map((f) => figureHtml(f, `iops-${uid}-${f.id}`)).join("\n");
+  const hideText = `<script>(function () { var t = document.getElementById("iops-${uid}-text-histogram"); if (t && window.Plotly) t.style.display = "none"; })();</script>`;
+  return `${text}\n${loader}\n${charts}\n${hideText}`;
+}
+
+/** The display of one profiled cell or line. */
+export function notebookDisplay(report: Report, options: DisplayOptions): MimeBundle {
+  const notice = options.notice ? `iops: ${options.notice}` : null;
+  const plain = (notice ? notice + "\n" : "") + formatText(report, { histogram: options.histogram, topFiles: options.top });
+
+  const uid = randomBytes(6).toString("hex");
+  const metadata = metadataLine(report);
+  const html = [
+    `<div class="iops-report" id="iops-${uid}">`,
+    STYLE,
+    notice ? `<div class="iops-notice">${escapeHtml(notice)}</div>` : "",
+    summaryTable(report),
+    list(noteLines(report)),
+    filesTable(report, options.top),
+    metadata ? `<p>${escapeHtml(metadata)}</p>` : "",
+    options.histogram ? chartsHtml(report, uid) : "",
+    list(report.warnings.map((w) => `Warning: ${w}`)),
+    `</div>`,
+  ]
+    .filter(Boolean)
+    .join("\n");
+  return { "text/plain": plain, "text/html": html };
+}

@@ -1,0 +1,165 @@
+/**
+ * The magics' runtime in the kernel: wraps tslab's executor so that a cell
+ * with `%%iops` or `%iops` is rewritten before tslab compiles it, then takes
+ * over the compiled code's run: the tracer attaches after the compilation,
+ * and exceptions and interrupts end the window at once. The rewritten cell
+ * reaches this object through a symbol-keyed global.
+ */
+import vm from "node:vm";
+
+import { CellRun, CellStopped } from "./cell-run";
+import type { TslabExecutor, TslabKernel } from "./kernel";
+import { planCell, RUNTIME_EXPR } from "./magic";
+import { HELP } from "./options";
+
+const ADOPTED = Symbol("iops-profiler adopted this executor");
+
+/**
+ * Takes over the next script run by vm.runInThisContext: the cell that tslab
+ * has just compiled (one-shot, so code that the cell itself runs with vm is
+ * left alone). It returns at once a promise that tslab awaits (the rewritten
+ * cell is compiled as one with top-level await); the promise attaches the
+ * tracer for the first window, then runs the script. So tslab's compilation
+ * is neither measured nor slowed down by the tracer.
+ *
+ * The script is wrapped in a try/catch that ends the window the moment the
+ * code throws, inside the script: before Node tears down its SIGINT watch (a
+ * read and a write on libuv's signal-lock pipe) and before tslab prints the
+ * error. An asynchronous failure ends it in the first reaction to the
+ * script's promise.
+ *
+ * Code with a top-level await of its own is run without `breakOnSigint`:
+ * Node would tear that watch down when the script returns at the first
+ * await, inside the window. Such a cell is interrupted the way tslab
+ * interrupts any awaiting cell, through the kernel's SIGINT handler (only a
+ * busy loop before its first await would wait for that await). Other cells
+ * keep `breakOnSigint`, so a busy loop is interrupted as in any tslab cell.
+ */
+function takeNextScript(run: CellRun, userAwaits: boolean): () => void {
+  const original = vm.runInThisContext;
+  const taking = function (this: unknown, code: string, options?: vm.RunningScriptOptions | string) {
+    vm.runInThisContext = original;
+    if (!/^\(async function\b/.test(code) || typeof options !== "object") {
+      // Not compiled the way the rewriting expects (another tslab version?): run it unmeasured.
+      run.skip("this tslab compiled the cell in an unexpected way");
+      return original.call(vm, code, options as vm.RunningScriptOptions);
+    }
+    const runOptions = { ...options, breakOnSigint: Boolean(options.breakOnSigint) && !userAwaits };
+    const guarded = guardThrows(code, run.id);
+    const result = (async () => {
+      await run.open(0);
+      try {
+        return await (original.call(vm, guarded, runOptions) as Promise<unknown>);
+      } catch (e) {
+        // A rejection, or an interrupt (breakOnSigint terminates the script: not catchable inside it).
+        run.cut(cutReason(e));
+        throw e;
+      }
+    })();
+    // Registered before tslab awaits the promise, so this runs first.
+    result.then(undefined, (e) => run.cut(cutReason(e)));
+    return result;
+  } as typeof vm.runInThisContext;
+  vm.runInThisContext = taking;
+  return () => {
+    if (vm.runInThisContext === taking) vm.runInThisContext = original;
+  };
+}
+
+/** How tslab 1.0 wraps a cell with top-level await. */
+const ASYNC_PREFIX = "(async function(exports, require) { ";
+const ASYNC_SUFFIX = "\n})(__tslab__.exports, __tslab__.require)";
+
+/**
+ * Wraps the compiled cell's body in a try/catch that tells the runtime of
+ * a throw the moment it happens (an exception in an async function would
+ * otherwise only surface as a rejection once the script has returned).
+ * The first line stays the first line, so positions in stack traces hold.
+ */
+function guardThrows(code: string, runId: number): string {
+  const onThrow = `catch (error) { ${RUNTIME_EXPR}.threw(${runId}, error); throw error; }`;
+  if (code.startsWith(ASYNC_PREFIX) && code.endsWith(ASYNC_SUFFIX)) {
+    return `${ASYNC_PREFIX}try { ${code.slice(ASYNC_PREFIX.length, -ASYNC_SUFFIX.length)}\n} ${onThrow}${ASYNC_SUFFIX}`;
+  }
+  // Another wrapping: catch what throws synchronously; the try's completion value is the code's.
+  return `try { ${code}\n} ${onThrow}`;
+}
+
+/** Why a window stopped short: the code threw, or the kernel was interrupted. */
+function cutReason(error: unknown): string {
+  return (error as { code?: string })?.code === "ERR_SCRIPT_EXECUTION_INTERRUPTED" ? "interrupted" : "the code threw an exception";
+}
+
+export class MagicRuntime {
+  private nextRunId = 1;
+  private current: CellRun | null = null;
+
+  constructor(private readonly kernel: TslabKernel) {}
+
+  /** Wraps the executor's execute and interrupt, once. */
+  adopt(executor: TslabExecutor & { [ADOPTED]?: true }): void {
+    if (executor[ADOPTED]) return;
+    executor[ADOPTED] = true;
+    const execute = executor.execute;
+    const interrupt = executor.interrupt;
+    executor.execute = (source) => this.execute(source, execute);
+    executor.interrupt = () => {
+      this.current?.cut("interrupted");
+      interrupt();
+    };
+  }
+
+  private async execute(source: string, execute: (source: string) => Promise<boolean>): Promise<boolean> {
+    const runId = this.nextRunId++;
+    const plan = planCell(source, runId);
+    if (plan.kind === "plain") return execute(source);
+    if (plan.kind === "help") {
+      process.stdout.write(HELP + "\n");
+      return true;
+    }
+    if (plan.kind === "error") {
+      process.stderr.write(`%iops: ${plan.message}\n`);
+      return false;
+    }
+    const run = new CellRun(runId, plan.magics, this.kernel.writeDisplayData());
+    this.current = run;
+    const release = takeNextScript(run, plan.userAwaits);
+    try {
+      return await execute(plan.source);
+    } finally {
+      release();
+      this.current = null;
+      await run.finish();
+    }
+  }
+
+  private run(runId: number): CellRun | null {
+    return this.current?.id === runId ? this.current : null;
+  }
+
+  // Called by the rewritten cell (see magic.ts). Calls from a cell that is
+  // no longer current (async code left running by an interrupt) do nothing,
+  // except open, which stops that code.
+
+  async open(runId: number, k: number): Promise<void> {
+    const run = this.run(runId);
+    if (!run) throw new CellStopped("this cell was stopped");
+    await run.open(k);
+  }
+
+  threw(runId: number, error: unknown): void {
+    this.run(runId)?.cut(cutReason(error));
+  }
+
+  begin(runId: number, k: number): void {
+    this.run(runId)?.begin(k);
+  }
+
+  end(runId: number, k: number): void {
+    this.run(runId)?.end(k);
+  }
+
+  async show(runId: number, k: number): Promise<void> {
+    await this.run(runId)?.show(k);
+  }
+}
