@@ -18,6 +18,11 @@ export declare class FsUsageStream {
 
 export declare class LineImport {
   constructor(format: string)
+  /**
+   * strace output of a process measuring a window of its own: counts only
+   * between its window markers with `cookie` (see `windowBegin`).
+   */
+  static straceWindow(cookie: number): LineImport
   /** The format's name. */
   format(): string
   /** Parses every complete line of `chunk`; keeps a cut last line for the next chunk. */

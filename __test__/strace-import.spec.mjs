@@ -5,13 +5,13 @@
  * crafted logs for what real runs do not produce on demand (garbage lines,
  * a log cut mid-line).
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 
 import test from "ava";
 
-import { CLI, FIXTURES, compileFixtures, counts, fileEntry, makeTempDir, runCli, totals } from "./_support/util.mjs";
+import { CLI, FIXTURES, compileFixtures, counts, fileEntry, iops, makeTempDir, runCli, totals } from "./_support/util.mjs";
 
 let dir;
 let bin;
@@ -79,6 +79,15 @@ const FLAG_SETS = [
   { name: "y-tt", flags: ["-f", "-y", "-tt"], files: true, latency: false, clock: true },
   { name: "y-t-s200", flags: ["-f", "-y", "-t", "-s", "200"], files: true, latency: false, clock: true },
   { name: "T-xx", flags: ["-f", "-T", "-xx"], files: false, latency: true, clock: false },
+  { name: "yy-r-T", flags: ["-f", "-yy", "-r", "-T"], files: true, latency: true, clock: true },
+  {
+    name: "ns-i-n",
+    flags: ["-f", "-y", "-i", "-n", "--absolute-timestamps=format:unix,precision:ns", "--syscall-times=ns"],
+    files: true,
+    latency: true,
+    clock: true,
+  },
+  { name: "Y-y-x", flags: ["-f", "-Y", "-y", "-x"], files: true, latency: false, clock: false },
   { name: "plain", flags: ["-f"], files: false, latency: false, clock: false },
 ];
 
@@ -168,6 +177,30 @@ test.serial("garbage lines and a log cut mid-line: counted in warnings with the 
   const w = report.warnings.join("\n");
   t.regex(w, /2 lines were not understood and skipped \(first, line 3: "this is not strace"\)/);
   t.regex(w, /last line \(line \d+\) is cut short/);
+});
+
+test.serial("importTrace(): chunks of any size (1 byte, 7, 4096) give the report of the whole file", async (t) => {
+  const log = straceLog("chunks", ["-f", "-yy", "-T", "-ttt"], [bin.sockets, path.join(dir, "chunks.dat"), "5", "3", "2"]);
+  const data = fs.readFileSync(log);
+  const whole = await iops.importTrace(log);
+  t.deepEqual(counts(whole.summary), totals(0, 0, 5, 5 * 512));
+  for (const size of [1, 7, 4096]) {
+    const chunks = [];
+    for (let i = 0; i < data.length; i += size) chunks.push(data.subarray(i, i + size));
+    const r = await iops.importTrace(chunks);
+    t.deepEqual(r, whole, `chunks of ${size}`);
+  }
+});
+
+test.serial("a FIFO (not a regular file) is read once, as a stream", async (t) => {
+  const log = straceLog("fifo-src", ["-f", "-yy"], [bin.sockets, path.join(dir, "fifo.dat"), "6", "0", "0"]);
+  const fifo = path.join(dir, "trace.fifo");
+  spawnSync("mkfifo", [fifo]);
+  const writer = spawn("sh", ["-c", `cat '${log}' > '${fifo}'`], { stdio: "ignore" });
+  const { status, report, stderr } = importJson([fifo]);
+  await new Promise((resolve) => writer.on("close", resolve));
+  t.is(status, 0, stderr);
+  t.deepEqual(counts(report.summary), totals(0, 0, 6, 6 * 512));
 });
 
 test.serial("text output: the usual table, from a file; --histogram", (t) => {

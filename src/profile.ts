@@ -16,12 +16,15 @@ import { native } from "./native";
 import { IopsError, parseOutcome, type Report } from "./report";
 import { countersMethod, eventSource, windowCountersReason } from "./sources/select";
 import { FsUsageWindow, fsUsageCommand } from "./sources/fs_usage";
+import { openStraceWindow } from "./sources/strace";
 
 export interface ProfileOptions {
   /** Count sockets, pipes and ttys in the summary too. */
   allFds?: boolean;
   /** Share one CPU between the helper's tracer and our threads (default true). */
   shareCpu?: boolean;
+  /** "ptrace" (default): our own tracer; "strace": the installed strace, attached to this process. */
+  method?: "ptrace" | "strace";
 }
 
 type HelperMessage = { ready?: true; report?: Report; error?: { code: string; message: string } };
@@ -172,6 +175,7 @@ export async function openWindow(options: ProfileOptions = {}): Promise<IopsWind
   if (process.platform === "win32") return windowsWindow(options);
   if (process.platform !== "linux") return new CountersWindow(windowCountersReason());
   try {
+    if (options.method === "strace") return await openStraceWindow(options, release);
     const h = getHelper();
     const cookie = randomInt(1, 2 ** 31);
     const cpus = native.ownCpus();

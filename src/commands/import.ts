@@ -4,7 +4,7 @@
  * log is read in chunks and parsed as it streams, so memory stays flat
  * however long it is; `-` reads standard input.
  */
-import { closeSync, openSync, readSync, writeFileSync } from "node:fs";
+import { closeSync, createReadStream, openSync, readSync, statSync, writeFileSync } from "node:fs";
 
 import { Command, InvalidArgumentError, Option } from "commander";
 
@@ -122,7 +122,11 @@ function unknownFormat(): string {
  */
 export async function importTrace(input: string | Chunks, options: { format?: string; allFds?: boolean } = {}): Promise<Report> {
   let importer: InstanceType<typeof native.LineImport>;
-  if (typeof input === "string") {
+  if (typeof input === "string" && !statSync(input).isFile()) {
+    // A FIFO, a device, /dev/stdin...: read once, as a stream.
+    if (statSync(input).isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
+    importer = await importChunks(createReadStream(input, { highWaterMark: 1 << 20 }), options.format);
+  } else if (typeof input === "string") {
     importer = new native.LineImport(fileFormat(input, options.format));
     importer.pushFile(input);
   } else {

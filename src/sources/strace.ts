@@ -7,13 +7,15 @@
  * command.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { accessSync, constants, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { randomInt } from "node:crypto";
+import { accessSync, constants, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 
 import { native } from "../native";
 import { IopsError, parseOutcome, type Report } from "../report";
+import type { IopsWindow, ProfileOptions } from "../profile";
 import type { Capture, CaptureOptions } from "../trace";
 
 /**
@@ -36,6 +38,9 @@ const TRACED = [
  * data previews (we need only the counts), which keeps the stream small.
  */
 const STRACE_FLAGS = ["-q", "-f", "-yy", "-T", "-ttt", "-s", "0", "-e", `trace=${TRACED.join(",")}`];
+
+const STORAGE_WARNING =
+  "strace does not see storage-level bytes (reads served from the page cache, writes reaching the disk): --method ptrace reports them";
 
 export const INSTALL_STRACE =
   "strace is not installed: install it (Debian/Ubuntu: apt-get install strace; Fedora: dnf install strace), or use --method ptrace, our own tracer, which needs nothing";
@@ -128,6 +133,7 @@ function start(args: string[], method: string, command: string[] | null, options
         throw new IopsError(`strace ${how} before tracing anything (its message is above)`, "EIO");
       }
       if (!command) report.command = null;
+      report.warnings.push(STORAGE_WARNING);
       return withMetadataTraced(report);
     })
     .finally(() => {
@@ -167,5 +173,94 @@ export function stracePid(pid: number, options: CaptureOptions = {}): Capture {
     // strace detaches from every thread on SIGINT, leaving the process running.
     stop: () => strace.kill("SIGINT"),
     pid: () => pid,
+  };
+}
+
+// ------------------------------------------------- profile(fn, { method: "strace" })
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A word for /bin/sh, quoted. */
+function shellWord(s: string): string {
+  return `'${s.replace(/'/g, "'\\''")}'`;
+}
+
+/** Whether every thread of this process is traced by `tracer`. */
+function allTracedBy(tracer: number): boolean {
+  for (const task of readdirSync("/proc/self/task")) {
+    let status: string;
+    try {
+      status = readFileSync(`/proc/self/task/${task}/status`, "utf8");
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    if (Number(/^TracerPid:\s*(\d+)/m.exec(status)?.[1]) !== tracer) return false;
+  }
+  return true;
+}
+
+/**
+ * A window on this process measured by strace: strace attaches to every
+ * thread (-p, -f) and sends its output to a relay process that parses it
+ * (strace-relay.ts), counting between this window's markers only. Its
+ * `end()` detaches strace and returns the relay's report.
+ */
+export async function openStraceWindow(options: ProfileOptions, release: () => void): Promise<IopsWindow> {
+  if (process.platform !== "linux") throw new IopsError("the strace method works on Linux only", "ENOTSUP");
+  if (!which("strace")) throw new IopsError(INSTALL_STRACE, "ENOSTRACE");
+  // Above every fcntl command number, so that strace prints it as a number.
+  const cookie = randomInt(0x10000, 2 ** 31);
+  const dir = mkdtempSync(join(tmpdir(), "iops-strace-"));
+  const out = join(dir, "report.json");
+  const relay = `|${shellWord(process.execPath)} ${shellWord(join(__dirname, "strace-relay.js"))} ${cookie} ${shellWord(out)}`;
+  const flags = [...STRACE_FLAGS.slice(0, -1), `${STRACE_FLAGS[STRACE_FLAGS.length - 1]},fcntl`];
+  const strace = spawn("strace", [...flags, "-o", relay, "-p", String(process.pid)], { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  strace.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  const exited = new Promise<void>((resolve) => strace.on("close", () => resolve()));
+  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+  try {
+    // Where Yama's ptrace_scope is 1, only a designated process may trace us.
+    native.allowTracer(strace.pid!);
+  } catch {
+    // Not fatal: strace then fails to attach and says so.
+  }
+  const deadline = Date.now() + 10_000;
+  while (!allTracedBy(strace.pid!)) {
+    if (strace.exitCode !== null || strace.signalCode !== null || Date.now() > deadline) {
+      strace.kill("SIGKILL");
+      await exited;
+      cleanup();
+      const why = stderr.trim().split("\n").pop() || "strace did not attach in time";
+      throw new IopsError(`strace could not trace this process: ${why}`, /not permitted/.test(stderr) ? "EPERM" : "EIO");
+    }
+    await sleep(5);
+  }
+  return {
+    method: "strace",
+    notice: null,
+    begin() {
+      native.windowBegin(cookie);
+    },
+    async end() {
+      native.windowEnd(cookie);
+      try {
+        strace.kill("SIGINT"); // detaches from every thread; the relay then sees the end of its input
+        await exited;
+        const until = Date.now() + 10_000;
+        while (!existsSync(out)) {
+          if (Date.now() > until) throw new IopsError(`strace's output was not parsed: ${stderr.trim() || "the relay did not finish"}`, "EIO");
+          await sleep(5);
+        }
+        const report = parseOutcome(readFileSync(out, "utf8"));
+        report.command = null;
+        report.pid = process.pid;
+        report.warnings.push(STORAGE_WARNING);
+        return withMetadataTraced(report);
+      } finally {
+        cleanup();
+        release();
+      }
+    },
   };
 }

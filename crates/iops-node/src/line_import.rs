@@ -99,6 +99,21 @@ impl LineImport {
         Ok(LineImport { format: f.name, parser: (f.parser)(), agg: Aggregator::new(), carry: Vec::new(), skipping: false, bytes: 0, lines: 0 })
     }
 
+    /// strace output of a process measuring a window of its own: counts only
+    /// between its window markers with `cookie` (see `windowBegin`).
+    #[napi(factory)]
+    pub fn strace_window(cookie: u32) -> LineImport {
+        LineImport {
+            format: "strace",
+            parser: Box::new(iops_core::parse::strace::StraceParser::windowed(cookie)),
+            agg: Aggregator::new(),
+            carry: Vec::new(),
+            skipping: false,
+            bytes: 0,
+            lines: 0,
+        }
+    }
+
     /// The format's name.
     #[napi]
     pub fn format(&self) -> String {

@@ -231,7 +231,24 @@ pub struct StraceParser {
     prev_raw_ns: u64,
     root_pid: Option<u32>,
     exit: Option<Exit>,
+    /// Counting only between a process's window markers (see `windowed`).
+    window: Option<Window>,
 }
+
+/// A measured window inside a traced process, marked by
+/// `fcntl(MARKER_FD, cookie, 1)` before and `fcntl(MARKER_FD, cookie, 2)`
+/// after (calls that fail with EBADF and do nothing else).
+#[derive(Clone, Copy, Debug)]
+struct Window {
+    cookie: i64,
+    inside: bool,
+    begin_ns: Option<u64>,
+    end_ns: Option<u64>,
+    seen: bool,
+}
+
+/// The fd of window markers: no real fd is ever this.
+pub const MARKER_FD: i64 = -7_771;
 
 impl Default for StraceParser {
     fn default() -> Self {
@@ -266,11 +283,30 @@ impl StraceParser {
             prev_raw_ns: 0,
             root_pid: None,
             exit: None,
+            window: None,
         }
+    }
+
+    /// A parser that counts only between the window markers with `cookie`
+    /// (see `Window`); the window's length is the time between them.
+    pub fn windowed(cookie: u32) -> Self {
+        StraceParser {
+            window: Some(Window { cookie: cookie as i64, inside: false, begin_ns: None, end_ns: None, seen: false }),
+            ..Self::new()
+        }
+    }
+
+    /// Whether what completes now is counted: always, or inside the window.
+    #[inline]
+    fn counting(&self) -> bool {
+        self.window.is_none_or(|w| w.inside)
     }
 
     /// Nanoseconds from the first timestamp to the last; `None` without timestamps.
     pub fn elapsed_ns(&self) -> Option<u64> {
+        if let Some(w) = self.window {
+            return Some(w.end_ns?.saturating_sub(w.begin_ns?));
+        }
         self.first_ns.map(|f| self.last_ns.saturating_sub(f))
     }
 
@@ -287,7 +323,12 @@ impl StraceParser {
 
     /// Whether fds carry their targets (`-y`); false when no operation's did.
     pub fn sees_files(&self) -> bool {
-        self.annotated_ops > 0 || self.unannotated_ops == 0
+        !self.without_targets()
+    }
+
+    /// A log written without `-y`: no operation's fd had a target.
+    fn without_targets(&self) -> bool {
+        self.annotated_ops == 0 && self.unannotated_ops > 0
     }
 
     /// Operations on fds without a target: all of them are counted, with
@@ -364,12 +405,12 @@ impl StraceParser {
             let k = memchr(b']', &s[i..])? + i;
             i = skip_spaces(s, k + 1);
         }
-        if self.root_pid.is_none() {
-            self.root_pid = Some(pid);
-        }
         let body = &s[i..];
         if body.starts_with(b"--- ") || body.starts_with(b"strace: ") {
             return Some(());
+        }
+        if self.root_pid.is_none() {
+            self.root_pid = Some(pid);
         }
         if body.starts_with(b"+++ ") {
             return self.exit_line(pid, body);
@@ -450,6 +491,9 @@ impl StraceParser {
         match call {
             Call::Other => {
                 self.saw_other_calls = true;
+                if self.window.is_some() && &body[..open] == b"fcntl" {
+                    self.marker(now, &body[open + 1..]);
+                }
                 return Some(());
             }
             Call::Meta(_) | Call::SigReturn => self.saw_other_calls = true,
@@ -477,6 +521,36 @@ impl StraceParser {
                 self.complete(pid, call, &args, outcome, now, duration, agg);
                 Some(())
             }
+        }
+    }
+
+    /// `fcntl(-7771, 0x1a2b3c /* F_??? */, 0x1)`: the window opens (1) or closes (2).
+    fn marker(&mut self, now: Option<u64>, args: &[u8]) {
+        let mut it = args.split(|&c| c == b',').map(|a| a.trim_ascii());
+        let (Some(fd), Some(cookie), Some(phase)) = (it.next(), it.next(), it.next()) else { return };
+        let num = |a: &[u8]| -> Option<i64> {
+            let a = a.split(|&c| c == b' ' || c == b')').next()?;
+            match a.strip_prefix(b"0x") {
+                Some(hex) => i64::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok(),
+                None => std::str::from_utf8(a).ok()?.parse().ok(),
+            }
+        };
+        let Some(w) = self.window.as_mut() else { return };
+        if num(fd) != Some(MARKER_FD) || num(cookie) != Some(w.cookie) {
+            return;
+        }
+        match num(phase) {
+            Some(1) if !w.seen => {
+                w.inside = true;
+                w.seen = true;
+                w.begin_ns = now;
+                self.first_ns = now;
+            }
+            Some(2) if w.inside => {
+                w.inside = false;
+                w.end_ns = now;
+            }
+            _ => {}
         }
     }
 
@@ -510,7 +584,7 @@ impl StraceParser {
                 if !started {
                     if let Call::Data(syscall) = call {
                         // The call began before the log did: its fd is unknown.
-                        if let Outcome::Value(v) = outcome {
+                        if let (Outcome::Value(v), true) = (outcome, self.counting()) {
                             self.orphan_resumed += 1;
                             let file = *self.orphan_file.get_or_insert_with(|| {
                                 agg.file("(call started before the log began)", FdKind::Unknown)
@@ -541,7 +615,7 @@ impl StraceParser {
     }
 
     /// The file of an fd argument: its annotation's target, or the one
-    /// "unannotated fd" entry when the log has no `-y`.
+    /// "unannotated fd" entry (a log without `-y`, or an fd strace could not name).
     fn file_of(&mut self, arg: Arg, agg: &mut Aggregator) -> FileId {
         match arg.file {
             Some(f) => {
@@ -550,7 +624,7 @@ impl StraceParser {
             }
             None => {
                 self.unannotated_ops += 1;
-                *self.unannotated.get_or_insert_with(|| agg.file("(fds without -y annotations)", FdKind::Unknown))
+                *self.unannotated.get_or_insert_with(|| agg.file("(fds without a target in the log)", FdKind::Unknown))
             }
         }
     }
@@ -566,6 +640,15 @@ impl StraceParser {
         duration: Option<u64>,
         agg: &mut Aggregator,
     ) {
+        if !self.counting() {
+            // Outside the window: only keep the EINTR bookkeeping true.
+            if let (Call::Data(syscall), Outcome::RestartUnlessHandled) = (call, outcome) {
+                self.interrupted.insert(pid, Interrupted { syscall, fd: args.get(0).num, storage: false });
+            } else if call == Call::SigReturn {
+                self.interrupted.remove(&pid);
+            }
+            return;
+        }
         match call {
             Call::Data(syscall) => {
                 let fd = args.get(0).num;
@@ -764,7 +847,7 @@ impl LineParser for StraceParser {
     }
 
     fn report(&self, agg: &Aggregator, mut ctx: ReportContext) -> Report {
-        let unannotated = self.unannotated_ops > 0;
+        let unannotated = self.without_targets();
         ctx.elapsed_ns = self.elapsed_ns().unwrap_or(0);
         ctx.latency_measured = self.has_durations();
         // Without -y, sockets and pipes cannot be told from files: count all.
@@ -801,21 +884,32 @@ impl LineParser for StraceParser {
             let cut: String = text.chars().take(Unparsed::EXAMPLE_CHARS).collect();
             w.push(format!("strace log: the last line (line {n}) is cut short and was skipped: {cut:?}"));
         }
-        if self.never_finished > 0 {
+        if let Some(win) = self.window {
+            if win.begin_ns.is_none() || win.end_ns.is_none() {
+                w.push("strace: the window's start or end marker was not in the trace: nothing is counted".into());
+            }
+        }
+        if self.never_finished > 0 && self.window.is_none() {
             w.push(format!(
                 "strace log: {} call(s) started but never returned in the log (the process ended or the log stops mid-call); not counted",
                 self.never_finished
             ));
         }
-        if self.orphan_resumed > 0 {
+        if self.orphan_resumed > 0 && self.window.is_none() {
             w.push(format!(
                 "strace log: {} operation(s) had begun before the log starts: counted, but their fd is unknown",
                 self.orphan_resumed
             ));
         }
-        if self.unannotated_ops > 0 {
+        if self.without_targets() {
             w.push(format!(
                 "strace log: {} operation(s) on fds without a target (strace ran without -y): files cannot be told from sockets, pipes and ttys, so the summary counts every fd",
+                self.unannotated_ops
+            ));
+        } else if self.unannotated_ops > 0 {
+            // With -y, an fd closed by another thread before strace looked has no target.
+            w.push(format!(
+                "strace log: {} operation(s) on fds strace could not name: counted apart from files, with sockets and pipes",
                 self.unannotated_ops
             ));
         }

@@ -193,6 +193,20 @@ fn reference_tool_flags_count_every_fd_and_say_so() {
 }
 
 #[test]
+fn one_unnamed_fd_in_an_annotated_log_is_counted_apart() {
+    let r = report(concat!(
+        "write(3</tmp/a>, \"ab\", 2) = 2\n",
+        "write(7, \"abc\", 3) = 3\n",
+        "write(3</tmp/a>, \"ab\", 2) = 2\n",
+    ));
+    assert!(!r.all_fds);
+    assert_eq!((r.summary.write_ops, r.summary.write_bytes), (2, 4));
+    assert_eq!(r.other_fds.as_ref().unwrap().write_bytes, 3);
+    assert_eq!(file(&r, "/tmp/a").write_ops, 2);
+    assert!(r.warnings.iter().any(|w| w.contains("1 operation(s) on fds strace could not name")), "{:?}", r.warnings);
+}
+
+#[test]
 fn garbage_and_a_truncated_last_line_are_warnings() {
     let r = report(concat!(
         "hello there\n",
@@ -239,6 +253,33 @@ fn command_names_after_pids_with_capital_y() {
     ));
     assert_eq!(r.summary.write_ops, 2);
     assert!(r.warnings.iter().all(|w| !w.contains("not understood")), "{:?}", r.warnings);
+}
+
+#[test]
+fn window_markers_bound_what_is_counted() {
+    let mut p = StraceParser::windowed(0x12345);
+    let mut agg = Aggregator::new();
+    let log = concat!(
+        "7 1700000000.000000 write(3</f>, \"a\", 1) = 1 <0.000001>\n",
+        "8 1700000000.000001 read(4</g>,  <unfinished ...>\n",
+        "7 1700000000.000010 fcntl(-7771, 0x12345 /* F_??? */, 0x1) = -1 EBADF (Bad file descriptor) <0.000001>\n",
+        "7 1700000000.000011 fcntl(-7771, 0x99999 /* F_??? */, 0x2) = -1 EBADF (Bad file descriptor) <0.000001>\n",
+        "7 1700000000.000012 write(3</f>, \"ab\", 2) = 2 <0.000001>\n",
+        "8 1700000000.000013 <... read resumed>\"xyz\", 3) = 3 <0.000012>\n",
+        "7 1700000000.000020 fcntl(-7771, 0x12345 /* F_??? */, 0x2) = -1 EBADF (Bad file descriptor) <0.000001>\n",
+        "7 1700000000.000030 write(3</f>, \"abc\", 3) = 3 <0.000001>\n",
+        "8 1700000000.000031 read(4</g>,  <detached ...>\n",
+    );
+    for l in log.lines() {
+        p.line(l.as_bytes(), &mut agg);
+    }
+    p.finish(&mut agg);
+    let r = p.report(&agg, ReportContext { method: "strace".into(), ..Default::default() });
+    assert_eq!((r.summary.write_ops, r.summary.write_bytes), (1, 2));
+    assert_eq!((r.summary.read_ops, r.summary.read_bytes), (1, 3));
+    assert_eq!(r.elapsed_seconds, Some(10e-6));
+    assert_eq!(r.failed_ops.as_ref().unwrap().total, 0, "the markers are not failures");
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
 }
 
 mod fuzz {
