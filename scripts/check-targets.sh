@@ -24,8 +24,8 @@ if [ ! -f "$stub/libnode.dll" ]; then
   echo 'void iops_libnode_stub(void) {}' > "$stub/stub.c"
   x86_64-w64-mingw32-gcc -shared -o "$stub/libnode.dll" "$stub/stub.c"
 fi
-echo "check-targets: cargo build --target x86_64-pc-windows-gnu -p iops-node (mingw)"
-LIBNODE_PATH="$PWD/$stub" cargo build --quiet --release --target x86_64-pc-windows-gnu -p iops-node
+echo "check-targets: cargo build --target x86_64-pc-windows-gnu -p iops-node (mingw, links; dev profile)"
+LIBNODE_PATH="$PWD/$stub" cargo build --quiet --target x86_64-pc-windows-gnu -p iops-node
 
 echo "check-targets: iops-windows unit tests under wine"
 exe=$(cargo test --quiet --target x86_64-pc-windows-gnu -p iops-windows --no-run --message-format=json 2>/dev/null |
