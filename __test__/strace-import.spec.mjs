@@ -217,7 +217,7 @@ test("unknown input format and a missing file: one line each, exit 1", (t) => {
   fs.writeFileSync(junk, "hello\nworld\n");
   const a = runCli(["import", junk]);
   t.is(a.status, 1);
-  t.regex(a.stderr, /^iops: cannot import .*junk\.txt: cannot tell the format of this input \(known: strace\); give it with --format\n$/);
+  t.regex(a.stderr, /^iops: cannot import .*junk\.txt: cannot tell the format of this input \(known: strace, fs_usage\); give it with --format\n$/);
   const b = runCli(["import", path.join(dir, "nope.log")]);
   t.is(b.status, 1);
   t.regex(b.stderr, /^iops: cannot import .*nope\.log: no such file\n$/);

@@ -8,6 +8,7 @@
 const SECTIONS = {
   tracer: () => import("./tracer.mjs"),
   import: () => import("./import.mjs"),
+  fs_usage: () => import("./fs_usage.mjs"),
   notebook: () => import("./notebook.mjs"),
 };
 

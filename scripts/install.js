@@ -1,11 +1,17 @@
 #!/usr/bin/env node
-// `npm install` hook. In a source checkout (crates/ present) it builds the
-// native addon with cargo: incremental, so a no-op when nothing changed.
-// In an installed package it does nothing when a prebuilt addon is there,
-// and otherwise says in one line what to do.
+// `npm install` hook. Never required for a user's install: the prebuilt
+// addon comes in this platform's optional dependency, and npm 11 does not
+// run a dependency's install script unless allowed anyway.
+//
+// - In the source checkout (not under node_modules/) it builds the addon with
+//   napi-rs: incremental, so a no-op when nothing changed.
+// - In an installed package it does nothing when an addon loads. Otherwise,
+//   with cargo on PATH, it builds the addon from the shipped sources; without
+//   cargo it prints one line saying what to do and still succeeds, so that
+//   the install itself never breaks.
 "use strict";
-const { existsSync } = require("node:fs");
-const { join } = require("node:path");
+const { copyFileSync, existsSync } = require("node:fs");
+const { join, sep } = require("node:path");
 const { spawnSync } = require("node:child_process");
 
 const root = join(__dirname, "..");
@@ -14,7 +20,7 @@ function hasCargo() {
   return spawnSync("cargo", ["--version"], { stdio: "ignore" }).status === 0;
 }
 
-if (existsSync(join(root, "crates"))) {
+function buildCheckout() {
   if (!hasCargo()) {
     console.error("iops-profiler: building from source needs Rust's cargo on PATH (https://rustup.rs), then run `npm install` again");
     process.exit(1);
@@ -23,16 +29,40 @@ if (existsSync(join(root, "crates"))) {
   const r = spawnSync(
     napi,
     ["build", "--platform", "--release", "--manifest-path", "crates/iops-node/Cargo.toml", "--output-dir", ".", "--no-js", "--dts", "native.d.ts"],
-    { cwd: root, stdio: "inherit" },
+    { cwd: root, stdio: "inherit", shell: process.platform === "win32" },
   );
   process.exit(r.status ?? 1);
 }
 
-const prebuilt = require("node:fs")
-  .readdirSync(root)
-  .some((f) => f.endsWith(".node"));
-if (!prebuilt) {
-  console.error(
-    `iops-profiler: no prebuilt addon for ${process.platform}-${process.arch} in this package; install Rust (https://rustup.rs) and build from a source checkout`,
-  );
+/** The loader's own answer: null when an addon loads, else its one-line message. */
+function addonProblem() {
+  try {
+    void require(join(root, "dist", "native.js")).native.TraceSession; // the first use loads it
+    return null;
+  } catch (e) {
+    return String(e && e.message ? e.message : e).split("\n")[0];
+  }
+}
+
+/** `cargo build` of the binding from the sources shipped in this package. */
+function buildInstalled() {
+  const { platformSuffix } = require(join(root, "dist", "platform.js"));
+  const suffix = platformSuffix(process.platform, process.arch, process.report && process.report.getReport());
+  console.error(`iops-profiler: no prebuilt addon loads here; building it from source with cargo (a few minutes)`);
+  const r = spawnSync("cargo", ["build", "--release", "--locked", "-p", "iops-node"], { cwd: root, stdio: "inherit" });
+  if (r.status !== 0) {
+    console.error("iops-profiler: the source build failed (see above); `iops` and profile() will say so when used");
+    return;
+  }
+  const targetDir = process.env.CARGO_TARGET_DIR || join(root, "target");
+  const lib = { win32: "iops_node.dll", darwin: "libiops_node.dylib" }[process.platform] || "libiops_node.so";
+  copyFileSync(join(targetDir, "release", lib), join(root, `iops-profiler.${suffix}.node`));
+}
+
+if (!root.split(sep).includes("node_modules")) buildCheckout();
+
+const problem = addonProblem();
+if (problem !== null) {
+  if (hasCargo()) buildInstalled();
+  else console.error(`iops-profiler: ${problem}`);
 }

@@ -10,6 +10,9 @@ packages=(
   gcc libc6-dev        # static C ground-truth workloads
   strace               # benchmarks against strace; the strace source's tests
   util-linux           # losetup (block-device test), script (pty test)
+  llvm                 # llvm-readobj/nm/objdump: what the cross-built addons are (cross, packaging, win32 tests)
+  musl-tools           # musl-gcc: loads the musl build of the addon with musl's dynamic linker (cross test)
+  gcc-mingw-w64-x86-64 wine wine64   # the Windows build (mingw), its shim DLL, and running it under wine (check-targets.sh, test:win32)
   python3-nbclient python3-ipykernel  # notebook tests: Jupyter's nbclient drives tslab kernels
   chromium             # notebook tests and html.spec.mjs: HTML output rendered by headless Chromium (playwright-core drives /usr/bin/chromium)
 )
@@ -24,3 +27,13 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 echo "setup-dev: installed ${packages[*]}"
+
+# scripts/check-targets.sh type-checks macOS and Windows code and builds the
+# Windows addon with mingw: the Rust standard libraries of those targets.
+if command -v rustup >/dev/null; then
+  rustup target add aarch64-apple-darwin x86_64-apple-darwin x86_64-pc-windows-msvc x86_64-pc-windows-gnu >/dev/null
+  echo "setup-dev: rustup targets for macOS and Windows added"
+fi
+
+# Rust targets, cargo-zigbuild and zig for the cross builds (idempotent).
+bash "$(dirname "$0")/setup-cross.sh"

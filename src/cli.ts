@@ -12,6 +12,7 @@ import { bytesWithExact, formatText, humanBytes, thousands } from "./format";
 import { writeReportPage } from "./html/page";
 import { native } from "./native";
 import { IopsError, parseOutcome, type Report } from "./report";
+import { isCountersMethod } from "./sources/select";
 import { traceCommand, tracePid, type Capture, type CaptureOptions } from "./trace";
 import { IMPORT_HELP, runImport } from "./commands/import";
 import { straceCommand, stracePid } from "./sources/strace";
@@ -64,6 +65,11 @@ What is counted:
   them in the table). Opens, closes, stats, fsyncs, unlinks, renames and
   getdents are counted as metadata calls.
 
+Sources: Linux, our ptrace tracer; macOS, fs_usage (needs root, or a sudoers
+  rule: see the README); Windows, ETW (needs an elevated prompt). Without the
+  rights, iops says so in one line and reads the process's counters instead
+  (proc-io, rusage, io-counters). The report's header names the source.
+
 Exit status: the command's own (128 + N when it was killed by signal N);
   ${EXIT.usage} on a usage error, ${EXIT.notFound} when the command is not found, ${EXIT.failure} when the capture failed.
   With --pid: 0, or ${EXIT.failure} when the capture failed.
@@ -90,7 +96,7 @@ function progressPrinter(enabled: boolean): { options: Partial<CaptureOptions>; 
 
 function output(report: Report, opts: CliOptions): void {
   let shown = report;
-  if (report.method === "proc-io" && report.warnings.length > 0) {
+  if (isCountersMethod(report.method) && report.warnings.length > 0) {
     // The fallback notice goes first, on its own line, not with the warnings.
     process.stderr.write(`iops: ${report.warnings[0]}\n`);
     shown = { ...report, warnings: report.warnings.slice(1) };

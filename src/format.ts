@@ -40,6 +40,10 @@ export function humanNs(ns: number): string {
 const METHOD_LABEL: Record<string, string> = {
   ptrace: "ptrace syscall tracer",
   "proc-io": "/proc/<pid>/io counters (fallback)",
+  "io-counters": "Windows I/O counters, GetProcessIoCounters (fallback)",
+  rusage: "proc_pid_rusage disk counters (fallback)",
+  fs_usage: "fs_usage trace",
+  etw: "ETW kernel file I/O events",
   strace: "strace, live",
   "strace-log": "strace log",
 };
@@ -59,16 +63,21 @@ const UNKNOWN_TIME = "unknown (no timestamps)";
 /** The results table's rows, [label, value], with the reference README's labels. */
 export function summaryPairs(report: Report): [string, string][] {
   const s: Totals = report.summary;
+  // A source that cannot count operations (macOS rusage) leaves them null.
+  const shown = (v: number | null, f: (n: number) => string) => (v === null ? "not measured" : f(v));
+  // No clock (a log without timestamps) leaves the elapsed time and rates null too.
+  const rate = (v: number | null, f: (n: number) => string) =>
+    v === null ? (report.elapsedSeconds === null ? UNKNOWN_TIME : "not measured") : f(v);
   return [
     ["Execution Time:", report.elapsedSeconds === null ? UNKNOWN_TIME : `${report.elapsedSeconds.toFixed(4)} seconds`],
-    ["Read Operations:", thousands(s.readOps)],
-    ["Write Operations:", thousands(s.writeOps)],
-    ["Total Operations:", thousands(s.totalOps)],
-    ["Bytes Read:", bytesWithExact(s.readBytes)],
-    ["Bytes Written:", bytesWithExact(s.writeBytes)],
-    ["Total Bytes:", bytesWithExact(s.totalBytes)],
-    ["IOPS:", s.iops === null ? UNKNOWN_TIME : s.iops.toLocaleString("en-US", { maximumFractionDigits: 2, minimumFractionDigits: 2 })],
-    ["Throughput:", s.throughputBytesPerSecond === null ? UNKNOWN_TIME : `${humanBytes(s.throughputBytesPerSecond)}/s`],
+    ["Read Operations:", shown(s.readOps, thousands)],
+    ["Write Operations:", shown(s.writeOps, thousands)],
+    ["Total Operations:", shown(s.totalOps, thousands)],
+    ["Bytes Read:", shown(s.readBytes, bytesWithExact)],
+    ["Bytes Written:", shown(s.writeBytes, bytesWithExact)],
+    ["Total Bytes:", shown(s.totalBytes, bytesWithExact)],
+    ["IOPS:", rate(s.iops, (n) => n.toLocaleString("en-US", { maximumFractionDigits: 2, minimumFractionDigits: 2 }))],
+    ["Throughput:", rate(s.throughputBytesPerSecond, (n) => `${humanBytes(n)}/s`)],
   ];
 }
 

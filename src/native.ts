@@ -1,37 +1,61 @@
 /**
  * Loads the compiled addon: the file built in this package's folder (from
- * source), or the prebuilt one from this platform's npm package. When
- * neither exists, it says in one line what to do.
+ * source), or the prebuilt one from this platform's npm package
+ * (`@iops-profiler/binding-<platform>`, an optional dependency that npm
+ * installs only where its os/cpu/libc match). When neither loads, it says in
+ * one line what to do: never a bare "Cannot find module".
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 
 import type * as Binding from "../native";
+import { PREBUILT_PLATFORMS, addonMissingMessage, platformSuffix } from "./platform";
 
-function platformSuffix(): string {
-  const { platform, arch } = process;
-  if (platform === "linux") {
-    const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
-    const libc = report?.header?.glibcVersionRuntime ? "gnu" : "musl";
-    return `linux-${arch}-${libc}`;
-  }
-  if (platform === "win32") return `win32-${arch}-msvc`;
-  return `${platform}-${arch}`;
+function firstLine(e: unknown): string {
+  return String((e as Error)?.message ?? e).split("\n")[0];
 }
 
 function load(): typeof Binding {
-  const suffix = platformSuffix();
+  const suffix = platformSuffix(process.platform, process.arch, process.report?.getReport());
   const local = join(__dirname, "..", `iops-profiler.${suffix}.node`);
-  if (existsSync(local)) return require(local);
+  if (existsSync(local)) {
+    try {
+      return require(local);
+    } catch (e) {
+      throw new Error(`the addon of iops-profiler built from source (${local}) does not load: ${firstLine(e)}; rebuild it with \`npm rebuild iops-profiler\``);
+    }
+  }
+  const pkg = `@iops-profiler/binding-${suffix}`;
   try {
-    return require(`iops-profiler-${suffix}`);
+    return require(pkg);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    if (err.code !== "MODULE_NOT_FOUND") throw e;
+    // Only "the package itself is not there" means missing; anything else
+    // (a wrong glibc, a damaged file) is a load failure worth naming.
+    if (err.code !== "MODULE_NOT_FOUND" || !String(err.message).includes(pkg)) {
+      throw new Error(`the prebuilt addon of iops-profiler (${pkg}) does not load here: ${firstLine(e)}`);
+    }
   }
-  throw new Error(
-    `iops-profiler has no native addon for ${suffix}: install Rust (https://rustup.rs) and run \`npm rebuild iops-profiler\` to build it from source`,
-  );
+  throw new Error(addonMissingMessage(suffix, PREBUILT_PLATFORMS.includes(suffix)));
 }
 
-export const native: typeof Binding = load();
+/**
+ * Loaded at import, before any measured window can begin (loading inside
+ * one would count the addon's own file I/O). When it does not load, the
+ * error waits for the first use, so `iops --help` still works and the CLI
+ * prints the reason as one line where a capture was asked for.
+ */
+function loadOrDefer(): typeof Binding {
+  try {
+    return load();
+  } catch (e) {
+    const failure = e as Error;
+    return new Proxy({} as typeof Binding, {
+      get() {
+        throw failure;
+      },
+    });
+  }
+}
+
+export const native: typeof Binding = loadOrDefer();

@@ -14,6 +14,8 @@ import { createInterface } from "node:readline";
 
 import { native } from "./native";
 import { IopsError, parseOutcome, type Report } from "./report";
+import { countersMethod, eventSource, windowCountersReason } from "./sources/select";
+import { FsUsageWindow, fsUsageCommand } from "./sources/fs_usage";
 import { openStraceWindow } from "./sources/strace";
 
 export interface ProfileOptions {
@@ -99,7 +101,7 @@ function getHelper(): Helper {
 
 /** A measured window: call `begin()` right before and `end()` right after the code. */
 export interface IopsWindow {
-  /** "ptrace" when traced, "proc-io" when counters are the fallback. */
+  /** "ptrace" when traced; "proc-io", "io-counters" or "rusage" when counters are the fallback. */
   readonly method: string;
   /** Why the window fell back to counters, in one line; null when traced. */
   readonly notice: string | null;
@@ -148,7 +150,7 @@ class TracedWindow implements IopsWindow {
 }
 
 class CountersWindow implements IopsWindow {
-  readonly method = "proc-io";
+  readonly method = countersMethod();
   private before: ReturnType<typeof native.countersSnapshot> | null = null;
   constructor(readonly notice: string) {}
   begin(): void {
@@ -168,6 +170,10 @@ class CountersWindow implements IopsWindow {
 export async function openWindow(options: ProfileOptions = {}): Promise<IopsWindow> {
   if (active) throw new IopsError("an iops window is already open: windows cannot nest or overlap", "EBUSY");
   active = true;
+  // The helper's tracer is Linux's; macOS has fs_usage; elsewhere the window reads counters.
+  if (eventSource() === "fs_usage") return macWindow();
+  if (process.platform === "win32") return windowsWindow(options);
+  if (process.platform !== "linux") return new CountersWindow(windowCountersReason());
   try {
     if (options.method === "strace") return await openStraceWindow(options, release);
     const h = getHelper();
@@ -182,6 +188,54 @@ export async function openWindow(options: ProfileOptions = {}): Promise<IopsWind
   } catch (e) {
     release();
     throw e;
+  }
+}
+
+/**
+ * Windows: an ETW session on this process, in this process (the events
+ * come through the kernel's buffers, not as I/O of ours), counting between
+ * the window's marks; without the rights, the I/O counters, saying why.
+ * Each window waits about 1.5 s at its end for ETW's last buffers.
+ */
+async function windowsWindow(options: ProfileOptions): Promise<IopsWindow> {
+  const cookie = randomInt(1, 2 ** 31);
+  let session: InstanceType<typeof native.TraceSession>;
+  try {
+    session = native.TraceSession.attach(process.pid, { markerCookie: cookie, allFds: options.allFds ?? false });
+  } catch (e) {
+    return new CountersWindow((e as Error).message);
+  }
+  await session.waitReady();
+  return {
+    method: "etw",
+    notice: null,
+    begin: () => native.windowBegin(cookie),
+    end: async () => {
+      native.windowEnd(cookie);
+      session.stop();
+      try {
+        return parseOutcome(await session.wait());
+      } finally {
+        release();
+      }
+    },
+  };
+}
+
+/** macOS: fs_usage on this process when it can run, else rusage, saying why. */
+async function macWindow(): Promise<IopsWindow> {
+  const how = fsUsageCommand();
+  if ("reason" in how) return new CountersWindow(how.reason);
+  try {
+    const w = await FsUsageWindow.open(how.argv);
+    return {
+      method: w.method,
+      notice: null,
+      begin: () => w.begin(),
+      end: () => w.end().finally(release),
+    };
+  } catch (e) {
+    return new CountersWindow(`fs_usage could not trace (${(e as Error).message})`);
   }
 }
 

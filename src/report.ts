@@ -90,7 +90,8 @@ export interface Report {
   version: number;
   /**
    * The source of the figures: "ptrace" (our tracer), "strace" (a live strace run), "strace-log"
-   * (`iops import` of a saved strace log), "proc-io" (counters fallback), ...
+   * (`iops import` of a saved strace log), "fs_usage" (macOS, live or an imported log), "etw"
+   * (Windows), or a counters fallback: "proc-io" (Linux), "io-counters" (Windows), "rusage" (macOS).
    */
   method: string;
   command: string[] | null;
@@ -99,7 +100,11 @@ export interface Report {
   elapsedSeconds: number | null;
   /** True when `summary` includes sockets, pipes and ttys. */
   allFds: boolean;
-  /** File I/O: regular files and block devices (plus everything else with `allFds`). */
+  /**
+   * File I/O: regular files and block devices (plus everything else with `allFds`).
+   * In a `rusage` report (macOS counters) every figure here is null: those
+   * counters see only disk bytes, which are in `storage`.
+   */
   summary: Totals;
   /** I/O on sockets, pipes, ttys and other fds, kept out of `summary`. */
   otherFds: Totals | null;

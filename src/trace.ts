@@ -6,7 +6,9 @@ import { readFileSync } from "node:fs";
 
 import { native } from "./native";
 import { captureFromHelper } from "./profile";
-import { parseOutcome, type Report } from "./report";
+import { IopsError, parseOutcome, type Report } from "./report";
+import { attachWithFsUsage, fsUsageCommand, launchWithFsUsage } from "./sources/fs_usage";
+import { eventSource } from "./sources/select";
 
 export interface CaptureOptions {
   /** Count sockets, pipes and ttys in the summary too. */
@@ -50,7 +52,27 @@ function nativeOptions(options: CaptureOptions) {
 
 /** Runs `argv` with every thread and child process traced, until it exits. */
 export function traceCommand(argv: string[], options: CaptureOptions = {}): Capture {
+  if (eventSource() === "fs_usage") return launchOnMac(argv, options);
   return run(native.TraceSession.launch(argv, nativeOptions(options)), options);
+}
+
+/** macOS: fs_usage when it can run, else the rusage counters, saying why. */
+function launchOnMac(argv: string[], options: CaptureOptions): Capture {
+  const how = fsUsageCommand();
+  const byCounters = (reason: string) =>
+    run(native.TraceSession.launch(argv, { ...nativeOptions(options), fallbackReason: reason }), options);
+  if ("reason" in how) return byCounters(how.reason);
+  let pid = 0;
+  let fallback: Capture | null = null;
+  const report = launchWithFsUsage(how.argv, argv, (p) => (pid = p)).catch((e: unknown) => {
+    // fs_usage would not trace (ktrace busy, refused): the command has not run yet.
+    if (e instanceof IopsError && (e.code === "EIO" || e.code === "ETIMEDOUT")) {
+      fallback = byCounters(`fs_usage could not trace (${e.message})`);
+      return fallback.report;
+    }
+    throw e;
+  });
+  return { report, stop: () => {}, pid: () => fallback?.pid() ?? pid };
 }
 
 function parentOf(pid: number): number | null {
@@ -70,5 +92,10 @@ function parentOf(pid: number): number | null {
  */
 export function tracePid(pid: number, options: CaptureOptions = {}): Capture {
   if (process.platform === "linux" && parentOf(pid) === process.pid) return captureFromHelper(pid, options);
+  if (eventSource() === "fs_usage") {
+    const how = fsUsageCommand();
+    if ("argv" in how) return { ...attachWithFsUsage(how.argv, pid), pid: () => pid };
+    return run(native.TraceSession.attach(pid, { ...nativeOptions(options), fallbackReason: how.reason }), options);
+  }
   return run(native.TraceSession.attach(pid, nativeOptions(options)), options);
 }

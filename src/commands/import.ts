@@ -43,6 +43,8 @@ Examples:
   $ iops import app.log                         the report: operations, bytes, files, latency
   $ iops import --json - app.log > report.json  the full report as JSON on stdout
   $ iops import --histogram - < app.log         read standard input
+  $ sudo fs_usage -w -f filesys 1234 > fs.log   on macOS: record fs_usage output (wide mode, -w)
+  $ iops import fs.log                          ...and its report (format detected: fs_usage)
 
 What a log can show depends on the flags strace ran with:
   -f          calls of every thread and child (without it: the first process only)
@@ -92,7 +94,7 @@ async function importChunks(input: Chunks, format: string | undefined): Promise<
 class ImportError extends Error {}
 
 /** The report's `method` for a saved log of each format. */
-const LOG_METHOD: Record<string, string> = { strace: "strace-log" };
+const LOG_METHOD: Record<string, string> = { strace: "strace-log", fs_usage: "fs_usage" };
 
 /** The format of a file, from its first bytes (or the one given). */
 function fileFormat(path: string, format: string | undefined): string {

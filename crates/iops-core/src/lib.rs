@@ -3,6 +3,7 @@
 //! it produces. Nothing here knows about ptrace, strace, fs_usage or ETW.
 
 pub mod aggregate;
+pub mod etw;
 pub mod event;
 pub mod histogram;
 pub mod parse;

@@ -3,6 +3,8 @@
 //! JSON text, so there is one report shape, defined in `iops-core`.
 #![deny(clippy::all)]
 
+mod fs_usage_stream;
+pub use fs_usage_stream::*;
 mod line_import;
 pub use line_import::*;
 
@@ -11,10 +13,21 @@ mod linux;
 #[cfg(target_os = "linux")]
 pub use linux::*;
 
+// Elsewhere the same session shape runs one blocking capture per thread,
+// with this platform's source behind it.
 #[cfg(not(target_os = "linux"))]
-mod unsupported;
+mod counter_session;
 #[cfg(not(target_os = "linux"))]
-pub use unsupported::*;
+pub use counter_session::*;
+#[cfg(windows)]
+#[path = "windows.rs"]
+mod platform;
+#[cfg(target_os = "macos")]
+#[path = "macos.rs"]
+mod platform;
+#[cfg(not(any(target_os = "linux", target_os = "macos", windows)))]
+#[path = "unsupported.rs"]
+mod platform;
 
 /// Options of a capture session.
 #[napi_derive::napi(object)]
@@ -27,6 +40,9 @@ pub struct TraceOptions {
     pub marker_cookie: Option<u32>,
     /// Share one CPU between tracer and tracee (default true).
     pub share_cpu: Option<bool>,
+    /// macOS: why the event source (fs_usage) is not used, said first in
+    /// the counters report.
+    pub fallback_reason: Option<String>,
 }
 
 /// Version of the report format this addon produces.

@@ -1,29 +1,32 @@
-//! Platforms whose capture backend is not built yet (macOS: fs_usage,
-//! Windows: ETW). The module loads, and every capture says so in one line.
-//! Untested here beyond type-checking.
+//! Platforms with no capture source at all (neither Linux, macOS nor
+//! Windows): every capture says so in one line.
 
 use napi::bindgen_prelude::*;
-use napi_derive::napi;
 
+use crate::counter_session::{CounterSnapshot, TraceSession};
 use crate::TraceOptions;
 
 fn unsupported() -> Error {
-    Error::from_reason(format!("iops-profiler cannot capture on {} yet (Linux only for now)", std::env::consts::OS))
+    Error::from_reason(format!("iops-profiler has no capture source on {}", std::env::consts::OS))
 }
 
-
-#[napi]
-pub struct TraceSession {}
-
-#[napi]
-impl TraceSession {
-    #[napi(factory)]
-    pub fn launch(_argv: Vec<String>, _options: Option<TraceOptions>) -> Result<TraceSession> {
-        Err(unsupported())
-    }
-
-    #[napi(factory)]
-    pub fn attach(_pid: i32, _options: Option<TraceOptions>) -> Result<TraceSession> {
-        Err(unsupported())
-    }
+pub fn launch(_argv: Vec<String>, _options: TraceOptions) -> Result<TraceSession> {
+    Err(unsupported())
 }
+
+pub fn attach(_pid: i32, _options: TraceOptions) -> Result<TraceSession> {
+    Err(unsupported())
+}
+
+pub fn counters_snapshot(_pid: Option<i32>) -> Result<CounterSnapshot> {
+    Err(unsupported())
+}
+
+pub fn counters_report(_before: &CounterSnapshot, _after: &CounterSnapshot, _reason: &str) -> String {
+    crate::counter_session::error_json("ENOTSUP", &unsupported().reason)
+}
+
+/// Windows are fs_usage's (in TypeScript) or counters': nothing to mark here.
+pub fn window_begin(_cookie: u32) {}
+
+pub fn window_end(_cookie: u32) {}

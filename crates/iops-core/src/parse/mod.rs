@@ -2,6 +2,7 @@
 use crate::aggregate::Aggregator;
 use crate::report::{Report, ReportContext};
 
+pub mod fs_usage;
 pub mod strace;
 mod strace_names;
 
@@ -30,11 +31,10 @@ pub struct Format {
 }
 
 /// Every importable format, in detection order.
-pub const FORMATS: &[Format] = &[Format {
-    name: "strace",
-    detect: strace::looks_like,
-    parser: || Box::new(strace::StraceParser::new()),
-}];
+pub const FORMATS: &[Format] = &[
+    Format { name: "strace", detect: strace::looks_like, parser: || Box::new(strace::StraceParser::new()) },
+    Format { name: "fs_usage", detect: fs_usage::looks_like, parser: || Box::new(fs_usage::FsUsageParser::new()) },
+];
 
 /// The format named `name`.
 pub fn format(name: &str) -> Option<&'static Format> {

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The tools `npm run build:cross`, `npm run pack:local` and `npm run
+# test:win32` use, beyond the Debian packages in setup-dev.sh: Rust targets,
+# cargo-zigbuild (crates.io) and zig (the PyPI package ziglang). Idempotent:
+# what is already there at the pinned version is kept.
+#
+#   bash scripts/setup-cross.sh
+set -euo pipefail
+
+ZIGBUILD_VERSION=0.24.1
+ZIGLANG_VERSION=0.17.1
+
+rustup target add \
+  x86_64-unknown-linux-gnu x86_64-unknown-linux-musl aarch64-unknown-linux-gnu \
+  x86_64-apple-darwin aarch64-apple-darwin \
+  x86_64-pc-windows-gnu 2>&1 | grep -v "is up to date" || true
+
+if [ "$(cargo-zigbuild --version 2>/dev/null)" != "cargo-zigbuild $ZIGBUILD_VERSION" ]; then
+  cargo install --quiet --locked cargo-zigbuild --version "$ZIGBUILD_VERSION"
+fi
+
+python=$(command -v python3)
+if [ "$("$python" -m ziglang version 2>/dev/null)" != "$ZIGLANG_VERSION" ]; then
+  "$python" -m pip install --quiet --disable-pip-version-check "ziglang==$ZIGLANG_VERSION" ||
+    "$python" -m pip install --quiet --disable-pip-version-check --break-system-packages "ziglang==$ZIGLANG_VERSION"
+fi
+echo "setup-cross: cargo-zigbuild $ZIGBUILD_VERSION, zig $("$python" -m ziglang version), Rust targets for linux (gnu, musl), darwin, windows-gnu"
