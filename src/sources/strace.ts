@@ -21,8 +21,10 @@ import type { Capture, CaptureOptions } from "../trace";
 /**
  * What strace traces: the data calls, the metadata calls, rt_sigreturn (to
  * tell EINTR failures from restarted calls), io_uring (for its warning) and
- * execve (so that the log shows that metadata calls were traced). `?` lets
- * strace skip names this architecture does not have.
+ * execve (so that the log shows that metadata calls were traced), and the
+ * calls that move or copy fd positions (lseek, dup*, fcntl), so that the
+ * parser can give read/write their offsets. `?` lets strace skip names this
+ * architecture does not have.
  */
 const TRACED = [
   "read", "write", "pread64", "pwrite64", "readv", "writev", "preadv", "pwritev", "preadv2", "pwritev2",
@@ -30,6 +32,7 @@ const TRACED = [
   "?open", "openat", "?openat2", "?creat", "close", "?stat", "?fstat", "?lstat", "?newfstatat", "?statx",
   "fsync", "fdatasync", "?unlink", "unlinkat", "?rmdir", "?rename", "renameat", "?renameat2", "?getdents", "getdents64",
   "rt_sigreturn", "?io_uring_setup", "?io_uring_enter", "execve",
+  "lseek", "?_llseek", "dup", "dup2", "dup3", "fcntl", "?close_range",
 ];
 
 /**
@@ -213,8 +216,8 @@ export async function openStraceWindow(options: ProfileOptions, release: () => v
   const dir = mkdtempSync(join(tmpdir(), "iops-strace-"));
   const out = join(dir, "report.json");
   const relay = `|${shellWord(process.execPath)} ${shellWord(join(__dirname, "strace-relay.js"))} ${cookie} ${shellWord(out)}`;
-  const flags = [...STRACE_FLAGS.slice(0, -1), `${STRACE_FLAGS[STRACE_FLAGS.length - 1]},fcntl`];
-  const strace = spawn("strace", [...flags, "-o", relay, "-p", String(process.pid)], { stdio: ["ignore", "ignore", "pipe"] });
+  // TRACED has fcntl, the markers' call.
+  const strace = spawn("strace", [...STRACE_FLAGS, "-o", relay, "-p", String(process.pid)], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   strace.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
   const exited = new Promise<void>((resolve) => strace.on("close", () => resolve()));

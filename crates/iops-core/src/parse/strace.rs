@@ -14,12 +14,15 @@
 //! Per line: no allocation (a file's target is looked up through a per-fd
 //! cache that compares the annotation's bytes), one pass over the line.
 
+use std::collections::HashMap;
+
 use memchr::memchr;
 
 use super::strace_names::{errno_name, signal_number};
 use super::{LineParser, Unparsed};
 use crate::aggregate::{Aggregator, FileId};
 use crate::event::{DataOp, Direction, FdKind, MetaKind, Syscall};
+use crate::positions::{CallOffset, PositionTable};
 use crate::report::{ExitInfo, Report, ReportContext};
 
 /// What a syscall name means to us.
@@ -29,6 +32,17 @@ enum Call {
     Meta(MetaKind),
     SigReturn,
     IoUring,
+    /// Calls that move or copy fd positions (see `track`).
+    Seek,
+    /// `_llseek`/`llseek`: the new position is behind a pointer; the fd's becomes unknown.
+    SeekUnread,
+    Dup,
+    Fcntl,
+    /// `execve`, `close_range`: fds close without a `close` line.
+    DropsFds,
+    /// Calls every process makes at start that no storage filter names:
+    /// their presence says the trace set is not filtered.
+    Routine,
     Other,
 }
 
@@ -59,6 +73,14 @@ fn classify(name: &[u8]) -> Call {
         b"getdents" | b"getdents64" => Call::Meta(MetaKind::Getdents),
         b"rt_sigreturn" => Call::SigReturn,
         b"io_uring_setup" | b"io_uring_enter" => Call::IoUring,
+        b"lseek" => Call::Seek,
+        b"_llseek" | b"llseek" => Call::SeekUnread,
+        b"dup" | b"dup2" | b"dup3" => Call::Dup,
+        b"fcntl" | b"fcntl64" => Call::Fcntl,
+        b"execve" | b"execveat" | b"close_range" => Call::DropsFds,
+        b"brk" | b"mprotect" | b"munmap" | b"arch_prctl" | b"set_tid_address" | b"set_robust_list" | b"rseq" | b"prlimit64" => {
+            Call::Routine
+        }
         _ => Call::Other,
     }
 }
@@ -69,6 +91,8 @@ fn classify(name: &[u8]) -> Call {
 struct Arg {
     num: Option<i64>,
     file: Option<FileId>,
+    /// `NULL` (an offset pointer that says "use the fd's position").
+    null: bool,
 }
 
 const MAX_ARGS: usize = 6;
@@ -77,6 +101,12 @@ const MAX_ARGS: usize = 6;
 struct Args {
     v: [Arg; MAX_ARGS],
     n: usize,
+    /// An `O_APPEND` flag appears among them (open flags).
+    append: bool,
+    /// The second argument is `F_DUPFD`/`F_DUPFD_CLOEXEC` (fcntl).
+    dupfd: bool,
+    /// The second argument is `F_SETFL` (fcntl; may set or clear `O_APPEND`).
+    setfl: bool,
 }
 
 impl Args {
@@ -233,6 +263,22 @@ pub struct StraceParser {
     exit: Option<Exit>,
     /// Counting only between a process's window markers (see `windowed`).
     window: Option<Window>,
+    /// File positions of the fds whose open (or lseek) the log showed, by fd
+    /// number; `owners` says which pid did. An fd number another pid then
+    /// uses becomes unknown: threads share fds (and their positions), and
+    /// the log does not say which pids are threads of one process.
+    positions: PositionTable<i64>,
+    owners: HashMap<i64, u32>,
+    /// Tracked fds that share one position (a `dup` and its original): once
+    /// one of them moves it, the other's entry is wrong and is forgotten.
+    shared: Vec<(i64, i64)>,
+    /// An lseek line appeared, or calls that only an unfiltered trace shows:
+    /// the log would show lseeks, so tracked positions are right.
+    saw_seek: bool,
+    saw_routine: bool,
+    saw_open: bool,
+    /// Positionless data calls on files whose start offset is unknown.
+    unknown_positions: u64,
 }
 
 /// A measured window inside a traced process, marked by
@@ -284,6 +330,13 @@ impl StraceParser {
             root_pid: None,
             exit: None,
             window: None,
+            positions: PositionTable::new(),
+            owners: HashMap::new(),
+            shared: Vec::new(),
+            saw_seek: false,
+            saw_routine: false,
+            saw_open: false,
+            unknown_positions: 0,
         }
     }
 
@@ -499,17 +552,34 @@ impl StraceParser {
         match call {
             Call::Other => {
                 self.saw_other_calls = true;
-                if self.window.is_some() && &body[..open] == b"fcntl" {
-                    self.marker(now, &body[open + 1..]);
-                }
                 return Some(());
             }
-            Call::Meta(_) | Call::SigReturn => self.saw_other_calls = true,
+            Call::Meta(kind) => {
+                self.saw_other_calls = true;
+                self.saw_open |= kind == MetaKind::Open;
+            }
+            Call::SigReturn => self.saw_other_calls = true,
             Call::IoUring => {
                 self.saw_other_calls = true;
                 self.saw_io_uring = true;
                 return Some(());
             }
+            Call::Routine => {
+                self.saw_other_calls = true;
+                self.saw_routine = true;
+                return Some(());
+            }
+            Call::Seek | Call::SeekUnread => {
+                self.saw_other_calls = true;
+                self.saw_seek = true;
+            }
+            Call::Fcntl => {
+                self.saw_other_calls = true;
+                if self.window.is_some() {
+                    self.marker(now, &body[open + 1..]);
+                }
+            }
+            Call::Dup | Call::DropsFds => self.saw_other_calls = true,
             Call::Data(_) => {}
         }
         // A new call on this thread: whatever was pending never returned.
@@ -568,7 +638,7 @@ impl StraceParser {
         let name = &rest[..name_end];
         let tail = rest[name_end..].strip_prefix(b" resumed>")?;
         let call = classify(name);
-        if !matches!(call, Call::Data(_) | Call::Meta(_) | Call::SigReturn) {
+        if matches!(call, Call::IoUring | Call::Routine | Call::Other) {
             return Some(());
         }
         let (mut args, start_ns, started) = match self.pending.remove(&pid) {
@@ -597,7 +667,7 @@ impl StraceParser {
                             let file = *self.orphan_file.get_or_insert_with(|| {
                                 agg.file("(call started before the log began)", FdKind::Unknown)
                             });
-                            record_op(agg, syscall, &[(file, direction_of(syscall))], v as u64, None, self.rel(start_ns), duration);
+                            record_op(agg, syscall, &[(file, direction_of(syscall), None)], v as u64, self.rel(start_ns), duration);
                             self.count_duration(duration);
                         }
                         return Some(());
@@ -648,6 +718,7 @@ impl StraceParser {
         duration: Option<u64>,
         agg: &mut Aggregator,
     ) {
+        let offsets = self.track(pid, call, args, outcome, agg);
         if !self.counting() {
             // Outside the window: only keep the EINTR bookkeeping true.
             if let (Call::Data(syscall), Outcome::RestartUnlessHandled) = (call, outcome) {
@@ -672,21 +743,16 @@ impl StraceParser {
                             Syscall::CopyFileRange | Syscall::Splice => (args.get(0), args.get(2)),
                             _ => (args.get(0), args.get(0)),
                         };
-                        let offset = match syscall {
-                            Syscall::Pread64 | Syscall::Pwrite64 | Syscall::Preadv | Syscall::Pwritev | Syscall::Preadv2 | Syscall::Pwritev2 => {
-                                args.get(3).num.and_then(|o| u64::try_from(o).ok())
-                            }
-                            _ => None,
-                        };
                         let start_ns = self.rel(start);
                         match syscall.direction() {
                             Some(d) => {
                                 let f = self.file_of(src, agg);
-                                record_op(agg, syscall, &[(f, d)], v as u64, offset, start_ns, duration);
+                                record_op(agg, syscall, &[(f, d, offsets[0])], v as u64, start_ns, duration);
                             }
                             None => {
                                 let (a, b) = (self.file_of(src, agg), self.file_of(dst, agg));
-                                record_op(agg, syscall, &[(a, Direction::Read), (b, Direction::Write)], v as u64, None, start_ns, duration);
+                                let parts = [(a, Direction::Read, offsets[0]), (b, Direction::Write, offsets[1])];
+                                record_op(agg, syscall, &parts, v as u64, start_ns, duration);
                             }
                         }
                         self.count_duration(duration);
@@ -717,8 +783,157 @@ impl StraceParser {
                     }
                 }
             }
-            Call::IoUring | Call::Other => {}
+            _ => {}
         }
+    }
+
+    /// Follows fd positions through a completed call (in or outside the
+    /// window); for a successful data call, returns the start offsets of its
+    /// source and (for two-fd calls) destination.
+    fn track(&mut self, pid: u32, call: Call, args: &Args, outcome: Outcome, agg: &Aggregator) -> [Option<u64>; 2] {
+        let value = match outcome {
+            Outcome::Value(v) if v >= 0 => Some(v),
+            _ => None,
+        };
+        let fd = args.get(0).num;
+        match call {
+            Call::Data(syscall) => {
+                if let Some(bytes) = value {
+                    return self.data_offsets(pid, syscall, args, bytes as u64, agg);
+                }
+            }
+            Call::Meta(MetaKind::Open) => match value {
+                // `args.n == 0`: only the resumed half was in the log, the flags are unknown.
+                Some(new) if args.n > 0 => {
+                    self.owners.insert(new, pid);
+                    self.positions.open(new, 0, args.append);
+                }
+                Some(new) => self.forget(new),
+                None => {}
+            },
+            Call::Meta(MetaKind::Close) | Call::SeekUnread => {
+                if let Some(fd) = fd {
+                    self.forget(fd);
+                }
+            }
+            Call::Seek => match (fd, value) {
+                // Only an fd whose open the log showed: one opened before it may be O_APPEND.
+                (Some(fd), Some(pos)) if self.owned(pid, fd) => {
+                    self.moved(fd);
+                    self.positions.seek(fd, pos as u64);
+                }
+                (Some(fd), _) => self.forget(fd),
+                _ => {}
+            },
+            Call::Dup | Call::Fcntl if call == Call::Dup || args.dupfd => {
+                if let Some(new) = value {
+                    match fd {
+                        Some(old) if self.owned(pid, old) && old != new => {
+                            self.forget(new);
+                            self.positions.dup(&old, new);
+                            self.owners.insert(new, pid);
+                            self.shared.push((old, new));
+                        }
+                        Some(old) if old == new => {}
+                        _ => self.forget(new),
+                    }
+                }
+            }
+            Call::Fcntl if args.setfl => {
+                if let (Some(fd), Some(_)) = (fd, value) {
+                    match self.positions.get(&fd).map(|p| p.pos()) {
+                        Some(pos) if self.owned(pid, fd) => self.positions.open(fd, pos, args.append),
+                        _ => self.forget(fd),
+                    }
+                }
+            }
+            Call::DropsFds if value.is_some() => {
+                // Close-on-exec fds (or a range) closed without `close` lines.
+                let owners = &mut self.owners;
+                self.positions.retain(|fd| owners.get(fd) != Some(&pid));
+                owners.retain(|_, p| *p != pid);
+                let positions = &self.positions;
+                self.shared.retain(|(a, b)| positions.get(a).is_some() && positions.get(b).is_some());
+            }
+            _ => {}
+        }
+        [None, None]
+    }
+
+    /// Start offsets of a data call that moved `bytes`, advancing positions.
+    fn data_offsets(&mut self, pid: u32, syscall: Syscall, args: &Args, bytes: u64, agg: &Aggregator) -> [Option<u64>; 2] {
+        use CallOffset::{At, Current, Unknown};
+        use Syscall as S;
+        let at = |a: Arg| a.num.and_then(|o| u64::try_from(o).ok()).map_or(Unknown, At);
+        let pointer = |a: Arg| if a.null { Current } else { Unknown };
+        let src_dir = syscall.direction().unwrap_or(Direction::Read);
+        let (src, dst) = match syscall {
+            S::Read | S::Write | S::Readv | S::Writev => ((args.get(0), Current), None),
+            S::Pread64 | S::Pwrite64 | S::Preadv | S::Pwritev => ((args.get(0), at(args.get(3))), None),
+            // Offset -1: at the fd's position, like readv/writev.
+            S::Preadv2 | S::Pwritev2 if args.get(3).num == Some(-1) => ((args.get(0), Current), None),
+            S::Preadv2 | S::Pwritev2 => ((args.get(0), at(args.get(3))), None),
+            S::Sendfile => ((args.get(1), pointer(args.get(2))), Some((args.get(0), Current))),
+            S::CopyFileRange | S::Splice => ((args.get(0), pointer(args.get(1))), Some((args.get(2), pointer(args.get(3))))),
+        };
+        let first = self.offset_of(pid, src.0, src_dir, src.1, bytes, agg);
+        let second = dst.and_then(|(arg, call)| self.offset_of(pid, arg, Direction::Write, call, bytes, agg));
+        [first, second]
+    }
+
+    /// One fd's part of a data call: its start offset, `None` when unknown.
+    fn offset_of(&mut self, pid: u32, arg: Arg, direction: Direction, call: CallOffset, bytes: u64, agg: &Aggregator) -> Option<u64> {
+        let explicit = match call {
+            CallOffset::At(o) => Some(o),
+            _ => None,
+        };
+        let Some(fd) = arg.num else { return explicit };
+        let start = if self.owned(pid, fd) {
+            if call == CallOffset::Current {
+                self.moved(fd);
+            }
+            let start = self.positions.advance(&fd, direction, call, bytes);
+            start.filter(|_| call != CallOffset::Current || self.positions_trusted())
+        } else {
+            // Another pid's fd of that number: shared (a thread) or not, its position is unknown now.
+            self.forget(fd);
+            explicit
+        };
+        if start.is_none() && call == CallOffset::Current && self.counting() && arg.file.is_some_and(|f| agg.file_stats(f).kind.is_storage()) {
+            self.unknown_positions += 1;
+        }
+        start
+    }
+
+    /// Whether `fd` is tracked, as opened (or dup'ed) by `pid`.
+    #[inline]
+    fn owned(&self, pid: u32, fd: i64) -> bool {
+        self.owners.get(&fd) == Some(&pid)
+    }
+
+    fn forget(&mut self, fd: i64) {
+        if self.owners.remove(&fd).is_some() {
+            self.positions.close(&fd);
+            self.shared.retain(|&(a, b)| a != fd && b != fd);
+        }
+    }
+
+    /// `fd`'s position moves: fds sharing it no longer know theirs.
+    #[inline]
+    fn moved(&mut self, fd: i64) {
+        if self.shared.is_empty() {
+            return;
+        }
+        while let Some(i) = self.shared.iter().position(|&(a, b)| a == fd || b == fd) {
+            let (a, b) = self.shared.swap_remove(i);
+            self.forget(if a == fd { b } else { a });
+        }
+    }
+
+    /// Whether the log would show every lseek: it shows one, or calls only an
+    /// unfiltered trace shows. io_uring reads can move positions unseen.
+    fn positions_trusted(&self) -> bool {
+        (self.saw_seek || self.saw_routine) && !self.saw_io_uring
     }
 
     /// Scans arguments from `s[i..]` (just after `(`, or after `resumed>`)
@@ -732,7 +947,7 @@ impl StraceParser {
                 at_arg_start = false;
                 if c.is_ascii_digit() || (c == b'-' && s.get(i + 1).is_some_and(u8::is_ascii_digit)) {
                     let (v, k) = parse_i64(s, i)?;
-                    let mut arg = Arg { num: Some(v), file: None };
+                    let mut arg = Arg { num: Some(v), file: None, null: false };
                     i = k;
                     if s.get(i) == Some(&b'<') {
                         let end = annotation_end(s, i)?;
@@ -748,6 +963,11 @@ impl StraceParser {
                     continue;
                 }
                 if c != b')' && c != b' ' && c != b'<' {
+                    if args.n < MAX_ARGS {
+                        args.v[args.n].null = s[i..].starts_with(b"NULL");
+                    }
+                    args.dupfd |= args.n == 1 && s[i..].starts_with(b"F_DUPFD");
+                    args.setfl |= args.n == 1 && s[i..].starts_with(b"F_SETFL");
                     args.n += 1;
                 }
             }
@@ -765,6 +985,10 @@ impl StraceParser {
                 b',' if depth == 0 => {
                     at_arg_start = true;
                     i = skip_spaces(s, i + 1);
+                }
+                b'O' if s[i..].starts_with(b"O_APPEND") && (i == 0 || !(s[i - 1].is_ascii_alphanumeric() || s[i - 1] == b'_')) => {
+                    args.append = true;
+                    i += b"O_APPEND".len();
                 }
                 b'<' => {
                     let rest = &s[i..];
@@ -825,13 +1049,12 @@ fn direction_of(s: Syscall) -> Direction {
 fn record_op(
     agg: &mut Aggregator,
     syscall: Syscall,
-    parts: &[(FileId, Direction)],
+    parts: &[(FileId, Direction, Option<u64>)],
     bytes: u64,
-    offset: Option<u64>,
     start_ns: u64,
     latency_ns: Option<u64>,
 ) {
-    for &(file, direction) in parts {
+    for &(file, direction, offset) in parts {
         agg.record_op(file, &DataOp { syscall, direction, bytes, start_ns, latency_ns, offset });
     }
 }
@@ -929,6 +1152,17 @@ impl LineParser for StraceParser {
         }
         if !self.saw_other_calls {
             w.push("strace log: only data calls were traced (strace -e trace=...): opens, stats and other metadata calls are unknown".into());
+        }
+        if self.unknown_positions > 0 {
+            let why = if self.saw_open && !self.positions_trusted() {
+                "the log shows opens but no lseek (strace -e trace= without lseek?), so fd positions cannot be followed"
+            } else {
+                "the log does not show their fd opened (before the log began, by another process or thread, or opens not traced)"
+            };
+            w.push(format!(
+                "strace log: the access pattern of {} read/write call(s) that name no offset is unknown: {why}",
+                self.unknown_positions
+            ));
         }
         if self.saw_io_uring {
             w.push("the program uses io_uring: I/O submitted through io_uring does not pass through read/write syscalls and is not counted here".into());

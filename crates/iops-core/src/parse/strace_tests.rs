@@ -279,7 +279,10 @@ fn window_markers_bound_what_is_counted() {
     assert_eq!((r.summary.read_ops, r.summary.read_bytes), (1, 3));
     assert_eq!(r.elapsed_seconds, Some(10e-6));
     assert_eq!(r.failed_ops.as_ref().unwrap().total, 0, "the markers are not failures");
-    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    assert_eq!(
+        r.warnings,
+        ["strace log: the access pattern of 2 read/write call(s) that name no offset is unknown: the log does not show their fd opened (before the log began, by another process or thread, or opens not traced)"]
+    );
 }
 
 mod fuzz {
@@ -319,4 +322,171 @@ mod fuzz {
             let _ = r.to_json();
         }
     }
+}
+
+/// (sequential, strided, random, unknown) operations of one access stream.
+fn counts(a: &Option<crate::pattern::AccessSummary>) -> (u64, u64, u64, u64) {
+    let a = a.as_ref().expect("an access summary");
+    (a.sequential_ops, a.strided_ops, a.random_ops, a.unknown_ops)
+}
+
+const POSITIONS_WARNING: &str = "strace log: the access pattern of";
+
+#[test]
+fn read_offsets_follow_open_lseek_and_close_like_preads_at_those_offsets() {
+    // Reads at 0, 100, then lseek to 1000 and 1900 (a stride of 900), back to 0.
+    let by_position = report(concat!(
+        // A start-up call only an unfiltered trace shows: lseeks would show too.
+        "1 brk(NULL) = 0x55d5d0a3e000\n",
+        "1 openat(AT_FDCWD</d>, \"/d/a\", O_RDONLY|O_CLOEXEC) = 3</d/a>\n",
+        "1 read(3</d/a>, \"\", 100) = 100\n",
+        "1 read(3</d/a>, \"\", 100) = 100\n",
+        "1 lseek(3</d/a>, 1000, SEEK_SET) = 1000\n",
+        "1 read(3</d/a>, \"\", 100) = 100\n",
+        "1 lseek(3</d/a>, 800, SEEK_CUR) = 1900\n",
+        "1 readv(3</d/a>, [{iov_base=\"\", iov_len=100}], 1) = 100\n",
+        "1 lseek(3</d/a>, 0, SEEK_SET) = 0\n",
+        "1 read(3</d/a>, \"\", 100) = 100\n",
+        "1 close(3</d/a>) = 0\n",
+        "1 openat(AT_FDCWD</d>, \"/d/b\", O_WRONLY|O_CREAT|O_TRUNC, 0644) = 3</d/b>\n",
+        "1 write(3</d/b>, \"\", 10) = 10\n",
+        "1 writev(3</d/b>, [{iov_base=\"\", iov_len=10}], 1) = 10\n",
+        "1 pwrite64(3</d/b>, \"\", 10, 20) = 10\n",
+        "1 write(3</d/b>, \"\", 10) = 10\n",
+    ));
+    let by_offset = report(concat!(
+        "1 pread64(3</d/a>, \"\", 100, 0) = 100\n",
+        "1 pread64(3</d/a>, \"\", 100, 100) = 100\n",
+        "1 pread64(3</d/a>, \"\", 100, 1000) = 100\n",
+        "1 pread64(3</d/a>, \"\", 100, 1900) = 100\n",
+        "1 pread64(3</d/a>, \"\", 100, 0) = 100\n",
+        "1 pwrite64(3</d/b>, \"\", 10, 0) = 10\n",
+        "1 pwrite64(3</d/b>, \"\", 10, 10) = 10\n",
+        "1 pwrite64(3</d/b>, \"\", 10, 20) = 10\n",
+        "1 pwrite64(3</d/b>, \"\", 10, 20) = 10\n",
+    ));
+    let (a, b) = (file(&by_position, "/d/a"), file(&by_position, "/d/b"));
+    assert_eq!(a.read_access, file(&by_offset, "/d/a").read_access);
+    assert_eq!(counts(&a.read_access), (2, 2, 1, 0));
+    assert_eq!(a.read_access.as_ref().unwrap().stride_bytes, Some(900));
+    // The pwrite did not move the position: the last write() starts at 20 again.
+    assert_eq!(b.write_access, file(&by_offset, "/d/b").write_access);
+    assert_eq!(counts(&b.write_access), (3, 0, 1, 0));
+    assert!(by_position.warnings.iter().all(|w| !w.starts_with(POSITIONS_WARNING)), "{:?}", by_position.warnings);
+}
+
+#[test]
+fn closed_and_never_opened_fds_stay_unknown_never_zero() {
+    let r = report(concat!(
+        "1 brk(NULL) = 0x55d5d0a3e000\n",
+        // Opened before the log: unknown, even after an lseek (it may be O_APPEND).
+        "1 read(5</d/a>, \"\", 100) = 100\n",
+        "1 lseek(5</d/a>, 0, SEEK_SET) = 0\n",
+        "1 write(5</d/a>, \"\", 100) = 100\n",
+        "1 pread64(5</d/a>, \"\", 100, 4096) = 100\n",
+        "1 openat(AT_FDCWD</d>, \"/d/b\", O_RDONLY) = 3</d/b>\n",
+        "1 read(3</d/b>, \"\", 100) = 100\n",
+        "1 close(3</d/b>) = 0\n",
+        "1 read(3</d/b>, \"\", 100) = 100\n",
+    ));
+    let a = file(&r, "/d/a");
+    assert_eq!(counts(&a.read_access), (1, 0, 0, 1), "only the pread is placed");
+    assert_eq!(counts(&a.write_access), (0, 0, 0, 1));
+    assert_eq!(counts(&file(&r, "/d/b").read_access), (1, 0, 0, 1));
+    assert!(
+        r.warnings.contains(&format!("{POSITIONS_WARNING} 3 read/write call(s) that name no offset is unknown: the log does not show their fd opened (before the log began, by another process or thread, or opens not traced)")),
+        "{:?}",
+        r.warnings
+    );
+}
+
+#[test]
+fn o_append_writes_land_at_an_end_the_log_never_shows_so_stay_unknown() {
+    let r = report(concat!(
+        "1 lseek(0</dev/null>, 0, SEEK_CUR) = 0\n",
+        "1 openat(AT_FDCWD</d>, \"/d/log\", O_WRONLY|O_CREAT|O_APPEND, 0644) = 3</d/log>\n",
+        "1 write(3</d/log>, \"\", 10) = 10\n",
+        "1 write(3</d/log>, \"\", 10) = 10\n",
+        // The name holds the flag's letters; the flags do not.
+        "1 openat(AT_FDCWD</d>, \"/d/O_APPEND\", O_RDWR) = 4</d/O_APPEND>\n",
+        "1 write(4</d/O_APPEND>, \"\", 10) = 10\n",
+        "1 write(4</d/O_APPEND>, \"\", 10) = 10\n",
+        // F_SETFL turns appending on for fd 4.
+        "1 fcntl(4</d/O_APPEND>, F_SETFL, O_RDWR|O_APPEND) = 0\n",
+        "1 write(4</d/O_APPEND>, \"\", 10) = 10\n",
+    ));
+    assert_eq!(counts(&file(&r, "/d/log").write_access), (0, 0, 0, 2));
+    assert_eq!(counts(&file(&r, "/d/O_APPEND").write_access), (2, 0, 0, 1));
+}
+
+#[test]
+fn a_dup_starts_where_its_original_is_until_one_of_them_moves() {
+    let r = report(concat!(
+        "1 lseek(0</dev/null>, 0, SEEK_CUR) = 0\n",
+        "1 openat(AT_FDCWD</d>, \"/d/a\", O_RDONLY) = 3</d/a>\n",
+        "1 read(3</d/a>, \"\", 100) = 100\n",
+        "1 dup(3</d/a>) = 4</d/a>\n",
+        "1 read(4</d/a>, \"\", 100) = 100\n",
+        // fd 4's read moved the position fd 3 shares: fd 3's is unknown now.
+        "1 read(3</d/a>, \"\", 100) = 100\n",
+        "1 dup2(4</d/a>, 7) = 7</d/a>\n",
+        "1 close(4</d/a>) = 0\n",
+        "1 read(7</d/a>, \"\", 100) = 100\n",
+        "1 fcntl(7</d/a>, F_DUPFD_CLOEXEC, 10) = 10</d/a>\n",
+        "1 close(7</d/a>) = 0\n",
+        "1 read(10</d/a>, \"\", 100) = 100\n",
+    ));
+    // At 0, 100, then (after fd 3's unknown 100 bytes, which fd 7 does not see) 200 and 300.
+    assert_eq!(counts(&file(&r, "/d/a").read_access), (4, 0, 0, 1));
+}
+
+#[test]
+fn an_fd_used_by_another_pid_becomes_unknown_for_both() {
+    let r = report(concat!(
+        "1 brk(NULL) = 0x55d5d0a3e000\n",
+        "1 openat(AT_FDCWD</d>, \"/d/a\", O_RDONLY) = 3</d/a>\n",
+        "1 read(3</d/a>, \"\", 100) = 100\n",
+        // A thread (or a forked child) reads the same fd: the position is shared.
+        "2 read(3</d/a>, \"\", 100) = 100\n",
+        "1 read(3</d/a>, \"\", 100) = 100\n",
+    ));
+    assert_eq!(counts(&file(&r, "/d/a").read_access), (1, 0, 0, 2));
+}
+
+#[test]
+fn sendfile_with_a_null_offset_moves_both_positions() {
+    let r = report(concat!(
+        "1 brk(NULL) = 0x55d5d0a3e000\n",
+        "1 openat(AT_FDCWD</d>, \"/d/in\", O_RDONLY) = 3</d/in>\n",
+        "1 openat(AT_FDCWD</d>, \"/d/out\", O_WRONLY|O_CREAT|O_TRUNC, 0644) = 4</d/out>\n",
+        "1 sendfile(4</d/out>, 3</d/in>, NULL, 100) = 100\n",
+        "1 sendfile(4</d/out>, 3</d/in>, NULL, 100) = 100\n",
+        // An offset pointer: the input's position does not move, the output's does.
+        "1 sendfile(4</d/out>, 3</d/in>, [0] => [100], 100) = 100\n",
+        "1 read(3</d/in>, \"\", 100) = 100\n",
+    ));
+    assert_eq!(counts(&file(&r, "/d/in").read_access), (3, 0, 0, 1));
+    assert_eq!(counts(&file(&r, "/d/out").write_access), (3, 0, 0, 0));
+}
+
+#[test]
+fn a_log_with_opens_but_no_lseek_lines_gives_no_offsets_and_says_why() {
+    let log = concat!(
+        "1 openat(AT_FDCWD</d>, \"/d/a\", O_RDONLY) = 3</d/a>\n",
+        "1 read(3</d/a>, \"\", 100) = 100\n",
+        "1 read(3</d/a>, \"\", 100) = 100\n",
+        "1 pread64(3</d/a>, \"\", 100, 0) = 100\n",
+        "1 close(3</d/a>) = 0\n",
+    );
+    let r = report(log);
+    assert_eq!(counts(&file(&r, "/d/a").read_access), (1, 0, 0, 2));
+    let warned: Vec<_> = r.warnings.iter().filter(|w| w.starts_with(POSITIONS_WARNING)).collect();
+    assert_eq!(
+        warned,
+        [&format!("{POSITIONS_WARNING} 2 read/write call(s) that name no offset is unknown: the log shows opens but no lseek (strace -e trace= without lseek?), so fd positions cannot be followed")]
+    );
+    // The same calls in an unfiltered trace (the process's start-up calls show): offsets known.
+    let r = report(&format!("1 brk(NULL) = 0x55d5d0a3e000\n{log}"));
+    assert_eq!(counts(&file(&r, "/d/a").read_access), (2, 0, 1, 0));
+    assert!(r.warnings.iter().all(|w| !w.starts_with(POSITIONS_WARNING)), "{:?}", r.warnings);
 }
