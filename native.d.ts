@@ -23,6 +23,11 @@ export declare class LineImport {
    * between its window markers with `cookie` (see `windowBegin`).
    */
   static straceWindow(cookie: number): LineImport
+  /**
+   * strace output of our own `--method strace` run, whose trace set has
+   * lseek: read/write offsets are followed from the first line.
+   */
+  static straceOwn(): LineImport
   /** The format's name. */
   format(): string
   /** Parses every complete line of `chunk`; keeps a cut last line for the next chunk. */

@@ -11,7 +11,7 @@ import path from "node:path";
 
 import test from "ava";
 
-import { CLI, FIXTURES, compileFixtures, counts, fileEntry, iops, makeTempDir, runCli, totals } from "./_support/util.mjs";
+import { CLI, FIXTURES, compileFixtures, counts, fileEntry, iops, makeTempDir, runCli, runCliJson, totals } from "./_support/util.mjs";
 
 let dir;
 let bin;
@@ -25,7 +25,7 @@ const REFERENCE_CALLS = "read,write,pread64,pwrite64,readv,writev,preadv,pwritev
 
 test.before(() => {
   dir = makeTempDir("iops-strace-import-");
-  bin = compileFixtures(dir, ["sockets"]);
+  bin = compileFixtures(dir, ["sockets", "access"]);
   const rw = path.join(dir, "randwrites");
   const r = spawnSync("gcc", ["-O2", "-static", "-Wall", "-Werror", "-pthread", "-o", rw, path.join(FIXTURES, "strace", "randwrites.c")], {
     encoding: "utf8",
@@ -223,4 +223,63 @@ test("unknown input format and a missing file: one line each, exit 1", (t) => {
   t.regex(b.stderr, /^iops: cannot import .*nope\.log: no such file\n$/);
   const c = runCli(["import", "--format", "nonsense", junk]);
   t.is(c.status, 2);
+});
+
+// ------------------------------------------------------- access patterns
+
+/** Workloads of fixtures/access.c (see pattern.spec.mjs for their ground truth): [mode, data file bytes or null, count, size, stride]. */
+const ACCESS_MODES = [
+  ["read-seq", 200 * 4096, 200, 4096],
+  ["skip-then-read", 201 * 1000, 200, 1000],
+  ["write-seq", null, 200, 512],
+  ["read-backwards", 200 * 2048, 200, 2048],
+  ["lseek-random", 1000 * 4096, 200, 4096, 1000],
+  ["pread-strided", 200 * 4096, 200, 512, 4096],
+];
+
+const patternOf = (row) => ({ pattern: row.pattern, readAccess: row.readAccess, writeAccess: row.writeAccess });
+
+/** Runs access.c's `mode` under our tracer and under `strace -f -yy`; returns both rows of its file and the import's report. */
+function accessBoth(t, [mode, bytes, ...rest]) {
+  const file = path.join(dir, `access-${mode}.dat`);
+  if (bytes !== null) fs.writeFileSync(file, Buffer.alloc(bytes));
+  const argv = [bin.access, mode, file, ...rest.map(String)];
+  const ours = runCliJson(["--", ...argv]);
+  t.is(ours.status, 0, ours.stderr);
+  const log = straceLog(`access-${mode}`, ["-f", "-yy"], argv);
+  const imported = importJson([log]);
+  t.is(imported.status, 0, imported.stderr);
+  const row = (r) => r.files.find((f) => f.path === file);
+  return { ours: row(ours.report), strace: row(imported.report), report: imported.report };
+}
+
+for (const workload of ACCESS_MODES) {
+  test.serial(`access patterns from a strace -f -yy log equal our tracer's: ${workload[0]}`, (t) => {
+    const { ours, strace, report } = accessBoth(t, workload);
+    t.deepEqual(patternOf(strace), patternOf(ours));
+    t.is((strace.readAccess?.unknownOps ?? 0) + (strace.writeAccess?.unknownOps ?? 0), 0);
+    t.deepEqual(report.warnings.filter((w) => /access pattern/.test(w)), []);
+  });
+}
+
+test.serial("O_APPEND writes from a strace log: unknown (the file's end is not in the log), never guessed, and said", (t) => {
+  const { ours, strace, report } = accessBoth(t, ["append", 1000, 200, 100]);
+  t.is(ours.writeAccess.sequentialOps, 200);
+  t.deepEqual(strace.writeAccess, { pattern: "unknown", sequentialOps: 0, stridedOps: 0, randomOps: 0, unknownOps: 200, smallOps: 200, strideBytes: null });
+  t.deepEqual(report.warnings.filter((w) => /access pattern/.test(w)), [
+    "strace log: the access pattern of 200 O_APPEND write(s) is unknown: they land at the file's end, which the log does not show",
+  ]);
+});
+
+test.serial("a log traced without lseek (-e trace= of opens and data calls): read offsets unknown, and said once", (t) => {
+  const file = path.join(dir, "nolseek.dat");
+  fs.writeFileSync(file, Buffer.alloc(200 * 2048));
+  const log = straceLog("nolseek", ["-f", "-yy", "-e", `trace=openat,close,${REFERENCE_CALLS}`], [bin.access, "read-backwards", file, "200", "2048"]);
+  const { status, report, stderr } = importJson([log]);
+  t.is(status, 0, stderr);
+  const row = report.files.find((f) => f.path === file);
+  t.deepEqual(row.readAccess, { pattern: "unknown", sequentialOps: 0, stridedOps: 0, randomOps: 0, unknownOps: 200, smallOps: 200, strideBytes: null });
+  t.deepEqual(report.warnings.filter((w) => /access pattern/.test(w)), [
+    "strace log: the access pattern of 200 read/write call(s) that name no offset is unknown: the log shows opens but no lseek (strace -e trace= without lseek?), so fd positions cannot be followed",
+  ]);
 });

@@ -93,7 +93,7 @@ function start(args: string[], method: string, command: string[] | null, options
   // then succeeds at once, and we see end-of-file only once strace is done.
   const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
   const input = new Socket({ fd, readable: true, writable: false });
-  const importer = new native.LineImport("strace");
+  const importer = native.LineImport.straceOwn();
   const strace = spawn("strace", [...STRACE_FLAGS, "-o", fifo, ...args], { stdio: "inherit" });
   const started = process.hrtime.bigint();
 

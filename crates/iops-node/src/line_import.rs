@@ -103,9 +103,20 @@ impl LineImport {
     /// between its window markers with `cookie` (see `windowBegin`).
     #[napi(factory)]
     pub fn strace_window(cookie: u32) -> LineImport {
+        Self::own_strace(iops_core::parse::strace::StraceParser::windowed(cookie))
+    }
+
+    /// strace output of our own `--method strace` run, whose trace set has
+    /// lseek: read/write offsets are followed from the first line.
+    #[napi(factory)]
+    pub fn strace_own() -> LineImport {
+        Self::own_strace(iops_core::parse::strace::StraceParser::new())
+    }
+
+    fn own_strace(parser: iops_core::parse::strace::StraceParser) -> LineImport {
         LineImport {
             format: "strace",
-            parser: Box::new(iops_core::parse::strace::StraceParser::windowed(cookie)),
+            parser: Box::new(parser.tracing_lseek()),
             agg: Aggregator::new(),
             carry: Vec::new(),
             skipping: false,

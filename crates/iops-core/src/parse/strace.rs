@@ -263,22 +263,27 @@ pub struct StraceParser {
     exit: Option<Exit>,
     /// Counting only between a process's window markers (see `windowed`).
     window: Option<Window>,
-    /// File positions of the fds whose open (or lseek) the log showed, by fd
-    /// number; `owners` says which pid did. An fd number another pid then
-    /// uses becomes unknown: threads share fds (and their positions), and
-    /// the log does not say which pids are threads of one process.
-    positions: PositionTable<i64>,
-    owners: HashMap<i64, u32>,
+    /// File positions of the fds whose open the log showed, by (pid, fd).
+    /// Threads share fds (and forked children inherit them) and the log does
+    /// not say which pids share: a pid that moves, closes or replaces an fd
+    /// it did not open itself makes every other pid's entry of that fd
+    /// number unknown. `tracked` counts the entries per fd number.
+    positions: PositionTable<(u32, i64)>,
+    tracked: HashMap<i64, u32>,
     /// Tracked fds that share one position (a `dup` and its original): once
     /// one of them moves it, the other's entry is wrong and is forgotten.
-    shared: Vec<(i64, i64)>,
+    shared: Vec<((u32, i64), (u32, i64))>,
     /// An lseek line appeared, or calls that only an unfiltered trace shows:
     /// the log would show lseeks, so tracked positions are right.
     saw_seek: bool,
     saw_routine: bool,
+    /// The caller ran strace with lseek in its trace set (`tracing_lseek`).
+    lseek_traced: bool,
     saw_open: bool,
-    /// Positionless data calls on files whose start offset is unknown.
+    /// Positionless data calls on files whose start offset is unknown:
+    /// the fd's position, or (appends) the file's end.
     unknown_positions: u64,
+    unknown_appends: u64,
 }
 
 /// A measured window inside a traced process, marked by
@@ -331,12 +336,14 @@ impl StraceParser {
             exit: None,
             window: None,
             positions: PositionTable::new(),
-            owners: HashMap::new(),
+            tracked: HashMap::new(),
             shared: Vec::new(),
             saw_seek: false,
             saw_routine: false,
+            lseek_traced: false,
             saw_open: false,
             unknown_positions: 0,
+            unknown_appends: 0,
         }
     }
 
@@ -347,6 +354,12 @@ impl StraceParser {
             window: Some(Window { cookie: cookie as i64, inside: false, begin_ns: None, end_ns: None, seen: false }),
             ..Self::new()
         }
+    }
+
+    /// For a log whose writer traced lseek (our own `--method strace`): fd
+    /// positions are trusted before any lseek line appears.
+    pub fn tracing_lseek(self) -> Self {
+        StraceParser { lseek_traced: true, ..self }
     }
 
     /// Whether what completes now is counted: always, or inside the window.
@@ -525,6 +538,9 @@ impl StraceParser {
 
     fn exit_line(&mut self, pid: u32, body: &[u8]) -> Option<()> {
         self.pending.remove(&pid);
+        if !body.starts_with(b"+++ superseded") {
+            self.drop_pid(pid);
+        }
         self.interrupted.remove(&pid);
         let exit = if let Some(rest) = body.strip_prefix(b"+++ exited with ") {
             let (code, _) = parse_u64(rest, 0)?;
@@ -804,57 +820,48 @@ impl StraceParser {
             }
             Call::Meta(MetaKind::Open) => match value {
                 // `args.n == 0`: only the resumed half was in the log, the flags are unknown.
-                Some(new) if args.n > 0 => {
-                    self.owners.insert(new, pid);
-                    self.positions.open(new, 0, args.append);
-                }
-                Some(new) => self.forget(new),
+                Some(new) if args.n > 0 => self.insert(pid, new, 0, args.append),
+                Some(new) => self.forget(pid, new),
                 None => {}
             },
             Call::Meta(MetaKind::Close) | Call::SeekUnread => {
                 if let Some(fd) = fd {
-                    self.forget(fd);
+                    self.forget(pid, fd);
                 }
             }
             Call::Seek => match (fd, value) {
                 // Only an fd whose open the log showed: one opened before it may be O_APPEND.
-                (Some(fd), Some(pos)) if self.owned(pid, fd) => {
-                    self.moved(fd);
-                    self.positions.seek(fd, pos as u64);
+                (Some(fd), Some(pos)) if self.has(pid, fd) => {
+                    self.moved(pid, fd);
+                    self.positions.seek((pid, fd), pos as u64);
                 }
-                (Some(fd), _) => self.forget(fd),
+                (Some(fd), _) => self.forget(pid, fd),
                 _ => {}
             },
             Call::Dup | Call::Fcntl if call == Call::Dup || args.dupfd => {
-                if let Some(new) = value {
-                    match fd {
-                        Some(old) if self.owned(pid, old) && old != new => {
-                            self.forget(new);
-                            self.positions.dup(&old, new);
-                            self.owners.insert(new, pid);
-                            self.shared.push((old, new));
+                if let (Some(old), Some(new)) = (fd, value) {
+                    if old != new {
+                        // dup2/dup3 close what `new` was, whoever opened it.
+                        self.forget(pid, new);
+                        self.forget_others(pid, new);
+                        if self.has(pid, old) {
+                            let p = *self.positions.get(&(pid, old)).expect("has");
+                            self.insert(pid, new, p.pos(), p.is_append());
+                            self.positions.dup(&(pid, old), (pid, new));
+                            self.shared.push(((pid, old), (pid, new)));
                         }
-                        Some(old) if old == new => {}
-                        _ => self.forget(new),
                     }
                 }
             }
             Call::Fcntl if args.setfl => {
                 if let (Some(fd), Some(_)) = (fd, value) {
-                    match self.positions.get(&fd).map(|p| p.pos()) {
-                        Some(pos) if self.owned(pid, fd) => self.positions.open(fd, pos, args.append),
-                        _ => self.forget(fd),
+                    match self.positions.get(&(pid, fd)).map(|p| p.pos()) {
+                        Some(pos) => self.insert(pid, fd, pos, args.append),
+                        None => self.forget(pid, fd),
                     }
                 }
             }
-            Call::DropsFds if value.is_some() => {
-                // Close-on-exec fds (or a range) closed without `close` lines.
-                let owners = &mut self.owners;
-                self.positions.retain(|fd| owners.get(fd) != Some(&pid));
-                owners.retain(|_, p| *p != pid);
-                let positions = &self.positions;
-                self.shared.retain(|(a, b)| positions.get(a).is_some() && positions.get(b).is_some());
-            }
+            Call::DropsFds if value.is_some() => self.drop_pid(pid),
             _ => {}
         }
         [None, None]
@@ -888,52 +895,126 @@ impl StraceParser {
             _ => None,
         };
         let Some(fd) = arg.num else { return explicit };
-        let start = if self.owned(pid, fd) {
+        let (start, unknown_end) = if self.has(pid, fd) {
             if call == CallOffset::Current {
-                self.moved(fd);
+                self.moved(pid, fd);
             }
-            let start = self.positions.advance(&fd, direction, call, bytes);
-            start.filter(|_| call != CallOffset::Current || self.positions_trusted())
+            let start = self.positions.advance(&(pid, fd), direction, call, bytes);
+            if call != CallOffset::Current || self.positions_trusted() {
+                // Tracked and trusted, yet unknown: an append to an end never seen.
+                (start, start.is_none())
+            } else {
+                (None, false)
+            }
         } else {
-            // Another pid's fd of that number: shared (a thread) or not, its position is unknown now.
-            self.forget(fd);
-            explicit
+            if call == CallOffset::Current {
+                self.forget_others(pid, fd);
+            }
+            (explicit, false)
         };
         if start.is_none() && call == CallOffset::Current && self.counting() && arg.file.is_some_and(|f| agg.file_stats(f).kind.is_storage()) {
-            self.unknown_positions += 1;
+            if unknown_end {
+                self.unknown_appends += 1;
+            } else {
+                self.unknown_positions += 1;
+            }
         }
         start
     }
 
-    /// Whether `fd` is tracked, as opened (or dup'ed) by `pid`.
+    /// Whether `pid` tracks `fd` (it opened or dup'ed it in the log).
     #[inline]
-    fn owned(&self, pid: u32, fd: i64) -> bool {
-        self.owners.get(&fd) == Some(&pid)
+    fn has(&self, pid: u32, fd: i64) -> bool {
+        self.positions.get(&(pid, fd)).is_some()
     }
 
-    fn forget(&mut self, fd: i64) {
-        if self.owners.remove(&fd).is_some() {
-            self.positions.close(&fd);
-            self.shared.retain(|&(a, b)| a != fd && b != fd);
+    fn insert(&mut self, pid: u32, fd: i64, pos: u64, append: bool) {
+        if !self.has(pid, fd) {
+            *self.tracked.entry(fd).or_insert(0) += 1;
+        }
+        self.positions.open((pid, fd), pos, append);
+    }
+
+    fn remove(&mut self, pid: u32, fd: i64) {
+        if self.has(pid, fd) {
+            self.positions.close(&(pid, fd));
+            if let Some(n) = self.tracked.get_mut(&fd) {
+                *n -= 1;
+                if *n == 0 {
+                    self.tracked.remove(&fd);
+                }
+            }
+            self.shared.retain(|&(a, b)| a != (pid, fd) && b != (pid, fd));
         }
     }
 
-    /// `fd`'s position moves: fds sharing it no longer know theirs.
+    /// `pid` closed, replaced or moved `fd`: its own entry goes; if it had
+    /// none, the fd may be another pid's (a thread's, a parent's), whose goes.
+    fn forget(&mut self, pid: u32, fd: i64) {
+        if self.has(pid, fd) {
+            self.remove(pid, fd);
+        } else {
+            self.forget_others(pid, fd);
+        }
+    }
+
+    /// Other pids' entries of fd number `fd` (rare: only when some pid tracks it).
+    fn forget_others(&mut self, pid: u32, fd: i64) {
+        if self.tracked.get(&fd).is_some_and(|&n| n > u32::from(self.has(pid, fd))) {
+            self.positions.retain(|&(p, f)| f != fd || p == pid);
+            self.drop_stale_pairs();
+            let own = u32::from(self.has(pid, fd));
+            if own == 0 {
+                self.tracked.remove(&fd);
+            } else {
+                self.tracked.insert(fd, own);
+            }
+        }
+    }
+
+    /// `pid` exec'd, closed a range of fds or exited: its entries go.
+    fn drop_pid(&mut self, pid: u32) {
+        let mut gone = Vec::new();
+        self.positions.retain(|&(p, f)| {
+            if p == pid {
+                gone.push(f);
+            }
+            p != pid
+        });
+        for fd in gone {
+            if let Some(n) = self.tracked.get_mut(&fd) {
+                *n -= 1;
+                if *n == 0 {
+                    self.tracked.remove(&fd);
+                }
+            }
+        }
+        self.drop_stale_pairs();
+    }
+
+    fn drop_stale_pairs(&mut self) {
+        let positions = &self.positions;
+        self.shared.retain(|(a, b)| positions.get(a).is_some() && positions.get(b).is_some());
+    }
+
+    /// `pid`'s `fd` moves its position: fds sharing it no longer know theirs.
     #[inline]
-    fn moved(&mut self, fd: i64) {
+    fn moved(&mut self, pid: u32, fd: i64) {
         if self.shared.is_empty() {
             return;
         }
-        while let Some(i) = self.shared.iter().position(|&(a, b)| a == fd || b == fd) {
+        let key = (pid, fd);
+        while let Some(i) = self.shared.iter().position(|&(a, b)| a == key || b == key) {
             let (a, b) = self.shared.swap_remove(i);
-            self.forget(if a == fd { b } else { a });
+            let other = if a == key { b } else { a };
+            self.remove(other.0, other.1);
         }
     }
 
     /// Whether the log would show every lseek: it shows one, or calls only an
     /// unfiltered trace shows. io_uring reads can move positions unseen.
     fn positions_trusted(&self) -> bool {
-        (self.saw_seek || self.saw_routine) && !self.saw_io_uring
+        (self.saw_seek || self.saw_routine || self.lseek_traced) && !self.saw_io_uring
     }
 
     /// Scans arguments from `s[i..]` (just after `(`, or after `resumed>`)
@@ -1162,6 +1243,12 @@ impl LineParser for StraceParser {
             w.push(format!(
                 "strace log: the access pattern of {} read/write call(s) that name no offset is unknown: {why}",
                 self.unknown_positions
+            ));
+        }
+        if self.unknown_appends > 0 {
+            w.push(format!(
+                "strace log: the access pattern of {} O_APPEND write(s) is unknown: they land at the file's end, which the log does not show",
+                self.unknown_appends
             ));
         }
         if self.saw_io_uring {

@@ -417,6 +417,11 @@ fn o_append_writes_land_at_an_end_the_log_never_shows_so_stay_unknown() {
     ));
     assert_eq!(counts(&file(&r, "/d/log").write_access), (0, 0, 0, 2));
     assert_eq!(counts(&file(&r, "/d/O_APPEND").write_access), (2, 0, 0, 1));
+    let warned: Vec<_> = r.warnings.iter().filter(|w| w.starts_with(POSITIONS_WARNING)).collect();
+    assert_eq!(
+        warned,
+        [&format!("{POSITIONS_WARNING} 3 O_APPEND write(s) is unknown: they land at the file's end, which the log does not show")]
+    );
 }
 
 #[test]
@@ -451,6 +456,25 @@ fn an_fd_used_by_another_pid_becomes_unknown_for_both() {
         "1 read(3</d/a>, \"\", 100) = 100\n",
     ));
     assert_eq!(counts(&file(&r, "/d/a").read_access), (1, 0, 0, 2));
+}
+
+#[test]
+fn processes_with_their_own_fd_of_one_number_each_keep_their_positions() {
+    let r = report(concat!(
+        "1 brk(NULL) = 0x55d5d0a3e000\n",
+        "1 openat(AT_FDCWD</d>, \"/d/p\", O_WRONLY|O_CREAT|O_TRUNC, 0644) = 3</d/p>\n",
+        "2 openat(AT_FDCWD</d>, \"/d/c\", O_WRONLY|O_CREAT|O_TRUNC, 0644) = 3</d/c>\n",
+        "1 write(3</d/p>, \"\", 10) = 10\n",
+        "2 write(3</d/c>, \"\", 10) = 10\n",
+        "2 close(3</d/c>) = 0\n",
+        "2 +++ exited with 0 +++\n",
+        "1 write(3</d/p>, \"\", 10) = 10\n",
+        // Another pid closes fd 3 without having opened it (a thread): pid 1's entry goes.
+        "3 close(3</d/p>) = 0\n",
+        "1 write(3</d/p>, \"\", 10) = 10\n",
+    ));
+    assert_eq!(counts(&file(&r, "/d/p").write_access), (2, 0, 0, 1));
+    assert_eq!(counts(&file(&r, "/d/c").write_access), (1, 0, 0, 0));
 }
 
 #[test]
