@@ -283,3 +283,28 @@ test.serial("a log traced without lseek (-e trace= of opens and data calls): rea
     "strace log: the access pattern of 200 read/write call(s) that name no offset is unknown: the log shows opens but no lseek (strace -e trace= without lseek?), so fd positions cannot be followed",
   ]);
 });
+
+// ------------------------------------------------------------------ --html
+
+test.serial("import --html: the page of an imported log, as iops report renders its JSON, with the log's file name escaped", (t) => {
+  const evil = path.join(dir, `x<img src=x onerror=alert(1)>&"q".dat`);
+  const log = straceLog("html", ["-f", "-yy", "-T", "-ttt"], [bin.access, "write-seq", evil, "20", "512"]);
+  const page = path.join(dir, "import.html");
+  const r = runCli(["import", "--html", page, log]);
+  t.is(r.status, 0, r.stderr);
+  t.true(r.stderr.includes(`iops: HTML report written to ${page}`), r.stderr);
+  t.regex(r.stdout, /IOPS Profile Results \(strace log; files\)/, "the table still on stdout");
+  const html = fs.readFileSync(page, "utf8");
+  const { report } = importJson([log]);
+  t.is(fileEntry(report, evil).writeOps, 20, "the log's file, by its real name");
+  t.true(html === iops.reportPage(report), "the page of the imported report");
+  t.false(html.includes("<img"), "the name never as markup");
+  t.true(html.includes("x&#60;img src=x onerror=alert(1)&#62;&#38;&#34;q&#34;.dat"));
+  const toStdout = runCli(["import", "--html", "-", log]);
+  t.is(toStdout.status, 0, toStdout.stderr);
+  t.is(toStdout.stdout, html, "--html - writes the page to stdout");
+  t.regex(toStdout.stderr, /IOPS Profile Results/, "...and the table to stderr");
+  const both = runCli(["import", "--json", "-", "--html", "-", log]);
+  t.is(both.status, 2);
+  t.is(both.stderr, "iops: only one of --json and --html can go to stdout (-)\n");
+});

@@ -9,6 +9,7 @@ import { closeSync, createReadStream, openSync, readSync, statSync, writeFileSyn
 import { Command, InvalidArgumentError, Option } from "commander";
 
 import { formatText } from "../format";
+import { writeReportPage } from "../html/page";
 import { native } from "../native";
 import { parseOutcome, type Report } from "../report";
 
@@ -26,6 +27,7 @@ Saved traces:
 interface ImportOptions {
   format?: string;
   json?: string;
+  html?: string;
   histogram?: boolean;
   allFds?: boolean;
   top: number;
@@ -43,6 +45,7 @@ Examples:
   $ iops import app.log                         the report: operations, bytes, files, latency
   $ iops import --json - app.log > report.json  the full report as JSON on stdout
   $ iops import --histogram - < app.log         read standard input
+  $ iops import --html app.html app.log         also write the HTML page (findings, charts, files)
   $ sudo fs_usage -w -f filesys 1234 > fs.log   on macOS: record fs_usage output (wide mode, -w)
   $ iops import fs.log                          ...and its report (format detected: fs_usage)
 
@@ -143,6 +146,7 @@ export async function runImport(argv: string[]): Promise<number> {
     .argument("<log>", "the trace file, or - for standard input")
     .addOption(new Option("--format <name>", "the trace's format (default: detected)").choices(formats))
     .option("--json <path|->", "also write the full report as JSON to a file, or - for stdout (the table then goes to stderr)")
+    .option("--html <path|->", "also write the self-contained HTML page (findings, charts, files with access patterns) to a file, or - for stdout (the table then goes to stderr)")
     .option("--histogram", "add a histogram of operation sizes, drawn in the terminal")
     .option("--all-fds", "count sockets, pipes and ttys in the summary too")
     .addOption(new Option("--top <n>", "how many files to list").default(10).argParser(positiveNumber))
@@ -157,6 +161,10 @@ export async function runImport(argv: string[]): Promise<number> {
   }
   const opts = cmd.opts<ImportOptions>();
   const [log] = cmd.args;
+  if (opts.json === "-" && opts.html === "-") {
+    process.stderr.write("iops: only one of --json and --html can go to stdout (-)\n");
+    return EXIT.usage;
+  }
   let report: Report;
   try {
     report = await importTrace(log === "-" ? process.stdin : log, { format: opts.format, allFds: opts.allFds });
@@ -167,7 +175,7 @@ export async function runImport(argv: string[]): Promise<number> {
     process.stderr.write(`iops: cannot import ${what}: ${why}\n`);
     return EXIT.failure;
   }
-  const toStderr = opts.json === "-";
+  const toStderr = opts.json === "-" || opts.html === "-";
   const width = Math.max(20, ((toStderr ? process.stderr.columns : process.stdout.columns) ?? 100) - 40);
   const text = formatText(report, { histogram: opts.histogram, topFiles: opts.top, width }) + "\n";
   (toStderr ? process.stderr : process.stdout).write(text);
@@ -175,6 +183,15 @@ export async function runImport(argv: string[]): Promise<number> {
     const json = JSON.stringify(report, null, 2) + "\n";
     if (opts.json === "-") process.stdout.write(json);
     else writeFileSync(opts.json, json);
+  }
+  if (opts.html !== undefined) {
+    try {
+      writeReportPage(report, opts.html);
+      if (opts.html !== "-") process.stderr.write(`iops: HTML report written to ${opts.html}\n`);
+    } catch (e) {
+      process.stderr.write(`iops: ${(e as Error).message}\n`);
+      return EXIT.failure;
+    }
   }
   return EXIT.ok;
 }
