@@ -100,14 +100,15 @@ impl FdPosition {
             CallOffset::Current if self.append && direction == Direction::Write => {
                 // An append lands at the end and leaves the position there.
                 let start = self.end?;
-                let end = start + bytes;
+                // Saturating: a garbled log may carry any numbers.
+                let end = start.saturating_add(bytes);
                 self.end = Some(end);
                 self.pos = end;
                 Some(start)
             }
             CallOffset::Current => {
                 let start = self.pos;
-                self.pos += bytes;
+                self.pos = self.pos.saturating_add(bytes);
                 Some(start)
             }
         }

@@ -824,6 +824,10 @@ impl StraceParser {
                 Some(new) => self.forget(pid, new),
                 None => {}
             },
+            Call::Meta(MetaKind::Close) | Call::SeekUnread | Call::Seek if fd.is_none() => {
+                // Only the resumed half was in the log: which fd is unknown.
+                self.drop_pid(pid);
+            }
             Call::Meta(MetaKind::Close) | Call::SeekUnread => {
                 if let Some(fd) = fd {
                     self.forget(pid, fd);
@@ -839,17 +843,16 @@ impl StraceParser {
                 _ => {}
             },
             Call::Dup | Call::Fcntl if call == Call::Dup || args.dupfd => {
-                if let (Some(old), Some(new)) = (fd, value) {
-                    if old != new {
-                        // dup2/dup3 close what `new` was, whoever opened it.
-                        self.forget(pid, new);
-                        self.forget_others(pid, new);
-                        if self.has(pid, old) {
-                            let p = *self.positions.get(&(pid, old)).expect("has");
-                            self.insert(pid, new, p.pos(), p.is_append());
-                            self.positions.dup(&(pid, old), (pid, new));
-                            self.shared.push(((pid, old), (pid, new)));
-                        }
+                if let Some(new) = value.filter(|&new| fd != Some(new)) {
+                    // dup2/dup3 close what `new` was, whoever opened it.
+                    self.forget(pid, new);
+                    self.forget_others(pid, new);
+                    if let Some(old) = fd.filter(|&old| self.has(pid, old)) {
+                        // `insert` counts the entry; `dup` copies it whole (an append's known end too).
+                        let p = *self.positions.get(&(pid, old)).expect("has");
+                        self.insert(pid, new, p.pos(), p.is_append());
+                        self.positions.dup(&(pid, old), (pid, new));
+                        self.shared.push(((pid, old), (pid, new)));
                     }
                 }
             }
