@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The system packages the test suite and the benchmarks use, on Debian or
-# Ubuntu (run as root, or with sudo available). Users of the package need
-# none of this: `npm install` alone builds and installs it.
+# What the test suite and the benchmarks use, on Debian or Ubuntu (run as
+# root, or with sudo available): system packages, Rust targets for the
+# macOS/Windows checks, and the cross-build tools (setup-cross.sh). Users of
+# the package need none of this: `npm install` alone installs it.
 #
 #   bash scripts/setup-dev.sh
 set -euo pipefail
