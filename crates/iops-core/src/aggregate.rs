@@ -60,7 +60,7 @@ impl ScopeStats {
         self.timeline.merge(&o.timeline);
         for (a, b) in self.syscalls.iter_mut().zip(o.syscalls.iter()) {
             a.calls += b.calls;
-            a.bytes += b.bytes;
+            a.bytes = a.bytes.saturating_add(b.bytes);
             a.failed += b.failed;
         }
     }
@@ -152,12 +152,12 @@ impl Aggregator {
         match op.direction {
             Direction::Read => {
                 f.read_ops += 1;
-                f.read_bytes += op.bytes;
+                f.read_bytes = f.read_bytes.saturating_add(op.bytes);
                 f.read_access.record(op.offset, op.bytes);
             }
             Direction::Write => {
                 f.write_ops += 1;
-                f.write_bytes += op.bytes;
+                f.write_bytes = f.write_bytes.saturating_add(op.bytes);
                 f.write_access.record(op.offset, op.bytes);
             }
         }
@@ -181,7 +181,7 @@ impl Aggregator {
         if op.syscall.direction().is_some() || op.direction == Direction::Read {
             let s = &mut scope.syscalls[op.syscall as usize];
             s.calls += 1;
-            s.bytes += op.bytes;
+            s.bytes = s.bytes.saturating_add(op.bytes);
         }
         if storage {
             self.progress.ops.fetch_add(1, Ordering::Relaxed);
@@ -261,6 +261,22 @@ mod tests {
         assert_eq!(a.failed_total(), 3);
         assert_eq!(a.failed_by_errno(), &[("EBADF", 2), ("EAGAIN", 1)]);
         assert_eq!(a.storage.read_sizes.count(), 0);
+    }
+
+    /// A garbled log can claim byte counts no kernel returns (a real call
+    /// moves < 2^31 bytes): totals saturate rather than wrap or panic.
+    #[test]
+    fn absurd_byte_counts_saturate() {
+        let mut a = Aggregator::new();
+        let f = a.file("/tmp/x", FdKind::File);
+        a.record_op(f, &op(Direction::Read, 1 << 63));
+        a.record_op(f, &op(Direction::Read, 1 << 63));
+        a.record_op(f, &op(Direction::Write, u64::MAX));
+        assert_eq!(a.file_stats(f).read_ops, 2);
+        assert_eq!(a.file_stats(f).read_bytes, u64::MAX);
+        let report = crate::Report::from_aggregator(&a, crate::ReportContext::default());
+        assert_eq!(report.summary.read_bytes, u64::MAX);
+        assert_eq!(report.summary.total_bytes, u64::MAX);
     }
 }
 

@@ -76,7 +76,7 @@ impl LogHistogram {
     pub fn record(&mut self, v: u64) {
         let i = Self::index(v);
         self.counts[i] += 1;
-        self.sums[i] = self.sums[i].wrapping_add(v);
+        self.sums[i] = self.sums[i].saturating_add(v);
         self.total_count += 1;
         self.total_sum += v as u128;
         self.min = self.min.min(v);
@@ -86,7 +86,7 @@ impl LogHistogram {
     pub fn merge(&mut self, other: &LogHistogram) {
         for i in 0..BINS {
             self.counts[i] += other.counts[i];
-            self.sums[i] = self.sums[i].wrapping_add(other.sums[i]);
+            self.sums[i] = self.sums[i].saturating_add(other.sums[i]);
         }
         self.total_count += other.total_count;
         self.total_sum += other.total_sum;

@@ -28,7 +28,7 @@ pub struct Totals {
 impl Totals {
     pub fn new(read_ops: u64, write_ops: u64, read_bytes: u64, write_bytes: u64, elapsed_s: f64) -> Totals {
         let total_ops = read_ops + write_ops;
-        let total_bytes = read_bytes + write_bytes;
+        let total_bytes = read_bytes.saturating_add(write_bytes);
         let per_s = |x: u64| if elapsed_s > 0.0 { x as f64 / elapsed_s } else { 0.0 };
         Totals {
             read_ops,
@@ -53,8 +53,8 @@ impl Totals {
         Totals::new(
             scope.read_sizes.count(),
             scope.write_sizes.count(),
-            scope.read_sizes.sum() as u64,
-            scope.write_sizes.sum() as u64,
+            u64::try_from(scope.read_sizes.sum()).unwrap_or(u64::MAX),
+            u64::try_from(scope.write_sizes.sum()).unwrap_or(u64::MAX),
             elapsed_s,
         )
     }
@@ -255,7 +255,7 @@ impl Report {
         let mut files: Vec<FileReport> =
             agg.files().iter().filter(|f| f.read_ops + f.write_ops > 0).map(FileReport::of).collect();
         files.sort_by(|a, b| {
-            let key = |f: &FileReport| (f.read_ops + f.write_ops, f.read_bytes + f.write_bytes);
+            let key = |f: &FileReport| (f.read_ops + f.write_ops, f.read_bytes.saturating_add(f.write_bytes));
             key(b).cmp(&key(a)).then_with(|| a.path.cmp(&b.path))
         });
 

@@ -19,8 +19,8 @@ impl Bucket {
     fn add(&mut self, o: &Bucket) {
         self.read_ops += o.read_ops;
         self.write_ops += o.write_ops;
-        self.read_bytes += o.read_bytes;
-        self.write_bytes += o.write_bytes;
+        self.read_bytes = self.read_bytes.saturating_add(o.read_bytes);
+        self.write_bytes = self.write_bytes.saturating_add(o.write_bytes);
     }
 }
 
@@ -81,14 +81,14 @@ impl Timeline {
     pub fn record_read(&mut self, t_ns: u64, bytes: u64) {
         let b = self.slot(t_ns);
         b.read_ops += 1;
-        b.read_bytes += bytes;
+        b.read_bytes = b.read_bytes.saturating_add(bytes);
     }
 
     #[inline]
     pub fn record_write(&mut self, t_ns: u64, bytes: u64) {
         let b = self.slot(t_ns);
         b.write_ops += 1;
-        b.write_bytes += bytes;
+        b.write_bytes = b.write_bytes.saturating_add(bytes);
     }
 
     pub fn merge(&mut self, other: &Timeline) {
