@@ -11,8 +11,8 @@ use std::thread::JoinHandle;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-/// The report as JSON, or (code, message).
-pub type Outcome = std::result::Result<String, (String, String)>;
+pub use crate::session_tasks::{error_json, Outcome};
+use crate::session_tasks::{WaitReady, WaitReport};
 
 /// What a capture body gets: where to publish the pid, how to say it is
 /// ready, and the stop flag to poll.
@@ -102,43 +102,6 @@ impl TraceSession {
     #[napi(ts_return_type = "Promise<string>")]
     pub fn wait(&self) -> AsyncTask<WaitReport> {
         AsyncTask::new(WaitReport(self.worker.clone()))
-    }
-}
-
-pub struct WaitReady(Arc<Mutex<Option<Receiver<()>>>>);
-
-impl Task for WaitReady {
-    type Output = bool;
-    type JsValue = bool;
-    fn compute(&mut self) -> Result<bool> {
-        let rx = self.0.lock().unwrap().take();
-        Ok(rx.is_some_and(|rx| rx.recv().is_ok()))
-    }
-    fn resolve(&mut self, _env: Env, output: bool) -> Result<bool> {
-        Ok(output)
-    }
-}
-
-pub struct WaitReport(Arc<Mutex<Option<JoinHandle<Outcome>>>>);
-
-pub fn error_json(code: &str, message: &str) -> String {
-    serde_json::json!({ "error": { "code": code, "message": message } }).to_string()
-}
-
-impl Task for WaitReport {
-    type Output = String;
-    type JsValue = String;
-    fn compute(&mut self) -> Result<String> {
-        let handle = self.0.lock().unwrap().take();
-        Ok(match handle.map(|h| h.join()) {
-            Some(Ok(Ok(json))) => json,
-            Some(Ok(Err((code, message)))) => error_json(&code, &message),
-            Some(Err(_)) => error_json("EIO", "the capture thread panicked"),
-            None => error_json("EINVAL", "wait() was already called on this session"),
-        })
-    }
-    fn resolve(&mut self, _env: Env, output: String) -> Result<String> {
-        Ok(output)
     }
 }
 

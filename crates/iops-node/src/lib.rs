@@ -3,6 +3,8 @@
 //! JSON text, so there is one report shape, defined in `iops-core`.
 #![deny(clippy::all)]
 
+mod session_tasks;
+
 mod fs_usage_stream;
 pub use fs_usage_stream::*;
 mod line_import;
