@@ -16,16 +16,17 @@
  *   IOPS_BENCH_VENV  the reference's venv (default /tmp/iops-bench-venv)
  */
 import { spawnSync } from "node:child_process";
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+
+import { envInt, median, must, ourImport, referenceParse, referenceReady, wcLines } from "./common.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.join(HERE, "..");
 const LOG_MB = envInt("BENCH_LOG_MB", 100);
 const REPEAT = envInt("BENCH_REPEAT", 3);
-const VENV = process.env.IOPS_BENCH_VENV || "/tmp/iops-bench-venv";
 const FIXTURE = path.join(ROOT, "__test__", "fixtures", "fs_usage", "crafted-workload.txt");
 
 /** Per copy of the fixture (see crates/iops-core/src/parse/fs_usage_tests.rs). */
@@ -34,22 +35,6 @@ const TRUTH = {
   writes: 12 + 1, // file writes, and one on stdout
   failed: 1, // the read of fd 9 (EBADF)
 };
-
-function envInt(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return n;
-}
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-function must(r, what) {
-  if (r.error) throw new Error(`${what}: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`${what} failed (${r.status}): ${r.stderr}`);
-  return r;
-}
 
 /** `copies` of the fixture, each 2.2 ms later than the one before (times of day stay in order). */
 function writeLog(file, copies) {
@@ -70,45 +55,8 @@ function writeLog(file, copies) {
   closeSync(fd);
 }
 
-function ours(file) {
-  const script = `
-    const { importTrace } = require(${JSON.stringify(path.join(ROOT, "dist", "commands", "import.js"))});
-    (async () => {
-      const t0 = process.hrtime.bigint();
-      const r = await importTrace(${JSON.stringify(file)}, { format: "fs_usage" });
-      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-      const all = (k) => r.summary[k] + r.otherFds[k];
-      console.log(JSON.stringify({ seconds, reads: all("readOps"), writes: all("writeOps"), failed: r.failedOps.total }));
-    })();`;
-  return JSON.parse(must(spawnSync(process.execPath, ["-e", script], { encoding: "utf8" }), "our import").stdout);
-}
-
-function reference(file) {
-  const script = `
-import time, json
-from iops_profiler.collector import Collector
-c = Collector(None)
-reads = writes = 0
-t0 = time.perf_counter()
-with open(${JSON.stringify(file)}, "r", errors="ignore") as f:
-    for line in f:
-        op, n = c.parse_fs_usage_line(line)
-        if op == "read": reads += 1
-        elif op == "write": writes += 1
-print(json.dumps({"seconds": time.perf_counter() - t0, "reads": reads, "writes": writes}))
-`;
-  return JSON.parse(must(spawnSync(path.join(VENV, "bin", "python"), ["-c", script], { encoding: "utf8" }), "the reference parser").stdout);
-}
-
-function wc(file) {
-  const t0 = process.hrtime.bigint();
-  must(spawnSync("wc", ["-l", file], { encoding: "utf8" }), "wc -l");
-  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
-}
-
 export async function run() {
-  const haveReference = existsSync(path.join(VENV, "bin", "python")) &&
-    spawnSync(path.join(VENV, "bin", "python"), ["-c", "import iops_profiler.collector"]).status === 0;
+  const haveReference = referenceReady();
   if (!haveReference) console.log("fs_usage: the reference parser is not set up (run: bash bench/setup-reference.sh); its rows are skipped\n");
   const dir = mkdtempSync(path.join(os.tmpdir(), "iops-bench-fs_usage-"));
   try {
@@ -119,13 +67,13 @@ export async function run() {
     const runs = { ours: [], ref: [], wc: [] };
     let mine, theirs;
     for (let i = 0; i < REPEAT; i++) {
-      mine = ours(file);
+      mine = ourImport(file, "fs_usage");
       runs.ours.push(mine.seconds);
       if (haveReference) {
-        theirs = reference(file);
+        theirs = referenceParse(file, "parse_fs_usage_line");
         runs.ref.push(theirs.seconds);
       }
-      runs.wc.push(wc(file).seconds);
+      runs.wc.push(wcLines(file).seconds);
     }
     const mbs = (s) => mb / median(s);
     const fmt = (x, d = 1) => x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });

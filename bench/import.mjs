@@ -20,16 +20,17 @@
  *   IOPS_BENCH_VENV  the reference's venv (default /tmp/iops-bench-venv)
  */
 import { spawnSync } from "node:child_process";
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+
+import { envInt, median, must, ourImport, referenceParse, referenceReady, wcLines } from "./common.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.join(HERE, "..");
 const LOG_MB = envInt("BENCH_LOG_MB", 200);
 const REPEAT = envInt("BENCH_REPEAT", 3);
-const VENV = process.env.IOPS_BENCH_VENV || "/tmp/iops-bench-venv";
 /** Ours must parse at least this many times faster than the reference. */
 const TARGET = 8;
 
@@ -48,75 +49,12 @@ const SIZE = 64;
 const OPS_PER_COPY = RUNS.reduce((a, r) => a + r.threads * r.count, 0); // reads, and as many writes
 const REFERENCE_CALLS = "read,write,pread64,pwrite64,readv,writev,preadv,pwritev,preadv2,pwritev2";
 
-function envInt(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return n;
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-function must(r, what) {
-  if (r.error) throw new Error(`${what}: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`${what} failed (${r.status}): ${r.stderr}`);
-  return r;
-}
-
 /** A log of `copies` repetitions of `base`, written in one pass. */
 function repeatLog(base, file, copies) {
   const data = readFileSync(base);
   const fd = openSync(file, "w");
   for (let i = 0; i < copies; i++) writeSync(fd, data);
   closeSync(fd);
-}
-
-/** Our import, timed inside its own process: { seconds, reads, writes, failed, maxRssMiB }. */
-function ours(file) {
-  const script = `
-    const { importTrace } = require(${JSON.stringify(path.join(ROOT, "dist", "commands", "import.js"))});
-    (async () => {
-      const t0 = process.hrtime.bigint();
-      const r = await importTrace(${JSON.stringify(file)});
-      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-      const all = (k) => r.summary[k] + (r.otherFds ? r.otherFds[k] : 0);
-      console.log(JSON.stringify({ seconds, reads: all("readOps"), writes: all("writeOps"), failed: r.failedOps.total,
-        maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
-    })();`;
-  return JSON.parse(must(spawnSync(process.execPath, ["-e", script], { encoding: "utf8" }), "our import").stdout);
-}
-
-/** The reference parser over the file's lines, timed in Python: { seconds, reads, writes }. */
-function reference(file) {
-  const script = `
-import time, json
-from iops_profiler.collector import Collector
-c = Collector(None)
-reads = writes = 0
-t0 = time.perf_counter()
-with open(${JSON.stringify(file)}, "r", errors="ignore") as f:
-    for line in f:
-        op, n = c.parse_strace_line(line)
-        if op == "read": reads += 1
-        elif op == "write": writes += 1
-print(json.dumps({"seconds": time.perf_counter() - t0, "reads": reads, "writes": writes}))
-`;
-  return JSON.parse(must(spawnSync(path.join(VENV, "bin", "python"), ["-c", script], { encoding: "utf8" }), "the reference parser").stdout);
-}
-
-function wc(file) {
-  const t0 = process.hrtime.bigint();
-  must(spawnSync("wc", ["-l", file], { encoding: "utf8" }), "wc -l");
-  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
-}
-
-function referenceReady() {
-  const py = path.join(VENV, "bin", "python");
-  return existsSync(py) && spawnSync(py, ["-c", "import iops_profiler.collector"]).status === 0;
 }
 
 const fmt = (x, d = 0) => x.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
@@ -160,11 +98,11 @@ export async function run() {
       readFileSync(file); // into the page cache
       const runs = { ours: [], ref: [], wc: [] };
       for (let i = 0; i < REPEAT; i++) {
-        runs.wc.push(wc(file));
-        runs.ours.push(ours(file));
-        if (haveReference) runs.ref.push(reference(file));
+        runs.wc.push(wcLines(file));
+        runs.ours.push(ourImport(file));
+        if (haveReference) runs.ref.push(referenceParse(file, "parse_strace_line"));
       }
-      const shortRun = ours(short);
+      const shortRun = ourImport(short);
       const speed = (rs) => mb / median(rs.map((r) => r.seconds));
       const o = runs.ours[0];
       const exact = runs.ours.every((r) => r.reads === truth.reads && r.writes === truth.writes && r.failed === truth.failed);

@@ -24,6 +24,8 @@ import { createInterface } from "node:readline";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 
+import { envInt } from "./common.mjs";
+
 const require = createRequire(import.meta.url);
 const { profile, traceCommand } = require("../dist/index.js");
 
@@ -41,14 +43,6 @@ const TARGET = 0.7;
  */
 const ATTACH_SETTLE_MS = 100;
 const RESULT_SIZE = 64; // as in workloads/common.h
-
-function envInt(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return n;
-}
 
 // ---------------------------------------------------------------- workloads
 

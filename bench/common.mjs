@@ -1,0 +1,80 @@
+/**
+ * What bench sections share: settings from the environment, and for the
+ * log-parser sections (import, fs_usage) running our import, the Python
+ * iops-profiler's line parser and `wc -l` over one page-cached file, each
+ * timing its own loop (process start-up left out).
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
+/** The reference's scratch venv (bash bench/setup-reference.sh). */
+export const VENV = process.env.IOPS_BENCH_VENV || "/tmp/iops-bench-venv";
+const PYTHON = path.join(VENV, "bin", "python");
+
+export function envInt(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  return n;
+}
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+export function must(r, what) {
+  if (r.error) throw new Error(`${what}: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`${what} failed (${r.status}): ${r.stderr}`);
+  return r;
+}
+
+/** Our import of `file`, timed inside its own process: { seconds, reads, writes, failed, maxRssMiB }. */
+export function ourImport(file, format) {
+  const options = format ? `, { format: ${JSON.stringify(format)} }` : "";
+  const script = `
+    const { importTrace } = require(${JSON.stringify(path.join(ROOT, "dist", "commands", "import.js"))});
+    (async () => {
+      const t0 = process.hrtime.bigint();
+      const r = await importTrace(${JSON.stringify(file)}${options});
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      const all = (k) => r.summary[k] + (r.otherFds ? r.otherFds[k] : 0);
+      console.log(JSON.stringify({ seconds, reads: all("readOps"), writes: all("writeOps"), failed: r.failedOps.total,
+        maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
+    })();`;
+  return JSON.parse(must(spawnSync(process.execPath, ["-e", script], { encoding: "utf8" }), "our import").stdout);
+}
+
+/** Whether the reference's venv is set up. */
+export function referenceReady() {
+  return existsSync(PYTHON) && spawnSync(PYTHON, ["-c", "import iops_profiler.collector"]).status === 0;
+}
+
+/** The reference's `Collector.<method>` over the file's lines, timed in Python: { seconds, reads, writes }. */
+export function referenceParse(file, method) {
+  const script = `
+import time, json
+from iops_profiler.collector import Collector
+c = Collector(None)
+reads = writes = 0
+t0 = time.perf_counter()
+with open(${JSON.stringify(file)}, "r", errors="ignore") as f:
+    for line in f:
+        op, n = c.${method}(line)
+        if op == "read": reads += 1
+        elif op == "write": writes += 1
+print(json.dumps({"seconds": time.perf_counter() - t0, "reads": reads, "writes": writes}))
+`;
+  return JSON.parse(must(spawnSync(PYTHON, ["-c", script], { encoding: "utf8" }), "the reference parser").stdout);
+}
+
+/** `wc -l` over the file: the speed of just reading the lines. */
+export function wcLines(file) {
+  const t0 = process.hrtime.bigint();
+  must(spawnSync("wc", ["-l", file], { encoding: "utf8" }), "wc -l");
+  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
+}
