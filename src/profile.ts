@@ -21,7 +21,11 @@ import { openStraceWindow } from "./sources/strace";
 export interface ProfileOptions {
   /** Count sockets, pipes and ttys in the summary too. */
   allFds?: boolean;
-  /** Share one CPU between the helper's tracer and our threads (default true). */
+  /**
+   * Share one CPU between the helper's tracer and our threads while the
+   * window is open (default false): faster per traced call, but our threads
+   * run on one CPU meanwhile; their CPU sets are given back at the end.
+   */
   shareCpu?: boolean;
   /** "ptrace" (default): our own tracer; "strace": the installed strace, attached to this process. */
   method?: "ptrace" | "strace";
@@ -179,7 +183,7 @@ export async function openWindow(options: ProfileOptions = {}): Promise<IopsWind
     const h = getHelper();
     const cookie = randomInt(1, 2 ** 31);
     const cpus = native.ownCpus();
-    h.send({ attach: process.pid, cookie, allFds: options.allFds ?? false, shareCpu: options.shareCpu ?? true });
+    h.send({ attach: process.pid, cookie, allFds: options.allFds ?? false, shareCpu: options.shareCpu ?? false });
     const m = await h.next();
     if (m.ready) return new TracedWindow(h, cookie, cpus);
     recoverFrom(h, cpus);
@@ -251,7 +255,7 @@ export function captureFromHelper(
   if (active) throw new IopsError("an iops window is already open: windows cannot nest or overlap", "EBUSY");
   active = true;
   const h = getHelper();
-  h.send({ attach: pid, allFds: options.allFds ?? false, shareCpu: options.shareCpu ?? true });
+  h.send({ attach: pid, allFds: options.allFds ?? false, shareCpu: options.shareCpu ?? false });
   const report = (async () => {
     try {
       let m = await h.next();
