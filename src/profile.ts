@@ -120,11 +120,12 @@ function release(): void {
 }
 
 /**
- * The helper pins our threads to its CPU while tracing and restores them on
- * detach; if it dies first, the kernel detaches us and we restore them.
+ * With `shareCpu`, the helper pins our threads to its CPU while tracing and
+ * restores them on detach; if it dies first, the kernel detaches us and we
+ * undo its pin (`cpus` is null when nothing was pinned).
  */
-function recoverFrom(helper: Helper, cpus: number[]): void {
-  if (!helper.alive) native.restoreOwnCpus(cpus);
+function recoverFrom(helper: Helper, cpus: number[] | null): void {
+  if (!helper.alive && cpus) native.restoreOwnCpus(cpus);
 }
 
 class TracedWindow implements IopsWindow {
@@ -133,7 +134,7 @@ class TracedWindow implements IopsWindow {
   constructor(
     private readonly helper: Helper,
     private readonly cookie: number,
-    private readonly cpus: number[],
+    private readonly cpus: number[] | null,
   ) {}
   begin(): void {
     native.windowBegin(this.cookie);
@@ -182,8 +183,9 @@ export async function openWindow(options: ProfileOptions = {}): Promise<IopsWind
     if (options.method === "strace") return await openStraceWindow(options, release);
     const h = getHelper();
     const cookie = randomInt(1, 2 ** 31);
-    const cpus = native.ownCpus();
-    h.send({ attach: process.pid, cookie, allFds: options.allFds ?? false, shareCpu: options.shareCpu ?? false });
+    const shareCpu = options.shareCpu ?? false;
+    const cpus = shareCpu ? native.ownCpus() : null;
+    h.send({ attach: process.pid, cookie, allFds: options.allFds ?? false, shareCpu });
     const m = await h.next();
     if (m.ready) return new TracedWindow(h, cookie, cpus);
     recoverFrom(h, cpus);
