@@ -324,6 +324,23 @@ for (const sig of ["SIGHUP", "SIGTERM", "SIGQUIT", "SIGINT"]) {
   });
 }
 
+test.serial("iops -p --share-cpu killed with SIGKILL: its guard process gives every thread its CPU set back", async (t) => {
+  const target = await startTarget("share-sigkill");
+  try {
+    const run = spawnCli(["--share-cpu", "-p", String(target.pid)]);
+    await attachedAndCounting(run, target.pid);
+    if (TWO_CPUS) await waitFor(() => !/[-,]/.test(cpusOf(target.pid) ?? "-"), "the target to be pinned");
+    run.child.kill("SIGKILL");
+    await run.done;
+    await waitFor(() => procStatus(target.pid)?.TracerPid === "0", "the kernel to detach the target");
+    await waitFor(() => cpusOf(target.pid) === target.before, "the CPU set given back", 10_000).catch(() => null);
+    for (const tid of taskIds(target.pid)) t.is(cpusOf(`${target.pid}/task/${tid}`), target.before, `thread ${tid}`);
+    t.false(/^[tT]/.test(procStatus(target.pid).State), "running on");
+  } finally {
+    endTarget(target);
+  }
+});
+
 test.serial("iops -p --share-cpu: a CPU set the program gives itself while attached is kept at detach", async (t) => {
   if (!TWO_CPUS) {
     t.pass("needs two CPUs to tell the program's own mask from ours");

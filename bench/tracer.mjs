@@ -159,7 +159,7 @@ async function runStraceLaunch(job, cpu) {
  * process would route through the profile() helper, as the workload is our
  * own child: the CLI is the direct path.)
  */
-function attachIops(pid, options = []) {
+function attachIops(pid, _job, options = []) {
   const cli = path.join(HERE, "..", "dist", "cli.js");
   const child = spawn(process.execPath, [cli, ...options, "--json", "-", "-p", String(pid)], { stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
@@ -255,7 +255,7 @@ function variants(haveStrace, haveTaskset) {
     { id: "iops-launch", label: "iops launch (default)", run: (j) => runIopsLaunch(j, false), compareWith: "strace-launch" },
     { id: "iops-launch-share", label: "iops launch --share-cpu", run: (j) => runIopsLaunch(j, true), compareWith: "strace-launch-1cpu" },
     { id: "iops-attach", label: "iops attach (iops -p)", run: (j) => runAttached(j, attachIops), compareWith: "strace-attach" },
-    { id: "iops-attach-share", label: "iops attach --share-cpu", run: (j) => runAttached(j, (pid) => attachIops(pid, ["--share-cpu"])), compareWith: "strace-attach" },
+    { id: "iops-attach-share", label: "iops attach --share-cpu", run: (j) => runAttached(j, (pid, job) => attachIops(pid, job, ["--share-cpu"])), compareWith: "strace-attach" },
     { id: "strace-launch", label: "strace -f (launch)", run: (j) => runStraceLaunch(j), strace: true },
     { id: "strace-launch-1cpu", label: `strace -f, one CPU (taskset -c ${cpu})`, run: (j) => runStraceLaunch(j, cpu), strace: true, taskset: true },
     { id: "strace-attach", label: "strace -f -p (attach)", run: (j) => runAttached(j, attachStrace), strace: true },

@@ -19,7 +19,7 @@ export interface CaptureOptions {
    * tens, but the program sees (and runs on) one CPU: nproc,
    * sched_getaffinity and os.availableParallelism() say 1, and threads that
    * compute at once lose their parallelism. Attached threads get their own
-   * CPU set back at detach, unless iops is killed with SIGKILL.
+   * CPU set back at detach (a guard process does it if the tracer is killed).
    */
   shareCpu?: boolean;
   /** Called about every `progressIntervalMs` with the storage totals so far. */

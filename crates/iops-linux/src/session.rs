@@ -63,6 +63,8 @@ pub struct Pinning {
     saved: HashMap<pid_t, libc::cpu_set_t>,
     /// For threads born while traced.
     default: libc::cpu_set_t,
+    /// Undoes the pin if we are killed before detach_all can.
+    guard: Option<affinity::Guard>,
 }
 
 #[derive(Debug)]
@@ -539,7 +541,7 @@ fn attach(pid: pid_t, agg: Aggregator, options: &Options) -> Result<Tracer, Trac
         if let Some(default) = affinity::get(pid) {
             if let Some(cpu) = affinity::choose(&default) {
                 affinity::set(0, &affinity::only(cpu));
-                tracer.pinning = Some(Pinning { cpu: affinity::only(cpu), saved: HashMap::new(), default });
+                tracer.pinning = Some(Pinning { cpu: affinity::only(cpu), saved: HashMap::new(), default, guard: None });
             }
         }
     }
@@ -577,6 +579,9 @@ fn attach(pid: pid_t, agg: Aggregator, options: &Options) -> Result<Tracer, Trac
     }
     if tracer.is_empty() {
         return Err(TraceError::NoSuchProcess(pid));
+    }
+    if let Some(p) = tracer.pinning.as_mut() {
+        p.guard = affinity::guard(pid, &p.cpu, &p.saved, &p.default);
     }
     for tid in tracer.thread_ids() {
         let _ = ptrace::interrupt(tid);
