@@ -211,7 +211,7 @@ for (const [sig, key] of [
   });
 }
 
-for (const sig of ["SIGUSR1", "SIGUSR2", "SIGHUP", "SIGTERM"]) {
+for (const sig of ["SIGUSR1", "SIGUSR2", "SIGHUP", "SIGTERM", "SIGALRM"]) {
   test.serial(`${sig} sent to iops alone is passed on to the command, which handles it and finishes; iops reports`, async (t) => {
     const out = path.join(dir, `alone-${sig}.dat`);
     const json = path.join(dir, `alone-${sig}.json`);

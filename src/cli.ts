@@ -76,8 +76,8 @@ Exit status: the command's own (128 + N when it was killed by signal N);
   With --pid: 0, or ${EXIT.failure} when the capture failed.
 
 Signals: Ctrl-C and Ctrl-\\ reach the command from the terminal, and iops
-  reports once it ends; SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2 sent to iops
-  alone are passed on to the command. With --pid, SIGINT, SIGTERM, SIGHUP
+  reports once it ends; SIGTERM, SIGHUP, SIGUSR1, SIGUSR2 and SIGALRM sent
+  to iops alone are passed on to the command. With --pid, SIGINT, SIGTERM, SIGHUP
   and SIGQUIT end the capture: iops detaches and reports.
 `;
 
@@ -129,7 +129,7 @@ function exitStatusOf(report: Report): number {
 /** Signals the terminal sends to its whole foreground group, the command included. */
 const TERMINAL_SIGNALS = ["SIGINT", "SIGQUIT"] as const;
 /** Signals that reach iops alone (kill, a supervisor): the command's to handle. */
-const FORWARDED_SIGNALS = ["SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2"] as const;
+const FORWARDED_SIGNALS = ["SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGALRM"] as const;
 
 async function runLaunch(argv: string[], opts: CliOptions): Promise<number> {
   const progress = progressPrinter(opts.progress);

@@ -129,9 +129,11 @@ pub fn skip_syscall(pid: pid_t, errno: i32) -> io::Result<()> {
     let iov = libc::iovec { iov_base: &mut nr as *mut libc::c_int as *mut c_void, iov_len: 4 };
     unsafe { raw(libc::PTRACE_SETREGSET as u32, pid, NT_ARM_SYSTEM_CALL, &iov as *const _ as usize)? };
     let mut regs: libc::user_regs_struct = unsafe { std::mem::zeroed() };
-    let iov = libc::iovec { iov_base: &mut regs as *mut _ as *mut c_void, iov_len: std::mem::size_of::<libc::user_regs_struct>() };
+    let len = std::mem::size_of::<libc::user_regs_struct>();
+    let iov = libc::iovec { iov_base: &mut regs as *mut _ as *mut c_void, iov_len: len };
     unsafe { raw(libc::PTRACE_GETREGSET as u32, pid, libc::NT_PRSTATUS as usize, &iov as *const _ as usize)? };
     regs.regs[0] = -(errno as i64) as u64;
+    let iov = libc::iovec { iov_base: &mut regs as *mut _ as *mut c_void, iov_len: len };
     unsafe { raw(libc::PTRACE_SETREGSET as u32, pid, libc::NT_PRSTATUS as usize, &iov as *const _ as usize).map(drop) }
 }
 

@@ -96,3 +96,40 @@ impl Filter {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs the filter on (arch, nr) as the kernel would (the instructions
+    /// it uses: load word, jump if equal, return).
+    fn verdict(f: &Filter, arch: u32, nr: u32) -> u32 {
+        let mut pc = 0;
+        let mut acc = 0;
+        loop {
+            let i = f.program[pc];
+            match i.code {
+                BPF_LD_W_ABS => acc = if i.k == OFFSET_ARCH { arch } else { nr },
+                BPF_JEQ_K => pc += if acc == i.k { i.jt } else { i.jf } as usize,
+                BPF_RET_K => return i.k,
+                other => panic!("unexpected instruction {other:#x}"),
+            }
+            pc += 1;
+        }
+    }
+
+    #[test]
+    fn traces_our_calls_and_the_compat_data_calls_only() {
+        let ours: Vec<c_long> = crate::syscalls::traced().map(|(nr, _)| nr).collect();
+        let f = Filter::new(ours.iter().copied());
+        for nr in ours {
+            assert_eq!(verdict(&f, AUDIT_ARCH, nr as u32), SECCOMP_RET_TRACE | DATA_NATIVE as u32);
+        }
+        assert_eq!(verdict(&f, AUDIT_ARCH, libc::SYS_getppid as u32), SECCOMP_RET_ALLOW);
+        for &nr in COMPAT_DATA_CALLS {
+            assert_eq!(verdict(&f, AUDIT_ARCH_COMPAT, nr), SECCOMP_RET_TRACE | DATA_COMPAT as u32);
+        }
+        assert_eq!(verdict(&f, AUDIT_ARCH_COMPAT, 20), SECCOMP_RET_ALLOW, "i386 getpid");
+        assert_eq!(verdict(&f, 0x1234, 1), SECCOMP_RET_ALLOW, "another ABI");
+    }
+}
