@@ -4,7 +4,9 @@
 # macOS/Windows checks, and the cross-build tools (setup-cross.sh). Users of
 # the package need none of this: `npm install` alone installs it.
 #
-#   bash scripts/setup-dev.sh
+#   bash scripts/setup-dev.sh               install (idempotent)
+#   bash scripts/setup-dev.sh --if-missing  only when something is missing
+#                                           (what `npm test` runs first)
 set -euo pipefail
 
 packages=(
@@ -18,6 +20,25 @@ packages=(
   python3-nbclient python3-ipykernel  # notebook tests: Jupyter's nbclient drives tslab kernels
   chromium             # notebook tests and html.spec.mjs: HTML output rendered by headless Chromium (playwright-core drives /usr/bin/chromium)
 )
+
+# What is missing, one word each (nothing when all is here).
+missing() {
+  local p
+  for p in "${packages[@]}"; do
+    [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || echo "$p"
+  done
+  rustup target list --installed 2>/dev/null | grep -qx x86_64-pc-windows-msvc || echo "rust-target:x86_64-pc-windows-msvc"
+  bash "$(dirname "$0")/setup-cross.sh" --missing
+}
+
+if [ "${1:-}" = "--if-missing" ]; then
+  absent=$(missing | tr '\n' ' ')
+  if [ -z "$absent" ]; then
+    echo "setup-dev: everything the tests use is installed"
+    exit 0
+  fi
+  echo "setup-dev: installing what the tests use; missing: $absent"
+fi
 
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
