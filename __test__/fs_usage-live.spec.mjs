@@ -4,9 +4,14 @@
  * against a stand-in for fs_usage that traces the real calls of the real
  * process with strace and prints them in fs_usage's format
  * (_support/fs_usage-standin.mjs). What only a Mac can show (fs_usage's
- * own coverage and timing) is not tested here.
+ * own coverage and timing) is not tested here. The stand-in comes in
+ * through the package's in-process test hook (preloaded by
+ * _support/use-fs_usage-standin.cjs), never through the environment: the
+ * shipped code runs /usr/bin/fs_usage and nothing else, as root or through
+ * sudo, and the tests below check that no variable changes that.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
 import fs from "node:fs";
 import path from "node:path";
 
@@ -14,8 +19,12 @@ import test from "ava";
 
 import { CLI, ROOT, compileFixtures, makeTempDir } from "./_support/util.mjs";
 
-const STANDIN = path.join(ROOT, "__test__", "_support", "fs_usage-standin.mjs");
-const env = { ...process.env, IOPS_EVENT_SOURCE: "fs_usage", IOPS_FS_USAGE: STANDIN };
+const require = createRequire(import.meta.url);
+const SUPPORT = path.join(ROOT, "__test__", "_support");
+const STANDIN = path.join(SUPPORT, "fs_usage-standin.mjs");
+/** `node -r` this: the stand-in in place of /usr/bin/fs_usage, in that process only. */
+const USE_STANDIN = ["-r", path.join(SUPPORT, "use-fs_usage-standin.cjs")];
+const env = process.env;
 
 let dir;
 let bin;
@@ -26,7 +35,7 @@ test.before(() => {
 
 test("iops -- cmd through fs_usage: the command's calls, exactly, and its exit status", (t) => {
   const out = path.join(dir, "launch.bin");
-  const r = spawnSync(process.execPath, [CLI, "--json", "-", "--", bin.writes, out, "25", "4096"], { env, encoding: "utf8", timeout: 60000 });
+  const r = spawnSync(process.execPath, [...USE_STANDIN, CLI, "--json", "-", "--", bin.writes, out, "25", "4096"], { env, encoding: "utf8", timeout: 60000 });
   t.is(r.status, 0, r.stderr);
   const report = JSON.parse(r.stdout);
   t.is(report.method, "fs_usage");
@@ -54,7 +63,7 @@ test("profile() through fs_usage counts exactly the window's calls", (t) => {
       fs.writeFileSync(${JSON.stringify(out + ".after")}, "y".repeat(100));    // after it
       process.stdout.write(JSON.stringify(report));
     })();`;
-  const r = spawnSync(process.execPath, ["-e", script], { env, encoding: "utf8", timeout: 60000 });
+  const r = spawnSync(process.execPath, [...USE_STANDIN, "-e", script], { env, encoding: "utf8", timeout: 60000 });
   t.is(r.status, 0, r.stderr);
   const report = JSON.parse(r.stdout);
   t.is(report.method, "fs_usage", report.warnings.join("\n"));
@@ -66,12 +75,11 @@ test("profile() through fs_usage counts exactly the window's calls", (t) => {
 });
 
 test("iops -p through fs_usage: a running process's calls until it exits", async (t) => {
-  const { spawn } = await import("node:child_process");
   const out = path.join(dir, "attach.bin");
   // The writer waits a moment so the capture is running before its calls.
   const child = spawn("sh", ["-c", `sleep 1.5; exec ${bin.writes} ${out} 7 512`], { stdio: "ignore" });
   const r = await new Promise((resolve) => {
-    const p = spawn(process.execPath, [CLI, "--json", "-", "-p", String(child.pid)], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const p = spawn(process.execPath, [...USE_STANDIN, CLI, "--json", "-", "-p", String(child.pid)], { env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     p.stdout.on("data", (d) => (stdout += d));
