@@ -10,6 +10,7 @@ set -euo pipefail
 packages=(
   gcc libc6-dev        # static C ground-truth workloads
   strace               # benchmarks against strace; the strace source's tests
+  sudo                 # fs_usage-live.spec.mjs: stopping fs_usage's stand-in through `sudo -n`
   util-linux           # losetup (block-device test), script (pty test)
   llvm                 # llvm-readobj/nm/objdump: what the cross-built addons are (cross, packaging, win32 tests)
   musl-tools           # musl-gcc: loads the musl build of the addon with musl's dynamic linker (cross test)
