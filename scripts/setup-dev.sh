@@ -13,6 +13,7 @@ packages=(
   gcc libc6-dev        # static C ground-truth workloads
   strace               # benchmarks against strace; the strace source's tests
   libcap2-bin          # capsh: root without CAP_SYS_ADMIN, where our seccomp filter is refused (launch-guarantees test)
+  sudo                 # fs_usage-live.spec.mjs: stopping fs_usage's stand-in through `sudo -n`
   util-linux           # losetup (block-device test), script (pty test)
   llvm                 # llvm-readobj/nm/objdump: what the cross-built addons are (cross, packaging, win32 tests)
   musl-tools           # musl-gcc: loads the musl build of the addon with musl's dynamic linker (cross test)
