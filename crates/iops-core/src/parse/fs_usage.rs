@@ -492,11 +492,9 @@ impl FsUsageParser {
         (f, false)
     }
 
+    /// fs_usage prints a path's bytes as they are: kept apart byte for byte.
     fn path_file(agg: &mut Aggregator, path: &[u8]) -> FileId {
-        match std::str::from_utf8(path) {
-            Ok(p) => agg.file(p, FdKind::File),
-            Err(_) => agg.file(&String::from_utf8_lossy(path), FdKind::File),
-        }
+        agg.file_named(path, FdKind::File)
     }
 
     fn parse(&mut self, line: &[u8], agg: &mut Aggregator) -> Option<()> {

@@ -14,6 +14,7 @@
 //! Per line: no allocation (a file's target is looked up through a per-fd
 //! cache that compares the annotation's bytes), one pass over the line.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use memchr::memchr;
@@ -22,6 +23,7 @@ use super::strace_names::{errno_name, signal_number};
 use super::{LineParser, Unparsed};
 use crate::aggregate::{Aggregator, FileId};
 use crate::event::{DataOp, Direction, FdKind, MetaKind, Syscall};
+use crate::path_name::name_text;
 use crate::positions::{CallOffset, PositionTable};
 use crate::report::{ExitInfo, Report, ReportContext};
 
@@ -1400,7 +1402,8 @@ fn duration_at_end(s: &[u8]) -> Option<u64> {
     (k == inner.len()).then(|| secs * 1_000_000_000 + frac)
 }
 
-/// The target of an fd annotation (without its `<` `>`): name and kind.
+/// The target of an fd annotation (without its `<` `>`): name (a path in
+/// its text form, see `path_name`) and kind.
 fn target(a: &[u8]) -> (String, FdKind) {
     if a.first() == Some(&b'/') {
         // `/path` or, with -yy, `/dev/x<char M:m>` / `/dev/y<block M:m>`.
@@ -1408,7 +1411,7 @@ fn target(a: &[u8]) -> (String, FdKind) {
             Some(p) => (&a[..p], Some(a[p + 1..].strip_suffix(b">").unwrap_or(&a[p + 1..]))),
             None => (a, None),
         };
-        let path = unescape(path);
+        let path = name_text(&unescape(path)).into_owned();
         let kind = match dev {
             Some(d) if d.starts_with(b"block ") => FdKind::BlockDevice,
             Some(d) if d.starts_with(b"char ") => {
@@ -1452,10 +1455,11 @@ fn kind_by_path(path: &str) -> FdKind {
     }
 }
 
-/// strace's C-style escapes in a path (`\76` is `>`, `\303\251` is `é`) back to the name.
-fn unescape(p: &[u8]) -> String {
+/// strace's C-style escapes in a path (`\76` is `>`, `\303\251` is `é`,
+/// `\351` a byte that is not UTF-8) back to the name's bytes.
+fn unescape(p: &[u8]) -> Cow<'_, [u8]> {
     if memchr(b'\\', p).is_none() {
-        return String::from_utf8_lossy(p).into_owned();
+        return Cow::Borrowed(p);
     }
     let mut out = Vec::with_capacity(p.len());
     let mut i = 0;
@@ -1491,7 +1495,7 @@ fn unescape(p: &[u8]) -> String {
             other => out.push(other),
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    Cow::Owned(out)
 }
 
 #[cfg(test)]
