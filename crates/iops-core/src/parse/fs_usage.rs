@@ -28,7 +28,7 @@
 
 use std::collections::HashMap;
 
-use super::{LineParser, Unparsed};
+use super::{LineParser, Score, Unparsed};
 use crate::aggregate::{Aggregator, FileId};
 use crate::event::{DataOp, Direction, FdKind, MetaKind, Syscall};
 use crate::report::{Report, ReportContext, StorageBytes};
@@ -665,19 +665,25 @@ impl FsUsageParser {
     }
 }
 
-/// Whether these first lines of an input are `fs_usage -w` output: most
-/// lines parse, and at least one is a call we count.
+/// Whether these first lines of an input are `fs_usage -w` output (see `score`).
 pub fn looks_like(lines: &[&[u8]]) -> bool {
+    score(lines).accepts()
+}
+
+/// How these first lines of an input read as `fs_usage -w` output: every
+/// line it parses has fs_usage's own shape (time of day, call, duration,
+/// command), so each is a signature line.
+pub fn score(lines: &[&[u8]]) -> Score {
     let mut p = FsUsageParser::new();
     let mut agg = Aggregator::new();
-    let (mut good, mut bad) = (0, 0);
+    let mut s = Score::default();
     for line in lines.iter().filter(|l| !l.iter().all(|&b| is_space(b) || b == b'\r')) {
         match p.parse(line, &mut agg) {
-            Some(()) => good += 1,
-            None => bad += 1,
+            Some(()) => s.signature += 1,
+            None => s.foreign += 1,
         }
     }
-    good > 0 && bad <= good
+    s
 }
 
 impl LineParser for FsUsageParser {
