@@ -4,7 +4,7 @@
 //! format's parser in the core; `finish` returns the report as JSON.
 //! Portable: builds and works on every platform.
 
-use iops_core::parse::{self, LineParser};
+use iops_core::parse::{self, detect, LineParser};
 use iops_core::report::{ExitInfo, ReportContext};
 use iops_core::Aggregator;
 use memchr::memchr;
@@ -35,6 +35,15 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
 /// reported as not understood), so memory stays bounded on any input.
 const MAX_LINE: usize = 1 << 20;
 
+/// A "line" that runs this long without a line end is no text at all (a
+/// device such as /dev/zero, a binary file): the import stops with an error
+/// rather than read it forever.
+const MAX_SKIPPED: u64 = 64 << 20;
+
+/// Detection holds the start of the input until it has `detect::LINES`
+/// lines, or this many bytes.
+const DETECT_BYTES: usize = 8 << 20;
+
 #[napi(object)]
 pub struct ImportProgress {
     /// Bytes pushed so far.
@@ -62,24 +71,53 @@ pub struct ImportFinishOptions {
 
 #[napi]
 pub struct LineImport {
+    /// Empty until detection has named it (`detecting`).
     format: &'static str,
     parser: Box<dyn LineParser + Send>,
     agg: Aggregator,
     /// The start of a line whose end has not arrived yet.
     carry: Vec<u8>,
-    /// Skipping the rest of an over-long line.
+    /// Skipping the rest of an over-long line: how much of it so far.
     skipping: bool,
+    skipped: u64,
     bytes: u64,
     lines: u64,
+    /// Detecting the format: the start of the input, and its line ends so far.
+    head: Option<(Vec<u8>, usize)>,
 }
 
-/// The format whose detector accepts the first lines of `head`; null when none does.
+/// The first lines of `head` (without the last piece when it may be a cut
+/// line, unless `whole`), each cut to `MAX_LINE`.
+fn head_lines(head: &[u8], whole: bool) -> Vec<&[u8]> {
+    let mut lines: Vec<&[u8]> = head.split(|&c| c == b'\n').take(detect::LINES + 1).collect();
+    if lines.len() > detect::LINES || !whole {
+        lines.pop();
+    }
+    lines.iter().map(|l| &l[..l.len().min(MAX_LINE)]).collect()
+}
+
+/// The format of the input that starts with `head` (read as its first lines);
+/// null when none accepts them.
 #[napi]
 pub fn detect_trace_format(head: Buffer) -> Option<String> {
-    let lines: Vec<&[u8]> = head.split(|&c| c == b'\n').take(50).collect();
-    // The last piece may be a cut line: leave it out unless it is all there is.
-    let n = if lines.len() > 1 { lines.len() - 1 } else { lines.len() };
-    parse::detect(&lines[..n]).map(|f| f.name.to_string())
+    let lines = head_lines(&head, !head.contains(&b'\n'));
+    parse::detect(&lines).map(|f| f.name.to_string())
+}
+
+fn unknown_format() -> Error {
+    let names: Vec<_> = parse::FORMATS.iter().map(|f| f.name).collect();
+    Error::from_reason(format!("cannot tell the format of this input (known: {}); give it with --format", names.join(", ")))
+}
+
+/// Parses nothing: the parser of an import whose format is not known yet.
+struct Undecided;
+
+impl LineParser for Undecided {
+    fn line(&mut self, _: &[u8], _: &mut Aggregator) {}
+    fn finish(&mut self, _: &mut Aggregator) {}
+    fn warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Names of the formats `LineImport` reads.
@@ -96,7 +134,30 @@ impl LineImport {
             let names: Vec<_> = parse::FORMATS.iter().map(|f| f.name).collect();
             Error::from_reason(format!("unknown trace format {format:?} (known: {})", names.join(", ")))
         })?;
-        Ok(LineImport { format: f.name, parser: (f.parser)(), agg: Aggregator::new(), carry: Vec::new(), skipping: false, bytes: 0, lines: 0 })
+        Ok(Self::of(f.name, (f.parser)()))
+    }
+
+    /// An import whose format is detected from the input's first lines
+    /// (`parse::detect`): they are held until there are enough of them (or
+    /// the input ends), then parsed. `push`, `pushFile` or `finish` throw
+    /// "cannot tell the format..." when no format accepts them.
+    #[napi(factory)]
+    pub fn detecting() -> LineImport {
+        LineImport { head: Some((Vec::new(), 0)), ..Self::of("", Box::new(Undecided)) }
+    }
+
+    fn of(format: &'static str, parser: Box<dyn LineParser + Send>) -> LineImport {
+        LineImport {
+            format,
+            parser,
+            agg: Aggregator::new(),
+            carry: Vec::new(),
+            skipping: false,
+            skipped: 0,
+            bytes: 0,
+            lines: 0,
+            head: None,
+        }
     }
 
     /// strace output of a process measuring a window of its own: counts only
@@ -114,32 +175,27 @@ impl LineImport {
     }
 
     fn own_strace(parser: iops_core::parse::strace::StraceParser) -> LineImport {
-        LineImport {
-            format: "strace",
-            parser: Box::new(parser.tracing_lseek()),
-            agg: Aggregator::new(),
-            carry: Vec::new(),
-            skipping: false,
-            bytes: 0,
-            lines: 0,
-        }
+        Self::of("strace", Box::new(parser.tracing_lseek()))
     }
 
-    /// The format's name.
+    /// The format's name (empty while it is being detected).
     #[napi]
     pub fn format(&self) -> String {
         self.format.to_string()
     }
 
-    /// Parses every complete line of `chunk`; keeps a cut last line for the next chunk.
+    /// Parses every complete line of `chunk`; keeps a cut last line for the
+    /// next chunk. Throws when the input is not a text trace (a line with no
+    /// end after 64 MiB) or its format cannot be told (`detecting`).
     #[napi]
-    pub fn push(&mut self, chunk: Buffer) {
-        self.feed(&chunk);
+    pub fn push(&mut self, chunk: Buffer) -> Result<()> {
+        self.feed(&chunk)
     }
 
     /// Parses a whole file: one thread reads ahead into recycled buffers
     /// while this one parses, so reading costs next to nothing. Blocks the
-    /// caller until the end of the file (then call `finish`).
+    /// caller until the end of the file (then call `finish`). Throws as
+    /// `push` does, or when the file cannot be read.
     #[napi]
     pub fn push_file(&mut self, path: String) -> Result<()> {
         let mut file = std::fs::File::open(&path).map_err(|e| Error::from_reason(format!("cannot read {path}: {e}")))?;
@@ -160,12 +216,20 @@ impl LineImport {
                 Ok(())
             })
             .map_err(|e| Error::from_reason(e.to_string()))?;
-        for (buf, n) in full_rx {
-            self.feed(&buf[..n]);
+        let mut fed = Ok(());
+        for (buf, n) in full_rx.iter() {
+            fed = self.feed(&buf[..n]);
+            if fed.is_err() {
+                break;
+            }
             let _ = empty_tx.send(buf);
         }
+        // The reader stops at its next send or receive.
+        drop(full_rx);
         drop(empty_tx);
-        match reader.join() {
+        let read = reader.join();
+        fed?;
+        match read {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(Error::from_reason(format!("cannot read {path}: {e}"))),
             Err(_) => Err(Error::from_reason("the reading thread panicked")),
@@ -183,10 +247,21 @@ impl LineImport {
         }
     }
 
-    /// End of input: parses a last line without its newline, settles what
-    /// is pending, and returns the report as JSON.
+    /// The input has ended: detection (`detecting`) names the format from
+    /// what there was. Returns the format's name; throws when none accepts
+    /// the input. (`finish` does this too.)
     #[napi]
-    pub fn finish(&mut self, options: ImportFinishOptions) -> String {
+    pub fn end_of_input(&mut self) -> Result<String> {
+        self.decide(true)?;
+        Ok(self.format.to_string())
+    }
+
+    /// End of input: parses a last line without its newline, settles what
+    /// is pending, and returns the report as JSON. Throws when the format
+    /// of the input could not be told (`detecting`).
+    #[napi]
+    pub fn finish(&mut self, options: ImportFinishOptions) -> Result<String> {
+        self.decide(true)?;
         if !self.carry.is_empty() && !self.skipping {
             let last = std::mem::take(&mut self.carry);
             self.line(&last);
@@ -205,7 +280,7 @@ impl LineImport {
             warnings: options.warnings.unwrap_or_default(),
             ..Default::default()
         };
-        self.parser.report(&self.agg, ctx).to_json()
+        Ok(self.parser.report(&self.agg, ctx).to_json())
     }
 }
 
@@ -215,8 +290,37 @@ impl LineImport {
         self.parser.line(line, &mut self.agg);
     }
 
-    fn feed(&mut self, mut chunk: &[u8]) {
+    fn feed(&mut self, chunk: &[u8]) -> Result<()> {
+        if let Some((head, line_ends)) = self.head.as_mut() {
+            head.extend_from_slice(chunk);
+            *line_ends += memchr::memchr_iter(b'\n', chunk).count();
+            if *line_ends >= detect::LINES || head.len() >= DETECT_BYTES {
+                self.decide(false)?;
+            }
+            return Ok(());
+        }
         self.bytes += chunk.len() as u64;
+        self.feed_lines(chunk)
+    }
+
+    /// Detection: names the format from the held start of the input (all of
+    /// it when `at_end`), then parses that start.
+    fn decide(&mut self, at_end: bool) -> Result<()> {
+        let Some((head, _)) = self.head.take() else { return Ok(()) };
+        let lines = head_lines(&head, at_end);
+        if lines.is_empty() && head.len() >= DETECT_BYTES {
+            return Err(Error::from_reason(format!(
+                "no line end in the first {} MiB: this input is not a text trace",
+                DETECT_BYTES >> 20
+            )));
+        }
+        let f = parse::detect(&lines).ok_or_else(unknown_format)?;
+        self.format = f.name;
+        self.parser = (f.parser)();
+        self.feed(&head)
+    }
+
+    fn feed_lines(&mut self, mut chunk: &[u8]) -> Result<()> {
         // Finish the line the previous chunk cut.
         if !self.carry.is_empty() || self.skipping {
             match memchr(b'\n', chunk) {
@@ -232,10 +336,7 @@ impl LineImport {
                     self.carry.clear();
                     chunk = &chunk[nl + 1..];
                 }
-                None => {
-                    self.hold(chunk);
-                    return;
-                }
+                None => return self.hold(chunk),
             }
         }
         while let Some(nl) = memchr(b'\n', chunk) {
@@ -243,19 +344,30 @@ impl LineImport {
             self.parser.line(&chunk[..nl], &mut self.agg);
             chunk = &chunk[nl + 1..];
         }
-        self.hold(chunk);
+        self.hold(chunk)
     }
 
-    /// Keeps the start of a line until its end arrives, up to `MAX_LINE`.
-    fn hold(&mut self, part: &[u8]) {
+    /// Keeps the start of a line until its end arrives, up to `MAX_LINE`;
+    /// skips the rest of a longer one, up to `MAX_SKIPPED`.
+    fn hold(&mut self, part: &[u8]) -> Result<()> {
         if self.skipping {
-            return;
+            self.skipped += part.len() as u64;
+            if self.skipped > MAX_SKIPPED {
+                return Err(Error::from_reason(format!(
+                    "line {} runs past {} MiB without a line end: this input is not a text trace",
+                    self.lines,
+                    MAX_SKIPPED >> 20
+                )));
+            }
+            return Ok(());
         }
         self.carry.extend_from_slice(part);
         if self.carry.len() > MAX_LINE {
             let line = std::mem::take(&mut self.carry);
             self.line(&line[..MAX_LINE]);
             self.skipping = true;
+            self.skipped = (line.len() - MAX_LINE) as u64;
         }
+        Ok(())
     }
 }

@@ -1531,13 +1531,16 @@ fn duration_at_end(s: &[u8]) -> Option<u64> {
 /// The target of an fd annotation (without its `<` `>`): name (a path in
 /// its text form, see `path_name`) and kind.
 fn target(a: &[u8]) -> (String, FdKind) {
-    if a.first() == Some(&b'/') {
-        // `/path` or, with -yy, `/dev/x<char M:m>` / `/dev/y<block M:m>`.
-        let (path, dev) = match memchr(b'<', a) {
-            Some(p) => (&a[..p], Some(a[p + 1..].strip_suffix(b">").unwrap_or(&a[p + 1..]))),
-            None => (a, None),
-        };
-        let path = name_text(&unescape(path)).into_owned();
+    // `/path` or, with -yy, `/dev/x<char M:m>` / `/dev/y<block M:m>`. strace
+    // escapes `<` in a path, so the first raw one starts the device; with
+    // -xx every byte of the path is escaped (`\x2f\x74...`).
+    let (raw, dev) = match memchr(b'<', a) {
+        Some(p) => (&a[..p], Some(a[p + 1..].strip_suffix(b">").unwrap_or(&a[p + 1..]))),
+        None => (a, None),
+    };
+    let name = unescape(raw);
+    if name.first() == Some(&b'/') {
+        let path = name_text(&name).into_owned();
         let kind = match dev {
             Some(d) if d.starts_with(b"block ") => FdKind::BlockDevice,
             Some(d) if d.starts_with(b"char ") => {

@@ -554,6 +554,15 @@ fn paths_differing_in_a_byte_that_is_not_utf8_are_two_files() {
     assert_eq!(row("/tmp/back\\\\slash"), (1, 1));
     assert_eq!(row("/tmp/hex\\xe9"), (1, 1), "-x hex escapes decode to the same byte");
     assert_eq!(r.files.as_ref().unwrap().len(), 5, "{:?}", r.files);
+
+    // -xx escapes every byte of a path, `/` too; the device of -yy stays raw.
+    let r = report(concat!(
+        "write(3<\\x2f\\x74\\x6d\\x70\\x2f\\x63\\x61\\x66\\xe9>, \"\\x61\", 1) = 1\n",
+        "write(4<\\x2f\\x64\\x65\\x76\\x2f\\x6e\\x75\\x6c\\x6c<char 1:3>>, \"\\x61\\x62\", 2) = 2\n",
+    ));
+    let f = file(&r, "/tmp/caf\\xe9");
+    assert_eq!((f.kind, f.write_ops, f.write_bytes), (FdKind::File, 1, 1));
+    assert_eq!(file(&r, "/dev/null").kind, FdKind::Other);
 }
 
 // --------------------------- the program's output inside strace's lines
