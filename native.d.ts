@@ -119,8 +119,8 @@ export declare function countersReport(before: CounterSnapshot, after: CounterSn
 export declare function countersSnapshot(pid?: number | undefined | null): CounterSnapshot
 
 /**
- * The format of the input that starts with `head` (read as its first lines);
- * null when none accepts them.
+ * The format of the input that starts with `head` (read as its first
+ * lines, the last one left out when it may be cut); null when none accepts them.
  */
 export declare function detectTraceFormat(head: Buffer): string | null
 

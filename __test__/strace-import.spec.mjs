@@ -336,6 +336,18 @@ test("a log whose first line is over 64 KiB (a 70,000-byte data preview): detect
   }
 });
 
+test.serial("a first line of 10 MiB (longer than a line may be): still detected by the lines after it, and said", (t) => {
+  const log = path.join(dir, "huge-first-line.log");
+  const huge = 10 << 20;
+  fs.writeFileSync(log, `1234  write(3, "${"a".repeat(huge)}", ${huge}) = ${huge}\n1234  write(3, "b", 1) = 1\n1234  +++ exited with 0 +++\n`);
+  const { status, report, stderr } = importJson([log]);
+  t.is(status, 0, stderr);
+  t.is(report.method, "strace-log");
+  // The line over 1 MiB is cut and skipped (with a warning), never guessed.
+  t.deepEqual([report.summary.writeOps, report.summary.writeBytes], [1, 1]);
+  t.regex(report.warnings.join("\n"), /1 line was not understood and skipped \(first, line 1: "1234  write\(3, \\"aaaa/);
+});
+
 test("the traced program's output interleaved with strace's (field case): detected as strace, 2 writes of 20 bytes", (t) => {
   const log = path.join(FIXTURES, "strace", "strace_app_output_interleaved.log");
   const { status, report, stderr } = importJson(["--all-fds", log]);

@@ -10,6 +10,7 @@ use iops_core::Aggregator;
 use memchr::memchr;
 use std::io::Read;
 use std::sync::mpsc::sync_channel;
+use std::sync::{Arc, Mutex};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -40,8 +41,8 @@ const MAX_LINE: usize = 1 << 20;
 /// rather than read it forever.
 const MAX_SKIPPED: u64 = 64 << 20;
 
-/// Detection holds the start of the input until it has `detect::LINES`
-/// lines, or this many bytes.
+/// Detection holds the first lines of the input until it has
+/// `detect::LINES` of them, or this many bytes (each line cut to `MAX_LINE`).
 const DETECT_BYTES: usize = 8 << 20;
 
 #[napi(object)]
@@ -82,25 +83,42 @@ pub struct LineImport {
     skipped: u64,
     bytes: u64,
     lines: u64,
-    /// Detecting the format: the start of the input, and its line ends so far.
-    head: Option<(Vec<u8>, usize)>,
+    /// Detecting the format: the first lines, as the parser will see them
+    /// (split and cut by the same code), recorded until there are enough.
+    head: Option<Arc<Mutex<Head>>>,
 }
 
-/// The first lines of `head` (without the last piece when it may be a cut
-/// line, unless `whole`), each cut to `MAX_LINE`.
-fn head_lines(head: &[u8], whole: bool) -> Vec<&[u8]> {
-    let mut lines: Vec<&[u8]> = head.split(|&c| c == b'\n').take(detect::LINES + 1).collect();
-    if lines.len() > detect::LINES || !whole {
-        lines.pop();
+/// The first lines of an input, held for detection.
+#[derive(Default)]
+struct Head {
+    lines: Vec<Vec<u8>>,
+    bytes: usize,
+}
+
+/// The parser of an import whose format is not known yet: records lines.
+struct Recorder(Arc<Mutex<Head>>);
+
+impl LineParser for Recorder {
+    fn line(&mut self, line: &[u8], _: &mut Aggregator) {
+        let mut head = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        head.bytes += line.len();
+        head.lines.push(line.to_vec());
     }
-    lines.iter().map(|l| &l[..l.len().min(MAX_LINE)]).collect()
+    fn finish(&mut self, _: &mut Aggregator) {}
+    fn warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
-/// The format of the input that starts with `head` (read as its first lines);
-/// null when none accepts them.
+/// The format of the input that starts with `head` (read as its first
+/// lines, the last one left out when it may be cut); null when none accepts them.
 #[napi]
 pub fn detect_trace_format(head: Buffer) -> Option<String> {
-    let lines = head_lines(&head, !head.contains(&b'\n'));
+    let mut lines: Vec<&[u8]> = head.split(|&c| c == b'\n').take(detect::LINES + 1).collect();
+    if lines.len() > 1 {
+        lines.pop();
+    }
+    let lines: Vec<&[u8]> = lines.iter().map(|l| &l[..l.len().min(MAX_LINE)]).collect();
     parse::detect(&lines).map(|f| f.name.to_string())
 }
 
@@ -109,16 +127,6 @@ fn unknown_format() -> Error {
     Error::from_reason(format!("cannot tell the format of this input (known: {}); give it with --format", names.join(", ")))
 }
 
-/// Parses nothing: the parser of an import whose format is not known yet.
-struct Undecided;
-
-impl LineParser for Undecided {
-    fn line(&mut self, _: &[u8], _: &mut Aggregator) {}
-    fn finish(&mut self, _: &mut Aggregator) {}
-    fn warnings(&self) -> Vec<String> {
-        Vec::new()
-    }
-}
 
 /// Names of the formats `LineImport` reads.
 #[napi]
@@ -143,7 +151,8 @@ impl LineImport {
     /// "cannot tell the format..." when no format accepts them.
     #[napi(factory)]
     pub fn detecting() -> LineImport {
-        LineImport { head: Some((Vec::new(), 0)), ..Self::of("", Box::new(Undecided)) }
+        let head = Arc::new(Mutex::new(Head::default()));
+        LineImport { head: Some(head.clone()), ..Self::of("", Box::new(Recorder(head))) }
     }
 
     fn of(format: &'static str, parser: Box<dyn LineParser + Send>) -> LineImport {
@@ -252,7 +261,7 @@ impl LineImport {
     /// the input. (`finish` does this too.)
     #[napi]
     pub fn end_of_input(&mut self) -> Result<String> {
-        self.decide(true)?;
+        self.end()?;
         Ok(self.format.to_string())
     }
 
@@ -261,11 +270,7 @@ impl LineImport {
     /// of the input could not be told (`detecting`).
     #[napi]
     pub fn finish(&mut self, options: ImportFinishOptions) -> Result<String> {
-        self.decide(true)?;
-        if !self.carry.is_empty() && !self.skipping {
-            let last = std::mem::take(&mut self.carry);
-            self.line(&last);
-        }
+        self.end()?;
         self.parser.finish(&mut self.agg);
         let exit = (options.exit_code.is_some() || options.exit_signal.is_some()).then_some(ExitInfo {
             code: options.exit_code,
@@ -291,33 +296,43 @@ impl LineImport {
     }
 
     fn feed(&mut self, chunk: &[u8]) -> Result<()> {
-        if let Some((head, line_ends)) = self.head.as_mut() {
-            head.extend_from_slice(chunk);
-            *line_ends += memchr::memchr_iter(b'\n', chunk).count();
-            if *line_ends >= detect::LINES || head.len() >= DETECT_BYTES {
-                self.decide(false)?;
-            }
-            return Ok(());
-        }
         self.bytes += chunk.len() as u64;
-        self.feed_lines(chunk)
+        self.feed_lines(chunk)?;
+        if let Some(head) = &self.head {
+            let enough = {
+                let h = head.lock().unwrap_or_else(|e| e.into_inner());
+                h.lines.len() >= detect::LINES || h.bytes >= DETECT_BYTES
+            };
+            if enough {
+                self.decide()?;
+            }
+        }
+        Ok(())
     }
 
-    /// Detection: names the format from the held start of the input (all of
-    /// it when `at_end`), then parses that start.
-    fn decide(&mut self, at_end: bool) -> Result<()> {
-        let Some((head, _)) = self.head.take() else { return Ok(()) };
-        let lines = head_lines(&head, at_end);
-        if lines.is_empty() && head.len() >= DETECT_BYTES {
-            return Err(Error::from_reason(format!(
-                "no line end in the first {} MiB: this input is not a text trace",
-                DETECT_BYTES >> 20
-            )));
+    /// End of input: parses a last line without its line end, and names the
+    /// format if it is still being detected. Can be called twice.
+    fn end(&mut self) -> Result<()> {
+        if !self.carry.is_empty() && !self.skipping {
+            let last = std::mem::take(&mut self.carry);
+            self.line(&last);
         }
+        self.decide()
+    }
+
+    /// Detection: names the format from the recorded first lines, then
+    /// gives them to its parser.
+    fn decide(&mut self) -> Result<()> {
+        let Some(head) = self.head.take() else { return Ok(()) };
+        let head = std::mem::take(&mut *head.lock().unwrap_or_else(|e| e.into_inner()));
+        let lines: Vec<&[u8]> = head.lines.iter().map(Vec::as_slice).collect();
         let f = parse::detect(&lines).ok_or_else(unknown_format)?;
         self.format = f.name;
         self.parser = (f.parser)();
-        self.feed(&head)
+        for line in &lines {
+            self.parser.line(line, &mut self.agg);
+        }
+        Ok(())
     }
 
     fn feed_lines(&mut self, mut chunk: &[u8]) -> Result<()> {

@@ -79,7 +79,7 @@ mod tests {
         // A chatty program: ten lines of its own per strace line, after strace's start-up lines.
         let mut text = b"execve(\"./app\", [\"./app\"], 0x7ffc /* 20 vars */) = 0\nbrk(NULL) = 0x1000\n".to_vec();
         for i in 0..60 {
-            text.extend_from_slice(format!("write(1, \"...\", 400) = 400\n").as_bytes());
+            text.extend_from_slice(b"write(1, \"...\", 400) = 400\n");
             for j in 0..10 {
                 text.extend_from_slice(format!("line {i}.{j} of the program's own output\n").as_bytes());
             }
