@@ -19,6 +19,13 @@ export declare class FsUsageStream {
 export declare class LineImport {
   constructor(format: string)
   /**
+   * An import whose format is detected from the input's first lines
+   * (`parse::detect`): they are held until there are enough of them (or
+   * the input ends), then parsed. `push`, `pushFile` or `finish` throw
+   * "cannot tell the format..." when no format accepts them.
+   */
+  static detecting(): LineImport
+  /**
    * strace output of a process measuring a window of its own: counts only
    * between its window markers with `cookie` (see `windowBegin`).
    */
@@ -28,20 +35,32 @@ export declare class LineImport {
    * lseek: read/write offsets are followed from the first line.
    */
   static straceOwn(): LineImport
-  /** The format's name. */
+  /** The format's name (empty while it is being detected). */
   format(): string
-  /** Parses every complete line of `chunk`; keeps a cut last line for the next chunk. */
+  /**
+   * Parses every complete line of `chunk`; keeps a cut last line for the
+   * next chunk. Throws when the input is not a text trace (a line with no
+   * end after 64 MiB) or its format cannot be told (`detecting`).
+   */
   push(chunk: Buffer): void
   /**
    * Parses a whole file: one thread reads ahead into recycled buffers
    * while this one parses, so reading costs next to nothing. Blocks the
-   * caller until the end of the file (then call `finish`).
+   * caller until the end of the file (then call `finish`). Throws as
+   * `push` does, or when the file cannot be read.
    */
   pushFile(path: string): void
   progress(): ImportProgress
   /**
+   * The input has ended: detection (`detecting`) names the format from
+   * what there was. Returns the format's name; throws when none accepts
+   * the input. (`finish` does this too.)
+   */
+  endOfInput(): string
+  /**
    * End of input: parses a last line without its newline, settles what
-   * is pending, and returns the report as JSON.
+   * is pending, and returns the report as JSON. Throws when the format
+   * of the input could not be told (`detecting`).
    */
   finish(options: ImportFinishOptions): string
 }
@@ -99,7 +118,10 @@ export declare function countersReport(before: CounterSnapshot, after: CounterSn
 /** Reads the counters of `pid`, or of this process with one read call. */
 export declare function countersSnapshot(pid?: number | undefined | null): CounterSnapshot
 
-/** The format whose detector accepts the first lines of `head`; null when none does. */
+/**
+ * The format of the input that starts with `head` (read as its first
+ * lines, the last one left out when it may be cut); null when none accepts them.
+ */
 export declare function detectTraceFormat(head: Buffer): string | null
 
 /** What the capture knows beside the lines. */

@@ -84,3 +84,30 @@ test("iops import --format fs_usage on a blog post's real lines", (t) => {
   t.is(report.storage.writeBytes, 8192);
   t.false(report.warnings.some((w) => w.includes("not understood")), report.warnings.join("\n"));
 });
+
+test("iops import of a log whose writes are write_nocancel (stdio's): every write counted, on its file", (t) => {
+  // Field case (issue item 14): open, 2 write_nocancel + 1 write of 16 bytes, close.
+  const r = runCli(["import", "--json", "-", path.join(FIXTURES, "fs_usage", "fs_usage_nocancel.log")]);
+  t.is(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  t.is(report.method, "fs_usage");
+  t.deepEqual([report.summary.writeOps, report.summary.writeBytes], [3, 48]);
+  const out = report.files.find((f) => f.path === "/Users/user/out.log");
+  t.deepEqual([out.writeOps, out.writeBytes], [3, 48]);
+  t.false(report.warnings.some((w) => /not understood|not counted/.test(w)), report.warnings.join("\n"));
+});
+
+test("fs_usage calls that look like I/O but are not read are counted in a warning, never dropped unsaid", (t) => {
+  const lines = [
+    "10:00:00.000001  open              F=3        (R_____)  /a/f          0.000010   x.1",
+    "10:00:00.000002  aio_read          F=3                                0.000001   x.1",
+    "10:00:00.000003  sendfile          F=3                                0.000001   x.1",
+    "10:00:00.000004  read              F=3    B=0x4                       0.000001   x.1",
+  ].join("\n");
+  const report = parse([Buffer.from(lines)]);
+  t.is(report.summary.readOps, 1);
+  t.true(
+    report.warnings.includes("2 call(s) that look like I/O were not counted: this parser does not read them (aio_read \u00d71, sendfile \u00d71)"),
+    report.warnings.join("\n"),
+  );
+});

@@ -11,7 +11,20 @@ import path from "node:path";
 
 import test from "ava";
 
-import { CLI, FIXTURES, compileFixtures, counts, fileEntry, iops, makeTempDir, runCli, runCliJson, totals } from "./_support/util.mjs";
+import {
+  CLI,
+  FIXTURES,
+  compileFixtures,
+  counts,
+  fileEntry,
+  iops,
+  makeTempDir,
+  runCli,
+  runCliJson,
+  spawnCli,
+  totals,
+  waitFor,
+} from "./_support/util.mjs";
 
 let dir;
 let bin;
@@ -25,7 +38,7 @@ const REFERENCE_CALLS = "read,write,pread64,pwrite64,readv,writev,preadv,pwritev
 
 test.before(() => {
   dir = makeTempDir("iops-strace-import-");
-  bin = compileFixtures(dir, ["sockets", "access"]);
+  bin = compileFixtures(dir, ["sockets", "access", "chatty"]);
   const rw = path.join(dir, "randwrites");
   const r = spawnSync("gcc", ["-O2", "-static", "-Wall", "-Werror", "-pthread", "-o", rw, path.join(FIXTURES, "strace", "randwrites.c")], {
     encoding: "utf8",
@@ -307,4 +320,99 @@ test.serial("import --html: the page of an imported log, as iops report renders 
   const both = runCli(["import", "--json", "-", "--html", "-", log]);
   t.is(both.status, 2);
   t.is(both.stderr, "iops: only one of --json and --html can go to stdout (-)\n");
+});
+
+// ------------------------------------------------ what the input is, and when it comes
+
+test("a log whose first line is over 64 KiB (a 70,000-byte data preview): detected as strace, 2 writes of 70,001 bytes", (t) => {
+  // Field case (issue item 15).
+  const log = path.join(FIXTURES, "strace", "strace_long_first_line.log");
+  t.true(fs.readFileSync(log, "utf8").indexOf("\n") > 64 * 1024);
+  for (const [how, args, input] of [["a file", [log]], ["standard input", ["-"], fs.readFileSync(log)]]) {
+    const { status, report, stderr } = importJson(args, input);
+    t.is(status, 0, `${how}: ${stderr}`);
+    t.is(report.method, "strace-log", how);
+    t.deepEqual([report.summary.writeOps, report.summary.writeBytes], [2, 70_001], how);
+  }
+});
+
+test.serial("a first line of 10 MiB (longer than a line may be): still detected by the lines after it, and said", (t) => {
+  const log = path.join(dir, "huge-first-line.log");
+  const huge = 10 << 20;
+  fs.writeFileSync(log, `1234  write(3, "${"a".repeat(huge)}", ${huge}) = ${huge}\n1234  write(3, "b", 1) = 1\n1234  +++ exited with 0 +++\n`);
+  const { status, report, stderr } = importJson([log]);
+  t.is(status, 0, stderr);
+  t.is(report.method, "strace-log");
+  // The line over 1 MiB is cut and skipped (with a warning), never guessed.
+  t.deepEqual([report.summary.writeOps, report.summary.writeBytes], [1, 1]);
+  t.regex(report.warnings.join("\n"), /1 line was not understood and skipped \(first, line 1: "1234  write\(3, \\"aaaa/);
+});
+
+test("the traced program's output interleaved with strace's (field case): detected as strace, 2 writes of 20 bytes", (t) => {
+  const log = path.join(FIXTURES, "strace", "strace_app_output_interleaved.log");
+  const { status, report, stderr } = importJson(["--all-fds", log]);
+  t.is(status, 0, stderr);
+  t.is(report.method, "strace-log");
+  t.deepEqual([report.summary.writeOps, report.summary.writeBytes], [2, 20]);
+  const w = report.warnings.join("\n");
+  t.regex(w, /1 call\(s\) were cut in two by the traced program's own output/);
+  t.notRegex(w, /not understood|cut short/);
+});
+
+/** Bytes chatty.c writes in `count` calls (see its header). */
+const chattyBytes = (count) =>
+  Array.from({ length: count }, (_, i) => (i % 2 ? `part ${i} (unclosed "quote` : `line ${i}: ok\n`).length).reduce((a, b) => a + b, 0);
+
+for (const flags of [[], ["-f", "-y"]]) {
+  test.serial(`strace ${flags.join(" ")} ./app 2>&1 | iops import -: the program's output inside strace's lines, every write counted`, (t) => {
+    const N = 40;
+    const json = path.join(dir, `chatty${flags.join("")}.json`);
+    const r = spawnSync(
+      "sh",
+      ["-c", `strace ${flags.join(" ")} '${bin.chatty}' ${N} 2>&1 | '${process.execPath}' '${CLI}' import --all-fds --json '${json}' -`],
+      { encoding: "utf8", timeout: 120_000 },
+    );
+    t.is(r.status, 0, r.stderr);
+    const report = JSON.parse(fs.readFileSync(json, "utf8"));
+    t.is(report.method, "strace-log");
+    t.deepEqual([report.summary.writeOps, report.summary.writeBytes], [N, chattyBytes(N)]);
+    t.deepEqual(report.failedOps, { total: 0, byErrno: {} });
+    const w = report.warnings.join("\n");
+    t.regex(w, new RegExp(`${N} call\\(s\\) were cut in two`));
+    t.notRegex(w, /not understood|cut short|never returned/);
+  });
+}
+
+test("/dev/zero (an endless line of NUL bytes): a one-line error and exit 1, with or without --format", (t) => {
+  for (const args of [["--format", "strace", "/dev/zero"], ["/dev/zero"], ["--format", "fs_usage", "/dev/zero"]]) {
+    // The timeout only guards against a hang; the import ends on its own.
+    const r = runCli(["import", ...args], { timeout: 300_000 });
+    t.is(r.signal, null, `${args.join(" ")}: killed by the hang guard`);
+    t.is(r.status, 1, args.join(" "));
+    t.regex(r.stderr, /^iops: cannot import \/dev\/zero: (line 1 runs past 64 MiB|no line end in the first 8 MiB)[^\n]*: this input is not a text trace\n$/, args.join(" "));
+  }
+});
+
+test.serial("a FIFO with no writer: says it waits for one, then imports what the writer sends", async (t) => {
+  const log = straceLog("fifo-wait", ["-f", "-yy"], [bin.sockets, path.join(dir, "fifo-wait.dat"), "3", "0", "0"]);
+  const fifo = path.join(dir, "wait.fifo");
+  spawnSync("mkfifo", [fifo]);
+  const cli = spawnCli(["import", "--json", "-", fifo]);
+  await waitFor(() => cli.output().stderr.includes(`iops: waiting for a writer on FIFO ${fifo} ...`), "the waiting notice", 60_000);
+  fs.writeFileSync(fifo, fs.readFileSync(log));
+  const { status, stdout, stderr } = await cli.done;
+  t.is(status, 0, stderr);
+  t.deepEqual(counts(JSON.parse(stdout).summary), totals(0, 0, 3, 3 * 512));
+  t.is(stderr.split("\n").filter((l) => l.includes("waiting")).length, 1, "said once");
+});
+
+test.serial("standard input that stays silent: says it waits for input", async (t) => {
+  const child = spawn(process.execPath, [CLI, "import", "-"], { stdio: ["pipe", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
+  const done = new Promise((resolve) => child.on("close", (status) => resolve(status)));
+  await waitFor(() => stderr.includes("iops: waiting for input on standard input ..."), "the waiting notice", 60_000);
+  child.stdin.end("hello\n");
+  t.is(await done, 1);
+  t.regex(stderr, /cannot tell the format of this input/);
 });

@@ -4,7 +4,7 @@
  * log is read in chunks and parsed as it streams, so memory stays flat
  * however long it is; `-` reads standard input.
  */
-import { closeSync, createReadStream, openSync, readSync, statSync, writeFileSync } from "node:fs";
+import { createReadStream, statSync, writeFileSync } from "node:fs";
 
 import { Command, InvalidArgumentError, Option } from "commander";
 
@@ -15,8 +15,8 @@ import { parseOutcome, type Report } from "../report";
 
 const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
-/** How much of the start of the input format detection looks at. */
-const DETECT_BYTES = 64 * 1024;
+/** How long an input may stay silent before `iops import` says what it waits for. */
+const WAIT_NOTICE_MS = 1000;
 
 export const IMPORT_HELP = `
 Saved traces:
@@ -24,7 +24,7 @@ Saved traces:
   $ strace -f -y ./app 2>&1 >/dev/null | iops import -   ...or strace's output on standard input
   (iops import --help for its options)`;
 
-interface ImportOptions {
+interface ImportCommandOptions {
   format?: string;
   json?: string;
   html?: string;
@@ -65,77 +65,85 @@ Exit status: 0; ${EXIT.failure} when the log cannot be read or its format is unk
 /** Chunks of input: a Buffer each, valid only until the next one is asked for. */
 type Chunks = AsyncIterable<Buffer> | Iterable<Buffer>;
 
-/** Reads `input` to its end into a LineImport of the given (or detected) format. */
-async function importChunks(input: Chunks, format: string | undefined): Promise<InstanceType<typeof native.LineImport>> {
-  let importer: InstanceType<typeof native.LineImport> | undefined = format ? new native.LineImport(format) : undefined;
-  let head: Buffer[] = [];
-  let headBytes = 0;
-  const start = () => {
-    const first = Buffer.concat(head);
-    const detected = native.detectTraceFormat(first);
-    if (!detected) {
-      throw new ImportError(unknownFormat());
-    }
-    importer = new native.LineImport(detected);
-    importer.push(first);
-    head = [];
-  };
-  for await (const chunk of input) {
-    const buf = chunk as Buffer;
-    if (importer) {
-      importer.push(buf);
-      continue;
-    }
-    head.push(Buffer.from(buf)); // a copy: the chunk's memory may be reused
-    headBytes += buf.length;
-    if (headBytes >= DETECT_BYTES) start();
-  }
-  if (!importer) start();
-  return importer!;
+type Importer = InstanceType<typeof native.LineImport>;
+
+/** An importer of the given format, or one that detects it from the first lines. */
+function importer(format: string | undefined): Importer {
+  return format ? new native.LineImport(format) : native.LineImport.detecting();
 }
 
-class ImportError extends Error {}
+/** Reads `input` to its end into `into`; `first` is called on the first chunk. */
+async function importChunks(input: Chunks, into: Importer, first?: () => void): Promise<Importer> {
+  for await (const chunk of input) {
+    first?.();
+    first = undefined;
+    into.push(chunk as Buffer);
+  }
+  return into;
+}
 
 /** The report's `method` for a saved log of each format. */
 const LOG_METHOD: Record<string, string> = { strace: "strace-log", fs_usage: "fs_usage" };
 
-/** The format of a file, from its first bytes (or the one given). */
-function fileFormat(path: string, format: string | undefined): string {
-  if (format) return format;
-  const fd = openSync(path, "r");
-  try {
-    const head = Buffer.alloc(DETECT_BYTES);
-    const n = readSync(fd, head, 0, head.length, 0);
-    const detected = native.detectTraceFormat(head.subarray(0, n));
-    if (!detected) throw new ImportError(unknownFormat());
-    return detected;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function unknownFormat(): string {
-  return `cannot tell the format of this input (known: ${native.traceFormats().join(", ")}); give it with --format`;
+export interface ImportOptions {
+  /** The trace's format (one of `traceFormats()`); detected from its first lines when absent. */
+  format?: string;
+  /** Count sockets, pipes and ttys in the summary too. */
+  allFds?: boolean;
+  /**
+   * Called with a one-line notice when a stream input (a FIFO, standard
+   * input) has given nothing for a second: what the import is waiting for.
+   */
+  onWaiting?: (notice: string) => void;
 }
 
 /**
- * The report of a saved trace: `iops import <log>`'s work, usable from code
+ * Reads a FIFO, a device or standard input as a stream. When it stays
+ * silent for `WAIT_NOTICE_MS`, `onWaiting` hears what the import waits for:
+ * a writer to open the FIFO (its open returns only then), or input.
+ */
+async function importStream(stream: NodeJS.ReadableStream, what: string, fifo: boolean, options: ImportOptions): Promise<Importer> {
+  let opened = !fifo;
+  stream.once("open", () => (opened = true));
+  const timer = options.onWaiting
+    ? setTimeout(() => {
+        options.onWaiting!(opened ? `iops: waiting for input on ${what} ...` : `iops: waiting for a writer on FIFO ${what} ...`);
+      }, WAIT_NOTICE_MS)
+    : undefined;
+  try {
+    return await importChunks(stream as AsyncIterable<Buffer>, importer(options.format), () => clearTimeout(timer));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The report of a saved trace: `iops import`'s work, usable from code
  * too. `input` is a file's path (read ahead on a thread of its own while
  * the core parses; blocks until done), or chunks (a Readable stream, say).
+ * Rejects when the input cannot be read, its format cannot be told, or it
+ * is not text (a line with no end after 64 MiB, as /dev/zero gives).
  */
-export async function importTrace(input: string | Chunks, options: { format?: string; allFds?: boolean } = {}): Promise<Report> {
-  let importer: InstanceType<typeof native.LineImport>;
-  if (typeof input === "string" && !statSync(input).isFile()) {
-    // A FIFO, a device, /dev/stdin...: read once, as a stream.
-    if (statSync(input).isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
-    importer = await importChunks(createReadStream(input, { highWaterMark: 1 << 20 }), options.format);
-  } else if (typeof input === "string") {
-    importer = new native.LineImport(fileFormat(input, options.format));
-    importer.pushFile(input);
+export async function importTrace(input: string | Chunks, options: ImportOptions = {}): Promise<Report> {
+  let done: Importer;
+  if (typeof input === "string") {
+    const st = statSync(input);
+    if (st.isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
+    if (st.isFile()) {
+      done = importer(options.format);
+      done.pushFile(input);
+    } else {
+      // A FIFO, a device, /dev/stdin...: read once, as a stream.
+      done = await importStream(createReadStream(input, { highWaterMark: 1 << 20 }), input, st.isFIFO(), options);
+    }
+  } else if (input === process.stdin) {
+    done = await importStream(process.stdin, "standard input", false, options);
   } else {
-    importer = await importChunks(input, options.format);
+    done = await importChunks(input, importer(options.format));
   }
-  return parseOutcome(importer.finish({ method: LOG_METHOD[importer.format()] ?? importer.format(), allFds: options.allFds ?? false }));
+  const format = done.endOfInput();
+  const report = done.finish({ method: LOG_METHOD[format] ?? format, allFds: options.allFds ?? false });
+  return parseOutcome(report);
 }
 
 export async function runImport(argv: string[]): Promise<number> {
@@ -159,15 +167,19 @@ export async function runImport(argv: string[]): Promise<number> {
     const code = (e as { code?: string }).code;
     return code === "commander.helpDisplayed" || code === "commander.version" ? EXIT.ok : EXIT.usage;
   }
-  const opts = cmd.opts<ImportOptions>();
+  const opts = cmd.opts<ImportCommandOptions>();
   const [log] = cmd.args;
   if (opts.json === "-" && opts.html === "-") {
     process.stderr.write("iops: only one of --json and --html can go to stdout (-)\n");
     return EXIT.usage;
   }
   let report: Report;
+  if (log === "-" && process.stdin.isTTY) {
+    process.stderr.write("iops: reading the trace from the terminal (standard input); end it with Ctrl-D\n");
+  }
+  const onWaiting = log === "-" && process.stdin.isTTY ? undefined : (notice: string) => process.stderr.write(`${notice}\n`);
   try {
-    report = await importTrace(log === "-" ? process.stdin : log, { format: opts.format, allFds: opts.allFds });
+    report = await importTrace(log === "-" ? process.stdin : log, { format: opts.format, allFds: opts.allFds, onWaiting });
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const what = log === "-" ? "standard input" : log;

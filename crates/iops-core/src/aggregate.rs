@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::event::{DataOp, Direction, FdKind, MetaKind, Syscall};
 use crate::histogram::LogHistogram;
+use crate::path_name::name_text;
 use crate::pattern::AccessClassifier;
 use crate::timeline::Timeline;
 
@@ -19,6 +20,9 @@ pub struct FileId(u32);
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FileStats {
+    /// The fd's target: a path in its text form (see `path_name`: bytes that
+    /// are not UTF-8 as `\xNN`, a backslash as `\\`), or what stands for it
+    /// (`socket:[123]`, `pipe:[45]`, ...).
     pub path: String,
     pub kind: FdKind,
     pub read_ops: u64,
@@ -134,6 +138,13 @@ impl Aggregator {
         });
         self.file_index.insert(path.to_owned(), id);
         id
+    }
+
+    /// The id of the file named by the bytes `name` (a Linux or macOS path,
+    /// which need not be UTF-8), under its text form (`path_name::name_text`):
+    /// names that differ in any byte stay distinct files.
+    pub fn file_named(&mut self, name: &[u8], kind: FdKind) -> FileId {
+        self.file(&name_text(name), kind)
     }
 
     pub fn file_stats(&self, id: FileId) -> &FileStats {

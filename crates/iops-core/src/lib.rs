@@ -7,6 +7,7 @@ pub mod etw;
 pub mod event;
 pub mod histogram;
 pub mod parse;
+pub mod path_name;
 pub mod pattern;
 pub mod positions;
 pub mod report;

@@ -9,6 +9,7 @@ use rustc_hash::FxHashMap as HashMap;
 use std::ffi::CStr;
 use std::io::Write;
 
+use iops_core::path_name::name_text;
 use iops_core::{Aggregator, CallOffset, Direction, FdKind, FdPosition, FileId};
 use libc::pid_t;
 
@@ -54,7 +55,8 @@ fn is_tty(rdev: libc::dev_t) -> bool {
     major == 4 || major == 5 || (136..=143).contains(&major)
 }
 
-/// What fd `fd` of process `pid` is, and its name, read from /proc.
+/// What fd `fd` of process `pid` is, and its name (a path in its text form,
+/// see `iops_core::path_name`), read from /proc.
 pub fn resolve(pid: pid_t, fd: i32) -> Option<(String, FdKind)> {
     let path = ProcPath::new(pid, fd);
     let mut target = [0u8; libc::PATH_MAX as usize];
@@ -62,7 +64,9 @@ pub fn resolve(pid: pid_t, fd: i32) -> Option<(String, FdKind)> {
     if n < 0 {
         return None;
     }
-    let name = String::from_utf8_lossy(&target[..n as usize]).into_owned();
+    // The link's bytes, kept whole: names that differ in a byte that is not
+    // UTF-8 are different files.
+    let name = name_text(&target[..n as usize]).into_owned();
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     let kind = if unsafe { libc::stat(path.as_cstr().as_ptr(), &mut st) } == 0 {
         match st.st_mode & libc::S_IFMT {

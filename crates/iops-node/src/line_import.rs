@@ -4,12 +4,13 @@
 //! format's parser in the core; `finish` returns the report as JSON.
 //! Portable: builds and works on every platform.
 
-use iops_core::parse::{self, LineParser};
+use iops_core::parse::{self, detect, LineParser};
 use iops_core::report::{ExitInfo, ReportContext};
 use iops_core::Aggregator;
 use memchr::memchr;
 use std::io::Read;
 use std::sync::mpsc::sync_channel;
+use std::sync::{Arc, Mutex};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -34,6 +35,15 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
 /// A line longer than this is not a trace line: it is cut here (and
 /// reported as not understood), so memory stays bounded on any input.
 const MAX_LINE: usize = 1 << 20;
+
+/// A "line" that runs this long without a line end is no text at all (a
+/// device such as /dev/zero, a binary file): the import stops with an error
+/// rather than read it forever.
+const MAX_SKIPPED: u64 = 64 << 20;
+
+/// Detection holds the first lines of the input until it has
+/// `detect::LINES` of them, or this many bytes (each line cut to `MAX_LINE`).
+const DETECT_BYTES: usize = 8 << 20;
 
 #[napi(object)]
 pub struct ImportProgress {
@@ -62,25 +72,61 @@ pub struct ImportFinishOptions {
 
 #[napi]
 pub struct LineImport {
+    /// Empty until detection has named it (`detecting`).
     format: &'static str,
     parser: Box<dyn LineParser + Send>,
     agg: Aggregator,
     /// The start of a line whose end has not arrived yet.
     carry: Vec<u8>,
-    /// Skipping the rest of an over-long line.
+    /// Skipping the rest of an over-long line: how much of it so far.
     skipping: bool,
+    skipped: u64,
     bytes: u64,
     lines: u64,
+    /// Detecting the format: the first lines, as the parser will see them
+    /// (split and cut by the same code), recorded until there are enough.
+    head: Option<Arc<Mutex<Head>>>,
 }
 
-/// The format whose detector accepts the first lines of `head`; null when none does.
+/// The first lines of an input, held for detection.
+#[derive(Default)]
+struct Head {
+    lines: Vec<Vec<u8>>,
+    bytes: usize,
+}
+
+/// The parser of an import whose format is not known yet: records lines.
+struct Recorder(Arc<Mutex<Head>>);
+
+impl LineParser for Recorder {
+    fn line(&mut self, line: &[u8], _: &mut Aggregator) {
+        let mut head = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        head.bytes += line.len();
+        head.lines.push(line.to_vec());
+    }
+    fn finish(&mut self, _: &mut Aggregator) {}
+    fn warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// The format of the input that starts with `head` (read as its first
+/// lines, the last one left out when it may be cut); null when none accepts them.
 #[napi]
 pub fn detect_trace_format(head: Buffer) -> Option<String> {
-    let lines: Vec<&[u8]> = head.split(|&c| c == b'\n').take(50).collect();
-    // The last piece may be a cut line: leave it out unless it is all there is.
-    let n = if lines.len() > 1 { lines.len() - 1 } else { lines.len() };
-    parse::detect(&lines[..n]).map(|f| f.name.to_string())
+    let mut lines: Vec<&[u8]> = head.split(|&c| c == b'\n').take(detect::LINES + 1).collect();
+    if lines.len() > 1 {
+        lines.pop();
+    }
+    let lines: Vec<&[u8]> = lines.iter().map(|l| &l[..l.len().min(MAX_LINE)]).collect();
+    parse::detect(&lines).map(|f| f.name.to_string())
 }
+
+fn unknown_format() -> Error {
+    let names: Vec<_> = parse::FORMATS.iter().map(|f| f.name).collect();
+    Error::from_reason(format!("cannot tell the format of this input (known: {}); give it with --format", names.join(", ")))
+}
+
 
 /// Names of the formats `LineImport` reads.
 #[napi]
@@ -96,7 +142,31 @@ impl LineImport {
             let names: Vec<_> = parse::FORMATS.iter().map(|f| f.name).collect();
             Error::from_reason(format!("unknown trace format {format:?} (known: {})", names.join(", ")))
         })?;
-        Ok(LineImport { format: f.name, parser: (f.parser)(), agg: Aggregator::new(), carry: Vec::new(), skipping: false, bytes: 0, lines: 0 })
+        Ok(Self::of(f.name, (f.parser)()))
+    }
+
+    /// An import whose format is detected from the input's first lines
+    /// (`parse::detect`): they are held until there are enough of them (or
+    /// the input ends), then parsed. `push`, `pushFile` or `finish` throw
+    /// "cannot tell the format..." when no format accepts them.
+    #[napi(factory)]
+    pub fn detecting() -> LineImport {
+        let head = Arc::new(Mutex::new(Head::default()));
+        LineImport { head: Some(head.clone()), ..Self::of("", Box::new(Recorder(head))) }
+    }
+
+    fn of(format: &'static str, parser: Box<dyn LineParser + Send>) -> LineImport {
+        LineImport {
+            format,
+            parser,
+            agg: Aggregator::new(),
+            carry: Vec::new(),
+            skipping: false,
+            skipped: 0,
+            bytes: 0,
+            lines: 0,
+            head: None,
+        }
     }
 
     /// strace output of a process measuring a window of its own: counts only
@@ -114,32 +184,27 @@ impl LineImport {
     }
 
     fn own_strace(parser: iops_core::parse::strace::StraceParser) -> LineImport {
-        LineImport {
-            format: "strace",
-            parser: Box::new(parser.tracing_lseek()),
-            agg: Aggregator::new(),
-            carry: Vec::new(),
-            skipping: false,
-            bytes: 0,
-            lines: 0,
-        }
+        Self::of("strace", Box::new(parser.tracing_lseek()))
     }
 
-    /// The format's name.
+    /// The format's name (empty while it is being detected).
     #[napi]
     pub fn format(&self) -> String {
         self.format.to_string()
     }
 
-    /// Parses every complete line of `chunk`; keeps a cut last line for the next chunk.
+    /// Parses every complete line of `chunk`; keeps a cut last line for the
+    /// next chunk. Throws when the input is not a text trace (a line with no
+    /// end after 64 MiB) or its format cannot be told (`detecting`).
     #[napi]
-    pub fn push(&mut self, chunk: Buffer) {
-        self.feed(&chunk);
+    pub fn push(&mut self, chunk: Buffer) -> Result<()> {
+        self.feed(&chunk)
     }
 
     /// Parses a whole file: one thread reads ahead into recycled buffers
     /// while this one parses, so reading costs next to nothing. Blocks the
-    /// caller until the end of the file (then call `finish`).
+    /// caller until the end of the file (then call `finish`). Throws as
+    /// `push` does, or when the file cannot be read.
     #[napi]
     pub fn push_file(&mut self, path: String) -> Result<()> {
         let mut file = std::fs::File::open(&path).map_err(|e| Error::from_reason(format!("cannot read {path}: {e}")))?;
@@ -160,12 +225,20 @@ impl LineImport {
                 Ok(())
             })
             .map_err(|e| Error::from_reason(e.to_string()))?;
-        for (buf, n) in full_rx {
-            self.feed(&buf[..n]);
+        let mut fed = Ok(());
+        for (buf, n) in full_rx.iter() {
+            fed = self.feed(&buf[..n]);
+            if fed.is_err() {
+                break;
+            }
             let _ = empty_tx.send(buf);
         }
+        // The reader stops at its next send or receive.
+        drop(full_rx);
         drop(empty_tx);
-        match reader.join() {
+        let read = reader.join();
+        fed?;
+        match read {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(Error::from_reason(format!("cannot read {path}: {e}"))),
             Err(_) => Err(Error::from_reason("the reading thread panicked")),
@@ -183,14 +256,21 @@ impl LineImport {
         }
     }
 
-    /// End of input: parses a last line without its newline, settles what
-    /// is pending, and returns the report as JSON.
+    /// The input has ended: detection (`detecting`) names the format from
+    /// what there was. Returns the format's name; throws when none accepts
+    /// the input. (`finish` does this too.)
     #[napi]
-    pub fn finish(&mut self, options: ImportFinishOptions) -> String {
-        if !self.carry.is_empty() && !self.skipping {
-            let last = std::mem::take(&mut self.carry);
-            self.line(&last);
-        }
+    pub fn end_of_input(&mut self) -> Result<String> {
+        self.end()?;
+        Ok(self.format.to_string())
+    }
+
+    /// End of input: parses a last line without its newline, settles what
+    /// is pending, and returns the report as JSON. Throws when the format
+    /// of the input could not be told (`detecting`).
+    #[napi]
+    pub fn finish(&mut self, options: ImportFinishOptions) -> Result<String> {
+        self.end()?;
         self.parser.finish(&mut self.agg);
         let exit = (options.exit_code.is_some() || options.exit_signal.is_some()).then_some(ExitInfo {
             code: options.exit_code,
@@ -205,7 +285,7 @@ impl LineImport {
             warnings: options.warnings.unwrap_or_default(),
             ..Default::default()
         };
-        self.parser.report(&self.agg, ctx).to_json()
+        Ok(self.parser.report(&self.agg, ctx).to_json())
     }
 }
 
@@ -215,8 +295,47 @@ impl LineImport {
         self.parser.line(line, &mut self.agg);
     }
 
-    fn feed(&mut self, mut chunk: &[u8]) {
+    fn feed(&mut self, chunk: &[u8]) -> Result<()> {
         self.bytes += chunk.len() as u64;
+        self.feed_lines(chunk)?;
+        if let Some(head) = &self.head {
+            let enough = {
+                let h = head.lock().unwrap_or_else(|e| e.into_inner());
+                h.lines.len() >= detect::LINES || h.bytes >= DETECT_BYTES
+            };
+            if enough {
+                self.decide()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// End of input: parses a last line without its line end, and names the
+    /// format if it is still being detected. Can be called twice.
+    fn end(&mut self) -> Result<()> {
+        if !self.carry.is_empty() && !self.skipping {
+            let last = std::mem::take(&mut self.carry);
+            self.line(&last);
+        }
+        self.decide()
+    }
+
+    /// Detection: names the format from the recorded first lines, then
+    /// gives them to its parser.
+    fn decide(&mut self) -> Result<()> {
+        let Some(head) = self.head.take() else { return Ok(()) };
+        let head = std::mem::take(&mut *head.lock().unwrap_or_else(|e| e.into_inner()));
+        let lines: Vec<&[u8]> = head.lines.iter().map(Vec::as_slice).collect();
+        let f = parse::detect(&lines).ok_or_else(unknown_format)?;
+        self.format = f.name;
+        self.parser = (f.parser)();
+        for line in &lines {
+            self.parser.line(line, &mut self.agg);
+        }
+        Ok(())
+    }
+
+    fn feed_lines(&mut self, mut chunk: &[u8]) -> Result<()> {
         // Finish the line the previous chunk cut.
         if !self.carry.is_empty() || self.skipping {
             match memchr(b'\n', chunk) {
@@ -232,10 +351,7 @@ impl LineImport {
                     self.carry.clear();
                     chunk = &chunk[nl + 1..];
                 }
-                None => {
-                    self.hold(chunk);
-                    return;
-                }
+                None => return self.hold(chunk),
             }
         }
         while let Some(nl) = memchr(b'\n', chunk) {
@@ -243,19 +359,30 @@ impl LineImport {
             self.parser.line(&chunk[..nl], &mut self.agg);
             chunk = &chunk[nl + 1..];
         }
-        self.hold(chunk);
+        self.hold(chunk)
     }
 
-    /// Keeps the start of a line until its end arrives, up to `MAX_LINE`.
-    fn hold(&mut self, part: &[u8]) {
+    /// Keeps the start of a line until its end arrives, up to `MAX_LINE`;
+    /// skips the rest of a longer one, up to `MAX_SKIPPED`.
+    fn hold(&mut self, part: &[u8]) -> Result<()> {
         if self.skipping {
-            return;
+            self.skipped += part.len() as u64;
+            if self.skipped > MAX_SKIPPED {
+                return Err(Error::from_reason(format!(
+                    "line {} runs past {} MiB without a line end: this input is not a text trace",
+                    self.lines,
+                    MAX_SKIPPED >> 20
+                )));
+            }
+            return Ok(());
         }
         self.carry.extend_from_slice(part);
         if self.carry.len() > MAX_LINE {
             let line = std::mem::take(&mut self.carry);
             self.line(&line[..MAX_LINE]);
             self.skipping = true;
+            self.skipped = (line.len() - MAX_LINE) as u64;
         }
+        Ok(())
     }
 }

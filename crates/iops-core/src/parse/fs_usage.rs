@@ -28,7 +28,7 @@
 
 use std::collections::HashMap;
 
-use super::{LineParser, Unparsed};
+use super::{LineParser, Score, Unparsed};
 use crate::aggregate::{Aggregator, FileId};
 use crate::event::{DataOp, Direction, FdKind, MetaKind, Syscall};
 use crate::report::{Report, ReportContext, StorageBytes};
@@ -59,6 +59,11 @@ fn classify(name: &[u8]) -> Call {
     if name.starts_with(b"WrData[") {
         return Call::DiskWrite;
     }
+    // A call's `_nocancel` twin (what libc calls where a thread must not be
+    // cancelled: stdio, for one) does the same work. fs_usage printed the
+    // twin's own name until macOS 10.12 (`open_nocancel` as `open_nocanel`),
+    // the plain name since.
+    let name = name.strip_suffix(b"_nocancel").or_else(|| name.strip_suffix(b"_nocanel")).unwrap_or(name);
     match name {
         b"read" => Call::Data(S::Read),
         b"write" | b"guarded_write_np" => Call::Data(S::Write),
@@ -68,22 +73,31 @@ fn classify(name: &[u8]) -> Call {
         b"writev" | b"guarded_writev_np" => Call::Data(S::Writev),
         b"preadv" => Call::Data(S::Preadv),
         b"pwritev" => Call::Data(S::Pwritev),
-        b"open" | b"open_nocancel" | b"openat" | b"openat_nocancel" | b"open_extended" | b"guarded_open_np"
-        | b"open_dprotected" | b"open_dprotected_np" | b"guarded_open_dprotected_np" | b"openat_dprotected_np" => {
-            Call::Open
-        }
-        b"close" | b"close_nocancel" | b"guarded_close_np" => Call::Close,
+        b"open" | b"openat" | b"open_extended" | b"guarded_open_np" | b"open_dprotected" | b"open_dprotected_np"
+        | b"guarded_open_dprotected_np" | b"openat_dprotected_np" => Call::Open,
+        b"close" | b"guarded_close_np" => Call::Close,
         b"dup" | b"dup2" => Call::Dup,
-        b"fcntl" | b"fcntl_nocancel" => Call::Fcntl,
+        b"fcntl" => Call::Fcntl,
         b"stat" | b"stat64" | b"lstat" | b"lstat64" | b"fstat" | b"fstat64" | b"fstatat" | b"fstatat64"
         | b"stat_extended" | b"stat_extended64" | b"lstat_extended" | b"lstat_extended64" | b"fstat_extended"
         | b"fstat64_extended" => Call::Meta(MetaKind::Stat),
-        b"fsync" | b"fsync_nocancel" | b"fdatasync" => Call::Meta(MetaKind::Fsync),
+        b"fsync" | b"fdatasync" => Call::Meta(MetaKind::Fsync),
         b"unlink" | b"unlinkat" | b"rmdir" => Call::Meta(MetaKind::Unlink),
         b"rename" | b"renameat" | b"renameatx_np" => Call::Meta(MetaKind::Rename),
         b"getdirentries" | b"getdirentries64" | b"getdirentriesattr" | b"getattrlistbulk" => Call::Meta(MetaKind::Getdents),
         _ => Call::Other,
     }
+}
+
+/// Whether a call this parser does not count looks like it moves data
+/// (`aio_read`, `sendfile`, disk I/O other than RdData/WrData such as
+/// `RdMeta[...]` or `PgIn[...]`, a variant of read/write fs_usage may print
+/// one day): such calls are counted in a warning, never dropped unsaid.
+/// Network calls (send*, recv*) are not storage, as with strace.
+fn looks_like_io(name: &[u8]) -> bool {
+    const DATA_WORDS: [&[u8]; 8] = [b"read", b"pread", b"readv", b"preadv", b"write", b"pwrite", b"writev", b"pwritev"];
+    const OTHERS: [&[u8]; 6] = [b"Rd", b"Wr", b"PgIn", b"PgOut", b"sendfile", b"lio_listio"];
+    name.split(|&b| b == b'_').any(|word| DATA_WORDS.contains(&word)) || OTHERS.iter().any(|p| name.starts_with(p))
 }
 
 /// macOS errno names (sys/errno.h numbering, which differs from Linux's
@@ -377,6 +391,8 @@ pub struct FsUsageParser {
     callers: std::collections::HashSet<u64>,
     lines: u64,
     unparsed: Unparsed,
+    /// Calls not counted whose names look like I/O, by name (few names: a short list).
+    uncounted_io: Vec<(Vec<u8>, u64)>,
 }
 
 impl Default for FsUsageParser {
@@ -402,6 +418,7 @@ impl FsUsageParser {
             callers: std::collections::HashSet::new(),
             lines: 0,
             unparsed: Unparsed::default(),
+            uncounted_io: Vec::new(),
         }
     }
 
@@ -492,11 +509,9 @@ impl FsUsageParser {
         (f, false)
     }
 
+    /// fs_usage prints a path's bytes as they are: kept apart byte for byte.
     fn path_file(agg: &mut Aggregator, path: &[u8]) -> FileId {
-        match std::str::from_utf8(path) {
-            Ok(p) => agg.file(p, FdKind::File),
-            Err(_) => agg.file(&String::from_utf8_lossy(path), FdKind::File),
-        }
+        agg.file_named(path, FdKind::File)
     }
 
     fn parse(&mut self, line: &[u8], agg: &mut Aggregator) -> Option<()> {
@@ -613,9 +628,22 @@ impl FsUsageParser {
                     }
                 }
             }
+            Call::Other if looks_like_io(name) => {
+                // The name with its flags cut (`RdMeta[S]` → `RdMeta`): one entry per call.
+                let name = &name[..name.iter().position(|&b| b == b'[').unwrap_or(name.len())];
+                match self.uncounted_io.iter_mut().find(|(n, _)| n.as_slice() == name) {
+                    Some((_, count)) => *count += 1,
+                    None => self.uncounted_io.push((name.to_vec(), 1)),
+                }
+            }
             Call::Dup | Call::Other => {}
         }
         Some(())
+    }
+
+    /// Calls not counted whose names look like I/O: (name, calls), in order of first sight.
+    pub fn uncounted_io(&self) -> &[(Vec<u8>, u64)] {
+        &self.uncounted_io
     }
 
     /// The report: the aggregator's figures, disk I/O as the storage level,
@@ -637,19 +665,25 @@ impl FsUsageParser {
     }
 }
 
-/// Whether these first lines of an input are `fs_usage -w` output: most
-/// lines parse, and at least one is a call we count.
+/// Whether these first lines of an input are `fs_usage -w` output (see `score`).
 pub fn looks_like(lines: &[&[u8]]) -> bool {
+    score(lines).accepts()
+}
+
+/// How these first lines of an input read as `fs_usage -w` output: every
+/// line it parses has fs_usage's own shape (time of day, call, duration,
+/// command), so each is a signature line.
+pub fn score(lines: &[&[u8]]) -> Score {
     let mut p = FsUsageParser::new();
     let mut agg = Aggregator::new();
-    let (mut good, mut bad) = (0, 0);
+    let mut s = Score::default();
     for line in lines.iter().filter(|l| !l.iter().all(|&b| is_space(b) || b == b'\r')) {
         match p.parse(line, &mut agg) {
-            Some(()) => good += 1,
-            None => bad += 1,
+            Some(()) => s.signature += 1,
+            None => s.foreign += 1,
         }
     }
-    good > 0 && bad <= good
+    s
 }
 
 impl LineParser for FsUsageParser {
@@ -683,6 +717,16 @@ impl LineParser for FsUsageParser {
         let disk = self.disk();
         if disk.failed > 0 {
             w.push(format!("{} disk I/O requests failed", disk.failed));
+        }
+        if !self.uncounted_io.is_empty() {
+            let total: u64 = self.uncounted_io.iter().map(|(_, n)| n).sum();
+            let names: Vec<String> =
+                self.uncounted_io.iter().take(6).map(|(name, n)| format!("{} \u{d7}{n}", String::from_utf8_lossy(name))).collect();
+            let more = if self.uncounted_io.len() > 6 { ", ..." } else { "" };
+            w.push(format!(
+                "{total} call(s) that look like I/O were not counted: this parser does not read them ({}{more})",
+                names.join(", ")
+            ));
         }
         w.push("fs_usage rounds each call's duration up to whole microseconds, and traces only the given process, not its children".into());
         w.extend(self.unparsed.warning());

@@ -224,6 +224,86 @@ fn the_format_is_detected_and_strace_logs_are_not_taken_for_it() {
 }
 
 #[test]
+fn nocancel_twins_count_as_their_calls() {
+    // The field case: write_nocancel (stdio's) and write on one file.
+    let mut p = FsUsageParser::new();
+    let (_, r) = run(&mut p, &fixture("fs_usage_nocancel.log"));
+    let out = file(&r, "/Users/user/out.log");
+    assert_eq!((out.write_ops, out.write_bytes), (3, 48));
+    assert_eq!((r.summary.write_ops, r.summary.write_bytes), (3, 48));
+    assert!(!r.warnings.iter().any(|w| w.contains("not understood") || w.contains("not counted")), "{:?}", r.warnings);
+
+    // Every twin fs_usage's table has (SYSCALL_WITH_NOCANCEL), and the old misspelling.
+    let text = [
+        "10:00:00.000001  open_nocanel      F=3        (R_____)  /a/f          0.000010   x.1",
+        "10:00:00.000002  read_nocancel     F=3    B=0x10                      0.000001   x.1",
+        "10:00:00.000003  pread_nocancel    F=3    B=0x20     O=0x00000100     0.000001   x.1",
+        "10:00:00.000004  readv_nocancel    F=3    B=0x30                      0.000001   x.1",
+        "10:00:00.000005  pwrite_nocancel   F=3    B=0x40     O=0x00000200     0.000001   x.1",
+        "10:00:00.000006  writev_nocancel   F=3    B=0x50                      0.000001   x.1",
+        "10:00:00.000007  fsync_nocancel    F=3                                0.000001   x.1",
+        "10:00:00.000008  fcntl_nocancel    F=3  <FULLFSYNC>                   0.000001   x.1",
+        "10:00:00.000009  close_nocancel    F=3                                0.000001   x.1",
+        "10:00:00.000010  openat_nocancel   F=4        (R_____)  [-2]//a/g     0.000010   x.1",
+        "10:00:00.000011  read_nocancel     F=4    B=0x8                       0.000001   x.1",
+    ]
+    .join("\n");
+    let mut p = FsUsageParser::new();
+    let (_, r) = run(&mut p, text.as_bytes());
+    let f = file(&r, "/a/f");
+    assert_eq!((f.read_ops, f.read_bytes, f.write_ops, f.write_bytes), (3, 0x10 + 0x20 + 0x30, 2, 0x40 + 0x50));
+    assert_eq!((file(&r, "/a/g").read_ops, file(&r, "/a/g").read_bytes), (1, 8));
+    let m = r.metadata_ops.as_ref().unwrap();
+    assert_eq!((m.opens, m.closes, m.fsyncs), (2, 1, 2));
+    assert!(r.other_fds.as_ref().is_none_or(|o| o.read_ops + o.write_ops == 0));
+}
+
+#[test]
+fn calls_that_look_like_io_but_are_not_read_are_counted_in_a_warning() {
+    let text = [
+        "10:00:00.000001  open              F=3        (R_____)  /a/f          0.000010   x.1",
+        "10:00:00.000002  aio_read          F=3                                0.000001   x.1",
+        "10:00:00.000003  aio_read          F=3                                0.000001   x.1",
+        "10:00:00.000004  sendfile          F=3                                0.000001   x.1",
+        "10:00:00.000005  read_extended     F=3    B=0x10                      0.000001   x.1",
+        "10:00:00.000006    RdMeta[S]       D=0x0490f371  B=0x1000   /dev/disk3s1s1  /a/f   0.000164 x.1",
+        // Not I/O: a path call, a thread call, network calls.
+        "10:00:00.000007  readlink                       /a/link               0.000001   x.1",
+        "10:00:00.000008  bsdthread_create                                     0.000001   x.1",
+        "10:00:00.000009  sendto            F=5    B=0x10                      0.000001   x.1",
+        "10:00:00.000010  read              F=3    B=0x4                       0.000001   x.1",
+    ]
+    .join("\n");
+    let mut p = FsUsageParser::new();
+    let (_, r) = run(&mut p, text.as_bytes());
+    assert_eq!((r.summary.read_ops, r.summary.read_bytes), (1, 4));
+    let names: Vec<(&[u8], u64)> = p.uncounted_io().iter().map(|(n, c)| (n.as_slice(), *c)).collect();
+    assert_eq!(names, [(&b"aio_read"[..], 2), (b"sendfile", 1), (b"read_extended", 1), (b"RdMeta", 1)]);
+    let w = r.warnings.iter().find(|w| w.contains("look like I/O")).expect("a warning");
+    assert_eq!(
+        w,
+        "5 call(s) that look like I/O were not counted: this parser does not read them (aio_read \u{d7}2, sendfile \u{d7}1, read_extended \u{d7}1, RdMeta \u{d7}1)"
+    );
+}
+
+#[test]
+fn paths_that_differ_in_a_byte_that_is_not_utf8_stay_two_files() {
+    let mut text = Vec::new();
+    for (fd, byte, reads) in [(3, 0xe9u8, 2), (4, 0xea, 5)] {
+        text.extend_from_slice(format!("10:00:00.000001  open              F={fd}        (R_____)  /tmp/caf").as_bytes());
+        text.push(byte);
+        text.extend_from_slice(b".txt          0.000010   x.1\n");
+        for _ in 0..reads {
+            text.extend_from_slice(format!("10:00:00.000002  read              F={fd}    B=0x10                      0.000001   x.1\n").as_bytes());
+        }
+    }
+    let mut p = FsUsageParser::new();
+    let (_, r) = run(&mut p, &text);
+    assert_eq!(file(&r, "/tmp/caf\\xe9.txt").read_ops, 2);
+    assert_eq!(file(&r, "/tmp/caf\\xea.txt").read_ops, 5);
+}
+
+#[test]
 fn tail_parsing_keeps_spaces_in_paths_and_commands() {
     let s = b"10:00:00.000001  open   F=4   (R_____)  /a b/0.123456 c   0.000012 W Google Chrome H.42";
     let t = tail(s, 16).unwrap();

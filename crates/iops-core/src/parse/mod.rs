@@ -1,7 +1,9 @@
 //! Text trace formats (strace logs, fs_usage output), parsed a line at a time into the aggregator.
 use crate::aggregate::Aggregator;
 use crate::report::{Report, ReportContext};
+pub use detect::{detect, Score};
 
+pub mod detect;
 pub mod fs_usage;
 pub mod strace;
 mod strace_names;
@@ -22,28 +24,23 @@ pub trait LineParser {
     }
 }
 
-/// A text format `iops import` can read: its name, a test over the first
-/// lines of an input (for detection), and a fresh parser.
+/// A text format `iops import` can read: its name, how the first lines of
+/// an input read as it (for detection, see `detect`), and a fresh parser.
 pub struct Format {
     pub name: &'static str,
-    pub detect: fn(&[&[u8]]) -> bool,
+    pub score: fn(&[&[u8]]) -> Score,
     pub parser: fn() -> Box<dyn LineParser + Send>,
 }
 
 /// Every importable format, in detection order.
 pub const FORMATS: &[Format] = &[
-    Format { name: "strace", detect: strace::looks_like, parser: || Box::new(strace::StraceParser::new()) },
-    Format { name: "fs_usage", detect: fs_usage::looks_like, parser: || Box::new(fs_usage::FsUsageParser::new()) },
+    Format { name: "strace", score: strace::score, parser: || Box::new(strace::StraceParser::new()) },
+    Format { name: "fs_usage", score: fs_usage::score, parser: || Box::new(fs_usage::FsUsageParser::new()) },
 ];
 
 /// The format named `name`.
 pub fn format(name: &str) -> Option<&'static Format> {
     FORMATS.iter().find(|f| f.name == name)
-}
-
-/// The format whose detector accepts these first lines of an input.
-pub fn detect(first_lines: &[&[u8]]) -> Option<&'static Format> {
-    FORMATS.iter().find(|f| (f.detect)(first_lines))
 }
 
 /// Lines a parser did not understand: how many, and the first one (cut to
@@ -59,7 +56,8 @@ impl Unparsed {
 
     pub fn note(&mut self, line_number: u64, line: &[u8]) {
         self.count += 1;
-        if self.first.is_none() {
+        // Lines may be noted out of order (a parser can hold one back): the example is the earliest.
+        if self.first.as_ref().is_none_or(|(n, _)| line_number < *n) {
             let text = String::from_utf8_lossy(line);
             let mut example: String = text.chars().take(Self::EXAMPLE_CHARS).collect();
             if text.chars().count() > Self::EXAMPLE_CHARS {

@@ -14,14 +14,16 @@
 //! Per line: no allocation (a file's target is looked up through a per-fd
 //! cache that compares the annotation's bytes), one pass over the line.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use memchr::memchr;
 
 use super::strace_names::{errno_name, signal_number};
-use super::{LineParser, Unparsed};
+use super::{LineParser, Score, Unparsed};
 use crate::aggregate::{Aggregator, FileId};
 use crate::event::{DataOp, Direction, FdKind, MetaKind, Syscall};
+use crate::path_name::name_text;
 use crate::positions::{CallOffset, PositionTable};
 use crate::report::{ExitInfo, Report, ReportContext};
 
@@ -240,6 +242,14 @@ pub struct StraceParser {
     /// The last line was not understood: if it is also the last of the
     /// input, it is reported as a truncated last line instead.
     last_failed: Option<(u64, String)>,
+    /// A line that opened a call and stopped before its `)`: maybe the first
+    /// half of a call the traced program's own output cut in two (strace
+    /// and the program writing to one stream, `strace ./app 2>&1`): strace
+    /// prints a call's entry, the program writes, strace prints `) = result`.
+    /// Held until that second half comes (see `rejoin`).
+    split_start: Option<(u64, Vec<u8>)>,
+    /// Calls put back together from their two halves.
+    rejoined: u64,
     pending: PidMap<Pending>,
     interrupted: PidMap<Interrupted>,
     cache: FileCache,
@@ -315,6 +325,8 @@ impl StraceParser {
             line_number: 0,
             unparsed: Unparsed::default(),
             last_failed: None,
+            split_start: None,
+            rejoined: 0,
             pending: PidMap::default(),
             interrupted: PidMap::default(),
             cache: FileCache::new(),
@@ -422,7 +434,52 @@ impl StraceParser {
         if let Some((n, text)) = self.last_failed.take() {
             self.unparsed.note(n, text.as_bytes());
         }
+        if opens_a_call(line) {
+            if let Some((n, old)) = self.split_start.replace((self.line_number, line.to_vec())) {
+                self.unparsed.note(n, &old);
+            }
+            return;
+        }
         self.last_failed = Some((self.line_number, String::from_utf8_lossy(line).into_owned()));
+    }
+
+    /// `line` as the second half of a call the program's output cut in
+    /// two: `) = result` (or ` <unfinished ...>`, when another thread's
+    /// line came first), after whatever the program wrote. The first half is
+    /// the held `split_start`, or the start of this same line when the
+    /// output had no line end (and held quotes or brackets that spoil the
+    /// line as it is). See `join`.
+    fn rejoin(&mut self, line: &[u8], agg: &mut Aggregator) -> bool {
+        let Some(second) = second_half(line) else { return false };
+        let (head, tail) = line.split_at(second);
+        // A line that opens a call of its own is more likely whole than the end of a held one.
+        if opens_a_call(head) && self.join(head, tail, true, agg) {
+            return true;
+        }
+        if let Some((n, first)) = self.split_start.take() {
+            if self.join(&first, tail, false, agg) {
+                return true;
+            }
+            self.split_start = Some((n, first));
+        }
+        false
+    }
+
+    /// Parses `first` and `second` as one line: the whole first half
+    /// (unless `tried`), or, when the program's output glued to it spoils
+    /// that, the first half cut just after one of its last number arguments.
+    fn join(&mut self, first: &[u8], second: &[u8], tried: bool, agg: &mut Aggregator) -> bool {
+        let mut joined = Vec::with_capacity(first.len() + second.len());
+        for cut in cuts(first).skip(tried as usize) {
+            joined.clear();
+            joined.extend_from_slice(&first[..cut]);
+            joined.extend_from_slice(second);
+            if self.parse(&joined, agg).is_some() {
+                self.rejoined += 1;
+                return true;
+            }
+        }
+        false
     }
 
     fn parse(&mut self, line: &[u8], agg: &mut Aggregator) -> Option<()> {
@@ -1109,20 +1166,70 @@ impl StraceParser {
     }
 }
 
-/// Whether the first lines of an input read as strace output: most of the
-/// non-empty ones parse, and at least one is a call.
+/// Whether the first lines of an input read as strace output (see `score`).
 pub fn looks_like(lines: &[&[u8]]) -> bool {
+    score(lines).accepts()
+}
+
+/// How these first lines of an input read as strace output: calls of
+/// syscalls the parser knows and strace's own notices are signature lines,
+/// calls of other names are understood, lines it cannot parse are foreign
+/// (a call the program's output cut in two counts once, as a signature).
+pub fn score(lines: &[&[u8]]) -> Score {
     let mut p = StraceParser::new();
     let mut agg = Aggregator::new();
-    let (mut calls, mut bad) = (0, 0);
+    let mut s = Score::default();
     for line in lines.iter().filter(|l| !l.iter().all(u8::is_ascii_whitespace)) {
-        match p.parse(line, &mut agg) {
-            Some(()) if memchr(b'(', line).is_some() => calls += 1,
-            Some(()) => {}
-            None => bad += 1,
+        p.line_number += 1;
+        if p.parse(line, &mut agg).is_some() {
+            let notice = [&b"+++ "[..], b"--- ", b"<... "].iter().any(|n| memchr::memmem::find(line, n).is_some());
+            match call_name(line) {
+                Some(name) if classify(name) != Call::Other => s.signature += 1,
+                Some(_) => s.understood += 1,
+                None if notice => s.signature += 1,
+                None => {}
+            }
+        } else if p.rejoin(line, &mut agg) {
+            // Its first half was counted foreign when it came.
+            s.foreign = s.foreign.saturating_sub(1);
+            s.signature += 1;
+        } else {
+            p.fail(line);
+            s.foreign += 1;
         }
     }
-    calls > 0 && bad <= calls
+    s
+}
+
+/// The name of the call a line holds: the word just before its first `(`.
+fn call_name(line: &[u8]) -> Option<&[u8]> {
+    let open = memchr(b'(', line)?;
+    let start = line[..open].iter().rposition(|&c| !(c.is_ascii_alphanumeric() || c == b'_')).map_or(0, |p| p + 1);
+    let name = &line[start..open];
+    let before = line[..start].last();
+    (!name.is_empty() && before.is_none_or(|&c| c == b' ' || c == b']')).then_some(name)
+}
+
+/// Whether a line opens a call: `[pid] [time] name(`.
+fn opens_a_call(line: &[u8]) -> bool {
+    call_name(line).is_some()
+}
+
+/// Where a call's second half starts in `line`: the last `)` followed by a
+/// result (an errno's `(text)` has none after it), or `<unfinished ...>`.
+fn second_half(line: &[u8]) -> Option<usize> {
+    if let Some(p) = memchr::memmem::rfind(line, UNFINISHED) {
+        return Some(p);
+    }
+    memchr::memrchr_iter(b')', line).find(|&p| parse_result(line, p + 1).is_some())
+}
+
+/// Where to cut the first half of a split call: all of it; then just after
+/// each of its last few number arguments (`, 15` of `write(1, "..", 15`),
+/// right to left, leaving out what the program glued after them.
+fn cuts(first: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    let numbers = memchr::memmem::rfind_iter(first, b", ").filter_map(move |p| parse_i64(first, p + 2).map(|(_, end)| end));
+    std::iter::once(first.len()).chain(numbers.filter(move |&end| end < first.len()).take(4))
 }
 
 fn direction_of(s: Syscall) -> Direction {
@@ -1150,11 +1257,26 @@ impl LineParser for StraceParser {
             self.unparsed.note(n, text.as_bytes());
         }
         if self.parse(line, agg).is_none() {
-            self.fail(line);
+            if !self.rejoin(line, agg) {
+                self.fail(line);
+            }
+        } else if self.split_start.is_some() && !line.iter().all(u8::is_ascii_whitespace) {
+            // strace went on: the held line was no call's first half.
+            if let Some((n, first)) = self.split_start.take() {
+                self.unparsed.note(n, &first);
+            }
         }
     }
 
     fn finish(&mut self, _agg: &mut Aggregator) {
+        // A held first half: the log's last line, cut short; or a line not understood.
+        if let Some((n, first)) = self.split_start.take() {
+            if n == self.line_number {
+                self.last_failed = Some((n, String::from_utf8_lossy(&first).into_owned()));
+            } else {
+                self.unparsed.note(n, &first);
+            }
+        }
         // Calls still waiting for their result never returned in this log.
         self.never_finished += self.pending.len() as u64;
         self.pending.clear();
@@ -1203,6 +1325,12 @@ impl LineParser for StraceParser {
             if win.begin_ns.is_none() || win.end_ns.is_none() {
                 w.push("strace: the window's start or end marker was not in the trace: nothing is counted".into());
             }
+        }
+        if self.rejoined > 0 {
+            w.push(format!(
+                "strace log: {} call(s) were cut in two by the traced program's own output (strace and the program wrote to one stream, as with 2>&1): each was put back together and counted",
+                self.rejoined
+            ));
         }
         if self.never_finished > 0 && self.window.is_none() {
             w.push(format!(
@@ -1400,15 +1528,19 @@ fn duration_at_end(s: &[u8]) -> Option<u64> {
     (k == inner.len()).then(|| secs * 1_000_000_000 + frac)
 }
 
-/// The target of an fd annotation (without its `<` `>`): name and kind.
+/// The target of an fd annotation (without its `<` `>`): name (a path in
+/// its text form, see `path_name`) and kind.
 fn target(a: &[u8]) -> (String, FdKind) {
-    if a.first() == Some(&b'/') {
-        // `/path` or, with -yy, `/dev/x<char M:m>` / `/dev/y<block M:m>`.
-        let (path, dev) = match memchr(b'<', a) {
-            Some(p) => (&a[..p], Some(a[p + 1..].strip_suffix(b">").unwrap_or(&a[p + 1..]))),
-            None => (a, None),
-        };
-        let path = unescape(path);
+    // `/path` or, with -yy, `/dev/x<char M:m>` / `/dev/y<block M:m>`. strace
+    // escapes `<` in a path, so the first raw one starts the device; with
+    // -xx every byte of the path is escaped (`\x2f\x74...`).
+    let (raw, dev) = match memchr(b'<', a) {
+        Some(p) => (&a[..p], Some(a[p + 1..].strip_suffix(b">").unwrap_or(&a[p + 1..]))),
+        None => (a, None),
+    };
+    let name = unescape(raw);
+    if name.first() == Some(&b'/') {
+        let path = name_text(&name).into_owned();
         let kind = match dev {
             Some(d) if d.starts_with(b"block ") => FdKind::BlockDevice,
             Some(d) if d.starts_with(b"char ") => {
@@ -1452,10 +1584,11 @@ fn kind_by_path(path: &str) -> FdKind {
     }
 }
 
-/// strace's C-style escapes in a path (`\76` is `>`, `\303\251` is `é`) back to the name.
-fn unescape(p: &[u8]) -> String {
+/// strace's C-style escapes in a path (`\76` is `>`, `\303\251` is `é`,
+/// `\351` a byte that is not UTF-8) back to the name's bytes.
+fn unescape(p: &[u8]) -> Cow<'_, [u8]> {
     if memchr(b'\\', p).is_none() {
-        return String::from_utf8_lossy(p).into_owned();
+        return Cow::Borrowed(p);
     }
     let mut out = Vec::with_capacity(p.len());
     let mut i = 0;
@@ -1491,7 +1624,7 @@ fn unescape(p: &[u8]) -> String {
             other => out.push(other),
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    Cow::Owned(out)
 }
 
 #[cfg(test)]

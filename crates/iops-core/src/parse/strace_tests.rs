@@ -530,3 +530,109 @@ fn a_log_with_opens_but_no_lseek_lines_gives_no_offsets_and_says_why() {
     assert_eq!(counts(&file(&r, "/d/a").read_access), (2, 0, 1, 0));
     assert!(r.warnings.iter().all(|w| !w.starts_with(POSITIONS_WARNING)), "{:?}", r.warnings);
 }
+
+// ------------------------------------------- names that are not UTF-8
+
+#[test]
+fn paths_differing_in_a_byte_that_is_not_utf8_are_two_files() {
+    // strace -y prints such a byte as an octal escape (`\351`); `\\` is a backslash.
+    let r = report(concat!(
+        "write(3</tmp/caf\\351.txt>, \"ab\", 2) = 2\n",
+        "write(3</tmp/caf\\351.txt>, \"ab\", 2) = 2\n",
+        "write(4</tmp/caf\\352.txt>, \"abcde\", 5) = 5\n",
+        "write(5</tmp/caf\\303\\251.txt>, \"a\", 1) = 1\n",
+        "write(6</tmp/back\\\\slash>, \"a\", 1) = 1\n",
+        "write(7</tmp/hex\\xe9>, \"a\", 1) = 1\n",
+    ));
+    let row = |p: &str| {
+        let f = file(&r, p);
+        (f.write_ops, f.write_bytes)
+    };
+    assert_eq!(row("/tmp/caf\\xe9.txt"), (2, 4));
+    assert_eq!(row("/tmp/caf\\xea.txt"), (1, 5));
+    assert_eq!(row("/tmp/caf\u{e9}.txt"), (1, 1), "valid UTF-8 stays as it is");
+    assert_eq!(row("/tmp/back\\\\slash"), (1, 1));
+    assert_eq!(row("/tmp/hex\\xe9"), (1, 1), "-x hex escapes decode to the same byte");
+    assert_eq!(r.files.as_ref().unwrap().len(), 5, "{:?}", r.files);
+
+    // -xx escapes every byte of a path, `/` too; the device of -yy stays raw.
+    let r = report(concat!(
+        "write(3<\\x2f\\x74\\x6d\\x70\\x2f\\x63\\x61\\x66\\xe9>, \"\\x61\", 1) = 1\n",
+        "write(4<\\x2f\\x64\\x65\\x76\\x2f\\x6e\\x75\\x6c\\x6c<char 1:3>>, \"\\x61\\x62\", 2) = 2\n",
+    ));
+    let f = file(&r, "/tmp/caf\\xe9");
+    assert_eq!((f.kind, f.write_ops, f.write_bytes), (FdKind::File, 1, 1));
+    assert_eq!(file(&r, "/dev/null").kind, FdKind::Other);
+}
+
+// --------------------------- the program's output inside strace's lines
+
+#[test]
+fn a_call_cut_in_two_by_the_programs_output_is_put_back_together() {
+    // The field case: `strace ./app 2>&1`, the app writing to stderr and stdout.
+    let text = std::fs::read_to_string(format!("{}/../../__test__/fixtures/strace/strace_app_output_interleaved.log", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let r = report(&text);
+    assert_eq!((r.summary.write_ops, r.summary.write_bytes), (2, 20));
+    let w = r.warnings.join("\n");
+    assert!(w.contains("1 call(s) were cut in two by the traced program's own output"), "{w}");
+    assert!(!w.contains("not understood") && !w.contains("cut short"), "{w}");
+}
+
+#[test]
+fn program_output_of_any_shape_between_the_halves() {
+    let r = report(concat!(
+        // Quotes and parentheses in the output glued to the first half.
+        "write(1, \"a(\\\"b\", 4a(\"b) = 4\n",
+        // Output over several lines: the ones between are the program's.
+        "write(1, \"x\\ny\\nz\", 5x\n",
+        "y\n",
+        "z) = 5\n",
+        // A failure, timestamps and -T.
+        "12:00:00.000001 write(2, \"e\\n\", 2e\n",
+        ") = -1 EPIPE (Broken pipe) <0.000010>\n",
+        "12:00:00.000002 write(2, \"ok\\n\", 3ok\n",
+        ") = 3 <0.000020>\n",
+    ));
+    assert_eq!((r.summary.write_ops, r.summary.write_bytes), (3, 4 + 5 + 3));
+    assert_eq!(r.failed_ops.as_ref().unwrap().by_errno.get("EPIPE"), Some(&1));
+    let w = r.warnings.join("\n");
+    assert!(w.contains("4 call(s) were cut in two"), "{w}");
+    assert!(w.contains("1 line was not understood and skipped (first, line 3: \"y\")"), "{w}");
+}
+
+#[test]
+fn with_threads_strace_ends_the_cut_line_unfinished() {
+    // Another thread's line comes before the result: strace closes the first
+    // half with `<unfinished ...>`, after the program's output.
+    let r = report(concat!(
+        "[pid 7] write(1</dev/pts/0>, \"hi\\n\", 3hi\n",
+        " <unfinished ...>\n",
+        "[pid 8] write(3</tmp/f>, \"abcd\", 4) = 4\n",
+        "[pid 7] <... write resumed>) = 3\n",
+    ));
+    assert_eq!((r.summary.write_ops, r.summary.write_bytes), (1, 4));
+    assert_eq!(r.other_fds.as_ref().unwrap().write_bytes, 3, "the tty write, counted apart");
+    assert!(r.warnings.iter().all(|w| !w.contains("not understood") && !w.contains("never returned")), "{:?}", r.warnings);
+}
+
+#[test]
+fn a_held_first_half_that_strace_never_ends_is_a_line_not_understood() {
+    let r = report(concat!(
+        "write(3</x>, \"ab\n",
+        "write(3</x>, \"abc\", 3) = 3\n",
+        "write(3</x>, \"abc\", 3) = 3\n",
+    ));
+    assert_eq!(r.summary.write_ops, 2);
+    let w = r.warnings.join("\n");
+    assert!(w.contains("1 line was not understood and skipped (first, line 1:"), "{w}");
+    assert!(!w.contains("cut in two"), "{w}");
+}
+
+#[test]
+fn detection_scores() {
+    use crate::parse::Score;
+    let lines = |t: &'static str| -> Vec<&'static [u8]> { t.split('\n').map(str::as_bytes).collect() };
+    assert_eq!(score(&lines("write(1, \"x\", 1) = 1\nhello\n+++ exited with 0 +++")), Score { signature: 2, understood: 0, foreign: 1 });
+    assert_eq!(score(&lines("f(x) = 3\nmmap(NULL, 4096) = 0x7f00")), Score { signature: 0, understood: 2, foreign: 0 });
+    assert_eq!(score(&lines("write(2, \"a\\n\", 2a\n) = 2")), Score { signature: 1, understood: 0, foreign: 0 });
+}
