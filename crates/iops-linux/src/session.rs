@@ -68,6 +68,8 @@ pub enum TraceError {
     /// ptrace refused (permissions, Yama, a container's seccomp policy...).
     NotPermitted(String),
     NoSuchProcess(pid_t),
+    /// Every thread has exited; the parent has not reaped the process yet.
+    Zombie(pid_t),
     CommandNotFound(String),
     Other(String),
 }
@@ -77,6 +79,9 @@ impl fmt::Display for TraceError {
         match self {
             TraceError::NotPermitted(why) => write!(f, "ptrace is not permitted here: {why}"),
             TraceError::NoSuchProcess(pid) => write!(f, "no process with pid {pid}"),
+            TraceError::Zombie(pid) => {
+                write!(f, "process {pid} is a zombie (exited, not yet reaped by its parent): nothing to trace")
+            }
             TraceError::CommandNotFound(cmd) => write!(f, "command not found: {cmd}"),
             TraceError::Other(why) => f.write_str(why),
         }
@@ -87,7 +92,7 @@ impl TraceError {
     pub fn code(&self) -> &'static str {
         match self {
             TraceError::NotPermitted(_) => "EPERM",
-            TraceError::NoSuchProcess(_) => "ESRCH",
+            TraceError::NoSuchProcess(_) | TraceError::Zombie(_) => "ESRCH",
             TraceError::CommandNotFound(_) => "ENOENT",
             TraceError::Other(_) => "EIO",
         }
@@ -395,6 +400,26 @@ fn finish_untraced(pid: pid_t, reason: &str, argv: &[String]) -> Report {
     counters_report(&io, elapsed_ns, pid, reason, Some(exit_info(status)), Some(argv.to_vec()))
 }
 
+/// The state letter of thread `tid` of process `pid` (R, S, D, T, t, Z,
+/// X...), from /proc/<pid>/task/<tid>/stat; `None` when it is gone.
+fn task_state(pid: pid_t, tid: pid_t) -> Option<u8> {
+    let stat = std::fs::read(format!("/proc/{pid}/task/{tid}/stat")).ok()?;
+    stat_state(&stat)
+}
+
+/// The state field of a /proc stat line: "<pid> (<comm>) <state> ...",
+/// where comm may itself hold spaces and parentheses.
+fn stat_state(stat: &[u8]) -> Option<u8> {
+    let close = stat.iter().rposition(|&b| b == b')')?;
+    stat.get(close + 2).copied()
+}
+
+/// The kernel refuses to seize a thread that has already exited (EPERM,
+/// like a real refusal): a zombie, or one being reaped, or gone by now.
+fn has_exited(pid: pid_t, tid: pid_t) -> bool {
+    matches!(task_state(pid, tid), None | Some(b'Z') | Some(b'X') | Some(b'x'))
+}
+
 fn task_ids(pid: pid_t) -> io::Result<Vec<pid_t>> {
     let mut ids = Vec::new();
     for entry in std::fs::read_dir(format!("/proc/{pid}/task"))? {
@@ -439,6 +464,9 @@ fn attach(pid: pid_t, agg: Aggregator, options: &Options) -> Result<Tracer, Trac
                     added = true;
                 }
                 Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {} // thread just ended
+                // A thread that is ending as we look, or a leader that has
+                // exited (pthread_exit) while its threads run on.
+                Err(e) if e.raw_os_error() == Some(libc::EPERM) && has_exited(pid, tid) => {}
                 Err(e) => {
                     detach_all(&mut tracer);
                     return Err(match e.raw_os_error() {
@@ -453,7 +481,10 @@ fn attach(pid: pid_t, agg: Aggregator, options: &Options) -> Result<Tracer, Trac
         }
     }
     if tracer.is_empty() {
-        return Err(TraceError::NoSuchProcess(pid));
+        return Err(match task_state(pid, pid) {
+            Some(b'Z') => TraceError::Zombie(pid),
+            _ => TraceError::NoSuchProcess(pid),
+        });
     }
     for tid in tracer.thread_ids() {
         let _ = ptrace::interrupt(tid);
@@ -468,11 +499,11 @@ fn detach_all(tracer: &mut Tracer) {
     let held = tracer.held.take();
     let mut remaining = tracer.thread_ids();
     let traced = remaining.clone();
-    for &tid in &remaining {
-        if Some(tid) != held {
-            let _ = ptrace::interrupt(tid);
-        }
-    }
+    // ESRCH: not (any longer) our tracee, so nothing of it will be reported.
+    remaining.retain(|&tid| Some(tid) == held || ptrace::interrupt(tid).map_or_else(|e| e.raw_os_error() != Some(libc::ESRCH), |_| true));
+    // A leader that has exited while its threads live on reports nothing
+    // until they are gone; the kernel releases it when our thread ends.
+    remaining.retain(|&tid| !tracer.is_exited_leader(tid));
     if let Some(tid) = held {
         let _ = ptrace::detach(tid, 0);
         remaining.retain(|t| *t != tid);
@@ -512,5 +543,32 @@ fn detach_all(tracer: &mut Tracer) {
         for tid in traced {
             affinity::set(tid, p.saved.get(&tid).unwrap_or(&p.default));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_of_a_stat_line() {
+        assert_eq!(stat_state(b"42 (churn) S 1 42 42 0 -1"), Some(b'S'));
+        assert_eq!(stat_state(b"42 (a) b) (c) Z 1 42"), Some(b'Z'), "a comm with parentheses and spaces");
+        assert_eq!(stat_state(b"42 (cut"), None);
+    }
+
+    #[test]
+    fn our_own_thread_is_live_and_a_missing_one_has_exited() {
+        let me = std::process::id() as pid_t;
+        assert!(matches!(task_state(me, me), Some(b'R') | Some(b'S')));
+        assert!(!has_exited(me, me));
+        assert!(has_exited(me, 4_194_305), "above the largest pid_max");
+    }
+
+    #[test]
+    fn a_zombie_says_so() {
+        let msg = TraceError::Zombie(7).to_string();
+        assert_eq!(msg, "process 7 is a zombie (exited, not yet reaped by its parent): nothing to trace");
+        assert_eq!(TraceError::Zombie(7).code(), "ESRCH");
     }
 }
