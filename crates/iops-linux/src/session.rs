@@ -400,24 +400,55 @@ fn finish_untraced(pid: pid_t, reason: &str, argv: &[String]) -> Report {
     counters_report(&io, elapsed_ns, pid, reason, Some(exit_info(status)), Some(argv.to_vec()))
 }
 
-/// The state letter of thread `tid` of process `pid` (R, S, D, T, t, Z,
-/// X...), from /proc/<pid>/task/<tid>/stat; `None` when it is gone.
-fn task_state(pid: pid_t, tid: pid_t) -> Option<u8> {
-    let stat = std::fs::read(format!("/proc/{pid}/task/{tid}/stat")).ok()?;
-    stat_state(&stat)
+/// What /proc/<pid>/task/<tid>/status says of a thread that could not be
+/// seized.
+#[derive(Debug, PartialEq, Eq)]
+struct TaskStatus {
+    /// R, S, D, T, t, Z, X...
+    state: u8,
+    /// The thread tracing it; 0 when none.
+    tracer: pid_t,
 }
 
-/// The state field of a /proc stat line: "<pid> (<comm>) <state> ...",
-/// where comm may itself hold spaces and parentheses.
-fn stat_state(stat: &[u8]) -> Option<u8> {
-    let close = stat.iter().rposition(|&b| b == b')')?;
-    stat.get(close + 2).copied()
+impl TaskStatus {
+    /// `None` when the thread is gone.
+    fn read(pid: pid_t, tid: pid_t) -> Option<TaskStatus> {
+        TaskStatus::parse(&std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/status")).ok()?)
+    }
+
+    /// From the "State:\tZ (zombie)" and "TracerPid:\t123" lines.
+    fn parse(text: &str) -> Option<TaskStatus> {
+        let field = |name: &str| text.lines().find_map(|l| l.strip_prefix(name)).map(str::trim);
+        Some(TaskStatus {
+            state: *field("State:")?.as_bytes().first()?,
+            tracer: field("TracerPid:")?.parse().ok()?,
+        })
+    }
+
+    fn has_exited(&self) -> bool {
+        matches!(self.state, b'Z' | b'X' | b'x')
+    }
 }
 
-/// The kernel refuses to seize a thread that has already exited (EPERM,
-/// like a real refusal): a zombie, or one being reaped, or gone by now.
-fn has_exited(pid: pid_t, tid: pid_t) -> bool {
-    matches!(task_state(pid, tid), None | Some(b'Z') | Some(b'X') | Some(b'x'))
+/// Why seizing `tid` failed with EPERM, which the kernel also answers for
+/// a thread that has already exited or that is traced already.
+enum Busy {
+    /// Exited (a zombie, or being reaped) or gone by now: nothing to trace.
+    Exited,
+    /// Born of a thread we seized a moment ago, so traced by us already.
+    Ours,
+    /// A real refusal.
+    Refused,
+}
+
+fn why_busy(pid: pid_t, tid: pid_t) -> Busy {
+    let me = unsafe { libc::gettid() };
+    match TaskStatus::read(pid, tid) {
+        None => Busy::Exited,
+        Some(s) if s.has_exited() => Busy::Exited,
+        Some(s) if s.tracer == me => Busy::Ours,
+        Some(_) => Busy::Refused,
+    }
 }
 
 fn task_ids(pid: pid_t) -> io::Result<Vec<pid_t>> {
@@ -464,15 +495,28 @@ fn attach(pid: pid_t, agg: Aggregator, options: &Options) -> Result<Tracer, Trac
                     added = true;
                 }
                 Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {} // thread just ended
-                // A thread that is ending as we look, or a leader that has
-                // exited (pthread_exit) while its threads run on.
-                Err(e) if e.raw_os_error() == Some(libc::EPERM) && has_exited(pid, tid) => {}
                 Err(e) => {
-                    detach_all(&mut tracer);
-                    return Err(match e.raw_os_error() {
-                        Some(libc::EPERM) | Some(libc::EACCES) => TraceError::NotPermitted(refusal(&e)),
-                        _ => TraceError::Other(format!("cannot attach to {pid}: {e}")),
-                    });
+                    let busy = if e.raw_os_error() == Some(libc::EPERM) { why_busy(pid, tid) } else { Busy::Refused };
+                    match busy {
+                        // Ending as we look, or a leader that has called
+                        // pthread_exit while its threads run on.
+                        Busy::Exited => {}
+                        Busy::Ours => {
+                            tracer.add_auto_attached(tid, pid);
+                            if let Some(p) = tracer.pinning.as_ref() {
+                                // Given the default mask on detach, like any thread born while traced.
+                                affinity::set(tid, &p.cpu);
+                            }
+                            added = true;
+                        }
+                        Busy::Refused => {
+                            detach_all(&mut tracer);
+                            return Err(match e.raw_os_error() {
+                                Some(libc::EPERM) | Some(libc::EACCES) => TraceError::NotPermitted(refusal(&e)),
+                                _ => TraceError::Other(format!("cannot attach to {pid}: {e}")),
+                            });
+                        }
+                    }
                 }
             }
         }
@@ -481,8 +525,8 @@ fn attach(pid: pid_t, agg: Aggregator, options: &Options) -> Result<Tracer, Trac
         }
     }
     if tracer.is_empty() {
-        return Err(match task_state(pid, pid) {
-            Some(b'Z') => TraceError::Zombie(pid),
+        return Err(match TaskStatus::read(pid, pid) {
+            Some(s) if s.state == b'Z' => TraceError::Zombie(pid),
             _ => TraceError::NoSuchProcess(pid),
         });
     }
@@ -551,18 +595,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn state_of_a_stat_line() {
-        assert_eq!(stat_state(b"42 (churn) S 1 42 42 0 -1"), Some(b'S'));
-        assert_eq!(stat_state(b"42 (a) b) (c) Z 1 42"), Some(b'Z'), "a comm with parentheses and spaces");
-        assert_eq!(stat_state(b"42 (cut"), None);
+    fn task_status_fields() {
+        let text = "Name:\tchurn\nUmask:\t0022\nState:\tZ (zombie)\nTgid:\t42\nTracerPid:\t7\n";
+        assert_eq!(TaskStatus::parse(text), Some(TaskStatus { state: b'Z', tracer: 7 }));
+        assert!(TaskStatus::parse(text).unwrap().has_exited());
+        let live = "State:\tt (tracing stop)\nTracerPid:\t0\n";
+        assert!(!TaskStatus::parse(live).unwrap().has_exited());
+        assert_eq!(TaskStatus::parse("State:\tS (sleeping)\n"), None);
     }
 
     #[test]
-    fn our_own_thread_is_live_and_a_missing_one_has_exited() {
+    fn a_live_thread_not_traced_by_us_is_a_refusal_and_a_missing_one_has_exited() {
         let me = std::process::id() as pid_t;
-        assert!(matches!(task_state(me, me), Some(b'R') | Some(b'S')));
-        assert!(!has_exited(me, me));
-        assert!(has_exited(me, 4_194_305), "above the largest pid_max");
+        let s = TaskStatus::read(me, me).unwrap();
+        assert!(!s.has_exited());
+        assert!(matches!(why_busy(me, me), Busy::Refused));
+        assert!(matches!(why_busy(me, 4_194_305), Busy::Exited), "above the largest pid_max");
     }
 
     #[test]

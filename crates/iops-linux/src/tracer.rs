@@ -141,6 +141,13 @@ impl Tracer {
         self.insert_thread(tid, tgid, true);
     }
 
+    /// A thread that an attach found traced by us already: born of a thread
+    /// seized a moment before, its first stop and its creator's clone event
+    /// are still to come.
+    pub fn add_auto_attached(&mut self, tid: pid_t, tgid: pid_t) {
+        self.insert_thread(tid, tgid, false);
+    }
+
     fn insert_thread(&mut self, tid: pid_t, tgid: pid_t, announced: bool) {
         self.threads.entry(tid).or_insert(Thread {
             tgid,
