@@ -552,6 +552,10 @@ fn detach_all(tracer: &mut Tracer) {
         let _ = ptrace::detach(tid, 0);
         remaining.retain(|t| *t != tid);
     }
+    // New auto-attached children released (or dead) before their creator's
+    // event named them: that event must not make us wait for them, nor for
+    // a thread the table knew already (its first stop beat that event).
+    let mut released_early: Vec<pid_t> = Vec::new();
     while !remaining.is_empty() {
         let mut status = 0;
         let pid = unsafe { libc::waitpid(-1, &mut status, libc::__WALL | libc::__WNOTHREAD) };
@@ -566,6 +570,7 @@ fn detach_all(tracer: &mut Tracer) {
                 // A new auto-attached child of a thread we are releasing.
                 let _ = ptrace::detach(pid, 0);
             }
+            released_early.push(pid);
             continue;
         }
         if libc::WIFSTOPPED(status) {
@@ -573,7 +578,14 @@ fn detach_all(tracer: &mut Tracer) {
             let event = status >> 16;
             if matches!(event, libc::PTRACE_EVENT_FORK | libc::PTRACE_EVENT_VFORK | libc::PTRACE_EVENT_CLONE) {
                 if let Ok(child) = ptrace::event_msg(pid) {
-                    remaining.push(child as pid_t);
+                    let child = child as pid_t;
+                    match released_early.iter().position(|&p| p == child) {
+                        Some(i) => {
+                            released_early.swap_remove(i);
+                        }
+                        None if traced.contains(&child) => {}
+                        None => remaining.push(child),
+                    }
                 }
             }
             let deliver = if event == 0 && sig != (libc::SIGTRAP | 0x80) { sig } else { 0 };
