@@ -543,8 +543,11 @@ fn detach_all(tracer: &mut Tracer) {
     let held = tracer.held.take();
     let mut remaining = tracer.thread_ids();
     let traced = remaining.clone();
-    // ESRCH: not (any longer) our tracee, so nothing of it will be reported.
-    remaining.retain(|&tid| Some(tid) == held || ptrace::interrupt(tid).map_or_else(|e| e.raw_os_error() != Some(libc::ESRCH), |_| true));
+    remaining.retain(|&tid| {
+        let not_ours = || ptrace::interrupt(tid).is_err_and(|e| e.raw_os_error() == Some(libc::ESRCH));
+        // ESRCH: not (any longer) our tracee, so nothing of it will be reported.
+        Some(tid) == held || !not_ours()
+    });
     // A leader that has exited while its threads live on reports nothing
     // until they are gone; the kernel releases it when our thread ends.
     remaining.retain(|&tid| !tracer.is_exited_leader(tid));
