@@ -200,7 +200,14 @@ async function runAttach(pid: number, opts: CliOptions): Promise<number> {
 
 /** Where ptrace is refused: the process's own counters over the same span. */
 async function attachByCounters(pid: number, opts: CliOptions, reason: string): Promise<number> {
-  const before = native.countersSnapshot(pid);
+  let before: ReturnType<typeof native.countersSnapshot>;
+  try {
+    before = native.countersSnapshot(pid);
+  } catch (e) {
+    // Both refusals, in one line: neither source can measure this process.
+    process.stderr.write(`iops: ${reason}; and the counters fallback failed: ${(e as Error).message}\n`);
+    return EXIT.failure;
+  }
   await new Promise<void>((resolve) => {
     const timer = opts.duration ? setTimeout(resolve, opts.duration * 1000) : undefined;
     for (const sig of ATTACH_STOP_SIGNALS) {
@@ -211,7 +218,13 @@ async function attachByCounters(pid: number, opts: CliOptions, reason: string): 
       });
     }
   });
-  const after = native.countersSnapshot(pid);
+  let after: ReturnType<typeof native.countersSnapshot>;
+  try {
+    after = native.countersSnapshot(pid);
+  } catch (e) {
+    process.stderr.write(`iops: ${reason}; the counters fallback lost process ${pid} before the end: ${(e as Error).message}\n`);
+    return EXIT.failure;
+  }
   output(parseOutcome(native.countersReport(before, after, reason)), opts);
   return 0;
 }

@@ -170,6 +170,11 @@ export function straceCommand(argv: string[], options: CaptureOptions = {}): Cap
 
 /** Attaches strace to `pid` (all threads, and children it creates) until `stop()`. */
 export function stracePid(pid: number, options: CaptureOptions = {}): Capture {
+  // strace would only say "Operation not permitted" of a zombie.
+  if (isZombie(pid)) {
+    const message = `process ${pid} is a zombie (exited, not yet reaped by its parent): nothing to trace`;
+    return { report: Promise.reject(new IopsError(message, "ESRCH")), stop: () => {}, pid: () => pid };
+  }
   const { strace, report } = start(["-p", String(pid)], "strace", null, options);
   return {
     report,
@@ -177,6 +182,15 @@ export function stracePid(pid: number, options: CaptureOptions = {}): Capture {
     stop: () => strace.kill("SIGINT"),
     pid: () => pid,
   };
+}
+
+/** Every thread of `pid` has exited and its parent has not reaped it yet. */
+function isZombie(pid: number): boolean {
+  try {
+    return /^State:\s*Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8")) && readdirSync(`/proc/${pid}/task`).length === 1;
+  } catch {
+    return false; // gone: strace says so
+  }
 }
 
 // ------------------------------------------------- profile(fn, { method: "strace" })

@@ -4,6 +4,11 @@
 //! entry of a regular file or block device also follows the fd's position
 //! (read once from /proc/<pid>/fdinfo on first sight, then advanced by each
 //! call and set by lseek), which gives every data call its start offset.
+//!
+//! The cache is per process (tgid), but /proc is read through the thread
+//! that made the call: once the thread-group leader has exited (a zombie
+//! while other threads run on), /proc/<tgid>/fd is empty, while
+//! /proc/<tid>/fd of a live thread shows the fds all threads share.
 
 use rustc_hash::FxHashMap as HashMap;
 use std::ffi::CStr;
@@ -115,17 +120,18 @@ fn parse_fdinfo(text: &[u8]) -> Option<(u64, bool)> {
 }
 
 impl FdTable {
-    /// The file behind `fd` of process `tgid`, resolving it on first use.
-    /// `None` when the fd is not open (the call failed, or raced a close).
+    /// The file behind `fd` of process `tgid`, resolving it on first use
+    /// through thread `tid` (the caller, stopped). `None` when the fd is not
+    /// open (the call failed, or raced a close).
     #[inline]
-    pub fn lookup(&mut self, agg: &mut Aggregator, tgid: pid_t, fd: i32) -> Option<FileId> {
+    pub fn lookup(&mut self, agg: &mut Aggregator, tgid: pid_t, tid: pid_t, fd: i32) -> Option<FileId> {
         if let Some(e) = self.cache.get(&(tgid, fd)) {
             return Some(e.file);
         }
-        let (name, kind) = resolve(tgid, fd)?;
+        let (name, kind) = resolve(tid, fd)?;
         let file = agg.file(&name, kind);
         // A failed call moved nothing: the position is where fdinfo says.
-        let position = kind.is_storage().then(|| fdinfo(tgid, fd)).flatten().map(|(pos, append)| FdPosition::new(pos, append));
+        let position = kind.is_storage().then(|| fdinfo(tid, fd)).flatten().map(|(pos, append)| FdPosition::new(pos, append));
         self.cache.insert((tgid, fd), FdEntry { file, position });
         Some(file)
     }
@@ -133,12 +139,14 @@ impl FdTable {
     /// At the exit of a data call that moved `bytes` on `fd`: the file, and
     /// the offset the call started at when it is known. Advances the fd's
     /// position; on an fd's first call, reads it from fdinfo (where the call
-    /// left it) instead.
+    /// left it) instead, through thread `tid` (the caller, stopped).
     #[inline]
+    #[allow(clippy::too_many_arguments)]
     pub fn data_call(
         &mut self,
         agg: &mut Aggregator,
         tgid: pid_t,
+        tid: pid_t,
         fd: i32,
         direction: Direction,
         call: CallOffset,
@@ -148,7 +156,7 @@ impl FdTable {
             let offset = match (e.position.as_mut(), call) {
                 // An append fd first seen through a failed call: the end of
                 // the file is where this append left the position.
-                (Some(p), _) if p.append_end_unknown(direction, call) => match fdinfo(tgid, fd) {
+                (Some(p), _) if p.append_end_unknown(direction, call) => match fdinfo(tid, fd) {
                     Some((pos, append)) => {
                         let (fresh, offset) = FdPosition::after_first_call(pos, append, direction, call, bytes);
                         *p = fresh;
@@ -162,9 +170,9 @@ impl FdTable {
             };
             return Some((e.file, offset));
         }
-        let (name, kind) = resolve(tgid, fd)?;
+        let (name, kind) = resolve(tid, fd)?;
         let file = agg.file(&name, kind);
-        let (position, offset) = match kind.is_storage().then(|| fdinfo(tgid, fd)).flatten() {
+        let (position, offset) = match kind.is_storage().then(|| fdinfo(tid, fd)).flatten() {
             Some((pos, append)) => {
                 let (p, offset) = FdPosition::after_first_call(pos, append, direction, call, bytes);
                 (Some(p), offset)

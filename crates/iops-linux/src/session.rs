@@ -72,6 +72,8 @@ pub enum TraceError {
     /// ptrace refused (permissions, Yama, a container's seccomp policy...).
     NotPermitted(String),
     NoSuchProcess(pid_t),
+    /// Every thread has exited; the parent has not reaped the process yet.
+    Zombie(pid_t),
     CommandNotFound(String),
     /// The command was found but execve failed (program, errno).
     CannotExecute(String, i32),
@@ -83,6 +85,9 @@ impl fmt::Display for TraceError {
         match self {
             TraceError::NotPermitted(why) => write!(f, "ptrace is not permitted here: {why}"),
             TraceError::NoSuchProcess(pid) => write!(f, "no process with pid {pid}"),
+            TraceError::Zombie(pid) => {
+                write!(f, "process {pid} is a zombie (exited, not yet reaped by its parent): nothing to trace")
+            }
             TraceError::CommandNotFound(cmd) => write!(f, "command not found: {cmd}"),
             TraceError::CannotExecute(cmd, errno) => {
                 write!(f, "cannot execute {cmd}: {} ({})", strerror(*errno), crate::errno::name(*errno as i64))?;
@@ -100,7 +105,7 @@ impl TraceError {
     pub fn code(&self) -> &'static str {
         match self {
             TraceError::NotPermitted(_) => "EPERM",
-            TraceError::NoSuchProcess(_) => "ESRCH",
+            TraceError::NoSuchProcess(_) | TraceError::Zombie(_) => "ESRCH",
             TraceError::CommandNotFound(_) => "ENOENT",
             TraceError::CannotExecute(_, errno) => crate::errno::name(*errno as i64),
             TraceError::Other(_) => "EIO",
@@ -520,6 +525,57 @@ fn finish_untraced(pid: pid_t, reason: &str, argv: &[String], news: &ChildNewsPi
     Ok(counters_report(&io, elapsed_ns, pid, reason, Some(exit_info(status)), Some(argv.to_vec())))
 }
 
+/// What /proc/<pid>/task/<tid>/status says of a thread that could not be
+/// seized.
+#[derive(Debug, PartialEq, Eq)]
+struct TaskStatus {
+    /// R, S, D, T, t, Z, X...
+    state: u8,
+    /// The thread tracing it; 0 when none.
+    tracer: pid_t,
+}
+
+impl TaskStatus {
+    /// `None` when the thread is gone.
+    fn read(pid: pid_t, tid: pid_t) -> Option<TaskStatus> {
+        TaskStatus::parse(&std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/status")).ok()?)
+    }
+
+    /// From the "State:\tZ (zombie)" and "TracerPid:\t123" lines.
+    fn parse(text: &str) -> Option<TaskStatus> {
+        let field = |name: &str| text.lines().find_map(|l| l.strip_prefix(name)).map(str::trim);
+        Some(TaskStatus {
+            state: *field("State:")?.as_bytes().first()?,
+            tracer: field("TracerPid:")?.parse().ok()?,
+        })
+    }
+
+    fn has_exited(&self) -> bool {
+        matches!(self.state, b'Z' | b'X' | b'x')
+    }
+}
+
+/// Why seizing `tid` failed with EPERM, which the kernel also answers for
+/// a thread that has already exited or that is traced already.
+enum Busy {
+    /// Exited (a zombie, or being reaped) or gone by now: nothing to trace.
+    Exited,
+    /// Born of a thread we seized a moment ago, so traced by us already.
+    Ours,
+    /// A real refusal.
+    Refused,
+}
+
+fn why_busy(pid: pid_t, tid: pid_t) -> Busy {
+    let me = unsafe { libc::gettid() };
+    match TaskStatus::read(pid, tid) {
+        None => Busy::Exited,
+        Some(s) if s.has_exited() => Busy::Exited,
+        Some(s) if s.tracer == me => Busy::Ours,
+        Some(_) => Busy::Refused,
+    }
+}
+
 fn task_ids(pid: pid_t) -> io::Result<Vec<pid_t>> {
     let mut ids = Vec::new();
     for entry in std::fs::read_dir(format!("/proc/{pid}/task"))? {
@@ -565,11 +621,27 @@ fn attach(pid: pid_t, agg: Aggregator, options: &Options) -> Result<Tracer, Trac
                 }
                 Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {} // thread just ended
                 Err(e) => {
-                    detach_all(&mut tracer);
-                    return Err(match e.raw_os_error() {
-                        Some(libc::EPERM) | Some(libc::EACCES) => TraceError::NotPermitted(refusal(&e)),
-                        _ => TraceError::Other(format!("cannot attach to {pid}: {e}")),
-                    });
+                    let busy = if e.raw_os_error() == Some(libc::EPERM) { why_busy(pid, tid) } else { Busy::Refused };
+                    match busy {
+                        // Ending as we look, or a leader that has called
+                        // pthread_exit while its threads run on.
+                        Busy::Exited => {}
+                        Busy::Ours => {
+                            tracer.add_auto_attached(tid, pid);
+                            if let Some(p) = tracer.pinning.as_ref() {
+                                // Given the default mask on detach, like any thread born while traced.
+                                affinity::set(tid, &p.cpu);
+                            }
+                            added = true;
+                        }
+                        Busy::Refused => {
+                            detach_all(&mut tracer);
+                            return Err(match e.raw_os_error() {
+                                Some(libc::EPERM) | Some(libc::EACCES) => TraceError::NotPermitted(refusal(&e)),
+                                _ => TraceError::Other(format!("cannot attach to {pid}: {e}")),
+                            });
+                        }
+                    }
                 }
             }
         }
@@ -578,7 +650,10 @@ fn attach(pid: pid_t, agg: Aggregator, options: &Options) -> Result<Tracer, Trac
         }
     }
     if tracer.is_empty() {
-        return Err(TraceError::NoSuchProcess(pid));
+        return Err(match TaskStatus::read(pid, pid) {
+            Some(s) if s.state == b'Z' => TraceError::Zombie(pid),
+            _ => TraceError::NoSuchProcess(pid),
+        });
     }
     if let Some(p) = tracer.pinning.as_mut() {
         p.guard = affinity::guard(pid, &p.cpu, &p.saved, &p.default);
@@ -596,15 +671,22 @@ fn detach_all(tracer: &mut Tracer) {
     let held = tracer.held.take();
     let mut remaining = tracer.thread_ids();
     let traced = remaining.clone();
-    for &tid in &remaining {
-        if Some(tid) != held {
-            let _ = ptrace::interrupt(tid);
-        }
-    }
+    remaining.retain(|&tid| {
+        let not_ours = || ptrace::interrupt(tid).is_err_and(|e| e.raw_os_error() == Some(libc::ESRCH));
+        // ESRCH: not (any longer) our tracee, so nothing of it will be reported.
+        Some(tid) == held || !not_ours()
+    });
+    // A leader that has exited while its threads live on reports nothing
+    // until they are gone; the kernel releases it when our thread ends.
+    remaining.retain(|&tid| !tracer.is_exited_leader(tid));
     if let Some(tid) = held {
         let _ = ptrace::detach(tid, 0);
         remaining.retain(|t| *t != tid);
     }
+    // New auto-attached children released (or dead) before their creator's
+    // event named them: that event must not make us wait for them, nor for
+    // a thread the table knew already (its first stop beat that event).
+    let mut released_early: Vec<pid_t> = Vec::new();
     while !remaining.is_empty() {
         let mut status = 0;
         let pid = unsafe { libc::waitpid(-1, &mut status, libc::__WALL | libc::__WNOTHREAD) };
@@ -619,6 +701,7 @@ fn detach_all(tracer: &mut Tracer) {
                 // A new auto-attached child of a thread we are releasing.
                 let _ = ptrace::detach(pid, 0);
             }
+            released_early.push(pid);
             continue;
         }
         if libc::WIFSTOPPED(status) {
@@ -626,7 +709,14 @@ fn detach_all(tracer: &mut Tracer) {
             let event = status >> 16;
             if matches!(event, libc::PTRACE_EVENT_FORK | libc::PTRACE_EVENT_VFORK | libc::PTRACE_EVENT_CLONE) {
                 if let Ok(child) = ptrace::event_msg(pid) {
-                    remaining.push(child as pid_t);
+                    let child = child as pid_t;
+                    match released_early.iter().position(|&p| p == child) {
+                        Some(i) => {
+                            released_early.swap_remove(i);
+                        }
+                        None if traced.contains(&child) => {}
+                        None => remaining.push(child),
+                    }
                 }
             }
             let deliver = if event == 0 && sig != (libc::SIGTRAP | 0x80) { sig } else { 0 };
@@ -643,5 +733,36 @@ fn detach_all(tracer: &mut Tracer) {
                 affinity::set(tid, p.saved.get(&tid).unwrap_or(&p.default));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn task_status_fields() {
+        let text = "Name:\tchurn\nUmask:\t0022\nState:\tZ (zombie)\nTgid:\t42\nTracerPid:\t7\n";
+        assert_eq!(TaskStatus::parse(text), Some(TaskStatus { state: b'Z', tracer: 7 }));
+        assert!(TaskStatus::parse(text).unwrap().has_exited());
+        let live = "State:\tt (tracing stop)\nTracerPid:\t0\n";
+        assert!(!TaskStatus::parse(live).unwrap().has_exited());
+        assert_eq!(TaskStatus::parse("State:\tS (sleeping)\n"), None);
+    }
+
+    #[test]
+    fn a_live_thread_not_traced_by_us_is_a_refusal_and_a_missing_one_has_exited() {
+        let me = std::process::id() as pid_t;
+        let s = TaskStatus::read(me, me).unwrap();
+        assert!(!s.has_exited());
+        assert!(matches!(why_busy(me, me), Busy::Refused));
+        assert!(matches!(why_busy(me, 4_194_305), Busy::Exited), "above the largest pid_max");
+    }
+
+    #[test]
+    fn a_zombie_says_so() {
+        let msg = TraceError::Zombie(7).to_string();
+        assert_eq!(msg, "process 7 is a zombie (exited, not yet reaped by its parent): nothing to trace");
+        assert_eq!(TraceError::Zombie(7).code(), "ESRCH");
     }
 }

@@ -43,6 +43,12 @@ struct Thread {
     interrupted: Option<Pending>,
     /// Resumed at least once by us (attach mode: ready when all are).
     armed: bool,
+    /// Its creator's clone/fork event has been seen (or it was there when
+    /// tracing began). Its own first stop can come before that event.
+    announced: bool,
+    /// Past its PTRACE_EVENT_EXIT stop: it only has its death left to report
+    /// (a thread-group leader: not before every other thread of its group).
+    exiting: bool,
 }
 
 /// Where the loop is in the window.
@@ -59,6 +65,10 @@ pub struct Tracer {
     pub mode: Mode,
     classes: ClassTable,
     threads: HashMap<pid_t, Thread>,
+    /// Threads that ended before their creator's clone/fork event was seen,
+    /// by tid (a count, in case the tid is reused meanwhile): that event
+    /// must not bring them back, or the loop would wait for them forever.
+    ended_unannounced: HashMap<pid_t, u32>,
     fds: FdTable,
     pub agg: Aggregator,
     pub window: Window,
@@ -114,6 +124,7 @@ impl Tracer {
             mode,
             classes: ClassTable::new(),
             threads: HashMap::default(),
+            ended_unannounced: HashMap::default(),
             fds: FdTable::default(),
             agg,
             window: if marker_cookie.is_some() { Window::Waiting } else { Window::Open },
@@ -140,8 +151,63 @@ impl Tracer {
         }
     }
 
+    /// A thread that is there when tracing begins.
     pub fn add_thread(&mut self, tid: pid_t, tgid: pid_t) {
-        self.threads.entry(tid).or_insert(Thread { tgid, pending: None, interrupted: None, armed: false });
+        self.insert_thread(tid, tgid, true);
+    }
+
+    /// A thread that an attach found traced by us already: born of a thread
+    /// seized a moment before, its first stop and its creator's clone event
+    /// are still to come.
+    pub fn add_auto_attached(&mut self, tid: pid_t, tgid: pid_t) {
+        self.insert_thread(tid, tgid, false);
+    }
+
+    fn insert_thread(&mut self, tid: pid_t, tgid: pid_t, announced: bool) {
+        self.threads.entry(tid).or_insert(Thread {
+            tgid,
+            pending: None,
+            interrupted: None,
+            armed: false,
+            announced,
+            exiting: false,
+        });
+    }
+
+    /// A clone/fork event of a creator announced `child`. Its first stop may
+    /// have come already, and it may even have ended since.
+    fn on_birth(&mut self, child: pid_t, tgid: impl FnOnce() -> pid_t) {
+        if let Some(t) = self.threads.get_mut(&child) {
+            t.announced = true;
+            return;
+        }
+        if let Some(n) = self.ended_unannounced.get_mut(&child) {
+            *n -= 1;
+            if *n == 0 {
+                self.ended_unannounced.remove(&child);
+            }
+            return;
+        }
+        let tgid = tgid();
+        self.insert_thread(child, tgid, true);
+    }
+
+    /// A thread's death (WIFEXITED / WIFSIGNALED) was reaped.
+    fn on_death(&mut self, tid: pid_t) {
+        match self.threads.remove(&tid) {
+            Some(t) => {
+                if t.tgid == tid {
+                    self.fds.forget_process(tid);
+                }
+                if !t.announced {
+                    *self.ended_unannounced.entry(tid).or_insert(0) += 1;
+                }
+            }
+            // Never seen stopped, never announced: killed before its first
+            // stop, while its creator's event is still to come.
+            None if tid != self.root => *self.ended_unannounced.entry(tid).or_insert(0) += 1,
+            None => {}
+        }
     }
 
     pub fn has_thread(&self, tid: pid_t) -> bool {
@@ -150,6 +216,13 @@ impl Tracer {
 
     pub fn thread_ids(&self) -> Vec<pid_t> {
         self.threads.keys().copied().collect()
+    }
+
+    /// A thread-group leader past its exit stop while other threads of its
+    /// group live on: its death is reported only after theirs, so a detach
+    /// must not wait for it.
+    pub fn is_exited_leader(&self, tid: pid_t) -> bool {
+        self.threads.get(&tid).is_some_and(|t| t.exiting && t.tgid == tid)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -195,11 +268,7 @@ impl Tracer {
     /// Handles one waitpid status of a tracee.
     pub fn handle(&mut self, tid: pid_t, status: i32) {
         if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
-            if let Some(t) = self.threads.remove(&tid) {
-                if t.tgid == tid {
-                    self.fds.forget_process(tid);
-                }
-            }
+            self.on_death(tid);
             if tid == self.root {
                 self.root_status = Some(status);
             }
@@ -210,7 +279,7 @@ impl Tracer {
         }
         if !self.threads.contains_key(&tid) {
             // An auto-attached child whose first stop beat its parent's event.
-            self.add_thread(tid, tgid_of(tid));
+            self.insert_thread(tid, tgid_of(tid), false);
         }
         let sig = libc::WSTOPSIG(status);
         let event = status >> 16;
@@ -235,8 +304,8 @@ impl Tracer {
             libc::PTRACE_EVENT_FORK | libc::PTRACE_EVENT_VFORK | libc::PTRACE_EVENT_CLONE => {
                 if let Ok(child) = ptrace::event_msg(tid) {
                     let child = child as pid_t;
-                    let tgid = if event == libc::PTRACE_EVENT_CLONE { tgid_of(child) } else { child };
-                    self.add_thread(child, tgid);
+                    let tgid = || if event == libc::PTRACE_EVENT_CLONE { tgid_of(child) } else { child };
+                    self.on_birth(child, tgid);
                 }
                 self.resume(tid, 0);
             }
@@ -256,7 +325,13 @@ impl Tracer {
                 self.resume(tid, 0);
             }
             libc::PTRACE_EVENT_EXIT => {
-                let tgid = self.threads.get(&tid).map_or(tid, |t| t.tgid);
+                let tgid = match self.threads.get_mut(&tid) {
+                    Some(t) => {
+                        t.exiting = true;
+                        t.tgid
+                    }
+                    None => tid,
+                };
                 if tgid == self.root && self.window == Window::Open {
                     if let Ok(io) = ProcIo::read(tid) {
                         self.storage_last = Some(io);
@@ -475,11 +550,11 @@ impl Tracer {
         match p.class {
             Class::Data(syscall) if p.counted => {
                 if ok {
-                    self.record_data(tgid, syscall, &p, rval as u64, now);
+                    self.record_data(tid, tgid, syscall, &p, rval as u64, now);
                 } else {
                     let storage = self
                         .fds
-                        .lookup(&mut self.agg, tgid, p.args[0] as i32)
+                        .lookup(&mut self.agg, tgid, tid, p.args[0] as i32)
                         .is_some_and(|f| self.agg.file_stats(f).kind.is_storage());
                     self.agg.record_failure(syscall, errno::name(-rval), storage);
                 }
@@ -516,11 +591,13 @@ impl Tracer {
         }
     }
 
-    fn record_data(&mut self, tgid: pid_t, syscall: Syscall, p: &Pending, bytes: u64, now: Instant) {
+    /// `tid` made the call (its /proc entry and memory are read: the
+    /// leader's are gone once it has exited); `tgid` keys the fd cache.
+    fn record_data(&mut self, tid: pid_t, tgid: pid_t, syscall: Syscall, p: &Pending, bytes: u64, now: Instant) {
         let start_ns = p.start.saturating_duration_since(self.begin).as_nanos() as u64;
         let latency_ns = Some(now.saturating_duration_since(p.start).as_nanos() as u64);
         let record = |tracer: &mut Tracer, fd: u64, direction: Direction, call: CallOffset| {
-            let (file, offset) = match tracer.fds.data_call(&mut tracer.agg, tgid, fd as i32, direction, call, bytes) {
+            let (file, offset) = match tracer.fds.data_call(&mut tracer.agg, tgid, tid, fd as i32, direction, call, bytes) {
                 Some(found) => found,
                 // Closed by another thread before we could look: still an op.
                 None => (tracer.agg.file("(closed before it could be resolved)", iops_core::FdKind::Unknown), None),
@@ -532,7 +609,7 @@ impl Tracer {
         // bytes it moved, so it started that many bytes earlier.
         let through = |ptr: u64| match ptr {
             0 => CallOffset::Current,
-            _ => match ptrace::read_u64(tgid, ptr) {
+            _ => match ptrace::read_u64(tid, ptr) {
                 Some(after) => CallOffset::At(after.wrapping_sub(bytes)),
                 None => CallOffset::Unknown,
             },
@@ -558,5 +635,89 @@ impl Tracer {
                 record(self, dst, Direction::Write, dst_call);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ROOT: pid_t = 100;
+
+    fn tracer() -> Tracer {
+        let mut t = Tracer::new(Mode::Seccomp, ROOT, Aggregator::new(), None);
+        t.add_thread(ROOT, ROOT);
+        t
+    }
+
+    /// A creator's clone event, the new thread's first stop and its death,
+    /// in every order the kernel may report them (the death always follows
+    /// the first stop): the thread is never left behind in the table.
+    #[test]
+    fn a_thread_born_and_dead_in_any_order_leaves_no_phantom() {
+        #[derive(Clone, Copy, Debug)]
+        enum Ev {
+            Birth,
+            FirstStop,
+            Death,
+        }
+        use Ev::*;
+        for order in [[Birth, FirstStop, Death], [FirstStop, Birth, Death], [FirstStop, Death, Birth]] {
+            let mut t = tracer();
+            for ev in order {
+                match ev {
+                    Birth => t.on_birth(101, || ROOT),
+                    FirstStop if !t.has_thread(101) => t.insert_thread(101, ROOT, false),
+                    FirstStop => {}
+                    Death => t.on_death(101),
+                }
+            }
+            assert_eq!(t.thread_ids(), vec![ROOT], "{order:?}");
+            assert!(t.ended_unannounced.is_empty(), "{order:?}");
+        }
+    }
+
+    #[test]
+    fn a_thread_killed_before_its_first_stop_is_not_brought_back() {
+        let mut t = tracer();
+        t.on_death(101);
+        t.on_birth(101, || ROOT);
+        assert_eq!(t.thread_ids(), vec![ROOT]);
+        assert!(t.ended_unannounced.is_empty());
+    }
+
+    /// A tid reused while its first holder's clone event is still queued:
+    /// each late event cancels one early death, no more.
+    #[test]
+    fn a_reused_tid_is_counted_per_life() {
+        let mut t = tracer();
+        for _ in 0..2 {
+            t.insert_thread(101, ROOT, false);
+            t.on_death(101);
+        }
+        t.on_birth(101, || ROOT);
+        t.on_birth(101, || ROOT);
+        assert_eq!(t.thread_ids(), vec![ROOT]);
+        // A third life, announced before it stops, is traced.
+        t.on_birth(101, || ROOT);
+        assert!(t.has_thread(101));
+    }
+
+    #[test]
+    fn the_root_ending_is_not_an_unannounced_death() {
+        let mut t = tracer();
+        t.on_death(ROOT);
+        assert!(t.is_empty());
+        assert!(t.ended_unannounced.is_empty());
+    }
+
+    #[test]
+    fn only_an_exited_leader_is_left_out_of_a_detach() {
+        let mut t = tracer();
+        t.on_birth(101, || ROOT);
+        t.threads.get_mut(&101).unwrap().exiting = true;
+        assert!(!t.is_exited_leader(101), "a non-leader reports its death at once");
+        t.threads.get_mut(&ROOT).unwrap().exiting = true;
+        assert!(t.is_exited_leader(ROOT));
     }
 }
