@@ -167,6 +167,26 @@ test.serial("a log written with the Python iops-profiler's flags (-f -e trace=<i
   t.regex(report.warnings.join("\n"), /metadata calls are unknown/);
 });
 
+test.serial("escape-heavy previews (every byte value, -s 1024) with the reference's flags: exact counts and bytes from the file and from standard input", (t) => {
+  // 1 KiB records of random bytes shown whole: lines of about 3.5 KB, nearly all octal escapes, split across threads.
+  const size = 1024;
+  const count = 100;
+  fs.mkdirSync(path.join(dir, "escapes"));
+  const argv = [bin.randwrites, path.join(dir, "escapes"), String(THREADS), String(count), String(size)];
+  const log = straceLog("escapes", ["-f", "-e", `trace=${REFERENCE_CALLS}`, "-s", String(size)], argv);
+  const text = fs.readFileSync(log, "latin1");
+  t.true((text.match(/\\[0-7]{1,3}/g) ?? []).length > THREADS * count * size, "previews are mostly octal escapes");
+  t.regex(text, /<unfinished \.\.\.>/);
+  t.regex(text, /\\"/, "an escaped quote in some preview");
+  for (const args of [[log], ["-"]]) {
+    const { status, report, stderr } = importJson(args, args[0] === "-" ? fs.readFileSync(log) : undefined);
+    t.is(status, 0, stderr);
+    t.deepEqual(counts(report.summary), totals(THREADS * count, THREADS * count * size, THREADS * count, THREADS * count * size), args[0]);
+    t.deepEqual(report.failedOps, { total: 1, byErrno: { EBADF: 1 } });
+    t.notRegex(report.warnings.join("\n"), /not understood|never returned|cut short/);
+  }
+});
+
 test.serial("standard input (-), and the same figures as from the file", (t) => {
   const log = straceLog("stdin", ["-f", "-yy"], [bin.sockets, path.join(dir, "stdin.dat"), "4", "2", "1"]);
   const fromFile = importJson([log]).report;

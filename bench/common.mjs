@@ -1,11 +1,12 @@
 /**
  * What bench sections share: settings from the environment, and for the
  * log-parser sections (import, fs_usage) running our import, the Python
- * iops-profiler's line parser and `wc -l` over one page-cached file, each
- * timing its own loop (process start-up left out).
+ * iops-profiler's line parser and `wc -l` over one page-cached file: each
+ * timing its own loop (process start-up left out), or timed from outside as
+ * the whole process a user runs.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -57,20 +58,28 @@ export function referenceReady() {
   return existsSync(PYTHON) && spawnSync(PYTHON, ["-c", "import iops_profiler.collector"]).status === 0;
 }
 
-/** The reference's `Collector.<method>` over the file's lines, timed in Python: { seconds, reads, writes }. */
+/**
+ * The reference's `Collector.<method>` over the file's lines, summing counts
+ * and bytes as its measure_linux_strace does, timed in Python (its start-up
+ * left out): { seconds, reads, writes, readBytes, writeBytes }.
+ */
 export function referenceParse(file, method) {
   const script = `
 import time, json
 from iops_profiler.collector import Collector
 c = Collector(None)
-reads = writes = 0
+reads = writes = read_bytes = write_bytes = 0
 t0 = time.perf_counter()
 with open(${JSON.stringify(file)}, "r", errors="ignore") as f:
     for line in f:
         op, n = c.${method}(line)
-        if op == "read": reads += 1
-        elif op == "write": writes += 1
-print(json.dumps({"seconds": time.perf_counter() - t0, "reads": reads, "writes": writes}))
+        if op == "read":
+            reads += 1
+            read_bytes += n
+        elif op == "write":
+            writes += 1
+            write_bytes += n
+print(json.dumps({"seconds": time.perf_counter() - t0, "reads": reads, "writes": writes, "readBytes": read_bytes, "writeBytes": write_bytes}))
 `;
   return JSON.parse(must(spawnSync(PYTHON, ["-c", script], { encoding: "utf8" }), "the reference parser").stdout);
 }
@@ -80,4 +89,30 @@ export function wcLines(file) {
   const t0 = process.hrtime.bigint();
   must(spawnSync("wc", ["-l", file], { encoding: "utf8" }), "wc -l");
   return { seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
+}
+
+/** Runs argv to its end: { seconds (wall, from spawn to exit), stdout }. */
+export function timeProcess(argv, what, env = process.env) {
+  const t0 = process.hrtime.bigint();
+  const r = must(spawnSync(argv[0], argv.slice(1), { encoding: "utf8", env, maxBuffer: 64 << 20 }), what);
+  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, stdout: r.stdout };
+}
+
+/**
+ * `iops import <file> --json <jsonOut>` as a user runs it: the whole CLI
+ * process. { seconds, reads, writes, readBytes, writeBytes, failed }
+ * (all fds: a log without -y counts every fd).
+ */
+export function ourCli(file, jsonOut, env = process.env) {
+  const { seconds } = timeProcess([process.execPath, path.join(ROOT, "dist", "cli.js"), "import", file, "--json", jsonOut], "iops import", env);
+  const r = JSON.parse(readFileSync(jsonOut, "utf8"));
+  const all = (k) => r.summary[k] + (r.otherFds ? r.otherFds[k] : 0);
+  return {
+    seconds,
+    reads: all("readOps"),
+    writes: all("writeOps"),
+    readBytes: all("readBytes"),
+    writeBytes: all("writeBytes"),
+    failed: r.failedOps.total,
+  };
 }

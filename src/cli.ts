@@ -7,15 +7,14 @@ import { writeFileSync } from "node:fs";
 
 import { Command, InvalidArgumentError, Option } from "commander";
 
-import { runReportCommand } from "./commands/report";
 import { bytesWithExact, formatText, humanBytes, thousands } from "./format";
-import { writeReportPage } from "./html/page";
 import { native } from "./native";
 import { IopsError, parseOutcome, type Report } from "./report";
 import { isCountersMethod } from "./sources/select";
-import { traceCommand, tracePid, type Capture, type CaptureOptions } from "./trace";
+import type { Capture, CaptureOptions } from "./trace";
 import { IMPORT_HELP, runImport } from "./commands/import";
-import { straceCommand, stracePid } from "./sources/strace";
+// The tracers, the HTML page and `iops report` are loaded when used (await
+// import): `iops import` starts without them.
 
 /** Exit statuses of iops itself (otherwise it exits with the command's status). */
 const EXIT = { failure: 1, usage: 2, cannotExecute: 126, notFound: 127 } as const;
@@ -100,7 +99,7 @@ function progressPrinter(enabled: boolean): { options: Partial<CaptureOptions>; 
   };
 }
 
-function output(report: Report, opts: CliOptions): void {
+async function output(report: Report, opts: CliOptions): Promise<void> {
   let shown = report;
   if (isCountersMethod(report.method) && report.warnings.length > 0) {
     // The fallback notice goes first, on its own line, not with the warnings.
@@ -116,7 +115,7 @@ function output(report: Report, opts: CliOptions): void {
     if (opts.json === "-") process.stdout.write(text);
     else writeFileSync(opts.json, text);
   }
-  if (opts.html !== undefined) writeReportPage(report, opts.html);
+  if (opts.html !== undefined) (await import("./html/page")).writeReportPage(report, opts.html);
 }
 
 function exitStatusOf(report: Report): number {
@@ -149,11 +148,11 @@ async function runLaunch(argv: string[], opts: CliOptions): Promise<number> {
     });
   }
   try {
-    const trace = opts.method === "strace" ? straceCommand : traceCommand;
+    const trace = opts.method === "strace" ? (await import("./sources/strace")).straceCommand : (await import("./trace")).traceCommand;
     capture = trace(argv, { allFds: opts.allFds, shareCpu: opts.shareCpu, ...progress.options });
     const report = await capture.report;
     progress.done();
-    output(report, opts);
+    await output(report, opts);
     return exitStatusOf(report);
   } catch (e) {
     progress.done();
@@ -175,7 +174,7 @@ const ATTACH_STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
 
 async function runAttach(pid: number, opts: CliOptions): Promise<number> {
   const progress = progressPrinter(opts.progress);
-  const trace = opts.method === "strace" ? stracePid : tracePid;
+  const trace = opts.method === "strace" ? (await import("./sources/strace")).stracePid : (await import("./trace")).tracePid;
   const capture = trace(pid, { allFds: opts.allFds, shareCpu: opts.shareCpu, ...progress.options });
   // Every catchable end detaches cleanly (and gives back CPU sets) and reports.
   const stop = () => capture.stop();
@@ -185,7 +184,7 @@ async function runAttach(pid: number, opts: CliOptions): Promise<number> {
   try {
     const report = await capture.report;
     progress.done();
-    output(report, opts);
+    await output(report, opts);
     return 0;
   } catch (e) {
     progress.done();
@@ -225,13 +224,13 @@ async function attachByCounters(pid: number, opts: CliOptions, reason: string): 
     process.stderr.write(`iops: ${reason}; the counters fallback lost process ${pid} before the end: ${(e as Error).message}\n`);
     return EXIT.failure;
   }
-  output(parseOutcome(native.countersReport(before, after, reason)), opts);
+  await output(parseOutcome(native.countersReport(before, after, reason)), opts);
   return 0;
 }
 
 export async function main(argv: string[]): Promise<number> {
   // `iops report <saved.json>`; a program named "report" is traced with `iops -- report`.
-  if (argv[0] === "report") return runReportCommand(argv.slice(1));
+  if (argv[0] === "report") return (await import("./commands/report")).runReportCommand(argv.slice(1));
   if (argv[0] === "import") return runImport(argv.slice(1));
   const program = new Command()
     .name("iops")

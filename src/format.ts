@@ -7,8 +7,34 @@ import type { Bin, FileReport, LatencySummary, Report, Totals } from "./report";
 
 const UNITS = ["B", "KB", "MB", "GB", "TB", "PB"];
 
+/** 4096000 → "4,096,000" (rounded to an integer). */
 export function thousands(n: number): string {
-  return Math.round(n).toLocaleString("en-US");
+  return localeFixed(Math.round(n), 0);
+}
+
+/**
+ * `n` with `digits` decimals and commas, exactly as
+ * `toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits })`
+ * prints it (rounding the shortest decimal form, ties away from zero), but
+ * by hand: the first toLocaleString of a process loads ICU's locale data,
+ * a fifth of `iops import`'s start-up.
+ */
+export function localeFixed(n: number, digits: number): string {
+  const text = String(Math.abs(n));
+  if (!Number.isFinite(n) || text.includes("e")) {
+    return n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  }
+  const [int, frac = ""] = text.split(".");
+  let all = int + frac.slice(0, digits).padEnd(digits, "0");
+  if (frac.length > digits && frac.charCodeAt(digits) >= 53 /* "5" */) {
+    // Add one in the last place, carrying through nines.
+    let i = all.length - 1;
+    while (i >= 0 && all[i] === "9") i--;
+    all = (i < 0 ? "1" : all.slice(0, i) + String(Number(all[i]) + 1)) + "0".repeat(all.length - 1 - i);
+  }
+  const head = all.slice(0, all.length - digits);
+  const sign = n < 0 || Object.is(n, -0) ? "-" : "";
+  return sign + head.replace(/\B(?=(\d{3})+$)/g, ",") + (digits > 0 ? `.${all.slice(all.length - digits)}` : "");
 }
 
 /** 4096000 → "3.91 MB" (powers of 1024, as the reference tool prints them). */
@@ -76,7 +102,7 @@ export function summaryPairs(report: Report): [string, string][] {
     ["Bytes Read:", shown(s.readBytes, bytesWithExact)],
     ["Bytes Written:", shown(s.writeBytes, bytesWithExact)],
     ["Total Bytes:", shown(s.totalBytes, bytesWithExact)],
-    ["IOPS:", rate(s.iops, (n) => n.toLocaleString("en-US", { maximumFractionDigits: 2, minimumFractionDigits: 2 }))],
+    ["IOPS:", rate(s.iops, (n) => localeFixed(n, 2))],
     ["Throughput:", rate(s.throughputBytesPerSecond, (n) => `${humanBytes(n)}/s`)],
   ];
 }

@@ -15,8 +15,25 @@ function firstLine(e: unknown): string {
   return String((e as Error)?.message ?? e).split("\n")[0];
 }
 
+/**
+ * Node's diagnostic report, for the glibc version in its header. Without
+ * the network section (half its cost); the caller's setting is restored.
+ */
+function libcReport(): object | undefined {
+  // `excludeNetwork`: Node 20.13 and later (older ones ignore it).
+  const report = process.report as (NodeJS.ProcessReport & { excludeNetwork?: boolean }) | undefined;
+  if (!report) return undefined;
+  const excluded = report.excludeNetwork;
+  try {
+    report.excludeNetwork = true;
+    return report.getReport();
+  } finally {
+    report.excludeNetwork = excluded;
+  }
+}
+
 function load(): typeof Binding {
-  const suffix = platformSuffix(process.platform, process.arch, process.report?.getReport());
+  const suffix = platformSuffix(process.platform, process.arch, process.platform === "linux" ? libcReport() : undefined);
   const local = join(__dirname, "..", `iops-profiler.${suffix}.node`);
   if (existsSync(local)) {
     try {

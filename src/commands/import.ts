@@ -9,7 +9,6 @@ import { createReadStream, statSync, writeFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
 
 import { formatText } from "../format";
-import { writeReportPage } from "../html/page";
 import { native } from "../native";
 import { parseOutcome, type Report } from "../report";
 
@@ -198,7 +197,8 @@ export async function runImport(argv: string[]): Promise<number> {
   }
   if (opts.html !== undefined) {
     try {
-      writeReportPage(report, opts.html);
+      // Loaded only here: most imports write no page.
+      (await import("../html/page")).writeReportPage(report, opts.html);
       if (opts.html !== "-") process.stderr.write(`iops: HTML report written to ${opts.html}\n`);
     } catch (e) {
       process.stderr.write(`iops: ${(e as Error).message}\n`);
