@@ -18,11 +18,6 @@
  * the ground truth: a fast parser that miscounts is no use. Peak RSS of our
  * import on an 8x shorter log shows memory flat.
  *
-<<<<<<< HEAD
- *   BENCH_LOG_MB   size of each log (default 200)
- *   BENCH_REPEAT   runs of each parser (default 3)
- *   IOPS_BENCH_VENV  the reference's venv (default bench/.reference-venv)
-=======
  * Node loads the certificates NODE_EXTRA_CA_CERTS names at every start
  * (about 0.1 s). Where the environment sets it (some CI and sandbox
  * images) our import is timed without it, as on a user's machine, and with
@@ -30,8 +25,7 @@
  *
  *   BENCH_LOG_MB   size of each log (default 100)
  *   BENCH_REPEAT   runs of each command (default 3)
- *   IOPS_BENCH_VENV  the reference's venv (default /tmp/iops-bench-venv)
->>>>>>> i11-speed
+ *   IOPS_BENCH_VENV  the reference's venv (default bench/.reference-venv)
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
