@@ -13,6 +13,7 @@ import { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 
+import { apiIntervalMs, apiPid } from "../args";
 import { native } from "../native";
 import { IopsError, parseOutcome, type Report } from "../report";
 import type { IopsWindow, ProfileOptions } from "../profile";
@@ -82,6 +83,7 @@ interface Run {
 function start(args: string[], method: string, command: string[] | null, options: CaptureOptions): Run {
   if (process.platform !== "linux") throw new IopsError("--method strace works on Linux only", "ENOTSUP");
   if (!which("strace")) throw new IopsError(INSTALL_STRACE, "ENOSTRACE");
+  const interval = apiIntervalMs("progressIntervalMs", options.progressIntervalMs ?? 250);
   const dir = mkdtempSync(join(tmpdir(), "iops-strace-"));
   const fifo = join(dir, "trace");
   const made = spawnSync("mkfifo", ["-m", "600", fifo], { encoding: "utf8" });
@@ -103,7 +105,7 @@ function start(args: string[], method: string, command: string[] | null, options
     timer = setInterval(() => {
       const { ops, opBytes } = importer.progress();
       cb({ ops, bytes: opBytes, elapsedSeconds: Number(process.hrtime.bigint() - started) / 1e9 });
-    }, options.progressIntervalMs ?? 250);
+    }, interval);
   }
 
   let received = false;
@@ -170,6 +172,7 @@ export function straceCommand(argv: string[], options: CaptureOptions = {}): Cap
 
 /** Attaches strace to `pid` (all threads, and children it creates) until `stop()`. */
 export function stracePid(pid: number, options: CaptureOptions = {}): Capture {
+  apiPid(pid);
   const { strace, report } = start(["-p", String(pid)], "strace", null, options);
   return {
     report,
