@@ -53,20 +53,31 @@ function lstatOrNull(path: string): Stats | null {
 }
 
 /**
- * The file a write to `path` lands in: a symlink is followed (a rename must
- * replace its target, not the link), a dangling one to the name it points
- * at.
+ * Where a write to `path` goes: `{ inPlace }` for what must be written
+ * through as it is (a device, a FIFO, /dev/stdout or /proc/self/fd/N, whose
+ * target may be this process's own pipe), else the regular file to replace:
+ * a symlink is followed (the rename must replace its target, not the link),
+ * a dangling one to the name it points at.
  */
-function destination(path: string): string {
-  let p = resolve(path);
+function destination(path: string): { inPlace: true; file: string } | { inPlace: false; file: string; existing: Stats | null } {
+  const given = resolve(path);
+  // A name for an fd of ours (/dev/stdout, /proc/self/fd/1): its target, even a regular file, is shared with others.
+  if (/^\/(dev\/(stdout|stderr|fd\/)|proc\/)/.test(given)) return { inPlace: true, file: given };
+  let target: Stats | null = null;
+  try {
+    target = statSync(given);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+  }
+  if (target && !target.isFile()) {
+    if (target.isDirectory()) throw Object.assign(new Error("EISDIR"), { code: "EISDIR" });
+    return { inPlace: true, file: given };
+  }
+  if (target) return { inPlace: false, file: realpathSync(given), existing: target };
+  let p = given;
   for (let hops = 0; hops < 40; hops++) {
-    const st = lstatOrNull(p);
-    if (!st?.isSymbolicLink()) return p;
-    try {
-      return realpathSync(p);
-    } catch {
-      p = resolve(dirname(p), readlinkSync(p));
-    }
+    if (!lstatOrNull(p)?.isSymbolicLink()) return { inPlace: false, file: p, existing: null };
+    p = resolve(dirname(p), readlinkSync(p));
   }
   throw Object.assign(new Error("ELOOP"), { code: "ELOOP" });
 }
@@ -89,18 +100,14 @@ export function checkOutputPath(option: string, path: string): void {
   };
   if (path === "") fail("empty path");
   try {
-    const file = destination(path);
-    const existing = lstatOrNull(file);
-    if (existing?.isDirectory()) fail("EISDIR");
-    if (existing && !existing.isFile()) {
-      // A device or a FIFO (/dev/stderr, a named pipe) is written in place.
-      accessSync(file, constants.W_OK);
+    const where = destination(path);
+    if (where.inPlace) {
+      accessSync(where.file, constants.W_OK);
       return;
     }
-    if (existing) accessSync(file, constants.W_OK);
-    const dir = dirname(file);
-    if (!statSync(dir).isDirectory()) fail("ENOTDIR");
-    const probe = tempName(file);
+    if (where.existing) accessSync(where.file, constants.W_OK);
+    if (!statSync(dirname(where.file)).isDirectory()) fail("ENOTDIR");
+    const probe = tempName(where.file);
     closeSync(openSync(probe, "wx", 0o600));
     unlinkSync(probe);
   } catch (e) {
@@ -145,10 +152,9 @@ export function writeOutputFile(option: string, path: string, data: string | Buf
   }
   let temp: string | null = null;
   try {
-    const file = destination(path);
-    const existing = lstatOrNull(file);
-    if (existing && !existing.isFile() && !existing.isDirectory()) {
-      const fd = openSync(file, "w");
+    const where = destination(path);
+    if (where.inPlace) {
+      const fd = openSync(where.file, "w");
       try {
         writeAll(fd, data);
       } finally {
@@ -156,6 +162,7 @@ export function writeOutputFile(option: string, path: string, data: string | Buf
       }
       return;
     }
+    const { file, existing } = where;
     temp = tempName(file);
     const fd = openSync(temp, "wx", 0o666);
     try {
