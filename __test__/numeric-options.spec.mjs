@@ -36,14 +36,20 @@ function assertUsage(t, args, option) {
   t.false(/\n\s+at /.test(r.stderr), "no stack trace");
 }
 
-test.serial("-p out of range (4294967297, pid_max, 0, -1, 1.5, hex, empty): exit 2, nothing attached", (t) => {
+test.serial("-p beyond 32 bits (4294967297), 0, -1, 1.5, hex, empty: exit 2, nothing attached; above pid_max: no such process", (t) => {
   const tracerOf1 = procStatus(1).TracerPid;
-  for (const pid of ["4294967297", "4294967296", String(pidMax), "99999999999999999999999", "0", "-1", "1.5", "0x10", "1e3", ""]) {
+  for (const pid of ["4294967297", "4294967296", "2147483648", "99999999999999999999999", "0", "-1", "1.5", "0x10", "1e3", ""]) {
     assertUsage(t, ["-p", pid], "--pid");
   }
   t.is(procStatus(1).TracerPid, tracerOf1, "pid 1 (what 4294967297 wrapped to) was not attached");
   const r = runCli(["-p", "4294967297"]);
-  t.regex(r.stderr, new RegExp(`4294967297 is not a process id \\(expected a whole number from 1 to ${pidMax - 1}\\)`));
+  t.regex(r.stderr, /4294967297 is not a process id \(expected a whole number from 1 to 2147483647\)/);
+  // A pid that fits but that no process can have: the attach says so (exit 1), never another process.
+  for (const pid of [pidMax, 2 ** 31 - 1]) {
+    const none = runCli(["-p", String(pid), "--duration", "1"]);
+    t.is(none.status, 1, none.stderr);
+    t.true(none.stderr.includes(`no process with pid ${pid}`), none.stderr);
+  }
 });
 
 test.serial("--duration out of range (1e308, past 2^53 ms, 0, below 1 ms, negative, Infinity, NaN, words): exit 2", (t) => {
@@ -81,7 +87,7 @@ test.serial("--duration longer than 2^31 ms (3,000,000 s) traces until the proce
 
 test.serial("tracePid()/stracePid() with a pid that would wrap, or not a pid: IopsError EINVAL, nothing attached", (t) => {
   const tracerOf1 = procStatus(1).TracerPid;
-  for (const pid of [4294967297, 2 ** 31, pidMax, 0, -1, 1.5, NaN, Infinity, "12", null]) {
+  for (const pid of [4294967297, 2 ** 32, 2 ** 31, 0, -1, 1.5, NaN, Infinity, "12", null]) {
     for (const f of [iops.tracePid, iops.stracePid]) {
       const e = t.throws(() => f(pid), { instanceOf: iops.IopsError }, `${f.name}(${String(pid)})`);
       t.is(e.code, "EINVAL");

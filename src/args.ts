@@ -4,8 +4,6 @@
  * what it will be converted to, so that nothing wraps or is clamped
  * silently (a pid of 2^32 + 1 is not pid 1; 1e308 seconds is not 1 ms).
  */
-import { readFileSync } from "node:fs";
-
 import { InvalidArgumentError } from "commander";
 
 import { IopsError } from "./report";
@@ -20,28 +18,16 @@ export const MAX_COUNT = 2 ** 31 - 1;
 export class ArgumentError extends Error {}
 
 /**
- * The largest pid this system hands out: Linux's kernel.pid_max (at most
- * 2^22), pids below 100,000 on macOS; elsewhere what the binding's 32-bit pid holds.
+ * The largest pid iops takes: what the binding's 32-bit pid holds (Linux's
+ * pid_max is at most 2^22; a larger pid is refused by the kernel as "no such
+ * process", which the attach then says). Beyond it a pid would wrap.
  */
-export function maxPid(): number {
-  if (process.platform === "linux") {
-    try {
-      const n = Number(readFileSync("/proc/sys/kernel/pid_max", "utf8").trim());
-      if (Number.isInteger(n) && n > 1) return n;
-    } catch {
-      // /proc not mounted: the kernel's upper bound
-    }
-    return 2 ** 22;
-  }
-  if (process.platform === "darwin") return 100_000;
-  return 2 ** 31 - 1;
-}
+export const MAX_PID = 2 ** 31 - 1;
 
-/** A process id given as a number (the API); throws ArgumentError unless 1 ≤ pid < pid_max. */
+/** A process id given as a number (the API); throws ArgumentError unless a whole number from 1 to MAX_PID. */
 export function checkPid(pid: unknown): number {
-  const max = maxPid();
-  if (typeof pid !== "number" || !Number.isInteger(pid) || pid < 1 || pid >= Math.max(max, 2)) {
-    throw new ArgumentError(`${String(pid)} is not a process id (expected a whole number from 1 to ${max - 1})`);
+  if (typeof pid !== "number" || !Number.isInteger(pid) || pid < 1 || pid > MAX_PID) {
+    throw new ArgumentError(`${String(pid)} is not a process id (expected a whole number from 1 to ${MAX_PID})`);
   }
   return pid;
 }
@@ -65,7 +51,7 @@ export function apiIntervalMs(name: string, ms: unknown): number {
 
 /** A pid option's text: digits only, then checkPid. */
 export function parsePid(text: string): number {
-  if (!/^\d{1,20}$/.test(text.trim())) throw new ArgumentError(`expected a process id (a whole number from 1 to ${maxPid() - 1})`);
+  if (!/^\d{1,20}$/.test(text.trim())) throw new ArgumentError(`expected a process id (a whole number from 1 to ${MAX_PID})`);
   return checkPid(Number(text.trim()));
 }
 

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 
 import { native } from "./native";
+import { ownNodeEnv } from "./node-env";
 import { IopsError, parseOutcome, type Report } from "./report";
 import { countersMethod, eventSource, windowCountersReason } from "./sources/select";
 import { FsUsageWindow, fsUsageCommand } from "./sources/fs_usage";
@@ -44,17 +45,6 @@ function isMessage(m: unknown): m is HelperMessage {
   if (typeof x.report === "object" && x.report !== null) return true;
   const e = x.error as Record<string, unknown> | undefined;
   return typeof e === "object" && e !== null && typeof e.code === "string" && typeof e.message === "string";
-}
-
-/**
- * The helper's environment: ours without what would make its Node run code
- * of the host's (NODE_OPTIONS' --require/--import preloads, --inspect) or
- * take our protocol fd for an IPC channel.
- */
-function helperEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of ["NODE_OPTIONS", "NODE_CHANNEL_FD", "NODE_CHANNEL_SERIALIZATION_MODE", "NODE_UNIQUE_ID"]) delete env[name];
-  return env;
 }
 
 /**
@@ -159,7 +149,7 @@ function getHelper(): Helper {
   const child = spawn(process.execPath, [join(__dirname, "helper.js")], {
     // stdin: commands; fd 3: messages; stdout unused; stderr shared, for a crash's message.
     stdio: ["pipe", "ignore", "inherit", "pipe"],
-    env: helperEnv(),
+    env: ownNodeEnv(), // no preloads of the host's
   });
   // Where Yama's ptrace_scope is 1, only a designated process may trace us.
   try {

@@ -98,7 +98,8 @@ function parentOf(pid: number): number | null {
  * A child of this process is traced from the helper process (libuv would
  * otherwise reap its stops); `onProgress` is not called in that case.
  * Throws IopsError "EINVAL" when `pid` is not a whole number from 1 to
- * below the system's pid_max (it is never wrapped to 32 bits).
+ * 2^31 - 1 (it is never wrapped to 32 bits); a pid no process has gives
+ * IopsError "ESRCH" from the report.
  */
 export function tracePid(pid: number, options: CaptureOptions = {}): Capture {
   apiPid(pid);

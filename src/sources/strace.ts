@@ -15,6 +15,7 @@ import { delimiter, join } from "node:path";
 
 import { apiIntervalMs, apiPid } from "../args";
 import { native } from "../native";
+import { ownNodeEnv } from "../node-env";
 import { IopsError, parseOutcome, type Report } from "../report";
 import type { IopsWindow, ProfileOptions } from "../profile";
 import type { Capture, CaptureOptions } from "../trace";
@@ -220,7 +221,11 @@ export async function openStraceWindow(options: ProfileOptions, release: () => v
   const out = join(dir, "report.json");
   const relay = `|${shellWord(process.execPath)} ${shellWord(join(__dirname, "strace-relay.js"))} ${cookie} ${shellWord(out)}`;
   // TRACED has fcntl, the markers' call.
-  const strace = spawn("strace", [...STRACE_FLAGS, "-o", relay, "-p", String(process.pid)], { stdio: ["ignore", "ignore", "pipe"] });
+  // The relay is a Node of ours: without the host's preloads (ownNodeEnv).
+  const strace = spawn("strace", [...STRACE_FLAGS, "-o", relay, "-p", String(process.pid)], {
+    stdio: ["ignore", "ignore", "pipe"],
+    env: ownNodeEnv(),
+  });
   let stderr = "";
   strace.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
   const exited = new Promise<void>((resolve) => strace.on("close", () => resolve()));
