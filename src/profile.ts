@@ -65,9 +65,7 @@ class Helper {
     this.protocol = child.stdio[PROTOCOL_FD] as Readable;
     child.on("error", (e) => this.fail(`the tracer helper could not run (${e.message})`));
     // After the protocol pipe is drained: a message sent just before the exit is still read.
-    child.on("close", (code, signal) =>
-      this.fail(`the tracer helper exited (${signal ? `killed by ${signal}` : `status ${code}`})`),
-    );
+    child.on("close", () => this.fail("the tracer helper exited"));
     child.stdin!.on("error", (e: NodeJS.ErrnoException) => this.fail(`the tracer helper stopped reading (${e.code ?? e.message})`));
     this.protocol.on("error", (e: NodeJS.ErrnoException) => this.fail(`the tracer helper's pipe failed (${e.code ?? e.message})`));
     createInterface({ input: this.protocol }).on("line", (line) => this.receive(line));
