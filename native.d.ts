@@ -167,7 +167,10 @@ export interface TraceOptions {
    * `windowEnd(cookie)` made by the traced process.
    */
   markerCookie?: number
-  /** Share one CPU between tracer and tracee (default true). */
+  /**
+   * Share one CPU between tracer and tracee (default false: the program
+   * then sees the CPUs it would see untraced).
+   */
   shareCpu?: boolean
   /**
    * macOS: why the event source (fs_usage) is not used, said first in

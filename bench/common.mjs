@@ -10,8 +10,11 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
-/** The reference's scratch venv (bash bench/setup-reference.sh). */
-export const VENV = process.env.IOPS_BENCH_VENV || "/tmp/iops-bench-venv";
+/**
+ * The reference's scratch venv (bash bench/setup-reference.sh): in the
+ * checkout, not at a fixed /tmp path another user could have made first.
+ */
+export const VENV = process.env.IOPS_BENCH_VENV || path.join(ROOT, "bench", ".reference-venv");
 const PYTHON = path.join(VENV, "bin", "python");
 
 export function envInt(name, fallback) {

@@ -17,7 +17,7 @@
  *
  *   BENCH_LOG_MB   size of each log (default 200)
  *   BENCH_REPEAT   runs of each parser (default 3)
- *   IOPS_BENCH_VENV  the reference's venv (default /tmp/iops-bench-venv)
+ *   IOPS_BENCH_VENV  the reference's venv (default bench/.reference-venv)
  */
 import { spawnSync } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";

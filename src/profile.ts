@@ -22,7 +22,11 @@ import { openStraceWindow } from "./sources/strace";
 export interface ProfileOptions {
   /** Count sockets, pipes and ttys in the summary too. */
   allFds?: boolean;
-  /** Share one CPU between the helper's tracer and our threads (default true). */
+  /**
+   * Share one CPU between the helper's tracer and our threads while the
+   * window is open (default false): faster per traced call, but our threads
+   * run on one CPU meanwhile; their CPU sets are given back at the end.
+   */
   shareCpu?: boolean;
   /** "ptrace" (default): our own tracer; "strace": the installed strace, attached to this process. */
   method?: "ptrace" | "strace";
@@ -176,11 +180,12 @@ function release(): void {
 }
 
 /**
- * The helper pins our threads to its CPU while tracing and restores them on
- * detach; if it dies first, the kernel detaches us and we restore them.
+ * With `shareCpu`, the helper pins our threads to its CPU while tracing and
+ * restores them on detach; if it dies first, the kernel detaches us and we
+ * undo its pin (`cpus` is null when nothing was pinned).
  */
-function recoverFrom(helper: Helper, cpus: number[]): void {
-  if (!helper.alive) native.restoreOwnCpus(cpus);
+function recoverFrom(helper: Helper, cpus: number[] | null): void {
+  if (!helper.alive && cpus) native.restoreOwnCpus(cpus);
 }
 
 class TracedWindow implements IopsWindow {
@@ -189,7 +194,7 @@ class TracedWindow implements IopsWindow {
   constructor(
     private readonly helper: Helper,
     private readonly cookie: number,
-    private readonly cpus: number[],
+    private readonly cpus: number[] | null,
   ) {}
   begin(): void {
     native.windowBegin(this.cookie);
@@ -237,10 +242,11 @@ export async function openWindow(options: ProfileOptions = {}): Promise<IopsWind
   try {
     if (options.method === "strace") return await openStraceWindow(options, release);
     const cookie = randomInt(1, 2 ** 31);
-    const cpus = native.ownCpus();
+    const shareCpu = options.shareCpu ?? false;
+    const cpus = shareCpu ? native.ownCpus() : null;
     for (let attempt = 1; ; attempt++) {
       const h = getHelper();
-      h.send({ attach: process.pid, cookie, allFds: options.allFds ?? false, shareCpu: options.shareCpu ?? true });
+      h.send({ attach: process.pid, cookie, allFds: options.allFds ?? false, shareCpu });
       const m = await h.next();
       if (m.ready) return new TracedWindow(h, cookie, cpus);
       recoverFrom(h, cpus);
@@ -314,7 +320,7 @@ export function captureFromHelper(
 ): { report: Promise<Report>; stop(): void; pid(): number } {
   if (active) throw new IopsError("an iops window is already open: windows cannot nest or overlap", "EBUSY");
   active = true;
-  const command = { attach: pid, allFds: options.allFds ?? false, shareCpu: options.shareCpu ?? true };
+  const command = { attach: pid, allFds: options.allFds ?? false, shareCpu: options.shareCpu ?? false };
   let h = getHelper();
   let stopped = false;
   h.send(command);

@@ -16,8 +16,11 @@ export interface CaptureOptions {
   allFds?: boolean;
   /**
    * Share one CPU between the tracer and the traced threads while tracing
-   * (default true): each traced syscall then costs a few µs instead of tens.
-   * Turn off for programs that compute on several threads at once.
+   * (default false): each traced syscall then costs a few µs instead of
+   * tens, but the program sees (and runs on) one CPU: nproc,
+   * sched_getaffinity and os.availableParallelism() say 1, and threads that
+   * compute at once lose their parallelism. Attached threads get their own
+   * CPU set back at detach (a guard process does it if the tracer is killed).
    */
   shareCpu?: boolean;
   /** Called about every `progressIntervalMs` with the storage totals so far. */
@@ -54,7 +57,7 @@ function checkOptions(options: CaptureOptions): CaptureOptions {
 }
 
 function nativeOptions(options: CaptureOptions) {
-  return { allFds: options.allFds ?? false, shareCpu: options.shareCpu ?? true };
+  return { allFds: options.allFds ?? false, shareCpu: options.shareCpu ?? false };
 }
 
 /** Runs `argv` with every thread and child process traced, until it exits. */

@@ -5,7 +5,8 @@
  * stop by pid, output file, time-of-day window) on real calls of a real
  * process: it traces the pids with strace and prints each call the way
  * fs_usage's format_print() does (fs_usage.c), on the local time-of-day
- * clock. On SIGINT it stops strace by its pid, prints what is left, exits.
+ * clock. On SIGINT or SIGTERM (fs_usage handles both) it stops strace by
+ * its pid, prints what is left, exits.
  * Not a model of fs_usage's coverage: only the calls the tests use.
  */
 import { spawn } from "node:child_process";
@@ -101,5 +102,5 @@ createInterface({ input: strace.stderr }).on("line", (line) => {
   const m = LINE.exec(line);
   if (m && traced(m[1])) emit(m);
 });
-process.on("SIGINT", () => strace.kill("SIGINT"));
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => strace.kill("SIGINT"));
 strace.on("exit", () => setTimeout(() => process.exit(0), 50));

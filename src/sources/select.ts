@@ -29,14 +29,31 @@ export function windowCountersReason(platform: NodeJS.Platform = process.platfor
 }
 
 /**
- * The per-call event source of this platform: Linux's own tracer, macOS's
- * fs_usage, Windows' ETW. `IOPS_EVENT_SOURCE=fs_usage` selects the fs_usage
- * path on another platform, for testing it against an fs_usage stand-in
- * (`IOPS_FS_USAGE`).
+ * An fs_usage stand-in to run in place of Apple's, set in-process only: the
+ * tests run the fs_usage pipeline on Linux with it. Never read from the
+ * environment: iops runs fs_usage as root or through sudo, so an executable
+ * chosen by a variable would run with those rights.
  */
+let fsUsageStandIn: string | null = null;
+
+/**
+ * @internal For tests: run the fs_usage source, with the executable at the
+ * absolute path `path` in place of /usr/bin/fs_usage, on any platform
+ * (`null` goes back to the platform's own source). Not part of the package's
+ * API (its `exports` map hides dist/sources/).
+ */
+export function useFsUsageStandIn(path: string | null): void {
+  fsUsageStandIn = path;
+}
+
+/** The stand-in set by `useFsUsageStandIn`, or null. */
+export function fsUsageStandInPath(): string | null {
+  return fsUsageStandIn;
+}
+
+/** The per-call event source of this platform: Linux's own tracer, macOS's fs_usage, Windows' ETW. */
 export function eventSource(platform: NodeJS.Platform = process.platform): "ptrace" | "fs_usage" | "etw" {
-  if (process.env.IOPS_EVENT_SOURCE === "fs_usage") return "fs_usage";
-  if (platform === "darwin") return "fs_usage";
+  if (platform === "darwin" || fsUsageStandIn !== null) return "fs_usage";
   if (platform === "win32") return "etw";
   return "ptrace";
 }

@@ -208,8 +208,9 @@ mod tests {
     fn fdinfo_of_our_own_file() {
         use std::io::{Seek, SeekFrom, Write};
         use std::os::fd::AsRawFd;
-        let path = std::env::temp_dir().join(format!("iops-fdinfo-{}", std::process::id()));
-        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&path).unwrap();
+        // create_new (O_EXCL): never through a file or symlink someone put at the name first.
+        let path = std::env::temp_dir().join(format!("iops-fdinfo-{}-{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()));
+        let mut f = std::fs::OpenOptions::new().create_new(true).append(true).open(&path).unwrap();
         f.write_all(&[0u8; 300]).unwrap();
         let pid = std::process::id() as pid_t;
         assert_eq!(fdinfo(pid, f.as_raw_fd()), Some((300, true)));

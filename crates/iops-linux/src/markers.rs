@@ -38,8 +38,9 @@ pub fn own_cpus() -> Vec<u32> {
     crate::affinity::get(0).map(|s| crate::affinity::to_list(&s)).unwrap_or_default()
 }
 
-/// Gives every thread of this process the affinity `cpus`: for when a
-/// tracer died before it could restore what it changed.
+/// Gives the threads of this process that a tracer pinned (to one CPU,
+/// other than `cpus`) the affinity `cpus`: for when the tracer died before
+/// it could undo its pin. A thread's own choice of several CPUs stays.
 pub fn restore_own_cpus(cpus: &[u32]) {
     if cpus.is_empty() {
         return;
@@ -47,7 +48,11 @@ pub fn restore_own_cpus(cpus: &[u32]) {
     let set = crate::affinity::from_list(cpus);
     if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
         for tid in tasks.flatten().filter_map(|e| e.file_name().to_str().and_then(|s| s.parse().ok())) {
-            crate::affinity::set(tid, &set);
+            let pinned = crate::affinity::get(tid)
+                .is_some_and(|now| unsafe { libc::CPU_COUNT(&now) == 1 && !libc::CPU_EQUAL(&now, &set) });
+            if pinned {
+                crate::affinity::set(tid, &set);
+            }
         }
     }
 }

@@ -82,11 +82,14 @@ mod tests {
     #[test]
     fn own_counters_move_with_own_writes() {
         let (before, _) = ProcIo::read_self().unwrap();
-        let mut f = std::fs::File::create(std::env::temp_dir().join(format!("iops-procio-{}", std::process::id()))).unwrap();
+        // create_new (O_EXCL): never through a file or symlink someone put at the name first.
+        let path = std::env::temp_dir().join(format!("iops-procio-{}-{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()));
+        let mut f = std::fs::File::create_new(&path).unwrap();
         for _ in 0..10 {
             std::io::Write::write_all(&mut f, &[0u8; 100]).unwrap();
         }
         let (after, _) = ProcIo::read_self().unwrap();
+        std::fs::remove_file(&path).unwrap();
         let d = after.since(&before);
         assert!(d.syscw >= 10 && d.wchar >= 1000, "{d:?}");
     }

@@ -38,6 +38,10 @@ impl SyscallInfo {
     pub fn rval(&self) -> i64 {
         self.words[0] as i64
     }
+    /// SECCOMP_RET_DATA of the filter that made a seccomp stop.
+    pub fn ret_data(&self) -> u32 {
+        self.ret_data
+    }
 }
 
 fn check(r: c_long) -> io::Result<c_long> {
@@ -55,6 +59,10 @@ unsafe fn raw(req: u32, pid: pid_t, addr: usize, data: usize) -> io::Result<c_lo
 
 pub fn seize(pid: pid_t, options: i32) -> io::Result<()> {
     unsafe { raw(libc::PTRACE_SEIZE as u32, pid, 0, options as usize).map(drop) }
+}
+
+pub fn set_options(pid: pid_t, options: i32) -> io::Result<()> {
+    unsafe { raw(libc::PTRACE_SETOPTIONS as u32, pid, 0, options as usize).map(drop) }
 }
 
 pub fn interrupt(pid: pid_t) -> io::Result<()> {
@@ -102,6 +110,31 @@ pub fn syscall_info(pid: pid_t, info: &mut SyscallInfo) -> io::Result<u8> {
 #[cfg(target_arch = "x86_64")]
 pub fn regs(pid: pid_t, regs: &mut libc::user_regs_struct) -> io::Result<()> {
     unsafe { raw(libc::PTRACE_GETREGS as u32, pid, 0, regs as *mut _ as usize).map(drop) }
+}
+
+/// Makes the call a stopped tracee is entering fail with `-errno` without
+/// running it: the kernel skips a call whose number the tracer set to -1.
+#[cfg(target_arch = "x86_64")]
+pub fn skip_syscall(pid: pid_t, regs: &mut libc::user_regs_struct, errno: i32) -> io::Result<()> {
+    self::regs(pid, regs)?;
+    regs.orig_rax = u64::MAX;
+    regs.rax = -(errno as i64) as u64;
+    unsafe { raw(libc::PTRACE_SETREGS as u32, pid, 0, regs as *mut _ as usize).map(drop) }
+}
+
+#[cfg(target_arch = "aarch64")]
+pub fn skip_syscall(pid: pid_t, errno: i32) -> io::Result<()> {
+    const NT_ARM_SYSTEM_CALL: usize = 0x404;
+    let mut nr: libc::c_int = -1;
+    let iov = libc::iovec { iov_base: &mut nr as *mut libc::c_int as *mut c_void, iov_len: 4 };
+    unsafe { raw(libc::PTRACE_SETREGSET as u32, pid, NT_ARM_SYSTEM_CALL, &iov as *const _ as usize)? };
+    let mut regs: libc::user_regs_struct = unsafe { std::mem::zeroed() };
+    let len = std::mem::size_of::<libc::user_regs_struct>();
+    let iov = libc::iovec { iov_base: &mut regs as *mut _ as *mut c_void, iov_len: len };
+    unsafe { raw(libc::PTRACE_GETREGSET as u32, pid, libc::NT_PRSTATUS as usize, &iov as *const _ as usize)? };
+    regs.regs[0] = -(errno as i64) as u64;
+    let iov = libc::iovec { iov_base: &mut regs as *mut _ as *mut c_void, iov_len: len };
+    unsafe { raw(libc::PTRACE_SETREGSET as u32, pid, libc::NT_PRSTATUS as usize, &iov as *const _ as usize).map(drop) }
 }
 
 /// A 64-bit word of a stopped tracee's memory: the offset a call wrote back

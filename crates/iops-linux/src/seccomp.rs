@@ -1,6 +1,8 @@
 //! The BPF filter installed in a launched child before exec: the syscalls we
 //! count return SECCOMP_RET_TRACE (a stop for the tracer); everything else
-//! runs at full speed without waking the tracer.
+//! runs at full speed without waking the tracer. The read/write-family calls
+//! of the 32-bit compat ABI stop too, with their own data value, so that the
+//! report can say they happened even though it cannot count them.
 
 use libc::{c_long, sock_filter, sock_fprog};
 
@@ -12,10 +14,28 @@ const BPF_RET_K: u16 = 0x06; // BPF_RET | BPF_K
 const OFFSET_NR: u32 = 0;
 const OFFSET_ARCH: u32 = 4;
 
+/// SECCOMP_RET_DATA of our stops (PTRACE_GETEVENTMSG gives it back): tells
+/// them from the stops of a filter the program installed itself.
+pub const DATA_NATIVE: u64 = 0x10f5;
+/// A read/write-family call of the compat ABI (see `COMPAT_DATA_CALLS`).
+pub const DATA_COMPAT: u64 = 0x10f6;
+
 #[cfg(target_arch = "x86_64")]
-const AUDIT_ARCH: u32 = 0xC000_003E;
+pub const AUDIT_ARCH: u32 = 0xC000_003E;
+#[cfg(target_arch = "x86_64")]
+pub const AUDIT_ARCH_COMPAT: u32 = 0x4000_0003; // i386 (int 0x80, sysenter)
+/// i386: read, write, readv, writev, pread64, pwrite64, sendfile, sendfile64,
+/// splice, preadv, pwritev, copy_file_range, preadv2, pwritev2.
+#[cfg(target_arch = "x86_64")]
+pub const COMPAT_DATA_CALLS: &[u32] = &[3, 4, 145, 146, 180, 181, 187, 239, 313, 333, 334, 377, 378, 379];
+
 #[cfg(target_arch = "aarch64")]
-const AUDIT_ARCH: u32 = 0xC000_00B7;
+pub const AUDIT_ARCH: u32 = 0xC000_00B7;
+#[cfg(target_arch = "aarch64")]
+pub const AUDIT_ARCH_COMPAT: u32 = 0x4000_0028; // 32-bit ARM (EABI)
+/// ARM EABI: the same calls as on i386, by their ARM numbers.
+#[cfg(target_arch = "aarch64")]
+pub const COMPAT_DATA_CALLS: &[u32] = &[3, 4, 145, 146, 180, 181, 187, 239, 340, 361, 362, 391, 392, 393];
 
 fn stmt(code: u16, k: u32) -> sock_filter {
     sock_filter { code, jt: 0, jf: 0, k }
@@ -25,7 +45,22 @@ fn jeq(k: u32, jt: u8, jf: u8) -> sock_filter {
     sock_filter { code: BPF_JEQ_K, jt, jf, k }
 }
 
-/// A filter that traces exactly `syscalls` of the native architecture.
+/// Appends "load the number; return TRACE | data if it is one of `nrs`,
+/// else ALLOW".
+fn trace_if_one_of(p: &mut Vec<sock_filter>, nrs: &[u32], data: u64) {
+    let n = nrs.len();
+    assert!(n < 250, "jump offsets are 8 bits");
+    p.push(stmt(BPF_LD_W_ABS, OFFSET_NR));
+    for (i, nr) in nrs.iter().enumerate() {
+        // On match jump to the TRACE return, just past the ALLOW one.
+        p.push(jeq(*nr, (n - i) as u8, 0));
+    }
+    p.push(stmt(BPF_RET_K, SECCOMP_RET_ALLOW));
+    p.push(stmt(BPF_RET_K, SECCOMP_RET_TRACE | data as u32));
+}
+
+/// A filter that traces exactly `syscalls` of the native architecture, and
+/// the compat ABI's read/write-family calls.
 pub struct Filter {
     program: Vec<sock_filter>,
 }
@@ -33,31 +68,68 @@ pub struct Filter {
 impl Filter {
     pub fn new(syscalls: impl IntoIterator<Item = c_long>) -> Filter {
         let nrs: Vec<u32> = syscalls.into_iter().map(|n| n as u32).collect();
-        let n = nrs.len();
-        assert!(n < 250, "jump offsets are 8 bits");
-        let mut p = Vec::with_capacity(n + 5);
+        let mut p = Vec::with_capacity(nrs.len() + COMPAT_DATA_CALLS.len() + 8);
         p.push(stmt(BPF_LD_W_ABS, OFFSET_ARCH));
-        // Other ABIs (i386 compat) are not ours to interpret: let them run.
-        p.push(jeq(AUDIT_ARCH, 0, n as u8 + 1));
-        p.push(stmt(BPF_LD_W_ABS, OFFSET_NR));
-        for (i, nr) in nrs.iter().enumerate() {
-            // On match jump to the TRACE return, just past the ALLOW one.
-            p.push(jeq(*nr, (n - i) as u8, 0));
-        }
+        // Native: past the compat test, to the native section.
+        p.push(jeq(AUDIT_ARCH, 1, 0));
+        // Compat: to its section, past the native one and the ALLOW after
+        // it, which any other ABI gets.
+        let native_len = nrs.len() + 3;
+        assert!(native_len + 1 < 256, "jump offsets are 8 bits");
+        p.push(jeq(AUDIT_ARCH_COMPAT, native_len as u8 + 1, native_len as u8));
+        trace_if_one_of(&mut p, &nrs, DATA_NATIVE);
         p.push(stmt(BPF_RET_K, SECCOMP_RET_ALLOW));
-        p.push(stmt(BPF_RET_K, SECCOMP_RET_TRACE));
+        trace_if_one_of(&mut p, COMPAT_DATA_CALLS, DATA_COMPAT);
         Filter { program: p }
     }
 
     /// Installs the filter on the calling thread. Async-signal-safe (it only
-    /// makes a syscall), so a forked child may call it before exec.
-    pub fn install(&self) -> std::io::Result<()> {
+    /// makes a syscall), so a forked child may call it before exec. Returns
+    /// the errno on failure (EACCES: neither CAP_SYS_ADMIN nor no_new_privs).
+    pub fn install(&self) -> Result<(), i32> {
         let prog = sock_fprog { len: self.program.len() as u16, filter: self.program.as_ptr() as *mut _ };
         let r = unsafe { libc::prctl(libc::PR_SET_SECCOMP, libc::SECCOMP_MODE_FILTER, &prog as *const sock_fprog) };
         if r == 0 {
             Ok(())
         } else {
-            Err(std::io::Error::last_os_error())
+            Err(unsafe { *libc::__errno_location() })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs the filter on (arch, nr) as the kernel would (the instructions
+    /// it uses: load word, jump if equal, return).
+    fn verdict(f: &Filter, arch: u32, nr: u32) -> u32 {
+        let mut pc = 0;
+        let mut acc = 0;
+        loop {
+            let i = f.program[pc];
+            match i.code {
+                BPF_LD_W_ABS => acc = if i.k == OFFSET_ARCH { arch } else { nr },
+                BPF_JEQ_K => pc += if acc == i.k { i.jt } else { i.jf } as usize,
+                BPF_RET_K => return i.k,
+                other => panic!("unexpected instruction {other:#x}"),
+            }
+            pc += 1;
+        }
+    }
+
+    #[test]
+    fn traces_our_calls_and_the_compat_data_calls_only() {
+        let ours: Vec<c_long> = crate::syscalls::traced().map(|(nr, _)| nr).collect();
+        let f = Filter::new(ours.iter().copied());
+        for nr in ours {
+            assert_eq!(verdict(&f, AUDIT_ARCH, nr as u32), SECCOMP_RET_TRACE | DATA_NATIVE as u32);
+        }
+        assert_eq!(verdict(&f, AUDIT_ARCH, libc::SYS_getppid as u32), SECCOMP_RET_ALLOW);
+        for &nr in COMPAT_DATA_CALLS {
+            assert_eq!(verdict(&f, AUDIT_ARCH_COMPAT, nr), SECCOMP_RET_TRACE | DATA_COMPAT as u32);
+        }
+        assert_eq!(verdict(&f, AUDIT_ARCH_COMPAT, 20), SECCOMP_RET_ALLOW, "i386 getpid");
+        assert_eq!(verdict(&f, 0x1234, 1), SECCOMP_RET_ALLOW, "another ABI");
     }
 }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::ffi::CString;
 use std::fmt;
 use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -50,8 +51,9 @@ pub struct Options {
 }
 
 impl Default for Options {
+    /// No pinning: a traced program sees the CPUs it would see untraced.
     fn default() -> Self {
-        Options { all_fds: false, marker_cookie: None, share_cpu: true }
+        Options { all_fds: false, marker_cookie: None, share_cpu: false }
     }
 }
 
@@ -61,6 +63,8 @@ pub struct Pinning {
     saved: HashMap<pid_t, libc::cpu_set_t>,
     /// For threads born while traced.
     default: libc::cpu_set_t,
+    /// Undoes the pin if we are killed before detach_all can.
+    guard: Option<affinity::Guard>,
 }
 
 #[derive(Debug)]
@@ -69,6 +73,8 @@ pub enum TraceError {
     NotPermitted(String),
     NoSuchProcess(pid_t),
     CommandNotFound(String),
+    /// The command was found but execve failed (program, errno).
+    CannotExecute(String, i32),
     Other(String),
 }
 
@@ -78,6 +84,13 @@ impl fmt::Display for TraceError {
             TraceError::NotPermitted(why) => write!(f, "ptrace is not permitted here: {why}"),
             TraceError::NoSuchProcess(pid) => write!(f, "no process with pid {pid}"),
             TraceError::CommandNotFound(cmd) => write!(f, "command not found: {cmd}"),
+            TraceError::CannotExecute(cmd, errno) => {
+                write!(f, "cannot execute {cmd}: {} ({})", strerror(*errno), crate::errno::name(*errno as i64))?;
+                if *errno == libc::ENOENT {
+                    f.write_str(": its interpreter or loader is missing")?;
+                }
+                Ok(())
+            }
             TraceError::Other(why) => f.write_str(why),
         }
     }
@@ -89,9 +102,16 @@ impl TraceError {
             TraceError::NotPermitted(_) => "EPERM",
             TraceError::NoSuchProcess(_) => "ESRCH",
             TraceError::CommandNotFound(_) => "ENOENT",
+            TraceError::CannotExecute(_, errno) => crate::errno::name(*errno as i64),
             TraceError::Other(_) => "EIO",
         }
     }
+}
+
+/// The C library's words for an errno, without Rust's "(os error N)".
+fn strerror(errno: i32) -> String {
+    let text = io::Error::from_raw_os_error(errno).to_string();
+    text.split(" (os error").next().unwrap_or_default().to_string()
 }
 
 /// Why the kernel refused ptrace, in words a user can act on.
@@ -122,25 +142,28 @@ pub fn trace(
     let agg = Aggregator::with_progress(progress);
     let started = match &target {
         Target::Launch(argv) => launch(argv, agg, options.share_cpu),
-        Target::Attach(pid) => attach(*pid, agg, options).map(|t| Launched::Traced(Box::new(t))),
+        Target::Attach(pid) => attach(*pid, agg, options).map(|t| Launched::Traced(Box::new(t), None)),
     };
-    let mut tracer = match started {
-        Ok(Launched::Traced(tracer)) => *tracer,
-        Ok(Launched::Untraced { pid, reason }) => {
+    let attach = matches!(target, Target::Attach(_));
+    let (mut tracer, mut child_news) = match started {
+        Ok(Launched::Traced(tracer, news)) => (*tracer, news),
+        Ok(Launched::Untraced { pid, reason, news }) => {
             on_ready(pid);
             let argv = target.command().unwrap_or_default();
-            let report = finish_untraced(pid, &reason, &argv);
+            let report = finish_untraced(pid, &reason, &argv, &news);
             waker.reap();
-            return Ok(report);
+            return report;
         }
         Err(e) => {
             waker.reap();
             return Err(e);
         }
     };
-    if tracer.mode == Mode::Seccomp {
+    if !attach {
         on_ready(tracer.root);
     }
+    let mut notes = Vec::new();
+    let mut exec_failed = None;
     loop {
         if tracer.is_empty() {
             break;
@@ -160,22 +183,55 @@ pub fn trace(
         if pid == waker.pid {
             waker.exited();
             // A launched command runs to its end: only attach mode stops early.
-            if tracer.mode == Mode::AllSyscalls {
+            if attach {
                 tracer.request_close();
             }
             continue;
         }
+        if pid == tracer.root && child_news.is_some() {
+            // The launched child's exec (or its end before one): what it had
+            // to tell us was written before, and must be acted on before the
+            // stop is resumed.
+            let exec = libc::WIFSTOPPED(status) && status >> 16 == libc::PTRACE_EVENT_EXEC;
+            if exec || libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
+                for news in child_news.take().map(|n| n.read()).unwrap_or_default() {
+                    match news {
+                        ChildNews::FilterRefused(errno) => {
+                            trace_every_syscall(&mut tracer);
+                            notes.push(format!(
+                                "the seccomp filter that stops only I/O calls could not be installed ({}, {}); every syscall was traced instead: the same counts, more slowly",
+                                strerror(errno),
+                                crate::errno::name(errno as i64)
+                            ));
+                        }
+                        ChildNews::ExecFailed(errno) => exec_failed = Some(errno),
+                    }
+                }
+            }
+        }
         tracer.handle(pid, status);
-        if tracer.mode == Mode::AllSyscalls && tracer.take_ready() {
+        if attach && tracer.take_ready() {
             on_ready(tracer.root);
         }
     }
     waker.reap();
-    Ok(build_report(&tracer, &target, options))
+    if let (Some(errno), Target::Launch(argv)) = (exec_failed, &target) {
+        return Err(TraceError::CannotExecute(argv[0].clone(), errno));
+    }
+    Ok(build_report(&tracer, &target, options, notes))
 }
 
-fn build_report(tracer: &Tracer, target: &Target, options: &Options) -> Report {
-    let mut warnings = Vec::new();
+/// The filter was refused in the launched child (stopped at its exec):
+/// trace it with syscall stops instead, from now on. Without our filter
+/// a vanished tracer harms nothing, so EXITKILL goes; so does TRACESECCOMP,
+/// so that a program's own SECCOMP_RET_TRACE fails with ENOSYS as untraced.
+fn trace_every_syscall(tracer: &mut Tracer) {
+    tracer.mode = Mode::AllSyscalls;
+    let _ = ptrace::set_options(tracer.root, BASE_OPTIONS);
+}
+
+fn build_report(tracer: &Tracer, target: &Target, options: &Options, notes: Vec<String>) -> Report {
+    let mut warnings = notes;
     let pid = match target {
         Target::Attach(pid) => Some(*pid),
         Target::Launch(_) => Some(tracer.root),
@@ -185,6 +241,12 @@ fn build_report(tracer: &Tracer, target: &Target, options: &Options) -> Report {
     }
     if matches!(target, Target::Attach(_)) && tracer.root_status.is_some() {
         warnings.push("the traced process exited before the capture ended".to_string());
+    }
+    if tracer.compat_calls > 0 {
+        warnings.push(format!(
+            "{} read/write-family calls were made through the 32-bit syscall ABI (int 0x80) and are not counted: the figures miss their I/O",
+            tracer.compat_calls
+        ));
     }
     if tracer.io_uring_seen {
         warnings.push(
@@ -300,6 +362,10 @@ fn launch(argv: &[String], agg: Aggregator, share_cpu: bool) -> Result<Launched,
     let mut arg_ptrs: Vec<*const libc::c_char> = args.iter().map(|a| a.as_ptr()).collect();
     arg_ptrs.push(std::ptr::null());
     let filter = Filter::new(traced().map(|(nr, _)| nr));
+    // Without CAP_SYS_ADMIN the kernel accepts a filter only under
+    // no_new_privs. For a user that costs nothing (setuid and file caps do
+    // not apply under a non-root tracer anyway); root keeps setuid programs
+    // working, and where the install is refused we trace every syscall.
     let unprivileged = unsafe { libc::geteuid() } != 0;
     if share_cpu {
         // The child inherits the forking thread's affinity, its children theirs.
@@ -313,6 +379,15 @@ fn launch(argv: &[String], agg: Aggregator, share_cpu: bool) -> Result<Launched,
     let mut gate = [0; 2];
     if unsafe { libc::pipe2(gate.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
         return Err(TraceError::Other(format!("pipe failed: {}", io::Error::last_os_error())));
+    }
+    // The child's news to us (see `ChildNews`); close-on-exec, so that a
+    // successful exec closes it.
+    let mut news = [0; 2];
+    if unsafe { libc::pipe2(news.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) } != 0 {
+        let e = io::Error::last_os_error();
+        unsafe { libc::close(gate[0]) };
+        unsafe { libc::close(gate[1]) };
+        return Err(TraceError::Other(format!("pipe failed: {e}")));
     }
     let child = crate::stop::raw_fork();
     if child < 0 {
@@ -336,23 +411,36 @@ fn launch(argv: &[String], agg: Aggregator, share_cpu: bool) -> Result<Launched,
                 libc::fcntl(fd, libc::F_SETFD, 0);
             }
             libc::close(gate[1]);
+            libc::close(news[0]);
+            // Blocking writes: the pipe holds far more than our two records.
+            libc::fcntl(news[1], libc::F_SETFL, 0);
+            let tell = |news_kind: i32, errno: i32| {
+                let record = [news_kind, errno];
+                libc::write(news[1], record.as_ptr() as *const _, 8);
+            };
             let mut verdict = 0u8;
             while libc::read(gate[0], &mut verdict as *mut u8 as *mut _, 1) < 0 {}
             if verdict == b'T' {
                 if unprivileged {
                     libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
                 }
-                if filter.install().is_err() {
-                    libc::_exit(126);
+                if let Err(errno) = filter.install() {
+                    // The command runs all the same; the tracer adapts at its exec.
+                    tell(NEWS_FILTER_REFUSED, errno);
                 }
             } else if verdict != b'U' {
                 libc::_exit(126); // our parent is gone
             }
             libc::execve(path.as_ptr(), arg_ptrs.as_ptr(), environ);
-            libc::_exit(127);
+            let errno = *libc::__errno_location();
+            tell(NEWS_EXEC_FAILED, errno);
+            // A shell's statuses: 127 when a file is missing, else 126.
+            libc::_exit(if errno == libc::ENOENT { 127 } else { 126 });
         }
     }
     unsafe { libc::close(gate[0]) };
+    unsafe { libc::close(news[1]) };
+    let news = ChildNewsPipe(unsafe { OwnedFd::from_raw_fd(news[0]) });
     let tell = |verdict: u8| unsafe {
         libc::write(gate[1], &verdict as *const u8 as *const _, 1);
         libc::close(gate[1]);
@@ -362,24 +450,56 @@ fn launch(argv: &[String], agg: Aggregator, share_cpu: bool) -> Result<Launched,
     let options = BASE_OPTIONS | libc::PTRACE_O_TRACESECCOMP | libc::PTRACE_O_EXITKILL;
     if let Err(e) = ptrace::seize(child, options) {
         tell(b'U');
-        return Ok(Launched::Untraced { pid: child, reason: format!("ptrace is not permitted here: {}", refusal(&e)) });
+        return Ok(Launched::Untraced { pid: child, reason: format!("ptrace is not permitted here: {}", refusal(&e)), news });
     }
     tell(b'T');
     let mut tracer = Tracer::new(Mode::Seccomp, child, agg, None);
     tracer.add_thread(child, child);
     tracer.open_window();
-    Ok(Launched::Traced(Box::new(tracer)))
+    Ok(Launched::Traced(Box::new(tracer), Some(news)))
 }
 
 enum Launched {
-    Traced(Box<Tracer>),
+    /// With the launched child's news pipe (none in attach mode).
+    Traced(Box<Tracer>, Option<ChildNewsPipe>),
     /// ptrace was refused: the command runs untraced.
-    Untraced { pid: pid_t, reason: String },
+    Untraced { pid: pid_t, reason: String, news: ChildNewsPipe },
+}
+
+const NEWS_FILTER_REFUSED: i32 = b'F' as i32;
+const NEWS_EXEC_FAILED: i32 = b'E' as i32;
+
+/// What a launched child tells us before it execs, each as (kind, errno).
+enum ChildNews {
+    /// Installing our seccomp filter failed: the command runs without it.
+    FilterRefused(i32),
+    /// execve failed: the child exits 126 (127 for ENOENT).
+    ExecFailed(i32),
+}
+
+/// The read end of the child's news pipe (non-blocking).
+struct ChildNewsPipe(OwnedFd);
+
+impl ChildNewsPipe {
+    /// The records written so far: all of them once the child has exec'd
+    /// or exited.
+    fn read(&self) -> Vec<ChildNews> {
+        let mut out = Vec::new();
+        let mut record = [0i32; 2];
+        while unsafe { libc::read(self.0.as_raw_fd(), record.as_mut_ptr() as *mut _, 8) } == 8 {
+            match record[0] {
+                NEWS_FILTER_REFUSED => out.push(ChildNews::FilterRefused(record[1])),
+                NEWS_EXEC_FAILED => out.push(ChildNews::ExecFailed(record[1])),
+                _ => {}
+            }
+        }
+        out
+    }
 }
 
 /// Waits for an untraced command and reads its counters while it is a
 /// zombie (WNOWAIT), when they cover its whole life, before reaping it.
-fn finish_untraced(pid: pid_t, reason: &str, argv: &[String]) -> Report {
+fn finish_untraced(pid: pid_t, reason: &str, argv: &[String], news: &ChildNewsPipe) -> Result<Report, TraceError> {
     let started = std::time::Instant::now();
     let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
     while unsafe { libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, libc::WEXITED | libc::WNOWAIT) } < 0
@@ -392,7 +512,12 @@ fn finish_untraced(pid: pid_t, reason: &str, argv: &[String]) -> Report {
     let mut status = 0;
     unsafe { libc::waitpid(pid, &mut status, 0) };
     let elapsed_ns = started.elapsed().as_nanos() as u64;
-    counters_report(&io, elapsed_ns, pid, reason, Some(exit_info(status)), Some(argv.to_vec()))
+    for n in news.read() {
+        if let ChildNews::ExecFailed(errno) = n {
+            return Err(TraceError::CannotExecute(argv[0].clone(), errno));
+        }
+    }
+    Ok(counters_report(&io, elapsed_ns, pid, reason, Some(exit_info(status)), Some(argv.to_vec())))
 }
 
 fn task_ids(pid: pid_t) -> io::Result<Vec<pid_t>> {
@@ -416,7 +541,7 @@ fn attach(pid: pid_t, agg: Aggregator, options: &Options) -> Result<Tracer, Trac
         if let Some(default) = affinity::get(pid) {
             if let Some(cpu) = affinity::choose(&default) {
                 affinity::set(0, &affinity::only(cpu));
-                tracer.pinning = Some(Pinning { cpu: affinity::only(cpu), saved: HashMap::new(), default });
+                tracer.pinning = Some(Pinning { cpu: affinity::only(cpu), saved: HashMap::new(), default, guard: None });
             }
         }
     }
@@ -454,6 +579,9 @@ fn attach(pid: pid_t, agg: Aggregator, options: &Options) -> Result<Tracer, Trac
     }
     if tracer.is_empty() {
         return Err(TraceError::NoSuchProcess(pid));
+    }
+    if let Some(p) = tracer.pinning.as_mut() {
+        p.guard = affinity::guard(pid, &p.cpu, &p.saved, &p.default);
     }
     for tid in tracer.thread_ids() {
         let _ = ptrace::interrupt(tid);
@@ -510,7 +638,10 @@ fn detach_all(tracer: &mut Tracer) {
     }
     if let Some(p) = tracer.pinning.take() {
         for tid in traced {
-            affinity::set(tid, p.saved.get(&tid).unwrap_or(&p.default));
+            // Only our pin is undone: a mask the program set meanwhile stays.
+            if affinity::get(tid).is_some_and(|now| unsafe { libc::CPU_EQUAL(&now, &p.cpu) }) {
+                affinity::set(tid, p.saved.get(&tid).unwrap_or(&p.default));
+            }
         }
     }
 }

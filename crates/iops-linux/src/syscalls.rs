@@ -21,6 +21,9 @@ pub enum Class {
     SigReturn,
     /// lseek: its result is the fd's new position (access patterns).
     Seek,
+    /// seccomp, prctl: the program may install a filter of its own, whose
+    /// SECCOMP_RET_TRACE stops then come to us too.
+    FilterInstall,
 }
 
 use Class::*;
@@ -60,6 +63,8 @@ const COMMON: &[(c_long, Class)] = &[
     (libc::SYS_io_uring_enter, IoUring),
     (libc::SYS_rt_sigreturn, SigReturn),
     (libc::SYS_lseek, Seek),
+    (libc::SYS_seccomp, FilterInstall),
+    (libc::SYS_prctl, FilterInstall),
 ];
 
 /// The older calls that x86-64 keeps and newer ports (arm64) dropped.

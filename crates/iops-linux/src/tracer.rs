@@ -13,6 +13,7 @@ use crate::errno;
 use crate::fds::FdTable;
 use crate::procio::ProcIo;
 use crate::ptrace::{self, SyscallInfo, PTRACE_EVENT_STOP, SYSCALL_INFO_ENTRY, SYSCALL_INFO_EXIT, SYSCALL_INFO_SECCOMP};
+use crate::seccomp::{AUDIT_ARCH, COMPAT_DATA_CALLS, DATA_COMPAT, DATA_NATIVE};
 use crate::syscalls::{self, Class, ClassTable, Restart};
 
 /// How tracees are resumed.
@@ -72,6 +73,14 @@ pub struct Tracer {
     pub storage_begin: Option<ProcIo>,
     pub storage_last: Option<ProcIo>,
     pub io_uring_seen: bool,
+    /// Read/write-family calls of the 32-bit compat ABI seen in the window:
+    /// not counted (their numbers and arguments are another ABI's).
+    pub compat_calls: u64,
+    /// Compat-ABI numbers of those calls, as a bitset.
+    compat_nrs: [u64; 8],
+    /// A traced program installed a seccomp filter of its own: a seccomp
+    /// stop may then be its filter's, not ours (told apart by the data).
+    foreign_filters: bool,
     ready_reported: bool,
     /// The thread left stopped when the window closed (it made the end
     /// marker): the detach must release it.
@@ -116,6 +125,12 @@ impl Tracer {
             storage_begin: None,
             storage_last: None,
             io_uring_seen: false,
+            compat_calls: 0,
+            compat_nrs: COMPAT_DATA_CALLS.iter().fold([0; 8], |mut set, &nr| {
+                set[nr as usize / 64] |= 1 << (nr % 64);
+                set
+            }),
+            foreign_filters: false,
             ready_reported: false,
             held: None,
             pinning: None,
@@ -275,6 +290,18 @@ impl Tracer {
     #[cfg(target_arch = "x86_64")]
     fn on_seccomp_stop(&mut self, tid: pid_t) {
         let counted = self.window == Window::Open;
+        if self.foreign_filters {
+            // Only then is a stop not necessarily ours: ask whose it is.
+            match ptrace::event_msg(tid) {
+                Ok(DATA_NATIVE) => {}
+                Ok(DATA_COMPAT) => {
+                    self.compat_calls += counted as u64;
+                    return;
+                }
+                Ok(_) => return self.skip_foreign(tid),
+                Err(_) => return,
+            }
+        }
         if let Some(t) = self.threads.get_mut(&tid) {
             t.pending = Some(Pending { nr: DEFERRED, class: Class::Ignored, args: [0; 4], start: Instant::now(), counted });
         }
@@ -283,6 +310,32 @@ impl Tracer {
     #[cfg(not(target_arch = "x86_64"))]
     fn on_seccomp_stop(&mut self, tid: pid_t) {
         self.on_syscall_stop(tid);
+    }
+
+    /// A stop of the program's own filter (SECCOMP_RET_TRACE): untraced, the
+    /// kernel fails such a call with ENOSYS, as it does for a program
+    /// without a tracer; so do we, and count the failure as the program sees it.
+    /// `self.info` holds the call (x86-64 reads it here; elsewhere every
+    /// seccomp stop has read it).
+    fn skip_foreign(&mut self, tid: pid_t) {
+        #[cfg(target_arch = "x86_64")]
+        let skipped = ptrace::syscall_info(tid, &mut self.info).is_ok()
+            && ptrace::skip_syscall(tid, &mut self.regs, libc::ENOSYS).is_ok();
+        #[cfg(not(target_arch = "x86_64"))]
+        let skipped = ptrace::skip_syscall(tid, libc::ENOSYS).is_ok();
+        let Some(tgid) = self.threads.get(&tid).map(|t| t.tgid) else { return };
+        if !skipped || self.info.arch != AUDIT_ARCH {
+            return;
+        }
+        let now = Instant::now();
+        let nr = self.info.nr();
+        let args = [self.info.arg(0), self.info.arg(1), self.info.arg(2), self.info.arg(3)];
+        let p = Pending { nr, class: self.classes.get(nr), args, start: now, counted: self.window == Window::Open };
+        self.complete(tid, tgid, p, -(libc::ENOSYS as i64), now);
+    }
+
+    fn is_compat_nr(&self, nr: u64) -> bool {
+        nr < 512 && self.compat_nrs[nr as usize / 64] & (1 << (nr % 64)) != 0
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -294,6 +347,16 @@ impl Tracer {
             return;
         }
         let now = Instant::now();
+        let r = &self.regs;
+        // A compat-ABI call stopped by our filter: its number is not in our
+        // table, or (a number both ABIs trace) the kernel says which ABI.
+        if self.is_compat_nr(r.orig_rax)
+            && (self.classes.get(r.orig_rax) == Class::Ignored
+                || ptrace::syscall_info(tid, &mut self.info).is_ok_and(|_| self.info.arch != AUDIT_ARCH))
+        {
+            self.compat_calls += p.counted as u64;
+            return;
+        }
         let r = &self.regs;
         // rt_sigreturn restores the registers of the interrupted context and
         // sets orig_rax to -1; no other call we trace does.
@@ -317,6 +380,19 @@ impl Tracer {
         match op {
             SYSCALL_INFO_ENTRY | SYSCALL_INFO_SECCOMP => {
                 let nr = self.info.nr();
+                if op == SYSCALL_INFO_SECCOMP
+                    && self.foreign_filters
+                    && !matches!(self.info.ret_data() as u64, DATA_NATIVE | DATA_COMPAT)
+                {
+                    return self.skip_foreign(tid);
+                }
+                if self.info.arch != AUDIT_ARCH {
+                    // The compat ABI: other numbers, other argument layout.
+                    if self.window == Window::Open && self.is_compat_nr(nr) {
+                        self.compat_calls += 1;
+                    }
+                    return;
+                }
                 if nr == syscalls::MARKER_SYSCALL as u64 && self.is_marker() {
                     self.on_marker(self.info.arg(2));
                     return;
@@ -421,6 +497,14 @@ impl Tracer {
                 }
             }
             Class::Seek if ok => self.fds.seek(tgid, p.args[0] as i32, rval as u64),
+            Class::FilterInstall if ok => {
+                let filter = if p.nr == libc::SYS_seccomp as u64 {
+                    p.args[0] == 1 // SECCOMP_SET_MODE_FILTER
+                } else {
+                    p.args[0] == libc::PR_SET_SECCOMP as u64 && p.args[1] == libc::SECCOMP_MODE_FILTER as u64
+                };
+                self.foreign_filters |= filter;
+            }
             Class::FdChange if ok => {
                 if p.nr == libc::SYS_close_range as u64 {
                     self.fds.forget_range(tgid, p.args[0] as u32, p.args[1] as u32);

@@ -40,7 +40,8 @@ pub struct TraceOptions {
     /// Attach mode: count only between `windowBegin(cookie)` and
     /// `windowEnd(cookie)` made by the traced process.
     pub marker_cookie: Option<u32>,
-    /// Share one CPU between tracer and tracee (default true).
+    /// Share one CPU between tracer and tracee (default false: the program
+    /// then sees the CPUs it would see untraced).
     pub share_cpu: Option<bool>,
     /// macOS: why the event source (fs_usage) is not used, said first in
     /// the counters report.

@@ -38,7 +38,7 @@ fn start(target: Target, options: Option<TraceOptions>) -> Result<TraceSession> 
     let options = Options {
         all_fds: o.all_fds.unwrap_or(false),
         marker_cookie: o.marker_cookie,
-        share_cpu: o.share_cpu.unwrap_or(true),
+        share_cpu: o.share_cpu.unwrap_or(false),
     };
     let (stopper, waiter) = iops_linux::stop_pair().map_err(|e| Error::from_reason(e.to_string()))?;
     let progress = Arc::new(ProgressCounters::default());

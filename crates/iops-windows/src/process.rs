@@ -252,8 +252,9 @@ mod tests {
             return;
         }
         let before = read_self().unwrap();
-        let path = std::env::temp_dir().join(format!("iops-wincount-{}", std::process::id()));
-        let mut f = std::fs::File::create(&path).unwrap();
+        // create_new (CREATE_NEW): never through a file someone put at the name first.
+        let path = std::env::temp_dir().join(format!("iops-wincount-{}-{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()));
+        let mut f = std::fs::File::create_new(&path).unwrap();
         for _ in 0..10 {
             std::io::Write::write_all(&mut f, &[0u8; 100]).unwrap();
         }
