@@ -4,12 +4,14 @@
  * log is read in chunks and parsed as it streams, so memory stays flat
  * however long it is; `-` reads standard input.
  */
-import { createReadStream, statSync, writeFileSync } from "node:fs";
+import { createReadStream, statSync } from "node:fs";
 
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, Option } from "commander";
 
-import { formatText } from "../format";
+import { optionParser, parseCount } from "../args";
+import { formatText, printable, printableLines } from "../format";
 import { native } from "../native";
+import { checkOutputPaths, OutputPathError, writeOutputFile } from "../output";
 import { parseOutcome, type Report } from "../report";
 
 const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -30,12 +32,6 @@ interface ImportCommandOptions {
   histogram?: boolean;
   allFds?: boolean;
   top: number;
-}
-
-function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("expected a positive number");
-  return n;
 }
 
 const DETAILS = `
@@ -156,9 +152,10 @@ export async function runImport(argv: string[]): Promise<number> {
     .option("--html <path|->", "also write the self-contained HTML page (findings, charts, files with access patterns) to a file, or - for stdout (the table then goes to stderr)")
     .option("--histogram", "add a histogram of operation sizes, drawn in the terminal")
     .option("--all-fds", "count sockets, pipes and ttys in the summary too")
-    .addOption(new Option("--top <n>", "how many files to list").default(10).argParser(positiveNumber))
+    .addOption(new Option("--top <n>", "how many files to list").default(10).argParser(optionParser(parseCount)))
     .addHelpText("after", DETAILS)
     .showHelpAfterError("(run iops import --help for usage)")
+    .configureOutput({ outputError: (text, write) => write(printableLines(text)) })
     .exitOverride();
   try {
     cmd.parse(argv, { from: "user" });
@@ -172,6 +169,14 @@ export async function runImport(argv: string[]): Promise<number> {
     process.stderr.write("iops: only one of --json and --html can go to stdout (-)\n");
     return EXIT.usage;
   }
+  // Before a long import: a report that cannot be written is known now.
+  try {
+    checkOutputPaths([["--json", opts.json], ["--html", opts.html]]);
+  } catch (e) {
+    if (!(e instanceof OutputPathError)) throw e;
+    process.stderr.write(`iops: ${printable(e.message)}\n`);
+    return EXIT.usage;
+  }
   let report: Report;
   if (log === "-" && process.stdin.isTTY) {
     process.stderr.write("iops: reading the trace from the terminal (standard input); end it with Ctrl-D\n");
@@ -183,27 +188,30 @@ export async function runImport(argv: string[]): Promise<number> {
     const err = e as NodeJS.ErrnoException;
     const what = log === "-" ? "standard input" : log;
     const why = err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "it is a directory" : err.message;
-    process.stderr.write(`iops: cannot import ${what}: ${why}\n`);
+    process.stderr.write(`iops: cannot import ${printable(what)}: ${printable(why)}\n`);
     return EXIT.failure;
   }
   const toStderr = opts.json === "-" || opts.html === "-";
   const width = Math.max(20, ((toStderr ? process.stderr.columns : process.stdout.columns) ?? 100) - 40);
   const text = formatText(report, { histogram: opts.histogram, topFiles: opts.top, width }) + "\n";
   (toStderr ? process.stderr : process.stdout).write(text);
-  if (opts.json !== undefined) {
-    const json = JSON.stringify(report, null, 2) + "\n";
-    if (opts.json === "-") process.stdout.write(json);
-    else writeFileSync(opts.json, json);
-  }
-  if (opts.html !== undefined) {
+  let status: number = EXIT.ok;
+  const write = (f: () => void) => {
     try {
-      // Loaded only here: most imports write no page.
-      (await import("../html/page")).writeReportPage(report, opts.html);
-      if (opts.html !== "-") process.stderr.write(`iops: HTML report written to ${opts.html}\n`);
+      f();
     } catch (e) {
-      process.stderr.write(`iops: ${(e as Error).message}\n`);
-      return EXIT.failure;
+      process.stderr.write(`iops: ${printable((e as Error).message)}\n`);
+      status = EXIT.failure;
     }
+  };
+  if (opts.json !== undefined) write(() => writeOutputFile("--json", opts.json!, JSON.stringify(report, null, 2) + "\n"));
+  if (opts.html !== undefined) {
+    // Loaded only here: most imports write no page.
+    const { writeReportPage } = await import("../html/page");
+    write(() => {
+      writeReportPage(report, opts.html!);
+      if (opts.html !== "-") process.stderr.write(`iops: HTML report written to ${printable(opts.html!)}\n`);
+    });
   }
-  return EXIT.ok;
+  return status;
 }

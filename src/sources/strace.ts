@@ -13,7 +13,9 @@ import { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 
+import { apiIntervalMs, apiPid } from "../args";
 import { native } from "../native";
+import { ownNodeEnv } from "../node-env";
 import { IopsError, parseOutcome, type Report } from "../report";
 import type { IopsWindow, ProfileOptions } from "../profile";
 import type { Capture, CaptureOptions } from "../trace";
@@ -82,6 +84,7 @@ interface Run {
 function start(args: string[], method: string, command: string[] | null, options: CaptureOptions): Run {
   if (process.platform !== "linux") throw new IopsError("--method strace works on Linux only", "ENOTSUP");
   if (!which("strace")) throw new IopsError(INSTALL_STRACE, "ENOSTRACE");
+  const interval = apiIntervalMs("progressIntervalMs", options.progressIntervalMs ?? 250);
   const dir = mkdtempSync(join(tmpdir(), "iops-strace-"));
   const fifo = join(dir, "trace");
   const made = spawnSync("mkfifo", ["-m", "600", fifo], { encoding: "utf8" });
@@ -103,7 +106,7 @@ function start(args: string[], method: string, command: string[] | null, options
     timer = setInterval(() => {
       const { ops, opBytes } = importer.progress();
       cb({ ops, bytes: opBytes, elapsedSeconds: Number(process.hrtime.bigint() - started) / 1e9 });
-    }, options.progressIntervalMs ?? 250);
+    }, interval);
   }
 
   let received = false;
@@ -170,6 +173,7 @@ export function straceCommand(argv: string[], options: CaptureOptions = {}): Cap
 
 /** Attaches strace to `pid` (all threads, and children it creates) until `stop()`. */
 export function stracePid(pid: number, options: CaptureOptions = {}): Capture {
+  apiPid(pid);
   // strace would only say "Operation not permitted" of a zombie.
   if (isZombie(pid)) {
     const message = `process ${pid} is a zombie (exited, not yet reaped by its parent): nothing to trace`;
@@ -231,7 +235,11 @@ export async function openStraceWindow(options: ProfileOptions, release: () => v
   const out = join(dir, "report.json");
   const relay = `|${shellWord(process.execPath)} ${shellWord(join(__dirname, "strace-relay.js"))} ${cookie} ${shellWord(out)}`;
   // TRACED has fcntl, the markers' call.
-  const strace = spawn("strace", [...STRACE_FLAGS, "-o", relay, "-p", String(process.pid)], { stdio: ["ignore", "ignore", "pipe"] });
+  // The relay is a Node of ours: without the host's preloads (ownNodeEnv).
+  const strace = spawn("strace", [...STRACE_FLAGS, "-o", relay, "-p", String(process.pid)], {
+    stdio: ["ignore", "ignore", "pipe"],
+    env: ownNodeEnv(),
+  });
   let stderr = "";
   strace.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
   const exited = new Promise<void>((resolve) => strace.on("close", () => resolve()));
