@@ -93,6 +93,9 @@ const FLAG_SETS = [
   { name: "y-t-s200", flags: ["-f", "-y", "-t", "-s", "200"], files: true, latency: false, clock: true },
   { name: "T-xx", flags: ["-f", "-T", "-xx"], files: false, latency: true, clock: false },
   { name: "yy-r-T", flags: ["-f", "-yy", "-r", "-T"], files: true, latency: true, clock: true },
+  // -r beside an absolute clock: `16:56:21.309011 (+     0.000432) brk(NULL) = ...`.
+  { name: "y-r-tt", flags: ["-f", "-y", "-r", "-tt"], files: true, latency: false, clock: true },
+  { name: "yy-r-ttt-T", flags: ["-f", "-yy", "-r", "-ttt", "-T"], files: true, latency: true, clock: true },
   {
     name: "ns-i-n",
     flags: ["-f", "-y", "-i", "-n", "--absolute-timestamps=format:unix,precision:ns", "--syscall-times=ns"],

@@ -522,6 +522,12 @@ impl StraceParser {
             let (ns, k) = self.timestamp(s, i)?;
             now = Some(ns);
             i = skip_spaces(s, k);
+            // `-r` with `-t`/`-tt`/`-ttt` follows the time with the time since
+            // the previous line, `(+     0.000432)`: the absolute time is enough.
+            if s[i..].starts_with(b"(+") {
+                let k = memchr(b')', &s[i..])? + i;
+                i = skip_spaces(s, k + 1);
+            }
         }
         // `-i` instruction pointer and `-n` syscall number, in brackets.
         while i < s.len() && s[i] == b'[' {
