@@ -386,6 +386,25 @@ for (const flags of [[], ["-f", "-y"]]) {
   });
 }
 
+test.serial("strace -t (whole seconds) of a run within one second: elapsed 0, IOPS and throughput unknown (not 0), and said", (t) => {
+  // A run of a few milliseconds: retried in the rare case it straddles a second.
+  let report;
+  let text;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const log = straceLog(`t-whole-${attempt}`, ["-f", "-y", "-t"], [bin.sockets, path.join(dir, "t-whole.dat"), "3", "0", "0"]);
+    ({ report } = importJson([log]));
+    text = runCli(["import", log]).stdout;
+    if (report.elapsedSeconds === 0) break;
+  }
+  t.is(report.elapsedSeconds, 0, "five runs each straddled a second");
+  t.deepEqual(counts(report.summary), totals(0, 0, 3, 3 * 512));
+  t.is(report.summary.iops, null);
+  t.is(report.summary.throughputBytesPerSecond, null);
+  t.regex(text, /^IOPS: +unknown \(no time passed on the trace's clock\)$/m);
+  t.regex(text, /^Throughput: +unknown \(no time passed on the trace's clock\)$/m);
+  t.regex(report.warnings.join("\n"), /timestamps in whole seconds \(strace -t\)/);
+});
+
 test("/dev/zero (an endless line of NUL bytes): a one-line error and exit 1, with or without --format", (t) => {
   for (const args of [["--format", "strace", "/dev/zero"], ["/dev/zero"], ["--format", "fs_usage", "/dev/zero"]]) {
     // The timeout only guards against a hang; the import ends on its own.
