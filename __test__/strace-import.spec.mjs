@@ -415,6 +415,31 @@ test("/dev/zero (an endless line of NUL bytes): a one-line error and exit 1, wit
   }
 });
 
+test.serial("a gzip'd log, a UTF-16 log, /dev/urandom: one line saying what the input is, exit 1, with or without --format", (t) => {
+  const log = straceLog("not-text", ["-f", "-yy"], [bin.sockets, path.join(dir, "not-text.dat"), "3", "0", "0"]);
+  const gz = `${log}.gz`;
+  t.is(spawnSync("sh", ["-c", `gzip -c '${log}' > '${gz}'`]).status, 0);
+  const utf16 = `${log}.utf16`;
+  t.is(spawnSync("sh", ["-c", `iconv -f UTF-8 -t UTF-16 '${log}' > '${utf16}'`]).status, 0);
+  const cases = [
+    [gz, /it is gzip-compressed: decompress it first \(gzip -dc LOG \| iops import -\)/],
+    [utf16, /it is UTF-16 text: convert it first \(iconv -f UTF-16 -t UTF-8 LOG \| iops import -\)/],
+    ["/dev/urandom", /it is binary data, not a text trace/],
+  ];
+  for (const [input, why] of cases) {
+    for (const args of [[input], ["--format", "strace", input], ["--format", "fs_usage", input]]) {
+      // The timeout only guards against a hang (an endless read of /dev/urandom); the import ends on its own.
+      const r = runCli(["import", ...args], { timeout: 120_000 });
+      t.is(r.signal, null, `${args.join(" ")}: killed by the hang guard`);
+      t.is(r.status, 1, args.join(" "));
+      t.is(r.stderr.split("\n").length, 2, `one line: ${r.stderr}`);
+      t.regex(r.stderr, new RegExp(`^iops: cannot import ${input.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: ${why.source}\n$`), args.join(" "));
+    }
+  }
+  // The same log, uncompressed: 3 writes of 512 bytes.
+  t.deepEqual(counts(importJson([log]).report.summary), totals(0, 0, 3, 3 * 512));
+});
+
 test.serial("a FIFO with no writer: says it waits for one, then imports what the writer sends", async (t) => {
   const log = straceLog("fifo-wait", ["-f", "-yy"], [bin.sockets, path.join(dir, "fifo-wait.dat"), "3", "0", "0"]);
   const fifo = path.join(dir, "wait.fifo");
