@@ -85,6 +85,8 @@ function rows(pairs: [string, string][]): string[] {
 
 /** Shown for figures that need a clock the source does not have. */
 const UNKNOWN_TIME = "unknown (no timestamps)";
+/** Shown for rates over a window of no measurable length (strace -t in a run under a second). */
+export const NO_TIME_PASSED = "unknown (no time passed on the trace's clock)";
 
 /** The results table's rows, [label, value], with the reference README's labels. */
 export function summaryPairs(report: Report): [string, string][] {
@@ -93,7 +95,7 @@ export function summaryPairs(report: Report): [string, string][] {
   const shown = (v: number | null, f: (n: number) => string) => (v === null ? "not measured" : f(v));
   // No clock (a log without timestamps) leaves the elapsed time and rates null too.
   const rate = (v: number | null, f: (n: number) => string) =>
-    v === null ? (report.elapsedSeconds === null ? UNKNOWN_TIME : "not measured") : f(v);
+    v === null ? (report.elapsedSeconds === null ? UNKNOWN_TIME : report.elapsedSeconds === 0 ? NO_TIME_PASSED : "not measured") : f(v);
   return [
     ["Execution Time:", report.elapsedSeconds === null ? UNKNOWN_TIME : `${report.elapsedSeconds.toFixed(4)} seconds`],
     ["Read Operations:", shown(s.readOps, thousands)],

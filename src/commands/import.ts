@@ -117,7 +117,8 @@ async function importStream(stream: NodeJS.ReadableStream, what: string, fifo: b
  * too. `input` is a file's path (read ahead on a thread of its own while
  * the core parses; blocks until done), or chunks (a Readable stream, say).
  * Rejects when the input cannot be read, its format cannot be told, or it
- * is not text (a line with no end after 64 MiB, as /dev/zero gives).
+ * is not text (compressed, UTF-16 or binary data in its first 4 KiB; a line
+ * with no end after 64 MiB, as /dev/zero gives).
  */
 export async function importTrace(input: string | Chunks, options: ImportOptions = {}): Promise<Report> {
   let done: Importer;
