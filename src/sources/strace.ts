@@ -8,7 +8,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomInt } from "node:crypto";
-import { accessSync, constants, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
@@ -62,6 +62,24 @@ function which(name: string): string | null {
   return null;
 }
 
+/**
+ * Finds a command as a shell does: a name on PATH must be executable; a
+ * path is exec'd whatever is there (execve then says why it is refused),
+ * and is only "not found" when nothing is there.
+ */
+function commandExists(name: string): boolean {
+  if (!name.includes("/")) return which(name) !== null;
+  try {
+    statSync(name);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== "ENOENT";
+  }
+}
+
+/** The command's own execve, failed, as the first line of strace's log: `PID [TIME] execve(...) = -1 ERRNO (words)`. */
+const FAILED_EXEC = /^\d+ (?:[\d.]+ )?execve\(.*\) = -1 (E[A-Z0-9]+) \(([^)]*)\)/;
+
 /** The pid of strace's child (the command), once it runs; 0 before. */
 function childOf(pid: number | undefined): number {
   if (!pid) return 0;
@@ -107,9 +125,12 @@ function start(args: string[], method: string, command: string[] | null, options
   }
 
   let received = false;
+  // The log's first line, for a command: its execve, which may have failed.
+  let firstLine = "";
   const streamed = new Promise<void>((resolve, reject) => {
     input.on("data", (chunk: Buffer) => {
       received = true;
+      if (command && !firstLine.includes("\n") && firstLine.length < 65536) firstLine += chunk.toString("latin1");
       importer.push(chunk);
     });
     input.on("end", resolve);
@@ -130,6 +151,13 @@ function start(args: string[], method: string, command: string[] | null, options
   const report = Promise.all([exited, streamed])
     .then(([status]) => {
       const json = importer.finish({ method, command: command ?? undefined, allFds: options.allFds ?? false });
+      const failed = command ? FAILED_EXEC.exec(firstLine.split("\n")[0]) : null;
+      if (failed) {
+        // strace has said "strace: exec: <words>"; we say it as a shell, as --method ptrace does.
+        const [, errno, words] = failed;
+        const missing = errno === "ENOENT" ? ": its interpreter or loader is missing" : "";
+        throw new IopsError(`cannot execute ${command![0]}: ${words} (${errno})${missing}`, errno);
+      }
       const report = parseOutcome(json);
       if (!received || (command && !report.exit)) {
         const how = status.signal ? `was killed by ${status.signal}` : `exited with status ${status.code}`;
@@ -163,7 +191,7 @@ function withMetadataTraced(report: Report): Report {
 
 /** Runs `argv` under strace, until it exits; the report is strace's view, `method: "strace"`. */
 export function straceCommand(argv: string[], options: CaptureOptions = {}): Capture {
-  if (!which(argv[0])) throw new IopsError(`command not found: ${argv[0]}`, "ENOENT");
+  if (!commandExists(argv[0])) throw new IopsError(`command not found: ${argv[0]}`, "ENOENT");
   const { strace, report } = start(["--", ...argv], "strace", argv, options);
   return { report, stop: () => {}, pid: () => childOf(strace.pid) };
 }
