@@ -96,8 +96,18 @@ interface Run {
   report: Promise<Report>;
 }
 
-/** Starts strace with `args` (after our flags), writing to a FIFO we parse. */
-function start(args: string[], method: string, command: string[] | null, options: CaptureOptions): Run {
+/**
+ * Starts strace with `args` (after our flags), writing to a FIFO we parse.
+ * `tracedQuietly()` says, once strace has ended, whether an empty log is a
+ * capture that saw no call rather than a strace that never traced.
+ */
+function start(
+  args: string[],
+  method: string,
+  command: string[] | null,
+  options: CaptureOptions,
+  tracedQuietly: () => boolean = () => false,
+): Run {
   if (process.platform !== "linux") throw new IopsError("--method strace works on Linux only", "ENOTSUP");
   if (!which("strace")) throw new IopsError(INSTALL_STRACE, "ENOSTRACE");
   const dir = mkdtempSync(join(tmpdir(), "iops-strace-"));
@@ -159,11 +169,12 @@ function start(args: string[], method: string, command: string[] | null, options
         throw new IopsError(`cannot execute ${command![0]}: ${words} (${errno})${missing}`, errno);
       }
       const report = parseOutcome(json);
-      if (!received || (command && !report.exit)) {
+      if ((!received && !tracedQuietly()) || (command && !report.exit)) {
         const how = status.signal ? `was killed by ${status.signal}` : `exited with status ${status.code}`;
         throw new IopsError(`strace ${how} before tracing anything (its message is above)`, "EIO");
       }
       if (!command) report.command = null;
+      if (!received) quietCapture(report, Number(process.hrtime.bigint() - started) / 1e9);
       report.warnings.push(STORAGE_WARNING);
       return withMetadataTraced(report);
     })
@@ -173,6 +184,21 @@ function start(args: string[], method: string, command: string[] | null, options
       rmSync(dir, { recursive: true, force: true });
     });
   return { strace, report };
+}
+
+/**
+ * The report of a capture in which strace saw no call: its log is empty, so
+ * it does not give the time (`seconds`, measured here) and has no
+ * timestamps or durations to miss: zero operations in that time.
+ */
+function quietCapture(report: Report, seconds: number): void {
+  report.elapsedSeconds = seconds;
+  for (const totals of [report.summary, report.otherFds]) {
+    if (!totals) continue;
+    totals.iops = 0;
+    totals.throughputBytesPerSecond = 0;
+  }
+  report.warnings = report.warnings.filter((w) => !/^strace log: no (timestamps|call durations)/.test(w));
 }
 
 /**
@@ -203,13 +229,29 @@ export function stracePid(pid: number, options: CaptureOptions = {}): Capture {
     const message = `process ${pid} is a zombie (exited, not yet reaped by its parent): nothing to trace`;
     return { report: Promise.reject(new IopsError(message, "ESRCH")), stop: () => {}, pid: () => pid };
   }
-  const { strace, report } = start(["-p", String(pid)], "strace", null, options);
+  // A process that makes no traced call in the window (asleep, blocked)
+  // leaves the log empty: still a capture, if strace was tracing it when
+  // stopped.
+  let attachedWhenStopped = false;
+  const { strace, report } = start(["-p", String(pid)], "strace", null, options, () => attachedWhenStopped);
   return {
-    report,
-    // strace detaches from every thread on SIGINT, leaving the process running.
-    stop: () => strace.kill("SIGINT"),
+    report: report.then((r) => ({ ...r, pid: r.pid ?? pid })),
+    stop: () => {
+      attachedWhenStopped = strace.pid !== undefined && tracerOf(pid) === strace.pid;
+      // strace detaches from every thread on SIGINT, leaving the process running.
+      strace.kill("SIGINT");
+    },
     pid: () => pid,
   };
+}
+
+/** The pid tracing `pid`'s main thread (0: none, or unreadable). */
+function tracerOf(pid: number): number {
+  try {
+    return Number(/^TracerPid:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
 }
 
 /** Every thread of `pid` has exited and its parent has not reaped it yet. */
