@@ -8,7 +8,7 @@ import { Command, Option } from "commander";
 import { optionParser, parseCount, parsePid, parseSeconds, setLongTimeout } from "./args";
 import { formatText, humanBytes, printable, printableLines, thousands } from "./format";
 import { native } from "./native";
-import { checkOutputPaths, OutputPathError, writeOutputFile } from "./output";
+import { outputPathsProblem, writeOutputFile } from "./output";
 import { IopsError, parseOutcome, type Report } from "./report";
 import { isCountersMethod } from "./sources/select";
 import type { Capture, CaptureOptions } from "./trace";
@@ -272,20 +272,14 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write("iops: give either a command or --pid, not both\n");
     return EXIT.usage;
   }
-  if (opts.json === "-" && opts.html === "-") {
-    process.stderr.write("iops: only one of --json and --html can go to stdout (-)\n");
-    return EXIT.usage;
-  }
   if (opts.duration !== undefined && opts.pid === undefined) {
     process.stderr.write("iops: --duration goes with --pid\n");
     return EXIT.usage;
   }
   // Before anything runs: a report that cannot be written is known now, not after the command.
-  try {
-    checkOutputPaths([["--json", opts.json], ["--html", opts.html]]);
-  } catch (e) {
-    if (!(e instanceof OutputPathError)) throw e;
-    process.stderr.write(`iops: ${printable(e.message)}\n`);
+  const problem = outputPathsProblem([["--json", opts.json], ["--html", opts.html]]);
+  if (problem) {
+    process.stderr.write(`iops: ${printable(problem)}\n`);
     return EXIT.usage;
   }
   try {

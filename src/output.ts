@@ -116,17 +116,36 @@ export function checkOutputPath(option: string, path: string): void {
   }
 }
 
-/** Checks each `[option, path]` whose path is given; see checkOutputPath. */
+/**
+ * Checks each `[option, path]` whose path is given (see checkOutputPath),
+ * and that no two name the same file or both standard output.
+ */
 export function checkOutputPaths(paths: [string, string | undefined | null][]): void {
   const seen = new Map<string, string>();
+  let stdout: string | null = null;
   for (const [option, path] of paths) {
     if (path === undefined || path === null) continue;
     checkOutputPath(option, path);
-    if (path === "-") continue;
+    if (path === "-") {
+      if (stdout) throw new OutputPathError(`only one of ${stdout} and ${option} can go to stdout (-)`);
+      stdout = option;
+      continue;
+    }
     const key = resolve(path);
     const other = seen.get(key);
     if (other) throw new OutputPathError(`${other} and ${option} name the same file, ${path}; give each its own`);
     seen.set(key, option);
+  }
+}
+
+/** checkOutputPaths' verdict as a message (null: every path can be written). */
+export function outputPathsProblem(paths: [string, string | undefined | null][]): string | null {
+  try {
+    checkOutputPaths(paths);
+    return null;
+  } catch (e) {
+    if (e instanceof OutputPathError) return e.message;
+    throw e;
   }
 }
 

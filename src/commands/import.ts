@@ -11,7 +11,7 @@ import { Command, Option } from "commander";
 import { optionParser, parseCount } from "../args";
 import { formatText, printable, printableLines } from "../format";
 import { native } from "../native";
-import { checkOutputPaths, OutputPathError, writeOutputFile } from "../output";
+import { outputPathsProblem, writeOutputFile } from "../output";
 import { parseOutcome, type Report } from "../report";
 
 const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -166,16 +166,10 @@ export async function runImport(argv: string[]): Promise<number> {
   }
   const opts = cmd.opts<ImportCommandOptions>();
   const [log] = cmd.args;
-  if (opts.json === "-" && opts.html === "-") {
-    process.stderr.write("iops: only one of --json and --html can go to stdout (-)\n");
-    return EXIT.usage;
-  }
   // Before a long import: a report that cannot be written is known now.
-  try {
-    checkOutputPaths([["--json", opts.json], ["--html", opts.html]]);
-  } catch (e) {
-    if (!(e instanceof OutputPathError)) throw e;
-    process.stderr.write(`iops: ${printable(e.message)}\n`);
+  const problem = outputPathsProblem([["--json", opts.json], ["--html", opts.html]]);
+  if (problem) {
+    process.stderr.write(`iops: ${printable(problem)}\n`);
     return EXIT.usage;
   }
   let report: Report;

@@ -9,7 +9,7 @@ import { Command, Option } from "commander";
 import { optionParser, parseCount } from "../args";
 import { formatText, printable, printableLines } from "../format";
 import { writeReportPage } from "../html/page";
-import { checkOutputPaths, OutputPathError } from "../output";
+import { outputPathsProblem } from "../output";
 import type { Report } from "../report";
 import { reportShapeError } from "../report-check";
 
@@ -68,11 +68,9 @@ export async function runReportCommand(argv: string[]): Promise<number> {
   }
   const opts = command.opts<{ html?: string; histogram?: boolean; top: number }>();
   const [path] = command.args;
-  try {
-    checkOutputPaths([["--html", opts.html]]);
-  } catch (e) {
-    if (!(e instanceof OutputPathError)) throw e;
-    process.stderr.write(`iops report: ${printable(e.message)}\n`);
+  const problem = outputPathsProblem([["--html", opts.html]]);
+  if (problem) {
+    process.stderr.write(`iops report: ${printable(problem)}\n`);
     return 2;
   }
   try {
