@@ -93,3 +93,35 @@ for (const when of ["now", "reaped"]) {
     }
   });
 }
+
+for (const signal of ["SIGSTOP", "SIGTSTP"]) {
+  test(`the idle helper stopped by ${signal}: the next profile() starts a new helper and gives the exact report, never waits for ever`, (t) => {
+    const file = path.join(dir, `stopped-${signal}`);
+    const code = `
+      const { profile } = require(${JSON.stringify(INDEX)});
+      const fs = require("fs");
+      const write = () => fs.writeFileSync(${JSON.stringify(file)}, "0123456789");
+      const helpers = () => fs.readFileSync("/proc/" + process.pid + "/task/" + process.pid + "/children", "utf8").trim().split(/\\s+/).filter(Boolean).map(Number);
+      (async () => {
+        await profile(write);
+        const [old] = helpers();
+        process.kill(old, ${JSON.stringify(signal)});
+        const r = await profile(write);
+        console.log(JSON.stringify({ old, writeOps: r.summary.writeOps, writeBytes: r.summary.writeBytes, method: r.method, helpers: helpers() }));
+      })().catch((e) => console.log(JSON.stringify({ error: e.message })));`;
+    const r = node([], code);
+    const out = JSON.parse(r.stdout || "{}");
+    t.teardown(() => {
+      try {
+        if (out.old) process.kill(out.old, "SIGKILL");
+      } catch {
+        // gone, as it should be
+      }
+    });
+    t.is(r.signal, null, "the host ended by itself");
+    t.is(r.status, 0, r.stderr);
+    t.like(out, { writeOps: 1, writeBytes: 10, method: "ptrace" }, r.stdout);
+    t.false(out.helpers.includes(out.old), "the stopped helper was ended");
+    t.is(out.helpers.length, 1, "one helper, the new one");
+  });
+}

@@ -9,6 +9,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Readable } from "node:stream";
 import { randomInt } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 
@@ -40,6 +41,9 @@ type HelperMessage = { ready?: true; report?: Report; error?: { code: string; me
  * banner, a warning) can be taken for a message.
  */
 const PROTOCOL_FD = 3;
+
+/** How often a waiting window looks whether its helper was stopped by a signal. */
+const STOPPED_POLL_MS = 250;
 
 /** Whether a parsed line is one of the helper's messages. */
 function isMessage(m: unknown): m is HelperMessage {
@@ -138,9 +142,27 @@ class Helper {
       this.backlog.shift() ??
       (this.failure !== null
         ? { error: { code: "EIO", message: this.failure } }
-        : await new Promise<HelperMessage>((resolve) => this.waiting.push(resolve)));
+        : await new Promise<HelperMessage>((resolve) => {
+            this.waiting.push(resolve);
+            // A helper stopped by a signal (SIGSTOP, SIGTSTP) would never answer: we would wait for ever.
+            const watch = setInterval(() => {
+              if (this.waiting.length === 0) clearInterval(watch);
+              else if (this.isStopped()) this.fail("the tracer helper was stopped by a signal");
+            }, STOPPED_POLL_MS);
+            watch.unref();
+          }));
     if (m.report || m.error) this.idle();
     return m;
+  }
+
+  /** Whether the helper is in a stop by a signal (state T in /proc/<pid>/stat; not t, a debugger's stop). */
+  private isStopped(): boolean {
+    try {
+      const stat = readFileSync(`/proc/${this.child.pid}/stat`, "latin1");
+      return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "T";
+    } catch {
+      return false; // gone: its exit is reported by "close"
+    }
   }
 }
 
