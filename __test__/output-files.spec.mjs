@@ -162,3 +162,38 @@ test.serial("iops killed while it writes a large report: the file it replaces is
   t.is(JSON.parse(fs.readFileSync(dest, "utf8")).files.length, 60_000);
   t.deepEqual(temps(), left);
 });
+
+test.serial("--json and --html reaching one file by another spelling, a symlink or a hard link, or stdout by another name: exit 2, nothing runs", (t) => {
+  const base = makeTempDir("iops-same-");
+  t.teardown(() => fs.rmSync(base, { recursive: true, force: true }));
+  const marker = path.join(base, "marker");
+  const file = path.join(base, "r.json");
+  fs.writeFileSync(file, "the previous report\n");
+  fs.symlinkSync("r.json", path.join(base, "link"));
+  fs.linkSync(file, path.join(base, "hard"));
+  fs.symlinkSync("new.json", path.join(base, "dangling"));
+  fs.mkdirSync(path.join(base, "sub"));
+  const pairs = [
+    [file, path.join(base, "link")],
+    [file, path.join(base, "hard")],
+    [path.join(base, "sub", "..", "r.json"), path.join(base, "link")],
+    [path.join(base, "new.json"), path.join(base, "dangling")],
+    [path.join(base, "sub", "..", "new.json"), path.join(base, "dangling")],
+  ];
+  for (const [json, html] of pairs) {
+    const r = runCli(["--json", json, "--html", html, "--", "/bin/sh", "-c", `echo ran > ${marker}`]);
+    t.is(r.status, 2, `${json} / ${html}: ${r.stderr}`);
+    t.regex(r.stderr, /^iops: --json and --html name the same file, .*; give each its own\n$/);
+    t.false(fs.existsSync(marker), `${json} / ${html}: the command did not run`);
+  }
+  t.is(fs.readFileSync(file, "utf8"), "the previous report\n", "the file was not touched");
+  t.false(fs.existsSync(path.join(base, "new.json")));
+  for (const other of ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"]) {
+    const r = runCli(["--json", "-", "--html", other, "--", "/bin/sh", "-c", `echo ran > ${marker}`]);
+    t.is(r.status, 2, `- / ${other}: ${r.stderr}`);
+    t.regex(r.stderr, /^iops: only one of --json and --html can go to stdout \(-\)\n$/);
+    t.false(fs.existsSync(marker));
+  }
+  // Two writers of /dev/null are fine: a device takes any number.
+  t.is(runCli(["--json", "/dev/null", "--html", "/dev/null", "--", "/bin/true"]).status, 0);
+});

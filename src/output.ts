@@ -11,6 +11,7 @@ import {
   chownSync,
   closeSync,
   constants,
+  fstatSync,
   fchmodSync,
   fsyncSync,
   lstatSync,
@@ -116,25 +117,52 @@ export function checkOutputPath(option: string, path: string): void {
   }
 }
 
+/** Names of this process's standard output besides `-`. */
+const STDOUT_NAMES = new Set(["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1", `/proc/${process.pid}/fd/1`]);
+
+/**
+ * What an output path writes to, as keys two outputs must not share:
+ * "stdout" for `-` and its other names; the inode (`dev:ino`) of a file,
+ * FIFO or stdout's target, whatever spelling, symlink or hard link reaches
+ * it; for a file yet to be made, the real path it will get (a dangling
+ * symlink's target included). A character device (/dev/null, a tty other
+ * than stdout) gives none: it takes any number of writers.
+ */
+function outputKeys(path: string): string[] {
+  const keys: string[] = [];
+  const given = path === "-" ? null : resolve(path);
+  if (given === null || STDOUT_NAMES.has(given)) keys.push("stdout");
+  let target: Stats | null = null;
+  try {
+    target = given === null ? fstatSync(1) : statSync(given);
+  } catch {
+    // not there yet (or stdout closed): named below by where it will be made
+  }
+  if (target) {
+    if (!target.isCharacterDevice()) keys.push(`inode ${target.dev}:${target.ino}`);
+  } else if (given !== null) {
+    const { file } = destination(given);
+    keys.push(`path ${resolve(realpathSync(dirname(file)), basename(file))}`);
+  }
+  return keys;
+}
+
 /**
  * Checks each `[option, path]` whose path is given (see checkOutputPath),
- * and that no two name the same file or both standard output.
+ * and that no two name the same file (by any spelling, symlink or hard
+ * link) or both standard output.
  */
 export function checkOutputPaths(paths: [string, string | undefined | null][]): void {
   const seen = new Map<string, string>();
-  let stdout: string | null = null;
   for (const [option, path] of paths) {
     if (path === undefined || path === null) continue;
     checkOutputPath(option, path);
-    if (path === "-") {
-      if (stdout) throw new OutputPathError(`only one of ${stdout} and ${option} can go to stdout (-)`);
-      stdout = option;
-      continue;
+    for (const key of outputKeys(path)) {
+      const other = seen.get(key);
+      if (other && key === "stdout") throw new OutputPathError(`only one of ${other} and ${option} can go to stdout (-)`);
+      if (other) throw new OutputPathError(`${other} and ${option} name the same file, ${path}; give each its own`);
+      seen.set(key, option);
     }
-    const key = resolve(path);
-    const other = seen.get(key);
-    if (other) throw new OutputPathError(`${other} and ${option} name the same file, ${path}; give each its own`);
-    seen.set(key, option);
   }
 }
 
