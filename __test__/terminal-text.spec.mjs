@@ -140,3 +140,28 @@ test("messages that echo what was typed or read are escaped: file names, option 
   assertInert(t, r, "import of a log with control characters");
   t.true(r.stdout.includes("pwned"), "the line is quoted, escaped");
 });
+
+test("iops report refuses counts no double holds exactly and negative times: one line naming the field, never a rounded or negative figure", (t) => {
+  const cases = [
+    ["summary.writeOps", (r) => (r.summary.writeOps = 1e308)],
+    ["summary.readBytes", (r) => (r.summary.readBytes = 2 ** 60)],
+    ["files[0].writeOps", (r) => (r.files[0].writeOps = 1.5)],
+    ["elapsedSeconds", (r) => (r.elapsedSeconds = -5)],
+    ["summary.iops", (r) => (r.summary.iops = -1)],
+    ["latency.write.p99Ns", (r) => (r.latency.write.p99Ns = -3)],
+  ];
+  for (const [field, mutate] of cases) {
+    const bad = structuredClone(real);
+    mutate(bad);
+    const r = runCli(["report", save("bad-number.json", bad)]);
+    t.is(r.status, 1, `${field}: ${r.stderr}`);
+    t.is(r.stdout, "");
+    t.true(r.stderr.includes(`(${field} is not a `), `${field}: ${r.stderr}`);
+  }
+  // The largest exact count is still taken, and printed exactly.
+  const big = structuredClone(real);
+  big.summary.writeBytes = Number.MAX_SAFE_INTEGER;
+  const r = runCli(["report", save("big.json", big)]);
+  t.is(r.status, 0, r.stderr);
+  t.true(r.stdout.includes("9,007,199,254,740,991 bytes"), r.stdout);
+});

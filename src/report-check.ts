@@ -12,7 +12,10 @@ type Check = (v: unknown, at: string) => string | null;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 const number: Check = (v, at) => (typeof v === "number" && Number.isFinite(v) ? null : `${at} is not a number`);
-const count: Check = (v, at) => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? null : `${at} is not a count`);
+/** A whole number from 0 that a double holds exactly (a larger one is not what iops wrote, and would print rounded). */
+const count: Check = (v, at) => (typeof v === "number" && Number.isSafeInteger(v) && v >= 0 ? null : `${at} is not a count`);
+/** A time, rate or mean: finite and not negative. */
+const amount: Check = (v, at) => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? null : `${at} is not a number from 0`);
 const string: Check = (v, at) => (typeof v === "string" ? null : `${at} is not a string`);
 const boolean: Check = (v, at) => (typeof v === "boolean" ? null : `${at} is not true or false`);
 
@@ -77,8 +80,8 @@ const totals = shape({
   writeBytes: measured,
   totalOps: measured,
   totalBytes: measured,
-  iops: nullable(number),
-  throughputBytesPerSecond: nullable(number),
+  iops: nullable(amount),
+  throughputBytesPerSecond: nullable(amount),
 });
 
 const pattern = oneOf("sequential", "strided", "random", "unknown");
@@ -108,14 +111,14 @@ const file = shape({
 
 const bins = arrayOf(shape({ lo: number, hi: number, count, sum: number }));
 
-const latencySummary = shape({ count, meanNs: number, p50Ns: number, p99Ns: number, maxNs: number, bins });
+const latencySummary = shape({ count, meanNs: amount, p50Ns: amount, p99Ns: amount, maxNs: amount, bins });
 
 const report = shape({
   version: number,
   method: string,
   command: optional(arrayOf(string)),
   pid: optional(number),
-  elapsedSeconds: nullable(number),
+  elapsedSeconds: nullable(amount),
   allFds: boolean,
   summary: totals,
   otherFds: optional(totals),
@@ -130,8 +133,8 @@ const report = shape({
   latency: optional(shape({ read: nullable(latencySummary), write: nullable(latencySummary) })),
   timeline: optional(
     shape({
-      intervalSeconds: number,
-      points: arrayOf(shape({ t: number, readOps: count, writeOps: count, readBytes: count, writeBytes: count })),
+      intervalSeconds: amount,
+      points: arrayOf(shape({ t: amount, readOps: count, writeOps: count, readBytes: count, writeBytes: count })),
     }),
   ),
   exit: optional(shape({ code: nullable(number), signal: nullable(string), signalNumber: nullable(number) })),
