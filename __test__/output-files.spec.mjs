@@ -4,13 +4,13 @@
  * runs, and a file is replaced atomically: the old content or the whole new
  * report, never a part, never a temporary file left behind.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 
 import test from "ava";
 
-import { CLI, compileFixtures, fileEntry, makeTempDir, procStatus, runCli } from "./_support/util.mjs";
+import { CLI, compileFixtures, fileEntry, makeTempDir, procStatus, runCli, spawnCli, within } from "./_support/util.mjs";
 
 let dir;
 let bin;
@@ -197,3 +197,66 @@ test.serial("--json and --html reaching one file by another spelling, a symlink 
   // Two writers of /dev/null are fine: a device takes any number.
   t.is(runCli(["--json", "/dev/null", "--html", "/dev/null", "--", "/bin/true"]).status, 0);
 });
+
+test.serial("--json to a FIFO: with no reader, exit 2 before the command runs (never a hang); with a reader, the whole report", async (t) => {
+  const base = makeTempDir("iops-fifo-");
+  t.teardown(() => fs.rmSync(base, { recursive: true, force: true }));
+  const fifo = path.join(base, "report.fifo");
+  spawnSync("mkfifo", [fifo]);
+  const marker = path.join(base, "marker");
+  const lonely = runCli(["--json", fifo, "--", "/bin/sh", "-c", `echo ran > ${marker}`], { timeout: 60_000 });
+  t.is(lonely.signal, null, "iops ended by itself");
+  t.is(lonely.status, 2, lonely.stderr);
+  t.regex(lonely.stderr, /^iops: cannot write the JSON report to .*report\.fifo \(a FIFO with no reader: start its reader first\); give a writable path\n$/);
+  t.false(fs.existsSync(marker), "the command did not run");
+
+  // A reader that is there first reads the whole report, and sees its end only then.
+  const reader = spawn("cat", [fifo], { stdio: ["ignore", "pipe", "inherit"] });
+  let read = "";
+  reader.stdout.setEncoding("utf8").on("data", (d) => (read += d));
+  const readerDone = new Promise((resolve) => reader.on("close", resolve));
+  // cat's open of the FIFO blocks until a writer comes: wait until it is in that open.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const out = path.join(base, "data");
+  const r = await within(spawnCli(["--json", fifo, "--", bin.writes, out, "7", "100"]).done, 60_000, "iops --json <fifo>");
+  t.is(r.status, 0, r.stderr);
+  await within(readerDone, 10_000, "the FIFO's reader to see the end");
+  const report = JSON.parse(read);
+  t.is(fileEntry(report, out)?.writeOps, 7);
+  t.is(fileEntry(report, out)?.writeBytes, 700);
+});
+
+// As root, `setpriv` runs the CLI as nobody (root may create files anywhere).
+const NOBODY = ["--reuid=65534", "--regid=65534", "--clear-groups"];
+const canRunAsNobody =
+  process.getuid?.() === 0 &&
+  spawnSync("setpriv", [...NOBODY, process.execPath, "-e", `require(${JSON.stringify(CLI.replace(/cli\.js$/, "index.js"))})`]).status === 0;
+
+(canRunAsNobody ? test.serial : test.serial.skip)(
+  "an existing writable report file in a directory that takes no new files: written in place, as a shell's > would",
+  (t) => {
+    const base = makeTempDir("iops-ro-");
+    t.teardown(() => fs.rmSync(base, { recursive: true, force: true }));
+    fs.chmodSync(base, 0o755);
+    const writes = path.join(base, "writes");
+    fs.copyFileSync(bin.writes, writes);
+    fs.chmodSync(writes, 0o755);
+    const ro = path.join(base, "ro");
+    fs.mkdirSync(ro);
+    const report = path.join(ro, "r.json");
+    fs.writeFileSync(report, "old\n");
+    fs.chmodSync(report, 0o666);
+    fs.chmodSync(ro, 0o555);
+    const out = path.join(base, "data");
+    fs.writeFileSync(out, "");
+    fs.chmodSync(out, 0o666);
+    const r = spawnSync("setpriv", [...NOBODY, process.execPath, CLI, "--json", report, "--", writes, out, "3", "10"], {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    t.is(r.status, 0, r.stderr);
+    const written = JSON.parse(fs.readFileSync(report, "utf8"));
+    t.is(fileEntry(written, out)?.writeOps, 3);
+    t.deepEqual(fs.readdirSync(ro), ["r.json"], "nothing else in the directory");
+  },
+);

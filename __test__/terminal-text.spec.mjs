@@ -165,3 +165,13 @@ test("iops report refuses counts no double holds exactly and negative times: one
   t.is(r.status, 0, r.stderr);
   t.true(r.stdout.includes("9,007,199,254,740,991 bytes"), r.stdout);
 });
+
+test("iops report of a file far larger than any report: one line saying so, exit 1, without reading it", (t) => {
+  const big = path.join(dir, "big.json");
+  // Sparse: 300 MiB on the file's size, no blocks on disk.
+  fs.writeFileSync(big, "");
+  fs.truncateSync(big, 300 << 20);
+  const r = runCli(["report", big]);
+  t.is(r.status, 1, r.stderr);
+  t.regex(r.stderr, /^iops report: cannot read .*big\.json: 314,572,800 bytes is too large for an iops report \(at most 256 MiB\)\n$/);
+});

@@ -83,6 +83,27 @@ function destination(path: string): { inPlace: true; file: string } | { inPlace:
   throw Object.assign(new Error("ELOOP"), { code: "ELOOP" });
 }
 
+/**
+ * FIFOs opened by the check, by path, held until the write: a writer that
+ * opened and closed at check time would end its reader's input early.
+ */
+const heldFifos = new Map<string, number>();
+
+/**
+ * Opens a FIFO for writing without blocking: with no reader the open fails
+ * with ENXIO at once (a blocking open would wait for ever). The fd returned
+ * blocks, as writes of a whole report should.
+ */
+function openFifo(file: string): number {
+  const probe = openSync(file, constants.O_WRONLY | constants.O_NONBLOCK);
+  try {
+    // A reader is there, and our probe keeps the FIFO open meanwhile: this open returns at once.
+    return openSync(file, constants.O_WRONLY);
+  } finally {
+    closeSync(probe);
+  }
+}
+
 /** A name beside `file` that nothing else uses: `.name.<random>.tmp`. */
 function tempName(file: string): string {
   return resolve(dirname(file), `.${basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
@@ -104,16 +125,44 @@ export function checkOutputPath(option: string, path: string): void {
     const where = destination(path);
     if (where.inPlace) {
       accessSync(where.file, constants.W_OK);
+      if (statSync(where.file).isFIFO() && !heldFifos.has(where.file)) {
+        try {
+          heldFifos.set(where.file, openFifo(where.file));
+        } catch (e) {
+          if (reason(e) === "ENXIO") fail("a FIFO with no reader: start its reader first");
+          throw e;
+        }
+      }
       return;
     }
     if (where.existing) accessSync(where.file, constants.W_OK);
     if (!statSync(dirname(where.file)).isDirectory()) fail("ENOTDIR");
     const probe = tempName(where.file);
-    closeSync(openSync(probe, "wx", 0o600));
+    try {
+      closeSync(openSync(probe, "wx", 0o600));
+    } catch (e) {
+      // A file we may write in a directory we may not add to: written in place, as a shell's > would.
+      if (where.existing && isDenied(e)) return;
+      throw e;
+    }
     unlinkSync(probe);
   } catch (e) {
     if (e instanceof OutputPathError) throw e;
     fail(reason(e));
+  }
+}
+
+function isDenied(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === "EACCES" || code === "EPERM";
+}
+
+/** Writes `data` through `fd` from its start, then closes it. */
+function writeThrough(fd: number, data: string | Buffer): void {
+  try {
+    writeAll(fd, data);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -189,7 +238,8 @@ function writeAll(fd: number, data: string | Buffer): void {
  * goes to a temporary file in the same directory, is synced, then renamed
  * over `path`. An existing file keeps its mode (and, where we may, its
  * owner); a new one gets 0666 less the umask, as with any write. A device
- * or FIFO at `path` is written in place. Throws OutputPathError naming
+ * or FIFO at `path` is written in place, and so is an existing file in a
+ * directory where no file may be added (what a shell's `>` would do). Throws OutputPathError naming
  * `option` (the option that gave the path: "--json", "--html").
  */
 export function writeOutputFile(option: string, path: string, data: string | Buffer): void {
@@ -201,17 +251,24 @@ export function writeOutputFile(option: string, path: string, data: string | Buf
   try {
     const where = destination(path);
     if (where.inPlace) {
-      const fd = openSync(where.file, "w");
-      try {
-        writeAll(fd, data);
-      } finally {
-        closeSync(fd);
-      }
+      const held = heldFifos.get(where.file);
+      heldFifos.delete(where.file);
+      const isFifo = held === undefined && statSync(where.file).isFIFO();
+      writeThrough(held ?? (isFifo ? openFifo(where.file) : openSync(where.file, "w")), data);
       return;
     }
     const { file, existing } = where;
     temp = tempName(file);
-    const fd = openSync(temp, "wx", 0o666);
+    let fd: number;
+    try {
+      fd = openSync(temp, "wx", 0o666);
+    } catch (e) {
+      if (!existing || !isDenied(e)) throw e;
+      // No new file may be made beside it (see checkOutputPath): in place, not atomic.
+      temp = null;
+      writeThrough(openSync(file, "w"), data);
+      return;
+    }
     try {
       if (existing) {
         fchmodSync(fd, existing.mode & 0o7777);

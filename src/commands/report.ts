@@ -2,12 +2,12 @@
  * `iops report <saved.json>`: shows a report saved with `--json` again, as
  * the text table or (`--html`) as the HTML page, without tracing anything.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 
 import { Command, Option } from "commander";
 
 import { optionParser, parseCount } from "../args";
-import { formatText, printable, printableLines } from "../format";
+import { formatText, printable, printableLines, thousands } from "../format";
 import { writeReportPage } from "../html/page";
 import { outputPathsProblem } from "../output";
 import type { Report } from "../report";
@@ -22,12 +22,23 @@ Examples:
 `;
 
 /** Reads a saved report, or says in one line why the file is not one. */
+/**
+ * Larger than any report (its size is bounded by its files and bins) and
+ * half the longest string Node holds: larger input is refused unread.
+ */
+const MAX_REPORT_BYTES = 256 << 20;
+
 export function readSavedReport(path: string): Report {
   let text: string;
   try {
+    const size = statSync(path).size;
+    if (size > MAX_REPORT_BYTES) {
+      throw new Error(`cannot read ${path}: ${thousands(size)} bytes is too large for an iops report (at most ${MAX_REPORT_BYTES >> 20} MiB)`);
+    }
     text = readFileSync(path, "utf8");
   } catch (e) {
-    throw new Error(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw code ? new Error(`cannot read ${path}: ${code}`) : e;
   }
   let value: unknown;
   try {
