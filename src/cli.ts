@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from "node:fs";
 
-import { Command, InvalidArgumentError, Option } from "commander";
+import type * as Commander from "commander";
 
 import { bytesWithExact, formatText, humanBytes, thousands } from "./format";
 import { native } from "./native";
@@ -13,8 +13,11 @@ import { IopsError, parseOutcome, type Report } from "./report";
 import { isCountersMethod } from "./sources/select";
 import type { Capture, CaptureOptions } from "./trace";
 import { IMPORT_HELP, runImport } from "./commands/import";
-// The tracers, the HTML page and `iops report` are loaded when used (await
-// import): `iops import` starts without them.
+// The tracers, the HTML page, `iops report` and commander are loaded when
+// used: `iops import` starts without them.
+
+/** commander, loaded on first use (about 15 ms). */
+const commander = (): typeof Commander => require("commander");
 
 /** Exit statuses of iops itself (otherwise it exits with the command's status). */
 const EXIT = { failure: 1, usage: 2, cannotExecute: 126, notFound: 127 } as const;
@@ -34,13 +37,13 @@ interface CliOptions {
 
 function positiveNumber(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError("expected a positive number");
+  if (!Number.isFinite(n) || n <= 0) throw new (commander().InvalidArgumentError)("expected a positive number");
   return n;
 }
 
 function pidNumber(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError("expected a process id");
+  if (!Number.isInteger(n) || n <= 0) throw new (commander().InvalidArgumentError)("expected a process id");
   return n;
 }
 
@@ -232,6 +235,7 @@ export async function main(argv: string[]): Promise<number> {
   // `iops report <saved.json>`; a program named "report" is traced with `iops -- report`.
   if (argv[0] === "report") return (await import("./commands/report")).runReportCommand(argv.slice(1));
   if (argv[0] === "import") return runImport(argv.slice(1));
+  const { Command, Option } = commander();
   const program = new Command()
     .name("iops")
     .usage("[options] -- <command> [args...]\n       iops [options] -p <pid> [--duration <seconds>]")
