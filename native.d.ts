@@ -39,8 +39,9 @@ export declare class LineImport {
   format(): string
   /**
    * Parses every complete line of `chunk`; keeps a cut last line for the
-   * next chunk. Throws when the input is not a text trace (a line with no
-   * end after 64 MiB) or its format cannot be told (`detecting`).
+   * next chunk. Throws when the input is not a text trace (its first 4 KiB
+   * are compressed, UTF-16 or binary data; a line with no end after
+   * 64 MiB) or its format cannot be told (`detecting`).
    */
   push(chunk: Buffer): void
   /**

@@ -208,7 +208,7 @@ test.serial("iops report <saved.json> --html renders the same page, byte for byt
   t.is(runCli(["report", run.json, "--html", "-"]).stdout, run.html, "--html - writes the page to stdout");
 });
 
-test.serial("iops report: a missing file, a file that is not JSON, JSON that is not a report: one line, exit 1", (t) => {
+test.serial("iops report: a missing file, a file that is not JSON, JSON that is not a report: one line, exit 1 (an unwritable --html: exit 2)", (t) => {
   const missing = runCli(["report", path.join(dir, "nope.json")]);
   t.is(missing.status, 1);
   t.regex(missing.stderr, /^iops report: cannot read .*nope\.json: ENOENT\n$/);
@@ -227,7 +227,7 @@ test.serial("iops report: a missing file, a file that is not JSON, JSON that is 
   t.is(both.status, 2, "--json - and --html - cannot share stdout");
   t.regex(both.stderr, /only one of --json and --html can go to stdout/);
   const unwritable = runCli(["report", run.json, "--html", path.join(dir, "no-such-dir", "r.html")]);
-  t.is(unwritable.status, 1);
+  t.is(unwritable.status, 2, "an output path that cannot be written is a usage error, found before anything is read");
   t.regex(unwritable.stderr, /^iops report: cannot write the HTML report to .*no-such-dir\/r\.html \(ENOENT\); give a writable path\n$/);
   t.is(runCli(["report", "--help"]).status, 0);
 });

@@ -113,6 +113,26 @@ test.serial("a script whose interpreter is missing: ENOENT said, exit 127 as a s
   t.is(r.stderr, `iops: cannot execute ${script}: No such file or directory (ENOENT): its interpreter or loader is missing\n`);
 });
 
+test.serial("a path to a directory, to a file without execute permission, to /dev/null: Permission denied (EACCES), exit 126, as a shell says", (t) => {
+  const directory = path.join(dir, "a-directory");
+  fs.mkdirSync(directory, { recursive: true });
+  const notExecutable = path.join(dir, "not-executable.sh");
+  fs.writeFileSync(notExecutable, "#!/bin/sh\necho hello\n", { mode: 0o644 });
+  fs.chmodSync(notExecutable, 0o644);
+  for (const target of [directory, notExecutable, "/dev/null"]) {
+    const shell = spawnSync("sh", ["-c", '"$0"', target], { encoding: "utf8" });
+    t.is(shell.status, 126, `ground truth: sh runs ${target} with status 126 (${shell.stderr})`);
+    const r = runCli(["--json", "-", "--", target]);
+    t.is(r.status, 126, target);
+    t.is(r.stderr, `iops: cannot execute ${target}: Permission denied (EACCES)\n`);
+    t.is(r.stdout, "", "no report");
+  }
+  const missing = path.join(dir, "no-such-program");
+  const r = runCli(["--", missing]);
+  t.is(r.status, 127);
+  t.is(r.stderr, `iops: command not found: ${missing} (is it installed and on PATH?)\n`);
+});
+
 test.serial("an argument list too long for execve: traceCommand() rejects with IopsError E2BIG, in words", async (t) => {
   // Too long for any execve (the kernel's limit is a quarter of the stack
   // limit, 2 MiB by default): given in-process, since iops itself could not

@@ -93,6 +93,9 @@ const FLAG_SETS = [
   { name: "y-t-s200", flags: ["-f", "-y", "-t", "-s", "200"], files: true, latency: false, clock: true },
   { name: "T-xx", flags: ["-f", "-T", "-xx"], files: false, latency: true, clock: false },
   { name: "yy-r-T", flags: ["-f", "-yy", "-r", "-T"], files: true, latency: true, clock: true },
+  // -r beside an absolute clock: `16:56:21.309011 (+     0.000432) brk(NULL) = ...`.
+  { name: "y-r-tt", flags: ["-f", "-y", "-r", "-tt"], files: true, latency: false, clock: true },
+  { name: "yy-r-ttt-T", flags: ["-f", "-yy", "-r", "-ttt", "-T"], files: true, latency: true, clock: true },
   {
     name: "ns-i-n",
     flags: ["-f", "-y", "-i", "-n", "--absolute-timestamps=format:unix,precision:ns", "--syscall-times=ns"],
@@ -403,6 +406,25 @@ for (const flags of [[], ["-f", "-y"]]) {
   });
 }
 
+test.serial("strace -t (whole seconds) of a run within one second: elapsed 0, IOPS and throughput unknown (not 0), and said", (t) => {
+  // A run of a few milliseconds: retried in the rare case it straddles a second.
+  let report;
+  let text;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const log = straceLog(`t-whole-${attempt}`, ["-f", "-y", "-t"], [bin.sockets, path.join(dir, "t-whole.dat"), "3", "0", "0"]);
+    ({ report } = importJson([log]));
+    text = runCli(["import", log]).stdout;
+    if (report.elapsedSeconds === 0) break;
+  }
+  t.is(report.elapsedSeconds, 0, "five runs each straddled a second");
+  t.deepEqual(counts(report.summary), totals(0, 0, 3, 3 * 512));
+  t.is(report.summary.iops, null);
+  t.is(report.summary.throughputBytesPerSecond, null);
+  t.regex(text, /^IOPS: +unknown \(no time passed on the trace's clock\)$/m);
+  t.regex(text, /^Throughput: +unknown \(no time passed on the trace's clock\)$/m);
+  t.regex(report.warnings.join("\n"), /timestamps in whole seconds \(strace -t\)/);
+});
+
 test("/dev/zero (an endless line of NUL bytes): a one-line error and exit 1, with or without --format", (t) => {
   for (const args of [["--format", "strace", "/dev/zero"], ["/dev/zero"], ["--format", "fs_usage", "/dev/zero"]]) {
     // The timeout only guards against a hang; the import ends on its own.
@@ -411,6 +433,31 @@ test("/dev/zero (an endless line of NUL bytes): a one-line error and exit 1, wit
     t.is(r.status, 1, args.join(" "));
     t.regex(r.stderr, /^iops: cannot import \/dev\/zero: (line 1 runs past 64 MiB|no line end in the first 8 MiB)[^\n]*: this input is not a text trace\n$/, args.join(" "));
   }
+});
+
+test.serial("a gzip'd log, a UTF-16 log, /dev/urandom: one line saying what the input is, exit 1, with or without --format", (t) => {
+  const log = straceLog("not-text", ["-f", "-yy"], [bin.sockets, path.join(dir, "not-text.dat"), "3", "0", "0"]);
+  const gz = `${log}.gz`;
+  t.is(spawnSync("sh", ["-c", `gzip -c '${log}' > '${gz}'`]).status, 0);
+  const utf16 = `${log}.utf16`;
+  t.is(spawnSync("sh", ["-c", `iconv -f UTF-8 -t UTF-16 '${log}' > '${utf16}'`]).status, 0);
+  const cases = [
+    [gz, /it is gzip-compressed: decompress it first \(gzip -dc LOG \| iops import -\)/],
+    [utf16, /it is UTF-16 text: convert it first \(iconv -f UTF-16 -t UTF-8 LOG \| iops import -\)/],
+    ["/dev/urandom", /it is binary data, not a text trace/],
+  ];
+  for (const [input, why] of cases) {
+    for (const args of [[input], ["--format", "strace", input], ["--format", "fs_usage", input]]) {
+      // The timeout only guards against a hang (an endless read of /dev/urandom); the import ends on its own.
+      const r = runCli(["import", ...args], { timeout: 120_000 });
+      t.is(r.signal, null, `${args.join(" ")}: killed by the hang guard`);
+      t.is(r.status, 1, args.join(" "));
+      t.is(r.stderr.split("\n").length, 2, `one line: ${r.stderr}`);
+      t.regex(r.stderr, new RegExp(`^iops: cannot import ${input.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: ${why.source}\n$`), args.join(" "));
+    }
+  }
+  // The same log, uncompressed: 3 writes of 512 bytes.
+  t.deepEqual(counts(importJson([log]).report.summary), totals(0, 0, 3, 3 * 512));
 });
 
 test.serial("a FIFO with no writer: says it waits for one, then imports what the writer sends", async (t) => {
@@ -459,5 +506,5 @@ test("options read the same on the usual path and through commander (an option g
   // Values the usual path refuses reach commander's messages.
   const bad = runCli(["import", "--top", "0", log]);
   t.is(bad.status, 2);
-  t.regex(bad.stderr, /--top <n>' argument '0' is invalid\. expected a positive number/);
+  t.regex(bad.stderr, /--top <n>' argument '0' is invalid\. expected a whole number from 1 to/);
 });

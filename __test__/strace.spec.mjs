@@ -140,6 +140,54 @@ test("without strace installed: one line that says how to install it; a missing 
   t.regex(m.stderr, /command not found: no-such-command-here/);
 });
 
+test.serial("--method strace, a command execve refuses: execve's error said as a shell (126, 127 for a missing interpreter), no report", (t) => {
+  const directory = path.join(dir, "a-directory");
+  fs.mkdirSync(directory, { recursive: true });
+  const notExecutable = path.join(dir, "not-executable.sh");
+  fs.writeFileSync(notExecutable, "#!/bin/sh\necho hello\n", { mode: 0o644 });
+  fs.chmodSync(notExecutable, 0o644);
+  const noShebang = path.join(dir, "no-shebang.sh");
+  fs.writeFileSync(noShebang, "echo hello\n", { mode: 0o755 });
+  const badInterpreter = path.join(dir, "bad-interpreter.sh");
+  fs.writeFileSync(badInterpreter, "#!/nonexistent/interpreter\n", { mode: 0o755 });
+  for (const [target, status, said] of [
+    [directory, 126, "Permission denied (EACCES)"],
+    [notExecutable, 126, "Permission denied (EACCES)"],
+    [noShebang, 126, "Exec format error (ENOEXEC)"],
+    [badInterpreter, 127, "No such file or directory (ENOENT): its interpreter or loader is missing"],
+  ]) {
+    const r = runCli(["--method", "strace", "--json", "-", "--", target]);
+    t.is(r.status, status, `${target}: ${r.stderr}`);
+    t.true(r.stderr.endsWith(`iops: cannot execute ${target}: ${said}\n`), r.stderr);
+    t.is(r.stdout, "", `${target}: no report, not even an all-zero one`);
+  }
+  const missing = path.join(dir, "no-such-program");
+  const m = runCli(["--method", "strace", "--", missing]);
+  t.is(m.status, 127);
+  t.is(m.stderr, `iops: command not found: ${missing} (is it installed and on PATH?)\n`);
+});
+
+test.serial("attach (-p with --method strace) to a process that makes no traced call in the window: a zero report, exit 0, the process runs on", async (t) => {
+  const idle = spawn("sleep", ["60"], { stdio: "ignore" });
+  t.teardown(() => idle.kill("SIGKILL"));
+  await waitFor(() => /^Name:\s*sleep$/m.test(fs.readFileSync(`/proc/${idle.pid}/status`, "utf8")), "sleep to exec");
+  const r = runCliJson(["--method", "strace", "-p", String(idle.pid), "--duration", "1"]);
+  t.is(r.status, 0, r.stderr);
+  t.is(r.report.method, "strace");
+  t.is(r.report.pid, idle.pid);
+  t.true(r.report.elapsedSeconds >= 0.9, `elapsedSeconds ${r.report.elapsedSeconds}`);
+  t.deepEqual(r.report.summary, { ...totals(0, 0, 0, 0), iops: 0, throughputBytesPerSecond: 0 });
+  t.deepEqual(r.report.files, []);
+  t.false(r.report.warnings.some((w) => /no timestamps|no call durations/.test(w)), r.report.warnings.join(" | "));
+  const status = fs.readFileSync(`/proc/${idle.pid}/status`, "utf8");
+  t.regex(status, /^TracerPid:\s*0$/m);
+  t.regex(status, /^State:\s*S/m);
+  // strace that never traced still fails in one line.
+  const gone = runCli(["--method", "strace", "-p", "999999999", "--duration", "1"]);
+  t.is(gone.status, 1);
+  t.regex(gone.stderr, /iops: /);
+});
+
 test.serial("attach (-p with --method strace): counts the window's writes, detaches, and the process runs on", async (t) => {
   const out = path.join(dir, "attached.dat");
   const child = spawn(bin.loopwriter, [out, "0", "100", "500"], { stdio: ["ignore", "pipe", "inherit"] });

@@ -7,7 +7,8 @@
  *
  * Ground truth: fixtures/churn.c (threads created and joined in a loop),
  * fixtures/zombie_leader.c (the main thread calls pthread_exit, a worker
- * makes a known number of writes).
+ * makes a known number of writes), fixtures/killedwrites.c (threads killed
+ * by exit or exec while writing; the file's size says how many writes ran).
  */
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -36,7 +37,7 @@ let bin;
 
 test.before(() => {
   dir = makeTempDir("iops-threads-");
-  bin = compileFixtures(dir, ["churn", "zombie_leader"]);
+  bin = compileFixtures(dir, ["churn", "zombie_leader", "killedwrites"]);
 });
 
 test.after.always(() => {
@@ -206,6 +207,25 @@ test.serial("attaching to a process whose main thread has exited: traced through
   t.deepEqual(await within(exited, 60_000, "the worker's end"), { code: 0, signal: null });
   t.is(fs.readFileSync(out, "utf8"), "0123456789abcdef".repeat(COUNT), "the worker finished its writes intact");
 });
+
+// ------------------------------------------- threads killed inside a write
+
+for (const how of ["exit", "exec"]) {
+  test.serial(`threads killed inside their writes by another thread's ${how}: every write that ran is counted, none that did not`, (t) => {
+    // The kernel skips the exit stop of a call its thread is killed in; a
+    // write that completed just before is still on the file. Several runs:
+    // the kill lands inside a write in some of them, not all.
+    const out = path.join(dir, `killed-${how}.dat`);
+    for (let run = 0; run < 6; run++) {
+      const { status, stderr, report } = runCliJson(["--", bin.killedwrites, out, "4", "100", how]);
+      t.is(status, 0, `run ${run}: ${stderr}`);
+      const size = fs.statSync(out).size;
+      t.true(size > 0, `run ${run}: the writers wrote`);
+      t.deepEqual(fileEntry(report, out), { path: out, kind: "file", readOps: 0, writeOps: size, readBytes: 0, writeBytes: size }, `run ${run}`);
+      t.is(report.failedOps.total, 0, `run ${run}: a write killed before it ran is not a failure`);
+    }
+  });
+}
 
 // ------------------------------------------------------------ a zombie target
 

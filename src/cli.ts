@@ -3,12 +3,12 @@
  * The `iops` command: trace a command (or attach to a pid) and print what
  * it did to storage.
  */
-import { writeFileSync } from "node:fs";
-
 import type * as Commander from "commander";
 
-import { bytesWithExact, formatText, humanBytes, thousands } from "./format";
+import { optionParser, parseCount, parsePid, parseSeconds, setLongTimeout } from "./args";
+import { formatText, humanBytes, printable, printableLines, thousands } from "./format";
 import { native } from "./native";
+import { outputPathsProblem, writeOutputFile } from "./output";
 import { IopsError, parseOutcome, type Report } from "./report";
 import { isCountersMethod } from "./sources/select";
 import type { Capture, CaptureOptions } from "./trace";
@@ -33,18 +33,6 @@ interface CliOptions {
   shareCpu?: boolean;
   progress: boolean;
   method: "ptrace" | "strace";
-}
-
-function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new (commander().InvalidArgumentError)("expected a positive number");
-  return n;
-}
-
-function pidNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new (commander().InvalidArgumentError)("expected a process id");
-  return n;
 }
 
 const EXAMPLES = `
@@ -102,23 +90,34 @@ function progressPrinter(enabled: boolean): { options: Partial<CaptureOptions>; 
   };
 }
 
-async function output(report: Report, opts: CliOptions): Promise<void> {
+/** Prints the table and writes --json/--html; false when a file could not be written (each is tried). */
+async function output(report: Report, opts: CliOptions): Promise<boolean> {
   let shown = report;
   if (isCountersMethod(report.method) && report.warnings.length > 0) {
     // The fallback notice goes first, on its own line, not with the warnings.
-    process.stderr.write(`iops: ${report.warnings[0]}\n`);
+    process.stderr.write(`iops: ${printable(report.warnings[0])}\n`);
     shown = { ...report, warnings: report.warnings.slice(1) };
   }
   process.stderr.write(
     formatText(shown, { histogram: opts.histogram, topFiles: opts.top, width: Math.max(20, (process.stderr.columns ?? 100) - 40) }) +
       "\n",
   );
-  if (opts.json !== undefined) {
-    const text = JSON.stringify(report, null, 2) + "\n";
-    if (opts.json === "-") process.stdout.write(text);
-    else writeFileSync(opts.json, text);
+  let ok = true;
+  const write = (f: () => void) => {
+    try {
+      f();
+    } catch (e) {
+      process.stderr.write(`iops: ${printable((e as Error).message)}\n`);
+      ok = false;
+    }
+  };
+  if (opts.json !== undefined) write(() => writeOutputFile("--json", opts.json!, JSON.stringify(report, null, 2) + "\n"));
+  if (opts.html !== undefined) {
+    // Loaded only here: most runs write no page.
+    const { writeReportPage } = await import("./html/page");
+    write(() => writeReportPage(report, opts.html!));
   }
-  if (opts.html !== undefined) (await import("./html/page")).writeReportPage(report, opts.html);
+  return ok;
 }
 
 function exitStatusOf(report: Report): number {
@@ -155,17 +154,16 @@ async function runLaunch(argv: string[], opts: CliOptions): Promise<number> {
     capture = trace(argv, { allFds: opts.allFds, shareCpu: opts.shareCpu, ...progress.options });
     const report = await capture.report;
     progress.done();
-    await output(report, opts);
-    return exitStatusOf(report);
+    return (await output(report, opts)) ? exitStatusOf(report) : EXIT.failure;
   } catch (e) {
     progress.done();
     if (e instanceof IopsError && e.message.startsWith("cannot execute ")) {
       // Found, but execve refused it (ENOEXEC, E2BIG, EACCES...), as a shell says.
-      process.stderr.write(`iops: ${e.message}\n`);
+      process.stderr.write(`iops: ${printable(e.message)}\n`);
       return e.code === "ENOENT" ? EXIT.notFound : EXIT.cannotExecute;
     }
     if (e instanceof IopsError && e.code === "ENOENT") {
-      process.stderr.write(`iops: ${e.message} (is it installed and on PATH?)\n`);
+      process.stderr.write(`iops: ${printable(e.message)} (is it installed and on PATH?)\n`);
       return EXIT.notFound;
     }
     throw e;
@@ -182,13 +180,12 @@ async function runAttach(pid: number, opts: CliOptions): Promise<number> {
   // Every catchable end detaches cleanly (and gives back CPU sets) and reports.
   const stop = () => capture.stop();
   for (const sig of ATTACH_STOP_SIGNALS) process.on(sig, stop);
-  const timer = opts.duration ? setTimeout(stop, opts.duration * 1000) : undefined;
+  const cancelTimer = opts.duration ? setLongTimeout(stop, opts.duration * 1000) : undefined;
   if (!opts.duration && process.stderr.isTTY) process.stderr.write(`iops: tracing pid ${pid}; press Ctrl-C to stop\n`);
   try {
     const report = await capture.report;
     progress.done();
-    await output(report, opts);
-    return 0;
+    return (await output(report, opts)) ? 0 : EXIT.failure;
   } catch (e) {
     progress.done();
     if (e instanceof IopsError && e.code === "EPERM") {
@@ -196,7 +193,7 @@ async function runAttach(pid: number, opts: CliOptions): Promise<number> {
     }
     throw e;
   } finally {
-    clearTimeout(timer);
+    cancelTimer?.();
   }
 }
 
@@ -211,11 +208,11 @@ async function attachByCounters(pid: number, opts: CliOptions, reason: string): 
     return EXIT.failure;
   }
   await new Promise<void>((resolve) => {
-    const timer = opts.duration ? setTimeout(resolve, opts.duration * 1000) : undefined;
+    const cancelTimer = opts.duration ? setLongTimeout(resolve, opts.duration * 1000) : undefined;
     for (const sig of ATTACH_STOP_SIGNALS) {
       process.removeAllListeners(sig);
       process.on(sig, () => {
-        clearTimeout(timer);
+        cancelTimer?.();
         resolve();
       });
     }
@@ -227,8 +224,7 @@ async function attachByCounters(pid: number, opts: CliOptions, reason: string): 
     process.stderr.write(`iops: ${reason}; the counters fallback lost process ${pid} before the end: ${(e as Error).message}\n`);
     return EXIT.failure;
   }
-  await output(parseOutcome(native.countersReport(before, after, reason)), opts);
-  return 0;
+  return (await output(parseOutcome(native.countersReport(before, after, reason)), opts)) ? 0 : EXIT.failure;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -246,10 +242,10 @@ export async function main(argv: string[]): Promise<number> {
     .option("--json <path|->", "also write the full report as JSON to a file, or - for stdout")
     .option("--html <path|->", "also write a self-contained HTML page (findings, charts, files with access patterns) to a file, or - for stdout")
     .option("--histogram", "add a histogram of operation sizes, drawn in the terminal")
-    .option("-p, --pid <pid>", "attach to a running process (all its threads and new children)", pidNumber)
-    .option("--duration <seconds>", "with --pid: stop after this many seconds (default: at Ctrl-C)", positiveNumber)
+    .option("-p, --pid <pid>", "attach to a running process (all its threads and new children)", optionParser(parsePid))
+    .option("--duration <seconds>", "with --pid: stop after this many seconds (default: at Ctrl-C)", optionParser(parseSeconds))
     .option("--all-fds", "count sockets, pipes and ttys in the summary too")
-    .addOption(new Option("--top <n>", "how many files to list").default(10).argParser(positiveNumber))
+    .addOption(new Option("--top <n>", "how many files to list").default(10).argParser(optionParser(parseCount)))
     .option(
       "--share-cpu",
       "run the tracer and the program on one CPU while tracing: each traced call is\nmuch faster, but the program sees and uses one CPU (nproc says 1, threads lose\ntheir parallelism); with --pid its CPU set is given back at the end",
@@ -264,6 +260,7 @@ export async function main(argv: string[]): Promise<number> {
     .version(require("../package.json").version, "-V, --version")
     .addHelpText("after", EXAMPLES + IMPORT_HELP)
     .showHelpAfterError("(run iops --help for usage)")
+    .configureOutput({ outputError: (text, write) => write(printableLines(text)) })
     .exitOverride();
 
   try {
@@ -279,12 +276,14 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write("iops: give either a command or --pid, not both\n");
     return EXIT.usage;
   }
-  if (opts.json === "-" && opts.html === "-") {
-    process.stderr.write("iops: only one of --json and --html can go to stdout (-)\n");
-    return EXIT.usage;
-  }
   if (opts.duration !== undefined && opts.pid === undefined) {
     process.stderr.write("iops: --duration goes with --pid\n");
+    return EXIT.usage;
+  }
+  // Before anything runs: a report that cannot be written is known now, not after the command.
+  const problem = outputPathsProblem([["--json", opts.json], ["--html", opts.html]]);
+  if (problem) {
+    process.stderr.write(`iops: ${printable(problem)}\n`);
     return EXIT.usage;
   }
   try {
@@ -295,7 +294,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     return await runLaunch(command, opts);
   } catch (e) {
-    process.stderr.write(`iops: ${(e as Error).message}\n`);
+    process.stderr.write(`iops: ${printable((e as Error).message)}\n`);
     return EXIT.failure;
   }
 }

@@ -75,7 +75,7 @@ const METHOD_LABEL: Record<string, string> = {
 };
 
 export function methodLabel(method: string): string {
-  return METHOD_LABEL[method] ?? method;
+  return Object.hasOwn(METHOD_LABEL, method) ? METHOD_LABEL[method] : printable(method);
 }
 
 function rows(pairs: [string, string][]): string[] {
@@ -85,6 +85,8 @@ function rows(pairs: [string, string][]): string[] {
 
 /** Shown for figures that need a clock the source does not have. */
 const UNKNOWN_TIME = "unknown (no timestamps)";
+/** Shown for rates over a window of no measurable length (strace -t in a run under a second). */
+export const NO_TIME_PASSED = "unknown (no time passed on the trace's clock)";
 
 /** The results table's rows, [label, value], with the reference README's labels. */
 export function summaryPairs(report: Report): [string, string][] {
@@ -93,7 +95,7 @@ export function summaryPairs(report: Report): [string, string][] {
   const shown = (v: number | null, f: (n: number) => string) => (v === null ? "not measured" : f(v));
   // No clock (a log without timestamps) leaves the elapsed time and rates null too.
   const rate = (v: number | null, f: (n: number) => string) =>
-    v === null ? (report.elapsedSeconds === null ? UNKNOWN_TIME : "not measured") : f(v);
+    v === null ? (report.elapsedSeconds === null ? UNKNOWN_TIME : report.elapsedSeconds === 0 ? NO_TIME_PASSED : "not measured") : f(v);
   return [
     ["Execution Time:", report.elapsedSeconds === null ? UNKNOWN_TIME : `${report.elapsedSeconds.toFixed(4)} seconds`],
     ["Read Operations:", shown(s.readOps, thousands)],
@@ -137,7 +139,7 @@ export function formatText(report: Report, options: TextOptions = {}): string {
     out.push(`  ${"reads".padStart(10)} ${"writes".padStart(10)} ${"read".padStart(11)} ${"written".padStart(11)}  ${"access".padEnd(10)}  path`);
     for (const f of files.slice(0, top)) {
       out.push(
-        `  ${thousands(f.readOps).padStart(10)} ${thousands(f.writeOps).padStart(10)} ${humanBytes(f.readBytes).padStart(11)} ${humanBytes(f.writeBytes).padStart(11)}  ${accessLabel(f).padEnd(10)}  ${printablePath(f.path)}`,
+        `  ${thousands(f.readOps).padStart(10)} ${thousands(f.writeOps).padStart(10)} ${humanBytes(f.readBytes).padStart(11)} ${humanBytes(f.writeBytes).padStart(11)}  ${accessLabel(f).padEnd(10)}  ${printable(f.path)}`,
       );
     }
   }
@@ -155,9 +157,9 @@ export function formatText(report: Report, options: TextOptions = {}): string {
   if (found.length > 0) {
     out.push("");
     out.push("Findings:");
-    for (const f of found) out.push(`  - ${printablePath(f.text)}`);
+    for (const f of found) out.push(`  - ${printable(f.text)}`);
   }
-  for (const w of report.warnings) out.push(`Warning: ${w}`);
+  for (const w of report.warnings) out.push(`Warning: ${printable(w)}`);
   return out.join("\n");
 }
 
@@ -177,12 +179,12 @@ export function noteLines(report: Report): string[] {
   }
   if (report.storage) {
     out.push(
-      `Storage level: ${bytesWithExact(report.storage.readBytes)} read, ${bytesWithExact(report.storage.writeBytes)} written (${report.storage.source})`,
+      `Storage level: ${bytesWithExact(report.storage.readBytes)} read, ${bytesWithExact(report.storage.writeBytes)} written (${printable(report.storage.source)})`,
     );
   }
   if (report.failedOps && report.failedOps.total > 0) {
     const by = Object.entries(report.failedOps.byErrno)
-      .map(([e, n]) => `${e} ${thousands(n)}`)
+      .map(([e, n]) => `${printable(e)} ${thousands(n)}`)
       .join(", ");
     out.push(`Failed calls (not counted as operations): ${thousands(report.failedOps.total)} (${by})`);
   }
@@ -207,13 +209,39 @@ export function metadataLine(report: Report): string | null {
 
 /** A file's access pattern for the table ("-" when unknown, or from an older report without one). */
 function accessLabel(f: FileReport): string {
-  return f.pattern && f.pattern !== "unknown" ? f.pattern : "-";
+  return f.pattern && f.pattern !== "unknown" ? printable(f.pattern) : "-";
 }
 
-/** Control characters in a file name would garble a terminal: show them escaped. */
-export function printablePath(p: string): string {
-  return p.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+/**
+ * Characters that would act on a terminal rather than show: C0 controls
+ * (ESC starts escape sequences, CR and BS overwrite), DEL, C1 controls (CSI,
+ * OSC...), and the bidirectional overrides that reorder what follows.
+ */
+const NOT_PRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+function escapeChar(c: string): string {
+  const n = c.charCodeAt(0);
+  return n <= 0x7f ? `\\x${n.toString(16).padStart(2, "0")}` : `\\u${n.toString(16).padStart(4, "0")}`;
 }
+
+/**
+ * Text from a report, a log or the command line, made safe to print on a
+ * terminal: every character that is not printable shows as an escape
+ * (`\x1b`, `\u009b`), so a file name or a crafted report cannot move the
+ * cursor, set the title or hide text. Line feeds are escaped too: the text
+ * stays on its line.
+ */
+export function printable(text: string): string {
+  return String(text).replace(NOT_PRINTABLE, escapeChar);
+}
+
+/** printable() for text of several lines: the line feeds are kept. */
+export function printableLines(text: string): string {
+  return String(text).split("\n").map(printable).join("\n");
+}
+
+/** A file name, printable (see printable()). */
+export const printablePath = printable;
 
 /** Sizes on a power-of-two scale, as the bars group them. */
 function octaveLabel(lo: number): string {

@@ -7,11 +7,14 @@
  *   {"attach": <pid>, "cookie": <u32>, "allFds": bool, "shareCpu": bool}
  *   {"stop": true}
  *
- * and answers one JSON message per line on stdout: {"ready": true} once
- * every thread is traced, then {"report": {...}} after the end marker (or,
- * without a cookie, after a stop command), or {"error": {"code", "message"}}. When stdin closes (its parent is gone) it
- * stops any capture, which detaches, and exits.
+ * and answers one JSON message per line on fd 3, a pipe of its own (stdout
+ * is not used: nothing printed there can be taken for a message):
+ * {"ready": true} once every thread is traced, then {"report": {...}} after
+ * the end marker (or, without a cookie, after a stop command), or
+ * {"error": {"code", "message"}}. When stdin closes or fd 3 breaks (its
+ * parent is gone) it stops any capture, which detaches, and exits.
  */
+import { writeSync } from "node:fs";
 import { createInterface } from "node:readline";
 
 import { native } from "./native";
@@ -21,8 +24,26 @@ type Session = InstanceType<typeof native.TraceSession>;
 let current: Session | null = null;
 let closing = false;
 
+/** The protocol pipe (see profile.ts). */
+const PROTOCOL_FD = 3;
+
+/** Writes a whole message (a blocking write: the pipe's end here is a blocking fd). */
 function send(message: unknown): void {
-  process.stdout.write(JSON.stringify(message) + "\n");
+  const line = Buffer.from(JSON.stringify(message) + "\n");
+  let off = 0;
+  try {
+    while (off < line.length) {
+      try {
+        off += writeSync(PROTOCOL_FD, line, off, line.length - off);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+      }
+    }
+  } catch {
+    // The parent is gone: nothing to answer to.
+    shutDown();
+  }
 }
 
 async function capture(cmd: { attach: number; cookie?: number; allFds?: boolean; shareCpu?: boolean }) {
@@ -45,19 +66,38 @@ async function capture(cmd: { attach: number; cookie?: number; allFds?: boolean;
   send(outcome.error ? { error: outcome.error } : { report: outcome });
 }
 
+/** Stops any capture (which detaches) and exits once it has ended. */
+function shutDown(): void {
+  if (closing) return;
+  closing = true;
+  current?.stop();
+  void queue.then(() => process.exit(0));
+}
+
 const lines = createInterface({ input: process.stdin });
 let queue = Promise.resolve();
 lines.on("line", (line) => {
   if (!line.trim()) return;
-  const cmd = JSON.parse(line);
+  let cmd: { attach?: unknown; stop?: unknown; cookie?: number; allFds?: boolean; shareCpu?: boolean };
+  try {
+    cmd = JSON.parse(line);
+  } catch {
+    send({ error: { code: "EINVAL", message: "the tracer helper got a command that is not JSON" } });
+    return;
+  }
   if (cmd.stop) {
     current?.stop();
     return;
   }
-  queue = queue.then(() => capture(cmd));
+  if (typeof cmd.attach !== "number") {
+    send({ error: { code: "EINVAL", message: "the tracer helper got a command without a pid" } });
+    return;
+  }
+  const attach = cmd.attach;
+  queue = queue.then(() => capture({ ...cmd, attach })).catch((e: unknown) => {
+    current = null;
+    send({ error: { code: "EIO", message: `the tracer helper failed: ${(e as Error).message}` } });
+  });
 });
-lines.on("close", () => {
-  closing = true;
-  current?.stop();
-  void queue.then(() => process.exit(0));
-});
+lines.on("close", shutDown);
+process.stdin.on("error", shutDown);

@@ -6,13 +6,15 @@
  * recognises. Where ptrace is refused, the window falls back to
  * /proc/self/io counters, labelled as such.
  */
-import { spawn, type ChildProcessByStdio } from "node:child_process";
-import type { Readable, Writable } from "node:stream";
+import { spawn, type ChildProcess } from "node:child_process";
+import type { Readable } from "node:stream";
 import { randomInt } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 
 import { native } from "./native";
+import { ownNodeEnv } from "./node-env";
 import { IopsError, parseOutcome, type Report } from "./report";
 import { countersMethod, eventSource, windowCountersReason } from "./sources/select";
 import { FsUsageWindow, fsUsageCommand } from "./sources/fs_usage";
@@ -33,56 +35,134 @@ export interface ProfileOptions {
 
 type HelperMessage = { ready?: true; report?: Report; error?: { code: string; message: string } };
 
-/** The long-lived helper process, started on first use. */
+/**
+ * The helper's protocol fd: its messages come on a pipe of their own, not on
+ * its stdout, so that nothing else the helper's Node might print (a preload's
+ * banner, a warning) can be taken for a message.
+ */
+const PROTOCOL_FD = 3;
+
+/** How often a waiting window looks whether its helper was stopped by a signal. */
+const STOPPED_POLL_MS = 250;
+
+/** Whether a parsed line is one of the helper's messages. */
+function isMessage(m: unknown): m is HelperMessage {
+  if (typeof m !== "object" || m === null || Array.isArray(m)) return false;
+  const x = m as Record<string, unknown>;
+  if (x.ready === true) return true;
+  if (typeof x.report === "object" && x.report !== null) return true;
+  const e = x.error as Record<string, unknown> | undefined;
+  return typeof e === "object" && e !== null && typeof e.code === "string" && typeof e.message === "string";
+}
+
+/**
+ * The long-lived helper process, started on first use. Whatever goes wrong
+ * with it (it exits or is killed at any time, a write to it fails, it sends
+ * something that is not a message) fails the pending request with an
+ * IopsError and retires it: the next window starts a new helper. Nothing of
+ * it may throw in this process or keep it alive while idle.
+ */
 class Helper {
   private waiting: ((m: HelperMessage) => void)[] = [];
   private backlog: HelperMessage[] = [];
-  private exited = false;
+  /** Why this helper can no longer be used; null while it can. */
+  private failure: string | null = null;
+  private readonly protocol: Readable;
 
-  constructor(private readonly child: ChildProcessByStdio<Writable, Readable, null>) {
-    createInterface({ input: child.stdout }).on("line", (line) => {
-      const message = JSON.parse(line) as HelperMessage;
-      const next = this.waiting.shift();
-      if (next) next(message);
-      else this.backlog.push(message);
-    });
-    child.on("exit", () => {
-      this.exited = true;
-      for (const w of this.waiting.splice(0)) w({ error: { code: "EIO", message: "the tracer helper exited" } });
-    });
+  constructor(private readonly child: ChildProcess) {
+    this.protocol = child.stdio[PROTOCOL_FD] as Readable;
+    child.on("error", (e) => this.fail(`the tracer helper could not run (${e.message})`));
+    // After the protocol pipe is drained: a message sent just before the exit is still read.
+    child.on("close", () => this.fail("the tracer helper exited"));
+    child.stdin!.on("error", (e: NodeJS.ErrnoException) => this.fail(`the tracer helper stopped reading (${e.code ?? e.message})`));
+    this.protocol.on("error", (e: NodeJS.ErrnoException) => this.fail(`the tracer helper's pipe failed (${e.code ?? e.message})`));
+    createInterface({ input: this.protocol }).on("line", (line) => this.receive(line));
     this.idle();
   }
 
   get alive(): boolean {
-    return !this.exited;
+    return this.failure === null;
+  }
+
+  private receive(line: string): void {
+    if (this.failure !== null) return;
+    let message: unknown;
+    try {
+      message = JSON.parse(line);
+    } catch {
+      message = undefined;
+    }
+    if (!isMessage(message)) {
+      this.fail(`the tracer helper sent something that is not a message: ${JSON.stringify(line.slice(0, 80))}`);
+      return;
+    }
+    const next = this.waiting.shift();
+    if (next) next(message);
+    else this.backlog.push(message);
+  }
+
+  /** Retires the helper: fails what waits on it, ends it, and lets this process exit. */
+  private fail(why: string): void {
+    if (this.failure !== null) return;
+    this.failure = why;
+    for (const w of this.waiting.splice(0)) w({ error: { code: "EIO", message: why } });
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      try {
+        this.child.kill("SIGKILL"); // detaches it from us, if it was tracing
+      } catch {
+        // already gone
+      }
+    }
+    this.child.stdin?.destroy();
+    this.idle();
   }
 
   /** While idle, the helper must not keep this process alive. */
   private idle(): void {
     this.child.unref();
-    (this.child.stdout as unknown as { unref(): void }).unref();
-    (this.child.stdin as unknown as { unref(): void }).unref();
+    (this.protocol as unknown as { unref?(): void }).unref?.();
+    (this.child.stdin as unknown as { unref?(): void }).unref?.();
   }
 
   private busy(): void {
     this.child.ref();
-    (this.child.stdout as unknown as { ref(): void }).ref();
-    (this.child.stdin as unknown as { ref(): void }).ref();
+    (this.protocol as unknown as { ref?(): void }).ref?.();
+    (this.child.stdin as unknown as { ref?(): void }).ref?.();
   }
 
+  /** Sends a command; a helper that cannot take it fails the next `next()` instead of throwing. */
   send(command: object): void {
+    if (this.failure !== null) return;
     this.busy();
-    this.child.stdin.write(JSON.stringify(command) + "\n");
+    this.child.stdin!.write(JSON.stringify(command) + "\n");
   }
 
   async next(): Promise<HelperMessage> {
     const m =
       this.backlog.shift() ??
-      (this.exited
-        ? { error: { code: "EIO", message: "the tracer helper exited" } }
-        : await new Promise<HelperMessage>((resolve) => this.waiting.push(resolve)));
+      (this.failure !== null
+        ? { error: { code: "EIO", message: this.failure } }
+        : await new Promise<HelperMessage>((resolve) => {
+            this.waiting.push(resolve);
+            // A helper stopped by a signal (SIGSTOP, SIGTSTP) would never answer: we would wait for ever.
+            const watch = setInterval(() => {
+              if (this.waiting.length === 0) clearInterval(watch);
+              else if (this.isStopped()) this.fail("the tracer helper was stopped by a signal");
+            }, STOPPED_POLL_MS);
+            watch.unref();
+          }));
     if (m.report || m.error) this.idle();
     return m;
+  }
+
+  /** Whether the helper is in a stop by a signal (state T in /proc/<pid>/stat; not t, a debugger's stop). */
+  private isStopped(): boolean {
+    try {
+      const stat = readFileSync(`/proc/${this.child.pid}/stat`, "latin1");
+      return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "T";
+    } catch {
+      return false; // gone: its exit is reported by "close"
+    }
   }
 }
 
@@ -91,11 +171,13 @@ let helper: Helper | null = null;
 function getHelper(): Helper {
   if (helper?.alive) return helper;
   const child = spawn(process.execPath, [join(__dirname, "helper.js")], {
-    stdio: ["pipe", "pipe", "inherit"],
+    // stdin: commands; fd 3: messages; stdout unused; stderr shared, for a crash's message.
+    stdio: ["pipe", "ignore", "inherit", "pipe"],
+    env: ownNodeEnv(), // no preloads of the host's
   });
   // Where Yama's ptrace_scope is 1, only a designated process may trace us.
   try {
-    native.allowTracer(child.pid!);
+    if (child.pid !== undefined) native.allowTracer(child.pid);
   } catch {
     // Not fatal: attach then fails with EPERM and we fall back to counters.
   }
@@ -181,16 +263,20 @@ export async function openWindow(options: ProfileOptions = {}): Promise<IopsWind
   if (process.platform !== "linux") return new CountersWindow(windowCountersReason());
   try {
     if (options.method === "strace") return await openStraceWindow(options, release);
-    const h = getHelper();
     const cookie = randomInt(1, 2 ** 31);
     const shareCpu = options.shareCpu ?? false;
     const cpus = shareCpu ? native.ownCpus() : null;
-    h.send({ attach: process.pid, cookie, allFds: options.allFds ?? false, shareCpu });
-    const m = await h.next();
-    if (m.ready) return new TracedWindow(h, cookie, cpus);
-    recoverFrom(h, cpus);
-    if (m.error?.code === "EPERM") return new CountersWindow(m.error.message);
-    throw new IopsError(m.error?.message ?? "the tracer helper did not answer", m.error?.code ?? "EIO");
+    for (let attempt = 1; ; attempt++) {
+      const h = getHelper();
+      h.send({ attach: process.pid, cookie, allFds: options.allFds ?? false, shareCpu });
+      const m = await h.next();
+      if (m.ready) return new TracedWindow(h, cookie, cpus);
+      recoverFrom(h, cpus);
+      if (m.error?.code === "EPERM") return new CountersWindow(m.error.message);
+      // A helper that died while idle is found dead only now: nothing was measured yet, so a new one may try.
+      if (!h.alive && attempt === 1) continue;
+      throw new IopsError(m.error?.message ?? "the tracer helper did not answer", m.error?.code ?? "EIO");
+    }
   } catch (e) {
     release();
     throw e;
@@ -256,11 +342,20 @@ export function captureFromHelper(
 ): { report: Promise<Report>; stop(): void; pid(): number } {
   if (active) throw new IopsError("an iops window is already open: windows cannot nest or overlap", "EBUSY");
   active = true;
-  const h = getHelper();
-  h.send({ attach: pid, allFds: options.allFds ?? false, shareCpu: options.shareCpu ?? false });
+  const command = { attach: pid, allFds: options.allFds ?? false, shareCpu: options.shareCpu ?? false };
+  let h = getHelper();
+  let stopped = false;
+  h.send(command);
   const report = (async () => {
     try {
       let m = await h.next();
+      if (m.error && !h.alive) {
+        // Found dead only now (it died while idle): nothing was traced yet, so a new one may try.
+        h = getHelper();
+        h.send(command);
+        if (stopped) h.send({ stop: true });
+        m = await h.next();
+      }
       if (m.ready) m = await h.next();
       if (m.error) throw new IopsError(m.error.message, m.error.code);
       return m.report!;
@@ -268,7 +363,14 @@ export function captureFromHelper(
       release();
     }
   })();
-  return { report, stop: () => h.send({ stop: true }), pid: () => pid };
+  return {
+    report,
+    stop: () => {
+      stopped = true;
+      h.send({ stop: true });
+    },
+    pid: () => pid,
+  };
 }
 
 /**

@@ -13,7 +13,10 @@ export interface Totals {
   writeBytes: number;
   totalOps: number;
   totalBytes: number;
-  /** Operations per second of the window; null when the source has no clock (a log without timestamps). */
+  /**
+   * Operations per second of the window; null when the source has no clock (a log without timestamps),
+   * or when operations happened in a window of no measurable length (elapsedSeconds 0: strace -t in a run under a second).
+   */
   iops: number | null;
   throughputBytesPerSecond: number | null;
 }

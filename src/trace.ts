@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 
+import { apiIntervalMs, apiPid } from "./args";
 import { native } from "./native";
 import { captureFromHelper } from "./profile";
 import { IopsError, parseOutcome, type Report } from "./report";
@@ -24,6 +25,7 @@ export interface CaptureOptions {
   shareCpu?: boolean;
   /** Called about every `progressIntervalMs` with the storage totals so far. */
   onProgress?: (p: { ops: number; bytes: number; elapsedSeconds: number }) => void;
+  /** Milliseconds, from 1 to 2^31 - 1 (default 250); outside that, IopsError "EINVAL". */
   progressIntervalMs?: number;
 }
 
@@ -43,10 +45,15 @@ function run(session: InstanceType<typeof native.TraceSession>, options: Capture
     timer = setInterval(() => {
       const p = session.progress();
       cb({ ...p, elapsedSeconds: Number(process.hrtime.bigint() - started) / 1e9 });
-    }, options.progressIntervalMs ?? 250);
+    }, options.progressIntervalMs);
   }
   const report = session.wait().then(parseOutcome).finally(() => clearInterval(timer));
   return { report, stop: () => session.stop(), pid: () => session.pid() };
+}
+
+/** Checks what would otherwise be converted silently (an interval past 2^31 ms fires every 1 ms). */
+function checkOptions(options: CaptureOptions): CaptureOptions {
+  return { ...options, progressIntervalMs: apiIntervalMs("progressIntervalMs", options.progressIntervalMs ?? 250) };
 }
 
 function nativeOptions(options: CaptureOptions) {
@@ -55,6 +62,7 @@ function nativeOptions(options: CaptureOptions) {
 
 /** Runs `argv` with every thread and child process traced, until it exits. */
 export function traceCommand(argv: string[], options: CaptureOptions = {}): Capture {
+  options = checkOptions(options);
   if (eventSource() === "fs_usage") return launchOnMac(argv, options);
   return run(native.TraceSession.launch(argv, nativeOptions(options)), options);
 }
@@ -92,8 +100,13 @@ function parentOf(pid: number): number | null {
  * until `stop()`; then detaches, leaving the process running as before.
  * A child of this process is traced from the helper process (libuv would
  * otherwise reap its stops); `onProgress` is not called in that case.
+ * Throws IopsError "EINVAL" when `pid` is not a whole number from 1 to
+ * 2^31 - 1 (it is never wrapped to 32 bits); a pid no process has gives
+ * IopsError "ESRCH" from the report.
  */
 export function tracePid(pid: number, options: CaptureOptions = {}): Capture {
+  apiPid(pid);
+  options = checkOptions(options);
   if (process.platform === "linux" && parentOf(pid) === process.pid) return captureFromHelper(pid, options);
   if (eventSource() === "fs_usage") {
     const how = fsUsageCommand();

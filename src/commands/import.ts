@@ -4,13 +4,15 @@
  * log is read in chunks and parsed as it streams, so memory stays flat
  * however long it is; `-` reads standard input.
  */
-import { createReadStream, statSync, writeFileSync } from "node:fs";
+import { createReadStream, statSync } from "node:fs";
 import { parseArgs } from "node:util";
 
 import type * as Commander from "commander";
 
-import { formatText } from "../format";
+import { optionParser, parseCount } from "../args";
+import { formatText, printable, printableLines } from "../format";
 import { native } from "../native";
+import { outputPathsProblem, writeOutputFile } from "../output";
 import { parseOutcome, type Report } from "../report";
 
 const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -31,12 +33,6 @@ interface ImportCommandOptions {
   histogram?: boolean;
   allFds?: boolean;
   top: number;
-}
-
-/** A positive number, or NaN. */
-function positive(value: string): number {
-  const n = Number(value);
-  return Number.isFinite(n) && n > 0 ? n : NaN;
 }
 
 const DETAILS = `
@@ -122,7 +118,8 @@ async function importStream(stream: NodeJS.ReadableStream, what: string, fifo: b
  * too. `input` is a file's path (read ahead on a thread of its own while
  * the core parses; blocks until done), or chunks (a Readable stream, say).
  * Rejects when the input cannot be read, its format cannot be told, or it
- * is not text (a line with no end after 64 MiB, as /dev/zero gives).
+ * is not text (compressed, UTF-16 or binary data in its first 4 KiB; a line
+ * with no end after 64 MiB, as /dev/zero gives).
  */
 export async function importTrace(input: string | Chunks, options: ImportOptions = {}): Promise<Report> {
   let done: Importer;
@@ -176,20 +173,21 @@ function plainArgs(argv: string[], formats: string[]): { log: string; opts: Impo
   if (new Set(names).size !== names.length || parsed.positionals.length !== 1) return undefined;
   const v = parsed.values;
   if (v.format !== undefined && !formats.includes(v.format)) return undefined;
-  const top = v.top === undefined ? 10 : positive(v.top);
-  if (Number.isNaN(top)) return undefined;
+  let top = 10;
+  if (v.top !== undefined) {
+    try {
+      top = parseCount(v.top);
+    } catch {
+      return undefined;
+    }
+  }
   const opts = { format: v.format, json: v.json, html: v.html, histogram: v.histogram, allFds: v["all-fds"], top };
   return { log: parsed.positionals[0], opts };
 }
 
 /** The command line as commander reads it: help, usage errors (to stderr). */
 function commanderArgs(argv: string[], formats: string[]): { log: string; opts: ImportCommandOptions } | number {
-  const { Command, InvalidArgumentError, Option } = require("commander") as typeof Commander;
-  const positiveNumber = (value: string): number => {
-    const n = positive(value);
-    if (Number.isNaN(n)) throw new InvalidArgumentError("expected a positive number");
-    return n;
-  };
+  const { Command, Option } = require("commander") as typeof Commander;
   const cmd = new Command("iops import")
     .usage("[options] <log|->")
     .description("Show the report of a saved trace: an strace log (format detected from its first lines).")
@@ -199,9 +197,10 @@ function commanderArgs(argv: string[], formats: string[]): { log: string; opts: 
     .option("--html <path|->", "also write the self-contained HTML page (findings, charts, files with access patterns) to a file, or - for stdout (the table then goes to stderr)")
     .option("--histogram", "add a histogram of operation sizes, drawn in the terminal")
     .option("--all-fds", "count sockets, pipes and ttys in the summary too")
-    .addOption(new Option("--top <n>", "how many files to list").default(10).argParser(positiveNumber))
+    .addOption(new Option("--top <n>", "how many files to list").default(10).argParser(optionParser(parseCount)))
     .addHelpText("after", DETAILS)
     .showHelpAfterError("(run iops import --help for usage)")
+    .configureOutput({ outputError: (text, write) => write(printableLines(text)) })
     .exitOverride();
   try {
     cmd.parse(argv, { from: "user" });
@@ -217,8 +216,10 @@ export async function runImport(argv: string[]): Promise<number> {
   const args = plainArgs(argv, formats) ?? commanderArgs(argv, formats);
   if (typeof args === "number") return args;
   const { log, opts } = args;
-  if (opts.json === "-" && opts.html === "-") {
-    process.stderr.write("iops: only one of --json and --html can go to stdout (-)\n");
+  // Before a long import: a report that cannot be written is known now.
+  const problem = outputPathsProblem([["--json", opts.json], ["--html", opts.html]]);
+  if (problem) {
+    process.stderr.write(`iops: ${printable(problem)}\n`);
     return EXIT.usage;
   }
   let report: Report;
@@ -232,27 +233,30 @@ export async function runImport(argv: string[]): Promise<number> {
     const err = e as NodeJS.ErrnoException;
     const what = log === "-" ? "standard input" : log;
     const why = err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "it is a directory" : err.message;
-    process.stderr.write(`iops: cannot import ${what}: ${why}\n`);
+    process.stderr.write(`iops: cannot import ${printable(what)}: ${printable(why)}\n`);
     return EXIT.failure;
   }
   const toStderr = opts.json === "-" || opts.html === "-";
   const width = Math.max(20, ((toStderr ? process.stderr.columns : process.stdout.columns) ?? 100) - 40);
   const text = formatText(report, { histogram: opts.histogram, topFiles: opts.top, width }) + "\n";
   (toStderr ? process.stderr : process.stdout).write(text);
-  if (opts.json !== undefined) {
-    const json = JSON.stringify(report, null, 2) + "\n";
-    if (opts.json === "-") process.stdout.write(json);
-    else writeFileSync(opts.json, json);
-  }
-  if (opts.html !== undefined) {
+  let status: number = EXIT.ok;
+  const write = (f: () => void) => {
     try {
-      // Loaded only here: most imports write no page.
-      (await import("../html/page")).writeReportPage(report, opts.html);
-      if (opts.html !== "-") process.stderr.write(`iops: HTML report written to ${opts.html}\n`);
+      f();
     } catch (e) {
-      process.stderr.write(`iops: ${(e as Error).message}\n`);
-      return EXIT.failure;
+      process.stderr.write(`iops: ${printable((e as Error).message)}\n`);
+      status = EXIT.failure;
     }
+  };
+  if (opts.json !== undefined) write(() => writeOutputFile("--json", opts.json!, JSON.stringify(report, null, 2) + "\n"));
+  if (opts.html !== undefined) {
+    // Loaded only here: most imports write no page.
+    const { writeReportPage } = await import("../html/page");
+    write(() => {
+      writeReportPage(report, opts.html!);
+      if (opts.html !== "-") process.stderr.write(`iops: HTML report written to ${printable(opts.html!)}\n`);
+    });
   }
-  return EXIT.ok;
+  return status;
 }

@@ -4,11 +4,14 @@
  */
 import { readFileSync } from "node:fs";
 
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, Option } from "commander";
 
-import { formatText } from "../format";
+import { optionParser, parseCount } from "../args";
+import { formatText, printable, printableLines } from "../format";
 import { writeReportPage } from "../html/page";
+import { outputPathsProblem } from "../output";
 import type { Report } from "../report";
+import { reportShapeError } from "../report-check";
 
 const EXAMPLES = `
 Examples:
@@ -37,14 +40,11 @@ export function readSavedReport(path: string): Report {
     r !== null && typeof r === "object" && typeof r.version === "number" && typeof r.method === "string" &&
     typeof r.summary === "object" && r.summary !== null && Array.isArray(r.warnings);
   if (!looksLikeReport) throw new Error(`${path} is not an iops report (no version, method, summary); give a file written by iops --json`);
+  const wrong = reportShapeError(r);
+  if (wrong) throw new Error(`${path} is not a valid iops report (${wrong}); give a file written by iops --json`);
   return r as Report;
 }
 
-function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError("expected a positive whole number");
-  return n;
-}
 
 /** Runs `iops report ...` (argv after "report"); returns the exit status. */
 export async function runReportCommand(argv: string[]): Promise<number> {
@@ -55,9 +55,10 @@ export async function runReportCommand(argv: string[]): Promise<number> {
     .argument("<saved.json>", "a report written by iops --json")
     .option("--html <path|->", "write the HTML page (charts, files, findings) to a file, or - for stdout")
     .option("--histogram", "add the histogram of operation sizes to the table")
-    .addOption(new Option("--top <n>", "how many files the table lists").default(10).argParser(positiveInteger))
+    .addOption(new Option("--top <n>", "how many files the table lists").default(10).argParser(optionParser(parseCount)))
     .addHelpText("after", EXAMPLES)
     .showHelpAfterError("(run iops report --help for usage)")
+    .configureOutput({ outputError: (text, write) => write(printableLines(text)) })
     .exitOverride();
   try {
     command.parse(argv, { from: "user" });
@@ -67,6 +68,11 @@ export async function runReportCommand(argv: string[]): Promise<number> {
   }
   const opts = command.opts<{ html?: string; histogram?: boolean; top: number }>();
   const [path] = command.args;
+  const problem = outputPathsProblem([["--html", opts.html]]);
+  if (problem) {
+    process.stderr.write(`iops report: ${printable(problem)}\n`);
+    return 2;
+  }
   try {
     const report = readSavedReport(path);
     if (opts.html !== undefined) writeReportPage(report, opts.html);
@@ -74,10 +80,10 @@ export async function runReportCommand(argv: string[]): Promise<number> {
       const out = opts.html === undefined ? process.stdout : process.stderr;
       out.write(formatText(report, { histogram: opts.histogram, topFiles: opts.top, width: Math.max(20, (out.columns ?? 100) - 40) }) + "\n");
     }
-    if (opts.html !== undefined && opts.html !== "-") process.stderr.write(`iops: HTML report written to ${opts.html}\n`);
+    if (opts.html !== undefined && opts.html !== "-") process.stderr.write(`iops: HTML report written to ${printable(opts.html)}\n`);
     return 0;
   } catch (e) {
-    process.stderr.write(`iops report: ${(e as Error).message}\n`);
+    process.stderr.write(`iops report: ${printable((e as Error).message)}\n`);
     return 1;
   }
 }

@@ -3,11 +3,10 @@
  * anywhere) that can be opened offline, kept and sent. A pure function of
  * the report: the same report renders the same bytes.
  */
-import { writeFileSync } from "node:fs";
-
 import { reportFigures } from "../charts";
 import { findings } from "../findings";
 import { figureHtml, plotlySource } from "../plotly";
+import { writeOutputFile } from "../output";
 import type { Report } from "../report";
 import { html, trusted, type SafeHtml } from "./escape";
 import { filesHtml, findingsHtml, metadataHtml, methodHtml, summaryHtml, warningsHtml } from "./sections";
@@ -101,16 +100,7 @@ ${methodHtml(report)}
   return page.markup;
 }
 
-/** Writes the page to `path` (`-`: stdout). */
+/** Writes the page to `path` (`-`: stdout), atomically (see output.ts); throws OutputPathError. */
 export function writeReportPage(report: Report, path: string): void {
-  const page = reportPage(report);
-  if (path === "-") {
-    process.stdout.write(page);
-    return;
-  }
-  try {
-    writeFileSync(path, page);
-  } catch (e) {
-    throw new Error(`cannot write the HTML report to ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give a writable path`);
-  }
+  writeOutputFile("--html", path, reportPage(report));
 }

@@ -4,7 +4,7 @@
  * any of them on its own. Every value goes through `html`, which escapes it.
  */
 import type { Finding } from "../findings";
-import { bytesWithExact, humanBytes, humanDuration, humanNs, methodLabel, thousands } from "../format";
+import { NO_TIME_PASSED, bytesWithExact, humanBytes, humanDuration, humanNs, methodLabel, thousands } from "../format";
 import type { AccessSummary, FileReport, LatencySummary, Report } from "../report";
 import { html, type SafeHtml } from "./escape";
 
@@ -16,6 +16,9 @@ const pct = (part: number, whole: number) => (whole > 0 ? `${Math.round((100 * p
 /** Figures that need a clock are null from a source without one (a log without timestamps). */
 const NO_CLOCK = "unknown (no timestamps)";
 const timed = (v: number | null | undefined, show: (v: number) => string) => (v === null || v === undefined ? NO_CLOCK : show(v));
+/** A rate: unknown without a clock, or over a window of no measurable length. */
+const rate = (report: Report, v: number | null, show: (v: number) => string) =>
+  v === null && report.elapsedSeconds === 0 ? NO_TIME_PASSED : timed(v, show);
 
 /** The reference tool's results table, plus the lines of what it did not count. */
 export function summaryHtml(report: Report): SafeHtml {
@@ -28,8 +31,8 @@ export function summaryHtml(report: Report): SafeHtml {
     ["Bytes read", bytesWithExact(s.readBytes)],
     ["Bytes written", bytesWithExact(s.writeBytes)],
     ["Total bytes", bytesWithExact(s.totalBytes)],
-    ["IOPS", timed(s.iops, (v) => v.toLocaleString("en-US", { maximumFractionDigits: 2, minimumFractionDigits: 2 }))],
-    ["Throughput", timed(s.throughputBytesPerSecond, (v) => `${humanBytes(v)}/s`)],
+    ["IOPS", rate(report, s.iops, (v) => v.toLocaleString("en-US", { maximumFractionDigits: 2, minimumFractionDigits: 2 }))],
+    ["Throughput", rate(report, s.throughputBytesPerSecond, (v) => `${humanBytes(v)}/s`)],
   ];
   const notes: string[] = [];
   const o = report.otherFds;

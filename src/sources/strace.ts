@@ -8,12 +8,14 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomInt } from "node:crypto";
-import { accessSync, constants, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 
+import { apiIntervalMs, apiPid } from "../args";
 import { native } from "../native";
+import { ownNodeEnv } from "../node-env";
 import { IopsError, parseOutcome, type Report } from "../report";
 import type { IopsWindow, ProfileOptions } from "../profile";
 import type { Capture, CaptureOptions } from "../trace";
@@ -62,6 +64,24 @@ function which(name: string): string | null {
   return null;
 }
 
+/**
+ * Finds a command as a shell does: a name on PATH must be executable; a
+ * path is exec'd whatever is there (execve then says why it is refused),
+ * and is only "not found" when nothing is there.
+ */
+function commandExists(name: string): boolean {
+  if (!name.includes("/")) return which(name) !== null;
+  try {
+    statSync(name);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== "ENOENT";
+  }
+}
+
+/** The command's own execve, failed, as the first line of strace's log: `PID [TIME] execve(...) = -1 ERRNO (words)`. */
+const FAILED_EXEC = /^\d+ (?:[\d.]+ )?execve\(.*\) = -1 (E[A-Z0-9]+) \(([^)]*)\)/;
+
 /** The pid of strace's child (the command), once it runs; 0 before. */
 function childOf(pid: number | undefined): number {
   if (!pid) return 0;
@@ -78,10 +98,21 @@ interface Run {
   report: Promise<Report>;
 }
 
-/** Starts strace with `args` (after our flags), writing to a FIFO we parse. */
-function start(args: string[], method: string, command: string[] | null, options: CaptureOptions): Run {
+/**
+ * Starts strace with `args` (after our flags), writing to a FIFO we parse.
+ * `tracedQuietly()` says, once strace has ended, whether an empty log is a
+ * capture that saw no call rather than a strace that never traced.
+ */
+function start(
+  args: string[],
+  method: string,
+  command: string[] | null,
+  options: CaptureOptions,
+  tracedQuietly: () => boolean = () => false,
+): Run {
   if (process.platform !== "linux") throw new IopsError("--method strace works on Linux only", "ENOTSUP");
   if (!which("strace")) throw new IopsError(INSTALL_STRACE, "ENOSTRACE");
+  const interval = apiIntervalMs("progressIntervalMs", options.progressIntervalMs ?? 250);
   const dir = mkdtempSync(join(tmpdir(), "iops-strace-"));
   const fifo = join(dir, "trace");
   const made = spawnSync("mkfifo", ["-m", "600", fifo], { encoding: "utf8" });
@@ -103,13 +134,16 @@ function start(args: string[], method: string, command: string[] | null, options
     timer = setInterval(() => {
       const { ops, opBytes } = importer.progress();
       cb({ ops, bytes: opBytes, elapsedSeconds: Number(process.hrtime.bigint() - started) / 1e9 });
-    }, options.progressIntervalMs ?? 250);
+    }, interval);
   }
 
   let received = false;
+  // The log's first line, for a command: its execve, which may have failed.
+  let firstLine = "";
   const streamed = new Promise<void>((resolve, reject) => {
     input.on("data", (chunk: Buffer) => {
       received = true;
+      if (command && !firstLine.includes("\n") && firstLine.length < 65536) firstLine += chunk.toString("latin1");
       importer.push(chunk);
     });
     input.on("end", resolve);
@@ -130,12 +164,20 @@ function start(args: string[], method: string, command: string[] | null, options
   const report = Promise.all([exited, streamed])
     .then(([status]) => {
       const json = importer.finish({ method, command: command ?? undefined, allFds: options.allFds ?? false });
+      const failed = command ? FAILED_EXEC.exec(firstLine.split("\n")[0]) : null;
+      if (failed) {
+        // strace has said "strace: exec: <words>"; we say it as a shell, as --method ptrace does.
+        const [, errno, words] = failed;
+        const missing = errno === "ENOENT" ? ": its interpreter or loader is missing" : "";
+        throw new IopsError(`cannot execute ${command![0]}: ${words} (${errno})${missing}`, errno);
+      }
       const report = parseOutcome(json);
-      if (!received || (command && !report.exit)) {
+      if ((!received && !tracedQuietly()) || (command && !report.exit)) {
         const how = status.signal ? `was killed by ${status.signal}` : `exited with status ${status.code}`;
         throw new IopsError(`strace ${how} before tracing anything (its message is above)`, "EIO");
       }
       if (!command) report.command = null;
+      if (!received) quietCapture(report, Number(process.hrtime.bigint() - started) / 1e9);
       report.warnings.push(STORAGE_WARNING);
       return withMetadataTraced(report);
     })
@@ -145,6 +187,21 @@ function start(args: string[], method: string, command: string[] | null, options
       rmSync(dir, { recursive: true, force: true });
     });
   return { strace, report };
+}
+
+/**
+ * The report of a capture in which strace saw no call: its log is empty, so
+ * it does not give the time (`seconds`, measured here) and has no
+ * timestamps or durations to miss: zero operations in that time.
+ */
+function quietCapture(report: Report, seconds: number): void {
+  report.elapsedSeconds = seconds;
+  for (const totals of [report.summary, report.otherFds]) {
+    if (!totals) continue;
+    totals.iops = 0;
+    totals.throughputBytesPerSecond = 0;
+  }
+  report.warnings = report.warnings.filter((w) => !/^strace log: no (timestamps|call durations)/.test(w));
 }
 
 /**
@@ -163,25 +220,42 @@ function withMetadataTraced(report: Report): Report {
 
 /** Runs `argv` under strace, until it exits; the report is strace's view, `method: "strace"`. */
 export function straceCommand(argv: string[], options: CaptureOptions = {}): Capture {
-  if (!which(argv[0])) throw new IopsError(`command not found: ${argv[0]}`, "ENOENT");
+  if (!commandExists(argv[0])) throw new IopsError(`command not found: ${argv[0]}`, "ENOENT");
   const { strace, report } = start(["--", ...argv], "strace", argv, options);
   return { report, stop: () => {}, pid: () => childOf(strace.pid) };
 }
 
 /** Attaches strace to `pid` (all threads, and children it creates) until `stop()`. */
 export function stracePid(pid: number, options: CaptureOptions = {}): Capture {
+  apiPid(pid);
   // strace would only say "Operation not permitted" of a zombie.
   if (isZombie(pid)) {
     const message = `process ${pid} is a zombie (exited, not yet reaped by its parent): nothing to trace`;
     return { report: Promise.reject(new IopsError(message, "ESRCH")), stop: () => {}, pid: () => pid };
   }
-  const { strace, report } = start(["-p", String(pid)], "strace", null, options);
+  // A process that makes no traced call in the window (asleep, blocked)
+  // leaves the log empty: still a capture, if strace was tracing it when
+  // stopped.
+  let attachedWhenStopped = false;
+  const { strace, report } = start(["-p", String(pid)], "strace", null, options, () => attachedWhenStopped);
   return {
-    report,
-    // strace detaches from every thread on SIGINT, leaving the process running.
-    stop: () => strace.kill("SIGINT"),
+    report: report.then((r) => ({ ...r, pid: r.pid ?? pid })),
+    stop: () => {
+      attachedWhenStopped = strace.pid !== undefined && tracerOf(pid) === strace.pid;
+      // strace detaches from every thread on SIGINT, leaving the process running.
+      strace.kill("SIGINT");
+    },
     pid: () => pid,
   };
+}
+
+/** The pid tracing `pid`'s main thread (0: none, or unreadable). */
+function tracerOf(pid: number): number {
+  try {
+    return Number(/^TracerPid:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
 }
 
 /** Every thread of `pid` has exited and its parent has not reaped it yet. */
@@ -231,7 +305,11 @@ export async function openStraceWindow(options: ProfileOptions, release: () => v
   const out = join(dir, "report.json");
   const relay = `|${shellWord(process.execPath)} ${shellWord(join(__dirname, "strace-relay.js"))} ${cookie} ${shellWord(out)}`;
   // TRACED has fcntl, the markers' call.
-  const strace = spawn("strace", [...STRACE_FLAGS, "-o", relay, "-p", String(process.pid)], { stdio: ["ignore", "ignore", "pipe"] });
+  // The relay is a Node of ours: without the host's preloads (ownNodeEnv).
+  const strace = spawn("strace", [...STRACE_FLAGS, "-o", relay, "-p", String(process.pid)], {
+    stdio: ["ignore", "ignore", "pipe"],
+    env: ownNodeEnv(),
+  });
   let stderr = "";
   strace.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
   const exited = new Promise<void>((resolve) => strace.on("close", () => resolve()));

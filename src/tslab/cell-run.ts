@@ -5,9 +5,9 @@
  * once, and `finish()` makes sure that no window outlives the cell: the
  * kernel is never left traced.
  */
-import { writeFileSync } from "node:fs";
 import { inspect } from "node:util";
 
+import { writeOutputFile } from "../output";
 import { openWindow, type IopsWindow } from "../profile";
 import { IopsError, type Report } from "../report";
 import { notebookDisplay } from "./display";
@@ -131,7 +131,7 @@ export class CellRun {
     const { histogram, top, json } = slot.magic.options;
     if (json) {
       try {
-        writeFileSync(json, JSON.stringify(report, null, 2) + "\n");
+        writeOutputFile("--json", json, JSON.stringify(report, null, 2) + "\n");
       } catch (e) {
         this.stderr(`iops: could not save the report to ${json}: ${(e as Error).message}\n`);
       }

@@ -16,6 +16,7 @@ import {
   metadataLine,
   methodLabel,
   noteLines,
+  printable,
   printablePath,
   summaryPairs,
   tableFiles,
@@ -118,7 +119,7 @@ function chartsHtml(report: Report, uid: string): string {
 /** The display of one profiled cell or line. */
 export function notebookDisplay(report: Report, options: DisplayOptions): MimeBundle {
   const notice = options.notice ? `iops: ${options.notice}` : null;
-  const plain = (notice ? notice + "\n" : "") + formatText(report, { histogram: options.histogram, topFiles: options.top });
+  const plain = (notice ? printable(notice) + "\n" : "") + formatText(report, { histogram: options.histogram, topFiles: options.top });
 
   const uid = randomBytes(6).toString("hex");
   const metadata = metadataLine(report);

@@ -2,6 +2,8 @@
  * The options of `%iops` and `%%iops`, their parsing and their help text.
  * They are the CLI's options that make sense in a notebook.
  */
+import { MAX_COUNT, parseCount } from "../args";
+import { checkOutputPath } from "../output";
 
 export interface MagicOptions {
   histogram: boolean;
@@ -75,10 +77,21 @@ const FLAGS: Record<string, (o: MagicOptions) => void> = {
 
 const VALUED: Record<string, (o: MagicOptions, value: string) => void> = {
   "--top": (o, v) => {
-    if (!/^\d+$/.test(v)) throw new OptionsError(`--top needs a whole number of files, not "${v}"`);
-    o.top = Number(v);
+    try {
+      o.top = parseCount(v);
+    } catch {
+      throw new OptionsError(`--top needs a whole number of files, not "${v}" (1 to ${MAX_COUNT})`);
+    }
   },
-  "--json": (o, v) => (o.json = v),
+  "--json": (o, v) => {
+    // Checked before the code runs: a report that cannot be saved is known now.
+    try {
+      checkOutputPath("--json", v);
+    } catch (e) {
+      throw new OptionsError((e as Error).message);
+    }
+    o.json = v;
+  },
 };
 
 /** One token at the start of `text`: a "quoted string" or up to the next space. */

@@ -20,7 +20,8 @@ pub struct Totals {
     pub write_bytes: u64,
     pub total_ops: u64,
     pub total_bytes: u64,
-    /// `None` when the source does not know how long the window was.
+    /// `None` when the source does not know how long the window was, or
+    /// when operations happened in a window of no measurable length.
     pub iops: Option<f64>,
     pub throughput_bytes_per_second: Option<f64>,
 }
@@ -29,7 +30,15 @@ impl Totals {
     pub fn new(read_ops: u64, write_ops: u64, read_bytes: u64, write_bytes: u64, elapsed_s: f64) -> Totals {
         let total_ops = read_ops + write_ops;
         let total_bytes = read_bytes.saturating_add(write_bytes);
-        let per_s = |x: u64| if elapsed_s > 0.0 { x as f64 / elapsed_s } else { 0.0 };
+        // Over no time at all (a log's clock that did not advance: strace -t
+        // in a run under a second, one timestamped line) a rate is unknown, not 0.
+        let per_s = |x: u64| {
+            if elapsed_s > 0.0 {
+                Some(x as f64 / elapsed_s)
+            } else {
+                (x == 0).then_some(0.0)
+            }
+        };
         Totals {
             read_ops,
             write_ops,
@@ -37,8 +46,8 @@ impl Totals {
             write_bytes,
             total_ops,
             total_bytes,
-            iops: Some(per_s(total_ops)),
-            throughput_bytes_per_second: Some(per_s(total_bytes)),
+            iops: per_s(total_ops),
+            throughput_bytes_per_second: per_s(total_bytes),
         }
     }
 
@@ -375,6 +384,16 @@ mod tests {
     fn op(direction: Direction, offset: Option<u64>, bytes: u64) -> DataOp {
         let syscall = if direction == Direction::Read { Syscall::Pread64 } else { Syscall::Pwrite64 };
         DataOp { syscall, direction, bytes, start_ns: 0, latency_ns: None, offset }
+    }
+
+    #[test]
+    fn rates_over_no_time_are_unknown_not_zero() {
+        let t = Totals::new(3, 2, 30, 20, 0.0);
+        assert_eq!((t.iops, t.throughput_bytes_per_second), (None, None));
+        let t = Totals::new(0, 0, 0, 0, 0.0);
+        assert_eq!((t.iops, t.throughput_bytes_per_second), (Some(0.0), Some(0.0)));
+        let t = Totals::new(3, 2, 30, 20, 0.5);
+        assert_eq!((t.iops, t.throughput_bytes_per_second), (Some(10.0), Some(100.0)));
     }
 
     #[test]

@@ -340,8 +340,12 @@ fn find_program(cmd: &str) -> Option<PathBuf> {
         })
     };
     if cmd.contains('/') {
+        // A path is not searched: a shell execs whatever is there and says
+        // execve's error (a directory, a file without x: EACCES, 126); only
+        // nothing there at all is "not found".
         let p = PathBuf::from(cmd);
-        return is_exec(&p).then_some(p);
+        let absent = std::fs::metadata(&p).is_err_and(|e| e.kind() == io::ErrorKind::NotFound);
+        return (!absent).then_some(p);
     }
     let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
     std::env::split_paths(&path).map(|dir| dir.join(cmd)).find(|p| is_exec(p))

@@ -325,6 +325,7 @@ impl Tracer {
                 self.resume(tid, 0);
             }
             libc::PTRACE_EVENT_EXIT => {
+                self.on_killed_in_call(tid);
                 let tgid = match self.threads.get_mut(&tid) {
                     Some(t) => {
                         t.exiting = true;
@@ -448,6 +449,37 @@ impl Tracer {
     fn on_deferred_exit(&mut self, tid: pid_t) {
         self.on_syscall_stop(tid);
     }
+
+    /// A thread at its exit stop with a call still pending was killed inside
+    /// it (exit_group or execve by another thread, a fatal signal): the
+    /// kernel skips the call's exit stop then, though a read or write may
+    /// have run to completion. Its result is still in rax; a call killed
+    /// before it ran still has the -ENOSYS x86-64 puts there at entry.
+    #[cfg(target_arch = "x86_64")]
+    fn on_killed_in_call(&mut self, tid: pid_t) {
+        if !self.threads.get(&tid).is_some_and(|t| t.pending.is_some()) {
+            return;
+        }
+        if ptrace::regs(tid, &mut self.regs).is_err() || self.regs.rax as i64 == -(libc::ENOSYS as i64) {
+            if let Some(t) = self.threads.get_mut(&tid) {
+                t.pending = None;
+            }
+            return;
+        }
+        if self.threads.get(&tid).and_then(|t| t.pending).is_some_and(|p| p.nr == DEFERRED) {
+            return self.on_deferred_exit(tid);
+        }
+        let Some(t) = self.threads.get_mut(&tid) else { return };
+        let Some(p) = t.pending.take() else { return };
+        let tgid = t.tgid;
+        let rval = self.regs.rax as i64;
+        self.complete(tid, tgid, p, rval, Instant::now());
+    }
+
+    /// Elsewhere the return register also holds the first argument at
+    /// entry, so a call that ran cannot be told from one that did not.
+    #[cfg(not(target_arch = "x86_64"))]
+    fn on_killed_in_call(&mut self, _tid: pid_t) {}
 
     fn on_syscall_stop(&mut self, tid: pid_t) {
         let Ok(op) = ptrace::syscall_info(tid, &mut self.info) else { return };

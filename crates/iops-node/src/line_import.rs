@@ -4,7 +4,7 @@
 //! format's parser in the core; `finish` returns the report as JSON.
 //! Portable: builds and works on every platform.
 
-use iops_core::parse::{self, detect, LineParser};
+use iops_core::parse::{self, detect, not_text, LineParser};
 use iops_core::report::{ExitInfo, ReportContext};
 use iops_core::Aggregator;
 use memchr::memchr_iter;
@@ -93,6 +93,9 @@ pub struct LineImport {
     /// Detecting the format: the first lines, as the parser will see them
     /// (split and cut by the same code), recorded until there are enough.
     head: Option<Arc<Mutex<Head>>>,
+    /// The input's first bytes, until there are `not_text::SAMPLE` of them
+    /// (or the input ends) and they have been found to be text.
+    sample: Option<Vec<u8>>,
 }
 
 /// The first lines of an input, held for detection.
@@ -173,6 +176,7 @@ impl LineImport {
             bytes: 0,
             lines: 0,
             head: None,
+            sample: Some(Vec::new()),
         }
     }
 
@@ -201,8 +205,9 @@ impl LineImport {
     }
 
     /// Parses every complete line of `chunk`; keeps a cut last line for the
-    /// next chunk. Throws when the input is not a text trace (a line with no
-    /// end after 64 MiB) or its format cannot be told (`detecting`).
+    /// next chunk. Throws when the input is not a text trace (its first 4 KiB
+    /// are compressed, UTF-16 or binary data; a line with no end after
+    /// 64 MiB) or its format cannot be told (`detecting`).
     #[napi]
     pub fn push(&mut self, chunk: Buffer) -> Result<()> {
         self.feed(&chunk, memchr_iter(b'\n', &chunk))
@@ -312,6 +317,12 @@ impl LineImport {
     /// Parses the lines of `chunk`, whose line ends are at `line_ends` (ascending).
     fn feed(&mut self, chunk: &[u8], line_ends: impl Iterator<Item = usize>) -> Result<()> {
         self.bytes += chunk.len() as u64;
+        if let Some(sample) = &mut self.sample {
+            sample.extend_from_slice(&chunk[..chunk.len().min(not_text::SAMPLE - sample.len())]);
+            if sample.len() == not_text::SAMPLE {
+                self.check_text()?;
+            }
+        }
         self.feed_lines(chunk, line_ends)?;
         if let Some(head) = &self.head {
             let enough = {
@@ -328,11 +339,22 @@ impl LineImport {
     /// End of input: parses a last line without its line end, and names the
     /// format if it is still being detected. Can be called twice.
     fn end(&mut self) -> Result<()> {
+        self.check_text()?;
         if !self.carry.is_empty() && !self.skipping {
             let last = std::mem::take(&mut self.carry);
             self.line(&last);
         }
         self.decide()
+    }
+
+    /// Stops the import of an input that is no text (compressed, UTF-16,
+    /// binary), whatever its format was said to be: read as lines, it would
+    /// give nothing but lines not understood (forever, from /dev/urandom).
+    fn check_text(&mut self) -> Result<()> {
+        match self.sample.take() {
+            Some(sample) => not_text::why_not_text(&sample).map_or(Ok(()), |why| Err(Error::from_reason(why))),
+            None => Ok(()),
+        }
     }
 
     /// Detection: names the format from the recorded first lines, then

@@ -5,6 +5,7 @@ pub use detect::{detect, Score};
 
 pub mod detect;
 pub mod fs_usage;
+pub mod not_text;
 pub mod strace;
 mod strace_names;
 

@@ -268,6 +268,8 @@ pub struct StraceParser {
     clock: Option<Clock>,
     first_ns: Option<u64>,
     last_ns: u64,
+    /// A timestamp had a fraction of a second (`-t` has none: whole seconds).
+    sub_second: bool,
     /// Time-of-day clock: nanoseconds added for each midnight crossed.
     day_offset: u64,
     prev_raw_ns: u64,
@@ -343,6 +345,7 @@ impl StraceParser {
             saw_io_uring: false,
             clock: None,
             first_ns: None,
+            sub_second: false,
             last_ns: 0,
             day_offset: 0,
             prev_raw_ns: 0,
@@ -524,6 +527,12 @@ impl StraceParser {
             let (ns, k) = self.timestamp(s, i)?;
             now = Some(ns);
             i = skip_spaces(s, k);
+            // `-r` with `-t`/`-tt`/`-ttt` follows the time with the time since
+            // the previous line, `(+     0.000432)`: the absolute time is enough.
+            if s[i..].starts_with(b"(+") {
+                let k = memchr(b')', &s[i..])? + i;
+                i = skip_spaces(s, k + 1);
+            }
         }
         // `-i` instruction pointer and `-n` syscall number, in brackets.
         while i < s.len() && s[i] == b'[' {
@@ -557,6 +566,7 @@ impl StraceParser {
             let (sec, k3) = parse_u64(s, k2 + 1)?;
             k = k3;
             let (frac, k4) = fraction_ns(s, k);
+            self.sub_second |= k4 > k;
             k = k4;
             // Checked: a garbled line may carry any digits.
             let ns = first
@@ -569,6 +579,7 @@ impl StraceParser {
             (ns, Clock::TimeOfDay)
         } else {
             let (frac, k2) = fraction_ns(s, k);
+            self.sub_second |= k2 > k;
             k = k2;
             let ns = first.checked_mul(1_000_000_000)?.checked_add(frac)?;
             // -r prints small deltas; -ttt prints seconds since 1970.
@@ -1360,6 +1371,9 @@ impl LineParser for StraceParser {
         }
         if self.first_ns.is_none() {
             w.push("strace log: no timestamps (strace -t, -tt or -ttt): elapsed time, IOPS, throughput and the timeline are unknown".into());
+        }
+        if self.first_ns.is_some() && !self.sub_second {
+            w.push("strace log: timestamps in whole seconds (strace -t): elapsed time, IOPS and throughput are only as exact as a second; record with -tt or -ttt".into());
         }
         if self.durations == 0 {
             w.push("strace log: no call durations (strace -T): latency is unknown".into());

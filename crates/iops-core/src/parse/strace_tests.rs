@@ -223,6 +223,32 @@ fn garbage_and_a_truncated_last_line_are_warnings() {
 }
 
 #[test]
+fn relative_stamps_beside_absolute_ones_are_read() {
+    // strace -r -tt, -r -ttt.
+    let r = report(concat!(
+        "7 12:00:00.100000 (+     0.000000) write(3</x>, \"a\", 1) = 1\n",
+        "7 12:00:00.350000 (+     0.250000) write(3</x>, \"ab\", 2) = 2\n",
+    ));
+    assert_eq!((r.summary.write_ops, r.summary.write_bytes), (2, 3));
+    assert_eq!(r.elapsed_seconds, Some(0.25));
+    let r = report("1700000000.5 (+     0.000000) read(3</x>, \"a\", 1) = 1\n1700000001.0 (+     0.500000) read(3</x>, \"a\", 1) = 1\n");
+    assert_eq!((r.summary.read_ops, r.elapsed_seconds), (2, Some(0.5)));
+}
+
+#[test]
+fn whole_second_stamps_in_one_second_give_no_rates() {
+    // strace -t of a short run: every line in the same second.
+    let r = report("12:00:01 write(3</x>, \"a\", 1) = 1\n12:00:01 write(3</x>, \"a\", 1) = 1\n");
+    assert_eq!(r.elapsed_seconds, Some(0.0));
+    assert_eq!((r.summary.iops, r.summary.throughput_bytes_per_second), (None, None));
+    assert!(r.warnings.iter().any(|w| w.contains("whole seconds")), "{:?}", r.warnings);
+    // With fractions the same lines say nothing of whole seconds.
+    let r = report("12:00:01.000000 write(3</x>, \"a\", 1) = 1\n12:00:01.500000 write(3</x>, \"a\", 1) = 1\n");
+    assert_eq!(r.summary.iops, Some(4.0));
+    assert!(r.warnings.iter().all(|w| !w.contains("whole seconds")), "{:?}", r.warnings);
+}
+
+#[test]
 fn time_of_day_stamps_cross_midnight() {
     let r = report(concat!(
         "23:59:59.500000 write(3</x>, \"a\", 1) = 1\n",

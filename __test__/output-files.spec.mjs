@@ -1,0 +1,199 @@
+/**
+ * Report files (--json, --html) of every command that writes them: a path
+ * that cannot be written is a usage error (exit 2, one line) before anything
+ * runs, and a file is replaced atomically: the old content or the whole new
+ * report, never a part, never a temporary file left behind.
+ */
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+
+import test from "ava";
+
+import { CLI, compileFixtures, fileEntry, makeTempDir, procStatus, runCli } from "./_support/util.mjs";
+
+let dir;
+let bin;
+let log;
+
+test.before(() => {
+  dir = makeTempDir("iops-out-");
+  bin = compileFixtures(dir, ["writes"]);
+  // An strace log of 3 writes of 16 bytes to one file: input for `iops import`.
+  log = path.join(dir, "small.log");
+  fs.writeFileSync(
+    log,
+    [0, 1, 2].map((i) => `1234 1700000000.00000${i} write(3</data/out.log>, "", 16) = 16 <0.000010>\n`).join(""),
+  );
+});
+
+test.after.always(() => {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Paths that cannot be written, and the errno each must name. */
+function badPaths(base) {
+  const file = path.join(base, "a-file");
+  fs.writeFileSync(file, "x");
+  fs.mkdirSync(path.join(base, "a-dir"), { recursive: true });
+  return [
+    [path.join(base, "no-such-dir", "r.out"), "ENOENT"],
+    [path.join(file, "r.out"), "ENOTDIR"],
+    [path.join(base, "a-dir"), "EISDIR"],
+  ];
+}
+
+const ONE_LINE = (what, p, errno) =>
+  new RegExp(`^iops: cannot write the ${what} report to ${p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} \\(${errno}\\); give a writable path\\n$`);
+
+test.serial("iops -- cmd with an unwritable --json or --html: exit 2, one line, and the command never runs", (t) => {
+  const base = makeTempDir("iops-bad-");
+  t.teardown(() => fs.rmSync(base, { recursive: true, force: true }));
+  const marker = path.join(base, "marker");
+  for (const [p, errno] of badPaths(base)) {
+    for (const [option, what] of [["--json", "JSON"], ["--html", "HTML"]]) {
+      const r = runCli([option, p, "--", "/bin/sh", "-c", `echo ran > ${marker}`]);
+      t.is(r.status, 2, `${option} ${p}: ${r.stderr}`);
+      t.regex(r.stderr, ONE_LINE(what, p, errno));
+      t.is(r.stdout, "");
+      t.false(fs.existsSync(marker), `${option} ${p}: the command did not run`);
+    }
+  }
+  // One good path and one bad: still nothing runs.
+  const r = runCli(["--json", path.join(base, "ok.json"), "--html", path.join(base, "nope", "r.html"), "--", "/bin/sh", "-c", `echo ran > ${marker}`]);
+  t.is(r.status, 2);
+  t.false(fs.existsSync(marker));
+  t.false(fs.existsSync(path.join(base, "ok.json")), "nothing written either");
+  // The same file for both: a usage error too.
+  const same = runCli(["--json", path.join(base, "r"), "--html", path.join(base, "r"), "--", "/bin/sh", "-c", `echo ran > ${marker}`]);
+  t.is(same.status, 2);
+  t.regex(same.stderr, /^iops: --json and --html name the same file, .*; give each its own\n$/);
+  t.false(fs.existsSync(marker));
+});
+
+test.serial("iops -p, iops report and iops import with an unwritable output: exit 2 before attaching or reading", (t) => {
+  const base = makeTempDir("iops-bad-");
+  t.teardown(() => fs.rmSync(base, { recursive: true, force: true }));
+  const [[missing]] = badPaths(base);
+  const sleeper = spawn("sleep", ["30"], { stdio: "ignore" });
+  t.teardown(() => sleeper.kill("SIGKILL"));
+  const attach = runCli(["-p", String(sleeper.pid), "--duration", "5", "--json", missing]);
+  t.is(attach.status, 2, attach.stderr);
+  t.regex(attach.stderr, ONE_LINE("JSON", missing, "ENOENT"));
+  t.is(procStatus(sleeper.pid).TracerPid, "0");
+
+  const saved = path.join(base, "saved.json");
+  t.is(runCli(["import", "--json", saved, log]).status, 0);
+  const report = runCli(["report", saved, "--html", missing]);
+  t.is(report.status, 2);
+  t.regex(report.stderr, /^iops report: cannot write the HTML report to .*no-such-dir\/r\.out \(ENOENT\); give a writable path\n$/);
+  for (const option of ["--json", "--html"]) {
+    const imp = runCli(["import", option, missing, log]);
+    t.is(imp.status, 2, imp.stderr);
+    t.is(imp.stdout, "", "no table: nothing was imported");
+  }
+});
+
+test.serial("an existing report file is replaced whole: new content, its mode kept, no temporary file left", (t) => {
+  const base = makeTempDir("iops-atomic-");
+  t.teardown(() => fs.rmSync(base, { recursive: true, force: true }));
+  const json = path.join(base, "run.json");
+  const html = path.join(base, "run.html");
+  const data = path.join(base, "data.bin");
+  for (const f of [json, html]) {
+    fs.writeFileSync(f, "the previous report\n");
+    fs.chmodSync(f, 0o640);
+  }
+  const r = runCli(["--json", json, "--html", html, "--", bin.writes, data, "7", "100"]);
+  t.is(r.status, 0, r.stderr);
+  const report = JSON.parse(fs.readFileSync(json, "utf8"));
+  t.like(fileEntry(report, data), { writeOps: 7, writeBytes: 700 });
+  t.true(fs.readFileSync(html, "utf8").trimEnd().endsWith("</html>"), "the whole page");
+  for (const f of [json, html]) t.is(fs.statSync(f).mode & 0o777, 0o640, `${f} keeps its mode`);
+  t.deepEqual(fs.readdirSync(base).sort(), ["data.bin", "run.html", "run.json"], "no temporary file left");
+
+  // iops import and iops report write the same way; a new file gets 0666 less the umask (022 here).
+  const imported = path.join(base, "imported.json");
+  t.is(runCli(["import", "--json", imported, log]).status, 0);
+  t.is(JSON.parse(fs.readFileSync(imported, "utf8")).summary.writeOps, 3);
+  const page = path.join(base, "page.html");
+  t.is(runCli(["report", imported, "--html", page]).status, 0);
+  t.true(fs.readFileSync(page, "utf8").trimEnd().endsWith("</html>"));
+  t.deepEqual(fs.readdirSync(base).sort(), ["data.bin", "imported.json", "page.html", "run.html", "run.json"]);
+
+  // A device is written through, never replaced.
+  t.is(runCli(["--json", "/dev/null", "--", "/bin/true"]).status, 0);
+  t.true(fs.statSync("/dev/null").isCharacterDevice());
+});
+
+test.serial("iops killed while it writes a large report: the file it replaces is intact (old content or the whole report)", async (t) => {
+  const base = makeTempDir("iops-kill-");
+  t.teardown(() => fs.rmSync(base, { recursive: true, force: true }));
+  // 60,000 files: a report of about 27 MB, long enough to write that the kill lands during the write.
+  const big = path.join(base, "big.log");
+  const lines = [];
+  for (let i = 0; i < 60_000; i++) lines.push(`1234 ${(1700000000 + i / 1e5).toFixed(6)} write(3</data/f-${i}.dat>, "", 4096) = 4096 <0.000010>\n`);
+  fs.writeFileSync(big, lines.join(""));
+  const dest = path.join(base, "report.json");
+  const OLD = "the previous report\n";
+  fs.writeFileSync(dest, OLD);
+
+  // SIGKILL at the first change in the directory (a temporary file appearing, or the report itself touched).
+  const child = spawn(process.execPath, [CLI, "import", "--json", dest, big], { stdio: "ignore" });
+  const watcher = fs.watch(base, (_event, name) => {
+    if (name !== "big.log") child.kill("SIGKILL");
+  });
+  const exit = await new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+  watcher.close();
+  const after = fs.readFileSync(dest, "utf8");
+  t.log(`iops ended by ${exit.signal ?? `exit ${exit.code}`}`);
+  if (exit.signal === "SIGKILL") {
+    t.is(after, OLD, "killed mid-write: the old report is intact");
+  } else {
+    t.log("the write finished before the kill");
+    t.is(JSON.parse(after).files.length, 60_000, "finished: the whole new report");
+  }
+  // Written to the end without a kill: the whole report, and no temporary file added beside it.
+  const temps = () => fs.readdirSync(base).filter((n) => n.endsWith(".tmp"));
+  const left = temps();
+  t.true(left.length <= 1, "at most the killed run's temporary file");
+  const r = runCli(["import", "--json", dest, big]);
+  t.is(r.status, 0);
+  t.is(JSON.parse(fs.readFileSync(dest, "utf8")).files.length, 60_000);
+  t.deepEqual(temps(), left);
+});
+
+test.serial("--json and --html reaching one file by another spelling, a symlink or a hard link, or stdout by another name: exit 2, nothing runs", (t) => {
+  const base = makeTempDir("iops-same-");
+  t.teardown(() => fs.rmSync(base, { recursive: true, force: true }));
+  const marker = path.join(base, "marker");
+  const file = path.join(base, "r.json");
+  fs.writeFileSync(file, "the previous report\n");
+  fs.symlinkSync("r.json", path.join(base, "link"));
+  fs.linkSync(file, path.join(base, "hard"));
+  fs.symlinkSync("new.json", path.join(base, "dangling"));
+  fs.mkdirSync(path.join(base, "sub"));
+  const pairs = [
+    [file, path.join(base, "link")],
+    [file, path.join(base, "hard")],
+    [path.join(base, "sub", "..", "r.json"), path.join(base, "link")],
+    [path.join(base, "new.json"), path.join(base, "dangling")],
+    [path.join(base, "sub", "..", "new.json"), path.join(base, "dangling")],
+  ];
+  for (const [json, html] of pairs) {
+    const r = runCli(["--json", json, "--html", html, "--", "/bin/sh", "-c", `echo ran > ${marker}`]);
+    t.is(r.status, 2, `${json} / ${html}: ${r.stderr}`);
+    t.regex(r.stderr, /^iops: --json and --html name the same file, .*; give each its own\n$/);
+    t.false(fs.existsSync(marker), `${json} / ${html}: the command did not run`);
+  }
+  t.is(fs.readFileSync(file, "utf8"), "the previous report\n", "the file was not touched");
+  t.false(fs.existsSync(path.join(base, "new.json")));
+  for (const other of ["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"]) {
+    const r = runCli(["--json", "-", "--html", other, "--", "/bin/sh", "-c", `echo ran > ${marker}`]);
+    t.is(r.status, 2, `- / ${other}: ${r.stderr}`);
+    t.regex(r.stderr, /^iops: only one of --json and --html can go to stdout \(-\)\n$/);
+    t.false(fs.existsSync(marker));
+  }
+  // Two writers of /dev/null are fine: a device takes any number.
+  t.is(runCli(["--json", "/dev/null", "--html", "/dev/null", "--", "/bin/true"]).status, 0);
+});

@@ -1,0 +1,242 @@
+/**
+ * Where reports are written: every front end (`iops -- cmd`, `iops -p`,
+ * `iops report`, `iops import`, the notebook's `--json`) checks its output
+ * paths before it runs anything, so that a path that cannot be written is a
+ * usage error and never a report lost after a long run; and writes each
+ * file atomically (a temporary file beside it, then rename), so that a kill
+ * mid-write leaves the old file or the new one, never a part of one.
+ */
+import {
+  accessSync,
+  chownSync,
+  closeSync,
+  constants,
+  fstatSync,
+  fchmodSync,
+  fsyncSync,
+  lstatSync,
+  openSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+  type Stats,
+} from "node:fs";
+import { randomBytes } from "node:crypto";
+import { basename, dirname, resolve } from "node:path";
+
+/** A path that cannot be written; `message` is one line without the program name. */
+export class OutputPathError extends Error {}
+
+/** The errno of a failed call ("ENOENT"), or its message. */
+function reason(e: unknown): string {
+  return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+}
+
+/** What an option writes, for messages: "--html" → "HTML report". */
+function what(option: string): string {
+  return option === "--html" ? "HTML report" : option === "--json" ? "JSON report" : `${option} file`;
+}
+
+function cannotWrite(option: string, path: string, why: string): OutputPathError {
+  return new OutputPathError(`cannot write the ${what(option)} to ${path} (${why}); give a writable path`);
+}
+
+function lstatOrNull(path: string): Stats | null {
+  try {
+    return lstatSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw e;
+  }
+}
+
+/**
+ * Where a write to `path` goes: `{ inPlace }` for what must be written
+ * through as it is (a device, a FIFO, /dev/stdout or /proc/self/fd/N, whose
+ * target may be this process's own pipe), else the regular file to replace:
+ * a symlink is followed (the rename must replace its target, not the link),
+ * a dangling one to the name it points at.
+ */
+function destination(path: string): { inPlace: true; file: string } | { inPlace: false; file: string; existing: Stats | null } {
+  const given = resolve(path);
+  // A name for an fd of ours (/dev/stdout, /proc/self/fd/1): its target, even a regular file, is shared with others.
+  if (/^\/(dev\/(stdout|stderr|fd\/)|proc\/)/.test(given)) return { inPlace: true, file: given };
+  let target: Stats | null = null;
+  try {
+    target = statSync(given);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+  }
+  if (target && !target.isFile()) {
+    if (target.isDirectory()) throw Object.assign(new Error("EISDIR"), { code: "EISDIR" });
+    return { inPlace: true, file: given };
+  }
+  if (target) return { inPlace: false, file: realpathSync(given), existing: target };
+  let p = given;
+  for (let hops = 0; hops < 40; hops++) {
+    if (!lstatOrNull(p)?.isSymbolicLink()) return { inPlace: false, file: p, existing: null };
+    p = resolve(dirname(p), readlinkSync(p));
+  }
+  throw Object.assign(new Error("ELOOP"), { code: "ELOOP" });
+}
+
+/** A name beside `file` that nothing else uses: `.name.<random>.tmp`. */
+function tempName(file: string): string {
+  return resolve(dirname(file), `.${basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
+}
+
+/**
+ * Checks, before anything runs, that `path` (an option's value; `-` is
+ * standard output) can be written: its directory exists and takes new files
+ * (a probe file is created and removed), and what is there already is not a
+ * directory. Throws OutputPathError saying which option and why.
+ */
+export function checkOutputPath(option: string, path: string): void {
+  if (path === "-") return;
+  const fail = (why: string) => {
+    throw cannotWrite(option, path, why);
+  };
+  if (path === "") fail("empty path");
+  try {
+    const where = destination(path);
+    if (where.inPlace) {
+      accessSync(where.file, constants.W_OK);
+      return;
+    }
+    if (where.existing) accessSync(where.file, constants.W_OK);
+    if (!statSync(dirname(where.file)).isDirectory()) fail("ENOTDIR");
+    const probe = tempName(where.file);
+    closeSync(openSync(probe, "wx", 0o600));
+    unlinkSync(probe);
+  } catch (e) {
+    if (e instanceof OutputPathError) throw e;
+    fail(reason(e));
+  }
+}
+
+/** Names of this process's standard output besides `-`. */
+const STDOUT_NAMES = new Set(["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1", `/proc/${process.pid}/fd/1`]);
+
+/**
+ * What an output path writes to, as keys two outputs must not share:
+ * "stdout" for `-` and its other names; the inode (`dev:ino`) of a file,
+ * FIFO or stdout's target, whatever spelling, symlink or hard link reaches
+ * it; for a file yet to be made, the real path it will get (a dangling
+ * symlink's target included). A character device (/dev/null, a tty other
+ * than stdout) gives none: it takes any number of writers.
+ */
+function outputKeys(path: string): string[] {
+  const keys: string[] = [];
+  const given = path === "-" ? null : resolve(path);
+  if (given === null || STDOUT_NAMES.has(given)) keys.push("stdout");
+  let target: Stats | null = null;
+  try {
+    target = given === null ? fstatSync(1) : statSync(given);
+  } catch {
+    // not there yet (or stdout closed): named below by where it will be made
+  }
+  if (target) {
+    if (!target.isCharacterDevice()) keys.push(`inode ${target.dev}:${target.ino}`);
+  } else if (given !== null) {
+    const { file } = destination(given);
+    keys.push(`path ${resolve(realpathSync(dirname(file)), basename(file))}`);
+  }
+  return keys;
+}
+
+/**
+ * Checks each `[option, path]` whose path is given (see checkOutputPath),
+ * and that no two name the same file (by any spelling, symlink or hard
+ * link) or both standard output.
+ */
+export function checkOutputPaths(paths: [string, string | undefined | null][]): void {
+  const seen = new Map<string, string>();
+  for (const [option, path] of paths) {
+    if (path === undefined || path === null) continue;
+    checkOutputPath(option, path);
+    for (const key of outputKeys(path)) {
+      const other = seen.get(key);
+      if (other && key === "stdout") throw new OutputPathError(`only one of ${other} and ${option} can go to stdout (-)`);
+      if (other) throw new OutputPathError(`${other} and ${option} name the same file, ${path}; give each its own`);
+      seen.set(key, option);
+    }
+  }
+}
+
+/** checkOutputPaths' verdict as a message (null: every path can be written). */
+export function outputPathsProblem(paths: [string, string | undefined | null][]): string | null {
+  try {
+    checkOutputPaths(paths);
+    return null;
+  } catch (e) {
+    if (e instanceof OutputPathError) return e.message;
+    throw e;
+  }
+}
+
+function writeAll(fd: number, data: string | Buffer): void {
+  const buf = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+  let off = 0;
+  while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+}
+
+/**
+ * Writes `data` to `path` (`-`: standard output) so that `path` holds either
+ * what it held before or all of `data`, whatever happens mid-write: the data
+ * goes to a temporary file in the same directory, is synced, then renamed
+ * over `path`. An existing file keeps its mode (and, where we may, its
+ * owner); a new one gets 0666 less the umask, as with any write. A device
+ * or FIFO at `path` is written in place. Throws OutputPathError naming
+ * `option` (the option that gave the path: "--json", "--html").
+ */
+export function writeOutputFile(option: string, path: string, data: string | Buffer): void {
+  if (path === "-") {
+    process.stdout.write(data);
+    return;
+  }
+  let temp: string | null = null;
+  try {
+    const where = destination(path);
+    if (where.inPlace) {
+      const fd = openSync(where.file, "w");
+      try {
+        writeAll(fd, data);
+      } finally {
+        closeSync(fd);
+      }
+      return;
+    }
+    const { file, existing } = where;
+    temp = tempName(file);
+    const fd = openSync(temp, "wx", 0o666);
+    try {
+      if (existing) {
+        fchmodSync(fd, existing.mode & 0o7777);
+        try {
+          chownSync(temp, existing.uid, existing.gid);
+        } catch {
+          // Only root may give a file away; the mode is what matters.
+        }
+      }
+      writeAll(fd, data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, file);
+    temp = null;
+  } catch (e) {
+    throw cannotWrite(option, path, reason(e));
+  } finally {
+    if (temp !== null) {
+      try {
+        unlinkSync(temp);
+      } catch {
+        // already gone
+      }
+    }
+  }
+}

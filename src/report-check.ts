@@ -1,0 +1,151 @@
+/**
+ * The shape of a saved report (report.ts's `Report`), checked before
+ * `iops report` renders a file it is given: a report edited by hand or
+ * crafted is refused with the first field that is wrong, instead of a
+ * renderer crashing on a string where a number belongs. The fields added
+ * after the first reports (a file's access pattern, `host`) may be absent.
+ */
+
+/** Null when `v` has the shape; else where and what is wrong ("files[3].readOps is not a number"). */
+type Check = (v: unknown, at: string) => string | null;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+const number: Check = (v, at) => (typeof v === "number" && Number.isFinite(v) ? null : `${at} is not a number`);
+/** A whole number from 0 that a double holds exactly (a larger one is not what iops wrote, and would print rounded). */
+const count: Check = (v, at) => (typeof v === "number" && Number.isSafeInteger(v) && v >= 0 ? null : `${at} is not a count`);
+/** A time, rate or mean: finite and not negative. */
+const amount: Check = (v, at) => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? null : `${at} is not a number from 0`);
+const string: Check = (v, at) => (typeof v === "string" ? null : `${at} is not a string`);
+const boolean: Check = (v, at) => (typeof v === "boolean" ? null : `${at} is not true or false`);
+
+const nullable =
+  (c: Check): Check =>
+  (v, at) =>
+    v === null ? null : c(v, at);
+
+/** May be absent (older reports); when present, null or `c`. */
+const optional =
+  (c: Check): Check =>
+  (v, at) =>
+    v === undefined || v === null ? null : c(v, at);
+
+const oneOf =
+  (...values: string[]): Check =>
+  (v, at) =>
+    typeof v === "string" && values.includes(v) ? null : `${at} is not one of ${values.join(", ")}`;
+
+const arrayOf =
+  (c: Check): Check =>
+  (v, at) => {
+    if (!Array.isArray(v)) return `${at} is not a list`;
+    for (let i = 0; i < v.length; i++) {
+      const wrong = c(v[i], `${at}[${i}]`);
+      if (wrong) return wrong;
+    }
+    return null;
+  };
+
+/** An object whose every value passes `c` (failedOps.byErrno). */
+const mapOf =
+  (c: Check): Check =>
+  (v, at) => {
+    if (!isObject(v)) return `${at} is not an object`;
+    for (const [k, x] of Object.entries(v)) {
+      const wrong = c(x, `${at}.${k}`);
+      if (wrong) return wrong;
+    }
+    return null;
+  };
+
+/** An object with these fields (others are ignored: a newer report may add some). */
+const shape =
+  (fields: Record<string, Check>): Check =>
+  (v, at) => {
+    if (!isObject(v)) return `${at} is not an object`;
+    for (const [name, c] of Object.entries(fields)) {
+      const wrong = c(v[name], at ? `${at}.${name}` : name);
+      if (wrong) return wrong;
+    }
+    return null;
+  };
+
+/** rusage reports (macOS counters) leave the operation figures null. */
+const measured = nullable(count);
+
+const totals = shape({
+  readOps: measured,
+  writeOps: measured,
+  readBytes: measured,
+  writeBytes: measured,
+  totalOps: measured,
+  totalBytes: measured,
+  iops: nullable(amount),
+  throughputBytesPerSecond: nullable(amount),
+});
+
+const pattern = oneOf("sequential", "strided", "random", "unknown");
+
+const access = shape({
+  pattern,
+  sequentialOps: count,
+  stridedOps: count,
+  randomOps: count,
+  unknownOps: count,
+  smallOps: count,
+  strideBytes: nullable(number),
+});
+
+const file = shape({
+  path: string,
+  kind: oneOf("file", "blockDevice", "socket", "pipe", "tty", "other", "unknown"),
+  readOps: count,
+  writeOps: count,
+  readBytes: count,
+  writeBytes: count,
+  pattern: optional(pattern),
+  smallOps: optional(count),
+  readAccess: optional(access),
+  writeAccess: optional(access),
+});
+
+const bins = arrayOf(shape({ lo: number, hi: number, count, sum: number }));
+
+const latencySummary = shape({ count, meanNs: amount, p50Ns: amount, p99Ns: amount, maxNs: amount, bins });
+
+const report = shape({
+  version: number,
+  method: string,
+  command: optional(arrayOf(string)),
+  pid: optional(number),
+  elapsedSeconds: nullable(amount),
+  allFds: boolean,
+  summary: totals,
+  otherFds: optional(totals),
+  storage: optional(shape({ readBytes: count, writeBytes: count, source: string })),
+  failedOps: optional(shape({ total: count, byErrno: mapOf(count) })),
+  metadataOps: optional(
+    shape({ opens: count, closes: count, stats: count, fsyncs: count, unlinks: count, renames: count, getdents: count, total: count, failed: count }),
+  ),
+  files: optional(arrayOf(file)),
+  syscalls: optional(arrayOf(shape({ name: string, calls: count, bytes: count, failed: count }))),
+  histogram: optional(shape({ read: bins, write: bins })),
+  latency: optional(shape({ read: nullable(latencySummary), write: nullable(latencySummary) })),
+  timeline: optional(
+    shape({
+      intervalSeconds: amount,
+      points: arrayOf(shape({ t: amount, readOps: count, writeOps: count, readBytes: count, writeBytes: count })),
+    }),
+  ),
+  exit: optional(shape({ code: nullable(number), signal: nullable(string), signalNumber: nullable(number) })),
+  warnings: arrayOf(string),
+  host: optional(shape({ name: string, platform: string, release: string, arch: string })),
+});
+
+/**
+ * Checks that `value` (parsed JSON) has the shape of a Report; returns null
+ * when it has, else the first wrong field and why, in a few words.
+ */
+export function reportShapeError(value: unknown): string | null {
+  return report(value, "");
+}
