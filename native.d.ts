@@ -45,8 +45,9 @@ export declare class LineImport {
    */
   push(chunk: Buffer): void
   /**
-   * Parses a whole file: one thread reads ahead into recycled buffers
-   * while this one parses, so reading costs next to nothing. Blocks the
+   * Parses a whole file: one thread reads ahead into recycled buffers,
+   * and finds their line ends, while this one parses, so reading and
+   * splitting cost next to nothing. Blocks the
    * caller until the end of the file (then call `finish`). Throws as
    * `push` does, or when the file cannot be read.
    */

@@ -483,3 +483,28 @@ test.serial("standard input that stays silent: says it waits for input", async (
   t.is(await done, 1);
   t.regex(stderr, /cannot tell the format of this input/);
 });
+
+// ------------------------------------------------------- command line
+
+test("options read the same on the usual path and through commander (an option given twice)", (t) => {
+  const log = path.join(dir, "three-files.log");
+  const line = (file, n) => Array.from({ length: n }, () => `42 write(3</tmp/${file}>, "x", 1) = 1\n`).join("");
+  fs.writeFileSync(log, line("a", 3) + line("b", 2) + line("c", 1));
+  // The usual path: Node's own argument parser.
+  const plain = runCli(["import", "--format", "strace", "--top", "2", "--json", "-", log]);
+  t.is(plain.status, 0, plain.stderr);
+  const report = JSON.parse(plain.stdout);
+  t.deepEqual(counts(report.summary), totals(0, 0, 6, 6));
+  t.regex(plain.stderr, /\/tmp\/a/);
+  t.regex(plain.stderr, /\/tmp\/b/);
+  t.notRegex(plain.stderr, /\/tmp\/c/);
+  // `--top` twice goes to commander, which keeps the last.
+  const twice = runCli(["import", "--format=strace", "--top", "9", "--top=2", "--json", "-", log]);
+  t.is(twice.status, 0, twice.stderr);
+  t.is(twice.stderr, plain.stderr);
+  t.deepEqual(JSON.parse(twice.stdout), report);
+  // Values the usual path refuses reach commander's messages.
+  const bad = runCli(["import", "--top", "0", log]);
+  t.is(bad.status, 2);
+  t.regex(bad.stderr, /--top <n>' argument '0' is invalid\. expected a whole number from 1 to/);
+});

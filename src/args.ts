@@ -4,7 +4,7 @@
  * what it will be converted to, so that nothing wraps or is clamped
  * silently (a pid of 2^32 + 1 is not pid 1; 1e308 seconds is not 1 ms).
  */
-import { InvalidArgumentError } from "commander";
+import type * as Commander from "commander";
 
 import { IopsError } from "./report";
 
@@ -94,7 +94,8 @@ export function optionParser<T>(parse: (text: string) => T): (text: string) => T
     try {
       return parse(text);
     } catch (e) {
-      throw e instanceof ArgumentError ? new InvalidArgumentError(e.message) : e;
+      // commander is loaded here, when it already reads the command line: `iops import` and profile() start without it.
+      throw e instanceof ArgumentError ? new (require("commander") as typeof Commander).InvalidArgumentError(e.message) : e;
     }
   };
 }

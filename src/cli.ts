@@ -3,7 +3,7 @@
  * The `iops` command: trace a command (or attach to a pid) and print what
  * it did to storage.
  */
-import { Command, Option } from "commander";
+import type * as Commander from "commander";
 
 import { optionParser, parseCount, parsePid, parseSeconds, setLongTimeout } from "./args";
 import { formatText, humanBytes, printable, printableLines, thousands } from "./format";
@@ -13,8 +13,11 @@ import { IopsError, parseOutcome, type Report } from "./report";
 import { isCountersMethod } from "./sources/select";
 import type { Capture, CaptureOptions } from "./trace";
 import { IMPORT_HELP, runImport } from "./commands/import";
-// The tracers, the HTML page and `iops report` are loaded when used (await
-// import): `iops import` starts without them.
+// The tracers, the HTML page, `iops report` and commander are loaded when
+// used: `iops import` starts without them.
+
+/** commander, loaded on first use (about 15 ms). */
+const commander = (): typeof Commander => require("commander");
 
 /** Exit statuses of iops itself (otherwise it exits with the command's status). */
 const EXIT = { failure: 1, usage: 2, cannotExecute: 126, notFound: 127 } as const;
@@ -228,6 +231,7 @@ export async function main(argv: string[]): Promise<number> {
   // `iops report <saved.json>`; a program named "report" is traced with `iops -- report`.
   if (argv[0] === "report") return (await import("./commands/report")).runReportCommand(argv.slice(1));
   if (argv[0] === "import") return runImport(argv.slice(1));
+  const { Command, Option } = commander();
   const program = new Command()
     .name("iops")
     .usage("[options] -- <command> [args...]\n       iops [options] -p <pid> [--duration <seconds>]")

@@ -32,9 +32,33 @@ function libcReport(): object | undefined {
   }
 }
 
+const localBuild = (suffix: string): string => join(__dirname, "..", `iops-profiler.${suffix}.node`);
+
+/**
+ * On Linux, a build from source loads only on the libc it was built for:
+ * trying it first spares the diagnostic report (about 10 ms of every start)
+ * wherever one is there. The report decides only when none loads.
+ */
+function loadLocalLinux(): typeof Binding | undefined {
+  for (const libc of ["gnu", "musl"]) {
+    const local = localBuild(`linux-${process.arch}-${libc}`);
+    if (!existsSync(local)) continue;
+    try {
+      return require(local);
+    } catch {
+      // Built for the other libc, or damaged: the report tells which below.
+    }
+  }
+  return undefined;
+}
+
 function load(): typeof Binding {
+  if (process.platform === "linux") {
+    const loaded = loadLocalLinux();
+    if (loaded) return loaded;
+  }
   const suffix = platformSuffix(process.platform, process.arch, process.platform === "linux" ? libcReport() : undefined);
-  const local = join(__dirname, "..", `iops-profiler.${suffix}.node`);
+  const local = localBuild(suffix);
   if (existsSync(local)) {
     try {
       return require(local);

@@ -5,8 +5,9 @@
  * however long it is; `-` reads standard input.
  */
 import { createReadStream, statSync } from "node:fs";
+import { parseArgs } from "node:util";
 
-import { Command, Option } from "commander";
+import type * as Commander from "commander";
 
 import { optionParser, parseCount } from "../args";
 import { formatText, printable, printableLines } from "../format";
@@ -142,8 +143,51 @@ export async function importTrace(input: string | Chunks, options: ImportOptions
   return parseOutcome(report);
 }
 
-export async function runImport(argv: string[]): Promise<number> {
-  const formats = native.traceFormats();
+/**
+ * The usual command lines (`iops import [--json F] [--top N] ... LOG`),
+ * read with Node's own parser: loading commander takes about 15 ms of
+ * every start. Anything else (help, a usage error, an option given twice)
+ * gives undefined, and commander reads it, with its messages.
+ */
+function plainArgs(argv: string[], formats: string[]): { log: string; opts: ImportCommandOptions } | undefined {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      tokens: true,
+      options: {
+        format: { type: "string" },
+        json: { type: "string" },
+        html: { type: "string" },
+        histogram: { type: "boolean" },
+        "all-fds": { type: "boolean" },
+        top: { type: "string" },
+      },
+    });
+  } catch {
+    return undefined;
+  }
+  const names = parsed.tokens.flatMap((t) => (t.kind === "option" ? [t.name] : []));
+  if (new Set(names).size !== names.length || parsed.positionals.length !== 1) return undefined;
+  const v = parsed.values;
+  if (v.format !== undefined && !formats.includes(v.format)) return undefined;
+  let top = 10;
+  if (v.top !== undefined) {
+    try {
+      top = parseCount(v.top);
+    } catch {
+      return undefined;
+    }
+  }
+  const opts = { format: v.format, json: v.json, html: v.html, histogram: v.histogram, allFds: v["all-fds"], top };
+  return { log: parsed.positionals[0], opts };
+}
+
+/** The command line as commander reads it: help, usage errors (to stderr). */
+function commanderArgs(argv: string[], formats: string[]): { log: string; opts: ImportCommandOptions } | number {
+  const { Command, Option } = require("commander") as typeof Commander;
   const cmd = new Command("iops import")
     .usage("[options] <log|->")
     .description("Show the report of a saved trace: an strace log (format detected from its first lines).")
@@ -164,8 +208,14 @@ export async function runImport(argv: string[]): Promise<number> {
     const code = (e as { code?: string }).code;
     return code === "commander.helpDisplayed" || code === "commander.version" ? EXIT.ok : EXIT.usage;
   }
-  const opts = cmd.opts<ImportCommandOptions>();
-  const [log] = cmd.args;
+  return { log: cmd.args[0], opts: cmd.opts<ImportCommandOptions>() };
+}
+
+export async function runImport(argv: string[]): Promise<number> {
+  const formats = native.traceFormats();
+  const args = plainArgs(argv, formats) ?? commanderArgs(argv, formats);
+  if (typeof args === "number") return args;
+  const { log, opts } = args;
   // Before a long import: a report that cannot be written is known now.
   const problem = outputPathsProblem([["--json", opts.json], ["--html", opts.html]]);
   if (problem) {

@@ -7,7 +7,7 @@
 use iops_core::parse::{self, detect, not_text, LineParser};
 use iops_core::report::{ExitInfo, ReportContext};
 use iops_core::Aggregator;
-use memchr::memchr;
+use memchr::memchr_iter;
 use std::io::Read;
 use std::sync::mpsc::sync_channel;
 use std::sync::{Arc, Mutex};
@@ -17,6 +17,13 @@ use napi_derive::napi;
 /// `pushFile` reads in chunks of this size, this many ahead of the parser.
 const FILE_CHUNK: usize = 4 << 20;
 const READ_AHEAD: usize = 2;
+
+/// A block of a file read ahead: `buf[..len]`, with the offsets of its `\n`s.
+struct Chunk {
+    buf: Vec<u8>,
+    len: usize,
+    line_ends: Vec<u32>,
+}
 
 /// Fills `buf` from `r` (short only at the end of the file).
 fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -203,27 +210,34 @@ impl LineImport {
     /// 64 MiB) or its format cannot be told (`detecting`).
     #[napi]
     pub fn push(&mut self, chunk: Buffer) -> Result<()> {
-        self.feed(&chunk)
+        self.feed(&chunk, memchr_iter(b'\n', &chunk))
     }
 
-    /// Parses a whole file: one thread reads ahead into recycled buffers
-    /// while this one parses, so reading costs next to nothing. Blocks the
+    /// Parses a whole file: one thread reads ahead into recycled buffers,
+    /// and finds their line ends, while this one parses, so reading and
+    /// splitting cost next to nothing. Blocks the
     /// caller until the end of the file (then call `finish`). Throws as
     /// `push` does, or when the file cannot be read.
     #[napi]
     pub fn push_file(&mut self, path: String) -> Result<()> {
         let mut file = std::fs::File::open(&path).map_err(|e| Error::from_reason(format!("cannot read {path}: {e}")))?;
-        let (full_tx, full_rx) = sync_channel::<(Vec<u8>, usize)>(READ_AHEAD);
-        let (empty_tx, empty_rx) = sync_channel::<Vec<u8>>(READ_AHEAD + 1);
+        let (full_tx, full_rx) = sync_channel::<Chunk>(READ_AHEAD);
+        let (empty_tx, empty_rx) = sync_channel::<Chunk>(READ_AHEAD + 1);
         for _ in 0..=READ_AHEAD {
-            let _ = empty_tx.send(vec![0; FILE_CHUNK]);
+            let _ = empty_tx.send(Chunk { buf: vec![0; FILE_CHUNK], len: 0, line_ends: Vec::new() });
         }
         let reader = std::thread::Builder::new()
             .name("iops-import-read".into())
             .spawn(move || -> std::io::Result<()> {
-                while let Ok(mut buf) = empty_rx.recv() {
-                    let n = read_full(&mut file, &mut buf)?;
-                    if n == 0 || full_tx.send((buf, n)).is_err() {
+                while let Ok(mut chunk) = empty_rx.recv() {
+                    chunk.len = read_full(&mut file, &mut chunk.buf)?;
+                    if chunk.len == 0 {
+                        break;
+                    }
+                    chunk.line_ends.clear();
+                    // FILE_CHUNK < 4 GiB: an offset fits in 32 bits.
+                    chunk.line_ends.extend(memchr_iter(b'\n', &chunk.buf[..chunk.len]).map(|p| p as u32));
+                    if full_tx.send(chunk).is_err() {
                         break;
                     }
                 }
@@ -231,12 +245,12 @@ impl LineImport {
             })
             .map_err(|e| Error::from_reason(e.to_string()))?;
         let mut fed = Ok(());
-        for (buf, n) in full_rx.iter() {
-            fed = self.feed(&buf[..n]);
+        for chunk in full_rx.iter() {
+            fed = self.feed(&chunk.buf[..chunk.len], chunk.line_ends.iter().map(|&p| p as usize));
             if fed.is_err() {
                 break;
             }
-            let _ = empty_tx.send(buf);
+            let _ = empty_tx.send(chunk);
         }
         // The reader stops at its next send or receive.
         drop(full_rx);
@@ -300,7 +314,8 @@ impl LineImport {
         self.parser.line(line, &mut self.agg);
     }
 
-    fn feed(&mut self, chunk: &[u8]) -> Result<()> {
+    /// Parses the lines of `chunk`, whose line ends are at `line_ends` (ascending).
+    fn feed(&mut self, chunk: &[u8], line_ends: impl Iterator<Item = usize>) -> Result<()> {
         self.bytes += chunk.len() as u64;
         if let Some(sample) = &mut self.sample {
             sample.extend_from_slice(&chunk[..chunk.len().min(not_text::SAMPLE - sample.len())]);
@@ -308,7 +323,7 @@ impl LineImport {
                 self.check_text()?;
             }
         }
-        self.feed_lines(chunk)?;
+        self.feed_lines(chunk, line_ends)?;
         if let Some(head) = &self.head {
             let enough = {
                 let h = head.lock().unwrap_or_else(|e| e.into_inner());
@@ -357,10 +372,11 @@ impl LineImport {
         Ok(())
     }
 
-    fn feed_lines(&mut self, mut chunk: &[u8]) -> Result<()> {
+    fn feed_lines(&mut self, chunk: &[u8], mut line_ends: impl Iterator<Item = usize>) -> Result<()> {
+        let mut start = 0;
         // Finish the line the previous chunk cut.
         if !self.carry.is_empty() || self.skipping {
-            match memchr(b'\n', chunk) {
+            match line_ends.next() {
                 Some(nl) => {
                     if !self.skipping {
                         let mut line = std::mem::take(&mut self.carry);
@@ -371,17 +387,17 @@ impl LineImport {
                     }
                     self.skipping = false;
                     self.carry.clear();
-                    chunk = &chunk[nl + 1..];
+                    start = nl + 1;
                 }
                 None => return self.hold(chunk),
             }
         }
-        while let Some(nl) = memchr(b'\n', chunk) {
+        for nl in line_ends {
             self.lines += 1;
-            self.parser.line(&chunk[..nl], &mut self.agg);
-            chunk = &chunk[nl + 1..];
+            self.parser.line(&chunk[start..nl], &mut self.agg);
+            start = nl + 1;
         }
-        self.hold(chunk)
+        self.hold(&chunk[start..])
     }
 
     /// Keeps the start of a line until its end arrives, up to `MAX_LINE`;
