@@ -14,6 +14,9 @@ import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 
 const pids = process.argv.slice(2).filter((a) => /^\d+$/.test(a));
+// Handlers before strace exists: a SIGINT that came while Node still had
+// none would end us at once and leave strace attached, with no one to stop it.
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => strace.kill("SIGINT"));
 const strace = spawn(
   "strace",
   ["-f", "-qq", "-ttt", "-T", "-e", "trace=read,write,pread64,pwrite64,openat,close,newfstatat,statx,stat,lstat,fstat", ...pids.flatMap((p) => ["-p", p])],
@@ -102,5 +105,4 @@ createInterface({ input: strace.stderr }).on("line", (line) => {
   const m = LINE.exec(line);
   if (m && traced(m[1])) emit(m);
 });
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => strace.kill("SIGINT"));
 strace.on("exit", () => setTimeout(() => process.exit(0), 50));

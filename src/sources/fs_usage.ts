@@ -392,6 +392,9 @@ export class FsUsageWindow {
       await trace.discard();
       throw e;
     }
+    // The first local-time conversion loads the time zone (/etc/localtime):
+    // now, not inside the window that begin() opens.
+    localTimeOfDayUs(Date.now());
     return w;
   }
 

@@ -453,14 +453,17 @@ impl Tracer {
     /// A thread at its exit stop with a call still pending was killed inside
     /// it (exit_group or execve by another thread, a fatal signal): the
     /// kernel skips the call's exit stop then, though a read or write may
-    /// have run to completion. Its result is still in rax; a call killed
-    /// before it ran still has the -ENOSYS x86-64 puts there at entry.
+    /// have run to completion. Its result is still in rax. Only a call that
+    /// did its work counts: one killed before it ran still has the -ENOSYS
+    /// x86-64 puts there at entry, and one the kill cut short holds -EINTR
+    /// (a write that saw the fatal signal before copying a byte); the
+    /// program, dying, saw neither as a failure.
     #[cfg(target_arch = "x86_64")]
     fn on_killed_in_call(&mut self, tid: pid_t) {
         if !self.threads.get(&tid).is_some_and(|t| t.pending.is_some()) {
             return;
         }
-        if ptrace::regs(tid, &mut self.regs).is_err() || self.regs.rax as i64 == -(libc::ENOSYS as i64) {
+        if ptrace::regs(tid, &mut self.regs).is_err() || (self.regs.rax as i64) < 0 {
             if let Some(t) = self.threads.get_mut(&tid) {
                 t.pending = None;
             }
