@@ -8,7 +8,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomInt } from "node:crypto";
-import { accessSync, constants, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { accessSync, closeSync, constants, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
@@ -154,10 +154,15 @@ function start(
     strace.on("error", reject);
     strace.on("exit", (code, signal) => {
       resolve({ code, signal });
-      // strace failed before opening the FIFO: no end-of-file will come.
-      setTimeout(() => {
-        if (!received) input.destroy();
-      }, 500).unref();
+      // strace, the FIFO's only writer, is gone and what it wrote is in the
+      // pipe. A writer of ours that comes and goes makes the end-of-file
+      // certain, after that data, even if strace never opened the FIFO (a
+      // timer here lost a log that a busy machine had not yet read).
+      try {
+        closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+      } catch {
+        input.destroy();
+      }
     });
   });
 
