@@ -22,6 +22,7 @@ use std::collections::{HashMap, HashSet};
 use crate::aggregate::{Aggregator, FileId};
 use crate::event::{DataOp, Direction, FdKind, MetaKind, Syscall};
 use crate::report::{Report, ReportContext, StorageBytes};
+use crate::window::Window;
 
 /// `Microsoft-Windows-Kernel-File`.
 pub const KERNEL_FILE_PROVIDER: &str = "edd08927-9cc4-4e65-b970-c2560fb5c289";
@@ -99,7 +100,7 @@ pub struct EtwDecoder {
     spawner: Option<u32>,
     root: Option<u32>,
     follow_children: bool,
-    window: Option<(u64, u64)>,
+    window: Option<Window<u64>>,
     origin: Option<u64>,
     first: Option<u64>,
     last: Option<u64>,
@@ -159,25 +160,26 @@ impl EtwDecoder {
     /// Counts only requests issued between `begin_ns` and `end_ns` (the
     /// session's clock).
     pub fn set_window(&mut self, begin_ns: u64, end_ns: u64) {
-        self.window = Some((begin_ns, end_ns.max(begin_ns)));
+        self.window = Some(Window::between(begin_ns, end_ns));
         self.origin = Some(begin_ns);
     }
 
     /// A window whose ends come later, as the measured code runs: nothing
     /// counts until `begin_window`.
     pub fn await_window(&mut self) {
-        self.window = Some((u64::MAX, u64::MAX));
+        self.window = Some(Window::waiting());
         self.origin = None;
     }
 
     pub fn begin_window(&mut self, begin_ns: u64) {
-        self.window = Some((begin_ns, u64::MAX));
+        self.window = Some(Window::open_at(begin_ns));
         self.origin = Some(begin_ns);
     }
 
     pub fn end_window(&mut self, end_ns: u64) {
-        if let Some((b, _)) = self.window {
-            self.window = Some((b, end_ns.max(b)));
+        // A window that never began stays unopened.
+        if let Some(b) = self.window.and_then(|w| w.begin()) {
+            self.window = Some(Window::between(b, end_ns));
         }
     }
 
@@ -197,9 +199,9 @@ impl EtwDecoder {
 
     pub fn elapsed_ns(&self) -> Option<u64> {
         match self.window {
-            Some((u64::MAX, _)) => Some(0),
-            Some((b, u64::MAX)) => Some(self.last?.saturating_sub(b)),
-            Some((b, e)) => Some(e - b),
+            // Still open: up to the latest event.
+            Some(w) if w.is_open() => Some(w.length(self.last?)),
+            Some(w) => Some(w.length(0)),
             None => Some(self.last?.saturating_sub(self.first?)),
         }
     }
@@ -222,7 +224,7 @@ impl EtwDecoder {
     }
 
     fn in_window(&self, t: u64) -> bool {
-        self.window.is_none_or(|(b, e)| t >= b && t <= e)
+        self.window.is_none_or(|w| w.contains(t))
     }
 
     fn display_path(&self, kernel_path: &str) -> String {

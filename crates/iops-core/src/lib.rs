@@ -3,15 +3,19 @@
 //! it produces. Nothing here knows about ptrace, strace, fs_usage or ETW.
 
 pub mod aggregate;
+pub mod clock;
+pub mod errno;
 pub mod etw;
 pub mod event;
 pub mod histogram;
+pub mod lines;
 pub mod parse;
 pub mod path_name;
 pub mod pattern;
 pub mod positions;
 pub mod report;
 pub mod timeline;
+pub mod window;
 
 pub use aggregate::{Aggregator, FileId, ProgressCounters};
 pub use event::{DataOp, Direction, FdKind, MetaKind, Syscall};

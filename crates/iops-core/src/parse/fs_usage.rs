@@ -30,10 +30,13 @@ use std::collections::HashMap;
 
 use super::{LineParser, Score, Unparsed};
 use crate::aggregate::{Aggregator, FileId};
+use crate::clock::TimeOfDay;
+use crate::errno;
 use crate::event::{DataOp, Direction, FdKind, MetaKind, Syscall};
 use crate::report::{Report, ReportContext, StorageBytes};
+use crate::window::Window;
 
-const DAY_US: u64 = 86_400_000_000;
+const DAY_US: u64 = TimeOfDay::DAY_US;
 
 /// What a call name means to us.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -98,26 +101,6 @@ fn looks_like_io(name: &[u8]) -> bool {
     const DATA_WORDS: [&[u8]; 8] = [b"read", b"pread", b"readv", b"preadv", b"write", b"pwrite", b"writev", b"pwritev"];
     const OTHERS: [&[u8]; 6] = [b"Rd", b"Wr", b"PgIn", b"PgOut", b"sendfile", b"lio_listio"];
     name.split(|&b| b == b'_').any(|word| DATA_WORDS.contains(&word)) || OTHERS.iter().any(|p| name.starts_with(p))
-}
-
-/// macOS errno names (sys/errno.h numbering, which differs from Linux's
-/// above 34).
-fn errno_name(n: u32) -> &'static str {
-    const NAMES: [&str; 107] = [
-        "E0", "EPERM", "ENOENT", "ESRCH", "EINTR", "EIO", "ENXIO", "E2BIG", "ENOEXEC", "EBADF", "ECHILD", "EDEADLK",
-        "ENOMEM", "EACCES", "EFAULT", "ENOTBLK", "EBUSY", "EEXIST", "EXDEV", "ENODEV", "ENOTDIR", "EISDIR", "EINVAL",
-        "ENFILE", "EMFILE", "ENOTTY", "ETXTBSY", "EFBIG", "ENOSPC", "ESPIPE", "EROFS", "EMLINK", "EPIPE", "EDOM",
-        "ERANGE", "EAGAIN", "EINPROGRESS", "EALREADY", "ENOTSOCK", "EDESTADDRREQ", "EMSGSIZE", "EPROTOTYPE",
-        "ENOPROTOOPT", "EPROTONOSUPPORT", "ESOCKTNOSUPPORT", "ENOTSUP", "EPFNOSUPPORT", "EAFNOSUPPORT", "EADDRINUSE",
-        "EADDRNOTAVAIL", "ENETDOWN", "ENETUNREACH", "ENETRESET", "ECONNABORTED", "ECONNRESET", "ENOBUFS", "EISCONN",
-        "ENOTCONN", "ESHUTDOWN", "ETOOMANYREFS", "ETIMEDOUT", "ECONNREFUSED", "ELOOP", "ENAMETOOLONG", "EHOSTDOWN",
-        "EHOSTUNREACH", "ENOTEMPTY", "EPROCLIM", "EUSERS", "EDQUOT", "ESTALE", "EREMOTE", "EBADRPC", "ERPCMISMATCH",
-        "EPROGUNAVAIL", "EPROGMISMATCH", "EPROCUNAVAIL", "ENOLCK", "ENOSYS", "EFTYPE", "EAUTH", "ENEEDAUTH",
-        "EPWROFF", "EDEVERR", "EOVERFLOW", "EBADEXEC", "EBADARCH", "ESHLIBVERS", "EBADMACHO", "ECANCELED", "EIDRM",
-        "ENOMSG", "EILSEQ", "ENOATTR", "EBADMSG", "EMULTIHOP", "ENODATA", "ENOLINK", "ENOSR", "ENOSTR", "EPROTO",
-        "ETIME", "EOPNOTSUPP", "ENOPOLICY", "ENOTRECOVERABLE", "EOWNERDEAD", "EQFULL",
-    ];
-    NAMES.get(n as usize).copied().unwrap_or("EUNKNOWN")
 }
 
 /// `HH:MM:SS` with an optional fraction (`.ffffff` in wide mode), as
@@ -372,13 +355,12 @@ pub struct FsUsageParser {
     /// The measured window, as microseconds on the parser's clock (time of
     /// day plus whole days since the first line); calls that completed
     /// outside it are not counted.
-    window: Option<(u64, u64)>,
+    window: Option<Window<u64>>,
     /// Lines whose text contains this (our own readiness probes) are skipped.
     marker: Option<Vec<u8>>,
     marker_seen: u64,
-    /// Whole days added to the time of day (the trace crossed midnight).
-    day_offset: u64,
-    last_tod: Option<u64>,
+    /// Time of day → the parser's clock, following midnight crossings.
+    clock: TimeOfDay,
     first_start: Option<u64>,
     last_end: Option<u64>,
     fds: HashMap<(u64, i32), FileId>,
@@ -407,8 +389,7 @@ impl FsUsageParser {
             window: None,
             marker: None,
             marker_seen: 0,
-            day_offset: 0,
-            last_tod: None,
+            clock: TimeOfDay::new(DAY_US),
             first_start: None,
             last_end: None,
             fds: HashMap::new(),
@@ -431,7 +412,9 @@ impl FsUsageParser {
         if end < begin {
             end += DAY_US;
         }
-        self.window = Some((begin, end));
+        self.window = Some(Window::between(begin, end));
+        // A first line before `begin` by more than half a day is on the next day.
+        self.clock.expect(begin);
     }
 
     /// Lines containing `marker` are ours (readiness probes): not counted.
@@ -469,30 +452,14 @@ impl FsUsageParser {
     /// last call's end.
     pub fn elapsed_ns(&self) -> Option<u64> {
         match self.window {
-            Some((b, e)) => Some((e - b) * 1000),
+            Some(w) => Some(w.length(0) * 1000),
             None => Some(self.last_end?.saturating_sub(self.first_start?) * 1000),
         }
     }
 
-    /// Time of day → the parser's clock, following midnight crossings.
-    fn clock(&mut self, tod: u64) -> u64 {
-        if let Some(last) = self.last_tod {
-            // A jump back of more than 12 hours is the next day.
-            if tod + DAY_US / 2 < last {
-                self.day_offset += DAY_US;
-            }
-        } else if let Some((begin, _)) = self.window {
-            if tod + DAY_US / 2 < begin {
-                self.day_offset = DAY_US;
-            }
-        }
-        self.last_tod = Some(tod);
-        tod + self.day_offset
-    }
-
     fn origin(&self) -> u64 {
         match self.window {
-            Some((b, _)) => b,
+            Some(w) => w.begin().unwrap_or(0),
             None => self.first_start.unwrap_or(0),
         }
     }
@@ -523,7 +490,7 @@ impl FsUsageParser {
             return None;
         }
         let tail = tail(line, name_end)?;
-        let end_us = self.clock(tod);
+        let end_us = self.clock.read(tod);
         let start_us = end_us.saturating_sub(tail.duration_us);
         if let Some(m) = &self.marker {
             if line.windows(m.len()).any(|w| w == m.as_slice()) {
@@ -565,10 +532,8 @@ impl FsUsageParser {
             _ => {}
         }
 
-        if let Some((b, e)) = self.window {
-            if end_us < b || end_us > e {
-                return Some(());
-            }
+        if self.window.is_some_and(|w| !w.contains(end_us)) {
+            return Some(());
         }
         self.first_start = Some(self.first_start.map_or(start_us, |s| s.min(start_us)));
         self.last_end = Some(self.last_end.map_or(end_us, |e| e.max(end_us)));
@@ -589,7 +554,7 @@ impl FsUsageParser {
                     _ => self.file_of(agg, key, fd),
                 };
                 if let Some(errno) = a.errno {
-                    agg.record_failure(syscall, errno_name(errno), known);
+                    agg.record_failure(syscall, errno::macos_name(errno), known);
                     return Some(());
                 }
                 let bytes = a.bytes.unwrap_or(0);

@@ -67,14 +67,11 @@ fn unfinished_calls_interleaved_across_three_threads() {
 
 #[test]
 fn offsets_of_positional_calls_span_both_halves() {
-    let mut p = StraceParser::new();
-    let mut agg = Aggregator::new();
-    let mut args = Args::default();
     let line = b"pread64(4</d/b>, \"x\", 1, 77) = 1";
-    let end = p.scan_args(line, 8, &mut args, true, &mut agg);
-    assert!(matches!(end, Some(End::Closed(_))));
-    assert_eq!(args.get(3).num, Some(77));
-    assert_eq!(args.n, 4);
+    let scan = lexer::scan(line, 8);
+    assert!(matches!(scan.end, Some(End::Returned { .. })));
+    assert_eq!(scan.args.v[3].num, Some(77));
+    assert_eq!(scan.args.n, 4);
 }
 
 #[test]

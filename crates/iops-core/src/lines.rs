@@ -1,0 +1,134 @@
+//! Text arriving in chunks of any size (a pipe, a file read in blocks), cut
+//! into lines across chunk boundaries, for the log parsers.
+
+/// A line longer than this is no trace line: it is cut here (the parser
+/// sees the cut start, and says it did not understand it) and the rest of
+/// it is skipped, so memory stays bounded on any input.
+pub const MAX_LINE: usize = 1 << 20;
+
+/// Cuts chunks into lines. Keeps the start of a line whose end has not
+/// arrived yet; a line longer than `MAX_LINE` is cut there and the rest of
+/// it skipped up to its end (never read as lines of its own).
+#[derive(Default, Debug)]
+pub struct LineFeeder {
+    carry: Vec<u8>,
+    skipping: bool,
+    skipped: u64,
+    lines: u64,
+}
+
+impl LineFeeder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Lines given out so far.
+    pub fn lines(&self) -> u64 {
+        self.lines
+    }
+
+    /// Bytes of the current over-long line skipped so far (0 when none is
+    /// being skipped): a caller may give up on an input with no line ends.
+    pub fn skipped(&self) -> u64 {
+        if self.skipping {
+            self.skipped
+        } else {
+            0
+        }
+    }
+
+    /// Gives `line` every complete line of `chunk` (without its `\n`), whose
+    /// line ends are at `line_ends` (ascending offsets of its `\n`s: the
+    /// caller may have found them already), after the line the previous
+    /// chunk left unfinished.
+    #[inline]
+    pub fn feed(&mut self, chunk: &[u8], mut line_ends: impl Iterator<Item = usize>, mut line: impl FnMut(&[u8])) {
+        let mut start = 0;
+        // Finish the line the previous chunk cut.
+        if !self.carry.is_empty() || self.skipping {
+            let Some(nl) = line_ends.next() else {
+                self.hold(chunk, &mut line);
+                return;
+            };
+            if !self.skipping {
+                self.carry.extend_from_slice(&chunk[..nl]);
+                self.lines += 1;
+                line(&self.carry);
+            }
+            self.skipping = false;
+            self.carry.clear();
+            start = nl + 1;
+        }
+        for nl in line_ends {
+            self.lines += 1;
+            line(&chunk[start..nl]);
+            start = nl + 1;
+        }
+        self.hold(&chunk[start..], &mut line);
+    }
+
+    /// End of input: gives `line` the last line if it had no line end.
+    pub fn finish(&mut self, mut line: impl FnMut(&[u8])) {
+        if !self.carry.is_empty() && !self.skipping {
+            self.lines += 1;
+            line(&self.carry);
+        }
+        self.carry.clear();
+        self.skipping = false;
+    }
+
+    /// Keeps the start of a line until its end arrives, up to `MAX_LINE`;
+    /// skips the rest of a longer one.
+    fn hold(&mut self, part: &[u8], line: &mut impl FnMut(&[u8])) {
+        if self.skipping {
+            self.skipped += part.len() as u64;
+            return;
+        }
+        self.carry.extend_from_slice(part);
+        if self.carry.len() > MAX_LINE {
+            self.lines += 1;
+            line(&self.carry[..MAX_LINE]);
+            self.skipping = true;
+            self.skipped = (self.carry.len() - MAX_LINE) as u64;
+            self.carry.clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feed_all(chunks: &[&[u8]]) -> (Vec<Vec<u8>>, LineFeeder) {
+        let mut f = LineFeeder::new();
+        let mut out = Vec::new();
+        for c in chunks {
+            f.feed(c, memchr::memchr_iter(b'\n', c), |l| out.push(l.to_vec()));
+        }
+        f.finish(|l| out.push(l.to_vec()));
+        (out, f)
+    }
+
+    #[test]
+    fn lines_across_chunks() {
+        let (lines, f) = feed_all(&[b"ab", b"c\nd", b"", b"e\n\nf"]);
+        assert_eq!(lines, [&b"abc"[..], b"de", b"", b"f"]);
+        assert_eq!(f.lines(), 4);
+    }
+
+    #[test]
+    fn an_over_long_line_is_cut_and_its_rest_skipped() {
+        let long = vec![b'x'; MAX_LINE + 10];
+        let (lines, f) = feed_all(&[b"a\nyy", &long, b"zz", b"z\nb\n"]);
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[0], b"a");
+        assert_eq!(lines[1].len(), MAX_LINE);
+        assert!(lines[1].starts_with(b"yyxx"));
+        assert_eq!(lines[2], b"b", "the rest of the long line is no line of its own");
+        assert_eq!(f.skipped(), 0);
+        let mut f = LineFeeder::new();
+        f.feed(&long, std::iter::empty(), |_| {});
+        f.feed(b"12345", std::iter::empty(), |_| {});
+        assert_eq!(f.skipped(), 15);
+    }
+}

@@ -1,0 +1,164 @@
+//! What each syscall strace names does, as far as counting goes: which
+//! calls move data (and between which of their fd arguments, at which
+//! offsets), which are metadata calls, and which change fds (dup, fcntl,
+//! lseek, exec).
+
+use super::lexer::Outcome;
+use crate::aggregate::{Aggregator, FileId};
+use crate::event::{DataOp, Direction, MetaKind, Syscall};
+use crate::positions::CallOffset;
+
+/// What a syscall name means to us.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Call {
+    Data(Syscall),
+    Meta(MetaKind),
+    SigReturn,
+    IoUring,
+    /// Calls that move or copy fd positions (see `Fds::follow`).
+    Seek,
+    /// `_llseek`/`llseek`: the new position is behind a pointer; the fd's becomes unknown.
+    SeekUnread,
+    Dup,
+    Fcntl,
+    /// `execve`, `close_range`: fds close without a `close` line.
+    DropsFds,
+    /// Calls every process makes at start that no storage filter names:
+    /// their presence says the trace set is not filtered.
+    Routine,
+    Other,
+}
+
+pub fn classify(name: &[u8]) -> Call {
+    use Syscall as S;
+    match name {
+        b"read" => Call::Data(S::Read),
+        b"write" => Call::Data(S::Write),
+        b"pread64" => Call::Data(S::Pread64),
+        b"pwrite64" => Call::Data(S::Pwrite64),
+        b"readv" => Call::Data(S::Readv),
+        b"writev" => Call::Data(S::Writev),
+        b"preadv" => Call::Data(S::Preadv),
+        b"pwritev" => Call::Data(S::Pwritev),
+        b"preadv2" => Call::Data(S::Preadv2),
+        b"pwritev2" => Call::Data(S::Pwritev2),
+        b"sendfile" | b"sendfile64" => Call::Data(S::Sendfile),
+        b"copy_file_range" => Call::Data(S::CopyFileRange),
+        b"splice" => Call::Data(S::Splice),
+        b"open" | b"openat" | b"openat2" | b"creat" => Call::Meta(MetaKind::Open),
+        b"close" => Call::Meta(MetaKind::Close),
+        b"stat" | b"fstat" | b"lstat" | b"newfstatat" | b"statx" | b"stat64" | b"fstat64" | b"lstat64" | b"fstatat64" => {
+            Call::Meta(MetaKind::Stat)
+        }
+        b"fsync" | b"fdatasync" => Call::Meta(MetaKind::Fsync),
+        b"unlink" | b"unlinkat" | b"rmdir" => Call::Meta(MetaKind::Unlink),
+        b"rename" | b"renameat" | b"renameat2" => Call::Meta(MetaKind::Rename),
+        b"getdents" | b"getdents64" => Call::Meta(MetaKind::Getdents),
+        b"rt_sigreturn" => Call::SigReturn,
+        b"io_uring_setup" | b"io_uring_enter" => Call::IoUring,
+        b"lseek" => Call::Seek,
+        b"_llseek" | b"llseek" => Call::SeekUnread,
+        b"dup" | b"dup2" | b"dup3" => Call::Dup,
+        b"fcntl" | b"fcntl64" => Call::Fcntl,
+        b"execve" | b"execveat" | b"close_range" => Call::DropsFds,
+        b"brk" | b"mprotect" | b"munmap" | b"arch_prctl" | b"set_tid_address" | b"set_robust_list" | b"rseq" | b"prlimit64" => {
+            Call::Routine
+        }
+        _ => Call::Other,
+    }
+}
+
+/// One argument of a call, its fd's target resolved to a file.
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Arg {
+    pub num: Option<i64>,
+    pub file: Option<FileId>,
+    /// `NULL` (an offset pointer that says "use the fd's position").
+    pub null: bool,
+}
+
+/// The arguments of a call that counting reads.
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Args {
+    pub v: [Arg; super::lexer::MAX_ARGS],
+    pub n: usize,
+    /// An `O_APPEND` flag appears among them (open flags).
+    pub append: bool,
+    /// The second argument is `F_DUPFD`/`F_DUPFD_CLOEXEC` (fcntl).
+    pub dupfd: bool,
+    /// The second argument is `F_SETFL` (fcntl).
+    pub setfl: bool,
+}
+
+impl Args {
+    pub fn get(&self, i: usize) -> Arg {
+        if i < self.n.min(super::lexer::MAX_ARGS) {
+            self.v[i]
+        } else {
+            Arg::default()
+        }
+    }
+}
+
+/// A call printed `<unfinished ...>`, waiting for its `resumed` half.
+#[derive(Clone, Copy, Debug)]
+pub struct Pending {
+    pub call: Call,
+    pub args: Args,
+    pub start_ns: Option<u64>,
+}
+
+/// A data call that stopped with `? ERESTARTSYS`: a signal handler's
+/// `rt_sigreturn` then says `-1 EINTR` (a failure) or the call runs again.
+#[derive(Clone, Copy, Debug)]
+pub struct Interrupted {
+    pub syscall: Syscall,
+    pub fd: Option<i64>,
+    pub storage: bool,
+}
+
+/// The fds a data call moves bytes between and where on each: its source
+/// (the only one of a read or write) and, for a copy between two fds
+/// (sendfile, copy_file_range, splice), its destination.
+pub fn operands(syscall: Syscall, args: &Args) -> ((Arg, CallOffset), Option<(Arg, CallOffset)>) {
+    use CallOffset::{At, Current, Unknown};
+    use Syscall as S;
+    let at = |a: Arg| a.num.and_then(|o| u64::try_from(o).ok()).map_or(Unknown, At);
+    let pointer = |a: Arg| if a.null { Current } else { Unknown };
+    match syscall {
+        S::Read | S::Write | S::Readv | S::Writev => ((args.get(0), Current), None),
+        S::Pread64 | S::Pwrite64 | S::Preadv | S::Pwritev => ((args.get(0), at(args.get(3))), None),
+        // Offset -1: at the fd's position, like readv/writev.
+        S::Preadv2 | S::Pwritev2 if args.get(3).num == Some(-1) => ((args.get(0), Current), None),
+        S::Preadv2 | S::Pwritev2 => ((args.get(0), at(args.get(3))), None),
+        S::Sendfile => ((args.get(1), pointer(args.get(2))), Some((args.get(0), Current))),
+        S::CopyFileRange | S::Splice => ((args.get(0), pointer(args.get(1))), Some((args.get(2), pointer(args.get(3))))),
+    }
+}
+
+/// The direction of a call's source: a copy reads it.
+pub fn direction_of(s: Syscall) -> Direction {
+    s.direction().unwrap_or(Direction::Read)
+}
+
+/// The successful result of a call, if it has one.
+pub fn value(outcome: Outcome) -> Option<i64> {
+    match outcome {
+        Outcome::Value(v) if v >= 0 => Some(v),
+        _ => None,
+    }
+}
+
+/// One successful call: an operation on each (file, direction).
+pub fn record_op(
+    agg: &mut Aggregator,
+    syscall: Syscall,
+    parts: &[(FileId, Direction, Option<u64>)],
+    bytes: u64,
+    start_ns: u64,
+    latency_ns: Option<u64>,
+) {
+    for &(file, direction, offset) in parts {
+        agg.record_op(file, &DataOp { syscall, direction, bytes, start_ns, latency_ns, offset });
+    }
+}
