@@ -3,7 +3,6 @@
 #![cfg(target_os = "linux")]
 
 mod affinity;
-mod errno;
 pub mod fds;
 pub mod markers;
 pub mod procio;

@@ -21,7 +21,7 @@ use crate::ptrace;
 use crate::seccomp::Filter;
 use crate::stop::StopWaiter;
 use crate::syscalls::traced;
-use crate::tracer::{Mode, Tracer, Window};
+use crate::tracer::{Mode, Tracer};
 
 pub enum Target {
     Launch(Vec<String>),
@@ -90,7 +90,7 @@ impl fmt::Display for TraceError {
             }
             TraceError::CommandNotFound(cmd) => write!(f, "command not found: {cmd}"),
             TraceError::CannotExecute(cmd, errno) => {
-                write!(f, "cannot execute {cmd}: {} ({})", strerror(*errno), crate::errno::name(*errno as i64))?;
+                write!(f, "cannot execute {cmd}: {} ({})", strerror(*errno), iops_core::errno::linux_name(*errno as i64))?;
                 if *errno == libc::ENOENT {
                     f.write_str(": its interpreter or loader is missing")?;
                 }
@@ -107,7 +107,7 @@ impl TraceError {
             TraceError::NotPermitted(_) => "EPERM",
             TraceError::NoSuchProcess(_) | TraceError::Zombie(_) => "ESRCH",
             TraceError::CommandNotFound(_) => "ENOENT",
-            TraceError::CannotExecute(_, errno) => crate::errno::name(*errno as i64),
+            TraceError::CannotExecute(_, errno) => iops_core::errno::linux_name(*errno as i64),
             TraceError::Other(_) => "EIO",
         }
     }
@@ -173,7 +173,7 @@ pub fn trace(
         if tracer.is_empty() {
             break;
         }
-        if tracer.window == Window::Closed {
+        if tracer.window.is_closed() {
             detach_all(&mut tracer);
             break;
         }
@@ -206,7 +206,7 @@ pub fn trace(
                             notes.push(format!(
                                 "the seccomp filter that stops only I/O calls could not be installed ({}, {}); every syscall was traced instead: the same counts, more slowly",
                                 strerror(errno),
-                                crate::errno::name(errno as i64)
+                                iops_core::errno::linux_name(errno as i64)
                             ));
                         }
                         ChildNews::ExecFailed(errno) => exec_failed = Some(errno),
@@ -241,7 +241,7 @@ fn build_report(tracer: &Tracer, target: &Target, options: &Options, notes: Vec<
         Target::Attach(pid) => Some(*pid),
         Target::Launch(_) => Some(tracer.root),
     };
-    if tracer.window == Window::Waiting {
+    if tracer.window.is_waiting() {
         warnings.push("the measurement window never opened: nothing was counted".to_string());
     }
     if matches!(target, Target::Attach(_)) && tracer.root_status.is_some() {
@@ -275,10 +275,10 @@ fn build_report(tracer: &Tracer, target: &Target, options: &Options, notes: Vec<
         Target::Launch(_) => tracer.root_status.map(exit_info),
         Target::Attach(_) => None,
     };
-    let end = tracer.end.unwrap_or_else(std::time::Instant::now);
-    let elapsed_ns = match tracer.window {
-        Window::Waiting => 0,
-        _ => end.saturating_duration_since(tracer.begin).as_nanos() as u64,
+    let end = tracer.window.end().unwrap_or_else(std::time::Instant::now);
+    let elapsed_ns = match tracer.window.begin() {
+        None => 0,
+        Some(begin) => end.saturating_duration_since(begin).as_nanos() as u64,
     };
     Report::from_aggregator(
         &tracer.agg,

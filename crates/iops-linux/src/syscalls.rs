@@ -92,9 +92,8 @@ pub fn traced() -> impl Iterator<Item = (c_long, Class)> {
 /// attach mode: `fcntl(MARKER_FD, cookie, phase)` fails with EBADF and has no
 /// other effect, and the tracer recognises it by its arguments.
 pub const MARKER_SYSCALL: c_long = libc::SYS_fcntl;
-pub const MARKER_FD: i32 = -7_771;
-pub const MARKER_BEGIN: u64 = 1;
-pub const MARKER_END: u64 = 2;
+pub const MARKER_FD: i32 = iops_core::window::MARKER_FD as i32;
+pub use iops_core::window::{MARKER_BEGIN, MARKER_END};
 
 const TABLE_SIZE: usize = 512;
 

@@ -6,10 +6,10 @@
 use rustc_hash::FxHashMap as HashMap;
 use std::time::Instant;
 
+use iops_core::window::{Phase, Window};
 use iops_core::{Aggregator, CallOffset, DataOp, Direction, MetaKind, Syscall};
 use libc::pid_t;
 
-use crate::errno;
 use crate::fds::FdTable;
 use crate::procio::ProcIo;
 use crate::ptrace::{self, SyscallInfo, PTRACE_EVENT_STOP, SYSCALL_INFO_ENTRY, SYSCALL_INFO_EXIT, SYSCALL_INFO_SECCOMP};
@@ -51,16 +51,6 @@ struct Thread {
     exiting: bool,
 }
 
-/// Where the loop is in the window.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Window {
-    /// Attached, waiting for the begin marker.
-    Waiting,
-    Open,
-    /// End marker seen (or stop requested): detach and report.
-    Closed,
-}
-
 pub struct Tracer {
     pub mode: Mode,
     classes: ClassTable,
@@ -71,9 +61,9 @@ pub struct Tracer {
     ended_unannounced: HashMap<pid_t, u32>,
     fds: FdTable,
     pub agg: Aggregator,
-    pub window: Window,
-    pub begin: Instant,
-    pub end: Option<Instant>,
+    /// Attach mode waits for the begin marker; closed at the end marker
+    /// (or a stop request): detach and report.
+    pub window: Window<Instant>,
     marker_cookie: Option<u32>,
     /// The traced process (launch: the command; attach: the target pid).
     pub root: pid_t,
@@ -127,9 +117,7 @@ impl Tracer {
             ended_unannounced: HashMap::default(),
             fds: FdTable::default(),
             agg,
-            window: if marker_cookie.is_some() { Window::Waiting } else { Window::Open },
-            begin: Instant::now(),
-            end: None,
+            window: if marker_cookie.is_some() { Window::waiting() } else { Window::open_at(Instant::now()) },
             marker_cookie,
             root,
             root_status: None,
@@ -239,14 +227,12 @@ impl Tracer {
     }
 
     pub fn open_window(&mut self) {
-        self.window = Window::Open;
-        self.begin = Instant::now();
+        self.window.open(Instant::now());
         self.storage_begin = ProcIo::read(self.root).ok();
     }
 
     fn close_window(&mut self) {
-        self.window = Window::Closed;
-        self.end = Some(Instant::now());
+        self.window.close(Instant::now());
         if let Ok(io) = ProcIo::read(self.root) {
             self.storage_last = Some(io);
         }
@@ -289,7 +275,7 @@ impl Tracer {
             } else {
                 self.on_syscall_stop(tid);
             }
-            if self.window == Window::Closed {
+            if self.window.is_closed() {
                 self.held = Some(tid);
             } else {
                 self.resume(tid, 0);
@@ -333,7 +319,7 @@ impl Tracer {
                     }
                     None => tid,
                 };
-                if tgid == self.root && self.window == Window::Open {
+                if tgid == self.root && self.window.is_open() {
                     if let Ok(io) = ProcIo::read(tid) {
                         self.storage_last = Some(io);
                     }
@@ -365,7 +351,7 @@ impl Tracer {
     /// a ptrace request saved per call.
     #[cfg(target_arch = "x86_64")]
     fn on_seccomp_stop(&mut self, tid: pid_t) {
-        let counted = self.window == Window::Open;
+        let counted = self.window.is_open();
         if self.foreign_filters {
             // Only then is a stop not necessarily ours: ask whose it is.
             match ptrace::event_msg(tid) {
@@ -406,7 +392,7 @@ impl Tracer {
         let now = Instant::now();
         let nr = self.info.nr();
         let args = [self.info.arg(0), self.info.arg(1), self.info.arg(2), self.info.arg(3)];
-        let p = Pending { nr, class: self.classes.get(nr), args, start: now, counted: self.window == Window::Open };
+        let p = Pending { nr, class: self.classes.get(nr), args, start: now, counted: self.window.is_open() };
         self.complete(tid, tgid, p, -(libc::ENOSYS as i64), now);
     }
 
@@ -498,7 +484,7 @@ impl Tracer {
                 }
                 if self.info.arch != AUDIT_ARCH {
                     // The compat ABI: other numbers, other argument layout.
-                    if self.window == Window::Open && self.is_compat_nr(nr) {
+                    if self.window.is_open() && self.is_compat_nr(nr) {
                         self.compat_calls += 1;
                     }
                     return;
@@ -511,11 +497,11 @@ impl Tracer {
                 if class == Class::Ignored {
                     return;
                 }
-                if class == Class::IoUring && self.window == Window::Open {
+                if class == Class::IoUring && self.window.is_open() {
                     self.io_uring_seen = true;
                 }
                 let args = [self.info.arg(0), self.info.arg(1), self.info.arg(2), self.info.arg(3)];
-                let counted = self.window == Window::Open;
+                let counted = self.window.is_open();
                 if let Some(t) = self.threads.get_mut(&tid) {
                     t.pending = Some(Pending { nr, class, args, start: now, counted });
                 }
@@ -538,20 +524,19 @@ impl Tracer {
     }
 
     fn on_marker(&mut self, phase: u64) {
-        match (phase, self.window) {
-            (syscalls::MARKER_BEGIN, Window::Waiting) => self.open_window(),
-            (syscalls::MARKER_END, Window::Open) => self.close_window(),
+        match (phase, self.window.phase()) {
+            (syscalls::MARKER_BEGIN, Phase::Waiting) => self.open_window(),
+            (syscalls::MARKER_END, Phase::Open) => self.close_window(),
             _ => {}
         }
     }
 
     /// Stops counting now (a stop request rather than a marker).
     pub fn request_close(&mut self) {
-        if self.window == Window::Open {
+        if self.window.is_open() {
             self.close_window();
         } else {
-            self.window = Window::Closed;
-            self.end = Some(Instant::now());
+            self.window.close(Instant::now());
         }
     }
 
@@ -591,7 +576,7 @@ impl Tracer {
                         .fds
                         .lookup(&mut self.agg, tgid, tid, p.args[0] as i32)
                         .is_some_and(|f| self.agg.file_stats(f).kind.is_storage());
-                    self.agg.record_failure(syscall, errno::name(-rval), storage);
+                    self.agg.record_failure(syscall, iops_core::errno::linux_name(-rval), storage);
                 }
             }
             Class::Meta(kind) => {
@@ -629,7 +614,7 @@ impl Tracer {
     /// `tid` made the call (its /proc entry and memory are read: the
     /// leader's are gone once it has exited); `tgid` keys the fd cache.
     fn record_data(&mut self, tid: pid_t, tgid: pid_t, syscall: Syscall, p: &Pending, bytes: u64, now: Instant) {
-        let start_ns = p.start.saturating_duration_since(self.begin).as_nanos() as u64;
+        let start_ns = p.start.saturating_duration_since(self.window.begin().unwrap_or(p.start)).as_nanos() as u64;
         let latency_ns = Some(now.saturating_duration_since(p.start).as_nanos() as u64);
         let record = |tracer: &mut Tracer, fd: u64, direction: Direction, call: CallOffset| {
             let (file, offset) = match tracer.fds.data_call(&mut tracer.agg, tgid, tid, fd as i32, direction, call, bytes) {

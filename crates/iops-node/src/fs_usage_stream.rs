@@ -2,6 +2,7 @@
 //! line parser into a report. Platform-free: the macOS source
 //! (src/sources/fs_usage.ts) feeds it live; tests feed it fixtures.
 
+use iops_core::lines::LineFeeder;
 use iops_core::parse::fs_usage::FsUsageParser;
 use iops_core::parse::LineParser;
 use iops_core::report::{ExitInfo, ReportContext};
@@ -28,8 +29,8 @@ pub struct FsUsageContext {
 pub struct FsUsageStream {
     parser: FsUsageParser,
     agg: Aggregator,
-    /// The unfinished last line of the previous chunk.
-    carry: Vec<u8>,
+    /// Cuts the output into lines (an over-long one cut, its rest skipped).
+    lines: LineFeeder,
 }
 
 #[napi]
@@ -37,7 +38,7 @@ impl FsUsageStream {
     #[napi(constructor)]
     #[allow(clippy::new_without_default)]
     pub fn new() -> Self {
-        FsUsageStream { parser: FsUsageParser::new(), agg: Aggregator::new(), carry: Vec::new() }
+        FsUsageStream { parser: FsUsageParser::new(), agg: Aggregator::new(), lines: LineFeeder::new() }
     }
 
     /// Counts only calls completed between these local times of day, in
@@ -60,32 +61,15 @@ impl FsUsageStream {
 
     #[napi]
     pub fn push(&mut self, chunk: Buffer) {
-        let mut data: &[u8] = &chunk;
-        while let Some(nl) = data.iter().position(|&b| b == b'\n') {
-            if self.carry.is_empty() {
-                self.parser.line(&data[..nl], &mut self.agg);
-            } else {
-                self.carry.extend_from_slice(&data[..nl]);
-                self.parser.line(&self.carry, &mut self.agg);
-                self.carry.clear();
-            }
-            data = &data[nl + 1..];
-        }
-        self.carry.extend_from_slice(data);
-        // No fs_usage line is this long: cut it, so memory stays bounded.
-        if self.carry.len() > 1 << 20 {
-            self.parser.line(&self.carry[..1 << 20], &mut self.agg);
-            self.carry.clear();
-        }
+        let (parser, agg) = (&mut self.parser, &mut self.agg);
+        self.lines.feed(&chunk, memchr::memchr_iter(b'\n', &chunk), |line| parser.line(line, agg));
     }
 
     /// The report as JSON.
     #[napi]
     pub fn finish(&mut self, context: Option<FsUsageContext>) -> String {
-        if !self.carry.is_empty() {
-            let line = std::mem::take(&mut self.carry);
-            self.parser.line(&line, &mut self.agg);
-        }
+        let (parser, agg) = (&mut self.parser, &mut self.agg);
+        self.lines.finish(|line| parser.line(line, agg));
         self.parser.finish(&mut self.agg);
         let c = context.unwrap_or_default();
         let exit = (c.exit_code.is_some() || c.exit_signal_number.is_some()).then_some(ExitInfo {

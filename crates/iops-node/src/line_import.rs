@@ -4,6 +4,7 @@
 //! format's parser in the core; `finish` returns the report as JSON.
 //! Portable: builds and works on every platform.
 
+use iops_core::lines::{LineFeeder, MAX_LINE};
 use iops_core::parse::{self, detect, not_text, LineParser};
 use iops_core::report::{ExitInfo, ReportContext};
 use iops_core::Aggregator;
@@ -38,10 +39,6 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     }
     Ok(n)
 }
-
-/// A line longer than this is not a trace line: it is cut here (and
-/// reported as not understood), so memory stays bounded on any input.
-const MAX_LINE: usize = 1 << 20;
 
 /// A "line" that runs this long without a line end is no text at all (a
 /// device such as /dev/zero, a binary file): the import stops with an error
@@ -83,13 +80,9 @@ pub struct LineImport {
     format: &'static str,
     parser: Box<dyn LineParser + Send>,
     agg: Aggregator,
-    /// The start of a line whose end has not arrived yet.
-    carry: Vec<u8>,
-    /// Skipping the rest of an over-long line: how much of it so far.
-    skipping: bool,
-    skipped: u64,
+    /// Cuts the input into lines (an over-long one cut to `MAX_LINE`).
+    lines: LineFeeder,
     bytes: u64,
-    lines: u64,
     /// Detecting the format: the first lines, as the parser will see them
     /// (split and cut by the same code), recorded until there are enough.
     head: Option<Arc<Mutex<Head>>>,
@@ -170,11 +163,8 @@ impl LineImport {
             format,
             parser,
             agg: Aggregator::new(),
-            carry: Vec::new(),
-            skipping: false,
-            skipped: 0,
+            lines: LineFeeder::new(),
             bytes: 0,
-            lines: 0,
             head: None,
             sample: Some(Vec::new()),
         }
@@ -269,7 +259,7 @@ impl LineImport {
         let p = self.agg.progress();
         ImportProgress {
             bytes: self.bytes as f64,
-            lines: self.lines as f64,
+            lines: self.lines.lines() as f64,
             ops: p.ops.load(std::sync::atomic::Ordering::Relaxed) as f64,
             op_bytes: p.bytes.load(std::sync::atomic::Ordering::Relaxed) as f64,
         }
@@ -309,11 +299,6 @@ impl LineImport {
 }
 
 impl LineImport {
-    fn line(&mut self, line: &[u8]) {
-        self.lines += 1;
-        self.parser.line(line, &mut self.agg);
-    }
-
     /// Parses the lines of `chunk`, whose line ends are at `line_ends` (ascending).
     fn feed(&mut self, chunk: &[u8], line_ends: impl Iterator<Item = usize>) -> Result<()> {
         self.bytes += chunk.len() as u64;
@@ -340,10 +325,8 @@ impl LineImport {
     /// format if it is still being detected. Can be called twice.
     fn end(&mut self) -> Result<()> {
         self.check_text()?;
-        if !self.carry.is_empty() && !self.skipping {
-            let last = std::mem::take(&mut self.carry);
-            self.line(&last);
-        }
+        let (parser, agg) = (&mut self.parser, &mut self.agg);
+        self.lines.finish(|line| parser.line(line, agg));
         self.decide()
     }
 
@@ -372,54 +355,15 @@ impl LineImport {
         Ok(())
     }
 
-    fn feed_lines(&mut self, chunk: &[u8], mut line_ends: impl Iterator<Item = usize>) -> Result<()> {
-        let mut start = 0;
-        // Finish the line the previous chunk cut.
-        if !self.carry.is_empty() || self.skipping {
-            match line_ends.next() {
-                Some(nl) => {
-                    if !self.skipping {
-                        let mut line = std::mem::take(&mut self.carry);
-                        line.extend_from_slice(&chunk[..nl]);
-                        self.line(&line);
-                        line.clear();
-                        self.carry = line; // keep the capacity
-                    }
-                    self.skipping = false;
-                    self.carry.clear();
-                    start = nl + 1;
-                }
-                None => return self.hold(chunk),
-            }
-        }
-        for nl in line_ends {
-            self.lines += 1;
-            self.parser.line(&chunk[start..nl], &mut self.agg);
-            start = nl + 1;
-        }
-        self.hold(&chunk[start..])
-    }
-
-    /// Keeps the start of a line until its end arrives, up to `MAX_LINE`;
-    /// skips the rest of a longer one, up to `MAX_SKIPPED`.
-    fn hold(&mut self, part: &[u8]) -> Result<()> {
-        if self.skipping {
-            self.skipped += part.len() as u64;
-            if self.skipped > MAX_SKIPPED {
-                return Err(Error::from_reason(format!(
-                    "line {} runs past {} MiB without a line end: this input is not a text trace",
-                    self.lines,
-                    MAX_SKIPPED >> 20
-                )));
-            }
-            return Ok(());
-        }
-        self.carry.extend_from_slice(part);
-        if self.carry.len() > MAX_LINE {
-            let line = std::mem::take(&mut self.carry);
-            self.line(&line[..MAX_LINE]);
-            self.skipping = true;
-            self.skipped = (line.len() - MAX_LINE) as u64;
+    fn feed_lines(&mut self, chunk: &[u8], line_ends: impl Iterator<Item = usize>) -> Result<()> {
+        let (parser, agg) = (&mut self.parser, &mut self.agg);
+        self.lines.feed(chunk, line_ends, |line| parser.line(line, agg));
+        if self.lines.skipped() > MAX_SKIPPED {
+            return Err(Error::from_reason(format!(
+                "line {} runs past {} MiB without a line end: this input is not a text trace",
+                self.lines.lines(),
+                MAX_SKIPPED >> 20
+            )));
         }
         Ok(())
     }
