@@ -143,43 +143,60 @@ pub enum Body {
     /// or strace's own message: nothing to count.
     Nothing,
     Exit(ExitNotice),
-    /// `name(args...`. `args_at` is just after the `(`; `scan` is `None`
-    /// for calls whose arguments nothing reads.
-    Call { call: Call, args_at: u32, scan: Option<Scan> },
-    /// `<... name resumed>args...`; `scan` is `None` as for `Call`.
-    Resumed { call: Call, scan: Option<Scan> },
+    /// `name(args...`. `args_at` is just after the `(`; `scanned` is false
+    /// for calls whose arguments nothing reads (`Lexed::scan` is then stale).
+    Call { call: Call, args_at: u32, scanned: bool },
+    /// `<... name resumed>args...`; `scanned` as for `Call`.
+    Resumed { call: Call, scanned: bool },
     /// Not a line strace writes.
     Malformed,
     /// Not a line strace writes, and not even its process can be told.
     Unreadable,
 }
 
-/// A line, lexed.
+/// A line, lexed. Filled in place (`lex`): a record is reused line after
+/// line, never moved.
 #[derive(Clone, Copy, Debug)]
 pub struct Lexed {
     pub pid: u32,
     pub time: Option<Stamp>,
     pub body: Body,
+    /// A call's arguments and end, when `body` says it was scanned.
+    pub scan: Scan,
+}
+
+impl Default for Lexed {
+    fn default() -> Self {
+        Lexed { pid: 0, time: None, body: Body::Nothing, scan: Scan { args: LexArgs::default(), end: None } }
+    }
 }
 
 const UNFINISHED: &[u8] = b"<unfinished ...>";
 const DETACHED: &[u8] = b"<detached ...>";
 
-/// Lexes one line (without its line end). `None` when even its pid or
-/// timestamp is not strace's; otherwise its body says whether the rest is.
-pub fn lex(line: &[u8]) -> Option<Lexed> {
+/// Lexes one line (without its line end) into `out`. False when even its
+/// pid or timestamp is not strace's; otherwise `out.body` says whether the
+/// rest is.
+#[inline]
+pub fn lex(line: &[u8], out: &mut Lexed) -> bool {
+    lex_into(line, out).is_some()
+}
+
+fn lex_into(line: &[u8], out: &mut Lexed) -> Option<()> {
     let mut s = line;
     if let [rest @ .., b'\r'] = s {
         s = rest;
     }
-    let nothing = Lexed { pid: 0, time: None, body: Body::Nothing };
+    out.pid = 0;
+    out.time = None;
+    out.body = Body::Nothing;
     let mut i = skip_spaces(s, 0);
     if i == s.len() {
-        return Some(nothing);
+        return Some(());
     }
     // Continuation lines of -e read=/write= dumps and -k stack traces.
     if s[i..].starts_with(b"| ") || s[i..].starts_with(b"> ") {
-        return Some(nothing);
+        return Some(());
     }
     // `[pid  123] ` (strace writing to stderr) or `123  ` (with -o).
     let mut pid = 0u32;
@@ -224,20 +241,21 @@ pub fn lex(line: &[u8]) -> Option<Lexed> {
             None => unreadable = true,
         }
     }
+    out.pid = pid;
+    out.time = time;
     let body = &s[i..];
-    if unreadable {
-        return Some(Lexed { pid, time, body: Body::Unreadable });
-    }
-    let body = if body.starts_with(b"--- ") || body.starts_with(b"strace: ") {
+    out.body = if unreadable {
+        Body::Unreadable
+    } else if body.starts_with(b"--- ") || body.starts_with(b"strace: ") {
         Body::Nothing
     } else if body.starts_with(b"+++ ") {
         Body::Exit(exit_notice(s, i))
     } else if body.starts_with(b"<... ") {
-        resumed(s, i + 5)
+        resumed(s, i + 5, &mut out.scan)
     } else {
-        call(s, i)
+        call(s, i, &mut out.scan)
     };
-    Some(Lexed { pid, time, body })
+    Some(())
 }
 
 /// A timestamp at `s[i..]`, and where it ends.
@@ -304,7 +322,8 @@ fn skips_args(call: Call) -> bool {
 }
 
 /// `name(args...` at `s[i..]`, to the end of the line.
-fn call(s: &[u8], i: usize) -> Body {
+#[inline]
+fn call(s: &[u8], i: usize, out: &mut Scan) -> Body {
     let body = &s[i..];
     let Some(open) = body.iter().position(|&c| !(c.is_ascii_alphanumeric() || c == b'_')) else { return Body::Malformed };
     if open == 0 || body[open] != b'(' {
@@ -312,31 +331,37 @@ fn call(s: &[u8], i: usize) -> Body {
     }
     let call = classify(&body[..open]);
     let args_at = i + open + 1;
-    let scan = (!skips_args(call)).then(|| scan(s, args_at));
-    Body::Call { call, args_at: args_at as u32, scan }
+    let scanned = !skips_args(call);
+    if scanned {
+        scan(s, args_at, out);
+    }
+    Body::Call { call, args_at: args_at as u32, scanned }
 }
 
 /// `name resumed>args) = result` at `s[i..]`, after the `<... `.
-fn resumed(s: &[u8], i: usize) -> Body {
+fn resumed(s: &[u8], i: usize, out: &mut Scan) -> Body {
     let rest = &s[i..];
     let Some(name_end) = rest.iter().position(|&c| c == b' ') else { return Body::Malformed };
     if !rest[name_end..].starts_with(b" resumed>") {
         return Body::Malformed;
     }
     let call = classify(&rest[..name_end]);
-    let scan = (!skips_args(call)).then(|| scan(s, i + name_end + b" resumed>".len()));
-    Body::Resumed { call, scan }
+    let scanned = !skips_args(call);
+    if scanned {
+        scan(s, i + name_end + b" resumed>".len(), out);
+    }
+    Body::Resumed { call, scanned }
 }
 
 /// A call's arguments from `s[i..]` (just after `(`, or after `resumed>`)
 /// to the closing `)` and its result, or to `<unfinished ...>`.
-pub fn scan(s: &[u8], i: usize) -> Scan {
-    let mut args = LexArgs::default();
-    let end = scan_args(s, i, &mut args).and_then(|end| match end {
+pub fn scan(s: &[u8], i: usize, out: &mut Scan) {
+    out.args.n = 0;
+    out.args.append = false;
+    out.end = scan_args(s, i, &mut out.args).and_then(|end| match end {
         ArgsEnd::Closed(k) => parse_result(s, k).map(|(outcome, duration_ns)| End::Returned { outcome, duration_ns }),
         ArgsEnd::Unfinished { dropped } => Some(End::Unfinished { dropped }),
     });
-    Scan { args, end }
 }
 
 /// Where the argument scan stopped.
@@ -372,6 +397,8 @@ fn scan_args(s: &[u8], mut i: usize, args: &mut LexArgs) -> Option<ArgsEnd> {
             if c != b')' && c != b' ' && c != b'<' {
                 if args.n < MAX_ARGS {
                     let w = &s[i..];
+                    args.v[args.n].num = None;
+                    args.v[args.n].target = None;
                     args.v[args.n].word = if w.starts_with(b"NULL") {
                         Word::Null
                     } else if w.starts_with(b"F_DUPFD") {

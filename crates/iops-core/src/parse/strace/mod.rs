@@ -139,6 +139,8 @@ pub struct StraceParser {
     root_pid: Option<u32>,
     exit: Option<Exit>,
     window: Option<Marked>,
+    /// The record each line is lexed into (reused and boxed: no copy per line).
+    lexed: Option<Box<Lexed>>,
 }
 
 impl Default for StraceParser {
@@ -163,6 +165,7 @@ impl StraceParser {
             root_pid: None,
             exit: None,
             window: None,
+            lexed: Some(Box::default()),
         }
     }
 
@@ -285,8 +288,11 @@ impl StraceParser {
     /// One line: `None` when it is not one strace writes.
     #[inline]
     fn parse(&mut self, line: &[u8], agg: &mut Aggregator) -> Option<()> {
-        let lexed = lexer::lex(line)?;
-        self.apply(line, &lexed, agg)
+        // Taken out while `apply` changes the parser (a rejoin parses anew: a fresh record).
+        let mut lexed = self.lexed.take().unwrap_or_default();
+        let done = if lexer::lex(line, &mut lexed) { self.apply(line, &lexed, agg) } else { None };
+        self.lexed = Some(lexed);
+        done
     }
 
     /// What a lexed `line` does.
@@ -304,8 +310,10 @@ impl StraceParser {
         }
         match lexed.body {
             Body::Exit(notice) => self.exit_line(pid, notice, line),
-            Body::Resumed { call, scan } => self.resumed(pid, now, call, scan, line, agg),
-            Body::Call { call, args_at, scan } => self.call(pid, now, call, &line[args_at as usize..], scan, line, agg),
+            Body::Resumed { call, scanned } => self.resumed(pid, now, call, scanned.then_some(&lexed.scan), line, agg),
+            Body::Call { call, args_at, scanned } => {
+                self.call(pid, now, call, &line[args_at as usize..], scanned.then_some(&lexed.scan), line, agg)
+            }
             Body::Nothing | Body::Unreadable | Body::Malformed => None,
         }
     }
@@ -354,7 +362,7 @@ impl StraceParser {
 
     /// `name(args...` to the end of the line (`args` is after the `(`).
     #[allow(clippy::too_many_arguments)]
-    fn call(&mut self, pid: u32, now: Option<u64>, call: Call, args: &[u8], scan: Option<Scan>, line: &[u8], agg: &mut Aggregator) -> Option<()> {
+    fn call(&mut self, pid: u32, now: Option<u64>, call: Call, args: &[u8], scan: Option<&Scan>, line: &[u8], agg: &mut Aggregator) -> Option<()> {
         let n = &mut self.notes;
         match call {
             Call::Other => {
@@ -433,7 +441,7 @@ impl StraceParser {
 
     /// `name resumed>args) = result`.
     #[allow(clippy::too_many_arguments)]
-    fn resumed(&mut self, pid: u32, now: Option<u64>, call: Call, scan: Option<Scan>, line: &[u8], agg: &mut Aggregator) -> Option<()> {
+    fn resumed(&mut self, pid: u32, now: Option<u64>, call: Call, scan: Option<&Scan>, line: &[u8], agg: &mut Aggregator) -> Option<()> {
         if matches!(call, Call::IoUring | Call::Routine | Call::Other) {
             return Some(());
         }
@@ -727,3 +735,8 @@ impl LineParser for StraceParser {
 
 #[cfg(test)]
 mod tests;
+
+#[doc(hidden)]
+pub fn lex_only(line: &[u8], l: &mut Lexed) -> bool {
+    lexer::lex(line, l)
+}

@@ -68,7 +68,8 @@ fn unfinished_calls_interleaved_across_three_threads() {
 #[test]
 fn offsets_of_positional_calls_span_both_halves() {
     let line = b"pread64(4</d/b>, \"x\", 1, 77) = 1";
-    let scan = lexer::scan(line, 8);
+    let mut scan = lexer::Lexed::default().scan;
+    lexer::scan(line, 8, &mut scan);
     assert!(matches!(scan.end, Some(End::Returned { .. })));
     assert_eq!(scan.args.v[3].num, Some(77));
     assert_eq!(scan.args.n, 4);
