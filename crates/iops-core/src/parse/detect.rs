@@ -4,36 +4,10 @@
 //! another origin: `strace ./app 2>&1 | iops import -` interleaves the
 //! program's own output with strace's.
 
-use super::{Format, FORMATS};
+use super::formats::{Format, FORMATS};
 
 /// How many lines from its start detection looks at (fewer when the input is shorter).
 pub const LINES: usize = 1000;
-
-/// How the first lines of an input read as one format.
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
-pub struct Score {
-    /// Lines only this format writes: a strace call of a syscall the parser
-    /// knows, a `+++ exited` notice; an fs_usage line with its time of day,
-    /// call and duration.
-    pub signature: u32,
-    /// Other lines the format's parser reads (a strace call of another name).
-    pub understood: u32,
-    /// Non-blank lines it does not read.
-    pub foreign: u32,
-}
-
-impl Score {
-    /// Enough of its own lines that there is no doubt, whatever else is mixed in.
-    const SURE: u32 = 3;
-
-    /// Whether the lines are this format: at least as many of them read as
-    /// do not, or `SURE` lines only it writes (the rest, say, a chatty
-    /// program's output).
-    pub fn accepts(&self) -> bool {
-        let read = self.signature + self.understood;
-        (read > 0 && self.foreign <= read) || self.signature >= Self::SURE
-    }
-}
 
 /// The format of an input from its first lines (each whole, without its
 /// line end; at most `LINES` are looked at): of the formats that accept

@@ -28,7 +28,8 @@
 
 use std::collections::HashMap;
 
-use super::{LineParser, Score, Unparsed};
+use super::line_parser::{LineParser, Unparsed};
+use super::score::Score;
 use crate::aggregate::{Aggregator, FileId};
 use crate::clock::TimeOfDay;
 use crate::errno;

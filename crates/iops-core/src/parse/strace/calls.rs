@@ -3,10 +3,25 @@
 //! offsets), which are metadata calls, and which change fds (dup, fcntl,
 //! lseek, exec).
 
-use super::lexer::Outcome;
 use crate::aggregate::{Aggregator, FileId};
 use crate::event::{DataOp, Direction, MetaKind, Syscall};
 use crate::positions::CallOffset;
+
+/// Arguments kept per call: the calls we follow read no further than the
+/// fourth (an offset); fewer kept is less to copy for every split call.
+pub const MAX_ARGS: usize = 4;
+
+/// How a call ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Value(i64),
+    Error(&'static str),
+    /// `? ERESTARTSYS`/`ERESTARTNOHAND`: restarted or EINTR, the handler decides.
+    RestartUnlessHandled,
+    /// `? ERESTARTNOINTR`/`ERESTART_RESTARTBLOCK`, `= ?` (the process ended
+    /// in the call): no result.
+    NoResult,
+}
 
 /// What a syscall name means to us.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -80,7 +95,7 @@ pub struct Arg {
 /// The arguments of a call that counting reads.
 #[derive(Clone, Copy, Default, Debug)]
 pub struct Args {
-    pub v: [Arg; super::lexer::MAX_ARGS],
+    pub v: [Arg; MAX_ARGS],
     pub n: usize,
     /// An `O_APPEND` flag appears among them (open flags).
     pub append: bool,
@@ -92,7 +107,7 @@ pub struct Args {
 
 impl Args {
     pub fn get(&self, i: usize) -> Arg {
-        if i < self.n.min(super::lexer::MAX_ARGS) {
+        if i < self.n.min(MAX_ARGS) {
             self.v[i]
         } else {
             Arg::default()

@@ -13,12 +13,8 @@
 
 use memchr::memchr;
 
-use super::calls::{classify, Call};
+use super::calls::{classify, Call, Outcome, MAX_ARGS};
 use crate::errno;
-
-/// Arguments kept per call: the calls we follow read no further than the
-/// fourth (an offset); fewer kept is less to copy for every split call.
-pub const MAX_ARGS: usize = 4;
 
 /// One top-level argument, as far as we need it: an integer (fds, counts,
 /// offsets) and, for an fd printed with `-y`, where its target is.
@@ -71,18 +67,6 @@ pub struct LexArgs {
     pub n: usize,
     /// An `O_APPEND` flag appears among them (open flags).
     pub append: bool,
-}
-
-/// How a call ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    Value(i64),
-    Error(&'static str),
-    /// `? ERESTARTSYS`/`ERESTARTNOHAND`: restarted or EINTR, the handler decides.
-    RestartUnlessHandled,
-    /// `? ERESTARTNOINTR`/`ERESTART_RESTARTBLOCK`, `= ?` (the process ended
-    /// in the call): no result.
-    NoResult,
 }
 
 /// Where a call's text ends.
@@ -169,6 +153,22 @@ impl Default for Lexed {
     fn default() -> Self {
         Lexed { pid: 0, time: None, body: Body::Nothing, scan: Scan { args: LexArgs::default(), end: None } }
     }
+}
+
+/// A strace line lexed ahead of its parse (`lex_line`), by its stateless
+/// lexer: numbers and offsets into the line, no borrow of it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LexedLine {
+    pub(super) lexed: Lexed,
+    /// The lexer read it as strace's.
+    pub(super) ok: bool,
+}
+
+/// Lexes `line` into `out` for `StraceParser::lexed_line` (given the same
+/// bytes). Returns whether it reads as strace's.
+pub fn lex_line(line: &[u8], out: &mut LexedLine) -> bool {
+    out.ok = lex(line, &mut out.lexed);
+    out.ok
 }
 
 const UNFINISHED: &[u8] = b"<unfinished ...>";

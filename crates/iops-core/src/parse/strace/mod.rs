@@ -16,10 +16,11 @@
 
 mod calls;
 mod fds;
-mod lexer;
+pub(crate) mod lexer;
 mod warnings;
 
-use super::{LineParser, Score};
+use super::line_parser::LineParser;
+use super::score::Score;
 use crate::aggregate::{Aggregator, FileId};
 use crate::clock::TimeOfDay;
 use crate::event::{Direction, FdKind, MetaKind, Syscall};
@@ -28,7 +29,9 @@ use crate::report::{ExitInfo, Report, ReportContext};
 use crate::window::{Window, MARKER_BEGIN};
 use calls::{direction_of, operands, record_op, Arg, Args, Call, Interrupted, Pending};
 use fds::{Positions, Targets};
-use lexer::{Body, Clock, End, ExitNotice, LexArgs, Lexed, Outcome, Scan, Stamp, Word, MAX_ARGS};
+use calls::{Outcome, MAX_ARGS};
+use lexer::{Body, Clock, End, ExitNotice, LexArgs, Lexed, Scan, Stamp, Word};
+pub use lexer::{lex_line, LexedLine};
 use warnings::Notes;
 
 pub use crate::window::MARKER_FD;
@@ -664,13 +667,20 @@ pub fn score(lines: &[&[u8]]) -> Score {
     s
 }
 
-impl LineParser for StraceParser {
-    fn line(&mut self, line: &[u8], agg: &mut Aggregator) {
+impl StraceParser {
+    /// One line, lexed ahead into `pre` when given.
+    #[inline]
+    fn next_line(&mut self, line: &[u8], pre: Option<&LexedLine>, agg: &mut Aggregator) {
         self.line_number += 1;
         if let Some((n, text)) = self.notes.last_failed.take() {
             self.notes.unparsed.note(n, text.as_bytes());
         }
-        if self.parse(line, agg).is_none() {
+        let parsed = match pre {
+            Some(p) if p.ok => self.apply(line, &p.lexed, agg),
+            Some(_) => None,
+            None => self.parse(line, agg),
+        };
+        if parsed.is_none() {
             if !self.rejoin(line, agg) {
                 self.fail(line);
             }
@@ -680,6 +690,16 @@ impl LineParser for StraceParser {
                 self.notes.unparsed.note(n, &first);
             }
         }
+    }
+}
+
+impl LineParser for StraceParser {
+    fn line(&mut self, line: &[u8], agg: &mut Aggregator) {
+        self.next_line(line, None, agg);
+    }
+
+    fn lexed_line(&mut self, line: &[u8], lexed: &LexedLine, agg: &mut Aggregator) {
+        self.next_line(line, Some(lexed), agg);
     }
 
     fn finish(&mut self, _agg: &mut Aggregator) {
@@ -735,8 +755,3 @@ impl LineParser for StraceParser {
 
 #[cfg(test)]
 mod tests;
-
-#[doc(hidden)]
-pub fn lex_only(line: &[u8], l: &mut Lexed) -> bool {
-    lexer::lex(line, l)
-}

@@ -1,7 +1,7 @@
 //! What a strace log could not tell, or told oddly: the counts behind the
 //! report's warnings, and every warning text of the strace parser.
 
-use crate::parse::Unparsed;
+use crate::parse::line_parser::Unparsed;
 
 /// Counts and sightings behind the warnings (and the report's shape).
 #[derive(Default)]

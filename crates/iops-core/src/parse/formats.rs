@@ -1,0 +1,31 @@
+//! The registry of text formats `iops import` reads: adding a format is
+//! its module plus one line here.
+
+use super::fs_usage;
+use super::strace::LexedLine;
+use super::line_parser::LineParser;
+use super::score::Score;
+use super::strace;
+
+/// A text format `iops import` can read: its name, how the first lines of
+/// an input read as it (for detection, see `detect`), and a fresh parser.
+pub struct Format {
+    pub name: &'static str,
+    pub score: fn(&[&[u8]]) -> Score,
+    pub parser: fn() -> Box<dyn LineParser + Send>,
+    /// The format's stateless first stage, when it has one: lexes a line
+    /// into a record its parser's `lexed_line` takes, so that it can run
+    /// ahead on another thread. False: `lexed_line` must parse the line itself.
+    pub lex: Option<fn(&[u8], &mut LexedLine) -> bool>,
+}
+
+/// Every importable format, in detection order.
+pub const FORMATS: &[Format] = &[
+    Format { name: "strace", score: strace::score, parser: || Box::new(strace::StraceParser::new()), lex: Some(strace::lex_line) },
+    Format { name: "fs_usage", score: fs_usage::score, parser: || Box::new(fs_usage::FsUsageParser::new()), lex: None },
+];
+
+/// The format named `name`.
+pub fn format(name: &str) -> Option<&'static Format> {
+    FORMATS.iter().find(|f| f.name == name)
+}
