@@ -2,7 +2,6 @@
 //! its module plus one line here.
 
 use super::fs_usage;
-use super::strace::LexedLine;
 use super::line_parser::LineParser;
 use super::score::Score;
 use super::strace;
@@ -13,16 +12,12 @@ pub struct Format {
     pub name: &'static str,
     pub score: fn(&[&[u8]]) -> Score,
     pub parser: fn() -> Box<dyn LineParser + Send>,
-    /// The format's stateless first stage, when it has one: lexes a line
-    /// into a record its parser's `lexed_line` takes, so that it can run
-    /// ahead on another thread. False: `lexed_line` must parse the line itself.
-    pub lex: Option<fn(&[u8], &mut LexedLine) -> bool>,
 }
 
 /// Every importable format, in detection order.
 pub const FORMATS: &[Format] = &[
-    Format { name: "strace", score: strace::score, parser: || Box::new(strace::StraceParser::new()), lex: Some(strace::lex_line) },
-    Format { name: "fs_usage", score: fs_usage::score, parser: || Box::new(fs_usage::FsUsageParser::new()), lex: None },
+    Format { name: "strace", score: strace::score, parser: || Box::new(strace::StraceParser::new()) },
+    Format { name: "fs_usage", score: fs_usage::score, parser: || Box::new(fs_usage::FsUsageParser::new()) },
 ];
 
 /// The format named `name`.

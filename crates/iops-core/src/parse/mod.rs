@@ -15,4 +15,3 @@ pub use detect::detect;
 pub use formats::{format, Format, FORMATS};
 pub use line_parser::{LineParser, Unparsed};
 pub use score::Score;
-pub use strace::LexedLine;

@@ -83,26 +83,68 @@ pub fn classify(name: &[u8]) -> Call {
     }
 }
 
-/// One argument of a call, its fd's target resolved to a file.
+/// One top-level argument, as far as we need it: an integer (fds, counts,
+/// offsets) and, for an fd printed with `-y`, where its target is and
+/// (once resolved) the file it names.
 #[derive(Clone, Copy, Default, Debug)]
 pub struct Arg {
     pub num: Option<i64>,
+    /// The fd's `-y` target, without its `<` `>`: a span of the line.
+    pub target: Option<Span>,
+    /// The file `target` names, once resolved (see `fds::Targets`).
     pub file: Option<FileId>,
-    /// `NULL` (an offset pointer that says "use the fd's position").
-    pub null: bool,
+    /// What a word argument (not a number) starts with, as far as it matters.
+    pub word: Word,
 }
 
-/// The arguments of a call that counting reads.
+/// Words an argument may start with that change what a call does.
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub enum Word {
+    #[default]
+    Other,
+    /// `NULL` (an offset pointer that says "use the fd's position").
+    Null,
+    /// `F_DUPFD`/`F_DUPFD_CLOEXEC` (fcntl's command).
+    DupFd,
+    /// `F_SETFL` (fcntl; may set or clear `O_APPEND`).
+    SetFl,
+}
+
+/// Bytes `start..end` of a line.
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Span {
+        // Lines are cut to far less than 4 GiB (`lines::MAX_LINE`).
+        Span { start: start as u32, end: end as u32 }
+    }
+
+    pub fn of<'a>(&self, line: &'a [u8]) -> &'a [u8] {
+        &line[self.start as usize..self.end as usize]
+    }
+}
+
+/// A call's arguments, as far as counting reads them.
 #[derive(Clone, Copy, Default, Debug)]
 pub struct Args {
+    /// The first arguments (of the text scanned: a resumed half's are
+    /// numbered from its own start until joined to its first half's).
     pub v: [Arg; MAX_ARGS],
+    /// Arguments seen (may be more than `MAX_ARGS`).
     pub n: usize,
     /// An `O_APPEND` flag appears among them (open flags).
     pub append: bool,
-    /// The second argument is `F_DUPFD`/`F_DUPFD_CLOEXEC` (fcntl).
-    pub dupfd: bool,
-    /// The second argument is `F_SETFL` (fcntl).
-    pub setfl: bool,
+}
+
+impl Arg {
+    /// `NULL` (an offset pointer that says "use the fd's position").
+    pub fn null(&self) -> bool {
+        self.word == Word::Null
+    }
 }
 
 impl Args {
@@ -112,6 +154,16 @@ impl Args {
         } else {
             Arg::default()
         }
+    }
+
+    /// fcntl's command is `F_DUPFD`/`F_DUPFD_CLOEXEC`.
+    pub fn dupfd(&self) -> bool {
+        self.get(1).word == Word::DupFd
+    }
+
+    /// fcntl's command is `F_SETFL` (may set or clear `O_APPEND`).
+    pub fn setfl(&self) -> bool {
+        self.get(1).word == Word::SetFl
     }
 }
 
@@ -139,7 +191,7 @@ pub fn operands(syscall: Syscall, args: &Args) -> ((Arg, CallOffset), Option<(Ar
     use CallOffset::{At, Current, Unknown};
     use Syscall as S;
     let at = |a: Arg| a.num.and_then(|o| u64::try_from(o).ok()).map_or(Unknown, At);
-    let pointer = |a: Arg| if a.null { Current } else { Unknown };
+    let pointer = |a: Arg| if a.null() { Current } else { Unknown };
     match syscall {
         S::Read | S::Write | S::Readv | S::Writev => ((args.get(0), Current), None),
         S::Pread64 | S::Pwrite64 | S::Preadv | S::Pwritev => ((args.get(0), at(args.get(3))), None),

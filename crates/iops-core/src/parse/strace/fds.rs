@@ -191,7 +191,7 @@ impl Positions {
                 (Some(fd), _) => self.forget(pid, fd),
                 _ => {}
             },
-            Call::Dup | Call::Fcntl if call == Call::Dup || args.dupfd => {
+            Call::Dup | Call::Fcntl if call == Call::Dup || args.dupfd() => {
                 if let Some(new) = value.filter(|&new| fd != Some(new)) {
                     // dup2/dup3 close what `new` was, whoever opened it.
                     self.forget(pid, new);
@@ -205,7 +205,7 @@ impl Positions {
                     }
                 }
             }
-            Call::Fcntl if args.setfl => {
+            Call::Fcntl if args.setfl() => {
                 if let (Some(fd), Some(_)) = (fd, value) {
                     match self.table.get(&(pid, fd)).map(|p| p.pos()) {
                         Some(pos) => self.insert(pid, fd, pos, args.append),

@@ -13,61 +13,8 @@
 
 use memchr::memchr;
 
-use super::calls::{classify, Call, Outcome, MAX_ARGS};
+use super::calls::{classify, Arg, Args, Call, Outcome, Span, Word, MAX_ARGS};
 use crate::errno;
-
-/// One top-level argument, as far as we need it: an integer (fds, counts,
-/// offsets) and, for an fd printed with `-y`, where its target is.
-#[derive(Clone, Copy, Default, Debug)]
-pub struct LexArg {
-    pub num: Option<i64>,
-    /// The fd's `-y` target, without its `<` `>`: a span of the line.
-    pub target: Option<Span>,
-    /// What a word argument (not a number) starts with, as far as it matters.
-    pub word: Word,
-}
-
-/// Words an argument may start with that change what a call does.
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
-pub enum Word {
-    #[default]
-    Other,
-    /// `NULL` (an offset pointer that says "use the fd's position").
-    Null,
-    /// `F_DUPFD`/`F_DUPFD_CLOEXEC` (fcntl's command).
-    DupFd,
-    /// `F_SETFL` (fcntl; may set or clear `O_APPEND`).
-    SetFl,
-}
-
-/// Bytes `start..end` of a line.
-#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
-pub struct Span {
-    pub start: u32,
-    pub end: u32,
-}
-
-impl Span {
-    fn new(start: usize, end: usize) -> Span {
-        // Lines are cut to far less than 4 GiB (`lines::MAX_LINE`).
-        Span { start: start as u32, end: end as u32 }
-    }
-
-    pub fn of<'a>(&self, line: &'a [u8]) -> &'a [u8] {
-        &line[self.start as usize..self.end as usize]
-    }
-}
-
-#[derive(Clone, Copy, Default, Debug)]
-pub struct LexArgs {
-    /// The first arguments (of the text scanned: a resumed half's are
-    /// numbered from its own start).
-    pub v: [LexArg; MAX_ARGS],
-    /// Arguments seen (may be more than `MAX_ARGS`).
-    pub n: usize,
-    /// An `O_APPEND` flag appears among them (open flags).
-    pub append: bool,
-}
 
 /// Where a call's text ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,7 +30,7 @@ pub enum End {
 /// text stops before either (a cut line): the arguments are those before.
 #[derive(Clone, Copy, Debug)]
 pub struct Scan {
-    pub args: LexArgs,
+    pub args: Args,
     pub end: Option<End>,
 }
 
@@ -121,17 +68,19 @@ pub enum ExitNotice {
 }
 
 /// What the rest of a line after its pid and time is.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Body {
     /// Blank, a continuation of a `-e read=` dump or `-k` stack, a signal
     /// or strace's own message: nothing to count.
     Nothing,
-    Exit(ExitNotice),
-    /// `name(args...`. `args_at` is just after the `(`; `scanned` is false
-    /// for calls whose arguments nothing reads (`Lexed::scan` is then stale).
-    Call { call: Call, args_at: u32, scanned: bool },
-    /// `<... name resumed>args...`; `scanned` as for `Call`.
-    Resumed { call: Call, scanned: bool },
+    /// `+++ ... +++`: `Lexed::exit` says which.
+    Exit,
+    /// `name(args...`: `Lexed::call`, `args_at` (just after the `(`) and
+    /// `scanned` (false for calls whose arguments nothing reads; `scan` is
+    /// then stale) say more.
+    Call,
+    /// `<... name resumed>args...`: `call` and `scanned` as for `Call`.
+    Resumed,
     /// Not a line strace writes.
     Malformed,
     /// Not a line strace writes, and not even its process can be told.
@@ -145,30 +94,27 @@ pub struct Lexed {
     pub pid: u32,
     pub time: Option<Stamp>,
     pub body: Body,
-    /// A call's arguments and end, when `body` says it was scanned.
+    pub call: Call,
+    pub args_at: u32,
+    pub scanned: bool,
+    pub exit: ExitNotice,
+    /// A call's arguments and end, when `scanned`.
     pub scan: Scan,
 }
 
 impl Default for Lexed {
     fn default() -> Self {
-        Lexed { pid: 0, time: None, body: Body::Nothing, scan: Scan { args: LexArgs::default(), end: None } }
+        Lexed {
+            pid: 0,
+            time: None,
+            body: Body::Nothing,
+            call: Call::Other,
+            args_at: 0,
+            scanned: false,
+            exit: ExitNotice::Other,
+            scan: Scan { args: Args::default(), end: None },
+        }
     }
-}
-
-/// A strace line lexed ahead of its parse (`lex_line`), by its stateless
-/// lexer: numbers and offsets into the line, no borrow of it.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct LexedLine {
-    pub(super) lexed: Lexed,
-    /// The lexer read it as strace's.
-    pub(super) ok: bool,
-}
-
-/// Lexes `line` into `out` for `StraceParser::lexed_line` (given the same
-/// bytes). Returns whether it reads as strace's.
-pub fn lex_line(line: &[u8], out: &mut LexedLine) -> bool {
-    out.ok = lex(line, &mut out.lexed);
-    out.ok
 }
 
 const UNFINISHED: &[u8] = b"<unfinished ...>";
@@ -179,24 +125,32 @@ const DETACHED: &[u8] = b"<detached ...>";
 /// rest is.
 #[inline]
 pub fn lex(line: &[u8], out: &mut Lexed) -> bool {
-    lex_into(line, out).is_some()
+    // Each field written once, whole (a small enum built in place and
+    // read back wider stalls the store buffer).
+    match lex_into(line, out) {
+        Some((pid, time, body)) => {
+            out.pid = pid;
+            out.time = time;
+            out.body = body;
+            true
+        }
+        None => false,
+    }
 }
 
-fn lex_into(line: &[u8], out: &mut Lexed) -> Option<()> {
+fn lex_into(line: &[u8], out: &mut Lexed) -> Option<(u32, Option<Stamp>, Body)> {
     let mut s = line;
     if let [rest @ .., b'\r'] = s {
         s = rest;
     }
-    out.pid = 0;
-    out.time = None;
-    out.body = Body::Nothing;
+    let nothing = Some((0, None, Body::Nothing));
     let mut i = skip_spaces(s, 0);
     if i == s.len() {
-        return Some(());
+        return nothing;
     }
     // Continuation lines of -e read=/write= dumps and -k stack traces.
     if s[i..].starts_with(b"| ") || s[i..].starts_with(b"> ") {
-        return Some(());
+        return nothing;
     }
     // `[pid  123] ` (strace writing to stderr) or `123  ` (with -o).
     let mut pid = 0u32;
@@ -241,21 +195,20 @@ fn lex_into(line: &[u8], out: &mut Lexed) -> Option<()> {
             None => unreadable = true,
         }
     }
-    out.pid = pid;
-    out.time = time;
     let body = &s[i..];
-    out.body = if unreadable {
+    let body = if unreadable {
         Body::Unreadable
     } else if body.starts_with(b"--- ") || body.starts_with(b"strace: ") {
         Body::Nothing
     } else if body.starts_with(b"+++ ") {
-        Body::Exit(exit_notice(s, i))
+        out.exit = exit_notice(s, i);
+        Body::Exit
     } else if body.starts_with(b"<... ") {
-        resumed(s, i + 5, &mut out.scan)
+        resumed(s, i + 5, out)
     } else {
-        call(s, i, &mut out.scan)
+        call(s, i, out)
     };
-    Some(())
+    Some((pid, time, body))
 }
 
 /// A timestamp at `s[i..]`, and where it ends.
@@ -323,7 +276,7 @@ fn skips_args(call: Call) -> bool {
 
 /// `name(args...` at `s[i..]`, to the end of the line.
 #[inline]
-fn call(s: &[u8], i: usize, out: &mut Scan) -> Body {
+fn call(s: &[u8], i: usize, out: &mut Lexed) -> Body {
     let body = &s[i..];
     let Some(open) = body.iter().position(|&c| !(c.is_ascii_alphanumeric() || c == b'_')) else { return Body::Malformed };
     if open == 0 || body[open] != b'(' {
@@ -333,13 +286,16 @@ fn call(s: &[u8], i: usize, out: &mut Scan) -> Body {
     let args_at = i + open + 1;
     let scanned = !skips_args(call);
     if scanned {
-        scan(s, args_at, out);
+        scan(s, args_at, &mut out.scan);
     }
-    Body::Call { call, args_at: args_at as u32, scanned }
+    out.call = call;
+    out.args_at = args_at as u32;
+    out.scanned = scanned;
+    Body::Call
 }
 
 /// `name resumed>args) = result` at `s[i..]`, after the `<... `.
-fn resumed(s: &[u8], i: usize, out: &mut Scan) -> Body {
+fn resumed(s: &[u8], i: usize, out: &mut Lexed) -> Body {
     let rest = &s[i..];
     let Some(name_end) = rest.iter().position(|&c| c == b' ') else { return Body::Malformed };
     if !rest[name_end..].starts_with(b" resumed>") {
@@ -348,9 +304,11 @@ fn resumed(s: &[u8], i: usize, out: &mut Scan) -> Body {
     let call = classify(&rest[..name_end]);
     let scanned = !skips_args(call);
     if scanned {
-        scan(s, i + name_end + b" resumed>".len(), out);
+        scan(s, i + name_end + b" resumed>".len(), &mut out.scan);
     }
-    Body::Resumed { call, scanned }
+    out.call = call;
+    out.scanned = scanned;
+    Body::Resumed
 }
 
 /// A call's arguments from `s[i..]` (just after `(`, or after `resumed>`)
@@ -372,7 +330,7 @@ enum ArgsEnd {
 }
 
 /// Scans arguments from `s[i..]`, filling `args`.
-fn scan_args(s: &[u8], mut i: usize, args: &mut LexArgs) -> Option<ArgsEnd> {
+fn scan_args(s: &[u8], mut i: usize, args: &mut Args) -> Option<ArgsEnd> {
     let mut at_arg_start = true;
     let mut depth = 0u32;
     while i < s.len() {
@@ -381,7 +339,7 @@ fn scan_args(s: &[u8], mut i: usize, args: &mut LexArgs) -> Option<ArgsEnd> {
             at_arg_start = false;
             if c.is_ascii_digit() || (c == b'-' && s.get(i + 1).is_some_and(u8::is_ascii_digit)) {
                 let (v, k) = parse_i64(s, i)?;
-                let mut arg = LexArg { num: Some(v), target: None, word: Word::Other };
+                let mut arg = Arg { num: Some(v), target: None, word: Word::Other, file: None };
                 i = k;
                 if s.get(i) == Some(&b'<') {
                     let end = annotation_end(s, i)?;
@@ -399,6 +357,7 @@ fn scan_args(s: &[u8], mut i: usize, args: &mut LexArgs) -> Option<ArgsEnd> {
                     let w = &s[i..];
                     args.v[args.n].num = None;
                     args.v[args.n].target = None;
+                    args.v[args.n].file = None;
                     args.v[args.n].word = if w.starts_with(b"NULL") {
                         Word::Null
                     } else if w.starts_with(b"F_DUPFD") {

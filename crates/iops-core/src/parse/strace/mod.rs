@@ -16,7 +16,7 @@
 
 mod calls;
 mod fds;
-pub(crate) mod lexer;
+mod lexer;
 mod warnings;
 
 use super::line_parser::LineParser;
@@ -30,8 +30,7 @@ use crate::window::{Window, MARKER_BEGIN};
 use calls::{direction_of, operands, record_op, Arg, Args, Call, Interrupted, Pending};
 use fds::{Positions, Targets};
 use calls::{Outcome, MAX_ARGS};
-use lexer::{Body, Clock, End, ExitNotice, LexArgs, Lexed, Scan, Stamp, Word};
-pub use lexer::{lex_line, LexedLine};
+use lexer::{Body, Clock, End, ExitNotice, Lexed, Scan, Stamp};
 use warnings::Notes;
 
 pub use crate::window::MARKER_FD;
@@ -293,13 +292,13 @@ impl StraceParser {
     fn parse(&mut self, line: &[u8], agg: &mut Aggregator) -> Option<()> {
         // Taken out while `apply` changes the parser (a rejoin parses anew: a fresh record).
         let mut lexed = self.lexed.take().unwrap_or_default();
-        let done = if lexer::lex(line, &mut lexed) { self.apply(line, &lexed, agg) } else { None };
+        let done = if lexer::lex(line, &mut lexed) { self.apply(line, &mut lexed, agg) } else { None };
         self.lexed = Some(lexed);
         done
     }
 
     /// What a lexed `line` does.
-    fn apply(&mut self, line: &[u8], lexed: &Lexed, agg: &mut Aggregator) -> Option<()> {
+    fn apply(&mut self, line: &[u8], lexed: &mut Lexed, agg: &mut Aggregator) -> Option<()> {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let now = lexed.time.map(|t| self.time.at(t));
         let pid = lexed.pid;
@@ -311,12 +310,11 @@ impl StraceParser {
         if self.root_pid.is_none() {
             self.root_pid = Some(pid);
         }
+        let (call, scanned) = (lexed.call, lexed.scanned);
         match lexed.body {
-            Body::Exit(notice) => self.exit_line(pid, notice, line),
-            Body::Resumed { call, scanned } => self.resumed(pid, now, call, scanned.then_some(&lexed.scan), line, agg),
-            Body::Call { call, args_at, scanned } => {
-                self.call(pid, now, call, &line[args_at as usize..], scanned.then_some(&lexed.scan), line, agg)
-            }
+            Body::Exit => self.exit_line(pid, lexed.exit, line),
+            Body::Resumed => self.resumed(pid, now, call, scanned.then_some(&lexed.scan), line, agg),
+            Body::Call => self.call(pid, now, call, &line[lexed.args_at as usize..], scanned.then_some(&mut lexed.scan), line, agg),
             Body::Nothing | Body::Unreadable | Body::Malformed => None,
         }
     }
@@ -340,32 +338,18 @@ impl StraceParser {
         Some(())
     }
 
-    /// The arguments of `lexed` (a call's, or a resumed half's after the
-    /// `base` arguments of its first half), their fd targets resolved to
-    /// files when `want_files`.
-    fn resolve(&mut self, base: &mut Args, lexed: &LexArgs, line: &[u8], want_files: bool, agg: &mut Aggregator) {
-        for (j, a) in lexed.v.iter().take(lexed.n.min(MAX_ARGS)).enumerate() {
-            let i = base.n + j;
-            // fcntl's command is its second argument.
-            if i == 1 {
-                base.dupfd |= a.word == Word::DupFd;
-                base.setfl |= a.word == Word::SetFl;
-            }
-            let file = match (a.num, a.target) {
-                (Some(fd), Some(t)) if want_files => Some(self.targets.file(fd, t.of(line), agg)),
-                _ => None,
-            };
-            if i < MAX_ARGS {
-                base.v[i] = Arg { num: a.num, file, null: a.word == Word::Null };
+    /// Resolves the fd targets of `args.v[from..]` to files.
+    fn resolve(&mut self, args: &mut Args, from: usize, line: &[u8], agg: &mut Aggregator) {
+        for a in args.v.iter_mut().take(args.n.min(MAX_ARGS)).skip(from) {
+            if let (Some(fd), Some(t)) = (a.num, a.target) {
+                a.file = Some(self.targets.file(fd, t.of(line), agg));
             }
         }
-        base.n += lexed.n;
-        base.append |= lexed.append;
     }
 
     /// `name(args...` to the end of the line (`args` is after the `(`).
     #[allow(clippy::too_many_arguments)]
-    fn call(&mut self, pid: u32, now: Option<u64>, call: Call, args: &[u8], scan: Option<&Scan>, line: &[u8], agg: &mut Aggregator) -> Option<()> {
+    fn call(&mut self, pid: u32, now: Option<u64>, call: Call, args: &[u8], scan: Option<&mut Scan>, line: &[u8], agg: &mut Aggregator) -> Option<()> {
         let n = &mut self.notes;
         match call {
             Call::Other => {
@@ -405,16 +389,17 @@ impl StraceParser {
             self.notes.never_finished += 1;
         }
         let scan = scan?;
-        let mut args = Args::default();
-        self.resolve(&mut args, &scan.args, line, matches!(call, Call::Data(_)), agg);
+        if matches!(call, Call::Data(_)) {
+            self.resolve(&mut scan.args, 0, line, agg);
+        }
         match scan.end? {
             End::Unfinished { dropped: true } => Some(()),
             End::Unfinished { dropped: false } => {
-                self.pending.insert(pid, Pending { call, args, start_ns: now });
+                self.pending.insert(pid, Pending { call, args: scan.args, start_ns: now });
                 Some(())
             }
             End::Returned { outcome, duration_ns } => {
-                self.complete(pid, call, &args, outcome, now, duration_ns, agg);
+                self.complete(pid, call, &scan.args, outcome, now, duration_ns, agg);
                 Some(())
             }
         }
@@ -457,8 +442,18 @@ impl StraceParser {
             }
         };
         let scan = scan?;
-        let want_files = started && matches!(call, Call::Data(_));
-        self.resolve(&mut args, &scan.args, line, want_files, agg);
+        // The resumed half's arguments follow the first half's.
+        let from = args.n;
+        for (j, a) in scan.args.v.iter().take(scan.args.n.min(MAX_ARGS)).enumerate() {
+            if from + j < MAX_ARGS {
+                args.v[from + j] = *a;
+            }
+        }
+        args.n += scan.args.n;
+        args.append |= scan.args.append;
+        if started && matches!(call, Call::Data(_)) {
+            self.resolve(&mut args, from, line, agg);
+        }
         match scan.end? {
             End::Unfinished { dropped: true } => Some(()),
             End::Unfinished { dropped: false } => {
@@ -668,19 +663,14 @@ pub fn score(lines: &[&[u8]]) -> Score {
 }
 
 impl StraceParser {
-    /// One line, lexed ahead into `pre` when given.
+    /// One line of the log.
     #[inline]
-    fn next_line(&mut self, line: &[u8], pre: Option<&LexedLine>, agg: &mut Aggregator) {
+    fn next_line(&mut self, line: &[u8], agg: &mut Aggregator) {
         self.line_number += 1;
         if let Some((n, text)) = self.notes.last_failed.take() {
             self.notes.unparsed.note(n, text.as_bytes());
         }
-        let parsed = match pre {
-            Some(p) if p.ok => self.apply(line, &p.lexed, agg),
-            Some(_) => None,
-            None => self.parse(line, agg),
-        };
-        if parsed.is_none() {
+        if self.parse(line, agg).is_none() {
             if !self.rejoin(line, agg) {
                 self.fail(line);
             }
@@ -695,11 +685,7 @@ impl StraceParser {
 
 impl LineParser for StraceParser {
     fn line(&mut self, line: &[u8], agg: &mut Aggregator) {
-        self.next_line(line, None, agg);
-    }
-
-    fn lexed_line(&mut self, line: &[u8], lexed: &LexedLine, agg: &mut Aggregator) {
-        self.next_line(line, Some(lexed), agg);
+        self.next_line(line, agg);
     }
 
     fn finish(&mut self, _agg: &mut Aggregator) {
