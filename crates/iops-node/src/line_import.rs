@@ -357,7 +357,7 @@ impl LineImport {
 
     fn feed_lines(&mut self, chunk: &[u8], line_ends: impl Iterator<Item = usize>) -> Result<()> {
         let (parser, agg) = (&mut self.parser, &mut self.agg);
-        self.lines.feed(chunk, line_ends, |line, _| parser.line(line, agg));
+        self.lines.feed(chunk, line_ends, |line| parser.line(line, agg));
         if self.lines.skipped() > MAX_SKIPPED {
             return Err(Error::from_reason(format!(
                 "line {} runs past {} MiB without a line end: this input is not a text trace",
