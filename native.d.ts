@@ -46,8 +46,9 @@ export declare class LineImport {
   push(chunk: Buffer): void
   /**
    * Parses a whole file: one thread reads ahead into recycled buffers,
-   * and finds their line ends, while this one parses, so reading and
-   * splitting cost next to nothing. Blocks the
+   * finds their line ends and (once the format is known, if it has a
+   * lexer) lexes their lines, while this one parses what they say, so
+   * reading, splitting and lexing cost next to nothing. Blocks the
    * caller until the end of the file (then call `finish`). Throws as
    * `push` does, or when the file cannot be read.
    */

@@ -40,10 +40,14 @@ impl LineFeeder {
     /// Gives `line` every complete line of `chunk` (without its `\n`), whose
     /// line ends are at `line_ends` (ascending offsets of its `\n`s: the
     /// caller may have found them already), after the line the previous
-    /// chunk left unfinished.
+    /// chunk left unfinished. With each line comes, when the line lies
+    /// wholly in `chunk` (from just after the previous line end, or the
+    /// chunk's start), the index of its line end in `line_ends`: what a
+    /// caller found about `chunk`'s lines ahead of time is about that line.
     #[inline]
-    pub fn feed(&mut self, chunk: &[u8], mut line_ends: impl Iterator<Item = usize>, mut line: impl FnMut(&[u8])) {
+    pub fn feed(&mut self, chunk: &[u8], mut line_ends: impl Iterator<Item = usize>, mut line: impl FnMut(&[u8], Option<usize>)) {
         let mut start = 0;
+        let mut index = 0;
         // Finish the line the previous chunk cut.
         if !self.carry.is_empty() || self.skipping {
             let Some(nl) = line_ends.next() else {
@@ -53,16 +57,18 @@ impl LineFeeder {
             if !self.skipping {
                 self.carry.extend_from_slice(&chunk[..nl]);
                 self.lines += 1;
-                line(&self.carry);
+                line(&self.carry, None);
             }
             self.skipping = false;
             self.carry.clear();
             start = nl + 1;
+            index = 1;
         }
         for nl in line_ends {
             self.lines += 1;
-            line(&chunk[start..nl]);
+            line(&chunk[start..nl], Some(index));
             start = nl + 1;
+            index += 1;
         }
         self.hold(&chunk[start..], &mut line);
     }
@@ -79,7 +85,7 @@ impl LineFeeder {
 
     /// Keeps the start of a line until its end arrives, up to `MAX_LINE`;
     /// skips the rest of a longer one.
-    fn hold(&mut self, part: &[u8], line: &mut impl FnMut(&[u8])) {
+    fn hold(&mut self, part: &[u8], line: &mut impl FnMut(&[u8], Option<usize>)) {
         if self.skipping {
             self.skipped += part.len() as u64;
             return;
@@ -87,7 +93,7 @@ impl LineFeeder {
         self.carry.extend_from_slice(part);
         if self.carry.len() > MAX_LINE {
             self.lines += 1;
-            line(&self.carry[..MAX_LINE]);
+            line(&self.carry[..MAX_LINE], None);
             self.skipping = true;
             self.skipped = (self.carry.len() - MAX_LINE) as u64;
             self.carry.clear();
@@ -103,7 +109,7 @@ mod tests {
         let mut f = LineFeeder::new();
         let mut out = Vec::new();
         for c in chunks {
-            f.feed(c, memchr::memchr_iter(b'\n', c), |l| out.push(l.to_vec()));
+            f.feed(c, memchr::memchr_iter(b'\n', c), |l, _| out.push(l.to_vec()));
         }
         f.finish(|l| out.push(l.to_vec()));
         (out, f)
@@ -117,6 +123,16 @@ mod tests {
     }
 
     #[test]
+    fn lines_wholly_in_a_chunk_carry_the_index_of_their_line_end() {
+        let mut f = LineFeeder::new();
+        let mut seen = Vec::new();
+        for c in [&b"a\nbb\ncc"[..], b"c\nd\n"] {
+            f.feed(c, memchr::memchr_iter(b'\n', c), |l, i| seen.push((l.to_vec(), i)));
+        }
+        assert_eq!(seen, [(b"a".to_vec(), Some(0)), (b"bb".to_vec(), Some(1)), (b"ccc".to_vec(), None), (b"d".to_vec(), Some(1))]);
+    }
+
+    #[test]
     fn an_over_long_line_is_cut_and_its_rest_skipped() {
         let long = vec![b'x'; MAX_LINE + 10];
         let (lines, f) = feed_all(&[b"a\nyy", &long, b"zz", b"z\nb\n"]);
@@ -127,8 +143,8 @@ mod tests {
         assert_eq!(lines[2], b"b", "the rest of the long line is no line of its own");
         assert_eq!(f.skipped(), 0);
         let mut f = LineFeeder::new();
-        f.feed(&long, std::iter::empty(), |_| {});
-        f.feed(b"12345", std::iter::empty(), |_| {});
+        f.feed(&long, std::iter::empty(), |_, _| {});
+        f.feed(b"12345", std::iter::empty(), |_, _| {});
         assert_eq!(f.skipped(), 15);
     }
 }

@@ -62,7 +62,7 @@ impl FsUsageStream {
     #[napi]
     pub fn push(&mut self, chunk: Buffer) {
         let (parser, agg) = (&mut self.parser, &mut self.agg);
-        self.lines.feed(&chunk, memchr::memchr_iter(b'\n', &chunk), |line| parser.line(line, agg));
+        self.lines.feed(&chunk, memchr::memchr_iter(b'\n', &chunk), |line, _| parser.line(line, agg));
     }
 
     /// The report as JSON.

@@ -5,7 +5,7 @@
 //! Portable: builds and works on every platform.
 
 use iops_core::lines::{LineFeeder, MAX_LINE};
-use iops_core::parse::{self, detect, not_text, LineParser};
+use iops_core::parse::{self, detect, not_text, LexedLine, LineParser};
 use iops_core::report::{ExitInfo, ReportContext};
 use iops_core::Aggregator;
 use memchr::memchr_iter;
@@ -16,14 +16,32 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 /// `pushFile` reads in chunks of this size, this many ahead of the parser.
-const FILE_CHUNK: usize = 4 << 20;
-const READ_AHEAD: usize = 2;
+const FILE_CHUNK: usize = 1 << 20;
+const READ_AHEAD: usize = 4;
 
-/// A block of a file read ahead: `buf[..len]`, with the offsets of its `\n`s.
+/// A block of a file read ahead: `buf[..len]`, with the offsets of its
+/// `\n`s and, when the format has a lexer, its lines lexed (`lexed[k]` is
+/// the line that ends at `line_ends[k]`, from the previous one's end or the
+/// block's start).
 struct Chunk {
     buf: Vec<u8>,
     len: usize,
     line_ends: Vec<u32>,
+    lexed: Vec<LexedLine>,
+    lexed_len: usize,
+}
+
+/// A format's stateless lexer (`parse::Format::lex`).
+type LexFn = fn(&[u8], &mut LexedLine) -> bool;
+
+/// Lexes the lines of `buf` that end at `ends[from..from + out.len()]` into `out`.
+fn lex_lines(lex: LexFn, buf: &[u8], ends: &[u32], from: usize, out: &mut [LexedLine]) {
+    let mut start = if from == 0 { 0 } else { ends[from - 1] as usize + 1 };
+    for (k, rec) in out.iter_mut().enumerate() {
+        let end = ends[from + k] as usize;
+        lex(&buf[start..end], rec);
+        start = end + 1;
+    }
 }
 
 /// Fills `buf` from `r` (short only at the end of the file).
@@ -83,6 +101,9 @@ pub struct LineImport {
     /// Cuts the input into lines (an over-long one cut to `MAX_LINE`).
     lines: LineFeeder,
     bytes: u64,
+    /// The format's lexer, for the reading thread of `pushFile` (set once
+    /// the format is known).
+    lexer: Arc<Mutex<Option<LexFn>>>,
     /// Detecting the format: the first lines, as the parser will see them
     /// (split and cut by the same code), recorded until there are enough.
     head: Option<Arc<Mutex<Head>>>,
@@ -145,7 +166,9 @@ impl LineImport {
             let names: Vec<_> = parse::FORMATS.iter().map(|f| f.name).collect();
             Error::from_reason(format!("unknown trace format {format:?} (known: {})", names.join(", ")))
         })?;
-        Ok(Self::of(f.name, (f.parser)()))
+        let import = Self::of(f.name, (f.parser)());
+        *import.lexer.lock().unwrap_or_else(|e| e.into_inner()) = f.lex;
+        Ok(import)
     }
 
     /// An import whose format is detected from the input's first lines
@@ -165,6 +188,7 @@ impl LineImport {
             agg: Aggregator::new(),
             lines: LineFeeder::new(),
             bytes: 0,
+            lexer: Arc::new(Mutex::new(None)),
             head: None,
             sample: Some(Vec::new()),
         }
@@ -185,7 +209,9 @@ impl LineImport {
     }
 
     fn own_strace(parser: iops_core::parse::strace::StraceParser) -> LineImport {
-        Self::of("strace", Box::new(parser.tracing_lseek()))
+        let import = Self::of("strace", Box::new(parser.tracing_lseek()));
+        *import.lexer.lock().unwrap_or_else(|e| e.into_inner()) = Some(iops_core::parse::strace::lex_line);
+        import
     }
 
     /// The format's name (empty while it is being detected).
@@ -200,12 +226,13 @@ impl LineImport {
     /// 64 MiB) or its format cannot be told (`detecting`).
     #[napi]
     pub fn push(&mut self, chunk: Buffer) -> Result<()> {
-        self.feed(&chunk, memchr_iter(b'\n', &chunk))
+        self.feed(&chunk, memchr_iter(b'\n', &chunk), &mut [])
     }
 
     /// Parses a whole file: one thread reads ahead into recycled buffers,
-    /// and finds their line ends, while this one parses, so reading and
-    /// splitting cost next to nothing. Blocks the
+    /// finds their line ends and (once the format is known, if it has a
+    /// lexer) lexes their lines, while this one parses what they say, so
+    /// reading, splitting and lexing cost next to nothing. Blocks the
     /// caller until the end of the file (then call `finish`). Throws as
     /// `push` does, or when the file cannot be read.
     #[napi]
@@ -214,8 +241,9 @@ impl LineImport {
         let (full_tx, full_rx) = sync_channel::<Chunk>(READ_AHEAD);
         let (empty_tx, empty_rx) = sync_channel::<Chunk>(READ_AHEAD + 1);
         for _ in 0..=READ_AHEAD {
-            let _ = empty_tx.send(Chunk { buf: vec![0; FILE_CHUNK], len: 0, line_ends: Vec::new() });
+            let _ = empty_tx.send(Chunk { buf: vec![0; FILE_CHUNK], len: 0, line_ends: Vec::new(), lexed: Vec::new(), lexed_len: 0 });
         }
+        let lexer = self.lexer.clone();
         let reader = std::thread::Builder::new()
             .name("iops-import-read".into())
             .spawn(move || -> std::io::Result<()> {
@@ -227,6 +255,16 @@ impl LineImport {
                     chunk.line_ends.clear();
                     // FILE_CHUNK < 4 GiB: an offset fits in 32 bits.
                     chunk.line_ends.extend(memchr_iter(b'\n', &chunk.buf[..chunk.len]).map(|p| p as u32));
+                    let lex = *lexer.lock().unwrap_or_else(|e| e.into_inner());
+                    chunk.lexed_len = 0;
+                    if let Some(lex) = lex {
+                        let n = chunk.line_ends.len();
+                        if chunk.lexed.len() < n {
+                            chunk.lexed.resize(n, LexedLine::default());
+                        }
+                        lex_lines(lex, &chunk.buf, &chunk.line_ends, 0, &mut chunk.lexed[..n]);
+                        chunk.lexed_len = n;
+                    }
                     if full_tx.send(chunk).is_err() {
                         break;
                     }
@@ -235,8 +273,9 @@ impl LineImport {
             })
             .map_err(|e| Error::from_reason(e.to_string()))?;
         let mut fed = Ok(());
-        for chunk in full_rx.iter() {
-            fed = self.feed(&chunk.buf[..chunk.len], chunk.line_ends.iter().map(|&p| p as usize));
+        for mut chunk in full_rx.iter() {
+            let Chunk { buf, len, line_ends, lexed, lexed_len } = &mut chunk;
+            fed = self.feed(&buf[..*len], line_ends.iter().map(|&p| p as usize), &mut lexed[..*lexed_len]);
             if fed.is_err() {
                 break;
             }
@@ -299,8 +338,9 @@ impl LineImport {
 }
 
 impl LineImport {
-    /// Parses the lines of `chunk`, whose line ends are at `line_ends` (ascending).
-    fn feed(&mut self, chunk: &[u8], line_ends: impl Iterator<Item = usize>) -> Result<()> {
+    /// Parses the lines of `chunk`, whose line ends are at `line_ends`
+    /// (ascending), lexed ahead into `lexed` (when not empty: one per line end).
+    fn feed(&mut self, chunk: &[u8], line_ends: impl Iterator<Item = usize>, lexed: &mut [LexedLine]) -> Result<()> {
         self.bytes += chunk.len() as u64;
         if let Some(sample) = &mut self.sample {
             sample.extend_from_slice(&chunk[..chunk.len().min(not_text::SAMPLE - sample.len())]);
@@ -308,7 +348,7 @@ impl LineImport {
                 self.check_text()?;
             }
         }
-        self.feed_lines(chunk, line_ends)?;
+        self.feed_lines(chunk, line_ends, lexed)?;
         if let Some(head) = &self.head {
             let enough = {
                 let h = head.lock().unwrap_or_else(|e| e.into_inner());
@@ -349,15 +389,21 @@ impl LineImport {
         let f = parse::detect(&lines).ok_or_else(unknown_format)?;
         self.format = f.name;
         self.parser = (f.parser)();
+        *self.lexer.lock().unwrap_or_else(|e| e.into_inner()) = f.lex;
         for line in &lines {
             self.parser.line(line, &mut self.agg);
         }
         Ok(())
     }
 
-    fn feed_lines(&mut self, chunk: &[u8], line_ends: impl Iterator<Item = usize>) -> Result<()> {
+    fn feed_lines(&mut self, chunk: &[u8], line_ends: impl Iterator<Item = usize>, lexed: &mut [LexedLine]) -> Result<()> {
         let (parser, agg) = (&mut self.parser, &mut self.agg);
-        self.lines.feed(chunk, line_ends, |line| parser.line(line, agg));
+        // While detecting, `parser` records lines: records lexed for it are of no use.
+        let lexed = if self.head.is_some() { &mut [][..] } else { lexed };
+        self.lines.feed(chunk, line_ends, |line, whole| match whole.and_then(|k| lexed.get_mut(k)) {
+            Some(l) => parser.lexed_line(line, l, agg),
+            None => parser.line(line, agg),
+        });
         if self.lines.skipped() > MAX_SKIPPED {
             return Err(Error::from_reason(format!(
                 "line {} runs past {} MiB without a line end: this input is not a text trace",

@@ -5,6 +5,7 @@ use super::fs_usage;
 use super::line_parser::LineParser;
 use super::score::Score;
 use super::strace;
+use super::strace::lexer::LexedLine;
 
 /// A text format `iops import` can read: its name, how the first lines of
 /// an input read as it (for detection, see `detect`), and a fresh parser.
@@ -12,12 +13,16 @@ pub struct Format {
     pub name: &'static str,
     pub score: fn(&[&[u8]]) -> Score,
     pub parser: fn() -> Box<dyn LineParser + Send>,
+    /// The format's stateless first stage, when it has one: lexes a line
+    /// into the record its parser's `lexed_line` takes, so that lexing can
+    /// run ahead on another thread.
+    pub lex: Option<fn(&[u8], &mut LexedLine) -> bool>,
 }
 
 /// Every importable format, in detection order.
 pub const FORMATS: &[Format] = &[
-    Format { name: "strace", score: strace::score, parser: || Box::new(strace::StraceParser::new()) },
-    Format { name: "fs_usage", score: fs_usage::score, parser: || Box::new(fs_usage::FsUsageParser::new()) },
+    Format { name: "strace", score: strace::score, parser: || Box::new(strace::StraceParser::new()), lex: Some(strace::lex_line) },
+    Format { name: "fs_usage", score: fs_usage::score, parser: || Box::new(fs_usage::FsUsageParser::new()), lex: None },
 ];
 
 /// The format named `name`.

@@ -1,12 +1,19 @@
 //! What a text format's parser offers: lines in, a report out; and the
 //! lines it did not understand, for its warning.
 
+use super::strace::lexer::LexedLine;
 use crate::aggregate::Aggregator;
 use crate::report::{Report, ReportContext};
 
 pub trait LineParser {
     /// One line, without its line ending.
     fn line(&mut self, line: &[u8], agg: &mut Aggregator);
+    /// One line, lexed ahead (on another thread) by its format's `lex`
+    /// (`Format::lex`). By default the record is not needed: the line is
+    /// parsed as `line` does.
+    fn lexed_line(&mut self, line: &[u8], _lexed: &mut LexedLine, agg: &mut Aggregator) {
+        self.line(line, agg)
+    }
     /// End of input: settle what is still pending (unfinished calls, a truncated last line).
     fn finish(&mut self, agg: &mut Aggregator);
     /// What the report should warn about: lines not understood (count and first example), what the format cannot see.

@@ -15,3 +15,4 @@ pub use detect::detect;
 pub use formats::{format, Format, FORMATS};
 pub use line_parser::{LineParser, Unparsed};
 pub use score::Score;
+pub use strace::LexedLine;

@@ -117,6 +117,22 @@ impl Default for Lexed {
     }
 }
 
+/// A strace line lexed ahead of its parse (`lex_line`), on another thread
+/// perhaps: numbers and offsets into the line, no borrow of it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LexedLine {
+    pub(super) lexed: Lexed,
+    /// The lexer read it as strace's.
+    pub(super) ok: bool,
+}
+
+/// Lexes `line` into `out`, for `StraceParser`'s `lexed_line` (given the
+/// same bytes). Returns whether it reads as strace's.
+pub fn lex_line(line: &[u8], out: &mut LexedLine) -> bool {
+    out.ok = lex(line, &mut out.lexed);
+    out.ok
+}
+
 const UNFINISHED: &[u8] = b"<unfinished ...>";
 const DETACHED: &[u8] = b"<detached ...>";
 

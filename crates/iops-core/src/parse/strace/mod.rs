@@ -16,7 +16,7 @@
 
 mod calls;
 mod fds;
-mod lexer;
+pub(crate) mod lexer;
 mod warnings;
 
 use super::line_parser::LineParser;
@@ -32,6 +32,7 @@ use fds::{Positions, Targets};
 use calls::{Outcome, MAX_ARGS};
 use lexer::{Body, Clock, End, ExitNotice, Lexed, Scan, Stamp};
 use warnings::Notes;
+pub use lexer::{lex_line, LexedLine};
 
 pub use crate::window::MARKER_FD;
 
@@ -663,14 +664,19 @@ pub fn score(lines: &[&[u8]]) -> Score {
 }
 
 impl StraceParser {
-    /// One line of the log.
+    /// One line of the log, lexed ahead into `pre` when given.
     #[inline]
-    fn next_line(&mut self, line: &[u8], agg: &mut Aggregator) {
+    fn next_line(&mut self, line: &[u8], pre: Option<&mut LexedLine>, agg: &mut Aggregator) {
         self.line_number += 1;
         if let Some((n, text)) = self.notes.last_failed.take() {
             self.notes.unparsed.note(n, text.as_bytes());
         }
-        if self.parse(line, agg).is_none() {
+        let parsed = match pre {
+            Some(p) if p.ok => self.apply(line, &mut p.lexed, agg),
+            Some(_) => None,
+            None => self.parse(line, agg),
+        };
+        if parsed.is_none() {
             if !self.rejoin(line, agg) {
                 self.fail(line);
             }
@@ -685,7 +691,11 @@ impl StraceParser {
 
 impl LineParser for StraceParser {
     fn line(&mut self, line: &[u8], agg: &mut Aggregator) {
-        self.next_line(line, agg);
+        self.next_line(line, None, agg);
+    }
+
+    fn lexed_line(&mut self, line: &[u8], lexed: &mut LexedLine, agg: &mut Aggregator) {
+        self.next_line(line, Some(lexed), agg);
     }
 
     fn finish(&mut self, _agg: &mut Aggregator) {
