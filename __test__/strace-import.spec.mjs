@@ -190,6 +190,30 @@ test.serial("escape-heavy previews (every byte value, -s 1024) with the referenc
   }
 });
 
+test.serial("a log of many MiB, lexed ahead on the reading thread: exact counts, the same report with --format, detected, and from standard input", (t) => {
+  // The reference-flags log of randwrites, 40 times over: lines cut by the
+  // 1 MiB blocks the reading thread lexes, calls split across threads.
+  fs.mkdirSync(path.join(dir, "many"));
+  const one = fs.readFileSync(straceLog("many", ["-f", "-e", `trace=${REFERENCE_CALLS}`], randArgv("many")));
+  const copies = 40;
+  const log = path.join(dir, "many-copies.log");
+  fs.writeFileSync(log, Buffer.concat(Array(copies).fill(one)));
+  t.true(fs.statSync(log).size > 4 << 20, "several blocks of the reading thread");
+  const reports = [importJson([log]), importJson(["--format", "strace", log]), importJson(["-"], fs.readFileSync(log))].map((r) => {
+    t.is(r.status, 0, r.stderr);
+    return r.report;
+  });
+  const [detected, named, stdin] = reports;
+  t.deepEqual(counts(detected.summary), totals(copies * THREADS * COUNT, copies * THREADS * COUNT * SIZE, copies * THREADS * COUNT, copies * THREADS * COUNT * SIZE));
+  t.deepEqual(detected.failedOps, { total: copies, byErrno: { EBADF: copies } });
+  t.notRegex(detected.warnings.join("\n"), /not understood|never returned|cut short/);
+  for (const r of [named, stdin]) {
+    t.deepEqual(r.summary, detected.summary);
+    t.deepEqual(r.failedOps, detected.failedOps);
+    t.deepEqual(r.warnings, detected.warnings);
+  }
+});
+
 test.serial("standard input (-), and the same figures as from the file", (t) => {
   const log = straceLog("stdin", ["-f", "-yy"], [bin.sockets, path.join(dir, "stdin.dat"), "4", "2", "1"]);
   const fromFile = importJson([log]).report;
