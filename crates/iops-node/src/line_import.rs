@@ -16,7 +16,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 /// `pushFile` reads in chunks of this size, this many ahead of the parser.
-const FILE_CHUNK: usize = 1 << 20;
+const FILE_CHUNK: usize = 256 << 10;
 const READ_AHEAD: usize = 4;
 
 /// A block of a file read ahead: `buf[..len]`, with the offsets of its
