@@ -43,6 +43,17 @@ test("a workload's fs_usage lines, pushed in 7-byte chunks, are counted exactly"
   t.deepEqual(parse([crafted]), r, "one push or many: the same report");
 });
 
+test("a line over 1 MiB is cut there and skipped to its end, as on import: its rest is never read as lines of its own", (t) => {
+  // After the first MiB, the long line holds what reads as a whole write line.
+  // Pushed as it comes: the first MiB and a byte, then the rest of the line.
+  const write = crafted.toString("latin1").split("\n")[1];
+  const alone = parse([crafted]);
+  const r = parse([Buffer.from("x".repeat((1 << 20) + 1)), Buffer.concat([Buffer.from(`${write}\n`, "latin1"), crafted])]);
+  // Read as a line, that write (before the open of its fd) would count among the other fds.
+  t.deepEqual([r.summary, r.otherFds], [alone.summary, alone.otherFds], "the write after the first MiB of the long line is not counted");
+  t.regex(r.warnings.join("\n"), /1 line was not understood and skipped \(first, line 1: "xxx/);
+});
+
 test("the window counts only the calls completed inside it", (t) => {
   const at = (us) => 10 * 3600e6 + us; // 10:00:00 plus us
   const r = parse(chunksOf(crafted, 64), [at(500), at(1000)]);
