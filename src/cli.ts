@@ -6,7 +6,9 @@
 import type * as Commander from "commander";
 
 import { optionParser, parseCount, parsePid, parseSeconds, setLongTimeout } from "./args";
-import { formatText, humanBytes, printable, printableLines, thousands } from "./format";
+import { formatText } from "./render/text";
+import { printable, printableLines } from "./view/printable";
+import { humanBytes, thousands } from "./view/units";
 import { native } from "./native";
 import { outputPathsProblem, writeOutputFile } from "./output";
 import { IopsError, parseOutcome, type Report } from "./report";
@@ -114,7 +116,7 @@ async function output(report: Report, opts: CliOptions): Promise<boolean> {
   if (opts.json !== undefined) write(() => writeOutputFile("--json", opts.json!, JSON.stringify(report, null, 2) + "\n"));
   if (opts.html !== undefined) {
     // Loaded only here: most runs write no page.
-    const { writeReportPage } = await import("./html/page");
+    const { writeReportPage } = await import("./render/html/page");
     write(() => writeReportPage(report, opts.html!));
   }
   return ok;

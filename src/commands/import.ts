@@ -10,7 +10,8 @@ import { parseArgs } from "node:util";
 import type * as Commander from "commander";
 
 import { optionParser, parseCount } from "../args";
-import { formatText, printable, printableLines } from "../format";
+import { formatText } from "../render/text";
+import { printable, printableLines } from "../view/printable";
 import { native } from "../native";
 import { outputPathsProblem, writeOutputFile } from "../output";
 import { parseOutcome, type Report } from "../report";
@@ -252,7 +253,7 @@ export async function runImport(argv: string[]): Promise<number> {
   if (opts.json !== undefined) write(() => writeOutputFile("--json", opts.json!, JSON.stringify(report, null, 2) + "\n"));
   if (opts.html !== undefined) {
     // Loaded only here: most imports write no page.
-    const { writeReportPage } = await import("../html/page");
+    const { writeReportPage } = await import("../render/html/page");
     write(() => {
       writeReportPage(report, opts.html!);
       if (opts.html !== "-") process.stderr.write(`iops: HTML report written to ${printable(opts.html!)}\n`);
