@@ -29,7 +29,7 @@ import { randomBytes } from "node:crypto";
 
 import { native } from "../native";
 import { IopsError, parseOutcome, type Report } from "../report";
-import { fsUsageStandInPath } from "./select";
+import { fsUsageStandInPath } from "./names";
 
 /** Apple's fs_usage. */
 export const FS_USAGE = "/usr/bin/fs_usage";
