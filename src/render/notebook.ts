@@ -17,7 +17,7 @@ import { findingsListHtml } from "./html/sections";
 import { figureHtml, plotlySource } from "./plotly";
 import { noteLine, renderText, sizeHistogramLines } from "./text";
 
-/** The one escaping function of every HTML output (src/html/escape.ts). */
+/** The one escaping function of every HTML output (src/render/html/escape.ts). */
 export { escapeHtml };
 
 export interface DisplayOptions {
