@@ -114,3 +114,17 @@ test("data flows one way: sources → view → render, and neither view nor rend
   }
   t.deepEqual(wrong, []);
 });
+
+test("which source runs is decided in sources/select.ts: outside sources/, no module reaches a source's own module", (t) => {
+  const g = graph();
+  // The shapes, the names, and the one place that picks; index.ts also exports strace's public entry points.
+  const open = new Set(["select.ts", "capture.ts", "names.ts"].map((f) => path.join("sources", f)));
+  const allowed = (file, dep) => open.has(dep) || (file === "index.ts" && dep === path.join("sources", "strace.ts"));
+  const wrong = [];
+  for (const [file, deps] of g) {
+    if (file.startsWith(`sources${path.sep}`)) continue;
+    for (const d of deps) if (d.startsWith(`sources${path.sep}`) && !allowed(file, d)) wrong.push(`${file} → ${d}`);
+  }
+  t.deepEqual(wrong, []);
+  t.true(g.get(path.join("sources", "select.ts")).includes(path.join("sources", "tracer-helper.ts")), "select.ts picks among the sources");
+});
