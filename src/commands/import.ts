@@ -79,8 +79,8 @@ async function importChunks(input: Chunks, into: Importer, first?: () => void): 
   return into;
 }
 
-/** The report's `method` for a saved log of each format. */
-const LOG_METHOD: Record<string, string> = { strace: "strace-log", fs_usage: "fs_usage" };
+/** The source a saved log of each format is reported as (the report's `method`). */
+const LOG_SOURCE: Record<string, string> = { strace: "strace-log", fs_usage: "fs_usage" };
 
 export interface ImportOptions {
   /** The trace's format (one of `traceFormats()`); detected from its first lines when absent. */
@@ -140,7 +140,7 @@ export async function importTrace(input: string | Chunks, options: ImportOptions
     done = await importChunks(input, importer(options.format));
   }
   const format = done.endOfInput();
-  const report = done.finish({ method: LOG_METHOD[format] ?? format, allFds: options.allFds ?? false });
+  const report = done.finish({ method: LOG_SOURCE[format] ?? format, allFds: options.allFds ?? false });
   return parseOutcome(report);
 }
 
