@@ -19,7 +19,7 @@
  * Untested on a real Mac: the parser and the native stream are tested on
  * recorded fs_usage output, and this orchestration on Linux against a
  * stand-in that prints strace's view of the real calls in fs_usage's format
- * (__test__/fs_usage-live.spec.mjs, through select.ts' `useFsUsageStandIn`).
+ * (__test__/fs_usage-live.spec.mjs, through names.ts' `useFsUsageStandIn`).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
@@ -29,7 +29,7 @@ import { randomBytes } from "node:crypto";
 
 import { native } from "../native";
 import { IopsError, parseOutcome, type Report } from "../report";
-import { fsUsageStandInPath } from "./select";
+import { fsUsageStandInPath } from "./names";
 
 /** Apple's fs_usage. */
 export const FS_USAGE = "/usr/bin/fs_usage";

@@ -17,8 +17,7 @@ import { apiIntervalMs, apiPid } from "../args";
 import { native } from "../native";
 import { ownNodeEnv } from "../node-env";
 import { IopsError, parseOutcome, type Report } from "../report";
-import type { IopsWindow, ProfileOptions } from "../profile";
-import type { Capture, CaptureOptions } from "../trace";
+import type { Capture, CaptureOptions, IopsWindow, ProfileOptions } from "./capture";
 
 /**
  * What strace traces: the data calls, the metadata calls, rt_sigreturn (to
