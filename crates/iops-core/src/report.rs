@@ -1,29 +1,67 @@
 //! The report: one shape for `--json`, the programmatic API and every front
-//! end. Field names are camelCase; a figure the source could not measure is
-//! absent (`null`), never a zero pretending to be measured.
+//! end, and its one definition: the TypeScript types (src/generated/report.ts)
+//! and the field reference (docs/report.md) are generated from these types
+//! (`cargo test -p iops-core contract`). Field names are camelCase; a figure
+//! the source could not measure is `null`, never a zero pretending to be
+//! measured.
 
+use serde::ser::SerializeStruct;
 use serde::Serialize;
 
 use crate::aggregate::{Aggregator, FileStats, ScopeStats};
 use crate::event::{FdKind, MetaKind, Syscall};
-use crate::pattern::{AccessSummary, Pattern};
 use crate::histogram::{Bin, LogHistogram};
+use crate::pattern::{AccessSummary, Pattern};
+pub use crate::source::{Sees, Source};
+pub use crate::warning::{Warning, WarningCode};
 
 pub const REPORT_VERSION: u32 = 1;
 
-#[derive(Serialize, Clone, Debug, Default, PartialEq)]
-#[serde(rename_all = "camelCase")]
+/// Read and write totals of one class of fds over the window. Every figure
+/// is null when the source cannot count operations (macOS `rusage`: its
+/// disk bytes are in `storage`).
+#[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct Totals {
+    /// Read operations (calls that moved data, any size).
+    #[cfg_attr(test, ts(type = "number | null"))]
     pub read_ops: u64,
+    #[cfg_attr(test, ts(type = "number | null"))]
     pub write_ops: u64,
+    /// Bytes read, as the calls returned them.
+    #[cfg_attr(test, ts(type = "number | null"))]
     pub read_bytes: u64,
+    #[cfg_attr(test, ts(type = "number | null"))]
     pub write_bytes: u64,
+    #[cfg_attr(test, ts(type = "number | null"))]
     pub total_ops: u64,
+    #[cfg_attr(test, ts(type = "number | null"))]
     pub total_bytes: u64,
-    /// `None` when the source does not know how long the window was, or
-    /// when operations happened in a window of no measurable length.
+    /// Operations per second of the window; null when the source has no
+    /// clock (a log without timestamps), or when operations happened in a
+    /// window of no measurable length (strace -t in a run under a second).
     pub iops: Option<f64>,
+    /// Bytes per second of the window; null as `iops` is.
     pub throughput_bytes_per_second: Option<f64>,
+    /// True when the source cannot count operations: every figure is null.
+    #[cfg_attr(test, ts(skip))]
+    pub unmeasured: bool,
+}
+
+impl Serialize for Totals {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let seen = |v: u64| (!self.unmeasured).then_some(v);
+        let mut t = s.serialize_struct("Totals", 8)?;
+        t.serialize_field("readOps", &seen(self.read_ops))?;
+        t.serialize_field("writeOps", &seen(self.write_ops))?;
+        t.serialize_field("readBytes", &seen(self.read_bytes))?;
+        t.serialize_field("writeBytes", &seen(self.write_bytes))?;
+        t.serialize_field("totalOps", &seen(self.total_ops))?;
+        t.serialize_field("totalBytes", &seen(self.total_bytes))?;
+        t.serialize_field("iops", &self.iops.filter(|_| !self.unmeasured))?;
+        t.serialize_field("throughputBytesPerSecond", &self.throughput_bytes_per_second.filter(|_| !self.unmeasured))?;
+        t.end()
+    }
 }
 
 impl Totals {
@@ -48,6 +86,7 @@ impl Totals {
             total_bytes,
             iops: per_s(total_ops),
             throughput_bytes_per_second: per_s(total_bytes),
+            unmeasured: false,
         }
     }
 
@@ -71,6 +110,7 @@ impl Totals {
 
 #[derive(Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct StorageBytes {
     pub read_bytes: u64,
     pub write_bytes: u64,
@@ -80,6 +120,7 @@ pub struct StorageBytes {
 
 #[derive(Serialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct FailedOps {
     pub total: u64,
     pub by_errno: std::collections::BTreeMap<String, u64>,
@@ -87,6 +128,7 @@ pub struct FailedOps {
 
 #[derive(Serialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct MetadataOps {
     pub opens: u64,
     pub closes: u64,
@@ -102,6 +144,7 @@ pub struct MetadataOps {
 /// One file's row: what was done to it and how (its access pattern).
 #[derive(Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct FileReport {
     pub path: String,
     pub kind: FdKind,
@@ -137,6 +180,7 @@ impl FileReport {
 
 #[derive(Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SyscallReport {
     pub name: &'static str,
     pub calls: u64,
@@ -148,6 +192,7 @@ pub struct SyscallReport {
 /// operation count and the bytes those operations moved (`sum`).
 #[derive(Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SizeHistogram {
     pub read: Vec<Bin>,
     pub write: Vec<Bin>,
@@ -155,6 +200,7 @@ pub struct SizeHistogram {
 
 #[derive(Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct LatencySummary {
     pub count: u64,
     pub mean_ns: f64,
@@ -180,6 +226,7 @@ impl LatencySummary {
 
 #[derive(Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Latency {
     pub read: Option<LatencySummary>,
     pub write: Option<LatencySummary>,
@@ -187,6 +234,7 @@ pub struct Latency {
 
 #[derive(Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct TimelinePoint {
     /// Start of the interval, seconds since the window began.
     pub t: f64,
@@ -198,6 +246,7 @@ pub struct TimelinePoint {
 
 #[derive(Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct TimelineReport {
     pub interval_seconds: f64,
     pub points: Vec<TimelinePoint>,
@@ -205,59 +254,107 @@ pub struct TimelineReport {
 
 #[derive(Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ExitInfo {
     pub code: Option<i32>,
     pub signal: Option<String>,
     pub signal_number: Option<i32>,
 }
 
+/// The report of one capture or import.
 #[derive(Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Report {
+    /// Version of this format (`REPORT_VERSION`).
     pub version: u32,
-    /// Which source produced the figures: "ptrace", "proc-io", ...
-    pub method: String,
+    /// The source of the figures: "ptrace" (our tracer), "strace" (a live
+    /// strace run), "strace-log" (`iops import` of a saved strace log),
+    /// "fs_usage" (macOS, live or an imported log), "etw" (Windows), or a
+    /// counters fallback: "proc-io" (Linux), "io-counters" (Windows),
+    /// "rusage" (macOS).
+    pub method: Source,
+    /// Launch mode: the command as run; null when attached or imported.
     pub command: Option<Vec<String>>,
+    /// The traced process (its first one in a log); null when unknown.
     pub pid: Option<i32>,
-    /// `None` when the source does not know (a log without timestamps).
+    /// Length of the window in seconds; null when the source has no clock
+    /// (a log without timestamps).
     pub elapsed_seconds: Option<f64>,
-    /// True when `summary` includes sockets, pipes and ttys (`--all-fds`).
+    /// True when `summary` includes sockets, pipes and ttys (`--all-fds`, or
+    /// a source that cannot tell fds apart).
     pub all_fds: bool,
+    /// File I/O: regular files and block devices (plus every other fd with
+    /// `allFds`).
     pub summary: Totals,
+    /// I/O on sockets, pipes, ttys and other fds, kept out of `summary`;
+    /// null when the source cannot tell fds apart.
     pub other_fds: Option<Totals>,
+    /// Bytes that reached the storage layer (page-cache misses, dirtied
+    /// pages); null when the source does not see them.
     pub storage: Option<StorageBytes>,
+    /// Data calls that failed: not operations, counted by errno; null for
+    /// counters.
     pub failed_ops: Option<FailedOps>,
+    /// Metadata calls; null when the source did not see them.
     pub metadata_ops: Option<MetadataOps>,
+    /// Every fd target with at least one operation, busiest first; null
+    /// when the source does not see files.
     pub files: Option<Vec<FileReport>>,
+    /// Per-syscall calls, bytes and failures; null for counters.
     pub syscalls: Option<Vec<SyscallReport>>,
+    /// Operation sizes in bytes, for the summary's fds; null for counters.
     pub histogram: Option<SizeHistogram>,
+    /// Per-operation latency in nanoseconds, for the summary's fds; null
+    /// when the source has no call durations.
     pub latency: Option<Latency>,
+    /// Operations and bytes over time, for the summary's fds; null without
+    /// a clock or for counters.
     pub timeline: Option<TimelineReport>,
+    /// Launch mode: how the command ended; null otherwise.
     pub exit: Option<ExitInfo>,
+    /// What a reader must know about these figures, one line each.
     pub warnings: Vec<String>,
+    /// The stable code of each warning, same length and order as `warnings`.
+    pub warning_codes: Vec<WarningCode>,
 }
 
 /// What the capture knows about itself, beside the events.
 #[derive(Clone, Debug, Default)]
 pub struct ReportContext {
-    pub method: String,
+    pub method: Source,
     pub command: Option<Vec<String>>,
     pub pid: Option<i32>,
     pub elapsed_ns: u64,
     pub all_fds: bool,
     pub storage: Option<StorageBytes>,
     pub exit: Option<ExitInfo>,
-    pub warnings: Vec<String>,
-    /// False when the source gives no per-call durations.
+    pub warnings: Vec<Warning>,
+    /// What this input let the source see, when less than its best
+    /// (`method.sees()`): a strace log without -T has no durations.
+    pub sees: Option<Sees>,
+    /// False when the source gives no per-call durations. Read only when
+    /// `sees` is None (kept for the parsers that set it; `sees` says it).
     pub latency_measured: bool,
 }
 
+impl ReportContext {
+    /// What the report may show: `sees`, else the source's best with
+    /// `latency_measured`.
+    pub fn seen(&self) -> Sees {
+        self.sees.unwrap_or(Sees { latency: self.latency_measured, ..self.method.sees() })
+    }
+}
+
 impl Report {
-    /// A report from a full event trace.
+    /// A report from a full event trace. What the source cannot see
+    /// (`ReportContext::seen`) is null.
     pub fn from_aggregator(agg: &Aggregator, ctx: ReportContext) -> Report {
+        let sees = ctx.seen();
+        let all_fds = ctx.all_fds || !sees.fd_kinds;
         let elapsed_s = ctx.elapsed_ns as f64 / 1e9;
         let mut scope = agg.storage.clone();
-        if ctx.all_fds {
+        if all_fds {
             scope.merge(&agg.other);
         }
 
@@ -308,13 +405,14 @@ impl Report {
                 .collect(),
         };
 
+        let (warnings, warning_codes) = split(ctx.warnings);
         Report {
             version: REPORT_VERSION,
             method: ctx.method,
             command: ctx.command,
             pid: ctx.pid,
             elapsed_seconds: Some(elapsed_s),
-            all_fds: ctx.all_fds,
+            all_fds,
             summary: Totals::of(&scope, elapsed_s),
             other_fds: Some(Totals::of(&agg.other, elapsed_s)),
             storage: ctx.storage,
@@ -326,19 +424,30 @@ impl Report {
             files: Some(files),
             syscalls: Some(syscalls),
             histogram: Some(SizeHistogram { read: scope.read_sizes.bins(), write: scope.write_sizes.bins() }),
-            latency: ctx.latency_measured.then(|| Latency {
+            latency: Some(Latency {
                 read: LatencySummary::of(&scope.read_latency),
                 write: LatencySummary::of(&scope.write_latency),
             }),
             timeline: Some(timeline),
             exit: ctx.exit,
-            warnings: ctx.warnings,
+            warnings,
+            warning_codes,
         }
+        .blank_unseen(sees)
     }
 
-    /// A report from per-process counters only (no per-call events): counts
-    /// and bytes, nothing else; the context's warnings say what is missing.
-    pub fn from_counters(totals: Totals, ctx: ReportContext) -> Report {
+    /// A report from a process's counters (two readings, no per-call
+    /// events), for `ctx.method` a counters source. Its warnings lead with
+    /// why counters were used (`reason`, then where the figures come from,
+    /// `origin`: "/proc/1234/io counters") and what the source cannot see,
+    /// then `ctx.warnings`. `totals` are ignored when the source cannot count
+    /// operations (rusage).
+    pub fn from_counters(totals: Totals, reason: &str, origin: &str, mut ctx: ReportContext) -> Report {
+        let mut warnings = vec![WarningCode::CountersFallback.with(format!("{reason}; figures come from {origin}"))];
+        warnings.extend(ctx.method.counter_limits().map(|l| WarningCode::SourceLimits.with(l)));
+        warnings.append(&mut ctx.warnings);
+        let (warnings, warning_codes) = split(warnings);
+        let sees = ctx.seen();
         Report {
             version: REPORT_VERSION,
             method: ctx.method,
@@ -357,8 +466,44 @@ impl Report {
             latency: None,
             timeline: None,
             exit: ctx.exit,
-            warnings: ctx.warnings,
+            warnings,
+            warning_codes,
         }
+        .blank_unseen(sees)
+    }
+
+    /// The one place that turns what a source cannot see into null.
+    fn blank_unseen(mut self, sees: Sees) -> Report {
+        if !sees.op_counts {
+            self.summary.unmeasured = true;
+            self.other_fds = None;
+        }
+        if !sees.sizes {
+            self.histogram = None;
+            self.syscalls = None;
+            self.failed_ops = None;
+            self.timeline = None;
+        }
+        if !sees.files {
+            self.files = None;
+        }
+        if !sees.fd_kinds {
+            self.all_fds = true;
+            self.other_fds = None;
+        }
+        if !sees.latency {
+            self.latency = None;
+        }
+        if !sees.storage_bytes {
+            self.storage = None;
+        }
+        if !sees.metadata_calls {
+            self.metadata_ops = None;
+        }
+        if !sees.timestamps {
+            self = self.without_clock();
+        }
+        self
     }
 
     /// For a source without a clock (a log without timestamps): no elapsed
@@ -371,9 +516,25 @@ impl Report {
         self
     }
 
+    /// Adds a warning at `index` of the list (its code beside it).
+    pub fn insert_warning(&mut self, index: usize, w: Warning) {
+        self.warnings.insert(index, w.text);
+        self.warning_codes.insert(index, w.code);
+    }
+
+    /// Adds a warning at the end.
+    pub fn push_warning(&mut self, w: Warning) {
+        self.insert_warning(self.warnings.len(), w);
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("report serializes")
     }
+}
+
+/// The texts and the codes of `warnings`, as the JSON holds them.
+fn split(warnings: Vec<Warning>) -> (Vec<String>, Vec<WarningCode>) {
+    warnings.into_iter().map(|w| (w.text, w.code)).unzip()
 }
 
 #[cfg(test)]
@@ -407,7 +568,7 @@ mod tests {
             agg.record_op(f, &op(Direction::Write, Some(i * 100), 100));
         }
         agg.record_op(f, &op(Direction::Write, None, 5000));
-        let report = Report::from_aggregator(&agg, ReportContext { method: "test".into(), ..Default::default() });
+        let report = Report::from_aggregator(&agg, ReportContext { method: Source::Ptrace, ..Default::default() });
         let row = &report.files.as_ref().unwrap()[0];
         assert_eq!(row.pattern, Pattern::Strided, "9 strided reads outnumber 5 sequential ops");
         assert_eq!(row.small_ops, 14);
