@@ -15,6 +15,9 @@ pub mod source;
 pub mod timeline;
 pub mod warning;
 
+#[cfg(test)]
+mod contract;
+
 pub use aggregate::{Aggregator, FileId, ProgressCounters};
 pub use event::{DataOp, Direction, FdKind, MetaKind, Syscall};
 pub use histogram::LogHistogram;

@@ -1,0 +1,280 @@
+// Generated from crates/iops-core/src/report.rs by `UPDATE_CONTRACT=1 cargo test -p iops-core contract`:
+// do not edit. The report as every source and front end writes it (see docs/report.md).
+
+/** The report of one capture or import. */
+export interface Report {
+  /** Version of this format (`REPORT_VERSION`). */
+  version: number;
+  /** The source of the figures: "ptrace" (our tracer), "strace" (a live strace run), "strace-log" (`iops import` of a saved strace log), "fs_usage" (macOS, live or an imported log), "etw" (Windows), or a counters fallback: "proc-io" (Linux), "io-counters" (Windows), "rusage" (macOS). */
+  method: Source;
+  /** Launch mode: the command as run; null when attached or imported. */
+  command: Array<string> | null;
+  /** The traced process (its first one in a log); null when unknown. */
+  pid: number | null;
+  /** Length of the window in seconds; null when the source has no clock (a log without timestamps). */
+  elapsedSeconds: number | null;
+  /** True when `summary` includes sockets, pipes and ttys (`--all-fds`, or a source that cannot tell fds apart). */
+  allFds: boolean;
+  /** File I/O: regular files and block devices (plus every other fd with `allFds`). */
+  summary: Totals;
+  /** I/O on sockets, pipes, ttys and other fds, kept out of `summary`; null when the source cannot tell fds apart. */
+  otherFds: Totals | null;
+  /** Bytes that reached the storage layer (page-cache misses, dirtied pages); null when the source does not see them. */
+  storage: StorageBytes | null;
+  /** Data calls that failed: not operations, counted by errno; null for counters. */
+  failedOps: FailedOps | null;
+  /** Metadata calls; null when the source did not see them. */
+  metadataOps: MetadataOps | null;
+  /** Every fd target with at least one operation, busiest first; null when the source does not see files. */
+  files: Array<FileReport> | null;
+  /** Per-syscall calls, bytes and failures; null for counters. */
+  syscalls: Array<SyscallReport> | null;
+  /** Operation sizes in bytes, for the summary's fds; null for counters. */
+  histogram: SizeHistogram | null;
+  /** Per-operation latency in nanoseconds, for the summary's fds; null when the source has no call durations. */
+  latency: Latency | null;
+  /** Operations and bytes over time, for the summary's fds; null without a clock or for counters. */
+  timeline: TimelineReport | null;
+  /** Launch mode: how the command ended; null otherwise. */
+  exit: ExitInfo | null;
+  /** What a reader must know about these figures, one line each. */
+  warnings: Array<string>;
+  /** The stable code of each warning, same length and order as `warnings`. */
+  warningCodes: Array<WarningCode>;
+}
+
+/** Which source produced the figures. Serialized as the report's `method`. */
+export type Source =
+  /** Our own ptrace tracer (Linux). */
+  | "ptrace"
+  /** A live strace run, parsed as it writes. */
+  | "strace"
+  /** `iops import` of a saved strace log. */
+  | "strace-log"
+  /** macOS fs_usage, live or an imported log. */
+  | "fs_usage"
+  /** Windows' ETW kernel file I/O session. */
+  | "etw"
+  /** Counters fallback, Linux: /proc/<pid>/io. */
+  | "proc-io"
+  /** Counters fallback, Windows: GetProcessIoCounters. */
+  | "io-counters"
+  /** Counters fallback, macOS: proc_pid_rusage disk bytes. */
+  | "rusage";
+
+/** Every value of `Source`. */
+export const SOURCE_VALUES: readonly Source[] = ["ptrace", "strace", "strace-log", "fs_usage", "etw", "proc-io", "io-counters", "rusage"];
+
+/** Read and write totals of one class of fds over the window. Every figure is null when the source cannot count operations (macOS `rusage`: its disk bytes are in `storage`); the counts are typed `number` in TypeScript until the renderers handle that null (`Sees::op_counts`). */
+export interface Totals {
+  /** Read operations (calls that moved data, any size). */
+  readOps: number;
+  writeOps: number;
+  /** Bytes read, as the calls returned them. */
+  readBytes: number;
+  writeBytes: number;
+  totalOps: number;
+  totalBytes: number;
+  /** Operations per second of the window; null when the source has no clock (a log without timestamps), or when operations happened in a window of no measurable length (strace -t in a run under a second). */
+  iops: number | null;
+  /** Bytes per second of the window; null as `iops` is. */
+  throughputBytesPerSecond: number | null;
+}
+
+export interface StorageBytes {
+  readBytes: number;
+  writeBytes: number;
+  /** Where the figures come from, e.g. "/proc/1234/io". */
+  source: string;
+}
+
+export interface FailedOps {
+  total: number;
+  byErrno: { [key in string]: number };
+}
+
+export interface MetadataOps {
+  opens: number;
+  closes: number;
+  stats: number;
+  fsyncs: number;
+  unlinks: number;
+  renames: number;
+  getdents: number;
+  total: number;
+  failed: number;
+}
+
+/** One file's row: what was done to it and how (its access pattern). */
+export interface FileReport {
+  path: string;
+  kind: FdKind;
+  readOps: number;
+  writeOps: number;
+  readBytes: number;
+  writeBytes: number;
+  /** The pattern of most of its reads and writes together. */
+  pattern: Pattern;
+  /** Reads and writes of fewer than 4096 bytes. */
+  smallOps: number;
+  readAccess: AccessSummary | null;
+  writeAccess: AccessSummary | null;
+}
+
+/** What an fd refers to. Only `File` and `BlockDevice` count as storage I/O in the summary; the rest is reported apart. */
+export type FdKind =
+  | "file"
+  | "blockDevice"
+  | "socket"
+  | "pipe"
+  | "tty"
+  | "other"
+  | "unknown";
+
+/** Every value of `FdKind`. */
+export const FD_KIND_VALUES: readonly FdKind[] = ["file", "blockDevice", "socket", "pipe", "tty", "other", "unknown"];
+
+export type Pattern =
+  | "sequential"
+  | "strided"
+  | "random"
+  | "unknown";
+
+/** Every value of `Pattern`. */
+export const PATTERN_VALUES: readonly Pattern[] = ["sequential", "strided", "random", "unknown"];
+
+/** One stream's access pattern in the report. */
+export interface AccessSummary {
+  pattern: Pattern;
+  sequentialOps: number;
+  stridedOps: number;
+  randomOps: number;
+  /** Operations whose start offset the source could not know. */
+  unknownOps: number;
+  /** Operations of fewer than 4096 bytes. */
+  smallOps: number;
+  /** Start-to-start distance of the latest stride, when there was one (negative: backwards). */
+  strideBytes: number | null;
+}
+
+export interface SyscallReport {
+  name: string;
+  calls: number;
+  bytes: number;
+  failed: number;
+}
+
+/** Operation sizes in bytes; each bin holds values in `[lo, hi)`, its operation count and the bytes those operations moved (`sum`). */
+export interface SizeHistogram {
+  read: Array<Bin>;
+  write: Array<Bin>;
+}
+
+/** One non-empty bin: values in `[lo, hi)`. */
+export interface Bin {
+  lo: number;
+  hi: number;
+  count: number;
+  sum: number;
+}
+
+export interface Latency {
+  read: LatencySummary | null;
+  write: LatencySummary | null;
+}
+
+export interface LatencySummary {
+  count: number;
+  meanNs: number;
+  p50Ns: number;
+  p99Ns: number;
+  maxNs: number;
+  /** Latency distribution in nanoseconds, same binning as sizes. */
+  bins: Array<Bin>;
+}
+
+export interface TimelineReport {
+  intervalSeconds: number;
+  points: Array<TimelinePoint>;
+}
+
+export interface TimelinePoint {
+  /** Start of the interval, seconds since the window began. */
+  t: number;
+  readOps: number;
+  writeOps: number;
+  readBytes: number;
+  writeBytes: number;
+}
+
+export interface ExitInfo {
+  code: number | null;
+  signal: string | null;
+  signalNumber: number | null;
+}
+
+/** What a warning is about, stable across releases and wordings (serialized kebab-case: "counters-fallback", "no-timestamps", ...). */
+export type WarningCode =
+  /** Counters were used because no event source could run; the text says why. */
+  | "counters-fallback"
+  /** What this source cannot see by its nature (counters, fs_usage, ETW). */
+  | "source-limits"
+  /** Windows counters read under wine: zeros, not measurements. */
+  | "wine-counters"
+  /** Windows I/O requests that are neither reads nor writes, not counted. */
+  | "other-requests-uncounted"
+  /** Our seccomp filter was refused: every syscall was traced instead. */
+  | "seccomp-filter-refused"
+  /** The measurement window never opened: nothing was counted. */
+  | "window-never-opened"
+  /** A start or end window marker is missing from a trace: nothing was counted. */
+  | "window-markers-missing"
+  /** The attached process exited before the capture ended. */
+  | "exited-before-end"
+  /** Calls through the 32-bit syscall ABI, not counted. */
+  | "compat-syscalls-uncounted"
+  /** The program uses io_uring, whose I/O is not counted. */
+  | "io-uring-uncounted"
+  /** Lines of a log that were not understood and skipped. */
+  | "lines-not-understood"
+  /** The last line of a log is cut short and was skipped. */
+  | "last-line-cut"
+  /** strace calls cut in two by the program's own output, put back together. */
+  | "calls-rejoined"
+  /** Calls that started but never returned in the log; not counted. */
+  | "calls-never-returned"
+  /** Operations that had begun before the log starts; their fd is unknown. */
+  | "calls-begun-before-log"
+  /** A strace log without -y: files cannot be told from other fds. */
+  | "fds-without-target"
+  /** Operations on fds the source could not name, counted apart from files. */
+  | "fds-unnamed"
+  /** Operations on fds opened before the trace began (fs_usage), counted apart. */
+  | "fds-opened-before-trace"
+  /** No timestamps: elapsed time, rates and the timeline are unknown. */
+  | "no-timestamps"
+  /** Timestamps in whole seconds: rates only as exact as a second. */
+  | "whole-second-timestamps"
+  /** No call durations: latency is unknown. */
+  | "no-durations"
+  /** Only data calls were traced: metadata calls are unknown. */
+  | "no-metadata-calls"
+  /** The access pattern of calls without a known offset is unknown. */
+  | "offsets-unknown"
+  /** The access pattern of O_APPEND writes is unknown. */
+  | "appends-unknown"
+  /** Disk I/O requests that failed (fs_usage). */
+  | "disk-requests-failed"
+  /** Calls that look like I/O that the parser does not read. */
+  | "io-calls-uncounted"
+  /** Requests without a completion event (ETW): not counted. */
+  | "requests-incomplete"
+  /** The event source lost events: counts are a lower bound. */
+  | "events-lost"
+  /** The source does not see storage-level bytes (strace). */
+  | "no-storage-bytes"
+  /** A tracer process of ours did not exit when told to. */
+  | "tracer-still-running";
+
+/** Every value of `WarningCode`. */
+export const WARNING_CODE_VALUES: readonly WarningCode[] = ["counters-fallback", "source-limits", "wine-counters", "other-requests-uncounted", "seccomp-filter-refused", "window-never-opened", "window-markers-missing", "exited-before-end", "compat-syscalls-uncounted", "io-uring-uncounted", "lines-not-understood", "last-line-cut", "calls-rejoined", "calls-never-returned", "calls-begun-before-log", "fds-without-target", "fds-unnamed", "fds-opened-before-trace", "no-timestamps", "whole-second-timestamps", "no-durations", "no-metadata-calls", "offsets-unknown", "appends-unknown", "disk-requests-failed", "io-calls-uncounted", "requests-incomplete", "events-lost", "no-storage-bytes", "tracer-still-running"];
