@@ -9,8 +9,7 @@ import { optionParser, parseCount, parsePid, parseSeconds, setLongTimeout } from
 import { formatText, humanBytes, printable, printableLines, thousands } from "./format";
 import { native } from "./native";
 import { outputPathsProblem, writeOutputFile } from "./output";
-import { IopsError, parseOutcome, type Report } from "./report";
-import { isCountersMethod } from "./sources/select";
+import { IopsError, parseOutcome, withoutWarnings, type Report } from "./report";
 import type { Capture, CaptureOptions } from "./trace";
 import { IMPORT_HELP, runImport } from "./commands/import";
 // The tracers, the HTML page, `iops report` and commander are loaded when
@@ -93,10 +92,11 @@ function progressPrinter(enabled: boolean): { options: Partial<CaptureOptions>; 
 /** Prints the table and writes --json/--html; false when a file could not be written (each is tried). */
 async function output(report: Report, opts: CliOptions): Promise<boolean> {
   let shown = report;
-  if (isCountersMethod(report.method) && report.warnings.length > 0) {
+  const notice = report.warningCodes.indexOf("counters-fallback");
+  if (notice >= 0) {
     // The fallback notice goes first, on its own line, not with the warnings.
-    process.stderr.write(`iops: ${printable(report.warnings[0])}\n`);
-    shown = { ...report, warnings: report.warnings.slice(1) };
+    process.stderr.write(`iops: ${printable(report.warnings[notice])}\n`);
+    shown = { ...report, ...withoutWarnings(report, "counters-fallback") };
   }
   process.stderr.write(
     formatText(shown, { histogram: opts.histogram, topFiles: opts.top, width: Math.max(20, (process.stderr.columns ?? 100) - 40) }) +
