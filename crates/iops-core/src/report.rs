@@ -343,7 +343,10 @@ impl ReportContext {
     /// What the report may show: `sees`, else the source's best with
     /// `latency_measured`.
     pub fn seen(&self) -> Sees {
-        self.sees.unwrap_or(Sees { latency: self.latency_measured, ..self.method.sees() })
+        self.sees.unwrap_or_else(|| {
+            let best = self.method.sees();
+            Sees { latency: best.latency && self.latency_measured, ..best }
+        })
     }
 }
 
@@ -579,5 +582,58 @@ mod tests {
         assert_eq!((w.pattern, w.sequential_ops, w.unknown_ops, w.small_ops), (Pattern::Sequential, 4, 1, 4));
         let json = report.to_json();
         assert!(json.contains(r#""pattern":"strided","smallOps":14,"readAccess":{"pattern":"strided","sequentialOps":1,"stridedOps":9,"randomOps":0,"unknownOps":0,"smallOps":10,"strideBytes":8192}"#), "{json}");
+    }
+
+    #[test]
+    fn what_a_source_cannot_see_is_null_in_one_place() {
+        let mut agg = Aggregator::new();
+        let f = agg.file("/data/x", FdKind::File);
+        agg.record_op(f, &DataOp { latency_ns: Some(500), ..op(Direction::Read, Some(0), 512) });
+        for source in Source::ALL {
+            let storage = Some(StorageBytes { read_bytes: 1, write_bytes: 2, source: "test".into() });
+            let ctx = ReportContext { method: source, elapsed_ns: 1_000_000, latency_measured: true, storage, ..Default::default() };
+            let v: serde_json::Value = serde_json::from_str(&Report::from_aggregator(&agg, ctx).to_json()).unwrap();
+            let sees = source.sees();
+            assert_eq!(v["method"], source.name());
+            assert_eq!(v["summary"]["readOps"].is_null(), !sees.op_counts, "{source}");
+            assert_eq!(v["summary"]["iops"].is_null(), !sees.op_counts || !sees.timestamps, "{source}");
+            assert_eq!(v["histogram"].is_null(), !sees.sizes, "{source}");
+            assert_eq!(v["syscalls"].is_null(), !sees.sizes, "{source}");
+            assert_eq!(v["timeline"].is_null(), !sees.sizes || !sees.timestamps, "{source}");
+            assert_eq!(v["files"].is_null(), !sees.files, "{source}");
+            assert_eq!(v["otherFds"].is_null(), !sees.fd_kinds || !sees.op_counts, "{source}");
+            assert_eq!(v["allFds"], !sees.fd_kinds, "{source}");
+            assert_eq!(v["latency"].is_null(), !sees.latency, "{source}");
+            assert_eq!(v["elapsedSeconds"].is_null(), !sees.timestamps, "{source}");
+            assert_eq!(v["storage"].is_null(), !sees.storage_bytes, "{source}");
+            assert_eq!(v["metadataOps"].is_null(), !sees.metadata_calls, "{source}");
+        }
+        // A log that shows less than its format can: what it lacks is null.
+        let sees = Sees { latency: false, timestamps: false, ..Source::StraceLog.sees() };
+        let r = Report::from_aggregator(&agg, ReportContext { method: Source::StraceLog, sees: Some(sees), ..Default::default() });
+        assert!(r.latency.is_none() && r.elapsed_seconds.is_none() && r.timeline.is_none() && r.files.is_some());
+    }
+
+    #[test]
+    fn counter_reports_lead_with_why_then_what_they_cannot_see_each_coded() {
+        let ctx = |method| ReportContext {
+            method,
+            pid: Some(7),
+            elapsed_ns: 2_000_000_000,
+            warnings: vec![WarningCode::OtherRequestsUncounted.with("3 other I/O requests")],
+            ..Default::default()
+        };
+        let r = Report::from_counters(Totals::new(3, 1000, 1536, 4_096_000, 2.0), "no ETW", "GetProcessIoCounters (x)", ctx(Source::IoCounters));
+        assert_eq!(r.warning_codes, [WarningCode::CountersFallback, WarningCode::SourceLimits, WarningCode::OtherRequestsUncounted]);
+        assert_eq!(r.warnings[0], "no ETW; figures come from GetProcessIoCounters (x)");
+        assert_eq!(r.warnings[1], Source::IoCounters.counter_limits().unwrap());
+        assert_eq!((r.summary.write_ops, r.summary.iops), (1000, Some(501.5)));
+        assert!(r.files.is_none() && r.histogram.is_none() && r.timeline.is_none() && r.other_fds.is_none() && r.all_fds);
+        let mut r = Report::from_counters(Totals::new(0, 0, 0, 0, 2.0), "no fs_usage", "proc_pid_rusage (y)", ctx(Source::Rusage));
+        r.insert_warning(1, WarningCode::WineCounters.with("between"));
+        let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+        assert!(v["summary"].as_object().unwrap().values().all(|x| x.is_null()), "rusage counts nothing: {}", v["summary"]);
+        assert_eq!(v["warningCodes"], serde_json::json!(["counters-fallback", "wine-counters", "source-limits", "other-requests-uncounted"]));
+        assert_eq!(v["warnings"][1], "between");
     }
 }
