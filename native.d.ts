@@ -69,13 +69,6 @@ export declare class LineImport {
 
 export declare class TraceSession {
   /**
-   * Runs `argv` to its end under this platform's source (Linux: our
-   * tracer, seccomp-filtered so that only counted syscalls stop).
-   */
-  static launch(argv: Array<string>, options?: TraceOptions | undefined | null): TraceSession
-  /** Measures a running process (every thread) until `stop()` or its exit. */
-  static attach(pid: number, options?: TraceOptions | undefined | null): TraceSession
-  /**
    * Storage operations and bytes counted so far (always zero for
    * counter sources, which see totals only at the end).
    */
@@ -94,6 +87,13 @@ export declare class TraceSession {
   waitReady(): Promise<boolean>
   /** Resolves with the report as JSON, or `{"error":{"code","message"}}`. */
   wait(): Promise<string>
+  /**
+   * Runs `argv` to its end under this platform's source (Linux: our
+   * tracer, seccomp-filtered so that only counted syscalls stop).
+   */
+  static launch(argv: Array<string>, options?: TraceOptions | undefined | null): TraceSession
+  /** Measures a running process (every thread) until `stop()` or its exit. */
+  static attach(pid: number, options?: TraceOptions | undefined | null): TraceSession
 }
 
 /**

@@ -1,8 +1,6 @@
-//! The counters fallback from JavaScript: a reading of this (or another)
-//! process's counters before and after a window, and the report of the
-//! difference, built by the platform's counters source.
+//! A reading of a process's counters, for the counters fallback driven from
+//! JavaScript (a reading before and after a window; see `sources`).
 
-use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 /// A reading of a process's counters, in /proc/<pid>/io's terms: on Linux
@@ -30,17 +28,4 @@ pub struct CounterSnapshot {
 pub fn now_ns() -> f64 {
     static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
     START.get_or_init(std::time::Instant::now).elapsed().as_nanos() as f64
-}
-
-/// Reads the counters of `pid`, or of this process.
-#[napi]
-pub fn counters_snapshot(pid: Option<i32>) -> Result<CounterSnapshot> {
-    crate::platform::counters_snapshot(pid)
-}
-
-/// The report (JSON) of a window measured with two counter snapshots,
-/// `reason` saying first why counters were used.
-#[napi]
-pub fn counters_report(before: CounterSnapshot, after: CounterSnapshot, reason: String) -> String {
-    crate::platform::counters_report(&before, &after, &reason)
 }

@@ -21,7 +21,7 @@ pub struct FsUsageContext {
     pub exit_signal: Option<String>,
     pub exit_signal_number: Option<i32>,
     /// Said first (the capture's own notes, e.g. fs_usage's "buffer overrun").
-    pub warnings: Option<Vec<crate::WarningNote>>,
+    pub warnings: Option<Vec<crate::options::WarningNote>>,
 }
 
 #[napi]
@@ -98,7 +98,7 @@ impl FsUsageStream {
             pid: c.pid,
             elapsed_ns: c.elapsed_ns.map_or(0, |n| n.max(0.0) as u64),
             exit,
-            warnings: crate::warnings_of(c.warnings)?,
+            warnings: crate::options::warnings_of(c.warnings)?,
             ..Default::default()
         };
         Ok(self.parser.fs_usage_report(&self.agg, ctx).to_json())

@@ -75,7 +75,7 @@ pub struct ImportFinishOptions {
     pub exit_signal: Option<String>,
     pub exit_signal_number: Option<i32>,
     /// Warnings the caller wants in the report, first.
-    pub warnings: Option<Vec<crate::WarningNote>>,
+    pub warnings: Option<Vec<crate::options::WarningNote>>,
 }
 
 #[napi]
@@ -304,7 +304,7 @@ impl LineImport {
             command: options.command,
             all_fds: options.all_fds.unwrap_or(false),
             exit,
-            warnings: crate::warnings_of(options.warnings)?,
+            warnings: crate::options::warnings_of(options.warnings)?,
             ..Default::default()
         };
         Ok(self.parser.report(&self.agg, ctx).to_json())

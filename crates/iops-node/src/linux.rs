@@ -12,7 +12,7 @@ use napi::bindgen_prelude::*;
 
 use crate::counters::{now_ns, CounterSnapshot};
 use crate::session::{Control, TraceSession};
-use crate::TraceOptions;
+use crate::options::TraceOptions;
 
 fn start(target: Target, o: TraceOptions) -> Result<TraceSession> {
     let options = Options {

@@ -13,7 +13,7 @@ use napi::bindgen_prelude::*;
 
 use crate::counters::{now_ns, CounterSnapshot};
 use crate::session::{Control, TraceSession};
-use crate::TraceOptions;
+use crate::options::TraceOptions;
 
 fn reason() -> &'static str {
     // SAFETY: geteuid cannot fail.

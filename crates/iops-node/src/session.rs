@@ -1,7 +1,7 @@
 //! The capture session JavaScript sees, the same on every platform
-//! (launch/attach, progress, pid, stop, waitReady, wait): the platform's
-//! source (`crate::platform`) runs as one blocking call on a worker thread
-//! and publishes its pid, readiness and progress through `Control`.
+//! (progress, pid, stop, waitReady, wait; its factories launch/attach are in
+//! `sources`): a platform's source runs as one blocking call on a worker
+//! thread and publishes its pid, readiness and progress through `Control`.
 
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
@@ -75,19 +75,6 @@ impl TraceSession {
 
 #[napi]
 impl TraceSession {
-    /// Runs `argv` to its end under this platform's source (Linux: our
-    /// tracer, seccomp-filtered so that only counted syscalls stop).
-    #[napi(factory)]
-    pub fn launch(argv: Vec<String>, options: Option<crate::TraceOptions>) -> Result<TraceSession> {
-        crate::platform::launch(argv, options.unwrap_or_default())
-    }
-
-    /// Measures a running process (every thread) until `stop()` or its exit.
-    #[napi(factory)]
-    pub fn attach(pid: i32, options: Option<crate::TraceOptions>) -> Result<TraceSession> {
-        crate::platform::attach(pid, options.unwrap_or_default())
-    }
-
     /// Storage operations and bytes counted so far (always zero for
     /// counter sources, which see totals only at the end).
     #[napi]
@@ -123,38 +110,4 @@ impl TraceSession {
     pub fn wait(&self) -> AsyncTask<WaitReport> {
         AsyncTask::new(WaitReport(self.worker.clone()))
     }
-}
-
-/// Marks the start of the measured window of this process, for a session
-/// attached with this cookie (Linux: our tracer; Windows: the ETW session;
-/// elsewhere nothing).
-#[napi]
-pub fn window_begin(cookie: u32) {
-    crate::platform::window_begin(cookie);
-}
-
-#[napi]
-pub fn window_end(cookie: u32) {
-    crate::platform::window_end(cookie);
-}
-
-/// The CPUs this process may run on, kept before a window (Linux: the
-/// tracer pins the traced threads; elsewhere empty).
-#[napi]
-pub fn own_cpus() -> Vec<u32> {
-    crate::platform::own_cpus()
-}
-
-/// Gives every thread of this process the affinity `cpus` again, when the
-/// helper that pinned them died before it could.
-#[napi]
-pub fn restore_own_cpus(cpus: Vec<u32>) {
-    crate::platform::restore_own_cpus(&cpus);
-}
-
-/// Lets `pid` ptrace this process where Yama's ptrace_scope is 1 (Linux;
-/// elsewhere nothing to do).
-#[napi]
-pub fn allow_tracer(pid: i32) -> Result<()> {
-    crate::platform::allow_tracer(pid)
 }

@@ -5,7 +5,7 @@ use napi::bindgen_prelude::*;
 
 use crate::counters::CounterSnapshot;
 use crate::session::TraceSession;
-use crate::TraceOptions;
+use crate::options::TraceOptions;
 
 fn unsupported() -> Error {
     Error::from_reason(format!("iops-profiler has no capture source on {}", std::env::consts::OS))

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use crate::counters::{now_ns, CounterSnapshot};
 use crate::session::{Control, TraceSession};
-use crate::TraceOptions;
+use crate::options::TraceOptions;
 
 fn failed(e: process::CaptureError) -> (String, String) {
     (e.code.to_string(), e.message)
