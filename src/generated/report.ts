@@ -69,11 +69,15 @@ export const SOURCE_VALUES: readonly Source[] = ["ptrace", "strace", "strace-log
 export interface Totals {
   /** Read operations (calls that moved data, any size). */
   readOps: number;
+  /** Write operations. */
   writeOps: number;
   /** Bytes read, as the calls returned them. */
   readBytes: number;
+  /** Bytes written, as the calls returned them. */
   writeBytes: number;
+  /** `readOps + writeOps`. */
   totalOps: number;
+  /** `readBytes + writeBytes`. */
   totalBytes: number;
   /** Operations per second of the window; null when the source has no clock (a log without timestamps), or when operations happened in a window of no measurable length (strace -t in a run under a second). */
   iops: number | null;
@@ -82,42 +86,63 @@ export interface Totals {
 }
 
 export interface StorageBytes {
+  /** Bytes read from storage (page-cache misses). */
   readBytes: number;
+  /** Bytes sent to storage (dirtied pages written back). */
   writeBytes: number;
   /** Where the figures come from, e.g. "/proc/1234/io". */
   source: string;
 }
 
 export interface FailedOps {
+  /** Failed data calls. */
   total: number;
+  /** Failed data calls by errno name ("EBADF", "EINTR"; NTSTATUS names on Windows). */
   byErrno: { [key in string]: number };
 }
 
 export interface MetadataOps {
+  /** open, openat, openat2, creat. */
   opens: number;
+  /** close calls. */
   closes: number;
+  /** stat, fstat, lstat, newfstatat, statx and the like. */
   stats: number;
+  /** fsync and fdatasync. */
   fsyncs: number;
+  /** unlink, unlinkat, rmdir. */
   unlinks: number;
+  /** rename, renameat, renameat2. */
   renames: number;
+  /** Directory reads: getdents, getdents64. */
   getdents: number;
+  /** All metadata calls above. */
   total: number;
+  /** Metadata calls that failed. */
   failed: number;
 }
 
 /** One file's row: what was done to it and how (its access pattern). */
 export interface FileReport {
+  /** The fd's target as /proc shows it: a path, or `socket:[inode]`, `pipe:[inode]`... */
   path: string;
+  /** What the fd refers to. */
   kind: FdKind;
+  /** Read operations on it. */
   readOps: number;
+  /** Write operations on it. */
   writeOps: number;
+  /** Bytes read from it. */
   readBytes: number;
+  /** Bytes written to it. */
   writeBytes: number;
   /** The pattern of most of its reads and writes together. */
   pattern: Pattern;
   /** Reads and writes of fewer than 4096 bytes. */
   smallOps: number;
+  /** The pattern of its reads; null when it had none. */
   readAccess: AccessSummary | null;
+  /** The pattern of its writes; null when it had none. */
   writeAccess: AccessSummary | null;
 }
 
@@ -158,15 +183,21 @@ export interface AccessSummary {
 }
 
 export interface SyscallReport {
+  /** The syscall as strace names it ("read", "pwrite64", ...). */
   name: string;
+  /** Calls that succeeded (operations). */
   calls: number;
+  /** Bytes those calls moved. */
   bytes: number;
+  /** Calls that failed (not operations). */
   failed: number;
 }
 
 /** Operation sizes in bytes; each bin holds values in `[lo, hi)`, its operation count and the bytes those operations moved (`sum`). */
 export interface SizeHistogram {
+  /** Read sizes, ascending bins. */
   read: Array<Bin>;
+  /** Write sizes, ascending bins. */
   write: Array<Bin>;
 }
 
@@ -179,37 +210,53 @@ export interface Bin {
 }
 
 export interface Latency {
+  /** Reads; null when there were none. */
   read: LatencySummary | null;
+  /** Writes; null when there were none. */
   write: LatencySummary | null;
 }
 
 export interface LatencySummary {
+  /** Operations timed. */
   count: number;
+  /** Mean, nanoseconds. */
   meanNs: number;
+  /** Median, nanoseconds (as exact as its bin). */
   p50Ns: number;
+  /** 99th percentile, nanoseconds (as exact as its bin). */
   p99Ns: number;
+  /** Longest, nanoseconds. */
   maxNs: number;
   /** Latency distribution in nanoseconds, same binning as sizes. */
   bins: Array<Bin>;
 }
 
 export interface TimelineReport {
+  /** Length of each interval, seconds. */
   intervalSeconds: number;
+  /** One point per interval, from the window's start. */
   points: Array<TimelinePoint>;
 }
 
 export interface TimelinePoint {
   /** Start of the interval, seconds since the window began. */
   t: number;
+  /** Reads in the interval. */
   readOps: number;
+  /** Writes in the interval. */
   writeOps: number;
+  /** Bytes read in the interval. */
   readBytes: number;
+  /** Bytes written in the interval. */
   writeBytes: number;
 }
 
 export interface ExitInfo {
+  /** Exit status; null when killed by a signal. */
   code: number | null;
+  /** Name of the signal that killed it ("SIGKILL"), when known. */
   signal: string | null;
+  /** Number of that signal. */
   signalNumber: number | null;
 }
 

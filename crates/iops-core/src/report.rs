@@ -27,15 +27,19 @@ pub struct Totals {
     /// Read operations (calls that moved data, any size).
     #[cfg_attr(test, ts(type = "number"))]
     pub read_ops: u64,
+    /// Write operations.
     #[cfg_attr(test, ts(type = "number"))]
     pub write_ops: u64,
     /// Bytes read, as the calls returned them.
     #[cfg_attr(test, ts(type = "number"))]
     pub read_bytes: u64,
+    /// Bytes written, as the calls returned them.
     #[cfg_attr(test, ts(type = "number"))]
     pub write_bytes: u64,
+    /// `readOps + writeOps`.
     #[cfg_attr(test, ts(type = "number"))]
     pub total_ops: u64,
+    /// `readBytes + writeBytes`.
     #[cfg_attr(test, ts(type = "number"))]
     pub total_bytes: u64,
     /// Operations per second of the window; null when the source has no
@@ -113,7 +117,9 @@ impl Totals {
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct StorageBytes {
+    /// Bytes read from storage (page-cache misses).
     pub read_bytes: u64,
+    /// Bytes sent to storage (dirtied pages written back).
     pub write_bytes: u64,
     /// Where the figures come from, e.g. "/proc/1234/io".
     pub source: String,
@@ -123,7 +129,9 @@ pub struct StorageBytes {
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct FailedOps {
+    /// Failed data calls.
     pub total: u64,
+    /// Failed data calls by errno name ("EBADF", "EINTR"; NTSTATUS names on Windows).
     pub by_errno: std::collections::BTreeMap<String, u64>,
 }
 
@@ -131,14 +139,23 @@ pub struct FailedOps {
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct MetadataOps {
+    /// open, openat, openat2, creat.
     pub opens: u64,
+    /// close calls.
     pub closes: u64,
+    /// stat, fstat, lstat, newfstatat, statx and the like.
     pub stats: u64,
+    /// fsync and fdatasync.
     pub fsyncs: u64,
+    /// unlink, unlinkat, rmdir.
     pub unlinks: u64,
+    /// rename, renameat, renameat2.
     pub renames: u64,
+    /// Directory reads: getdents, getdents64.
     pub getdents: u64,
+    /// All metadata calls above.
     pub total: u64,
+    /// Metadata calls that failed.
     pub failed: u64,
 }
 
@@ -147,17 +164,25 @@ pub struct MetadataOps {
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct FileReport {
+    /// The fd's target as /proc shows it: a path, or `socket:[inode]`, `pipe:[inode]`...
     pub path: String,
+    /// What the fd refers to.
     pub kind: FdKind,
+    /// Read operations on it.
     pub read_ops: u64,
+    /// Write operations on it.
     pub write_ops: u64,
+    /// Bytes read from it.
     pub read_bytes: u64,
+    /// Bytes written to it.
     pub write_bytes: u64,
     /// The pattern of most of its reads and writes together.
     pub pattern: Pattern,
     /// Reads and writes of fewer than 4096 bytes.
     pub small_ops: u64,
+    /// The pattern of its reads; null when it had none.
     pub read_access: Option<AccessSummary>,
+    /// The pattern of its writes; null when it had none.
     pub write_access: Option<AccessSummary>,
 }
 
@@ -183,9 +208,13 @@ impl FileReport {
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SyscallReport {
+    /// The syscall as strace names it ("read", "pwrite64", ...).
     pub name: &'static str,
+    /// Calls that succeeded (operations).
     pub calls: u64,
+    /// Bytes those calls moved.
     pub bytes: u64,
+    /// Calls that failed (not operations).
     pub failed: u64,
 }
 
@@ -195,7 +224,9 @@ pub struct SyscallReport {
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SizeHistogram {
+    /// Read sizes, ascending bins.
     pub read: Vec<Bin>,
+    /// Write sizes, ascending bins.
     pub write: Vec<Bin>,
 }
 
@@ -203,10 +234,15 @@ pub struct SizeHistogram {
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct LatencySummary {
+    /// Operations timed.
     pub count: u64,
+    /// Mean, nanoseconds.
     pub mean_ns: f64,
+    /// Median, nanoseconds (as exact as its bin).
     pub p50_ns: u64,
+    /// 99th percentile, nanoseconds (as exact as its bin).
     pub p99_ns: u64,
+    /// Longest, nanoseconds.
     pub max_ns: u64,
     /// Latency distribution in nanoseconds, same binning as sizes.
     pub bins: Vec<Bin>,
@@ -229,7 +265,9 @@ impl LatencySummary {
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Latency {
+    /// Reads; null when there were none.
     pub read: Option<LatencySummary>,
+    /// Writes; null when there were none.
     pub write: Option<LatencySummary>,
 }
 
@@ -239,9 +277,13 @@ pub struct Latency {
 pub struct TimelinePoint {
     /// Start of the interval, seconds since the window began.
     pub t: f64,
+    /// Reads in the interval.
     pub read_ops: u64,
+    /// Writes in the interval.
     pub write_ops: u64,
+    /// Bytes read in the interval.
     pub read_bytes: u64,
+    /// Bytes written in the interval.
     pub write_bytes: u64,
 }
 
@@ -249,7 +291,9 @@ pub struct TimelinePoint {
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct TimelineReport {
+    /// Length of each interval, seconds.
     pub interval_seconds: f64,
+    /// One point per interval, from the window's start.
     pub points: Vec<TimelinePoint>,
 }
 
@@ -257,8 +301,11 @@ pub struct TimelineReport {
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ExitInfo {
+    /// Exit status; null when killed by a signal.
     pub code: Option<i32>,
+    /// Name of the signal that killed it ("SIGKILL"), when known.
     pub signal: Option<String>,
+    /// Number of that signal.
     pub signal_number: Option<i32>,
 }
 
