@@ -190,6 +190,16 @@ fn typescript(decls: &[Decl]) -> String {
     out
 }
 
+/// The counters sources (`Source::is_counters`), for the front ends' choice
+/// of source and their fallback notices.
+fn counter_sources() -> String {
+    let names: Vec<String> = Source::ALL.into_iter().filter(|s| s.is_counters()).map(|s| format!("{:?}", s.name())).collect();
+    format!(
+        "\n/** The sources that read per-process counters, not per-call events: the fallbacks when no event source can run. */\nexport const COUNTER_SOURCES: readonly Source[] = [{}];\n",
+        names.join(", ")
+    )
+}
+
 fn upper_snake(name: &str) -> String {
     kebab(name).replace('-', "_").to_uppercase()
 }
@@ -276,7 +286,7 @@ fn check(path: PathBuf, text: &str) {
 fn contract_files_are_current() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let decls = decls();
-    check(root.join("src/generated/report.ts"), &typescript(&decls));
+    check(root.join("src/generated/report.ts"), &(typescript(&decls) + &counter_sources()));
     check(root.join("docs/report.md"), &markdown(&decls));
 }
 

@@ -579,6 +579,7 @@ impl Report {
     }
 
     pub fn to_json(&self) -> String {
+        debug_assert_eq!(self.warnings.len(), self.warning_codes.len(), "every warning has its code (push_warning)");
         serde_json::to_string(self).expect("report serializes")
     }
 }
