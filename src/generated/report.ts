@@ -37,7 +37,7 @@ export interface Report {
   timeline: TimelineReport | null;
   /** Launch mode: how the command ended; null otherwise. */
   exit: ExitInfo | null;
-  /** What a reader must know about these figures, one line each. */
+  /** What a reader must know about these figures (io_uring, a fallback, what the source could not see...), one line each. */
   warnings: Array<string>;
   /** The stable code of each warning, same length and order as `warnings`. */
   warningCodes: Array<WarningCode>;
@@ -124,7 +124,7 @@ export interface MetadataOps {
 
 /** One file's row: what was done to it and how (its access pattern). */
 export interface FileReport {
-  /** The fd's target as /proc shows it: a path, or `socket:[inode]`, `pipe:[inode]`... */
+  /** The fd's target as /proc shows it: a path, or `socket:[inode]`, `pipe:[inode]`... A name is bytes on Linux and macOS: a byte that is not UTF-8 is written `\xNN` (`caf\xe9.txt`) and a backslash `\\`, so two names that differ in any byte are two rows. */
   path: string;
   /** What the fd refers to. */
   kind: FdKind;
@@ -193,7 +193,7 @@ export interface SyscallReport {
   failed: number;
 }
 
-/** Operation sizes in bytes; each bin holds values in `[lo, hi)`, its operation count and the bytes those operations moved (`sum`). */
+/** Operation sizes in bytes; each bin holds values in `[lo, hi)`, its operation count and the bytes those operations moved (`sum`). Bins are exact below 64 bytes, then 32 per power of two: fine enough to redraw any log-spaced binning. */
 export interface SizeHistogram {
   /** Read sizes, ascending bins. */
   read: Array<Bin>;
@@ -209,6 +209,7 @@ export interface Bin {
   sum: number;
 }
 
+/** Per-operation latency: time from syscall entry to exit as the source saw it. */
 export interface Latency {
   /** Reads; null when there were none. */
   read: LatencySummary | null;
@@ -231,6 +232,7 @@ export interface LatencySummary {
   bins: Array<Bin>;
 }
 
+/** Operations over time. Its interval doubles instead of growing past 1024 points, so memory is bounded by files and bins, never by operations. */
 export interface TimelineReport {
   /** Length of each interval, seconds. */
   intervalSeconds: number;

@@ -164,7 +164,10 @@ pub struct MetadataOps {
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct FileReport {
-    /// The fd's target as /proc shows it: a path, or `socket:[inode]`, `pipe:[inode]`...
+    /// The fd's target as /proc shows it: a path, or `socket:[inode]`,
+    /// `pipe:[inode]`... A name is bytes on Linux and macOS: a byte that is
+    /// not UTF-8 is written `\xNN` (`caf\xe9.txt`) and a backslash `\\`, so
+    /// two names that differ in any byte are two rows.
     pub path: String,
     /// What the fd refers to.
     pub kind: FdKind,
@@ -219,7 +222,9 @@ pub struct SyscallReport {
 }
 
 /// Operation sizes in bytes; each bin holds values in `[lo, hi)`, its
-/// operation count and the bytes those operations moved (`sum`).
+/// operation count and the bytes those operations moved (`sum`). Bins are
+/// exact below 64 bytes, then 32 per power of two: fine enough to redraw
+/// any log-spaced binning.
 #[derive(Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
@@ -261,6 +266,8 @@ impl LatencySummary {
     }
 }
 
+/// Per-operation latency: time from syscall entry to exit as the source
+/// saw it.
 #[derive(Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
@@ -287,6 +294,8 @@ pub struct TimelinePoint {
     pub write_bytes: u64,
 }
 
+/// Operations over time. Its interval doubles instead of growing past 1024
+/// points, so memory is bounded by files and bins, never by operations.
 #[derive(Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
@@ -361,7 +370,8 @@ pub struct Report {
     pub timeline: Option<TimelineReport>,
     /// Launch mode: how the command ended; null otherwise.
     pub exit: Option<ExitInfo>,
-    /// What a reader must know about these figures, one line each.
+    /// What a reader must know about these figures (io_uring, a fallback,
+    /// what the source could not see...), one line each.
     pub warnings: Vec<String>,
     /// The stable code of each warning, same length and order as `warnings`.
     pub warning_codes: Vec<WarningCode>,
