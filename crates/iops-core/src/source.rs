@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub enum Source {
     /// Our own ptrace tracer (Linux).
+    // `ReportContext::default()`'s source; every other source names itself.
     #[default]
     #[serde(rename = "ptrace")]
     Ptrace,
