@@ -10,9 +10,8 @@ import { formatText } from "./render/text";
 import { printable, printableLines } from "./view/printable";
 import { humanBytes, thousands } from "./view/units";
 import { outputPathsProblem, writeOutputFile } from "./output";
-import { IopsError, type Report } from "./report";
+import { IopsError, withoutWarnings, type Report } from "./report";
 import type { Capture, CaptureOptions } from "./sources/capture";
-import { isCountersMethod } from "./sources/names";
 import { IMPORT_HELP, runImport } from "./commands/import";
 // The sources, the HTML page, `iops report` and commander are loaded when
 // used: `iops import` starts without them.
@@ -94,10 +93,11 @@ function progressPrinter(enabled: boolean): { options: Partial<CaptureOptions>; 
 /** Prints the table and writes --json/--html; false when a file could not be written (each is tried). */
 async function output(report: Report, opts: CliOptions): Promise<boolean> {
   let shown = report;
-  if (isCountersMethod(report.method) && report.warnings.length > 0) {
+  const notice = report.warningCodes.indexOf("counters-fallback");
+  if (notice >= 0) {
     // The fallback notice goes first, on its own line, not with the warnings.
-    process.stderr.write(`iops: ${printable(report.warnings[0])}\n`);
-    shown = { ...report, warnings: report.warnings.slice(1) };
+    process.stderr.write(`iops: ${printable(report.warnings[notice])}\n`);
+    shown = { ...report, ...withoutWarnings(report, "counters-fallback") };
   }
   process.stderr.write(
     formatText(shown, { histogram: opts.histogram, topFiles: opts.top, width: Math.max(20, (process.stderr.columns ?? 100) - 40) }) +

@@ -11,7 +11,12 @@ pub mod path_name;
 pub mod pattern;
 pub mod positions;
 pub mod report;
+pub mod source;
 pub mod timeline;
+pub mod warning;
+
+#[cfg(test)]
+mod contract;
 
 pub use aggregate::{Aggregator, FileId, ProgressCounters};
 pub use event::{DataOp, Direction, FdKind, MetaKind, Syscall};
@@ -19,3 +24,5 @@ pub use histogram::LogHistogram;
 pub use pattern::{AccessClassifier, AccessSummary, Pattern};
 pub use positions::{CallOffset, FdPosition, PositionTable};
 pub use report::{Report, ReportContext};
+pub use source::{Sees, Source};
+pub use warning::{Warning, WarningCode};

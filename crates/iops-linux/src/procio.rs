@@ -107,26 +107,21 @@ pub fn counters_report(
     command: Option<Vec<String>>,
 ) -> iops_core::Report {
     use iops_core::report::{ReportContext, StorageBytes, Totals};
-    let warnings = vec![
-        format!("{reason}; figures come from /proc/{pid}/io counters"),
-        "counters include every thread and every kind of fd (files, sockets, pipes, ttys), and cannot show sizes, files or latency"
-            .to_string(),
-    ];
     iops_core::Report::from_counters(
         Totals::new(delta.syscr, delta.syscw, delta.rchar, delta.wchar, elapsed_ns as f64 / 1e9),
+        reason,
+        &format!("/proc/{pid}/io counters"),
         ReportContext {
-            method: "proc-io".into(),
+            method: iops_core::Source::ProcIo,
             command,
             pid: Some(pid),
             elapsed_ns,
-            all_fds: true,
             storage: Some(StorageBytes {
                 read_bytes: delta.read_bytes,
                 write_bytes: delta.write_bytes,
                 source: format!("/proc/{pid}/io (read_bytes, write_bytes)"),
             }),
             exit,
-            warnings,
             ..Default::default()
         },
     )

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use iops_core::report::{ExitInfo, StorageBytes};
-use iops_core::{Aggregator, ProgressCounters, Report, ReportContext};
+use iops_core::{Aggregator, ProgressCounters, Report, ReportContext, Source, Warning, WarningCode};
 use libc::pid_t;
 
 use crate::affinity;
@@ -203,11 +203,11 @@ pub fn trace(
                     match news {
                         ChildNews::FilterRefused(errno) => {
                             trace_every_syscall(&mut tracer);
-                            notes.push(format!(
+                            notes.push(WarningCode::SeccompFilterRefused.with(format!(
                                 "the seccomp filter that stops only I/O calls could not be installed ({}, {}); every syscall was traced instead: the same counts, more slowly",
                                 strerror(errno),
                                 crate::errno::name(errno as i64)
-                            ));
+                            )));
                         }
                         ChildNews::ExecFailed(errno) => exec_failed = Some(errno),
                     }
@@ -235,29 +235,28 @@ fn trace_every_syscall(tracer: &mut Tracer) {
     let _ = ptrace::set_options(tracer.root, BASE_OPTIONS);
 }
 
-fn build_report(tracer: &Tracer, target: &Target, options: &Options, notes: Vec<String>) -> Report {
+fn build_report(tracer: &Tracer, target: &Target, options: &Options, notes: Vec<Warning>) -> Report {
     let mut warnings = notes;
     let pid = match target {
         Target::Attach(pid) => Some(*pid),
         Target::Launch(_) => Some(tracer.root),
     };
     if tracer.window == Window::Waiting {
-        warnings.push("the measurement window never opened: nothing was counted".to_string());
+        warnings.push(WarningCode::WindowNeverOpened.with("the measurement window never opened: nothing was counted"));
     }
     if matches!(target, Target::Attach(_)) && tracer.root_status.is_some() {
-        warnings.push("the traced process exited before the capture ended".to_string());
+        warnings.push(WarningCode::ExitedBeforeEnd.with("the traced process exited before the capture ended"));
     }
     if tracer.compat_calls > 0 {
-        warnings.push(format!(
+        warnings.push(WarningCode::CompatSyscallsUncounted.with(format!(
             "{} read/write-family calls were made through the 32-bit syscall ABI (int 0x80) and are not counted: the figures miss their I/O",
             tracer.compat_calls
-        ));
+        )));
     }
     if tracer.io_uring_seen {
-        warnings.push(
-            "the program uses io_uring: I/O submitted through io_uring does not pass through read/write syscalls and is not counted here"
-                .to_string(),
-        );
+        warnings.push(WarningCode::IoUringUncounted.with(
+            "the program uses io_uring: I/O submitted through io_uring does not pass through read/write syscalls and is not counted here",
+        ));
     }
     let storage = tracer.storage_last.map(|last| {
         let base = match (target, tracer.storage_begin) {
@@ -283,7 +282,7 @@ fn build_report(tracer: &Tracer, target: &Target, options: &Options, notes: Vec<
     Report::from_aggregator(
         &tracer.agg,
         ReportContext {
-            method: "ptrace".into(),
+            method: Source::Ptrace,
             command: target.command(),
             pid,
             elapsed_ns,
@@ -291,6 +290,7 @@ fn build_report(tracer: &Tracer, target: &Target, options: &Options, notes: Vec<
             storage,
             exit,
             warnings,
+            sees: None,
             latency_measured: true,
         },
     )
