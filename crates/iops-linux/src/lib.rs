@@ -3,16 +3,23 @@
 #![cfg(target_os = "linux")]
 
 mod affinity;
+mod attach;
 mod errno;
+mod error;
 pub mod fds;
+mod launch;
 pub mod markers;
 pub mod procio;
 mod ptrace;
+mod regs;
+mod report;
 mod seccomp;
 pub mod session;
 pub mod stop;
 mod syscalls;
+mod threads;
 mod tracer;
+mod wait;
 
 pub use session::{trace, Options, Target, TraceError};
 pub use stop::{stop_pair, StopWaiter, Stopper};

@@ -1,0 +1,116 @@
+//! The report of a ptrace capture: the tracer's findings plus what the
+//! session knows (target, options), and every warning it gives, built in
+//! one function (`warnings`).
+
+use iops_core::report::{ExitInfo, StorageBytes};
+use iops_core::{Report, ReportContext};
+
+use crate::error::strerror;
+use crate::tracer::Outcome;
+use crate::wait::Ended;
+
+/// What the session itself noticed during a capture, beside the tracer.
+#[derive(Default)]
+pub struct SessionNotes {
+    /// Attach mode (else launch).
+    pub attached: bool,
+    /// Launch mode: our seccomp filter was refused with this errno, so every
+    /// syscall was traced.
+    pub filter_refused: Option<i32>,
+}
+
+/// `command`: the launched argv (none when attached); `all_fds`: see
+/// `Options::all_fds`.
+pub fn build(outcome: &Outcome, notes: &SessionNotes, command: Option<Vec<String>>, all_fds: bool) -> Report {
+    let storage = outcome.storage_last.map(|last| {
+        // Attached: from the window's begin; launched: the command's whole life.
+        let base = match (notes.attached, outcome.storage_begin) {
+            (true, Some(begin)) => begin,
+            _ => Default::default(),
+        };
+        let d = last.since(&base);
+        StorageBytes {
+            read_bytes: d.read_bytes,
+            write_bytes: d.write_bytes,
+            source: format!("/proc/{}/io (read_bytes, write_bytes)", outcome.root),
+        }
+    });
+    let exit = if notes.attached { None } else { outcome.root_ended.map(exit_info) };
+    Report::from_aggregator(
+        &outcome.agg,
+        ReportContext {
+            method: "ptrace".into(),
+            command,
+            pid: Some(outcome.root),
+            elapsed_ns: outcome.elapsed_ns,
+            all_fds,
+            storage,
+            exit,
+            warnings: warnings(outcome, notes),
+            latency_measured: true,
+        },
+    )
+}
+
+/// Every warning of a ptrace capture, in the order the report lists them.
+fn warnings(outcome: &Outcome, notes: &SessionNotes) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if let Some(errno) = notes.filter_refused {
+        warnings.push(format!(
+            "the seccomp filter that stops only I/O calls could not be installed ({}, {}); every syscall was traced instead: the same counts, more slowly",
+            strerror(errno),
+            crate::errno::name(errno as i64)
+        ));
+    }
+    if outcome.never_opened {
+        warnings.push("the measurement window never opened: nothing was counted".to_string());
+    }
+    if notes.attached && outcome.root_ended.is_some() {
+        warnings.push("the traced process exited before the capture ended".to_string());
+    }
+    if outcome.compat_calls > 0 {
+        warnings.push(format!(
+            "{} read/write-family calls were made through the 32-bit syscall ABI (int 0x80) and are not counted: the figures miss their I/O",
+            outcome.compat_calls
+        ));
+    }
+    if outcome.io_uring_seen {
+        warnings.push(
+            "the program uses io_uring: I/O submitted through io_uring does not pass through read/write syscalls and is not counted here"
+                .to_string(),
+        );
+    }
+    warnings
+}
+
+pub fn exit_info(ended: Ended) -> ExitInfo {
+    match ended {
+        Ended::Killed(sig) => ExitInfo { code: None, signal: Some(signal_name(sig)), signal_number: Some(sig) },
+        Ended::Exited(code) => ExitInfo { code: Some(code), signal: None, signal_number: None },
+    }
+}
+
+pub fn signal_name(sig: i32) -> String {
+    let name = match sig {
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGINT => "SIGINT",
+        libc::SIGQUIT => "SIGQUIT",
+        libc::SIGILL => "SIGILL",
+        libc::SIGTRAP => "SIGTRAP",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGUSR1 => "SIGUSR1",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGUSR2 => "SIGUSR2",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGALRM => "SIGALRM",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGXCPU => "SIGXCPU",
+        libc::SIGXFSZ => "SIGXFSZ",
+        libc::SIGSYS => "SIGSYS",
+        _ => return format!("signal {sig}"),
+    };
+    name.to_string()
+}
