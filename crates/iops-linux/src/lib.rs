@@ -4,6 +4,7 @@
 
 mod affinity;
 mod attach;
+mod calls;
 mod errno;
 mod error;
 pub mod fds;

@@ -7,16 +7,15 @@
 
 use std::time::Instant;
 
-use iops_core::{Aggregator, CallOffset, DataOp, Direction, MetaKind, Syscall};
+use iops_core::Aggregator;
 use libc::pid_t;
 
-use crate::errno;
-use crate::fds::FdTable;
+use crate::calls::Calls;
 use crate::procio::ProcIo;
 use crate::ptrace::{self, SyscallInfo, SYSCALL_INFO_ENTRY, SYSCALL_INFO_EXIT, SYSCALL_INFO_SECCOMP};
 use crate::regs::Regs;
 use crate::seccomp::{AUDIT_ARCH, COMPAT_DATA_CALLS, DATA_COMPAT, DATA_NATIVE};
-use crate::syscalls::{self, Class, ClassTable, Restart};
+use crate::syscalls::{self, Class, ClassTable};
 use crate::threads::{Pending, Threads};
 use crate::wait::{Ended, Status};
 
@@ -52,8 +51,7 @@ pub struct Tracer {
     mode: Mode,
     classes: ClassTable,
     threads: Threads,
-    fds: FdTable,
-    agg: Aggregator,
+    calls: Calls,
     window: Window,
     begin: Instant,
     end: Option<Instant>,
@@ -116,8 +114,7 @@ impl Tracer {
             mode,
             classes: ClassTable::new(),
             threads: Threads::default(),
-            fds: FdTable::default(),
-            agg,
+            calls: Calls::new(agg),
             window: if marker_cookie.is_some() { Window::Waiting } else { Window::Open },
             begin: Instant::now(),
             end: None,
@@ -220,7 +217,7 @@ impl Tracer {
             storage_last: self.storage_last,
             compat_calls: self.compat_calls,
             io_uring_seen: self.io_uring_seen,
-            agg: self.agg,
+            agg: self.calls.into_aggregator(),
         }
     }
 
@@ -292,7 +289,7 @@ impl Tracer {
                         self.threads.replaced(former);
                     }
                 }
-                self.fds.forget_process(self.threads.tgid(tid));
+                self.calls.forget_process(self.threads.tgid(tid));
                 if let Some(t) = self.threads.get_mut(tid) {
                     t.pending = None;
                 }
@@ -325,7 +322,7 @@ impl Tracer {
     fn on_death(&mut self, tid: pid_t, ended: Ended) {
         if let Some(t) = self.threads.on_death(tid, self.root) {
             if t.tgid == tid {
-                self.fds.forget_process(tid);
+                self.calls.forget_process(tid);
             }
         }
         if tid == self.root {
@@ -372,7 +369,6 @@ impl Tracer {
         let skipped = ptrace::syscall_info(tid, &mut self.info).is_ok() && self.regs.skip(tid, libc::ENOSYS).is_ok();
         #[cfg(not(target_arch = "x86_64"))]
         let skipped = self.regs.skip(tid, libc::ENOSYS).is_ok();
-        let Some(tgid) = self.threads.get(tid).map(|t| t.tgid) else { return };
         if !skipped || self.info.arch != AUDIT_ARCH {
             return;
         }
@@ -380,7 +376,7 @@ impl Tracer {
         let nr = self.info.nr();
         let args = [self.info.arg(0), self.info.arg(1), self.info.arg(2), self.info.arg(3)];
         let p = Pending { nr, class: self.classes.get(nr), args, start: now, counted: self.window == Window::Open };
-        self.complete(tid, tgid, p, -(libc::ENOSYS as i64), now);
+        self.complete(tid, p, -(libc::ENOSYS as i64), now);
     }
 
     fn is_compat_nr(&self, nr: u64) -> bool {
@@ -391,7 +387,6 @@ impl Tracer {
     fn on_deferred_exit(&mut self, tid: pid_t) {
         let Some(t) = self.threads.get_mut(tid) else { return };
         let Some(mut p) = t.pending.take() else { return };
-        let tgid = t.tgid;
         if self.regs.read(tid).is_err() {
             return;
         }
@@ -414,7 +409,7 @@ impl Tracer {
         if p.class == Class::IoUring && p.counted {
             self.io_uring_seen = true;
         }
-        self.complete(tid, tgid, p, self.regs.rval(), now);
+        self.complete(tid, p, self.regs.rval(), now);
     }
 
     #[cfg(not(target_arch = "x86_64"))]
@@ -446,9 +441,8 @@ impl Tracer {
         }
         let Some(t) = self.threads.get_mut(tid) else { return };
         let Some(p) = t.pending.take() else { return };
-        let tgid = t.tgid;
         let rval = self.regs.rval();
-        self.complete(tid, tgid, p, rval, Instant::now());
+        self.complete(tid, p, rval, Instant::now());
     }
 
     /// Elsewhere the return register also holds the first argument at
@@ -495,8 +489,7 @@ impl Tracer {
             SYSCALL_INFO_EXIT => {
                 let Some(t) = self.threads.get_mut(tid) else { return };
                 let Some(p) = t.pending.take() else { return };
-                let tgid = t.tgid;
-                self.complete(tid, tgid, p, self.info.rval(), now);
+                self.complete(tid, p, self.info.rval(), now);
             }
             _ => {}
         }
@@ -527,120 +520,9 @@ impl Tracer {
         }
     }
 
-    fn complete(&mut self, tid: pid_t, tgid: pid_t, p: Pending, rval: i64, now: Instant) {
+    /// A call of `tid` returned `rval` at `now`.
+    fn complete(&mut self, tid: pid_t, p: Pending, rval: i64, now: Instant) {
         let Some(thread) = self.threads.get_mut(tid) else { return };
-        if let Some(i) = thread.interrupted {
-            // The same call on the same fd again: the interrupted one restarted.
-            if i.nr == p.nr && i.args[0] == p.args[0] {
-                thread.interrupted = None;
-            }
-        }
-        match syscalls::restart(rval) {
-            Restart::Always => return,
-            Restart::UnlessHandled => {
-                thread.interrupted = Some(p);
-                return;
-            }
-            Restart::No => {}
-        }
-        if p.class == Class::SigReturn {
-            // rt_sigreturn "returns" the register the handler's frame saved:
-            // -EINTR if the interrupted call failed, its number if restarted.
-            if let Some(i) = thread.interrupted.take() {
-                if rval == -(libc::EINTR as i64) {
-                    self.complete(tid, tgid, i, rval, now);
-                }
-            }
-            return;
-        }
-        let ok = rval >= 0;
-        match p.class {
-            Class::Data(syscall) if p.counted => {
-                if ok {
-                    self.record_data(tid, tgid, syscall, &p, rval as u64, now);
-                } else {
-                    let storage = self
-                        .fds
-                        .lookup(&mut self.agg, tgid, tid, p.args[0] as i32)
-                        .is_some_and(|f| self.agg.file_stats(f).kind.is_storage());
-                    self.agg.record_failure(syscall, errno::name(-rval), storage);
-                }
-            }
-            Class::Meta(kind) => {
-                if p.counted {
-                    self.agg.record_meta(kind, ok);
-                }
-                if ok {
-                    match kind {
-                        MetaKind::Open => self.fds.forget(tgid, rval as i32),
-                        MetaKind::Close => self.fds.forget(tgid, p.args[0] as i32),
-                        _ => {}
-                    }
-                }
-            }
-            Class::Seek if ok => self.fds.seek(tgid, p.args[0] as i32, rval as u64),
-            Class::FilterInstall if ok => {
-                let filter = if p.nr == libc::SYS_seccomp as u64 {
-                    p.args[0] == 1 // SECCOMP_SET_MODE_FILTER
-                } else {
-                    p.args[0] == libc::PR_SET_SECCOMP as u64 && p.args[1] == libc::SECCOMP_MODE_FILTER as u64
-                };
-                self.foreign_filters |= filter;
-            }
-            Class::FdChange if ok => {
-                if p.nr == libc::SYS_close_range as u64 {
-                    self.fds.forget_range(tgid, p.args[0] as u32, p.args[1] as u32);
-                } else {
-                    self.fds.forget(tgid, rval as i32);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// `tid` made the call (its /proc entry and memory are read: the
-    /// leader's are gone once it has exited); `tgid` keys the fd cache.
-    fn record_data(&mut self, tid: pid_t, tgid: pid_t, syscall: Syscall, p: &Pending, bytes: u64, now: Instant) {
-        let start_ns = p.start.saturating_duration_since(self.begin).as_nanos() as u64;
-        let latency_ns = Some(now.saturating_duration_since(p.start).as_nanos() as u64);
-        let record = |tracer: &mut Tracer, fd: u64, direction: Direction, call: CallOffset| {
-            let (file, offset) = match tracer.fds.data_call(&mut tracer.agg, tgid, tid, fd as i32, direction, call, bytes) {
-                Some(found) => found,
-                // Closed by another thread before we could look: still an op.
-                None => (tracer.agg.file("(closed before it could be resolved)", iops_core::FdKind::Unknown), None),
-            };
-            tracer.agg.record_op(file, &DataOp { syscall, direction, bytes, start_ns, latency_ns, offset });
-        };
-        // An offset-pointer argument: null means "at the fd's position";
-        // otherwise the call has advanced the offset it points to by the
-        // bytes it moved, so it started that many bytes earlier.
-        let through = |ptr: u64| match ptr {
-            0 => CallOffset::Current,
-            _ => match ptrace::read_u64(tid, ptr) {
-                Some(after) => CallOffset::At(after.wrapping_sub(bytes)),
-                None => CallOffset::Unknown,
-            },
-        };
-        match syscall.direction() {
-            Some(direction) => {
-                let call = match syscall {
-                    Syscall::Pread64 | Syscall::Pwrite64 | Syscall::Preadv | Syscall::Pwritev => CallOffset::At(p.args[3]),
-                    // preadv2/pwritev2 with offset -1 use the fd's position.
-                    Syscall::Preadv2 | Syscall::Pwritev2 if p.args[3] as i64 != -1 => CallOffset::At(p.args[3]),
-                    _ => CallOffset::Current,
-                };
-                record(self, p.args[0], direction, call)
-            }
-            None => {
-                // sendfile(out, in, *offset, count); copy_file_range(in, *off_in,
-                // out, *off_out, ...); splice(in, *off_in, out, *off_out, ...).
-                let ((src, src_call), (dst, dst_call)) = match syscall {
-                    Syscall::Sendfile => ((p.args[1], through(p.args[2])), (p.args[0], CallOffset::Current)),
-                    _ => ((p.args[0], through(p.args[1])), (p.args[2], through(p.args[3]))),
-                };
-                record(self, src, Direction::Read, src_call);
-                record(self, dst, Direction::Write, dst_call);
-            }
-        }
+        self.foreign_filters |= self.calls.complete(thread, tid, p, rval, now, self.begin);
     }
 }
