@@ -114,3 +114,71 @@ pub fn signal_name(sig: i32) -> String {
     };
     name.to_string()
 }
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use iops_core::Aggregator;
+
+    fn outcome() -> Outcome {
+        Outcome {
+            agg: Aggregator::new(),
+            never_opened: false,
+            elapsed_ns: 5,
+            root: 42,
+            root_ended: None,
+            storage_begin: None,
+            storage_last: None,
+            compat_calls: 0,
+            io_uring_seen: false,
+        }
+    }
+
+    #[test]
+    fn a_clean_capture_has_no_warning() {
+        assert!(warnings(&outcome(), &SessionNotes::default()).is_empty());
+        let launched_and_ended = Outcome { root_ended: Some(Ended::Exited(0)), ..outcome() };
+        assert!(warnings(&launched_and_ended, &SessionNotes::default()).is_empty(), "a launched command ends");
+    }
+
+    #[test]
+    fn every_warning_in_its_order() {
+        let o = Outcome {
+            never_opened: true,
+            root_ended: Some(Ended::Killed(libc::SIGKILL)),
+            compat_calls: 3,
+            io_uring_seen: true,
+            ..outcome()
+        };
+        let notes = SessionNotes { attached: true, filter_refused: Some(libc::EACCES) };
+        let w = warnings(&o, &notes);
+        assert_eq!(w.len(), 5, "{w:?}");
+        assert_eq!(
+            w[0],
+            "the seccomp filter that stops only I/O calls could not be installed (Permission denied, EACCES); every syscall was traced instead: the same counts, more slowly"
+        );
+        assert_eq!(w[1], "the measurement window never opened: nothing was counted");
+        assert_eq!(w[2], "the traced process exited before the capture ended");
+        assert!(w[3].starts_with("3 read/write-family calls were made through the 32-bit syscall ABI"), "{}", w[3]);
+        assert!(w[4].starts_with("the program uses io_uring"), "{}", w[4]);
+    }
+
+    #[test]
+    fn storage_bytes_count_from_the_window_when_attached_and_from_the_start_when_launched() {
+        use crate::procio::ProcIo;
+        let o = Outcome {
+            storage_begin: Some(ProcIo { read_bytes: 100, write_bytes: 10, ..Default::default() }),
+            storage_last: Some(ProcIo { read_bytes: 150, write_bytes: 30, ..Default::default() }),
+            root_ended: Some(Ended::Killed(libc::SIGTERM)),
+            ..outcome()
+        };
+        let attached = build(&o, &SessionNotes { attached: true, ..Default::default() }, None, false);
+        let s = attached.storage.as_ref().unwrap();
+        assert_eq!((s.read_bytes, s.write_bytes), (50, 20));
+        assert!(attached.exit.is_none(), "an attached process's exit is not the capture's");
+        let launched = build(&o, &SessionNotes::default(), Some(vec!["cmd".into()]), false);
+        let s = launched.storage.as_ref().unwrap();
+        assert_eq!((s.read_bytes, s.write_bytes), (150, 30));
+        let exit = launched.exit.as_ref().unwrap();
+        assert_eq!((exit.code, exit.signal.as_deref(), exit.signal_number), (None, Some("SIGTERM"), Some(libc::SIGTERM)));
+    }
+}

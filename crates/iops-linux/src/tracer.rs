@@ -248,16 +248,14 @@ impl Tracer {
 
     /// Handles one waitpid report of a tracee.
     pub fn handle(&mut self, tid: pid_t, status: Status) {
-        let stop = match status {
+        match status {
             Status::Ended(ended) => return self.on_death(tid, ended),
             Status::Other => return,
-            stop => stop,
-        };
-        if !self.threads.contains(tid) {
             // An auto-attached child whose first stop beat its parent's event.
-            self.threads.insert(tid, tgid_of(tid), false);
+            _ if !self.threads.contains(tid) => self.threads.insert(tid, tgid_of(tid), false),
+            _ => {}
         }
-        match stop {
+        match status {
             Status::Syscall => {
                 if self.threads.get(tid).and_then(|t| t.pending).is_some_and(|p| p.is_deferred()) {
                     self.on_deferred_exit(tid);
@@ -314,7 +312,7 @@ impl Tracer {
             Status::EventStop => self.resume(tid, 0),
             // Deliver the signal unchanged.
             Status::Signal(sig) => self.resume(tid, sig),
-            Status::Ended(_) | Status::Other => {}
+            Status::Ended(_) | Status::Other => {} // above
         }
     }
 
