@@ -156,12 +156,12 @@ pub fn launch(argv: &[String], agg: Aggregator, share_cpu: bool) -> Result<Launc
     let mut tracer = Tracer::new(Mode::Seccomp, child, agg, None);
     tracer.add_thread(child, child);
     tracer.open_window();
-    Ok(Launched::Traced(Box::new(tracer), Some(news)))
+    Ok(Launched::Traced(Box::new(tracer), news))
 }
 
 pub enum Launched {
-    /// With the launched child's news pipe (none in attach mode).
-    Traced(Box<Tracer>, Option<ChildNewsPipe>),
+    /// Traced, with the child's news pipe.
+    Traced(Box<Tracer>, ChildNewsPipe),
     /// ptrace was refused: the command runs untraced.
     Untraced { pid: pid_t, reason: String, news: ChildNewsPipe },
 }

@@ -8,11 +8,11 @@ use std::sync::Arc;
 use iops_core::{Aggregator, ProgressCounters, Report};
 use libc::pid_t;
 
-use crate::attach::{attach, detach_all};
-use crate::launch::{finish_untraced, launch, ChildNews, Launched};
+use crate::attach::{attach, detach_all, Pinning};
+use crate::launch::{finish_untraced, launch, ChildNews, ChildNewsPipe, Launched};
 use crate::report::{self, SessionNotes};
 use crate::stop::StopWaiter;
-use crate::tracer::Window;
+use crate::tracer::{Tracer, Window};
 use crate::wait::{self, Status};
 
 pub use crate::error::TraceError;
@@ -51,6 +51,14 @@ impl Default for Options {
     }
 }
 
+/// A capture under way: the tracer, the launched child's news (launch
+/// mode) and the CPU pin to undo (attach mode with `share_cpu`).
+struct Started {
+    tracer: Tracer,
+    child_news: Option<ChildNewsPipe>,
+    pinning: Option<Pinning>,
+}
+
 /// Runs a whole capture on the calling thread, which becomes the tracer.
 /// `on_ready` is called once every thread of the target is traced (or, when
 /// ptrace is refused, the command runs), with the pid of the process.
@@ -63,21 +71,23 @@ pub fn trace(
 ) -> Result<Report, TraceError> {
     let mut waker = stop.spawn_waker().map_err(|e| TraceError::Other(format!("cannot start: {e}")))?;
     let agg = Aggregator::with_progress(progress);
-    let started = match &target {
-        Target::Launch(argv) => launch(argv, agg, options.share_cpu).map(|l| (l, None)),
-        Target::Attach(pid) => attach(*pid, agg, options.marker_cookie, options.share_cpu)
-            .map(|(t, pinning)| (Launched::Traced(Box::new(t), None), pinning)),
-    };
     let attached = matches!(target, Target::Attach(_));
-    let (mut tracer, mut child_news, mut pinning) = match started {
-        Ok((Launched::Traced(tracer, news), pinning)) => (*tracer, news, pinning),
-        Ok((Launched::Untraced { pid, reason, news }, _)) => {
-            on_ready(pid);
-            let argv = target.command().unwrap_or_default();
-            let report = finish_untraced(pid, &reason, &argv, &news);
-            waker.reap();
-            return report;
-        }
+    let started = match &target {
+        Target::Launch(argv) => match launch(argv, agg, options.share_cpu) {
+            Ok(Launched::Traced(tracer, news)) => Ok(Started { tracer: *tracer, child_news: Some(news), pinning: None }),
+            Ok(Launched::Untraced { pid, reason, news }) => {
+                on_ready(pid);
+                let report = finish_untraced(pid, &reason, argv, &news);
+                waker.reap();
+                return report;
+            }
+            Err(e) => Err(e),
+        },
+        Target::Attach(pid) => attach(*pid, agg, options.marker_cookie, options.share_cpu)
+            .map(|(tracer, pinning)| Started { tracer, child_news: None, pinning }),
+    };
+    let Started { mut tracer, mut child_news, mut pinning } = match started {
+        Ok(started) => started,
         Err(e) => {
             waker.reap();
             return Err(e);
