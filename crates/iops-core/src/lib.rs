@@ -5,6 +5,7 @@
 pub mod aggregate;
 pub mod etw;
 pub mod event;
+pub mod fd_kind;
 pub mod histogram;
 pub mod parse;
 pub mod path_name;

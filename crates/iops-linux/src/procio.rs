@@ -68,33 +68,6 @@ impl ProcIo {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_the_kernel_format() {
-        let text = "rchar: 4096\nwchar: 12\nsyscr: 3\nsyscw: 1\nread_bytes: 0\nwrite_bytes: 8192\ncancelled_write_bytes: 0\n";
-        let io = ProcIo::parse(text);
-        assert_eq!((io.rchar, io.wchar, io.syscr, io.syscw, io.write_bytes), (4096, 12, 3, 1, 8192));
-    }
-
-    #[test]
-    fn own_counters_move_with_own_writes() {
-        let (before, _) = ProcIo::read_self().unwrap();
-        // create_new (O_EXCL): never through a file or symlink someone put at the name first.
-        let path = std::env::temp_dir().join(format!("iops-procio-{}-{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()));
-        let mut f = std::fs::File::create_new(&path).unwrap();
-        for _ in 0..10 {
-            std::io::Write::write_all(&mut f, &[0u8; 100]).unwrap();
-        }
-        let (after, _) = ProcIo::read_self().unwrap();
-        std::fs::remove_file(&path).unwrap();
-        let d = after.since(&before);
-        assert!(d.syscw >= 10 && d.wchar >= 1000, "{d:?}");
-    }
-}
-
 /// The report of a window measured by counters alone: counts and bytes of
 /// every read and write call of the process, on any fd; no sizes, files or
 /// latency (the report leaves those empty, and the warnings say so).
@@ -125,4 +98,31 @@ pub fn counters_report(
             ..Default::default()
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_kernel_format() {
+        let text = "rchar: 4096\nwchar: 12\nsyscr: 3\nsyscw: 1\nread_bytes: 0\nwrite_bytes: 8192\ncancelled_write_bytes: 0\n";
+        let io = ProcIo::parse(text);
+        assert_eq!((io.rchar, io.wchar, io.syscr, io.syscw, io.write_bytes), (4096, 12, 3, 1, 8192));
+    }
+
+    #[test]
+    fn own_counters_move_with_own_writes() {
+        let (before, _) = ProcIo::read_self().unwrap();
+        // create_new (O_EXCL): never through a file or symlink someone put at the name first.
+        let path = std::env::temp_dir().join(format!("iops-procio-{}-{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()));
+        let mut f = std::fs::File::create_new(&path).unwrap();
+        for _ in 0..10 {
+            std::io::Write::write_all(&mut f, &[0u8; 100]).unwrap();
+        }
+        let (after, _) = ProcIo::read_self().unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let d = after.since(&before);
+        assert!(d.syscw >= 10 && d.wchar >= 1000, "{d:?}");
+    }
 }
