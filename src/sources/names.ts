@@ -5,12 +5,14 @@
  * select.ts decides which one runs.
  */
 
-/** Sources that read per-process counters instead of per-call events. */
-export type CountersSource = "proc-io" | "io-counters" | "rusage";
-/** The per-call event source of each platform. */
-export type EventSource = "ptrace" | "fs_usage" | "etw";
+import { COUNTER_SOURCES, type Source } from "../report";
 
-const COUNTERS_SOURCES = new Set<string>(["proc-io", "io-counters", "rusage"]);
+/** Sources that read per-process counters instead of per-call events. */
+export type CountersSource = Extract<Source, "proc-io" | "io-counters" | "rusage">;
+/** The per-call event source of each platform. */
+export type EventSource = Extract<Source, "ptrace" | "fs_usage" | "etw">;
+
+const COUNTERS_SOURCES = new Set<string>(COUNTER_SOURCES);
 
 /** Whether a report's `method` is a counters source (its first warning then says why). */
 export function isCountersMethod(method: string): boolean {
