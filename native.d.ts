@@ -12,7 +12,7 @@ export declare class FsUsageStream {
   setMarker(marker: string): void
   markerSeen(): number
   push(chunk: Buffer): void
-  /** The report as JSON. */
+  /** The report as JSON. Throws on a warning with an unknown code. */
   finish(context?: FsUsageContext | undefined | null): string
 }
 
@@ -69,13 +69,12 @@ export declare class LineImport {
 }
 
 export declare class TraceSession {
-  /** Runs `argv` under the tracer (seccomp-filtered: only counted syscalls stop). */
-  static launch(argv: Array<string>, options?: TraceOptions | undefined | null): TraceSession
-  /** Attaches to every thread of a running process. */
-  static attach(pid: number, options?: TraceOptions | undefined | null): TraceSession
-  /** Storage operations and bytes counted so far. */
+  /**
+   * Storage operations and bytes counted so far (always zero for
+   * counter sources, which see totals only at the end).
+   */
   progress(): Progress
-  /** The traced process (launch: the command), once ready; 0 before. */
+  /** The measured process (launch: the command), once ready; 0 before. */
   pid(): number
   /**
    * Attach mode: stop counting, detach, report. Launch mode: no effect
@@ -83,18 +82,34 @@ export declare class TraceSession {
    */
   stop(): void
   /**
-   * Resolves true once every thread is traced, false if the capture ended
-   * (or failed) first.
+   * Resolves true once every thread is captured, false if the capture
+   * ended (or failed) first.
    */
   waitReady(): Promise<boolean>
   /** Resolves with the report as JSON, or `{"error":{"code","message"}}`. */
   wait(): Promise<string>
+  /**
+   * Runs `argv` to its end under this platform's source (Linux: our
+   * tracer, seccomp-filtered so that only counted syscalls stop).
+   */
+  static launch(argv: Array<string>, options?: TraceOptions | undefined | null): TraceSession
+  /** Measures a running process (every thread) until `stop()` or its exit. */
+  static attach(pid: number, options?: TraceOptions | undefined | null): TraceSession
 }
 
-/** Lets `pid` ptrace this process where Yama's ptrace_scope is 1. */
+/**
+ * Lets `pid` ptrace this process where Yama's ptrace_scope is 1 (Linux;
+ * elsewhere nothing to do).
+ */
 export declare function allowTracer(pid: number): void
 
-/** A reading of /proc/<pid>/io, for the counters fallback. */
+/**
+ * A reading of a process's counters, in /proc/<pid>/io's terms: on Linux
+ * from /proc/<pid>/io; on Windows from `IO_COUNTERS` (syscr/syscw =
+ * read/write requests, rchar/wchar = their bytes, readBytes/writeBytes 0);
+ * on macOS from `proc_pid_rusage` (readBytes/writeBytes = disk bytes, the
+ * rest 0).
+ */
 export interface CounterSnapshot {
   rchar: number
   wchar: number
@@ -104,21 +119,21 @@ export interface CounterSnapshot {
   writeBytes: number
   /**
    * Bytes that taking this reading read in the measured process itself
-   * (one read call); 0 when it was another process.
+   * (one read call, Linux); 0 when it was another process.
    */
   selfRead: number
+  /** Monotonic nanoseconds (`now_ns`). */
   timeNs: number
   pid: number
 }
 
 /**
- * The report of a window measured with two counter snapshots. When the
- * process read its own counters, the `after` snapshot still sees the read
- * that took `before` (one call, `selfRead` bytes), which is taken off.
+ * The report (JSON) of a window measured with two counter snapshots,
+ * `reason` saying first why counters were used.
  */
 export declare function countersReport(before: CounterSnapshot, after: CounterSnapshot, reason: string): string
 
-/** Reads the counters of `pid`, or of this process with one read call. */
+/** Reads the counters of `pid`, or of this process. */
 export declare function countersSnapshot(pid?: number | undefined | null): CounterSnapshot
 
 /**
@@ -137,11 +152,14 @@ export interface FsUsageContext {
   exitSignal?: string
   exitSignalNumber?: number
   /** Said first (the capture's own notes, e.g. fs_usage's "buffer overrun"). */
-  warnings?: Array<string>
+  warnings?: Array<WarningNote>
 }
 
 export interface ImportFinishOptions {
-  /** The report's `method`: "strace-log" for a saved log, "strace" for the live source. */
+  /**
+   * The report's `method` (its source): "strace-log" for a saved log,
+   * "strace" for the live source, "fs_usage".
+   */
   method: string
   command?: Array<string>
   /** Count sockets, pipes and ttys in the summary too. */
@@ -150,8 +168,8 @@ export interface ImportFinishOptions {
   exitCode?: number
   exitSignal?: string
   exitSignalNumber?: number
-  /** Lines the caller wants in the report's warnings, first. */
-  warnings?: Array<string>
+  /** Warnings the caller wants in the report, first. */
+  warnings?: Array<WarningNote>
 }
 
 export interface ImportProgress {
@@ -163,7 +181,10 @@ export interface ImportProgress {
   opBytes: number
 }
 
-/** The CPUs this process may run on, kept before a window. */
+/**
+ * The CPUs this process may run on, kept before a window (Linux: the
+ * tracer pins the traced threads; elsewhere empty).
+ */
 export declare function ownCpus(): Array<number>
 
 export interface Progress {
@@ -205,8 +226,18 @@ export interface TraceOptions {
 }
 
 /**
- * Marks the start of the measured window in a process traced in attach
- * mode with this cookie. Without a tracer, it does nothing.
+ * A warning the caller adds to a report: its stable code (a `WarningCode`
+ * of the report, kebab-case: "events-lost") and its one-line text.
+ */
+export interface WarningNote {
+  code: string
+  text: string
+}
+
+/**
+ * Marks the start of the measured window of this process, for a session
+ * attached with this cookie (Linux: our tracer; Windows: the ETW session;
+ * elsewhere nothing).
  */
 export declare function windowBegin(cookie: number): void
 

@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import test from "ava";
 
 const require = createRequire(import.meta.url);
-const { localeFixed, thousands } = require("../dist/format.js");
+const { localeFixed, thousands } = require("../dist/view/units.js");
 
 /** Rounding edges (ties, carries through nines, -0), large and tiny values, non-finite ones. */
 const EDGES = [

@@ -21,7 +21,7 @@ for level in "${levels[@]}"; do
   for i in $(seq "$repeat"); do
     BENCH_CALLS=${BENCH_CALLS:-50000} BENCH_REPEAT=1 node bench/run.mjs tracer 2>&1 |
       awk -v i="$i" '/^4 KiB preads/ {w="pread"} /^512 B writes/ {w="write"}
-        /^  (iops launch \(shared CPU, default\)|iops attach \(iops -p\)|strace -f \(launch\)) / {
+        /^  (iops launch \(default\)|iops launch --share-cpu|iops attach \(iops -p\)|strace -f \(launch\)) / {
           split($0, a, /  +/); print "  run " i " " w ": " a[2] " us/call over " a[5] }'
   done
 done

@@ -6,14 +6,14 @@
 import type * as Commander from "commander";
 
 import { optionParser, parseCount, parsePid, parseSeconds, setLongTimeout } from "./args";
-import { formatText, humanBytes, printable, printableLines, thousands } from "./format";
-import { native } from "./native";
+import { formatText } from "./render/text";
+import { printable, printableLines } from "./view/printable";
+import { humanBytes, thousands } from "./view/units";
 import { outputPathsProblem, writeOutputFile } from "./output";
-import { IopsError, parseOutcome, type Report } from "./report";
-import { isCountersMethod } from "./sources/select";
-import type { Capture, CaptureOptions } from "./trace";
+import { IopsError, withoutWarnings, type Report } from "./report";
+import type { Capture, CaptureOptions } from "./sources/capture";
 import { IMPORT_HELP, runImport } from "./commands/import";
-// The tracers, the HTML page, `iops report` and commander are loaded when
+// The sources, the HTML page, `iops report` and commander are loaded when
 // used: `iops import` starts without them.
 
 /** commander, loaded on first use (about 15 ms). */
@@ -93,10 +93,11 @@ function progressPrinter(enabled: boolean): { options: Partial<CaptureOptions>; 
 /** Prints the table and writes --json/--html; false when a file could not be written (each is tried). */
 async function output(report: Report, opts: CliOptions): Promise<boolean> {
   let shown = report;
-  if (isCountersMethod(report.method) && report.warnings.length > 0) {
+  const notice = report.warningCodes.indexOf("counters-fallback");
+  if (notice >= 0) {
     // The fallback notice goes first, on its own line, not with the warnings.
-    process.stderr.write(`iops: ${printable(report.warnings[0])}\n`);
-    shown = { ...report, warnings: report.warnings.slice(1) };
+    process.stderr.write(`iops: ${printable(report.warnings[notice])}\n`);
+    shown = { ...report, ...withoutWarnings(report, "counters-fallback") };
   }
   process.stderr.write(
     formatText(shown, { histogram: opts.histogram, topFiles: opts.top, width: Math.max(20, (process.stderr.columns ?? 100) - 40) }) +
@@ -114,7 +115,7 @@ async function output(report: Report, opts: CliOptions): Promise<boolean> {
   if (opts.json !== undefined) write(() => writeOutputFile("--json", opts.json!, JSON.stringify(report, null, 2) + "\n"));
   if (opts.html !== undefined) {
     // Loaded only here: most runs write no page.
-    const { writeReportPage } = await import("./html/page");
+    const { writeReportPage } = await import("./render/html/page");
     write(() => writeReportPage(report, opts.html!));
   }
   return ok;
@@ -150,8 +151,8 @@ async function runLaunch(argv: string[], opts: CliOptions): Promise<number> {
     });
   }
   try {
-    const trace = opts.method === "strace" ? (await import("./sources/strace")).straceCommand : (await import("./trace")).traceCommand;
-    capture = trace(argv, { allFds: opts.allFds, shareCpu: opts.shareCpu, ...progress.options });
+    const { launch } = await import("./sources/select");
+    capture = launch(argv, { allFds: opts.allFds, shareCpu: opts.shareCpu, ...progress.options }, opts.method);
     const report = await capture.report;
     progress.done();
     return (await output(report, opts)) ? exitStatusOf(report) : EXIT.failure;
@@ -175,8 +176,9 @@ const ATTACH_STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
 
 async function runAttach(pid: number, opts: CliOptions): Promise<number> {
   const progress = progressPrinter(opts.progress);
-  const trace = opts.method === "strace" ? (await import("./sources/strace")).stracePid : (await import("./trace")).tracePid;
-  const capture = trace(pid, { allFds: opts.allFds, shareCpu: opts.shareCpu, ...progress.options });
+  const { attach } = await import("./sources/select");
+  // Where the source is refused, the pid's counters over the same span.
+  const capture = attach(pid, { allFds: opts.allFds, shareCpu: opts.shareCpu, ...progress.options }, opts.method, true);
   // Every catchable end detaches cleanly (and gives back CPU sets) and reports.
   const stop = () => capture.stop();
   for (const sig of ATTACH_STOP_SIGNALS) process.on(sig, stop);
@@ -188,43 +190,10 @@ async function runAttach(pid: number, opts: CliOptions): Promise<number> {
     return (await output(report, opts)) ? 0 : EXIT.failure;
   } catch (e) {
     progress.done();
-    if (e instanceof IopsError && e.code === "EPERM") {
-      return attachByCounters(pid, opts, e.message);
-    }
     throw e;
   } finally {
     cancelTimer?.();
   }
-}
-
-/** Where ptrace is refused: the process's own counters over the same span. */
-async function attachByCounters(pid: number, opts: CliOptions, reason: string): Promise<number> {
-  let before: ReturnType<typeof native.countersSnapshot>;
-  try {
-    before = native.countersSnapshot(pid);
-  } catch (e) {
-    // Both refusals, in one line: neither source can measure this process.
-    process.stderr.write(`iops: ${reason}; and the counters fallback failed: ${(e as Error).message}\n`);
-    return EXIT.failure;
-  }
-  await new Promise<void>((resolve) => {
-    const cancelTimer = opts.duration ? setLongTimeout(resolve, opts.duration * 1000) : undefined;
-    for (const sig of ATTACH_STOP_SIGNALS) {
-      process.removeAllListeners(sig);
-      process.on(sig, () => {
-        cancelTimer?.();
-        resolve();
-      });
-    }
-  });
-  let after: ReturnType<typeof native.countersSnapshot>;
-  try {
-    after = native.countersSnapshot(pid);
-  } catch (e) {
-    process.stderr.write(`iops: ${reason}; the counters fallback lost process ${pid} before the end: ${(e as Error).message}\n`);
-    return EXIT.failure;
-  }
-  return (await output(parseOutcome(native.countersReport(before, after, reason)), opts)) ? 0 : EXIT.failure;
 }
 
 export async function main(argv: string[]): Promise<number> {

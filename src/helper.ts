@@ -24,7 +24,7 @@ type Session = InstanceType<typeof native.TraceSession>;
 let current: Session | null = null;
 let closing = false;
 
-/** The protocol pipe (see profile.ts). */
+/** The protocol pipe (see sources/tracer-helper.ts). */
 const PROTOCOL_FD = 3;
 
 /** Writes a whole message (a blocking write: the pipe's end here is a blocking fd). */

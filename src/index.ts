@@ -6,10 +6,11 @@
  */
 export { profile, openWindow, type IopsWindow, type ProfileOptions } from "./profile";
 export { traceCommand, tracePid, type Capture, type CaptureOptions } from "./trace";
-export { formatText, histogramLines, humanBytes, bytesWithExact, summaryLines } from "./format";
-export { IopsError, type Report, type Totals, type FileReport, type Bin, type FdKind, type LatencySummary, type TimelinePoint, type AccessPattern, type AccessSummary } from "./report";
-export { findings, type Finding, type FindingKind } from "./findings";
-export { reportFigures, sizeHistogramFigures, latencyFigures, timelineFigures, type Figure } from "./charts";
-export { reportPage } from "./html/page";
+export { formatText, histogramLines, summaryLines } from "./render/text";
+export { humanBytes, bytesWithExact } from "./view/units";
+export { IopsError, type Report, type Totals, type FileReport, type Bin, type FdKind, type LatencySummary, type TimelinePoint, type AccessPattern, type AccessSummary, type Source, type WarningCode } from "./report";
+export { findings, type Finding, type FindingKind } from "./view/findings";
+export { reportFigures, sizeHistogramFigures, latencyFigures, timelineFigures, type Figure } from "./render/charts";
+export { reportPage } from "./render/html/page";
 export { importTrace } from "./commands/import";
 export { straceCommand, stracePid } from "./sources/strace";

@@ -3,8 +3,12 @@
  * `iops report` renders a file it is given: a report edited by hand or
  * crafted is refused with the first field that is wrong, instead of a
  * renderer crashing on a string where a number belongs. The fields added
- * after the first reports (a file's access pattern, `host`) may be absent.
+ * after the first reports (a file's access pattern, `host`, `warningCodes`)
+ * may be absent. Each shape is typed by the generated report types
+ * (report.ts): a field added to or removed from the Rust report fails to
+ * compile here until this check follows.
  */
+import type { AccessSummary, Bin, ExitInfo, FailedOps, FileReport, HostInfo, Latency, LatencySummary, SizeHistogram, MetadataOps, Report, StorageBytes, SyscallReport, TimelinePoint, TimelineReport, Totals } from "./report";
 
 /** Null when `v` has the shape; else where and what is wrong ("files[3].readOps is not a number"). */
 type Check = (v: unknown, at: string) => string | null;
@@ -58,12 +62,15 @@ const mapOf =
     return null;
   };
 
-/** An object with these fields (others are ignored: a newer report may add some). */
+/**
+ * An object with the fields of `T`, each checked by its own check (others
+ * are ignored: a newer report may add some).
+ */
 const shape =
-  (fields: Record<string, Check>): Check =>
+  <T>(fields: { [K in keyof Required<T>]: Check }): Check =>
   (v, at) => {
     if (!isObject(v)) return `${at} is not an object`;
-    for (const [name, c] of Object.entries(fields)) {
+    for (const [name, c] of Object.entries<Check>(fields)) {
       const wrong = c(v[name], at ? `${at}.${name}` : name);
       if (wrong) return wrong;
     }
@@ -73,7 +80,7 @@ const shape =
 /** rusage reports (macOS counters) leave the operation figures null. */
 const measured = nullable(count);
 
-const totals = shape({
+const totals = shape<Totals>({
   readOps: measured,
   writeOps: measured,
   readBytes: measured,
@@ -86,7 +93,7 @@ const totals = shape({
 
 const pattern = oneOf("sequential", "strided", "random", "unknown");
 
-const access = shape({
+const access = shape<AccessSummary>({
   pattern,
   sequentialOps: count,
   stridedOps: count,
@@ -96,7 +103,7 @@ const access = shape({
   strideBytes: nullable(number),
 });
 
-const file = shape({
+const file = shape<FileReport>({
   path: string,
   kind: oneOf("file", "blockDevice", "socket", "pipe", "tty", "other", "unknown"),
   readOps: count,
@@ -109,11 +116,11 @@ const file = shape({
   writeAccess: optional(access),
 });
 
-const bins = arrayOf(shape({ lo: number, hi: number, count, sum: number }));
+const bins = arrayOf(shape<Bin>({ lo: number, hi: number, count, sum: number }));
 
-const latencySummary = shape({ count, meanNs: amount, p50Ns: amount, p99Ns: amount, maxNs: amount, bins });
+const latencySummary = shape<LatencySummary>({ count, meanNs: amount, p50Ns: amount, p99Ns: amount, maxNs: amount, bins });
 
-const report = shape({
+const report = shape<Report>({
   version: number,
   method: string,
   command: optional(arrayOf(string)),
@@ -122,24 +129,26 @@ const report = shape({
   allFds: boolean,
   summary: totals,
   otherFds: optional(totals),
-  storage: optional(shape({ readBytes: count, writeBytes: count, source: string })),
-  failedOps: optional(shape({ total: count, byErrno: mapOf(count) })),
+  storage: optional(shape<StorageBytes>({ readBytes: count, writeBytes: count, source: string })),
+  failedOps: optional(shape<FailedOps>({ total: count, byErrno: mapOf(count) })),
   metadataOps: optional(
-    shape({ opens: count, closes: count, stats: count, fsyncs: count, unlinks: count, renames: count, getdents: count, total: count, failed: count }),
+    shape<MetadataOps>({ opens: count, closes: count, stats: count, fsyncs: count, unlinks: count, renames: count, getdents: count, total: count, failed: count }),
   ),
   files: optional(arrayOf(file)),
-  syscalls: optional(arrayOf(shape({ name: string, calls: count, bytes: count, failed: count }))),
-  histogram: optional(shape({ read: bins, write: bins })),
-  latency: optional(shape({ read: nullable(latencySummary), write: nullable(latencySummary) })),
+  syscalls: optional(arrayOf(shape<SyscallReport>({ name: string, calls: count, bytes: count, failed: count }))),
+  histogram: optional(shape<SizeHistogram>({ read: bins, write: bins })),
+  latency: optional(shape<Latency>({ read: nullable(latencySummary), write: nullable(latencySummary) })),
   timeline: optional(
-    shape({
+    shape<TimelineReport>({
       intervalSeconds: amount,
-      points: arrayOf(shape({ t: amount, readOps: count, writeOps: count, readBytes: count, writeBytes: count })),
+      points: arrayOf(shape<TimelinePoint>({ t: amount, readOps: count, writeOps: count, readBytes: count, writeBytes: count })),
     }),
   ),
-  exit: optional(shape({ code: nullable(number), signal: nullable(string), signalNumber: nullable(number) })),
+  exit: optional(shape<ExitInfo>({ code: nullable(number), signal: nullable(string), signalNumber: nullable(number) })),
   warnings: arrayOf(string),
-  host: optional(shape({ name: string, platform: string, release: string, arch: string })),
+  /** Absent in reports made before warnings had codes; a newer version may add codes. */
+  warningCodes: optional(arrayOf(string)),
+  host: optional(shape<HostInfo>({ name: string, platform: string, release: string, arch: string })),
 });
 
 /**

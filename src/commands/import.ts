@@ -10,7 +10,8 @@ import { parseArgs } from "node:util";
 import type * as Commander from "commander";
 
 import { optionParser, parseCount } from "../args";
-import { formatText, printable, printableLines } from "../format";
+import { formatText } from "../render/text";
+import { printable, printableLines } from "../view/printable";
 import { native } from "../native";
 import { outputPathsProblem, writeOutputFile } from "../output";
 import { parseOutcome, type Report } from "../report";
@@ -78,8 +79,8 @@ async function importChunks(input: Chunks, into: Importer, first?: () => void): 
   return into;
 }
 
-/** The report's `method` for a saved log of each format. */
-const LOG_METHOD: Record<string, string> = { strace: "strace-log", fs_usage: "fs_usage" };
+/** The source a saved log of each format is reported as (the report's `method`). */
+const LOG_SOURCE: Record<string, string> = { strace: "strace-log", fs_usage: "fs_usage" };
 
 export interface ImportOptions {
   /** The trace's format (one of `traceFormats()`); detected from its first lines when absent. */
@@ -139,7 +140,7 @@ export async function importTrace(input: string | Chunks, options: ImportOptions
     done = await importChunks(input, importer(options.format));
   }
   const format = done.endOfInput();
-  const report = done.finish({ method: LOG_METHOD[format] ?? format, allFds: options.allFds ?? false });
+  const report = done.finish({ method: LOG_SOURCE[format] ?? format, allFds: options.allFds ?? false });
   return parseOutcome(report);
 }
 
@@ -252,7 +253,7 @@ export async function runImport(argv: string[]): Promise<number> {
   if (opts.json !== undefined) write(() => writeOutputFile("--json", opts.json!, JSON.stringify(report, null, 2) + "\n"));
   if (opts.html !== undefined) {
     // Loaded only here: most imports write no page.
-    const { writeReportPage } = await import("../html/page");
+    const { writeReportPage } = await import("../render/html/page");
     write(() => {
       writeReportPage(report, opts.html!);
       if (opts.html !== "-") process.stderr.write(`iops: HTML report written to ${printable(opts.html!)}\n`);

@@ -7,8 +7,10 @@ import { readFileSync, statSync } from "node:fs";
 import { Command, Option } from "commander";
 
 import { optionParser, parseCount } from "../args";
-import { formatText, printable, printableLines, thousands } from "../format";
-import { writeReportPage } from "../html/page";
+import { formatText } from "../render/text";
+import { printable, printableLines } from "../view/printable";
+import { thousands } from "../view/units";
+import { writeReportPage } from "../render/html/page";
 import { outputPathsProblem } from "../output";
 import type { Report } from "../report";
 import { reportShapeError } from "../report-check";

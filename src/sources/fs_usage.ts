@@ -19,7 +19,7 @@
  * Untested on a real Mac: the parser and the native stream are tested on
  * recorded fs_usage output, and this orchestration on Linux against a
  * stand-in that prints strace's view of the real calls in fs_usage's format
- * (__test__/fs_usage-live.spec.mjs, through select.ts' `useFsUsageStandIn`).
+ * (__test__/fs_usage-live.spec.mjs, through names.ts' `useFsUsageStandIn`).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
@@ -28,8 +28,8 @@ import { delimiter, dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
 
 import { native } from "../native";
-import { IopsError, parseOutcome, type Report } from "../report";
-import { fsUsageStandInPath } from "./select";
+import { IopsError, parseOutcome, type Report, type WarningCode } from "../report";
+import { fsUsageStandInPath } from "./names";
 
 /** Apple's fs_usage. */
 export const FS_USAGE = "/usr/bin/fs_usage";
@@ -174,7 +174,7 @@ export class FsUsageTrace {
   private exited = false;
   private readonly exit: Promise<void>;
   private stderr = "";
-  private readonly notes: string[] = [];
+  private readonly notes: { code: WarningCode; text: string }[] = [];
   private constructor(
     private readonly child: ChildProcess,
     /** Run through sudo: `child` is sudo, and fs_usage its (root) child. */
@@ -262,7 +262,10 @@ export class FsUsageTrace {
       this.signal("SIGKILL");
       if (await within(this.exit, STOP_GRACE_MS)) return;
     }
-    this.notes.push(`fs_usage (${this.viaSudo ? "under sudo, " : ""}pid ${this.child.pid}) did not exit after SIGINT and SIGTERM and may still be running`);
+    this.notes.push({
+      code: "tracer-still-running",
+      text: `fs_usage (${this.viaSudo ? "under sudo, " : ""}pid ${this.child.pid}) did not exit after SIGINT and SIGTERM and may still be running`,
+    });
   }
 
   /** Stops fs_usage and removes its output, for a trace that will not report. */
@@ -279,7 +282,7 @@ export class FsUsageTrace {
       if (window) stream.setWindow(window[0], window[1]);
       stream.push(readFileSync(this.out));
       const notes = [...(context?.warnings ?? []), ...this.notes];
-      if (this.stderr.includes("buffer overrun")) notes.push("fs_usage reported a buffer overrun: events were lost, counts are a lower bound");
+      if (this.stderr.includes("buffer overrun")) notes.push({ code: "events-lost", text: "fs_usage reported a buffer overrun: events were lost, counts are a lower bound" });
       return parseOutcome(stream.finish({ ...context, warnings: notes }));
     } finally {
       rmSync(this.dir, { recursive: true, force: true });

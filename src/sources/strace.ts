@@ -16,9 +16,8 @@ import { delimiter, join } from "node:path";
 import { apiIntervalMs, apiPid } from "../args";
 import { native } from "../native";
 import { ownNodeEnv } from "../node-env";
-import { IopsError, parseOutcome, type Report } from "../report";
-import type { IopsWindow, ProfileOptions } from "../profile";
-import type { Capture, CaptureOptions } from "../trace";
+import { addWarning, IopsError, parseOutcome, withoutWarnings, type Report } from "../report";
+import type { Capture, CaptureOptions, IopsWindow, ProfileOptions } from "./capture";
 
 /**
  * What strace traces: the data calls, the metadata calls, rt_sigreturn (to
@@ -183,7 +182,7 @@ function start(
       }
       if (!command) report.command = null;
       if (!received) quietCapture(report, Number(process.hrtime.bigint() - started) / 1e9);
-      report.warnings.push(STORAGE_WARNING);
+      addWarning(report, "no-storage-bytes", STORAGE_WARNING);
       return withMetadataTraced(report);
     })
     .finally(() => {
@@ -206,7 +205,7 @@ function quietCapture(report: Report, seconds: number): void {
     totals.iops = 0;
     totals.throughputBytesPerSecond = 0;
   }
-  report.warnings = report.warnings.filter((w) => !/^strace log: no (timestamps|call durations)/.test(w));
+  Object.assign(report, withoutWarnings(report, "no-timestamps", "no-durations"));
 }
 
 /**
@@ -219,7 +218,7 @@ function withMetadataTraced(report: Report): Report {
   return {
     ...report,
     metadataOps: { opens: 0, closes: 0, stats: 0, fsyncs: 0, unlinks: 0, renames: 0, getdents: 0, total: 0, failed: 0 },
-    warnings: report.warnings.filter((w) => !/metadata calls are unknown/.test(w)),
+    ...withoutWarnings(report, "no-metadata-calls"),
   };
 }
 
@@ -355,7 +354,7 @@ export async function openStraceWindow(options: ProfileOptions, release: () => v
         const report = parseOutcome(readFileSync(out, "utf8"));
         report.command = null;
         report.pid = process.pid;
-        report.warnings.push(STORAGE_WARNING);
+        addWarning(report, "no-storage-bytes", STORAGE_WARNING);
         return withMetadataTraced(report);
       } finally {
         cleanup();

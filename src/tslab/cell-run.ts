@@ -10,7 +10,7 @@ import { inspect } from "node:util";
 import { writeOutputFile } from "../output";
 import { openWindow, type IopsWindow } from "../profile";
 import { IopsError, type Report } from "../report";
-import { notebookDisplay } from "./display";
+import { notebookDisplay } from "../render/notebook";
 import { HeldOutput } from "./held-output";
 import type { WriteDisplayData } from "./kernel";
 import type { Magic } from "./magic";

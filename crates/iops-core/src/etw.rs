@@ -23,6 +23,8 @@ use crate::aggregate::{Aggregator, FileId};
 use crate::event::{DataOp, Direction, FdKind, MetaKind, Syscall};
 use crate::report::{Report, ReportContext, StorageBytes};
 use crate::window::Window;
+use crate::source::Source;
+use crate::warning::{Warning, WarningCode};
 
 /// `Microsoft-Windows-Kernel-File`.
 pub const KERNEL_FILE_PROVIDER: &str = "edd08927-9cc4-4e65-b970-c2560fb5c289";
@@ -451,21 +453,21 @@ impl EtwDecoder {
         self.pending.clear();
     }
 
-    pub fn warnings(&self) -> Vec<String> {
+    pub fn warnings(&self) -> Vec<Warning> {
         let mut w = Vec::new();
         if self.lost > 0 {
-            w.push(format!(
+            w.push(WarningCode::RequestsIncomplete.with(format!(
                 "{} requests had no completion event (events lost, or still in flight when the capture ended): not counted",
                 self.lost
-            ));
+            )));
         }
-        w.push("ETW sees I/O requests that reach the file system: reads served by a memory-mapped view are not seen, and write-back by the system's lazy writer is done by the System process".into());
+        w.push(WarningCode::SourceLimits.with("ETW sees I/O requests that reach the file system: reads served by a memory-mapped view are not seen, and write-back by the system's lazy writer is done by the System process"));
         w
     }
 
     /// The report: the aggregator's figures, paging I/O as the storage level.
     pub fn report(&self, agg: &Aggregator, mut ctx: ReportContext) -> Report {
-        ctx.method = "etw".into();
+        ctx.method = Source::Etw;
         if ctx.elapsed_ns == 0 {
             ctx.elapsed_ns = self.elapsed_ns().unwrap_or(0);
         }

@@ -84,6 +84,7 @@ pub enum Direction {
 /// in the summary; the rest is reported apart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum FdKind {
     File,
     BlockDevice,

@@ -24,6 +24,7 @@ pub struct LogHistogram {
 /// One non-empty bin: values in `[lo, hi)`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Bin {
     pub lo: u64,
     pub hi: u64,

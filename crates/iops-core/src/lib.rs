@@ -7,6 +7,7 @@ pub mod clock;
 pub mod errno;
 pub mod etw;
 pub mod event;
+pub mod fd_kind;
 pub mod histogram;
 pub mod lines;
 pub mod parse;
@@ -14,8 +15,13 @@ pub mod path_name;
 pub mod pattern;
 pub mod positions;
 pub mod report;
+pub mod source;
 pub mod timeline;
+pub mod warning;
 pub mod window;
+
+#[cfg(test)]
+mod contract;
 
 pub use aggregate::{Aggregator, FileId, ProgressCounters};
 pub use event::{DataOp, Direction, FdKind, MetaKind, Syscall};
@@ -23,3 +29,5 @@ pub use histogram::LogHistogram;
 pub use pattern::{AccessClassifier, AccessSummary, Pattern};
 pub use positions::{CallOffset, FdPosition, PositionTable};
 pub use report::{Report, ReportContext};
+pub use source::{Sees, Source};
+pub use warning::{Warning, WarningCode};

@@ -24,6 +24,7 @@ pub const SMALL_OP_BYTES: u64 = 4096;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub enum Pattern {
     Sequential,
     Strided,
@@ -130,6 +131,7 @@ impl AccessClassifier {
 /// One stream's access pattern in the report.
 #[derive(Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct AccessSummary {
     pub pattern: Pattern,
     pub sequential_ops: u64,

@@ -1,29 +1,72 @@
 //! The report: one shape for `--json`, the programmatic API and every front
-//! end. Field names are camelCase; a figure the source could not measure is
-//! absent (`null`), never a zero pretending to be measured.
+//! end, and its one definition: the TypeScript types (src/generated/report.ts)
+//! and the field reference (docs/report.md) are generated from these types
+//! (`cargo test -p iops-core contract`). Field names are camelCase; a figure
+//! the source could not measure is `null`, never a zero pretending to be
+//! measured.
 
+use serde::ser::SerializeStruct;
 use serde::Serialize;
 
 use crate::aggregate::{Aggregator, FileStats, ScopeStats};
 use crate::event::{FdKind, MetaKind, Syscall};
-use crate::pattern::{AccessSummary, Pattern};
 use crate::histogram::{Bin, LogHistogram};
+use crate::pattern::{AccessSummary, Pattern};
+pub use crate::source::{Sees, Source};
+pub use crate::warning::{Warning, WarningCode};
 
 pub const REPORT_VERSION: u32 = 1;
 
-#[derive(Serialize, Clone, Debug, Default, PartialEq)]
-#[serde(rename_all = "camelCase")]
+/// Read and write totals of one class of fds over the window. Every figure
+/// is null when the source cannot count operations (macOS `rusage`: its
+/// disk bytes are in `storage`); the counts are typed `number` in
+/// TypeScript until the renderers handle that null (`Sees::op_counts`).
+#[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct Totals {
+    /// Read operations (calls that moved data, any size).
+    #[cfg_attr(test, ts(type = "number"))]
     pub read_ops: u64,
+    /// Write operations.
+    #[cfg_attr(test, ts(type = "number"))]
     pub write_ops: u64,
+    /// Bytes read, as the calls returned them.
+    #[cfg_attr(test, ts(type = "number"))]
     pub read_bytes: u64,
+    /// Bytes written, as the calls returned them.
+    #[cfg_attr(test, ts(type = "number"))]
     pub write_bytes: u64,
+    /// `readOps + writeOps`.
+    #[cfg_attr(test, ts(type = "number"))]
     pub total_ops: u64,
+    /// `readBytes + writeBytes`.
+    #[cfg_attr(test, ts(type = "number"))]
     pub total_bytes: u64,
-    /// `None` when the source does not know how long the window was, or
-    /// when operations happened in a window of no measurable length.
+    /// Operations per second of the window; null when the source has no
+    /// clock (a log without timestamps), or when operations happened in a
+    /// window of no measurable length (strace -t in a run under a second).
     pub iops: Option<f64>,
+    /// Bytes per second of the window; null as `iops` is.
     pub throughput_bytes_per_second: Option<f64>,
+    /// True when the source cannot count operations: every figure is null.
+    #[cfg_attr(test, ts(skip))]
+    pub unmeasured: bool,
+}
+
+impl Serialize for Totals {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let seen = |v: u64| (!self.unmeasured).then_some(v);
+        let mut t = s.serialize_struct("Totals", 8)?;
+        t.serialize_field("readOps", &seen(self.read_ops))?;
+        t.serialize_field("writeOps", &seen(self.write_ops))?;
+        t.serialize_field("readBytes", &seen(self.read_bytes))?;
+        t.serialize_field("writeBytes", &seen(self.write_bytes))?;
+        t.serialize_field("totalOps", &seen(self.total_ops))?;
+        t.serialize_field("totalBytes", &seen(self.total_bytes))?;
+        t.serialize_field("iops", &self.iops.filter(|_| !self.unmeasured))?;
+        t.serialize_field("throughputBytesPerSecond", &self.throughput_bytes_per_second.filter(|_| !self.unmeasured))?;
+        t.end()
+    }
 }
 
 impl Totals {
@@ -48,6 +91,7 @@ impl Totals {
             total_bytes,
             iops: per_s(total_ops),
             throughput_bytes_per_second: per_s(total_bytes),
+            unmeasured: false,
         }
     }
 
@@ -71,8 +115,11 @@ impl Totals {
 
 #[derive(Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct StorageBytes {
+    /// Bytes read from storage (page-cache misses).
     pub read_bytes: u64,
+    /// Bytes sent to storage (dirtied pages written back).
     pub write_bytes: u64,
     /// Where the figures come from, e.g. "/proc/1234/io".
     pub source: String,
@@ -80,40 +127,65 @@ pub struct StorageBytes {
 
 #[derive(Serialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct FailedOps {
+    /// Failed data calls.
     pub total: u64,
+    /// Failed data calls by errno name ("EBADF", "EINTR"; NTSTATUS names on Windows).
     pub by_errno: std::collections::BTreeMap<String, u64>,
 }
 
 #[derive(Serialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct MetadataOps {
+    /// open, openat, openat2, creat.
     pub opens: u64,
+    /// close calls.
     pub closes: u64,
+    /// stat, fstat, lstat, newfstatat, statx and the like.
     pub stats: u64,
+    /// fsync and fdatasync.
     pub fsyncs: u64,
+    /// unlink, unlinkat, rmdir.
     pub unlinks: u64,
+    /// rename, renameat, renameat2.
     pub renames: u64,
+    /// Directory reads: getdents, getdents64.
     pub getdents: u64,
+    /// All metadata calls above.
     pub total: u64,
+    /// Metadata calls that failed.
     pub failed: u64,
 }
 
 /// One file's row: what was done to it and how (its access pattern).
 #[derive(Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct FileReport {
+    /// The fd's target as /proc shows it: a path, or `socket:[inode]`,
+    /// `pipe:[inode]`... A name is bytes on Linux and macOS: a byte that is
+    /// not UTF-8 is written `\xNN` (`caf\xe9.txt`) and a backslash `\\`, so
+    /// two names that differ in any byte are two rows.
     pub path: String,
+    /// What the fd refers to.
     pub kind: FdKind,
+    /// Read operations on it.
     pub read_ops: u64,
+    /// Write operations on it.
     pub write_ops: u64,
+    /// Bytes read from it.
     pub read_bytes: u64,
+    /// Bytes written to it.
     pub write_bytes: u64,
     /// The pattern of most of its reads and writes together.
     pub pattern: Pattern,
     /// Reads and writes of fewer than 4096 bytes.
     pub small_ops: u64,
+    /// The pattern of its reads; null when it had none.
     pub read_access: Option<AccessSummary>,
+    /// The pattern of its writes; null when it had none.
     pub write_access: Option<AccessSummary>,
 }
 
@@ -137,29 +209,45 @@ impl FileReport {
 
 #[derive(Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SyscallReport {
+    /// The syscall as strace names it ("read", "pwrite64", ...).
     pub name: &'static str,
+    /// Calls that succeeded (operations).
     pub calls: u64,
+    /// Bytes those calls moved.
     pub bytes: u64,
+    /// Calls that failed (not operations).
     pub failed: u64,
 }
 
 /// Operation sizes in bytes; each bin holds values in `[lo, hi)`, its
-/// operation count and the bytes those operations moved (`sum`).
+/// operation count and the bytes those operations moved (`sum`). Bins are
+/// exact below 64 bytes, then 32 per power of two: fine enough to redraw
+/// any log-spaced binning.
 #[derive(Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SizeHistogram {
+    /// Read sizes, ascending bins.
     pub read: Vec<Bin>,
+    /// Write sizes, ascending bins.
     pub write: Vec<Bin>,
 }
 
 #[derive(Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct LatencySummary {
+    /// Operations timed.
     pub count: u64,
+    /// Mean, nanoseconds.
     pub mean_ns: f64,
+    /// Median, nanoseconds (as exact as its bin).
     pub p50_ns: u64,
+    /// 99th percentile, nanoseconds (as exact as its bin).
     pub p99_ns: u64,
+    /// Longest, nanoseconds.
     pub max_ns: u64,
     /// Latency distribution in nanoseconds, same binning as sizes.
     pub bins: Vec<Bin>,
@@ -178,86 +266,156 @@ impl LatencySummary {
     }
 }
 
+/// Per-operation latency: time from syscall entry to exit as the source
+/// saw it.
 #[derive(Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Latency {
+    /// Reads; null when there were none.
     pub read: Option<LatencySummary>,
+    /// Writes; null when there were none.
     pub write: Option<LatencySummary>,
 }
 
 #[derive(Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct TimelinePoint {
     /// Start of the interval, seconds since the window began.
     pub t: f64,
+    /// Reads in the interval.
     pub read_ops: u64,
+    /// Writes in the interval.
     pub write_ops: u64,
+    /// Bytes read in the interval.
     pub read_bytes: u64,
+    /// Bytes written in the interval.
     pub write_bytes: u64,
 }
 
+/// Operations over time. Its interval doubles instead of growing past 1024
+/// points, so memory is bounded by files and bins, never by operations.
 #[derive(Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct TimelineReport {
+    /// Length of each interval, seconds.
     pub interval_seconds: f64,
+    /// One point per interval, from the window's start.
     pub points: Vec<TimelinePoint>,
 }
 
 #[derive(Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ExitInfo {
+    /// Exit status; null when killed by a signal.
     pub code: Option<i32>,
+    /// Name of the signal that killed it ("SIGKILL"), when known.
     pub signal: Option<String>,
+    /// Number of that signal.
     pub signal_number: Option<i32>,
 }
 
+/// The report of one capture or import.
 #[derive(Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Report {
+    /// Version of this format (`REPORT_VERSION`).
     pub version: u32,
-    /// Which source produced the figures: "ptrace", "proc-io", ...
-    pub method: String,
+    /// The source of the figures: "ptrace" (our tracer), "strace" (a live
+    /// strace run), "strace-log" (`iops import` of a saved strace log),
+    /// "fs_usage" (macOS, live or an imported log), "etw" (Windows), or a
+    /// counters fallback: "proc-io" (Linux), "io-counters" (Windows),
+    /// "rusage" (macOS).
+    pub method: Source,
+    /// Launch mode: the command as run; null when attached or imported.
     pub command: Option<Vec<String>>,
+    /// The traced process (its first one in a log); null when unknown.
     pub pid: Option<i32>,
-    /// `None` when the source does not know (a log without timestamps).
+    /// Length of the window in seconds; null when the source has no clock
+    /// (a log without timestamps).
     pub elapsed_seconds: Option<f64>,
-    /// True when `summary` includes sockets, pipes and ttys (`--all-fds`).
+    /// True when `summary` includes sockets, pipes and ttys (`--all-fds`, or
+    /// a source that cannot tell fds apart).
     pub all_fds: bool,
+    /// File I/O: regular files and block devices (plus every other fd with
+    /// `allFds`).
     pub summary: Totals,
+    /// I/O on sockets, pipes, ttys and other fds, kept out of `summary`;
+    /// null when the source cannot tell fds apart.
     pub other_fds: Option<Totals>,
+    /// Bytes that reached the storage layer (page-cache misses, dirtied
+    /// pages); null when the source does not see them.
     pub storage: Option<StorageBytes>,
+    /// Data calls that failed: not operations, counted by errno; null for
+    /// counters.
     pub failed_ops: Option<FailedOps>,
+    /// Metadata calls; null when the source did not see them.
     pub metadata_ops: Option<MetadataOps>,
+    /// Every fd target with at least one operation, busiest first; null
+    /// when the source does not see files.
     pub files: Option<Vec<FileReport>>,
+    /// Per-syscall calls, bytes and failures; null for counters.
     pub syscalls: Option<Vec<SyscallReport>>,
+    /// Operation sizes in bytes, for the summary's fds; null for counters.
     pub histogram: Option<SizeHistogram>,
+    /// Per-operation latency in nanoseconds, for the summary's fds; null
+    /// when the source has no call durations.
     pub latency: Option<Latency>,
+    /// Operations and bytes over time, for the summary's fds; null without
+    /// a clock or for counters.
     pub timeline: Option<TimelineReport>,
+    /// Launch mode: how the command ended; null otherwise.
     pub exit: Option<ExitInfo>,
+    /// What a reader must know about these figures (io_uring, a fallback,
+    /// what the source could not see...), one line each.
     pub warnings: Vec<String>,
+    /// The stable code of each warning, same length and order as `warnings`.
+    pub warning_codes: Vec<WarningCode>,
 }
 
 /// What the capture knows about itself, beside the events.
 #[derive(Clone, Debug, Default)]
 pub struct ReportContext {
-    pub method: String,
+    pub method: Source,
     pub command: Option<Vec<String>>,
     pub pid: Option<i32>,
     pub elapsed_ns: u64,
     pub all_fds: bool,
     pub storage: Option<StorageBytes>,
     pub exit: Option<ExitInfo>,
-    pub warnings: Vec<String>,
-    /// False when the source gives no per-call durations.
+    pub warnings: Vec<Warning>,
+    /// What this input let the source see, when less than its best
+    /// (`method.sees()`): a strace log without -T has no durations.
+    pub sees: Option<Sees>,
+    /// False when the source gives no per-call durations. Read only when
+    /// `sees` is None (kept for the parsers that set it; `sees` says it).
     pub latency_measured: bool,
 }
 
+impl ReportContext {
+    /// What the report may show: `sees`, else the source's best with
+    /// `latency_measured`.
+    pub fn seen(&self) -> Sees {
+        self.sees.unwrap_or_else(|| {
+            let best = self.method.sees();
+            Sees { latency: best.latency && self.latency_measured, ..best }
+        })
+    }
+}
+
 impl Report {
-    /// A report from a full event trace.
+    /// A report from a full event trace. What the source cannot see
+    /// (`ReportContext::seen`) is null.
     pub fn from_aggregator(agg: &Aggregator, ctx: ReportContext) -> Report {
+        let sees = ctx.seen();
+        let all_fds = ctx.all_fds || !sees.fd_kinds;
         let elapsed_s = ctx.elapsed_ns as f64 / 1e9;
         let mut scope = agg.storage.clone();
-        if ctx.all_fds {
+        if all_fds {
             scope.merge(&agg.other);
         }
 
@@ -308,13 +466,14 @@ impl Report {
                 .collect(),
         };
 
+        let (warnings, warning_codes) = split(ctx.warnings);
         Report {
             version: REPORT_VERSION,
             method: ctx.method,
             command: ctx.command,
             pid: ctx.pid,
             elapsed_seconds: Some(elapsed_s),
-            all_fds: ctx.all_fds,
+            all_fds,
             summary: Totals::of(&scope, elapsed_s),
             other_fds: Some(Totals::of(&agg.other, elapsed_s)),
             storage: ctx.storage,
@@ -326,19 +485,30 @@ impl Report {
             files: Some(files),
             syscalls: Some(syscalls),
             histogram: Some(SizeHistogram { read: scope.read_sizes.bins(), write: scope.write_sizes.bins() }),
-            latency: ctx.latency_measured.then(|| Latency {
+            latency: Some(Latency {
                 read: LatencySummary::of(&scope.read_latency),
                 write: LatencySummary::of(&scope.write_latency),
             }),
             timeline: Some(timeline),
             exit: ctx.exit,
-            warnings: ctx.warnings,
+            warnings,
+            warning_codes,
         }
+        .blank_unseen(sees)
     }
 
-    /// A report from per-process counters only (no per-call events): counts
-    /// and bytes, nothing else; the context's warnings say what is missing.
-    pub fn from_counters(totals: Totals, ctx: ReportContext) -> Report {
+    /// A report from a process's counters (two readings, no per-call
+    /// events), for `ctx.method` a counters source. Its warnings lead with
+    /// why counters were used (`reason`, then where the figures come from,
+    /// `origin`: "/proc/1234/io counters") and what the source cannot see,
+    /// then `ctx.warnings`. `totals` are ignored when the source cannot count
+    /// operations (rusage).
+    pub fn from_counters(totals: Totals, reason: &str, origin: &str, mut ctx: ReportContext) -> Report {
+        let mut warnings = vec![WarningCode::CountersFallback.with(format!("{reason}; figures come from {origin}"))];
+        warnings.extend(ctx.method.counter_limits().map(|l| WarningCode::SourceLimits.with(l)));
+        warnings.append(&mut ctx.warnings);
+        let (warnings, warning_codes) = split(warnings);
+        let sees = ctx.seen();
         Report {
             version: REPORT_VERSION,
             method: ctx.method,
@@ -357,8 +527,44 @@ impl Report {
             latency: None,
             timeline: None,
             exit: ctx.exit,
-            warnings: ctx.warnings,
+            warnings,
+            warning_codes,
         }
+        .blank_unseen(sees)
+    }
+
+    /// The one place that turns what a source cannot see into null.
+    fn blank_unseen(mut self, sees: Sees) -> Report {
+        if !sees.op_counts {
+            self.summary.unmeasured = true;
+            self.other_fds = None;
+        }
+        if !sees.sizes {
+            self.histogram = None;
+            self.syscalls = None;
+            self.failed_ops = None;
+            self.timeline = None;
+        }
+        if !sees.files {
+            self.files = None;
+        }
+        if !sees.fd_kinds {
+            self.all_fds = true;
+            self.other_fds = None;
+        }
+        if !sees.latency {
+            self.latency = None;
+        }
+        if !sees.storage_bytes {
+            self.storage = None;
+        }
+        if !sees.metadata_calls {
+            self.metadata_ops = None;
+        }
+        if !sees.timestamps {
+            self = self.without_clock();
+        }
+        self
     }
 
     /// For a source without a clock (a log without timestamps): no elapsed
@@ -371,9 +577,26 @@ impl Report {
         self
     }
 
+    /// Adds a warning at `index` of the list (its code beside it).
+    pub fn insert_warning(&mut self, index: usize, w: Warning) {
+        self.warnings.insert(index, w.text);
+        self.warning_codes.insert(index, w.code);
+    }
+
+    /// Adds a warning at the end.
+    pub fn push_warning(&mut self, w: Warning) {
+        self.insert_warning(self.warnings.len(), w);
+    }
+
     pub fn to_json(&self) -> String {
+        debug_assert_eq!(self.warnings.len(), self.warning_codes.len(), "every warning has its code (push_warning)");
         serde_json::to_string(self).expect("report serializes")
     }
+}
+
+/// The texts and the codes of `warnings`, as the JSON holds them.
+fn split(warnings: Vec<Warning>) -> (Vec<String>, Vec<WarningCode>) {
+    warnings.into_iter().map(|w| (w.text, w.code)).unzip()
 }
 
 #[cfg(test)]
@@ -407,7 +630,7 @@ mod tests {
             agg.record_op(f, &op(Direction::Write, Some(i * 100), 100));
         }
         agg.record_op(f, &op(Direction::Write, None, 5000));
-        let report = Report::from_aggregator(&agg, ReportContext { method: "test".into(), ..Default::default() });
+        let report = Report::from_aggregator(&agg, ReportContext { method: Source::Ptrace, ..Default::default() });
         let row = &report.files.as_ref().unwrap()[0];
         assert_eq!(row.pattern, Pattern::Strided, "9 strided reads outnumber 5 sequential ops");
         assert_eq!(row.small_ops, 14);
@@ -417,5 +640,58 @@ mod tests {
         assert_eq!((w.pattern, w.sequential_ops, w.unknown_ops, w.small_ops), (Pattern::Sequential, 4, 1, 4));
         let json = report.to_json();
         assert!(json.contains(r#""pattern":"strided","smallOps":14,"readAccess":{"pattern":"strided","sequentialOps":1,"stridedOps":9,"randomOps":0,"unknownOps":0,"smallOps":10,"strideBytes":8192}"#), "{json}");
+    }
+
+    #[test]
+    fn what_a_source_cannot_see_is_null_in_one_place() {
+        let mut agg = Aggregator::new();
+        let f = agg.file("/data/x", FdKind::File);
+        agg.record_op(f, &DataOp { latency_ns: Some(500), ..op(Direction::Read, Some(0), 512) });
+        for source in Source::ALL {
+            let storage = Some(StorageBytes { read_bytes: 1, write_bytes: 2, source: "test".into() });
+            let ctx = ReportContext { method: source, elapsed_ns: 1_000_000, latency_measured: true, storage, ..Default::default() };
+            let v: serde_json::Value = serde_json::from_str(&Report::from_aggregator(&agg, ctx).to_json()).unwrap();
+            let sees = source.sees();
+            assert_eq!(v["method"], source.name());
+            assert_eq!(v["summary"]["readOps"].is_null(), !sees.op_counts, "{source}");
+            assert_eq!(v["summary"]["iops"].is_null(), !sees.op_counts || !sees.timestamps, "{source}");
+            assert_eq!(v["histogram"].is_null(), !sees.sizes, "{source}");
+            assert_eq!(v["syscalls"].is_null(), !sees.sizes, "{source}");
+            assert_eq!(v["timeline"].is_null(), !sees.sizes || !sees.timestamps, "{source}");
+            assert_eq!(v["files"].is_null(), !sees.files, "{source}");
+            assert_eq!(v["otherFds"].is_null(), !sees.fd_kinds || !sees.op_counts, "{source}");
+            assert_eq!(v["allFds"], !sees.fd_kinds, "{source}");
+            assert_eq!(v["latency"].is_null(), !sees.latency, "{source}");
+            assert_eq!(v["elapsedSeconds"].is_null(), !sees.timestamps, "{source}");
+            assert_eq!(v["storage"].is_null(), !sees.storage_bytes, "{source}");
+            assert_eq!(v["metadataOps"].is_null(), !sees.metadata_calls, "{source}");
+        }
+        // A log that shows less than its format can: what it lacks is null.
+        let sees = Sees { latency: false, timestamps: false, ..Source::StraceLog.sees() };
+        let r = Report::from_aggregator(&agg, ReportContext { method: Source::StraceLog, sees: Some(sees), ..Default::default() });
+        assert!(r.latency.is_none() && r.elapsed_seconds.is_none() && r.timeline.is_none() && r.files.is_some());
+    }
+
+    #[test]
+    fn counter_reports_lead_with_why_then_what_they_cannot_see_each_coded() {
+        let ctx = |method| ReportContext {
+            method,
+            pid: Some(7),
+            elapsed_ns: 2_000_000_000,
+            warnings: vec![WarningCode::OtherRequestsUncounted.with("3 other I/O requests")],
+            ..Default::default()
+        };
+        let r = Report::from_counters(Totals::new(3, 1000, 1536, 4_096_000, 2.0), "no ETW", "GetProcessIoCounters (x)", ctx(Source::IoCounters));
+        assert_eq!(r.warning_codes, [WarningCode::CountersFallback, WarningCode::SourceLimits, WarningCode::OtherRequestsUncounted]);
+        assert_eq!(r.warnings[0], "no ETW; figures come from GetProcessIoCounters (x)");
+        assert_eq!(r.warnings[1], Source::IoCounters.counter_limits().unwrap());
+        assert_eq!((r.summary.write_ops, r.summary.iops), (1000, Some(501.5)));
+        assert!(r.files.is_none() && r.histogram.is_none() && r.timeline.is_none() && r.other_fds.is_none() && r.all_fds);
+        let mut r = Report::from_counters(Totals::new(0, 0, 0, 0, 2.0), "no fs_usage", "proc_pid_rusage (y)", ctx(Source::Rusage));
+        r.insert_warning(1, WarningCode::WineCounters.with("between"));
+        let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+        assert!(v["summary"].as_object().unwrap().values().all(|x| x.is_null()), "rusage counts nothing: {}", v["summary"]);
+        assert_eq!(v["warningCodes"], serde_json::json!(["counters-fallback", "wine-counters", "source-limits", "other-requests-uncounted"]));
+        assert_eq!(v["warnings"][1], "between");
     }
 }

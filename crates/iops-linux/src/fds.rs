@@ -14,6 +14,7 @@ use rustc_hash::FxHashMap as HashMap;
 use std::ffi::CStr;
 use std::io::Write;
 
+use iops_core::fd_kind;
 use iops_core::path_name::name_text;
 use iops_core::{Aggregator, CallOffset, Direction, FdKind, FdPosition, FileId};
 use libc::pid_t;
@@ -54,12 +55,6 @@ impl ProcPath {
     }
 }
 
-fn is_tty(rdev: libc::dev_t) -> bool {
-    let major = libc::major(rdev);
-    // 4: virtual consoles and serial ttys, 5: /dev/tty and ptmx, 136-143: ptys.
-    major == 4 || major == 5 || (136..=143).contains(&major)
-}
-
 /// What fd `fd` of process `pid` is, and its name (a path in its text form,
 /// see `iops_core::path_name`), read from /proc.
 pub fn resolve(pid: pid_t, fd: i32) -> Option<(String, FdKind)> {
@@ -79,7 +74,7 @@ pub fn resolve(pid: pid_t, fd: i32) -> Option<(String, FdKind)> {
             libc::S_IFBLK => FdKind::BlockDevice,
             libc::S_IFSOCK => FdKind::Socket,
             libc::S_IFIFO => FdKind::Pipe,
-            libc::S_IFCHR if is_tty(st.st_rdev) => FdKind::Tty,
+            libc::S_IFCHR => fd_kind::char_device(libc::major(st.st_rdev) as u64),
             _ => FdKind::Other,
         }
     } else {

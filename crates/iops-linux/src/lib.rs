@@ -1,17 +1,39 @@
 //! Linux capture backend: our own ptrace tracer (seccomp-filtered launch,
 //! attach with exact window markers) and the /proc/<pid>/io counters.
+//!
+//! Data flows one way, each module using only those below it:
+//! - `session`: a capture from start to report, and the capture loop
+//!   (wait for a tracee's report, hand it to the tracer);
+//! - `launch`, `attach`: starting (and, for attach, ending) the tracing of
+//!   a command or of a running process; `error`: why one cannot start;
+//! - `report`: the tracer's `Outcome` as a report, with every warning the
+//!   tracer gives;
+//! - `tracer`: what each report of a tracee means (syscall entry/exit,
+//!   births, exec, exit, signals), the window;
+//! - `calls`: what a finished call counts as; `threads`: per-thread state;
+//!   `fds`: fd → file and position;
+//! - `wait`: waitpid statuses decoded once; `regs`: the syscall register
+//!   ABI; `ptrace`: the requests; `syscalls`, `seccomp`: which calls stop.
 #![cfg(target_os = "linux")]
 
 mod affinity;
+mod attach;
+mod calls;
+mod error;
 pub mod fds;
+mod launch;
 pub mod markers;
 pub mod procio;
 mod ptrace;
+mod regs;
+mod report;
 mod seccomp;
 pub mod session;
 pub mod stop;
 mod syscalls;
+mod threads;
 mod tracer;
+mod wait;
 
 pub use session::{trace, Options, Target, TraceError};
 pub use stop::{stop_pair, StopWaiter, Stopper};

@@ -68,6 +68,38 @@ impl ProcIo {
     }
 }
 
+/// The report of a window measured by counters alone: counts and bytes of
+/// every read and write call of the process, on any fd; no sizes, files or
+/// latency (the report leaves those empty, and the warnings say so).
+pub fn counters_report(
+    delta: &ProcIo,
+    elapsed_ns: u64,
+    pid: i32,
+    reason: &str,
+    exit: Option<iops_core::report::ExitInfo>,
+    command: Option<Vec<String>>,
+) -> iops_core::Report {
+    use iops_core::report::{ReportContext, StorageBytes, Totals};
+    iops_core::Report::from_counters(
+        Totals::new(delta.syscr, delta.syscw, delta.rchar, delta.wchar, elapsed_ns as f64 / 1e9),
+        reason,
+        &format!("/proc/{pid}/io counters"),
+        ReportContext {
+            method: iops_core::Source::ProcIo,
+            command,
+            pid: Some(pid),
+            elapsed_ns,
+            storage: Some(StorageBytes {
+                read_bytes: delta.read_bytes,
+                write_bytes: delta.write_bytes,
+                source: format!("/proc/{pid}/io (read_bytes, write_bytes)"),
+            }),
+            exit,
+            ..Default::default()
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,41 +125,4 @@ mod tests {
         let d = after.since(&before);
         assert!(d.syscw >= 10 && d.wchar >= 1000, "{d:?}");
     }
-}
-
-/// The report of a window measured by counters alone: counts and bytes of
-/// every read and write call of the process, on any fd; no sizes, files or
-/// latency (the report leaves those empty, and the warnings say so).
-pub fn counters_report(
-    delta: &ProcIo,
-    elapsed_ns: u64,
-    pid: i32,
-    reason: &str,
-    exit: Option<iops_core::report::ExitInfo>,
-    command: Option<Vec<String>>,
-) -> iops_core::Report {
-    use iops_core::report::{ReportContext, StorageBytes, Totals};
-    let warnings = vec![
-        format!("{reason}; figures come from /proc/{pid}/io counters"),
-        "counters include every thread and every kind of fd (files, sockets, pipes, ttys), and cannot show sizes, files or latency"
-            .to_string(),
-    ];
-    iops_core::Report::from_counters(
-        Totals::new(delta.syscr, delta.syscw, delta.rchar, delta.wchar, elapsed_ns as f64 / 1e9),
-        ReportContext {
-            method: "proc-io".into(),
-            command,
-            pid: Some(pid),
-            elapsed_ns,
-            all_fds: true,
-            storage: Some(StorageBytes {
-                read_bytes: delta.read_bytes,
-                write_bytes: delta.write_bytes,
-                source: format!("/proc/{pid}/io (read_bytes, write_bytes)"),
-            }),
-            exit,
-            warnings,
-            ..Default::default()
-        },
-    )
 }

@@ -105,36 +105,28 @@ pub fn syscall_info(pid: pid_t, info: &mut SyscallInfo) -> io::Result<u8> {
     Ok(info.op)
 }
 
-/// The general registers (x86-64: a syscall's number and arguments are still
-/// in them at its exit stop, beside the return value).
+/// The general registers of a stopped tracee (see `regs` for what they hold).
 #[cfg(target_arch = "x86_64")]
-pub fn regs(pid: pid_t, regs: &mut libc::user_regs_struct) -> io::Result<()> {
+pub fn get_regs(pid: pid_t, regs: &mut libc::user_regs_struct) -> io::Result<()> {
     unsafe { raw(libc::PTRACE_GETREGS as u32, pid, 0, regs as *mut _ as usize).map(drop) }
 }
 
-/// Makes the call a stopped tracee is entering fail with `-errno` without
-/// running it: the kernel skips a call whose number the tracer set to -1.
 #[cfg(target_arch = "x86_64")]
-pub fn skip_syscall(pid: pid_t, regs: &mut libc::user_regs_struct, errno: i32) -> io::Result<()> {
-    self::regs(pid, regs)?;
-    regs.orig_rax = u64::MAX;
-    regs.rax = -(errno as i64) as u64;
-    unsafe { raw(libc::PTRACE_SETREGS as u32, pid, 0, regs as *mut _ as usize).map(drop) }
+pub fn set_regs(pid: pid_t, regs: &libc::user_regs_struct) -> io::Result<()> {
+    unsafe { raw(libc::PTRACE_SETREGS as u32, pid, 0, regs as *const _ as usize).map(drop) }
+}
+
+/// Register set `note` (an NT_* value) of a stopped tracee, into `value`.
+#[cfg(target_arch = "aarch64")]
+pub fn get_regset<T>(pid: pid_t, note: usize, value: &mut T) -> io::Result<()> {
+    let iov = libc::iovec { iov_base: value as *mut T as *mut c_void, iov_len: std::mem::size_of::<T>() };
+    unsafe { raw(libc::PTRACE_GETREGSET as u32, pid, note, &iov as *const _ as usize).map(drop) }
 }
 
 #[cfg(target_arch = "aarch64")]
-pub fn skip_syscall(pid: pid_t, errno: i32) -> io::Result<()> {
-    const NT_ARM_SYSTEM_CALL: usize = 0x404;
-    let mut nr: libc::c_int = -1;
-    let iov = libc::iovec { iov_base: &mut nr as *mut libc::c_int as *mut c_void, iov_len: 4 };
-    unsafe { raw(libc::PTRACE_SETREGSET as u32, pid, NT_ARM_SYSTEM_CALL, &iov as *const _ as usize)? };
-    let mut regs: libc::user_regs_struct = unsafe { std::mem::zeroed() };
-    let len = std::mem::size_of::<libc::user_regs_struct>();
-    let iov = libc::iovec { iov_base: &mut regs as *mut _ as *mut c_void, iov_len: len };
-    unsafe { raw(libc::PTRACE_GETREGSET as u32, pid, libc::NT_PRSTATUS as usize, &iov as *const _ as usize)? };
-    regs.regs[0] = -(errno as i64) as u64;
-    let iov = libc::iovec { iov_base: &mut regs as *mut _ as *mut c_void, iov_len: len };
-    unsafe { raw(libc::PTRACE_SETREGSET as u32, pid, libc::NT_PRSTATUS as usize, &iov as *const _ as usize).map(drop) }
+pub fn set_regset<T>(pid: pid_t, note: usize, value: &mut T) -> io::Result<()> {
+    let iov = libc::iovec { iov_base: value as *mut T as *mut c_void, iov_len: std::mem::size_of::<T>() };
+    unsafe { raw(libc::PTRACE_SETREGSET as u32, pid, note, &iov as *const _ as usize).map(drop) }
 }
 
 /// A 64-bit word of a stopped tracee's memory: the offset a call wrote back

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use iops_core::report::ExitInfo;
 
-use crate::rusage::{rusage_report_json, DiskUsage};
+use crate::rusage::{rusage_report, DiskUsage};
 
 #[derive(Debug)]
 pub struct CaptureError {
@@ -69,7 +69,7 @@ pub fn launch(argv: &[String], reason: &str, on_started: &mut dyn FnMut(i32)) ->
     let mut status = 0;
     // SAFETY: reaps our child.
     unsafe { libc::waitpid(pid, &mut status, 0) };
-    Ok(rusage_report_json(
+    Ok(rusage_report(
         &usage,
         elapsed_ns,
         pid,
@@ -77,7 +77,8 @@ pub fn launch(argv: &[String], reason: &str, on_started: &mut dyn FnMut(i32)) ->
         "the launched process itself, not its child processes",
         Some(exit_info(status)),
         Some(argv.to_vec()),
-    ))
+    )
+    .to_json())
 }
 
 /// Reads the disk counters of a running process now and again when `stop`
@@ -101,5 +102,5 @@ pub fn attach(pid: i32, reason: &str, stop: Arc<AtomicBool>, on_ready: &mut dyn 
     if let Ok(now) = read(pid) {
         last = now;
     }
-    Ok(rusage_report_json(&last.since(&before), started.elapsed().as_nanos() as u64, pid, reason, "that process itself, not its child processes", None, None))
+    Ok(rusage_report(&last.since(&before), started.elapsed().as_nanos() as u64, pid, reason, "that process itself, not its child processes", None, None).to_json())
 }

@@ -22,7 +22,7 @@ pub struct FsUsageContext {
     pub exit_signal: Option<String>,
     pub exit_signal_number: Option<i32>,
     /// Said first (the capture's own notes, e.g. fs_usage's "buffer overrun").
-    pub warnings: Option<Vec<String>>,
+    pub warnings: Option<Vec<crate::options::WarningNote>>,
 }
 
 #[napi]
@@ -65,9 +65,9 @@ impl FsUsageStream {
         self.lines.feed(&chunk, memchr::memchr_iter(b'\n', &chunk), |line, _| parser.line(line, agg));
     }
 
-    /// The report as JSON.
+    /// The report as JSON. Throws on a warning with an unknown code.
     #[napi]
-    pub fn finish(&mut self, context: Option<FsUsageContext>) -> String {
+    pub fn finish(&mut self, context: Option<FsUsageContext>) -> Result<String> {
         let (parser, agg) = (&mut self.parser, &mut self.agg);
         self.lines.finish(|line| parser.line(line, agg));
         self.parser.finish(&mut self.agg);
@@ -82,9 +82,9 @@ impl FsUsageStream {
             pid: c.pid,
             elapsed_ns: c.elapsed_ns.map_or(0, |n| n.max(0.0) as u64),
             exit,
-            warnings: c.warnings.unwrap_or_default(),
+            warnings: crate::options::warnings_of(c.warnings)?,
             ..Default::default()
         };
-        self.parser.fs_usage_report(&self.agg, ctx).to_json()
+        Ok(self.parser.fs_usage_report(&self.agg, ctx).to_json())
     }
 }

@@ -7,7 +7,7 @@
 use iops_core::lines::{LineFeeder, MAX_LINE};
 use iops_core::parse::{self, detect, not_text, LexedLine, LineParser};
 use iops_core::report::{ExitInfo, ReportContext};
-use iops_core::Aggregator;
+use iops_core::{Aggregator, Source, Warning};
 use memchr::memchr_iter;
 use std::io::Read;
 use std::sync::mpsc::sync_channel;
@@ -79,7 +79,8 @@ pub struct ImportProgress {
 
 #[napi(object)]
 pub struct ImportFinishOptions {
-    /// The report's `method`: "strace-log" for a saved log, "strace" for the live source.
+    /// The report's `method` (its source): "strace-log" for a saved log,
+    /// "strace" for the live source, "fs_usage".
     pub method: String,
     pub command: Option<Vec<String>>,
     /// Count sockets, pipes and ttys in the summary too.
@@ -88,8 +89,8 @@ pub struct ImportFinishOptions {
     pub exit_code: Option<i32>,
     pub exit_signal: Option<String>,
     pub exit_signal_number: Option<i32>,
-    /// Lines the caller wants in the report's warnings, first.
-    pub warnings: Option<Vec<String>>,
+    /// Warnings the caller wants in the report, first.
+    pub warnings: Option<Vec<crate::options::WarningNote>>,
 }
 
 #[napi]
@@ -129,7 +130,7 @@ impl LineParser for Recorder {
         head.lines.push(line.to_vec());
     }
     fn finish(&mut self, _: &mut Aggregator) {}
-    fn warnings(&self) -> Vec<String> {
+    fn warnings(&self) -> Vec<Warning> {
         Vec::new()
     }
 }
@@ -325,12 +326,14 @@ impl LineImport {
             signal: options.exit_signal,
             signal_number: options.exit_signal_number,
         });
+        let method = Source::from_name(&options.method)
+            .ok_or_else(|| Error::from_reason(format!("unknown method: {:?}", options.method)))?;
         let ctx = ReportContext {
-            method: options.method,
+            method,
             command: options.command,
             all_fds: options.all_fds.unwrap_or(false),
             exit,
-            warnings: options.warnings.unwrap_or_default(),
+            warnings: crate::options::warnings_of(options.warnings)?,
             ..Default::default()
         };
         Ok(self.parser.report(&self.agg, ctx).to_json())

@@ -4,12 +4,16 @@
 //! (src/sources/fs_usage.ts) through the platform-free line parser.
 //! Untested on a real Mac: type-checked for both Apple targets.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use iops_macos::process;
-use iops_macos::rusage::{rusage_report_json, DiskUsage};
+use iops_macos::rusage::{rusage_report, DiskUsage};
 use napi::bindgen_prelude::*;
 
-use crate::counter_session::{now_ns, Control, CounterSnapshot, TraceSession};
-use crate::TraceOptions;
+use crate::counters::{now_ns, CounterSnapshot};
+use crate::session::{Control, TraceSession};
+use crate::options::TraceOptions;
 
 fn reason() -> &'static str {
     // SAFETY: geteuid cannot fail.
@@ -24,17 +28,20 @@ fn failed(e: process::CaptureError) -> (String, String) {
     (e.code.to_string(), e.message)
 }
 
+/// Launch mode has nothing to stop: the command runs to its end.
 pub fn launch(argv: Vec<String>, options: TraceOptions) -> Result<TraceSession> {
     let why = options.fallback_reason.unwrap_or_else(|| reason().into());
-    TraceSession::spawn(move |c: Control| process::launch(&argv, &why, &mut |pid| c.started(pid)).map_err(failed))
+    TraceSession::spawn(|| {}, move |c: Control| process::launch(&argv, &why, &mut |pid| c.started(pid)).map_err(failed))
 }
 
 pub fn attach(pid: i32, options: TraceOptions) -> Result<TraceSession> {
     let why = options.fallback_reason.unwrap_or_else(|| reason().into());
-    TraceSession::spawn(move |c: Control| {
-        let stop = c.stop.clone();
-        process::attach(pid, &why, stop, &mut || c.started(pid)).map_err(failed)
-    })
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    TraceSession::spawn(
+        move || flag.store(true, Ordering::Relaxed),
+        move |c: Control| process::attach(pid, &why, stop, &mut || c.started(pid)).map_err(failed),
+    )
 }
 
 pub fn counters_snapshot(pid: Option<i32>) -> Result<CounterSnapshot> {
@@ -59,10 +66,12 @@ fn disk(s: &CounterSnapshot) -> DiskUsage {
 
 pub fn counters_report(before: &CounterSnapshot, after: &CounterSnapshot, reason: &str) -> String {
     let elapsed_ns = (after.time_ns - before.time_ns).max(0.0) as u64;
-    rusage_report_json(&disk(after).since(&disk(before)), elapsed_ns, after.pid, reason, "this process, every thread", None, None)
+    rusage_report(&disk(after).since(&disk(before)), elapsed_ns, after.pid, reason, "this process, every thread", None, None).to_json()
 }
 
 /// Windows are fs_usage's (in TypeScript) or counters': nothing to mark here.
 pub fn window_begin(_cookie: u32) {}
 
 pub fn window_end(_cookie: u32) {}
+
+pub use crate::no_tracer::{allow_tracer, own_cpus, restore_own_cpus};

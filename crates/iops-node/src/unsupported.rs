@@ -3,8 +3,9 @@
 
 use napi::bindgen_prelude::*;
 
-use crate::counter_session::{CounterSnapshot, TraceSession};
-use crate::TraceOptions;
+use crate::counters::CounterSnapshot;
+use crate::session::TraceSession;
+use crate::options::TraceOptions;
 
 fn unsupported() -> Error {
     Error::from_reason(format!("iops-profiler has no capture source on {}", std::env::consts::OS))
@@ -23,10 +24,12 @@ pub fn counters_snapshot(_pid: Option<i32>) -> Result<CounterSnapshot> {
 }
 
 pub fn counters_report(_before: &CounterSnapshot, _after: &CounterSnapshot, _reason: &str) -> String {
-    crate::counter_session::error_json("ENOTSUP", &unsupported().reason)
+    crate::session_tasks::error_json("ENOTSUP", &unsupported().reason)
 }
 
 /// Windows are fs_usage's (in TypeScript) or counters': nothing to mark here.
 pub fn window_begin(_cookie: u32) {}
 
 pub fn window_end(_cookie: u32) {}
+
+pub use crate::no_tracer::{allow_tracer, own_cpus, restore_own_cpus};

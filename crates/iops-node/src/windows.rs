@@ -11,17 +11,30 @@ use iops_windows::etw_session::{self, explain, Session};
 use iops_windows::process;
 use napi::bindgen_prelude::*;
 
-use crate::counter_session::{now_ns, CounterSnapshot, Control, TraceSession};
-use crate::TraceOptions;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use crate::counters::{now_ns, CounterSnapshot};
+use crate::session::{Control, TraceSession};
+use crate::options::TraceOptions;
 
 fn failed(e: process::CaptureError) -> (String, String) {
     (e.code.to_string(), e.message)
 }
 
+/// Launch mode has nothing to stop: the command runs to its end.
 pub fn launch(argv: Vec<String>, _options: TraceOptions) -> Result<TraceSession> {
-    TraceSession::spawn(move |c: Control| {
-        process::launch(&argv, &mut |pid| c.started(pid as i32)).map(|r| r.to_json()).map_err(failed)
-    })
+    TraceSession::spawn(
+        || {},
+        move |c: Control| process::launch(&argv, &mut |pid| c.started(pid as i32)).map(|r| r.to_json()).map_err(failed),
+    )
+}
+
+/// A stop flag for a capture body, and what `stop()` does to it.
+fn stop_flag() -> (Arc<AtomicBool>, impl Fn() + Send + Sync + 'static) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    (stop, move || flag.store(true, Ordering::Relaxed))
 }
 
 pub fn attach(pid: i32, options: TraceOptions) -> Result<TraceSession> {
@@ -31,8 +44,8 @@ pub fn attach(pid: i32, options: TraceOptions) -> Result<TraceSession> {
     if let Some(cookie) = options.marker_cookie {
         return attach_window(pid, cookie);
     }
-    TraceSession::spawn(move |c: Control| {
-        let stop = c.stop.clone();
+    let (stop, on_stop) = stop_flag();
+    TraceSession::spawn(on_stop, move |c: Control| {
         process::attach(pid as u32, stop, &mut || c.started(pid)).map(|r| r.to_json()).map_err(failed)
     })
 }
@@ -81,9 +94,10 @@ fn attach_window(pid: i32, cookie: u32) -> Result<TraceSession> {
     decoder.await_window();
     let session = Session::start(decoder).map_err(|e| Error::from_reason(explain(&e)))?;
     etw_session::register_window(cookie, session.state());
-    TraceSession::spawn(move |c: Control| {
+    let (stop, on_stop) = stop_flag();
+    TraceSession::spawn(on_stop, move |c: Control| {
         c.started(pid);
-        while !c.stop.load(std::sync::atomic::Ordering::Relaxed) {
+        while !stop.load(Ordering::Relaxed) {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
         let state = session.stop();
@@ -100,3 +114,5 @@ pub fn window_begin(cookie: u32) {
 pub fn window_end(cookie: u32) {
     etw_session::window_end(cookie);
 }
+
+pub use crate::no_tracer::{allow_tracer, own_cpus, restore_own_cpus};

@@ -4,7 +4,7 @@
 //! manager there: files, but also pipes, sockets and devices.
 
 use iops_core::report::{ExitInfo, ReportContext, Totals};
-use iops_core::Report;
+use iops_core::{Report, Source, WarningCode};
 
 /// The fields of Windows' `IO_COUNTERS`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -31,13 +31,8 @@ impl IoCounters {
     }
 }
 
-pub const METHOD: &str = "io-counters";
-
-/// What the counters cannot tell, for the report's warnings.
-pub const LIMITS: &str = "Windows I/O counters include every read and write request of the process, files or not (pipes, sockets, devices), and cannot show sizes, files or latency";
-
 /// The report of a window measured by counters alone. `reason` says, in one
-/// line, why the event source was not used.
+/// line, why the event source was not used; `scope`, whose counters they are.
 pub fn counters_report(
     delta: &IoCounters,
     elapsed_ns: u64,
@@ -47,25 +42,18 @@ pub fn counters_report(
     exit: Option<ExitInfo>,
     command: Option<Vec<String>>,
 ) -> Report {
-    let mut warnings = vec![format!("{reason}; figures come from GetProcessIoCounters ({scope})"), LIMITS.to_string()];
+    let mut warnings = Vec::new();
     if delta.other_ops > 0 {
-        warnings.push(format!(
+        warnings.push(WarningCode::OtherRequestsUncounted.with(format!(
             "{} other I/O requests ({} bytes: device controls and the like) are not counted as reads or writes",
             delta.other_ops, delta.other_bytes
-        ));
+        )));
     }
     Report::from_counters(
         Totals::new(delta.read_ops, delta.write_ops, delta.read_bytes, delta.write_bytes, elapsed_ns as f64 / 1e9),
-        ReportContext {
-            method: METHOD.into(),
-            command,
-            pid: Some(pid),
-            elapsed_ns,
-            all_fds: true,
-            exit,
-            warnings,
-            ..Default::default()
-        },
+        reason,
+        &format!("GetProcessIoCounters ({scope})"),
+        ReportContext { method: Source::IoCounters, command, pid: Some(pid), elapsed_ns, exit, warnings, ..Default::default() },
     )
 }
 

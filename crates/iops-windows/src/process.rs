@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use iops_core::etw::EtwDecoder;
 use iops_core::report::{ExitInfo, ReportContext};
-use iops_core::Report;
+use iops_core::{Report, WarningCode};
 use windows_sys::Win32::Foundation::{CloseHandle, HANDLE, WAIT_OBJECT_0};
 use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleA, GetProcAddress};
 use windows_sys::Win32::System::Threading::{
@@ -70,7 +70,8 @@ pub fn under_wine() -> bool {
 /// Warns, under wine, that the zero counters are not a measurement.
 pub fn mark_wine(report: &mut Report) {
     if under_wine() {
-        report.warnings.insert(1, "running under wine, which does not keep I/O counters: these zeros are not measurements".into());
+        // After the fallback line, before what counters cannot see.
+        report.insert_warning(1, WarningCode::WineCounters.with("running under wine, which does not keep I/O counters: these zeros are not measurements"));
     }
 }
 

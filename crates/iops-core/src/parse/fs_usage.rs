@@ -36,6 +36,8 @@ use crate::errno;
 use crate::event::{DataOp, Direction, FdKind, MetaKind, Syscall};
 use crate::report::{Report, ReportContext, StorageBytes};
 use crate::window::Window;
+use crate::source::Source;
+use crate::warning::{Warning, WarningCode};
 
 const DAY_US: u64 = TimeOfDay::DAY_US;
 
@@ -615,7 +617,7 @@ impl FsUsageParser {
     /// The report: the aggregator's figures, disk I/O as the storage level,
     /// and what this source could not see.
     pub fn fs_usage_report(&self, agg: &Aggregator, mut ctx: ReportContext) -> Report {
-        ctx.method = "fs_usage".into();
+        ctx.method = Source::FsUsage;
         if ctx.elapsed_ns == 0 {
             ctx.elapsed_ns = self.elapsed_ns().unwrap_or(0);
         }
@@ -672,30 +674,30 @@ impl LineParser for FsUsageParser {
         // Every fs_usage line is complete in itself: nothing is pending.
     }
 
-    fn warnings(&self) -> Vec<String> {
+    fn warnings(&self) -> Vec<Warning> {
         let mut w = Vec::new();
         if self.unknown_fd_ops > 0 {
-            w.push(format!(
+            w.push(WarningCode::FdsOpenedBeforeTrace.with(format!(
                 "{} reads/writes were on fds opened before the trace began: fs_usage does not name their files, so they are counted apart as \"unknown\" (--all-fds adds them)",
                 self.unknown_fd_ops
-            ));
+            )));
         }
         let disk = self.disk();
         if disk.failed > 0 {
-            w.push(format!("{} disk I/O requests failed", disk.failed));
+            w.push(WarningCode::DiskRequestsFailed.with(format!("{} disk I/O requests failed", disk.failed)));
         }
         if !self.uncounted_io.is_empty() {
             let total: u64 = self.uncounted_io.iter().map(|(_, n)| n).sum();
             let names: Vec<String> =
                 self.uncounted_io.iter().take(6).map(|(name, n)| format!("{} \u{d7}{n}", String::from_utf8_lossy(name))).collect();
             let more = if self.uncounted_io.len() > 6 { ", ..." } else { "" };
-            w.push(format!(
+            w.push(WarningCode::IoCallsUncounted.with(format!(
                 "{total} call(s) that look like I/O were not counted: this parser does not read them ({}{more})",
                 names.join(", ")
-            ));
+            )));
         }
-        w.push("fs_usage rounds each call's duration up to whole microseconds, and traces only the given process, not its children".into());
-        w.extend(self.unparsed.warning());
+        w.push(WarningCode::SourceLimits.with("fs_usage rounds each call's duration up to whole microseconds, and traces only the given process, not its children"));
+        w.extend(self.unparsed.warning().map(|u| WarningCode::LinesNotUnderstood.with(u)));
         w
     }
 }

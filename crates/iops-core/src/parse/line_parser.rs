@@ -4,6 +4,7 @@
 use super::strace::lexer::LexedLine;
 use crate::aggregate::Aggregator;
 use crate::report::{Report, ReportContext};
+use crate::warning::Warning;
 
 pub trait LineParser {
     /// One line, without its line ending.
@@ -17,7 +18,7 @@ pub trait LineParser {
     /// End of input: settle what is still pending (unfinished calls, a truncated last line).
     fn finish(&mut self, agg: &mut Aggregator);
     /// What the report should warn about: lines not understood (count and first example), what the format cannot see.
-    fn warnings(&self) -> Vec<String>;
+    fn warnings(&self) -> Vec<Warning>;
     /// The report of what was parsed, after `finish`. By default the
     /// aggregator's figures with the parser's warnings; a format overrides it
     /// to leave empty what it cannot see (and to take times from the log).

@@ -11,6 +11,7 @@ use memchr::memchr;
 use super::calls::{Args, Call};
 use crate::aggregate::{Aggregator, FileId};
 use crate::event::{Direction, FdKind, MetaKind};
+use crate::fd_kind;
 use crate::path_name::name_text;
 use crate::positions::{CallOffset, PositionTable};
 
@@ -59,14 +60,7 @@ fn target(a: &[u8]) -> (String, FdKind) {
         let path = name_text(&name).into_owned();
         let kind = match dev {
             Some(d) if d.starts_with(b"block ") => FdKind::BlockDevice,
-            Some(d) if d.starts_with(b"char ") => {
-                let major = super::lexer::parse_u64(d, 5).map(|(m, _)| m).unwrap_or(0);
-                if major == 4 || major == 5 || (136..=143).contains(&major) {
-                    FdKind::Tty
-                } else {
-                    FdKind::Other
-                }
-            }
+            Some(d) if d.starts_with(b"char ") => fd_kind::char_device(super::lexer::parse_u64(d, 5).map_or(0, |(m, _)| m)),
             Some(_) => FdKind::Other,
             None => kind_by_path(&path),
         };

@@ -26,6 +26,7 @@ use crate::clock::TimeOfDay;
 use crate::event::{Direction, FdKind, MetaKind, Syscall};
 use crate::positions::CallOffset;
 use crate::report::{ExitInfo, Report, ReportContext};
+use crate::warning::Warning;
 use crate::window::{Window, MARKER_BEGIN};
 use calls::{direction_of, operands, record_op, Arg, Args, Call, Interrupted, Pending};
 use fds::{Positions, Targets};
@@ -742,7 +743,7 @@ impl LineParser for StraceParser {
         report
     }
 
-    fn warnings(&self) -> Vec<String> {
+    fn warnings(&self) -> Vec<Warning> {
         let window = self.window.map(|m| m.window.begin().flatten().is_none() || m.window.end().flatten().is_none());
         let timestamps = self.time.first_ns.is_some();
         self.notes.warnings(&warnings::Context { window, timestamps, sub_second: self.time.sub_second })

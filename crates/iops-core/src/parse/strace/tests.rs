@@ -15,7 +15,7 @@ fn parse(text: &str) -> (StraceParser, Aggregator) {
 
 fn report(text: &str) -> Report {
     let (p, agg) = parse(text);
-    p.report(&agg, ReportContext { method: "strace-log".into(), ..Default::default() })
+    p.report(&agg, ReportContext { method: crate::source::Source::StraceLog, ..Default::default() })
 }
 
 fn file<'a>(r: &'a Report, path: &str) -> &'a crate::report::FileReport {
@@ -298,7 +298,7 @@ fn window_markers_bound_what_is_counted() {
         p.line(l.as_bytes(), &mut agg);
     }
     p.finish(&mut agg);
-    let r = p.report(&agg, ReportContext { method: "strace".into(), ..Default::default() });
+    let r = p.report(&agg, ReportContext { method: crate::source::Source::Strace, ..Default::default() });
     assert_eq!((r.summary.write_ops, r.summary.write_bytes), (1, 2));
     assert_eq!((r.summary.read_ops, r.summary.read_bytes), (1, 3));
     assert_eq!(r.elapsed_seconds, Some(10e-6));

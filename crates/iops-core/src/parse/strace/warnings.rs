@@ -2,6 +2,7 @@
 //! report's warnings, and every warning text of the strace parser.
 
 use crate::parse::line_parser::Unparsed;
+use crate::warning::{Warning, WarningCode};
 
 /// Counts and sightings behind the warnings (and the report's shape).
 #[derive(Default)]
@@ -56,60 +57,60 @@ impl Notes {
     }
 
     /// The warnings, in the order the report gives them.
-    pub fn warnings(&self, cx: &Context) -> Vec<String> {
+    pub fn warnings(&self, cx: &Context) -> Vec<Warning> {
         let mut w = Vec::new();
         let windowed = cx.window.is_some();
         if let Some(u) = self.unparsed.warning() {
-            w.push(format!("strace log: {u}"));
+            w.push(WarningCode::LinesNotUnderstood.with(format!("strace log: {u}")));
         }
         if let Some((n, text)) = &self.last_failed {
             let cut: String = text.chars().take(Unparsed::EXAMPLE_CHARS).collect();
-            w.push(format!("strace log: the last line (line {n}) is cut short and was skipped: {cut:?}"));
+            w.push(WarningCode::LastLineCut.with(format!("strace log: the last line (line {n}) is cut short and was skipped: {cut:?}")));
         }
         if cx.window == Some(true) {
-            w.push("strace: the window's start or end marker was not in the trace: nothing is counted".into());
+            w.push(WarningCode::WindowMarkersMissing.with("strace: the window's start or end marker was not in the trace: nothing is counted"));
         }
         if self.rejoined > 0 {
-            w.push(format!(
+            w.push(WarningCode::CallsRejoined.with(format!(
                 "strace log: {} call(s) were cut in two by the traced program's own output (strace and the program wrote to one stream, as with 2>&1): each was put back together and counted",
                 self.rejoined
-            ));
+            )));
         }
         if self.never_finished > 0 && !windowed {
-            w.push(format!(
+            w.push(WarningCode::CallsNeverReturned.with(format!(
                 "strace log: {} call(s) started but never returned in the log (the process ended or the log stops mid-call); not counted",
                 self.never_finished
-            ));
+            )));
         }
         if self.orphan_resumed > 0 && !windowed {
-            w.push(format!(
+            w.push(WarningCode::CallsBegunBeforeLog.with(format!(
                 "strace log: {} operation(s) had begun before the log starts: counted, but their fd is unknown",
                 self.orphan_resumed
-            ));
+            )));
         }
         if self.without_targets() {
-            w.push(format!(
+            w.push(WarningCode::FdsWithoutTarget.with(format!(
                 "strace log: {} operation(s) on fds without a target (strace ran without -y): files cannot be told from sockets, pipes and ttys, so the summary counts every fd",
                 self.unannotated_ops
-            ));
+            )));
         } else if self.unannotated_ops > 0 {
             // With -y, an fd closed by another thread before strace looked has no target.
-            w.push(format!(
+            w.push(WarningCode::FdsUnnamed.with(format!(
                 "strace log: {} operation(s) on fds strace could not name: counted apart from files, with sockets and pipes",
                 self.unannotated_ops
-            ));
+            )));
         }
         if !cx.timestamps {
-            w.push("strace log: no timestamps (strace -t, -tt or -ttt): elapsed time, IOPS, throughput and the timeline are unknown".into());
+            w.push(WarningCode::NoTimestamps.with("strace log: no timestamps (strace -t, -tt or -ttt): elapsed time, IOPS, throughput and the timeline are unknown"));
         }
         if cx.timestamps && !cx.sub_second {
-            w.push("strace log: timestamps in whole seconds (strace -t): elapsed time, IOPS and throughput are only as exact as a second; record with -tt or -ttt".into());
+            w.push(WarningCode::WholeSecondTimestamps.with("strace log: timestamps in whole seconds (strace -t): elapsed time, IOPS and throughput are only as exact as a second; record with -tt or -ttt"));
         }
         if self.durations == 0 {
-            w.push("strace log: no call durations (strace -T): latency is unknown".into());
+            w.push(WarningCode::NoDurations.with("strace log: no call durations (strace -T): latency is unknown"));
         }
         if !self.saw_other_calls {
-            w.push("strace log: only data calls were traced (strace -e trace=...): opens, stats and other metadata calls are unknown".into());
+            w.push(WarningCode::NoMetadataCalls.with("strace log: only data calls were traced (strace -e trace=...): opens, stats and other metadata calls are unknown"));
         }
         if self.unknown_positions > 0 {
             let why = if self.saw_open && !self.positions_trusted() {
@@ -117,19 +118,19 @@ impl Notes {
             } else {
                 "the log does not show their fd opened (before the log began, by another process or thread, or opens not traced)"
             };
-            w.push(format!(
+            w.push(WarningCode::OffsetsUnknown.with(format!(
                 "strace log: the access pattern of {} read/write call(s) that name no offset is unknown: {why}",
                 self.unknown_positions
-            ));
+            )));
         }
         if self.unknown_appends > 0 {
-            w.push(format!(
+            w.push(WarningCode::AppendsUnknown.with(format!(
                 "strace log: the access pattern of {} O_APPEND write(s) is unknown: they land at the file's end, which the log does not show",
                 self.unknown_appends
-            ));
+            )));
         }
         if self.saw_io_uring {
-            w.push("the program uses io_uring: I/O submitted through io_uring does not pass through read/write syscalls and is not counted here".into());
+            w.push(WarningCode::IoUringUncounted.with("the program uses io_uring: I/O submitted through io_uring does not pass through read/write syscalls and is not counted here"));
         }
         w
     }

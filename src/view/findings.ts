@@ -3,8 +3,8 @@
  * named from a report with the numbers that show them. One list for every
  * front end (HTML page, notebook, terminal).
  */
-import { humanBytes, thousands } from "./format";
-import type { AccessSummary, FileReport, Report } from "./report";
+import { humanBytes, thousands } from "./units";
+import type { AccessSummary, FileReport, Report } from "../report";
 
 export type FindingKind = "small-random-reads" | "small-random-writes" | "many-small-files" | "tiny-writes" | "fsync-per-write";
 

@@ -1,33 +1,23 @@
 /**
  * What a profiled cell shows: one Jupyter display with `text/plain` (the
- * terminal's report) and `text/html` (the same figures as tables, plus the
+ * terminal's report) and `text/html` (the same view as tables, plus the
  * interactive charts with --histogram: the HTML page's figures, from
- * src/charts.ts), with the findings on top (src/findings.ts). The one place
- * the notebook output is composed.
+ * charts.ts), with the findings on top. The one place the notebook output
+ * is laid out; what it shows comes from the view model (src/view/view.ts).
  */
 import { randomBytes } from "node:crypto";
 
-import { reportFigures } from "../charts";
-import { findings } from "../findings";
-import {
-  formatText,
-  histogramLines,
-  humanBytes,
-  metadataLine,
-  methodLabel,
-  noteLines,
-  printable,
-  printablePath,
-  summaryPairs,
-  tableFiles,
-  thousands,
-} from "../format";
-import { escapeHtml } from "../html/escape";
-import { findingsListHtml } from "../html/sections";
-import { figureHtml, plotlySource } from "../plotly";
-import type { FileReport, Report } from "../report";
+import type { Report } from "../report";
+import { printable, printablePath } from "../view/printable";
+import { humanBytes, thousands } from "../view/units";
+import { accessLabel, buildView, type ReportView } from "../view/view";
+import { viewFigures } from "./charts";
+import { escapeHtml } from "./html/escape";
+import { findingsListHtml } from "./html/sections";
+import { figureHtml, plotlySource } from "./plotly";
+import { noteLine, renderText, sizeHistogramLines } from "./text";
 
-/** The one escaping function of every HTML output (src/html/escape.ts). */
+/** The one escaping function of every HTML output (src/render/html/escape.ts). */
 export { escapeHtml };
 
 export interface DisplayOptions {
@@ -60,23 +50,22 @@ const STYLE = `<style>
 .iops-report .iops-findings .advice { opacity: 0.75; }
 </style>`;
 
-function summaryTable(report: Report): string {
-  const scope = report.allFds ? "all fds" : "files";
-  const rows = summaryPairs(report)
-    .map(([label, value]) => `<tr><th>${escapeHtml(label.replace(/:$/, ""))}</th><td class="num">${escapeHtml(value)}</td></tr>`)
+function summaryTable(view: ReportView): string {
+  const rows = view.summary
+    .map(({ label, value }) => `<tr><th>${escapeHtml(label)}</th><td class="num">${escapeHtml(value)}</td></tr>`)
     .join("");
-  return `<table class="iops-summary"><caption>IOPS Profile Results (${escapeHtml(methodLabel(report.method))}; ${scope})</caption><tbody>${rows}</tbody></table>`;
+  return `<table class="iops-summary"><caption>${escapeHtml(view.heading)}</caption><tbody>${rows}</tbody></table>`;
 }
 
-function filesTable(report: Report, top: number): string {
-  const files = tableFiles(report);
+function filesTable(view: ReportView, top: number): string {
+  const files = view.files ?? [];
   if (files.length === 0) return "";
   const rows = files
     .slice(0, top)
     .map(
       (f) =>
         `<tr><td class="num">${thousands(f.readOps)}</td><td class="num">${thousands(f.writeOps)}</td>` +
-        `<td class="num">${humanBytes(f.readBytes)}</td><td class="num">${humanBytes(f.writeBytes)}</td><td>${accessOf(f)}</td><td>${escapeHtml(printablePath(f.path))}</td></tr>`,
+        `<td class="num">${humanBytes(f.readBytes)}</td><td class="num">${humanBytes(f.writeBytes)}</td><td>${escapeHtml(accessLabel(f))}</td><td>${escapeHtml(printablePath(f.path))}</td></tr>`,
     )
     .join("");
   return (
@@ -85,14 +74,9 @@ function filesTable(report: Report, top: number): string {
   );
 }
 
-/** The file's access pattern (src/findings.ts and the HTML page use the same classes). */
-function accessOf(f: FileReport): string {
-  return f.pattern && f.pattern !== "unknown" ? f.pattern : "-";
-}
-
 /** The findings (many small random reads, tiny writes, ...), when there are any. */
-function findingsBlock(report: Report): string {
-  const found = findings(report);
+function findingsBlock(view: ReportView): string {
+  const found = view.findings;
   return found.length ? `<div class="iops-findings"><strong>Findings</strong>${findingsListHtml(found).markup}</div>` : "";
 }
 
@@ -106,9 +90,9 @@ function list(lines: string[]): string {
  * (a saved notebook on a code-hosting site, an untrusted notebook) and is
  * hidden once the charts are drawn.
  */
-function chartsHtml(report: Report, uid: string): string {
-  const text = `<pre id="iops-${uid}-text-histogram" class="iops-text-histogram">${escapeHtml(histogramLines(report).join("\n"))}</pre>`;
-  const figures = reportFigures(report);
+function chartsHtml(view: ReportView, uid: string): string {
+  const text = `<pre id="iops-${uid}-text-histogram" class="iops-text-histogram">${escapeHtml(sizeHistogramLines(view).join("\n"))}</pre>`;
+  const figures = viewFigures(view);
   if (figures.length === 0) return text;
   const loader = `<script>if (!window.Plotly) {\n${plotlySource()}\n}</script>`;
   const charts = figures.map((f) => figureHtml(f, `iops-${uid}-${f.id}`)).join("\n");
@@ -118,22 +102,23 @@ function chartsHtml(report: Report, uid: string): string {
 
 /** The display of one profiled cell or line. */
 export function notebookDisplay(report: Report, options: DisplayOptions): MimeBundle {
+  const view = buildView(report);
   const notice = options.notice ? `iops: ${options.notice}` : null;
-  const plain = (notice ? printable(notice) + "\n" : "") + formatText(report, { histogram: options.histogram, topFiles: options.top });
+  const plain = (notice ? printable(notice) + "\n" : "") + renderText(view, { histogram: options.histogram, topFiles: options.top });
 
   const uid = randomBytes(6).toString("hex");
-  const metadata = metadataLine(report);
+  const metadata = view.metadataLine;
   const html = [
     `<div class="iops-report" id="iops-${uid}">`,
     STYLE,
     notice ? `<div class="iops-notice">${escapeHtml(notice)}</div>` : "",
-    findingsBlock(report),
-    summaryTable(report),
-    list(noteLines(report)),
-    filesTable(report, options.top),
+    findingsBlock(view),
+    summaryTable(view),
+    list(view.notes.map(noteLine)),
+    filesTable(view, options.top),
     metadata ? `<p>${escapeHtml(metadata)}</p>` : "",
-    options.histogram ? chartsHtml(report, uid) : "",
-    list(report.warnings.map((w) => `Warning: ${w}`)),
+    options.histogram ? chartsHtml(view, uid) : "",
+    list(view.warnings.map((w) => `Warning: ${w}`)),
     `</div>`,
   ]
     .filter(Boolean)

@@ -1,13 +1,14 @@
 /**
  * The HTML report: one self-contained page (Plotly inlined, no request to
- * anywhere) that can be opened offline, kept and sent. A pure function of
- * the report: the same report renders the same bytes.
+ * anywhere) that can be opened offline, kept and sent, laid out from the
+ * view model. A pure function of the report: the same report renders the
+ * same bytes.
  */
-import { reportFigures } from "../charts";
-import { findings } from "../findings";
+import { writeOutputFile } from "../../output";
+import type { Report } from "../../report";
+import { buildView, type ReportView } from "../../view/view";
+import { viewFigures } from "../charts";
 import { figureHtml, plotlySource } from "../plotly";
-import { writeOutputFile } from "../output";
-import type { Report } from "../report";
 import { html, trusted, type SafeHtml } from "./escape";
 import { filesHtml, findingsHtml, metadataHtml, methodHtml, summaryHtml, warningsHtml } from "./sections";
 
@@ -55,8 +56,8 @@ for (const table of document.querySelectorAll("table.sortable")) {
 `;
 
 /** The charts of a report, each in its own element (`<prefix>-<figure id>`). */
-export function chartsHtml(report: Report, idPrefix = "iops-fig"): SafeHtml {
-  const all = reportFigures(report);
+export function chartsHtml(view: ReportView, idPrefix = "iops-fig"): SafeHtml {
+  const all = viewFigures(view);
   if (all.length === 0) return html`<section id="charts"><h2>Charts</h2><p class="none">No per-operation data from this source, so no charts.</p></section>`;
   // A figure with nothing to draw (no operation in the window) is left out.
   const figures = all.filter((f) => f.data.some((trace) => ((trace as { x?: unknown[] }).x ?? []).length > 0));
@@ -71,6 +72,7 @@ export function plotlyScript(): SafeHtml {
 
 /** The whole page: findings first, then summary, charts, files, metadata, warnings, method. */
 export function reportPage(report: Report): string {
+  const view = buildView(report);
   const title = report.command ? `iops: ${report.command.join(" ")}` : report.pid !== null ? `iops: pid ${report.pid}` : "iops report";
   const page = html`<!doctype html>
 <html lang="en">
@@ -86,13 +88,13 @@ ${plotlyScript()}
 <body>
 <h1>IOPS profile</h1>
 <p class="subtitle">${title.replace(/^iops: /, "")}</p>
-${findingsHtml(findings(report))}
-${summaryHtml(report)}
-${chartsHtml(report)}
-${filesHtml(report)}
-${metadataHtml(report)}
-${warningsHtml(report)}
-${methodHtml(report)}
+${findingsHtml(view.findings)}
+${summaryHtml(view)}
+${chartsHtml(view)}
+${filesHtml(view)}
+${metadataHtml(view)}
+${warningsHtml(view)}
+${methodHtml(view)}
 <script>${trusted(SORT_SCRIPT)}</script>
 </body>
 </html>

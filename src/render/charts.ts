@@ -1,9 +1,11 @@
 /**
- * Chart figures built from a report, as plain Plotly `{ data, layout }`
- * objects. The one implementation behind every chart we draw: the HTML
- * report page and the notebook output both render these.
+ * Chart figures laid out from the view model, as plain Plotly
+ * `{ data, layout }` objects. The one implementation behind every chart we
+ * draw: the HTML report page and the notebook output both render these.
  */
-import type { Bin, Report } from "./report";
+import type { Report } from "../report";
+import { thousands } from "../view/units";
+import { buildView, octaves, type Octave, type ReportView } from "../view/view";
 
 export interface Figure {
   /** A stable name, used in element ids and tests. */
@@ -13,26 +15,8 @@ export interface Figure {
   layout: object;
 }
 
-/** Sizes are shown by powers of two: [2^k, 2^(k+1)) bytes. */
-interface Bucket {
-  lo: number;
-  count: number;
-  bytes: number;
-}
-
-/** Regroups the core's fine log bins into power-of-two buckets; zero-byte ops are left out (no place on a log axis). */
-export function octaveBuckets(bins: Bin[]): Bucket[] {
-  const byLo = new Map<number, Bucket>();
-  for (const b of bins) {
-    if (b.hi <= 1) continue;
-    const lo = 2 ** Math.floor(Math.log2(Math.max(b.lo, 1)));
-    const bucket = byLo.get(lo) ?? { lo, count: 0, bytes: 0 };
-    bucket.count += b.count;
-    bucket.bytes += b.sum;
-    byLo.set(lo, bucket);
-  }
-  return [...byLo.values()].sort((a, b) => a.lo - b.lo);
-}
+/** Octaves a log axis can show: the zero-byte (or zero-ns) octave has no place on it. */
+const onLogAxis = (list: Octave[]) => list.filter((o) => o.lo > 0);
 
 const COLORS = { read: "#1f77b4", write: "#d62728", all: "#2ca02c" };
 /** Translucent grey: grid lines that read on light and dark backgrounds alike. */
@@ -47,20 +31,22 @@ const MARGIN = { t: 50, r: 20, b: 90, l: 70 };
  * Empty when the report has no histogram (a counters-only source).
  */
 export function sizeHistogramFigures(report: Report): Figure[] {
-  if (!report.histogram) return [];
-  const read = octaveBuckets(report.histogram.read);
-  const write = octaveBuckets(report.histogram.write);
-  const all = octaveBuckets([...report.histogram.read, ...report.histogram.write]);
-  const zeroOps = [...report.histogram.read, ...report.histogram.write]
-    .filter((b) => b.hi <= 1)
-    .reduce((n, b) => n + b.count, 0);
-  const note = zeroOps > 0 ? ` (${zeroOps.toLocaleString("en-US")} zero-byte ops not shown)` : "";
+  return sizeFigures(buildView(report));
+}
+
+function sizeFigures(view: Pick<ReportView, "sizes">): Figure[] {
+  if (!view.sizes) return [];
+  const read = onLogAxis(view.sizes.read);
+  const write = onLogAxis(view.sizes.write);
+  const all = onLogAxis(view.sizes.all);
+  const zeroOps = view.sizes.all.filter((o) => o.lo === 0).reduce((n, o) => n + o.count, 0);
+  const note = zeroOps > 0 ? ` (${thousands(zeroOps)} zero-byte ops not shown)` : "";
   const series = [
     { name: "reads", buckets: read, color: COLORS.read },
     { name: "writes", buckets: write, color: COLORS.write },
     { name: "all", buckets: all, color: COLORS.all },
   ];
-  const figure = (id: string, title: string, yTitle: string, y: (b: Bucket) => number): Figure => ({
+  const figure = (id: string, title: string, yTitle: string, y: (b: Octave) => number): Figure => ({
     id,
     title,
     data: series.map((s) => ({
@@ -86,7 +72,7 @@ export function sizeHistogramFigures(report: Report): Figure[] {
   });
   return [
     figure("size-count", "Operations by size", "operations", (b) => b.count),
-    figure("size-bytes", "Bytes moved by size", "bytes", (b) => b.bytes),
+    figure("size-bytes", "Bytes moved by size", "bytes", (b) => b.sum),
   ];
 }
 
@@ -122,7 +108,7 @@ export function latencyFigures(report: Report): Figure[] {
       id: "latency",
       title: "Latency per operation",
       data: series.map((s) => {
-        const buckets = octaveBuckets(s.summary!.bins);
+        const buckets = onLogAxis(octaves(s.summary!.bins));
         return {
           type: "scatter",
           mode: "lines+markers",
@@ -186,5 +172,10 @@ export function timelineFigures(report: Report): Figure[] {
 
 /** Every figure of a report, in page order: the sizes, latency, then time. */
 export function reportFigures(report: Report): Figure[] {
-  return [...sizeHistogramFigures(report), ...latencyFigures(report), ...timelineFigures(report)];
+  return viewFigures(buildView(report));
+}
+
+/** reportFigures, from a view. */
+export function viewFigures(view: ReportView): Figure[] {
+  return [...sizeFigures(view), ...latencyFigures(view.report), ...timelineFigures(view.report)];
 }

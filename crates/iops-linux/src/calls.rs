@@ -1,0 +1,156 @@
+//! What a finished call means: whether it counts at all (the kernel's
+//! restart codes, a signal handler's EINTR), the op, failure or metadata
+//! call it records, and the fd cache kept true (opens, closes, dups, seeks).
+
+use std::time::Instant;
+
+use iops_core::{Aggregator, CallOffset, DataOp, Direction, MetaKind, Syscall};
+use libc::pid_t;
+
+use crate::fds::FdTable;
+use crate::ptrace;
+use crate::syscalls::{self, Class, Restart};
+use crate::threads::{Pending, Thread};
+
+/// The aggregator and the fd cache that feeds it.
+pub struct Calls {
+    agg: Aggregator,
+    fds: FdTable,
+}
+
+impl Calls {
+    pub fn new(agg: Aggregator) -> Calls {
+        Calls { agg, fds: FdTable::default() }
+    }
+
+    /// After exec (close-on-exec fds are gone) or when a process ends.
+    pub fn forget_process(&mut self, tgid: pid_t) {
+        self.fds.forget_process(tgid);
+    }
+
+    pub fn into_aggregator(self) -> Aggregator {
+        self.agg
+    }
+
+    /// Thread `tid` (state `thread`) left call `p` with `rval` at `now`;
+    /// `begin` is the window's begin, from which op start times count.
+    /// Returns true when the call installed a seccomp filter of the
+    /// program's own.
+    pub fn complete(&mut self, thread: &mut Thread, tid: pid_t, p: Pending, rval: i64, now: Instant, begin: Instant) -> bool {
+        let tgid = thread.tgid;
+        if let Some(i) = thread.interrupted {
+            // The same call on the same fd again: the interrupted one restarted.
+            if i.nr == p.nr && i.args[0] == p.args[0] {
+                thread.interrupted = None;
+            }
+        }
+        match syscalls::restart(rval) {
+            Restart::Always => return false,
+            Restart::UnlessHandled => {
+                thread.interrupted = Some(p);
+                return false;
+            }
+            Restart::No => {}
+        }
+        if p.class == Class::SigReturn {
+            // rt_sigreturn "returns" the register the handler's frame saved:
+            // -EINTR if the interrupted call failed, its number if restarted.
+            if let Some(i) = thread.interrupted.take() {
+                if rval == -(libc::EINTR as i64) {
+                    return self.complete(thread, tid, i, rval, now, begin);
+                }
+            }
+            return false;
+        }
+        let ok = rval >= 0;
+        match p.class {
+            Class::Data(syscall) if p.counted => {
+                if ok {
+                    self.record_data(tid, tgid, syscall, &p, rval as u64, now, begin);
+                } else {
+                    let storage = self
+                        .fds
+                        .lookup(&mut self.agg, tgid, tid, p.args[0] as i32)
+                        .is_some_and(|f| self.agg.file_stats(f).kind.is_storage());
+                    self.agg.record_failure(syscall, iops_core::errno::linux_name(-rval), storage);
+                }
+            }
+            Class::Meta(kind) => {
+                if p.counted {
+                    self.agg.record_meta(kind, ok);
+                }
+                if ok {
+                    match kind {
+                        MetaKind::Open => self.fds.forget(tgid, rval as i32),
+                        MetaKind::Close => self.fds.forget(tgid, p.args[0] as i32),
+                        _ => {}
+                    }
+                }
+            }
+            Class::Seek if ok => self.fds.seek(tgid, p.args[0] as i32, rval as u64),
+            Class::FilterInstall if ok => {
+                return if p.nr == libc::SYS_seccomp as u64 {
+                    p.args[0] == 1 // SECCOMP_SET_MODE_FILTER
+                } else {
+                    p.args[0] == libc::PR_SET_SECCOMP as u64 && p.args[1] == libc::SECCOMP_MODE_FILTER as u64
+                };
+            }
+            Class::FdChange if ok => {
+                if p.nr == libc::SYS_close_range as u64 {
+                    self.fds.forget_range(tgid, p.args[0] as u32, p.args[1] as u32);
+                } else {
+                    self.fds.forget(tgid, rval as i32);
+                }
+            }
+            _ => {}
+        }
+        false
+    }
+
+    /// `tid` made the call (its /proc entry and memory are read: the
+    /// leader's are gone once it has exited); `tgid` keys the fd cache.
+    #[allow(clippy::too_many_arguments)]
+    fn record_data(&mut self, tid: pid_t, tgid: pid_t, syscall: Syscall, p: &Pending, bytes: u64, now: Instant, begin: Instant) {
+        let start_ns = p.start.saturating_duration_since(begin).as_nanos() as u64;
+        let latency_ns = Some(now.saturating_duration_since(p.start).as_nanos() as u64);
+        let record = |calls: &mut Calls, fd: u64, direction: Direction, call: CallOffset| {
+            let (file, offset) = match calls.fds.data_call(&mut calls.agg, tgid, tid, fd as i32, direction, call, bytes) {
+                Some(found) => found,
+                // Closed by another thread before we could look: still an op.
+                None => (calls.agg.file("(closed before it could be resolved)", iops_core::FdKind::Unknown), None),
+            };
+            calls.agg.record_op(file, &DataOp { syscall, direction, bytes, start_ns, latency_ns, offset });
+        };
+        // An offset-pointer argument: null means "at the fd's position";
+        // otherwise the call has advanced the offset it points to by the
+        // bytes it moved, so it started that many bytes earlier.
+        let through = |ptr: u64| match ptr {
+            0 => CallOffset::Current,
+            _ => match ptrace::read_u64(tid, ptr) {
+                Some(after) => CallOffset::At(after.wrapping_sub(bytes)),
+                None => CallOffset::Unknown,
+            },
+        };
+        match syscall.direction() {
+            Some(direction) => {
+                let call = match syscall {
+                    Syscall::Pread64 | Syscall::Pwrite64 | Syscall::Preadv | Syscall::Pwritev => CallOffset::At(p.args[3]),
+                    // preadv2/pwritev2 with offset -1 use the fd's position.
+                    Syscall::Preadv2 | Syscall::Pwritev2 if p.args[3] as i64 != -1 => CallOffset::At(p.args[3]),
+                    _ => CallOffset::Current,
+                };
+                record(self, p.args[0], direction, call)
+            }
+            None => {
+                // sendfile(out, in, *offset, count); copy_file_range(in, *off_in,
+                // out, *off_out, ...); splice(in, *off_in, out, *off_out, ...).
+                let ((src, src_call), (dst, dst_call)) = match syscall {
+                    Syscall::Sendfile => ((p.args[1], through(p.args[2])), (p.args[0], CallOffset::Current)),
+                    _ => ((p.args[0], through(p.args[1])), (p.args[2], through(p.args[3]))),
+                };
+                record(self, src, Direction::Read, src_call);
+                record(self, dst, Direction::Write, dst_call);
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! Why a capture could not run, as the user is told it.
+
+use std::fmt;
+use std::io;
+
+use libc::pid_t;
+
+#[derive(Debug)]
+pub enum TraceError {
+    /// ptrace refused (permissions, Yama, a container's seccomp policy...).
+    NotPermitted(String),
+    NoSuchProcess(pid_t),
+    /// Every thread has exited; the parent has not reaped the process yet.
+    Zombie(pid_t),
+    CommandNotFound(String),
+    /// The command was found but execve failed (program, errno).
+    CannotExecute(String, i32),
+    Other(String),
+}
+
+impl fmt::Display for TraceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TraceError::NotPermitted(why) => write!(f, "ptrace is not permitted here: {why}"),
+            TraceError::NoSuchProcess(pid) => write!(f, "no process with pid {pid}"),
+            TraceError::Zombie(pid) => {
+                write!(f, "process {pid} is a zombie (exited, not yet reaped by its parent): nothing to trace")
+            }
+            TraceError::CommandNotFound(cmd) => write!(f, "command not found: {cmd}"),
+            TraceError::CannotExecute(cmd, errno) => {
+                write!(f, "cannot execute {cmd}: {} ({})", strerror(*errno), iops_core::errno::linux_name(*errno as i64))?;
+                if *errno == libc::ENOENT {
+                    f.write_str(": its interpreter or loader is missing")?;
+                }
+                Ok(())
+            }
+            TraceError::Other(why) => f.write_str(why),
+        }
+    }
+}
+
+impl TraceError {
+    /// The errno-style code the front end shows beside the message.
+    pub fn code(&self) -> &'static str {
+        match self {
+            TraceError::NotPermitted(_) => "EPERM",
+            TraceError::NoSuchProcess(_) | TraceError::Zombie(_) => "ESRCH",
+            TraceError::CommandNotFound(_) => "ENOENT",
+            TraceError::CannotExecute(_, errno) => iops_core::errno::linux_name(*errno as i64),
+            TraceError::Other(_) => "EIO",
+        }
+    }
+}
+
+/// The C library's words for an errno, without Rust's "(os error N)".
+pub fn strerror(errno: i32) -> String {
+    let text = io::Error::from_raw_os_error(errno).to_string();
+    text.split(" (os error").next().unwrap_or_default().to_string()
+}
+
+/// Why the kernel refused ptrace, in words a user can act on.
+pub fn refusal(e: &io::Error) -> String {
+    format!(
+        "{e}; the process may already be traced or debugged, or a security policy (Yama ptrace_scope, a container's seccomp profile, missing CAP_SYS_PTRACE) forbids it"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_zombie_says_so() {
+        let msg = TraceError::Zombie(7).to_string();
+        assert_eq!(msg, "process 7 is a zombie (exited, not yet reaped by its parent): nothing to trace");
+        assert_eq!(TraceError::Zombie(7).code(), "ESRCH");
+    }
+}

@@ -1,0 +1,75 @@
+//! What the binding offers JavaScript of this platform's sources, in one
+//! place: the capture session's factories, window markers, CPU keeping and
+//! the counters fallback, each handed to `crate::platform` (linux.rs,
+//! macos.rs, windows.rs or unsupported.rs, which offer the same functions).
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::counters::CounterSnapshot;
+use crate::options::TraceOptions;
+use crate::platform;
+use crate::session::TraceSession;
+
+#[napi]
+impl TraceSession {
+    /// Runs `argv` to its end under this platform's source (Linux: our
+    /// tracer, seccomp-filtered so that only counted syscalls stop).
+    #[napi(factory)]
+    pub fn launch(argv: Vec<String>, options: Option<TraceOptions>) -> Result<TraceSession> {
+        platform::launch(argv, options.unwrap_or_default())
+    }
+
+    /// Measures a running process (every thread) until `stop()` or its exit.
+    #[napi(factory)]
+    pub fn attach(pid: i32, options: Option<TraceOptions>) -> Result<TraceSession> {
+        platform::attach(pid, options.unwrap_or_default())
+    }
+}
+
+/// Marks the start of the measured window of this process, for a session
+/// attached with this cookie (Linux: our tracer; Windows: the ETW session;
+/// elsewhere nothing).
+#[napi]
+pub fn window_begin(cookie: u32) {
+    platform::window_begin(cookie);
+}
+
+#[napi]
+pub fn window_end(cookie: u32) {
+    platform::window_end(cookie);
+}
+
+/// The CPUs this process may run on, kept before a window (Linux: the
+/// tracer pins the traced threads; elsewhere empty).
+#[napi]
+pub fn own_cpus() -> Vec<u32> {
+    platform::own_cpus()
+}
+
+/// Gives every thread of this process the affinity `cpus` again, when the
+/// helper that pinned them died before it could.
+#[napi]
+pub fn restore_own_cpus(cpus: Vec<u32>) {
+    platform::restore_own_cpus(&cpus);
+}
+
+/// Lets `pid` ptrace this process where Yama's ptrace_scope is 1 (Linux;
+/// elsewhere nothing to do).
+#[napi]
+pub fn allow_tracer(pid: i32) -> Result<()> {
+    platform::allow_tracer(pid)
+}
+
+/// Reads the counters of `pid`, or of this process.
+#[napi]
+pub fn counters_snapshot(pid: Option<i32>) -> Result<CounterSnapshot> {
+    platform::counters_snapshot(pid)
+}
+
+/// The report (JSON) of a window measured with two counter snapshots,
+/// `reason` saying first why counters were used.
+#[napi]
+pub fn counters_report(before: CounterSnapshot, after: CounterSnapshot, reason: String) -> String {
+    platform::counters_report(&before, &after, &reason)
+}

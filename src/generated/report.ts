@@ -1,0 +1,332 @@
+// Generated from crates/iops-core/src/report.rs by `UPDATE_CONTRACT=1 cargo test -p iops-core contract`:
+// do not edit. The report as every source and front end writes it (see docs/report.md).
+
+/** The report of one capture or import. */
+export interface Report {
+  /** Version of this format (`REPORT_VERSION`). */
+  version: number;
+  /** The source of the figures: "ptrace" (our tracer), "strace" (a live strace run), "strace-log" (`iops import` of a saved strace log), "fs_usage" (macOS, live or an imported log), "etw" (Windows), or a counters fallback: "proc-io" (Linux), "io-counters" (Windows), "rusage" (macOS). */
+  method: Source;
+  /** Launch mode: the command as run; null when attached or imported. */
+  command: Array<string> | null;
+  /** The traced process (its first one in a log); null when unknown. */
+  pid: number | null;
+  /** Length of the window in seconds; null when the source has no clock (a log without timestamps). */
+  elapsedSeconds: number | null;
+  /** True when `summary` includes sockets, pipes and ttys (`--all-fds`, or a source that cannot tell fds apart). */
+  allFds: boolean;
+  /** File I/O: regular files and block devices (plus every other fd with `allFds`). */
+  summary: Totals;
+  /** I/O on sockets, pipes, ttys and other fds, kept out of `summary`; null when the source cannot tell fds apart. */
+  otherFds: Totals | null;
+  /** Bytes that reached the storage layer (page-cache misses, dirtied pages); null when the source does not see them. */
+  storage: StorageBytes | null;
+  /** Data calls that failed: not operations, counted by errno; null for counters. */
+  failedOps: FailedOps | null;
+  /** Metadata calls; null when the source did not see them. */
+  metadataOps: MetadataOps | null;
+  /** Every fd target with at least one operation, busiest first; null when the source does not see files. */
+  files: Array<FileReport> | null;
+  /** Per-syscall calls, bytes and failures; null for counters. */
+  syscalls: Array<SyscallReport> | null;
+  /** Operation sizes in bytes, for the summary's fds; null for counters. */
+  histogram: SizeHistogram | null;
+  /** Per-operation latency in nanoseconds, for the summary's fds; null when the source has no call durations. */
+  latency: Latency | null;
+  /** Operations and bytes over time, for the summary's fds; null without a clock or for counters. */
+  timeline: TimelineReport | null;
+  /** Launch mode: how the command ended; null otherwise. */
+  exit: ExitInfo | null;
+  /** What a reader must know about these figures (io_uring, a fallback, what the source could not see...), one line each. */
+  warnings: Array<string>;
+  /** The stable code of each warning, same length and order as `warnings`. */
+  warningCodes: Array<WarningCode>;
+}
+
+/** Which source produced the figures. Serialized as the report's `method`. */
+export type Source =
+  /** Our own ptrace tracer (Linux). */
+  | "ptrace"
+  /** A live strace run, parsed as it writes. */
+  | "strace"
+  /** `iops import` of a saved strace log. */
+  | "strace-log"
+  /** macOS fs_usage, live or an imported log. */
+  | "fs_usage"
+  /** Windows' ETW kernel file I/O session. */
+  | "etw"
+  /** Counters fallback, Linux: /proc/<pid>/io. */
+  | "proc-io"
+  /** Counters fallback, Windows: GetProcessIoCounters. */
+  | "io-counters"
+  /** Counters fallback, macOS: proc_pid_rusage disk bytes. */
+  | "rusage";
+
+/** Every value of `Source`. */
+export const SOURCE_VALUES: readonly Source[] = ["ptrace", "strace", "strace-log", "fs_usage", "etw", "proc-io", "io-counters", "rusage"];
+
+/** Read and write totals of one class of fds over the window. Every figure is null when the source cannot count operations (macOS `rusage`: its disk bytes are in `storage`); the counts are typed `number` in TypeScript until the renderers handle that null (`Sees::op_counts`). */
+export interface Totals {
+  /** Read operations (calls that moved data, any size). */
+  readOps: number;
+  /** Write operations. */
+  writeOps: number;
+  /** Bytes read, as the calls returned them. */
+  readBytes: number;
+  /** Bytes written, as the calls returned them. */
+  writeBytes: number;
+  /** `readOps + writeOps`. */
+  totalOps: number;
+  /** `readBytes + writeBytes`. */
+  totalBytes: number;
+  /** Operations per second of the window; null when the source has no clock (a log without timestamps), or when operations happened in a window of no measurable length (strace -t in a run under a second). */
+  iops: number | null;
+  /** Bytes per second of the window; null as `iops` is. */
+  throughputBytesPerSecond: number | null;
+}
+
+export interface StorageBytes {
+  /** Bytes read from storage (page-cache misses). */
+  readBytes: number;
+  /** Bytes sent to storage (dirtied pages written back). */
+  writeBytes: number;
+  /** Where the figures come from, e.g. "/proc/1234/io". */
+  source: string;
+}
+
+export interface FailedOps {
+  /** Failed data calls. */
+  total: number;
+  /** Failed data calls by errno name ("EBADF", "EINTR"; NTSTATUS names on Windows). */
+  byErrno: { [key in string]: number };
+}
+
+export interface MetadataOps {
+  /** open, openat, openat2, creat. */
+  opens: number;
+  /** close calls. */
+  closes: number;
+  /** stat, fstat, lstat, newfstatat, statx and the like. */
+  stats: number;
+  /** fsync and fdatasync. */
+  fsyncs: number;
+  /** unlink, unlinkat, rmdir. */
+  unlinks: number;
+  /** rename, renameat, renameat2. */
+  renames: number;
+  /** Directory reads: getdents, getdents64. */
+  getdents: number;
+  /** All metadata calls above. */
+  total: number;
+  /** Metadata calls that failed. */
+  failed: number;
+}
+
+/** One file's row: what was done to it and how (its access pattern). */
+export interface FileReport {
+  /** The fd's target as /proc shows it: a path, or `socket:[inode]`, `pipe:[inode]`... A name is bytes on Linux and macOS: a byte that is not UTF-8 is written `\xNN` (`caf\xe9.txt`) and a backslash `\\`, so two names that differ in any byte are two rows. */
+  path: string;
+  /** What the fd refers to. */
+  kind: FdKind;
+  /** Read operations on it. */
+  readOps: number;
+  /** Write operations on it. */
+  writeOps: number;
+  /** Bytes read from it. */
+  readBytes: number;
+  /** Bytes written to it. */
+  writeBytes: number;
+  /** The pattern of most of its reads and writes together. */
+  pattern: Pattern;
+  /** Reads and writes of fewer than 4096 bytes. */
+  smallOps: number;
+  /** The pattern of its reads; null when it had none. */
+  readAccess: AccessSummary | null;
+  /** The pattern of its writes; null when it had none. */
+  writeAccess: AccessSummary | null;
+}
+
+/** What an fd refers to. Only `File` and `BlockDevice` count as storage I/O in the summary; the rest is reported apart. */
+export type FdKind =
+  | "file"
+  | "blockDevice"
+  | "socket"
+  | "pipe"
+  | "tty"
+  | "other"
+  | "unknown";
+
+/** Every value of `FdKind`. */
+export const FD_KIND_VALUES: readonly FdKind[] = ["file", "blockDevice", "socket", "pipe", "tty", "other", "unknown"];
+
+export type Pattern =
+  | "sequential"
+  | "strided"
+  | "random"
+  | "unknown";
+
+/** Every value of `Pattern`. */
+export const PATTERN_VALUES: readonly Pattern[] = ["sequential", "strided", "random", "unknown"];
+
+/** One stream's access pattern in the report. */
+export interface AccessSummary {
+  pattern: Pattern;
+  sequentialOps: number;
+  stridedOps: number;
+  randomOps: number;
+  /** Operations whose start offset the source could not know. */
+  unknownOps: number;
+  /** Operations of fewer than 4096 bytes. */
+  smallOps: number;
+  /** Start-to-start distance of the latest stride, when there was one (negative: backwards). */
+  strideBytes: number | null;
+}
+
+export interface SyscallReport {
+  /** The syscall as strace names it ("read", "pwrite64", ...). */
+  name: string;
+  /** Calls that succeeded (operations). */
+  calls: number;
+  /** Bytes those calls moved. */
+  bytes: number;
+  /** Calls that failed (not operations). */
+  failed: number;
+}
+
+/** Operation sizes in bytes; each bin holds values in `[lo, hi)`, its operation count and the bytes those operations moved (`sum`). Bins are exact below 64 bytes, then 32 per power of two: fine enough to redraw any log-spaced binning. */
+export interface SizeHistogram {
+  /** Read sizes, ascending bins. */
+  read: Array<Bin>;
+  /** Write sizes, ascending bins. */
+  write: Array<Bin>;
+}
+
+/** One non-empty bin: values in `[lo, hi)`. */
+export interface Bin {
+  lo: number;
+  hi: number;
+  count: number;
+  sum: number;
+}
+
+/** Per-operation latency: time from syscall entry to exit as the source saw it. */
+export interface Latency {
+  /** Reads; null when there were none. */
+  read: LatencySummary | null;
+  /** Writes; null when there were none. */
+  write: LatencySummary | null;
+}
+
+export interface LatencySummary {
+  /** Operations timed. */
+  count: number;
+  /** Mean, nanoseconds. */
+  meanNs: number;
+  /** Median, nanoseconds (as exact as its bin). */
+  p50Ns: number;
+  /** 99th percentile, nanoseconds (as exact as its bin). */
+  p99Ns: number;
+  /** Longest, nanoseconds. */
+  maxNs: number;
+  /** Latency distribution in nanoseconds, same binning as sizes. */
+  bins: Array<Bin>;
+}
+
+/** Operations over time. Its interval doubles instead of growing past 1024 points, so memory is bounded by files and bins, never by operations. */
+export interface TimelineReport {
+  /** Length of each interval, seconds. */
+  intervalSeconds: number;
+  /** One point per interval, from the window's start. */
+  points: Array<TimelinePoint>;
+}
+
+export interface TimelinePoint {
+  /** Start of the interval, seconds since the window began. */
+  t: number;
+  /** Reads in the interval. */
+  readOps: number;
+  /** Writes in the interval. */
+  writeOps: number;
+  /** Bytes read in the interval. */
+  readBytes: number;
+  /** Bytes written in the interval. */
+  writeBytes: number;
+}
+
+export interface ExitInfo {
+  /** Exit status; null when killed by a signal. */
+  code: number | null;
+  /** Name of the signal that killed it ("SIGKILL"), when known. */
+  signal: string | null;
+  /** Number of that signal. */
+  signalNumber: number | null;
+}
+
+/** What a warning is about, stable across releases and wordings (serialized kebab-case: "counters-fallback", "no-timestamps", ...). */
+export type WarningCode =
+  /** Counters were used because no event source could run; the text says why. */
+  | "counters-fallback"
+  /** What this source cannot see by its nature (counters, fs_usage, ETW). */
+  | "source-limits"
+  /** Windows counters read under wine: zeros, not measurements. */
+  | "wine-counters"
+  /** Windows I/O requests that are neither reads nor writes, not counted. */
+  | "other-requests-uncounted"
+  /** Our seccomp filter was refused: every syscall was traced instead. */
+  | "seccomp-filter-refused"
+  /** The measurement window never opened: nothing was counted. */
+  | "window-never-opened"
+  /** A start or end window marker is missing from a trace: nothing was counted. */
+  | "window-markers-missing"
+  /** The attached process exited before the capture ended. */
+  | "exited-before-end"
+  /** Calls through the 32-bit syscall ABI, not counted. */
+  | "compat-syscalls-uncounted"
+  /** The program uses io_uring, whose I/O is not counted. */
+  | "io-uring-uncounted"
+  /** Lines of a log that were not understood and skipped. */
+  | "lines-not-understood"
+  /** The last line of a log is cut short and was skipped. */
+  | "last-line-cut"
+  /** strace calls cut in two by the program's own output, put back together. */
+  | "calls-rejoined"
+  /** Calls that started but never returned in the log; not counted. */
+  | "calls-never-returned"
+  /** Operations that had begun before the log starts; their fd is unknown. */
+  | "calls-begun-before-log"
+  /** A strace log without -y: files cannot be told from other fds. */
+  | "fds-without-target"
+  /** Operations on fds the source could not name, counted apart from files. */
+  | "fds-unnamed"
+  /** Operations on fds opened before the trace began (fs_usage), counted apart. */
+  | "fds-opened-before-trace"
+  /** No timestamps: elapsed time, rates and the timeline are unknown. */
+  | "no-timestamps"
+  /** Timestamps in whole seconds: rates only as exact as a second. */
+  | "whole-second-timestamps"
+  /** No call durations: latency is unknown. */
+  | "no-durations"
+  /** Only data calls were traced: metadata calls are unknown. */
+  | "no-metadata-calls"
+  /** The access pattern of calls without a known offset is unknown. */
+  | "offsets-unknown"
+  /** The access pattern of O_APPEND writes is unknown. */
+  | "appends-unknown"
+  /** Disk I/O requests that failed (fs_usage). */
+  | "disk-requests-failed"
+  /** Calls that look like I/O that the parser does not read. */
+  | "io-calls-uncounted"
+  /** Requests without a completion event (ETW): not counted. */
+  | "requests-incomplete"
+  /** The event source lost events: counts are a lower bound. */
+  | "events-lost"
+  /** The source does not see storage-level bytes (strace). */
+  | "no-storage-bytes"
+  /** A tracer process of ours did not exit when told to. */
+  | "tracer-still-running";
+
+/** Every value of `WarningCode`. */
+export const WARNING_CODE_VALUES: readonly WarningCode[] = ["counters-fallback", "source-limits", "wine-counters", "other-requests-uncounted", "seccomp-filter-refused", "window-never-opened", "window-markers-missing", "exited-before-end", "compat-syscalls-uncounted", "io-uring-uncounted", "lines-not-understood", "last-line-cut", "calls-rejoined", "calls-never-returned", "calls-begun-before-log", "fds-without-target", "fds-unnamed", "fds-opened-before-trace", "no-timestamps", "whole-second-timestamps", "no-durations", "no-metadata-calls", "offsets-unknown", "appends-unknown", "disk-requests-failed", "io-calls-uncounted", "requests-incomplete", "events-lost", "no-storage-bytes", "tracer-still-running"];
+
+/** The sources that read per-process counters, not per-call events: the fallbacks when no event source can run. */
+export const COUNTER_SOURCES: readonly Source[] = ["proc-io", "io-counters", "rusage"];

@@ -1,0 +1,111 @@
+/**
+ * The sections of the HTML report, each laid out from the view model (or
+ * its findings). The page assembles them; a notebook output can show any
+ * of them on its own. Every value goes through `html`, which escapes it.
+ */
+import type { Finding } from "../../view/findings";
+import { humanBytes, humanDuration, thousands } from "../../view/units";
+import { accessDetail, accessPattern, sourceLabel, UNKNOWN_TIME, type ReportView, type SummaryId } from "../../view/view";
+import { html, type SafeHtml } from "./escape";
+
+/** Files listed at most in the page's table (the busiest first, as the report orders them). */
+export const MAX_FILE_ROWS = 2000;
+
+const pct = (part: number, whole: number) => (whole > 0 ? `${Math.round((100 * part) / whole)}%` : "–");
+
+/** The page's labels for the results table (sentence case; the terminal keeps the reference tool's). */
+const SUMMARY_LABEL: Record<SummaryId, string> = {
+  elapsed: "Execution time",
+  readOps: "Read operations",
+  writeOps: "Write operations",
+  totalOps: "Total operations",
+  readBytes: "Bytes read",
+  writeBytes: "Bytes written",
+  totalBytes: "Total bytes",
+  iops: "IOPS",
+  throughput: "Throughput",
+};
+
+/** The reference tool's results table, plus the lines of what it did not count. */
+export function summaryHtml(view: ReportView): SafeHtml {
+  return html`<section id="summary"><h2>Summary</h2>
+<table class="summary">${view.summary.map((r) => html`<tr><th scope="row">${SUMMARY_LABEL[r.id]}</th><td>${r.value}</td></tr>`)}</table>
+${view.notes.map((n) => html`<p class="note">${n.full ?? n.text}.</p>`)}</section>`;
+}
+
+/** The findings as a list, or a line saying none of the known problems showed (for any host page). */
+export function findingsListHtml(list: Finding[]): SafeHtml {
+  return list.length === 0
+    ? html`<p class="none">None of the known problems (small random I/O, many small files, tiny writes, fsync per write) showed in this run.</p>`
+    : html`<ul class="iops-findings">${list.map((f) => html`<li data-kind="${f.kind}"><strong>${f.text}</strong> <span class="advice">${f.advice}</span></li>`)}</ul>`;
+}
+
+/** The page's findings section. */
+export function findingsHtml(list: Finding[]): SafeHtml {
+  return html`<section id="findings"><h2>Findings</h2>${findingsListHtml(list)}</section>`;
+}
+
+/** One row per file, sortable by any column (click a header). */
+export function filesHtml(view: ReportView): SafeHtml {
+  const files = view.files;
+  if (!files) return html`<section id="files"><h2>Files</h2><p class="none">Not available from this source (${sourceLabel(view.report.method)}).</p></section>`;
+  if (files.length === 0) return html`<section id="files"><h2>Files</h2><p class="none">No file was read or written.</p></section>`;
+  const shown = files.slice(0, MAX_FILE_ROWS);
+  const num = (v: number, text: string) => html`<td class="num" data-value="${v}">${text}</td>`;
+  const rows = shown.map((f) => {
+    const ops = f.readOps + f.writeOps;
+    const bytes = f.readBytes + f.writeBytes;
+    const mean = ops > 0 ? bytes / ops : 0;
+    return html`<tr><td class="path" data-value="${f.path}">${f.path}</td><td data-value="${f.kind}">${f.kind}</td>${num(f.readOps, thousands(f.readOps))}${num(f.writeOps, thousands(f.writeOps))}${num(f.readBytes, humanBytes(f.readBytes))}${num(f.writeBytes, humanBytes(f.writeBytes))}${num(mean, humanBytes(Math.round(mean)))}<td class="pattern" data-value="${accessPattern(f)}" title="${accessDetail(f)}">${accessPattern(f)}</td>${num(ops > 0 ? (f.smallOps ?? 0) / ops : 0, f.smallOps === undefined ? "–" : pct(f.smallOps, ops))}</tr>`;
+  });
+  const th = (label: string, type: "number" | "text", title: string) => html`<th data-type="${type}" title="${title}" tabindex="0">${label}</th>`;
+  const more = files.length > shown.length ? html`<p class="note">The ${thousands(shown.length)} busiest of ${thousands(files.length)} files are listed; the JSON report has them all.</p>` : "";
+  return html`<section id="files"><h2>Files</h2><p class="note">${thousands(files.length)} files. Click a column to sort. Access: sequential (each operation starts where the previous ended), strided (fixed gaps), random; hover for the counts.</p>
+<table class="files sortable"><thead><tr>${th("path", "text", "the file as /proc showed it")}${th("kind", "text", "file, blockDevice, ...")}${th("reads", "number", "read operations")}${th("writes", "number", "write operations")}${th("read", "number", "bytes read")}${th("written", "number", "bytes written")}${th("mean size", "number", "bytes per operation")}${th("access", "text", "the pattern of most operations")}${th("small", "number", "share of operations under 4 KiB")}</tr></thead>
+<tbody>${rows}</tbody></table>${more}</section>`;
+}
+
+/** Opens, closes, stats, fsyncs, ...: the calls behind "too many small files". */
+export function metadataHtml(view: ReportView): SafeHtml {
+  const m = view.metadata;
+  if (!m) return html`<section id="metadata"><h2>Metadata calls</h2><p class="none">Not available from this source.</p></section>`;
+  const cells: [string, number][] = [
+    ["opens", m.opens],
+    ["closes", m.closes],
+    ["stats", m.stats],
+    ["fsyncs", m.fsyncs],
+    ["unlinks", m.unlinks],
+    ["renames", m.renames],
+    ["getdents", m.getdents],
+    ["total", m.total],
+    ["failed", m.failed],
+  ];
+  return html`<section id="metadata"><h2>Metadata calls</h2><table class="metadata"><tr>${cells.map(([k]) => html`<th>${k}</th>`)}</tr><tr>${cells.map(([, v]) => html`<td class="num">${thousands(v)}</td>`)}</tr></table></section>`;
+}
+
+export function warningsHtml(view: ReportView): SafeHtml {
+  const warnings = view.warnings;
+  if (warnings.length === 0) return html``;
+  return html`<section id="warnings"><h2>Warnings</h2><ul>${warnings.map((w) => html`<li>${w}</li>`)}</ul></section>`;
+}
+
+/** How the figures were measured: method, command, window, host, exit. */
+export function methodHtml(view: ReportView): SafeHtml {
+  const report = view.report;
+  const rows: [string, string][] = [["Method", `${sourceLabel(report.method)} (${report.method})`]];
+  if (report.command) rows.push(["Command", report.command.map(shellWord).join(" ")]);
+  if (report.pid !== null) rows.push(["Process id", String(report.pid)]);
+  rows.push(["Duration", report.elapsedSeconds == null ? UNKNOWN_TIME : humanDuration(report.elapsedSeconds)]);
+  if (report.host) rows.push(["Host", `${report.host.name} (${report.host.platform} ${report.host.release}, ${report.host.arch})`]);
+  rows.push(["Scope", report.allFds ? "all fds (sockets, pipes and ttys included)" : "regular files and block devices"]);
+  if (report.exit) {
+    const e = report.exit;
+    rows.push(["Exit", e.signal ? `killed by ${e.signal} (${e.signalNumber})` : `status ${e.code}`]);
+  }
+  return html`<section id="method"><h2>How it was measured</h2><table class="method">${rows.map(([k, v]) => html`<tr><th scope="row">${k}</th><td>${v}</td></tr>`)}</table></section>`;
+}
+
+/** A word as a shell would need it quoted, for showing a command line. */
+function shellWord(w: string): string {
+  return /^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`;
+}

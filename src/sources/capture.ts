@@ -1,0 +1,73 @@
+/**
+ * What every live source gives back, whichever one runs: a `Capture` of a
+ * command or a pid (the CLI, traceCommand/tracePid), or an `IopsWindow` on
+ * this very process (profile(), the notebook magics). The sources implement
+ * these; sources/select.ts picks which one runs.
+ */
+import { IopsError, type Report } from "../report";
+
+export interface CaptureOptions {
+  /** Count sockets, pipes and ttys in the summary too. */
+  allFds?: boolean;
+  /**
+   * Share one CPU between the tracer and the traced threads while tracing
+   * (default false): each traced syscall then costs a few µs instead of
+   * tens, but the program sees (and runs on) one CPU: nproc,
+   * sched_getaffinity and os.availableParallelism() say 1, and threads that
+   * compute at once lose their parallelism. Attached threads get their own
+   * CPU set back at detach (a guard process does it if the tracer is killed).
+   */
+  shareCpu?: boolean;
+  /** Called about every `progressIntervalMs` with the storage totals so far. */
+  onProgress?: (p: { ops: number; bytes: number; elapsedSeconds: number }) => void;
+  /** Milliseconds, from 1 to 2^31 - 1 (default 250); outside that, IopsError "EINVAL". */
+  progressIntervalMs?: number;
+}
+
+/** A capture under way: stop it early (attach mode), or wait for its report. */
+export interface Capture {
+  readonly report: Promise<Report>;
+  stop(): void;
+  /** The traced process (a launched command's pid once it runs; 0 before). */
+  pid(): number;
+}
+
+export interface ProfileOptions {
+  /** Count sockets, pipes and ttys in the summary too. */
+  allFds?: boolean;
+  /**
+   * Share one CPU between the helper's tracer and our threads while the
+   * window is open (default false): faster per traced call, but our threads
+   * run on one CPU meanwhile; their CPU sets are given back at the end.
+   */
+  shareCpu?: boolean;
+  /** The source: "ptrace" (default), our own tracer; "strace", the installed strace, attached to this process. */
+  method?: "ptrace" | "strace";
+}
+
+/** A measured window: call `begin()` right before and `end()` right after the code. */
+export interface IopsWindow {
+  /** The source: "ptrace" when traced; "proc-io", "io-counters" or "rusage" when counters are the fallback. */
+  readonly method: string;
+  /** Why the window fell back to counters, in one line; null when traced. */
+  readonly notice: string | null;
+  begin(): void;
+  end(): Promise<Report>;
+}
+
+/**
+ * This process has one window slot: windows on it cannot nest or overlap
+ * (each source's markers and the tracer helper serve one at a time).
+ */
+let windowOpen = false;
+
+/** Takes the window slot; IopsError "EBUSY" when a window is open. */
+export function claimWindow(): void {
+  if (windowOpen) throw new IopsError("an iops window is already open: windows cannot nest or overlap", "EBUSY");
+  windowOpen = true;
+}
+
+/** Gives the window slot back (its window has ended, or did not open). */
+export function releaseWindow(): void {
+  windowOpen = false;
+}

@@ -1,0 +1,216 @@
+/**
+ * The view model: everything a front end shows of a report, worked out
+ * once. The text table, the HTML page and the notebook output each take a
+ * `ReportView` and only lay it out; none of them reads the report to decide
+ * what to show. Pure: the same report gives the same view.
+ */
+import type { AccessSummary, Bin, FileReport, LatencySummary, Report } from "../report";
+import { findings, type Finding } from "./findings";
+import { printable } from "./printable";
+import { bytesWithExact, humanBytes, humanNs, localeFixed, thousands } from "./units";
+
+/** What each source is called in a report's heading (the report's `method` names the source). */
+const SOURCE_LABEL: Record<string, string> = {
+  ptrace: "ptrace syscall tracer",
+  "proc-io": "/proc/<pid>/io counters (fallback)",
+  "io-counters": "Windows I/O counters, GetProcessIoCounters (fallback)",
+  rusage: "proc_pid_rusage disk counters (fallback)",
+  fs_usage: "fs_usage trace",
+  etw: "ETW kernel file I/O events",
+  strace: "strace, live",
+  "strace-log": "strace log",
+};
+
+/** The source's name for people ("ptrace syscall tracer"); an unknown one as it is, printable. */
+export function sourceLabel(method: string): string {
+  return Object.hasOwn(SOURCE_LABEL, method) ? SOURCE_LABEL[method] : printable(method);
+}
+
+/** Shown for figures that need a clock the source does not have. */
+export const UNKNOWN_TIME = "unknown (no timestamps)";
+/** Shown for rates over a window of no measurable length (strace -t in a run under a second). */
+export const NO_TIME_PASSED = "unknown (no time passed on the trace's clock)";
+/** Shown for figures the source cannot count (macOS rusage has no operation counts). */
+export const NOT_MEASURED = "not measured";
+
+export type SummaryId = "elapsed" | "readOps" | "writeOps" | "totalOps" | "readBytes" | "writeBytes" | "totalBytes" | "iops" | "throughput";
+
+/** One row of the results table: the reference tool's label, and the value as shown. */
+export interface SummaryRow {
+  id: SummaryId;
+  /** "Execution Time", "Read Operations", ... (the reference tool's labels, without the colon). */
+  label: string;
+  value: string;
+}
+
+/**
+ * A line under the results table: what the table does not count (other
+ * fds, failed calls) or adds to it (storage level, latency).
+ */
+export interface SummaryNote {
+  kind: "otherFds" | "storage" | "failed" | "latency";
+  /** The sentence, without a final full stop; text from the report is as it came (not escaped). */
+  text: string;
+  /** What a command line can do about it ("--all-fds adds them"), for front ends that take options. */
+  hint?: string;
+  /** The sentence with more detail (latency maxima), for front ends with room. */
+  full?: string;
+}
+
+/** Operations of sizes (or latencies) in [lo, 2·lo); lo 0 holds the zero-byte ones. */
+export interface Octave {
+  lo: number;
+  count: number;
+  /** Sum of the values: bytes for sizes, nanoseconds for latencies. */
+  sum: number;
+}
+
+export interface ReportView {
+  report: Report;
+  /** "IOPS Profile Results (ptrace syscall tracer; files)". */
+  heading: string;
+  summary: SummaryRow[];
+  notes: SummaryNote[];
+  /**
+   * The files the table lists: regular files and block devices (every fd
+   * with `allFds`), busiest first; empty when there are none, null when the
+   * source does not see files.
+   */
+  files: FileReport[] | null;
+  /** "Metadata calls: 19 opens, ..." or null when the source cannot count them. */
+  metadataLine: string | null;
+  metadata: Report["metadataOps"];
+  /** Operations by size, per power of two, or null when the source has no sizes. */
+  sizes: { read: Octave[]; write: Octave[]; all: Octave[] } | null;
+  findings: Finding[];
+  warnings: string[];
+}
+
+/** The view of `report`. */
+export function buildView(report: Report): ReportView {
+  return {
+    report,
+    heading: `IOPS Profile Results (${sourceLabel(report.method)}; ${report.allFds ? "all fds" : "files"})`,
+    summary: summaryRows(report),
+    notes: summaryNotes(report),
+    files: visibleFiles(report),
+    metadataLine: metadataLine(report),
+    metadata: report.metadataOps ?? null,
+    sizes: report.histogram
+      ? {
+          read: octaves(report.histogram.read),
+          write: octaves(report.histogram.write),
+          all: octaves([...report.histogram.read, ...report.histogram.write]),
+        }
+      : null,
+    findings: findings(report),
+    warnings: report.warnings,
+  };
+}
+
+/** The results table, with the reference README's labels. */
+export function summaryRows(report: Report): SummaryRow[] {
+  const s = report.summary;
+  // A source that cannot count operations (macOS rusage) leaves them null.
+  const shown = (v: number | null, f: (n: number) => string) => (v === null ? NOT_MEASURED : f(v));
+  // No clock (a log without timestamps) leaves the elapsed time and rates null too.
+  const rate = (v: number | null, f: (n: number) => string) =>
+    v === null ? (report.elapsedSeconds === null ? UNKNOWN_TIME : report.elapsedSeconds === 0 ? NO_TIME_PASSED : NOT_MEASURED) : f(v);
+  const row = (id: SummaryId, label: string, value: string): SummaryRow => ({ id, label, value });
+  return [
+    row("elapsed", "Execution Time", report.elapsedSeconds === null ? UNKNOWN_TIME : `${report.elapsedSeconds.toFixed(4)} seconds`),
+    row("readOps", "Read Operations", shown(s.readOps, thousands)),
+    row("writeOps", "Write Operations", shown(s.writeOps, thousands)),
+    row("totalOps", "Total Operations", shown(s.totalOps, thousands)),
+    row("readBytes", "Bytes Read", shown(s.readBytes, bytesWithExact)),
+    row("writeBytes", "Bytes Written", shown(s.writeBytes, bytesWithExact)),
+    row("totalBytes", "Total Bytes", shown(s.totalBytes, bytesWithExact)),
+    row("iops", "IOPS", rate(s.iops, (n) => localeFixed(n, 2))),
+    row("throughput", "Throughput", rate(s.throughputBytesPerSecond, (n) => `${humanBytes(n)}/s`)),
+  ];
+}
+
+/** The lines under the table: other fds, storage level, failed calls, latency. */
+export function summaryNotes(report: Report): SummaryNote[] {
+  const notes: SummaryNote[] = [];
+  const o = report.otherFds;
+  if (o && !report.allFds && o.totalOps > 0) {
+    notes.push({
+      kind: "otherFds",
+      text: `Not counted above (sockets, pipes, ttys): ${thousands(o.readOps)} reads, ${thousands(o.writeOps)} writes, ${bytesWithExact(o.totalBytes)}`,
+      hint: "--all-fds adds them",
+    });
+  }
+  if (report.storage) {
+    const st = report.storage;
+    notes.push({ kind: "storage", text: `Storage level: ${bytesWithExact(st.readBytes)} read, ${bytesWithExact(st.writeBytes)} written (${st.source})` });
+  }
+  if (report.failedOps && report.failedOps.total > 0) {
+    const by = Object.entries(report.failedOps.byErrno).map(([e, n]) => `${e} ${thousands(n)}`);
+    notes.push({ kind: "failed", text: `Failed calls (not counted as operations): ${thousands(report.failedOps.total)} (${by.join(", ")})` });
+  }
+  const l = report.latency;
+  if (l?.read || l?.write) {
+    const line = (withMax: boolean) => {
+      const one = (name: string, x: LatencySummary | null) =>
+        x ? `${name} mean ${humanNs(x.meanNs)}, p50 ${humanNs(x.p50Ns)}, p99 ${humanNs(x.p99Ns)}${withMax ? `, max ${humanNs(x.maxNs)}` : ""}` : null;
+      const parts = [one("read", l.read), one("write", l.write)].filter((x) => x !== null);
+      return `Latency per operation (as traced): ${parts.join("; ")}`;
+    };
+    notes.push({ kind: "latency", text: line(false), full: line(true) });
+  }
+  return notes;
+}
+
+/** The files the table lists (see ReportView.files). */
+export function visibleFiles(report: Report): FileReport[] | null {
+  if (!report.files) return null;
+  return report.files.filter((f) => report.allFds || f.kind === "file" || f.kind === "blockDevice");
+}
+
+function metadataLine(report: Report): string | null {
+  const m = report.metadataOps;
+  if (!m) return null;
+  return (
+    `Metadata calls: ${thousands(m.opens)} opens, ${thousands(m.closes)} closes, ${thousands(m.stats)} stats, ${thousands(m.fsyncs)} fsyncs, ${thousands(m.unlinks)} unlinks, ${thousands(m.renames)} renames, ${thousands(m.getdents)} getdents` +
+    (m.failed ? ` (${thousands(m.failed)} failed)` : "")
+  );
+}
+
+/** A file's access pattern as the report gives it ("unknown" when it has none, as older reports do). */
+export function accessPattern(f: FileReport): string {
+  return f.pattern ?? "unknown";
+}
+
+/** A file's access pattern for a table cell: "-" when unknown. */
+export function accessLabel(f: FileReport): string {
+  return f.pattern && f.pattern !== "unknown" ? f.pattern : "-";
+}
+
+/** The counts behind a file's access pattern, in one line ("reads: 10 sequential, 0 strided, 2 random; writes: none"). */
+export function accessDetail(f: FileReport): string {
+  const one = (name: string, a: AccessSummary | null) =>
+    a
+      ? `${name}: ${a.sequentialOps} sequential, ${a.stridedOps} strided, ${a.randomOps} random` +
+        (a.unknownOps ? `, ${a.unknownOps} of unknown offset` : "") +
+        (a.strideBytes !== null ? ` (stride ${a.strideBytes} B)` : "")
+      : `${name}: none`;
+  return `${one("reads", f.readAccess ?? null)}; ${one("writes", f.writeAccess ?? null)}`;
+}
+
+/**
+ * Regroups the core's fine log bins by powers of two: [2^k, 2^(k+1));
+ * the bin of zero (zero-byte operations) stays in an octave of its own, lo 0.
+ * Sorted by lo.
+ */
+export function octaves(bins: Bin[]): Octave[] {
+  const byLo = new Map<number, Octave>();
+  for (const b of bins) {
+    const lo = b.lo === 0 ? 0 : 2 ** Math.floor(Math.log2(b.lo));
+    const o = byLo.get(lo) ?? { lo, count: 0, sum: 0 };
+    o.count += b.count;
+    o.sum += b.sum;
+    byLo.set(lo, o);
+  }
+  return [...byLo.values()].sort((a, b) => a.lo - b.lo);
+}
