@@ -157,10 +157,10 @@ export interface FsUsageContext {
 
 export interface ImportFinishOptions {
   /**
-   * The report's `method` (its source): "strace-log" for a saved log,
-   * "strace" for the live source, "fs_usage".
+   * The report's `method` (its source), when not the format's own for a
+   * saved log ("strace-log", "fs_usage"): "strace" for the live source.
    */
-  method: string
+  method?: string
   command?: Array<string>
   /** Count sockets, pipes and ttys in the summary too. */
   allFds?: boolean

@@ -79,8 +79,6 @@ async function importChunks(input: Chunks, into: Importer, first?: () => void): 
   return into;
 }
 
-/** The source a saved log of each format is reported as (the report's `method`). */
-const LOG_SOURCE: Record<string, string> = { strace: "strace-log", fs_usage: "fs_usage" };
 
 export interface ImportOptions {
   /** The trace's format (one of `traceFormats()`); detected from its first lines when absent. */
@@ -139,8 +137,9 @@ export async function importTrace(input: string | Chunks, options: ImportOptions
   } else {
     done = await importChunks(input, importer(options.format));
   }
-  const format = done.endOfInput();
-  const report = done.finish({ method: LOG_SOURCE[format] ?? format, allFds: options.allFds ?? false });
+  done.endOfInput();
+  // The report's method is the format's own saved-log source (crates/iops-core/src/parse/formats.rs).
+  const report = done.finish({ allFds: options.allFds ?? false });
   return parseOutcome(report);
 }
 

@@ -471,7 +471,6 @@ impl EtwDecoder {
         if ctx.elapsed_ns == 0 {
             ctx.elapsed_ns = self.elapsed_ns().unwrap_or(0);
         }
-        ctx.latency_measured = true;
         let d = self.paging;
         ctx.storage = Some(StorageBytes {
             read_bytes: d.read_bytes,

@@ -391,19 +391,12 @@ pub struct ReportContext {
     /// What this input let the source see, when less than its best
     /// (`method.sees()`): a strace log without -T has no durations.
     pub sees: Option<Sees>,
-    /// False when the source gives no per-call durations. Read only when
-    /// `sees` is None (kept for the parsers that set it; `sees` says it).
-    pub latency_measured: bool,
 }
 
 impl ReportContext {
-    /// What the report may show: `sees`, else the source's best with
-    /// `latency_measured`.
+    /// What the report may show: `sees`, else the source's best.
     pub fn seen(&self) -> Sees {
-        self.sees.unwrap_or_else(|| {
-            let best = self.method.sees();
-            Sees { latency: best.latency && self.latency_measured, ..best }
-        })
+        self.sees.unwrap_or_else(|| self.method.sees())
     }
 }
 
@@ -649,7 +642,7 @@ mod tests {
         agg.record_op(f, &DataOp { latency_ns: Some(500), ..op(Direction::Read, Some(0), 512) });
         for source in Source::ALL {
             let storage = Some(StorageBytes { read_bytes: 1, write_bytes: 2, source: "test".into() });
-            let ctx = ReportContext { method: source, elapsed_ns: 1_000_000, latency_measured: true, storage, ..Default::default() };
+            let ctx = ReportContext { method: source, elapsed_ns: 1_000_000, storage, ..Default::default() };
             let v: serde_json::Value = serde_json::from_str(&Report::from_aggregator(&agg, ctx).to_json()).unwrap();
             let sees = source.sees();
             assert_eq!(v["method"], source.name());

@@ -48,7 +48,6 @@ pub fn build(outcome: &Outcome, notes: &SessionNotes, command: Option<Vec<String
             exit,
             warnings: warnings(outcome, notes),
             sees: None,
-            latency_measured: true,
         },
     )
 }

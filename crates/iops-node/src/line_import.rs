@@ -79,9 +79,9 @@ pub struct ImportProgress {
 
 #[napi(object)]
 pub struct ImportFinishOptions {
-    /// The report's `method` (its source): "strace-log" for a saved log,
-    /// "strace" for the live source, "fs_usage".
-    pub method: String,
+    /// The report's `method` (its source), when not the format's own for a
+    /// saved log ("strace-log", "fs_usage"): "strace" for the live source.
+    pub method: Option<String>,
     pub command: Option<Vec<String>>,
     /// Count sockets, pipes and ttys in the summary too.
     pub all_fds: Option<bool>,
@@ -326,8 +326,10 @@ impl LineImport {
             signal: options.exit_signal,
             signal_number: options.exit_signal_number,
         });
-        let method = Source::from_name(&options.method)
-            .ok_or_else(|| Error::from_reason(format!("unknown method: {:?}", options.method)))?;
+        let method = match &options.method {
+            Some(name) => Source::from_name(name).ok_or_else(|| Error::from_reason(format!("unknown method: {name:?}")))?,
+            None => parse::format(self.format).map_or(Source::StraceLog, |f| f.source),
+        };
         let ctx = ReportContext {
             method,
             command: options.command,

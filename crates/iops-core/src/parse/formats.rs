@@ -6,6 +6,7 @@ use super::line_parser::LineParser;
 use super::score::Score;
 use super::strace;
 use super::strace::lexer::LexedLine;
+use crate::source::Source;
 
 /// A text format `iops import` can read: its name, how the first lines of
 /// an input read as it (for detection, see `detect`), and a fresh parser.
@@ -17,12 +18,14 @@ pub struct Format {
     /// into the record its parser's `lexed_line` takes, so that lexing can
     /// run ahead on another thread.
     pub lex: Option<fn(&[u8], &mut LexedLine) -> bool>,
+    /// The source a saved log of this format is reported as (the report's `method`).
+    pub source: Source,
 }
 
 /// Every importable format, in detection order.
 pub const FORMATS: &[Format] = &[
-    Format { name: "strace", score: strace::score, parser: || Box::new(strace::StraceParser::new()), lex: Some(strace::lex_line) },
-    Format { name: "fs_usage", score: fs_usage::score, parser: || Box::new(fs_usage::FsUsageParser::new()), lex: None },
+    Format { name: "strace", score: strace::score, parser: || Box::new(strace::StraceParser::new()), lex: Some(strace::lex_line), source: Source::StraceLog },
+    Format { name: "fs_usage", score: fs_usage::score, parser: || Box::new(fs_usage::FsUsageParser::new()), lex: None, source: Source::FsUsage },
 ];
 
 /// The format named `name`.

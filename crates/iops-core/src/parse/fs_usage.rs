@@ -621,7 +621,6 @@ impl FsUsageParser {
         if ctx.elapsed_ns == 0 {
             ctx.elapsed_ns = self.elapsed_ns().unwrap_or(0);
         }
-        ctx.latency_measured = true;
         let d = self.disk();
         ctx.storage = Some(StorageBytes {
             read_bytes: d.read_bytes,

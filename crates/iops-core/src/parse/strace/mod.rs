@@ -26,6 +26,7 @@ use crate::clock::TimeOfDay;
 use crate::event::{Direction, FdKind, MetaKind, Syscall};
 use crate::positions::CallOffset;
 use crate::report::{ExitInfo, Report, ReportContext};
+use crate::source::Sees;
 use crate::warning::Warning;
 use crate::window::{Window, MARKER_BEGIN};
 use calls::{direction_of, operands, record_op, Arg, Args, Call, Interrupted, Pending};
@@ -715,11 +716,17 @@ impl LineParser for StraceParser {
     }
 
     fn report(&self, agg: &Aggregator, mut ctx: ReportContext) -> Report {
-        let unannotated = self.notes.without_targets();
         ctx.elapsed_ns = self.elapsed_ns().unwrap_or(0);
-        ctx.latency_measured = self.has_durations();
-        // Without -y, sockets and pipes cannot be told from files: count all.
-        ctx.all_fds |= unannotated;
+        // What this log shows (strace's flags decide); the builder makes the rest null.
+        ctx.sees = Some(Sees {
+            latency: self.has_durations(),
+            // Without -y, sockets and pipes cannot be told from files: count all.
+            fd_kinds: !self.notes.without_targets(),
+            files: self.sees_files(),
+            metadata_calls: self.sees_metadata(),
+            timestamps: self.time.first_ns.is_some(),
+            ..ctx.method.sees()
+        });
         if ctx.exit.is_none() {
             ctx.exit = self.exit();
         }
@@ -727,20 +734,7 @@ impl LineParser for StraceParser {
             ctx.pid = self.root_pid().map(|p| p as i32);
         }
         ctx.warnings.extend(self.warnings());
-        let mut report = Report::from_aggregator(agg, ctx);
-        if unannotated {
-            report.other_fds = None;
-        }
-        if !self.sees_files() {
-            report.files = None;
-        }
-        if !self.sees_metadata() {
-            report.metadata_ops = None;
-        }
-        if self.time.first_ns.is_none() {
-            report = report.without_clock();
-        }
-        report
+        Report::from_aggregator(agg, ctx)
     }
 
     fn warnings(&self) -> Vec<Warning> {
