@@ -12,6 +12,7 @@ import { humanBytes, thousands } from "./view/units";
 import { outputPathsProblem, writeOutputFile } from "./output";
 import { IopsError, withoutWarnings, type Report } from "./report";
 import type { Capture, CaptureOptions } from "./sources/capture";
+import { REQUESTED_SOURCES, type RequestedSource } from "./sources/names";
 import { IMPORT_HELP, runImport } from "./commands/import";
 // The sources, the HTML page, `iops report` and commander are loaded when
 // used: `iops import` starts without them.
@@ -32,7 +33,7 @@ interface CliOptions {
   top: number;
   shareCpu?: boolean;
   progress: boolean;
-  method: "ptrace" | "strace";
+  method: RequestedSource;
 }
 
 const EXAMPLES = `
@@ -222,8 +223,13 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option("--no-share-cpu", "the default: the program keeps its CPUs").hideHelp())
     .option("--no-progress", "no live progress line on a terminal")
     .addOption(
-      new Option("--method <source>", "ptrace: our own tracer; strace: run the installed strace and parse its output")
-        .choices(["ptrace", "strace"])
+      new Option(
+        "--method <source>",
+        Object.entries(REQUESTED_SOURCES)
+          .map(([name, what]) => `${name}: ${what}`)
+          .join("; "),
+      )
+        .choices(Object.keys(REQUESTED_SOURCES))
         .default("ptrace"),
     )
     .version(require("../package.json").version, "-V, --version")

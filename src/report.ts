@@ -27,7 +27,7 @@ export type {
   Totals,
   WarningCode,
 } from "./generated/report";
-export { COUNTER_SOURCES, SOURCE_VALUES, WARNING_CODE_VALUES } from "./generated/report";
+export { COUNTER_SOURCES, SOURCE_LABELS, SOURCE_VALUES, WARNING_CODE_VALUES } from "./generated/report";
 /** How a file was walked (`Pattern` in the core). */
 export type { Pattern as AccessPattern } from "./generated/report";
 

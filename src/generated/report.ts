@@ -330,3 +330,15 @@ export const WARNING_CODE_VALUES: readonly WarningCode[] = ["counters-fallback",
 
 /** The sources that read per-process counters, not per-call events: the fallbacks when no event source can run. */
 export const COUNTER_SOURCES: readonly Source[] = ["proc-io", "io-counters", "rusage"];
+
+/** Each source's name for people ("ptrace syscall tracer"). */
+export const SOURCE_LABELS: Readonly<Record<Source, string>> = {
+  "ptrace": "ptrace syscall tracer",
+  "strace": "strace, live",
+  "strace-log": "strace log",
+  "fs_usage": "fs_usage trace",
+  "etw": "ETW kernel file I/O events",
+  "proc-io": "/proc/<pid>/io counters (fallback)",
+  "io-counters": "Windows I/O counters, GetProcessIoCounters (fallback)",
+  "rusage": "proc_pid_rusage disk counters (fallback)",
+};

@@ -5,6 +5,7 @@
  * these; sources/select.ts picks which one runs.
  */
 import { IopsError, type Report } from "../report";
+import type { RequestedSource } from "./names";
 
 export interface CaptureOptions {
   /** Count sockets, pipes and ttys in the summary too. */
@@ -41,8 +42,8 @@ export interface ProfileOptions {
    * run on one CPU meanwhile; their CPU sets are given back at the end.
    */
   shareCpu?: boolean;
-  /** The source: "ptrace" (default), our own tracer; "strace", the installed strace, attached to this process. */
-  method?: "ptrace" | "strace";
+  /** The source: "ptrace" (default), our own tracer; "strace", the installed strace, attached to this process. Anything else: IopsError "EINVAL". */
+  method?: RequestedSource;
 }
 
 /** A measured window: call `begin()` right before and `end()` right after the code. */

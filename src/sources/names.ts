@@ -5,7 +5,25 @@
  * select.ts decides which one runs.
  */
 
-import { COUNTER_SOURCES, type Source } from "../report";
+import { COUNTER_SOURCES, IopsError, type Source } from "../report";
+
+/**
+ * The sources one can ask for (`iops --method`, profile()'s `method`), each
+ * with what it is: the one list the CLI's choices and help, the option types
+ * and the check of a caller's value come from.
+ */
+export const REQUESTED_SOURCES = {
+  ptrace: "our own tracer",
+  strace: "run the installed strace and parse its output",
+} as const;
+export type RequestedSource = keyof typeof REQUESTED_SOURCES;
+
+/** `value` as a source one can ask for; IopsError "EINVAL" for anything else (never a silent default). */
+export function requestedSource(value: unknown): RequestedSource {
+  if (typeof value === "string" && Object.hasOwn(REQUESTED_SOURCES, value)) return value as RequestedSource;
+  const known = Object.keys(REQUESTED_SOURCES).join(", ");
+  throw new IopsError("EINVAL", `unknown method ${JSON.stringify(value)}: one of ${known}`);
+}
 
 /** Sources that read per-process counters instead of per-call events. */
 export type CountersSource = Extract<Source, "proc-io" | "io-counters" | "rusage">;

@@ -24,7 +24,7 @@ import { claimWindow, releaseWindow, type Capture, type CaptureOptions, type Iop
 import { CountersWindow, countersCapture } from "./counters";
 import { EtwWindow } from "./etw";
 import { FsUsageWindow, attachWithFsUsage, fsUsageCommand, launchWithFsUsage } from "./fs_usage";
-import { eventSource } from "./names";
+import { eventSource, requestedSource, type RequestedSource } from "./names";
 import { attachSession, checkCaptureOptions, launchSession } from "./native-session";
 import { openStraceWindow, straceCommand, stracePid } from "./strace";
 import { captureFromHelper, openHelperWindow } from "./tracer-helper";
@@ -32,8 +32,7 @@ import { captureFromHelper, openHelperWindow } from "./tracer-helper";
 export { countersSource, eventSource, isCountersMethod, useFsUsageStandIn } from "./names";
 export type { Capture, CaptureOptions, IopsWindow, ProfileOptions } from "./capture";
 
-/** The sources one can ask for (`iops --method`, profile()'s `method`): our tracer, or the installed strace. */
-export type RequestedSource = "ptrace" | "strace";
+export type { RequestedSource } from "./names";
 
 /**
  * Runs `argv` measured by `source` (ptrace: this platform's event source)
@@ -135,6 +134,7 @@ export async function openWindow(options: ProfileOptions = {}): Promise<IopsWind
 }
 
 async function windowBy(options: ProfileOptions): Promise<IopsWindow> {
+  if (options.method !== undefined) requestedSource(options.method);
   switch (eventSource()) {
     case "fs_usage":
       return fsUsageWindowOrCounters();

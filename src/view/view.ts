@@ -4,26 +4,14 @@
  * `ReportView` and only lay it out; none of them reads the report to decide
  * what to show. Pure: the same report gives the same view.
  */
-import type { AccessSummary, Bin, FileReport, LatencySummary, Report } from "../report";
+import { SOURCE_LABELS, type AccessSummary, type Bin, type FileReport, type LatencySummary, type Report, type Source } from "../report";
 import { findings, type Finding } from "./findings";
 import { printable } from "./printable";
 import { bytesWithExact, humanBytes, humanNs, localeFixed, thousands } from "./units";
 
-/** What each source is called in a report's heading (the report's `method` names the source). */
-const SOURCE_LABEL: Record<string, string> = {
-  ptrace: "ptrace syscall tracer",
-  "proc-io": "/proc/<pid>/io counters (fallback)",
-  "io-counters": "Windows I/O counters, GetProcessIoCounters (fallback)",
-  rusage: "proc_pid_rusage disk counters (fallback)",
-  fs_usage: "fs_usage trace",
-  etw: "ETW kernel file I/O events",
-  strace: "strace, live",
-  "strace-log": "strace log",
-};
-
 /** The source's name for people ("ptrace syscall tracer"); an unknown one as it is, printable. */
 export function sourceLabel(method: string): string {
-  return Object.hasOwn(SOURCE_LABEL, method) ? SOURCE_LABEL[method] : printable(method);
+  return Object.hasOwn(SOURCE_LABELS, method) ? SOURCE_LABELS[method as Source] : printable(method);
 }
 
 /** Shown for figures that need a clock the source does not have. */

@@ -105,6 +105,25 @@ fn variant_docs(source: &str, enum_name: &str, serde_name: impl Fn(&str) -> Stri
     out
 }
 
+/// The doc comment of each row of the `sources!` table in `source` (this
+/// crate's own text), keyed by the source's name.
+fn source_docs(source: &str) -> Vec<(String, String)> {
+    let start = source.find("\nsources! {").expect("the sources table");
+    let body = &source[start..source[start..].find("\n}").map(|e| start + e).expect("its end")];
+    let mut out = Vec::new();
+    let mut doc = Vec::new();
+    for line in body.lines().skip(2).map(str::trim) {
+        if let Some(d) = line.strip_prefix("///") {
+            doc.push(d.trim().to_string());
+        } else if let Some((_, rest)) = line.split_once(" = \"") {
+            let name = rest.split('"').next().expect("a quoted name");
+            out.push((name.to_string(), doc.join(" ")));
+            doc.clear();
+        }
+    }
+    out
+}
+
 fn kebab(variant: &str) -> String {
     let mut s = String::new();
     for (i, c) in variant.chars().enumerate() {
@@ -118,9 +137,7 @@ fn kebab(variant: &str) -> String {
 
 fn decls() -> Vec<Decl> {
     let cfg = Config::new().with_large_int("number");
-    let source_docs = variant_docs(include_str!("source.rs"), "Source", |v| {
-        Source::ALL.into_iter().find(|s| format!("{s:?}") == v).expect("a Source variant").name().to_string()
-    });
+    let source_docs = source_docs(include_str!("source.rs"));
     let code_docs = variant_docs(include_str!("warning.rs"), "WarningCode", kebab);
     vec![
         decl::<Report>(&cfg, &[]),
@@ -191,12 +208,14 @@ fn typescript(decls: &[Decl]) -> String {
 }
 
 /// The counters sources (`Source::is_counters`), for the front ends' choice
-/// of source and their fallback notices.
+/// of source and their fallback notices; each source's label for people.
 fn counter_sources() -> String {
     let names: Vec<String> = Source::ALL.into_iter().filter(|s| s.is_counters()).map(|s| format!("{:?}", s.name())).collect();
+    let labels: Vec<String> = Source::ALL.into_iter().map(|s| format!("  {:?}: {:?},", s.name(), s.label())).collect();
     format!(
-        "\n/** The sources that read per-process counters, not per-call events: the fallbacks when no event source can run. */\nexport const COUNTER_SOURCES: readonly Source[] = [{}];\n",
-        names.join(", ")
+        "\n/** The sources that read per-process counters, not per-call events: the fallbacks when no event source can run. */\nexport const COUNTER_SOURCES: readonly Source[] = [{}];\n\n/** Each source's name for people (\"ptrace syscall tracer\"). */\nexport const SOURCE_LABELS: Readonly<Record<Source, string>> = {{\n{}\n}};\n",
+        names.join(", "),
+        labels.join("\n")
     )
 }
 

@@ -4,36 +4,78 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Which source produced the figures. Serialized as the report's `method`.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-#[cfg_attr(test, derive(ts_rs::TS))]
-pub enum Source {
+/// Declares `Source` from its table: one row per source, each with its doc
+/// comment, its name (the report's `method`), its label for people, what it
+/// sees at best, and for a counters source what it cannot see (said in its
+/// reports' second warning, after why it was used).
+macro_rules! sources {
+    ($($(#[doc = $doc:literal])* $variant:ident = $name:literal, $label:literal, $sees:expr, $limits:expr;)*) => {
+        /// Which source produced the figures. Serialized as the report's `method`.
+        #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[cfg_attr(test, derive(ts_rs::TS))]
+        pub enum Source {
+            $($(#[doc = $doc])* #[serde(rename = $name)] $variant,)*
+        }
+
+        impl Source {
+            /// Every source, in the table's order.
+            pub const ALL: [Source; [$($name),*].len()] = [$(Source::$variant),*];
+
+            /// The name the report's `method` holds.
+            pub fn name(self) -> &'static str {
+                match self { $(Source::$variant => $name,)* }
+            }
+
+            /// The source's name for people ("ptrace syscall tracer").
+            pub fn label(self) -> &'static str {
+                match self { $(Source::$variant => $label,)* }
+            }
+
+            /// What this source can see at best. A log format may see less in a
+            /// given input (a strace log without -T has no durations): its report
+            /// narrows this in `ReportContext::sees`.
+            pub fn sees(self) -> Sees {
+                match self { $(Source::$variant => $sees,)* }
+            }
+
+            /// What a counters source cannot see, said in its reports' second
+            /// warning (after why it was used); `None` for an event source.
+            pub fn counter_limits(self) -> Option<&'static str> {
+                match self { $(Source::$variant => $limits,)* }
+            }
+        }
+    };
+}
+
+// The registry of sources: adding one is its row here (its capture code lives
+// in its own module). strace sees no page-cache misses or write-back.
+sources! {
     /// Our own ptrace tracer (Linux).
-    // `ReportContext::default()`'s source; every other source names itself.
-    #[default]
-    #[serde(rename = "ptrace")]
-    Ptrace,
+    Ptrace = "ptrace", "ptrace syscall tracer", Sees::EVENTS, None;
     /// A live strace run, parsed as it writes.
-    #[serde(rename = "strace")]
-    Strace,
+    Strace = "strace", "strace, live", Sees { storage_bytes: false, ..Sees::EVENTS }, None;
     /// `iops import` of a saved strace log.
-    #[serde(rename = "strace-log")]
-    StraceLog,
+    StraceLog = "strace-log", "strace log", Sees { storage_bytes: false, ..Sees::EVENTS }, None;
     /// macOS fs_usage, live or an imported log.
-    #[serde(rename = "fs_usage")]
-    FsUsage,
+    FsUsage = "fs_usage", "fs_usage trace", Sees::EVENTS, None;
     /// Windows' ETW kernel file I/O session.
-    #[serde(rename = "etw")]
-    Etw,
+    Etw = "etw", "ETW kernel file I/O events", Sees::EVENTS, None;
     /// Counters fallback, Linux: /proc/<pid>/io.
-    #[serde(rename = "proc-io")]
-    ProcIo,
+    ProcIo = "proc-io", "/proc/<pid>/io counters (fallback)", Sees { storage_bytes: true, ..Sees::COUNTERS },
+        Some("counters include every thread and every kind of fd (files, sockets, pipes, ttys), and cannot show sizes, files or latency");
     /// Counters fallback, Windows: GetProcessIoCounters.
-    #[serde(rename = "io-counters")]
-    IoCounters,
+    IoCounters = "io-counters", "Windows I/O counters, GetProcessIoCounters (fallback)", Sees::COUNTERS,
+        Some("Windows I/O counters include every read and write request of the process, files or not (pipes, sockets, devices), and cannot show sizes, files or latency");
     /// Counters fallback, macOS: proc_pid_rusage disk bytes.
-    #[serde(rename = "rusage")]
-    Rusage,
+    Rusage = "rusage", "proc_pid_rusage disk counters (fallback)", Sees { op_counts: false, storage_bytes: true, ..Sees::COUNTERS },
+        Some("these are bytes that reached the disk only: operation counts, syscall-level bytes, sizes, files and latency are not measured");
+}
+
+/// `ReportContext::default()`'s source; every other source names itself.
+impl Default for Source {
+    fn default() -> Source {
+        Source::Ptrace
+    }
 }
 
 /// What a source can see. The report builder makes whatever it cannot see
@@ -92,65 +134,15 @@ impl Sees {
 }
 
 impl Source {
-    pub const ALL: [Source; 8] = [
-        Source::Ptrace,
-        Source::Strace,
-        Source::StraceLog,
-        Source::FsUsage,
-        Source::Etw,
-        Source::ProcIo,
-        Source::IoCounters,
-        Source::Rusage,
-    ];
-
-    /// The name the report's `method` holds.
-    pub fn name(self) -> &'static str {
-        match self {
-            Source::Ptrace => "ptrace",
-            Source::Strace => "strace",
-            Source::StraceLog => "strace-log",
-            Source::FsUsage => "fs_usage",
-            Source::Etw => "etw",
-            Source::ProcIo => "proc-io",
-            Source::IoCounters => "io-counters",
-            Source::Rusage => "rusage",
-        }
-    }
-
     /// The source named `name` (a report's `method`).
     pub fn from_name(name: &str) -> Option<Source> {
         Source::ALL.into_iter().find(|s| s.name() == name)
     }
 
-    /// What this source can see at best. A log format may see less in a
-    /// given input (a strace log without -T has no durations): its report
-    /// narrows this in `ReportContext::sees`.
-    pub fn sees(self) -> Sees {
-        match self {
-            Source::Ptrace | Source::FsUsage | Source::Etw => Sees::EVENTS,
-            // strace shows no page-cache misses or write-back.
-            Source::Strace | Source::StraceLog => Sees { storage_bytes: false, ..Sees::EVENTS },
-            Source::ProcIo => Sees { storage_bytes: true, ..Sees::COUNTERS },
-            Source::IoCounters => Sees::COUNTERS,
-            Source::Rusage => Sees { op_counts: false, storage_bytes: true, ..Sees::COUNTERS },
-        }
-    }
-
-    /// What a counters source cannot see, said in its reports' second
-    /// warning (after why it was used); `None` for an event source.
-    pub fn counter_limits(self) -> Option<&'static str> {
-        match self {
-            Source::ProcIo => Some("counters include every thread and every kind of fd (files, sockets, pipes, ttys), and cannot show sizes, files or latency"),
-            Source::IoCounters => Some("Windows I/O counters include every read and write request of the process, files or not (pipes, sockets, devices), and cannot show sizes, files or latency"),
-            Source::Rusage => Some("these are bytes that reached the disk only: operation counts, syscall-level bytes, sizes, files and latency are not measured"),
-            _ => None,
-        }
-    }
-
     /// True for the sources that read per-process counters, not per-call
     /// events: the fallbacks when no event source can run.
     pub fn is_counters(self) -> bool {
-        matches!(self, Source::ProcIo | Source::IoCounters | Source::Rusage)
+        self.counter_limits().is_some()
     }
 }
 

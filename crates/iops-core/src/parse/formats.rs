@@ -1,10 +1,8 @@
 //! The registry of text formats `iops import` reads: adding a format is
-//! its module plus one line here.
+//! its module (with its `mod` line in `parse/mod.rs`) plus its row here.
 
-use super::fs_usage;
 use super::line_parser::LineParser;
 use super::score::Score;
-use super::strace;
 use super::strace::lexer::LexedLine;
 use crate::source::Source;
 
@@ -24,8 +22,8 @@ pub struct Format {
 
 /// Every importable format, in detection order.
 pub const FORMATS: &[Format] = &[
-    Format { name: "strace", score: strace::score, parser: || Box::new(strace::StraceParser::new()), lex: Some(strace::lex_line), source: Source::StraceLog },
-    Format { name: "fs_usage", score: fs_usage::score, parser: || Box::new(fs_usage::FsUsageParser::new()), lex: None, source: Source::FsUsage },
+    Format { name: "strace", score: super::strace::score, parser: || Box::new(super::strace::StraceParser::new()), lex: Some(super::strace::lex_line), source: Source::StraceLog },
+    Format { name: "fs_usage", score: super::fs_usage::score, parser: || Box::new(super::fs_usage::FsUsageParser::new()), lex: None, source: Source::FsUsage },
 ];
 
 /// The format named `name`.
