@@ -182,6 +182,20 @@ test.serial("when fn throws, the error is rethrown with the report of what it di
   t.deepEqual(fileEntry(error.iopsReport, p), { path: p, kind: "file", readOps: 0, writeOps: 10, readBytes: 0, writeBytes: 640 });
 });
 
+test.serial("an unknown method is refused with IopsError EINVAL before fn runs, never measured by another source; the next window works", async (t) => {
+  let ran = false;
+  for (const method of ["ebpf", "PTRACE", 1]) {
+    const error = await t.throwsAsync(profile(() => (ran = true), { method }), { instanceOf: IopsError });
+    t.is(error.code, "EINVAL");
+    t.regex(error.message, /^unknown method .*: one of ptrace, strace$/);
+  }
+  t.false(ran);
+  const p = path.join(dir, "after-unknown-method.dat");
+  const report = await profile(() => fs.writeFileSync(p, Buffer.alloc(100)));
+  t.is(report.method, "ptrace");
+  t.deepEqual(fileEntry(report, p), { path: p, kind: "file", readOps: 0, writeOps: 1, readBytes: 0, writeBytes: 100 });
+});
+
 test.serial("profile() leaves this process untraced afterwards", async (t) => {
   await profile(() => fs.readFileSync(fileURLToPath(import.meta.url)));
   const status = fs.readFileSync("/proc/self/status", "utf8");

@@ -22,7 +22,7 @@ export type RequestedSource = keyof typeof REQUESTED_SOURCES;
 export function requestedSource(value: unknown): RequestedSource {
   if (typeof value === "string" && Object.hasOwn(REQUESTED_SOURCES, value)) return value as RequestedSource;
   const known = Object.keys(REQUESTED_SOURCES).join(", ");
-  throw new IopsError("EINVAL", `unknown method ${JSON.stringify(value)}: one of ${known}`);
+  throw new IopsError(`unknown method ${JSON.stringify(value)}: one of ${known}`, "EINVAL");
 }
 
 /** Sources that read per-process counters instead of per-call events. */
