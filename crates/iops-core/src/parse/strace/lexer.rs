@@ -154,6 +154,9 @@ pub fn lex(line: &[u8], out: &mut Lexed) -> bool {
     }
 }
 
+// Inlined: its result stays in registers (returned through memory, its
+// pieces read back wider stall store forwarding on every line).
+#[inline(always)]
 fn lex_into(line: &[u8], out: &mut Lexed) -> Option<(u32, Option<Stamp>, Body)> {
     let mut s = line;
     if let [rest @ .., b'\r'] = s {
@@ -546,6 +549,8 @@ fn annotation_end(s: &[u8], i: usize) -> Option<usize> {
 }
 
 /// After the closing `)`: ` = result [ERRNO (text)] [<duration>]`.
+/// Inlined for the reason `lex_into` is.
+#[inline(always)]
 fn parse_result(s: &[u8], i: usize) -> Option<(Outcome, Option<u64>)> {
     let mut k = skip_spaces(s, i);
     if s.get(k) != Some(&b'=') {
