@@ -343,7 +343,7 @@ impl StraceParser {
     /// Resolves the fd targets of `args.v[from..]` to files.
     fn resolve(&mut self, args: &mut Args, from: usize, line: &[u8], agg: &mut Aggregator) {
         for a in args.v.iter_mut().take(args.n.min(MAX_ARGS)).skip(from) {
-            if let (Some(fd), Some(t)) = (a.num, a.target) {
+            if let (Some(fd), Some(t)) = (a.num(), a.target()) {
                 a.file = Some(self.targets.file(fd, t.of(line), agg));
             }
         }
@@ -527,7 +527,7 @@ impl StraceParser {
         if !self.counting() {
             // Outside the window: only keep the EINTR bookkeeping true.
             if let (Call::Data(syscall), Outcome::RestartUnlessHandled) = (call, outcome) {
-                self.interrupted.insert(pid, Interrupted { syscall, fd: args.get(0).num, storage: false });
+                self.interrupted.insert(pid, Interrupted { syscall, fd: args.get(0).num(), storage: false });
             } else if call == Call::SigReturn {
                 self.interrupted.remove(&pid);
             }
@@ -535,7 +535,7 @@ impl StraceParser {
         }
         match call {
             Call::Data(syscall) => {
-                let fd = args.get(0).num;
+                let fd = args.get(0).num();
                 if let Some(i) = self.interrupted.get(&pid) {
                     if i.syscall == syscall && i.fd == fd {
                         self.interrupted.remove(&pid);
@@ -610,7 +610,7 @@ impl StraceParser {
 
     /// One fd's part of a data call: its start offset, `None` when unknown.
     fn offset_of(&mut self, pid: u32, arg: Arg, direction: Direction, call: CallOffset, bytes: u64, agg: &Aggregator) -> Option<u64> {
-        let Some(fd) = arg.num else {
+        let Some(fd) = arg.num() else {
             return match call {
                 CallOffset::At(o) => Some(o),
                 _ => None,

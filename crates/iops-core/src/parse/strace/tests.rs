@@ -71,7 +71,7 @@ fn offsets_of_positional_calls_span_both_halves() {
     let mut scan = lexer::Lexed::default().scan;
     lexer::scan(line, 8, &mut scan);
     assert!(matches!(scan.end, Some(End::Returned { .. })));
-    assert_eq!(scan.args.v[3].num, Some(77));
+    assert_eq!(scan.args.v[3].num(), Some(77));
     assert_eq!(scan.args.n, 4);
 }
 
@@ -659,4 +659,15 @@ fn detection_scores() {
     assert_eq!(score(&lines("write(1, \"x\", 1) = 1\nhello\n+++ exited with 0 +++")), Score { signature: 2, understood: 0, foreign: 1 });
     assert_eq!(score(&lines("f(x) = 3\nmmap(NULL, 4096) = 0x7f00")), Score { signature: 0, understood: 2, foreign: 0 });
     assert_eq!(score(&lines("write(2, \"a\\n\", 2a\n) = 2")), Score { signature: 1, understood: 0, foreign: 0 });
+}
+
+#[test]
+fn an_argument_packs_into_32_bytes() {
+    // Lexed records cross threads once per line and pending calls are copied:
+    // their arguments stay packed (presence in flags, not in Options).
+    assert_eq!(std::mem::size_of::<super::calls::Arg>(), 32);
+    let a = super::calls::Arg::number(-1);
+    assert_eq!((a.num(), a.target()), (Some(-1), None));
+    let w = super::calls::Arg::word(super::calls::Word::Null);
+    assert_eq!((w.num(), w.target(), w.null()), (None, None, true));
 }
