@@ -301,7 +301,9 @@ impl StraceParser {
 
     /// What a lexed `line` does.
     fn apply(&mut self, line: &[u8], lexed: &mut Lexed, agg: &mut Aggregator) -> Option<()> {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        // `line` may end in the `\r` the lexer left out: every offset it
+        // gave lies before it (not stripped here: the parser would read the
+        // line's last byte, far from its start, for nothing).
         let now = lexed.time.map(|t| self.time.at(t));
         let pid = lexed.pid;
         match lexed.body {
