@@ -101,6 +101,9 @@ pub struct Arg {
     has: u8,
 }
 
+/// An argument past those a call has.
+static NO_ARG: Arg = Arg { num: 0, target: Span { start: 0, end: 0 }, file: None, word: Word::Other, has: 0 };
+
 const NUM: u8 = 1;
 const TARGET: u8 = 2;
 
@@ -182,11 +185,13 @@ impl Arg {
 }
 
 impl Args {
-    pub fn get(&self, i: usize) -> Arg {
+    /// The `i`th argument; an empty one past those seen. A reference: a
+    /// copy of the packed argument, read back in wider pieces, stalls.
+    pub fn get(&self, i: usize) -> &Arg {
         if i < self.n.min(MAX_ARGS) {
-            self.v[i]
+            &self.v[i]
         } else {
-            Arg::default()
+            &NO_ARG
         }
     }
 
@@ -221,11 +226,11 @@ pub struct Interrupted {
 /// The fds a data call moves bytes between and where on each: its source
 /// (the only one of a read or write) and, for a copy between two fds
 /// (sendfile, copy_file_range, splice), its destination.
-pub fn operands(syscall: Syscall, args: &Args) -> ((Arg, CallOffset), Option<(Arg, CallOffset)>) {
+pub fn operands(syscall: Syscall, args: &Args) -> ((&Arg, CallOffset), Option<(&Arg, CallOffset)>) {
     use CallOffset::{At, Current, Unknown};
     use Syscall as S;
-    let at = |a: Arg| a.num().and_then(|o| u64::try_from(o).ok()).map_or(Unknown, At);
-    let pointer = |a: Arg| if a.null() { Current } else { Unknown };
+    let at = |a: &Arg| a.num().and_then(|o| u64::try_from(o).ok()).map_or(Unknown, At);
+    let pointer = |a: &Arg| if a.null() { Current } else { Unknown };
     match syscall {
         S::Read | S::Write | S::Readv | S::Writev => ((args.get(0), Current), None),
         S::Pread64 | S::Pwrite64 | S::Preadv | S::Pwritev => ((args.get(0), at(args.get(3))), None),

@@ -501,7 +501,7 @@ impl StraceParser {
 
     /// The file of an fd argument: its annotation's target, or the one
     /// "unannotated fd" entry (a log without `-y`, or an fd strace could not name).
-    fn file_of(&mut self, arg: Arg, agg: &mut Aggregator) -> FileId {
+    fn file_of(&mut self, arg: &Arg, agg: &mut Aggregator) -> FileId {
         match arg.file {
             Some(f) => {
                 self.notes.annotated_ops += 1;
@@ -611,7 +611,7 @@ impl StraceParser {
     }
 
     /// One fd's part of a data call: its start offset, `None` when unknown.
-    fn offset_of(&mut self, pid: u32, arg: Arg, direction: Direction, call: CallOffset, bytes: u64, agg: &Aggregator) -> Option<u64> {
+    fn offset_of(&mut self, pid: u32, arg: &Arg, direction: Direction, call: CallOffset, bytes: u64, agg: &Aggregator) -> Option<u64> {
         let Some(fd) = arg.num() else {
             return match call {
                 CallOffset::At(o) => Some(o),
