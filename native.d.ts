@@ -47,8 +47,9 @@ export declare class LineImport {
   /**
    * Parses a whole file: one thread reads ahead into recycled buffers,
    * finds their line ends and (once the format is known, if it has a
-   * lexer) lexes their lines, while this one parses what they say, so
-   * reading, splitting and lexing cost next to nothing. Blocks the
+   * lexer) lexes a share of their lines, while this one lexes the rest
+   * and parses what they say: the share (`Share`) keeps both threads
+   * busy, so reading, splitting and most lexing cost next to nothing. Blocks the
    * caller until the end of the file (then call `finish`). Throws as
    * `push` does, or when the file cannot be read.
    */

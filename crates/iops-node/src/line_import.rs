@@ -11,6 +11,7 @@ use iops_core::{Aggregator, Source, Warning};
 use memchr::memchr_iter;
 use std::io::Read;
 use std::sync::mpsc::sync_channel;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -19,10 +20,41 @@ use napi_derive::napi;
 const FILE_CHUNK: usize = 256 << 10;
 const READ_AHEAD: usize = 4;
 
+/// The share of a block's lines the reading thread lexes, in steps of
+/// 1/`SHARE_STEPS`; the parsing thread lexes the rest itself. Lexing costs
+/// more than parsing: when the reader lexes every line the parser waits for
+/// it. The share follows how far ahead the reader is (see `Share::next`),
+/// so that the two threads finish together on two free cores and the work
+/// simply adds up on one (a line lexed where it is parsed costs no less).
+const SHARE_STEPS: usize = 16;
+
+/// The reading thread's share of the lexing, from how many blocks are
+/// waiting for the parser when the reader hands it one more.
+struct Share(usize);
+
+impl Share {
+    /// The share for the next block, given `waiting` blocks already queued:
+    /// none, the parser is idle (it takes more); the queue full, it is
+    /// the slower one (it takes less).
+    fn next(&mut self, waiting: usize) -> usize {
+        if waiting == 0 {
+            self.0 = self.0.saturating_sub(1);
+        } else if waiting >= READ_AHEAD - 1 {
+            self.0 = (self.0 + 1).min(SHARE_STEPS);
+        }
+        self.0
+    }
+
+    /// How many of `lines` lines the reader lexes.
+    fn of(&self, lines: usize) -> usize {
+        lines * self.0 / SHARE_STEPS
+    }
+}
+
 /// A block of a file read ahead: `buf[..len]`, with the offsets of its
-/// `\n`s and, when the format has a lexer, its lines lexed (`lexed[k]` is
-/// the line that ends at `line_ends[k]`, from the previous one's end or the
-/// block's start).
+/// `\n`s and, when the format has a lexer, its first `lexed_len` lines
+/// lexed (`lexed[k]` is the line that ends at `line_ends[k]`, from the
+/// previous one's end or the block's start; the parser lexes the others).
 struct Chunk {
     buf: Vec<u8>,
     len: usize,
@@ -232,8 +264,9 @@ impl LineImport {
 
     /// Parses a whole file: one thread reads ahead into recycled buffers,
     /// finds their line ends and (once the format is known, if it has a
-    /// lexer) lexes their lines, while this one parses what they say, so
-    /// reading, splitting and lexing cost next to nothing. Blocks the
+    /// lexer) lexes a share of their lines, while this one lexes the rest
+    /// and parses what they say: the share (`Share`) keeps both threads
+    /// busy, so reading, splitting and most lexing cost next to nothing. Blocks the
     /// caller until the end of the file (then call `finish`). Throws as
     /// `push` does, or when the file cannot be read.
     #[napi]
@@ -245,9 +278,13 @@ impl LineImport {
             let _ = empty_tx.send(Chunk { buf: vec![0; FILE_CHUNK], len: 0, line_ends: Vec::new(), lexed: Vec::new(), lexed_len: 0 });
         }
         let lexer = self.lexer.clone();
+        // Blocks read and not yet taken by the parser.
+        let waiting = Arc::new(AtomicUsize::new(0));
+        let queued = waiting.clone();
         let reader = std::thread::Builder::new()
             .name("iops-import-read".into())
             .spawn(move || -> std::io::Result<()> {
+                let mut share = Share(SHARE_STEPS * 3 / 4);
                 while let Ok(mut chunk) = empty_rx.recv() {
                     chunk.len = read_full(&mut file, &mut chunk.buf)?;
                     if chunk.len == 0 {
@@ -259,13 +296,14 @@ impl LineImport {
                     let lex = *lexer.lock().unwrap_or_else(|e| e.into_inner());
                     chunk.lexed_len = 0;
                     if let Some(lex) = lex {
-                        let n = chunk.line_ends.len();
+                        let n = share.of(chunk.line_ends.len());
                         if chunk.lexed.len() < n {
                             chunk.lexed.resize(n, LexedLine::default());
                         }
                         lex_lines(lex, &chunk.buf, &chunk.line_ends, 0, &mut chunk.lexed[..n]);
                         chunk.lexed_len = n;
                     }
+                    share.next(queued.fetch_add(1, Ordering::Relaxed));
                     if full_tx.send(chunk).is_err() {
                         break;
                     }
@@ -275,6 +313,7 @@ impl LineImport {
             .map_err(|e| Error::from_reason(e.to_string()))?;
         let mut fed = Ok(());
         for mut chunk in full_rx.iter() {
+            waiting.fetch_sub(1, Ordering::Relaxed);
             let Chunk { buf, len, line_ends, lexed, lexed_len } = &mut chunk;
             fed = self.feed(&buf[..*len], line_ends.iter().map(|&p| p as usize), &mut lexed[..*lexed_len]);
             if fed.is_err() {
@@ -300,8 +339,8 @@ impl LineImport {
         ImportProgress {
             bytes: self.bytes as f64,
             lines: self.lines.lines() as f64,
-            ops: p.ops.load(std::sync::atomic::Ordering::Relaxed) as f64,
-            op_bytes: p.bytes.load(std::sync::atomic::Ordering::Relaxed) as f64,
+            ops: p.ops.load(Ordering::Relaxed) as f64,
+            op_bytes: p.bytes.load(Ordering::Relaxed) as f64,
         }
     }
 
@@ -344,7 +383,7 @@ impl LineImport {
 
 impl LineImport {
     /// Parses the lines of `chunk`, whose line ends are at `line_ends`
-    /// (ascending), lexed ahead into `lexed` (when not empty: one per line end).
+    /// (ascending), the first `lexed.len()` of them lexed ahead into `lexed`.
     fn feed(&mut self, chunk: &[u8], line_ends: impl Iterator<Item = usize>, lexed: &mut [LexedLine]) -> Result<()> {
         self.bytes += chunk.len() as u64;
         if let Some(sample) = &mut self.sample {

@@ -85,17 +85,27 @@ pub fn classify(name: &[u8]) -> Call {
 
 /// One top-level argument, as far as we need it: an integer (fds, counts,
 /// offsets) and, for an fd printed with `-y`, where its target is and
-/// (once resolved) the file it names.
+/// (once resolved) the file it names. Packed (presence in `has`, not in
+/// `Option`s): lexed records cross threads line after line, and pending
+/// calls are copied; 32 bytes, not 40.
 #[derive(Clone, Copy, Default, Debug)]
 pub struct Arg {
-    pub num: Option<i64>,
-    /// The fd's `-y` target, without its `<` `>`: a span of the line.
-    pub target: Option<Span>,
+    /// The integer, when `has & NUM`.
+    num: i64,
+    /// The fd's `-y` target, without its `<` `>`, when `has & TARGET`.
+    target: Span,
     /// The file `target` names, once resolved (see `fds::Targets`).
     pub file: Option<FileId>,
     /// What a word argument (not a number) starts with, as far as it matters.
     pub word: Word,
+    has: u8,
 }
+
+/// An argument past those a call has.
+static NO_ARG: Arg = Arg { num: 0, target: Span { start: 0, end: 0 }, file: None, word: Word::Other, has: 0 };
+
+const NUM: u8 = 1;
+const TARGET: u8 = 2;
 
 /// Words an argument may start with that change what a call does.
 #[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
@@ -141,6 +151,33 @@ pub struct Args {
 }
 
 impl Arg {
+    /// An integer argument.
+    pub fn number(v: i64) -> Arg {
+        Arg { num: v, has: NUM, ..Arg::default() }
+    }
+
+    /// A word argument (not a number).
+    pub fn word(word: Word) -> Arg {
+        Arg { word, ..Arg::default() }
+    }
+
+    /// The integer, for a number argument.
+    #[inline]
+    pub fn num(&self) -> Option<i64> {
+        (self.has & NUM != 0).then_some(self.num)
+    }
+
+    /// The fd's `-y` target: a span of the line.
+    #[inline]
+    pub fn target(&self) -> Option<Span> {
+        (self.has & TARGET != 0).then_some(self.target)
+    }
+
+    pub fn set_target(&mut self, span: Span) {
+        self.target = span;
+        self.has |= TARGET;
+    }
+
     /// `NULL` (an offset pointer that says "use the fd's position").
     pub fn null(&self) -> bool {
         self.word == Word::Null
@@ -148,11 +185,13 @@ impl Arg {
 }
 
 impl Args {
-    pub fn get(&self, i: usize) -> Arg {
+    /// The `i`th argument; an empty one past those seen. A reference: a
+    /// copy of the packed argument, read back in wider pieces, stalls.
+    pub fn get(&self, i: usize) -> &Arg {
         if i < self.n.min(MAX_ARGS) {
-            self.v[i]
+            &self.v[i]
         } else {
-            Arg::default()
+            &NO_ARG
         }
     }
 
@@ -187,16 +226,16 @@ pub struct Interrupted {
 /// The fds a data call moves bytes between and where on each: its source
 /// (the only one of a read or write) and, for a copy between two fds
 /// (sendfile, copy_file_range, splice), its destination.
-pub fn operands(syscall: Syscall, args: &Args) -> ((Arg, CallOffset), Option<(Arg, CallOffset)>) {
+pub fn operands(syscall: Syscall, args: &Args) -> ((&Arg, CallOffset), Option<(&Arg, CallOffset)>) {
     use CallOffset::{At, Current, Unknown};
     use Syscall as S;
-    let at = |a: Arg| a.num.and_then(|o| u64::try_from(o).ok()).map_or(Unknown, At);
-    let pointer = |a: Arg| if a.null() { Current } else { Unknown };
+    let at = |a: &Arg| a.num().and_then(|o| u64::try_from(o).ok()).map_or(Unknown, At);
+    let pointer = |a: &Arg| if a.null() { Current } else { Unknown };
     match syscall {
         S::Read | S::Write | S::Readv | S::Writev => ((args.get(0), Current), None),
         S::Pread64 | S::Pwrite64 | S::Preadv | S::Pwritev => ((args.get(0), at(args.get(3))), None),
         // Offset -1: at the fd's position, like readv/writev.
-        S::Preadv2 | S::Pwritev2 if args.get(3).num == Some(-1) => ((args.get(0), Current), None),
+        S::Preadv2 | S::Pwritev2 if args.get(3).num() == Some(-1) => ((args.get(0), Current), None),
         S::Preadv2 | S::Pwritev2 => ((args.get(0), at(args.get(3))), None),
         S::Sendfile => ((args.get(1), pointer(args.get(2))), Some((args.get(0), Current))),
         S::CopyFileRange | S::Splice => ((args.get(0), pointer(args.get(1))), Some((args.get(2), pointer(args.get(3))))),

@@ -159,7 +159,7 @@ impl Positions {
     /// Follows fd positions through a completed call other than a data
     /// call (`value`: its result when it succeeded).
     pub fn follow(&mut self, pid: u32, call: Call, args: &Args, value: Option<i64>) {
-        let fd = args.get(0).num;
+        let fd = args.get(0).num();
         match call {
             Call::Meta(MetaKind::Open) => match value {
                 // `args.n == 0`: only the resumed half was in the log, the flags are unknown.

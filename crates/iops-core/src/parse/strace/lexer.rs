@@ -154,6 +154,9 @@ pub fn lex(line: &[u8], out: &mut Lexed) -> bool {
     }
 }
 
+// Inlined: its result stays in registers (returned through memory, its
+// pieces read back wider stall store forwarding on every line).
+#[inline(always)]
 fn lex_into(line: &[u8], out: &mut Lexed) -> Option<(u32, Option<Stamp>, Body)> {
     let mut s = line;
     if let [rest @ .., b'\r'] = s {
@@ -355,11 +358,11 @@ fn scan_args(s: &[u8], mut i: usize, args: &mut Args) -> Option<ArgsEnd> {
             at_arg_start = false;
             if c.is_ascii_digit() || (c == b'-' && s.get(i + 1).is_some_and(u8::is_ascii_digit)) {
                 let (v, k) = parse_i64(s, i)?;
-                let mut arg = Arg { num: Some(v), target: None, word: Word::Other, file: None };
+                let mut arg = Arg::number(v);
                 i = k;
                 if s.get(i) == Some(&b'<') {
                     let end = annotation_end(s, i)?;
-                    arg.target = Some(Span::new(i + 1, end - 1));
+                    arg.set_target(Span::new(i + 1, end - 1));
                     i = end;
                 }
                 if args.n < MAX_ARGS {
@@ -371,10 +374,7 @@ fn scan_args(s: &[u8], mut i: usize, args: &mut Args) -> Option<ArgsEnd> {
             if c != b')' && c != b' ' && c != b'<' {
                 if args.n < MAX_ARGS {
                     let w = &s[i..];
-                    args.v[args.n].num = None;
-                    args.v[args.n].target = None;
-                    args.v[args.n].file = None;
-                    args.v[args.n].word = if w.starts_with(b"NULL") {
+                    args.v[args.n] = Arg::word(if w.starts_with(b"NULL") {
                         Word::Null
                     } else if w.starts_with(b"F_DUPFD") {
                         Word::DupFd
@@ -382,7 +382,7 @@ fn scan_args(s: &[u8], mut i: usize, args: &mut Args) -> Option<ArgsEnd> {
                         Word::SetFl
                     } else {
                         Word::Other
-                    };
+                    });
                 }
                 args.n += 1;
             }
@@ -546,6 +546,8 @@ fn annotation_end(s: &[u8], i: usize) -> Option<usize> {
 }
 
 /// After the closing `)`: ` = result [ERRNO (text)] [<duration>]`.
+/// Inlined for the reason `lex_into` is.
+#[inline(always)]
 fn parse_result(s: &[u8], i: usize) -> Option<(Outcome, Option<u64>)> {
     let mut k = skip_spaces(s, i);
     if s.get(k) != Some(&b'=') {

@@ -302,7 +302,9 @@ impl StraceParser {
 
     /// What a lexed `line` does.
     fn apply(&mut self, line: &[u8], lexed: &mut Lexed, agg: &mut Aggregator) -> Option<()> {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        // `line` may end in the `\r` the lexer left out: every offset it
+        // gave lies before it (not stripped here: the parser would read the
+        // line's last byte, far from its start, for nothing).
         let now = lexed.time.map(|t| self.time.at(t));
         let pid = lexed.pid;
         match lexed.body {
@@ -344,7 +346,7 @@ impl StraceParser {
     /// Resolves the fd targets of `args.v[from..]` to files.
     fn resolve(&mut self, args: &mut Args, from: usize, line: &[u8], agg: &mut Aggregator) {
         for a in args.v.iter_mut().take(args.n.min(MAX_ARGS)).skip(from) {
-            if let (Some(fd), Some(t)) = (a.num, a.target) {
+            if let (Some(fd), Some(t)) = (a.num(), a.target()) {
                 a.file = Some(self.targets.file(fd, t.of(line), agg));
             }
         }
@@ -500,7 +502,7 @@ impl StraceParser {
 
     /// The file of an fd argument: its annotation's target, or the one
     /// "unannotated fd" entry (a log without `-y`, or an fd strace could not name).
-    fn file_of(&mut self, arg: Arg, agg: &mut Aggregator) -> FileId {
+    fn file_of(&mut self, arg: &Arg, agg: &mut Aggregator) -> FileId {
         match arg.file {
             Some(f) => {
                 self.notes.annotated_ops += 1;
@@ -528,7 +530,7 @@ impl StraceParser {
         if !self.counting() {
             // Outside the window: only keep the EINTR bookkeeping true.
             if let (Call::Data(syscall), Outcome::RestartUnlessHandled) = (call, outcome) {
-                self.interrupted.insert(pid, Interrupted { syscall, fd: args.get(0).num, storage: false });
+                self.interrupted.insert(pid, Interrupted { syscall, fd: args.get(0).num(), storage: false });
             } else if call == Call::SigReturn {
                 self.interrupted.remove(&pid);
             }
@@ -536,7 +538,7 @@ impl StraceParser {
         }
         match call {
             Call::Data(syscall) => {
-                let fd = args.get(0).num;
+                let fd = args.get(0).num();
                 if let Some(i) = self.interrupted.get(&pid) {
                     if i.syscall == syscall && i.fd == fd {
                         self.interrupted.remove(&pid);
@@ -610,8 +612,8 @@ impl StraceParser {
     }
 
     /// One fd's part of a data call: its start offset, `None` when unknown.
-    fn offset_of(&mut self, pid: u32, arg: Arg, direction: Direction, call: CallOffset, bytes: u64, agg: &Aggregator) -> Option<u64> {
-        let Some(fd) = arg.num else {
+    fn offset_of(&mut self, pid: u32, arg: &Arg, direction: Direction, call: CallOffset, bytes: u64, agg: &Aggregator) -> Option<u64> {
+        let Some(fd) = arg.num() else {
             return match call {
                 CallOffset::At(o) => Some(o),
                 _ => None,

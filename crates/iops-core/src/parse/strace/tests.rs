@@ -71,7 +71,7 @@ fn offsets_of_positional_calls_span_both_halves() {
     let mut scan = lexer::Lexed::default().scan;
     lexer::scan(line, 8, &mut scan);
     assert!(matches!(scan.end, Some(End::Returned { .. })));
-    assert_eq!(scan.args.v[3].num, Some(77));
+    assert_eq!(scan.args.v[3].num(), Some(77));
     assert_eq!(scan.args.n, 4);
 }
 
@@ -659,4 +659,52 @@ fn detection_scores() {
     assert_eq!(score(&lines("write(1, \"x\", 1) = 1\nhello\n+++ exited with 0 +++")), Score { signature: 2, understood: 0, foreign: 1 });
     assert_eq!(score(&lines("f(x) = 3\nmmap(NULL, 4096) = 0x7f00")), Score { signature: 0, understood: 2, foreign: 0 });
     assert_eq!(score(&lines("write(2, \"a\\n\", 2a\n) = 2")), Score { signature: 1, understood: 0, foreign: 0 });
+}
+
+#[test]
+fn an_argument_packs_into_32_bytes() {
+    // Lexed records cross threads once per line and pending calls are copied:
+    // their arguments stay packed (presence in flags, not in Options).
+    assert_eq!(std::mem::size_of::<super::calls::Arg>(), 32);
+    let a = super::calls::Arg::number(-1);
+    assert_eq!((a.num(), a.target()), (Some(-1), None));
+    let w = super::calls::Arg::word(super::calls::Word::Null);
+    assert_eq!((w.num(), w.target(), w.null()), (None, None, true));
+}
+
+#[test]
+fn crlf_line_ends_read_as_lf_ones_lexed_here_or_ahead() {
+    let log = concat!(
+        "7 1700000000.000000 write(3</f>, \"a\", 1) = 1 <0.000001>\n",
+        "7 1700000000.000010 fcntl(-7771, 0x12345 /* F_??? */, 0x1) = -1 EBADF (Bad file descriptor) <0.000001>\n",
+        "8 1700000000.000011 read(4</g>,  <unfinished ...>\n",
+        "7 1700000000.000012 write(3</f>, \"ab\", 2) = 2 <0.000001>\n",
+        "8 1700000000.000013 <... read resumed>\"xyz\", 3) = 3 <0.000012>\n",
+        "7 1700000000.000020 fcntl(-7771, 0x12345 /* F_??? */, 0x2) = -1 EBADF (Bad file descriptor) <0.000001>\n",
+        "7 1700000000.000030 +++ killed by SIGKILL +++\n",
+    );
+    let run = |crlf: bool, ahead: bool| {
+        let mut p = StraceParser::windowed(0x12345);
+        let mut agg = Aggregator::new();
+        for l in log.lines() {
+            let line = if crlf { format!("{l}\r") } else { l.to_string() };
+            if ahead {
+                let mut lexed = LexedLine::default();
+                lex_line(line.as_bytes(), &mut lexed);
+                p.lexed_line(line.as_bytes(), &mut lexed, &mut agg);
+            } else {
+                p.line(line.as_bytes(), &mut agg);
+            }
+        }
+        p.finish(&mut agg);
+        let r = p.report(&agg, ReportContext { method: crate::source::Source::Strace, ..Default::default() });
+        let names: Vec<_> = r.files.iter().flatten().map(|f| f.path.clone()).collect();
+        (r.summary.write_ops, r.summary.write_bytes, r.summary.read_ops, r.elapsed_seconds, r.exit.map(|e| e.signal), names, r.warnings)
+    };
+    let lf = run(false, false);
+    assert_eq!((lf.0, lf.1, lf.2, lf.3), (1, 2, 1, Some(10e-6)));
+    assert_eq!(lf.4, Some(Some("SIGKILL".to_string())));
+    for (crlf, ahead) in [(true, false), (true, true), (false, true)] {
+        assert_eq!(run(crlf, ahead), lf, "crlf {crlf}, lexed ahead {ahead}");
+    }
 }
