@@ -1,6 +1,7 @@
 /**
- * The TypeScript layer's module graph (src/): no import cycles, and data
- * flowing one way, source → report → view → render. Every import counts,
+ * The module graphs: src/ (TypeScript) and each crate under crates/ (Rust):
+ * no import cycles, and in src/ data flowing one way, source → report →
+ * view → render. Every import counts,
  * type-only ones and `import()` included: a cycle of types is still two
  * modules that cannot be read one without the other.
  */
@@ -127,4 +128,92 @@ test("which source runs is decided in sources/select.ts: outside sources/, no mo
   }
   t.deepEqual(wrong, []);
   t.true(g.get(path.join("sources", "select.ts")).includes(path.join("sources", "tracer-helper.ts")), "select.ts picks among the sources");
+});
+
+// ------------------------------------------------------- crates/
+
+/** A crate's modules: "a::b" → its source text (cfg(test) modules at a file's end left out: tests may reach anywhere). */
+function rustModules(srcDir) {
+  const mods = new Map();
+  const walk = (dir) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith(".rs")) {
+        const parts = path.relative(srcDir, p).slice(0, -3).split(path.sep);
+        if (["mod", "lib"].includes(parts.at(-1))) parts.pop();
+        mods.set(parts.join("::"), fs.readFileSync(p, "utf8").replace(/#\[cfg\(test\)\]\s*mod tests\s*\{[^]*$/, ""));
+      }
+    }
+  };
+  walk(srcDir);
+  return mods;
+}
+
+/** The module graph of a crate from its `crate::`, `super::` and `self::` paths: module → modules it uses (not its own ancestors or descendants). */
+function rustGraph(srcDir) {
+  const mods = rustModules(srcDir);
+  // `#[path = "linux.rs"] mod platform;`: a name for another file's module (one per platform).
+  const aliases = new Map();
+  for (const [m, text] of mods) {
+    for (const [, file, name] of text.matchAll(/#\[path\s*=\s*"([\w/]+)\.rs"\]\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+(\w+)\s*;/g)) {
+      const key = [m, name].filter(Boolean).join("::");
+      const target = [m, ...file.split("/")].filter(Boolean).join("::");
+      aliases.set(key, [...(aliases.get(key) ?? []), target]);
+    }
+  }
+  const g = new Map();
+  for (const [m, text] of mods) {
+    const deps = new Set();
+    for (const [p] of text.matchAll(/\b(?:crate|super|self)(?:::\w+)+/g)) {
+      let segs = p.split("::");
+      let base = m ? m.split("::") : [];
+      if (segs[0] === "crate") base = [];
+      else if (segs[0] === "super") {
+        base = base.slice(0, -1);
+        while (segs[1] === "super") (base = base.slice(0, -1)), (segs = segs.slice(1));
+      }
+      segs = segs.slice(1);
+      // The longest prefix that names a module of the crate.
+      for (let i = segs.length; i >= 0; i--) {
+        const named = [...base, ...segs.slice(0, i)].join("::");
+        const targets = aliases.get(named) ?? (mods.has(named) ? [named] : []);
+        if (targets.length === 0) continue;
+        for (const target of targets) {
+          const related = target === m || target.startsWith(`${m}::`) || m.startsWith(`${target}::`) || target === "";
+          if (!related) deps.add(target);
+        }
+        break;
+      }
+    }
+    g.set(m, [...deps]);
+  }
+  return g;
+}
+
+test("the Rust module-graph reader finds cycles through crate::, super:: and #[path] module names", (t) => {
+  const dir = fs.mkdtempSync(path.join(ROOT, "target", ".rust-cycle-probe-"));
+  try {
+    fs.mkdirSync(path.join(dir, "parse"));
+    fs.writeFileSync(path.join(dir, "lib.rs"), 'mod a;\nmod parse;\n#[cfg(unix)]\n#[path = "unix.rs"]\nmod platform;\n');
+    fs.writeFileSync(path.join(dir, "a.rs"), "use crate::parse::b::Thing;\n");
+    fs.writeFileSync(path.join(dir, "unix.rs"), "use crate::d::Z;\n");
+    fs.writeFileSync(path.join(dir, "d.rs"), "use crate::platform::f;\n");
+    fs.writeFileSync(path.join(dir, "parse", "mod.rs"), "pub mod b;\npub mod c;\n");
+    fs.writeFileSync(path.join(dir, "parse", "b.rs"), "use super::c::X;\npub struct Thing;\n");
+    fs.writeFileSync(path.join(dir, "parse", "c.rs"), "pub fn f() -> crate::a::Y { todo!() }\n#[cfg(test)]\nmod tests { use crate::parse::b::Thing; }\n");
+    t.deepEqual(cycles(rustGraph(dir)).sort(), [["a", "parse::b", "parse::c"], ["d", "unix"]]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("crates/ have no module cycles", (t) => {
+  for (const crate of ["iops-core", "iops-linux", "iops-node", "iops-macos", "iops-windows"]) {
+    const g = rustGraph(path.join(ROOT, "crates", crate, "src"));
+    t.true(g.size > 2, `${crate}: ${g.size} modules`);
+    t.deepEqual(cycles(g), [], crate);
+  }
+  // The reader sees the edges that matter.
+  t.true(rustGraph(path.join(ROOT, "crates", "iops-linux", "src")).get("session").includes("tracer"), "session uses tracer");
 });
