@@ -65,20 +65,20 @@ export type Source =
 /** Every value of `Source`. */
 export const SOURCE_VALUES: readonly Source[] = ["ptrace", "strace", "strace-log", "fs_usage", "etw", "proc-io", "io-counters", "rusage"];
 
-/** Read and write totals of one class of fds over the window. Every figure is null when the source cannot count operations (macOS `rusage`: its disk bytes are in `storage`); the counts are typed `number` in TypeScript until the renderers handle that null (`Sees::op_counts`). */
+/** Read and write totals of one class of fds over the window. Every figure is null when the source cannot count operations (macOS `rusage`: its disk bytes are in `storage`; `Sees::op_counts`). */
 export interface Totals {
   /** Read operations (calls that moved data, any size). */
-  readOps: number;
+  readOps: number | null;
   /** Write operations. */
-  writeOps: number;
+  writeOps: number | null;
   /** Bytes read, as the calls returned them. */
-  readBytes: number;
+  readBytes: number | null;
   /** Bytes written, as the calls returned them. */
-  writeBytes: number;
+  writeBytes: number | null;
   /** `readOps + writeOps`. */
-  totalOps: number;
+  totalOps: number | null;
   /** `readBytes + writeBytes`. */
-  totalBytes: number;
+  totalBytes: number | null;
   /** Operations per second of the window; null when the source has no clock (a log without timestamps), or when operations happened in a window of no measurable length (strace -t in a run under a second). */
   iops: number | null;
   /** Bytes per second of the window; null as `iops` is. */

@@ -78,7 +78,8 @@ export function findings(report: Report): Finding[] {
     }
   }
 
-  const s = report.summary;
+  // Null counts (a source that cannot count operations) come without a histogram: no finding.
+  const s = { writeOps: report.summary.writeOps ?? 0, writeBytes: report.summary.writeBytes ?? 0 };
   if (report.histogram && s.writeOps >= MANY) {
     const tiny = report.histogram.write.filter((b) => b.hi <= TINY_BYTES).reduce((n, b) => n + b.count, 0);
     if (tiny * 5 >= s.writeOps * 4) {

@@ -122,10 +122,11 @@ export function summaryRows(report: Report): SummaryRow[] {
 export function summaryNotes(report: Report): SummaryNote[] {
   const notes: SummaryNote[] = [];
   const o = report.otherFds;
-  if (o && !report.allFds && o.totalOps > 0) {
+  // otherFds is null, never a row of nulls, for a source that cannot count operations.
+  if (o && !report.allFds && o.totalOps !== null && o.totalOps > 0) {
     notes.push({
       kind: "otherFds",
-      text: `Not counted above (sockets, pipes, ttys): ${thousands(o.readOps)} reads, ${thousands(o.writeOps)} writes, ${bytesWithExact(o.totalBytes)}`,
+      text: `Not counted above (sockets, pipes, ttys): ${thousands(o.readOps ?? 0)} reads, ${thousands(o.writeOps ?? 0)} writes, ${bytesWithExact(o.totalBytes ?? 0)}`,
       hint: "--all-fds adds them",
     });
   }

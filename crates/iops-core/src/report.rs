@@ -19,28 +19,27 @@ pub const REPORT_VERSION: u32 = 1;
 
 /// Read and write totals of one class of fds over the window. Every figure
 /// is null when the source cannot count operations (macOS `rusage`: its
-/// disk bytes are in `storage`); the counts are typed `number` in
-/// TypeScript until the renderers handle that null (`Sees::op_counts`).
+/// disk bytes are in `storage`; `Sees::op_counts`).
 #[derive(Clone, Debug, Default, PartialEq)]
 #[cfg_attr(test, derive(ts_rs::TS), ts(rename_all = "camelCase"))]
 pub struct Totals {
     /// Read operations (calls that moved data, any size).
-    #[cfg_attr(test, ts(type = "number"))]
+    #[cfg_attr(test, ts(type = "number | null"))]
     pub read_ops: u64,
     /// Write operations.
-    #[cfg_attr(test, ts(type = "number"))]
+    #[cfg_attr(test, ts(type = "number | null"))]
     pub write_ops: u64,
     /// Bytes read, as the calls returned them.
-    #[cfg_attr(test, ts(type = "number"))]
+    #[cfg_attr(test, ts(type = "number | null"))]
     pub read_bytes: u64,
     /// Bytes written, as the calls returned them.
-    #[cfg_attr(test, ts(type = "number"))]
+    #[cfg_attr(test, ts(type = "number | null"))]
     pub write_bytes: u64,
     /// `readOps + writeOps`.
-    #[cfg_attr(test, ts(type = "number"))]
+    #[cfg_attr(test, ts(type = "number | null"))]
     pub total_ops: u64,
     /// `readBytes + writeBytes`.
-    #[cfg_attr(test, ts(type = "number"))]
+    #[cfg_attr(test, ts(type = "number | null"))]
     pub total_bytes: u64,
     /// Operations per second of the window; null when the source has no
     /// clock (a log without timestamps), or when operations happened in a
