@@ -202,7 +202,7 @@ test.serial("tracePid() + stop() on a child process of the caller: counts, detac
   // The natural use: spawn a child, then trace it. The caller's Node event
   // loop also waits for that child (libuv's SIGCHLD handling), from the
   // same thread group as the tracer thread.
-  const COUNT = 3000;
+  const COUNT = 6000; // 6 s: still running at detach on a loaded machine
   const SIZE = 2048;
   const out = path.join(dir, "loop-own-child.dat");
   const w = startWorkload(bin.loopwriter, [out, String(COUNT), String(SIZE), "1000"]);

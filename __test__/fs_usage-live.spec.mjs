@@ -76,8 +76,8 @@ test("profile() through fs_usage counts exactly the window's calls", (t) => {
 
 test("iops -p through fs_usage: a running process's calls until it exits", async (t) => {
   const out = path.join(dir, "attach.bin");
-  // The writer waits a moment so the capture is running before its calls.
-  const child = spawn("sh", ["-c", `sleep 1.5; exec ${bin.writes} ${out} 7 512`], { stdio: "ignore" });
+  // The writer waits a moment so the capture is running before its calls (3 s: under load fs_usage starts slowly).
+  const child = spawn("sh", ["-c", `sleep 3; exec ${bin.writes} ${out} 7 512`], { stdio: "ignore" });
   const r = await new Promise((resolve) => {
     const p = spawn(process.execPath, [...USE_STANDIN, CLI, "--json", "-", "-p", String(child.pid)], { env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
