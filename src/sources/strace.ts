@@ -79,7 +79,22 @@ function commandExists(name: string): boolean {
 }
 
 /** The command's own execve, failed, as the first line of strace's log: `PID [TIME] execve(...) = -1 ERRNO (words)`. */
-const FAILED_EXEC = /^\d+ (?:[\d.]+ )?execve\(.*\) = -1 (E[A-Z0-9]+) \(([^)]*)\)/;
+const FAILED_EXEC = / = -1 (E[A-Z0-9]+) \(([^)]*)\)/;
+/** A line of strace's log that starts (or resumes) an execve: `[pid] [time] execve(...` or `<... execve resumed>`. */
+const EXECVE_LINE = /^(?:\d+ )?(?:[\d.]+ )?(?:execve\(|<\.\.\. execve resumed>)/;
+
+/**
+ * The command's own execve failed, as the head of strace's log says: the
+ * outcome of its first execve, whole or split into unfinished and resumed
+ * halves (another line may come between them), whatever precedes it.
+ */
+function failedExec(head: string): RegExpExecArray | null {
+  for (const line of head.split("\n")) {
+    if (!EXECVE_LINE.test(line) || line.endsWith("<unfinished ...>")) continue;
+    return FAILED_EXEC.exec(line);
+  }
+  return null;
+}
 
 /** The pid of strace's child (the command), once it runs; 0 before. */
 function childOf(pid: number | undefined): number {
@@ -137,12 +152,12 @@ function start(
   }
 
   let received = false;
-  // The log's first line, for a command: its execve, which may have failed.
-  let firstLine = "";
+  // The log's head, for a command: its first execve, which may have failed.
+  let head = "";
   const streamed = new Promise<void>((resolve, reject) => {
     input.on("data", (chunk: Buffer) => {
       received = true;
-      if (command && !firstLine.includes("\n") && firstLine.length < 65536) firstLine += chunk.toString("latin1");
+      if (command && head.length < 65536) head += chunk.toString("latin1");
       importer.push(chunk);
     });
     input.on("end", resolve);
@@ -168,7 +183,7 @@ function start(
   const report = Promise.all([exited, streamed])
     .then(([status]) => {
       const json = importer.finish({ method, command: command ?? undefined, allFds: options.allFds ?? false });
-      const failed = command ? FAILED_EXEC.exec(firstLine.split("\n")[0]) : null;
+      const failed = command ? failedExec(head) : null;
       if (failed) {
         // strace has said "strace: exec: <words>"; we say it as a shell, as --method ptrace does.
         const [, errno, words] = failed;
