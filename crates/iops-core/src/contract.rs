@@ -142,6 +142,7 @@ fn decls() -> Vec<Decl> {
     vec![
         decl::<Report>(&cfg, &[]),
         decl::<Source>(&cfg, &source_docs),
+        decl::<TracerTime>(&cfg, &[]),
         decl::<Totals>(&cfg, &[]),
         decl::<StorageBytes>(&cfg, &[]),
         decl::<FailedOps>(&cfg, &[]),

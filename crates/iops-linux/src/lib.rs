@@ -18,10 +18,12 @@
 
 mod affinity;
 mod attach;
+mod calibrate;
 mod calls;
 mod error;
 pub mod fds;
 mod launch;
+mod placement;
 pub mod markers;
 pub mod procio;
 mod ptrace;
