@@ -24,7 +24,7 @@ const UNTRACED_CALLS: usize = 256;
 /// Traced calls per batch, and batches: the median batch is kept, so that
 /// a preemption by another process spoils one batch, not the figure.
 const BATCH_CALLS: usize = 16;
-const BATCHES: usize = 7;
+const BATCHES: usize = 9;
 /// Stops per traced call: entry (or our filter's seccomp stop) and exit.
 const STOPS_PER_CALL: f64 = 2.0;
 
@@ -240,6 +240,21 @@ impl Drop for SharedTimes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn both_modes_measure_a_cost_per_stop_and_the_thread_keeps_its_cpus() {
+        let before = affinity::get(0).unwrap();
+        let several = unsafe { libc::CPU_COUNT(&before) } > 1;
+        for mode in [Mode::Seccomp, Mode::AllSyscalls] {
+            let c = calibrate(mode, false);
+            assert!(c.same_cpu_ns.is_some_and(|ns| ns > 0.0), "{mode:?}: {c:?}");
+            assert_eq!(c.cross_cpu_ns.is_some(), several, "{mode:?}: {c:?}");
+            assert!(unsafe { libc::CPU_EQUAL(&affinity::get(0).unwrap(), &before) }, "the thread's own CPUs again");
+        }
+        // Shared: this thread's CPU only, no pin of ours.
+        let c = calibrate(Mode::Seccomp, true);
+        assert!(c.same_cpu_ns.is_some() && c.cross_cpu_ns.is_none(), "{c:?}");
+    }
 
     #[test]
     #[ignore = "prints figures: cargo test -p iops-linux calibrate -- --ignored --nocapture"]
