@@ -7,7 +7,7 @@
 import { SOURCE_LABELS, type AccessSummary, type Bin, type FileReport, type LatencySummary, type Report, type Source } from "../report";
 import { findings, type Finding } from "./findings";
 import { printable } from "./printable";
-import { bytesWithExact, humanBytes, humanNs, localeFixed, thousands } from "./units";
+import { bytesWithExact, humanBytes, humanDuration, humanNs, localeFixed, thousands } from "./units";
 
 /** The source's name for people ("ptrace syscall tracer"); an unknown one as it is, printable. */
 export function sourceLabel(method: string): string {
@@ -21,13 +21,18 @@ export const NO_TIME_PASSED = "unknown (no time passed on the trace's clock)";
 /** Shown for figures the source cannot count (macOS rusage has no operation counts). */
 export const NOT_MEASURED = "not measured";
 
-export type SummaryId = "elapsed" | "readOps" | "writeOps" | "totalOps" | "readBytes" | "writeBytes" | "totalBytes" | "iops" | "throughput";
+export type SummaryId = "elapsed" | "untraced" | "readOps" | "writeOps" | "totalOps" | "readBytes" | "writeBytes" | "totalBytes" | "iops" | "throughput";
 
 /** One row of the results table: the reference tool's label, and the value as shown. */
 export interface SummaryRow {
   id: SummaryId;
-  /** "Execution Time", "Read Operations", ... (the reference tool's labels, without the colon). */
+  /**
+   * "Execution Time", "Read Operations", ... (the reference tool's labels,
+   * without the colon), with the qualifier when there is one: "IOPS (traced time)".
+   */
   label: string;
+  /** What a time or rate is of, when the source changed it: "traced", "traced time", "estimated". */
+  qualifier?: string;
   value: string;
 }
 
@@ -36,7 +41,7 @@ export interface SummaryRow {
  * fds, failed calls) or adds to it (storage level, latency).
  */
 export interface SummaryNote {
-  kind: "otherFds" | "storage" | "failed" | "latency";
+  kind: "otherFds" | "storage" | "failed" | "latency" | "tracer";
   /** The sentence, without a final full stop; text from the report is as it came (not escaped). */
   text: string;
   /** What a command line can do about it ("--all-fds adds them"), for front ends that take options. */
@@ -96,7 +101,12 @@ export function buildView(report: Report): ReportView {
   };
 }
 
-/** The results table, with the reference README's labels. */
+/**
+ * The results table, with the reference README's labels. Under a tracer
+ * that stops the program (`tracerTime`), the elapsed time and the rates are
+ * of the traced run, and say so; the estimated untraced time follows the
+ * elapsed time, and each rate gives its value over that time too.
+ */
 export function summaryRows(report: Report): SummaryRow[] {
   const s = report.summary;
   // A source that cannot count operations (macOS rusage) leaves them null.
@@ -104,18 +114,42 @@ export function summaryRows(report: Report): SummaryRow[] {
   // No clock (a log without timestamps) leaves the elapsed time and rates null too.
   const rate = (v: number | null, f: (n: number) => string) =>
     v === null ? (report.elapsedSeconds === null ? UNKNOWN_TIME : report.elapsedSeconds === 0 ? NO_TIME_PASSED : NOT_MEASURED) : f(v);
-  const row = (id: SummaryId, label: string, value: string): SummaryRow => ({ id, label, value });
-  return [
-    row("elapsed", "Execution Time", report.elapsedSeconds === null ? UNKNOWN_TIME : `${report.elapsedSeconds.toFixed(4)} seconds`),
+  const row = (id: SummaryId, label: string, value: string, qualifier?: string): SummaryRow =>
+    qualifier ? { id, label: `${label} (${qualifier})`, qualifier, value } : { id, label, value };
+  const tracer = report.tracerTime ?? null;
+  const untraced = tracer?.estimatedUntracedSeconds ?? null;
+  // A rate over the estimated untraced time, after the traced one.
+  const alsoUntraced = (traced: number, f: (n: number) => string) =>
+    untraced !== null && untraced > 0 && report.elapsedSeconds ? `${f(traced)} (≈ ${f((traced * report.elapsedSeconds) / untraced)} over the estimated untraced time)` : f(traced);
+  const seconds = (x: number) => `${x.toFixed(4)} seconds`;
+  const rows = [row("elapsed", "Execution Time", report.elapsedSeconds === null ? UNKNOWN_TIME : seconds(report.elapsedSeconds), tracer ? "traced" : undefined)];
+  if (tracer) rows.push(row("untraced", "Untraced Time", untracedValue(tracer), "estimated"));
+  const iops = (n: number) => localeFixed(n, 2);
+  const bytesPerSecond = (n: number) => `${humanBytes(n)}/s`;
+  const over = tracer ? "traced time" : undefined;
+  rows.push(
     row("readOps", "Read Operations", shown(s.readOps, thousands)),
     row("writeOps", "Write Operations", shown(s.writeOps, thousands)),
     row("totalOps", "Total Operations", shown(s.totalOps, thousands)),
     row("readBytes", "Bytes Read", shown(s.readBytes, bytesWithExact)),
     row("writeBytes", "Bytes Written", shown(s.writeBytes, bytesWithExact)),
     row("totalBytes", "Total Bytes", shown(s.totalBytes, bytesWithExact)),
-    row("iops", "IOPS", rate(s.iops, (n) => localeFixed(n, 2))),
-    row("throughput", "Throughput", rate(s.throughputBytesPerSecond, (n) => `${humanBytes(n)}/s`)),
-  ];
+    row("iops", "IOPS", rate(s.iops, (n) => alsoUntraced(n, iops)), over),
+    row("throughput", "Throughput", rate(s.throughputBytesPerSecond, (n) => alsoUntraced(n, bytesPerSecond)), over),
+  );
+  return rows;
+}
+
+/** "0.2280 seconds (the tracer's ≈ 1.5330 s taken off)", or why it is unknown. */
+function untracedValue(t: NonNullable<Report["tracerTime"]>): string {
+  if (t.estimatedUntracedSeconds === null || t.estimatedSeconds === null) return "unknown (the cost of a stop could not be measured)";
+  return `≈ ${t.estimatedUntracedSeconds.toFixed(4)} seconds (the tracer's ≈ ${t.estimatedSeconds.toFixed(4)} s taken off)`;
+}
+
+/** How the tracer's share was estimated, in one sentence. */
+function tracerNote(t: NonNullable<Report["tracerTime"]>): string {
+  if (t.nsPerStop === null) return `Tracer's share: ${thousands(t.stops)} stops of the program; ${t.calibration}`;
+  return `Tracer's share: ${thousands(t.stops)} stops of the program × ${humanNs(t.nsPerStop)} per stop ≈ ${humanDuration(t.estimatedSeconds ?? 0)} (${t.calibration})`;
 }
 
 /** The lines under the table: other fds, storage level, failed calls, latency. */
@@ -138,6 +172,7 @@ export function summaryNotes(report: Report): SummaryNote[] {
     const by = Object.entries(report.failedOps.byErrno).map(([e, n]) => `${e} ${thousands(n)}`);
     notes.push({ kind: "failed", text: `Failed calls (not counted as operations): ${thousands(report.failedOps.total)} (${by.join(", ")})` });
   }
+  if (report.tracerTime) notes.push({ kind: "tracer", text: tracerNote(report.tracerTime) });
   const l = report.latency;
   if (l?.read || l?.write) {
     const line = (withMax: boolean) => {

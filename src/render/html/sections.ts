@@ -16,6 +16,7 @@ const pct = (part: number, whole: number) => (whole > 0 ? `${Math.round((100 * p
 /** The page's labels for the results table (sentence case; the terminal keeps the reference tool's). */
 const SUMMARY_LABEL: Record<SummaryId, string> = {
   elapsed: "Execution time",
+  untraced: "Untraced time",
   readOps: "Read operations",
   writeOps: "Write operations",
   totalOps: "Total operations",
@@ -29,7 +30,7 @@ const SUMMARY_LABEL: Record<SummaryId, string> = {
 /** The reference tool's results table, plus the lines of what it did not count. */
 export function summaryHtml(view: ReportView): SafeHtml {
   return html`<section id="summary"><h2>Summary</h2>
-<table class="summary">${view.summary.map((r) => html`<tr><th scope="row">${SUMMARY_LABEL[r.id]}</th><td>${r.value}</td></tr>`)}</table>
+<table class="summary">${view.summary.map((r) => html`<tr><th scope="row">${SUMMARY_LABEL[r.id]}${r.qualifier ? ` (${r.qualifier})` : ""}</th><td>${r.value}</td></tr>`)}</table>
 ${view.notes.map((n) => html`<p class="note">${n.full ?? n.text}.</p>`)}</section>`;
 }
 
@@ -95,7 +96,12 @@ export function methodHtml(view: ReportView): SafeHtml {
   const rows: [string, string][] = [["Method", `${sourceLabel(report.method)} (${report.method})`]];
   if (report.command) rows.push(["Command", report.command.map(shellWord).join(" ")]);
   if (report.pid !== null) rows.push(["Process id", String(report.pid)]);
-  rows.push(["Duration", report.elapsedSeconds == null ? UNKNOWN_TIME : humanDuration(report.elapsedSeconds)]);
+  rows.push(["Duration", report.elapsedSeconds == null ? UNKNOWN_TIME : humanDuration(report.elapsedSeconds) + (report.tracerTime ? " (traced)" : "")]);
+  const t = report.tracerTime;
+  if (t) {
+    const share = t.estimatedSeconds === null ? "unknown" : `≈ ${humanDuration(t.estimatedSeconds)}`;
+    rows.push(["Tracer's share", `${share}: ${thousands(t.stops)} stops; ${t.calibration}`]);
+  }
   if (report.host) rows.push(["Host", `${report.host.name} (${report.host.platform} ${report.host.release}, ${report.host.arch})`]);
   rows.push(["Scope", report.allFds ? "all fds (sockets, pipes and ttys included)" : "regular files and block devices"]);
   if (report.exit) {
