@@ -21,18 +21,18 @@ export const NO_TIME_PASSED = "unknown (no time passed on the trace's clock)";
 /** Shown for figures the source cannot count (macOS rusage has no operation counts). */
 export const NOT_MEASURED = "not measured";
 
-export type SummaryId = "elapsed" | "untraced" | "readOps" | "writeOps" | "totalOps" | "readBytes" | "writeBytes" | "totalBytes" | "iops" | "throughput";
+export type SummaryId = "elapsed" | "readOps" | "writeOps" | "totalOps" | "readBytes" | "writeBytes" | "totalBytes" | "iops" | "throughput";
 
 /** One row of the results table: the reference tool's label, and the value as shown. */
 export interface SummaryRow {
   id: SummaryId;
   /**
    * "Execution Time", "Read Operations", ... (the reference tool's labels,
-   * without the colon), with the qualifier when there is one: "IOPS (traced time)".
+   * without the colon), led by the qualifier when there is one: "Traced IOPS".
    */
   label: string;
-  /** What a time or rate is of, when the source changed it: "traced", "traced time", "estimated". */
-  qualifier?: string;
+  /** "traced" for a time or rate of a run a tracer stopped (`tracerTime`). */
+  qualifier?: "traced";
   value: string;
 }
 
@@ -104,8 +104,8 @@ export function buildView(report: Report): ReportView {
 /**
  * The results table, with the reference README's labels. Under a tracer
  * that stops the program (`tracerTime`), the elapsed time and the rates are
- * of the traced run, and say so; the estimated untraced time follows the
- * elapsed time, and each rate gives its value over that time too.
+ * of the traced run and their labels say so ("Traced IOPS"); each value then
+ * gives its estimate over the untraced time too.
  */
 export function summaryRows(report: Report): SummaryRow[] {
   const s = report.summary;
@@ -114,36 +114,32 @@ export function summaryRows(report: Report): SummaryRow[] {
   // No clock (a log without timestamps) leaves the elapsed time and rates null too.
   const rate = (v: number | null, f: (n: number) => string) =>
     v === null ? (report.elapsedSeconds === null ? UNKNOWN_TIME : report.elapsedSeconds === 0 ? NO_TIME_PASSED : NOT_MEASURED) : f(v);
-  const row = (id: SummaryId, label: string, value: string, qualifier?: string): SummaryRow =>
-    qualifier ? { id, label: `${label} (${qualifier})`, qualifier, value } : { id, label, value };
   const tracer = report.tracerTime ?? null;
+  const row = (id: SummaryId, label: string, value: string, traced = false): SummaryRow =>
+    traced && tracer ? { id, label: `Traced ${label}`, qualifier: "traced", value } : { id, label, value };
   const untraced = tracer?.estimatedUntracedSeconds ?? null;
+  const elapsed = report.elapsedSeconds;
   // A rate over the estimated untraced time, after the traced one.
   const alsoUntraced = (traced: number, f: (n: number) => string) =>
-    untraced !== null && untraced > 0 && report.elapsedSeconds ? `${f(traced)} (≈ ${f((traced * report.elapsedSeconds) / untraced)} over the estimated untraced time)` : f(traced);
-  const seconds = (x: number) => `${x.toFixed(4)} seconds`;
-  const rows = [row("elapsed", "Execution Time", report.elapsedSeconds === null ? UNKNOWN_TIME : seconds(report.elapsedSeconds), tracer ? "traced" : undefined)];
-  if (tracer) rows.push(row("untraced", "Untraced Time", untracedValue(tracer), "estimated"));
-  const iops = (n: number) => localeFixed(n, 2);
-  const bytesPerSecond = (n: number) => `${humanBytes(n)}/s`;
-  const over = tracer ? "traced time" : undefined;
-  rows.push(
+    untraced !== null && untraced > 0 && elapsed ? `${f(traced)} (≈ ${f((traced * elapsed) / untraced)} over the estimated untraced time)` : f(traced);
+  const elapsedValue = elapsed === null ? UNKNOWN_TIME : `${elapsed.toFixed(4)} seconds${tracer ? ` (${untracedValue(tracer)})` : ""}`;
+  return [
+    row("elapsed", "Execution Time", elapsedValue, true),
     row("readOps", "Read Operations", shown(s.readOps, thousands)),
     row("writeOps", "Write Operations", shown(s.writeOps, thousands)),
     row("totalOps", "Total Operations", shown(s.totalOps, thousands)),
     row("readBytes", "Bytes Read", shown(s.readBytes, bytesWithExact)),
     row("writeBytes", "Bytes Written", shown(s.writeBytes, bytesWithExact)),
     row("totalBytes", "Total Bytes", shown(s.totalBytes, bytesWithExact)),
-    row("iops", "IOPS", rate(s.iops, (n) => alsoUntraced(n, iops)), over),
-    row("throughput", "Throughput", rate(s.throughputBytesPerSecond, (n) => alsoUntraced(n, bytesPerSecond)), over),
-  );
-  return rows;
+    row("iops", "IOPS", rate(s.iops, (n) => alsoUntraced(n, (x) => localeFixed(x, 2))), true),
+    row("throughput", "Throughput", rate(s.throughputBytesPerSecond, (n) => alsoUntraced(n, (x) => `${humanBytes(x)}/s`)), true),
+  ];
 }
 
-/** "0.2280 seconds (the tracer's ≈ 1.5330 s taken off)", or why it is unknown. */
+/** "≈ 0.2280 s untraced, estimated", or why that is unknown. */
 function untracedValue(t: NonNullable<Report["tracerTime"]>): string {
-  if (t.estimatedUntracedSeconds === null || t.estimatedSeconds === null) return "unknown (the cost of a stop could not be measured)";
-  return `≈ ${t.estimatedUntracedSeconds.toFixed(4)} seconds (the tracer's ≈ ${t.estimatedSeconds.toFixed(4)} s taken off)`;
+  if (t.estimatedUntracedSeconds === null) return "untraced time unknown: the cost of a stop could not be measured";
+  return `≈ ${t.estimatedUntracedSeconds.toFixed(4)} s untraced, estimated`;
 }
 
 /** How the tracer's share was estimated, in one sentence. */

@@ -739,4 +739,30 @@ mod tests {
         assert_eq!(v["warningCodes"], serde_json::json!(["counters-fallback", "wine-counters", "source-limits", "other-requests-uncounted"]));
         assert_eq!(v["warnings"][1], "between");
     }
+
+    #[test]
+    fn the_tracer_share_is_passed_through_and_dropped_with_the_clock() {
+        let t = TracerTime {
+            stops: 10,
+            same_cpu_ns_per_stop: Some(1000.0),
+            cross_cpu_ns_per_stop: None,
+            cross_cpu_share: Some(0.0),
+            ns_per_stop: Some(1000.0),
+            estimated_seconds: Some(1e-5),
+            estimated_untraced_seconds: Some(0.001 - 1e-5),
+            shared_cpu: false,
+            calibration: "test".into(),
+        };
+        let agg = Aggregator::new();
+        let ctx = ReportContext { method: Source::Ptrace, elapsed_ns: 1_000_000, tracer_time: Some(t.clone()), ..Default::default() };
+        let r = Report::from_aggregator(&agg, ctx);
+        assert_eq!(r.tracer_time.as_ref(), Some(&t));
+        let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+        assert_eq!(v["tracerTime"]["estimatedUntracedSeconds"], 0.001 - 1e-5);
+        assert_eq!(v["tracerTime"]["crossCpuNsPerStop"], serde_json::Value::Null);
+        assert!(r.without_clock().tracer_time.is_none(), "no clock, no time figures");
+        let counters = Report::from_counters(Totals::new(0, 0, 0, 0, 1.0), "r", "o", ReportContext { method: Source::ProcIo, ..Default::default() });
+        let v: serde_json::Value = serde_json::from_str(&counters.to_json()).unwrap();
+        assert!(v["tracerTime"].is_null(), "counters do not stop the program");
+    }
 }

@@ -5,7 +5,7 @@
  */
 import type { Finding } from "../../view/findings";
 import { humanBytes, humanDuration, thousands } from "../../view/units";
-import { accessDetail, accessPattern, sourceLabel, UNKNOWN_TIME, type ReportView, type SummaryId } from "../../view/view";
+import { accessDetail, accessPattern, sourceLabel, UNKNOWN_TIME, type ReportView, type SummaryId, type SummaryRow } from "../../view/view";
 import { html, type SafeHtml } from "./escape";
 
 /** Files listed at most in the page's table (the busiest first, as the report orders them). */
@@ -16,7 +16,6 @@ const pct = (part: number, whole: number) => (whole > 0 ? `${Math.round((100 * p
 /** The page's labels for the results table (sentence case; the terminal keeps the reference tool's). */
 const SUMMARY_LABEL: Record<SummaryId, string> = {
   elapsed: "Execution time",
-  untraced: "Untraced time",
   readOps: "Read operations",
   writeOps: "Write operations",
   totalOps: "Total operations",
@@ -27,10 +26,16 @@ const SUMMARY_LABEL: Record<SummaryId, string> = {
   throughput: "Throughput",
 };
 
+/** A row's label on the page: "Traced execution time", "Traced IOPS". */
+function pageLabel(r: SummaryRow): string {
+  const label = SUMMARY_LABEL[r.id];
+  return r.qualifier === "traced" ? `Traced ${label.replace(/^[A-Z](?=[a-z])/, (c) => c.toLowerCase())}` : label;
+}
+
 /** The reference tool's results table, plus the lines of what it did not count. */
 export function summaryHtml(view: ReportView): SafeHtml {
   return html`<section id="summary"><h2>Summary</h2>
-<table class="summary">${view.summary.map((r) => html`<tr><th scope="row">${SUMMARY_LABEL[r.id]}${r.qualifier ? ` (${r.qualifier})` : ""}</th><td>${r.value}</td></tr>`)}</table>
+<table class="summary">${view.summary.map((r) => html`<tr><th scope="row">${pageLabel(r)}</th><td>${r.value}</td></tr>`)}</table>
 ${view.notes.map((n) => html`<p class="note">${n.full ?? n.text}.</p>`)}</section>`;
 }
 
