@@ -218,7 +218,7 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option("--top <n>", "how many files to list").default(10).argParser(optionParser(parseCount)))
     .option(
       "--share-cpu",
-      "run the tracer and the program on one CPU while tracing: each traced call is\nmuch faster, but the program sees and uses one CPU (nproc says 1, threads lose\ntheir parallelism); with --pid its CPU set is given back at the end",
+      "run the tracer and the program on one CPU while tracing: each traced call is much faster, but the program sees and uses one CPU (nproc says 1, threads lose their parallelism; the report says so); with --pid its CPU set is given back at the end",
     )
     .addOption(new Option("--no-share-cpu", "the default: the program keeps its CPUs").hideHelp())
     .option("--no-progress", "no live progress line on a terminal")
