@@ -8,6 +8,8 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use iops_core::Aggregator;
 use libc::pid_t;
@@ -28,6 +30,11 @@ const BATCHES: usize = 9;
 /// Stops per traced call: entry (or our filter's seccomp stop) and exit.
 const STOPS_PER_CALL: f64 = 2.0;
 
+/// How long a measurement serves the next captures of this process (the
+/// windows of profile() in a loop, each of which would otherwise wait for
+/// its own): a few seconds, as the load of the machine moves.
+const REUSE_FOR: Duration = Duration::from_secs(10);
+
 /// What one stop cost, in nanoseconds of the program's time, with the
 /// program on the tracer's CPU and on another; `None` where it could not
 /// be measured (one CPU allowed: there is no other).
@@ -35,15 +42,41 @@ const STOPS_PER_CALL: f64 = 2.0;
 pub struct Calibration {
     pub same_cpu_ns: Option<f64>,
     pub cross_cpu_ns: Option<f64>,
+    /// Seconds since it was measured: 0 when measured for this capture, more
+    /// when an earlier capture's of this process is reused (`REUSE_FOR`).
+    pub age_s: f64,
 }
 
-/// Measures the cost of a stop in `mode`, on this thread (the tracer's).
-/// `shared_cpu`: this thread is pinned with the program (`--share-cpu`),
-/// so only the same-CPU cost applies. Otherwise this thread is pinned for
-/// the measurement and given its own affinity back after it.
+/// The last measurement of this process: when, for which mode, sharing and
+/// CPUs of the tracer's thread.
+type Last = (Instant, Mode, bool, Vec<u32>, Calibration);
+static LAST: Mutex<Option<Last>> = Mutex::new(None);
+
+/// The cost of a stop in `mode`, measured on this thread (the tracer's),
+/// or the measurement of an earlier capture of this process made under the
+/// same conditions less than `REUSE_FOR` ago. `shared_cpu`: this thread is
+/// pinned with the program (`--share-cpu`), so only the same-CPU cost
+/// applies.
 pub fn calibrate(mode: Mode, shared_cpu: bool) -> Calibration {
+    let cpus = affinity::get(0).map(|s| affinity::to_list(&s)).unwrap_or_default();
+    let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((at, m, shared, c, calibration)) = last.as_ref() {
+        if at.elapsed() < REUSE_FOR && *m == mode && *shared == shared_cpu && *c == cpus {
+            return Calibration { age_s: at.elapsed().as_secs_f64(), ..*calibration };
+        }
+    }
+    let calibration = measure(mode, shared_cpu);
+    if calibration.same_cpu_ns.is_some() {
+        *last = Some((Instant::now(), mode, shared_cpu, cpus, calibration));
+    }
+    calibration
+}
+
+/// Measures now. Unless `shared_cpu`, this thread is pinned for the
+/// measurement and given its own affinity back after it.
+fn measure(mode: Mode, shared_cpu: bool) -> Calibration {
     if shared_cpu {
-        return Calibration { same_cpu_ns: stop_cost(mode, None), cross_cpu_ns: None };
+        return Calibration { same_cpu_ns: stop_cost(mode, None), ..Default::default() };
     }
     let Some(own) = affinity::get(0) else { return Calibration::default() };
     let Some(here) = affinity::choose(&own) else { return Calibration::default() };
@@ -52,6 +85,7 @@ pub fn calibrate(mode: Mode, shared_cpu: bool) -> Calibration {
     let c = Calibration {
         same_cpu_ns: stop_cost(mode, Some(here)),
         cross_cpu_ns: other.and_then(|cpu| stop_cost(mode, Some(cpu))),
+        age_s: 0.0,
     };
     affinity::set(0, &own);
     c
@@ -246,14 +280,26 @@ mod tests {
         let before = affinity::get(0).unwrap();
         let several = unsafe { libc::CPU_COUNT(&before) } > 1;
         for mode in [Mode::Seccomp, Mode::AllSyscalls] {
-            let c = calibrate(mode, false);
+            let c = measure(mode, false);
             assert!(c.same_cpu_ns.is_some_and(|ns| ns > 0.0), "{mode:?}: {c:?}");
             assert_eq!(c.cross_cpu_ns.is_some(), several, "{mode:?}: {c:?}");
             assert!(unsafe { libc::CPU_EQUAL(&affinity::get(0).unwrap(), &before) }, "the thread's own CPUs again");
         }
         // Shared: this thread's CPU only, no pin of ours.
-        let c = calibrate(Mode::Seccomp, true);
+        let c = measure(Mode::Seccomp, true);
         assert!(c.same_cpu_ns.is_some() && c.cross_cpu_ns.is_none(), "{c:?}");
+    }
+
+    #[test]
+    fn a_measurement_serves_the_next_captures_of_the_process_for_a_while_under_the_same_conditions() {
+        // The one test of the cache (it is process-wide): AllSyscalls, not shared.
+        let first = calibrate(Mode::AllSyscalls, false);
+        assert_eq!(first.age_s, 0.0);
+        let again = calibrate(Mode::AllSyscalls, false);
+        assert!(again.age_s > 0.0 && again.age_s < REUSE_FOR.as_secs_f64(), "{again:?}");
+        assert_eq!((again.same_cpu_ns, again.cross_cpu_ns), (first.same_cpu_ns, first.cross_cpu_ns));
+        let other_mode = calibrate(Mode::Seccomp, false);
+        assert_eq!(other_mode.age_s, 0.0, "another mode is measured afresh");
     }
 
     #[test]
@@ -262,7 +308,7 @@ mod tests {
         for mode in [Mode::Seccomp, Mode::AllSyscalls] {
             for _ in 0..4 {
                 let t = std::time::Instant::now();
-                let c = calibrate(mode, false);
+                let c = measure(mode, false);
                 eprintln!("{mode:?}: {c:?} in {:?}", t.elapsed());
             }
         }

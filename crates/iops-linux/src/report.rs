@@ -76,7 +76,12 @@ fn tracer_time(stops: &Stops, calibration: Option<Calibration>, shared_cpu: bool
         (0, _, _) => "no stops: the tracer took no share of the time".to_string(),
         (_, None, None) => "the cost of a stop could not be measured here".to_string(),
         (_, same, cross) => {
-            let mut text = "measured after the capture, by a throwaway child's traced calls: a stop cost ".to_string();
+            let when = if c.age_s > 0.0 {
+                format!("measured after an earlier capture of this process, {:.1} s before", c.age_s)
+            } else {
+                "measured after the capture".to_string()
+            };
+            let mut text = format!("{when}, by a throwaway child's traced calls: a stop cost ");
             match (same, cross) {
                 (Some(s), Some(x)) => text += &format!("{} with the program on the tracer's CPU, {} on another", us(s), us(x)),
                 (Some(s), None) if shared_cpu => text += &format!("{} on the CPU the tracer shared with the program", us(s)),
@@ -251,7 +256,7 @@ mod tests {
     #[test]
     fn the_tracer_share_is_stops_times_the_cost_weighted_by_where_the_stops_were() {
         let stops = Stops { total: 1000, same_cpu: 3, cross_cpu: 1 };
-        let c = Calibration { same_cpu_ns: Some(4000.0), cross_cpu_ns: Some(16000.0) };
+        let c = Calibration { same_cpu_ns: Some(4000.0), cross_cpu_ns: Some(16000.0), age_s: 0.0 };
         let t = tracer_time(&stops, Some(c), false, 100_000_000);
         assert_eq!(t.ns_per_stop, Some(7000.0), "3/4 at 4 µs, 1/4 at 16 µs");
         assert_eq!((t.stops, t.cross_cpu_share), (1000, Some(0.25)));
@@ -263,11 +268,12 @@ mod tests {
 
     #[test]
     fn the_tracer_share_never_exceeds_the_window_and_is_zero_without_stops_and_unknown_without_a_cost() {
-        let c = Calibration { same_cpu_ns: Some(10_000.0), cross_cpu_ns: None };
+        let c = Calibration { same_cpu_ns: Some(10_000.0), cross_cpu_ns: None, age_s: 2.5 };
         let many = Stops { total: 1_000_000, same_cpu: 5, cross_cpu: 0 };
         let t = tracer_time(&many, Some(c), true, 1_000_000_000);
         assert_eq!((t.estimated_seconds, t.estimated_untraced_seconds), (Some(1.0), Some(0.0)), "10 s of stops in a 1 s window");
         assert!(t.shared_cpu && t.calibration.contains("10.0 µs on the CPU the tracer shared with the program"), "{}", t.calibration);
+        assert!(t.calibration.starts_with("measured after an earlier capture of this process, 2.5 s before, by"), "{}", t.calibration);
         let none = tracer_time(&Stops::default(), None, false, 5_000);
         assert_eq!((none.ns_per_stop, none.estimated_seconds, none.estimated_untraced_seconds), (None, Some(0.0), Some(5e-6)));
         let unmeasured = tracer_time(&many, Some(Calibration::default()), false, 5_000);
