@@ -14,7 +14,12 @@ import path from "node:path";
 
 import test from "ava";
 
-import { ROOT, compileFixtures, makeTempDir, procStatus, runCli, runCliJson, spawnCli, waitFor, within } from "./_support/util.mjs";
+import { createRequire } from "node:module";
+
+import { ROOT, compileFixtures, iops, makeTempDir, procStatus, runCli, runCliJson, spawnCli, waitFor, within } from "./_support/util.mjs";
+
+const require = createRequire(import.meta.url);
+const { notebookDisplay } = require(path.join(ROOT, "dist", "render", "notebook.js"));
 
 let dir;
 let bin;
@@ -160,6 +165,17 @@ test("the text says the time and the rates are traced ones; a saved strace log's
   t.regex(text.stderr + text.stdout, /^Execution Time: /m);
   t.regex(text.stderr + text.stdout, /^IOPS: /m);
   t.false((text.stderr + text.stdout).includes("Tracer's share"));
+});
+
+test("the page and the notebook label the traced time and rates too, with the untraced estimate beside them", (t) => {
+  const { status, stderr, report } = runCliJson(["--", bin.writes, path.join(dir, "labels.dat"), "20", "100"]);
+  t.is(status, 0, stderr);
+  const page = iops.reportPage(report);
+  for (const label of ["Traced execution time", "Traced IOPS", "Traced throughput"]) t.true(page.includes(`<th scope="row">${label}</th>`), label);
+  t.regex(page, /Tracer&#39;s share|Tracer's share/);
+  const nb = notebookDisplay(report, { histogram: false, top: 10 })["text/html"];
+  for (const label of ["Traced Execution Time", "Traced IOPS", "Traced Throughput"]) t.true(nb.includes(`<th>${label}</th>`), label);
+  t.true(nb.includes("s untraced, estimated"), "the estimate beside the traced time");
 });
 
 test("--share-cpu (opt-in): the program sees one CPU, and the report says so", (t) => {
