@@ -20,15 +20,11 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { envInt, median } from "./common.mjs";
-
-const require = createRequire(import.meta.url);
-const { traceCommand } = require("../dist/index.js");
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const CALLS = envInt("BENCH_CALLS", 200_000);
@@ -107,10 +103,18 @@ function runUntraced(w, timed, result) {
   return { elapsed: Number(m[1]) / 1e9 };
 }
 
-/** Under iops: the report's traced time, its estimate of the untraced time, and what went into it. */
-async function runTraced(w, shareCpu) {
+/**
+ * Under iops, as a user runs it (`iops --json <file> -- <command>`, a
+ * process of its own, so each capture measures the cost of a stop afresh):
+ * the report's traced time, its estimate of the untraced time, and what went into it.
+ */
+async function runTraced(w, shareCpu, json) {
   w.before?.();
-  const report = await traceCommand(w.argv, { shareCpu }).report;
+  const cli = path.join(HERE, "..", "dist", "cli.js");
+  const args = [cli, "--json", json, ...(shareCpu ? ["--share-cpu"] : []), "--", ...w.argv];
+  const r = spawnSync(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`${w.name} under iops exited with ${r.status ?? r.signal}: ${r.stderr}`);
+  const report = JSON.parse(readFileSync(json, "utf8"));
   const wrong = report.method === "ptrace" ? w.check(report) : `measured by ${report.method}`;
   if (wrong) throw new Error(`${w.name} under iops${shareCpu ? " --share-cpu" : ""}: ${wrong}`);
   const t = report.tracerTime;
@@ -134,8 +138,8 @@ async function runTraced(w, shareCpu) {
 
 const VARIANTS = [
   { id: "untraced", label: "untraced", run: (w, ctx) => runUntraced(w, ctx.timed, ctx.result) },
-  { id: "iops", label: "iops (default: the program keeps its CPUs)", run: (w) => runTraced(w, false) },
-  { id: "iops-share", label: "iops --share-cpu (one CPU)", run: (w) => runTraced(w, true) },
+  { id: "iops", label: "iops (default: the program keeps its CPUs)", run: (w, ctx) => runTraced(w, false, ctx.json) },
+  { id: "iops-share", label: "iops --share-cpu (one CPU)", run: (w, ctx) => runTraced(w, true, ctx.json) },
 ];
 
 function table(header, rows) {
@@ -193,7 +197,7 @@ export async function run() {
   try {
     const timed = path.join(tmp, "timed");
     execFileSync("gcc", ["-O2", "-Wall", "-o", timed, path.join(HERE, "workloads", "timed.c")]);
-    const ctx = { timed, result: path.join(tmp, "timed-result") };
+    const ctx = { timed, result: path.join(tmp, "timed-result"), json: path.join(tmp, "report.json") };
     const ws = workloads(tmp, shm);
     console.log(`fidelity: ${os.availableParallelism()} CPUs, ${os.cpus()[0]?.model ?? "unknown CPU"}; ${REPEAT} runs per variant, interleaved; medians shown`);
     console.log("elapsed: untraced from before fork to the end reaped (timed.c); traced: the report's elapsedSeconds");
