@@ -79,9 +79,9 @@ export interface TracerTime {
   crossCpuShare: number | null;
   /** The cost of a stop this capture is estimated with: the two costs weighted by `crossCpuShare`, nanoseconds; null when not measured. */
   nsPerStop: number | null;
-  /** `stops × nsPerStop`, seconds, at most `elapsedSeconds`: the tracer's estimated share of the elapsed time; null as `nsPerStop` is. */
+  /** `stops × nsPerStop`, seconds, at most `elapsedSeconds`: the tracer's estimated share of the elapsed time, a rough estimate (`npm run bench -- fidelity` prints its error); null as `nsPerStop` is. */
   estimatedSeconds: number | null;
-  /** `elapsedSeconds − estimatedSeconds`: how long the window would have taken untraced, estimated; null as `nsPerStop` is. */
+  /** `elapsedSeconds − estimatedSeconds`: how long the window would have taken untraced, estimated: rough where stops dominate (off by up to +750 % in the bench), so the text, page and notebook do not show it; null as `nsPerStop` is. */
   estimatedUntracedSeconds: number | null;
   /** The tracer and the program shared one CPU (`--share-cpu`): the program saw one CPU and its threads were serialised on it. */
   sharedCpu: boolean;

@@ -347,10 +347,13 @@ pub struct TracerTime {
     /// weighted by `crossCpuShare`, nanoseconds; null when not measured.
     pub ns_per_stop: Option<f64>,
     /// `stops × nsPerStop`, seconds, at most `elapsedSeconds`: the tracer's
-    /// estimated share of the elapsed time; null as `nsPerStop` is.
+    /// estimated share of the elapsed time, a rough estimate (`npm run
+    /// bench -- fidelity` prints its error); null as `nsPerStop` is.
     pub estimated_seconds: Option<f64>,
     /// `elapsedSeconds − estimatedSeconds`: how long the window would have
-    /// taken untraced, estimated; null as `nsPerStop` is.
+    /// taken untraced, estimated: rough where stops dominate (off by up to
+    /// +750 % in the bench), so the text, page and notebook do not show it;
+    /// null as `nsPerStop` is.
     pub estimated_untraced_seconds: Option<f64>,
     /// The tracer and the program shared one CPU (`--share-cpu`): the
     /// program saw one CPU and its threads were serialised on it.
