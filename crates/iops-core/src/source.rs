@@ -4,12 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Declares `Source` from its table: one row per source, each with its doc
-/// comment, its name (the report's `method`), its label for people, what it
-/// sees at best, and for a counters source what it cannot see (said in its
-/// reports' second warning, after why it was used).
+/// Declares `Source` from the source table (`source_table!`, below).
 macro_rules! sources {
-    ($($(#[doc = $doc:literal])* $variant:ident = $name:literal, $label:literal, $sees:expr, $limits:expr;)*) => {
+    ($($(#[doc = $doc:literal])* $variant:ident = $name:literal, $label:literal, $sees:expr, $limits:expr $(, log $($format:ident),+)?;)*) => {
         /// Which source produced the figures. Serialized as the report's `method`.
         #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
         #[cfg_attr(test, derive(ts_rs::TS))]
@@ -47,17 +44,27 @@ macro_rules! sources {
     };
 }
 
-// The registry of sources: adding one is its row here (its capture code lives
-// in its own module). strace sees no page-cache misses or write-back.
-sources! {
+/// The registry of sources, one row each: its doc, its variant = its name
+/// (the report's `method`), its label for people, what it sees at best, for a
+/// counters source what it cannot see (said in its reports' second warning,
+/// after why it was used), and for a source whose saved logs `iops import`
+/// reads, `log` and the module of each such format in `parse/` (detection
+/// tries formats in table order). Adding a source is its row here (its
+/// capture code lives in its own module); adding a log format is its module
+/// plus `log <module>` in its source's row. The table is expanded here into
+/// `Source` and in `parse` into the formats (`parse::formats`), so that each
+/// source and each format is declared once. strace sees no page-cache
+/// misses or write-back.
+macro_rules! source_table {
+    ($then:ident) => { $then! {
     /// Our own ptrace tracer (Linux).
     Ptrace = "ptrace", "ptrace syscall tracer", Sees::EVENTS, None;
     /// A live strace run, parsed as it writes.
     Strace = "strace", "strace, live", Sees { storage_bytes: false, ..Sees::EVENTS }, None;
     /// `iops import` of a saved strace log.
-    StraceLog = "strace-log", "strace log", Sees { storage_bytes: false, ..Sees::EVENTS }, None;
+    StraceLog = "strace-log", "strace log", Sees { storage_bytes: false, ..Sees::EVENTS }, None, log strace;
     /// macOS fs_usage, live or an imported log.
-    FsUsage = "fs_usage", "fs_usage trace", Sees::EVENTS, None;
+    FsUsage = "fs_usage", "fs_usage trace", Sees::EVENTS, None, log fs_usage;
     /// Windows' ETW kernel file I/O session.
     Etw = "etw", "ETW kernel file I/O events", Sees::EVENTS, None;
     /// Counters fallback, Linux: /proc/<pid>/io.
@@ -69,7 +76,11 @@ sources! {
     /// Counters fallback, macOS: proc_pid_rusage disk bytes.
     Rusage = "rusage", "proc_pid_rusage disk counters (fallback)", Sees { op_counts: false, storage_bytes: true, ..Sees::COUNTERS },
         Some("these are bytes that reached the disk only: operation counts, syscall-level bytes, sizes, files and latency are not measured");
+    } };
 }
+pub(crate) use source_table;
+
+source_table!(sources);
 
 /// `ReportContext::default()`'s source; every other source names itself.
 impl Default for Source {
