@@ -5,7 +5,7 @@
 //! Every platform module offers the same functions: `window_begin`,
 //! `window_end`, `own_cpus`, `restore_own_cpus`, `allow_tracer`,
 //! `counters_snapshot`, `counters_report`; and the start functions its rows
-//! in `crate::live` name.
+//! in the live source registry (live.rs) name: `run_tracer`.
 
 use std::sync::Arc;
 
@@ -52,17 +52,6 @@ pub fn run_tracer<E: Failure + 'static>(target: Target, o: TraceOptions, entry: 
     )
 }
 
-/// A registry row's `start` for a tracer entry point (`TracerEntry`):
-/// `tracer!(iops_linux::trace)`.
-macro_rules! tracer {
-    ($entry:path) => {
-        $crate::live::Start::Binding {
-            launch: |argv, o| $crate::platform::run_tracer(iops_linux::Target::Launch(argv), o, $entry),
-            attach: |pid, o| $crate::platform::run_tracer(iops_linux::Target::Attach(pid), o, $entry),
-        }
-    };
-}
-pub(crate) use tracer;
 
 pub fn window_begin(cookie: u32) {
     iops_linux::markers::begin(cookie);

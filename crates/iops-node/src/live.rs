@@ -34,6 +34,7 @@ pub enum Window {
 
 /// How a source starts.
 #[derive(Clone, Copy)]
+#[allow(dead_code)] // each platform's rows use some of them
 pub enum Start {
     /// The binding runs it: a session that measures `argv` to its end, or a
     /// running pid until `stop()`.
@@ -44,6 +45,18 @@ pub enum Start {
     /// Its TypeScript module (src/sources/<name>.ts) runs it and parses what
     /// it writes with the binding's line parsers (strace, fs_usage).
     Script,
+}
+
+/// A row's `start` for a Linux tracer whose entry point is shaped as
+/// `iops_linux::trace` is (`linux::TracerEntry`): `tracer!(iops_linux::trace)`.
+#[cfg(target_os = "linux")]
+macro_rules! tracer {
+    ($entry:path) => {
+        Start::Binding {
+            launch: |argv, o| crate::platform::run_tracer(iops_linux::Target::Launch(argv), o, $entry),
+            attach: |pid, o| crate::platform::run_tracer(iops_linux::Target::Attach(pid), o, $entry),
+        }
+    };
 }
 
 /// A live source: what the registry declares of it.
@@ -63,7 +76,7 @@ pub struct LiveSource {
 /// (`Source::is_counters`) is never asked for: it is the labelled fallback.
 pub const LIVE_SOURCES: &[LiveSource] = &[
     #[cfg(target_os = "linux")]
-    LiveSource { source: Source::Ptrace, about: "our own tracer", by_default: true, window: Window::Helper, start: crate::platform::tracer!(iops_linux::trace) },
+    LiveSource { source: Source::Ptrace, about: "our own tracer", by_default: true, window: Window::Helper, start: tracer!(iops_linux::trace) },
     #[cfg(target_os = "linux")]
     LiveSource { source: Source::Strace, about: "run the installed strace and parse its output", by_default: false, window: Window::Script, start: Start::Script },
     #[cfg(target_os = "macos")]

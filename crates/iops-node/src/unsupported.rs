@@ -1,5 +1,5 @@
 //! Platforms with no capture source at all (neither Linux, macOS nor
-//! Windows: no row in `crate::live`): every capture says so in one line.
+//! Windows: no row in the live source registry, live.rs): every capture says so in one line.
 
 use napi::bindgen_prelude::*;
 
