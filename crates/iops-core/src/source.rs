@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 
 /// Declares `Source` from the source table (`source_table!`, below).
 macro_rules! sources {
-    ($($(#[doc = $doc:literal])* $variant:ident = $name:literal, $label:literal, $sees:expr, $limits:expr $(, log $($format:ident),+)?;)*) => {
+    ($($(#[doc = $doc:literal])* $variant:ident = $name:literal, $label:literal, $sees:expr, $limits:expr
+        $(, log($($format:ident),+))? $(, live($($cfg:tt)*) { $($live:tt)* })?;)*) => {
         /// Which source produced the figures. Serialized as the report's `method`.
         #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
         #[cfg_attr(test, derive(ts_rs::TS))]
@@ -45,28 +46,45 @@ macro_rules! sources {
 }
 
 /// The registry of sources, one row each: its doc, its variant = its name
-/// (the report's `method`), its label for people, what it sees at best, for a
-/// counters source what it cannot see (said in its reports' second warning,
-/// after why it was used), and for a source whose saved logs `iops import`
-/// reads, `log` and the module of each such format in `parse/` (detection
-/// tries formats in table order). Adding a source is its row here (its
-/// capture code lives in its own module); adding a log format is its module
-/// plus `log <module>` in its source's row. The table is expanded here into
-/// `Source` and in `parse` into the formats (`parse::formats`), so that each
-/// source and each format is declared once. strace sees no page-cache
+/// (the report's `method`), its label for people, what it sees at best, for
+/// a counters source what it cannot see (said in its reports' second
+/// warning, after why it was used), and then, as it applies:
+///
+/// - `log(<module>)`: `iops import` reads its saved logs, parsed by the
+///   format module `parse/<module>.rs` (several: `log(a, b)`) (detection tries formats in table
+///   order; `parse::formats` expands these into the `mod` lines and `FORMATS`).
+/// - `live(<cfg>) { about, by_default, window, start }`: it measures running
+///   programs on the platforms `cfg` selects. This clause is the binding's
+///   (crates/iops-node/src/live.rs expands it into `LIVE_SOURCES`, where its
+///   names resolve): `about`, a few words for `iops --method`; `by_default`,
+///   tried when no source is asked for (in table order, so the first such
+///   row of a platform is its default); `window`, how a `profile()` window
+///   on this process is measured (`Helper`, `InProcess`, `Script`, `None`);
+///   `start`, how it runs (`tracer!(entry)` for a Linux tracer shaped as
+///   `iops_linux::trace`, `Start::Binding { launch, attach }`, or
+///   `Start::Script` for a source its TypeScript module runs).
+///
+/// Adding a source is its module plus its row here; a log format is its
+/// module plus `log(<module>)` in its source's row. strace sees no page-cache
 /// misses or write-back.
+#[macro_export]
 macro_rules! source_table {
     ($then:ident) => { $then! {
     /// Our own ptrace tracer (Linux).
-    Ptrace = "ptrace", "ptrace syscall tracer", Sees::EVENTS, None;
+    Ptrace = "ptrace", "ptrace syscall tracer", Sees::EVENTS, None,
+        live(target_os = "linux") { about: "our own tracer", by_default: true, window: Helper, start: tracer!(iops_linux::trace) };
     /// A live strace run, parsed as it writes.
-    Strace = "strace", "strace, live", Sees { storage_bytes: false, ..Sees::EVENTS }, None;
+    Strace = "strace", "strace, live", Sees { storage_bytes: false, ..Sees::EVENTS }, None,
+        live(target_os = "linux") { about: "run the installed strace and parse its output", by_default: false, window: Script, start: Start::Script };
     /// `iops import` of a saved strace log.
-    StraceLog = "strace-log", "strace log", Sees { storage_bytes: false, ..Sees::EVENTS }, None, log strace;
+    StraceLog = "strace-log", "strace log", Sees { storage_bytes: false, ..Sees::EVENTS }, None, log(strace);
     /// macOS fs_usage, live or an imported log.
-    FsUsage = "fs_usage", "fs_usage trace", Sees::EVENTS, None, log fs_usage;
+    FsUsage = "fs_usage", "fs_usage trace", Sees::EVENTS, None, log(fs_usage),
+        live(target_os = "macos") { about: "Apple's fs_usage (needs root)", by_default: true, window: Script, start: Start::Script };
     /// Windows' ETW kernel file I/O session.
-    Etw = "etw", "ETW kernel file I/O events", Sees::EVENTS, None;
+    Etw = "etw", "ETW kernel file I/O events", Sees::EVENTS, None,
+        live(windows) { about: "ETW kernel file I/O events (needs an elevated prompt)", by_default: true, window: InProcess,
+            start: Start::Binding { launch: platform::launch, attach: platform::attach } };
     /// Counters fallback, Linux: /proc/<pid>/io.
     ProcIo = "proc-io", "/proc/<pid>/io counters (fallback)", Sees { storage_bytes: true, ..Sees::COUNTERS },
         Some("counters include every thread and every kind of fd (files, sockets, pipes, ttys), and cannot show sizes, files or latency");
@@ -75,12 +93,13 @@ macro_rules! source_table {
         Some("Windows I/O counters include every read and write request of the process, files or not (pipes, sockets, devices), and cannot show sizes, files or latency");
     /// Counters fallback, macOS: proc_pid_rusage disk bytes.
     Rusage = "rusage", "proc_pid_rusage disk counters (fallback)", Sees { op_counts: false, storage_bytes: true, ..Sees::COUNTERS },
-        Some("these are bytes that reached the disk only: operation counts, syscall-level bytes, sizes, files and latency are not measured");
+        Some("these are bytes that reached the disk only: operation counts, syscall-level bytes, sizes, files and latency are not measured"),
+        live(target_os = "macos") { about: "the process's disk counters", by_default: false, window: None,
+            start: Start::Binding { launch: platform::launch, attach: platform::attach } };
     } };
 }
-pub(crate) use source_table;
 
-source_table!(sources);
+crate::source_table!(sources);
 
 /// `ReportContext::default()`'s source; every other source names itself.
 impl Default for Source {

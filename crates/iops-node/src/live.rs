@@ -1,10 +1,13 @@
-//! The registry of live sources: one row per source that measures a running
-//! program, under its platform's cfg. The binding starts a session by the
-//! row its `method` names (`TraceSession.launch` / `.attach`), and tells
-//! JavaScript what the rows declare (`liveSources()`): the CLI's `--method`
-//! choices, the check of `profile()`'s `method` and src/sources/select.ts's
-//! choice all come from here. Adding a live source is its module (its
-//! capture code, in its own crate or platform module) plus its row below.
+//! The live sources: the sources that measure a running program, each
+//! declared by the `live(<cfg>) { .. }` clause of its row in the source table
+//! (`iops_core::source_table!`, crates/iops-core/src/source.rs), expanded here
+//! into `LIVE_SOURCES` under its platform's cfg. The binding starts a session
+//! by the row its `method` names (`TraceSession.launch` / `.attach`), and
+//! tells JavaScript what the rows declare (`liveSources()`): the CLI's
+//! `--method` choices, the check of `profile()`'s `method` and
+//! src/sources/select.ts's choice all come from here. Adding a live source is
+//! its module (its capture code, in its own crate or platform module, a
+//! dependency under its platform's cfg) plus its row in the source table.
 
 use iops_core::Source;
 use napi::bindgen_prelude::*;
@@ -72,20 +75,24 @@ pub struct LiveSource {
     pub start: Start,
 }
 
-/// Every live source this build has, in default order. A counters source
-/// (`Source::is_counters`) is never asked for: it is the labelled fallback.
-pub const LIVE_SOURCES: &[LiveSource] = &[
-    #[cfg(target_os = "linux")]
-    LiveSource { source: Source::Ptrace, about: "our own tracer", by_default: true, window: Window::Helper, start: tracer!(iops_linux::trace) },
-    #[cfg(target_os = "linux")]
-    LiveSource { source: Source::Strace, about: "run the installed strace and parse its output", by_default: false, window: Window::Script, start: Start::Script },
-    #[cfg(target_os = "macos")]
-    LiveSource { source: Source::FsUsage, about: "Apple's fs_usage (needs root)", by_default: true, window: Window::Script, start: Start::Script },
-    #[cfg(target_os = "macos")]
-    LiveSource { source: Source::Rusage, about: "the process's disk counters", by_default: false, window: Window::None, start: Start::Binding { launch: platform::launch, attach: platform::attach } },
-    #[cfg(windows)]
-    LiveSource { source: Source::Etw, about: "ETW kernel file I/O events (needs an elevated prompt)", by_default: true, window: Window::InProcess, start: Start::Binding { launch: platform::launch, attach: platform::attach } },
-];
+/// `LIVE_SOURCES` from the `live` clauses of the source table; the clause's
+/// names (`Start`, `Window`'s variants, `tracer!`, `platform`) resolve here.
+macro_rules! live_sources {
+    ($($(#[doc = $doc:literal])* $variant:ident = $name:literal, $label:literal, $sees:expr, $limits:expr
+        $(, log($($format:ident),+))?
+        $(, live($($cfg:tt)*) { about: $about:literal, by_default: $by_default:literal, window: $window:ident, start: $start:expr })?;)*) => {
+        /// Every live source this build has, in default order (the table's).
+        /// A counters source (`Source::is_counters`) is never asked for: it is
+        /// the labelled fallback.
+        pub const LIVE_SOURCES: &[LiveSource] = &[$($(
+            #[cfg($($cfg)*)]
+            LiveSource { source: Source::$variant, about: $about, by_default: $by_default, window: Window::$window, start: $start },
+        )?)*];
+    };
+}
+
+iops_core::source_table!(live_sources);
+
 
 /// The row `method` names, or with none the platform's default; a clear
 /// error (InvalidArg) for a method this build does not have.

@@ -1,5 +1,5 @@
 //! The text formats `iops import` reads. Each is declared by its source's
-//! row in the source table (`log <module>` in `crate::source`): that row
+//! row in the source table (`log(<module>)`, in source.rs): that row
 //! gives its module in `parse/` (`format_modules!`, expanded in `parse/mod.rs`)
 //! and its entry in `FORMATS` (`format_list!`, expanded here). A format's
 //! module offers `score`, `parser` and `LEX` (see `Format`).
@@ -24,7 +24,8 @@ pub struct Format {
 /// The `mod` of each format of the source table (expanded in `parse/mod.rs`,
 /// so that each module is the file `parse/<module>.rs` or `parse/<module>/mod.rs`).
 macro_rules! format_modules {
-    ($($(#[doc = $doc:literal])* $variant:ident = $name:literal, $label:literal, $sees:expr, $limits:expr $(, log $($module:ident),+)?;)*) => {
+    ($($(#[doc = $doc:literal])* $variant:ident = $name:literal, $label:literal, $sees:expr, $limits:expr
+        $(, log($($module:ident),+))? $(, live($($cfg:tt)*) { $($live:tt)* })?;)*) => {
         $($($(pub mod $module;)+)?)*
     };
 }
@@ -32,7 +33,8 @@ pub(crate) use format_modules;
 
 /// `FORMATS` from the source table.
 macro_rules! format_list {
-    ($($(#[doc = $doc:literal])* $variant:ident = $name:literal, $label:literal, $sees:expr, $limits:expr $(, log $($module:ident),+)?;)*) => {
+    ($($(#[doc = $doc:literal])* $variant:ident = $name:literal, $label:literal, $sees:expr, $limits:expr
+        $(, log($($module:ident),+))? $(, live($($cfg:tt)*) { $($live:tt)* })?;)*) => {
         /// Every importable format, in detection order (the source table's).
         pub const FORMATS: &[Format] = &[$($($(
             Format {
@@ -46,7 +48,7 @@ macro_rules! format_list {
     };
 }
 
-crate::source::source_table!(format_list);
+crate::source_table!(format_list);
 
 /// The format named `name`.
 pub fn format(name: &str) -> Option<&'static Format> {

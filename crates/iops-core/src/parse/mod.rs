@@ -9,9 +9,9 @@ pub mod not_text;
 pub mod score;
 mod strace_names;
 
-// Each log format's module, from its source's row (`log <module>`) in the source table.
+// Each log format's module, from its source's row (`log(<module>)`) in the source table (source.rs).
 use formats::format_modules;
-crate::source::source_table!(format_modules);
+crate::source_table!(format_modules);
 
 pub use detect::detect;
 pub use formats::{format, Format, FORMATS};
