@@ -1,7 +1,7 @@
 /**
  * The live sources by the name a report gives them in `method`, as the
- * binding's registry declares them for this platform (`liveSources()`,
- * crates/iops-node/src/live.rs): Linux's ptrace tracer and strace, macOS's
+ * binding's registry declares them for this platform (`liveSources()`: the
+ * `live` clauses of the source table, crates/iops-core/src/source.rs): Linux's ptrace tracer and strace, macOS's
  * fs_usage (root) and rusage disk counters, Windows' ETW. Facts only:
  * select.ts decides which one runs.
  */

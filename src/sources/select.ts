@@ -2,7 +2,8 @@
  * Which source measures, and when it falls back to counters: decided here
  * and only here, for the CLI, the API and the notebook magics alike, from
  * what the binding's registry of live sources declares (names.ts'
- * `liveSources()`; rows in crates/iops-node/src/live.rs):
+ * `liveSources()`: the `live` clauses of the source table,
+ * crates/iops-core/src/source.rs, as crates/iops-node/src/live.rs expands them):
  *
  *   which source          the one asked for (`--method`, profile()'s
  *                         `method`), else the platform's first `byDefault`
