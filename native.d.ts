@@ -195,7 +195,7 @@ export interface LiveSourceInfo {
   /** Tried when no source is asked for (the first such is the default). */
   byDefault: boolean
   /** How a window on this process is measured. */
-  window: 'helper' | 'in-process' | 'script' | 'none'
+  window: 'helper' | 'in-process' | 'script' | 'counters'
   /** Who runs it: the binding (`TraceSession`), or its TypeScript module. */
   start: 'binding' | 'script'
   /** A counters source: the labelled fallback, never asked for. */

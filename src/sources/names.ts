@@ -21,9 +21,9 @@ export interface LiveSource {
    * How a window on this process is measured: "helper", by the tracer helper
    * process (a process cannot ptrace itself), which also traces our own
    * children; "in-process", by this process's own session; "script", by the
-   * source's TypeScript module; "none", by this process's counters.
+   * source's TypeScript module; "counters", by this process's counters.
    */
-  readonly window: "helper" | "in-process" | "script" | "none";
+  readonly window: "helper" | "in-process" | "script" | "counters";
   /** Who runs it: the binding's TraceSession, or its TypeScript module (src/sources/<name>.ts). */
   readonly start: "binding" | "script";
   /** A counters source: the labelled fallback, never asked for. */

@@ -168,7 +168,7 @@ export async function openWindow(options: ProfileOptions = {}): Promise<IopsWind
 
 async function windowBy(options: ProfileOptions): Promise<IopsWindow> {
   const source = requestedSource(options.method);
-  switch (source?.window ?? "none") {
+  switch (source?.window ?? "counters") {
     case "script":
       return scripted(source!).window(options);
     case "in-process": {
@@ -188,7 +188,7 @@ async function windowBy(options: ProfileOptions): Promise<IopsWindow> {
         if (e instanceof IopsError && e.code === "EPERM") return new CountersWindow(e.message);
         throw e;
       }
-    case "none":
+    case "counters":
       return new CountersWindow(windowCountersReason());
   }
 }

@@ -59,7 +59,7 @@ macro_rules! sources {
 ///   names resolve): `about`, a few words for `iops --method`; `by_default`,
 ///   tried when no source is asked for (in table order, so the first such
 ///   row of a platform is its default); `window`, how a `profile()` window
-///   on this process is measured (`Helper`, `InProcess`, `Script`, `None`);
+///   on this process is measured (`Helper`, `InProcess`, `Script`, `Counters`);
 ///   `start`, how it runs (`tracer!(entry)` for a Linux tracer shaped as
 ///   `iops_linux::trace`, `Start::Binding { launch, attach }`, or
 ///   `Start::Script` for a source its TypeScript module runs).
@@ -94,7 +94,7 @@ macro_rules! source_table {
     /// Counters fallback, macOS: proc_pid_rusage disk bytes.
     Rusage = "rusage", "proc_pid_rusage disk counters (fallback)", Sees { op_counts: false, storage_bytes: true, ..Sees::COUNTERS },
         Some("these are bytes that reached the disk only: operation counts, syscall-level bytes, sizes, files and latency are not measured"),
-        live(target_os = "macos") { about: "the process's disk counters", by_default: false, window: None,
+        live(target_os = "macos") { about: "the process's disk counters", by_default: false, window: Counters,
             start: Start::Binding { launch: platform::launch, attach: platform::attach } };
     } };
 }

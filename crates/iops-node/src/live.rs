@@ -32,8 +32,14 @@ pub enum Window {
     /// The source's TypeScript module opens it (a `Start::Script` source).
     Script,
     /// No window of its own: this process's counters measure one (a counters source).
-    None,
+    Counters,
 }
+
+/// Starts a session that measures a command (`argv`) to its end.
+pub type Launch = fn(Vec<String>, TraceOptions) -> Result<TraceSession>;
+/// Starts a session that measures a running pid until `stop()` (or, with a
+/// marker cookie, the window that pid marks).
+pub type Attach = fn(i32, TraceOptions) -> Result<TraceSession>;
 
 /// How a source starts.
 #[derive(Clone, Copy)]
@@ -41,10 +47,7 @@ pub enum Window {
 pub enum Start {
     /// The binding runs it: a session that measures `argv` to its end, or a
     /// running pid until `stop()`.
-    Binding {
-        launch: fn(Vec<String>, TraceOptions) -> Result<TraceSession>,
-        attach: fn(i32, TraceOptions) -> Result<TraceSession>,
-    },
+    Binding { launch: Launch, attach: Attach },
     /// Its TypeScript module (src/sources/<name>.ts) runs it and parses what
     /// it writes with the binding's line parsers (strace, fs_usage).
     Script,
@@ -93,7 +96,6 @@ macro_rules! live_sources {
 
 iops_core::source_table!(live_sources);
 
-
 /// The row `method` names, or with none the platform's default; a clear
 /// error (InvalidArg) for a method this build does not have.
 pub fn live_source(method: Option<&str>) -> Result<&'static LiveSource> {
@@ -112,7 +114,7 @@ pub fn live_source(method: Option<&str>) -> Result<&'static LiveSource> {
 
 /// The start functions of the row `method` names (see `live_source`); an
 /// error for a source its TypeScript module runs.
-pub fn binding_start(method: Option<&str>) -> Result<(fn(Vec<String>, TraceOptions) -> Result<TraceSession>, fn(i32, TraceOptions) -> Result<TraceSession>)> {
+pub fn binding_start(method: Option<&str>) -> Result<(Launch, Attach)> {
     let row = live_source(method)?;
     match row.start {
         Start::Binding { launch, attach } => Ok((launch, attach)),
@@ -132,7 +134,7 @@ pub struct LiveSourceInfo {
     /// Tried when no source is asked for (the first such is the default).
     pub by_default: bool,
     /// How a window on this process is measured.
-    #[napi(ts_type = "'helper' | 'in-process' | 'script' | 'none'")]
+    #[napi(ts_type = "'helper' | 'in-process' | 'script' | 'counters'")]
     pub window: String,
     /// Who runs it: the binding (`TraceSession`), or its TypeScript module.
     #[napi(ts_type = "'binding' | 'script'")]
@@ -154,7 +156,7 @@ pub fn live_sources() -> Vec<LiveSourceInfo> {
                 Window::Helper => "helper",
                 Window::InProcess => "in-process",
                 Window::Script => "script",
-                Window::None => "none",
+                Window::Counters => "counters",
             }
             .to_string(),
             start: match s.start {
