@@ -197,9 +197,18 @@ async function runAttach(pid: number, opts: CliOptions): Promise<number> {
   }
 }
 
-/** `--method`: the live sources this platform runs (the binding's registry), the first its default. */
+/**
+ * `--method`: the live sources this platform runs (the binding's registry),
+ * the first its default. Without a loadable addon, --help still works: the
+ * option then takes any name, and a capture says in one line what to do.
+ */
 function methodOption(Option: typeof Commander.Option): Commander.Option {
-  const sources = requestableSources();
+  let sources;
+  try {
+    sources = requestableSources();
+  } catch {
+    return new Option("--method <source>", "the source: one of this platform's live sources (listed here once the addon loads)");
+  }
   const option = new Option("--method <source>", sources.map((s) => `${s.name}: ${s.about}`).join("; ")).choices(sources.map((s) => s.name));
   const first = sources.find((s) => s.byDefault);
   return first ? option.default(first.name) : option;
