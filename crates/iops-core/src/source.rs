@@ -176,6 +176,15 @@ impl Source {
     }
 }
 
+/// Why a live source could not capture, as JavaScript gets it: an
+/// errno-style code ("EPERM": refused, so the front end falls back to
+/// labelled counters; "ESRCH", "ENOENT", "EIO", ...) and the message (its
+/// `Display`, one line). A live source's error type implements it, in its
+/// own crate, so that the binding can run it.
+pub trait CaptureFailure: std::fmt::Display {
+    fn code(&self) -> &'static str;
+}
+
 impl std::fmt::Display for Source {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())

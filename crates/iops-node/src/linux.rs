@@ -9,9 +9,10 @@
 
 use std::sync::Arc;
 
+use iops_core::source::CaptureFailure;
 use iops_core::{ProgressCounters, Report};
 use iops_linux::procio::ProcIo;
-use iops_linux::{Options, StopWaiter, Target, TraceError};
+use iops_linux::{Options, StopWaiter, Target};
 use napi::bindgen_prelude::*;
 
 use crate::counters::{now_ns, CounterSnapshot};
@@ -20,22 +21,11 @@ use crate::options::TraceOptions;
 
 /// A Linux tracer's entry point, shaped as `iops_linux::trace` is: runs a
 /// whole capture on the calling thread, calling `on_ready` with the pid once
-/// every thread is captured.
+/// every thread is captured; its error says why (`CaptureFailure`).
 pub type TracerEntry<E> = fn(Target, &Options, Arc<ProgressCounters>, StopWaiter, &mut dyn FnMut(i32)) -> std::result::Result<Report, E>;
 
-/// A tracer's failure as JavaScript gets it: an errno-style code and one line.
-pub trait Failure: std::fmt::Display {
-    fn code(&self) -> &'static str;
-}
-
-impl Failure for TraceError {
-    fn code(&self) -> &'static str {
-        TraceError::code(self)
-    }
-}
-
 /// Runs the tracer `entry` on `target` on the session's worker thread.
-pub fn run_tracer<E: Failure + 'static>(target: Target, o: TraceOptions, entry: TracerEntry<E>) -> Result<TraceSession> {
+pub fn run_tracer<E: CaptureFailure + 'static>(target: Target, o: TraceOptions, entry: TracerEntry<E>) -> Result<TraceSession> {
     let options = Options {
         all_fds: o.all_fds.unwrap_or(false),
         marker_cookie: o.marker_cookie,
