@@ -12,7 +12,7 @@ import { humanBytes, thousands } from "./view/units";
 import { outputPathsProblem, writeOutputFile } from "./output";
 import { IopsError, withoutWarnings, type Report } from "./report";
 import type { Capture, CaptureOptions } from "./sources/capture";
-import { REQUESTED_SOURCES, type RequestedSource } from "./sources/names";
+import { requestableSources, type RequestedSource } from "./sources/names";
 import { IMPORT_HELP, runImport } from "./commands/import";
 // The sources, the HTML page, `iops report` and commander are loaded when
 // used: `iops import` starts without them.
@@ -33,7 +33,7 @@ interface CliOptions {
   top: number;
   shareCpu?: boolean;
   progress: boolean;
-  method: RequestedSource;
+  method?: RequestedSource;
 }
 
 const EXAMPLES = `
@@ -197,6 +197,23 @@ async function runAttach(pid: number, opts: CliOptions): Promise<number> {
   }
 }
 
+/**
+ * `--method`: the live sources this platform runs (the binding's registry),
+ * the first its default. Without a loadable addon, --help still works: the
+ * option then takes any name, and a capture says in one line what to do.
+ */
+function methodOption(Option: typeof Commander.Option): Commander.Option {
+  let sources;
+  try {
+    sources = requestableSources();
+  } catch {
+    return new Option("--method <source>", "the source: one of this platform's live sources (listed here once the addon loads)");
+  }
+  const option = new Option("--method <source>", sources.map((s) => `${s.name}: ${s.about}`).join("; ")).choices(sources.map((s) => s.name));
+  const first = sources.find((s) => s.byDefault);
+  return first ? option.default(first.name) : option;
+}
+
 export async function main(argv: string[]): Promise<number> {
   // `iops report <saved.json>`; a program named "report" is traced with `iops -- report`.
   if (argv[0] === "report") return (await import("./commands/report")).runReportCommand(argv.slice(1));
@@ -222,16 +239,7 @@ export async function main(argv: string[]): Promise<number> {
     )
     .addOption(new Option("--no-share-cpu", "the default: the program keeps its CPUs").hideHelp())
     .option("--no-progress", "no live progress line on a terminal")
-    .addOption(
-      new Option(
-        "--method <source>",
-        Object.entries(REQUESTED_SOURCES)
-          .map(([name, what]) => `${name}: ${what}`)
-          .join("; "),
-      )
-        .choices(Object.keys(REQUESTED_SOURCES))
-        .default("ptrace"),
-    )
+    .addOption(methodOption(Option))
     .version(require("../package.json").version, "-V, --version")
     .addHelpText("after", EXAMPLES + IMPORT_HELP)
     .showHelpAfterError("(run iops --help for usage)")
