@@ -52,6 +52,8 @@ macro_rules! sources {
 sources! {
     /// Our own ptrace tracer (Linux).
     Ptrace = "ptrace", "ptrace syscall tracer", Sees::EVENTS, None;
+    /// Our eBPF source (Linux): raw_syscalls tracepoints filtered in the kernel.
+    Ebpf = "ebpf", "eBPF syscall tracepoints", Sees::EVENTS, None;
     /// A live strace run, parsed as it writes.
     Strace = "strace", "strace, live", Sees { storage_bytes: false, ..Sees::EVENTS }, None;
     /// `iops import` of a saved strace log.

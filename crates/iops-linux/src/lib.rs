@@ -18,22 +18,22 @@
 
 mod affinity;
 mod attach;
-mod calls;
-mod error;
+pub mod calls;
+pub mod error;
 pub mod fds;
-mod launch;
+pub mod launch;
 pub mod markers;
 pub mod procio;
 mod ptrace;
 mod regs;
-mod report;
+pub mod report;
 mod seccomp;
 pub mod session;
 pub mod stop;
-mod syscalls;
-mod threads;
+pub mod syscalls;
+pub mod threads;
 mod tracer;
-mod wait;
+pub mod wait;
 
 pub use session::{trace, Options, Target, TraceError};
 pub use stop::{stop_pair, StopWaiter, Stopper};

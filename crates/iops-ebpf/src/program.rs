@@ -1,0 +1,174 @@
+//! The kernel side: bpf/iops.bpf.c as compiled by build.rs, embedded here,
+//! loaded with aya (pure Rust: no libbpf, libelf or zlib to link, so the
+//! musl and arm64 cross-builds need nothing more). Every program is attached
+//! through a perf-event fd or link fd this process owns: when the process
+//! ends, however it ends, the kernel drops them and the maps.
+
+use std::os::fd::{AsRawFd, RawFd};
+
+use aya::maps::{Array, HashMap, MapData, RingBuf};
+use aya::programs::TracePoint;
+use aya::{Ebpf, EbpfLoader};
+use iops_linux::syscalls::{traced, Class, MARKER_SYSCALL};
+
+static OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/iops.bpf.o"));
+
+/// The ring buffer's size. At 88 bytes a call (4 KiB more for an open),
+/// 64 MiB hold about 700,000 calls: far beyond what the bench's bursts
+/// make between two reads of the reader (every `POLL_MS`, or sooner when
+/// `WAKEUP_BYTES` are waiting).
+pub const RING_BYTES: u32 = 64 << 20;
+/// Wake the reader early once this much is waiting.
+const WAKEUP_BYTES: u64 = 8 << 20;
+
+// Indices of the `config` map (see bpf/iops.bpf.c).
+const CFG_FORK_CHILD_PID: u32 = 0;
+const CFG_EXIT_GROUP_DEAD: u32 = 1;
+const CFG_MARKER_NR: u32 = 2;
+const CFG_MARKER_COOKIE: u32 = 3;
+const CFG_WAKEUP_BYTES: u32 = 4;
+
+// `calls` flags.
+const CALL_TRACED: u8 = 1;
+const CALL_PATH_ARG0: u8 = 2;
+const CALL_PATH_ARG1: u8 = 4;
+const CALL_PEEK_ARG2: u8 = 8;
+const CALL_PEEK_ARG1_3: u8 = 16;
+
+// Values of the `tgids` map.
+const TRACED: u8 = 1;
+const AT_EXEC: u8 = 2;
+
+/// The window's phases in `state[0]`.
+pub const WINDOW_WAITING: u64 = 0;
+pub const WINDOW_OPEN: u64 = 1;
+
+/// Loaded and attached; dropping it detaches everything.
+pub struct Program {
+    _ebpf: Ebpf,
+    pub ring: RingBuf<MapData>,
+    tgids: HashMap<MapData, u32, u8>,
+    state: Array<MapData, u64>,
+}
+
+/// Why loading failed, in words (the kernel's refusal first).
+pub enum LoadError {
+    /// EPERM or EACCES: not root, nor CAP_BPF + CAP_PERFMON.
+    NotPermitted(String),
+    Other(String),
+}
+
+fn why(e: impl std::error::Error) -> LoadError {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    let mut denied = false;
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            denied |= matches!(io.raw_os_error(), Some(libc::EPERM) | Some(libc::EACCES));
+        }
+        source = s.source();
+    }
+    if denied {
+        LoadError::NotPermitted(text)
+    } else {
+        LoadError::Other(text)
+    }
+}
+
+/// The offset of `field` in a tracepoint's record, from its tracefs format
+/// file ("field:pid_t child_pid;\toffset:20;\tsize:4;...").
+fn field_offset(event: &str, field: &str) -> Option<u64> {
+    for root in ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"] {
+        let Ok(text) = std::fs::read_to_string(format!("{root}/events/{event}/format")) else { continue };
+        let needle = format!(" {field};");
+        let line = text.lines().find(|l| l.contains(&needle))?;
+        let off = line.split("offset:").nth(1)?.split(';').next()?;
+        return off.trim().parse().ok();
+    }
+    None
+}
+
+impl Program {
+    /// Loads the program, sets what it counts, attaches it. `cookie`: the
+    /// window markers' cookie (none: no markers); `ring_bytes`: see
+    /// `RING_BYTES` (a power of two, a multiple of the page size).
+    pub fn load(cookie: Option<u32>, ring_bytes: u32) -> Result<Program, LoadError> {
+        let child_pid = field_offset("sched/sched_process_fork", "child_pid")
+            .ok_or_else(|| LoadError::Other("cannot read the sched_process_fork format from tracefs".into()))?;
+        let group_dead = field_offset("sched/sched_process_exit", "group_dead").unwrap_or(0);
+        let mut ebpf = EbpfLoader::new().map_max_entries("events", ring_bytes).load(OBJECT).map_err(why)?;
+        {
+            let mut config: Array<&mut MapData, u64> = Array::try_from(ebpf.map_mut("config").expect("config")).map_err(why)?;
+            for (i, v) in [
+                (CFG_FORK_CHILD_PID, child_pid),
+                (CFG_EXIT_GROUP_DEAD, group_dead),
+                (CFG_MARKER_NR, MARKER_SYSCALL as u64),
+                (CFG_MARKER_COOKIE, cookie.map_or(u64::MAX, u64::from)),
+                (CFG_WAKEUP_BYTES, WAKEUP_BYTES.min(ring_bytes as u64 / 2)),
+            ] {
+                config.set(i, v, 0).map_err(why)?;
+            }
+            let mut calls: Array<&mut MapData, u8> = Array::try_from(ebpf.map_mut("calls").expect("calls")).map_err(why)?;
+            for (nr, class) in traced() {
+                if class == Class::FilterInstall {
+                    continue; // a program's own seccomp filter does not concern us
+                }
+                calls.set(nr as u32, flags(nr, class), 0).map_err(why)?;
+            }
+        }
+        for (name, category, event) in [
+            ("sys_enter", "raw_syscalls", "sys_enter"),
+            ("sys_exit", "raw_syscalls", "sys_exit"),
+            ("on_fork", "sched", "sched_process_fork"),
+            ("on_exec", "sched", "sched_process_exec"),
+            ("on_exit", "sched", "sched_process_exit"),
+        ] {
+            let program: &mut TracePoint = ebpf.program_mut(name).expect("program").try_into().map_err(why)?;
+            program.load().map_err(why)?;
+            program.attach(category, event).map_err(why)?;
+        }
+        let ring = RingBuf::try_from(ebpf.take_map("events").expect("events")).map_err(why)?;
+        let tgids = HashMap::try_from(ebpf.take_map("tgids").expect("tgids")).map_err(why)?;
+        let state = Array::try_from(ebpf.take_map("state").expect("state")).map_err(why)?;
+        Ok(Program { _ebpf: ebpf, ring, tgids, state })
+    }
+
+    pub fn ring_fd(&self) -> RawFd {
+        self.ring.as_raw_fd()
+    }
+
+    /// Traces process `tgid` (and what it forks from now on); `at_exec`:
+    /// from its next exec on (a launched command still in our fork).
+    pub fn trace_process(&mut self, tgid: u32, at_exec: bool) -> Result<(), String> {
+        self.tgids.insert(tgid, if at_exec { AT_EXEC } else { TRACED }, 0).map_err(|e| e.to_string())
+    }
+
+    pub fn set_window(&mut self, phase: u64) {
+        let _ = self.state.set(0, phase, 0);
+    }
+
+    /// Records the ring buffer had no room for.
+    pub fn lost(&self) -> u64 {
+        self.state.get(&1, 0).unwrap_or(0)
+    }
+
+    /// The ids in the traced set: processes, and threads born while traced.
+    pub fn traced_ids(&self) -> Vec<u32> {
+        self.tgids.keys().filter_map(Result::ok).collect()
+    }
+}
+
+fn flags(nr: libc::c_long, class: Class) -> u8 {
+    let path = match nr {
+        libc::SYS_openat | libc::SYS_openat2 => CALL_PATH_ARG1,
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_open | libc::SYS_creat => CALL_PATH_ARG0,
+        libc::SYS_sendfile => CALL_PEEK_ARG2,
+        libc::SYS_copy_file_range | libc::SYS_splice => CALL_PEEK_ARG1_3,
+        _ => 0,
+    };
+    let _ = class;
+    CALL_TRACED | path
+}
