@@ -42,7 +42,7 @@ export interface ProfileOptions {
    * run on one CPU meanwhile; their CPU sets are given back at the end.
    */
   shareCpu?: boolean;
-  /** The source: "ptrace" (default), our own tracer; "strace", the installed strace, attached to this process. Anything else: IopsError "EINVAL". */
+  /** The source: "ptrace" (default), our own tracer; "ebpf" (Linux), eBPF tracepoints filtered in the kernel; "strace", the installed strace, attached to this process. Anything else: IopsError "EINVAL". */
   method?: RequestedSource;
 }
 

@@ -14,6 +14,7 @@ import { COUNTER_SOURCES, IopsError, type Source } from "../report";
  */
 export const REQUESTED_SOURCES = {
   ptrace: "our own tracer",
+  ebpf: "eBPF tracepoints, filtered in the kernel (Linux; root, or CAP_BPF and CAP_PERFMON)",
   strace: "run the installed strace and parse its output",
 } as const;
 export type RequestedSource = keyof typeof REQUESTED_SOURCES;

@@ -16,8 +16,8 @@ export function checkCaptureOptions(options: CaptureOptions): CaptureOptions {
   return { ...options, progressIntervalMs: apiIntervalMs("progressIntervalMs", options.progressIntervalMs ?? 250) };
 }
 
-function sessionOptions(options: CaptureOptions, fallbackReason?: string) {
-  const o = { allFds: options.allFds ?? false, shareCpu: options.shareCpu ?? false };
+function sessionOptions(options: CaptureOptions, fallbackReason?: string, method?: "ebpf") {
+  const o = { allFds: options.allFds ?? false, shareCpu: options.shareCpu ?? false, ...(method ? { method } : {}) };
   return fallbackReason === undefined ? o : { ...o, fallbackReason };
 }
 
@@ -40,11 +40,11 @@ function run(session: Session, options: CaptureOptions): Capture {
  * measure with the platform's counters, leading the warnings with it (a
  * platform whose event source runs outside the addon, macOS's fs_usage).
  */
-export function launchSession(argv: string[], options: CaptureOptions, fallbackReason?: string): Capture {
-  return run(native.TraceSession.launch(argv, sessionOptions(options, fallbackReason)), options);
+export function launchSession(argv: string[], options: CaptureOptions, fallbackReason?: string, method?: "ebpf"): Capture {
+  return run(native.TraceSession.launch(argv, sessionOptions(options, fallbackReason, method)), options);
 }
 
 /** Attaches the addon's session to `pid` until `stop()` (see launchSession for `fallbackReason`). */
-export function attachSession(pid: number, options: CaptureOptions, fallbackReason?: string): Capture {
-  return run(native.TraceSession.attach(pid, sessionOptions(options, fallbackReason)), options);
+export function attachSession(pid: number, options: CaptureOptions, fallbackReason?: string, method?: "ebpf"): Capture {
+  return run(native.TraceSession.attach(pid, sessionOptions(options, fallbackReason, method)), options);
 }

@@ -41,6 +41,7 @@ export type { RequestedSource } from "./names";
 export function launch(argv: string[], options: CaptureOptions, source: RequestedSource = "ptrace"): Capture {
   if (source === "strace") return straceCommand(argv, options);
   options = checkCaptureOptions(options);
+  if (source === "ebpf") return launchSession(argv, options, undefined, linuxOnly("ebpf"));
   if (eventSource() === "fs_usage") return launchWithFsUsageOrCounters(argv, options);
   return launchSession(argv, options);
 }
@@ -79,6 +80,7 @@ function attachBy(pid: number, options: CaptureOptions, source: RequestedSource)
   if (source === "strace") return stracePid(pid, options);
   apiPid(pid);
   options = checkCaptureOptions(options);
+  if (source === "ebpf") return attachSession(pid, options, undefined, linuxOnly("ebpf"));
   if (process.platform === "linux" && parentOf(pid) === process.pid) return captureFromHelper(pid, options);
   if (eventSource() === "fs_usage") {
     const how = fsUsageCommand();
@@ -86,6 +88,12 @@ function attachBy(pid: number, options: CaptureOptions, source: RequestedSource)
     return attachSession(pid, options, how.reason);
   }
   return attachSession(pid, options);
+}
+
+/** `method` where this platform has it; IopsError "EINVAL" elsewhere. */
+function linuxOnly(method: "ebpf"): "ebpf" {
+  if (process.platform !== "linux") throw new IopsError(`--method ${method} is only available on Linux`, "EINVAL");
+  return method;
 }
 
 /** `capture`, or the pid's counters from the moment it is refused. */

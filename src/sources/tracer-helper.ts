@@ -216,7 +216,8 @@ export async function openHelperWindow(options: ProfileOptions): Promise<IopsWin
   const cpus = shareCpu ? native.ownCpus() : null;
   for (let attempt = 1; ; attempt++) {
     const h = getHelper();
-    h.send({ attach: process.pid, cookie, allFds: options.allFds ?? false, shareCpu });
+    const method = options.method === "ebpf" ? { method: "ebpf" } : {};
+    h.send({ attach: process.pid, cookie, allFds: options.allFds ?? false, shareCpu, ...method });
     const m = await h.next();
     if (m.ready) return new TracedWindow(h, cookie, cpus);
     recoverFrom(h, cpus);

@@ -21,10 +21,11 @@ fn start(target: Target, o: TraceOptions) -> Result<TraceSession> {
         share_cpu: o.share_cpu.unwrap_or(false),
     };
     let (stopper, waiter) = iops_linux::stop_pair().map_err(|e| Error::from_reason(e.to_string()))?;
+    let trace = if o.method.as_deref() == Some("ebpf") { iops_ebpf::trace } else { iops_linux::trace };
     TraceSession::spawn(
         move || stopper.stop(),
         move |c: Control| {
-            iops_linux::trace(target, &options, c.progress.clone(), waiter, &mut |pid| c.started(pid))
+            trace(target, &options, c.progress.clone(), waiter, &mut |pid| c.started(pid))
                 .map(|r| r.to_json())
                 .map_err(|e| (e.code().to_string(), e.to_string()))
         },

@@ -16,6 +16,9 @@ pub struct TraceOptions {
     /// Share one CPU between tracer and tracee (default false: the program
     /// then sees the CPUs it would see untraced).
     pub share_cpu: Option<bool>,
+    /// Linux: "ebpf" for the eBPF source; anything else (or none): ptrace.
+    /// (A minimal hook until the registry of live sources chooses it.)
+    pub method: Option<String>,
     /// macOS: why the event source (fs_usage) is not used, said first in
     /// the counters report.
     pub fallback_reason: Option<String>,
