@@ -220,6 +220,11 @@ export interface TraceOptions {
    */
   shareCpu?: boolean
   /**
+   * Linux: "ebpf" for the eBPF source; anything else (or none): ptrace.
+   * (A minimal hook until the registry of live sources chooses it.)
+   */
+  method?: string
+  /**
    * macOS: why the event source (fs_usage) is not used, said first in
    * the counters report.
    */
