@@ -3,13 +3,14 @@
  * a running pid. Both return the report when the capture ends. The source
  * (and its counters fallback) is picked by sources/select.ts.
  */
+import { requestedSource } from "./sources/names";
 import { attach, launch, type Capture, type CaptureOptions } from "./sources/select";
 
 export type { Capture, CaptureOptions };
 
 /** Runs `argv` with every thread and child process traced, until it exits. */
 export function traceCommand(argv: string[], options: CaptureOptions = {}): Capture {
-  return launch(argv, options);
+  return launch(argv, options, options.method === undefined ? undefined : requestedSource(options.method));
 }
 
 /**
@@ -22,5 +23,5 @@ export function traceCommand(argv: string[], options: CaptureOptions = {}): Capt
  * IopsError "ESRCH" from the report.
  */
 export function tracePid(pid: number, options: CaptureOptions = {}): Capture {
-  return attach(pid, options);
+  return attach(pid, options, options.method === undefined ? undefined : requestedSource(options.method));
 }
