@@ -54,6 +54,8 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define PATH_LEN 4096
 #define NR_LIMIT 512
+/* `pending.nr` of a thread that is in no call of ours. */
+#define NO_CALL 0xffffffff
 
 /* What a syscall number means here (set by userspace in `calls`). */
 #define CALL_TRACED 1     /* pair its enter and exit */
@@ -262,11 +264,25 @@ int sys_enter(struct sys_enter_args *ctx)
 	if (!flags || !*flags)
 		return 0;
 	__u64 *phase = state_at(0);
+	__u32 counted = phase && *phase == WINDOW_OPEN;
+	/* A thread's entry is reused from call to call, written in place: no
+	 * bucket lock nor element allocation per call. */
+	struct pending *slot = bpf_map_lookup_elem(&pending, &tid);
+	if (slot) {
+		slot->start = bpf_ktime_get_ns();
+		slot->args[0] = ctx->args[0];
+		slot->args[1] = ctx->args[1];
+		slot->args[2] = ctx->args[2];
+		slot->args[3] = ctx->args[3];
+		slot->counted = counted;
+		slot->nr = key; /* last: marks the entry live */
+		return 0;
+	}
 	struct pending p = {
 		.start = bpf_ktime_get_ns(),
 		.args = { ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3] },
 		.nr = key,
-		.counted = phase && *phase == WINDOW_OPEN,
+		.counted = counted,
 	};
 	bpf_map_update_elem(&pending, &tid, &p, BPF_ANY);
 	return 0;
@@ -299,7 +315,7 @@ int sys_exit(struct sys_exit_args *ctx)
 		return 0;
 	/* Paired by the number seen at entry: rt_sigreturn exits with id -1. */
 	struct pending *p = bpf_map_lookup_elem(&pending, &tid);
-	if (!p)
+	if (!p || p->nr == NO_CALL)
 		return 0;
 	__u32 key = p->nr;
 	__u8 *fp = bpf_map_lookup_elem(&calls, &key);
@@ -335,7 +351,7 @@ int sys_exit(struct sys_exit_args *ctx)
 			bpf_ringbuf_submit(e, wakeup());
 		}
 	}
-	bpf_map_delete_elem(&pending, &tid);
+	p->nr = NO_CALL; /* consumed; the entry stays for the thread's next call */
 	return 0;
 }
 

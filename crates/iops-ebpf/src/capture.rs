@@ -178,9 +178,11 @@ mod built {
             }
         }
         let lost = program.lost();
-        // Detach before anything else: the program stops costing the traced
-        // processes anything from here.
-        drop(program);
+        // Detaching waits for the kernel's RCU grace periods (about 60 ms a
+        // tracepoint): done on a thread of its own so that the report need
+        // not wait. Were this process to end first, its exit closes the
+        // same fds, just as surely.
+        let _ = std::thread::Builder::new().name("iops-ebpf-detach".into()).spawn(move || drop(program));
         if let (Some(errno), Target::Launch(argv)) = (exec_failed, &target) {
             return Err(TraceError::CannotExecute(argv[0].clone(), errno));
         }

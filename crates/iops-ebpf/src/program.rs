@@ -98,7 +98,9 @@ impl Program {
         let child_pid = field_offset("sched/sched_process_fork", "child_pid")
             .ok_or_else(|| LoadError::Other("cannot read the sched_process_fork format from tracefs".into()))?;
         let group_dead = field_offset("sched/sched_process_exit", "group_dead").unwrap_or(0);
-        let mut ebpf = EbpfLoader::new().map_max_entries("events", ring_bytes).load(OBJECT).map_err(why)?;
+        // No kernel BTF: the program has no CO-RE relocations, and parsing
+        // /sys/kernel/btf/vmlinux would cost a third of a second.
+        let mut ebpf = EbpfLoader::new().btf(None).map_max_entries("events", ring_bytes).load(OBJECT).map_err(why)?;
         {
             let mut config: Array<&mut MapData, u64> = Array::try_from(ebpf.map_mut("config").expect("config")).map_err(why)?;
             for (i, v) in [
