@@ -86,6 +86,12 @@ function ourBpf() {
   return { progs: progs.map((p) => p.id), links: links.map((l) => l.id) };
 }
 
+/** No program or link of ours is loaded now that was not before (`before` may lose some meanwhile). */
+function noneNewSince(before) {
+  const now = ourBpf();
+  return now.progs.every((id) => before.progs.includes(id)) && now.links.every((id) => before.links.includes(id));
+}
+
 ebpfTest("N writes of S bytes: exact counts, bytes, file, syscalls, histogram, latency, timeline", (t) => {
   const N = 500;
   const S = 4096;
@@ -188,8 +194,11 @@ ebpfTest("socket and pipe I/O is kept out of the file summary and reported under
   assertCleanRun(t, report, argv);
   t.deepEqual(counts(report.summary), totals(0, 0, F, F * 512));
   t.deepEqual(counts(report.otherFds), totals(Q + R, Q * 100 + R * 50, Q + R, Q * 100 + R * 50));
+  const sockets = report.files.filter((f) => f.kind === "socket").map(fileCounts);
+  t.deepEqual(sockets.map((s) => [s.readOps, s.writeOps]).sort(), [[0, Q], [Q, 0]]);
   const pipes = report.files.filter((f) => f.kind === "pipe").map(fileCounts);
-  t.deepEqual(pipes.map(({ path: p, ...rest }) => ({ pipe: /^pipe:\[\d+\]$/.test(p), ...rest })), [
+  // "pipe:[?]": the program closed it before its records were read (see docs/ebpf.md).
+  t.deepEqual(pipes.map(({ path: p, ...rest }) => ({ pipe: /^pipe:\[(\d+|\?)\]$/.test(p), ...rest })), [
     { pipe: true, kind: "pipe", readOps: R, writeOps: R, readBytes: R * 50, writeBytes: R * 50 },
   ]);
 });
@@ -271,7 +280,8 @@ ebpfTest("attach (-p) to a running writer: counts its writes from the attach to 
     t.true(report.summary.writeOps > 0);
     t.is(report.summary.writeBytes, report.summary.writeOps * 100);
     t.deepEqual(report.files.filter((f) => f.kind === "file").map((f) => f.path), [out]);
-    t.deepEqual(ourBpf(), before, "nothing of ours stays loaded");
+    // Raw tracepoints are released after an RCU grace period: soon, not at once.
+    await waitFor(() => noneNewSince(before), "nothing of ours to stay loaded", 10_000);
     t.is(child.exitCode, null, "the writer runs on, untouched");
   } finally {
     child.kill("SIGKILL");
@@ -282,12 +292,11 @@ ebpfTest("SIGKILL of iops mid-capture: nothing of ours stays loaded, the command
   const before = ourBpf();
   const out = path.join(dir, "killed.dat");
   const cli = spawnCli(["--method", "ebpf", "--json", "-", "--", bin.loopwriter, out, "300", "10", "10000"]);
-  await waitFor(() => ourBpf().progs.length > before.progs.length, "the programs to be loaded");
-  t.is(ourBpf().links.length - before.links.length, 5, "five tracepoints attached");
+  await waitFor(() => ourBpf().links.filter((id) => !before.links.includes(id)).length === 5, "five tracepoints to be attached");
   cli.child.kill("SIGKILL");
   await cli.done;
-  await waitFor(() => ourBpf().progs.length === before.progs.length, "the kernel to drop the programs");
-  t.deepEqual(ourBpf(), before);
+  await waitFor(() => noneNewSince(before), "the kernel to drop the programs and links", 10_000);
+  t.true(noneNewSince(before));
   // The command was never stopped: it finishes its 300 writes.
   await waitFor(() => fs.existsSync(out) && fs.statSync(out).size === 300 * 10, "the command to finish on its own", 30_000);
 });

@@ -63,14 +63,18 @@ char LICENSE[] SEC("license") = "GPL";
 #define CALL_PATH_ARG1 4  /* openat, openat2: the path is args[1] */
 #define CALL_PEEK_ARG2 8  /* sendfile: the offset pointer args[2] */
 #define CALL_PEEK_ARG1_3 16 /* copy_file_range, splice: args[1], args[3] */
+#define CALL_FDS_ARG0 32  /* pipe, pipe2: the two new fds at args[0] */
+#define CALL_FDS_ARG3 64  /* socketpair: the two new fds at args[3] */
 
 /* Indices of `config` (written by userspace before the first attach). */
 #define CFG_FORK_CHILD_PID 0  /* offset of child_pid in sched_process_fork */
-#define CFG_EXIT_GROUP_DEAD 1 /* offset of group_dead in sched_process_exit; 0: none */
+#define CFG_EXIT_GROUP_DEAD 1 /* non-zero: sched_process_exit has group_dead */
 #define CFG_MARKER_NR 2       /* the marker syscall (fcntl) */
 #define CFG_MARKER_COOKIE 3   /* the capture's cookie; > 0xffffffff: no markers */
 #define CFG_WAKEUP_BYTES 4    /* wake the reader once this much is waiting */
-#define CFG_LEN 8
+#define CFG_REGS_BASE 5       /* where the span of syscall argument registers starts in pt_regs */
+#define CFG_ARG0 6            /* 6..9: each argument's offset in that span */
+#define CFG_LEN 10
 
 /* Index 0 of `window`: its phase (as iops_core::window::Phase). */
 #define WINDOW_WAITING 0
@@ -88,16 +92,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define EV_BEGIN 4 /* the begin marker opened the window */
 #define EV_END 5   /* the end marker closed it */
 
-struct sys_enter_args {
-	__u64 common;
-	__s64 id;
-	__u64 args[6];
-};
-
-struct sys_exit_args {
-	__u64 common;
-	__s64 id;
-	__s64 ret;
+struct bpf_raw_tracepoint_args {
+	__u64 args[0];
 };
 
 struct pending {
@@ -228,40 +224,61 @@ INLINE void notice(__u8 kind, __u32 tid, __u32 tgid)
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 }
 
-INLINE void on_marker(struct sys_enter_args *ctx, __u32 tid, __u32 tgid)
+INLINE void on_marker(__u64 args[4], __u32 tid, __u32 tgid)
 {
 	__u64 cookie = cfg(CFG_MARKER_COOKIE);
-	if (cookie > 0xffffffffULL || (__s32)ctx->args[0] != MARKER_FD || (__u32)ctx->args[1] != (__u32)cookie)
+	if (cookie > 0xffffffffULL || (__s32)args[0] != MARKER_FD || (__u32)args[1] != (__u32)cookie)
 		return;
 	__u64 *phase = state_at(0);
 	if (!phase)
 		return;
-	if (ctx->args[2] == MARKER_BEGIN && *phase == WINDOW_WAITING) {
+	if (args[2] == MARKER_BEGIN && *phase == WINDOW_WAITING) {
 		*phase = WINDOW_OPEN;
 		notice(EV_BEGIN, tid, tgid);
-	} else if (ctx->args[2] == MARKER_END && *phase == WINDOW_OPEN) {
+	} else if (args[2] == MARKER_END && *phase == WINDOW_OPEN) {
 		*phase = WINDOW_CLOSED;
 		notice(EV_END, tid, tgid);
 	}
 }
 
-SEC("tracepoint/raw_syscalls/sys_enter")
-int sys_enter(struct sys_enter_args *ctx)
+/* The first four syscall arguments from the pt_regs the raw tracepoint
+ * gives: one read of REGS_SPAN bytes from CFG_REGS_BASE, then each argument
+ * at its offset in that span (the architecture's syscall ABI, from
+ * userspace). */
+#define REGS_SPAN 64
+INLINE int read_args(const void *regs, __u64 args[4])
+{
+	__u64 span[REGS_SPAN / 8];
+	if (bpf_probe_read_kernel(span, REGS_SPAN, (const char *)regs + (cfg(CFG_REGS_BASE) & 0x3ff)) < 0)
+		return -1;
+	for (int i = 0; i < 4; i++)
+		args[i] = span[(cfg(CFG_ARG0 + i) / 8) & (REGS_SPAN / 8 - 1)];
+	return 0;
+}
+
+/* raw_tp: no perf record is built for each syscall of every process, as
+ * the classic tracepoint does before any filter runs. */
+SEC("raw_tp/sys_enter")
+int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
 	if (!traced(tgid))
 		return 0;
-	__s64 nr = ctx->id;
+	__s64 nr = ctx->args[1];
 	if (nr < 0 || nr >= NR_LIMIT)
 		return 0;
+	__u64 args[4];
 	if ((__u64)nr == cfg(CFG_MARKER_NR)) {
-		on_marker(ctx, tid, tgid);
+		if (read_args((const void *)ctx->args[0], args) == 0)
+			on_marker(args, tid, tgid);
 		return 0;
 	}
 	__u32 key = nr;
 	__u8 *flags = bpf_map_lookup_elem(&calls, &key);
 	if (!flags || !*flags)
+		return 0;
+	if (read_args((const void *)ctx->args[0], args) < 0)
 		return 0;
 	__u64 *phase = state_at(0);
 	__u32 counted = phase && *phase == WINDOW_OPEN;
@@ -270,17 +287,17 @@ int sys_enter(struct sys_enter_args *ctx)
 	struct pending *slot = bpf_map_lookup_elem(&pending, &tid);
 	if (slot) {
 		slot->start = bpf_ktime_get_ns();
-		slot->args[0] = ctx->args[0];
-		slot->args[1] = ctx->args[1];
-		slot->args[2] = ctx->args[2];
-		slot->args[3] = ctx->args[3];
+		slot->args[0] = args[0];
+		slot->args[1] = args[1];
+		slot->args[2] = args[2];
+		slot->args[3] = args[3];
 		slot->counted = counted;
 		slot->nr = key; /* last: marks the entry live */
 		return 0;
 	}
 	struct pending p = {
 		.start = bpf_ktime_get_ns(),
-		.args = { ctx->args[0], ctx->args[1], ctx->args[2], ctx->args[3] },
+		.args = { args[0], args[1], args[2], args[3] },
 		.nr = key,
 		.counted = counted,
 	};
@@ -306,8 +323,8 @@ INLINE void fill(struct event *e, struct pending *p, __s64 ret, __u32 tid, __u32
 	e->has_path = has_path;
 }
 
-SEC("tracepoint/raw_syscalls/sys_exit")
-int sys_exit(struct sys_exit_args *ctx)
+SEC("raw_tp/sys_exit")
+int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
@@ -320,7 +337,7 @@ int sys_exit(struct sys_exit_args *ctx)
 	__u32 key = p->nr;
 	__u8 *fp = bpf_map_lookup_elem(&calls, &key);
 	__u8 flags = fp ? *fp : 0;
-	__s64 ret = ctx->ret;
+	__s64 ret = ctx->args[1];
 	if ((flags & (CALL_PATH_ARG0 | CALL_PATH_ARG1)) && ret >= 0) {
 		/* The path is still where the caller put it: the call just read it. */
 		struct open_event *o = bpf_ringbuf_reserve(&events, sizeof(struct open_event), 0);
@@ -340,6 +357,10 @@ int sys_exit(struct sys_exit_args *ctx)
 		} else {
 			fill(e, p, ret, tid, tgid, 0);
 			/* The offsets the call advanced, as they are now. */
+			if ((flags & CALL_FDS_ARG0) && ret == 0 && p->args[0])
+				bpf_probe_read_user(&e->peek[0], 8, (const void *)p->args[0]);
+			if ((flags & CALL_FDS_ARG3) && ret == 0 && p->args[3])
+				bpf_probe_read_user(&e->peek[0], 8, (const void *)p->args[3]);
 			if ((flags & CALL_PEEK_ARG2) && ret > 0 && p->args[2])
 				bpf_probe_read_user(&e->peek[0], 8, (const void *)p->args[2]);
 			if ((flags & CALL_PEEK_ARG1_3) && ret > 0) {
@@ -373,7 +394,7 @@ int on_fork(void *ctx)
 	return 0;
 }
 
-SEC("tracepoint/sched/sched_process_exec")
+SEC("raw_tp/sched_process_exec")
 int on_exec(void *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -390,8 +411,8 @@ int on_exec(void *ctx)
 	return 0;
 }
 
-SEC("tracepoint/sched/sched_process_exit")
-int on_exit(void *ctx)
+SEC("raw_tp/sched_process_exit")
+int on_exit(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
@@ -400,10 +421,9 @@ int on_exit(void *ctx)
 	bpf_map_delete_elem(&pending, &tid);
 	if (tid != tgid)
 		bpf_map_delete_elem(&tgids, &tid);
-	__u8 group_dead = tid == tgid;
-	__u64 off = cfg(CFG_EXIT_GROUP_DEAD);
-	if (off)
-		bpf_probe_read_kernel(&group_dead, 1, (char *)ctx + (off & 0xff));
+	/* Its second argument where the kernel has it (6.16 on), else the
+	 * leader's exit stands for the group's. */
+	__u8 group_dead = cfg(CFG_EXIT_GROUP_DEAD) ? (__u8)ctx->args[1] : tid == tgid;
 	if (group_dead) {
 		bpf_map_delete_elem(&tgids, &tgid);
 		notice(EV_GONE, tid, tgid);

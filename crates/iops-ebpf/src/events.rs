@@ -165,9 +165,40 @@ impl Events {
             _ => None,
         };
         self.calls.complete(thread, tid, p, e.ret, self.clock.instant(e.end), begin, &mut read);
+        if class == Class::Ignored && e.ret >= 0 {
+            self.name_made_fds(e, tid, tgid);
+        }
         if class == Class::Meta(MetaKind::Open) && e.ret >= 0 {
             if let Some(path) = path.filter(|p| !p.is_empty()) {
                 self.name_opened_fd(e, tid, tgid, path);
+            }
+        }
+    }
+
+    /// A pipe or socket was made (see `program::FD_MAKERS`): its fds are
+    /// named now, through /proc while they are open ("pipe:[ino]"), so that
+    /// a program that is done with them before its records are read still
+    /// has their I/O under the right kind. Once closed, only the kind is
+    /// known: "pipe:[?]" or "socket:[?]".
+    fn name_made_fds(&mut self, e: &Event, tid: pid_t, tgid: pid_t) {
+        let nr = e.nr as libc::c_long;
+        #[cfg(target_arch = "x86_64")]
+        let pipe = nr == libc::SYS_pipe || nr == libc::SYS_pipe2;
+        #[cfg(not(target_arch = "x86_64"))]
+        let pipe = nr == libc::SYS_pipe2;
+        let (fds, kind, unknown) = if pipe {
+            ([e.peek[0] as u32 as i32, (e.peek[0] >> 32) as i32], FdKind::Pipe, "pipe:[?]")
+        } else if nr == libc::SYS_socketpair {
+            ([e.peek[0] as u32 as i32, (e.peek[0] >> 32) as i32], FdKind::Socket, "socket:[?]")
+        } else if matches!(nr, libc::SYS_socket | libc::SYS_accept | libc::SYS_accept4) {
+            ([e.ret as i32, -1], FdKind::Socket, "socket:[?]")
+        } else {
+            return;
+        };
+        for fd in fds.into_iter().filter(|&fd| fd >= 0) {
+            match fds::resolve(tid, fd).filter(|(_, k)| *k == kind) {
+                Some((name, kind)) => self.calls.opened(tgid, fd, &name, kind, false),
+                None => self.calls.opened(tgid, fd, unknown, kind, false),
             }
         }
     }

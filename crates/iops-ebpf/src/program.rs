@@ -7,7 +7,7 @@
 use std::os::fd::{AsRawFd, RawFd};
 
 use aya::maps::{Array, HashMap, MapData, RingBuf};
-use aya::programs::TracePoint;
+use aya::programs::{RawTracePoint, TracePoint};
 use aya::{Ebpf, EbpfLoader};
 use iops_linux::syscalls::{traced, Class, MARKER_SYSCALL};
 
@@ -27,6 +27,16 @@ const CFG_EXIT_GROUP_DEAD: u32 = 1;
 const CFG_MARKER_NR: u32 = 2;
 const CFG_MARKER_COOKIE: u32 = 3;
 const CFG_WAKEUP_BYTES: u32 = 4;
+const CFG_REGS_BASE: u32 = 5;
+const CFG_ARG0: u32 = 6;
+
+/// Where the first four syscall arguments are in `struct pt_regs` (the
+/// kernel's saved user registers, a stable layout per architecture): the
+/// start of a 64-byte span, and each argument's offset in it.
+#[cfg(target_arch = "x86_64")]
+const REGS: (u64, [u64; 4]) = (56, [56, 48, 40, 0]); // span r10..di: di, si, dx, r10
+#[cfg(target_arch = "aarch64")]
+const REGS: (u64, [u64; 4]) = (0, [0, 8, 16, 24]); // regs[0..3]
 
 // `calls` flags.
 const CALL_TRACED: u8 = 1;
@@ -34,6 +44,20 @@ const CALL_PATH_ARG0: u8 = 2;
 const CALL_PATH_ARG1: u8 = 4;
 const CALL_PEEK_ARG2: u8 = 8;
 const CALL_PEEK_ARG1_3: u8 = 16;
+const CALL_FDS_ARG0: u8 = 32;
+const CALL_FDS_ARG3: u8 = 64;
+
+/// Calls that make fds without a path (pipes, sockets): recorded so that
+/// their fds are named while they are still open (see `events`).
+pub const FD_MAKERS: &[(libc::c_long, u8)] = &[
+    #[cfg(target_arch = "x86_64")]
+    (libc::SYS_pipe, CALL_TRACED | CALL_FDS_ARG0),
+    (libc::SYS_pipe2, CALL_TRACED | CALL_FDS_ARG0),
+    (libc::SYS_socketpair, CALL_TRACED | CALL_FDS_ARG3),
+    (libc::SYS_socket, CALL_TRACED),
+    (libc::SYS_accept, CALL_TRACED),
+    (libc::SYS_accept4, CALL_TRACED),
+];
 
 // Values of the `tgids` map.
 const TRACED: u8 = 1;
@@ -97,7 +121,7 @@ impl Program {
     pub fn load(cookie: Option<u32>, ring_bytes: u32) -> Result<Program, LoadError> {
         let child_pid = field_offset("sched/sched_process_fork", "child_pid")
             .ok_or_else(|| LoadError::Other("cannot read the sched_process_fork format from tracefs".into()))?;
-        let group_dead = field_offset("sched/sched_process_exit", "group_dead").unwrap_or(0);
+        let group_dead = field_offset("sched/sched_process_exit", "group_dead").is_some() as u64;
         // No kernel BTF: the program has no CO-RE relocations, and parsing
         // /sys/kernel/btf/vmlinux would cost a third of a second.
         let mut ebpf = EbpfLoader::new().btf(None).map_max_entries("events", ring_bytes).load(OBJECT).map_err(why)?;
@@ -109,6 +133,11 @@ impl Program {
                 (CFG_MARKER_NR, MARKER_SYSCALL as u64),
                 (CFG_MARKER_COOKIE, cookie.map_or(u64::MAX, u64::from)),
                 (CFG_WAKEUP_BYTES, WAKEUP_BYTES.min(ring_bytes as u64 / 2)),
+                (CFG_REGS_BASE, REGS.0),
+                (CFG_ARG0, REGS.1[0]),
+                (CFG_ARG0 + 1, REGS.1[1]),
+                (CFG_ARG0 + 2, REGS.1[2]),
+                (CFG_ARG0 + 3, REGS.1[3]),
             ] {
                 config.set(i, v, 0).map_err(why)?;
             }
@@ -119,18 +148,27 @@ impl Program {
                 }
                 calls.set(nr as u32, flags(nr, class), 0).map_err(why)?;
             }
+            for &(nr, f) in FD_MAKERS {
+                calls.set(nr as u32, f, 0).map_err(why)?;
+            }
         }
-        for (name, category, event) in [
-            ("sys_enter", "raw_syscalls", "sys_enter"),
-            ("sys_exit", "raw_syscalls", "sys_exit"),
-            ("on_fork", "sched", "sched_process_fork"),
-            ("on_exec", "sched", "sched_process_exec"),
-            ("on_exit", "sched", "sched_process_exit"),
+        // Raw tracepoints where the arguments serve (no perf record built
+        // per event, and detached without waiting for a grace period);
+        // sched_process_fork's child is a task_struct there, so it stays a
+        // classic tracepoint, read at its format's offset.
+        for (name, event) in [
+            ("sys_enter", "sys_enter"),
+            ("sys_exit", "sys_exit"),
+            ("on_exec", "sched_process_exec"),
+            ("on_exit", "sched_process_exit"),
         ] {
-            let program: &mut TracePoint = ebpf.program_mut(name).expect("program").try_into().map_err(why)?;
+            let program: &mut RawTracePoint = ebpf.program_mut(name).expect("program").try_into().map_err(why)?;
             program.load().map_err(why)?;
-            program.attach(category, event).map_err(why)?;
+            program.attach(event).map_err(why)?;
         }
+        let program: &mut TracePoint = ebpf.program_mut("on_fork").expect("program").try_into().map_err(why)?;
+        program.load().map_err(why)?;
+        program.attach("sched", "sched_process_fork").map_err(why)?;
         let ring = RingBuf::try_from(ebpf.take_map("events").expect("events")).map_err(why)?;
         let tgids = HashMap::try_from(ebpf.take_map("tgids").expect("tgids")).map_err(why)?;
         let state = Array::try_from(ebpf.take_map("state").expect("state")).map_err(why)?;
