@@ -1,18 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The kernel side of the eBPF source: on the raw_syscalls tracepoints, keep
- * only the calls of the traced processes (a map of tgids, grown at fork)
- * whose numbers userspace marked, and emit one fixed-size record per
- * finished call into a ring buffer. The window markers (fcntl on
- * MARKER_FD with the capture's cookie) open and close the window here, so
- * the window is exact to the syscall as under ptrace.
+ * The kernel side of the eBPF source: on the sys_enter/sys_exit raw
+ * tracepoints, keep only the calls of the traced processes (a map of
+ * tgids, grown at fork) whose numbers userspace marked, and emit one
+ * fixed-size record per finished call into a ring buffer. The window
+ * markers (fcntl on MARKER_FD with the capture's cookie) open and close the
+ * window here, so the window is exact to the syscall as under ptrace.
  *
- * No kernel headers: the tracepoint records are declared below from their
- * format files (stable since 3.x for raw_syscalls); the sched records'
- * fields that moved between kernels (sched_process_fork's child_pid,
- * sched_process_exit's group_dead) are read at offsets that userspace
- * takes from tracefs and puts in `config`. The program is GPL because the
- * probe_read helpers are GPL-only.
+ * No kernel headers: syscall arguments are read from the saved user
+ * registers (struct pt_regs) at offsets userspace gives for its
+ * architecture; sched_process_fork's child_pid, whose place in the record
+ * moved between kernels, at the offset userspace takes from tracefs. All
+ * of it goes in `config`. The program is GPL because the probe_read
+ * helpers are GPL-only.
  */
 
 typedef unsigned char __u8;

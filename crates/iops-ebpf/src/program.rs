@@ -34,9 +34,11 @@ const CFG_ARG0: u32 = 6;
 /// kernel's saved user registers, a stable layout per architecture): the
 /// start of a 64-byte span, and each argument's offset in it.
 #[cfg(target_arch = "x86_64")]
-const REGS: (u64, [u64; 4]) = (56, [56, 48, 40, 0]); // span r10..di: di, si, dx, r10
+const REGS: Option<(u64, [u64; 4])> = Some((56, [56, 48, 40, 0])); // span r10..di: di, si, dx, r10
 #[cfg(target_arch = "aarch64")]
-const REGS: (u64, [u64; 4]) = (0, [0, 8, 16, 24]); // regs[0..3]
+const REGS: Option<(u64, [u64; 4])> = Some((0, [0, 8, 16, 24])); // regs[0..3]
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+const REGS: Option<(u64, [u64; 4])> = None;
 
 // `calls` flags.
 const CALL_TRACED: u8 = 1;
@@ -119,6 +121,7 @@ impl Program {
     /// window markers' cookie (none: no markers); `ring_bytes`: see
     /// `RING_BYTES` (a power of two, a multiple of the page size).
     pub fn load(cookie: Option<u32>, ring_bytes: u32) -> Result<Program, LoadError> {
+        let regs = REGS.ok_or_else(|| LoadError::Other(format!("the eBPF source does not know the syscall registers of {}", std::env::consts::ARCH)))?;
         let child_pid = field_offset("sched/sched_process_fork", "child_pid")
             .ok_or_else(|| LoadError::Other("cannot read the sched_process_fork format from tracefs".into()))?;
         let group_dead = field_offset("sched/sched_process_exit", "group_dead").is_some() as u64;
@@ -133,11 +136,11 @@ impl Program {
                 (CFG_MARKER_NR, MARKER_SYSCALL as u64),
                 (CFG_MARKER_COOKIE, cookie.map_or(u64::MAX, u64::from)),
                 (CFG_WAKEUP_BYTES, WAKEUP_BYTES.min(ring_bytes as u64 / 2)),
-                (CFG_REGS_BASE, REGS.0),
-                (CFG_ARG0, REGS.1[0]),
-                (CFG_ARG0 + 1, REGS.1[1]),
-                (CFG_ARG0 + 2, REGS.1[2]),
-                (CFG_ARG0 + 3, REGS.1[3]),
+                (CFG_REGS_BASE, regs.0),
+                (CFG_ARG0, regs.1[0]),
+                (CFG_ARG0 + 1, regs.1[1]),
+                (CFG_ARG0 + 2, regs.1[2]),
+                (CFG_ARG0 + 3, regs.1[3]),
             ] {
                 config.set(i, v, 0).map_err(why)?;
             }
