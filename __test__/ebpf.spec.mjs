@@ -25,6 +25,7 @@ import {
   iops,
   makeTempDir,
   patternBuffer,
+  runCli,
   runCliJson,
   spawnCli,
   syscallRow,
@@ -53,7 +54,7 @@ let bin;
 test.before(() => {
   if (why) return;
   dir = makeTempDir("iops-ebpf-");
-  bin = compileFixtures(dir, ["writes", "preads", "threads", "forkwrite", "vectored", "sockets", "badreads", "eof", "transfer", "loopwriter"]);
+  bin = compileFixtures(dir, ["writes", "preads", "threads", "forkwrite", "vectored", "sockets", "badreads", "eof", "transfer", "loopwriter", "eintr", "smallfiles", "churn", "zombie_leader"]);
 });
 
 test.after.always(() => {
@@ -197,8 +198,8 @@ ebpfTest("socket and pipe I/O is kept out of the file summary and reported under
   const sockets = report.files.filter((f) => f.kind === "socket").map(fileCounts);
   t.deepEqual(sockets.map((s) => [s.readOps, s.writeOps]).sort(), [[0, Q], [Q, 0]]);
   const pipes = report.files.filter((f) => f.kind === "pipe").map(fileCounts);
-  // "pipe:[?]": the program closed it before its records were read (see docs/ebpf.md).
-  t.deepEqual(pipes.map(({ path: p, ...rest }) => ({ pipe: /^pipe:\[(\d+|\?)\]$/.test(p), ...rest })), [
+  // "pipe:[?] (...)": the program closed it before its records were read (see docs/ebpf.md).
+  t.deepEqual(pipes.map(({ path: p, ...rest }) => ({ pipe: /^pipe:\[(\d+|\?\] \(pipe of fds \d+, \d+ of pid \d+\))\]?$/.test(p), ...rest })), [
     { pipe: true, kind: "pipe", readOps: R, writeOps: R, readBytes: R * 50, writeBytes: R * 50 },
   ]);
 });
@@ -246,6 +247,66 @@ ebpfTest("sendfile and copy_file_range: a read of the source and a write of the 
   t.deepEqual(fileEntry(report, dst), { path: dst, kind: "file", readOps: 0, writeOps: calls, readBytes: 0, writeBytes: size });
   t.deepEqual(syscallRow(report, "sendfile"), { name: "sendfile", calls, bytes: size, failed: 0 });
   t.deepEqual(syscallRow(report, "copy_file_range"), { name: "copy_file_range", calls, bytes: size, failed: 0 });
+});
+
+ebpfTest("reads interrupted without SA_RESTART fail with EINTR: counted apart, exactly as the program saw them", (t) => {
+  const result = path.join(dir, "norestart.txt");
+  const { status, report, stderr } = ebpf(["--all-fds", "--", bin.eintr, "norestart", "100", result]);
+  t.is(status, 0, stderr);
+  const [got, eintr] = fs.readFileSync(result, "utf8").trim().split(" ").map(Number);
+  t.is(got, 100);
+  t.true(eintr > 0, "the timer interrupted some reads");
+  const pipe = report.files.find((f) => f.kind === "pipe" && f.readOps > 0);
+  t.is(pipe.readOps, 100);
+  t.deepEqual(report.failedOps, { total: eintr, byErrno: { EINTR: eintr } });
+  t.is(syscallRow(report, "read").failed, eintr);
+});
+
+ebpfTest("reads restarted by SA_RESTART are single operations, not failures", (t) => {
+  const result = path.join(dir, "restart.txt");
+  const { status, report, stderr } = ebpf(["--all-fds", "--", bin.eintr, "restart", "100", result]);
+  t.is(status, 0, stderr);
+  t.is(fs.readFileSync(result, "utf8").trim(), "100 0");
+  t.is(report.files.find((f) => f.kind === "pipe" && f.readOps > 0).readOps, 100);
+  t.is(report.failedOps.total, 0);
+  t.is(fileEntry(report, result).writeOps, 1);
+});
+
+ebpfTest("2,000 small files written then read back: each its own file, though the fd number is reused at once", (t) => {
+  const N = 2000;
+  const sub = fs.mkdtempSync(path.join(dir, "small-"));
+  const argv = [bin.smallfiles, sub, String(N), "100"];
+  const { status, report, stderr } = ebpf(["--", ...argv]);
+  t.is(status, 0, stderr);
+  assertCleanRun(t, report, argv);
+  t.deepEqual(counts(report.summary), totals(N, N * 100, N, N * 100));
+  t.is(report.metadataOps.opens, 2 * N);
+  t.is(report.files.length, N);
+  for (const i of [0, 1, 999, N - 1]) {
+    const p = path.join(sub, `small-${i}`);
+    t.deepEqual(fileEntry(report, p), { path: p, kind: "file", readOps: 1, writeOps: 1, readBytes: 100, writeBytes: 100 }, p);
+  }
+});
+
+ebpfTest("two threads each create and join 1,000 threads: the capture ends with the command, exit 0", (t) => {
+  const json = path.join(dir, "churn.json");
+  const { status, stdout, stderr } = runCli(["--method", "ebpf", "--json", json, "--", bin.churn, "1000", "2"]);
+  t.is(status, 0, stderr);
+  t.is(stdout, "done\n");
+  const report = JSON.parse(fs.readFileSync(json, "utf8"));
+  t.deepEqual(report.exit, OK_EXIT);
+  t.is(report.summary.totalOps, 0);
+  t.is(report.otherFds.writeOps, 1);
+});
+
+ebpfTest("main thread calls pthread_exit, a worker writes 100 x 16 bytes: 100 writes, 1,600 bytes, on the file", (t) => {
+  const out = path.join(dir, "zombie-leader.dat");
+  const argv = [bin.zombie_leader, "100", out, "200000"];
+  const { status, report, stderr } = ebpf(["--", ...argv]);
+  t.is(status, 0, stderr);
+  assertCleanRun(t, report, argv);
+  t.deepEqual(fileEntry(report, out), { path: out, kind: "file", readOps: 0, writeOps: 100, readBytes: 0, writeBytes: 1600 });
+  t.deepEqual(syscallRow(report, "write"), { name: "write", calls: 100, bytes: 1600, failed: 0 });
 });
 
 ebpfTest("a ring buffer too small for a burst: the report says how many records were lost", (t) => {

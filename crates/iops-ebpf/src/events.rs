@@ -179,7 +179,8 @@ impl Events {
     /// named now, through /proc while they are open ("pipe:[ino]"), so that
     /// a program that is done with them before its records are read still
     /// has their I/O under the right kind. Once closed, only the kind is
-    /// known: "pipe:[?]" or "socket:[?]".
+    /// known: "pipe:[?] (pipe of fds 3, 4 of pid 7)", "socket:[?] (fd 3 of
+    /// pid 7)".
     fn name_made_fds(&mut self, e: &Event, tid: pid_t, tgid: pid_t) {
         let nr = e.nr as libc::c_long;
         #[cfg(target_arch = "x86_64")]
@@ -195,10 +196,16 @@ impl Events {
         } else {
             return;
         };
+        // Closed already: a name of our own, one per pipe (both ends) or
+        // per socket, so that two of them never merge into one entry.
+        let gone = |fd: i32| match kind {
+            FdKind::Pipe => format!("{unknown} (pipe of fds {}, {} of pid {tgid})", fds[0], fds[1]),
+            _ => format!("{unknown} (fd {fd} of pid {tgid})"),
+        };
         for fd in fds.into_iter().filter(|&fd| fd >= 0) {
             match fds::resolve(tid, fd).filter(|(_, k)| *k == kind) {
                 Some((name, kind)) => self.calls.opened(tgid, fd, &name, kind, false),
-                None => self.calls.opened(tgid, fd, unknown, kind, false),
+                None => self.calls.opened(tgid, fd, &gone(fd), kind, false),
             }
         }
     }
