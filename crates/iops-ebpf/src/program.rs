@@ -149,7 +149,7 @@ impl Program {
                 if class == Class::FilterInstall {
                     continue; // a program's own seccomp filter does not concern us
                 }
-                calls.set(nr as u32, flags(nr, class), 0).map_err(why)?;
+                calls.set(nr as u32, flags(nr), 0).map_err(why)?;
             }
             for &(nr, f) in FD_MAKERS {
                 calls.set(nr as u32, f, 0).map_err(why)?;
@@ -203,7 +203,8 @@ impl Program {
     }
 }
 
-fn flags(nr: libc::c_long, class: Class) -> u8 {
+/// What the kernel side records of a counted call beside its arguments.
+fn flags(nr: libc::c_long) -> u8 {
     let path = match nr {
         libc::SYS_openat | libc::SYS_openat2 => CALL_PATH_ARG1,
         #[cfg(target_arch = "x86_64")]
@@ -212,6 +213,5 @@ fn flags(nr: libc::c_long, class: Class) -> u8 {
         libc::SYS_copy_file_range | libc::SYS_splice => CALL_PEEK_ARG1_3,
         _ => 0,
     };
-    let _ = class;
     CALL_TRACED | path
 }
