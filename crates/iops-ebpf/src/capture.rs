@@ -90,8 +90,10 @@ mod built {
             if pid == unsafe { libc::getpid() } {
                 return Err(TraceError::Other("a process cannot trace itself; use a helper process".into()));
             }
-            if std::fs::metadata(format!("/proc/{pid}")).is_err() {
-                return Err(TraceError::NoSuchProcess(pid));
+            match std::fs::read_to_string(format!("/proc/{pid}/status")) {
+                Err(_) => return Err(TraceError::NoSuchProcess(pid)),
+                Ok(s) if s.lines().any(|l| l.starts_with("State:\tZ")) => return Err(TraceError::Zombie(pid)),
+                Ok(_) => {}
             }
         }
         let cookie = if attached { options.marker_cookie } else { None };
