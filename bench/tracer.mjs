@@ -130,9 +130,9 @@ async function runUntraced(job) {
   return { wallNs: since(t0) };
 }
 
-async function runIopsLaunch(job, shareCpu) {
+async function runIopsLaunch(job, shareCpu, method = "ptrace") {
   const t0 = process.hrtime.bigint();
-  const report = await traceCommand([job.bin, ...job.args()], { shareCpu }).report;
+  const report = await traceCommand([job.bin, ...job.args()], { shareCpu, method }).report;
   const wallNs = since(t0);
   if (report.exit?.code !== 0) throw new Error(`${job.workload.name} under iops ended with ${JSON.stringify(report.exit)}`);
   return { wallNs, report };
@@ -253,6 +253,7 @@ function variants(haveStrace, haveTaskset) {
   const all = [
     { id: "untraced", label: "untraced", run: runUntraced },
     { id: "iops-launch", label: "iops launch (default)", run: (j) => runIopsLaunch(j, false), compareWith: "strace-launch" },
+    { id: "iops-launch-ebpf", label: "iops launch --method ebpf", run: (j) => runIopsLaunch(j, false, "ebpf"), compareWith: "strace-launch", ebpf: true },
     { id: "iops-launch-share", label: "iops launch --share-cpu", run: (j) => runIopsLaunch(j, true), compareWith: "strace-launch-1cpu" },
     { id: "iops-attach", label: "iops attach (iops -p)", run: (j) => runAttached(j, attachIops), compareWith: "strace-attach" },
     { id: "iops-attach-share", label: "iops attach --share-cpu", run: (j) => runAttached(j, (pid, job) => attachIops(pid, job, ["--share-cpu"])), compareWith: "strace-attach" },
@@ -260,14 +261,15 @@ function variants(haveStrace, haveTaskset) {
     { id: "strace-launch-1cpu", label: `strace -f, one CPU (taskset -c ${cpu})`, run: (j) => runStraceLaunch(j, cpu), strace: true, taskset: true },
     { id: "strace-attach", label: "strace -f -p (attach)", run: (j) => runAttached(j, attachStrace), strace: true },
   ];
-  return all.filter((v) => (haveStrace || !v.strace) && (haveTaskset || !v.taskset));
+  const haveEbpf = process.platform === "linux" && process.getuid?.() === 0;
+  return all.filter((v) => (haveStrace || !v.strace) && (haveTaskset || !v.taskset) && (haveEbpf || !v.ebpf));
 }
 
 // -------------------------------------------------------------- measurement
 
 /** Why the report is not exactly the expected count, or null when it is. */
 function inexactness(workload, report) {
-  if (report.method !== "ptrace") return `measured by ${report.method}, not traced: ${report.warnings.join("; ")}`;
+  if (report.method !== "ptrace" && report.method !== "ebpf") return `measured by ${report.method}, not traced: ${report.warnings.join("; ")}`;
   const s = report.summary;
   if (workload.exact(s)) return null;
   return `expected ${workload.expected}; counted ${n(s.readOps)} reads (${n(s.readBytes)} B), ${n(s.writeOps)} writes (${n(s.writeBytes)} B)`;

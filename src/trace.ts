@@ -9,7 +9,7 @@ export type { Capture, CaptureOptions };
 
 /** Runs `argv` with every thread and child process traced, until it exits. */
 export function traceCommand(argv: string[], options: CaptureOptions = {}): Capture {
-  return launch(argv, options);
+  return launch(argv, options, options.method);
 }
 
 /**
@@ -22,5 +22,5 @@ export function traceCommand(argv: string[], options: CaptureOptions = {}): Capt
  * IopsError "ESRCH" from the report.
  */
 export function tracePid(pid: number, options: CaptureOptions = {}): Capture {
-  return attach(pid, options);
+  return attach(pid, options, options.method);
 }

@@ -5,7 +5,7 @@
 export interface Report {
   /** Version of this format (`REPORT_VERSION`). */
   version: number;
-  /** The source of the figures: "ptrace" (our tracer), "strace" (a live strace run), "strace-log" (`iops import` of a saved strace log), "fs_usage" (macOS, live or an imported log), "etw" (Windows), or a counters fallback: "proc-io" (Linux), "io-counters" (Windows), "rusage" (macOS). */
+  /** The source of the figures: "ptrace" (our tracer), "ebpf" (our eBPF tracepoints), "strace" (a live strace run), "strace-log" (`iops import` of a saved strace log), "fs_usage" (macOS, live or an imported log), "etw" (Windows), or a counters fallback: "proc-io" (Linux), "io-counters" (Windows), "rusage" (macOS). */
   method: Source;
   /** Launch mode: the command as run; null when attached or imported. */
   command: Array<string> | null;
@@ -49,6 +49,8 @@ export interface Report {
 export type Source =
   /** Our own ptrace tracer (Linux). */
   | "ptrace"
+  /** Our eBPF source (Linux): raw_syscalls tracepoints filtered in the kernel. */
+  | "ebpf"
   /** A live strace run, parsed as it writes. */
   | "strace"
   /** `iops import` of a saved strace log. */
@@ -65,7 +67,7 @@ export type Source =
   | "rusage";
 
 /** Every value of `Source`. */
-export const SOURCE_VALUES: readonly Source[] = ["ptrace", "strace", "strace-log", "fs_usage", "etw", "proc-io", "io-counters", "rusage"];
+export const SOURCE_VALUES: readonly Source[] = ["ptrace", "ebpf", "strace", "strace-log", "fs_usage", "etw", "proc-io", "io-counters", "rusage"];
 
 /** The tracer's own share of the elapsed time. Every stop of the program at a traced call is a round trip to the tracer that an untraced run does not make; its cost depends on whether the two meet on one CPU or across two, so both costs are measured, after the capture on the same machine (a throwaway child making traced calls), and weighted by where the capture's sampled stops happened. */
 export interface TracerTime {
@@ -360,6 +362,7 @@ export const COUNTER_SOURCES: readonly Source[] = ["proc-io", "io-counters", "ru
 /** Each source's name for people ("ptrace syscall tracer"). */
 export const SOURCE_LABELS: Readonly<Record<Source, string>> = {
   "ptrace": "ptrace syscall tracer",
+  "ebpf": "eBPF syscall tracepoints",
   "strace": "strace, live",
   "strace-log": "strace log",
   "fs_usage": "fs_usage trace",

@@ -23,6 +23,8 @@ export interface CaptureOptions {
   onProgress?: (p: { ops: number; bytes: number; elapsedSeconds: number }) => void;
   /** Milliseconds, from 1 to 2^31 - 1 (default 250); outside that, IopsError "EINVAL". */
   progressIntervalMs?: number;
+  /** traceCommand()/tracePid(): the source, as `ProfileOptions.method` (default: this platform's first). */
+  method?: RequestedSource;
 }
 
 /** A capture under way: stop it early (attach mode), or wait for its report. */

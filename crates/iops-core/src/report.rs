@@ -369,7 +369,8 @@ pub struct TracerTime {
 pub struct Report {
     /// Version of this format (`REPORT_VERSION`).
     pub version: u32,
-    /// The source of the figures: "ptrace" (our tracer), "strace" (a live
+    /// The source of the figures: "ptrace" (our tracer), "ebpf" (our eBPF
+    /// tracepoints), "strace" (a live
     /// strace run), "strace-log" (`iops import` of a saved strace log),
     /// "fs_usage" (macOS, live or an imported log), "etw" (Windows), or a
     /// counters fallback: "proc-io" (Linux), "io-counters" (Windows),

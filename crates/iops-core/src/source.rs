@@ -73,6 +73,9 @@ macro_rules! source_table {
     /// Our own ptrace tracer (Linux).
     Ptrace = "ptrace", "ptrace syscall tracer", Sees::EVENTS, None,
         live(target_os = "linux") { about: "our own tracer", by_default: true, window: Helper, start: tracer!(iops_linux::trace) };
+    /// Our eBPF source (Linux): raw_syscalls tracepoints filtered in the kernel.
+    Ebpf = "ebpf", "eBPF syscall tracepoints", Sees::EVENTS, None,
+        live(target_os = "linux") { about: "eBPF tracepoints filtered in the kernel (root, or CAP_BPF and CAP_PERFMON)", by_default: false, window: Helper, start: tracer!(iops_ebpf::trace) };
     /// A live strace run, parsed as it writes.
     Strace = "strace", "strace, live", Sees { storage_bytes: false, ..Sees::EVENTS }, None,
         live(target_os = "linux") { about: "run the installed strace and parse its output", by_default: false, window: Script, start: Start::Script };

@@ -8,7 +8,6 @@ use iops_core::{Aggregator, CallOffset, DataOp, Direction, MetaKind, Syscall};
 use libc::pid_t;
 
 use crate::fds::FdTable;
-use crate::ptrace;
 use crate::syscalls::{self, Class, Restart};
 use crate::threads::{Pending, Thread};
 
@@ -28,15 +27,42 @@ impl Calls {
         self.fds.forget_process(tgid);
     }
 
+    /// A source that sees an open's path and result as one event (eBPF,
+    /// where the fd may be closed again before /proc could be read): fd
+    /// `fd` of `tgid` is `name`, of `kind`, at position 0 (`append`: opened
+    /// with O_APPEND).
+    pub fn opened(&mut self, tgid: pid_t, fd: i32, name: &str, kind: iops_core::FdKind, append: bool) {
+        let file = self.agg.file(name, kind);
+        self.fds.opened(tgid, fd, file, kind, append);
+    }
+
+    /// The aggregator, to name a file by an fd's dirfd (see `opened`).
+    pub fn file_name(&mut self, tgid: pid_t, tid: pid_t, fd: i32) -> Option<String> {
+        let file = self.fds.lookup(&mut self.agg, tgid, tid, fd)?;
+        Some(self.agg.file_stats(file).path.clone())
+    }
+
     pub fn into_aggregator(self) -> Aggregator {
         self.agg
     }
 
     /// Thread `tid` (state `thread`) left call `p` with `rval` at `now`;
     /// `begin` is the window's begin, from which op start times count.
+    /// `peek` reads a u64 of the caller's memory after the call (the offset
+    /// pointers of sendfile, copy_file_range, splice).
     /// Returns true when the call installed a seccomp filter of the
     /// program's own.
-    pub fn complete(&mut self, thread: &mut Thread, tid: pid_t, p: Pending, rval: i64, now: Instant, begin: Instant) -> bool {
+    #[allow(clippy::too_many_arguments)]
+    pub fn complete(
+        &mut self,
+        thread: &mut Thread,
+        tid: pid_t,
+        p: Pending,
+        rval: i64,
+        now: Instant,
+        begin: Instant,
+        peek: &mut dyn FnMut(u64) -> Option<u64>,
+    ) -> bool {
         let tgid = thread.tgid;
         if let Some(i) = thread.interrupted {
             // The same call on the same fd again: the interrupted one restarted.
@@ -57,7 +83,7 @@ impl Calls {
             // -EINTR if the interrupted call failed, its number if restarted.
             if let Some(i) = thread.interrupted.take() {
                 if rval == -(libc::EINTR as i64) {
-                    return self.complete(thread, tid, i, rval, now, begin);
+                    return self.complete(thread, tid, i, rval, now, begin, peek);
                 }
             }
             return false;
@@ -66,7 +92,7 @@ impl Calls {
         match p.class {
             Class::Data(syscall) if p.counted => {
                 if ok {
-                    self.record_data(tid, tgid, syscall, &p, rval as u64, now, begin);
+                    self.record_data(tid, tgid, syscall, &p, rval as u64, now, begin, peek);
                 } else {
                     let storage = self
                         .fds
@@ -110,7 +136,17 @@ impl Calls {
     /// `tid` made the call (its /proc entry and memory are read: the
     /// leader's are gone once it has exited); `tgid` keys the fd cache.
     #[allow(clippy::too_many_arguments)]
-    fn record_data(&mut self, tid: pid_t, tgid: pid_t, syscall: Syscall, p: &Pending, bytes: u64, now: Instant, begin: Instant) {
+    fn record_data(
+        &mut self,
+        tid: pid_t,
+        tgid: pid_t,
+        syscall: Syscall,
+        p: &Pending,
+        bytes: u64,
+        now: Instant,
+        begin: Instant,
+        peek: &mut dyn FnMut(u64) -> Option<u64>,
+    ) {
         let start_ns = p.start.saturating_duration_since(begin).as_nanos() as u64;
         let latency_ns = Some(now.saturating_duration_since(p.start).as_nanos() as u64);
         let record = |calls: &mut Calls, fd: u64, direction: Direction, call: CallOffset| {
@@ -124,9 +160,9 @@ impl Calls {
         // An offset-pointer argument: null means "at the fd's position";
         // otherwise the call has advanced the offset it points to by the
         // bytes it moved, so it started that many bytes earlier.
-        let through = |ptr: u64| match ptr {
+        let mut through = |ptr: u64| match ptr {
             0 => CallOffset::Current,
-            _ => match ptrace::read_u64(tid, ptr) {
+            _ => match peek(ptr) {
                 Some(after) => CallOffset::At(after.wrapping_sub(bytes)),
                 None => CallOffset::Unknown,
             },

@@ -69,18 +69,23 @@ pub fn resolve(pid: pid_t, fd: i32) -> Option<(String, FdKind)> {
     let name = name_text(&target[..n as usize]).into_owned();
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     let kind = if unsafe { libc::stat(path.as_cstr().as_ptr(), &mut st) } == 0 {
-        match st.st_mode & libc::S_IFMT {
-            libc::S_IFREG => FdKind::File,
-            libc::S_IFBLK => FdKind::BlockDevice,
-            libc::S_IFSOCK => FdKind::Socket,
-            libc::S_IFIFO => FdKind::Pipe,
-            libc::S_IFCHR => fd_kind::char_device(libc::major(st.st_rdev) as u64),
-            _ => FdKind::Other,
-        }
+        kind_of_mode(st.st_mode, st.st_rdev)
     } else {
         FdKind::Other
     };
     Some((name, kind))
+}
+
+/// The kind of a file of this `st_mode` and `st_rdev` (from stat).
+pub fn kind_of_mode(mode: libc::mode_t, rdev: libc::dev_t) -> FdKind {
+    match mode & libc::S_IFMT {
+        libc::S_IFREG => FdKind::File,
+        libc::S_IFBLK => FdKind::BlockDevice,
+        libc::S_IFSOCK => FdKind::Socket,
+        libc::S_IFIFO => FdKind::Pipe,
+        libc::S_IFCHR => fd_kind::char_device(libc::major(rdev) as u64),
+        _ => FdKind::Other,
+    }
 }
 
 /// The position and `O_APPEND` flag of fd `fd` of process `pid`, from
@@ -176,6 +181,13 @@ impl FdTable {
         };
         self.cache.insert((tgid, fd), FdEntry { file, position });
         Some((file, offset))
+    }
+
+    /// `fd` of `tgid` was just opened on `file` (position 0): see
+    /// `Calls::opened`.
+    pub fn opened(&mut self, tgid: pid_t, fd: i32, file: FileId, kind: FdKind, append: bool) {
+        let position = kind.is_storage().then(|| FdPosition::new(0, append));
+        self.cache.insert((tgid, fd), FdEntry { file, position });
     }
 
     /// lseek on `fd` returned `pos`.

@@ -23,7 +23,7 @@ use crate::wait::{self, Status};
 
 /// Finds `cmd` the way a shell would, so that "not found" is reported by us
 /// in words rather than by a child that exits 127.
-fn find_program(cmd: &str) -> Option<PathBuf> {
+pub fn find_program(cmd: &str) -> Option<PathBuf> {
     let is_exec = |p: &Path| {
         std::fs::metadata(p).is_ok_and(|m| {
             use std::os::unix::fs::PermissionsExt;
@@ -53,6 +53,51 @@ extern "C" {
 /// Forks the command, takes it under ptrace while it waits on a pipe, then
 /// lets it install our seccomp filter and exec.
 pub fn launch(argv: &[String], agg: Aggregator, share_cpu: bool) -> Result<Launched, TraceError> {
+    let filter = Filter::new(traced().map(|(nr, _)| nr));
+    let Gated { pid: child, gate, news } = fork_gated(argv, Some(filter), share_cpu)?;
+    let tell = |verdict: u8| unsafe {
+        libc::write(gate.as_raw_fd(), &verdict as *const u8 as *const _, 1);
+    };
+    // EXITKILL: under our filter, a command whose tracer vanished would see
+    // every counted syscall fail with ENOSYS; ending it is the lesser harm.
+    let options = OPTIONS | libc::PTRACE_O_TRACESECCOMP | libc::PTRACE_O_EXITKILL;
+    if let Err(e) = ptrace::seize(child, options) {
+        tell(VERDICT_PLAIN);
+        return Ok(Launched::Untraced { pid: child, reason: format!("ptrace is not permitted here: {}", refusal(&e)), news });
+    }
+    tell(VERDICT_FILTER);
+    drop(gate);
+    let mut tracer = Tracer::new(Mode::Seccomp, child, agg, None);
+    tracer.add_thread(child, child);
+    tracer.open_window();
+    Ok(Launched::Traced(Box::new(tracer), news))
+}
+
+/// What the gated child does once told: install `filter` and exec, or exec as it is.
+const VERDICT_FILTER: u8 = b'T';
+const VERDICT_PLAIN: u8 = b'U';
+
+/// A forked command that waits on its gate (a pipe) before exec, so that a
+/// tracer can take it first.
+pub struct Gated {
+    pub pid: pid_t,
+    gate: OwnedFd,
+    /// What the child tells before its exec (close-on-exec).
+    pub news: ChildNewsPipe,
+}
+
+impl Gated {
+    /// Lets the child exec, as it is (no filter). A `Gated` dropped without
+    /// this ends the child before its exec (status 126).
+    pub fn release(self) -> (pid_t, ChildNewsPipe) {
+        unsafe { libc::write(self.gate.as_raw_fd(), &VERDICT_PLAIN as *const u8 as *const _, 1) };
+        (self.pid, self.news)
+    }
+}
+
+/// Forks the command stopped at its gate (see `Gated`). `filter`: what to
+/// install when told VERDICT_FILTER; `share_cpu`: see `Options::share_cpu`.
+pub fn fork_gated(argv: &[String], filter: Option<Filter>, share_cpu: bool) -> Result<Gated, TraceError> {
     let cmd = argv.first().ok_or_else(|| TraceError::Other("no command given".into()))?;
     let program = find_program(cmd).ok_or_else(|| TraceError::CommandNotFound(cmd.clone()))?;
     // Everything the child touches is prepared before fork: after it, the
@@ -61,7 +106,6 @@ pub fn launch(argv: &[String], agg: Aggregator, share_cpu: bool) -> Result<Launc
     let args = argv.iter().map(|a| cstring(a.as_bytes())).collect::<Result<Vec<_>, _>>()?;
     let mut arg_ptrs: Vec<*const libc::c_char> = args.iter().map(|a| a.as_ptr()).collect();
     arg_ptrs.push(std::ptr::null());
-    let filter = Filter::new(traced().map(|(nr, _)| nr));
     // Without CAP_SYS_ADMIN the kernel accepts a filter only under
     // no_new_privs. For a user that costs nothing (setuid and file caps do
     // not apply under a non-root tracer anyway); root keeps setuid programs
@@ -120,7 +164,7 @@ pub fn launch(argv: &[String], agg: Aggregator, share_cpu: bool) -> Result<Launc
             };
             let mut verdict = 0u8;
             while libc::read(gate[0], &mut verdict as *mut u8 as *mut _, 1) < 0 {}
-            if verdict == b'T' {
+            if let (VERDICT_FILTER, Some(filter)) = (verdict, filter.as_ref()) {
                 if unprivileged {
                     libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
                 }
@@ -128,7 +172,7 @@ pub fn launch(argv: &[String], agg: Aggregator, share_cpu: bool) -> Result<Launc
                     // The command runs all the same; the tracer adapts at its exec.
                     tell(NEWS_FILTER_REFUSED, errno);
                 }
-            } else if verdict != b'U' {
+            } else if verdict != VERDICT_PLAIN {
                 libc::_exit(126); // our parent is gone
             }
             libc::execve(path.as_ptr(), arg_ptrs.as_ptr(), environ);
@@ -141,22 +185,7 @@ pub fn launch(argv: &[String], agg: Aggregator, share_cpu: bool) -> Result<Launc
     unsafe { libc::close(gate[0]) };
     unsafe { libc::close(news[1]) };
     let news = ChildNewsPipe(unsafe { OwnedFd::from_raw_fd(news[0]) });
-    let tell = |verdict: u8| unsafe {
-        libc::write(gate[1], &verdict as *const u8 as *const _, 1);
-        libc::close(gate[1]);
-    };
-    // EXITKILL: under our filter, a command whose tracer vanished would see
-    // every counted syscall fail with ENOSYS; ending it is the lesser harm.
-    let options = OPTIONS | libc::PTRACE_O_TRACESECCOMP | libc::PTRACE_O_EXITKILL;
-    if let Err(e) = ptrace::seize(child, options) {
-        tell(b'U');
-        return Ok(Launched::Untraced { pid: child, reason: format!("ptrace is not permitted here: {}", refusal(&e)), news });
-    }
-    tell(b'T');
-    let mut tracer = Tracer::new(Mode::Seccomp, child, agg, None);
-    tracer.add_thread(child, child);
-    tracer.open_window();
-    Ok(Launched::Traced(Box::new(tracer), news))
+    Ok(Gated { pid: child, gate: unsafe { OwnedFd::from_raw_fd(gate[1]) }, news })
 }
 
 pub enum Launched {

@@ -56,6 +56,12 @@ impl Waker {
 }
 
 impl StopWaiter {
+    /// The pipe's read end: readable (or at its end) once a stop is asked,
+    /// for a source that polls instead of forking a waker.
+    pub fn fd(&self) -> std::os::fd::RawFd {
+        self.read.as_raw_fd()
+    }
+
     /// Forks the waker child on the calling (tracer) thread.
     pub fn spawn_waker(self) -> io::Result<Waker> {
         let read_fd = self.read.as_raw_fd();

@@ -170,6 +170,12 @@ impl Threads {
         self.by_tid.get(&tid).is_some_and(|t| t.exiting && t.tgid == tid)
     }
 
+    /// Every thread of process `tgid` is gone (a source that hears of a
+    /// process's end as one event).
+    pub fn forget_process(&mut self, tgid: pid_t) {
+        self.by_tid.retain(|_, t| t.tgid != tgid);
+    }
+
     /// The process of `tid`: its own id when unknown.
     pub fn tgid(&self, tid: pid_t) -> pid_t {
         self.by_tid.get(&tid).map_or(tid, |t| t.tgid)

@@ -524,6 +524,7 @@ impl Tracer {
     /// A call of `tid` returned `rval` at `now`.
     fn complete(&mut self, tid: pid_t, p: Pending, rval: i64, now: Instant) {
         let Some(thread) = self.threads.get_mut(tid) else { return };
-        self.foreign_filters |= self.calls.complete(thread, tid, p, rval, now, self.window.begin().unwrap_or(p.start));
+        let begin = self.window.begin().unwrap_or(p.start);
+        self.foreign_filters |= self.calls.complete(thread, tid, p, rval, now, begin, &mut |addr| ptrace::read_u64(tid, addr));
     }
 }

@@ -1,0 +1,432 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The kernel side of the eBPF source: on the sys_enter/sys_exit raw
+ * tracepoints, keep only the calls of the traced processes (a map of
+ * tgids, grown at fork) whose numbers userspace marked, and emit one
+ * fixed-size record per finished call into a ring buffer. The window
+ * markers (fcntl on MARKER_FD with the capture's cookie) open and close the
+ * window here, so the window is exact to the syscall as under ptrace.
+ *
+ * No kernel headers: syscall arguments are read from the saved user
+ * registers (struct pt_regs) at offsets userspace gives for its
+ * architecture; sched_process_fork's child_pid, whose place in the record
+ * moved between kernels, at the offset userspace takes from tracefs. All
+ * of it goes in `config`. The program is GPL because the probe_read
+ * helpers are GPL-only.
+ */
+
+typedef unsigned char __u8;
+typedef unsigned short __u16;
+typedef unsigned int __u32;
+typedef int __s32;
+typedef unsigned long long __u64;
+typedef long long __s64;
+
+#define INLINE static inline __attribute__((always_inline))
+#define SEC(name) __attribute__((section(name), used))
+#define __uint(name, val) int(*name)[val]
+#define __type(name, val) typeof(val) *name
+
+enum {
+	BPF_MAP_TYPE_HASH = 1,
+	BPF_MAP_TYPE_ARRAY = 2,
+	BPF_MAP_TYPE_RINGBUF = 27,
+};
+#define BPF_ANY 0
+#define BPF_RB_NO_WAKEUP 1
+#define BPF_RB_FORCE_WAKEUP 2
+#define BPF_RB_AVAIL_DATA 0
+
+/* Helpers by their stable numbers (include/uapi/linux/bpf.h). */
+static void *(*bpf_map_lookup_elem)(void *map, const void *key) = (void *)1;
+static long (*bpf_map_update_elem)(void *map, const void *key, const void *value, __u64 flags) = (void *)2;
+static long (*bpf_map_delete_elem)(void *map, const void *key) = (void *)3;
+static __u64 (*bpf_ktime_get_ns)(void) = (void *)5;
+static __u64 (*bpf_get_current_pid_tgid)(void) = (void *)14;
+static long (*bpf_probe_read_user)(void *dst, __u32 size, const void *src) = (void *)112;
+static long (*bpf_probe_read_kernel)(void *dst, __u32 size, const void *src) = (void *)113;
+static long (*bpf_probe_read_user_str)(void *dst, __u32 size, const void *src) = (void *)114;
+static void *(*bpf_ringbuf_reserve)(void *ringbuf, __u64 size, __u64 flags) = (void *)131;
+static void (*bpf_ringbuf_submit)(void *data, __u64 flags) = (void *)132;
+static __u64 (*bpf_ringbuf_query)(void *ringbuf, __u64 flags) = (void *)134;
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define PATH_LEN 4096
+#define NR_LIMIT 512
+/* `pending.nr` of a thread that is in no call of ours. */
+#define NO_CALL 0xffffffff
+
+/* What a syscall number means here (set by userspace in `calls`). */
+#define CALL_TRACED 1     /* pair its enter and exit */
+#define CALL_PATH_ARG0 2  /* open, creat: the path is args[0] */
+#define CALL_PATH_ARG1 4  /* openat, openat2: the path is args[1] */
+#define CALL_PEEK_ARG2 8  /* sendfile: the offset pointer args[2] */
+#define CALL_PEEK_ARG1_3 16 /* copy_file_range, splice: args[1], args[3] */
+#define CALL_FDS_ARG0 32  /* pipe, pipe2: the two new fds at args[0] */
+#define CALL_FDS_ARG3 64  /* socketpair: the two new fds at args[3] */
+
+/* Indices of `config` (written by userspace before the first attach). */
+#define CFG_FORK_CHILD_PID 0  /* offset of child_pid in sched_process_fork */
+#define CFG_EXIT_GROUP_DEAD 1 /* non-zero: sched_process_exit has group_dead */
+#define CFG_MARKER_NR 2       /* the marker syscall (fcntl) */
+#define CFG_MARKER_COOKIE 3   /* the capture's cookie; > 0xffffffff: no markers */
+#define CFG_WAKEUP_BYTES 4    /* wake the reader once this much is waiting */
+#define CFG_REGS_BASE 5       /* where the span of syscall argument registers starts in pt_regs */
+#define CFG_ARG0 6            /* 6..9: each argument's offset in that span */
+#define CFG_LEN 10
+
+/* Index 0 of `window`: its phase (as iops_core::window::Phase). */
+#define WINDOW_WAITING 0
+#define WINDOW_OPEN 1
+#define WINDOW_CLOSED 2
+
+#define MARKER_FD (-7771)
+#define MARKER_BEGIN 1
+#define MARKER_END 2
+
+/* Record kinds. */
+#define EV_CALL 1  /* a finished call */
+#define EV_EXEC 2  /* a process exec'd: its close-on-exec fds are gone */
+#define EV_GONE 3  /* a process's last thread exited */
+#define EV_BEGIN 4 /* the begin marker opened the window */
+#define EV_END 5   /* the end marker closed it */
+
+struct bpf_raw_tracepoint_args {
+	__u64 args[0];
+};
+
+struct pending {
+	__u64 start;
+	__u64 args[4];
+	__u32 nr;
+	__u32 counted;
+};
+
+/* One record, 96 bytes; an open's record is followed by its path. Layout
+ * mirrored in src/record.rs. */
+struct event {
+	__u64 start;
+	__u64 end;
+	__s64 ret;
+	__u64 args[4];
+	__u64 peek[2];
+	__u32 tid;
+	__u32 tgid;
+	__u32 nr;
+	__u8 kind;
+	__u8 counted;
+	__u16 has_path;
+};
+
+struct open_event {
+	struct event e;
+	char path[PATH_LEN];
+};
+
+/* The traced processes: TRACED, or AT_EXEC for a launched command that is
+ * still our forked child (its gate read and closes are ours, not its). */
+#define TRACED 1
+#define AT_EXEC 2
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u8);
+} tgids SEC(".maps");
+
+INLINE int traced(__u32 tgid)
+{
+	__u8 *v = bpf_map_lookup_elem(&tgids, &tgid);
+	return v && *v == TRACED;
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct pending);
+} pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NR_LIMIT);
+	__type(key, __u32);
+	__type(value, __u8);
+} calls SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CFG_LEN);
+	__type(key, __u32);
+	__type(value, __u64);
+} config SEC(".maps");
+
+/* [0]: the window's phase; [1]: records the ring buffer had no room for. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u64);
+} state SEC(".maps");
+
+/* Sized by userspace (EbpfLoader::set_max_entries). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 24);
+} events SEC(".maps");
+
+INLINE __u64 cfg(__u32 i)
+{
+	__u64 *v = bpf_map_lookup_elem(&config, &i);
+	return v ? *v : 0;
+}
+
+INLINE __u64 *state_at(__u32 i)
+{
+	return bpf_map_lookup_elem(&state, &i);
+}
+
+INLINE void lost(void)
+{
+	__u64 *n = state_at(1);
+	if (n)
+		__sync_fetch_and_add(n, 1);
+}
+
+/* Let the reader sleep (it polls on a timer) unless the buffer fills up. */
+INLINE __u64 wakeup(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg(CFG_WAKEUP_BYTES) ? BPF_RB_FORCE_WAKEUP
+										  : BPF_RB_NO_WAKEUP;
+}
+
+INLINE void notice(__u8 kind, __u32 tid, __u32 tgid)
+{
+	struct event *e = bpf_ringbuf_reserve(&events, sizeof(struct event), 0);
+	if (!e) {
+		lost();
+		return;
+	}
+	__u64 now = bpf_ktime_get_ns();
+	e->start = now;
+	e->end = now;
+	e->ret = 0;
+	e->args[0] = e->args[1] = e->args[2] = e->args[3] = 0;
+	e->peek[0] = e->peek[1] = 0;
+	e->tid = tid;
+	e->tgid = tgid;
+	e->nr = 0;
+	e->kind = kind;
+	e->counted = 0;
+	e->has_path = 0;
+	/* Always woken: the reader acts on these at once. */
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+}
+
+INLINE void on_marker(__u64 args[4], __u32 tid, __u32 tgid)
+{
+	__u64 cookie = cfg(CFG_MARKER_COOKIE);
+	if (cookie > 0xffffffffULL || (__s32)args[0] != MARKER_FD || (__u32)args[1] != (__u32)cookie)
+		return;
+	__u64 *phase = state_at(0);
+	if (!phase)
+		return;
+	if (args[2] == MARKER_BEGIN && *phase == WINDOW_WAITING) {
+		*phase = WINDOW_OPEN;
+		notice(EV_BEGIN, tid, tgid);
+	} else if (args[2] == MARKER_END && *phase == WINDOW_OPEN) {
+		*phase = WINDOW_CLOSED;
+		notice(EV_END, tid, tgid);
+	}
+}
+
+/* The first four syscall arguments from the pt_regs the raw tracepoint
+ * gives: one read of REGS_SPAN bytes from CFG_REGS_BASE, then each argument
+ * at its offset in that span (the architecture's syscall ABI, from
+ * userspace). */
+#define REGS_SPAN 64
+INLINE int read_args(const void *regs, __u64 args[4])
+{
+	__u64 span[REGS_SPAN / 8];
+	if (bpf_probe_read_kernel(span, REGS_SPAN, (const char *)regs + (cfg(CFG_REGS_BASE) & 0x3ff)) < 0)
+		return -1;
+	for (int i = 0; i < 4; i++)
+		args[i] = span[(cfg(CFG_ARG0 + i) / 8) & (REGS_SPAN / 8 - 1)];
+	return 0;
+}
+
+/* raw_tp: no perf record is built for each syscall of every process, as
+ * the classic tracepoint does before any filter runs. */
+SEC("raw_tp/sys_enter")
+int sys_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id;
+	if (!traced(tgid))
+		return 0;
+	__s64 nr = ctx->args[1];
+	if (nr < 0 || nr >= NR_LIMIT)
+		return 0;
+	__u64 args[4];
+	if ((__u64)nr == cfg(CFG_MARKER_NR)) {
+		if (read_args((const void *)ctx->args[0], args) == 0)
+			on_marker(args, tid, tgid);
+		return 0;
+	}
+	__u32 key = nr;
+	__u8 *flags = bpf_map_lookup_elem(&calls, &key);
+	if (!flags || !*flags)
+		return 0;
+	if (read_args((const void *)ctx->args[0], args) < 0)
+		return 0;
+	__u64 *phase = state_at(0);
+	__u32 counted = phase && *phase == WINDOW_OPEN;
+	/* A thread's entry is reused from call to call, written in place: no
+	 * bucket lock nor element allocation per call. */
+	struct pending *slot = bpf_map_lookup_elem(&pending, &tid);
+	if (slot) {
+		slot->start = bpf_ktime_get_ns();
+		slot->args[0] = args[0];
+		slot->args[1] = args[1];
+		slot->args[2] = args[2];
+		slot->args[3] = args[3];
+		slot->counted = counted;
+		slot->nr = key; /* last: marks the entry live */
+		return 0;
+	}
+	struct pending p = {
+		.start = bpf_ktime_get_ns(),
+		.args = { args[0], args[1], args[2], args[3] },
+		.nr = key,
+		.counted = counted,
+	};
+	bpf_map_update_elem(&pending, &tid, &p, BPF_ANY);
+	return 0;
+}
+
+INLINE void fill(struct event *e, struct pending *p, __s64 ret, __u32 tid, __u32 tgid, __u8 has_path)
+{
+	e->start = p->start;
+	e->end = bpf_ktime_get_ns();
+	e->ret = ret;
+	e->args[0] = p->args[0];
+	e->args[1] = p->args[1];
+	e->args[2] = p->args[2];
+	e->args[3] = p->args[3];
+	e->peek[0] = e->peek[1] = 0;
+	e->tid = tid;
+	e->tgid = tgid;
+	e->nr = p->nr;
+	e->kind = EV_CALL;
+	e->counted = p->counted;
+	e->has_path = has_path;
+}
+
+SEC("raw_tp/sys_exit")
+int sys_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id;
+	if (!traced(tgid))
+		return 0;
+	/* Paired by the number seen at entry: rt_sigreturn exits with id -1. */
+	struct pending *p = bpf_map_lookup_elem(&pending, &tid);
+	if (!p || p->nr == NO_CALL)
+		return 0;
+	__u32 key = p->nr;
+	__u8 *fp = bpf_map_lookup_elem(&calls, &key);
+	__u8 flags = fp ? *fp : 0;
+	__s64 ret = ctx->args[1];
+	if ((flags & (CALL_PATH_ARG0 | CALL_PATH_ARG1)) && ret >= 0) {
+		/* The path is still where the caller put it: the call just read it. */
+		struct open_event *o = bpf_ringbuf_reserve(&events, sizeof(struct open_event), 0);
+		if (!o) {
+			lost();
+		} else {
+			fill(&o->e, p, ret, tid, tgid, 1);
+			const void *path = (const void *)(flags & CALL_PATH_ARG0 ? p->args[0] : p->args[1]);
+			if (bpf_probe_read_user_str(o->path, PATH_LEN, path) < 0)
+				o->path[0] = 0;
+			bpf_ringbuf_submit(o, wakeup());
+		}
+	} else {
+		struct event *e = bpf_ringbuf_reserve(&events, sizeof(struct event), 0);
+		if (!e) {
+			lost();
+		} else {
+			fill(e, p, ret, tid, tgid, 0);
+			/* The offsets the call advanced, as they are now. */
+			if ((flags & CALL_FDS_ARG0) && ret == 0 && p->args[0])
+				bpf_probe_read_user(&e->peek[0], 8, (const void *)p->args[0]);
+			if ((flags & CALL_FDS_ARG3) && ret == 0 && p->args[3])
+				bpf_probe_read_user(&e->peek[0], 8, (const void *)p->args[3]);
+			if ((flags & CALL_PEEK_ARG2) && ret > 0 && p->args[2])
+				bpf_probe_read_user(&e->peek[0], 8, (const void *)p->args[2]);
+			if ((flags & CALL_PEEK_ARG1_3) && ret > 0) {
+				if (p->args[1])
+					bpf_probe_read_user(&e->peek[0], 8, (const void *)p->args[1]);
+				if (p->args[3])
+					bpf_probe_read_user(&e->peek[1], 8, (const void *)p->args[3]);
+			}
+			bpf_ringbuf_submit(e, wakeup());
+		}
+	}
+	p->nr = NO_CALL; /* consumed; the entry stays for the thread's next call */
+	return 0;
+}
+
+SEC("tracepoint/sched/sched_process_fork")
+int on_fork(void *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (!traced(tgid))
+		return 0;
+	__s32 child = 0;
+	__u64 off = cfg(CFG_FORK_CHILD_PID);
+	if (!off || bpf_probe_read_kernel(&child, 4, (char *)ctx + (off & 0xff)) < 0 || child <= 0)
+		return 0;
+	/* A new thread's tid lands here too: harmless, never a tgid while it
+	 * lives, and deleted at its exit. */
+	__u32 key = child;
+	__u8 traced = TRACED;
+	bpf_map_update_elem(&tgids, &key, &traced, BPF_ANY);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exec")
+int on_exec(void *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	__u8 *v = bpf_map_lookup_elem(&tgids, &tgid);
+	if (!v)
+		return 0;
+	if (*v == AT_EXEC) {
+		/* The launched command begins: count from here. */
+		*v = TRACED;
+		return 0;
+	}
+	notice(EV_EXEC, (__u32)id, tgid);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exit")
+int on_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, tid = (__u32)id;
+	if (!bpf_map_lookup_elem(&tgids, &tgid))
+		return 0;
+	bpf_map_delete_elem(&pending, &tid);
+	if (tid != tgid)
+		bpf_map_delete_elem(&tgids, &tid);
+	/* Its second argument where the kernel has it (6.16 on), else the
+	 * leader's exit stands for the group's. */
+	__u8 group_dead = cfg(CFG_EXIT_GROUP_DEAD) ? (__u8)ctx->args[1] : tid == tgid;
+	if (group_dead) {
+		bpf_map_delete_elem(&tgids, &tgid);
+		notice(EV_GONE, tid, tgid);
+	}
+	return 0;
+}

@@ -1,0 +1,259 @@
+//! A capture from start to report. Launch: fork the command stopped at its
+//! gate, put its pid in the kernel's traced set, open the window, let it
+//! exec; the capture ends when the command and every process it forked
+//! have ended. Attach: put the pid in the set (its threads share its tgid,
+//! what it forks joins); with a marker cookie the kernel opens and closes
+//! the window at the markers. Meanwhile the ring buffer is drained every
+//! `POLL_MS` (the kernel wakes us sooner when it fills), so the traced
+//! program never waits for us.
+
+use std::sync::Arc;
+
+use iops_core::{ProgressCounters, Report};
+use iops_linux::{Options, StopWaiter, Target, TraceError};
+use libc::pid_t;
+
+/// Whether this build carries the BPF program (clang was there at build time).
+pub const BUILT: bool = cfg!(iops_ebpf);
+
+/// The error of a build without the BPF program.
+#[cfg(not(iops_ebpf))]
+const NOT_BUILT: &str = "iops was not built with eBPF (clang was missing at build time): install clang and rebuild, or use --method ptrace";
+
+/// Runs a whole capture on the calling thread. `on_ready` is called with
+/// the pid once its calls are being counted (launch: just before it execs).
+/// Errors as iops_linux::trace's; a kernel that refuses BPF is
+/// `NotPermitted` with the kernel's words.
+#[cfg(not(iops_ebpf))]
+pub fn trace(
+    _target: Target,
+    _options: &Options,
+    _progress: Arc<ProgressCounters>,
+    _stop: StopWaiter,
+    _on_ready: &mut dyn FnMut(pid_t),
+) -> Result<Report, TraceError> {
+    Err(TraceError::Other(NOT_BUILT.into()))
+}
+
+#[cfg(iops_ebpf)]
+pub use built::trace;
+
+#[cfg(iops_ebpf)]
+mod built {
+    use super::*;
+    use iops_core::report::StorageBytes;
+    use iops_core::{Aggregator, ReportContext, Source, Warning, WarningCode};
+    use iops_linux::launch::{find_program, fork_gated, ChildNews};
+    use iops_linux::procio::ProcIo;
+    use iops_linux::report::exit_info;
+    use iops_linux::wait::{self, Status};
+
+    use crate::events::{Clock, Events};
+    use crate::program::{LoadError, Program, RING_BYTES, WINDOW_OPEN, WINDOW_WAITING};
+
+    /// How long the reader sleeps between drains.
+    const POLL_MS: i32 = 10;
+
+    /// The ring buffer's size; tests set IOPS_EBPF_RING_BYTES to force a
+    /// tiny one and see the lost-records warning.
+    fn ring_bytes() -> u32 {
+        std::env::var("IOPS_EBPF_RING_BYTES")
+            .ok()
+            .and_then(|v| v.parse::<u32>().ok())
+            .filter(|n| n.is_power_of_two() && *n >= 4096)
+            .unwrap_or(RING_BYTES)
+    }
+
+    fn load(cookie: Option<u32>) -> Result<Program, TraceError> {
+        Program::load(cookie, ring_bytes()).map_err(|e| match e {
+            LoadError::NotPermitted(why) => TraceError::Other(format!(
+                "eBPF is not permitted here: {why}; it needs root, or CAP_BPF and CAP_PERFMON (use --method ptrace)"
+            )),
+            LoadError::Other(why) => TraceError::Other(format!("cannot load the eBPF program: {why}")),
+        })
+    }
+
+    pub fn trace(
+        target: Target,
+        options: &Options,
+        progress: Arc<ProgressCounters>,
+        stop: StopWaiter,
+        on_ready: &mut dyn FnMut(pid_t),
+    ) -> Result<Report, TraceError> {
+        let attached = matches!(target, Target::Attach(_));
+        // A command that cannot be found is said before anything is loaded.
+        if let Target::Launch(argv) = &target {
+            let cmd = argv.first().ok_or_else(|| TraceError::Other("no command given".into()))?;
+            find_program(cmd).ok_or_else(|| TraceError::CommandNotFound(cmd.clone()))?;
+        }
+        if let Target::Attach(pid) = target {
+            if pid == unsafe { libc::getpid() } {
+                return Err(TraceError::Other("a process cannot trace itself; use a helper process".into()));
+            }
+            match std::fs::read_to_string(format!("/proc/{pid}/status")) {
+                Err(_) => return Err(TraceError::NoSuchProcess(pid)),
+                Ok(s) if s.lines().any(|l| l.starts_with("State:\tZ")) => return Err(TraceError::Zombie(pid)),
+                Ok(_) => {}
+            }
+        }
+        let cookie = if attached { options.marker_cookie } else { None };
+        let mut program = load(cookie)?;
+        let clock = Clock::now();
+        let agg = Aggregator::with_progress(progress);
+        let mut child = None;
+        let mut events = match &target {
+            Target::Launch(argv) => {
+                let gated = fork_gated(argv, None, false)?;
+                let pid = gated.pid;
+                // Dropping `gated` on error ends the child before its exec.
+                program.trace_process(pid as u32, true).map_err(|e| TraceError::Other(format!("cannot trace {pid}: {e}")))?;
+                program.set_window(WINDOW_OPEN);
+                let mut events = Events::new(agg, pid, clock);
+                events.open_window();
+                let (pid, news) = gated.release();
+                child = Some((pid, news));
+                on_ready(pid);
+                events
+            }
+            Target::Attach(pid) => {
+                let pid = *pid;
+                program.trace_process(pid as u32, false).map_err(|e| TraceError::Other(format!("cannot trace {pid}: {e}")))?;
+                let mut events = Events::new(agg, pid, clock);
+                if cookie.is_some() {
+                    program.set_window(WINDOW_WAITING);
+                } else {
+                    program.set_window(WINDOW_OPEN);
+                    events.open_window();
+                }
+                on_ready(pid);
+                events
+            }
+        };
+        let root = events.root;
+        let mut exit = None;
+        let mut exec_failed = None;
+        let mut stop_armed = true;
+        let mut root_reaped = false;
+        loop {
+            let mut fds = [
+                libc::pollfd { fd: program.ring_fd(), events: libc::POLLIN, revents: 0 },
+                libc::pollfd { fd: stop.fd(), events: libc::POLLIN, revents: 0 },
+            ];
+            let n = if stop_armed { 2 } else { 1 };
+            unsafe { libc::poll(fds.as_mut_ptr(), n, POLL_MS) };
+            while let Some(item) = program.ring.next() {
+                events.on_record(&item);
+            }
+            if stop_armed && fds[1].revents != 0 {
+                stop_armed = false;
+                // A launched command runs to its end: only attach mode stops early.
+                if attached {
+                    events.close_window();
+                }
+            }
+            if events.closed {
+                break;
+            }
+            if let Some((pid, news)) = child.as_ref().filter(|_| !root_reaped) {
+                if has_ended(*pid) {
+                    // Its counters are whole while it is a zombie.
+                    if let Ok(io) = ProcIo::read(*pid) {
+                        events.storage_last = Some(io);
+                    }
+                    if let Ok(Status::Ended(ended)) = wait::ended(*pid) {
+                        exit = Some(exit_info(ended));
+                    }
+                    root_reaped = true;
+                    for n in news.read() {
+                        if let ChildNews::ExecFailed(errno) = n {
+                            exec_failed = Some(errno);
+                        }
+                    }
+                }
+            }
+            let root_done = if attached { events.root_gone || !alive(root) } else { root_reaped };
+            if root_done && !program.traced_ids().into_iter().any(|id| alive(id as pid_t)) {
+                while let Some(item) = program.ring.next() {
+                    events.on_record(&item);
+                }
+                break;
+            }
+        }
+        let lost = program.lost();
+        // Detaching waits for the kernel's RCU grace periods (about 60 ms a
+        // tracepoint): done on a thread of its own so that the report need
+        // not wait. Were this process to end first, its exit closes the
+        // same fds, just as surely.
+        let _ = std::thread::Builder::new().name("iops-ebpf-detach".into()).spawn(move || drop(program));
+        if let (Some(errno), Target::Launch(argv)) = (exec_failed, &target) {
+            return Err(TraceError::CannotExecute(argv[0].clone(), errno));
+        }
+        let never_opened = events.begin.is_none();
+        let end = events.end.or(events.last_gone.filter(|_| !attached)).unwrap_or_else(std::time::Instant::now);
+        let elapsed_ns = events.begin.map_or(0, |b| end.saturating_duration_since(b).as_nanos() as u64);
+        let storage = events.storage_last.map(|last| {
+            let base = if attached { events.storage_begin.unwrap_or_default() } else { Default::default() };
+            let d = last.since(&base);
+            StorageBytes {
+                read_bytes: d.read_bytes,
+                write_bytes: d.write_bytes,
+                source: format!("/proc/{root}/io (read_bytes, write_bytes)"),
+            }
+        });
+        let mut warnings: Vec<Warning> = Vec::new();
+        if lost > 0 {
+            warnings.push(WarningCode::EventsLost.with(format!(
+                "the kernel's ring buffer was full {lost} times: that many calls are missing from every figure, which are lower bounds"
+            )));
+        }
+        if never_opened {
+            warnings.push(WarningCode::WindowNeverOpened.with("the measurement window never opened: nothing was counted"));
+        }
+        if attached && events.root_gone {
+            warnings.push(WarningCode::ExitedBeforeEnd.with("the traced process exited before the capture ended"));
+        }
+        if events.io_uring_seen {
+            warnings.push(WarningCode::IoUringUncounted.with(
+                "the program uses io_uring: I/O submitted through io_uring does not pass through read/write syscalls and is not counted here",
+            ));
+        }
+        Ok(Report::from_aggregator(
+            &events.into_aggregator(),
+            ReportContext {
+                method: Source::Ebpf,
+                command: target_command(&target),
+                pid: Some(root),
+                elapsed_ns,
+                all_fds: options.all_fds,
+                storage,
+                exit: if attached { None } else { exit },
+                warnings,
+                sees: None,
+                // The program is never stopped: its time is its own, give or take the probes.
+                tracer_time: None,
+            },
+        ))
+    }
+
+    fn target_command(target: &Target) -> Option<Vec<String>> {
+        match target {
+            Target::Launch(argv) => Some(argv.clone()),
+            Target::Attach(_) => None,
+        }
+    }
+
+    /// Our child `pid` has ended (a zombie, not reaped).
+    fn has_ended(pid: pid_t) -> bool {
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let r = unsafe { libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, libc::WEXITED | libc::WNOHANG | libc::WNOWAIT) };
+        r == 0 && unsafe { info.si_pid() } == pid
+    }
+
+    /// `id` is a live process (not a thread of another, not a zombie).
+    fn alive(id: pid_t) -> bool {
+        let Ok(status) = std::fs::read_to_string(format!("/proc/{id}/status")) else { return false };
+        let field = |name: &str| status.lines().find_map(|l| l.strip_prefix(name)).map(str::trim);
+        field("Tgid:").and_then(|t| t.parse::<pid_t>().ok()) == Some(id)
+            && !field("State:").is_some_and(|s| s.starts_with('Z') || s.starts_with('X'))
+    }
+}

@@ -1,0 +1,288 @@
+//! What each record means: a finished call goes through iops-linux's
+//! `Calls` exactly as a ptrace exit stop does (the same syscall table,
+//! restart and EINTR rules, fd cache); an open also names its fd at once
+//! from the path the kernel read, since by the time we read the record the
+//! program may have closed the fd, or opened another file on it. Exec and
+//! process ends keep the fd cache true; the markers move the window.
+//! Nothing here allocates per call: only a new file, thread or fd does.
+
+use std::ffi::CString;
+use std::time::{Duration, Instant};
+
+use iops_core::path_name::name_text;
+use iops_core::{Aggregator, FdKind, MetaKind};
+use iops_linux::calls::Calls;
+use iops_linux::fds;
+use iops_linux::procio::ProcIo;
+use iops_linux::syscalls::{Class, ClassTable};
+use iops_linux::threads::{Pending, Threads};
+use libc::pid_t;
+
+use crate::record::{Event, EV_BEGIN, EV_CALL, EV_END, EV_EXEC, EV_GONE};
+
+/// bpf_ktime_get_ns() instants as `Instant`s: both are CLOCK_MONOTONIC.
+#[derive(Clone, Copy)]
+pub struct Clock {
+    at: Instant,
+    ns: u64,
+}
+
+impl Clock {
+    pub fn now() -> Clock {
+        let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+        let at = Instant::now();
+        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+        Clock { at, ns: ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64 }
+    }
+
+    #[inline]
+    pub fn instant(&self, ns: u64) -> Instant {
+        if ns >= self.ns {
+            self.at + Duration::from_nanos(ns - self.ns)
+        } else {
+            self.at.checked_sub(Duration::from_nanos(self.ns - ns)).unwrap_or(self.at)
+        }
+    }
+}
+
+/// The capture's state as records arrive.
+pub struct Events {
+    calls: Calls,
+    threads: Threads,
+    classes: ClassTable,
+    clock: Clock,
+    /// The traced process (launch: the command; attach: the target).
+    pub root: pid_t,
+    pub begin: Option<Instant>,
+    pub end: Option<Instant>,
+    /// The end marker was seen.
+    pub closed: bool,
+    pub storage_begin: Option<ProcIo>,
+    pub storage_last: Option<ProcIo>,
+    pub io_uring_seen: bool,
+    /// The root process's last thread exited.
+    pub root_gone: bool,
+    /// When the last traced process ended (launch: the capture's end).
+    pub last_gone: Option<Instant>,
+}
+
+impl Events {
+    pub fn new(agg: Aggregator, root: pid_t, clock: Clock) -> Events {
+        Events {
+            calls: Calls::new(agg),
+            threads: Threads::default(),
+            classes: ClassTable::new(),
+            clock,
+            root,
+            begin: None,
+            end: None,
+            closed: false,
+            storage_begin: None,
+            storage_last: None,
+            io_uring_seen: false,
+            root_gone: false,
+            last_gone: None,
+        }
+    }
+
+    /// The window opens now (launch, attach without markers).
+    pub fn open_window(&mut self) {
+        self.begin = Some(Instant::now());
+        self.storage_begin = ProcIo::read(self.root).ok();
+    }
+
+    /// Stops counting now (a stop request).
+    pub fn close_window(&mut self) {
+        if self.end.is_none() {
+            self.end = Some(Instant::now());
+            if let Ok(io) = ProcIo::read(self.root) {
+                self.storage_last = Some(io);
+            }
+        }
+        self.closed = true;
+    }
+
+    pub fn into_aggregator(self) -> Aggregator {
+        self.calls.into_aggregator()
+    }
+
+    /// One record of the ring buffer.
+    #[inline]
+    pub fn on_record(&mut self, bytes: &[u8]) {
+        let Some((e, path)) = Event::read(bytes) else { return };
+        match e.kind {
+            EV_CALL => self.on_call(&e, path),
+            EV_EXEC => self.calls.forget_process(e.tgid as pid_t),
+            EV_GONE => {
+                let tgid = e.tgid as pid_t;
+                self.calls.forget_process(tgid);
+                self.threads.forget_process(tgid);
+                self.last_gone = Some(self.clock.instant(e.start));
+                if tgid == self.root {
+                    self.root_gone = true;
+                    if self.begin.is_some() && self.end.is_none() {
+                        // The zombie's counters are whole (launch reads them again at its reaping).
+                        if let Ok(io) = ProcIo::read(tgid) {
+                            self.storage_last = Some(io);
+                        }
+                    }
+                }
+            }
+            EV_BEGIN if self.begin.is_none() => {
+                self.begin = Some(self.clock.instant(e.start));
+                self.storage_begin = ProcIo::read(self.root).ok();
+            }
+            EV_END if self.end.is_none() => {
+                self.end = Some(self.clock.instant(e.start));
+                self.closed = true;
+                if let Ok(io) = ProcIo::read(self.root) {
+                    self.storage_last = Some(io);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_call(&mut self, e: &Event, path: Option<&[u8]>) {
+        let (tid, tgid) = (e.tid as pid_t, e.tgid as pid_t);
+        let nr = e.nr as u64;
+        let class = self.classes.get(nr);
+        if class == Class::IoUring && e.counted != 0 {
+            self.io_uring_seen = true;
+        }
+        self.threads.insert(tid, tgid, true);
+        let Some(thread) = self.threads.get_mut(tid) else { return };
+        let start = self.clock.instant(e.start);
+        let p = Pending { nr, class, args: e.args, start, counted: e.counted != 0 };
+        let begin = self.begin.unwrap_or(start);
+        // The offset pointers' values as the kernel read them after the call.
+        let (args, peek) = (e.args, e.peek);
+        let sendfile = nr == libc::SYS_sendfile as u64;
+        let mut read = |addr: u64| match () {
+            _ if sendfile && addr == args[2] => Some(peek[0]),
+            _ if !sendfile && addr == args[1] => Some(peek[0]),
+            _ if !sendfile && addr == args[3] => Some(peek[1]),
+            _ => None,
+        };
+        self.calls.complete(thread, tid, p, e.ret, self.clock.instant(e.end), begin, &mut read);
+        if class == Class::Ignored && e.ret >= 0 {
+            self.name_made_fds(e, tid, tgid);
+        }
+        if class == Class::Meta(MetaKind::Open) && e.ret >= 0 {
+            if let Some(path) = path.filter(|p| !p.is_empty()) {
+                self.name_opened_fd(e, tid, tgid, path);
+            }
+        }
+    }
+
+    /// A pipe or socket was made (see `program::FD_MAKERS`): its fds are
+    /// named now, through /proc while they are open ("pipe:[ino]"), so that
+    /// a program that is done with them before its records are read still
+    /// has their I/O under the right kind. Once closed, only the kind is
+    /// known: "pipe:[?] (pipe of fds 3, 4 of pid 7)", "socket:[?] (fd 3 of
+    /// pid 7)".
+    fn name_made_fds(&mut self, e: &Event, tid: pid_t, tgid: pid_t) {
+        let nr = e.nr as libc::c_long;
+        #[cfg(target_arch = "x86_64")]
+        let pipe = nr == libc::SYS_pipe || nr == libc::SYS_pipe2;
+        #[cfg(not(target_arch = "x86_64"))]
+        let pipe = nr == libc::SYS_pipe2;
+        let (fds, kind, unknown) = if pipe {
+            ([e.peek[0] as u32 as i32, (e.peek[0] >> 32) as i32], FdKind::Pipe, "pipe:[?]")
+        } else if nr == libc::SYS_socketpair {
+            ([e.peek[0] as u32 as i32, (e.peek[0] >> 32) as i32], FdKind::Socket, "socket:[?]")
+        } else if matches!(nr, libc::SYS_socket | libc::SYS_accept | libc::SYS_accept4) {
+            ([e.ret as i32, -1], FdKind::Socket, "socket:[?]")
+        } else {
+            return;
+        };
+        // Closed already: a name of our own, one per pipe (both ends) or
+        // per socket, so that two of them never merge into one entry.
+        let gone = |fd: i32| match kind {
+            FdKind::Pipe => format!("{unknown} (pipe of fds {}, {} of pid {tgid})", fds[0], fds[1]),
+            _ => format!("{unknown} (fd {fd} of pid {tgid})"),
+        };
+        for fd in fds.into_iter().filter(|&fd| fd >= 0) {
+            match fds::resolve(tid, fd).filter(|(_, k)| *k == kind) {
+                Some((name, kind)) => self.calls.opened(tgid, fd, &name, kind, false),
+                None => self.calls.opened(tgid, fd, &gone(fd), kind, false),
+            }
+        }
+    }
+
+    /// Names fd `e.ret` from the path its open was given: relative to the
+    /// process's cwd or to its dirfd, made absolute and lexically clean, as
+    /// /proc would show it (symlinks in it stay as they were written).
+    fn name_opened_fd(&mut self, e: &Event, tid: pid_t, tgid: pid_t, path: &[u8]) {
+        let fd = e.ret as i32;
+        let at = matches!(e.nr as libc::c_long, libc::SYS_openat | libc::SYS_openat2);
+        let mut full: Vec<u8> = Vec::with_capacity(path.len() + 64);
+        if path[0] != b'/' {
+            let dirfd = if at { e.args[0] as i32 } else { libc::AT_FDCWD };
+            let base = if dirfd == libc::AT_FDCWD {
+                std::fs::read_link(format!("/proc/{tid}/cwd")).ok().map(|p| p.into_os_string().into_encoded_bytes())
+            } else {
+                self.calls.file_name(tgid, tid, dirfd).map(String::into_bytes)
+            };
+            let Some(base) = base else { return };
+            full.extend_from_slice(&base);
+            full.push(b'/');
+        }
+        full.extend_from_slice(path);
+        let clean = clean_path(&full);
+        let kind = kind_of(&clean).unwrap_or(FdKind::File);
+        let flags = match e.nr as libc::c_long {
+            libc::SYS_openat => e.args[2],
+            #[cfg(target_arch = "x86_64")]
+            libc::SYS_open => e.args[1],
+            _ => 0, // creat: no O_APPEND; openat2: its flags are behind a pointer
+        };
+        let append = flags & libc::O_APPEND as u64 != 0;
+        self.calls.opened(tgid, fd, &name_text(&clean), kind, append);
+    }
+}
+
+/// `path` (absolute) without "." and ".." components or repeated slashes.
+fn clean_path(path: &[u8]) -> Vec<u8> {
+    let mut parts: Vec<&[u8]> = Vec::new();
+    for part in path.split(|&b| b == b'/') {
+        match part {
+            b"" | b"." => {}
+            b".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    let mut out = Vec::with_capacity(path.len());
+    for p in parts {
+        out.push(b'/');
+        out.extend_from_slice(p);
+    }
+    if out.is_empty() {
+        out.push(b'/');
+    }
+    out
+}
+
+/// What the file at `path` is now (the kinds of `fds::resolve`).
+fn kind_of(path: &[u8]) -> Option<FdKind> {
+    let c = CString::new(path).ok()?;
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::stat(c.as_ptr(), &mut st) } != 0 {
+        return None;
+    }
+    Some(fds::kind_of_mode(st.st_mode, st.st_rdev))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean_path;
+
+    #[test]
+    fn paths_are_cleaned_as_proc_shows_them() {
+        assert_eq!(clean_path(b"/tmp/./a//b/../c"), b"/tmp/a/c");
+        assert_eq!(clean_path(b"/.."), b"/");
+        assert_eq!(clean_path(b"/work/x/"), b"/work/x");
+    }
+}

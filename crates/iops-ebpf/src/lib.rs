@@ -1,0 +1,27 @@
+//! Linux eBPF capture backend: the raw_syscalls tracepoints, filtered in the
+//! kernel by traced process and by syscall number, one record per finished
+//! call through a ring buffer, into the same core as the ptrace tracer
+//! (iops-linux's syscall table, fd cache and `Calls`). The traced program
+//! is never stopped: it pays one map lookup per syscall and a record per
+//! counted call.
+//!
+//! Modules, each using only those below it:
+//! - `capture`: a capture from start to report (launch or attach, the
+//!   polling loop, the end of the process tree);
+//! - `events`: what each record means (calls, exec, process ends, markers);
+//! - `program`: the kernel side, embedded at build time, loaded and
+//!   attached (links owned by this process: gone with it);
+//! - `record`: the record layout shared with bpf/iops.bpf.c.
+//!
+//! Built without clang, the crate has no BPF program and `trace` says so.
+#![cfg(target_os = "linux")]
+
+mod capture;
+#[cfg(iops_ebpf)]
+mod events;
+#[cfg(iops_ebpf)]
+mod program;
+#[cfg(iops_ebpf)]
+mod record;
+
+pub use capture::{trace, BUILT};

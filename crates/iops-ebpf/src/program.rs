@@ -1,0 +1,217 @@
+//! The kernel side: bpf/iops.bpf.c as compiled by build.rs, embedded here,
+//! loaded with aya (pure Rust: no libbpf, libelf or zlib to link, so the
+//! musl and arm64 cross-builds need nothing more). Every program is attached
+//! through a perf-event fd or link fd this process owns: when the process
+//! ends, however it ends, the kernel drops them and the maps.
+
+use std::os::fd::{AsRawFd, RawFd};
+
+use aya::maps::{Array, HashMap, MapData, RingBuf};
+use aya::programs::{RawTracePoint, TracePoint};
+use aya::{Ebpf, EbpfLoader};
+use iops_linux::syscalls::{traced, Class, MARKER_SYSCALL};
+
+static OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/iops.bpf.o"));
+
+/// The ring buffer's size. At 88 bytes a call (4 KiB more for an open),
+/// 64 MiB hold about 700,000 calls: far beyond what the bench's bursts
+/// make between two reads of the reader (every `POLL_MS`, or sooner when
+/// `WAKEUP_BYTES` are waiting).
+pub const RING_BYTES: u32 = 64 << 20;
+/// Wake the reader early once this much is waiting.
+const WAKEUP_BYTES: u64 = 8 << 20;
+
+// Indices of the `config` map (see bpf/iops.bpf.c).
+const CFG_FORK_CHILD_PID: u32 = 0;
+const CFG_EXIT_GROUP_DEAD: u32 = 1;
+const CFG_MARKER_NR: u32 = 2;
+const CFG_MARKER_COOKIE: u32 = 3;
+const CFG_WAKEUP_BYTES: u32 = 4;
+const CFG_REGS_BASE: u32 = 5;
+const CFG_ARG0: u32 = 6;
+
+/// Where the first four syscall arguments are in `struct pt_regs` (the
+/// kernel's saved user registers, a stable layout per architecture): the
+/// start of a 64-byte span, and each argument's offset in it.
+#[cfg(target_arch = "x86_64")]
+const REGS: Option<(u64, [u64; 4])> = Some((56, [56, 48, 40, 0])); // span r10..di: di, si, dx, r10
+#[cfg(target_arch = "aarch64")]
+const REGS: Option<(u64, [u64; 4])> = Some((0, [0, 8, 16, 24])); // regs[0..3]
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+const REGS: Option<(u64, [u64; 4])> = None;
+
+// `calls` flags.
+const CALL_TRACED: u8 = 1;
+const CALL_PATH_ARG0: u8 = 2;
+const CALL_PATH_ARG1: u8 = 4;
+const CALL_PEEK_ARG2: u8 = 8;
+const CALL_PEEK_ARG1_3: u8 = 16;
+const CALL_FDS_ARG0: u8 = 32;
+const CALL_FDS_ARG3: u8 = 64;
+
+/// Calls that make fds without a path (pipes, sockets): recorded so that
+/// their fds are named while they are still open (see `events`).
+pub const FD_MAKERS: &[(libc::c_long, u8)] = &[
+    #[cfg(target_arch = "x86_64")]
+    (libc::SYS_pipe, CALL_TRACED | CALL_FDS_ARG0),
+    (libc::SYS_pipe2, CALL_TRACED | CALL_FDS_ARG0),
+    (libc::SYS_socketpair, CALL_TRACED | CALL_FDS_ARG3),
+    (libc::SYS_socket, CALL_TRACED),
+    (libc::SYS_accept, CALL_TRACED),
+    (libc::SYS_accept4, CALL_TRACED),
+];
+
+// Values of the `tgids` map.
+const TRACED: u8 = 1;
+const AT_EXEC: u8 = 2;
+
+/// The window's phases in `state[0]`.
+pub const WINDOW_WAITING: u64 = 0;
+pub const WINDOW_OPEN: u64 = 1;
+
+/// Loaded and attached; dropping it detaches everything.
+pub struct Program {
+    _ebpf: Ebpf,
+    pub ring: RingBuf<MapData>,
+    tgids: HashMap<MapData, u32, u8>,
+    state: Array<MapData, u64>,
+}
+
+/// Why loading failed, in words (the kernel's refusal first).
+pub enum LoadError {
+    /// EPERM or EACCES: not root, nor CAP_BPF + CAP_PERFMON.
+    NotPermitted(String),
+    Other(String),
+}
+
+fn why(e: impl std::error::Error) -> LoadError {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    let mut denied = false;
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            denied |= matches!(io.raw_os_error(), Some(libc::EPERM) | Some(libc::EACCES));
+        }
+        source = s.source();
+    }
+    if denied {
+        LoadError::NotPermitted(text)
+    } else {
+        LoadError::Other(text)
+    }
+}
+
+/// The offset of `field` in a tracepoint's record, from its tracefs format
+/// file ("field:pid_t child_pid;\toffset:20;\tsize:4;...").
+fn field_offset(event: &str, field: &str) -> Option<u64> {
+    for root in ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"] {
+        let Ok(text) = std::fs::read_to_string(format!("{root}/events/{event}/format")) else { continue };
+        let needle = format!(" {field};");
+        let line = text.lines().find(|l| l.contains(&needle))?;
+        let off = line.split("offset:").nth(1)?.split(';').next()?;
+        return off.trim().parse().ok();
+    }
+    None
+}
+
+impl Program {
+    /// Loads the program, sets what it counts, attaches it. `cookie`: the
+    /// window markers' cookie (none: no markers); `ring_bytes`: see
+    /// `RING_BYTES` (a power of two, a multiple of the page size).
+    pub fn load(cookie: Option<u32>, ring_bytes: u32) -> Result<Program, LoadError> {
+        let regs = REGS.ok_or_else(|| LoadError::Other(format!("the eBPF source does not know the syscall registers of {}", std::env::consts::ARCH)))?;
+        let child_pid = field_offset("sched/sched_process_fork", "child_pid")
+            .ok_or_else(|| LoadError::Other("cannot read the sched_process_fork format from tracefs".into()))?;
+        let group_dead = field_offset("sched/sched_process_exit", "group_dead").is_some() as u64;
+        // No kernel BTF: the program has no CO-RE relocations, and parsing
+        // /sys/kernel/btf/vmlinux would cost a third of a second.
+        let mut ebpf = EbpfLoader::new().btf(None).map_max_entries("events", ring_bytes).load(OBJECT).map_err(why)?;
+        {
+            let mut config: Array<&mut MapData, u64> = Array::try_from(ebpf.map_mut("config").expect("config")).map_err(why)?;
+            for (i, v) in [
+                (CFG_FORK_CHILD_PID, child_pid),
+                (CFG_EXIT_GROUP_DEAD, group_dead),
+                (CFG_MARKER_NR, MARKER_SYSCALL as u64),
+                (CFG_MARKER_COOKIE, cookie.map_or(u64::MAX, u64::from)),
+                (CFG_WAKEUP_BYTES, WAKEUP_BYTES.min(ring_bytes as u64 / 2)),
+                (CFG_REGS_BASE, regs.0),
+                (CFG_ARG0, regs.1[0]),
+                (CFG_ARG0 + 1, regs.1[1]),
+                (CFG_ARG0 + 2, regs.1[2]),
+                (CFG_ARG0 + 3, regs.1[3]),
+            ] {
+                config.set(i, v, 0).map_err(why)?;
+            }
+            let mut calls: Array<&mut MapData, u8> = Array::try_from(ebpf.map_mut("calls").expect("calls")).map_err(why)?;
+            for (nr, class) in traced() {
+                if class == Class::FilterInstall {
+                    continue; // a program's own seccomp filter does not concern us
+                }
+                calls.set(nr as u32, flags(nr), 0).map_err(why)?;
+            }
+            for &(nr, f) in FD_MAKERS {
+                calls.set(nr as u32, f, 0).map_err(why)?;
+            }
+        }
+        // Raw tracepoints where the arguments serve (no perf record built
+        // per event, and detached without waiting for a grace period);
+        // sched_process_fork's child is a task_struct there, so it stays a
+        // classic tracepoint, read at its format's offset.
+        for (name, event) in [
+            ("sys_enter", "sys_enter"),
+            ("sys_exit", "sys_exit"),
+            ("on_exec", "sched_process_exec"),
+            ("on_exit", "sched_process_exit"),
+        ] {
+            let program: &mut RawTracePoint = ebpf.program_mut(name).expect("program").try_into().map_err(why)?;
+            program.load().map_err(why)?;
+            program.attach(event).map_err(why)?;
+        }
+        let program: &mut TracePoint = ebpf.program_mut("on_fork").expect("program").try_into().map_err(why)?;
+        program.load().map_err(why)?;
+        program.attach("sched", "sched_process_fork").map_err(why)?;
+        let ring = RingBuf::try_from(ebpf.take_map("events").expect("events")).map_err(why)?;
+        let tgids = HashMap::try_from(ebpf.take_map("tgids").expect("tgids")).map_err(why)?;
+        let state = Array::try_from(ebpf.take_map("state").expect("state")).map_err(why)?;
+        Ok(Program { _ebpf: ebpf, ring, tgids, state })
+    }
+
+    pub fn ring_fd(&self) -> RawFd {
+        self.ring.as_raw_fd()
+    }
+
+    /// Traces process `tgid` (and what it forks from now on); `at_exec`:
+    /// from its next exec on (a launched command still in our fork).
+    pub fn trace_process(&mut self, tgid: u32, at_exec: bool) -> Result<(), String> {
+        self.tgids.insert(tgid, if at_exec { AT_EXEC } else { TRACED }, 0).map_err(|e| e.to_string())
+    }
+
+    pub fn set_window(&mut self, phase: u64) {
+        let _ = self.state.set(0, phase, 0);
+    }
+
+    /// Records the ring buffer had no room for.
+    pub fn lost(&self) -> u64 {
+        self.state.get(&1, 0).unwrap_or(0)
+    }
+
+    /// The ids in the traced set: processes, and threads born while traced.
+    pub fn traced_ids(&self) -> Vec<u32> {
+        self.tgids.keys().filter_map(Result::ok).collect()
+    }
+}
+
+/// What the kernel side records of a counted call beside its arguments.
+fn flags(nr: libc::c_long) -> u8 {
+    let path = match nr {
+        libc::SYS_openat | libc::SYS_openat2 => CALL_PATH_ARG1,
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_open | libc::SYS_creat => CALL_PATH_ARG0,
+        libc::SYS_sendfile => CALL_PEEK_ARG2,
+        libc::SYS_copy_file_range | libc::SYS_splice => CALL_PEEK_ARG1_3,
+        _ => 0,
+    };
+    CALL_TRACED | path
+}

@@ -1,0 +1,65 @@
+//! The records of bpf/iops.bpf.c (`struct event`, and an open's path after
+//! it), read in place from the ring buffer without copying the path.
+
+/// A finished call.
+pub const EV_CALL: u8 = 1;
+/// A process exec'd (its close-on-exec fds are gone).
+pub const EV_EXEC: u8 = 2;
+/// A process's last thread exited.
+pub const EV_GONE: u8 = 3;
+/// The begin marker opened the window.
+pub const EV_BEGIN: u8 = 4;
+/// The end marker closed it.
+pub const EV_END: u8 = 5;
+
+/// `struct event`; times are CLOCK_MONOTONIC nanoseconds (bpf_ktime_get_ns).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Event {
+    /// Entry of the call (for notices: when it happened).
+    pub start: u64,
+    pub end: u64,
+    pub ret: i64,
+    pub args: [u64; 4],
+    /// sendfile: `*args[2]` after the call; copy_file_range, splice:
+    /// `*args[1]`, `*args[3]` after the call (0 when the pointer is null).
+    pub peek: [u64; 2],
+    pub tid: u32,
+    pub tgid: u32,
+    pub nr: u32,
+    pub kind: u8,
+    /// Entered while the window was open.
+    pub counted: u8,
+    /// An open's path follows (`PATH_LEN` bytes, NUL-terminated).
+    pub has_path: u16,
+}
+
+pub const EVENT_LEN: usize = std::mem::size_of::<Event>();
+pub const PATH_LEN: usize = 4096;
+
+impl Event {
+    /// The record at the start of `bytes`, and the path after it when it has
+    /// one (up to its NUL).
+    #[inline]
+    pub fn read(bytes: &[u8]) -> Option<(Event, Option<&[u8]>)> {
+        if bytes.len() < EVENT_LEN {
+            return None;
+        }
+        // SAFETY: length checked; read_unaligned copies plain integers.
+        let e = unsafe { std::ptr::read_unaligned(bytes.as_ptr() as *const Event) };
+        let path = (e.has_path != 0 && bytes.len() >= EVENT_LEN + 1).then(|| {
+            let rest = &bytes[EVENT_LEN..bytes.len().min(EVENT_LEN + PATH_LEN)];
+            &rest[..rest.iter().position(|&b| b == 0).unwrap_or(rest.len())]
+        });
+        Some((e, path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_layout_is_the_c_one() {
+        // 3 u64 + 4 args + 2 peeks, then tid, tgid, nr, kind, counted, has_path.
+        assert_eq!(super::EVENT_LEN, 88);
+    }
+}
