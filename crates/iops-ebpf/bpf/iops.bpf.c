@@ -43,6 +43,7 @@ static long (*bpf_map_update_elem)(void *map, const void *key, const void *value
 static long (*bpf_map_delete_elem)(void *map, const void *key) = (void *)3;
 static __u64 (*bpf_ktime_get_ns)(void) = (void *)5;
 static __u64 (*bpf_get_current_pid_tgid)(void) = (void *)14;
+static __u64 (*bpf_get_current_task)(void) = (void *)35;
 static long (*bpf_probe_read_user)(void *dst, __u32 size, const void *src) = (void *)112;
 static long (*bpf_probe_read_kernel)(void *dst, __u32 size, const void *src) = (void *)113;
 static long (*bpf_probe_read_user_str)(void *dst, __u32 size, const void *src) = (void *)114;
@@ -65,6 +66,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define CALL_PEEK_ARG1_3 16 /* copy_file_range, splice: args[1], args[3] */
 #define CALL_FDS_ARG0 32  /* pipe, pipe2: the two new fds at args[0] */
 #define CALL_FDS_ARG3 64  /* socketpair: the two new fds at args[3] */
+#define CALL_COMPAT 128   /* a data call's number in the 32-bit ABI: check which ABI made it */
 
 /* Indices of `config` (written by userspace before the first attach). */
 #define CFG_FORK_CHILD_PID 0  /* offset of child_pid in sched_process_fork */
@@ -74,7 +76,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define CFG_WAKEUP_BYTES 4    /* wake the reader once this much is waiting */
 #define CFG_REGS_BASE 5       /* where the span of syscall argument registers starts in pt_regs */
 #define CFG_ARG0 6            /* 6..9: each argument's offset in that span */
-#define CFG_LEN 10
+#define CFG_COMPAT_STATUS 10  /* 1 + offset of thread_info.status in task_struct; 0: no 32-bit ABI check */
+#define CFG_LEN 11
 
 /* Index 0 of `window`: its phase (as iops_core::window::Phase). */
 #define WINDOW_WAITING 0
@@ -91,6 +94,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define EV_GONE 3  /* a process's last thread exited */
 #define EV_BEGIN 4 /* the begin marker opened the window */
 #define EV_END 5   /* the end marker closed it */
+#define EV_COMPAT 6 /* a data call of the 32-bit ABI (int 0x80), in the window: not counted */
+#define TS_COMPAT 0x0002
 
 struct bpf_raw_tracepoint_args {
 	__u64 args[0];
@@ -277,6 +282,22 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	__u32 key = nr;
 	__u8 *flags = bpf_map_lookup_elem(&calls, &key);
 	if (!flags || !*flags)
+		return 0;
+	__u64 status_at = cfg(CFG_COMPAT_STATUS);
+	if ((*flags & CALL_COMPAT) && status_at) {
+		/* x86-64: int 0x80 runs i386 numbers through the same tracepoint;
+		 * the thread's status says which ABI this call came in by. */
+		__u32 status = 0;
+		const char *task = (const char *)bpf_get_current_task();
+		bpf_probe_read_kernel(&status, 4, task + ((status_at - 1) & 0xff));
+		if (status & TS_COMPAT) {
+			__u64 *phase = state_at(0);
+			if (phase && *phase == WINDOW_OPEN)
+				notice(EV_COMPAT, tid, tgid);
+			return 0;
+		}
+	}
+	if (!(*flags & CALL_TRACED))
 		return 0;
 	if (read_args((const void *)ctx->args[0], args) < 0)
 		return 0;
