@@ -54,7 +54,7 @@ let bin;
 test.before(() => {
   if (why) return;
   dir = makeTempDir("iops-ebpf-");
-  bin = compileFixtures(dir, ["writes", "preads", "threads", "forkwrite", "vectored", "sockets", "badreads", "eof", "transfer", "loopwriter", "eintr", "smallfiles", "churn", "zombie_leader", "int80"]);
+  bin = compileFixtures(dir, ["writes", "preads", "threads", "forkwrite", "vectored", "sockets", "badreads", "eof", "transfer", "loopwriter", "eintr", "smallfiles", "churn", "zombie_leader", "int80", "killedwrites"]);
 });
 
 test.after.always(() => {
@@ -323,6 +323,21 @@ ebpfTest("int 0x80 writes: the 64-bit ones counted exactly, the 32-bit ones name
   t.is(report.metadataOps.stats, 0);
 });
 
+for (const how of ["exit", "exec"]) {
+  ebpfTest(`writers killed by another thread's ${how}: every completed write counted, none as a failure the program never saw`, (t) => {
+    for (let run = 1; run <= 3; run++) {
+      const out = path.join(dir, `killed-${how}-${run}.dat`);
+      const { status, stderr, report } = ebpf(["--", bin.killedwrites, out, "4", "100", how]);
+      t.is(status, 0, `run ${run}: ${stderr}`);
+      const size = fs.statSync(out).size;
+      t.true(size > 0, `run ${run}: the writers wrote`);
+      // The kernel's sys_exit fires for a write a kill cut short too: exact, where ptrace may miss one.
+      t.deepEqual(fileEntry(report, out), { path: out, kind: "file", readOps: 0, writeOps: size, readBytes: 0, writeBytes: size }, `run ${run}`);
+      t.is(report.failedOps.total, 0, `run ${run}: a write the kill interrupted (EINTR, never returned to the program) is not a failure`);
+    }
+  });
+}
+
 ebpfTest("a ring buffer too small for a burst: the report says how many records were lost", (t) => {
   const N = 20_000;
   const out = path.join(dir, "lost.dat");
@@ -368,6 +383,8 @@ ebpfTest("SIGKILL of iops mid-capture: nothing of ours stays loaded, the command
   const out = path.join(dir, "killed.dat");
   const cli = spawnCli(["--method", "ebpf", "--json", "-", "--", bin.loopwriter, out, "300", "10", "10000"]);
   await waitFor(() => ourBpf().links.filter((id) => !before.links.includes(id)).length === 5, "five tracepoints to be attached");
+  // Killed once the command runs (killed before, it never execs: it would have no tracer to release it).
+  await waitFor(() => fs.existsSync(out) && fs.statSync(out).size > 0, "the command to run");
   cli.child.kill("SIGKILL");
   await cli.done;
   await waitFor(() => noneNewSince(before), "the kernel to drop the programs and links", 10_000);

@@ -57,6 +57,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define NR_LIMIT 512
 /* `pending.nr` of a thread that is in no call of ours. */
 #define NO_CALL 0xffffffff
+#define EINTR 4
 
 /* What a syscall number means here (set by userspace in `calls`). */
 #define CALL_TRACED 1     /* pair its enter and exit */
@@ -106,6 +107,13 @@ struct pending {
 	__u64 args[4];
 	__u32 nr;
 	__u32 counted;
+	/* A call that failed with EINTR, held until the thread enters its next
+	 * call (the program saw the failure) or dropped if it dies first (a
+	 * kill cut the call short: the program never saw it, as under ptrace). */
+	__u64 held_end;
+	__s64 held_ret;
+	__u32 held_nr;
+	__u32 held;
 };
 
 /* One record, 96 bytes; an open's record is followed by its path. Layout
@@ -246,6 +254,31 @@ INLINE void on_marker(__u64 args[4], __u32 tid, __u32 tgid)
 	}
 }
 
+INLINE void emit_held(struct pending *slot, __u32 tid, __u32 tgid)
+{
+	slot->held = 0;
+	struct event *e = bpf_ringbuf_reserve(&events, sizeof(struct event), 0);
+	if (!e) {
+		lost();
+		return;
+	}
+	e->start = slot->start;
+	e->end = slot->held_end;
+	e->ret = slot->held_ret;
+	e->args[0] = slot->args[0];
+	e->args[1] = slot->args[1];
+	e->args[2] = slot->args[2];
+	e->args[3] = slot->args[3];
+	e->peek[0] = e->peek[1] = 0;
+	e->tid = tid;
+	e->tgid = tgid;
+	e->nr = slot->held_nr;
+	e->kind = EV_CALL;
+	e->counted = slot->counted;
+	e->has_path = 0;
+	bpf_ringbuf_submit(e, wakeup());
+}
+
 /* The first four syscall arguments from the pt_regs the raw tracepoint
  * gives: one read of REGS_SPAN bytes from CFG_REGS_BASE, then each argument
  * at its offset in that span (the architecture's syscall ABI, from
@@ -270,6 +303,10 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	__u32 tgid = id >> 32, tid = (__u32)id;
 	if (!traced(tgid))
 		return 0;
+	/* Any call, counted or not, shows the program went on past a failure. */
+	struct pending *slot = bpf_map_lookup_elem(&pending, &tid);
+	if (slot && slot->held)
+		emit_held(slot, tid, tgid);
 	__s64 nr = ctx->args[1];
 	if (nr < 0 || nr >= NR_LIMIT)
 		return 0;
@@ -305,7 +342,6 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	__u32 counted = phase && *phase == WINDOW_OPEN;
 	/* A thread's entry is reused from call to call, written in place: no
 	 * bucket lock nor element allocation per call. */
-	struct pending *slot = bpf_map_lookup_elem(&pending, &tid);
 	if (slot) {
 		slot->start = bpf_ktime_get_ns();
 		slot->args[0] = args[0];
@@ -321,6 +357,7 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 		.args = { args[0], args[1], args[2], args[3] },
 		.nr = key,
 		.counted = counted,
+		.held = 0,
 	};
 	bpf_map_update_elem(&pending, &tid, &p, BPF_ANY);
 	return 0;
@@ -359,6 +396,14 @@ int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	__u8 *fp = bpf_map_lookup_elem(&calls, &key);
 	__u8 flags = fp ? *fp : 0;
 	__s64 ret = ctx->args[1];
+	if (ret == -EINTR) {
+		p->held_end = bpf_ktime_get_ns();
+		p->held_ret = ret;
+		p->held_nr = p->nr;
+		p->held = 1;
+		p->nr = NO_CALL;
+		return 0;
+	}
 	if ((flags & (CALL_PATH_ARG0 | CALL_PATH_ARG1)) && ret >= 0) {
 		/* The path is still where the caller put it: the call just read it. */
 		struct open_event *o = bpf_ringbuf_reserve(&events, sizeof(struct open_event), 0);
