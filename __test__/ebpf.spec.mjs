@@ -117,6 +117,18 @@ ebpfTest("N writes of S bytes: exact counts, bytes, file, syscalls, histogram, l
   t.true(fs.readFileSync(out).equals(patternBuffer(N, S)));
 });
 
+ebpfTest("traceCommand(argv, { method: 'ebpf' }): the same exact figures through the API", async (t) => {
+  const N = 333;
+  const S = 1000;
+  const out = path.join(dir, "writes-api.dat");
+  const argv = [bin.writes, out, String(N), String(S)];
+  const report = await iops.traceCommand(argv, { method: "ebpf" }).report;
+  assertCleanRun(t, report, argv);
+  t.deepEqual(counts(report.summary), totals(0, 0, N, N * S));
+  t.deepEqual(fileEntry(report, out), { path: out, kind: "file", readOps: 0, writeOps: N, readBytes: 0, writeBytes: N * S });
+  t.throws(() => iops.traceCommand(argv, { method: "bpf" }), { code: "EINVAL" });
+});
+
 ebpfTest("preads at given offsets: exact operations and returned bytes", (t) => {
   const records = 64;
   const data = path.join(dir, "preads.dat");
