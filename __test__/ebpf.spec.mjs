@@ -54,7 +54,7 @@ let bin;
 test.before(() => {
   if (why) return;
   dir = makeTempDir("iops-ebpf-");
-  bin = compileFixtures(dir, ["writes", "preads", "threads", "forkwrite", "vectored", "sockets", "badreads", "eof", "transfer", "loopwriter", "eintr", "smallfiles", "churn", "zombie_leader"]);
+  bin = compileFixtures(dir, ["writes", "preads", "threads", "forkwrite", "vectored", "sockets", "badreads", "eof", "transfer", "loopwriter", "eintr", "smallfiles", "churn", "zombie_leader", "int80", "killedwrites"]);
 });
 
 test.after.always(() => {
@@ -115,6 +115,18 @@ ebpfTest("N writes of S bytes: exact counts, bytes, file, syscalls, histogram, l
   t.deepEqual(tl, { w: N, b: N * S });
   t.is(report.files[0].writeAccess.pattern, "sequential");
   t.true(fs.readFileSync(out).equals(patternBuffer(N, S)));
+});
+
+ebpfTest("traceCommand(argv, { method: 'ebpf' }): the same exact figures through the API", async (t) => {
+  const N = 333;
+  const S = 1000;
+  const out = path.join(dir, "writes-api.dat");
+  const argv = [bin.writes, out, String(N), String(S)];
+  const report = await iops.traceCommand(argv, { method: "ebpf" }).report;
+  assertCleanRun(t, report, argv);
+  t.deepEqual(counts(report.summary), totals(0, 0, N, N * S));
+  t.deepEqual(fileEntry(report, out), { path: out, kind: "file", readOps: 0, writeOps: N, readBytes: 0, writeBytes: N * S });
+  t.throws(() => iops.traceCommand(argv, { method: "bpf" }), { code: "EINVAL" });
 });
 
 ebpfTest("preads at given offsets: exact operations and returned bytes", (t) => {
@@ -309,6 +321,35 @@ ebpfTest("main thread calls pthread_exit, a worker writes 100 x 16 bytes: 100 wr
   t.deepEqual(syscallRow(report, "write"), { name: "write", calls: 100, bytes: 1600, failed: 0 });
 });
 
+ebpfTest("int 0x80 writes: the 64-bit ones counted exactly, the 32-bit ones named by number in a warning, not read as other calls", (t) => {
+  const out = path.join(dir, "int80.dat");
+  const { status, report, stderr } = ebpf(["--", bin.int80, out, "5", "10"]);
+  t.is(status, 0, stderr);
+  t.is(fs.statSync(out).size, 15 * 16, "the program made its 15 writes");
+  t.deepEqual(fileEntry(report, out), { path: out, kind: "file", readOps: 0, writeOps: 5, readBytes: 0, writeBytes: 80 });
+  t.true(
+    report.warnings.includes("10 read/write-family calls were made through the 32-bit syscall ABI (int 0x80) and are not counted: the figures miss their I/O"),
+    report.warnings.join(" | "),
+  );
+  // i386's write is x86-64's stat: none may be counted as one.
+  t.is(report.metadataOps.stats, 0);
+});
+
+for (const how of ["exit", "exec"]) {
+  ebpfTest(`writers killed by another thread's ${how}: every completed write counted, none as a failure the program never saw`, (t) => {
+    for (let run = 1; run <= 3; run++) {
+      const out = path.join(dir, `killed-${how}-${run}.dat`);
+      const { status, stderr, report } = ebpf(["--", bin.killedwrites, out, "4", "100", how]);
+      t.is(status, 0, `run ${run}: ${stderr}`);
+      const size = fs.statSync(out).size;
+      t.true(size > 0, `run ${run}: the writers wrote`);
+      // The kernel's sys_exit fires for a write a kill cut short too: exact, where ptrace may miss one.
+      t.deepEqual(fileEntry(report, out), { path: out, kind: "file", readOps: 0, writeOps: size, readBytes: 0, writeBytes: size }, `run ${run}`);
+      t.is(report.failedOps.total, 0, `run ${run}: a write the kill interrupted (EINTR, never returned to the program) is not a failure`);
+    }
+  });
+}
+
 ebpfTest("a ring buffer too small for a burst: the report says how many records were lost", (t) => {
   const N = 20_000;
   const out = path.join(dir, "lost.dat");
@@ -354,6 +395,8 @@ ebpfTest("SIGKILL of iops mid-capture: nothing of ours stays loaded, the command
   const out = path.join(dir, "killed.dat");
   const cli = spawnCli(["--method", "ebpf", "--json", "-", "--", bin.loopwriter, out, "300", "10", "10000"]);
   await waitFor(() => ourBpf().links.filter((id) => !before.links.includes(id)).length === 5, "five tracepoints to be attached");
+  // Killed once the command runs (killed before, it never execs: it would have no tracer to release it).
+  await waitFor(() => fs.existsSync(out) && fs.statSync(out).size > 0, "the command to run");
   cli.child.kill("SIGKILL");
   await cli.done;
   await waitFor(() => noneNewSince(before), "the kernel to drop the programs and links", 10_000);

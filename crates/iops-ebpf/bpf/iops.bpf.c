@@ -43,6 +43,7 @@ static long (*bpf_map_update_elem)(void *map, const void *key, const void *value
 static long (*bpf_map_delete_elem)(void *map, const void *key) = (void *)3;
 static __u64 (*bpf_ktime_get_ns)(void) = (void *)5;
 static __u64 (*bpf_get_current_pid_tgid)(void) = (void *)14;
+static __u64 (*bpf_get_current_task)(void) = (void *)35;
 static long (*bpf_probe_read_user)(void *dst, __u32 size, const void *src) = (void *)112;
 static long (*bpf_probe_read_kernel)(void *dst, __u32 size, const void *src) = (void *)113;
 static long (*bpf_probe_read_user_str)(void *dst, __u32 size, const void *src) = (void *)114;
@@ -56,6 +57,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define NR_LIMIT 512
 /* `pending.nr` of a thread that is in no call of ours. */
 #define NO_CALL 0xffffffff
+#define EINTR 4
 
 /* What a syscall number means here (set by userspace in `calls`). */
 #define CALL_TRACED 1     /* pair its enter and exit */
@@ -65,6 +67,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define CALL_PEEK_ARG1_3 16 /* copy_file_range, splice: args[1], args[3] */
 #define CALL_FDS_ARG0 32  /* pipe, pipe2: the two new fds at args[0] */
 #define CALL_FDS_ARG3 64  /* socketpair: the two new fds at args[3] */
+#define CALL_COMPAT 128   /* a data call's number in the 32-bit ABI: check which ABI made it */
 
 /* Indices of `config` (written by userspace before the first attach). */
 #define CFG_FORK_CHILD_PID 0  /* offset of child_pid in sched_process_fork */
@@ -74,7 +77,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define CFG_WAKEUP_BYTES 4    /* wake the reader once this much is waiting */
 #define CFG_REGS_BASE 5       /* where the span of syscall argument registers starts in pt_regs */
 #define CFG_ARG0 6            /* 6..9: each argument's offset in that span */
-#define CFG_LEN 10
+#define CFG_COMPAT_STATUS 10  /* 1 + offset of thread_info.status in task_struct; 0: no 32-bit ABI check */
+#define CFG_LEN 11
 
 /* Index 0 of `window`: its phase (as iops_core::window::Phase). */
 #define WINDOW_WAITING 0
@@ -91,6 +95,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define EV_GONE 3  /* a process's last thread exited */
 #define EV_BEGIN 4 /* the begin marker opened the window */
 #define EV_END 5   /* the end marker closed it */
+#define EV_COMPAT 6 /* a data call of the 32-bit ABI (int 0x80), in the window: not counted */
+#define TS_COMPAT 0x0002
 
 struct bpf_raw_tracepoint_args {
 	__u64 args[0];
@@ -101,6 +107,13 @@ struct pending {
 	__u64 args[4];
 	__u32 nr;
 	__u32 counted;
+	/* A call that failed with EINTR, held until the thread enters its next
+	 * call (the program saw the failure) or dropped if it dies first (a
+	 * kill cut the call short: the program never saw it, as under ptrace). */
+	__u64 held_end;
+	__s64 held_ret;
+	__u32 held_nr;
+	__u32 held;
 };
 
 /* One record, 96 bytes; an open's record is followed by its path. Layout
@@ -241,6 +254,31 @@ INLINE void on_marker(__u64 args[4], __u32 tid, __u32 tgid)
 	}
 }
 
+INLINE void emit_held(struct pending *slot, __u32 tid, __u32 tgid)
+{
+	slot->held = 0;
+	struct event *e = bpf_ringbuf_reserve(&events, sizeof(struct event), 0);
+	if (!e) {
+		lost();
+		return;
+	}
+	e->start = slot->start;
+	e->end = slot->held_end;
+	e->ret = slot->held_ret;
+	e->args[0] = slot->args[0];
+	e->args[1] = slot->args[1];
+	e->args[2] = slot->args[2];
+	e->args[3] = slot->args[3];
+	e->peek[0] = e->peek[1] = 0;
+	e->tid = tid;
+	e->tgid = tgid;
+	e->nr = slot->held_nr;
+	e->kind = EV_CALL;
+	e->counted = slot->counted;
+	e->has_path = 0;
+	bpf_ringbuf_submit(e, wakeup());
+}
+
 /* The first four syscall arguments from the pt_regs the raw tracepoint
  * gives: one read of REGS_SPAN bytes from CFG_REGS_BASE, then each argument
  * at its offset in that span (the architecture's syscall ABI, from
@@ -265,6 +303,10 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	__u32 tgid = id >> 32, tid = (__u32)id;
 	if (!traced(tgid))
 		return 0;
+	/* Any call, counted or not, shows the program went on past a failure. */
+	struct pending *slot = bpf_map_lookup_elem(&pending, &tid);
+	if (slot && slot->held)
+		emit_held(slot, tid, tgid);
 	__s64 nr = ctx->args[1];
 	if (nr < 0 || nr >= NR_LIMIT)
 		return 0;
@@ -278,13 +320,28 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	__u8 *flags = bpf_map_lookup_elem(&calls, &key);
 	if (!flags || !*flags)
 		return 0;
+	__u64 status_at = cfg(CFG_COMPAT_STATUS);
+	if ((*flags & CALL_COMPAT) && status_at) {
+		/* x86-64: int 0x80 runs i386 numbers through the same tracepoint;
+		 * the thread's status says which ABI this call came in by. */
+		__u32 status = 0;
+		const char *task = (const char *)bpf_get_current_task();
+		bpf_probe_read_kernel(&status, 4, task + ((status_at - 1) & 0xff));
+		if (status & TS_COMPAT) {
+			__u64 *phase = state_at(0);
+			if (phase && *phase == WINDOW_OPEN)
+				notice(EV_COMPAT, tid, tgid);
+			return 0;
+		}
+	}
+	if (!(*flags & CALL_TRACED))
+		return 0;
 	if (read_args((const void *)ctx->args[0], args) < 0)
 		return 0;
 	__u64 *phase = state_at(0);
 	__u32 counted = phase && *phase == WINDOW_OPEN;
 	/* A thread's entry is reused from call to call, written in place: no
 	 * bucket lock nor element allocation per call. */
-	struct pending *slot = bpf_map_lookup_elem(&pending, &tid);
 	if (slot) {
 		slot->start = bpf_ktime_get_ns();
 		slot->args[0] = args[0];
@@ -300,6 +357,7 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 		.args = { args[0], args[1], args[2], args[3] },
 		.nr = key,
 		.counted = counted,
+		.held = 0,
 	};
 	bpf_map_update_elem(&pending, &tid, &p, BPF_ANY);
 	return 0;
@@ -338,6 +396,14 @@ int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	__u8 *fp = bpf_map_lookup_elem(&calls, &key);
 	__u8 flags = fp ? *fp : 0;
 	__s64 ret = ctx->args[1];
+	if (ret == -EINTR) {
+		p->held_end = bpf_ktime_get_ns();
+		p->held_ret = ret;
+		p->held_nr = p->nr;
+		p->held = 1;
+		p->nr = NO_CALL;
+		return 0;
+	}
 	if ((flags & (CALL_PATH_ARG0 | CALL_PATH_ARG1)) && ret >= 0) {
 		/* The path is still where the caller put it: the call just read it. */
 		struct open_event *o = bpf_ringbuf_reserve(&events, sizeof(struct open_event), 0);

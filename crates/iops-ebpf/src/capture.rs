@@ -212,6 +212,9 @@ mod built {
         if attached && events.root_gone {
             warnings.push(WarningCode::ExitedBeforeEnd.with("the traced process exited before the capture ended"));
         }
+        if events.compat_calls > 0 {
+            warnings.push(iops_linux::report::compat_calls_warning(events.compat_calls));
+        }
         if events.io_uring_seen {
             warnings.push(WarningCode::IoUringUncounted.with(
                 "the program uses io_uring: I/O submitted through io_uring does not pass through read/write syscalls and is not counted here",

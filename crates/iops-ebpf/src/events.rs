@@ -18,7 +18,7 @@ use iops_linux::syscalls::{Class, ClassTable};
 use iops_linux::threads::{Pending, Threads};
 use libc::pid_t;
 
-use crate::record::{Event, EV_BEGIN, EV_CALL, EV_END, EV_EXEC, EV_GONE};
+use crate::record::{Event, EV_BEGIN, EV_CALL, EV_COMPAT, EV_END, EV_EXEC, EV_GONE};
 
 /// bpf_ktime_get_ns() instants as `Instant`s: both are CLOCK_MONOTONIC.
 #[derive(Clone, Copy)]
@@ -60,6 +60,8 @@ pub struct Events {
     pub storage_begin: Option<ProcIo>,
     pub storage_last: Option<ProcIo>,
     pub io_uring_seen: bool,
+    /// Data calls of the 32-bit ABI in the window (not counted).
+    pub compat_calls: u64,
     /// The root process's last thread exited.
     pub root_gone: bool,
     /// When the last traced process ended (launch: the capture's end).
@@ -80,6 +82,7 @@ impl Events {
             storage_begin: None,
             storage_last: None,
             io_uring_seen: false,
+            compat_calls: 0,
             root_gone: false,
             last_gone: None,
         }
@@ -113,6 +116,7 @@ impl Events {
         match e.kind {
             EV_CALL => self.on_call(&e, path),
             EV_EXEC => self.calls.forget_process(e.tgid as pid_t),
+            EV_COMPAT => self.compat_calls += 1,
             EV_GONE => {
                 let tgid = e.tgid as pid_t;
                 self.calls.forget_process(tgid);

@@ -9,6 +9,7 @@ use std::os::fd::{AsRawFd, RawFd};
 use aya::maps::{Array, HashMap, MapData, RingBuf};
 use aya::programs::{RawTracePoint, TracePoint};
 use aya::{Ebpf, EbpfLoader};
+use iops_linux::seccomp::COMPAT_DATA_CALLS;
 use iops_linux::syscalls::{traced, Class, MARKER_SYSCALL};
 
 static OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/iops.bpf.o"));
@@ -29,6 +30,15 @@ const CFG_MARKER_COOKIE: u32 = 3;
 const CFG_WAKEUP_BYTES: u32 = 4;
 const CFG_REGS_BASE: u32 = 5;
 const CFG_ARG0: u32 = 6;
+const CFG_COMPAT_STATUS: u32 = 10;
+
+/// 1 + the offset of `thread_info.status` in `task_struct` (x86-64: the
+/// thread_info is the task's first member, `{ flags, syscall_work, status }`
+/// since Linux 5.11); 0 where no 32-bit ABI check is made.
+#[cfg(target_arch = "x86_64")]
+const COMPAT_STATUS: u64 = 1 + 16;
+#[cfg(not(target_arch = "x86_64"))]
+const COMPAT_STATUS: u64 = 0;
 
 /// Where the first four syscall arguments are in `struct pt_regs` (the
 /// kernel's saved user registers, a stable layout per architecture): the
@@ -48,6 +58,7 @@ const CALL_PEEK_ARG2: u8 = 8;
 const CALL_PEEK_ARG1_3: u8 = 16;
 const CALL_FDS_ARG0: u8 = 32;
 const CALL_FDS_ARG3: u8 = 64;
+const CALL_COMPAT: u8 = 128;
 
 /// Calls that make fds without a path (pipes, sockets): recorded so that
 /// their fds are named while they are still open (see `events`).
@@ -141,6 +152,7 @@ impl Program {
                 (CFG_ARG0 + 1, regs.1[1]),
                 (CFG_ARG0 + 2, regs.1[2]),
                 (CFG_ARG0 + 3, regs.1[3]),
+                (CFG_COMPAT_STATUS, COMPAT_STATUS),
             ] {
                 config.set(i, v, 0).map_err(why)?;
             }
@@ -153,6 +165,12 @@ impl Program {
             }
             for &(nr, f) in FD_MAKERS {
                 calls.set(nr as u32, f, 0).map_err(why)?;
+            }
+            if COMPAT_STATUS != 0 {
+                for &nr in COMPAT_DATA_CALLS {
+                    let f = calls.get(&nr, 0).unwrap_or(0);
+                    calls.set(nr, f | CALL_COMPAT, 0).map_err(why)?;
+                }
             }
         }
         // Raw tracepoints where the arguments serve (no perf record built

@@ -11,6 +11,9 @@ pub const EV_GONE: u8 = 3;
 pub const EV_BEGIN: u8 = 4;
 /// The end marker closed it.
 pub const EV_END: u8 = 5;
+/// A call of the 32-bit ABI whose number is a data call's there (x86-64's
+/// int 0x80), entered in the window: not counted, said in a warning.
+pub const EV_COMPAT: u8 = 6;
 
 /// `struct event`; times are CLOCK_MONOTONIC nanoseconds (bpf_ktime_get_ns).
 #[repr(C)]

@@ -32,7 +32,7 @@ pub mod procio;
 mod ptrace;
 mod regs;
 pub mod report;
-mod seccomp;
+pub mod seccomp;
 pub mod session;
 pub mod stop;
 pub mod syscalls;

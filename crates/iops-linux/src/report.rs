@@ -131,10 +131,7 @@ fn warnings(outcome: &Outcome, notes: &SessionNotes) -> Vec<Warning> {
         ));
     }
     if outcome.compat_calls > 0 {
-        warnings.push(WarningCode::CompatSyscallsUncounted.with(format!(
-            "{} read/write-family calls were made through the 32-bit syscall ABI (int 0x80) and are not counted: the figures miss their I/O",
-            outcome.compat_calls
-        )));
+        warnings.push(compat_calls_warning(outcome.compat_calls));
     }
     if outcome.io_uring_seen {
         warnings.push(WarningCode::IoUringUncounted.with(
@@ -142,6 +139,13 @@ fn warnings(outcome: &Outcome, notes: &SessionNotes) -> Vec<Warning> {
         ));
     }
     warnings
+}
+
+/// `n` read/write-family calls of the 32-bit ABI were seen and not counted.
+pub fn compat_calls_warning(n: u64) -> Warning {
+    WarningCode::CompatSyscallsUncounted.with(format!(
+        "{n} read/write-family calls were made through the 32-bit syscall ABI (int 0x80) and are not counted: the figures miss their I/O"
+    ))
 }
 
 pub fn exit_info(ended: Ended) -> ExitInfo {
