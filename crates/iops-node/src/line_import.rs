@@ -4,7 +4,7 @@
 //! format's parser in the core; `finish` returns the report as JSON.
 //! Portable: builds and works on every platform.
 
-use iops_core::lines::{LineFeeder, MAX_LINE};
+use iops_core::lines::{line_ends, LineFeeder, MAX_LINE};
 use iops_core::parse::{self, detect, not_text, LexedLine, LineParser};
 use iops_core::report::{ExitInfo, ReportContext};
 use iops_core::{Aggregator, Source, Warning};
@@ -424,7 +424,7 @@ impl LineImport {
                     }
                     chunk.line_ends.clear();
                     // FILE_CHUNK < 4 GiB: an offset fits in 32 bits.
-                    chunk.line_ends.extend(memchr_iter(b'\n', &chunk.buf[..chunk.len]).map(|p| p as u32));
+                    line_ends(&chunk.buf[..chunk.len], &mut chunk.line_ends);
                     let lex = *lexer.lock().unwrap_or_else(|e| e.into_inner());
                     chunk.lexed_len = 0;
                     if let Some(lex) = lex {
