@@ -112,11 +112,16 @@ export declare class TraceSession {
   /** Resolves with the report as JSON, or `{"error":{"code","message"}}`. */
   wait(): Promise<string>
   /**
-   * Runs `argv` to its end under this platform's source (Linux: our
-   * tracer, seccomp-filtered so that only counted syscalls stop).
+   * Runs `argv` to its end under the live source `options.method`
+   * (default: this platform's first, see `liveSources()`; Linux: our
+   * tracer, seccomp-filtered so that only counted syscalls stop). Throws
+   * (InvalidArg) for a method this build does not run.
    */
   static launch(argv: Array<string>, options?: TraceOptions | undefined | null): TraceSession
-  /** Measures a running process (every thread) until `stop()` or its exit. */
+  /**
+   * Measures a running process (every thread) until `stop()` or its
+   * exit, with the live source `options.method` (as `launch`).
+   */
   static attach(pid: number, options?: TraceOptions | undefined | null): TraceSession
 }
 
@@ -214,6 +219,24 @@ export interface ImportProgress {
   opBytes: number
 }
 
+/** What JavaScript learns of a live source (see `LiveSource`). */
+export interface LiveSourceInfo {
+  /** The report `method` it writes, and the name one asks for it by. */
+  name: string
+  about: string
+  /** Tried when no source is asked for (the first such is the default). */
+  byDefault: boolean
+  /** How a window on this process is measured. */
+  window: 'helper' | 'in-process' | 'script' | 'counters'
+  /** Who runs it: the binding (`TraceSession`), or its TypeScript module. */
+  start: 'binding' | 'script'
+  /** A counters source: the labelled fallback, never asked for. */
+  counters: boolean
+}
+
+/** The live sources of this build, in default order. */
+export declare function liveSources(): Array<LiveSourceInfo>
+
 /**
  * The CPUs this process may run on, kept before a window (Linux: the
  * tracer pins the traced threads; elsewhere empty).
@@ -239,6 +262,11 @@ export declare function traceFormats(): Array<string>
 
 /** Options of a capture session. */
 export interface TraceOptions {
+  /**
+   * The live source, by its report `method` (see `liveSources()`);
+   * default: this platform's first.
+   */
+  method?: string
   /** Count sockets, pipes and ttys in the summary too. */
   allFds?: boolean
   /**

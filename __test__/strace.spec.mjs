@@ -5,6 +5,7 @@
  * metadata calls, exit status); the command's stdout and stderr stay its own.
  */
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import fs from "node:fs";
 import path from "node:path";
 
@@ -165,6 +166,18 @@ test.serial("--method strace, a command execve refuses: execve's error said as a
   const m = runCli(["--method", "strace", "--", missing]);
   t.is(m.status, 127);
   t.is(m.stderr, `iops: command not found: ${missing} (is it installed and on PATH?)\n`);
+});
+
+test("the command's failed execve is found whatever the pid's width: strace pads a pid below 10000 with a second space", (t) => {
+  const { failedExec } = createRequire(import.meta.url)("../dist/sources/strace.js");
+  // Lines as strace 6.1 wrote them for a directory as the command (pids 8701 and 24217).
+  for (const line of [
+    '8701  1795990039.505815 execve("/tmp/d", [...], 0x7fff4c9d5c10 /* 35 vars */) = -1 EACCES (Permission denied) <0.000012>',
+    '24217 1795990039.505815 execve("/tmp/d", [...], 0x7fff4c9d5c10 /* 35 vars */) = -1 EACCES (Permission denied) <0.000012>',
+    '87    execve("/tmp/d", [...], 0x7fff4c9d5c10 /* 35 vars */) = -1 EACCES (Permission denied)',
+  ]) {
+    t.deepEqual([...(failedExec(`${line}\n`) ?? [])].slice(1), ["EACCES", "Permission denied"], line);
+  }
 });
 
 test.serial("attach (-p with --method strace) to a process that makes no traced call in the window: a zero report, exit 0, the process runs on", async (t) => {

@@ -7,6 +7,7 @@
  */
 const SECTIONS = {
   tracer: () => import("./tracer.mjs"),
+  fidelity: () => import("./fidelity.mjs"),
   import: () => import("./import.mjs"),
   fs_usage: () => import("./fs_usage.mjs"),
   notebook: () => import("./notebook.mjs"),

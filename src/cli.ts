@@ -43,7 +43,7 @@ interface CliOptions {
   top: number;
   shareCpu?: boolean;
   progress: boolean;
-  method: RequestedSource;
+  method?: RequestedSource;
 }
 
 const EXAMPLES = `
@@ -212,6 +212,23 @@ async function runAttach(pid: number, opts: CliOptions): Promise<number> {
   }
 }
 
+/**
+ * `--method`: the live sources this platform runs (the binding's registry),
+ * the first its default. Without a loadable addon, --help still works: the
+ * option then takes any name, and a capture says in one line what to do.
+ */
+function methodOption(Option: typeof Commander.Option): Commander.Option {
+  let sources;
+  try {
+    sources = names().requestableSources();
+  } catch {
+    return new Option("--method <source>", "the source: one of this platform's live sources (listed here once the addon loads)");
+  }
+  const option = new Option("--method <source>", sources.map((s) => `${s.name}: ${s.about}`).join("; ")).choices(sources.map((s) => s.name));
+  const first = sources.find((s) => s.byDefault);
+  return first ? option.default(first.name) : option;
+}
+
 export async function main(argv: string[]): Promise<number> {
   // `iops report <saved.json>`; a program named "report" is traced with `iops -- report`.
   if (argv[0] === "report") return (await import("./commands/report")).runReportCommand(argv.slice(1));
@@ -219,7 +236,6 @@ export async function main(argv: string[]): Promise<number> {
   const { Command, Option } = commander();
   const { optionParser, parseCount, parsePid, parseSeconds } = args();
   const { printable, printableLines } = printing();
-  const { REQUESTED_SOURCES } = names();
   const program = new Command()
     .name("iops")
     .usage("[options] -- <command> [args...]\n       iops [options] -p <pid> [--duration <seconds>]")
@@ -236,20 +252,11 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option("--top <n>", "how many files to list").default(10).argParser(optionParser(parseCount)))
     .option(
       "--share-cpu",
-      "run the tracer and the program on one CPU while tracing: each traced call is\nmuch faster, but the program sees and uses one CPU (nproc says 1, threads lose\ntheir parallelism); with --pid its CPU set is given back at the end",
+      "run the tracer and the program on one CPU while tracing: each traced call is much faster, but the program sees and uses one CPU (nproc says 1, threads lose their parallelism; the report says so); with --pid its CPU set is given back at the end",
     )
     .addOption(new Option("--no-share-cpu", "the default: the program keeps its CPUs").hideHelp())
     .option("--no-progress", "no live progress line on a terminal")
-    .addOption(
-      new Option(
-        "--method <source>",
-        Object.entries(REQUESTED_SOURCES)
-          .map(([name, what]) => `${name}: ${what}`)
-          .join("; "),
-      )
-        .choices(Object.keys(REQUESTED_SOURCES))
-        .default("ptrace"),
-    )
+    .addOption(methodOption(Option))
     .version(require("../package.json").version, "-V, --version")
     .addHelpText("after", EXAMPLES + IMPORT_HELP)
     .showHelpAfterError("(run iops --help for usage)")

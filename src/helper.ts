@@ -4,7 +4,7 @@
  * starts this script once, with the same Node binary, and asks it to attach
  * for each window. It reads one JSON command per line on stdin:
  *
- *   {"attach": <pid>, "cookie": <u32>, "allFds": bool, "shareCpu": bool}
+ *   {"attach": <pid>, "method": <live source>, "cookie": <u32>, "allFds": bool, "shareCpu": bool}
  *   {"stop": true}
  *
  * and answers one JSON message per line on fd 3, a pipe of its own (stdout
@@ -46,10 +46,11 @@ function send(message: unknown): void {
   }
 }
 
-async function capture(cmd: { attach: number; cookie?: number; allFds?: boolean; shareCpu?: boolean }) {
+async function capture(cmd: { attach: number; method?: string; cookie?: number; allFds?: boolean; shareCpu?: boolean }) {
   let session: Session;
   try {
     session = native.TraceSession.attach(cmd.attach, {
+      method: cmd.method,
       markerCookie: cmd.cookie,
       allFds: cmd.allFds ?? false,
       shareCpu: cmd.shareCpu ?? false,
@@ -78,7 +79,7 @@ const lines = createInterface({ input: process.stdin });
 let queue = Promise.resolve();
 lines.on("line", (line) => {
   if (!line.trim()) return;
-  let cmd: { attach?: unknown; stop?: unknown; cookie?: number; allFds?: boolean; shareCpu?: boolean };
+  let cmd: { attach?: unknown; stop?: unknown; method?: string; cookie?: number; allFds?: boolean; shareCpu?: boolean };
   try {
     cmd = JSON.parse(line);
   } catch {

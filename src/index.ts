@@ -8,7 +8,7 @@ export { profile, openWindow, type IopsWindow, type ProfileOptions } from "./pro
 export { traceCommand, tracePid, type Capture, type CaptureOptions } from "./trace";
 export { formatText, histogramLines, summaryLines } from "./render/text";
 export { humanBytes, bytesWithExact } from "./view/units";
-export { IopsError, type Report, type Totals, type FileReport, type Bin, type FdKind, type LatencySummary, type TimelinePoint, type AccessPattern, type AccessSummary, type Source, type WarningCode } from "./report";
+export { IopsError, type Report, type Totals, type TracerTime, type FileReport, type Bin, type FdKind, type LatencySummary, type TimelinePoint, type AccessPattern, type AccessSummary, type Source, type WarningCode } from "./report";
 export { findings, type Finding, type FindingKind } from "./view/findings";
 export { reportFigures, sizeHistogramFigures, latencyFigures, timelineFigures, type Figure } from "./render/charts";
 export { reportPage } from "./render/html/page";

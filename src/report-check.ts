@@ -3,12 +3,13 @@
  * `iops report` renders a file it is given: a report edited by hand or
  * crafted is refused with the first field that is wrong, instead of a
  * renderer crashing on a string where a number belongs. The fields added
- * after the first reports (a file's access pattern, `host`, `warningCodes`)
+ * after the first reports (a file's access pattern, `host`, `warningCodes`,
+ * `tracerTime`)
  * may be absent. Each shape is typed by the generated report types
  * (report.ts): a field added to or removed from the Rust report fails to
  * compile here until this check follows.
  */
-import type { AccessSummary, Bin, ExitInfo, FailedOps, FileReport, HostInfo, Latency, LatencySummary, SizeHistogram, MetadataOps, Report, StorageBytes, SyscallReport, TimelinePoint, TimelineReport, Totals } from "./report";
+import type { AccessSummary, Bin, ExitInfo, FailedOps, FileReport, HostInfo, Latency, LatencySummary, SizeHistogram, MetadataOps, Report, StorageBytes, SyscallReport, TimelinePoint, TimelineReport, Totals, TracerTime } from "./report";
 
 /** Null when `v` has the shape; else where and what is wrong ("files[3].readOps is not a number"). */
 type Check = (v: unknown, at: string) => string | null;
@@ -126,6 +127,20 @@ const report = shape<Report>({
   command: optional(arrayOf(string)),
   pid: optional(number),
   elapsedSeconds: nullable(amount),
+  /** Absent in reports made before it was added. */
+  tracerTime: optional(
+    shape<TracerTime>({
+      stops: count,
+      sameCpuNsPerStop: nullable(amount),
+      crossCpuNsPerStop: nullable(amount),
+      crossCpuShare: nullable(amount),
+      nsPerStop: nullable(amount),
+      estimatedSeconds: nullable(amount),
+      estimatedUntracedSeconds: nullable(amount),
+      sharedCpu: boolean,
+      calibration: string,
+    }),
+  ),
   allFds: boolean,
   summary: totals,
   otherFds: optional(totals),

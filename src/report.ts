@@ -25,6 +25,7 @@ export type {
   TimelinePoint,
   TimelineReport,
   Totals,
+  TracerTime,
   WarningCode,
 } from "./generated/report";
 export { COUNTER_SOURCES, SOURCE_LABELS, SOURCE_VALUES, WARNING_CODE_VALUES } from "./generated/report";

@@ -11,8 +11,10 @@ export interface Report {
   command: Array<string> | null;
   /** The traced process (its first one in a log); null when unknown. */
   pid: number | null;
-  /** Length of the window in seconds; null when the source has no clock (a log without timestamps). */
+  /** Length of the window in seconds, as the program ran under the source: under a tracer that stops it (ptrace), stops included (see `tracerTime`); null when the source has no clock (a log without timestamps). */
   elapsedSeconds: number | null;
+  /** The tracer's estimated share of `elapsedSeconds`; null for sources that do not stop the program or cannot count its stops (logs, counters, fs_usage, ETW, a live strace). */
+  tracerTime: TracerTime | null;
   /** True when `summary` includes sockets, pipes and ttys (`--all-fds`, or a source that cannot tell fds apart). */
   allFds: boolean;
   /** File I/O: regular files and block devices (plus every other fd with `allFds`). */
@@ -65,6 +67,28 @@ export type Source =
 /** Every value of `Source`. */
 export const SOURCE_VALUES: readonly Source[] = ["ptrace", "strace", "strace-log", "fs_usage", "etw", "proc-io", "io-counters", "rusage"];
 
+/** The tracer's own share of the elapsed time. Every stop of the program at a traced call is a round trip to the tracer that an untraced run does not make; its cost depends on whether the two meet on one CPU or across two, so both costs are measured, after the capture on the same machine (a throwaway child making traced calls), and weighted by where the capture's sampled stops happened. */
+export interface TracerTime {
+  /** Stops of the program's threads in the window (syscall, seccomp, event and signal stops). */
+  stops: number;
+  /** Measured cost of one stop to the program with it on the tracer's CPU, nanoseconds; null when it could not be measured. */
+  sameCpuNsPerStop: number | null;
+  /** Measured cost of one stop with the program on another CPU, nanoseconds; null with one CPU allowed or a shared CPU (`sharedCpu`). */
+  crossCpuNsPerStop: number | null;
+  /** Share of the sampled stops (the first, then one in 64) where the program had last run on another CPU than the tracer's, 0 to 1; null without samples. */
+  crossCpuShare: number | null;
+  /** The cost of a stop this capture is estimated with: the two costs weighted by `crossCpuShare`, nanoseconds; null when not measured. */
+  nsPerStop: number | null;
+  /** `stops × nsPerStop`, seconds, at most `elapsedSeconds`: the tracer's estimated share of the elapsed time, a rough estimate (`npm run bench -- fidelity` prints its error); null as `nsPerStop` is. */
+  estimatedSeconds: number | null;
+  /** `elapsedSeconds − estimatedSeconds`: how long the window would have taken untraced, estimated: rough where stops dominate (off by up to +750 % in the bench), so the text, page and notebook do not show it; null as `nsPerStop` is. */
+  estimatedUntracedSeconds: number | null;
+  /** The tracer and the program shared one CPU (`--share-cpu`): the program saw one CPU and its threads were serialised on it. */
+  sharedCpu: boolean;
+  /** How `nsPerStop` was obtained, in words. */
+  calibration: string;
+}
+
 /** Read and write totals of one class of fds over the window. Every figure is null when the source cannot count operations (macOS `rusage`: its disk bytes are in `storage`; `Sees::op_counts`). */
 export interface Totals {
   /** Read operations (calls that moved data, any size). */
@@ -79,9 +103,9 @@ export interface Totals {
   totalOps: number | null;
   /** `readBytes + writeBytes`. */
   totalBytes: number | null;
-  /** Operations per second of the window; null when the source has no clock (a log without timestamps), or when operations happened in a window of no measurable length (strace -t in a run under a second). */
+  /** Operations per second of the window (`elapsedSeconds`: under a tracer that stops the program, the traced time, stops included; see `tracerTime`); null when the source has no clock (a log without timestamps), or when operations happened in a window of no measurable length (strace -t in a run under a second). */
   iops: number | null;
-  /** Bytes per second of the window; null as `iops` is. */
+  /** Bytes per second of the window (traced time, as `iops`); null as `iops` is. */
   throughputBytesPerSecond: number | null;
 }
 
@@ -323,10 +347,12 @@ export type WarningCode =
   /** The source does not see storage-level bytes (strace). */
   | "no-storage-bytes"
   /** A tracer process of ours did not exit when told to. */
-  | "tracer-still-running";
+  | "tracer-still-running"
+  /** The tracer and the program shared one CPU (`--share-cpu`): the program saw one CPU and its threads ran one at a time. */
+  | "cpu-shared";
 
 /** Every value of `WarningCode`. */
-export const WARNING_CODE_VALUES: readonly WarningCode[] = ["counters-fallback", "source-limits", "wine-counters", "other-requests-uncounted", "seccomp-filter-refused", "window-never-opened", "window-markers-missing", "exited-before-end", "compat-syscalls-uncounted", "io-uring-uncounted", "lines-not-understood", "last-line-cut", "calls-rejoined", "calls-never-returned", "calls-begun-before-log", "fds-without-target", "fds-unnamed", "fds-opened-before-trace", "no-timestamps", "whole-second-timestamps", "no-durations", "no-metadata-calls", "offsets-unknown", "appends-unknown", "disk-requests-failed", "io-calls-uncounted", "requests-incomplete", "events-lost", "no-storage-bytes", "tracer-still-running"];
+export const WARNING_CODE_VALUES: readonly WarningCode[] = ["counters-fallback", "source-limits", "wine-counters", "other-requests-uncounted", "seccomp-filter-refused", "window-never-opened", "window-markers-missing", "exited-before-end", "compat-syscalls-uncounted", "io-uring-uncounted", "lines-not-understood", "last-line-cut", "calls-rejoined", "calls-never-returned", "calls-begun-before-log", "fds-without-target", "fds-unnamed", "fds-opened-before-trace", "no-timestamps", "whole-second-timestamps", "no-durations", "no-metadata-calls", "offsets-unknown", "appends-unknown", "disk-requests-failed", "io-calls-uncounted", "requests-incomplete", "events-lost", "no-storage-bytes", "tracer-still-running", "cpu-shared"];
 
 /** The sources that read per-process counters, not per-call events: the fallbacks when no event source can run. */
 export const COUNTER_SOURCES: readonly Source[] = ["proc-io", "io-counters", "rusage"];

@@ -42,7 +42,11 @@ export interface ProfileOptions {
    * run on one CPU meanwhile; their CPU sets are given back at the end.
    */
   shareCpu?: boolean;
-  /** The source: "ptrace" (default), our own tracer; "strace", the installed strace, attached to this process. Anything else: IopsError "EINVAL". */
+  /**
+   * The source, by its report `method` (default: this platform's first; on
+   * Linux "ptrace", our own tracer; "strace", the installed strace, attached
+   * to this process). One this platform does not run: IopsError "EINVAL".
+   */
   method?: RequestedSource;
 }
 

@@ -1,35 +1,71 @@
 /**
- * The live sources by the name a report gives them in `method`, and which
- * of them this platform has: Linux's ptrace tracer, macOS's fs_usage (root)
- * or rusage disk counters, Windows' ETW or I/O counters. Facts only:
+ * The live sources by the name a report gives them in `method`, as the
+ * binding's registry declares them for this platform (`liveSources()`: the
+ * `live` clauses of the source table, crates/iops-core/src/source.rs): Linux's ptrace tracer and strace, macOS's
+ * fs_usage (root) and rusage disk counters, Windows' ETW. Facts only:
  * select.ts decides which one runs.
  */
 
+import { native } from "../native";
 import { COUNTER_SOURCES, IopsError, type Source } from "../report";
 
-/**
- * The sources one can ask for (`iops --method`, profile()'s `method`), each
- * with what it is: the one list the CLI's choices and help, the option types
- * and the check of a caller's value come from.
- */
-export const REQUESTED_SOURCES = {
-  ptrace: "our own tracer",
-  strace: "run the installed strace and parse its output",
-} as const;
-export type RequestedSource = keyof typeof REQUESTED_SOURCES;
+/** A live source, as the binding's registry declares it. */
+export interface LiveSource {
+  /** Its report `method`, and the name one asks for it by. */
+  readonly name: Source;
+  /** What it is, in a few words (`iops --method`'s help). */
+  readonly about: string;
+  /** Tried when no source is asked for: the first such is the platform's default. */
+  readonly byDefault: boolean;
+  /**
+   * How a window on this process is measured: "helper", by the tracer helper
+   * process (a process cannot ptrace itself), which also traces our own
+   * children; "in-process", by this process's own session; "script", by the
+   * source's TypeScript module; "counters", by this process's counters.
+   */
+  readonly window: "helper" | "in-process" | "script" | "counters";
+  /** Who runs it: the binding's TraceSession, or its TypeScript module (src/sources/<name>.ts). */
+  readonly start: "binding" | "script";
+  /** A counters source: the labelled fallback, never asked for. */
+  readonly counters: boolean;
+}
 
-/** `value` as a source one can ask for; IopsError "EINVAL" for anything else (never a silent default). */
-export function requestedSource(value: unknown): RequestedSource {
-  if (typeof value === "string" && Object.hasOwn(REQUESTED_SOURCES, value)) return value as RequestedSource;
-  const known = Object.keys(REQUESTED_SOURCES).join(", ");
-  throw new IopsError(`unknown method ${JSON.stringify(value)}: one of ${known}`, "EINVAL");
+/**
+ * The name of a source one can ask for (`iops --method`, profile()'s
+ * `method`): a report `method`; which ones this platform runs is
+ * `requestableSources()`, and any other is refused (IopsError "EINVAL").
+ */
+export type RequestedSource = Source;
+
+let registry: readonly LiveSource[] | null = null;
+
+/** The live sources of this build, in default order (read from the binding once). */
+export function liveSources(): readonly LiveSource[] {
+  registry ??= native.liveSources() as LiveSource[];
+  return fsUsageStandIn === null ? registry : [FS_USAGE_STAND_IN, ...registry.filter((s) => s.name !== "fs_usage")];
+}
+
+/** The sources one can ask for on this platform, in default order. */
+export function requestableSources(): LiveSource[] {
+  return liveSources().filter((s) => !s.counters);
+}
+
+/** The source one asked for (`value`), or with none the platform's default (null: it has none); IopsError "EINVAL" for anything else (never a silent default). */
+export function requestedSource(value: unknown): LiveSource | null {
+  if (value === undefined) return liveSources().find((s) => s.byDefault) ?? null;
+  const known = requestableSources();
+  const found = known.find((s) => s.name === value);
+  if (found) return found;
+  throw new IopsError(`unknown method ${JSON.stringify(value)}: one of ${known.map((s) => s.name).join(", ")}`, "EINVAL");
+}
+
+/** The binding's counters session of this platform (macOS: rusage), which measures a command or a pid when its event source cannot; undefined where the binding's own sources fall back by themselves. */
+export function countersSession(): Source | undefined {
+  return liveSources().find((s) => s.counters && s.start === "binding")?.name;
 }
 
 /** Sources that read per-process counters instead of per-call events. */
 export type CountersSource = Extract<Source, "proc-io" | "io-counters" | "rusage">;
-/** The per-call event source of each platform. */
-export type EventSource = Extract<Source, "ptrace" | "fs_usage" | "etw">;
-
 const COUNTERS_SOURCES = new Set<string>(COUNTER_SOURCES);
 
 /** Whether a report's `method` is a counters source (its first warning then says why). */
@@ -44,11 +80,9 @@ export function countersSource(platform: NodeJS.Platform = process.platform): Co
   return "proc-io";
 }
 
-/** The per-call event source of this platform: Linux's own tracer, macOS's fs_usage, Windows' ETW; null elsewhere. */
-export function eventSource(platform: NodeJS.Platform = process.platform): EventSource | null {
-  if (platform === "darwin" || fsUsageStandIn !== null) return "fs_usage";
-  if (platform === "win32") return "etw";
-  return platform === "linux" ? "ptrace" : null;
+/** The per-call event source this platform runs when none is asked for (Linux: our own tracer, macOS: fs_usage, Windows: ETW); null where it has none. */
+export function eventSource(): Source | null {
+  return requestedSource(undefined)?.name ?? null;
 }
 
 /**
@@ -68,6 +102,9 @@ let fsUsageStandIn: string | null = null;
 export function useFsUsageStandIn(path: string | null): void {
   fsUsageStandIn = path;
 }
+
+/** The fs_usage source where the stand-in runs it (on Linux, whose binding has no fs_usage row), first: the default. */
+const FS_USAGE_STAND_IN: LiveSource = { name: "fs_usage", about: "fs_usage (the tests' stand-in)", byDefault: true, window: "script", start: "script", counters: false };
 
 /** The stand-in set by `useFsUsageStandIn`, or null. */
 export function fsUsageStandInPath(): string | null {

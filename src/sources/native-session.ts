@@ -1,12 +1,12 @@
 /**
- * The addon's own capture of another process: `native.TraceSession`, which
- * is Linux's ptrace tracer, Windows' ETW session (with its I/O counters
- * fallback), or the labelled counters of a platform without an event
- * source. Runs it and turns it into a Capture.
+ * The addon's own capture of another process: `native.TraceSession` of a
+ * live source the binding runs (its registry row's `start: "binding"`):
+ * Linux's ptrace tracer, Windows' ETW session (with its I/O counters
+ * fallback), or macOS's labelled counters. Runs it and turns it into a Capture.
  */
 import { apiIntervalMs } from "../args";
 import { native } from "../native";
-import { parseOutcome } from "../report";
+import { parseOutcome, type Source } from "../report";
 import type { Capture, CaptureOptions } from "./capture";
 
 type Session = InstanceType<typeof native.TraceSession>;
@@ -16,8 +16,8 @@ export function checkCaptureOptions(options: CaptureOptions): CaptureOptions {
   return { ...options, progressIntervalMs: apiIntervalMs("progressIntervalMs", options.progressIntervalMs ?? 250) };
 }
 
-function sessionOptions(options: CaptureOptions, fallbackReason?: string) {
-  const o = { allFds: options.allFds ?? false, shareCpu: options.shareCpu ?? false };
+function sessionOptions(options: CaptureOptions, method: Source | undefined, fallbackReason?: string) {
+  const o = { method, allFds: options.allFds ?? false, shareCpu: options.shareCpu ?? false };
   return fallbackReason === undefined ? o : { ...o, fallbackReason };
 }
 
@@ -36,15 +36,16 @@ function run(session: Session, options: CaptureOptions): Capture {
 }
 
 /**
- * Runs `argv` under the addon's session until it exits. `fallbackReason`:
- * measure with the platform's counters, leading the warnings with it (a
- * platform whose event source runs outside the addon, macOS's fs_usage).
+ * Runs `argv` under the addon's session of `method` (default: the
+ * platform's) until it exits. `fallbackReason`, with a counters `method`:
+ * why the event source did not run, leading the warnings (a platform whose
+ * event source runs outside the addon, macOS's fs_usage).
  */
-export function launchSession(argv: string[], options: CaptureOptions, fallbackReason?: string): Capture {
-  return run(native.TraceSession.launch(argv, sessionOptions(options, fallbackReason)), options);
+export function launchSession(argv: string[], options: CaptureOptions, method?: Source, fallbackReason?: string): Capture {
+  return run(native.TraceSession.launch(argv, sessionOptions(options, method, fallbackReason)), options);
 }
 
-/** Attaches the addon's session to `pid` until `stop()` (see launchSession for `fallbackReason`). */
-export function attachSession(pid: number, options: CaptureOptions, fallbackReason?: string): Capture {
-  return run(native.TraceSession.attach(pid, sessionOptions(options, fallbackReason)), options);
+/** Attaches the addon's session of `method` to `pid` until `stop()` (see launchSession). */
+export function attachSession(pid: number, options: CaptureOptions, method?: Source, fallbackReason?: string): Capture {
+  return run(native.TraceSession.attach(pid, sessionOptions(options, method, fallbackReason)), options);
 }

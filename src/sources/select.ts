@@ -1,17 +1,26 @@
 /**
  * Which source measures, and when it falls back to counters: decided here
- * and only here, for the CLI, the API and the notebook magics alike.
+ * and only here, for the CLI, the API and the notebook magics alike, from
+ * what the binding's registry of live sources declares (names.ts'
+ * `liveSources()`: the `live` clauses of the source table,
+ * crates/iops-core/src/source.rs, as crates/iops-node/src/live.rs expands them):
  *
- *   a command (launch)    strace when asked; else ptrace on Linux, ETW on
- *                         Windows (the addon falls back to the I/O counters
- *                         where ETW is refused or ptrace is, on Linux);
- *                         macOS: fs_usage, else rusage, saying why
- *   a pid (attach)        the same; our own child is traced from the tracer
- *                         helper (libuv would reap its stops); where ptrace
- *                         is refused, the CLI reads the pid's counters
- *   this process (window) ptrace through the tracer helper, strace when
- *                         asked, fs_usage on macOS, ETW on Windows; each
- *                         falls back to this process's counters when refused
+ *   which source          the one asked for (`--method`, profile()'s
+ *                         `method`), else the platform's first `byDefault`
+ *                         row (Linux: ptrace, macOS: fs_usage, Windows: ETW)
+ *   a command (launch)    the binding's session of that source (the addon
+ *                         falls back to the I/O counters where ETW is
+ *                         refused or ptrace is, on Linux), or its TypeScript
+ *                         module (strace; fs_usage, else the binding's
+ *                         counters session, saying why)
+ *   a pid (attach)        the same; our own child, with a source whose
+ *                         windows need the tracer helper, is traced from the
+ *                         helper (libuv would reap its stops); where the
+ *                         source is refused, the CLI reads the pid's counters
+ *   this process (window) by the row's `window`: the tracer helper, the
+ *                         binding's session in this process, or the source's
+ *                         module; each falls back to this process's counters
+ *                         when refused
  *
  * The counters fallback is always labelled: the report's `method` names the
  * counters source and its first warning says why the event source did not run.
@@ -22,33 +31,52 @@ import { apiPid } from "../args";
 import { IopsError } from "../report";
 import { claimWindow, releaseWindow, type Capture, type CaptureOptions, type IopsWindow, type ProfileOptions } from "./capture";
 import { CountersWindow, countersCapture } from "./counters";
-import { EtwWindow } from "./etw";
+import { InProcessWindow } from "./in-process";
 import { FsUsageWindow, attachWithFsUsage, fsUsageCommand, launchWithFsUsage } from "./fs_usage";
-import { eventSource, requestedSource, type RequestedSource } from "./names";
+import { countersSession, requestedSource, type LiveSource, type RequestedSource } from "./names";
 import { attachSession, checkCaptureOptions, launchSession } from "./native-session";
 import { openStraceWindow, straceCommand, stracePid } from "./strace";
 import { captureFromHelper, openHelperWindow } from "./tracer-helper";
 
-export { countersSource, eventSource, isCountersMethod, useFsUsageStandIn } from "./names";
+export { countersSource, eventSource, isCountersMethod, requestableSources, useFsUsageStandIn } from "./names";
 export type { Capture, CaptureOptions, IopsWindow, ProfileOptions } from "./capture";
 
-export type { RequestedSource } from "./names";
+export type { LiveSource, RequestedSource } from "./names";
 
-/**
- * Runs `argv` measured by `source` (ptrace: this platform's event source)
- * until it exits. Throws IopsError "EINVAL" for a bad option.
- */
-export function launch(argv: string[], options: CaptureOptions, source: RequestedSource = "ptrace"): Capture {
-  if (source === "strace") return straceCommand(argv, options);
-  options = checkCaptureOptions(options);
-  if (eventSource() === "fs_usage") return launchWithFsUsageOrCounters(argv, options);
-  return launchSession(argv, options);
+/** What a source run by its TypeScript module (`start: "script"`) offers. */
+interface ScriptedSource {
+  launch(argv: string[], options: CaptureOptions): Capture;
+  attach(pid: number, options: CaptureOptions): Capture;
+  window(options: ProfileOptions): Promise<IopsWindow>;
 }
 
-/** macOS: fs_usage when it can run, else the rusage counters, saying why. */
+/** The sources whose capture runs in TypeScript, by name; every other source is the binding's. */
+const SCRIPTED: Readonly<Record<string, ScriptedSource>> = {
+  strace: { launch: straceCommand, attach: stracePid, window: (options) => openStraceWindow(options, releaseWindow) },
+  fs_usage: { launch: launchWithFsUsageOrCounters, attach: attachWithFsUsageOrCounters, window: fsUsageWindowOrCounters },
+};
+
+function scripted(source: LiveSource): ScriptedSource {
+  const s = SCRIPTED[source.name];
+  if (!s) throw new IopsError(`the ${source.name} source has no TypeScript module in this build`, "ENOTSUP");
+  return s;
+}
+
+/**
+ * Runs `argv` measured by `method` (default: this platform's) until it
+ * exits. Throws IopsError "EINVAL" for a bad option or an unknown method.
+ */
+export function launch(argv: string[], options: CaptureOptions, method?: RequestedSource): Capture {
+  const source = requestedSource(method);
+  if (source?.start === "script") return scripted(source).launch(argv, options);
+  return launchSession(argv, checkCaptureOptions(options), source?.name);
+}
+
+/** macOS: fs_usage when it can run, else the binding's counters, saying why. */
 function launchWithFsUsageOrCounters(argv: string[], options: CaptureOptions): Capture {
+  options = checkCaptureOptions(options);
   const how = fsUsageCommand();
-  const byCounters = (reason: string) => launchSession(argv, options, reason);
+  const byCounters = (reason: string) => launchSession(argv, options, countersSession(), reason);
   if ("reason" in how) return byCounters(how.reason);
   let pid = 0;
   let fallback: Capture | null = null;
@@ -63,29 +91,34 @@ function launchWithFsUsageOrCounters(argv: string[], options: CaptureOptions): C
   return { report, stop: () => {}, pid: () => fallback?.pid() ?? pid };
 }
 
+/** macOS: fs_usage on `pid` when it can run, else the binding's counters, saying why. */
+function attachWithFsUsageOrCounters(pid: number, options: CaptureOptions): Capture {
+  apiPid(pid);
+  options = checkCaptureOptions(options);
+  const how = fsUsageCommand();
+  if ("argv" in how) return { ...attachWithFsUsage(how.argv, pid), pid: () => pid };
+  return attachSession(pid, options, countersSession(), how.reason);
+}
+
 /**
- * Measures process `pid` with `source` until `stop()` (or its end). With
- * `countersOnRefusal`, a refused attach (IopsError "EPERM": already traced,
- * Yama, another user's process) reads the pid's counters over the same span
- * instead, labelled; without it, the report rejects with that error.
- * Throws IopsError "EINVAL" for a pid that is not a whole number from 1 to 2^31 - 1.
+ * Measures process `pid` with `method` (default: this platform's) until
+ * `stop()` (or its end). With `countersOnRefusal`, a refused attach
+ * (IopsError "EPERM": already traced, Yama, another user's process) reads
+ * the pid's counters over the same span instead, labelled; without it, the
+ * report rejects with that error. Throws IopsError "EINVAL" for an unknown
+ * method or a pid that is not a whole number from 1 to 2^31 - 1.
  */
-export function attach(pid: number, options: CaptureOptions, source: RequestedSource = "ptrace", countersOnRefusal = false): Capture {
-  const capture = attachBy(pid, options, source);
+export function attach(pid: number, options: CaptureOptions, method?: RequestedSource, countersOnRefusal = false): Capture {
+  const capture = attachBy(pid, options, requestedSource(method));
   return countersOnRefusal ? orCounters(capture, pid) : capture;
 }
 
-function attachBy(pid: number, options: CaptureOptions, source: RequestedSource): Capture {
-  if (source === "strace") return stracePid(pid, options);
+function attachBy(pid: number, options: CaptureOptions, source: LiveSource | null): Capture {
+  if (source?.start === "script") return scripted(source).attach(pid, options);
   apiPid(pid);
   options = checkCaptureOptions(options);
-  if (process.platform === "linux" && parentOf(pid) === process.pid) return captureFromHelper(pid, options);
-  if (eventSource() === "fs_usage") {
-    const how = fsUsageCommand();
-    if ("argv" in how) return { ...attachWithFsUsage(how.argv, pid), pid: () => pid };
-    return attachSession(pid, options, how.reason);
-  }
-  return attachSession(pid, options);
+  if (source?.window === "helper" && parentOf(pid) === process.pid) return captureFromHelper(pid, options, source.name);
+  return attachSession(pid, options, source?.name);
 }
 
 /** `capture`, or the pid's counters from the moment it is refused. */
@@ -118,10 +151,10 @@ function parentOf(pid: number): number | null {
 }
 
 /**
- * Prepares a window on this process with this platform's source (or
- * `options.method` "strace" on Linux), falling back to its counters where
- * the source is refused. Only one window may be open at a time: IopsError
- * "EBUSY" otherwise.
+ * Prepares a window on this process with `options.method` (default: this
+ * platform's source), falling back to its counters where the source is
+ * refused. Only one window may be open at a time: IopsError "EBUSY"
+ * otherwise; an unknown method: IopsError "EINVAL".
  */
 export async function openWindow(options: ProfileOptions = {}): Promise<IopsWindow> {
   claimWindow();
@@ -134,29 +167,28 @@ export async function openWindow(options: ProfileOptions = {}): Promise<IopsWind
 }
 
 async function windowBy(options: ProfileOptions): Promise<IopsWindow> {
-  if (options.method !== undefined) requestedSource(options.method);
-  switch (eventSource()) {
-    case "fs_usage":
-      return fsUsageWindowOrCounters();
-    case "etw": {
-      let w: EtwWindow;
+  const source = requestedSource(options.method);
+  switch (source?.window ?? "counters") {
+    case "script":
+      return scripted(source!).window(options);
+    case "in-process": {
+      let w: InProcessWindow;
       try {
-        w = EtwWindow.start(options);
+        w = InProcessWindow.start(source!.name, options);
       } catch (e) {
         return new CountersWindow((e as Error).message);
       }
       await w.ready();
       return w;
     }
-    case "ptrace":
-      if (options.method === "strace") return openStraceWindow(options, releaseWindow);
+    case "helper":
       try {
-        return await openHelperWindow(options);
+        return await openHelperWindow(options, source!.name);
       } catch (e) {
         if (e instanceof IopsError && e.code === "EPERM") return new CountersWindow(e.message);
         throw e;
       }
-    case null:
+    case "counters":
       return new CountersWindow(windowCountersReason());
   }
 }

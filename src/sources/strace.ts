@@ -80,15 +80,20 @@ function commandExists(name: string): boolean {
 
 /** The command's own execve, failed, as the first line of strace's log: `PID [TIME] execve(...) = -1 ERRNO (words)`. */
 const FAILED_EXEC = / = -1 (E[A-Z0-9]+) \(([^)]*)\)/;
-/** A line of strace's log that starts (or resumes) an execve: `[pid] [time] execve(...` or `<... execve resumed>`. */
-const EXECVE_LINE = /^(?:\d+ )?(?:[\d.]+ )?(?:execve\(|<\.\.\. execve resumed>)/;
+/**
+ * A line of strace's log that starts (or resumes) an execve: `[pid] [time]
+ * execve(...` or `<... execve resumed>`. strace pads a pid to five columns:
+ * a pid below 10000 is followed by two spaces or more.
+ */
+const EXECVE_LINE = /^(?:\d+ +)?(?:[\d.]+ +)?(?:execve\(|<\.\.\. execve resumed>)/;
 
 /**
  * The command's own execve failed, as the head of strace's log says: the
  * outcome of its first execve, whole or split into unfinished and resumed
  * halves (another line may come between them), whatever precedes it.
+ * Exported for its test.
  */
-function failedExec(head: string): RegExpExecArray | null {
+export function failedExec(head: string): RegExpExecArray | null {
   for (const line of head.split("\n")) {
     if (!EXECVE_LINE.test(line) || line.endsWith("<unfinished ...>")) continue;
     return FAILED_EXEC.exec(line);

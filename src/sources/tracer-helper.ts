@@ -1,7 +1,9 @@
 /**
- * Linux's window on this very process (`profile()`, the notebook magics):
+ * The window on this very process (`profile()`, the notebook magics) of a
+ * source whose registry row has `window: "helper"` (Linux's ptrace tracer):
  * a process cannot ptrace its own threads, so a helper process (helper.ts,
- * started once, reused) attaches to all of our threads for each window;
+ * started once, reused) attaches to all of our threads for each window,
+ * with that source;
  * this process marks the exact start and end of the measured code with
  * marker syscalls the helper recognises. Also traces our own children,
  * whose stops libuv would otherwise reap.
@@ -15,7 +17,7 @@ import { createInterface } from "node:readline";
 
 import { native } from "../native";
 import { ownNodeEnv } from "../node-env";
-import { IopsError, type Report } from "../report";
+import { IopsError, type Report, type Source } from "../report";
 import { claimWindow, releaseWindow, type Capture, type CaptureOptions, type IopsWindow, type ProfileOptions } from "./capture";
 
 type HelperMessage = { ready?: true; report?: Report; error?: { code: string; message: string } };
@@ -180,9 +182,9 @@ function recoverFrom(helper: Helper, cpus: number[] | null): void {
 }
 
 class TracedWindow implements IopsWindow {
-  readonly method = "ptrace";
   readonly notice = null;
   constructor(
+    readonly method: Source,
     private readonly helper: Helper,
     private readonly cookie: number,
     private readonly cpus: number[] | null,
@@ -210,15 +212,15 @@ class TracedWindow implements IopsWindow {
  * the window slot; the window gives it back at its end). Where ptrace is
  * refused, IopsError "EPERM" saying why: the caller falls back to counters.
  */
-export async function openHelperWindow(options: ProfileOptions): Promise<IopsWindow> {
+export async function openHelperWindow(options: ProfileOptions, method: Source): Promise<IopsWindow> {
   const cookie = randomInt(1, 2 ** 31);
   const shareCpu = options.shareCpu ?? false;
   const cpus = shareCpu ? native.ownCpus() : null;
   for (let attempt = 1; ; attempt++) {
     const h = getHelper();
-    h.send({ attach: process.pid, cookie, allFds: options.allFds ?? false, shareCpu });
+    h.send({ attach: process.pid, method, cookie, allFds: options.allFds ?? false, shareCpu });
     const m = await h.next();
-    if (m.ready) return new TracedWindow(h, cookie, cpus);
+    if (m.ready) return new TracedWindow(method, h, cookie, cpus);
     recoverFrom(h, cpus);
     // A helper that died while idle is found dead only now: nothing was measured yet, so a new one may try.
     if (m.error?.code !== "EPERM" && !h.alive && attempt === 1) continue;
@@ -231,9 +233,9 @@ export async function openHelperWindow(options: ProfileOptions): Promise<IopsWin
  * for our own child processes: libuv reaps its children with waitpid(),
  * which would steal the stops of a child traced by a thread of ours.
  */
-export function captureFromHelper(pid: number, options: CaptureOptions = {}): Capture {
+export function captureFromHelper(pid: number, options: CaptureOptions, method: Source): Capture {
   claimWindow();
-  const command = { attach: pid, allFds: options.allFds ?? false, shareCpu: options.shareCpu ?? false };
+  const command = { attach: pid, method, allFds: options.allFds ?? false, shareCpu: options.shareCpu ?? false };
   let h = getHelper();
   let stopped = false;
   h.send(command);

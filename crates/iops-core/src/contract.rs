@@ -105,17 +105,17 @@ fn variant_docs(source: &str, enum_name: &str, serde_name: impl Fn(&str) -> Stri
     out
 }
 
-/// The doc comment of each row of the `sources!` table in `source` (this
-/// crate's own text), keyed by the source's name.
+/// The doc comment of each row of the source table (`source_table!` in
+/// `source`, this crate's own text), keyed by the source's name.
 fn source_docs(source: &str) -> Vec<(String, String)> {
-    let start = source.find("\nsources! {").expect("the sources table");
-    let body = &source[start..source[start..].find("\n}").map(|e| start + e).expect("its end")];
+    let start = source.find("$then! {").expect("the source table");
+    let body = &source[start..source[start..].find("\n    } };").map(|e| start + e).expect("its end")];
     let mut out = Vec::new();
     let mut doc = Vec::new();
-    for line in body.lines().skip(2).map(str::trim) {
+    for line in body.lines().skip(1).map(str::trim) {
         if let Some(d) = line.strip_prefix("///") {
             doc.push(d.trim().to_string());
-        } else if let Some((_, rest)) = line.split_once(" = \"") {
+        } else if let Some((_, rest)) = line.split_once(" = \"").filter(|(variant, _)| variant.chars().all(|c| c.is_ascii_alphanumeric())) {
             let name = rest.split('"').next().expect("a quoted name");
             out.push((name.to_string(), doc.join(" ")));
             doc.clear();
@@ -142,6 +142,7 @@ fn decls() -> Vec<Decl> {
     vec![
         decl::<Report>(&cfg, &[]),
         decl::<Source>(&cfg, &source_docs),
+        decl::<TracerTime>(&cfg, &[]),
         decl::<Totals>(&cfg, &[]),
         decl::<StorageBytes>(&cfg, &[]),
         decl::<FailedOps>(&cfg, &[]),

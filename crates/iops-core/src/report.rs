@@ -41,11 +41,14 @@ pub struct Totals {
     /// `readBytes + writeBytes`.
     #[cfg_attr(test, ts(type = "number | null"))]
     pub total_bytes: u64,
-    /// Operations per second of the window; null when the source has no
-    /// clock (a log without timestamps), or when operations happened in a
-    /// window of no measurable length (strace -t in a run under a second).
+    /// Operations per second of the window (`elapsedSeconds`: under a
+    /// tracer that stops the program, the traced time, stops included; see
+    /// `tracerTime`); null when the source has no clock (a log without
+    /// timestamps), or when operations happened in a window of no
+    /// measurable length (strace -t in a run under a second).
     pub iops: Option<f64>,
-    /// Bytes per second of the window; null as `iops` is.
+    /// Bytes per second of the window (traced time, as `iops`); null as
+    /// `iops` is.
     pub throughput_bytes_per_second: Option<f64>,
     /// True when the source cannot count operations: every figure is null.
     #[cfg_attr(test, ts(skip))]
@@ -317,6 +320,48 @@ pub struct ExitInfo {
     pub signal_number: Option<i32>,
 }
 
+/// The tracer's own share of the elapsed time. Every stop of the program
+/// at a traced call is a round trip to the tracer that an untraced run does
+/// not make; its cost depends on whether the two meet on one CPU or across
+/// two, so both costs are measured, after the capture on the same machine
+/// (a throwaway child making traced calls), and weighted by where the
+/// capture's sampled stops happened.
+#[derive(Serialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct TracerTime {
+    /// Stops of the program's threads in the window (syscall, seccomp,
+    /// event and signal stops).
+    pub stops: u64,
+    /// Measured cost of one stop to the program with it on the tracer's
+    /// CPU, nanoseconds; null when it could not be measured.
+    pub same_cpu_ns_per_stop: Option<f64>,
+    /// Measured cost of one stop with the program on another CPU,
+    /// nanoseconds; null with one CPU allowed or a shared CPU (`sharedCpu`).
+    pub cross_cpu_ns_per_stop: Option<f64>,
+    /// Share of the sampled stops (the first, then one in 64) where the
+    /// program had last run on another CPU than the tracer's, 0 to 1; null
+    /// without samples.
+    pub cross_cpu_share: Option<f64>,
+    /// The cost of a stop this capture is estimated with: the two costs
+    /// weighted by `crossCpuShare`, nanoseconds; null when not measured.
+    pub ns_per_stop: Option<f64>,
+    /// `stops × nsPerStop`, seconds, at most `elapsedSeconds`: the tracer's
+    /// estimated share of the elapsed time, a rough estimate (`npm run
+    /// bench -- fidelity` prints its error); null as `nsPerStop` is.
+    pub estimated_seconds: Option<f64>,
+    /// `elapsedSeconds − estimatedSeconds`: how long the window would have
+    /// taken untraced, estimated: rough where stops dominate (off by up to
+    /// +750 % in the bench), so the text, page and notebook do not show it;
+    /// null as `nsPerStop` is.
+    pub estimated_untraced_seconds: Option<f64>,
+    /// The tracer and the program shared one CPU (`--share-cpu`): the
+    /// program saw one CPU and its threads were serialised on it.
+    pub shared_cpu: bool,
+    /// How `nsPerStop` was obtained, in words.
+    pub calibration: String,
+}
+
 /// The report of one capture or import.
 #[derive(Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -334,9 +379,15 @@ pub struct Report {
     pub command: Option<Vec<String>>,
     /// The traced process (its first one in a log); null when unknown.
     pub pid: Option<i32>,
-    /// Length of the window in seconds; null when the source has no clock
-    /// (a log without timestamps).
+    /// Length of the window in seconds, as the program ran under the
+    /// source: under a tracer that stops it (ptrace), stops included (see
+    /// `tracerTime`); null when the source has no clock (a log without
+    /// timestamps).
     pub elapsed_seconds: Option<f64>,
+    /// The tracer's estimated share of `elapsedSeconds`; null for sources
+    /// that do not stop the program or cannot count its stops (logs,
+    /// counters, fs_usage, ETW, a live strace).
+    pub tracer_time: Option<TracerTime>,
     /// True when `summary` includes sockets, pipes and ttys (`--all-fds`, or
     /// a source that cannot tell fds apart).
     pub all_fds: bool,
@@ -387,6 +438,8 @@ pub struct ReportContext {
     pub storage: Option<StorageBytes>,
     pub exit: Option<ExitInfo>,
     pub warnings: Vec<Warning>,
+    /// A tracer that stops the program: its share of the elapsed time.
+    pub tracer_time: Option<TracerTime>,
     /// What this input let the source see, when less than its best
     /// (`method.sees()`): a strace log without -T has no durations.
     pub sees: Option<Sees>,
@@ -465,6 +518,7 @@ impl Report {
             command: ctx.command,
             pid: ctx.pid,
             elapsed_seconds: Some(elapsed_s),
+            tracer_time: ctx.tracer_time,
             all_fds,
             summary: Totals::of(&scope, elapsed_s),
             other_fds: Some(Totals::of(&agg.other, elapsed_s)),
@@ -507,6 +561,7 @@ impl Report {
             command: ctx.command,
             pid: ctx.pid,
             elapsed_seconds: Some(ctx.elapsed_ns as f64 / 1e9),
+            tracer_time: ctx.tracer_time,
             all_fds: true,
             summary: totals,
             other_fds: None,
@@ -563,6 +618,7 @@ impl Report {
     /// time, no rates, no timeline; the caller adds the warning.
     pub fn without_clock(mut self) -> Report {
         self.elapsed_seconds = None;
+        self.tracer_time = None;
         self.summary = self.summary.without_rates();
         self.other_fds = self.other_fds.map(Totals::without_rates);
         self.timeline = None;
@@ -685,5 +741,31 @@ mod tests {
         assert!(v["summary"].as_object().unwrap().values().all(|x| x.is_null()), "rusage counts nothing: {}", v["summary"]);
         assert_eq!(v["warningCodes"], serde_json::json!(["counters-fallback", "wine-counters", "source-limits", "other-requests-uncounted"]));
         assert_eq!(v["warnings"][1], "between");
+    }
+
+    #[test]
+    fn the_tracer_share_is_passed_through_and_dropped_with_the_clock() {
+        let t = TracerTime {
+            stops: 10,
+            same_cpu_ns_per_stop: Some(1000.0),
+            cross_cpu_ns_per_stop: None,
+            cross_cpu_share: Some(0.0),
+            ns_per_stop: Some(1000.0),
+            estimated_seconds: Some(1e-5),
+            estimated_untraced_seconds: Some(0.001 - 1e-5),
+            shared_cpu: false,
+            calibration: "test".into(),
+        };
+        let agg = Aggregator::new();
+        let ctx = ReportContext { method: Source::Ptrace, elapsed_ns: 1_000_000, tracer_time: Some(t.clone()), ..Default::default() };
+        let r = Report::from_aggregator(&agg, ctx);
+        assert_eq!(r.tracer_time.as_ref(), Some(&t));
+        let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+        assert_eq!(v["tracerTime"]["estimatedUntracedSeconds"], 0.001 - 1e-5);
+        assert_eq!(v["tracerTime"]["crossCpuNsPerStop"], serde_json::Value::Null);
+        assert!(r.without_clock().tracer_time.is_none(), "no clock, no time figures");
+        let counters = Report::from_counters(Totals::new(0, 0, 0, 0, 1.0), "r", "o", ReportContext { method: Source::ProcIo, ..Default::default() });
+        let v: serde_json::Value = serde_json::from_str(&counters.to_json()).unwrap();
+        assert!(v["tracerTime"].is_null(), "counters do not stop the program");
     }
 }

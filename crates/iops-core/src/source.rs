@@ -4,12 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Declares `Source` from its table: one row per source, each with its doc
-/// comment, its name (the report's `method`), its label for people, what it
-/// sees at best, and for a counters source what it cannot see (said in its
-/// reports' second warning, after why it was used).
+/// Declares `Source` from the source table (`source_table!`, below).
 macro_rules! sources {
-    ($($(#[doc = $doc:literal])* $variant:ident = $name:literal, $label:literal, $sees:expr, $limits:expr;)*) => {
+    ($($(#[doc = $doc:literal])* $variant:ident = $name:literal, $label:literal, $sees:expr, $limits:expr
+        $(, log($($format:ident),+))? $(, live($($cfg:tt)*) { $($live:tt)* })?;)*) => {
         /// Which source produced the figures. Serialized as the report's `method`.
         #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
         #[cfg_attr(test, derive(ts_rs::TS))]
@@ -47,19 +45,46 @@ macro_rules! sources {
     };
 }
 
-// The registry of sources: adding one is its row here (its capture code lives
-// in its own module). strace sees no page-cache misses or write-back.
-sources! {
+/// The registry of sources, one row each: its doc, its variant = its name
+/// (the report's `method`), its label for people, what it sees at best, for
+/// a counters source what it cannot see (said in its reports' second
+/// warning, after why it was used), and then, as it applies:
+///
+/// - `log(<module>)`: `iops import` reads its saved logs, parsed by the
+///   format module `parse/<module>.rs` (several: `log(a, b)`) (detection tries formats in table
+///   order; `parse::formats` expands these into the `mod` lines and `FORMATS`).
+/// - `live(<cfg>) { about, by_default, window, start }`: it measures running
+///   programs on the platforms `cfg` selects. This clause is the binding's
+///   (crates/iops-node/src/live.rs expands it into `LIVE_SOURCES`, where its
+///   names resolve): `about`, a few words for `iops --method`; `by_default`,
+///   tried when no source is asked for (in table order, so the first such
+///   row of a platform is its default); `window`, how a `profile()` window
+///   on this process is measured (`Helper`, `InProcess`, `Script`, `Counters`);
+///   `start`, how it runs (`tracer!(entry)` for a Linux tracer shaped as
+///   `iops_linux::trace`, `Start::Binding { launch, attach }`, or
+///   `Start::Script` for a source its TypeScript module runs).
+///
+/// Adding a source is its module plus its row here; a log format is its
+/// module plus `log(<module>)` in its source's row. strace sees no page-cache
+/// misses or write-back.
+#[macro_export]
+macro_rules! source_table {
+    ($then:ident) => { $then! {
     /// Our own ptrace tracer (Linux).
-    Ptrace = "ptrace", "ptrace syscall tracer", Sees::EVENTS, None;
+    Ptrace = "ptrace", "ptrace syscall tracer", Sees::EVENTS, None,
+        live(target_os = "linux") { about: "our own tracer", by_default: true, window: Helper, start: tracer!(iops_linux::trace) };
     /// A live strace run, parsed as it writes.
-    Strace = "strace", "strace, live", Sees { storage_bytes: false, ..Sees::EVENTS }, None;
+    Strace = "strace", "strace, live", Sees { storage_bytes: false, ..Sees::EVENTS }, None,
+        live(target_os = "linux") { about: "run the installed strace and parse its output", by_default: false, window: Script, start: Start::Script };
     /// `iops import` of a saved strace log.
-    StraceLog = "strace-log", "strace log", Sees { storage_bytes: false, ..Sees::EVENTS }, None;
+    StraceLog = "strace-log", "strace log", Sees { storage_bytes: false, ..Sees::EVENTS }, None, log(strace);
     /// macOS fs_usage, live or an imported log.
-    FsUsage = "fs_usage", "fs_usage trace", Sees::EVENTS, None;
+    FsUsage = "fs_usage", "fs_usage trace", Sees::EVENTS, None, log(fs_usage),
+        live(target_os = "macos") { about: "Apple's fs_usage (needs root)", by_default: true, window: Script, start: Start::Script };
     /// Windows' ETW kernel file I/O session.
-    Etw = "etw", "ETW kernel file I/O events", Sees::EVENTS, None;
+    Etw = "etw", "ETW kernel file I/O events", Sees::EVENTS, None,
+        live(windows) { about: "ETW kernel file I/O events (needs an elevated prompt)", by_default: true, window: InProcess,
+            start: Start::Binding { launch: platform::launch, attach: platform::attach } };
     /// Counters fallback, Linux: /proc/<pid>/io.
     ProcIo = "proc-io", "/proc/<pid>/io counters (fallback)", Sees { storage_bytes: true, ..Sees::COUNTERS },
         Some("counters include every thread and every kind of fd (files, sockets, pipes, ttys), and cannot show sizes, files or latency");
@@ -68,8 +93,13 @@ sources! {
         Some("Windows I/O counters include every read and write request of the process, files or not (pipes, sockets, devices), and cannot show sizes, files or latency");
     /// Counters fallback, macOS: proc_pid_rusage disk bytes.
     Rusage = "rusage", "proc_pid_rusage disk counters (fallback)", Sees { op_counts: false, storage_bytes: true, ..Sees::COUNTERS },
-        Some("these are bytes that reached the disk only: operation counts, syscall-level bytes, sizes, files and latency are not measured");
+        Some("these are bytes that reached the disk only: operation counts, syscall-level bytes, sizes, files and latency are not measured"),
+        live(target_os = "macos") { about: "the process's disk counters", by_default: false, window: Counters,
+            start: Start::Binding { launch: platform::launch, attach: platform::attach } };
+    } };
 }
+
+crate::source_table!(sources);
 
 /// `ReportContext::default()`'s source; every other source names itself.
 impl Default for Source {
@@ -144,6 +174,15 @@ impl Source {
     pub fn is_counters(self) -> bool {
         self.counter_limits().is_some()
     }
+}
+
+/// Why a live source could not capture, as JavaScript gets it: an
+/// errno-style code ("EPERM": refused, so the front end falls back to
+/// labelled counters; "ESRCH", "ENOENT", "EIO", ...) and the message (its
+/// `Display`, one line). A live source's error type implements it, in its
+/// own crate, so that the binding can run it.
+pub trait CaptureFailure: std::fmt::Display {
+    fn code(&self) -> &'static str;
 }
 
 impl std::fmt::Display for Source {

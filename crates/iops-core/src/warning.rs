@@ -70,6 +70,9 @@ pub enum WarningCode {
     NoStorageBytes,
     /// A tracer process of ours did not exit when told to.
     TracerStillRunning,
+    /// The tracer and the program shared one CPU (`--share-cpu`): the
+    /// program saw one CPU and its threads ran one at a time.
+    CpuShared,
 }
 
 impl WarningCode {

@@ -20,6 +20,12 @@ pub fn set(tid: pid_t, set: &cpu_set_t) -> bool {
     unsafe { libc::sched_setaffinity(tid, std::mem::size_of::<cpu_set_t>(), set) == 0 }
 }
 
+/// The calling thread may run on one CPU only (so its tracees, pinned
+/// with it or confined likewise, share that CPU).
+pub fn on_one_cpu() -> bool {
+    get(0).is_some_and(|s| unsafe { libc::CPU_COUNT(&s) } == 1)
+}
+
 pub fn only(cpu: usize) -> cpu_set_t {
     let mut set: cpu_set_t = unsafe { std::mem::zeroed() };
     unsafe { libc::CPU_SET(cpu, &mut set) };

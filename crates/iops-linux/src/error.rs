@@ -52,6 +52,12 @@ impl TraceError {
     }
 }
 
+impl iops_core::source::CaptureFailure for TraceError {
+    fn code(&self) -> &'static str {
+        TraceError::code(self)
+    }
+}
+
 /// The C library's words for an errno, without Rust's "(os error N)".
 pub fn strerror(errno: i32) -> String {
     let text = io::Error::from_raw_os_error(errno).to_string();

@@ -7,9 +7,12 @@
 //! - `launch`, `attach`: starting (and, for attach, ending) the tracing of
 //!   a command or of a running process; `error`: why one cannot start;
 //! - `report`: the tracer's `Outcome` as a report, with every warning the
-//!   tracer gives;
+//!   tracer gives and its share of the elapsed time;
+//! - `calibrate`: what one stop costs the program, measured after a capture
+//!   by a throwaway child traced by a `Tracer`;
 //! - `tracer`: what each report of a tracee means (syscall entry/exit,
-//!   births, exec, exit, signals), the window;
+//!   births, exec, exit, signals), the window; `placement`: its stops
+//!   counted, some sampled for where tracer and tracee met;
 //! - `calls`: what a finished call counts as; `threads`: per-thread state;
 //!   `fds`: fd → file and position;
 //! - `wait`: waitpid statuses decoded once; `regs`: the syscall register
@@ -18,10 +21,12 @@
 
 mod affinity;
 mod attach;
+mod calibrate;
 mod calls;
 mod error;
 pub mod fds;
 mod launch;
+mod placement;
 pub mod markers;
 pub mod procio;
 mod ptrace;

@@ -2,10 +2,12 @@
 //! session knows (target, options), and every warning it gives, built in
 //! one function (`warnings`).
 
-use iops_core::report::{ExitInfo, StorageBytes};
+use iops_core::report::{ExitInfo, StorageBytes, TracerTime};
 use iops_core::{Report, ReportContext, Source, Warning, WarningCode};
 
+use crate::calibrate::Calibration;
 use crate::error::strerror;
+use crate::placement::Stops;
 use crate::tracer::Outcome;
 use crate::wait::Ended;
 
@@ -17,6 +19,10 @@ pub struct SessionNotes {
     /// Launch mode: our seccomp filter was refused with this errno, so every
     /// syscall was traced.
     pub filter_refused: Option<i32>,
+    /// The program shared the tracer's one CPU (`Options::share_cpu`).
+    pub shared_cpu: bool,
+    /// The cost of a stop, measured after the capture (none without stops).
+    pub calibration: Option<Calibration>,
 }
 
 /// `command`: the launched argv (none when attached); `all_fds`: see
@@ -47,9 +53,60 @@ pub fn build(outcome: &Outcome, notes: &SessionNotes, command: Option<Vec<String
             storage,
             exit,
             warnings: warnings(outcome, notes),
+            tracer_time: Some(tracer_time(&outcome.stops, notes.calibration, notes.shared_cpu, outcome.elapsed_ns)),
             sees: None,
         },
     )
+}
+
+/// The tracer's share of the window: its stops × the calibrated cost of
+/// one, each CPU placement's cost weighted by how often the sampled stops
+/// had it.
+fn tracer_time(stops: &Stops, calibration: Option<Calibration>, shared_cpu: bool, elapsed_ns: u64) -> TracerTime {
+    let elapsed_s = elapsed_ns as f64 / 1e9;
+    let c = calibration.unwrap_or_default();
+    let share = stops.cross_cpu_share();
+    let ns_per_stop = match (c.same_cpu_ns, c.cross_cpu_ns, share) {
+        (Some(same), Some(cross), Some(f)) => Some(same * (1.0 - f) + cross * f),
+        (same, cross, _) => same.or(cross),
+    };
+    let estimated = if stops.total == 0 { Some(0.0) } else { ns_per_stop.map(|ns| (stops.total as f64 * ns / 1e9).min(elapsed_s)) };
+    let us = |ns: f64| format!("{:.1} µs", ns / 1000.0);
+    let calibration = match (stops.total, c.same_cpu_ns, c.cross_cpu_ns) {
+        (0, _, _) => "no stops: the tracer took no share of the time".to_string(),
+        (_, None, None) => "the cost of a stop could not be measured here".to_string(),
+        (_, same, cross) => {
+            let when = if c.age_s > 0.0 {
+                format!("measured after an earlier capture of this process, {:.1} s before", c.age_s)
+            } else {
+                "measured after the capture".to_string()
+            };
+            let mut text = format!("{when}, by a throwaway child's traced calls: a stop cost ");
+            match (same, cross) {
+                (Some(s), Some(x)) => text += &format!("{} with the program on the tracer's CPU, {} on another", us(s), us(x)),
+                (Some(s), None) if shared_cpu => text += &format!("{} on the CPU the tracer shared with the program", us(s)),
+                (Some(s), None) => text += &format!("{} (one CPU allowed)", us(s)),
+                (None, Some(x)) => text += &format!("{} across CPUs", us(x)),
+                (None, None) => unreachable!(),
+            }
+            if let (Some(f), Some(_), Some(_)) = (share, same, cross) {
+                let sampled = stops.same_cpu + stops.cross_cpu;
+                text += &format!("; {:.0}% of {sampled} sampled stops were across CPUs", f * 100.0);
+            }
+            text
+        }
+    };
+    TracerTime {
+        stops: stops.total,
+        same_cpu_ns_per_stop: c.same_cpu_ns,
+        cross_cpu_ns_per_stop: c.cross_cpu_ns,
+        cross_cpu_share: share,
+        ns_per_stop,
+        estimated_seconds: estimated,
+        estimated_untraced_seconds: estimated.map(|e| elapsed_s - e),
+        shared_cpu,
+        calibration,
+    }
 }
 
 /// Every warning of a ptrace capture, in the order the report lists them.
@@ -67,6 +124,11 @@ fn warnings(outcome: &Outcome, notes: &SessionNotes) -> Vec<Warning> {
     }
     if notes.attached && outcome.root_ended.is_some() {
         warnings.push(WarningCode::ExitedBeforeEnd.with("the traced process exited before the capture ended"));
+    }
+    if notes.shared_cpu {
+        warnings.push(WarningCode::CpuShared.with(
+            "the program shared one CPU with the tracer (--share-cpu): it saw one CPU, and its threads ran one at a time",
+        ));
     }
     if outcome.compat_calls > 0 {
         warnings.push(WarningCode::CompatSyscallsUncounted.with(format!(
@@ -129,6 +191,7 @@ mod tests {
             storage_last: None,
             compat_calls: 0,
             io_uring_seen: false,
+            stops: Default::default(),
         }
     }
 
@@ -148,7 +211,7 @@ mod tests {
             io_uring_seen: true,
             ..outcome()
         };
-        let notes = SessionNotes { attached: true, filter_refused: Some(libc::EACCES) };
+        let notes = SessionNotes { attached: true, filter_refused: Some(libc::EACCES), ..Default::default() };
         let w = warnings(&o, &notes);
         assert_eq!(w.len(), 5, "{w:?}");
         assert_eq!(
@@ -180,5 +243,41 @@ mod tests {
         assert_eq!((s.read_bytes, s.write_bytes), (150, 30));
         let exit = launched.exit.as_ref().unwrap();
         assert_eq!((exit.code, exit.signal.as_deref(), exit.signal_number), (None, Some("SIGTERM"), Some(libc::SIGTERM)));
+    }
+
+    #[test]
+    fn a_shared_cpu_is_said_after_the_window_warnings() {
+        let notes = SessionNotes { attached: true, shared_cpu: true, ..Default::default() };
+        let o = Outcome { never_opened: true, compat_calls: 1, ..outcome() };
+        let codes: Vec<_> = warnings(&o, &notes).iter().map(|w| w.code).collect();
+        assert_eq!(codes, [WarningCode::WindowNeverOpened, WarningCode::CpuShared, WarningCode::CompatSyscallsUncounted]);
+    }
+
+    #[test]
+    fn the_tracer_share_is_stops_times_the_cost_weighted_by_where_the_stops_were() {
+        let stops = Stops { total: 1000, same_cpu: 3, cross_cpu: 1 };
+        let c = Calibration { same_cpu_ns: Some(4000.0), cross_cpu_ns: Some(16000.0), age_s: 0.0 };
+        let t = tracer_time(&stops, Some(c), false, 100_000_000);
+        assert_eq!(t.ns_per_stop, Some(7000.0), "3/4 at 4 µs, 1/4 at 16 µs");
+        assert_eq!((t.stops, t.cross_cpu_share), (1000, Some(0.25)));
+        assert!((t.estimated_seconds.unwrap() - 0.007).abs() < 1e-12);
+        assert!((t.estimated_untraced_seconds.unwrap() - 0.093).abs() < 1e-12);
+        assert_eq!(t.calibration, "measured after the capture, by a throwaway child's traced calls: a stop cost 4.0 µs with the program on the tracer's CPU, 16.0 µs on another; 25% of 4 sampled stops were across CPUs");
+        assert!(!t.shared_cpu);
+    }
+
+    #[test]
+    fn the_tracer_share_never_exceeds_the_window_and_is_zero_without_stops_and_unknown_without_a_cost() {
+        let c = Calibration { same_cpu_ns: Some(10_000.0), cross_cpu_ns: None, age_s: 2.5 };
+        let many = Stops { total: 1_000_000, same_cpu: 5, cross_cpu: 0 };
+        let t = tracer_time(&many, Some(c), true, 1_000_000_000);
+        assert_eq!((t.estimated_seconds, t.estimated_untraced_seconds), (Some(1.0), Some(0.0)), "10 s of stops in a 1 s window");
+        assert!(t.shared_cpu && t.calibration.contains("10.0 µs on the CPU the tracer shared with the program"), "{}", t.calibration);
+        assert!(t.calibration.starts_with("measured after an earlier capture of this process, 2.5 s before, by"), "{}", t.calibration);
+        let none = tracer_time(&Stops::default(), None, false, 5_000);
+        assert_eq!((none.ns_per_stop, none.estimated_seconds, none.estimated_untraced_seconds), (None, Some(0.0), Some(5e-6)));
+        let unmeasured = tracer_time(&many, Some(Calibration::default()), false, 5_000);
+        assert_eq!((unmeasured.ns_per_stop, unmeasured.estimated_seconds, unmeasured.estimated_untraced_seconds), (None, None, None));
+        assert_eq!(unmeasured.calibration, "the cost of a stop could not be measured here");
     }
 }

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use iops_core::{Aggregator, ProgressCounters, Report};
 use libc::pid_t;
 
+use crate::affinity;
 use crate::attach::{attach, detach_all, Pinning};
+use crate::calibrate::calibrate;
 use crate::launch::{finish_untraced, launch, ChildNews, ChildNewsPipe, Launched};
 use crate::report::{self, SessionNotes};
 use crate::stop::StopWaiter;
@@ -141,7 +143,12 @@ pub fn trace(
     if let (Some(errno), Target::Launch(argv)) = (exec_failed, &target) {
         return Err(TraceError::CannotExecute(argv[0].clone(), errno));
     }
+    notes.shared_cpu = options.share_cpu && affinity::on_one_cpu();
+    let mode = tracer.mode();
     let outcome = tracer.finish();
+    // What a stop costs, measured on this thread, placed as it was during
+    // the capture; only if there were stops.
+    notes.calibration = (outcome.stops.total > 0).then(|| calibrate(mode, notes.shared_cpu));
     let report = report::build(&outcome, &notes, target.command(), options.all_fds);
     // The pin's guard (if the loop ended without a detach) goes last.
     drop(pinning);

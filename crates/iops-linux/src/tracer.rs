@@ -12,6 +12,7 @@ use iops_core::Aggregator;
 use libc::pid_t;
 
 use crate::calls::Calls;
+use crate::placement::Stops;
 use crate::procio::ProcIo;
 use crate::ptrace::{self, SyscallInfo, SYSCALL_INFO_ENTRY, SYSCALL_INFO_EXIT, SYSCALL_INFO_SECCOMP};
 use crate::regs::Regs;
@@ -67,6 +68,8 @@ pub struct Tracer {
     /// The thread left stopped when the window closed (it made the end
     /// marker): the detach must release it.
     held: Option<pid_t>,
+    /// The window's stops, some sampled for where they happened.
+    stops: Stops,
     info: SyscallInfo,
     regs: Regs,
 }
@@ -88,6 +91,8 @@ pub struct Outcome {
     pub compat_calls: u64,
     /// The program called io_uring in the window.
     pub io_uring_seen: bool,
+    /// The window's stops (see `placement`).
+    pub stops: Stops,
 }
 
 fn tgid_of(tid: pid_t) -> pid_t {
@@ -121,9 +126,15 @@ impl Tracer {
             foreign_filters: false,
             ready_reported: false,
             held: None,
+            stops: Stops::default(),
             info: SyscallInfo::default(),
             regs: Regs::new(),
         }
+    }
+
+    /// How tracees are resumed (and so which stops they make).
+    pub fn mode(&self) -> Mode {
+        self.mode
     }
 
     /// The traced process.
@@ -207,6 +218,7 @@ impl Tracer {
             storage_last: self.storage_last,
             compat_calls: self.compat_calls,
             io_uring_seen: self.io_uring_seen,
+            stops: self.stops,
             agg: self.calls.into_aggregator(),
         }
     }
@@ -242,6 +254,10 @@ impl Tracer {
             // An auto-attached child whose first stop beat its parent's event.
             _ if !self.threads.contains(tid) => self.threads.insert(tid, tgid_of(tid), false),
             _ => {}
+        }
+        // A group-stop would stop the program untraced too.
+        if self.window.is_open() && status != Status::GroupStop {
+            self.stops.count(tid);
         }
         match status {
             Status::Syscall => {

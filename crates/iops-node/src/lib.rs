@@ -6,11 +6,13 @@
 #![deny(clippy::all)]
 
 mod counters;
+mod live;
 mod options;
 mod session;
 mod session_tasks;
 mod sources;
 pub use counters::*;
+pub use live::{live_sources, LiveSourceInfo};
 pub use options::*;
 pub use session::*;
 pub use sources::*;
@@ -20,8 +22,9 @@ pub use fs_usage_stream::*;
 mod line_import;
 pub use line_import::*;
 
-// The platform's sources: each module offers launch/attach, window markers,
-// CPU keeping, and counter readings and reports (see linux.rs for the list).
+// The platform's functions: window markers, CPU keeping, counter readings
+// and reports (see linux.rs for the list), and its sources' start functions
+// (named by their rows in `live`).
 #[cfg(target_os = "linux")]
 #[path = "linux.rs"]
 mod platform;

@@ -1,20 +1,31 @@
-//! Linux: our ptrace tracer on the session's worker thread (the thread that
+//! Linux: its tracers on the session's worker thread (the thread that
 //! attaches must be the one that waits), window markers and CPU keeping for
 //! `profile()`, and /proc/<pid>/io for the counters fallback.
 //!
-//! Every platform module offers the same functions: `launch`, `attach`,
-//! `window_begin`, `window_end`, `own_cpus`, `restore_own_cpus`,
-//! `allow_tracer`, `counters_snapshot`, `counters_report`.
+//! Every platform module offers the same functions: `window_begin`,
+//! `window_end`, `own_cpus`, `restore_own_cpus`, `allow_tracer`,
+//! `counters_snapshot`, `counters_report`; and the start functions its rows
+//! in the live source registry (live.rs) name: `run_tracer`.
 
+use std::sync::Arc;
+
+use iops_core::source::CaptureFailure;
+use iops_core::{ProgressCounters, Report};
 use iops_linux::procio::ProcIo;
-use iops_linux::{Options, Target};
+use iops_linux::{Options, StopWaiter, Target};
 use napi::bindgen_prelude::*;
 
 use crate::counters::{now_ns, CounterSnapshot};
 use crate::session::{Control, TraceSession};
 use crate::options::TraceOptions;
 
-fn start(target: Target, o: TraceOptions) -> Result<TraceSession> {
+/// A Linux tracer's entry point, shaped as `iops_linux::trace` is: runs a
+/// whole capture on the calling thread, calling `on_ready` with the pid once
+/// every thread is captured; its error says why (`CaptureFailure`).
+pub type TracerEntry<E> = fn(Target, &Options, Arc<ProgressCounters>, StopWaiter, &mut dyn FnMut(i32)) -> std::result::Result<Report, E>;
+
+/// Runs the tracer `entry` on `target` on the session's worker thread.
+pub fn run_tracer<E: CaptureFailure + 'static>(target: Target, o: TraceOptions, entry: TracerEntry<E>) -> Result<TraceSession> {
     let options = Options {
         all_fds: o.all_fds.unwrap_or(false),
         marker_cookie: o.marker_cookie,
@@ -24,20 +35,13 @@ fn start(target: Target, o: TraceOptions) -> Result<TraceSession> {
     TraceSession::spawn(
         move || stopper.stop(),
         move |c: Control| {
-            iops_linux::trace(target, &options, c.progress.clone(), waiter, &mut |pid| c.started(pid))
+            entry(target, &options, c.progress.clone(), waiter, &mut |pid| c.started(pid))
                 .map(|r| r.to_json())
                 .map_err(|e| (e.code().to_string(), e.to_string()))
         },
     )
 }
 
-pub fn launch(argv: Vec<String>, options: TraceOptions) -> Result<TraceSession> {
-    start(Target::Launch(argv), options)
-}
-
-pub fn attach(pid: i32, options: TraceOptions) -> Result<TraceSession> {
-    start(Target::Attach(pid), options)
-}
 
 pub fn window_begin(cookie: u32) {
     iops_linux::markers::begin(cookie);

@@ -28,7 +28,9 @@ fn failed(e: process::CaptureError) -> (String, String) {
     (e.code.to_string(), e.message)
 }
 
-/// Launch mode has nothing to stop: the command runs to its end.
+/// The rusage row's start functions (live.rs), the fallback select.ts runs
+/// with `fallback_reason`. Launch mode has nothing to stop: the command runs
+/// to its end.
 pub fn launch(argv: Vec<String>, options: TraceOptions) -> Result<TraceSession> {
     let why = options.fallback_reason.unwrap_or_else(|| reason().into());
     TraceSession::spawn(|| {}, move |c: Control| process::launch(&argv, &why, &mut |pid| c.started(pid)).map_err(failed))

@@ -8,6 +8,9 @@ use napi_derive::napi;
 #[napi(object)]
 #[derive(Default)]
 pub struct TraceOptions {
+    /// The live source, by its report `method` (see `liveSources()`);
+    /// default: this platform's first.
+    pub method: Option<String>,
     /// Count sockets, pipes and ttys in the summary too.
     pub all_fds: Option<bool>,
     /// Attach mode: count only between `windowBegin(cookie)` and

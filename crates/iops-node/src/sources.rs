@@ -1,29 +1,39 @@
 //! What the binding offers JavaScript of this platform's sources, in one
-//! place: the capture session's factories, window markers, CPU keeping and
-//! the counters fallback, each handed to `crate::platform` (linux.rs,
-//! macos.rs, windows.rs or unsupported.rs, which offer the same functions).
+//! place: the capture session's factories, started by the row of the live
+//! source registry (`crate::live`) that `method` names; window markers, CPU
+//! keeping and the counters fallback, each handed to `crate::platform`
+//! (linux.rs, macos.rs, windows.rs or unsupported.rs, which offer the same
+//! functions).
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::counters::CounterSnapshot;
+use crate::live::binding_start;
 use crate::options::TraceOptions;
 use crate::platform;
 use crate::session::TraceSession;
 
 #[napi]
 impl TraceSession {
-    /// Runs `argv` to its end under this platform's source (Linux: our
-    /// tracer, seccomp-filtered so that only counted syscalls stop).
+    /// Runs `argv` to its end under the live source `options.method`
+    /// (default: this platform's first, see `liveSources()`; Linux: our
+    /// tracer, seccomp-filtered so that only counted syscalls stop). Throws
+    /// (InvalidArg) for a method this build does not run.
     #[napi(factory)]
     pub fn launch(argv: Vec<String>, options: Option<TraceOptions>) -> Result<TraceSession> {
-        platform::launch(argv, options.unwrap_or_default())
+        let options = options.unwrap_or_default();
+        let (launch, _) = binding_start(options.method.as_deref())?;
+        launch(argv, options)
     }
 
-    /// Measures a running process (every thread) until `stop()` or its exit.
+    /// Measures a running process (every thread) until `stop()` or its
+    /// exit, with the live source `options.method` (as `launch`).
     #[napi(factory)]
     pub fn attach(pid: i32, options: Option<TraceOptions>) -> Result<TraceSession> {
-        platform::attach(pid, options.unwrap_or_default())
+        let options = options.unwrap_or_default();
+        let (_, attach) = binding_start(options.method.as_deref())?;
+        attach(pid, options)
     }
 }
 

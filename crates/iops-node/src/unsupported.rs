@@ -1,22 +1,12 @@
 //! Platforms with no capture source at all (neither Linux, macOS nor
-//! Windows): every capture says so in one line.
+//! Windows: no row in the live source registry, live.rs): every capture says so in one line.
 
 use napi::bindgen_prelude::*;
 
 use crate::counters::CounterSnapshot;
-use crate::session::TraceSession;
-use crate::options::TraceOptions;
 
 fn unsupported() -> Error {
     Error::from_reason(format!("iops-profiler has no capture source on {}", std::env::consts::OS))
-}
-
-pub fn launch(_argv: Vec<String>, _options: TraceOptions) -> Result<TraceSession> {
-    Err(unsupported())
-}
-
-pub fn attach(_pid: i32, _options: TraceOptions) -> Result<TraceSession> {
-    Err(unsupported())
 }
 
 pub fn counters_snapshot(_pid: Option<i32>) -> Result<CounterSnapshot> {

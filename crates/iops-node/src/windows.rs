@@ -22,7 +22,8 @@ fn failed(e: process::CaptureError) -> (String, String) {
     (e.code.to_string(), e.message)
 }
 
-/// Launch mode has nothing to stop: the command runs to its end.
+/// The ETW row's start functions (live.rs). Launch mode has nothing to
+/// stop: the command runs to its end.
 pub fn launch(argv: Vec<String>, _options: TraceOptions) -> Result<TraceSession> {
     TraceSession::spawn(
         || {},

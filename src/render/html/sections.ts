@@ -5,7 +5,7 @@
  */
 import type { Finding } from "../../view/findings";
 import { humanBytes, humanDuration, thousands } from "../../view/units";
-import { accessDetail, accessPattern, sourceLabel, UNKNOWN_TIME, type ReportView, type SummaryId } from "../../view/view";
+import { accessDetail, accessPattern, sourceLabel, UNKNOWN_TIME, type ReportView, type SummaryId, type SummaryRow } from "../../view/view";
 import { html, type SafeHtml } from "./escape";
 
 /** Files listed at most in the page's table (the busiest first, as the report orders them). */
@@ -26,10 +26,16 @@ const SUMMARY_LABEL: Record<SummaryId, string> = {
   throughput: "Throughput",
 };
 
+/** A row's label on the page: "Traced execution time", "Traced IOPS". */
+function pageLabel(r: SummaryRow): string {
+  const label = SUMMARY_LABEL[r.id];
+  return r.qualifier === "traced" ? `Traced ${label.replace(/^[A-Z](?=[a-z])/, (c) => c.toLowerCase())}` : label;
+}
+
 /** The reference tool's results table, plus the lines of what it did not count. */
 export function summaryHtml(view: ReportView): SafeHtml {
   return html`<section id="summary"><h2>Summary</h2>
-<table class="summary">${view.summary.map((r) => html`<tr><th scope="row">${SUMMARY_LABEL[r.id]}</th><td>${r.value}</td></tr>`)}</table>
+<table class="summary">${view.summary.map((r) => html`<tr><th scope="row">${pageLabel(r)}</th><td>${r.value}</td></tr>`)}</table>
 ${view.notes.map((n) => html`<p class="note">${n.full ?? n.text}.</p>`)}</section>`;
 }
 
@@ -95,7 +101,12 @@ export function methodHtml(view: ReportView): SafeHtml {
   const rows: [string, string][] = [["Method", `${sourceLabel(report.method)} (${report.method})`]];
   if (report.command) rows.push(["Command", report.command.map(shellWord).join(" ")]);
   if (report.pid !== null) rows.push(["Process id", String(report.pid)]);
-  rows.push(["Duration", report.elapsedSeconds == null ? UNKNOWN_TIME : humanDuration(report.elapsedSeconds)]);
+  rows.push(["Duration", report.elapsedSeconds == null ? UNKNOWN_TIME : humanDuration(report.elapsedSeconds) + (report.tracerTime ? " (traced)" : "")]);
+  const t = report.tracerTime;
+  if (t) {
+    const share = t.estimatedSeconds === null ? "unknown" : `≈ ${humanDuration(t.estimatedSeconds)}`;
+    rows.push(["Tracer's share", `${share}: ${thousands(t.stops)} stops; ${t.calibration}`]);
+  }
   if (report.host) rows.push(["Host", `${report.host.name} (${report.host.platform} ${report.host.release}, ${report.host.arch})`]);
   rows.push(["Scope", report.allFds ? "all fds (sockets, pipes and ttys included)" : "regular files and block devices"]);
   if (report.exit) {

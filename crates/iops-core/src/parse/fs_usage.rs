@@ -28,7 +28,7 @@
 
 use std::collections::HashMap;
 
-use super::line_parser::{LineParser, Unparsed};
+use super::line_parser::{Lexer, LineParser, Unparsed};
 use super::score::Score;
 use crate::aggregate::{Aggregator, FileId};
 use crate::clock::TimeOfDay;
@@ -636,6 +636,14 @@ impl FsUsageParser {
 pub fn looks_like(lines: &[&[u8]]) -> bool {
     score(lines).accepts()
 }
+
+/// A fresh parser of fs_usage output (the format's entry in `FORMATS`).
+pub fn parser() -> Box<dyn LineParser + Send> {
+    Box::new(FsUsageParser::new())
+}
+
+/// No lexer of its own: each line goes to the parser whole.
+pub const LEX: Option<Lexer> = None;
 
 /// How these first lines of an input read as `fs_usage -w` output: every
 /// line it parses has fs_usage's own shape (time of day, call, duration,

@@ -6,6 +6,11 @@ use crate::aggregate::Aggregator;
 use crate::report::{Report, ReportContext};
 use crate::warning::Warning;
 
+/// A format's stateless first stage: lexes a line into the record its
+/// parser's `lexed_line` takes, so that lexing can run ahead on another
+/// thread (false: the line is not one the lexer can read).
+pub type Lexer = fn(&[u8], &mut LexedLine) -> bool;
+
 pub trait LineParser {
     /// One line, without its line ending.
     fn line(&mut self, line: &[u8], agg: &mut Aggregator);

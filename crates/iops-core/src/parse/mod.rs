@@ -4,12 +4,14 @@
 
 pub mod detect;
 pub mod formats;
-pub mod fs_usage;
 pub mod line_parser;
 pub mod not_text;
 pub mod score;
-pub mod strace;
 mod strace_names;
+
+// Each log format's module, from its source's row (`log(<module>)`) in the source table (source.rs).
+use formats::format_modules;
+crate::source_table!(format_modules);
 
 pub use detect::detect;
 pub use formats::{format, Format, FORMATS};

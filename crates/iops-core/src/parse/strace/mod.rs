@@ -19,7 +19,7 @@ mod fds;
 pub(crate) mod lexer;
 mod warnings;
 
-use super::line_parser::LineParser;
+use super::line_parser::{Lexer, LineParser};
 use super::score::Score;
 use crate::aggregate::{Aggregator, FileId};
 use crate::clock::TimeOfDay;
@@ -640,6 +640,14 @@ impl StraceParser {
 pub fn looks_like(lines: &[&[u8]]) -> bool {
     score(lines).accepts()
 }
+
+/// A fresh parser of strace logs (the format's entry in `FORMATS`).
+pub fn parser() -> Box<dyn LineParser + Send> {
+    Box::new(StraceParser::new())
+}
+
+/// Lines are lexed ahead of the parser, on the reading thread.
+pub const LEX: Option<Lexer> = Some(lex_line);
 
 /// How these first lines of an input read as strace output: calls of
 /// syscalls the parser knows and strace's own notices are signature lines,
