@@ -106,7 +106,7 @@ export async function run() {
       row("iops import, whole CLI process", ours, `${countCols(ours, ours.failed)}  ${exact ? "exact" : "WRONG"}`);
       if (certs) row("  ...with NODE_EXTRA_CA_CERTS as set here", best(runs.oursCerts));
       row("  ...of which importTrace() in-process", best(runs.inProcess));
-      if (BASELINE) row(`baseline ${BASELINE}, whole CLI process`.slice(0, 40), best(runs.baseline));
+      if (BASELINE) row("baseline's whole CLI process (see below)", best(runs.baseline));
       if (ref) {
         const missed = 1 - (ref.reads + ref.writes) / (truth.reads + truth.writes);
         row("iops-profiler 0.2.0 parse loop (Python)", ref, `${countCols(ref, null)}  misses ${fmt(missed * 100, 1)}%`);
@@ -114,6 +114,7 @@ export async function run() {
       row("wc -l (reading the lines)", best(runs.wc));
       console.log(`  ground truth                                                               ${countCols(truth, truth.failed)}`);
       console.log(`  peak RSS of our import: ${fmt(rss.short, 1)} MiB on ${fmt(statSync(short).size / 1e6, 1)} MB, ${fmt(rss.long, 1)} MiB on ${fmt(mb, 1)} MB`);
+      if (BASELINE) console.log(`  baseline: ${BASELINE} (BENCH_BASELINE), timed in the same rounds`);
       console.log("");
       if (refCounted) {
         summary.push({
