@@ -18,7 +18,7 @@ import type * as ReportModule from "../report";
 import type { Report } from "../report";
 
 // Loaded when used: `iops import` starts reading its log first, and loads
-// these (about 10 ms) while the log is read on threads of their own.
+// these (node:crypto among them) while the log is read on threads of their own.
 const argParsers = (): typeof Args => require("../args");
 const output = (): typeof Output => require("../output");
 const text = (): typeof Text => require("../render/text");
