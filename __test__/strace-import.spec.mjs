@@ -216,6 +216,41 @@ test.serial("a log of many MiB, lexed ahead on the reading thread: exact counts,
   }
 });
 
+/** The reference-flags log of randwrites, `copies` times over (calls split across threads): exact counts known. */
+function manyCopies(name, copies) {
+  fs.mkdirSync(path.join(dir, name));
+  const one = fs.readFileSync(straceLog(name, ["-f", "-e", `trace=${REFERENCE_CALLS}`], randArgv(name)));
+  const log = path.join(dir, `${name}-copies.log`);
+  fs.writeFileSync(log, Buffer.concat(Array(copies).fill(one)));
+  return log;
+}
+
+test.serial("importTrace() of a log file reads it off the event loop: timers run meanwhile, and the counts are exact", async (t) => {
+  const copies = 40;
+  const log = manyCopies("loop", copies);
+  // A blocking import (as before) lets no timer fire until it has returned.
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 1);
+  const report = await iops.importTrace(log).finally(() => clearInterval(timer));
+  t.true(ticks > 0, "the event loop ran while the file was imported");
+  t.deepEqual(counts(report.summary), totals(copies * THREADS * COUNT, copies * THREADS * COUNT * SIZE, copies * THREADS * COUNT, copies * THREADS * COUNT * SIZE));
+  t.deepEqual(report.failedOps, { total: copies, byErrno: { EBADF: copies } });
+});
+
+test.serial("a file import cancelled at once (iops import with an output path it cannot write) rejects, and says so", async (t) => {
+  const { native } = createRequire(import.meta.url)(path.join(ROOT, "dist", "native.js"));
+  const log = manyCopies("cancel", 40);
+  const started = new native.FileImport(log, {});
+  started.cancel();
+  await t.throwsAsync(started.report(), { message: /cancelled/ });
+  // The same file, not cancelled: read to its end, once.
+  const whole = new native.FileImport(log, { format: "strace" });
+  const report = JSON.parse(await whole.report());
+  t.deepEqual(counts(report.summary), totals(40 * THREADS * COUNT, 40 * THREADS * COUNT * SIZE, 40 * THREADS * COUNT, 40 * THREADS * COUNT * SIZE));
+  await t.throwsAsync(whole.report(), { message: /already called/ });
+  t.throws(() => new native.FileImport(log, { format: "no-such-format" }), { message: /unknown trace format "no-such-format"/ });
+});
+
 test.serial("standard input (-), and the same figures as from the file", (t) => {
   const log = straceLog("stdin", ["-f", "-yy"], [bin.sockets, path.join(dir, "stdin.dat"), "4", "2", "1"]);
   const fromFile = importJson([log]).report;

@@ -100,11 +100,11 @@ export function timeProcess(argv, what, env = process.env) {
 
 /**
  * `iops import <file> --json <jsonOut>` as a user runs it: the whole CLI
- * process. { seconds, reads, writes, readBytes, writeBytes, failed }
- * (all fds: a log without -y counts every fd).
+ * process, of this checkout or the one at `root`. { seconds, reads, writes,
+ * readBytes, writeBytes, failed } (all fds: a log without -y counts every fd).
  */
-export function ourCli(file, jsonOut, env = process.env) {
-  const { seconds } = timeProcess([process.execPath, path.join(ROOT, "dist", "cli.js"), "import", file, "--json", jsonOut], "iops import", env);
+export function ourCli(file, jsonOut, env = process.env, root = ROOT) {
+  const { seconds } = timeProcess([process.execPath, path.join(root, "dist", "cli.js"), "import", file, "--json", jsonOut], "iops import", env);
   const r = JSON.parse(readFileSync(jsonOut, "utf8"));
   const all = (k) => r.summary[k] + (r.otherFds ? r.otherFds[k] : 0);
   return {

@@ -26,6 +26,9 @@
  *   BENCH_LOG_MB   size of each log (default 100)
  *   BENCH_REPEAT   runs of each command (default 3)
  *   IOPS_BENCH_VENV  the reference's venv (default bench/.reference-venv)
+ *   BENCH_BASELINE  another built checkout (main's, say): its whole CLI
+ *                  process is timed too, in the same rounds, for a
+ *                  side-by-side figure on the same load
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -36,6 +39,7 @@ import { envInt, ourCli, ourImport, referenceParse, referenceReady, timeProcess 
 import { FLAG_SETS, WORKLOAD, writeStraceLog } from "./strace-log.mjs";
 
 const LOG_MB = envInt("BENCH_LOG_MB", 100);
+const BASELINE = process.env.BENCH_BASELINE || null;
 const REPEAT = envInt("BENCH_REPEAT", 3);
 /** Our whole CLI process must be at least this many times faster than the reference's parse loop. */
 const TARGET = 8;
@@ -72,16 +76,17 @@ export async function run() {
       const truth = log.truth;
       const json = path.join(dir, "report.json");
       readFileSync(file); // into the page cache
-      const runs = { ours: [], oursCerts: [], inProcess: [], ref: [], wc: [] };
+      const runs = { ours: [], oursCerts: [], inProcess: [], baseline: [], ref: [], wc: [] };
       for (let i = 0; i < REPEAT; i++) {
         runs.ours.push(ourCli(file, json, userEnv));
+        if (BASELINE) runs.baseline.push(ourCli(file, json, userEnv, BASELINE));
         if (certs) runs.oursCerts.push(ourCli(file, json));
         runs.inProcess.push(ourImport(file));
         if (haveReference) runs.ref.push(referenceParse(file, "parse_strace_line"));
         runs.wc.push(timeProcess(["wc", "-l", file], "wc -l"));
       }
       const rss = { short: ourImport(short).maxRssMiB, long: runs.inProcess[0].maxRssMiB };
-      const exact = [...runs.ours, ...runs.oursCerts].every((r) => ["reads", "writes", "readBytes", "writeBytes", "failed"].every((k) => r[k] === truth[k]));
+      const exact = [...runs.ours, ...runs.oursCerts, ...runs.baseline].every((r) => ["reads", "writes", "readBytes", "writeBytes", "failed"].every((k) => r[k] === truth[k]));
       failed ||= !exact;
       console.log(
         `${set.name}: ${fmt(mb, 1)} MB, ${log.copies} copies of a real strace log (${WORKLOAD}; ${fmt(log.split * 100)}% of lines are half a call)`,
@@ -101,6 +106,7 @@ export async function run() {
       row("iops import, whole CLI process", ours, `${countCols(ours, ours.failed)}  ${exact ? "exact" : "WRONG"}`);
       if (certs) row("  ...with NODE_EXTRA_CA_CERTS as set here", best(runs.oursCerts));
       row("  ...of which importTrace() in-process", best(runs.inProcess));
+      if (BASELINE) row("baseline's whole CLI process (see below)", best(runs.baseline));
       if (ref) {
         const missed = 1 - (ref.reads + ref.writes) / (truth.reads + truth.writes);
         row("iops-profiler 0.2.0 parse loop (Python)", ref, `${countCols(ref, null)}  misses ${fmt(missed * 100, 1)}%`);
@@ -108,8 +114,16 @@ export async function run() {
       row("wc -l (reading the lines)", best(runs.wc));
       console.log(`  ground truth                                                               ${countCols(truth, truth.failed)}`);
       console.log(`  peak RSS of our import: ${fmt(rss.short, 1)} MiB on ${fmt(statSync(short).size / 1e6, 1)} MB, ${fmt(rss.long, 1)} MiB on ${fmt(mb, 1)} MB`);
+      if (BASELINE) console.log(`  baseline: ${BASELINE} (BENCH_BASELINE), timed in the same rounds`);
       console.log("");
-      if (refCounted) summary.push({ log: set.name, ratio: ref.seconds / ours.seconds, certs: certs ? ref.seconds / best(runs.oursCerts).seconds : null });
+      if (refCounted) {
+        summary.push({
+          log: set.name,
+          ratio: ref.seconds / ours.seconds,
+          certs: certs ? ref.seconds / best(runs.oursCerts).seconds : null,
+          baseline: BASELINE ? ref.seconds / best(runs.baseline).seconds : null,
+        });
+      }
     }
     const line = (name, rs) => `  ${name.padEnd(58)} ${fmt(best(rs).seconds, 3)} s`;
     console.log(`Node's start-up (best of ${REPEAT}), part of every whole-process figure of ours:`);
@@ -119,7 +133,8 @@ export async function run() {
       console.log(`\ntarget: our whole CLI process >= ${TARGET}x the reference's parse loop, best of ${REPEAT}, exact counts`);
       for (const s of summary) {
         const withCerts = s.certs === null ? "" : `   (${fmt(s.certs, 1)}x with NODE_EXTRA_CA_CERTS as set here)`;
-        console.log(`  ${s.log.padEnd(48)} ${fmt(s.ratio, 1)}x  ${s.ratio >= TARGET ? "ok" : "UNDER TARGET"}${withCerts}`);
+        const baseline = s.baseline === null ? "" : `   (baseline: ${fmt(s.baseline, 1)}x)`;
+        console.log(`  ${s.log.padEnd(48)} ${fmt(s.ratio, 1)}x  ${s.ratio >= TARGET ? "ok" : "UNDER TARGET"}${withCerts}${baseline}`);
       }
     }
     if (failed) {

@@ -5,17 +5,27 @@
  */
 import type * as Commander from "commander";
 
-import { optionParser, parseCount, parsePid, parseSeconds, setLongTimeout } from "./args";
-import { formatText } from "./render/text";
-import { printable, printableLines } from "./view/printable";
-import { humanBytes, thousands } from "./view/units";
-import { outputPathsProblem, writeOutputFile } from "./output";
-import { IopsError, withoutWarnings, type Report } from "./report";
+import type * as Args from "./args";
+import type * as Text from "./render/text";
+import type * as Printable from "./view/printable";
+import type * as Units from "./view/units";
+import type * as Output from "./output";
+import type * as ReportModule from "./report";
+import type { Report } from "./report";
 import type { Capture, CaptureOptions } from "./sources/capture";
-import { requestableSources, type RequestedSource } from "./sources/names";
+import type * as Names from "./sources/names";
+import type { RequestedSource } from "./sources/names";
 import { IMPORT_HELP, runImport } from "./commands/import";
-// The sources, the HTML page, `iops report` and commander are loaded when
-// used: `iops import` starts without them.
+// The sources, the HTML page, `iops report`, commander and what tracing a
+// command prints with are loaded when used: `iops import` starts reading
+// its log without waiting for them (it loads what it needs meanwhile).
+const args = (): typeof Args => require("./args");
+const text = (): typeof Text => require("./render/text");
+const printing = (): typeof Printable => require("./view/printable");
+const units = (): typeof Units => require("./view/units");
+const outputs = (): typeof Output => require("./output");
+const reports = (): typeof ReportModule => require("./report");
+const names = (): typeof Names => require("./sources/names");
 
 /** commander, loaded on first use (about 15 ms). */
 const commander = (): typeof Commander => require("commander");
@@ -75,6 +85,7 @@ Signals: Ctrl-C and Ctrl-\\ reach the command from the terminal, and iops
 /** "\r12,345 ops · 48.00 MB · 3.2 s" on a terminal, once a capture runs past 1 s. */
 function progressPrinter(enabled: boolean): { options: Partial<CaptureOptions>; done(): void } {
   if (!enabled || !process.stderr.isTTY) return { options: {}, done() {} };
+  const { humanBytes, thousands } = units();
   let shown = false;
   return {
     options: {
@@ -93,15 +104,17 @@ function progressPrinter(enabled: boolean): { options: Partial<CaptureOptions>; 
 
 /** Prints the table and writes --json/--html; false when a file could not be written (each is tried). */
 async function output(report: Report, opts: CliOptions): Promise<boolean> {
+  const { printable } = printing();
+  const { writeOutputFile } = outputs();
   let shown = report;
   const notice = report.warningCodes.indexOf("counters-fallback");
   if (notice >= 0) {
     // The fallback notice goes first, on its own line, not with the warnings.
     process.stderr.write(`iops: ${printable(report.warnings[notice])}\n`);
-    shown = { ...report, ...withoutWarnings(report, "counters-fallback") };
+    shown = { ...report, ...reports().withoutWarnings(report, "counters-fallback") };
   }
   process.stderr.write(
-    formatText(shown, { histogram: opts.histogram, topFiles: opts.top, width: Math.max(20, (process.stderr.columns ?? 100) - 40) }) +
+    text().formatText(shown, { histogram: opts.histogram, topFiles: opts.top, width: Math.max(20, (process.stderr.columns ?? 100) - 40) }) +
       "\n",
   );
   let ok = true;
@@ -159,6 +172,8 @@ async function runLaunch(argv: string[], opts: CliOptions): Promise<number> {
     return (await output(report, opts)) ? exitStatusOf(report) : EXIT.failure;
   } catch (e) {
     progress.done();
+    const { IopsError } = reports();
+    const { printable } = printing();
     if (e instanceof IopsError && e.message.startsWith("cannot execute ")) {
       // Found, but execve refused it (ENOEXEC, E2BIG, EACCES...), as a shell says.
       process.stderr.write(`iops: ${printable(e.message)}\n`);
@@ -183,7 +198,7 @@ async function runAttach(pid: number, opts: CliOptions): Promise<number> {
   // Every catchable end detaches cleanly (and gives back CPU sets) and reports.
   const stop = () => capture.stop();
   for (const sig of ATTACH_STOP_SIGNALS) process.on(sig, stop);
-  const cancelTimer = opts.duration ? setLongTimeout(stop, opts.duration * 1000) : undefined;
+  const cancelTimer = opts.duration ? args().setLongTimeout(stop, opts.duration * 1000) : undefined;
   if (!opts.duration && process.stderr.isTTY) process.stderr.write(`iops: tracing pid ${pid}; press Ctrl-C to stop\n`);
   try {
     const report = await capture.report;
@@ -205,7 +220,7 @@ async function runAttach(pid: number, opts: CliOptions): Promise<number> {
 function methodOption(Option: typeof Commander.Option): Commander.Option {
   let sources;
   try {
-    sources = requestableSources();
+    sources = names().requestableSources();
   } catch {
     return new Option("--method <source>", "the source: one of this platform's live sources (listed here once the addon loads)");
   }
@@ -219,6 +234,8 @@ export async function main(argv: string[]): Promise<number> {
   if (argv[0] === "report") return (await import("./commands/report")).runReportCommand(argv.slice(1));
   if (argv[0] === "import") return runImport(argv.slice(1));
   const { Command, Option } = commander();
+  const { optionParser, parseCount, parsePid, parseSeconds } = args();
+  const { printable, printableLines } = printing();
   const program = new Command()
     .name("iops")
     .usage("[options] -- <command> [args...]\n       iops [options] -p <pid> [--duration <seconds>]")
@@ -264,7 +281,7 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   // Before anything runs: a report that cannot be written is known now, not after the command.
-  const problem = outputPathsProblem([["--json", opts.json], ["--html", opts.html]]);
+  const problem = outputs().outputPathsProblem([["--json", opts.json], ["--html", opts.html]]);
   if (problem) {
     process.stderr.write(`iops: ${printable(problem)}\n`);
     return EXIT.usage;

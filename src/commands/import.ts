@@ -9,12 +9,21 @@ import { parseArgs } from "node:util";
 
 import type * as Commander from "commander";
 
-import { optionParser, parseCount } from "../args";
-import { formatText } from "../render/text";
-import { printable, printableLines } from "../view/printable";
+import type * as Args from "../args";
+import type * as Output from "../output";
+import type * as Text from "../render/text";
+import type * as Printable from "../view/printable";
 import { native } from "../native";
-import { outputPathsProblem, writeOutputFile } from "../output";
-import { parseOutcome, type Report } from "../report";
+import type * as ReportModule from "../report";
+import type { Report } from "../report";
+
+// Loaded when used: `iops import` starts reading its log first, and loads
+// these (node:crypto among them) while the log is read on threads of their own.
+const argParsers = (): typeof Args => require("../args");
+const output = (): typeof Output => require("../output");
+const text = (): typeof Text => require("../render/text");
+const printing = (): typeof Printable => require("../view/printable");
+const parseOutcome = (json: string): Report => (require("../report") as typeof ReportModule).parseOutcome(json);
 
 const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 
@@ -63,6 +72,19 @@ Exit status: 0; ${EXIT.failure} when the log cannot be read or its format is unk
 type Chunks = AsyncIterable<Buffer> | Iterable<Buffer>;
 
 type Importer = InstanceType<typeof native.LineImport>;
+
+type FileImport = InstanceType<typeof native.FileImport>;
+
+/**
+ * The import of `path` started on threads of its own when it is a regular
+ * file (see `FileImport`); undefined for a FIFO, a device, /dev/stdin...,
+ * which are read as streams. Throws statSync's error (ENOENT...), or EISDIR.
+ */
+function startFileImport(path: string, options: ImportOptions): FileImport | undefined {
+  const st = statSync(path);
+  if (st.isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
+  return st.isFile() ? new native.FileImport(path, { format: options.format, allFds: options.allFds ?? false }) : undefined;
+}
 
 /** An importer of the given format, or one that detects it from the first lines. */
 function importer(format: string | undefined): Importer {
@@ -114,24 +136,27 @@ async function importStream(stream: NodeJS.ReadableStream, what: string, fifo: b
 
 /**
  * The report of a saved trace: `iops import`'s work, usable from code
- * too. `input` is a file's path (read ahead on a thread of its own while
- * the core parses; blocks until done), or chunks (a Readable stream, say).
- * Rejects when the input cannot be read, its format cannot be told, or it
- * is not text (compressed, UTF-16 or binary data in its first 4 KiB; a line
- * with no end after 64 MiB, as /dev/zero gives).
+ * too. `input` is a file's path (a regular file is read and parsed on
+ * threads of their own: the event loop stays free), or chunks (a Readable
+ * stream, say). Rejects when the input cannot be read, its format cannot be
+ * told, or it is not text (compressed, UTF-16 or binary data in its first
+ * 4 KiB; a line with no end after 64 MiB, as /dev/zero gives).
  */
 export async function importTrace(input: string | Chunks, options: ImportOptions = {}): Promise<Report> {
+  if (typeof input === "string") {
+    const file = startFileImport(input, options);
+    if (file) return parseOutcome(await file.report());
+  }
+  return importChunksOf(input, options);
+}
+
+/** importTrace() of anything but a regular file. */
+async function importChunksOf(input: string | Chunks, options: ImportOptions): Promise<Report> {
   let done: Importer;
   if (typeof input === "string") {
-    const st = statSync(input);
-    if (st.isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
-    if (st.isFile()) {
-      done = importer(options.format);
-      done.pushFile(input);
-    } else {
-      // A FIFO, a device, /dev/stdin...: read once, as a stream.
-      done = await importStream(createReadStream(input, { highWaterMark: 1 << 20 }), input, st.isFIFO(), options);
-    }
+    // A FIFO, a device, /dev/stdin...: read once, as a stream.
+    const fifo = statSync(input).isFIFO();
+    done = await importStream(createReadStream(input, { highWaterMark: 1 << 20 }), input, fifo, options);
   } else if (input === process.stdin) {
     done = await importStream(process.stdin, "standard input", false, options);
   } else {
@@ -176,7 +201,7 @@ function plainArgs(argv: string[], formats: string[]): { log: string; opts: Impo
   let top = 10;
   if (v.top !== undefined) {
     try {
-      top = parseCount(v.top);
+      top = argParsers().parseCount(v.top);
     } catch {
       return undefined;
     }
@@ -197,10 +222,10 @@ function commanderArgs(argv: string[], formats: string[]): { log: string; opts: 
     .option("--html <path|->", "also write the self-contained HTML page (findings, charts, files with access patterns) to a file, or - for stdout (the table then goes to stderr)")
     .option("--histogram", "add a histogram of operation sizes, drawn in the terminal")
     .option("--all-fds", "count sockets, pipes and ttys in the summary too")
-    .addOption(new Option("--top <n>", "how many files to list").default(10).argParser(optionParser(parseCount)))
+    .addOption(new Option("--top <n>", "how many files to list").default(10).argParser(argParsers().optionParser(argParsers().parseCount)))
     .addHelpText("after", DETAILS)
     .showHelpAfterError("(run iops import --help for usage)")
-    .configureOutput({ outputError: (text, write) => write(printableLines(text)) })
+    .configureOutput({ outputError: (message, write) => write(printing().printableLines(message)) })
     .exitOverride();
   try {
     cmd.parse(argv, { from: "user" });
@@ -216,19 +241,35 @@ export async function runImport(argv: string[]): Promise<number> {
   const args = plainArgs(argv, formats) ?? commanderArgs(argv, formats);
   if (typeof args === "number") return args;
   const { log, opts } = args;
+  const options: ImportOptions = { format: opts.format, allFds: opts.allFds };
+  // A log file is read from now on, while the rest loads and the output paths are checked.
+  let file: FileImport | undefined;
+  let startError: unknown;
+  if (log !== "-") {
+    try {
+      file = startFileImport(log, options);
+    } catch (e) {
+      startError = e;
+    }
+  }
+  const { printable } = printing();
   // Before a long import: a report that cannot be written is known now.
+  const { outputPathsProblem, writeOutputFile } = output();
   const problem = outputPathsProblem([["--json", opts.json], ["--html", opts.html]]);
   if (problem) {
+    file?.cancel();
     process.stderr.write(`iops: ${printable(problem)}\n`);
     return EXIT.usage;
   }
+  const { formatText } = text();
   let report: Report;
   if (log === "-" && process.stdin.isTTY) {
     process.stderr.write("iops: reading the trace from the terminal (standard input); end it with Ctrl-D\n");
   }
   const onWaiting = log === "-" && process.stdin.isTTY ? undefined : (notice: string) => process.stderr.write(`${notice}\n`);
   try {
-    report = await importTrace(log === "-" ? process.stdin : log, { format: opts.format, allFds: opts.allFds, onWaiting });
+    if (startError !== undefined) throw startError;
+    report = file ? parseOutcome(await file.report()) : await importChunksOf(log === "-" ? process.stdin : log, { ...options, onWaiting });
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     const what = log === "-" ? "standard input" : log;
@@ -238,8 +279,8 @@ export async function runImport(argv: string[]): Promise<number> {
   }
   const toStderr = opts.json === "-" || opts.html === "-";
   const width = Math.max(20, ((toStderr ? process.stderr.columns : process.stdout.columns) ?? 100) - 40);
-  const text = formatText(report, { histogram: opts.histogram, topFiles: opts.top, width }) + "\n";
-  (toStderr ? process.stderr : process.stdout).write(text);
+  const table = formatText(report, { histogram: opts.histogram, topFiles: opts.top, width }) + "\n";
+  (toStderr ? process.stderr : process.stdout).write(table);
   let status: number = EXIT.ok;
   const write = (f: () => void) => {
     try {

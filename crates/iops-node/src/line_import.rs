@@ -4,15 +4,16 @@
 //! format's parser in the core; `finish` returns the report as JSON.
 //! Portable: builds and works on every platform.
 
-use iops_core::lines::{LineFeeder, MAX_LINE};
+use iops_core::lines::{line_ends, LineFeeder, MAX_LINE};
 use iops_core::parse::{self, detect, not_text, LexedLine, LineParser};
 use iops_core::report::{ExitInfo, ReportContext};
 use iops_core::{Aggregator, Source, Warning};
 use memchr::memchr_iter;
 use std::io::Read;
 use std::sync::mpsc::sync_channel;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -110,6 +111,7 @@ pub struct ImportProgress {
 }
 
 #[napi(object)]
+#[derive(Default)]
 pub struct ImportFinishOptions {
     /// The report's `method` (its source), when not the format's own for a
     /// saved log ("strace-log", "fs_usage"): "strace" for the live source.
@@ -271,66 +273,7 @@ impl LineImport {
     /// `push` does, or when the file cannot be read.
     #[napi]
     pub fn push_file(&mut self, path: String) -> Result<()> {
-        let mut file = std::fs::File::open(&path).map_err(|e| Error::from_reason(format!("cannot read {path}: {e}")))?;
-        let (full_tx, full_rx) = sync_channel::<Chunk>(READ_AHEAD);
-        let (empty_tx, empty_rx) = sync_channel::<Chunk>(READ_AHEAD + 1);
-        for _ in 0..=READ_AHEAD {
-            let _ = empty_tx.send(Chunk { buf: vec![0; FILE_CHUNK], len: 0, line_ends: Vec::new(), lexed: Vec::new(), lexed_len: 0 });
-        }
-        let lexer = self.lexer.clone();
-        // Blocks read and not yet taken by the parser.
-        let waiting = Arc::new(AtomicUsize::new(0));
-        let queued = waiting.clone();
-        let reader = std::thread::Builder::new()
-            .name("iops-import-read".into())
-            .spawn(move || -> std::io::Result<()> {
-                let mut share = Share(SHARE_STEPS * 3 / 4);
-                while let Ok(mut chunk) = empty_rx.recv() {
-                    chunk.len = read_full(&mut file, &mut chunk.buf)?;
-                    if chunk.len == 0 {
-                        break;
-                    }
-                    chunk.line_ends.clear();
-                    // FILE_CHUNK < 4 GiB: an offset fits in 32 bits.
-                    chunk.line_ends.extend(memchr_iter(b'\n', &chunk.buf[..chunk.len]).map(|p| p as u32));
-                    let lex = *lexer.lock().unwrap_or_else(|e| e.into_inner());
-                    chunk.lexed_len = 0;
-                    if let Some(lex) = lex {
-                        let n = share.of(chunk.line_ends.len());
-                        if chunk.lexed.len() < n {
-                            chunk.lexed.resize(n, LexedLine::default());
-                        }
-                        lex_lines(lex, &chunk.buf, &chunk.line_ends, 0, &mut chunk.lexed[..n]);
-                        chunk.lexed_len = n;
-                    }
-                    share.next(queued.fetch_add(1, Ordering::Relaxed));
-                    if full_tx.send(chunk).is_err() {
-                        break;
-                    }
-                }
-                Ok(())
-            })
-            .map_err(|e| Error::from_reason(e.to_string()))?;
-        let mut fed = Ok(());
-        for mut chunk in full_rx.iter() {
-            waiting.fetch_sub(1, Ordering::Relaxed);
-            let Chunk { buf, len, line_ends, lexed, lexed_len } = &mut chunk;
-            fed = self.feed(&buf[..*len], line_ends.iter().map(|&p| p as usize), &mut lexed[..*lexed_len]);
-            if fed.is_err() {
-                break;
-            }
-            let _ = empty_tx.send(chunk);
-        }
-        // The reader stops at its next send or receive.
-        drop(full_rx);
-        drop(empty_tx);
-        let read = reader.join();
-        fed?;
-        match read {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(Error::from_reason(format!("cannot read {path}: {e}"))),
-            Err(_) => Err(Error::from_reason("the reading thread panicked")),
-        }
+        self.read_file(&path, &AtomicBool::new(false))
     }
 
     #[napi]
@@ -381,7 +324,151 @@ impl LineImport {
     }
 }
 
+#[napi(object)]
+pub struct FileImportOptions {
+    /// The trace's format (one of `traceFormats()`); detected from its
+    /// first lines when absent.
+    pub format: Option<String>,
+    /// Count sockets, pipes and ttys in the summary too.
+    pub all_fds: Option<bool>,
+}
+
+/// A whole file imported on threads of its own while JavaScript goes on:
+/// `LineImport`'s `pushFile` and `finish`, with the event loop free (`iops
+/// import` loads what prints the report meanwhile; a notebook stays
+/// responsive).
+#[napi]
+pub struct FileImport {
+    worker: Arc<Mutex<Option<JoinHandle<Result<String>>>>>,
+    stop: Arc<AtomicBool>,
+}
+
+#[napi]
+impl FileImport {
+    /// Starts importing the file at `path`. Throws at once on an unknown
+    /// format; anything else (the file cannot be read, is no text trace,
+    /// its format cannot be told) rejects `report()`.
+    #[napi(constructor)]
+    pub fn new(path: String, options: FileImportOptions) -> Result<FileImport> {
+        let mut import = match options.format {
+            Some(format) => LineImport::new(format)?,
+            None => LineImport::detecting(),
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        let worker = std::thread::Builder::new()
+            .name("iops-import".into())
+            .spawn(move || {
+                import.read_file(&path, &stopped)?;
+                import.finish(ImportFinishOptions { all_fds: options.all_fds, ..Default::default() })
+            })
+            .map_err(|e| Error::from_reason(format!("cannot start the import: {e}")))?;
+        Ok(FileImport { worker: Arc::new(Mutex::new(Some(worker))), stop })
+    }
+
+    /// Resolves with the report as JSON once the whole file is read; rejects
+    /// with what `pushFile` or `finish` would throw, or when cancelled. Once.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn report(&self) -> AsyncTask<FileImportReport> {
+        AsyncTask::new(FileImportReport(self.worker.clone()))
+    }
+
+    /// Stops the import at its next block (its `report()` then rejects).
+    #[napi]
+    pub fn cancel(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// `FileImport::report`: waits for the import's thread on libuv's pool.
+pub struct FileImportReport(Arc<Mutex<Option<JoinHandle<Result<String>>>>>);
+
+impl Task for FileImportReport {
+    type Output = String;
+    type JsValue = String;
+    fn compute(&mut self) -> Result<String> {
+        let worker = self.0.lock().unwrap_or_else(|e| e.into_inner()).take();
+        match worker.map(JoinHandle::join) {
+            Some(Ok(outcome)) => outcome,
+            Some(Err(_)) => Err(Error::from_reason("the import thread panicked")),
+            None => Err(Error::from_reason("report() was already called on this import")),
+        }
+    }
+    fn resolve(&mut self, _env: Env, output: String) -> Result<String> {
+        Ok(output)
+    }
+}
+
 impl LineImport {
+    /// `push_file`'s work; stops with an error at the next block once
+    /// `stop` is set.
+    fn read_file(&mut self, path: &str, stop: &AtomicBool) -> Result<()> {
+        let mut file = std::fs::File::open(path).map_err(|e| Error::from_reason(format!("cannot read {path}: {e}")))?;
+        let (full_tx, full_rx) = sync_channel::<Chunk>(READ_AHEAD);
+        let (empty_tx, empty_rx) = sync_channel::<Chunk>(READ_AHEAD + 1);
+        for _ in 0..=READ_AHEAD {
+            let _ = empty_tx.send(Chunk { buf: vec![0; FILE_CHUNK], len: 0, line_ends: Vec::new(), lexed: Vec::new(), lexed_len: 0 });
+        }
+        let lexer = self.lexer.clone();
+        // Blocks read and not yet taken by the parser.
+        let waiting = Arc::new(AtomicUsize::new(0));
+        let queued = waiting.clone();
+        let reader = std::thread::Builder::new()
+            .name("iops-import-read".into())
+            .spawn(move || -> std::io::Result<()> {
+                let mut share = Share(SHARE_STEPS * 3 / 4);
+                while let Ok(mut chunk) = empty_rx.recv() {
+                    chunk.len = read_full(&mut file, &mut chunk.buf)?;
+                    if chunk.len == 0 {
+                        break;
+                    }
+                    chunk.line_ends.clear();
+                    // FILE_CHUNK < 4 GiB: an offset fits in 32 bits.
+                    line_ends(&chunk.buf[..chunk.len], &mut chunk.line_ends);
+                    let lex = *lexer.lock().unwrap_or_else(|e| e.into_inner());
+                    chunk.lexed_len = 0;
+                    if let Some(lex) = lex {
+                        let n = share.of(chunk.line_ends.len());
+                        if chunk.lexed.len() < n {
+                            chunk.lexed.resize(n, LexedLine::default());
+                        }
+                        lex_lines(lex, &chunk.buf, &chunk.line_ends, 0, &mut chunk.lexed[..n]);
+                        chunk.lexed_len = n;
+                    }
+                    share.next(queued.fetch_add(1, Ordering::Relaxed));
+                    if full_tx.send(chunk).is_err() {
+                        break;
+                    }
+                }
+                Ok(())
+            })
+            .map_err(|e| Error::from_reason(e.to_string()))?;
+        let mut fed = Ok(());
+        for mut chunk in full_rx.iter() {
+            waiting.fetch_sub(1, Ordering::Relaxed);
+            if stop.load(Ordering::Relaxed) {
+                fed = Err(Error::from_reason("the import was cancelled"));
+                break;
+            }
+            let Chunk { buf, len, line_ends, lexed, lexed_len } = &mut chunk;
+            fed = self.feed(&buf[..*len], line_ends.iter().map(|&p| p as usize), &mut lexed[..*lexed_len]);
+            if fed.is_err() {
+                break;
+            }
+            let _ = empty_tx.send(chunk);
+        }
+        // The reader stops at its next send or receive.
+        drop(full_rx);
+        drop(empty_tx);
+        let read = reader.join();
+        fed?;
+        match read {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(Error::from_reason(format!("cannot read {path}: {e}"))),
+            Err(_) => Err(Error::from_reason("the reading thread panicked")),
+        }
+    }
+
     /// Parses the lines of `chunk`, whose line ends are at `line_ends`
     /// (ascending), the first `lexed.len()` of them lexed ahead into `lexed`.
     fn feed(&mut self, chunk: &[u8], line_ends: impl Iterator<Item = usize>, lexed: &mut [LexedLine]) -> Result<()> {

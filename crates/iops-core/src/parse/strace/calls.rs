@@ -148,6 +148,9 @@ pub struct Args {
     pub n: usize,
     /// An `O_APPEND` flag appears among them (open flags).
     pub append: bool,
+    /// Some of them may carry a `-y` target (set when one is seen): without,
+    /// there is nothing to resolve (a log without `-y`, most halves of split calls).
+    pub targets: bool,
 }
 
 impl Arg {

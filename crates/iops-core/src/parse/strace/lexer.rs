@@ -335,6 +335,7 @@ fn resumed(s: &[u8], i: usize, out: &mut Lexed) -> Body {
 pub fn scan(s: &[u8], i: usize, out: &mut Scan) {
     out.args.n = 0;
     out.args.append = false;
+    out.args.targets = false;
     out.end = scan_args(s, i, &mut out.args).and_then(|end| match end {
         ArgsEnd::Closed(k) => parse_result(s, k).map(|(outcome, duration_ns)| End::Returned { outcome, duration_ns }),
         ArgsEnd::Unfinished { dropped } => Some(End::Unfinished { dropped }),
@@ -363,6 +364,7 @@ fn scan_args(s: &[u8], mut i: usize, args: &mut Args) -> Option<ArgsEnd> {
                 if s.get(i) == Some(&b'<') {
                     let end = annotation_end(s, i)?;
                     arg.set_target(Span::new(i + 1, end - 1));
+                    args.targets = true;
                     i = end;
                 }
                 if args.n < MAX_ARGS {

@@ -345,6 +345,9 @@ impl StraceParser {
 
     /// Resolves the fd targets of `args.v[from..]` to files.
     fn resolve(&mut self, args: &mut Args, from: usize, line: &[u8], agg: &mut Aggregator) {
+        if !args.targets {
+            return;
+        }
         for a in args.v.iter_mut().take(args.n.min(MAX_ARGS)).skip(from) {
             if let (Some(fd), Some(t)) = (a.num(), a.target()) {
                 a.file = Some(self.targets.file(fd, t.of(line), agg));
@@ -456,6 +459,7 @@ impl StraceParser {
         }
         args.n += scan.args.n;
         args.append |= scan.args.append;
+        args.targets |= scan.args.targets;
         if started && matches!(call, Call::Data(_)) {
             self.resolve(&mut args, from, line, agg);
         }

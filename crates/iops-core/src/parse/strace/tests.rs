@@ -708,3 +708,19 @@ fn crlf_line_ends_read_as_lf_ones_lexed_here_or_ahead() {
         assert_eq!(run(crlf, ahead), lf, "crlf {crlf}, lexed ahead {ahead}");
     }
 }
+
+#[test]
+fn numbers_up_to_u64_max_are_read_longer_ones_refused() {
+    use super::lexer::parse_u64;
+    let at = |text: &str, i: usize| parse_u64(text.as_bytes(), i);
+    assert_eq!(at("0", 0), Some((0, 1)));
+    assert_eq!(at("x 1234)", 2), Some((1234, 6)));
+    assert_eq!(at("9999999999999999999,", 0), Some((9_999_999_999_999_999_999, 19)), "19 digits");
+    assert_eq!(at("18446744073709551615 ", 0), Some((u64::MAX, 20)));
+    assert_eq!(at("00000000000000000000000042", 0), Some((42, 26)), "leading zeros");
+    assert_eq!(at("18446744073709551616", 0), None, "u64::MAX + 1");
+    assert_eq!(at("99999999999999999999", 0), None);
+    assert_eq!(at("123456789012345678901", 0), None, "21 digits");
+    assert_eq!(at("", 0), None);
+    assert_eq!(at("-1", 0), None);
+}
