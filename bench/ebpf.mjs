@@ -276,12 +276,21 @@ export async function run() {
     const ctx = { timed, result: path.join(tmp, "timed-result"), json: path.join(tmp, "report.json") };
     const ws = workloads(tmp, shm);
     const haveStrace = have("strace");
-    const haveBpftrace = have("bpftrace");
+    // Installed is not enough: bpftrace needs the right to load BPF programs (root here).
+    let bpftraceSkip = have("bpftrace") ? null : "not installed (apt-get install bpftrace)";
+    if (bpftraceSkip === null) {
+      try {
+        await (await startBpftrace())();
+      } catch (e) {
+        bpftraceSkip = `could not attach: ${e.message.split("\n")[0]}`;
+      }
+    }
+    const haveBpftrace = bpftraceSkip === null;
     const vs = variants(haveStrace, haveBpftrace);
     console.log(`ebpf: ${os.availableParallelism()} CPUs, ${os.cpus()[0]?.model ?? "unknown CPU"}, load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}; kernel ${os.release()}`);
     console.log(`${REPEAT} runs per variant, interleaved; medians shown, range = min-max`);
     if (!haveStrace) console.log("strace: not installed, its rows skipped");
-    if (!haveBpftrace) console.log("bpftrace: not installed (apt-get install bpftrace), its rows skipped");
+    if (!haveBpftrace) console.log(`bpftrace: ${bpftraceSkip}; its rows skipped`);
     else console.log(`bpftrace: ${BPFTRACE_PROGRAM}`);
     for (const w of ws.filter((w) => w.name !== "pread")) console.log(`${w.name}: ${w.title}`);
     console.log("ns/call: the pread loop's own time / calls (start-up left out); elapsed s: before fork to reaped (timed.c, or the report's elapsedSeconds)\n");
