@@ -36,18 +36,18 @@ const TARGET = 0.2;
 const RESULT_SIZE = 64;
 
 /** A tmpfs directory for the sqlite database (as the issue measured), else the temp dir. */
-function tmpfsDir(fallback) {
+export function tmpfsDir(fallback) {
   const fs = spawnSync("stat", ["-f", "-c", "%T", "/dev/shm"], { encoding: "utf8" });
   if (fs.status === 0 && fs.stdout.trim() === "tmpfs") return mkdtempSync("/dev/shm/iops-bench-");
   return fallback;
 }
 
-function have(cmd) {
+export function have(cmd) {
   return !spawnSync(cmd, ["--version"], { stdio: "ignore" }).error;
 }
 
 /** The workloads, each { name, title, argv, before?(): clean-up before a run, check(report): why it miscounted or null }. */
-function workloads(tmp, shm) {
+export function workloads(tmp, shm) {
   const list = [];
   const pread = path.join(tmp, "pread");
   execFileSync("gcc", ["-O2", "-static", "-Wall", "-o", pread, path.join(HERE, "workloads", "pread.c")]);

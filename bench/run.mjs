@@ -8,6 +8,7 @@
 const SECTIONS = {
   tracer: () => import("./tracer.mjs"),
   fidelity: () => import("./fidelity.mjs"),
+  ebpf: () => import("./ebpf.mjs"),
   import: () => import("./import.mjs"),
   fs_usage: () => import("./fs_usage.mjs"),
   notebook: () => import("./notebook.mjs"),
