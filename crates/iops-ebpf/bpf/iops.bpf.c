@@ -96,6 +96,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define EV_BEGIN 4 /* the begin marker opened the window */
 #define EV_END 5   /* the end marker closed it */
 #define EV_COMPAT 6 /* a data call of the 32-bit ABI (int 0x80), in the window: not counted */
+#define EV_FORK 7  /* a traced thread made a task: peek[1] its id; nr, args: the parent's call; peek[0]: *args[0] */
 #define TS_COMPAT 0x0002
 
 struct bpf_raw_tracepoint_args {
@@ -311,10 +312,16 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	if (nr < 0 || nr >= NR_LIMIT)
 		return 0;
 	__u64 args[4];
+	int have_args = 0;
 	if ((__u64)nr == cfg(CFG_MARKER_NR)) {
-		if (read_args((const void *)ctx->args[0], args) == 0)
-			on_marker(args, tid, tgid);
-		return 0;
+		if (read_args((const void *)ctx->args[0], args) < 0)
+			return 0;
+		on_marker(args, tid, tgid);
+		/* fcntl's fd copies and close-on-exec changes are followed
+		 * (F_DUPFD, F_SETFD, F_DUPFD_CLOEXEC); its other commands not. */
+		if (args[1] != 0 && args[1] != 2 && args[1] != 1030)
+			return 0;
+		have_args = 1;
 	}
 	__u32 key = nr;
 	__u8 *flags = bpf_map_lookup_elem(&calls, &key);
@@ -336,7 +343,7 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	}
 	if (!(*flags & CALL_TRACED))
 		return 0;
-	if (read_args((const void *)ctx->args[0], args) < 0)
+	if (!have_args && read_args((const void *)ctx->args[0], args) < 0)
 		return 0;
 	__u64 *phase = state_at(0);
 	__u32 counted = phase && *phase == WINDOW_OPEN;
@@ -457,6 +464,41 @@ int on_fork(void *ctx)
 	__u32 key = child;
 	__u8 traced = TRACED;
 	bpf_map_update_elem(&tgids, &key, &traced, BPF_ANY);
+	/* Before the child first runs: userspace copies the parent's known fds
+	 * to it before any record of the child's. The parent's call (clone,
+	 * clone3, fork, vfork, all traced for this) tells whether the child
+	 * shares the parent's fd table; clone3's flags are behind args[0]. */
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct pending *slot = bpf_map_lookup_elem(&pending, &tid);
+	struct event *e = bpf_ringbuf_reserve(&events, sizeof(struct event), 0);
+	if (!e) {
+		lost();
+		return 0;
+	}
+	__u64 now = bpf_ktime_get_ns();
+	e->start = now;
+	e->end = now;
+	e->ret = 0;
+	e->peek[0] = 0;
+	e->peek[1] = (__u32)child;
+	if (slot && slot->nr != NO_CALL) {
+		e->nr = slot->nr;
+		e->args[0] = slot->args[0];
+		e->args[1] = slot->args[1];
+		e->args[2] = slot->args[2];
+		e->args[3] = slot->args[3];
+		if (bpf_probe_read_user(&e->peek[0], 8, (const void *)slot->args[0]) < 0)
+			e->peek[0] = 0;
+	} else {
+		e->nr = NO_CALL;
+		e->args[0] = e->args[1] = e->args[2] = e->args[3] = 0;
+	}
+	e->tid = tid;
+	e->tgid = tgid;
+	e->kind = EV_FORK;
+	e->counted = 0;
+	e->has_path = 0;
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }
 

@@ -215,6 +215,13 @@ mod built {
         if events.compat_calls > 0 {
             warnings.push(iops_linux::report::compat_calls_warning(events.compat_calls));
         }
+        let unresolved = events.unresolved();
+        if unresolved > 0 {
+            warnings.push(WarningCode::FdsUnnamed.with(format!(
+                "{unresolved} reads/writes were on fds that neither the records nor /proc could name (opened before the capture and closed before they could be resolved): they are counted apart as \"{}\"",
+                iops_linux::calls::UNRESOLVED
+            )));
+        }
         if events.io_uring_seen {
             warnings.push(WarningCode::IoUringUncounted.with(
                 "the program uses io_uring: I/O submitted through io_uring does not pass through read/write syscalls and is not counted here",

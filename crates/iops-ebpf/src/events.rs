@@ -7,6 +7,8 @@
 //! Nothing here allocates per call: only a new file, thread or fd does.
 
 use std::ffi::CString;
+
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use iops_core::path_name::name_text;
@@ -18,7 +20,7 @@ use iops_linux::syscalls::{Class, ClassTable};
 use iops_linux::threads::{Pending, Threads};
 use libc::pid_t;
 
-use crate::record::{Event, EV_BEGIN, EV_CALL, EV_COMPAT, EV_END, EV_EXEC, EV_GONE};
+use crate::record::{Event, EV_BEGIN, EV_CALL, EV_COMPAT, EV_END, EV_EXEC, EV_FORK, EV_GONE};
 
 /// bpf_ktime_get_ns() instants as `Instant`s: both are CLOCK_MONOTONIC.
 #[derive(Clone, Copy)]
@@ -66,6 +68,10 @@ pub struct Events {
     pub root_gone: bool,
     /// When the last traced process ended (launch: the capture's end).
     pub last_gone: Option<Instant>,
+    /// Each process's working directory as its records go (read from /proc
+    /// at its first relative open, inherited at fork, moved by chdir and
+    /// fchdir): relative opens are named against it even once it has exited.
+    cwds: HashMap<pid_t, Vec<u8>>,
 }
 
 impl Events {
@@ -85,7 +91,13 @@ impl Events {
             compat_calls: 0,
             root_gone: false,
             last_gone: None,
+            cwds: HashMap::new(),
         }
+    }
+
+    /// Data calls whose fd could not be named from the records nor /proc.
+    pub fn unresolved(&self) -> u64 {
+        self.calls.unresolved()
     }
 
     /// The window opens now (launch, attach without markers).
@@ -115,12 +127,14 @@ impl Events {
         let Some((e, path)) = Event::read(bytes) else { return };
         match e.kind {
             EV_CALL => self.on_call(&e, path),
-            EV_EXEC => self.calls.forget_process(e.tgid as pid_t),
+            EV_EXEC => self.calls.exec(e.tgid as pid_t),
+            EV_FORK => self.on_fork(&e),
             EV_COMPAT => self.compat_calls += 1,
             EV_GONE => {
                 let tgid = e.tgid as pid_t;
                 self.calls.forget_process(tgid);
                 self.threads.forget_process(tgid);
+                self.cwds.remove(&tgid);
                 self.last_gone = Some(self.clock.instant(e.start));
                 if tgid == self.root {
                     self.root_gone = true;
@@ -177,6 +191,96 @@ impl Events {
                 self.name_opened_fd(e, tid, tgid, path);
             }
         }
+        if e.ret >= 0 {
+            self.follow_fds(e, tid, tgid, path);
+        }
+    }
+
+    /// A traced thread made a task (before the child runs): a process with
+    /// a table of its own starts with the parent's known fds, and its
+    /// working directory. A thread shares both (they are per tgid here); a
+    /// process sharing the table (CLONE_FILES, rare) keeps none: its fds
+    /// are resolved through /proc on first use.
+    fn on_fork(&mut self, e: &Event) {
+        let (parent, child) = (e.tgid as pid_t, e.peek[1] as pid_t);
+        let nr = e.nr as libc::c_long;
+        let flags = match nr {
+            libc::SYS_clone => Some(e.args[0]),
+            libc::SYS_clone3 => Some(e.peek[0]),
+            #[cfg(target_arch = "x86_64")]
+            libc::SYS_fork | libc::SYS_vfork => Some(0),
+            _ => None,
+        };
+        let Some(flags) = flags.filter(|f| f & libc::CLONE_THREAD as u64 == 0) else { return };
+        if flags & libc::CLONE_FILES as u64 == 0 {
+            self.calls.forked(parent, child);
+        }
+        if let Some(cwd) = self.cwd(parent, e.tid as pid_t) {
+            self.cwds.insert(child, cwd);
+        }
+    }
+
+    /// The working directory of `tgid` now: as followed, else from /proc
+    /// through thread `tid` (then followed from there).
+    fn cwd(&mut self, tgid: pid_t, tid: pid_t) -> Option<Vec<u8>> {
+        if let Some(cwd) = self.cwds.get(&tgid) {
+            return Some(cwd.clone());
+        }
+        let cwd = std::fs::read_link(format!("/proc/{tid}/cwd")).ok()?.into_os_string().into_encoded_bytes();
+        self.cwds.insert(tgid, cwd.clone());
+        Some(cwd)
+    }
+
+    /// Calls that copy fds, change their close-on-exec flag or the working
+    /// directory, succeeded: the fd cache and `cwds` follow them.
+    fn follow_fds(&mut self, e: &Event, tid: pid_t, tgid: pid_t, path: Option<&[u8]>) {
+        let nr = e.nr as libc::c_long;
+        let (fd, ret) = (e.args[0] as i32, e.ret as i32);
+        let cloexec = |flags: u64| flags & libc::O_CLOEXEC as u64 != 0;
+        match nr {
+            libc::SYS_dup => self.calls.duplicated(tgid, fd, ret, false),
+            #[cfg(target_arch = "x86_64")]
+            libc::SYS_dup2 => self.calls.duplicated(tgid, fd, ret, false),
+            libc::SYS_dup3 => self.calls.duplicated(tgid, fd, ret, cloexec(e.args[2])),
+            libc::SYS_fcntl => match e.args[1] as i32 {
+                libc::F_DUPFD => self.calls.duplicated(tgid, fd, ret, false),
+                libc::F_DUPFD_CLOEXEC => self.calls.duplicated(tgid, fd, ret, true),
+                libc::F_SETFD => self.calls.set_cloexec(tgid, fd, e.args[2] & libc::FD_CLOEXEC as u64 != 0),
+                _ => {}
+            },
+            libc::SYS_chdir => {
+                if let Some(dir) = path.filter(|p| !p.is_empty()).and_then(|p| self.absolute(tgid, tid, libc::AT_FDCWD, p)) {
+                    self.cwds.insert(tgid, dir);
+                }
+            }
+            libc::SYS_fchdir => match self.calls.file_name(tgid, tid, fd) {
+                Some(dir) => {
+                    self.cwds.insert(tgid, dir.into_bytes());
+                }
+                None => {
+                    self.cwds.remove(&tgid);
+                }
+            },
+            _ => {}
+        }
+    }
+
+    /// `path` as given to a call of `tgid` relative to `dirfd`, made
+    /// absolute and lexically clean, as /proc would show it (symlinks in
+    /// it stay as they were written).
+    fn absolute(&mut self, tgid: pid_t, tid: pid_t, dirfd: i32, path: &[u8]) -> Option<Vec<u8>> {
+        let mut full: Vec<u8> = Vec::with_capacity(path.len() + 64);
+        if path[0] != b'/' {
+            let base = if dirfd == libc::AT_FDCWD {
+                self.cwd(tgid, tid)
+            } else {
+                self.calls.file_name(tgid, tid, dirfd).map(String::into_bytes)
+            };
+            full.extend_from_slice(&base?);
+            full.push(b'/');
+        }
+        full.extend_from_slice(path);
+        Some(clean_path(&full))
     }
 
     /// A pipe or socket was made (see `program::FD_MAKERS`): its fds are
@@ -191,6 +295,11 @@ impl Events {
         let pipe = nr == libc::SYS_pipe || nr == libc::SYS_pipe2;
         #[cfg(not(target_arch = "x86_64"))]
         let pipe = nr == libc::SYS_pipe2;
+        let cloexec = match nr {
+            libc::SYS_pipe2 | libc::SYS_socket | libc::SYS_socketpair => e.args[1] & libc::O_CLOEXEC as u64 != 0,
+            libc::SYS_accept4 => e.args[3] & libc::O_CLOEXEC as u64 != 0,
+            _ => false,
+        };
         let (fds, kind, unknown) = if pipe {
             ([e.peek[0] as u32 as i32, (e.peek[0] >> 32) as i32], FdKind::Pipe, "pipe:[?]")
         } else if nr == libc::SYS_socketpair {
@@ -208,41 +317,30 @@ impl Events {
         };
         for fd in fds.into_iter().filter(|&fd| fd >= 0) {
             match fds::resolve(tid, fd).filter(|(_, k)| *k == kind) {
-                Some((name, kind)) => self.calls.opened(tgid, fd, &name, kind, false),
-                None => self.calls.opened(tgid, fd, &gone(fd), kind, false),
+                Some((name, kind)) => self.calls.opened(tgid, fd, &name, kind, false, cloexec),
+                None => self.calls.opened(tgid, fd, &gone(fd), kind, false, cloexec),
             }
         }
     }
 
     /// Names fd `e.ret` from the path its open was given: relative to the
-    /// process's cwd or to its dirfd, made absolute and lexically clean, as
-    /// /proc would show it (symlinks in it stay as they were written).
+    /// process's working directory (as followed, see `cwds`) or to its
+    /// dirfd, made absolute and clean.
     fn name_opened_fd(&mut self, e: &Event, tid: pid_t, tgid: pid_t, path: &[u8]) {
         let fd = e.ret as i32;
         let at = matches!(e.nr as libc::c_long, libc::SYS_openat | libc::SYS_openat2);
-        let mut full: Vec<u8> = Vec::with_capacity(path.len() + 64);
-        if path[0] != b'/' {
-            let dirfd = if at { e.args[0] as i32 } else { libc::AT_FDCWD };
-            let base = if dirfd == libc::AT_FDCWD {
-                std::fs::read_link(format!("/proc/{tid}/cwd")).ok().map(|p| p.into_os_string().into_encoded_bytes())
-            } else {
-                self.calls.file_name(tgid, tid, dirfd).map(String::into_bytes)
-            };
-            let Some(base) = base else { return };
-            full.extend_from_slice(&base);
-            full.push(b'/');
-        }
-        full.extend_from_slice(path);
-        let clean = clean_path(&full);
+        let dirfd = if at { e.args[0] as i32 } else { libc::AT_FDCWD };
+        let Some(clean) = self.absolute(tgid, tid, dirfd, path) else { return };
         let kind = kind_of(&clean).unwrap_or(FdKind::File);
         let flags = match e.nr as libc::c_long {
             libc::SYS_openat => e.args[2],
             #[cfg(target_arch = "x86_64")]
             libc::SYS_open => e.args[1],
-            _ => 0, // creat: no O_APPEND; openat2: its flags are behind a pointer
+            _ => 0, // creat: no O_APPEND nor O_CLOEXEC; openat2: its flags are behind a pointer
         };
         let append = flags & libc::O_APPEND as u64 != 0;
-        self.calls.opened(tgid, fd, &name_text(&clean), kind, append);
+        let cloexec = flags & libc::O_CLOEXEC as u64 != 0;
+        self.calls.opened(tgid, fd, &name_text(&clean), kind, append, cloexec);
     }
 }
 

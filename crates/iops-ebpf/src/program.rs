@@ -72,6 +72,22 @@ pub const FD_MAKERS: &[(libc::c_long, u8)] = &[
     (libc::SYS_accept4, CALL_TRACED),
 ];
 
+/// Calls recorded so that an fd's identity follows it without /proc (see
+/// `events`): fd copies, forks (whether the child shares the fd table),
+/// working-directory changes (relative opens are named against it).
+pub const FD_FOLLOWERS: &[(libc::c_long, u8)] = &[
+    (libc::SYS_dup, CALL_TRACED),
+    (libc::SYS_fcntl, CALL_TRACED), // F_DUPFD, F_DUPFD_CLOEXEC, F_SETFD only (bpf side)
+    (libc::SYS_clone, CALL_TRACED),
+    (libc::SYS_clone3, CALL_TRACED),
+    #[cfg(target_arch = "x86_64")]
+    (libc::SYS_fork, CALL_TRACED),
+    #[cfg(target_arch = "x86_64")]
+    (libc::SYS_vfork, CALL_TRACED),
+    (libc::SYS_chdir, CALL_TRACED | CALL_PATH_ARG0),
+    (libc::SYS_fchdir, CALL_TRACED),
+];
+
 // Values of the `tgids` map.
 const TRACED: u8 = 1;
 const AT_EXEC: u8 = 2;
@@ -163,7 +179,7 @@ impl Program {
                 }
                 calls.set(nr as u32, flags(nr), 0).map_err(why)?;
             }
-            for &(nr, f) in FD_MAKERS {
+            for &(nr, f) in FD_MAKERS.iter().chain(FD_FOLLOWERS) {
                 calls.set(nr as u32, f, 0).map_err(why)?;
             }
             if COMPAT_STATUS != 0 {

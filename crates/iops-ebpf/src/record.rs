@@ -14,6 +14,10 @@ pub const EV_END: u8 = 5;
 /// A call of the 32-bit ABI whose number is a data call's there (x86-64's
 /// int 0x80), entered in the window: not counted, said in a warning.
 pub const EV_COMPAT: u8 = 6;
+/// A traced thread made a task (sched_process_fork, before the child
+/// runs): `peek[1]` is the child's id; `nr` and `args` the parent's call
+/// (`u32::MAX`: none seen); `peek[0]` the u64 at `args[0]` (clone3's flags).
+pub const EV_FORK: u8 = 7;
 
 /// `struct event`; times are CLOCK_MONOTONIC nanoseconds (bpf_ktime_get_ns).
 #[repr(C)]

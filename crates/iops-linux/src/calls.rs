@@ -11,15 +11,19 @@ use crate::fds::FdTable;
 use crate::syscalls::{self, Class, Restart};
 use crate::threads::{Pending, Thread};
 
+/// The name ops on an fd that could not be named are filed under.
+pub const UNRESOLVED: &str = "(closed before it could be resolved)";
+
 /// The aggregator and the fd cache that feeds it.
 pub struct Calls {
     agg: Aggregator,
     fds: FdTable,
+    unresolved: u64,
 }
 
 impl Calls {
     pub fn new(agg: Aggregator) -> Calls {
-        Calls { agg, fds: FdTable::default() }
+        Calls { agg, fds: FdTable::default(), unresolved: 0 }
     }
 
     /// After exec (close-on-exec fds are gone) or when a process ends.
@@ -31,9 +35,38 @@ impl Calls {
     /// where the fd may be closed again before /proc could be read): fd
     /// `fd` of `tgid` is `name`, of `kind`, at position 0 (`append`: opened
     /// with O_APPEND).
-    pub fn opened(&mut self, tgid: pid_t, fd: i32, name: &str, kind: iops_core::FdKind, append: bool) {
+    /// `cloexec`: opened with O_CLOEXEC (gone at exec, see `exec`).
+    pub fn opened(&mut self, tgid: pid_t, fd: i32, name: &str, kind: iops_core::FdKind, append: bool, cloexec: bool) {
         let file = self.agg.file(name, kind);
-        self.fds.opened(tgid, fd, file, kind, append);
+        self.fds.opened(tgid, fd, file, kind, append, cloexec);
+    }
+
+    /// Such a source saw fd `from` copied to `to` (dup, dup2, dup3,
+    /// fcntl F_DUPFD): see `FdTable::duplicated`.
+    pub fn duplicated(&mut self, tgid: pid_t, from: i32, to: i32, cloexec: bool) {
+        self.fds.duplicated(tgid, from, to, cloexec);
+    }
+
+    /// fcntl(F_SETFD) set or cleared FD_CLOEXEC on `fd`.
+    pub fn set_cloexec(&mut self, tgid: pid_t, fd: i32, cloexec: bool) {
+        self.fds.set_cloexec(tgid, fd, cloexec);
+    }
+
+    /// `child` forked from `parent` with its own copy of the fd table.
+    pub fn forked(&mut self, parent: pid_t, child: pid_t) {
+        self.fds.forked(parent, child);
+    }
+
+    /// `tgid` exec'd: only its close-on-exec fds are gone (a source that
+    /// cannot read /proc later; ptrace forgets all, see `forget_process`).
+    pub fn exec(&mut self, tgid: pid_t) {
+        self.fds.exec(tgid);
+    }
+
+    /// Data calls whose fd could not be named (filed under
+    /// "(closed before it could be resolved)").
+    pub fn unresolved(&self) -> u64 {
+        self.unresolved
     }
 
     /// The aggregator, to name a file by an fd's dirfd (see `opened`).
@@ -153,7 +186,10 @@ impl Calls {
             let (file, offset) = match calls.fds.data_call(&mut calls.agg, tgid, tid, fd as i32, direction, call, bytes) {
                 Some(found) => found,
                 // Closed by another thread before we could look: still an op.
-                None => (calls.agg.file("(closed before it could be resolved)", iops_core::FdKind::Unknown), None),
+                None => {
+                    calls.unresolved += 1;
+                    (calls.agg.file(UNRESOLVED, iops_core::FdKind::Unknown), None)
+                }
             };
             calls.agg.record_op(file, &DataOp { syscall, direction, bytes, start_ns, latency_ns, offset });
         };

@@ -25,6 +25,9 @@ struct FdEntry {
     /// `None` for fds without a position (sockets, pipes, ...) or whose
     /// fdinfo could not be read.
     position: Option<FdPosition>,
+    /// Closed by exec (FD_CLOEXEC), where a source that sees exec without
+    /// stopping the program (eBPF) knows it; false when unknown.
+    cloexec: bool,
 }
 
 #[derive(Default)]
@@ -132,7 +135,7 @@ impl FdTable {
         let file = agg.file(&name, kind);
         // A failed call moved nothing: the position is where fdinfo says.
         let position = kind.is_storage().then(|| fdinfo(tid, fd)).flatten().map(|(pos, append)| FdPosition::new(pos, append));
-        self.cache.insert((tgid, fd), FdEntry { file, position });
+        self.cache.insert((tgid, fd), FdEntry { file, position, cloexec: false });
         Some(file)
     }
 
@@ -179,15 +182,56 @@ impl FdTable {
             }
             None => (None, None),
         };
-        self.cache.insert((tgid, fd), FdEntry { file, position });
+        self.cache.insert((tgid, fd), FdEntry { file, position, cloexec: false });
         Some((file, offset))
     }
 
     /// `fd` of `tgid` was just opened on `file` (position 0): see
     /// `Calls::opened`.
-    pub fn opened(&mut self, tgid: pid_t, fd: i32, file: FileId, kind: FdKind, append: bool) {
+    pub fn opened(&mut self, tgid: pid_t, fd: i32, file: FileId, kind: FdKind, append: bool, cloexec: bool) {
         let position = kind.is_storage().then(|| FdPosition::new(0, append));
-        self.cache.insert((tgid, fd), FdEntry { file, position });
+        self.cache.insert((tgid, fd), FdEntry { file, position, cloexec });
+    }
+
+    /// `to` of `tgid` became a copy of `from` (dup, dup2, dup3, fcntl
+    /// F_DUPFD): the same file. Its position is copied as it is now and
+    /// then followed apart (the kernel shares it; calls alternating on both
+    /// fds get wrong offsets). `from` unknown: `to` is forgotten, to be
+    /// resolved through /proc on first use.
+    pub fn duplicated(&mut self, tgid: pid_t, from: i32, to: i32, cloexec: bool) {
+        match self.cache.get(&(tgid, from)).copied() {
+            Some(e) if from != to => {
+                self.cache.insert((tgid, to), FdEntry { cloexec, ..e });
+            }
+            Some(_) => {}
+            None => {
+                self.cache.remove(&(tgid, to));
+            }
+        }
+    }
+
+    /// fcntl(F_SETFD) on a known fd.
+    pub fn set_cloexec(&mut self, tgid: pid_t, fd: i32, cloexec: bool) {
+        if let Some(e) = self.cache.get_mut(&(tgid, fd)) {
+            e.cloexec = cloexec;
+        }
+    }
+
+    /// `child` was forked from `parent` with a table of its own (no
+    /// CLONE_FILES): it starts with a copy of every fd known of the parent.
+    pub fn forked(&mut self, parent: pid_t, child: pid_t) {
+        self.forget_process(child);
+        let copies: Vec<((pid_t, i32), FdEntry)> =
+            self.cache.iter().filter(|((p, _), _)| *p == parent).map(|(&(_, fd), &e)| ((child, fd), e)).collect();
+        self.cache.extend(copies);
+    }
+
+    /// `tgid` exec'd: its close-on-exec fds are gone; the others stay,
+    /// including those whose flag is unknown (resolved from /proc, never
+    /// seen opened): a number reused later is renamed by the call that
+    /// reuses it.
+    pub fn exec(&mut self, tgid: pid_t) {
+        self.cache.retain(|(p, _), e| *p != tgid || !e.cloexec);
     }
 
     /// lseek on `fd` returned `pos`.
