@@ -54,7 +54,7 @@ let bin;
 test.before(() => {
   if (why) return;
   dir = makeTempDir("iops-ebpf-");
-  bin = compileFixtures(dir, ["writes", "preads", "threads", "forkwrite", "vectored", "sockets", "badreads", "eof", "transfer", "loopwriter", "eintr", "smallfiles", "churn", "zombie_leader", "int80", "killedwrites"]);
+  bin = compileFixtures(dir, ["writes", "preads", "threads", "forkwrite", "vectored", "sockets", "badreads", "eof", "transfer", "loopwriter", "eintr", "smallfiles", "churn", "zombie_leader", "int80", "killedwrites", "dupexec", "openexit"]);
 });
 
 test.after.always(() => {
@@ -180,6 +180,61 @@ ebpfTest("a child and a grandchild process: exact totals and per-process files",
     t.deepEqual(fileEntry(report, p), { path: p, kind: "file", readOps: 0, writeOps: n, readBytes: 0, writeBytes: n * S }, name);
   }
   t.is(report.files.length, 3);
+});
+
+// What `tar czf` does to hand its archive to gzip: by the time the records
+// are read, the exec'd writer has exited and /proc has nothing to say about
+// its fd 1; the fd's file must come from the records (the open, the fork's
+// copy of the table, the dup, the exec keeping it), as ptrace counts it.
+for (const how of ["dup", "dup2", "dup3", "fcntl", "cloexec"]) {
+  ebpfTest(`creat, fork, ${how} onto fd 1, exec, write N bytes and exit: all N on the file, as ptrace counts`, (t) => {
+    const N = 12_345; // 13 writes: 12 of 1,000 bytes and one of 345
+    const sub = fs.mkdtempSync(path.join(dir, "dupexec-"));
+    const out = path.join(sub, "archive.dat");
+    const argv = [bin.dupexec, out, String(N), how];
+    const expected = { path: out, kind: "file", readOps: 0, writeOps: 13, readBytes: 0, writeBytes: N };
+    for (const method of ["ebpf", "ptrace"]) {
+      const { status, report, stderr } = runCliJson(["--method", method, "--", ...argv]);
+      t.is(status, 0, stderr);
+      t.deepEqual(report.exit, OK_EXIT, method);
+      t.deepEqual(report.warnings, [], method);
+      t.deepEqual(report.files.map(fileCounts), [expected], method);
+      t.deepEqual(counts(report.otherFds), totals(0, 0, 0, 0), method);
+    }
+    t.is(fs.statSync(out).size, N);
+  });
+}
+
+ebpfTest("20 children each open (or creat) a file by a relative path after a chdir, write 6 bytes and exit at once: every write on its file", (t) => {
+  const [K, S] = [20, 6];
+  const sub = fs.mkdtempSync(path.join(dir, "openexit-"));
+  const argv = [bin.openexit, sub, String(K), String(S)];
+  const { status, report, stderr } = ebpf(["--", ...argv]);
+  t.is(status, 0, stderr);
+  assertCleanRun(t, report, argv);
+  t.deepEqual(counts(report.summary), totals(0, 0, K, K * S));
+  t.deepEqual(counts(report.otherFds), totals(0, 0, 0, 0));
+  t.is(report.metadataOps.opens, K);
+  t.is(report.files.length, K);
+  for (let i = 0; i < K; i++) {
+    const p = path.join(sub, `f${i}.dat`);
+    t.deepEqual(fileEntry(report, p), { path: p, kind: "file", readOps: 0, writeOps: 1, readBytes: 0, writeBytes: S }, p);
+  }
+});
+
+ebpfTest("a shell loop runs open+write+exit 20 times after a cd: all 20 writes on the one file", (t) => {
+  const [K, S] = [20, 6];
+  const sub = fs.mkdtempSync(path.join(dir, "openloop-"));
+  const script = `cd "$1" && i=0; while [ $i -lt ${K} ]; do "$2" . 1 ${S} || exit 1; i=$((i + 1)); done`;
+  const argv = ["sh", "-c", script, "sh", sub, bin.openexit];
+  const { status, report, stderr } = ebpf(["--", ...argv]);
+  t.is(status, 0, stderr);
+  t.deepEqual(report.exit, OK_EXIT);
+  t.deepEqual(report.warnings, []);
+  const p = path.join(sub, "f0.dat");
+  t.deepEqual(fileEntry(report, p), { path: p, kind: "file", readOps: 0, writeOps: K, readBytes: 0, writeBytes: K * S });
+  t.is(report.summary.writeOps, K, "no write elsewhere (the shell's loader reads libc)");
+  t.deepEqual(counts(report.otherFds), totals(0, 0, 0, 0));
 });
 
 ebpfTest("writev and readv: one operation per call, the bytes each call returned", (t) => {
