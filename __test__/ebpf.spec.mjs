@@ -16,6 +16,7 @@ import path from "node:path";
 import test from "ava";
 
 import {
+  CLI,
   binOf,
   binTotals,
   compileFixtures,
@@ -235,6 +236,29 @@ ebpfTest("a shell loop runs open+write+exit 20 times after a cd: all 20 writes o
   t.deepEqual(fileEntry(report, p), { path: p, kind: "file", readOps: 0, writeOps: K, readBytes: 0, writeBytes: K * S });
   t.is(report.summary.writeOps, K, "no write elsewhere (the shell's loader reads libc)");
   t.deepEqual(counts(report.otherFds), totals(0, 0, 0, 0));
+});
+
+ebpfTest("stdout inherited from iops is a file: 20 processes each write 6 bytes to it and exit at once, every write on the file", (t) => {
+  const [K, S] = [20, 6];
+  const sub = fs.mkdtempSync(path.join(dir, "stdout-"));
+  const out = path.join(sub, "stdout.dat");
+  const json = path.join(sub, "report.json");
+  // Opened here, never by the traced program: named from /proc at the launch, before any of it runs.
+  const fd = fs.openSync(out, "w");
+  const script = `i=0; while [ $i -lt ${K} ]; do "$1" --write ${S} || exit 1; i=$((i + 1)); done`;
+  const r = spawnSync(process.execPath, [CLI, "--json", json, "--method", "ebpf", "--", "sh", "-c", script, "sh", bin.dupexec], {
+    stdio: ["ignore", fd, "pipe"],
+    encoding: "utf8",
+    timeout: 120_000,
+  });
+  fs.closeSync(fd);
+  t.is(r.status, 0, r.stderr);
+  const report = JSON.parse(fs.readFileSync(json, "utf8"));
+  t.deepEqual(report.warnings, []);
+  t.deepEqual(fileEntry(report, out), { path: out, kind: "file", readOps: 0, writeOps: K, readBytes: 0, writeBytes: K * S });
+  t.is(report.summary.writeOps, K);
+  t.deepEqual(counts(report.otherFds), totals(0, 0, 0, 0));
+  t.is(fs.statSync(out).size, K * S);
 });
 
 ebpfTest("writev and readv: one operation per call, the bytes each call returned", (t) => {

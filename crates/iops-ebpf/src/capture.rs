@@ -110,6 +110,7 @@ mod built {
                 program.set_window(WINDOW_OPEN);
                 let mut events = Events::new(agg, pid, clock);
                 events.open_window();
+                events.know_root(true);
                 let (pid, news) = gated.release();
                 child = Some((pid, news));
                 on_ready(pid);
@@ -119,6 +120,7 @@ mod built {
                 let pid = *pid;
                 program.trace_process(pid as u32, false).map_err(|e| TraceError::Other(format!("cannot trace {pid}: {e}")))?;
                 let mut events = Events::new(agg, pid, clock);
+                events.know_root(false);
                 if cookie.is_some() {
                     program.set_window(WINDOW_WAITING);
                 } else {

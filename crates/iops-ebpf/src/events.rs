@@ -95,6 +95,13 @@ impl Events {
         }
     }
 
+    /// Names the fds the traced process has now, and its working directory,
+    /// while /proc has them (`at_exec`: a launched command at its gate).
+    pub fn know_root(&mut self, at_exec: bool) {
+        self.calls.snapshot(self.root, at_exec);
+        self.cwd(self.root, self.root);
+    }
+
     /// Data calls whose fd could not be named from the records nor /proc.
     pub fn unresolved(&self) -> u64 {
         self.calls.unresolved()

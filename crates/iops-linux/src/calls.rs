@@ -47,6 +47,11 @@ impl Calls {
         self.fds.duplicated(tgid, from, to, cloexec);
     }
 
+    /// Names every fd open in `pid` now: see `FdTable::snapshot`.
+    pub fn snapshot(&mut self, pid: pid_t, at_exec: bool) {
+        self.fds.snapshot(&mut self.agg, pid, at_exec);
+    }
+
     /// fcntl(F_SETFD) set or cleared FD_CLOEXEC on `fd`.
     pub fn set_cloexec(&mut self, tgid: pid_t, fd: i32, cloexec: bool) {
         self.fds.set_cloexec(tgid, fd, cloexec);

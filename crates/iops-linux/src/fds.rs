@@ -94,6 +94,12 @@ pub fn kind_of_mode(mode: libc::mode_t, rdev: libc::dev_t) -> FdKind {
 /// The position and `O_APPEND` flag of fd `fd` of process `pid`, from
 /// /proc/<pid>/fdinfo/<fd> ("pos:\t<decimal>" and "flags:\t<octal>" lines).
 pub fn fdinfo(pid: pid_t, fd: i32) -> Option<(u64, bool)> {
+    fdinfo_flags(pid, fd).map(|(pos, flags)| (pos, flags & libc::O_APPEND as u64 != 0))
+}
+
+/// The position and open flags (with O_CLOEXEC for FD_CLOEXEC) of fd `fd`
+/// of process `pid`, from /proc/<pid>/fdinfo/<fd>.
+pub fn fdinfo_flags(pid: pid_t, fd: i32) -> Option<(u64, u64)> {
     let path = ProcPath::of(pid, "fdinfo", fd);
     let mut buf = [0u8; 512];
     let n = unsafe {
@@ -108,18 +114,21 @@ pub fn fdinfo(pid: pid_t, fd: i32) -> Option<(u64, bool)> {
     if n <= 0 {
         return None;
     }
-    parse_fdinfo(&buf[..n as usize])
+    parse_fdinfo_flags(&buf[..n as usize])
 }
 
+#[cfg(test)]
 fn parse_fdinfo(text: &[u8]) -> Option<(u64, bool)> {
+    parse_fdinfo_flags(text).map(|(pos, flags)| (pos, flags & libc::O_APPEND as u64 != 0))
+}
+
+fn parse_fdinfo_flags(text: &[u8]) -> Option<(u64, u64)> {
     let field = |name: &[u8], radix: u32| {
         let line = text.split(|&b| b == b'\n').find(|l| l.starts_with(name))?;
         let digits = std::str::from_utf8(&line[name.len()..]).ok()?.trim();
         u64::from_str_radix(digits, radix).ok()
     };
-    let pos = field(b"pos:", 10)?;
-    let flags = field(b"flags:", 8)?;
-    Some((pos, flags & libc::O_APPEND as u64 != 0))
+    Some((field(b"pos:", 10)?, field(b"flags:", 8)?))
 }
 
 impl FdTable {
@@ -232,6 +241,27 @@ impl FdTable {
     /// reuses it.
     pub fn exec(&mut self, tgid: pid_t) {
         self.cache.retain(|(p, _), e| *p != tgid || !e.cloexec);
+    }
+
+    /// Every fd open in process `pid` now, named through /proc while it
+    /// lives (a source that reads its records after the fact: a program
+    /// may be gone before its first call on an inherited fd is read).
+    /// `at_exec`: the process is about to exec, unseen: only the fds that
+    /// survive it are kept (0, 1 and 2, which the launcher made so, and
+    /// those without FD_CLOEXEC).
+    pub fn snapshot(&mut self, agg: &mut Aggregator, pid: pid_t, at_exec: bool) {
+        let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fd")) else { return };
+        for fd in dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok()) {
+            let Some((name, kind)) = resolve(pid, fd) else { continue };
+            let Some((pos, flags)) = fdinfo_flags(pid, fd) else { continue };
+            let cloexec = flags & libc::O_CLOEXEC as u64 != 0;
+            if at_exec && cloexec && fd > 2 {
+                continue;
+            }
+            let file = agg.file(&name, kind);
+            let position = kind.is_storage().then(|| FdPosition::new(pos, flags & libc::O_APPEND as u64 != 0));
+            self.cache.insert((pid, fd), FdEntry { file, position, cloexec: cloexec && !at_exec });
+        }
     }
 
     /// lseek on `fd` returned `pos`.
