@@ -220,7 +220,7 @@ mod built {
         let unresolved = events.unresolved();
         if unresolved > 0 {
             warnings.push(WarningCode::FdsUnnamed.with(format!(
-                "{unresolved} reads/writes were on fds that neither the records nor /proc could name (opened before the capture and closed before they could be resolved): they are counted apart as \"{}\"",
+                "{unresolved} reads/writes were on fds that neither the records nor /proc could name (made before the capture or by a call iops does not follow, and closed before /proc was read): they are counted apart as \"{}\"",
                 iops_linux::calls::UNRESOLVED
             )));
         }

@@ -192,6 +192,7 @@ impl Events {
         self.calls.complete(thread, tid, p, e.ret, self.clock.instant(e.end), begin, &mut read);
         if class == Class::Ignored && e.ret >= 0 {
             self.name_made_fds(e, tid, tgid);
+            self.name_anon_fd(e, tid, tgid, path);
         }
         if class == Class::Meta(MetaKind::Open) && e.ret >= 0 {
             if let Some(path) = path.filter(|p| !p.is_empty()) {
@@ -328,6 +329,38 @@ impl Events {
                 None => self.calls.opened(tgid, fd, &gone(fd), kind, false, cloexec),
             }
         }
+    }
+
+    /// One of `program::ANON_FD_MAKERS` made fd `e.ret`: named now through
+    /// /proc while it is open, else by a name of our own, "anon_inode:[?]
+    /// (fd 3 of pid 7)"; a memfd always from its record, as /proc names
+    /// it ("/memfd:NAME (deleted)", a regular file as stat says). Close-on-exec as
+    /// the call's flags say (pidfd_open's always; fanotify_init's and
+    /// perf_event_open's are taken as unset).
+    fn name_anon_fd(&mut self, e: &Event, tid: pid_t, tgid: pid_t, path: Option<&[u8]>) {
+        let nr = e.nr as libc::c_long;
+        let cloexec_in = |arg: usize, bit: u64| e.args[arg] & bit != 0;
+        let o_cloexec = libc::O_CLOEXEC as u64;
+        let cloexec = match nr {
+            libc::SYS_memfd_create => cloexec_in(1, libc::MFD_CLOEXEC as u64),
+            libc::SYS_eventfd2 | libc::SYS_timerfd_create => cloexec_in(1, o_cloexec),
+            libc::SYS_epoll_create1 | libc::SYS_inotify_init1 | libc::SYS_userfaultfd => cloexec_in(0, o_cloexec),
+            libc::SYS_signalfd4 => cloexec_in(3, o_cloexec),
+            libc::SYS_pidfd_open => true,
+            libc::SYS_fanotify_init | libc::SYS_perf_event_open => false,
+            #[cfg(target_arch = "x86_64")]
+            libc::SYS_eventfd | libc::SYS_signalfd | libc::SYS_epoll_create | libc::SYS_inotify_init => false,
+            _ => return,
+        };
+        let fd = e.ret as i32;
+        let (name, kind) = if nr == libc::SYS_memfd_create {
+            // From the record, not /proc: the process may be exiting.
+            let given = path.map(name_text).unwrap_or_default();
+            (format!("/memfd:{given} (deleted)"), FdKind::File)
+        } else {
+            fds::resolve(tid, fd).unwrap_or_else(|| (format!("anon_inode:[?] (fd {fd} of pid {tgid})"), FdKind::Other))
+        };
+        self.calls.opened(tgid, fd, &name, kind, false, cloexec);
     }
 
     /// Names fd `e.ret` from the path its open was given: relative to the

@@ -72,6 +72,31 @@ pub const FD_MAKERS: &[(libc::c_long, u8)] = &[
     (libc::SYS_accept4, CALL_TRACED),
 ];
 
+/// Calls that make fds of other kinds (memfd, eventfd, epoll, ...):
+/// recorded so that their fds are named while open, or at least never
+/// taken for another file (see `events`). memfd_create's name is read as
+/// an open's path.
+pub const ANON_FD_MAKERS: &[(libc::c_long, u8)] = &[
+    (libc::SYS_memfd_create, CALL_TRACED | CALL_PATH_ARG0),
+    (libc::SYS_eventfd2, CALL_TRACED),
+    (libc::SYS_timerfd_create, CALL_TRACED),
+    (libc::SYS_epoll_create1, CALL_TRACED),
+    (libc::SYS_inotify_init1, CALL_TRACED),
+    (libc::SYS_signalfd4, CALL_TRACED),
+    (libc::SYS_userfaultfd, CALL_TRACED),
+    (libc::SYS_pidfd_open, CALL_TRACED),
+    (libc::SYS_fanotify_init, CALL_TRACED),
+    (libc::SYS_perf_event_open, CALL_TRACED),
+    #[cfg(target_arch = "x86_64")]
+    (libc::SYS_eventfd, CALL_TRACED),
+    #[cfg(target_arch = "x86_64")]
+    (libc::SYS_signalfd, CALL_TRACED),
+    #[cfg(target_arch = "x86_64")]
+    (libc::SYS_epoll_create, CALL_TRACED),
+    #[cfg(target_arch = "x86_64")]
+    (libc::SYS_inotify_init, CALL_TRACED),
+];
+
 /// Calls recorded so that an fd's identity follows it without /proc (see
 /// `events`): fd copies, forks (whether the child shares the fd table),
 /// working-directory changes (relative opens are named against it).
@@ -179,7 +204,7 @@ impl Program {
                 }
                 calls.set(nr as u32, flags(nr), 0).map_err(why)?;
             }
-            for &(nr, f) in FD_MAKERS.iter().chain(FD_FOLLOWERS) {
+            for &(nr, f) in FD_MAKERS.iter().chain(ANON_FD_MAKERS).chain(FD_FOLLOWERS) {
                 calls.set(nr as u32, f, 0).map_err(why)?;
             }
             if COMPAT_STATUS != 0 {
