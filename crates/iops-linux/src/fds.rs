@@ -117,6 +117,12 @@ pub fn fdinfo_flags(pid: pid_t, fd: i32) -> Option<(u64, u64)> {
     parse_fdinfo_flags(&buf[..n as usize])
 }
 
+/// FD_CLOEXEC from fdinfo's flags when they were read (storage fds); the
+/// others' is unknown, taken as unset.
+fn cloexec_of(info: Option<(u64, u64)>) -> bool {
+    info.is_some_and(|(_, flags)| flags & libc::O_CLOEXEC as u64 != 0)
+}
+
 #[cfg(test)]
 fn parse_fdinfo(text: &[u8]) -> Option<(u64, bool)> {
     parse_fdinfo_flags(text).map(|(pos, flags)| (pos, flags & libc::O_APPEND as u64 != 0))
@@ -143,8 +149,9 @@ impl FdTable {
         let (name, kind) = resolve(tid, fd)?;
         let file = agg.file(&name, kind);
         // A failed call moved nothing: the position is where fdinfo says.
-        let position = kind.is_storage().then(|| fdinfo(tid, fd)).flatten().map(|(pos, append)| FdPosition::new(pos, append));
-        self.cache.insert((tgid, fd), FdEntry { file, position, cloexec: false });
+        let info = kind.is_storage().then(|| fdinfo_flags(tid, fd)).flatten();
+        let position = info.map(|(pos, flags)| FdPosition::new(pos, flags & libc::O_APPEND as u64 != 0));
+        self.cache.insert((tgid, fd), FdEntry { file, position, cloexec: cloexec_of(info) });
         Some(file)
     }
 
@@ -184,14 +191,16 @@ impl FdTable {
         }
         let (name, kind) = resolve(tid, fd)?;
         let file = agg.file(&name, kind);
-        let (position, offset) = match kind.is_storage().then(|| fdinfo(tid, fd)).flatten() {
-            Some((pos, append)) => {
+        let info = kind.is_storage().then(|| fdinfo_flags(tid, fd)).flatten();
+        let (position, offset) = match info {
+            Some((pos, flags)) => {
+                let append = flags & libc::O_APPEND as u64 != 0;
                 let (p, offset) = FdPosition::after_first_call(pos, append, direction, call, bytes);
                 (Some(p), offset)
             }
             None => (None, None),
         };
-        self.cache.insert((tgid, fd), FdEntry { file, position, cloexec: false });
+        self.cache.insert((tgid, fd), FdEntry { file, position, cloexec: cloexec_of(info) });
         Some((file, offset))
     }
 
@@ -288,6 +297,39 @@ impl FdTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// No such process: any lookup the cache cannot answer fails.
+    const GONE: pid_t = i32::MAX;
+
+    #[test]
+    fn dups_forks_and_execs_follow_the_file_without_proc() {
+        let mut agg = Aggregator::new();
+        let archive = agg.file("/tmp/archive", FdKind::File);
+        let log = agg.file("/tmp/log", FdKind::File);
+        let mut t = FdTable::default();
+        let (parent, child) = (GONE - 1, GONE - 2);
+        t.opened(parent, 3, archive, FdKind::File, false, false);
+        t.opened(parent, 4, log, FdKind::File, false, true);
+        t.forked(parent, child);
+        t.forget(child, 1);
+        t.duplicated(child, 3, 1, false);
+        t.forget(child, 3);
+        t.exec(child);
+        assert_eq!(t.lookup(&mut agg, child, child, 1), Some(archive), "the dup survives exec");
+        assert_eq!(t.lookup(&mut agg, child, child, 3), None, "closed");
+        assert_eq!(t.lookup(&mut agg, child, child, 4), None, "close-on-exec");
+        assert_eq!(t.lookup(&mut agg, parent, parent, 3), Some(archive), "the parent's own table");
+        assert_eq!(t.lookup(&mut agg, parent, parent, 4), Some(log));
+        // A dup of an unknown fd forgets the target rather than keep a stale name.
+        t.duplicated(parent, 9, 3, false);
+        assert_eq!(t.lookup(&mut agg, parent, parent, 3), None);
+        // F_SETFD, and dup3(O_CLOEXEC).
+        t.set_cloexec(parent, 4, false);
+        t.duplicated(parent, 4, 5, true);
+        t.exec(parent);
+        assert_eq!(t.lookup(&mut agg, parent, parent, 4), Some(log));
+        assert_eq!(t.lookup(&mut agg, parent, parent, 5), None);
+    }
 
     #[test]
     fn fdinfo_fields() {
