@@ -8,6 +8,7 @@
 
 use std::ffi::CString;
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -223,20 +224,18 @@ impl Events {
         if flags & libc::CLONE_FILES as u64 == 0 {
             self.calls.forked(parent, child);
         }
-        if let Some(cwd) = self.cwd(parent, e.tid as pid_t) {
+        if let Some(cwd) = self.cwd(parent, e.tid as pid_t).map(<[u8]>::to_vec) {
             self.cwds.insert(child, cwd);
         }
     }
 
     /// The working directory of `tgid` now: as followed, else from /proc
     /// through thread `tid` (then followed from there).
-    fn cwd(&mut self, tgid: pid_t, tid: pid_t) -> Option<Vec<u8>> {
-        if let Some(cwd) = self.cwds.get(&tgid) {
-            return Some(cwd.clone());
+    fn cwd(&mut self, tgid: pid_t, tid: pid_t) -> Option<&[u8]> {
+        if let Entry::Vacant(slot) = self.cwds.entry(tgid) {
+            slot.insert(std::fs::read_link(format!("/proc/{tid}/cwd")).ok()?.into_os_string().into_encoded_bytes());
         }
-        let cwd = std::fs::read_link(format!("/proc/{tid}/cwd")).ok()?.into_os_string().into_encoded_bytes();
-        self.cwds.insert(tgid, cwd.clone());
-        Some(cwd)
+        self.cwds.get(&tgid).map(Vec::as_slice)
     }
 
     /// Calls that copy fds, change their close-on-exec flag or the working
@@ -279,12 +278,11 @@ impl Events {
     fn absolute(&mut self, tgid: pid_t, tid: pid_t, dirfd: i32, path: &[u8]) -> Option<Vec<u8>> {
         let mut full: Vec<u8> = Vec::with_capacity(path.len() + 64);
         if path[0] != b'/' {
-            let base = if dirfd == libc::AT_FDCWD {
-                self.cwd(tgid, tid)
+            if dirfd == libc::AT_FDCWD {
+                full.extend_from_slice(self.cwd(tgid, tid)?);
             } else {
-                self.calls.file_name(tgid, tid, dirfd).map(String::into_bytes)
-            };
-            full.extend_from_slice(&base?);
+                full.extend_from_slice(self.calls.file_name(tgid, tid, dirfd)?.as_bytes());
+            }
             full.push(b'/');
         }
         full.extend_from_slice(path);
