@@ -12,7 +12,7 @@ use crate::aggregate::{Aggregator, FileStats, ScopeStats};
 use crate::event::{FdKind, MetaKind, Syscall};
 use crate::histogram::{Bin, LogHistogram};
 use crate::pattern::{AccessSummary, Pattern};
-pub use crate::source::{Sees, Source};
+pub use crate::source::{Sees, Source, Unseen};
 pub use crate::warning::{Warning, WarningCode};
 
 pub const REPORT_VERSION: u32 = 1;
@@ -455,7 +455,8 @@ impl ReportContext {
 
 impl Report {
     /// A report from a full event trace. What the source cannot see
-    /// (`ReportContext::seen`) is null.
+    /// (`ReportContext::seen`) is null, with the source's warning for it
+    /// after `ctx.warnings` (`blank_unseen`).
     pub fn from_aggregator(agg: &Aggregator, ctx: ReportContext) -> Report {
         let sees = ctx.seen();
         let all_fds = ctx.all_fds || !sees.fd_kinds;
@@ -541,7 +542,7 @@ impl Report {
             warnings,
             warning_codes,
         }
-        .blank_unseen(sees)
+        .blank_unseen(sees, ctx.method.unseen())
     }
 
     /// A report from a process's counters (two readings, no per-call
@@ -578,11 +579,14 @@ impl Report {
             warnings,
             warning_codes,
         }
-        .blank_unseen(sees)
+        .blank_unseen(sees, ctx.method.unseen())
     }
 
-    /// The one place that turns what a source cannot see into null.
-    fn blank_unseen(mut self, sees: Sees) -> Report {
+    /// The one place that turns what a source cannot see into null, and
+    /// says so: the source's warning for each such figure (`unseen`), at
+    /// the end of the warnings.
+    fn blank_unseen(mut self, sees: Sees, unseen: Unseen) -> Report {
+        let mut said = Vec::new();
         if !sees.op_counts {
             self.summary.unmeasured = true;
             self.other_fds = None;
@@ -600,17 +604,24 @@ impl Report {
             self.all_fds = true;
             self.other_fds = None;
         }
+        if !sees.timestamps {
+            self = self.without_clock();
+            said.extend(unseen.timestamps.map(|t| WarningCode::NoTimestamps.with(t)));
+        }
         if !sees.latency {
             self.latency = None;
-        }
-        if !sees.storage_bytes {
-            self.storage = None;
+            said.extend(unseen.latency.map(|t| WarningCode::NoDurations.with(t)));
         }
         if !sees.metadata_calls {
             self.metadata_ops = None;
+            said.extend(unseen.metadata_calls.map(|t| WarningCode::NoMetadataCalls.with(t)));
         }
-        if !sees.timestamps {
-            self = self.without_clock();
+        if !sees.storage_bytes {
+            self.storage = None;
+            said.extend(unseen.storage_bytes.map(|t| WarningCode::NoStorageBytes.with(t)));
+        }
+        for w in said {
+            self.push_warning(w);
         }
         self
     }
@@ -719,6 +730,31 @@ mod tests {
         let sees = Sees { latency: false, timestamps: false, ..Source::StraceLog.sees() };
         let r = Report::from_aggregator(&agg, ReportContext { method: Source::StraceLog, sees: Some(sees), ..Default::default() });
         assert!(r.latency.is_none() && r.elapsed_seconds.is_none() && r.timeline.is_none() && r.files.is_some());
+    }
+
+    #[test]
+    fn each_unseen_figure_gets_its_sources_one_warning_after_the_others() {
+        let agg = Aggregator::new();
+        let first = WarningCode::EventsLost.with("first");
+        let none = Sees { timestamps: false, latency: false, metadata_calls: false, storage_bytes: false, ..Sees::EVENTS };
+        let report = |method, sees| {
+            Report::from_aggregator(&agg, ReportContext { method, sees: Some(sees), warnings: vec![first.clone()], ..Default::default() })
+        };
+        let r = report(Source::StraceLog, none);
+        use WarningCode::*;
+        assert_eq!(r.warning_codes, [EventsLost, NoTimestamps, NoDurations, NoMetadataCalls], "a strace log says nothing of storage");
+        assert_eq!(r.warnings[1..], [Source::StraceLog.unseen().timestamps.unwrap(), Source::StraceLog.unseen().latency.unwrap(), Source::StraceLog.unseen().metadata_calls.unwrap()]);
+        assert!(r.warnings[1].starts_with("strace log: no timestamps (strace -t, -tt or -ttt)"));
+        assert_eq!(report(Source::Strace, none).warning_codes, [EventsLost, NoTimestamps, NoDurations, NoMetadataCalls, NoStorageBytes]);
+        // What the input lets the source see is not warned about.
+        assert_eq!(report(Source::Strace, Source::Strace.sees()).warning_codes, [EventsLost, NoStorageBytes]);
+        assert_eq!(report(Source::StraceLog, Source::StraceLog.sees()).warning_codes, [EventsLost]);
+        // Sources that see it all, or say it in source-limits, add nothing.
+        for source in [Source::Ptrace, Source::Ebpf, Source::FsUsage, Source::Etw] {
+            assert_eq!(report(source, none).warning_codes, [EventsLost], "{source}");
+        }
+        let r = Report::from_counters(Totals::new(0, 0, 0, 0, 1.0), "why", "where", ReportContext { method: Source::ProcIo, ..Default::default() });
+        assert_eq!(r.warning_codes, [CountersFallback, SourceLimits]);
     }
 
     #[test]

@@ -166,7 +166,42 @@ impl Sees {
     };
 }
 
+/// What a source says of a figure it cannot see, each the text of that
+/// figure's warning (its code is the figure's: `no-timestamps`, ...). The
+/// report builder adds it beside the null (`Report::blank_unseen`); `None`:
+/// no warning of its own (a counters source says all it cannot see in one
+/// `source-limits` warning).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Unseen {
+    pub timestamps: Option<&'static str>,
+    pub latency: Option<&'static str>,
+    pub metadata_calls: Option<&'static str>,
+    pub storage_bytes: Option<&'static str>,
+}
+
+/// A strace log's reasons: the flag it was recorded without.
+const STRACE_LOG_UNSEEN: Unseen = Unseen {
+    timestamps: Some("strace log: no timestamps (strace -t, -tt or -ttt): elapsed time, IOPS, throughput and the timeline are unknown"),
+    latency: Some("strace log: no call durations (strace -T): latency is unknown"),
+    metadata_calls: Some("strace log: only data calls were traced (strace -e trace=...): opens, stats and other metadata calls are unknown"),
+    storage_bytes: None,
+};
+
 impl Source {
+    /// The warnings this source gives for what it cannot see (`Unseen`).
+    /// Our live strace records with -ttt, -T and the metadata calls, so
+    /// only a log it did not write lacks them; storage bytes it never sees.
+    pub fn unseen(self) -> Unseen {
+        match self {
+            Source::StraceLog => STRACE_LOG_UNSEEN,
+            Source::Strace => Unseen {
+                storage_bytes: Some("strace does not see storage-level bytes (reads served from the page cache, writes reaching the disk): --method ptrace reports them"),
+                ..STRACE_LOG_UNSEEN
+            },
+            _ => Unseen::default(),
+        }
+    }
+
     /// The source named `name` (a report's `method`).
     pub fn from_name(name: &str) -> Option<Source> {
         Source::ALL.into_iter().find(|s| s.name() == name)

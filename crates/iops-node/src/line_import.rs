@@ -125,6 +125,11 @@ pub struct ImportFinishOptions {
     pub exit_signal_number: Option<i32>,
     /// Warnings the caller wants in the report, first.
     pub warnings: Option<Vec<crate::options::WarningNote>>,
+    /// Seconds the caller measured the capture for (the live source): the
+    /// report's elapsed time when the input has no line at all, a capture
+    /// in which nothing was traced (zero operations in that time). Unused
+    /// otherwise: a log's own timestamps give its time.
+    pub elapsed_seconds: Option<f64>,
 }
 
 #[napi]
@@ -237,14 +242,15 @@ impl LineImport {
     }
 
     /// strace output of our own `--method strace` run, whose trace set has
-    /// lseek: read/write offsets are followed from the first line.
+    /// lseek and the metadata calls: read/write offsets are followed from
+    /// the first line, and no metadata call in the log is a zero.
     #[napi(factory)]
     pub fn strace_own() -> LineImport {
         Self::own_strace(iops_core::parse::strace::StraceParser::new())
     }
 
     fn own_strace(parser: iops_core::parse::strace::StraceParser) -> LineImport {
-        let import = Self::of("strace", Box::new(parser.tracing_lseek()));
+        let import = Self::of("strace", Box::new(parser.tracing_lseek().tracing_metadata()));
         *import.lexer.lock().unwrap_or_else(|e| e.into_inner()) = Some(iops_core::parse::strace::lex_line);
         import
     }
@@ -318,6 +324,7 @@ impl LineImport {
             all_fds: options.all_fds.unwrap_or(false),
             exit,
             warnings: crate::options::warnings_of(options.warnings)?,
+            elapsed_ns: seconds_to_ns(options.elapsed_seconds)?,
             ..Default::default()
         };
         Ok(self.parser.report(&self.agg, ctx).to_json())
@@ -543,5 +550,15 @@ impl LineImport {
             )));
         }
         Ok(())
+    }
+}
+
+/// `elapsedSeconds` in nanoseconds (absent: 0, not measured); throws on a
+/// negative or non-finite number.
+fn seconds_to_ns(seconds: Option<f64>) -> Result<u64> {
+    match seconds {
+        None => Ok(0),
+        Some(s) if s.is_finite() && s >= 0.0 => Ok((s * 1e9).round() as u64),
+        Some(s) => Err(Error::from_reason(format!("elapsedSeconds must be a finite number of seconds, 0 or more: {s}"))),
     }
 }

@@ -187,6 +187,13 @@ impl StraceParser {
         self
     }
 
+    /// For a log whose writer traced the metadata calls (our own `--method
+    /// strace`): a log without any shows zero of them, not an unknown.
+    pub fn tracing_metadata(mut self) -> Self {
+        self.notes.metadata_traced = true;
+        self
+    }
+
     /// Whether what completes now is counted: always, or inside the window.
     #[inline]
     fn counting(&self) -> bool {
@@ -209,7 +216,7 @@ impl StraceParser {
     /// Whether the log shows calls other than the data calls, so that
     /// metadata calls (opens, stats...) would have been seen.
     pub fn sees_metadata(&self) -> bool {
-        self.notes.saw_other_calls
+        self.notes.saw_other_calls || self.notes.metadata_traced
     }
 
     /// Whether fds carry their targets (`-y`); false when no operation's did.
@@ -729,16 +736,23 @@ impl LineParser for StraceParser {
         self.interrupted.clear();
     }
 
+    /// `ctx.elapsed_ns`, when not 0, is the caller's own measure of the
+    /// capture: it stands only for a log without a line (a live capture in
+    /// which nothing was traced), which has no clock or durations to miss.
     fn report(&self, agg: &Aggregator, mut ctx: ReportContext) -> Report {
-        ctx.elapsed_ns = self.elapsed_ns().unwrap_or(0);
-        // What this log shows (strace's flags decide); the builder makes the rest null.
+        let quiet = self.line_number == 0 && ctx.elapsed_ns > 0;
+        if !quiet {
+            ctx.elapsed_ns = self.elapsed_ns().unwrap_or(0);
+        }
+        // What this log shows (strace's flags decide); the builder makes the
+        // rest null and says so.
         ctx.sees = Some(Sees {
-            latency: self.has_durations(),
+            latency: self.has_durations() || quiet,
             // Without -y, sockets and pipes cannot be told from files: count all.
             fd_kinds: !self.notes.without_targets(),
             files: self.sees_files(),
             metadata_calls: self.sees_metadata(),
-            timestamps: self.time.first_ns.is_some(),
+            timestamps: self.time.first_ns.is_some() || quiet,
             ..ctx.method.sees()
         });
         if ctx.exit.is_none() {

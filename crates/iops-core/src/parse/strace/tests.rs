@@ -305,7 +305,11 @@ fn window_markers_bound_what_is_counted() {
     assert_eq!(r.failed_ops.as_ref().unwrap().total, 0, "the markers are not failures");
     assert_eq!(
         r.warnings,
-        ["strace log: the access pattern of 2 read/write call(s) that name no offset is unknown: the log does not show their fd opened (before the log began, by another process or thread, or opens not traced)"]
+        [
+            "strace log: the access pattern of 2 read/write call(s) that name no offset is unknown: the log does not show their fd opened (before the log began, by another process or thread, or opens not traced)",
+            // The live source's own warning, now the builder's (it was added in TypeScript).
+            "strace does not see storage-level bytes (reads served from the page cache, writes reaching the disk): --method ptrace reports them"
+        ]
     );
 }
 
@@ -723,4 +727,35 @@ fn numbers_up_to_u64_max_are_read_longer_ones_refused() {
     assert_eq!(at("123456789012345678901", 0), None, "21 digits");
     assert_eq!(at("", 0), None);
     assert_eq!(at("-1", 0), None);
+}
+
+#[test]
+fn our_own_strace_run_an_empty_log_is_zero_calls_in_the_callers_time_and_no_metadata_call_is_zero() {
+    use crate::warning::WarningCode;
+    let own = |text: &str, elapsed_ns| {
+        let mut p = StraceParser::new().tracing_lseek().tracing_metadata();
+        let mut agg = Aggregator::new();
+        for line in text.lines() {
+            p.line(line.as_bytes(), &mut agg);
+        }
+        p.finish(&mut agg);
+        p.report(&agg, ReportContext { method: crate::source::Source::Strace, elapsed_ns, ..Default::default() })
+    };
+    // Nothing traced in 1.5 s: zeros in that time, not unknowns.
+    let r = own("", 1_500_000_000);
+    assert_eq!(r.elapsed_seconds, Some(1.5));
+    assert_eq!((r.summary.read_ops, r.summary.write_ops, r.summary.iops, r.summary.throughput_bytes_per_second), (0, 0, Some(0.0), Some(0.0)));
+    assert_eq!(r.metadata_ops.as_ref().map(|m| m.total), Some(0));
+    assert!(r.latency.is_some());
+    assert_eq!(r.warning_codes, [WarningCode::NoStorageBytes]);
+    // A log with calls keeps its own clock, whatever the caller measured;
+    // data calls only, and metadata traced: a measured zero.
+    let r = own("7 1700000000.000000 write(3</tmp/a>, \"\", 2) = 2 <0.000001>\n7 1700000000.000010 write(3</tmp/a>, \"\", 2) = 2 <0.000001>", 9_000_000_000);
+    assert_eq!(r.elapsed_seconds, Some(10e-6));
+    assert_eq!(r.metadata_ops.as_ref().map(|m| m.total), Some(0));
+    assert!(!r.warning_codes.contains(&WarningCode::NoMetadataCalls), "{:?}", r.warnings);
+    // An imported empty log has no time of its own, and says so.
+    let r = report("");
+    assert_eq!(r.elapsed_seconds, None);
+    assert!(r.warning_codes.contains(&WarningCode::NoTimestamps) && r.warning_codes.contains(&WarningCode::NoMetadataCalls));
 }

@@ -30,6 +30,9 @@ pub struct Notes {
     pub saw_routine: bool,
     /// The caller ran strace with lseek in its trace set (`tracing_lseek`).
     pub lseek_traced: bool,
+    /// The caller ran strace with the metadata calls in its trace set
+    /// (`tracing_metadata`): none in the log is a measured zero.
+    pub metadata_traced: bool,
     /// Positionless data calls on files whose start offset is unknown:
     /// the fd's position, or (appends) the file's end.
     pub unknown_positions: u64,
@@ -56,7 +59,9 @@ impl Notes {
         (self.saw_seek || self.saw_routine || self.lseek_traced) && !self.saw_io_uring
     }
 
-    /// The warnings, in the order the report gives them.
+    /// The warnings, in the order the report gives them. What the log
+    /// does not show at all (timestamps, durations, metadata calls) the
+    /// report builder says, from the source's `Unseen`.
     pub fn warnings(&self, cx: &Context) -> Vec<Warning> {
         let mut w = Vec::new();
         let windowed = cx.window.is_some();
@@ -100,17 +105,8 @@ impl Notes {
                 self.unannotated_ops
             )));
         }
-        if !cx.timestamps {
-            w.push(WarningCode::NoTimestamps.with("strace log: no timestamps (strace -t, -tt or -ttt): elapsed time, IOPS, throughput and the timeline are unknown"));
-        }
         if cx.timestamps && !cx.sub_second {
             w.push(WarningCode::WholeSecondTimestamps.with("strace log: timestamps in whole seconds (strace -t): elapsed time, IOPS and throughput are only as exact as a second; record with -tt or -ttt"));
-        }
-        if self.durations == 0 {
-            w.push(WarningCode::NoDurations.with("strace log: no call durations (strace -T): latency is unknown"));
-        }
-        if !self.saw_other_calls {
-            w.push(WarningCode::NoMetadataCalls.with("strace log: only data calls were traced (strace -e trace=...): opens, stats and other metadata calls are unknown"));
         }
         if self.unknown_positions > 0 {
             let why = if self.saw_open && !self.positions_trusted() {
