@@ -54,7 +54,8 @@ export declare class LineImport {
   static straceWindow(cookie: number): LineImport
   /**
    * strace output of our own `--method strace` run, whose trace set has
-   * lseek: read/write offsets are followed from the first line.
+   * lseek and the metadata calls: read/write offsets are followed from
+   * the first line, and no metadata call in the log is a zero.
    */
   static straceOwn(): LineImport
   /** The format's name (empty while it is being detected). */
@@ -208,6 +209,13 @@ export interface ImportFinishOptions {
   exitSignalNumber?: number
   /** Warnings the caller wants in the report, first. */
   warnings?: Array<WarningNote>
+  /**
+   * Seconds the caller measured the capture for (the live source): the
+   * report's elapsed time when the input has no line at all, a capture
+   * in which nothing was traced (zero operations in that time). Unused
+   * otherwise: a log's own timestamps give its time.
+   */
+  elapsedSeconds?: number
 }
 
 export interface ImportProgress {

@@ -128,3 +128,32 @@ test("a caller's warning with an unknown code is refused in one line, not passed
   t.is(ok.warningCodes[0], "events-lost");
   assertCoded(t, ok);
 });
+
+test("the live strace source's report is built whole in Rust: an empty log is zero calls in the caller's time, with only strace's own no-storage-bytes warning", (t) => {
+  const STORAGE = "strace does not see storage-level bytes (reads served from the page cache, writes reaching the disk): --method ptrace reports them";
+  const empty = JSON.parse(native.LineImport.straceOwn().finish({ method: "strace", elapsedSeconds: 2.5 }));
+  t.is(empty.elapsedSeconds, 2.5);
+  t.deepEqual(counts(empty.summary), totals(0, 0, 0, 0));
+  t.is(empty.summary.iops, 0);
+  t.is(empty.metadataOps.total, 0, "metadata calls were traced: none is a zero");
+  t.not(empty.latency, null, "no call: no duration missed");
+  t.deepEqual(empty.warnings, [STORAGE]);
+  t.deepEqual(empty.warningCodes, ["no-storage-bytes"]);
+  // A log with calls keeps its own clock; data calls only, metadata traced: still a zero, not unknown.
+  const own = native.LineImport.straceOwn();
+  own.push(Buffer.from('7 1700000000.000000 write(3</tmp/a>, "", 2) = 2 <0.000001>\n7 1700000000.000010 write(3</tmp/a>, "", 2) = 2 <0.000001>\n'));
+  const calls = JSON.parse(own.finish({ method: "strace", elapsedSeconds: 9 }));
+  t.is(calls.elapsedSeconds, 10e-6);
+  t.deepEqual(counts(calls.summary), totals(0, 0, 2, 4));
+  t.is(calls.metadataOps.total, 0);
+  t.is(calls.warnings.at(-1), STORAGE);
+  t.false(calls.warningCodes.includes("no-metadata-calls"));
+  // The same empty input as a saved log (no caller's time): unknowns, each said once.
+  const log = JSON.parse(new native.LineImport("strace").finish({}));
+  t.is(log.elapsedSeconds, null);
+  t.deepEqual(log.warningCodes, ["no-timestamps", "no-durations", "no-metadata-calls"]);
+  for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+    const e = t.throws(() => native.LineImport.straceOwn().finish({ method: "strace", elapsedSeconds: bad }));
+    t.regex(e.message, /^elapsedSeconds must be a finite number of seconds, 0 or more/);
+  }
+});

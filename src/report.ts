@@ -38,12 +38,6 @@ export interface Report extends CoreReport {
   host?: HostInfo | null;
 }
 
-/** Adds a warning (its text and its code) at the end of `report`'s warnings. */
-export function addWarning(report: Report, code: WarningCode, text: string): void {
-  report.warnings.push(text);
-  report.warningCodes.push(code);
-}
-
 /** `report`'s warnings without those of `codes` (their codes go with them). */
 export function withoutWarnings(report: Report, ...codes: WarningCode[]): Pick<Report, "warnings" | "warningCodes"> {
   const keep = report.warningCodes.map((c) => !codes.includes(c));

@@ -16,7 +16,7 @@ import { delimiter, join } from "node:path";
 import { apiIntervalMs, apiPid } from "../args";
 import { native } from "../native";
 import { ownNodeEnv } from "../node-env";
-import { addWarning, IopsError, parseOutcome, withoutWarnings, type Report } from "../report";
+import { IopsError, parseOutcome, type Report } from "../report";
 import type { Capture, CaptureOptions, IopsWindow, ProfileOptions } from "./capture";
 
 /**
@@ -42,9 +42,6 @@ const TRACED = [
  * data previews (we need only the counts), which keeps the stream small.
  */
 const STRACE_FLAGS = ["-q", "-f", "-yy", "-T", "-ttt", "-s", "0", "-e", `trace=${TRACED.join(",")}`];
-
-const STORAGE_WARNING =
-  "strace does not see storage-level bytes (reads served from the page cache, writes reaching the disk): --method ptrace reports them";
 
 export const INSTALL_STRACE =
   "strace is not installed: install it (Debian/Ubuntu: apt-get install strace; Fedora: dnf install strace), or use --method ptrace, our own tracer, which needs nothing";
@@ -187,7 +184,9 @@ function start(
 
   const report = Promise.all([exited, streamed])
     .then(([status]) => {
-      const json = importer.finish({ method, command: command ?? undefined, allFds: options.allFds ?? false });
+      // Our time of the capture: its report's when the log is empty (nothing traced).
+      const elapsedSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const json = importer.finish({ method, command: command ?? undefined, allFds: options.allFds ?? false, elapsedSeconds });
       const failed = command ? failedExec(head) : null;
       if (failed) {
         // strace has said "strace: exec: <words>"; we say it as a shell, as --method ptrace does.
@@ -201,9 +200,7 @@ function start(
         throw new IopsError(`strace ${how} before tracing anything (its message is above)`, "EIO");
       }
       if (!command) report.command = null;
-      if (!received) quietCapture(report, Number(process.hrtime.bigint() - started) / 1e9);
-      addWarning(report, "no-storage-bytes", STORAGE_WARNING);
-      return withMetadataTraced(report);
+      return report;
     })
     .finally(() => {
       clearInterval(timer);
@@ -211,35 +208,6 @@ function start(
       rmSync(dir, { recursive: true, force: true });
     });
   return { strace, report };
-}
-
-/**
- * The report of a capture in which strace saw no call: its log is empty, so
- * it does not give the time (`seconds`, measured here) and has no
- * timestamps or durations to miss: zero operations in that time.
- */
-function quietCapture(report: Report, seconds: number): void {
-  report.elapsedSeconds = seconds;
-  for (const totals of [report.summary, report.otherFds]) {
-    if (!totals) continue;
-    totals.iops = 0;
-    totals.throughputBytesPerSecond = 0;
-  }
-  Object.assign(report, withoutWarnings(report, "no-timestamps", "no-durations"));
-}
-
-/**
- * Metadata calls are always traced here (TRACED): when none appeared, the
- * count is a measured zero, not unknown as it would be for a log of
- * data calls only.
- */
-function withMetadataTraced(report: Report): Report {
-  if (report.metadataOps !== null) return report;
-  return {
-    ...report,
-    metadataOps: { opens: 0, closes: 0, stats: 0, fsyncs: 0, unlinks: 0, renames: 0, getdents: 0, total: 0, failed: 0 },
-    ...withoutWarnings(report, "no-metadata-calls"),
-  };
 }
 
 /** Runs `argv` under strace, until it exits; the report is strace's view, `method: "strace"`. */
@@ -374,8 +342,7 @@ export async function openStraceWindow(options: ProfileOptions, release: () => v
         const report = parseOutcome(readFileSync(out, "utf8"));
         report.command = null;
         report.pid = process.pid;
-        addWarning(report, "no-storage-bytes", STORAGE_WARNING);
-        return withMetadataTraced(report);
+        return report;
       } finally {
         cleanup();
         release();

@@ -189,8 +189,9 @@ const STRACE_LOG_UNSEEN: Unseen = Unseen {
 
 impl Source {
     /// The warnings this source gives for what it cannot see (`Unseen`).
-    /// Our live strace records with -ttt, -T and the metadata calls, so
-    /// only a log it did not write lacks them; storage bytes it never sees.
+    /// Live strace records with -ttt, -T and the metadata calls (a log
+    /// that still lacks them says what a saved log says); storage bytes
+    /// it never sees.
     pub fn unseen(self) -> Unseen {
         match self {
             Source::StraceLog => STRACE_LOG_UNSEEN,
