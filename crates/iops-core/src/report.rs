@@ -627,7 +627,7 @@ impl Report {
     }
 
     /// For a source without a clock (a log without timestamps): no elapsed
-    /// time, no rates, no timeline; the caller adds the warning.
+    /// time, no rates, no timeline (`blank_unseen` adds the source's warning).
     pub fn without_clock(mut self) -> Report {
         self.elapsed_seconds = None;
         self.tracer_time = None;
