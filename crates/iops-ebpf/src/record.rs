@@ -54,7 +54,7 @@ impl Event {
         }
         // SAFETY: length checked; read_unaligned copies plain integers.
         let e = unsafe { std::ptr::read_unaligned(bytes.as_ptr() as *const Event) };
-        let path = (e.has_path != 0 && bytes.len() >= EVENT_LEN + 1).then(|| {
+        let path = (e.has_path != 0 && bytes.len() > EVENT_LEN).then(|| {
             let rest = &bytes[EVENT_LEN..bytes.len().min(EVENT_LEN + PATH_LEN)];
             &rest[..rest.iter().position(|&b| b == 0).unwrap_or(rest.len())]
         });
