@@ -151,7 +151,7 @@ test("the live strace source's report is built whole in Rust: an empty log is ze
   // The same empty input as a saved log (no caller's time): unknowns, each said once.
   const log = JSON.parse(new native.LineImport("strace").finish({}));
   t.is(log.elapsedSeconds, null);
-  t.deepEqual(log.warningCodes, ["no-timestamps", "no-durations", "no-metadata-calls"]);
+  t.deepEqual(log.warningCodes, ["no-timestamps", "no-durations", "no-metadata-calls", "no-storage-bytes"]);
   for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
     const e = t.throws(() => native.LineImport.straceOwn().finish({ method: "strace", elapsedSeconds: bad }));
     t.regex(e.message, /^elapsedSeconds must be a finite number of seconds, 0 or more/);

@@ -742,13 +742,14 @@ mod tests {
         };
         let r = report(Source::StraceLog, none);
         use WarningCode::*;
-        assert_eq!(r.warning_codes, [EventsLost, NoTimestamps, NoDurations, NoMetadataCalls], "a strace log says nothing of storage");
-        assert_eq!(r.warnings[1..], [Source::StraceLog.unseen().timestamps.unwrap(), Source::StraceLog.unseen().latency.unwrap(), Source::StraceLog.unseen().metadata_calls.unwrap()]);
+        assert_eq!(r.warning_codes, [EventsLost, NoTimestamps, NoDurations, NoMetadataCalls, NoStorageBytes]);
+        let unseen = Source::StraceLog.unseen();
+        assert_eq!(r.warnings[1..], [unseen.timestamps.unwrap(), unseen.latency.unwrap(), unseen.metadata_calls.unwrap(), unseen.storage_bytes.unwrap()]);
         assert!(r.warnings[1].starts_with("strace log: no timestamps (strace -t, -tt or -ttt)"));
         assert_eq!(report(Source::Strace, none).warning_codes, [EventsLost, NoTimestamps, NoDurations, NoMetadataCalls, NoStorageBytes]);
         // What the input lets the source see is not warned about.
         assert_eq!(report(Source::Strace, Source::Strace.sees()).warning_codes, [EventsLost, NoStorageBytes]);
-        assert_eq!(report(Source::StraceLog, Source::StraceLog.sees()).warning_codes, [EventsLost]);
+        assert_eq!(report(Source::StraceLog, Source::StraceLog.sees()).warning_codes, [EventsLost, NoStorageBytes]);
         // Sources that see it all, or say it in source-limits, add nothing.
         for source in [Source::Ptrace, Source::Ebpf, Source::FsUsage, Source::Etw] {
             assert_eq!(report(source, none).warning_codes, [EventsLost], "{source}");

@@ -184,14 +184,14 @@ const STRACE_LOG_UNSEEN: Unseen = Unseen {
     timestamps: Some("strace log: no timestamps (strace -t, -tt or -ttt): elapsed time, IOPS, throughput and the timeline are unknown"),
     latency: Some("strace log: no call durations (strace -T): latency is unknown"),
     metadata_calls: Some("strace log: only data calls were traced (strace -e trace=...): opens, stats and other metadata calls are unknown"),
-    storage_bytes: None,
+    storage_bytes: Some("strace log: no storage-level bytes (reads served from the page cache, writes reaching the disk): a capture with --method ptrace or ebpf reports them"),
 };
 
 impl Source {
     /// The warnings this source gives for what it cannot see (`Unseen`).
     /// Live strace records with -ttt, -T and the metadata calls (a log
     /// that still lacks them says what a saved log says); storage bytes
-    /// it never sees.
+    /// neither sees, each said in its own words.
     pub fn unseen(self) -> Unseen {
         match self {
             Source::StraceLog => STRACE_LOG_UNSEEN,
