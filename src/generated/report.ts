@@ -39,7 +39,7 @@ export interface Report {
   timeline: TimelineReport | null;
   /** Where the time goes: each kind of call with its count and time, every kind with a call, the most time first; null when the source has no call durations (counters, a log without -T). */
   callTime: Array<CallKindTime> | null;
-  /** Files mapped with mmap (their page-fault I/O is not counted; a `mmap-not-counted` warning says so when a file other than code is listed), most bytes first; null when the source does not see mmap (fs_usage, ETW, counters; the eBPF source, which says so). */
+  /** Files mapped with mmap (their page-fault I/O is not counted; a `mmap-not-counted` warning says so when a file other than code is mapped 1 MiB or more), most bytes first; null when the source does not see mmap (fs_usage, ETW, counters, the eBPF source for now; a strace log without mmap, which says so). */
   mappings: Array<Mapping> | null;
   /** Operation sizes over time, in the timeline's time bins; null without a clock or for counters. */
   heatmap: Heatmap | null;

@@ -205,7 +205,6 @@ impl Source {
                 storage_bytes: Some("strace does not see storage-level bytes (reads served from the page cache, writes reaching the disk): --method ptrace reports them"),
                 ..STRACE_LOG_UNSEEN
             },
-            Source::Ebpf => Unseen { mmaps: Some("the eBPF source does not see mmap yet: files mapped into memory, whose page-fault I/O is not counted, are not listed (--method ptrace lists them)"), ..Unseen::default() },
             _ => Unseen::default(),
         }
     }
