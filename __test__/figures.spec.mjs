@@ -24,7 +24,7 @@ let bin;
 
 test.before(() => {
   dir = makeTempDir("iops-figures-");
-  bin = compileFixtures(dir, ["figures", "prewriter"]);
+  bin = compileFixtures(dir, ["figures", "prewriter", "anonmaps"]);
 });
 
 test.after.always(() => {
@@ -124,6 +124,16 @@ test.serial("our tracer: time per call kind, per-file syncs, time and flags, the
   const r = run(t, "strace");
   t.is(r.report.method, "strace");
   assertFigures(t, r, { mappings: true });
+});
+
+test.serial("our tracer: anonymous mmaps (malloc's) make no stops; only the mmaps of an fd do", (t) => {
+  const stops = (n) => {
+    const { status, report, stderr } = runCliJson(["--method", "ptrace", "--", bin.anonmaps, String(n)]);
+    t.is(status, 0, stderr);
+    t.deepEqual(report.mappings, []);
+    return report.tracerTime.stops;
+  };
+  t.is(stops(10_000), stops(10), "10,000 anonymous mmaps stop as often as 10");
 });
 
 test.serial("iops -p: storage bytes are the window's, not the process's life (8 MiB before, 2,000 bytes during)", async (t) => {

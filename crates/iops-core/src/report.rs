@@ -614,8 +614,8 @@ pub struct Report {
     /// Files mapped with mmap (their page-fault I/O is not counted; a
     /// `mmap-not-counted` warning says so when a file other than code is
     /// mapped 1 MiB or more), most bytes first; null when the source does not see mmap
-    /// (fs_usage, ETW, counters, the eBPF source for now; a strace log
-    /// without mmap, which says so).
+    /// (fs_usage, ETW, counters, the eBPF source for now, a strace log
+    /// recorded without mmap).
     pub mappings: Option<Vec<Mapping>>,
     /// Operation sizes over time, in the timeline's time bins; null without
     /// a clock or for counters.
@@ -856,8 +856,9 @@ impl Report {
             said.extend(unseen.metadata_calls.map(|t| WarningCode::NoMetadataCalls.with(t)));
         }
         if !sees.mmaps {
+            // No warning of its own: clean runs of fs_usage, ETW and eBPF,
+            // and an empty strace log, say only what they said before.
             self.mappings = None;
-            said.extend(unseen.mmaps.map(|t| WarningCode::NoMmaps.with(t)));
         }
         if !sees.storage_bytes {
             self.storage = None;
