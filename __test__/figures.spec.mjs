@@ -69,6 +69,10 @@ function assertFigures(t, { report, work, direct }, { mappings }) {
   t.like(kind(report, "close"), { calls: direct ? 4 : 3, failed: 0 });
   t.like(kind(report, "other-metadata"), { calls: 2, failed: 0 }, "ftruncate and mkdir");
   t.is(kind(report, "read"), undefined, "no reads: the mapping's page faults are not calls");
+  // The same calls as metadataOps counts them.
+  t.is(kind(report, "open").calls, report.metadataOps.opens);
+  t.is(kind(report, "close").calls, report.metadataOps.closes);
+  t.is(kind(report, "sync").calls, report.metadataOps.fsyncs + 1, "and sync_file_range, which metadataOps does not count");
   for (const c of report.callTime) {
     t.true(c.calls + c.failed > 0, c.kind);
     t.true(c.totalSeconds > 0 && c.meanSeconds > 0 && c.p99Seconds > 0, c.kind);
