@@ -14,7 +14,7 @@ import path from "node:path";
 
 import test from "ava";
 
-import { compileFixtures, makeTempDir, procStatus, runCliJson, spawnCli, waitFor, within } from "./_support/util.mjs";
+import { compileFixtures, makeTempDir, procStatus, runCli, runCliJson, spawnCli, waitFor, within } from "./_support/util.mjs";
 
 const SYNCS = 20;
 const MAPPED = 3 << 20;
@@ -128,6 +128,19 @@ test.serial("our tracer: time per call kind, per-file syncs, time and flags, the
   const r = run(t, "strace");
   t.is(r.report.method, "strace");
   assertFigures(t, r, { mappings: true });
+});
+
+(straceMissing ? test.serial.skip : test.serial)("a saved strace log (strace -f -yy -T -ttt, every call), imported: the same figures", (t) => {
+  const work = fs.mkdtempSync(path.join(dir, "log-"));
+  const log = path.join(dir, `${path.basename(work)}.strace`);
+  const s = spawnSync("strace", ["-f", "-yy", "-T", "-ttt", "-o", log, bin.figures, work, String(SYNCS)], { encoding: "utf8" });
+  t.is(s.status, 0, s.stderr);
+  const direct = !s.stderr.includes("no-direct");
+  const r = runCli(["import", "--json", "-", log]);
+  t.is(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  t.is(report.method, "strace-log");
+  assertFigures(t, { report, work, direct }, { mappings: true });
 });
 
 test.serial("our tracer: anonymous mmaps (malloc's) make no stops; only the mmaps of an fd do", (t) => {
