@@ -698,8 +698,11 @@ impl Report {
             failed: agg.meta_failed(),
         };
 
-        // The timeline spans the window, idle end included.
-        scope.timeline.extend_to(ctx.elapsed_ns);
+        // The timeline spans the window, idle end included; with no
+        // operation at all it stays empty (nothing to draw).
+        if !scope.timeline.buckets().is_empty() {
+            scope.timeline.extend_to(ctx.elapsed_ns);
+        }
         let width = scope.timeline.width_ns();
         let timeline = TimelineReport {
             interval_seconds: width as f64 / 1e9,
@@ -1056,6 +1059,8 @@ mod tests {
         assert_eq!(h.ops[..half].iter().map(|row| row[7]).sum::<u64>(), 500);
         let none = Report::from_aggregator(&agg, ReportContext { method: Source::StraceLog, sees: Some(Sees { timestamps: false, ..Source::StraceLog.sees() }), ..Default::default() });
         assert!(none.heatmap.is_none() && none.timeline.is_none());
+        let idle = Report::from_aggregator(&Aggregator::new(), ReportContext { method: Source::Ptrace, elapsed_ns: 3_000_000_000, ..Default::default() });
+        assert!(idle.timeline.unwrap().points.is_empty() && idle.heatmap.unwrap().ops.is_empty(), "no operation: nothing to draw");
     }
 
     #[test]
