@@ -52,6 +52,8 @@ const TARGET_LOOP = 1.3;
 const TARGET_PROGRAM = 1.1;
 /** Time left to a capture of another process to be in place before the unrelated loop runs. */
 const CAPTURE_SETTLE_MS = 2000;
+/** How long bpftrace has to end after a SIGINT before it gets a SIGTERM. */
+const BPFTRACE_STOP_MS = 5000;
 const BPFTRACE_PROGRAM =
   "tracepoint:raw_syscalls:sys_enter { @enter[pid] = count(); } tracepoint:raw_syscalls:sys_exit { @exit[pid] = count(); }";
 
@@ -64,7 +66,7 @@ function readNs(file, key) {
 function exitOf(child, what) {
   return new Promise((resolve, reject) => {
     child.once("error", reject);
-    child.once("exit", (code, signal) => (code === 0 || signal === "SIGINT" || code === 130 ? resolve() : reject(new Error(`${what} ended with ${code ?? signal}`))));
+    child.once("exit", (code, signal) => (code === 0 || signal === "SIGINT" || signal === "SIGTERM" || code === 130 ? resolve() : reject(new Error(`${what} ended with ${code ?? signal}`))));
   });
 }
 
@@ -142,7 +144,14 @@ async function startBpftrace() {
   return async () => {
     child.stdout.resume();
     child.kill("SIGINT");
-    await exited;
+    // bpftrace 0.17 now and then misses a SIGINT and waits on forever (seen
+    // here): SIGTERM ends it too, its maps printed.
+    const again = setTimeout(() => child.kill("SIGTERM"), BPFTRACE_STOP_MS);
+    try {
+      await exited;
+    } finally {
+      clearTimeout(again);
+    }
   };
 }
 
