@@ -4,13 +4,15 @@
 //! through a perf-event fd or link fd this process owns: when the process
 //! ends, however it ends, the kernel drops them and the maps.
 
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, RawFd};
 
-use aya::maps::{Array, HashMap, MapData, RingBuf};
+use aya::maps::{Array, HashMap, Map, MapData};
 use aya::programs::{RawTracePoint, TracePoint};
 use aya::{Ebpf, EbpfLoader};
 use iops_linux::seccomp::COMPAT_DATA_CALLS;
 use iops_linux::syscalls::{traced, Class, MARKER_SYSCALL};
+
+use crate::ring::Ring;
 
 static OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/iops.bpf.o"));
 
@@ -147,7 +149,9 @@ pub const WINDOW_OPEN: u64 = 1;
 /// Loaded and attached; dropping it detaches everything.
 pub struct Program {
     _ebpf: Ebpf,
-    pub ring: RingBuf<MapData>,
+    pub ring: Ring,
+    /// The ring buffer map (its fd, which `ring` maps).
+    events: MapData,
     tgids: HashMap<MapData, u32, u8>,
     pending: HashMap<MapData, u32, Pending>,
     state: Array<MapData, u64>,
@@ -255,15 +259,16 @@ impl Program {
         let program: &mut TracePoint = ebpf.program_mut("on_fork").expect("program").try_into().map_err(why)?;
         program.load().map_err(why)?;
         program.attach("sched", "sched_process_fork").map_err(why)?;
-        let ring = RingBuf::try_from(ebpf.take_map("events").expect("events")).map_err(why)?;
+        let Some(Map::RingBuf(events)) = ebpf.take_map("events") else { return Err(LoadError::Other("the events map is not a ring buffer".into())) };
+        let ring = Ring::new(events.fd().as_fd().as_raw_fd(), ring_bytes as usize).map_err(why)?;
         let tgids = HashMap::try_from(ebpf.take_map("tgids").expect("tgids")).map_err(why)?;
         let pending = HashMap::try_from(ebpf.take_map("pending").expect("pending")).map_err(why)?;
         let state = Array::try_from(ebpf.take_map("state").expect("state")).map_err(why)?;
-        Ok(Program { _ebpf: ebpf, ring, tgids, pending, state })
+        Ok(Program { _ebpf: ebpf, ring, events, tgids, pending, state })
     }
 
     pub fn ring_fd(&self) -> RawFd {
-        self.ring.as_raw_fd()
+        self.events.fd().as_fd().as_raw_fd()
     }
 
     /// Traces process `tgid` (and what it forks from now on); `at_exec`:
