@@ -16,7 +16,7 @@ trap 'rm -rf "$TMP"' EXIT
 gcc -O2 -static -Wall -o "$TMP/loop" "$HERE/ebpf-floor/loop.c"
 gcc -O2 -Wall -o "$TMP/loader" "$HERE/ebpf-floor/loader.c" -lbpf -lpthread
 LEVELS="0 1 3 4 5"
-for l in $LEVELS; do clang -O2 -g -target bpfel -Wall -DLEVEL=$l -c "$HERE/ebpf-floor/probe.bpf.c" -o "$TMP/probe$l.o"; done
+for l in $LEVELS; do clang -O2 -g -target bpfel -Wall -Wno-unused-variable -DLEVEL=$l -c "$HERE/ebpf-floor/probe.bpf.c" -o "$TMP/probe$l.o"; done
 head -c 1048576 /dev/urandom > "$TMP/data"
 echo "ebpf-floor: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), kernel $(uname -r), clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 echo "$ROUNDS rounds of: bare, LEVEL 0 1 3 4 5, iops --method ebpf; each the least of 30 loops of $CALLS preads"
