@@ -217,7 +217,9 @@ function section(w, runs, vs) {
         : ["variant", "elapsed s", "range", "traced/untraced", "reads / writes counted"],
       rows,
     ),
-    `  ${ebpf <= target ? "meets" : "OVER"} the target: iops --method ebpf ${ratio(ebpf)} untraced (target <= ${target}x)${pread ? `; by the loop's own CPU time ${ratio(ebpfCpu)}` : ""}`,
+    // The pread loop meets it only by both clocks: on a loaded machine a wall ratio can
+    // fall under the target because the untraced runs waited longer for a CPU.
+    `  ${ebpf <= target && (!pread || ebpfCpu <= target) ? "meets" : "OVER"} the target: iops --method ebpf ${ratio(ebpf)} untraced (target <= ${target}x)${pread ? `; by the loop's own CPU time ${ratio(ebpfCpu)}` : ""}`,
     `  counts: ebpf ${same ? "equals" : "DIFFERS FROM"} ptrace (medians of reads and writes)${pread ? `; every iops run counted exactly ${CALLS.toLocaleString("en-US")} reads` : ""}`,
     ...miscounts,
   ].join("\n");
