@@ -14,7 +14,10 @@
  *                            tracepoints our eBPF program uses), started before
  * interleaved, repeated, medians shown. The pread loop is held by its own
  * loop time (ns per call, stored by the workload through a shared mapping,
- * start-up left out); the real programs by their whole elapsed time.
+ * start-up left out), and by its thread's CPU time per call (what the calls
+ * and the probes in them cost the program, without the time it waited for
+ * a CPU: steadier on a loaded machine); the real programs by their whole
+ * elapsed time.
  *
  * Exactness: every iops run's report must count what the workload does (the
  * pread loop: exactly BENCH_CALLS reads of 4 KiB; tar: exactly the archive's
@@ -49,6 +52,8 @@ const TARGET_LOOP = 1.3;
 const TARGET_PROGRAM = 1.1;
 /** Time left to a capture of another process to be in place before the unrelated loop runs. */
 const CAPTURE_SETTLE_MS = 2000;
+/** How long bpftrace has to end after a SIGINT before it gets a SIGTERM. */
+const BPFTRACE_STOP_MS = 5000;
 const BPFTRACE_PROGRAM =
   "tracepoint:raw_syscalls:sys_enter { @enter[pid] = count(); } tracepoint:raw_syscalls:sys_exit { @exit[pid] = count(); }";
 
@@ -61,13 +66,18 @@ function readNs(file, key) {
 function exitOf(child, what) {
   return new Promise((resolve, reject) => {
     child.once("error", reject);
-    child.once("exit", (code, signal) => (code === 0 || signal === "SIGINT" || code === 130 ? resolve() : reject(new Error(`${what} ended with ${code ?? signal}`))));
+    child.once("exit", (code, signal) => (code === 0 || signal === "SIGINT" || signal === "SIGTERM" || code === 130 ? resolve() : reject(new Error(`${what} ended with ${code ?? signal}`))));
   });
 }
 
 /** The pread loop's own time of the last run, in ns (null for other workloads). */
 function loopNs(w) {
   return w.name === "pread" ? readNs(w.argv[3], "loop_ns") : null;
+}
+
+/** The pread loop's thread CPU time of the last run, in ns (null for other workloads). */
+function loopCpuNs(w) {
+  return w.name === "pread" ? readNs(w.argv[3], "cpu_ns") : null;
 }
 
 function reset(w, ctx) {
@@ -81,7 +91,7 @@ function runTimed(w, ctx, argv) {
   reset(w, ctx);
   const r = spawnSync(ctx.timed, [ctx.result, ...argv], { stdio: ["ignore", "ignore", "inherit"] });
   if (r.status !== 0) throw new Error(`${argv[0]} ${w.name} exited with ${r.status ?? r.signal}`);
-  return { elapsed: readNs(ctx.result, "elapsed_ns") / 1e9, loop: loopNs(w) };
+  return { elapsed: readNs(ctx.result, "elapsed_ns") / 1e9, loop: loopNs(w), cpu: loopCpuNs(w) };
 }
 
 /**
@@ -111,7 +121,7 @@ function runIops(w, ctx, method) {
   const report = JSON.parse(readFileSync(ctx.json, "utf8"));
   const wrong = report.method !== method ? `measured by ${report.method}: ${report.warnings?.join("; ")}` : w.check(report);
   if (wrong) throw new Error(`${w.name} under iops --method ${method}: ${wrong}`);
-  return { elapsed: report.elapsedSeconds, loop: loopNs(w), reads: report.summary.readOps, writes: report.summary.writeOps, miscount: groundTruth(w, report) };
+  return { elapsed: report.elapsedSeconds, loop: loopNs(w), cpu: loopCpuNs(w), reads: report.summary.readOps, writes: report.summary.writeOps, miscount: groundTruth(w, report) };
 }
 
 /** Starts the bpftrace counter; resolves once its probes are attached, to a stop(). */
@@ -134,7 +144,14 @@ async function startBpftrace() {
   return async () => {
     child.stdout.resume();
     child.kill("SIGINT");
-    await exited;
+    // bpftrace 0.17 now and then misses a SIGINT and waits on forever (seen
+    // here): SIGTERM ends it too, its maps printed.
+    const again = setTimeout(() => child.kill("SIGTERM"), BPFTRACE_STOP_MS);
+    try {
+      await exited;
+    } finally {
+      clearTimeout(again);
+    }
   };
 }
 
@@ -172,14 +189,19 @@ function section(w, runs, vs) {
   const metric = (r) => (pread ? r.loop / CALLS : r.elapsed);
   const f = pread ? (x) => x.toFixed(0) : (x) => x.toFixed(3);
   const base = median(runs.get("untraced").map(metric));
+  const cpuBase = pread ? median(runs.get("untraced").map((r) => r.cpu / CALLS)) : null;
   const rows = vs.map((v) => {
     const rs = runs.get(v.id);
     const m = median(rs.map(metric));
     const counts = v.iops ? `${median(rs.map((r) => r.reads)).toLocaleString("en-US")} / ${median(rs.map((r) => r.writes)).toLocaleString("en-US")}` : "-";
-    return [v.label, f(m), range(rs.map(metric), f), ratio(m / base), counts];
+    if (!pread) return [v.label, f(m), range(rs.map(metric), f), ratio(m / base), counts];
+    const cpu = (r) => r.cpu / CALLS;
+    const c = median(rs.map(cpu));
+    return [v.label, f(m), range(rs.map(metric), f), ratio(m / base), f(c), range(rs.map(cpu), f), ratio(c / cpuBase), counts];
   });
   const target = pread ? TARGET_LOOP : TARGET_PROGRAM;
   const ebpf = median(runs.get("ebpf").map(metric)) / base;
+  const ebpfCpu = pread ? median(runs.get("ebpf").map((r) => r.cpu / CALLS)) / cpuBase : null;
   const same = ["reads", "writes"].every((k) => median(runs.get("ebpf").map((r) => r[k])) === median(runs.get("ptrace").map((r) => r[k])));
   const miscounts = vs.filter((v) => v.iops).flatMap((v) => {
     const all = runs.get(v.id).map((r) => r.miscount).filter(Boolean);
@@ -189,8 +211,15 @@ function section(w, runs, vs) {
   if (!same || miscounts.length) process.exitCode = 1;
   return [
     `${w.title}: ${w.argv.map((a) => path.basename(a)).join(" ")}`,
-    table(["variant", pread ? "ns/call" : "elapsed s", "range", "traced/untraced", "reads / writes counted"], rows),
-    `  ${ebpf <= target ? "meets" : "OVER"} the target: iops --method ebpf ${ratio(ebpf)} untraced (target <= ${target}x)`,
+    table(
+      pread
+        ? ["variant", "ns/call", "range", "traced/untraced", "CPU ns/call", "range", "traced/untraced", "reads / writes counted"]
+        : ["variant", "elapsed s", "range", "traced/untraced", "reads / writes counted"],
+      rows,
+    ),
+    // The pread loop meets it only by both clocks: on a loaded machine a wall ratio can
+    // fall under the target because the untraced runs waited longer for a CPU.
+    `  ${ebpf <= target && (!pread || ebpfCpu <= target) ? "meets" : "OVER"} the target: iops --method ebpf ${ratio(ebpf)} untraced (target <= ${target}x)${pread ? `; by the loop's own CPU time ${ratio(ebpfCpu)}` : ""}`,
     `  counts: ebpf ${same ? "equals" : "DIFFERS FROM"} ptrace (medians of reads and writes)${pread ? `; every iops run counted exactly ${CALLS.toLocaleString("en-US")} reads` : ""}`,
     ...miscounts,
   ].join("\n");
@@ -293,7 +322,7 @@ export async function run() {
     if (!haveBpftrace) console.log(`bpftrace: ${bpftraceSkip}; its rows skipped`);
     else console.log(`bpftrace: ${BPFTRACE_PROGRAM}`);
     for (const w of ws.filter((w) => w.name !== "pread")) console.log(`${w.name}: ${w.title}`);
-    console.log("ns/call: the pread loop's own time / calls (start-up left out); elapsed s: before fork to reaped (timed.c, or the report's elapsedSeconds)\n");
+    console.log("ns/call: the pread loop's own time / calls (start-up left out); CPU ns/call: its thread's CPU time (user + kernel, probes included) / calls; elapsed s: before fork to reaped (timed.c, or the report's elapsedSeconds)\n");
     const results = new Map(ws.map((w) => [w, new Map(vs.map((v) => [v.id, []]))]));
     for (let r = 1; r <= REPEAT; r++) {
       for (const w of ws) {

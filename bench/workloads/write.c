@@ -14,14 +14,14 @@ int main(int argc, char **argv) {
   if (fd < 0) die(a.data);
   wait_for_go(&a);
 
-  long long start = now_ns();
+  long long start = now_ns(), cpu_start = cpu_ns();
   for (long i = 0; i < a.calls; i++) {
     if (write(fd, buf, SIZE) != SIZE) die("write");
   }
-  long long loop_ns = now_ns() - start;
+  long long loop_ns = now_ns() - start, loop_cpu_ns = cpu_ns() - cpu_start;
 
   close(fd);
-  store_result(&a, loop_ns);
+  store_result(&a, loop_ns, loop_cpu_ns);
   finish(&a);
   return 0;
 }

@@ -33,6 +33,8 @@ enum {
 	BPF_MAP_TYPE_RINGBUF = 27,
 };
 #define BPF_ANY 0
+#define BPF_NOEXIST 1
+#define EEXIST 17
 #define BPF_RB_NO_WAKEUP 1
 #define BPF_RB_FORCE_WAKEUP 2
 #define BPF_RB_AVAIL_DATA 0
@@ -155,12 +157,22 @@ INLINE int traced(__u32 tgid)
 	return v && *v == TRACED;
 }
 
+/* One entry per thread of a traced process, keyed by tid, made when the
+ * thread joins (fork, the launched command's exec, userspace for an
+ * attached process's threads) and deleted at its exit (or when an exec
+ * takes its tid away): its presence is what marks a thread as traced on
+ * the syscall path, so each call costs one lookup, and an unrelated
+ * process's one lookup that misses. Layout mirrored in src/program.rs. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
 	__type(key, __u32);
 	__type(value, struct pending);
 } pending SEC(".maps");
+
+/* Adds thread `tid` to the traced threads (an entry already there, live
+ * or not, is kept); a full map loses its calls: counted as lost. */
+INLINE void join(__u32 tid);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -206,6 +218,14 @@ INLINE void lost(void)
 	__u64 *n = state_at(1);
 	if (n)
 		__sync_fetch_and_add(n, 1);
+}
+
+INLINE void join(__u32 tid)
+{
+	struct pending p = { .nr = NO_CALL };
+	long err = bpf_map_update_elem(&pending, &tid, &p, BPF_NOEXIST);
+	if (err && err != -EEXIST)
+		lost();
 }
 
 /* Let the reader sleep (it polls on a timer) unless the buffer fills up. */
@@ -302,11 +322,11 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
-	if (!traced(tgid))
-		return 0;
-	/* Any call, counted or not, shows the program went on past a failure. */
 	struct pending *slot = bpf_map_lookup_elem(&pending, &tid);
-	if (slot && slot->held)
+	if (!slot)
+		return 0; /* not a thread of a traced process */
+	/* Any call, counted or not, shows the program went on past a failure. */
+	if (slot->held)
 		emit_held(slot, tid, tgid);
 	__s64 nr = ctx->args[1];
 	if (nr < 0 || nr >= NR_LIMIT)
@@ -349,24 +369,13 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	__u32 counted = phase && *phase == WINDOW_OPEN;
 	/* A thread's entry is reused from call to call, written in place: no
 	 * bucket lock nor element allocation per call. */
-	if (slot) {
-		slot->start = bpf_ktime_get_ns();
-		slot->args[0] = args[0];
-		slot->args[1] = args[1];
-		slot->args[2] = args[2];
-		slot->args[3] = args[3];
-		slot->counted = counted;
-		slot->nr = key; /* last: marks the entry live */
-		return 0;
-	}
-	struct pending p = {
-		.start = bpf_ktime_get_ns(),
-		.args = { args[0], args[1], args[2], args[3] },
-		.nr = key,
-		.counted = counted,
-		.held = 0,
-	};
-	bpf_map_update_elem(&pending, &tid, &p, BPF_ANY);
+	slot->start = bpf_ktime_get_ns();
+	slot->args[0] = args[0];
+	slot->args[1] = args[1];
+	slot->args[2] = args[2];
+	slot->args[3] = args[3];
+	slot->counted = counted;
+	slot->nr = key; /* last: marks the entry live */
 	return 0;
 }
 
@@ -393,8 +402,6 @@ int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
-	if (!traced(tgid))
-		return 0;
 	/* Paired by the number seen at entry: rt_sigreturn exits with id -1. */
 	struct pending *p = bpf_map_lookup_elem(&pending, &tid);
 	if (!p || p->nr == NO_CALL)
@@ -464,6 +471,7 @@ int on_fork(void *ctx)
 	__u32 key = child;
 	__u8 traced = TRACED;
 	bpf_map_update_elem(&tgids, &key, &traced, BPF_ANY);
+	join(key);
 	/* Before the child first runs: userspace copies the parent's known fds
 	 * to it before any record of the child's. The parent's call (clone,
 	 * clone3, fork, vfork, all traced for this) tells whether the child
@@ -502,20 +510,27 @@ int on_fork(void *ctx)
 	return 0;
 }
 
+/* Its arguments: the task, the tid the exec'ing thread had before (a
+ * thread other than the leader takes the leader's tid), the binprm. */
 SEC("raw_tp/sched_process_exec")
-int on_exec(void *ctx)
+int on_exec(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32;
+	__u32 tgid = id >> 32, tid = (__u32)id;
 	__u8 *v = bpf_map_lookup_elem(&tgids, &tgid);
 	if (!v)
 		return 0;
+	__u32 old = (__u32)ctx->args[1];
+	if (old != tid)
+		bpf_map_delete_elem(&pending, &old);
 	if (*v == AT_EXEC) {
 		/* The launched command begins: count from here. */
 		*v = TRACED;
+		join(tid);
 		return 0;
 	}
-	notice(EV_EXEC, (__u32)id, tgid);
+	join(tid);
+	notice(EV_EXEC, tid, tgid);
 	return 0;
 }
 
@@ -524,9 +539,12 @@ int on_exit(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
+	/* Its entry goes whatever became of its process's: a tid left behind
+	 * would trace whichever thread gets the number next. */
+	if (bpf_map_lookup_elem(&pending, &tid))
+		bpf_map_delete_elem(&pending, &tid);
 	if (!bpf_map_lookup_elem(&tgids, &tgid))
 		return 0;
-	bpf_map_delete_elem(&pending, &tid);
 	if (tid != tgid)
 		bpf_map_delete_elem(&tgids, &tid);
 	/* Its second argument where the kernel has it (6.16 on), else the

@@ -143,9 +143,7 @@ mod built {
             ];
             let n = if stop_armed { 2 } else { 1 };
             unsafe { libc::poll(fds.as_mut_ptr(), n, POLL_MS) };
-            while let Some(item) = program.ring.next() {
-                events.on_record(&item);
-            }
+            program.ring.drain(|r| events.on_record(r));
             if stop_armed && fds[1].revents != 0 {
                 stop_armed = false;
                 // A launched command runs to its end: only attach mode stops early.
@@ -175,9 +173,7 @@ mod built {
             }
             let root_done = if attached { events.root_gone || !alive(root) } else { root_reaped };
             if root_done && !program.traced_ids().into_iter().any(|id| alive(id as pid_t)) {
-                while let Some(item) = program.ring.next() {
-                    events.on_record(&item);
-                }
+                program.ring.drain(|r| events.on_record(r));
                 break;
             }
         }

@@ -11,7 +11,8 @@
 //! - `events`: what each record means (calls, exec, process ends, markers);
 //! - `program`: the kernel side, embedded at build time, loaded and
 //!   attached (links owned by this process: gone with it);
-//! - `record`: the record layout shared with bpf/iops.bpf.c.
+//! - `record`: the record layout shared with bpf/iops.bpf.c;
+//! - `ring`: the ring buffer's reader (records read in place).
 //!
 //! Built without clang, the crate has no BPF program and `trace` says so.
 #![cfg(target_os = "linux")]
@@ -23,5 +24,7 @@ mod events;
 mod program;
 #[cfg(iops_ebpf)]
 mod record;
+#[cfg(iops_ebpf)]
+mod ring;
 
 pub use capture::{trace, BUILT};

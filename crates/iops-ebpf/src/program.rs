@@ -4,13 +4,15 @@
 //! through a perf-event fd or link fd this process owns: when the process
 //! ends, however it ends, the kernel drops them and the maps.
 
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, RawFd};
 
-use aya::maps::{Array, HashMap, MapData, RingBuf};
+use aya::maps::{Array, HashMap, Map, MapData};
 use aya::programs::{RawTracePoint, TracePoint};
 use aya::{Ebpf, EbpfLoader};
 use iops_linux::seccomp::COMPAT_DATA_CALLS;
 use iops_linux::syscalls::{traced, Class, MARKER_SYSCALL};
+
+use crate::ring::Ring;
 
 static OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/iops.bpf.o"));
 
@@ -117,6 +119,29 @@ pub const FD_FOLLOWERS: &[(libc::c_long, u8)] = &[
 const TRACED: u8 = 1;
 const AT_EXEC: u8 = 2;
 
+/// `struct pending` of bpf/iops.bpf.c: a traced thread's call in progress.
+/// Userspace only makes idle ones (`nr` = `NO_CALL`), for the threads of
+/// an attached process.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct Pending {
+    start: u64,
+    args: [u64; 4],
+    nr: u32,
+    counted: u32,
+    held_end: u64,
+    held_ret: i64,
+    held_nr: u32,
+    held: u32,
+}
+
+// SAFETY: plain integers, no padding (72 bytes, as the C struct).
+unsafe impl aya::Pod for Pending {}
+
+const NO_CALL: u32 = u32::MAX;
+/// bpf_map_update_elem's flag: only where the key is not there yet.
+const BPF_NOEXIST: u64 = 1;
+
 /// The window's phases in `state[0]`.
 pub const WINDOW_WAITING: u64 = 0;
 pub const WINDOW_OPEN: u64 = 1;
@@ -124,8 +149,11 @@ pub const WINDOW_OPEN: u64 = 1;
 /// Loaded and attached; dropping it detaches everything.
 pub struct Program {
     _ebpf: Ebpf,
-    pub ring: RingBuf<MapData>,
+    pub ring: Ring,
+    /// The ring buffer map (its fd, which `ring` maps).
+    events: MapData,
     tgids: HashMap<MapData, u32, u8>,
+    pending: HashMap<MapData, u32, Pending>,
     state: Array<MapData, u64>,
 }
 
@@ -231,20 +259,47 @@ impl Program {
         let program: &mut TracePoint = ebpf.program_mut("on_fork").expect("program").try_into().map_err(why)?;
         program.load().map_err(why)?;
         program.attach("sched", "sched_process_fork").map_err(why)?;
-        let ring = RingBuf::try_from(ebpf.take_map("events").expect("events")).map_err(why)?;
+        let Some(Map::RingBuf(events)) = ebpf.take_map("events") else { return Err(LoadError::Other("the events map is not a ring buffer".into())) };
+        let ring = Ring::new(events.fd().as_fd().as_raw_fd(), ring_bytes as usize).map_err(why)?;
         let tgids = HashMap::try_from(ebpf.take_map("tgids").expect("tgids")).map_err(why)?;
+        let pending = HashMap::try_from(ebpf.take_map("pending").expect("pending")).map_err(why)?;
         let state = Array::try_from(ebpf.take_map("state").expect("state")).map_err(why)?;
-        Ok(Program { _ebpf: ebpf, ring, tgids, state })
+        Ok(Program { _ebpf: ebpf, ring, events, tgids, pending, state })
     }
 
     pub fn ring_fd(&self) -> RawFd {
-        self.ring.as_raw_fd()
+        self.events.fd().as_fd().as_raw_fd()
     }
 
     /// Traces process `tgid` (and what it forks from now on); `at_exec`:
-    /// from its next exec on (a launched command still in our fork).
+    /// from its next exec on (a launched command still in our fork; the
+    /// kernel side adds its thread at the exec).
+    ///
+    /// A running process's threads are added here, after its tgid: one
+    /// born meanwhile is added by the kernel side at its fork, one listed
+    /// is added here, and one that exits between its listing and its
+    /// insertion has its entry taken back (else its tid, reused by another
+    /// process, would be traced).
     pub fn trace_process(&mut self, tgid: u32, at_exec: bool) -> Result<(), String> {
-        self.tgids.insert(tgid, if at_exec { AT_EXEC } else { TRACED }, 0).map_err(|e| e.to_string())
+        self.tgids.insert(tgid, if at_exec { AT_EXEC } else { TRACED }, 0).map_err(|e| e.to_string())?;
+        if at_exec {
+            return Ok(());
+        }
+        let idle = Pending { start: 0, args: [0; 4], nr: NO_CALL, counted: 0, held_end: 0, held_ret: 0, held_nr: 0, held: 0 };
+        let tasks = std::fs::read_dir(format!("/proc/{tgid}/task")).map_err(|e| format!("cannot list its threads: {e}"))?;
+        for tid in tasks.filter_map(|t| t.ok()?.file_name().to_str()?.parse::<u32>().ok()) {
+            // BPF_NOEXIST: a thread the kernel side added is mid-call maybe.
+            match self.pending.insert(tid, idle, BPF_NOEXIST) {
+                Ok(()) => {
+                    if !std::path::Path::new(&format!("/proc/{tgid}/task/{tid}")).exists() {
+                        let _ = self.pending.remove(&tid);
+                    }
+                }
+                Err(aya::maps::MapError::SyscallError(e)) if e.io_error.raw_os_error() == Some(libc::EEXIST) => {}
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+        Ok(())
     }
 
     pub fn set_window(&mut self, phase: u64) {
