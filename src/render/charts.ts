@@ -30,7 +30,7 @@ const COLORS = { read: "#1f77b4", write: "#d62728", all: "#2ca02c" };
 /** Translucent grey: grid lines that read on light and dark backgrounds alike. */
 const GRID = "rgba(128,128,128,0.25)";
 /** Legend below the x axis title, not on it. */
-const LEGEND = { orientation: "h", y: -0.3 };
+const LEGEND = { orientation: "h", y: -0.3, traceorder: "normal" };
 /** Room above the plot for the title, on the left, and the mode bar, on the right. */
 const MARGIN = { t: 60, r: 20, b: 100, l: 80 };
 
