@@ -109,12 +109,13 @@ test.serial("in Chromium: no errors, no request, every chart drawn with the repo
       svg: el.querySelectorAll(".main-svg").length,
       lines: [...el.querySelectorAll("path.js-line")].filter((p) => (p.getAttribute("d") ?? "").length > 1).length,
       points: el.querySelectorAll("path.point").length,
+      bars: el.querySelectorAll(".trace.bars .point path").length,
     })),
   );
   t.deepEqual(charts.map((c) => c.id), ["size-count", "size-bytes", "latency", "iops-over-time", "throughput-over-time"]);
   for (const c of charts) {
     t.true(c.svg > 0, `${c.id}: Plotly drew an SVG`);
-    t.true(c.lines + c.points > 0, `${c.id}: with marks on it`);
+    t.true(c.lines + c.points + c.bars > 0, `${c.id}: with marks on it`);
   }
   const s = run.report.summary;
   const sum = (arr) => arr.reduce((a, b) => a + b, 0);
@@ -145,7 +146,7 @@ test.serial("in Chromium: findings first, then the summary, the file table with 
     const tr = [...document.querySelectorAll("#files tbody tr")].find((r) => r.cells[0].textContent === p);
     return tr && [...tr.cells].map((c) => c.textContent);
   }, run.data);
-  t.deepEqual(row, [run.data, "file", "300", "0", "150.00 KB", "0 B", "512 B", "random", "100%"]);
+  t.deepEqual(row, [run.data, "file", "300", "0", "150.00 KiB", "0 B", "512 B", "random", "100%"]);
   const summary = await page.locator("#summary table").innerText();
   t.true(summary.includes(`Read operations\t${s(run.report.summary.readOps)}`), summary);
   t.is(await page.locator("#metadata td").first().innerText(), s(run.report.metadataOps.opens));

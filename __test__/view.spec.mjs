@@ -64,7 +64,7 @@ function notebookValues(report) {
 test("a traced run: the table, the page and the notebook show the same values, N writes of S bytes", (t) => {
   const values = textValues(traced);
   t.is(values[2], String(N), "Write Operations");
-  t.is(values[5], `${((N * S) / 1024).toFixed(2)} KB (${(N * S).toLocaleString("en-US")} bytes)`, "Bytes Written");
+  t.is(values[5], `${((N * S) / 1024).toFixed(2)} KiB (${(N * S).toLocaleString("en-US")} bytes)`, "Bytes Written");
   t.deepEqual(pageValues(traced), values);
   t.deepEqual(notebookValues(traced), values);
 });

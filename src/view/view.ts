@@ -113,9 +113,9 @@ export interface TimeView {
 }
 
 export interface MappingsView {
-  /** Data mappings (not PROT_EXEC), most bytes first. */
+  /** Mappings of files never mapped executable (data), most bytes first. */
   data: Mapping[];
-  /** Executable mappings (code: shared libraries, the program): counted, not listed. */
+  /** Mappings of files mapped executable somewhere (code: shared libraries, the program): counted, not listed. */
   code: Mapping[];
   /** The sentence under the list: what is not counted and where it shows. */
   note: string;
@@ -186,8 +186,11 @@ export function percent(share: number): string {
 export function mappingsView(report: Report): MappingsView | null {
   const list = report.mappings;
   if (!list) return null;
-  const data = list.filter((m) => !m.exec);
-  const code = list.filter((m) => m.exec);
+  // A file mapped executable anywhere is code (the loader maps a library's
+  // read-only segments too, without PROT_EXEC): all its mappings are code.
+  const codePaths = new Set(list.filter((m) => m.exec).map((m) => m.path));
+  const data = list.filter((m) => !codePaths.has(m.path));
+  const code = list.filter((m) => codePaths.has(m.path));
   const note =
     "Reads and writes of mapped memory happen by page faults, which no syscall shows: they are not counted above" +
     (report.storage ? "; the storage-level bytes include them" : "");

@@ -78,7 +78,8 @@ export function mappingsHtml(view: ReportView): SafeHtml {
     (m) =>
       html`<tr><td class="path">${m.path}</td><td class="num" data-value="${m.maps}">${thousands(m.maps)}</td><td class="num" data-value="${m.bytes}">${humanBytes(m.bytes)}</td><td>${m.prot || "none"}</td><td>${m.shared ? "shared" : "private"}</td></tr>`,
   );
-  const code = maps.code.length ? html` ${thousands(maps.code.length)} executable ${maps.code.length === 1 ? "mapping" : "mappings"} of code (the program, shared libraries) not listed.` : "";
+  const codeFiles = new Set(maps.code.map((m) => m.path)).size;
+  const code = codeFiles ? html` ${codeFiles === 1 ? "1 file" : `${thousands(codeFiles)} files`} of code mapped executable (the program, shared libraries) not listed.` : "";
   return html`<section id="mappings"><h2>Mapped files</h2><p class="note">${maps.note}.${code}</p>
 <table class="mappings"><thead><tr><th>path</th><th>maps</th><th>mapped</th><th>prot</th><th>sharing</th></tr></thead><tbody>${rows}</tbody></table></section>`;
 }
