@@ -31,8 +31,11 @@ const COLORS = { read: "#1f77b4", write: "#d62728", all: "#2ca02c" };
 const GRID = "rgba(128,128,128,0.25)";
 /** Legend below the x axis title, not on it. */
 const LEGEND = { orientation: "h", y: -0.3, traceorder: "normal" };
-/** Room above the plot for the title, on the left, and the mode bar, on the right. */
-const MARGIN = { t: 60, r: 20, b: 100, l: 80 };
+/**
+ * Room above the plot for the mode bar (the top 30 px or so, on the right)
+ * and, under it, the title: however long the title, the two never meet.
+ */
+const MARGIN = { t: 72, r: 20, b: 100, l: 80 };
 
 const BINARY = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
 
@@ -46,7 +49,8 @@ export function byteScale(max: number): { divisor: number; unit: string } {
 /** The layout every figure shares: transparent, readable on light and dark pages, title on the left. */
 function baseLayout(title: string, xaxis: object, yaxis: object, extra: object = {}): object {
   return {
-    title: { text: title, x: 0, xref: "paper", xanchor: "left", y: 0.97, yanchor: "top" },
+    // Just above the plot area, below the mode bar's row.
+    title: { text: title, x: 0, xref: "paper", xanchor: "left", y: 1, yref: "paper", yanchor: "bottom", pad: { b: 10 } },
     xaxis: { gridcolor: GRID, zerolinecolor: GRID, automargin: true, ...xaxis },
     yaxis: { rangemode: "tozero", gridcolor: GRID, zerolinecolor: GRID, automargin: true, ...yaxis },
     margin: MARGIN,
@@ -232,14 +236,28 @@ export function timelineFigures(report: Report): Figure[] {
   ];
 }
 
-/** Colour-bar ticks for log-scaled colours: every power of `base` from 1 to max. */
-function logTicks(max: number, base: number, label: (v: number) => string): { tickvals: number[]; ticktext: string[] } {
+/**
+ * Colour-bar ticks for colours on log2 of the value: every power of `base`
+ * from min to max; every power of two when that gives fewer than two; the
+ * two ends when even that does.
+ */
+function logTicks(min: number, max: number, base: number, label: (v: number) => string): { tickvals: number[]; ticktext: string[] } {
+  const ticks = powerTicks(min, max, base, label);
+  if (ticks.tickvals.length >= 2 || base === 2) return ticks.tickvals.length >= 2 || min === max ? ticks : endTicks(min, max, label);
+  return logTicks(min, max, 2, label);
+}
+
+function endTicks(min: number, max: number, label: (v: number) => string): { tickvals: number[]; ticktext: string[] } {
+  return { tickvals: [Math.log2(min), Math.log2(max)], ticktext: [label(min), label(max)] };
+}
+
+function powerTicks(min: number, max: number, base: number, label: (v: number) => string): { tickvals: number[]; ticktext: string[] } {
   const tickvals: number[] = [];
   const ticktext: string[] = [];
   const step = Math.log2(base);
-  for (let e = 0; 2 ** e <= Math.max(1, max); e += step) {
-    tickvals.push(e);
-    ticktext.push(label(2 ** e));
+  for (let k = Math.ceil(Math.log2(min) / step - 1e-9); k * step <= Math.log2(max) + 1e-9; k++) {
+    tickvals.push(k * step);
+    ticktext.push(label(Math.round(base ** k)));
   }
   return { tickvals, ticktext };
 }
@@ -265,6 +283,7 @@ function heatmapFigure(h: Heatmap, what: "ops" | "bytes"): Figure | null {
   const color: number[] = [];
   const custom: [number, number, number][] = [];
   let max = 0;
+  let min = Infinity;
   grid.forEach((row, ti) =>
     row.forEach((v, si) => {
       if (!(v > 0)) return;
@@ -273,14 +292,16 @@ function heatmapFigure(h: Heatmap, what: "ops" | "bytes"): Figure | null {
       color.push(Math.log2(v));
       custom.push([v, ti, si]);
       max = Math.max(max, v);
+      min = Math.min(min, v);
     }),
   );
   if (x.length === 0) return null;
   const labels = h.sizeBins.map((b) => (b.lo === 0 ? "0 B" : sizeLabel(b.lo)));
   const ranges = h.sizeBins.map((b) => (b.lo === 0 ? "0 B" : `[${sizeLabel(b.lo)}, ${sizeLabel(b.hi)})`));
-  const ticks = what === "ops" ? logTicks(max, 10, thousands) : logTicks(max, 1024, sizeLabel);
+  // Operations by powers of 10, bytes by powers of 32 (32 B, 1 KiB, 32 KiB, 1 MiB...).
+  const ticks = what === "ops" ? logTicks(min, max, 10, thousands) : logTicks(min, max, 32, sizeLabel);
   const unit = what === "ops" ? "operations" : "bytes moved";
-  const title = what === "ops" ? "Operation sizes over time: operations" : "Operation sizes over time: bytes";
+  const title = what === "ops" ? "Sizes over time: operations" : "Sizes over time: bytes moved";
   const width = +h.binSeconds.toPrecision(3);
   return {
     id: what === "ops" ? "heatmap-ops" : "heatmap-bytes",
@@ -297,8 +318,8 @@ function heatmapFigure(h: Heatmap, what: "ops" | "bytes"): Figure | null {
         marker: {
           color,
           colorscale: "Viridis",
-          cmin: 0,
-          cmax: Math.max(1, Math.log2(max)),
+          cmin: Math.log2(min),
+          cmax: Math.max(Math.log2(min) + 1, Math.log2(max)),
           line: { width: 0 },
           colorbar: { title: { text: `${unit} (log)` }, tickvals: ticks.tickvals, ticktext: ticks.ticktext },
         },
