@@ -8,9 +8,11 @@
 use serde::ser::SerializeStruct;
 use serde::Serialize;
 
-use crate::aggregate::{Aggregator, FileStats, ScopeStats};
+use crate::aggregate::{Aggregator, CallTime, FileStats, ScopeStats};
+pub use crate::event::CallKind;
 use crate::event::{FdKind, MetaKind, Syscall};
 use crate::histogram::{Bin, LogHistogram};
+use crate::timeline::{size_bin_bounds, SIZE_BINS};
 use crate::pattern::{AccessSummary, Pattern};
 pub use crate::source::{Sees, Source, Unseen};
 pub use crate::warning::{Warning, WarningCode};
@@ -189,8 +191,8 @@ pub struct FileReport {
     pub read_access: Option<AccessSummary>,
     /// The pattern of its writes; null when it had none.
     pub write_access: Option<AccessSummary>,
-    /// Seconds spent in its data calls and sync calls (fsync, fdatasync,
-    /// sync_file_range), failed ones included; null when the source has
+    /// Seconds spent in its data calls that moved data and in its sync
+    /// calls (fsync, fdatasync, sync_file_range); null when the source has
     /// no call durations.
     pub seconds: Option<f64>,
     /// fsync, fdatasync and sync_file_range calls on it (failed ones
@@ -217,9 +219,9 @@ impl FileReport {
             small_ops: r.small + w.small,
             read_access: r.summary(),
             write_access: w.summary(),
-            seconds: None,
-            syncs: 0,
-            open_flags: Vec::new(),
+            seconds: Some(f.busy_ns as f64 / 1e9),
+            syncs: f.syncs,
+            open_flags: f.open_flags.names(),
         }
     }
 }
@@ -323,48 +325,6 @@ pub struct TimelineReport {
     pub points: Vec<TimelinePoint>,
 }
 
-/// What a call does, for where the time goes (`callTime`).
-#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[serde(rename_all = "kebab-case")]
-#[cfg_attr(test, derive(ts_rs::TS))]
-#[repr(u8)]
-pub enum CallKind {
-    /// read, pread64, readv, preadv, preadv2.
-    Read,
-    /// write, pwrite64, writev, pwritev, pwritev2.
-    Write,
-    /// fsync, fdatasync, sync_file_range, sync, syncfs, msync.
-    Sync,
-    /// open, openat, openat2, creat.
-    Open,
-    /// stat, fstat, lstat, newfstatat, statx, access and the like.
-    Stat,
-    /// Directory reads: getdents, getdents64.
-    Getdents,
-    /// close.
-    Close,
-    /// Calls that move data from one fd to another: sendfile, splice,
-    /// copy_file_range, tee.
-    Transfer,
-    /// Other metadata calls: unlink, rename, mkdir, rmdir, truncate...
-    OtherMetadata,
-}
-
-impl CallKind {
-    pub const ALL: [CallKind; 9] = [
-        CallKind::Read,
-        CallKind::Write,
-        CallKind::Sync,
-        CallKind::Open,
-        CallKind::Stat,
-        CallKind::Getdents,
-        CallKind::Close,
-        CallKind::Transfer,
-        CallKind::OtherMetadata,
-    ];
-    pub const COUNT: usize = Self::ALL.len();
-}
-
 /// The time spent in one kind of call, over every fd (files, sockets,
 /// pipes...: the time is the program's whichever fd it waited on).
 #[derive(Serialize, Clone, Debug, PartialEq)]
@@ -391,6 +351,22 @@ pub struct CallKindTime {
     pub share_of_elapsed: Option<f64>,
 }
 
+impl CallKindTime {
+    fn of(kind: CallKind, c: &CallTime, elapsed_s: Option<f64>) -> CallKindTime {
+        let total_seconds = c.total_ns as f64 / 1e9;
+        let timed = c.latency.count();
+        CallKindTime {
+            kind,
+            calls: c.calls,
+            failed: c.failed,
+            total_seconds,
+            mean_seconds: (timed > 0).then(|| total_seconds / timed as f64),
+            p99_seconds: c.latency.quantile(0.99).map(|ns| ns as f64 / 1e9),
+            share_of_elapsed: elapsed_s.filter(|e| *e > 0.0).map(|e| total_seconds / e),
+        }
+    }
+}
+
 /// One file mapped into memory with mmap. Its pages are read and written by
 /// page faults, not syscalls: that I/O is not in the counts (storage-level
 /// bytes show it).
@@ -410,9 +386,43 @@ pub struct Mapping {
     pub prot: String,
     /// MAP_SHARED (writes reach the file) rather than MAP_PRIVATE.
     pub shared: bool,
-    /// Mapped executable (PROT_EXEC): code, such as the shared libraries the
-    /// dynamic loader maps, not data the program reads.
+    /// The file was mapped executable (PROT_EXEC): code, such as the shared
+    /// libraries the dynamic loader maps, not data the program reads; all
+    /// of such a file's mappings are one row (`prot` their union).
     pub exec: bool,
+}
+
+impl Mapping {
+    /// The rows of `agg`'s mmaps: one per file and mode, one per file for
+    /// a file mapped executable; most bytes first.
+    fn all(agg: &Aggregator) -> Vec<Mapping> {
+        let code: std::collections::HashSet<_> = agg.maps().iter().filter(|m| m.mode.exec).map(|m| m.file).collect();
+        let mut rows: Vec<(crate::aggregate::FileId, crate::event::MapMode, Mapping)> = Vec::new();
+        for m in agg.maps() {
+            let exec = code.contains(&m.file);
+            let found = rows.iter_mut().find(|(f, mode, _)| *f == m.file && (exec || *mode == m.mode));
+            match found {
+                Some((_, mode, row)) => {
+                    row.maps += m.maps;
+                    row.bytes = row.bytes.saturating_add(m.bytes);
+                    mode.read |= m.mode.read;
+                    mode.write |= m.mode.write;
+                    mode.exec |= m.mode.exec;
+                    mode.shared |= m.mode.shared;
+                    row.prot = mode.prot();
+                    row.shared = mode.shared;
+                }
+                None => {
+                    let f = agg.file_stats(m.file);
+                    let row = Mapping { path: f.path.clone(), kind: f.kind, maps: m.maps, bytes: m.bytes, prot: m.mode.prot(), shared: m.mode.shared, exec };
+                    rows.push((m.file, m.mode, row));
+                }
+            }
+        }
+        let mut rows: Vec<Mapping> = rows.into_iter().map(|(_, _, r)| r).collect();
+        rows.sort_by(|a, b| b.bytes.cmp(&a.bytes).then_with(|| a.path.cmp(&b.path)));
+        rows
+    }
 }
 
 /// Operation sizes over time, for the summary's fds (reads and writes
@@ -432,6 +442,27 @@ pub struct Heatmap {
     pub ops: Vec<Vec<u64>>,
     /// Bytes moved, `bytes[timeBin][sizeBin]`.
     pub bytes: Vec<Vec<u64>>,
+}
+
+impl Heatmap {
+    fn of(buckets: &[crate::timeline::Bucket], width_ns: u64) -> Heatmap {
+        let used = buckets.iter().flat_map(|b| b.size_ops.iter().enumerate().filter(|(_, n)| **n > 0).map(|(i, _)| i + 1)).max().unwrap_or(0);
+        debug_assert!(used <= SIZE_BINS);
+        let size_bins = (0..used)
+            .map(|i| {
+                let (lo, hi) = size_bin_bounds(i);
+                let count = buckets.iter().map(|b| b.size_ops[i]).sum();
+                let sum = buckets.iter().fold(0u64, |s, b| s.saturating_add(b.size_bytes[i]));
+                Bin { lo, hi, count, sum }
+            })
+            .collect();
+        Heatmap {
+            bin_seconds: width_ns as f64 / 1e9,
+            size_bins,
+            ops: buckets.iter().map(|b| b.size_ops[..used].to_vec()).collect(),
+            bytes: buckets.iter().map(|b| b.size_bytes[..used].to_vec()).collect(),
+        }
+    }
 }
 
 /// How much a finding matters.
@@ -578,8 +609,9 @@ pub struct Report {
     /// has no call durations (counters, a log without -T).
     pub call_time: Option<Vec<CallKindTime>>,
     /// Files mapped with mmap (their page-fault I/O is not counted; a
-    /// `mmap-not-counted` warning says so when any is listed), most bytes
-    /// first; null when the source does not see mmap.
+    /// `mmap-not-counted` warning says so when a file other than code is
+    /// listed), most bytes first; null when the source does not see mmap
+    /// (fs_usage, ETW, counters; the eBPF source, which says so).
     pub mappings: Option<Vec<Mapping>>,
     /// Operation sizes over time, in the timeline's time bins; null without
     /// a clock or for counters.
@@ -662,6 +694,8 @@ impl Report {
             failed: agg.meta_failed(),
         };
 
+        // The timeline spans the window, idle end included.
+        scope.timeline.extend_to(ctx.elapsed_ns);
         let width = scope.timeline.width_ns();
         let timeline = TimelineReport {
             interval_seconds: width as f64 / 1e9,
@@ -680,7 +714,23 @@ impl Report {
                 .collect(),
         };
 
-        let (warnings, warning_codes) = split(ctx.warnings);
+        let mut call_time: Vec<CallKindTime> = CallKind::ALL
+            .iter()
+            .map(|&k| CallKindTime::of(k, agg.call_time(k), Some(elapsed_s)))
+            .filter(|c| c.calls + c.failed > 0)
+            .collect();
+        call_time.sort_by(|a, b| b.total_seconds.total_cmp(&a.total_seconds).then_with(|| (b.calls + b.failed).cmp(&(a.calls + a.failed))));
+        let mappings = Mapping::all(agg);
+        let heatmap = Heatmap::of(scope.timeline.buckets(), width);
+
+        let (mut warnings, mut warning_codes) = split(ctx.warnings);
+        if sees.mmaps && mappings.iter().any(|m| !m.exec) {
+            let (text, code) = split(vec![WarningCode::MmapNotCounted.with(
+                "files mapped with mmap are read and written by page faults, not calls: that I/O is not counted (storage-level bytes include it)",
+            )]);
+            warnings.extend(text);
+            warning_codes.extend(code);
+        }
         Report {
             version: REPORT_VERSION,
             method: ctx.method,
@@ -705,9 +755,9 @@ impl Report {
                 write: LatencySummary::of(&scope.write_latency),
             }),
             timeline: Some(timeline),
-            call_time: None,
-            mappings: None,
-            heatmap: None,
+            call_time: Some(call_time),
+            mappings: Some(mappings),
+            heatmap: Some(heatmap),
             findings: Vec::new(),
             exit: ctx.exit,
             warnings,
@@ -771,6 +821,7 @@ impl Report {
             self.syscalls = None;
             self.failed_ops = None;
             self.timeline = None;
+            self.heatmap = None;
         }
         if !sees.files {
             self.files = None;
@@ -785,11 +836,19 @@ impl Report {
         }
         if !sees.latency {
             self.latency = None;
+            self.call_time = None;
+            for f in self.files.iter_mut().flatten() {
+                f.seconds = None;
+            }
             said.extend(unseen.latency.map(|t| WarningCode::NoDurations.with(t)));
         }
         if !sees.metadata_calls {
             self.metadata_ops = None;
             said.extend(unseen.metadata_calls.map(|t| WarningCode::NoMetadataCalls.with(t)));
+        }
+        if !sees.mmaps {
+            self.mappings = None;
+            said.extend(unseen.mmaps.map(|t| WarningCode::NoMmaps.with(t)));
         }
         if !sees.storage_bytes {
             self.storage = None;
@@ -809,6 +868,10 @@ impl Report {
         self.summary = self.summary.without_rates();
         self.other_fds = self.other_fds.map(Totals::without_rates);
         self.timeline = None;
+        self.heatmap = None;
+        for c in self.call_time.iter_mut().flatten() {
+            c.share_of_elapsed = None;
+        }
         self
     }
 

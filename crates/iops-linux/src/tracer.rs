@@ -376,8 +376,9 @@ impl Tracer {
         }
         let now = Instant::now();
         let nr = self.info.nr();
-        let args = [self.info.arg(0), self.info.arg(1), self.info.arg(2), self.info.arg(3)];
-        let p = Pending { nr, class: self.classes.get(nr), args, start: now, counted: self.window.is_open() };
+        let class = self.classes.get(nr);
+        let args = syscalls::kept_args(class, |i| self.info.arg(i));
+        let p = Pending { nr, class, args, start: now, counted: self.window.is_open() };
         self.complete(tid, p, -(libc::ENOSYS as i64), now);
     }
 
@@ -407,7 +408,7 @@ impl Tracer {
         // sets orig_rax to -1; no other call we trace does.
         p.nr = if nr == u64::MAX { libc::SYS_rt_sigreturn as u64 } else { nr };
         p.class = self.classes.get(p.nr);
-        p.args = self.regs.args();
+        p.args = syscalls::kept_args(p.class, |i| self.regs.arg(i));
         if p.class == Class::IoUring && p.counted {
             self.io_uring_seen = true;
         }
@@ -482,7 +483,7 @@ impl Tracer {
                 if class == Class::IoUring && self.window.is_open() {
                     self.io_uring_seen = true;
                 }
-                let args = [self.info.arg(0), self.info.arg(1), self.info.arg(2), self.info.arg(3)];
+                let args = syscalls::kept_args(class, |i| self.info.arg(i));
                 let counted = self.window.is_open();
                 if let Some(t) = self.threads.get_mut(tid) {
                     t.pending = Some(Pending { nr, class, args, start: now, counted });
