@@ -112,7 +112,7 @@ test.serial("in Chromium: no errors, no request, every chart drawn with the repo
       bars: el.querySelectorAll(".trace.bars .point path").length,
     })),
   );
-  t.deepEqual(charts.map((c) => c.id), ["size-count", "size-bytes", "latency", "iops-over-time", "throughput-over-time"]);
+  t.deepEqual(charts.map((c) => c.id), ["size-count", "size-bytes", "latency", "iops-over-time", "throughput-over-time", "heatmap-ops", "heatmap-bytes"]);
   for (const c of charts) {
     t.true(c.svg > 0, `${c.id}: Plotly drew an SVG`);
     t.true(c.lines + c.points + c.bars > 0, `${c.id}: with marks on it`);
@@ -130,6 +130,10 @@ test.serial("in Chromium: no errors, no request, every chart drawn with the repo
   const interval = run.report.timeline.intervalSeconds;
   t.is(Math.round(sum(trace("iops-over-time", "all").y) * interval), s.totalOps);
   t.is(Math.round(sum(trace("throughput-over-time", "all").y) * interval), s.totalBytes);
+  // The heatmaps: one bar per non-empty cell, holding every operation and every byte.
+  t.is(charts.find((c) => c.id === "heatmap-ops").traces[0].type, "bar");
+  t.is(sum(charts.find((c) => c.id === "heatmap-ops").traces[0].customdata.map(([v]) => v)), s.totalOps);
+  t.is(sum(charts.find((c) => c.id === "heatmap-bytes").traces[0].customdata.map(([v]) => v)), s.totalBytes);
 });
 
 test.serial("in Chromium: findings first, then the summary, the file table with access patterns, metadata and the method", async (t) => {

@@ -93,6 +93,11 @@ const hin = fs.openSync(${p("hist.bin")}, "r");
 const small = Buffer.alloc(512);
 for (let i = 0; i < 50; i++) fs.readSync(hin, small, 0, 512, i * 512);
 fs.closeSync(hin);`],
+    ["heatmap", `%%iops --heatmap --json ${p("heat.json")}
+const mfd = fs.openSync(${p("heat.bin")}, "w");
+for (let i = 0; i < 200; i++) fs.writeSync(mfd, Buffer.alloc(100));
+for (let i = 0; i < 10; i++) fs.writeSync(mfd, Buffer.alloc(65536));
+fs.closeSync(mfd);`],
     ["htmlName", `%%iops --top 1\nfs.writeFileSync(${p("<i>x&y<i>.txt")}, "z");\nfs.appendFileSync(${p("<i>x&y<i>.txt")}, "z");\nfs.writeFileSync(${p("second.txt")}, "zz");`],
     ["allFds", `%%iops --all-fds --json ${p("allfds.json")}\nimport * as os from "os";\nconst [r, w] = [fs.openSync("/dev/null", "r"), fs.openSync("/dev/null", "w")];\nfor (let i = 0; i < 5; i++) fs.writeSync(w, "12345678");\nfs.closeSync(r); fs.closeSync(w);`],
     ["compileError", `%%iops\nconst wrong: number = "text";`],
@@ -255,7 +260,7 @@ test("an exception in a %iops line: the line's results, then the error; the rest
 test("%iops --help explains the options", (t) => {
   t.is(cells.help.status, "ok");
   const help = stream(cells.help, "stdout");
-  for (const option of ["--histogram", "--all-fds", "--top <n>", "--json <path>", "--no-share-cpu"]) t.true(help.includes(option), option);
+  for (const option of ["--histogram", "--heatmap", "--all-fds", "--top <n>", "--json <path>", "--no-share-cpu"]) t.true(help.includes(option), option);
   t.regex(help, /%%iops \[options\]/);
   t.is(cells.cellHelp.status, "ok");
   t.is(stream(cells.cellHelp, "stdout"), help);
@@ -337,6 +342,26 @@ test("--histogram: the HTML page's charts (the reference's two, latency, IOPS an
   t.regex(html, new RegExp(`<div class="iops-findings"><strong>Findings</strong><ul class="iops-findings"><li data-kind="tiny-writes"><strong>${tiny.replace(/[.()]/g, "\\$&")}</strong>`));
   t.true(plain.includes(`\nFindings:\n  - ${tiny}`), plain);
   t.true(html.indexOf("iops-findings") < html.indexOf("iops-summary"), "findings first");
+});
+
+test("--heatmap: the size-over-time heatmaps (operations and bytes) holding every operation and byte, without the other charts", (t) => {
+  t.is(cells.heatmap.status, "ok", stream(cells.heatmap, "stderr"));
+  const { html } = only(t, cells.heatmap);
+  const figures = plottedFigures(html);
+  t.deepEqual(figures.map((f) => f.id.replace(/^iops-[0-9a-f]+-/, "")), ["heatmap-ops", "heatmap-bytes"]);
+  const r = report("heat.json");
+  t.is(r.summary.writeOps, 210);
+  const sum = (f) => f.data[0].customdata.reduce((n, [v]) => n + v, 0);
+  t.is(sum(figures[0]), r.summary.totalOps);
+  t.is(sum(figures[1]), r.summary.totalBytes);
+  for (const f of figures) {
+    t.is(f.data[0].type, "bar");
+    t.is(f.layout.yaxis.title.text, "bytes per operation");
+    t.regex(f.layout.xaxis.title.text, /^seconds since start \(bins of [\d.e-]+ s\)$/);
+  }
+  // The 100 B writes are in [64 B, 128 B), the 64 KiB ones in [64 KiB, 128 KiB).
+  const rows = new Set(figures[0].data[0].customdata.map((c) => c[2]));
+  t.true(rows.has("[64 B, 128 B)") && rows.has("[64 KiB, 128 KiB)"), [...rows].join());
 });
 
 /**

@@ -7,12 +7,13 @@
  * (leading or not, flags or none, code mappings left out); the sources that
  * fill them are tested with their own specs.
  */
+import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
 
 import test from "ava";
 
-import { ROOT, compileFixtures, iops, makeTempDir, runCliJson } from "./_support/util.mjs";
+import { ROOT, compileFixtures, iops, makeTempDir, runCli, runCliJson } from "./_support/util.mjs";
 
 const require = createRequire(import.meta.url);
 const { notebookDisplay } = require(path.join(ROOT, "dist", "render", "notebook.js"));
@@ -169,4 +170,54 @@ test("the heatmaps are on the page, and in the notebook only with --heatmap", (t
   t.true(both.includes('data-figure="heatmap-ops"') && both.includes('data-figure="heatmap-bytes"'));
   t.false(both.includes('data-figure="size-count"'), "--heatmap alone: only the heatmaps");
   t.deepEqual(iops.heatmapFigures({ ...r, heatmap: null }), []);
+});
+
+// Real runs: what the sources fill, as every front end lays it out.
+
+test("a real fsync-per-write run: where the time goes counts the program's syncs and writes, and the file has its time", (t) => {
+  const dir = makeTempDir("iops-time-real-");
+  const bin = compileFixtures(dir, ["access"]);
+  const file = path.join(dir, "synced.dat");
+  const page = path.join(dir, "synced.html");
+  const r = runCliJson(["--html", page, "--", bin.access, "write-fsync", file, "200", "4096"]);
+  t.is(r.status, 0, r.stderr);
+  const text = r.stderr.split("\n");
+  const head = text.findIndex((l) => /^Where the time goes: I\/O calls took .+, \d+% of the traced run:$/.test(l));
+  t.true(head >= 0, r.stderr);
+  const row = (label) => text.slice(head + 2).find((l) => l.trimStart().startsWith(label))?.trim().split(/\s{2,}/);
+  // The program: one open, 200 writes each followed by one fsync, one close.
+  t.is(row("syncs (fsync, fdatasync, ...)")?.[1], "200");
+  t.is(row("writes")?.[1], "200");
+  const fileLine = text.find((l) => l.endsWith(file));
+  t.regex(fileLine, /^\s+0\s+200\s+0 B\s+800\.00 KiB\s+\S+ (s|ms|µs)\s+sequential\s+/, "a time column for the file");
+  const html = fs.readFileSync(page, "utf8");
+  t.regex(html, /<tr data-kind="sync"><td data-value="syncs \(fsync, fdatasync, \.\.\.\)">syncs \(fsync, fdatasync, \.\.\.\)<\/td><td class="num" data-value="200">200<\/td>/);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test("dd oflag=direct: the file written with O_DIRECT is marked in the files table", (t) => {
+  const dir = makeTempDir("iops-direct-");
+  const file = path.join(dir, "direct.out");
+  const r = runCli(["--", "dd", "status=none", "if=/dev/zero", `of=${file}`, "oflag=direct", "bs=4096", "count=8"]);
+  t.is(r.status, 0, r.stderr);
+  const line = r.stderr.split("\n").find((l) => l.includes(file));
+  t.regex(line, /^\s+0\s+8\s+0 B\s+32\.00 KiB\s.*\[O_DIRECT\]$/, r.stderr);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test("a Python mmap reader: the mapped file is listed with its bytes, and the note says page-fault I/O is not counted", (t) => {
+  const dir = makeTempDir("iops-mmap-");
+  const file = path.join(dir, "mapped.bin");
+  fs.writeFileSync(file, Buffer.alloc(2 * 2 ** 20, 1));
+  const script = "import mmap,sys\nf=open(sys.argv[1],'rb')\nm=mmap.mmap(f.fileno(),0,access=mmap.ACCESS_READ)\nprint(sum(m[i] for i in range(0,len(m),4096)))";
+  const r = runCli(["--", "python3", "-c", script, file]);
+  t.is(r.status, 0, r.stderr);
+  t.is(r.stdout.trim(), "512", "the program read every page");
+  const text = r.stderr.split("\n");
+  const head = text.findIndex((l) => /^Mapped files \(mmap; \d+ files?\):$/.test(l));
+  t.true(head >= 0, r.stderr);
+  const line = text.slice(head).find((l) => l.endsWith(file));
+  t.regex(line ?? "", /^\s+1\s+2\.00 MiB\s+r\s+shared\s+/, r.stderr);
+  t.true(text.slice(head).some((l) => l.includes("they are not counted above")), r.stderr);
+  fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -145,7 +145,7 @@ export function methodHtml(view: ReportView): SafeHtml {
     rows.push(["Tracer's share", `${share}: ${thousands(t.stops)} stops; ${t.calibration}`]);
   }
   if (report.host) rows.push(["Host", `${report.host.name} (${report.host.platform} ${report.host.release}, ${report.host.arch})`]);
-  rows.push(["Scope", report.allFds ? "all fds (sockets, pipes and ttys included)" : "regular files and block devices"]);
+  rows.push(["Scope", report.allFds ? "all fds (sockets, pipes, ttys, character devices and the like included)" : "regular files and block devices"]);
   if (report.exit) {
     const e = report.exit;
     rows.push(["Exit", e.signal ? `killed by ${e.signal} (${e.signalNumber})` : `status ${e.code}`]);
