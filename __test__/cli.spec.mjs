@@ -183,7 +183,7 @@ test.serial("--json <file> writes the same exact report; the text table shows th
   t.is(values["Bytes Written"], "3.91 MiB (4,096,000 bytes)");
   t.is(values["Total Bytes"], "3.91 MiB (4,096,000 bytes)");
   t.true(r.stderr.includes("IOPS Profile Results (ptrace syscall tracer; files)"));
-  t.regex(r.stderr, new RegExp(`^\\s+0\\s+1,000\\s+0 B\\s+3\\.91 MiB\\s+sequential\\s+${out.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m"));
+  t.regex(r.stderr, new RegExp(`^\\s+0\\s+1,000\\s+0 B\\s+3\\.91 MiB\\s+(\\S+ (s|ms|µs)\\s+)?sequential\\s+${out.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m"));
 });
 
 test.serial("--histogram draws operations by size", (t) => {

@@ -199,15 +199,19 @@ function octavesOf(bins: { lo: number; count: number; sum: number }[]): Octave[]
 export function timelineFigures(report: Report): Figure[] {
   const tl = report.timeline;
   if (!tl || tl.points.length === 0 || !(tl.intervalSeconds > 0)) return [];
+  // A window with no operation has nothing to draw (its points are all zero).
+  if (!tl.points.some((p) => p.readOps + p.writeOps > 0)) return [];
   const x = tl.points.map((p) => p.t);
   const rate = (v: number) => v / tl.intervalSeconds;
-  const line = (name: string, y: number[], color: string) => ({
+  const line = (name: string, y: number[], color: string, unit: string, exact?: number[]) => ({
     type: "scatter",
     mode: tl.points.length > 1 ? "lines" : "markers",
     name,
     x,
     y,
+    ...(exact ? { customdata: exact } : {}),
     line: { color, shape: "hv", dash: name === "all" ? "dot" : "solid" },
+    hovertemplate: `from %{x:.3~f} s: %{y:,.4~g} ${unit}<extra>${name}</extra>`,
   });
   const xaxis = { title: { text: `seconds since start (intervals of ${+tl.intervalSeconds.toPrecision(3)} s)` } };
   const peak = Math.max(0, ...tl.points.map((p) => rate(p.readBytes + p.writeBytes)));
@@ -217,9 +221,9 @@ export function timelineFigures(report: Report): Figure[] {
       id: "iops-over-time",
       title: "IOPS over time",
       data: [
-        line("reads", tl.points.map((p) => rate(p.readOps)), COLORS.read),
-        line("writes", tl.points.map((p) => rate(p.writeOps)), COLORS.write),
-        line("all", tl.points.map((p) => rate(p.readOps + p.writeOps)), COLORS.all),
+        line("reads", tl.points.map((p) => rate(p.readOps)), COLORS.read, "ops/s"),
+        line("writes", tl.points.map((p) => rate(p.writeOps)), COLORS.write, "ops/s"),
+        line("all", tl.points.map((p) => rate(p.readOps + p.writeOps)), COLORS.all, "ops/s"),
       ],
       layout: baseLayout("IOPS over time", xaxis, { title: { text: "operations per second" } }),
     },
@@ -227,9 +231,10 @@ export function timelineFigures(report: Report): Figure[] {
       id: "throughput-over-time",
       title: "Throughput over time",
       data: [
-        line("reads", tl.points.map((p) => rate(p.readBytes) / divisor), COLORS.read),
-        line("writes", tl.points.map((p) => rate(p.writeBytes) / divisor), COLORS.write),
-        line("all", tl.points.map((p) => rate(p.readBytes + p.writeBytes) / divisor), COLORS.all),
+        // y in one binary unit per second (the axis says which); customdata the exact bytes per second.
+        line("reads", tl.points.map((p) => rate(p.readBytes) / divisor), COLORS.read, `${unit}/s`, tl.points.map((p) => rate(p.readBytes))),
+        line("writes", tl.points.map((p) => rate(p.writeBytes) / divisor), COLORS.write, `${unit}/s`, tl.points.map((p) => rate(p.writeBytes))),
+        line("all", tl.points.map((p) => rate(p.readBytes + p.writeBytes) / divisor), COLORS.all, `${unit}/s`, tl.points.map((p) => rate(p.readBytes + p.writeBytes))),
       ],
       layout: baseLayout("Throughput over time", xaxis, { title: { text: `${unit}/s` } }),
     },
@@ -276,8 +281,28 @@ export function heatmapFigures(report: Report): Figure[] {
   return [heatmapFigure(h, "ops"), heatmapFigure(h, "bytes")].filter((f): f is Figure => f !== null);
 }
 
+/** Size rows a heatmap shows: every bin from the smallest to the largest with an operation (of both maps, so they align). */
+function heatmapRows(h: Heatmap): { first: number; last: number } | null {
+  let first = Infinity;
+  let last = -1;
+  for (const row of h.ops) {
+    row.forEach((v, si) => {
+      if (v > 0) {
+        first = Math.min(first, si);
+        last = Math.max(last, si);
+      }
+    });
+  }
+  return last < 0 ? null : { first, last };
+}
+
+/** At most about a dozen labels on an axis of `n` rows: every row's, every other one's, ... */
+const MAX_ROW_LABELS = 12;
+
 function heatmapFigure(h: Heatmap, what: "ops" | "bytes"): Figure | null {
   const grid = what === "ops" ? h.ops : h.bytes;
+  const rows = heatmapRows(h);
+  if (!rows) return null;
   const x: number[] = [];
   const base: number[] = [];
   const color: number[] = [];
@@ -288,7 +313,7 @@ function heatmapFigure(h: Heatmap, what: "ops" | "bytes"): Figure | null {
     row.forEach((v, si) => {
       if (!(v > 0)) return;
       x.push((ti + 0.5) * h.binSeconds);
-      base.push(si);
+      base.push(si - rows.first);
       color.push(Math.log2(v));
       custom.push([v, ti, si]);
       max = Math.max(max, v);
@@ -296,7 +321,10 @@ function heatmapFigure(h: Heatmap, what: "ops" | "bytes"): Figure | null {
     }),
   );
   if (x.length === 0) return null;
-  const labels = h.sizeBins.map((b) => (b.lo === 0 ? "0 B" : sizeLabel(b.lo)));
+  const shown = h.sizeBins.slice(rows.first, rows.last + 1);
+  const labels = shown.map((b) => (b.lo === 0 ? "0 B" : sizeLabel(b.lo)));
+  const every = Math.ceil(labels.length / MAX_ROW_LABELS);
+  const labelled = labels.map((_, i) => i).filter((i) => i % every === 0);
   const ranges = h.sizeBins.map((b) => (b.lo === 0 ? "0 B" : `[${sizeLabel(b.lo)}, ${sizeLabel(b.hi)})`));
   // Operations by powers of 10, bytes by powers of 32 (32 B, 1 KiB, 32 KiB, 1 MiB...).
   const ticks = what === "ops" ? logTicks(min, max, 10, thousands) : logTicks(min, max, 32, sizeLabel);
@@ -332,9 +360,9 @@ function heatmapFigure(h: Heatmap, what: "ops" | "bytes"): Figure | null {
       { title: { text: `seconds since start (bins of ${width} s)` }, range: [0, grid.length * h.binSeconds] },
       {
         title: { text: "bytes per operation" },
-        range: [0, h.sizeBins.length],
-        tickvals: labels.map((_, i) => i + 0.5),
-        ticktext: labels,
+        range: [0, labels.length],
+        tickvals: labelled.map((i) => i + 0.5),
+        ticktext: labelled.map((i) => labels[i]),
         rangemode: "normal",
       },
       { bargap: 0, barmode: "overlay" },
