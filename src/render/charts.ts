@@ -11,7 +11,7 @@
  */
 import type { Heatmap, Report } from "../report";
 import { sizeLabel, thousands } from "../view/units";
-import { buildView, everyOctave, type Octave, type ReportView } from "../view/view";
+import { buildView, everyOctave, octaves, type ReportView } from "../view/view";
 
 export interface Figure {
   /** A stable name, used in element ids and tests. */
@@ -153,7 +153,7 @@ export function latencyFigures(report: Report): Figure[] {
     { name: "writes", summary: l.write, color: COLORS.write },
   ].filter((s) => s.summary && s.summary.count > 0);
   if (series.length === 0) return [];
-  const { los, filled } = everyOctave(series.map((s) => octavesOf(s.summary!.bins)));
+  const { los, filled } = everyOctave(series.map((s) => octaves(s.summary!.bins)));
   const ranges = los.map((lo) => binRange(lo, nsLabel));
   return [
     {
@@ -176,19 +176,6 @@ export function latencyFigures(report: Report): Figure[] {
       ),
     },
   ];
-}
-
-/** Fine bins regrouped by power of two (as the view's octaves). */
-function octavesOf(bins: { lo: number; count: number; sum: number }[]): Octave[] {
-  const byLo = new Map<number, Octave>();
-  for (const b of bins) {
-    const lo = b.lo === 0 ? 0 : 2 ** Math.floor(Math.log2(b.lo));
-    const o = byLo.get(lo) ?? { lo, count: 0, sum: 0 };
-    o.count += b.count;
-    o.sum += b.sum;
-    byLo.set(lo, o);
-  }
-  return [...byLo.values()].sort((a, b) => a.lo - b.lo);
 }
 
 /**
