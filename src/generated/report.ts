@@ -39,7 +39,7 @@ export interface Report {
   timeline: TimelineReport | null;
   /** Where the time goes: each kind of call with its count and time, every kind with a call, the most time first; null when the source has no call durations (counters, a log without -T). */
   callTime: Array<CallKindTime> | null;
-  /** Files mapped with mmap (their page-fault I/O is not counted; a `mmap-not-counted` warning says so when a file other than code is listed), most bytes first; null when the source does not see mmap (fs_usage, ETW, counters; the eBPF source, which says so). */
+  /** Files mapped with mmap (their page-fault I/O is not counted; a `mmap-not-counted` warning says so when a file other than code is mapped 1 MiB or more), most bytes first; null when the source does not see mmap (fs_usage, ETW, counters, the eBPF source for now, a strace log recorded without mmap). */
   mappings: Array<Mapping> | null;
   /** Operation sizes over time, in the timeline's time bins; null without a clock or for counters. */
   heatmap: Heatmap | null;
@@ -463,12 +463,10 @@ export type WarningCode =
   /** The tracer and the program shared one CPU (`--share-cpu`): the program saw one CPU and its threads ran one at a time. */
   | "cpu-shared"
   /** Files were mapped with mmap: their page-fault I/O is not counted (storage-level bytes show it). */
-  | "mmap-not-counted"
-  /** The source does not see mmap: files mapped into memory are unknown. */
-  | "no-mmaps";
+  | "mmap-not-counted";
 
 /** Every value of `WarningCode`. */
-export const WARNING_CODE_VALUES: readonly WarningCode[] = ["counters-fallback", "source-limits", "wine-counters", "other-requests-uncounted", "seccomp-filter-refused", "window-never-opened", "window-markers-missing", "exited-before-end", "compat-syscalls-uncounted", "io-uring-uncounted", "lines-not-understood", "last-line-cut", "calls-rejoined", "calls-never-returned", "calls-begun-before-log", "fds-without-target", "fds-unnamed", "fds-opened-before-trace", "no-timestamps", "whole-second-timestamps", "no-durations", "no-metadata-calls", "offsets-unknown", "appends-unknown", "disk-requests-failed", "io-calls-uncounted", "requests-incomplete", "events-lost", "no-storage-bytes", "tracer-still-running", "cpu-shared", "mmap-not-counted", "no-mmaps"];
+export const WARNING_CODE_VALUES: readonly WarningCode[] = ["counters-fallback", "source-limits", "wine-counters", "other-requests-uncounted", "seccomp-filter-refused", "window-never-opened", "window-markers-missing", "exited-before-end", "compat-syscalls-uncounted", "io-uring-uncounted", "lines-not-understood", "last-line-cut", "calls-rejoined", "calls-never-returned", "calls-begun-before-log", "fds-without-target", "fds-unnamed", "fds-opened-before-trace", "no-timestamps", "whole-second-timestamps", "no-durations", "no-metadata-calls", "offsets-unknown", "appends-unknown", "disk-requests-failed", "io-calls-uncounted", "requests-incomplete", "events-lost", "no-storage-bytes", "tracer-still-running", "cpu-shared", "mmap-not-counted"];
 
 /** The sources that read per-process counters, not per-call events: the fallbacks when no event source can run. */
 export const COUNTER_SOURCES: readonly Source[] = ["proc-io", "io-counters", "rusage"];

@@ -19,6 +19,9 @@ pub use crate::warning::{Warning, WarningCode};
 
 pub const REPORT_VERSION: u32 = 1;
 
+/// A data file mapped this large (bytes) earns the `mmap-not-counted` warning.
+pub const MAPPED_DATA_WARNED: u64 = 1 << 20;
+
 /// Read and write totals of one class of fds over the window. Every figure
 /// is null when the source cannot count operations (macOS `rusage`: its
 /// disk bytes are in `storage`; `Sees::op_counts`).
@@ -610,8 +613,9 @@ pub struct Report {
     pub call_time: Option<Vec<CallKindTime>>,
     /// Files mapped with mmap (their page-fault I/O is not counted; a
     /// `mmap-not-counted` warning says so when a file other than code is
-    /// listed), most bytes first; null when the source does not see mmap
-    /// (fs_usage, ETW, counters; the eBPF source, which says so).
+    /// mapped 1 MiB or more), most bytes first; null when the source does not see mmap
+    /// (fs_usage, ETW, counters, the eBPF source for now, a strace log
+    /// recorded without mmap).
     pub mappings: Option<Vec<Mapping>>,
     /// Operation sizes over time, in the timeline's time bins; null without
     /// a clock or for counters.
@@ -724,10 +728,15 @@ impl Report {
         let heatmap = Heatmap::of(scope.timeline.buckets(), width);
 
         let (mut warnings, mut warning_codes) = split(ctx.warnings);
-        if sees.mmaps && mappings.iter().any(|m| !m.exec) {
-            let (text, code) = split(vec![WarningCode::MmapNotCounted.with(
-                "files mapped with mmap are read and written by page faults, not calls: that I/O is not counted (storage-level bytes include it)",
-            )]);
+        // Code and the loader's small files (/etc/ld.so.cache) are in every
+        // dynamic program: only a data file of a MiB or more earns the warning.
+        if let Some(m) = mappings.iter().find(|m| !m.exec && m.bytes >= MAPPED_DATA_WARNED).filter(|_| sees.mmaps) {
+            let (text, code) = split(vec![WarningCode::MmapNotCounted.with(format!(
+                "{} was mapped into memory with mmap ({} bytes{}): what the program reads or writes there goes by page faults, not calls, and is not counted (storage-level bytes include it)",
+                m.path,
+                m.bytes,
+                if mappings.iter().filter(|m| !m.exec).count() > 1 { ", and other files" } else { "" },
+            ))]);
             warnings.extend(text);
             warning_codes.extend(code);
         }
@@ -847,8 +856,9 @@ impl Report {
             said.extend(unseen.metadata_calls.map(|t| WarningCode::NoMetadataCalls.with(t)));
         }
         if !sees.mmaps {
+            // No warning of its own: clean runs of fs_usage, ETW and eBPF,
+            // and an empty strace log, say only what they said before.
             self.mappings = None;
-            said.extend(unseen.mmaps.map(|t| WarningCode::NoMmaps.with(t)));
         }
         if !sees.storage_bytes {
             self.storage = None;
@@ -1017,6 +1027,81 @@ mod tests {
         assert!(v["summary"].as_object().unwrap().values().all(|x| x.is_null()), "rusage counts nothing: {}", v["summary"]);
         assert_eq!(v["warningCodes"], serde_json::json!(["counters-fallback", "wine-counters", "source-limits", "other-requests-uncounted"]));
         assert_eq!(v["warnings"][1], "between");
+    }
+
+    #[test]
+    fn heatmap_in_the_timelines_bins_holds_every_operation() {
+        let mut agg = Aggregator::new();
+        let f = agg.file("/data/x", FdKind::File);
+        let s = agg.file("socket:[1]", FdKind::Socket);
+        for i in 0..1000u64 {
+            let size = if i < 500 { 100 } else { 65536 };
+            agg.record_op(f, &DataOp { start_ns: i * 1_000_000, ..op(Direction::Write, Some(i * size), size) });
+        }
+        agg.record_op(s, &op(Direction::Read, None, 7));
+        // The window runs on, idle, to 3 s: the timeline and the heatmap span it.
+        let r = Report::from_aggregator(&agg, ReportContext { method: Source::Ptrace, elapsed_ns: 3_000_000_000, ..Default::default() });
+        let (t, h) = (r.timeline.as_ref().unwrap(), r.heatmap.as_ref().unwrap());
+        assert!((100..=200).contains(&t.points.len()), "{}", t.points.len());
+        assert!(t.points.len() as f64 * t.interval_seconds >= 3.0, "spans the window");
+        assert_eq!((h.bin_seconds, h.ops.len(), h.bytes.len()), (t.interval_seconds, t.points.len(), t.points.len()));
+        assert_eq!(h.size_bins.len(), 18, "[0, 1) to [65536, 131072)");
+        assert_eq!((h.size_bins[7].lo, h.size_bins[7].count, h.size_bins[7].sum), (64, 500, 50_000));
+        assert_eq!((h.size_bins[17].lo, h.size_bins[17].count), (65536, 500));
+        let ops: u64 = h.ops.iter().flatten().sum();
+        let bytes: u64 = h.bytes.iter().flatten().sum();
+        assert_eq!((ops, bytes), (1000, 500 * 100 + 500 * 65536), "the socket's read is not in it");
+        // The small writes came first: in the first half of the run.
+        let half = t.points.len() / 2;
+        assert_eq!(h.ops[..half].iter().map(|row| row[7]).sum::<u64>(), 500);
+        let none = Report::from_aggregator(&agg, ReportContext { method: Source::StraceLog, sees: Some(Sees { timestamps: false, ..Source::StraceLog.sees() }), ..Default::default() });
+        assert!(none.heatmap.is_none() && none.timeline.is_none());
+    }
+
+    #[test]
+    fn mappings_fold_code_files_and_warn_of_large_data_files() {
+        use crate::event::MapMode;
+        let mut agg = Aggregator::new();
+        let libc = agg.file("/usr/lib/libc.so.6", FdKind::File);
+        let cache = agg.file("/etc/ld.so.cache", FdKind::File);
+        let data = agg.file("/data/big", FdKind::File);
+        let r = MapMode { read: true, ..Default::default() };
+        agg.record_mmap(libc, r, 1000);
+        agg.record_mmap(libc, MapMode { exec: true, ..r }, 2000);
+        agg.record_mmap(libc, MapMode { write: true, ..r }, 300);
+        agg.record_mmap(cache, r, 50_000);
+        let report = |agg: &Aggregator| Report::from_aggregator(agg, ReportContext { method: Source::Ptrace, ..Default::default() });
+        let m = report(&agg).mappings.unwrap();
+        assert_eq!(m.len(), 2);
+        assert_eq!((m[1].path.as_str(), m[1].maps, m[1].bytes, m[1].prot.as_str(), m[1].exec), ("/usr/lib/libc.so.6", 3, 3300, "rwx", true));
+        assert!(!m[0].exec);
+        assert!(report(&agg).warning_codes.is_empty(), "the loader's files earn no warning");
+        agg.record_mmap(data, MapMode { shared: true, ..r }, 200 << 20);
+        agg.record_mmap(data, MapMode { shared: true, ..r }, 200 << 20);
+        let rep = report(&agg);
+        let m = rep.mappings.as_ref().unwrap();
+        assert_eq!((m[0].path.as_str(), m[0].maps, m[0].bytes, m[0].shared), ("/data/big", 2, 400 << 20, true));
+        assert_eq!(rep.warning_codes, [WarningCode::MmapNotCounted]);
+        assert!(rep.warnings[0].starts_with("/data/big was mapped into memory with mmap (419430400 bytes, and other files)"), "{}", rep.warnings[0]);
+        let fs_usage = Report::from_aggregator(&agg, ReportContext { method: Source::FsUsage, ..Default::default() });
+        assert!(fs_usage.mappings.is_none() && fs_usage.warning_codes.is_empty(), "a source that cannot see mmap: null");
+    }
+
+    #[test]
+    fn call_time_busiest_first_and_null_without_durations() {
+        let mut agg = Aggregator::new();
+        agg.record_meta(MetaKind::Open, true, Some(1000));
+        agg.record_meta(MetaKind::Open, false, Some(3000));
+        agg.record_meta(MetaKind::Fsync, true, Some(9_000_000));
+        let r = Report::from_aggregator(&agg, ReportContext { method: Source::Ptrace, elapsed_ns: 18_000_000, ..Default::default() });
+        let c = r.call_time.as_ref().unwrap();
+        assert_eq!(c.iter().map(|c| (c.kind, c.calls, c.failed)).collect::<Vec<_>>(), [(CallKind::Sync, 1, 0), (CallKind::Open, 1, 1)]);
+        assert_eq!((c[0].total_seconds, c[0].share_of_elapsed), (0.009, Some(0.5)));
+        assert_eq!(c[1].mean_seconds, Some(2e-6));
+        let r = Report::from_aggregator(&agg, ReportContext { method: Source::StraceLog, sees: Some(Sees { latency: false, ..Source::StraceLog.sees() }), ..Default::default() });
+        assert!(r.call_time.is_none());
+        let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+        assert!(v["callTime"].is_null() && v["findings"] == serde_json::json!([]));
     }
 
     #[test]

@@ -181,7 +181,6 @@ pub struct Unseen {
     pub latency: Option<&'static str>,
     pub metadata_calls: Option<&'static str>,
     pub storage_bytes: Option<&'static str>,
-    pub mmaps: Option<&'static str>,
 }
 
 /// A strace log's reasons: the flag it was recorded without.
@@ -190,7 +189,6 @@ const STRACE_LOG_UNSEEN: Unseen = Unseen {
     latency: Some("strace log: no call durations (strace -T): latency is unknown"),
     metadata_calls: Some("strace log: only data calls were traced (strace -e trace=...): opens, stats and other metadata calls are unknown"),
     storage_bytes: Some("strace log: no storage-level bytes (reads served from the page cache, writes reaching the disk): a capture with --method ptrace or ebpf reports them"),
-    mmaps: Some("strace log: no mmap calls (strace -e trace=... without mmap): files mapped into memory, whose page-fault I/O is not counted, are unknown"),
 };
 
 impl Source {
@@ -205,7 +203,6 @@ impl Source {
                 storage_bytes: Some("strace does not see storage-level bytes (reads served from the page cache, writes reaching the disk): --method ptrace reports them"),
                 ..STRACE_LOG_UNSEEN
             },
-            Source::Ebpf => Unseen { mmaps: Some("the eBPF source does not see mmap yet: files mapped into memory, whose page-fault I/O is not counted, are not listed (--method ptrace lists them)"), ..Unseen::default() },
             _ => Unseen::default(),
         }
     }

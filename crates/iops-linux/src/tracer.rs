@@ -115,7 +115,9 @@ impl Tracer {
             marker_cookie,
             root,
             root_ended: None,
-            storage_begin: None,
+            // A window open from the start (attach without markers): the
+            // storage counters' base is now, not the process's start.
+            storage_begin: if marker_cookie.is_none() { ProcIo::read(root).ok() } else { None },
             storage_last: None,
             io_uring_seen: false,
             compat_calls: 0,
