@@ -180,10 +180,10 @@ test.serial("--json <file> writes the same exact report; the text table shows th
   t.is(values["Write Operations"], "1,000");
   t.is(values["Total Operations"], "1,000");
   t.is(values["Bytes Read"], "0 bytes");
-  t.is(values["Bytes Written"], "3.91 MB (4,096,000 bytes)");
-  t.is(values["Total Bytes"], "3.91 MB (4,096,000 bytes)");
+  t.is(values["Bytes Written"], "3.91 MiB (4,096,000 bytes)");
+  t.is(values["Total Bytes"], "3.91 MiB (4,096,000 bytes)");
   t.true(r.stderr.includes("IOPS Profile Results (ptrace syscall tracer; files)"));
-  t.regex(r.stderr, new RegExp(`^\\s+0\\s+1,000\\s+0 B\\s+3\\.91 MB\\s+sequential\\s+${out.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m"));
+  t.regex(r.stderr, new RegExp(`^\\s+0\\s+1,000\\s+0 B\\s+3\\.91 MiB\\s+(\\S+ (s|ms|µs)\\s+)?sequential\\s+${out.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m"));
 });
 
 test.serial("--histogram draws operations by size", (t) => {
@@ -192,8 +192,8 @@ test.serial("--histogram draws operations by size", (t) => {
   const r = runCli(["--histogram", "--", bin.writes, out, String(N), "4096"]);
   t.is(r.status, 0, r.stderr);
   t.true(r.stderr.includes("Operations by size"), r.stderr);
-  // One row, for [4 KB, 8 KB): all N writes, all bars W.
-  t.regex(r.stderr, /^\s*4 KB \| W+ 300 ops, 1\.17 MB$/m);
+  // One row, for [4 KiB, 8 KiB): all N writes, all bars W.
+  t.regex(r.stderr, /^\s*4 KiB \| W+ 300 ops, 1\.17 MiB$/m);
   const without = runCli(["--", bin.writes, out, String(N), "4096"]);
   t.false(without.stderr.includes("Operations by size"));
 });

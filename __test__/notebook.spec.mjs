@@ -93,6 +93,11 @@ const hin = fs.openSync(${p("hist.bin")}, "r");
 const small = Buffer.alloc(512);
 for (let i = 0; i < 50; i++) fs.readSync(hin, small, 0, 512, i * 512);
 fs.closeSync(hin);`],
+    ["heatmap", `%%iops --heatmap --json ${p("heat.json")}
+const mfd = fs.openSync(${p("heat.bin")}, "w");
+for (let i = 0; i < 200; i++) fs.writeSync(mfd, Buffer.alloc(100));
+for (let i = 0; i < 10; i++) fs.writeSync(mfd, Buffer.alloc(65536));
+fs.closeSync(mfd);`],
     ["htmlName", `%%iops --top 1\nfs.writeFileSync(${p("<i>x&y<i>.txt")}, "z");\nfs.appendFileSync(${p("<i>x&y<i>.txt")}, "z");\nfs.writeFileSync(${p("second.txt")}, "zz");`],
     ["allFds", `%%iops --all-fds --json ${p("allfds.json")}\nimport * as os from "os";\nconst [r, w] = [fs.openSync("/dev/null", "r"), fs.openSync("/dev/null", "w")];\nfor (let i = 0; i < 5; i++) fs.writeSync(w, "12345678");\nfs.closeSync(r); fs.closeSync(w);`],
     ["compileError", `%%iops\nconst wrong: number = "text";`],
@@ -149,10 +154,10 @@ test("1000 fs.writeSync calls of 4096 bytes: exactly 1000 writes and 4,096,000 b
   const { plain, html } = only(t, cells.writes);
   t.is(row(plain, "Write Operations"), "1,000");
   t.is(row(plain, "Read Operations"), "0");
-  t.is(row(plain, "Bytes Written"), "3.91 MB (4,096,000 bytes)");
+  t.is(row(plain, "Bytes Written"), "3.91 MiB (4,096,000 bytes)");
   t.true(plain.startsWith("IOPS Profile Results (ptrace syscall tracer; files)"), plain);
   t.regex(html, /<th>Write Operations<\/th><td class="num">1,000<\/td>/);
-  t.regex(html, /<th>Bytes Written<\/th><td class="num">3\.91 MB \(4,096,000 bytes\)<\/td>/);
+  t.regex(html, /<th>Bytes Written<\/th><td class="num">3\.91 MiB \(4,096,000 bytes\)<\/td>/);
   const r = report("writes.json");
   const file = r.files.find((f) => f.path === path.join(work, "writes.bin"));
   t.deepEqual(fileCounts(file), { path: path.join(work, "writes.bin"), kind: "file", readOps: 0, writeOps: 1000, readBytes: 0, writeBytes: 4_096_000 });
@@ -182,7 +187,7 @@ test("top-level await works and awaited asynchronous I/O (libuv's thread pool) i
 test("%iops profiles its own line only; the cell's other lines run unmeasured", (t) => {
   t.is(cells.lineMagic.status, "ok", stream(cells.lineMagic, "stderr"));
   const { plain } = only(t, cells.lineMagic);
-  t.is(row(plain, "Bytes Read"), "97.66 KB (100,000 bytes)");
+  t.is(row(plain, "Bytes Read"), "97.66 KiB (100,000 bytes)");
   t.is(row(plain, "Write Operations"), "0", "the writes before and after the line are not counted");
   const r = report("line.json");
   t.deepEqual(
@@ -255,7 +260,7 @@ test("an exception in a %iops line: the line's results, then the error; the rest
 test("%iops --help explains the options", (t) => {
   t.is(cells.help.status, "ok");
   const help = stream(cells.help, "stdout");
-  for (const option of ["--histogram", "--all-fds", "--top <n>", "--json <path>", "--no-share-cpu"]) t.true(help.includes(option), option);
+  for (const option of ["--histogram", "--heatmap", "--all-fds", "--top <n>", "--json <path>", "--no-share-cpu"]) t.true(help.includes(option), option);
   t.regex(help, /%%iops \[options\]/);
   t.is(cells.cellHelp.status, "ok");
   t.is(stream(cells.cellHelp, "stdout"), help);
@@ -295,7 +300,7 @@ test("--histogram: the HTML page's charts (the reference's two, latency, IOPS an
   t.is(cells.histogram.status, "ok", stream(cells.histogram, "stderr"));
   const { plain, html } = only(t, cells.histogram);
   t.regex(plain, /Operations by size/);
-  t.regex(plain, /64 KB \| W+ 20 ops, 1\.25 MB/);
+  t.regex(plain, /64 KiB \| W+ 20 ops, 1\.25 MiB/);
   t.regex(html, /<pre id="iops-[0-9a-f]+-text-histogram"[^>]*>Operations by size/);
   // No network: Plotly is inlined, no <script src>, no CDN.
   t.false(/<script[^>]+src=/i.test(html));
@@ -306,24 +311,57 @@ test("--histogram: the HTML page's charts (the reference's two, latency, IOPS an
     ["size-count", "size-bytes", "latency", "iops-over-time", "throughput-over-time"],
   );
   const [count, bytes] = figures;
-  t.is(count.layout.xaxis.type, "log");
-  t.deepEqual(count.data.map((s) => s.name), ["reads", "writes", "all"]);
+  // Bars over every power of two from the smallest operation (100 B: [64, 128)) to the largest
+  // (64 KiB), the empty bins included, reads and writes stacked; units on both axes.
+  const bins = [64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536];
+  t.is(count.layout.xaxis.type, "category");
+  t.deepEqual(count.layout.xaxis.ticktext, ["64 B", "128 B", "256 B", "512 B", "1 KiB", "2 KiB", "4 KiB", "8 KiB", "16 KiB", "32 KiB", "64 KiB"]);
+  t.is(count.layout.barmode, "stack");
+  t.deepEqual(count.data.map((s) => [s.type, s.name]), [["bar", "reads"], ["bar", "writes"]]);
   const writes = count.data[1];
-  t.deepEqual(writes.x, [64, 65536]);
-  t.deepEqual(writes.y, [300, 20]);
-  t.deepEqual(count.data[0].x, [512]);
-  t.deepEqual(count.data[0].y, [50]);
-  t.deepEqual(bytes.data[1].y, [30_000, 20 * 65536]);
+  t.deepEqual(writes.x, bins);
+  t.deepEqual(writes.y, [300, 0, 0, 0, 0, 0, 0, 0, 0, 0, 20]);
+  t.deepEqual(count.data[0].x, bins);
+  t.deepEqual(count.data[0].y, [0, 0, 0, 50, 0, 0, 0, 0, 0, 0, 0]);
+  // Bytes in one binary unit (the axis says which), the exact bytes beside them.
+  t.is(bytes.layout.yaxis.title.text, "bytes moved (MiB)");
+  t.deepEqual(bytes.data[1].customdata.map(([b]) => b), [30_000, 0, 0, 0, 0, 0, 0, 0, 0, 0, 20 * 65536]);
+  t.deepEqual(bytes.data[1].y, bytes.data[1].customdata.map(([b]) => b / 2 ** 20));
+  for (const f of figures) {
+    t.true(f.layout.xaxis.title.text.length > 0 && f.layout.yaxis.title.text.length > 0, `${f.id}: both axes titled`);
+    t.is(f.layout.title.xanchor, "left", `${f.id}: title on the left, clear of the mode bar`);
+  }
+  t.false(figures.some((f) => f.id.startsWith("heatmap")), "no heatmap without --heatmap");
   const r = report("hist.json");
   t.is(r.summary.writeOps, 320);
   t.is(r.summary.readOps, 50);
   const latency = figures[2];
   t.deepEqual(latency.data.map((s) => s.y.reduce((a, b) => a + b, 0)), [r.latency.read.count, r.latency.write.count]);
   // 300 of the 320 writes are 100 B: the finding, with its numbers, on top of the HTML and in the text.
-  const tiny = "Many tiny writes: 320 writes, 94% under 1 KB (mean 4.09 KB); consider buffering.";
+  const tiny = "Many tiny writes: 320 writes, 94% under 1 KiB (mean 4.09 KiB); consider buffering.";
   t.regex(html, new RegExp(`<div class="iops-findings"><strong>Findings</strong><ul class="iops-findings"><li data-kind="tiny-writes"><strong>${tiny.replace(/[.()]/g, "\\$&")}</strong>`));
   t.true(plain.includes(`\nFindings:\n  - ${tiny}`), plain);
   t.true(html.indexOf("iops-findings") < html.indexOf("iops-summary"), "findings first");
+});
+
+test("--heatmap: the size-over-time heatmaps (operations and bytes) holding every operation and byte, without the other charts", (t) => {
+  t.is(cells.heatmap.status, "ok", stream(cells.heatmap, "stderr"));
+  const { html } = only(t, cells.heatmap);
+  const figures = plottedFigures(html);
+  t.deepEqual(figures.map((f) => f.id.replace(/^iops-[0-9a-f]+-/, "")), ["heatmap-ops", "heatmap-bytes"]);
+  const r = report("heat.json");
+  t.is(r.summary.writeOps, 210);
+  const sum = (f) => f.data[0].customdata.reduce((n, [v]) => n + v, 0);
+  t.is(sum(figures[0]), r.summary.totalOps);
+  t.is(sum(figures[1]), r.summary.totalBytes);
+  for (const f of figures) {
+    t.is(f.data[0].type, "bar");
+    t.is(f.layout.yaxis.title.text, "bytes per operation");
+    t.regex(f.layout.xaxis.title.text, /^seconds since start \(bins of [\d.e-]+ s\)$/);
+  }
+  // The 100 B writes are in [64 B, 128 B), the 64 KiB ones in [64 KiB, 128 KiB).
+  const rows = new Set(figures[0].data[0].customdata.map((c) => c[2]));
+  t.true(rows.has("[64 B, 128 B)") && rows.has("[64 KiB, 128 KiB)"), [...rows].join());
 });
 
 /**
@@ -351,7 +389,8 @@ test("--histogram in a browser: Plotly draws every chart offline; without script
     t.regex(drawn, chart, `${id} drawn by Plotly`);
   }
   t.is((drawn.match(/class="main-svg"/g) ?? []).length, 15, "five charts, three SVG layers each");
-  t.is((drawn.match(/class="trace scatter/g) ?? []).length, 14, "reads, writes and all in each chart; reads and writes for latency");
+  t.is((drawn.match(/class="trace bars/g) ?? []).length, 6, "reads and writes as bars in the two size charts and latency");
+  t.is((drawn.match(/class="trace scatter/g) ?? []).length, 6, "reads, writes and all over time, in two charts");
   t.regex(drawn, /<pre id="iops-[0-9a-f]+-text-histogram" class="iops-text-histogram" style="display: none;">/);
 
   const still = render(html, { scripts: false });

@@ -131,8 +131,8 @@ test.serial("the text table shows each file's access pattern", (t) => {
   const file = dataFile("table.dat", 1000 * 512);
   const { status, stderr } = runCliJson(["--", bin.access, "pread-random", file, "50", "512", "1000"]);
   t.is(status, 0, stderr);
-  t.regex(stderr, /^\s+reads\s+writes\s+read\s+written\s+access\s+path$/m);
-  t.true(stderr.split("\n").some((l) => /^\s+50\s+0\s+25\.00 KB\s+0 B\s+random\s+/.test(l) && l.endsWith(file)), stderr);
+  t.regex(stderr, /^\s+reads\s+writes\s+read\s+written\s+(time\s+)?access\s+path$/m);
+  t.true(stderr.split("\n").some((l) => /^\s+50\s+0\s+25\.00 KiB\s+0 B\s+(\S+ (s|ms|µs)\s+)?random\s+/.test(l) && l.endsWith(file)), stderr);
 });
 
 test.serial("sendfile() through an offset pointer, every 4 KiB: strided reads (the pointer is read), sequential writes", (t) => {
@@ -185,9 +185,9 @@ test.serial("finding: many tiny writes (1,000 writes of 100 B), and no other", (
   t.is(status, 0, stderr);
   t.deepEqual(
     iops.findings(report).map((f) => [f.kind, f.text]),
-    [["tiny-writes", "Many tiny writes: 1,000 writes, 100% under 1 KB (mean 100 B); consider buffering."]],
+    [["tiny-writes", "Many tiny writes: 1,000 writes, 100% under 1 KiB (mean 100 B); consider buffering."]],
   );
-  t.true(stderr.includes("\nFindings:\n  - Many tiny writes: 1,000 writes, 100% under 1 KB (mean 100 B); consider buffering.\n"), "in the text report too");
+  t.true(stderr.includes("\nFindings:\n  - Many tiny writes: 1,000 writes, 100% under 1 KiB (mean 100 B); consider buffering.\n"), "in the text report too");
 });
 
 test.serial("finding: many small files (150 files of 100 B written then read: 300 opens)", (t) => {

@@ -82,7 +82,7 @@ Signals: Ctrl-C and Ctrl-\\ reach the command from the terminal, and iops
   and SIGQUIT end the capture: iops detaches and reports.
 `;
 
-/** "\r12,345 ops · 48.00 MB · 3.2 s" on a terminal, once a capture runs past 1 s. */
+/** "\r12,345 ops · 48.00 MiB · 3.2 s" on a terminal, once a capture runs past 1 s. */
 function progressPrinter(enabled: boolean): { options: Partial<CaptureOptions>; done(): void } {
   if (!enabled || !process.stderr.isTTY) return { options: {}, done() {} };
   const { humanBytes, thousands } = units();

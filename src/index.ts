@@ -10,7 +10,7 @@ export { formatText, histogramLines, summaryLines } from "./render/text";
 export { humanBytes, bytesWithExact } from "./view/units";
 export { IopsError, type Report, type Totals, type TracerTime, type FileReport, type Bin, type FdKind, type LatencySummary, type TimelinePoint, type AccessPattern, type AccessSummary, type Source, type WarningCode } from "./report";
 export { findings, type Finding, type FindingKind } from "./view/findings";
-export { reportFigures, sizeHistogramFigures, latencyFigures, timelineFigures, type Figure } from "./render/charts";
+export { reportFigures, sizeHistogramFigures, latencyFigures, timelineFigures, heatmapFigures, type Figure, type FigureOptions } from "./render/charts";
 export { reportPage } from "./render/html/page";
 export { importTrace } from "./commands/import";
 export { straceCommand, stracePid } from "./sources/strace";

@@ -2,10 +2,16 @@
  * Chart figures laid out from the view model, as plain Plotly
  * `{ data, layout }` objects. The one implementation behind every chart we
  * draw: the HTML report page and the notebook output both render these.
+ *
+ * Distributions are bars over fixed power-of-two bins with every bin from
+ * the smallest to the largest present (an empty bin is a bar of 0, never a
+ * line drawn across it); every axis says its unit; byte axes are scaled to
+ * one binary unit (KiB, MiB...) as the text is; titles sit on the left, clear
+ * of Plotly's mode bar on the right.
  */
-import type { Report } from "../report";
-import { thousands } from "../view/units";
-import { buildView, octaves, type Octave, type ReportView } from "../view/view";
+import type { Heatmap, Report } from "../report";
+import { sizeLabel, thousands } from "../view/units";
+import { buildView, everyOctave, octaves, type ReportView } from "../view/view";
 
 export interface Figure {
   /** A stable name, used in element ids and tests. */
@@ -15,19 +21,61 @@ export interface Figure {
   layout: object;
 }
 
-/** Octaves a log axis can show: the zero-byte (or zero-ns) octave has no place on it. */
-const onLogAxis = (list: Octave[]) => list.filter((o) => o.lo > 0);
+export interface FigureOptions {
+  /** Add the size-over-time heatmaps (operations and bytes). */
+  heatmap?: boolean;
+}
 
 const COLORS = { read: "#1f77b4", write: "#d62728", all: "#2ca02c" };
 /** Translucent grey: grid lines that read on light and dark backgrounds alike. */
 const GRID = "rgba(128,128,128,0.25)";
 /** Legend below the x axis title, not on it. */
-const LEGEND = { orientation: "h", y: -0.28 };
-const MARGIN = { t: 50, r: 20, b: 90, l: 70 };
+const LEGEND = { orientation: "h", y: -0.3, traceorder: "normal" };
+/**
+ * Room above the plot for the mode bar (the top 30 px or so, on the right)
+ * and, under it, the title: however long the title, the two never meet.
+ */
+const MARGIN = { t: 72, r: 20, b: 100, l: 80 };
+
+const BINARY = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+
+/** The binary unit `max` bytes read best in: its divisor and name ("MiB"). */
+export function byteScale(max: number): { divisor: number; unit: string } {
+  let u = 0;
+  while (max >= 1024 * 2 ** (10 * u) && u < BINARY.length - 1) u++;
+  return { divisor: 2 ** (10 * u), unit: BINARY[u] };
+}
+
+/** The layout every figure shares: transparent, readable on light and dark pages, title on the left. */
+function baseLayout(title: string, xaxis: object, yaxis: object, extra: object = {}): object {
+  return {
+    // Just above the plot area, below the mode bar's row.
+    title: { text: title, x: 0, xref: "paper", xanchor: "left", y: 1, yref: "paper", yanchor: "bottom", pad: { b: 10 } },
+    xaxis: { gridcolor: GRID, zerolinecolor: GRID, automargin: true, ...xaxis },
+    yaxis: { rangemode: "tozero", gridcolor: GRID, zerolinecolor: GRID, automargin: true, ...yaxis },
+    margin: MARGIN,
+    legend: LEGEND,
+    paper_bgcolor: "rgba(0,0,0,0)",
+    plot_bgcolor: "rgba(0,0,0,0)",
+    font: { color: "#888" },
+    modebar: { bgcolor: "rgba(0,0,0,0)", color: "#888", activecolor: "#555" },
+    ...extra,
+  };
+}
+
+/** "[4 KiB, 8 KiB)" for the bin of lo (the zero bin: "0 B"). */
+function binRange(lo: number, label: (n: number) => string): string {
+  return lo === 0 ? label(0) : `[${label(lo)}, ${label(lo * 2)})`;
+}
 
 /**
- * The reference tool's two charts: operation count and total bytes by
- * bytes-per-operation, log x axis, one line each for reads, writes and all.
+ * The reference tool's two charts, as bars: operation count and bytes
+ * moved by bytes per operation, one bar per power of two [size, 2×size),
+ * reads and writes stacked (the bar's height is all operations). Every bin
+ * between the smallest and largest operation is present, zero-byte
+ * operations in a "0 B" bin of their own. The x values are the bins' lower
+ * bounds in bytes, on a category axis labelled by size; the bytes chart's y
+ * is in one binary unit (its axis says which), `customdata` the exact bytes.
  * Empty when the report has no histogram (a counters-only source).
  */
 export function sizeHistogramFigures(report: Report): Figure[] {
@@ -36,64 +84,66 @@ export function sizeHistogramFigures(report: Report): Figure[] {
 
 function sizeFigures(view: Pick<ReportView, "sizes">): Figure[] {
   if (!view.sizes) return [];
-  const read = onLogAxis(view.sizes.read);
-  const write = onLogAxis(view.sizes.write);
-  const all = onLogAxis(view.sizes.all);
-  const zeroOps = view.sizes.all.filter((o) => o.lo === 0).reduce((n, o) => n + o.count, 0);
-  const note = zeroOps > 0 ? ` (${thousands(zeroOps)} zero-byte ops not shown)` : "";
+  const { los, filled } = everyOctave([view.sizes.read, view.sizes.write]);
+  const labels = los.map(sizeLabel);
+  const ranges = los.map((lo) => binRange(lo, sizeLabel));
   const series = [
-    { name: "reads", buckets: read, color: COLORS.read },
-    { name: "writes", buckets: write, color: COLORS.write },
-    { name: "all", buckets: all, color: COLORS.all },
+    { name: "reads", bins: filled[0], color: COLORS.read },
+    { name: "writes", bins: filled[1], color: COLORS.write },
   ];
-  const figure = (id: string, title: string, yTitle: string, y: (b: Octave) => number): Figure => ({
-    id,
-    title,
+  const xaxis = {
+    title: { text: "bytes per operation (bins of [size, 2×size))" },
+    type: "category",
+    tickvals: los,
+    ticktext: labels,
+  };
+  const count: Figure = {
+    id: "size-count",
+    title: "Operations by size",
     data: series.map((s) => ({
-      type: "scatter",
-      mode: "lines+markers",
+      type: "bar",
       name: s.name,
-      x: s.buckets.map((b) => b.lo),
-      y: s.buckets.map(y),
-      line: { color: s.color, dash: s.name === "all" ? "dot" : "solid" },
-      hovertemplate: "%{x:,} B and up: %{y:,}<extra>" + s.name + "</extra>",
+      x: los,
+      y: s.bins.map((b) => b.count),
+      customdata: ranges,
+      marker: { color: s.color },
+      hovertemplate: "%{customdata}: %{y:,} ops<extra>" + s.name + "</extra>",
     })),
-    layout: {
-      title: { text: title + note },
-      xaxis: { title: { text: "bytes per operation" }, type: "log", exponentformat: "SI", gridcolor: GRID },
-      yaxis: { title: { text: yTitle }, rangemode: "tozero", gridcolor: GRID, zerolinecolor: GRID },
-      margin: MARGIN,
-      legend: LEGEND,
-      paper_bgcolor: "rgba(0,0,0,0)",
-      plot_bgcolor: "rgba(0,0,0,0)",
-      font: { color: "#888" },
-      modebar: { bgcolor: "rgba(0,0,0,0)", color: "#888" },
-    },
-  });
-  return [
-    figure("size-count", "Operations by size", "operations", (b) => b.count),
-    figure("size-bytes", "Bytes moved by size", "bytes", (b) => b.sum),
-  ];
+    layout: baseLayout("Operations by size", xaxis, { title: { text: "operations" } }, { barmode: "stack", bargap: 0.1 }),
+  };
+  const maxBytes = Math.max(0, ...los.map((_, i) => series.reduce((n, s) => n + s.bins[i].sum, 0)));
+  const { divisor, unit } = byteScale(maxBytes);
+  const bytes: Figure = {
+    id: "size-bytes",
+    title: "Bytes moved by size",
+    data: series.map((s) => ({
+      type: "bar",
+      name: s.name,
+      x: los,
+      y: s.bins.map((b) => b.sum / divisor),
+      customdata: s.bins.map((b, i) => [b.sum, ranges[i]]),
+      marker: { color: s.color },
+      hovertemplate: "%{customdata[1]}: %{customdata[0]:,} bytes<extra>" + s.name + "</extra>",
+    })),
+    layout: baseLayout("Bytes moved by size", xaxis, { title: { text: `bytes moved (${unit})` } }, { barmode: "stack", bargap: 0.1 }),
+  };
+  return [count, bytes];
 }
 
-/** The layout every figure shares: transparent, readable on light and dark pages. */
-function baseLayout(title: string, xaxis: object, yaxis: object): object {
-  return {
-    title: { text: title },
-    xaxis: { gridcolor: GRID, zerolinecolor: GRID, ...xaxis },
-    yaxis: { rangemode: "tozero", gridcolor: GRID, zerolinecolor: GRID, ...yaxis },
-    margin: MARGIN,
-    legend: LEGEND,
-    paper_bgcolor: "rgba(0,0,0,0)",
-    plot_bgcolor: "rgba(0,0,0,0)",
-    font: { color: "#888" },
-  };
+/** A latency bin's lower bound in nanoseconds as a short label: "512 ns", "4.1 µs", "1 ms". */
+function nsLabel(ns: number): string {
+  if (ns === 0) return "0";
+  if (ns < 1e3) return `${ns} ns`;
+  if (ns < 1e6) return `${+(ns / 1e3).toPrecision(3)} µs`;
+  if (ns < 1e9) return `${+(ns / 1e6).toPrecision(3)} ms`;
+  return `${+(ns / 1e9).toPrecision(3)} s`;
 }
 
 /**
- * Latency per operation: how many reads and writes took each time, by
- * power-of-two buckets of the core's latency bins, log x axis in µs.
- * Empty when the source measured no latency.
+ * Latency per operation: how many reads and writes took each time, bars
+ * side by side over every power-of-two bin of nanoseconds between the
+ * quickest and the slowest. x: the bins' lower bounds in ns, on a category
+ * axis labelled in ns/µs/ms. Empty when the source measured no latency.
  */
 export function latencyFigures(report: Report): Figure[] {
   const l = report.latency;
@@ -103,57 +153,64 @@ export function latencyFigures(report: Report): Figure[] {
     { name: "writes", summary: l.write, color: COLORS.write },
   ].filter((s) => s.summary && s.summary.count > 0);
   if (series.length === 0) return [];
+  const { los, filled } = everyOctave(series.map((s) => octaves(s.summary!.bins)));
+  const ranges = los.map((lo) => binRange(lo, nsLabel));
   return [
     {
       id: "latency",
       title: "Latency per operation",
-      data: series.map((s) => {
-        const buckets = onLogAxis(octaves(s.summary!.bins));
-        return {
-          type: "scatter",
-          mode: "lines+markers",
-          name: `${s.name} (p50 ${(s.summary!.p50Ns / 1e3).toFixed(1)} µs, p99 ${(s.summary!.p99Ns / 1e3).toFixed(1)} µs)`,
-          x: buckets.map((b) => b.lo / 1e3),
-          y: buckets.map((b) => b.count),
-          line: { color: s.color },
-          hovertemplate: "%{x:,.3~f} µs and up: %{y:,} ops<extra>" + s.name + "</extra>",
-        };
-      }),
+      data: series.map((s, i) => ({
+        type: "bar",
+        name: `${s.name} (p50 ${nsLabel(s.summary!.p50Ns)}, p99 ${nsLabel(s.summary!.p99Ns)})`,
+        x: los,
+        y: filled[i].map((b) => b.count),
+        customdata: ranges,
+        marker: { color: s.color },
+        hovertemplate: "%{customdata}: %{y:,} ops<extra>" + s.name + "</extra>",
+      })),
       layout: baseLayout(
-        "Latency per operation (syscall entry to exit, as traced)",
-        { title: { text: "µs per operation" }, type: "log" },
+        "Latency per operation",
+        { title: { text: "time per operation, syscall entry to exit as traced (bins of [t, 2×t))" }, type: "category", tickvals: los, ticktext: los.map(nsLabel) },
         { title: { text: "operations" } },
+        { barmode: "group", bargap: 0.15 },
       ),
     },
   ];
 }
 
 /**
- * IOPS and throughput over the window, from the report's timeline (one point
- * per interval; rates are per second). Empty without a timeline.
+ * IOPS and throughput over the window, in the report's time bins (one step
+ * per interval; rates are per second; throughput in one binary unit per
+ * second). Empty without a timeline.
  */
 export function timelineFigures(report: Report): Figure[] {
   const tl = report.timeline;
   if (!tl || tl.points.length === 0 || !(tl.intervalSeconds > 0)) return [];
+  // A window with no operation has nothing to draw (its points are all zero).
+  if (!tl.points.some((p) => p.readOps + p.writeOps > 0)) return [];
   const x = tl.points.map((p) => p.t);
   const rate = (v: number) => v / tl.intervalSeconds;
-  const line = (name: string, y: number[], color: string) => ({
+  const line = (name: string, y: number[], color: string, unit: string, exact?: number[]) => ({
     type: "scatter",
     mode: tl.points.length > 1 ? "lines" : "markers",
     name,
     x,
     y,
+    ...(exact ? { customdata: exact } : {}),
     line: { color, shape: "hv", dash: name === "all" ? "dot" : "solid" },
+    hovertemplate: `from %{x:.3~f} s: %{y:,.4~g} ${unit}<extra>${name}</extra>`,
   });
   const xaxis = { title: { text: `seconds since start (intervals of ${+tl.intervalSeconds.toPrecision(3)} s)` } };
+  const peak = Math.max(0, ...tl.points.map((p) => rate(p.readBytes + p.writeBytes)));
+  const { divisor, unit } = byteScale(peak);
   return [
     {
       id: "iops-over-time",
       title: "IOPS over time",
       data: [
-        line("reads", tl.points.map((p) => rate(p.readOps)), COLORS.read),
-        line("writes", tl.points.map((p) => rate(p.writeOps)), COLORS.write),
-        line("all", tl.points.map((p) => rate(p.readOps + p.writeOps)), COLORS.all),
+        line("reads", tl.points.map((p) => rate(p.readOps)), COLORS.read, "ops/s"),
+        line("writes", tl.points.map((p) => rate(p.writeOps)), COLORS.write, "ops/s"),
+        line("all", tl.points.map((p) => rate(p.readOps + p.writeOps)), COLORS.all, "ops/s"),
       ],
       layout: baseLayout("IOPS over time", xaxis, { title: { text: "operations per second" } }),
     },
@@ -161,21 +218,156 @@ export function timelineFigures(report: Report): Figure[] {
       id: "throughput-over-time",
       title: "Throughput over time",
       data: [
-        line("reads", tl.points.map((p) => rate(p.readBytes)), COLORS.read),
-        line("writes", tl.points.map((p) => rate(p.writeBytes)), COLORS.write),
-        line("all", tl.points.map((p) => rate(p.readBytes + p.writeBytes)), COLORS.all),
+        // y in one binary unit per second (the axis says which); customdata the exact bytes per second.
+        line("reads", tl.points.map((p) => rate(p.readBytes) / divisor), COLORS.read, `${unit}/s`, tl.points.map((p) => rate(p.readBytes))),
+        line("writes", tl.points.map((p) => rate(p.writeBytes) / divisor), COLORS.write, `${unit}/s`, tl.points.map((p) => rate(p.writeBytes))),
+        line("all", tl.points.map((p) => rate(p.readBytes + p.writeBytes) / divisor), COLORS.all, `${unit}/s`, tl.points.map((p) => rate(p.readBytes + p.writeBytes))),
       ],
-      layout: baseLayout("Throughput over time", xaxis, { title: { text: "bytes per second" }, exponentformat: "SI", ticksuffix: "B/s" }),
+      layout: baseLayout("Throughput over time", xaxis, { title: { text: `${unit}/s` } }),
     },
   ];
 }
 
-/** Every figure of a report, in page order: the sizes, latency, then time. */
-export function reportFigures(report: Report): Figure[] {
-  return viewFigures(buildView(report));
+/**
+ * Colour-bar ticks for colours on log2 of the value: every power of `base`
+ * from min to max; every power of two when that gives fewer than two; the
+ * two ends when even that does.
+ */
+function logTicks(min: number, max: number, base: number, label: (v: number) => string): { tickvals: number[]; ticktext: string[] } {
+  const ticks = powerTicks(min, max, base, label);
+  if (ticks.tickvals.length >= 2 || base === 2) return ticks.tickvals.length >= 2 || min === max ? ticks : endTicks(min, max, label);
+  return logTicks(min, max, 2, label);
+}
+
+function endTicks(min: number, max: number, label: (v: number) => string): { tickvals: number[]; ticktext: string[] } {
+  return { tickvals: [Math.log2(min), Math.log2(max)], ticktext: [label(min), label(max)] };
+}
+
+function powerTicks(min: number, max: number, base: number, label: (v: number) => string): { tickvals: number[]; ticktext: string[] } {
+  const tickvals: number[] = [];
+  const ticktext: string[] = [];
+  const step = Math.log2(base);
+  for (let k = Math.ceil(Math.log2(min) / step - 1e-9); k * step <= Math.log2(max) + 1e-9; k++) {
+    tickvals.push(k * step);
+    ticktext.push(label(Math.round(base ** k)));
+  }
+  return { tickvals, ticktext };
+}
+
+/**
+ * Operation size over time: one cell per time bin (x, seconds) and size
+ * bin (y, [size, 2×size)), its colour the operations (or bytes) there on a
+ * log scale; empty cells are left blank. Drawn as bars with a base (one bar
+ * per non-empty cell, `width` one time bin), which the embedded Plotly
+ * bundle has. Each bar's `customdata` is [value, time bin, size bin].
+ * Two figures: operations and bytes. Empty without a heatmap or operations.
+ */
+export function heatmapFigures(report: Report): Figure[] {
+  const h = report.heatmap;
+  if (!h || h.sizeBins.length === 0 || !(h.binSeconds > 0)) return [];
+  return [heatmapFigure(h, "ops"), heatmapFigure(h, "bytes")].filter((f): f is Figure => f !== null);
+}
+
+/** Size rows a heatmap shows: every bin from the smallest to the largest with an operation (of both maps, so they align). */
+function heatmapRows(h: Heatmap): { first: number; last: number } | null {
+  let first = Infinity;
+  let last = -1;
+  for (const row of h.ops) {
+    row.forEach((v, si) => {
+      if (v > 0) {
+        first = Math.min(first, si);
+        last = Math.max(last, si);
+      }
+    });
+  }
+  return last < 0 ? null : { first, last };
+}
+
+/** At most about a dozen labels on an axis of `n` rows: every row's, every other one's, ... */
+const MAX_ROW_LABELS = 12;
+
+function heatmapFigure(h: Heatmap, what: "ops" | "bytes"): Figure | null {
+  const grid = what === "ops" ? h.ops : h.bytes;
+  const rows = heatmapRows(h);
+  if (!rows) return null;
+  const x: number[] = [];
+  const base: number[] = [];
+  const color: number[] = [];
+  const custom: [number, number, number][] = [];
+  let max = 0;
+  let min = Infinity;
+  grid.forEach((row, ti) =>
+    row.forEach((v, si) => {
+      if (!(v > 0)) return;
+      x.push((ti + 0.5) * h.binSeconds);
+      base.push(si - rows.first);
+      color.push(Math.log2(v));
+      custom.push([v, ti, si]);
+      max = Math.max(max, v);
+      min = Math.min(min, v);
+    }),
+  );
+  if (x.length === 0) return null;
+  const shown = h.sizeBins.slice(rows.first, rows.last + 1);
+  const labels = shown.map((b) => (b.lo === 0 ? "0 B" : sizeLabel(b.lo)));
+  const every = Math.ceil(labels.length / MAX_ROW_LABELS);
+  const labelled = labels.map((_, i) => i).filter((i) => i % every === 0);
+  const ranges = h.sizeBins.map((b) => (b.lo === 0 ? "0 B" : `[${sizeLabel(b.lo)}, ${sizeLabel(b.hi)})`));
+  // Operations by powers of 10, bytes by powers of 32 (32 B, 1 KiB, 32 KiB, 1 MiB...).
+  const ticks = what === "ops" ? logTicks(min, max, 10, thousands) : logTicks(min, max, 32, sizeLabel);
+  const unit = what === "ops" ? "operations" : "bytes moved";
+  const title = what === "ops" ? "Sizes over time: operations" : "Sizes over time: bytes moved";
+  const width = +h.binSeconds.toPrecision(3);
+  return {
+    id: what === "ops" ? "heatmap-ops" : "heatmap-bytes",
+    title,
+    data: [
+      {
+        type: "bar",
+        name: unit,
+        x,
+        y: x.map(() => 1),
+        base,
+        width: h.binSeconds,
+        customdata: custom.map(([v, ti, si]) => [v, ti * h.binSeconds, ranges[si]]),
+        marker: {
+          color,
+          colorscale: "Viridis",
+          cmin: Math.log2(min),
+          cmax: Math.max(Math.log2(min) + 1, Math.log2(max)),
+          line: { width: 0 },
+          colorbar: { title: { text: `${unit} (log)` }, tickvals: ticks.tickvals, ticktext: ticks.ticktext },
+        },
+        hovertemplate: `%{customdata[2]} from %{customdata[1]:.3~f} s: %{customdata[0]:,} ${what === "ops" ? "ops" : "bytes"}<extra></extra>`,
+        showlegend: false,
+      },
+    ],
+    layout: baseLayout(
+      title,
+      { title: { text: `seconds since start (bins of ${width} s)` }, range: [0, grid.length * h.binSeconds] },
+      {
+        title: { text: "bytes per operation" },
+        range: [0, labels.length],
+        tickvals: labelled.map((i) => i + 0.5),
+        ticktext: labelled.map((i) => labels[i]),
+        rangemode: "normal",
+      },
+      { bargap: 0, barmode: "overlay" },
+    ),
+  };
+}
+
+/** Every figure of a report, in page order: the sizes, latency, then time (and the heatmaps when asked). */
+export function reportFigures(report: Report, options: FigureOptions = {}): Figure[] {
+  return viewFigures(buildView(report), options);
 }
 
 /** reportFigures, from a view. */
-export function viewFigures(view: ReportView): Figure[] {
-  return [...sizeFigures(view), ...latencyFigures(view.report), ...timelineFigures(view.report)];
+export function viewFigures(view: ReportView, options: FigureOptions = {}): Figure[] {
+  return [
+    ...sizeFigures(view),
+    ...latencyFigures(view.report),
+    ...timelineFigures(view.report),
+    ...(options.heatmap ? heatmapFigures(view.report) : []),
+  ];
 }

@@ -9,8 +9,8 @@ import { randomBytes } from "node:crypto";
 
 import type { Report } from "../report";
 import { printable, printablePath } from "../view/printable";
-import { humanBytes, thousands } from "../view/units";
-import { accessLabel, buildView, type ReportView } from "../view/view";
+import { humanBytes, humanDuration, thousands } from "../view/units";
+import { accessLabel, buildView, flagsMark, percent, type ReportView } from "../view/view";
 import { viewFigures } from "./charts";
 import { escapeHtml } from "./html/escape";
 import { findingsListHtml } from "./html/sections";
@@ -22,6 +22,8 @@ export { escapeHtml };
 
 export interface DisplayOptions {
   histogram: boolean;
+  /** Add the size-over-time heatmaps (operations and bytes); `%%iops --heatmap`. */
+  heatmap?: boolean;
   /** How many files to list. */
   top: number;
   /** A one-line notice shown above the results (why counters replaced tracing, ...). */
@@ -60,17 +62,56 @@ function summaryTable(view: ReportView): string {
 function filesTable(view: ReportView, top: number): string {
   const files = view.files ?? [];
   if (files.length === 0) return "";
+  const timed = view.fileTimes;
   const rows = files
     .slice(0, top)
     .map(
       (f) =>
         `<tr><td class="num">${thousands(f.readOps)}</td><td class="num">${thousands(f.writeOps)}</td>` +
-        `<td class="num">${humanBytes(f.readBytes)}</td><td class="num">${humanBytes(f.writeBytes)}</td><td>${escapeHtml(accessLabel(f))}</td><td>${escapeHtml(printablePath(f.path))}</td></tr>`,
+        `<td class="num">${humanBytes(f.readBytes)}</td><td class="num">${humanBytes(f.writeBytes)}</td>` +
+        (timed ? `<td class="num">${typeof f.seconds === "number" ? humanDuration(f.seconds) : "–"}</td>` : "") +
+        `<td>${escapeHtml(accessLabel(f))}</td><td>${escapeHtml(printablePath(f.path) + flagsMark(f))}</td></tr>`,
     )
     .join("");
   return (
     `<table class="iops-files"><caption>Top files (${Math.min(top, files.length)} of ${files.length})</caption>` +
-    `<thead><tr><th>reads</th><th>writes</th><th>read</th><th>written</th><th>access</th><th>path</th></tr></thead><tbody>${rows}</tbody></table>`
+    `<thead><tr><th>reads</th><th>writes</th><th>read</th><th>written</th>${timed ? "<th>time</th>" : ""}<th>access</th><th>path</th></tr></thead><tbody>${rows}</tbody></table>`
+  );
+}
+
+/** Where the time goes, per kind of call. */
+function timeTable(view: ReportView): string {
+  const time = view.time;
+  if (!time || time.rows.length === 0) return "";
+  const dur = (s: number | null) => (s === null ? "–" : humanDuration(s));
+  const rows = time.rows
+    .map(
+      (r) =>
+        `<tr data-kind="${escapeHtml(r.kind)}"><td>${escapeHtml(r.label)}</td><td class="num">${thousands(r.calls)}</td><td class="num">${thousands(r.failed)}</td>` +
+        `<td class="num">${dur(r.totalSeconds)}</td><td class="num">${dur(r.meanSeconds)}</td><td class="num">${dur(r.p99Seconds)}</td><td class="num">${r.shareOfElapsed === null ? "–" : percent(r.shareOfElapsed)}</td></tr>`,
+    )
+    .join("");
+  return (
+    `<table class="iops-time"><caption>${escapeHtml(time.heading)}</caption>` +
+    `<thead><tr><th>kind</th><th>calls</th><th>failed</th><th>total</th><th>mean</th><th>p99</th><th>share</th></tr></thead><tbody>${rows}</tbody></table>`
+  );
+}
+
+/** Files mapped with mmap, with the note that their page-fault I/O is not counted. */
+function mappingsTable(view: ReportView, top: number): string {
+  const maps = view.mappings;
+  if (!maps || maps.data.length === 0) return "";
+  const rows = maps.data
+    .slice(0, top)
+    .map(
+      (m) =>
+        `<tr><td class="num">${thousands(m.maps)}</td><td class="num">${humanBytes(m.bytes)}</td><td>${escapeHtml(m.prot || "none")}</td><td>${m.shared ? "shared" : "private"}</td><td>${escapeHtml(printablePath(m.path))}</td></tr>`,
+    )
+    .join("");
+  return (
+    `<table class="iops-mappings"><caption>Mapped files (mmap)</caption>` +
+    `<thead><tr><th>maps</th><th>mapped</th><th>prot</th><th>sharing</th><th>path</th></tr></thead><tbody>${rows}</tbody></table>` +
+    `<p>${escapeHtml(maps.note)}.</p>`
   );
 }
 
@@ -90,9 +131,12 @@ function list(lines: string[]): string {
  * (a saved notebook on a code-hosting site, an untrusted notebook) and is
  * hidden once the charts are drawn.
  */
-function chartsHtml(view: ReportView, uid: string): string {
-  const text = `<pre id="iops-${uid}-text-histogram" class="iops-text-histogram">${escapeHtml(sizeHistogramLines(view).join("\n"))}</pre>`;
-  const figures = viewFigures(view);
+function chartsHtml(view: ReportView, uid: string, options: { histogram: boolean; heatmap: boolean }): string {
+  const text = options.histogram
+    ? `<pre id="iops-${uid}-text-histogram" class="iops-text-histogram">${escapeHtml(sizeHistogramLines(view).join("\n"))}</pre>`
+    : "";
+  const all = viewFigures(view, { heatmap: options.heatmap });
+  const figures = options.histogram ? all : all.filter((f) => f.id.startsWith("heatmap-"));
   if (figures.length === 0) return text;
   const loader = `<script>if (!window.Plotly) {\n${plotlySource()}\n}</script>`;
   const charts = figures.map((f) => figureHtml(f, `iops-${uid}-${f.id}`)).join("\n");
@@ -113,11 +157,14 @@ export function notebookDisplay(report: Report, options: DisplayOptions): MimeBu
     STYLE,
     notice ? `<div class="iops-notice">${escapeHtml(notice)}</div>` : "",
     findingsBlock(view),
+    view.time?.leads ? timeTable(view) : "",
     summaryTable(view),
     list(view.notes.map(noteLine)),
     filesTable(view, options.top),
+    mappingsTable(view, options.top),
+    view.time?.leads ? "" : timeTable(view),
     metadata ? `<p>${escapeHtml(metadata)}</p>` : "",
-    options.histogram ? chartsHtml(view, uid) : "",
+    options.histogram || options.heatmap ? chartsHtml(view, uid, { histogram: options.histogram, heatmap: options.heatmap ?? false }) : "",
     list(view.warnings.map((w) => `Warning: ${w}`)),
     `</div>`,
   ]

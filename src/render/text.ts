@@ -1,13 +1,13 @@
 /**
  * The plain-text report, laid out from the view model: the reference
  * tool's labels, numbers with thousands separators, bytes as
- * "3.91 MB (4,096,000 bytes)". Every text from the report goes through
+ * "3.91 MiB (4,096,000 bytes)". Every text from the report goes through
  * printable(): nothing in it acts on the terminal.
  */
 import type { Report } from "../report";
 import { printable } from "../view/printable";
-import { humanBytes, thousands } from "../view/units";
-import { buildView, octaves, accessLabel, type Octave, type ReportView, type SummaryNote } from "../view/view";
+import { count, humanBytes, humanDuration, sizeLabel, thousands } from "../view/units";
+import { buildView, everyOctave, octaves, accessLabel, flagsMark, percent, type Octave, type ReportView, type SummaryNote, type TimeView } from "../view/view";
 
 export interface TextOptions {
   /** How many files to list (default 10). */
@@ -46,25 +46,47 @@ export function renderText(view: ReportView, options: TextOptions = {}): string 
   const out: string[] = [];
   out.push(view.heading);
   out.push("=".repeat(60));
+  // When I/O calls take a large share of the run, where the time goes comes first.
+  const time = view.time && view.time.rows.length > 0 ? timeLines(view.time) : [];
+  if (view.time?.leads) out.push(...time, "");
   out.push(...tableLines(view));
   out.push(...view.notes.map(noteLine));
 
   const files = view.files ?? [];
   if (files.length > 0) {
     const top = options.topFiles ?? 10;
+    const timed = view.fileTimes;
     out.push("");
     out.push(`Top files (${Math.min(top, files.length)} of ${files.length}):`);
-    out.push(`  ${"reads".padStart(10)} ${"writes".padStart(10)} ${"read".padStart(11)} ${"written".padStart(11)}  ${"access".padEnd(10)}  path`);
+    out.push(
+      `  ${"reads".padStart(10)} ${"writes".padStart(10)} ${"read".padStart(11)} ${"written".padStart(11)}${timed ? ` ${"time".padStart(11)}` : ""}  ${"access".padEnd(10)}  path`,
+    );
     for (const f of files.slice(0, top)) {
+      const seconds = timed ? ` ${(typeof f.seconds === "number" ? humanDuration(f.seconds) : "-").padStart(11)}` : "";
       out.push(
-        `  ${thousands(f.readOps).padStart(10)} ${thousands(f.writeOps).padStart(10)} ${humanBytes(f.readBytes).padStart(11)} ${humanBytes(f.writeBytes).padStart(11)}  ${printable(accessLabel(f)).padEnd(10)}  ${printable(f.path)}`,
+        `  ${thousands(f.readOps).padStart(10)} ${thousands(f.writeOps).padStart(10)} ${humanBytes(f.readBytes).padStart(11)} ${humanBytes(f.writeBytes).padStart(11)}${seconds}  ${printable(accessLabel(f)).padEnd(10)}  ${printable(f.path)}${flagsMark(f)}`,
       );
     }
+  }
+
+  const maps = view.mappings;
+  if (maps && maps.data.length > 0) {
+    out.push("");
+    out.push(`Mapped files (mmap; ${count(maps.data.length, "file")}):`);
+    out.push(`  ${"maps".padStart(10)} ${"mapped".padStart(11)}  ${"prot".padEnd(4)}  ${"sharing".padEnd(7)}  path`);
+    for (const m of maps.data.slice(0, options.topFiles ?? 10)) {
+      out.push(`  ${thousands(m.maps).padStart(10)} ${humanBytes(m.bytes).padStart(11)}  ${(m.prot || "none").padEnd(4)}  ${(m.shared ? "shared" : "private").padEnd(7)}  ${printable(m.path)}`);
+    }
+    out.push(`  ${maps.note}.`);
   }
 
   if (view.metadataLine) {
     out.push("");
     out.push(view.metadataLine);
+  }
+  if (view.time && !view.time.leads && time.length > 0) {
+    out.push("");
+    out.push(...time);
   }
   if (options.histogram) {
     out.push("");
@@ -79,9 +101,29 @@ export function renderText(view: ReportView, options: TextOptions = {}): string 
   return out.join("\n");
 }
 
+/**
+ * Where the time goes, as a table: one row per kind of call, with its
+ * calls (and failed ones), total, mean and p99 time and share of the run.
+ */
+export function timeLines(time: TimeView): string[] {
+  const failed = time.rows.some((r) => r.failed > 0);
+  const width = Math.max(4, ...time.rows.map((r) => r.label.length));
+  const dur = (s: number | null) => (s === null ? "-" : humanDuration(s));
+  const lines = [
+    `${time.heading}:`,
+    `  ${"kind".padEnd(width)} ${"calls".padStart(10)}${failed ? ` ${"failed".padStart(8)}` : ""} ${"total".padStart(11)} ${"mean".padStart(11)} ${"p99".padStart(11)} ${"share".padStart(6)}`,
+  ];
+  for (const r of time.rows) {
+    lines.push(
+      `  ${r.label.padEnd(width)} ${thousands(r.calls).padStart(10)}${failed ? ` ${thousands(r.failed).padStart(8)}` : ""} ${dur(r.totalSeconds).padStart(11)} ${dur(r.meanSeconds).padStart(11)} ${dur(r.p99Seconds).padStart(11)} ${(r.shareOfElapsed === null ? "-" : percent(r.shareOfElapsed)).padStart(6)}`,
+    );
+  }
+  return lines;
+}
+
 /** Sizes on a power-of-two scale, as the bars group them. */
 function octaveLabel(lo: number): string {
-  return lo === 0 ? "0 B" : humanBytes(lo).replace(".00 ", " ");
+  return sizeLabel(lo);
 }
 
 /**
@@ -107,18 +149,20 @@ export function sizeHistogramLines(view: Pick<ReportView, "sizes"> | { sizes: { 
   };
   add(view.sizes.read, "reads");
   add(view.sizes.write, "writes");
-  if (groups.size === 0) return ["Histogram: no operations"];
-  const keys = [...groups.keys()].sort((a, b) => a - b);
+  // Every power of two between the smallest and the largest, empty ones included.
+  const keys = everyOctave([view.sizes.read, view.sizes.write]).los;
+  if (keys.length === 0) return ["Histogram: no operations"];
+  for (const k of keys) if (!groups.has(k)) groups.set(k, { reads: 0, writes: 0, bytes: 0 });
   const max = Math.max(...keys.map((k) => groups.get(k)!.reads + groups.get(k)!.writes));
   const lines = [`Operations by size (R = reads, W = writes; each row is [size, 2×size)):`];
   for (const k of keys) {
     const g = groups.get(k)!;
     const total = g.reads + g.writes;
-    const len = Math.max(1, Math.round((total / max) * width));
-    const r = Math.round((g.reads / total) * len);
+    const len = total === 0 ? 0 : Math.max(1, Math.round((total / max) * width));
+    const r = total === 0 ? 0 : Math.round((g.reads / total) * len);
     const bar = "R".repeat(r) + "W".repeat(len - r);
-    const ops = total === 1 ? "1 op" : `${thousands(total)} ops`;
-    lines.push(`${octaveLabel(k).padStart(8)} | ${bar} ${ops}, ${humanBytes(g.bytes)}`);
+    const ops = count(total, "op");
+    lines.push(`${octaveLabel(k).padStart(8)} | ${bar ? `${bar} ` : ""}${ops}, ${humanBytes(g.bytes)}`);
   }
   return lines;
 }

@@ -128,7 +128,7 @@ export class CellRun {
       this.stderr(`iops: no figures for this ${slot.magic.kind === "cell" ? "cell" : "line"}: ${(e as Error).message}; the next %iops starts a new tracer\n`);
       return;
     }
-    const { histogram, top, json } = slot.magic.options;
+    const { histogram, heatmap, top, json } = slot.magic.options;
     if (json) {
       try {
         writeOutputFile("--json", json, JSON.stringify(report, null, 2) + "\n");
@@ -137,7 +137,7 @@ export class CellRun {
       }
     }
     const notice = [slot.window!.notice, slot.cut].filter(Boolean).join("; ") || null;
-    const data = notebookDisplay(report, { histogram, top, notice });
+    const data = notebookDisplay(report, { histogram, heatmap, top, notice });
     if (this.writeDisplayData) this.writeDisplayData({ data, metadata: {}, transient: {} }, false);
     else process.stdout.write(data["text/plain"] + "\n");
   }

@@ -7,6 +7,8 @@ import { checkOutputPath } from "../output";
 
 export interface MagicOptions {
   histogram: boolean;
+  /** Add the size-over-time heatmaps. */
+  heatmap: boolean;
   allFds: boolean;
   /** How many files the table lists. */
   top: number;
@@ -18,6 +20,7 @@ export interface MagicOptions {
 
 export const DEFAULT_OPTIONS: MagicOptions = {
   histogram: false,
+  heatmap: false,
   allFds: false,
   top: 10,
   json: null,
@@ -43,6 +46,8 @@ Options:
   --histogram        add the charts (count of operations and total bytes by
                      bytes per operation, latency, IOPS and throughput over
                      time) and a text histogram
+  --heatmap          add the heatmaps of operation size over time (colour:
+                     operations, and bytes moved), which show a run's phases
   --all-fds          count sockets, pipes and ttys in the table too (by
                      default they are left out and shown on a line of their own)
   --top <n>          how many files to list (default 10)
@@ -68,6 +73,7 @@ export class OptionsError extends Error {}
 
 const FLAGS: Record<string, (o: MagicOptions) => void> = {
   "--histogram": (o) => (o.histogram = true),
+  "--heatmap": (o) => (o.heatmap = true),
   "--all-fds": (o) => (o.allFds = true),
   "--share-cpu": (o) => (o.shareCpu = true),
   "--no-share-cpu": (o) => (o.shareCpu = false),

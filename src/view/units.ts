@@ -1,9 +1,11 @@
 /**
  * Numbers as every front end shows them: thousands separators, bytes in
- * powers of 1024 ("3.91 MB"), durations. Pure functions, no locale data.
+ * powers of 1024 with the binary prefixes that say so ("3.91 MiB": one
+ * convention everywhere, IEC 80000-13), durations, counts of things with
+ * their noun. Pure functions, no locale data.
  */
 
-const UNITS = ["B", "KB", "MB", "GB", "TB", "PB"];
+const UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
 
 /** 4096000 → "4,096,000" (rounded to an integer). */
 export function thousands(n: number): string {
@@ -35,7 +37,7 @@ export function localeFixed(n: number, digits: number): string {
   return sign + head.replace(/\B(?=(\d{3})+$)/g, ",") + (digits > 0 ? `.${all.slice(all.length - digits)}` : "");
 }
 
-/** 4096000 → "3.91 MB" (powers of 1024, as the reference tool prints them). */
+/** 4096000 → "3.91 MiB" (powers of 1024); under 1024 → "512 B". */
 export function humanBytes(n: number): string {
   let v = n;
   let u = 0;
@@ -46,9 +48,24 @@ export function humanBytes(n: number): string {
   return u === 0 ? `${v} B` : `${v.toFixed(2)} ${UNITS[u]}`;
 }
 
-/** 4096000 → "3.91 MB (4,096,000 bytes)". */
+/** 4096000 → "3.91 MiB (4,096,000 bytes)"; 1 → "1 byte". */
 export function bytesWithExact(n: number): string {
-  return n < 1024 ? `${thousands(n)} bytes` : `${humanBytes(n)} (${thousands(n)} bytes)`;
+  return n < 1024 ? count(n, "byte") : `${humanBytes(n)} (${thousands(n)} bytes)`;
+}
+
+/** A power-of-two size as a short label: 4096 → "4 KiB", 1536 → "1.50 KiB", 0 → "0 B". */
+export function sizeLabel(n: number): string {
+  return humanBytes(n).replace(".00 ", " ");
+}
+
+/**
+ * `n` things, with thousands separators and the noun in the number it
+ * takes: count(1, "read") → "1 read", count(4016, "open") → "4,016 opens",
+ * count(2, "directory read", "directory reads"). The plural is the noun
+ * with "s" unless given.
+ */
+export function count(n: number, one: string, many = `${one}s`): string {
+  return `${thousands(n)} ${n === 1 ? one : many}`;
 }
 
 /** Seconds → "1.234 s", "12.345 ms" or "3.4 µs". */

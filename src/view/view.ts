@@ -4,10 +4,10 @@
  * `ReportView` and only lay it out; none of them reads the report to decide
  * what to show. Pure: the same report gives the same view.
  */
-import { SOURCE_LABELS, type AccessSummary, type Bin, type FileReport, type LatencySummary, type Report, type Source } from "../report";
+import { SOURCE_LABELS, type AccessSummary, type Bin, type CallKind, type FileReport, type LatencySummary, type Mapping, type Report, type Source } from "../report";
 import { findings, type Finding } from "./findings";
 import { printable } from "./printable";
-import { bytesWithExact, humanBytes, humanDuration, humanNs, localeFixed, thousands } from "./units";
+import { bytesWithExact, count, humanBytes, humanDuration, humanNs, localeFixed, thousands } from "./units";
 
 /** The source's name for people ("ptrace syscall tracer"); an unknown one as it is, printable. */
 export function sourceLabel(method: string): string {
@@ -77,7 +77,65 @@ export interface ReportView {
   sizes: { read: Octave[]; write: Octave[]; all: Octave[] } | null;
   findings: Finding[];
   warnings: string[];
+  /** Where the time goes, per kind of call; null when the source has no call durations. */
+  time: TimeView | null;
+  /** Whether any listed file has a time (`FileReport.seconds`): the files table then has a time column. */
+  fileTimes: boolean;
+  /** Files mapped with mmap, data first; null when the source does not see mmap. */
+  mappings: MappingsView | null;
 }
+
+/** One kind of call in "where the time goes". */
+export interface CallTimeRow {
+  kind: CallKind;
+  /** "reads", "syncs (fsync, fdatasync, ...)", "directory reads". */
+  label: string;
+  calls: number;
+  failed: number;
+  totalSeconds: number;
+  meanSeconds: number | null;
+  p99Seconds: number | null;
+  /** 0 to 1 (more with threads waiting at once); null without a clock. */
+  shareOfElapsed: number | null;
+}
+
+export interface TimeView {
+  /** Busiest first, as the report orders them. */
+  rows: CallTimeRow[];
+  /** Seconds in all of them. */
+  totalSeconds: number;
+  /** totalSeconds / elapsed; null without a clock. */
+  shareOfElapsed: number | null;
+  /** I/O calls took a large share of the run (LEAD_SHARE): front ends show this first. */
+  leads: boolean;
+  /** "Where the time goes: I/O calls took 0.785 s, 62% of the run". */
+  heading: string;
+}
+
+export interface MappingsView {
+  /** Mappings of files never mapped executable (data), most bytes first. */
+  data: Mapping[];
+  /** Mappings of files mapped executable somewhere (code: shared libraries, the program): counted, not listed. */
+  code: Mapping[];
+  /** The sentence under the list: what is not counted and where it shows. */
+  note: string;
+}
+
+/** I/O calls that take this share of the elapsed time or more lead the report. */
+export const LEAD_SHARE = 0.25;
+
+/** What each kind of call is, for people. */
+export const CALL_KIND_LABELS: Record<CallKind, string> = {
+  read: "reads",
+  write: "writes",
+  sync: "syncs (fsync, fdatasync, ...)",
+  open: "opens",
+  stat: "stats",
+  getdents: "directory reads",
+  close: "closes",
+  transfer: "transfers (sendfile, splice, ...)",
+  "other-metadata": "other metadata (unlink, rename, ...)",
+};
 
 /** The view of `report`. */
 export function buildView(report: Report): ReportView {
@@ -98,7 +156,51 @@ export function buildView(report: Report): ReportView {
       : null,
     findings: findings(report),
     warnings: report.warnings,
+    time: timeView(report),
+    fileTimes: (visibleFiles(report) ?? []).some((f) => typeof f.seconds === "number"),
+    mappings: mappingsView(report),
   };
+}
+
+/** Where the time goes (see TimeView); null without call durations. */
+export function timeView(report: Report): TimeView | null {
+  const list = report.callTime;
+  if (!list) return null;
+  const rows = list.map((c) => ({ ...c, label: CALL_KIND_LABELS[c.kind] ?? printable(String(c.kind)) }));
+  const totalSeconds = rows.reduce((n, r) => n + r.totalSeconds, 0);
+  const elapsed = report.elapsedSeconds;
+  const shareOfElapsed = elapsed && elapsed > 0 ? totalSeconds / elapsed : null;
+  const run = report.tracerTime ? "the traced run" : "the run";
+  const heading =
+    `Where the time goes: I/O calls took ${humanDuration(totalSeconds)}` + (shareOfElapsed === null ? "" : `, ${percent(shareOfElapsed)} of ${run}`);
+  return { rows, totalSeconds, shareOfElapsed, leads: shareOfElapsed !== null && shareOfElapsed >= LEAD_SHARE && rows.length > 0, heading };
+}
+
+/** 0.62 → "62%"; under 1 % → "<1%" (never "0%" for time that was spent). */
+export function percent(share: number): string {
+  if (share > 0 && share < 0.005) return "<1%";
+  return `${Math.round(share * 100)}%`;
+}
+
+/** The mapped files (see MappingsView); null when the source does not see mmap. */
+export function mappingsView(report: Report): MappingsView | null {
+  const list = report.mappings;
+  if (!list) return null;
+  // A file mapped executable anywhere is code (the loader maps a library's
+  // read-only segments too, without PROT_EXEC): all its mappings are code.
+  const codePaths = new Set(list.filter((m) => m.exec).map((m) => m.path));
+  const data = list.filter((m) => !codePaths.has(m.path));
+  const code = list.filter((m) => codePaths.has(m.path));
+  const note =
+    "Reads and writes of mapped memory happen by page faults, which no syscall shows: they are not counted above" +
+    (report.storage ? "; the storage-level bytes include them" : "");
+  return { data, code, note };
+}
+
+/** A file's notable open flags, as a mark after its name: " [O_DIRECT]"; "" when none. */
+export function flagsMark(f: FileReport): string {
+  const flags = f.openFlags ?? [];
+  return flags.length ? ` [${flags.join(", ")}]` : "";
 }
 
 /**
@@ -149,7 +251,7 @@ export function summaryNotes(report: Report): SummaryNote[] {
   if (o && !report.allFds && o.totalOps !== null && o.totalOps > 0) {
     notes.push({
       kind: "otherFds",
-      text: `Not counted above (sockets, pipes, ttys): ${thousands(o.readOps ?? 0)} reads, ${thousands(o.writeOps ?? 0)} writes, ${bytesWithExact(o.totalBytes ?? 0)}`,
+      text: `Not counted above (${otherFdsWhat(report)}): ${count(o.readOps ?? 0, "read")}, ${count(o.writeOps ?? 0, "write")}, ${bytesWithExact(o.totalBytes ?? 0)}`,
       hint: "--all-fds adds them",
     });
   }
@@ -181,13 +283,58 @@ export function visibleFiles(report: Report): FileReport[] | null {
   return report.files.filter((f) => report.allFds || f.kind === "file" || f.kind === "blockDevice");
 }
 
+/**
+ * "Metadata calls: 4,016 opens, 1 close, ... (and 4,020 failed)": the
+ * counts are of calls that succeeded, the failed ones come on top.
+ */
 function metadataLine(report: Report): string | null {
   const m = report.metadataOps;
   if (!m) return null;
   return (
-    `Metadata calls: ${thousands(m.opens)} opens, ${thousands(m.closes)} closes, ${thousands(m.stats)} stats, ${thousands(m.fsyncs)} fsyncs, ${thousands(m.unlinks)} unlinks, ${thousands(m.renames)} renames, ${thousands(m.getdents)} getdents` +
-    (m.failed ? ` (${thousands(m.failed)} failed)` : "")
+    `Metadata calls: ${count(m.opens, "open")}, ${count(m.closes, "close")}, ${count(m.stats, "stat")}, ${count(m.fsyncs, "fsync")}, ${count(m.unlinks, "unlink")}, ${count(m.renames, "rename")}, ${count(m.getdents, "getdents", "getdents")}` +
+    (m.failed ? ` (and ${thousands(m.failed)} failed)` : "")
   );
+}
+
+/** The kinds of fd the "not counted above" line holds, in this order, as people name them. */
+const OTHER_KIND_ORDER = ["sockets", "pipes", "ttys", "character devices"];
+
+/**
+ * What the fds left out of the table are, from the kinds actually present:
+ * "sockets, pipes and eventfds". Character devices (/dev/zero, /dev/urandom)
+ * and anonymous inodes (anon_inode:[eventfd]) share the kind "other"; their
+ * paths tell them apart. Without the files list, the generic words.
+ */
+export function otherFdsWhat(report: Report): string {
+  if (!report.files) return "sockets, pipes, ttys and other fds that are not files";
+  const names = new Set<string>();
+  for (const f of report.files) {
+    if (f.kind === "file" || f.kind === "blockDevice") continue;
+    names.add(otherKindName(f));
+  }
+  if (names.size === 0) return "fds that are not files";
+  const rank = (n: string) => (OTHER_KIND_ORDER.includes(n) ? OTHER_KIND_ORDER.indexOf(n) : OTHER_KIND_ORDER.length);
+  const list = [...names].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  return list.length === 1 ? list[0] : `${list.slice(0, -1).join(", ")} and ${list[list.length - 1]}`;
+}
+
+/** One non-file fd's kind as a plural noun: "sockets", "character devices", "eventfds". */
+function otherKindName(f: FileReport): string {
+  switch (f.kind) {
+    case "socket":
+      return "sockets";
+    case "pipe":
+      return "pipes";
+    case "tty":
+      return "ttys";
+    case "unknown":
+      return "fds of unknown kind";
+  }
+  // "anon_inode:[eventfd]", "anon_inode:inotify": the kernel's name of the inode.
+  const anon = /^anon_inode:\[?([A-Za-z0-9_-]+)\]?$/.exec(f.path);
+  if (anon) return /fd$/.test(anon[1]) ? `${anon[1]}s` : `${anon[1]} fds`;
+  if (f.path.startsWith("/dev/")) return "character devices";
+  return "other fds";
 }
 
 /** A file's access pattern as the report gives it ("unknown" when it has none, as older reports do). */
@@ -226,4 +373,24 @@ export function octaves(bins: Bin[]): Octave[] {
     byLo.set(lo, o);
   }
   return [...byLo.values()].sort((a, b) => a.lo - b.lo);
+}
+
+/**
+ * Every power-of-two bin from the smallest to the largest non-empty one in
+ * any of `lists` (the zero bin first when any list has it), each list's
+ * count and sum in each (0 where it has none). Empty when all lists are.
+ */
+export function everyOctave(lists: Octave[][]): { los: number[]; filled: Octave[][] } {
+  const present = lists.flat().filter((o) => o.count > 0);
+  if (present.length === 0) return { los: [], filled: lists.map(() => []) };
+  const positive = present.filter((o) => o.lo > 0).map((o) => o.lo);
+  const los: number[] = present.some((o) => o.lo === 0) ? [0] : [];
+  if (positive.length > 0) {
+    for (let lo = Math.min(...positive); lo <= Math.max(...positive); lo *= 2) los.push(lo);
+  }
+  const filled = lists.map((list) => {
+    const by = new Map(list.map((o) => [o.lo, o]));
+    return los.map((lo) => by.get(lo) ?? { lo, count: 0, sum: 0 });
+  });
+  return { los, filled };
 }

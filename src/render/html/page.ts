@@ -10,7 +10,7 @@ import { buildView, type ReportView } from "../../view/view";
 import { viewFigures } from "../charts";
 import { figureHtml, plotlySource } from "../plotly";
 import { html, trusted, type SafeHtml } from "./escape";
-import { filesHtml, findingsHtml, metadataHtml, methodHtml, summaryHtml, warningsHtml } from "./sections";
+import { filesHtml, findingsHtml, mappingsHtml, metadataHtml, methodHtml, summaryHtml, timeHtml, warningsHtml } from "./sections";
 
 /** Nothing may be fetched: scripts and styles are inline, images only data: URLs (Plotly's own). */
 const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; font-src data:";
@@ -57,7 +57,7 @@ for (const table of document.querySelectorAll("table.sortable")) {
 
 /** The charts of a report, each in its own element (`<prefix>-<figure id>`). */
 export function chartsHtml(view: ReportView, idPrefix = "iops-fig"): SafeHtml {
-  const all = viewFigures(view);
+  const all = viewFigures(view, { heatmap: true });
   if (all.length === 0) return html`<section id="charts"><h2>Charts</h2><p class="none">No per-operation data from this source, so no charts.</p></section>`;
   // A figure with nothing to draw (no operation in the window) is left out.
   const figures = all.filter((f) => f.data.some((trace) => ((trace as { x?: unknown[] }).x ?? []).length > 0));
@@ -70,7 +70,12 @@ export function plotlyScript(): SafeHtml {
   return trusted(`<script>${plotlySource().replace(/<\/script/gi, "<\\/script")}</script>`);
 }
 
-/** The whole page: findings first, then summary, charts, files, metadata, warnings, method. */
+/**
+ * The whole page: findings first, then where the time goes when I/O calls
+ * took a large share of the run, summary, charts (the size-over-time
+ * heatmaps included), files, mapped files, where the time goes otherwise,
+ * metadata, warnings, method.
+ */
 export function reportPage(report: Report): string {
   const view = buildView(report);
   const title = report.command ? `iops: ${report.command.join(" ")}` : report.pid !== null ? `iops: pid ${report.pid}` : "iops report";
@@ -89,9 +94,12 @@ ${plotlyScript()}
 <h1>IOPS profile</h1>
 <p class="subtitle">${title.replace(/^iops: /, "")}</p>
 ${findingsHtml(view.findings)}
+${view.time?.leads ? timeHtml(view) : ""}
 ${summaryHtml(view)}
 ${chartsHtml(view)}
 ${filesHtml(view)}
+${mappingsHtml(view)}
+${view.time?.leads ? "" : timeHtml(view)}
 ${metadataHtml(view)}
 ${warningsHtml(view)}
 ${methodHtml(view)}
