@@ -161,6 +161,10 @@ function getHelper(): Helper {
     // stdin: commands; fd 3: messages; stdout unused; stderr shared, for a crash's message.
     stdio: ["pipe", "ignore", "inherit", "pipe"],
     env: ownNodeEnv(), // no preloads of the host's
+    // Its own session (setsid): a SIGINT to our process group (Jupyter's
+    // interrupt, Ctrl-C in a terminal) must not kill it mid-window. It still
+    // ends with us: our end of its stdin closes when we exit, however we die.
+    detached: true,
   });
   // Where Yama's ptrace_scope is 1, only a designated process may trace us.
   try {

@@ -3,8 +3,11 @@
  * TypeScript that tslab compiles like any other cell: calls into the magic
  * runtime that open a window, mark its start right before the user's code
  * and its end right after, then show the results. Every line keeps its
- * number, so tslab's error positions still point at the user's lines.
+ * number, so tslab's error positions still point at the user's lines. Only
+ * lines that start in code are magic: inside a string, a template literal
+ * or a comment, `%iops` is text (code-lines.ts).
  */
+import { codeLineStarts, type TypeScriptModule } from "./code-lines";
 import { OptionsError, parseOptions, type MagicOptions } from "./options";
 
 /** Where the runtime lives: a symbol-keyed global, valid in TypeScript and JavaScript cells. */
@@ -29,6 +32,8 @@ export type CellPlan =
 
 const CELL_MAGIC = /^\s*%%iops(?=\s|$)(.*)$/;
 const LINE_MAGIC = /^(\s*)%iops(?=\s|$)(.*)$/;
+/** Any line that might be a magic: the cheap test that lets a plain cell through unscanned. */
+const MAYBE_MAGIC = /^\s*%%?iops(?=\s|$)/m;
 
 /**
  * Rewrites `source`, a cell's code, for run `runId` (the calls name their
@@ -41,7 +46,8 @@ const LINE_MAGIC = /^(\s*)%iops(?=\s|$)(.*)$/;
  * code itself still runs synchronously up to its own first await. Only a
  * second or later `%iops` line in one cell opens its window with `await`.
  */
-export function planCell(source: string, runId = 0): CellPlan {
+export function planCell(source: string, runId: number, ts: TypeScriptModule): CellPlan {
+  if (!MAYBE_MAGIC.test(source)) return { kind: "plain" };
   const open = (k: number) => (k > 0 ? `await ${R}.open(${runId}, ${k}); ` : "");
   /** Marks the start of window `k`: the user's code follows on the same line. */
   const begin = (k: number) => `${open(k)}${R}.begin(${runId}, ${k}); `;
@@ -51,9 +57,11 @@ export function planCell(source: string, runId = 0): CellPlan {
   const userAwaits = /\bawait\b/.test(source);
 
   const lines = source.split("\n");
+  const code = codeLineStarts(ts, source);
+  const lineMagic = (i: number) => (code[i] ? LINE_MAGIC.exec(lines[i]) : null);
   const cellMagic = CELL_MAGIC.exec(lines[0]);
-  const lineMagics = lines.map((l, i) => ({ i, m: LINE_MAGIC.exec(l) })).filter((x) => x.m);
-  const strayCell = lines.findIndex((l, i) => i > 0 && CELL_MAGIC.test(l));
+  const lineMagics = lines.map((_, i) => ({ i, m: lineMagic(i) })).filter((x) => x.m);
+  const strayCell = lines.findIndex((l, i) => i > 0 && code[i] && CELL_MAGIC.test(l));
   if (!cellMagic && lineMagics.length === 0) {
     return strayCell >= 0 ? { kind: "error", message: `%%iops must be the first line of the cell (found on line ${strayCell + 1})` } : { kind: "plain" };
   }
@@ -78,7 +86,7 @@ export function planCell(source: string, runId = 0): CellPlan {
     const magics: Magic[] = [];
     let pendingEnd = "";
     for (let i = 0; i < lines.length; i++) {
-      const m = LINE_MAGIC.exec(lines[i]);
+      const m = lineMagic(i);
       let line = lines[i];
       if (m) {
         const { options, rest } = parseOptions(m[2]);

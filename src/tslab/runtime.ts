@@ -111,7 +111,7 @@ export class MagicRuntime {
 
   private async execute(source: string, execute: (source: string) => Promise<boolean>): Promise<boolean> {
     const runId = this.nextRunId++;
-    const plan = planCell(source, runId);
+    const plan = planCell(source, runId, this.kernel.typescript);
     if (plan.kind === "plain") return execute(source);
     if (plan.kind === "help") {
       process.stdout.write(HELP + "\n");
