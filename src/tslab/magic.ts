@@ -27,8 +27,13 @@ export type CellPlan =
   | { kind: "plain" }
   | { kind: "help" }
   | { kind: "error"; message: string }
-  /** `userAwaits`: the user's code may have a top-level await (it has the word `await`). */
-  | { kind: "run"; source: string; magics: Magic[]; userAwaits: boolean };
+  /**
+   * `userAwaits`: the user's code may have a top-level await (it has the
+   * word `await`). `code`: each line's code as it runs (a magic line's
+   * statement; "" for the %%iops line), starting at column `codeStart` of
+   * the typed line: for error positions (cell-errors.ts).
+   */
+  | { kind: "run"; source: string; magics: Magic[]; userAwaits: boolean; code: string[]; codeStart: number[] };
 
 const CELL_MAGIC = /^\s*%%iops(?=\s|$)(.*)$/;
 const LINE_MAGIC = /^(\s*)%iops(?=\s|$)(.*)$/;
@@ -78,12 +83,15 @@ export function planCell(source: string, runId: number, ts: TypeScriptModule): C
           message: `%iops on line ${lineMagics[0].i + 1} is inside a %%iops cell: windows cannot nest, so the cell did not run. Remove the %iops (the whole cell is measured) or the %%iops`,
         };
       }
+      const code = ["", ...lines.slice(1)];
       lines[0] = asAsync + begin(0);
       lines.push(end(0, true));
-      return { kind: "run", source: lines.join("\n"), magics: [{ kind: "cell", line: 0, options }], userAwaits };
+      return { kind: "run", source: lines.join("\n"), magics: [{ kind: "cell", line: 0, options }], userAwaits, code, codeStart: code.map(() => 0) };
     }
 
     const magics: Magic[] = [];
+    const code = [...lines];
+    const codeStart = lines.map(() => 0);
     let pendingEnd = "";
     for (let i = 0; i < lines.length; i++) {
       const m = lineMagic(i);
@@ -94,6 +102,8 @@ export function planCell(source: string, runId: number, ts: TypeScriptModule): C
         if (!rest) return { kind: "error", message: `%iops on line ${i + 1} has no statement: write the code on the same line (%iops fs.readFileSync("a.txt")), or use %%iops on a cell's first line to measure the whole cell` };
         const k = magics.length;
         magics.push({ kind: "line", line: i, options });
+        codeStart[i] = lines[i].trimEnd().length - rest.length;
+        code[i] = rest;
         line = m[1] + begin(k) + rest;
       }
       lines[i] = pendingEnd + line;
@@ -101,7 +111,7 @@ export function planCell(source: string, runId: number, ts: TypeScriptModule): C
     }
     if (pendingEnd) lines.push(pendingEnd);
     lines[0] = asAsync + lines[0];
-    return { kind: "run", source: lines.join("\n"), magics, userAwaits };
+    return { kind: "run", source: lines.join("\n"), magics, userAwaits, code, codeStart };
   } catch (e) {
     if (e instanceof OptionsError) return { kind: "error", message: e.message };
     throw e;
