@@ -110,3 +110,46 @@ test("errors as tslab shows them: at the user's line with its source line and ca
     t.false(stream(c, "stderr").includes("iops-run"), stream(c, "stderr"));
   }
 });
+
+test("the kernel's own traffic stays out: a cell that prints, waits, and does known I/O on a file, a FIFO and /dev/null gets exactly its own counts in both fd classes", (t) => {
+  const fifo = path.join(work, "traffic.fifo");
+  const [, cell, allFds] = runSession(scratch, [
+    { cell: `import "iops-profiler/tslab";\nimport * as fs from "fs";\nrequire("child_process").execFileSync("mkfifo", [${JSON.stringify(fifo)}]);` },
+    {
+      cell: `%%iops --json ${p("traffic.json")}
+for (let i = 0; i < 50; i++) console.log(i);
+const nul = fs.openSync("/dev/null", "w");
+for (let i = 0; i < 7; i++) fs.writeSync(nul, "1234");
+fs.closeSync(nul);
+const fifo = fs.openSync(${JSON.stringify(fifo)}, "r+");
+for (let i = 0; i < 5; i++) fs.writeSync(fifo, "abcdefgh");
+const buf = Buffer.alloc(8);
+for (let i = 0; i < 5; i++) fs.readSync(fifo, buf, 0, 8, null);
+fs.closeSync(fifo);
+const f = fs.openSync(${p("traffic.bin")}, "w");
+for (let i = 0; i < 10; i++) fs.writeSync(f, "0123456789");
+fs.closeSync(f);
+await new Promise((resolve) => setTimeout(resolve, 1500));
+console.log("done");`,
+    },
+    { cell: `%%iops --all-fds --json ${p("traffic-all.json")}\nfor (let i = 0; i < 20; i++) console.log(i);\nawait new Promise((resolve) => setTimeout(resolve, 500));` },
+  ]);
+  t.is(cell.status, "ok", stream(cell, "stderr"));
+  const r = report("traffic.json");
+  // Files: the 10 writes of 10 bytes.
+  t.deepEqual([r.summary.readOps, r.summary.writeOps, r.summary.readBytes, r.summary.writeBytes], [0, 10, 0, 100]);
+  // Other fds: 7 writes of 4 bytes to /dev/null, 5 writes and 5 reads of 8 bytes on the FIFO; none of the kernel's messaging (50 prints, a wait).
+  t.deepEqual([r.otherFds.readOps, r.otherFds.writeOps, r.otherFds.readBytes, r.otherFds.writeBytes], [5, 12, 40, 68]);
+  t.deepEqual(
+    r.files.map((f) => [f.path, f.readOps, f.writeOps]).sort(),
+    [
+      ["/dev/null", 0, 7],
+      [fifo, 5, 5],
+      [path.join(work, "traffic.bin"), 0, 10],
+    ].sort(),
+  );
+  // With --all-fds too, a cell that only prints and waits has no operations.
+  t.is(allFds.status, "ok", stream(allFds, "stderr"));
+  t.is(report("traffic-all.json").summary.totalOps, 0);
+  t.is(row(mime(displays(allFds)[0], "text/plain"), "Total Operations"), "0");
+});

@@ -18,7 +18,7 @@ import { createInterface } from "node:readline";
 import { native } from "../native";
 import { ownNodeEnv } from "../node-env";
 import { IopsError, type Report, type Source } from "../report";
-import { claimWindow, releaseWindow, type Capture, type CaptureOptions, type IopsWindow, type ProfileOptions } from "./capture";
+import { claimWindow, releaseWindow, type Capture, type CaptureOptions, type IopsWindow, type WindowOptions } from "./capture";
 
 type HelperMessage = { ready?: true; report?: Report; error?: { code: string; message: string } };
 
@@ -216,13 +216,14 @@ class TracedWindow implements IopsWindow {
  * the window slot; the window gives it back at its end). Where ptrace is
  * refused, IopsError "EPERM" saying why: the caller falls back to counters.
  */
-export async function openHelperWindow(options: ProfileOptions, method: Source): Promise<IopsWindow> {
+export async function openHelperWindow(options: WindowOptions, method: Source): Promise<IopsWindow> {
   const cookie = randomInt(1, 2 ** 31);
   const shareCpu = options.shareCpu ?? false;
   const cpus = shareCpu ? native.ownCpus() : null;
   for (let attempt = 1; ; attempt++) {
     const h = getHelper();
-    h.send({ attach: process.pid, method, cookie, allFds: options.allFds ?? false, shareCpu });
+    const host = options.host ?? { threads: [], fds: [] };
+    h.send({ attach: process.pid, method, cookie, allFds: options.allFds ?? false, shareCpu, hostThreads: host.threads, hostFds: host.fds });
     const m = await h.next();
     if (m.ready) return new TracedWindow(method, h, cookie, cpus);
     recoverFrom(h, cpus);

@@ -9,6 +9,7 @@ import vm from "node:vm";
 
 import { userStack, type CellSource } from "./cell-errors";
 import { CellRun, CellStopped } from "./cell-run";
+import type { KernelTraffic } from "./host-traffic";
 import type { TslabExecutor, TslabKernel } from "./kernel";
 import { planCell, RUNTIME_EXPR, type CellPlan } from "./magic";
 import { HELP } from "./options";
@@ -113,7 +114,11 @@ export class MagicRuntime {
   private nextRunId = 1;
   private current: CellRun | null = null;
 
-  constructor(private readonly kernel: TslabKernel) {}
+  constructor(
+    private readonly kernel: TslabKernel,
+    /** The kernel's own traffic, as it was when the magics were loaded. */
+    private readonly kernelTraffic: KernelTraffic,
+  ) {}
 
   /** Wraps the executor's execute and interrupt, once. */
   adopt(executor: TslabExecutor & { [ADOPTED]?: true }): void {
@@ -142,7 +147,7 @@ export class MagicRuntime {
       process.stderr.write(`%iops: ${plan.message}\n`);
       return false;
     }
-    const run = new CellRun(runId, plan.magics, this.kernel.writeDisplayData());
+    const run = new CellRun(runId, plan.magics, this.kernel.writeDisplayData(), this.kernelTraffic);
     this.current = run;
     const release = takeNextScript(run, { ...plan, shown: source.split("\n") });
     try {

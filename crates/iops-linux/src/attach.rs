@@ -11,6 +11,7 @@ use libc::pid_t;
 use crate::affinity;
 use crate::error::{refusal, TraceError};
 use crate::ptrace;
+use crate::session::HostTraffic;
 use crate::tracer::{Mode, Tracer, OPTIONS};
 use crate::wait::{self, Status};
 
@@ -94,11 +95,13 @@ pub fn attach(
     agg: Aggregator,
     marker_cookie: Option<u32>,
     share_cpu: bool,
+    host: &HostTraffic,
 ) -> Result<(Tracer, Option<Pinning>), TraceError> {
     if pid == unsafe { libc::getpid() } {
         return Err(TraceError::Other("a process cannot trace itself; use a helper process".into()));
     }
     let mut tracer = Tracer::new(Mode::AllSyscalls, pid, agg, marker_cookie);
+    tracer.ignore_fds(pid, &host.fds);
     let mut pinning = None;
     if share_cpu {
         if let Some(default) = affinity::get(pid) {
@@ -112,7 +115,7 @@ pub fn attach(
         let tids = task_ids(pid).map_err(|_| TraceError::NoSuchProcess(pid))?;
         let mut added = false;
         for tid in tids {
-            if tracer.has_thread(tid) {
+            if tracer.has_thread(tid) || host.threads.contains(&tid) {
                 continue;
             }
             match ptrace::seize(tid, OPTIONS) {

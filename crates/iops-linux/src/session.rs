@@ -45,12 +45,27 @@ pub struct Options {
     /// (see `affinity`): much faster per syscall, but a program that
     /// computes on several threads at once loses that parallelism.
     pub share_cpu: bool,
+    /// Attach mode: the host's own traffic, left out of the figures (a
+    /// notebook kernel's messaging, see `HostTraffic`).
+    pub host: HostTraffic,
+}
+
+/// What of an attached process is the host's, not the measured code's: a
+/// notebook kernel's messaging threads (ZeroMQ's I/O threads) and its
+/// sockets, pipes and eventfds. Named by the process itself, which knows them.
+#[derive(Clone, Debug, Default)]
+pub struct HostTraffic {
+    /// Threads not traced at all (none of the measured code runs on them).
+    pub threads: Vec<pid_t>,
+    /// fds whose calls are not counted, until the process closes or
+    /// replaces them (a number reused by the code counts again).
+    pub fds: Vec<i32>,
 }
 
 impl Default for Options {
     /// No pinning: a traced program sees the CPUs it would see untraced.
     fn default() -> Self {
-        Options { all_fds: false, marker_cookie: None, share_cpu: false }
+        Options { all_fds: false, marker_cookie: None, share_cpu: false, host: HostTraffic::default() }
     }
 }
 
@@ -86,7 +101,7 @@ pub fn trace(
             }
             Err(e) => Err(e),
         },
-        Target::Attach(pid) => attach(*pid, agg, options.marker_cookie, options.share_cpu)
+        Target::Attach(pid) => attach(*pid, agg, options.marker_cookie, options.share_cpu, &options.host)
             .map(|(tracer, pinning)| Started { tracer, child_news: None, pinning }),
     };
     let Started { mut tracer, mut child_news, mut pinning } = match started {
