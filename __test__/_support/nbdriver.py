@@ -25,7 +25,9 @@ at a scratch kernelspec, never at the user's Jupyter config):
       {"status": "ok"|"error"|"abort", "outputs": [...]}.
 
   nbdriver.py timing --cwd DIR --out times.json [--repeat N] [--setup CODE] < cells.json
-      the round-trip time of each cell (bench/notebook.mjs), N times each, in turn.
+      the round-trip time of each cell (bench/notebook.mjs), N times each, in turn,
+      after a first round (its times reported apart: the first %%iops cell starts
+      the tracer helper); writes {"first": [s per cell], "times": [[s, ...] per cell]}.
 """
 import argparse
 import json
@@ -170,6 +172,7 @@ def timing(args):
     try:
         for code in args.setup or []:
             kc.execute_interactive(code, timeout=args.timeout, output_hook=lambda m: None)
+        first = [None for _ in cells]
         times = [[] for _ in cells]
         for round_ in range(args.repeat + 1):
             for i, code in enumerate(cells):
@@ -180,11 +183,13 @@ def timing(args):
                     raise SystemExit(f"nbdriver: cell {code!r} failed: {reply['content']}")
                 if round_ > 0:
                     times[i].append(elapsed)
+                else:
+                    first[i] = elapsed
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
     with open(args.out, "w") as f:
-        json.dump(times, f)
+        json.dump({"first": first, "times": times}, f)
 
 
 def notebook(args):
