@@ -11,7 +11,6 @@ use libc::pid_t;
 use crate::affinity;
 use crate::error::{refusal, TraceError};
 use crate::ptrace;
-use crate::session::HostTraffic;
 use crate::tracer::{Mode, Tracer, OPTIONS};
 use crate::wait::{self, Status};
 
@@ -84,6 +83,18 @@ fn task_ids(pid: pid_t) -> io::Result<Vec<pid_t>> {
         }
     }
     Ok(ids)
+}
+
+/// What of an attached process is the host's, not the measured code's: a
+/// notebook kernel's messaging threads (ZeroMQ's I/O threads) and its
+/// sockets, pipes and eventfds. Named by the process itself, which knows them.
+#[derive(Clone, Debug, Default)]
+pub struct HostTraffic {
+    /// Threads not traced at all (none of the measured code runs on them).
+    pub threads: Vec<pid_t>,
+    /// fds whose calls are not counted, until the process closes or
+    /// replaces them (a number reused by the code counts again).
+    pub fds: Vec<i32>,
 }
 
 /// Seizes every thread of `pid` (again and again until no new thread

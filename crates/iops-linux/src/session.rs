@@ -9,7 +9,7 @@ use iops_core::{Aggregator, ProgressCounters, Report};
 use libc::pid_t;
 
 use crate::affinity;
-use crate::attach::{attach, detach_all, Pinning};
+use crate::attach::{attach, detach_all, HostTraffic, Pinning};
 use crate::calibrate::calibrate;
 use crate::launch::{finish_untraced, launch, ChildNews, ChildNewsPipe, Launched};
 use crate::report::{self, SessionNotes};
@@ -50,17 +50,6 @@ pub struct Options {
     pub host: HostTraffic,
 }
 
-/// What of an attached process is the host's, not the measured code's: a
-/// notebook kernel's messaging threads (ZeroMQ's I/O threads) and its
-/// sockets, pipes and eventfds. Named by the process itself, which knows them.
-#[derive(Clone, Debug, Default)]
-pub struct HostTraffic {
-    /// Threads not traced at all (none of the measured code runs on them).
-    pub threads: Vec<pid_t>,
-    /// fds whose calls are not counted, until the process closes or
-    /// replaces them (a number reused by the code counts again).
-    pub fds: Vec<i32>,
-}
 
 impl Default for Options {
     /// No pinning: a traced program sees the CPUs it would see untraced.
