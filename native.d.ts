@@ -288,6 +288,18 @@ export interface TraceOptions {
    */
   shareCpu?: boolean
   /**
+   * Attach mode, Linux's ptrace tracer: threads of the traced process
+   * that are its host's (a notebook kernel's messaging threads), left
+   * untraced.
+   */
+  hostThreads?: Array<number>
+  /**
+   * Attach mode, Linux's ptrace tracer: fds of the traced process that
+   * are its host's (a notebook kernel's sockets, pipes, eventfds): their
+   * calls are not counted until the process closes or replaces them.
+   */
+  hostFds?: Array<number>
+  /**
    * macOS: why the event source (fs_usage) is not used, said first in
    * the counters report.
    */

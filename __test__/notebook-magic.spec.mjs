@@ -12,7 +12,10 @@ import test from "ava";
 import { ROOT } from "./_support/util.mjs";
 
 const require = createRequire(import.meta.url);
-const { planCell } = require(path.join(ROOT, "dist", "tslab", "magic.js"));
+const { planCell: planWith } = require(path.join(ROOT, "dist", "tslab", "magic.js"));
+// The cell is scanned by TypeScript's scanner: the kernel passes tslab's copy, the tests this checkout's.
+const ts = require("typescript");
+const planCell = (source, runId) => planWith(source, runId, ts);
 const { parseOptions, DEFAULT_OPTIONS } = require(path.join(ROOT, "dist", "tslab", "options.js"));
 
 const R = 'Reflect.get(globalThis, Symbol.for("iops-profiler.tslab"))';
@@ -83,4 +86,30 @@ test("options: flags, values with = or a space, quoted paths; the statement is w
   t.deepEqual(parseOptions("").rest, "");
   // A statement that starts with a decrement reads as an option: the message names it.
   t.throws(() => parseOptions("--i;"), { message: /unknown option --i;/ });
+});
+
+test("only lines that start in code are magic: in a string, template literal, regex or comment, %iops is text", (t) => {
+  const plain = [
+    "const s = `\n%iops not a magic\n`; s.length",
+    "const s = `\n%%iops\n`;",
+    "const s = `a ${1 + `\n%iops nested\n`} b\n%iops still text\n`;",
+    "/*\n%iops in a block comment\n*/",
+    'const s = "a\\\n%iops continued string";',
+  ];
+  for (const src of plain) t.deepEqual(planCell(src, 1), { kind: "plain" }, src);
+  // A template's substitution is code again, and so is what follows the template.
+  const plan = planCell("const s = `x${0}\ny`;\n%iops f(s);", 1);
+  t.is(plan.kind, "run");
+  t.deepEqual(plan.magics.map((m) => m.line), [2]);
+  // A `%%iops` inside a template literal of a %%iops cell is code, not a second cell magic.
+  const cell = planCell("%%iops\nconst s = `\n%%iops\n%iops x\n`;\ns.length", 1);
+  t.is(cell.kind, "run");
+  t.is(cell.source.split("\n")[2], "%%iops");
+  t.is(cell.source.split("\n")[3], "%iops x");
+  // Division is not a regex: the line after it is a real magic.
+  const div = planCell("const a = 4 / 2; const b = a / 2;\n%iops f(a);", 1);
+  t.deepEqual(div.magics.map((m) => m.line), [1]);
+  // A regex with a slash-star in it is not a comment opener.
+  const re = planCell("const r = /a\\/*/;\n%iops f(r);", 1);
+  t.deepEqual(re.magics.map((m) => m.line), [1]);
 });

@@ -4,7 +4,8 @@
  * starts this script once, with the same Node binary, and asks it to attach
  * for each window. It reads one JSON command per line on stdin:
  *
- *   {"attach": <pid>, "method": <live source>, "cookie": <u32>, "allFds": bool, "shareCpu": bool}
+ *   {"attach": <pid>, "method": <live source>, "cookie": <u32>, "allFds": bool, "shareCpu": bool,
+ *    "hostThreads": [tid], "hostFds": [fd]}   (the host's traffic, left out: see sources/capture.ts)
  *   {"stop": true}
  *
  * and answers one JSON message per line on fd 3, a pipe of its own (stdout
@@ -46,7 +47,9 @@ function send(message: unknown): void {
   }
 }
 
-async function capture(cmd: { attach: number; method?: string; cookie?: number; allFds?: boolean; shareCpu?: boolean }) {
+type AttachCommand = { attach: number; method?: string; cookie?: number; allFds?: boolean; shareCpu?: boolean; hostThreads?: number[]; hostFds?: number[] };
+
+async function capture(cmd: AttachCommand) {
   let session: Session;
   try {
     session = native.TraceSession.attach(cmd.attach, {
@@ -54,6 +57,8 @@ async function capture(cmd: { attach: number; method?: string; cookie?: number; 
       markerCookie: cmd.cookie,
       allFds: cmd.allFds ?? false,
       shareCpu: cmd.shareCpu ?? false,
+      hostThreads: numbers(cmd.hostThreads),
+      hostFds: numbers(cmd.hostFds),
     });
   } catch (e) {
     send({ error: { code: "EIO", message: (e as Error).message } });
@@ -65,6 +70,11 @@ async function capture(cmd: { attach: number; method?: string; cookie?: number; 
   const outcome = JSON.parse(await session.wait());
   current = null;
   send(outcome.error ? { error: outcome.error } : { report: outcome });
+}
+
+/** A list of whole numbers from a command; anything else is no list. */
+function numbers(x: unknown): number[] {
+  return Array.isArray(x) ? x.filter((n): n is number => Number.isInteger(n)) : [];
 }
 
 /** Stops any capture (which detaches) and exits once it has ended. */
@@ -79,7 +89,7 @@ const lines = createInterface({ input: process.stdin });
 let queue = Promise.resolve();
 lines.on("line", (line) => {
   if (!line.trim()) return;
-  let cmd: { attach?: unknown; stop?: unknown; method?: string; cookie?: number; allFds?: boolean; shareCpu?: boolean };
+  let cmd: Omit<AttachCommand, "attach"> & { attach?: unknown; stop?: unknown };
   try {
     cmd = JSON.parse(line);
   } catch {

@@ -12,8 +12,10 @@ at a scratch kernelspec, never at the user's Jupyter config):
   nbdriver.py session --cwd DIR --out results.json [--kernel NAME] < steps.json
       one kernel for a list of steps, each one of
         {"cell": "<source>"}                       run a cell
-        {"cell": "<source>", "interruptWhen": path}  ... and send the kernel SIGINT once the cell
-                                                   has created the file `path`
+        {"cell": "<source>", "interruptWhen": path}  ... and interrupt the kernel as Jupyter does
+                                                   (KernelManager.interrupt_kernel: SIGINT to its
+                                                   whole process group) once the cell has created
+                                                   the file `path`
         {"cell": "<source>", "killWhen": path}     ... or SIGKILL (a crashed kernel); status "dead"
         {"restart": true}                          restart the kernel
         {"complete": "<source>"}                   code completion at the end of the source
@@ -23,7 +25,9 @@ at a scratch kernelspec, never at the user's Jupyter config):
       {"status": "ok"|"error"|"abort", "outputs": [...]}.
 
   nbdriver.py timing --cwd DIR --out times.json [--repeat N] [--setup CODE] < cells.json
-      the round-trip time of each cell (bench/notebook.mjs), N times each, in turn.
+      the round-trip time of each cell (bench/notebook.mjs), N times each, in turn,
+      after a first round (its times reported apart: the first %%iops cell starts
+      the tracer helper); writes {"first": [s per cell], "times": [[s, ...] per cell]}.
 """
 import argparse
 import json
@@ -84,12 +88,17 @@ def kernel_pid(client):
     return client.km.provisioner.process.pid
 
 
-def signal_when(pid, path, signum, done):
-    """Sends the kernel `signum` once `path` exists: the cell has got there."""
+def signal_when(client, path, signum, done):
+    """Once `path` exists (the cell has got there): SIGINT as Jupyter's stop
+    button sends it (KernelManager.interrupt_kernel, to the kernel's process
+    group, helpers included), another signal to the kernel's pid."""
     while not done.is_set():
         if os.path.exists(path):
             time.sleep(0.2)
-            os.kill(pid, signum)
+            if signum == signal.SIGINT:
+                run_sync(client.km.interrupt_kernel)()
+            else:
+                os.kill(kernel_pid(client), signum)
             return
         time.sleep(0.05)
 
@@ -102,7 +111,7 @@ def run_cell(client, nb, source, interrupt_when=None, kill_when=None):
     done = threading.Event()
     for path, signum in ((interrupt_when, signal.SIGINT), (kill_when, signal.SIGKILL)):
         if path is not None:
-            threading.Thread(target=signal_when, args=(kernel_pid(client), path, signum, done), daemon=True).start()
+            threading.Thread(target=signal_when, args=(client, path, signum, done), daemon=True).start()
     try:
         client.execute_cell(cell, len(nb.cells) - 1)
     except DeadKernelError:
@@ -163,6 +172,7 @@ def timing(args):
     try:
         for code in args.setup or []:
             kc.execute_interactive(code, timeout=args.timeout, output_hook=lambda m: None)
+        first = [None for _ in cells]
         times = [[] for _ in cells]
         for round_ in range(args.repeat + 1):
             for i, code in enumerate(cells):
@@ -173,11 +183,13 @@ def timing(args):
                     raise SystemExit(f"nbdriver: cell {code!r} failed: {reply['content']}")
                 if round_ > 0:
                     times[i].append(elapsed)
+                else:
+                    first[i] = elapsed
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
     with open(args.out, "w") as f:
-        json.dump(times, f)
+        json.dump({"first": first, "times": times}, f)
 
 
 def notebook(args):

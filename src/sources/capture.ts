@@ -52,6 +52,23 @@ export interface ProfileOptions {
   method?: RequestedSource;
 }
 
+/**
+ * What of this process is its host's rather than the measured code's (a
+ * notebook kernel's messaging: src/tslab/host-traffic.ts): left out of a
+ * window's figures where the source can tell (Linux's ptrace tracer).
+ */
+export interface HostTraffic {
+  /** Threads (tids) none of the measured code runs on: not traced. */
+  threads: number[];
+  /** fds whose calls are not counted, until closed or replaced. */
+  fds: number[];
+}
+
+/** A window's options: profile()'s, and for the notebook magics the host's traffic to leave out. */
+export interface WindowOptions extends ProfileOptions {
+  host?: HostTraffic;
+}
+
 /** A measured window: call `begin()` right before and `end()` right after the code. */
 export interface IopsWindow {
   /** The source: "ptrace" when traced; "proc-io", "io-counters" or "rusage" when counters are the fallback. */

@@ -29,7 +29,7 @@ import { readFileSync } from "node:fs";
 
 import { apiPid } from "../args";
 import { IopsError } from "../report";
-import { claimWindow, releaseWindow, type Capture, type CaptureOptions, type IopsWindow, type ProfileOptions } from "./capture";
+import { claimWindow, releaseWindow, type Capture, type CaptureOptions, type IopsWindow, type ProfileOptions, type WindowOptions } from "./capture";
 import { CountersWindow, countersCapture } from "./counters";
 import { InProcessWindow } from "./in-process";
 import { FsUsageWindow, attachWithFsUsage, fsUsageCommand, launchWithFsUsage } from "./fs_usage";
@@ -39,7 +39,7 @@ import { openStraceWindow, straceCommand, stracePid } from "./strace";
 import { captureFromHelper, openHelperWindow } from "./tracer-helper";
 
 export { countersSource, eventSource, isCountersMethod, requestableSources, useFsUsageStandIn } from "./names";
-export type { Capture, CaptureOptions, IopsWindow, ProfileOptions } from "./capture";
+export type { Capture, CaptureOptions, IopsWindow, ProfileOptions, WindowOptions, HostTraffic } from "./capture";
 
 export type { LiveSource, RequestedSource } from "./names";
 
@@ -156,7 +156,7 @@ function parentOf(pid: number): number | null {
  * refused. Only one window may be open at a time: IopsError "EBUSY"
  * otherwise; an unknown method: IopsError "EINVAL".
  */
-export async function openWindow(options: ProfileOptions = {}): Promise<IopsWindow> {
+export async function openWindow(options: WindowOptions = {}): Promise<IopsWindow> {
   claimWindow();
   try {
     return await windowBy(options);
@@ -166,7 +166,7 @@ export async function openWindow(options: ProfileOptions = {}): Promise<IopsWind
   }
 }
 
-async function windowBy(options: ProfileOptions): Promise<IopsWindow> {
+async function windowBy(options: WindowOptions): Promise<IopsWindow> {
   const source = requestedSource(options.method);
   switch (source?.window ?? "counters") {
     case "script":

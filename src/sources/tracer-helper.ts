@@ -18,7 +18,7 @@ import { createInterface } from "node:readline";
 import { native } from "../native";
 import { ownNodeEnv } from "../node-env";
 import { IopsError, type Report, type Source } from "../report";
-import { claimWindow, releaseWindow, type Capture, type CaptureOptions, type IopsWindow, type ProfileOptions } from "./capture";
+import { claimWindow, releaseWindow, type Capture, type CaptureOptions, type IopsWindow, type WindowOptions } from "./capture";
 
 type HelperMessage = { ready?: true; report?: Report; error?: { code: string; message: string } };
 
@@ -161,6 +161,10 @@ function getHelper(): Helper {
     // stdin: commands; fd 3: messages; stdout unused; stderr shared, for a crash's message.
     stdio: ["pipe", "ignore", "inherit", "pipe"],
     env: ownNodeEnv(), // no preloads of the host's
+    // Its own session (setsid): a SIGINT to our process group (Jupyter's
+    // interrupt, Ctrl-C in a terminal) must not kill it mid-window. It still
+    // ends with us: our end of its stdin closes when we exit, however we die.
+    detached: true,
   });
   // Where Yama's ptrace_scope is 1, only a designated process may trace us.
   try {
@@ -212,13 +216,14 @@ class TracedWindow implements IopsWindow {
  * the window slot; the window gives it back at its end). Where ptrace is
  * refused, IopsError "EPERM" saying why: the caller falls back to counters.
  */
-export async function openHelperWindow(options: ProfileOptions, method: Source): Promise<IopsWindow> {
+export async function openHelperWindow(options: WindowOptions, method: Source): Promise<IopsWindow> {
   const cookie = randomInt(1, 2 ** 31);
   const shareCpu = options.shareCpu ?? false;
   const cpus = shareCpu ? native.ownCpus() : null;
   for (let attempt = 1; ; attempt++) {
     const h = getHelper();
-    h.send({ attach: process.pid, method, cookie, allFds: options.allFds ?? false, shareCpu });
+    const host = options.host ?? { threads: [], fds: [] };
+    h.send({ attach: process.pid, method, cookie, allFds: options.allFds ?? false, shareCpu, hostThreads: host.threads, hostFds: host.fds });
     const m = await h.next();
     if (m.ready) return new TracedWindow(method, h, cookie, cpus);
     recoverFrom(h, cpus);

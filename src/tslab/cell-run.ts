@@ -12,6 +12,7 @@ import { openWindow, type IopsWindow } from "../profile";
 import { IopsError, type Report } from "../report";
 import { notebookDisplay } from "../render/notebook";
 import { HeldOutput } from "./held-output";
+import type { KernelTraffic } from "./host-traffic";
 import type { WriteDisplayData } from "./kernel";
 import type { Magic } from "./magic";
 
@@ -53,6 +54,7 @@ export class CellRun {
     readonly id: number,
     magics: Magic[],
     private readonly writeDisplayData: WriteDisplayData | null,
+    private readonly kernelTraffic: KernelTraffic,
   ) {
     this.slots = magics.map((magic) => ({ magic, state: "idle", opening: null, window: null, report: null, cut: null }));
     const write = process.stderr.write.bind(process.stderr);
@@ -76,7 +78,7 @@ export class CellRun {
     slot.state = "opening";
     slot.opening = (async () => {
       try {
-        slot.window = await openWindow({ allFds, shareCpu });
+        slot.window = await openWindow({ allFds, shareCpu, host: this.kernelTraffic.now() });
         slot.state = "open";
       } catch (e) {
         const err = e as { code?: string; message?: string };

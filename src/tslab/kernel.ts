@@ -6,6 +6,8 @@
  */
 import { createRequire } from "node:module";
 
+import type { TypeScriptModule } from "./code-lines";
+
 /** What a cell's `execute` returns: false when the cell failed. */
 export type Execute = (source: string) => Promise<boolean>;
 
@@ -24,6 +26,8 @@ export interface TslabKernel {
   handlerPrototype: { handleExecuteImpl: (this: { executor: TslabExecutor }, ...args: unknown[]) => Promise<unknown> };
   /** The display writer of the cell being executed. */
   writeDisplayData(): WriteDisplayData | null;
+  /** The TypeScript the kernel compiles cells with (tslab's own copy). */
+  typescript: TypeScriptModule;
 }
 
 export class NotTslabError extends Error {}
@@ -41,7 +45,8 @@ export function findKernel(): TslabKernel {
   const pub = tslab.require("tslab");
   const entry = Object.values(require.cache).find((m) => m?.exports === pub);
   if (!entry) throw new NotTslabError("iops-profiler/tslab: cannot find the running tslab kernel's modules");
-  const jupyter = createRequire(entry.filename)("./jupyter") as {
+  const tslabRequire = createRequire(entry.filename);
+  const jupyter = tslabRequire("./jupyter") as {
     JupyterHandlerImpl?: { prototype: TslabKernel["handlerPrototype"] };
     lastWriteDisplayData?: WriteDisplayData | null;
   };
@@ -50,5 +55,12 @@ export function findKernel(): TslabKernel {
     const version = (pub as { versions?: { tslab?: string } }).versions?.tslab ?? "unknown";
     throw new NotTslabError(`iops-profiler/tslab: this tslab version (${version}) is not supported; it was built for tslab 1.0.x`);
   }
-  return { handlerPrototype: proto, writeDisplayData: () => jupyter.lastWriteDisplayData ?? null };
+  let typescript: TypeScriptModule;
+  try {
+    // tslab 1.0 compiles with its copy of TypeScript, under this name.
+    typescript = tslabRequire("@tslab/typescript-for-tslab") as TypeScriptModule;
+  } catch {
+    typescript = tslabRequire("typescript") as TypeScriptModule;
+  }
+  return { handlerPrototype: proto, writeDisplayData: () => jupyter.lastWriteDisplayData ?? null, typescript };
 }

@@ -3,8 +3,11 @@
  * TypeScript that tslab compiles like any other cell: calls into the magic
  * runtime that open a window, mark its start right before the user's code
  * and its end right after, then show the results. Every line keeps its
- * number, so tslab's error positions still point at the user's lines.
+ * number, so tslab's error positions still point at the user's lines. Only
+ * lines that start in code are magic: inside a string, a template literal
+ * or a comment, `%iops` is text (code-lines.ts).
  */
+import { codeLineStarts, type TypeScriptModule } from "./code-lines";
 import { OptionsError, parseOptions, type MagicOptions } from "./options";
 
 /** Where the runtime lives: a symbol-keyed global, valid in TypeScript and JavaScript cells. */
@@ -24,11 +27,18 @@ export type CellPlan =
   | { kind: "plain" }
   | { kind: "help" }
   | { kind: "error"; message: string }
-  /** `userAwaits`: the user's code may have a top-level await (it has the word `await`). */
-  | { kind: "run"; source: string; magics: Magic[]; userAwaits: boolean };
+  /**
+   * `userAwaits`: the user's code may have a top-level await (it has the
+   * word `await`). `code`: each line's code as it runs (a magic line's
+   * statement; "" for the %%iops line), starting at column `codeStart` of
+   * the typed line: for error positions (cell-errors.ts).
+   */
+  | { kind: "run"; source: string; magics: Magic[]; userAwaits: boolean; code: string[]; codeStart: number[] };
 
 const CELL_MAGIC = /^\s*%%iops(?=\s|$)(.*)$/;
 const LINE_MAGIC = /^(\s*)%iops(?=\s|$)(.*)$/;
+/** Any line that might be a magic: the cheap test that lets a plain cell through unscanned. */
+const MAYBE_MAGIC = /^\s*%%?iops(?=\s|$)/m;
 
 /**
  * Rewrites `source`, a cell's code, for run `runId` (the calls name their
@@ -41,7 +51,8 @@ const LINE_MAGIC = /^(\s*)%iops(?=\s|$)(.*)$/;
  * code itself still runs synchronously up to its own first await. Only a
  * second or later `%iops` line in one cell opens its window with `await`.
  */
-export function planCell(source: string, runId = 0): CellPlan {
+export function planCell(source: string, runId: number, ts: TypeScriptModule): CellPlan {
+  if (!MAYBE_MAGIC.test(source)) return { kind: "plain" };
   const open = (k: number) => (k > 0 ? `await ${R}.open(${runId}, ${k}); ` : "");
   /** Marks the start of window `k`: the user's code follows on the same line. */
   const begin = (k: number) => `${open(k)}${R}.begin(${runId}, ${k}); `;
@@ -51,9 +62,11 @@ export function planCell(source: string, runId = 0): CellPlan {
   const userAwaits = /\bawait\b/.test(source);
 
   const lines = source.split("\n");
+  const code = codeLineStarts(ts, source);
+  const lineMagic = (i: number) => (code[i] ? LINE_MAGIC.exec(lines[i]) : null);
   const cellMagic = CELL_MAGIC.exec(lines[0]);
-  const lineMagics = lines.map((l, i) => ({ i, m: LINE_MAGIC.exec(l) })).filter((x) => x.m);
-  const strayCell = lines.findIndex((l, i) => i > 0 && CELL_MAGIC.test(l));
+  const lineMagics = lines.map((_, i) => ({ i, m: lineMagic(i) })).filter((x) => x.m);
+  const strayCell = lines.findIndex((l, i) => i > 0 && code[i] && CELL_MAGIC.test(l));
   if (!cellMagic && lineMagics.length === 0) {
     return strayCell >= 0 ? { kind: "error", message: `%%iops must be the first line of the cell (found on line ${strayCell + 1})` } : { kind: "plain" };
   }
@@ -70,15 +83,18 @@ export function planCell(source: string, runId = 0): CellPlan {
           message: `%iops on line ${lineMagics[0].i + 1} is inside a %%iops cell: windows cannot nest, so the cell did not run. Remove the %iops (the whole cell is measured) or the %%iops`,
         };
       }
+      const code = ["", ...lines.slice(1)];
       lines[0] = asAsync + begin(0);
       lines.push(end(0, true));
-      return { kind: "run", source: lines.join("\n"), magics: [{ kind: "cell", line: 0, options }], userAwaits };
+      return { kind: "run", source: lines.join("\n"), magics: [{ kind: "cell", line: 0, options }], userAwaits, code, codeStart: code.map(() => 0) };
     }
 
     const magics: Magic[] = [];
+    const code = [...lines];
+    const codeStart = lines.map(() => 0);
     let pendingEnd = "";
     for (let i = 0; i < lines.length; i++) {
-      const m = LINE_MAGIC.exec(lines[i]);
+      const m = lineMagic(i);
       let line = lines[i];
       if (m) {
         const { options, rest } = parseOptions(m[2]);
@@ -86,6 +102,8 @@ export function planCell(source: string, runId = 0): CellPlan {
         if (!rest) return { kind: "error", message: `%iops on line ${i + 1} has no statement: write the code on the same line (%iops fs.readFileSync("a.txt")), or use %%iops on a cell's first line to measure the whole cell` };
         const k = magics.length;
         magics.push({ kind: "line", line: i, options });
+        codeStart[i] = lines[i].trimEnd().length - rest.length;
+        code[i] = rest;
         line = m[1] + begin(k) + rest;
       }
       lines[i] = pendingEnd + line;
@@ -93,7 +111,7 @@ export function planCell(source: string, runId = 0): CellPlan {
     }
     if (pendingEnd) lines.push(pendingEnd);
     lines[0] = asAsync + lines[0];
-    return { kind: "run", source: lines.join("\n"), magics, userAwaits };
+    return { kind: "run", source: lines.join("\n"), magics, userAwaits, code, codeStart };
   } catch (e) {
     if (e instanceof OptionsError) return { kind: "error", message: e.message };
     throw e;

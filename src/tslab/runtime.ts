@@ -7,12 +7,17 @@
  */
 import vm from "node:vm";
 
+import { userStack, type CellSource } from "./cell-errors";
 import { CellRun, CellStopped } from "./cell-run";
+import type { KernelTraffic } from "./host-traffic";
 import type { TslabExecutor, TslabKernel } from "./kernel";
-import { planCell, RUNTIME_EXPR } from "./magic";
+import { planCell, RUNTIME_EXPR, type CellPlan } from "./magic";
 import { HELP } from "./options";
 
 const ADOPTED = Symbol("iops-profiler adopted this executor");
+
+/** A cell to run measured: its plan, and its lines as typed. */
+type RunPlan = Extract<CellPlan, { kind: "run" }> & { shown: string[] };
 
 /**
  * Takes over the next script run by vm.runInThisContext: the cell that tslab
@@ -35,7 +40,7 @@ const ADOPTED = Symbol("iops-profiler adopted this executor");
  * busy loop before its first await would wait for that await). Other cells
  * keep `breakOnSigint`, so a busy loop is interrupted as in any tslab cell.
  */
-function takeNextScript(run: CellRun, userAwaits: boolean): () => void {
+function takeNextScript(run: CellRun, plan: RunPlan): () => void {
   const original = vm.runInThisContext;
   const taking = function (this: unknown, code: string, options?: vm.RunningScriptOptions | string) {
     vm.runInThisContext = original;
@@ -44,8 +49,11 @@ function takeNextScript(run: CellRun, userAwaits: boolean): () => void {
       run.skip("this tslab compiled the cell in an unexpected way");
       return original.call(vm, code, options as vm.RunningScriptOptions);
     }
-    const runOptions = { ...options, breakOnSigint: Boolean(options.breakOnSigint) && !userAwaits };
+    // A name of its own, so that its frames are known in a stack trace (cell-errors.ts).
+    const filename = `evalmachine.<iops-run-${run.id}>`;
+    const runOptions = { ...options, filename, breakOnSigint: Boolean(options.breakOnSigint) && !plan.userAwaits };
     const guarded = guardThrows(code, run.id);
+    const cell: CellSource = { filename, compiled: guarded, shown: plan.shown, code: plan.code, codeStart: plan.codeStart };
     const result = (async () => {
       await run.open(0);
       try {
@@ -53,6 +61,7 @@ function takeNextScript(run: CellRun, userAwaits: boolean): () => void {
       } catch (e) {
         // A rejection, or an interrupt (breakOnSigint terminates the script: not catchable inside it).
         run.cut(cutReason(e));
+        showAtUserLines(e, cell);
         throw e;
       }
     })();
@@ -64,6 +73,17 @@ function takeNextScript(run: CellRun, userAwaits: boolean): () => void {
   return () => {
     if (vm.runInThisContext === taking) vm.runInThisContext = original;
   };
+}
+
+/** The cell's error as tslab prints it: it prints `error.stack` (util.inspect). */
+function showAtUserLines(error: unknown, cell: CellSource): void {
+  const stack = userStack(error, cell);
+  if (stack === null) return;
+  try {
+    (error as Error).stack = stack;
+  } catch {
+    // A frozen error: shown as it is.
+  }
 }
 
 /** How tslab 1.0 wraps a cell with top-level await. */
@@ -94,7 +114,11 @@ export class MagicRuntime {
   private nextRunId = 1;
   private current: CellRun | null = null;
 
-  constructor(private readonly kernel: TslabKernel) {}
+  constructor(
+    private readonly kernel: TslabKernel,
+    /** The kernel's own traffic, as it was when the magics were loaded. */
+    private readonly kernelTraffic: KernelTraffic,
+  ) {}
 
   /** Wraps the executor's execute and interrupt, once. */
   adopt(executor: TslabExecutor & { [ADOPTED]?: true }): void {
@@ -111,8 +135,10 @@ export class MagicRuntime {
 
   private async execute(source: string, execute: (source: string) => Promise<boolean>): Promise<boolean> {
     const runId = this.nextRunId++;
-    const plan = planCell(source, runId);
-    if (plan.kind === "plain") return execute(source);
+    const plan = planCell(source, runId, this.kernel.typescript);
+    // From a microtask of its own: the code then runs with none of our
+    // frames under it, so its errors' stack traces show none of ours.
+    if (plan.kind === "plain") return Promise.resolve(source).then(execute);
     if (plan.kind === "help") {
       process.stdout.write(HELP + "\n");
       return true;
@@ -121,9 +147,9 @@ export class MagicRuntime {
       process.stderr.write(`%iops: ${plan.message}\n`);
       return false;
     }
-    const run = new CellRun(runId, plan.magics, this.kernel.writeDisplayData());
+    const run = new CellRun(runId, plan.magics, this.kernel.writeDisplayData(), this.kernelTraffic);
     this.current = run;
-    const release = takeNextScript(run, plan.userAwaits);
+    const release = takeNextScript(run, { ...plan, shown: source.split("\n") });
     try {
       return await execute(plan.source);
     } finally {

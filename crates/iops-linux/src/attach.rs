@@ -85,6 +85,18 @@ fn task_ids(pid: pid_t) -> io::Result<Vec<pid_t>> {
     Ok(ids)
 }
 
+/// What of an attached process is the host's, not the measured code's: a
+/// notebook kernel's messaging threads (ZeroMQ's I/O threads) and its
+/// sockets, pipes and eventfds. Named by the process itself, which knows them.
+#[derive(Clone, Debug, Default)]
+pub struct HostTraffic {
+    /// Threads not traced at all (none of the measured code runs on them).
+    pub threads: Vec<pid_t>,
+    /// fds whose calls are not counted, until the process closes or
+    /// replaces them (a number reused by the code counts again).
+    pub fds: Vec<i32>,
+}
+
 /// Seizes every thread of `pid` (again and again until no new thread
 /// appears), then interrupts each so the loop can start tracing syscalls.
 /// `marker_cookie`: count only between the markers made with it;
@@ -94,11 +106,13 @@ pub fn attach(
     agg: Aggregator,
     marker_cookie: Option<u32>,
     share_cpu: bool,
+    host: &HostTraffic,
 ) -> Result<(Tracer, Option<Pinning>), TraceError> {
     if pid == unsafe { libc::getpid() } {
         return Err(TraceError::Other("a process cannot trace itself; use a helper process".into()));
     }
     let mut tracer = Tracer::new(Mode::AllSyscalls, pid, agg, marker_cookie);
+    tracer.ignore_fds(pid, &host.fds);
     let mut pinning = None;
     if share_cpu {
         if let Some(default) = affinity::get(pid) {
@@ -112,7 +126,7 @@ pub fn attach(
         let tids = task_ids(pid).map_err(|_| TraceError::NoSuchProcess(pid))?;
         let mut added = false;
         for tid in tids {
-            if tracer.has_thread(tid) {
+            if tracer.has_thread(tid) || host.threads.contains(&tid) {
                 continue;
             }
             match ptrace::seize(tid, OPTIONS) {

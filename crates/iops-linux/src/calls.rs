@@ -53,6 +53,14 @@ impl Calls {
         }
     }
 
+    /// Calls on these fds of `tgid` are not counted, until it closes or
+    /// replaces them (see `HostTraffic`).
+    pub fn ignore_fds(&mut self, tgid: pid_t, fds: &[i32]) {
+        for &fd in fds {
+            self.fds.ignore(tgid, fd);
+        }
+    }
+
     /// After exec (close-on-exec fds are gone) or when a process ends.
     pub fn forget_process(&mut self, tgid: pid_t) {
         self.fds.forget_process(tgid);
@@ -156,6 +164,8 @@ impl Calls {
         let ok = rval >= 0;
         let latency = Some(now.saturating_duration_since(p.start).as_nanos() as u64);
         match p.class {
+            // The host's own traffic (transfers check each of their two fds).
+            Class::Data(syscall) if p.counted && syscall.direction().is_some() && self.fds.is_ignored(tgid, p.args[0] as i32) => {}
             Class::Data(syscall) if p.counted => {
                 if ok {
                     self.record_data(tid, tgid, syscall, &p, rval as u64, now, begin, peek);
@@ -265,6 +275,9 @@ impl Calls {
         let start_ns = p.start.saturating_duration_since(begin).as_nanos() as u64;
         let latency_ns = Some(now.saturating_duration_since(p.start).as_nanos() as u64);
         let record = |calls: &mut Calls, fd: u64, direction: Direction, call: CallOffset| {
+            if calls.fds.is_ignored(tgid, fd as i32) {
+                return;
+            }
             let (file, offset) = match calls.fds.data_call(&mut calls.agg, tgid, tid, fd as i32, direction, call, bytes) {
                 Some(found) => found,
                 // Closed by another thread before we could look: still an op.

@@ -11,6 +11,7 @@
 //! /proc/<tid>/fd of a live thread shows the fds all threads share.
 
 use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::FxHashSet as HashSet;
 use std::ffi::CStr;
 use std::io::Write;
 
@@ -33,6 +34,8 @@ struct FdEntry {
 #[derive(Default)]
 pub struct FdTable {
     cache: HashMap<(pid_t, i32), FdEntry>,
+    /// fds whose calls are not counted (the host's own traffic), until closed or replaced.
+    ignored: HashSet<(pid_t, i32)>,
 }
 
 /// Builds "/proc/<pid>/fd/<fd>\0" (or fdinfo) in a stack buffer.
@@ -204,9 +207,21 @@ impl FdTable {
         Some((file, offset))
     }
 
+    /// Calls on `fd` of `tgid` are not counted until it is closed or replaced.
+    pub fn ignore(&mut self, tgid: pid_t, fd: i32) {
+        self.ignored.insert((tgid, fd));
+    }
+
+    /// Whether calls on `fd` of `tgid` are left out (one probe, none when nothing is ignored).
+    #[inline]
+    pub fn is_ignored(&self, tgid: pid_t, fd: i32) -> bool {
+        !self.ignored.is_empty() && self.ignored.contains(&(tgid, fd))
+    }
+
     /// `fd` of `tgid` was just opened on `file` (position 0): see
     /// `Calls::opened`.
     pub fn opened(&mut self, tgid: pid_t, fd: i32, file: FileId, kind: FdKind, append: bool, cloexec: bool) {
+        self.ignored.remove(&(tgid, fd));
         let position = kind.is_storage().then(|| FdPosition::new(0, append));
         self.cache.insert((tgid, fd), FdEntry { file, position, cloexec });
     }
@@ -217,6 +232,7 @@ impl FdTable {
     /// fds get wrong offsets). `from` unknown: `to` is forgotten, to be
     /// resolved through /proc on first use.
     pub fn duplicated(&mut self, tgid: pid_t, from: i32, to: i32, cloexec: bool) {
+        self.ignored.remove(&(tgid, to));
         match self.cache.get(&(tgid, from)).copied() {
             Some(e) if from != to => {
                 self.cache.insert((tgid, to), FdEntry { cloexec, ..e });
@@ -280,23 +296,47 @@ impl FdTable {
         }
     }
 
+    /// `fd` was closed, or its number given to a new open.
     pub fn forget(&mut self, tgid: pid_t, fd: i32) {
         self.cache.remove(&(tgid, fd));
+        self.ignored.remove(&(tgid, fd));
     }
 
     pub fn forget_range(&mut self, tgid: pid_t, first: u32, last: u32) {
-        self.cache.retain(|(p, fd), _| *p != tgid || (*fd as u32) < first || (*fd as u32) > last);
+        let outside = |p: &pid_t, fd: &i32| *p != tgid || (*fd as u32) < first || (*fd as u32) > last;
+        self.cache.retain(|(p, fd), _| outside(p, fd));
+        self.ignored.retain(|(p, fd)| outside(p, fd));
     }
 
     /// After exec (close-on-exec fds are gone) or when a process ends.
     pub fn forget_process(&mut self, tgid: pid_t) {
         self.cache.retain(|(p, _), _| *p != tgid);
+        self.ignored.retain(|(p, _)| *p != tgid);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ignored_fd_counts_again_once_closed_replaced_or_reused() {
+        let mut t = FdTable::default();
+        assert!(!t.is_ignored(7, 5));
+        t.ignore(7, 5);
+        t.ignore(7, 6);
+        t.ignore(7, 9);
+        t.ignore(7, 12);
+        assert!(t.is_ignored(7, 5) && !t.is_ignored(8, 5), "per process");
+        t.forget(7, 5); // closed, or its number returned by an open
+        assert!(!t.is_ignored(7, 5));
+        t.duplicated(7, 3, 6, false); // dup2 onto it
+        assert!(!t.is_ignored(7, 6));
+        t.forget_range(7, 8, 10);
+        assert!(!t.is_ignored(7, 9) && t.is_ignored(7, 12));
+        t.forget_process(7);
+        assert!(!t.is_ignored(7, 12));
+    }
 
     /// No such process: any lookup the cache cannot answer fails.
     const GONE: pid_t = i32::MAX;

@@ -40,5 +40,6 @@ pub mod threads;
 mod tracer;
 pub mod wait;
 
+pub use attach::HostTraffic;
 pub use session::{trace, Options, Target, TraceError};
 pub use stop::{stop_pair, StopWaiter, Stopper};

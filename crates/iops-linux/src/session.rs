@@ -9,7 +9,7 @@ use iops_core::{Aggregator, ProgressCounters, Report};
 use libc::pid_t;
 
 use crate::affinity;
-use crate::attach::{attach, detach_all, Pinning};
+use crate::attach::{attach, detach_all, HostTraffic, Pinning};
 use crate::calibrate::calibrate;
 use crate::launch::{finish_untraced, launch, ChildNews, ChildNewsPipe, Launched};
 use crate::report::{self, SessionNotes};
@@ -45,12 +45,16 @@ pub struct Options {
     /// (see `affinity`): much faster per syscall, but a program that
     /// computes on several threads at once loses that parallelism.
     pub share_cpu: bool,
+    /// Attach mode: the host's own traffic, left out of the figures (a
+    /// notebook kernel's messaging, see `HostTraffic`).
+    pub host: HostTraffic,
 }
+
 
 impl Default for Options {
     /// No pinning: a traced program sees the CPUs it would see untraced.
     fn default() -> Self {
-        Options { all_fds: false, marker_cookie: None, share_cpu: false }
+        Options { all_fds: false, marker_cookie: None, share_cpu: false, host: HostTraffic::default() }
     }
 }
 
@@ -86,7 +90,7 @@ pub fn trace(
             }
             Err(e) => Err(e),
         },
-        Target::Attach(pid) => attach(*pid, agg, options.marker_cookie, options.share_cpu)
+        Target::Attach(pid) => attach(*pid, agg, options.marker_cookie, options.share_cpu, &options.host)
             .map(|(tracer, pinning)| Started { tracer, child_news: None, pinning }),
     };
     let Started { mut tracer, mut child_news, mut pinning } = match started {

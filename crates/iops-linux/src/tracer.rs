@@ -105,6 +105,11 @@ fn tgid_of(tid: pid_t) -> pid_t {
 }
 
 impl Tracer {
+    /// Calls on these fds of `tgid` are not counted (see `HostTraffic`).
+    pub fn ignore_fds(&mut self, tgid: pid_t, fds: &[i32]) {
+        self.calls.ignore_fds(tgid, fds);
+    }
+
     pub fn new(mode: Mode, root: pid_t, agg: Aggregator, marker_cookie: Option<u32>) -> Tracer {
         Tracer {
             mode,

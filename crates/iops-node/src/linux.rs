@@ -12,7 +12,7 @@ use std::sync::Arc;
 use iops_core::source::CaptureFailure;
 use iops_core::{ProgressCounters, Report};
 use iops_linux::procio::ProcIo;
-use iops_linux::{Options, StopWaiter, Target};
+use iops_linux::{HostTraffic, Options, StopWaiter, Target};
 use napi::bindgen_prelude::*;
 
 use crate::counters::{now_ns, CounterSnapshot};
@@ -30,6 +30,7 @@ pub fn run_tracer<E: CaptureFailure + 'static>(target: Target, o: TraceOptions, 
         all_fds: o.all_fds.unwrap_or(false),
         marker_cookie: o.marker_cookie,
         share_cpu: o.share_cpu.unwrap_or(false),
+        host: HostTraffic { threads: o.host_threads.unwrap_or_default(), fds: o.host_fds.unwrap_or_default() },
     };
     let (stopper, waiter) = iops_linux::stop_pair().map_err(|e| Error::from_reason(e.to_string()))?;
     TraceSession::spawn(

@@ -19,6 +19,14 @@ pub struct TraceOptions {
     /// Share one CPU between tracer and tracee (default false: the program
     /// then sees the CPUs it would see untraced).
     pub share_cpu: Option<bool>,
+    /// Attach mode, Linux's ptrace tracer: threads of the traced process
+    /// that are its host's (a notebook kernel's messaging threads), left
+    /// untraced.
+    pub host_threads: Option<Vec<i32>>,
+    /// Attach mode, Linux's ptrace tracer: fds of the traced process that
+    /// are its host's (a notebook kernel's sockets, pipes, eventfds): their
+    /// calls are not counted until the process closes or replaces them.
+    pub host_fds: Option<Vec<i32>>,
     /// macOS: why the event source (fs_usage) is not used, said first in
     /// the counters report.
     pub fallback_reason: Option<String>,
