@@ -10,10 +10,11 @@ import { inspect } from "node:util";
 import { writeOutputFile } from "../output";
 import { openWindow, type IopsWindow } from "../profile";
 import { IopsError, type Report } from "../report";
-import { notebookDisplay } from "../render/notebook";
+import { notebookDisplays } from "../render/notebook";
 import { HeldOutput } from "./held-output";
 import type { WriteDisplayData } from "./kernel";
 import type { Magic } from "./magic";
+import { carriesPlotly } from "./plotly-carrier";
 
 type State = "idle" | "opening" | "open" | "begun" | "ended" | "unmeasured" | "shown";
 
@@ -53,6 +54,8 @@ export class CellRun {
     readonly id: number,
     magics: Magic[],
     private readonly writeDisplayData: WriteDisplayData | null,
+    /** The cell's source, as sent by the frontend (which output carries Plotly: plotly-carrier.ts). */
+    private readonly source = "",
   ) {
     this.slots = magics.map((magic) => ({ magic, state: "idle", opening: null, window: null, report: null, cut: null }));
     const write = process.stderr.write.bind(process.stderr);
@@ -137,9 +140,11 @@ export class CellRun {
       }
     }
     const notice = [slot.window!.notice, slot.cut].filter(Boolean).join("; ") || null;
-    const data = notebookDisplay(report, { histogram, top, notice });
-    if (this.writeDisplayData) this.writeDisplayData({ data, metadata: {}, transient: {} }, false);
-    else process.stdout.write(data["text/plain"] + "\n");
+    const displays = notebookDisplays(report, { histogram, top, notice, embedPlotly: () => carriesPlotly(this.source) });
+    for (const data of displays) {
+      if (this.writeDisplayData) this.writeDisplayData({ data, metadata: {}, transient: {} }, false);
+      else process.stdout.write(data["text/plain"] + "\n");
+    }
   }
 
   /**

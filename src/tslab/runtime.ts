@@ -121,7 +121,7 @@ export class MagicRuntime {
       process.stderr.write(`%iops: ${plan.message}\n`);
       return false;
     }
-    const run = new CellRun(runId, plan.magics, this.kernel.writeDisplayData());
+    const run = new CellRun(runId, plan.magics, this.kernel.writeDisplayData(), source);
     this.current = run;
     const release = takeNextScript(run, plan.userAwaits);
     try {
