@@ -7,6 +7,7 @@
  * The virtual environment with JupyterLab is made by `npm test`'s set-up
  * (scripts/test.mjs), not inside a test.
  */
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -16,7 +17,7 @@ import { chromium } from "playwright-core";
 
 import { ROOT } from "./_support/util.mjs";
 import { notebookScratch, plotlyCopies } from "./_support/notebook.mjs";
-import { startJupyterLab } from "./_support/jupyterlab.mjs";
+import { jupyterLabVenv, startJupyterLab } from "./_support/jupyterlab.mjs";
 
 const CHROMIUM = "/usr/bin/chromium";
 const DOCS = path.join(ROOT, "docs", "notebooks");
@@ -54,7 +55,26 @@ const allExecuted = () => {
 /** Each chart output: how many Plotly SVG layers it holds (0: not drawn). */
 const chartLayers = () => [...document.querySelectorAll(".jp-OutputArea-output .iops-chart")].map((e) => e.querySelectorAll(".main-svg").length);
 
+/** The notebook's session with a tslab kernel, started through the server's API before the page opens it. */
+async function startSession(name) {
+  const r = await fetch(`${lab.url}/api/sessions?token=${lab.token}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ path: name, name, type: "notebook", kernel: { name: "tslab" } }),
+  });
+  if (!r.ok) throw new Error(`POST /api/sessions: ${r.status} ${await r.text()}`);
+}
+
+/** JupyterLab's "Select Kernel" dialog, if it shows: the TypeScript kernel (tslab). */
+async function answerKernelDialog(page) {
+  const dialog = page.locator(".jp-Dialog", { hasText: "Select Kernel" });
+  if ((await dialog.count()) === 0) return;
+  await dialog.locator("select").selectOption({ label: "TypeScript" });
+  await dialog.locator("button", { hasText: /^Select$/ }).click();
+}
+
 async function openNotebook(name) {
+  await startSession(name);
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
@@ -66,8 +86,11 @@ async function openNotebook(name) {
 /** Run > Run All Cells, once the kernel is ready; resolves when every cell has run. */
 async function runAll(page) {
   await page.waitForSelector(".jp-Notebook-ExecutionIndicator[data-status='idle']", { timeout: 120_000 });
+  await answerKernelDialog(page);
   await page.locator(".lm-MenuBar-itemLabel", { hasText: /^Run$/ }).click();
   await page.locator(".lm-Menu-itemLabel", { hasText: /^Run All Cells$/ }).click();
+  await page.waitForTimeout(1000);
+  await answerKernelDialog(page);
   await page.waitForFunction(allExecuted, null, { timeout: 240_000, polling: 500 });
 }
 
@@ -123,6 +146,20 @@ test.serial("histogram_visualization.ipynb in JupyterLab: run all draws every ch
   t.deepEqual(errors, []);
   await page.close();
   await shutDownKernels();
+
+  // The saved notebook exported by nbconvert (JupyterLab's own dependency) draws them too, offline.
+  const exported = path.join(root, "histogram_visualization.html");
+  const r = spawnSync(path.join(jupyterLabVenv(), "bin", "jupyter-nbconvert"), ["--to", "html", "--output", exported, path.join(root, name)], { encoding: "utf8" });
+  t.is(r.status, 0, r.stderr);
+  const html = await browser.newPage();
+  await html.route(/^https?:/, (route) => route.abort());
+  await html.goto(`file://${exported}`);
+  await html.waitForFunction(() => {
+    const charts = [...document.querySelectorAll(".iops-chart")];
+    return charts.length > 0 && charts.every((e) => e.querySelector(".main-svg"));
+  }, null, { timeout: 60_000, polling: 500 });
+  t.is(await html.locator(".iops-chart").count(), drawn.length, "nbconvert's HTML draws every chart");
+  await html.close();
 });
 
 test.serial("basic_usage.ipynb in JupyterLab: run all shows each profiled cell's table with exact figures", async (t) => {

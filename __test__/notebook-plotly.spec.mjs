@@ -101,10 +101,10 @@ test("each chart is a display of its own: Plotly's JSON (data, layout, config) b
 
 test("the charts draw whichever output runs first, and the text histogram is hidden once they do", (t) => {
   const { cells } = saved("order.ipynb", [LOAD, histogramCell(7, 512), histogramCell(8, 64)]);
-  const outputs = cells.slice(1).flatMap((c) => displays(c).map((d) => mime(d, "text/html")));
-  // Reversed: the outputs without Plotly run before the one that carries it (a page rendering out of order).
-  const dom = render(outputs.slice().reverse().join("\n"), "reversed");
-  const charts = plottedFigures(outputs.join("\n")).length;
+  const cellHtml = cells.slice(1).map((c) => displays(c).map((d) => mime(d, "text/html")).join("\n"));
+  // The later cell's outputs first: its charts run before the output that carries Plotly (a page rendering out of order).
+  const dom = render(cellHtml.slice().reverse().join("\n"), "reversed");
+  const charts = plottedFigures(cellHtml.join("\n")).length;
   t.true(charts >= 4);
   t.is((dom.match(/class="main-svg"/g) ?? []).length, 3 * charts, "every chart drawn by Plotly (three SVG layers each)");
   t.is((dom.match(/class="iops-text-histogram" style="display: none;"/g) ?? []).length, 2);

@@ -72,8 +72,8 @@ export async function startJupyterLab(root, scratch, settings = {}) {
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     const server = spawn(
-      path.join(venv, "bin", "jupyter"),
-      ["lab", "--no-browser", `--ServerApp.port=${port}`, "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1", `--IdentityProvider.token=${token}`, `--ServerApp.root_dir=${root}`],
+      path.join(venv, "bin", "jupyter-lab"),
+      ["--no-browser", "--allow-root", `--ServerApp.port=${port}`, "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1", `--IdentityProvider.token=${token}`, `--ServerApp.root_dir=${root}`],
       {
         cwd: root,
         env: {
