@@ -10,6 +10,7 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import { createRequire } from "node:module";
+import os from "node:os";
 import path from "node:path";
 
 import test from "ava";
@@ -65,12 +66,13 @@ async function startSession(name) {
   if (!r.ok) throw new Error(`POST /api/sessions: ${r.status} ${await r.text()}`);
 }
 
-/** JupyterLab's "Select Kernel" dialog, if it shows: the TypeScript kernel (tslab). */
+/** JupyterLab's "Select Kernel" dialog, if it shows: the TypeScript kernel (tslab); whether it showed. */
 async function answerKernelDialog(page) {
   const dialog = page.locator(".jp-Dialog", { hasText: "Select Kernel" });
-  if ((await dialog.count()) === 0) return;
+  if ((await dialog.count()) === 0) return false;
   await dialog.locator("select").selectOption({ label: "TypeScript" });
   await dialog.locator("button", { hasText: /^Select$/ }).click();
+  return true;
 }
 
 async function openNotebook(name) {
@@ -85,13 +87,32 @@ async function openNotebook(name) {
 
 /** Run > Run All Cells, once the kernel is ready; resolves when every cell has run. */
 async function runAll(page) {
-  await page.waitForSelector(".jp-Notebook-ExecutionIndicator[data-status='idle']", { timeout: 120_000 });
-  await answerKernelDialog(page);
-  await page.locator(".lm-MenuBar-itemLabel", { hasText: /^Run$/ }).click();
-  await page.locator(".lm-Menu-itemLabel", { hasText: /^Run All Cells$/ }).click();
-  await page.waitForTimeout(1000);
-  await answerKernelDialog(page);
-  await page.waitForFunction(allExecuted, null, { timeout: 240_000, polling: 500 });
+  const idle = () => page.waitForSelector(".jp-Notebook-ExecutionIndicator[data-status='idle']", { timeout: 120_000 });
+  await idle();
+  // The page may still be settling on its kernel (a dialog, a kernel change): run once it has been idle a while.
+  await page.waitForTimeout(3000);
+  if (await answerKernelDialog(page)) await page.waitForTimeout(5000);
+  await idle();
+  const clickRunAll = async () => {
+    await page.locator(".lm-MenuBar-itemLabel", { hasText: /^Run$/ }).click();
+    await page.locator(".lm-Menu-itemLabel", { hasText: /^Run All Cells$/ }).click();
+  };
+  const started = () => page.waitForFunction(() => /\[(\*|\d+)\]/.test(document.querySelector(".jp-Notebook .jp-CodeCell .jp-InputPrompt")?.textContent ?? ""), null, { timeout: 60_000, polling: 250 });
+  await clickRunAll();
+  // Requests sent while the kernel was being replaced are lost: once more, if nothing started.
+  await started().catch(async () => {
+    await answerKernelDialog(page);
+    await idle();
+    await clickRunAll();
+    await started();
+  });
+  try {
+    await page.waitForFunction(allExecuted, null, { timeout: 240_000, polling: 500 });
+  } catch (e) {
+    const shot = path.join(os.tmpdir(), `iops-jupyterlab-${Date.now()}.png`);
+    await page.screenshot({ path: shot });
+    throw new Error(`${e.message} (the page: ${shot}; the server's log: ${lab.log().slice(-2000)})`);
+  }
 }
 
 /** Saves with Ctrl+S and resolves with the saved file once it holds the outputs. */
