@@ -80,14 +80,15 @@ async function openNotebook(name) {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(`${lab.url}/lab/tree/${name}?token=${lab.token}`);
+  // ?reset: a fresh workspace, with no tab of an earlier test's notebook restored.
+  await page.goto(`${lab.url}/lab/tree/${name}?reset&token=${lab.token}`);
   await page.waitForSelector(".jp-Notebook .jp-CodeCell", { timeout: 120_000 });
   return { page, errors };
 }
 
 /** Run > Run All Cells, once the kernel is ready; resolves when every cell has run. */
 async function runAll(page) {
-  const idle = () => page.waitForSelector(".jp-Notebook-ExecutionIndicator[data-status='idle']", { timeout: 120_000 });
+  const idle = () => page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").filter({ visible: true }).first().waitFor({ timeout: 120_000 });
   await idle();
   // The page may still be settling on its kernel (a dialog, a kernel change): run once it has been idle a while.
   await page.waitForTimeout(3000);
@@ -122,8 +123,13 @@ async function save(page, name) {
   const file = path.join(root, name);
   for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
     const text = fs.readFileSync(file, "utf8");
-    const nb = JSON.parse(text);
-    if (nb.cells.some((c) => c.cell_type === "code" && c.outputs.length > 0)) return { text, bytes: Buffer.byteLength(text), nb };
+    let nb = null;
+    try {
+      nb = JSON.parse(text);
+    } catch {
+      // Being written.
+    }
+    if (nb?.cells.some((c) => c.cell_type === "code" && c.outputs.length > 0)) return { text, bytes: Buffer.byteLength(text), nb };
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error(`${name} was not saved with its outputs`);
