@@ -127,6 +127,18 @@ const only = (t, cell) => {
   t.is(d.length, 1, JSON.stringify(cell.outputs).slice(0, 2000));
   return { plain: mime(d[0], "text/plain"), html: mime(d[0], "text/html") };
 };
+/**
+ * A --histogram cell's outputs: the report's display, then one display per
+ * chart (Plotly's mime type beside HTML). `page` is all their HTML, in order,
+ * as the notebook shows it.
+ */
+const CHARTS = ["size-count", "size-bytes", "latency", "iops-over-time", "throughput-over-time"];
+const charted = (t, cell) => {
+  const d = displays(cell);
+  t.is(d.length, 1 + CHARTS.length, JSON.stringify(cell.outputs).slice(0, 2000));
+  const page = d.map((o) => mime(o, "text/html")).join("\n");
+  return { plain: mime(d[0], "text/plain"), html: mime(d[0], "text/html"), page, charts: d.slice(1) };
+};
 
 test("loading turns the magics on; loading twice is harmless", (t) => {
   t.is(cells.load.status, "ok", JSON.stringify(cells.load));
@@ -298,14 +310,14 @@ test("usage errors are one line that says what to do, and nothing runs", (t) => 
 
 test("--histogram: the HTML page's charts (the reference's two, latency, IOPS and throughput over time) drawn by embedded Plotly, a text histogram, and the findings", (t) => {
   t.is(cells.histogram.status, "ok", stream(cells.histogram, "stderr"));
-  const { plain, html } = only(t, cells.histogram);
+  const { plain, html, page } = charted(t, cells.histogram);
   t.regex(plain, /Operations by size/);
   t.regex(plain, /64 KiB \| W+ 20 ops, 1\.25 MiB/);
   t.regex(html, /<pre id="iops-[0-9a-f]+-text-histogram"[^>]*>Operations by size/);
   // No network: Plotly is inlined, no <script src>, no CDN.
-  t.false(/<script[^>]+src=/i.test(html));
-  t.true(html.includes("plotly.js (basic - minified)"));
-  const figures = plottedFigures(html);
+  t.false(/<script[^>]+src=/i.test(page));
+  t.true(page.includes("plotly.js (basic - minified)"));
+  const figures = plottedFigures(page);
   t.deepEqual(
     figures.map((f) => f.id.replace(/^iops-[0-9a-f]+-/, "")),
     ["size-count", "size-bytes", "latency", "iops-over-time", "throughput-over-time"],
@@ -382,7 +394,7 @@ function render(html, { scripts, theme = "" }) {
 }
 
 test("--histogram in a browser: Plotly draws every chart offline; without scripts the table and the text histogram show", (t) => {
-  const { html } = only(t, cells.histogram);
+  const { page: html } = charted(t, cells.histogram);
   const drawn = render(html, { scripts: true });
   for (const id of ["size-count", "size-bytes", "latency", "iops-over-time", "throughput-over-time"]) {
     const chart = new RegExp(`<div id="iops-[0-9a-f]+-${id}" class="iops-chart js-plotly-plot"`);

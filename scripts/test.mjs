@@ -11,7 +11,8 @@
 //  4. the macOS and Windows checks (scripts/check-targets.sh);
 //  5. the builds the ava specs use, ahead of them: the release cross-builds
 //     (cross.spec, packaging.spec), the Windows release build and wine prefix
-//     (win32.spec), the notebook scratch project (notebook*.spec). The specs
+//     (win32.spec), the notebook scratch project (notebook*.spec), the Python
+//     venv with JupyterLab (notebook-browser.spec). The specs
 //     build the same things again, which is then a quick no-op;
 //  6. ava.
 import { spawnSync } from "node:child_process";
@@ -44,6 +45,11 @@ step("notebook scratch project (npm pack + tslab)", "node", [
   "--input-type=module",
   "-e",
   'const { notebookScratch } = await import("./__test__/_support/notebook.mjs"); notebookScratch();',
+]);
+step("JupyterLab for the browser check (a Python venv, pip jupyterlab)", "node", [
+  "--input-type=module",
+  "-e",
+  'const { jupyterLabVenv } = await import("./__test__/_support/jupyterlab.mjs"); jupyterLabVenv();',
 ]);
 step("ava", "npx", ["ava", ...process.argv.slice(2)]);
 console.error(`npm test: done in ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -97,12 +97,13 @@ function driverEnv(scratch) {
 }
 
 /**
- * Runs `steps` (see nbdriver.py) in one fresh kernel; returns one result per
- * step. A cell's result is { status, outputs }.
+ * Runs `steps` (see nbdriver.py) in one fresh kernel, started in `cwd` (a
+ * folder inside `scratch`, so that the kernel finds the installed package);
+ * returns one result per step. A cell's result is { status, outputs }.
  */
-export function runSession(scratch, steps, { kernel = "tslab", timeout = 120 } = {}) {
+export function runSession(scratch, steps, { kernel = "tslab", timeout = 120, cwd = scratch } = {}) {
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "iops-nb-session-")), "results.json");
-  const r = spawnSync(PYTHON, [DRIVER, "session", "--cwd", scratch, "--out", out, "--kernel", kernel, "--timeout", String(timeout)], {
+  const r = spawnSync(PYTHON, [DRIVER, "session", "--cwd", cwd, "--out", out, "--kernel", kernel, "--timeout", String(timeout)], {
     input: JSON.stringify(steps),
     env: driverEnv(scratch),
     encoding: "utf8",
@@ -146,13 +147,21 @@ export function row(plain, label) {
   return line === undefined ? undefined : line.slice(label.length + 1).trim();
 }
 
-/** The figures drawn by an HTML output: the arguments of each Plotly.newPlot call. */
-export function plottedFigures(html) {
-  return [...html.matchAll(/<script>Plotly\.newPlot\((.*)\);<\/script>/g)].map((m) => {
+/**
+ * The figures that HTML draws: the arguments of each chart's draw call
+ * (src/render/plotly.ts, notebookFigureHtml), from an HTML string or from
+ * all the display outputs of a cell.
+ */
+export function plottedFigures(cellOrHtml) {
+  const html = typeof cellOrHtml === "string" ? cellOrHtml : displays(cellOrHtml).map((d) => mime(d, "text/html")).join("\n");
+  return [...html.matchAll(/<script>\(function \(id, data, layout, config\) \{.*\}\)\(\n(.*)\);<\/script>/g)].map((m) => {
     const [id, data, layout] = JSON.parse(`[${m[1]}]`);
     return { id, data, layout };
   });
 }
+
+/** The Plotly bundle's banner: how many copies of Plotly a text holds. */
+export const plotlyCopies = (text) => text.split("plotly.js (basic - minified)").length - 1;
 
 /** Whether `pid` is still a live process (not a zombie). */
 export function alive(pid) {

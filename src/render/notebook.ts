@@ -1,9 +1,18 @@
 /**
  * What a profiled cell shows: one Jupyter display with `text/plain` (the
- * terminal's report) and `text/html` (the same view as tables, plus the
- * interactive charts with --histogram: the HTML page's figures, from
- * charts.ts), with the findings on top. The one place the notebook output
- * is laid out; what it shows comes from the view model (src/view/view.ts).
+ * terminal's report) and `text/html` (the same view as tables, with the
+ * findings on top and, with --histogram, the text histogram), then with
+ * --histogram one display per chart (the HTML page's figures, from
+ * charts.ts). The one place the notebook output is laid out; what it shows
+ * comes from the view model (src/view/view.ts).
+ *
+ * A chart display is Plotly's own Jupyter shape: the figure as
+ * `application/vnd.plotly.v1+json` (drawn natively where the frontend has a
+ * Plotly renderer: JupyterLab with jupyterlab-plotly, VS Code) beside
+ * `text/html` that draws it with the Plotly bundle. The bundle (1.2 MB) is
+ * in one chart output per notebook (`embedPlotly`); the others wait for it
+ * on the page. Where no script runs (an untrusted notebook, a code-hosting
+ * site's viewer) the report's text histogram stays visible.
  */
 import { randomBytes } from "node:crypto";
 
@@ -14,7 +23,7 @@ import { accessLabel, buildView, flagsMark, percent, type ReportView } from "../
 import { viewFigures } from "./charts";
 import { escapeHtml } from "./html/escape";
 import { findingsListHtml } from "./html/sections";
-import { figureHtml, plotlySource } from "./plotly";
+import { notebookFigureHtml, PLOTLY_CONFIG, plotlyLoaderHtml } from "./plotly";
 import { noteLine, renderText, sizeHistogramLines } from "./text";
 
 /** The one escaping function of every HTML output (src/render/html/escape.ts). */
@@ -28,10 +37,19 @@ export interface DisplayOptions {
   top: number;
   /** A one-line notice shown above the results (why counters replaced tracing, ...). */
   notice?: string | null;
+  /**
+   * Whether these charts carry the Plotly bundle: asked once, only when
+   * there are charts. Default: yes (a display that stands alone). The
+   * magics answer yes for one output per kernel (src/tslab/plotly-carrier.ts).
+   */
+  embedPlotly?: () => boolean;
 }
 
-/** A Jupyter MIME bundle. */
-export type MimeBundle = Record<string, string>;
+/**
+ * A Jupyter MIME bundle: text types as strings, JSON types
+ * (`application/vnd.plotly.v1+json`) as objects.
+ */
+export type MimeBundle = Record<string, unknown> & { "text/plain": string };
 
 /**
  * Theme-neutral styles: text takes the notebook's colour, lines and shading
@@ -47,7 +65,6 @@ const STYLE = `<style>
 .iops-report .iops-notice { border-left: 3px solid rgba(230,160,0,0.8); padding: 2px 8px; margin: 4px 0; }
 .iops-report ul { margin: 4px 0; padding-left: 20px; }
 .iops-report pre { margin: 4px 0; background: transparent; color: inherit; }
-.iops-report .iops-chart { width: 100%; max-width: 760px; height: 360px; }
 .iops-report .iops-findings strong { font-weight: 600; }
 .iops-report .iops-findings .advice { opacity: 0.75; }
 </style>`;
@@ -126,31 +143,48 @@ function list(lines: string[]): string {
 }
 
 /**
- * The charts, drawn by the embedded Plotly (no network). Plotly is defined
- * once per page; the text histogram stays visible where scripts do not run
- * (a saved notebook on a code-hosting site, an untrusted notebook) and is
- * hidden once the charts are drawn.
+ * The text histogram: visible where no script runs, hidden by the first
+ * chart drawn.
  */
-function chartsHtml(view: ReportView, uid: string, options: { histogram: boolean; heatmap: boolean }): string {
-  const text = options.histogram
-    ? `<pre id="iops-${uid}-text-histogram" class="iops-text-histogram">${escapeHtml(sizeHistogramLines(view).join("\n"))}</pre>`
-    : "";
-  const all = viewFigures(view, { heatmap: options.heatmap });
-  const figures = options.histogram ? all : all.filter((f) => f.id.startsWith("heatmap-"));
-  if (figures.length === 0) return text;
-  const loader = `<script>if (!window.Plotly) {\n${plotlySource()}\n}</script>`;
-  const charts = figures.map((f) => figureHtml(f, `iops-${uid}-${f.id}`)).join("\n");
-  const hideText = `<script>(function () { var t = document.getElementById("iops-${uid}-text-histogram"); if (t && window.Plotly) t.style.display = "none"; })();</script>`;
-  return `${text}\n${loader}\n${charts}\n${hideText}`;
+function textHistogram(view: ReportView, uid: string): string {
+  return `<pre id="iops-${uid}-text-histogram" class="iops-text-histogram">${escapeHtml(sizeHistogramLines(view).join("\n"))}</pre>`;
 }
 
-/** The display of one profiled cell or line. */
-export function notebookDisplay(report: Report, options: DisplayOptions): MimeBundle {
+/** One display per chart; the first carries Plotly when `embed` says so. */
+function chartDisplays(view: ReportView, uid: string, embed: () => boolean, options: { histogram: boolean; heatmap: boolean }): MimeBundle[] {
+  const all = viewFigures(view, { heatmap: options.heatmap });
+  const figures = options.histogram ? all : all.filter((f) => f.id.startsWith("heatmap-"));
+  if (figures.length === 0) return [];
+  const loader = embed() ? plotlyLoaderHtml() + "\n" : "";
+  const hideText = `var t = document.getElementById("iops-${uid}-text-histogram"); if (t) t.style.display = "none";`;
+  return figures.map((f, i) => ({
+    "application/vnd.plotly.v1+json": { data: f.data, layout: f.layout, config: PLOTLY_CONFIG },
+    "text/html": `${i === 0 ? loader : ""}${notebookFigureHtml(f, `iops-${uid}-${f.id}`, hideText)}`,
+    "text/plain": `[chart: ${f.title}]`,
+  }));
+}
+
+/**
+ * What one profiled cell or line shows: the report's display, then with
+ * --histogram one display per chart (none for a counters-only report).
+ */
+export function notebookDisplays(report: Report, options: DisplayOptions): MimeBundle[] {
   const view = buildView(report);
+  const uid = randomBytes(6).toString("hex");
+  const chartOptions = { histogram: options.histogram, heatmap: options.heatmap ?? false };
+  const charts = options.histogram || chartOptions.heatmap ? chartDisplays(view, uid, options.embedPlotly ?? (() => true), chartOptions) : [];
+  return [reportDisplay(view, uid, options), ...charts];
+}
+
+/** The report's display alone (tables, findings, text histogram; no charts). */
+export function notebookDisplay(report: Report, options: DisplayOptions): MimeBundle {
+  return reportDisplay(buildView(report), randomBytes(6).toString("hex"), options);
+}
+
+function reportDisplay(view: ReportView, uid: string, options: DisplayOptions): { "text/plain": string; "text/html": string } {
   const notice = options.notice ? `iops: ${options.notice}` : null;
   const plain = (notice ? printable(notice) + "\n" : "") + renderText(view, { histogram: options.histogram, topFiles: options.top });
 
-  const uid = randomBytes(6).toString("hex");
   const metadata = view.metadataLine;
   const html = [
     `<div class="iops-report" id="iops-${uid}">`,
@@ -164,7 +198,7 @@ export function notebookDisplay(report: Report, options: DisplayOptions): MimeBu
     mappingsTable(view, options.top),
     view.time?.leads ? "" : timeTable(view),
     metadata ? `<p>${escapeHtml(metadata)}</p>` : "",
-    options.histogram || options.heatmap ? chartsHtml(view, uid, { histogram: options.histogram, heatmap: options.heatmap ?? false }) : "",
+    options.histogram ? textHistogram(view, uid) : "",
     list(view.warnings.map((w) => `Warning: ${w}`)),
     `</div>`,
   ]

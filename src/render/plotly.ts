@@ -14,6 +14,11 @@ export function plotlySource(): string {
   return bundle;
 }
 
+/** The bundle as the body of an inline <script>: no `</script` in it may end the element early. */
+function inlinePlotly(): string {
+  return plotlySource().replace(/<\/script/gi, "<\\/script");
+}
+
 /**
  * JSON that is safe inside an HTML <script> element: no `</script>`, no
  * `<!--`, and no line separators that older parsers treat as newlines.
@@ -27,11 +32,50 @@ export function scriptJson(value: unknown): string {
     .replace(/\u2029/g, "\\u2029");
 }
 
+/** Plotly's config for every chart we draw. */
+export const PLOTLY_CONFIG = { displaylogo: false, responsive: true };
+
 /** A <div> and the script that draws `figure` into it once Plotly is loaded. */
 export function figureHtml(figure: Figure, elementId: string): string {
-  const config = { displaylogo: false, responsive: true };
   return (
     `<div id="${elementId}" class="iops-chart" data-figure="${figure.id}"></div>\n` +
-    `<script>Plotly.newPlot(${scriptJson(elementId)}, ${scriptJson(figure.data)}, ${scriptJson(figure.layout)}, ${scriptJson(config)});</script>`
+    `<script>Plotly.newPlot(${scriptJson(elementId)}, ${scriptJson(figure.data)}, ${scriptJson(figure.layout)}, ${scriptJson(PLOTLY_CONFIG)});</script>`
+  );
+}
+
+/**
+ * Where a notebook's charts wait for Plotly, on `window`: the outputs of a
+ * notebook share one page (JupyterLab, Notebook 7, VS Code, an nbconvert
+ * export), Plotly is defined by one of them, and the others may run first.
+ */
+const WAITING = "iopsPlotlyWaiting";
+
+/**
+ * The script that defines `window.Plotly` on the page unless an earlier
+ * output did, then draws the charts that were waiting for it. In one output
+ * per notebook (see `notebookFigureHtml`).
+ */
+export function plotlyLoaderHtml(): string {
+  return (
+    `<script>if (!window.Plotly) {\n${inlinePlotly()}\n}\n` +
+    `(window.${WAITING} || []).splice(0).forEach(function (draw) { draw(); });</script>`
+  );
+}
+
+/**
+ * A notebook chart: a <div>, and a script that draws `figure` into it at
+ * once when Plotly is on the page, or else when the output that carries
+ * Plotly (`plotlyLoaderHtml`) runs. `onDrawn` is JavaScript run after the
+ * chart is drawn. The call's arguments stand on the script's last line.
+ */
+export function notebookFigureHtml(figure: Figure, elementId: string, onDrawn = ""): string {
+  const draw =
+    `(function (id, data, layout, config) { var draw = function () { var el = document.getElementById(id); if (!el) return; ` +
+    `Plotly.newPlot(el, data, layout, config); ${onDrawn} }; ` +
+    `if (window.Plotly) draw(); else (window.${WAITING} = window.${WAITING} || []).push(draw); })`;
+  const args = [elementId, figure.data, figure.layout, PLOTLY_CONFIG].map(scriptJson).join(", ");
+  return (
+    `<div id="${elementId}" class="iops-chart" data-figure="${figure.id}" style="width: 100%; max-width: 760px; height: 360px"></div>\n` +
+    `<script>${draw}(\n${args});</script>`
   );
 }

@@ -10,11 +10,12 @@ import { inspect } from "node:util";
 import { writeOutputFile } from "../output";
 import { openWindow, type IopsWindow } from "../profile";
 import { IopsError, type Report } from "../report";
-import { notebookDisplay } from "../render/notebook";
+import { notebookDisplays } from "../render/notebook";
 import { HeldOutput } from "./held-output";
 import type { KernelTraffic } from "./host-traffic";
 import type { WriteDisplayData } from "./kernel";
 import type { Magic } from "./magic";
+import { carriesPlotly } from "./plotly-carrier";
 
 type State = "idle" | "opening" | "open" | "begun" | "ended" | "unmeasured" | "shown";
 
@@ -55,6 +56,8 @@ export class CellRun {
     magics: Magic[],
     private readonly writeDisplayData: WriteDisplayData | null,
     private readonly kernelTraffic: KernelTraffic,
+    /** The cell's source, as sent by the frontend (which output carries Plotly: plotly-carrier.ts). */
+    private readonly source = "",
   ) {
     this.slots = magics.map((magic) => ({ magic, state: "idle", opening: null, window: null, report: null, cut: null }));
     const write = process.stderr.write.bind(process.stderr);
@@ -139,9 +142,11 @@ export class CellRun {
       }
     }
     const notice = [slot.window!.notice, slot.cut].filter(Boolean).join("; ") || null;
-    const data = notebookDisplay(report, { histogram, heatmap, top, notice });
-    if (this.writeDisplayData) this.writeDisplayData({ data, metadata: {}, transient: {} }, false);
-    else process.stdout.write(data["text/plain"] + "\n");
+    const displays = notebookDisplays(report, { histogram, heatmap, top, notice, embedPlotly: () => carriesPlotly(this.source) });
+    for (const data of displays) {
+      if (this.writeDisplayData) this.writeDisplayData({ data, metadata: {}, transient: {} }, false);
+      else process.stdout.write(data["text/plain"] + "\n");
+    }
   }
 
   /**

@@ -19,7 +19,7 @@ export interface TslabExecutor {
 }
 
 /** Writes a display_data message for the cell being executed. */
-export type WriteDisplayData = (content: { data: Record<string, string>; metadata: object; transient: object }, update: boolean) => void;
+export type WriteDisplayData = (content: { data: Record<string, unknown>; metadata: object; transient: object }, update: boolean) => void;
 
 export interface TslabKernel {
   /** The prototype of the kernel's Jupyter handler, whose handleExecuteImpl(req) runs each cell. */

@@ -147,7 +147,7 @@ export class MagicRuntime {
       process.stderr.write(`%iops: ${plan.message}\n`);
       return false;
     }
-    const run = new CellRun(runId, plan.magics, this.kernel.writeDisplayData(), this.kernelTraffic);
+    const run = new CellRun(runId, plan.magics, this.kernel.writeDisplayData(), this.kernelTraffic, source);
     this.current = run;
     const release = takeNextScript(run, { ...plan, shown: source.split("\n") });
     try {
