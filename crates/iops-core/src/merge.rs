@@ -1,0 +1,671 @@
+//! `iops merge`: one job-level report from the reports of its processes
+//! (one per rank under a launcher), as a streaming fold: each report is
+//! read, folded in and dropped, so memory grows with files and bins (and one
+//! small row per report for the per-rank table), never with a report's
+//! size times their number.
+//!
+//! Totals, files, syscalls and metadata calls add up; a file is one row per
+//! (host, path) with the reads and writes of every process and their access
+//! counts summed (its pattern is the class of most operations across them);
+//! size and latency histograms add bin by bin (the bins are fixed, so this
+//! is exact); timelines are placed on the wall clock by each report's
+//! `startedAt`. A figure that any input lacks (`null`) is null in the merge.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::Value;
+
+use crate::event::{FdKind, Syscall};
+use crate::histogram::{Bin, LogHistogram};
+use crate::pattern::{AccessSummary, Pattern};
+use crate::report::*;
+use crate::timeline::Bucket;
+
+/// At most this many timeline points: the interval doubles beyond.
+const MAX_POINTS: i64 = 1024;
+/// Distinct warnings kept from the inputs; more are counted in one line.
+const MAX_WARNINGS: usize = 50;
+
+/// A report that cannot be merged: one line, naming the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MergeError(pub String);
+
+impl std::fmt::Display for MergeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Default, Clone, Copy)]
+struct Access {
+    sequential: u64,
+    strided: u64,
+    random: u64,
+    unknown: u64,
+    small: u64,
+    /// The stride every input that had one agreed on (`None` once two differ).
+    stride: Option<i64>,
+    stride_conflict: bool,
+}
+
+impl Access {
+    fn add(&mut self, a: &Value) {
+        if a.is_null() {
+            return;
+        }
+        self.sequential += u(a, "sequentialOps");
+        self.strided += u(a, "stridedOps");
+        self.random += u(a, "randomOps");
+        self.unknown += u(a, "unknownOps");
+        self.small += u(a, "smallOps");
+        if let Some(s) = a["strideBytes"].as_i64() {
+            match self.stride {
+                Some(t) if t != s => self.stride_conflict = true,
+                _ => self.stride = Some(s),
+            }
+        }
+    }
+
+    fn summary(&self) -> Option<AccessSummary> {
+        (self.sequential + self.strided + self.random + self.unknown > 0).then(|| AccessSummary {
+            pattern: Pattern::of(self.sequential, self.strided, self.random),
+            sequential_ops: self.sequential,
+            strided_ops: self.strided,
+            random_ops: self.random,
+            unknown_ops: self.unknown,
+            small_ops: self.small,
+            stride_bytes: if self.strided > 0 && !self.stride_conflict { self.stride } else { None },
+        })
+    }
+}
+
+struct FileAcc {
+    kind: FdKind,
+    read_ops: u64,
+    write_ops: u64,
+    read_bytes: u64,
+    write_bytes: u64,
+    small_ops: u64,
+    read: Access,
+    write: Access,
+    /// Input reports with an operation on it.
+    processes: u32,
+    /// Input reports that wrote to it.
+    writers: u32,
+}
+
+/// A latency distribution summed over reports.
+#[derive(Default)]
+struct LatencyAcc {
+    bins: LogHistogram,
+    max_ns: u64,
+}
+
+impl LatencyAcc {
+    fn add(&mut self, s: &Value) {
+        if s.is_null() {
+            return;
+        }
+        add_bins(&mut self.bins, &s["bins"]);
+        self.max_ns = self.max_ns.max(u(s, "maxNs"));
+    }
+
+    fn summary(&self) -> Option<LatencySummary> {
+        Some(LatencySummary {
+            count: self.bins.count(),
+            mean_ns: self.bins.mean()?,
+            p50_ns: self.bins.quantile(0.5)?,
+            p99_ns: self.bins.quantile(0.99)?,
+            max_ns: self.max_ns,
+            bins: self.bins.bins(),
+        })
+    }
+}
+
+/// A timeline on the wall clock: buckets of `width_ns` counted from the
+/// first report's start (`origin_ms`), negative for earlier ones.
+struct WallTimeline {
+    origin_ms: Option<f64>,
+    width_ns: i64,
+    buckets: BTreeMap<i64, Bucket>,
+}
+
+impl WallTimeline {
+    fn rebin(&mut self, width_ns: i64) {
+        if width_ns <= self.width_ns {
+            return;
+        }
+        let old = std::mem::take(&mut self.buckets);
+        for (k, b) in old {
+            let key = (k * self.width_ns).div_euclid(width_ns);
+            add_bucket(self.buckets.entry(key).or_default(), &b);
+        }
+        self.width_ns = width_ns;
+    }
+
+    /// Adds `points` (`intervalSeconds` apart) of a window that began
+    /// `offset_ns` after the origin.
+    fn add(&mut self, offset_ns: i64, interval_ns: i64, points: &[Value]) {
+        self.rebin(interval_ns.max(1));
+        for p in points {
+            let t_ns = offset_ns + (f(p, "t") * 1e9).round() as i64;
+            let b = Bucket { read_ops: u(p, "readOps"), write_ops: u(p, "writeOps"), read_bytes: u(p, "readBytes"), write_bytes: u(p, "writeBytes") };
+            if b == Bucket::default() {
+                continue;
+            }
+            // Wider buckets until the span fits.
+            loop {
+                let key = t_ns.div_euclid(self.width_ns);
+                let lo = self.buckets.keys().next().copied().unwrap_or(key).min(key);
+                let hi = self.buckets.keys().next_back().copied().unwrap_or(key).max(key);
+                if hi - lo < MAX_POINTS {
+                    add_bucket(self.buckets.entry(key).or_default(), &b);
+                    break;
+                }
+                self.rebin(self.width_ns * 2);
+            }
+        }
+    }
+}
+
+fn add_bucket(to: &mut Bucket, b: &Bucket) {
+    to.read_ops += b.read_ops;
+    to.write_ops += b.write_ops;
+    to.read_bytes = to.read_bytes.saturating_add(b.read_bytes);
+    to.write_bytes = to.write_bytes.saturating_add(b.write_bytes);
+}
+
+/// The fold: `add` each report, then `finish`.
+pub struct Merger {
+    method: Option<(Source, String)>,
+    ranks: Vec<RankRow>,
+    all_fds: bool,
+    summary: [u64; 4],
+    other: Option<[u64; 4]>,
+    storage: Option<(u64, u64, String)>,
+    failed: Option<FailedOps>,
+    metadata: Option<MetadataOps>,
+    files: Option<HashMap<(String, String), FileAcc>>,
+    hosts: Vec<String>,
+    syscalls: Option<BTreeMap<usize, (u64, u64, u64)>>,
+    histogram: Option<(LogHistogram, LogHistogram)>,
+    latency: Option<(LatencyAcc, LatencyAcc)>,
+    timeline: Option<WallTimeline>,
+    /// Earliest start and latest end on the wall clock, ms.
+    span_ms: Option<(f64, f64)>,
+    /// Every input had a clock and a wall-clock start.
+    clocked: bool,
+    job_ids: Vec<String>,
+    warnings: Vec<(WarningCode, String, u32)>,
+    more_warnings: u64,
+}
+
+impl Default for Merger {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn u(v: &Value, key: &str) -> u64 {
+    v[key].as_u64().unwrap_or(0)
+}
+
+fn f(v: &Value, key: &str) -> f64 {
+    v[key].as_f64().unwrap_or(0.0)
+}
+
+fn add_bins(h: &mut LogHistogram, bins: &Value) {
+    for b in bins.as_array().into_iter().flatten() {
+        h.add_bin(&Bin { lo: u(b, "lo"), hi: u(b, "hi"), count: u(b, "count"), sum: u(b, "sum") });
+    }
+}
+
+fn fd_kind(name: &str) -> FdKind {
+    match name {
+        "file" => FdKind::File,
+        "blockDevice" => FdKind::BlockDevice,
+        "socket" => FdKind::Socket,
+        "pipe" => FdKind::Pipe,
+        "tty" => FdKind::Tty,
+        "other" => FdKind::Other,
+        _ => FdKind::Unknown,
+    }
+}
+
+fn four(t: &Value) -> [u64; 4] {
+    [u(t, "readOps"), u(t, "writeOps"), u(t, "readBytes"), u(t, "writeBytes")]
+}
+
+fn add4(a: &mut [u64; 4], b: [u64; 4]) {
+    for i in 0..4 {
+        a[i] = a[i].saturating_add(b[i]);
+    }
+}
+
+/// `Some(acc)` folded with `value` while every input has the figure; null once one lacks it.
+fn keep<T>(acc: &mut Option<T>, value: &Value, fold: impl FnOnce(&mut T, &Value)) {
+    if value.is_null() {
+        *acc = None;
+    } else if let Some(a) = acc.as_mut() {
+        fold(a, value);
+    }
+}
+
+impl Merger {
+    pub fn new() -> Merger {
+        Merger {
+            method: None,
+            ranks: Vec::new(),
+            all_fds: false,
+            summary: [0; 4],
+            other: Some([0; 4]),
+            storage: None,
+            failed: Some(FailedOps::default()),
+            metadata: Some(MetadataOps::default()),
+            files: Some(HashMap::new()),
+            hosts: Vec::new(),
+            syscalls: Some(BTreeMap::new()),
+            histogram: Some(Default::default()),
+            latency: Some(Default::default()),
+            timeline: Some(WallTimeline { origin_ms: None, width_ns: 1, buckets: BTreeMap::new() }),
+            span_ms: None,
+            clocked: true,
+            job_ids: Vec::new(),
+            warnings: Vec::new(),
+            more_warnings: 0,
+        }
+    }
+
+    /// Folds in the report read from `name` (its JSON text). Errors, one
+    /// line naming `name`: not a report, a newer format, another source
+    /// than the reports before it, a report already merged.
+    pub fn add_json(&mut self, name: &str, json: &str) -> Result<(), MergeError> {
+        let v: Value = serde_json::from_str(json).map_err(|e| MergeError(format!("{name}: not an iops report (not JSON: {e})")))?;
+        self.add(name, &v)
+    }
+
+    pub fn add(&mut self, name: &str, r: &Value) -> Result<(), MergeError> {
+        let not_report = || MergeError(format!("{name}: not an iops report (no version, method and summary)"));
+        let version = r["version"].as_u64().ok_or_else(not_report)?;
+        let method_name = r["method"].as_str().ok_or_else(not_report)?;
+        if !r["summary"].is_object() {
+            return Err(not_report());
+        }
+        if version > REPORT_VERSION as u64 {
+            return Err(MergeError(format!(
+                "{name}: report version {version} is newer than this iops reads ({REPORT_VERSION}); merge it with a newer iops-profiler"
+            )));
+        }
+        if r["ranks"].is_array() {
+            return Err(MergeError(format!("{name}: already a merged report; merge the reports of the processes instead")));
+        }
+        let method = Source::from_name(method_name).ok_or_else(|| MergeError(format!("{name}: unknown source \"{method_name}\"")))?;
+        match &self.method {
+            None => self.method = Some((method, name.to_string())),
+            Some((m, first)) if *m != method => {
+                return Err(MergeError(format!(
+                    "{name} is from {method_name} but {first} from {}: merge reports of one source",
+                    m.name()
+                )))
+            }
+            _ => {}
+        }
+
+        let summary = four(&r["summary"]);
+        if r["summary"]["readOps"].is_null() {
+            return Err(MergeError(format!("{name}: its source ({method_name}) counts no operations; there is nothing to merge")));
+        }
+        add4(&mut self.summary, summary);
+        self.all_fds |= r["allFds"].as_bool().unwrap_or(false);
+        keep(&mut self.other, &r["otherFds"], |a, t| add4(a, four(t)));
+        let s = &r["storage"];
+        self.storage = if s.is_null() || (self.storage.is_none() && !self.ranks.is_empty()) {
+            None
+        } else {
+            let (rb, wb, _) = self.storage.take().unwrap_or((0, 0, String::new()));
+            Some((rb + u(s, "readBytes"), wb + u(s, "writeBytes"), "the sum of the merged reports".into()))
+        };
+        keep(&mut self.failed, &r["failedOps"], |a, v| {
+            a.total += u(v, "total");
+            for (errno, n) in v["byErrno"].as_object().into_iter().flatten() {
+                *a.by_errno.entry(errno.clone()).or_default() += n.as_u64().unwrap_or(0);
+            }
+        });
+        keep(&mut self.metadata, &r["metadataOps"], |a, v| {
+            a.opens += u(v, "opens");
+            a.closes += u(v, "closes");
+            a.stats += u(v, "stats");
+            a.fsyncs += u(v, "fsyncs");
+            a.unlinks += u(v, "unlinks");
+            a.renames += u(v, "renames");
+            a.getdents += u(v, "getdents");
+            a.total += u(v, "total");
+            a.failed += u(v, "failed");
+        });
+        let host = r["host"]["name"].as_str().map(str::to_string);
+        let host_key = host.clone().unwrap_or_default();
+        if !self.hosts.contains(&host_key) {
+            self.hosts.push(host_key.clone());
+        }
+        keep(&mut self.files, &r["files"], |files, list| {
+            for row in list.as_array().into_iter().flatten() {
+                let path = row["path"].as_str().unwrap_or("").to_string();
+                let acc = files.entry((host_key.clone(), path)).or_insert_with(|| FileAcc {
+                    kind: fd_kind(row["kind"].as_str().unwrap_or("")),
+                    read_ops: 0,
+                    write_ops: 0,
+                    read_bytes: 0,
+                    write_bytes: 0,
+                    small_ops: 0,
+                    read: Access::default(),
+                    write: Access::default(),
+                    processes: 0,
+                    writers: 0,
+                });
+                acc.read_ops += u(row, "readOps");
+                acc.write_ops += u(row, "writeOps");
+                acc.read_bytes = acc.read_bytes.saturating_add(u(row, "readBytes"));
+                acc.write_bytes = acc.write_bytes.saturating_add(u(row, "writeBytes"));
+                acc.small_ops += u(row, "smallOps");
+                acc.read.add(&row["readAccess"]);
+                acc.write.add(&row["writeAccess"]);
+                acc.processes += 1;
+                acc.writers += (u(row, "writeOps") > 0) as u32;
+            }
+        });
+        keep(&mut self.syscalls, &r["syscalls"], |acc, list| {
+            for s in list.as_array().into_iter().flatten() {
+                if let Some(call) = s["name"].as_str().and_then(Syscall::from_name) {
+                    let e = acc.entry(call as usize).or_default();
+                    e.0 += u(s, "calls");
+                    e.1 = e.1.saturating_add(u(s, "bytes"));
+                    e.2 += u(s, "failed");
+                }
+            }
+        });
+        keep(&mut self.histogram, &r["histogram"], |(rd, wr), h| {
+            add_bins(rd, &h["read"]);
+            add_bins(wr, &h["write"]);
+        });
+        keep(&mut self.latency, &r["latency"], |(rd, wr), l| {
+            rd.add(&l["read"]);
+            wr.add(&l["write"]);
+        });
+
+        let started_at = r["startedAt"].as_f64();
+        let elapsed = r["elapsedSeconds"].as_f64();
+        match (started_at, elapsed) {
+            (Some(start), Some(len)) => {
+                let end = start + len * 1e3;
+                let (lo, hi) = self.span_ms.unwrap_or((start, end));
+                self.span_ms = Some((lo.min(start), hi.max(end)));
+            }
+            _ => self.clocked = false,
+        }
+        if let (Some(t), Some(start)) = (self.timeline.as_mut(), started_at) {
+            if r["timeline"].is_null() {
+                self.timeline = None;
+            } else {
+                let origin = *t.origin_ms.get_or_insert(start);
+                let interval_ns = (f(&r["timeline"], "intervalSeconds") * 1e9).round() as i64;
+                let empty = Vec::new();
+                t.add(((start - origin) * 1e6).round() as i64, interval_ns, r["timeline"]["points"].as_array().unwrap_or(&empty));
+            }
+        } else {
+            self.timeline = None;
+        }
+
+        if let Some(job) = r["jobId"].as_str() {
+            if !self.job_ids.iter().any(|j| j == job) && self.job_ids.len() < 8 {
+                self.job_ids.push(job.to_string());
+            }
+        }
+        let codes = r["warningCodes"].as_array();
+        for (i, text) in r["warnings"].as_array().into_iter().flatten().enumerate() {
+            let code = codes.and_then(|c| c.get(i)).and_then(Value::as_str).and_then(WarningCode::from_name);
+            let (Some(code), Some(text)) = (code, text.as_str()) else { continue };
+            if let Some(w) = self.warnings.iter_mut().find(|(c, t, _)| *c == code && t == text) {
+                w.2 += 1;
+            } else if self.warnings.len() < MAX_WARNINGS {
+                self.warnings.push((code, text.to_string(), 1));
+            } else {
+                self.more_warnings += 1;
+            }
+        }
+
+        let io_seconds = {
+            let l = &r["latency"];
+            let part = |s: &Value| if s.is_null() { 0.0 } else { f(s, "meanNs") * f(s, "count") };
+            (!l.is_null()).then(|| (part(&l["read"]) + part(&l["write"])) / 1e9)
+        };
+        self.ranks.push(RankRow {
+            rank: r["rank"].as_u64().map(|x| x as u32),
+            host,
+            pid: r["pid"].as_i64().map(|x| x as i32),
+            file: name.to_string(),
+            started_at,
+            elapsed_seconds: elapsed,
+            read_ops: summary[0],
+            write_ops: summary[1],
+            read_bytes: summary[2],
+            write_bytes: summary[3],
+            io_seconds,
+        });
+        Ok(())
+    }
+
+    /// The merged report; an error when no report was added.
+    pub fn finish(self) -> Result<Report, MergeError> {
+        let Some((method, _)) = self.method else {
+            return Err(MergeError("no report to merge".into()));
+        };
+        let elapsed_s = self.span_ms.filter(|_| self.clocked).map(|(lo, hi)| (hi - lo) / 1e3);
+        let totals = |t: [u64; 4]| {
+            let t = Totals::new(t[0], t[1], t[2], t[3], elapsed_s.unwrap_or(0.0));
+            if elapsed_s.is_some() {
+                t
+            } else {
+                t.without_rates()
+            }
+        };
+        let many_hosts = self.hosts.len() > 1;
+        let files = self.files.map(|files| {
+            let mut rows: Vec<(FileReport, u32)> = files
+                .into_iter()
+                .map(|((host, path), a)| {
+                    let (r, w) = (&a.read, &a.write);
+                    let row = FileReport {
+                        path: if many_hosts { format!("{host}:{path}") } else { path },
+                        kind: a.kind,
+                        read_ops: a.read_ops,
+                        write_ops: a.write_ops,
+                        read_bytes: a.read_bytes,
+                        write_bytes: a.write_bytes,
+                        pattern: Pattern::of(r.sequential + w.sequential, r.strided + w.strided, r.random + w.random),
+                        small_ops: a.small_ops,
+                        read_access: r.summary(),
+                        write_access: w.summary(),
+                        processes: Some(a.processes),
+                    };
+                    (row, a.writers)
+                })
+                .collect();
+            rows.sort_by(|(a, _), (b, _)| {
+                let key = |f: &FileReport| (f.read_ops + f.write_ops, f.read_bytes.saturating_add(f.write_bytes));
+                key(b).cmp(&key(a)).then_with(|| a.path.cmp(&b.path))
+            });
+            rows.into_iter().map(|(row, _)| row).collect::<Vec<_>>()
+        });
+        let timeline = self.timeline.filter(|_| self.clocked).map(|t| {
+            let lo = t.buckets.keys().next().copied().unwrap_or(0);
+            let hi = t.buckets.keys().next_back().copied().unwrap_or(-1);
+            // Points from the job's earliest start: the grid's first interval holds it.
+            let start_ns = self.span_ms.map(|(s, _)| ((s - t.origin_ms.unwrap_or(s)) * 1e6).round() as i64).unwrap_or(0);
+            let first = start_ns.div_euclid(t.width_ns).min(lo);
+            TimelineReport {
+                interval_seconds: t.width_ns as f64 / 1e9,
+                points: (first..=hi)
+                    .map(|k| {
+                        let b = t.buckets.get(&k).copied().unwrap_or_default();
+                        TimelinePoint {
+                            t: ((k - first) * t.width_ns) as f64 / 1e9,
+                            read_ops: b.read_ops,
+                            write_ops: b.write_ops,
+                            read_bytes: b.read_bytes,
+                            write_bytes: b.write_bytes,
+                        }
+                    })
+                    .collect(),
+            }
+        });
+        let mut warnings: Vec<Warning> = self
+            .warnings
+            .into_iter()
+            .map(|(code, text, n)| code.with(if n > 1 { format!("{text} (in {n} reports)") } else { text }))
+            .collect();
+        if self.more_warnings > 0 {
+            warnings.push(WarningCode::MergedWarnings.with(format!("{} more warnings of the merged reports are not repeated here", self.more_warnings)));
+        }
+        if !self.clocked {
+            warnings.push(WarningCode::NoWallClock.with(
+                "some merged reports have no wall-clock start (startedAt) or no clock: no job duration, rates or timeline",
+            ));
+        }
+        let (warnings, warning_codes): (Vec<String>, Vec<WarningCode>) = warnings.into_iter().map(|w| (w.text, w.code)).unzip();
+        Ok(Report {
+            version: REPORT_VERSION,
+            method,
+            command: None,
+            pid: None,
+            elapsed_seconds: elapsed_s,
+            tracer_time: None,
+            all_fds: self.all_fds,
+            summary: totals(self.summary),
+            other_fds: self.other.map(totals),
+            storage: self.storage.map(|(read_bytes, write_bytes, source)| StorageBytes { read_bytes, write_bytes, source }),
+            failed_ops: self.failed,
+            metadata_ops: self.metadata,
+            files,
+            syscalls: self.syscalls.map(|m| {
+                m.into_iter()
+                    .map(|(i, (calls, bytes, failed))| SyscallReport { name: Syscall::ALL[i].name(), calls, bytes, failed })
+                    .collect()
+            }),
+            histogram: self.histogram.map(|(r, w)| SizeHistogram { read: r.bins(), write: w.bins() }),
+            latency: self.latency.map(|(r, w)| Latency { read: r.summary(), write: w.summary() }),
+            timeline,
+            exit: None,
+            host: None,
+            rank: None,
+            job_id: (self.job_ids.len() == 1).then(|| self.job_ids[0].clone()),
+            started_at: self.span_ms.filter(|_| self.clocked).map(|(lo, _)| lo),
+            ranks: Some(self.ranks),
+            warnings,
+            warning_codes,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aggregate::Aggregator;
+    use crate::event::{DataOp, Direction};
+
+    /// A real report of `blocks` pwrite64s of `size` at `stride`, from `first`, as JSON with an origin.
+    fn rank_report(rank: u32, start_ms: f64, shared_first: u64, size: u64) -> Value {
+        let mut agg = Aggregator::new();
+        let shared = agg.file("/scratch/shared.dat", FdKind::File);
+        let own = agg.file(&format!("/scratch/rank{rank}.dat"), FdKind::File);
+        for i in 0..4u64 {
+            let op = |offset, start_ns| DataOp {
+                syscall: Syscall::Pwrite64,
+                direction: Direction::Write,
+                bytes: size,
+                start_ns,
+                latency_ns: Some(1000 + rank as u64),
+                offset: Some(offset),
+            };
+            agg.record_op(shared, &op(shared_first + i * 4 * size, i * 1_000_000));
+            agg.record_op(own, &op(i * size, i * 1_000_000 + 500_000));
+        }
+        let ctx = ReportContext { method: Source::Ptrace, elapsed_ns: 5_000_000, pid: Some(100 + rank as i32), ..Default::default() };
+        let mut v: Value = serde_json::from_str(&Report::from_aggregator(&agg, ctx).to_json()).unwrap();
+        v["rank"] = rank.into();
+        v["startedAt"] = start_ms.into();
+        v["host"] = serde_json::json!({ "name": "node1", "platform": "linux", "release": "6", "arch": "x64" });
+        v["jobId"] = "42".into();
+        v
+    }
+
+    fn merged(reports: &[Value]) -> Report {
+        let mut m = Merger::new();
+        for (i, r) in reports.iter().enumerate() {
+            m.add(&format!("r{i}.json"), r).unwrap();
+        }
+        m.finish().unwrap()
+    }
+
+    #[test]
+    fn ranks_add_up_exactly_and_a_shared_file_is_one_row() {
+        let reports: Vec<Value> = (0..4).map(|r| rank_report(r, 1000.0 + r as f64 * 2.0, r as u64 * 512, 512)).collect();
+        let m = merged(&reports);
+        assert_eq!((m.summary.write_ops, m.summary.write_bytes), (32, 32 * 512));
+        let files = m.files.as_ref().unwrap();
+        assert_eq!(files.len(), 5);
+        let shared = files.iter().find(|f| f.path == "/scratch/shared.dat").unwrap();
+        assert_eq!((shared.write_ops, shared.write_bytes, shared.processes), (16, 16 * 512, Some(4)));
+        assert_eq!(shared.pattern, Pattern::Strided, "each rank writes every 4th block");
+        assert_eq!(shared.write_access.as_ref().unwrap().stride_bytes, Some(2048));
+        let ranks = m.ranks.as_ref().unwrap();
+        assert_eq!(ranks.iter().map(|r| r.rank).collect::<Vec<_>>(), [Some(0), Some(1), Some(2), Some(3)]);
+        assert!(ranks.iter().all(|r| r.write_ops == 8 && r.write_bytes == 4096));
+        let hist = &m.histogram.as_ref().unwrap().write;
+        assert_eq!((hist.len(), hist[0].count, hist[0].sum), (1, 32, 32 * 512));
+        let lat = m.latency.as_ref().unwrap().write.as_ref().unwrap();
+        assert_eq!((lat.count, lat.max_ns), (32, 1003));
+        assert_eq!(lat.mean_ns, (8.0 * (1000.0 + 1001.0 + 1002.0 + 1003.0)) / 32.0);
+        // Windows 2 ms apart, 5 ms each: the job spans 11 ms; the timeline holds every write.
+        assert_eq!(m.started_at, Some(1000.0));
+        assert!((m.elapsed_seconds.unwrap() - 0.011).abs() < 1e-9);
+        let t = m.timeline.as_ref().unwrap();
+        assert_eq!(t.points.iter().map(|p| p.write_ops).sum::<u64>(), 32);
+        assert_eq!(t.points[0].write_ops, 2, "rank 0's first two writes in the job's first millisecond");
+        assert_eq!(m.job_id.as_deref(), Some("42"));
+    }
+
+    #[test]
+    fn bad_inputs_get_one_line_naming_the_file() {
+        let mut m = Merger::new();
+        assert!(m.add_json("a.json", "{").unwrap_err().0.starts_with("a.json: not an iops report (not JSON"));
+        assert_eq!(m.add_json("b.json", "{\"x\":1}").unwrap_err().0, "b.json: not an iops report (no version, method and summary)");
+        let mut newer = rank_report(0, 0.0, 0, 512);
+        newer["version"] = 99.into();
+        assert!(m.add("c.json", &newer).unwrap_err().0.contains("report version 99 is newer"));
+        m.add("d.json", &rank_report(0, 0.0, 0, 512)).unwrap();
+        let mut other = rank_report(1, 0.0, 0, 512);
+        other["method"] = "ebpf".into();
+        assert_eq!(m.add("e.json", &other).unwrap_err().0, "e.json is from ebpf but d.json from ptrace: merge reports of one source");
+        assert!(Merger::new().finish().is_err());
+    }
+
+    #[test]
+    fn a_figure_one_input_lacks_is_null_and_the_timeline_needs_every_start() {
+        let a = rank_report(0, 10.0, 0, 512);
+        let mut b = rank_report(1, 12.0, 0, 512);
+        b["latency"] = Value::Null;
+        b["startedAt"] = Value::Null;
+        let m = merged(&[a, b]);
+        assert!(m.latency.is_none() && m.timeline.is_none() && m.elapsed_seconds.is_none() && m.summary.iops.is_none());
+        assert!(m.warning_codes.contains(&WarningCode::NoWallClock));
+        assert_eq!(m.summary.write_ops, 16);
+    }
+
+    #[test]
+    fn a_long_job_keeps_its_timeline_bounded() {
+        let reports: Vec<Value> = (0..3).map(|r| rank_report(r, r as f64 * 60_000.0, 0, 512)).collect();
+        let t = merged(&reports).timeline.unwrap();
+        assert!(t.points.len() as i64 <= MAX_POINTS, "{}", t.points.len());
+        assert_eq!(t.points.iter().map(|p| p.write_ops).sum::<u64>(), 24);
+    }
+}
