@@ -4,12 +4,12 @@
  * crafted is refused with the first field that is wrong, instead of a
  * renderer crashing on a string where a number belongs. The fields added
  * after the first reports (a file's access pattern, `host`, `warningCodes`,
- * `tracerTime`)
+ * `tracerTime`, `rank`, `jobId`, `startedAt`, `ranks`)
  * may be absent. Each shape is typed by the generated report types
  * (report.ts): a field added to or removed from the Rust report fails to
  * compile here until this check follows.
  */
-import type { AccessSummary, Bin, ExitInfo, FailedOps, FileReport, HostInfo, Latency, LatencySummary, SizeHistogram, MetadataOps, Report, StorageBytes, SyscallReport, TimelinePoint, TimelineReport, Totals, TracerTime } from "./report";
+import type { AccessSummary, Bin, ExitInfo, FailedOps, FileReport, HostInfo, Latency, RankRow, LatencySummary, SizeHistogram, MetadataOps, Report, StorageBytes, SyscallReport, TimelinePoint, TimelineReport, Totals, TracerTime } from "./report";
 
 /** Null when `v` has the shape; else where and what is wrong ("files[3].readOps is not a number"). */
 type Check = (v: unknown, at: string) => string | null;
@@ -115,6 +115,7 @@ const file = shape<FileReport>({
   smallOps: optional(count),
   readAccess: optional(access),
   writeAccess: optional(access),
+  processes: optional(count),
 });
 
 const bins = arrayOf(shape<Bin>({ lo: number, hi: number, count, sum: number }));
@@ -164,6 +165,26 @@ const report = shape<Report>({
   /** Absent in reports made before warnings had codes; a newer version may add codes. */
   warningCodes: optional(arrayOf(string)),
   host: optional(shape<HostInfo>({ name: string, platform: string, release: string, arch: string })),
+  rank: optional(count),
+  jobId: optional(string),
+  startedAt: optional(amount),
+  ranks: optional(
+    arrayOf(
+      shape<RankRow>({
+        rank: nullable(count),
+        host: nullable(string),
+        pid: nullable(number),
+        file: string,
+        startedAt: nullable(amount),
+        elapsedSeconds: nullable(amount),
+        readOps: count,
+        writeOps: count,
+        readBytes: count,
+        writeBytes: count,
+        ioSeconds: nullable(amount),
+      }),
+    ),
+  ),
 });
 
 /**
