@@ -12,17 +12,23 @@ import { launcherJobId, launcherRank } from "./origin";
 export type {
   AccessSummary,
   Bin,
+  CallKind,
+  CallKindTime,
   ExitInfo,
   FailedOps,
   FdKind,
   FileReport,
   HostInfo,
+  Finding,
+  Heatmap,
   Latency,
   LatencySummary,
+  Mapping,
   MetadataOps,
   RankRow,
   Report,
   SizeHistogram,
+  Severity,
   Source,
   StorageBytes,
   SyscallReport,
@@ -32,7 +38,7 @@ export type {
   TracerTime,
   WarningCode,
 } from "./generated/report";
-export { COUNTER_SOURCES, SOURCE_LABELS, SOURCE_VALUES, WARNING_CODE_VALUES } from "./generated/report";
+export { CALL_KIND_VALUES, COUNTER_SOURCES, SEVERITY_VALUES, SOURCE_LABELS, SOURCE_VALUES, WARNING_CODE_VALUES } from "./generated/report";
 /** How a file was walked (`Pattern` in the core). */
 export type { Pattern as AccessPattern } from "./generated/report";
 

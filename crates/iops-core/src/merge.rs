@@ -10,6 +10,11 @@
 //! size and latency histograms add bin by bin (the bins are fixed, so this
 //! is exact); timelines are placed on the wall clock by each report's
 //! `startedAt`. A figure that any input lacks (`null`) is null in the merge.
+//! Time per call kind adds up (its `p99Seconds` is null: a percentile of
+//! the whole job cannot be had from the ranks' percentiles); mappings add
+//! up by file, protection and sharing. The heatmap is null in a merged
+//! report (its time bins are not placed on the wall clock yet). The
+//! findings are the job's (`job_findings`), not those of each process.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -92,6 +97,10 @@ struct FileAcc {
     processes: u32,
     /// Input reports that wrote to it.
     writers: u32,
+    /// Null once an input had no durations.
+    seconds: Option<f64>,
+    syncs: u64,
+    open_flags: Vec<String>,
 }
 
 /// A latency distribution summed over reports.
@@ -191,6 +200,10 @@ pub struct Merger {
     histogram: Option<(LogHistogram, LogHistogram)>,
     latency: Option<(LatencyAcc, LatencyAcc)>,
     timeline: Option<WallTimeline>,
+    /// Per call kind: calls, failed, seconds.
+    call_time: Option<HashMap<CallKind, (u64, u64, f64)>>,
+    /// By (path, kind, prot, shared, exec): maps, bytes.
+    mappings: Option<HashMap<(String, FdKind, String, bool, bool), (u64, u64)>>,
     /// Earliest start and latest end on the wall clock, ms.
     span_ms: Option<(f64, f64)>,
     /// Every input had a clock and a wall-clock start.
@@ -268,6 +281,8 @@ impl Merger {
             histogram: Some(Default::default()),
             latency: Some(Default::default()),
             timeline: Some(WallTimeline { origin_ms: None, width_ns: 1, buckets: BTreeMap::new() }),
+            call_time: Some(HashMap::new()),
+            mappings: Some(HashMap::new()),
             span_ms: None,
             clocked: true,
             job_ids: Vec::new(),
@@ -361,7 +376,17 @@ impl Merger {
                     write: Access::default(),
                     processes: 0,
                     writers: 0,
+                    seconds: Some(0.0),
+                    syncs: 0,
+                    open_flags: Vec::new(),
                 });
+                acc.seconds = acc.seconds.zip(row["seconds"].as_f64()).map(|(a, b)| a + b);
+                acc.syncs += u(row, "syncs");
+                for flag in row["openFlags"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+                    if !acc.open_flags.iter().any(|f| f == flag) {
+                        acc.open_flags.push(flag.to_string());
+                    }
+                }
                 acc.read_ops += u(row, "readOps");
                 acc.write_ops += u(row, "writeOps");
                 acc.read_bytes = acc.read_bytes.saturating_add(u(row, "readBytes"));
@@ -390,6 +415,30 @@ impl Merger {
         keep(&mut self.latency, &r["latency"], |(rd, wr), l| {
             rd.add(&l["read"]);
             wr.add(&l["write"]);
+        });
+
+        keep(&mut self.call_time, &r["callTime"], |acc, list| {
+            for k in list.as_array().into_iter().flatten() {
+                let Some(kind) = CallKind::ALL.into_iter().find(|c| serde_json::to_value(c).ok().as_ref() == Some(&k["kind"])) else { continue };
+                let e = acc.entry(kind).or_insert((0, 0, 0.0));
+                e.0 += u(k, "calls");
+                e.1 += u(k, "failed");
+                e.2 += f(k, "totalSeconds");
+            }
+        });
+        keep(&mut self.mappings, &r["mappings"], |acc, list| {
+            for m in list.as_array().into_iter().flatten() {
+                let key = (
+                    m["path"].as_str().unwrap_or("").to_string(),
+                    fd_kind(m["kind"].as_str().unwrap_or("")),
+                    m["prot"].as_str().unwrap_or("").to_string(),
+                    m["shared"].as_bool().unwrap_or(false),
+                    m["exec"].as_bool().unwrap_or(false),
+                );
+                let e = acc.entry(key).or_default();
+                e.0 += u(m, "maps");
+                e.1 = e.1.saturating_add(u(m, "bytes"));
+            }
         });
 
         let started_at = r["startedAt"].as_f64();
@@ -486,6 +535,9 @@ impl Merger {
                         read_access: r.summary(),
                         write_access: w.summary(),
                         processes: Some(a.processes),
+                        seconds: a.seconds,
+                        syncs: a.syncs,
+                        open_flags: a.open_flags,
                     };
                     (row, a.writers)
                 })
@@ -531,6 +583,7 @@ impl Merger {
                 "some merged reports have no wall-clock start (startedAt) or no clock: no job duration, rates or timeline",
             ));
         }
+        let findings = job_findings(&self.ranks, files.as_deref());
         let (warnings, warning_codes): (Vec<String>, Vec<WarningCode>) = warnings.into_iter().map(|w| (w.text, w.code)).unzip();
         Ok(Report {
             version: REPORT_VERSION,
@@ -554,6 +607,32 @@ impl Merger {
             histogram: self.histogram.map(|(r, w)| SizeHistogram { read: r.bins(), write: w.bins() }),
             latency: self.latency.map(|(r, w)| Latency { read: r.summary(), write: w.summary() }),
             timeline,
+            call_time: self.call_time.map(|m| {
+                let mut list: Vec<CallKindTime> = m
+                    .into_iter()
+                    .map(|(kind, (calls, failed, total_seconds))| CallKindTime {
+                        kind,
+                        calls,
+                        failed,
+                        total_seconds,
+                        mean_seconds: (calls + failed > 0).then(|| total_seconds / (calls + failed) as f64),
+                        p99_seconds: None,
+                        share_of_elapsed: elapsed_s.filter(|e| *e > 0.0).map(|e| total_seconds / e),
+                    })
+                    .collect();
+                list.sort_by(|a, b| b.total_seconds.total_cmp(&a.total_seconds).then((a.kind as u8).cmp(&(b.kind as u8))));
+                list
+            }),
+            mappings: self.mappings.map(|m| {
+                let mut list: Vec<Mapping> = m
+                    .into_iter()
+                    .map(|((path, kind, prot, shared, exec), (maps, bytes))| Mapping { path, kind, maps, bytes, prot, shared, exec })
+                    .collect();
+                list.sort_by(|a, b| b.bytes.cmp(&a.bytes).then_with(|| a.path.cmp(&b.path)));
+                list
+            }),
+            heatmap: None,
+            findings,
             exit: None,
             host: None,
             rank: None,
@@ -564,6 +643,109 @@ impl Merger {
             warning_codes,
         })
     }
+}
+
+/// A job with fewer processes than this has no "one rank does most" finding.
+const MIN_RANKS: usize = 3;
+/// Processes writing one file small blocks that make "many ranks on one file".
+const MANY_WRITERS: u32 = 4;
+/// Small writes to a shared file before they are "many".
+const MANY_SMALL_WRITES: u64 = 100;
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn who(r: &RankRow) -> String {
+    match (r.rank, &r.host) {
+        (Some(rank), _) => format!("rank {rank}"),
+        (None, Some(host)) => format!("{} on {host}", r.file),
+        _ => r.file.clone(),
+    }
+}
+
+/// What the job as a whole shows: one process doing most of the I/O;
+/// many processes writing one file in small blocks; a straggler.
+fn job_findings(ranks: &[RankRow], files: Option<&[FileReport]>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let bytes = |r: &RankRow| r.read_bytes.saturating_add(r.write_bytes);
+    let total: u64 = ranks.iter().map(bytes).sum();
+    if ranks.len() >= MIN_RANKS && total > 0 {
+        let top = ranks.iter().max_by_key(|r| bytes(r)).expect("ranks");
+        let share = bytes(top) as f64 / total as f64;
+        if share >= 0.5 {
+            out.push(Finding {
+                code: "one-rank-most-io".into(),
+                severity: Severity::Warn,
+                text: format!(
+                    "{} moved {:.0}% of the job's bytes ({} of {} bytes, {} processes)",
+                    who(top),
+                    share * 100.0,
+                    thousands(bytes(top)),
+                    thousands(total),
+                    ranks.len()
+                ),
+                advice: "The other processes wait on it: spread the I/O over the ranks (collective or per-rank files), or give this rank less to write.".into(),
+                file: None,
+                numbers: [("share".to_string(), share), ("bytes".into(), bytes(top) as f64), ("totalBytes".into(), total as f64), ("processes".into(), ranks.len() as f64)]
+                    .into_iter()
+                    .chain(top.rank.map(|r| ("rank".to_string(), r as f64)))
+                    .collect(),
+            });
+        }
+    }
+    for f in files.unwrap_or(&[]) {
+        let (Some(processes), Some(w)) = (f.processes, f.write_access.as_ref()) else { continue };
+        if processes < MANY_WRITERS || w.small_ops < MANY_SMALL_WRITES || w.small_ops * 2 < f.write_ops {
+            continue;
+        }
+        out.push(Finding {
+            code: "shared-file-small-writes".into(),
+            severity: Severity::Warn,
+            text: format!(
+                "{processes} processes wrote {} in {} writes, {} of them under 4 KiB (mean {} bytes)",
+                f.path,
+                thousands(f.write_ops),
+                thousands(w.small_ops),
+                thousands(f.write_bytes / f.write_ops.max(1))
+            ),
+            advice: "Small writes from many ranks to one file contend for its locks and stripes: gather them into large blocks (MPI-IO collective writes, a buffer per rank), or write a file per rank.".into(),
+            file: Some(f.path.clone()),
+            numbers: [("processes".to_string(), processes as f64), ("writeOps".into(), f.write_ops as f64), ("smallWrites".into(), w.small_ops as f64), ("writeBytes".into(), f.write_bytes as f64)]
+                .into_iter()
+                .collect(),
+        });
+        if out.len() >= 6 {
+            break;
+        }
+    }
+    let mut elapsed: Vec<f64> = ranks.iter().filter_map(|r| r.elapsed_seconds).collect();
+    if ranks.len() >= MIN_RANKS && elapsed.len() == ranks.len() {
+        elapsed.sort_by(f64::total_cmp);
+        let median = elapsed[elapsed.len() / 2];
+        let slow = ranks.iter().max_by(|a, b| a.elapsed_seconds.unwrap_or(0.0).total_cmp(&b.elapsed_seconds.unwrap_or(0.0))).expect("ranks");
+        let longest = slow.elapsed_seconds.unwrap_or(0.0);
+        // A second at least: shorter differences are start-up noise.
+        if longest >= 1.5 * median && longest - median >= 1.0 {
+            out.push(Finding {
+                code: "straggler".into(),
+                severity: Severity::Info,
+                text: format!("{} ran {:.1} s, the median process {:.1} s: the job waits for it", who(slow), longest, median),
+                advice: "See what it does differently in the per-process table (its I/O time, its bytes); a slow node or a larger share of the data are the usual causes.".into(),
+                file: None,
+                numbers: [("seconds".to_string(), longest), ("medianSeconds".into(), median)].into_iter().chain(slow.rank.map(|r| ("rank".to_string(), r as f64))).collect(),
+            });
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -667,5 +849,25 @@ mod tests {
         let t = merged(&reports).timeline.unwrap();
         assert!(t.points.len() as i64 <= MAX_POINTS, "{}", t.points.len());
         assert_eq!(t.points.iter().map(|p| p.write_ops).sum::<u64>(), 24);
+    }
+
+    #[test]
+    fn job_findings_name_the_busy_rank_and_the_hammered_file() {
+        // 30 ranks, 4 writes of 512 bytes each to one file: 120 small writes by 30 processes.
+        let mut reports: Vec<Value> = (0..30).map(|r| rank_report(r, 0.0, r as u64 * 512, 512)).collect();
+        let m = merged(&reports);
+        let codes: Vec<&str> = m.findings.iter().map(|f| f.code.as_str()).collect();
+        assert_eq!(codes, ["shared-file-small-writes"]);
+        let f = &m.findings[0];
+        assert_eq!(f.file.as_deref(), Some("/scratch/shared.dat"));
+        assert_eq!((f.numbers["processes"], f.numbers["smallWrites"]), (30.0, 120.0));
+        // One rank writing 1 MiB blocks: 8 MiB of the job's 8 MiB + 29 × 4 KiB.
+        reports[7] = rank_report(7, 0.0, 0, 1 << 20);
+        let m = merged(&reports[..4].iter().chain(&reports[7..8]).cloned().collect::<Vec<_>>());
+        let busy = m.findings.iter().find(|f| f.code == "one-rank-most-io").expect("one-rank-most-io");
+        assert_eq!(busy.numbers["rank"], 7.0);
+        assert_eq!(busy.numbers["bytes"], (8u64 << 20) as f64);
+        assert_eq!(busy.numbers["totalBytes"], ((8u64 << 20) + 4 * 4096) as f64);
+        assert_eq!(busy.text, "rank 7 moved 100% of the job's bytes (8,388,608 of 8,404,992 bytes, 5 processes)");
     }
 }

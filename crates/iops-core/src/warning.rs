@@ -79,6 +79,9 @@ pub enum WarningCode {
     /// A merged report: some inputs have no wall-clock start or no clock,
     /// so the job has no duration, rates or timeline.
     NoWallClock,
+    /// Files were mapped with mmap: their page-fault I/O is not counted
+    /// (storage-level bytes show it).
+    MmapNotCounted,
 }
 
 impl WarningCode {
