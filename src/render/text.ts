@@ -7,6 +7,7 @@
 import type { Report } from "../report";
 import { printable } from "../view/printable";
 import { humanBytes, thousands } from "../view/units";
+import { ranksTextLines } from "./ranks";
 import { buildView, octaves, accessLabel, type Octave, type ReportView, type SummaryNote } from "../view/view";
 
 export interface TextOptions {
@@ -61,6 +62,9 @@ export function renderText(view: ReportView, options: TextOptions = {}): string 
       );
     }
   }
+
+  const ranks = ranksTextLines(view.report, options.topFiles ?? 10);
+  if (ranks.length > 0) out.push("", ...ranks);
 
   if (view.metadataLine) {
     out.push("");

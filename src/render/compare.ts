@@ -1,0 +1,74 @@
+/**
+ * Two reports compared (view/compare.ts), laid out: a text table for the
+ * terminal, and a page (or notebook output) with the table and the two
+ * size histograms overlaid.
+ */
+import type { Report } from "../report";
+import { factor, type Comparison } from "../view/compare";
+import { printable } from "../view/printable";
+import { thousands } from "../view/units";
+import { octaves, type Octave } from "../view/view";
+import type { Figure } from "./charts";
+import { html, trusted, type SafeHtml } from "./html/escape";
+
+const ratioText = (r: number | null) => (r === null ? "–" : factor(r));
+
+/** The comparison as text lines: the verdict, then a row per figure with B/A. */
+export function compareTextLines(c: Comparison): string[] {
+  const a = printable(c.a.name);
+  const b = printable(c.b.name);
+  const w = Math.max(14, a.length, b.length);
+  const out = [printable(c.verdict) + ".", ""];
+  out.push(`${"".padEnd(18)} ${a.padStart(w)} ${b.padStart(w)} ${"B/A".padStart(9)}`);
+  for (const r of c.rows) out.push(`${(r.label + ":").padEnd(18)} ${r.aText.padStart(w)} ${r.bText.padStart(w)} ${ratioText(r.ratio).padStart(9)}`);
+  if (c.a.method !== c.b.method) out.push(`Note: A is from ${c.a.method}, B from ${c.b.method}; what one source cannot see is – above.`);
+  return out;
+}
+
+/** Operation counts by size (powers of two), A's and B's reads and writes overlaid. */
+export function compareFigures(c: Comparison, a: Report, b: Report): Figure[] {
+  if (!a.histogram || !b.histogram) return [];
+  const on = (list: Octave[]) => list.filter((o) => o.lo > 0);
+  const series = [
+    { name: `${c.a.name} reads`, bins: on(octaves(a.histogram.read)), color: "#1f77b4", dash: "solid" },
+    { name: `${c.a.name} writes`, bins: on(octaves(a.histogram.write)), color: "#d62728", dash: "solid" },
+    { name: `${c.b.name} reads`, bins: on(octaves(b.histogram.read)), color: "#1f77b4", dash: "dot" },
+    { name: `${c.b.name} writes`, bins: on(octaves(b.histogram.write)), color: "#d62728", dash: "dot" },
+  ].filter((s) => s.bins.length > 0);
+  const figure = (id: string, title: string, y: (o: Octave) => number, yTitle: string): Figure => ({
+    id,
+    title,
+    data: series.map((s) => ({
+      type: "scatter",
+      mode: "lines+markers",
+      name: s.name,
+      x: s.bins.map((o) => o.lo),
+      y: s.bins.map(y),
+      line: { color: s.color, dash: s.dash },
+      hovertemplate: "%{x:,} B and up: %{y:,}<extra>" + s.name + "</extra>",
+    })),
+    layout: {
+      title: { text: title },
+      xaxis: { title: { text: "bytes per operation" }, type: "log" },
+      yaxis: { title: { text: yTitle }, type: "log" },
+      legend: { orientation: "h", y: -0.28 },
+      margin: { t: 50, r: 20, b: 90, l: 70 },
+    },
+  });
+  return [figure("compare-ops", "Operations by size", (o) => o.count, "operations"), figure("compare-bytes", "Bytes by size", (o) => o.sum, "bytes")];
+}
+
+/** The comparison's section: verdict, table, overlaid histograms. */
+export function compareHtml(c: Comparison, a: Report, b: Report, figureHtml: (f: Figure, id: string) => string, idPrefix = "iops-compare"): SafeHtml {
+  const rows = c.rows.map((r) => html`<tr><th scope="row">${r.label}</th><td class="num">${r.aText}</td><td class="num">${r.bText}</td><td class="num">${ratioText(r.ratio)}</td></tr>`);
+  const figures = compareFigures(c, a, b).map((f) => trusted(figureHtml(f, `${idPrefix}-${f.id}`)));
+  return html`<section id="compare"><p class="verdict"><strong>${c.verdict}.</strong></p>
+<table class="compare"><thead><tr><th></th><th>${c.a.name}</th><th>${c.b.name}</th><th>B/A</th></tr></thead><tbody>${rows}</tbody></table>
+${figures.length > 0 ? html`<div class="charts">${figures}</div>` : html`<p class="none">No size histograms from ${c.a.method === c.b.method ? "this source" : "these sources"}, so no charts.</p>`}</section>`;
+}
+
+/** Operations compared, for the subtitle: "A 10,000 ops, B 1 op". */
+export function compareSubtitle(c: Comparison): string {
+  const ops = c.rows.find((r) => r.id === "totalOps")!;
+  return `${c.a.name}: ${ops.a === null ? "–" : thousands(ops.a)} operations; ${c.b.name}: ${ops.b === null ? "–" : thousands(ops.b)}`;
+}
