@@ -3,13 +3,16 @@
  * terminal, and a page (or notebook output) with the table and the two
  * size histograms overlaid.
  */
+import { randomBytes } from "node:crypto";
+
 import type { Report } from "../report";
-import { factor, type Comparison } from "../view/compare";
+import { compareReports, factor, type Comparison } from "../view/compare";
 import { printable } from "../view/printable";
 import { thousands } from "../view/units";
 import { octaves, type Octave } from "../view/view";
 import type { Figure } from "./charts";
 import { html, trusted, type SafeHtml } from "./html/escape";
+import { figureHtml, plotlySource } from "./plotly";
 
 const ratioText = (r: number | null) => (r === null ? "–" : factor(r));
 
@@ -71,4 +74,18 @@ ${figures.length > 0 ? html`<div class="charts">${figures}</div>` : html`<p clas
 export function compareSubtitle(c: Comparison): string {
   const ops = c.rows.find((r) => r.id === "totalOps")!;
   return `${c.a.name}: ${ops.a === null ? "–" : thousands(ops.a)} operations; ${c.b.name}: ${ops.b === null ? "–" : thousands(ops.b)}`;
+}
+
+/**
+ * The notebook's display of two kept reports compared: `text/plain` (the
+ * terminal's lines) and `text/html` (verdict, table, overlaid histograms;
+ * Plotly defined once per page, as the profiled cells' charts).
+ */
+export function compareDisplay(aName: string, a: Report, bName: string, b: Report): Record<string, string> {
+  const c = compareReports(a, b, aName, bName);
+  const uid = randomBytes(6).toString("hex");
+  const loader = `<script>if (!window.Plotly) {\n${plotlySource()}\n}</script>`;
+  const section = compareHtml(c, a, b, figureHtml, `iops-${uid}`).markup;
+  const style = `<style>.iops-compare table { border-collapse: collapse; } .iops-compare th, .iops-compare td { border: 1px solid rgba(128,128,128,0.35); padding: 2px 8px; } .iops-compare td.num { text-align: right; } .iops-compare .iops-chart { width: 100%; max-width: 760px; height: 360px; }</style>`;
+  return { "text/plain": compareTextLines(c).join("\n"), "text/html": `<div class="iops-compare">${style}${loader}\n${section}</div>` };
 }

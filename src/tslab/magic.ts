@@ -23,11 +23,14 @@ export interface Magic {
 export type CellPlan =
   | { kind: "plain" }
   | { kind: "help" }
+  /** `%iops compare <a> <b>`: two kept reports side by side. */
+  | { kind: "compare"; a: string; b: string }
   | { kind: "error"; message: string }
   /** `userAwaits`: the user's code may have a top-level await (it has the word `await`). */
   | { kind: "run"; source: string; magics: Magic[]; userAwaits: boolean };
 
 const CELL_MAGIC = /^\s*%%iops(?=\s|$)(.*)$/;
+const COMPARE = /^\s*%iops\s+compare(?=\s|$)(.*)$/;
 const LINE_MAGIC = /^(\s*)%iops(?=\s|$)(.*)$/;
 
 /**
@@ -51,6 +54,15 @@ export function planCell(source: string, runId = 0): CellPlan {
   const userAwaits = /\bawait\b/.test(source);
 
   const lines = source.split("\n");
+  const compare = lines.findIndex((l) => COMPARE.test(l));
+  if (compare >= 0) {
+    if (lines.some((l, i) => i !== compare && l.trim() !== "")) {
+      return { kind: "error", message: `%iops compare goes alone in its cell (line ${compare + 1}): it runs no code` };
+    }
+    const names = COMPARE.exec(lines[compare])![1].trim().split(/\s+/).filter(Boolean);
+    if (names.length !== 2) return { kind: "error", message: `%iops compare takes two names of reports kept with --save-as (%iops compare small large), not ${names.length}` };
+    return { kind: "compare", a: names[0], b: names[1] };
+  }
   const cellMagic = CELL_MAGIC.exec(lines[0]);
   const lineMagics = lines.map((l, i) => ({ i, m: LINE_MAGIC.exec(l) })).filter((x) => x.m);
   const strayCell = lines.findIndex((l, i) => i > 0 && CELL_MAGIC.test(l));
