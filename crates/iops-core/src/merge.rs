@@ -704,6 +704,9 @@ fn job_findings(ranks: &[RankRow], files: Option<&[FileReport]>) -> Vec<Finding>
     }
     for f in files.unwrap_or(&[]) {
         let (Some(processes), Some(w)) = (f.processes, f.write_access.as_ref()) else { continue };
+        if !f.kind.is_storage() {
+            continue;
+        }
         if processes < MANY_WRITERS || w.small_ops < MANY_SMALL_WRITES || w.small_ops * 2 < f.write_ops {
             continue;
         }
