@@ -257,7 +257,8 @@ test("iops compare: 1,000 writes of 16 bytes against one of 16,000: ratios and t
   t.deepEqual([a.summary.writeOps, a.summary.writeBytes, b.summary.writeOps, b.summary.writeBytes], [1000, 16000, 1, 16000]);
   t.regex(c.verdict, /^large\.json does 1,000× fewer writes for the same bytes/);
   t.true(r.stdout.startsWith(c.verdict + "."), r.stdout);
-  t.regex(r.stdout, /Write operations: +1,000 +1 +0\.001×/);
+  t.regex(r.stdout, /Write operations: +1,000 +1 +1\/1,000\n/);
+  t.regex(r.stdout, /Total bytes: .* 1×\n/);
 
   const page = await browser.newPage();
   t.teardown(() => page.close());

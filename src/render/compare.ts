@@ -14,7 +14,8 @@ import type { Figure } from "./charts";
 import { html, trusted, type SafeHtml } from "./html/escape";
 import { figureHtml, plotlySource } from "./plotly";
 
-const ratioText = (r: number | null) => (r === null ? "–" : factor(r));
+/** B/A as people read it: "3.2×" from 1 up, "1/1,000" below (0.001× reads badly). */
+const ratioText = (r: number | null) => (r === null ? "–" : r === 0 ? "0" : r >= 1 ? factor(r) : `1/${factor(1 / r).replace("×", "")}`);
 
 /** The comparison as text lines: the verdict, then a row per figure with B/A. */
 export function compareTextLines(c: Comparison): string[] {
