@@ -269,7 +269,7 @@ export async function main(argv: string[]): Promise<number> {
     .option("--no-progress", "no live progress line on a terminal")
     .addOption(methodOption(Option))
     .version(require("../package.json").version, "-V, --version")
-    .addHelpText("after", EXAMPLES + IMPORT_HELP + "\n" + (require("./origin") as typeof Origin).PLACEHOLDER_HELP + "\n" + MANY_HELP)
+    .addHelpText("after", EXAMPLES + IMPORT_HELP + "\n\n" + (require("./origin") as typeof Origin).PLACEHOLDER_HELP + "\n" + MANY_HELP)
     .showHelpAfterError("(run iops --help for usage)")
     .configureOutput({ outputError: (text, write) => write(printableLines(text)) })
     .exitOverride();

@@ -64,7 +64,7 @@ export async function runMergeCommand(argv: string[]): Promise<number> {
     .name("iops merge")
     .usage("<reports...|dir> [--json <path>] [--html <path>]")
     .description(
-      "Merge the reports of a job's processes (saved with iops --json) into one: totals, files by host and path,\nhistograms, a wall-clock timeline, and a per-process table that shows imbalance and stragglers.",
+      "Merge the reports of a job's processes (saved with iops --json) into one: totals, files by host and path, histograms, a wall-clock timeline, and a per-process table that shows imbalance and stragglers.",
     )
     .argument("<reports...>", "reports written by iops --json, or directories of them")
     .option("--json <path|->", "write the merged report as JSON to a file, or - for stdout")
