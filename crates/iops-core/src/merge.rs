@@ -184,6 +184,9 @@ fn add_bucket(to: &mut Bucket, b: &Bucket) {
     to.write_bytes = to.write_bytes.saturating_add(b.write_bytes);
 }
 
+/// A mapping's identity across reports: path, kind, protection, shared, exec.
+type MappingKey = (String, FdKind, String, bool, bool);
+
 /// The fold: `add` each report, then `finish`.
 pub struct Merger {
     method: Option<(Source, String)>,
@@ -202,8 +205,8 @@ pub struct Merger {
     timeline: Option<WallTimeline>,
     /// Per call kind: calls, failed, seconds.
     call_time: Option<HashMap<CallKind, (u64, u64, f64)>>,
-    /// By (path, kind, prot, shared, exec): maps, bytes.
-    mappings: Option<HashMap<(String, FdKind, String, bool, bool), (u64, u64)>>,
+    /// Maps and bytes by mapping.
+    mappings: Option<HashMap<MappingKey, (u64, u64)>>,
     /// Earliest start and latest end on the wall clock, ms.
     span_ms: Option<(f64, f64)>,
     /// Every input had a clock and a wall-clock start.
@@ -656,7 +659,7 @@ fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -872,5 +875,20 @@ mod tests {
         assert_eq!(busy.numbers["bytes"], (8u64 << 20) as f64);
         assert_eq!(busy.numbers["totalBytes"], ((8u64 << 20) + 4 * 4096) as f64);
         assert_eq!(busy.text, "rank 7 moved 100% of the job's bytes (8,388,608 of 8,404,992 bytes, 5 processes)");
+    }
+
+    #[test]
+    fn a_process_that_runs_far_longer_than_the_median_is_a_straggler() {
+        let mut reports: Vec<Value> = (0..3).map(|r| rank_report(r, 0.0, r as u64 * 512, 512)).collect();
+        for (r, secs) in [1.0, 1.2, 3.5].into_iter().enumerate() {
+            reports[r]["elapsedSeconds"] = secs.into();
+        }
+        let m = merged(&reports);
+        let f = m.findings.iter().find(|f| f.code == "straggler").expect("straggler");
+        assert_eq!((f.numbers["rank"], f.numbers["seconds"], f.numbers["medianSeconds"]), (2.0, 3.5, 1.2));
+        assert_eq!(f.text, "rank 2 ran 3.5 s, the median process 1.2 s: the job waits for it");
+        // Within a second of the median: start-up noise, not a straggler.
+        reports[2]["elapsedSeconds"] = 2.0.into();
+        assert!(merged(&reports).findings.iter().all(|f| f.code != "straggler"));
     }
 }
