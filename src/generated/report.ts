@@ -39,7 +39,7 @@ export interface Report {
   timeline: TimelineReport | null;
   /** Where the time goes: each kind of call with its count and time, every kind with a call, the most time first; null when the source has no call durations (counters, a log without -T). */
   callTime: Array<CallKindTime> | null;
-  /** Files mapped with mmap (their page-fault I/O is not counted; a `mmap-not-counted` warning says so when any is listed), most bytes first; null when the source does not see mmap. */
+  /** Files mapped with mmap (their page-fault I/O is not counted; a `mmap-not-counted` warning says so when a file other than code is mapped 1 MiB or more), most bytes first; null when the source does not see mmap (fs_usage, ETW, counters, the eBPF source for now, a strace log recorded without mmap). */
   mappings: Array<Mapping> | null;
   /** Operation sizes over time, in the timeline's time bins; null without a clock or for counters. */
   heatmap: Heatmap | null;
@@ -190,7 +190,7 @@ export interface FileReport {
   writeAccess: AccessSummary | null;
   /** In a merged report (`iops merge`): how many of the merged processes did I/O on it; null in the report of one process. */
   processes: number | null;
-  /** Seconds spent in its data calls and sync calls (fsync, fdatasync, sync_file_range), failed ones included; null when the source has no call durations. */
+  /** Seconds spent in its data calls that moved data and in its sync calls (fsync, fdatasync, sync_file_range); null when the source has no call durations. */
   seconds: number | null;
   /** fsync, fdatasync and sync_file_range calls on it (failed ones included). */
   syncs: number;
@@ -361,7 +361,7 @@ export interface Mapping {
   prot: string;
   /** MAP_SHARED (writes reach the file) rather than MAP_PRIVATE. */
   shared: boolean;
-  /** Mapped executable (PROT_EXEC): code, such as the shared libraries the dynamic loader maps, not data the program reads. */
+  /** The file was mapped executable (PROT_EXEC): code, such as the shared libraries the dynamic loader maps, not data the program reads; all of such a file's mappings are one row (`prot` their union). */
   exec: boolean;
 }
 

@@ -12,8 +12,8 @@
 //! `startedAt`. A figure that any input lacks (`null`) is null in the merge.
 //! Time per call kind adds up (its `p99Seconds` is null: a percentile of
 //! the whole job cannot be had from the ranks' percentiles); mappings add
-//! up by file, protection and sharing. The heatmap is null in a merged
-//! report (its time bins are not placed on the wall clock yet). The
+//! up by file, protection and sharing; the heatmap is placed on the wall
+//! clock with the timeline (its time bins are the timeline's). The
 //! findings are the job's (`job_findings`), not those of each process.
 
 use std::collections::{BTreeMap, HashMap};
@@ -24,7 +24,7 @@ use crate::event::{FdKind, Syscall};
 use crate::histogram::{Bin, LogHistogram};
 use crate::pattern::{AccessSummary, Pattern};
 use crate::report::*;
-use crate::timeline::Bucket;
+use crate::timeline::{Bucket, SIZE_BINS};
 
 /// At most this many timeline points: the interval doubles beyond.
 const MAX_POINTS: i64 = 1024;
@@ -147,18 +147,23 @@ impl WallTimeline {
         let old = std::mem::take(&mut self.buckets);
         for (k, b) in old {
             let key = (k * self.width_ns).div_euclid(width_ns);
-            add_bucket(self.buckets.entry(key).or_default(), &b);
+            self.buckets.entry(key).or_default().add(&b);
         }
         self.width_ns = width_ns;
     }
 
     /// Adds `points` (`intervalSeconds` apart) of a window that began
-    /// `offset_ns` after the origin.
-    fn add(&mut self, offset_ns: i64, interval_ns: i64, points: &[Value]) {
+    /// `offset_ns` after the origin, with the heatmap's rows of the same
+    /// time bins (`ops`, `bytes`: one row per point, one column per size bin).
+    fn add(&mut self, offset_ns: i64, interval_ns: i64, points: &[Value], ops: &Value, bytes: &Value) {
         self.rebin(interval_ns.max(1));
-        for p in points {
+        for (i, p) in points.iter().enumerate() {
             let t_ns = offset_ns + (f(p, "t") * 1e9).round() as i64;
-            let b = Bucket { read_ops: u(p, "readOps"), write_ops: u(p, "writeOps"), read_bytes: u(p, "readBytes"), write_bytes: u(p, "writeBytes") };
+            let mut b = Bucket { read_ops: u(p, "readOps"), write_ops: u(p, "writeOps"), read_bytes: u(p, "readBytes"), write_bytes: u(p, "writeBytes"), ..Default::default() };
+            for (j, n) in ops[i].as_array().into_iter().flatten().enumerate().take(SIZE_BINS) {
+                b.size_ops[j] = n.as_u64().unwrap_or(0);
+                b.size_bytes[j] = bytes[i][j].as_u64().unwrap_or(0);
+            }
             if b == Bucket::default() {
                 continue;
             }
@@ -168,20 +173,13 @@ impl WallTimeline {
                 let lo = self.buckets.keys().next().copied().unwrap_or(key).min(key);
                 let hi = self.buckets.keys().next_back().copied().unwrap_or(key).max(key);
                 if hi - lo < MAX_POINTS {
-                    add_bucket(self.buckets.entry(key).or_default(), &b);
+                    self.buckets.entry(key).or_default().add(&b);
                     break;
                 }
                 self.rebin(self.width_ns * 2);
             }
         }
     }
-}
-
-fn add_bucket(to: &mut Bucket, b: &Bucket) {
-    to.read_ops += b.read_ops;
-    to.write_ops += b.write_ops;
-    to.read_bytes = to.read_bytes.saturating_add(b.read_bytes);
-    to.write_bytes = to.write_bytes.saturating_add(b.write_bytes);
 }
 
 /// A mapping's identity across reports: path, kind, protection, shared, exec.
@@ -203,6 +201,8 @@ pub struct Merger {
     histogram: Option<(LogHistogram, LogHistogram)>,
     latency: Option<(LatencyAcc, LatencyAcc)>,
     timeline: Option<WallTimeline>,
+    /// Every input had a heatmap in its timeline's bins.
+    heatmap: bool,
     /// Per call kind: calls, failed, seconds.
     call_time: Option<HashMap<CallKind, (u64, u64, f64)>>,
     /// Maps and bytes by mapping.
@@ -284,6 +284,7 @@ impl Merger {
             histogram: Some(Default::default()),
             latency: Some(Default::default()),
             timeline: Some(WallTimeline { origin_ms: None, width_ns: 1, buckets: BTreeMap::new() }),
+            heatmap: true,
             call_time: Some(HashMap::new()),
             mappings: Some(HashMap::new()),
             span_ms: None,
@@ -461,7 +462,13 @@ impl Merger {
                 let origin = *t.origin_ms.get_or_insert(start);
                 let interval_ns = (f(&r["timeline"], "intervalSeconds") * 1e9).round() as i64;
                 let empty = Vec::new();
-                t.add(((start - origin) * 1e6).round() as i64, interval_ns, r["timeline"]["points"].as_array().unwrap_or(&empty));
+                let points = r["timeline"]["points"].as_array().unwrap_or(&empty);
+                let h = &r["heatmap"];
+                // The heatmap is in the timeline's bins: one row per point.
+                let same_bins = h["ops"].as_array().is_some_and(|rows| rows.len() == points.len())
+                    && (f(h, "binSeconds") * 1e9).round() as i64 == interval_ns;
+                self.heatmap &= same_bins;
+                t.add(((start - origin) * 1e6).round() as i64, interval_ns, points, &h["ops"], &h["bytes"]);
             }
         } else {
             self.timeline = None;
@@ -551,28 +558,30 @@ impl Merger {
             });
             rows.into_iter().map(|(row, _)| row).collect::<Vec<_>>()
         });
-        let timeline = self.timeline.filter(|_| self.clocked).map(|t| {
+        // The job's time bins, dense from its earliest start (the grid's first interval holds it).
+        let bins = self.timeline.filter(|_| self.clocked).map(|t| {
             let lo = t.buckets.keys().next().copied().unwrap_or(0);
             let hi = t.buckets.keys().next_back().copied().unwrap_or(-1);
-            // Points from the job's earliest start: the grid's first interval holds it.
             let start_ns = self.span_ms.map(|(s, _)| ((s - t.origin_ms.unwrap_or(s)) * 1e6).round() as i64).unwrap_or(0);
             let first = start_ns.div_euclid(t.width_ns).min(lo);
-            TimelineReport {
-                interval_seconds: t.width_ns as f64 / 1e9,
-                points: (first..=hi)
-                    .map(|k| {
-                        let b = t.buckets.get(&k).copied().unwrap_or_default();
-                        TimelinePoint {
-                            t: ((k - first) * t.width_ns) as f64 / 1e9,
-                            read_ops: b.read_ops,
-                            write_ops: b.write_ops,
-                            read_bytes: b.read_bytes,
-                            write_bytes: b.write_bytes,
-                        }
-                    })
-                    .collect(),
-            }
+            let dense: Vec<Bucket> = (first..=hi).map(|k| t.buckets.get(&k).cloned().unwrap_or_default()).collect();
+            (t.width_ns, dense)
         });
+        let timeline = bins.as_ref().map(|(width, dense)| TimelineReport {
+            interval_seconds: *width as f64 / 1e9,
+            points: dense
+                .iter()
+                .enumerate()
+                .map(|(i, b)| TimelinePoint {
+                    t: (i as i64 * width) as f64 / 1e9,
+                    read_ops: b.read_ops,
+                    write_ops: b.write_ops,
+                    read_bytes: b.read_bytes,
+                    write_bytes: b.write_bytes,
+                })
+                .collect(),
+        });
+        let heatmap = bins.as_ref().filter(|_| self.heatmap).map(|(width, dense)| Heatmap::of(dense, *width as u64));
         let mut warnings: Vec<Warning> = self
             .warnings
             .into_iter()
@@ -634,7 +643,7 @@ impl Merger {
                 list.sort_by(|a, b| b.bytes.cmp(&a.bytes).then_with(|| a.path.cmp(&b.path)));
                 list
             }),
-            heatmap: None,
+            heatmap,
             findings,
             exit: None,
             host: None,
@@ -818,7 +827,16 @@ mod tests {
         assert!((m.elapsed_seconds.unwrap() - 0.011).abs() < 1e-9);
         let t = m.timeline.as_ref().unwrap();
         assert_eq!(t.points.iter().map(|p| p.write_ops).sum::<u64>(), 32);
-        assert_eq!(t.points[0].write_ops, 2, "rank 0's first two writes in the job's first millisecond");
+        assert_eq!(t.points.iter().map(|p| p.write_ops).sum::<u64>(), 32);
+        let h = m.heatmap.as_ref().expect("every input has a heatmap");
+        assert_eq!(h.ops.len(), t.points.len(), "in the timeline's bins");
+        assert_eq!(h.ops.iter().flatten().sum::<u64>(), 32);
+        let b512 = h.size_bins.iter().position(|b| b.lo == 512).unwrap();
+        assert_eq!(h.ops.iter().map(|row| row[b512]).sum::<u64>(), 32);
+        assert_eq!(h.bytes.iter().map(|row| row[b512]).sum::<u64>(), 32 * 512);
+        for (p, row) in t.points.iter().zip(&h.ops) {
+            assert_eq!(p.read_ops + p.write_ops, row.iter().sum::<u64>(), "each time bin's sizes add up to its operations");
+        }
         assert_eq!(m.job_id.as_deref(), Some("42"));
     }
 

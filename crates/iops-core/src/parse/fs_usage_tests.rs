@@ -366,3 +366,16 @@ mod fuzz {
         }
     }
 }
+
+/// Issue 14: fs_usage's durations give where the time goes, per kind of call.
+#[test]
+fn time_per_call_kind_from_real_output() {
+    let mut p = FsUsageParser::new();
+    let (_, r) = run(&mut p, &fixture("wrongodb-filesys.txt"));
+    let c = r.call_time.as_ref().unwrap();
+    use crate::report::CallKind;
+    assert_eq!(c.iter().map(|c| (c.kind, c.calls, c.failed)).collect::<Vec<_>>(), [(CallKind::Sync, 1, 0), (CallKind::Write, 2, 0)]);
+    assert!((c[0].total_seconds - 0.004914).abs() < 1e-12, "fcntl F_FULLFSYNC: {}", c[0].total_seconds);
+    assert!((c[1].total_seconds - 0.000033).abs() < 1e-12, "{}", c[1].total_seconds);
+    assert!(r.mappings.is_none(), "fs_usage does not show mmap");
+}
