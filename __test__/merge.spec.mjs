@@ -130,6 +130,12 @@ test("iops merge: the job's report is exact per rank and in total; the shared fi
   const points = m.timeline.points;
   t.is(points.reduce((n, p) => n + p.writeOps, 0), m.summary.writeOps);
   t.is(points.reduce((n, p) => n + p.readBytes, 0), m.summary.readBytes);
+  // The heatmap, in the timeline's bins: every operation, the shared file's 512-byte writes in their size bin.
+  const h = m.heatmap;
+  t.is(h.ops.length, points.length);
+  t.is(h.ops.flat().reduce((n, x) => n + x, 0), m.summary.totalOps);
+  const col = h.sizeBins.findIndex((b) => b.lo === SMALL);
+  t.is(h.ops.reduce((n, row) => n + row[col], 0), mpi.reports.reduce((n, r) => n + r.heatmap.ops.reduce((k, row) => k + row[r.heatmap.sizeBins.findIndex((b) => b.lo === SMALL)], 0), 0));
   // The job's finding: many ranks writing one file in small blocks.
   const finding = m.findings.find((f) => f.code === "shared-file-small-writes" && f.file === shared.path);
   t.truthy(finding, JSON.stringify(m.findings));
