@@ -44,6 +44,7 @@ function scaled(base, k) {
     }
   }
   for (const p of r.timeline?.points ?? []) for (const key of ["readOps", "writeOps", "readBytes", "writeBytes"]) p[key] *= k;
+  for (const rows of [r.heatmap?.ops ?? [], r.heatmap?.bytes ?? []]) for (const row of rows) row.forEach((v, i) => (row[i] = v * k));
   return r;
 }
 
