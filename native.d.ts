@@ -246,6 +246,14 @@ export interface LiveSourceInfo {
 export declare function liveSources(): Array<LiveSourceInfo>
 
 /**
+ * Merges the reports saved in `paths` (JSON as `--json` writes them),
+ * reading one file at a time. Returns the merged report's JSON; throws an
+ * Error whose message is one line naming the file at fault (unreadable,
+ * not a report, a newer version, another source than the others).
+ */
+export declare function mergeReports(paths: Array<string>): string
+
+/**
  * The CPUs this process may run on, kept before a window (Linux: the
  * tracer pins the traced threads; elsewhere empty).
  */

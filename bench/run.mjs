@@ -12,6 +12,7 @@ const SECTIONS = {
   import: () => import("./import.mjs"),
   fs_usage: () => import("./fs_usage.mjs"),
   notebook: () => import("./notebook.mjs"),
+  merge: () => import("./merge.mjs"),
 };
 
 async function main() {

@@ -22,6 +22,7 @@ packages=(
   gcc-mingw-w64-x86-64 wine wine64   # the Windows build (mingw), its shim DLL, and running it under wine (check-targets.sh, test:win32)
   python3-nbclient python3-ipykernel  # notebook tests: Jupyter's nbclient drives tslab kernels
   python3-venv         # notebook-browser.spec.mjs: a venv with pip's jupyterlab (npm test makes it)
+  openmpi-bin libopenmpi-dev  # merge.spec.mjs: a real launcher (mpirun, mpicc) running 4 ranks under iops
   chromium             # notebook tests and html.spec.mjs: HTML output rendered by headless Chromium (playwright-core drives /usr/bin/chromium)
 )
 

@@ -9,6 +9,7 @@ import type * as Args from "./args";
 import type * as Text from "./render/text";
 import type * as Printable from "./view/printable";
 import type * as Units from "./view/units";
+import type * as Origin from "./origin";
 import type * as Output from "./output";
 import type * as ReportModule from "./report";
 import type { Report } from "./report";
@@ -80,6 +81,14 @@ Signals: Ctrl-C and Ctrl-\\ reach the command from the terminal, and iops
   reports once it ends; SIGTERM, SIGHUP, SIGUSR1, SIGUSR2 and SIGALRM sent
   to iops alone are passed on to the command. With --pid, SIGINT, SIGTERM, SIGHUP
   and SIGQUIT end the capture: iops detaches and reports.
+`;
+
+const MANY_HELP = `
+Many processes, many runs:
+  $ mpirun -n 4 iops --json out/%r.json -- ./app    one report per rank
+  $ srun iops --json out/%j-%r.json -- ./app        the same under Slurm
+  $ iops merge out/ --html job.html                 one job report, per-rank table (iops merge --help)
+  $ iops compare small.json large.json              side by side, with ratios (iops compare --help)
 `;
 
 /** "\r12,345 ops · 48.00 MiB · 3.2 s" on a terminal, once a capture runs past 1 s. */
@@ -233,6 +242,8 @@ export async function main(argv: string[]): Promise<number> {
   // `iops report <saved.json>`; a program named "report" is traced with `iops -- report`.
   if (argv[0] === "report") return (await import("./commands/report")).runReportCommand(argv.slice(1));
   if (argv[0] === "import") return runImport(argv.slice(1));
+  if (argv[0] === "merge") return (await import("./commands/merge")).runMergeCommand(argv.slice(1));
+  if (argv[0] === "compare") return (await import("./commands/compare")).runCompareCommand(argv.slice(1));
   const { Command, Option } = commander();
   const { optionParser, parseCount, parsePid, parseSeconds } = args();
   const { printable, printableLines } = printing();
@@ -258,7 +269,7 @@ export async function main(argv: string[]): Promise<number> {
     .option("--no-progress", "no live progress line on a terminal")
     .addOption(methodOption(Option))
     .version(require("../package.json").version, "-V, --version")
-    .addHelpText("after", EXAMPLES + IMPORT_HELP)
+    .addHelpText("after", EXAMPLES + IMPORT_HELP + "\n\n" + (require("./origin") as typeof Origin).PLACEHOLDER_HELP + "\n" + MANY_HELP)
     .showHelpAfterError("(run iops --help for usage)")
     .configureOutput({ outputError: (text, write) => write(printableLines(text)) })
     .exitOverride();
@@ -278,6 +289,15 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (opts.duration !== undefined && opts.pid === undefined) {
     process.stderr.write("iops: --duration goes with --pid\n");
+    return EXIT.usage;
+  }
+  // Placeholders first (%r of a launcher's rank...): one report per process of a job.
+  try {
+    const { fillPlaceholders } = require("./origin") as typeof Origin;
+    if (opts.json !== undefined && opts.json !== "-") opts.json = fillPlaceholders("--json", opts.json);
+    if (opts.html !== undefined && opts.html !== "-") opts.html = fillPlaceholders("--html", opts.html);
+  } catch (e) {
+    process.stderr.write(`iops: ${printable((e as Error).message)}\n`);
     return EXIT.usage;
   }
   // Before anything runs: a report that cannot be written is known now, not after the command.

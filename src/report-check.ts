@@ -5,12 +5,13 @@
  * renderer crashing on a string where a number belongs. The fields added
  * after the first reports (a file's access pattern, `host`, `warningCodes`,
  * `tracerTime`, and issue 14's `callTime`, `mappings`, `heatmap`,
- * `findings`, a file's `seconds`, `syncs`, `openFlags`)
+ * `findings`, a file's `seconds`, `syncs`, `openFlags`; issue 16's `rank`,
+ * `jobId`, `startedAt`, `ranks`, a file's `processes`)
  * may be absent. Each shape is typed by the generated report types
  * (report.ts): a field added to or removed from the Rust report fails to
  * compile here until this check follows.
  */
-import type { AccessSummary, Bin, CallKindTime, ExitInfo, FailedOps, FileReport, Finding, Heatmap, HostInfo, Latency, LatencySummary, Mapping, SizeHistogram, MetadataOps, Report, StorageBytes, SyscallReport, TimelinePoint, TimelineReport, Totals, TracerTime } from "./report";
+import type { AccessSummary, Bin, CallKindTime, ExitInfo, FailedOps, FileReport, Finding, Heatmap, HostInfo, Latency, LatencySummary, Mapping, RankRow, SizeHistogram, MetadataOps, Report, StorageBytes, SyscallReport, TimelinePoint, TimelineReport, Totals, TracerTime } from "./report";
 import { CALL_KIND_VALUES, SEVERITY_VALUES } from "./report";
 
 /** Null when `v` has the shape; else where and what is wrong ("files[3].readOps is not a number"). */
@@ -117,6 +118,7 @@ const file = shape<FileReport>({
   smallOps: optional(count),
   readAccess: optional(access),
   writeAccess: optional(access),
+  processes: optional(count),
   seconds: optional(amount),
   syncs: optional(count),
   openFlags: optional(arrayOf(string)),
@@ -197,6 +199,26 @@ const report = shape<Report>({
   /** Absent in reports made before warnings had codes; a newer version may add codes. */
   warningCodes: optional(arrayOf(string)),
   host: optional(shape<HostInfo>({ name: string, platform: string, release: string, arch: string })),
+  rank: optional(count),
+  jobId: optional(string),
+  startedAt: optional(amount),
+  ranks: optional(
+    arrayOf(
+      shape<RankRow>({
+        rank: nullable(count),
+        host: nullable(string),
+        pid: nullable(number),
+        file: string,
+        startedAt: nullable(amount),
+        elapsedSeconds: nullable(amount),
+        readOps: count,
+        writeOps: count,
+        readBytes: count,
+        writeBytes: count,
+        ioSeconds: nullable(amount),
+      }),
+    ),
+  ),
 });
 
 /**

@@ -6,7 +6,8 @@
  * be measured.
  */
 import { hostname, release } from "node:os";
-import type { Report as CoreReport, WarningCode } from "./generated/report";
+import type { HostInfo, Report, WarningCode } from "./generated/report";
+import { launcherJobId, launcherRank } from "./origin";
 
 export type {
   AccessSummary,
@@ -17,12 +18,15 @@ export type {
   FailedOps,
   FdKind,
   FileReport,
+  HostInfo,
   Finding,
   Heatmap,
   Latency,
   LatencySummary,
   Mapping,
   MetadataOps,
+  RankRow,
+  Report,
   SizeHistogram,
   Severity,
   Source,
@@ -38,25 +42,10 @@ export { CALL_KIND_VALUES, COUNTER_SOURCES, SEVERITY_VALUES, SOURCE_LABELS, SOUR
 /** How a file was walked (`Pattern` in the core). */
 export type { Pattern as AccessPattern } from "./generated/report";
 
-/** The report with what the Node layer adds. */
-export interface Report extends CoreReport {
-  /** The machine the report was made on (added by the Node layer). */
-  host?: HostInfo | null;
-}
-
 /** `report`'s warnings without those of `codes` (their codes go with them). */
 export function withoutWarnings(report: Report, ...codes: WarningCode[]): Pick<Report, "warnings" | "warningCodes"> {
   const keep = report.warningCodes.map((c) => !codes.includes(c));
   return { warnings: report.warnings.filter((_, i) => keep[i]), warningCodes: report.warningCodes.filter((_, i) => keep[i]) };
-}
-
-export interface HostInfo {
-  name: string;
-  /** `process.platform`: linux, darwin, win32. */
-  platform: string;
-  /** Kernel release (`os.release()`). */
-  release: string;
-  arch: string;
 }
 
 /** This machine, as a report's `host`. */
@@ -76,10 +65,21 @@ export class IopsError extends Error {
   }
 }
 
-/** Parses what the native session returns: a report, or an error. */
-export function parseOutcome(json: string): Report {
+/**
+ * Parses what the native session returns: a report, or an error. Fills
+ * where and when it ran: `host` always (for an import, the machine that read
+ * the log); for a live capture (`live`), the launcher's `rank` and `jobId`
+ * and the window's wall-clock start (`startedAt`: now, the window's end
+ * within milliseconds, less `elapsedSeconds`).
+ */
+export function parseOutcome(json: string, live = true): Report {
   const value = JSON.parse(json);
   if (value.error) throw new IopsError(value.error.message, value.error.code);
   value.host ??= thisHost();
+  if (live) {
+    value.rank ??= launcherRank();
+    value.jobId ??= launcherJobId();
+    if (value.startedAt == null && typeof value.elapsedSeconds === "number") value.startedAt = Date.now() - value.elapsedSeconds * 1000;
+  }
   return value as Report;
 }

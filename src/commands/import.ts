@@ -23,7 +23,7 @@ const argParsers = (): typeof Args => require("../args");
 const output = (): typeof Output => require("../output");
 const text = (): typeof Text => require("../render/text");
 const printing = (): typeof Printable => require("../view/printable");
-const parseOutcome = (json: string): Report => (require("../report") as typeof ReportModule).parseOutcome(json);
+const parseOutcome = (json: string): Report => (require("../report") as typeof ReportModule).parseOutcome(json, false);
 
 const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 

@@ -47,6 +47,16 @@ export interface Report {
   findings: Array<Finding>;
   /** Launch mode: how the command ended; null otherwise. */
   exit: ExitInfo | null;
+  /** The machine the capture ran on (for an import: the machine that read the log); null when unknown. Set by the Node layer. */
+  host: HostInfo | null;
+  /** The rank of the process in its job, from the launcher's environment (`SLURM_PROCID`, `OMPI_COMM_WORLD_RANK`, `PMI_RANK`, `PMIX_RANK`, the first set); null outside a launcher and for imports. */
+  rank: number | null;
+  /** The job's id from the launcher's environment (`SLURM_JOB_ID`, Open MPI's `OMPI_MCA_ess_base_jobid`, `PMIX_NAMESPACE`, the first set); null outside a launcher and for imports. */
+  jobId: string | null;
+  /** Wall-clock time at the window's start, milliseconds since the Unix epoch (UTC), so windows of different processes line up (`iops merge`); null when unknown (imports). For a merged report, the earliest start. */
+  startedAt: number | null;
+  /** A merged report (`iops merge`): one row per input report, in the order read; null for the report of one process. */
+  ranks: Array<RankRow> | null;
   /** What a reader must know about these figures (io_uring, a fallback, what the source could not see...), one line each. */
   warnings: Array<string>;
   /** The stable code of each warning, same length and order as `warnings`. */
@@ -178,6 +188,8 @@ export interface FileReport {
   readAccess: AccessSummary | null;
   /** The pattern of its writes; null when it had none. */
   writeAccess: AccessSummary | null;
+  /** In a merged report (`iops merge`): how many of the merged processes did I/O on it; null in the report of one process. */
+  processes: number | null;
   /** Seconds spent in its data calls that moved data and in its sync calls (fsync, fdatasync, sync_file_range); null when the source has no call durations. */
   seconds: number | null;
   /** fsync, fdatasync and sync_file_range calls on it (failed ones included). */
@@ -398,6 +410,44 @@ export interface ExitInfo {
   signalNumber: number | null;
 }
 
+/** The machine a report was made on. */
+export interface HostInfo {
+  /** Its host name (`os.hostname()`). */
+  name: string;
+  /** Node's `process.platform`: "linux", "darwin", "win32". */
+  platform: string;
+  /** Kernel release (`os.release()`). */
+  release: string;
+  /** CPU architecture (`process.arch`): "x64", "arm64". */
+  arch: string;
+}
+
+/** One input report's row of a merged report (`iops merge`): one process of a job, for its imbalance and stragglers. */
+export interface RankRow {
+  /** The launcher's rank of the process (`rank` of its report); null when it ran outside a launcher. */
+  rank: number | null;
+  /** Its host's name; null when its report did not say. */
+  host: string | null;
+  /** Its pid (the report's `pid`). */
+  pid: number | null;
+  /** The report file it came from, as given to `iops merge`. */
+  file: string;
+  /** Its window's wall-clock start, milliseconds since the Unix epoch; null when unknown. */
+  startedAt: number | null;
+  /** Its window's length, seconds; null without a clock. */
+  elapsedSeconds: number | null;
+  /** Read operations (its `summary`). */
+  readOps: number;
+  /** Write operations. */
+  writeOps: number;
+  /** Bytes read. */
+  readBytes: number;
+  /** Bytes written. */
+  writeBytes: number;
+  /** Time inside its reads and writes, seconds (the sum of their latencies); null without call durations. */
+  ioSeconds: number | null;
+}
+
 /** What a warning is about, stable across releases and wordings (serialized kebab-case: "counters-fallback", "no-timestamps", ...). */
 export type WarningCode =
   /** Counters were used because no event source could run; the text says why. */
@@ -462,11 +512,15 @@ export type WarningCode =
   | "tracer-still-running"
   /** The tracer and the program shared one CPU (`--share-cpu`): the program saw one CPU and its threads ran one at a time. */
   | "cpu-shared"
+  /** A merged report (`iops merge`): more distinct warnings of the merged reports than it repeats. */
+  | "merged-warnings"
+  /** A merged report: some inputs have no wall-clock start or no clock, so the job has no duration, rates or timeline. */
+  | "no-wall-clock"
   /** Files were mapped with mmap: their page-fault I/O is not counted (storage-level bytes show it). */
   | "mmap-not-counted";
 
 /** Every value of `WarningCode`. */
-export const WARNING_CODE_VALUES: readonly WarningCode[] = ["counters-fallback", "source-limits", "wine-counters", "other-requests-uncounted", "seccomp-filter-refused", "window-never-opened", "window-markers-missing", "exited-before-end", "compat-syscalls-uncounted", "io-uring-uncounted", "lines-not-understood", "last-line-cut", "calls-rejoined", "calls-never-returned", "calls-begun-before-log", "fds-without-target", "fds-unnamed", "fds-opened-before-trace", "no-timestamps", "whole-second-timestamps", "no-durations", "no-metadata-calls", "offsets-unknown", "appends-unknown", "disk-requests-failed", "io-calls-uncounted", "requests-incomplete", "events-lost", "no-storage-bytes", "tracer-still-running", "cpu-shared", "mmap-not-counted"];
+export const WARNING_CODE_VALUES: readonly WarningCode[] = ["counters-fallback", "source-limits", "wine-counters", "other-requests-uncounted", "seccomp-filter-refused", "window-never-opened", "window-markers-missing", "exited-before-end", "compat-syscalls-uncounted", "io-uring-uncounted", "lines-not-understood", "last-line-cut", "calls-rejoined", "calls-never-returned", "calls-begun-before-log", "fds-without-target", "fds-unnamed", "fds-opened-before-trace", "no-timestamps", "whole-second-timestamps", "no-durations", "no-metadata-calls", "offsets-unknown", "appends-unknown", "disk-requests-failed", "io-calls-uncounted", "requests-incomplete", "events-lost", "no-storage-bytes", "tracer-still-running", "cpu-shared", "merged-warnings", "no-wall-clock", "mmap-not-counted"];
 
 /** The sources that read per-process counters, not per-call events: the fallbacks when no event source can run. */
 export const COUNTER_SOURCES: readonly Source[] = ["proc-io", "io-counters", "rusage"];

@@ -8,6 +8,7 @@ import type { Report } from "../report";
 import { printable } from "../view/printable";
 import { count, humanBytes, humanDuration, sizeLabel, thousands } from "../view/units";
 import { buildView, everyOctave, octaves, accessLabel, flagsMark, percent, type Octave, type ReportView, type SummaryNote, type TimeView } from "../view/view";
+import { ranksTextLines } from "./ranks";
 
 export interface TextOptions {
   /** How many files to list (default 10). */
@@ -79,6 +80,8 @@ export function renderText(view: ReportView, options: TextOptions = {}): string 
     }
     out.push(`  ${maps.note}.`);
   }
+  const ranks = ranksTextLines(view.report, options.topFiles ?? 10);
+  if (ranks.length > 0) out.push("", ...ranks);
 
   if (view.metadataLine) {
     out.push("");

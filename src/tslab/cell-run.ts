@@ -10,6 +10,7 @@ import { inspect } from "node:util";
 import { writeOutputFile } from "../output";
 import { openWindow, type IopsWindow } from "../profile";
 import { IopsError, type Report } from "../report";
+import { keepReport } from "./kept";
 import { notebookDisplays } from "../render/notebook";
 import { HeldOutput } from "./held-output";
 import type { KernelTraffic } from "./host-traffic";
@@ -133,7 +134,8 @@ export class CellRun {
       this.stderr(`iops: no figures for this ${slot.magic.kind === "cell" ? "cell" : "line"}: ${(e as Error).message}; the next %iops starts a new tracer\n`);
       return;
     }
-    const { histogram, heatmap, top, json } = slot.magic.options;
+    const { histogram, heatmap, top, json, saveAs } = slot.magic.options;
+    if (saveAs) keepReport(saveAs, report);
     if (json) {
       try {
         writeOutputFile("--json", json, JSON.stringify(report, null, 2) + "\n");

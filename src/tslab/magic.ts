@@ -26,6 +26,8 @@ export interface Magic {
 export type CellPlan =
   | { kind: "plain" }
   | { kind: "help" }
+  /** `%iops compare <a> <b>`: two kept reports side by side. */
+  | { kind: "compare"; a: string; b: string }
   | { kind: "error"; message: string }
   /**
    * `userAwaits`: the user's code may have a top-level await (it has the
@@ -36,6 +38,7 @@ export type CellPlan =
   | { kind: "run"; source: string; magics: Magic[]; userAwaits: boolean; code: string[]; codeStart: number[] };
 
 const CELL_MAGIC = /^\s*%%iops(?=\s|$)(.*)$/;
+const COMPARE = /^\s*%iops\s+compare(?=\s|$)(.*)$/;
 const LINE_MAGIC = /^(\s*)%iops(?=\s|$)(.*)$/;
 /** Any line that might be a magic: the cheap test that lets a plain cell through unscanned. */
 const MAYBE_MAGIC = /^\s*%%?iops(?=\s|$)/m;
@@ -64,6 +67,15 @@ export function planCell(source: string, runId: number, ts: TypeScriptModule): C
   const lines = source.split("\n");
   const code = codeLineStarts(ts, source);
   const lineMagic = (i: number) => (code[i] ? LINE_MAGIC.exec(lines[i]) : null);
+  const compare = lines.findIndex((l, i) => code[i] && COMPARE.test(l));
+  if (compare >= 0) {
+    if (lines.some((l, i) => i !== compare && l.trim() !== "")) {
+      return { kind: "error", message: `%iops compare goes alone in its cell (line ${compare + 1}): it runs no code` };
+    }
+    const names = COMPARE.exec(lines[compare])![1].trim().split(/\s+/).filter(Boolean);
+    if (names.length !== 2) return { kind: "error", message: `%iops compare takes two names of reports kept with --save-as (%iops compare small large), not ${names.length}` };
+    return { kind: "compare", a: names[0], b: names[1] };
+  }
   const cellMagic = CELL_MAGIC.exec(lines[0]);
   const lineMagics = lines.map((_, i) => ({ i, m: lineMagic(i) })).filter((x) => x.m);
   const strayCell = lines.findIndex((l, i) => i > 0 && code[i] && CELL_MAGIC.test(l));

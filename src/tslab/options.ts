@@ -16,6 +16,8 @@ export interface MagicOptions {
   json: string | null;
   shareCpu: boolean;
   help: boolean;
+  /** Keep the report under this name, for `%iops compare <a> <b>`. */
+  saveAs: string | null;
 }
 
 export const DEFAULT_OPTIONS: MagicOptions = {
@@ -26,6 +28,7 @@ export const DEFAULT_OPTIONS: MagicOptions = {
   json: null,
   shareCpu: false,
   help: false,
+  saveAs: null,
 };
 
 export const HELP = `%iops and %%iops: what code does to storage, measured exactly
@@ -34,6 +37,8 @@ export const HELP = `%iops and %%iops: what code does to storage, measured exact
   %%iops [options]          on the first line of a cell: profiles the whole cell
   %iops [options] <stmt>    on a line of its own: profiles that one statement;
                             the cell's other lines run normally, unmeasured
+  %iops compare <a> <b>     alone in a cell: two reports kept with --save-as,
+                            side by side with B's ratios and a verdict
 
 Counted: every read and write call (read, write, pread64, pwrite64, readv,
 writev, ...) made by any thread of the kernel between the start and the end
@@ -52,6 +57,8 @@ Options:
                      default they are left out and shown on a line of their own)
   --top <n>          how many files to list (default 10)
   --json <path>      also save the full report as JSON to <path>
+  --save-as <name>   keep the report under <name> (letters, digits, _ and -)
+                     for %iops compare; a later --save-as <name> replaces it
   --share-cpu        run the tracer and your code on one CPU while measuring:
                      much faster per traced call, but your code runs on one
                      CPU meanwhile (its CPU set is given back at the end)
@@ -64,6 +71,9 @@ Examples:
   fs.writeFileSync("copy.csv", data);
 
   %iops const text = await fs.promises.readFile("notes.txt", "utf8");
+
+  %%iops --save-as small            (then, in another cell, --save-as large)
+  %iops compare small large
 
 Windows cannot nest: a %iops line inside a %%iops cell is refused.
 Where ptrace is not permitted, the cell still runs and the figures come from
@@ -98,7 +108,14 @@ const VALUED: Record<string, (o: MagicOptions, value: string) => void> = {
     }
     o.json = v;
   },
+  "--save-as": (o, v) => {
+    if (!NAME.test(v)) throw new OptionsError(`--save-as needs a name of letters, digits, _ and - (such as small or run-2), not "${v}"`);
+    o.saveAs = v;
+  },
 };
+
+/** A kept report's name. */
+export const NAME = /^[A-Za-z_][\w-]{0,63}$/;
 
 /** One token at the start of `text`: a "quoted string" or up to the next space. */
 function token(text: string): { value: string; rest: string } | null {

@@ -13,6 +13,8 @@ import type { KernelTraffic } from "./host-traffic";
 import type { TslabExecutor, TslabKernel } from "./kernel";
 import { planCell, RUNTIME_EXPR, type CellPlan } from "./magic";
 import { HELP } from "./options";
+import { keptReport } from "./kept";
+import { compareDisplay } from "../render/compare";
 
 const ADOPTED = Symbol("iops-profiler adopted this executor");
 
@@ -143,6 +145,7 @@ export class MagicRuntime {
       process.stdout.write(HELP + "\n");
       return true;
     }
+    if (plan.kind === "compare") return this.compare(plan.a, plan.b);
     if (plan.kind === "error") {
       process.stderr.write(`%iops: ${plan.message}\n`);
       return false;
@@ -157,6 +160,21 @@ export class MagicRuntime {
       this.current = null;
       await run.finish();
     }
+  }
+
+  /** `%iops compare a b`: the two kept reports side by side (no code runs). */
+  private compare(a: string, b: string): boolean {
+    let data;
+    try {
+      data = compareDisplay(a, keptReport(a), b, keptReport(b));
+    } catch (e) {
+      process.stderr.write(`%iops: ${(e as Error).message}\n`);
+      return false;
+    }
+    const write = this.kernel.writeDisplayData();
+    if (write) write({ data, metadata: {}, transient: {} }, false);
+    else process.stdout.write(data["text/plain"] + "\n");
+    return true;
   }
 
   private run(runId: number): CellRun | null {

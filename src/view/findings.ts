@@ -6,7 +6,9 @@
 import { humanBytes, thousands } from "./units";
 import type { AccessSummary, FileReport, Report } from "../report";
 
-export type FindingKind = "small-random-reads" | "small-random-writes" | "many-small-files" | "tiny-writes" | "fsync-per-write";
+export type FindingKind = "small-random-reads" | "small-random-writes" | "many-small-files" | "tiny-writes" | "fsync-per-write" | JobFindingKind;
+/** A merged report's findings about the job, computed by the core (crates/iops-core/src/merge.rs). */
+export type JobFindingKind = "one-rank-most-io" | "shared-file-small-writes" | "straggler";
 
 export interface Finding {
   kind: FindingKind;
@@ -50,7 +52,8 @@ function smallRandom(f: FileReport, access: AccessSummary | null, ops: number, b
 
 /** The findings of a report, most specific first; empty when nothing stands out. */
 export function findings(report: Report): Finding[] {
-  const out: Finding[] = [];
+  // The core's findings come first (a merged report's, about the job).
+  const out: Finding[] = (report.findings ?? []).map((f) => ({ kind: f.code as FindingKind, text: f.text, advice: f.advice, path: f.file ?? undefined }));
   const storageFiles = (report.files ?? []).filter((f) => f.kind === "file" || f.kind === "blockDevice");
 
   for (const what of ["reads", "writes"] as const) {

@@ -166,6 +166,8 @@ fn decls() -> Vec<Decl> {
         decl::<Finding>(&cfg, &[]),
         decl::<Severity>(&cfg, &[]),
         decl::<ExitInfo>(&cfg, &[]),
+        decl::<HostInfo>(&cfg, &[]),
+        decl::<RankRow>(&cfg, &[]),
         decl::<WarningCode>(&cfg, &code_docs),
     ]
 }
@@ -239,8 +241,8 @@ fn markdown(decls: &[Decl]) -> String {
          camelCase. Units: bytes, seconds (`elapsedSeconds`, `t`, `intervalSeconds`), nanoseconds (`*Ns`,\n\
          latency bins), operations per second (`iops`), bytes per second (`throughputBytesPerSecond`).\n\
          **`null` means not measured**: the source cannot see it (see *What each source sees*), never a zero.\n\
-         The TypeScript types are `src/generated/report.ts` (re-exported by the package). The Node layer adds\n\
-         `host` (`name`, `platform`, `release`, `arch`: the machine the report was made on).\n\n\
+         The TypeScript types are `src/generated/report.ts` (re-exported by the package). The Node layer fills\n\
+         `host`, `rank`, `jobId` and `startedAt` (where and when the capture ran).\n\n\
          ## What each source sees\n\n\
          What a source cannot see is `null` in its reports. A log may show less than its format can (a strace log\n\
          without `-T` has no durations); its warnings say so.\n\n",

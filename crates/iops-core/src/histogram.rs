@@ -95,6 +95,22 @@ impl LogHistogram {
         self.max = self.max.max(other.max);
     }
 
+    /// Adds a bin of another histogram of this binning (a report's `bins`):
+    /// exact, as bins are fixed. Min and max become those of the bins' means.
+    pub fn add_bin(&mut self, bin: &Bin) {
+        if bin.count == 0 {
+            return;
+        }
+        let i = Self::index(bin.lo);
+        self.counts[i] += bin.count;
+        self.sums[i] = self.sums[i].saturating_add(bin.sum);
+        self.total_count += bin.count;
+        self.total_sum += bin.sum as u128;
+        let mean = bin.sum / bin.count;
+        self.min = self.min.min(mean);
+        self.max = self.max.max(mean);
+    }
+
     pub fn count(&self) -> u64 {
         self.total_count
     }

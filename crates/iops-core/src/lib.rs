@@ -10,6 +10,7 @@ pub mod event;
 pub mod fd_kind;
 pub mod histogram;
 pub mod lines;
+pub mod merge;
 pub mod parse;
 pub mod path_name;
 pub mod pattern;

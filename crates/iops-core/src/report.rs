@@ -194,6 +194,9 @@ pub struct FileReport {
     pub read_access: Option<AccessSummary>,
     /// The pattern of its writes; null when it had none.
     pub write_access: Option<AccessSummary>,
+    /// In a merged report (`iops merge`): how many of the merged
+    /// processes did I/O on it; null in the report of one process.
+    pub processes: Option<u32>,
     /// Seconds spent in its data calls that moved data and in its sync
     /// calls (fsync, fdatasync, sync_file_range); null when the source has
     /// no call durations.
@@ -222,6 +225,7 @@ impl FileReport {
             small_ops: r.small + w.small,
             read_access: r.summary(),
             write_access: w.summary(),
+            processes: None,
             seconds: Some(f.busy_ns as f64 / 1e9),
             syncs: f.syncs,
             open_flags: f.open_flags.names(),
@@ -448,7 +452,7 @@ pub struct Heatmap {
 }
 
 impl Heatmap {
-    fn of(buckets: &[crate::timeline::Bucket], width_ns: u64) -> Heatmap {
+    pub(crate) fn of(buckets: &[crate::timeline::Bucket], width_ns: u64) -> Heatmap {
         let used = buckets.iter().flat_map(|b| b.size_ops.iter().enumerate().filter(|(_, n)| **n > 0).map(|(i, _)| i + 1)).max().unwrap_or(0);
         debug_assert!(used <= SIZE_BINS);
         let size_bins = (0..used)
@@ -550,6 +554,54 @@ pub struct TracerTime {
     pub calibration: String,
 }
 
+/// The machine a report was made on.
+#[derive(Serialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct HostInfo {
+    /// Its host name (`os.hostname()`).
+    pub name: String,
+    /// Node's `process.platform`: "linux", "darwin", "win32".
+    pub platform: String,
+    /// Kernel release (`os.release()`).
+    pub release: String,
+    /// CPU architecture (`process.arch`): "x64", "arm64".
+    pub arch: String,
+}
+
+/// One input report's row of a merged report (`iops merge`): one process
+/// of a job, for its imbalance and stragglers.
+#[derive(Serialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct RankRow {
+    /// The launcher's rank of the process (`rank` of its report); null
+    /// when it ran outside a launcher.
+    pub rank: Option<u32>,
+    /// Its host's name; null when its report did not say.
+    pub host: Option<String>,
+    /// Its pid (the report's `pid`).
+    pub pid: Option<i32>,
+    /// The report file it came from, as given to `iops merge`.
+    pub file: String,
+    /// Its window's wall-clock start, milliseconds since the Unix epoch;
+    /// null when unknown.
+    pub started_at: Option<f64>,
+    /// Its window's length, seconds; null without a clock.
+    pub elapsed_seconds: Option<f64>,
+    /// Read operations (its `summary`).
+    pub read_ops: u64,
+    /// Write operations.
+    pub write_ops: u64,
+    /// Bytes read.
+    pub read_bytes: u64,
+    /// Bytes written.
+    pub write_bytes: u64,
+    /// Time inside its reads and writes, seconds (the sum of their
+    /// latencies); null without call durations.
+    pub io_seconds: Option<f64>,
+}
+
 /// The report of one capture or import.
 #[derive(Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -624,6 +676,25 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Launch mode: how the command ended; null otherwise.
     pub exit: Option<ExitInfo>,
+    /// The machine the capture ran on (for an import: the machine that
+    /// read the log); null when unknown. Set by the Node layer.
+    pub host: Option<HostInfo>,
+    /// The rank of the process in its job, from the launcher's
+    /// environment (`SLURM_PROCID`, `OMPI_COMM_WORLD_RANK`, `PMI_RANK`,
+    /// `PMIX_RANK`, the first set); null outside a launcher and for imports.
+    pub rank: Option<u32>,
+    /// The job's id from the launcher's environment (`SLURM_JOB_ID`,
+    /// Open MPI's `OMPI_MCA_ess_base_jobid`, `PMIX_NAMESPACE`, the first
+    /// set); null outside a launcher and for imports.
+    pub job_id: Option<String>,
+    /// Wall-clock time at the window's start, milliseconds since the Unix
+    /// epoch (UTC), so windows of different processes line up (`iops
+    /// merge`); null when unknown (imports). For a merged report, the
+    /// earliest start.
+    pub started_at: Option<f64>,
+    /// A merged report (`iops merge`): one row per input report, in the
+    /// order read; null for the report of one process.
+    pub ranks: Option<Vec<RankRow>>,
     /// What a reader must know about these figures (io_uring, a fallback,
     /// what the source could not see...), one line each.
     pub warnings: Vec<String>,
@@ -772,6 +843,11 @@ impl Report {
             heatmap: Some(heatmap),
             findings: Vec::new(),
             exit: ctx.exit,
+            host: None,
+            rank: None,
+            job_id: None,
+            started_at: None,
+            ranks: None,
             warnings,
             warning_codes,
         }
@@ -813,6 +889,11 @@ impl Report {
             heatmap: None,
             findings: Vec::new(),
             exit: ctx.exit,
+            host: None,
+            rank: None,
+            job_id: None,
+            started_at: None,
+            ranks: None,
             warnings,
             warning_codes,
         }

@@ -46,7 +46,7 @@ impl Default for Bucket {
 }
 
 impl Bucket {
-    fn add(&mut self, o: &Bucket) {
+    pub(crate) fn add(&mut self, o: &Bucket) {
         self.read_ops += o.read_ops;
         self.write_ops += o.write_ops;
         self.read_bytes = self.read_bytes.saturating_add(o.read_bytes);

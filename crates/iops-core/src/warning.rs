@@ -73,6 +73,12 @@ pub enum WarningCode {
     /// The tracer and the program shared one CPU (`--share-cpu`): the
     /// program saw one CPU and its threads ran one at a time.
     CpuShared,
+    /// A merged report (`iops merge`): more distinct warnings of the
+    /// merged reports than it repeats.
+    MergedWarnings,
+    /// A merged report: some inputs have no wall-clock start or no clock,
+    /// so the job has no duration, rates or timeline.
+    NoWallClock,
     /// Files were mapped with mmap: their page-fault I/O is not counted
     /// (storage-level bytes show it).
     MmapNotCounted,

@@ -7,12 +7,14 @@
 
 mod counters;
 mod live;
+mod merge;
 mod options;
 mod session;
 mod session_tasks;
 mod sources;
 pub use counters::*;
 pub use live::{live_sources, LiveSourceInfo};
+pub use merge::merge_reports;
 pub use options::*;
 pub use session::*;
 pub use sources::*;

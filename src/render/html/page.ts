@@ -10,12 +10,13 @@ import { buildView, type ReportView } from "../../view/view";
 import { viewFigures } from "../charts";
 import { figureHtml, plotlySource } from "../plotly";
 import { html, trusted, type SafeHtml } from "./escape";
+import { ranksHtml } from "../ranks";
 import { filesHtml, findingsHtml, mappingsHtml, metadataHtml, methodHtml, summaryHtml, timeHtml, warningsHtml } from "./sections";
 
 /** Nothing may be fetched: scripts and styles are inline, images only data: URLs (Plotly's own). */
-const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; font-src data:";
+export const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; font-src data:";
 
-const STYLE = `
+export const STYLE = `
 :root { color-scheme: light dark; --fg: #222; --bg: #fff; --muted: #777; --line: #ddd; --accent: #b3261e; }
 @media (prefers-color-scheme: dark) { :root { --fg: #ddd; --bg: #1b1b1b; --muted: #999; --line: #444; --accent: #f2b8b5; } }
 body { font: 14px/1.45 system-ui, sans-serif; color: var(--fg); background: var(--bg); margin: 0 auto; max-width: 1200px; padding: 1em 2em; }
@@ -32,7 +33,7 @@ table.sortable th[aria-sort=ascending]::after { content: " ▲"; } table.sortabl
 `;
 
 /** Sorts a table.sortable by the clicked column: numbers by data-value, text alphabetically. */
-const SORT_SCRIPT = `
+export const SORT_SCRIPT = `
 for (const table of document.querySelectorAll("table.sortable")) {
   const heads = [...table.tHead.rows[0].cells];
   const sortBy = (th) => {
@@ -78,7 +79,13 @@ export function plotlyScript(): SafeHtml {
  */
 export function reportPage(report: Report): string {
   const view = buildView(report);
-  const title = report.command ? `iops: ${report.command.join(" ")}` : report.pid !== null ? `iops: pid ${report.pid}` : "iops report";
+  const title = report.command
+    ? `iops: ${report.command.join(" ")}`
+    : report.pid !== null
+      ? `iops: pid ${report.pid}`
+      : report.ranks
+        ? `iops: ${report.ranks.length} processes merged${report.jobId ? `, job ${report.jobId}` : ""}`
+        : "iops report";
   const page = html`<!doctype html>
 <html lang="en">
 <head>
@@ -97,6 +104,7 @@ ${findingsHtml(view.findings)}
 ${view.time?.leads ? timeHtml(view) : ""}
 ${summaryHtml(view)}
 ${chartsHtml(view)}
+${ranksHtml(report, figureHtml)}
 ${filesHtml(view)}
 ${mappingsHtml(view)}
 ${view.time?.leads ? "" : timeHtml(view)}

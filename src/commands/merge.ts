@@ -1,0 +1,113 @@
+/**
+ * `iops merge <reports…|dir>`: one job-level report from the reports of its
+ * processes (`mpirun -n 4 iops --json out/%r.json -- ./app`). The merge
+ * itself is the core's (`crates/iops-core/src/merge.rs`, through the
+ * binding's `mergeReports`): a streaming fold, one report in memory at a time.
+ */
+import { readdirSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+import { Command } from "commander";
+
+import { native } from "../native";
+import { outputPathsProblem, writeOutputFile } from "../output";
+import { writeReportPage } from "../render/html/page";
+import { formatText } from "../render/text";
+import { parseOutcome, type Report } from "../report";
+import { printable, printableLines } from "../view/printable";
+
+const EXAMPLES = `
+Examples:
+  $ mpirun -n 4 iops --json out/%r.json -- ./app   one report per rank (see iops --help for %r, %j, %h, %p)
+  $ iops merge out/                                 the job's table, with one row per rank
+  $ iops merge out/*.json --json job.json --html job.html
+
+A directory stands for the .json files in it (in name order, rank 10 after
+rank 9). The reports must come from one source (all ptrace, all ebpf, ...).
+`;
+
+/** The .json files of a directory, in natural name order; `skip`: our own outputs. */
+function reportsIn(dir: string, skip: Set<string>): string[] {
+  const names = readdirSync(dir).filter((n) => n.endsWith(".json"));
+  names.sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+  return names.map((n) => join(dir, n)).filter((p) => !skip.has(resolve(p)));
+}
+
+/** The report files `args` name (directories expanded); throws with one line when there are none. */
+export function reportFiles(args: string[], skip: Set<string> = new Set()): string[] {
+  const files: string[] = [];
+  for (const a of args) {
+    let isDir = false;
+    try {
+      isDir = statSync(a).isDirectory();
+    } catch (e) {
+      throw new Error(`cannot read ${a}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    if (!isDir) files.push(a);
+    else {
+      const found = reportsIn(a, skip);
+      if (found.length === 0) throw new Error(`${a} holds no .json report`);
+      files.push(...found);
+    }
+  }
+  return files;
+}
+
+/** The merged report of the report files `paths` (see mergeReports in the binding); throws with one line. */
+export function mergeReportFiles(paths: string[]): Report {
+  return parseOutcome(native.mergeReports(paths), false);
+}
+
+/** Runs `iops merge ...` (argv after "merge"); returns the exit status. */
+export async function runMergeCommand(argv: string[]): Promise<number> {
+  const command = new Command()
+    .name("iops merge")
+    .usage("<reports...|dir> [--json <path>] [--html <path>]")
+    .description(
+      "Merge the reports of a job's processes (saved with iops --json) into one: totals, files by host and path, histograms, a wall-clock timeline, and a per-process table that shows imbalance and stragglers.",
+    )
+    .argument("<reports...>", "reports written by iops --json, or directories of them")
+    .option("--json <path|->", "write the merged report as JSON to a file, or - for stdout")
+    .option("--html <path|->", "write the merged report as a self-contained HTML page, or - for stdout")
+    .option("--top <n>", "how many files the table lists", "10")
+    .addHelpText("after", EXAMPLES)
+    .showHelpAfterError("(run iops merge --help for usage)")
+    .configureOutput({ outputError: (text, write) => write(printableLines(text)) })
+    .exitOverride();
+  try {
+    command.parse(argv, { from: "user" });
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    return code === "commander.helpDisplayed" ? 0 : 2;
+  }
+  const opts = command.opts<{ json?: string; html?: string; top: string }>();
+  const problem = outputPathsProblem([["--json", opts.json], ["--html", opts.html]]);
+  if (problem) {
+    process.stderr.write(`iops merge: ${printable(problem)}\n`);
+    return 2;
+  }
+  const top = Number(opts.top);
+  if (!Number.isInteger(top) || top < 1) {
+    process.stderr.write(`iops merge: --top takes a whole number from 1, not ${printable(opts.top)}\n`);
+    return 2;
+  }
+  let report: Report;
+  try {
+    const ours = new Set([opts.json, opts.html].filter((p): p is string => p !== undefined && p !== "-").map((p) => resolve(p)));
+    report = mergeReportFiles(reportFiles(command.args, ours));
+  } catch (e) {
+    process.stderr.write(`iops merge: ${printable((e as Error).message.split("\n")[0])}\n`);
+    return 1;
+  }
+  try {
+    const toStdout = opts.json === "-" || opts.html === "-";
+    const out = toStdout ? process.stderr : process.stdout;
+    out.write(formatText(report, { topFiles: top }) + "\n");
+    if (opts.json !== undefined) writeOutputFile("--json", opts.json, JSON.stringify(report, null, 2) + "\n");
+    if (opts.html !== undefined) writeReportPage(report, opts.html);
+    return 0;
+  } catch (e) {
+    process.stderr.write(`iops merge: ${printable((e as Error).message)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Two reports compared (view/compare.ts), laid out: a text table for the
+ * terminal, and a page (or notebook output) with the table and the two
+ * size histograms overlaid.
+ */
+import { randomBytes } from "node:crypto";
+
+import type { Report } from "../report";
+import { compareReports, factor, type Comparison } from "../view/compare";
+import { printable } from "../view/printable";
+import { thousands } from "../view/units";
+import { octaves, type Octave } from "../view/view";
+import type { Figure } from "./charts";
+import { html, trusted, type SafeHtml } from "./html/escape";
+import { figureHtml, plotlySource } from "./plotly";
+
+/** B/A as people read it: "3.2×" from 1 up, "1/1,000" below (0.001× reads badly). */
+const ratioText = (r: number | null) => (r === null ? "–" : r === 0 ? "0" : r >= 1 ? factor(r) : `1/${factor(1 / r).replace("×", "")}`);
+
+/** The comparison as text lines: the verdict, then a row per figure with B/A. */
+export function compareTextLines(c: Comparison): string[] {
+  const a = printable(c.a.name);
+  const b = printable(c.b.name);
+  const w = Math.max(14, a.length, b.length);
+  const out = [printable(c.verdict) + ".", ""];
+  out.push(`${"".padEnd(18)} ${a.padStart(w)} ${b.padStart(w)} ${"B/A".padStart(9)}`);
+  for (const r of c.rows) out.push(`${(r.label + ":").padEnd(18)} ${r.aText.padStart(w)} ${r.bText.padStart(w)} ${ratioText(r.ratio).padStart(9)}`);
+  if (c.a.method !== c.b.method) out.push(`Note: A is from ${c.a.method}, B from ${c.b.method}; what one source cannot see is – above.`);
+  return out;
+}
+
+/** Operation counts by size (powers of two), A's and B's reads and writes overlaid. */
+export function compareFigures(c: Comparison, a: Report, b: Report): Figure[] {
+  if (!a.histogram || !b.histogram) return [];
+  const on = (list: Octave[]) => list.filter((o) => o.lo > 0);
+  const series = [
+    { name: `${c.a.name} reads`, bins: on(octaves(a.histogram.read)), color: "#1f77b4", dash: "solid" },
+    { name: `${c.a.name} writes`, bins: on(octaves(a.histogram.write)), color: "#d62728", dash: "solid" },
+    { name: `${c.b.name} reads`, bins: on(octaves(b.histogram.read)), color: "#1f77b4", dash: "dot" },
+    { name: `${c.b.name} writes`, bins: on(octaves(b.histogram.write)), color: "#d62728", dash: "dot" },
+  ].filter((s) => s.bins.length > 0);
+  const figure = (id: string, title: string, y: (o: Octave) => number, yTitle: string): Figure => ({
+    id,
+    title,
+    data: series.map((s) => ({
+      type: "scatter",
+      mode: "lines+markers",
+      name: s.name,
+      x: s.bins.map((o) => o.lo),
+      y: s.bins.map(y),
+      line: { color: s.color, dash: s.dash },
+      hovertemplate: "%{x:,} B and up: %{y:,}<extra>" + s.name + "</extra>",
+    })),
+    layout: {
+      title: { text: title },
+      xaxis: { title: { text: "bytes per operation" }, type: "log" },
+      yaxis: { title: { text: yTitle }, type: "log" },
+      legend: { orientation: "h", y: -0.28 },
+      margin: { t: 50, r: 20, b: 90, l: 70 },
+    },
+  });
+  return [figure("compare-ops", "Operations by size", (o) => o.count, "operations"), figure("compare-bytes", "Bytes by size", (o) => o.sum, "bytes")];
+}
+
+/** The comparison's section: verdict, table, overlaid histograms. */
+export function compareHtml(c: Comparison, a: Report, b: Report, figureHtml: (f: Figure, id: string) => string, idPrefix = "iops-compare"): SafeHtml {
+  const rows = c.rows.map((r) => html`<tr><th scope="row">${r.label}</th><td class="num">${r.aText}</td><td class="num">${r.bText}</td><td class="num">${ratioText(r.ratio)}</td></tr>`);
+  const figures = compareFigures(c, a, b).map((f) => trusted(figureHtml(f, `${idPrefix}-${f.id}`)));
+  return html`<section id="compare"><p class="verdict"><strong>${c.verdict}.</strong></p>
+<table class="compare"><thead><tr><th></th><th>${c.a.name}</th><th>${c.b.name}</th><th>B/A</th></tr></thead><tbody>${rows}</tbody></table>
+${figures.length > 0 ? html`<div class="charts">${figures}</div>` : html`<p class="none">No size histograms from ${c.a.method === c.b.method ? "this source" : "these sources"}, so no charts.</p>`}</section>`;
+}
+
+/** Operations compared, for the subtitle: "A 10,000 ops, B 1 op". */
+export function compareSubtitle(c: Comparison): string {
+  const ops = c.rows.find((r) => r.id === "totalOps")!;
+  return `${c.a.name}: ${ops.a === null ? "–" : thousands(ops.a)} operations; ${c.b.name}: ${ops.b === null ? "–" : thousands(ops.b)}`;
+}
+
+/**
+ * The notebook's display of two kept reports compared: `text/plain` (the
+ * terminal's lines) and `text/html` (verdict, table, overlaid histograms;
+ * Plotly defined once per page, as the profiled cells' charts).
+ */
+export function compareDisplay(aName: string, a: Report, bName: string, b: Report): Record<string, string> {
+  const c = compareReports(a, b, aName, bName);
+  const uid = randomBytes(6).toString("hex");
+  const loader = `<script>if (!window.Plotly) {\n${plotlySource()}\n}</script>`;
+  const section = compareHtml(c, a, b, figureHtml, `iops-${uid}`).markup;
+  const style = `<style>.iops-compare table { border-collapse: collapse; } .iops-compare th, .iops-compare td { border: 1px solid rgba(128,128,128,0.35); padding: 2px 8px; } .iops-compare td.num { text-align: right; } .iops-compare .iops-chart { width: 100%; max-width: 760px; height: 360px; }</style>`;
+  return { "text/plain": compareTextLines(c).join("\n"), "text/html": `<div class="iops-compare">${style}${loader}\n${section}</div>` };
+}
