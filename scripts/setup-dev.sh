@@ -21,6 +21,7 @@ packages=(
   musl-tools           # musl-gcc: loads the musl build of the addon with musl's dynamic linker (cross test)
   gcc-mingw-w64-x86-64 wine wine64   # the Windows build (mingw), its shim DLL, and running it under wine (check-targets.sh, test:win32)
   python3-nbclient python3-ipykernel  # notebook tests: Jupyter's nbclient drives tslab kernels
+  sqlite3 git tar python3  # findings-corpus.spec.mjs: real programs whose findings are known (SQLite journals, tar, git add, mmap)
   chromium             # notebook tests and html.spec.mjs: HTML output rendered by headless Chromium (playwright-core drives /usr/bin/chromium)
 )
 
