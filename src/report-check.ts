@@ -4,12 +4,14 @@
  * crafted is refused with the first field that is wrong, instead of a
  * renderer crashing on a string where a number belongs. The fields added
  * after the first reports (a file's access pattern, `host`, `warningCodes`,
- * `tracerTime`)
+ * `tracerTime`, and issue 14's `callTime`, `mappings`, `heatmap`,
+ * `findings`, a file's `seconds`, `syncs`, `openFlags`)
  * may be absent. Each shape is typed by the generated report types
  * (report.ts): a field added to or removed from the Rust report fails to
  * compile here until this check follows.
  */
-import type { AccessSummary, Bin, ExitInfo, FailedOps, FileReport, HostInfo, Latency, LatencySummary, SizeHistogram, MetadataOps, Report, StorageBytes, SyscallReport, TimelinePoint, TimelineReport, Totals, TracerTime } from "./report";
+import type { AccessSummary, Bin, CallKindTime, ExitInfo, FailedOps, FileReport, Finding, Heatmap, HostInfo, Latency, LatencySummary, Mapping, SizeHistogram, MetadataOps, Report, StorageBytes, SyscallReport, TimelinePoint, TimelineReport, Totals, TracerTime } from "./report";
+import { CALL_KIND_VALUES, SEVERITY_VALUES } from "./report";
 
 /** Null when `v` has the shape; else where and what is wrong ("files[3].readOps is not a number"). */
 type Check = (v: unknown, at: string) => string | null;
@@ -115,9 +117,35 @@ const file = shape<FileReport>({
   smallOps: optional(count),
   readAccess: optional(access),
   writeAccess: optional(access),
+  seconds: optional(amount),
+  syncs: optional(count),
+  openFlags: optional(arrayOf(string)),
 });
 
 const bins = arrayOf(shape<Bin>({ lo: number, hi: number, count, sum: number }));
+
+const callTime = shape<CallKindTime>({
+  kind: oneOf(...CALL_KIND_VALUES),
+  calls: count,
+  failed: count,
+  totalSeconds: amount,
+  meanSeconds: nullable(amount),
+  p99Seconds: nullable(amount),
+  shareOfElapsed: nullable(amount),
+});
+
+const mapping = shape<Mapping>({ path: string, kind: string, maps: count, bytes: count, prot: string, shared: boolean, exec: boolean });
+
+const heatmap = shape<Heatmap>({ binSeconds: amount, sizeBins: bins, ops: arrayOf(arrayOf(count)), bytes: arrayOf(arrayOf(count)) });
+
+const finding = shape<Finding>({
+  code: string,
+  severity: oneOf(...SEVERITY_VALUES),
+  text: string,
+  advice: string,
+  file: nullable(string),
+  numbers: mapOf(number),
+});
 
 const latencySummary = shape<LatencySummary>({ count, meanNs: amount, p50Ns: amount, p99Ns: amount, maxNs: amount, bins });
 
@@ -159,6 +187,11 @@ const report = shape<Report>({
       points: arrayOf(shape<TimelinePoint>({ t: amount, readOps: count, writeOps: count, readBytes: count, writeBytes: count })),
     }),
   ),
+  /** Absent in reports made before issue 14's figures. */
+  callTime: optional(arrayOf(callTime)),
+  mappings: optional(arrayOf(mapping)),
+  heatmap: optional(heatmap),
+  findings: optional(arrayOf(finding)),
   exit: optional(shape<ExitInfo>({ code: nullable(number), signal: nullable(string), signalNumber: nullable(number) })),
   warnings: arrayOf(string),
   /** Absent in reports made before warnings had codes; a newer version may add codes. */

@@ -11,14 +11,20 @@ import type { Report as CoreReport, WarningCode } from "./generated/report";
 export type {
   AccessSummary,
   Bin,
+  CallKind,
+  CallKindTime,
   ExitInfo,
   FailedOps,
   FdKind,
   FileReport,
+  Finding,
+  Heatmap,
   Latency,
   LatencySummary,
+  Mapping,
   MetadataOps,
   SizeHistogram,
+  Severity,
   Source,
   StorageBytes,
   SyscallReport,
@@ -28,7 +34,7 @@ export type {
   TracerTime,
   WarningCode,
 } from "./generated/report";
-export { COUNTER_SOURCES, SOURCE_LABELS, SOURCE_VALUES, WARNING_CODE_VALUES } from "./generated/report";
+export { CALL_KIND_VALUES, COUNTER_SOURCES, SEVERITY_VALUES, SOURCE_LABELS, SOURCE_VALUES, WARNING_CODE_VALUES } from "./generated/report";
 /** How a file was walked (`Pattern` in the core). */
 export type { Pattern as AccessPattern } from "./generated/report";
 

@@ -37,6 +37,14 @@ export interface Report {
   latency: Latency | null;
   /** Operations and bytes over time, for the summary's fds; null without a clock or for counters. */
   timeline: TimelineReport | null;
+  /** Where the time goes: each kind of call with its count and time, every kind with a call, the most time first; null when the source has no call durations (counters, a log without -T). */
+  callTime: Array<CallKindTime> | null;
+  /** Files mapped with mmap (their page-fault I/O is not counted; a `mmap-not-counted` warning says so when any is listed), most bytes first; null when the source does not see mmap. */
+  mappings: Array<Mapping> | null;
+  /** Operation sizes over time, in the timeline's time bins; null without a clock or for counters. */
+  heatmap: Heatmap | null;
+  /** What the figures show that a reader can act on, most important first. */
+  findings: Array<Finding>;
   /** Launch mode: how the command ended; null otherwise. */
   exit: ExitInfo | null;
   /** What a reader must know about these figures (io_uring, a fallback, what the source could not see...), one line each. */
@@ -170,6 +178,12 @@ export interface FileReport {
   readAccess: AccessSummary | null;
   /** The pattern of its writes; null when it had none. */
   writeAccess: AccessSummary | null;
+  /** Seconds spent in its data calls and sync calls (fsync, fdatasync, sync_file_range), failed ones included; null when the source has no call durations. */
+  seconds: number | null;
+  /** fsync, fdatasync and sync_file_range calls on it (failed ones included). */
+  syncs: number;
+  /** The notable flags any open of it carried, strace's names, in this order: "O_DIRECT" (bypasses the page cache), "O_SYNC", "O_DSYNC" (every write waits for the device); empty when none, or when the source does not see open flags. */
+  openFlags: Array<string>;
 }
 
 /** What an fd refers to. Only `File` and `BlockDevice` count as storage I/O in the summary; the rest is reported apart. */
@@ -279,6 +293,102 @@ export interface TimelinePoint {
   writeBytes: number;
 }
 
+/** The time spent in one kind of call, over every fd (files, sockets, pipes...: the time is the program's whichever fd it waited on). */
+export interface CallKindTime {
+  /** The kind of call. */
+  kind: CallKind;
+  /** Calls of this kind that succeeded. */
+  calls: number;
+  /** Calls of this kind that failed (besides `calls`). */
+  failed: number;
+  /** Seconds inside these calls, failed ones included: entry to exit as the source saw it (under ptrace, the tracer's stops inside a call are not in it; see `tracerTime`). */
+  totalSeconds: number;
+  /** `totalSeconds / (calls + failed)`, seconds; null when no call was timed. */
+  meanSeconds: number | null;
+  /** 99th percentile of one call, seconds (as exact as its latency bin, about 2 %); null when no call was timed. */
+  p99Seconds: number | null;
+  /** `totalSeconds / elapsedSeconds`, 0 to 1 for one thread (more when threads wait at once); null without a clock. */
+  shareOfElapsed: number | null;
+}
+
+/** What a call does, for where the time goes (`callTime`). */
+export type CallKind =
+  /** read, pread64, readv, preadv, preadv2. */
+  | "read"
+  /** write, pwrite64, writev, pwritev, pwritev2. */
+  | "write"
+  /** fsync, fdatasync, sync_file_range, sync, syncfs, msync. */
+  | "sync"
+  /** open, openat, openat2, creat. */
+  | "open"
+  /** stat, fstat, lstat, newfstatat, statx, access and the like. */
+  | "stat"
+  /** Directory reads: getdents, getdents64. */
+  | "getdents"
+  /** close. */
+  | "close"
+  /** Calls that move data from one fd to another: sendfile, splice, copy_file_range, tee. */
+  | "transfer"
+  /** Other metadata calls: unlink, rename, mkdir, rmdir, truncate... */
+  | "other-metadata";
+
+/** Every value of `CallKind`. */
+export const CALL_KIND_VALUES: readonly CallKind[] = ["read", "write", "sync", "open", "stat", "getdents", "close", "transfer", "other-metadata"];
+
+/** One file mapped into memory with mmap. Its pages are read and written by page faults, not syscalls: that I/O is not in the counts (storage-level bytes show it). */
+export interface Mapping {
+  /** The mapped file, as `files` names it. */
+  path: string;
+  /** What the fd referred to. */
+  kind: FdKind;
+  /** Successful mmap calls of it with this protection and sharing. */
+  maps: number;
+  /** Bytes mapped, the sum of the calls' lengths. */
+  bytes: number;
+  /** Protection: "r", "w", "x" in that order ("rw", "rx"), "" for PROT_NONE. */
+  prot: string;
+  /** MAP_SHARED (writes reach the file) rather than MAP_PRIVATE. */
+  shared: boolean;
+  /** Mapped executable (PROT_EXEC): code, such as the shared libraries the dynamic loader maps, not data the program reads. */
+  exec: boolean;
+}
+
+/** Operation sizes over time, for the summary's fds (reads and writes together): a count of operations and of bytes per time bin and size bin. */
+export interface Heatmap {
+  /** Width of a time bin, seconds: the timeline's `intervalSeconds`; time bin `i` starts at `i × binSeconds` from the window's start. */
+  binSeconds: number;
+  /** The size bins, bytes, fixed and log-spaced: `[0, 1)`, then one per power of two (`[1, 2)`, `[2, 4)`, ...) up to the largest operation; `count` and `sum` are their totals over the whole window. */
+  sizeBins: Array<Bin>;
+  /** Operations, `ops[timeBin][sizeBin]`. */
+  ops: Array<Array<number>>;
+  /** Bytes moved, `bytes[timeBin][sizeBin]`. */
+  bytes: Array<Array<number>>;
+}
+
+/** One conclusion drawn from the figures, with the numbers that show it. */
+export interface Finding {
+  /** What it is about, stable across releases (kebab-case, e.g. "fsync-heavy"). */
+  code: string;
+  /** "info" or "warn". */
+  severity: Severity;
+  /** What was seen, with its numbers, one sentence. */
+  text: string;
+  /** What to do about it. */
+  advice: string;
+  /** The file it is about (as `files` names it); null when about the run. */
+  file: string | null;
+  /** The figures it rests on, by name (units in the name: "seconds", "bytes"...). */
+  numbers: { [key in string]: number };
+}
+
+/** How much a finding matters. */
+export type Severity =
+  | "info"
+  | "warn";
+
+/** Every value of `Severity`. */
+export const SEVERITY_VALUES: readonly Severity[] = ["info", "warn"];
+
 export interface ExitInfo {
   /** Exit status; null when killed by a signal. */
   code: number | null;
@@ -351,10 +461,12 @@ export type WarningCode =
   /** A tracer process of ours did not exit when told to. */
   | "tracer-still-running"
   /** The tracer and the program shared one CPU (`--share-cpu`): the program saw one CPU and its threads ran one at a time. */
-  | "cpu-shared";
+  | "cpu-shared"
+  /** Files were mapped with mmap: their page-fault I/O is not counted (storage-level bytes show it). */
+  | "mmap-not-counted";
 
 /** Every value of `WarningCode`. */
-export const WARNING_CODE_VALUES: readonly WarningCode[] = ["counters-fallback", "source-limits", "wine-counters", "other-requests-uncounted", "seccomp-filter-refused", "window-never-opened", "window-markers-missing", "exited-before-end", "compat-syscalls-uncounted", "io-uring-uncounted", "lines-not-understood", "last-line-cut", "calls-rejoined", "calls-never-returned", "calls-begun-before-log", "fds-without-target", "fds-unnamed", "fds-opened-before-trace", "no-timestamps", "whole-second-timestamps", "no-durations", "no-metadata-calls", "offsets-unknown", "appends-unknown", "disk-requests-failed", "io-calls-uncounted", "requests-incomplete", "events-lost", "no-storage-bytes", "tracer-still-running", "cpu-shared"];
+export const WARNING_CODE_VALUES: readonly WarningCode[] = ["counters-fallback", "source-limits", "wine-counters", "other-requests-uncounted", "seccomp-filter-refused", "window-never-opened", "window-markers-missing", "exited-before-end", "compat-syscalls-uncounted", "io-uring-uncounted", "lines-not-understood", "last-line-cut", "calls-rejoined", "calls-never-returned", "calls-begun-before-log", "fds-without-target", "fds-unnamed", "fds-opened-before-trace", "no-timestamps", "whole-second-timestamps", "no-durations", "no-metadata-calls", "offsets-unknown", "appends-unknown", "disk-requests-failed", "io-calls-uncounted", "requests-incomplete", "events-lost", "no-storage-bytes", "tracer-still-running", "cpu-shared", "mmap-not-counted"];
 
 /** The sources that read per-process counters, not per-call events: the fallbacks when no event source can run. */
 export const COUNTER_SOURCES: readonly Source[] = ["proc-io", "io-counters", "rusage"];

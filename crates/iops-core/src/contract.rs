@@ -139,6 +139,7 @@ fn decls() -> Vec<Decl> {
     let cfg = Config::new().with_large_int("number");
     let source_docs = source_docs(include_str!("source.rs"));
     let code_docs = variant_docs(include_str!("warning.rs"), "WarningCode", kebab);
+    let call_kind_docs = variant_docs(include_str!("report.rs"), "CallKind", kebab);
     vec![
         decl::<Report>(&cfg, &[]),
         decl::<Source>(&cfg, &source_docs),
@@ -158,6 +159,12 @@ fn decls() -> Vec<Decl> {
         decl::<LatencySummary>(&cfg, &[]),
         decl::<TimelineReport>(&cfg, &[]),
         decl::<TimelinePoint>(&cfg, &[]),
+        decl::<CallKindTime>(&cfg, &[]),
+        decl::<CallKind>(&cfg, &call_kind_docs),
+        decl::<Mapping>(&cfg, &[]),
+        decl::<Heatmap>(&cfg, &[]),
+        decl::<Finding>(&cfg, &[]),
+        decl::<Severity>(&cfg, &[]),
         decl::<ExitInfo>(&cfg, &[]),
         decl::<WarningCode>(&cfg, &code_docs),
     ]
@@ -315,7 +322,7 @@ fn every_field_and_value_is_documented() {
     for d in decls() {
         match d.body {
             Body::Fields(fields) => assert!(!fields.is_empty(), "{}", d.name),
-            Body::Values(values) if d.name == "Source" || d.name == "WarningCode" => {
+            Body::Values(values) if d.name == "Source" || d.name == "WarningCode" || d.name == "CallKind" => {
                 for (v, doc) in values {
                     assert!(!doc.is_empty(), "{}: {v} has no doc comment", d.name);
                 }

@@ -189,6 +189,18 @@ pub struct FileReport {
     pub read_access: Option<AccessSummary>,
     /// The pattern of its writes; null when it had none.
     pub write_access: Option<AccessSummary>,
+    /// Seconds spent in its data calls and sync calls (fsync, fdatasync,
+    /// sync_file_range), failed ones included; null when the source has
+    /// no call durations.
+    pub seconds: Option<f64>,
+    /// fsync, fdatasync and sync_file_range calls on it (failed ones
+    /// included).
+    pub syncs: u64,
+    /// The notable flags any open of it carried, strace's names, in this
+    /// order: "O_DIRECT" (bypasses the page cache), "O_SYNC", "O_DSYNC"
+    /// (every write waits for the device); empty when none, or when the
+    /// source does not see open flags.
+    pub open_flags: Vec<String>,
 }
 
 impl FileReport {
@@ -205,6 +217,9 @@ impl FileReport {
             small_ops: r.small + w.small,
             read_access: r.summary(),
             write_access: w.summary(),
+            seconds: None,
+            syncs: 0,
+            open_flags: Vec::new(),
         }
     }
 }
@@ -306,6 +321,145 @@ pub struct TimelineReport {
     pub interval_seconds: f64,
     /// One point per interval, from the window's start.
     pub points: Vec<TimelinePoint>,
+}
+
+/// What a call does, for where the time goes (`callTime`).
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[serde(rename_all = "kebab-case")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[repr(u8)]
+pub enum CallKind {
+    /// read, pread64, readv, preadv, preadv2.
+    Read,
+    /// write, pwrite64, writev, pwritev, pwritev2.
+    Write,
+    /// fsync, fdatasync, sync_file_range, sync, syncfs, msync.
+    Sync,
+    /// open, openat, openat2, creat.
+    Open,
+    /// stat, fstat, lstat, newfstatat, statx, access and the like.
+    Stat,
+    /// Directory reads: getdents, getdents64.
+    Getdents,
+    /// close.
+    Close,
+    /// Calls that move data from one fd to another: sendfile, splice,
+    /// copy_file_range, tee.
+    Transfer,
+    /// Other metadata calls: unlink, rename, mkdir, rmdir, truncate...
+    OtherMetadata,
+}
+
+impl CallKind {
+    pub const ALL: [CallKind; 9] = [
+        CallKind::Read,
+        CallKind::Write,
+        CallKind::Sync,
+        CallKind::Open,
+        CallKind::Stat,
+        CallKind::Getdents,
+        CallKind::Close,
+        CallKind::Transfer,
+        CallKind::OtherMetadata,
+    ];
+    pub const COUNT: usize = Self::ALL.len();
+}
+
+/// The time spent in one kind of call, over every fd (files, sockets,
+/// pipes...: the time is the program's whichever fd it waited on).
+#[derive(Serialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct CallKindTime {
+    /// The kind of call.
+    pub kind: CallKind,
+    /// Calls of this kind that succeeded.
+    pub calls: u64,
+    /// Calls of this kind that failed (besides `calls`).
+    pub failed: u64,
+    /// Seconds inside these calls, failed ones included: entry to exit as
+    /// the source saw it (under ptrace, the tracer's stops inside a call
+    /// are not in it; see `tracerTime`).
+    pub total_seconds: f64,
+    /// `totalSeconds / (calls + failed)`, seconds; null when no call was timed.
+    pub mean_seconds: Option<f64>,
+    /// 99th percentile of one call, seconds (as exact as its latency bin,
+    /// about 2 %); null when no call was timed.
+    pub p99_seconds: Option<f64>,
+    /// `totalSeconds / elapsedSeconds`, 0 to 1 for one thread (more when
+    /// threads wait at once); null without a clock.
+    pub share_of_elapsed: Option<f64>,
+}
+
+/// One file mapped into memory with mmap. Its pages are read and written by
+/// page faults, not syscalls: that I/O is not in the counts (storage-level
+/// bytes show it).
+#[derive(Serialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct Mapping {
+    /// The mapped file, as `files` names it.
+    pub path: String,
+    /// What the fd referred to.
+    pub kind: FdKind,
+    /// Successful mmap calls of it with this protection and sharing.
+    pub maps: u64,
+    /// Bytes mapped, the sum of the calls' lengths.
+    pub bytes: u64,
+    /// Protection: "r", "w", "x" in that order ("rw", "rx"), "" for PROT_NONE.
+    pub prot: String,
+    /// MAP_SHARED (writes reach the file) rather than MAP_PRIVATE.
+    pub shared: bool,
+    /// Mapped executable (PROT_EXEC): code, such as the shared libraries the
+    /// dynamic loader maps, not data the program reads.
+    pub exec: bool,
+}
+
+/// Operation sizes over time, for the summary's fds (reads and writes
+/// together): a count of operations and of bytes per time bin and size bin.
+#[derive(Serialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct Heatmap {
+    /// Width of a time bin, seconds: the timeline's `intervalSeconds`; time
+    /// bin `i` starts at `i × binSeconds` from the window's start.
+    pub bin_seconds: f64,
+    /// The size bins, bytes, fixed and log-spaced: `[0, 1)`, then one per
+    /// power of two (`[1, 2)`, `[2, 4)`, ...) up to the largest operation;
+    /// `count` and `sum` are their totals over the whole window.
+    pub size_bins: Vec<Bin>,
+    /// Operations, `ops[timeBin][sizeBin]`.
+    pub ops: Vec<Vec<u64>>,
+    /// Bytes moved, `bytes[timeBin][sizeBin]`.
+    pub bytes: Vec<Vec<u64>>,
+}
+
+/// How much a finding matters.
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub enum Severity {
+    Info,
+    Warn,
+}
+
+/// One conclusion drawn from the figures, with the numbers that show it.
+#[derive(Serialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct Finding {
+    /// What it is about, stable across releases (kebab-case, e.g. "fsync-heavy").
+    pub code: String,
+    /// "info" or "warn".
+    pub severity: Severity,
+    /// What was seen, with its numbers, one sentence.
+    pub text: String,
+    /// What to do about it.
+    pub advice: String,
+    /// The file it is about (as `files` names it); null when about the run.
+    pub file: Option<String>,
+    /// The figures it rests on, by name (units in the name: "seconds", "bytes"...).
+    pub numbers: std::collections::BTreeMap<String, f64>,
 }
 
 #[derive(Serialize, Clone, Debug, PartialEq)]
@@ -419,6 +573,19 @@ pub struct Report {
     /// Operations and bytes over time, for the summary's fds; null without
     /// a clock or for counters.
     pub timeline: Option<TimelineReport>,
+    /// Where the time goes: each kind of call with its count and time,
+    /// every kind with a call, the most time first; null when the source
+    /// has no call durations (counters, a log without -T).
+    pub call_time: Option<Vec<CallKindTime>>,
+    /// Files mapped with mmap (their page-fault I/O is not counted; a
+    /// `mmap-not-counted` warning says so when any is listed), most bytes
+    /// first; null when the source does not see mmap.
+    pub mappings: Option<Vec<Mapping>>,
+    /// Operation sizes over time, in the timeline's time bins; null without
+    /// a clock or for counters.
+    pub heatmap: Option<Heatmap>,
+    /// What the figures show that a reader can act on, most important first.
+    pub findings: Vec<Finding>,
     /// Launch mode: how the command ended; null otherwise.
     pub exit: Option<ExitInfo>,
     /// What a reader must know about these figures (io_uring, a fallback,
@@ -538,6 +705,10 @@ impl Report {
                 write: LatencySummary::of(&scope.write_latency),
             }),
             timeline: Some(timeline),
+            call_time: None,
+            mappings: None,
+            heatmap: None,
+            findings: Vec::new(),
             exit: ctx.exit,
             warnings,
             warning_codes,
@@ -575,6 +746,10 @@ impl Report {
             histogram: None,
             latency: None,
             timeline: None,
+            call_time: None,
+            mappings: None,
+            heatmap: None,
+            findings: Vec::new(),
             exit: ctx.exit,
             warnings,
             warning_codes,

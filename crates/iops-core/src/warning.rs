@@ -73,6 +73,9 @@ pub enum WarningCode {
     /// The tracer and the program shared one CPU (`--share-cpu`): the
     /// program saw one CPU and its threads ran one at a time.
     CpuShared,
+    /// Files were mapped with mmap: their page-fault I/O is not counted
+    /// (storage-level bytes show it).
+    MmapNotCounted,
 }
 
 impl WarningCode {
