@@ -201,6 +201,10 @@ pub struct FileReport {
     /// (every write waits for the device); empty when none, or when the
     /// source does not see open flags.
     pub open_flags: Vec<String>,
+    /// Reads that started where the previous read of it had started: the
+    /// same range read again, back to back (a header re-read at every
+    /// turn); 0 when the source does not know offsets.
+    pub repeated_reads: u64,
 }
 
 impl FileReport {
@@ -220,6 +224,7 @@ impl FileReport {
             seconds: None,
             syncs: 0,
             open_flags: Vec::new(),
+            repeated_reads: r.repeated,
         }
     }
 }
@@ -714,6 +719,7 @@ impl Report {
             warning_codes,
         }
         .blank_unseen(sees, ctx.method.unseen())
+        .with_findings()
     }
 
     /// A report from a process's counters (two readings, no per-call
@@ -755,6 +761,15 @@ impl Report {
             warning_codes,
         }
         .blank_unseen(sees, ctx.method.unseen())
+        .with_findings()
+    }
+
+    /// The report with its findings, drawn from its figures as they are
+    /// (`findings::of`). The builders end with it; code that changes a
+    /// built report's figures calls it again.
+    pub fn with_findings(mut self) -> Report {
+        self.findings = crate::findings::of(&self);
+        self
     }
 
     /// The one place that turns what a source cannot see into null, and

@@ -270,10 +270,17 @@ fn is_small_random(a: &Access, ops: u64) -> bool {
 /// Many writes to one file, nearly all small: each call moves a few bytes
 /// that a buffer would have gathered. A file that gets one or a few writes
 /// is not this (many such files are `many-small-files`); small writes at
-/// random offsets are `small-random-writes`.
+/// random offsets are `small-random-writes`; a file synced every few
+/// writes is `fsync-heavy`.
 fn small_writes(_: &Figures, file: &File) -> Option<Finding> {
     let ops = file.write_ops;
     if ops < MANY || file.write_access.is_some_and(|a| is_small_random(&a, ops)) {
+        return None;
+    }
+    // Synced every few writes: a durability log (a database journal) whose
+    // small writes are each meant to reach the device; syncing is the
+    // finding there (`fsync-heavy`), and buffering would not help.
+    if file.syncs.is_some_and(|s| s as f64 * WRITES_PER_SYNC >= ops as f64) {
         return None;
     }
     let mean = file.write_bytes as f64 / ops as f64;
@@ -340,15 +347,16 @@ fn many_small_files(f: &Figures) -> Option<Finding> {
     if mean >= SMALL_FILE_BYTES as f64 {
         return None;
     }
+    let per_file = words::ratio(ops as f64 / count as f64);
+    let operations = if per_file == "1" { "operation" } else { "operations" };
     let opens = f.metadata_ops.as_ref().map(|m| format!("{}, ", words::counted(m.opens, "open"))).unwrap_or_default();
     Some(finding(
         "many-small-files",
         Severity::Warn,
         format!(
-            "Many small files: {opens}{} read or written, mean {} and {} operations per file.",
+            "Many small files: {opens}{} read or written, mean {} and {per_file} {operations} per file.",
             words::counted(count, "file"),
-            words::bytes(mean.round()),
-            words::ratio(ops as f64 / count as f64)
+            words::bytes(mean.round())
         ),
         "Pack small records into fewer, larger files (an archive, a table format, one file per batch).",
         None,

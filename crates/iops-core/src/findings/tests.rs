@@ -207,6 +207,16 @@ fn many_small_writes_to_one_file_at_their_edges() {
     let mut x = file("/data/db", 0, 200, 100);
     x.write_access = access(0, 200, 200);
     assert_eq!(codes(&one_file(x)), ["small-random-writes"]);
+    // A journal synced every 16 writes or more often: its small writes are
+    // meant to be durable one group at a time (fsync-heavy says so).
+    let synced = |syncs| {
+        let mut x = file("/db/x-journal", 0, 160, 4);
+        x.write_access = access(160, 0, 160);
+        x.syncs = Some(syncs);
+        one_file(x)
+    };
+    assert!(codes(&synced(10)).is_empty());
+    assert_eq!(codes(&synced(9)), ["tiny-writes"]);
     // A report older than the per-file access counts: the mean decides.
     let old = |bytes_each| one_file(file("/data/out.csv", 0, 100, bytes_each));
     assert_eq!(codes(&old(1023)), ["tiny-writes"]);
@@ -248,7 +258,7 @@ fn one_write_per_file_is_many_small_files_not_small_writes() {
     // `for i in $(seq 150); do echo hi > f$i; done`
     let found = of_figures(&small_files(150, 3, 1));
     assert_eq!(found.iter().map(|x| x.code.as_str()).collect::<Vec<_>>(), ["many-small-files"]);
-    assert_eq!(found[0].text, "Many small files: 150 opens, 150 files read or written, mean 3 B and 1 operations per file.");
+    assert_eq!(found[0].text, "Many small files: 150 opens, 150 files read or written, mean 3 B and 1 operation per file.");
     // Many small writes to each of many files: both.
     assert_eq!(codes(&small_files(100, 10, 100))[..2], ["tiny-writes", "tiny-writes"]);
     assert_eq!(codes(&small_files(100, 10, 100)).last().map(String::as_str), Some("many-small-files"));
