@@ -15,7 +15,7 @@ import { spawnSync } from "node:child_process";
 
 import test from "ava";
 
-import { ROOT, compileFixtures, makeTempDir, runCliJson } from "./_support/util.mjs";
+import { ROOT, compileFixtures, iops, makeTempDir, runCli, runCliJson } from "./_support/util.mjs";
 
 /** Linux's statfs magic of tmpfs, where O_DIRECT opens fail. */
 const TMPFS_MAGIC = 0x01021994;
@@ -217,3 +217,21 @@ for (const row of CORPUS) {
     row.check?.(t, report, found, d);
   });
 }
+
+test.serial("a report saved before reports carried findings gets them from its figures: iops report, and findings()", (t) => {
+  const d = workdir("saved-before");
+  const { status, report, stderr } = runCliJson(["--", bin.access, "write-fsync", path.join(d, "out"), "50", "4096"], { cwd: d });
+  t.is(status, 0, stderr);
+  const old = structuredClone(report);
+  for (const k of ["findings", "callTime", "mappings", "heatmap"]) delete old[k];
+  for (const f of old.files) for (const k of ["seconds", "syncs", "openFlags", "repeatedReads"]) delete f[k];
+  const saved = path.join(d, "old.json");
+  fs.writeFileSync(saved, JSON.stringify(old));
+  const shown = runCli(["report", saved]);
+  t.is(shown.status, 0, shown.stderr);
+  t.true(shown.stdout.includes("\nFindings:\n  - Heavy syncing: 50 syncs for 50 writes (one per write, 4 KiB written per sync)"), shown.stdout);
+  t.deepEqual(
+    iops.findings(old).map((f) => [f.code, f.numbers.syncs]),
+    [["fsync-heavy", 50]],
+  );
+});

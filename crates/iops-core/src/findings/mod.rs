@@ -80,7 +80,27 @@ pub fn of_figures(f: &Figures) -> Vec<Finding> {
     out.extend(many_small_files(f));
     out.extend(per_file(f, direct_io));
     out.extend(mapped_files(f));
+    if let Some(window) = watched_window(f) {
+        for x in &mut out {
+            let text = x.text.strip_suffix('.').unwrap_or(&x.text);
+            x.text = format!("{text} ({window}).");
+        }
+    }
     out
+}
+
+/// For a live source attached to a running process (`iops -p`, a
+/// `profile()` window: no command of ours), the window the figures cover,
+/// in words: what the process did before or after is not in them.
+fn watched_window(f: &Figures) -> Option<String> {
+    const LIVE: [&str; 7] = ["ptrace", "ebpf", "strace", "etw", "proc-io", "io-counters", "rusage"];
+    if f.command.is_some() || !LIVE.contains(&f.method.as_str()) {
+        return None;
+    }
+    Some(match elapsed(f) {
+        Some(s) => format!("in the {} watched", words::seconds(s)),
+        None => "in the window watched".to_owned(),
+    })
 }
 
 /// A finding's numbers from (name, value) pairs; names carry their unit.
@@ -126,11 +146,14 @@ fn fsync_heavy(f: &Figures) -> Option<Finding> {
     if !small_groups && !share.is_some_and(|s| s >= SYNC_SHARE) {
         return None;
     }
+    let per = match words::ratio(writes_per_sync).as_str() {
+        "1" => "write".to_owned(),
+        r => format!("{r} writes"),
+    };
     let mut text = format!(
-        "Heavy syncing: {} for {} (one per {} writes, {} written per sync)",
+        "Heavy syncing: {} for {} (one per {per}, {} written per sync)",
         words::counted(syncs, "sync"),
         words::counted(writes, "write"),
-        words::ratio(writes_per_sync),
         words::bytes(bytes_per_sync)
     );
     let mut n = numbers([("syncs", syncs as f64), ("writes", writes as f64), ("writesPerSync", writes_per_sync), ("bytesPerSync", bytes_per_sync)]);

@@ -11,6 +11,7 @@ fn codes(f: &Figures) -> Vec<String> {
 fn run(writes: u64, write_bytes: u64, fsyncs: u64) -> Figures {
     Figures {
         method: "ptrace".into(),
+        command: Some(vec!["./app".into()]),
         elapsed_seconds: Some(1.0),
         summary: Summary { read_ops: Some(0), write_ops: Some(writes), read_bytes: Some(0), write_bytes: Some(write_bytes) },
         metadata_ops: Some(Metadata { fsyncs, ..Default::default() }),
@@ -81,7 +82,7 @@ fn fsync_heavy_by_time_at_its_edge_names_the_busiest_file() {
     assert_eq!(found.len(), 1);
     assert_eq!(
         found[0].text,
-        "Heavy syncing: 10 syncs for 10,000 writes (one per 1000 writes, 62.5 MiB written per sync); 0.200 s in sync calls, 20% of the run; \
+        "Heavy syncing: 10 syncs for 10,000 writes (one per 1,000 writes, 62.5 MiB written per sync); 0.200 s in sync calls, 20% of the run; \
          most on /db/x-journal (10). Each sync waits for the device."
     );
     assert_eq!(found[0].file.as_deref(), Some("/db/x-journal"));
@@ -314,6 +315,18 @@ fn a_mapped_data_file_is_named_with_the_storage_bytes() {
 }
 
 // ------------------------------------------------------------------ reports
+
+#[test]
+fn attached_to_a_running_process_the_text_says_the_window() {
+    let mut f = run(50, 50 * 4096, 50);
+    f.command = Some(vec!["./app".into()]);
+    assert!(of_figures(&f)[0].text.ends_with("Each sync waits for the device."));
+    f.command = None;
+    f.elapsed_seconds = Some(2.0);
+    assert!(of_figures(&f)[0].text.ends_with("Each sync waits for the device (in the 2.000 s watched)."), "{}", of_figures(&f)[0].text);
+    f.method = "strace-log".into();
+    assert!(of_figures(&f)[0].text.ends_with("device."), "a saved log: the whole log");
+}
 
 #[test]
 fn a_report_without_figures_or_a_calm_one_has_no_findings() {

@@ -63,8 +63,12 @@ pub fn seconds(s: f64) -> String {
     }
 }
 
-/// A ratio with one decimal, trailing ".0" dropped ("2.5", "2").
+/// A ratio with one decimal, trailing ".0" dropped ("2.5", "2"); from a
+/// thousand on, whole and with separators ("1,000").
 pub fn ratio(x: f64) -> String {
+    if x >= 999.95 {
+        return count(x.round() as u64);
+    }
     let t = format!("{x:.1}");
     t.strip_suffix(".0").map(str::to_owned).unwrap_or(t)
 }
@@ -83,6 +87,6 @@ mod tests {
         );
         assert_eq!([percent(1.0, 3.0), percent(2.0, 3.0), percent(5.0, 0.0)], ["33%", "67%", "0%"]);
         assert_eq!([seconds(0.655), seconds(12.34), seconds(0.0042), seconds(0.00004)], ["0.655 s", "12.3 s", "4.2 ms", "40 µs"]);
-        assert_eq!([ratio(2.5), ratio(2.0), ratio(2.04)], ["2.5", "2", "2"]);
+        assert_eq!([ratio(2.5), ratio(2.0), ratio(2.04), ratio(999.9), ratio(1000.0), ratio(20034.4)], ["2.5", "2", "2", "999.9", "1,000", "20,034"]);
     }
 }
