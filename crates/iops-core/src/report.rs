@@ -12,6 +12,7 @@ use crate::aggregate::{Aggregator, FileStats, ScopeStats};
 use crate::event::{FdKind, MetaKind, Syscall};
 use crate::histogram::{Bin, LogHistogram};
 use crate::pattern::{AccessSummary, Pattern};
+pub use crate::findings::{Finding, Severity};
 pub use crate::source::{Sees, Source, Unseen};
 pub use crate::warning::{Warning, WarningCode};
 
@@ -439,34 +440,6 @@ pub struct Heatmap {
     pub bytes: Vec<Vec<u64>>,
 }
 
-/// How much a finding matters.
-#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-#[cfg_attr(test, derive(ts_rs::TS))]
-pub enum Severity {
-    Info,
-    Warn,
-}
-
-/// One conclusion drawn from the figures, with the numbers that show it.
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[serde(rename_all = "camelCase")]
-#[cfg_attr(test, derive(ts_rs::TS))]
-pub struct Finding {
-    /// What it is about, stable across releases (kebab-case, e.g. "fsync-heavy").
-    pub code: String,
-    /// "info" or "warn".
-    pub severity: Severity,
-    /// What was seen, with its numbers, one sentence.
-    pub text: String,
-    /// What to do about it.
-    pub advice: String,
-    /// The file it is about (as `files` names it); null when about the run.
-    pub file: Option<String>,
-    /// The figures it rests on, by name (units in the name: "seconds", "bytes"...).
-    pub numbers: std::collections::BTreeMap<String, f64>,
-}
-
 #[derive(Serialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
@@ -765,10 +738,11 @@ impl Report {
     }
 
     /// The report with its findings, drawn from its figures as they are
-    /// (`findings::of`). The builders end with it; code that changes a
+    /// (`findings::of_value`, which reads the report as its JSON says it). The builders end with it; code that changes a
     /// built report's figures calls it again.
     pub fn with_findings(mut self) -> Report {
-        self.findings = crate::findings::of(&self);
+        let json = serde_json::to_value(&self).expect("report serializes");
+        self.findings = crate::findings::of_value(json);
         self
     }
 

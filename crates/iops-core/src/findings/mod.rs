@@ -1,6 +1,7 @@
 //! Findings: what a report's figures show that a reader can act on, each
 //! with the numbers that show it and advice that fits. One job: a report →
-//! its findings, which the report builder puts in `Report.findings`, so
+//! its findings, which the report builder puts in `Report.findings`
+//! (`Report::with_findings`), so
 //! `--json`, `profile()`, `iops report` and every front end carry the same.
 //!
 //! They read the report as its JSON says it (`figures`): a report saved by
@@ -18,9 +19,38 @@ mod words;
 
 use std::collections::BTreeMap;
 
+use serde::Serialize;
+
 use figures::{Access, Figures, File};
 
-use crate::report::{Finding, Report, Severity};
+/// How much a finding matters.
+#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub enum Severity {
+    Info,
+    Warn,
+}
+
+/// One conclusion drawn from the figures, with the numbers that show it.
+#[derive(Serialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct Finding {
+    /// What it is about, stable across releases (kebab-case, e.g. "fsync-heavy").
+    pub code: String,
+    /// "info" or "warn".
+    pub severity: Severity,
+    /// What was seen, with its numbers, one sentence.
+    pub text: String,
+    /// What to do about it.
+    pub advice: String,
+    /// The file it is about (as `files` names it); null when about the run.
+    pub file: Option<String>,
+    /// The figures it rests on, by name (units in the name: "seconds", "bytes"...).
+    pub numbers: BTreeMap<String, f64>,
+}
+
 
 /// Below this many operations (or files, or timed calls), nothing is "many".
 pub const MANY: u64 = 100;
@@ -54,11 +84,11 @@ pub const MAPPED_BYTES: u64 = 1024 * 1024;
 /// Per-file findings of one kind listed at most (the busiest first).
 pub const MAX_PER_KIND: usize = 5;
 
-/// The findings of a report, most important first; empty when nothing
-/// stands out or the source cannot see enough.
-pub fn of(report: &Report) -> Vec<Finding> {
-    let figures = serde_json::to_value(report).ok().and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
-    of_figures(&figures)
+/// The findings of a report as its JSON value (`Report::with_findings`),
+/// most important first; empty when nothing stands out, the source cannot
+/// see enough, or the value is not a report.
+pub fn of_value(report: serde_json::Value) -> Vec<Finding> {
+    serde_json::from_value(report).map(|f| of_figures(&f)).unwrap_or_default()
 }
 
 /// The findings of a saved report's JSON (one written by any release);
