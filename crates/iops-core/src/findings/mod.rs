@@ -97,7 +97,7 @@ pub fn of_json(json: &str) -> Result<Vec<Finding>, serde_json::Error> {
     Ok(of_figures(&serde_json::from_str(json)?))
 }
 
-/// The findings of the figures (see `of`).
+/// The findings of the figures (see `of_value`).
 pub fn of_figures(f: &Figures) -> Vec<Finding> {
     let mut out = Vec::new();
     out.extend(fsync_heavy(f));
@@ -123,8 +123,10 @@ pub fn of_figures(f: &Figures) -> Vec<Finding> {
 /// `profile()` window: no command of ours), the window the figures cover,
 /// in words: what the process did before or after is not in them.
 fn watched_window(f: &Figures) -> Option<String> {
-    const LIVE: [&str; 7] = ["ptrace", "ebpf", "strace", "etw", "proc-io", "io-counters", "rusage"];
-    if f.command.is_some() || !LIVE.contains(&f.method.as_str()) {
+    // Not a saved log (strace-log; fs_usage, live or a log, cannot tell).
+    use crate::source::Source::*;
+    let live = [Ptrace, Ebpf, Strace, Etw, ProcIo, IoCounters, Rusage].iter().any(|s| s.name() == f.method);
+    if f.command.is_some() || !live {
         return None;
     }
     Some(match elapsed(f) {
