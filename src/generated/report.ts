@@ -39,7 +39,7 @@ export interface Report {
   timeline: TimelineReport | null;
   /** Where the time goes: each kind of call with its count and time, every kind with a call, the most time first; null when the source has no call durations (counters, a log without -T). */
   callTime: Array<CallKindTime> | null;
-  /** Files mapped with mmap (their page-fault I/O is not counted; a `mmap-not-counted` warning says so when any is listed), most bytes first; null when the source does not see mmap. */
+  /** Files mapped with mmap (their page-fault I/O is not counted; a `mmap-not-counted` warning says so when a file other than code is mapped 1 MiB or more), most bytes first; null when the source does not see mmap (fs_usage, ETW, counters, the eBPF source for now; a strace log without mmap, which says so). */
   mappings: Array<Mapping> | null;
   /** Operation sizes over time, in the timeline's time bins; null without a clock or for counters. */
   heatmap: Heatmap | null;
@@ -178,7 +178,7 @@ export interface FileReport {
   readAccess: AccessSummary | null;
   /** The pattern of its writes; null when it had none. */
   writeAccess: AccessSummary | null;
-  /** Seconds spent in its data calls and sync calls (fsync, fdatasync, sync_file_range), failed ones included; null when the source has no call durations. */
+  /** Seconds spent in its data calls that moved data and in its sync calls (fsync, fdatasync, sync_file_range); null when the source has no call durations. */
   seconds: number | null;
   /** fsync, fdatasync and sync_file_range calls on it (failed ones included). */
   syncs: number;
@@ -351,7 +351,7 @@ export interface Mapping {
   prot: string;
   /** MAP_SHARED (writes reach the file) rather than MAP_PRIVATE. */
   shared: boolean;
-  /** Mapped executable (PROT_EXEC): code, such as the shared libraries the dynamic loader maps, not data the program reads. */
+  /** The file was mapped executable (PROT_EXEC): code, such as the shared libraries the dynamic loader maps, not data the program reads; all of such a file's mappings are one row (`prot` their union). */
   exec: boolean;
 }
 
@@ -465,10 +465,12 @@ export type WarningCode =
   /** The tracer and the program shared one CPU (`--share-cpu`): the program saw one CPU and its threads ran one at a time. */
   | "cpu-shared"
   /** Files were mapped with mmap: their page-fault I/O is not counted (storage-level bytes show it). */
-  | "mmap-not-counted";
+  | "mmap-not-counted"
+  /** The source does not see mmap: files mapped into memory are unknown. */
+  | "no-mmaps";
 
 /** Every value of `WarningCode`. */
-export const WARNING_CODE_VALUES: readonly WarningCode[] = ["counters-fallback", "source-limits", "wine-counters", "other-requests-uncounted", "seccomp-filter-refused", "window-never-opened", "window-markers-missing", "exited-before-end", "compat-syscalls-uncounted", "io-uring-uncounted", "lines-not-understood", "last-line-cut", "calls-rejoined", "calls-never-returned", "calls-begun-before-log", "fds-without-target", "fds-unnamed", "fds-opened-before-trace", "no-timestamps", "whole-second-timestamps", "no-durations", "no-metadata-calls", "offsets-unknown", "appends-unknown", "disk-requests-failed", "io-calls-uncounted", "requests-incomplete", "events-lost", "no-storage-bytes", "tracer-still-running", "cpu-shared", "mmap-not-counted"];
+export const WARNING_CODE_VALUES: readonly WarningCode[] = ["counters-fallback", "source-limits", "wine-counters", "other-requests-uncounted", "seccomp-filter-refused", "window-never-opened", "window-markers-missing", "exited-before-end", "compat-syscalls-uncounted", "io-uring-uncounted", "lines-not-understood", "last-line-cut", "calls-rejoined", "calls-never-returned", "calls-begun-before-log", "fds-without-target", "fds-unnamed", "fds-opened-before-trace", "no-timestamps", "whole-second-timestamps", "no-durations", "no-metadata-calls", "offsets-unknown", "appends-unknown", "disk-requests-failed", "io-calls-uncounted", "requests-incomplete", "events-lost", "no-storage-bytes", "tracer-still-running", "cpu-shared", "mmap-not-counted", "no-mmaps"];
 
 /** The sources that read per-process counters, not per-call events: the fallbacks when no event source can run. */
 export const COUNTER_SOURCES: readonly Source[] = ["proc-io", "io-counters", "rusage"];

@@ -24,8 +24,10 @@ import type { Capture, CaptureOptions, IopsWindow, ProfileOptions } from "./capt
  * tell EINTR failures from restarted calls), io_uring (for its warning) and
  * execve (so that the log shows that metadata calls were traced), and the
  * calls that move or copy fd positions (lseek, dup*, fcntl), so that the
- * parser can give read/write their offsets. `?` lets strace skip names this
- * architecture does not have.
+ * parser can give read/write their offsets; the other sync, transfer and
+ * metadata calls, timed for where the time goes, and mmap, for the files
+ * mapped into memory. `?` lets strace skip names this architecture does not
+ * have.
  */
 const TRACED = [
   "read", "write", "pread64", "pwrite64", "readv", "writev", "preadv", "pwritev", "preadv2", "pwritev2",
@@ -34,6 +36,8 @@ const TRACED = [
   "fsync", "fdatasync", "?unlink", "unlinkat", "?rmdir", "?rename", "renameat", "?renameat2", "?getdents", "getdents64",
   "rt_sigreturn", "?io_uring_setup", "?io_uring_enter", "execve",
   "lseek", "?_llseek", "dup", "dup2", "dup3", "fcntl", "?close_range",
+  "sync_file_range", "syncfs", "sync", "msync", "tee", "?mkdir", "mkdirat", "truncate", "ftruncate", "fallocate",
+  "?link", "linkat", "?symlink", "symlinkat", "?mmap", "?mmap2",
 ];
 
 /**

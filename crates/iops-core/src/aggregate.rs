@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use crate::event::{DataOp, Direction, FdKind, MetaKind, Syscall};
+use crate::event::{CallKind, DataOp, Direction, FdKind, MapMode, MetaKind, OpenFlags, Syscall};
 use crate::histogram::LogHistogram;
 use crate::path_name::name_text;
 use crate::pattern::AccessClassifier;
@@ -35,6 +35,35 @@ pub struct FileStats {
     pub read_access: AccessClassifier,
     #[serde(skip)]
     pub write_access: AccessClassifier,
+    /// Nanoseconds in its timed data and sync calls.
+    #[serde(skip)]
+    pub busy_ns: u64,
+    /// fsync, fdatasync and sync_file_range calls on it.
+    #[serde(skip)]
+    pub syncs: u64,
+    /// The notable flags its opens carried (O_DIRECT, O_SYNC, O_DSYNC).
+    #[serde(skip)]
+    pub open_flags: OpenFlags,
+}
+
+/// Calls of one kind and their time (`Report::callTime`).
+#[derive(Clone, Default)]
+pub struct CallTime {
+    pub calls: u64,
+    pub failed: u64,
+    /// Nanoseconds in the timed ones.
+    pub total_ns: u64,
+    /// Durations of the timed ones, nanoseconds.
+    pub latency: LogHistogram,
+}
+
+/// The mmaps of one file with one mode.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MapStats {
+    pub file: FileId,
+    pub mode: MapMode,
+    pub maps: u64,
+    pub bytes: u64,
 }
 
 #[derive(Clone, Copy, Default, Debug)]
@@ -86,6 +115,8 @@ pub struct Aggregator {
     failed_total: u64,
     meta: [u64; MetaKind::COUNT],
     meta_failed: u64,
+    call_time: Vec<CallTime>,
+    maps: Vec<MapStats>,
     progress: Arc<ProgressCounters>,
 }
 
@@ -106,6 +137,8 @@ impl Aggregator {
             failed_total: 0,
             meta: [0; MetaKind::COUNT],
             meta_failed: 0,
+            call_time: vec![CallTime::default(); CallKind::COUNT],
+            maps: Vec::new(),
             progress: Arc::new(ProgressCounters::default()),
         }
     }
@@ -135,6 +168,9 @@ impl Aggregator {
             write_bytes: 0,
             read_access: AccessClassifier::default(),
             write_access: AccessClassifier::default(),
+            busy_ns: 0,
+            syncs: 0,
+            open_flags: OpenFlags::default(),
         });
         self.file_index.insert(path.to_owned(), id);
         id
@@ -155,10 +191,19 @@ impl Aggregator {
         &self.files
     }
 
-    /// One successful data transfer on `file`.
+    /// One successful data transfer on `file`. A transfer call (sendfile,
+    /// copy_file_range, splice) is two: a read of its source, then a write
+    /// of its destination; its time counts once, with the read.
     #[inline]
     pub fn record_op(&mut self, file: FileId, op: &DataOp) {
+        let transfer = op.syscall.direction().is_none();
+        if !transfer || op.direction == Direction::Read {
+            self.record_call(op.syscall.kind(), true, op.latency_ns);
+        }
         let f = &mut self.files[file.0 as usize];
+        if let Some(ns) = op.latency_ns {
+            f.busy_ns = f.busy_ns.saturating_add(ns);
+        }
         let storage = f.kind.is_storage();
         match op.direction {
             Direction::Read => {
@@ -201,8 +246,10 @@ impl Aggregator {
     }
 
     /// A data call that failed: counted by errno, never as an operation.
-    /// `storage` tells which scope's per-syscall table gets the failure.
-    pub fn record_failure(&mut self, syscall: Syscall, errno_name: &'static str, storage: bool) {
+    /// `storage` tells which scope's per-syscall table gets the failure;
+    /// `latency_ns`, its duration when the source saw it.
+    pub fn record_failure(&mut self, syscall: Syscall, errno_name: &'static str, storage: bool, latency_ns: Option<u64>) {
+        self.record_call(syscall.kind(), false, latency_ns);
         self.failed_total += 1;
         match self.failed_by_errno.iter_mut().find(|(n, _)| *n == errno_name) {
             Some((_, c)) => *c += 1,
@@ -212,12 +259,70 @@ impl Aggregator {
         scope.syscalls[syscall as usize].failed += 1;
     }
 
-    pub fn record_meta(&mut self, kind: MetaKind, ok: bool) {
+    /// A metadata call (`ok`: it succeeded) and its duration when the
+    /// source saw it.
+    pub fn record_meta(&mut self, kind: MetaKind, ok: bool, latency_ns: Option<u64>) {
+        self.record_call(kind.into(), ok, latency_ns);
         if ok {
             self.meta[kind as usize] += 1;
         } else {
             self.meta_failed += 1;
         }
+    }
+
+    /// A call of `kind` for where the time goes; the `record_*` above call
+    /// it for theirs, a source calls it for the calls that are only timed
+    /// (sync_file_range, msync, mkdir...).
+    #[inline]
+    pub fn record_call(&mut self, kind: CallKind, ok: bool, latency_ns: Option<u64>) {
+        let c = &mut self.call_time[kind as usize];
+        if ok {
+            c.calls += 1;
+        } else {
+            c.failed += 1;
+        }
+        if let Some(ns) = latency_ns {
+            c.total_ns = c.total_ns.saturating_add(ns);
+            c.latency.record(ns);
+        }
+    }
+
+    /// A sync call (fsync, fdatasync, sync_file_range) on `file`, and its
+    /// duration when the source saw it: the file's syncs and time (its
+    /// kind's count is `record_meta`'s or `record_call`'s).
+    pub fn record_sync(&mut self, file: FileId, latency_ns: Option<u64>) {
+        let f = &mut self.files[file.0 as usize];
+        f.syncs += 1;
+        if let Some(ns) = latency_ns {
+            f.busy_ns = f.busy_ns.saturating_add(ns);
+        }
+    }
+
+    /// An open of `file` carried `flags`.
+    pub fn record_open_flags(&mut self, file: FileId, flags: OpenFlags) {
+        let f = &mut self.files[file.0 as usize];
+        f.open_flags = f.open_flags.union(flags);
+    }
+
+    /// A successful mmap of `bytes` of `file` with `mode`.
+    pub fn record_mmap(&mut self, file: FileId, mode: MapMode, bytes: u64) {
+        match self.maps.iter_mut().find(|m| m.file == file && m.mode == mode) {
+            Some(m) => {
+                m.maps += 1;
+                m.bytes = m.bytes.saturating_add(bytes);
+            }
+            None => self.maps.push(MapStats { file, mode, maps: 1, bytes }),
+        }
+    }
+
+    /// Calls of `kind` and their time.
+    pub fn call_time(&self, kind: CallKind) -> &CallTime {
+        &self.call_time[kind as usize]
+    }
+
+    /// The files mapped with mmap, per file and mode.
+    pub fn maps(&self) -> &[MapStats] {
+        &self.maps
     }
 
     pub fn failed_total(&self) -> u64 {
@@ -266,12 +371,37 @@ mod tests {
     #[test]
     fn failures_are_not_operations() {
         let mut a = Aggregator::new();
-        a.record_failure(Syscall::Read, "EBADF", true);
-        a.record_failure(Syscall::Read, "EBADF", true);
-        a.record_failure(Syscall::Write, "EAGAIN", false);
+        a.record_failure(Syscall::Read, "EBADF", true, None);
+        a.record_failure(Syscall::Read, "EBADF", true, Some(10));
+        a.record_failure(Syscall::Write, "EAGAIN", false, None);
         assert_eq!(a.failed_total(), 3);
         assert_eq!(a.failed_by_errno(), &[("EBADF", 2), ("EAGAIN", 1)]);
         assert_eq!(a.storage.read_sizes.count(), 0);
+        let r = a.call_time(CallKind::Read);
+        assert_eq!((r.calls, r.failed, r.total_ns), (0, 2, 10), "failed calls are timed, not operations");
+    }
+
+    #[test]
+    fn each_kind_of_call_is_timed_and_a_transfer_once() {
+        let mut a = Aggregator::new();
+        let (src, dst) = (a.file("/in", FdKind::File), a.file("/out", FdKind::File));
+        let sendfile = |direction| DataOp { syscall: Syscall::Sendfile, direction, bytes: 100, start_ns: 0, latency_ns: Some(7000), offset: None };
+        a.record_op(src, &sendfile(Direction::Read));
+        a.record_op(dst, &sendfile(Direction::Write));
+        a.record_op(dst, &op(Direction::Write, 10));
+        a.record_meta(MetaKind::Fsync, true, Some(5_000_000));
+        a.record_sync(dst, Some(5_000_000));
+        a.record_meta(MetaKind::Unlink, false, Some(300));
+        a.record_call(CallKind::Sync, true, Some(1_000_000));
+        let t = a.call_time(CallKind::Transfer);
+        assert_eq!((t.calls, t.total_ns), (1, 7000), "one sendfile, timed once");
+        assert_eq!(a.call_time(CallKind::Write).calls, 1);
+        let s = a.call_time(CallKind::Sync);
+        assert_eq!((s.calls, s.total_ns), (2, 6_000_000));
+        assert_eq!(a.call_time(CallKind::OtherMetadata).failed, 1);
+        let d = a.file_stats(dst);
+        assert_eq!((d.syncs, d.busy_ns), (1, 7000 + 1000 + 5_000_000));
+        assert_eq!(a.file_stats(src).busy_ns, 7000);
     }
 
     /// A garbled log can claim byte counts no kernel returns (a real call

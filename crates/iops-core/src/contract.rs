@@ -139,7 +139,7 @@ fn decls() -> Vec<Decl> {
     let cfg = Config::new().with_large_int("number");
     let source_docs = source_docs(include_str!("source.rs"));
     let code_docs = variant_docs(include_str!("warning.rs"), "WarningCode", kebab);
-    let call_kind_docs = variant_docs(include_str!("report.rs"), "CallKind", kebab);
+    let call_kind_docs = variant_docs(include_str!("event.rs"), "CallKind", kebab);
     vec![
         decl::<Report>(&cfg, &[]),
         decl::<Source>(&cfg, &source_docs),
@@ -255,6 +255,7 @@ fn markdown(decls: &[Decl]) -> String {
         ("clock", "elapsedSeconds, rates"),
         ("storage bytes", "storage"),
         ("metadata calls", "metadataOps"),
+        ("mmap", "mappings"),
     ];
     out.push_str("| source |");
     for (c, fields) in cols {
@@ -265,7 +266,7 @@ fn markdown(decls: &[Decl]) -> String {
     out.push('\n');
     for s in Source::ALL {
         let v = s.sees();
-        let seen = [v.op_counts, v.sizes, v.offsets, v.files, v.fd_kinds, v.latency, v.timestamps, v.storage_bytes, v.metadata_calls];
+        let seen = [v.op_counts, v.sizes, v.offsets, v.files, v.fd_kinds, v.latency, v.timestamps, v.storage_bytes, v.metadata_calls, v.mmaps];
         let _ = write!(out, "| `{}` |", s.name());
         for b in seen {
             out.push_str(if b { " yes |" } else { " no |" });

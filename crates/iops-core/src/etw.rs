@@ -359,7 +359,7 @@ impl EtwDecoder {
             }
             Request::Close => {
                 // Closing cannot fail: counted at once, and the object forgotten.
-                agg.record_meta(MetaKind::Close, true);
+                agg.record_meta(MetaKind::Close, true, None);
                 if let Some(o) = object {
                     self.by_object.remove(&o);
                 }
@@ -404,7 +404,11 @@ impl EtwDecoder {
             }
         };
         if let Some(kind) = kind {
-            agg.record_meta(kind, ok);
+            let latency = Some(h.time_ns.saturating_sub(p.time_ns));
+            agg.record_meta(kind, ok, latency);
+            if let (MetaKind::Fsync, Some(file)) = (kind, p.file) {
+                agg.record_sync(file, latency);
+            }
         }
     }
 
@@ -432,7 +436,7 @@ impl EtwDecoder {
         };
         if !ok {
             let storage = agg.file_stats(file).kind.is_storage();
-            agg.record_failure(syscall, ntstatus_name(status), storage);
+            agg.record_failure(syscall, ntstatus_name(status), storage, Some(h.time_ns.saturating_sub(p.time_ns)));
             return;
         }
         let origin = *self.origin.get_or_insert(p.time_ns);

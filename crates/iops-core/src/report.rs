@@ -8,15 +8,20 @@
 use serde::ser::SerializeStruct;
 use serde::Serialize;
 
-use crate::aggregate::{Aggregator, FileStats, ScopeStats};
+use crate::aggregate::{Aggregator, CallTime, FileStats, ScopeStats};
+pub use crate::event::CallKind;
 use crate::event::{FdKind, MetaKind, Syscall};
 use crate::histogram::{Bin, LogHistogram};
+use crate::timeline::{size_bin_bounds, SIZE_BINS};
 use crate::pattern::{AccessSummary, Pattern};
 pub use crate::findings::{Finding, Severity};
 pub use crate::source::{Sees, Source, Unseen};
 pub use crate::warning::{Warning, WarningCode};
 
 pub const REPORT_VERSION: u32 = 1;
+
+/// A data file mapped this large (bytes) earns the `mmap-not-counted` warning.
+pub const MAPPED_DATA_WARNED: u64 = 1 << 20;
 
 /// Read and write totals of one class of fds over the window. Every figure
 /// is null when the source cannot count operations (macOS `rusage`: its
@@ -190,8 +195,8 @@ pub struct FileReport {
     pub read_access: Option<AccessSummary>,
     /// The pattern of its writes; null when it had none.
     pub write_access: Option<AccessSummary>,
-    /// Seconds spent in its data calls and sync calls (fsync, fdatasync,
-    /// sync_file_range), failed ones included; null when the source has
+    /// Seconds spent in its data calls that moved data and in its sync
+    /// calls (fsync, fdatasync, sync_file_range); null when the source has
     /// no call durations.
     pub seconds: Option<f64>,
     /// fsync, fdatasync and sync_file_range calls on it (failed ones
@@ -222,9 +227,9 @@ impl FileReport {
             small_ops: r.small + w.small,
             read_access: r.summary(),
             write_access: w.summary(),
-            seconds: None,
-            syncs: 0,
-            open_flags: Vec::new(),
+            seconds: Some(f.busy_ns as f64 / 1e9),
+            syncs: f.syncs,
+            open_flags: f.open_flags.names(),
             repeated_reads: r.repeated,
         }
     }
@@ -329,48 +334,6 @@ pub struct TimelineReport {
     pub points: Vec<TimelinePoint>,
 }
 
-/// What a call does, for where the time goes (`callTime`).
-#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[serde(rename_all = "kebab-case")]
-#[cfg_attr(test, derive(ts_rs::TS))]
-#[repr(u8)]
-pub enum CallKind {
-    /// read, pread64, readv, preadv, preadv2.
-    Read,
-    /// write, pwrite64, writev, pwritev, pwritev2.
-    Write,
-    /// fsync, fdatasync, sync_file_range, sync, syncfs, msync.
-    Sync,
-    /// open, openat, openat2, creat.
-    Open,
-    /// stat, fstat, lstat, newfstatat, statx, access and the like.
-    Stat,
-    /// Directory reads: getdents, getdents64.
-    Getdents,
-    /// close.
-    Close,
-    /// Calls that move data from one fd to another: sendfile, splice,
-    /// copy_file_range, tee.
-    Transfer,
-    /// Other metadata calls: unlink, rename, mkdir, rmdir, truncate...
-    OtherMetadata,
-}
-
-impl CallKind {
-    pub const ALL: [CallKind; 9] = [
-        CallKind::Read,
-        CallKind::Write,
-        CallKind::Sync,
-        CallKind::Open,
-        CallKind::Stat,
-        CallKind::Getdents,
-        CallKind::Close,
-        CallKind::Transfer,
-        CallKind::OtherMetadata,
-    ];
-    pub const COUNT: usize = Self::ALL.len();
-}
-
 /// The time spent in one kind of call, over every fd (files, sockets,
 /// pipes...: the time is the program's whichever fd it waited on).
 #[derive(Serialize, Clone, Debug, PartialEq)]
@@ -397,6 +360,22 @@ pub struct CallKindTime {
     pub share_of_elapsed: Option<f64>,
 }
 
+impl CallKindTime {
+    fn of(kind: CallKind, c: &CallTime, elapsed_s: Option<f64>) -> CallKindTime {
+        let total_seconds = c.total_ns as f64 / 1e9;
+        let timed = c.latency.count();
+        CallKindTime {
+            kind,
+            calls: c.calls,
+            failed: c.failed,
+            total_seconds,
+            mean_seconds: (timed > 0).then(|| total_seconds / timed as f64),
+            p99_seconds: c.latency.quantile(0.99).map(|ns| ns as f64 / 1e9),
+            share_of_elapsed: elapsed_s.filter(|e| *e > 0.0).map(|e| total_seconds / e),
+        }
+    }
+}
+
 /// One file mapped into memory with mmap. Its pages are read and written by
 /// page faults, not syscalls: that I/O is not in the counts (storage-level
 /// bytes show it).
@@ -416,9 +395,43 @@ pub struct Mapping {
     pub prot: String,
     /// MAP_SHARED (writes reach the file) rather than MAP_PRIVATE.
     pub shared: bool,
-    /// Mapped executable (PROT_EXEC): code, such as the shared libraries the
-    /// dynamic loader maps, not data the program reads.
+    /// The file was mapped executable (PROT_EXEC): code, such as the shared
+    /// libraries the dynamic loader maps, not data the program reads; all
+    /// of such a file's mappings are one row (`prot` their union).
     pub exec: bool,
+}
+
+impl Mapping {
+    /// The rows of `agg`'s mmaps: one per file and mode, one per file for
+    /// a file mapped executable; most bytes first.
+    fn all(agg: &Aggregator) -> Vec<Mapping> {
+        let code: std::collections::HashSet<_> = agg.maps().iter().filter(|m| m.mode.exec).map(|m| m.file).collect();
+        let mut rows: Vec<(crate::aggregate::FileId, crate::event::MapMode, Mapping)> = Vec::new();
+        for m in agg.maps() {
+            let exec = code.contains(&m.file);
+            let found = rows.iter_mut().find(|(f, mode, _)| *f == m.file && (exec || *mode == m.mode));
+            match found {
+                Some((_, mode, row)) => {
+                    row.maps += m.maps;
+                    row.bytes = row.bytes.saturating_add(m.bytes);
+                    mode.read |= m.mode.read;
+                    mode.write |= m.mode.write;
+                    mode.exec |= m.mode.exec;
+                    mode.shared |= m.mode.shared;
+                    row.prot = mode.prot();
+                    row.shared = mode.shared;
+                }
+                None => {
+                    let f = agg.file_stats(m.file);
+                    let row = Mapping { path: f.path.clone(), kind: f.kind, maps: m.maps, bytes: m.bytes, prot: m.mode.prot(), shared: m.mode.shared, exec };
+                    rows.push((m.file, m.mode, row));
+                }
+            }
+        }
+        let mut rows: Vec<Mapping> = rows.into_iter().map(|(_, _, r)| r).collect();
+        rows.sort_by(|a, b| b.bytes.cmp(&a.bytes).then_with(|| a.path.cmp(&b.path)));
+        rows
+    }
 }
 
 /// Operation sizes over time, for the summary's fds (reads and writes
@@ -438,6 +451,27 @@ pub struct Heatmap {
     pub ops: Vec<Vec<u64>>,
     /// Bytes moved, `bytes[timeBin][sizeBin]`.
     pub bytes: Vec<Vec<u64>>,
+}
+
+impl Heatmap {
+    fn of(buckets: &[crate::timeline::Bucket], width_ns: u64) -> Heatmap {
+        let used = buckets.iter().flat_map(|b| b.size_ops.iter().enumerate().filter(|(_, n)| **n > 0).map(|(i, _)| i + 1)).max().unwrap_or(0);
+        debug_assert!(used <= SIZE_BINS);
+        let size_bins = (0..used)
+            .map(|i| {
+                let (lo, hi) = size_bin_bounds(i);
+                let count = buckets.iter().map(|b| b.size_ops[i]).sum();
+                let sum = buckets.iter().fold(0u64, |s, b| s.saturating_add(b.size_bytes[i]));
+                Bin { lo, hi, count, sum }
+            })
+            .collect();
+        Heatmap {
+            bin_seconds: width_ns as f64 / 1e9,
+            size_bins,
+            ops: buckets.iter().map(|b| b.size_ops[..used].to_vec()).collect(),
+            bytes: buckets.iter().map(|b| b.size_bytes[..used].to_vec()).collect(),
+        }
+    }
 }
 
 #[derive(Serialize, Clone, Debug, PartialEq)]
@@ -556,8 +590,10 @@ pub struct Report {
     /// has no call durations (counters, a log without -T).
     pub call_time: Option<Vec<CallKindTime>>,
     /// Files mapped with mmap (their page-fault I/O is not counted; a
-    /// `mmap-not-counted` warning says so when any is listed), most bytes
-    /// first; null when the source does not see mmap.
+    /// `mmap-not-counted` warning says so when a file other than code is
+    /// mapped 1 MiB or more), most bytes first; null when the source does not see mmap
+    /// (fs_usage, ETW, counters, the eBPF source for now; a strace log
+    /// without mmap, which says so).
     pub mappings: Option<Vec<Mapping>>,
     /// Operation sizes over time, in the timeline's time bins; null without
     /// a clock or for counters.
@@ -640,6 +676,8 @@ impl Report {
             failed: agg.meta_failed(),
         };
 
+        // The timeline spans the window, idle end included.
+        scope.timeline.extend_to(ctx.elapsed_ns);
         let width = scope.timeline.width_ns();
         let timeline = TimelineReport {
             interval_seconds: width as f64 / 1e9,
@@ -658,7 +696,28 @@ impl Report {
                 .collect(),
         };
 
-        let (warnings, warning_codes) = split(ctx.warnings);
+        let mut call_time: Vec<CallKindTime> = CallKind::ALL
+            .iter()
+            .map(|&k| CallKindTime::of(k, agg.call_time(k), Some(elapsed_s)))
+            .filter(|c| c.calls + c.failed > 0)
+            .collect();
+        call_time.sort_by(|a, b| b.total_seconds.total_cmp(&a.total_seconds).then_with(|| (b.calls + b.failed).cmp(&(a.calls + a.failed))));
+        let mappings = Mapping::all(agg);
+        let heatmap = Heatmap::of(scope.timeline.buckets(), width);
+
+        let (mut warnings, mut warning_codes) = split(ctx.warnings);
+        // Code and the loader's small files (/etc/ld.so.cache) are in every
+        // dynamic program: only a data file of a MiB or more earns the warning.
+        if let Some(m) = mappings.iter().find(|m| !m.exec && m.bytes >= MAPPED_DATA_WARNED).filter(|_| sees.mmaps) {
+            let (text, code) = split(vec![WarningCode::MmapNotCounted.with(format!(
+                "{} was mapped into memory with mmap ({} bytes{}): what the program reads or writes there goes by page faults, not calls, and is not counted (storage-level bytes include it)",
+                m.path,
+                m.bytes,
+                if mappings.iter().filter(|m| !m.exec).count() > 1 { ", and other files" } else { "" },
+            ))]);
+            warnings.extend(text);
+            warning_codes.extend(code);
+        }
         Report {
             version: REPORT_VERSION,
             method: ctx.method,
@@ -683,9 +742,9 @@ impl Report {
                 write: LatencySummary::of(&scope.write_latency),
             }),
             timeline: Some(timeline),
-            call_time: None,
-            mappings: None,
-            heatmap: None,
+            call_time: Some(call_time),
+            mappings: Some(mappings),
+            heatmap: Some(heatmap),
             findings: Vec::new(),
             exit: ctx.exit,
             warnings,
@@ -760,6 +819,7 @@ impl Report {
             self.syscalls = None;
             self.failed_ops = None;
             self.timeline = None;
+            self.heatmap = None;
         }
         if !sees.files {
             self.files = None;
@@ -774,11 +834,19 @@ impl Report {
         }
         if !sees.latency {
             self.latency = None;
+            self.call_time = None;
+            for f in self.files.iter_mut().flatten() {
+                f.seconds = None;
+            }
             said.extend(unseen.latency.map(|t| WarningCode::NoDurations.with(t)));
         }
         if !sees.metadata_calls {
             self.metadata_ops = None;
             said.extend(unseen.metadata_calls.map(|t| WarningCode::NoMetadataCalls.with(t)));
+        }
+        if !sees.mmaps {
+            self.mappings = None;
+            said.extend(unseen.mmaps.map(|t| WarningCode::NoMmaps.with(t)));
         }
         if !sees.storage_bytes {
             self.storage = None;
@@ -798,6 +866,10 @@ impl Report {
         self.summary = self.summary.without_rates();
         self.other_fds = self.other_fds.map(Totals::without_rates);
         self.timeline = None;
+        self.heatmap = None;
+        for c in self.call_time.iter_mut().flatten() {
+            c.share_of_elapsed = None;
+        }
         self
     }
 
@@ -943,6 +1015,81 @@ mod tests {
         assert!(v["summary"].as_object().unwrap().values().all(|x| x.is_null()), "rusage counts nothing: {}", v["summary"]);
         assert_eq!(v["warningCodes"], serde_json::json!(["counters-fallback", "wine-counters", "source-limits", "other-requests-uncounted"]));
         assert_eq!(v["warnings"][1], "between");
+    }
+
+    #[test]
+    fn heatmap_in_the_timelines_bins_holds_every_operation() {
+        let mut agg = Aggregator::new();
+        let f = agg.file("/data/x", FdKind::File);
+        let s = agg.file("socket:[1]", FdKind::Socket);
+        for i in 0..1000u64 {
+            let size = if i < 500 { 100 } else { 65536 };
+            agg.record_op(f, &DataOp { start_ns: i * 1_000_000, ..op(Direction::Write, Some(i * size), size) });
+        }
+        agg.record_op(s, &op(Direction::Read, None, 7));
+        // The window runs on, idle, to 3 s: the timeline and the heatmap span it.
+        let r = Report::from_aggregator(&agg, ReportContext { method: Source::Ptrace, elapsed_ns: 3_000_000_000, ..Default::default() });
+        let (t, h) = (r.timeline.as_ref().unwrap(), r.heatmap.as_ref().unwrap());
+        assert!((100..=200).contains(&t.points.len()), "{}", t.points.len());
+        assert!(t.points.len() as f64 * t.interval_seconds >= 3.0, "spans the window");
+        assert_eq!((h.bin_seconds, h.ops.len(), h.bytes.len()), (t.interval_seconds, t.points.len(), t.points.len()));
+        assert_eq!(h.size_bins.len(), 18, "[0, 1) to [65536, 131072)");
+        assert_eq!((h.size_bins[7].lo, h.size_bins[7].count, h.size_bins[7].sum), (64, 500, 50_000));
+        assert_eq!((h.size_bins[17].lo, h.size_bins[17].count), (65536, 500));
+        let ops: u64 = h.ops.iter().flatten().sum();
+        let bytes: u64 = h.bytes.iter().flatten().sum();
+        assert_eq!((ops, bytes), (1000, 500 * 100 + 500 * 65536), "the socket's read is not in it");
+        // The small writes came first: in the first half of the run.
+        let half = t.points.len() / 2;
+        assert_eq!(h.ops[..half].iter().map(|row| row[7]).sum::<u64>(), 500);
+        let none = Report::from_aggregator(&agg, ReportContext { method: Source::StraceLog, sees: Some(Sees { timestamps: false, ..Source::StraceLog.sees() }), ..Default::default() });
+        assert!(none.heatmap.is_none() && none.timeline.is_none());
+    }
+
+    #[test]
+    fn mappings_fold_code_files_and_warn_of_large_data_files() {
+        use crate::event::MapMode;
+        let mut agg = Aggregator::new();
+        let libc = agg.file("/usr/lib/libc.so.6", FdKind::File);
+        let cache = agg.file("/etc/ld.so.cache", FdKind::File);
+        let data = agg.file("/data/big", FdKind::File);
+        let r = MapMode { read: true, ..Default::default() };
+        agg.record_mmap(libc, r, 1000);
+        agg.record_mmap(libc, MapMode { exec: true, ..r }, 2000);
+        agg.record_mmap(libc, MapMode { write: true, ..r }, 300);
+        agg.record_mmap(cache, r, 50_000);
+        let report = |agg: &Aggregator| Report::from_aggregator(agg, ReportContext { method: Source::Ptrace, ..Default::default() });
+        let m = report(&agg).mappings.unwrap();
+        assert_eq!(m.len(), 2);
+        assert_eq!((m[1].path.as_str(), m[1].maps, m[1].bytes, m[1].prot.as_str(), m[1].exec), ("/usr/lib/libc.so.6", 3, 3300, "rwx", true));
+        assert!(!m[0].exec);
+        assert!(report(&agg).warning_codes.is_empty(), "the loader's files earn no warning");
+        agg.record_mmap(data, MapMode { shared: true, ..r }, 200 << 20);
+        agg.record_mmap(data, MapMode { shared: true, ..r }, 200 << 20);
+        let rep = report(&agg);
+        let m = rep.mappings.as_ref().unwrap();
+        assert_eq!((m[0].path.as_str(), m[0].maps, m[0].bytes, m[0].shared), ("/data/big", 2, 400 << 20, true));
+        assert_eq!(rep.warning_codes, [WarningCode::MmapNotCounted]);
+        assert!(rep.warnings[0].starts_with("/data/big was mapped into memory with mmap (419430400 bytes, and other files)"), "{}", rep.warnings[0]);
+        let fs_usage = Report::from_aggregator(&agg, ReportContext { method: Source::FsUsage, ..Default::default() });
+        assert!(fs_usage.mappings.is_none() && fs_usage.warning_codes.is_empty(), "a source that cannot see mmap: null");
+    }
+
+    #[test]
+    fn call_time_busiest_first_and_null_without_durations() {
+        let mut agg = Aggregator::new();
+        agg.record_meta(MetaKind::Open, true, Some(1000));
+        agg.record_meta(MetaKind::Open, false, Some(3000));
+        agg.record_meta(MetaKind::Fsync, true, Some(9_000_000));
+        let r = Report::from_aggregator(&agg, ReportContext { method: Source::Ptrace, elapsed_ns: 18_000_000, ..Default::default() });
+        let c = r.call_time.as_ref().unwrap();
+        assert_eq!(c.iter().map(|c| (c.kind, c.calls, c.failed)).collect::<Vec<_>>(), [(CallKind::Sync, 1, 0), (CallKind::Open, 1, 1)]);
+        assert_eq!((c[0].total_seconds, c[0].share_of_elapsed), (0.009, Some(0.5)));
+        assert_eq!(c[1].mean_seconds, Some(2e-6));
+        let r = Report::from_aggregator(&agg, ReportContext { method: Source::StraceLog, sees: Some(Sees { latency: false, ..Source::StraceLog.sees() }), ..Default::default() });
+        assert!(r.call_time.is_none());
+        let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+        assert!(v["callTime"].is_null() && v["findings"] == serde_json::json!([]));
     }
 
     #[test]

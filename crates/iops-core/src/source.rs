@@ -74,7 +74,7 @@ macro_rules! source_table {
     Ptrace = "ptrace", "ptrace syscall tracer", Sees::EVENTS, None,
         live(target_os = "linux") { about: "our own tracer", by_default: true, window: Helper, start: tracer!(iops_linux::trace) };
     /// Our eBPF source (Linux): raw_syscalls tracepoints filtered in the kernel.
-    Ebpf = "ebpf", "eBPF syscall tracepoints", Sees::EVENTS, None,
+    Ebpf = "ebpf", "eBPF syscall tracepoints", Sees { mmaps: false, ..Sees::EVENTS }, None,
         live(target_os = "linux") { about: "eBPF tracepoints filtered in the kernel (root, or CAP_BPF and CAP_PERFMON)", by_default: false, window: Helper, start: tracer!(iops_ebpf::trace) };
     /// A live strace run, parsed as it writes.
     Strace = "strace", "strace, live", Sees { storage_bytes: false, ..Sees::EVENTS }, None,
@@ -82,10 +82,10 @@ macro_rules! source_table {
     /// `iops import` of a saved strace log.
     StraceLog = "strace-log", "strace log", Sees { storage_bytes: false, ..Sees::EVENTS }, None, log(strace);
     /// macOS fs_usage, live or an imported log.
-    FsUsage = "fs_usage", "fs_usage trace", Sees::EVENTS, None, log(fs_usage),
+    FsUsage = "fs_usage", "fs_usage trace", Sees { mmaps: false, ..Sees::EVENTS }, None, log(fs_usage),
         live(target_os = "macos") { about: "Apple's fs_usage (needs root)", by_default: true, window: Script, start: Start::Script };
     /// Windows' ETW kernel file I/O session.
-    Etw = "etw", "ETW kernel file I/O events", Sees::EVENTS, None,
+    Etw = "etw", "ETW kernel file I/O events", Sees { mmaps: false, ..Sees::EVENTS }, None,
         live(windows) { about: "ETW kernel file I/O events (needs an elevated prompt)", by_default: true, window: InProcess,
             start: Start::Binding { launch: platform::launch, attach: platform::attach } };
     /// Counters fallback, Linux: /proc/<pid>/io.
@@ -137,6 +137,8 @@ pub struct Sees {
     pub storage_bytes: bool,
     /// Opens, stats, closes and the other metadata calls (`metadataOps`).
     pub metadata_calls: bool,
+    /// Files mapped with mmap (`mappings`).
+    pub mmaps: bool,
 }
 
 impl Sees {
@@ -151,6 +153,7 @@ impl Sees {
         timestamps: true,
         storage_bytes: true,
         metadata_calls: true,
+        mmaps: true,
     };
     /// A source of per-process counters: totals over a window it times itself.
     pub const COUNTERS: Sees = Sees {
@@ -163,6 +166,7 @@ impl Sees {
         timestamps: true,
         storage_bytes: false,
         metadata_calls: false,
+        mmaps: false,
     };
 }
 
@@ -177,6 +181,7 @@ pub struct Unseen {
     pub latency: Option<&'static str>,
     pub metadata_calls: Option<&'static str>,
     pub storage_bytes: Option<&'static str>,
+    pub mmaps: Option<&'static str>,
 }
 
 /// A strace log's reasons: the flag it was recorded without.
@@ -185,6 +190,7 @@ const STRACE_LOG_UNSEEN: Unseen = Unseen {
     latency: Some("strace log: no call durations (strace -T): latency is unknown"),
     metadata_calls: Some("strace log: only data calls were traced (strace -e trace=...): opens, stats and other metadata calls are unknown"),
     storage_bytes: Some("strace log: no storage-level bytes (reads served from the page cache, writes reaching the disk): a capture with --method ptrace or ebpf reports them"),
+    mmaps: Some("strace log: no mmap calls (strace -e trace=... without mmap): files mapped into memory, whose page-fault I/O is not counted, are unknown"),
 };
 
 impl Source {

@@ -1,18 +1,48 @@
-//! Operations and bytes over time, in buckets whose width doubles whenever
-//! the trace outgrows `MAX_BUCKETS`: memory stays fixed however long it runs.
+//! Operations and bytes over time, in buckets whose width doubles (pairs
+//! folded into one) whenever the trace outgrows `MAX_BUCKETS`: memory stays
+//! fixed however long it runs, and a run of any length ends with between
+//! `MAX_BUCKETS / 2` and `MAX_BUCKETS` buckets (about a hundred to chart)
+//! once it is longer than `MAX_BUCKETS / 2` first widths. Each bucket also
+//! holds its operations by size (`SIZE_BINS`, one per power of two): the
+//! heatmap of size over time.
 
-use serde::Serialize;
+/// The most buckets kept: past it, the width doubles.
+pub const MAX_BUCKETS: usize = 200;
+/// 10 µs: a run of a millisecond already has a hundred buckets.
+const FIRST_WIDTH_NS: u64 = 10_000;
+/// Size bins of the heatmap: `[0, 1)`, then `[2^(i-1), 2^i)` for bin `i`.
+pub const SIZE_BINS: usize = 65;
 
-const MAX_BUCKETS: usize = 1024;
-const FIRST_WIDTH_NS: u64 = 1_000_000; // 1 ms
+/// The heatmap's size bin of an operation of `bytes`.
+#[inline]
+pub fn size_bin(bytes: u64) -> usize {
+    (64 - bytes.leading_zeros()) as usize
+}
 
-#[derive(Clone, Copy, Default, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// `[lo, hi)` of heatmap size bin `i` (the last `hi` saturates).
+pub fn size_bin_bounds(i: usize) -> (u64, u64) {
+    match i {
+        0 => (0, 1),
+        64 => (1 << 63, u64::MAX),
+        _ => (1 << (i - 1), 1 << i),
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Bucket {
     pub read_ops: u64,
     pub write_ops: u64,
     pub read_bytes: u64,
     pub write_bytes: u64,
+    /// Reads and writes by size bin (`size_bin`): operations, bytes.
+    pub size_ops: [u64; SIZE_BINS],
+    pub size_bytes: [u64; SIZE_BINS],
+}
+
+impl Default for Bucket {
+    fn default() -> Bucket {
+        Bucket { read_ops: 0, write_ops: 0, read_bytes: 0, write_bytes: 0, size_ops: [0; SIZE_BINS], size_bytes: [0; SIZE_BINS] }
+    }
 }
 
 impl Bucket {
@@ -21,6 +51,17 @@ impl Bucket {
         self.write_ops += o.write_ops;
         self.read_bytes = self.read_bytes.saturating_add(o.read_bytes);
         self.write_bytes = self.write_bytes.saturating_add(o.write_bytes);
+        for i in 0..SIZE_BINS {
+            self.size_ops[i] += o.size_ops[i];
+            self.size_bytes[i] = self.size_bytes[i].saturating_add(o.size_bytes[i]);
+        }
+    }
+
+    #[inline]
+    fn sized(&mut self, bytes: u64) {
+        let i = size_bin(bytes);
+        self.size_ops[i] += 1;
+        self.size_bytes[i] = self.size_bytes[i].saturating_add(bytes);
     }
 }
 
@@ -82,6 +123,7 @@ impl Timeline {
         let b = self.slot(t_ns);
         b.read_ops += 1;
         b.read_bytes = b.read_bytes.saturating_add(bytes);
+        b.sized(bytes);
     }
 
     #[inline]
@@ -89,6 +131,15 @@ impl Timeline {
         let b = self.slot(t_ns);
         b.write_ops += 1;
         b.write_bytes = b.write_bytes.saturating_add(bytes);
+        b.sized(bytes);
+    }
+
+    /// Empty buckets up to `t_ns` (the window's end), so the timeline spans
+    /// the whole run, idle end included (the width grows as recording would).
+    pub fn extend_to(&mut self, t_ns: u64) {
+        if t_ns > 0 {
+            self.slot(t_ns - 1);
+        }
     }
 
     pub fn merge(&mut self, other: &Timeline) {
@@ -120,6 +171,35 @@ mod tests {
         let bytes: u64 = t.buckets().iter().map(|b| b.write_bytes).sum();
         assert_eq!((ops, bytes), (100_000, 1_000_000));
         assert!(t.width_ns() >= 5_000_000_000 / MAX_BUCKETS as u64);
+        assert!(t.buckets().len() > MAX_BUCKETS / 2, "about a hundred buckets: {}", t.buckets().len());
+        let sized: u64 = t.buckets().iter().map(|b| b.size_ops[size_bin(10)]).sum();
+        assert_eq!(sized, 100_000, "every op in its size bin");
+    }
+
+    #[test]
+    fn runs_of_any_length_get_about_a_hundred_buckets() {
+        for run_ns in [2_000_000u64, 50_000_000, 3_000_000_000, 7_200_000_000_000] {
+            let mut t = Timeline::new();
+            t.record_read(0, 1);
+            t.record_read(run_ns - 1, 1);
+            let n = t.buckets().len();
+            assert!((MAX_BUCKETS / 2..=MAX_BUCKETS).contains(&n), "{run_ns} ns: {n} buckets");
+            let mut idle = Timeline::new();
+            idle.record_read(0, 1);
+            idle.extend_to(run_ns);
+            assert_eq!(idle.buckets().len(), n, "{run_ns} ns: the idle end is spanned too");
+        }
+    }
+
+    #[test]
+    fn size_bins_are_powers_of_two() {
+        assert_eq!([size_bin(0), size_bin(1), size_bin(2), size_bin(3), size_bin(4096), size_bin(4097), size_bin(u64::MAX)], [0, 1, 2, 2, 13, 13, 64]);
+        assert_eq!(size_bin_bounds(13), (4096, 8192));
+        assert_eq!(size_bin_bounds(0), (0, 1));
+        for v in [0u64, 1, 5, 4095, 1 << 40, u64::MAX] {
+            let (lo, hi) = size_bin_bounds(size_bin(v));
+            assert!(lo <= v && (v < hi || hi == u64::MAX), "{v}");
+        }
     }
 
     #[test]

@@ -76,6 +76,8 @@ pub enum WarningCode {
     /// Files were mapped with mmap: their page-fault I/O is not counted
     /// (storage-level bytes show it).
     MmapNotCounted,
+    /// The source does not see mmap: files mapped into memory are unknown.
+    NoMmaps,
 }
 
 impl WarningCode {

@@ -78,7 +78,7 @@ pub struct Events {
 impl Events {
     pub fn new(agg: Aggregator, root: pid_t, clock: Clock) -> Events {
         Events {
-            calls: Calls::new(agg),
+            calls: Calls::naming_opens(agg),
             threads: Threads::default(),
             classes: ClassTable::new(),
             clock,
@@ -379,6 +379,9 @@ impl Events {
         let append = flags & libc::O_APPEND as u64 != 0;
         let cloexec = flags & libc::O_CLOEXEC as u64 != 0;
         self.calls.opened(tgid, fd, &name_text(&clean), kind, append, cloexec);
+        if e.counted != 0 {
+            self.calls.open_flags(tgid, tid, fd, flags);
+        }
     }
 }
 

@@ -4,12 +4,18 @@
 
 use std::time::Instant;
 
+use iops_core::event::{MapMode, OpenFlags};
 use iops_core::{Aggregator, CallOffset, DataOp, Direction, MetaKind, Syscall};
 use libc::pid_t;
 
 use crate::fds::FdTable;
 use crate::syscalls::{self, Class, Restart};
 use crate::threads::{Pending, Thread};
+
+/// The notable flags of an open's `flags` argument, this architecture's values.
+pub fn open_flags(flags: u64) -> OpenFlags {
+    OpenFlags::linux(flags, libc::O_DIRECT as u64, libc::O_SYNC as u64, libc::O_DSYNC as u64)
+}
 
 /// The name ops on an fd that could not be named are filed under.
 pub const UNRESOLVED: &str = "(closed before it could be resolved)";
@@ -19,11 +25,32 @@ pub struct Calls {
     agg: Aggregator,
     fds: FdTable,
     unresolved: u64,
+    /// The source names opened fds itself (`opened`) and gives their flags
+    /// (`open_flags`): `complete` leaves opens' flags to it.
+    names_opens: bool,
 }
 
 impl Calls {
     pub fn new(agg: Aggregator) -> Calls {
-        Calls { agg, fds: FdTable::default(), unresolved: 0 }
+        Calls { agg, fds: FdTable::default(), unresolved: 0, names_opens: false }
+    }
+
+    /// For a source that names each opened fd itself (`opened`, eBPF) and
+    /// then gives its open flags (`open_flags`).
+    pub fn naming_opens(agg: Aggregator) -> Calls {
+        Calls { names_opens: true, ..Calls::new(agg) }
+    }
+
+    /// Fd `fd` of `tgid` was opened with `flags` (the open's flags
+    /// argument): its notable ones (O_DIRECT, O_SYNC, O_DSYNC) go on its
+    /// file. Named through /proc when the fd is not known yet.
+    pub fn open_flags(&mut self, tgid: pid_t, tid: pid_t, fd: i32, flags: u64) {
+        let notable = open_flags(flags);
+        if !notable.is_empty() {
+            if let Some(file) = self.fds.lookup(&mut self.agg, tgid, tid, fd) {
+                self.agg.record_open_flags(file, notable);
+            }
+        }
     }
 
     /// After exec (close-on-exec fds are gone) or when a process ends.
@@ -127,6 +154,7 @@ impl Calls {
             return false;
         }
         let ok = rval >= 0;
+        let latency = Some(now.saturating_duration_since(p.start).as_nanos() as u64);
         match p.class {
             Class::Data(syscall) if p.counted => {
                 if ok {
@@ -136,19 +164,47 @@ impl Calls {
                         .fds
                         .lookup(&mut self.agg, tgid, tid, p.args[0] as i32)
                         .is_some_and(|f| self.agg.file_stats(f).kind.is_storage());
-                    self.agg.record_failure(syscall, iops_core::errno::linux_name(-rval), storage);
+                    self.agg.record_failure(syscall, iops_core::errno::linux_name(-rval), storage, latency);
                 }
             }
             Class::Meta(kind) => {
                 if p.counted {
-                    self.agg.record_meta(kind, ok);
+                    self.agg.record_meta(kind, ok, latency);
+                    if kind == MetaKind::Fsync {
+                        self.synced(tgid, tid, p.args[0], latency);
+                    }
                 }
                 if ok {
                     match kind {
-                        MetaKind::Open => self.fds.forget(tgid, rval as i32),
+                        MetaKind::Open => {
+                            self.fds.forget(tgid, rval as i32);
+                            if p.counted && !self.names_opens {
+                                self.opened_with(tgid, tid, &p, rval as i32);
+                            }
+                        }
                         MetaKind::Close => self.fds.forget(tgid, p.args[0] as i32),
                         _ => {}
                     }
+                }
+            }
+            Class::Timed(kind) if p.counted => {
+                self.agg.record_call(kind, ok, latency);
+                if p.nr == libc::SYS_sync_file_range as u64 {
+                    self.synced(tgid, tid, p.args[0], latency);
+                }
+            }
+            // [fd, length, prot, flags] (`syscalls::kept_args`).
+            Class::Map if p.counted && ok && p.args[3] & libc::MAP_ANONYMOUS as u64 == 0 && (p.args[0] as i32) >= 0 => {
+                if let Some(file) = self.fds.lookup(&mut self.agg, tgid, tid, p.args[0] as i32) {
+                    let (prot, flags) = (p.args[2] as i32, p.args[3] as i32);
+                    let mode = MapMode {
+                        read: prot & libc::PROT_READ != 0,
+                        write: prot & libc::PROT_WRITE != 0,
+                        exec: prot & libc::PROT_EXEC != 0,
+                        // MAP_SHARED_VALIDATE is MAP_SHARED | MAP_PRIVATE.
+                        shared: flags & libc::MAP_SHARED != 0,
+                    };
+                    self.agg.record_mmap(file, mode, p.args[1]);
                 }
             }
             Class::Seek if ok => self.fds.seek(tgid, p.args[0] as i32, rval as u64),
@@ -169,6 +225,27 @@ impl Calls {
             _ => {}
         }
         false
+    }
+
+    /// A sync call on `fd` (fsync, fdatasync, sync_file_range): its file's
+    /// syncs and time.
+    fn synced(&mut self, tgid: pid_t, tid: pid_t, fd: u64, latency: Option<u64>) {
+        if let Some(file) = self.fds.lookup(&mut self.agg, tgid, tid, fd as i32) {
+            self.agg.record_sync(file, latency);
+        }
+    }
+
+    /// An open that returned `fd`: its notable flags on its file
+    /// (`open_flags`: the file is named only for an open that carries one,
+    /// which few do). openat2's flags are behind a pointer: not read.
+    fn opened_with(&mut self, tgid: pid_t, tid: pid_t, p: &Pending, fd: i32) {
+        let flags = match p.nr as i64 {
+            libc::SYS_openat => p.args[2],
+            #[cfg(target_arch = "x86_64")]
+            libc::SYS_open => p.args[1],
+            _ => return,
+        };
+        self.open_flags(tgid, tid, fd, flags);
     }
 
     /// `tid` made the call (its /proc entry and memory are read: the

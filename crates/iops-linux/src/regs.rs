@@ -32,9 +32,10 @@ impl Regs {
         self.0.orig_rax
     }
 
-    /// The first four arguments.
-    pub fn args(&self) -> [u64; 4] {
-        [self.0.rdi, self.0.rsi, self.0.rdx, self.0.r10]
+    /// Argument `i` (0 to 5).
+    pub fn arg(&self, i: usize) -> u64 {
+        let r = &self.0;
+        [r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9][i]
     }
 
     /// The result (`-errno` on failure); at entry, -ENOSYS.

@@ -28,12 +28,13 @@ pub struct SessionNotes {
 /// `command`: the launched argv (none when attached); `all_fds`: see
 /// `Options::all_fds`.
 pub fn build(outcome: &Outcome, notes: &SessionNotes, command: Option<Vec<String>>, all_fds: bool) -> Report {
-    let storage = outcome.storage_last.map(|last| {
-        // Attached: from the window's begin; launched: the command's whole life.
-        let base = match (notes.attached, outcome.storage_begin) {
-            (true, Some(begin)) => begin,
-            _ => Default::default(),
-        };
+    // Attached: from the window's begin (none read: unknown, never the
+    // process's lifetime); launched: the command's whole life.
+    let base = match (notes.attached, outcome.storage_begin) {
+        (true, begin) => begin,
+        (false, _) => Some(Default::default()),
+    };
+    let storage = outcome.storage_last.zip(base).map(|(last, base)| {
         let d = last.since(&base);
         StorageBytes {
             read_bytes: d.read_bytes,
@@ -247,6 +248,9 @@ mod tests {
         assert_eq!((s.read_bytes, s.write_bytes), (150, 30));
         let exit = launched.exit.as_ref().unwrap();
         assert_eq!((exit.code, exit.signal.as_deref(), exit.signal_number), (None, Some("SIGTERM"), Some(libc::SIGTERM)));
+        // Attached with no reading at the window's begin: unknown, not the process's lifetime.
+        let unread = Outcome { storage_begin: None, ..o };
+        assert!(build(&unread, &SessionNotes { attached: true, ..Default::default() }, None, false).storage.is_none());
     }
 
     #[test]

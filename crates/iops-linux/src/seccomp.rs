@@ -2,7 +2,8 @@
 //! count return SECCOMP_RET_TRACE (a stop for the tracer); everything else
 //! runs at full speed without waking the tracer. The read/write-family calls
 //! of the 32-bit compat ABI stop too, with their own data value, so that the
-//! report can say they happened even though it cannot count them.
+//! report can say they happened even though it cannot count them. mmap stops
+//! only when it maps an fd: malloc's anonymous mappings (fd -1) run free.
 
 use libc::{c_long, sock_filter, sock_fprog};
 
@@ -13,6 +14,8 @@ const BPF_JEQ_K: u16 = 0x15; // BPF_JMP | BPF_JEQ | BPF_K
 const BPF_RET_K: u16 = 0x06; // BPF_RET | BPF_K
 const OFFSET_NR: u32 = 0;
 const OFFSET_ARCH: u32 = 4;
+/// The low word of mmap's fd, `seccomp_data.args[4]` (little-endian).
+const OFFSET_ARG4_LOW: u32 = 16 + 4 * 8;
 
 /// SECCOMP_RET_DATA of our stops (PTRACE_GETEVENTMSG gives it back): tells
 /// them from the stops of a filter the program installed itself.
@@ -59,8 +62,11 @@ fn trace_if_one_of(p: &mut Vec<sock_filter>, nrs: &[u32], data: u64) {
     p.push(stmt(BPF_RET_K, SECCOMP_RET_TRACE | data as u32));
 }
 
-/// A filter that traces exactly `syscalls` of the native architecture, and
-/// the compat ABI's read/write-family calls.
+/// Instructions of the mmap rule at the start of the native section.
+const MAP_RULE_LEN: usize = 6;
+
+/// A filter that traces exactly `syscalls` of the native architecture and
+/// the mmaps of an fd, and the compat ABI's read/write-family calls.
 pub struct Filter {
     program: Vec<sock_filter>,
 }
@@ -68,15 +74,22 @@ pub struct Filter {
 impl Filter {
     pub fn new(syscalls: impl IntoIterator<Item = c_long>) -> Filter {
         let nrs: Vec<u32> = syscalls.into_iter().map(|n| n as u32).collect();
-        let mut p = Vec::with_capacity(nrs.len() + COMPAT_DATA_CALLS.len() + 8);
+        let mut p = Vec::with_capacity(nrs.len() + COMPAT_DATA_CALLS.len() + 14);
         p.push(stmt(BPF_LD_W_ABS, OFFSET_ARCH));
         // Native: past the compat test, to the native section.
         p.push(jeq(AUDIT_ARCH, 1, 0));
         // Compat: to its section, past the native one and the ALLOW after
         // it, which any other ABI gets.
-        let native_len = nrs.len() + 3;
+        let native_len = MAP_RULE_LEN + nrs.len() + 3;
         assert!(native_len + 1 < 256, "jump offsets are 8 bits");
         p.push(jeq(AUDIT_ARCH_COMPAT, native_len as u8 + 1, native_len as u8));
+        // mmap of an fd stops; an anonymous one (fd -1) does not.
+        p.push(stmt(BPF_LD_W_ABS, OFFSET_NR));
+        p.push(jeq(crate::syscalls::MMAP as u32, 0, 4));
+        p.push(stmt(BPF_LD_W_ABS, OFFSET_ARG4_LOW));
+        p.push(jeq(u32::MAX, 0, 1));
+        p.push(stmt(BPF_RET_K, SECCOMP_RET_ALLOW));
+        p.push(stmt(BPF_RET_K, SECCOMP_RET_TRACE | DATA_NATIVE as u32));
         trace_if_one_of(&mut p, &nrs, DATA_NATIVE);
         p.push(stmt(BPF_RET_K, SECCOMP_RET_ALLOW));
         trace_if_one_of(&mut p, COMPAT_DATA_CALLS, DATA_COMPAT);
@@ -104,12 +117,24 @@ mod tests {
     /// Runs the filter on (arch, nr) as the kernel would (the instructions
     /// it uses: load word, jump if equal, return).
     fn verdict(f: &Filter, arch: u32, nr: u32) -> u32 {
+        verdict_with(f, arch, nr, 0)
+    }
+
+    /// As `verdict`, `arg4` the call's fifth argument (mmap's fd).
+    fn verdict_with(f: &Filter, arch: u32, nr: u32, arg4: u32) -> u32 {
         let mut pc = 0;
         let mut acc = 0;
         loop {
             let i = f.program[pc];
             match i.code {
-                BPF_LD_W_ABS => acc = if i.k == OFFSET_ARCH { arch } else { nr },
+                BPF_LD_W_ABS => {
+                    acc = match i.k {
+                        OFFSET_ARCH => arch,
+                        OFFSET_NR => nr,
+                        OFFSET_ARG4_LOW => arg4,
+                        k => panic!("unexpected offset {k}"),
+                    }
+                }
                 BPF_JEQ_K => pc += if acc == i.k { i.jt } else { i.jf } as usize,
                 BPF_RET_K => return i.k,
                 other => panic!("unexpected instruction {other:#x}"),
@@ -131,5 +156,9 @@ mod tests {
         }
         assert_eq!(verdict(&f, AUDIT_ARCH_COMPAT, 20), SECCOMP_RET_ALLOW, "i386 getpid");
         assert_eq!(verdict(&f, 0x1234, 1), SECCOMP_RET_ALLOW, "another ABI");
+        let mmap = crate::syscalls::MMAP as u32;
+        assert_eq!(verdict_with(&f, AUDIT_ARCH, mmap, 3), SECCOMP_RET_TRACE | DATA_NATIVE as u32, "mmap of fd 3");
+        assert_eq!(verdict_with(&f, AUDIT_ARCH, mmap, u32::MAX), SECCOMP_RET_ALLOW, "anonymous mmap (fd -1)");
+        assert_eq!(verdict_with(&f, AUDIT_ARCH_COMPAT, 20, 3), SECCOMP_RET_ALLOW, "i386 getpid, whatever its arguments");
     }
 }

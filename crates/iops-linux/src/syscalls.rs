@@ -1,6 +1,7 @@
 //! Which syscalls we stop on, and what each one means to the aggregator.
 //! The numbers come from `libc` for the build's architecture.
 
+use iops_core::report::CallKind;
 use iops_core::{MetaKind, Syscall};
 use libc::c_long;
 
@@ -11,6 +12,13 @@ pub enum Class {
     Ignored,
     Data(Syscall),
     Meta(MetaKind),
+    /// Calls only timed, for where the time goes (`Report::callTime`):
+    /// sync_file_range, syncfs, sync, msync, mkdir, truncate, tee...
+    Timed(CallKind),
+    /// mmap: a mapping of a file is listed (`Report::mappings`). Its
+    /// arguments are kept as `map_args` packs them. Not in `traced()`: the
+    /// seccomp filter stops only the mmaps of an fd (see `seccomp`).
+    Map,
     /// Creates or replaces fds without being a metadata call we count
     /// (dup2, dup3, close_range): keeps the fd cache true.
     FdChange,
@@ -57,6 +65,17 @@ const COMMON: &[(c_long, Class)] = &[
     (libc::SYS_renameat, Meta(M::Rename)),
     (libc::SYS_renameat2, Meta(M::Rename)),
     (libc::SYS_getdents64, Meta(M::Getdents)),
+    (libc::SYS_sync_file_range, Timed(CallKind::Sync)),
+    (libc::SYS_syncfs, Timed(CallKind::Sync)),
+    (libc::SYS_sync, Timed(CallKind::Sync)),
+    (libc::SYS_msync, Timed(CallKind::Sync)),
+    (libc::SYS_tee, Timed(CallKind::Transfer)),
+    (libc::SYS_mkdirat, Timed(CallKind::OtherMetadata)),
+    (libc::SYS_truncate, Timed(CallKind::OtherMetadata)),
+    (libc::SYS_ftruncate, Timed(CallKind::OtherMetadata)),
+    (libc::SYS_fallocate, Timed(CallKind::OtherMetadata)),
+    (libc::SYS_linkat, Timed(CallKind::OtherMetadata)),
+    (libc::SYS_symlinkat, Timed(CallKind::OtherMetadata)),
     (libc::SYS_dup3, FdChange),
     (libc::SYS_close_range, FdChange),
     (libc::SYS_io_uring_setup, IoUring),
@@ -78,14 +97,31 @@ const LEGACY: &[(c_long, Class)] = &[
     (libc::SYS_rmdir, Meta(M::Unlink)),
     (libc::SYS_rename, Meta(M::Rename)),
     (libc::SYS_getdents, Meta(M::Getdents)),
+    (libc::SYS_mkdir, Timed(CallKind::OtherMetadata)),
+    (libc::SYS_link, Timed(CallKind::OtherMetadata)),
+    (libc::SYS_symlink, Timed(CallKind::OtherMetadata)),
     (libc::SYS_dup2, FdChange),
 ];
 #[cfg(not(target_arch = "x86_64"))]
 const LEGACY: &[(c_long, Class)] = &[];
 
-/// Every syscall we trace, with its class.
+/// Every syscall we trace, with its class (mmap apart: `Class::Map`).
 pub fn traced() -> impl Iterator<Item = (c_long, Class)> {
     COMMON.iter().chain(LEGACY.iter()).copied()
+}
+
+/// mmap's number (traced by the seccomp filter only when it maps an fd).
+pub const MMAP: c_long = libc::SYS_mmap;
+
+/// The arguments a call keeps (`Pending::args`) from its six, `arg(i)`:
+/// the first four, but for mmap(addr, length, prot, flags, fd, offset)
+/// [fd, length, prot, flags].
+#[inline]
+pub fn kept_args(class: Class, arg: impl Fn(usize) -> u64) -> [u64; 4] {
+    match class {
+        Class::Map => [arg(4), arg(1), arg(2), arg(3)],
+        _ => [arg(0), arg(1), arg(2), arg(3)],
+    }
 }
 
 /// The syscall used as a window marker by a process that is being traced in
@@ -106,6 +142,7 @@ impl ClassTable {
         for (nr, class) in traced() {
             t[nr as usize] = class;
         }
+        t[MMAP as usize] = Class::Map;
         ClassTable(t)
     }
 

@@ -115,7 +115,9 @@ impl Tracer {
             marker_cookie,
             root,
             root_ended: None,
-            storage_begin: None,
+            // A window open from the start (attach without markers): the
+            // storage counters' base is now, not the process's start.
+            storage_begin: if marker_cookie.is_none() { ProcIo::read(root).ok() } else { None },
             storage_last: None,
             io_uring_seen: false,
             compat_calls: 0,
@@ -376,8 +378,9 @@ impl Tracer {
         }
         let now = Instant::now();
         let nr = self.info.nr();
-        let args = [self.info.arg(0), self.info.arg(1), self.info.arg(2), self.info.arg(3)];
-        let p = Pending { nr, class: self.classes.get(nr), args, start: now, counted: self.window.is_open() };
+        let class = self.classes.get(nr);
+        let args = syscalls::kept_args(class, |i| self.info.arg(i));
+        let p = Pending { nr, class, args, start: now, counted: self.window.is_open() };
         self.complete(tid, p, -(libc::ENOSYS as i64), now);
     }
 
@@ -407,7 +410,7 @@ impl Tracer {
         // sets orig_rax to -1; no other call we trace does.
         p.nr = if nr == u64::MAX { libc::SYS_rt_sigreturn as u64 } else { nr };
         p.class = self.classes.get(p.nr);
-        p.args = self.regs.args();
+        p.args = syscalls::kept_args(p.class, |i| self.regs.arg(i));
         if p.class == Class::IoUring && p.counted {
             self.io_uring_seen = true;
         }
@@ -482,7 +485,7 @@ impl Tracer {
                 if class == Class::IoUring && self.window.is_open() {
                     self.io_uring_seen = true;
                 }
-                let args = [self.info.arg(0), self.info.arg(1), self.info.arg(2), self.info.arg(3)];
+                let args = syscalls::kept_args(class, |i| self.info.arg(i));
                 let counted = self.window.is_open();
                 if let Some(t) = self.threads.get_mut(tid) {
                     t.pending = Some(Pending { nr, class, args, start: now, counted });

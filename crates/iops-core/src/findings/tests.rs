@@ -356,7 +356,7 @@ fn the_report_builder_fills_them_in() {
     let f = agg.file("/db/x-journal", FdKind::File);
     for i in 0..30 {
         agg.record_op(f, &DataOp { syscall: Syscall::Pwrite64, direction: Direction::Write, bytes: 4096, start_ns: i, latency_ns: None, offset: Some(i * 4096) });
-        agg.record_meta(MetaKind::Fsync, true);
+        agg.record_meta(MetaKind::Fsync, true, None);
     }
     let report = crate::Report::from_aggregator(&agg, crate::ReportContext { elapsed_ns: 1_000_000, ..Default::default() });
     assert_eq!(report.findings.iter().map(|f| f.code.as_str()).collect::<Vec<_>>(), ["fsync-heavy"]);

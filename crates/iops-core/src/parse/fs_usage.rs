@@ -479,6 +479,14 @@ impl FsUsageParser {
         (f, false)
     }
 
+    /// A sync call on `fd` of the process keyed `key`: its file's syncs
+    /// and time (an fd opened before the trace has no file to show it).
+    fn synced(&mut self, agg: &mut Aggregator, key: u64, fd: Option<i32>, latency: Option<u64>) {
+        if let Some(&f) = fd.and_then(|fd| self.fds.get(&(key, fd))) {
+            agg.record_sync(f, latency);
+        }
+    }
+
     /// fs_usage prints a path's bytes as they are: kept apart byte for byte.
     fn path_file(agg: &mut Aggregator, path: &[u8]) -> FileId {
         agg.file_named(path, FdKind::File)
@@ -541,6 +549,7 @@ impl FsUsageParser {
         self.first_start = Some(self.first_start.map_or(start_us, |s| s.min(start_us)));
         self.last_end = Some(self.last_end.map_or(end_us, |e| e.max(end_us)));
 
+        let latency = Some(tail.duration_us * 1000);
         match call {
             Call::Data(syscall) => {
                 let fd = a.fd?;
@@ -557,7 +566,7 @@ impl FsUsageParser {
                     _ => self.file_of(agg, key, fd),
                 };
                 if let Some(errno) = a.errno {
-                    agg.record_failure(syscall, errno::macos_name(errno), known);
+                    agg.record_failure(syscall, errno::macos_name(errno), known, Some(tail.duration_us * 1000));
                     return Some(());
                 }
                 let bytes = a.bytes.unwrap_or(0);
@@ -574,12 +583,18 @@ impl FsUsageParser {
                 };
                 agg.record_op(file, &op);
             }
-            Call::Open => agg.record_meta(MetaKind::Open, ok),
-            Call::Close => agg.record_meta(MetaKind::Close, ok),
-            Call::Meta(kind) => agg.record_meta(kind, ok),
+            Call::Open => agg.record_meta(MetaKind::Open, ok, latency),
+            Call::Close => agg.record_meta(MetaKind::Close, ok, latency),
+            Call::Meta(kind) => {
+                agg.record_meta(kind, ok, latency);
+                if kind == MetaKind::Fsync {
+                    self.synced(agg, key, a.fd, latency);
+                }
+            }
             Call::Fcntl => {
                 if a.flag == Some(b"<FULLFSYNC>") {
-                    agg.record_meta(MetaKind::Fsync, ok);
+                    agg.record_meta(MetaKind::Fsync, ok, latency);
+                    self.synced(agg, key, a.fd, latency);
                 }
             }
             Call::DiskRead | Call::DiskWrite => {

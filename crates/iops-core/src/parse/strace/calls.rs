@@ -4,12 +4,12 @@
 //! lseek, exec).
 
 use crate::aggregate::{Aggregator, FileId};
-use crate::event::{DataOp, Direction, MetaKind, Syscall};
+use crate::event::{CallKind, DataOp, Direction, MapMode, MetaKind, OpenFlags, Syscall};
 use crate::positions::CallOffset;
 
 /// Arguments kept per call: the calls we follow read no further than the
-/// fourth (an offset); fewer kept is less to copy for every split call.
-pub const MAX_ARGS: usize = 4;
+/// fifth (mmap's fd); fewer kept is less to copy for every split call.
+pub const MAX_ARGS: usize = 5;
 
 /// How a call ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,6 +28,12 @@ pub enum Outcome {
 pub enum Call {
     Data(Syscall),
     Meta(MetaKind),
+    /// Calls only timed, for where the time goes (sync, msync, mkdir, tee...).
+    Timed(CallKind),
+    /// sync_file_range: timed, and a sync of its fd's file.
+    SyncRange,
+    /// mmap, mmap2: a file mapped when its fd is one.
+    Map,
     SigReturn,
     IoUring,
     /// Calls that move or copy fd positions (see `Fds::follow`).
@@ -69,6 +75,13 @@ pub fn classify(name: &[u8]) -> Call {
         b"unlink" | b"unlinkat" | b"rmdir" => Call::Meta(MetaKind::Unlink),
         b"rename" | b"renameat" | b"renameat2" => Call::Meta(MetaKind::Rename),
         b"getdents" | b"getdents64" => Call::Meta(MetaKind::Getdents),
+        b"sync_file_range" | b"sync_file_range2" => Call::SyncRange,
+        b"sync" | b"syncfs" | b"msync" => Call::Timed(CallKind::Sync),
+        b"tee" => Call::Timed(CallKind::Transfer),
+        b"mkdir" | b"mkdirat" | b"truncate" | b"ftruncate" | b"fallocate" | b"link" | b"linkat" | b"symlink" | b"symlinkat" => {
+            Call::Timed(CallKind::OtherMetadata)
+        }
+        b"mmap" | b"mmap2" => Call::Map,
         b"rt_sigreturn" => Call::SigReturn,
         b"io_uring_setup" | b"io_uring_enter" => Call::IoUring,
         b"lseek" => Call::Seek,
@@ -148,9 +161,65 @@ pub struct Args {
     pub n: usize,
     /// An `O_APPEND` flag appears among them (open flags).
     pub append: bool,
+    /// The flag words among them that matter (`Marks`).
+    pub marks: u8,
     /// Some of them may carry a `-y` target (set when one is seen): without,
     /// there is nothing to resolve (a log without `-y`, most halves of split calls).
     pub targets: bool,
+}
+
+/// Flag words a call's arguments may hold, as `Args::marks` bits.
+pub struct Marks;
+
+impl Marks {
+    pub const O_DIRECT: u8 = 1;
+    pub const O_SYNC: u8 = 2;
+    pub const O_DSYNC: u8 = 4;
+    pub const PROT_READ: u8 = 8;
+    pub const PROT_WRITE: u8 = 16;
+    pub const PROT_EXEC: u8 = 32;
+    pub const MAP_SHARED: u8 = 64;
+    pub const MAP_ANONYMOUS: u8 = 128;
+
+    /// The bit of a flag word (`O_DIRECT`, `MAP_SHARED`...); 0 for others.
+    pub fn of(word: &[u8]) -> u8 {
+        match word {
+            b"O_DIRECT" => Self::O_DIRECT,
+            b"O_SYNC" => Self::O_SYNC,
+            b"O_DSYNC" => Self::O_DSYNC,
+            b"PROT_READ" => Self::PROT_READ,
+            b"PROT_WRITE" => Self::PROT_WRITE,
+            b"PROT_EXEC" => Self::PROT_EXEC,
+            b"MAP_SHARED" | b"MAP_SHARED_VALIDATE" => Self::MAP_SHARED,
+            b"MAP_ANONYMOUS" | b"MAP_ANON" => Self::MAP_ANONYMOUS,
+            _ => 0,
+        }
+    }
+}
+
+impl Args {
+    /// The notable open flags among the arguments.
+    pub fn open_flags(&self) -> OpenFlags {
+        let has = |m: u8| self.marks & m != 0;
+        let mut f = OpenFlags::default();
+        for (m, flag) in [(Marks::O_DIRECT, OpenFlags::DIRECT), (Marks::O_SYNC, OpenFlags::SYNC), (Marks::O_DSYNC, OpenFlags::DSYNC)] {
+            if has(m) {
+                f = f.union(flag);
+            }
+        }
+        f
+    }
+
+    /// mmap's protection and sharing.
+    pub fn map_mode(&self) -> MapMode {
+        let has = |m: u8| self.marks & m != 0;
+        MapMode { read: has(Marks::PROT_READ), write: has(Marks::PROT_WRITE), exec: has(Marks::PROT_EXEC), shared: has(Marks::MAP_SHARED) }
+    }
+
+    /// mmap of no file (MAP_ANONYMOUS).
+    pub fn anonymous(&self) -> bool {
+        self.marks & Marks::MAP_ANONYMOUS != 0
+    }
 }
 
 impl Arg {

@@ -13,7 +13,7 @@
 
 use memchr::memchr;
 
-use super::calls::{classify, Arg, Args, Call, Outcome, Span, Word, MAX_ARGS};
+use super::calls::{classify, Arg, Args, Call, Marks, Outcome, Span, Word, MAX_ARGS};
 use crate::errno;
 
 /// Where a call's text ends.
@@ -335,6 +335,7 @@ fn resumed(s: &[u8], i: usize, out: &mut Lexed) -> Body {
 pub fn scan(s: &[u8], i: usize, out: &mut Scan) {
     out.args.n = 0;
     out.args.append = false;
+    out.args.marks = 0;
     out.args.targets = false;
     out.end = scan_args(s, i, &mut out.args).and_then(|end| match end {
         ArgsEnd::Closed(k) => parse_result(s, k).map(|(outcome, duration_ns)| End::Returned { outcome, duration_ns }),
@@ -404,9 +405,16 @@ fn scan_args(s: &[u8], mut i: usize, args: &mut Args) -> Option<ArgsEnd> {
                 at_arg_start = true;
                 i = skip_spaces(s, i + 1);
             }
-            b'O' if s[i..].starts_with(b"O_APPEND") && (i == 0 || !(s[i - 1].is_ascii_alphanumeric() || s[i - 1] == b'_')) => {
-                args.append = true;
-                i += b"O_APPEND".len();
+            b'O' | b'P' | b'M' if i == 0 || !(s[i - 1].is_ascii_alphanumeric() || s[i - 1] == b'_') => {
+                // A flag word: O_APPEND, or one of `Marks`.
+                let end = s[i..].iter().position(|&c| !(c.is_ascii_alphanumeric() || c == b'_')).map_or(s.len(), |p| i + p);
+                let word = &s[i..end];
+                if word == b"O_APPEND" {
+                    args.append = true;
+                } else {
+                    args.marks |= Marks::of(word);
+                }
+                i = end;
             }
             b'<' => {
                 let rest = &s[i..];
@@ -583,6 +591,21 @@ fn parse_result(s: &[u8], i: usize) -> Option<(Outcome, Option<u64>)> {
         _ => return None,
     };
     Some((outcome, duration))
+}
+
+/// The `-y` target of a call's result, `= 3</tmp/f>` (an open's): the
+/// text between `<` and `>` after the last ` = ` and its number.
+pub fn result_target(line: &[u8]) -> Option<&[u8]> {
+    let eq = line.windows(3).rposition(|w| w == b" = ")?;
+    let after = &line[eq + 3..];
+    let digits = after.iter().position(|c| !c.is_ascii_digit())?;
+    let rest = after[digits..].strip_prefix(b"<")?;
+    // The target ends at the last `>` before the ` <duration>` (-T), if any.
+    let end = match rest.iter().rposition(|&c| c == b'<') {
+        Some(d) if d > 0 && rest[d - 1] == b' ' => rest[..d - 1].iter().rposition(|&c| c == b'>')?,
+        _ => rest.iter().rposition(|&c| c == b'>')?,
+    };
+    (digits > 0).then_some(&rest[..end])
 }
 
 /// The `-T` duration `<0.000123>` that ends a line, in nanoseconds.

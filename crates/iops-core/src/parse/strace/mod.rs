@@ -23,7 +23,7 @@ use super::line_parser::{Lexer, LineParser};
 use super::score::Score;
 use crate::aggregate::{Aggregator, FileId};
 use crate::clock::TimeOfDay;
-use crate::event::{Direction, FdKind, MetaKind, Syscall};
+use crate::event::{CallKind, Direction, FdKind, MetaKind, Syscall};
 use crate::positions::CallOffset;
 use crate::report::{ExitInfo, Report, ReportContext};
 use crate::source::Sees;
@@ -362,6 +362,19 @@ impl StraceParser {
         }
     }
 
+    /// An open that returned an fd with notable flags (O_DIRECT, O_SYNC,
+    /// O_DSYNC): they go on the file its `-y` result names (`= 3</path>`).
+    fn opened_with(&mut self, call: Call, args: &Args, outcome: Outcome, line: &[u8], agg: &mut Aggregator) {
+        let flags = args.open_flags();
+        if flags.is_empty() || call != Call::Meta(MetaKind::Open) || !self.counting() {
+            return;
+        }
+        if let (Outcome::Value(fd), Some(target)) = (outcome, lexer::result_target(line)) {
+            let file = self.targets.file(fd, target, agg);
+            agg.record_open_flags(file, flags);
+        }
+    }
+
     /// `name(args...` to the end of the line (`args` is after the `(`).
     #[allow(clippy::too_many_arguments)]
     fn call(&mut self, pid: u32, now: Option<u64>, call: Call, args: &[u8], scan: Option<&mut Scan>, line: &[u8], agg: &mut Aggregator) -> Option<()> {
@@ -396,7 +409,11 @@ impl StraceParser {
                     self.marker(now, args);
                 }
             }
-            Call::Dup | Call::DropsFds => n.saw_other_calls = true,
+            Call::Dup | Call::DropsFds | Call::Timed(_) | Call::SyncRange => n.saw_other_calls = true,
+            Call::Map => {
+                n.saw_other_calls = true;
+                n.saw_mmap = true;
+            }
             Call::Data(_) => {}
         }
         // A new call on this thread: whatever was pending never returned.
@@ -404,7 +421,7 @@ impl StraceParser {
             self.notes.never_finished += 1;
         }
         let scan = scan?;
-        if matches!(call, Call::Data(_)) {
+        if names_files(call) {
             self.resolve(&mut scan.args, 0, line, agg);
         }
         match scan.end? {
@@ -414,6 +431,7 @@ impl StraceParser {
                 Some(())
             }
             End::Returned { outcome, duration_ns } => {
+                self.opened_with(call, &scan.args, outcome, line, agg);
                 self.complete(pid, call, &scan.args, outcome, now, duration_ns, agg);
                 Some(())
             }
@@ -466,8 +484,9 @@ impl StraceParser {
         }
         args.n += scan.args.n;
         args.append |= scan.args.append;
+        args.marks |= scan.args.marks;
         args.targets |= scan.args.targets;
-        if started && matches!(call, Call::Data(_)) {
+        if started && names_files(call) {
             self.resolve(&mut args, from, line, agg);
         }
         match scan.end? {
@@ -492,6 +511,7 @@ impl StraceParser {
                         return Some(());
                     }
                 }
+                self.opened_with(call, &args, outcome, line, agg);
                 self.complete(pid, call, &args, outcome, start_ns, duration_ns, agg);
                 Some(())
             }
@@ -579,7 +599,7 @@ impl StraceParser {
                     Outcome::Value(_) => {}
                     Outcome::Error(e) => {
                         let storage = args.get(0).file.is_some_and(|f| agg.file_stats(f).kind.is_storage());
-                        agg.record_failure(syscall, e, storage);
+                        agg.record_failure(syscall, e, storage, duration);
                     }
                     Outcome::RestartUnlessHandled => {
                         let storage = args.get(0).file.is_some_and(|f| agg.file_stats(f).kind.is_storage());
@@ -588,17 +608,41 @@ impl StraceParser {
                     Outcome::NoResult => {}
                 }
             }
-            Call::Meta(kind) => match outcome {
-                Outcome::Value(_) => agg.record_meta(kind, true),
-                Outcome::Error(_) => agg.record_meta(kind, false),
-                _ => {}
-            },
+            Call::Meta(kind) => {
+                let ok = match outcome {
+                    Outcome::Value(_) => true,
+                    Outcome::Error(_) => false,
+                    _ => return,
+                };
+                agg.record_meta(kind, ok, duration);
+                if let (MetaKind::Fsync, Some(file)) = (kind, args.get(0).file) {
+                    agg.record_sync(file, duration);
+                }
+            }
+            Call::Timed(_) | Call::SyncRange => {
+                let ok = match outcome {
+                    Outcome::Value(_) => true,
+                    Outcome::Error(_) => false,
+                    _ => return,
+                };
+                let kind = if let Call::Timed(kind) = call { kind } else { CallKind::Sync };
+                agg.record_call(kind, ok, duration);
+                if let (Call::SyncRange, Some(file)) = (call, args.get(0).file) {
+                    agg.record_sync(file, duration);
+                }
+            }
+            // mmap(addr, length, prot, flags, fd, offset) = address
+            Call::Map => {
+                if let (Outcome::Value(_), Some(file), Some(length), false) = (outcome, args.get(4).file, args.get(1).num(), args.anonymous()) {
+                    agg.record_mmap(file, args.map_mode(), length as u64);
+                }
+            }
             Call::SigReturn => {
                 // -1 EINTR: the call the signal interrupted failed; anything
                 // else: it is restarted (and appears again).
                 if let Some(i) = self.interrupted.remove(&pid) {
                     if outcome == Outcome::Error("EINTR") {
-                        agg.record_failure(i.syscall, "EINTR", i.storage);
+                        agg.record_failure(i.syscall, "EINTR", i.storage, None);
                     }
                 }
             }
@@ -644,6 +688,12 @@ impl StraceParser {
 }
 
 /// Whether the first lines of an input read as strace output (see `score`).
+/// Calls whose fd arguments' `-y` targets name files we count on: data
+/// calls, and the syncs and mmaps of a file.
+fn names_files(call: Call) -> bool {
+    matches!(call, Call::Data(_) | Call::Meta(MetaKind::Fsync) | Call::SyncRange | Call::Map)
+}
+
 pub fn looks_like(lines: &[&[u8]]) -> bool {
     score(lines).accepts()
 }
@@ -669,7 +719,9 @@ pub fn score(lines: &[&[u8]]) -> Score {
         if p.parse(line, &mut agg).is_some() {
             let notice = [&b"+++ "[..], b"--- ", b"<... "].iter().any(|n| memchr::memmem::find(line, n).is_some());
             match lexer::call_name(line) {
-                Some(name) if calls::classify(name) != Call::Other => s.signature += 1,
+                // The calls only timed or mapped are not the I/O calls that
+                // mark a strace log (their names are common words elsewhere too).
+                Some(name) if !matches!(calls::classify(name), Call::Other | Call::Timed(_) | Call::SyncRange | Call::Map) => s.signature += 1,
                 Some(_) => s.understood += 1,
                 None if notice => s.signature += 1,
                 None => {}
@@ -752,6 +804,9 @@ impl LineParser for StraceParser {
             fd_kinds: !self.notes.without_targets(),
             files: self.sees_files(),
             metadata_calls: self.sees_metadata(),
+            // A live strace traces mmap; a log, when it shows mmap or calls
+            // no filter names (an unfiltered trace).
+            mmaps: ctx.method == crate::source::Source::Strace || self.notes.saw_mmap || self.notes.saw_routine,
             timestamps: self.time.first_ns.is_some() || quiet,
             ..ctx.method.sees()
         });

@@ -759,3 +759,75 @@ fn our_own_strace_run_an_empty_log_is_zero_calls_in_the_callers_time_and_no_meta
     assert_eq!(r.elapsed_seconds, None);
     assert!(r.warning_codes.contains(&WarningCode::NoTimestamps) && r.warning_codes.contains(&WarningCode::NoMetadataCalls));
 }
+
+/// Issue 14: where the time goes, per kind of call and per file, from -T.
+#[test]
+fn time_per_call_kind_and_per_file_from_durations() {
+    let r = report(concat!(
+        "100 1700000000.000000 openat(AT_FDCWD</d>, \"db\", O_RDWR|O_CREAT|O_DSYNC, 0644) = 3</d/db> <0.000010>\n",
+        "100 1700000000.000100 pwrite64(3</d/db>, \"\"..., 4096, 0) = 4096 <0.000020>\n",
+        "100 1700000000.000200 fsync(3</d/db>) = 0 <0.005000>\n",
+        "100 1700000000.010000 fdatasync(3</d/db> <unfinished ...>\n",
+        "101 1700000000.010001 newfstatat(AT_FDCWD</d>, \"x\", 0x7ffd, 0) = -1 ENOENT (No such file or directory) <0.000003>\n",
+        "100 1700000000.013000 <... fdatasync resumed>) = 0 <0.003000>\n",
+        "100 1700000000.013100 sync_file_range(3</d/db>, 0, 4096, SYNC_FILE_RANGE_WRITE) = 0 <0.000500>\n",
+        "100 1700000000.013700 mkdir(\"/d/sub\", 0755) = 0 <0.000040>\n",
+        "100 1700000000.013800 read(3</d/db>, \"\"..., 100) = -1 EBADF (Bad file descriptor) <0.000001>\n",
+        "100 1700000000.100000 close(3</d/db>) = 0 <0.000002>\n",
+    ));
+    let kinds: Vec<_> = r.call_time.as_ref().unwrap().iter().map(|c| (c.kind, c.calls, c.failed)).collect();
+    use crate::report::CallKind::*;
+    assert_eq!(kinds, [(Sync, 3, 0), (OtherMetadata, 1, 0), (Write, 1, 0), (Open, 1, 0), (Stat, 0, 1), (Close, 1, 0), (Read, 0, 1)]);
+    let sync = &r.call_time.as_ref().unwrap()[0];
+    assert!((sync.total_seconds - 0.0085).abs() < 1e-9, "{}", sync.total_seconds);
+    assert!((sync.mean_seconds.unwrap() - 0.0085 / 3.0).abs() < 1e-9);
+    assert!((sync.p99_seconds.unwrap() - 0.005).abs() < 0.005 * 0.03, "p99 within its bin: {:?}", sync.p99_seconds);
+    assert!((sync.share_of_elapsed.unwrap() - 0.085).abs() < 1e-6, "{:?} of {:?}", sync.share_of_elapsed, r.elapsed_seconds);
+    let db = file(&r, "/d/db");
+    assert_eq!(db.syncs, 3, "fsync, fdatasync, sync_file_range");
+    assert!((db.seconds.unwrap() - (0.000020 + 0.0085)).abs() < 1e-9, "the write and the syncs, not the failed read: {:?}", db.seconds);
+    assert_eq!(db.open_flags, ["O_DSYNC"]);
+    assert_eq!(r.metadata_ops.as_ref().unwrap().fsyncs, 2, "metadataOps keeps its own set");
+}
+
+#[test]
+fn without_durations_no_time_but_syncs_and_flags() {
+    let r = report(concat!(
+        "100 openat(AT_FDCWD, \"/v/f\", O_WRONLY|O_CREAT|O_DIRECT|O_DIRECTORY_NOT, 0644) = 3</v/f>\n",
+        "100 openat(AT_FDCWD, \"/v/g\", O_WRONLY|O_SYNC) = 4</v/g>\n",
+        "100 openat(AT_FDCWD, \"/v/h\", O_RDONLY|O_DIRECTORY) = 5</v/h>\n",
+        "100 write(3</v/f>, \"\"..., 4096) = 4096\n",
+        "100 write(4</v/g>, \"\"..., 10) = 10\n",
+        "100 read(5</v/h>, \"\"..., 10) = 10\n",
+        "100 fsync(4</v/g>) = 0\n",
+    ));
+    assert!(r.call_time.is_none(), "no -T: no time per kind");
+    assert_eq!(file(&r, "/v/f").seconds, None);
+    assert_eq!(file(&r, "/v/f").open_flags, ["O_DIRECT"]);
+    assert_eq!(file(&r, "/v/g").open_flags, ["O_SYNC"]);
+    assert!(file(&r, "/v/h").open_flags.is_empty(), "O_DIRECTORY is not O_DIRECT");
+    assert_eq!((file(&r, "/v/g").syncs, file(&r, "/v/f").syncs), (1, 0));
+}
+
+#[test]
+fn file_mappings_listed_anonymous_ones_not() {
+    let r = report(concat!(
+        "100 1.000000 openat(AT_FDCWD, \"/lib/libc.so.6\", O_RDONLY|O_CLOEXEC) = 3</usr/lib/libc.so.6> <0.000010>\n",
+        "100 1.000100 mmap(NULL, 2125776, PROT_READ, MAP_PRIVATE|MAP_DENYWRITE, 3</usr/lib/libc.so.6>, 0) = 0x7f0000000000 <0.000010>\n",
+        "100 1.000200 mmap(0x7f0000028000, 1429504, PROT_READ|PROT_EXEC, MAP_PRIVATE|MAP_FIXED|MAP_DENYWRITE, 3</usr/lib/libc.so.6>, 0x28000) = 0x7f0000028000 <0.000010>\n",
+        "100 1.000300 mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000300000 <0.000010>\n",
+        "100 1.000400 openat(AT_FDCWD, \"/data/big\", O_RDONLY) = 4</data/big> <0.000010>\n",
+        "100 1.000500 mmap(NULL, 209715200, PROT_READ, MAP_SHARED, 4</data/big>, 0) = 0x7e0000000000 <0.000010>\n",
+        "100 1.000600 mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_SHARED, 4</data/big>, 0) = -1 EACCES (Permission denied) <0.000010>\n",
+        "100 1.000700 read(4</data/big>, \"\"..., 10) = 10 <0.000010>\n",
+    ));
+    let m = r.mappings.as_ref().unwrap();
+    assert_eq!(m.len(), 2, "{m:?}");
+    assert_eq!((m[0].path.as_str(), m[0].maps, m[0].bytes, m[0].prot.as_str(), m[0].shared, m[0].exec), ("/data/big", 1, 209_715_200, "r", true, false));
+    assert_eq!((m[1].path.as_str(), m[1].maps, m[1].bytes, m[1].prot.as_str(), m[1].exec), ("/usr/lib/libc.so.6", 2, 2_125_776 + 1_429_504, "rx", true));
+    assert!(r.warning_codes.contains(&crate::warning::WarningCode::MmapNotCounted));
+    // A log whose trace set left mmap out cannot list mappings.
+    let r = report("100 1.0 read(4</data/big>, \"\"..., 10) = 10 <0.000010>\n");
+    assert!(r.mappings.is_none());
+    assert!(r.warning_codes.contains(&crate::warning::WarningCode::NoMmaps));
+}

@@ -28,6 +28,8 @@ pub struct Notes {
     /// the log would show lseeks, so tracked positions are right.
     pub saw_seek: bool,
     pub saw_routine: bool,
+    /// An mmap line appeared: the trace set has mmap.
+    pub saw_mmap: bool,
     /// The caller ran strace with lseek in its trace set (`tracing_lseek`).
     pub lseek_traced: bool,
     /// The caller ran strace with the metadata calls in its trace set
