@@ -100,14 +100,17 @@ pub fn of_json(json: &str) -> Result<Vec<Finding>, serde_json::Error> {
 /// The findings of the figures (see `of_value`).
 pub fn of_figures(f: &Figures) -> Vec<Finding> {
     let mut out = Vec::new();
+    let small_files = many_small_files(f);
     out.extend(fsync_heavy(f));
     out.extend(per_file(f, synchronous_writes));
-    out.extend(metadata_heavy(f));
+    // Many small files is why the look-ups dominate, when it applies: it
+    // says so with their time instead.
+    out.extend(metadata_heavy(f).filter(|_| small_files.is_none()));
     out.extend(per_file(f, |f, file| small_random(f, file, Op::Read)));
     out.extend(per_file(f, |f, file| small_random(f, file, Op::Write)));
     out.extend(per_file(f, small_writes));
     out.extend(per_file(f, rereads));
-    out.extend(many_small_files(f));
+    out.extend(small_files);
     out.extend(per_file(f, direct_io));
     out.extend(mapped_files(f));
     if let Some(window) = watched_window(f) {
@@ -236,6 +239,10 @@ fn synchronous_writes(_: &Figures, file: &File) -> Option<Finding> {
 
 // ------------------------------------------------------------------ metadata
 
+/// The call kinds (`callTime`) of metadata: looking names up, opening and
+/// closing, listing, unlinking and renaming.
+const METADATA_KINDS: [&str; 5] = ["open", "stat", "getdents", "close", "other-metadata"];
+
 /// Opens, stats and directory reads that outnumber the data calls many
 /// times over, or that take a large share of the run and more time than
 /// the data calls.
@@ -243,7 +250,7 @@ fn metadata_heavy(f: &Figures) -> Option<Finding> {
     let m = f.metadata_ops.as_ref()?;
     let calls = m.opens + m.stats + m.getdents + m.unlinks + m.renames + m.failed;
     let data = f.summary.read_ops.unwrap_or(0) + f.summary.write_ops.unwrap_or(0);
-    let meta_time = f.time_in(&["open", "stat", "getdents", "close", "other-metadata"]);
+    let meta_time = f.time_in(&METADATA_KINDS);
     let data_time = f.time_in(&["read", "write", "sync", "transfer"]);
     let share = meta_time.zip(elapsed(f)).map(|((s, _), e)| s / e);
     let by_count = calls >= METADATA_CALLS && calls >= METADATA_PER_DATA_CALL * data;
@@ -405,17 +412,26 @@ fn many_small_files(f: &Figures) -> Option<Finding> {
     let per_file = words::ratio(ops as f64 / count as f64);
     let operations = if per_file == "1" { "operation" } else { "operations" };
     let opens = f.metadata_ops.as_ref().map(|m| format!("{}, ", words::counted(m.opens, "open"))).unwrap_or_default();
+    let mut text = format!(
+        "Many small files: {opens}{} read or written, mean {} and {per_file} {operations} per file",
+        words::counted(count, "file"),
+        words::bytes(mean.round())
+    );
+    let mut n = numbers([("files", count as f64), ("bytes", bytes as f64), ("ops", ops as f64)]);
+    // Where their cost goes: finding, opening and closing them.
+    if let (Some((seconds, _)), Some(e)) = (f.time_in(&METADATA_KINDS), elapsed(f)) {
+        text += &format!("; {} in metadata calls, {} of the run", words::seconds(seconds), words::percent(seconds, e));
+        n.insert("metadataSeconds".into(), seconds);
+        n.insert("metadataShareOfElapsed".into(), seconds / e);
+    }
+    text += ".";
     Some(finding(
         "many-small-files",
         Severity::Warn,
-        format!(
-            "Many small files: {opens}{} read or written, mean {} and {per_file} {operations} per file.",
-            words::counted(count, "file"),
-            words::bytes(mean.round())
-        ),
+        text,
         "Pack small records into fewer, larger files (an archive, a table format, one file per batch).",
         None,
-        numbers([("files", count as f64), ("bytes", bytes as f64), ("ops", ops as f64)]),
+        n,
     ))
 }
 

@@ -266,6 +266,20 @@ fn one_write_per_file_is_many_small_files_not_small_writes() {
 }
 
 #[test]
+fn many_small_files_say_the_time_of_their_look_ups_instead_of_metadata_heavy() {
+    let mut f = small_files(150, 100, 1);
+    f.metadata_ops = Some(Metadata { opens: 150, stats: 450, closes: 150, ..Default::default() });
+    f.call_time = call_time(&[("stat", 450, 0.3), ("open", 150, 0.1), ("write", 150, 0.05)]);
+    assert_eq!(codes(&f), ["many-small-files"]);
+    assert_eq!(
+        of_figures(&f)[0].text,
+        "Many small files: 150 opens, 150 files read or written, mean 100 B and 1 operation per file; 0.400 s in metadata calls, 40% of the run."
+    );
+    f.files = Some(Vec::new());
+    assert_eq!(codes(&f), ["metadata-heavy"], "without the small files, the look-ups are the finding");
+}
+
+#[test]
 fn many_small_files_at_their_edges() {
     assert_eq!(codes(&small_files(100, 65535, 1)), ["many-small-files"]);
     assert!(codes(&small_files(100, 65536, 1)).is_empty(), "64 KiB per file is not small");
