@@ -65,10 +65,12 @@ pub const MIN_SYNCS: u64 = 10;
 /// A sync after this many writes or fewer, on average, makes each
 /// transaction-like group (the writes between two syncs) small ...
 pub const WRITES_PER_SYNC: f64 = 16.0;
-/// ... if those writes also moved less than this, on average.
+/// ... if those writes also moved less than this, on average (over it, no
+/// sync finding at all).
 pub const BYTES_PER_SYNC: f64 = 1024.0 * 1024.0;
 /// Sync calls taking this share of the run or more make syncing heavy
-/// whatever the groups.
+/// whatever the number of writes per sync (their bytes still under
+/// `BYTES_PER_SYNC`).
 pub const SYNC_SHARE: f64 = 0.2;
 /// Metadata calls (opens, stats, directory reads, unlinks, renames, failed
 /// look-ups) dominate by count when at least this many ...
@@ -161,8 +163,8 @@ fn elapsed(f: &Figures) -> Option<f64> {
 
 // ------------------------------------------------------------------ syncs
 
-/// Syncs (fsync, fdatasync...) that each cover little work, or that take a
-/// large share of the run. Each waits for the device; a transaction-like
+/// Syncs (fsync, fdatasync...) that each cover little work (under 1 MiB
+/// written), and either few writes or a large share of the run. Each waits for the device; a transaction-like
 /// group of a few writes per sync (an SQLite transaction: rollback journal
 /// or WAL) pays that wait for a few KiB.
 fn fsync_heavy(f: &Figures) -> Option<Finding> {
@@ -177,8 +179,12 @@ fn fsync_heavy(f: &Figures) -> Option<Finding> {
     let writes_per_sync = writes as f64 / syncs as f64;
     let bytes_per_sync = write_bytes / syncs as f64;
     let share = sync_time.zip(elapsed(f)).map(|((s, _), e)| s / e);
-    let small_groups = writes > 0 && writes_per_sync <= WRITES_PER_SYNC && bytes_per_sync < BYTES_PER_SYNC;
-    if !small_groups && !share.is_some_and(|s| s >= SYNC_SHARE) {
+    // A sync costs the device a flush whatever it covers: heavy when each
+    // covers little, by count or by the time they take. Syncs of many MiB
+    // each are the write-back of those bytes, which fewer syncs would not spare.
+    let few_writes = writes > 0 && writes_per_sync <= WRITES_PER_SYNC;
+    let much_time = share.is_some_and(|s| s >= SYNC_SHARE);
+    if bytes_per_sync >= BYTES_PER_SYNC || !(few_writes || much_time) {
         return None;
     }
     let per = match words::ratio(writes_per_sync).as_str() {
