@@ -240,3 +240,16 @@ test.serial("a report saved before reports carried findings gets them from its f
     [["fsync-heavy", 50]],
   );
 });
+
+test.serial("profile() of 150 files written once each (fs.writeFileSync): the same findings in its report, said of the window", async (t) => {
+  const d = workdir("profile-small-files");
+  const report = await iops.profile(() => {
+    for (let i = 0; i < 150; i++) fs.writeFileSync(path.join(d, `p${i}`), "hi\n");
+  });
+  t.deepEqual(report.findings.map((f) => f.code), ["many-small-files"], report.findings.map((f) => f.text).join("\n"));
+  const [small] = report.findings;
+  t.is(small.numbers.files, 150);
+  t.is(small.numbers.ops, 150);
+  // A window of this process, not a command's whole run: the text says so.
+  t.regex(small.text, /\(in the [\d.]+ (s|ms|µs) watched\)\.$/);
+});
