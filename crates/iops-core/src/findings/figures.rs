@@ -128,8 +128,8 @@ pub struct Mapping {
 }
 
 impl Figures {
-    /// Seconds in calls of the given kinds, and their calls (failed ones
-    /// included); None without call durations.
+    /// Seconds in calls of the given kinds, and the calls timed (failed
+    /// ones included); None without call durations.
     pub fn time_in(&self, kinds: &[&str]) -> Option<(f64, u64)> {
         let ct = self.call_time.as_ref()?;
         Some(ct.iter().filter(|c| kinds.contains(&c.kind.as_str())).fold((0.0, 0), |(s, n), c| (s + c.total_seconds, n + c.calls + c.failed)))

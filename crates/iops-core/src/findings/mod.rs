@@ -164,13 +164,15 @@ fn elapsed(f: &Figures) -> Option<f64> {
 // ------------------------------------------------------------------ syncs
 
 /// Syncs (fsync, fdatasync...) that each cover little work (under 1 MiB
-/// written), and either few writes or a large share of the run. Each waits for the device; a transaction-like
-/// group of a few writes per sync (an SQLite transaction: rollback journal
-/// or WAL) pays that wait for a few KiB.
+/// written), and either few writes or a large share of the run. Each
+/// waits for the device; a transaction-like group of a few writes per sync
+/// (an SQLite transaction: rollback journal or WAL) pays that wait for a
+/// few KiB.
 fn fsync_heavy(f: &Figures) -> Option<Finding> {
     let sync_time = f.time_in(&["sync"]);
     // callTime's sync kind also holds sync_file_range, sync, syncfs, msync.
-    let syncs = sync_time.map(|(_, n)| n).unwrap_or(0).max(f.metadata_ops.as_ref()?.fsyncs);
+    let timed_syncs = f.call_time.iter().flatten().filter(|c| c.kind == "sync").map(|c| c.calls).sum::<u64>();
+    let syncs = timed_syncs.max(f.metadata_ops.as_ref()?.fsyncs);
     let writes = f.summary.write_ops?;
     if syncs < MIN_SYNCS {
         return None;
