@@ -269,7 +269,7 @@ fn metadata_heavy(f: &Figures) -> Option<Finding> {
         return None;
     }
     let mut parts = [(m.stats, "stat"), (m.opens, "open"), (m.getdents, "directory read"), (m.unlinks, "unlink"), (m.renames, "rename")];
-    parts.sort_by(|a, b| b.0.cmp(&a.0));
+    parts.sort_by_key(|p| std::cmp::Reverse(p.0));
     let listed: Vec<String> = parts.iter().filter(|p| p.0 > 0).map(|&(n, what)| words::counted(n, what)).collect();
     let mut text = format!("Metadata calls dominate: {}", listed.join(", "));
     if m.failed > 0 {
