@@ -264,6 +264,15 @@ export interface Progress {
   bytes: number
 }
 
+/**
+ * The findings of a saved report, for one written before reports carried
+ * them: `reportJson` is the report as `iops --json` wrote it (any
+ * release); returns the JSON of its `findings` list, computed from its
+ * figures as the core computes them for a new report. Throws when the
+ * text is not the JSON of an object.
+ */
+export declare function reportFindings(reportJson: string): string
+
 /** Version of the report format this addon produces. */
 export declare function reportVersion(): number
 

@@ -23,6 +23,7 @@ packages=(
   python3-nbclient python3-ipykernel  # notebook tests: Jupyter's nbclient drives tslab kernels
   python3-venv         # notebook-browser.spec.mjs: a venv with pip's jupyterlab (npm test makes it)
   openmpi-bin libopenmpi-dev  # merge.spec.mjs: a real launcher (mpirun, mpicc) running 4 ranks under iops
+  sqlite3 git tar python3  # findings-corpus.spec.mjs: real programs whose findings are known (SQLite journals, tar, git add, mmap)
   chromium             # notebook tests and html.spec.mjs: HTML output rendered by headless Chromium (playwright-core drives /usr/bin/chromium)
 )
 

@@ -5,8 +5,8 @@
  * renderer crashing on a string where a number belongs. The fields added
  * after the first reports (a file's access pattern, `host`, `warningCodes`,
  * `tracerTime`, and issue 14's `callTime`, `mappings`, `heatmap`,
- * `findings`, a file's `seconds`, `syncs`, `openFlags`; issue 16's `rank`,
- * `jobId`, `startedAt`, `ranks`, a file's `processes`)
+ * `findings`, a file's `seconds`, `syncs`, `openFlags`, `repeatedReads`;
+ * issue 16's `rank`, `jobId`, `startedAt`, `ranks`, a file's `processes`)
  * may be absent. Each shape is typed by the generated report types
  * (report.ts): a field added to or removed from the Rust report fails to
  * compile here until this check follows.
@@ -122,6 +122,7 @@ const file = shape<FileReport>({
   seconds: optional(amount),
   syncs: optional(count),
   openFlags: optional(arrayOf(string)),
+  repeatedReads: optional(count),
 });
 
 const bins = arrayOf(shape<Bin>({ lo: number, hi: number, count, sum: number }));

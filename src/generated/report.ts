@@ -196,6 +196,8 @@ export interface FileReport {
   syncs: number;
   /** The notable flags any open of it carried, strace's names, in this order: "O_DIRECT" (bypasses the page cache), "O_SYNC", "O_DSYNC" (every write waits for the device); empty when none, or when the source does not see open flags. */
   openFlags: Array<string>;
+  /** Reads that started where the previous read of it had started: the same range read again, back to back (a header re-read at every turn); 0 when the source does not know offsets. */
+  repeatedReads: number;
 }
 
 /** What an fd refers to. Only `File` and `BlockDevice` count as storage I/O in the summary; the rest is reported apart. */

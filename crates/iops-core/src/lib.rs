@@ -8,6 +8,7 @@ pub mod errno;
 pub mod etw;
 pub mod event;
 pub mod fd_kind;
+pub mod findings;
 pub mod histogram;
 pub mod lines;
 pub mod merge;

@@ -57,6 +57,11 @@ pub struct AccessClassifier {
     /// Operations whose offset the source did not know.
     pub unknown: u64,
     pub small: u64,
+    /// Operations that moved bytes from where the previous one (of known
+    /// offset, that moved bytes too) started: the same range again, as a
+    /// program re-reading one header or record does. Only back-to-back
+    /// repeats are seen (constant memory): A, B, A, B repeats nothing.
+    pub repeated: u64,
     /// Start and end of the previous operation with a known offset.
     last: Option<(u64, u64)>,
     last_gap: i64,
@@ -84,6 +89,9 @@ impl AccessClassifier {
                 self.last_gap = 0;
             }
             Some((last_start, last_end)) => {
+                if start == last_start && bytes > 0 && last_end > last_start {
+                    self.repeated += 1;
+                }
                 let gap = start.wrapping_sub(last_end) as i64;
                 if gap == 0 {
                     self.sequential += 1;
@@ -230,6 +238,18 @@ mod tests {
         assert_eq!((s.sequential_ops, s.unknown_ops, s.small_ops), (2, 2, 2));
         assert_eq!(s.pattern, Pattern::Sequential);
         assert_eq!(AccessClassifier::default().summary(), None);
+    }
+
+    #[test]
+    fn the_same_range_again_is_counted_back_to_back_only() {
+        // A 16-byte header at 24, read again and again (SQLite's change counter).
+        assert_eq!(run(&[(24, 16); 5]).repeated, 4);
+        // The same start with another length is still the same place read again.
+        assert_eq!(run(&[(0, 100), (0, 50)]).repeated, 1);
+        // A, B, A, B: nothing back to back; zero-byte reads at the end (polling) repeat nothing.
+        assert_eq!(run(&[(0, 10), (100, 10), (0, 10), (100, 10)]).repeated, 0);
+        assert_eq!(run(&[(50, 0), (50, 0), (50, 0)]).repeated, 0);
+        assert_eq!(run(&[(0, 10), (10, 10), (20, 10)]).repeated, 0);
     }
 
     #[test]

@@ -14,6 +14,7 @@ use crate::event::{FdKind, MetaKind, Syscall};
 use crate::histogram::{Bin, LogHistogram};
 use crate::timeline::{size_bin_bounds, SIZE_BINS};
 use crate::pattern::{AccessSummary, Pattern};
+pub use crate::findings::{Finding, Severity};
 pub use crate::source::{Sees, Source, Unseen};
 pub use crate::warning::{Warning, WarningCode};
 
@@ -209,6 +210,10 @@ pub struct FileReport {
     /// (every write waits for the device); empty when none, or when the
     /// source does not see open flags.
     pub open_flags: Vec<String>,
+    /// Reads that started where the previous read of it had started: the
+    /// same range read again, back to back (a header re-read at every
+    /// turn); 0 when the source does not know offsets.
+    pub repeated_reads: u64,
 }
 
 impl FileReport {
@@ -229,6 +234,7 @@ impl FileReport {
             seconds: Some(f.busy_ns as f64 / 1e9),
             syncs: f.syncs,
             open_flags: f.open_flags.names(),
+            repeated_reads: r.repeated,
         }
     }
 }
@@ -470,34 +476,6 @@ impl Heatmap {
             bytes: buckets.iter().map(|b| b.size_bytes[..used].to_vec()).collect(),
         }
     }
-}
-
-/// How much a finding matters.
-#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-#[cfg_attr(test, derive(ts_rs::TS))]
-pub enum Severity {
-    Info,
-    Warn,
-}
-
-/// One conclusion drawn from the figures, with the numbers that show it.
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[serde(rename_all = "camelCase")]
-#[cfg_attr(test, derive(ts_rs::TS))]
-pub struct Finding {
-    /// What it is about, stable across releases (kebab-case, e.g. "fsync-heavy").
-    pub code: String,
-    /// "info" or "warn".
-    pub severity: Severity,
-    /// What was seen, with its numbers, one sentence.
-    pub text: String,
-    /// What to do about it.
-    pub advice: String,
-    /// The file it is about (as `files` names it); null when about the run.
-    pub file: Option<String>,
-    /// The figures it rests on, by name (units in the name: "seconds", "bytes"...).
-    pub numbers: std::collections::BTreeMap<String, f64>,
 }
 
 #[derive(Serialize, Clone, Debug, PartialEq)]
@@ -852,6 +830,7 @@ impl Report {
             warning_codes,
         }
         .blank_unseen(sees, ctx.method.unseen())
+        .with_findings()
     }
 
     /// A report from a process's counters (two readings, no per-call
@@ -898,6 +877,16 @@ impl Report {
             warning_codes,
         }
         .blank_unseen(sees, ctx.method.unseen())
+        .with_findings()
+    }
+
+    /// The report with its findings, drawn from its figures as they are
+    /// (`findings::of_value`, which reads the report as its JSON says it). The builders end with it; code that changes a
+    /// built report's figures calls it again.
+    pub fn with_findings(mut self) -> Report {
+        let json = serde_json::to_value(&self).expect("report serializes");
+        self.findings = crate::findings::of_value(json);
+        self
     }
 
     /// The one place that turns what a source cannot see into null, and

@@ -47,3 +47,14 @@ mod no_tracer;
 pub fn report_version() -> u32 {
     iops_core::report::REPORT_VERSION
 }
+
+/// The findings of a saved report, for one written before reports carried
+/// them: `reportJson` is the report as `iops --json` wrote it (any
+/// release); returns the JSON of its `findings` list, computed from its
+/// figures as the core computes them for a new report. Throws when the
+/// text is not the JSON of an object.
+#[napi_derive::napi]
+pub fn report_findings(report_json: String) -> napi::Result<String> {
+    let found = iops_core::findings::of_json(&report_json).map_err(|e| napi::Error::from_reason(format!("not an iops report: {e}")))?;
+    Ok(serde_json::to_string(&found).expect("findings serialize"))
+}

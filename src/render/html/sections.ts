@@ -43,7 +43,7 @@ ${view.notes.map((n) => html`<p class="note">${n.full ?? n.text}.</p>`)}</sectio
 export function findingsListHtml(list: Finding[]): SafeHtml {
   return list.length === 0
     ? html`<p class="none">None of the known problems (small random I/O, many small files, tiny writes, fsync per write) showed in this run.</p>`
-    : html`<ul class="iops-findings">${list.map((f) => html`<li data-kind="${f.kind}"><strong>${f.text}</strong> <span class="advice">${f.advice}</span></li>`)}</ul>`;
+    : html`<ul class="iops-findings">${list.map((f) => html`<li data-kind="${f.code}"><strong>${f.text}</strong> <span class="advice">${f.advice}</span></li>`)}</ul>`;
 }
 
 /** The page's findings section. */
