@@ -100,6 +100,7 @@ struct FileAcc {
     /// Null once an input had no durations.
     seconds: Option<f64>,
     syncs: u64,
+    repeated_reads: u64,
     open_flags: Vec<String>,
 }
 
@@ -382,10 +383,12 @@ impl Merger {
                     writers: 0,
                     seconds: Some(0.0),
                     syncs: 0,
+                    repeated_reads: 0,
                     open_flags: Vec::new(),
                 });
                 acc.seconds = acc.seconds.zip(row["seconds"].as_f64()).map(|(a, b)| a + b);
                 acc.syncs += u(row, "syncs");
+                acc.repeated_reads += u(row, "repeatedReads");
                 for flag in row["openFlags"].as_array().into_iter().flatten().filter_map(Value::as_str) {
                     if !acc.open_flags.iter().any(|f| f == flag) {
                         acc.open_flags.push(flag.to_string());
@@ -547,6 +550,7 @@ impl Merger {
                         processes: Some(a.processes),
                         seconds: a.seconds,
                         syncs: a.syncs,
+                        repeated_reads: a.repeated_reads,
                         open_flags: a.open_flags,
                     };
                     (row, a.writers)
@@ -595,9 +599,9 @@ impl Merger {
                 "some merged reports have no wall-clock start (startedAt) or no clock: no job duration, rates or timeline",
             ));
         }
-        let findings = job_findings(&self.ranks, files.as_deref());
+        let job = job_findings(&self.ranks, files.as_deref());
         let (warnings, warning_codes): (Vec<String>, Vec<WarningCode>) = warnings.into_iter().map(|w| (w.text, w.code)).unzip();
-        Ok(Report {
+        let report = Report {
             version: REPORT_VERSION,
             method,
             command: None,
@@ -644,7 +648,7 @@ impl Merger {
                 list
             }),
             heatmap,
-            findings,
+            findings: Vec::new(),
             exit: None,
             host: None,
             rank: None,
@@ -653,7 +657,15 @@ impl Merger {
             ranks: Some(self.ranks),
             warnings,
             warning_codes,
-        })
+        };
+        // The job's findings first, then those its merged figures show (the
+        // same rules as a single report's), less the small writes of a file
+        // the job's shared-file finding already names.
+        let mut report = report.with_findings();
+        let shared: Vec<Option<String>> = job.iter().filter(|f| f.code == "shared-file-small-writes").map(|f| f.file.clone()).collect();
+        report.findings.retain(|f| !(f.code == "tiny-writes" && shared.contains(&f.file)));
+        report.findings.splice(0..0, job);
+        Ok(report)
     }
 }
 
