@@ -77,7 +77,7 @@ test("--method strace: strace's missing storage bytes are coded; the warnings it
 
 test("our tracer: a clean run has no warnings and no codes", (t) => {
   const out = path.join(dir, "ptrace.out");
-  const { report, status, stderr } = runCliJson(["--", bin.writes, out, "30", "4096"]);
+  const { report, status, stderr } = runCliJson(["--method", "ptrace", "--", bin.writes, out, "30", "4096"]);
   t.is(status, 0, stderr);
   t.is(report.method, "ptrace");
   t.deepEqual(counts(report.summary), totals(0, 0, 30, 30 * 4096));

@@ -17,8 +17,40 @@ use libc::pid_t;
 pub const BUILT: bool = cfg!(iops_ebpf);
 
 /// The error of a build without the BPF program.
-#[cfg(not(iops_ebpf))]
-const NOT_BUILT: &str = "iops was not built with eBPF (clang was missing at build time): install clang and rebuild, or use --method ptrace";
+const NOT_BUILT: &str = "eBPF is not in this build of iops (clang was missing at build time): install clang and rebuild, or use --method ptrace";
+
+// Capability numbers (linux/capability.h).
+const CAP_SYS_ADMIN: u32 = 21;
+const CAP_PERFMON: u32 = 38;
+const CAP_BPF: u32 = 39;
+
+/// Why the eBPF source cannot run in this process, in one line that says
+/// how to get it; `None` when it may (the load itself can still be
+/// refused: `trace` then fails with `TraceError::Unavailable`). Cheap: a
+/// few small files read, nothing loaded. Checks the build, the effective
+/// capabilities (tracing programs need CAP_BPF and CAP_PERFMON, or
+/// CAP_SYS_ADMIN, which root has), the kernel's BTF and tracefs.
+pub fn unavailable() -> Option<String> {
+    if !BUILT {
+        return Some(NOT_BUILT.replace(", or use --method ptrace", ""));
+    }
+    let effective = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("CapEff:").map(|v| u64::from_str_radix(v.trim(), 16).ok())).flatten())
+        .unwrap_or(0);
+    let has = |cap: u32| effective & (1 << cap) != 0;
+    if !((has(CAP_BPF) && has(CAP_PERFMON)) || has(CAP_SYS_ADMIN)) {
+        return Some("eBPF, which never stops the program, needs CAP_BPF and CAP_PERFMON: run as root, or `sudo setcap cap_bpf,cap_perfmon+ep \"$(command -v node)\"`".into());
+    }
+    if !std::path::Path::new("/sys/kernel/btf/vmlinux").exists() {
+        return Some("eBPF, which never stops the program, needs a kernel with BTF (/sys/kernel/btf/vmlinux, CONFIG_DEBUG_INFO_BTF)".into());
+    }
+    let tracefs = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
+    if !tracefs.iter().any(|root| std::fs::metadata(format!("{root}/events/sched/sched_process_fork/format")).is_ok()) {
+        return Some("eBPF, which never stops the program, needs tracefs (mount -t tracefs nodev /sys/kernel/tracing)".into());
+    }
+    None
+}
 
 /// Runs a whole capture on the calling thread. `on_ready` is called with
 /// the pid once its calls are being counted (launch: just before it execs).
@@ -32,7 +64,7 @@ pub fn trace(
     _stop: StopWaiter,
     _on_ready: &mut dyn FnMut(pid_t),
 ) -> Result<Report, TraceError> {
-    Err(TraceError::Other(NOT_BUILT.into()))
+    Err(TraceError::Unavailable(NOT_BUILT.into()))
 }
 
 #[cfg(iops_ebpf)]
@@ -55,21 +87,18 @@ mod built {
     const POLL_MS: i32 = 10;
 
     /// The ring buffer's size; tests set IOPS_EBPF_RING_BYTES to force a
-    /// tiny one and see the lost-records warning.
+    /// tiny one and see the lost-records warning, or one the kernel refuses
+    /// (not a power of two of pages) and see a refused load fall back.
     fn ring_bytes() -> u32 {
-        std::env::var("IOPS_EBPF_RING_BYTES")
-            .ok()
-            .and_then(|v| v.parse::<u32>().ok())
-            .filter(|n| n.is_power_of_two() && *n >= 4096)
-            .unwrap_or(RING_BYTES)
+        std::env::var("IOPS_EBPF_RING_BYTES").ok().and_then(|v| v.parse::<u32>().ok()).filter(|n| *n > 0).unwrap_or(RING_BYTES)
     }
 
     fn load(cookie: Option<u32>) -> Result<Program, TraceError> {
         Program::load(cookie, ring_bytes()).map_err(|e| match e {
-            LoadError::NotPermitted(why) => TraceError::Other(format!(
+            LoadError::NotPermitted(why) => TraceError::Unavailable(format!(
                 "eBPF is not permitted here: {why}; it needs root, or CAP_BPF and CAP_PERFMON (use --method ptrace)"
             )),
-            LoadError::Other(why) => TraceError::Other(format!("cannot load the eBPF program: {why}")),
+            LoadError::Other(why) => TraceError::Unavailable(format!("cannot load the eBPF program: {why}")),
         })
     }
 

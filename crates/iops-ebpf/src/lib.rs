@@ -24,4 +24,4 @@ mod program;
 #[cfg(iops_ebpf)]
 mod record;
 
-pub use capture::{trace, BUILT};
+pub use capture::{trace, unavailable, BUILT};
