@@ -58,7 +58,7 @@ let bin;
 test.before(() => {
   if (why) return;
   dir = makeTempDir("iops-ebpf-");
-  bin = compileFixtures(dir, ["writes", "loopwriter", "killedwrites", "scmexit"]);
+  bin = compileFixtures(dir, ["writes", "loopwriter", "killedwrites", "scmexit", "nobpf"]);
 });
 
 test.after.always(() => {
@@ -218,7 +218,8 @@ ebpfTest("no --method without CAP_BPF and CAP_PERFMON: ptrace measures the same 
   const report = JSON.parse(fs.readFileSync(json, "utf8"));
   t.is(report.method, "ptrace");
   t.deepEqual(counts(report.summary), totals(0, 0, N, N * S));
-  t.deepEqual(report.warningCodes, ["default-source-unavailable"]);
+  // Without CAP_SYS_ADMIN root cannot install ptrace's seccomp filter either: said apart (launch-guarantees.spec.mjs).
+  t.deepEqual(report.warningCodes, ["default-source-unavailable", "seccomp-filter-refused"]);
   t.regex(report.warnings[0], /^ptrace: eBPF, which never stops the program, needs CAP_BPF and CAP_PERFMON: run as root, or `sudo setcap cap_bpf,cap_perfmon\+ep/);
   const lines = r.stderr.split("\n").filter((l) => l.includes("CAP_BPF"));
   t.deepEqual(lines, [`iops: ${report.warnings[0]}`], "said once, on a line of its own");
@@ -253,28 +254,55 @@ ebpfTest("profile() and traceCommand() without CAP_BPF and CAP_PERFMON: ptrace b
   t.is(r.status, 0, r.stderr);
   t.deepEqual(JSON.parse(r.stdout), {
     method: "ptrace",
-    codes: ["default-source-unavailable"],
+    codes: ["default-source-unavailable", "seccomp-filter-refused"],
     writes: 1000,
     cmethod: "ptrace",
-    ccodes: ["default-source-unavailable"],
+    ccodes: ["default-source-unavailable", "seccomp-filter-refused"],
     refused: "ENOTSUP",
     refusedLaunch: "ENOTSUP",
   });
 });
 
-ebpfTest("the kernel refuses the eBPF program as it loads (a ring buffer size it rejects): ptrace measures instead, saying why; asked for, a one-line error, exit 2", (t) => {
+ebpfTest("the kernel refuses the eBPF program as it loads (bpf() denied by a seccomp profile, the capabilities there): ptrace measures instead, saying why; asked for, a one-line error, exit 2", (t) => {
   const [N, S] = [100, 64];
   const out = path.join(dir, "load-refused.dat");
+  const json = path.join(dir, "load-refused.json");
   const argv = [bin.writes, out, String(N), String(S)];
-  // Not a power of two: the kernel refuses to create the ring buffer map.
-  const env = { ...process.env, IOPS_EBPF_RING_BYTES: "5000" };
-  const { status, report, stderr } = runCliJson(["--", ...argv], { env });
-  t.is(status, 0, stderr);
+  const r = spawnSync(bin.nobpf, [process.execPath, CLI, "--json", json, "--", ...argv], { encoding: "utf8", timeout: 120_000 });
+  t.is(r.status, 0, r.stderr);
+  const report = JSON.parse(fs.readFileSync(json, "utf8"));
   t.is(report.method, "ptrace");
   t.deepEqual(counts(report.summary), totals(0, 0, N, N * S));
   t.deepEqual(report.warningCodes, ["default-source-unavailable"]);
-  t.regex(report.warnings[0], /^ptrace: cannot load the eBPF program: /);
-  const asked = runCli(["--method", "ebpf", "--", ...argv], { env });
+  t.regex(report.warnings[0], /^ptrace: the kernel refused the eBPF program \([^\n]*Operation not permitted[^\n]*\): it needs root, or CAP_BPF and CAP_PERFMON, and no security policy forbidding bpf\(\)/);
+  t.is(r.stderr.split("\n").filter((l) => l.includes("refused the eBPF program")).length, 1, "said once");
+  fs.rmSync(out);
+  const asked = spawnSync(bin.nobpf, [process.execPath, CLI, "--method", "ebpf", "--", ...argv], { encoding: "utf8", timeout: 120_000 });
   t.is(asked.status, 2, asked.stderr);
-  t.regex(asked.stderr, /^iops: cannot load the eBPF program: [^\n]*\n$/);
+  t.regex(asked.stderr, /^iops: the kernel refused the eBPF program \([^\n]*\): [^\n]*\n$/);
+  t.false(fs.existsSync(out), "the command did not run");
+});
+
+ebpfTest("attach (-p) to a writer that exits during the capture: its writes counted, exit null and a warning that its status is unknown, never a guessed one", async (t) => {
+  const out = path.join(dir, "attach-exits.dat");
+  const { spawn } = await import("node:child_process");
+  // 2,000 writes of 10 bytes at 1,000 a second: it ends about 2 s in.
+  const child = spawn(bin.loopwriter, [out, "2000", "10", "1000"], { stdio: ["ignore", "pipe", "inherit"] });
+  const exited = new Promise((resolve) => child.on("exit", (code) => resolve(code)));
+  try {
+    await waitFor(() => fs.existsSync(out) && fs.statSync(out).size > 0, "the writer to start");
+    const r = await spawnCli(["--method", "ebpf", "--json", "-", "-p", String(child.pid), "--duration", "60"]).done;
+    t.is(r.status, 0, r.stderr);
+    t.is(await exited, 0, "the writer finished on its own");
+    const report = JSON.parse(r.stdout);
+    t.is(report.method, "ebpf");
+    t.is(report.exit, null);
+    t.deepEqual(report.warningCodes, ["exited-before-end"]);
+    t.is(report.warnings[0], "the traced process exited before the capture ended (its exit status is not known to the eBPF source)");
+    t.true(report.summary.writeOps > 0 && report.summary.writeOps <= 2000, `${report.summary.writeOps} writes`);
+    t.is(report.summary.writeBytes, report.summary.writeOps * 10);
+    t.deepEqual(report.files.filter((f) => f.kind === "file").map((f) => f.path), [out]);
+  } finally {
+    child.kill("SIGKILL");
+  }
 });

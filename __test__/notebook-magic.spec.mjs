@@ -84,3 +84,13 @@ test("options: flags, values with = or a space, quoted paths; the statement is w
   // A statement that starts with a decrement reads as an option: the message names it.
   t.throws(() => parseOptions("--i;"), { message: /unknown option --i;/ });
 });
+
+test("--method: a source this platform runs, passed on to the window; any other is a usage error, in one line, before the code runs", (t) => {
+  t.is(DEFAULT_OPTIONS.method, null, "no method: the platform's default");
+  for (const method of ["ebpf", "ptrace", "strace"]) {
+    t.deepEqual(parseOptions(`--method ${method} f()`), { options: { ...DEFAULT_OPTIONS, method }, rest: "f()" });
+    t.deepEqual(parseOptions(`--method=${method}`).options.method, method);
+  }
+  t.throws(() => parseOptions("--method bpf f()"), { message: 'unknown method "bpf": one of ebpf, ptrace, strace' });
+  t.throws(() => parseOptions("--method"), { message: /^--method needs a value/ });
+});

@@ -10,7 +10,7 @@ import path from "node:path";
 import test from "ava";
 
 import { displays, mime, notebookScratch, plottedFigures, row, runSession, stream } from "./_support/notebook.mjs";
-import { defaultMethod, fileCounts } from "./_support/util.mjs";
+import { defaultMethod, fileCounts, liveMethods } from "./_support/util.mjs";
 
 let scratch;
 let work;
@@ -99,6 +99,9 @@ fs.closeSync(hin);`],
     ["afterCompileError", `%%iops\n`],
     ["completeCell", { complete: `%%iops --histogram\nfs.writeFileS` }],
     ["completeLine", { complete: `%iops --top 3 fs.readFileS` }],
+    ["methodPtrace", `%%iops --method ptrace --json ${p("method-ptrace.json")}\nfs.writeFileSync(${p("method-ptrace.txt")}, "x".repeat(300));`],
+    ["methodEbpf", `%iops --method=ebpf --json ${p("method-ebpf.json")} fs.writeFileSync(${p("method-ebpf.txt")}, "y".repeat(200));`],
+    ["methodBad", `%%iops --method bpf\nfs.writeFileSync(${p("method-bad.txt")}, "no");`],
     ["inspect", null],
   ];
 }
@@ -422,4 +425,31 @@ test("the kernel is left untraced and running between cells", (t) => {
     t.not(task.state, "T", `thread ${task.tid} stopped`);
   }
   t.is(k.children.filter((c) => c.argv.some((a) => a.endsWith("helper.js"))).length, 1, "one helper, kept for the next cell");
+});
+
+test("--method: %%iops --method ptrace and %iops --method=ebpf measure with the source asked for, exactly; an unknown one is a usage error and the code does not run", (t) => {
+  t.is(cells.methodPtrace.status, "ok", stream(cells.methodPtrace, "stderr"));
+  const viaPtrace = report("method-ptrace.json");
+  t.is(viaPtrace.method, "ptrace");
+  t.deepEqual(fileCounts(viaPtrace.files.find((f) => f.path.endsWith("method-ptrace.txt"))), {
+    path: path.join(work, "method-ptrace.txt"),
+    kind: "file",
+    readOps: 0,
+    writeOps: 1,
+    readBytes: 0,
+    writeBytes: 300,
+  });
+  const ebpf = liveMethods().find((m) => m.name === "ebpf");
+  t.is(cells.methodEbpf.status, "ok", stream(cells.methodEbpf, "stderr"));
+  if (ebpf.unavailable === null) {
+    const viaEbpf = report("method-ebpf.json");
+    t.is(viaEbpf.method, "ebpf");
+    t.deepEqual([viaEbpf.summary.writeOps, viaEbpf.summary.writeBytes], [1, 200]);
+  } else {
+    // Asked for where it cannot run: the line runs unmeasured, saying why in one line.
+    t.regex(stream(cells.methodEbpf, "stderr"), /^iops: tracing could not start \(--method ebpf: [^\n]*\); the code runs unmeasured\n$/);
+  }
+  t.is(cells.methodBad.status, "error");
+  t.is(stream(cells.methodBad, "stderr"), '%iops: unknown method "bpf": one of ebpf, ptrace, strace\n');
+  t.false(fs.existsSync(path.join(work, "method-bad.txt")), "the code did not run");
 });

@@ -87,16 +87,19 @@ mod built {
     const POLL_MS: i32 = 10;
 
     /// The ring buffer's size; tests set IOPS_EBPF_RING_BYTES to force a
-    /// tiny one and see the lost-records warning, or one the kernel refuses
-    /// (not a power of two of pages) and see a refused load fall back.
+    /// tiny one and see the lost-records warning.
     fn ring_bytes() -> u32 {
-        std::env::var("IOPS_EBPF_RING_BYTES").ok().and_then(|v| v.parse::<u32>().ok()).filter(|n| *n > 0).unwrap_or(RING_BYTES)
+        std::env::var("IOPS_EBPF_RING_BYTES")
+            .ok()
+            .and_then(|v| v.parse::<u32>().ok())
+            .filter(|n| n.is_power_of_two() && *n >= 4096)
+            .unwrap_or(RING_BYTES)
     }
 
     fn load(cookie: Option<u32>) -> Result<Program, TraceError> {
         Program::load(cookie, ring_bytes()).map_err(|e| match e {
             LoadError::NotPermitted(why) => TraceError::Unavailable(format!(
-                "eBPF is not permitted here: {why}; it needs root, or CAP_BPF and CAP_PERFMON (use --method ptrace)"
+                "the kernel refused the eBPF program ({why}): it needs root, or CAP_BPF and CAP_PERFMON, and no security policy forbidding bpf() (a container's seccomp profile, kernel lockdown)"
             )),
             LoadError::Other(why) => TraceError::Unavailable(format!("cannot load the eBPF program: {why}")),
         })
@@ -241,7 +244,8 @@ mod built {
             warnings.push(WarningCode::WindowNeverOpened.with("the measurement window never opened: nothing was counted"));
         }
         if attached && events.root_gone {
-            warnings.push(WarningCode::ExitedBeforeEnd.with("the traced process exited before the capture ended"));
+            // Not our child, and the exit tracepoint does not carry the status: said, never guessed.
+            warnings.push(WarningCode::ExitedBeforeEnd.with("the traced process exited before the capture ended (its exit status is not known to the eBPF source)"));
         }
         if events.compat_calls > 0 {
             warnings.push(iops_linux::report::compat_calls_warning(events.compat_calls));
