@@ -58,7 +58,7 @@ let bin;
 test.before(() => {
   if (why) return;
   dir = makeTempDir("iops-ebpf-");
-  bin = compileFixtures(dir, ["writes", "loopwriter", "killedwrites", "scmexit", "nobpf"]);
+  bin = compileFixtures(dir, ["writes", "loopwriter", "killedwrites", "scmexit", "nobpf", "sleepers"]);
 });
 
 test.after.always(() => {
@@ -335,4 +335,33 @@ ebpfTest("attach (-p) to a writer that exits during the capture: its writes coun
   } finally {
     child.kill("SIGKILL");
   }
+});
+
+ebpfTest("a traced set too small for the tasks forked (IOPS_EBPF_MAX_TRACED=4): the children it could not take are said, by number, with a code; those it took are counted exactly", (t) => {
+  const [N, MAX, S] = [10, 4, 100];
+  const sub = fs.mkdtempSync(path.join(dir, "sleepers-"));
+  // All 10 children live at once (each sleeps 500 ms before its one write): the set holds the parent and 3 of them.
+  const { status, report, stderr } = ebpf(["--", bin.sleepers, sub, String(N), "500", String(S)], { env: { ...process.env, IOPS_EBPF_MAX_TRACED: String(MAX) } });
+  t.is(status, 0, stderr);
+  t.deepEqual(report.exit, OK_EXIT, "the program ran to its end");
+  t.is(fs.readdirSync(sub).length, N, "every child wrote its file");
+  const traced = MAX - 1;
+  t.deepEqual(report.warningCodes, ["traced-set-full"]);
+  t.is(
+    report.warnings[0],
+    `the kernel's set of traced tasks was full (${MAX} entries): ${N - traced} threads or processes forked during the capture were not traced, and their calls are missing from every figure, which are lower bounds`,
+  );
+  t.deepEqual(counts(report.summary), totals(0, 0, traced, traced * S));
+  t.is(report.files.length, traced);
+  for (const f of report.files) t.deepEqual([path.dirname(f.path), f.writeOps, f.writeBytes], [sub, 1, S]);
+});
+
+ebpfTest("the same children with the traced set at its size: all traced, no warning", (t) => {
+  const [N, S] = [10, 100];
+  const sub = fs.mkdtempSync(path.join(dir, "sleepers-all-"));
+  const { status, report, stderr } = ebpf(["--", bin.sleepers, sub, String(N), "100", String(S)]);
+  t.is(status, 0, stderr);
+  t.deepEqual(report.warnings, []);
+  t.deepEqual(counts(report.summary), totals(0, 0, N, N * S));
+  t.is(report.files.length, N);
 });

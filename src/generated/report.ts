@@ -348,6 +348,8 @@ export type WarningCode =
   | "requests-incomplete"
   /** The event source lost events: counts are a lower bound. */
   | "events-lost"
+  /** The eBPF source's set of traced tasks was full: tasks forked past it were not traced, counts are a lower bound. */
+  | "traced-set-full"
   /** The source does not see storage-level bytes (strace). */
   | "no-storage-bytes"
   /** A tracer process of ours did not exit when told to. */
@@ -356,7 +358,7 @@ export type WarningCode =
   | "cpu-shared";
 
 /** Every value of `WarningCode`. */
-export const WARNING_CODE_VALUES: readonly WarningCode[] = ["counters-fallback", "default-source-unavailable", "source-limits", "wine-counters", "other-requests-uncounted", "seccomp-filter-refused", "window-never-opened", "window-markers-missing", "exited-before-end", "compat-syscalls-uncounted", "io-uring-uncounted", "lines-not-understood", "last-line-cut", "calls-rejoined", "calls-never-returned", "calls-begun-before-log", "fds-without-target", "fds-unnamed", "fds-opened-before-trace", "no-timestamps", "whole-second-timestamps", "no-durations", "no-metadata-calls", "offsets-unknown", "appends-unknown", "disk-requests-failed", "io-calls-uncounted", "requests-incomplete", "events-lost", "no-storage-bytes", "tracer-still-running", "cpu-shared"];
+export const WARNING_CODE_VALUES: readonly WarningCode[] = ["counters-fallback", "default-source-unavailable", "source-limits", "wine-counters", "other-requests-uncounted", "seccomp-filter-refused", "window-never-opened", "window-markers-missing", "exited-before-end", "compat-syscalls-uncounted", "io-uring-uncounted", "lines-not-understood", "last-line-cut", "calls-rejoined", "calls-never-returned", "calls-begun-before-log", "fds-without-target", "fds-unnamed", "fds-opened-before-trace", "no-timestamps", "whole-second-timestamps", "no-durations", "no-metadata-calls", "offsets-unknown", "appends-unknown", "disk-requests-failed", "io-calls-uncounted", "requests-incomplete", "events-lost", "traced-set-full", "no-storage-bytes", "tracer-still-running", "cpu-shared"];
 
 /** The sources that read per-process counters, not per-call events: the fallbacks when no event source can run. */
 export const COUNTER_SOURCES: readonly Source[] = ["proc-io", "io-counters", "rusage"];

@@ -70,6 +70,9 @@ pub enum WarningCode {
     RequestsIncomplete,
     /// The event source lost events: counts are a lower bound.
     EventsLost,
+    /// The eBPF source's set of traced tasks was full: tasks forked past it
+    /// were not traced, counts are a lower bound.
+    TracedSetFull,
     /// The source does not see storage-level bytes (strace).
     NoStorageBytes,
     /// A tracer process of ours did not exit when told to.

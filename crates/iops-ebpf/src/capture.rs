@@ -81,7 +81,7 @@ mod built {
     use iops_linux::wait::{self, Status};
 
     use crate::events::{Clock, Events};
-    use crate::program::{LoadError, Program, RING_BYTES, WINDOW_OPEN, WINDOW_WAITING};
+    use crate::program::{LoadError, Program, MAX_TRACED, RING_BYTES, WINDOW_OPEN, WINDOW_WAITING};
 
     /// How long the reader sleeps between drains.
     const POLL_MS: i32 = 10;
@@ -96,8 +96,14 @@ mod built {
             .unwrap_or(RING_BYTES)
     }
 
+    /// The traced set's size; tests set IOPS_EBPF_MAX_TRACED to a few
+    /// entries to see a full set said (`traced-set-full`).
+    fn max_traced() -> u32 {
+        std::env::var("IOPS_EBPF_MAX_TRACED").ok().and_then(|v| v.parse::<u32>().ok()).filter(|n| *n >= 1).unwrap_or(MAX_TRACED)
+    }
+
     fn load(cookie: Option<u32>) -> Result<Program, TraceError> {
-        Program::load(cookie, ring_bytes()).map_err(|e| match e {
+        Program::load(cookie, ring_bytes(), max_traced()).map_err(|e| match e {
             LoadError::NotPermitted(why) => TraceError::Unavailable(format!(
                 "the kernel refused the eBPF program ({why}): it needs root, or CAP_BPF and CAP_PERFMON, and no security policy forbidding bpf() (a container's seccomp profile, kernel lockdown)"
             )),
@@ -168,6 +174,8 @@ mod built {
         let mut exec_failed = None;
         let mut stop_armed = true;
         let mut root_reaped = false;
+        // Forked tasks the full traced set could not take: their calls are not seen.
+        let mut untraced_forks = 0u64;
         loop {
             let mut fds = [
                 libc::pollfd { fd: program.ring_fd(), events: libc::POLLIN, revents: 0 },
@@ -177,6 +185,13 @@ mod built {
             unsafe { libc::poll(fds.as_mut_ptr(), n, POLL_MS) };
             while let Some(item) = program.ring.next() {
                 events.on_record(&item);
+            }
+            // Not in the set and still there: the kernel could not add it (a task
+            // that has already ended was taken out at its end, or never mattered).
+            for child in events.forked.drain(..) {
+                if !program.is_traced(child) && task_exists(child) {
+                    untraced_forks += 1;
+                }
             }
             if stop_armed && fds[1].revents != 0 {
                 stop_armed = false;
@@ -235,6 +250,12 @@ mod built {
             }
         });
         let mut warnings: Vec<Warning> = Vec::new();
+        if untraced_forks > 0 {
+            warnings.push(WarningCode::TracedSetFull.with(format!(
+                "the kernel's set of traced tasks was full ({} entries): {untraced_forks} threads or processes forked during the capture were not traced, and their calls are missing from every figure, which are lower bounds",
+                max_traced()
+            )));
+        }
         if lost > 0 {
             warnings.push(WarningCode::EventsLost.with(format!(
                 "the kernel's ring buffer was full {lost} times: that many calls are missing from every figure, which are lower bounds"
@@ -292,6 +313,13 @@ mod built {
         let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
         let r = unsafe { libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, libc::WEXITED | libc::WNOHANG | libc::WNOWAIT) };
         r == 0 && unsafe { info.si_pid() } == pid
+    }
+
+    /// Task `id` (a process or a thread) has not ended.
+    fn task_exists(id: u32) -> bool {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{id}/stat")) else { return false };
+        // The state follows the command's closing parenthesis.
+        !matches!(stat.rsplit_once(") ").and_then(|(_, rest)| rest.chars().next()), Some('Z' | 'X') | None)
     }
 
     /// `id` is a live process (not a thread of another, not a zombie).
