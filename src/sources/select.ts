@@ -73,8 +73,8 @@ function scripted(source: LiveSource): ScriptedSource {
 /** The source that runs: asked for, or the first default that may run here. */
 interface Choice {
   source: LiveSource | null;
-  /** Why a default row before it did not run, said as its report's first warning; null when none was skipped. */
-  notice: string | null;
+  /** Why the first default row did not run (its probe, or its refusal as it started); null when none was skipped. */
+  skipped: string | null;
   /** The default rows after it, tried in turn when it is refused as it starts ("ENOTSUP"); none for a source asked for. */
   rest: LiveSource[];
 }
@@ -90,20 +90,25 @@ function choose(method: unknown): Choice {
     const source = requestedSource(method);
     const why = source && unavailableReason(source);
     if (why) throw new IopsError(`--method ${source!.name}: ${why}`, "ENOTSUP");
-    return { source, notice: null, rest: [] };
+    return { source, skipped: null, rest: [] };
   }
   const defaults = liveSources().filter((s) => s.byDefault);
-  return defaults.length > 0 ? firstPermitted(defaults, null) : { source: null, notice: null, rest: [] };
+  return defaults.length > 0 ? firstPermitted(defaults, null) : { source: null, skipped: null, rest: [] };
 }
 
-/** The first of `rows` that may run here; `why`: why the one before them did not (the notice). */
-function firstPermitted(rows: LiveSource[], why: string | null): Choice {
+/** The first of `rows` that may run here (the last always may: its refusal is its own to say); `skipped`: why a row before them did not. */
+function firstPermitted(rows: LiveSource[], skipped: string | null): Choice {
   for (let i = 0; i < rows.length; i++) {
     const reason = i === rows.length - 1 ? null : unavailableReason(rows[i]);
-    if (reason === null) return { source: rows[i], notice: why === null ? null : `${rows[i].name}: ${why}`, rest: rows.slice(i + 1) };
-    why ??= reason;
+    if (reason === null) return { source: rows[i], skipped, rest: rows.slice(i + 1) };
+    skipped ??= reason;
   }
   throw new Error("unreachable: the last default row always runs");
+}
+
+/** The line that says which source ran instead and why ("ptrace: eBPF ... needs CAP_BPF ..."); null when none was skipped. */
+function noticeOf(choice: Choice): string | null {
+  return choice.skipped === null || choice.source === null ? null : `${choice.source.name}: ${choice.skipped}`;
 }
 
 /** `report` with `notice` (a skipped default) as its first warning. */
@@ -117,10 +122,10 @@ function startChosen(choice: Choice, start: (source: LiveSource | null) => Captu
   let current = start(choice.source);
   let stopped = false;
   const report = current.report.then(
-    (r) => withNotice(r, choice.notice),
+    (r) => withNotice(r, noticeOf(choice)),
     (e: unknown) => {
       if (!(e instanceof IopsError && e.code === "ENOTSUP" && choice.rest.length > 0)) throw e;
-      current = startChosen(firstPermitted(choice.rest, choice.notice === null ? e.message : choice.notice.replace(/^[^:]*: /, "")), start);
+      current = startChosen(firstPermitted(choice.rest, choice.skipped ?? e.message), start);
       if (stopped) current.stop();
       return current.report;
     },
@@ -251,11 +256,10 @@ async function windowBy(options: ProfileOptions, choice: Choice = choose(options
   } catch (e) {
     // A default refused as it starts: the next default row (which says why).
     if (!(e instanceof IopsError && e.code === "ENOTSUP" && choice.rest.length > 0)) throw e;
-    const why = choice.notice === null ? e.message : choice.notice.replace(/^[^:]*: /, "");
-    return windowBy(options, firstPermitted(choice.rest, why));
+    return windowBy(options, firstPermitted(choice.rest, choice.skipped ?? e.message));
   }
-  if (choice.notice === null || w.notice !== null) return w;
-  const notice = choice.notice;
+  const notice = noticeOf(choice);
+  if (notice === null || w.notice !== null) return w;
   return { method: w.method, notice: null, begin: () => w.begin(), end: () => w.end().then((r) => withNotice(r, notice)) };
 }
 
