@@ -246,3 +246,6 @@ const skipLogged = new Set();
 export function defaultMethod() {
   return liveMethods().find((m) => m.unavailable === null)?.name ?? null;
 }
+
+/** A live source's label for people, as a report's header shows it (the source table's). */
+export const SOURCE_LABELS = { ebpf: "eBPF syscall tracepoints", ptrace: "ptrace syscall tracer" };
