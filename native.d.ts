@@ -282,6 +282,13 @@ export declare function reportVersion(): number
  */
 export declare function restoreOwnCpus(cpus: Array<number>): void
 
+/**
+ * Why the live source `name` cannot run in this process, in one line that
+ * says how to get it (its row's `permitted` probe); `null` when it may. An
+ * unknown name: InvalidArg.
+ */
+export declare function sourceUnavailable(name: string): string | null
+
 /** Names of the formats `LineImport` reads. */
 export declare function traceFormats(): Array<string>
 

@@ -117,7 +117,7 @@ test.serial("iops -p <pid> --duration 1 on a C writer: counts its writes, detach
   await waitFor(() => w.progress() >= 100, "the writer's first progress line");
   const before = affinities(pid);
 
-  const cli = spawnCli(["-p", String(pid), "--duration", "1", "--json", "-"]);
+  const cli = spawnCli(["--method", "ptrace", "-p", String(pid), "--duration", "1", "--json", "-"]);
   const r = await within(cli.done, 30_000, "iops -p");
   t.is(r.status, 0, r.stderr);
   assertReleased(t, pid, "after iops -p");
@@ -175,7 +175,7 @@ test.serial("tracePid() + stop() on a multi-threaded Node writer: counts its wri
   await waitFor(() => w.progress() >= 100, "the writer's first progress line");
   const before = affinities(pid);
 
-  capture = iops.tracePid(pid);
+  capture = iops.tracePid(pid, { method: "ptrace" });
   await sleep(700);
   capture.stop();
   const report = await within(capture.report, 30_000, "tracePid report");
@@ -216,7 +216,7 @@ test.serial("tracePid() + stop() on a child process of the caller: counts, detac
   let capture;
   t.teardown(() => stopWorkload(w, pid, capture));
   await waitFor(() => w.progress() >= 100, "the child's first progress line");
-  capture = iops.tracePid(pid);
+  capture = iops.tracePid(pid, { method: "ptrace" });
   await sleep(700);
   capture.stop();
   const report = await within(capture.report, 15_000, "tracePid report of a child process").catch((e) => e);
@@ -247,7 +247,7 @@ test.serial("attaching to a stopped process leaves it stopped; it resumes on SIG
   process.kill(pid, "SIGSTOP");
   await waitFor(() => procStatus(pid)?.State.startsWith("T"), "the writer to stop");
 
-  const r = await within(spawnCli(["-p", String(pid), "--duration", "0.5", "--json", "-"]).done, 30_000, "iops -p");
+  const r = await within(spawnCli(["--method", "ptrace", "-p", String(pid), "--duration", "0.5", "--json", "-"]).done, 30_000, "iops -p");
   t.is(r.status, 0, r.stderr);
   const report = JSON.parse(r.stdout);
   t.is(report.summary.totalOps, 0, "a stopped process does no I/O");

@@ -167,7 +167,7 @@ test.serial("--json <file> writes the same exact report; the text table shows th
   const S = 4096;
   const out = path.join(dir, "json-file.dat");
   const json = path.join(dir, "report.json");
-  const r = runCli(["--json", json, "--", bin.writes, out, String(N), String(S)]);
+  const r = runCli(["--method", "ptrace", "--json", json, "--", bin.writes, out, String(N), String(S)]);
   t.is(r.status, 0, r.stderr);
   t.is(r.stdout, "", "with --json <file>, nothing on stdout");
   const report = JSON.parse(fs.readFileSync(json, "utf8"));

@@ -41,7 +41,7 @@ test.serial("profile() in a process that is already traced falls back to /proc c
   const out = path.join(dir, "profile-fallback.dat");
   const outer = path.join(dir, "outer.json");
   const script = path.join(FIXTURES, "profile-writes.cjs");
-  const r = runCli(["--json", outer, "--", process.execPath, script, path.join(ROOT, "dist", "index.js"), out, String(N), String(S)]);
+  const r = runCli(["--method", "ptrace", "--json", outer, "--", process.execPath, script, path.join(ROOT, "dist", "index.js"), out, String(N), String(S), "ptrace"]);
   t.is(r.status, 0, r.stderr);
   const { window, report } = JSON.parse(r.stdout);
 
@@ -71,7 +71,7 @@ test.serial("profile() in a process that is already traced falls back to /proc c
 
 test.serial("the CLI launching a command while already traced falls back to counters and keeps the exit status", (t) => {
   const argv = ["sh", "-c", "exit 5"];
-  const r = runCli(["--", process.execPath, CLI, "--json", "-", "--", ...argv]);
+  const r = runCli(["--method", "ptrace", "--", process.execPath, CLI, "--method", "ptrace", "--json", "-", "--", ...argv]);
   t.is(r.status, 5, r.stderr);
   const inner = JSON.parse(r.stdout);
   assertCountersShape(t, inner);
@@ -87,7 +87,7 @@ test.serial("counters fallback in launch mode: the command's own N writes, exact
   const S = 4096;
   const out = path.join(dir, "nested-writes.dat");
   const argv = [bin.writes, out, String(N), String(S)];
-  const r = runCli(["--", process.execPath, CLI, "--json", "-", "--", ...argv]);
+  const r = runCli(["--method", "ptrace", "--", process.execPath, CLI, "--method", "ptrace", "--json", "-", "--", ...argv]);
   t.is(r.status, 0, r.stderr);
   const inner = JSON.parse(r.stdout);
   assertCountersShape(t, inner);
@@ -106,7 +106,7 @@ test.serial("iops -p on a process that is already traced falls back to its /proc
   // The writer runs under a first iops (launch mode), so a second one cannot attach.
   // 2 s of writes: the 0.3 s window closes before they end, even on a loaded machine.
   const N = 1000;
-  const outer = spawn(process.execPath, [CLI, "--", bin.loopwriter, out, String(N), "100", "2000"], {
+  const outer = spawn(process.execPath, [CLI, "--method", "ptrace", "--", bin.loopwriter, out, String(N), "100", "2000"], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   const pid = await new Promise((resolve, reject) => {
@@ -118,7 +118,7 @@ test.serial("iops -p on a process that is already traced falls back to its /proc
     });
     outer.on("exit", () => reject(new Error("the writer ended before printing its pid")));
   });
-  const r = runCli(["-p", String(pid), "--duration", "0.3", "--json", "-"]);
+  const r = runCli(["--method", "ptrace", "-p", String(pid), "--duration", "0.3", "--json", "-"]);
   t.is(r.status, 0, r.stderr);
   t.regex(r.stderr.split("\n")[0], /^iops: ptrace is not permitted here/);
   const report = JSON.parse(r.stdout);

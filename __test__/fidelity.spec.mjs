@@ -2,7 +2,7 @@
  * A traced program cannot tell it is traced by its CPUs (issue 13 part 2):
  * by default it sees the CPUs it would see untraced (nproc,
  * os.availableParallelism(), sched_getaffinity), and a mask it sets itself
- * is its own, under launch, -p and a profile() window. And the report says
+ * is its own, under launch, -p and a profile() window (ptrace, asked for: eBPF never stops or pins it). And the report says
  * what its time figures are: the traced elapsed time, and the tracer's
  * estimated share of it (stops × a cost per stop measured on this machine),
  * null for sources that do not stop the program.
@@ -43,7 +43,7 @@ function affinityLines(stdout) {
 /** `iops --json <file> <args>`: the command's own stdout apart from the report. */
 function traced(args, name) {
   const json = path.join(dir, `${name}.json`);
-  const r = runCli(["--json", json, ...args]);
+  const r = runCli(["--method", "ptrace", "--json", json, ...args]);
   return { ...r, report: r.status === 0 ? JSON.parse(fs.readFileSync(json, "utf8")) : null };
 }
 
@@ -55,11 +55,11 @@ const untracedAffinity = () => {
 
 test("nproc and os.availableParallelism() under iops -- print what they print untraced", (t) => {
   const nproc = spawnSync("nproc", { encoding: "utf8" }).stdout;
-  const traced = runCli(["--", "nproc"]);
+  const traced = runCli(["--method", "ptrace", "--", "nproc"]);
   t.is(traced.status, 0, traced.stderr);
   t.is(traced.stdout, nproc);
   const script = "console.log(require('node:os').availableParallelism())";
-  const node = runCli(["--", process.execPath, "-e", script]);
+  const node = runCli(["--method", "ptrace", "--", process.execPath, "-e", script]);
   t.is(node.status, 0, node.stderr);
   t.is(node.stdout.trim(), String(os.availableParallelism()));
   t.is(node.stdout.trim(), spawnSync(process.execPath, ["-e", script], { encoding: "utf8" }).stdout.trim());
@@ -84,7 +84,7 @@ test.serial("-p: an attached program sees all its CPUs and the mask it sets itse
   const exited = new Promise((resolve) => w.on("exit", (code) => resolve(code)));
   try {
     await waitFor(() => /pid \d+/.test(stdout), "the program's pid");
-    const run = spawnCli(["--json", "-", "-p", String(w.pid)]);
+    const run = spawnCli(["--method", "ptrace", "--json", "-", "-p", String(w.pid)]);
     await waitFor(() => procStatus(w.pid)?.TracerPid !== "0", "iops to attach");
     t.is(procStatus(w.pid).Cpus_allowed_list, procStatus(process.pid).Cpus_allowed_list, "not pinned while traced");
     w.stdin.write("go\n");
@@ -111,7 +111,7 @@ test.serial("profile(): a program run inside the window sees all CPUs and gets t
       const report = await profile(() => {
         inside = os.availableParallelism();
         child = execFileSync(${JSON.stringify(bin.setaffinity)}, { encoding: "utf8" });
-      });
+      }, { method: "ptrace" });
       const status = require("node:fs").readFileSync("/proc/self/status", "latin1");
       const after = /^Cpus_allowed_list:\\s*(\\S+)/m.exec(status)[1];
       console.log(JSON.stringify({ outside, inside, child, after, method: report.method, tracerTime: report.tracerTime }));
@@ -129,7 +129,7 @@ test.serial("profile(): a program run inside the window sees all CPUs and gets t
 
 test("tracerTime: N writes stop the program at least 2N times; the estimate splits the elapsed time", (t) => {
   const N = 300;
-  const { status, stderr, report } = runCliJson(["--", bin.writes, path.join(dir, "tt.dat"), String(N), "64"]);
+  const { status, stderr, report } = runCliJson(["--method", "ptrace", "--", bin.writes, path.join(dir, "tt.dat"), String(N), "64"]);
   t.is(status, 0, stderr);
   t.is(report.summary.writeOps, N);
   const tt = report.tracerTime;
@@ -148,7 +148,7 @@ test("tracerTime: N writes stop the program at least 2N times; the estimate spli
 
 test("the text says the time and the rates are traced ones; a saved strace log's are not, and it has no tracerTime", (t) => {
   const out = path.join(dir, "text.dat");
-  const traced = runCli(["--", bin.writes, out, "20", "100"]);
+  const traced = runCli(["--method", "ptrace", "--", bin.writes, out, "20", "100"]);
   t.is(traced.status, 0, traced.stderr);
   t.regex(traced.stderr, /^Traced Execution Time: +[\d.]+ seconds$/m);
   t.regex(traced.stderr, /^Traced IOPS: +[\d,.]+/m);
@@ -168,7 +168,7 @@ test("the text says the time and the rates are traced ones; a saved strace log's
 });
 
 test("the page and the notebook label the traced time and rates too, and the tracer's share", (t) => {
-  const { status, stderr, report } = runCliJson(["--", bin.writes, path.join(dir, "labels.dat"), "20", "100"]);
+  const { status, stderr, report } = runCliJson(["--method", "ptrace", "--", bin.writes, path.join(dir, "labels.dat"), "20", "100"]);
   t.is(status, 0, stderr);
   const page = iops.reportPage(report);
   for (const label of ["Traced execution time", "Traced IOPS", "Traced throughput"]) t.true(page.includes(`<th scope="row">${label}</th>`), label);

@@ -38,7 +38,7 @@ function node(execArgv, code, env = {}) {
 
 /** The field case: a write of one byte, profiled in a host whose preload prints to stdout. */
 const ONE_WRITE = (file) =>
-  `require(${JSON.stringify(INDEX)}).profile(() => require("fs").writeFileSync(${JSON.stringify(file)}, "a")).then(r => console.log(r.summary.writeOps, r.summary.writeBytes, r.method))`;
+  `require(${JSON.stringify(INDEX)}).profile(() => require("fs").writeFileSync(${JSON.stringify(file)}, "a"), { method: "ptrace" }).then(r => console.log(r.summary.writeOps, r.summary.writeBytes, r.method))`;
 
 test("NODE_OPTIONS=--require banner.js (prints a line to stdout): the banner once, then the exact report; no crash", (t) => {
   const r = node([], ONE_WRITE(path.join(dir, "x")), { NODE_OPTIONS: `--require ${BANNER}` });
@@ -106,7 +106,7 @@ for (const signal of ["SIGSTOP", "SIGTSTP"]) {
       const state = (pid) => { try { return fs.readFileSync("/proc/" + pid + "/stat", "utf8").split(") ")[1][0]; } catch { return "gone"; } };
       const living = () => helpers().filter((pid) => state(pid) !== "Z");
       (async () => {
-        await profile(write);
+        await profile(write, { method: "ptrace" });
         const [old] = helpers();
         process.kill(old, ${JSON.stringify(signal)});
         // The kernel discards SIGTSTP in an orphaned process group (as under
@@ -114,7 +114,7 @@ for (const signal of ["SIGSTOP", "SIGTSTP"]) {
         const t0 = Date.now();
         while (state(old) !== "T" && Date.now() - t0 < 2000) {}
         const stopped = state(old) === "T";
-        const r = await profile(write);
+        const r = await profile(write, { method: "ptrace" });
         console.log(JSON.stringify({ old, writeOps: r.summary.writeOps, writeBytes: r.summary.writeBytes, method: r.method, helpers: living(), stopped }));
       })().catch((e) => console.log(JSON.stringify({ error: e.message })));`;
     const r = node([], code);

@@ -45,7 +45,7 @@ test.before(async () => {
   const argv = ["sh", "-c", script, "sh", bin.access, data, bin.writes, evil, path.join(dir, "big.dat")];
   const page = path.join(dir, "report.html");
   const json = path.join(dir, "report.json");
-  const r = runCli(["--html", page, "--json", json, "--", ...argv]);
+  const r = runCli(["--method", "ptrace", "--html", page, "--json", json, "--", ...argv]);
   if (r.status !== 0) throw new Error(`iops --html failed (${r.status}): ${r.stderr}`);
   const report = JSON.parse(fs.readFileSync(json, "utf8"));
   run = { report, page, json, data, evil, html: fs.readFileSync(page, "utf8") };

@@ -44,11 +44,12 @@ test.after.always(() => {
 const WITHOUT_SYS_ADMIN = "root without CAP_SYS_ADMIN (capsh --drop=cap_sys_admin)";
 
 /**
- * Runs the CLI as root without CAP_SYS_ADMIN, a container's default, where
- * the kernel refuses our seccomp filter (root does not get no_new_privs).
+ * Runs the CLI (ptrace, asked for) as root without CAP_SYS_ADMIN, a
+ * container's default, where the kernel refuses our seccomp filter (root
+ * does not get no_new_privs).
  */
 function runCliWithoutSysAdmin(args) {
-  const r = spawnSync("capsh", ["--drop=cap_sys_admin", "--", "-c", 'exec "$@"', "sh", process.execPath, CLI, ...args], {
+  const r = spawnSync("capsh", ["--drop=cap_sys_admin", "--", "-c", 'exec "$@"', "sh", process.execPath, CLI, "--method", "ptrace", ...args], {
     encoding: "utf8",
     cwd: ROOT,
     timeout: 120_000,
@@ -159,7 +160,7 @@ const COMPAT_WARNING = (n) =>
   `${n} read/write-family calls were made through the 32-bit syscall ABI (int 0x80) and are not counted: the figures miss their I/O`;
 
 for (const [mode, run] of [
-  ["under our filter", (args) => runCliJson(args)],
+  ["under our filter", (args) => runCliJson(["--method", "ptrace", ...args])],
   [WITHOUT_SYS_ADMIN, (args) => {
     const json = path.join(dir, "int80-nosysadmin.json");
     const r = runCliWithoutSysAdmin(["--json", json, ...args.slice(2)]);
@@ -179,7 +180,7 @@ for (const [mode, run] of [
     const out = path.join(dir, "ownfilter.dat");
     const json = path.join(dir, "ownfilter.json");
     const args = ["--json", json, "--", bin.ownfilter, out, "9"];
-    const r = mode === WITHOUT_SYS_ADMIN ? runCliWithoutSysAdmin(args) : runCli(args);
+    const r = mode === WITHOUT_SYS_ADMIN ? runCliWithoutSysAdmin(args) : runCli(["--method", "ptrace", ...args]);
     // The fixture exits 12 if getppid does anything but fail with ENOSYS.
     t.is(r.status, 0, r.stderr);
     t.is(r.stdout, "getppid ENOSYS\n");
@@ -248,6 +249,7 @@ for (const sig of ["SIGUSR1", "SIGUSR2", "SIGHUP", "SIGTERM", "SIGALRM"]) {
 }
 
 // ---------------------------------------------------- CPU sets (item 4)
+// ptrace, asked for: the source that stops the program (eBPF never does).
 
 function cpusOf(pid) {
   return procStatus(pid)?.Cpus_allowed_list;
@@ -255,10 +257,10 @@ function cpusOf(pid) {
 
 test.serial("by default a traced command sees the CPUs it would see untraced: nproc, Cpus_allowed_list", (t) => {
   const untraced = spawnSync("nproc", { encoding: "utf8" }).stdout;
-  const traced = runCli(["--", "nproc"]);
+  const traced = runCli(["--method", "ptrace", "--", "nproc"]);
   t.is(traced.status, 0, traced.stderr);
   t.is(traced.stdout, untraced);
-  const status = runCli(["--", "grep", "^Cpus_allowed_list", "/proc/self/status"]);
+  const status = runCli(["--method", "ptrace", "--", "grep", "^Cpus_allowed_list", "/proc/self/status"]);
   t.is(status.stdout, spawnSync("grep", ["^Cpus_allowed_list", "/proc/self/status"], { encoding: "utf8" }).stdout);
 });
 
@@ -269,7 +271,7 @@ test.serial("by default profile() leaves this process's CPUs alone: os.available
     (async () => {
       const outside = os.availableParallelism();
       let inside;
-      await profile(() => { inside = os.availableParallelism(); });
+      await profile(() => { inside = os.availableParallelism(); }, { method: "ptrace" });
       console.log(JSON.stringify({ outside, inside }));
     })();`;
   const r = spawnSync(process.execPath, ["-e", script], { encoding: "utf8", timeout: 60_000 });
@@ -302,7 +304,7 @@ function attachedAndCounting(run, pid) {
 test.serial("iops -p killed with SIGKILL (default options) leaves the target's CPU set as it was", async (t) => {
   const target = await startTarget("sigkill-default");
   try {
-    const run = spawnCli(["-p", String(target.pid)]);
+    const run = spawnCli(["--method", "ptrace", "-p", String(target.pid)]);
     await attachedAndCounting(run, target.pid);
     t.is(cpusOf(target.pid), target.before, "not pinned while traced");
     run.child.kill("SIGKILL");
@@ -321,7 +323,7 @@ for (const sig of ["SIGHUP", "SIGTERM", "SIGQUIT", "SIGINT"]) {
   test.serial(`iops -p --share-cpu ended by ${sig}: detaches, reports, and gives every thread its CPU set back`, async (t) => {
     const target = await startTarget(`share-${sig}`);
     try {
-      const run = spawnCli(["--share-cpu", "--json", "-", "-p", String(target.pid)]);
+      const run = spawnCli(["--method", "ptrace", "--share-cpu", "--json", "-", "-p", String(target.pid)]);
       await attachedAndCounting(run, target.pid);
       if (TWO_CPUS) {
         // The opt-in does pin (so the test shows the pin undone).
@@ -347,7 +349,7 @@ for (const sig of ["SIGHUP", "SIGTERM", "SIGQUIT", "SIGINT"]) {
 test.serial("iops -p --share-cpu killed with SIGKILL: its guard process gives every thread its CPU set back", async (t) => {
   const target = await startTarget("share-sigkill");
   try {
-    const run = spawnCli(["--share-cpu", "-p", String(target.pid)]);
+    const run = spawnCli(["--method", "ptrace", "--share-cpu", "-p", String(target.pid)]);
     await attachedAndCounting(run, target.pid);
     if (TWO_CPUS) await waitFor(() => !/[-,]/.test(cpusOf(target.pid) ?? "-"), "the target to be pinned");
     run.child.kill("SIGKILL");
@@ -372,7 +374,7 @@ test.serial("iops -p --share-cpu: a CPU set the program gives itself while attac
   w.stdout.setEncoding("utf8").on("data", (d) => (stdout += d));
   try {
     await waitFor(() => /pid \d+/.test(stdout), "the target's pid");
-    const run = spawnCli(["--share-cpu", "--json", "-", "-p", String(w.pid)]);
+    const run = spawnCli(["--method", "ptrace", "--share-cpu", "--json", "-", "-p", String(w.pid)]);
     await attachedAndCounting(run, w.pid);
     await waitFor(() => !/[-,]/.test(cpusOf(w.pid) ?? "-"), "the target to be pinned");
     const pinned = cpusOf(w.pid);

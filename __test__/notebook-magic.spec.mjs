@@ -113,3 +113,13 @@ test("only lines that start in code are magic: in a string, template literal, re
   const re = planCell("const r = /a\\/*/;\n%iops f(r);", 1);
   t.deepEqual(re.magics.map((m) => m.line), [1]);
 });
+
+test("--method: a source this platform runs, passed on to the window; any other is a usage error, in one line, before the code runs", (t) => {
+  t.is(DEFAULT_OPTIONS.method, null, "no method: the platform's default");
+  for (const method of ["ebpf", "ptrace", "strace"]) {
+    t.deepEqual(parseOptions(`--method ${method} f()`), { options: { ...DEFAULT_OPTIONS, method }, rest: "f()" });
+    t.deepEqual(parseOptions(`--method=${method}`).options.method, method);
+  }
+  t.throws(() => parseOptions("--method bpf f()"), { message: 'unknown method "bpf": one of ebpf, ptrace, strace' });
+  t.throws(() => parseOptions("--method"), { message: /^--method needs a value/ });
+});

@@ -10,7 +10,7 @@ import path from "node:path";
 import test from "ava";
 
 import { displays, mime, notebookScratch, plottedFigures, row, runSession, stream } from "./_support/notebook.mjs";
-import { fileCounts } from "./_support/util.mjs";
+import { SOURCE_LABELS, defaultMethod, fileCounts, liveMethods } from "./_support/util.mjs";
 
 let scratch;
 let work;
@@ -104,6 +104,9 @@ fs.closeSync(mfd);`],
     ["afterCompileError", `%%iops\n`],
     ["completeCell", { complete: `%%iops --histogram\nfs.writeFileS` }],
     ["completeLine", { complete: `%iops --top 3 fs.readFileS` }],
+    ["methodPtrace", `%%iops --method ptrace --json ${p("method-ptrace.json")}\nfs.writeFileSync(${p("method-ptrace.txt")}, "x".repeat(300));`],
+    ["methodEbpf", `%iops --method=ebpf --json ${p("method-ebpf.json")} fs.writeFileSync(${p("method-ebpf.txt")}, "y".repeat(200));`],
+    ["methodBad", `%%iops --method bpf\nfs.writeFileSync(${p("method-bad.txt")}, "no");`],
     ["inspect", null],
   ];
 }
@@ -154,7 +157,7 @@ test("an empty %%iops cell reports 0 operations", (t) => {
   t.is(row(plain, "Total Operations"), "0");
   t.is(row(plain, "Total Bytes"), "0 bytes");
   const r = report("empty.json");
-  t.is(r.method, "ptrace");
+  t.is(r.method, defaultMethod(), "the platform's default source (eBPF where permitted)");
   t.is(r.summary.totalOps, 0);
   t.is(r.otherFds.totalOps, 0, "not even the kernel's messaging");
   t.is(r.metadataOps.total, 0);
@@ -167,7 +170,7 @@ test("1000 fs.writeSync calls of 4096 bytes: exactly 1000 writes and 4,096,000 b
   t.is(row(plain, "Write Operations"), "1,000");
   t.is(row(plain, "Read Operations"), "0");
   t.is(row(plain, "Bytes Written"), "3.91 MiB (4,096,000 bytes)");
-  t.true(plain.startsWith("IOPS Profile Results (ptrace syscall tracer; files)"), plain);
+  t.true(plain.startsWith(`IOPS Profile Results (${SOURCE_LABELS[defaultMethod()]}; files)`), plain);
   t.regex(html, /<th>Write Operations<\/th><td class="num">1,000<\/td>/);
   t.regex(html, /<th>Bytes Written<\/th><td class="num">3\.91 MiB \(4,096,000 bytes\)<\/td>/);
   const r = report("writes.json");
@@ -442,7 +445,7 @@ test("file names are escaped in the HTML table, and --top limits the files liste
 test("--all-fds counts the character devices in the table", (t) => {
   t.is(cells.allFds.status, "ok", stream(cells.allFds, "stderr"));
   const { plain } = only(t, cells.allFds);
-  t.true(plain.startsWith("IOPS Profile Results (ptrace syscall tracer; all fds)"));
+  t.true(plain.startsWith(`IOPS Profile Results (${SOURCE_LABELS[defaultMethod()]}; all fds)`), plain);
   const r = report("allfds.json");
   t.true(r.allFds);
   const devnull = r.files.find((f) => f.path === "/dev/null");
@@ -473,4 +476,31 @@ test("the kernel is left untraced and running between cells", (t) => {
     t.not(task.state, "T", `thread ${task.tid} stopped`);
   }
   t.is(k.children.filter((c) => c.argv.some((a) => a.endsWith("helper.js"))).length, 1, "one helper, kept for the next cell");
+});
+
+test("--method: %%iops --method ptrace and %iops --method=ebpf measure with the source asked for, exactly; an unknown one is a usage error and the code does not run", (t) => {
+  t.is(cells.methodPtrace.status, "ok", stream(cells.methodPtrace, "stderr"));
+  const viaPtrace = report("method-ptrace.json");
+  t.is(viaPtrace.method, "ptrace");
+  t.deepEqual(fileCounts(viaPtrace.files.find((f) => f.path.endsWith("method-ptrace.txt"))), {
+    path: path.join(work, "method-ptrace.txt"),
+    kind: "file",
+    readOps: 0,
+    writeOps: 1,
+    readBytes: 0,
+    writeBytes: 300,
+  });
+  const ebpf = liveMethods().find((m) => m.name === "ebpf");
+  t.is(cells.methodEbpf.status, "ok", stream(cells.methodEbpf, "stderr"));
+  if (ebpf.unavailable === null) {
+    const viaEbpf = report("method-ebpf.json");
+    t.is(viaEbpf.method, "ebpf");
+    t.deepEqual([viaEbpf.summary.writeOps, viaEbpf.summary.writeBytes], [1, 200]);
+  } else {
+    // Asked for where it cannot run: the line runs unmeasured, saying why in one line.
+    t.regex(stream(cells.methodEbpf, "stderr"), /^iops: tracing could not start \(--method ebpf: [^\n]*\); the code runs unmeasured\n$/);
+  }
+  t.is(cells.methodBad.status, "error");
+  t.is(stream(cells.methodBad, "stderr"), '%iops: unknown method "bpf": one of ebpf, ptrace, strace\n');
+  t.false(fs.existsSync(path.join(work, "method-bad.txt")), "the code did not run");
 });

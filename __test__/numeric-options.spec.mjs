@@ -77,7 +77,8 @@ test.serial("--duration longer than 2^31 ms (3,000,000 s) traces until the proce
   // Writes once it is told to, after iops has attached.
   const target = spawn("/bin/sh", ["-c", `while [ ! -e ${go} ]; do sleep 0.01; done; echo abc > ${out}`], { stdio: "ignore" });
   t.teardown(() => target.kill("SIGKILL"));
-  const cli = spawnCli(["-p", String(target.pid), "--duration", "3000000", "--json", "-"]);
+  // ptrace, asked for: its attach shows in TracerPid, which says when to let the target write.
+  const cli = spawnCli(["--method", "ptrace", "-p", String(target.pid), "--duration", "3000000", "--json", "-"]);
   await waitFor(() => procStatus(target.pid)?.TracerPid !== "0", "iops to attach");
   fs.writeFileSync(go, "");
   const r = await within(cli.done, 60_000, "iops -p with a long --duration");

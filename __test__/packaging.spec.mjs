@@ -91,7 +91,7 @@ test("installed without cargo, the prebuilt package gives exact counts from iops
   const env = { ...process.env, PATH: noCargoPath };
   const out = path.join(dir, "cli.bin");
   const report = JSON.parse(
-    execFileSync(path.join(modules, ".bin", "iops"), ["--json", "-", "--", bin.writes, out, "300", "4096"], { cwd: project, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }),
+    execFileSync(path.join(modules, ".bin", "iops"), ["--method", "ptrace", "--json", "-", "--", bin.writes, out, "300", "4096"], { cwd: project, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }),
   );
   t.is(report.method, "ptrace");
   t.is(report.summary.writeOps, 300);
@@ -108,7 +108,7 @@ profile(() => {
   const fd = fs.openSync(${JSON.stringify(target)}, "w");
   for (let i = 0; i < 250; i++) fs.writeSync(fd, Buffer.alloc(1000));
   fs.closeSync(fd);
-}).then((r) => console.log(JSON.stringify(r)));`,
+}, { method: "ptrace" }).then((r) => console.log(JSON.stringify(r)));`,
   );
   const profiled = JSON.parse(execFileSync(process.execPath, ["probe.js"], { cwd: project, env, encoding: "utf8" }));
   t.is(profiled.method, "ptrace");
@@ -145,7 +145,7 @@ test("without its platform package the install still succeeds, iops says in one 
   t.true(fs.existsSync(path.join(project, "node_modules", "iops-profiler", `iops-profiler.${SUFFIX}.node`)), "built from source");
   const out = path.join(dir, "rebuilt.bin");
   const report = JSON.parse(
-    execFileSync(path.join(project, "node_modules", ".bin", "iops"), ["--json", "-", "--", bin.writes, out, "40", "512"], {
+    execFileSync(path.join(project, "node_modules", ".bin", "iops"), ["--method", "ptrace", "--json", "-", "--", bin.writes, out, "40", "512"], {
       cwd: project,
       encoding: "utf8",
       stdio: ["ignore", "pipe", "pipe"],

@@ -10,7 +10,7 @@ import path from "node:path";
 
 import test from "ava";
 
-import { compileFixtures, fileEntry, iops, makeTempDir, runCliJson } from "./_support/util.mjs";
+import { compileFixtures, eachMethod, fileEntry, iops, makeTempDir, runCliJson } from "./_support/util.mjs";
 
 let dir;
 let bin;
@@ -37,9 +37,10 @@ function dataFile(name, bytes) {
 }
 
 /** Traces `access <mode> <file> <count> <size> [stride]`; returns its row in report.files and the report. */
-function trace(t, mode, file, count, size, stride) {
+/** `iops --method <method> -- access <mode> ...` (no method: the platform's default). */
+function trace(t, mode, file, count, size, stride, method) {
   const args = [bin.access, mode, file, String(count), String(size), ...(stride === undefined ? [] : [String(stride)])];
-  const { status, report, stderr } = runCliJson(["--", ...args]);
+  const { status, report, stderr } = runCliJson([...(method ? ["--method", method] : []), "--", ...args]);
   t.is(status, 0, stderr);
   const row = report.files.find((f) => f.path === file);
   t.truthy(row, `${file} in report.files`);
@@ -48,66 +49,69 @@ function trace(t, mode, file, count, size, stride) {
 
 const N = 200;
 
-test.serial("read() back to back from offset 0: every read sequential", (t) => {
+eachMethod(test, "read() back to back from offset 0: every read sequential", (t, method) => {
   const file = dataFile("seq.dat", N * 4096);
-  const { row } = trace(t, "read-seq", file, N, 4096);
+  const { row } = trace(t, "read-seq", file, N, 4096, undefined, method);
   t.deepEqual(row.readAccess, access("sequential", { sequential: N }));
   t.is(row.writeAccess, null);
   t.is(row.pattern, "sequential");
   t.is(row.smallOps, 0);
 });
 
-test.serial("lseek before the fd's first call, reads, then a pread where they ended: all sequential (position read from fdinfo)", (t) => {
+eachMethod(test, "lseek before the fd's first call, reads, then a pread where they ended: all sequential (position read from fdinfo)", (t, method) => {
   // Had the tracer assumed the reads started at 0, the pread would be a jump.
   const file = dataFile("skip.dat", (N + 1) * 1000);
-  const { row } = trace(t, "skip-then-read", file, N, 1000);
+  const { row } = trace(t, "skip-then-read", file, N, 1000, undefined, method);
   t.deepEqual(row.readAccess, access("sequential", { sequential: N, small: N }));
 });
 
-test.serial("write() of 512 B records to a new file: sequential, all small", (t) => {
+eachMethod(test, "write() of 512 B records to a new file: sequential, all small", (t, method) => {
   const file = path.join(dir, "wseq.dat");
-  const { row } = trace(t, "write-seq", file, N, 512);
+  const { row } = trace(t, "write-seq", file, N, 512, undefined, method);
   t.deepEqual(row.writeAccess, access("sequential", { sequential: N, small: N }));
   t.is(row.readAccess, null);
   t.is(row.smallOps, N);
 });
 
+// ptrace only: under eBPF an O_APPEND fd's end of file is read from fdinfo at
+// its first write's record, up to 10 ms late; a writer that has exited by
+// then leaves its appends' offsets unknown (a known gap of the eBPF source).
 test.serial("O_APPEND writes to a file that already has data: sequential appends", (t) => {
   const file = dataFile("append.dat", 1000);
-  const { row } = trace(t, "append", file, N, 100);
+  const { row } = trace(t, "append", file, N, 100, undefined, "ptrace");
   t.deepEqual(row.writeAccess, access("sequential", { sequential: N, small: N }));
   t.is(fs.statSync(file).size, 1000 + N * 100);
 });
 
 test.serial("O_APPEND writes after a failed read() on the fd: still sequential appends", (t) => {
   const file = dataFile("append2.dat", 777);
-  const { row, report } = trace(t, "append-after-failed-read", file, N, 100);
+  const { row, report } = trace(t, "append-after-failed-read", file, N, 100, undefined, "ptrace");
   t.deepEqual(row.writeAccess, access("sequential", { sequential: N, small: N }));
   t.deepEqual(report.failedOps.byErrno, { EBADF: 1 });
 });
 
-test.serial("pread() of 512 B every 4 KiB: the first at 0 sequential, the rest strided by 4096", (t) => {
+eachMethod(test, "pread() of 512 B every 4 KiB: the first at 0 sequential, the rest strided by 4096", (t, method) => {
   const file = dataFile("strided.dat", N * 4096);
-  const { row } = trace(t, "pread-strided", file, N, 512, 4096);
+  const { row } = trace(t, "pread-strided", file, N, 512, 4096, method);
   t.deepEqual(row.readAccess, access("strided", { sequential: 1, strided: N - 1, small: N, stride: 4096 }));
   t.is(row.pattern, "strided");
 });
 
-test.serial("pwrite() of 8 KiB every 64 KiB into a new file: strided writes", (t) => {
+eachMethod(test, "pwrite() of 8 KiB every 64 KiB into a new file: strided writes", (t, method) => {
   const file = path.join(dir, "pwstrided.dat");
-  const { row } = trace(t, "pwrite-strided", file, N, 8192, 65536);
+  const { row } = trace(t, "pwrite-strided", file, N, 8192, 65536, method);
   t.deepEqual(row.writeAccess, access("strided", { sequential: 1, strided: N - 1, stride: 65536 }));
 });
 
-test.serial("lseek + read() walking records backwards: strided by -size (lseek results are followed)", (t) => {
+eachMethod(test, "lseek + read() walking records backwards: strided by -size (lseek results are followed)", (t, method) => {
   const file = dataFile("backwards.dat", N * 2048);
-  const { row } = trace(t, "read-backwards", file, N, 2048);
+  const { row } = trace(t, "read-backwards", file, N, 2048, undefined, method);
   t.deepEqual(row.readAccess, access("strided", { sequential: 1, strided: N - 1, small: N, stride: -2048 }));
 });
 
-test.serial("lseek + read() at random records: the first sequential, every other random", (t) => {
+eachMethod(test, "lseek + read() at random records: the first sequential, every other random", (t, method) => {
   const file = dataFile("lrandom.dat", 1000 * 4096);
-  const { row } = trace(t, "lseek-random", file, N, 4096, 1000);
+  const { row } = trace(t, "lseek-random", file, N, 4096, 1000, method);
   t.deepEqual(row.readAccess, access("random", { sequential: 1, random: N - 1 }));
   t.is(row.pattern, "random");
 });
@@ -138,17 +142,17 @@ test.serial("the text table shows each file's access pattern", (t) => {
   t.true(stderr.split("\n").some((l) => /^\s+50\s+0\s+25\.00 KiB\s+0 B\s+(\S+ (s|ms|µs)\s+)?random\s+/.test(l) && l.endsWith(file)), stderr);
 });
 
-test.serial("sendfile() through an offset pointer, every 4 KiB: strided reads (the pointer is read), sequential writes", (t) => {
+eachMethod(test, "sendfile() through an offset pointer, every 4 KiB: strided reads (the pointer is read), sequential writes", (t, method) => {
   const file = dataFile("sendfile.dat", N * 4096);
-  const { row, report } = trace(t, "sendfile-strided", file, N, 1000, 4096);
+  const { row, report } = trace(t, "sendfile-strided", file, N, 1000, 4096, method);
   t.deepEqual(row.readAccess, access("strided", { sequential: 1, strided: N - 1, small: N, stride: 4096 }));
   const out = report.files.find((f) => f.path === `${file}.out`);
   t.deepEqual(out.writeAccess, access("sequential", { sequential: N, small: N }));
 });
 
-test.serial("copy_file_range() with both offset pointers: strided source, sequential destination", (t) => {
+eachMethod(test, "copy_file_range() with both offset pointers: strided source, sequential destination", (t, method) => {
   const file = dataFile("cfr.dat", N * 8192);
-  const { row, report } = trace(t, "cfr-strided", file, N, 4096, 8192);
+  const { row, report } = trace(t, "cfr-strided", file, N, 4096, 8192, method);
   t.deepEqual(row.readAccess, access("strided", { sequential: 1, strided: N - 1, stride: 8192 }));
   const out = report.files.find((f) => f.path === `${file}.out`);
   t.deepEqual(out.writeAccess, access("sequential", { sequential: N }));

@@ -1,7 +1,8 @@
 /**
- * profile() and openWindow() on this very process (the ava worker): a helper
- * process attaches to every thread, and marker syscalls delimit the window
- * exactly, libuv's thread pool included.
+ * profile() and openWindow() on this very process (the ava worker), once per
+ * live source (`eachMethod`: ebpf, ptrace): a helper process traces every
+ * thread, and marker syscalls delimit the window exactly, libuv's thread
+ * pool included. The expected figures are the code's own, whatever the source.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -9,9 +10,17 @@ import { fileURLToPath } from "node:url";
 
 import test from "ava";
 
-import { counts, fileEntry, iops, makeTempDir, patternBuffer, syscallRow, totals } from "./_support/util.mjs";
+import { counts, eachMethod, fileEntry, iops, makeTempDir, patternBuffer, syscallRow, totals } from "./_support/util.mjs";
 
-const { profile, openWindow, IopsError } = iops;
+const { IopsError } = iops;
+
+/** profile() and openWindow() with `method` unless the call names another. */
+function withMethod(method) {
+  return {
+    profile: (fn, options = {}) => iops.profile(fn, { method, ...options }),
+    openWindow: (options = {}) => iops.openWindow({ method, ...options }),
+  };
+}
 
 let dir;
 
@@ -32,7 +41,8 @@ function dataFile(name) {
   return p;
 }
 
-test.serial("fs.promises reads on libuv's thread pool: exactly N operations, exact bytes", async (t) => {
+eachMethod(test, "fs.promises reads on libuv's thread pool: exactly N operations, exact bytes", async (t, method) => {
+  const { profile, openWindow } = withMethod(method);
   const N = 48;
   const p = dataFile("promises-read.dat");
   const seen = [];
@@ -49,7 +59,7 @@ test.serial("fs.promises reads on libuv's thread pool: exactly N operations, exa
     }
   });
   t.deepEqual(seen, new Array(N).fill(true), "the reads returned the file's records");
-  t.is(report.method, "ptrace");
+  t.is(report.method, method);
   t.is(report.pid, process.pid);
   t.is(report.exit, null);
   t.deepEqual(counts(report.summary), totals(N, N * 4096, 0, 0));
@@ -61,7 +71,8 @@ test.serial("fs.promises reads on libuv's thread pool: exactly N operations, exa
   t.deepEqual(report.warnings, []);
 });
 
-test.serial("concurrent fs.promises reads spread over the pool threads: exactly N operations", async (t) => {
+eachMethod(test, "concurrent fs.promises reads spread over the pool threads: exactly N operations", async (t, method) => {
+  const { profile, openWindow } = withMethod(method);
   const N = 200;
   const p = dataFile("concurrent-read.dat");
   const fh = await fs.promises.open(p, "r");
@@ -79,7 +90,8 @@ test.serial("concurrent fs.promises reads spread over the pool threads: exactly 
   t.is(report.metadataOps.opens, 0);
 });
 
-test.serial("1000 fs.writeSync of 4096 bytes: exactly 1000 writes and 4,096,000 bytes", async (t) => {
+eachMethod(test, "1000 fs.writeSync of 4096 bytes: exactly 1000 writes and 4,096,000 bytes", async (t, method) => {
+  const { profile, openWindow } = withMethod(method);
   const p = path.join(dir, "write-sync.dat");
   const report = await profile(() => {
     const fd = fs.openSync(p, "w");
@@ -94,10 +106,11 @@ test.serial("1000 fs.writeSync of 4096 bytes: exactly 1000 writes and 4,096,000 
   t.is(fs.statSync(p).size, 4_096_000);
 });
 
-test.serial("an empty profile() counts nothing", async (t) => {
+eachMethod(test, "an empty profile() counts nothing", async (t, method) => {
+  const { profile, openWindow } = withMethod(method);
   for (const fn of [() => {}, async () => {}]) {
     const report = await profile(fn);
-    t.is(report.method, "ptrace");
+    t.is(report.method, method);
     t.deepEqual(counts(report.summary), totals(0, 0, 0, 0));
     t.deepEqual(
       report.files.filter((f) => f.kind === "file" || f.kind === "blockDevice"),
@@ -108,7 +121,8 @@ test.serial("an empty profile() counts nothing", async (t) => {
   }
 });
 
-test.serial("I/O before and after the window is not counted", async (t) => {
+eachMethod(test, "I/O before and after the window is not counted", async (t, method) => {
+  const { profile, openWindow } = withMethod(method);
   const p = path.join(dir, "outside.dat");
   const fd = fs.openSync(p, "w");
   const buf = Buffer.alloc(100, 1);
@@ -124,7 +138,8 @@ test.serial("I/O before and after the window is not counted", async (t) => {
   t.is(report.metadataOps.closes, 0);
 });
 
-test.serial("profile() inside profile() rejects with IopsError EBUSY; the outer window still counts exactly", async (t) => {
+eachMethod(test, "profile() inside profile() rejects with IopsError EBUSY; the outer window still counts exactly", async (t, method) => {
+  const { profile, openWindow } = withMethod(method);
   const p = path.join(dir, "nested.dat");
   let inner;
   const report = await profile(async () => {
@@ -146,10 +161,11 @@ test.serial("profile() inside profile() rejects with IopsError EBUSY; the outer 
   t.deepEqual(fileEntry(after, p), { path: p, kind: "file", readOps: 0, writeOps: 1, readBytes: 0, writeBytes: 10 });
 });
 
-test.serial("openWindow(): a second window while one is open rejects with EBUSY; begin()/end() count exactly", async (t) => {
+eachMethod(test, "openWindow(): a second window while one is open rejects with EBUSY; begin()/end() count exactly", async (t, method) => {
+  const { profile, openWindow } = withMethod(method);
   const p = path.join(dir, "window.dat");
   const w = await openWindow();
-  t.is(w.method, "ptrace");
+  t.is(w.method, method);
   t.is(w.notice, null);
   const second = await openWindow().then(
     () => null,
@@ -166,7 +182,8 @@ test.serial("openWindow(): a second window while one is open rejects with EBUSY;
   t.deepEqual(fileEntry(report, p), { path: p, kind: "file", readOps: 0, writeOps: 7, readBytes: 0, writeBytes: 2100 });
 });
 
-test.serial("when fn throws, the error is rethrown with the report of what it did attached", async (t) => {
+eachMethod(test, "when fn throws, the error is rethrown with the report of what it did attached", async (t, method) => {
+  const { profile, openWindow } = withMethod(method);
   const p = path.join(dir, "throws.dat");
   const error = await t.throwsAsync(
     profile(() => {
@@ -182,22 +199,24 @@ test.serial("when fn throws, the error is rethrown with the report of what it di
   t.deepEqual(fileEntry(error.iopsReport, p), { path: p, kind: "file", readOps: 0, writeOps: 10, readBytes: 0, writeBytes: 640 });
 });
 
-test.serial("an unknown method is refused with IopsError EINVAL before fn runs, never measured by another source; the next window works", async (t) => {
+eachMethod(test, "an unknown method is refused with IopsError EINVAL before fn runs, never measured by another source; the next window works", async (t, method) => {
+  const { profile, openWindow } = withMethod(method);
   let ran = false;
   // "ebpf" was this list's first unknown name until the eBPF source came (issue 13): "dtrace" stands in.
   for (const method of ["dtrace", "PTRACE", 1]) {
     const error = await t.throwsAsync(profile(() => (ran = true), { method }), { instanceOf: IopsError });
     t.is(error.code, "EINVAL");
-    t.regex(error.message, /^unknown method .*: one of ptrace, ebpf, strace$/);
+    t.regex(error.message, /^unknown method .*: one of ebpf, ptrace, strace$/);
   }
   t.false(ran);
   const p = path.join(dir, "after-unknown-method.dat");
   const report = await profile(() => fs.writeFileSync(p, Buffer.alloc(100)));
-  t.is(report.method, "ptrace");
+  t.is(report.method, method);
   t.deepEqual(fileEntry(report, p), { path: p, kind: "file", readOps: 0, writeOps: 1, readBytes: 0, writeBytes: 100 });
 });
 
-test.serial("profile() leaves this process untraced afterwards", async (t) => {
+eachMethod(test, "profile() leaves this process untraced afterwards", async (t, method) => {
+  const { profile, openWindow } = withMethod(method);
   await profile(() => fs.readFileSync(fileURLToPath(import.meta.url)));
   const status = fs.readFileSync("/proc/self/status", "utf8");
   t.regex(status, /^TracerPid:\s+0$/m);

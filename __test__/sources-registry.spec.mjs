@@ -25,9 +25,20 @@ test.before(() => {
   bin = compileFixtures(dir, ["writes"]);
 });
 
-test("Linux's live sources: ptrace (the default, its windows through the tracer helper) and strace (run by its TypeScript module)", (t) => {
+/** The source a capture without a method runs here: eBPF where this process may load it (the addon's probe), else ptrace. */
+const DEFAULT = native.sourceUnavailable("ebpf") === null ? "ebpf" : "ptrace";
+
+test("Linux's live sources: eBPF then ptrace (the defaults, in that order, their windows through the tracer helper) and strace (run by its TypeScript module)", (t) => {
   const rows = native.liveSources();
-  t.deepEqual(rows.find((s) => s.name === "ptrace"), { name: "ptrace", about: "our own tracer", byDefault: true, window: "helper", start: "binding", counters: false });
+  t.deepEqual(rows.find((s) => s.name === "ebpf"), {
+    name: "ebpf",
+    about: "eBPF tracepoints filtered in the kernel, the default where permitted (root, or CAP_BPF and CAP_PERFMON, and a kernel with BTF)",
+    byDefault: true,
+    window: "helper",
+    start: "binding",
+    counters: false,
+  });
+  t.deepEqual(rows.find((s) => s.name === "ptrace"), { name: "ptrace", about: "our own tracer (the default where eBPF is not permitted)", byDefault: true, window: "helper", start: "binding", counters: false });
   t.deepEqual(rows.find((s) => s.name === "strace"), {
     name: "strace",
     about: "run the installed strace and parse its output",
@@ -36,17 +47,20 @@ test("Linux's live sources: ptrace (the default, its windows through the tracer 
     start: "script",
     counters: false,
   });
-  t.is(rows.find((s) => s.byDefault).name, "ptrace");
+  t.deepEqual(rows.filter((s) => s.byDefault).map((s) => s.name), ["ebpf", "ptrace"]);
+  // ptrace has no probe: it is refused, if at all, when it attaches (then the labelled counters).
+  t.is(native.sourceUnavailable("ptrace"), null);
+  t.throws(() => native.sourceUnavailable("nosuch"), { code: "InvalidArg" });
   // Only this platform's rows: no macOS or Windows source, no counters row (Linux's fallback is the tracer's own).
   t.deepEqual(rows.filter((s) => ["fs_usage", "etw", "rusage", "proc-io"].includes(s.name)), []);
 });
 
-test("the binding starts the session its method names: ptrace by name and by default count the command's writes exactly", async (t) => {
-  for (const options of [{ method: "ptrace" }, {}, undefined]) {
+test("the binding starts the session its method names: each by name, and by default the first permitted, count the command's writes exactly", async (t) => {
+  for (const [options, method] of [[{ method: "ptrace" }, "ptrace"], [{ method: DEFAULT }, DEFAULT], [{}, DEFAULT], [undefined, DEFAULT]]) {
     const out = path.join(dir, `launch-${JSON.stringify(options ?? null).replace(/\W/g, "")}.dat`);
     const session = native.TraceSession.launch([bin.writes, out, "7", "300"], options);
     const report = JSON.parse(await session.wait());
-    t.is(report.method, "ptrace", JSON.stringify(options));
+    t.is(report.method, method, JSON.stringify(options));
     t.deepEqual([fileEntry(report, out).writeOps, fileEntry(report, out).writeBytes], [7, 2100]);
     t.is(fs.statSync(out).size, 2100);
   }
@@ -77,13 +91,13 @@ test("the CLI's --method: the registry's rows as its choices and help, the defau
   const help = runCli(["--help"]).stdout.replace(/\s+/g, " ");
   const described = rows.map((s) => `${s.name}: ${s.about}`).join("; ");
   const choices = names.map((n) => JSON.stringify(n)).join(", ");
-  t.true(help.includes(`--method <source> ${described} (choices: ${choices}, default: "ptrace")`), help);
+  t.true(help.includes(`--method <source> ${described} (default: the first of ebpf, ptrace that may run here) (choices: ${choices})`), help);
   const bad = runCli(["--method", "nosuch", "--", "true"]);
   t.is(bad.status, 2);
   t.true(bad.stderr.includes(`argument 'nosuch' is invalid. Allowed choices are ${names.join(", ")}.`), bad.stderr);
   const out = path.join(dir, "cli-default.dat");
   const r = runCliJson(["--", bin.writes, out, "3", "10"]);
-  t.is(r.report.method, "ptrace");
+  t.is(r.report.method, DEFAULT);
   t.deepEqual([fileEntry(r.report, out).writeOps, fileEntry(r.report, out).writeBytes], [3, 30]);
 });
 

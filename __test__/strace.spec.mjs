@@ -59,7 +59,7 @@ function both(name, argv, extra = []) {
   const sub = path.join(dir, `work-${name}`);
   fs.mkdirSync(sub, { recursive: true });
   const args = argv(sub);
-  const ours = runCliJson([...extra, "--", ...args]);
+  const ours = runCliJson(["--method", "ptrace", ...extra, "--", ...args]);
   const strace = runCliJson(["--method", "strace", ...extra, "--", ...args]);
   return { ours, strace, sub };
 }
@@ -240,7 +240,7 @@ test.serial("profile(fn, { method: 'strace' }): exactly the window's calls, as p
   fs.writeSync(fd, Buffer.alloc(7)); // before the window: not counted
   const viaStrace = await iops.profile(work, { method: "strace" });
   fs.writeSync(fd, Buffer.alloc(7)); // after: not counted
-  const viaPtrace = await iops.profile(work);
+  const viaPtrace = await iops.profile(work, { method: "ptrace" });
   fs.closeSync(fd);
   t.is(viaStrace.method, "strace");
   t.is(viaStrace.pid, process.pid);

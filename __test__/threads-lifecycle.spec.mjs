@@ -79,7 +79,7 @@ function assertReleased(t, pid, what) {
 
 test.serial("iops -- churn 1000 2: two threads each create and join 1,000 threads; the capture ends with the command, exit 0", async (t) => {
   for (let run = 0; run < 3; run++) {
-    const r = await runCliOrKill(["--json", path.join(dir, "churn.json"), "--", bin.churn, "1000", "2"]);
+    const r = await runCliOrKill(["--method", "ptrace", "--json", path.join(dir, "churn.json"), "--", bin.churn, "1000", "2"]);
     t.false(r.killed, `run ${run}: iops was still running after 60 s (the command had printed ${JSON.stringify(r.stdout)})`);
     t.is(r.status, 0, `run ${run}: ${r.stderr}`);
     t.is(r.stdout, "done\n", `run ${run}`);
@@ -96,7 +96,7 @@ test.serial("a SIGTERM sent to iops after the command's main process has ended i
   // The command exits at once; its child, still traced, then sends SIGTERM
   // to iops, whose forward to the command finds it gone (ESRCH).
   const script = '(sleep 0.5; kill -TERM "$PPID"; sleep 0.5) & exit 0';
-  const r = await runCliOrKill(["--json", "-", "--", "sh", "-c", script]);
+  const r = await runCliOrKill(["--method", "ptrace", "--json", "-", "--", "sh", "-c", script]);
   t.false(r.killed);
   t.is(r.status, 0, r.stderr);
   t.false(r.stderr.includes("ESRCH"), r.stderr);
@@ -118,6 +118,7 @@ test.serial("profile() around a child process that churns threads returns, with 
             child.on("error", reject);
             child.on("close", (code, signal) => resolve({ code, signal }));
           }).then((exit) => t.deepEqual(exit, { code: 0, signal: null }, `run ${run}: the child's exit`)),
+        { method: "ptrace" },
       ),
       60_000,
       `run ${run}: profile() around a churning child`,
@@ -141,7 +142,7 @@ test.serial("attaching to a process with ~300 threads coming and going is traced
 
   for (let run = 0; run < 4; run++) {
     // A child of this process: traced from the helper process.
-    const capture = iops.tracePid(pid);
+    const capture = iops.tracePid(pid, { method: "ptrace" });
     await sleep(300);
     capture.stop();
     const report = await within(capture.report, 60_000, `run ${run}: tracePid report`);
@@ -151,7 +152,7 @@ test.serial("attaching to a process with ~300 threads coming and going is traced
   }
   for (let run = 0; run < 2; run++) {
     // From the CLI: not its child, attached directly.
-    const r = await runCliOrKill(["-p", String(pid), "--duration", "0.5", "--json", "-"]);
+    const r = await runCliOrKill(["--method", "ptrace", "-p", String(pid), "--duration", "0.5", "--json", "-"]);
     t.false(r.killed);
     t.is(r.status, 0, r.stderr);
     t.false(r.stderr.includes("not permitted"), r.stderr);
@@ -166,7 +167,7 @@ test.serial("attaching to a process with ~300 threads coming and going is traced
 
 test.serial("main thread calls pthread_exit, a worker writes 100 x 16 bytes: 100 writes, 1,600 bytes, on the file", (t) => {
   const out = path.join(dir, "zl.dat");
-  const { status, stderr, report } = runCliJson(["--", bin.zombie_leader, "100", out, "200000"]);
+  const { status, stderr, report } = runCliJson(["--method", "ptrace", "--", bin.zombie_leader, "100", out, "200000"]);
   t.is(status, 0, stderr);
   t.is(fs.readFileSync(out, "utf8"), "0123456789abcdef".repeat(100));
   t.is(report.method, "ptrace");
@@ -191,7 +192,7 @@ test.serial("attaching to a process whose main thread has exited: traced through
   const exited = new Promise((resolve) => w.on("exit", (code, signal) => resolve({ code, signal })));
   await waitFor(() => procStatus(w.pid)?.State.startsWith("Z") && fs.existsSync(out) && fs.statSync(out).size >= 160, "the leader to exit and the worker to write");
 
-  const r = await runCliOrKill(["-p", String(w.pid), "--duration", "0.5", "--json", "-"]);
+  const r = await runCliOrKill(["--method", "ptrace", "-p", String(w.pid), "--duration", "0.5", "--json", "-"]);
   t.false(r.killed);
   t.is(r.status, 0, r.stderr);
   const report = JSON.parse(r.stdout);
@@ -217,7 +218,7 @@ for (const how of ["exit", "exec"]) {
     // the kill lands inside a write in some of them, not all.
     const out = path.join(dir, `killed-${how}.dat`);
     for (let run = 0; run < 6; run++) {
-      const { status, stderr, report } = runCliJson(["--", bin.killedwrites, out, "4", "100", how]);
+      const { status, stderr, report } = runCliJson(["--method", "ptrace", "--", bin.killedwrites, out, "4", "100", how]);
       t.is(status, 0, `run ${run}: ${stderr}`);
       const size = fs.statSync(out).size;
       t.true(size > 0, `run ${run}: the writers wrote`);

@@ -77,7 +77,7 @@ test("--method strace: strace's missing storage bytes are coded; the warnings it
 
 test("our tracer: a clean run has no warnings and no codes", (t) => {
   const out = path.join(dir, "ptrace.out");
-  const { report, status, stderr } = runCliJson(["--", bin.writes, out, "30", "4096"]);
+  const { report, status, stderr } = runCliJson(["--method", "ptrace", "--", bin.writes, out, "30", "4096"]);
   t.is(status, 0, stderr);
   t.is(report.method, "ptrace");
   t.deepEqual(counts(report.summary), totals(0, 0, 30, 30 * 4096));
@@ -106,7 +106,8 @@ test("the counters fallback: the reason leads, coded counters-fallback, then wha
 
 test("the CLI falling back to counters (already traced): the counters-fallback warning is its notice line, not repeated among the warnings", (t) => {
   const out = path.join(dir, "nested.out");
-  const r = runCli(["--", process.execPath, CLI, "--json", "-", "--", bin.writes, out, "10", "100"]);
+  // ptrace, asked for by both: the inner one is refused because the outer traces it.
+  const r = runCli(["--method", "ptrace", "--", process.execPath, CLI, "--method", "ptrace", "--json", "-", "--", bin.writes, out, "10", "100"]);
   t.is(r.status, 0, r.stderr);
   const inner = JSON.parse(r.stdout);
   t.is(inner.method, "proc-io");

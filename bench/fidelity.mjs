@@ -111,7 +111,8 @@ function runUntraced(w, timed, result) {
 async function runTraced(w, shareCpu, json) {
   w.before?.();
   const cli = path.join(HERE, "..", "dist", "cli.js");
-  const args = [cli, "--json", json, ...(shareCpu ? ["--share-cpu"] : []), "--", ...w.argv];
+  // ptrace, asked for: what this bench measures is how a tracer that stops the program changes it.
+  const args = [cli, "--method", "ptrace", "--json", json, ...(shareCpu ? ["--share-cpu"] : []), "--", ...w.argv];
   const r = spawnSync(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
   if (r.status !== 0) throw new Error(`${w.name} under iops exited with ${r.status ?? r.signal}: ${r.stderr}`);
   const report = JSON.parse(readFileSync(json, "utf8"));

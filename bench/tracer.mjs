@@ -161,7 +161,8 @@ async function runStraceLaunch(job, cpu) {
  */
 function attachIops(pid, _job, options = []) {
   const cli = path.join(HERE, "..", "dist", "cli.js");
-  const child = spawn(process.execPath, [cli, ...options, "--json", "-", "-p", String(pid)], { stdio: ["ignore", "pipe", "pipe"] });
+  // ptrace, asked for: the rows of this bench are our tracer's (eBPF has its own row).
+  const child = spawn(process.execPath, [cli, "--method", "ptrace", ...options, "--json", "-", "-p", String(pid)], { stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d) => (stdout += d));

@@ -6,7 +6,7 @@
 //    must run to its end (exit status passed through) and give a report
 //    from this platform's source;
 //  - `profile()` around the same writes must give a report.
-// On Linux (ptrace) the counts must be exact; Windows' counters count every
+// On Linux (eBPF where permitted, else ptrace) the counts must be exact; Windows' counters count every
 // write request of the process, so at least the writes made; on macOS only
 // that figures are read (untested: no Mac here). Prints one line per check; exits 1 on the first failure.
 import { execFileSync, spawnSync } from "node:child_process";
@@ -17,7 +17,7 @@ import { join, resolve } from "node:path";
 // The sources a launched command may be measured with here: macOS uses
 // fs_usage where it may run it (root, or the sudoers rule), else the rusage
 // counters; Windows launches with the I/O counters (profile() uses ETW).
-const METHODS = { linux: ["ptrace"], darwin: ["fs_usage", "rusage"], win32: ["io-counters"] }[process.platform] ?? [];
+const METHODS = { linux: ["ebpf", "ptrace"], darwin: ["fs_usage", "rusage"], win32: ["io-counters"] }[process.platform] ?? [];
 const [mainTgz, platformTgz] = process.argv.slice(2).map((p) => resolve(p));
 if (!mainTgz || !platformTgz) {
   console.error("usage: node scripts/release-smoke.mjs <main.tgz> <platform.tgz>");
@@ -44,7 +44,7 @@ try {
   check(METHODS.includes(report.method), `the report comes from ${METHODS.join(" or ")} (got ${report.method})`);
   check(readFileSync(out).length === 64 * 4096, "the command ran to its end");
   const { writeOps, writeBytes } = report.summary;
-  if (report.method === "ptrace") check(writeOps === 64 && writeBytes === 64 * 4096, `exact counts: ${writeOps} writes, ${writeBytes} bytes`);
+  if (report.method === "ptrace" || report.method === "ebpf") check(writeOps === 64 && writeBytes === 64 * 4096, `exact counts: ${writeOps} writes, ${writeBytes} bytes`);
   // GetProcessIoCounters counts every write request the process made.
   else if (report.method === "io-counters") check(writeBytes >= 64 * 4096, `the counters cover the writes: ${writeOps} writes, ${writeBytes} bytes`);
   // fs_usage sees Node's own writes among others; rusage counts bytes that
@@ -59,7 +59,7 @@ profile(()=>{const fd=fs.openSync(${JSON.stringify(out)},"w");for(let i=0;i<64;i
   );
   const profiled = JSON.parse(execFileSync(process.execPath, ["probe.js"], { cwd: dir, encoding: "utf8" }));
   check(typeof profiled.method === "string" && profiled.summary !== undefined, `profile() gives a report (${profiled.method})`);
-  if (profiled.method === "ptrace") check(profiled.summary.writeOps === 64, `profile() counts exactly: ${profiled.summary.writeOps} writes`);
+  if (profiled.method === "ptrace" || profiled.method === "ebpf") check(profiled.summary.writeOps === 64, `profile() counts exactly: ${profiled.summary.writeOps} writes`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

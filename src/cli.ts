@@ -67,14 +67,18 @@ What is counted:
   them in the table). Opens, closes, stats, fsyncs, unlinks, renames and
   getdents are counted as metadata calls.
 
-Sources: Linux, our ptrace tracer; macOS, fs_usage (needs root, or a sudoers
-  rule: see the README); Windows, ETW (needs an elevated prompt). Without the
-  rights, iops says so in one line and reads the process's counters instead
+Sources: Linux, eBPF where permitted (root, or CAP_BPF and CAP_PERFMON, and
+  a kernel with BTF; it never stops the program), else our ptrace tracer,
+  saying in one line why; macOS, fs_usage (needs root, or a sudoers rule: see
+  the README); Windows, ETW (needs an elevated prompt). Without the rights,
+  iops says so in one line and reads the process's counters instead
   (proc-io, rusage, io-counters). The report's header names the source.
+  --method asks for one: if it cannot run here, iops says why and exits ${EXIT.usage}.
 
 Exit status: the command's own (128 + N when it was killed by signal N);
-  ${EXIT.usage} on a usage error, ${EXIT.notFound} when the command is not found, ${EXIT.cannotExecute} when it
-  cannot be executed (${EXIT.notFound} if its interpreter is missing), ${EXIT.failure} when the capture failed.
+  ${EXIT.usage} on a usage error or when the --method asked for cannot run here,
+  ${EXIT.notFound} when the command is not found, ${EXIT.cannotExecute} when it cannot be executed
+  (${EXIT.notFound} if its interpreter is missing), ${EXIT.failure} when the capture failed.
   With --pid: 0, or ${EXIT.failure} when the capture failed.
 
 Signals: Ctrl-C and Ctrl-\\ reach the command from the terminal, and iops
@@ -116,12 +120,10 @@ async function output(report: Report, opts: CliOptions): Promise<boolean> {
   const { printable } = printing();
   const { writeOutputFile } = outputs();
   let shown = report;
-  const notice = report.warningCodes.indexOf("counters-fallback");
-  if (notice >= 0) {
-    // The fallback notice goes first, on its own line, not with the warnings.
-    process.stderr.write(`iops: ${printable(report.warnings[notice])}\n`);
-    shown = { ...report, ...reports().withoutWarnings(report, "counters-fallback") };
-  }
+  // Which source ran instead and why goes first, on its own line, not with the warnings.
+  const notices = (["default-source-unavailable", "counters-fallback"] as const).filter((code) => report.warningCodes.includes(code));
+  for (const code of notices) process.stderr.write(`iops: ${printable(report.warnings[report.warningCodes.indexOf(code)])}\n`);
+  if (notices.length > 0) shown = { ...report, ...reports().withoutWarnings(report, ...notices) };
   process.stderr.write(
     text().formatText(shown, { histogram: opts.histogram, topFiles: opts.top, width: Math.max(20, (process.stderr.columns ?? 100) - 40) }) +
       "\n",
@@ -233,9 +235,10 @@ function methodOption(Option: typeof Commander.Option): Commander.Option {
   } catch {
     return new Option("--method <source>", "the source: one of this platform's live sources (listed here once the addon loads)");
   }
-  const option = new Option("--method <source>", sources.map((s) => `${s.name}: ${s.about}`).join("; ")).choices(sources.map((s) => s.name));
-  const first = sources.find((s) => s.byDefault);
-  return first ? option.default(first.name) : option;
+  // No commander default: a source asked for is held to it, the default may fall back (select.ts).
+  const defaults = sources.filter((s) => s.byDefault).map((s) => s.name);
+  const when = defaults.length > 1 ? ` (default: the first of ${defaults.join(", ")} that may run here)` : defaults.length === 1 ? ` (default: ${defaults[0]})` : "";
+  return new Option("--method <source>", sources.map((s) => `${s.name}: ${s.about}`).join("; ") + when).choices(sources.map((s) => s.name));
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -315,7 +318,8 @@ export async function main(argv: string[]): Promise<number> {
     return await runLaunch(command, opts);
   } catch (e) {
     process.stderr.write(`iops: ${printable((e as Error).message)}\n`);
-    return EXIT.failure;
+    // The --method asked for cannot run here: a matter of how iops was called, not a failed capture.
+    return e instanceof reports().IopsError && e.code === "ENOTSUP" ? EXIT.usage : EXIT.failure;
   }
 }
 

@@ -210,3 +210,42 @@ export function within(promise, ms, what) {
 
 /** Raw control characters other than the line feed that separates lines. */
 export const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f]/;
+
+/**
+ * The live Linux sources the exactness suite runs each of its cases under,
+ * in the registry's default order, each with why it cannot run here (null:
+ * it runs), in the addon's own words (its `permitted` probe: for eBPF, root
+ * or CAP_BPF + CAP_PERFMON, a kernel with BTF, tracefs, a build with clang).
+ * The expected figures never depend on the source: they are the workload's.
+ */
+export function liveMethods() {
+  if (process.platform !== "linux") return [];
+  const { native } = require(path.join(ROOT, "dist", "native.js"));
+  return ["ebpf", "ptrace"].map((name) => ({ name, unavailable: native.sourceUnavailable(name) ?? null }));
+}
+
+/**
+ * `test.serial` once per live source: `fn(t, method)`, titled
+ * "[method] title", skipped (the reason logged once) where the source
+ * cannot run here.
+ */
+export function eachMethod(test, title, fn) {
+  for (const { name, unavailable } of liveMethods()) {
+    if (unavailable) {
+      if (!skipLogged.has(name)) console.log(`[${name}] skipped: ${unavailable}`);
+      skipLogged.add(name);
+      test.serial.skip(`[${name}] ${title}`, (t) => fn(t, name));
+    } else {
+      test.serial(`[${name}] ${title}`, (t) => fn(t, name));
+    }
+  }
+}
+const skipLogged = new Set();
+
+/** The live source a capture without a method runs here (Linux: eBPF where permitted, else ptrace), by the addon's probe. */
+export function defaultMethod() {
+  return liveMethods().find((m) => m.unavailable === null)?.name ?? null;
+}
+
+/** A live source's label for people, as a report's header shows it (the source table's). */
+export const SOURCE_LABELS = { ebpf: "eBPF syscall tracepoints", ptrace: "ptrace syscall tracer" };

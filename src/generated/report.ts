@@ -65,10 +65,10 @@ export interface Report {
 
 /** Which source produced the figures. Serialized as the report's `method`. */
 export type Source =
-  /** Our own ptrace tracer (Linux). */
-  | "ptrace"
   /** Our eBPF source (Linux): raw_syscalls tracepoints filtered in the kernel. */
   | "ebpf"
+  /** Our own ptrace tracer (Linux). */
+  | "ptrace"
   /** A live strace run, parsed as it writes. */
   | "strace"
   /** `iops import` of a saved strace log. */
@@ -85,7 +85,7 @@ export type Source =
   | "rusage";
 
 /** Every value of `Source`. */
-export const SOURCE_VALUES: readonly Source[] = ["ptrace", "ebpf", "strace", "strace-log", "fs_usage", "etw", "proc-io", "io-counters", "rusage"];
+export const SOURCE_VALUES: readonly Source[] = ["ebpf", "ptrace", "strace", "strace-log", "fs_usage", "etw", "proc-io", "io-counters", "rusage"];
 
 /** The tracer's own share of the elapsed time. Every stop of the program at a traced call is a round trip to the tracer that an untraced run does not make; its cost depends on whether the two meet on one CPU or across two, so both costs are measured, after the capture on the same machine (a throwaway child making traced calls), and weighted by where the capture's sampled stops happened. */
 export interface TracerTime {
@@ -454,6 +454,8 @@ export interface RankRow {
 export type WarningCode =
   /** Counters were used because no event source could run; the text says why. */
   | "counters-fallback"
+  /** The platform's first default source cannot run here (rights, kernel, build, its program refused): the next one measured; the text says why and how to get the first (Linux: ptrace, and what eBPF needs). */
+  | "default-source-unavailable"
   /** What this source cannot see by its nature (counters, fs_usage, ETW). */
   | "source-limits"
   /** Windows counters read under wine: zeros, not measurements. */
@@ -508,6 +510,8 @@ export type WarningCode =
   | "requests-incomplete"
   /** The event source lost events: counts are a lower bound. */
   | "events-lost"
+  /** The eBPF source's set of traced tasks was full: tasks forked past it were not traced, counts are a lower bound. */
+  | "traced-set-full"
   /** The source does not see storage-level bytes (strace). */
   | "no-storage-bytes"
   /** A tracer process of ours did not exit when told to. */
@@ -522,15 +526,15 @@ export type WarningCode =
   | "mmap-not-counted";
 
 /** Every value of `WarningCode`. */
-export const WARNING_CODE_VALUES: readonly WarningCode[] = ["counters-fallback", "source-limits", "wine-counters", "other-requests-uncounted", "seccomp-filter-refused", "window-never-opened", "window-markers-missing", "exited-before-end", "compat-syscalls-uncounted", "io-uring-uncounted", "lines-not-understood", "last-line-cut", "calls-rejoined", "calls-never-returned", "calls-begun-before-log", "fds-without-target", "fds-unnamed", "fds-opened-before-trace", "no-timestamps", "whole-second-timestamps", "no-durations", "no-metadata-calls", "offsets-unknown", "appends-unknown", "disk-requests-failed", "io-calls-uncounted", "requests-incomplete", "events-lost", "no-storage-bytes", "tracer-still-running", "cpu-shared", "merged-warnings", "no-wall-clock", "mmap-not-counted"];
+export const WARNING_CODE_VALUES: readonly WarningCode[] = ["counters-fallback", "default-source-unavailable", "source-limits", "wine-counters", "other-requests-uncounted", "seccomp-filter-refused", "window-never-opened", "window-markers-missing", "exited-before-end", "compat-syscalls-uncounted", "io-uring-uncounted", "lines-not-understood", "last-line-cut", "calls-rejoined", "calls-never-returned", "calls-begun-before-log", "fds-without-target", "fds-unnamed", "fds-opened-before-trace", "no-timestamps", "whole-second-timestamps", "no-durations", "no-metadata-calls", "offsets-unknown", "appends-unknown", "disk-requests-failed", "io-calls-uncounted", "requests-incomplete", "events-lost", "traced-set-full", "no-storage-bytes", "tracer-still-running", "cpu-shared", "merged-warnings", "no-wall-clock", "mmap-not-counted"];
 
 /** The sources that read per-process counters, not per-call events: the fallbacks when no event source can run. */
 export const COUNTER_SOURCES: readonly Source[] = ["proc-io", "io-counters", "rusage"];
 
 /** Each source's name for people ("ptrace syscall tracer"). */
 export const SOURCE_LABELS: Readonly<Record<Source, string>> = {
-  "ptrace": "ptrace syscall tracer",
   "ebpf": "eBPF syscall tracepoints",
+  "ptrace": "ptrace syscall tracer",
   "strace": "strace, live",
   "strace-log": "strace log",
   "fs_usage": "fs_usage trace",

@@ -23,7 +23,7 @@ export interface CaptureOptions {
   onProgress?: (p: { ops: number; bytes: number; elapsedSeconds: number }) => void;
   /** Milliseconds, from 1 to 2^31 - 1 (default 250); outside that, IopsError "EINVAL". */
   progressIntervalMs?: number;
-  /** traceCommand()/tracePid(): the source, as `ProfileOptions.method` (default: this platform's first). */
+  /** traceCommand()/tracePid(): the source, as `ProfileOptions.method` (default: this platform's first that may run here). */
   method?: RequestedSource;
 }
 
@@ -45,9 +45,13 @@ export interface ProfileOptions {
    */
   shareCpu?: boolean;
   /**
-   * The source, by its report `method` (default: this platform's first; on
-   * Linux "ptrace", our own tracer; "strace", the installed strace, attached
-   * to this process). One this platform does not run: IopsError "EINVAL".
+   * The source, by its report `method` (default: this platform's first that
+   * may run here; on Linux "ebpf" where this process may load it, root or
+   * CAP_BPF + CAP_PERFMON and a kernel with BTF, else "ptrace", our own
+   * tracer, with a `default-source-unavailable` warning saying why; "strace",
+   * the installed strace, attached to this process). One this platform does
+   * not run: IopsError "EINVAL"; one it runs but that cannot run here (eBPF
+   * without the rights): IopsError "ENOTSUP".
    */
   method?: RequestedSource;
 }
@@ -71,7 +75,7 @@ export interface WindowOptions extends ProfileOptions {
 
 /** A measured window: call `begin()` right before and `end()` right after the code. */
 export interface IopsWindow {
-  /** The source: "ptrace" when traced; "proc-io", "io-counters" or "rusage" when counters are the fallback. */
+  /** The source: "ebpf" or "ptrace" when traced; "proc-io", "io-counters" or "rusage" when counters are the fallback. */
   readonly method: string;
   /** Why the window fell back to counters, in one line; null when traced. */
   readonly notice: string | null;

@@ -1,7 +1,7 @@
 /**
  * The live sources by the name a report gives them in `method`, as the
  * binding's registry declares them for this platform (`liveSources()`: the
- * `live` clauses of the source table, crates/iops-core/src/source.rs): Linux's ptrace tracer and strace, macOS's
+ * `live` clauses of the source table, crates/iops-core/src/source.rs): Linux's eBPF source, ptrace tracer and strace, macOS's
  * fs_usage (root) and rusage disk counters, Windows' ETW. Facts only:
  * select.ts decides which one runs.
  */
@@ -50,7 +50,17 @@ export function requestableSources(): LiveSource[] {
   return liveSources().filter((s) => !s.counters);
 }
 
-/** The source one asked for (`value`), or with none the platform's default (null: it has none); IopsError "EINVAL" for anything else (never a silent default). */
+/**
+ * Why `source` cannot run in this process, in one line that says how to get
+ * it (its registry row's `permitted` probe: rights, kernel, build); null
+ * when it may. Cheap: nothing is loaded or started.
+ */
+export function unavailableReason(source: LiveSource): string | null {
+  if (source === FS_USAGE_STAND_IN) return null;
+  return native.sourceUnavailable(source.name) ?? null;
+}
+
+/** The source one asked for (`value`), or with none the platform's first default row (null: it has none; select.ts skips the rows that cannot run here); IopsError "EINVAL" for anything else (never a silent default). */
 export function requestedSource(value: unknown): LiveSource | null {
   if (value === undefined) return liveSources().find((s) => s.byDefault) ?? null;
   const known = requestableSources();
@@ -80,9 +90,9 @@ export function countersSource(platform: NodeJS.Platform = process.platform): Co
   return "proc-io";
 }
 
-/** The per-call event source this platform runs when none is asked for (Linux: our own tracer, macOS: fs_usage, Windows: ETW); null where it has none. */
+/** The per-call event source this platform runs when none is asked for (Linux: eBPF where this process may load it, else our ptrace tracer; macOS: fs_usage; Windows: ETW); null where it has none. */
 export function eventSource(): Source | null {
-  return requestedSource(undefined)?.name ?? null;
+  return (liveSources().find((s) => s.byDefault && unavailableReason(s) === null) ?? requestedSource(undefined))?.name ?? null;
 }
 
 /**

@@ -6,8 +6,16 @@
  * crates/iops-core/src/source.rs, as crates/iops-node/src/live.rs expands them):
  *
  *   which source          the one asked for (`--method`, profile()'s
- *                         `method`), else the platform's first `byDefault`
- *                         row (Linux: ptrace, macOS: fs_usage, Windows: ETW)
+ *                         `method`; one that cannot run here is an error,
+ *                         IopsError "ENOTSUP", never a fallback), else the
+ *                         platform's first `byDefault` row that may run in
+ *                         this process (its `permitted` probe; Linux: eBPF,
+ *                         else ptrace; macOS: fs_usage; Windows: ETW); a
+ *                         default refused when it starts (the kernel would
+ *                         not load eBPF: "ENOTSUP", nothing started) gives
+ *                         way to the next; a row skipped either way is said
+ *                         in the report's first warning
+ *                         (`default-source-unavailable`)
  *   a command (launch)    the binding's session of that source (the addon
  *                         falls back to the I/O counters where ETW is
  *                         refused or ptrace is, on Linux), or its TypeScript
@@ -28,12 +36,12 @@
 import { readFileSync } from "node:fs";
 
 import { apiPid } from "../args";
-import { IopsError } from "../report";
+import { IopsError, type Report } from "../report";
 import { claimWindow, releaseWindow, type Capture, type CaptureOptions, type IopsWindow, type ProfileOptions, type WindowOptions } from "./capture";
 import { CountersWindow, countersCapture } from "./counters";
 import { InProcessWindow } from "./in-process";
 import { FsUsageWindow, attachWithFsUsage, fsUsageCommand, launchWithFsUsage } from "./fs_usage";
-import { countersSession, requestedSource, type LiveSource, type RequestedSource } from "./names";
+import { countersSession, liveSources, requestedSource, unavailableReason, type LiveSource, type RequestedSource } from "./names";
 import { attachSession, checkCaptureOptions, launchSession } from "./native-session";
 import { openStraceWindow, straceCommand, stracePid } from "./strace";
 import { captureFromHelper, openHelperWindow } from "./tracer-helper";
@@ -62,14 +70,87 @@ function scripted(source: LiveSource): ScriptedSource {
   return s;
 }
 
+/** The source that runs: asked for, or the first default that may run here. */
+interface Choice {
+  source: LiveSource | null;
+  /** Why the first default row did not run (its probe, or its refusal as it started); null when none was skipped. */
+  skipped: string | null;
+  /** The default rows after it, tried in turn when it is refused as it starts ("ENOTSUP"); none for a source asked for. */
+  rest: LiveSource[];
+}
+
 /**
- * Runs `argv` measured by `method` (default: this platform's) until it
- * exits. Throws IopsError "EINVAL" for a bad option or an unknown method.
+ * The source for `method`: the one asked for, which must be able to run here
+ * (else IopsError "ENOTSUP" with its probe's words, never a silent
+ * fallback), or the first default row that may. IopsError "EINVAL" for an
+ * unknown method.
+ */
+function choose(method: unknown): Choice {
+  if (method !== undefined) {
+    const source = requestedSource(method);
+    const why = source && unavailableReason(source);
+    if (why) throw new IopsError(`--method ${source!.name}: ${why}`, "ENOTSUP");
+    return { source, skipped: null, rest: [] };
+  }
+  const defaults = liveSources().filter((s) => s.byDefault);
+  return defaults.length > 0 ? firstPermitted(defaults, null) : { source: null, skipped: null, rest: [] };
+}
+
+/** The first of `rows` that may run here (the last always may: its refusal is its own to say); `skipped`: why a row before them did not. */
+function firstPermitted(rows: LiveSource[], skipped: string | null): Choice {
+  for (let i = 0; i < rows.length; i++) {
+    const reason = i === rows.length - 1 ? null : unavailableReason(rows[i]);
+    if (reason === null) return { source: rows[i], skipped, rest: rows.slice(i + 1) };
+    skipped ??= reason;
+  }
+  throw new Error("unreachable: the last default row always runs");
+}
+
+/** The line that says which source ran instead and why ("ptrace: eBPF ... needs CAP_BPF ..."); null when none was skipped. */
+function noticeOf(choice: Choice): string | null {
+  return choice.skipped === null || choice.source === null ? null : `${choice.source.name}: ${choice.skipped}`;
+}
+
+/** `report` with `notice` (a skipped default) as its first warning. */
+function withNotice(report: Report, notice: string | null): Report {
+  if (notice === null) return report;
+  return { ...report, warnings: [notice, ...report.warnings], warningCodes: ["default-source-unavailable", ...report.warningCodes] };
+}
+
+/** Starts `choice`'s capture with `start`; a default refused as it starts ("ENOTSUP": nothing ran) gives way to the next default row. */
+function startChosen(choice: Choice, start: (source: LiveSource | null) => Capture): Capture {
+  let current = start(choice.source);
+  let stopped = false;
+  const report = current.report.then(
+    (r) => withNotice(r, noticeOf(choice)),
+    (e: unknown) => {
+      if (!(e instanceof IopsError && e.code === "ENOTSUP" && choice.rest.length > 0)) throw e;
+      current = startChosen(firstPermitted(choice.rest, choice.skipped ?? e.message), start);
+      if (stopped) current.stop();
+      return current.report;
+    },
+  );
+  return {
+    report,
+    stop: () => {
+      stopped = true;
+      current.stop();
+    },
+    pid: () => current.pid(),
+  };
+}
+
+/**
+ * Runs `argv` measured by `method` (default: this platform's first source
+ * that may run here) until it exits. Throws IopsError "EINVAL" for a bad
+ * option or an unknown method, "ENOTSUP" when the method asked for cannot
+ * run here.
  */
 export function launch(argv: string[], options: CaptureOptions, method?: RequestedSource): Capture {
-  const source = requestedSource(method);
-  if (source?.start === "script") return scripted(source).launch(argv, options);
-  return launchSession(argv, checkCaptureOptions(options), source?.name);
+  return startChosen(choose(method), (source) => {
+    if (source?.start === "script") return scripted(source).launch(argv, options);
+    return launchSession(argv, checkCaptureOptions(options), source?.name);
+  });
 }
 
 /** macOS: fs_usage when it can run, else the binding's counters, saying why. */
@@ -101,15 +182,16 @@ function attachWithFsUsageOrCounters(pid: number, options: CaptureOptions): Capt
 }
 
 /**
- * Measures process `pid` with `method` (default: this platform's) until
- * `stop()` (or its end). With `countersOnRefusal`, a refused attach
- * (IopsError "EPERM": already traced, Yama, another user's process) reads
- * the pid's counters over the same span instead, labelled; without it, the
- * report rejects with that error. Throws IopsError "EINVAL" for an unknown
- * method or a pid that is not a whole number from 1 to 2^31 - 1.
+ * Measures process `pid` with `method` (default: this platform's first
+ * source that may run here) until `stop()` (or its end). With
+ * `countersOnRefusal`, a refused attach (IopsError "EPERM": already traced,
+ * Yama, another user's process) reads the pid's counters over the same span
+ * instead, labelled; without it, the report rejects with that error. Throws
+ * IopsError "EINVAL" for an unknown method or a pid that is not a whole
+ * number from 1 to 2^31 - 1, "ENOTSUP" when the method asked for cannot run here.
  */
 export function attach(pid: number, options: CaptureOptions, method?: RequestedSource, countersOnRefusal = false): Capture {
-  const capture = attachBy(pid, options, requestedSource(method));
+  const capture = startChosen(choose(method), (source) => attachBy(pid, options, source));
   return countersOnRefusal ? orCounters(capture, pid) : capture;
 }
 
@@ -152,9 +234,10 @@ function parentOf(pid: number): number | null {
 
 /**
  * Prepares a window on this process with `options.method` (default: this
- * platform's source), falling back to its counters where the source is
- * refused. Only one window may be open at a time: IopsError "EBUSY"
- * otherwise; an unknown method: IopsError "EINVAL".
+ * platform's first source that may run here), falling back to its counters
+ * where the source is refused. Only one window may be open at a time:
+ * IopsError "EBUSY" otherwise; an unknown method: IopsError "EINVAL"; a
+ * method asked for that cannot run here: IopsError "ENOTSUP".
  */
 export async function openWindow(options: WindowOptions = {}): Promise<IopsWindow> {
   claimWindow();
@@ -166,8 +249,21 @@ export async function openWindow(options: WindowOptions = {}): Promise<IopsWindo
   }
 }
 
-async function windowBy(options: WindowOptions): Promise<IopsWindow> {
-  const source = requestedSource(options.method);
+async function windowBy(options: WindowOptions, choice: Choice = choose(options.method)): Promise<IopsWindow> {
+  let w: IopsWindow;
+  try {
+    w = await windowOf(options, choice.source);
+  } catch (e) {
+    // A default refused as it starts: the next default row (which says why).
+    if (!(e instanceof IopsError && e.code === "ENOTSUP" && choice.rest.length > 0)) throw e;
+    return windowBy(options, firstPermitted(choice.rest, choice.skipped ?? e.message));
+  }
+  const notice = noticeOf(choice);
+  if (notice === null || w.notice !== null) return w;
+  return { method: w.method, notice: null, begin: () => w.begin(), end: () => w.end().then((r) => withNotice(r, notice)) };
+}
+
+async function windowOf(options: WindowOptions, source: LiveSource | null): Promise<IopsWindow> {
   switch (source?.window ?? "counters") {
     case "script":
       return scripted(source!).window(options);

@@ -8,7 +8,7 @@
 import { inspect } from "node:util";
 
 import { writeOutputFile } from "../output";
-import { openWindow, type IopsWindow } from "../profile";
+import { openWindow, type IopsWindow, type ProfileOptions } from "../profile";
 import { IopsError, type Report } from "../report";
 import { keepReport } from "./kept";
 import { notebookDisplays } from "../render/notebook";
@@ -78,11 +78,11 @@ export class CellRun {
     if (this.stopped) throw new CellStopped(`this cell was stopped (${this.stopped})`);
     const slot = this.slot(k);
     if (this.skipped) return;
-    const { allFds, shareCpu } = slot.magic.options;
+    const { allFds, shareCpu, method } = slot.magic.options;
     slot.state = "opening";
     slot.opening = (async () => {
       try {
-        slot.window = await openWindow({ allFds, shareCpu, host: this.kernelTraffic.now() });
+        slot.window = await openWindow({ allFds, shareCpu, host: this.kernelTraffic.now(), ...(method === null ? {} : { method: method as ProfileOptions["method"] }) });
         slot.state = "open";
       } catch (e) {
         const err = e as { code?: string; message?: string };

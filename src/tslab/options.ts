@@ -4,6 +4,7 @@
  */
 import { MAX_COUNT, parseCount } from "../args";
 import { checkOutputPath } from "../output";
+import { requestableSources } from "../sources/names";
 
 export interface MagicOptions {
   histogram: boolean;
@@ -15,6 +16,8 @@ export interface MagicOptions {
   /** Also save the full report as JSON to this path. */
   json: string | null;
   shareCpu: boolean;
+  /** The source asked for (`--method`), or null: the platform's default (profile()'s `method`). */
+  method: string | null;
   help: boolean;
   /** Keep the report under this name, for `%iops compare <a> <b>`. */
   saveAs: string | null;
@@ -27,6 +30,7 @@ export const DEFAULT_OPTIONS: MagicOptions = {
   top: 10,
   json: null,
   shareCpu: false,
+  method: null,
   help: false,
   saveAs: null,
 };
@@ -63,6 +67,8 @@ Options:
                      much faster per traced call, but your code runs on one
                      CPU meanwhile (its CPU set is given back at the end)
   --no-share-cpu     the default: your code keeps its CPUs
+  --method <source>  measure with this source (Linux: ebpf or ptrace; the
+                     default is eBPF where permitted, else ptrace, saying why)
   -h, --help         this help
 
 Examples:
@@ -76,7 +82,7 @@ Examples:
   %iops compare small large
 
 Windows cannot nest: a %iops line inside a %%iops cell is refused.
-Where ptrace is not permitted, the cell still runs and the figures come from
+Where no tracer is permitted (or the --method asked for cannot run), the cell still runs and the figures come from
 the kernel's /proc/<pid>/io counters, labelled as such.`;
 
 export class OptionsError extends Error {}
@@ -98,6 +104,11 @@ const VALUED: Record<string, (o: MagicOptions, value: string) => void> = {
     } catch {
       throw new OptionsError(`--top needs a whole number of files, not "${v}" (1 to ${MAX_COUNT})`);
     }
+  },
+  "--method": (o, v) => {
+    const known = requestableSources().map((s) => s.name as string);
+    if (!known.includes(v)) throw new OptionsError(`unknown method "${v}": one of ${known.join(", ")}`);
+    o.method = v;
   },
   "--json": (o, v) => {
     // Checked before the code runs: a report that cannot be saved is known now.

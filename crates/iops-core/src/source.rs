@@ -53,12 +53,15 @@ macro_rules! sources {
 /// - `log(<module>)`: `iops import` reads its saved logs, parsed by the
 ///   format module `parse/<module>.rs` (several: `log(a, b)`) (detection tries formats in table
 ///   order; `parse::formats` expands these into the `mod` lines and `FORMATS`).
-/// - `live(<cfg>) { about, by_default, window, start }`: it measures running
+/// - `live(<cfg>) { about, by_default, [permitted,] window, start }`: it measures running
 ///   programs on the platforms `cfg` selects. This clause is the binding's
 ///   (crates/iops-node/src/live.rs expands it into `LIVE_SOURCES`, where its
 ///   names resolve): `about`, a few words for `iops --method`; `by_default`,
 ///   tried when no source is asked for (in table order, so the first such
-///   row of a platform is its default); `window`, how a `profile()` window
+///   row of a platform that is permitted is its default); `permitted`, an
+///   optional probe, `fn() -> Option<String>`, saying why it cannot run in
+///   this process (rights, kernel, build), said in one line when the next
+///   row runs instead and as the error when it is asked for; `window`, how a `profile()` window
 ///   on this process is measured (`Helper`, `InProcess`, `Script`, `Counters`);
 ///   `start`, how it runs (`tracer!(entry)` for a Linux tracer shaped as
 ///   `iops_linux::trace`, `Start::Binding { launch, attach }`, or
@@ -70,12 +73,12 @@ macro_rules! sources {
 #[macro_export]
 macro_rules! source_table {
     ($then:ident) => { $then! {
-    /// Our own ptrace tracer (Linux).
-    Ptrace = "ptrace", "ptrace syscall tracer", Sees::EVENTS, None,
-        live(target_os = "linux") { about: "our own tracer", by_default: true, window: Helper, start: tracer!(iops_linux::trace) };
     /// Our eBPF source (Linux): raw_syscalls tracepoints filtered in the kernel.
     Ebpf = "ebpf", "eBPF syscall tracepoints", Sees { mmaps: false, ..Sees::EVENTS }, None,
-        live(target_os = "linux") { about: "eBPF tracepoints filtered in the kernel (root, or CAP_BPF and CAP_PERFMON)", by_default: false, window: Helper, start: tracer!(iops_ebpf::trace) };
+        live(target_os = "linux") { about: "eBPF tracepoints filtered in the kernel, the default where permitted (root, or CAP_BPF and CAP_PERFMON, and a kernel with BTF)", by_default: true, permitted: iops_ebpf::unavailable, window: Helper, start: tracer!(iops_ebpf::trace) };
+    /// Our own ptrace tracer (Linux).
+    Ptrace = "ptrace", "ptrace syscall tracer", Sees::EVENTS, None,
+        live(target_os = "linux") { about: "our own tracer (the default where eBPF is not permitted)", by_default: true, window: Helper, start: tracer!(iops_linux::trace) };
     /// A live strace run, parsed as it writes.
     Strace = "strace", "strace, live", Sees { storage_bytes: false, ..Sees::EVENTS }, None,
         live(target_os = "linux") { about: "run the installed strace and parse its output", by_default: false, window: Script, start: Start::Script };

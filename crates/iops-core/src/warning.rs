@@ -12,6 +12,10 @@ use serde::{Deserialize, Serialize};
 pub enum WarningCode {
     /// Counters were used because no event source could run; the text says why.
     CountersFallback,
+    /// The platform's first default source cannot run here (rights, kernel,
+    /// build, its program refused): the next one measured; the text says
+    /// why and how to get the first (Linux: ptrace, and what eBPF needs).
+    DefaultSourceUnavailable,
     /// What this source cannot see by its nature (counters, fs_usage, ETW).
     SourceLimits,
     /// Windows counters read under wine: zeros, not measurements.
@@ -66,6 +70,9 @@ pub enum WarningCode {
     RequestsIncomplete,
     /// The event source lost events: counts are a lower bound.
     EventsLost,
+    /// The eBPF source's set of traced tasks was full: tasks forked past it
+    /// were not traced, counts are a lower bound.
+    TracedSetFull,
     /// The source does not see storage-level bytes (strace).
     NoStorageBytes,
     /// A tracer process of ours did not exit when told to.

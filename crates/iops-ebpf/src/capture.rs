@@ -17,8 +17,40 @@ use libc::pid_t;
 pub const BUILT: bool = cfg!(iops_ebpf);
 
 /// The error of a build without the BPF program.
-#[cfg(not(iops_ebpf))]
-const NOT_BUILT: &str = "iops was not built with eBPF (clang was missing at build time): install clang and rebuild, or use --method ptrace";
+const NOT_BUILT: &str = "eBPF is not in this build of iops (clang was missing at build time): install clang and rebuild, or use --method ptrace";
+
+// Capability numbers (linux/capability.h).
+const CAP_SYS_ADMIN: u32 = 21;
+const CAP_PERFMON: u32 = 38;
+const CAP_BPF: u32 = 39;
+
+/// Why the eBPF source cannot run in this process, in one line that says
+/// how to get it; `None` when it may (the load itself can still be
+/// refused: `trace` then fails with `TraceError::Unavailable`). Cheap: a
+/// few small files read, nothing loaded. Checks the build, the effective
+/// capabilities (tracing programs need CAP_BPF and CAP_PERFMON, or
+/// CAP_SYS_ADMIN, which root has), the kernel's BTF and tracefs.
+pub fn unavailable() -> Option<String> {
+    if !BUILT {
+        return Some(NOT_BUILT.replace(", or use --method ptrace", ""));
+    }
+    let effective = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("CapEff:").map(|v| u64::from_str_radix(v.trim(), 16).ok())).flatten())
+        .unwrap_or(0);
+    let has = |cap: u32| effective & (1 << cap) != 0;
+    if !((has(CAP_BPF) && has(CAP_PERFMON)) || has(CAP_SYS_ADMIN)) {
+        return Some("eBPF, which never stops the program, needs CAP_BPF and CAP_PERFMON: run as root, or `sudo setcap cap_bpf,cap_perfmon+ep \"$(command -v node)\"`".into());
+    }
+    if !std::path::Path::new("/sys/kernel/btf/vmlinux").exists() {
+        return Some("eBPF, which never stops the program, needs a kernel with BTF (/sys/kernel/btf/vmlinux, CONFIG_DEBUG_INFO_BTF)".into());
+    }
+    let tracefs = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
+    if !tracefs.iter().any(|root| std::fs::metadata(format!("{root}/events/sched/sched_process_fork/format")).is_ok()) {
+        return Some("eBPF, which never stops the program, needs tracefs (mount -t tracefs nodev /sys/kernel/tracing)".into());
+    }
+    None
+}
 
 /// Runs a whole capture on the calling thread. `on_ready` is called with
 /// the pid once its calls are being counted (launch: just before it execs).
@@ -32,7 +64,7 @@ pub fn trace(
     _stop: StopWaiter,
     _on_ready: &mut dyn FnMut(pid_t),
 ) -> Result<Report, TraceError> {
-    Err(TraceError::Other(NOT_BUILT.into()))
+    Err(TraceError::Unavailable(NOT_BUILT.into()))
 }
 
 #[cfg(iops_ebpf)]
@@ -49,7 +81,7 @@ mod built {
     use iops_linux::wait::{self, Status};
 
     use crate::events::{Clock, Events};
-    use crate::program::{LoadError, Program, RING_BYTES, WINDOW_OPEN, WINDOW_WAITING};
+    use crate::program::{LoadError, Program, MAX_TRACED, RING_BYTES, WINDOW_OPEN, WINDOW_WAITING};
 
     /// How long the reader sleeps between drains.
     const POLL_MS: i32 = 10;
@@ -64,12 +96,18 @@ mod built {
             .unwrap_or(RING_BYTES)
     }
 
+    /// The traced set's size; tests set IOPS_EBPF_MAX_TRACED to a few
+    /// entries to see a full set said (`traced-set-full`).
+    fn max_traced() -> u32 {
+        std::env::var("IOPS_EBPF_MAX_TRACED").ok().and_then(|v| v.parse::<u32>().ok()).filter(|n| *n >= 1).unwrap_or(MAX_TRACED)
+    }
+
     fn load(cookie: Option<u32>) -> Result<Program, TraceError> {
-        Program::load(cookie, ring_bytes()).map_err(|e| match e {
-            LoadError::NotPermitted(why) => TraceError::Other(format!(
-                "eBPF is not permitted here: {why}; it needs root, or CAP_BPF and CAP_PERFMON (use --method ptrace)"
+        Program::load(cookie, ring_bytes(), max_traced()).map_err(|e| match e {
+            LoadError::NotPermitted(why) => TraceError::Unavailable(format!(
+                "the kernel refused the eBPF program ({why}): it needs root, or CAP_BPF and CAP_PERFMON, and no security policy forbidding bpf() (a container's seccomp profile, kernel lockdown)"
             )),
-            LoadError::Other(why) => TraceError::Other(format!("cannot load the eBPF program: {why}")),
+            LoadError::Other(why) => TraceError::Unavailable(format!("cannot load the eBPF program: {why}")),
         })
     }
 
@@ -136,6 +174,8 @@ mod built {
         let mut exec_failed = None;
         let mut stop_armed = true;
         let mut root_reaped = false;
+        // Forked tasks the full traced set could not take: their calls are not seen.
+        let mut untraced_forks = 0u64;
         loop {
             let mut fds = [
                 libc::pollfd { fd: program.ring_fd(), events: libc::POLLIN, revents: 0 },
@@ -144,6 +184,13 @@ mod built {
             let n = if stop_armed { 2 } else { 1 };
             unsafe { libc::poll(fds.as_mut_ptr(), n, POLL_MS) };
             program.ring.drain(|r| events.on_record(r));
+            // Not in the set and still there: the kernel could not add it (a task
+            // that has already ended was taken out at its end, or never mattered).
+            for child in events.forked.drain(..) {
+                if !program.is_traced(child) && task_exists(child) {
+                    untraced_forks += 1;
+                }
+            }
             if stop_armed && fds[1].revents != 0 {
                 stop_armed = false;
                 // A launched command runs to its end: only attach mode stops early.
@@ -199,6 +246,12 @@ mod built {
             }
         });
         let mut warnings: Vec<Warning> = Vec::new();
+        if untraced_forks > 0 {
+            warnings.push(WarningCode::TracedSetFull.with(format!(
+                "the kernel's set of traced tasks was full ({} entries): {untraced_forks} threads or processes forked during the capture were not traced, and their calls are missing from every figure, which are lower bounds",
+                max_traced()
+            )));
+        }
         if lost > 0 {
             warnings.push(WarningCode::EventsLost.with(format!(
                 "the kernel's ring buffer was full {lost} times: that many calls are missing from every figure, which are lower bounds"
@@ -208,7 +261,8 @@ mod built {
             warnings.push(WarningCode::WindowNeverOpened.with("the measurement window never opened: nothing was counted"));
         }
         if attached && events.root_gone {
-            warnings.push(WarningCode::ExitedBeforeEnd.with("the traced process exited before the capture ended"));
+            // Not our child, and the exit tracepoint does not carry the status: said, never guessed.
+            warnings.push(WarningCode::ExitedBeforeEnd.with("the traced process exited before the capture ended (its exit status is not known to the eBPF source)"));
         }
         if events.compat_calls > 0 {
             warnings.push(iops_linux::report::compat_calls_warning(events.compat_calls));
@@ -255,6 +309,13 @@ mod built {
         let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
         let r = unsafe { libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, libc::WEXITED | libc::WNOHANG | libc::WNOWAIT) };
         r == 0 && unsafe { info.si_pid() } == pid
+    }
+
+    /// Task `id` (a process or a thread) has not ended.
+    fn task_exists(id: u32) -> bool {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{id}/stat")) else { return false };
+        // The state follows the command's closing parenthesis.
+        !matches!(stat.rsplit_once(") ").and_then(|(_, rest)| rest.chars().next()), Some('Z' | 'X') | None)
     }
 
     /// `id` is a live process (not a thread of another, not a zombie).

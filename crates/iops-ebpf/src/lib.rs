@@ -27,4 +27,4 @@ mod record;
 #[cfg(iops_ebpf)]
 mod ring;
 
-pub use capture::{trace, BUILT};
+pub use capture::{trace, unavailable, BUILT};

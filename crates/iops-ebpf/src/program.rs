@@ -21,6 +21,10 @@ static OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/io
 /// make between two reads of the reader (every `POLL_MS`, or sooner when
 /// `WAKEUP_BYTES` are waiting).
 pub const RING_BYTES: u32 = 64 << 20;
+/// The traced set's size (bpf/iops.bpf.c's `tgids`): processes, and the
+/// threads born while traced. A fork past it is not traced; `capture` finds
+/// such children and the report says how many (`traced-set-full`).
+pub const MAX_TRACED: u32 = 65_536;
 /// Wake the reader early once this much is waiting.
 const WAKEUP_BYTES: u64 = 8 << 20;
 
@@ -199,15 +203,16 @@ fn field_offset(event: &str, field: &str) -> Option<u64> {
 impl Program {
     /// Loads the program, sets what it counts, attaches it. `cookie`: the
     /// window markers' cookie (none: no markers); `ring_bytes`: see
-    /// `RING_BYTES` (a power of two, a multiple of the page size).
-    pub fn load(cookie: Option<u32>, ring_bytes: u32) -> Result<Program, LoadError> {
+    /// `RING_BYTES` (a power of two, a multiple of the page size);
+    /// `max_traced`: see `MAX_TRACED`.
+    pub fn load(cookie: Option<u32>, ring_bytes: u32, max_traced: u32) -> Result<Program, LoadError> {
         let regs = REGS.ok_or_else(|| LoadError::Other(format!("the eBPF source does not know the syscall registers of {}", std::env::consts::ARCH)))?;
         let child_pid = field_offset("sched/sched_process_fork", "child_pid")
             .ok_or_else(|| LoadError::Other("cannot read the sched_process_fork format from tracefs".into()))?;
         let group_dead = field_offset("sched/sched_process_exit", "group_dead").is_some() as u64;
         // No kernel BTF: the program has no CO-RE relocations, and parsing
         // /sys/kernel/btf/vmlinux would cost a third of a second.
-        let mut ebpf = EbpfLoader::new().btf(None).map_max_entries("events", ring_bytes).load(OBJECT).map_err(why)?;
+        let mut ebpf = EbpfLoader::new().btf(None).map_max_entries("events", ring_bytes).map_max_entries("tgids", max_traced).load(OBJECT).map_err(why)?;
         {
             let mut config: Array<&mut MapData, u64> = Array::try_from(ebpf.map_mut("config").expect("config")).map_err(why)?;
             for (i, v) in [
@@ -300,6 +305,11 @@ impl Program {
             }
         }
         Ok(())
+    }
+
+    /// Whether `id` (a process or a thread) is in the traced set.
+    pub fn is_traced(&self, id: u32) -> bool {
+        self.tgids.get(&id, 0).is_ok()
     }
 
     pub fn set_window(&mut self, phase: u64) {

@@ -15,6 +15,10 @@ pub enum TraceError {
     CommandNotFound(String),
     /// The command was found but execve failed (program, errno).
     CannotExecute(String, i32),
+    /// This source cannot run here (not built in, not permitted, its
+    /// program refused by the kernel): said before anything was started,
+    /// so another source may run instead.
+    Unavailable(String),
     Other(String),
 }
 
@@ -34,7 +38,7 @@ impl fmt::Display for TraceError {
                 }
                 Ok(())
             }
-            TraceError::Other(why) => f.write_str(why),
+            TraceError::Unavailable(why) | TraceError::Other(why) => f.write_str(why),
         }
     }
 }
@@ -47,6 +51,7 @@ impl TraceError {
             TraceError::NoSuchProcess(_) | TraceError::Zombie(_) => "ESRCH",
             TraceError::CommandNotFound(_) => "ENOENT",
             TraceError::CannotExecute(_, errno) => iops_core::errno::linux_name(*errno as i64),
+            TraceError::Unavailable(_) => "ENOTSUP",
             TraceError::Other(_) => "EIO",
         }
     }

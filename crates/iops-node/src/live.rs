@@ -74,8 +74,26 @@ pub struct LiveSource {
     /// Whether it is tried when no source is asked for: the first such row
     /// (in table order) is the platform's default.
     pub by_default: bool,
+    /// Why it cannot run in this process (rights, kernel, build), or `None`:
+    /// the row's `permitted` probe, cheap (nothing is loaded or started).
+    pub unavailable: fn() -> Option<String>,
     pub window: Window,
     pub start: Start,
+}
+
+/// A row's `permitted` probe, or none: the source says why it cannot run
+/// when it starts (ptrace refused: the labelled counters fallback).
+macro_rules! probe {
+    () => {
+        always_permitted
+    };
+    ($probe:path) => {
+        $probe
+    };
+}
+
+fn always_permitted() -> Option<String> {
+    None
 }
 
 /// `LIVE_SOURCES` from the `live` clauses of the source table; the clause's
@@ -83,13 +101,20 @@ pub struct LiveSource {
 macro_rules! live_sources {
     ($($(#[doc = $doc:literal])* $variant:ident = $name:literal, $label:literal, $sees:expr, $limits:expr
         $(, log($($format:ident),+))?
-        $(, live($($cfg:tt)*) { about: $about:literal, by_default: $by_default:literal, window: $window:ident, start: $start:expr })?;)*) => {
+        $(, live($($cfg:tt)*) { about: $about:literal, by_default: $by_default:literal, $(permitted: $permitted:path,)? window: $window:ident, start: $start:expr })?;)*) => {
         /// Every live source this build has, in default order (the table's).
         /// A counters source (`Source::is_counters`) is never asked for: it is
         /// the labelled fallback.
         pub const LIVE_SOURCES: &[LiveSource] = &[$($(
             #[cfg($($cfg)*)]
-            LiveSource { source: Source::$variant, about: $about, by_default: $by_default, window: Window::$window, start: $start },
+            LiveSource {
+                source: Source::$variant,
+                about: $about,
+                by_default: $by_default,
+                unavailable: probe!($($permitted)?),
+                window: Window::$window,
+                start: $start,
+            },
         )?)*];
     };
 }
@@ -101,7 +126,7 @@ iops_core::source_table!(live_sources);
 pub fn live_source(method: Option<&str>) -> Result<&'static LiveSource> {
     let found = match method {
         Some(name) => LIVE_SOURCES.iter().find(|s| s.source.name() == name),
-        None => LIVE_SOURCES.iter().find(|s| s.by_default),
+        None => LIVE_SOURCES.iter().find(|s| s.by_default && (s.unavailable)().is_none()),
     };
     found.ok_or_else(|| match method {
         Some(name) => {
@@ -123,6 +148,14 @@ pub fn binding_start(method: Option<&str>) -> Result<(Launch, Attach)> {
             format!("the {} source is run from TypeScript (src/sources/), not by TraceSession", row.source.name()),
         )),
     }
+}
+
+/// Why the live source `name` cannot run in this process, in one line that
+/// says how to get it (its row's `permitted` probe); `null` when it may. An
+/// unknown name: InvalidArg.
+#[napi]
+pub fn source_unavailable(name: String) -> Result<Option<String>> {
+    Ok((live_source(Some(&name))?.unavailable)())
 }
 
 /// What JavaScript learns of a live source (see `LiveSource`).
