@@ -144,7 +144,7 @@ mod built {
                 let gated = fork_gated(argv, None, false)?;
                 let pid = gated.pid;
                 // Dropping `gated` on error ends the child before its exec.
-                program.trace_process(pid as u32, true).map_err(|e| TraceError::Other(format!("cannot trace {pid}: {e}")))?;
+                program.trace_process(pid as u32, true, &[]).map_err(|e| TraceError::Other(format!("cannot trace {pid}: {e}")))?;
                 program.set_window(WINDOW_OPEN);
                 let mut events = Events::new(agg, pid, clock);
                 events.open_window();
@@ -156,8 +156,11 @@ mod built {
             }
             Target::Attach(pid) => {
                 let pid = *pid;
-                program.trace_process(pid as u32, false).map_err(|e| TraceError::Other(format!("cannot trace {pid}: {e}")))?;
+                program
+                    .trace_process(pid as u32, false, &options.host.threads)
+                    .map_err(|e| TraceError::Other(format!("cannot trace {pid}: {e}")))?;
                 let mut events = Events::new(agg, pid, clock);
+                events.ignore_fds(pid, &options.host.fds);
                 events.know_root(false);
                 if cookie.is_some() {
                     program.set_window(WINDOW_WAITING);

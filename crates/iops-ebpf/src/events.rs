@@ -100,6 +100,12 @@ impl Events {
         }
     }
 
+    /// Calls on these fds of `tgid` are not counted until it closes or
+    /// replaces them: the host's own (see `HostTraffic`).
+    pub fn ignore_fds(&mut self, tgid: pid_t, fds: &[i32]) {
+        self.calls.ignore_fds(tgid, fds);
+    }
+
     /// Names the fds the traced process has now, and its working directory,
     /// while /proc has them (`at_exec`: a launched command at its gate).
     pub fn know_root(&mut self, at_exec: bool) {

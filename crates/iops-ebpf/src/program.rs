@@ -284,8 +284,9 @@ impl Program {
     /// born meanwhile is added by the kernel side at its fork, one listed
     /// is added here, and one that exits between its listing and its
     /// insertion has its entry taken back (else its tid, reused by another
-    /// process, would be traced).
-    pub fn trace_process(&mut self, tgid: u32, at_exec: bool) -> Result<(), String> {
+    /// process, would be traced). `host_threads` are left out: the host's
+    /// own threads (a notebook kernel's messaging, see `HostTraffic`).
+    pub fn trace_process(&mut self, tgid: u32, at_exec: bool, host_threads: &[i32]) -> Result<(), String> {
         self.tgids.insert(tgid, if at_exec { AT_EXEC } else { TRACED }, 0).map_err(|e| e.to_string())?;
         if at_exec {
             return Ok(());
@@ -293,6 +294,9 @@ impl Program {
         let idle = Pending { start: 0, args: [0; 4], nr: NO_CALL, counted: 0, held_end: 0, held_ret: 0, held_nr: 0, held: 0 };
         let tasks = std::fs::read_dir(format!("/proc/{tgid}/task")).map_err(|e| format!("cannot list its threads: {e}"))?;
         for tid in tasks.filter_map(|t| t.ok()?.file_name().to_str()?.parse::<u32>().ok()) {
+            if host_threads.contains(&(tid as i32)) {
+                continue;
+            }
             // BPF_NOEXIST: a thread the kernel side added is mid-call maybe.
             match self.pending.insert(tid, idle, BPF_NOEXIST) {
                 Ok(()) => {
