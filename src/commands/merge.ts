@@ -7,14 +7,13 @@
 import { readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 
-import { Command } from "commander";
-
 import { native } from "../native";
-import { outputPathsProblem, writeOutputFile } from "../output";
+import { writeOutputFile } from "../output";
 import { writeReportPage } from "../render/html/page";
 import { formatText } from "../render/text";
 import { parseOutcome, type Report } from "../report";
-import { printable, printableLines } from "../view/printable";
+import { printable } from "../view/printable";
+import { outputsUnusable, parseSubcommand, subcommand } from "./subcommand";
 
 const EXAMPLES = `
 Examples:
@@ -60,8 +59,7 @@ export function mergeReportFiles(paths: string[]): Report {
 
 /** Runs `iops merge ...` (argv after "merge"); returns the exit status. */
 export async function runMergeCommand(argv: string[]): Promise<number> {
-  const command = new Command()
-    .name("iops merge")
+  const command = subcommand("iops merge")
     .usage("<reports...|dir> [--json <path>] [--html <path>]")
     .description(
       "Merge the reports of a job's processes (saved with iops --json) into one: totals, files by host and path, histograms, a wall-clock timeline, and a per-process table that shows imbalance and stragglers.",
@@ -70,22 +68,12 @@ export async function runMergeCommand(argv: string[]): Promise<number> {
     .option("--json <path|->", "write the merged report as JSON to a file, or - for stdout")
     .option("--html <path|->", "write the merged report as a self-contained HTML page, or - for stdout")
     .option("--top <n>", "how many files the table lists", "10")
-    .addHelpText("after", EXAMPLES)
-    .showHelpAfterError("(run iops merge --help for usage)")
-    .configureOutput({ outputError: (text, write) => write(printableLines(text)) })
-    .exitOverride();
-  try {
-    command.parse(argv, { from: "user" });
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    return code === "commander.helpDisplayed" ? 0 : 2;
-  }
+    .addHelpText("after", EXAMPLES);
+  const parsed = parseSubcommand(command, argv);
+  if (parsed !== null) return parsed;
   const opts = command.opts<{ json?: string; html?: string; top: string }>();
-  const problem = outputPathsProblem([["--json", opts.json], ["--html", opts.html]]);
-  if (problem) {
-    process.stderr.write(`iops merge: ${printable(problem)}\n`);
-    return 2;
-  }
+  const unusable = outputsUnusable(command, [["--json", opts.json], ["--html", opts.html]]);
+  if (unusable !== null) return unusable;
   const top = Number(opts.top);
   if (!Number.isInteger(top) || top < 1) {
     process.stderr.write(`iops merge: --top takes a whole number from 1, not ${printable(opts.top)}\n`);

@@ -4,16 +4,16 @@
  */
 import { readFileSync, statSync } from "node:fs";
 
-import { Command, Option } from "commander";
+import { Option } from "commander";
 
 import { optionParser, parseCount } from "../args";
 import { formatText } from "../render/text";
-import { printable, printableLines } from "../view/printable";
+import { printable } from "../view/printable";
 import { thousands } from "../view/units";
 import { writeReportPage } from "../render/html/page";
-import { outputPathsProblem } from "../output";
 import type { Report } from "../report";
 import { reportShapeError } from "../report-check";
+import { outputsUnusable, parseSubcommand, subcommand } from "./subcommand";
 
 const EXAMPLES = `
 Examples:
@@ -61,31 +61,20 @@ export function readSavedReport(path: string): Report {
 
 /** Runs `iops report ...` (argv after "report"); returns the exit status. */
 export async function runReportCommand(argv: string[]): Promise<number> {
-  const command = new Command()
-    .name("iops report")
+  const command = subcommand("iops report")
     .usage("<saved.json> [--html <path>] [--histogram] [--top <n>]")
     .description("Show a report saved with iops --json: the text table, or a self-contained HTML page.")
     .argument("<saved.json>", "a report written by iops --json")
     .option("--html <path|->", "write the HTML page (charts, files, findings) to a file, or - for stdout")
     .option("--histogram", "add the histogram of operation sizes to the table")
     .addOption(new Option("--top <n>", "how many files the table lists").default(10).argParser(optionParser(parseCount)))
-    .addHelpText("after", EXAMPLES)
-    .showHelpAfterError("(run iops report --help for usage)")
-    .configureOutput({ outputError: (text, write) => write(printableLines(text)) })
-    .exitOverride();
-  try {
-    command.parse(argv, { from: "user" });
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    return code === "commander.helpDisplayed" ? 0 : 2;
-  }
+    .addHelpText("after", EXAMPLES);
+  const parsed = parseSubcommand(command, argv);
+  if (parsed !== null) return parsed;
   const opts = command.opts<{ html?: string; histogram?: boolean; top: number }>();
   const [path] = command.args;
-  const problem = outputPathsProblem([["--html", opts.html]]);
-  if (problem) {
-    process.stderr.write(`iops report: ${printable(problem)}\n`);
-    return 2;
-  }
+  const unusable = outputsUnusable(command, [["--html", opts.html]]);
+  if (unusable !== null) return unusable;
   try {
     const report = readSavedReport(path);
     if (opts.html !== undefined) writeReportPage(report, opts.html);

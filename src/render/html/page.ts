@@ -86,7 +86,27 @@ export function reportPage(report: Report): string {
       : report.ranks
         ? `iops: ${report.ranks.length} processes merged${report.jobId ? `, job ${report.jobId}` : ""}`
         : "iops report";
-  const page = html`<!doctype html>
+  const body = html`${findingsHtml(view.findings)}
+${view.time?.leads ? timeHtml(view) : ""}
+${summaryHtml(view)}
+${chartsHtml(view)}
+${ranksHtml(report, figureHtml)}
+${filesHtml(view)}
+${mappingsHtml(view)}
+${view.time?.leads ? "" : timeHtml(view)}
+${metadataHtml(view)}
+${warningsHtml(view)}
+${methodHtml(view)}
+<script>${trusted(SORT_SCRIPT)}</script>`;
+  return pageShell(title, "IOPS profile", title.replace(/^iops: /, ""), body);
+}
+
+/**
+ * A whole self-contained page around `body`: the CSP that fetches
+ * nothing, the style, Plotly inlined, a heading and its subtitle.
+ */
+export function pageShell(title: string, heading: string, subtitle: string, body: SafeHtml): string {
+  return html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -98,24 +118,12 @@ export function reportPage(report: Report): string {
 ${plotlyScript()}
 </head>
 <body>
-<h1>IOPS profile</h1>
-<p class="subtitle">${title.replace(/^iops: /, "")}</p>
-${findingsHtml(view.findings)}
-${view.time?.leads ? timeHtml(view) : ""}
-${summaryHtml(view)}
-${chartsHtml(view)}
-${ranksHtml(report, figureHtml)}
-${filesHtml(view)}
-${mappingsHtml(view)}
-${view.time?.leads ? "" : timeHtml(view)}
-${metadataHtml(view)}
-${warningsHtml(view)}
-${methodHtml(view)}
-<script>${trusted(SORT_SCRIPT)}</script>
+<h1>${heading}</h1>
+<p class="subtitle">${subtitle}</p>
+${body}
 </body>
 </html>
-`;
-  return page.markup;
+`.markup;
 }
 
 /** Writes the page to `path` (`-`: stdout), atomically (see output.ts); throws OutputPathError. */
