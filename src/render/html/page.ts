@@ -14,9 +14,9 @@ import { ranksHtml } from "../ranks";
 import { filesHtml, findingsHtml, mappingsHtml, metadataHtml, methodHtml, summaryHtml, timeHtml, warningsHtml } from "./sections";
 
 /** Nothing may be fetched: scripts and styles are inline, images only data: URLs (Plotly's own). */
-export const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; font-src data:";
+const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; font-src data:";
 
-export const STYLE = `
+const STYLE = `
 :root { color-scheme: light dark; --fg: #222; --bg: #fff; --muted: #777; --line: #ddd; --accent: #b3261e; }
 @media (prefers-color-scheme: dark) { :root { --fg: #ddd; --bg: #1b1b1b; --muted: #999; --line: #444; --accent: #f2b8b5; } }
 body { font: 14px/1.45 system-ui, sans-serif; color: var(--fg); background: var(--bg); margin: 0 auto; max-width: 1200px; padding: 1em 2em; }
