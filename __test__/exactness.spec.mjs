@@ -228,10 +228,12 @@ const OTHER_WRITE = Q * 100 + R * 50;
  * its records were read has no inode left to read, and says which fds of
  * which process it was (docs/ebpf.md, "What it does not do yet").
  */
+// eBPF names an fd from /proc when it drains its records: a socket whose process has exited by then keeps its fd and pid instead of its inode.
+const SOCKET_NAME = { ptrace: /^socket:\[\d+\]$/, ebpf: /^socket:\[\d+\]$|^socket:\[\?\] \(fd \d+ of pid \d+\)$/ };
 const PIPE_NAME = { ptrace: /^pipe:\[\d+\]$/, ebpf: /^pipe:\[\d+\]$|^pipe:\[\?\] \(pipe of fds \d+, \d+ of pid \d+\)$/ };
 
 function socketEntries(report, method) {
-  const sockets = report.files.filter((f) => f.kind === "socket").map(fileCounts).map(({ path: p, ...rest }) => ({ socket: /^socket:\[\d+\]$/.test(p), ...rest }));
+  const sockets = report.files.filter((f) => f.kind === "socket").map(fileCounts).map(({ path: p, ...rest }) => ({ socket: SOCKET_NAME[method].test(p), ...rest }));
   const pipes = report.files.filter((f) => f.kind === "pipe").map(fileCounts).map(({ path: p, ...rest }) => ({ pipe: PIPE_NAME[method].test(p), ...rest }));
   return { sockets, pipes };
 }

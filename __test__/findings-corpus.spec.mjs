@@ -180,6 +180,8 @@ const CORPUS = [
   },
   {
     name: "python3 reading a 16 MiB file through mmap",
+    // The mappings are our ptrace tracer's figure: the eBPF source does not see mmap yet (docs/ebpf.md).
+    method: "ptrace",
     run(d) {
       const data = path.join(d, "big.bin");
       fs.writeFileSync(data, Buffer.alloc(16 << 20, 1));
@@ -205,7 +207,7 @@ for (const row of CORPUS) {
     const { argv, cwd, env } = row.run(d);
     // The report to a file: the programs' own stdout (sqlite3's pragmas, python's print) stays apart.
     const saved = path.join(d, "report.json");
-    const { status, stderr } = runCli(["--json", saved, "--", ...argv], { cwd, env });
+    const { status, stderr } = runCli([...(row.method ? ["--method", row.method] : []), "--json", saved, "--", ...argv], { cwd, env });
     t.is(status, 0, stderr);
     const report = JSON.parse(fs.readFileSync(saved, "utf8"));
     t.is(report.exit?.code, 0, stderr);

@@ -188,7 +188,11 @@ test("merge refuses, in one line naming the file: not a report, a newer version,
     [[write("notjson.json", "hello")], /^iops merge: .*notjson\.json: not an iops report \(not JSON/],
     [[write("other.json", { a: 1 })], /^iops merge: .*other\.json: not an iops report \(no version, method and summary\)$/],
     [[write("newer.json", { ...one, version: one.version + 1 })], /newer\.json: report version \d+ is newer than this iops reads/],
-    [[path.join(dir, "out", "0.json"), write("ebpf.json", { ...one, method: "ebpf" })], /ebpf\.json is from ebpf but .*0\.json from ptrace: merge reports of one source$/],
+    // The other source of the two Linux tracers: the rank reports are from the default one.
+    [
+      [path.join(dir, "out", "0.json"), write("other-source.json", { ...one, method: one.method === "ebpf" ? "ptrace" : "ebpf" })],
+      new RegExp(`other-source\\.json is from ${one.method === "ebpf" ? "ptrace" : "ebpf"} but .*0\\.json from ${one.method}: merge reports of one source$`),
+    ],
     [[path.join(dir, "job.json")], /job\.json: already a merged report/],
     [[path.join(bad, "missing.json")], /^iops merge: cannot read .*missing\.json: ENOENT$/],
   ];

@@ -201,8 +201,8 @@ test.serial("basic_usage.ipynb in JupyterLab: run all shows each profiled cell's
   );
   t.is(tables.length, 4, "%%iops, %iops, the async cell, --all-fds");
   t.is(tables[0]["Write Operations"], "1,000");
-  t.is(tables[0]["Bytes Written"], "3.91 MB (4,096,000 bytes)");
-  t.is(tables[1]["Bytes Read"], "3.91 MB (4,096,000 bytes)");
+  t.is(tables[0]["Bytes Written"], "3.91 MiB (4,096,000 bytes)");
+  t.is(tables[1]["Bytes Read"], "3.91 MiB (4,096,000 bytes)");
   t.is(tables[2]["Write Operations"], "100");
   const saved = await save(page, name);
   t.is(plotlyCopies(saved.text), 0, "no charts, no Plotly");

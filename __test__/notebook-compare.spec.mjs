@@ -11,7 +11,10 @@ import test from "ava";
 import { ROOT } from "./_support/util.mjs";
 
 const require = createRequire(import.meta.url);
-const { planCell } = require(path.join(ROOT, "dist", "tslab", "magic.js"));
+const { planCell: planWith } = require(path.join(ROOT, "dist", "tslab", "magic.js"));
+// The magics find which lines are code with TypeScript's scanner (the kernel's own copy; here the package's).
+const ts = require("typescript");
+const planCell = (source, runId) => planWith(source, runId, ts);
 const { parseOptions } = require(path.join(ROOT, "dist", "tslab", "options.js"));
 
 test("%iops compare goes alone in its cell with two names; --save-as takes a name", (t) => {

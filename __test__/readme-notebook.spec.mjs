@@ -29,10 +29,10 @@ test("the README's notebook cells run as printed, and show what the README says"
   try {
     const results = runSession(scratch, cells.map((cell) => ({ cell })), { cwd });
     for (const [i, r] of results.entries()) t.is(r.status, "ok", `cell ${i + 1}: ${stream(r, "stderr")}`);
-    // "shows the results table (`Write Operations: 1,000`, `Bytes Written: 3.91 MB (4,096,000 bytes)`, the files, the findings)"
+    // "shows the results table (`Write Operations: 1,000`, `Bytes Written: 3.91 MiB (4,096,000 bytes)`, the files, the findings)"
     const plain = mime(displays(results[1])[0], "text/plain");
     t.is(row(plain, "Write Operations"), "1,000");
-    t.is(row(plain, "Bytes Written"), "3.91 MB (4,096,000 bytes)");
+    t.is(row(plain, "Bytes Written"), "3.91 MiB (4,096,000 bytes)");
     t.regex(plain, /out\.bin/);
     t.is(fs.statSync(path.join(cwd, "out.bin")).size, 4_096_000);
     t.regex(README, /shows the results table \(`Write Operations: 1,000`, `Bytes Written: 3\.91 MB\s+\(4,096,000 bytes\)`/);

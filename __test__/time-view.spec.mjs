@@ -27,7 +27,7 @@ test.before(() => {
   const dir = makeTempDir("iops-time-view-");
   const bin = compileFixtures(dir, ["access"]);
   out = path.join(dir, "synced.dat");
-  const r = runCliJson(["--", bin.access, "write-fsync", out, String(N), String(S)]);
+  const r = runCliJson(["--method", "ptrace", "--", bin.access, "write-fsync", out, String(N), String(S)]);
   if (r.status !== 0) throw new Error(r.stderr);
   base = r.report;
 });
@@ -179,7 +179,7 @@ test("a real fsync-per-write run: where the time goes counts the program's syncs
   const bin = compileFixtures(dir, ["access"]);
   const file = path.join(dir, "synced.dat");
   const page = path.join(dir, "synced.html");
-  const r = runCliJson(["--html", page, "--", bin.access, "write-fsync", file, "200", "4096"]);
+  const r = runCliJson(["--method", "ptrace", "--html", page, "--", bin.access, "write-fsync", file, "200", "4096"]);
   t.is(r.status, 0, r.stderr);
   const text = r.stderr.split("\n");
   const head = text.findIndex((l) => /^Where the time goes: I\/O calls took .+, \d+% of the traced run:$/.test(l));
@@ -198,7 +198,7 @@ test("a real fsync-per-write run: where the time goes counts the program's syncs
 test("dd oflag=direct: the file written with O_DIRECT is marked in the files table", (t) => {
   const dir = makeTempDir("iops-direct-");
   const file = path.join(dir, "direct.out");
-  const r = runCli(["--", "dd", "status=none", "if=/dev/zero", `of=${file}`, "oflag=direct", "bs=4096", "count=8"]);
+  const r = runCli(["--method", "ptrace", "--", "dd", "status=none", "if=/dev/zero", `of=${file}`, "oflag=direct", "bs=4096", "count=8"]);
   t.is(r.status, 0, r.stderr);
   const line = r.stderr.split("\n").find((l) => l.includes(file));
   t.regex(line, /^\s+0\s+8\s+0 B\s+32\.00 KiB\s.*\[O_DIRECT\]$/, r.stderr);
@@ -210,7 +210,7 @@ test("a Python mmap reader: the mapped file is listed with its bytes, and the no
   const file = path.join(dir, "mapped.bin");
   fs.writeFileSync(file, Buffer.alloc(2 * 2 ** 20, 1));
   const script = "import mmap,sys\nf=open(sys.argv[1],'rb')\nm=mmap.mmap(f.fileno(),0,access=mmap.ACCESS_READ)\nprint(sum(m[i] for i in range(0,len(m),4096)))";
-  const r = runCli(["--", "python3", "-c", script, file]);
+  const r = runCli(["--method", "ptrace", "--", "python3", "-c", script, file]);
   t.is(r.status, 0, r.stderr);
   t.is(r.stdout.trim(), "512", "the program read every page");
   const text = r.stderr.split("\n");

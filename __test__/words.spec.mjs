@@ -29,7 +29,7 @@ test("one read of one file: singular nouns, in the text and the page", (t) => {
   const data = path.join(dir, "one.dat");
   fs.writeFileSync(data, Buffer.alloc(1000));
   const page = path.join(dir, "one.html");
-  const r = runCli(["--html", page, "--", bin.access, "read-seq", data, "1", "100"]);
+  const r = runCli(["--method", "ptrace", "--html", page, "--", bin.access, "read-seq", data, "1", "100"]);
   t.is(r.status, 0, r.stderr);
   // The static program opens and closes its file once, and nothing else.
   t.is(line(r.stderr, "Metadata calls:"), "Metadata calls: 1 open, 1 close, 0 stats, 0 fsyncs, 0 unlinks, 0 renames, 0 getdents");
@@ -38,14 +38,14 @@ test("one read of one file: singular nouns, in the text and the page", (t) => {
 });
 
 test("a failed open is counted besides the calls that succeeded: (and 1 failed)", (t) => {
-  const r = runCli(["--", bin.access, "read-seq", path.join(dir, "no-such-file"), "1", "100"]);
+  const r = runCli(["--method", "ptrace", "--", bin.access, "read-seq", path.join(dir, "no-such-file"), "1", "100"]);
   t.not(r.status, 0, "the program fails to open its file");
   t.regex(line(r.stderr, "Metadata calls:") ?? "", /^Metadata calls: 0 opens, 0 closes, .* \(and 1 failed\)$/, r.stderr);
 });
 
 test("dd from /dev/zero: the fds left out are named (character devices), one read, in KiB", (t) => {
   const out = path.join(dir, "dd.out");
-  const r = runCli(["--", "dd", "status=none", "if=/dev/zero", `of=${out}`, "bs=4096", "count=1"]);
+  const r = runCli(["--method", "ptrace", "--", "dd", "status=none", "if=/dev/zero", `of=${out}`, "bs=4096", "count=1"]);
   t.is(r.status, 0, r.stderr);
   t.is(
     line(r.stderr, "Not counted above"),
@@ -56,7 +56,7 @@ test("dd from /dev/zero: the fds left out are named (character devices), one rea
 test("binary units everywhere: 3 MiB written in 64 KiB writes, in the text, the histogram and the page's charts", (t) => {
   const out = path.join(dir, "big.out");
   const json = path.join(dir, "big.json");
-  const r = runCli(["--histogram", "--json", json, "--", bin.writes, out, "48", "65536"]);
+  const r = runCli(["--method", "ptrace", "--histogram", "--json", json, "--", bin.writes, out, "48", "65536"]);
   t.is(r.status, 0, r.stderr);
   t.is(line(r.stderr, "Bytes Written:"), "Bytes Written:          3.00 MiB (3,145,728 bytes)");
   t.regex(r.stderr, /^\s+64 KiB \| W+ 48 ops, 3\.00 MiB$/m);

@@ -12,7 +12,7 @@ import { thousands } from "../view/units";
 import { octaves, type Octave } from "../view/view";
 import type { Figure } from "./charts";
 import { html, trusted, type SafeHtml } from "./html/escape";
-import { figureHtml, plotlySource } from "./plotly";
+import { notebookFigureHtml, plotlyLoaderHtml } from "./plotly";
 
 /** B/A as people read it: "3.2×" from 1 up, "1/1,000" below (0.001× reads badly). */
 const ratioText = (r: number | null) => (r === null ? "–" : r === 0 ? "0" : r >= 1 ? factor(r) : `1/${factor(1 / r).replace("×", "")}`);
@@ -79,14 +79,15 @@ export function compareSubtitle(c: Comparison): string {
 
 /**
  * The notebook's display of two kept reports compared: `text/plain` (the
- * terminal's lines) and `text/html` (verdict, table, overlaid histograms;
- * Plotly defined once per page, as the profiled cells' charts).
+ * terminal's lines) and `text/html` (verdict, table, overlaid histograms).
+ * Its charts wait for Plotly on the page as the profiled cells' charts do;
+ * `embedPlotly`: this output carries the bundle (see tslab/plotly-carrier.ts).
  */
-export function compareDisplay(aName: string, a: Report, bName: string, b: Report): Record<string, string> {
+export function compareDisplay(aName: string, a: Report, bName: string, b: Report, embedPlotly: boolean): Record<string, string> {
   const c = compareReports(a, b, aName, bName);
   const uid = randomBytes(6).toString("hex");
-  const loader = `<script>if (!window.Plotly) {\n${plotlySource()}\n}</script>`;
-  const section = compareHtml(c, a, b, figureHtml, `iops-${uid}`).markup;
+  const loader = embedPlotly ? plotlyLoaderHtml() : "";
+  const section = compareHtml(c, a, b, (f, id) => notebookFigureHtml(f, id), `iops-${uid}`).markup;
   const style = `<style>.iops-compare table { border-collapse: collapse; } .iops-compare th, .iops-compare td { border: 1px solid rgba(128,128,128,0.35); padding: 2px 8px; } .iops-compare td.num { text-align: right; } .iops-compare .iops-chart { width: 100%; max-width: 760px; height: 360px; }</style>`;
   return { "text/plain": compareTextLines(c).join("\n"), "text/html": `<div class="iops-compare">${style}${loader}\n${section}</div>` };
 }

@@ -15,6 +15,7 @@ import { planCell, RUNTIME_EXPR, type CellPlan } from "./magic";
 import { HELP } from "./options";
 import { keptReport } from "./kept";
 import { compareDisplay } from "../render/compare";
+import { carriesPlotly } from "./plotly-carrier";
 
 const ADOPTED = Symbol("iops-profiler adopted this executor");
 
@@ -145,7 +146,7 @@ export class MagicRuntime {
       process.stdout.write(HELP + "\n");
       return true;
     }
-    if (plan.kind === "compare") return this.compare(plan.a, plan.b);
+    if (plan.kind === "compare") return this.compare(plan.a, plan.b, source);
     if (plan.kind === "error") {
       process.stderr.write(`%iops: ${plan.message}\n`);
       return false;
@@ -163,10 +164,10 @@ export class MagicRuntime {
   }
 
   /** `%iops compare a b`: the two kept reports side by side (no code runs). */
-  private compare(a: string, b: string): boolean {
+  private compare(a: string, b: string, source: string): boolean {
     let data;
     try {
-      data = compareDisplay(a, keptReport(a), b, keptReport(b));
+      data = compareDisplay(a, keptReport(a), b, keptReport(b), carriesPlotly(source));
     } catch (e) {
       process.stderr.write(`%iops: ${(e as Error).message}\n`);
       return false;

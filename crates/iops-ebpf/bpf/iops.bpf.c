@@ -470,8 +470,10 @@ int on_fork(void *ctx)
 	 * lives, and deleted at its exit. */
 	__u32 key = child;
 	__u8 traced = TRACED;
-	bpf_map_update_elem(&tgids, &key, &traced, BPF_ANY);
-	join(key);
+	/* A full set takes no more: the child is not traced (userspace counts
+	 * such children and says so), so it must not be joined either. */
+	if (bpf_map_update_elem(&tgids, &key, &traced, BPF_ANY) == 0)
+		join(key);
 	/* Before the child first runs: userspace copies the parent's known fds
 	 * to it before any record of the child's. The parent's call (clone,
 	 * clone3, fork, vfork, all traced for this) tells whether the child
