@@ -16,7 +16,7 @@ import test from "ava";
 import { ROOT, compileFixtures, iops, makeTempDir, runCli, runCliJson } from "./_support/util.mjs";
 
 const require = createRequire(import.meta.url);
-const { notebookDisplay } = require(path.join(ROOT, "dist", "render", "notebook.js"));
+const { notebookDisplay, notebookDisplays } = require(path.join(ROOT, "dist", "render", "notebook.js"));
 
 const N = 40;
 const S = 4096;
@@ -165,8 +165,10 @@ test("the heatmaps: one bar per non-empty cell, at its time and size bin, colour
 test("the heatmaps are on the page, and in the notebook only with --heatmap", (t) => {
   const r = withHeatmap([[0, 2], [5, 0]]);
   t.true(iops.reportPage(r).includes('data-figure="heatmap-ops"'));
-  t.false(notebookDisplay(r, { histogram: true, top: 10 })["text/html"].includes("heatmap-ops"));
-  const both = notebookDisplay(r, { histogram: false, heatmap: true, top: 10 })["text/html"];
+  // The notebook shows the report's display, then one display per chart.
+  const html = (options) => notebookDisplays(r, options).map((d) => d["text/html"]).join("\n");
+  t.false(html({ histogram: true, top: 10 }).includes("heatmap-ops"));
+  const both = html({ histogram: false, heatmap: true, top: 10 });
   t.true(both.includes('data-figure="heatmap-ops"') && both.includes('data-figure="heatmap-bytes"'));
   t.false(both.includes('data-figure="size-count"'), "--heatmap alone: only the heatmaps");
   t.deepEqual(iops.heatmapFigures({ ...r, heatmap: null }), []);
