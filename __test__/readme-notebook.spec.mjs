@@ -35,7 +35,7 @@ test("the README's notebook cells run as printed, and show what the README says"
     t.is(row(plain, "Bytes Written"), "3.91 MiB (4,096,000 bytes)");
     t.regex(plain, /out\.bin/);
     t.is(fs.statSync(path.join(cwd, "out.bin")).size, 4_096_000);
-    t.regex(README, /shows the results table \(`Write Operations: 1,000`, `Bytes Written: 3\.91 MB\s+\(4,096,000 bytes\)`/);
+    t.regex(README, /shows the results table \(`Write Operations: 1,000`, `Bytes Written: 3\.91 MiB\s+\(4,096,000 bytes\)`/);
   } finally {
     fs.rmSync(cwd, { recursive: true, force: true });
   }
