@@ -60,6 +60,9 @@ const CORPUS = [
       return { argv: ["sh", "-c", "sqlite3 rb.db < rb.sql"], cwd: d };
     },
     expect: ["fsync-heavy", "rereads"],
+    // A journal created and deleted per transaction: its opens, stats and
+    // unlinks took 45% of the run in one loaded CI run, 16-17% on a quiet machine.
+    timed: ["metadata-heavy"],
     check(t, report, [sync, reread], d) {
       // Each commit syncs the journal and the database file at least once.
       t.true(sync.numbers.syncs >= 2 * INSERTS, JSON.stringify(sync.numbers));
@@ -211,7 +214,12 @@ for (const row of CORPUS) {
     t.is(status, 0, stderr);
     const report = JSON.parse(fs.readFileSync(saved, "utf8"));
     t.is(report.exit?.code, 0, stderr);
-    const found = report.findings;
+    // A finding judged by a share of the run's time (metadata-heavy) may
+    // come or not with the machine's load: allowed where the row says so,
+    // and then it must say the time it judged by.
+    const timed = report.findings.filter((f) => row.timed?.includes(f.code));
+    for (const f of timed) t.regex(f.text, /% of the run\.$/, f.text);
+    const found = report.findings.filter((f) => !timed.includes(f));
     t.deepEqual(
       found.map((f) => f.code),
       row.expect,
