@@ -324,6 +324,13 @@ export interface TraceOptions {
    */
   hostFds?: Array<number>
   /**
+   * Launch mode, Linux's ptrace tracer: where ptrace is refused, run the
+   * command untraced and report its I/O counters, labelled (default
+   * true). False when the method was asked for by name: the refusal is
+   * then the capture's error (EPERM) and the command does not run.
+   */
+  countersFallback?: boolean
+  /**
    * macOS: why the event source (fs_usage) is not used, said first in
    * the counters report.
    */

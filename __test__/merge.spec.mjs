@@ -277,9 +277,22 @@ test("iops compare: 1,000 writes of 16 bytes against one of 16,000: ratios and t
   await page.goto(pathToFileURL(path.join(dir, "cmp.html")).href, { waitUntil: "load" });
   t.deepEqual(errors, []);
   const traces = await page.evaluate(() =>
-    [...document.querySelectorAll(".iops-chart")].map((el) => ({ id: el.dataset.figure, svg: el.querySelectorAll(".main-svg").length, names: (el.data ?? []).map((d) => d.name) })),
+    [...document.querySelectorAll(".iops-chart")].map((el) => ({
+      id: el.dataset.figure,
+      svg: el.querySelectorAll(".main-svg").length,
+      names: (el.data ?? []).map((d) => d.name),
+      types: (el.data ?? []).map((d) => d.type),
+      x: (el.data ?? []).map((d) => [...d.x]),
+      y: (el.data ?? []).map((d) => [...d.y]),
+    })),
   );
   t.deepEqual(traces.map((x) => x.id), ["compare-ops", "compare-bytes"]);
   t.true(traces.every((x) => x.svg > 0));
-  t.deepEqual(traces[0].names, ["small.json writes", "large.json writes"], "the two histograms overlaid");
+  t.deepEqual(traces[0].names, ["small.json writes", "large.json writes"], "the two histograms side by side");
+  // Bars over every bin from [16, 32) to [8 KiB, 16 KiB), not lines joining the two non-empty bins across the empty ones.
+  const bins = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192];
+  t.deepEqual(traces[0].types, ["bar", "bar"]);
+  t.deepEqual(traces[0].x, [bins, bins]);
+  t.deepEqual(traces[0].y, [bins.map((lo) => (lo === 16 ? 1000 : null)), bins.map((lo) => (lo === 8192 ? 1 : null))]);
+  t.deepEqual(traces[1].y, [bins.map((lo) => (lo === 16 ? 16000 : null)), bins.map((lo) => (lo === 8192 ? 16000 : null))]);
 });

@@ -99,3 +99,30 @@ test("npm version moves the main package, the platform packages and the optional
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("an addon older than the JavaScript is named in one line with what to do, not 'is not a function' mid-run", (t) => {
+  // A package whose JavaScript was compiled against one more export than its addon has: the state a
+  // checkout is in after `git pull` and `npm run build:ts` without `npm run build:native`.
+  const addon = fs.readdirSync(ROOT).find((f) => /^iops-profiler\.linux-.*\.node$/.test(f));
+  t.truthy(addon, "the addon built from source");
+  const pkg = makeTempDir("iops-stale-");
+  t.teardown(() => fs.rmSync(pkg, { recursive: true, force: true }));
+  fs.cpSync(path.join(ROOT, "dist"), path.join(pkg, "dist"), { recursive: true, filter: (f) => !f.includes(`${path.sep}pack`) });
+  fs.copyFileSync(path.join(ROOT, "package.json"), path.join(pkg, "package.json"));
+  fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(pkg, "node_modules"));
+  fs.symlinkSync(path.join(ROOT, addon), path.join(pkg, addon));
+  const listed = readJson(path.join(ROOT, "dist", "native-exports.json"));
+  t.true(listed.includes("reportFindings") && listed.includes("TraceSession"), "the list is native.d.ts's exports");
+  fs.writeFileSync(path.join(pkg, "dist", "native-exports.json"), JSON.stringify([...listed, "exportOfANewerBuild"]));
+  let r;
+  try {
+    execFileSync(process.execPath, [path.join(pkg, "dist", "cli.js"), "--", "true"], { encoding: "utf8", stdio: "pipe" });
+  } catch (e) {
+    r = e;
+  }
+  t.truthy(r, "the command fails");
+  t.is(r.status, 1);
+  const lines = r.stderr.trim().split("\n");
+  t.is(lines.length, 1, r.stderr);
+  t.regex(lines[0], /is older than its JavaScript \(it lacks exportOfANewerBuild\): rebuild it with `npm run build:native`/);
+});

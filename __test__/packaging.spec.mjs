@@ -64,6 +64,12 @@ test("pack:local leaves the main package without a binary and the platform packa
   t.true(main.includes("package/scripts/install.js"));
   t.true(main.includes("package/crates/iops-node/Cargo.toml"), "sources ship for a build where no prebuilt fits");
   t.deepEqual(main.filter((f) => f.endsWith(".node") || f.endsWith(".tgz")), []);
+  // Every compiled module has its source: none left over from a module since renamed or removed.
+  const orphans = main
+    .filter((f) => f.startsWith("package/dist/") && f.endsWith(".js"))
+    .map((f) => f.slice("package/dist/".length, -".js".length))
+    .filter((m) => !fs.existsSync(path.join(ROOT, "src", m + ".ts")));
+  t.deepEqual(orphans, []);
   const platform = list(packed.platform).filter(Boolean).sort();
   t.deepEqual(platform, ["package/README.md", `package/iops-profiler.${SUFFIX}.node`, "package/package.json"]);
 });

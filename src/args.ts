@@ -51,8 +51,12 @@ export function apiIntervalMs(name: string, ms: unknown): number {
 
 /** A pid option's text: digits only, then checkPid. */
 export function parsePid(text: string): number {
-  if (!/^\d{1,20}$/.test(text.trim())) throw new ArgumentError(`expected a process id (a whole number from 1 to ${MAX_PID})`);
-  return checkPid(Number(text.trim()));
+  const t = text.trim();
+  if (!/^\d{1,20}$/.test(t)) throw new ArgumentError(`expected a process id (a whole number from 1 to ${MAX_PID})`);
+  // Named as typed: a number past 2^53 would print rounded (1e20 for 99999999999999999999).
+  const n = Number(t);
+  if (!(n >= 1 && n <= MAX_PID)) throw new ArgumentError(`${t} is not a process id (expected a whole number from 1 to ${MAX_PID})`);
+  return n;
 }
 
 /** A count (`--top`): a whole number from 1 to MAX_COUNT. */

@@ -57,6 +57,7 @@ Examples:
   $ iops report report.json --html r.html  render a saved --json report (iops report --help)
   $ iops -p 1234 --duration 10             attach to a running process for 10 s
   $ iops -p 1234                           ...or until Ctrl-C
+  $ iops help import                       the help of a command: report, import, merge, compare
 
 What is counted:
   Operations are successful read/write-family calls (read, write, pread64,
@@ -241,12 +242,17 @@ function methodOption(Option: typeof Commander.Option): Commander.Option {
   return new Option("--method <source>", sources.map((s) => `${s.name}: ${s.about}`).join("; ") + when).choices(sources.map((s) => s.name));
 }
 
+/** The words `iops` reads as its own commands rather than a program to trace. */
+const SUBCOMMANDS = ["report", "import", "merge", "compare"];
+
 export async function main(argv: string[]): Promise<number> {
   // `iops report <saved.json>`; a program named "report" is traced with `iops -- report`.
   if (argv[0] === "report") return (await import("./commands/report")).runReportCommand(argv.slice(1));
   if (argv[0] === "import") return runImport(argv.slice(1));
   if (argv[0] === "merge") return (await import("./commands/merge")).runMergeCommand(argv.slice(1));
   if (argv[0] === "compare") return (await import("./commands/compare")).runCompareCommand(argv.slice(1));
+  // `iops help [subcommand]`, as git and npm read it; a program named "help" is traced with `iops -- help`.
+  if (argv[0] === "help") return main(argv.length > 1 && SUBCOMMANDS.includes(argv[1]) ? [argv[1], "--help"] : ["--help"]);
   const { Command, Option } = commander();
   const { optionParser, parseCount, parsePid, parseSeconds } = args();
   const { printable, printableLines } = printing();

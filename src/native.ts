@@ -43,14 +43,40 @@ function loadLocalLinux(): typeof Binding | undefined {
   for (const libc of ["gnu", "musl"]) {
     const local = localBuild(`linux-${process.arch}-${libc}`);
     if (!existsSync(local)) continue;
+    let binding: typeof Binding;
     try {
-      return require(local);
+      binding = require(local);
     } catch {
       // Built for the other libc, or damaged: the report tells which below.
+      continue;
     }
+    return checked(binding, local, REBUILD);
   }
   return undefined;
 }
+
+/**
+ * `binding` (loaded from `where`), when it has every export this JavaScript
+ * was compiled against (dist/native-exports.json, written from native.d.ts
+ * by the TypeScript build); an addon left from an older build lacks some,
+ * which would otherwise surface as "... is not a function" mid-run.
+ */
+function checked(binding: typeof Binding, where: string, remedy: string): typeof Binding {
+  let expected: string[] = [];
+  try {
+    expected = require("./native-exports.json");
+  } catch {
+    // A build without the list (tsc run by hand): nothing to check against.
+  }
+  const missing = expected.filter((name) => !(name in binding));
+  if (missing.length > 0) {
+    const named = missing.slice(0, 3).join(", ") + (missing.length > 3 ? `, and ${missing.length - 3} more` : "");
+    throw new Error(`the addon of iops-profiler (${where}) is older than its JavaScript (it lacks ${named}): ${remedy}`);
+  }
+  return binding;
+}
+
+const REBUILD = "rebuild it with `npm run build:native` (or `npm rebuild iops-profiler`)";
 
 function load(): typeof Binding {
   if (process.platform === "linux") {
@@ -60,15 +86,18 @@ function load(): typeof Binding {
   const suffix = platformSuffix(process.platform, process.arch, process.platform === "linux" ? libcReport() : undefined);
   const local = localBuild(suffix);
   if (existsSync(local)) {
+    let binding: typeof Binding;
     try {
-      return require(local);
+      binding = require(local);
     } catch (e) {
       throw new Error(`the addon of iops-profiler built from source (${local}) does not load: ${firstLine(e)}; rebuild it with \`npm rebuild iops-profiler\``);
     }
+    return checked(binding, local, REBUILD);
   }
   const pkg = `@iops-profiler/binding-${suffix}`;
+  let prebuilt: typeof Binding | undefined;
   try {
-    return require(pkg);
+    prebuilt = require(pkg);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     // Only "the package itself is not there" means missing; anything else
@@ -77,6 +106,7 @@ function load(): typeof Binding {
       throw new Error(`the prebuilt addon of iops-profiler (${pkg}) does not load here: ${firstLine(e)}`);
     }
   }
+  if (prebuilt) return checked(prebuilt, pkg, `install the ${pkg} of iops-profiler's own version`);
   throw new Error(addonMissingMessage(suffix, PREBUILT_PLATFORMS.includes(suffix)));
 }
 

@@ -7,6 +7,9 @@
 import { readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 
+import { Option } from "commander";
+
+import { optionParser, parseCount } from "../args";
 import { native } from "../native";
 import { writeOutputFile } from "../output";
 import { writeReportPage } from "../render/html/page";
@@ -67,18 +70,14 @@ export async function runMergeCommand(argv: string[]): Promise<number> {
     .argument("<reports...>", "reports written by iops --json, or directories of them")
     .option("--json <path|->", "write the merged report as JSON to a file, or - for stdout")
     .option("--html <path|->", "write the merged report as a self-contained HTML page, or - for stdout")
-    .option("--top <n>", "how many files the table lists", "10")
+    .addOption(new Option("--top <n>", "how many files the table lists").default(10).argParser(optionParser(parseCount)))
     .addHelpText("after", EXAMPLES);
   const parsed = parseSubcommand(command, argv);
   if (parsed !== null) return parsed;
-  const opts = command.opts<{ json?: string; html?: string; top: string }>();
+  const opts = command.opts<{ json?: string; html?: string; top: number }>();
   const unusable = outputsUnusable(command, [["--json", opts.json], ["--html", opts.html]]);
   if (unusable !== null) return unusable;
-  const top = Number(opts.top);
-  if (!Number.isInteger(top) || top < 1) {
-    process.stderr.write(`iops merge: --top takes a whole number from 1, not ${printable(opts.top)}\n`);
-    return 2;
-  }
+  const top = opts.top;
   let report: Report;
   try {
     const ours = new Set([opts.json, opts.html].filter((p): p is string => p !== undefined && p !== "-").map((p) => resolve(p)));

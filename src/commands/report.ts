@@ -7,6 +7,7 @@ import { readFileSync, statSync } from "node:fs";
 import { Option } from "commander";
 
 import { optionParser, parseCount } from "../args";
+import { native } from "../native";
 import { formatText } from "../render/text";
 import { printable } from "../view/printable";
 import { thousands } from "../view/units";
@@ -53,6 +54,8 @@ export function readSavedReport(path: string): Report {
     r !== null && typeof r === "object" && typeof r.version === "number" && typeof r.method === "string" &&
     typeof r.summary === "object" && r.summary !== null && Array.isArray(r.warnings);
   if (!looksLikeReport) throw new Error(`${path} is not an iops report (no version, method, summary); give a file written by iops --json`);
+  const readable = native.reportVersion();
+  if (r.version! > readable) throw new Error(`${path}: report version ${r.version} is newer than this iops reads (${readable}); read it with a newer iops-profiler`);
   const wrong = reportShapeError(r);
   if (wrong) throw new Error(`${path} is not a valid iops report (${wrong}); give a file written by iops --json`);
   return r as Report;

@@ -26,7 +26,7 @@ export interface FigureOptions {
   heatmap?: boolean;
 }
 
-const COLORS = { read: "#1f77b4", write: "#d62728", all: "#2ca02c" };
+export const COLORS = { read: "#1f77b4", write: "#d62728", all: "#2ca02c" };
 /** Translucent grey: grid lines that read on light and dark backgrounds alike. */
 const GRID = "rgba(128,128,128,0.25)";
 /** Legend below the x axis title, not on it. */
@@ -47,7 +47,7 @@ export function byteScale(max: number): { divisor: number; unit: string } {
 }
 
 /** The layout every figure shares: transparent, readable on light and dark pages, title on the left. */
-function baseLayout(title: string, xaxis: object, yaxis: object, extra: object = {}): object {
+export function baseLayout(title: string, xaxis: object, yaxis: object, extra: object = {}): object {
   return {
     // Just above the plot area, below the mode bar's row.
     title: { text: title, x: 0, xref: "paper", xanchor: "left", y: 1, yref: "paper", yanchor: "bottom", pad: { b: 10 } },
@@ -64,7 +64,7 @@ function baseLayout(title: string, xaxis: object, yaxis: object, extra: object =
 }
 
 /** "[4 KiB, 8 KiB)" for the bin of lo (the zero bin: "0 B"). */
-function binRange(lo: number, label: (n: number) => string): string {
+export function binRange(lo: number, label: (n: number) => string): string {
   return lo === 0 ? label(0) : `[${label(lo)}, ${label(lo * 2)})`;
 }
 

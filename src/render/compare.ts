@@ -8,9 +8,9 @@ import { randomBytes } from "node:crypto";
 import type { Report } from "../report";
 import { compareReports, factor, type Comparison } from "../view/compare";
 import { printable } from "../view/printable";
-import { thousands } from "../view/units";
-import { octaves, type Octave } from "../view/view";
-import type { Figure } from "./charts";
+import { sizeLabel, thousands } from "../view/units";
+import { everyOctave, octaves, type Octave } from "../view/view";
+import { baseLayout, binRange, COLORS, type Figure } from "./charts";
 import { html, trusted, type SafeHtml } from "./html/escape";
 import { notebookFigureHtml, plotlyLoaderHtml } from "./plotly";
 
@@ -29,37 +29,42 @@ export function compareTextLines(c: Comparison): string[] {
   return out;
 }
 
-/** Operation counts by size (powers of two), A's and B's reads and writes overlaid. */
+/**
+ * Operations and bytes by size, A's and B's reads and writes side by side:
+ * bars over the fixed power-of-two bins [size, 2×size), every bin from the
+ * smallest to the largest operation of either report present (an empty bin
+ * is no bar, never a line drawn across it); B's bars hatched. A log y axis:
+ * the two may differ by orders of magnitude.
+ */
 export function compareFigures(c: Comparison, a: Report, b: Report): Figure[] {
   if (!a.histogram || !b.histogram) return [];
-  const on = (list: Octave[]) => list.filter((o) => o.lo > 0);
+  const lists = [octaves(a.histogram.read), octaves(a.histogram.write), octaves(b.histogram.read), octaves(b.histogram.write)];
+  const { los, filled } = everyOctave(lists);
+  if (los.length === 0) return [];
+  const ranges = los.map((lo) => binRange(lo, sizeLabel));
   const series = [
-    { name: `${c.a.name} reads`, bins: on(octaves(a.histogram.read)), color: "#1f77b4", dash: "solid" },
-    { name: `${c.a.name} writes`, bins: on(octaves(a.histogram.write)), color: "#d62728", dash: "solid" },
-    { name: `${c.b.name} reads`, bins: on(octaves(b.histogram.read)), color: "#1f77b4", dash: "dot" },
-    { name: `${c.b.name} writes`, bins: on(octaves(b.histogram.write)), color: "#d62728", dash: "dot" },
-  ].filter((s) => s.bins.length > 0);
-  const figure = (id: string, title: string, y: (o: Octave) => number, yTitle: string): Figure => ({
+    { name: `${c.a.name} reads`, bins: filled[0], color: COLORS.read, hatch: "" },
+    { name: `${c.a.name} writes`, bins: filled[1], color: COLORS.write, hatch: "" },
+    { name: `${c.b.name} reads`, bins: filled[2], color: COLORS.read, hatch: "/" },
+    { name: `${c.b.name} writes`, bins: filled[3], color: COLORS.write, hatch: "/" },
+  ].filter((s) => s.bins.some((o) => o.count > 0));
+  const xaxis = { title: { text: "bytes per operation (bins of [size, 2×size))" }, type: "category", tickvals: los, ticktext: los.map(sizeLabel) };
+  const figure = (id: string, title: string, y: (o: Octave) => number, unit: string): Figure => ({
     id,
     title,
     data: series.map((s) => ({
-      type: "scatter",
-      mode: "lines+markers",
+      type: "bar",
       name: s.name,
-      x: s.bins.map((o) => o.lo),
-      y: s.bins.map(y),
-      line: { color: s.color, dash: s.dash },
-      hovertemplate: "%{x:,} B and up: %{y:,}<extra>" + s.name + "</extra>",
+      x: los,
+      // A bin without operations has no bar (a log axis has no 0).
+      y: s.bins.map((o) => (o.count > 0 ? y(o) : null)),
+      customdata: ranges,
+      marker: { color: s.color, pattern: { shape: s.hatch } },
+      hovertemplate: `%{customdata}: %{y:,} ${unit}<extra>${s.name}</extra>`,
     })),
-    layout: {
-      title: { text: title },
-      xaxis: { title: { text: "bytes per operation" }, type: "log" },
-      yaxis: { title: { text: yTitle }, type: "log" },
-      legend: { orientation: "h", y: -0.28 },
-      margin: { t: 50, r: 20, b: 90, l: 70 },
-    },
+    layout: baseLayout(title, xaxis, { title: { text: unit }, type: "log", rangemode: "normal" }, { barmode: "group", bargap: 0.15 }),
   });
-  return [figure("compare-ops", "Operations by size", (o) => o.count, "operations"), figure("compare-bytes", "Bytes by size", (o) => o.sum, "bytes")];
+  return [figure("compare-ops", "Operations by size", (o) => o.count, "operations"), figure("compare-bytes", "Bytes moved by size", (o) => o.sum, "bytes")];
 }
 
 /** The comparison's section: verdict, table, overlaid histograms. */

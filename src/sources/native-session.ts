@@ -16,8 +16,8 @@ export function checkCaptureOptions(options: CaptureOptions): CaptureOptions {
   return { ...options, progressIntervalMs: apiIntervalMs("progressIntervalMs", options.progressIntervalMs ?? 250) };
 }
 
-function sessionOptions(options: CaptureOptions, method: Source | undefined, fallbackReason?: string) {
-  const o = { method, allFds: options.allFds ?? false, shareCpu: options.shareCpu ?? false };
+function sessionOptions(options: CaptureOptions, method: Source | undefined, fallbackReason?: string, countersFallback = true) {
+  const o = { method, allFds: options.allFds ?? false, shareCpu: options.shareCpu ?? false, countersFallback };
   return fallbackReason === undefined ? o : { ...o, fallbackReason };
 }
 
@@ -39,10 +39,12 @@ function run(session: Session, options: CaptureOptions): Capture {
  * Runs `argv` under the addon's session of `method` (default: the
  * platform's) until it exits. `fallbackReason`, with a counters `method`:
  * why the event source did not run, leading the warnings (a platform whose
- * event source runs outside the addon, macOS's fs_usage).
+ * event source runs outside the addon, macOS's fs_usage). Without
+ * `countersFallback` (a method asked for by name), a refused ptrace is the
+ * report's error (IopsError "EPERM") and the command does not run.
  */
-export function launchSession(argv: string[], options: CaptureOptions, method?: Source, fallbackReason?: string): Capture {
-  return run(native.TraceSession.launch(argv, sessionOptions(options, method, fallbackReason)), options);
+export function launchSession(argv: string[], options: CaptureOptions, method?: Source, fallbackReason?: string, countersFallback = true): Capture {
+  return run(native.TraceSession.launch(argv, sessionOptions(options, method, fallbackReason, countersFallback)), options);
 }
 
 /** Attaches the addon's session of `method` to `pid` until `stop()` (see launchSession). */

@@ -25,10 +25,12 @@
  *                         windows need the tracer helper, is traced from the
  *                         helper (libuv would reap its stops); where the
  *                         source is refused, the CLI reads the pid's counters
+ *                         (never for a method asked for by name: its
+ *                         refusal is the error, "ENOTSUP")
  *   this process (window) by the row's `window`: the tracer helper, the
  *                         binding's session in this process, or the source's
  *                         module; each falls back to this process's counters
- *                         when refused
+ *                         when refused (a default; one asked for: "ENOTSUP")
  *
  * The counters fallback is always labelled: the report's `method` names the
  * counters source and its first warning says why the event source did not run.
@@ -77,6 +79,8 @@ interface Choice {
   skipped: string | null;
   /** The default rows after it, tried in turn when it is refused as it starts ("ENOTSUP"); none for a source asked for. */
   rest: LiveSource[];
+  /** Asked for by name: a refusal is the capture's error, never the labelled counters fallback. */
+  asked: boolean;
 }
 
 /**
@@ -90,17 +94,17 @@ function choose(method: unknown): Choice {
     const source = requestedSource(method);
     const why = source && unavailableReason(source);
     if (why) throw new IopsError(`--method ${source!.name}: ${why}`, "ENOTSUP");
-    return { source, skipped: null, rest: [] };
+    return { source, skipped: null, rest: [], asked: true };
   }
   const defaults = liveSources().filter((s) => s.byDefault);
-  return defaults.length > 0 ? firstPermitted(defaults, null) : { source: null, skipped: null, rest: [] };
+  return defaults.length > 0 ? firstPermitted(defaults, null) : { source: null, skipped: null, rest: [], asked: false };
 }
 
 /** The first of `rows` that may run here (the last always may: its refusal is its own to say); `skipped`: why a row before them did not. */
 function firstPermitted(rows: LiveSource[], skipped: string | null): Choice {
   for (let i = 0; i < rows.length; i++) {
     const reason = i === rows.length - 1 ? null : unavailableReason(rows[i]);
-    if (reason === null) return { source: rows[i], skipped, rest: rows.slice(i + 1) };
+    if (reason === null) return { source: rows[i], skipped, rest: rows.slice(i + 1), asked: false };
     skipped ??= reason;
   }
   throw new Error("unreachable: the last default row always runs");
@@ -124,6 +128,8 @@ function startChosen(choice: Choice, start: (source: LiveSource | null) => Captu
   const report = current.report.then(
     (r) => withNotice(r, noticeOf(choice)),
     (e: unknown) => {
+      // A source asked for and refused by the kernel (ptrace: already traced, Yama) cannot run here.
+      if (choice.asked && e instanceof IopsError && e.code === "EPERM") throw new IopsError(`--method ${choice.source!.name}: ${e.message}`, "ENOTSUP");
       if (!(e instanceof IopsError && e.code === "ENOTSUP" && choice.rest.length > 0)) throw e;
       current = startChosen(firstPermitted(choice.rest, choice.skipped ?? e.message), start);
       if (stopped) current.stop();
@@ -147,9 +153,10 @@ function startChosen(choice: Choice, start: (source: LiveSource | null) => Captu
  * run here.
  */
 export function launch(argv: string[], options: CaptureOptions, method?: RequestedSource): Capture {
-  return startChosen(choose(method), (source) => {
+  const chosen = choose(method);
+  return startChosen(chosen, (source) => {
     if (source?.start === "script") return scripted(source).launch(argv, options);
-    return launchSession(argv, checkCaptureOptions(options), source?.name);
+    return launchSession(argv, checkCaptureOptions(options), source?.name, undefined, !chosen.asked);
   });
 }
 
@@ -186,13 +193,15 @@ function attachWithFsUsageOrCounters(pid: number, options: CaptureOptions): Capt
  * source that may run here) until `stop()` (or its end). With
  * `countersOnRefusal`, a refused attach (IopsError "EPERM": already traced,
  * Yama, another user's process) reads the pid's counters over the same span
- * instead, labelled; without it, the report rejects with that error. Throws
+ * instead, labelled, unless the method was asked for by name; otherwise
+ * the report rejects with that error ("ENOTSUP" for a method asked for). Throws
  * IopsError "EINVAL" for an unknown method or a pid that is not a whole
  * number from 1 to 2^31 - 1, "ENOTSUP" when the method asked for cannot run here.
  */
 export function attach(pid: number, options: CaptureOptions, method?: RequestedSource, countersOnRefusal = false): Capture {
-  const capture = startChosen(choose(method), (source) => attachBy(pid, options, source));
-  return countersOnRefusal ? orCounters(capture, pid) : capture;
+  const chosen = choose(method);
+  const capture = startChosen(chosen, (source) => attachBy(pid, options, source));
+  return countersOnRefusal && !chosen.asked ? orCounters(capture, pid) : capture;
 }
 
 function attachBy(pid: number, options: CaptureOptions, source: LiveSource | null): Capture {
@@ -252,7 +261,7 @@ export async function openWindow(options: WindowOptions = {}): Promise<IopsWindo
 async function windowBy(options: WindowOptions, choice: Choice = choose(options.method)): Promise<IopsWindow> {
   let w: IopsWindow;
   try {
-    w = await windowOf(options, choice.source);
+    w = await windowOf(options, choice.source, choice.asked);
   } catch (e) {
     // A default refused as it starts: the next default row (which says why).
     if (!(e instanceof IopsError && e.code === "ENOTSUP" && choice.rest.length > 0)) throw e;
@@ -263,7 +272,12 @@ async function windowBy(options: WindowOptions, choice: Choice = choose(options.
   return { method: w.method, notice: null, begin: () => w.begin(), end: () => w.end().then((r) => withNotice(r, notice)) };
 }
 
-async function windowOf(options: WindowOptions, source: LiveSource | null): Promise<IopsWindow> {
+/** `asked`: the source was asked for by name, so its refusal is the error ("ENOTSUP"), not the counters fallback. */
+async function windowOf(options: WindowOptions, source: LiveSource | null, asked: boolean): Promise<IopsWindow> {
+  const orCounters = (e: unknown): IopsWindow => {
+    if (asked) throw new IopsError(`--method ${source!.name}: ${(e as Error).message}`, "ENOTSUP");
+    return new CountersWindow((e as Error).message);
+  };
   switch (source?.window ?? "counters") {
     case "script":
       return scripted(source!).window(options);
@@ -272,7 +286,7 @@ async function windowOf(options: WindowOptions, source: LiveSource | null): Prom
       try {
         w = InProcessWindow.start(source!.name, options);
       } catch (e) {
-        return new CountersWindow((e as Error).message);
+        return orCounters(e);
       }
       await w.ready();
       return w;
@@ -281,7 +295,7 @@ async function windowOf(options: WindowOptions, source: LiveSource | null): Prom
       try {
         return await openHelperWindow(options, source!.name);
       } catch (e) {
-        if (e instanceof IopsError && e.code === "EPERM") return new CountersWindow(e.message);
+        if (e instanceof IopsError && e.code === "EPERM") return orCounters(e);
         throw e;
       }
     case "counters":

@@ -37,7 +37,12 @@ export interface RanksView {
   elapsedMaxOverMedian: number | null;
 }
 
-const median = (sorted: number[]) => (sorted.length === 0 ? null : sorted[Math.floor(sorted.length / 2)]);
+/** The median of ascending `sorted`: its middle value, or the mean of its two middle values for an even count. */
+function median(sorted: number[]): number | null {
+  const n = sorted.length;
+  if (n === 0) return null;
+  return n % 2 === 1 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+}
 
 /** The per-process view of a merged report; null for the report of one process. */
 export function ranksView(report: Report): RanksView | null {

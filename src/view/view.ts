@@ -16,6 +16,13 @@ export function sourceLabel(method: string): string {
 
 /** Shown for figures that need a clock the source does not have. */
 export const UNKNOWN_TIME = "unknown (no timestamps)";
+/** Shown for a merged report's clocked figures when its processes' windows cannot be lined up. */
+export const UNKNOWN_JOB_TIME = "unknown (not every merged report has a wall-clock start)";
+
+/** What an unknown elapsed time is called in `report`: a merged report's reason differs from a log's. */
+export function unknownTime(report: Report): string {
+  return report.ranks ? UNKNOWN_JOB_TIME : UNKNOWN_TIME;
+}
 /** Shown for rates over a window of no measurable length (strace -t in a run under a second). */
 export const NO_TIME_PASSED = "unknown (no time passed on the trace's clock)";
 /** Shown for figures the source cannot count (macOS rusage has no operation counts). */
@@ -218,12 +225,12 @@ export function summaryRows(report: Report): SummaryRow[] {
   const shown = (v: number | null, f: (n: number) => string) => (v === null ? NOT_MEASURED : f(v));
   // No clock (a log without timestamps) leaves the elapsed time and rates null too.
   const rate = (v: number | null, f: (n: number) => string) =>
-    v === null ? (report.elapsedSeconds === null ? UNKNOWN_TIME : report.elapsedSeconds === 0 ? NO_TIME_PASSED : NOT_MEASURED) : f(v);
+    v === null ? (report.elapsedSeconds === null ? unknownTime(report) : report.elapsedSeconds === 0 ? NO_TIME_PASSED : NOT_MEASURED) : f(v);
   const tracer = report.tracerTime ?? null;
   const row = (id: SummaryId, label: string, value: string, traced = false): SummaryRow =>
     traced && tracer ? { id, label: `Traced ${label}`, qualifier: "traced", value } : { id, label, value };
   const elapsed = report.elapsedSeconds;
-  const elapsedValue = elapsed === null ? UNKNOWN_TIME : `${elapsed.toFixed(4)} seconds`;
+  const elapsedValue = elapsed === null ? unknownTime(report) : `${elapsed.toFixed(4)} seconds`;
   return [
     row("elapsed", "Execution Time", elapsedValue, true),
     row("readOps", "Read Operations", shown(s.readOps, thousands)),

@@ -57,6 +57,28 @@ pub struct CallTime {
     pub latency: LogHistogram,
 }
 
+impl CallTime {
+    #[inline]
+    fn record(&mut self, ok: bool, latency_ns: Option<u64>) {
+        if ok {
+            self.calls += 1;
+        } else {
+            self.failed += 1;
+        }
+        if let Some(ns) = latency_ns {
+            self.total_ns = self.total_ns.saturating_add(ns);
+            self.latency.record(ns);
+        }
+    }
+
+    pub fn merge(&mut self, o: &CallTime) {
+        self.calls += o.calls;
+        self.failed += o.failed;
+        self.total_ns = self.total_ns.saturating_add(o.total_ns);
+        self.latency.merge(&o.latency);
+    }
+}
+
 /// The mmaps of one file with one mode.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MapStats {
@@ -116,6 +138,10 @@ pub struct Aggregator {
     meta: [u64; MetaKind::COUNT],
     meta_failed: u64,
     call_time: Vec<CallTime>,
+    /// Data calls on the other fds (sockets, pipes, ttys...), apart: a
+    /// pipe's blocking read is no storage time (the report adds them under
+    /// --all-fds, as it does their operations).
+    other_call_time: Vec<CallTime>,
     maps: Vec<MapStats>,
     progress: Arc<ProgressCounters>,
 }
@@ -138,6 +164,7 @@ impl Aggregator {
             meta: [0; MetaKind::COUNT],
             meta_failed: 0,
             call_time: vec![CallTime::default(); CallKind::COUNT],
+            other_call_time: vec![CallTime::default(); CallKind::COUNT],
             maps: Vec::new(),
             progress: Arc::new(ProgressCounters::default()),
         }
@@ -197,14 +224,15 @@ impl Aggregator {
     #[inline]
     pub fn record_op(&mut self, file: FileId, op: &DataOp) {
         let transfer = op.syscall.direction().is_none();
+        let storage = self.files[file.0 as usize].kind.is_storage();
         if !transfer || op.direction == Direction::Read {
-            self.record_call(op.syscall.kind(), true, op.latency_ns);
+            let times = if storage { &mut self.call_time } else { &mut self.other_call_time };
+            times[op.syscall.kind() as usize].record(true, op.latency_ns);
         }
         let f = &mut self.files[file.0 as usize];
         if let Some(ns) = op.latency_ns {
             f.busy_ns = f.busy_ns.saturating_add(ns);
         }
-        let storage = f.kind.is_storage();
         match op.direction {
             Direction::Read => {
                 f.read_ops += 1;
@@ -249,7 +277,8 @@ impl Aggregator {
     /// `storage` tells which scope's per-syscall table gets the failure;
     /// `latency_ns`, its duration when the source saw it.
     pub fn record_failure(&mut self, syscall: Syscall, errno_name: &'static str, storage: bool, latency_ns: Option<u64>) {
-        self.record_call(syscall.kind(), false, latency_ns);
+        let times = if storage { &mut self.call_time } else { &mut self.other_call_time };
+        times[syscall.kind() as usize].record(false, latency_ns);
         self.failed_total += 1;
         match self.failed_by_errno.iter_mut().find(|(n, _)| *n == errno_name) {
             Some((_, c)) => *c += 1,
@@ -275,16 +304,7 @@ impl Aggregator {
     /// (sync_file_range, msync, mkdir...).
     #[inline]
     pub fn record_call(&mut self, kind: CallKind, ok: bool, latency_ns: Option<u64>) {
-        let c = &mut self.call_time[kind as usize];
-        if ok {
-            c.calls += 1;
-        } else {
-            c.failed += 1;
-        }
-        if let Some(ns) = latency_ns {
-            c.total_ns = c.total_ns.saturating_add(ns);
-            c.latency.record(ns);
-        }
+        self.call_time[kind as usize].record(ok, latency_ns);
     }
 
     /// A sync call (fsync, fdatasync, sync_file_range) on `file`, and its
@@ -315,9 +335,15 @@ impl Aggregator {
         }
     }
 
-    /// Calls of `kind` and their time.
+    /// Calls of `kind` and their time: data calls on files and block
+    /// devices, and every metadata and sync call.
     pub fn call_time(&self, kind: CallKind) -> &CallTime {
         &self.call_time[kind as usize]
+    }
+
+    /// Data calls of `kind` on the other fds (sockets, pipes, ttys...) and their time.
+    pub fn other_call_time(&self, kind: CallKind) -> &CallTime {
+        &self.other_call_time[kind as usize]
     }
 
     /// The files mapped with mmap, per file and mode.
@@ -345,6 +371,8 @@ impl Aggregator {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::{Report, ReportContext};
+    use crate::source::Source;
 
     fn op(direction: Direction, bytes: u64) -> DataOp {
         let syscall = if direction == Direction::Read { Syscall::Read } else { Syscall::Write };
@@ -379,6 +407,24 @@ mod tests {
         assert_eq!(a.storage.read_sizes.count(), 0);
         let r = a.call_time(CallKind::Read);
         assert_eq!((r.calls, r.failed, r.total_ns), (0, 2, 10), "failed calls are timed, not operations");
+    }
+
+    #[test]
+    fn a_pipes_waits_are_not_storage_time() {
+        let mut a = Aggregator::new();
+        let (file, pipe) = (a.file("/data", FdKind::File), a.file("pipe:[7]", FdKind::Pipe));
+        let read = |latency| DataOp { syscall: Syscall::Read, direction: Direction::Read, bytes: 10, start_ns: 0, latency_ns: Some(latency), offset: None };
+        a.record_op(file, &read(2_000));
+        a.record_op(pipe, &read(800_000_000));
+        a.record_failure(Syscall::Read, "EAGAIN", false, Some(1_000));
+        let r = a.call_time(CallKind::Read);
+        assert_eq!((r.calls, r.failed, r.total_ns), (1, 0, 2_000), "only the file's read");
+        let o = a.other_call_time(CallKind::Read);
+        assert_eq!((o.calls, o.failed, o.total_ns), (1, 1, 800_001_000));
+        let report = |all_fds| Report::from_aggregator(&a, ReportContext { method: Source::Ptrace, elapsed_ns: 1_000_000_000, all_fds, ..Default::default() });
+        let reads = |r: &Report| r.call_time.as_ref().unwrap().iter().find(|c| c.kind == CallKind::Read).map(|c| (c.calls, c.failed, c.total_seconds));
+        assert_eq!(reads(&report(false)), Some((1, 0, 2e-6)));
+        assert_eq!(reads(&report(true)), Some((2, 1, 0.800003)), "--all-fds counts the pipe's reads, and their time");
     }
 
     #[test]

@@ -319,6 +319,16 @@ impl Merger {
         if r["ranks"].is_array() {
             return Err(MergeError(format!("{name}: already a merged report; merge the reports of the processes instead")));
         }
+        // One capture given twice (the same file, or a copy) would count its I/O twice.
+        if let (Some(host), Some(pid), Some(start)) = (r["host"]["name"].as_str(), r["pid"].as_i64(), r["startedAt"].as_f64()) {
+            let same = |row: &RankRow| row.host.as_deref() == Some(host) && row.pid.map(i64::from) == Some(pid) && row.started_at == Some(start);
+            if let Some(first) = self.ranks.iter().find(|row| same(row)) {
+                return Err(MergeError(format!(
+                    "{name} is the same capture as {} (host {host}, pid {pid}, same start): give each report once",
+                    first.file
+                )));
+            }
+        }
         let method = Source::from_name(method_name).ok_or_else(|| MergeError(format!("{name}: unknown source \"{method_name}\"")))?;
         match &self.method {
             None => self.method = Some((method, name.to_string())),
@@ -669,7 +679,18 @@ impl Merger {
     }
 }
 
-/// A job with fewer processes than this has no "one rank does most" finding.
+/// The median of ascending `sorted` (not empty): its middle value, or the
+/// mean of its two middle values for an even count.
+fn median_of_sorted(sorted: &[f64]) -> f64 {
+    let n = sorted.len();
+    if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    }
+}
+
+/// A job with fewer processes than this has no "one rank does most" or "straggler" finding.
 const MIN_RANKS: usize = 3;
 /// Processes writing one file small blocks that make "many ranks on one file".
 const MANY_WRITERS: u32 = 4;
@@ -757,7 +778,7 @@ fn job_findings(ranks: &[RankRow], files: Option<&[FileReport]>) -> Vec<Finding>
     let mut elapsed: Vec<f64> = ranks.iter().filter_map(|r| r.elapsed_seconds).collect();
     if ranks.len() >= MIN_RANKS && elapsed.len() == ranks.len() {
         elapsed.sort_by(f64::total_cmp);
-        let median = elapsed[elapsed.len() / 2];
+        let median = median_of_sorted(&elapsed);
         let slow = ranks.iter().max_by(|a, b| a.elapsed_seconds.unwrap_or(0.0).total_cmp(&b.elapsed_seconds.unwrap_or(0.0))).expect("ranks");
         let longest = slow.elapsed_seconds.unwrap_or(0.0);
         // A second at least: shorter differences are start-up noise.
@@ -857,6 +878,10 @@ mod tests {
         let mut m = Merger::new();
         assert!(m.add_json("a.json", "{").unwrap_err().0.starts_with("a.json: not an iops report (not JSON"));
         assert_eq!(m.add_json("b.json", "{\"x\":1}").unwrap_err().0, "b.json: not an iops report (no version, method and summary)");
+        let mut twice = Merger::new();
+        let one = rank_report(0, 0.0, 0, 512);
+        twice.add("a.json", &one).unwrap();
+        assert_eq!(twice.add("copy.json", &one).unwrap_err().0, "copy.json is the same capture as a.json (host node1, pid 100, same start): give each report once");
         let mut newer = rank_report(0, 0.0, 0, 512);
         newer["version"] = 99.into();
         assert!(m.add("c.json", &newer).unwrap_err().0.contains("report version 99 is newer"));
@@ -920,5 +945,19 @@ mod tests {
         // Within a second of the median: start-up noise, not a straggler.
         reports[2]["elapsedSeconds"] = 2.0.into();
         assert!(merged(&reports).findings.iter().all(|f| f.code != "straggler"));
+    }
+
+    #[test]
+    fn the_median_of_an_even_count_is_the_mean_of_its_two_middle_values() {
+        assert_eq!(median_of_sorted(&[0.036, 4.02]), (0.036 + 4.02) / 2.0);
+        assert_eq!(median_of_sorted(&[1.0, 1.0, 1.2, 9.0]), 1.1);
+        assert_eq!(median_of_sorted(&[1.0, 1.2, 3.5]), 1.2);
+        // Four processes, one far behind: the upper middle value (3.0) would hide it.
+        let mut reports: Vec<Value> = (0..4).map(|r| rank_report(r, 0.0, r as u64 * 512, 512)).collect();
+        for (r, secs) in [1.0, 1.0, 3.0, 6.0].into_iter().enumerate() {
+            reports[r]["elapsedSeconds"] = secs.into();
+        }
+        let f = merged(&reports).findings.into_iter().find(|f| f.code == "straggler").expect("straggler");
+        assert_eq!((f.numbers["seconds"], f.numbers["medianSeconds"]), (6.0, 2.0));
     }
 }

@@ -20,7 +20,7 @@ pub use crate::warning::{Warning, WarningCode};
 
 pub const REPORT_VERSION: u32 = 1;
 
-/// A data file mapped this large (bytes) earns the `mmap-not-counted` warning.
+/// A data file mapped this large (bytes per mmap call, on average) earns the `mmap-not-counted` warning.
 pub const MAPPED_DATA_WARNED: u64 = 1 << 20;
 
 /// Read and write totals of one class of fds over the window. Every figure
@@ -772,7 +772,14 @@ impl Report {
 
         let mut call_time: Vec<CallKindTime> = CallKind::ALL
             .iter()
-            .map(|&k| CallKindTime::of(k, agg.call_time(k), Some(elapsed_s)))
+            .map(|&k| {
+                if !all_fds {
+                    return CallKindTime::of(k, agg.call_time(k), Some(elapsed_s));
+                }
+                let mut both = agg.call_time(k).clone();
+                both.merge(agg.other_call_time(k));
+                CallKindTime::of(k, &both, Some(elapsed_s))
+            })
             .filter(|c| c.calls + c.failed > 0)
             .collect();
         call_time.sort_by(|a, b| b.total_seconds.total_cmp(&a.total_seconds).then_with(|| (b.calls + b.failed).cmp(&(a.calls + a.failed))));
@@ -781,13 +788,16 @@ impl Report {
 
         let (mut warnings, mut warning_codes) = split(ctx.warnings);
         // Code and the loader's small files (/etc/ld.so.cache) are in every
-        // dynamic program: only a data file of a MiB or more earns the warning.
-        if let Some(m) = mappings.iter().find(|m| !m.exec && m.bytes >= MAPPED_DATA_WARNED).filter(|_| sees.mmaps) {
+        // dynamic program: only a data file mapped a MiB or more at a time
+        // earns the warning. Per call, not in total: a locale file (353 KB)
+        // mapped once by each of 40 processes is not the program's data.
+        let large = |m: &&Mapping| !m.exec && m.maps > 0 && m.bytes / m.maps >= MAPPED_DATA_WARNED;
+        if let Some(m) = mappings.iter().find(large).filter(|_| sees.mmaps) {
             let (text, code) = split(vec![WarningCode::MmapNotCounted.with(format!(
                 "{} was mapped into memory with mmap ({} bytes{}): what the program reads or writes there goes by page faults, not calls, and is not counted (storage-level bytes include it)",
                 m.path,
                 m.bytes,
-                if mappings.iter().filter(|m| !m.exec).count() > 1 { ", and other files" } else { "" },
+                if mappings.iter().filter(large).count() > 1 { ", and other files" } else { "" },
             ))]);
             warnings.extend(text);
             warning_codes.extend(code);
@@ -1151,6 +1161,14 @@ mod tests {
         assert_eq!((m[1].path.as_str(), m[1].maps, m[1].bytes, m[1].prot.as_str(), m[1].exec), ("/usr/lib/libc.so.6", 3, 3300, "rwx", true));
         assert!(!m[0].exec);
         assert!(report(&agg).warning_codes.is_empty(), "the loader's files earn no warning");
+        // A locale file mapped once by each of 40 processes: 13.8 MB in all, 353 KB at a time.
+        let locale = agg.file("/usr/lib/locale/C.utf8/LC_CTYPE", FdKind::File);
+        for _ in 0..40 {
+            agg.record_mmap(locale, r, 353_616);
+        }
+        assert!(report(&agg).warning_codes.is_empty(), "many small maps of a shared locale file earn no warning");
+        let small = agg.file("/data/small", FdKind::File);
+        agg.record_mmap(small, r, 1 << 20);
         agg.record_mmap(data, MapMode { shared: true, ..r }, 200 << 20);
         agg.record_mmap(data, MapMode { shared: true, ..r }, 200 << 20);
         let rep = report(&agg);
@@ -1158,6 +1176,16 @@ mod tests {
         assert_eq!((m[0].path.as_str(), m[0].maps, m[0].bytes, m[0].shared), ("/data/big", 2, 400 << 20, true));
         assert_eq!(rep.warning_codes, [WarningCode::MmapNotCounted]);
         assert!(rep.warnings[0].starts_with("/data/big was mapped into memory with mmap (419430400 bytes, and other files)"), "{}", rep.warnings[0]);
+        // The other file is /data/small (1 MiB at a time), not the locale file.
+        let mut agg2 = Aggregator::new();
+        let locale2 = agg2.file("/usr/lib/locale/C.utf8/LC_CTYPE", FdKind::File);
+        for _ in 0..40 {
+            agg2.record_mmap(locale2, r, 353_616);
+        }
+        let user = agg2.file("/data/user.bin", FdKind::File);
+        agg2.record_mmap(user, r, 10_000_000);
+        let rep = report(&agg2);
+        assert!(rep.warnings[0].starts_with("/data/user.bin was mapped into memory with mmap (10000000 bytes)"), "{}", rep.warnings[0]);
         let fs_usage = Report::from_aggregator(&agg, ReportContext { method: Source::FsUsage, ..Default::default() });
         assert!(fs_usage.mappings.is_none() && fs_usage.warning_codes.is_empty(), "a source that cannot see mmap: null");
     }

@@ -51,8 +51,11 @@ extern "C" {
 }
 
 /// Forks the command, takes it under ptrace while it waits on a pipe, then
-/// lets it install our seccomp filter and exec.
-pub fn launch(argv: &[String], agg: Aggregator, share_cpu: bool) -> Result<Launched, TraceError> {
+/// lets it install our seccomp filter and exec. Where ptrace is refused,
+/// `untraced_if_refused` runs the command untraced (the labelled counters
+/// fallback); without it the command never runs (ended at its gate and
+/// reaped) and the refusal is the error.
+pub fn launch(argv: &[String], agg: Aggregator, share_cpu: bool, untraced_if_refused: bool) -> Result<Launched, TraceError> {
     let filter = Filter::new(traced().map(|(nr, _)| nr));
     let Gated { pid: child, gate, news } = fork_gated(argv, Some(filter), share_cpu)?;
     let tell = |verdict: u8| unsafe {
@@ -62,6 +65,12 @@ pub fn launch(argv: &[String], agg: Aggregator, share_cpu: bool) -> Result<Launc
     // every counted syscall fail with ENOSYS; ending it is the lesser harm.
     let options = OPTIONS | libc::PTRACE_O_TRACESECCOMP | libc::PTRACE_O_EXITKILL;
     if let Err(e) = ptrace::seize(child, options) {
+        if !untraced_if_refused {
+            // Closing the gate unsent ends the child before its exec.
+            drop(gate);
+            let _ = wait::ended(child);
+            return Err(TraceError::NotPermitted(refusal(&e)));
+        }
         tell(VERDICT_PLAIN);
         return Ok(Launched::Untraced { pid: child, reason: format!("ptrace is not permitted here: {}", refusal(&e)), news });
     }

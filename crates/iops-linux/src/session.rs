@@ -48,13 +48,17 @@ pub struct Options {
     /// Attach mode: the host's own traffic, left out of the figures (a
     /// notebook kernel's messaging, see `HostTraffic`).
     pub host: HostTraffic,
+    /// Launch mode: where ptrace is refused, run the command untraced and
+    /// report its I/O counters, labelled (the default); off when the source
+    /// was asked for by name, so that the refusal is the error (EPERM).
+    pub counters_fallback: bool,
 }
 
 
 impl Default for Options {
     /// No pinning: a traced program sees the CPUs it would see untraced.
     fn default() -> Self {
-        Options { all_fds: false, marker_cookie: None, share_cpu: false, host: HostTraffic::default() }
+        Options { all_fds: false, marker_cookie: None, share_cpu: false, host: HostTraffic::default(), counters_fallback: true }
     }
 }
 
@@ -80,7 +84,7 @@ pub fn trace(
     let agg = Aggregator::with_progress(progress);
     let attached = matches!(target, Target::Attach(_));
     let started = match &target {
-        Target::Launch(argv) => match launch(argv, agg, options.share_cpu) {
+        Target::Launch(argv) => match launch(argv, agg, options.share_cpu, options.counters_fallback) {
             Ok(Launched::Traced(tracer, news)) => Ok(Started { tracer: *tracer, child_news: Some(news), pinning: None }),
             Ok(Launched::Untraced { pid, reason, news }) => {
                 on_ready(pid);

@@ -150,6 +150,10 @@ pub struct LineImport {
     /// The input's first bytes, until there are `not_text::SAMPLE` of them
     /// (or the input ends) and they have been found to be text.
     sample: Option<Vec<u8>>,
+    /// A format given by the caller (`--format`): the first lines, kept
+    /// until they can be scored as that format (see `confirm`), so that a
+    /// wrong format is an error, not a report of zeros.
+    given: Option<(&'static parse::Format, Head)>,
 }
 
 /// The first lines of an input, held for detection.
@@ -206,8 +210,9 @@ impl LineImport {
             let names: Vec<_> = parse::FORMATS.iter().map(|f| f.name).collect();
             Error::from_reason(format!("unknown trace format {format:?} (known: {})", names.join(", ")))
         })?;
-        let import = Self::of(f.name, (f.parser)());
+        let mut import = Self::of(f.name, (f.parser)());
         *import.lexer.lock().unwrap_or_else(|e| e.into_inner()) = f.lex;
+        import.given = Some((f, Head::default()));
         Ok(import)
     }
 
@@ -231,6 +236,7 @@ impl LineImport {
             lexer: Arc::new(Mutex::new(None)),
             head: None,
             sample: Some(Vec::new()),
+            given: None,
         }
     }
 
@@ -487,6 +493,9 @@ impl LineImport {
             }
         }
         self.feed_lines(chunk, line_ends, lexed)?;
+        if self.given.as_ref().is_some_and(|(_, h)| h.lines.len() >= detect::LINES || h.bytes >= DETECT_BYTES) {
+            self.confirm()?;
+        }
         if let Some(head) = &self.head {
             let enough = {
                 let h = head.lock().unwrap_or_else(|e| e.into_inner());
@@ -504,8 +513,37 @@ impl LineImport {
     fn end(&mut self) -> Result<()> {
         self.check_text()?;
         let (parser, agg) = (&mut self.parser, &mut self.agg);
-        self.lines.finish(|line| parser.line(line, agg));
+        let given = &mut self.given;
+        self.lines.finish(|line| {
+            keep_head(given, line);
+            parser.line(line, agg)
+        });
+        self.confirm()?;
         self.decide()
+    }
+
+    /// A given format (`given`): fails when its first lines do not read as
+    /// that format by detection's own rule (`Score::accepts`), naming the
+    /// format they read as when one does. An input of blank lines only
+    /// passes (an empty capture).
+    fn confirm(&mut self) -> Result<()> {
+        let Some((f, head)) = self.given.take() else { return Ok(()) };
+        let lines: Vec<&[u8]> = head.lines.iter().map(Vec::as_slice).collect();
+        let score = (f.score)(&lines);
+        if score.signature + score.understood + score.foreign == 0 || score.accepts() {
+            return Ok(());
+        }
+        let hint = match parse::detect(&lines) {
+            Some(other) => format!(": it reads as {0}; give --format {0}, or leave --format out", other.name),
+            None => String::from(": leave --format out to have it detected"),
+        };
+        Err(Error::from_reason(format!(
+            "this input is not a {} trace ({} of its first {} lines are not {} lines){hint}",
+            f.name,
+            score.foreign,
+            lines.len(),
+            f.name
+        )))
     }
 
     /// Stops the import of an input that is no text (compressed, UTF-16,
@@ -535,12 +573,15 @@ impl LineImport {
     }
 
     fn feed_lines(&mut self, chunk: &[u8], line_ends: impl Iterator<Item = usize>, lexed: &mut [LexedLine]) -> Result<()> {
-        let (parser, agg) = (&mut self.parser, &mut self.agg);
+        let (parser, agg, given) = (&mut self.parser, &mut self.agg, &mut self.given);
         // While detecting, `parser` records lines: records lexed for it are of no use.
         let lexed = if self.head.is_some() { &mut [][..] } else { lexed };
-        self.lines.feed(chunk, line_ends, |line, whole| match whole.and_then(|k| lexed.get_mut(k)) {
-            Some(l) => parser.lexed_line(line, l, agg),
-            None => parser.line(line, agg),
+        self.lines.feed(chunk, line_ends, |line, whole| {
+            keep_head(given, line);
+            match whole.and_then(|k| lexed.get_mut(k)) {
+                Some(l) => parser.lexed_line(line, l, agg),
+                None => parser.line(line, agg),
+            }
         });
         if self.lines.skipped() > MAX_SKIPPED {
             return Err(Error::from_reason(format!(
@@ -550,6 +591,17 @@ impl LineImport {
             )));
         }
         Ok(())
+    }
+}
+
+/// Keeps `line` among a given format's first lines (see `LineImport::given`) while they are fewer than detection looks at.
+#[inline]
+fn keep_head(given: &mut Option<(&'static parse::Format, Head)>, line: &[u8]) {
+    if let Some((_, head)) = given {
+        if head.lines.len() < detect::LINES && head.bytes < DETECT_BYTES {
+            head.bytes += line.len();
+            head.lines.push(line.to_vec());
+        }
     }
 }
 

@@ -31,6 +31,7 @@ pub fn run_tracer<E: CaptureFailure + 'static>(target: Target, o: TraceOptions, 
         marker_cookie: o.marker_cookie,
         share_cpu: o.share_cpu.unwrap_or(false),
         host: HostTraffic { threads: o.host_threads.unwrap_or_default(), fds: o.host_fds.unwrap_or_default() },
+        counters_fallback: o.counters_fallback.unwrap_or(true),
     };
     let (stopper, waiter) = iops_linux::stop_pair().map_err(|e| Error::from_reason(e.to_string()))?;
     TraceSession::spawn(

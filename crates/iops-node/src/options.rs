@@ -27,6 +27,11 @@ pub struct TraceOptions {
     /// are its host's (a notebook kernel's sockets, pipes, eventfds): their
     /// calls are not counted until the process closes or replaces them.
     pub host_fds: Option<Vec<i32>>,
+    /// Launch mode, Linux's ptrace tracer: where ptrace is refused, run the
+    /// command untraced and report its I/O counters, labelled (default
+    /// true). False when the method was asked for by name: the refusal is
+    /// then the capture's error (EPERM) and the command does not run.
+    pub counters_fallback: Option<bool>,
     /// macOS: why the event source (fs_usage) is not used, said first in
     /// the counters report.
     pub fallback_reason: Option<String>,

@@ -5,7 +5,7 @@
  */
 import type { Finding } from "../../view/findings";
 import { humanBytes, humanDuration, thousands } from "../../view/units";
-import { accessDetail, accessPattern, percent, sourceLabel, UNKNOWN_TIME, type ReportView, type SummaryId, type SummaryRow } from "../../view/view";
+import { accessDetail, accessPattern, percent, sourceLabel, unknownTime, type ReportView, type SummaryId, type SummaryRow } from "../../view/view";
 import { html, type SafeHtml } from "./escape";
 
 /** Files listed at most in the page's table (the busiest first, as the report orders them). */
@@ -138,7 +138,7 @@ export function methodHtml(view: ReportView): SafeHtml {
   const rows: [string, string][] = [["Method", `${sourceLabel(report.method)} (${report.method})`]];
   if (report.command) rows.push(["Command", report.command.map(shellWord).join(" ")]);
   if (report.pid !== null) rows.push(["Process id", String(report.pid)]);
-  rows.push(["Duration", report.elapsedSeconds == null ? UNKNOWN_TIME : humanDuration(report.elapsedSeconds) + (report.tracerTime ? " (traced)" : "")]);
+  rows.push(["Duration", report.elapsedSeconds == null ? unknownTime(report) : humanDuration(report.elapsedSeconds) + (report.tracerTime ? " (traced)" : "")]);
   const t = report.tracerTime;
   if (t) {
     const share = t.estimatedSeconds === null ? "unknown" : `≈ ${humanDuration(t.estimatedSeconds)}`;

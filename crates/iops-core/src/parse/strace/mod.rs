@@ -208,6 +208,20 @@ impl StraceParser {
         self.time.first_ns.map(|f| self.time.last_ns.saturating_sub(f))
     }
 
+    /// The wall-clock start of what `elapsed_ns` spans, milliseconds since
+    /// the Unix epoch: known only for `-ttt` logs (`-t`/`-tt` give a time of
+    /// day without its date, `-r` no clock at all); `None` otherwise.
+    pub fn started_at_ms(&self) -> Option<f64> {
+        if self.time.clock != Some(Clock::Unix) {
+            return None;
+        }
+        let start = match self.window {
+            Some(m) => m.window.begin().flatten()?,
+            None => self.time.first_ns?,
+        };
+        Some(start as f64 / 1e6)
+    }
+
     /// Whether the log gives per-call durations (`-T`).
     pub fn has_durations(&self) -> bool {
         self.notes.durations > 0
@@ -817,7 +831,12 @@ impl LineParser for StraceParser {
             ctx.pid = self.root_pid().map(|p| p as i32);
         }
         ctx.warnings.extend(self.warnings());
-        Report::from_aggregator(agg, ctx)
+        let mut report = Report::from_aggregator(agg, ctx);
+        // A quiet live capture's caller knows its own start; a log knows it from -ttt.
+        if !quiet {
+            report.started_at = self.started_at_ms();
+        }
+        report
     }
 
     fn warnings(&self) -> Vec<Warning> {
