@@ -146,6 +146,25 @@ test.serial("--help exits 0 and shows Examples; --version prints the package ver
   t.is(version.stdout.trim(), JSON.parse(fs.readFileSync(new URL("../package.json", import.meta.url), "utf8")).version);
 });
 
+test.serial("iops help <command> shows that command's help; iops help, the main help", (t) => {
+  for (const cmd of ["report", "import", "merge", "compare"]) {
+    const r = runCli(["help", cmd]);
+    t.is(r.status, 0, cmd);
+    t.regex(r.stdout, new RegExp(`^Usage: iops ${cmd} `), cmd);
+  }
+  const main = runCli(["help"]);
+  t.is(main.status, 0);
+  t.regex(main.stdout, /^Usage: iops \[options\] -- <command>/);
+  t.regex(main.stdout, /iops help import/);
+});
+
+test.serial("-p with a number past what JavaScript holds exactly is named as typed, not rounded", (t) => {
+  const r = runCli(["-p", "99999999999999999999"]);
+  t.is(r.status, 2);
+  t.true(r.stderr.includes("99999999999999999999 is not a process id"), r.stderr);
+  t.false(r.stderr.includes("100000000000000000000"), r.stderr);
+});
+
 test.serial("--help into a reader that stops early (| head): exit 0, no error printed", (t) => {
   // `... | true`: the reader exits at once, so our writes meet a closed pipe.
   const r = spawnSync("bash", ["-c", `"${process.execPath}" "${CLI}" --help | true; echo "status=\${PIPESTATUS[0]}"`], { encoding: "utf8" });

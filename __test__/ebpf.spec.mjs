@@ -31,10 +31,12 @@ import {
   patternBuffer,
   runCli,
   runCliJson,
+  shellLine,
   spawnCli,
   syscallRow,
   totals,
   waitFor,
+  withoutBpfCaps,
 } from "./_support/util.mjs";
 
 const OK_EXIT = { code: 0, signal: null, signalNumber: null };
@@ -218,14 +220,7 @@ ebpfTest("SIGKILL of iops mid-capture: nothing of ours stays loaded, the command
   await waitFor(() => fs.existsSync(out) && fs.statSync(out).size === 300 * 10, "the command to finish on its own", 30_000);
 });
 
-/** Runs `command` (a shell line) without CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN in any set (capsh, libcap2-bin). */
-function withoutBpfCaps(command, env = process.env) {
-  const r = spawnSync("capsh", ["--drop=cap_bpf,cap_perfmon,cap_sys_admin", "--", "-c", command], { encoding: "utf8", env, timeout: 120_000 });
-  if (r.error) throw new Error(`capsh could not run (apt-get install libcap2-bin): ${r.error.message}`);
-  return r;
-}
-
-const sh = (args) => args.map((a) => `'${String(a).replace(/'/g, `'\\''`)}'`).join(" ");
+const sh = shellLine;
 
 ebpfTest("no --method where eBPF is permitted: eBPF measures, exactly, and no line says otherwise", (t) => {
   const [N, S] = [200, 512];

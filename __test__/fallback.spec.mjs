@@ -1,7 +1,10 @@
 /**
- * Where ptrace is refused, the figures come from /proc/<pid>/io counters,
- * labelled method "proc-io" with a warning. A real way to be refused: the
- * process is already traced (here, by iops itself).
+ * Where ptrace is refused and no method was asked for, the figures come from
+ * /proc/<pid>/io counters, labelled method "proc-io" with a warning. A real
+ * way to be refused: the process is already traced (here, by iops itself).
+ * The inner iops runs where eBPF is not permitted (capsh drops its
+ * capabilities), so that its default is ptrace. A method asked for by name
+ * is never a fallback: its refusal is a one-line error, exit 2.
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -9,7 +12,10 @@ import path from "node:path";
 
 import test from "ava";
 
-import { CLI, FIXTURES, ROOT, compileFixtures, counts, fileEntry, makeTempDir, runCli, totals } from "./_support/util.mjs";
+import { CLI, FIXTURES, ROOT, compileFixtures, counts, fileEntry, makeTempDir, runCli, shellLine, totals, withoutBpfCaps } from "./_support/util.mjs";
+
+/** `iops <args>` where eBPF is not permitted: the default source is ptrace. */
+const runCliWithoutBpf = (args) => withoutBpfCaps(shellLine([process.execPath, CLI, ...args]));
 
 let dir;
 let bin;
@@ -31,17 +37,18 @@ function assertCountersShape(t, report) {
     t.is(report[key], null, key);
   }
   t.true(report.warnings.length >= 1);
-  t.true(report.warnings[0].includes("ptrace is not permitted"), report.warnings[0]);
+  // First, or after the line that says why the default (eBPF) did not run.
+  t.true(report.warnings.slice(0, 2).some((w) => w.includes("ptrace is not permitted")), report.warnings.join(" | "));
   t.true(report.warnings.some((w) => w.includes(`/proc/${report.pid}/io`)), report.warnings.join(" | "));
 }
 
-test.serial("profile() in a process that is already traced falls back to /proc counters", (t) => {
+test.serial("profile() without a method in a process that is already traced falls back to /proc counters", (t) => {
   const N = 1000;
   const S = 4096;
   const out = path.join(dir, "profile-fallback.dat");
   const outer = path.join(dir, "outer.json");
   const script = path.join(FIXTURES, "profile-writes.cjs");
-  const r = runCli(["--method", "ptrace", "--json", outer, "--", process.execPath, script, path.join(ROOT, "dist", "index.js"), out, String(N), String(S), "ptrace"]);
+  const r = runCliWithoutBpf(["--method", "ptrace", "--json", outer, "--", process.execPath, script, path.join(ROOT, "dist", "index.js"), out, String(N), String(S)]);
   t.is(r.status, 0, r.stderr);
   const { window, report } = JSON.parse(r.stdout);
 
@@ -71,7 +78,7 @@ test.serial("profile() in a process that is already traced falls back to /proc c
 
 test.serial("the CLI launching a command while already traced falls back to counters and keeps the exit status", (t) => {
   const argv = ["sh", "-c", "exit 5"];
-  const r = runCli(["--method", "ptrace", "--", process.execPath, CLI, "--method", "ptrace", "--json", "-", "--", ...argv]);
+  const r = runCliWithoutBpf(["--method", "ptrace", "--", process.execPath, CLI, "--json", "-", "--", ...argv]);
   t.is(r.status, 5, r.stderr);
   const inner = JSON.parse(r.stdout);
   assertCountersShape(t, inner);
@@ -87,7 +94,7 @@ test.serial("counters fallback in launch mode: the command's own N writes, exact
   const S = 4096;
   const out = path.join(dir, "nested-writes.dat");
   const argv = [bin.writes, out, String(N), String(S)];
-  const r = runCli(["--method", "ptrace", "--", process.execPath, CLI, "--method", "ptrace", "--json", "-", "--", ...argv]);
+  const r = runCliWithoutBpf(["--method", "ptrace", "--", process.execPath, CLI, "--json", "-", "--", ...argv]);
   t.is(r.status, 0, r.stderr);
   const inner = JSON.parse(r.stdout);
   assertCountersShape(t, inner);
@@ -118,9 +125,13 @@ test.serial("iops -p on a process that is already traced falls back to its /proc
     });
     outer.on("exit", () => reject(new Error("the writer ended before printing its pid")));
   });
-  const r = runCli(["--method", "ptrace", "-p", String(pid), "--duration", "0.3", "--json", "-"]);
+  const asked = runCli(["--method", "ptrace", "-p", String(pid), "--duration", "0.3", "--json", "-"]);
+  t.is(asked.status, 2, "--method ptrace asked for and refused: a usage error, no counters");
+  t.regex(asked.stderr, /^iops: --method ptrace: ptrace is not permitted here[^\n]*\n$/);
+  t.is(asked.stdout, "");
+  const r = runCliWithoutBpf(["-p", String(pid), "--duration", "0.3", "--json", "-"]);
   t.is(r.status, 0, r.stderr);
-  t.regex(r.stderr.split("\n")[0], /^iops: ptrace is not permitted here/);
+  t.true(r.stderr.split("\n").slice(0, 2).some((l) => /^iops: ptrace is not permitted here/.test(l)), r.stderr);
   const report = JSON.parse(r.stdout);
   assertCountersShape(t, report);
   t.is(report.pid, pid);
@@ -133,4 +144,21 @@ test.serial("iops -p on a process that is already traced falls back to its /proc
   const status = await new Promise((resolve) => outer.on("exit", resolve));
   t.is(status, 0, `the writer finished its ${N} writes`);
   t.is(fs.statSync(out).size, N * 100);
+});
+
+test.serial("--method ptrace asked for where ptrace is refused: one line, exit 2, the command never runs; profile() rejects ENOTSUP", (t) => {
+  const out = path.join(dir, "asked.dat");
+  const r = runCli(["--method", "ptrace", "--", process.execPath, CLI, "--method", "ptrace", "--", bin.writes, out, "10", "10"]);
+  t.is(r.status, 2, "the outer iops exits with the inner one's status");
+  // The inner iops's one line; the outer's table follows.
+  t.regex(r.stderr.split("\n")[0], /^iops: --method ptrace: ptrace is not permitted here/);
+  t.false(r.stderr.split("\n")[1].startsWith("iops:"), r.stderr);
+  t.false(fs.existsSync(out), "the command did not run");
+  const script = path.join(FIXTURES, "profile-writes.cjs");
+  const p = runCli(["--method", "ptrace", "--", process.execPath, script, path.join(ROOT, "dist", "index.js"), out, "10", "10", "ptrace"]);
+  t.is(p.status, 0, p.stderr);
+  const { error } = JSON.parse(p.stdout);
+  t.is(error.code, "ENOTSUP");
+  t.regex(error.message, /^--method ptrace: ptrace is not permitted here/);
+  t.false(fs.existsSync(out));
 });

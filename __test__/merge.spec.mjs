@@ -195,6 +195,8 @@ test("merge refuses, in one line naming the file: not a report, a newer version,
     ],
     [[path.join(dir, "job.json")], /job\.json: already a merged report/],
     [[path.join(bad, "missing.json")], /^iops merge: cannot read .*missing\.json: ENOENT$/],
+    // One capture twice (the same file, or a copy of it) would count its I/O twice.
+    [[path.join(dir, "out", "0.json"), write("copy.json", JSON.parse(fs.readFileSync(path.join(dir, "out", "0.json"), "utf8")))], /copy\.json is the same capture as .*0\.json \(host .*, pid \d+, same start\): give each report once$/],
   ];
   for (const [args, message] of cases) {
     const r = runCli(["merge", ...args]);
@@ -202,6 +204,27 @@ test("merge refuses, in one line naming the file: not a report, a newer version,
     t.is(r.stderr.trim().split("\n").length, 1, `one line: ${r.stderr}`);
     t.regex(r.stderr.trim(), message);
   }
+  // iops report and iops compare refuse a newer report as merge does, in one line.
+  const newer = path.join(bad, "newer.json");
+  for (const args of [["report", newer], ["compare", newer, path.join(dir, "out", "0.json")]]) {
+    const r = runCli(args);
+    t.is(r.status, 1, args.join(" "));
+    t.regex(r.stderr.trim(), /^iops [a-z]+: .*newer\.json: report version \d+ is newer than this iops reads \(\d+\); read it with a newer iops-profiler$/);
+  }
+});
+
+test("a job of two processes: the median of their times is their mean, so longest/median says how far apart they are", (t) => {
+  const two = path.join(dir, "two");
+  fs.mkdirSync(two);
+  const base = JSON.parse(fs.readFileSync(path.join(dir, "out", "0.json"), "utf8"));
+  const fast = { ...base, pid: 101, startedAt: 1_000, elapsedSeconds: 0.036 };
+  const slow = { ...base, pid: 102, startedAt: 1_000, elapsedSeconds: 4.02 };
+  fs.writeFileSync(path.join(two, "fast.json"), JSON.stringify(fast));
+  fs.writeFileSync(path.join(two, "slow.json"), JSON.stringify(slow));
+  const r = runCli(["merge", two]);
+  t.is(r.status, 0, r.stderr);
+  // 4.02 / ((0.036 + 4.02) / 2) = 1.98, not 4.02 / 4.02 (the upper of the two middle values).
+  t.regex(r.stdout, /elapsed longest\/median 1\.98×/);
 });
 
 test("output placeholders: %h %p %% filled, %r and %j from the launcher's variables; unknown ones and a rank without a launcher are usage errors before the run", (t) => {

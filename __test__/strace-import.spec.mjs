@@ -40,7 +40,7 @@ const REFERENCE_CALLS = "read,write,pread64,pwrite64,readv,writev,preadv,pwritev
 
 test.before(() => {
   dir = makeTempDir("iops-strace-import-");
-  bin = compileFixtures(dir, ["sockets", "access", "chatty"]);
+  bin = compileFixtures(dir, ["sockets", "access", "chatty", "writes"]);
   const rw = path.join(dir, "randwrites");
   const r = spawnSync("gcc", ["-O2", "-static", "-Wall", "-Werror", "-pthread", "-o", rw, path.join(FIXTURES, "strace", "randwrites.c")], {
     encoding: "utf8",
@@ -327,6 +327,43 @@ test("unknown input format and a missing file: one line each, exit 1", (t) => {
   t.regex(b.stderr, /^iops: cannot import .*nope\.log: no such file\n$/);
   const c = runCli(["import", "--format", "nonsense", junk]);
   t.is(c.status, 2);
+});
+
+test("a log given the wrong --format: one line naming the format it reads as, exit 1, never a report of zeros", (t) => {
+  const log = straceLog("wrong-format", ["-f", "-yy", "-ttt", "-T"], [bin.writes, path.join(dir, "wrong-format.dat"), "20", "100"]);
+  const r = runCli(["import", "--format", "fs_usage", log]);
+  t.is(r.status, 1, r.stdout);
+  t.is(r.stdout, "", "no table of zeros");
+  t.regex(r.stderr, /^iops: cannot import .*wrong-format\.log: this input is not a fs_usage trace \(\d+ of its first \d+ lines are not fs_usage lines\): it reads as strace; give --format strace, or leave --format out\n$/);
+  // The right format given, or none: the 20 writes.
+  for (const args of [["--format", "strace", log], [log]]) {
+    const { status, report } = importJson(args);
+    t.is(status, 0);
+    t.is(fileEntry(report, path.join(dir, "wrong-format.dat")).writeOps, 20);
+  }
+});
+
+test("a -ttt log knows its wall-clock start (startedAt), so iops merge lines imports up; a -tt log does not say a date", (t) => {
+  const before = Date.now();
+  const ttt = straceLog("wall-ttt", ["-f", "-yy", "-ttt", "-T"], [bin.writes, path.join(dir, "wall.dat"), "5", "10"]);
+  const after = Date.now();
+  const tt = straceLog("wall-tt", ["-f", "-yy", "-tt", "-T"], [bin.writes, path.join(dir, "wall2.dat"), "5", "10"]);
+  const a = importJson([ttt]).report;
+  t.true(a.startedAt >= before - 1 && a.startedAt <= after, `${a.startedAt} within [${before}, ${after}]`);
+  t.is(importJson([tt]).report.startedAt, null);
+  // Two -ttt imports merge into a job with a duration; a -tt one leaves it unknown, and says why.
+  const b = straceLog("wall-ttt2", ["-f", "-yy", "-ttt", "-T"], [bin.writes, path.join(dir, "wall3.dat"), "5", "10"]);
+  const saved = (name, log) => {
+    const out = path.join(dir, name);
+    t.is(runCli(["import", "--json", out, log]).status, 0);
+    return out;
+  };
+  const m = runCli(["merge", saved("m1.json", ttt), saved("m2.json", b)]);
+  t.is(m.status, 0, m.stderr);
+  t.regex(m.stdout, /Execution Time: +\d+\.\d{4} seconds/);
+  const u = runCli(["merge", saved("m3.json", ttt), saved("m4.json", tt)]);
+  t.is(u.status, 0, u.stderr);
+  t.regex(u.stdout, /Execution Time: +unknown \(not every merged report has a wall-clock start\)/);
 });
 
 // ------------------------------------------------------- access patterns

@@ -68,6 +68,16 @@ export function runCli(args, options = {}) {
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** `args` quoted for a POSIX shell line. */
+export const shellLine = (args) => args.map((a) => `'${String(a).replace(/'/g, `'\\''`)}'`).join(" ");
+
+/** Runs `command` (a shell line) without CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN in any set (capsh, libcap2-bin): where eBPF is not permitted. */
+export function withoutBpfCaps(command, env = process.env) {
+  const r = spawnSync("capsh", ["--drop=cap_bpf,cap_perfmon,cap_sys_admin", "--", "-c", command], { encoding: "utf8", env, timeout: 120_000, maxBuffer: MAX_BUFFER });
+  if (r.error) throw new Error(`capsh could not run (apt-get install libcap2-bin): ${r.error.message}`);
+  return r;
+}
+
 /** Runs `iops --json - <args>` and parses the report from stdout. */
 export function runCliJson(args, options = {}) {
   const r = runCli(["--json", "-", ...args], options);
