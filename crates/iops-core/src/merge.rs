@@ -319,16 +319,6 @@ impl Merger {
         if r["ranks"].is_array() {
             return Err(MergeError(format!("{name}: already a merged report; merge the reports of the processes instead")));
         }
-        // One capture given twice (the same file, or a copy) would count its I/O twice.
-        if let (Some(host), Some(pid), Some(start)) = (r["host"]["name"].as_str(), r["pid"].as_i64(), r["startedAt"].as_f64()) {
-            let same = |row: &RankRow| row.host.as_deref() == Some(host) && row.pid.map(i64::from) == Some(pid) && row.started_at == Some(start);
-            if let Some(first) = self.ranks.iter().find(|row| same(row)) {
-                return Err(MergeError(format!(
-                    "{name} is the same capture as {} (host {host}, pid {pid}, same start): give each report once",
-                    first.file
-                )));
-            }
-        }
         let method = Source::from_name(method_name).ok_or_else(|| MergeError(format!("{name}: unknown source \"{method_name}\"")))?;
         match &self.method {
             None => self.method = Some((method, name.to_string())),
@@ -339,6 +329,16 @@ impl Merger {
                 )))
             }
             _ => {}
+        }
+        // One capture given twice (the same file, or a copy) would count its I/O twice.
+        if let (Some(host), Some(pid), Some(start)) = (r["host"]["name"].as_str(), r["pid"].as_i64(), r["startedAt"].as_f64()) {
+            let same = |row: &RankRow| row.host.as_deref() == Some(host) && row.pid.map(i64::from) == Some(pid) && row.started_at == Some(start);
+            if let Some(first) = self.ranks.iter().find(|row| same(row)) {
+                return Err(MergeError(format!(
+                    "{name} is the same capture as {} (host {host}, pid {pid}, same start): give each report once",
+                    first.file
+                )));
+            }
         }
 
         let summary = four(&r["summary"]);
