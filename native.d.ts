@@ -268,8 +268,10 @@ export interface Progress {
  * The findings of a saved report, for one written before reports carried
  * them: `reportJson` is the report as `iops --json` wrote it (any
  * release); returns the JSON of its `findings` list, computed from its
- * figures as the core computes them for a new report. Throws when the
- * text is not the JSON of an object.
+ * figures as the core computes them for a new report (the same code, on
+ * the report read back: the fields its release lacked are empty). Throws
+ * when the text is not the JSON of a report, in one line ("not an iops
+ * report: missing field `summary` at line 1 column 2").
  */
 export declare function reportFindings(reportJson: string): string
 

@@ -8,6 +8,7 @@
  * fill them are tested with their own specs.
  */
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { createRequire } from "node:module";
 
@@ -195,6 +196,59 @@ test("a real fsync-per-write run: where the time goes counts the program's syncs
   const html = fs.readFileSync(page, "utf8");
   t.regex(html, /<tr data-kind="sync"><td data-value="syncs \(fsync, fdatasync, \.\.\.\)">syncs \(fsync, fdatasync, \.\.\.\)<\/td><td class="num" data-value="200">200<\/td>/);
   fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Linux's statfs magic of tmpfs, where a sync costs nothing: the sqlite3 run needs a disk. */
+const TMPFS_MAGIC = 0x01021994;
+
+/** Where each front end puts where the time goes, for a real run's report and its page: before the summary, or after the files. */
+function timePlaces(stderr, report, html) {
+  const text = stderr.split("\n");
+  const time = text.findIndex((l) => l.startsWith("Where the time goes: I/O calls took "));
+  const summary = text.findIndex((l) => l.startsWith("Traced Execution Time:"));
+  const files = text.findIndex((l) => l.startsWith("Top files ("));
+  const order = [...html.matchAll(/<section id="([a-z]+)">/g)].map((m) => m[1]);
+  const nb = notebookDisplay(report, { histogram: false, top: 10 })["text/html"];
+  const nbTime = nb.indexOf('<table class="iops-time">');
+  return {
+    text: time >= 0 && time < summary ? "first" : time > files && files > summary ? "after the files" : `line ${time}`,
+    page: order.indexOf("time") === order.indexOf("findings") + 1 && order.indexOf("time") < order.indexOf("summary") ? "first" : order.indexOf("time") > order.indexOf("files") ? "after the files" : order.join(),
+    notebook: nbTime >= 0 && nbTime < nb.indexOf('<table class="iops-summary">') ? "first" : nbTime > nb.indexOf('<table class="iops-files">') ? "after the files" : `at ${nbTime}`,
+  };
+}
+
+test("real runs: sqlite3 INSERTs in their own transactions (rollback journal) sync most of the run, so where the time goes leads the text, page and notebook; a CPU-bound awk does not", (t) => {
+  const tmpIsTmpfs = fs.statfsSync(os.tmpdir()).type === TMPFS_MAGIC;
+  if (tmpIsTmpfs) fs.mkdirSync(path.join(ROOT, "target"), { recursive: true });
+  const dir = tmpIsTmpfs ? fs.realpathSync(fs.mkdtempSync(path.join(ROOT, "target", "iops-time-lead-"))) : makeTempDir("iops-time-lead-");
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const inserts = 200;
+  const sql = ["PRAGMA journal_mode=DELETE;", "CREATE TABLE t(x);", ...Array.from({ length: inserts }, (_, i) => `INSERT INTO t VALUES(${i});`)];
+  fs.writeFileSync(path.join(dir, "rb.sql"), sql.join("\n"));
+  const run = (name, argv) => {
+    const page = path.join(dir, `${name}.html`);
+    const r = runCliJson(["--method", "ptrace", "--html", page, "--", ...argv], { cwd: dir });
+    t.is(r.status, 0, r.stderr);
+    const io = r.report.callTime.reduce((s, c) => s + c.totalSeconds, 0);
+    t.log(`${name}: I/O calls ${(io * 1e3).toFixed(1)} ms of ${(r.report.elapsedSeconds * 1e3).toFixed(1)} ms`);
+    return { ...r, places: timePlaces(r.stderr, r.report, fs.readFileSync(page, "utf8")) };
+  };
+
+  // Each autocommit INSERT creates, syncs and deletes the journal and syncs
+  // the database: a device flush each (about a millisecond on a disk),
+  // against microseconds of work for the rest of the transaction.
+  const db = run("sqlite3", ["sh", "-c", "sqlite3 rb.db < rb.sql > /dev/null"]);
+  const sync = db.report.callTime.find((c) => c.kind === "sync");
+  t.true(sync.calls >= 2 * inserts, JSON.stringify(sync));
+  t.is(db.report.callTime[0].kind, "sync", "the syncs took the most time of any kind of call");
+  t.deepEqual(db.places, { text: "first", page: "first", notebook: "first" }, db.stderr);
+  t.regex(db.stderr, /^Where the time goes: I\/O calls took .+, \d+% of the traced run:$/m);
+
+  // Three million additions and one 8-byte write: the run is CPU, and its
+  // few I/O calls (the loader's reads, the write) are a sliver of it.
+  const cpu = run("awk", ["awk", "BEGIN { for (i = 0; i < 3000000; i++) s += i; print i > \"n.txt\" }"]);
+  t.is(fs.readFileSync(path.join(dir, "n.txt"), "utf8"), "3000000\n");
+  t.deepEqual(cpu.places, { text: "after the files", page: "after the files", notebook: "after the files" }, cpu.stderr);
 });
 
 test("dd oflag=direct: the file written with O_DIRECT is marked in the files table", (t) => {

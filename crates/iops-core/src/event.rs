@@ -1,7 +1,7 @@
 //! What a capture backend tells the aggregator: one successful data call,
 //! one failed call, or one metadata call.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The data calls we count. One successful call is one operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -82,7 +82,7 @@ pub enum Direction {
 
 /// What an fd refers to. Only `File` and `BlockDevice` count as storage I/O
 /// in the summary; the rest is reported apart.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub enum FdKind {
@@ -130,7 +130,7 @@ impl MetaKind {
 }
 
 /// What a call does, for where the time goes (`callTime`).
-#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[serde(rename_all = "kebab-case")]
 #[cfg_attr(test, derive(ts_rs::TS))]
 #[repr(u8)]

@@ -3,7 +3,7 @@
 //! binning (the reference tool uses 200 bins between min and max), and its
 //! memory is fixed whatever the number of samples.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 const EXACT: usize = 64;
 const SUB_BITS: u32 = 5;
@@ -22,7 +22,7 @@ pub struct LogHistogram {
 }
 
 /// One non-empty bin: values in `[lo, hi)`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Bin {

@@ -17,12 +17,12 @@
 //! and classify nothing. Small operations (under [`SMALL_OP_BYTES`]) are
 //! counted whatever their offset.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Operations moving fewer bytes than this (one page) are "small".
 pub const SMALL_OP_BYTES: u64 = 4096;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub enum Pattern {
@@ -30,6 +30,7 @@ pub enum Pattern {
     Strided,
     Random,
     /// No operation with a known offset.
+    #[default]
     Unknown,
 }
 
@@ -137,7 +138,7 @@ impl AccessClassifier {
 }
 
 /// One stream's access pattern in the report.
-#[derive(Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct AccessSummary {

@@ -5,8 +5,10 @@
 //! the source could not measure is `null`, never a zero pretending to be
 //! measured.
 
+use std::collections::BTreeMap;
+
 use serde::ser::SerializeStruct;
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::aggregate::{Aggregator, CallTime, FileStats, ScopeStats};
 pub use crate::event::CallKind;
@@ -14,7 +16,6 @@ use crate::event::{FdKind, MetaKind, Syscall};
 use crate::histogram::{Bin, LogHistogram};
 use crate::timeline::{size_bin_bounds, SIZE_BINS};
 use crate::pattern::{AccessSummary, Pattern};
-pub use crate::findings::{Finding, Severity};
 pub use crate::source::{Sees, Source, Unseen};
 pub use crate::warning::{Warning, WarningCode};
 
@@ -77,6 +78,40 @@ impl Serialize for Totals {
     }
 }
 
+impl<'de> Deserialize<'de> for Totals {
+    /// Reads what `serialize` writes: every count null is a source that
+    /// cannot count operations (`unmeasured`); the sums an older report
+    /// lacks are worked out.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Totals, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Json {
+            read_ops: Option<u64>,
+            write_ops: Option<u64>,
+            read_bytes: Option<u64>,
+            write_bytes: Option<u64>,
+            total_ops: Option<u64>,
+            total_bytes: Option<u64>,
+            iops: Option<f64>,
+            throughput_bytes_per_second: Option<f64>,
+        }
+        let j = Json::deserialize(d)?;
+        let counts = [j.read_ops, j.write_ops, j.read_bytes, j.write_bytes];
+        let [read_ops, write_ops, read_bytes, write_bytes] = counts.map(|c| c.unwrap_or(0));
+        Ok(Totals {
+            read_ops,
+            write_ops,
+            read_bytes,
+            write_bytes,
+            total_ops: j.total_ops.unwrap_or(read_ops + write_ops),
+            total_bytes: j.total_bytes.unwrap_or(read_bytes.saturating_add(write_bytes)),
+            iops: j.iops,
+            throughput_bytes_per_second: j.throughput_bytes_per_second,
+            unmeasured: counts.iter().all(Option::is_none),
+        })
+    }
+}
+
 impl Totals {
     pub fn new(read_ops: u64, write_ops: u64, read_bytes: u64, write_bytes: u64, elapsed_s: f64) -> Totals {
         let total_ops = read_ops + write_ops;
@@ -121,7 +156,7 @@ impl Totals {
     }
 }
 
-#[derive(Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct StorageBytes {
@@ -133,7 +168,7 @@ pub struct StorageBytes {
     pub source: String,
 }
 
-#[derive(Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct FailedOps {
@@ -143,7 +178,7 @@ pub struct FailedOps {
     pub by_errno: std::collections::BTreeMap<String, u64>,
 }
 
-#[derive(Serialize, Clone, Debug, Default, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct MetadataOps {
@@ -168,7 +203,7 @@ pub struct MetadataOps {
 }
 
 /// One file's row: what was done to it and how (its access pattern).
-#[derive(Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct FileReport {
@@ -188,8 +223,10 @@ pub struct FileReport {
     /// Bytes written to it.
     pub write_bytes: u64,
     /// The pattern of most of its reads and writes together.
+    #[serde(default)]
     pub pattern: Pattern,
     /// Reads and writes of fewer than 4096 bytes.
+    #[serde(default)]
     pub small_ops: u64,
     /// The pattern of its reads; null when it had none.
     pub read_access: Option<AccessSummary>,
@@ -204,15 +241,18 @@ pub struct FileReport {
     pub seconds: Option<f64>,
     /// fsync, fdatasync and sync_file_range calls on it (failed ones
     /// included).
+    #[serde(default)]
     pub syncs: u64,
     /// The notable flags any open of it carried, strace's names, in this
     /// order: "O_DIRECT" (bypasses the page cache), "O_SYNC", "O_DSYNC"
     /// (every write waits for the device); empty when none, or when the
     /// source does not see open flags.
+    #[serde(default)]
     pub open_flags: Vec<String>,
     /// Reads that started where the previous read of it had started: the
     /// same range read again, back to back (a header re-read at every
     /// turn); 0 when the source does not know offsets.
+    #[serde(default)]
     pub repeated_reads: u64,
 }
 
@@ -257,7 +297,7 @@ pub struct SyscallReport {
 /// operation count and the bytes those operations moved (`sum`). Bins are
 /// exact below 64 bytes, then 32 per power of two: fine enough to redraw
 /// any log-spaced binning.
-#[derive(Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct SizeHistogram {
@@ -267,7 +307,7 @@ pub struct SizeHistogram {
     pub write: Vec<Bin>,
 }
 
-#[derive(Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct LatencySummary {
@@ -285,6 +325,24 @@ pub struct LatencySummary {
     pub bins: Vec<Bin>,
 }
 
+impl<'de> Deserialize<'de> for SyscallReport {
+    /// Its `name` one of the data calls (`Syscall::name`); an error for another.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<SyscallReport, D::Error> {
+        #[derive(Deserialize)]
+        struct Json {
+            name: String,
+            calls: u64,
+            bytes: u64,
+            failed: u64,
+        }
+        let Json { name, calls, bytes, failed } = Json::deserialize(d)?;
+        let Some(call) = Syscall::from_name(&name) else {
+            return Err(serde::de::Error::custom(format!("unknown data call {name:?} in syscalls")));
+        };
+        Ok(SyscallReport { name: call.name(), calls, bytes, failed })
+    }
+}
+
 impl LatencySummary {
     fn of(h: &LogHistogram) -> Option<LatencySummary> {
         Some(LatencySummary {
@@ -300,7 +358,7 @@ impl LatencySummary {
 
 /// Per-operation latency: time from syscall entry to exit as the source
 /// saw it.
-#[derive(Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Latency {
@@ -310,7 +368,7 @@ pub struct Latency {
     pub write: Option<LatencySummary>,
 }
 
-#[derive(Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct TimelinePoint {
@@ -328,7 +386,7 @@ pub struct TimelinePoint {
 
 /// Operations over time. Its interval doubles instead of growing past 1024
 /// points, so memory is bounded by files and bins, never by operations.
-#[derive(Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct TimelineReport {
@@ -338,9 +396,29 @@ pub struct TimelineReport {
     pub points: Vec<TimelinePoint>,
 }
 
+impl TimelineReport {
+    /// The points of `buckets`, each `width_ns` long, from the window's start.
+    pub(crate) fn of(buckets: &[crate::timeline::Bucket], width_ns: u64) -> TimelineReport {
+        TimelineReport {
+            interval_seconds: width_ns as f64 / 1e9,
+            points: buckets
+                .iter()
+                .enumerate()
+                .map(|(i, b)| TimelinePoint {
+                    t: (i as u64 * width_ns) as f64 / 1e9,
+                    read_ops: b.read_ops,
+                    write_ops: b.write_ops,
+                    read_bytes: b.read_bytes,
+                    write_bytes: b.write_bytes,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// The time spent in one kind of call, over every fd (files, sockets,
 /// pipes...: the time is the program's whichever fd it waited on).
-#[derive(Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct CallKindTime {
@@ -383,7 +461,7 @@ impl CallKindTime {
 /// One file mapped into memory with mmap. Its pages are read and written by
 /// page faults, not syscalls: that I/O is not in the counts (storage-level
 /// bytes show it).
-#[derive(Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Mapping {
@@ -440,7 +518,7 @@ impl Mapping {
 
 /// Operation sizes over time, for the summary's fds (reads and writes
 /// together): a count of operations and of bytes per time bin and size bin.
-#[derive(Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Heatmap {
@@ -478,7 +556,7 @@ impl Heatmap {
     }
 }
 
-#[derive(Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ExitInfo {
@@ -496,7 +574,7 @@ pub struct ExitInfo {
 /// two, so both costs are measured, after the capture on the same machine
 /// (a throwaway child making traced calls), and weighted by where the
 /// capture's sampled stops happened.
-#[derive(Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct TracerTime {
@@ -533,7 +611,7 @@ pub struct TracerTime {
 }
 
 /// The machine a report was made on.
-#[derive(Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct HostInfo {
@@ -549,7 +627,7 @@ pub struct HostInfo {
 
 /// One input report's row of a merged report (`iops merge`): one process
 /// of a job, for its imbalance and stragglers.
-#[derive(Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct RankRow {
@@ -580,8 +658,36 @@ pub struct RankRow {
     pub io_seconds: Option<f64>,
 }
 
+/// How much a finding matters.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub enum Severity {
+    Info,
+    Warn,
+}
+
+/// One conclusion drawn from the figures, with the numbers that show it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct Finding {
+    /// What it is about, stable across releases (kebab-case, e.g. "fsync-heavy").
+    pub code: String,
+    /// "info" or "warn".
+    pub severity: Severity,
+    /// What was seen, with its numbers, one sentence.
+    pub text: String,
+    /// What to do about it.
+    pub advice: String,
+    /// The file it is about (as `files` names it); null when about the run.
+    pub file: Option<String>,
+    /// The figures it rests on, by name (units in the name: "seconds", "bytes"...).
+    pub numbers: BTreeMap<String, f64>,
+}
+
 /// The report of one capture or import.
-#[derive(Serialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Report {
@@ -651,6 +757,7 @@ pub struct Report {
     /// a clock or for counters.
     pub heatmap: Option<Heatmap>,
     /// What the figures show that a reader can act on, most important first.
+    #[serde(default)]
     pub findings: Vec<Finding>,
     /// Launch mode: how the command ended; null otherwise.
     pub exit: Option<ExitInfo>,
@@ -677,6 +784,7 @@ pub struct Report {
     /// what the source could not see...), one line each.
     pub warnings: Vec<String>,
     /// The stable code of each warning, same length and order as `warnings`.
+    #[serde(default)]
     pub warning_codes: Vec<WarningCode>,
 }
 
@@ -708,7 +816,9 @@ impl ReportContext {
 impl Report {
     /// A report from a full event trace. What the source cannot see
     /// (`ReportContext::seen`) is null, with the source's warning for it
-    /// after `ctx.warnings` (`blank_unseen`).
+    /// after `ctx.warnings` (`blank_unseen`); its findings come last
+    /// (`with_findings`, defined with the rules in `findings`, which read
+    /// this module's types).
     pub fn from_aggregator(agg: &Aggregator, ctx: ReportContext) -> Report {
         let sees = ctx.seen();
         let all_fds = ctx.all_fds || !sees.fd_kinds;
@@ -753,22 +863,7 @@ impl Report {
             scope.timeline.extend_to(ctx.elapsed_ns);
         }
         let width = scope.timeline.width_ns();
-        let timeline = TimelineReport {
-            interval_seconds: width as f64 / 1e9,
-            points: scope
-                .timeline
-                .buckets()
-                .iter()
-                .enumerate()
-                .map(|(i, b)| TimelinePoint {
-                    t: (i as u64 * width) as f64 / 1e9,
-                    read_ops: b.read_ops,
-                    write_ops: b.write_ops,
-                    read_bytes: b.read_bytes,
-                    write_bytes: b.write_bytes,
-                })
-                .collect(),
-        };
+        let timeline = TimelineReport::of(scope.timeline.buckets(), width);
 
         let mut call_time: Vec<CallKindTime> = CallKind::ALL
             .iter()
@@ -890,15 +985,6 @@ impl Report {
         .with_findings()
     }
 
-    /// The report with its findings, drawn from its figures as they are
-    /// (`findings::of_value`, which reads the report as its JSON says it). The builders end with it; code that changes a
-    /// built report's figures calls it again.
-    pub fn with_findings(mut self) -> Report {
-        let json = serde_json::to_value(&self).expect("report serializes");
-        self.findings = crate::findings::of_value(json);
-        self
-    }
-
     /// The one place that turns what a source cannot see into null, and
     /// says so: the source's warning for each such figure (`unseen`), at
     /// the end of the warnings.
@@ -982,6 +1068,13 @@ impl Report {
     pub fn to_json(&self) -> String {
         debug_assert_eq!(self.warnings.len(), self.warning_codes.len(), "every warning has its code (push_warning)");
         serde_json::to_string(self).expect("report serializes")
+    }
+
+    /// A report saved as JSON by any release: the fields of a later release
+    /// than it are null, or empty (a file's `syncs`, `openFlags`, the
+    /// `findings`, the `warningCodes`). An error when it is not such JSON.
+    pub fn from_json(json: &str) -> Result<Report, serde_json::Error> {
+        serde_json::from_str(json)
     }
 }
 
@@ -1205,6 +1298,42 @@ mod tests {
         assert!(r.call_time.is_none());
         let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
         assert!(v["callTime"].is_null() && v["findings"] == serde_json::json!([]));
+    }
+
+    #[test]
+    fn a_saved_report_reads_back_as_it_was_written() {
+        use crate::event::{MapMode, OpenFlags};
+        let mut agg = Aggregator::new();
+        let f = agg.file("/data/x", FdKind::File);
+        let s = agg.file("socket:[1]", FdKind::Socket);
+        for i in 0..300u64 {
+            agg.record_op(f, &DataOp { start_ns: i * 1000, latency_ns: Some(2000 + i), ..op(Direction::Write, Some(i * 100), 100) });
+            agg.record_sync(f, Some(9000));
+            agg.record_meta(MetaKind::Fsync, i % 7 != 0, Some(9000));
+        }
+        agg.record_op(s, &op(Direction::Read, None, 7));
+        agg.record_failure(Syscall::Read, "EBADF", true, Some(100));
+        agg.record_open_flags(f, OpenFlags::DIRECT);
+        agg.record_mmap(f, MapMode { read: true, shared: true, ..Default::default() }, 4 << 20);
+        let ctx = ReportContext {
+            method: Source::Ptrace,
+            pid: Some(42),
+            elapsed_ns: 2_000_000,
+            storage: Some(StorageBytes { read_bytes: 1, write_bytes: 2, source: "/proc/42/io".into() }),
+            exit: Some(ExitInfo { code: Some(0), signal: None, signal_number: None }),
+            ..Default::default()
+        };
+        let report = Report::from_aggregator(&agg, ctx);
+        assert!(report.findings.len() >= 2 && !report.warnings.is_empty(), "{:?}", report.findings);
+        let json = report.to_json();
+        assert_eq!(Report::from_json(&json).unwrap(), report);
+        // Counters that cannot count operations: null counts read as unmeasured.
+        let rusage = Report::from_counters(Totals::new(0, 0, 0, 0, 1.0), "r", "o", ReportContext { method: Source::Rusage, ..Default::default() });
+        assert!(Report::from_json(&rusage.to_json()).unwrap().summary.unmeasured);
+        assert_eq!(Report::from_json(&rusage.to_json()).unwrap().to_json(), rusage.to_json());
+        // A syscall name none of our data calls has is not a report of ours.
+        let e = Report::from_json(&json.replacen(r#""name":"pwrite64""#, r#""name":"pwrite65""#, 1)).unwrap_err();
+        assert!(e.to_string().starts_with(r#"unknown data call "pwrite65" in syscalls"#), "{e}");
     }
 
     #[test]

@@ -51,8 +51,10 @@ pub fn report_version() -> u32 {
 /// The findings of a saved report, for one written before reports carried
 /// them: `reportJson` is the report as `iops --json` wrote it (any
 /// release); returns the JSON of its `findings` list, computed from its
-/// figures as the core computes them for a new report. Throws when the
-/// text is not the JSON of an object.
+/// figures as the core computes them for a new report (the same code, on
+/// the report read back: the fields its release lacked are empty). Throws
+/// when the text is not the JSON of a report, in one line ("not an iops
+/// report: missing field `summary` at line 1 column 2").
 #[napi_derive::napi]
 pub fn report_findings(report_json: String) -> napi::Result<String> {
     let found = iops_core::findings::of_json(&report_json).map_err(|e| napi::Error::from_reason(format!("not an iops report: {e}")))?;

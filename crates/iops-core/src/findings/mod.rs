@@ -1,56 +1,28 @@
 //! Findings: what a report's figures show that a reader can act on, each
 //! with the numbers that show it and advice that fits. One job: a report →
-//! its findings, which the report builder puts in `Report.findings`
-//! (`Report::with_findings`), so
+//! its findings, which the report builders put in `Report.findings`
+//! (`Report::with_findings`, here), so
 //! `--json`, `profile()`, `iops report` and every front end carry the same.
 //!
-//! They read the report as its JSON says it (`figures`): a report saved by
-//! an older release, without the newer figures (time per call kind,
-//! mappings, a file's syncs and open flags), gets the findings its figures
-//! allow, by the same code (`of_json`).
+//! They read the `Report` itself. A report saved by an older release,
+//! without the newer figures (time per call kind, mappings, a file's syncs
+//! and open flags), reads as one whose source saw none of them
+//! (`Report::from_json`) and gets the findings its figures allow, by the
+//! same code (`of_json`).
 //!
 //! None when the evidence is thin: a wrong finding is worse than none. Each
 //! rule needs enough calls (`MANY`, `MIN_SYNCS`) and a clear majority, and
 //! leaves out what is not the program's own doing: the dynamic loader's
 //! reads of the shared libraries of every exec.
 
-pub mod figures;
 mod words;
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-
-use figures::{Access, Figures, File};
-
-/// How much a finding matters.
-#[derive(Serialize, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-#[cfg_attr(test, derive(ts_rs::TS))]
-pub enum Severity {
-    Info,
-    Warn,
-}
-
-/// One conclusion drawn from the figures, with the numbers that show it.
-#[derive(Serialize, Clone, Debug, PartialEq)]
-#[serde(rename_all = "camelCase")]
-#[cfg_attr(test, derive(ts_rs::TS))]
-pub struct Finding {
-    /// What it is about, stable across releases (kebab-case, e.g. "fsync-heavy").
-    pub code: String,
-    /// "info" or "warn".
-    pub severity: Severity,
-    /// What was seen, with its numbers, one sentence.
-    pub text: String,
-    /// What to do about it.
-    pub advice: String,
-    /// The file it is about (as `files` names it); null when about the run.
-    pub file: Option<String>,
-    /// The figures it rests on, by name (units in the name: "seconds", "bytes"...).
-    pub numbers: BTreeMap<String, f64>,
-}
-
+use crate::event::{CallKind, FdKind};
+use crate::pattern::AccessSummary;
+use crate::report::{FileReport, Report, Totals};
+pub use crate::report::{Finding, Severity};
 
 /// Below this many operations (or files, or timed calls), nothing is "many".
 pub const MANY: u64 = 100;
@@ -86,21 +58,25 @@ pub const MAPPED_BYTES: u64 = 1024 * 1024;
 /// Per-file findings of one kind listed at most (the busiest first).
 pub const MAX_PER_KIND: usize = 5;
 
-/// The findings of a report as its JSON value (`Report::with_findings`),
-/// most important first; empty when nothing stands out, the source cannot
-/// see enough, or the value is not a report.
-pub fn of_value(report: serde_json::Value) -> Vec<Finding> {
-    serde_json::from_value(report).map(|f| of_figures(&f)).unwrap_or_default()
+impl Report {
+    /// The report with its findings (`of_report`), drawn from its figures
+    /// as they are. The builders end with it; code that changes a built
+    /// report's figures calls it again.
+    pub fn with_findings(mut self) -> Report {
+        self.findings = of_report(&self);
+        self
+    }
 }
 
-/// The findings of a saved report's JSON (one written by any release);
-/// an error when it is not JSON of an object.
+/// The findings of a saved report's JSON (one written by any release:
+/// `Report::from_json`); an error when it is not the JSON of a report.
 pub fn of_json(json: &str) -> Result<Vec<Finding>, serde_json::Error> {
-    Ok(of_figures(&serde_json::from_str(json)?))
+    Ok(of_report(&Report::from_json(json)?))
 }
 
-/// The findings of the figures (see `of_value`).
-pub fn of_figures(f: &Figures) -> Vec<Finding> {
+/// The findings of a report, most important first; empty when nothing
+/// stands out or the source cannot see enough.
+pub fn of_report(f: &Report) -> Vec<Finding> {
     let mut out = Vec::new();
     let small_files = many_small_files(f);
     out.extend(fsync_heavy(f));
@@ -127,10 +103,10 @@ pub fn of_figures(f: &Figures) -> Vec<Finding> {
 /// For a live source attached to a running process (`iops -p`, a
 /// `profile()` window: no command of ours), the window the figures cover,
 /// in words: what the process did before or after is not in them.
-fn watched_window(f: &Figures) -> Option<String> {
+fn watched_window(f: &Report) -> Option<String> {
     // Not a saved log (strace-log; fs_usage, live or a log, cannot tell).
     use crate::source::Source::*;
-    let live = [Ptrace, Ebpf, Strace, Etw, ProcIo, IoCounters, Rusage].iter().any(|s| s.name() == f.method);
+    let live = matches!(f.method, Ptrace | Ebpf | Strace | Etw | ProcIo | IoCounters | Rusage);
     if f.command.is_some() || !live {
         return None;
     }
@@ -152,13 +128,34 @@ fn finding(code: &str, severity: Severity, text: String, advice: &str, file: Opt
 /// `rule` over the storage files that are the program's own (not a
 /// library the loader read), busiest first as the report lists them, at
 /// most `MAX_PER_KIND` findings.
-fn per_file(f: &Figures, rule: impl Fn(&Figures, &File) -> Option<Finding>) -> Vec<Finding> {
-    f.storage_files().filter(|file| !loaded_library(f, &file.path)).filter_map(|file| rule(f, file)).take(MAX_PER_KIND).collect()
+fn per_file(f: &Report, rule: impl Fn(&Report, &FileReport) -> Option<Finding>) -> Vec<Finding> {
+    storage_files(f).filter(|file| !loaded_library(f, &file.path)).filter_map(|file| rule(f, file)).take(MAX_PER_KIND).collect()
 }
 
 /// The program's run time the shares are of: the window's elapsed seconds.
-fn elapsed(f: &Figures) -> Option<f64> {
+fn elapsed(f: &Report) -> Option<f64> {
     f.elapsed_seconds.filter(|&e| e > 0.0)
+}
+
+/// The summary's totals; None when the source cannot count operations.
+fn counted(f: &Report) -> Option<&Totals> {
+    (!f.summary.unmeasured).then_some(&f.summary)
+}
+
+/// Seconds in calls of the given kinds, and the calls timed (failed ones
+/// included); None without call durations.
+fn time_in(f: &Report, kinds: &[CallKind]) -> Option<(f64, u64)> {
+    let ct = f.call_time.as_ref()?;
+    Some(ct.iter().filter(|c| kinds.contains(&c.kind)).fold((0.0, 0), |(s, n), c| (s + c.total_seconds, n + c.calls + c.failed)))
+}
+
+/// The storage files (regular files and block devices) with operations.
+fn storage_files(f: &Report) -> impl Iterator<Item = &FileReport> {
+    f.files.iter().flatten().filter(|x| x.kind.is_storage())
+}
+
+fn has_flag(file: &FileReport, flag: &str) -> bool {
+    file.open_flags.iter().any(|f| f == flag)
 }
 
 // ------------------------------------------------------------------ syncs
@@ -168,16 +165,17 @@ fn elapsed(f: &Figures) -> Option<f64> {
 /// waits for the device; a transaction-like group of a few writes per sync
 /// (an SQLite transaction: rollback journal or WAL) pays that wait for a
 /// few KiB.
-fn fsync_heavy(f: &Figures) -> Option<Finding> {
-    let sync_time = f.time_in(&["sync"]);
+fn fsync_heavy(f: &Report) -> Option<Finding> {
+    let sync_time = time_in(f, &[CallKind::Sync]);
     // callTime's sync kind also holds sync_file_range, sync, syncfs, msync.
-    let timed_syncs = f.call_time.iter().flatten().filter(|c| c.kind == "sync").map(|c| c.calls).sum::<u64>();
+    let timed_syncs = f.call_time.iter().flatten().filter(|c| c.kind == CallKind::Sync).map(|c| c.calls).sum::<u64>();
     let syncs = timed_syncs.max(f.metadata_ops.as_ref()?.fsyncs);
-    let writes = f.summary.write_ops?;
+    let summary = counted(f)?;
+    let writes = summary.write_ops;
     if syncs < MIN_SYNCS {
         return None;
     }
-    let write_bytes = f.summary.write_bytes.unwrap_or(0) as f64;
+    let write_bytes = summary.write_bytes as f64;
     let writes_per_sync = writes as f64 / syncs as f64;
     let bytes_per_sync = write_bytes / syncs as f64;
     let share = sync_time.zip(elapsed(f)).map(|((s, _), e)| s / e);
@@ -208,9 +206,9 @@ fn fsync_heavy(f: &Figures) -> Option<Finding> {
             n.insert("syncShareOfElapsed".into(), share);
         }
     }
-    let busiest = f.files.iter().flatten().filter(|x| x.syncs.unwrap_or(0) > 0).max_by_key(|x| x.syncs);
+    let busiest = f.files.iter().flatten().filter(|x| x.syncs > 0).max_by_key(|x| x.syncs);
     if let Some(file) = busiest {
-        text += &format!("; most on {} ({})", file.path, words::count(file.syncs.unwrap_or(0)));
+        text += &format!("; most on {} ({})", file.path, words::count(file.syncs));
     }
     text += ". Each sync waits for the device.";
     Some(finding(
@@ -225,8 +223,8 @@ fn fsync_heavy(f: &Figures) -> Option<Finding> {
 }
 
 /// A file opened O_SYNC or O_DSYNC: every write to it waits for the device.
-fn synchronous_writes(_: &Figures, file: &File) -> Option<Finding> {
-    let flag = ["O_SYNC", "O_DSYNC"].into_iter().find(|fl| file.has_flag(fl))?;
+fn synchronous_writes(_: &Report, file: &FileReport) -> Option<Finding> {
+    let flag = ["O_SYNC", "O_DSYNC"].into_iter().find(|fl| has_flag(file, fl))?;
     if file.write_ops < MIN_SYNCS {
         return None;
     }
@@ -249,17 +247,17 @@ fn synchronous_writes(_: &Figures, file: &File) -> Option<Finding> {
 
 /// The call kinds (`callTime`) of metadata: looking names up, opening and
 /// closing, listing, unlinking and renaming.
-const METADATA_KINDS: [&str; 5] = ["open", "stat", "getdents", "close", "other-metadata"];
+const METADATA_KINDS: [CallKind; 5] = [CallKind::Open, CallKind::Stat, CallKind::Getdents, CallKind::Close, CallKind::OtherMetadata];
 
 /// Opens, stats and directory reads that outnumber the data calls many
 /// times over, or that take a large share of the run and more time than
 /// the data calls.
-fn metadata_heavy(f: &Figures) -> Option<Finding> {
+fn metadata_heavy(f: &Report) -> Option<Finding> {
     let m = f.metadata_ops.as_ref()?;
     let calls = m.opens + m.stats + m.getdents + m.unlinks + m.renames + m.failed;
-    let data = f.summary.read_ops.unwrap_or(0) + f.summary.write_ops.unwrap_or(0);
-    let meta_time = f.time_in(&METADATA_KINDS);
-    let data_time = f.time_in(&["read", "write", "sync", "transfer"]);
+    let data = counted(f).map_or(0, |s| s.read_ops + s.write_ops);
+    let meta_time = time_in(f, &METADATA_KINDS);
+    let data_time = time_in(f, &[CallKind::Read, CallKind::Write, CallKind::Sync, CallKind::Transfer]);
     let share = meta_time.zip(elapsed(f)).map(|((s, _), e)| s / e);
     let by_count = calls >= METADATA_CALLS && calls >= METADATA_PER_DATA_CALL * data;
     let by_time = calls >= MANY
@@ -302,15 +300,15 @@ enum Op {
 }
 
 /// Many operations on one file, most of them at random offsets and small.
-fn small_random(_: &Figures, file: &File, op: Op) -> Option<Finding> {
+fn small_random(_: &Report, file: &FileReport, op: Op) -> Option<Finding> {
     let (access, ops, bytes, what) = match op {
-        Op::Read => (file.read_access?, file.read_ops, file.read_bytes, "reads"),
-        Op::Write => (file.write_access?, file.write_ops, file.write_bytes, "writes"),
+        Op::Read => (file.read_access.as_ref()?, file.read_ops, file.read_bytes, "reads"),
+        Op::Write => (file.write_access.as_ref()?, file.write_ops, file.write_bytes, "writes"),
     };
-    if !is_small_random(&access, ops) {
+    if !is_small_random(access, ops) {
         return None;
     }
-    let known = access.classified();
+    let known = classified(access);
     Some(finding(
         if op == Op::Read { "small-random-reads" } else { "small-random-writes" },
         Severity::Warn,
@@ -332,8 +330,13 @@ fn small_random(_: &Figures, file: &File, op: Op) -> Option<Finding> {
     ))
 }
 
-fn is_small_random(a: &Access, ops: u64) -> bool {
-    let known = a.classified();
+/// Operations whose offset was known and so classified.
+fn classified(a: &AccessSummary) -> u64 {
+    a.sequential_ops + a.strided_ops + a.random_ops
+}
+
+fn is_small_random(a: &AccessSummary, ops: u64) -> bool {
+    let known = classified(a);
     ops >= MANY && known > 0 && a.random_ops * 2 >= known && a.small_ops * 2 >= ops
 }
 
@@ -342,20 +345,20 @@ fn is_small_random(a: &Access, ops: u64) -> bool {
 /// is not this (many such files are `many-small-files`); small writes at
 /// random offsets are `small-random-writes`; a file synced every few
 /// writes is `fsync-heavy`.
-fn small_writes(_: &Figures, file: &File) -> Option<Finding> {
+fn small_writes(_: &Report, file: &FileReport) -> Option<Finding> {
     let ops = file.write_ops;
-    if ops < MANY || file.write_access.is_some_and(|a| is_small_random(&a, ops)) {
+    if ops < MANY || file.write_access.as_ref().is_some_and(|a| is_small_random(a, ops)) {
         return None;
     }
     // Synced every few writes: a durability log (a database journal) whose
     // small writes are each meant to reach the device; syncing is the
     // finding there (`fsync-heavy`), and buffering would not help.
-    if file.syncs.is_some_and(|s| s as f64 * WRITES_PER_SYNC >= ops as f64) {
+    if file.syncs as f64 * WRITES_PER_SYNC >= ops as f64 {
         return None;
     }
     let mean = file.write_bytes as f64 / ops as f64;
     // A report older than the per-file counts of small operations: its mean.
-    let small = match file.write_access {
+    let small = match &file.write_access {
         Some(a) => a.small_ops,
         None if mean < 1024.0 => ops,
         None => 0,
@@ -381,8 +384,8 @@ fn small_writes(_: &Figures, file: &File) -> Option<Finding> {
 
 /// Many reads of one file that read again the range the previous one had
 /// just read (a header or record read at every turn instead of kept).
-fn rereads(_: &Figures, file: &File) -> Option<Finding> {
-    let repeated = file.repeated_reads?;
+fn rereads(_: &Report, file: &FileReport) -> Option<Finding> {
+    let repeated = file.repeated_reads;
     if repeated < MANY || repeated * 2 < file.read_ops {
         return None;
     }
@@ -405,8 +408,8 @@ fn rereads(_: &Figures, file: &File) -> Option<Finding> {
 
 /// Many regular files, each read or written little: the cost is in opening
 /// and finding them, not in the bytes.
-fn many_small_files(f: &Figures) -> Option<Finding> {
-    let own: Vec<&File> = f.storage_files().filter(|x| x.is_regular() && !loaded_library(f, &x.path)).collect();
+fn many_small_files(f: &Report) -> Option<Finding> {
+    let own: Vec<&FileReport> = storage_files(f).filter(|x| x.kind == FdKind::File && !loaded_library(f, &x.path)).collect();
     let count = own.len() as u64;
     if count < MANY {
         return None;
@@ -427,7 +430,7 @@ fn many_small_files(f: &Figures) -> Option<Finding> {
     );
     let mut n = numbers([("files", count as f64), ("bytes", bytes as f64), ("ops", ops as f64)]);
     // Where their cost goes: finding, opening and closing them.
-    if let (Some((seconds, _)), Some(e)) = (f.time_in(&METADATA_KINDS), elapsed(f)) {
+    if let (Some((seconds, _)), Some(e)) = (time_in(f, &METADATA_KINDS), elapsed(f)) {
         text += &format!("; {} in metadata calls, {} of the run", words::seconds(seconds), words::percent(seconds, e));
         n.insert("metadataSeconds".into(), seconds);
         n.insert("metadataShareOfElapsed".into(), seconds / e);
@@ -446,8 +449,8 @@ fn many_small_files(f: &Figures) -> Option<Finding> {
 // ------------------------------------------------------------------ what syscalls do not show
 
 /// A file opened O_DIRECT: its reads and writes bypass the page cache.
-fn direct_io(_: &Figures, file: &File) -> Option<Finding> {
-    if !file.has_flag("O_DIRECT") {
+fn direct_io(_: &Report, file: &FileReport) -> Option<Finding> {
+    if !has_flag(file, "O_DIRECT") {
         return None;
     }
     let ops = file.read_ops + file.write_ops;
@@ -479,10 +482,10 @@ fn direct_io(_: &Figures, file: &File) -> Option<Finding> {
 
 /// A data file mapped with mmap: what the program reads or writes through
 /// the mapping is page faults, which no syscall count shows.
-fn mapped_files(f: &Figures) -> Vec<Finding> {
+fn mapped_files(f: &Report) -> Vec<Finding> {
     let Some(maps) = &f.mappings else { return Vec::new() };
     let mut by_path: Vec<(&str, u64, &str, bool)> = Vec::new();
-    for m in maps.iter().filter(|m| !m.exec && m.kind == "file" && !system_file(&m.path)) {
+    for m in maps.iter().filter(|m| !m.exec && m.kind == FdKind::File && !system_file(&m.path)) {
         match by_path.iter_mut().find(|x| x.0 == m.path) {
             Some(x) => x.1 = x.1.saturating_add(m.bytes),
             None => by_path.push((&m.path, m.bytes, &m.prot, m.shared)),
@@ -523,7 +526,7 @@ fn mapped_files(f: &Figures) -> Vec<Finding> {
 /// A shared library the dynamic loader read (it reads each library's ELF
 /// header at every exec, then maps it executable): known by its name
 /// ("libc.so.6", "x.so", "libz.so.1.2.13") or by an executable mapping.
-fn loaded_library(f: &Figures, path: &str) -> bool {
+fn loaded_library(f: &Report, path: &str) -> bool {
     is_shared_library(path) || f.mappings.iter().flatten().any(|m| m.exec && m.path == path)
 }
 

@@ -1,43 +1,82 @@
 //! Each rule at its threshold's edge: just below gives nothing, at or just
 //! above gives the finding with its numbers.
 
-use super::figures::*;
 use super::*;
+use crate::pattern::Pattern;
+use crate::report::{CallKindTime, Mapping, MetadataOps, StorageBytes};
+use crate::{Aggregator, ReportContext, Source};
 
-fn codes(f: &Figures) -> Vec<String> {
-    of_figures(f).into_iter().map(|x| x.code).collect()
+fn codes(f: &Report) -> Vec<String> {
+    of_report(f).into_iter().map(|x| x.code).collect()
 }
 
-fn run(writes: u64, write_bytes: u64, fsyncs: u64) -> Figures {
-    Figures {
-        method: "ptrace".into(),
+/// A report of no figures at all: none seen, none counted.
+fn without_figures() -> Report {
+    let mut r = Report::from_aggregator(&Aggregator::new(), ReportContext::default());
+    r.summary.unmeasured = true;
+    (r.elapsed_seconds, r.metadata_ops, r.files, r.call_time, r.mappings) = (None, None, None, None, None);
+    r
+}
+
+/// A launched command's report of 1 s with these writes and syncs, its
+/// files (none yet) seen, no call durations or mappings.
+fn run(writes: u64, write_bytes: u64, fsyncs: u64) -> Report {
+    Report {
+        method: Source::Ptrace,
         command: Some(vec!["./app".into()]),
         elapsed_seconds: Some(1.0),
-        summary: Summary { read_ops: Some(0), write_ops: Some(writes), read_bytes: Some(0), write_bytes: Some(write_bytes) },
-        metadata_ops: Some(Metadata { fsyncs, ..Default::default() }),
+        summary: Totals::new(0, writes, 0, write_bytes, 1.0),
+        metadata_ops: Some(MetadataOps { fsyncs, ..Default::default() }),
         files: Some(Vec::new()),
-        ..Default::default()
+        ..without_figures()
     }
 }
 
-fn call_time(kinds: &[(&str, u64, f64)]) -> Option<Vec<CallTime>> {
-    Some(kinds.iter().map(|&(k, calls, s)| CallTime { kind: k.into(), calls, failed: 0, total_seconds: s }).collect())
+/// Time per call kind ("sync", "write", ... as the report names them).
+fn call_time(kinds: &[(&str, u64, f64)]) -> Option<Vec<CallKindTime>> {
+    let kind = |k: &str| serde_json::from_value(serde_json::json!(k)).expect("a call kind");
+    Some(
+        kinds
+            .iter()
+            .map(|&(k, calls, s)| CallKindTime { kind: kind(k), calls, failed: 0, total_seconds: s, mean_seconds: None, p99_seconds: None, share_of_elapsed: None })
+            .collect(),
+    )
 }
 
-fn file(path: &str, reads: u64, writes: u64, bytes_each: u64) -> File {
-    File {
+fn file(path: &str, reads: u64, writes: u64, bytes_each: u64) -> FileReport {
+    FileReport {
         path: path.into(),
-        kind: "file".into(),
+        kind: FdKind::File,
         read_ops: reads,
         write_ops: writes,
         read_bytes: reads * bytes_each,
         write_bytes: writes * bytes_each,
-        ..Default::default()
+        pattern: Pattern::Unknown,
+        small_ops: 0,
+        read_access: None,
+        write_access: None,
+        processes: None,
+        seconds: None,
+        syncs: 0,
+        open_flags: Vec::new(),
+        repeated_reads: 0,
     }
 }
 
-fn access(sequential: u64, random: u64, small: u64) -> Option<Access> {
-    Some(Access { sequential_ops: sequential, strided_ops: 0, random_ops: random, small_ops: small })
+fn access(sequential: u64, random: u64, small: u64) -> Option<AccessSummary> {
+    Some(AccessSummary {
+        pattern: Pattern::of(sequential, 0, random),
+        sequential_ops: sequential,
+        strided_ops: 0,
+        random_ops: random,
+        unknown_ops: 0,
+        small_ops: small,
+        stride_bytes: None,
+    })
+}
+
+fn mapping(path: &str, bytes: u64, prot: &str, exec: bool) -> Mapping {
+    Mapping { path: path.into(), kind: FdKind::File, maps: 1, bytes, prot: prot.into(), shared: false, exec }
 }
 
 // ------------------------------------------------------------------ syncs
@@ -45,7 +84,7 @@ fn access(sequential: u64, random: u64, small: u64) -> Option<Access> {
 #[test]
 fn sqlite_rollback_journal_and_wal_are_both_fsync_heavy() {
     // The issue's two runs: 2,000 INSERTs each in its own transaction.
-    let rollback = of_figures(&run(20_034, 20_034 * 4096, 8_004));
+    let rollback = of_report(&run(20_034, 20_034 * 4096, 8_004));
     assert_eq!(rollback[0].code, "fsync-heavy");
     assert_eq!(
         rollback[0].text,
@@ -73,13 +112,13 @@ fn fsync_heavy_by_time_at_its_edge_names_the_busiest_file() {
         let mut f = run(10_000, 10_000 * 100, 10);
         f.call_time = call_time(&[("write", 10_000, 0.1), ("sync", 10, sync_s)]);
         let mut journal = file("/db/x-journal", 0, 10_000, 100);
-        journal.syncs = Some(10);
+        journal.syncs = 10;
         f.files = Some(vec![file("/db/x", 0, 0, 0), journal]);
         f
     };
     // (Its 10,000 writes of 100 B are also many small writes: that finding too.)
     assert_eq!(codes(&timed(0.199)), ["tiny-writes"], "1,000 writes per sync in 19.9 % of the run");
-    let found = of_figures(&timed(0.2));
+    let found = of_report(&timed(0.2));
     assert_eq!(found.iter().map(|x| x.code.as_str()).collect::<Vec<_>>(), ["fsync-heavy", "tiny-writes"]);
     assert_eq!(
         found[0].text,
@@ -102,7 +141,7 @@ fn writes_opened_o_dsync_each_wait() {
         let mut x = file("/data/log", 0, writes, 512);
         x.open_flags = vec![flag.into()];
         f.files = Some(vec![x]);
-        of_figures(&f)
+        of_report(&f)
     };
     assert!(with(9, "O_DSYNC").is_empty());
     let found = with(10, "O_DSYNC");
@@ -113,9 +152,9 @@ fn writes_opened_o_dsync_each_wait() {
 
 // ------------------------------------------------------------------ metadata
 
-fn lookups(stats: u64, data: u64) -> Figures {
+fn lookups(stats: u64, data: u64) -> Report {
     let mut f = run(data, data * 100, 0);
-    f.metadata_ops = Some(Metadata { stats, opens: 0, ..Default::default() });
+    f.metadata_ops = Some(MetadataOps { stats, opens: 0, ..Default::default() });
     f
 }
 
@@ -127,7 +166,7 @@ fn metadata_heavy_by_count_at_its_edges() {
     let mut f = lookups(900, 10);
     f.metadata_ops.as_mut().unwrap().failed = 100;
     f.metadata_ops.as_mut().unwrap().closes = 5000;
-    let found = of_figures(&f);
+    let found = of_report(&f);
     assert_eq!(found[0].text, "Metadata calls dominate: 900 stats (and 100 failed) against 10 data calls (reads and writes).", "closes are not look-ups");
 }
 
@@ -142,13 +181,13 @@ fn metadata_heavy_by_time_at_its_edges() {
     assert!(codes(&timed(0.249, 0.1)).is_empty(), "under a quarter of the run");
     assert!(codes(&timed(0.3, 0.31)).is_empty(), "less than the data calls");
     let mut few = timed(0.5, 0.1);
-    few.metadata_ops = Some(Metadata { stats: 99, ..Default::default() });
+    few.metadata_ops = Some(MetadataOps { stats: 99, ..Default::default() });
     assert!(codes(&few).is_empty(), "99 calls are not many");
 }
 
 // ------------------------------------------------------------------ patterns and sizes
 
-fn one_file(x: File) -> Figures {
+fn one_file(x: FileReport) -> Report {
     let mut f = run(x.write_ops, x.write_bytes, 0);
     f.files = Some(vec![x]);
     f
@@ -161,7 +200,7 @@ fn small_random_reads_at_their_edges() {
         x.read_access = access(ops - random, random, small);
         one_file(x)
     };
-    let found = of_figures(&reads(100, 50, 50));
+    let found = of_report(&reads(100, 50, 50));
     assert_eq!(found[0].code, "small-random-reads");
     assert_eq!(found[0].text, "Many small random reads on /data/x: 100 reads, 50% at random offsets, 50% under 4 KiB (mean 512 B).");
     assert!(codes(&reads(99, 99, 99)).is_empty(), "99 reads");
@@ -182,7 +221,7 @@ fn the_loaders_reads_of_shared_libraries_are_not_the_programs() {
     assert!(codes(&f).is_empty());
     f.files = Some(vec![lib("/opt/app/plugin.bin")]);
     assert_eq!(codes(&f), ["small-random-reads"], "a data file read the same way is the program's");
-    f.mappings = Some(vec![Mapping { path: "/opt/app/plugin.bin".into(), kind: "file".into(), bytes: 4096, prot: "rx".into(), shared: false, exec: true }]);
+    f.mappings = Some(vec![mapping("/opt/app/plugin.bin", 4096, "rx", true)]);
     assert!(codes(&f).is_empty(), "mapped executable: code the loader brought in");
     for (name, is) in [
         ("/lib/libc.so.6", true),
@@ -205,7 +244,7 @@ fn many_small_writes_to_one_file_at_their_edges() {
         x.write_access = access(ops, 0, small);
         one_file(x)
     };
-    let found = of_figures(&writes(100, 80));
+    let found = of_report(&writes(100, 80));
     assert_eq!(found[0].code, "tiny-writes");
     assert_eq!(found[0].text, "Many small writes to /data/out.csv: 100 writes, 80% under 4 KiB (mean 100 B).");
     assert!(codes(&writes(100, 79)).is_empty(), "79 % small");
@@ -219,7 +258,7 @@ fn many_small_writes_to_one_file_at_their_edges() {
     let synced = |syncs| {
         let mut x = file("/db/x-journal", 0, 160, 4);
         x.write_access = access(160, 0, 160);
-        x.syncs = Some(syncs);
+        x.syncs = syncs;
         one_file(x)
     };
     assert!(codes(&synced(10)).is_empty());
@@ -235,19 +274,19 @@ fn the_same_range_read_again_at_its_edges() {
     let reads = |ops: u64, repeated: u64| {
         let mut x = file("/db/x", ops, 0, 16);
         x.read_access = access(ops, 0, ops);
-        x.repeated_reads = Some(repeated);
+        x.repeated_reads = repeated;
         one_file(x)
     };
-    let found = of_figures(&reads(200, 100));
+    let found = of_report(&reads(200, 100));
     assert_eq!((found[0].code.as_str(), found[0].severity), ("rereads", Severity::Info));
     assert_eq!(found[0].text, "The same range of /db/x read again and again: 100 of its 200 reads started where the previous read had started (mean read 16 B).");
     assert!(codes(&reads(201, 100)).is_empty(), "under half the reads");
     assert!(codes(&reads(99, 99)).is_empty(), "99 repeats");
 }
 
-fn small_files(n: u64, bytes_each: u64, writes_each: u64) -> Figures {
+fn small_files(n: u64, bytes_each: u64, writes_each: u64) -> Report {
     let mut f = run(n * writes_each, n * writes_each * bytes_each, 0);
-    f.metadata_ops = Some(Metadata { opens: n, ..Default::default() });
+    f.metadata_ops = Some(MetadataOps { opens: n, ..Default::default() });
     f.files = Some(
         (0..n)
             .map(|i| {
@@ -263,7 +302,7 @@ fn small_files(n: u64, bytes_each: u64, writes_each: u64) -> Figures {
 #[test]
 fn one_write_per_file_is_many_small_files_not_small_writes() {
     // `for i in $(seq 150); do echo hi > f$i; done`
-    let found = of_figures(&small_files(150, 3, 1));
+    let found = of_report(&small_files(150, 3, 1));
     assert_eq!(found.iter().map(|x| x.code.as_str()).collect::<Vec<_>>(), ["many-small-files"]);
     assert_eq!(found[0].text, "Many small files: 150 opens, 150 files read or written, mean 3 B and 1 operation per file.");
     // Many small writes to each of many files: both.
@@ -274,11 +313,11 @@ fn one_write_per_file_is_many_small_files_not_small_writes() {
 #[test]
 fn many_small_files_say_the_time_of_their_look_ups_instead_of_metadata_heavy() {
     let mut f = small_files(150, 100, 1);
-    f.metadata_ops = Some(Metadata { opens: 150, stats: 450, closes: 150, ..Default::default() });
+    f.metadata_ops = Some(MetadataOps { opens: 150, stats: 450, closes: 150, ..Default::default() });
     f.call_time = call_time(&[("stat", 450, 0.3), ("open", 150, 0.1), ("write", 150, 0.05)]);
     assert_eq!(codes(&f), ["many-small-files"]);
     assert_eq!(
-        of_figures(&f)[0].text,
+        of_report(&f)[0].text,
         "Many small files: 150 opens, 150 files read or written, mean 100 B and 1 operation per file; 0.400 s in metadata calls, 40% of the run."
     );
     f.files = Some(Vec::new());
@@ -304,7 +343,7 @@ fn direct_io_is_noted_with_advice_for_its_block_size() {
         let mut x = file("/data/dev.img", 0, 100, bytes_each);
         x.open_flags = vec!["O_DIRECT".into()];
         x.write_access = access(100, 0, 0);
-        of_figures(&one_file(x))
+        of_report(&one_file(x))
     };
     let small = direct(4096);
     assert_eq!((small[0].code.as_str(), small[0].severity), ("direct-io", Severity::Info));
@@ -317,9 +356,9 @@ fn direct_io_is_noted_with_advice_for_its_block_size() {
 fn a_mapped_data_file_is_named_with_the_storage_bytes() {
     let mapped = |path: &str, bytes: u64, exec: bool| {
         let mut f = run(0, 0, 0);
-        f.storage = Some(Storage { read_bytes: 200 << 20, write_bytes: 0 });
-        f.mappings = Some(vec![Mapping { path: path.into(), kind: "file".into(), bytes, prot: "r".into(), shared: false, exec }]);
-        of_figures(&f)
+        f.storage = Some(StorageBytes { read_bytes: 200 << 20, write_bytes: 0, source: "/proc/1/io".into() });
+        f.mappings = Some(vec![mapping(path, bytes, "r", exec)]);
+        of_report(&f)
     };
     let found = mapped("/data/big.bin", 200 << 20, false);
     assert_eq!(found[0].code, "mapped-file");
@@ -340,17 +379,17 @@ fn a_mapped_data_file_is_named_with_the_storage_bytes() {
 fn attached_to_a_running_process_the_text_says_the_window() {
     let mut f = run(50, 50 * 4096, 50);
     f.command = Some(vec!["./app".into()]);
-    assert!(of_figures(&f)[0].text.ends_with("Each sync waits for the device."));
+    assert!(of_report(&f)[0].text.ends_with("Each sync waits for the device."));
     f.command = None;
     f.elapsed_seconds = Some(2.0);
-    assert!(of_figures(&f)[0].text.ends_with("Each sync waits for the device (in the 2.000 s watched)."), "{}", of_figures(&f)[0].text);
-    f.method = "strace-log".into();
-    assert!(of_figures(&f)[0].text.ends_with("device."), "a saved log: the whole log");
+    assert!(of_report(&f)[0].text.ends_with("Each sync waits for the device (in the 2.000 s watched)."), "{}", of_report(&f)[0].text);
+    f.method = Source::StraceLog;
+    assert!(of_report(&f)[0].text.ends_with("device."), "a saved log: the whole log");
 }
 
 #[test]
 fn a_report_without_figures_or_a_calm_one_has_no_findings() {
-    assert!(of_figures(&Figures::default()).is_empty());
+    assert!(of_report(&without_figures()).is_empty());
     let mut calm = one_file(file("/data/x", 100, 0, 65536));
     calm.files.as_mut().unwrap()[0].read_access = access(100, 0, 0);
     assert!(codes(&calm).is_empty());
@@ -383,4 +422,24 @@ fn the_report_builder_fills_them_in() {
     let v: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
     assert_eq!(v["findings"][0]["severity"], "warn");
     assert_eq!(v["findings"][0]["numbers"]["syncs"], 30.0);
+}
+
+#[test]
+fn a_saved_report_gets_the_findings_it_was_built_with_and_one_not_a_report_an_error() {
+    use crate::event::{DataOp, Direction, MetaKind, Syscall};
+    let mut agg = Aggregator::new();
+    for i in 0..150 {
+        let f = agg.file(&format!("/data/f{i}"), FdKind::File);
+        agg.record_meta(MetaKind::Open, true, Some(1000));
+        agg.record_op(f, &DataOp { syscall: Syscall::Write, direction: Direction::Write, bytes: 3, start_ns: i, latency_ns: Some(500), offset: Some(0) });
+        agg.record_sync(f, Some(20_000));
+        agg.record_meta(MetaKind::Fsync, true, Some(20_000));
+    }
+    let report = Report::from_aggregator(&agg, ReportContext { method: Source::Ptrace, command: Some(vec!["./app".into()]), elapsed_ns: 10_000_000, ..Default::default() });
+    assert_eq!(report.findings.iter().map(|f| f.code.as_str()).collect::<Vec<_>>(), ["fsync-heavy", "many-small-files"]);
+    assert_eq!(of_json(&report.to_json()).unwrap(), report.findings);
+    for (json, why) in [("{}", "missing field `version`"), (r#"{"version":1,"method":"ptrace!"}"#, "unknown variant `ptrace!`")] {
+        let e = of_json(json).unwrap_err().to_string();
+        assert!(e.contains(why), "{e}");
+    }
 }
