@@ -525,6 +525,23 @@ pub struct TracerTime {
     /// +750 % in the bench), so the text, page and notebook do not show it;
     /// null as `nsPerStop` is.
     pub estimated_untraced_seconds: Option<f64>,
+    /// The program's threads' CPU time in the window, summed, seconds (the
+    /// kernel's schedstat, read as the window opens and closes and as each
+    /// thread exits); null where the kernel keeps none.
+    pub program_cpu_seconds: Option<f64>,
+    /// The time those threads waited on a run queue for a CPU, summed,
+    /// seconds; null as `programCpuSeconds` is.
+    pub program_wait_seconds: Option<f64>,
+    /// The tracer's thread's CPU time in the window, seconds; null where the
+    /// kernel keeps no schedstat.
+    pub tracer_cpu_seconds: Option<f64>,
+    /// The time the tracer's thread waited on a run queue in the window,
+    /// seconds; null as `tracerCpuSeconds` is.
+    pub tracer_wait_seconds: Option<f64>,
+    /// The CPU time one stop adds to the program's own, nanoseconds,
+    /// measured with the cost of a stop (on the tracer's CPU and on
+    /// another, weighted as `nsPerStop`); null when not measured.
+    pub cpu_ns_per_stop: Option<f64>,
     /// The tracer and the program shared one CPU (`--share-cpu`): the
     /// program saw one CPU and its threads were serialised on it.
     pub shared_cpu: bool,
@@ -1189,6 +1206,11 @@ mod tests {
             ns_per_stop: Some(1000.0),
             estimated_seconds: Some(1e-5),
             estimated_untraced_seconds: Some(0.001 - 1e-5),
+            program_cpu_seconds: None,
+            program_wait_seconds: None,
+            tracer_cpu_seconds: None,
+            tracer_wait_seconds: None,
+            cpu_ns_per_stop: None,
             shared_cpu: false,
             calibration: "test".into(),
         };

@@ -8,6 +8,7 @@ use iops_core::{Report, ReportContext, Source, Warning, WarningCode};
 use crate::calibrate::Calibration;
 use crate::error::strerror;
 use crate::placement::Stops;
+use crate::schedstat::Spent;
 use crate::tracer::Outcome;
 use crate::wait::Ended;
 
@@ -54,7 +55,7 @@ pub fn build(outcome: &Outcome, notes: &SessionNotes, command: Option<Vec<String
             storage,
             exit,
             warnings: warnings(outcome, notes),
-            tracer_time: Some(tracer_time(&outcome.stops, notes.calibration, notes.shared_cpu, outcome.elapsed_ns)),
+            tracer_time: Some(tracer_time(&outcome.stops, notes.calibration, notes.shared_cpu, outcome.elapsed_ns, &outcome.spent)),
             sees: None,
         },
     )
@@ -63,7 +64,7 @@ pub fn build(outcome: &Outcome, notes: &SessionNotes, command: Option<Vec<String
 /// The tracer's share of the window: its stops × the calibrated cost of
 /// one, each CPU placement's cost weighted by how often the sampled stops
 /// had it.
-fn tracer_time(stops: &Stops, calibration: Option<Calibration>, shared_cpu: bool, elapsed_ns: u64) -> TracerTime {
+fn tracer_time(stops: &Stops, calibration: Option<Calibration>, shared_cpu: bool, elapsed_ns: u64, spent: &Spent) -> TracerTime {
     let elapsed_s = elapsed_ns as f64 / 1e9;
     let c = calibration.unwrap_or_default();
     let share = stops.cross_cpu_share();
@@ -71,7 +72,23 @@ fn tracer_time(stops: &Stops, calibration: Option<Calibration>, shared_cpu: bool
         (Some(same), Some(cross), Some(f)) => Some(same * (1.0 - f) + cross * f),
         (same, cross, _) => same.or(cross),
     };
-    let estimated = if stops.total == 0 { Some(0.0) } else { ns_per_stop.map(|ns| (stops.total as f64 * ns / 1e9).min(elapsed_s)) };
+    let cpu_ns_per_stop = match (c.same_cpu_cpu_ns, c.cross_cpu_cpu_ns, share) {
+        (Some(same), Some(cross), Some(f)) => Some(same * (1.0 - f) + cross * f),
+        (same, cross, _) => same.or(cross),
+    };
+    let program = (spent.program.run_ns > 0).then_some(spent.program);
+    let in_run = program.zip(spent.tracer).zip(cpu_ns_per_stop).map(|((p, t), cpu_ns)| {
+        // PROVISIONAL
+        let run = p.run_ns as f64 / 1e9;
+        let stretch = (p.run_ns + p.wait_ns) as f64 / p.run_ns as f64;
+        let busy = (t.run_ns + t.wait_ns) as f64 / 1e9;
+        busy + stops.total as f64 * cpu_ns / 1e9 * stretch.max(1.0) + 0.0 * run
+    });
+    let estimated = if stops.total == 0 {
+        Some(0.0)
+    } else {
+        in_run.or(ns_per_stop.map(|ns| stops.total as f64 * ns / 1e9)).map(|e| e.min(elapsed_s))
+    };
     let us = |ns: f64| format!("{:.1} µs", ns / 1000.0);
     let calibration = match (stops.total, c.same_cpu_ns, c.cross_cpu_ns) {
         (0, _, _) => "no stops: the tracer took no share of the time".to_string(),
@@ -105,6 +122,11 @@ fn tracer_time(stops: &Stops, calibration: Option<Calibration>, shared_cpu: bool
         ns_per_stop,
         estimated_seconds: estimated,
         estimated_untraced_seconds: estimated.map(|e| elapsed_s - e),
+        program_cpu_seconds: program.map(|p| p.run_ns as f64 / 1e9),
+        program_wait_seconds: program.map(|p| p.wait_ns as f64 / 1e9),
+        tracer_cpu_seconds: spent.tracer.map(|t| t.run_ns as f64 / 1e9),
+        tracer_wait_seconds: spent.tracer.map(|t| t.wait_ns as f64 / 1e9),
+        cpu_ns_per_stop,
         shared_cpu,
         calibration,
     }
@@ -197,6 +219,7 @@ mod tests {
             compat_calls: 0,
             io_uring_seen: false,
             stops: Default::default(),
+            spent: Default::default(),
         }
     }
 
@@ -264,8 +287,8 @@ mod tests {
     #[test]
     fn the_tracer_share_is_stops_times_the_cost_weighted_by_where_the_stops_were() {
         let stops = Stops { total: 1000, same_cpu: 3, cross_cpu: 1 };
-        let c = Calibration { same_cpu_ns: Some(4000.0), cross_cpu_ns: Some(16000.0), age_s: 0.0 };
-        let t = tracer_time(&stops, Some(c), false, 100_000_000);
+        let c = Calibration { same_cpu_ns: Some(4000.0), cross_cpu_ns: Some(16000.0), age_s: 0.0, ..Default::default() };
+        let t = tracer_time(&stops, Some(c), false, 100_000_000, &Spent::default());
         assert_eq!(t.ns_per_stop, Some(7000.0), "3/4 at 4 µs, 1/4 at 16 µs");
         assert_eq!((t.stops, t.cross_cpu_share), (1000, Some(0.25)));
         assert!((t.estimated_seconds.unwrap() - 0.007).abs() < 1e-12);
@@ -276,15 +299,15 @@ mod tests {
 
     #[test]
     fn the_tracer_share_never_exceeds_the_window_and_is_zero_without_stops_and_unknown_without_a_cost() {
-        let c = Calibration { same_cpu_ns: Some(10_000.0), cross_cpu_ns: None, age_s: 2.5 };
+        let c = Calibration { same_cpu_ns: Some(10_000.0), cross_cpu_ns: None, age_s: 2.5, ..Default::default() };
         let many = Stops { total: 1_000_000, same_cpu: 5, cross_cpu: 0 };
-        let t = tracer_time(&many, Some(c), true, 1_000_000_000);
+        let t = tracer_time(&many, Some(c), true, 1_000_000_000, &Spent::default());
         assert_eq!((t.estimated_seconds, t.estimated_untraced_seconds), (Some(1.0), Some(0.0)), "10 s of stops in a 1 s window");
         assert!(t.shared_cpu && t.calibration.contains("10.0 µs on the CPU the tracer shared with the program"), "{}", t.calibration);
         assert!(t.calibration.starts_with("measured after an earlier capture of this process, 2.5 s before, by"), "{}", t.calibration);
-        let none = tracer_time(&Stops::default(), None, false, 5_000);
+        let none = tracer_time(&Stops::default(), None, false, 5_000, &Spent::default());
         assert_eq!((none.ns_per_stop, none.estimated_seconds, none.estimated_untraced_seconds), (None, Some(0.0), Some(5e-6)));
-        let unmeasured = tracer_time(&many, Some(Calibration::default()), false, 5_000);
+        let unmeasured = tracer_time(&many, Some(Calibration::default()), false, 5_000, &Spent::default());
         assert_eq!((unmeasured.ns_per_stop, unmeasured.estimated_seconds, unmeasured.estimated_untraced_seconds), (None, None, None));
         assert_eq!(unmeasured.calibration, "the cost of a stop could not be measured here");
     }
