@@ -318,6 +318,7 @@ mod tests {
         for mode in [Mode::Seccomp, Mode::AllSyscalls] {
             let c = measure(mode, false);
             assert!(c.same_cpu_ns.is_some_and(|ns| ns > 0.0), "{mode:?}: {c:?}");
+            assert!(c.same_cpu_cpu_ns.is_some_and(|ns| ns > 0.0), "the CPU time a stop adds, {mode:?}: {c:?}");
             assert_eq!(c.cross_cpu_ns.is_some(), several, "{mode:?}: {c:?}");
             assert!(unsafe { libc::CPU_EQUAL(&affinity::get(0).unwrap(), &before) }, "the thread's own CPUs again");
         }

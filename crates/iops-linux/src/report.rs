@@ -8,7 +8,7 @@ use iops_core::{Report, ReportContext, Source, Warning, WarningCode};
 use crate::calibrate::Calibration;
 use crate::error::strerror;
 use crate::placement::Stops;
-use crate::schedstat::Spent;
+use crate::schedstat::{Sched, Spent};
 use crate::tracer::Outcome;
 use crate::wait::Ended;
 
@@ -77,17 +77,13 @@ fn tracer_time(stops: &Stops, calibration: Option<Calibration>, shared_cpu: bool
         (same, cross, _) => same.or(cross),
     };
     let program = (spent.program.run_ns > 0).then_some(spent.program);
-    let in_run = program.zip(spent.tracer).zip(cpu_ns_per_stop).map(|((p, t), cpu_ns)| {
-        // PROVISIONAL
-        let run = p.run_ns as f64 / 1e9;
-        let stretch = (p.run_ns + p.wait_ns) as f64 / p.run_ns as f64;
-        let busy = (t.run_ns + t.wait_ns) as f64 / 1e9;
-        busy + stops.total as f64 * cpu_ns / 1e9 * stretch.max(1.0) + 0.0 * run
+    let untraced = program.zip(spent.tracer).zip(cpu_ns_per_stop).map(|((p, t), cpu_ns)| {
+        untraced_estimate(elapsed_s, stops.total, cpu_ns, p, t)
     });
     let estimated = if stops.total == 0 {
         Some(0.0)
     } else {
-        in_run.or(ns_per_stop.map(|ns| stops.total as f64 * ns / 1e9)).map(|e| e.min(elapsed_s))
+        untraced.map(|u| elapsed_s - u).or(ns_per_stop.map(|ns| stops.total as f64 * ns / 1e9)).map(|e| e.min(elapsed_s))
     };
     let us = |ns: f64| format!("{:.1} µs", ns / 1000.0);
     let calibration = match (stops.total, c.same_cpu_ns, c.cross_cpu_ns) {
@@ -111,6 +107,9 @@ fn tracer_time(stops: &Stops, calibration: Option<Calibration>, shared_cpu: bool
                 let sampled = stops.same_cpu + stops.cross_cpu;
                 text += &format!("; {:.0}% of {sampled} sampled stops were across CPUs", f * 100.0);
             }
+            if untraced.is_some() {
+                text += "; the program's CPU time and run-queue wait in the run, and the tracer's, from the kernel's schedstat";
+            }
             text
         }
     };
@@ -130,6 +129,23 @@ fn tracer_time(stops: &Stops, calibration: Option<Calibration>, shared_cpu: bool
         shared_cpu,
         calibration,
     }
+}
+
+/// How long the window would have taken untraced, seconds, from what the
+/// scheduler says of the run (`program`: the program's threads, summed;
+/// `tracer`: our thread) and what a stop adds to the program's CPU time
+/// (`cpu_ns_per_stop`). The program's own CPU work is its CPU time less
+/// the stops' share; untraced it would have waited for a CPU as it did
+/// here, so it is stretched by the run's (CPU + run-queue wait) / CPU;
+/// what neither the program's CPU and wait nor the tracer's work and wait
+/// explain of the window, the program spent blocked, as it would untraced.
+/// At most `elapsed_s`.
+fn untraced_estimate(elapsed_s: f64, stops: u64, cpu_ns_per_stop: f64, program: Sched, tracer: Sched) -> f64 {
+    let s = |ns: u64| ns as f64 / 1e9;
+    let own_cpu = (s(program.run_ns) - stops as f64 * cpu_ns_per_stop / 1e9).max(0.0);
+    let stretch = (program.run_ns + program.wait_ns) as f64 / program.run_ns.max(1) as f64;
+    let blocked = (elapsed_s - s(program.run_ns + program.wait_ns) - s(tracer.run_ns + tracer.wait_ns)).max(0.0);
+    (own_cpu * stretch + blocked).min(elapsed_s)
 }
 
 /// Every warning of a ptrace capture, in the order the report lists them.
@@ -295,6 +311,32 @@ mod tests {
         assert!((t.estimated_untraced_seconds.unwrap() - 0.093).abs() < 1e-12);
         assert_eq!(t.calibration, "measured after the capture, by a throwaway child's traced calls: a stop cost 4.0 µs with the program on the tracer's CPU, 16.0 µs on another; 25% of 4 sampled stops were across CPUs");
         assert!(!t.shared_cpu);
+    }
+
+    #[test]
+    fn with_the_schedulers_books_the_untraced_time_is_the_programs_own_cpu_stretched_plus_its_blocked_time() {
+        let stops = Stops { total: 100_000, same_cpu: 10, cross_cpu: 0 };
+        let c = Calibration { same_cpu_ns: Some(5000.0), same_cpu_cpu_ns: Some(1500.0), ..Default::default() };
+        // The program ran 0.25 s of CPU (0.15 s of it the stops') and waited
+        // 0.25 s for a CPU; the tracer ran 0.4 s and waited 0.1 s; the window
+        // was 1.2 s, so 0.2 s is left: blocked.
+        let spent = Spent {
+            program: Sched { run_ns: 250_000_000, wait_ns: 250_000_000 },
+            tracer: Some(Sched { run_ns: 400_000_000, wait_ns: 100_000_000 }),
+        };
+        let t = tracer_time(&stops, Some(c), false, 1_200_000_000, &spent);
+        let close = |a: Option<f64>, b: f64| a.is_some_and(|a| (a - b).abs() < 1e-9);
+        assert!(close(t.estimated_untraced_seconds, 0.1 * 2.0 + 0.2), "own CPU 0.1 s × stretch 2 + 0.2 s blocked: {t:?}");
+        assert!(close(t.estimated_seconds, 1.2 - 0.4));
+        assert_eq!((t.program_cpu_seconds, t.program_wait_seconds), (Some(0.25), Some(0.25)));
+        assert_eq!((t.tracer_cpu_seconds, t.tracer_wait_seconds, t.cpu_ns_per_stop), (Some(0.4), Some(0.1), Some(1500.0)));
+        assert!(t.calibration.ends_with("from the kernel's schedstat"), "{}", t.calibration);
+        // More stops than CPU time: no own CPU left, only the blocked time.
+        let t = tracer_time(&Stops { total: 1_000_000, ..stops }, Some(c), false, 1_200_000_000, &spent);
+        assert!(close(t.estimated_untraced_seconds, 0.2), "{t:?}");
+        // Without the tracer's books: stops × the elapsed cost of a stop.
+        let t = tracer_time(&stops, Some(c), false, 1_200_000_000, &Spent { tracer: None, ..spent });
+        assert!(close(t.estimated_seconds, 0.5) && t.tracer_cpu_seconds.is_none(), "{t:?}");
     }
 
     #[test]
