@@ -61,9 +61,11 @@ pub fn build(outcome: &Outcome, notes: &SessionNotes, command: Option<Vec<String
     )
 }
 
-/// The tracer's share of the window: its stops × the calibrated cost of
-/// one, each CPU placement's cost weighted by how often the sampled stops
-/// had it.
+/// The tracer's share of the window: the window less its estimated
+/// untraced time (`untraced_estimate`, from the scheduler's books of the
+/// run, `spent`), or without those books its stops × the calibrated
+/// elapsed cost of one. Each cost per stop is weighted by how often the
+/// sampled stops had each CPU placement.
 fn tracer_time(stops: &Stops, calibration: Option<Calibration>, shared_cpu: bool, elapsed_ns: u64, spent: &Spent) -> TracerTime {
     let elapsed_s = elapsed_ns as f64 / 1e9;
     let c = calibration.unwrap_or_default();
