@@ -168,6 +168,12 @@ const report = shape<Report>({
       nsPerStop: nullable(amount),
       estimatedSeconds: nullable(amount),
       estimatedUntracedSeconds: nullable(amount),
+      /** These five: absent in reports made before they were added. */
+      programCpuSeconds: optional(amount),
+      programWaitSeconds: optional(amount),
+      tracerCpuSeconds: optional(amount),
+      tracerWaitSeconds: optional(amount),
+      cpuNsPerStop: optional(amount),
       sharedCpu: boolean,
       calibration: string,
     }),

@@ -3,13 +3,17 @@
  * stores its elapsed time, from before fork to after its end is reaped
  * (CLOCK_MONOTONIC), as "elapsed_ns=<n>" into <result file> (64 zero
  * bytes). That is the span the tracer's elapsedSeconds covers under
- * `iops --`, so the two compare like for like. Exits with the command's
+ * `iops --`, so the two compare like for like. Also " cpu_ns=<n>": the
+ * CPU time (user + system) of the command and the children it reaped, and
+ * " wait_ns=<n>": the command's main thread's run-queue wait (schedstat,
+ * read before it is reaped; 0 where the kernel keeps none). Exits with the command's
  * status (126 when it could not run).
  */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,10 +48,26 @@ int main(int argc, char **argv) {
     _exit(126);
   }
   int status;
-  if (pid < 0 || waitpid(pid, &status, 0) != pid) {
+  siginfo_t info;
+  if (pid < 0 || waitid(P_PID, pid, &info, WEXITED | WNOWAIT) != 0) {
     perror("fork/wait");
     return 2;
   }
-  snprintf(map, 64, "elapsed_ns=%lld\n", now_ns() - start);
+  long long run = 0, wait = 0;
+  char path[64], text[128] = {0};
+  snprintf(path, sizeof path, "/proc/%d/schedstat", (int)pid);
+  int s = open(path, O_RDONLY);
+  if (s >= 0) {
+    if (read(s, text, sizeof text - 1) > 0) sscanf(text, "%lld %lld", &run, &wait);
+    close(s);
+  }
+  struct rusage ru;
+  if (wait4(pid, &status, 0, &ru) != pid) {
+    perror("wait4");
+    return 2;
+  }
+  long long elapsed = now_ns() - start;
+  long long cpu = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000LL + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL;
+  snprintf(map, 64, "elapsed_ns=%lld cpu_ns=%lld wait_ns=%lld\n", elapsed, cpu, wait);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

@@ -87,7 +87,7 @@ export type Source =
 /** Every value of `Source`. */
 export const SOURCE_VALUES: readonly Source[] = ["ebpf", "ptrace", "strace", "strace-log", "fs_usage", "etw", "proc-io", "io-counters", "rusage"];
 
-/** The tracer's own share of the elapsed time. Every stop of the program at a traced call is a round trip to the tracer that an untraced run does not make; its cost depends on whether the two meet on one CPU or across two, so both costs are measured, after the capture on the same machine (a throwaway child making traced calls), and weighted by where the capture's sampled stops happened. */
+/** The tracer's own share of the elapsed time. Every stop of the program at a traced call is a round trip to the tracer that an untraced run does not make. Two things are measured: in the run, what the kernel's scheduler books say of the program's threads and of the tracer's (CPU time and run-queue wait, `programCpuSeconds`, `tracerCpuSeconds`, …); after it, on the same machine, what one stop costs (a throwaway child making traced calls: its elapsed and CPU time per stop, on the tracer's CPU and across CPUs, weighted by where the capture's sampled stops happened). The untraced time is estimated from both (see `estimatedUntracedSeconds`); without the scheduler's books it is `elapsedSeconds − stops × nsPerStop`. */
 export interface TracerTime {
   /** Stops of the program's threads in the window (syscall, seccomp, event and signal stops). */
   stops: number;
@@ -99,10 +99,20 @@ export interface TracerTime {
   crossCpuShare: number | null;
   /** The cost of a stop this capture is estimated with: the two costs weighted by `crossCpuShare`, nanoseconds; null when not measured. */
   nsPerStop: number | null;
-  /** `stops × nsPerStop`, seconds, at most `elapsedSeconds`: the tracer's estimated share of the elapsed time, a rough estimate (`npm run bench -- fidelity` prints its error); null as `nsPerStop` is. */
+  /** `elapsedSeconds − estimatedUntracedSeconds`, seconds, at most `elapsedSeconds`: the tracer's estimated share of the elapsed time, a rough estimate (`npm run bench -- fidelity` prints its error); null when neither estimate below can be made. */
   estimatedSeconds: number | null;
-  /** `elapsedSeconds − estimatedSeconds`: how long the window would have taken untraced, estimated: rough where stops dominate (off by up to +750 % in the bench), so the text, page and notebook do not show it; null as `nsPerStop` is. */
+  /** How long the window would have taken untraced, seconds, estimated: the program's own CPU time (`programCpuSeconds − stops × cpuNsPerStop`) stretched as the run's load stretched it (`(programCpuSeconds + programWaitSeconds) / programCpuSeconds`), plus the time the program was blocked (what neither its threads' CPU time and wait nor the tracer's explain of the window). Without those figures, `elapsedSeconds − stops × nsPerStop`. Rough where stops dominate (see docs/performance.md "Fidelity"), so the text, page and notebook do not show it; null as `estimatedSeconds` is. */
   estimatedUntracedSeconds: number | null;
+  /** The program's threads' CPU time in the window, summed, seconds (the kernel's schedstat, read as the window opens and closes and as each thread exits); null where the kernel keeps none. */
+  programCpuSeconds: number | null;
+  /** The time those threads waited on a run queue for a CPU, summed, seconds; null as `programCpuSeconds` is. */
+  programWaitSeconds: number | null;
+  /** The tracer's thread's CPU time in the window, seconds; null where the kernel keeps no schedstat. */
+  tracerCpuSeconds: number | null;
+  /** The time the tracer's thread waited on a run queue in the window, seconds; null as `tracerCpuSeconds` is. */
+  tracerWaitSeconds: number | null;
+  /** The CPU time one stop adds to the program's own, nanoseconds, measured with the cost of a stop (on the tracer's CPU and on another, weighted as `nsPerStop`); null when not measured. */
+  cpuNsPerStop: number | null;
   /** The tracer and the program shared one CPU (`--share-cpu`): the program saw one CPU and its threads were serialised on it. */
   sharedCpu: boolean;
   /** How `nsPerStop` was obtained, in words. */

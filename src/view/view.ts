@@ -247,6 +247,9 @@ export function summaryRows(report: Report): SummaryRow[] {
 /** How the tracer's share was estimated, in one sentence. */
 function tracerNote(t: NonNullable<Report["tracerTime"]>): string {
   if (t.nsPerStop === null) return `Tracer's share: ${thousands(t.stops)} stops of the program; ${t.calibration}`;
+  if (t.cpuNsPerStop != null && t.programCpuSeconds != null) {
+    return `Tracer's share: ${thousands(t.stops)} stops of the program × ${humanNs(t.cpuNsPerStop)} per stop of its CPU time, stretched as its wait for a CPU stretched it, and the tracer's own time ≈ ${humanDuration(t.estimatedSeconds ?? 0)}, a rough estimate (${t.calibration})`;
+  }
   return `Tracer's share: ${thousands(t.stops)} stops of the program × ${humanNs(t.nsPerStop)} per stop ≈ ${humanDuration(t.estimatedSeconds ?? 0)}, a rough estimate (${t.calibration})`;
 }
 

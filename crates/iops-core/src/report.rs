@@ -570,10 +570,15 @@ pub struct ExitInfo {
 
 /// The tracer's own share of the elapsed time. Every stop of the program
 /// at a traced call is a round trip to the tracer that an untraced run does
-/// not make; its cost depends on whether the two meet on one CPU or across
-/// two, so both costs are measured, after the capture on the same machine
-/// (a throwaway child making traced calls), and weighted by where the
-/// capture's sampled stops happened.
+/// not make. Two things are measured: in the run, what the kernel's
+/// scheduler books say of the program's threads and of the tracer's (CPU
+/// time and run-queue wait, `programCpuSeconds`, `tracerCpuSeconds`, …);
+/// after it, on the same machine, what one stop costs (a throwaway child
+/// making traced calls: its elapsed and CPU time per stop, on the tracer's
+/// CPU and across CPUs, weighted by where the capture's sampled stops
+/// happened). The untraced time is estimated from both (see
+/// `estimatedUntracedSeconds`); without the scheduler's books it is
+/// `elapsedSeconds − stops × nsPerStop`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
@@ -594,15 +599,38 @@ pub struct TracerTime {
     /// The cost of a stop this capture is estimated with: the two costs
     /// weighted by `crossCpuShare`, nanoseconds; null when not measured.
     pub ns_per_stop: Option<f64>,
-    /// `stops × nsPerStop`, seconds, at most `elapsedSeconds`: the tracer's
-    /// estimated share of the elapsed time, a rough estimate (`npm run
-    /// bench -- fidelity` prints its error); null as `nsPerStop` is.
+    /// `elapsedSeconds − estimatedUntracedSeconds`, seconds, at most
+    /// `elapsedSeconds`: the tracer's estimated share of the elapsed time, a
+    /// rough estimate (`npm run bench -- fidelity` prints its error); null
+    /// when neither estimate below can be made.
     pub estimated_seconds: Option<f64>,
-    /// `elapsedSeconds − estimatedSeconds`: how long the window would have
-    /// taken untraced, estimated: rough where stops dominate (off by up to
-    /// +750 % in the bench), so the text, page and notebook do not show it;
-    /// null as `nsPerStop` is.
+    /// How long the window would have taken untraced, seconds, estimated:
+    /// the program's own CPU time (`programCpuSeconds − stops ×
+    /// cpuNsPerStop`) stretched as the run's load stretched it
+    /// (`(programCpuSeconds + programWaitSeconds) / programCpuSeconds`),
+    /// plus the time the program was blocked (what neither its threads'
+    /// CPU time and wait nor the tracer's explain of the window). Without
+    /// those figures, `elapsedSeconds − stops × nsPerStop`. Rough where
+    /// stops dominate (see docs/performance.md "Fidelity"), so the text,
+    /// page and notebook do not show it; null as `estimatedSeconds` is.
     pub estimated_untraced_seconds: Option<f64>,
+    /// The program's threads' CPU time in the window, summed, seconds (the
+    /// kernel's schedstat, read as the window opens and closes and as each
+    /// thread exits); null where the kernel keeps none.
+    pub program_cpu_seconds: Option<f64>,
+    /// The time those threads waited on a run queue for a CPU, summed,
+    /// seconds; null as `programCpuSeconds` is.
+    pub program_wait_seconds: Option<f64>,
+    /// The tracer's thread's CPU time in the window, seconds; null where the
+    /// kernel keeps no schedstat.
+    pub tracer_cpu_seconds: Option<f64>,
+    /// The time the tracer's thread waited on a run queue in the window,
+    /// seconds; null as `tracerCpuSeconds` is.
+    pub tracer_wait_seconds: Option<f64>,
+    /// The CPU time one stop adds to the program's own, nanoseconds,
+    /// measured with the cost of a stop (on the tracer's CPU and on
+    /// another, weighted as `nsPerStop`); null when not measured.
+    pub cpu_ns_per_stop: Option<f64>,
     /// The tracer and the program shared one CPU (`--share-cpu`): the
     /// program saw one CPU and its threads were serialised on it.
     pub shared_cpu: bool,
@@ -1346,6 +1374,11 @@ mod tests {
             ns_per_stop: Some(1000.0),
             estimated_seconds: Some(1e-5),
             estimated_untraced_seconds: Some(0.001 - 1e-5),
+            program_cpu_seconds: None,
+            program_wait_seconds: None,
+            tracer_cpu_seconds: None,
+            tracer_wait_seconds: None,
+            cpu_ns_per_stop: None,
             shared_cpu: false,
             calibration: "test".into(),
         };

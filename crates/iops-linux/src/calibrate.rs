@@ -4,7 +4,9 @@
 //! (same mode, same stops, same work per stop, same CPU placement: the child
 //! inherits the tracer thread's affinity). The difference per stop is the
 //! cost a capture's stops are multiplied by to estimate the tracer's share
-//! of the elapsed time.
+//! of the elapsed time. The child also times its own CPU time (its thread's
+//! clock) over both loops: the CPU time a stop adds to the program's, which
+//! the program's measured CPU time is reduced by.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -42,6 +44,10 @@ const REUSE_FOR: Duration = Duration::from_secs(10);
 pub struct Calibration {
     pub same_cpu_ns: Option<f64>,
     pub cross_cpu_ns: Option<f64>,
+    /// The CPU time a stop added to the program's own (its thread's clock),
+    /// nanoseconds, on the tracer's CPU and on another.
+    pub same_cpu_cpu_ns: Option<f64>,
+    pub cross_cpu_cpu_ns: Option<f64>,
     /// Seconds since it was measured: 0 when measured for this capture, more
     /// when an earlier capture's of this process is reused (`REUSE_FOR`).
     pub age_s: f64,
@@ -76,15 +82,20 @@ pub fn calibrate(mode: Mode, shared_cpu: bool) -> Calibration {
 /// measurement and given its own affinity back after it.
 fn measure(mode: Mode, shared_cpu: bool) -> Calibration {
     if shared_cpu {
-        return Calibration { same_cpu_ns: stop_cost(mode, None), ..Default::default() };
+        let same = stop_cost(mode, None);
+        return Calibration { same_cpu_ns: same.map(|c| c.0), same_cpu_cpu_ns: same.map(|c| c.1), ..Default::default() };
     }
     let Some(own) = affinity::get(0) else { return Calibration::default() };
     let Some(here) = affinity::choose(&own) else { return Calibration::default() };
     let other = affinity::to_list(&own).into_iter().map(|c| c as usize).find(|&c| c != here);
     affinity::set(0, &affinity::only(here));
+    let same = stop_cost(mode, Some(here));
+    let cross = other.and_then(|cpu| stop_cost(mode, Some(cpu)));
     let c = Calibration {
-        same_cpu_ns: stop_cost(mode, Some(here)),
-        cross_cpu_ns: other.and_then(|cpu| stop_cost(mode, Some(cpu))),
+        same_cpu_ns: same.map(|c| c.0),
+        cross_cpu_ns: cross.map(|c| c.0),
+        same_cpu_cpu_ns: same.map(|c| c.1),
+        cross_cpu_cpu_ns: cross.map(|c| c.1),
         age_s: 0.0,
     };
     affinity::set(0, &own);
@@ -92,9 +103,10 @@ fn measure(mode: Mode, shared_cpu: bool) -> Calibration {
 }
 
 /// The cost of one stop in `mode`, the throwaway child on `cpu` (else
-/// where this thread may run). `None` when the child could not be traced
-/// or timed; nothing is left behind either way.
-fn stop_cost(mode: Mode, cpu: Option<usize>) -> Option<f64> {
+/// where this thread may run): (elapsed, CPU time) of the program per stop,
+/// nanoseconds. `None` when the child could not be traced or timed;
+/// nothing is left behind either way.
+fn stop_cost(mode: Mode, cpu: Option<usize>) -> Option<(f64, f64)> {
     let filter = (mode == Mode::Seccomp).then(|| Filter::new(traced().map(|(nr, _)| nr)));
     let pin = cpu.map(affinity::only);
     let times = SharedTimes::new()?;
@@ -181,11 +193,12 @@ unsafe fn run_child(times: &SharedTimes, ready: i32, gate: i32, filter: Option<&
     if let Some(set) = pin {
         affinity::set(0, set);
     }
-    let t = now_ns();
+    let (t, c) = (now_ns(), cpu_ns());
     for _ in 0..UNTRACED_CALLS {
         call();
     }
     times.set(0, now_ns() - t);
+    times.set(CPU_UNTRACED, cpu_ns() - c);
     let mut byte = 0u8;
     libc::write(ready, b"r".as_ptr() as *const _, 1);
     if libc::read(gate, &mut byte as *mut u8 as *mut _, 1) != 1 {
@@ -197,6 +210,7 @@ unsafe fn run_child(times: &SharedTimes, ready: i32, gate: i32, filter: Option<&
             libc::_exit(1);
         }
     }
+    let c = cpu_ns();
     for b in 0..BATCHES {
         let t = now_ns();
         for _ in 0..BATCH_CALLS {
@@ -204,7 +218,8 @@ unsafe fn run_child(times: &SharedTimes, ready: i32, gate: i32, filter: Option<&
         }
         times.set(1 + b, now_ns() - t);
     }
-    times.set(1 + BATCHES, 1); // done
+    times.set(CPU_TRACED, cpu_ns() - c);
+    times.set(1 + BATCHES, if filter.is_some() { 1 } else { DONE_EVERY_CALL_STOPS });
     libc::_exit(0)
 }
 
@@ -221,6 +236,15 @@ fn now_ns() -> u64 {
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
+/// This thread's CPU time. Only our filter's calls stop under it; with every
+/// syscall stopping, the two reads around the batches add two stops to
+/// them (the first's exit, the last's entry): see `DONE_EVERY_CALL_STOPS`.
+fn cpu_ns() -> u64 {
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
 fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     let mut fds = [0; 2];
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
@@ -230,10 +254,16 @@ fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
 }
 
 /// The child's timings, in a shared anonymous page: slot 0 the untraced
-/// loop, then one slot per batch, then a done flag (ns each).
+/// loop, then one slot per batch, then a done flag (ns each), then the
+/// CPU time of the untraced loop and of all batches.
 struct SharedTimes(*mut u64);
 
-const SLOTS: usize = BATCHES + 2;
+const CPU_UNTRACED: usize = BATCHES + 2;
+const CPU_TRACED: usize = BATCHES + 3;
+const SLOTS: usize = BATCHES + 4;
+/// The done flag of a child all of whose syscalls stopped: 1 + the stops
+/// its CPU-time reads added to the batches (see `cpu_ns`).
+const DONE_EVERY_CALL_STOPS: u64 = 1 + 2;
 
 impl SharedTimes {
     fn new() -> Option<SharedTimes> {
@@ -252,16 +282,22 @@ impl SharedTimes {
         unsafe { std::ptr::read_volatile(self.0.add(slot)) }
     }
 
-    /// The median batch's cost per stop over the untraced loop's per call.
-    fn cost(&self) -> Option<f64> {
-        if self.get(1 + BATCHES) != 1 {
+    /// The median batch's cost per stop over the untraced loop's per call,
+    /// and the CPU time all batches took per stop over the untraced loop's.
+    fn cost(&self) -> Option<(f64, f64)> {
+        let done = self.get(1 + BATCHES);
+        if done == 0 {
             return None;
         }
         let untraced = self.get(0) as f64 / UNTRACED_CALLS as f64;
         let mut batches: Vec<f64> = (0..BATCHES).map(|b| self.get(1 + b) as f64 / BATCH_CALLS as f64).collect();
         batches.sort_by(f64::total_cmp);
         let traced = batches[BATCHES / 2];
-        Some(((traced - untraced) / STOPS_PER_CALL).max(0.0))
+        let calls = (BATCHES * BATCH_CALLS) as f64;
+        let extra_stops = (done - 1) as f64;
+        let cpu_untraced = self.get(CPU_UNTRACED) as f64 / UNTRACED_CALLS as f64;
+        let cpu = (self.get(CPU_TRACED) as f64 - calls * cpu_untraced) / (calls * STOPS_PER_CALL + extra_stops);
+        Some((((traced - untraced) / STOPS_PER_CALL).max(0.0), cpu.max(0.0)))
     }
 }
 
@@ -282,6 +318,7 @@ mod tests {
         for mode in [Mode::Seccomp, Mode::AllSyscalls] {
             let c = measure(mode, false);
             assert!(c.same_cpu_ns.is_some_and(|ns| ns > 0.0), "{mode:?}: {c:?}");
+            assert!(c.same_cpu_cpu_ns.is_some_and(|ns| ns > 0.0), "the CPU time a stop adds, {mode:?}: {c:?}");
             assert_eq!(c.cross_cpu_ns.is_some(), several, "{mode:?}: {c:?}");
             assert!(unsafe { libc::CPU_EQUAL(&affinity::get(0).unwrap(), &before) }, "the thread's own CPUs again");
         }

@@ -12,7 +12,8 @@
 //!   by a throwaway child traced by a `Tracer`;
 //! - `tracer`: what each report of a tracee means (syscall entry/exit,
 //!   births, exec, exit, signals), the window; `placement`: its stops
-//!   counted, some sampled for where tracer and tracee met;
+//!   counted, some sampled for where tracer and tracee met; `schedstat`:
+//!   the CPU time and run-queue wait of its threads and of the tracer;
 //! - `calls`: what a finished call counts as; `threads`: per-thread state;
 //!   `fds`: fd → file and position;
 //! - `wait`: waitpid statuses decoded once; `regs`: the syscall register
@@ -31,6 +32,7 @@ pub mod markers;
 pub mod procio;
 mod ptrace;
 mod regs;
+mod schedstat;
 pub mod report;
 pub mod seccomp;
 pub mod session;

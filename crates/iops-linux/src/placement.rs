@@ -8,6 +8,8 @@
 
 use libc::pid_t;
 
+use crate::schedstat::read_tid_file;
+
 /// One stop in this many is sampled: a /proc read, a few microseconds.
 const SAMPLE_EVERY: u64 = 64;
 
@@ -54,37 +56,9 @@ impl Stops {
 /// The CPU `tid` last ran on: field 39 ("processor") of /proc/<tid>/stat,
 /// read into the stack (no allocation).
 pub fn last_cpu(tid: pid_t) -> Option<u32> {
-    let mut path = [0u8; 32];
-    let prefix = b"/proc/";
-    path[..prefix.len()].copy_from_slice(prefix);
-    let mut at = prefix.len();
-    let mut digits = [0u8; 10];
-    let mut n = tid as u32;
-    let mut len = 0;
-    loop {
-        digits[len] = b'0' + (n % 10) as u8;
-        len += 1;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for i in (0..len).rev() {
-        path[at] = digits[i];
-        at += 1;
-    }
-    path[at..at + 5].copy_from_slice(b"/stat");
-    let fd = unsafe { libc::open(path.as_ptr() as *const libc::c_char, libc::O_RDONLY | libc::O_CLOEXEC) };
-    if fd < 0 {
-        return None;
-    }
     let mut buf = [0u8; 1024];
-    let n = unsafe { libc::read(fd, buf.as_mut_ptr() as *mut _, buf.len()) };
-    unsafe { libc::close(fd) };
-    if n <= 0 {
-        return None;
-    }
-    processor_field(&buf[..n as usize])
+    let n = read_tid_file(tid, b"/stat", &mut buf)?;
+    processor_field(&buf[..n])
 }
 
 /// Field 39 of a /proc/<tid>/stat line. The command name (field 2) may hold

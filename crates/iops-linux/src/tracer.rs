@@ -16,6 +16,7 @@ use crate::placement::Stops;
 use crate::procio::ProcIo;
 use crate::ptrace::{self, SyscallInfo, SYSCALL_INFO_ENTRY, SYSCALL_INFO_EXIT, SYSCALL_INFO_SECCOMP};
 use crate::regs::Regs;
+use crate::schedstat::{Spent, WindowTimes};
 use crate::seccomp::{AUDIT_ARCH, COMPAT_DATA_CALLS, DATA_COMPAT, DATA_NATIVE};
 use crate::syscalls::{self, Class, ClassTable};
 use crate::threads::{Pending, Threads};
@@ -70,6 +71,8 @@ pub struct Tracer {
     held: Option<pid_t>,
     /// The window's stops, some sampled for where they happened.
     stops: Stops,
+    /// The window's scheduler time of the program's threads and ours.
+    times: WindowTimes,
     info: SyscallInfo,
     regs: Regs,
 }
@@ -93,6 +96,8 @@ pub struct Outcome {
     pub io_uring_seen: bool,
     /// The window's stops (see `placement`).
     pub stops: Stops,
+    /// The window's scheduler time of the program and of the tracer.
+    pub spent: Spent,
 }
 
 fn tgid_of(tid: pid_t) -> pid_t {
@@ -111,6 +116,10 @@ impl Tracer {
     }
 
     pub fn new(mode: Mode, root: pid_t, agg: Aggregator, marker_cookie: Option<u32>) -> Tracer {
+        let mut times = WindowTimes::default();
+        if marker_cookie.is_none() {
+            times.open([]); // the threads join as they are added
+        }
         Tracer {
             mode,
             classes: ClassTable::new(),
@@ -134,6 +143,7 @@ impl Tracer {
             ready_reported: false,
             held: None,
             stops: Stops::default(),
+            times,
             info: SyscallInfo::default(),
             regs: Regs::new(),
         }
@@ -167,6 +177,9 @@ impl Tracer {
     /// A thread that is there when tracing begins.
     pub fn add_thread(&mut self, tid: pid_t, tgid: pid_t) {
         self.threads.insert(tid, tgid, true);
+        if self.window.is_open() {
+            self.times.joined(tid);
+        }
     }
 
     /// A thread that an attach found traced by us already: born of a thread
@@ -174,6 +187,9 @@ impl Tracer {
     /// are still to come.
     pub fn add_auto_attached(&mut self, tid: pid_t, tgid: pid_t) {
         self.threads.insert(tid, tgid, false);
+        if self.window.is_open() {
+            self.times.born(tid);
+        }
     }
 
     pub fn has_thread(&self, tid: pid_t) -> bool {
@@ -213,8 +229,9 @@ impl Tracer {
     }
 
     /// The capture's findings; the tracer is done.
-    pub fn finish(self) -> Outcome {
+    pub fn finish(mut self) -> Outcome {
         let end = self.window.end().unwrap_or_else(Instant::now);
+        let spent = self.times.close();
         let never_opened = self.window.is_waiting();
         Outcome {
             never_opened,
@@ -226,17 +243,20 @@ impl Tracer {
             compat_calls: self.compat_calls,
             io_uring_seen: self.io_uring_seen,
             stops: self.stops,
+            spent,
             agg: self.calls.into_aggregator(),
         }
     }
 
     pub fn open_window(&mut self) {
         self.window.open(Instant::now());
+        self.times.open(self.threads.ids());
         self.storage_begin = ProcIo::read(self.root).ok();
     }
 
     fn close_window(&mut self) {
         self.window.close(Instant::now());
+        self.times.close();
         if let Ok(io) = ProcIo::read(self.root) {
             self.storage_last = Some(io);
         }
@@ -259,7 +279,12 @@ impl Tracer {
             Status::Ended(ended) => return self.on_death(tid, ended),
             Status::Other => return,
             // An auto-attached child whose first stop beat its parent's event.
-            _ if !self.threads.contains(tid) => self.threads.insert(tid, tgid_of(tid), false),
+            _ if !self.threads.contains(tid) => {
+                self.threads.insert(tid, tgid_of(tid), false);
+                if self.window.is_open() {
+                    self.times.born(tid);
+                }
+            }
             _ => {}
         }
         // A group-stop would stop the program untraced too.
@@ -287,6 +312,9 @@ impl Tracer {
                 if let Ok(child) = ptrace::event_msg(tid) {
                     let child = child as pid_t;
                     self.threads.on_birth(child, || if thread { tgid_of(child) } else { child });
+                    if self.window.is_open() {
+                        self.times.born(child);
+                    }
                 }
                 self.resume(tid, 0);
             }
@@ -306,6 +334,9 @@ impl Tracer {
             }
             Status::Exit => {
                 self.on_killed_in_call(tid);
+                if self.window.is_open() {
+                    self.times.exiting(tid);
+                }
                 let tgid = self.threads.exiting(tid);
                 if tgid == self.root && self.window.is_open() {
                     if let Ok(io) = ProcIo::read(tid) {
