@@ -66,6 +66,13 @@ impl FdPosition {
         FdPosition { pos, append, end: None }
     }
 
+    /// An fd whose position is `pos` just before its next call, and, for an
+    /// `O_APPEND` fd, whose file ends there (a source that read the position
+    /// at that call's end: `pos` = the position then - the bytes moved).
+    pub fn at(pos: u64, append: bool) -> FdPosition {
+        FdPosition { pos, append, end: append.then_some(pos) }
+    }
+
     /// An fd first seen right after a data call that moved `bytes`, when its
     /// position is `pos_after`. Returns the state and the offset that call
     /// started at (for an `O_APPEND` write, the end of the file before it).
@@ -119,7 +126,13 @@ impl FdPosition {
     /// read the position after the call replaces the state with
     /// [`FdPosition::after_first_call`] instead.
     pub fn append_end_unknown(&self, direction: Direction, call: CallOffset) -> bool {
-        self.append && self.end.is_none() && direction == Direction::Write && call == CallOffset::Current
+        self.appends(direction, call) && self.end.is_none()
+    }
+
+    /// True when this call is an append: a positionless write on an
+    /// `O_APPEND` fd, which lands at the end of the file.
+    pub fn appends(&self, direction: Direction, call: CallOffset) -> bool {
+        self.append && direction == Direction::Write && call == CallOffset::Current
     }
 
     pub fn pos(&self) -> u64 {

@@ -21,7 +21,7 @@ use iops_linux::syscalls::{Class, ClassTable};
 use iops_linux::threads::{Pending, Threads};
 use libc::pid_t;
 
-use crate::record::{Event, EV_BEGIN, EV_CALL, EV_COMPAT, EV_END, EV_EXEC, EV_FORK, EV_GONE};
+use crate::record::{Event, EV_BEGIN, EV_CALL, EV_COMPAT, EV_END, EV_EXEC, EV_FORK, EV_GONE, POS_READ};
 
 /// bpf_ktime_get_ns() instants as `Instant`s: both are CLOCK_MONOTONIC.
 #[derive(Clone, Copy)]
@@ -200,6 +200,12 @@ impl Events {
             _ if !sendfile && addr == args[3] => Some(peek[1]),
             _ => None,
         };
+        if e.peek[1] & POS_READ != 0 && e.ret > 0 && e.counted != 0 {
+            // A write at its fd's position, which the kernel read at its end:
+            // where it started (an append: where the file ended) is exact.
+            let append = e.peek[1] & libc::O_APPEND as u64 != 0;
+            self.calls.position_before(tgid, e.args[0] as i32, e.peek[0].wrapping_sub(e.ret as u64), append);
+        }
         self.calls.complete(thread, tid, p, e.ret, self.clock.instant(e.end), begin, &mut read);
         if class == Class::Ignored && e.ret >= 0 {
             self.name_made_fds(e, tid, tgid);
