@@ -183,14 +183,40 @@ mod tests {
         assert_eq!(btf.member(s, b"c"), None);
     }
 
+    /// Byte offset of `member` of `strukt` as bpftool prints the kernel's BTF
+    /// (`[id] STRUCT 'file' size=... vlen=...`, then `\t'f_pos' type_id=76 bits_offset=896`),
+    /// for members that are the struct's own.
+    fn bpftool_offset(dump: &str, strukt: &str, member: &str) -> Option<u64> {
+        let head = format!("STRUCT '{strukt}' size=");
+        let mut lines = dump.lines().skip_while(|l| !l.contains(&head)).skip(1);
+        let line = lines.find(|l| !l.starts_with('\t') || l.trim_start().starts_with(&format!("'{member}' ")))?;
+        let bits = line.split("bits_offset=").nth(1)?.split_whitespace().next()?.parse::<u64>().ok()?;
+        Some(bits / 8)
+    }
+
     #[test]
-    fn the_running_kernels_offsets_when_it_has_btf() {
+    fn the_running_kernels_offsets_are_bpftools() {
         if !std::path::Path::new("/sys/kernel/btf/vmlinux").exists() {
             return;
         }
         let o = file_offsets().expect("task_struct.files ... file.f_flags in the kernel's BTF");
-        // Stable facts of these structs: max_fds is fdtable's first member, fd a pointer after it.
-        assert_eq!((o.fdt_max_fds, o.fdt_fd), (0, 8));
-        assert!(o.task_files > 0 && o.file_pos > 0 && o.file_flags > 0);
+        let Ok(out) = std::process::Command::new("bpftool").args(["btf", "dump", "file", "/sys/kernel/btf/vmlinux", "format", "raw"]).output() else {
+            // Without bpftool: stable facts only (max_fds is fdtable's first member, fd a pointer after it).
+            assert_eq!((o.fdt_max_fds, o.fdt_fd), (0, 8));
+            return;
+        };
+        let dump = String::from_utf8_lossy(&out.stdout);
+        let theirs = |s: &str, m: &str| bpftool_offset(&dump, s, m).unwrap_or_else(|| panic!("bpftool shows no {s}.{m}"));
+        assert_eq!(
+            o,
+            FileOffsets {
+                task_files: theirs("task_struct", "files"),
+                files_fdt: theirs("files_struct", "fdt"),
+                fdt_max_fds: theirs("fdtable", "max_fds"),
+                fdt_fd: theirs("fdtable", "fd"),
+                file_pos: theirs("file", "f_pos"),
+                file_flags: theirs("file", "f_flags"),
+            }
+        );
     }
 }
