@@ -54,7 +54,9 @@ pub struct FdPosition {
     /// Opened with `O_APPEND`: positionless writes land at the end of the file.
     append: bool,
     /// For an `O_APPEND` fd: the end of the file as of its last write here,
-    /// where the next append lands (assuming no other writer appends meanwhile).
+    /// where the next append lands if no other writer appends meanwhile (a
+    /// source that can read the position at each append's end sets it then:
+    /// `at`, `after_first_call`).
     end: Option<u64>,
 }
 
