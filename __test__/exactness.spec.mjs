@@ -229,8 +229,10 @@ const OTHER_WRITE = Q * 100 + R * 50;
  * which process it was (docs/ebpf.md, "What it does not do yet").
  */
 // eBPF names an fd from /proc when it drains its records: a socket whose process has exited by then keeps its fd and pid instead of its inode.
-const SOCKET_NAME = { ptrace: /^socket:\[\d+\]$/, ebpf: /^socket:\[\d+\]$|^socket:\[\?\] \(fd \d+ of pid \d+\)$/ };
-const PIPE_NAME = { ptrace: /^pipe:\[\d+\]$/, ebpf: /^pipe:\[\d+\]$|^pipe:\[\?\] \(pipe of fds \d+, \d+ of pid \d+\)$/ };
+// As /proc names them, under both sources: the eBPF source reads the inode numbers at the call that made them,
+// so a program that has exited before its records are read still has its sockets and pipes named so.
+const SOCKET_NAME = { ptrace: /^socket:\[\d+\]$/, ebpf: /^socket:\[\d+\]$/ };
+const PIPE_NAME = { ptrace: /^pipe:\[\d+\]$/, ebpf: /^pipe:\[\d+\]$/ };
 
 function socketEntries(report, method) {
   const sockets = report.files.filter((f) => f.kind === "socket").map(fileCounts).map(({ path: p, ...rest }) => ({ socket: SOCKET_NAME[method].test(p), ...rest }));

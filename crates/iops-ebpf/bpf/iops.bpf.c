@@ -95,7 +95,12 @@ char LICENSE[] SEC("license") = "GPL";
 #define CFG_WRITE_NR 19
 #define CFG_WRITEV_NR 20
 #define CFG_PWRITEV2_NR 21
-#define CFG_LEN 22
+/* 22, 23: where an open file's inode number is (file.f_inode, inode.i_ino);
+ * 24..26: the calls that make one socket (socket, accept, accept4). */
+#define CFG_FILE_INODE 22
+#define CFG_INODE_INO 23
+#define CFG_SOCKET_NR 24
+#define CFG_LEN 27
 
 /* The same on every architecture this runs on. */
 #define MAP_ANONYMOUS 0x20
@@ -273,6 +278,32 @@ INLINE const char *file_of(__u32 fd)
 	if (bpf_probe_read_kernel(&file, 8, fds + fd) < 0)
 		return 0;
 	return file;
+}
+
+/* The inode number of the file behind `fd` of the current task, 0 when
+ * unknown or past 32 bits (sockets' and pipes' come from get_next_ino(),
+ * an unsigned int: two fit in one record field). */
+INLINE __u64 inode_of(__u32 fd)
+{
+	const char *file = file_of(fd), *inode = 0;
+	__u64 ino = 0;
+	if (!file || bpf_probe_read_kernel(&inode, 8, file + cfg(CFG_FILE_INODE)) < 0 || !inode ||
+	    bpf_probe_read_kernel(&ino, 8, inode + cfg(CFG_INODE_INO)) < 0)
+		return 0;
+	return ino > 0xffffffffULL ? 0 : ino;
+}
+
+/* A pipe or socket was made: its inode numbers go in the record, so that
+ * userspace names its fds as /proc does ("pipe:[ino]", "socket:[ino]")
+ * even when they are closed, or their process gone, before it reads the
+ * record. pipe, pipe2, socketpair: peek[1] = fds[0]'s | fds[1]'s << 32;
+ * socket, accept, accept4: peek[0] = the new fd's. */
+INLINE void made_inodes(struct event *e, __u8 flags, __u64 nr, __s64 ret)
+{
+	if ((flags & (CALL_FDS_ARG0 | CALL_FDS_ARG3)) && ret == 0)
+		e->peek[1] = inode_of((__u32)e->peek[0]) | inode_of((__u32)(e->peek[0] >> 32)) << 32;
+	else if (ret >= 0 && (nr == cfg(CFG_SOCKET_NR) || nr == cfg(CFG_SOCKET_NR + 1) || nr == cfg(CFG_SOCKET_NR + 2)))
+		e->peek[0] = inode_of((__u32)ret);
 }
 
 /* Process `tgid` may have an O_APPEND fd from now on (see APPENDS). */
@@ -566,6 +597,7 @@ int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 					bpf_probe_read_user(&e->peek[1], 8, (const void *)p->args[3]);
 			}
 			write_position(e, p, ret, tgid);
+			made_inodes(e, flags, p->nr, ret);
 			bpf_ringbuf_submit(e, wakeup());
 		}
 	}

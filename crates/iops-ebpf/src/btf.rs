@@ -1,5 +1,6 @@
 //! Where an fd's file position is in kernel memory (task_struct.files →
-//! files_struct.fdt → fdtable.fd[fd] → file.f_pos, file.f_flags), from the
+//! files_struct.fdt → fdtable.fd[fd] → file.f_pos, file.f_flags, and its
+//! inode's number: file.f_inode → inode.i_ino), from the
 //! kernel's own BTF (/sys/kernel/btf/vmlinux): these offsets move with
 //! every kernel version and configuration. The BPF program has no CO-RE
 //! relocations (the loader would parse all of BTF for them: a third of a
@@ -15,6 +16,8 @@ pub struct FileOffsets {
     pub fdt_fd: u64,
     pub file_pos: u64,
     pub file_flags: u64,
+    pub file_inode: u64,
+    pub inode_ino: u64,
 }
 
 /// The running kernel's offsets; `None` where its BTF lacks any of them.
@@ -129,8 +132,13 @@ impl<'a> Btf<'a> {
     }
 
     fn file_offsets(&self) -> Option<FileOffsets> {
-        let (task, files, fdt, file) =
-            (self.find_struct(b"task_struct")?, self.find_struct(b"files_struct")?, self.find_struct(b"fdtable")?, self.find_struct(b"file")?);
+        let (task, files, fdt, file, inode) = (
+            self.find_struct(b"task_struct")?,
+            self.find_struct(b"files_struct")?,
+            self.find_struct(b"fdtable")?,
+            self.find_struct(b"file")?,
+            self.find_struct(b"inode")?,
+        );
         Some(FileOffsets {
             task_files: self.member(task, b"files")?,
             files_fdt: self.member(files, b"fdt")?,
@@ -138,6 +146,8 @@ impl<'a> Btf<'a> {
             fdt_fd: self.member(fdt, b"fd")?,
             file_pos: self.member(file, b"f_pos")?,
             file_flags: self.member(file, b"f_flags")?,
+            file_inode: self.member(file, b"f_inode")?,
+            inode_ino: self.member(inode, b"i_ino")?,
         })
     }
 }
@@ -216,6 +226,8 @@ mod tests {
                 fdt_fd: theirs("fdtable", "fd"),
                 file_pos: theirs("file", "f_pos"),
                 file_flags: theirs("file", "f_flags"),
+                file_inode: theirs("file", "f_inode"),
+                inode_ino: theirs("inode", "i_ino"),
             }
         );
     }

@@ -41,6 +41,8 @@ const CFG_MMAP_NR: u32 = 11;
 const CFG_ARG4: u32 = 12;
 const CFG_TASK_FILES: u32 = 13;
 const CFG_WRITE_NR: u32 = 19;
+const CFG_FILE_INODE: u32 = 22;
+const CFG_SOCKET_NR: u32 = 24;
 
 /// 1 + the offset of `thread_info.status` in `task_struct` (x86-64: the
 /// thread_info is the task's first member, `{ flags, syscall_work, status }`
@@ -246,6 +248,9 @@ impl Program {
                 (CFG_WRITE_NR, libc::SYS_write as u64),
                 (CFG_WRITE_NR + 1, libc::SYS_writev as u64),
                 (CFG_WRITE_NR + 2, libc::SYS_pwritev2 as u64),
+                (CFG_SOCKET_NR, libc::SYS_socket as u64),
+                (CFG_SOCKET_NR + 1, libc::SYS_accept as u64),
+                (CFG_SOCKET_NR + 2, libc::SYS_accept4 as u64),
             ] {
                 config.set(i, v, 0).map_err(why)?;
             }
@@ -255,6 +260,8 @@ impl Program {
                 for (i, v) in [o.task_files, o.files_fdt, o.fdt_max_fds, o.fdt_fd, o.file_pos, o.file_flags].into_iter().enumerate() {
                     config.set(CFG_TASK_FILES + i as u32, v, 0).map_err(why)?;
                 }
+                config.set(CFG_FILE_INODE, o.file_inode, 0).map_err(why)?;
+                config.set(CFG_FILE_INODE + 1, o.inode_ino, 0).map_err(why)?;
             }
             let mut calls: Array<&mut MapData, u8> = Array::try_from(ebpf.map_mut("calls").expect("calls")).map_err(why)?;
             for (nr, class) in traced() {
