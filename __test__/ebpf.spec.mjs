@@ -360,3 +360,34 @@ ebpfTest("the same children with the traced set at its size: all traced, no warn
   t.deepEqual(counts(report.summary), totals(0, 0, N, N * S));
   t.is(report.files.length, N);
 });
+
+ebpfTest("--share-cpu where eBPF is the default: the program keeps its CPUs, the report (code share-cpu-ignored) and the terminal say it was ignored; with --method ebpf a one-line usage error, exit 2, the command never runs", async (t) => {
+  const untraced = spawnSync("nproc", { encoding: "utf8" });
+  t.is(untraced.status, 0, untraced.stderr);
+  const json = path.join(dir, "share-cpu.json");
+  const r = runCli(["--share-cpu", "--json", json, "--", "nproc"]);
+  t.is(r.status, 0, r.stderr);
+  t.is(r.stdout, untraced.stdout, "nproc sees the CPUs it sees untraced");
+  const report = JSON.parse(fs.readFileSync(json, "utf8"));
+  t.is(report.method, "ebpf");
+  t.deepEqual(report.warningCodes, ["share-cpu-ignored"]);
+  t.regex(report.warnings[0], /^--share-cpu was ignored: the eBPF source never stops the program/);
+  t.true(r.stderr.replace(/\s+/g, " ").includes(report.warnings[0]), r.stderr);
+
+  // The API says it the same way.
+  const [N, S] = [10, 100];
+  const out = path.join(dir, "share-cpu.dat");
+  const api = await iops.traceCommand([bin.writes, out, String(N), String(S)], { shareCpu: true }).report;
+  t.is(api.method, "ebpf");
+  t.deepEqual(api.warningCodes, ["share-cpu-ignored"]);
+  t.deepEqual(counts(api.summary), totals(0, 0, N, N * S));
+
+  // Asked for together with eBPF by name: refused before anything runs.
+  const refused = path.join(dir, "share-cpu-refused.dat");
+  const u = runCli(["--method", "ebpf", "--share-cpu", "--", bin.writes, refused, "10", "10"]);
+  t.is(u.status, 2, u.stderr);
+  t.deepEqual(u.stderr.trim().split("\n"), [
+    "iops: --share-cpu goes with --method ptrace: the eBPF source never stops the program, so there is no tracer to share a CPU with",
+  ]);
+  t.false(fs.existsSync(refused), "the command did not run");
+});

@@ -118,10 +118,10 @@ test.serial("our tracer: time per call kind, per-file syncs, time and flags, the
   assertFigures(t, r, { mappings: true });
 });
 
-(ebpfUnavailable() ? test.serial.skip : test.serial)("eBPF: the same figures (mappings not seen yet: null)", (t) => {
+(ebpfUnavailable() ? test.serial.skip : test.serial)("eBPF: the same figures, the file mapping too", (t) => {
   const r = run(t, "ebpf");
   t.is(r.report.method, "ebpf");
-  assertFigures(t, r, { mappings: false });
+  assertFigures(t, r, { mappings: true });
 });
 
 (straceMissing ? test.serial.skip : test.serial)("a live strace: the same figures", (t) => {

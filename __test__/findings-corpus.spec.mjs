@@ -183,8 +183,6 @@ const CORPUS = [
   },
   {
     name: "python3 reading a 16 MiB file through mmap",
-    // The mappings are our ptrace tracer's figure: the eBPF source does not see mmap yet (docs/ebpf.md).
-    method: "ptrace",
     run(d) {
       const data = path.join(d, "big.bin");
       fs.writeFileSync(data, Buffer.alloc(16 << 20, 1));

@@ -272,7 +272,7 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option("--top <n>", "how many files to list").default(10).argParser(optionParser(parseCount)))
     .option(
       "--share-cpu",
-      "run the tracer and the program on one CPU while tracing: each traced call is much faster, but the program sees and uses one CPU (nproc says 1, threads lose their parallelism; the report says so); with --pid its CPU set is given back at the end",
+      "ptrace source: run the tracer and the program on one CPU while tracing: each traced call is much faster, but the program sees and uses one CPU (nproc says 1, threads lose their parallelism; the report says so); with --pid its CPU set is given back at the end (the eBPF source never stops the program: there it is ignored, and the report says so)",
     )
     .addOption(new Option("--no-share-cpu", "the default: the program keeps its CPUs").hideHelp())
     .option("--no-progress", "no live progress line on a terminal")
@@ -298,6 +298,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (opts.duration !== undefined && opts.pid === undefined) {
     process.stderr.write("iops: --duration goes with --pid\n");
+    return EXIT.usage;
+  }
+  if (opts.shareCpu && opts.method === "ebpf") {
+    // Without --method the default source may be eBPF: its report says --share-cpu was ignored (share-cpu-ignored).
+    process.stderr.write("iops: --share-cpu goes with --method ptrace: the eBPF source never stops the program, so there is no tracer to share a CPU with\n");
     return EXIT.usage;
   }
   // Placeholders first (%r of a launcher's rank...): one report per process of a job.

@@ -54,7 +54,9 @@ pub struct FdPosition {
     /// Opened with `O_APPEND`: positionless writes land at the end of the file.
     append: bool,
     /// For an `O_APPEND` fd: the end of the file as of its last write here,
-    /// where the next append lands (assuming no other writer appends meanwhile).
+    /// where the next append lands if no other writer appends meanwhile (a
+    /// source that can read the position at each append's end sets it then:
+    /// `at`, `after_first_call`).
     end: Option<u64>,
 }
 
@@ -64,6 +66,13 @@ impl FdPosition {
     /// seen through [`FdPosition::after_first_call`].
     pub fn new(pos: u64, append: bool) -> FdPosition {
         FdPosition { pos, append, end: None }
+    }
+
+    /// An fd whose position is `pos` just before its next call, and, for an
+    /// `O_APPEND` fd, whose file ends there (a source that read the position
+    /// at that call's end: `pos` = the position then - the bytes moved).
+    pub fn at(pos: u64, append: bool) -> FdPosition {
+        FdPosition { pos, append, end: append.then_some(pos) }
     }
 
     /// An fd first seen right after a data call that moved `bytes`, when its
@@ -119,7 +128,13 @@ impl FdPosition {
     /// read the position after the call replaces the state with
     /// [`FdPosition::after_first_call`] instead.
     pub fn append_end_unknown(&self, direction: Direction, call: CallOffset) -> bool {
-        self.append && self.end.is_none() && direction == Direction::Write && call == CallOffset::Current
+        self.appends(direction, call) && self.end.is_none()
+    }
+
+    /// True when this call is an append: a positionless write on an
+    /// `O_APPEND` fd, which lands at the end of the file.
+    pub fn appends(&self, direction: Direction, call: CallOffset) -> bool {
+        self.append && direction == Direction::Write && call == CallOffset::Current
     }
 
     pub fn pos(&self) -> u64 {

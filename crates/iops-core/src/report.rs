@@ -1053,7 +1053,7 @@ impl Report {
             said.extend(unseen.metadata_calls.map(|t| WarningCode::NoMetadataCalls.with(t)));
         }
         if !sees.mmaps {
-            // No warning of its own: clean runs of fs_usage, ETW and eBPF,
+            // No warning of its own: clean runs of fs_usage and ETW,
             // and an empty strace log, say only what they said before.
             self.mappings = None;
         }

@@ -74,7 +74,7 @@ macro_rules! sources {
 macro_rules! source_table {
     ($then:ident) => { $then! {
     /// Our eBPF source (Linux): raw_syscalls tracepoints filtered in the kernel.
-    Ebpf = "ebpf", "eBPF syscall tracepoints", Sees { mmaps: false, ..Sees::EVENTS }, None,
+    Ebpf = "ebpf", "eBPF syscall tracepoints", Sees::EVENTS, None,
         live(target_os = "linux") { about: "eBPF tracepoints filtered in the kernel, the default where permitted (root, or CAP_BPF and CAP_PERFMON, and a kernel with BTF)", by_default: true, permitted: iops_ebpf::unavailable, window: Helper, start: tracer!(iops_ebpf::trace) };
     /// Our own ptrace tracer (Linux).
     Ptrace = "ptrace", "ptrace syscall tracer", Sees::EVENTS, None,

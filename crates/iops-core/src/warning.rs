@@ -89,6 +89,9 @@ pub enum WarningCode {
     /// Files were mapped with mmap: their page-fault I/O is not counted
     /// (storage-level bytes show it).
     MmapNotCounted,
+    /// `--share-cpu` was asked of a source that never stops the program
+    /// (eBPF): nothing was pinned, the program kept its CPUs.
+    ShareCpuIgnored,
 }
 
 impl WarningCode {

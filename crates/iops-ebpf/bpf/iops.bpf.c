@@ -80,7 +80,35 @@ char LICENSE[] SEC("license") = "GPL";
 #define CFG_REGS_BASE 5       /* where the span of syscall argument registers starts in pt_regs */
 #define CFG_ARG0 6            /* 6..9: each argument's offset in that span */
 #define CFG_COMPAT_STATUS 10  /* 1 + offset of thread_info.status in task_struct; 0: no 32-bit ABI check */
-#define CFG_LEN 11
+#define CFG_MMAP_NR 11        /* mmap's number */
+#define CFG_ARG4 12           /* offset of the fifth argument (mmap's fd) in pt_regs */
+/* 13..18: where an fd's file position is (from the kernel's BTF); 0 in
+ * CFG_TASK_FILES: unknown, positions are not read. */
+#define CFG_TASK_FILES 13     /* task_struct.files */
+#define CFG_FILES_FDT 14      /* files_struct.fdt */
+#define CFG_FDT_MAX_FDS 15    /* fdtable.max_fds */
+#define CFG_FDT_FD 16         /* fdtable.fd */
+#define CFG_FILE_POS 17       /* file.f_pos */
+#define CFG_FILE_FLAGS 18     /* file.f_flags */
+/* 19..21: the writes that start at the fd's position (write, writev;
+ * pwritev2 with offset -1). */
+#define CFG_WRITE_NR 19
+#define CFG_WRITEV_NR 20
+#define CFG_PWRITEV2_NR 21
+/* 22, 23: where an open file's inode number is (file.f_inode, inode.i_ino);
+ * 24..26: the calls that make one socket (socket, accept, accept4). */
+#define CFG_FILE_INODE 22
+#define CFG_INODE_INO 23
+#define CFG_SOCKET_NR 24
+#define CFG_LEN 27
+
+/* The same on every architecture this runs on. */
+#define MAP_ANONYMOUS 0x20
+#define O_APPEND 02000
+#define F_SETFL 4
+/* `peek[1]` of a write's record: `peek[0]` is the fd's position after it,
+ * the low bits its file's f_flags. */
+#define POS_READ (1ULL << 63)
 
 /* Index 0 of `window`: its phase (as iops_core::window::Phase). */
 #define WINDOW_WAITING 0
@@ -119,7 +147,7 @@ struct pending {
 	__u32 held;
 };
 
-/* One record, 96 bytes; an open's record is followed by its path. Layout
+/* One record, 88 bytes; an open's record is followed by its path. Layout
  * mirrored in src/record.rs. */
 struct event {
 	__u64 start;
@@ -141,21 +169,19 @@ struct open_event {
 };
 
 /* The traced processes: TRACED, or AT_EXEC for a launched command that is
- * still our forked child (its gate read and closes are ours, not its). */
+ * still our forked child (its gate read and closes are ours, not its);
+ * with APPENDS once it may have an O_APPEND fd (opened one, set one with
+ * fcntl, inherited one, or was there before the attach): its writes
+ * then read the fd's position in the kernel (`write_position`). */
 #define TRACED 1
 #define AT_EXEC 2
+#define APPENDS 4
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
 	__type(key, __u32);
 	__type(value, __u8);
 } tgids SEC(".maps");
-
-INLINE int traced(__u32 tgid)
-{
-	__u8 *v = bpf_map_lookup_elem(&tgids, &tgid);
-	return v && *v == TRACED;
-}
 
 /* One entry per thread of a traced process, keyed by tid, made when the
  * thread joins (fork, the launched command's exec, userspace for an
@@ -188,10 +214,12 @@ struct {
 	__type(value, __u64);
 } config SEC(".maps");
 
-/* [0]: the window's phase; [1]: records the ring buffer had no room for. */
+/* [0]: the window's phase; [1]: records the ring buffer had no room for;
+ * [2]: non-zero once any traced process has APPENDS (until then no write
+ * looks further). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2);
+	__uint(max_entries, 3);
 	__type(key, __u32);
 	__type(value, __u64);
 } state SEC(".maps");
@@ -226,6 +254,105 @@ INLINE void join(__u32 tid)
 	long err = bpf_map_update_elem(&pending, &tid, &p, BPF_NOEXIST);
 	if (err && err != -EEXIST)
 		lost();
+}
+
+/* The open file behind `fd` of the current task (its fdtable's entry), or
+ * 0; CFG_TASK_FILES 0: where it is is not known (no BTF for it). */
+INLINE const char *file_of(__u32 fd)
+{
+	__u64 files_at = cfg(CFG_TASK_FILES);
+	const char *files = 0, *fdt = 0, *file = 0;
+	const char **fds = 0;
+	__u32 max_fds = 0;
+	if (!files_at)
+		return 0;
+	const char *task = (const char *)bpf_get_current_task();
+	if (bpf_probe_read_kernel(&files, 8, task + files_at) < 0 || !files)
+		return 0;
+	if (bpf_probe_read_kernel(&fdt, 8, files + cfg(CFG_FILES_FDT)) < 0 || !fdt)
+		return 0;
+	if (bpf_probe_read_kernel(&max_fds, 4, fdt + cfg(CFG_FDT_MAX_FDS)) < 0 || fd >= max_fds)
+		return 0;
+	if (bpf_probe_read_kernel(&fds, 8, fdt + cfg(CFG_FDT_FD)) < 0 || !fds)
+		return 0;
+	if (bpf_probe_read_kernel(&file, 8, fds + fd) < 0)
+		return 0;
+	return file;
+}
+
+/* The inode number of the file behind `fd` of the current task, 0 when
+ * unknown or past 32 bits (sockets' and pipes' come from get_next_ino(),
+ * an unsigned int: two fit in one record field). */
+INLINE __u64 inode_of(__u32 fd)
+{
+	const char *file = file_of(fd), *inode = 0;
+	__u64 ino = 0;
+	if (!file || bpf_probe_read_kernel(&inode, 8, file + cfg(CFG_FILE_INODE)) < 0 || !inode ||
+	    bpf_probe_read_kernel(&ino, 8, inode + cfg(CFG_INODE_INO)) < 0)
+		return 0;
+	return ino > 0xffffffffULL ? 0 : ino;
+}
+
+/* A pipe or socket was made: its inode numbers go in the record, so that
+ * userspace names its fds as /proc does ("pipe:[ino]", "socket:[ino]")
+ * even when they are closed, or their process gone, before it reads the
+ * record. pipe, pipe2, socketpair: peek[1] = fds[0]'s | fds[1]'s << 32;
+ * socket, accept, accept4: peek[0] = the new fd's. */
+INLINE void made_inodes(struct event *e, __u8 flags, __u64 nr, __s64 ret)
+{
+	if ((flags & (CALL_FDS_ARG0 | CALL_FDS_ARG3)) && ret == 0)
+		e->peek[1] = inode_of((__u32)e->peek[0]) | inode_of((__u32)(e->peek[0] >> 32)) << 32;
+	else if (ret >= 0 && (nr == cfg(CFG_SOCKET_NR) || nr == cfg(CFG_SOCKET_NR + 1) || nr == cfg(CFG_SOCKET_NR + 2)))
+		e->peek[0] = inode_of((__u32)ret);
+}
+
+/* Process `tgid` may have an O_APPEND fd from now on (see APPENDS). */
+INLINE void mark_appends(__u32 tgid)
+{
+	__u8 *v = bpf_map_lookup_elem(&tgids, &tgid);
+	__u64 *any = state_at(2);
+	if (!v || !any)
+		return;
+	*v |= APPENDS;
+	*any = 1;
+}
+
+/* An open (or an fd-making call that passes a path) returned `fd`: one
+ * opened O_APPEND marks its process. */
+INLINE void opened(__s64 fd, __u32 tgid)
+{
+	__u32 flags = 0;
+	const char *file = file_of((__u32)fd);
+	if (file && bpf_probe_read_kernel(&flags, 4, file + cfg(CFG_FILE_FLAGS)) == 0 && (flags & O_APPEND))
+		mark_appends(tgid);
+}
+
+/* A write that started at its fd's position (write, writev, pwritev2 at
+ * offset -1) moved `ret` bytes: in a process that may have an O_APPEND
+ * fd, its record carries the position now and the file's flags, so an
+ * append's offset (the end of the file before it) is exact: userspace
+ * would read /proc only after the fact. Other processes pay an array
+ * read; their writes, a hash lookup more. */
+INLINE void write_position(struct event *e, struct pending *p, __s64 ret, __u32 tgid)
+{
+	__u64 nr = p->nr, pos = 0;
+	__u32 flags = 0;
+	if (ret <= 0)
+		return;
+	if (nr != cfg(CFG_WRITE_NR) && nr != cfg(CFG_WRITEV_NR) && !(nr == cfg(CFG_PWRITEV2_NR) && (__s64)p->args[3] == -1))
+		return;
+	__u64 *any = state_at(2);
+	if (!any || !*any)
+		return;
+	__u8 *v = bpf_map_lookup_elem(&tgids, &tgid);
+	if (!v || !(*v & APPENDS))
+		return;
+	const char *file = file_of((__u32)p->args[0]);
+	if (!file || bpf_probe_read_kernel(&pos, 8, file + cfg(CFG_FILE_POS)) < 0 ||
+	    bpf_probe_read_kernel(&flags, 4, file + cfg(CFG_FILE_FLAGS)) < 0)
+		return;
+	e->peek[0] = pos;
+	e->peek[1] = POS_READ | flags;
 }
 
 /* Let the reader sleep (it polls on a timer) unless the buffer fills up. */
@@ -315,6 +442,21 @@ INLINE int read_args(const void *regs, __u64 args[4])
 	return 0;
 }
 
+/* mmap(addr, length, prot, flags, fd, offset) keeps [fd, length, prot,
+ * flags], as the ptrace source does (iops-linux's `kept_args`): its fd is
+ * the fifth argument, read apart (mmap is rare). An anonymous mapping
+ * (malloc's) is not a file's: -1, no record, as it makes ptrace no stop. */
+INLINE int mmap_args(const void *regs, __u64 args[4])
+{
+	__u64 fd = 0;
+	if (args[3] & MAP_ANONYMOUS)
+		return -1;
+	if (bpf_probe_read_kernel(&fd, 8, (const char *)regs + (cfg(CFG_ARG4) & 0x3ff)) < 0 || (__s32)fd < 0)
+		return -1;
+	args[0] = fd; /* length, prot and flags are already args[1..3] */
+	return 0;
+}
+
 /* raw_tp: no perf record is built for each syscall of every process, as
  * the classic tracepoint does before any filter runs. */
 SEC("raw_tp/sys_enter")
@@ -337,6 +479,8 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 		if (read_args((const void *)ctx->args[0], args) < 0)
 			return 0;
 		on_marker(args, tid, tgid);
+		if (args[1] == F_SETFL && (args[2] & O_APPEND))
+			mark_appends(tgid);
 		/* fcntl's fd copies and close-on-exec changes are followed
 		 * (F_DUPFD, F_SETFD, F_DUPFD_CLOEXEC); its other commands not. */
 		if (args[1] != 0 && args[1] != 2 && args[1] != 1030)
@@ -364,6 +508,8 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	if (!(*flags & CALL_TRACED))
 		return 0;
 	if (!have_args && read_args((const void *)ctx->args[0], args) < 0)
+		return 0;
+	if ((__u64)nr == cfg(CFG_MMAP_NR) && mmap_args((const void *)ctx->args[0], args) < 0)
 		return 0;
 	__u64 *phase = state_at(0);
 	__u32 counted = phase && *phase == WINDOW_OPEN;
@@ -430,6 +576,7 @@ int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 				o->path[0] = 0;
 			bpf_ringbuf_submit(o, wakeup());
 		}
+		opened(ret, tgid);
 	} else {
 		struct event *e = bpf_ringbuf_reserve(&events, sizeof(struct event), 0);
 		if (!e) {
@@ -449,6 +596,8 @@ int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 				if (p->args[3])
 					bpf_probe_read_user(&e->peek[1], 8, (const void *)p->args[3]);
 			}
+			write_position(e, p, ret, tgid);
+			made_inodes(e, flags, p->nr, ret);
 			bpf_ringbuf_submit(e, wakeup());
 		}
 	}
@@ -460,7 +609,8 @@ SEC("tracepoint/sched/sched_process_fork")
 int on_fork(void *ctx)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	if (!traced(tgid))
+	__u8 *parent = bpf_map_lookup_elem(&tgids, &tgid);
+	if (!parent || !(*parent & TRACED))
 		return 0;
 	__s32 child = 0;
 	__u64 off = cfg(CFG_FORK_CHILD_PID);
@@ -469,7 +619,7 @@ int on_fork(void *ctx)
 	/* A new thread's tid lands here too: harmless, never a tgid while it
 	 * lives, and deleted at its exit. */
 	__u32 key = child;
-	__u8 traced = TRACED;
+	__u8 traced = TRACED | (*parent & APPENDS); /* its fds are the parent's */
 	/* A full set takes no more: the child is not traced (userspace counts
 	 * such children and says so), so it must not be joined either. */
 	if (bpf_map_update_elem(&tgids, &key, &traced, BPF_ANY) == 0)
@@ -525,9 +675,9 @@ int on_exec(struct bpf_raw_tracepoint_args *ctx)
 	__u32 old = (__u32)ctx->args[1];
 	if (old != tid)
 		bpf_map_delete_elem(&pending, &old);
-	if (*v == AT_EXEC) {
+	if (*v & AT_EXEC) {
 		/* The launched command begins: count from here. */
-		*v = TRACED;
+		*v = TRACED | (*v & APPENDS);
 		join(tid);
 		return 0;
 	}

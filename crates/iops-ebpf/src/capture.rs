@@ -145,6 +145,10 @@ mod built {
                 let pid = gated.pid;
                 // Dropping `gated` on error ends the child before its exec.
                 program.trace_process(pid as u32, true, &[]).map_err(|e| TraceError::Other(format!("cannot trace {pid}: {e}")))?;
+                // Gated: its fds are iops's that survive the exec.
+                if has_append_fd(pid) {
+                    program.mark_appends(pid as u32).map_err(|e| TraceError::Other(format!("cannot trace {pid}: {e}")))?;
+                }
                 program.set_window(WINDOW_OPEN);
                 let mut events = Events::new(agg, pid, clock);
                 events.open_window();
@@ -159,6 +163,10 @@ mod built {
                 program
                     .trace_process(pid as u32, false, &options.host.threads)
                     .map_err(|e| TraceError::Other(format!("cannot trace {pid}: {e}")))?;
+                // After its threads joined: an fd opened later is seen opened.
+                if has_append_fd(pid) {
+                    program.mark_appends(pid as u32).map_err(|e| TraceError::Other(format!("cannot trace {pid}: {e}")))?;
+                }
                 let mut events = Events::new(agg, pid, clock);
                 events.ignore_fds(pid, &options.host.fds);
                 events.know_root(false);
@@ -249,6 +257,11 @@ mod built {
             }
         });
         let mut warnings: Vec<Warning> = Vec::new();
+        if options.share_cpu {
+            warnings.push(WarningCode::ShareCpuIgnored.with(
+                "--share-cpu was ignored: the eBPF source never stops the program, so there is no tracer to share a CPU with; the program kept its CPUs",
+            ));
+        }
         if untraced_forks > 0 {
             warnings.push(WarningCode::TracedSetFull.with(format!(
                 "the kernel's set of traced tasks was full ({} entries): {untraced_forks} threads or processes forked during the capture were not traced, and their calls are missing from every figure, which are lower bounds",
@@ -305,6 +318,13 @@ mod built {
             Target::Launch(argv) => Some(argv.clone()),
             Target::Attach(_) => None,
         }
+    }
+
+    /// Whether process `pid` has an fd open with O_APPEND now (/proc).
+    fn has_append_fd(pid: pid_t) -> bool {
+        let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fd")) else { return false };
+        dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+            .any(|fd| iops_linux::fds::fdinfo(pid, fd).is_some_and(|(_, append)| append))
     }
 
     /// Our child `pid` has ended (a zombie, not reaped).

@@ -21,7 +21,7 @@ use iops_linux::syscalls::{Class, ClassTable};
 use iops_linux::threads::{Pending, Threads};
 use libc::pid_t;
 
-use crate::record::{Event, EV_BEGIN, EV_CALL, EV_COMPAT, EV_END, EV_EXEC, EV_FORK, EV_GONE};
+use crate::record::{Event, EV_BEGIN, EV_CALL, EV_COMPAT, EV_END, EV_EXEC, EV_FORK, EV_GONE, POS_READ};
 
 /// bpf_ktime_get_ns() instants as `Instant`s: both are CLOCK_MONOTONIC.
 #[derive(Clone, Copy)]
@@ -200,6 +200,12 @@ impl Events {
             _ if !sendfile && addr == args[3] => Some(peek[1]),
             _ => None,
         };
+        if e.peek[1] & POS_READ != 0 && e.ret > 0 && e.counted != 0 {
+            // A write at its fd's position, which the kernel read at its end:
+            // where it started (an append: where the file ended) is exact.
+            let append = e.peek[1] & libc::O_APPEND as u64 != 0;
+            self.calls.position_before(tgid, e.args[0] as i32, e.peek[0].wrapping_sub(e.ret as u64), append);
+        }
         self.calls.complete(thread, tid, p, e.ret, self.clock.instant(e.end), begin, &mut read);
         if class == Class::Ignored && e.ret >= 0 {
             self.name_made_fds(e, tid, tgid);
@@ -301,11 +307,13 @@ impl Events {
     }
 
     /// A pipe or socket was made (see `program::FD_MAKERS`): its fds are
-    /// named now, through /proc while they are open ("pipe:[ino]"), so that
-    /// a program that is done with them before its records are read still
-    /// has their I/O under the right kind. Once closed, only the kind is
-    /// known: "pipe:[?] (pipe of fds 3, 4 of pid 7)", "socket:[?] (fd 3 of
-    /// pid 7)".
+    /// named now, as /proc names them ("pipe:[ino]", "socket:[ino]"), from
+    /// the inode numbers the kernel side read at the call's exit, so that a
+    /// program that is done with them before its records are read still
+    /// has their I/O under their own names. Where it could not read them
+    /// (no BTF for it), through /proc while they are open; once closed, only
+    /// the kind is known: "pipe:[?] (pipe of fds 3, 4 of pid 7)", "socket:[?]
+    /// (fd 3 of pid 7)".
     fn name_made_fds(&mut self, e: &Event, tid: pid_t, tgid: pid_t) {
         let nr = e.nr as libc::c_long;
         #[cfg(target_arch = "x86_64")]
@@ -317,12 +325,14 @@ impl Events {
             libc::SYS_accept4 => e.args[3] & libc::O_CLOEXEC as u64 != 0,
             _ => false,
         };
-        let (fds, kind, unknown) = if pipe {
-            ([e.peek[0] as u32 as i32, (e.peek[0] >> 32) as i32], FdKind::Pipe, "pipe:[?]")
+        // The inode numbers the kernel side read at the call's exit (0: not read).
+        let pair_inodes = [e.peek[1] & 0xffff_ffff, e.peek[1] >> 32];
+        let (fds, inodes, kind, unknown) = if pipe {
+            ([e.peek[0] as u32 as i32, (e.peek[0] >> 32) as i32], pair_inodes, FdKind::Pipe, "pipe:[?]")
         } else if nr == libc::SYS_socketpair {
-            ([e.peek[0] as u32 as i32, (e.peek[0] >> 32) as i32], FdKind::Socket, "socket:[?]")
+            ([e.peek[0] as u32 as i32, (e.peek[0] >> 32) as i32], pair_inodes, FdKind::Socket, "socket:[?]")
         } else if matches!(nr, libc::SYS_socket | libc::SYS_accept | libc::SYS_accept4) {
-            ([e.ret as i32, -1], FdKind::Socket, "socket:[?]")
+            ([e.ret as i32, -1], [e.peek[0], 0], FdKind::Socket, "socket:[?]")
         } else {
             return;
         };
@@ -332,7 +342,13 @@ impl Events {
             FdKind::Pipe => format!("{unknown} (pipe of fds {}, {} of pid {tgid})", fds[0], fds[1]),
             _ => format!("{unknown} (fd {fd} of pid {tgid})"),
         };
-        for fd in fds.into_iter().filter(|&fd| fd >= 0) {
+        for (fd, ino) in fds.into_iter().zip(inodes).filter(|&(fd, _)| fd >= 0) {
+            if ino != 0 {
+                // As /proc names it, whether or not the fd is still open.
+                let name = format!("{}:[{ino}]", if kind == FdKind::Pipe { "pipe" } else { "socket" });
+                self.calls.opened(tgid, fd, &name, kind, false, cloexec);
+                continue;
+            }
             match fds::resolve(tid, fd).filter(|(_, k)| *k == kind) {
                 Some((name, kind)) => self.calls.opened(tgid, fd, &name, kind, false, cloexec),
                 None => self.calls.opened(tgid, fd, &gone(fd), kind, false, cloexec),

@@ -12,11 +12,15 @@
 //! - `program`: the kernel side, embedded at build time, loaded and
 //!   attached (links owned by this process: gone with it);
 //! - `record`: the record layout shared with bpf/iops.bpf.c;
+//! - `btf`: where an fd's file position is in kernel memory, from the
+//!   kernel's BTF (for `program`);
 //! - `ring`: the ring buffer's reader (records read in place).
 //!
 //! Built without clang, the crate has no BPF program and `trace` says so.
 #![cfg(target_os = "linux")]
 
+#[cfg(iops_ebpf)]
+mod btf;
 mod capture;
 #[cfg(iops_ebpf)]
 mod events;

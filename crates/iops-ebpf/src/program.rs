@@ -10,7 +10,7 @@ use aya::maps::{Array, HashMap, Map, MapData};
 use aya::programs::{RawTracePoint, TracePoint};
 use aya::{Ebpf, EbpfLoader};
 use iops_linux::seccomp::COMPAT_DATA_CALLS;
-use iops_linux::syscalls::{traced, Class, MARKER_SYSCALL};
+use iops_linux::syscalls::{traced, Class, MARKER_SYSCALL, MMAP};
 
 use crate::ring::Ring;
 
@@ -37,6 +37,12 @@ const CFG_WAKEUP_BYTES: u32 = 4;
 const CFG_REGS_BASE: u32 = 5;
 const CFG_ARG0: u32 = 6;
 const CFG_COMPAT_STATUS: u32 = 10;
+const CFG_MMAP_NR: u32 = 11;
+const CFG_ARG4: u32 = 12;
+const CFG_TASK_FILES: u32 = 13;
+const CFG_WRITE_NR: u32 = 19;
+const CFG_FILE_INODE: u32 = 22;
+const CFG_SOCKET_NR: u32 = 24;
 
 /// 1 + the offset of `thread_info.status` in `task_struct` (x86-64: the
 /// thread_info is the task's first member, `{ flags, syscall_work, status }`
@@ -55,6 +61,11 @@ const REGS: Option<(u64, [u64; 4])> = Some((56, [56, 48, 40, 0])); // span r10..
 const REGS: Option<(u64, [u64; 4])> = Some((0, [0, 8, 16, 24])); // regs[0..3]
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
 const REGS: Option<(u64, [u64; 4])> = None;
+/// Where the fifth argument (mmap's fd) is in `struct pt_regs`.
+#[cfg(target_arch = "x86_64")]
+const ARG4: u64 = 72; // r8
+#[cfg(not(target_arch = "x86_64"))]
+const ARG4: u64 = 32; // regs[4]
 
 // `calls` flags.
 const CALL_TRACED: u8 = 1;
@@ -119,9 +130,11 @@ pub const FD_FOLLOWERS: &[(libc::c_long, u8)] = &[
     (libc::SYS_fchdir, CALL_TRACED),
 ];
 
-// Values of the `tgids` map.
+// Values of the `tgids` map (bits).
 const TRACED: u8 = 1;
 const AT_EXEC: u8 = 2;
+/// May have an O_APPEND fd: its writes read their fd's position in the kernel.
+const APPENDS: u8 = 4;
 
 /// `struct pending` of bpf/iops.bpf.c: a traced thread's call in progress.
 /// Userspace only makes idle ones (`nr` = `NO_CALL`), for the threads of
@@ -159,6 +172,8 @@ pub struct Program {
     tgids: HashMap<MapData, u32, u8>,
     pending: HashMap<MapData, u32, Pending>,
     state: Array<MapData, u64>,
+    /// The kernel side knows where an fd's position is (`btf`).
+    reads_positions: bool,
 }
 
 /// Why loading failed, in words (the kernel's refusal first).
@@ -210,6 +225,7 @@ impl Program {
         let child_pid = field_offset("sched/sched_process_fork", "child_pid")
             .ok_or_else(|| LoadError::Other("cannot read the sched_process_fork format from tracefs".into()))?;
         let group_dead = field_offset("sched/sched_process_exit", "group_dead").is_some() as u64;
+        let file_offsets = crate::btf::file_offsets();
         // No kernel BTF: the program has no CO-RE relocations, and parsing
         // /sys/kernel/btf/vmlinux would cost a third of a second.
         let mut ebpf = EbpfLoader::new().btf(None).map_max_entries("events", ring_bytes).map_max_entries("tgids", max_traced).load(OBJECT).map_err(why)?;
@@ -227,8 +243,25 @@ impl Program {
                 (CFG_ARG0 + 2, regs.1[2]),
                 (CFG_ARG0 + 3, regs.1[3]),
                 (CFG_COMPAT_STATUS, COMPAT_STATUS),
+                (CFG_MMAP_NR, MMAP as u64),
+                (CFG_ARG4, ARG4),
+                (CFG_WRITE_NR, libc::SYS_write as u64),
+                (CFG_WRITE_NR + 1, libc::SYS_writev as u64),
+                (CFG_WRITE_NR + 2, libc::SYS_pwritev2 as u64),
+                (CFG_SOCKET_NR, libc::SYS_socket as u64),
+                (CFG_SOCKET_NR + 1, libc::SYS_accept as u64),
+                (CFG_SOCKET_NR + 2, libc::SYS_accept4 as u64),
             ] {
                 config.set(i, v, 0).map_err(why)?;
+            }
+            // Unknown (0, the kernel side then reads no position): appends'
+            // offsets come from /proc after the fact, as before.
+            if let Some(o) = file_offsets {
+                for (i, v) in [o.task_files, o.files_fdt, o.fdt_max_fds, o.fdt_fd, o.file_pos, o.file_flags].into_iter().enumerate() {
+                    config.set(CFG_TASK_FILES + i as u32, v, 0).map_err(why)?;
+                }
+                config.set(CFG_FILE_INODE, o.file_inode, 0).map_err(why)?;
+                config.set(CFG_FILE_INODE + 1, o.inode_ino, 0).map_err(why)?;
             }
             let mut calls: Array<&mut MapData, u8> = Array::try_from(ebpf.map_mut("calls").expect("calls")).map_err(why)?;
             for (nr, class) in traced() {
@@ -237,6 +270,8 @@ impl Program {
                 }
                 calls.set(nr as u32, flags(nr), 0).map_err(why)?;
             }
+            // The mmaps of an fd (the kernel side drops anonymous ones), as `Class::Map`.
+            calls.set(MMAP as u32, CALL_TRACED, 0).map_err(why)?;
             for &(nr, f) in FD_MAKERS.iter().chain(ANON_FD_MAKERS).chain(FD_FOLLOWERS) {
                 calls.set(nr as u32, f, 0).map_err(why)?;
             }
@@ -269,7 +304,7 @@ impl Program {
         let tgids = HashMap::try_from(ebpf.take_map("tgids").expect("tgids")).map_err(why)?;
         let pending = HashMap::try_from(ebpf.take_map("pending").expect("pending")).map_err(why)?;
         let state = Array::try_from(ebpf.take_map("state").expect("state")).map_err(why)?;
-        Ok(Program { _ebpf: ebpf, ring, events, tgids, pending, state })
+        Ok(Program { _ebpf: ebpf, ring, events, tgids, pending, state, reads_positions: file_offsets.is_some() })
     }
 
     pub fn ring_fd(&self) -> RawFd {
@@ -314,6 +349,18 @@ impl Program {
     /// Whether `id` (a process or a thread) is in the traced set.
     pub fn is_traced(&self, id: u32) -> bool {
         self.tgids.get(&id, 0).is_ok()
+    }
+
+    /// Process `tgid` (in the set) may have O_APPEND fds the kernel side
+    /// did not see opened (inherited from us, or there before the attach):
+    /// its writes carry their fd's position from now on.
+    pub fn mark_appends(&mut self, tgid: u32) -> Result<(), String> {
+        if !self.reads_positions {
+            return Ok(());
+        }
+        let v = self.tgids.get(&tgid, 0).map_err(|e| e.to_string())?;
+        self.tgids.insert(tgid, v | APPENDS, 0).map_err(|e| e.to_string())?;
+        self.state.set(2, 1, 0).map_err(|e| e.to_string())
     }
 
     pub fn set_window(&mut self, phase: u64) {

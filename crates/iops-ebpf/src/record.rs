@@ -29,7 +29,9 @@ pub struct Event {
     pub ret: i64,
     pub args: [u64; 4],
     /// sendfile: `*args[2]` after the call; copy_file_range, splice:
-    /// `*args[1]`, `*args[3]` after the call (0 when the pointer is null).
+    /// `*args[1]`, `*args[3]` after the call (0 when the pointer is null);
+    /// a write at its fd's position with `POS_READ` in `peek[1]`: the fd's
+    /// position after it, and its file's f_flags in `peek[1]`'s low bits.
     pub peek: [u64; 2],
     pub tid: u32,
     pub tgid: u32,
@@ -40,6 +42,9 @@ pub struct Event {
     /// An open's path follows (`PATH_LEN` bytes, NUL-terminated).
     pub has_path: u16,
 }
+
+/// In `peek[1]` of a write: the kernel read its fd's position (`peek[0]`).
+pub const POS_READ: u64 = 1 << 63;
 
 pub const EVENT_LEN: usize = std::mem::size_of::<Event>();
 pub const PATH_LEN: usize = 4096;

@@ -36,9 +36,10 @@ impl Calls {
     }
 
     /// For a source that names each opened fd itself (`opened`, eBPF) and
-    /// then gives its open flags (`open_flags`).
+    /// then gives its open flags (`open_flags`): one that reads its records
+    /// after the fact, when /proc may no longer show what a call left.
     pub fn naming_opens(agg: Aggregator) -> Calls {
-        Calls { names_opens: true, ..Calls::new(agg) }
+        Calls { names_opens: true, fds: FdTable::after_the_fact(), ..Calls::new(agg) }
     }
 
     /// Fd `fd` of `tgid` was opened with `flags` (the open's flags
@@ -85,6 +86,13 @@ impl Calls {
     /// Names every fd open in `pid` now: see `FdTable::snapshot`.
     pub fn snapshot(&mut self, pid: pid_t, at_exec: bool) {
         self.fds.snapshot(&mut self.agg, pid, at_exec);
+    }
+
+    /// Such a source read `fd`'s position at the end of a positionless
+    /// write: `pos` is where that write started (see
+    /// `FdTable::position_before`).
+    pub fn position_before(&mut self, tgid: pid_t, fd: i32, pos: u64, append: bool) {
+        self.fds.position_before(tgid, fd, pos, append);
     }
 
     /// fcntl(F_SETFD) set or cleared FD_CLOEXEC on `fd`.

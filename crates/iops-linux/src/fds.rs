@@ -36,6 +36,9 @@ pub struct FdTable {
     cache: HashMap<(pid_t, i32), FdEntry>,
     /// fds whose calls are not counted (the host's own traffic), until closed or replaced.
     ignored: HashSet<(pid_t, i32)>,
+    /// Calls are completed after the fact (eBPF's records), not at their
+    /// exit stop: /proc no longer shows the position a call left.
+    after_the_fact: bool,
 }
 
 /// Builds "/proc/<pid>/fd/<fd>\0" (or fdinfo) in a stack buffer.
@@ -141,6 +144,11 @@ fn parse_fdinfo_flags(text: &[u8]) -> Option<(u64, u64)> {
 }
 
 impl FdTable {
+    /// For a source that completes calls after the fact (see `after_the_fact`).
+    pub fn after_the_fact() -> FdTable {
+        FdTable { after_the_fact: true, ..FdTable::default() }
+    }
+
     /// The file behind `fd` of process `tgid`, resolving it on first use
     /// through thread `tid` (the caller, stopped). `None` when the fd is not
     /// open (the call failed, or raced a close).
@@ -160,8 +168,9 @@ impl FdTable {
 
     /// At the exit of a data call that moved `bytes` on `fd`: the file, and
     /// the offset the call started at when it is known. Advances the fd's
-    /// position; on an fd's first call, reads it from fdinfo (where the call
-    /// left it) instead, through thread `tid` (the caller, stopped).
+    /// position; on an fd's first call, and at each append when stopped at
+    /// its exit, reads it from fdinfo (where the call left it) instead,
+    /// through thread `tid` (the caller, stopped).
     #[inline]
     #[allow(clippy::too_many_arguments)]
     pub fn data_call(
@@ -176,9 +185,12 @@ impl FdTable {
     ) -> Option<(FileId, Option<u64>)> {
         if let Some(e) = self.cache.get_mut(&(tgid, fd)) {
             let offset = match (e.position.as_mut(), call) {
-                // An append fd first seen through a failed call: the end of
-                // the file is where this append left the position.
-                (Some(p), _) if p.append_end_unknown(direction, call) => match fdinfo(tid, fd) {
+                // An append lands at the end of the file, which another fd
+                // (or process) may have moved since this fd's last append:
+                // read where this one left the position, at each append when
+                // stopped at its exit, else once, when not known yet (an fd
+                // first seen through a failed call).
+                (Some(p), _) if p.append_end_unknown(direction, call) || (!self.after_the_fact && p.appends(direction, call)) => match fdinfo(tid, fd) {
                     Some((pos, append)) => {
                         let (fresh, offset) = FdPosition::after_first_call(pos, append, direction, call, bytes);
                         *p = fresh;
@@ -241,6 +253,16 @@ impl FdTable {
             None => {
                 self.cache.remove(&(tgid, to));
             }
+        }
+    }
+
+    /// A known fd's position is `pos` just before its next data call, and
+    /// with `append` the end of its file is there too (the eBPF source reads
+    /// them in the kernel at that call's end, so they are exact whatever
+    /// the fd's flags became or another fd sharing its position did).
+    pub fn position_before(&mut self, tgid: pid_t, fd: i32, pos: u64, append: bool) {
+        if let Some(p) = self.cache.get_mut(&(tgid, fd)).and_then(|e| e.position.as_mut()) {
+            *p = FdPosition::at(pos, append);
         }
     }
 
