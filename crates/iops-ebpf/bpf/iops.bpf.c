@@ -33,6 +33,7 @@ enum {
 	BPF_MAP_TYPE_RINGBUF = 27,
 };
 #define BPF_ANY 0
+#define BPF_F_MMAPABLE (1U << 10)
 #define BPF_NOEXIST 1
 #define EEXIST 17
 #define BPF_RB_NO_WAKEUP 1
@@ -170,6 +171,51 @@ struct {
 	__type(value, struct pending);
 } pending SEC(".maps");
 
+/* One byte per tid (eight to an element), non-zero for a thread with an
+ * entry in `pending`: read before the hash, so that a syscall of any other
+ * process costs an array load (inlined by the verifier) instead of a hash
+ * lookup that misses. Set after the entry is made, cleared after it is
+ * deleted; a stale byte only costs that lookup. Sized by userspace from
+ * pid_max and written by it through a mapping (byte stores: no
+ * read-modify-write of a neighbour's byte). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} threads SEC(".maps");
+
+/* The byte of `tid`, or 0 for a tid past the array (pid_max raised since
+ * the load): the caller then asks the hash. */
+INLINE volatile __u8 *thread_byte(__u32 tid)
+{
+	__u32 key = tid >> 3;
+	volatile __u8 *v = bpf_map_lookup_elem(&threads, &key);
+	return v ? v + (tid & 7) : 0;
+}
+
+/* Thread `tid` may have an entry in `pending`. */
+INLINE int maybe_traced(__u32 tid)
+{
+	volatile __u8 *b = thread_byte(tid);
+	return !b || *b;
+}
+
+INLINE void mark(__u32 tid, __u8 on)
+{
+	volatile __u8 *b = thread_byte(tid);
+	if (b)
+		*b = on;
+}
+
+/* Deletes thread `tid`'s entry. */
+INLINE void leave(__u32 tid)
+{
+	bpf_map_delete_elem(&pending, &tid);
+	mark(tid, 0);
+}
+
 /* Adds thread `tid` to the traced threads (an entry already there, live
  * or not, is kept); a full map loses its calls: counted as lost. */
 INLINE void join(__u32 tid);
@@ -226,6 +272,8 @@ INLINE void join(__u32 tid)
 	long err = bpf_map_update_elem(&pending, &tid, &p, BPF_NOEXIST);
 	if (err && err != -EEXIST)
 		lost();
+	else
+		mark(tid, 1);
 }
 
 /* Let the reader sleep (it polls on a timer) unless the buffer fills up. */
@@ -322,6 +370,8 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
+	if (!maybe_traced(tid))
+		return 0; /* not a thread of a traced process */
 	struct pending *slot = bpf_map_lookup_elem(&pending, &tid);
 	if (!slot)
 		return 0; /* not a thread of a traced process */
@@ -402,6 +452,8 @@ int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
+	if (!maybe_traced(tid))
+		return 0;
 	/* Paired by the number seen at entry: rt_sigreturn exits with id -1. */
 	struct pending *p = bpf_map_lookup_elem(&pending, &tid);
 	if (!p || p->nr == NO_CALL)
@@ -524,7 +576,7 @@ int on_exec(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	__u32 old = (__u32)ctx->args[1];
 	if (old != tid)
-		bpf_map_delete_elem(&pending, &old);
+		leave(old);
 	if (*v == AT_EXEC) {
 		/* The launched command begins: count from here. */
 		*v = TRACED;
@@ -544,7 +596,7 @@ int on_exit(struct bpf_raw_tracepoint_args *ctx)
 	/* Its entry goes whatever became of its process's: a tid left behind
 	 * would trace whichever thread gets the number next. */
 	if (bpf_map_lookup_elem(&pending, &tid))
-		bpf_map_delete_elem(&pending, &tid);
+		leave(tid);
 	if (!bpf_map_lookup_elem(&tgids, &tgid))
 		return 0;
 	if (tid != tgid)

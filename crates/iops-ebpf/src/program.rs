@@ -158,7 +158,54 @@ pub struct Program {
     events: MapData,
     tgids: HashMap<MapData, u32, u8>,
     pending: HashMap<MapData, u32, Pending>,
+    /// bpf/iops.bpf.c's `threads`: a byte per tid, set while it has an entry in `pending`.
+    threads: ThreadBytes,
     state: Array<MapData, u64>,
+}
+
+/// The `threads` map, mapped into this process: one byte per tid, written
+/// in place (a byte store leaves the kernel side's stores to the other
+/// bytes of the same element alone, which a map update would overwrite).
+struct ThreadBytes {
+    _map: MapData,
+    at: *mut u8,
+    len: usize,
+}
+
+// SAFETY: the mapping is owned by this value and only read and written by byte.
+unsafe impl Send for ThreadBytes {}
+
+impl ThreadBytes {
+    fn new(map: MapData, tids: usize) -> std::io::Result<ThreadBytes> {
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+        let len = tids.div_ceil(page) * page;
+        let fd = map.fd().as_fd().as_raw_fd();
+        let at = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, fd, 0) };
+        if at == libc::MAP_FAILED {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(ThreadBytes { _map: map, at: at.cast(), len: tids })
+    }
+
+    fn mark(&mut self, tid: u32, on: bool) {
+        if (tid as usize) < self.len {
+            // SAFETY: within the mapping; volatile: the kernel side reads it.
+            unsafe { std::ptr::write_volatile(self.at.add(tid as usize), on as u8) };
+        }
+    }
+}
+
+impl Drop for ThreadBytes {
+    fn drop(&mut self) {
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+        unsafe { libc::munmap(self.at.cast(), self.len.div_ceil(page) * page) };
+    }
+}
+
+/// How many tids the `threads` map covers: pid_max (a tid past it, were
+/// pid_max raised during a capture, is looked up in the hash as before).
+fn tid_limit() -> usize {
+    std::fs::read_to_string("/proc/sys/kernel/pid_max").ok().and_then(|s| s.trim().parse().ok()).unwrap_or(1 << 22)
 }
 
 /// Why loading failed, in words (the kernel's refusal first).
@@ -212,7 +259,14 @@ impl Program {
         let group_dead = field_offset("sched/sched_process_exit", "group_dead").is_some() as u64;
         // No kernel BTF: the program has no CO-RE relocations, and parsing
         // /sys/kernel/btf/vmlinux would cost a third of a second.
-        let mut ebpf = EbpfLoader::new().btf(None).map_max_entries("events", ring_bytes).map_max_entries("tgids", max_traced).load(OBJECT).map_err(why)?;
+        let tids = tid_limit().div_ceil(8) * 8;
+        let mut ebpf = EbpfLoader::new()
+            .btf(None)
+            .map_max_entries("events", ring_bytes)
+            .map_max_entries("tgids", max_traced)
+            .map_max_entries("threads", (tids / 8) as u32)
+            .load(OBJECT)
+            .map_err(why)?;
         {
             let mut config: Array<&mut MapData, u64> = Array::try_from(ebpf.map_mut("config").expect("config")).map_err(why)?;
             for (i, v) in [
@@ -269,7 +323,9 @@ impl Program {
         let tgids = HashMap::try_from(ebpf.take_map("tgids").expect("tgids")).map_err(why)?;
         let pending = HashMap::try_from(ebpf.take_map("pending").expect("pending")).map_err(why)?;
         let state = Array::try_from(ebpf.take_map("state").expect("state")).map_err(why)?;
-        Ok(Program { _ebpf: ebpf, ring, events, tgids, pending, state })
+        let Some(Map::Array(threads)) = ebpf.take_map("threads") else { return Err(LoadError::Other("the threads map is not an array".into())) };
+        let threads = ThreadBytes::new(threads, tids).map_err(why)?;
+        Ok(Program { _ebpf: ebpf, ring, events, tgids, pending, threads, state })
     }
 
     pub fn ring_fd(&self) -> RawFd {
@@ -300,8 +356,10 @@ impl Program {
             // BPF_NOEXIST: a thread the kernel side added is mid-call maybe.
             match self.pending.insert(tid, idle, BPF_NOEXIST) {
                 Ok(()) => {
+                    self.threads.mark(tid, true);
                     if !std::path::Path::new(&format!("/proc/{tgid}/task/{tid}")).exists() {
                         let _ = self.pending.remove(&tid);
+                        self.threads.mark(tid, false);
                     }
                 }
                 Err(aya::maps::MapError::SyscallError(e)) if e.io_error.raw_os_error() == Some(libc::EEXIST) => {}
