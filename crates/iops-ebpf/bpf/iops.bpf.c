@@ -100,6 +100,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define EV_END 5   /* the end marker closed it */
 #define EV_COMPAT 6 /* a data call of the 32-bit ABI (int 0x80), in the window: not counted */
 #define EV_FORK 7  /* a traced thread made a task: peek[1] its id; nr, args: the parent's call; peek[0]: *args[0] */
+#define EV_STARTED 8 /* the launched command's exec: its own span begins */
 #define TS_COMPAT 0x0002
 
 struct bpf_raw_tracepoint_args {
@@ -578,9 +579,12 @@ int on_exec(struct bpf_raw_tracepoint_args *ctx)
 	if (old != tid)
 		leave(old);
 	if (*v == AT_EXEC) {
-		/* The launched command begins: count from here. */
+		/* The launched command begins: count and time from here (its fork
+		 * from iops, and the unmapping of iops's memory at this exec, are
+		 * ours, not its). */
 		*v = TRACED;
 		join(tid);
+		notice(EV_STARTED, tid, tgid);
 		return 0;
 	}
 	join(tid);
