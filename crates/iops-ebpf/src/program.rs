@@ -28,7 +28,7 @@ pub const MAX_TRACED: u32 = 65_536;
 /// Wake the reader early once this much is waiting.
 const WAKEUP_BYTES: u64 = 8 << 20;
 
-// Indices of the `config` map (see bpf/iops.bpf.c).
+// Indices of the `CONFIG` array (see bpf/iops.bpf.c).
 const CFG_FORK_CHILD_PID: u32 = 0;
 const CFG_EXIT_GROUP_DEAD: u32 = 1;
 const CFG_MARKER_NR: u32 = 2;
@@ -37,6 +37,7 @@ const CFG_WAKEUP_BYTES: u32 = 4;
 const CFG_REGS_BASE: u32 = 5;
 const CFG_ARG0: u32 = 6;
 const CFG_COMPAT_STATUS: u32 = 10;
+const CFG_LEN: usize = 11;
 
 /// 1 + the offset of `thread_info.status` in `task_struct` (x86-64: the
 /// thread_info is the task's first member, `{ flags, syscall_work, status }`
@@ -260,30 +261,31 @@ impl Program {
         // No kernel BTF: the program has no CO-RE relocations, and parsing
         // /sys/kernel/btf/vmlinux would cost a third of a second.
         let tids = tid_limit().div_ceil(8) * 8;
+        let mut config = [0u64; CFG_LEN];
+        for (i, v) in [
+            (CFG_FORK_CHILD_PID, child_pid),
+            (CFG_EXIT_GROUP_DEAD, group_dead),
+            (CFG_MARKER_NR, MARKER_SYSCALL as u64),
+            (CFG_MARKER_COOKIE, cookie.map_or(u64::MAX, u64::from)),
+            (CFG_WAKEUP_BYTES, WAKEUP_BYTES.min(ring_bytes as u64 / 2)),
+            (CFG_REGS_BASE, regs.0),
+            (CFG_ARG0, regs.1[0]),
+            (CFG_ARG0 + 1, regs.1[1]),
+            (CFG_ARG0 + 2, regs.1[2]),
+            (CFG_ARG0 + 3, regs.1[3]),
+            (CFG_COMPAT_STATUS, COMPAT_STATUS),
+        ] {
+            config[i as usize] = v;
+        }
         let mut ebpf = EbpfLoader::new()
             .btf(None)
+            .override_global("CONFIG", &config, true)
             .map_max_entries("events", ring_bytes)
             .map_max_entries("tgids", max_traced)
             .map_max_entries("threads", (tids / 8) as u32)
             .load(OBJECT)
             .map_err(why)?;
         {
-            let mut config: Array<&mut MapData, u64> = Array::try_from(ebpf.map_mut("config").expect("config")).map_err(why)?;
-            for (i, v) in [
-                (CFG_FORK_CHILD_PID, child_pid),
-                (CFG_EXIT_GROUP_DEAD, group_dead),
-                (CFG_MARKER_NR, MARKER_SYSCALL as u64),
-                (CFG_MARKER_COOKIE, cookie.map_or(u64::MAX, u64::from)),
-                (CFG_WAKEUP_BYTES, WAKEUP_BYTES.min(ring_bytes as u64 / 2)),
-                (CFG_REGS_BASE, regs.0),
-                (CFG_ARG0, regs.1[0]),
-                (CFG_ARG0 + 1, regs.1[1]),
-                (CFG_ARG0 + 2, regs.1[2]),
-                (CFG_ARG0 + 3, regs.1[3]),
-                (CFG_COMPAT_STATUS, COMPAT_STATUS),
-            ] {
-                config.set(i, v, 0).map_err(why)?;
-            }
             let mut calls: Array<&mut MapData, u8> = Array::try_from(ebpf.map_mut("calls").expect("calls")).map_err(why)?;
             for (nr, class) in traced() {
                 if class == Class::FilterInstall {
