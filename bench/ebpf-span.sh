@@ -3,11 +3,14 @@
 # beyond its calls' probes (issue 13, "Cheap", the real programs), for two
 # builds A and B, interleaved: for /bin/true (the fixed part: gated fork,
 # exec, exit) and for sqlite3 making 2,000 transactions on tmpfs (the bench's
-# workload), each round runs it untraced (bench/workloads/timed.c: before
-# fork to reaped) and under A and B (the report's elapsedSeconds), and the
-# CPU time of the whole run (user + system of it and its children: for iops,
-# node, the capture and the command) as bash's `time` says. Then the
-# command's syscalls by strace -c -f (how many run the probes).
+# workload), each round runs it untraced and under A and B through
+# bench/workloads/timed.c, which gives its elapsed time (untraced: before
+# fork to reaped; under iops the report's elapsedSeconds is shown) and the
+# command's own CPU time (user + system: under iops, the probes its calls
+# run; what the rest of iops uses is not in it), and the CPU time of the
+# whole run as bash's `time` says (under iops: node, the capture, the
+# command). Then the command's syscalls by strace -c -f (how many run the
+# probes).
 # A and B are package directories (dist/cli.js and the addon).
 #   bash bench/ebpf-span.sh A_DIR B_DIR [rounds (default 7)]
 set -euo pipefail
@@ -21,8 +24,9 @@ gcc -O2 -Wall -o "$TMP/timed" "$HERE/workloads/timed.c"
 { echo "CREATE TABLE t(a INTEGER, b BLOB);"; for i in $(seq 0 1999); do echo "BEGIN; INSERT INTO t VALUES($i, randomblob(200)); COMMIT;"; done; } > "$TMP/tx.sql"
 TIMEFORMAT='%U %S'
 cpu() { { time "$@" > /dev/null 2>&1; } 2>&1 | awk '{ printf "%.3f", $1 + $2 }'; }
-untraced() { head -c 64 /dev/zero > "$TMP/r"; local c; c=$(cpu "$TMP/timed" "$TMP/r" "$@"); echo "$(tr -d '\0' < "$TMP/r" | sed 's/elapsed_ns=//' | awk '{ printf "%.4f", $1 / 1e9 }') $c"; }
-traced() { local dir=$1; shift; local c; c=$(cpu node "$dir/dist/cli.js" --method ebpf --json "$TMP/j.json" -- "$@"); echo "$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).elapsedSeconds.toFixed(4))' "$TMP/j.json") $c"; }
+own() { tr -d '\0' < "$TMP/r" | sed 's/elapsed_ns=//; s/cpu_ns=//' | awk -v f="$1" '{ printf "%.4f", $f / 1e9 }'; }
+untraced() { head -c 64 /dev/zero > "$TMP/r"; local c; c=$(cpu "$TMP/timed" "$TMP/r" "$@"); echo "$(own 1) $(own 2) $c"; }
+traced() { local dir=$1; shift; head -c 64 /dev/zero > "$TMP/r"; local c; c=$(cpu node "$dir/dist/cli.js" --method ebpf --json "$TMP/j.json" -- "$TMP/timed" "$TMP/r" "$@"); echo "$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).elapsedSeconds.toFixed(4))' "$TMP/j.json") $(own 2) $c"; }
 fresh() { rm -f "$SHM/db" "$SHM/db-journal"; }
 echo "ebpf-span: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), kernel $(uname -r); A=$A B=$B; $ROUNDS rounds"
 for r in $(seq "$ROUNDS"); do
@@ -38,12 +42,12 @@ echo "load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
 awk '
   function sorted(s, xs,   m, a, b, t) { m = split(substr(s, 2), xs, " "); for (a = 1; a <= m; a++) for (b = a + 1; b <= m; b++) if (xs[b] + 0 < xs[a] + 0) { t = xs[a]; xs[a] = xs[b]; xs[b] = t }; return m }
   function med(xs, m) { return m % 2 ? xs[(m + 1) / 2] : (xs[m / 2] + xs[m / 2 + 1]) / 2 }
-  { e[$1] = e[$1] " " $2; c[$1] = c[$1] " " $3; if (!($1 in seen)) { seen[$1] = 1; order[n++] = $1 } }
+  { e[$1] = e[$1] " " $2; o[$1] = o[$1] " " $3; c[$1] = c[$1] " " $4; if (!($1 in seen)) { seen[$1] = 1; order[n++] = $1 } }
   END {
-    printf "  %-18s %11s %11s %17s %11s\n", "", "elapsed s", "least", "range", "CPU s"
+    printf "  %-16s %10s %17s %18s %17s %12s\n", "median (least)", "elapsed s", "range", "command CPU s", "range", "whole CPU s"
     for (i = 0; i < n; i++) {
-      k = order[i]; m = sorted(e[k], xs); m2 = sorted(c[k], cs)
-      printf "  %-18s %11.4f %11.4f %8.4f-%-8.4f %11.3f\n", k, med(xs, m), xs[1], xs[1], xs[m], med(cs, m2)
+      k = order[i]; m = sorted(e[k], xs); m2 = sorted(o[k], os); m3 = sorted(c[k], cs)
+      printf "  %-16s %10.4f %8.4f-%-8.4f %10.4f (%.4f) %8.4f-%-8.4f %12.3f\n", k, med(xs, m), xs[1], xs[m], med(os, m2), os[1], os[1], os[m2], med(cs, m3)
     }
   }' "$TMP/runs"
 fresh

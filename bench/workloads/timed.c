@@ -2,7 +2,8 @@
  * timed <result file> <command> [args...]: runs the command untraced and
  * stores its elapsed time, from before fork to after its end is reaped
  * (CLOCK_MONOTONIC), as "elapsed_ns=<n>" into <result file> (64 zero
- * bytes). That is the span the tracer's elapsedSeconds covers under
+ * bytes), followed by " cpu_ns=<n>": the command's CPU time (user + system,
+ * its children's included, as wait4 reports it). That is the span the tracer's elapsedSeconds covers under
  * `iops --`, so the two compare like for like. Exits with the command's
  * status (126 when it could not run).
  */
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,10 +46,13 @@ int main(int argc, char **argv) {
     _exit(126);
   }
   int status;
-  if (pid < 0 || waitpid(pid, &status, 0) != pid) {
+  struct rusage ru;
+  if (pid < 0 || wait4(pid, &status, 0, &ru) != pid) {
     perror("fork/wait");
     return 2;
   }
-  snprintf(map, 64, "elapsed_ns=%lld\n", now_ns() - start);
+  long long elapsed = now_ns() - start;
+  long long cpu = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000LL + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000LL;
+  snprintf(map, 64, "elapsed_ns=%lld cpu_ns=%lld\n", elapsed, cpu);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
