@@ -7,7 +7,7 @@
  * tmpfs, and `tar czf` of 2,000 small files. Each runs
  *   untraced                 timed by bench/workloads/timed.c (before fork to reaped)
  *   iops --method ebpf       the report's elapsedSeconds (from the command's exec: its fork from iops is ours)
- *   iops --method ptrace     the same
+ *   iops --method ptrace     the report's elapsedSeconds (from the fork: its tracer starts the command)
  *   strace -f -o /dev/null   every syscall, timed by timed.c around strace
  *   bpftrace counter         untraced under timed.c while a bpftrace one-liner
  *                            counts raw_syscalls:sys_enter/sys_exit per pid (the
