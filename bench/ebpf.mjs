@@ -6,8 +6,8 @@
  * loop of bench/workloads/pread.c, sqlite3 making 2,000 transactions on
  * tmpfs, and `tar czf` of 2,000 small files. Each runs
  *   untraced                 timed by bench/workloads/timed.c (before fork to reaped)
- *   iops --method ebpf       the report's elapsedSeconds (the same span)
- *   iops --method ptrace     the same
+ *   iops --method ebpf       the report's elapsedSeconds (from the command's exec: its fork from iops is ours)
+ *   iops --method ptrace     the report's elapsedSeconds (from the fork: its tracer starts the command)
  *   strace -f -o /dev/null   every syscall, timed by timed.c around strace
  *   bpftrace counter         untraced under timed.c while a bpftrace one-liner
  *                            counts raw_syscalls:sys_enter/sys_exit per pid (the
@@ -31,6 +31,11 @@
  *
  *   BENCH_CALLS        preads of the pread loop (default 200000)
  *   BENCH_REPEAT       runs of each variant (default 3)
+ *   BENCH_EBPF_BASE    another build's package directory (its dist/cli.js
+ *                      and addon, e.g. a copy of dist/, package.json and
+ *                      the .node kept aside): its ebpf source runs as one
+ *                      more variant and one more capture, interleaved, to
+ *                      compare a change before/after in one run
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -45,6 +50,8 @@ import { have, tmpfsDir, workloads } from "./fidelity.mjs";
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const CLI = path.join(HERE, "..", "dist", "cli.js");
 const CALLS = envInt("BENCH_CALLS", 200_000);
+const BASE = process.env.BENCH_EBPF_BASE ? path.resolve(process.env.BENCH_EBPF_BASE) : null;
+const BASE_CLI = BASE && path.join(BASE, "dist", "cli.js");
 const REPEAT = envInt("BENCH_REPEAT", 3);
 const RESULT_SIZE = 64;
 /** The issue's targets for the eBPF source, traced/untraced. */
@@ -113,9 +120,9 @@ function groundTruth(w, report) {
  * `iops --method <method> --json <file> -- argv`, as a user runs it:
  * { elapsed, loop, reads, writes, miscount (why its counts are wrong, or null) }.
  */
-function runIops(w, ctx, method) {
+function runIops(w, ctx, method, cli = CLI) {
   reset(w, ctx);
-  const args = [CLI, "--method", method, "--json", ctx.json, "--", ...w.argv];
+  const args = [cli, "--method", method, "--json", ctx.json, "--", ...w.argv];
   const r = spawnSync(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
   if (r.status !== 0) throw new Error(`${w.name} under iops --method ${method} exited with ${r.status ?? r.signal}: ${r.stderr}`);
   const report = JSON.parse(readFileSync(ctx.json, "utf8"));
@@ -168,6 +175,7 @@ function variants(haveStrace, haveBpftrace) {
   return [
     { id: "untraced", label: "untraced", run: (w, ctx) => runTimed(w, ctx, w.argv) },
     { id: "ebpf", label: "iops --method ebpf", run: (w, ctx) => runIops(w, ctx, "ebpf"), iops: true },
+    BASE && { id: "ebpf-base", label: "iops --method ebpf, BASE", run: (w, ctx) => runIops(w, ctx, "ebpf", BASE_CLI), iops: true },
     { id: "ptrace", label: "iops --method ptrace", run: (w, ctx) => runIops(w, ctx, "ptrace"), iops: true },
     haveStrace && { id: "strace", label: "strace -f -o /dev/null", run: (w, ctx) => runTimed(w, ctx, ["strace", "-f", "-o", "/dev/null", ...w.argv]) },
     haveBpftrace && { id: "bpftrace", label: "bpftrace raw_syscalls counter", run: (w, ctx) => runBpftrace(w, ctx) },
@@ -228,10 +236,11 @@ function section(w, runs, vs) {
 /** A capture of another process (a sleep) that the unrelated loop runs beside: resolves to a stop(). */
 const CAPTURES = [
   { id: "ebpf", label: "iops --method ebpf -p <a sleep>", argv: (pid) => [process.execPath, CLI, "--method", "ebpf", "--json", "/dev/null", "-p", String(pid)] },
+  BASE && { id: "ebpf-base", label: "iops --method ebpf -p <a sleep>, BASE", argv: (pid) => [process.execPath, BASE_CLI, "--method", "ebpf", "--json", "/dev/null", "-p", String(pid)] },
   { id: "ptrace", label: "iops --method ptrace -p <a sleep>", argv: (pid) => [process.execPath, CLI, "--method", "ptrace", "--json", "/dev/null", "-p", String(pid)] },
   { id: "strace", label: "strace -f -p <a sleep>", argv: (pid) => ["strace", "-f", "-o", "/dev/null", "-p", String(pid)] },
   { id: "bpftrace", label: "bpftrace raw_syscalls counter", bpftrace: true },
-];
+].filter(Boolean);
 
 async function startCapture(c) {
   if (c.bpftrace) return startBpftrace();
@@ -260,14 +269,18 @@ async function startCapture(c) {
   return stop;
 }
 
-/** The unrelated pread loop's rate in M syscalls/s, alone and beside each capture, interleaved. */
+/**
+ * The unrelated pread loop's rate in M syscalls/s, and its thread's CPU ns
+ * per call (what the probes cost it, without the waits for a CPU of a
+ * loaded machine), alone and beside each capture, interleaved.
+ */
 async function unrelated(pread, haveStrace, haveBpftrace) {
   const captures = CAPTURES.filter((c) => (c.id !== "strace" || haveStrace) && (c.id !== "bpftrace" || haveBpftrace));
   const loop = () => {
     writeFileSync(pread.argv[3], Buffer.alloc(RESULT_SIZE));
     const r = spawnSync(pread.argv[0], pread.argv.slice(1), { stdio: ["ignore", "ignore", "inherit"] });
     if (r.status !== 0) throw new Error(`unrelated pread loop exited with ${r.status ?? r.signal}`);
-    return CALLS / (readNs(pread.argv[3], "loop_ns") / 1e9) / 1e6;
+    return { rate: CALLS / (readNs(pread.argv[3], "loop_ns") / 1e9) / 1e6, cpu: readNs(pread.argv[3], "cpu_ns") / CALLS };
   };
   const alone = [];
   const during = new Map(captures.map((c) => [c.id, []]));
@@ -283,16 +296,21 @@ async function unrelated(pread, haveStrace, haveBpftrace) {
       process.stderr.write(`  [${r}/${REPEAT}] unrelated loop beside ${c.label}\n`);
     }
   }
-  const base = median(alone);
+  const rates = (rs) => rs.map((r) => r.rate);
+  const cpus = (rs) => rs.map((r) => r.cpu);
+  const base = median(rates(alone));
+  const cpuBase = median(cpus(alone));
   const f = (x) => x.toFixed(2);
-  const rows = [["alone", f(base), range(alone, f), "1.00x"]];
-  for (const c of captures) {
-    const m = median(during.get(c.id));
-    rows.push([`beside ${c.label}`, f(m), range(during.get(c.id), f), ratio(base / m)]);
-  }
+  const n = (x) => x.toFixed(0);
+  const row = (label, rs) => {
+    const m = median(rates(rs));
+    const c = median(cpus(rs));
+    return [label, f(m), range(rates(rs), f), ratio(base / m), n(c), range(cpus(rs), n), ratio(c / cpuBase)];
+  };
+  const rows = [row("alone", alone), ...captures.map((c) => row(`beside ${c.label}`, during.get(c.id)))];
   return [
     `an unrelated process (${CALLS.toLocaleString("en-US")} x 4 KiB pread64, untraced) while a capture of another process runs:`,
-    table(["", "M syscalls/s", "range", "slowdown"], rows),
+    table(["", "M syscalls/s", "range", "slowdown", "CPU ns/call", "range", "slowdown"], rows),
   ].join("\n");
 }
 
@@ -318,11 +336,12 @@ export async function run() {
     const vs = variants(haveStrace, haveBpftrace);
     console.log(`ebpf: ${os.availableParallelism()} CPUs, ${os.cpus()[0]?.model ?? "unknown CPU"}, load average ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}; kernel ${os.release()}`);
     console.log(`${REPEAT} runs per variant, interleaved; medians shown, range = min-max`);
+    if (BASE) console.log(`BASE: ${BASE}`);
     if (!haveStrace) console.log("strace: not installed, its rows skipped");
     if (!haveBpftrace) console.log(`bpftrace: ${bpftraceSkip}; its rows skipped`);
     else console.log(`bpftrace: ${BPFTRACE_PROGRAM}`);
     for (const w of ws.filter((w) => w.name !== "pread")) console.log(`${w.name}: ${w.title}`);
-    console.log("ns/call: the pread loop's own time / calls (start-up left out); CPU ns/call: its thread's CPU time (user + kernel, probes included) / calls; elapsed s: before fork to reaped (timed.c, or the report's elapsedSeconds)\n");
+    console.log("ns/call: the pread loop's own time / calls (start-up left out); CPU ns/call: its thread's CPU time (user + kernel, probes included) / calls; elapsed s: before fork to reaped (timed.c), or the report's elapsedSeconds (ptrace: from the fork; ebpf: from the command's exec)\n");
     const results = new Map(ws.map((w) => [w, new Map(vs.map((v) => [v.id, []]))]));
     for (let r = 1; r <= REPEAT; r++) {
       for (const w of ws) {

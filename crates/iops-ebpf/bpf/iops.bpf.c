@@ -33,6 +33,7 @@ enum {
 	BPF_MAP_TYPE_RINGBUF = 27,
 };
 #define BPF_ANY 0
+#define BPF_F_MMAPABLE (1U << 10)
 #define BPF_NOEXIST 1
 #define EEXIST 17
 #define BPF_RB_NO_WAKEUP 1
@@ -71,7 +72,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define CALL_FDS_ARG3 64  /* socketpair: the two new fds at args[3] */
 #define CALL_COMPAT 128   /* a data call's number in the 32-bit ABI: check which ABI made it */
 
-/* Indices of `config` (written by userspace before the first attach). */
+/* Indices of `CONFIG` (written by userspace before the load). */
 #define CFG_FORK_CHILD_PID 0  /* offset of child_pid in sched_process_fork */
 #define CFG_EXIT_GROUP_DEAD 1 /* non-zero: sched_process_exit has group_dead */
 #define CFG_MARKER_NR 2       /* the marker syscall (fcntl) */
@@ -127,6 +128,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define EV_END 5   /* the end marker closed it */
 #define EV_COMPAT 6 /* a data call of the 32-bit ABI (int 0x80), in the window: not counted */
 #define EV_FORK 7  /* a traced thread made a task: peek[1] its id; nr, args: the parent's call; peek[0]: *args[0] */
+#define EV_STARTED 8 /* the launched command's exec: its own span begins */
 #define TS_COMPAT 0x0002
 
 struct bpf_raw_tracepoint_args {
@@ -196,6 +198,51 @@ struct {
 	__type(value, struct pending);
 } pending SEC(".maps");
 
+/* One byte per tid (eight to an element), non-zero for a thread with an
+ * entry in `pending`: read before the hash, so that a syscall of any other
+ * process costs an array load (inlined by the verifier) instead of a hash
+ * lookup that misses. Set after the entry is made, cleared after it is
+ * deleted; a stale byte only costs that lookup. Sized by userspace from
+ * pid_max and written by it through a mapping (byte stores: no
+ * read-modify-write of a neighbour's byte). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} threads SEC(".maps");
+
+/* The byte of `tid`, or 0 for a tid past the array (pid_max raised since
+ * the load): the caller then asks the hash. */
+INLINE volatile __u8 *thread_byte(__u32 tid)
+{
+	__u32 key = tid >> 3;
+	volatile __u8 *v = bpf_map_lookup_elem(&threads, &key);
+	return v ? v + (tid & 7) : 0;
+}
+
+/* Thread `tid` may have an entry in `pending`. */
+INLINE int maybe_traced(__u32 tid)
+{
+	volatile __u8 *b = thread_byte(tid);
+	return !b || *b;
+}
+
+INLINE void mark(__u32 tid, __u8 on)
+{
+	volatile __u8 *b = thread_byte(tid);
+	if (b)
+		*b = on;
+}
+
+/* Deletes thread `tid`'s entry. */
+INLINE void leave(__u32 tid)
+{
+	bpf_map_delete_elem(&pending, &tid);
+	mark(tid, 0);
+}
+
 /* Adds thread `tid` to the traced threads (an entry already there, live
  * or not, is kept); a full map loses its calls: counted as lost. */
 INLINE void join(__u32 tid);
@@ -207,12 +254,10 @@ struct {
 	__type(value, __u8);
 } calls SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, CFG_LEN);
-	__type(key, __u32);
-	__type(value, __u64);
-} config SEC(".maps");
+/* Set by userspace before the load, in .rodata: a frozen read-only map
+ * whose values the verifier reads as constants, so the syscall path makes
+ * no lookup for them and drops the branches they rule out. */
+const volatile __u64 CONFIG[CFG_LEN] = {};
 
 /* [0]: the window's phase; [1]: records the ring buffer had no room for;
  * [2]: non-zero once any traced process has APPENDS (until then no write
@@ -232,8 +277,7 @@ struct {
 
 INLINE __u64 cfg(__u32 i)
 {
-	__u64 *v = bpf_map_lookup_elem(&config, &i);
-	return v ? *v : 0;
+	return i < CFG_LEN ? CONFIG[i] : 0;
 }
 
 INLINE __u64 *state_at(__u32 i)
@@ -254,6 +298,8 @@ INLINE void join(__u32 tid)
 	long err = bpf_map_update_elem(&pending, &tid, &p, BPF_NOEXIST);
 	if (err && err != -EEXIST)
 		lost();
+	else
+		mark(tid, 1);
 }
 
 /* The open file behind `fd` of the current task (its fdtable's entry), or
@@ -464,6 +510,8 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
+	if (!maybe_traced(tid))
+		return 0; /* not a thread of a traced process */
 	struct pending *slot = bpf_map_lookup_elem(&pending, &tid);
 	if (!slot)
 		return 0; /* not a thread of a traced process */
@@ -473,7 +521,7 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	__s64 nr = ctx->args[1];
 	if (nr < 0 || nr >= NR_LIMIT)
 		return 0;
-	__u64 args[4];
+	__u64 args[4] = {}; /* else clang may spill it unset on a path the verifier refuses */
 	int have_args = 0;
 	if ((__u64)nr == cfg(CFG_MARKER_NR)) {
 		if (read_args((const void *)ctx->args[0], args) < 0)
@@ -548,6 +596,8 @@ int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
+	if (!maybe_traced(tid))
+		return 0;
 	/* Paired by the number seen at entry: rt_sigreturn exits with id -1. */
 	struct pending *p = bpf_map_lookup_elem(&pending, &tid);
 	if (!p || p->nr == NO_CALL)
@@ -674,11 +724,14 @@ int on_exec(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	__u32 old = (__u32)ctx->args[1];
 	if (old != tid)
-		bpf_map_delete_elem(&pending, &old);
+		leave(old);
 	if (*v & AT_EXEC) {
-		/* The launched command begins: count from here. */
+		/* The launched command begins: count and time from here (its fork
+		 * from iops, and the unmapping of iops's memory at this exec, are
+		 * ours, not its). */
 		*v = TRACED | (*v & APPENDS);
 		join(tid);
+		notice(EV_STARTED, tid, tgid);
 		return 0;
 	}
 	join(tid);
@@ -694,7 +747,7 @@ int on_exit(struct bpf_raw_tracepoint_args *ctx)
 	/* Its entry goes whatever became of its process's: a tid left behind
 	 * would trace whichever thread gets the number next. */
 	if (bpf_map_lookup_elem(&pending, &tid))
-		bpf_map_delete_elem(&pending, &tid);
+		leave(tid);
 	if (!bpf_map_lookup_elem(&tgids, &tgid))
 		return 0;
 	if (tid != tgid)

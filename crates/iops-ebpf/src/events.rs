@@ -21,7 +21,7 @@ use iops_linux::syscalls::{Class, ClassTable};
 use iops_linux::threads::{Pending, Threads};
 use libc::pid_t;
 
-use crate::record::{Event, EV_BEGIN, EV_CALL, EV_COMPAT, EV_END, EV_EXEC, EV_FORK, EV_GONE, POS_READ};
+use crate::record::{Event, EV_BEGIN, EV_CALL, EV_COMPAT, EV_END, EV_EXEC, EV_FORK, EV_GONE, EV_STARTED, POS_READ};
 
 /// bpf_ktime_get_ns() instants as `Instant`s: both are CLOCK_MONOTONIC.
 #[derive(Clone, Copy)]
@@ -164,6 +164,9 @@ impl Events {
                     }
                 }
             }
+            // Launch: the elapsed time is the command's own, from its exec, as
+            // what is counted is (the window opened before its release).
+            EV_STARTED => self.begin = Some(self.clock.instant(e.start)),
             EV_BEGIN if self.begin.is_none() => {
                 self.begin = Some(self.clock.instant(e.start));
                 self.storage_begin = ProcIo::read(self.root).ok();

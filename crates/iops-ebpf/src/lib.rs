@@ -2,8 +2,8 @@
 //! kernel by traced process and by syscall number, one record per finished
 //! call through a ring buffer, into the same core as the ptrace tracer
 //! (iops-linux's syscall table, fd cache and `Calls`). The traced program
-//! is never stopped: it pays one map lookup per syscall and a record per
-//! counted call.
+//! is never stopped: it pays a byte read and one map lookup per syscall and
+//! a record per counted call; another process, a byte read.
 //!
 //! Modules, each using only those below it:
 //! - `capture`: a capture from start to report (launch or attach, the

@@ -28,7 +28,7 @@ pub const MAX_TRACED: u32 = 65_536;
 /// Wake the reader early once this much is waiting.
 const WAKEUP_BYTES: u64 = 8 << 20;
 
-// Indices of the `config` map (see bpf/iops.bpf.c).
+// Indices of the `CONFIG` array (see bpf/iops.bpf.c).
 const CFG_FORK_CHILD_PID: u32 = 0;
 const CFG_EXIT_GROUP_DEAD: u32 = 1;
 const CFG_MARKER_NR: u32 = 2;
@@ -43,6 +43,8 @@ const CFG_TASK_FILES: u32 = 13;
 const CFG_WRITE_NR: u32 = 19;
 const CFG_FILE_INODE: u32 = 22;
 const CFG_SOCKET_NR: u32 = 24;
+/// Slots of bpf/iops.bpf.c's CONFIG array.
+const CFG_LEN: usize = 27;
 
 /// 1 + the offset of `thread_info.status` in `task_struct` (x86-64: the
 /// thread_info is the task's first member, `{ flags, syscall_work, status }`
@@ -171,9 +173,56 @@ pub struct Program {
     events: MapData,
     tgids: HashMap<MapData, u32, u8>,
     pending: HashMap<MapData, u32, Pending>,
+    /// bpf/iops.bpf.c's `threads`: a byte per tid, set while it has an entry in `pending`.
+    threads: ThreadBytes,
     state: Array<MapData, u64>,
     /// The kernel side knows where an fd's position is (`btf`).
     reads_positions: bool,
+}
+
+/// The `threads` map, mapped into this process: one byte per tid, written
+/// in place (a byte store leaves the kernel side's stores to the other
+/// bytes of the same element alone, which a map update would overwrite).
+struct ThreadBytes {
+    _map: MapData,
+    at: *mut u8,
+    len: usize,
+}
+
+// SAFETY: the mapping is owned by this value and only read and written by byte.
+unsafe impl Send for ThreadBytes {}
+
+impl ThreadBytes {
+    fn new(map: MapData, tids: usize) -> std::io::Result<ThreadBytes> {
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+        let len = tids.div_ceil(page) * page;
+        let fd = map.fd().as_fd().as_raw_fd();
+        let at = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, fd, 0) };
+        if at == libc::MAP_FAILED {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(ThreadBytes { _map: map, at: at.cast(), len: tids })
+    }
+
+    fn mark(&mut self, tid: u32, on: bool) {
+        if (tid as usize) < self.len {
+            // SAFETY: within the mapping; volatile: the kernel side reads it.
+            unsafe { std::ptr::write_volatile(self.at.add(tid as usize), on as u8) };
+        }
+    }
+}
+
+impl Drop for ThreadBytes {
+    fn drop(&mut self) {
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+        unsafe { libc::munmap(self.at.cast(), self.len.div_ceil(page) * page) };
+    }
+}
+
+/// How many tids the `threads` map covers: pid_max (a tid past it, were
+/// pid_max raised during a capture, is looked up in the hash as before).
+fn tid_limit() -> usize {
+    std::fs::read_to_string("/proc/sys/kernel/pid_max").ok().and_then(|s| s.trim().parse().ok()).unwrap_or(1 << 22)
 }
 
 /// Why loading failed, in words (the kernel's refusal first).
@@ -228,41 +277,49 @@ impl Program {
         let file_offsets = crate::btf::file_offsets();
         // No kernel BTF: the program has no CO-RE relocations, and parsing
         // /sys/kernel/btf/vmlinux would cost a third of a second.
-        let mut ebpf = EbpfLoader::new().btf(None).map_max_entries("events", ring_bytes).map_max_entries("tgids", max_traced).load(OBJECT).map_err(why)?;
+        let tids = tid_limit().div_ceil(8) * 8;
+        let mut config = [0u64; CFG_LEN];
+        for (i, v) in [
+            (CFG_FORK_CHILD_PID, child_pid),
+            (CFG_EXIT_GROUP_DEAD, group_dead),
+            (CFG_MARKER_NR, MARKER_SYSCALL as u64),
+            (CFG_MARKER_COOKIE, cookie.map_or(u64::MAX, u64::from)),
+            (CFG_WAKEUP_BYTES, WAKEUP_BYTES.min(ring_bytes as u64 / 2)),
+            (CFG_REGS_BASE, regs.0),
+            (CFG_ARG0, regs.1[0]),
+            (CFG_ARG0 + 1, regs.1[1]),
+            (CFG_ARG0 + 2, regs.1[2]),
+            (CFG_ARG0 + 3, regs.1[3]),
+            (CFG_COMPAT_STATUS, COMPAT_STATUS),
+            (CFG_MMAP_NR, MMAP as u64),
+            (CFG_ARG4, ARG4),
+            (CFG_WRITE_NR, libc::SYS_write as u64),
+            (CFG_WRITE_NR + 1, libc::SYS_writev as u64),
+            (CFG_WRITE_NR + 2, libc::SYS_pwritev2 as u64),
+            (CFG_SOCKET_NR, libc::SYS_socket as u64),
+            (CFG_SOCKET_NR + 1, libc::SYS_accept as u64),
+            (CFG_SOCKET_NR + 2, libc::SYS_accept4 as u64),
+        ] {
+            config[i as usize] = v;
+        }
+        // Unknown (0, the kernel side then reads no position): appends'
+        // offsets come from /proc after the fact, as before.
+        if let Some(o) = &file_offsets {
+            for (i, v) in [o.task_files, o.files_fdt, o.fdt_max_fds, o.fdt_fd, o.file_pos, o.file_flags].into_iter().enumerate() {
+                config[CFG_TASK_FILES as usize + i] = v;
+            }
+            config[CFG_FILE_INODE as usize] = o.file_inode;
+            config[CFG_FILE_INODE as usize + 1] = o.inode_ino;
+        }
+        let mut ebpf = EbpfLoader::new()
+            .btf(None)
+            .override_global("CONFIG", &config, true)
+            .map_max_entries("events", ring_bytes)
+            .map_max_entries("tgids", max_traced)
+            .map_max_entries("threads", (tids / 8) as u32)
+            .load(OBJECT)
+            .map_err(why)?;
         {
-            let mut config: Array<&mut MapData, u64> = Array::try_from(ebpf.map_mut("config").expect("config")).map_err(why)?;
-            for (i, v) in [
-                (CFG_FORK_CHILD_PID, child_pid),
-                (CFG_EXIT_GROUP_DEAD, group_dead),
-                (CFG_MARKER_NR, MARKER_SYSCALL as u64),
-                (CFG_MARKER_COOKIE, cookie.map_or(u64::MAX, u64::from)),
-                (CFG_WAKEUP_BYTES, WAKEUP_BYTES.min(ring_bytes as u64 / 2)),
-                (CFG_REGS_BASE, regs.0),
-                (CFG_ARG0, regs.1[0]),
-                (CFG_ARG0 + 1, regs.1[1]),
-                (CFG_ARG0 + 2, regs.1[2]),
-                (CFG_ARG0 + 3, regs.1[3]),
-                (CFG_COMPAT_STATUS, COMPAT_STATUS),
-                (CFG_MMAP_NR, MMAP as u64),
-                (CFG_ARG4, ARG4),
-                (CFG_WRITE_NR, libc::SYS_write as u64),
-                (CFG_WRITE_NR + 1, libc::SYS_writev as u64),
-                (CFG_WRITE_NR + 2, libc::SYS_pwritev2 as u64),
-                (CFG_SOCKET_NR, libc::SYS_socket as u64),
-                (CFG_SOCKET_NR + 1, libc::SYS_accept as u64),
-                (CFG_SOCKET_NR + 2, libc::SYS_accept4 as u64),
-            ] {
-                config.set(i, v, 0).map_err(why)?;
-            }
-            // Unknown (0, the kernel side then reads no position): appends'
-            // offsets come from /proc after the fact, as before.
-            if let Some(o) = file_offsets {
-                for (i, v) in [o.task_files, o.files_fdt, o.fdt_max_fds, o.fdt_fd, o.file_pos, o.file_flags].into_iter().enumerate() {
-                    config.set(CFG_TASK_FILES + i as u32, v, 0).map_err(why)?;
-                }
-                config.set(CFG_FILE_INODE, o.file_inode, 0).map_err(why)?;
-                config.set(CFG_FILE_INODE + 1, o.inode_ino, 0).map_err(why)?;
-            }
             let mut calls: Array<&mut MapData, u8> = Array::try_from(ebpf.map_mut("calls").expect("calls")).map_err(why)?;
             for (nr, class) in traced() {
                 if class == Class::FilterInstall {
@@ -304,7 +361,9 @@ impl Program {
         let tgids = HashMap::try_from(ebpf.take_map("tgids").expect("tgids")).map_err(why)?;
         let pending = HashMap::try_from(ebpf.take_map("pending").expect("pending")).map_err(why)?;
         let state = Array::try_from(ebpf.take_map("state").expect("state")).map_err(why)?;
-        Ok(Program { _ebpf: ebpf, ring, events, tgids, pending, state, reads_positions: file_offsets.is_some() })
+        let Some(Map::Array(threads)) = ebpf.take_map("threads") else { return Err(LoadError::Other("the threads map is not an array".into())) };
+        let threads = ThreadBytes::new(threads, tids).map_err(why)?;
+        Ok(Program { _ebpf: ebpf, ring, events, tgids, pending, threads, state, reads_positions: file_offsets.is_some() })
     }
 
     pub fn ring_fd(&self) -> RawFd {
@@ -335,8 +394,10 @@ impl Program {
             // BPF_NOEXIST: a thread the kernel side added is mid-call maybe.
             match self.pending.insert(tid, idle, BPF_NOEXIST) {
                 Ok(()) => {
+                    self.threads.mark(tid, true);
                     if !std::path::Path::new(&format!("/proc/{tgid}/task/{tid}")).exists() {
                         let _ = self.pending.remove(&tid);
+                        self.threads.mark(tid, false);
                     }
                 }
                 Err(aya::maps::MapError::SyscallError(e)) if e.io_error.raw_os_error() == Some(libc::EEXIST) => {}

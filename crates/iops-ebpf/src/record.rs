@@ -18,6 +18,8 @@ pub const EV_COMPAT: u8 = 6;
 /// runs): `peek[1]` is the child's id; `nr` and `args` the parent's call
 /// (`u32::MAX`: none seen); `peek[0]` the u64 at `args[0]` (clone3's flags).
 pub const EV_FORK: u8 = 7;
+/// The launched command's exec: its span begins (bpf/iops.bpf.c's EV_STARTED).
+pub const EV_STARTED: u8 = 8;
 
 /// `struct event`; times are CLOCK_MONOTONIC nanoseconds (bpf_ktime_get_ns).
 #[repr(C)]
