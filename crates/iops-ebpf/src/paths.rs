@@ -13,7 +13,7 @@
 //! written and removed within one) keeps the name it had in its resolved
 //! directory, as ptrace's readlink at its first data call showed it; only a
 //! directory never seen and gone too falls back to the text, `.` and `..`
-//! removed (`Named::exact` false).
+//! removed.
 
 use std::collections::HashMap;
 use std::ffi::{CStr, CString, OsStr};
@@ -28,12 +28,10 @@ const MAX_DIRS: usize = 4096;
 
 /// A file's name and what it is.
 pub struct Named {
-    /// Absolute, the kernel's name (or the text's, see `exact`).
+    /// Absolute: the kernel's name, or the fallback text (see the module docs).
     pub name: Vec<u8>,
     /// What it is now (`None`: gone, or unreadable).
     pub kind: Option<FdKind>,
-    /// Resolved through the file system (false: the fallback text).
-    pub exact: bool,
 }
 
 /// Resolved directories: the absolute text given → the kernel's name.
@@ -64,12 +62,12 @@ impl Resolver {
         let Some(last) = last else {
             // "/", or a last component "." or "..": a directory throughout.
             return match self.dir(path) {
-                Some(real) => Named { name: real.to_vec(), kind: Some(FdKind::Other), exact: true },
-                None => Named { name: clean_path(path), kind: None, exact: false },
+                Some(real) => Named { name: real.to_vec(), kind: Some(FdKind::Other) },
+                None => Named { name: clean_path(path), kind: None },
             };
         };
         let Some(dir) = self.dir(parent) else {
-            return Named { name: clean_path(path), kind: None, exact: false };
+            return Named { name: clean_path(path), kind: None };
         };
         let mut name = Vec::with_capacity(dir.len() + 1 + last.len());
         name.extend_from_slice(dir);
@@ -83,15 +81,15 @@ impl Resolver {
                     Ok(real) => {
                         let real = real.into_os_string().into_encoded_bytes();
                         let kind = stat(&real).map(|st| fds::kind_of_mode(st.st_mode, st.st_rdev));
-                        Named { name: real, kind, exact: true }
+                        Named { name: real, kind }
                     }
                     // The link's target is gone: the link's name is the best left.
-                    Err(_) => Named { name, kind: None, exact: false },
+                    Err(_) => Named { name, kind: None },
                 }
             }
-            Some(st) => Named { name, kind: Some(fds::kind_of_mode(st.st_mode, st.st_rdev)), exact: true },
+            Some(st) => Named { name, kind: Some(fds::kind_of_mode(st.st_mode, st.st_rdev)) },
             // Removed since: the name it had in its (resolved) directory.
-            None => Named { name, kind: None, exact: true },
+            None => Named { name, kind: None },
         }
     }
 }
@@ -184,7 +182,7 @@ mod tests {
 
         let up = r.file(&text(&root.join("w/link3/../x.bin")), true);
         assert_eq!(up.name, text(&root.join("w/sub2/x.bin")));
-        assert!(up.exact && up.kind == Some(FdKind::File));
+        assert!(up.kind == Some(FdKind::File));
         let link = r.file(&text(&root.join("w/lnk.bin")), true);
         assert_eq!(link.name, text(&root.join("w/sub2/x.bin")));
         let nofollow = r.file(&text(&root.join("w/lnk.bin")), false);
@@ -195,7 +193,7 @@ mod tests {
         std::fs::remove_file(root.join("w/sub2/x.bin")).unwrap();
         let gone = r.file(&text(&root.join("w/link3/../x.bin")), true);
         assert_eq!(gone.name, text(&root.join("w/sub2/x.bin")));
-        assert!(gone.exact && gone.kind.is_none());
+        assert!(gone.kind.is_none());
 
         // A directory resolved before it went keeps its name.
         std::fs::remove_dir_all(&root).unwrap();
@@ -203,7 +201,6 @@ mod tests {
         assert_eq!(kept.name, text(&root.join("w/sub2/y.bin")));
         let never = r.file(&text(&root.join("v/../z.bin")), true);
         assert_eq!(never.name, text(&root.join("z.bin")));
-        assert!(!never.exact);
     }
 }
 
