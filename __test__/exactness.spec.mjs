@@ -626,3 +626,15 @@ eachMethod(test, "files read under a symlinked directory (as /lib is): named by 
     t.deepEqual(sys.files.map(fileCounts).sort((a, b) => a.path.localeCompare(b.path)), expected.sort((a, b) => a.path.localeCompare(b.path)));
   }
 });
+
+eachMethod(test, "files written and removed at once, through a symlinked working directory: named as they were while open", (t, method) => {
+  // Each gone before its records can be read: named in its resolved directory.
+  const root = tree(`removed-${method}`, ["w/sub2/deep"], [["w/link3", "sub2/deep"]]);
+  const names = ["../a.bin", "b.bin", "../../link3/../c.bin"];
+  const report = namedio(t, method, "u", path.join(root, "w/link3"), 3, 100, names);
+  const real = ["sub2/a.bin", "sub2/deep/b.bin", "sub2/c.bin"].map((p) => path.join(root, "w", p));
+  t.false(real.some((p) => fs.existsSync(p)));
+  const rows = real.sort().map((p) => ({ path: p, kind: "file", readOps: 0, writeOps: 3, readBytes: 0, writeBytes: 300 }));
+  t.deepEqual(report.files.map(fileCounts).sort((a, b) => (a.path < b.path ? -1 : 1)), rows);
+  t.deepEqual(counts(report.summary), totals(0, 0, 9, 900));
+});
