@@ -638,3 +638,14 @@ eachMethod(test, "files written and removed at once, through a symlinked working
   t.deepEqual(report.files.map(fileCounts).sort((a, b) => (a.path < b.path ? -1 : 1)), rows);
   t.deepEqual(counts(report.summary), totals(0, 0, 9, 900));
 });
+
+eachMethod(test, "an unnamed file (O_TMPFILE) in a symlinked directory: a file row in the real directory, said deleted", (t, method) => {
+  const root = tree(`tmpfile-${method}`, ["real"], [["lnkdir", "real"]]);
+  const report = namedio(t, method, "t", root, 5, 100, ["lnkdir"]);
+  const files = report.files.map(fileCounts);
+  t.is(files.length, 1, JSON.stringify(files));
+  // /proc: "<dir>/#<inode> (deleted)"; eBPF, which sees no inode: "<dir>/#? (deleted, O_TMPFILE fd N of pid P)".
+  t.true(files[0].path.startsWith(path.join(root, "real") + "/#") && files[0].path.includes(" (deleted"), files[0].path);
+  t.deepEqual({ ...files[0], path: "" }, { path: "", kind: "file", readOps: 0, writeOps: 5, readBytes: 0, writeBytes: 500 });
+  t.deepEqual(counts(report.summary), totals(0, 0, 5, 500));
+});
