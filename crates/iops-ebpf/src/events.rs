@@ -74,8 +74,8 @@ pub struct Events {
     pub forked: Vec<u32>,
     /// Each process's working directory as its records go, the kernel's
     /// name of it (read from /proc at its first relative open, inherited at
-    /// fork, moved by chdir, resolved, and fchdir): relative opens are named
-    /// against it even once it has exited.
+    /// fork, moved by chdir, resolved as `paths` does, and by fchdir):
+    /// relative opens are named against it even once it has exited.
     cwds: HashMap<pid_t, Vec<u8>>,
     /// Paths as the kernel resolved them.
     paths: Resolver,
@@ -389,7 +389,7 @@ impl Events {
     /// dirfd: the file's name as the kernel gives it (`paths`), as /proc
     /// and so the ptrace source do. An O_TMPFILE file has no name: /proc
     /// shows "<dir>/#<inode> (deleted)"; here "<dir>/#? (deleted)" and whose
-    /// fd it was, so that two never merge.
+    /// fd it was, so that two open at once never merge.
     fn name_opened_fd(&mut self, e: &Event, tid: pid_t, tgid: pid_t, path: &[u8]) {
         let fd = e.ret as i32;
         let at = matches!(e.nr as libc::c_long, libc::SYS_openat | libc::SYS_openat2);
