@@ -39,7 +39,7 @@ let bin;
 
 test.before(() => {
   dir = makeTempDir("iops-launch-");
-  bin = compileFixtures(dir, ["writes", "preads", "threads", "forkwrite", "vectored", "sockets", "badreads", "eof", "transfer", "loopwriter", "eintr", "smallfiles", "churn", "zombie_leader", "int80", "dupexec", "openexit", "memfdexit", "maps"]);
+  bin = compileFixtures(dir, ["writes", "preads", "threads", "forkwrite", "vectored", "sockets", "badreads", "eof", "transfer", "loopwriter", "eintr", "smallfiles", "churn", "zombie_leader", "int80", "dupexec", "openexit", "memfdexit", "maps", "namedio"]);
 });
 
 test.after.always(() => {
@@ -574,4 +574,100 @@ eachMethod(test, "profile(fn, { method }): the window from the marker calls, exa
   t.deepEqual(syscallRow(report, "pread64"), { name: "pread64", calls: N, bytes: N * 4096, failed: 0 });
   t.is(report.metadataOps.opens, 1);
   t.deepEqual(report.warnings, []);
+});
+
+/**
+ * The file names of the report are the kernel's (as /proc/<pid>/fd shows
+ * them), however the program named the file: one file is one row. `namedio`
+ * chdirs to its first argument, then opens each name in turn and makes
+ * `n` pwrite64 (w) or pread64 (r) of `size` bytes through it.
+ */
+function namedio(t, method, mode, cwd, n, size, names) {
+  const argv = [bin.namedio, mode, cwd, String(n), String(size), ...names];
+  const { status, report, stderr } = runCliJson(["--method", method, "--", ...argv]);
+  t.is(status, 0, stderr);
+  assertCleanRun(t, report, argv, method);
+  return report;
+}
+
+/** A fresh tree under the suite's directory: `dirs` made, `links` ([link, target]) made as symlinks. */
+function tree(name, dirs, links) {
+  const root = path.join(dir, name);
+  fs.rmSync(root, { recursive: true, force: true });
+  for (const d of dirs) fs.mkdirSync(path.join(root, d), { recursive: true });
+  for (const [link, target] of links) fs.symlinkSync(target, path.join(root, link));
+  return root;
+}
+
+eachMethod(test, "a file opened as ../x.bin from a working directory reached through a symlink: named where the kernel put it", (t, method) => {
+  // chdir("w/link3"), link3 -> sub2/deep: ".." is sub2, not w.
+  const root = tree(`symcwd-${method}`, ["w/sub2/deep"], [["w/link3", "sub2/deep"]]);
+  const report = namedio(t, method, "w", path.join(root, "w/link3"), 1, 11, ["../x.bin"]);
+  const real = path.join(root, "w/sub2/x.bin");
+  t.is(fs.statSync(real).size, 11);
+  t.false(fs.existsSync(path.join(root, "w/x.bin")));
+  t.deepEqual(report.files.map(fileCounts), [{ path: real, kind: "file", readOps: 0, writeOps: 1, readBytes: 0, writeBytes: 11 }]);
+  t.deepEqual(counts(report.summary), totals(0, 0, 1, 11));
+});
+
+eachMethod(test, "one file written through five names (its path, symlinks, .. after a symlinked directory): one row with every write", (t, method) => {
+  const N = 300;
+  const S = 4096;
+  const root = tree(`names-${method}`, ["sub2/deep"], [["lnk.bin", "target.bin"], ["ldeep", "sub2/deep"]]);
+  const real = path.join(root, "target.bin");
+  // Text cleaning would make "ldeep/../../target.bin" the parent's target.bin.
+  const names = ["target.bin", "lnk.bin", "sub2/../target.bin", "ldeep/../../target.bin", path.join(root, "lnk.bin")];
+  const report = namedio(t, method, "w", root, N, S, names);
+  t.is(fs.statSync(real).size, N * S);
+  t.false(fs.existsSync(path.join(dir, "target.bin")));
+  const writes = names.length * N;
+  t.deepEqual(report.files.map(fileCounts), [{ path: real, kind: "file", readOps: 0, writeOps: writes, readBytes: 0, writeBytes: writes * S }]);
+  t.deepEqual(counts(report.summary), totals(0, 0, writes, writes * S));
+  t.deepEqual(syscallRow(report, "pwrite64"), { name: "pwrite64", calls: writes, bytes: writes * S, failed: 0 });
+  // Five sequential passes over one file: no small random writes.
+  t.deepEqual(report.findings.filter((f) => f.code === "small-random-writes"), []);
+});
+
+eachMethod(test, "files read under a symlinked directory (as /lib is): named by their real directory", (t, method) => {
+  const N = 4;
+  const S = 4096;
+  const root = tree(`symdir-${method}`, ["real"], [["lnkdir", "real"]]);
+  const real = path.join(root, "real/data.bin");
+  fs.writeFileSync(real, patternBuffer(N, S));
+  const names = ["lnkdir/data.bin", path.join(root, "lnkdir/data.bin"), "lnkdir/../real/data.bin"];
+  // The system's own: /lib -> usr/lib and locale.alias -> /etc/locale.alias on Debian; each that is there.
+  const system = ["/lib/x86_64-linux-gnu/libc.so.6", "/lib/aarch64-linux-gnu/libc.so.6", "/usr/share/locale/locale.alias"]
+    .filter((p) => fs.existsSync(p) && fs.statSync(p).size >= 64)
+    .map((p) => [p, fs.realpathSync(p)]);
+  t.log(`system files: ${system.map(([p, r]) => `${p} -> ${r}`).join(", ") || "none here"}`);
+  const report = namedio(t, method, "r", root, N, S, names);
+  t.deepEqual(report.files.map(fileCounts), [{ path: real, kind: "file", readOps: names.length * N, writeOps: 0, readBytes: names.length * N * S, writeBytes: 0 }]);
+  if (system.length > 0) {
+    const sys = namedio(t, method, "r", root, 1, 64, system.map(([p]) => p));
+    const expected = system.map(([, r]) => ({ path: r, kind: "file", readOps: 1, writeOps: 0, readBytes: 64, writeBytes: 0 }));
+    t.deepEqual(sys.files.map(fileCounts).sort((a, b) => a.path.localeCompare(b.path)), expected.sort((a, b) => a.path.localeCompare(b.path)));
+  }
+});
+
+eachMethod(test, "files written and removed at once, through a symlinked working directory: named as they were while open", (t, method) => {
+  // Each gone before its records can be read: named in its resolved directory.
+  const root = tree(`removed-${method}`, ["w/sub2/deep"], [["w/link3", "sub2/deep"]]);
+  const names = ["../a.bin", "b.bin", "../../link3/../c.bin"];
+  const report = namedio(t, method, "u", path.join(root, "w/link3"), 3, 100, names);
+  const real = ["sub2/a.bin", "sub2/deep/b.bin", "sub2/c.bin"].map((p) => path.join(root, "w", p));
+  t.false(real.some((p) => fs.existsSync(p)));
+  const rows = real.sort().map((p) => ({ path: p, kind: "file", readOps: 0, writeOps: 3, readBytes: 0, writeBytes: 300 }));
+  t.deepEqual(report.files.map(fileCounts).sort((a, b) => (a.path < b.path ? -1 : 1)), rows);
+  t.deepEqual(counts(report.summary), totals(0, 0, 9, 900));
+});
+
+eachMethod(test, "an unnamed file (O_TMPFILE) in a symlinked directory: a file row in the real directory, said deleted", (t, method) => {
+  const root = tree(`tmpfile-${method}`, ["real"], [["lnkdir", "real"]]);
+  const report = namedio(t, method, "t", root, 5, 100, ["lnkdir"]);
+  const files = report.files.map(fileCounts);
+  t.is(files.length, 1, JSON.stringify(files));
+  // /proc: "<dir>/#<inode> (deleted)"; eBPF, which sees no inode: "<dir>/#? (deleted, O_TMPFILE fd N of pid P)".
+  t.true(files[0].path.startsWith(path.join(root, "real") + "/#") && files[0].path.includes(" (deleted"), files[0].path);
+  t.deepEqual({ ...files[0], path: "" }, { path: "", kind: "file", readOps: 0, writeOps: 5, readBytes: 0, writeBytes: 500 });
+  t.deepEqual(counts(report.summary), totals(0, 0, 5, 500));
 });

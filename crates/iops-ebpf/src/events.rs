@@ -1,18 +1,17 @@
 //! What each record means: a finished call goes through iops-linux's
 //! `Calls` exactly as a ptrace exit stop does (the same syscall table,
 //! restart and EINTR rules, fd cache); an open also names its fd at once
-//! from the path the kernel read, since by the time we read the record the
-//! program may have closed the fd, or opened another file on it. Exec and
+//! from the path the kernel read, resolved as the kernel named the file
+//! (`paths`), since by the time we read the record the program may have
+//! closed the fd, or opened another file on it. Exec and
 //! process ends keep the fd cache true; the markers move the window.
 //! Nothing here allocates per call: only a new file, thread or fd does.
-
-use std::ffi::CString;
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use iops_core::path_name::name_text;
+use iops_core::path_name::{name_bytes, name_text};
 use iops_core::{Aggregator, FdKind, MetaKind};
 use iops_linux::calls::Calls;
 use iops_linux::fds;
@@ -21,6 +20,7 @@ use iops_linux::syscalls::{Class, ClassTable};
 use iops_linux::threads::{Pending, Threads};
 use libc::pid_t;
 
+use crate::paths::Resolver;
 use crate::record::{Event, EV_BEGIN, EV_CALL, EV_COMPAT, EV_END, EV_EXEC, EV_FORK, EV_GONE, EV_STARTED, POS_READ};
 
 /// bpf_ktime_get_ns() instants as `Instant`s: both are CLOCK_MONOTONIC.
@@ -72,10 +72,13 @@ pub struct Events {
     /// The tasks forked by traced threads since the capture last looked
     /// (it checks each is in the traced set: a full set misses forks).
     pub forked: Vec<u32>,
-    /// Each process's working directory as its records go (read from /proc
-    /// at its first relative open, inherited at fork, moved by chdir and
-    /// fchdir): relative opens are named against it even once it has exited.
+    /// Each process's working directory as its records go, the kernel's
+    /// name of it (read from /proc at its first relative open, inherited at
+    /// fork, moved by chdir, resolved as `paths` does, and by fchdir):
+    /// relative opens are named against it even once it has exited.
     cwds: HashMap<pid_t, Vec<u8>>,
+    /// Paths as the kernel resolved them.
+    paths: Resolver,
 }
 
 impl Events {
@@ -97,6 +100,7 @@ impl Events {
             last_gone: None,
             forked: Vec::new(),
             cwds: HashMap::new(),
+            paths: Resolver::default(),
         }
     }
 
@@ -276,13 +280,21 @@ impl Events {
                 _ => {}
             },
             libc::SYS_chdir => {
-                if let Some(dir) = path.filter(|p| !p.is_empty()).and_then(|p| self.absolute(tgid, tid, libc::AT_FDCWD, p)) {
-                    self.cwds.insert(tgid, dir);
+                let joined = path.filter(|p| !p.is_empty()).and_then(|p| self.joined(tgid, tid, libc::AT_FDCWD, p));
+                match joined.as_deref().and_then(|dir| self.paths.dir(dir)) {
+                    Some(dir) => {
+                        let dir = dir.to_vec();
+                        self.cwds.insert(tgid, dir);
+                    }
+                    // Gone already: read again from /proc at the next relative open.
+                    None => {
+                        self.cwds.remove(&tgid);
+                    }
                 }
             }
             libc::SYS_fchdir => match self.calls.file_name(tgid, tid, fd) {
                 Some(dir) => {
-                    self.cwds.insert(tgid, dir.into_bytes());
+                    self.cwds.insert(tgid, name_bytes(&dir));
                 }
                 None => {
                     self.cwds.remove(&tgid);
@@ -292,21 +304,21 @@ impl Events {
         }
     }
 
-    /// `path` as given to a call of `tgid` relative to `dirfd`, made
-    /// absolute and lexically clean, as /proc would show it (symlinks in
-    /// it stay as they were written).
-    fn absolute(&mut self, tgid: pid_t, tid: pid_t, dirfd: i32, path: &[u8]) -> Option<Vec<u8>> {
+    /// `path` as given to a call of `tgid` relative to `dirfd`, joined to
+    /// the kernel's name of that directory: absolute, its `..` and symlinks
+    /// as written (`paths` resolves them).
+    fn joined(&mut self, tgid: pid_t, tid: pid_t, dirfd: i32, path: &[u8]) -> Option<Vec<u8>> {
         let mut full: Vec<u8> = Vec::with_capacity(path.len() + 64);
         if path[0] != b'/' {
             if dirfd == libc::AT_FDCWD {
                 full.extend_from_slice(self.cwd(tgid, tid)?);
             } else {
-                full.extend_from_slice(self.calls.file_name(tgid, tid, dirfd)?.as_bytes());
+                full.extend_from_slice(&name_bytes(&self.calls.file_name(tgid, tid, dirfd)?));
             }
             full.push(b'/');
         }
         full.extend_from_slice(path);
-        Some(clean_path(&full))
+        Some(full)
     }
 
     /// A pipe or socket was made (see `program::FD_MAKERS`): its fds are
@@ -391,15 +403,17 @@ impl Events {
         self.calls.opened(tgid, fd, &name, kind, false, cloexec);
     }
 
-    /// Names fd `e.ret` from the path its open was given: relative to the
+    /// Names fd `e.ret` from the path its open was given, relative to the
     /// process's working directory (as followed, see `cwds`) or to its
-    /// dirfd, made absolute and clean.
+    /// dirfd: the file's name as the kernel gives it (`paths`), as /proc
+    /// and so the ptrace source do. An O_TMPFILE file has no name: /proc
+    /// shows "<dir>/#<inode> (deleted)"; here "<dir>/#? (deleted)" and whose
+    /// fd it was, so that two open at once never merge.
     fn name_opened_fd(&mut self, e: &Event, tid: pid_t, tgid: pid_t, path: &[u8]) {
         let fd = e.ret as i32;
         let at = matches!(e.nr as libc::c_long, libc::SYS_openat | libc::SYS_openat2);
         let dirfd = if at { e.args[0] as i32 } else { libc::AT_FDCWD };
-        let Some(clean) = self.absolute(tgid, tid, dirfd, path) else { return };
-        let kind = kind_of(&clean).unwrap_or(FdKind::File);
+        let Some(joined) = self.joined(tgid, tid, dirfd, path) else { return };
         let flags = match e.nr as libc::c_long {
             libc::SYS_openat => e.args[2],
             #[cfg(target_arch = "x86_64")]
@@ -408,54 +422,16 @@ impl Events {
         };
         let append = flags & libc::O_APPEND as u64 != 0;
         let cloexec = flags & libc::O_CLOEXEC as u64 != 0;
-        self.calls.opened(tgid, fd, &name_text(&clean), kind, append, cloexec);
+        let tmpfile = flags & libc::O_TMPFILE as u64 == libc::O_TMPFILE as u64;
+        let named = self.paths.file(&joined, flags & libc::O_NOFOLLOW as u64 == 0);
+        let (name, kind) = if tmpfile {
+            (format!("{}/#? (deleted, O_TMPFILE fd {fd} of pid {tgid})", name_text(&named.name)), FdKind::File)
+        } else {
+            (name_text(&named.name).into_owned(), named.kind.unwrap_or(FdKind::File))
+        };
+        self.calls.opened(tgid, fd, &name, kind, append, cloexec);
         if e.counted != 0 {
             self.calls.open_flags(tgid, tid, fd, flags);
         }
-    }
-}
-
-/// `path` (absolute) without "." and ".." components or repeated slashes.
-fn clean_path(path: &[u8]) -> Vec<u8> {
-    let mut parts: Vec<&[u8]> = Vec::new();
-    for part in path.split(|&b| b == b'/') {
-        match part {
-            b"" | b"." => {}
-            b".." => {
-                parts.pop();
-            }
-            p => parts.push(p),
-        }
-    }
-    let mut out = Vec::with_capacity(path.len());
-    for p in parts {
-        out.push(b'/');
-        out.extend_from_slice(p);
-    }
-    if out.is_empty() {
-        out.push(b'/');
-    }
-    out
-}
-
-/// What the file at `path` is now (the kinds of `fds::resolve`).
-fn kind_of(path: &[u8]) -> Option<FdKind> {
-    let c = CString::new(path).ok()?;
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    if unsafe { libc::stat(c.as_ptr(), &mut st) } != 0 {
-        return None;
-    }
-    Some(fds::kind_of_mode(st.st_mode, st.st_rdev))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::clean_path;
-
-    #[test]
-    fn paths_are_cleaned_as_proc_shows_them() {
-        assert_eq!(clean_path(b"/tmp/./a//b/../c"), b"/tmp/a/c");
-        assert_eq!(clean_path(b"/.."), b"/");
-        assert_eq!(clean_path(b"/work/x/"), b"/work/x");
     }
 }

@@ -9,6 +9,8 @@
 //! - `capture`: a capture from start to report (launch or attach, the
 //!   polling loop, the end of the process tree);
 //! - `events`: what each record means (calls, exec, process ends, markers);
+//! - `paths`: an opened file's name as the kernel gives it (resolved
+//!   through the file system, not the text);
 //! - `program`: the kernel side, embedded at build time, loaded and
 //!   attached (links owned by this process: gone with it);
 //! - `record`: the record layout shared with bpf/iops.bpf.c;
@@ -24,6 +26,8 @@ mod btf;
 mod capture;
 #[cfg(iops_ebpf)]
 mod events;
+#[cfg(any(iops_ebpf, test))]
+mod paths;
 #[cfg(iops_ebpf)]
 mod program;
 #[cfg(iops_ebpf)]
