@@ -571,20 +571,7 @@ impl Merger {
             let dense: Vec<Bucket> = (first..=hi).map(|k| t.buckets.get(&k).cloned().unwrap_or_default()).collect();
             (t.width_ns, dense)
         });
-        let timeline = bins.as_ref().map(|(width, dense)| TimelineReport {
-            interval_seconds: *width as f64 / 1e9,
-            points: dense
-                .iter()
-                .enumerate()
-                .map(|(i, b)| TimelinePoint {
-                    t: (i as i64 * width) as f64 / 1e9,
-                    read_ops: b.read_ops,
-                    write_ops: b.write_ops,
-                    read_bytes: b.read_bytes,
-                    write_bytes: b.write_bytes,
-                })
-                .collect(),
-        });
+        let timeline = bins.as_ref().map(|(width, dense)| TimelineReport::of(dense, *width as u64));
         let heatmap = bins.as_ref().filter(|_| self.heatmap).map(|(width, dense)| Heatmap::of(dense, *width as u64));
         let mut warnings: Vec<Warning> = self
             .warnings

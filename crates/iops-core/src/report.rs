@@ -338,6 +338,27 @@ pub struct TimelineReport {
     pub points: Vec<TimelinePoint>,
 }
 
+impl TimelineReport {
+    /// One point per bucket, the first at the window's start; `width_ns`
+    /// is each bucket's length in nanoseconds.
+    pub(crate) fn of(buckets: &[crate::timeline::Bucket], width_ns: u64) -> TimelineReport {
+        TimelineReport {
+            interval_seconds: width_ns as f64 / 1e9,
+            points: buckets
+                .iter()
+                .enumerate()
+                .map(|(i, b)| TimelinePoint {
+                    t: (i as u64 * width_ns) as f64 / 1e9,
+                    read_ops: b.read_ops,
+                    write_ops: b.write_ops,
+                    read_bytes: b.read_bytes,
+                    write_bytes: b.write_bytes,
+                })
+                .collect(),
+        }
+    }
+}
+
 /// The time spent in one kind of call, over every fd (files, sockets,
 /// pipes...: the time is the program's whichever fd it waited on).
 #[derive(Serialize, Clone, Debug, PartialEq)]
@@ -753,22 +774,7 @@ impl Report {
             scope.timeline.extend_to(ctx.elapsed_ns);
         }
         let width = scope.timeline.width_ns();
-        let timeline = TimelineReport {
-            interval_seconds: width as f64 / 1e9,
-            points: scope
-                .timeline
-                .buckets()
-                .iter()
-                .enumerate()
-                .map(|(i, b)| TimelinePoint {
-                    t: (i as u64 * width) as f64 / 1e9,
-                    read_ops: b.read_ops,
-                    write_ops: b.write_ops,
-                    read_bytes: b.read_bytes,
-                    write_bytes: b.write_bytes,
-                })
-                .collect(),
-        };
+        let timeline = TimelineReport::of(scope.timeline.buckets(), width);
 
         let mut call_time: Vec<CallKindTime> = CallKind::ALL
             .iter()
