@@ -3,20 +3,15 @@
  * comparing two kept ones (`%iops compare small large`), in a real tslab
  * kernel driven by Jupyter (nbclient).
  */
-import fs from "node:fs";
-import path from "node:path";
-
 import test from "ava";
 
-import { displays, mime, notebookScratch, plottedFigures, runSession, stream } from "./_support/notebook.mjs";
+import { displays, mime, notebookWork, plottedFigures, runSession, stream } from "./_support/notebook.mjs";
 
+const work = notebookWork(test);
 let cells;
-let work;
 
 test.before(() => {
-  const scratch = notebookScratch();
-  work = fs.mkdtempSync(path.join(scratch, "work-"));
-  const p = (name) => JSON.stringify(path.join(work, name));
+  const p = work.quoted;
   const steps = [
     `import "iops-profiler/tslab";\nimport * as fs from "fs";`,
     `%%iops --save-as small --json ${p("small.json")}\nconst a = fs.openSync(${p("small.bin")}, "w");\nfor (let i = 0; i < 1000; i++) fs.writeSync(a, Buffer.alloc(16, 1));\nfs.closeSync(a);`,
@@ -24,18 +19,14 @@ test.before(() => {
     `%iops compare small large`,
     `%iops compare small nothing`,
   ].map((cell) => ({ cell }));
-  const results = runSession(scratch, steps);
+  const results = runSession(work.scratch, steps);
   cells = { small: results[1], large: results[2], compare: results[3], missing: results[4] };
 });
 
-test.after.always(() => {
-  if (work) fs.rmSync(work, { recursive: true, force: true });
-});
-
 test("in a kernel: two kept cells compared, with the ratios, the verdict and the size histograms overlaid", (t) => {
-  const small = JSON.parse(fs.readFileSync(path.join(work, "small.json"), "utf8"));
-  const large = JSON.parse(fs.readFileSync(path.join(work, "large.json"), "utf8"));
-  const file = (r, name) => r.files.find((f) => f.path === path.join(work, name));
+  const small = work.report("small.json");
+  const large = work.report("large.json");
+  const file = (r, name) => r.files.find((f) => f.path === work.path(name));
   t.is(file(small, "small.bin").writeOps, 1000);
   t.is(file(large, "large.bin").writeOps, 1);
   t.is(cells.compare.status, "ok", JSON.stringify(cells.compare.outputs).slice(0, 1000));

@@ -5,27 +5,13 @@
  * kernel's own messaging kept out of the figures. Real tslab and jslab
  * kernels driven by nbclient.
  */
-import fs from "node:fs";
-import path from "node:path";
-
 import test from "ava";
 
-import { displays, mime, notebookScratch, row, runSession, stream } from "./_support/notebook.mjs";
+import { displays, mime, notebookWork, row, runSession, stream } from "./_support/notebook.mjs";
 
-let scratch;
-let work;
-
-test.before(() => {
-  scratch = notebookScratch();
-  work = fs.mkdtempSync(path.join(scratch, "work-"));
-});
-
-test.after.always(() => {
-  if (work) fs.rmSync(work, { recursive: true, force: true });
-});
-
-const p = (name) => JSON.stringify(path.join(work, name));
-const report = (name) => JSON.parse(fs.readFileSync(path.join(work, name), "utf8"));
+const work = notebookWork(test);
+const p = work.quoted;
+const report = work.report;
 
 /** 10 writes of 10 bytes to a new file, in a %%iops cell saving its report to `name`. */
 const TEN_WRITES = (name, fsExpr = `require("fs")`) =>
@@ -52,7 +38,7 @@ for (const [kernel, forms] of [
   for (const [i, form] of forms.entries()) {
     test(`${kernel}: the import form ${JSON.stringify(form.split("\n")[0])} turns the magics on`, (t) => {
       const name = `import-${kernel}-${i}.json`;
-      const [load, cell] = runSession(scratch, [{ cell: form }, { cell: TEN_WRITES(name) }], { kernel });
+      const [load, cell] = runSession(work.scratch, [{ cell: form }, { cell: TEN_WRITES(name) }], { kernel });
       t.is(load.status, "ok", stream(load, "stderr"));
       t.is(stream(load, "stderr"), "");
       if (form.includes("magics.HELP")) t.is(stream(load, "stdout"), "string\n");
@@ -65,7 +51,7 @@ for (const [kernel, forms] of [
 }
 
 test("only real magic lines are magic: %iops and %%iops in a template literal, a string or a comment are code", (t) => {
-  const [, template, cellInTemplate, comment, real] = runSession(scratch, [
+  const [, template, cellInTemplate, comment, real] = runSession(work.scratch, [
     { cell: `import "iops-profiler/tslab";` },
     { cell: "const s = `\n%iops not a magic\n`; s.length" },
     { cell: "const c = `\n%%iops\n`;\nc.length" },
@@ -86,7 +72,7 @@ test("only real magic lines are magic: %iops and %%iops in a template literal, a
 });
 
 test("errors as tslab shows them: at the user's line with its source line and caret; no frames of ours, in magic or plain cells", (t) => {
-  const [, cellThrow, lineThrow, define, calls, plain] = runSession(scratch, [
+  const [, cellThrow, lineThrow, define, calls, plain] = runSession(work.scratch, [
     { cell: `import "iops-profiler/tslab";` },
     { cell: `%%iops\nconst a = 1;\nthrow new Error("on line 3");` },
     { cell: `const b: number = 2;\n%iops --top 3 JSON.parse("{" + b);` },
@@ -112,8 +98,8 @@ test("errors as tslab shows them: at the user's line with its source line and ca
 });
 
 test("the kernel's own traffic stays out: a cell that prints, waits, and does known I/O on a file, a FIFO and /dev/null gets exactly its own counts in both fd classes", (t) => {
-  const fifo = path.join(work, "traffic.fifo");
-  const [, cell, allFds] = runSession(scratch, [
+  const fifo = work.path("traffic.fifo");
+  const [, cell, allFds] = runSession(work.scratch, [
     { cell: `import "iops-profiler/tslab";\nimport * as fs from "fs";\nrequire("child_process").execFileSync("mkfifo", [${JSON.stringify(fifo)}]);` },
     {
       cell: `%%iops --json ${p("traffic.json")}
@@ -145,7 +131,7 @@ console.log("done");`,
     [
       ["/dev/null", 0, 7],
       [fifo, 5, 5],
-      [path.join(work, "traffic.bin"), 0, 10],
+      [work.path("traffic.bin"), 0, 10],
     ].sort(),
   );
   // With --all-fds too, a cell that only prints and waits has no operations.

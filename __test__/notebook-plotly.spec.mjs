@@ -4,29 +4,20 @@
  * HTML), and every chart drawn whichever output the page runs first. Real
  * tslab kernels driven by nbclient, real headless Chromium.
  */
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 
 import test from "ava";
 
-import { displays, executeNotebook, mime, notebookScratch, plotlyCopies, plottedFigures, row, runSession } from "./_support/notebook.mjs";
+import { displays, executeNotebook, mime, notebookWork, plotlyCopies, plottedFigures, renderedDom, row, runSession } from "./_support/notebook.mjs";
 
 const PLOTLY = "application/vnd.plotly.v1+json";
 
-let scratch;
-let work;
-test.before(() => {
-  scratch = notebookScratch();
-  work = fs.mkdtempSync(path.join(scratch, "plotly-"));
-});
-test.after.always(() => {
-  if (work) fs.rmSync(work, { recursive: true, force: true });
-});
+const work = notebookWork(test, "plotly-");
 
 /** A --histogram cell writing `n` blocks of `size` bytes to its own file (a different workload each). */
 const histogramCell = (n, size) =>
-  `%%iops --histogram\nconst f${n} = fs.openSync(${JSON.stringify(path.join(work, `h${n}.bin`))}, "w");\n` +
+  `%%iops --histogram\nconst f${n} = fs.openSync(${work.quoted(`h${n}.bin`)}, "w");\n` +
   `for (let i = 0; i < ${n}; i++) fs.writeSync(f${n}, Buffer.alloc(${size}));\nfs.closeSync(f${n});`;
 const LOAD = `import "iops-profiler/tslab";\nimport * as fs from "fs";`;
 
@@ -38,29 +29,23 @@ function notebookFile(name, sources) {
     metadata: { kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" } },
     cells: sources.map((source, i) => ({ id: `cell-${i}`, cell_type: "code", metadata: {}, execution_count: null, outputs: [], source })),
   };
-  const file = path.join(work, name);
+  const file = work.path(name);
   fs.writeFileSync(file, JSON.stringify(nb, null, 1));
   return file;
 }
 
 /** Executes the notebook with nbclient; returns its saved bytes and its cells. */
 function saved(name, sources) {
-  const nb = executeNotebook(scratch, notebookFile(name, sources));
-  const text = fs.readFileSync(path.join(scratch, `executed-${name}`), "utf8");
+  const nb = executeNotebook(work.scratch, notebookFile(name, sources));
+  const text = fs.readFileSync(path.join(work.scratch, `executed-${name}`), "utf8");
   return { bytes: Buffer.byteLength(text), text, cells: nb.cells };
 }
 
 /** The DOM after headless Chromium ran `html`'s scripts (no network: a dead proxy). */
 function render(html, name) {
-  const page = path.join(work, `${name}.html`);
+  const page = work.path(`${name}.html`);
   fs.writeFileSync(page, `<!doctype html><html><body>${html}</body></html>`);
-  const r = spawnSync(
-    process.env.CHROMIUM ?? "chromium",
-    ["--headless", "--no-sandbox", "--disable-gpu", "--proxy-server=127.0.0.1:9", "--virtual-time-budget=10000", "--dump-dom", `file://${page}`],
-    { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
-  );
-  if (r.error || r.status !== 0) throw new Error(`headless chromium failed (Debian: apt-get install chromium): ${r.error ?? r.stderr}`);
-  return r.stdout;
+  return renderedDom(page);
 }
 
 test("five --histogram cells: Plotly once, in the first; the saved notebook grows well under 200 KB beyond one such cell", (t) => {
@@ -112,7 +97,7 @@ test("the charts draw whichever output runs first, and the text histogram is hid
 
 test("a run of the cell that carried Plotly carries it again (its new output replaces the old); other cells do not", (t) => {
   const first = histogramCell(9, 256);
-  const results = runSession(scratch, [{ cell: LOAD }, { cell: first }, { cell: histogramCell(10, 256) }, { cell: first }]);
+  const results = runSession(work.scratch, [{ cell: LOAD }, { cell: first }, { cell: histogramCell(10, 256) }, { cell: first }]);
   const copies = results.slice(1).map((r) => plotlyCopies(JSON.stringify(r.outputs)));
   t.deepEqual(copies, [1, 0, 1]);
 });

@@ -6,32 +6,20 @@
  */
 import fs from "node:fs";
 import os from "node:os";
-import path from "node:path";
 
 import test from "ava";
 
-import { alive, displays, mime, notebookScratch, row, runSession, stream } from "./_support/notebook.mjs";
+import { alive, displays, mime, notebookWork, row, runSession, stream } from "./_support/notebook.mjs";
 import { defaultMethod } from "./_support/util.mjs";
 
-let scratch;
-let work;
-
-test.before(() => {
-  scratch = notebookScratch();
-  work = fs.mkdtempSync(path.join(scratch, "work-"));
-});
-
-test.after.always(() => {
-  if (work) fs.rmSync(work, { recursive: true, force: true });
-});
-
-const p = (name) => JSON.stringify(path.join(work, name));
+const work = notebookWork(test);
+const p = work.quoted;
 const LOAD = { cell: `import "iops-profiler/tslab";\nimport * as fs from "fs";` };
 const INSPECT = { inspect: true };
 const WRITES = (name, options = "") => ({
   cell: `%%iops ${options}--json ${p(name)}\nconst fd${name.length} = fs.openSync(${p(name + ".bin")}, "w");\nfor (let i = 0; i < 1000; i++) fs.writeSync(fd${name.length}, Buffer.alloc(4096));\nfs.closeSync(fd${name.length});`,
 });
-const report = (name) => JSON.parse(fs.readFileSync(path.join(work, name), "utf8"));
+const report = work.report;
 const allCpus = () => [...Array(os.availableParallelism()).keys()];
 
 function assertKernelFree(t, inspected, label) {
@@ -51,11 +39,11 @@ function assertExactWrites(t, cell, name) {
 }
 
 test("an interrupt of a busy %%iops cell ends the window; the kernel runs on untraced", (t) => {
-  const [, busy, inspected, after] = runSession(scratch, [
+  const [, busy, inspected, after] = runSession(work.scratch, [
     LOAD,
     {
       cell: `%%iops --json ${p("interrupted.json")}\nfs.writeFileSync(${p("before-loop.txt")}, "abc");\nconst t0 = Date.now();\nwhile (Date.now() - t0 < 30000) {}`,
-      interruptWhen: path.join(work, "before-loop.txt"),
+      interruptWhen: work.path("before-loop.txt"),
     },
     INSPECT,
     WRITES("after-interrupt.json"),
@@ -74,11 +62,11 @@ test("an interrupt of a busy %%iops cell ends the window; the kernel runs on unt
 });
 
 test("an interrupt while a %%iops cell awaits ends the window at the interrupt", (t) => {
-  const [, waiting, inspected, after] = runSession(scratch, [
+  const [, waiting, inspected, after] = runSession(work.scratch, [
     LOAD,
     {
       cell: `%%iops --json ${p("interrupted-await.json")}\nawait fs.promises.writeFile(${p("before-wait.txt")}, "abcd");\nawait new Promise((resolve) => setTimeout(resolve, 60000));\nfs.writeFileSync(${p("after-wait.txt")}, "never");`,
-      interruptWhen: path.join(work, "before-wait.txt"),
+      interruptWhen: work.path("before-wait.txt"),
     },
     INSPECT,
     WRITES("after-await-interrupt.json"),
@@ -101,7 +89,7 @@ const helperPid = kids.find((pid) => fs.readFileSync(\`/proc/\${pid}/cmdline\`, 
 process.kill(helperPid, "SIGKILL");
 await new Promise((resolve) => setTimeout(resolve, 300));
 console.log("cell went on");`;
-  const [, crashed, inspected, after, inspectedAfter] = runSession(scratch, [LOAD, { cell: killHelper }, INSPECT, WRITES("after-crash.json"), INSPECT]);
+  const [, crashed, inspected, after, inspectedAfter] = runSession(work.scratch, [LOAD, { cell: killHelper }, INSPECT, WRITES("after-crash.json"), INSPECT]);
   t.is(crashed.status, "ok", stream(crashed, "stderr"));
   t.is(stream(crashed, "stdout"), "cell went on\n");
   t.regex(stream(crashed, "stderr"), /^iops: no figures for this cell: the tracer helper exited; the next %iops starts a new tracer\n$/);
@@ -112,7 +100,7 @@ console.log("cell went on");`;
 });
 
 test("a kernel restart: the old kernel's helper exits, the new kernel loads the magics again", async (t) => {
-  const [, , before, restart, , after, inspected] = runSession(scratch, [LOAD, WRITES("before-restart.json"), INSPECT, { restart: true }, LOAD, WRITES("after-restart.json"), INSPECT]);
+  const [, , before, restart, , after, inspected] = runSession(work.scratch, [LOAD, WRITES("before-restart.json"), INSPECT, { restart: true }, LOAD, WRITES("after-restart.json"), INSPECT]);
   const oldHelper = before.children.find((c) => c.argv.some((a) => a.endsWith("helper.js")));
   t.truthy(oldHelper);
   t.not(restart.pid, restart.oldPid);
@@ -123,8 +111,8 @@ test("a kernel restart: the old kernel's helper exits, the new kernel loads the 
 });
 
 test("a kernel killed mid-window (a restart of a busy kernel): its helper exits, the new kernel is measured", async (t) => {
-  const trigger = path.join(work, "helper-pid.txt");
-  const [, killed, restart, , after, inspected] = runSession(scratch, [
+  const trigger = work.path("helper-pid.txt");
+  const [, killed, restart, , after, inspected] = runSession(work.scratch, [
     LOAD,
     {
       cell: `%%iops
@@ -150,7 +138,7 @@ await new Promise((resolve) => setTimeout(resolve, 60000));`,
 
 test("ptrace not permitted (the kernel is already traced): the cell runs, with a notice and counter figures labelled as such", (t) => {
   const [load, cell, empty, tracer, inspected] = runSession(
-    scratch,
+    work.scratch,
     // ptrace, asked for: it is the source an existing tracer refuses (eBPF, the default where permitted, is not).
     [LOAD, WRITES("refused.json", "--method ptrace "), { cell: "%%iops --method ptrace\n" }, { cell: `console.log(fs.readFileSync("/proc/self/status", "utf8").match(/TracerPid:\\s+(\\d+)/)[1]);` }, INSPECT],
     { kernel: "tslab-traced" },
@@ -168,7 +156,7 @@ test("ptrace not permitted (the kernel is already traced): the cell runs, with a
   // a few 8-byte wake-ups of the kernel's threads.
   t.true(r.summary.writeOps >= 1000 && r.summary.writeOps <= 1010, String(r.summary.writeOps));
   t.true(r.summary.writeBytes >= 4_096_000 && r.summary.writeBytes <= 4_096_000 + 80, String(r.summary.writeBytes));
-  t.is(fs.statSync(path.join(work, "refused.json.bin")).size, 4_096_000);
+  t.is(fs.statSync(work.path("refused.json.bin")).size, 4_096_000);
   t.is(row(mime(displays(empty)[0], "text/plain"), "Total Operations"), "0");
   // strace (the process Jupyter started) is still the kernel's tracer.
   t.is(Number(stream(tracer, "stdout")), inspected.pid);
@@ -176,7 +164,7 @@ test("ptrace not permitted (the kernel is already traced): the cell runs, with a
 
 test("the JavaScript kernel (jslab) gets the magics too", (t) => {
   const [load, cell, later] = runSession(
-    scratch,
+    work.scratch,
     [
       { cell: `import "iops-profiler/tslab";\nconst fs = require("fs");` },
       { cell: `%%iops --json ${p("jslab.json")}\nconst fd = fs.openSync(${p("jslab.bin")}, "w");\nfor (let i = 0; i < 10; i++) fs.writeSync(fd, "0123456789");\nfs.closeSync(fd);\nlet n = 10;` },

@@ -3,22 +3,19 @@
  * the package installed from `npm pack` next to tslab in a scratch folder.
  * One kernel runs all the cells below; each test asserts on their outputs.
  */
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
-import path from "node:path";
 
 import test from "ava";
 
-import { displays, mime, notebookScratch, plottedFigures, row, runSession, stream } from "./_support/notebook.mjs";
+import { displays, mime, notebookWork, plottedFigures, renderedDom, row, runSession, stream } from "./_support/notebook.mjs";
 import { SOURCE_LABELS, defaultMethod, fileCounts, liveMethods } from "./_support/util.mjs";
 
-let scratch;
-let work;
+const work = notebookWork(test);
 const cells = {};
 
 /** The session: named cells, run in this order in one kernel. */
 function plan() {
-  const p = (name) => JSON.stringify(path.join(work, name));
+  const p = work.quoted;
   return [
     ["load", `import "iops-profiler/tslab";`],
     ["loadAgain", `import "iops-profiler/tslab";`],
@@ -112,19 +109,13 @@ fs.closeSync(mfd);`],
 }
 
 test.before(() => {
-  scratch = notebookScratch();
-  work = fs.mkdtempSync(path.join(scratch, "work-"));
   const named = plan();
   const steps = named.map(([, src]) => (src === null ? { inspect: true } : typeof src === "object" ? src : { cell: src }));
-  const results = runSession(scratch, steps);
+  const results = runSession(work.scratch, steps);
   named.forEach(([name], i) => (cells[name] = results[i]));
 });
 
-test.after.always(() => {
-  if (work) fs.rmSync(work, { recursive: true, force: true });
-});
-
-const report = (name) => JSON.parse(fs.readFileSync(path.join(work, name), "utf8"));
+const report = work.report;
 const only = (t, cell) => {
   const d = displays(cell);
   t.is(d.length, 1, JSON.stringify(cell.outputs).slice(0, 2000));
@@ -174,8 +165,8 @@ test("1000 fs.writeSync calls of 4096 bytes: exactly 1000 writes and 4,096,000 b
   t.regex(html, /<th>Write Operations<\/th><td class="num">1,000<\/td>/);
   t.regex(html, /<th>Bytes Written<\/th><td class="num">3\.91 MiB \(4,096,000 bytes\)<\/td>/);
   const r = report("writes.json");
-  const file = r.files.find((f) => f.path === path.join(work, "writes.bin"));
-  t.deepEqual(fileCounts(file), { path: path.join(work, "writes.bin"), kind: "file", readOps: 0, writeOps: 1000, readBytes: 0, writeBytes: 4_096_000 });
+  const file = r.files.find((f) => f.path === work.path("writes.bin"));
+  t.deepEqual(fileCounts(file), { path: work.path("writes.bin"), kind: "file", readOps: 0, writeOps: 1000, readBytes: 0, writeBytes: 4_096_000 });
   t.is(file.writeAccess.sequentialOps, 1000, "fs.writeSync appends: sequential");
   t.is(r.summary.readOps, 0);
   t.is(r.summary.writeOps, 1000);
@@ -191,7 +182,7 @@ test("names declared in a profiled cell are visible to later cells", (t) => {
 test("top-level await works and awaited asynchronous I/O (libuv's thread pool) is inside the window", (t) => {
   t.is(cells.asyncCell.status, "ok", stream(cells.asyncCell, "stderr"));
   const r = report("async.json");
-  const file = r.files.find((f) => f.path === path.join(work, "async.bin"));
+  const file = r.files.find((f) => f.path === work.path("async.bin"));
   t.is(file.writeOps, 100);
   t.is(file.writeBytes, 100_000);
   t.is(file.readBytes, 100_000);
@@ -207,13 +198,13 @@ test("%iops profiles its own line only; the cell's other lines run unmeasured", 
   const r = report("line.json");
   t.deepEqual(
     r.files.map((f) => f.path),
-    [path.join(work, "async.bin")],
+    [work.path("async.bin")],
   );
   t.is(r.summary.readBytes, 100_000);
   t.is(r.metadataOps.opens, 1);
   // The lines after it ran, and its declaration is visible later.
   t.is(stream(cells.lineMagic, "stdout"), "after the line 100000\n");
-  t.is(fs.readFileSync(path.join(work, "after.txt")).length, 100_000);
+  t.is(fs.readFileSync(work.path("after.txt")).length, 100_000);
   t.is(stream(cells.afterLine, "stdout"), "100000\n");
 });
 
@@ -221,8 +212,8 @@ test("two %iops lines in one cell: two windows, each exact, shown in order", (t)
   t.is(cells.twoLines.status, "ok", stream(cells.twoLines, "stderr"));
   t.is(displays(cells.twoLines).length, 2);
   const [a, b] = [report("line1.json"), report("line2.json")];
-  t.deepEqual([a.summary.writeOps, a.summary.writeBytes, a.files[0].path], [1, 1, path.join(work, "one.txt")]);
-  t.deepEqual([b.summary.writeOps, b.summary.writeBytes, b.files[0].path], [1, 2, path.join(work, "two.txt")]);
+  t.deepEqual([a.summary.writeOps, a.summary.writeBytes, a.files[0].path], [1, 1, work.path("one.txt")]);
+  t.deepEqual([b.summary.writeOps, b.summary.writeBytes, b.files[0].path], [1, 2, work.path("two.txt")]);
 });
 
 test("an exception is the cell's error, shown after the results of what ran before it", (t) => {
@@ -242,7 +233,7 @@ test("an exception is the cell's error, shown after the results of what ran befo
   // The window ended at the throw, inside the script: not after Node's
   // teardown of the script's SIGINT watch (libuv's signal-lock pipe).
   t.deepEqual(r.files.filter((f) => f.kind === "pipe"), []);
-  t.false(fs.existsSync(path.join(work, "never.txt")));
+  t.false(fs.existsSync(work.path("never.txt")));
 
   const a = cells.throwsAsync;
   t.is(a.status, "error");
@@ -268,8 +259,8 @@ test("an exception in a %iops line: the line's results, then the error; the rest
   t.is(r.summary.totalOps, 0);
   t.is(r.metadataOps.opens, 0);
   t.is(r.metadataOps.failed, 1, "the failed open of the missing file");
-  t.true(fs.existsSync(path.join(work, "line-before.txt")));
-  t.false(fs.existsSync(path.join(work, "line-after.txt")));
+  t.true(fs.existsSync(work.path("line-before.txt")));
+  t.false(fs.existsSync(work.path("line-after.txt")));
 });
 
 test("%iops --help explains the options", (t) => {
@@ -279,13 +270,13 @@ test("%iops --help explains the options", (t) => {
   t.regex(help, /%%iops \[options\]/);
   t.is(cells.cellHelp.status, "ok");
   t.is(stream(cells.cellHelp, "stdout"), help);
-  t.false(fs.existsSync(path.join(work, "help-ran.txt")), "--help shows the help and runs nothing");
+  t.false(fs.existsSync(work.path("help-ran.txt")), "--help shows the help and runs nothing");
 });
 
 test("windows never nest: %iops inside %%iops and profile() inside %%iops get a clear message", (t) => {
   t.is(cells.nested.status, "error");
   t.regex(stream(cells.nested, "stderr"), /^%iops: %iops on line 3 is inside a %%iops cell: windows cannot nest, so the cell did not run/);
-  t.false(fs.existsSync(path.join(work, "nested-a.txt")));
+  t.false(fs.existsSync(work.path("nested-a.txt")));
 
   t.is(cells.nestedProfile.status, "error");
   t.regex(stream(cells.nestedProfile, "stderr"), /EBUSY|cannot nest/);
@@ -297,7 +288,7 @@ test("a %%iops cell while a profile() window is open: a clear message, and the c
   t.is(cells.busy.status, "error");
   t.regex(stream(cells.busy, "stderr"), /^IopsError: an iops window is already open: windows cannot nest or overlap \(is a profile\(\) still running\?\); the code did not run/);
   t.is(displays(cells.busy).length, 0);
-  t.false(fs.existsSync(path.join(work, "busy.txt")));
+  t.false(fs.existsSync(work.path("busy.txt")));
   t.is(stream(cells.afterBusy, "stdout"), "profile() done\n");
 });
 
@@ -354,7 +345,7 @@ test("--histogram: the HTML page's charts (the reference's two, latency, IOPS an
   t.deepEqual(latency.data.map((s) => s.y.reduce((a, b) => a + b, 0)), [r.latency.read.count, r.latency.write.count]);
   // 300 of the 320 writes are 100 B: the finding, with its numbers, on top of the HTML and in the text.
   // A window on a live process: the text says how long it watched.
-  const tiny = `${`Many small writes to ${path.join(work, "hist.bin")}: 320 writes, 94% under 4 KiB (mean 4.09 KiB)`.replace(/[.()]/g, "\\$&")} \\(in the [\\d.]+ [µm]?s watched\\)\\.`;
+  const tiny = `${`Many small writes to ${work.path("hist.bin")}: 320 writes, 94% under 4 KiB (mean 4.09 KiB)`.replace(/[.()]/g, "\\$&")} \\(in the [\\d.]+ [µm]?s watched\\)\\.`;
   t.regex(html, new RegExp(`<div class="iops-findings"><strong>Findings</strong><ul class="iops-findings"><li data-kind="tiny-writes"><strong>${tiny}</strong>`));
   t.regex(plain, new RegExp(`\\nFindings:\\n  - ${tiny}(\\n|$)`));
   t.true(html.indexOf("iops-findings") < html.indexOf("iops-summary"), "findings first");
@@ -388,15 +379,9 @@ test("--heatmap: the size-over-time heatmaps (operations and bytes) holding ever
  */
 function render(html, { scripts, theme = "" }) {
   const csp = scripts ? "" : `<meta http-equiv="Content-Security-Policy" content="script-src 'none'">`;
-  const page = path.join(work, `render-${scripts ? "js" : "nojs"}.html`);
+  const page = work.path(`render-${scripts ? "js" : "nojs"}.html`);
   fs.writeFileSync(page, `<!doctype html><html><head>${csp}</head><body style="${theme}">${html}</body></html>`);
-  const r = spawnSync(
-    process.env.CHROMIUM ?? "chromium",
-    ["--headless", "--no-sandbox", "--disable-gpu", "--proxy-server=127.0.0.1:9", "--virtual-time-budget=10000", "--dump-dom", `file://${page}`],
-    { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
-  );
-  if (r.error || r.status !== 0) throw new Error(`headless chromium failed (Debian: apt-get install chromium): ${r.error ?? r.stderr}`);
-  return r.stdout;
+  return renderedDom(page);
 }
 
 test("--histogram in a browser: Plotly draws every chart offline; without scripts the table and the text histogram show", (t) => {
@@ -486,7 +471,7 @@ test("--method: %%iops --method ptrace and %iops --method=ebpf measure with the 
   const viaPtrace = report("method-ptrace.json");
   t.is(viaPtrace.method, "ptrace");
   t.deepEqual(fileCounts(viaPtrace.files.find((f) => f.path.endsWith("method-ptrace.txt"))), {
-    path: path.join(work, "method-ptrace.txt"),
+    path: work.path("method-ptrace.txt"),
     kind: "file",
     readOps: 0,
     writeOps: 1,
@@ -505,5 +490,5 @@ test("--method: %%iops --method ptrace and %iops --method=ebpf measure with the 
   }
   t.is(cells.methodBad.status, "error");
   t.is(stream(cells.methodBad, "stderr"), '%iops: unknown method "bpf": one of ebpf, ptrace, strace\n');
-  t.false(fs.existsSync(path.join(work, "method-bad.txt")), "the code did not run");
+  t.false(fs.existsSync(work.path("method-bad.txt")), "the code did not run");
 });

@@ -74,6 +74,32 @@ export function notebookScratch() {
 }
 
 /**
+ * A spec's own folder inside the scratch project (so that kernels started
+ * there find the installed package), made by a serial `test.before` hook
+ * (one the spec's later hooks run after) and removed after the tests.
+ * `scratch` and `dir` are set once that hook has run; `path(name)` is a
+ * file in `dir`, `quoted(name)` the same as a JavaScript string literal
+ * for a cell, `report(name)` the JSON report a cell saved there.
+ */
+export function notebookWork(test, prefix = "work-") {
+  const work = {
+    scratch: undefined,
+    dir: undefined,
+    path: (name) => path.join(work.dir, name),
+    quoted: (name) => JSON.stringify(work.path(name)),
+    report: (name) => JSON.parse(fs.readFileSync(work.path(name), "utf8")),
+  };
+  test.serial.before(() => {
+    work.scratch = notebookScratch();
+    work.dir = fs.mkdtempSync(path.join(work.scratch, prefix));
+  });
+  test.after.always(() => {
+    if (work.dir) fs.rmSync(work.dir, { recursive: true, force: true });
+  });
+  return work;
+}
+
+/**
  * Scratch projects of earlier builds (about 100 MB each) left by runs more
  * than a few hours ago; recent ones may belong to a run going on in another
  * checkout on this machine.
@@ -171,4 +197,19 @@ export function alive(pid) {
   } catch {
     return false;
   }
+}
+
+/**
+ * The DOM of the HTML file `page` after headless Chromium ran its scripts,
+ * with every network request sent to a dead proxy (no CDN can stand in for
+ * what the page embeds).
+ */
+export function renderedDom(page) {
+  const r = spawnSync(
+    process.env.CHROMIUM ?? "chromium",
+    ["--headless", "--no-sandbox", "--disable-gpu", "--proxy-server=127.0.0.1:9", "--virtual-time-budget=10000", "--dump-dom", `file://${page}`],
+    { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+  );
+  if (r.error || r.status !== 0) throw new Error(`headless chromium failed (Debian: apt-get install chromium): ${r.error ?? r.stderr}`);
+  return r.stdout;
 }

@@ -63,6 +63,26 @@ export function baseLayout(title: string, xaxis: object, yaxis: object, extra: o
   };
 }
 
+/** Hover text of a bar of operation counts whose `customdata` is its bin's range. */
+const COUNT_HOVER = "%{customdata}: %{y:,} ops";
+
+/**
+ * One series of bars over the bins `x` (their lower bounds), in the series'
+ * colour; the hover box shows `hover` and the series' name. `legend` is its
+ * name in the legend when that says more.
+ */
+function bars(series: { name: string; color: string }, x: number[], y: number[], customdata: unknown[], hover: string, legend = series.name): object {
+  return {
+    type: "bar",
+    name: legend,
+    x,
+    y,
+    customdata,
+    marker: { color: series.color },
+    hovertemplate: `${hover}<extra>${series.name}</extra>`,
+  };
+}
+
 /** "[4 KiB, 8 KiB)" for the bin of lo (the zero bin: "0 B"). */
 export function binRange(lo: number, label: (n: number) => string): string {
   return lo === 0 ? label(0) : `[${label(lo)}, ${label(lo * 2)})`;
@@ -100,15 +120,7 @@ function sizeFigures(view: Pick<ReportView, "sizes">): Figure[] {
   const count: Figure = {
     id: "size-count",
     title: "Operations by size",
-    data: series.map((s) => ({
-      type: "bar",
-      name: s.name,
-      x: los,
-      y: s.bins.map((b) => b.count),
-      customdata: ranges,
-      marker: { color: s.color },
-      hovertemplate: "%{customdata}: %{y:,} ops<extra>" + s.name + "</extra>",
-    })),
+    data: series.map((s) => bars(s, los, s.bins.map((b) => b.count), ranges, COUNT_HOVER)),
     layout: baseLayout("Operations by size", xaxis, { title: { text: "operations" } }, { barmode: "stack", bargap: 0.1 }),
   };
   const maxBytes = Math.max(0, ...los.map((_, i) => series.reduce((n, s) => n + s.bins[i].sum, 0)));
@@ -116,15 +128,7 @@ function sizeFigures(view: Pick<ReportView, "sizes">): Figure[] {
   const bytes: Figure = {
     id: "size-bytes",
     title: "Bytes moved by size",
-    data: series.map((s) => ({
-      type: "bar",
-      name: s.name,
-      x: los,
-      y: s.bins.map((b) => b.sum / divisor),
-      customdata: s.bins.map((b, i) => [b.sum, ranges[i]]),
-      marker: { color: s.color },
-      hovertemplate: "%{customdata[1]}: %{customdata[0]:,} bytes<extra>" + s.name + "</extra>",
-    })),
+    data: series.map((s) => bars(s, los, s.bins.map((b) => b.sum / divisor), s.bins.map((b, i) => [b.sum, ranges[i]]), "%{customdata[1]}: %{customdata[0]:,} bytes")),
     layout: baseLayout("Bytes moved by size", xaxis, { title: { text: `bytes moved (${unit})` } }, { barmode: "stack", bargap: 0.1 }),
   };
   return [count, bytes];
@@ -159,15 +163,9 @@ export function latencyFigures(report: Report): Figure[] {
     {
       id: "latency",
       title: "Latency per operation",
-      data: series.map((s, i) => ({
-        type: "bar",
-        name: `${s.name} (p50 ${nsLabel(s.summary!.p50Ns)}, p99 ${nsLabel(s.summary!.p99Ns)})`,
-        x: los,
-        y: filled[i].map((b) => b.count),
-        customdata: ranges,
-        marker: { color: s.color },
-        hovertemplate: "%{customdata}: %{y:,} ops<extra>" + s.name + "</extra>",
-      })),
+      data: series.map((s, i) =>
+        bars(s, los, filled[i].map((b) => b.count), ranges, COUNT_HOVER, `${s.name} (p50 ${nsLabel(s.summary!.p50Ns)}, p99 ${nsLabel(s.summary!.p99Ns)})`),
+      ),
       layout: baseLayout(
         "Latency per operation",
         { title: { text: "time per operation, syscall entry to exit as traced (bins of [t, 2×t))" }, type: "category", tickvals: los, ticktext: los.map(nsLabel) },

@@ -4,7 +4,7 @@
  * `ReportView` and only lay it out; none of them reads the report to decide
  * what to show. Pure: the same report gives the same view.
  */
-import { SOURCE_LABELS, type AccessSummary, type Bin, type CallKind, type FileReport, type LatencySummary, type Mapping, type Report, type Source } from "../report";
+import { SOURCE_LABELS, type AccessSummary, type Bin, type CallKind, type CallKindTime, type FileReport, type LatencySummary, type Mapping, type Report, type Source } from "../report";
 import { findings, type Finding } from "./findings";
 import { printable } from "./printable";
 import { bytesWithExact, count, humanBytes, humanDuration, humanNs, localeFixed, thousands } from "./units";
@@ -92,18 +92,10 @@ export interface ReportView {
   mappings: MappingsView | null;
 }
 
-/** One kind of call in "where the time goes". */
-export interface CallTimeRow {
-  kind: CallKind;
+/** One kind of call in "where the time goes": the report's row (`Report.callTime`), named for people. */
+export interface CallTimeRow extends CallKindTime {
   /** "reads", "syncs (fsync, fdatasync, ...)", "directory reads". */
   label: string;
-  calls: number;
-  failed: number;
-  totalSeconds: number;
-  meanSeconds: number | null;
-  p99Seconds: number | null;
-  /** 0 to 1 (more with threads waiting at once); null without a clock. */
-  shareOfElapsed: number | null;
 }
 
 export interface TimeView {
