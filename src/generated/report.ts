@@ -317,7 +317,7 @@ export interface TimelinePoint {
   writeBytes: number;
 }
 
-/** The time spent in one kind of call, over every fd (files, sockets, pipes...: the time is the program's whichever fd it waited on). */
+/** The time spent in one kind of call: data calls on the fds the summary counts (files and block devices; every fd with `allFds`), so that a pipe's or a socket's blocking read is no storage time, and every metadata and sync call. */
 export interface CallKindTime {
   /** The kind of call. */
   kind: CallKind;
