@@ -127,9 +127,19 @@ fn finding(code: &str, severity: Severity, text: String, advice: &str, file: Opt
 
 /// `rule` over the storage files that are the program's own (not a
 /// library the loader read), busiest first as the report lists them, at
-/// most `MAX_PER_KIND` findings.
+/// most `MAX_PER_KIND` findings; the last one listed says how many more
+/// files had the same (its text, and `numbers.moreFiles`).
 fn per_file(f: &Report, rule: impl Fn(&Report, &FileReport) -> Option<Finding>) -> Vec<Finding> {
-    storage_files(f).filter(|file| !loaded_library(f, &file.path)).filter_map(|file| rule(f, file)).take(MAX_PER_KIND).collect()
+    let mut found = storage_files(f).filter(|file| !loaded_library(f, &file.path)).filter_map(|file| rule(f, file));
+    let mut listed: Vec<Finding> = found.by_ref().take(MAX_PER_KIND).collect();
+    let more = found.count();
+    if more > 0 {
+        if let Some(last) = listed.last_mut() {
+            last.text.push_str(&format!(" (and {more} more {} like it, not listed)", if more == 1 { "file" } else { "files" }));
+            last.numbers.insert("moreFiles".into(), more as f64);
+        }
+    }
+    listed
 }
 
 /// The program's run time the shares are of: the window's elapsed seconds.

@@ -443,3 +443,28 @@ fn a_saved_report_gets_the_findings_it_was_built_with_and_one_not_a_report_an_er
         assert!(e.contains(why), "{e}");
     }
 }
+
+#[test]
+fn a_kind_found_on_more_files_than_listed_says_how_many_more() {
+    let eight = |n: usize| {
+        let mut r = run(0, 0, 0);
+        r.files = Some(
+            (0..n)
+                .map(|i| {
+                    let mut x = file(&format!("/data/out{i}.csv"), 0, 100 + (n - i) as u64, 100);
+                    x.write_access = access(100, 0, 100);
+                    x
+                })
+                .collect(),
+        );
+        of_report(&r).into_iter().filter(|f| f.code == "tiny-writes").collect::<Vec<_>>()
+    };
+    let found = eight(8);
+    assert_eq!(found.len(), MAX_PER_KIND);
+    assert!(found[4].text.ends_with(" (and 3 more files like it, not listed)"), "{}", found[4].text);
+    assert_eq!(found[4].numbers["moreFiles"], 3.0);
+    assert!(found[..4].iter().all(|f| !f.numbers.contains_key("moreFiles")));
+    let six = eight(6);
+    assert!(six[4].text.ends_with(" (and 1 more file like it, not listed)"), "{}", six[4].text);
+    assert!(eight(5).iter().all(|f| !f.text.contains("more file")), "five: all listed");
+}
