@@ -90,12 +90,21 @@ async function answerKernelDialog(page) {
   return true;
 }
 
+/**
+ * Notebook 7.6's own error on each of its pages, a notebook open or not
+ * (its file browser too): its keyboard-shortcuts plugin reads the schema of
+ * a plugin it has not loaded. Not ours, so left out of a page's errors.
+ */
+const NOTEBOOK7_OWN = /reading 'schema'\)[\s\S]*\/static\/notebook\/notebook_core\./;
+
 /** Opens the notebook in JupyterLab (`lab`) or Notebook 7 (`notebook7`), its kernel started. */
 async function openNotebook(name, server = lab) {
   await startSession(server, name);
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   const errors = [];
-  page.on("pageerror", (e) => errors.push(e.message));
+  page.on("pageerror", (e) => {
+    if (!(server === notebook7 && NOTEBOOK7_OWN.test(e.stack ?? ""))) errors.push(e.message);
+  });
   // JupyterLab's ?reset: a fresh workspace, with no tab of an earlier test's notebook restored.
   const at = server.page(name);
   await page.goto(`${server.url}/${at}${at.includes("?") ? "&" : "?"}token=${server.token}`);

@@ -10,9 +10,9 @@
  * of Plotly's mode bar on the right.
  */
 import type { Heatmap, Report, TimelinePoint, TimelineReport } from "../report";
-import { humanBytes, sizeLabel, thousands } from "../view/units";
+import { count, humanBytes, sizeLabel, thousands } from "../view/units";
 import { buildView, everyOctave, octaves, type ReportView } from "../view/view";
-import { barLines, gridLines, groups, sizeHistogramLines } from "./chart-text";
+import { BAR_WIDTH, barLines, gridLines, groups, sizeHistogramLines } from "./chart-text";
 
 export interface Figure {
   /** A stable name, used in element ids and tests. */
@@ -116,7 +116,7 @@ function sizeFigures(view: Pick<ReportView, "sizes">): Figure[] {
       hovertemplate: "%{customdata}: %{y:,} ops<extra>" + s.name + "</extra>",
     })),
     layout: baseLayout("Operations by size", xaxis, { title: { text: "operations" } }, { barmode: "stack", bargap: 0.1 }),
-    text: sizeHistogramLines(view, undefined, "ops"),
+    text: sizeHistogramLines(view, BAR_WIDTH, "ops"),
   };
   const maxBytes = Math.max(0, ...los.map((_, i) => series.reduce((n, s) => n + s.bins[i].sum, 0)));
   const { divisor, unit } = byteScale(maxBytes);
@@ -133,7 +133,7 @@ function sizeFigures(view: Pick<ReportView, "sizes">): Figure[] {
       hovertemplate: "%{customdata[1]}: %{customdata[0]:,} bytes<extra>" + s.name + "</extra>",
     })),
     layout: baseLayout("Bytes moved by size", xaxis, { title: { text: `bytes moved (${unit})` } }, { barmode: "stack", bargap: 0.1 }),
-    text: sizeHistogramLines(view, undefined, "bytes"),
+    text: sizeHistogramLines(view, BAR_WIDTH, "bytes"),
   };
   return [count, bytes];
 }
@@ -186,7 +186,7 @@ export function latencyFigures(report: Report): Figure[] {
         `Latency per operation (${series.map((s) => `${s.name[0].toUpperCase()} = ${s.name}: p50 ${nsLabel(s.summary!.p50Ns)}, p99 ${nsLabel(s.summary!.p99Ns)}`).join("; ")}; each row is [t, 2×t)):`,
         los.map((lo, i) => {
           const ops = filled.reduce((n, f) => n + f[i].count, 0);
-          return { label: nsLabel(lo), values: filled.map((f) => f[i].count), note: `${thousands(ops)} ${ops === 1 ? "op" : "ops"}` };
+          return { label: nsLabel(lo), values: filled.map((f) => f[i].count), note: count(ops, "op") };
         }),
         series.map((s) => s.name[0].toUpperCase()),
       ),
