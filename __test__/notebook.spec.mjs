@@ -402,6 +402,63 @@ test("--histogram in a browser: Plotly draws every chart offline; without script
   t.regex(still, /<th>Write Operations<\/th><td class="num">320<\/td>/);
 });
 
+/** Each chart's text picture in a rendered DOM: chart id → { text, hidden }. */
+function chartTexts(dom) {
+  const unescape = (s) => s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&amp;/g, "&");
+  return Object.fromEntries(
+    [...dom.matchAll(/<pre id="iops-[0-9a-f]+-([a-z-]+)-text" class="iops-chart-text"( style="display: none;")?>([^<]*)<\/pre>/g)].map((m) => [m[1], { text: unescape(m[3]), hidden: Boolean(m[2]) }]),
+  );
+}
+
+/** The line of a text picture for the bin labelled `label`. */
+const binRow = (text, label) => text.split("\n").find((l) => l.trimStart().startsWith(`${label} |`));
+
+test("--histogram and --heatmap where no script runs: each chart shows as text, bin by bin what the cell did; once drawn, hidden", (t) => {
+  const { page: html, plain } = charted(t, cells.histogram);
+  const still = chartTexts(render(html, { scripts: false }));
+  t.deepEqual(Object.keys(still), CHARTS);
+  t.true(Object.values(still).every((c) => !c.hidden));
+  // The cell: 300 writes of 100 B, 20 writes of 64 KiB, 50 reads of 512 B; nothing else.
+  const count = still["size-count"].text;
+  t.regex(count, /^Operations by size \(R = reads, W = writes; each row is \[size, 2×size\)\):\n/);
+  t.regex(binRow(count, "64 B"), /\| W{50} 300 ops, 29\.30 KiB$/);
+  t.regex(binRow(count, "512 B"), /\| R+ 50 ops, 25\.00 KiB$/);
+  t.regex(binRow(count, "64 KiB"), /\| W+ 20 ops, 1\.25 MiB$/);
+  for (const empty of ["128 B", "256 B", "1 KiB", "2 KiB", "4 KiB", "8 KiB", "16 KiB", "32 KiB"]) t.regex(binRow(count, empty), /\| 0 ops, 0 B$/, empty);
+  const bytes = still["size-bytes"].text;
+  t.regex(binRow(bytes, "64 KiB"), /\| W{50} 1\.25 MiB in 20 ops$/);
+  t.regex(binRow(bytes, "64 B"), /\| W+ 29\.30 KiB in 300 ops$/);
+  t.regex(binRow(bytes, "512 B"), /\| R+ 25\.00 KiB in 50 ops$/);
+  // Latency: every operation in one of its rows.
+  const latency = still.latency.text.split("\n");
+  t.regex(latency[0], /^Latency per operation \(R = reads: p50 .+; W = writes: p50 .+\)\):$/);
+  t.is(latency.slice(1).reduce((n, l) => n + Number(l.match(/ ([\d,]+) ops?$/)[1].replace(/,/g, "")), 0), 370);
+  for (const id of ["iops-over-time", "throughput-over-time"]) {
+    const lines = still[id].text.split("\n");
+    t.regex(lines[0], /over time \(R = reads, W = writes; each row is [\d.e-]+ s from its start\):$/);
+    t.true(lines.length >= 2 && lines.length <= 17, `${lines.length - 1} rows`);
+    t.true(lines.some((l) => /\| [RW]/.test(l)), lines.join("\n"));
+  }
+  // The report's text/plain has them all (the size histogram once).
+  t.is(plain.split("Operations by size (").length - 1, 1);
+  for (const id of CHARTS.slice(1)) t.true(plain.includes(still[id].text), id);
+
+  const drawn = chartTexts(render(html, { scripts: true }));
+  t.deepEqual(Object.keys(drawn), CHARTS);
+  t.true(Object.values(drawn).every((c) => c.hidden), "Plotly drew each chart and hid its text");
+
+  // --heatmap: 200 writes of 100 B, then 10 of 64 KiB; rows from 64 B to 64 KiB, marks on those two only.
+  const heat = chartTexts(render(displays(cells.heatmap).map((o) => mime(o, "text/html")).join("\n"), { scripts: false }));
+  t.deepEqual(Object.keys(heat), ["heatmap-ops", "heatmap-bytes"]);
+  for (const { text, hidden } of Object.values(heat)) {
+    t.false(hidden);
+    const rows = text.split("\n").filter((l) => / \|/.test(l));
+    t.deepEqual(rows.map((l) => l.split(" |")[0].trim()), ["64 KiB", "32 KiB", "16 KiB", "8 KiB", "4 KiB", "2 KiB", "1 KiB", "512 B", "256 B", "128 B", "64 B"]);
+    const marked = rows.filter((l) => /\|.*\S/.test(l)).map((l) => l.split(" |")[0].trim());
+    t.deepEqual(marked, ["64 KiB", "64 B"], text);
+  }
+});
+
 test("the HTML table takes the notebook's text colour: readable in light and dark themes", (t) => {
   const { html } = only(t, cells.writes);
   // A probe script writes the computed colours of the table's cells into the DOM.

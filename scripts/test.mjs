@@ -12,7 +12,7 @@
 //  5. the builds the ava specs use, ahead of them: the release cross-builds
 //     (cross.spec, packaging.spec), the Windows release build and wine prefix
 //     (win32.spec), the notebook scratch project (notebook*.spec), the Python
-//     venv with JupyterLab (notebook-browser.spec). The specs
+//     venv with JupyterLab and Notebook 7 (notebook-browser.spec). The specs
 //     build the same things again, which is then a quick no-op;
 //  6. ava.
 import { spawnSync } from "node:child_process";
@@ -46,7 +46,7 @@ step("notebook scratch project (npm pack + tslab)", "node", [
   "-e",
   'const { notebookScratch } = await import("./__test__/_support/notebook.mjs"); notebookScratch();',
 ]);
-step("JupyterLab for the browser check (a Python venv, pip jupyterlab)", "node", [
+step("JupyterLab and Notebook 7 for the browser check (a Python venv, pip jupyterlab notebook)", "node", [
   "--input-type=module",
   "-e",
   'const { jupyterLabVenv } = await import("./__test__/_support/jupyterlab.mjs"); jupyterLabVenv();',

@@ -1,12 +1,13 @@
 /**
- * A real JupyterLab for the browser check (notebook-browser.spec.mjs):
- * pip's `jupyterlab` in a virtual environment of the Python that has
- * nbclient (its other packages seen through --system-site-packages), made
- * once by `npm test`'s set-up step (scripts/test.mjs) and reused; and a
- * server started on a free port with a token, its configuration, data and
- * runtime folders in a scratch folder: nothing is written to the user's
- * Jupyter set-up. The tslab kernels come from the notebook scratch project
- * (notebook.mjs), through JUPYTER_PATH.
+ * A real JupyterLab and Notebook 7 for the browser check
+ * (notebook-browser.spec.mjs): pip's `jupyterlab` and `notebook` in a
+ * virtual environment of the Python that has nbclient (its other packages
+ * seen through --system-site-packages), made once by `npm test`'s set-up
+ * step (scripts/test.mjs) and reused; and a server started on a free port
+ * with a token, its configuration, data and runtime folders in a scratch
+ * folder: nothing is written to the user's Jupyter set-up. The tslab
+ * kernels come from the notebook scratch project (notebook.mjs), through
+ * JUPYTER_PATH.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -17,29 +18,37 @@ import path from "node:path";
 
 import { PYTHON } from "./notebook.mjs";
 
-/** The JupyterLab major version the check runs against. */
+/** The JupyterLab and Notebook major versions the check runs against. */
 export const JUPYTERLAB = "jupyterlab>=4,<5";
+export const NOTEBOOK = "notebook>=7,<8";
+const REQUIREMENTS = [JUPYTERLAB, NOTEBOOK];
 const VENV = path.join(fs.realpathSync(os.tmpdir()), "iops-jupyterlab-4");
 
 /**
- * The virtual environment with JupyterLab: made when missing (a minute or
- * more on a cold machine: call it from a set-up step, not inside a test).
- * Returns its folder.
+ * The virtual environment with JupyterLab and Notebook 7: made when
+ * missing, completed when made for fewer requirements (its `.ready` lists
+ * them); a minute or more on a cold machine: call it from a set-up step,
+ * not inside a test. Returns its folder.
  */
 export function jupyterLabVenv() {
-  if (fs.existsSync(path.join(VENV, ".ready"))) return VENV;
-  fs.rmSync(VENV, { recursive: true, force: true });
-  for (const [cmd, args] of [
-    [PYTHON, ["-m", "venv", "--system-site-packages", VENV]],
-    [path.join(VENV, "bin", "pip"), ["install", "--quiet", "--disable-pip-version-check", JUPYTERLAB]],
-  ]) {
+  const ready = path.join(VENV, ".ready");
+  const wanted = REQUIREMENTS.join("\n");
+  if (fs.existsSync(ready) && fs.readFileSync(ready, "utf8") === wanted) return VENV;
+  const steps = [[path.join(VENV, "bin", "pip"), ["install", "--quiet", "--disable-pip-version-check", ...REQUIREMENTS]]];
+  // An environment made for fewer requirements is completed, not remade: a server of another run may be using it.
+  const fresh = !fs.existsSync(ready);
+  if (fresh) {
+    fs.rmSync(VENV, { recursive: true, force: true });
+    steps.unshift([PYTHON, ["-m", "venv", "--system-site-packages", VENV]]);
+  }
+  for (const [cmd, args] of steps) {
     const r = spawnSync(cmd, args, { stdio: ["ignore", "inherit", "inherit"] });
     if (r.status !== 0) {
-      fs.rmSync(VENV, { recursive: true, force: true });
-      throw new Error(`${cmd} ${args.join(" ")} failed (${r.error?.message ?? r.status ?? r.signal}); the browser check needs ${PYTHON} -m venv (Debian: python3-venv) and pip's ${JUPYTERLAB}`);
+      if (fresh) fs.rmSync(VENV, { recursive: true, force: true });
+      throw new Error(`${cmd} ${args.join(" ")} failed (${r.error?.message ?? r.status ?? r.signal}); the browser check needs ${PYTHON} -m venv (Debian: python3-venv) and pip's ${REQUIREMENTS.join(", ")}`);
     }
   }
-  fs.writeFileSync(path.join(VENV, ".ready"), "");
+  fs.writeFileSync(ready, wanted);
   return VENV;
 }
 
@@ -60,7 +69,16 @@ function freePort() {
  * { setting: value } }`); resolves once it answers. Returns { url, token,
  * stop, log }.
  */
-export async function startJupyterLab(root, scratch, settings = {}) {
+export function startJupyterLab(root, scratch, settings = {}) {
+  return startJupyter("jupyter-lab", root, scratch, settings);
+}
+
+/** startJupyterLab for Notebook 7 (`jupyter-notebook`): the same settings, its own pages (`/notebooks/<path>`). */
+export function startNotebook7(root, scratch, settings = {}) {
+  return startJupyter("jupyter-notebook", root, scratch, settings);
+}
+
+async function startJupyter(command, root, scratch, settings) {
   const venv = jupyterLabVenv();
   const token = randomBytes(16).toString("hex");
   const home = fs.mkdtempSync(path.join(os.tmpdir(), "iops-jupyterlab-home-"));
@@ -72,7 +90,7 @@ export async function startJupyterLab(root, scratch, settings = {}) {
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     const server = spawn(
-      path.join(venv, "bin", "jupyter-lab"),
+      path.join(venv, "bin", command),
       ["--no-browser", "--allow-root", `--ServerApp.port=${port}`, "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1", `--IdentityProvider.token=${token}`, `--ServerApp.root_dir=${root}`],
       {
         cwd: root,
@@ -105,7 +123,7 @@ export async function startJupyterLab(root, scratch, settings = {}) {
     const ready = await Promise.race([waitForStatus(`${url}/api/status?token=${token}`), exited.then(() => false)]);
     if (ready) return { url, token, stop, log: () => log };
     await stop();
-    if (attempt >= 2 || !/already in use|Address already/.test(log)) throw new Error(`JupyterLab did not start:\n${log}`);
+    if (attempt >= 2 || !/already in use|Address already/.test(log)) throw new Error(`${command} did not start:\n${log}`);
   }
 }
 

@@ -9,9 +9,10 @@
  * one binary unit (KiB, MiB...) as the text is; titles sit on the left, clear
  * of Plotly's mode bar on the right.
  */
-import type { Heatmap, Report } from "../report";
-import { sizeLabel, thousands } from "../view/units";
+import type { Heatmap, Report, TimelinePoint, TimelineReport } from "../report";
+import { count, humanBytes, sizeLabel, thousands } from "../view/units";
 import { buildView, everyOctave, octaves, type ReportView } from "../view/view";
+import { BAR_WIDTH, barLines, gridLines, groups, sizeHistogramLines } from "./chart-text";
 
 export interface Figure {
   /** A stable name, used in element ids and tests. */
@@ -19,6 +20,11 @@ export interface Figure {
   title: string;
   data: object[];
   layout: object;
+  /**
+   * The same chart as text lines (chart-text.ts): what shows where no
+   * script runs. Absent for a chart with no text picture.
+   */
+  text?: string[];
 }
 
 export interface FigureOptions {
@@ -122,6 +128,7 @@ function sizeFigures(view: Pick<ReportView, "sizes">): Figure[] {
     title: "Operations by size",
     data: series.map((s) => bars(s, los, s.bins.map((b) => b.count), ranges, COUNT_HOVER)),
     layout: baseLayout("Operations by size", xaxis, { title: { text: "operations" } }, { barmode: "stack", bargap: 0.1 }),
+    text: sizeHistogramLines(view, BAR_WIDTH, "ops"),
   };
   const maxBytes = Math.max(0, ...los.map((_, i) => series.reduce((n, s) => n + s.bins[i].sum, 0)));
   const { divisor, unit } = byteScale(maxBytes);
@@ -130,6 +137,7 @@ function sizeFigures(view: Pick<ReportView, "sizes">): Figure[] {
     title: "Bytes moved by size",
     data: series.map((s) => bars(s, los, s.bins.map((b) => b.sum / divisor), s.bins.map((b, i) => [b.sum, ranges[i]]), "%{customdata[1]}: %{customdata[0]:,} bytes")),
     layout: baseLayout("Bytes moved by size", xaxis, { title: { text: `bytes moved (${unit})` } }, { barmode: "stack", bargap: 0.1 }),
+    text: sizeHistogramLines(view, BAR_WIDTH, "bytes"),
   };
   return [count, bytes];
 }
@@ -172,6 +180,14 @@ export function latencyFigures(report: Report): Figure[] {
         { title: { text: "operations" } },
         { barmode: "group", bargap: 0.15 },
       ),
+      text: barLines(
+        `Latency per operation (${series.map((s) => `${s.name[0].toUpperCase()} = ${s.name}: p50 ${nsLabel(s.summary!.p50Ns)}, p99 ${nsLabel(s.summary!.p99Ns)}`).join("; ")}; each row is [t, 2×t)):`,
+        los.map((lo, i) => {
+          const ops = filled.reduce((n, f) => n + f[i].count, 0);
+          return { label: nsLabel(lo), values: filled.map((f) => f[i].count), note: count(ops, "op") };
+        }),
+        series.map((s) => s.name[0].toUpperCase()),
+      ),
     },
   ];
 }
@@ -211,6 +227,7 @@ export function timelineFigures(report: Report): Figure[] {
         line("all", tl.points.map((p) => rate(p.readOps + p.writeOps)), COLORS.all, "ops/s"),
       ],
       layout: baseLayout("IOPS over time", xaxis, { title: { text: "operations per second" } }),
+      text: timelineText(tl, "IOPS over time", (p) => [p.readOps, p.writeOps], (v) => `${thousands(v)} ops/s`),
     },
     {
       id: "throughput-over-time",
@@ -222,8 +239,28 @@ export function timelineFigures(report: Report): Figure[] {
         line("all", tl.points.map((p) => rate(p.readBytes + p.writeBytes) / divisor), COLORS.all, `${unit}/s`, tl.points.map((p) => rate(p.readBytes + p.writeBytes))),
       ],
       layout: baseLayout("Throughput over time", xaxis, { title: { text: `${unit}/s` } }),
+      text: timelineText(tl, "Throughput over time", (p) => [p.readBytes, p.writeBytes], (v) => `${humanBytes(v)}/s`),
     },
   ];
+}
+
+/** Rows of the text picture over time: at most this many (each a group of the timeline's intervals). */
+const TIME_ROWS = 16;
+
+/**
+ * A timeline chart as text: reads and writes stacked, one row per group of
+ * intervals (the rate over the group), labelled by where it starts.
+ */
+function timelineText(tl: TimelineReport, title: string, values: (p: TimelinePoint) => [number, number], rate: (perSecond: number) => string): string[] {
+  const bins = groups(tl.points.length, TIME_ROWS);
+  const rows = bins.map(({ first, size }) => {
+    const span = size * tl.intervalSeconds;
+    const sums = tl.points.slice(first, first + size).reduce((acc, p) => values(p).map((v, i) => acc[i] + v), [0, 0]);
+    const perSecond = sums.map((v) => v / span);
+    return { label: `${+tl.points[first].t.toFixed(3)} s`, values: perSecond, note: rate(perSecond[0] + perSecond[1]) };
+  });
+  const step = +(bins[0].size * tl.intervalSeconds).toPrecision(3);
+  return barLines(`${title} (R = reads, W = writes; each row is ${step} s from its start):`, rows, ["R", "W"]);
 }
 
 /**
@@ -352,7 +389,23 @@ function heatmapFigure(h: Heatmap, what: "ops" | "bytes"): Figure | null {
       },
       { bargap: 0, barmode: "overlay" },
     ),
+    text: heatmapText(h, grid, rows, title, unit),
   };
+}
+
+/** Columns of the text heatmap: at most this many (each a group of time bins). */
+const HEATMAP_COLUMNS = 60;
+
+/** A heatmap as a character grid: the largest size on top, time to the right, darker for more. */
+function heatmapText(h: Heatmap, grid: number[][], rows: { first: number; last: number }, title: string, unit: string): string[] {
+  const columns = groups(grid.length, HEATMAP_COLUMNS);
+  const lines = [];
+  for (let si = rows.last; si >= rows.first; si--) {
+    const b = h.sizeBins[si];
+    lines.push({ label: b.lo === 0 ? "0 B" : sizeLabel(b.lo), cells: columns.map(({ first, size }) => grid.slice(first, first + size).reduce((n, row) => n + (row[si] ?? 0), 0)) });
+  }
+  const seconds = +(grid.length * h.binSeconds).toPrecision(3);
+  return gridLines(`${title} (bytes per operation by time; darker: more ${unit}, on a log scale):`, lines, `0 s to ${seconds} s, ${+(columns[0].size * h.binSeconds).toPrecision(3)} s per column`);
 }
 
 /** Every figure of a report, in page order: the sizes, latency, then time (and the heatmaps when asked). */

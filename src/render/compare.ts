@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import type { Report } from "../report";
 import { compareReports, factor, type Comparison } from "../view/compare";
 import { printable } from "../view/printable";
-import { sizeLabel, thousands } from "../view/units";
+import { humanBytes, sizeLabel, thousands } from "../view/units";
 import { everyOctave, octaves, type Octave } from "../view/view";
 import { baseLayout, binRange, COLORS, type Figure } from "./charts";
 import { html, trusted, type SafeHtml } from "./html/escape";
@@ -49,7 +49,7 @@ export function compareFigures(c: Comparison, a: Report, b: Report): Figure[] {
     { name: `${c.b.name} writes`, bins: filled[3], color: COLORS.write, hatch: "/" },
   ].filter((s) => s.bins.some((o) => o.count > 0));
   const xaxis = { title: { text: "bytes per operation (bins of [size, 2×size))" }, type: "category", tickvals: los, ticktext: los.map(sizeLabel) };
-  const figure = (id: string, title: string, y: (o: Octave) => number, unit: string): Figure => ({
+  const figure = (id: string, title: string, y: (o: Octave) => number, unit: string, cell: (v: number) => string): Figure => ({
     id,
     title,
     data: series.map((s) => ({
@@ -63,8 +63,24 @@ export function compareFigures(c: Comparison, a: Report, b: Report): Figure[] {
       hovertemplate: `%{customdata}: %{y:,} ${unit}<extra>${s.name}</extra>`,
     })),
     layout: baseLayout(title, xaxis, { title: { text: unit }, type: "log", rangemode: "normal" }, { barmode: "group", bargap: 0.15 }),
+    text: compareTable(`${title} (each row is [size, 2×size)):`, series, y, cell),
   });
-  return [figure("compare-ops", "Operations by size", (o) => o.count, "operations"), figure("compare-bytes", "Bytes moved by size", (o) => o.sum, "bytes")];
+  return [
+    figure("compare-ops", "Operations by size", (o) => o.count, "operations", thousands),
+    figure("compare-bytes", "Bytes moved by size", (o) => o.sum, "bytes", humanBytes),
+  ];
+}
+
+/** A comparison chart as text (where no script runs): a row per size bin, a column per series. */
+function compareTable(heading: string, series: { name: string; bins: Octave[] }[], y: (o: Octave) => number, cell: (v: number) => string): string[] {
+  const { los, filled } = everyOctave(series.map((s) => s.bins));
+  const columns = series.map((s, i) => ({ name: printable(s.name), cells: filled[i].map((o) => cell(y(o))) }));
+  const widths = columns.map((c) => Math.max(c.name.length, ...c.cells.map((v) => v.length)));
+  return [
+    heading,
+    `${"".padStart(8)}  ${columns.map((c, i) => c.name.padStart(widths[i])).join("  ")}`,
+    ...los.map((lo, r) => `${sizeLabel(lo).padStart(8)}  ${columns.map((c, i) => c.cells[r].padStart(widths[i])).join("  ")}`),
+  ];
 }
 
 /** The comparison's section: verdict, table, overlaid histograms. */
@@ -84,15 +100,19 @@ export function compareSubtitle(c: Comparison): string {
 
 /**
  * The notebook's display of two kept reports compared: `text/plain` (the
- * terminal's lines) and `text/html` (verdict, table, overlaid histograms).
- * Its charts wait for Plotly on the page as the profiled cells' charts do;
- * `embedPlotly`: this output carries the bundle (see tslab/plotly-carrier.ts).
+ * terminal's lines, then the charts as text) and `text/html` (verdict,
+ * table, overlaid histograms, each with its text shown where no script
+ * runs). Its charts wait for Plotly on the page as the profiled cells'
+ * charts do; `embedPlotly`: this output carries the bundle (see
+ * tslab/plotly-carrier.ts).
  */
 export function compareDisplay(aName: string, a: Report, bName: string, b: Report, embedPlotly: boolean): Record<string, string> {
   const c = compareReports(a, b, aName, bName);
   const uid = randomBytes(6).toString("hex");
   const loader = embedPlotly ? plotlyLoaderHtml() : "";
   const section = compareHtml(c, a, b, (f, id) => notebookFigureHtml(f, id), `iops-${uid}`).markup;
-  const style = `<style>.iops-compare table { border-collapse: collapse; } .iops-compare th, .iops-compare td { border: 1px solid rgba(128,128,128,0.35); padding: 2px 8px; } .iops-compare td.num { text-align: right; } .iops-compare .iops-chart { width: 100%; max-width: 760px; height: 360px; }</style>`;
-  return { "text/plain": compareTextLines(c).join("\n"), "text/html": `<div class="iops-compare">${style}${loader}\n${section}</div>` };
+  // No height for the charts here: a chart takes it as it is drawn (notebookFigureHtml).
+  const style = `<style>.iops-compare table { border-collapse: collapse; } .iops-compare th, .iops-compare td { border: 1px solid rgba(128,128,128,0.35); padding: 2px 8px; } .iops-compare td.num { text-align: right; }</style>`;
+  const plain = [...compareTextLines(c), ...compareFigures(c, a, b).flatMap((f) => ["", ...(f.text ?? [])])];
+  return { "text/plain": plain.join("\n"), "text/html": `<div class="iops-compare">${style}${loader}\n${section}</div>` };
 }

@@ -12,7 +12,10 @@
  * `text/html` that draws it with the Plotly bundle. The bundle (1.2 MB) is
  * in one chart output per notebook (`embedPlotly`); the others wait for it
  * on the page. Where no script runs (an untrusted notebook, a code-hosting
- * site's viewer) the report's text histogram stays visible.
+ * site's viewer, an export read with JavaScript off) each chart shows as
+ * text (its `Figure.text`, from chart-text.ts) and the report's text
+ * histogram stays visible; the report's text/plain carries every chart's
+ * text too (the one chart displays' text/plain is their title).
  */
 import { randomBytes } from "node:crypto";
 
@@ -20,11 +23,12 @@ import type { Report } from "../report";
 import { printable, printablePath } from "../view/printable";
 import { humanBytes, humanDuration, thousands } from "../view/units";
 import { accessLabel, buildView, flagsMark, percent, type ReportView } from "../view/view";
-import { viewFigures } from "./charts";
+import { viewFigures, type Figure } from "./charts";
 import { escapeHtml } from "./html/escape";
 import { findingsListHtml } from "./html/sections";
 import { notebookFigureHtml, PLOTLY_CONFIG, plotlyLoaderHtml } from "./plotly";
-import { noteLine, renderText, sizeHistogramLines } from "./text";
+import { sizeHistogramLines } from "./chart-text";
+import { noteLine, renderText } from "./text";
 
 /** The one escaping function of every HTML output (src/render/html/escape.ts). */
 export { escapeHtml };
@@ -150,10 +154,15 @@ function textHistogram(view: ReportView, uid: string): string {
   return `<pre id="iops-${uid}-text-histogram" class="iops-text-histogram">${escapeHtml(sizeHistogramLines(view).join("\n"))}</pre>`;
 }
 
-/** One display per chart; the first carries Plotly when `embed` says so. */
-function chartDisplays(view: ReportView, uid: string, embed: () => boolean, options: { histogram: boolean; heatmap: boolean }): MimeBundle[] {
+/** The charts a cell shows: with --histogram all of them, with --heatmap alone only the heatmaps. */
+function cellFigures(view: ReportView, options: { histogram: boolean; heatmap: boolean }): Figure[] {
+  if (!options.histogram && !options.heatmap) return [];
   const all = viewFigures(view, { heatmap: options.heatmap });
-  const figures = options.histogram ? all : all.filter((f) => f.id.startsWith("heatmap-"));
+  return options.histogram ? all : all.filter((f) => f.id.startsWith("heatmap-"));
+}
+
+/** One display per chart; the first carries Plotly when `embed` says so. */
+function chartDisplays(figures: Figure[], uid: string, embed: () => boolean): MimeBundle[] {
   if (figures.length === 0) return [];
   const loader = embed() ? plotlyLoaderHtml() + "\n" : "";
   const hideText = `var t = document.getElementById("iops-${uid}-text-histogram"); if (t) t.style.display = "none";`;
@@ -171,9 +180,8 @@ function chartDisplays(view: ReportView, uid: string, embed: () => boolean, opti
 export function notebookDisplays(report: Report, options: DisplayOptions): MimeBundle[] {
   const view = buildView(report);
   const uid = randomBytes(6).toString("hex");
-  const chartOptions = { histogram: options.histogram, heatmap: options.heatmap ?? false };
-  const charts = options.histogram || chartOptions.heatmap ? chartDisplays(view, uid, options.embedPlotly ?? (() => true), chartOptions) : [];
-  return [reportDisplay(view, uid, options), ...charts];
+  const figures = cellFigures(view, { histogram: options.histogram, heatmap: options.heatmap ?? false });
+  return [reportDisplay(view, uid, options, figures), ...chartDisplays(figures, uid, options.embedPlotly ?? (() => true))];
 }
 
 /** The report's display alone (tables, findings, text histogram; no charts). */
@@ -181,9 +189,14 @@ export function notebookDisplay(report: Report, options: DisplayOptions): MimeBu
   return reportDisplay(buildView(report), randomBytes(6).toString("hex"), options);
 }
 
-function reportDisplay(view: ReportView, uid: string, options: DisplayOptions): { "text/plain": string; "text/html": string } {
+/**
+ * The report's display; `figures`, the charts shown after it, also as text
+ * in its text/plain (but the size histogram's, which the text has already).
+ */
+function reportDisplay(view: ReportView, uid: string, options: DisplayOptions, figures: Figure[] = []): { "text/plain": string; "text/html": string } {
   const notice = options.notice ? `iops: ${options.notice}` : null;
-  const plain = (notice ? printable(notice) + "\n" : "") + renderText(view, { histogram: options.histogram, topFiles: options.top });
+  const pictures = figures.filter((f) => f.text && !(options.histogram && f.id === "size-count")).map((f) => f.text!);
+  const plain = (notice ? printable(notice) + "\n" : "") + renderText(view, { histogram: options.histogram, topFiles: options.top, pictures });
 
   const metadata = view.metadataLine;
   const html = [

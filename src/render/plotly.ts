@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { Figure } from "./charts";
+import { escapeHtml } from "./html/escape";
 
 let bundle: string | undefined;
 
@@ -63,19 +64,25 @@ export function plotlyLoaderHtml(): string {
 }
 
 /**
- * A notebook chart: a <div>, and a script that draws `figure` into it at
- * once when Plotly is on the page, or else when the output that carries
- * Plotly (`plotlyLoaderHtml`) runs. `onDrawn` is JavaScript run after the
- * chart is drawn. The call's arguments stand on the script's last line.
+ * A notebook chart: the chart as text in a <pre> (`figure.text`: what
+ * shows where no script runs: an untrusted notebook, a viewer that drops
+ * scripts, an export read with JavaScript off), a <div>, and a script that
+ * draws `figure` into the div at once when Plotly is on the page, or else
+ * when the output that carries Plotly (`plotlyLoaderHtml`) runs, and then
+ * hides the text. The div takes its height only then, so where no script
+ * runs it leaves no empty box. `onDrawn` is JavaScript run after the chart
+ * is drawn. The call's arguments stand on the script's last line.
  */
 export function notebookFigureHtml(figure: Figure, elementId: string, onDrawn = ""): string {
   const draw =
     `(function (id, data, layout, config) { var draw = function () { var el = document.getElementById(id); if (!el) return; ` +
-    `Plotly.newPlot(el, data, layout, config); ${onDrawn} }; ` +
+    `el.style.height = "360px"; Plotly.newPlot(el, data, layout, config); ` +
+    `var text = document.getElementById(id + "-text"); if (text) text.style.display = "none"; ${onDrawn} }; ` +
     `if (window.Plotly) draw(); else (window.${WAITING} = window.${WAITING} || []).push(draw); })`;
   const args = [elementId, figure.data, figure.layout, PLOTLY_CONFIG].map(scriptJson).join(", ");
+  const text = figure.text ? `<pre id="${elementId}-text" class="iops-chart-text">${escapeHtml(figure.text.join("\n"))}</pre>\n` : "";
   return (
-    `<div id="${elementId}" class="iops-chart" data-figure="${figure.id}" style="width: 100%; max-width: 760px; height: 360px"></div>\n` +
+    `${text}<div id="${elementId}" class="iops-chart" data-figure="${figure.id}" style="width: 100%; max-width: 760px"></div>\n` +
     `<script>${draw}(\n${args});</script>`
   );
 }

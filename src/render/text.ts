@@ -6,8 +6,9 @@
  */
 import type { Report } from "../report";
 import { printable } from "../view/printable";
-import { count, humanBytes, humanDuration, sizeLabel, thousands } from "../view/units";
-import { buildView, everyOctave, octaves, accessLabel, flagsMark, percent, type Octave, type ReportView, type SummaryNote, type TimeView } from "../view/view";
+import { count, humanBytes, humanDuration, thousands } from "../view/units";
+import { buildView, octaves, accessLabel, flagsMark, percent, type ReportView, type SummaryNote, type TimeView } from "../view/view";
+import { sizeHistogramLines } from "./chart-text";
 import { ranksTextLines } from "./ranks";
 
 export interface TextOptions {
@@ -16,6 +17,11 @@ export interface TextOptions {
   histogram?: boolean;
   /** Terminal width for the histogram bars. */
   width?: number;
+  /**
+   * More charts as text, each a list of lines, after the histogram: the
+   * notebook's other charts, for frontends that show only text/plain.
+   */
+  pictures?: string[][];
 }
 
 function rows(pairs: [string, string][]): string[] {
@@ -95,6 +101,7 @@ export function renderText(view: ReportView, options: TextOptions = {}): string 
     out.push("");
     out.push(...sizeHistogramLines(view, options.width ?? 50));
   }
+  for (const picture of options.pictures ?? []) out.push("", ...picture);
   if (view.findings.length > 0) {
     out.push("");
     out.push("Findings:");
@@ -124,11 +131,6 @@ export function timeLines(time: TimeView): string[] {
   return lines;
 }
 
-/** Sizes on a power-of-two scale, as the bars group them. */
-function octaveLabel(lo: number): string {
-  return sizeLabel(lo);
-}
-
 /**
  * Operation count by bytes per operation, one bar per power of two (the
  * terminal's version of the reference tool's log-x charts).
@@ -136,36 +138,4 @@ function octaveLabel(lo: number): string {
 export function histogramLines(report: Report, width = 50): string[] {
   const sizes = report.histogram ? { read: octaves(report.histogram.read), write: octaves(report.histogram.write) } : null;
   return sizeHistogramLines({ sizes }, width);
-}
-
-/** histogramLines, from a view (or anything with its `sizes`). */
-export function sizeHistogramLines(view: Pick<ReportView, "sizes"> | { sizes: { read: Octave[]; write: Octave[] } | null }, width = 50): string[] {
-  if (!view.sizes) return ["Histogram: not available from this source"];
-  const groups = new Map<number, { reads: number; writes: number; bytes: number }>();
-  const add = (list: Octave[], key: "reads" | "writes") => {
-    for (const o of list) {
-      const g = groups.get(o.lo) ?? { reads: 0, writes: 0, bytes: 0 };
-      g[key] += o.count;
-      g.bytes += o.sum;
-      groups.set(o.lo, g);
-    }
-  };
-  add(view.sizes.read, "reads");
-  add(view.sizes.write, "writes");
-  // Every power of two between the smallest and the largest, empty ones included.
-  const keys = everyOctave([view.sizes.read, view.sizes.write]).los;
-  if (keys.length === 0) return ["Histogram: no operations"];
-  for (const k of keys) if (!groups.has(k)) groups.set(k, { reads: 0, writes: 0, bytes: 0 });
-  const max = Math.max(...keys.map((k) => groups.get(k)!.reads + groups.get(k)!.writes));
-  const lines = [`Operations by size (R = reads, W = writes; each row is [size, 2×size)):`];
-  for (const k of keys) {
-    const g = groups.get(k)!;
-    const total = g.reads + g.writes;
-    const len = total === 0 ? 0 : Math.max(1, Math.round((total / max) * width));
-    const r = total === 0 ? 0 : Math.round((g.reads / total) * len);
-    const bar = "R".repeat(r) + "W".repeat(len - r);
-    const ops = count(total, "op");
-    lines.push(`${octaveLabel(k).padStart(8)} | ${bar ? `${bar} ` : ""}${ops}, ${humanBytes(g.bytes)}`);
-  }
-  return lines;
 }
