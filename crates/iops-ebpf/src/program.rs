@@ -7,6 +7,7 @@
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 
 use aya::maps::{Array, HashMap, Map, MapData};
+use aya::programs::raw_trace_point::RawTracePointLinkId;
 use aya::programs::{RawTracePoint, TracePoint};
 use aya::{Ebpf, EbpfLoader};
 use iops_linux::seccomp::COMPAT_DATA_CALLS;
@@ -150,9 +151,17 @@ const BPF_NOEXIST: u64 = 1;
 pub const WINDOW_WAITING: u64 = 0;
 pub const WINDOW_OPEN: u64 = 1;
 
+/// The raw tracepoints that see calls, execs and exits: (program, event).
+/// Attached for a capture; a program kept between windows (`idle`) has them
+/// detached, which is quick for raw tracepoints (no grace period waited).
+const CALL_PROBES: [(&str, &str); 4] =
+    [("sys_enter", "sys_enter"), ("sys_exit", "sys_exit"), ("on_exec", "sched_process_exec"), ("on_exit", "sched_process_exit")];
+
 /// Loaded and attached; dropping it detaches everything.
 pub struct Program {
-    _ebpf: Ebpf,
+    ebpf: Ebpf,
+    /// The `CALL_PROBES`' links while they are attached.
+    links: Vec<(&'static str, RawTracePointLinkId)>,
     pub ring: Ring,
     /// The ring buffer map (its fd, which `ring` maps).
     events: MapData,
@@ -251,15 +260,9 @@ impl Program {
         // per event, and detached without waiting for a grace period);
         // sched_process_fork's child is a task_struct there, so it stays a
         // classic tracepoint, read at its format's offset.
-        for (name, event) in [
-            ("sys_enter", "sys_enter"),
-            ("sys_exit", "sys_exit"),
-            ("on_exec", "sched_process_exec"),
-            ("on_exit", "sched_process_exit"),
-        ] {
+        for (name, _) in CALL_PROBES {
             let program: &mut RawTracePoint = ebpf.program_mut(name).expect("program").try_into().map_err(why)?;
             program.load().map_err(why)?;
-            program.attach(event).map_err(why)?;
         }
         let program: &mut TracePoint = ebpf.program_mut("on_fork").expect("program").try_into().map_err(why)?;
         program.load().map_err(why)?;
@@ -269,7 +272,55 @@ impl Program {
         let tgids = HashMap::try_from(ebpf.take_map("tgids").expect("tgids")).map_err(why)?;
         let pending = HashMap::try_from(ebpf.take_map("pending").expect("pending")).map_err(why)?;
         let state = Array::try_from(ebpf.take_map("state").expect("state")).map_err(why)?;
-        Ok(Program { _ebpf: ebpf, ring, events, tgids, pending, state })
+        let mut program = Program { ebpf, links: Vec::new(), ring, events, tgids, pending, state };
+        program.attach_calls()?;
+        Ok(program)
+    }
+
+    fn attach_calls(&mut self) -> Result<(), LoadError> {
+        for (name, event) in CALL_PROBES {
+            if self.links.iter().any(|(n, _)| *n == name) {
+                continue;
+            }
+            let program: &mut RawTracePoint = self.ebpf.program_mut(name).expect("program").try_into().map_err(why)?;
+            self.links.push((name, program.attach(event).map_err(why)?));
+        }
+        Ok(())
+    }
+
+    /// After a capture, to keep the program loaded for the next one (the
+    /// windows of profile() and the notebook magics): the call probes
+    /// detached, the traced set emptied, the window waiting, the ring read
+    /// to its end. Only the fork probe stays attached, and it finds no
+    /// traced parent. Errors leave a program to drop, not to keep.
+    pub fn idle(&mut self) -> Result<(), String> {
+        for (name, link) in self.links.drain(..) {
+            let program: &mut RawTracePoint = self.ebpf.program_mut(name).expect("program").try_into().map_err(|e| format!("{e}"))?;
+            program.detach(link).map_err(|e| e.to_string())?;
+        }
+        let ids: Vec<u32> = self.tgids.keys().filter_map(Result::ok).collect();
+        for id in ids {
+            let _ = self.tgids.remove(&id);
+        }
+        let tids: Vec<u32> = self.pending.keys().filter_map(Result::ok).collect();
+        for tid in tids {
+            let _ = self.pending.remove(&tid);
+        }
+        self.ring.drain(|_| {});
+        Ok(())
+    }
+
+    /// Readies an idle program for a new capture with window markers of
+    /// `cookie`: what a call that was ending as the probes were detached
+    /// left in the ring is dropped, the window waits, nothing is counted as
+    /// lost, and the call probes are attached again.
+    pub fn reuse(&mut self, cookie: u32) -> Result<(), LoadError> {
+        self.ring.drain(|_| {});
+        let mut config: Array<&mut MapData, u64> = Array::try_from(self.ebpf.map_mut("config").expect("config")).map_err(why)?;
+        config.set(CFG_MARKER_COOKIE, u64::from(cookie), 0).map_err(why)?;
+        self.state.set(0, WINDOW_WAITING, 0).map_err(why)?;
+        self.state.set(1, 0, 0).map_err(why)?;
+        self.attach_calls()
     }
 
     pub fn ring_fd(&self) -> RawFd {
