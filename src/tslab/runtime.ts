@@ -26,9 +26,10 @@ type RunPlan = Extract<CellPlan, { kind: "run" }> & { shown: string[] };
  * Takes over the next script run by vm.runInThisContext: the cell that tslab
  * has just compiled (one-shot, so code that the cell itself runs with vm is
  * left alone). It returns at once a promise that tslab awaits (the rewritten
- * cell is compiled as one with top-level await); the promise attaches the
- * tracer for the first window, then runs the script. So tslab's compilation
- * is neither measured nor slowed down by the tracer.
+ * cell is compiled as one with top-level await); the promise waits for the
+ * first window to be open (`opening`: the tracer attaches in the helper
+ * process while tslab compiles), then runs the script. tslab's compilation
+ * is never measured: counting starts at the window's start mark.
  *
  * The script is wrapped in a try/catch that ends the window the moment the
  * code throws, inside the script: before Node tears down its SIGINT watch (a
@@ -43,7 +44,7 @@ type RunPlan = Extract<CellPlan, { kind: "run" }> & { shown: string[] };
  * busy loop before its first await would wait for that await). Other cells
  * keep `breakOnSigint`, so a busy loop is interrupted as in any tslab cell.
  */
-function takeNextScript(run: CellRun, plan: RunPlan): () => void {
+function takeNextScript(run: CellRun, plan: RunPlan, opening: Promise<void>): () => void {
   const original = vm.runInThisContext;
   const taking = function (this: unknown, code: string, options?: vm.RunningScriptOptions | string) {
     vm.runInThisContext = original;
@@ -62,7 +63,7 @@ function takeNextScript(run: CellRun, plan: RunPlan): () => void {
     }
     const cell: CellSource = { filename, compiled: guarded, shown: plan.shown, code: plan.code, codeStart: plan.codeStart };
     const result = (async () => {
-      await run.open(0);
+      await opening;
       try {
         return await (original.call(vm, guarded, runOptions) as Promise<unknown>);
       } catch (e) {
@@ -166,7 +167,12 @@ export class MagicRuntime {
     }
     const run = new CellRun(runId, plan.magics, this.kernel.writeDisplayData(), this.kernelTraffic, source);
     this.current = run;
-    const release = takeNextScript(run, { ...plan, shown: source.split("\n") });
+    // The first window opens while tslab compiles the cell: the helper
+    // attaches on its own CPU time, not after the compilation. A cell that
+    // never runs (a compile error) needs no answer: finish() detaches.
+    const opening = run.open(0);
+    opening.catch(() => {});
+    const release = takeNextScript(run, { ...plan, shown: source.split("\n") }, opening);
     try {
       return await execute(plan.source);
     } finally {
