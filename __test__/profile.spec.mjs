@@ -138,6 +138,26 @@ eachMethod(test, "I/O before and after the window is not counted", async (t, met
   t.is(report.metadataOps.closes, 0);
 });
 
+eachMethod(test, "windows in a row, an fd given to another file between them: each window exact, the fd named by the file it holds then", async (t, method) => {
+  // The helper keeps its tracer between windows (eBPF: the loaded program): nothing of one window may reach the next.
+  const { profile } = withMethod(method);
+  const files = [path.join(dir, "row-a.dat"), path.join(dir, "row-b.dat")];
+  const buf = Buffer.alloc(512, 1);
+  let fd = fs.openSync(files[0], "w");
+  for (let round = 1; round <= 4; round++) {
+    const p = files[(round - 1) % 2];
+    const report = await profile(() => {
+      for (let i = 0; i < round; i++) fs.writeSync(fd, buf);
+    });
+    t.is(report.method, method);
+    t.deepEqual(counts(report.summary), totals(0, 0, round, round * 512), `window ${round}`);
+    t.deepEqual(fileEntry(report, p), { path: p, kind: "file", readOps: 0, writeOps: round, readBytes: 0, writeBytes: round * 512 }, `window ${round}`);
+    fs.closeSync(fd);
+    fd = fs.openSync(files[round % 2], "w"); // the lowest free fd: most likely the same number
+  }
+  fs.closeSync(fd);
+});
+
 eachMethod(test, "profile() inside profile() rejects with IopsError EBUSY; the outer window still counts exactly", async (t, method) => {
   const { profile, openWindow } = withMethod(method);
   const p = path.join(dir, "nested.dat");

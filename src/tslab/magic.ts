@@ -53,6 +53,11 @@ const MAYBE_MAGIC = /^\s*%%?iops(?=\s|$)/m;
  * window after the compilation and before the code (see runtime.ts). The
  * code itself still runs synchronously up to its own first await. Only a
  * second or later `%iops` line in one cell opens its window with `await`.
+ *
+ * A `%%iops` cell is otherwise left as typed (its magic line emptied): its
+ * window is the whole compiled code, so the runtime puts its marks there,
+ * and tslab's compiler (which type-checks every statement it is given, at
+ * each cell) has nothing of ours to check.
  */
 export function planCell(source: string, runId: number, ts: TypeScriptModule): CellPlan {
   if (!MAYBE_MAGIC.test(source)) return { kind: "plain" };
@@ -96,8 +101,7 @@ export function planCell(source: string, runId: number, ts: TypeScriptModule): C
         };
       }
       const code = ["", ...lines.slice(1)];
-      lines[0] = asAsync + begin(0);
-      lines.push(end(0, true));
+      lines[0] = asAsync;
       return { kind: "run", source: lines.join("\n"), magics: [{ kind: "cell", line: 0, options }], userAwaits, code, codeStart: code.map(() => 0) };
     }
 

@@ -26,9 +26,10 @@ type RunPlan = Extract<CellPlan, { kind: "run" }> & { shown: string[] };
  * Takes over the next script run by vm.runInThisContext: the cell that tslab
  * has just compiled (one-shot, so code that the cell itself runs with vm is
  * left alone). It returns at once a promise that tslab awaits (the rewritten
- * cell is compiled as one with top-level await); the promise attaches the
- * tracer for the first window, then runs the script. So tslab's compilation
- * is neither measured nor slowed down by the tracer.
+ * cell is compiled as one with top-level await); the promise waits for the
+ * first window to be open (`opening`: the tracer attaches in the helper
+ * process while tslab compiles), then runs the script. tslab's compilation
+ * is never measured: counting starts at the window's start mark.
  *
  * The script is wrapped in a try/catch that ends the window the moment the
  * code throws, inside the script: before Node tears down its SIGINT watch (a
@@ -43,7 +44,7 @@ type RunPlan = Extract<CellPlan, { kind: "run" }> & { shown: string[] };
  * busy loop before its first await would wait for that await). Other cells
  * keep `breakOnSigint`, so a busy loop is interrupted as in any tslab cell.
  */
-function takeNextScript(run: CellRun, plan: RunPlan): () => void {
+function takeNextScript(run: CellRun, plan: RunPlan, opening: Promise<void>): () => void {
   const original = vm.runInThisContext;
   const taking = function (this: unknown, code: string, options?: vm.RunningScriptOptions | string) {
     vm.runInThisContext = original;
@@ -55,10 +56,14 @@ function takeNextScript(run: CellRun, plan: RunPlan): () => void {
     // A name of its own, so that its frames are known in a stack trace (cell-errors.ts).
     const filename = `evalmachine.<iops-run-${run.id}>`;
     const runOptions = { ...options, filename, breakOnSigint: Boolean(options.breakOnSigint) && !plan.userAwaits };
-    const guarded = guardThrows(code, run.id);
+    const guarded = guardThrows(code, run.id, plan.magics[0].kind === "cell");
+    if (guarded === null) {
+      run.skip("this tslab wrapped the cell in an unexpected way");
+      return original.call(vm, code, options);
+    }
     const cell: CellSource = { filename, compiled: guarded, shown: plan.shown, code: plan.code, codeStart: plan.codeStart };
     const result = (async () => {
-      await run.open(0);
+      await opening;
       try {
         return await (original.call(vm, guarded, runOptions) as Promise<unknown>);
       } catch (e) {
@@ -97,13 +102,22 @@ const ASYNC_SUFFIX = "\n})(__tslab__.exports, __tslab__.require)";
  * Wraps the compiled cell's body in a try/catch that tells the runtime of
  * a throw the moment it happens (an exception in an async function would
  * otherwise only surface as a rejection once the script has returned).
- * The first line stays the first line, so positions in stack traces hold.
+ * With `cellWindow` (a `%%iops` cell), the body is the window: its start
+ * and end marks go right before and after it (tslab's compiler never sees
+ * them). The first line stays the first line, and the wrapping's own lines
+ * are the last two, so positions in stack traces hold (cell-errors.ts).
+ * Null when the code is not wrapped as tslab 1.0 does and a window's marks
+ * would have no place.
  */
-function guardThrows(code: string, runId: number): string {
-  const onThrow = `catch (error) { ${RUNTIME_EXPR}.threw(${runId}, error); throw error; }`;
+function guardThrows(code: string, runId: number, cellWindow: boolean): string | null {
+  const R = RUNTIME_EXPR;
+  const onThrow = `catch (error) { ${R}.threw(${runId}, error); throw error; }`;
   if (code.startsWith(ASYNC_PREFIX) && code.endsWith(ASYNC_SUFFIX)) {
-    return `${ASYNC_PREFIX}try { ${code.slice(ASYNC_PREFIX.length, -ASYNC_SUFFIX.length)}\n} ${onThrow}${ASYNC_SUFFIX}`;
+    const body = code.slice(ASYNC_PREFIX.length, -ASYNC_SUFFIX.length);
+    const [begin, end] = cellWindow ? [`${R}.begin(${runId}, 0); `, `;${R}.end(${runId}, 0); `] : ["", ""];
+    return `${ASYNC_PREFIX}try { ${begin}${body}\n${end}} ${onThrow}${ASYNC_SUFFIX}`;
   }
+  if (cellWindow) return null;
   // Another wrapping: catch what throws synchronously; the try's completion value is the code's.
   return `try { ${code}\n} ${onThrow}`;
 }
@@ -153,7 +167,12 @@ export class MagicRuntime {
     }
     const run = new CellRun(runId, plan.magics, this.kernel.writeDisplayData(), this.kernelTraffic, source);
     this.current = run;
-    const release = takeNextScript(run, { ...plan, shown: source.split("\n") });
+    // The first window opens while tslab compiles the cell: the helper
+    // attaches on its own CPU time, not after the compilation. A cell that
+    // never runs (a compile error) needs no answer: finish() detaches.
+    const opening = run.open(0);
+    opening.catch(() => {});
+    const release = takeNextScript(run, { ...plan, shown: source.split("\n") }, opening);
     try {
       return await execute(plan.source);
     } finally {

@@ -76,7 +76,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define CFG_FORK_CHILD_PID 0  /* offset of child_pid in sched_process_fork */
 #define CFG_EXIT_GROUP_DEAD 1 /* non-zero: sched_process_exit has group_dead */
 #define CFG_MARKER_NR 2       /* the marker syscall (fcntl) */
-#define CFG_MARKER_COOKIE 3   /* the capture's cookie; > 0xffffffff: no markers */
+/* 3: unused (the cookie is state[3], so that a kept program takes the next window's) */
 #define CFG_WAKEUP_BYTES 4    /* wake the reader once this much is waiting */
 #define CFG_REGS_BASE 5       /* where the span of syscall argument registers starts in pt_regs */
 #define CFG_ARG0 6            /* 6..9: each argument's offset in that span */
@@ -261,10 +261,11 @@ const volatile __u64 CONFIG[CFG_LEN] = {};
 
 /* [0]: the window's phase; [1]: records the ring buffer had no room for;
  * [2]: non-zero once any traced process has APPENDS (until then no write
- * looks further). */
+ * looks further); [3]: the capture's cookie (> 0xffffffff: no markers),
+ * read only at a marker call. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 3);
+	__uint(max_entries, 4);
 	__type(key, __u32);
 	__type(value, __u64);
 } state SEC(".maps");
@@ -433,7 +434,8 @@ INLINE void notice(__u8 kind, __u32 tid, __u32 tgid)
 
 INLINE void on_marker(__u64 args[4], __u32 tid, __u32 tgid)
 {
-	__u64 cookie = cfg(CFG_MARKER_COOKIE);
+	__u64 *c = state_at(3);
+	__u64 cookie = c ? *c : ~0ULL;
 	if (cookie > 0xffffffffULL || (__s32)args[0] != MARKER_FD || (__u32)args[1] != (__u32)cookie)
 		return;
 	__u64 *phase = state_at(0);

@@ -80,6 +80,9 @@ mod built {
     use iops_linux::report::exit_info;
     use iops_linux::wait::{self, Status};
 
+    use std::sync::Mutex;
+    use std::thread::JoinHandle;
+
     use crate::events::{Clock, Events};
     use crate::program::{LoadError, Program, MAX_TRACED, RING_BYTES, WINDOW_OPEN, WINDOW_WAITING};
 
@@ -111,6 +114,41 @@ mod built {
         })
     }
 
+    /// The program of the last window with markers, being made idle, kept
+    /// for the next one: the helper behind profile() and the notebook
+    /// magics opens a window per call or cell, and loading (the verifier,
+    /// the ring's 64 MiB) takes 100–250 ms where reusing takes a few. It
+    /// stays loaded while this process lives, its call probes detached.
+    static KEPT: Mutex<Option<JoinHandle<Option<Program>>>> = Mutex::new(None);
+
+    /// A program for a window with markers of `cookie`: the kept one, or a new one.
+    fn load_for_window(cookie: u32) -> Result<Program, TraceError> {
+        let kept = KEPT.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(mut program) = kept.and_then(|idling| idling.join().ok().flatten()) {
+            if program.reuse(cookie).is_ok() {
+                return Ok(program);
+            }
+        }
+        load(Some(cookie))
+    }
+
+    /// Lets go of a capture's program: kept for the next window when it had
+    /// markers, else dropped. Either way on a thread of its own, so that the
+    /// report need not wait: detaching the classic tracepoint waits for the
+    /// kernel's RCU grace periods (about 60 ms). Were this process to end
+    /// first, its exit closes the same fds, just as surely.
+    fn release(mut program: Program, keep: bool) {
+        let name = "iops-ebpf-detach".to_string();
+        if !keep {
+            let _ = std::thread::Builder::new().name(name).spawn(move || drop(program));
+            return;
+        }
+        if let Ok(idling) = std::thread::Builder::new().name(name).spawn(move || program.idle().is_ok().then_some(program)) {
+            // One kept at a time: one replaced is dropped once made idle.
+            *KEPT.lock().unwrap_or_else(|e| e.into_inner()) = Some(idling);
+        }
+    }
+
     pub fn trace(
         target: Target,
         options: &Options,
@@ -135,7 +173,10 @@ mod built {
             }
         }
         let cookie = if attached { options.marker_cookie } else { None };
-        let mut program = load(cookie)?;
+        let mut program = match cookie {
+            Some(cookie) => load_for_window(cookie)?,
+            None => load(None)?,
+        };
         let clock = Clock::now();
         let agg = Aggregator::with_progress(progress);
         let mut child = None;
@@ -236,11 +277,7 @@ mod built {
             }
         }
         let lost = program.lost();
-        // Detaching waits for the kernel's RCU grace periods (about 60 ms a
-        // tracepoint): done on a thread of its own so that the report need
-        // not wait. Were this process to end first, its exit closes the
-        // same fds, just as surely.
-        let _ = std::thread::Builder::new().name("iops-ebpf-detach".into()).spawn(move || drop(program));
+        release(program, cookie.is_some());
         if let (Some(errno), Target::Launch(argv)) = (exec_failed, &target) {
             return Err(TraceError::CannotExecute(argv[0].clone(), errno));
         }

@@ -7,6 +7,7 @@
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 
 use aya::maps::{Array, HashMap, Map, MapData};
+use aya::programs::raw_trace_point::RawTracePointLinkId;
 use aya::programs::{RawTracePoint, TracePoint};
 use aya::{Ebpf, EbpfLoader};
 use iops_linux::seccomp::COMPAT_DATA_CALLS;
@@ -32,7 +33,10 @@ const WAKEUP_BYTES: u64 = 8 << 20;
 const CFG_FORK_CHILD_PID: u32 = 0;
 const CFG_EXIT_GROUP_DEAD: u32 = 1;
 const CFG_MARKER_NR: u32 = 2;
-const CFG_MARKER_COOKIE: u32 = 3;
+/// bpf/iops.bpf.c's `state[3]`: the capture's cookie (above 0xffffffff: no
+/// markers), in a map rather than CONFIG so that a kept program takes the
+/// next window's (`reuse`).
+const STATE_COOKIE: u32 = 3;
 const CFG_WAKEUP_BYTES: u32 = 4;
 const CFG_REGS_BASE: u32 = 5;
 const CFG_ARG0: u32 = 6;
@@ -165,9 +169,17 @@ const BPF_NOEXIST: u64 = 1;
 pub const WINDOW_WAITING: u64 = 0;
 pub const WINDOW_OPEN: u64 = 1;
 
+/// The raw tracepoints that see calls, execs and exits: (program, event).
+/// Attached for a capture; a program kept between windows (`idle`) has them
+/// detached, which is quick for raw tracepoints (no grace period waited).
+const CALL_PROBES: [(&str, &str); 4] =
+    [("sys_enter", "sys_enter"), ("sys_exit", "sys_exit"), ("on_exec", "sched_process_exec"), ("on_exit", "sched_process_exit")];
+
 /// Loaded and attached; dropping it detaches everything.
 pub struct Program {
-    _ebpf: Ebpf,
+    ebpf: Ebpf,
+    /// The `CALL_PROBES`' links while they are attached.
+    links: Vec<(&'static str, RawTracePointLinkId)>,
     pub ring: Ring,
     /// The ring buffer map (its fd, which `ring` maps).
     events: MapData,
@@ -283,7 +295,6 @@ impl Program {
             (CFG_FORK_CHILD_PID, child_pid),
             (CFG_EXIT_GROUP_DEAD, group_dead),
             (CFG_MARKER_NR, MARKER_SYSCALL as u64),
-            (CFG_MARKER_COOKIE, cookie.map_or(u64::MAX, u64::from)),
             (CFG_WAKEUP_BYTES, WAKEUP_BYTES.min(ring_bytes as u64 / 2)),
             (CFG_REGS_BASE, regs.0),
             (CFG_ARG0, regs.1[0]),
@@ -343,15 +354,9 @@ impl Program {
         // per event, and detached without waiting for a grace period);
         // sched_process_fork's child is a task_struct there, so it stays a
         // classic tracepoint, read at its format's offset.
-        for (name, event) in [
-            ("sys_enter", "sys_enter"),
-            ("sys_exit", "sys_exit"),
-            ("on_exec", "sched_process_exec"),
-            ("on_exit", "sched_process_exit"),
-        ] {
+        for (name, _) in CALL_PROBES {
             let program: &mut RawTracePoint = ebpf.program_mut(name).expect("program").try_into().map_err(why)?;
             program.load().map_err(why)?;
-            program.attach(event).map_err(why)?;
         }
         let program: &mut TracePoint = ebpf.program_mut("on_fork").expect("program").try_into().map_err(why)?;
         program.load().map_err(why)?;
@@ -360,10 +365,59 @@ impl Program {
         let ring = Ring::new(events.fd().as_fd().as_raw_fd(), ring_bytes as usize).map_err(why)?;
         let tgids = HashMap::try_from(ebpf.take_map("tgids").expect("tgids")).map_err(why)?;
         let pending = HashMap::try_from(ebpf.take_map("pending").expect("pending")).map_err(why)?;
-        let state = Array::try_from(ebpf.take_map("state").expect("state")).map_err(why)?;
         let Some(Map::Array(threads)) = ebpf.take_map("threads") else { return Err(LoadError::Other("the threads map is not an array".into())) };
         let threads = ThreadBytes::new(threads, tids).map_err(why)?;
-        Ok(Program { _ebpf: ebpf, ring, events, tgids, pending, threads, state, reads_positions: file_offsets.is_some() })
+        let mut state: Array<MapData, u64> = Array::try_from(ebpf.take_map("state").expect("state")).map_err(why)?;
+        state.set(STATE_COOKIE, cookie.map_or(u64::MAX, u64::from), 0).map_err(why)?;
+        let mut program = Program { ebpf, links: Vec::new(), ring, events, tgids, pending, threads, state, reads_positions: file_offsets.is_some() };
+        program.attach_calls()?;
+        Ok(program)
+    }
+
+    fn attach_calls(&mut self) -> Result<(), LoadError> {
+        for (name, event) in CALL_PROBES {
+            if self.links.iter().any(|(n, _)| *n == name) {
+                continue;
+            }
+            let program: &mut RawTracePoint = self.ebpf.program_mut(name).expect("program").try_into().map_err(why)?;
+            self.links.push((name, program.attach(event).map_err(why)?));
+        }
+        Ok(())
+    }
+
+    /// After a capture, to keep the program loaded for the next one (the
+    /// windows of profile() and the notebook magics): the call probes
+    /// detached, the traced set emptied, the window waiting, the ring read
+    /// to its end. Only the fork probe stays attached, and it finds no
+    /// traced parent. Errors leave a program to drop, not to keep.
+    pub fn idle(&mut self) -> Result<(), String> {
+        for (name, link) in self.links.drain(..) {
+            let program: &mut RawTracePoint = self.ebpf.program_mut(name).expect("program").try_into().map_err(|e| format!("{e}"))?;
+            program.detach(link).map_err(|e| e.to_string())?;
+        }
+        let ids: Vec<u32> = self.tgids.keys().filter_map(Result::ok).collect();
+        for id in ids {
+            let _ = self.tgids.remove(&id);
+        }
+        let tids: Vec<u32> = self.pending.keys().filter_map(Result::ok).collect();
+        for tid in tids {
+            let _ = self.pending.remove(&tid);
+            self.threads.mark(tid, false);
+        }
+        self.ring.drain(|_| {});
+        Ok(())
+    }
+
+    /// Readies an idle program for a new capture with window markers of
+    /// `cookie`: what a call that was ending as the probes were detached
+    /// left in the ring is dropped, the window waits, nothing is counted as
+    /// lost, and the call probes are attached again.
+    pub fn reuse(&mut self, cookie: u32) -> Result<(), LoadError> {
+        self.ring.drain(|_| {});
+        self.state.set(STATE_COOKIE, u64::from(cookie), 0).map_err(why)?;
+        self.state.set(0, WINDOW_WAITING, 0).map_err(why)?;
+        self.state.set(1, 0, 0).map_err(why)?;
+        self.attach_calls()
     }
 
     pub fn ring_fd(&self) -> RawFd {
