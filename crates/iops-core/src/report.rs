@@ -922,7 +922,7 @@ impl Report {
                 "{} was mapped into memory with mmap ({} bytes{}): what the program reads or writes there goes by page faults, not calls, and is not counted (storage-level bytes include it)",
                 m.path,
                 m.bytes,
-                if mappings.iter().filter(large).count() > 1 { ", and other files" } else { "" },
+                if mappings.iter().filter(|m| !m.exec).count() > 1 { ", and other files" } else { "" },
             ))]);
             warnings.extend(text);
             warning_codes.extend(code);
@@ -1308,7 +1308,7 @@ mod tests {
         let user = agg2.file("/data/user.bin", FdKind::File);
         agg2.record_mmap(user, r, 10_000_000);
         let rep = report(&agg2);
-        assert!(rep.warnings[0].starts_with("/data/user.bin was mapped into memory with mmap (10000000 bytes)"), "{}", rep.warnings[0]);
+        assert!(rep.warnings[0].starts_with("/data/user.bin was mapped into memory with mmap (10000000 bytes, and other files)"), "{}", rep.warnings[0]);
         let fs_usage = Report::from_aggregator(&agg, ReportContext { method: Source::FsUsage, ..Default::default() });
         assert!(fs_usage.mappings.is_none() && fs_usage.warning_codes.is_empty(), "a source that cannot see mmap: null");
     }
