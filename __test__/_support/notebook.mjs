@@ -56,13 +56,22 @@ export function notebookScratch() {
     const tslab = path.join(dir, "node_modules", ".bin", "tslab");
     run(tslab, ["install", "--python", PYTHON, "--binary", tslab, "--prefix", path.join(dir, "jupyter")], dir);
     // A kernel that is already traced (by strace, stopping only at fsync): our
-    // tracer's attach is refused with EPERM, as under a debugger or a strict container.
+    // tracer's attach is refused with EPERM, as under a debugger or a strict
+    // container. Started without CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN
+    // (capsh), so that eBPF is not permitted and the magics' default is ptrace.
     const traced = path.join(dir, "jupyter", "share", "jupyter", "kernels", "tslab-traced");
     fs.mkdirSync(traced, { recursive: true });
     fs.writeFileSync(
       path.join(traced, "kernel.json"),
       JSON.stringify({
-        argv: ["strace", "-f", "--seccomp-bpf", "-e", "trace=fsync", "-o", "/dev/null", tslab, "kernel", "--config-path", "{connection_file}"],
+        argv: [
+          "capsh",
+          "--drop=cap_bpf,cap_perfmon,cap_sys_admin",
+          "--",
+          "-c",
+          `exec strace -f --seccomp-bpf -e trace=fsync -o /dev/null '${tslab}' kernel --config-path "$0"`,
+          "{connection_file}",
+        ],
         display_name: "TypeScript (traced by strace)",
         language: "typescript",
       }),
