@@ -105,7 +105,7 @@ test.serial("in Chromium: no errors, no request, every chart drawn with the repo
   const charts = await page.evaluate(() =>
     [...document.querySelectorAll(".iops-chart")].map((el) => ({
       id: el.dataset.figure,
-      traces: (el.data ?? []).map((d) => ({ name: d.name, type: d.type, x: [...d.x], y: [...d.y], customdata: d.customdata ? [...d.customdata] : null })),
+      traces: (el.data ?? []).map((d) => ({ name: d.name, type: d.type, x: d.x ? [...d.x] : null, y: [...d.y], customdata: d.customdata ? [...d.customdata] : null })),
       svg: el.querySelectorAll(".main-svg").length,
       lines: [...el.querySelectorAll("path.js-line")].filter((p) => (p.getAttribute("d") ?? "").length > 1).length,
       points: el.querySelectorAll("path.point").length,

@@ -202,13 +202,15 @@ export function timelineFigures(report: Report): Figure[] {
   if (!tl || tl.points.length === 0 || !(tl.intervalSeconds > 0)) return [];
   // A window with no operation has nothing to draw (its points are all zero).
   if (!tl.points.some((p) => p.readOps + p.writeOps > 0)) return [];
-  const x = tl.points.map((p) => p.t);
   const rate = (v: number) => v / tl.intervalSeconds;
   const line = (name: string, y: number[], color: string, unit: string, exact?: number[]) => ({
     type: "scatter",
     mode: tl.points.length > 1 ? "lines" : "markers",
     name,
-    x,
+    // The points are evenly spaced from 0 (t = i × interval): x0 and dx say
+    // so in two numbers, where an array would repeat in every trace.
+    x0: 0,
+    dx: tl.intervalSeconds,
     y,
     ...(exact ? { customdata: exact } : {}),
     line: { color, shape: "hv", dash: name === "all" ? "dot" : "solid" },

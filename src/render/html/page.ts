@@ -61,7 +61,8 @@ export function chartsHtml(view: ReportView, idPrefix = "iops-fig"): SafeHtml {
   const all = viewFigures(view, { heatmap: true });
   if (all.length === 0) return html`<section id="charts"><h2>Charts</h2><p class="none">No per-operation data from this source, so no charts.</p></section>`;
   // A figure with nothing to draw (no operation in the window) is left out.
-  const figures = all.filter((f) => f.data.some((trace) => ((trace as { x?: unknown[] }).x ?? []).length > 0));
+  // (A trace's points are its y values: a timeline gives x as x0 and dx.)
+  const figures = all.filter((f) => f.data.some((trace) => ((trace as { y?: unknown[] }).y ?? []).length > 0));
   if (figures.length === 0) return html`<section id="charts"><h2>Charts</h2><p class="none">No operations in the window, so no charts.</p></section>`;
   return html`<section id="charts"><h2>Charts</h2><div class="charts">${figures.map((f) => trusted(figureHtml(f, `${idPrefix}-${f.id}`)))}</div></section>`;
 }
