@@ -355,7 +355,9 @@ test.serial("iops -p --share-cpu killed with SIGKILL: its guard process gives ev
     run.child.kill("SIGKILL");
     await run.done;
     await waitFor(() => procStatus(target.pid)?.TracerPid === "0", "the kernel to detach the target");
-    await waitFor(() => cpusOf(target.pid) === target.before, "the CPU set given back", 10_000).catch(() => null);
+    // The guard gives the threads back one by one: wait for all of them (on a loaded machine it may take a moment).
+    const allBack = () => taskIds(target.pid).every((tid) => cpusOf(`${target.pid}/task/${tid}`) === target.before);
+    await waitFor(allBack, "every thread's CPU set given back", 10_000).catch(() => null);
     for (const tid of taskIds(target.pid)) t.is(cpusOf(`${target.pid}/task/${tid}`), target.before, `thread ${tid}`);
     t.false(/^[tT]/.test(procStatus(target.pid).State), "running on");
   } finally {
