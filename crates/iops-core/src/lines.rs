@@ -107,6 +107,8 @@ impl LineFeeder {
 /// half of a split strace call is about 40 bytes). On x86-64, each 64-byte
 /// piece gives a bit mask of its line ends.
 pub fn line_ends(buf: &[u8], out: &mut Vec<u32>) {
+    // Moved only by the x86-64 loop.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_mut))]
     let mut at = 0u32;
     #[cfg(target_arch = "x86_64")]
     for piece in buf.chunks_exact(64) {
