@@ -262,10 +262,11 @@ const volatile __u64 CONFIG[CFG_LEN] = {};
 /* [0]: the window's phase; [1]: records the ring buffer had no room for;
  * [2]: non-zero once any traced process has APPENDS (until then no write
  * looks further); [3]: the capture's cookie (> 0xffffffff: no markers),
- * read only at a marker call. */
+ * read only at a marker call; [4]: tasks forked by a traced one that the
+ * full `tgids` could not take (so never traced). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 4);
+	__uint(max_entries, 5);
 	__type(key, __u32);
 	__type(value, __u64);
 } state SEC(".maps");
@@ -672,10 +673,16 @@ int on_fork(void *ctx)
 	 * lives, and deleted at its exit. */
 	__u32 key = child;
 	__u8 traced = TRACED | (*parent & APPENDS); /* its fds are the parent's */
-	/* A full set takes no more: the child is not traced (userspace counts
-	 * such children and says so), so it must not be joined either. */
-	if (bpf_map_update_elem(&tgids, &key, &traced, BPF_ANY) == 0)
+	/* A full set takes no more: the child is not traced, so it must not be
+	 * joined either; counted here, where it is known for certain (userspace
+	 * says how many: `traced-set-full`). */
+	if (bpf_map_update_elem(&tgids, &key, &traced, BPF_ANY) == 0) {
 		join(key);
+	} else {
+		__u64 *missed = state_at(4);
+		if (missed)
+			__sync_fetch_and_add(missed, 1);
+	}
 	/* Before the child first runs: userspace copies the parent's known fds
 	 * to it before any record of the child's. The parent's call (clone,
 	 * clone3, fork, vfork, all traced for this) tells whether the child

@@ -69,9 +69,6 @@ pub struct Events {
     pub root_gone: bool,
     /// When the last traced process ended (launch: the capture's end).
     pub last_gone: Option<Instant>,
-    /// The tasks forked by traced threads since the capture last looked
-    /// (it checks each is in the traced set: a full set misses forks).
-    pub forked: Vec<u32>,
     /// Each process's working directory as its records go, the kernel's
     /// name of it (read from /proc at its first relative open, inherited at
     /// fork, moved by chdir, resolved as `paths` does, and by fchdir):
@@ -98,7 +95,6 @@ impl Events {
             compat_calls: 0,
             root_gone: false,
             last_gone: None,
-            forked: Vec::new(),
             cwds: HashMap::new(),
             paths: Resolver::default(),
         }
@@ -235,7 +231,6 @@ impl Events {
     /// are resolved through /proc on first use.
     fn on_fork(&mut self, e: &Event) {
         let (parent, child) = (e.tgid as pid_t, e.peek[1] as pid_t);
-        self.forked.push(child as u32);
         let nr = e.nr as libc::c_long;
         let flags = match nr {
             libc::SYS_clone => Some(e.args[0]),
