@@ -92,6 +92,12 @@ pub enum WarningCode {
     /// `--share-cpu` was asked of a source that never stops the program
     /// (eBPF): nothing was pinned, the program kept its CPUs.
     ShareCpuIgnored,
+    /// The pid given to attach mode is a thread: its whole process was
+    /// traced (reports are per process).
+    PidIsThread,
+    /// The program's own ptrace calls (a debugger, strace, LeakSanitizer)
+    /// were refused because the ptrace source traces it.
+    ProgramPtraceRefused,
 }
 
 impl WarningCode {

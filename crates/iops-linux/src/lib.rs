@@ -4,6 +4,8 @@
 //! Data flows one way, each module using only those below it:
 //! - `session`: a capture from start to report, and the capture loop
 //!   (wait for a tracee's report, hand it to the tracer);
+//! - `process`: what a pid given to attach names (its process, a kernel
+//!   thread, a zombie);
 //! - `launch`, `attach`: starting (and, for attach, ending) the tracing of
 //!   a command or of a running process; `error`: why one cannot start;
 //! - `report`: the tracer's `Outcome` as a report, with every warning the
@@ -28,6 +30,7 @@ pub mod error;
 pub mod fds;
 pub mod launch;
 mod placement;
+pub mod process;
 pub mod markers;
 pub mod procio;
 mod ptrace;

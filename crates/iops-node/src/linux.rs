@@ -37,8 +37,21 @@ pub fn run_tracer<E: CaptureFailure + 'static>(target: Target, o: TraceOptions, 
     TraceSession::spawn(
         move || stopper.stop(),
         move |c: Control| {
+            // A pid is checked, and a thread's is its process's, whichever tracer runs.
+            let (target, note) = match target {
+                Target::Attach(pid) => match iops_linux::process::attachable(pid) {
+                    Ok(a) => (Target::Attach(a.pid), a.warning(pid)),
+                    Err(e) => return Err((e.code().to_string(), e.to_string())),
+                },
+                launch => (launch, None),
+            };
             entry(target, &options, c.progress.clone(), waiter, &mut |pid| c.started(pid))
-                .map(|r| r.to_json())
+                .map(|mut r| {
+                    if let Some(w) = note {
+                        r.insert_warning(0, w);
+                    }
+                    r.to_json()
+                })
                 .map_err(|e| (e.code().to_string(), e.to_string()))
         },
     )
