@@ -45,11 +45,37 @@ pub fn unavailable() -> Option<String> {
     if !std::path::Path::new("/sys/kernel/btf/vmlinux").exists() {
         return Some("eBPF, which never stops the program, needs a kernel with BTF (/sys/kernel/btf/vmlinux, CONFIG_DEBUG_INFO_BTF)".into());
     }
-    let tracefs = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
-    if !tracefs.iter().any(|root| std::fs::metadata(format!("{root}/events/sched/sched_process_fork/format")).is_ok()) {
-        return Some("eBPF, which never stops the program, needs tracefs (mount -t tracefs nodev /sys/kernel/tracing)".into());
+    if let Some(why) = tracefs_unreadable() {
+        return Some(why);
+    }
+    // Lockdown's confidentiality mode forbids the kernel reads the program makes.
+    if std::fs::read_to_string("/sys/kernel/security/lockdown").is_ok_and(|l| l.contains("[confidentiality]")) {
+        return Some("eBPF, which never stops the program, cannot run under kernel lockdown in confidentiality mode (/sys/kernel/security/lockdown), which forbids its reads of kernel memory".into());
     }
     None
+}
+
+/// Why the tracefs the program attaches through (a tracepoint's format and
+/// id) cannot be read, in words that say what to change; `None` when it can.
+fn tracefs_unreadable() -> Option<String> {
+    const ROOTS: [&str; 2] = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"];
+    let event = "events/sched/sched_process_fork/id";
+    let mut denied = None;
+    for root in ROOTS {
+        match std::fs::read_to_string(format!("{root}/{event}")) {
+            Ok(_) => return None,
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => denied = denied.or(Some(root)),
+            // Not there: mounted elsewhere, or not mounted; a root we cannot enter says EACCES.
+            Err(_) if std::fs::read_dir(root).is_err_and(|e| e.kind() == std::io::ErrorKind::PermissionDenied) => denied = denied.or(Some(root)),
+            Err(_) => {}
+        }
+    }
+    Some(match denied {
+        Some(root) => format!(
+            "eBPF, which never stops the program, needs to read tracefs, which is mounted at {root} but not readable by this user (Permission denied on {root}/{event}): run as root, or `sudo mount -o remount,mode=755 {root}`"
+        ),
+        None => "eBPF, which never stops the program, needs tracefs, which is not mounted: `sudo mount -t tracefs nodev /sys/kernel/tracing`".into(),
+    })
 }
 
 /// Runs a whole capture on the calling thread. `on_ready` is called with
@@ -166,10 +192,12 @@ mod built {
             if pid == unsafe { libc::getpid() } {
                 return Err(TraceError::Other("a process cannot trace itself; use a helper process".into()));
             }
-            match std::fs::read_to_string(format!("/proc/{pid}/status")) {
-                Err(_) => return Err(TraceError::NoSuchProcess(pid)),
-                Ok(s) if s.lines().any(|l| l.starts_with("State:\tZ")) => return Err(TraceError::Zombie(pid)),
-                Ok(_) => {}
+            // A main thread that called pthread_exit leaves a live process.
+            if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                return Err(TraceError::NoSuchProcess(pid));
+            }
+            if !iops_linux::process::has_live_thread(pid) {
+                return Err(TraceError::Zombie(pid));
             }
         }
         let cookie = if attached { options.marker_cookie } else { None };
@@ -226,8 +254,6 @@ mod built {
         let mut exec_failed = None;
         let mut stop_armed = true;
         let mut root_reaped = false;
-        // Forked tasks the full traced set could not take: their calls are not seen.
-        let mut untraced_forks = 0u64;
         loop {
             let mut fds = [
                 libc::pollfd { fd: program.ring_fd(), events: libc::POLLIN, revents: 0 },
@@ -236,13 +262,6 @@ mod built {
             let n = if stop_armed { 2 } else { 1 };
             unsafe { libc::poll(fds.as_mut_ptr(), n, POLL_MS) };
             program.ring.drain(|r| events.on_record(r));
-            // Not in the set and still there: the kernel could not add it (a task
-            // that has already ended was taken out at its end, or never mattered).
-            for child in events.forked.drain(..) {
-                if !program.is_traced(child) && task_exists(child) {
-                    untraced_forks += 1;
-                }
-            }
             if stop_armed && fds[1].revents != 0 {
                 stop_armed = false;
                 // A launched command runs to its end: only attach mode stops early.
@@ -277,6 +296,8 @@ mod built {
             }
         }
         let lost = program.lost();
+        // Forked tasks the full traced set could not take: their calls are not seen.
+        let untraced_forks = program.untraced_forks();
         release(program, cookie.is_some());
         if let (Some(errno), Target::Launch(argv)) = (exec_failed, &target) {
             return Err(TraceError::CannotExecute(argv[0].clone(), errno));
@@ -371,18 +392,11 @@ mod built {
         r == 0 && unsafe { info.si_pid() } == pid
     }
 
-    /// Task `id` (a process or a thread) has not ended.
-    fn task_exists(id: u32) -> bool {
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{id}/stat")) else { return false };
-        // The state follows the command's closing parenthesis.
-        !matches!(stat.rsplit_once(") ").and_then(|(_, rest)| rest.chars().next()), Some('Z' | 'X') | None)
-    }
-
-    /// `id` is a live process (not a thread of another, not a zombie).
+    /// `id` is a live process (not a thread of another; a thread of it has
+    /// not exited, its main thread's pthread_exit notwithstanding).
     fn alive(id: pid_t) -> bool {
         let Ok(status) = std::fs::read_to_string(format!("/proc/{id}/status")) else { return false };
-        let field = |name: &str| status.lines().find_map(|l| l.strip_prefix(name)).map(str::trim);
-        field("Tgid:").and_then(|t| t.parse::<pid_t>().ok()) == Some(id)
-            && !field("State:").is_some_and(|s| s.starts_with('Z') || s.starts_with('X'))
+        let tgid = status.lines().find_map(|l| l.strip_prefix("Tgid:")).and_then(|t| t.trim().parse::<pid_t>().ok());
+        tgid == Some(id) && iops_linux::process::has_live_thread(id)
     }
 }

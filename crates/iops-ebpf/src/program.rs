@@ -23,8 +23,8 @@ static OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/io
 /// `WAKEUP_BYTES` are waiting).
 pub const RING_BYTES: u32 = 64 << 20;
 /// The traced set's size (bpf/iops.bpf.c's `tgids`): processes, and the
-/// threads born while traced. A fork past it is not traced; `capture` finds
-/// such children and the report says how many (`traced-set-full`).
+/// threads born while traced. A fork past it is not traced; the kernel side
+/// counts such children and the report says how many (`traced-set-full`).
 pub const MAX_TRACED: u32 = 65_536;
 /// Wake the reader early once this much is waiting.
 const WAKEUP_BYTES: u64 = 8 << 20;
@@ -37,6 +37,8 @@ const CFG_MARKER_NR: u32 = 2;
 /// markers), in a map rather than CONFIG so that a kept program takes the
 /// next window's (`reuse`).
 const STATE_COOKIE: u32 = 3;
+/// bpf/iops.bpf.c's `state[4]`: forks the full traced set could not take.
+const STATE_UNTRACED_FORKS: u32 = 4;
 const CFG_WAKEUP_BYTES: u32 = 4;
 const CFG_REGS_BASE: u32 = 5;
 const CFG_ARG0: u32 = 6;
@@ -333,8 +335,8 @@ impl Program {
         {
             let mut calls: Array<&mut MapData, u8> = Array::try_from(ebpf.map_mut("calls").expect("calls")).map_err(why)?;
             for (nr, class) in traced() {
-                if class == Class::FilterInstall {
-                    continue; // a program's own seccomp filter does not concern us
+                if matches!(class, Class::FilterInstall | Class::Ptrace) {
+                    continue; // a program's own seccomp filter or tracing does not concern us
                 }
                 calls.set(nr as u32, flags(nr), 0).map_err(why)?;
             }
@@ -417,6 +419,7 @@ impl Program {
         self.state.set(STATE_COOKIE, u64::from(cookie), 0).map_err(why)?;
         self.state.set(0, WINDOW_WAITING, 0).map_err(why)?;
         self.state.set(1, 0, 0).map_err(why)?;
+        self.state.set(STATE_UNTRACED_FORKS, 0, 0).map_err(why)?;
         self.attach_calls()
     }
 
@@ -461,10 +464,6 @@ impl Program {
         Ok(())
     }
 
-    /// Whether `id` (a process or a thread) is in the traced set.
-    pub fn is_traced(&self, id: u32) -> bool {
-        self.tgids.get(&id, 0).is_ok()
-    }
 
     /// Process `tgid` (in the set) may have O_APPEND fds the kernel side
     /// did not see opened (inherited from us, or there before the attach):
@@ -485,6 +484,12 @@ impl Program {
     /// Records the ring buffer had no room for.
     pub fn lost(&self) -> u64 {
         self.state.get(&1, 0).unwrap_or(0)
+    }
+
+    /// Tasks forked by traced ones that the full traced set could not take
+    /// (counted by the kernel side as it failed to add each).
+    pub fn untraced_forks(&self) -> u64 {
+        self.state.get(&STATE_UNTRACED_FORKS, 0).unwrap_or(0)
     }
 
     /// The ids in the traced set: processes, and threads born while traced.
