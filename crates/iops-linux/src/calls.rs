@@ -25,6 +25,8 @@ pub struct Calls {
     agg: Aggregator,
     fds: FdTable,
     unresolved: u64,
+    /// The program's own ptrace calls refused (see `Class::Ptrace`).
+    ptrace_refused: u64,
     /// The source names opened fds itself (`opened`) and gives their flags
     /// (`open_flags`): `complete` leaves opens' flags to it.
     names_opens: bool,
@@ -32,7 +34,7 @@ pub struct Calls {
 
 impl Calls {
     pub fn new(agg: Aggregator) -> Calls {
-        Calls { agg, fds: FdTable::default(), unresolved: 0, names_opens: false }
+        Calls { agg, fds: FdTable::default(), unresolved: 0, ptrace_refused: 0, names_opens: false }
     }
 
     /// For a source that names each opened fd itself (`opened`, eBPF) and
@@ -115,6 +117,13 @@ impl Calls {
     /// "(closed before it could be resolved)").
     pub fn unresolved(&self) -> u64 {
         self.unresolved
+    }
+
+    /// The program's ptrace calls that would make it a tracer or a tracee
+    /// (PTRACE_TRACEME, PTRACE_ATTACH, PTRACE_SEIZE) refused with EPERM in
+    /// the window: a task has one tracer, and it is us.
+    pub fn ptrace_refused(&self) -> u64 {
+        self.ptrace_refused
     }
 
     /// The aggregator, to name a file by an fd's dirfd (see `opened`).
@@ -226,6 +235,10 @@ impl Calls {
                 }
             }
             Class::Seek if ok => self.fds.seek(tgid, p.args[0] as i32, rval as u64),
+            Class::Ptrace if p.counted && rval == -(libc::EPERM as i64) => {
+                const REQUESTS: [u64; 3] = [libc::PTRACE_TRACEME as u64, libc::PTRACE_ATTACH as u64, libc::PTRACE_SEIZE as u64];
+                self.ptrace_refused += REQUESTS.contains(&p.args[0]) as u64;
+            }
             Class::FilterInstall if ok => {
                 return if p.nr == libc::SYS_seccomp as u64 {
                     p.args[0] == 1 // SECCOMP_SET_MODE_FILTER

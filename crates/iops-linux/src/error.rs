@@ -12,6 +12,8 @@ pub enum TraceError {
     NoSuchProcess(pid_t),
     /// Every thread has exited; the parent has not reaped the process yet.
     Zombie(pid_t),
+    /// A kernel thread: it makes no system calls of a program.
+    KernelThread(pid_t),
     CommandNotFound(String),
     /// The command was found but execve failed (program, errno).
     CannotExecute(String, i32),
@@ -30,6 +32,10 @@ impl fmt::Display for TraceError {
             TraceError::Zombie(pid) => {
                 write!(f, "process {pid} is a zombie (exited, not yet reaped by its parent): nothing to trace")
             }
+            TraceError::KernelThread(pid) => write!(
+                f,
+                "{pid} is a kernel thread: it runs no program and makes no system calls of one, so there is nothing to trace; give the pid of a process"
+            ),
             TraceError::CommandNotFound(cmd) => write!(f, "command not found: {cmd}"),
             TraceError::CannotExecute(cmd, errno) => {
                 write!(f, "cannot execute {cmd}: {} ({})", strerror(*errno), iops_core::errno::linux_name(*errno as i64))?;
@@ -49,6 +55,7 @@ impl TraceError {
         match self {
             TraceError::NotPermitted(_) => "EPERM",
             TraceError::NoSuchProcess(_) | TraceError::Zombie(_) => "ESRCH",
+            TraceError::KernelThread(_) => "EINVAL",
             TraceError::CommandNotFound(_) => "ENOENT",
             TraceError::CannotExecute(_, errno) => iops_core::errno::linux_name(*errno as i64),
             TraceError::Unavailable(_) => "ENOTSUP",
@@ -69,11 +76,39 @@ pub fn strerror(errno: i32) -> String {
     text.split(" (os error").next().unwrap_or_default().to_string()
 }
 
-/// Why the kernel refused ptrace, in words a user can act on.
+/// Why the kernel refused ptrace, in words a user can act on: the reason
+/// this process can see (it is undumpable, Yama forbids it), else the
+/// possible ones.
 pub fn refusal(e: &io::Error) -> String {
-    format!(
-        "{e}; the process may already be traced or debugged, or a security policy (Yama ptrace_scope, a container's seccomp profile, missing CAP_SYS_PTRACE) forbids it"
-    )
+    let reason = known_refusal().unwrap_or(
+        "the process may already be traced or debugged, or a security policy (Yama ptrace_scope, a container's seccomp profile, missing CAP_SYS_PTRACE) forbids it",
+    );
+    format!("{e}; {reason}")
+}
+
+/// CAP_SYS_PTRACE (linux/capability.h).
+const CAP_SYS_PTRACE: u32 = 19;
+
+/// A cause of a ptrace refusal that this process can see for certain.
+fn known_refusal() -> Option<&'static str> {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let effective = status.lines().find_map(|l| l.strip_prefix("CapEff:")).and_then(|v| u64::from_str_radix(v.trim(), 16).ok()).unwrap_or(0);
+    let may_ptrace = effective & (1 << CAP_SYS_PTRACE) != 0;
+    let yama = std::fs::read_to_string("/proc/sys/kernel/yama/ptrace_scope").ok().and_then(|v| v.trim().parse::<u32>().ok());
+    if yama == Some(3) {
+        return Some("Yama's kernel.yama.ptrace_scope is 3: ptrace is disabled for every process until the next boot; use --method ebpf");
+    }
+    // Undumpable (a program run with file capabilities or set-uid), its
+    // children are too until they exec: tracing them needs CAP_SYS_PTRACE.
+    if !may_ptrace && unsafe { libc::prctl(libc::PR_GET_DUMPABLE) } != 1 {
+        return Some(
+            "this process is undumpable, as a program given file capabilities (setcap) or run set-uid is, and the kernel lets it trace even its own children only with CAP_SYS_PTRACE: add cap_sys_ptrace to node's file capabilities, or run as root",
+        );
+    }
+    if yama == Some(2) && !may_ptrace {
+        return Some("Yama's kernel.yama.ptrace_scope is 2: only a process with CAP_SYS_PTRACE may trace; run as root");
+    }
+    None
 }
 
 #[cfg(test)]

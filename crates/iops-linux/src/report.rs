@@ -179,7 +179,19 @@ fn warnings(outcome: &Outcome, notes: &SessionNotes) -> Vec<Warning> {
             "the program uses io_uring: I/O submitted through io_uring does not pass through read/write syscalls and is not counted here",
         ));
     }
+    if outcome.ptrace_refused > 0 {
+        warnings.push(program_ptrace_warning(outcome.ptrace_refused));
+    }
     warnings
+}
+
+/// The program's own ptrace calls were refused `n` times because the
+/// ptrace source traces it.
+pub fn program_ptrace_warning(n: u64) -> Warning {
+    WarningCode::ProgramPtraceRefused.with(format!(
+        "the program tried to trace (ptrace TRACEME, ATTACH or SEIZE) and was refused {n} time{}: a task has one tracer, and the ptrace source is it, so a debugger, strace or a sanitizer's leak check in the program fails; measure it with --method ebpf, which does not trace with ptrace",
+        if n == 1 { "" } else { "s" }
+    ))
 }
 
 /// `n` read/write-family calls of the 32-bit ABI were seen and not counted.
@@ -236,6 +248,7 @@ mod tests {
             storage_last: None,
             compat_calls: 0,
             io_uring_seen: false,
+            ptrace_refused: 0,
             stops: Default::default(),
             spent: Default::default(),
         }

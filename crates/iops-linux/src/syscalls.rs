@@ -32,6 +32,9 @@ pub enum Class {
     /// seccomp, prctl: the program may install a filter of its own, whose
     /// SECCOMP_RET_TRACE stops then come to us too.
     FilterInstall,
+    /// ptrace: the program's own tracing (a debugger, strace, a sanitizer's
+    /// leak check), refused while we trace it: said in the report.
+    Ptrace,
 }
 
 use Class::*;
@@ -84,6 +87,7 @@ const COMMON: &[(c_long, Class)] = &[
     (libc::SYS_lseek, Seek),
     (libc::SYS_seccomp, FilterInstall),
     (libc::SYS_prctl, FilterInstall),
+    (libc::SYS_ptrace, Ptrace),
 ];
 
 /// The older calls that x86-64 keeps and newer ports (arm64) dropped.
