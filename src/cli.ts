@@ -210,7 +210,15 @@ async function runAttach(pid: number, opts: CliOptions): Promise<number> {
   // Every catchable end detaches cleanly (and gives back CPU sets) and reports.
   const stop = () => capture.stop();
   for (const sig of ATTACH_STOP_SIGNALS) process.on(sig, stop);
-  const cancelTimer = opts.duration ? args().setLongTimeout(stop, opts.duration * 1000) : undefined;
+  // The duration counts from when the capture is in place (loading eBPF, seizing threads take their time).
+  let cancelTimer: (() => void) | undefined;
+  let ended = false;
+  if (opts.duration) {
+    const ms = opts.duration * 1000;
+    void (capture.ready?.() ?? Promise.resolve(true)).then((ok) => {
+      if (ok && !ended) cancelTimer = args().setLongTimeout(stop, ms);
+    });
+  }
   if (!opts.duration && process.stderr.isTTY) process.stderr.write(`iops: tracing pid ${pid}; press Ctrl-C to stop\n`);
   try {
     const report = await capture.report;
@@ -220,6 +228,7 @@ async function runAttach(pid: number, opts: CliOptions): Promise<number> {
     progress.done();
     throw e;
   } finally {
+    ended = true;
     cancelTimer?.();
   }
 }

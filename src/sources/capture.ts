@@ -33,6 +33,51 @@ export interface Capture {
   stop(): void;
   /** The traced process (a launched command's pid once it runs; 0 before). */
   pid(): number;
+  /**
+   * Resolves true once the capture is in place (every thread traced, the
+   * counting begun), false when it ended or failed first: a `--duration`
+   * counts from then, not from the start, which may take a load of the
+   * eBPF program or a tracer's start. Absent: in place from the start.
+   */
+  ready?(): Promise<boolean>;
+}
+
+/**
+ * The readiness of a capture that may hand over to another one (a default
+ * source refused as it starts, a refused attach's counters): true once the
+ * one running is in place, false once the whole capture has ended first.
+ */
+export class Readiness {
+  private settled: Promise<boolean> | null = null;
+  private resolve: (ok: boolean) => void = () => {};
+
+  constructor(
+    private current: Capture,
+    ended: Promise<unknown>,
+  ) {
+    void ended.then(
+      () => this.resolve(false),
+      () => this.resolve(false),
+    );
+  }
+
+  /** `next` runs from now on. */
+  handOver(next: Capture): void {
+    this.current = next;
+    if (this.settled) this.watch(next);
+  }
+
+  ready(): Promise<boolean> {
+    this.settled ??= new Promise<boolean>((resolve) => {
+      this.resolve = resolve;
+      this.watch(this.current);
+    });
+    return this.settled;
+  }
+
+  private watch(c: Capture): void {
+    void (c.ready?.() ?? Promise.resolve(true)).then((ok) => ok && this.resolve(true));
+  }
 }
 
 export interface ProfileOptions {

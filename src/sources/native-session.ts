@@ -32,7 +32,7 @@ function run(session: Session, options: CaptureOptions): Capture {
     }, options.progressIntervalMs);
   }
   const report = session.wait().then(parseOutcome).finally(() => clearInterval(timer));
-  return { report, stop: () => session.stop(), pid: () => session.pid() };
+  return { report, stop: () => session.stop(), pid: () => session.pid(), ready: () => session.waitReady() };
 }
 
 /**

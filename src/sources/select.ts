@@ -39,7 +39,7 @@ import { readFileSync } from "node:fs";
 
 import { apiPid } from "../args";
 import { IopsError, type Report } from "../report";
-import { claimWindow, releaseWindow, type Capture, type CaptureOptions, type IopsWindow, type ProfileOptions, type WindowOptions } from "./capture";
+import { Readiness, claimWindow, releaseWindow, type Capture, type CaptureOptions, type IopsWindow, type ProfileOptions, type WindowOptions } from "./capture";
 import { CountersWindow, countersCapture } from "./counters";
 import { InProcessWindow } from "./in-process";
 import { FsUsageWindow, attachWithFsUsage, fsUsageCommand, launchWithFsUsage } from "./fs_usage";
@@ -125,13 +125,15 @@ function withNotice(report: Report, notice: string | null): Report {
 function startChosen(choice: Choice, start: (source: LiveSource | null) => Capture): Capture {
   let current = start(choice.source);
   let stopped = false;
-  const report = current.report.then(
+  let readiness: Readiness | null = null;
+  const report: Promise<Report> = current.report.then(
     (r) => withNotice(r, noticeOf(choice)),
     (e: unknown) => {
       // A source asked for and refused by the kernel (ptrace: already traced, Yama) cannot run here.
       if (choice.asked && e instanceof IopsError && e.code === "EPERM") throw new IopsError(`--method ${choice.source!.name}: ${e.message}`, "ENOTSUP");
       if (!(e instanceof IopsError && e.code === "ENOTSUP" && choice.rest.length > 0)) throw e;
       current = startChosen(firstPermitted(choice.rest, choice.skipped ?? e.message), start);
+      readiness?.handOver(current);
       if (stopped) current.stop();
       return current.report;
     },
@@ -143,6 +145,7 @@ function startChosen(choice: Choice, start: (source: LiveSource | null) => Captu
       current.stop();
     },
     pid: () => current.pid(),
+    ready: () => (readiness ??= new Readiness(current, report)).ready(),
   };
 }
 
@@ -216,9 +219,11 @@ function attachBy(pid: number, options: CaptureOptions, source: LiveSource | nul
 function orCounters(capture: Capture, pid: number): Capture {
   let stopped = false;
   let fallback: Capture | null = null;
+  let readiness: Readiness | null = null;
   const report = capture.report.catch((e: unknown) => {
     if (!(e instanceof IopsError && e.code === "EPERM")) throw e;
     fallback = countersCapture(pid, e.message);
+    readiness?.handOver(fallback);
     if (stopped) fallback.stop();
     return fallback.report;
   });
@@ -229,6 +234,7 @@ function orCounters(capture: Capture, pid: number): Capture {
       (fallback ?? capture).stop();
     },
     pid: capture.pid,
+    ready: () => (readiness ??= new Readiness(fallback ?? capture, report)).ready(),
   };
 }
 

@@ -234,8 +234,21 @@ export function stracePid(pid: number, options: CaptureOptions = {}): Capture {
   // stopped.
   let attachedWhenStopped = false;
   const { strace, report } = start(["-p", String(pid)], "strace", null, options, () => attachedWhenStopped);
+  let ended = false;
+  void report.then(
+    () => (ended = true),
+    () => (ended = true),
+  );
   return {
     report: report.then((r) => ({ ...r, pid: r.pid ?? pid })),
+    // In place once strace traces the process's main thread (it seizes the others just before).
+    ready: async () => {
+      while (!ended) {
+        if (strace.pid !== undefined && tracerOf(pid) === strace.pid) return true;
+        await sleep(5);
+      }
+      return false;
+    },
     stop: () => {
       attachedWhenStopped = strace.pid !== undefined && tracerOf(pid) === strace.pid;
       // strace detaches from every thread on SIGINT, leaving the process running.

@@ -243,6 +243,8 @@ export function captureFromHelper(pid: number, options: CaptureOptions, method: 
   const command = { attach: pid, method, allFds: options.allFds ?? false, shareCpu: options.shareCpu ?? false };
   let h = getHelper();
   let stopped = false;
+  let readyAs!: (ok: boolean) => void;
+  const ready = new Promise<boolean>((resolve) => (readyAs = resolve));
   h.send(command);
   const report = (async () => {
     try {
@@ -254,10 +256,14 @@ export function captureFromHelper(pid: number, options: CaptureOptions, method: 
         if (stopped) h.send({ stop: true });
         m = await h.next();
       }
-      if (m.ready) m = await h.next();
+      if (m.ready) {
+        readyAs(true);
+        m = await h.next();
+      }
       if (m.error) throw new IopsError(m.error.message, m.error.code);
       return m.report!;
     } finally {
+      readyAs(false);
       releaseWindow();
     }
   })();
@@ -268,5 +274,6 @@ export function captureFromHelper(pid: number, options: CaptureOptions, method: 
       h.send({ stop: true });
     },
     pid: () => pid,
+    ready: () => ready,
   };
 }
