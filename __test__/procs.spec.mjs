@@ -1,0 +1,254 @@
+/**
+ * Attaching to processes and the set of traced tasks, under each live
+ * source: what a pid given to `-p` names (a thread: its whole process,
+ * said in one line; a process whose main thread called pthread_exit: live;
+ * a kernel thread: said, not blamed on a policy), when `--duration` counts
+ * from (the capture in place), a full traced set said only when a task was
+ * really missed, and a program that traces (a debugger) under the ptrace
+ * source.
+ *
+ * Ground truth: fixtures/sidethread.c (a side thread prints its tid and
+ * ends; the main thread writes), fixtures/zombie_leader.c (the main thread
+ * calls pthread_exit, a worker writes), fixtures/loopwriter.c,
+ * fixtures/shortforks.c (1,000 short-lived children, each exactly 10
+ * writes), fixtures/minidebugger.c (prints whether its child's
+ * PTRACE_TRACEME was refused).
+ */
+import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+
+import test from "ava";
+
+import { CLI, compileFixtures, eachMethod, fileEntry, makeTempDir, procStatus, runCli, runCliJson, spawnCli, taskIds, waitFor, within } from "./_support/util.mjs";
+
+let dir;
+let bin;
+
+test.before(() => {
+  dir = makeTempDir("iops-procs-");
+  bin = compileFixtures(dir, ["sidethread", "zombie_leader", "loopwriter", "shortforks", "minidebugger"]);
+});
+
+test.after.always(() => {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Starts `argv`; resolves its first stdout line matching `re` (its match). */
+function start(argv, stdin = "ignore") {
+  const child = spawn(argv[0], argv.slice(1), { stdio: [stdin, "pipe", "ignore"] });
+  let out = "";
+  child.stdout.setEncoding("utf8").on("data", (d) => (out += d));
+  const exited = new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+  const line = (re) => waitFor(() => out.match(re), `${re} from ${path.basename(argv[0])}`);
+  return { child, exited, line };
+}
+
+function kill(child) {
+  if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+}
+
+/** Runs the CLI to its end (a hang is killed after a minute): { status, stdout, stderr, report }. */
+async function cli(args) {
+  const run = spawnCli(args);
+  const timer = setTimeout(() => run.child.kill("SIGKILL"), 60_000);
+  const r = await run.done;
+  clearTimeout(timer);
+  let report = null;
+  try {
+    report = JSON.parse(r.stdout);
+  } catch {
+    // said by the caller's assertion on status and stdout
+  }
+  return { ...r, report };
+}
+
+/** No thread of `pid` is traced or stopped. */
+function assertReleased(t, pid) {
+  for (const tid of taskIds(pid)) {
+    const s = procStatus(`${pid}/task/${tid}`);
+    if (!s) continue;
+    t.is(s.TracerPid, "0", `thread ${tid} traced after the capture`);
+    t.false(/^[tT]/.test(s.State), `thread ${tid} left stopped: ${s.State}`);
+  }
+}
+
+// ---------------------------------------------------------- -p <thread id>
+
+eachMethod(test, "-p <thread id>: its whole process is traced for the whole duration, said in one line; the thread's end is not the process's", async (t, method) => {
+  const out = path.join(dir, `side-${method}.dat`);
+  const SIZE = 16;
+  // Writes every 2 ms for as long as it is let; the side thread ends when its stdin does.
+  const w = start([bin.sidethread, out, "0", String(SIZE), "2000"], "pipe");
+  t.teardown(() => kill(w.child));
+  const pid = Number((await w.line(/^pid (\d+)$/m))[1]);
+  const tid = Number((await w.line(/^tid (\d+)$/m))[1]);
+  t.not(tid, pid);
+  const run = cli(["--method", method, "-p", String(tid), "--duration", "1", "--json", "-"]);
+  if (method === "ptrace") {
+    // Once the tracer holds the process, the named thread ends mid-capture.
+    await waitFor(() => procStatus(pid)?.TracerPid !== "0", "the tracer to seize the process");
+    w.child.stdin.end();
+  }
+  const r = await run;
+  t.is(r.status, 0, r.stderr);
+  const report = r.report;
+  t.is(report.method, method);
+  t.is(report.pid, pid, "the report is the process's");
+  t.deepEqual(report.warningCodes, ["pid-is-thread"], JSON.stringify(report.warnings));
+  t.is(report.warnings[0], `${tid} is a thread of process ${pid}: the whole process ${pid} was traced, all its threads and children (reports are per process)`);
+  t.true(report.elapsedSeconds >= 1, `the capture lasted its duration: ${report.elapsedSeconds} s`);
+  const entry = fileEntry(report, out);
+  t.truthy(entry, JSON.stringify(report.files));
+  // A write every 2 ms over a second: far more than one, whatever the load; each of SIZE bytes.
+  t.true(entry.writeOps > 1, `${entry.writeOps} writes`);
+  t.is(entry.writeBytes, entry.writeOps * SIZE);
+  if (method === "ptrace") t.false(taskIds(pid).includes(tid), "the side thread ended during the capture");
+  assertReleased(t, pid);
+});
+
+// --------------------------------------- a main thread that called pthread_exit
+
+eachMethod(test, "-p of a process whose main thread called pthread_exit while a worker writes on: traced, every write on the file", async (t, method) => {
+  const COUNT = 3000;
+  const out = path.join(dir, `zl-${method}.dat`);
+  const w = start([bin.zombie_leader, String(COUNT), out, "0"]);
+  t.teardown(() => kill(w.child));
+  await waitFor(() => procStatus(w.child.pid)?.State.startsWith("Z") && fs.existsSync(out) && fs.statSync(out).size >= 160, "the leader to exit and the worker to write");
+  const r = await cli(["--method", method, "-p", String(w.child.pid), "--duration", "0.5", "--json", "-"]);
+  t.is(r.status, 0, r.stderr);
+  const report = r.report;
+  t.is(report.method, method);
+  t.is(report.pid, w.child.pid);
+  t.deepEqual(report.warningCodes, []);
+  const entry = fileEntry(report, out);
+  t.truthy(entry, JSON.stringify(report.files));
+  t.true(entry.writeOps > 0 && entry.writeOps <= COUNT, `writeOps ${entry?.writeOps}`);
+  t.is(entry.writeBytes, entry.writeOps * 16);
+  t.is(report.summary.writeOps, entry.writeOps);
+  assertReleased(t, w.child.pid);
+  t.deepEqual(await within(w.exited, 60_000, "the worker's end"), { code: 0, signal: null });
+  t.is(fs.readFileSync(out, "utf8"), "0123456789abcdef".repeat(COUNT), "the worker finished its writes intact");
+});
+
+// ------------------------------------------------------------ a kernel thread
+
+eachMethod(test, "-p of a kernel thread: said to be one, in one line, nothing blamed on a security policy", async (t, method) => {
+  // kthreadd is pid 2 where the host's pids are seen (not in a pid namespace of its own).
+  const comm = fs.readFileSync("/proc/2/comm", "utf8").trim();
+  if (comm !== "kthreadd") return t.pass(`pid 2 is ${comm} here, not kthreadd`);
+  const r = await cli(["--method", method, "-p", "2", "--duration", "0.2"]);
+  t.not(r.status, 0);
+  t.is(r.stdout, "");
+  t.regex(r.stderr, /^iops: 2 is a kernel thread: it runs no program and makes no system calls of one, so there is nothing to trace; give the pid of a process/);
+  t.notRegex(r.stderr, /Yama|security policy|zombie/);
+  t.is(r.stderr.trim().split("\n").length, 1, r.stderr);
+});
+
+// --------------------------------------------------------- --duration's window
+
+eachMethod(test, "-p --duration D counts from when the capture is in place: the window is at least D long and holds the writes of a process writing every 5 ms", async (t, method) => {
+  const out = path.join(dir, `dur-${method}.dat`);
+  const SIZE = 10;
+  const w = start([bin.loopwriter, out, "0", String(SIZE), "5000"]);
+  t.teardown(() => kill(w.child));
+  const pid = Number((await w.line(/^pid (\d+)$/m))[1]);
+  for (const D of [0.05, 0.3]) {
+    const r = await cli(["--method", method, "-p", String(pid), "--duration", String(D), "--json", "-"]);
+    t.is(r.status, 0, r.stderr);
+    const report = r.report;
+    t.is(report.method, method);
+    t.deepEqual(report.warningCodes, []);
+    // The stop comes D after the capture is in place, and the window opens before: never shorter than D.
+    t.true(report.elapsedSeconds >= D, `--duration ${D}: a window of ${report.elapsedSeconds} s`);
+    const entry = fileEntry(report, out);
+    t.truthy(entry, `--duration ${D}: no write counted in ${report.elapsedSeconds} s`);
+    t.true(entry.writeOps >= 1, `--duration ${D}: ${entry.writeOps} writes`);
+    t.is(entry.writeBytes, entry.writeOps * SIZE);
+  }
+  assertReleased(t, pid);
+});
+
+// ------------------------------------------------------------ the traced set
+
+eachMethod(test, "1,000 short-lived children, 10 writes each: every write counted, and no task said missed (none was)", (t, method) => {
+  const [N, WRITES, SIZE] = [1000, 10, 13];
+  const sub = fs.mkdtempSync(path.join(dir, `forks-${method}-`));
+  const { status, stderr, report } = runCliJson(["--method", method, "--", bin.shortforks, sub, String(N), "8", String(WRITES), String(SIZE)]);
+  t.is(status, 0, stderr);
+  t.deepEqual(report.exit, { code: 0, signal: null, signalNumber: null });
+  t.deepEqual(report.warningCodes, [], JSON.stringify(report.warnings));
+  const onDisk = fs.readdirSync(sub).reduce((n, f) => n + fs.statSync(path.join(sub, f)).size, 0);
+  t.is(onDisk, N * WRITES * SIZE);
+  t.is(report.summary.writeOps, N * WRITES);
+  t.is(report.summary.writeBytes, N * WRITES * SIZE);
+});
+
+eachMethod(test, "300 background shell jobs appending a line each: 300 writes, no task said missed", (t, method) => {
+  const N = 300;
+  const out = path.join(dir, `jobs-${method}.txt`);
+  fs.rmSync(out, { force: true });
+  const script = `for i in $(seq ${N}); do echo x >> '${out}' & done; wait`;
+  const { status, stderr, report } = runCliJson(["--method", method, "--", "bash", "-c", script]);
+  t.is(status, 0, stderr);
+  t.is(fs.readFileSync(out, "utf8"), "x\n".repeat(N));
+  t.deepEqual(report.warningCodes, [], JSON.stringify(report.warnings));
+  const entry = fileEntry(report, out);
+  t.deepEqual([entry.writeOps, entry.writeBytes], [N, 2 * N]);
+});
+
+// ------------------------------------------------- a program that traces
+
+eachMethod(test, "a program whose child asks to be traced (a debugger): under ptrace its refused request is said, naming --method ebpf; under eBPF it is granted and nothing is said", (t, method) => {
+  const untraced = spawnSync(bin.minidebugger, { encoding: "utf8" });
+  t.is(untraced.stdout, "traceme ok\n", "untraced, the request is granted");
+  const json = path.join(dir, `minidebugger-${method}.json`);
+  const r = runCli(["--method", method, "--json", json, "--", bin.minidebugger]);
+  t.is(r.status, 0, r.stderr);
+  const report = JSON.parse(fs.readFileSync(json, "utf8"));
+  t.is(report.method, method);
+  // The workload's own word on its request (its stdout comes before the text report).
+  const said = r.stdout.match(/^traceme (ok|refused)$/m)?.[1];
+  if (method === "ptrace") {
+    t.is(said, "refused", r.stdout);
+    t.deepEqual(report.warningCodes, ["program-ptrace-refused"], JSON.stringify(report.warnings));
+    t.is(
+      report.warnings[0],
+      "the program tried to trace (ptrace TRACEME, ATTACH or SEIZE) and was refused 1 time: a task has one tracer, and the ptrace source is it, so a debugger, strace or a sanitizer's leak check in the program fails; measure it with --method ebpf, which does not trace with ptrace",
+    );
+  } else {
+    t.is(said, "ok", r.stdout);
+    t.deepEqual(report.warningCodes, []);
+  }
+});
+
+// ---------------------------------------- why a source is not permitted
+
+test.serial("a setcap'd node run by an ordinary user: the eBPF advice names the tracefs it cannot read, and ptrace's refusal names the undumpable node, before the counters fallback", (t) => {
+  if (process.getuid() !== 0) return t.pass("needs root to give a copy of node file capabilities and to run it as nobody");
+  const tracefs = "/sys/kernel/tracing";
+  const readableByOthers = (fs.statSync(tracefs).mode & 0o005) === 0o005;
+  if (readableByOthers) return t.pass(`${tracefs} is readable by others here: nothing to name`);
+  const capped = fs.mkdtempSync(path.join(dir, "capped-"));
+  fs.chmodSync(dir, 0o755);
+  fs.chmodSync(capped, 0o777); // nobody writes the report there
+  const node = path.join(capped, "node");
+  fs.copyFileSync(process.execPath, node);
+  fs.chmodSync(node, 0o755);
+  const setcap = spawnSync("setcap", ["cap_bpf,cap_perfmon+ep", node], { encoding: "utf8" });
+  if (setcap.error || setcap.status !== 0) return t.pass(`setcap cannot give file capabilities here: ${setcap.error?.message ?? setcap.stderr}`);
+  const json = path.join(capped, "r.json");
+  const r = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--", node, CLI, "--json", json, "--", bin.loopwriter, "/dev/null", "3", "10", "0"], {
+    encoding: "utf8",
+    cwd: capped,
+    timeout: 120_000,
+  });
+  t.is(r.status, 0, r.stderr);
+  const report = JSON.parse(fs.readFileSync(json, "utf8"));
+  t.is(report.method, "proc-io", "the labelled counters fallback");
+  const text = report.warnings.join("\n");
+  t.regex(text, new RegExp(`needs to read tracefs, which is mounted at ${tracefs} but not readable by this user \\(Permission denied on ${tracefs}/events/sched/sched_process_fork/id\\)`));
+  t.notRegex(text, /mount -t tracefs/, "tracefs is mounted: not advised to mount it");
+  t.regex(text, /this process is undumpable, as a program given file capabilities \(setcap\) or run set-uid is, and the kernel lets it trace even its own children only with CAP_SYS_PTRACE/);
+  t.notRegex(text, /Yama ptrace_scope, a container's seccomp profile/, "the real reason, not the possible ones");
+});
