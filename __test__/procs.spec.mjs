@@ -107,6 +107,31 @@ eachMethod(test, "-p <thread id>: its whole process is traced for the whole dura
   assertReleased(t, pid);
 });
 
+test.serial("[strace] -p <thread id> and -p of a kernel thread: the thread's process, said; the kernel thread, said", async (t) => {
+  if (spawnSync("strace", ["-V"]).error) return t.pass("strace is not installed here");
+  const out = path.join(dir, "side-strace.dat");
+  const w = start([bin.sidethread, out, "0", "16", "2000"], "pipe");
+  t.teardown(() => kill(w.child));
+  const pid = Number((await w.line(/^pid (\d+)$/m))[1]);
+  const tid = Number((await w.line(/^tid (\d+)$/m))[1]);
+  const r = await cli(["--method", "strace", "-p", String(tid), "--duration", "1", "--json", "-"]);
+  t.is(r.status, 0, r.stderr);
+  t.is(r.report.method, "strace");
+  t.is(r.report.pid, pid);
+  t.is(r.report.warningCodes[0], "pid-is-thread", JSON.stringify(r.report.warnings));
+  t.is(r.report.warnings[0], `${tid} is a thread of process ${pid}: the whole process ${pid} was traced, all its threads and children (reports are per process)`);
+  const entry = fileEntry(r.report, out);
+  t.truthy(entry, JSON.stringify(r.report.files));
+  t.true(entry.writeOps > 1, `${entry.writeOps} writes`);
+  t.is(entry.writeBytes, entry.writeOps * 16);
+  assertReleased(t, pid);
+  if (fs.readFileSync("/proc/2/comm", "utf8").trim() === "kthreadd") {
+    const k = await cli(["--method", "strace", "-p", "2", "--duration", "0.2"]);
+    t.not(k.status, 0);
+    t.regex(k.stderr, /^iops: 2 is a kernel thread: it runs no program and makes no system calls of one, so there is nothing to trace; give the pid of a process/);
+  }
+});
+
 // --------------------------------------- a main thread that called pthread_exit
 
 eachMethod(test, "-p of a process whose main thread called pthread_exit while a worker writes on: traced, every write on the file", async (t, method) => {
@@ -224,31 +249,46 @@ eachMethod(test, "a program whose child asks to be traced (a debugger): under pt
 
 // ---------------------------------------- why a source is not permitted
 
-test.serial("a setcap'd node run by an ordinary user: the eBPF advice names the tracefs it cannot read, and ptrace's refusal names the undumpable node, before the counters fallback", (t) => {
-  if (process.getuid() !== 0) return t.pass("needs root to give a copy of node file capabilities and to run it as nobody");
+test.serial("an ordinary user's setcap'd node: the eBPF advice names the tracefs it cannot read (not a mount); a node with differing real and effective ids: ptrace's refusal names it undumpable, before the counters fallback", (t) => {
+  if (process.getuid() !== 0) return t.pass("needs root to give a copy of node file capabilities and to run it as other users");
   const tracefs = "/sys/kernel/tracing";
-  const readableByOthers = (fs.statSync(tracefs).mode & 0o005) === 0o005;
-  if (readableByOthers) return t.pass(`${tracefs} is readable by others here: nothing to name`);
+  if ((fs.statSync(tracefs).mode & 0o005) === 0o005) return t.pass(`${tracefs} is readable by others here: nothing to name`);
   const capped = fs.mkdtempSync(path.join(dir, "capped-"));
   fs.chmodSync(dir, 0o755);
-  fs.chmodSync(capped, 0o777); // nobody writes the report there
+  fs.chmodSync(capped, 0o777); // the other users write their reports there
   const node = path.join(capped, "node");
   fs.copyFileSync(process.execPath, node);
   fs.chmodSync(node, 0o755);
   const setcap = spawnSync("setcap", ["cap_bpf,cap_perfmon+ep", node], { encoding: "utf8" });
   if (setcap.error || setcap.status !== 0) return t.pass(`setcap cannot give file capabilities here: ${setcap.error?.message ?? setcap.stderr}`);
-  const json = path.join(capped, "r.json");
-  const r = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--", node, CLI, "--json", json, "--", bin.loopwriter, "/dev/null", "3", "10", "0"], {
-    encoding: "utf8",
-    cwd: capped,
-    timeout: 120_000,
-  });
-  t.is(r.status, 0, r.stderr);
-  const report = JSON.parse(fs.readFileSync(json, "utf8"));
-  t.is(report.method, "proc-io", "the labelled counters fallback");
-  const text = report.warnings.join("\n");
-  t.regex(text, new RegExp(`needs to read tracefs, which is mounted at ${tracefs} but not readable by this user \\(Permission denied on ${tracefs}/events/sched/sched_process_fork/id\\)`));
-  t.notRegex(text, /mount -t tracefs/, "tracefs is mounted: not advised to mount it");
-  t.regex(text, /this process is undumpable, as a program given file capabilities \(setcap\) or run set-uid is, and the kernel lets it trace even its own children only with CAP_SYS_PTRACE/);
-  t.notRegex(text, /Yama ptrace_scope, a container's seccomp profile/, "the real reason, not the possible ones");
+  const run = (ids, name) => {
+    const json = path.join(capped, name);
+    const r = spawnSync("setpriv", [...ids, "--regid=65534", "--clear-groups", "--", node, CLI, "--json", json, "--", bin.loopwriter, `${json}.dat`, "3", "10", "0"], {
+      encoding: "utf8",
+      cwd: capped,
+      timeout: 120_000,
+    });
+    t.is(r.status, 0, r.stderr);
+    return JSON.parse(fs.readFileSync(json, "utf8"));
+  };
+  const tracefsAdvice = new RegExp(
+    `^ptrace: eBPF, which never stops the program, needs to read tracefs, which is mounted at ${tracefs} but not readable by this user \\(Permission denied on ${tracefs}/events/sched/sched_process_fork/id\\): run as root, or \`sudo mount -o remount,mode=755 ${tracefs}\`$`,
+  );
+
+  // CAP_BPF and CAP_PERFMON, but a tracefs only root may read: ptrace runs instead, said why.
+  const capable = run(["--reuid=65534"], "capable.json");
+  t.is(capable.method, "ptrace");
+  t.deepEqual(capable.warningCodes, ["default-source-unavailable"]);
+  t.regex(capable.warnings[0], tracefsAdvice);
+  t.is(capable.summary.writeOps, 3, "the loopwriter's 3 writes");
+
+  // Real and effective uids that differ (as set-uid makes them): undumpable, so ptrace is refused too.
+  const undumpable = run(["--ruid=65534", "--euid=65533"], "undumpable.json");
+  t.is(undumpable.method, "proc-io", "the labelled counters fallback");
+  t.regex(undumpable.warnings[0], tracefsAdvice);
+  t.regex(
+    undumpable.warnings[1],
+    /^ptrace is not permitted here: Operation not permitted \(os error 1\); this process is undumpable \(node was started with real and effective user or group ids that differ, as set-uid or set-gid does\), and the kernel lets an undumpable process trace even its own children only with CAP_SYS_PTRACE: run node with one user id, or as root; figures come from \/proc\/\d+\/io counters$/,
+  );
+  t.notRegex(undumpable.warnings.join("\n"), /Yama ptrace_scope, a container's seccomp profile/, "the real reason, not the possible ones");
 });

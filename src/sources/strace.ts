@@ -222,13 +222,23 @@ export function straceCommand(argv: string[], options: CaptureOptions = {}): Cap
 }
 
 /** Attaches strace to `pid` (all threads, and children it creates) until `stop()`. */
-export function stracePid(pid: number, options: CaptureOptions = {}): Capture {
-  apiPid(pid);
+export function stracePid(asked: number, options: CaptureOptions = {}): Capture {
+  apiPid(asked);
+  const refused = (message: string, code: string): Capture => ({ report: Promise.reject(new IopsError(message, code)), stop: () => {}, pid: () => asked });
+  // strace would only say "Operation not permitted" of a kernel thread.
+  if (isKernelThread(asked)) return refused(`${asked} is a kernel thread: it runs no program and makes no system calls of one, so there is nothing to trace; give the pid of a process`, "EINVAL");
+  // A thread's id is its process's, as under the binding's tracers (strace -p would take that thread alone).
+  const pid = processOf(asked);
   // strace would only say "Operation not permitted" of a zombie.
-  if (isZombie(pid)) {
-    const message = `process ${pid} is a zombie (exited, not yet reaped by its parent): nothing to trace`;
-    return { report: Promise.reject(new IopsError(message, "ESRCH")), stop: () => {}, pid: () => pid };
-  }
+  if (isZombie(pid)) return refused(`process ${pid} is a zombie (exited, not yet reaped by its parent): nothing to trace`, "ESRCH");
+  const thread =
+    pid === asked
+      ? (r: Report) => r
+      : (r: Report): Report => ({
+          ...r,
+          warnings: [`${asked} is a thread of process ${pid}: the whole process ${pid} was traced, all its threads and children (reports are per process)`, ...r.warnings],
+          warningCodes: ["pid-is-thread", ...r.warningCodes],
+        });
   // A process that makes no traced call in the window (asleep, blocked)
   // leaves the log empty: still a capture, if strace was tracing it when
   // stopped.
@@ -240,7 +250,8 @@ export function stracePid(pid: number, options: CaptureOptions = {}): Capture {
     () => (ended = true),
   );
   return {
-    report: report.then((r) => ({ ...r, pid: r.pid ?? pid })),
+    // The process attached, not the first task in the log (a thread's tid, in a process with threads).
+    report: report.then((r) => thread({ ...r, pid })),
     // In place once strace traces the process's main thread (it seizes the others just before).
     ready: async () => {
       while (!ended) {
@@ -268,6 +279,27 @@ function tracerOf(pid: number): number {
 }
 
 /** Every thread of `pid` has exited and its parent has not reaped it yet. */
+/** The process (thread group) of task `tid`: itself for a process, or when unreadable (strace then says what it finds). */
+function processOf(tid: number): number {
+  try {
+    const m = /^Tgid:\s*(\d+)$/m.exec(readFileSync(`/proc/${tid}/status`, "utf8"));
+    return m ? Number(m[1]) : tid;
+  } catch {
+    return tid;
+  }
+}
+
+/** `pid` is a kernel thread: PF_KTHREAD in the flags of /proc/<pid>/stat. */
+function isKernelThread(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const flags = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[6]);
+    return (flags & 0x00200000) !== 0;
+  } catch {
+    return false;
+  }
+}
+
 function isZombie(pid: number): boolean {
   try {
     return /^State:\s*Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8")) && readdirSync(`/proc/${pid}/task`).length === 1;

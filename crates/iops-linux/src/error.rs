@@ -98,11 +98,12 @@ fn known_refusal() -> Option<&'static str> {
     if yama == Some(3) {
         return Some("Yama's kernel.yama.ptrace_scope is 3: ptrace is disabled for every process until the next boot; use --method ebpf");
     }
-    // Undumpable (a program run with file capabilities or set-uid), its
-    // children are too until they exec: tracing them needs CAP_SYS_PTRACE.
+    // Undumpable (exec'd with real and effective ids that differ: set-uid,
+    // set-gid), its children are too until they exec: tracing them needs
+    // CAP_SYS_PTRACE.
     if !may_ptrace && unsafe { libc::prctl(libc::PR_GET_DUMPABLE) } != 1 {
         return Some(
-            "this process is undumpable, as a program given file capabilities (setcap) or run set-uid is, and the kernel lets it trace even its own children only with CAP_SYS_PTRACE: add cap_sys_ptrace to node's file capabilities, or run as root",
+            "this process is undumpable (node was started with real and effective user or group ids that differ, as set-uid or set-gid does), and the kernel lets an undumpable process trace even its own children only with CAP_SYS_PTRACE: run node with one user id, or as root",
         );
     }
     if yama == Some(2) && !may_ptrace {
