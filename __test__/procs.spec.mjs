@@ -12,7 +12,9 @@
  * calls pthread_exit, a worker writes), fixtures/loopwriter.c,
  * fixtures/shortforks.c (1,000 short-lived children, each exactly 10
  * writes), fixtures/minidebugger.c (prints whether its child's
- * PTRACE_TRACEME was refused).
+ * PTRACE_TRACEME was refused), fixtures/lsanleak.c (an AddressSanitizer
+ * build that leaks: LeakSanitizer's own message says whether its helper
+ * could trace it).
  */
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -20,7 +22,7 @@ import path from "node:path";
 
 import test from "ava";
 
-import { CLI, compileFixtures, eachMethod, fileEntry, makeTempDir, procStatus, runCli, runCliJson, spawnCli, taskIds, waitFor, within } from "./_support/util.mjs";
+import { CLI, FIXTURES, compileFixtures, eachMethod, fileEntry, makeTempDir, procStatus, runCli, runCliJson, spawnCli, taskIds, waitFor, within } from "./_support/util.mjs";
 
 let dir;
 let bin;
@@ -239,7 +241,7 @@ eachMethod(test, "a program whose child asks to be traced (a debugger): under pt
     t.deepEqual(report.warningCodes, ["program-ptrace-refused"], JSON.stringify(report.warnings));
     t.is(
       report.warnings[0],
-      "the program tried to trace (ptrace TRACEME, ATTACH or SEIZE) and was refused 1 time: a task has one tracer, and the ptrace source is it, so a debugger, strace or a sanitizer's leak check in the program fails; measure it with --method ebpf, which does not trace with ptrace",
+      "the program tried to trace or be traced (ptrace TRACEME, ATTACH or SEIZE) and was refused 1 time: a task has one tracer, and the ptrace source is it, so a debugger, strace or a sanitizer's leak check in the program fails; measure it with --method ebpf, which does not trace with ptrace",
     );
   } else {
     t.is(said, "ok", r.stdout);
@@ -291,4 +293,27 @@ test.serial("an ordinary user's setcap'd node: the eBPF advice names the tracefs
     /^ptrace is not permitted here: Operation not permitted \(os error 1\); this process is undumpable \(node was started with real and effective user or group ids that differ, as set-uid or set-gid does\), and the kernel lets an undumpable process trace even its own children only with CAP_SYS_PTRACE: run node with one user id, or as root; figures come from \/proc\/\d+\/io counters$/,
   );
   t.notRegex(undumpable.warnings.join("\n"), /Yama ptrace_scope, a container's seccomp profile/, "the real reason, not the possible ones");
+});
+
+eachMethod(test, "an AddressSanitizer build's leak check (a helper task that traces the program): under ptrace LeakSanitizer fails and the report says why, naming --method ebpf; under eBPF the leak is found", (t, method) => {
+  const leak = path.join(dir, "lsanleak");
+  const cc = spawnSync("gcc", ["-O0", "-fsanitize=address", "-Wall", "-Werror", "-o", leak, path.join(FIXTURES, "lsanleak.c")], { encoding: "utf8" });
+  if (cc.error || cc.status !== 0) return t.pass(`gcc -fsanitize=address cannot build here: ${cc.error?.message ?? cc.stderr}`);
+  const out = path.join(dir, `lsan-${method}.txt`);
+  const json = path.join(dir, `lsan-${method}.json`);
+  const r = runCli(["--method", method, "--json", json, "--", leak, out]);
+  const report = JSON.parse(fs.readFileSync(json, "utf8"));
+  t.is(report.method, method);
+  t.is(fs.readFileSync(out, "utf8"), "hi\n");
+  if (method === "ptrace") {
+    // LeakSanitizer's own words: its helper could not trace the program.
+    t.regex(r.stderr, /LeakSanitizer does not work under ptrace/);
+    t.deepEqual(report.warningCodes, ["program-ptrace-refused"], JSON.stringify(report.warnings));
+    t.regex(report.warnings[0], /^the program named a task to trace it \(prctl PR_SET_PTRACER, as LeakSanitizer's leak check does\) 1 time: a task has one tracer, and the ptrace source is it, .*; measure it with --method ebpf, which does not trace with ptrace$/);
+  } else {
+    t.regex(r.stderr, /ERROR: LeakSanitizer: detected memory leaks/);
+    t.regex(r.stderr, /100 byte\(s\) leaked in 1 allocation/);
+    t.deepEqual(report.warningCodes, []);
+  }
+  t.is(r.status, 1, "the leak check's failure status, passed through");
 });

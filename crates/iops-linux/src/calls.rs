@@ -21,12 +21,23 @@ pub fn open_flags(flags: u64) -> OpenFlags {
 pub const UNRESOLVED: &str = "(closed before it could be resolved)";
 
 /// The aggregator and the fd cache that feeds it.
+/// A program's own tracing, which fails while the ptrace source traces it:
+/// a task has one tracer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProgramPtrace {
+    /// ptrace requests that would make a tracer or a tracee (PTRACE_TRACEME,
+    /// PTRACE_ATTACH, PTRACE_SEIZE) refused with EPERM.
+    pub refused: u64,
+    /// prctl(PR_SET_PTRACER) naming a task that is to trace the program.
+    pub tracer_named: u64,
+}
+
 pub struct Calls {
     agg: Aggregator,
     fds: FdTable,
     unresolved: u64,
-    /// The program's own ptrace calls refused (see `Class::Ptrace`).
-    ptrace_refused: u64,
+    /// The program's own tracing, which fails while we trace it (see `Class::Ptrace`).
+    program_ptrace: ProgramPtrace,
     /// The source names opened fds itself (`opened`) and gives their flags
     /// (`open_flags`): `complete` leaves opens' flags to it.
     names_opens: bool,
@@ -34,7 +45,7 @@ pub struct Calls {
 
 impl Calls {
     pub fn new(agg: Aggregator) -> Calls {
-        Calls { agg, fds: FdTable::default(), unresolved: 0, ptrace_refused: 0, names_opens: false }
+        Calls { agg, fds: FdTable::default(), unresolved: 0, program_ptrace: ProgramPtrace::default(), names_opens: false }
     }
 
     /// For a source that names each opened fd itself (`opened`, eBPF) and
@@ -119,11 +130,9 @@ impl Calls {
         self.unresolved
     }
 
-    /// The program's ptrace calls that would make it a tracer or a tracee
-    /// (PTRACE_TRACEME, PTRACE_ATTACH, PTRACE_SEIZE) refused with EPERM in
-    /// the window: a task has one tracer, and it is us.
-    pub fn ptrace_refused(&self) -> u64 {
-        self.ptrace_refused
+    /// What the program did in the window to trace or be traced.
+    pub fn program_ptrace(&self) -> ProgramPtrace {
+        self.program_ptrace
     }
 
     /// The aggregator, to name a file by an fd's dirfd (see `opened`).
@@ -237,7 +246,13 @@ impl Calls {
             Class::Seek if ok => self.fds.seek(tgid, p.args[0] as i32, rval as u64),
             Class::Ptrace if p.counted && rval == -(libc::EPERM as i64) => {
                 const REQUESTS: [u64; 3] = [libc::PTRACE_TRACEME as u64, libc::PTRACE_ATTACH as u64, libc::PTRACE_SEIZE as u64];
-                self.ptrace_refused += REQUESTS.contains(&p.args[0]) as u64;
+                self.program_ptrace.refused += REQUESTS.contains(&p.args[0]) as u64;
+            }
+            // A helper task that is to trace the program (LeakSanitizer's,
+            // cloned CLONE_UNTRACED, so its own refused attach is not seen);
+            // EINVAL where there is no Yama, the intent is the same.
+            Class::FilterInstall if p.counted && p.nr == libc::SYS_prctl as u64 && p.args[0] == libc::PR_SET_PTRACER as u64 && p.args[1] != 0 => {
+                self.program_ptrace.tracer_named += 1;
             }
             Class::FilterInstall if ok => {
                 return if p.nr == libc::SYS_seccomp as u64 {

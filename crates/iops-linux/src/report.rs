@@ -179,18 +179,26 @@ fn warnings(outcome: &Outcome, notes: &SessionNotes) -> Vec<Warning> {
             "the program uses io_uring: I/O submitted through io_uring does not pass through read/write syscalls and is not counted here",
         ));
     }
-    if outcome.ptrace_refused > 0 {
-        warnings.push(program_ptrace_warning(outcome.ptrace_refused));
+    if outcome.program_ptrace != Default::default() {
+        warnings.push(program_ptrace_warning(outcome.program_ptrace));
     }
     warnings
 }
 
-/// The program's own ptrace calls were refused `n` times because the
-/// ptrace source traces it.
-pub fn program_ptrace_warning(n: u64) -> Warning {
+/// The program tried to trace or be traced while the ptrace source traces it.
+pub fn program_ptrace_warning(p: crate::calls::ProgramPtrace) -> Warning {
+    let times = |n: u64| if n == 1 { "1 time".to_string() } else { format!("{n} times") };
+    let what = match (p.refused, p.tracer_named) {
+        (r, 0) => format!("tried to trace or be traced (ptrace TRACEME, ATTACH or SEIZE) and was refused {}", times(r)),
+        (0, n) => format!("named a task to trace it (prctl PR_SET_PTRACER, as LeakSanitizer's leak check does) {}", times(n)),
+        (r, n) => format!(
+            "tried to trace or be traced (ptrace TRACEME, ATTACH or SEIZE) and was refused {}, and named a task to trace it (prctl PR_SET_PTRACER, as LeakSanitizer's leak check does) {}",
+            times(r),
+            times(n)
+        ),
+    };
     WarningCode::ProgramPtraceRefused.with(format!(
-        "the program tried to trace (ptrace TRACEME, ATTACH or SEIZE) and was refused {n} time{}: a task has one tracer, and the ptrace source is it, so a debugger, strace or a sanitizer's leak check in the program fails; measure it with --method ebpf, which does not trace with ptrace",
-        if n == 1 { "" } else { "s" }
+        "the program {what}: a task has one tracer, and the ptrace source is it, so a debugger, strace or a sanitizer's leak check in the program fails; measure it with --method ebpf, which does not trace with ptrace"
     ))
 }
 
@@ -248,7 +256,7 @@ mod tests {
             storage_last: None,
             compat_calls: 0,
             io_uring_seen: false,
-            ptrace_refused: 0,
+            program_ptrace: Default::default(),
             stops: Default::default(),
             spent: Default::default(),
         }

@@ -94,8 +94,8 @@ pub struct Outcome {
     pub compat_calls: u64,
     /// The program called io_uring in the window.
     pub io_uring_seen: bool,
-    /// See `Calls::ptrace_refused`.
-    pub ptrace_refused: u64,
+    /// See `Calls::program_ptrace`.
+    pub program_ptrace: crate::calls::ProgramPtrace,
     /// The window's stops (see `placement`).
     pub stops: Stops,
     /// The window's scheduler time of the program and of the tracer.
@@ -244,7 +244,7 @@ impl Tracer {
             storage_last: self.storage_last,
             compat_calls: self.compat_calls,
             io_uring_seen: self.io_uring_seen,
-            ptrace_refused: self.calls.ptrace_refused(),
+            program_ptrace: self.calls.program_ptrace(),
             stops: self.stops,
             spent,
             agg: self.calls.into_aggregator(),
