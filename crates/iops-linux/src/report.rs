@@ -270,6 +270,22 @@ mod tests {
     }
 
     #[test]
+    fn a_programs_own_tracing_is_said_with_its_counts_and_the_way_out() {
+        use crate::calls::ProgramPtrace;
+        let said = |refused, tracer_named| {
+            let o = Outcome { program_ptrace: ProgramPtrace { refused, tracer_named }, ..outcome() };
+            let w = warnings(&o, &SessionNotes::default());
+            assert_eq!(w.len(), 1, "{w:?}");
+            assert_eq!(w[0].code, WarningCode::ProgramPtraceRefused);
+            assert!(w[0].text.ends_with("; measure it with --method ebpf, which does not trace with ptrace"), "{}", w[0].text);
+            w[0].text.clone()
+        };
+        assert!(said(1, 0).starts_with("the program tried to trace or be traced (ptrace TRACEME, ATTACH or SEIZE) and was refused 1 time: "));
+        assert!(said(0, 2).starts_with("the program named a task to trace it (prctl PR_SET_PTRACER, as LeakSanitizer's leak check does) 2 times: "));
+        assert!(said(3, 1).starts_with("the program tried to trace or be traced (ptrace TRACEME, ATTACH or SEIZE) and was refused 3 times, and named a task to trace it (prctl PR_SET_PTRACER, as LeakSanitizer's leak check does) 1 time: "));
+    }
+
+    #[test]
     fn every_warning_in_its_order() {
         let o = Outcome {
             never_opened: true,
