@@ -71,6 +71,13 @@ char LICENSE[] SEC("license") = "GPL";
 #define CALL_FDS_ARG0 32  /* pipe, pipe2: the two new fds at args[0] */
 #define CALL_FDS_ARG3 64  /* socketpair: the two new fds at args[3] */
 #define CALL_COMPAT 128   /* a data call's number in the 32-bit ABI: check which ABI made it */
+/* What a few calls need read beyond their arguments, so that the others
+ * (a pread) pay nothing for it but the flag test. */
+#define CALL_MMAP_FD 256     /* mmap: its fd is the fifth argument */
+#define CALL_WRITE_AT_POS 512 /* write, writev, pwritev2 (at offset -1): the fd's position after it */
+#define CALL_INODE_RET 1024  /* socket, accept, accept4: the new fd's inode */
+/* The flags that make sys_exit look past the record's common fields. */
+#define CALL_EXIT_EXTRAS (CALL_PEEK_ARG2 | CALL_PEEK_ARG1_3 | CALL_FDS_ARG0 | CALL_FDS_ARG3 | CALL_WRITE_AT_POS | CALL_INODE_RET)
 
 /* Indices of `CONFIG` (written by userspace before the load). */
 #define CFG_FORK_CHILD_PID 0  /* offset of child_pid in sched_process_fork */
@@ -81,7 +88,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define CFG_REGS_BASE 5       /* where the span of syscall argument registers starts in pt_regs */
 #define CFG_ARG0 6            /* 6..9: each argument's offset in that span */
 #define CFG_COMPAT_STATUS 10  /* 1 + offset of thread_info.status in task_struct; 0: no 32-bit ABI check */
-#define CFG_MMAP_NR 11        /* mmap's number */
+#define CFG_PWRITEV2_NR 11    /* pwritev2's number (CALL_WRITE_AT_POS only at offset -1) */
 #define CFG_ARG4 12           /* offset of the fifth argument (mmap's fd) in pt_regs */
 /* 13..18: where an fd's file position is (from the kernel's BTF); 0 in
  * CFG_TASK_FILES: unknown, positions are not read. */
@@ -91,17 +98,10 @@ char LICENSE[] SEC("license") = "GPL";
 #define CFG_FDT_FD 16         /* fdtable.fd */
 #define CFG_FILE_POS 17       /* file.f_pos */
 #define CFG_FILE_FLAGS 18     /* file.f_flags */
-/* 19..21: the writes that start at the fd's position (write, writev;
- * pwritev2 with offset -1). */
-#define CFG_WRITE_NR 19
-#define CFG_WRITEV_NR 20
-#define CFG_PWRITEV2_NR 21
-/* 22, 23: where an open file's inode number is (file.f_inode, inode.i_ino);
- * 24..26: the calls that make one socket (socket, accept, accept4). */
-#define CFG_FILE_INODE 22
-#define CFG_INODE_INO 23
-#define CFG_SOCKET_NR 24
-#define CFG_LEN 27
+/* 19, 20: where an open file's inode number is (file.f_inode, inode.i_ino). */
+#define CFG_FILE_INODE 19
+#define CFG_INODE_INO 20
+#define CFG_LEN 21
 
 /* The same on every architecture this runs on. */
 #define MAP_ANONYMOUS 0x20
@@ -251,7 +251,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, NR_LIMIT);
 	__type(key, __u32);
-	__type(value, __u8);
+	__type(value, __u16);
 } calls SEC(".maps");
 
 /* Set by userspace before the load, in .rodata: a frozen read-only map
@@ -345,11 +345,11 @@ INLINE __u64 inode_of(__u32 fd)
  * even when they are closed, or their process gone, before it reads the
  * record. pipe, pipe2, socketpair: peek[1] = fds[0]'s | fds[1]'s << 32;
  * socket, accept, accept4: peek[0] = the new fd's. */
-INLINE void made_inodes(struct event *e, __u8 flags, __u64 nr, __s64 ret)
+INLINE void made_inodes(struct event *e, __u16 flags, __s64 ret)
 {
 	if ((flags & (CALL_FDS_ARG0 | CALL_FDS_ARG3)) && ret == 0)
 		e->peek[1] = inode_of((__u32)e->peek[0]) | inode_of((__u32)(e->peek[0] >> 32)) << 32;
-	else if (ret >= 0 && (nr == cfg(CFG_SOCKET_NR) || nr == cfg(CFG_SOCKET_NR + 1) || nr == cfg(CFG_SOCKET_NR + 2)))
+	else if ((flags & CALL_INODE_RET) && ret >= 0)
 		e->peek[0] = inode_of((__u32)ret);
 }
 
@@ -382,11 +382,9 @@ INLINE void opened(__s64 fd, __u32 tgid)
  * read; their writes, a hash lookup more. */
 INLINE void write_position(struct event *e, struct pending *p, __s64 ret, __u32 tgid)
 {
-	__u64 nr = p->nr, pos = 0;
+	__u64 pos = 0;
 	__u32 flags = 0;
-	if (ret <= 0)
-		return;
-	if (nr != cfg(CFG_WRITE_NR) && nr != cfg(CFG_WRITEV_NR) && !(nr == cfg(CFG_PWRITEV2_NR) && (__s64)p->args[3] == -1))
+	if (ret <= 0 || (p->nr == cfg(CFG_PWRITEV2_NR) && (__s64)p->args[3] != -1))
 		return;
 	__u64 *any = state_at(2);
 	if (!any || !*any)
@@ -538,7 +536,7 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 		have_args = 1;
 	}
 	__u32 key = nr;
-	__u8 *flags = bpf_map_lookup_elem(&calls, &key);
+	__u16 *flags = bpf_map_lookup_elem(&calls, &key);
 	if (!flags || !*flags)
 		return 0;
 	__u64 status_at = cfg(CFG_COMPAT_STATUS);
@@ -559,7 +557,7 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	if (!have_args && read_args((const void *)ctx->args[0], args) < 0)
 		return 0;
-	if ((__u64)nr == cfg(CFG_MMAP_NR) && mmap_args((const void *)ctx->args[0], args) < 0)
+	if ((*flags & CALL_MMAP_FD) && mmap_args((const void *)ctx->args[0], args) < 0)
 		return 0;
 	__u64 *phase = state_at(0);
 	__u32 counted = phase && *phase == WINDOW_OPEN;
@@ -593,6 +591,28 @@ INLINE void fill(struct event *e, struct pending *p, __s64 ret, __u32 tid, __u32
 	e->has_path = has_path;
 }
 
+/* What a few calls' records carry beyond the common fields (the
+ * CALL_EXIT_EXTRAS flags; a pread has none of them). */
+INLINE void exit_extras(struct event *e, struct pending *p, __u16 flags, __s64 ret, __u32 tgid)
+{
+	/* The offsets the call advanced, as they are now. */
+	if ((flags & CALL_FDS_ARG0) && ret == 0 && p->args[0])
+		bpf_probe_read_user(&e->peek[0], 8, (const void *)p->args[0]);
+	if ((flags & CALL_FDS_ARG3) && ret == 0 && p->args[3])
+		bpf_probe_read_user(&e->peek[0], 8, (const void *)p->args[3]);
+	if ((flags & CALL_PEEK_ARG2) && ret > 0 && p->args[2])
+		bpf_probe_read_user(&e->peek[0], 8, (const void *)p->args[2]);
+	if ((flags & CALL_PEEK_ARG1_3) && ret > 0) {
+		if (p->args[1])
+			bpf_probe_read_user(&e->peek[0], 8, (const void *)p->args[1]);
+		if (p->args[3])
+			bpf_probe_read_user(&e->peek[1], 8, (const void *)p->args[3]);
+	}
+	if (flags & CALL_WRITE_AT_POS)
+		write_position(e, p, ret, tgid);
+	made_inodes(e, flags, ret);
+}
+
 SEC("raw_tp/sys_exit")
 int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -605,8 +625,8 @@ int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	if (!p || p->nr == NO_CALL)
 		return 0;
 	__u32 key = p->nr;
-	__u8 *fp = bpf_map_lookup_elem(&calls, &key);
-	__u8 flags = fp ? *fp : 0;
+	__u16 *fp = bpf_map_lookup_elem(&calls, &key);
+	__u16 flags = fp ? *fp : 0;
 	__s64 ret = ctx->args[1];
 	if (ret == -EINTR) {
 		p->held_end = bpf_ktime_get_ns();
@@ -635,21 +655,8 @@ int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 			lost();
 		} else {
 			fill(e, p, ret, tid, tgid, 0);
-			/* The offsets the call advanced, as they are now. */
-			if ((flags & CALL_FDS_ARG0) && ret == 0 && p->args[0])
-				bpf_probe_read_user(&e->peek[0], 8, (const void *)p->args[0]);
-			if ((flags & CALL_FDS_ARG3) && ret == 0 && p->args[3])
-				bpf_probe_read_user(&e->peek[0], 8, (const void *)p->args[3]);
-			if ((flags & CALL_PEEK_ARG2) && ret > 0 && p->args[2])
-				bpf_probe_read_user(&e->peek[0], 8, (const void *)p->args[2]);
-			if ((flags & CALL_PEEK_ARG1_3) && ret > 0) {
-				if (p->args[1])
-					bpf_probe_read_user(&e->peek[0], 8, (const void *)p->args[1]);
-				if (p->args[3])
-					bpf_probe_read_user(&e->peek[1], 8, (const void *)p->args[3]);
-			}
-			write_position(e, p, ret, tgid);
-			made_inodes(e, flags, p->nr, ret);
+			if (flags & CALL_EXIT_EXTRAS)
+				exit_extras(e, p, flags, ret, tgid);
 			bpf_ringbuf_submit(e, wakeup());
 		}
 	}

@@ -41,14 +41,12 @@ const CFG_WAKEUP_BYTES: u32 = 4;
 const CFG_REGS_BASE: u32 = 5;
 const CFG_ARG0: u32 = 6;
 const CFG_COMPAT_STATUS: u32 = 10;
-const CFG_MMAP_NR: u32 = 11;
+const CFG_PWRITEV2_NR: u32 = 11;
 const CFG_ARG4: u32 = 12;
 const CFG_TASK_FILES: u32 = 13;
-const CFG_WRITE_NR: u32 = 19;
-const CFG_FILE_INODE: u32 = 22;
-const CFG_SOCKET_NR: u32 = 24;
+const CFG_FILE_INODE: u32 = 19;
 /// Slots of bpf/iops.bpf.c's CONFIG array.
-const CFG_LEN: usize = 27;
+const CFG_LEN: usize = 21;
 
 /// 1 + the offset of `thread_info.status` in `task_struct` (x86-64: the
 /// thread_info is the task's first member, `{ flags, syscall_work, status }`
@@ -73,33 +71,36 @@ const ARG4: u64 = 72; // r8
 #[cfg(not(target_arch = "x86_64"))]
 const ARG4: u64 = 32; // regs[4]
 
-// `calls` flags.
-const CALL_TRACED: u8 = 1;
-const CALL_PATH_ARG0: u8 = 2;
-const CALL_PATH_ARG1: u8 = 4;
-const CALL_PEEK_ARG2: u8 = 8;
-const CALL_PEEK_ARG1_3: u8 = 16;
-const CALL_FDS_ARG0: u8 = 32;
-const CALL_FDS_ARG3: u8 = 64;
-const CALL_COMPAT: u8 = 128;
+// `calls` flags (see bpf/iops.bpf.c).
+const CALL_TRACED: u16 = 1;
+const CALL_PATH_ARG0: u16 = 2;
+const CALL_PATH_ARG1: u16 = 4;
+const CALL_PEEK_ARG2: u16 = 8;
+const CALL_PEEK_ARG1_3: u16 = 16;
+const CALL_FDS_ARG0: u16 = 32;
+const CALL_FDS_ARG3: u16 = 64;
+const CALL_COMPAT: u16 = 128;
+const CALL_MMAP_FD: u16 = 256;
+const CALL_WRITE_AT_POS: u16 = 512;
+const CALL_INODE_RET: u16 = 1024;
 
 /// Calls that make fds without a path (pipes, sockets): recorded so that
 /// their fds are named while they are still open (see `events`).
-pub const FD_MAKERS: &[(libc::c_long, u8)] = &[
+pub const FD_MAKERS: &[(libc::c_long, u16)] = &[
     #[cfg(target_arch = "x86_64")]
     (libc::SYS_pipe, CALL_TRACED | CALL_FDS_ARG0),
     (libc::SYS_pipe2, CALL_TRACED | CALL_FDS_ARG0),
     (libc::SYS_socketpair, CALL_TRACED | CALL_FDS_ARG3),
-    (libc::SYS_socket, CALL_TRACED),
-    (libc::SYS_accept, CALL_TRACED),
-    (libc::SYS_accept4, CALL_TRACED),
+    (libc::SYS_socket, CALL_TRACED | CALL_INODE_RET),
+    (libc::SYS_accept, CALL_TRACED | CALL_INODE_RET),
+    (libc::SYS_accept4, CALL_TRACED | CALL_INODE_RET),
 ];
 
 /// Calls that make fds of other kinds (memfd, eventfd, epoll, ...):
 /// recorded so that their fds are named while open, or at least never
 /// taken for another file (see `events`). memfd_create's name is read as
 /// an open's path.
-pub const ANON_FD_MAKERS: &[(libc::c_long, u8)] = &[
+pub const ANON_FD_MAKERS: &[(libc::c_long, u16)] = &[
     (libc::SYS_memfd_create, CALL_TRACED | CALL_PATH_ARG0),
     (libc::SYS_eventfd2, CALL_TRACED),
     (libc::SYS_timerfd_create, CALL_TRACED),
@@ -123,7 +124,7 @@ pub const ANON_FD_MAKERS: &[(libc::c_long, u8)] = &[
 /// Calls recorded so that an fd's identity follows it without /proc (see
 /// `events`): fd copies, forks (whether the child shares the fd table),
 /// working-directory changes (relative opens are named against it).
-pub const FD_FOLLOWERS: &[(libc::c_long, u8)] = &[
+pub const FD_FOLLOWERS: &[(libc::c_long, u16)] = &[
     (libc::SYS_dup, CALL_TRACED),
     (libc::SYS_fcntl, CALL_TRACED), // F_DUPFD, F_DUPFD_CLOEXEC, F_SETFD only (bpf side)
     (libc::SYS_clone, CALL_TRACED),
@@ -302,14 +303,8 @@ impl Program {
             (CFG_ARG0 + 2, regs.1[2]),
             (CFG_ARG0 + 3, regs.1[3]),
             (CFG_COMPAT_STATUS, COMPAT_STATUS),
-            (CFG_MMAP_NR, MMAP as u64),
+            (CFG_PWRITEV2_NR, libc::SYS_pwritev2 as u64),
             (CFG_ARG4, ARG4),
-            (CFG_WRITE_NR, libc::SYS_write as u64),
-            (CFG_WRITE_NR + 1, libc::SYS_writev as u64),
-            (CFG_WRITE_NR + 2, libc::SYS_pwritev2 as u64),
-            (CFG_SOCKET_NR, libc::SYS_socket as u64),
-            (CFG_SOCKET_NR + 1, libc::SYS_accept as u64),
-            (CFG_SOCKET_NR + 2, libc::SYS_accept4 as u64),
         ] {
             config[i as usize] = v;
         }
@@ -331,7 +326,7 @@ impl Program {
             .load(OBJECT)
             .map_err(why)?;
         {
-            let mut calls: Array<&mut MapData, u8> = Array::try_from(ebpf.map_mut("calls").expect("calls")).map_err(why)?;
+            let mut calls: Array<&mut MapData, u16> = Array::try_from(ebpf.map_mut("calls").expect("calls")).map_err(why)?;
             for (nr, class) in traced() {
                 if class == Class::FilterInstall {
                     continue; // a program's own seccomp filter does not concern us
@@ -339,7 +334,7 @@ impl Program {
                 calls.set(nr as u32, flags(nr), 0).map_err(why)?;
             }
             // The mmaps of an fd (the kernel side drops anonymous ones), as `Class::Map`.
-            calls.set(MMAP as u32, CALL_TRACED, 0).map_err(why)?;
+            calls.set(MMAP as u32, CALL_TRACED | CALL_MMAP_FD, 0).map_err(why)?;
             for &(nr, f) in FD_MAKERS.iter().chain(ANON_FD_MAKERS).chain(FD_FOLLOWERS) {
                 calls.set(nr as u32, f, 0).map_err(why)?;
             }
@@ -494,14 +489,17 @@ impl Program {
 }
 
 /// What the kernel side records of a counted call beside its arguments.
-fn flags(nr: libc::c_long) -> u8 {
-    let path = match nr {
+fn flags(nr: libc::c_long) -> u16 {
+    let extra = match nr {
         libc::SYS_openat | libc::SYS_openat2 => CALL_PATH_ARG1,
         #[cfg(target_arch = "x86_64")]
         libc::SYS_open | libc::SYS_creat => CALL_PATH_ARG0,
         libc::SYS_sendfile => CALL_PEEK_ARG2,
         libc::SYS_copy_file_range | libc::SYS_splice => CALL_PEEK_ARG1_3,
+        // The writes that start at the fd's position (pwritev2 only at
+        // offset -1, which the kernel side checks).
+        libc::SYS_write | libc::SYS_writev | libc::SYS_pwritev2 => CALL_WRITE_AT_POS,
         _ => 0,
     };
-    CALL_TRACED | path
+    CALL_TRACED | extra
 }
