@@ -92,6 +92,10 @@ pub enum WarningCode {
     /// `--share-cpu` was asked of a source that never stops the program
     /// (eBPF): nothing was pinned, the program kept its CPUs.
     ShareCpuIgnored,
+    /// The eBPF source ran its raw sys_enter program, the typed (tp_btf)
+    /// one being refused here: the same figures, at a few ns more per call;
+    /// the text says why.
+    EbpfRawTracepoint,
 }
 
 impl WarningCode {

@@ -473,15 +473,35 @@ INLINE void emit_held(struct pending *slot, __u32 tid, __u32 tgid)
 	bpf_ringbuf_submit(e, wakeup());
 }
 
-/* The first four syscall arguments from the pt_regs the raw tracepoint
- * gives: one read of REGS_SPAN bytes from CFG_REGS_BASE, then each argument
- * at its offset in that span (the architecture's syscall ABI, from
- * userspace). */
-#define REGS_SPAN 64
-INLINE int read_args(const void *regs, __u64 args[4])
+/* The saved user register at byte `at` of the pt_regs the tracepoint
+ * gives: read in place where the program is typed (tp_btf: the verifier
+ * knows `regs` for a struct pt_regs, so this is a plain load), else with
+ * bpf_probe_read_kernel (raw_tp: `regs` is a number to it). `at` is a
+ * constant to the verifier (CONFIG). */
+INLINE int reg_at(const void *regs, __u64 at, __u64 *v, const int typed)
 {
+	if (typed) {
+		*v = *(const __u64 *)((const char *)regs + at);
+		return 0;
+	}
+	return bpf_probe_read_kernel(v, 8, (const char *)regs + at) < 0 ? -1 : 0;
+}
+
+/* The first four syscall arguments, each at its offset in pt_regs (the
+ * architecture's syscall ABI, from userspace): typed, four loads; raw,
+ * one read of REGS_SPAN bytes from CFG_REGS_BASE, then each argument at
+ * its offset in that span. */
+#define REGS_SPAN 64
+INLINE int read_args(const void *regs, __u64 args[4], const int typed)
+{
+	__u64 base = cfg(CFG_REGS_BASE) & 0x3ff;
+	if (typed) {
+		for (int i = 0; i < 4; i++)
+			reg_at(regs, base + ((cfg(CFG_ARG0 + i) / 8) & (REGS_SPAN / 8 - 1)) * 8, &args[i], 1);
+		return 0;
+	}
 	__u64 span[REGS_SPAN / 8];
-	if (bpf_probe_read_kernel(span, REGS_SPAN, (const char *)regs + (cfg(CFG_REGS_BASE) & 0x3ff)) < 0)
+	if (bpf_probe_read_kernel(span, REGS_SPAN, (const char *)regs + base) < 0)
 		return -1;
 	for (int i = 0; i < 4; i++)
 		args[i] = span[(cfg(CFG_ARG0 + i) / 8) & (REGS_SPAN / 8 - 1)];
@@ -492,21 +512,20 @@ INLINE int read_args(const void *regs, __u64 args[4])
  * flags], as the ptrace source does (iops-linux's `kept_args`): its fd is
  * the fifth argument, read apart (mmap is rare). An anonymous mapping
  * (malloc's) is not a file's: -1, no record, as it makes ptrace no stop. */
-INLINE int mmap_args(const void *regs, __u64 args[4])
+INLINE int mmap_args(const void *regs, __u64 args[4], const int typed)
 {
 	__u64 fd = 0;
 	if (args[3] & MAP_ANONYMOUS)
 		return -1;
-	if (bpf_probe_read_kernel(&fd, 8, (const char *)regs + (cfg(CFG_ARG4) & 0x3ff)) < 0 || (__s32)fd < 0)
+	if (reg_at(regs, cfg(CFG_ARG4) & 0x3ff, &fd, typed) < 0 || (__s32)fd < 0)
 		return -1;
 	args[0] = fd; /* length, prot and flags are already args[1..3] */
 	return 0;
 }
 
-/* raw_tp: no perf record is built for each syscall of every process, as
- * the classic tracepoint does before any filter runs. */
-SEC("raw_tp/sys_enter")
-int sys_enter(struct bpf_raw_tracepoint_args *ctx)
+/* A thread entering a call. `ctx`: the tracepoint's arguments (pt_regs,
+ * the syscall's number); `typed`: a tp_btf program's (see reg_at). */
+INLINE int on_enter(__u64 *ctx, const int typed)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
@@ -518,13 +537,13 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	/* Any call, counted or not, shows the program went on past a failure. */
 	if (slot->held)
 		emit_held(slot, tid, tgid);
-	__s64 nr = ctx->args[1];
+	__s64 nr = ctx[1];
 	if (nr < 0 || nr >= NR_LIMIT)
 		return 0;
 	__u64 args[4] = {}; /* else clang may spill it unset on a path the verifier refuses */
 	int have_args = 0;
 	if ((__u64)nr == cfg(CFG_MARKER_NR)) {
-		if (read_args((const void *)ctx->args[0], args) < 0)
+		if (read_args((const void *)ctx[0], args, typed) < 0)
 			return 0;
 		on_marker(args, tid, tgid);
 		if (args[1] == F_SETFL && (args[2] & O_APPEND))
@@ -555,9 +574,9 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	}
 	if (!(*flags & CALL_TRACED))
 		return 0;
-	if (!have_args && read_args((const void *)ctx->args[0], args) < 0)
+	if (!have_args && read_args((const void *)ctx[0], args, typed) < 0)
 		return 0;
-	if ((*flags & CALL_MMAP_FD) && mmap_args((const void *)ctx->args[0], args) < 0)
+	if ((*flags & CALL_MMAP_FD) && mmap_args((const void *)ctx[0], args, typed) < 0)
 		return 0;
 	__u64 *phase = state_at(0);
 	__u32 counted = phase && *phase == WINDOW_OPEN;
@@ -571,6 +590,23 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	slot->counted = counted;
 	slot->nr = key; /* last: marks the entry live */
 	return 0;
+}
+
+/* tp_btf: the arguments typed (the saved registers read in place), and
+ * like raw_tp, no perf record built for each syscall of every process, as
+ * the classic tracepoint does before any filter runs. Loaded against the
+ * kernel's `btf_trace_sys_enter` (userspace finds its id); where that
+ * fails, the raw_tp programs below run instead. */
+SEC("tp_btf/sys_enter")
+int sys_enter_typed(__u64 *ctx)
+{
+	return on_enter(ctx, 1);
+}
+
+SEC("raw_tp/sys_enter")
+int sys_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+	return on_enter(ctx->args, 0);
 }
 
 INLINE void fill(struct event *e, struct pending *p, __s64 ret, __u32 tid, __u32 tgid, __u8 has_path)
@@ -613,8 +649,9 @@ INLINE void exit_extras(struct event *e, struct pending *p, __u16 flags, __s64 r
 	made_inodes(e, flags, ret);
 }
 
-SEC("raw_tp/sys_exit")
-int sys_exit(struct bpf_raw_tracepoint_args *ctx)
+/* A thread leaving a call: `ctx` the tracepoint's arguments (pt_regs, the
+ * call's result). */
+INLINE int on_exit_call(__u64 *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
@@ -627,7 +664,7 @@ int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	__u32 key = p->nr;
 	__u16 *fp = bpf_map_lookup_elem(&calls, &key);
 	__u16 flags = fp ? *fp : 0;
-	__s64 ret = ctx->args[1];
+	__s64 ret = ctx[1];
 	if (ret == -EINTR) {
 		p->held_end = bpf_ktime_get_ns();
 		p->held_ret = ret;
@@ -662,6 +699,14 @@ int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	}
 	p->nr = NO_CALL; /* consumed; the entry stays for the thread's next call */
 	return 0;
+}
+
+/* Raw only: the exit reads no registers (its result is the tracepoint's
+ * own argument), so a typed program would gain nothing. */
+SEC("raw_tp/sys_exit")
+int sys_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	return on_exit_call(ctx->args);
 }
 
 SEC("tracepoint/sched/sched_process_fork")

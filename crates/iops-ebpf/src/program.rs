@@ -8,7 +8,8 @@ use std::os::fd::{AsFd, AsRawFd, RawFd};
 
 use aya::maps::{Array, HashMap, Map, MapData};
 use aya::programs::raw_trace_point::RawTracePointLinkId;
-use aya::programs::{RawTracePoint, TracePoint};
+use aya::programs::tp_btf::BtfTracePointLinkId;
+use aya::programs::{BtfTracePoint, RawTracePoint, TracePoint};
 use aya::{Ebpf, EbpfLoader};
 use iops_linux::seccomp::COMPAT_DATA_CALLS;
 use iops_linux::syscalls::{traced, Class, MARKER_SYSCALL, MMAP};
@@ -173,14 +174,27 @@ pub const WINDOW_OPEN: u64 = 1;
 /// The raw tracepoints that see calls, execs and exits: (program, event).
 /// Attached for a capture; a program kept between windows (`idle`) has them
 /// detached, which is quick for raw tracepoints (no grace period waited).
+/// The typed sys_enter (`TYPED_ENTER`) replaces the first where it loads.
 const CALL_PROBES: [(&str, &str); 4] =
     [("sys_enter", "sys_enter"), ("sys_exit", "sys_exit"), ("on_exec", "sched_process_exec"), ("on_exit", "sched_process_exit")];
+/// bpf/iops.bpf.c's tp_btf program on sys_enter: it reads the call's
+/// arguments in place, where the raw one copies them out with a helper.
+const TYPED_ENTER: &str = "sys_enter_typed";
+
+/// An attached call probe's link.
+enum Link {
+    Raw(RawTracePointLinkId),
+    Typed(BtfTracePointLinkId),
+}
 
 /// Loaded and attached; dropping it detaches everything.
 pub struct Program {
     ebpf: Ebpf,
     /// The `CALL_PROBES`' links while they are attached.
-    links: Vec<(&'static str, RawTracePointLinkId)>,
+    links: Vec<(&'static str, Link)>,
+    /// Why the typed sys_enter program did not load (the raw one runs), or
+    /// `None`: it runs.
+    pub untyped: Option<String>,
     pub ring: Ring,
     /// The ring buffer map (its fd, which `ring` maps).
     events: MapData,
@@ -287,7 +301,8 @@ impl Program {
         let child_pid = field_offset("sched/sched_process_fork", "child_pid")
             .ok_or_else(|| LoadError::Other("cannot read the sched_process_fork format from tracefs".into()))?;
         let group_dead = field_offset("sched/sched_process_exit", "group_dead").is_some() as u64;
-        let file_offsets = crate::btf::file_offsets();
+        let kernel = crate::btf::kernel();
+        let file_offsets = kernel.files;
         // No kernel BTF: the program has no CO-RE relocations, and parsing
         // /sys/kernel/btf/vmlinux would cost a third of a second.
         let tids = tid_limit().div_ceil(8) * 8;
@@ -349,7 +364,11 @@ impl Program {
         // per event, and detached without waiting for a grace period);
         // sched_process_fork's child is a task_struct there, so it stays a
         // classic tracepoint, read at its format's offset.
+        let untyped = load_typed_enter(&mut ebpf, kernel.sys_enter).err();
         for (name, _) in CALL_PROBES {
+            if name == "sys_enter" && untyped.is_none() {
+                continue;
+            }
             let program: &mut RawTracePoint = ebpf.program_mut(name).expect("program").try_into().map_err(why)?;
             program.load().map_err(why)?;
         }
@@ -364,7 +383,8 @@ impl Program {
         let threads = ThreadBytes::new(threads, tids).map_err(why)?;
         let mut state: Array<MapData, u64> = Array::try_from(ebpf.take_map("state").expect("state")).map_err(why)?;
         state.set(STATE_COOKIE, cookie.map_or(u64::MAX, u64::from), 0).map_err(why)?;
-        let mut program = Program { ebpf, links: Vec::new(), ring, events, tgids, pending, threads, state, reads_positions: file_offsets.is_some() };
+        let mut program =
+            Program { ebpf, links: Vec::new(), untyped, ring, events, tgids, pending, threads, state, reads_positions: file_offsets.is_some() };
         program.attach_calls()?;
         Ok(program)
     }
@@ -374,8 +394,14 @@ impl Program {
             if self.links.iter().any(|(n, _)| *n == name) {
                 continue;
             }
-            let program: &mut RawTracePoint = self.ebpf.program_mut(name).expect("program").try_into().map_err(why)?;
-            self.links.push((name, program.attach(event).map_err(why)?));
+            let link = if name == "sys_enter" && self.untyped.is_none() {
+                let program: &mut BtfTracePoint = self.ebpf.program_mut(TYPED_ENTER).expect("program").try_into().map_err(why)?;
+                Link::Typed(program.attach().map_err(why)?)
+            } else {
+                let program: &mut RawTracePoint = self.ebpf.program_mut(name).expect("program").try_into().map_err(why)?;
+                Link::Raw(program.attach(event).map_err(why)?)
+            };
+            self.links.push((name, link));
         }
         Ok(())
     }
@@ -387,8 +413,16 @@ impl Program {
     /// traced parent. Errors leave a program to drop, not to keep.
     pub fn idle(&mut self) -> Result<(), String> {
         for (name, link) in self.links.drain(..) {
-            let program: &mut RawTracePoint = self.ebpf.program_mut(name).expect("program").try_into().map_err(|e| format!("{e}"))?;
-            program.detach(link).map_err(|e| e.to_string())?;
+            match link {
+                Link::Raw(link) => {
+                    let program: &mut RawTracePoint = self.ebpf.program_mut(name).expect("program").try_into().map_err(|e| format!("{e}"))?;
+                    program.detach(link).map_err(|e| e.to_string())?;
+                }
+                Link::Typed(link) => {
+                    let program: &mut BtfTracePoint = self.ebpf.program_mut(TYPED_ENTER).expect("program").try_into().map_err(|e| format!("{e}"))?;
+                    program.detach(link).map_err(|e| e.to_string())?;
+                }
+            }
         }
         let ids: Vec<u32> = self.tgids.keys().filter_map(Result::ok).collect();
         for id in ids {
@@ -486,6 +520,22 @@ impl Program {
     pub fn traced_ids(&self) -> Vec<u32> {
         self.tgids.keys().filter_map(Result::ok).collect()
     }
+}
+
+/// Loads the typed sys_enter program against the kernel's
+/// `btf_trace_sys_enter` (`id`, from `btf::kernel`), or says why not
+/// (no such type, IOPS_EBPF_RAW_TP set, the kernel's refusal: the raw
+/// program then runs).
+fn load_typed_enter(ebpf: &mut Ebpf, id: Option<u32>) -> Result<(), String> {
+    if std::env::var_os("IOPS_EBPF_RAW_TP").is_some() {
+        return Err("IOPS_EBPF_RAW_TP is set".into());
+    }
+    let id = id.ok_or("the kernel's BTF has no btf_trace_sys_enter")?;
+    let btf = aya::Btf::parse(&crate::btf::typedefs_at(&[("btf_trace_sys_enter", id)]), aya::Endianness::default()).map_err(|e| e.to_string())?;
+    let program: &mut BtfTracePoint = ebpf.program_mut(TYPED_ENTER).expect("program").try_into().map_err(|e: aya::programs::ProgramError| e.to_string())?;
+    program.load("sys_enter", &btf).map_err(|e| match why(e) {
+        LoadError::NotPermitted(text) | LoadError::Other(text) => text,
+    })
 }
 
 /// What the kernel side records of a counted call beside its arguments.
