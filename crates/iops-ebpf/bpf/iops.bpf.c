@@ -31,10 +31,7 @@ enum {
 	BPF_MAP_TYPE_HASH = 1,
 	BPF_MAP_TYPE_ARRAY = 2,
 	BPF_MAP_TYPE_RINGBUF = 27,
-	BPF_MAP_TYPE_TASK_STORAGE = 29,
 };
-#define BPF_F_NO_PREALLOC 1
-#define BPF_LOCAL_STORAGE_GET_F_CREATE 1
 #define BPF_ANY 0
 #define BPF_F_MMAPABLE (1U << 10)
 #define BPF_NOEXIST 1
@@ -56,9 +53,6 @@ static long (*bpf_probe_read_user_str)(void *dst, __u32 size, const void *src) =
 static void *(*bpf_ringbuf_reserve)(void *ringbuf, __u64 size, __u64 flags) = (void *)131;
 static void (*bpf_ringbuf_submit)(void *data, __u64 flags) = (void *)132;
 static __u64 (*bpf_ringbuf_query)(void *ringbuf, __u64 flags) = (void *)134;
-struct task_struct;
-static void *(*bpf_task_storage_get)(void *map, struct task_struct *task, void *value, __u64 flags) = (void *)156;
-static struct task_struct *(*bpf_get_current_task_btf)(void) = (void *)158;
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -153,9 +147,6 @@ struct pending {
 	__s64 held_ret;
 	__u32 held_nr;
 	__u32 held;
-	/* The capture it was made in (`state[4]`): one of an earlier window
-	 * of a kept program is stale, taken for an idle one. */
-	__u64 gen;
 };
 
 /* One record, 88 bytes; an open's record is followed by its path. Layout
@@ -194,30 +185,21 @@ struct {
 	__type(value, __u8);
 } tgids SEC(".maps");
 
-/* The traced threads, keyed by tid: an entry made when the thread joins
- * (fork, the launched command's exec, userspace for an attached process's
- * threads) and deleted at its exit (or when an exec takes its tid away).
- * Asked once per thread and capture, at its first call (`slot_of`). */
+/* One entry per thread of a traced process, keyed by tid, made when the
+ * thread joins (fork, the launched command's exec, userspace for an
+ * attached process's threads) and deleted at its exit (or when an exec
+ * takes its tid away): its presence is what marks a thread as traced on
+ * the syscall path, so each call costs one lookup, and an unrelated
+ * process's one lookup that misses. Layout mirrored in src/program.rs. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
 	__type(key, __u32);
-	__type(value, __u8);
-} traced_threads SEC(".maps");
-
-/* A traced thread's call in progress, in its task's own storage: found
- * from the task in a few loads, where a hash lookup by tid hashes the key
- * and walks a bucket, at each entry and exit. Made at the thread's first
- * call of a capture, gone with the task. */
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
 	__type(value, struct pending);
-} slots SEC(".maps");
+} pending SEC(".maps");
 
 /* One byte per tid (eight to an element), non-zero for a thread with an
- * entry in `traced_threads`: read before anything else, so that a syscall of any other
+ * entry in `pending`: read before the hash, so that a syscall of any other
  * process costs an array load (inlined by the verifier) instead of a hash
  * lookup that misses. Set after the entry is made, cleared after it is
  * deleted; a stale byte only costs that lookup. Sized by userspace from
@@ -240,7 +222,7 @@ INLINE volatile __u8 *thread_byte(__u32 tid)
 	return v ? v + (tid & 7) : 0;
 }
 
-/* Thread `tid` may have an entry in `traced_threads`. */
+/* Thread `tid` may have an entry in `pending`. */
 INLINE int maybe_traced(__u32 tid)
 {
 	volatile __u8 *b = thread_byte(tid);
@@ -257,7 +239,7 @@ INLINE void mark(__u32 tid, __u8 on)
 /* Deletes thread `tid`'s entry. */
 INLINE void leave(__u32 tid)
 {
-	bpf_map_delete_elem(&traced_threads, &tid);
+	bpf_map_delete_elem(&pending, &tid);
 	mark(tid, 0);
 }
 
@@ -280,11 +262,10 @@ const volatile __u64 CONFIG[CFG_LEN] = {};
 /* [0]: the window's phase; [1]: records the ring buffer had no room for;
  * [2]: non-zero once any traced process has APPENDS (until then no write
  * looks further); [3]: the capture's cookie (> 0xffffffff: no markers),
- * read only at a marker call; [4]: the capture's number (`pending.gen`). */
-#define STATE_GEN 4
+ * read only at a marker call. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 5);
+	__uint(max_entries, 4);
 	__type(key, __u32);
 	__type(value, __u64);
 } state SEC(".maps");
@@ -314,42 +295,12 @@ INLINE void lost(void)
 
 INLINE void join(__u32 tid)
 {
-	__u8 one = 1;
-	long err = bpf_map_update_elem(&traced_threads, &tid, &one, BPF_NOEXIST);
+	struct pending p = { .nr = NO_CALL };
+	long err = bpf_map_update_elem(&pending, &tid, &p, BPF_NOEXIST);
 	if (err && err != -EEXIST)
 		lost();
 	else
 		mark(tid, 1);
-}
-
-/* The current thread's slot, or 0 when it is not traced. A slot of this
- * capture is the thread's word that it is traced (`traced_threads` had it
- * when the slot was made, and only its exit, or userspace between
- * captures, takes it out); else `traced_threads` is asked, and at a call's
- * entry (`make`) a traced thread's slot is made, idle. */
-INLINE struct pending *slot_of(__u32 tid, const int make)
-{
-	if (!maybe_traced(tid))
-		return 0; /* not a thread of a traced process */
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct pending *p = bpf_task_storage_get(&slots, task, 0, 0);
-	__u64 *gen = state_at(STATE_GEN);
-	if (!gen)
-		return 0;
-	if (p && p->gen == *gen)
-		return p;
-	if (!make || !bpf_map_lookup_elem(&traced_threads, &tid))
-		return 0;
-	if (!p)
-		p = bpf_task_storage_get(&slots, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!p) {
-		lost(); /* no memory for it: this call goes uncounted, said */
-		return 0;
-	}
-	p->nr = NO_CALL;
-	p->held = 0;
-	p->gen = *gen;
-	return p;
 }
 
 /* The open file behind `fd` of the current task (its fdtable's entry), or
@@ -578,7 +529,9 @@ INLINE int on_enter(__u64 *ctx, const int typed)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
-	struct pending *slot = slot_of(tid, 1);
+	if (!maybe_traced(tid))
+		return 0; /* not a thread of a traced process */
+	struct pending *slot = bpf_map_lookup_elem(&pending, &tid);
 	if (!slot)
 		return 0; /* not a thread of a traced process */
 	/* Any call, counted or not, shows the program went on past a failure. */
@@ -702,8 +655,10 @@ INLINE int on_exit_call(__u64 *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
+	if (!maybe_traced(tid))
+		return 0;
 	/* Paired by the number seen at entry: rt_sigreturn exits with id -1. */
-	struct pending *p = slot_of(tid, 0);
+	struct pending *p = bpf_map_lookup_elem(&pending, &tid);
 	if (!p || p->nr == NO_CALL)
 		return 0;
 	__u32 key = p->nr;
@@ -778,7 +733,7 @@ int on_fork(void *ctx)
 	 * clone3, fork, vfork, all traced for this) tells whether the child
 	 * shares the parent's fd table; clone3's flags are behind args[0]. */
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct pending *slot = slot_of(tid, 0);
+	struct pending *slot = bpf_map_lookup_elem(&pending, &tid);
 	struct event *e = bpf_ringbuf_reserve(&events, sizeof(struct event), 0);
 	if (!e) {
 		lost();
@@ -845,7 +800,7 @@ int on_exit(struct bpf_raw_tracepoint_args *ctx)
 	__u32 tgid = id >> 32, tid = (__u32)id;
 	/* Its entry goes whatever became of its process's: a tid left behind
 	 * would trace whichever thread gets the number next. */
-	if (bpf_map_lookup_elem(&traced_threads, &tid))
+	if (bpf_map_lookup_elem(&pending, &tid))
 		leave(tid);
 	if (!bpf_map_lookup_elem(&tgids, &tgid))
 		return 0;

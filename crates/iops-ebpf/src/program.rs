@@ -38,11 +38,6 @@ const CFG_MARKER_NR: u32 = 2;
 /// markers), in a map rather than CONFIG so that a kept program takes the
 /// next window's (`reuse`).
 const STATE_COOKIE: u32 = 3;
-/// bpf/iops.bpf.c's `state[4]`: the capture's number, which a thread's
-/// slot (task-local storage, that userspace does not reach) must carry to
-/// be taken for live: a kept program's next capture takes the next number,
-/// so the slots of the last one count as idle.
-const STATE_GEN: u32 = 4;
 const CFG_WAKEUP_BYTES: u32 = 4;
 const CFG_REGS_BASE: u32 = 5;
 const CFG_ARG0: u32 = 6;
@@ -149,6 +144,26 @@ const AT_EXEC: u8 = 2;
 /// May have an O_APPEND fd: its writes read their fd's position in the kernel.
 const APPENDS: u8 = 4;
 
+/// `struct pending` of bpf/iops.bpf.c: a traced thread's call in progress.
+/// Userspace only makes idle ones (`nr` = `NO_CALL`), for the threads of
+/// an attached process.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct Pending {
+    start: u64,
+    args: [u64; 4],
+    nr: u32,
+    counted: u32,
+    held_end: u64,
+    held_ret: i64,
+    held_nr: u32,
+    held: u32,
+}
+
+// SAFETY: plain integers, no padding (72 bytes, as the C struct).
+unsafe impl aya::Pod for Pending {}
+
+const NO_CALL: u32 = u32::MAX;
 /// bpf_map_update_elem's flag: only where the key is not there yet.
 const BPF_NOEXIST: u64 = 1;
 
@@ -184,9 +199,8 @@ pub struct Program {
     /// The ring buffer map (its fd, which `ring` maps).
     events: MapData,
     tgids: HashMap<MapData, u32, u8>,
-    /// bpf/iops.bpf.c's `traced_threads`: the traced threads by tid.
-    traced_threads: HashMap<MapData, u32, u8>,
-    /// bpf/iops.bpf.c's `threads`: a byte per tid, set while it has an entry in `traced_threads`.
+    pending: HashMap<MapData, u32, Pending>,
+    /// bpf/iops.bpf.c's `threads`: a byte per tid, set while it has an entry in `pending`.
     threads: ThreadBytes,
     state: Array<MapData, u64>,
     /// The kernel side knows where an fd's position is (`btf`).
@@ -320,7 +334,6 @@ impl Program {
         }
         let mut ebpf = EbpfLoader::new()
             .btf(None)
-            .allow_unsupported_maps() // `slots`, task-local storage: the kernel side's alone
             .override_global("CONFIG", &config, true)
             .map_max_entries("events", ring_bytes)
             .map_max_entries("tgids", max_traced)
@@ -365,14 +378,13 @@ impl Program {
         let Some(Map::RingBuf(events)) = ebpf.take_map("events") else { return Err(LoadError::Other("the events map is not a ring buffer".into())) };
         let ring = Ring::new(events.fd().as_fd().as_raw_fd(), ring_bytes as usize).map_err(why)?;
         let tgids = HashMap::try_from(ebpf.take_map("tgids").expect("tgids")).map_err(why)?;
-        let traced_threads = HashMap::try_from(ebpf.take_map("traced_threads").expect("traced_threads")).map_err(why)?;
+        let pending = HashMap::try_from(ebpf.take_map("pending").expect("pending")).map_err(why)?;
         let Some(Map::Array(threads)) = ebpf.take_map("threads") else { return Err(LoadError::Other("the threads map is not an array".into())) };
         let threads = ThreadBytes::new(threads, tids).map_err(why)?;
         let mut state: Array<MapData, u64> = Array::try_from(ebpf.take_map("state").expect("state")).map_err(why)?;
         state.set(STATE_COOKIE, cookie.map_or(u64::MAX, u64::from), 0).map_err(why)?;
-        state.set(STATE_GEN, 1, 0).map_err(why)?;
         let mut program =
-            Program { ebpf, links: Vec::new(), untyped, ring, events, tgids, traced_threads, threads, state, reads_positions: file_offsets.is_some() };
+            Program { ebpf, links: Vec::new(), untyped, ring, events, tgids, pending, threads, state, reads_positions: file_offsets.is_some() };
         program.attach_calls()?;
         Ok(program)
     }
@@ -416,9 +428,9 @@ impl Program {
         for id in ids {
             let _ = self.tgids.remove(&id);
         }
-        let tids: Vec<u32> = self.traced_threads.keys().filter_map(Result::ok).collect();
+        let tids: Vec<u32> = self.pending.keys().filter_map(Result::ok).collect();
         for tid in tids {
-            let _ = self.traced_threads.remove(&tid);
+            let _ = self.pending.remove(&tid);
             self.threads.mark(tid, false);
         }
         self.ring.drain(|_| {});
@@ -432,8 +444,6 @@ impl Program {
     pub fn reuse(&mut self, cookie: u32) -> Result<(), LoadError> {
         self.ring.drain(|_| {});
         self.state.set(STATE_COOKIE, u64::from(cookie), 0).map_err(why)?;
-        let gen = self.state.get(&STATE_GEN, 0).map_err(why)?;
-        self.state.set(STATE_GEN, gen + 1, 0).map_err(why)?;
         self.state.set(0, WINDOW_WAITING, 0).map_err(why)?;
         self.state.set(1, 0, 0).map_err(why)?;
         self.attach_calls()
@@ -458,17 +468,18 @@ impl Program {
         if at_exec {
             return Ok(());
         }
+        let idle = Pending { start: 0, args: [0; 4], nr: NO_CALL, counted: 0, held_end: 0, held_ret: 0, held_nr: 0, held: 0 };
         let tasks = std::fs::read_dir(format!("/proc/{tgid}/task")).map_err(|e| format!("cannot list its threads: {e}"))?;
         for tid in tasks.filter_map(|t| t.ok()?.file_name().to_str()?.parse::<u32>().ok()) {
             if host_threads.contains(&(tid as i32)) {
                 continue;
             }
-            // BPF_NOEXIST: one the kernel side added at its fork stays as it is.
-            match self.traced_threads.insert(tid, 1, BPF_NOEXIST) {
+            // BPF_NOEXIST: a thread the kernel side added is mid-call maybe.
+            match self.pending.insert(tid, idle, BPF_NOEXIST) {
                 Ok(()) => {
                     self.threads.mark(tid, true);
                     if !std::path::Path::new(&format!("/proc/{tgid}/task/{tid}")).exists() {
-                        let _ = self.traced_threads.remove(&tid);
+                        let _ = self.pending.remove(&tid);
                         self.threads.mark(tid, false);
                     }
                 }
