@@ -53,6 +53,7 @@ static long (*bpf_probe_read_user_str)(void *dst, __u32 size, const void *src) =
 static void *(*bpf_ringbuf_reserve)(void *ringbuf, __u64 size, __u64 flags) = (void *)131;
 static void (*bpf_ringbuf_submit)(void *data, __u64 flags) = (void *)132;
 static __u64 (*bpf_ringbuf_query)(void *ringbuf, __u64 flags) = (void *)134;
+static void *(*bpf_get_current_task_btf)(void) = (void *)158;
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -561,10 +562,16 @@ INLINE int on_enter(__u64 *ctx, const int typed)
 	__u64 status_at = cfg(CFG_COMPAT_STATUS);
 	if ((*flags & CALL_COMPAT) && status_at) {
 		/* x86-64: int 0x80 runs i386 numbers through the same tracepoint;
-		 * the thread's status says which ABI this call came in by. */
+		 * the thread's status says which ABI this call came in by (close
+		 * and stat share numbers with i386 data calls: this is on their
+		 * path). Typed, a load from the task the verifier knows. */
 		__u32 status = 0;
-		const char *task = (const char *)bpf_get_current_task();
-		bpf_probe_read_kernel(&status, 4, task + ((status_at - 1) & 0xff));
+		if (typed) {
+			status = *(const __u32 *)((const char *)bpf_get_current_task_btf() + ((status_at - 1) & 0xff));
+		} else {
+			const char *task = (const char *)bpf_get_current_task();
+			bpf_probe_read_kernel(&status, 4, task + ((status_at - 1) & 0xff));
+		}
 		if (status & TS_COMPAT) {
 			__u64 *phase = state_at(0);
 			if (phase && *phase == WINDOW_OPEN)
