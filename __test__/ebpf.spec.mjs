@@ -60,7 +60,7 @@ let bin;
 test.before(() => {
   if (why) return;
   dir = makeTempDir("iops-ebpf-");
-  bin = compileFixtures(dir, ["writes", "loopwriter", "killedwrites", "scmexit", "nobpf", "sleepers"]);
+  bin = compileFixtures(dir, ["writes", "loopwriter", "killedwrites", "scmexit", "nobpf", "sleepers", "preads", "maps"]);
 });
 
 test.after.always(() => {
@@ -390,4 +390,57 @@ ebpfTest("--share-cpu where eBPF is the default: the program keeps its CPUs, the
     "iops: --share-cpu goes with --method ptrace: the eBPF source never stops the program, so there is no tracer to share a CPU with",
   ]);
   t.false(fs.existsSync(refused), "the command did not run");
+});
+
+/** The names of the BPF programs of ids `ids` (bpftool's view). */
+function progNames(ids) {
+  return ids
+    .map((id) => {
+      const r = spawnSync("bpftool", ["-j", "prog", "show", "id", String(id)], { encoding: "utf8" });
+      return r.status === 0 ? JSON.parse(r.stdout).name : null;
+    })
+    .filter((n) => n !== null)
+    .sort();
+}
+
+ebpfTest("sys_enter reads each call's arguments in place (a tp_btf program) where the kernel takes it, as here; made to use the raw tracepoint (IOPS_EBPF_RAW_TP), the same exact figures and one warning (code ebpf-raw-tracepoint) saying why", async (t) => {
+  // The workloads' arithmetic: 40 writes of 300 bytes; preads of 4096 at
+  // offsets (the fourth argument, r10 on x86-64) 5 in sequence, 3 not;
+  // file mappings (the fd is mmap's fifth argument).
+  const data = path.join(dir, "typed-preads.dat");
+  fs.writeFileSync(data, patternBuffer(64, 4096));
+  const offsets = [0, 4096, 8192, 12288, 16384, 200000, 100000, 7];
+  for (const raw of [false, true]) {
+    const env = raw ? { ...process.env, IOPS_EBPF_RAW_TP: "1" } : process.env;
+    const out = path.join(dir, `typed-${raw}.dat`);
+    const json = path.join(dir, `typed-${raw}.json`);
+    const cli = spawnCli(["--method", "ebpf", "--json", json, "--", bin.loopwriter, out, "40", "300", "20000"], { env });
+    const held = await waitFor(() => {
+      const h = heldBy(cli.child.pid);
+      return h.progs.length === 5 && h.links.length >= 4 && h;
+    }, "the five programs to be loaded and attached");
+    t.deepEqual(progNames(held.progs), raw ? ["on_exec", "on_exit", "on_fork", "sys_enter", "sys_exit"] : ["on_exec", "on_exit", "on_fork", "sys_enter_typed", "sys_exit"]);
+    const r = await cli.done;
+    t.is(r.status, 0, r.stderr);
+    const writes = JSON.parse(fs.readFileSync(json, "utf8"));
+    t.deepEqual(writes.warningCodes, raw ? ["ebpf-raw-tracepoint"] : []);
+    if (raw) t.regex(writes.warnings[0], /raw sys_enter tracepoint.*\(IOPS_EBPF_RAW_TP is set\); the figures are the same$/);
+    t.deepEqual(counts(writes.summary), totals(0, 0, 40, 40 * 300));
+    t.deepEqual(fileEntry(writes, out), { path: out, kind: "file", readOps: 0, writeOps: 40, readBytes: 0, writeBytes: 40 * 300 });
+
+    const preads = ebpf(["--", bin.preads, data, "4096", ...offsets.map(String)], { env });
+    t.is(preads.status, 0, preads.stderr);
+    const bytes = 8 * 4096; // every offset has 4096 bytes after it in the 256 KiB file
+    t.deepEqual(counts(preads.report.summary), totals(8, bytes, 0, 0));
+    t.like(preads.report.files.find((f) => f.path === data).readAccess, { sequentialOps: 5, randomOps: 3, stridedOps: 0, unknownOps: 0 });
+
+    const work = fs.mkdtempSync(path.join(dir, "typed-maps-"));
+    const maps = ebpf(["--", bin.maps, work], { env });
+    t.is(maps.status, 0, maps.stderr);
+    t.deepEqual(maps.report.mappings, [
+      { path: path.join(work, "shared"), kind: "file", maps: 1, bytes: 2 << 20, prot: "r", shared: true, exec: false },
+      { path: path.join(work, "private"), kind: "file", maps: 2, bytes: 2 * (16 << 10), prot: "rw", shared: false, exec: false },
+    ]);
+    t.deepEqual(maps.report.warningCodes, raw ? ["ebpf-raw-tracepoint", "mmap-not-counted"] : ["mmap-not-counted"]);
+  }
 });

@@ -94,6 +94,7 @@ export function runCliJson(args, options = {}) {
 export function spawnCli(args, options = {}) {
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd: options.cwd ?? ROOT,
+    env: options.env ?? process.env,
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";

@@ -98,6 +98,10 @@ pub enum WarningCode {
     /// The program's own ptrace calls (a debugger, strace, LeakSanitizer)
     /// were refused because the ptrace source traces it.
     ProgramPtraceRefused,
+    /// The eBPF source ran its raw sys_enter program, the typed (tp_btf)
+    /// one being refused here: the same figures, at a few ns more per call;
+    /// the text says why.
+    EbpfRawTracepoint,
 }
 
 impl WarningCode {

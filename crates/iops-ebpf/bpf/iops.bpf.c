@@ -53,6 +53,7 @@ static long (*bpf_probe_read_user_str)(void *dst, __u32 size, const void *src) =
 static void *(*bpf_ringbuf_reserve)(void *ringbuf, __u64 size, __u64 flags) = (void *)131;
 static void (*bpf_ringbuf_submit)(void *data, __u64 flags) = (void *)132;
 static __u64 (*bpf_ringbuf_query)(void *ringbuf, __u64 flags) = (void *)134;
+static void *(*bpf_get_current_task_btf)(void) = (void *)158;
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -71,6 +72,13 @@ char LICENSE[] SEC("license") = "GPL";
 #define CALL_FDS_ARG0 32  /* pipe, pipe2: the two new fds at args[0] */
 #define CALL_FDS_ARG3 64  /* socketpair: the two new fds at args[3] */
 #define CALL_COMPAT 128   /* a data call's number in the 32-bit ABI: check which ABI made it */
+/* What a few calls need read beyond their arguments, so that the others
+ * (a pread) pay nothing for it but the flag test. */
+#define CALL_MMAP_FD 256     /* mmap: its fd is the fifth argument */
+#define CALL_WRITE_AT_POS 512 /* write, writev, pwritev2 (at offset -1): the fd's position after it */
+#define CALL_INODE_RET 1024  /* socket, accept, accept4: the new fd's inode */
+/* The flags that make sys_exit look past the record's common fields. */
+#define CALL_EXIT_EXTRAS (CALL_PEEK_ARG2 | CALL_PEEK_ARG1_3 | CALL_FDS_ARG0 | CALL_FDS_ARG3 | CALL_WRITE_AT_POS | CALL_INODE_RET)
 
 /* Indices of `CONFIG` (written by userspace before the load). */
 #define CFG_FORK_CHILD_PID 0  /* offset of child_pid in sched_process_fork */
@@ -81,7 +89,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define CFG_REGS_BASE 5       /* where the span of syscall argument registers starts in pt_regs */
 #define CFG_ARG0 6            /* 6..9: each argument's offset in that span */
 #define CFG_COMPAT_STATUS 10  /* 1 + offset of thread_info.status in task_struct; 0: no 32-bit ABI check */
-#define CFG_MMAP_NR 11        /* mmap's number */
+#define CFG_PWRITEV2_NR 11    /* pwritev2's number (CALL_WRITE_AT_POS only at offset -1) */
 #define CFG_ARG4 12           /* offset of the fifth argument (mmap's fd) in pt_regs */
 /* 13..18: where an fd's file position is (from the kernel's BTF); 0 in
  * CFG_TASK_FILES: unknown, positions are not read. */
@@ -91,17 +99,10 @@ char LICENSE[] SEC("license") = "GPL";
 #define CFG_FDT_FD 16         /* fdtable.fd */
 #define CFG_FILE_POS 17       /* file.f_pos */
 #define CFG_FILE_FLAGS 18     /* file.f_flags */
-/* 19..21: the writes that start at the fd's position (write, writev;
- * pwritev2 with offset -1). */
-#define CFG_WRITE_NR 19
-#define CFG_WRITEV_NR 20
-#define CFG_PWRITEV2_NR 21
-/* 22, 23: where an open file's inode number is (file.f_inode, inode.i_ino);
- * 24..26: the calls that make one socket (socket, accept, accept4). */
-#define CFG_FILE_INODE 22
-#define CFG_INODE_INO 23
-#define CFG_SOCKET_NR 24
-#define CFG_LEN 27
+/* 19, 20: where an open file's inode number is (file.f_inode, inode.i_ino). */
+#define CFG_FILE_INODE 19
+#define CFG_INODE_INO 20
+#define CFG_LEN 21
 
 /* The same on every architecture this runs on. */
 #define MAP_ANONYMOUS 0x20
@@ -251,7 +252,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, NR_LIMIT);
 	__type(key, __u32);
-	__type(value, __u8);
+	__type(value, __u16);
 } calls SEC(".maps");
 
 /* Set by userspace before the load, in .rodata: a frozen read-only map
@@ -346,11 +347,11 @@ INLINE __u64 inode_of(__u32 fd)
  * even when they are closed, or their process gone, before it reads the
  * record. pipe, pipe2, socketpair: peek[1] = fds[0]'s | fds[1]'s << 32;
  * socket, accept, accept4: peek[0] = the new fd's. */
-INLINE void made_inodes(struct event *e, __u8 flags, __u64 nr, __s64 ret)
+INLINE void made_inodes(struct event *e, __u16 flags, __s64 ret)
 {
 	if ((flags & (CALL_FDS_ARG0 | CALL_FDS_ARG3)) && ret == 0)
 		e->peek[1] = inode_of((__u32)e->peek[0]) | inode_of((__u32)(e->peek[0] >> 32)) << 32;
-	else if (ret >= 0 && (nr == cfg(CFG_SOCKET_NR) || nr == cfg(CFG_SOCKET_NR + 1) || nr == cfg(CFG_SOCKET_NR + 2)))
+	else if ((flags & CALL_INODE_RET) && ret >= 0)
 		e->peek[0] = inode_of((__u32)ret);
 }
 
@@ -383,11 +384,9 @@ INLINE void opened(__s64 fd, __u32 tgid)
  * read; their writes, a hash lookup more. */
 INLINE void write_position(struct event *e, struct pending *p, __s64 ret, __u32 tgid)
 {
-	__u64 nr = p->nr, pos = 0;
+	__u64 pos = 0;
 	__u32 flags = 0;
-	if (ret <= 0)
-		return;
-	if (nr != cfg(CFG_WRITE_NR) && nr != cfg(CFG_WRITEV_NR) && !(nr == cfg(CFG_PWRITEV2_NR) && (__s64)p->args[3] == -1))
+	if (ret <= 0 || (p->nr == cfg(CFG_PWRITEV2_NR) && (__s64)p->args[3] != -1))
 		return;
 	__u64 *any = state_at(2);
 	if (!any || !*any)
@@ -476,15 +475,35 @@ INLINE void emit_held(struct pending *slot, __u32 tid, __u32 tgid)
 	bpf_ringbuf_submit(e, wakeup());
 }
 
-/* The first four syscall arguments from the pt_regs the raw tracepoint
- * gives: one read of REGS_SPAN bytes from CFG_REGS_BASE, then each argument
- * at its offset in that span (the architecture's syscall ABI, from
- * userspace). */
-#define REGS_SPAN 64
-INLINE int read_args(const void *regs, __u64 args[4])
+/* The saved user register at byte `at` of the pt_regs the tracepoint
+ * gives: read in place where the program is typed (tp_btf: the verifier
+ * knows `regs` for a struct pt_regs, so this is a plain load), else with
+ * bpf_probe_read_kernel (raw_tp: `regs` is a number to it). `at` is a
+ * constant to the verifier (CONFIG). */
+INLINE int reg_at(const void *regs, __u64 at, __u64 *v, const int typed)
 {
+	if (typed) {
+		*v = *(const __u64 *)((const char *)regs + at);
+		return 0;
+	}
+	return bpf_probe_read_kernel(v, 8, (const char *)regs + at) < 0 ? -1 : 0;
+}
+
+/* The first four syscall arguments, each at its offset in pt_regs (the
+ * architecture's syscall ABI, from userspace): typed, four loads; raw,
+ * one read of REGS_SPAN bytes from CFG_REGS_BASE, then each argument at
+ * its offset in that span. */
+#define REGS_SPAN 64
+INLINE int read_args(const void *regs, __u64 args[4], const int typed)
+{
+	__u64 base = cfg(CFG_REGS_BASE) & 0x3ff;
+	if (typed) {
+		for (int i = 0; i < 4; i++)
+			reg_at(regs, base + ((cfg(CFG_ARG0 + i) / 8) & (REGS_SPAN / 8 - 1)) * 8, &args[i], 1);
+		return 0;
+	}
 	__u64 span[REGS_SPAN / 8];
-	if (bpf_probe_read_kernel(span, REGS_SPAN, (const char *)regs + (cfg(CFG_REGS_BASE) & 0x3ff)) < 0)
+	if (bpf_probe_read_kernel(span, REGS_SPAN, (const char *)regs + base) < 0)
 		return -1;
 	for (int i = 0; i < 4; i++)
 		args[i] = span[(cfg(CFG_ARG0 + i) / 8) & (REGS_SPAN / 8 - 1)];
@@ -495,21 +514,20 @@ INLINE int read_args(const void *regs, __u64 args[4])
  * flags], as the ptrace source does (iops-linux's `kept_args`): its fd is
  * the fifth argument, read apart (mmap is rare). An anonymous mapping
  * (malloc's) is not a file's: -1, no record, as it makes ptrace no stop. */
-INLINE int mmap_args(const void *regs, __u64 args[4])
+INLINE int mmap_args(const void *regs, __u64 args[4], const int typed)
 {
 	__u64 fd = 0;
 	if (args[3] & MAP_ANONYMOUS)
 		return -1;
-	if (bpf_probe_read_kernel(&fd, 8, (const char *)regs + (cfg(CFG_ARG4) & 0x3ff)) < 0 || (__s32)fd < 0)
+	if (reg_at(regs, cfg(CFG_ARG4) & 0x3ff, &fd, typed) < 0 || (__s32)fd < 0)
 		return -1;
 	args[0] = fd; /* length, prot and flags are already args[1..3] */
 	return 0;
 }
 
-/* raw_tp: no perf record is built for each syscall of every process, as
- * the classic tracepoint does before any filter runs. */
-SEC("raw_tp/sys_enter")
-int sys_enter(struct bpf_raw_tracepoint_args *ctx)
+/* A thread entering a call. `ctx`: the tracepoint's arguments (pt_regs,
+ * the syscall's number); `typed`: a tp_btf program's (see reg_at). */
+INLINE int on_enter(__u64 *ctx, const int typed)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
@@ -521,13 +539,13 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	/* Any call, counted or not, shows the program went on past a failure. */
 	if (slot->held)
 		emit_held(slot, tid, tgid);
-	__s64 nr = ctx->args[1];
+	__s64 nr = ctx[1];
 	if (nr < 0 || nr >= NR_LIMIT)
 		return 0;
 	__u64 args[4] = {}; /* else clang may spill it unset on a path the verifier refuses */
 	int have_args = 0;
 	if ((__u64)nr == cfg(CFG_MARKER_NR)) {
-		if (read_args((const void *)ctx->args[0], args) < 0)
+		if (read_args((const void *)ctx[0], args, typed) < 0)
 			return 0;
 		on_marker(args, tid, tgid);
 		if (args[1] == F_SETFL && (args[2] & O_APPEND))
@@ -539,16 +557,22 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 		have_args = 1;
 	}
 	__u32 key = nr;
-	__u8 *flags = bpf_map_lookup_elem(&calls, &key);
+	__u16 *flags = bpf_map_lookup_elem(&calls, &key);
 	if (!flags || !*flags)
 		return 0;
 	__u64 status_at = cfg(CFG_COMPAT_STATUS);
 	if ((*flags & CALL_COMPAT) && status_at) {
 		/* x86-64: int 0x80 runs i386 numbers through the same tracepoint;
-		 * the thread's status says which ABI this call came in by. */
+		 * the thread's status says which ABI this call came in by (close
+		 * and stat share numbers with i386 data calls: this is on their
+		 * path). Typed, a load from the task the verifier knows. */
 		__u32 status = 0;
-		const char *task = (const char *)bpf_get_current_task();
-		bpf_probe_read_kernel(&status, 4, task + ((status_at - 1) & 0xff));
+		if (typed) {
+			status = *(const __u32 *)((const char *)bpf_get_current_task_btf() + ((status_at - 1) & 0xff));
+		} else {
+			const char *task = (const char *)bpf_get_current_task();
+			bpf_probe_read_kernel(&status, 4, task + ((status_at - 1) & 0xff));
+		}
 		if (status & TS_COMPAT) {
 			__u64 *phase = state_at(0);
 			if (phase && *phase == WINDOW_OPEN)
@@ -558,9 +582,9 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	}
 	if (!(*flags & CALL_TRACED))
 		return 0;
-	if (!have_args && read_args((const void *)ctx->args[0], args) < 0)
+	if (!have_args && read_args((const void *)ctx[0], args, typed) < 0)
 		return 0;
-	if ((__u64)nr == cfg(CFG_MMAP_NR) && mmap_args((const void *)ctx->args[0], args) < 0)
+	if ((*flags & CALL_MMAP_FD) && mmap_args((const void *)ctx[0], args, typed) < 0)
 		return 0;
 	__u64 *phase = state_at(0);
 	__u32 counted = phase && *phase == WINDOW_OPEN;
@@ -574,6 +598,23 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	slot->counted = counted;
 	slot->nr = key; /* last: marks the entry live */
 	return 0;
+}
+
+/* tp_btf: the arguments typed (the saved registers read in place), and
+ * like raw_tp, no perf record built for each syscall of every process, as
+ * the classic tracepoint does before any filter runs. Loaded against the
+ * kernel's `btf_trace_sys_enter` (userspace finds its id); where that
+ * fails, the raw_tp programs below run instead. */
+SEC("tp_btf/sys_enter")
+int sys_enter_typed(__u64 *ctx)
+{
+	return on_enter(ctx, 1);
+}
+
+SEC("raw_tp/sys_enter")
+int sys_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+	return on_enter(ctx->args, 0);
 }
 
 INLINE void fill(struct event *e, struct pending *p, __s64 ret, __u32 tid, __u32 tgid, __u8 has_path)
@@ -594,8 +635,31 @@ INLINE void fill(struct event *e, struct pending *p, __s64 ret, __u32 tid, __u32
 	e->has_path = has_path;
 }
 
-SEC("raw_tp/sys_exit")
-int sys_exit(struct bpf_raw_tracepoint_args *ctx)
+/* What a few calls' records carry beyond the common fields (the
+ * CALL_EXIT_EXTRAS flags; a pread has none of them). */
+INLINE void exit_extras(struct event *e, struct pending *p, __u16 flags, __s64 ret, __u32 tgid)
+{
+	/* The offsets the call advanced, as they are now. */
+	if ((flags & CALL_FDS_ARG0) && ret == 0 && p->args[0])
+		bpf_probe_read_user(&e->peek[0], 8, (const void *)p->args[0]);
+	if ((flags & CALL_FDS_ARG3) && ret == 0 && p->args[3])
+		bpf_probe_read_user(&e->peek[0], 8, (const void *)p->args[3]);
+	if ((flags & CALL_PEEK_ARG2) && ret > 0 && p->args[2])
+		bpf_probe_read_user(&e->peek[0], 8, (const void *)p->args[2]);
+	if ((flags & CALL_PEEK_ARG1_3) && ret > 0) {
+		if (p->args[1])
+			bpf_probe_read_user(&e->peek[0], 8, (const void *)p->args[1]);
+		if (p->args[3])
+			bpf_probe_read_user(&e->peek[1], 8, (const void *)p->args[3]);
+	}
+	if (flags & CALL_WRITE_AT_POS)
+		write_position(e, p, ret, tgid);
+	made_inodes(e, flags, ret);
+}
+
+/* A thread leaving a call: `ctx` the tracepoint's arguments (pt_regs, the
+ * call's result). */
+INLINE int on_exit_call(__u64 *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
@@ -606,9 +670,9 @@ int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	if (!p || p->nr == NO_CALL)
 		return 0;
 	__u32 key = p->nr;
-	__u8 *fp = bpf_map_lookup_elem(&calls, &key);
-	__u8 flags = fp ? *fp : 0;
-	__s64 ret = ctx->args[1];
+	__u16 *fp = bpf_map_lookup_elem(&calls, &key);
+	__u16 flags = fp ? *fp : 0;
+	__s64 ret = ctx[1];
 	if (ret == -EINTR) {
 		p->held_end = bpf_ktime_get_ns();
 		p->held_ret = ret;
@@ -636,26 +700,21 @@ int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 			lost();
 		} else {
 			fill(e, p, ret, tid, tgid, 0);
-			/* The offsets the call advanced, as they are now. */
-			if ((flags & CALL_FDS_ARG0) && ret == 0 && p->args[0])
-				bpf_probe_read_user(&e->peek[0], 8, (const void *)p->args[0]);
-			if ((flags & CALL_FDS_ARG3) && ret == 0 && p->args[3])
-				bpf_probe_read_user(&e->peek[0], 8, (const void *)p->args[3]);
-			if ((flags & CALL_PEEK_ARG2) && ret > 0 && p->args[2])
-				bpf_probe_read_user(&e->peek[0], 8, (const void *)p->args[2]);
-			if ((flags & CALL_PEEK_ARG1_3) && ret > 0) {
-				if (p->args[1])
-					bpf_probe_read_user(&e->peek[0], 8, (const void *)p->args[1]);
-				if (p->args[3])
-					bpf_probe_read_user(&e->peek[1], 8, (const void *)p->args[3]);
-			}
-			write_position(e, p, ret, tgid);
-			made_inodes(e, flags, p->nr, ret);
+			if (flags & CALL_EXIT_EXTRAS)
+				exit_extras(e, p, flags, ret, tgid);
 			bpf_ringbuf_submit(e, wakeup());
 		}
 	}
 	p->nr = NO_CALL; /* consumed; the entry stays for the thread's next call */
 	return 0;
+}
+
+/* Raw only: the exit reads no registers (its result is the tracepoint's
+ * own argument), so a typed program would gain nothing. */
+SEC("raw_tp/sys_exit")
+int sys_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	return on_exit_call(ctx->args);
 }
 
 SEC("tracepoint/sched/sched_process_fork")

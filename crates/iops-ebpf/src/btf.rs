@@ -1,11 +1,13 @@
-//! Where an fd's file position is in kernel memory (task_struct.files →
-//! files_struct.fdt → fdtable.fd[fd] → file.f_pos, file.f_flags, and its
-//! inode's number: file.f_inode → inode.i_ino), from the
-//! kernel's own BTF (/sys/kernel/btf/vmlinux): these offsets move with
-//! every kernel version and configuration. The BPF program has no CO-RE
-//! relocations (the loader would parse all of BTF for them: a third of a
-//! second); this reads only type names and struct members, in one pass.
-//! Layout: include/uapi/linux/btf.h.
+//! What the load takes from the kernel's own BTF (/sys/kernel/btf/vmlinux),
+//! which moves with every kernel version and configuration: where an fd's
+//! file position is in kernel memory (task_struct.files → files_struct.fdt
+//! → fdtable.fd[fd] → file.f_pos, file.f_flags, and its inode's number:
+//! file.f_inode → inode.i_ino), and the type ids of the sys_enter/sys_exit
+//! tracepoints (`btf_trace_sys_enter`, ...), which a `tp_btf` program is
+//! loaded against. The BPF program has no CO-RE relocations (the loader
+//! would parse all of BTF for them: a third of a second); this reads only
+//! type names and struct members, in one pass. Layout:
+//! include/uapi/linux/btf.h.
 
 /// Byte offsets of the members the kernel side reads (its CFG_TASK_FILES..).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,12 +22,58 @@ pub struct FileOffsets {
     pub inode_ino: u64,
 }
 
-/// The running kernel's offsets; `None` where its BTF lacks any of them.
-pub fn file_offsets() -> Option<FileOffsets> {
-    Btf::parse(&std::fs::read("/sys/kernel/btf/vmlinux").ok()?)?.file_offsets()
+/// What the running kernel's BTF gives (each `None` where it lacks a part).
+pub struct Kernel {
+    pub files: Option<FileOffsets>,
+    /// The type id of `btf_trace_sys_enter`.
+    pub sys_enter: Option<u32>,
+}
+
+/// Reads the running kernel's BTF once.
+pub fn kernel() -> Kernel {
+    let data = std::fs::read("/sys/kernel/btf/vmlinux").ok();
+    let Some(btf) = data.as_deref().and_then(Btf::parse) else { return Kernel { files: None, sys_enter: None } };
+    Kernel { files: btf.file_offsets(), sys_enter: btf.find_typedef(b"btf_trace_sys_enter") }
+}
+
+/// A BTF blob, in this machine's byte order, whose only named types are
+/// TYPEDEFs `names` at their ids (every other id up to the largest an
+/// unnamed pointer to void): all that aya's `BtfTracePoint::load` takes
+/// from the kernel's BTF is the id of `btf_trace_<tracepoint>`, which it
+/// finds by name in the `Btf` it is given; given the kernel's, that `Btf`
+/// is all of it parsed (a third of a second), given this, a few ms.
+pub fn typedefs_at(names: &[(&str, u32)]) -> Vec<u8> {
+    let last = names.iter().map(|&(_, id)| id).max().unwrap_or(0);
+    let mut strings = vec![0u8];
+    let mut named = Vec::with_capacity(names.len());
+    for &(name, id) in names {
+        named.push((id, strings.len() as u32));
+        strings.extend_from_slice(name.as_bytes());
+        strings.push(0);
+    }
+    let mut types = Vec::with_capacity(12 * last as usize);
+    for id in 1..=last {
+        let head = match named.iter().find(|&&(i, _)| i == id) {
+            Some(&(_, name)) => [name, KIND_TYPEDEF << 24, 0],
+            None => [0, KIND_PTR << 24, 0],
+        };
+        for w in head {
+            types.extend_from_slice(&w.to_ne_bytes());
+        }
+    }
+    let mut out = Vec::with_capacity(24 + types.len() + strings.len());
+    out.extend_from_slice(&MAGIC.to_ne_bytes());
+    out.extend_from_slice(&[1, 0]); // version, flags
+    for w in [24u32, 0, types.len() as u32, types.len() as u32, strings.len() as u32] {
+        out.extend_from_slice(&w.to_ne_bytes());
+    }
+    out.extend_from_slice(&types);
+    out.extend_from_slice(&strings);
+    out
 }
 
 const MAGIC: u16 = 0xeb9f;
+const KIND_PTR: u32 = 2;
 const KIND_STRUCT: u32 = 4;
 const KIND_UNION: u32 = 5;
 // Kinds that only qualify another type: followed to find an anonymous member's struct.
@@ -131,6 +179,11 @@ impl<'a> Btf<'a> {
         })
     }
 
+    /// The typedef named `name`.
+    fn find_typedef(&self, name: &[u8]) -> Option<u32> {
+        (1..=self.starts.len() as u32).find(|&id| self.head(id).is_some_and(|(kind, n, _, _, _)| kind == KIND_TYPEDEF && self.name(n) == name))
+    }
+
     fn file_offsets(&self) -> Option<FileOffsets> {
         let (task, files, fdt, file, inode) = (
             self.find_struct(b"task_struct")?,
@@ -209,7 +262,7 @@ mod tests {
         if !std::path::Path::new("/sys/kernel/btf/vmlinux").exists() {
             return;
         }
-        let o = file_offsets().expect("task_struct.files ... file.f_flags in the kernel's BTF");
+        let o = kernel().files.expect("task_struct.files ... file.f_flags in the kernel's BTF");
         let Ok(out) = std::process::Command::new("bpftool").args(["btf", "dump", "file", "/sys/kernel/btf/vmlinux", "format", "raw"]).output() else {
             // Without bpftool: stable facts only (max_fds is fdtable's first member, fd a pointer after it).
             assert_eq!((o.fdt_max_fds, o.fdt_fd), (0, 8));
@@ -230,5 +283,53 @@ mod tests {
                 inode_ino: theirs("inode", "i_ino"),
             }
         );
+    }
+}
+
+#[cfg(test)]
+mod typedef_tests {
+    use super::*;
+
+    #[test]
+    fn the_typedef_blob_puts_each_name_at_its_id_and_aya_reads_it() {
+        let data = typedefs_at(&[("btf_trace_sys_enter", 7), ("other", 3)]);
+        let btf = Btf::parse(&data).expect("parses");
+        assert_eq!(btf.starts.len(), 7);
+        assert_eq!(btf.find_typedef(b"btf_trace_sys_enter"), Some(7));
+        assert_eq!(btf.find_typedef(b"other"), Some(3));
+        assert!(aya::Btf::parse(&data, aya::Endianness::default()).is_ok());
+    }
+
+    #[test]
+    fn the_running_kernels_sys_enter_id_is_bpftools() {
+        if !std::path::Path::new("/sys/kernel/btf/vmlinux").exists() {
+            return;
+        }
+        let id = kernel().sys_enter.expect("btf_trace_sys_enter in the kernel's BTF");
+        let Ok(out) = std::process::Command::new("bpftool").args(["btf", "dump", "file", "/sys/kernel/btf/vmlinux", "format", "raw"]).output() else { return };
+        let dump = String::from_utf8_lossy(&out.stdout);
+        let line = dump.lines().find(|l| l.contains("TYPEDEF 'btf_trace_sys_enter'")).expect("bpftool shows it");
+        let theirs: u32 = line.trim_start_matches('[').split(']').next().and_then(|n| n.parse().ok()).expect("an id");
+        assert_eq!(id, theirs);
+    }
+
+    /// What finding the id costs against aya's whole parse:
+    /// `cargo test -p iops-ebpf --release -- --ignored --nocapture sys_enter_id_cost`.
+    #[test]
+    #[ignore]
+    fn sys_enter_id_cost() {
+        for _ in 0..5 {
+            let t = std::time::Instant::now();
+            let k = kernel();
+            let ours = t.elapsed();
+            let t = std::time::Instant::now();
+            let blob = typedefs_at(&[("btf_trace_sys_enter", k.sys_enter.expect("id"))]);
+            aya::Btf::parse(&blob, aya::Endianness::default()).expect("parses");
+            let blob_ms = t.elapsed();
+            let t = std::time::Instant::now();
+            aya::Btf::from_sys_fs().expect("aya parses the kernel's BTF");
+            let aya_ms = t.elapsed();
+            println!("btf::kernel (offsets and id) {ours:?}; typedef blob made and parsed by aya {blob_ms:?}; aya's parse of vmlinux {aya_ms:?}");
+        }
     }
 }

@@ -8,7 +8,8 @@ use std::os::fd::{AsFd, AsRawFd, RawFd};
 
 use aya::maps::{Array, HashMap, Map, MapData};
 use aya::programs::raw_trace_point::RawTracePointLinkId;
-use aya::programs::{RawTracePoint, TracePoint};
+use aya::programs::tp_btf::BtfTracePointLinkId;
+use aya::programs::{BtfTracePoint, RawTracePoint, TracePoint};
 use aya::{Ebpf, EbpfLoader};
 use iops_linux::seccomp::COMPAT_DATA_CALLS;
 use iops_linux::syscalls::{traced, Class, MARKER_SYSCALL, MMAP};
@@ -43,14 +44,12 @@ const CFG_WAKEUP_BYTES: u32 = 4;
 const CFG_REGS_BASE: u32 = 5;
 const CFG_ARG0: u32 = 6;
 const CFG_COMPAT_STATUS: u32 = 10;
-const CFG_MMAP_NR: u32 = 11;
+const CFG_PWRITEV2_NR: u32 = 11;
 const CFG_ARG4: u32 = 12;
 const CFG_TASK_FILES: u32 = 13;
-const CFG_WRITE_NR: u32 = 19;
-const CFG_FILE_INODE: u32 = 22;
-const CFG_SOCKET_NR: u32 = 24;
+const CFG_FILE_INODE: u32 = 19;
 /// Slots of bpf/iops.bpf.c's CONFIG array.
-const CFG_LEN: usize = 27;
+const CFG_LEN: usize = 21;
 
 /// 1 + the offset of `thread_info.status` in `task_struct` (x86-64: the
 /// thread_info is the task's first member, `{ flags, syscall_work, status }`
@@ -75,33 +74,36 @@ const ARG4: u64 = 72; // r8
 #[cfg(not(target_arch = "x86_64"))]
 const ARG4: u64 = 32; // regs[4]
 
-// `calls` flags.
-const CALL_TRACED: u8 = 1;
-const CALL_PATH_ARG0: u8 = 2;
-const CALL_PATH_ARG1: u8 = 4;
-const CALL_PEEK_ARG2: u8 = 8;
-const CALL_PEEK_ARG1_3: u8 = 16;
-const CALL_FDS_ARG0: u8 = 32;
-const CALL_FDS_ARG3: u8 = 64;
-const CALL_COMPAT: u8 = 128;
+// `calls` flags (see bpf/iops.bpf.c).
+const CALL_TRACED: u16 = 1;
+const CALL_PATH_ARG0: u16 = 2;
+const CALL_PATH_ARG1: u16 = 4;
+const CALL_PEEK_ARG2: u16 = 8;
+const CALL_PEEK_ARG1_3: u16 = 16;
+const CALL_FDS_ARG0: u16 = 32;
+const CALL_FDS_ARG3: u16 = 64;
+const CALL_COMPAT: u16 = 128;
+const CALL_MMAP_FD: u16 = 256;
+const CALL_WRITE_AT_POS: u16 = 512;
+const CALL_INODE_RET: u16 = 1024;
 
 /// Calls that make fds without a path (pipes, sockets): recorded so that
 /// their fds are named while they are still open (see `events`).
-pub const FD_MAKERS: &[(libc::c_long, u8)] = &[
+pub const FD_MAKERS: &[(libc::c_long, u16)] = &[
     #[cfg(target_arch = "x86_64")]
     (libc::SYS_pipe, CALL_TRACED | CALL_FDS_ARG0),
     (libc::SYS_pipe2, CALL_TRACED | CALL_FDS_ARG0),
     (libc::SYS_socketpair, CALL_TRACED | CALL_FDS_ARG3),
-    (libc::SYS_socket, CALL_TRACED),
-    (libc::SYS_accept, CALL_TRACED),
-    (libc::SYS_accept4, CALL_TRACED),
+    (libc::SYS_socket, CALL_TRACED | CALL_INODE_RET),
+    (libc::SYS_accept, CALL_TRACED | CALL_INODE_RET),
+    (libc::SYS_accept4, CALL_TRACED | CALL_INODE_RET),
 ];
 
 /// Calls that make fds of other kinds (memfd, eventfd, epoll, ...):
 /// recorded so that their fds are named while open, or at least never
 /// taken for another file (see `events`). memfd_create's name is read as
 /// an open's path.
-pub const ANON_FD_MAKERS: &[(libc::c_long, u8)] = &[
+pub const ANON_FD_MAKERS: &[(libc::c_long, u16)] = &[
     (libc::SYS_memfd_create, CALL_TRACED | CALL_PATH_ARG0),
     (libc::SYS_eventfd2, CALL_TRACED),
     (libc::SYS_timerfd_create, CALL_TRACED),
@@ -125,7 +127,7 @@ pub const ANON_FD_MAKERS: &[(libc::c_long, u8)] = &[
 /// Calls recorded so that an fd's identity follows it without /proc (see
 /// `events`): fd copies, forks (whether the child shares the fd table),
 /// working-directory changes (relative opens are named against it).
-pub const FD_FOLLOWERS: &[(libc::c_long, u8)] = &[
+pub const FD_FOLLOWERS: &[(libc::c_long, u16)] = &[
     (libc::SYS_dup, CALL_TRACED),
     (libc::SYS_fcntl, CALL_TRACED), // F_DUPFD, F_DUPFD_CLOEXEC, F_SETFD only (bpf side)
     (libc::SYS_clone, CALL_TRACED),
@@ -174,14 +176,27 @@ pub const WINDOW_OPEN: u64 = 1;
 /// The raw tracepoints that see calls, execs and exits: (program, event).
 /// Attached for a capture; a program kept between windows (`idle`) has them
 /// detached, which is quick for raw tracepoints (no grace period waited).
+/// The typed sys_enter (`TYPED_ENTER`) replaces the first where it loads.
 const CALL_PROBES: [(&str, &str); 4] =
     [("sys_enter", "sys_enter"), ("sys_exit", "sys_exit"), ("on_exec", "sched_process_exec"), ("on_exit", "sched_process_exit")];
+/// bpf/iops.bpf.c's tp_btf program on sys_enter: it reads the call's
+/// arguments in place, where the raw one copies them out with a helper.
+const TYPED_ENTER: &str = "sys_enter_typed";
+
+/// An attached call probe's link.
+enum Link {
+    Raw(RawTracePointLinkId),
+    Typed(BtfTracePointLinkId),
+}
 
 /// Loaded and attached; dropping it detaches everything.
 pub struct Program {
     ebpf: Ebpf,
     /// The `CALL_PROBES`' links while they are attached.
-    links: Vec<(&'static str, RawTracePointLinkId)>,
+    links: Vec<(&'static str, Link)>,
+    /// Why the typed sys_enter program did not load (the raw one runs), or
+    /// `None`: it runs.
+    pub untyped: Option<String>,
     pub ring: Ring,
     /// The ring buffer map (its fd, which `ring` maps).
     events: MapData,
@@ -288,7 +303,8 @@ impl Program {
         let child_pid = field_offset("sched/sched_process_fork", "child_pid")
             .ok_or_else(|| LoadError::Other("cannot read the sched_process_fork format from tracefs".into()))?;
         let group_dead = field_offset("sched/sched_process_exit", "group_dead").is_some() as u64;
-        let file_offsets = crate::btf::file_offsets();
+        let kernel = crate::btf::kernel();
+        let file_offsets = kernel.files;
         // No kernel BTF: the program has no CO-RE relocations, and parsing
         // /sys/kernel/btf/vmlinux would cost a third of a second.
         let tids = tid_limit().div_ceil(8) * 8;
@@ -304,14 +320,8 @@ impl Program {
             (CFG_ARG0 + 2, regs.1[2]),
             (CFG_ARG0 + 3, regs.1[3]),
             (CFG_COMPAT_STATUS, COMPAT_STATUS),
-            (CFG_MMAP_NR, MMAP as u64),
+            (CFG_PWRITEV2_NR, libc::SYS_pwritev2 as u64),
             (CFG_ARG4, ARG4),
-            (CFG_WRITE_NR, libc::SYS_write as u64),
-            (CFG_WRITE_NR + 1, libc::SYS_writev as u64),
-            (CFG_WRITE_NR + 2, libc::SYS_pwritev2 as u64),
-            (CFG_SOCKET_NR, libc::SYS_socket as u64),
-            (CFG_SOCKET_NR + 1, libc::SYS_accept as u64),
-            (CFG_SOCKET_NR + 2, libc::SYS_accept4 as u64),
         ] {
             config[i as usize] = v;
         }
@@ -333,7 +343,7 @@ impl Program {
             .load(OBJECT)
             .map_err(why)?;
         {
-            let mut calls: Array<&mut MapData, u8> = Array::try_from(ebpf.map_mut("calls").expect("calls")).map_err(why)?;
+            let mut calls: Array<&mut MapData, u16> = Array::try_from(ebpf.map_mut("calls").expect("calls")).map_err(why)?;
             for (nr, class) in traced() {
                 if matches!(class, Class::FilterInstall | Class::Ptrace) {
                     continue; // a program's own seccomp filter or tracing does not concern us
@@ -341,7 +351,7 @@ impl Program {
                 calls.set(nr as u32, flags(nr), 0).map_err(why)?;
             }
             // The mmaps of an fd (the kernel side drops anonymous ones), as `Class::Map`.
-            calls.set(MMAP as u32, CALL_TRACED, 0).map_err(why)?;
+            calls.set(MMAP as u32, CALL_TRACED | CALL_MMAP_FD, 0).map_err(why)?;
             for &(nr, f) in FD_MAKERS.iter().chain(ANON_FD_MAKERS).chain(FD_FOLLOWERS) {
                 calls.set(nr as u32, f, 0).map_err(why)?;
             }
@@ -356,7 +366,11 @@ impl Program {
         // per event, and detached without waiting for a grace period);
         // sched_process_fork's child is a task_struct there, so it stays a
         // classic tracepoint, read at its format's offset.
+        let untyped = load_typed_enter(&mut ebpf, kernel.sys_enter).err();
         for (name, _) in CALL_PROBES {
+            if name == "sys_enter" && untyped.is_none() {
+                continue;
+            }
             let program: &mut RawTracePoint = ebpf.program_mut(name).expect("program").try_into().map_err(why)?;
             program.load().map_err(why)?;
         }
@@ -371,7 +385,8 @@ impl Program {
         let threads = ThreadBytes::new(threads, tids).map_err(why)?;
         let mut state: Array<MapData, u64> = Array::try_from(ebpf.take_map("state").expect("state")).map_err(why)?;
         state.set(STATE_COOKIE, cookie.map_or(u64::MAX, u64::from), 0).map_err(why)?;
-        let mut program = Program { ebpf, links: Vec::new(), ring, events, tgids, pending, threads, state, reads_positions: file_offsets.is_some() };
+        let mut program =
+            Program { ebpf, links: Vec::new(), untyped, ring, events, tgids, pending, threads, state, reads_positions: file_offsets.is_some() };
         program.attach_calls()?;
         Ok(program)
     }
@@ -381,8 +396,14 @@ impl Program {
             if self.links.iter().any(|(n, _)| *n == name) {
                 continue;
             }
-            let program: &mut RawTracePoint = self.ebpf.program_mut(name).expect("program").try_into().map_err(why)?;
-            self.links.push((name, program.attach(event).map_err(why)?));
+            let link = if name == "sys_enter" && self.untyped.is_none() {
+                let program: &mut BtfTracePoint = self.ebpf.program_mut(TYPED_ENTER).expect("program").try_into().map_err(why)?;
+                Link::Typed(program.attach().map_err(why)?)
+            } else {
+                let program: &mut RawTracePoint = self.ebpf.program_mut(name).expect("program").try_into().map_err(why)?;
+                Link::Raw(program.attach(event).map_err(why)?)
+            };
+            self.links.push((name, link));
         }
         Ok(())
     }
@@ -394,8 +415,16 @@ impl Program {
     /// traced parent. Errors leave a program to drop, not to keep.
     pub fn idle(&mut self) -> Result<(), String> {
         for (name, link) in self.links.drain(..) {
-            let program: &mut RawTracePoint = self.ebpf.program_mut(name).expect("program").try_into().map_err(|e| format!("{e}"))?;
-            program.detach(link).map_err(|e| e.to_string())?;
+            match link {
+                Link::Raw(link) => {
+                    let program: &mut RawTracePoint = self.ebpf.program_mut(name).expect("program").try_into().map_err(|e| format!("{e}"))?;
+                    program.detach(link).map_err(|e| e.to_string())?;
+                }
+                Link::Typed(link) => {
+                    let program: &mut BtfTracePoint = self.ebpf.program_mut(TYPED_ENTER).expect("program").try_into().map_err(|e| format!("{e}"))?;
+                    program.detach(link).map_err(|e| e.to_string())?;
+                }
+            }
         }
         let ids: Vec<u32> = self.tgids.keys().filter_map(Result::ok).collect();
         for id in ids {
@@ -498,15 +527,34 @@ impl Program {
     }
 }
 
+/// Loads the typed sys_enter program against the kernel's
+/// `btf_trace_sys_enter` (`id`, from `btf::kernel`), or says why not
+/// (no such type, IOPS_EBPF_RAW_TP set, the kernel's refusal: the raw
+/// program then runs).
+fn load_typed_enter(ebpf: &mut Ebpf, id: Option<u32>) -> Result<(), String> {
+    if std::env::var_os("IOPS_EBPF_RAW_TP").is_some() {
+        return Err("IOPS_EBPF_RAW_TP is set".into());
+    }
+    let id = id.ok_or("the kernel's BTF has no btf_trace_sys_enter")?;
+    let btf = aya::Btf::parse(&crate::btf::typedefs_at(&[("btf_trace_sys_enter", id)]), aya::Endianness::default()).map_err(|e| e.to_string())?;
+    let program: &mut BtfTracePoint = ebpf.program_mut(TYPED_ENTER).expect("program").try_into().map_err(|e: aya::programs::ProgramError| e.to_string())?;
+    program.load("sys_enter", &btf).map_err(|e| match why(e) {
+        LoadError::NotPermitted(text) | LoadError::Other(text) => text,
+    })
+}
+
 /// What the kernel side records of a counted call beside its arguments.
-fn flags(nr: libc::c_long) -> u8 {
-    let path = match nr {
+fn flags(nr: libc::c_long) -> u16 {
+    let extra = match nr {
         libc::SYS_openat | libc::SYS_openat2 => CALL_PATH_ARG1,
         #[cfg(target_arch = "x86_64")]
         libc::SYS_open | libc::SYS_creat => CALL_PATH_ARG0,
         libc::SYS_sendfile => CALL_PEEK_ARG2,
         libc::SYS_copy_file_range | libc::SYS_splice => CALL_PEEK_ARG1_3,
+        // The writes that start at the fd's position (pwritev2 only at
+        // offset -1, which the kernel side checks).
+        libc::SYS_write | libc::SYS_writev | libc::SYS_pwritev2 => CALL_WRITE_AT_POS,
         _ => 0,
     };
-    CALL_TRACED | path
+    CALL_TRACED | extra
 }
