@@ -15,7 +15,8 @@ use iops_core::path_name::{name_bytes, name_text};
 use iops_core::{Aggregator, FdKind, MetaKind};
 use iops_linux::calls::Calls;
 use iops_linux::fds;
-use iops_linux::procio::ProcIo;
+use iops_linux::procio::{Orphans, ProcIo};
+use iops_linux::seccomp::{CompatCall, CompatCalls};
 use iops_linux::syscalls::{Class, ClassTable};
 use iops_linux::threads::{Pending, Threads};
 use libc::pid_t;
@@ -62,9 +63,16 @@ pub struct Events {
     pub closed: bool,
     pub storage_begin: Option<ProcIo>,
     pub storage_last: Option<ProcIo>,
+    /// The traced processes that ended in the window outliving their parent
+    /// (see `Orphans`), from the kernel side's reading at their end.
+    pub storage_orphans: Orphans,
     pub io_uring_seen: bool,
     /// Data calls of the 32-bit ABI in the window (not counted).
     pub compat_calls: u64,
+    /// Metadata calls of the 32-bit ABI in the window (not counted).
+    pub compat_meta_calls: u64,
+    /// Which compat-ABI numbers are calls we count.
+    compat_nrs: CompatCalls,
     /// The root process's last thread exited.
     pub root_gone: bool,
     /// When the last traced process ended (launch: the capture's end).
@@ -94,8 +102,11 @@ impl Events {
             closed: false,
             storage_begin: None,
             storage_last: None,
+            storage_orphans: Orphans::default(),
             io_uring_seen: false,
             compat_calls: 0,
+            compat_meta_calls: 0,
+            compat_nrs: CompatCalls::new(),
             root_gone: false,
             last_gone: None,
             forked: Vec::new(),
@@ -151,13 +162,20 @@ impl Events {
             EV_CALL => self.on_call(&e, path),
             EV_EXEC => self.calls.exec(e.tgid as pid_t),
             EV_FORK => self.on_fork(&e),
-            EV_COMPAT => self.compat_calls += 1,
+            EV_COMPAT => match self.compat_nrs.kind(e.nr as u64) {
+                Some(CompatCall::Data) => self.compat_calls += 1,
+                Some(CompatCall::Meta) => self.compat_meta_calls += 1,
+                None => {}
+            },
             EV_GONE => {
                 let tgid = e.tgid as pid_t;
                 self.calls.forget_process(tgid);
                 self.threads.forget_process(tgid);
                 self.cwds.remove(&tgid);
                 self.last_gone = Some(self.clock.instant(e.start));
+                if tgid != self.root && e.args[2] != 0 && self.begin.is_some() && self.end.is_none() {
+                    self.storage_orphans.add(&ProcIo { read_bytes: e.args[0], write_bytes: e.args[1], ..ProcIo::default() });
+                }
                 if tgid == self.root {
                     self.root_gone = true;
                     if self.begin.is_some() && self.end.is_none() {

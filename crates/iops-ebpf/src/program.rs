@@ -10,7 +10,7 @@ use aya::maps::{Array, HashMap, Map, MapData};
 use aya::programs::raw_trace_point::RawTracePointLinkId;
 use aya::programs::{RawTracePoint, TracePoint};
 use aya::{Ebpf, EbpfLoader};
-use iops_linux::seccomp::COMPAT_DATA_CALLS;
+use iops_linux::seccomp::{COMPAT_DATA_CALLS, COMPAT_META_CALLS};
 use iops_linux::syscalls::{traced, Class, MARKER_SYSCALL, MMAP};
 
 use crate::ring::Ring;
@@ -47,8 +47,9 @@ const CFG_TASK_FILES: u32 = 13;
 const CFG_WRITE_NR: u32 = 19;
 const CFG_FILE_INODE: u32 = 22;
 const CFG_SOCKET_NR: u32 = 24;
+const CFG_TASK_IOAC: u32 = 27;
 /// Slots of bpf/iops.bpf.c's CONFIG array.
-const CFG_LEN: usize = 27;
+const CFG_LEN: usize = 35;
 
 /// 1 + the offset of `thread_info.status` in `task_struct` (x86-64: the
 /// thread_info is the task's first member, `{ flags, syscall_work, status }`
@@ -315,6 +316,21 @@ impl Program {
         }
         // Unknown (0, the kernel side then reads no position): appends'
         // offsets come from /proc after the fact, as before.
+        if let Some(o) = crate::btf::io_offsets() {
+            let offsets = [
+                o.task_ioac,
+                o.task_signal,
+                o.signal_ioac,
+                o.task_group_leader,
+                o.task_real_parent,
+                o.task_tgid,
+                o.ioac_read_bytes,
+                o.ioac_write_bytes,
+            ];
+            for (i, v) in offsets.into_iter().enumerate() {
+                config[CFG_TASK_IOAC as usize + i] = v;
+            }
+        }
         if let Some(o) = &file_offsets {
             for (i, v) in [o.task_files, o.files_fdt, o.fdt_max_fds, o.fdt_fd, o.file_pos, o.file_flags].into_iter().enumerate() {
                 config[CFG_TASK_FILES as usize + i] = v;
@@ -344,7 +360,7 @@ impl Program {
                 calls.set(nr as u32, f, 0).map_err(why)?;
             }
             if COMPAT_STATUS != 0 {
-                for &nr in COMPAT_DATA_CALLS {
+                for &nr in COMPAT_DATA_CALLS.iter().chain(COMPAT_META_CALLS) {
                     let f = calls.get(&nr, 0).unwrap_or(0);
                     calls.set(nr, f | CALL_COMPAT, 0).map_err(why)?;
                 }
