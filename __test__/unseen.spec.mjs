@@ -9,22 +9,25 @@
  * - the storage level ("Storage level", `report.storage`) counts the
  *   traced processes that outlived their parent (`( cmd & )`): no traced
  *   process reaps them, so the root's /proc/<pid>/io never has their I/O.
+ * - a file mapping made before `-p` (or a profile() window) opened is
+ *   listed in "Mapped files", marked as made before the window, and a
+ *   shared writable one earns the mmap warning: never a silent zero.
  *
  * Ground truth: the workloads' own calls, as strace shows them; the
  * detached writer's own /proc/self/io at its end.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 
 import test from "ava";
 
-import { FIXTURES, ROOT, compileFixtures, counts, eachMethod, fileEntry, runCli, totals } from "./_support/util.mjs";
+import { FIXTURES, ROOT, compileFixtures, counts, eachMethod, fileEntry, runCli, spawnCli, totals, waitFor, within } from "./_support/util.mjs";
 
 // Under the repository's target/, not /tmp: a tmpfs has no storage level.
 fs.mkdirSync(path.join(ROOT, "target"), { recursive: true });
 const dir = fs.realpathSync(fs.mkdtempSync(path.join(ROOT, "target", "iops-unseen-")));
-const bin = compileFixtures(dir, ["detached_writer"]);
+const bin = compileFixtures(dir, ["detached_writer", "mapped_before"]);
 
 /** `iops --json <file> --method <method> <args>`: the run and its report. */
 function runJson(method, args) {
@@ -105,6 +108,32 @@ eachMethod(test, "storage level: a writer that outlived its parent (not reaped b
   t.is(report.storage.writeBytes, own, report.storage.source);
   t.regex(report.storage.source, /and \/proc\/PID\/io at the end of 1 traced process that outlived its parent/);
   fs.rmSync(out);
+});
+
+eachMethod(test, "-p: a shared file mapping made before the window is listed, marked, and warned of", async (t, method) => {
+  const file = path.join(dir, `mapped-${method}.bin`);
+  const mib = 4;
+  const child = spawn(bin.mapped_before, [file, String(mib)], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout.setEncoding("utf8").on("data", (d) => (out += d));
+  try {
+    await waitFor(() => out.includes("ready"), "the fixture to map its file");
+    const cli = spawnCli(["--method", method, "-p", String(child.pid), "--duration", "1", "--json", "-"]);
+    const r = await within(cli.done, 60_000, "iops -p");
+    t.is(r.status, 0, r.stderr);
+    const report = JSON.parse(r.stdout);
+    // What the fixture mapped: all of the file, shared, read-write, once (one region).
+    const data = report.mappings.filter((m) => !m.exec);
+    t.deepEqual(data, [{ path: file, kind: "file", maps: 1, bytes: mib << 20, prot: "rw", shared: true, exec: false, beforeWindow: true }]);
+    t.true(report.warningCodes.includes("mmap-not-counted"), JSON.stringify(report.warnings));
+    const saved = path.join(dir, `mapped-${method}.json`);
+    fs.writeFileSync(saved, r.stdout);
+    const text = runCli(["report", saved]);
+    t.is(text.status, 0, text.stderr);
+    t.true(text.stdout.includes(`${file} (mapped before the window)`), text.stdout);
+  } finally {
+    child.kill("SIGKILL");
+  }
 });
 
 test.after.always(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -215,6 +215,7 @@ mod built {
                 } else {
                     program.set_window(WINDOW_OPEN);
                     events.open_window();
+                    events.mapped_before();
                 }
                 on_ready(pid);
                 events

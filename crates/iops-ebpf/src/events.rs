@@ -128,6 +128,12 @@ impl Events {
         self.cwd(self.root, self.root);
     }
 
+    /// A window opens on the traced process running: its file mappings now
+    /// are listed, marked as made before the window.
+    pub fn mapped_before(&mut self) {
+        self.calls.mapped_before(self.root);
+    }
+
     /// Data calls whose fd could not be named from the records nor /proc.
     pub fn unresolved(&self) -> u64 {
         self.calls.unresolved()
@@ -192,6 +198,7 @@ impl Events {
             EV_BEGIN if self.begin.is_none() => {
                 self.begin = Some(self.clock.instant(e.start));
                 self.storage_begin = ProcIo::read(self.root).ok();
+                self.mapped_before();
             }
             EV_END if self.end.is_none() => {
                 self.end = Some(self.clock.instant(e.start));

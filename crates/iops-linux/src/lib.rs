@@ -28,6 +28,7 @@ pub mod error;
 pub mod fds;
 pub mod launch;
 mod placement;
+pub mod maps;
 pub mod markers;
 pub mod procio;
 mod ptrace;

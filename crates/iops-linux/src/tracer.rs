@@ -261,6 +261,12 @@ impl Tracer {
         }
     }
 
+    /// A window open from the start on a running process (attach without
+    /// markers): its file mappings now are listed (see `maps`).
+    pub fn list_mappings_before(&mut self) {
+        self.calls.mapped_before(self.root);
+    }
+
     pub fn open_window(&mut self) {
         self.window.open(Instant::now());
         self.times.open(self.threads.ids());
@@ -586,7 +592,10 @@ impl Tracer {
 
     fn on_marker(&mut self, phase: u64) {
         match (phase, self.window.phase()) {
-            (syscalls::MARKER_BEGIN, Phase::Waiting) => self.open_window(),
+            (syscalls::MARKER_BEGIN, Phase::Waiting) => {
+                self.open_window();
+                self.calls.mapped_before(self.root);
+            }
             (syscalls::MARKER_END, Phase::Open) => self.close_window(),
             _ => {}
         }
