@@ -12,6 +12,9 @@
  * - a file mapping made before `-p` (or a profile() window) opened is
  *   listed in "Mapped files", marked as made before the window, and a
  *   shared writable one earns the mmap warning: never a silent zero.
+ * - fds whose open no record names by a path (received by SCM_RIGHTS, an
+ *   O_TMPFILE, a timerfd), closed before /proc could be read: named as
+ *   /proc named them while open, their I/O on them, as under ptrace.
  *
  * Ground truth: the workloads' own calls, as strace shows them; the
  * detached writer's own /proc/self/io at its end.
@@ -27,7 +30,7 @@ import { FIXTURES, ROOT, compileFixtures, counts, eachMethod, fileEntry, runCli,
 // Under the repository's target/, not /tmp: a tmpfs has no storage level.
 fs.mkdirSync(path.join(ROOT, "target"), { recursive: true });
 const dir = fs.realpathSync(fs.mkdtempSync(path.join(ROOT, "target", "iops-unseen-")));
-const bin = compileFixtures(dir, ["detached_writer", "mapped_before"]);
+const bin = compileFixtures(dir, ["detached_writer", "mapped_before", "received_fd"]);
 
 /** `iops --json <file> --method <method> <args>`: the run and its report. */
 function runJson(method, args) {
@@ -134,6 +137,22 @@ eachMethod(test, "-p: a shared file mapping made before the window is listed, ma
   } finally {
     child.kill("SIGKILL");
   }
+});
+
+eachMethod(test, "fds received by SCM_RIGHTS, an O_TMPFILE, a timerfd, closed at once: named as /proc names them", (t, method) => {
+  const work = fs.mkdtempSync(path.join(dir, `received-${method}-`));
+  const r = runJson(method, ["--all-fds", "--", bin.received_fd, work]);
+  t.is(r.status, 0, r.stderr);
+  // The names /proc gave the fds while they were open, as the fixture read them.
+  const tmpfile = /^tmpfile (.*)$/m.exec(r.stdout)?.[1];
+  const timerfd = /^timerfd (.*)$/m.exec(r.stdout)?.[1];
+  t.regex(tmpfile ?? "", /\/#\d+ \(deleted\)$/);
+  t.is(timerfd, "anon_inode:[timerfd]");
+  const { report } = r;
+  t.deepEqual(fileEntry(report, path.join(work, "scm.bin")), { path: path.join(work, "scm.bin"), kind: "file", readOps: 0, writeOps: 10, readBytes: 0, writeBytes: 1230 });
+  t.deepEqual(fileEntry(report, tmpfile), { path: tmpfile, kind: "file", readOps: 0, writeOps: 5, readBytes: 0, writeBytes: 500 });
+  t.like(fileEntry(report, timerfd), { readOps: 3, readBytes: 24, writeOps: 0 });
+  t.false(report.warningCodes.includes("fds-unnamed"), JSON.stringify(report.warnings));
 });
 
 test.after.always(() => fs.rmSync(dir, { recursive: true, force: true }));

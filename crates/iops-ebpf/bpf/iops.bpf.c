@@ -111,7 +111,8 @@ char LICENSE[] SEC("license") = "GPL";
 #define CFG_TASK_TGID 32      /* task_struct.tgid */
 #define CFG_IOAC_READ 33      /* task_io_accounting.read_bytes */
 #define CFG_IOAC_WRITE 34     /* task_io_accounting.write_bytes */
-#define CFG_LEN 35
+#define CFG_RECVMSG_NR 35     /* recvmsg: the fds it receives are named (`received_fds`) */
+#define CFG_LEN 36
 
 /* The same on every architecture this runs on. */
 #define MAP_ANONYMOUS 0x20
@@ -362,6 +363,31 @@ INLINE void made_inodes(struct event *e, __u8 flags, __u64 nr, __s64 ret)
 		e->peek[1] = inode_of((__u32)e->peek[0]) | inode_of((__u32)(e->peek[0] >> 32)) << 32;
 	else if (ret >= 0 && (nr == cfg(CFG_SOCKET_NR) || nr == cfg(CFG_SOCKET_NR + 1) || nr == cfg(CFG_SOCKET_NR + 2)))
 		e->peek[0] = inode_of((__u32)ret);
+}
+
+/* recvmsg(fd, msg, flags) returned: where its first control message passed
+ * fds (SOL_SOCKET, SCM_RIGHTS), peek[0] = the first two (-1: none), peek[1]
+ * their inode numbers, so that userspace names fds whose open no record
+ * showed by the files the records opened. struct msghdr: msg_control at
+ * 32, msg_controllen (the length used, after the call) at 40; struct
+ * cmsghdr: len, level, type, then the fds at 16 (LP64 layouts). */
+INLINE void received_fds(struct event *e, __u64 msg)
+{
+	__u64 control = 0, controllen = 0, head[2] = {};
+	__s32 fds[2] = { -1, -1 };
+	if (!msg || bpf_probe_read_user(&control, 8, (const void *)(msg + 32)) < 0 || !control ||
+	    bpf_probe_read_user(&controllen, 8, (const void *)(msg + 40)) < 0 || controllen < 20 ||
+	    bpf_probe_read_user(head, 16, (const void *)control) < 0)
+		return;
+	/* head[1]: cmsg_level (low half), cmsg_type (high half); SOL_SOCKET and SCM_RIGHTS are 1. */
+	if (head[1] != (1ULL | 1ULL << 32) || head[0] < 20 || head[0] > controllen)
+		return;
+	if (bpf_probe_read_user(&fds[0], 4, (const void *)(control + 16)) < 0)
+		return;
+	if (head[0] >= 24 && bpf_probe_read_user(&fds[1], 4, (const void *)(control + 20)) < 0)
+		fds[1] = -1;
+	e->peek[0] = (__u32)fds[0] | (__u64)(__u32)fds[1] << 32;
+	e->peek[1] = inode_of((__u32)fds[0]) | (fds[1] >= 0 ? inode_of((__u32)fds[1]) << 32 : 0);
 }
 
 /* Process `tgid` may have an O_APPEND fd from now on (see APPENDS). */
@@ -668,6 +694,9 @@ int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 			const void *path = (const void *)(flags & CALL_PATH_ARG0 ? p->args[0] : p->args[1]);
 			if (bpf_probe_read_user_str(o->path, PATH_LEN, path) < 0)
 				o->path[0] = 0;
+			/* Its file's inode number: an O_TMPFILE's name, and the name
+			 * of an fd received later for the same file. */
+			o->e.peek[0] = inode_of((__u32)ret);
 			bpf_ringbuf_submit(o, wakeup());
 		}
 		opened(ret, tgid);
@@ -692,6 +721,8 @@ int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 			}
 			write_position(e, p, ret, tgid);
 			made_inodes(e, flags, p->nr, ret);
+			if (p->nr == cfg(CFG_RECVMSG_NR) && ret >= 0)
+				received_fds(e, p->args[1]);
 			bpf_ringbuf_submit(e, wakeup());
 		}
 	}

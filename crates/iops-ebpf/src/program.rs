@@ -48,8 +48,9 @@ const CFG_WRITE_NR: u32 = 19;
 const CFG_FILE_INODE: u32 = 22;
 const CFG_SOCKET_NR: u32 = 24;
 const CFG_TASK_IOAC: u32 = 27;
+const CFG_RECVMSG_NR: u32 = 35;
 /// Slots of bpf/iops.bpf.c's CONFIG array.
-const CFG_LEN: usize = 35;
+const CFG_LEN: usize = 36;
 
 /// 1 + the offset of `thread_info.status` in `task_struct` (x86-64: the
 /// thread_info is the task's first member, `{ flags, syscall_work, status }`
@@ -94,6 +95,8 @@ pub const FD_MAKERS: &[(libc::c_long, u8)] = &[
     (libc::SYS_socket, CALL_TRACED),
     (libc::SYS_accept, CALL_TRACED),
     (libc::SYS_accept4, CALL_TRACED),
+    // The fds it receives (SCM_RIGHTS) are named at its exit (see `events`).
+    (libc::SYS_recvmsg, CALL_TRACED),
 ];
 
 /// Calls that make fds of other kinds (memfd, eventfd, epoll, ...):
@@ -311,6 +314,7 @@ impl Program {
             (CFG_SOCKET_NR, libc::SYS_socket as u64),
             (CFG_SOCKET_NR + 1, libc::SYS_accept as u64),
             (CFG_SOCKET_NR + 2, libc::SYS_accept4 as u64),
+            (CFG_RECVMSG_NR, libc::SYS_recvmsg as u64),
         ] {
             config[i as usize] = v;
         }
