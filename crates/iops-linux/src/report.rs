@@ -179,7 +179,11 @@ fn warnings(outcome: &Outcome, notes: &SessionNotes) -> Vec<Warning> {
 /// closes, stats, syncs, ...) of the 32-bit ABI were seen and not counted.
 pub fn compat_calls_warning(data: u64, meta: u64) -> Warning {
     let calls = match (data, meta) {
-        (_, 0) => format!("{data} read/write-family calls were"),
+        (_, 0) => {
+            return WarningCode::CompatSyscallsUncounted.with(format!(
+                "{data} read/write-family calls were made through the 32-bit syscall ABI (int 0x80) and are not counted: the figures miss their I/O"
+            ))
+        }
         (0, _) => format!("{meta} metadata calls (opens, closes, stats, syncs, ...) were"),
         _ => format!("{data} read/write-family calls and {meta} metadata calls (opens, closes, stats, syncs, ...) were"),
     };
