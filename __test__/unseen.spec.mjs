@@ -74,8 +74,12 @@ function straceCounts(argv) {
 
 const compat32 = process.platform === "linux" && process.arch === "x64" ? compile32("compat32") : { why: "x86-64 Linux only" };
 
-eachMethod(test, "a 32-bit program: no call decoded by the 64-bit table, its counted kinds said in the warning", (t, method) => {
-  if (compat32.why) return t.log(`skipped: ${compat32.why}`) || t.pass();
+const COMPAT_TITLE = "a 32-bit program: no call decoded by the 64-bit table, its counted kinds said in the warning";
+if (compat32.why) {
+  console.log(`skipped: ${COMPAT_TITLE}: ${compat32.why}`);
+  test.serial.skip(COMPAT_TITLE, () => {});
+}
+(compat32.why ? () => {} : eachMethod)(test, COMPAT_TITLE, (t, method) => {
   const out = path.join(dir, `compat32-${method}.bin`);
   const truth = straceCounts([compat32.bin, out]);
   // The fixture's own calls (see compat32.c), and the startup's that strace shows (none of our kinds in a static binary).
