@@ -11,6 +11,7 @@ set -euo pipefail
 
 packages=(
   gcc libc6-dev        # static C ground-truth workloads
+  gcc-multilib         # gcc -m32 -static: 32-bit ground-truth workloads (the compat ABI, unseen.spec.mjs)
   strace               # benchmarks against strace; the strace source's tests
   clang                # compiles the eBPF source's kernel program (crates/iops-ebpf/bpf); without it the addon builds without eBPF
   bpftool              # ebpf.spec.mjs: lists the kernel's BPF programs and links to check that none of ours stays loaded

@@ -137,7 +137,7 @@ const callTime = shape<CallKindTime>({
   shareOfElapsed: nullable(amount),
 });
 
-const mapping = shape<Mapping>({ path: string, kind: string, maps: count, bytes: count, prot: string, shared: boolean, exec: boolean });
+const mapping = shape<Mapping>({ path: string, kind: string, maps: count, bytes: count, prot: string, shared: boolean, exec: boolean, beforeWindow: optional(boolean) });
 
 const heatmap = shape<Heatmap>({ binSeconds: amount, sizeBins: bins, ops: arrayOf(arrayOf(count)), bytes: arrayOf(arrayOf(count)) });
 

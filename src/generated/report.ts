@@ -375,6 +375,8 @@ export interface Mapping {
   shared: boolean;
   /** The file was mapped executable (PROT_EXEC): code, such as the shared libraries the dynamic loader maps, not data the program reads; all of such a file's mappings are one row (`prot` their union). */
   exec: boolean;
+  /** `true`: found in /proc/PID/maps when the window opened on the process running (`-p`, a profile() window), made before it: `maps` counts its regions there, `bytes` their sizes. What the program reads or writes there in the window is by page faults, not counted. Absent for a mapping made by a call in the window. */
+  beforeWindow?: boolean;
 }
 
 /** Operation sizes over time, for the summary's fds (reads and writes together): a count of operations and of bytes per time bin and size bin. */

@@ -22,7 +22,7 @@ import { randomBytes } from "node:crypto";
 import type { Report } from "../report";
 import { printable, printablePath } from "../view/printable";
 import { humanBytes, humanDuration, thousands } from "../view/units";
-import { accessLabel, buildView, flagsMark, percent, type ReportView } from "../view/view";
+import { accessLabel, buildView, flagsMark, mappingMark, percent, type ReportView } from "../view/view";
 import { viewFigures, type Figure } from "./charts";
 import { escapeHtml } from "./html/escape";
 import { findingsListHtml } from "./html/sections";
@@ -126,7 +126,7 @@ function mappingsTable(view: ReportView, top: number): string {
     .slice(0, top)
     .map(
       (m) =>
-        `<tr><td class="num">${thousands(m.maps)}</td><td class="num">${humanBytes(m.bytes)}</td><td>${escapeHtml(m.prot || "none")}</td><td>${m.shared ? "shared" : "private"}</td><td>${escapeHtml(printablePath(m.path))}</td></tr>`,
+        `<tr><td class="num">${thousands(m.maps)}</td><td class="num">${humanBytes(m.bytes)}</td><td>${escapeHtml(m.prot || "none")}</td><td>${m.shared ? "shared" : "private"}</td><td>${escapeHtml(printablePath(m.path) + mappingMark(m))}</td></tr>`,
     )
     .join("");
   return (

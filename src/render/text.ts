@@ -7,7 +7,7 @@
 import type { Report } from "../report";
 import { printable } from "../view/printable";
 import { count, humanBytes, humanDuration, thousands } from "../view/units";
-import { buildView, octaves, accessLabel, flagsMark, percent, type ReportView, type SummaryNote, type TimeView } from "../view/view";
+import { buildView, octaves, accessLabel, flagsMark, mappingMark, percent, type ReportView, type SummaryNote, type TimeView } from "../view/view";
 import { sizeHistogramLines } from "./chart-text";
 import { ranksTextLines } from "./ranks";
 
@@ -82,7 +82,7 @@ export function renderText(view: ReportView, options: TextOptions = {}): string 
     out.push(`Mapped files (mmap; ${count(maps.data.length, "file")}):`);
     out.push(`  ${"maps".padStart(10)} ${"mapped".padStart(11)}  ${"prot".padEnd(4)}  ${"sharing".padEnd(7)}  path`);
     for (const m of maps.data.slice(0, options.topFiles ?? 10)) {
-      out.push(`  ${thousands(m.maps).padStart(10)} ${humanBytes(m.bytes).padStart(11)}  ${(m.prot || "none").padEnd(4)}  ${(m.shared ? "shared" : "private").padEnd(7)}  ${printable(m.path)}`);
+      out.push(`  ${thousands(m.maps).padStart(10)} ${humanBytes(m.bytes).padStart(11)}  ${(m.prot || "none").padEnd(4)}  ${(m.shared ? "shared" : "private").padEnd(7)}  ${printable(m.path)}${mappingMark(m)}`);
     }
     out.push(`  ${maps.note}.`);
   }

@@ -192,8 +192,16 @@ export function mappingsView(report: Report): MappingsView | null {
   const code = list.filter((m) => codePaths.has(m.path));
   const note =
     "Reads and writes of mapped memory happen by page faults, which no syscall shows: they are not counted above" +
-    (report.storage ? "; the storage-level bytes include them" : "");
+    (report.storage ? "; the storage-level bytes include them" : "") +
+    (data.some((m) => m.beforeWindow) ? `; a file marked${BEFORE_WINDOW} was mapped when the window opened (its maps: its regions in /proc/PID/maps then)` : "");
   return { data, code, note };
+}
+
+const BEFORE_WINDOW = " (mapped before the window)";
+
+/** A mapping's mark after its path: " (mapped before the window)" for one found in /proc/PID/maps as the window opened; "" otherwise. */
+export function mappingMark(m: Mapping): string {
+  return m.beforeWindow ? BEFORE_WINDOW : "";
 }
 
 /** A file's notable open flags, as a mark after its name: " [O_DIRECT]"; "" when none. */

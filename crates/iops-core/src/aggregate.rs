@@ -84,8 +84,12 @@ impl CallTime {
 pub struct MapStats {
     pub file: FileId,
     pub mode: MapMode,
+    /// mmap calls; for a mapping made before the window, its regions.
     pub maps: u64,
     pub bytes: u64,
+    /// Found in the process's mappings when the window opened on it
+    /// running, not made by a call in the window.
+    pub before_window: bool,
 }
 
 #[derive(Clone, Copy, Default, Debug)]
@@ -326,12 +330,22 @@ impl Aggregator {
 
     /// A successful mmap of `bytes` of `file` with `mode`.
     pub fn record_mmap(&mut self, file: FileId, mode: MapMode, bytes: u64) {
-        match self.maps.iter_mut().find(|m| m.file == file && m.mode == mode) {
+        self.add_map(file, mode, bytes, false);
+    }
+
+    /// A region of `bytes` of `file` with `mode` that the process had
+    /// mapped when the window opened on it running.
+    pub fn record_mapped_before(&mut self, file: FileId, mode: MapMode, bytes: u64) {
+        self.add_map(file, mode, bytes, true);
+    }
+
+    fn add_map(&mut self, file: FileId, mode: MapMode, bytes: u64, before_window: bool) {
+        match self.maps.iter_mut().find(|m| m.file == file && m.mode == mode && m.before_window == before_window) {
             Some(m) => {
                 m.maps += 1;
                 m.bytes = m.bytes.saturating_add(bytes);
             }
-            None => self.maps.push(MapStats { file, mode, maps: 1, bytes }),
+            None => self.maps.push(MapStats { file, mode, maps: 1, bytes, before_window }),
         }
     }
 

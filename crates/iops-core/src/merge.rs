@@ -639,7 +639,7 @@ impl Merger {
             mappings: self.mappings.map(|m| {
                 let mut list: Vec<Mapping> = m
                     .into_iter()
-                    .map(|((path, kind, prot, shared, exec), (maps, bytes))| Mapping { path, kind, maps, bytes, prot, shared, exec })
+                    .map(|((path, kind, prot, shared, exec), (maps, bytes))| Mapping { path, kind, maps, bytes, prot, shared, exec, before_window: None })
                     .collect();
                 list.sort_by(|a, b| b.bytes.cmp(&a.bytes).then_with(|| a.path.cmp(&b.path)));
                 list

@@ -483,6 +483,14 @@ pub struct Mapping {
     /// libraries the dynamic loader maps, not data the program reads; all
     /// of such a file's mappings are one row (`prot` their union).
     pub exec: bool,
+    /// `true`: found in /proc/PID/maps when the window opened on the
+    /// process running (`-p`, a profile() window), made before it: `maps`
+    /// counts its regions there, `bytes` their sizes. What the program reads
+    /// or writes there in the window is by page faults, not counted.
+    /// Absent for a mapping made by a call in the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub before_window: Option<bool>,
 }
 
 impl Mapping {
@@ -493,7 +501,9 @@ impl Mapping {
         let mut rows: Vec<(crate::aggregate::FileId, crate::event::MapMode, Mapping)> = Vec::new();
         for m in agg.maps() {
             let exec = code.contains(&m.file);
-            let found = rows.iter_mut().find(|(f, mode, _)| *f == m.file && (exec || *mode == m.mode));
+            let before_window = m.before_window.then_some(true);
+            let found =
+                rows.iter_mut().find(|(f, mode, row)| *f == m.file && row.before_window == before_window && (exec || *mode == m.mode));
             match found {
                 Some((_, mode, row)) => {
                     row.maps += m.maps;
@@ -507,7 +517,16 @@ impl Mapping {
                 }
                 None => {
                     let f = agg.file_stats(m.file);
-                    let row = Mapping { path: f.path.clone(), kind: f.kind, maps: m.maps, bytes: m.bytes, prot: m.mode.prot(), shared: m.mode.shared, exec };
+                    let row = Mapping {
+                        path: f.path.clone(),
+                        kind: f.kind,
+                        maps: m.maps,
+                        bytes: m.bytes,
+                        prot: m.mode.prot(),
+                        shared: m.mode.shared,
+                        exec,
+                        before_window,
+                    };
                     rows.push((m.file, m.mode, row));
                 }
             }
@@ -916,11 +935,20 @@ impl Report {
         // dynamic program: only a data file mapped a MiB or more at a time
         // earns the warning. Per call, not in total: a locale file (353 KB)
         // mapped once by each of 40 processes is not the program's data.
-        let large = |m: &&Mapping| !m.exec && m.maps > 0 && m.bytes / m.maps >= MAPPED_DATA_WARNED;
+        // One made before the window earns it only where writes reach the
+        // file (shared, writable): a host process's own read-only data
+        // mappings are not the window's work.
+        let large = |m: &&Mapping| {
+            !m.exec
+                && m.maps > 0
+                && m.bytes / m.maps >= MAPPED_DATA_WARNED
+                && (m.before_window.is_none() || m.shared && m.prot.contains('w'))
+        };
         if let Some(m) = mappings.iter().find(large).filter(|_| sees.mmaps) {
             let (text, code) = split(vec![WarningCode::MmapNotCounted.with(format!(
-                "{} was mapped into memory with mmap ({} bytes{}): what the program reads or writes there goes by page faults, not calls, and is not counted (storage-level bytes include it)",
+                "{} was mapped into memory with mmap{} ({} bytes{}): what the program reads or writes there goes by page faults, not calls, and is not counted (storage-level bytes include it)",
                 m.path,
+                if m.before_window.is_some() { " before the window, shared and writable" } else { "" },
                 m.bytes,
                 if mappings.iter().filter(|m| !m.exec).count() > 1 { ", and other files" } else { "" },
             ))]);

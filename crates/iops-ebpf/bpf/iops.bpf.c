@@ -71,14 +71,15 @@ char LICENSE[] SEC("license") = "GPL";
 #define CALL_PEEK_ARG1_3 16 /* copy_file_range, splice: args[1], args[3] */
 #define CALL_FDS_ARG0 32  /* pipe, pipe2: the two new fds at args[0] */
 #define CALL_FDS_ARG3 64  /* socketpair: the two new fds at args[3] */
-#define CALL_COMPAT 128   /* a data call's number in the 32-bit ABI: check which ABI made it */
+#define CALL_COMPAT 128   /* the number of a call we count in the 32-bit ABI: said when made by that ABI */
 /* What a few calls need read beyond their arguments, so that the others
  * (a pread) pay nothing for it but the flag test. */
 #define CALL_MMAP_FD 256     /* mmap: its fd is the fifth argument */
 #define CALL_WRITE_AT_POS 512 /* write, writev, pwritev2 (at offset -1): the fd's position after it */
 #define CALL_INODE_RET 1024  /* socket, accept, accept4: the new fd's inode */
+#define CALL_RECV_FDS 2048   /* recvmsg: the fds it received (SCM_RIGHTS), named by their inodes */
 /* The flags that make sys_exit look past the record's common fields. */
-#define CALL_EXIT_EXTRAS (CALL_PEEK_ARG2 | CALL_PEEK_ARG1_3 | CALL_FDS_ARG0 | CALL_FDS_ARG3 | CALL_WRITE_AT_POS | CALL_INODE_RET)
+#define CALL_EXIT_EXTRAS (CALL_PEEK_ARG2 | CALL_PEEK_ARG1_3 | CALL_FDS_ARG0 | CALL_FDS_ARG3 | CALL_WRITE_AT_POS | CALL_INODE_RET | CALL_RECV_FDS)
 
 /* Indices of `CONFIG` (written by userspace before the load). */
 #define CFG_FORK_CHILD_PID 0  /* offset of child_pid in sched_process_fork */
@@ -102,7 +103,17 @@ char LICENSE[] SEC("license") = "GPL";
 /* 19, 20: where an open file's inode number is (file.f_inode, inode.i_ino). */
 #define CFG_FILE_INODE 19
 #define CFG_INODE_INO 20
-#define CFG_LEN 21
+/* 21..28: a process's I/O accounting and parent (from the kernel's BTF); 0
+ * in CFG_TASK_IOAC: unknown, not read. */
+#define CFG_TASK_IOAC 21      /* task_struct.ioac */
+#define CFG_TASK_SIGNAL 22    /* task_struct.signal */
+#define CFG_SIGNAL_IOAC 23    /* signal_struct.ioac */
+#define CFG_TASK_LEADER 24    /* task_struct.group_leader */
+#define CFG_TASK_PARENT 25    /* task_struct.real_parent */
+#define CFG_TASK_TGID 26      /* task_struct.tgid */
+#define CFG_IOAC_READ 27      /* task_io_accounting.read_bytes */
+#define CFG_IOAC_WRITE 28     /* task_io_accounting.write_bytes */
+#define CFG_LEN 29
 
 /* The same on every architecture this runs on. */
 #define MAP_ANONYMOUS 0x20
@@ -124,10 +135,11 @@ char LICENSE[] SEC("license") = "GPL";
 /* Record kinds. */
 #define EV_CALL 1  /* a finished call */
 #define EV_EXEC 2  /* a process exec'd: its close-on-exec fds are gone */
-#define EV_GONE 3  /* a process's last thread exited */
+#define EV_GONE 3  /* a process's last thread exited; args[2] non-zero: its parent is not traced,
+		    * args[0], args[1] its read_bytes, write_bytes (as /proc/PID/io) */
 #define EV_BEGIN 4 /* the begin marker opened the window */
 #define EV_END 5   /* the end marker closed it */
-#define EV_COMPAT 6 /* a data call of the 32-bit ABI (int 0x80), in the window: not counted */
+#define EV_COMPAT 6 /* a call we count, made by the 32-bit ABI, in the window: nr its 32-bit number; not counted */
 #define EV_FORK 7  /* a traced thread made a task: peek[1] its id; nr, args: the parent's call; peek[0]: *args[0] */
 #define EV_STARTED 8 /* the launched command's exec: its own span begins */
 #define TS_COMPAT 0x0002
@@ -355,6 +367,31 @@ INLINE void made_inodes(struct event *e, __u16 flags, __s64 ret)
 		e->peek[0] = inode_of((__u32)ret);
 }
 
+/* recvmsg(fd, msg, flags) returned: where its first control message passed
+ * fds (SOL_SOCKET, SCM_RIGHTS), peek[0] = the first two (-1: none), peek[1]
+ * their inode numbers, so that userspace names fds whose open no record
+ * showed by the files the records opened. struct msghdr: msg_control at
+ * 32, msg_controllen (the length used, after the call) at 40; struct
+ * cmsghdr: len, level, type, then the fds at 16 (LP64 layouts). */
+INLINE void received_fds(struct event *e, __u64 msg)
+{
+	__u64 control = 0, controllen = 0, head[2] = {};
+	__s32 fds[2] = { -1, -1 };
+	if (!msg || bpf_probe_read_user(&control, 8, (const void *)(msg + 32)) < 0 || !control ||
+	    bpf_probe_read_user(&controllen, 8, (const void *)(msg + 40)) < 0 || controllen < 20 ||
+	    bpf_probe_read_user(head, 16, (const void *)control) < 0)
+		return;
+	/* head[1]: cmsg_level (low half), cmsg_type (high half); SOL_SOCKET and SCM_RIGHTS are 1. */
+	if (head[1] != (1ULL | 1ULL << 32) || head[0] < 20 || head[0] > controllen)
+		return;
+	if (bpf_probe_read_user(&fds[0], 4, (const void *)(control + 16)) < 0)
+		return;
+	if (head[0] >= 24 && bpf_probe_read_user(&fds[1], 4, (const void *)(control + 20)) < 0)
+		fds[1] = -1;
+	e->peek[0] = (__u32)fds[0] | (__u64)(__u32)fds[1] << 32;
+	e->peek[1] = inode_of((__u32)fds[0]) | (fds[1] >= 0 ? inode_of((__u32)fds[1]) << 32 : 0);
+}
+
 /* Process `tgid` may have an O_APPEND fd from now on (see APPENDS). */
 INLINE void mark_appends(__u32 tgid)
 {
@@ -430,6 +467,44 @@ INLINE void notice(__u8 kind, __u32 tid, __u32 tgid)
 	e->has_path = 0;
 	/* Always woken: the reader acts on these at once. */
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+}
+
+/* The current call came in by the 32-bit ABI: the thread's status has
+ * TS_COMPAT (`status_at`: 1 + its offset in task_struct). */
+INLINE int compat_call(__u64 status_at, int typed)
+{
+	__u32 status = 0;
+	if (typed) {
+		/* A load from the task the verifier knows: no helper call. */
+		status = *(const __u32 *)((const char *)bpf_get_current_task_btf() + ((status_at - 1) & 0xff));
+	} else {
+		const char *task = (const char *)bpf_get_current_task();
+		bpf_probe_read_kernel(&status, 4, task + ((status_at - 1) & 0xff));
+	}
+	return status & TS_COMPAT;
+}
+
+/* An EV_COMPAT record of 32-bit call `nr`. */
+INLINE void notice_compat(__u32 nr, __u32 tid, __u32 tgid)
+{
+	struct event *e = bpf_ringbuf_reserve(&events, sizeof(struct event), 0);
+	if (!e) {
+		lost();
+		return;
+	}
+	__u64 now = bpf_ktime_get_ns();
+	e->start = now;
+	e->end = now;
+	e->ret = 0;
+	e->args[0] = e->args[1] = e->args[2] = e->args[3] = 0;
+	e->peek[0] = e->peek[1] = 0;
+	e->tid = tid;
+	e->tgid = tgid;
+	e->nr = nr;
+	e->kind = EV_COMPAT;
+	e->counted = 0;
+	e->has_path = 0;
+	bpf_ringbuf_submit(e, wakeup());
 }
 
 INLINE void on_marker(__u64 args[4], __u32 tid, __u32 tgid)
@@ -561,24 +636,16 @@ INLINE int on_enter(__u64 *ctx, const int typed)
 	if (!flags || !*flags)
 		return 0;
 	__u64 status_at = cfg(CFG_COMPAT_STATUS);
-	if ((*flags & CALL_COMPAT) && status_at) {
-		/* x86-64: int 0x80 runs i386 numbers through the same tracepoint;
-		 * the thread's status says which ABI this call came in by (close
-		 * and stat share numbers with i386 data calls: this is on their
-		 * path). Typed, a load from the task the verifier knows. */
-		__u32 status = 0;
-		if (typed) {
-			status = *(const __u32 *)((const char *)bpf_get_current_task_btf() + ((status_at - 1) & 0xff));
-		} else {
-			const char *task = (const char *)bpf_get_current_task();
-			bpf_probe_read_kernel(&status, 4, task + ((status_at - 1) & 0xff));
-		}
-		if (status & TS_COMPAT) {
+	if (status_at && compat_call(status_at, typed)) {
+		/* x86-64: a 32-bit program's calls (and a 64-bit one's int 0x80)
+		 * come through the same tracepoint with i386 numbers: none is
+		 * decoded by our table; those we count there are said apart. */
+		if (*flags & CALL_COMPAT) {
 			__u64 *phase = state_at(0);
 			if (phase && *phase == WINDOW_OPEN)
-				notice(EV_COMPAT, tid, tgid);
-			return 0;
+				notice_compat(key, tid, tgid);
 		}
+		return 0;
 	}
 	if (!(*flags & CALL_TRACED))
 		return 0;
@@ -655,6 +722,8 @@ INLINE void exit_extras(struct event *e, struct pending *p, __u16 flags, __s64 r
 	if (flags & CALL_WRITE_AT_POS)
 		write_position(e, p, ret, tgid);
 	made_inodes(e, flags, ret);
+	if ((flags & CALL_RECV_FDS) && ret >= 0)
+		received_fds(e, p->args[1]);
 }
 
 /* A thread leaving a call: `ctx` the tracepoint's arguments (pt_regs, the
@@ -691,6 +760,9 @@ INLINE int on_exit_call(__u64 *ctx)
 			const void *path = (const void *)(flags & CALL_PATH_ARG0 ? p->args[0] : p->args[1]);
 			if (bpf_probe_read_user_str(o->path, PATH_LEN, path) < 0)
 				o->path[0] = 0;
+			/* Its file's inode number: an O_TMPFILE's name, and the name
+			 * of an fd received later for the same file. */
+			o->e.peek[0] = inode_of((__u32)ret);
 			bpf_ringbuf_submit(o, wakeup());
 		}
 		opened(ret, tgid);
@@ -807,6 +879,63 @@ int on_exec(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
+/* Adds the read_bytes and write_bytes of the task_io_accounting at `ioac`. */
+INLINE void add_ioac(const char *ioac, __u64 io[2])
+{
+	__u64 v = 0;
+	if (bpf_probe_read_kernel(&v, 8, ioac + cfg(CFG_IOAC_READ)) == 0)
+		io[0] += v;
+	v = 0;
+	if (bpf_probe_read_kernel(&v, 8, ioac + cfg(CFG_IOAC_WRITE)) == 0)
+		io[1] += v;
+}
+
+/* The current process's last thread exits: EV_GONE. Where its parent is not
+ * traced (it outlived the one that made it), no traced process will reap
+ * it into the root's counters: the record carries its whole /proc/PID/io
+ * read_bytes and write_bytes, as the kernel sums them (the ended threads'
+ * and reaped children's in signal->ioac, and the live ones': this thread
+ * and a leader that exited first, whose own are folded in only at reaping). */
+INLINE void gone(__u32 tid, __u32 tgid)
+{
+	__u64 io[2] = {}, orphan = 0;
+	if (cfg(CFG_TASK_IOAC)) {
+		const char *task = (const char *)bpf_get_current_task(), *parent = 0, *signal = 0, *leader = 0;
+		__u32 ptgid = 0;
+		if (bpf_probe_read_kernel(&parent, 8, task + cfg(CFG_TASK_PARENT)) == 0 && parent &&
+		    bpf_probe_read_kernel(&ptgid, 4, parent + cfg(CFG_TASK_TGID)) == 0 &&
+		    !bpf_map_lookup_elem(&tgids, &ptgid)) {
+			orphan = 1;
+			add_ioac(task + cfg(CFG_TASK_IOAC), io);
+			if (bpf_probe_read_kernel(&signal, 8, task + cfg(CFG_TASK_SIGNAL)) == 0 && signal)
+				add_ioac(signal + cfg(CFG_SIGNAL_IOAC), io);
+			if (bpf_probe_read_kernel(&leader, 8, task + cfg(CFG_TASK_LEADER)) == 0 && leader && leader != task)
+				add_ioac(leader + cfg(CFG_TASK_IOAC), io);
+		}
+	}
+	struct event *e = bpf_ringbuf_reserve(&events, sizeof(struct event), 0);
+	if (!e) {
+		lost();
+		return;
+	}
+	__u64 now = bpf_ktime_get_ns();
+	e->start = now;
+	e->end = now;
+	e->ret = 0;
+	e->args[0] = io[0];
+	e->args[1] = io[1];
+	e->args[2] = orphan;
+	e->args[3] = 0;
+	e->peek[0] = e->peek[1] = 0;
+	e->tid = tid;
+	e->tgid = tgid;
+	e->nr = 0;
+	e->kind = EV_GONE;
+	e->counted = 0;
+	e->has_path = 0;
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+}
+
 SEC("raw_tp/sched_process_exit")
 int on_exit(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -825,7 +954,7 @@ int on_exit(struct bpf_raw_tracepoint_args *ctx)
 	__u8 group_dead = cfg(CFG_EXIT_GROUP_DEAD) ? (__u8)ctx->args[1] : tid == tgid;
 	if (group_dead) {
 		bpf_map_delete_elem(&tgids, &tgid);
-		notice(EV_GONE, tid, tgid);
+		gone(tid, tgid);
 	}
 	return 0;
 }

@@ -72,6 +72,28 @@ pub fn typedefs_at(names: &[(&str, u32)]) -> Vec<u8> {
     out
 }
 
+/// Byte offsets of a process's I/O accounting (/proc/PID/io's read_bytes
+/// and write_bytes: its threads' own `task_struct.ioac`, and the ended
+/// threads' and reaped children's in `signal_struct.ioac`) and of who its
+/// parent is: the kernel side's CFG_TASK_IOAC.. (bpf/iops.bpf.c).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IoOffsets {
+    pub task_ioac: u64,
+    pub task_signal: u64,
+    pub signal_ioac: u64,
+    pub task_group_leader: u64,
+    pub task_real_parent: u64,
+    pub task_tgid: u64,
+    pub ioac_read_bytes: u64,
+    pub ioac_write_bytes: u64,
+}
+
+/// The running kernel's; `None` where its BTF lacks any of them (a kernel
+/// without CONFIG_TASK_IO_ACCOUNTING has no `ioac`).
+pub fn io_offsets() -> Option<IoOffsets> {
+    Btf::parse(&std::fs::read("/sys/kernel/btf/vmlinux").ok()?)?.io_offsets()
+}
+
 const MAGIC: u16 = 0xeb9f;
 const KIND_PTR: u32 = 2;
 const KIND_STRUCT: u32 = 4;
@@ -182,6 +204,21 @@ impl<'a> Btf<'a> {
     /// The typedef named `name`.
     fn find_typedef(&self, name: &[u8]) -> Option<u32> {
         (1..=self.starts.len() as u32).find(|&id| self.head(id).is_some_and(|(kind, n, _, _, _)| kind == KIND_TYPEDEF && self.name(n) == name))
+    }
+
+    fn io_offsets(&self) -> Option<IoOffsets> {
+        let (task, signal, ioac) =
+            (self.find_struct(b"task_struct")?, self.find_struct(b"signal_struct")?, self.find_struct(b"task_io_accounting")?);
+        Some(IoOffsets {
+            task_ioac: self.member(task, b"ioac")?,
+            task_signal: self.member(task, b"signal")?,
+            signal_ioac: self.member(signal, b"ioac")?,
+            task_group_leader: self.member(task, b"group_leader")?,
+            task_real_parent: self.member(task, b"real_parent")?,
+            task_tgid: self.member(task, b"tgid")?,
+            ioac_read_bytes: self.member(ioac, b"read_bytes")?,
+            ioac_write_bytes: self.member(ioac, b"write_bytes")?,
+        })
     }
 
     fn file_offsets(&self) -> Option<FileOffsets> {

@@ -99,7 +99,6 @@ pub use built::trace;
 #[cfg(iops_ebpf)]
 mod built {
     use super::*;
-    use iops_core::report::StorageBytes;
     use iops_core::{Aggregator, ReportContext, Source, Warning, WarningCode};
     use iops_linux::launch::{find_program, fork_gated, ChildNews};
     use iops_linux::procio::ProcIo;
@@ -244,6 +243,7 @@ mod built {
                 } else {
                     program.set_window(WINDOW_OPEN);
                     events.open_window();
+                    events.mapped_before();
                 }
                 on_ready(pid);
                 events
@@ -308,12 +308,7 @@ mod built {
         let elapsed_ns = events.begin.map_or(0, |b| end.saturating_duration_since(b).as_nanos() as u64);
         let storage = events.storage_last.map(|last| {
             let base = if attached { events.storage_begin.unwrap_or_default() } else { Default::default() };
-            let d = last.since(&base);
-            StorageBytes {
-                read_bytes: d.read_bytes,
-                write_bytes: d.write_bytes,
-                source: format!("/proc/{root}/io (read_bytes, write_bytes)"),
-            }
+            events.storage_orphans.storage(root, &last, &base)
         });
         let mut warnings: Vec<Warning> = Vec::new();
         if options.share_cpu {
@@ -344,8 +339,8 @@ mod built {
             // Not our child, and the exit tracepoint does not carry the status: said, never guessed.
             warnings.push(WarningCode::ExitedBeforeEnd.with("the traced process exited before the capture ended (its exit status is not known to the eBPF source)"));
         }
-        if events.compat_calls > 0 {
-            warnings.push(iops_linux::report::compat_calls_warning(events.compat_calls));
+        if events.compat_calls > 0 || events.compat_meta_calls > 0 {
+            warnings.push(iops_linux::report::compat_calls_warning(events.compat_calls, events.compat_meta_calls));
         }
         let unresolved = events.unresolved();
         if unresolved > 0 {

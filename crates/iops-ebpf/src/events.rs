@@ -15,7 +15,8 @@ use iops_core::path_name::{name_bytes, name_text};
 use iops_core::{Aggregator, FdKind, MetaKind};
 use iops_linux::calls::Calls;
 use iops_linux::fds;
-use iops_linux::procio::ProcIo;
+use iops_linux::procio::{Orphans, ProcIo};
+use iops_linux::seccomp::{CompatCall, CompatCalls};
 use iops_linux::syscalls::{Class, ClassTable};
 use iops_linux::threads::{Pending, Threads};
 use libc::pid_t;
@@ -62,9 +63,16 @@ pub struct Events {
     pub closed: bool,
     pub storage_begin: Option<ProcIo>,
     pub storage_last: Option<ProcIo>,
+    /// The traced processes that ended in the window outliving their parent
+    /// (see `Orphans`), from the kernel side's reading at their end.
+    pub storage_orphans: Orphans,
     pub io_uring_seen: bool,
     /// Data calls of the 32-bit ABI in the window (not counted).
     pub compat_calls: u64,
+    /// Metadata calls of the 32-bit ABI in the window (not counted).
+    pub compat_meta_calls: u64,
+    /// Which compat-ABI numbers are calls we count.
+    compat_nrs: CompatCalls,
     /// The root process's last thread exited.
     pub root_gone: bool,
     /// When the last traced process ended (launch: the capture's end).
@@ -76,6 +84,10 @@ pub struct Events {
     cwds: HashMap<pid_t, Vec<u8>>,
     /// Paths as the kernel resolved them.
     paths: Resolver,
+    /// The name each opened file got, by its inode number (the kernel
+    /// side's, in the open's record): an fd the records never saw opened
+    /// (received by SCM_RIGHTS) is named by the file behind it.
+    by_inode: HashMap<u64, (String, FdKind)>,
 }
 
 impl Events {
@@ -91,12 +103,16 @@ impl Events {
             closed: false,
             storage_begin: None,
             storage_last: None,
+            storage_orphans: Orphans::default(),
             io_uring_seen: false,
             compat_calls: 0,
+            compat_meta_calls: 0,
+            compat_nrs: CompatCalls::new(),
             root_gone: false,
             last_gone: None,
             cwds: HashMap::new(),
             paths: Resolver::default(),
+            by_inode: HashMap::new(),
         }
     }
 
@@ -111,6 +127,12 @@ impl Events {
     pub fn know_root(&mut self, at_exec: bool) {
         self.calls.snapshot(self.root, at_exec);
         self.cwd(self.root, self.root);
+    }
+
+    /// A window opens on the traced process running: its file mappings now
+    /// are listed, marked as made before the window.
+    pub fn mapped_before(&mut self) {
+        self.calls.mapped_before(self.root);
     }
 
     /// Data calls whose fd could not be named from the records nor /proc.
@@ -147,13 +169,20 @@ impl Events {
             EV_CALL => self.on_call(&e, path),
             EV_EXEC => self.calls.exec(e.tgid as pid_t),
             EV_FORK => self.on_fork(&e),
-            EV_COMPAT => self.compat_calls += 1,
+            EV_COMPAT => match self.compat_nrs.kind(e.nr as u64) {
+                Some(CompatCall::Data) => self.compat_calls += 1,
+                Some(CompatCall::Meta) => self.compat_meta_calls += 1,
+                None => {}
+            },
             EV_GONE => {
                 let tgid = e.tgid as pid_t;
                 self.calls.forget_process(tgid);
                 self.threads.forget_process(tgid);
                 self.cwds.remove(&tgid);
                 self.last_gone = Some(self.clock.instant(e.start));
+                if tgid != self.root && e.args[2] != 0 && self.begin.is_some() && self.end.is_none() {
+                    self.storage_orphans.add(&ProcIo { read_bytes: e.args[0], write_bytes: e.args[1], ..ProcIo::default() });
+                }
                 if tgid == self.root {
                     self.root_gone = true;
                     if self.begin.is_some() && self.end.is_none() {
@@ -170,6 +199,7 @@ impl Events {
             EV_BEGIN if self.begin.is_none() => {
                 self.begin = Some(self.clock.instant(e.start));
                 self.storage_begin = ProcIo::read(self.root).ok();
+                self.mapped_before();
             }
             EV_END if self.end.is_none() => {
                 self.end = Some(self.clock.instant(e.start));
@@ -211,6 +241,9 @@ impl Events {
         }
         self.calls.complete(thread, tid, p, e.ret, self.clock.instant(e.end), begin, &mut read);
         if class == Class::Ignored && e.ret >= 0 {
+            if nr == libc::SYS_recvmsg as u64 {
+                self.name_received_fds(e, tid, tgid);
+            }
             self.name_made_fds(e, tid, tgid);
             self.name_anon_fd(e, tid, tgid, path);
         }
@@ -393,7 +426,8 @@ impl Events {
             let given = path.map(name_text).unwrap_or_default();
             (format!("/memfd:{given} (deleted)"), FdKind::File)
         } else {
-            fds::resolve(tid, fd).unwrap_or_else(|| (format!("anon_inode:[?] (fd {fd} of pid {tgid})"), FdKind::Other))
+            // Closed already: the name /proc gives such an fd.
+            fds::resolve(tid, fd).unwrap_or_else(|| (anon_name(nr).map_or_else(|| format!("anon_inode:[?] (fd {fd} of pid {tgid})"), str::to_owned), FdKind::Other))
         };
         self.calls.opened(tgid, fd, &name, kind, false, cloexec);
     }
@@ -404,6 +438,27 @@ impl Events {
     /// and so the ptrace source do. An O_TMPFILE file has no name: /proc
     /// shows "<dir>/#<inode> (deleted)"; here "<dir>/#? (deleted)" and whose
     /// fd it was, so that two open at once never merge.
+    /// recvmsg received fds (SCM_RIGHTS): the kernel side put the first two
+    /// in `peek[0]` (-1: none) and their inode numbers in `peek[1]`. Each
+    /// is named by the file its inode was opened as in a record, else
+    /// through /proc while it is open, else as received: never left to be
+    /// resolved after it is closed, or taken for another file.
+    fn name_received_fds(&mut self, e: &Event, tid: pid_t, tgid: pid_t) {
+        if e.peek == [0, 0] {
+            return; // no fds passed
+        }
+        let cloexec = e.args[2] & libc::MSG_CMSG_CLOEXEC as u64 != 0;
+        let fds = [e.peek[0] as u32 as i32, (e.peek[0] >> 32) as u32 as i32];
+        let inodes = [e.peek[1] & 0xffff_ffff, e.peek[1] >> 32];
+        for (fd, ino) in fds.into_iter().zip(inodes).filter(|&(fd, _)| fd >= 0) {
+            let (name, kind) = match self.by_inode.get(&ino).filter(|_| ino != 0) {
+                Some(known) => known.clone(),
+                None => fds::resolve(tid, fd).unwrap_or_else(|| (format!("(fd {fd} received by pid {tgid}, inode {ino})"), FdKind::Other)),
+            };
+            self.calls.opened(tgid, fd, &name, kind, false, cloexec);
+        }
+    }
+
     fn name_opened_fd(&mut self, e: &Event, tid: pid_t, tgid: pid_t, path: &[u8]) {
         let fd = e.ret as i32;
         let at = matches!(e.nr as libc::c_long, libc::SYS_openat | libc::SYS_openat2);
@@ -419,14 +474,45 @@ impl Events {
         let cloexec = flags & libc::O_CLOEXEC as u64 != 0;
         let tmpfile = flags & libc::O_TMPFILE as u64 == libc::O_TMPFILE as u64;
         let named = self.paths.file(&joined, flags & libc::O_NOFOLLOW as u64 == 0);
-        let (name, kind) = if tmpfile {
-            (format!("{}/#? (deleted, O_TMPFILE fd {fd} of pid {tgid})", name_text(&named.name)), FdKind::File)
-        } else {
-            (name_text(&named.name).into_owned(), named.kind.unwrap_or(FdKind::File))
+        // The kernel side's inode number of the opened file (0: not read).
+        let ino = e.peek[0];
+        let (name, kind) = match (tmpfile, ino) {
+            // As /proc names it: "<dir>/#<inode> (deleted)".
+            (true, 1..) => (format!("{}/#{ino} (deleted)", name_text(&named.name)), FdKind::File),
+            (true, 0) => (format!("{}/#? (deleted, O_TMPFILE fd {fd} of pid {tgid})", name_text(&named.name)), FdKind::File),
+            _ => (name_text(&named.name).into_owned(), named.kind.unwrap_or(FdKind::File)),
         };
+        if ino != 0 {
+            self.by_inode.insert(ino, (name.clone(), kind));
+        }
         self.calls.opened(tgid, fd, &name, kind, append, cloexec);
         if e.counted != 0 {
             self.calls.open_flags(tgid, tid, fd, flags);
         }
     }
+}
+
+/// The name /proc gives an fd made by anonymous-inode call `nr`
+/// (fs/anon_inodes.c's names, as each subsystem passes them), for one
+/// closed before it could be read there.
+fn anon_name(nr: libc::c_long) -> Option<&'static str> {
+    Some(match nr {
+        libc::SYS_eventfd2 => "anon_inode:[eventfd]",
+        libc::SYS_timerfd_create => "anon_inode:[timerfd]",
+        libc::SYS_epoll_create1 => "anon_inode:[eventpoll]",
+        libc::SYS_signalfd4 => "anon_inode:[signalfd]",
+        libc::SYS_inotify_init1 => "anon_inode:inotify",
+        libc::SYS_userfaultfd => "anon_inode:[userfaultfd]",
+        libc::SYS_fanotify_init => "anon_inode:[fanotify]",
+        libc::SYS_perf_event_open => "anon_inode:[perf_event]",
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_eventfd => "anon_inode:[eventfd]",
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_signalfd => "anon_inode:[signalfd]",
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_epoll_create => "anon_inode:[eventpoll]",
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_inotify_init => "anon_inode:inotify",
+        _ => return None,
+    })
 }

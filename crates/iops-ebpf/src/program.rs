@@ -11,7 +11,7 @@ use aya::programs::raw_trace_point::RawTracePointLinkId;
 use aya::programs::tp_btf::BtfTracePointLinkId;
 use aya::programs::{BtfTracePoint, RawTracePoint, TracePoint};
 use aya::{Ebpf, EbpfLoader};
-use iops_linux::seccomp::COMPAT_DATA_CALLS;
+use iops_linux::seccomp::{COMPAT_DATA_CALLS, COMPAT_META_CALLS};
 use iops_linux::syscalls::{traced, Class, MARKER_SYSCALL, MMAP};
 
 use crate::ring::Ring;
@@ -48,8 +48,9 @@ const CFG_PWRITEV2_NR: u32 = 11;
 const CFG_ARG4: u32 = 12;
 const CFG_TASK_FILES: u32 = 13;
 const CFG_FILE_INODE: u32 = 19;
+const CFG_TASK_IOAC: u32 = 21;
 /// Slots of bpf/iops.bpf.c's CONFIG array.
-const CFG_LEN: usize = 21;
+const CFG_LEN: usize = 29;
 
 /// 1 + the offset of `thread_info.status` in `task_struct` (x86-64: the
 /// thread_info is the task's first member, `{ flags, syscall_work, status }`
@@ -86,6 +87,7 @@ const CALL_COMPAT: u16 = 128;
 const CALL_MMAP_FD: u16 = 256;
 const CALL_WRITE_AT_POS: u16 = 512;
 const CALL_INODE_RET: u16 = 1024;
+const CALL_RECV_FDS: u16 = 2048;
 
 /// Calls that make fds without a path (pipes, sockets): recorded so that
 /// their fds are named while they are still open (see `events`).
@@ -97,6 +99,8 @@ pub const FD_MAKERS: &[(libc::c_long, u16)] = &[
     (libc::SYS_socket, CALL_TRACED | CALL_INODE_RET),
     (libc::SYS_accept, CALL_TRACED | CALL_INODE_RET),
     (libc::SYS_accept4, CALL_TRACED | CALL_INODE_RET),
+    // The fds it receives (SCM_RIGHTS) are named at its exit (see `events`).
+    (libc::SYS_recvmsg, CALL_TRACED | CALL_RECV_FDS),
 ];
 
 /// Calls that make fds of other kinds (memfd, eventfd, epoll, ...):
@@ -327,6 +331,21 @@ impl Program {
         }
         // Unknown (0, the kernel side then reads no position): appends'
         // offsets come from /proc after the fact, as before.
+        if let Some(o) = crate::btf::io_offsets() {
+            let offsets = [
+                o.task_ioac,
+                o.task_signal,
+                o.signal_ioac,
+                o.task_group_leader,
+                o.task_real_parent,
+                o.task_tgid,
+                o.ioac_read_bytes,
+                o.ioac_write_bytes,
+            ];
+            for (i, v) in offsets.into_iter().enumerate() {
+                config[CFG_TASK_IOAC as usize + i] = v;
+            }
+        }
         if let Some(o) = &file_offsets {
             for (i, v) in [o.task_files, o.files_fdt, o.fdt_max_fds, o.fdt_fd, o.file_pos, o.file_flags].into_iter().enumerate() {
                 config[CFG_TASK_FILES as usize + i] = v;
@@ -356,7 +375,7 @@ impl Program {
                 calls.set(nr as u32, f, 0).map_err(why)?;
             }
             if COMPAT_STATUS != 0 {
-                for &nr in COMPAT_DATA_CALLS {
+                for &nr in COMPAT_DATA_CALLS.iter().chain(COMPAT_META_CALLS) {
                     let f = calls.get(&nr, 0).unwrap_or(0);
                     calls.set(nr, f | CALL_COMPAT, 0).map_err(why)?;
                 }

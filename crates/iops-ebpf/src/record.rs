@@ -5,14 +5,17 @@
 pub const EV_CALL: u8 = 1;
 /// A process exec'd (its close-on-exec fds are gone).
 pub const EV_EXEC: u8 = 2;
-/// A process's last thread exited.
+/// A process's last thread exited; `args[2]` non-zero: its parent is not
+/// traced, and `args[0]`, `args[1]` are its read_bytes and write_bytes (as
+/// /proc/PID/io sums them, at its end).
 pub const EV_GONE: u8 = 3;
 /// The begin marker opened the window.
 pub const EV_BEGIN: u8 = 4;
 /// The end marker closed it.
 pub const EV_END: u8 = 5;
-/// A call of the 32-bit ABI whose number is a data call's there (x86-64's
-/// int 0x80), entered in the window: not counted, said in a warning.
+/// A call of the 32-bit ABI (a 32-bit program's, or x86-64's int 0x80)
+/// whose number (`nr`, the 32-bit ABI's) is one we count there, entered in
+/// the window: not counted, said in a warning.
 pub const EV_COMPAT: u8 = 6;
 /// A traced thread made a task (sched_process_fork, before the child
 /// runs): `peek[1]` is the child's id; `nr` and `args` the parent's call

@@ -113,6 +113,9 @@ pub fn attach(
     }
     let mut tracer = Tracer::new(Mode::AllSyscalls, pid, agg, marker_cookie);
     tracer.ignore_fds(pid, &host.fds);
+    if marker_cookie.is_none() {
+        tracer.list_mappings_before();
+    }
     let mut pinning = None;
     if share_cpu {
         if let Some(default) = affinity::get(pid) {

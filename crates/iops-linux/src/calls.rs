@@ -97,6 +97,15 @@ impl Calls {
     }
 
     /// Names every fd open in `pid` now: see `FdTable::snapshot`.
+    /// A window opens on process `pid` running: its file mappings now are
+    /// listed, marked as made before the window (see `maps`).
+    pub fn mapped_before(&mut self, pid: pid_t) {
+        for (path, mode, bytes) in crate::maps::regions(pid) {
+            let file = self.agg.file(&path, iops_core::FdKind::File);
+            self.agg.record_mapped_before(file, mode, bytes);
+        }
+    }
+
     pub fn snapshot(&mut self, pid: pid_t, at_exec: bool) {
         self.fds.snapshot(&mut self.agg, pid, at_exec);
     }

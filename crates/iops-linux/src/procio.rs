@@ -55,6 +55,25 @@ impl ProcIo {
         Ok((ProcIo::parse(&String::from_utf8_lossy(&buf[..n])), n as u64))
     }
 
+    /// The parent process of `pid` (its `PPid`), as it is now.
+    pub fn parent(pid: i32) -> Option<i32> {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        status.lines().find_map(|l| l.strip_prefix("PPid:"))?.trim().parse().ok()
+    }
+
+    /// `self` and `other` added up.
+    pub fn plus(&self, other: &ProcIo) -> ProcIo {
+        ProcIo {
+            rchar: self.rchar + other.rchar,
+            wchar: self.wchar + other.wchar,
+            syscr: self.syscr + other.syscr,
+            syscw: self.syscw + other.syscw,
+            read_bytes: self.read_bytes + other.read_bytes,
+            write_bytes: self.write_bytes + other.write_bytes,
+            cancelled_write_bytes: self.cancelled_write_bytes + other.cancelled_write_bytes,
+        }
+    }
+
     pub fn since(&self, before: &ProcIo) -> ProcIo {
         ProcIo {
             rchar: self.rchar.saturating_sub(before.rchar),
@@ -65,6 +84,36 @@ impl ProcIo {
             write_bytes: self.write_bytes.saturating_sub(before.write_bytes),
             cancelled_write_bytes: self.cancelled_write_bytes.saturating_sub(before.cancelled_write_bytes),
         }
+    }
+}
+
+/// The storage-level counters of traced processes that ended outside the
+/// root's tree of reaping (their parent was not traced: they outlived the
+/// one that made them, as `( cmd & )` does), added up: no traced process
+/// reaps them, so their I/O never reaches the root's /proc/<root>/io.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Orphans {
+    pub io: ProcIo,
+    pub processes: u32,
+}
+
+impl Orphans {
+    /// One more such process, its whole counters at its end.
+    pub fn add(&mut self, io: &ProcIo) {
+        self.io = self.io.plus(io);
+        self.processes += 1;
+    }
+
+    /// The storage figure: the root's counters since `base` (its reaped
+    /// descendants in them), and these processes'.
+    pub fn storage(&self, root: i32, last: &ProcIo, base: &ProcIo) -> iops_core::report::StorageBytes {
+        let d = last.since(base).plus(&self.io);
+        let source = match self.processes {
+            0 => format!("/proc/{root}/io (read_bytes, write_bytes)"),
+            1 => format!("/proc/{root}/io (read_bytes, write_bytes), and /proc/PID/io at the end of 1 traced process that outlived its parent"),
+            n => format!("/proc/{root}/io (read_bytes, write_bytes), and /proc/PID/io at the end of {n} traced processes that outlived their parents"),
+        };
+        iops_core::report::StorageBytes { read_bytes: d.read_bytes, write_bytes: d.write_bytes, source }
     }
 }
 

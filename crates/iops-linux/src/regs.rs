@@ -38,6 +38,13 @@ impl Regs {
         [r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9][i]
     }
 
+    /// The thread runs 32-bit code (its code segment is __USER32_CS): its
+    /// calls come by the compat ABI. A 64-bit program's `int 0x80` has the
+    /// 64-bit segment; only PTRACE_GET_SYSCALL_INFO's arch tells those.
+    pub fn compat_mode(&self) -> bool {
+        self.0.cs == 0x23
+    }
+
     /// The result (`-errno` on failure); at entry, -ENOSYS.
     pub fn rval(&self) -> i64 {
         self.0.rax as i64

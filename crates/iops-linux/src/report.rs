@@ -2,7 +2,7 @@
 //! session knows (target, options), and every warning it gives, built in
 //! one function (`warnings`).
 
-use iops_core::report::{ExitInfo, StorageBytes, TracerTime};
+use iops_core::report::{ExitInfo, TracerTime};
 use iops_core::{Report, ReportContext, Source, Warning, WarningCode};
 
 use crate::calibrate::Calibration;
@@ -35,14 +35,7 @@ pub fn build(outcome: &Outcome, notes: &SessionNotes, command: Option<Vec<String
         (true, begin) => begin,
         (false, _) => Some(Default::default()),
     };
-    let storage = outcome.storage_last.zip(base).map(|(last, base)| {
-        let d = last.since(&base);
-        StorageBytes {
-            read_bytes: d.read_bytes,
-            write_bytes: d.write_bytes,
-            source: format!("/proc/{}/io (read_bytes, write_bytes)", outcome.root),
-        }
-    });
+    let storage = outcome.storage_last.zip(base).map(|(last, base)| outcome.storage_orphans.storage(outcome.root, &last, &base));
     let exit = if notes.attached { None } else { outcome.root_ended.map(exit_info) };
     Report::from_aggregator(
         &outcome.agg,
@@ -171,8 +164,8 @@ fn warnings(outcome: &Outcome, notes: &SessionNotes) -> Vec<Warning> {
             "the program shared one CPU with the tracer (--share-cpu): it saw one CPU, and its threads ran one at a time",
         ));
     }
-    if outcome.compat_calls > 0 {
-        warnings.push(compat_calls_warning(outcome.compat_calls));
+    if outcome.compat_calls > 0 || outcome.compat_meta_calls > 0 {
+        warnings.push(compat_calls_warning(outcome.compat_calls, outcome.compat_meta_calls));
     }
     if outcome.io_uring_seen {
         warnings.push(WarningCode::IoUringUncounted.with(
@@ -202,10 +195,20 @@ pub fn program_ptrace_warning(p: crate::calls::ProgramPtrace) -> Warning {
     ))
 }
 
-/// `n` read/write-family calls of the 32-bit ABI were seen and not counted.
-pub fn compat_calls_warning(n: u64) -> Warning {
+/// `data` read/write-family calls and `meta` metadata calls (opens,
+/// closes, stats, syncs, ...) of the 32-bit ABI were seen and not counted.
+pub fn compat_calls_warning(data: u64, meta: u64) -> Warning {
+    let calls = match (data, meta) {
+        (_, 0) => {
+            return WarningCode::CompatSyscallsUncounted.with(format!(
+                "{data} read/write-family calls were made through the 32-bit syscall ABI (int 0x80) and are not counted: the figures miss their I/O"
+            ))
+        }
+        (0, _) => format!("{meta} metadata calls (opens, closes, stats, syncs, ...) were"),
+        _ => format!("{data} read/write-family calls and {meta} metadata calls (opens, closes, stats, syncs, ...) were"),
+    };
     WarningCode::CompatSyscallsUncounted.with(format!(
-        "{n} read/write-family calls were made through the 32-bit syscall ABI (int 0x80) and are not counted: the figures miss their I/O"
+        "{calls} made through the 32-bit syscall ABI (a 32-bit program, or int 0x80) and are not counted: the figures miss them"
     ))
 }
 
@@ -254,7 +257,9 @@ mod tests {
             root_ended: None,
             storage_begin: None,
             storage_last: None,
+            storage_orphans: Default::default(),
             compat_calls: 0,
+            compat_meta_calls: 0,
             io_uring_seen: false,
             program_ptrace: Default::default(),
             stops: Default::default(),

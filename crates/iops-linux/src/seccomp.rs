@@ -1,8 +1,9 @@
 //! The BPF filter installed in a launched child before exec: the syscalls we
 //! count return SECCOMP_RET_TRACE (a stop for the tracer); everything else
 //! runs at full speed without waking the tracer. The read/write-family calls
-//! of the 32-bit compat ABI stop too, with their own data value, so that the
-//! report can say they happened even though it cannot count them. mmap stops
+//! and metadata calls of the 32-bit compat ABI stop too, each with their own
+//! data value, so that the report can say they happened even though it
+//! cannot count them (never a silent zero). mmap stops
 //! only when it maps an fd: malloc's anonymous mappings (fd -1) run free.
 
 use libc::{c_long, sock_filter, sock_fprog};
@@ -22,6 +23,8 @@ const OFFSET_ARG4_LOW: u32 = 16 + 4 * 8;
 pub const DATA_NATIVE: u64 = 0x10f5;
 /// A read/write-family call of the compat ABI (see `COMPAT_DATA_CALLS`).
 pub const DATA_COMPAT: u64 = 0x10f6;
+/// A metadata call of the compat ABI (see `COMPAT_META_CALLS`).
+pub const DATA_COMPAT_META: u64 = 0x10f7;
 
 #[cfg(target_arch = "x86_64")]
 pub const AUDIT_ARCH: u32 = 0xC000_003E;
@@ -31,6 +34,18 @@ pub const AUDIT_ARCH_COMPAT: u32 = 0x4000_0003; // i386 (int 0x80, sysenter)
 /// splice, preadv, pwritev, copy_file_range, preadv2, pwritev2.
 #[cfg(target_arch = "x86_64")]
 pub const COMPAT_DATA_CALLS: &[u32] = &[3, 4, 145, 146, 180, 181, 187, 239, 313, 333, 334, 377, 378, 379];
+/// i386 (asm/unistd_32.h): the metadata and timed calls of our native
+/// table: open, close, creat, link, unlink, oldstat, oldfstat, sync, rename,
+/// mkdir, rmdir, symlink, oldlstat, truncate, ftruncate, stat, lstat,
+/// fstat, fsync, getdents, msync, fdatasync, truncate64, ftruncate64,
+/// stat64, lstat64, fstat64, getdents64, openat, mkdirat, fstatat64,
+/// unlinkat, renameat, linkat, symlinkat, sync_file_range, tee, fallocate,
+/// syncfs, renameat2, statx, openat2.
+#[cfg(target_arch = "x86_64")]
+pub const COMPAT_META_CALLS: &[u32] = &[
+    5, 6, 8, 9, 10, 18, 28, 36, 38, 39, 40, 83, 84, 92, 93, 106, 107, 108, 118, 141, 144, 148, 193, 194, 195, 196, 197, 220,
+    295, 296, 300, 301, 302, 303, 304, 314, 315, 324, 344, 353, 383, 437,
+];
 
 #[cfg(target_arch = "aarch64")]
 pub const AUDIT_ARCH: u32 = 0xC000_00B7;
@@ -39,6 +54,62 @@ pub const AUDIT_ARCH_COMPAT: u32 = 0x4000_0028; // 32-bit ARM (EABI)
 /// ARM EABI: the same calls as on i386, by their ARM numbers.
 #[cfg(target_arch = "aarch64")]
 pub const COMPAT_DATA_CALLS: &[u32] = &[3, 4, 145, 146, 180, 181, 187, 239, 340, 361, 362, 391, 392, 393];
+/// ARM EABI: open, close, creat, link, unlink, sync, rename, mkdir, rmdir,
+/// symlink, truncate, ftruncate, stat, lstat, fstat, fsync, getdents, msync,
+/// fdatasync, truncate64, ftruncate64, stat64, lstat64, fstat64, getdents64,
+/// openat, mkdirat, fstatat64, unlinkat, renameat, linkat, symlinkat,
+/// sync_file_range2, tee, fallocate, syncfs, renameat2, statx, openat2.
+#[cfg(target_arch = "aarch64")]
+pub const COMPAT_META_CALLS: &[u32] = &[
+    5, 6, 8, 9, 10, 36, 38, 39, 40, 83, 92, 93, 106, 107, 108, 118, 141, 144, 148, 193, 194, 195, 196, 197, 217, 322, 323,
+    327, 328, 329, 330, 331, 341, 342, 352, 373, 382, 397, 437,
+];
+
+/// What a compat-ABI number is among the calls we count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompatCall {
+    Data,
+    Meta,
+}
+
+/// `COMPAT_DATA_CALLS` and `COMPAT_META_CALLS` as bitsets: a lookup per
+/// stop costs two loads.
+#[derive(Clone, Copy)]
+pub struct CompatCalls {
+    data: [u64; 8],
+    meta: [u64; 8],
+}
+
+impl CompatCalls {
+    pub fn new() -> CompatCalls {
+        let set = |nrs: &[u32]| {
+            nrs.iter().fold([0u64; 8], |mut set, &nr| {
+                set[nr as usize / 64] |= 1 << (nr % 64);
+                set
+            })
+        };
+        CompatCalls { data: set(COMPAT_DATA_CALLS), meta: set(COMPAT_META_CALLS) }
+    }
+
+    /// What compat-ABI call `nr` is to us; `None`: one we do not count.
+    #[inline]
+    pub fn kind(&self, nr: u64) -> Option<CompatCall> {
+        let has = |set: &[u64; 8]| nr < 512 && set[nr as usize / 64] & (1 << (nr % 64)) != 0;
+        if has(&self.data) {
+            Some(CompatCall::Data)
+        } else if has(&self.meta) {
+            Some(CompatCall::Meta)
+        } else {
+            None
+        }
+    }
+}
+
+impl Default for CompatCalls {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 fn stmt(code: u16, k: u32) -> sock_filter {
     sock_filter { code, jt: 0, jf: 0, k }
@@ -51,22 +122,34 @@ fn jeq(k: u32, jt: u8, jf: u8) -> sock_filter {
 /// Appends "load the number; return TRACE | data if it is one of `nrs`,
 /// else ALLOW".
 fn trace_if_one_of(p: &mut Vec<sock_filter>, nrs: &[u32], data: u64) {
-    let n = nrs.len();
-    assert!(n < 250, "jump offsets are 8 bits");
+    trace_by_group(p, &[(nrs, data)]);
+}
+
+/// Appends "load the number; return TRACE | the data of the first group
+/// that has it, else ALLOW".
+fn trace_by_group(p: &mut Vec<sock_filter>, groups: &[(&[u32], u64)]) {
+    let n: usize = groups.iter().map(|(nrs, _)| nrs.len()).sum();
+    assert!(n + groups.len() < 250, "jump offsets are 8 bits");
     p.push(stmt(BPF_LD_W_ABS, OFFSET_NR));
-    for (i, nr) in nrs.iter().enumerate() {
-        // On match jump to the TRACE return, just past the ALLOW one.
-        p.push(jeq(*nr, (n - i) as u8, 0));
+    let mut left = n; // tests still to come
+    for (g, (nrs, _)) in groups.iter().enumerate() {
+        for nr in nrs.iter() {
+            left -= 1;
+            // On match jump past the tests left and the ALLOW to group g's TRACE return.
+            p.push(jeq(*nr, (left + 1 + g) as u8, 0));
+        }
     }
     p.push(stmt(BPF_RET_K, SECCOMP_RET_ALLOW));
-    p.push(stmt(BPF_RET_K, SECCOMP_RET_TRACE | data as u32));
+    for (_, data) in groups {
+        p.push(stmt(BPF_RET_K, SECCOMP_RET_TRACE | *data as u32));
+    }
 }
 
 /// Instructions of the mmap rule at the start of the native section.
 const MAP_RULE_LEN: usize = 6;
 
 /// A filter that traces exactly `syscalls` of the native architecture and
-/// the mmaps of an fd, and the compat ABI's read/write-family calls.
+/// the mmaps of an fd, and the compat ABI's read/write-family and metadata calls.
 pub struct Filter {
     program: Vec<sock_filter>,
 }
@@ -74,7 +157,7 @@ pub struct Filter {
 impl Filter {
     pub fn new(syscalls: impl IntoIterator<Item = c_long>) -> Filter {
         let nrs: Vec<u32> = syscalls.into_iter().map(|n| n as u32).collect();
-        let mut p = Vec::with_capacity(nrs.len() + COMPAT_DATA_CALLS.len() + 14);
+        let mut p = Vec::with_capacity(nrs.len() + COMPAT_DATA_CALLS.len() + COMPAT_META_CALLS.len() + 15);
         p.push(stmt(BPF_LD_W_ABS, OFFSET_ARCH));
         // Native: past the compat test, to the native section.
         p.push(jeq(AUDIT_ARCH, 1, 0));
@@ -92,7 +175,7 @@ impl Filter {
         p.push(stmt(BPF_RET_K, SECCOMP_RET_TRACE | DATA_NATIVE as u32));
         trace_if_one_of(&mut p, &nrs, DATA_NATIVE);
         p.push(stmt(BPF_RET_K, SECCOMP_RET_ALLOW));
-        trace_if_one_of(&mut p, COMPAT_DATA_CALLS, DATA_COMPAT);
+        trace_by_group(&mut p, &[(COMPAT_DATA_CALLS, DATA_COMPAT), (COMPAT_META_CALLS, DATA_COMPAT_META)]);
         Filter { program: p }
     }
 
@@ -160,5 +243,20 @@ mod tests {
         assert_eq!(verdict_with(&f, AUDIT_ARCH, mmap, 3), SECCOMP_RET_TRACE | DATA_NATIVE as u32, "mmap of fd 3");
         assert_eq!(verdict_with(&f, AUDIT_ARCH, mmap, u32::MAX), SECCOMP_RET_ALLOW, "anonymous mmap (fd -1)");
         assert_eq!(verdict_with(&f, AUDIT_ARCH_COMPAT, 20, 3), SECCOMP_RET_ALLOW, "i386 getpid, whatever its arguments");
+    }
+
+    #[test]
+    fn the_compat_metadata_calls_stop_with_their_own_data() {
+        let f = Filter::new(crate::syscalls::traced().map(|(nr, _)| nr));
+        let set = CompatCalls::new();
+        for &nr in COMPAT_META_CALLS {
+            assert_eq!(verdict(&f, AUDIT_ARCH_COMPAT, nr), SECCOMP_RET_TRACE | DATA_COMPAT_META as u32, "compat {nr}");
+            assert_eq!(set.kind(nr as u64), Some(CompatCall::Meta));
+        }
+        for &nr in COMPAT_DATA_CALLS {
+            assert_eq!(set.kind(nr as u64), Some(CompatCall::Data));
+        }
+        assert_eq!(set.kind(20), None, "getpid");
+        assert_eq!(set.kind(19), None, "lseek");
     }
 }

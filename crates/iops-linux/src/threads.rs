@@ -163,6 +163,12 @@ impl Threads {
         }
     }
 
+    /// Every known thread of process `tgid` is past its exit stop: the
+    /// process is ending (O(threads): called at exit stops only).
+    pub fn group_exiting(&self, tgid: pid_t) -> bool {
+        self.by_tid.values().all(|t| t.tgid != tgid || t.exiting)
+    }
+
     /// A thread-group leader past its exit stop while other threads of its
     /// group live on: its death is reported only after theirs, so a detach
     /// must not wait for it.

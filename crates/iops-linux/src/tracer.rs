@@ -13,11 +13,11 @@ use libc::pid_t;
 
 use crate::calls::Calls;
 use crate::placement::Stops;
-use crate::procio::ProcIo;
+use crate::procio::{Orphans, ProcIo};
 use crate::ptrace::{self, SyscallInfo, SYSCALL_INFO_ENTRY, SYSCALL_INFO_EXIT, SYSCALL_INFO_SECCOMP};
 use crate::regs::Regs;
 use crate::schedstat::{Spent, WindowTimes};
-use crate::seccomp::{AUDIT_ARCH, COMPAT_DATA_CALLS, DATA_COMPAT, DATA_NATIVE};
+use crate::seccomp::{CompatCall, CompatCalls, AUDIT_ARCH, DATA_COMPAT, DATA_COMPAT_META, DATA_NATIVE};
 use crate::syscalls::{self, Class, ClassTable};
 use crate::threads::{Pending, Threads};
 use crate::wait::{Ended, Status};
@@ -56,12 +56,17 @@ pub struct Tracer {
     /// the latest reading since.
     storage_begin: Option<ProcIo>,
     storage_last: Option<ProcIo>,
+    /// Storage-level counters of the traced processes that ended in the
+    /// window outside the root's tree of reaping (see `Outcome::storage_orphans`).
+    storage_orphans: Orphans,
     io_uring_seen: bool,
     /// Read/write-family calls of the 32-bit compat ABI seen in the window:
     /// not counted (their numbers and arguments are another ABI's).
     compat_calls: u64,
-    /// Compat-ABI numbers of those calls, as a bitset.
-    compat_nrs: [u64; 8],
+    /// Metadata calls of the compat ABI seen in the window, likewise.
+    compat_meta_calls: u64,
+    /// Compat-ABI numbers of the calls we count.
+    compat_nrs: CompatCalls,
     /// A traced program installed a seccomp filter of its own: a seccomp
     /// stop may then be its filter's, not ours (told apart by the data).
     foreign_filters: bool,
@@ -90,8 +95,15 @@ pub struct Outcome {
     /// /proc/<root>/io at the window's begin, and the latest reading.
     pub storage_begin: Option<ProcIo>,
     pub storage_last: Option<ProcIo>,
+    /// /proc/<pid>/io, at its last thread's exit stop, of each traced
+    /// process that ended in the window with a parent we do not trace (it
+    /// outlived its parent: `( cmd & )`): no traced process reaps it, so its
+    /// I/O never reaches the root's counters.
+    pub storage_orphans: Orphans,
     /// See `Tracer::compat_calls`.
     pub compat_calls: u64,
+    /// See `Tracer::compat_meta_calls`.
+    pub compat_meta_calls: u64,
     /// The program called io_uring in the window.
     pub io_uring_seen: bool,
     /// See `Calls::program_ptrace`.
@@ -135,12 +147,11 @@ impl Tracer {
             // storage counters' base is now, not the process's start.
             storage_begin: if marker_cookie.is_none() { ProcIo::read(root).ok() } else { None },
             storage_last: None,
+            storage_orphans: Orphans::default(),
             io_uring_seen: false,
             compat_calls: 0,
-            compat_nrs: COMPAT_DATA_CALLS.iter().fold([0; 8], |mut set, &nr| {
-                set[nr as usize / 64] |= 1 << (nr % 64);
-                set
-            }),
+            compat_meta_calls: 0,
+            compat_nrs: CompatCalls::new(),
             foreign_filters: false,
             ready_reported: false,
             held: None,
@@ -242,13 +253,21 @@ impl Tracer {
             root_ended: self.root_ended,
             storage_begin: self.storage_begin,
             storage_last: self.storage_last,
+            storage_orphans: self.storage_orphans,
             compat_calls: self.compat_calls,
+            compat_meta_calls: self.compat_meta_calls,
             io_uring_seen: self.io_uring_seen,
             program_ptrace: self.calls.program_ptrace(),
             stops: self.stops,
             spent,
             agg: self.calls.into_aggregator(),
         }
+    }
+
+    /// A window open from the start on a running process (attach without
+    /// markers): its file mappings now are listed (see `maps`).
+    pub fn list_mappings_before(&mut self) {
+        self.calls.mapped_before(self.root);
     }
 
     pub fn open_window(&mut self) {
@@ -345,6 +364,8 @@ impl Tracer {
                     if let Ok(io) = ProcIo::read(tid) {
                         self.storage_last = Some(io);
                     }
+                } else if self.window.is_open() && self.threads.group_exiting(tgid) {
+                    self.on_process_exiting(tid);
                 }
                 self.resume(tid, 0);
             }
@@ -358,6 +379,19 @@ impl Tracer {
             // Deliver the signal unchanged.
             Status::Signal(sig) => self.resume(tid, sig),
             Status::Ended(_) | Status::Other => {} // above
+        }
+    }
+
+    /// The last thread `tid` of a traced process other than the root is at
+    /// its exit stop: a process whose parent we do not trace will not be
+    /// reaped into the root's counters, so its own count now.
+    fn on_process_exiting(&mut self, tid: pid_t) {
+        let Some(parent) = ProcIo::parent(tid) else { return };
+        if self.threads.contains(parent) {
+            return;
+        }
+        if let Ok(io) = ProcIo::read(tid) {
+            self.storage_orphans.add(&io);
         }
     }
 
@@ -386,6 +420,10 @@ impl Tracer {
                 Ok(DATA_NATIVE) => {}
                 Ok(DATA_COMPAT) => {
                     self.compat_calls += counted as u64;
+                    return;
+                }
+                Ok(DATA_COMPAT_META) => {
+                    self.compat_meta_calls += counted as u64;
                     return;
                 }
                 Ok(_) => return self.skip_foreign(tid),
@@ -423,8 +461,13 @@ impl Tracer {
         self.complete(tid, p, -(libc::ENOSYS as i64), now);
     }
 
-    fn is_compat_nr(&self, nr: u64) -> bool {
-        nr < 512 && self.compat_nrs[nr as usize / 64] & (1 << (nr % 64)) != 0
+    /// Counts a compat-ABI call of a kind we count (`counted`: in the window).
+    fn compat_call(&mut self, kind: Option<CompatCall>, counted: bool) {
+        match kind {
+            Some(CompatCall::Data) => self.compat_calls += counted as u64,
+            Some(CompatCall::Meta) => self.compat_meta_calls += counted as u64,
+            None => {}
+        }
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -436,13 +479,19 @@ impl Tracer {
         }
         let now = Instant::now();
         let nr = self.regs.nr();
-        // A compat-ABI call stopped by our filter: its number is not in our
-        // table, or (a number both ABIs trace) the kernel says which ABI.
-        if self.is_compat_nr(nr)
-            && (self.classes.get(nr) == Class::Ignored
-                || ptrace::syscall_info(tid, &mut self.info).is_ok_and(|_| self.info.arch != AUDIT_ARCH))
+        // A compat-ABI call stopped by our filter: a 32-bit program's (its
+        // code segment says so), or its number is not in our table, or (a
+        // data call's number both ABIs trace: a 64-bit program's int 0x80)
+        // the kernel says which ABI.
+        let kind = self.compat_nrs.kind(nr);
+        if self.regs.compat_mode()
+            || kind.is_some_and(|kind| {
+                self.classes.get(nr) == Class::Ignored
+                    || kind == CompatCall::Data
+                        && ptrace::syscall_info(tid, &mut self.info).is_ok_and(|_| self.info.arch != AUDIT_ARCH)
+            })
         {
-            self.compat_calls += p.counted as u64;
+            self.compat_call(kind, p.counted);
             return;
         }
         // rt_sigreturn restores the registers of the interrupted context and
@@ -508,9 +557,7 @@ impl Tracer {
                 }
                 if self.info.arch != AUDIT_ARCH {
                     // The compat ABI: other numbers, other argument layout.
-                    if self.window.is_open() && self.is_compat_nr(nr) {
-                        self.compat_calls += 1;
-                    }
+                    self.compat_call(self.compat_nrs.kind(nr), self.window.is_open());
                     return;
                 }
                 if nr == syscalls::MARKER_SYSCALL as u64 && self.is_marker() {
@@ -548,7 +595,10 @@ impl Tracer {
 
     fn on_marker(&mut self, phase: u64) {
         match (phase, self.window.phase()) {
-            (syscalls::MARKER_BEGIN, Phase::Waiting) => self.open_window(),
+            (syscalls::MARKER_BEGIN, Phase::Waiting) => {
+                self.open_window();
+                self.calls.mapped_before(self.root);
+            }
             (syscalls::MARKER_END, Phase::Open) => self.close_window(),
             _ => {}
         }

@@ -5,7 +5,7 @@
  */
 import type { Finding } from "../../view/findings";
 import { humanBytes, humanDuration, thousands } from "../../view/units";
-import { accessDetail, accessPattern, percent, sourceLabel, unknownTime, type ReportView, type SummaryId, type SummaryRow } from "../../view/view";
+import { accessDetail, accessPattern, mappingMark, percent, sourceLabel, unknownTime, type ReportView, type SummaryId, type SummaryRow } from "../../view/view";
 import { html, type SafeHtml } from "./escape";
 
 /** Files listed at most in the page's table (the busiest first, as the report orders them). */
@@ -76,7 +76,7 @@ export function mappingsHtml(view: ReportView): SafeHtml {
   if (!maps || maps.data.length === 0) return html``;
   const rows = maps.data.map(
     (m) =>
-      html`<tr><td class="path">${m.path}</td><td class="num" data-value="${m.maps}">${thousands(m.maps)}</td><td class="num" data-value="${m.bytes}">${humanBytes(m.bytes)}</td><td>${m.prot || "none"}</td><td>${m.shared ? "shared" : "private"}</td></tr>`,
+      html`<tr><td class="path">${m.path}${mappingMark(m)}</td><td class="num" data-value="${m.maps}">${thousands(m.maps)}</td><td class="num" data-value="${m.bytes}">${humanBytes(m.bytes)}</td><td>${m.prot || "none"}</td><td>${m.shared ? "shared" : "private"}</td></tr>`,
   );
   const codeFiles = new Set(maps.code.map((m) => m.path)).size;
   const code = codeFiles ? html` ${codeFiles === 1 ? "1 file" : `${thousands(codeFiles)} files`} of code mapped executable (the program, shared libraries) not listed.` : "";

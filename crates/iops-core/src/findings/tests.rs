@@ -76,7 +76,7 @@ fn access(sequential: u64, random: u64, small: u64) -> Option<AccessSummary> {
 }
 
 fn mapping(path: &str, bytes: u64, prot: &str, exec: bool) -> Mapping {
-    Mapping { path: path.into(), kind: FdKind::File, maps: 1, bytes, prot: prot.into(), shared: false, exec }
+    Mapping { path: path.into(), kind: FdKind::File, maps: 1, bytes, prot: prot.into(), shared: false, exec, before_window: None }
 }
 
 // ------------------------------------------------------------------ syncs
