@@ -101,15 +101,25 @@ char LICENSE[] SEC("license") = "GPL";
 #define CFG_FILE_INODE 22
 #define CFG_INODE_INO 23
 #define CFG_SOCKET_NR 24
-#define CFG_LEN 27
+/* 27: where the sixth argument (preadv2's, pwritev2's RWF flags) is in
+ * pt_regs; 28: inode.i_size; 29..31: read, readv, preadv2; 32, 33:
+ * pwrite64, pwritev (see position_after). */
+#define CFG_ARG5 27
+#define CFG_INODE_SIZE 28
+#define CFG_READ_NR 29
+#define CFG_PWRITE_NR 32
+#define CFG_LEN 34
 
 /* The same on every architecture this runs on. */
 #define MAP_ANONYMOUS 0x20
 #define O_APPEND 02000
 #define F_SETFL 4
-/* `peek[1]` of a write's record: `peek[0]` is the fd's position after it,
- * the low bits its file's f_flags. */
+/* `peek[1]` of a data call's record: `peek[0]` is the fd's position after
+ * it (POS_READ) or its file's size (SIZE_READ), the low bits its file's
+ * f_flags. */
 #define POS_READ (1ULL << 63)
+#define SIZE_READ (1ULL << 62)
+#define RWF_APPEND 0x10
 
 /* Index 0 of `window`: its phase (as iops_core::window::Phase). */
 #define WINDOW_WAITING 0
@@ -173,8 +183,8 @@ struct open_event {
 /* The traced processes: TRACED, or AT_EXEC for a launched command that is
  * still our forked child (its gate read and closes are ours, not its);
  * with APPENDS once it may have an O_APPEND fd (opened one, set one with
- * fcntl, inherited one, or was there before the attach): its writes
- * then read the fd's position in the kernel (`write_position`). */
+ * fcntl, inherited one, or was there before the attach): its pwrites
+ * then look whether they appended (`position_after`). */
 #define TRACED 1
 #define AT_EXEC 2
 #define APPENDS 4
@@ -260,8 +270,7 @@ struct {
 const volatile __u64 CONFIG[CFG_LEN] = {};
 
 /* [0]: the window's phase; [1]: records the ring buffer had no room for;
- * [2]: non-zero once any traced process has APPENDS (until then no write
- * looks further); [3]: the capture's cookie (> 0xffffffff: no markers),
+ * [2]: non-zero once any traced process has APPENDS; [3]: the capture's cookie (> 0xffffffff: no markers),
  * read only at a marker call. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -374,32 +383,55 @@ INLINE void opened(__s64 fd, __u32 tgid)
 		mark_appends(tgid);
 }
 
-/* A write that started at its fd's position (write, writev, pwritev2 at
- * offset -1) moved `ret` bytes: in a process that may have an O_APPEND
- * fd, its record carries the position now and the file's flags, so an
- * append's offset (the end of the file before it) is exact: userspace
- * would read /proc only after the fact. Other processes pay an array
- * read; their writes, a hash lookup more. */
-INLINE void write_position(struct event *e, struct pending *p, __s64 ret, __u32 tgid)
+/* After a data call on a file: where it really was. A call at its fd's
+ * position (read, readv, write, writev; preadv2, pwritev2 at offset -1)
+ * carries the position now and the file's flags (POS_READ), exact
+ * whoever else moved it: the position is the open file description's,
+ * which dup, fork, exec and SCM_RIGHTS share between fds and processes.
+ * A write at an explicit offset that appended all the same (pwrite(2)
+ * BUGS: O_APPEND, or pwritev2's RWF_APPEND) carries the file's size now
+ * (SIZE_READ); pwrite64 and pwritev look only in a process that may have
+ * an O_APPEND fd. preadv2 and pwritev2 carry their RWF flags in args[2]
+ * (vlen is of no use to userspace). Calls at explicit offsets (pread64,
+ * ...) read nothing. */
+INLINE void position_after(struct event *e, struct pending *p, __s64 ret, __u32 tgid, const void *regs)
 {
-	__u64 nr = p->nr, pos = 0;
+	__u64 nr = p->nr, v = 0, rwf = 0;
 	__u32 flags = 0;
+	int v2 = nr == cfg(CFG_PWRITEV2_NR) || nr == cfg(CFG_READ_NR + 2);
+	if (v2 && bpf_probe_read_kernel(&rwf, 8, (const char *)regs + (cfg(CFG_ARG5) & 0x3ff)) == 0)
+		e->args[2] = rwf;
 	if (ret <= 0)
 		return;
-	if (nr != cfg(CFG_WRITE_NR) && nr != cfg(CFG_WRITEV_NR) && !(nr == cfg(CFG_PWRITEV2_NR) && (__s64)p->args[3] == -1))
-		return;
-	__u64 *any = state_at(2);
-	if (!any || !*any)
-		return;
-	__u8 *v = bpf_map_lookup_elem(&tgids, &tgid);
-	if (!v || !(*v & APPENDS))
-		return;
+	int current = nr == cfg(CFG_READ_NR) || nr == cfg(CFG_READ_NR + 1) || nr == cfg(CFG_WRITE_NR) ||
+		      nr == cfg(CFG_WRITEV_NR) || (v2 && (__s64)p->args[3] == -1);
+	if (!current) {
+		if (nr != cfg(CFG_PWRITE_NR) && nr != cfg(CFG_PWRITE_NR + 1) && nr != cfg(CFG_PWRITEV2_NR))
+			return;
+		if (!(rwf & RWF_APPEND)) {
+			__u8 *t = bpf_map_lookup_elem(&tgids, &tgid);
+			if (!t || !(*t & APPENDS))
+				return;
+		}
+	}
 	const char *file = file_of((__u32)p->args[0]);
-	if (!file || bpf_probe_read_kernel(&pos, 8, file + cfg(CFG_FILE_POS)) < 0 ||
-	    bpf_probe_read_kernel(&flags, 4, file + cfg(CFG_FILE_FLAGS)) < 0)
+	if (!file || bpf_probe_read_kernel(&flags, 4, file + cfg(CFG_FILE_FLAGS)) < 0)
 		return;
-	e->peek[0] = pos;
-	e->peek[1] = POS_READ | flags;
+	if (current) {
+		if (bpf_probe_read_kernel(&v, 8, file + cfg(CFG_FILE_POS)) < 0)
+			return;
+		e->peek[0] = v;
+		e->peek[1] = POS_READ | flags;
+		return;
+	}
+	if (!(flags & O_APPEND) && !(rwf & RWF_APPEND))
+		return;
+	const char *inode = 0;
+	if (!cfg(CFG_INODE_SIZE) || bpf_probe_read_kernel(&inode, 8, file + cfg(CFG_FILE_INODE)) < 0 || !inode ||
+	    bpf_probe_read_kernel(&v, 8, inode + cfg(CFG_INODE_SIZE)) < 0)
+		return;
+	e->peek[0] = v;
+	e->peek[1] = SIZE_READ | flags;
 }
 
 /* Let the reader sleep (it polls on a timer) unless the buffer fills up. */
@@ -648,7 +680,7 @@ int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 				if (p->args[3])
 					bpf_probe_read_user(&e->peek[1], 8, (const void *)p->args[3]);
 			}
-			write_position(e, p, ret, tgid);
+			position_after(e, p, ret, tgid, (const void *)ctx->args[0]);
 			made_inodes(e, flags, p->nr, ret);
 			bpf_ringbuf_submit(e, wakeup());
 		}

@@ -1,6 +1,6 @@
 //! Where an fd's file position is in kernel memory (task_struct.files →
 //! files_struct.fdt → fdtable.fd[fd] → file.f_pos, file.f_flags, and its
-//! inode's number: file.f_inode → inode.i_ino), from the
+//! inode's number and size: file.f_inode → inode.i_ino, i_size), from the
 //! kernel's own BTF (/sys/kernel/btf/vmlinux): these offsets move with
 //! every kernel version and configuration. The BPF program has no CO-RE
 //! relocations (the loader would parse all of BTF for them: a third of a
@@ -18,6 +18,8 @@ pub struct FileOffsets {
     pub file_flags: u64,
     pub file_inode: u64,
     pub inode_ino: u64,
+    /// inode.i_size: where the file ends (an append at an explicit offset).
+    pub inode_size: u64,
 }
 
 /// The running kernel's offsets; `None` where its BTF lacks any of them.
@@ -148,6 +150,7 @@ impl<'a> Btf<'a> {
             file_flags: self.member(file, b"f_flags")?,
             file_inode: self.member(file, b"f_inode")?,
             inode_ino: self.member(inode, b"i_ino")?,
+            inode_size: self.member(inode, b"i_size")?,
         })
     }
 }
@@ -228,6 +231,7 @@ mod tests {
                 file_flags: theirs("file", "f_flags"),
                 file_inode: theirs("file", "f_inode"),
                 inode_ino: theirs("inode", "i_ino"),
+                inode_size: theirs("inode", "i_size"),
             }
         );
     }

@@ -47,8 +47,12 @@ const CFG_TASK_FILES: u32 = 13;
 const CFG_WRITE_NR: u32 = 19;
 const CFG_FILE_INODE: u32 = 22;
 const CFG_SOCKET_NR: u32 = 24;
+const CFG_ARG5: u32 = 27;
+const CFG_INODE_SIZE: u32 = 28;
+const CFG_READ_NR: u32 = 29;
+const CFG_PWRITE_NR: u32 = 32;
 /// Slots of bpf/iops.bpf.c's CONFIG array.
-const CFG_LEN: usize = 27;
+const CFG_LEN: usize = 34;
 
 /// 1 + the offset of `thread_info.status` in `task_struct` (x86-64: the
 /// thread_info is the task's first member, `{ flags, syscall_work, status }`
@@ -72,6 +76,11 @@ const REGS: Option<(u64, [u64; 4])> = None;
 const ARG4: u64 = 72; // r8
 #[cfg(not(target_arch = "x86_64"))]
 const ARG4: u64 = 32; // regs[4]
+/// Where the sixth argument (preadv2's and pwritev2's RWF flags) is.
+#[cfg(target_arch = "x86_64")]
+const ARG5: u64 = 64; // r9
+#[cfg(not(target_arch = "x86_64"))]
+const ARG5: u64 = 40; // regs[5]
 
 // `calls` flags.
 const CALL_TRACED: u8 = 1;
@@ -310,6 +319,12 @@ impl Program {
             (CFG_SOCKET_NR, libc::SYS_socket as u64),
             (CFG_SOCKET_NR + 1, libc::SYS_accept as u64),
             (CFG_SOCKET_NR + 2, libc::SYS_accept4 as u64),
+            (CFG_ARG5, ARG5),
+            (CFG_READ_NR, libc::SYS_read as u64),
+            (CFG_READ_NR + 1, libc::SYS_readv as u64),
+            (CFG_READ_NR + 2, libc::SYS_preadv2 as u64),
+            (CFG_PWRITE_NR, libc::SYS_pwrite64 as u64),
+            (CFG_PWRITE_NR + 1, libc::SYS_pwritev as u64),
         ] {
             config[i as usize] = v;
         }
@@ -321,6 +336,7 @@ impl Program {
             }
             config[CFG_FILE_INODE as usize] = o.file_inode;
             config[CFG_FILE_INODE as usize + 1] = o.inode_ino;
+            config[CFG_INODE_SIZE as usize] = o.inode_size;
         }
         let mut ebpf = EbpfLoader::new()
             .btf(None)
