@@ -409,6 +409,10 @@ INLINE void position_after(struct event *e, struct pending *p, __s64 ret, __u32 
 		if (nr != cfg(CFG_PWRITE_NR) && nr != cfg(CFG_PWRITE_NR + 1) && nr != cfg(CFG_PWRITEV2_NR))
 			return;
 		if (!(rwf & RWF_APPEND)) {
+			/* An array read while no traced process has APPENDS. */
+			__u64 *any = state_at(2);
+			if (!any || !*any)
+				return;
 			__u8 *t = bpf_map_lookup_elem(&tgids, &tgid);
 			if (!t || !(*t & APPENDS))
 				return;
