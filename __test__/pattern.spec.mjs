@@ -17,7 +17,7 @@ let bin;
 
 test.before(() => {
   dir = makeTempDir("iops-pattern-");
-  bin = compileFixtures(dir, ["access", "smallfiles", "writes"]);
+  bin = compileFixtures(dir, ["access", "smallfiles", "writes", "shared"]);
 });
 
 test.after.always(() => {
@@ -122,6 +122,71 @@ eachMethod(test, "lseek + read() at random records: the first sequential, every 
   t.deepEqual(row.readAccess, access("random", { sequential: 1, random: N - 1 }));
   t.is(row.pattern, "random");
 });
+
+// One open file description's position, moved by several fds or processes
+// (dup, fork, exec, SCM_RIGHTS share it: the kernel keeps one f_pos): each
+// read starts where the previous one, whichever fd made it, ended. Followed
+// per fd, the reads would look like jumps back and rereads.
+/** `count` records of `size` bytes, record i filled with the byte 'A' + i % 26 (the fixtures' pattern_byte). */
+function recordFile(name, count, size) {
+  const p = path.join(dir, name);
+  fs.writeFileSync(p, Buffer.concat(Array.from({ length: count }, (_, i) => Buffer.alloc(size, 65 + (i % 26)))));
+  return p;
+}
+
+/** `iops --method <method> -- shared <mode> <file> <count> <size>`: its row in report.files and the report. */
+function traceShared(t, mode, file, count, size, method) {
+  const { status, report, stderr } = runCliJson(["--method", method, "--", bin.shared, mode, file, String(count), String(size)]);
+  t.is(status, 0, stderr);
+  const row = report.files.find((f) => f.path === file);
+  t.truthy(row, `${file} in report.files`);
+  return { row, report };
+}
+
+const SHARED = 300;
+
+for (const [mode, how] of [
+  ["dup-turns", "five fds of one open (dup, dup2, F_DUPFD, dup3) read in turn"],
+  ["fork-turns", "parent and forked child read in turn"],
+  ["exec-turns", "parent, then a child that exec'd, then the parent again"],
+  ["scm-turns", "a child and the parent it sent the fd to (SCM_RIGHTS) read in turn"],
+]) {
+  eachMethod(test, `one shared file position, ${how}: ${SHARED} reads all sequential, no rereads`, (t, method) => {
+    const file = recordFile(`${mode}.dat`, SHARED, 100);
+    const { row, report } = traceShared(t, mode, file, SHARED, 100, method);
+    t.deepEqual(row.readAccess, access("sequential", { sequential: SHARED, small: SHARED }));
+    t.is(row.repeatedReads, 0);
+    t.deepEqual(report.findings.filter((f) => f.code === "rereads"), []);
+  });
+}
+
+eachMethod(test, `a shell's redirected stdin read by ${SHARED} \`head -c 100\` in turn: ${SHARED} sequential reads, no rereads`, (t, method) => {
+  const file = recordFile("stdin.dat", SHARED + 10, 100);
+  const script = `{ for i in $(seq ${SHARED}); do head -c 100 >/dev/null; done; } < '${file}'`;
+  const { status, report, stderr } = runCliJson(["--method", method, "--", "bash", "-c", script]);
+  t.is(status, 0, stderr);
+  const row = report.files.find((f) => f.path === file);
+  t.truthy(row, `${file} in report.files`);
+  t.is(row.readOps, SHARED);
+  t.deepEqual(row.readAccess, access("sequential", { sequential: SHARED, small: SHARED }));
+  t.deepEqual(report.findings.filter((f) => f.code === "rereads"), []);
+});
+
+// pwrite(2) BUGS: on an O_APPEND fd, and with pwritev2's RWF_APPEND, the
+// write lands at the end of the file whatever offset it names.
+for (const [mode, how] of [
+  ["pwrite-append", "pwrite(fd, buf, 100, 0) on an O_APPEND fd"],
+  ["pwritev2-append", "pwritev2(fd, iov, 1, 0, RWF_APPEND)"],
+  ["pwritev2-append-pos", "lseek(fd, 0) then pwritev2(fd, iov, 1, -1, RWF_APPEND)"],
+]) {
+  eachMethod(test, `50 × ${how}: appends at 0, 100, ... 4900, all sequential`, (t, method) => {
+    const file = path.join(dir, `${mode}.dat`);
+    const { row } = traceShared(t, mode, file, 50, 100, method);
+    t.deepEqual(row.writeAccess, access("sequential", { sequential: 50, small: 50 }));
+    t.is(row.writeBytes, 5000);
+    t.is(fs.statSync(file).size, 5000);
+  });
+}
 
 test.serial("pread() of 512 B at random records: random, all small; the finding names the file with its numbers", (t) => {
   const file = dataFile("prandom.dat", 1000 * 512);

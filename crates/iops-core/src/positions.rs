@@ -21,10 +21,11 @@
 //! | a data call moved `bytes` | [`FdPosition::advance`] / [`PositionTable::advance`], which return the call's start offset |
 //! | the fd was closed, or replaced (`dup2`, `dup3`, exec) | [`PositionTable::close`] (or drop the entry) |
 //!
-//! Limits, by design: a position is tracked per fd, so two fds sharing one
-//! open file description (after `dup` or `fork`) that both move it are each
-//! followed on their own; a source that re-reads the position when it first
-//! sees an fd (the tracer does) is exact again from that point.
+//! Limits, by design: a position is tracked per fd here, so two fds sharing
+//! one open file description (after `dup` or `fork`) that both move it are
+//! each followed on their own; a source that knows which fds share one
+//! (the Linux tracer's fd table: one `FdPosition` per description, shared
+//! by its fds) or reads the position from the kernel (eBPF) is exact.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -44,6 +45,12 @@ pub enum CallOffset {
     /// At an explicit offset the source could not read (an offset pointer of
     /// `sendfile`, `copy_file_range`, `splice`); the position does not move.
     Unknown,
+    /// A write that lands at the end of the file whatever offset it names
+    /// (pwrite(2) BUGS: `pwrite64`/`pwritev` on an `O_APPEND` fd;
+    /// `pwritev2` with `RWF_APPEND`). `moves`: it was at the fd's position
+    /// (`pwritev2` at offset -1), which it leaves at the new end; else the
+    /// position does not move.
+    End { moves: bool },
 }
 
 /// The position state of one fd.
@@ -88,9 +95,15 @@ impl FdPosition {
                 Some(pos_after.saturating_sub(bytes))
             }
             CallOffset::At(offset) => Some(offset),
-            CallOffset::Unknown => None,
+            CallOffset::Unknown | CallOffset::End { .. } => None,
         };
         (p, start)
+    }
+
+    /// The end of the file is `end` before the next call (a source that read
+    /// it where an append left it).
+    pub fn set_end(&mut self, end: u64) {
+        self.end = Some(end);
     }
 
     /// The position `lseek` returned.
@@ -106,6 +119,16 @@ impl FdPosition {
         match call {
             CallOffset::At(offset) => Some(offset),
             CallOffset::Unknown => None,
+            CallOffset::End { moves } => {
+                // Where the last append seen here left the end, when known.
+                let start = self.end?;
+                let end = start.saturating_add(bytes);
+                self.end = Some(end);
+                if moves {
+                    self.pos = end;
+                }
+                Some(start)
+            }
             CallOffset::Current if self.append && direction == Direction::Write => {
                 // An append lands at the end and leaves the position there.
                 let start = self.end?;
@@ -269,6 +292,19 @@ mod tests {
         assert!(!q.append_end_unknown(R, Current) && !q.append_end_unknown(W, At(0)));
         assert_eq!(q.advance(W, Current, 10), None);
         assert_eq!(q.advance(R, Current, 10), Some(0));
+    }
+
+    #[test]
+    fn explicit_offset_appends_land_at_the_end() {
+        // pwrite(2) BUGS: the end as last seen here, not the offset named.
+        let (mut p, _) = FdPosition::after_first_call(500, true, W, Current, 100);
+        assert_eq!(p.advance(W, End { moves: false }, 100), Some(500));
+        assert_eq!(p.pos(), 500, "a pwrite leaves the position");
+        assert_eq!(p.advance(W, End { moves: true }, 100), Some(600));
+        assert_eq!(p.pos(), 700, "RWF_APPEND at the position moves it to the end");
+        p.set_end(1000);
+        assert_eq!(p.advance(W, End { moves: false }, 10), Some(1000));
+        assert_eq!(FdPosition::new(0, false).advance(W, End { moves: false }, 10), None, "end never seen");
     }
 
     #[test]

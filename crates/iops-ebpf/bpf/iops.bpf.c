@@ -75,11 +75,15 @@ char LICENSE[] SEC("license") = "GPL";
 /* What a few calls need read beyond their arguments, so that the others
  * (a pread) pay nothing for it but the flag test. */
 #define CALL_MMAP_FD 256     /* mmap: its fd is the fifth argument */
-#define CALL_WRITE_AT_POS 512 /* write, writev, pwritev2 (at offset -1): the fd's position after it */
+#define CALL_AT_POS 512      /* read, readv, write, writev; preadv2, pwritev2 at offset -1: the fd's position after it */
 #define CALL_INODE_RET 1024  /* socket, accept, accept4: the new fd's inode */
 #define CALL_RECV_FDS 2048   /* recvmsg: the fds it received (SCM_RIGHTS), named by their inodes */
+#define CALL_APPEND_AT 4096  /* pwrite64, pwritev, pwritev2: an append all the same (O_APPEND, RWF_APPEND)? */
+#define CALL_RWF 8192        /* preadv2, pwritev2: their RWF flags (the sixth argument) */
 /* The flags that make sys_exit look past the record's common fields. */
-#define CALL_EXIT_EXTRAS (CALL_PEEK_ARG2 | CALL_PEEK_ARG1_3 | CALL_FDS_ARG0 | CALL_FDS_ARG3 | CALL_WRITE_AT_POS | CALL_INODE_RET | CALL_RECV_FDS)
+#define CALL_EXIT_EXTRAS                                                                                       \
+	(CALL_PEEK_ARG2 | CALL_PEEK_ARG1_3 | CALL_FDS_ARG0 | CALL_FDS_ARG3 | CALL_AT_POS | CALL_INODE_RET |    \
+	 CALL_RECV_FDS | CALL_APPEND_AT | CALL_RWF)
 
 /* Indices of `CONFIG` (written by userspace before the load). */
 #define CFG_FORK_CHILD_PID 0  /* offset of child_pid in sched_process_fork */
@@ -90,7 +94,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define CFG_REGS_BASE 5       /* where the span of syscall argument registers starts in pt_regs */
 #define CFG_ARG0 6            /* 6..9: each argument's offset in that span */
 #define CFG_COMPAT_STATUS 10  /* 1 + offset of thread_info.status in task_struct; 0: no 32-bit ABI check */
-#define CFG_PWRITEV2_NR 11    /* pwritev2's number (CALL_WRITE_AT_POS only at offset -1) */
+/* 11: unused (the calls read at their exit are told by their flags) */
 #define CFG_ARG4 12           /* offset of the fifth argument (mmap's fd) in pt_regs */
 /* 13..18: where an fd's file position is (from the kernel's BTF); 0 in
  * CFG_TASK_FILES: unknown, positions are not read. */
@@ -113,15 +117,22 @@ char LICENSE[] SEC("license") = "GPL";
 #define CFG_TASK_TGID 26      /* task_struct.tgid */
 #define CFG_IOAC_READ 27      /* task_io_accounting.read_bytes */
 #define CFG_IOAC_WRITE 28     /* task_io_accounting.write_bytes */
-#define CFG_LEN 29
+/* 29: where the sixth argument (preadv2's, pwritev2's RWF flags) is in
+ * pt_regs; 30: inode.i_size (see position_after). */
+#define CFG_ARG5 29
+#define CFG_INODE_SIZE 30
+#define CFG_LEN 31
 
 /* The same on every architecture this runs on. */
 #define MAP_ANONYMOUS 0x20
 #define O_APPEND 02000
 #define F_SETFL 4
-/* `peek[1]` of a write's record: `peek[0]` is the fd's position after it,
- * the low bits its file's f_flags. */
+/* `peek[1]` of a data call's record: `peek[0]` is the fd's position after
+ * it (POS_READ) or its file's size (SIZE_READ), the low bits its file's
+ * f_flags. */
 #define POS_READ (1ULL << 63)
+#define SIZE_READ (1ULL << 62)
+#define RWF_APPEND 0x10
 
 /* Index 0 of `window`: its phase (as iops_core::window::Phase). */
 #define WINDOW_WAITING 0
@@ -186,8 +197,8 @@ struct open_event {
 /* The traced processes: TRACED, or AT_EXEC for a launched command that is
  * still our forked child (its gate read and closes are ours, not its);
  * with APPENDS once it may have an O_APPEND fd (opened one, set one with
- * fcntl, inherited one, or was there before the attach): its writes
- * then read the fd's position in the kernel (`write_position`). */
+ * fcntl, inherited one, or was there before the attach): its pwrites
+ * then look whether they appended (`position_after`). */
 #define TRACED 1
 #define AT_EXEC 2
 #define APPENDS 4
@@ -413,30 +424,57 @@ INLINE void opened(__s64 fd, __u32 tgid)
 		mark_appends(tgid);
 }
 
-/* A write that started at its fd's position (write, writev, pwritev2 at
- * offset -1) moved `ret` bytes: in a process that may have an O_APPEND
- * fd, its record carries the position now and the file's flags, so an
- * append's offset (the end of the file before it) is exact: userspace
- * would read /proc only after the fact. Other processes pay an array
- * read; their writes, a hash lookup more. */
-INLINE void write_position(struct event *e, struct pending *p, __s64 ret, __u32 tgid)
+/* After a data call on a file: where it really was. A call at its fd's
+ * position (read, readv, write, writev; preadv2, pwritev2 at offset -1)
+ * carries the position now and the file's flags (POS_READ), exact
+ * whoever else moved it: the position is the open file description's,
+ * which dup, fork, exec and SCM_RIGHTS share between fds and processes.
+ * A write at an explicit offset that appended all the same (pwrite(2)
+ * BUGS: O_APPEND, or pwritev2's RWF_APPEND) carries the file's size now
+ * (SIZE_READ); pwrite64 and pwritev look only in a process that may have
+ * an O_APPEND fd. preadv2 and pwritev2 carry their RWF flags in args[2]
+ * (vlen is of no use to userspace). Calls at explicit offsets (pread64,
+ * ...) read nothing. */
+INLINE void position_after(struct event *e, struct pending *p, __u16 call, __s64 ret, __u32 tgid, const void *regs)
 {
-	__u64 pos = 0;
+	__u64 v = 0, rwf = 0;
 	__u32 flags = 0;
-	if (ret <= 0 || (p->nr == cfg(CFG_PWRITEV2_NR) && (__s64)p->args[3] != -1))
+	if ((call & CALL_RWF) && bpf_probe_read_kernel(&rwf, 8, (const char *)regs + (cfg(CFG_ARG5) & 0x3ff)) == 0)
+		e->args[2] = rwf;
+	if (ret <= 0)
 		return;
-	__u64 *any = state_at(2);
-	if (!any || !*any)
-		return;
-	__u8 *v = bpf_map_lookup_elem(&tgids, &tgid);
-	if (!v || !(*v & APPENDS))
-		return;
+	int current = (call & CALL_AT_POS) && (!(call & CALL_RWF) || (__s64)p->args[3] == -1);
+	if (!current) {
+		if (!(call & CALL_APPEND_AT))
+			return;
+		if (!(rwf & RWF_APPEND)) {
+			/* An array read while no traced process has APPENDS. */
+			__u64 *any = state_at(2);
+			if (!any || !*any)
+				return;
+			__u8 *t = bpf_map_lookup_elem(&tgids, &tgid);
+			if (!t || !(*t & APPENDS))
+				return;
+		}
+	}
 	const char *file = file_of((__u32)p->args[0]);
-	if (!file || bpf_probe_read_kernel(&pos, 8, file + cfg(CFG_FILE_POS)) < 0 ||
-	    bpf_probe_read_kernel(&flags, 4, file + cfg(CFG_FILE_FLAGS)) < 0)
+	if (!file || bpf_probe_read_kernel(&flags, 4, file + cfg(CFG_FILE_FLAGS)) < 0)
 		return;
-	e->peek[0] = pos;
-	e->peek[1] = POS_READ | flags;
+	if (current) {
+		if (bpf_probe_read_kernel(&v, 8, file + cfg(CFG_FILE_POS)) < 0)
+			return;
+		e->peek[0] = v;
+		e->peek[1] = POS_READ | flags;
+		return;
+	}
+	if (!(flags & O_APPEND) && !(rwf & RWF_APPEND))
+		return;
+	const char *inode = 0;
+	if (!cfg(CFG_INODE_SIZE) || bpf_probe_read_kernel(&inode, 8, file + cfg(CFG_FILE_INODE)) < 0 || !inode ||
+	    bpf_probe_read_kernel(&v, 8, inode + cfg(CFG_INODE_SIZE)) < 0)
+		return;
+	e->peek[0] = v;
+	e->peek[1] = SIZE_READ | flags;
 }
 
 /* Let the reader sleep (it polls on a timer) unless the buffer fills up. */
@@ -704,7 +742,7 @@ INLINE void fill(struct event *e, struct pending *p, __s64 ret, __u32 tid, __u32
 
 /* What a few calls' records carry beyond the common fields (the
  * CALL_EXIT_EXTRAS flags; a pread has none of them). */
-INLINE void exit_extras(struct event *e, struct pending *p, __u16 flags, __s64 ret, __u32 tgid)
+INLINE void exit_extras(struct event *e, struct pending *p, __u16 flags, __s64 ret, __u32 tgid, const void *regs)
 {
 	/* The offsets the call advanced, as they are now. */
 	if ((flags & CALL_FDS_ARG0) && ret == 0 && p->args[0])
@@ -719,8 +757,8 @@ INLINE void exit_extras(struct event *e, struct pending *p, __u16 flags, __s64 r
 		if (p->args[3])
 			bpf_probe_read_user(&e->peek[1], 8, (const void *)p->args[3]);
 	}
-	if (flags & CALL_WRITE_AT_POS)
-		write_position(e, p, ret, tgid);
+	if (flags & (CALL_AT_POS | CALL_APPEND_AT | CALL_RWF))
+		position_after(e, p, flags, ret, tgid, regs);
 	made_inodes(e, flags, ret);
 	if ((flags & CALL_RECV_FDS) && ret >= 0)
 		received_fds(e, p->args[1]);
@@ -773,7 +811,7 @@ INLINE int on_exit_call(__u64 *ctx)
 		} else {
 			fill(e, p, ret, tid, tgid, 0);
 			if (flags & CALL_EXIT_EXTRAS)
-				exit_extras(e, p, flags, ret, tgid);
+				exit_extras(e, p, flags, ret, tgid, (const void *)ctx[0]);
 			bpf_ringbuf_submit(e, wakeup());
 		}
 	}

@@ -1,8 +1,8 @@
 //! What the load takes from the kernel's own BTF (/sys/kernel/btf/vmlinux),
 //! which moves with every kernel version and configuration: where an fd's
 //! file position is in kernel memory (task_struct.files → files_struct.fdt
-//! → fdtable.fd[fd] → file.f_pos, file.f_flags, and its inode's number:
-//! file.f_inode → inode.i_ino), and the type ids of the sys_enter/sys_exit
+//! → fdtable.fd[fd] → file.f_pos, file.f_flags, and its inode's number and
+//! size: file.f_inode → inode.i_ino, i_size), and the type ids of the sys_enter/sys_exit
 //! tracepoints (`btf_trace_sys_enter`, ...), which a `tp_btf` program is
 //! loaded against. The BPF program has no CO-RE relocations (the loader
 //! would parse all of BTF for them: a third of a second); this reads only
@@ -20,6 +20,8 @@ pub struct FileOffsets {
     pub file_flags: u64,
     pub file_inode: u64,
     pub inode_ino: u64,
+    /// inode.i_size: where the file ends (an append at an explicit offset).
+    pub inode_size: u64,
 }
 
 /// What the running kernel's BTF gives (each `None` where it lacks a part).
@@ -238,6 +240,7 @@ impl<'a> Btf<'a> {
             file_flags: self.member(file, b"f_flags")?,
             file_inode: self.member(file, b"f_inode")?,
             inode_ino: self.member(inode, b"i_ino")?,
+            inode_size: self.member(inode, b"i_size")?,
         })
     }
 }
@@ -318,6 +321,7 @@ mod tests {
                 file_flags: theirs("file", "f_flags"),
                 file_inode: theirs("file", "f_inode"),
                 inode_ino: theirs("inode", "i_ino"),
+                inode_size: theirs("inode", "i_size"),
             }
         );
     }

@@ -22,7 +22,7 @@ use iops_linux::threads::{Pending, Threads};
 use libc::pid_t;
 
 use crate::paths::Resolver;
-use crate::record::{Event, EV_BEGIN, EV_CALL, EV_COMPAT, EV_END, EV_EXEC, EV_FORK, EV_GONE, EV_STARTED, POS_READ};
+use crate::record::{Event, EV_BEGIN, EV_CALL, EV_COMPAT, EV_END, EV_EXEC, EV_FORK, EV_GONE, EV_STARTED, POS_READ, SIZE_READ};
 
 /// bpf_ktime_get_ns() instants as `Instant`s: both are CLOCK_MONOTONIC.
 #[derive(Clone, Copy)]
@@ -234,12 +234,21 @@ impl Events {
             _ => None,
         };
         if e.peek[1] & POS_READ != 0 && e.ret > 0 && e.counted != 0 {
-            // A write at its fd's position, which the kernel read at its end:
-            // where it started (an append: where the file ended) is exact.
+            // A call at its fd's position, which the kernel read at its end:
+            // where it started is exact, whichever fds or processes share
+            // the position (an append: where the file ended).
             let append = e.peek[1] & libc::O_APPEND as u64 != 0;
-            self.calls.position_before(tgid, e.args[0] as i32, e.peek[0].wrapping_sub(e.ret as u64), append);
+            let write = matches!(class, Class::Data(s) if s.direction() == Some(iops_core::Direction::Write));
+            let rwf_append = nr == libc::SYS_pwritev2 as u64 && e.args[2] & libc::RWF_APPEND as u64 != 0;
+            let appended = write && (append || rwf_append);
+            self.calls.position_before(tgid, e.args[0] as i32, e.peek[0].wrapping_sub(e.ret as u64), append, appended);
+        } else if e.peek[1] & SIZE_READ != 0 && e.ret > 0 && e.counted != 0 {
+            // A write at an explicit offset that appended: the file ended
+            // where it started.
+            self.calls.end_before(tgid, e.args[0] as i32, e.peek[0].wrapping_sub(e.ret as u64));
         }
         self.calls.complete(thread, tid, p, e.ret, self.clock.instant(e.end), begin, &mut read);
+        self.calls.no_position_hint();
         if class == Class::Ignored && e.ret >= 0 {
             if nr == libc::SYS_recvmsg as u64 {
                 self.name_received_fds(e, tid, tgid);

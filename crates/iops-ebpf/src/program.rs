@@ -44,13 +44,14 @@ const CFG_WAKEUP_BYTES: u32 = 4;
 const CFG_REGS_BASE: u32 = 5;
 const CFG_ARG0: u32 = 6;
 const CFG_COMPAT_STATUS: u32 = 10;
-const CFG_PWRITEV2_NR: u32 = 11;
 const CFG_ARG4: u32 = 12;
 const CFG_TASK_FILES: u32 = 13;
 const CFG_FILE_INODE: u32 = 19;
 const CFG_TASK_IOAC: u32 = 21;
+const CFG_ARG5: u32 = 29;
+const CFG_INODE_SIZE: u32 = 30;
 /// Slots of bpf/iops.bpf.c's CONFIG array.
-const CFG_LEN: usize = 29;
+const CFG_LEN: usize = 31;
 
 /// 1 + the offset of `thread_info.status` in `task_struct` (x86-64: the
 /// thread_info is the task's first member, `{ flags, syscall_work, status }`
@@ -74,6 +75,11 @@ const REGS: Option<(u64, [u64; 4])> = None;
 const ARG4: u64 = 72; // r8
 #[cfg(not(target_arch = "x86_64"))]
 const ARG4: u64 = 32; // regs[4]
+/// Where the sixth argument (preadv2's and pwritev2's RWF flags) is.
+#[cfg(target_arch = "x86_64")]
+const ARG5: u64 = 64; // r9
+#[cfg(not(target_arch = "x86_64"))]
+const ARG5: u64 = 40; // regs[5]
 
 // `calls` flags (see bpf/iops.bpf.c).
 const CALL_TRACED: u16 = 1;
@@ -85,9 +91,11 @@ const CALL_FDS_ARG0: u16 = 32;
 const CALL_FDS_ARG3: u16 = 64;
 const CALL_COMPAT: u16 = 128;
 const CALL_MMAP_FD: u16 = 256;
-const CALL_WRITE_AT_POS: u16 = 512;
+const CALL_AT_POS: u16 = 512;
 const CALL_INODE_RET: u16 = 1024;
 const CALL_RECV_FDS: u16 = 2048;
+const CALL_APPEND_AT: u16 = 4096;
+const CALL_RWF: u16 = 8192;
 
 /// Calls that make fds without a path (pipes, sockets): recorded so that
 /// their fds are named while they are still open (see `events`).
@@ -324,8 +332,8 @@ impl Program {
             (CFG_ARG0 + 2, regs.1[2]),
             (CFG_ARG0 + 3, regs.1[3]),
             (CFG_COMPAT_STATUS, COMPAT_STATUS),
-            (CFG_PWRITEV2_NR, libc::SYS_pwritev2 as u64),
             (CFG_ARG4, ARG4),
+            (CFG_ARG5, ARG5),
         ] {
             config[i as usize] = v;
         }
@@ -352,6 +360,7 @@ impl Program {
             }
             config[CFG_FILE_INODE as usize] = o.file_inode;
             config[CFG_FILE_INODE as usize + 1] = o.inode_ino;
+            config[CFG_INODE_SIZE as usize] = o.inode_size;
         }
         let mut ebpf = EbpfLoader::new()
             .btf(None)
@@ -570,9 +579,14 @@ fn flags(nr: libc::c_long) -> u16 {
         libc::SYS_open | libc::SYS_creat => CALL_PATH_ARG0,
         libc::SYS_sendfile => CALL_PEEK_ARG2,
         libc::SYS_copy_file_range | libc::SYS_splice => CALL_PEEK_ARG1_3,
-        // The writes that start at the fd's position (pwritev2 only at
-        // offset -1, which the kernel side checks).
-        libc::SYS_write | libc::SYS_writev | libc::SYS_pwritev2 => CALL_WRITE_AT_POS,
+        // The calls at the fd's position: the position after them, exact
+        // however the open file is shared (preadv2, pwritev2 only at offset
+        // -1, which the kernel side checks); the writes at an explicit
+        // offset that may append all the same (O_APPEND, RWF_APPEND).
+        libc::SYS_read | libc::SYS_readv | libc::SYS_write | libc::SYS_writev => CALL_AT_POS,
+        libc::SYS_preadv2 => CALL_AT_POS | CALL_RWF,
+        libc::SYS_pwritev2 => CALL_AT_POS | CALL_RWF | CALL_APPEND_AT,
+        libc::SYS_pwrite64 | libc::SYS_pwritev => CALL_APPEND_AT,
         _ => 0,
     };
     CALL_TRACED | extra

@@ -35,8 +35,11 @@ pub struct Event {
     pub args: [u64; 4],
     /// sendfile: `*args[2]` after the call; copy_file_range, splice:
     /// `*args[1]`, `*args[3]` after the call (0 when the pointer is null);
-    /// a write at its fd's position with `POS_READ` in `peek[1]`: the fd's
-    /// position after it, and its file's f_flags in `peek[1]`'s low bits.
+    /// a read or write at its fd's position with `POS_READ` in `peek[1]`:
+    /// the fd's position after it, and its file's f_flags in `peek[1]`'s
+    /// low bits; a write at an explicit offset that appended (O_APPEND,
+    /// RWF_APPEND) with `SIZE_READ`: the file's size after it. preadv2,
+    /// pwritev2: `args[2]` is their RWF flags (not vlen).
     pub peek: [u64; 2],
     pub tid: u32,
     pub tgid: u32,
@@ -48,8 +51,11 @@ pub struct Event {
     pub has_path: u16,
 }
 
-/// In `peek[1]` of a write: the kernel read its fd's position (`peek[0]`).
+/// In `peek[1]` of a read or write: the kernel read its fd's position (`peek[0]`).
 pub const POS_READ: u64 = 1 << 63;
+/// In `peek[1]` of a write at an explicit offset: it appended, and the
+/// kernel read its file's size after it (`peek[0]`).
+pub const SIZE_READ: u64 = 1 << 62;
 
 pub const EVENT_LEN: usize = std::mem::size_of::<Event>();
 pub const PATH_LEN: usize = 4096;

@@ -110,11 +110,24 @@ impl Calls {
         self.fds.snapshot(&mut self.agg, pid, at_exec);
     }
 
-    /// Such a source read `fd`'s position at the end of a positionless
-    /// write: `pos` is where that write started (see
-    /// `FdTable::position_before`).
-    pub fn position_before(&mut self, tgid: pid_t, fd: i32, pos: u64, append: bool) {
-        self.fds.position_before(tgid, fd, pos, append);
+    /// Such a source read `fd`'s position at the end of a call that used
+    /// it: `pos` is where that call started (see
+    /// `FdTable::position_before`); its next data call on `fd` takes it.
+    pub fn position_before(&mut self, tgid: pid_t, fd: i32, pos: u64, append: bool, appended: bool) {
+        self.fds.position_before(tgid, fd, pos, append, appended);
+    }
+
+    /// Such a source read the size of `fd`'s file at the end of an append
+    /// at an explicit offset (pwrite on an O_APPEND fd, RWF_APPEND): it
+    /// ended at `end` before (see `FdTable::end_before`).
+    pub fn end_before(&mut self, tgid: pid_t, fd: i32, end: u64) {
+        self.fds.end_before(tgid, fd, end);
+    }
+
+    /// A hint of `position_before` or `end_before` that the call did not
+    /// take (not counted, or not a data call) is dropped.
+    pub fn no_position_hint(&mut self) {
+        self.fds.no_hint();
     }
 
     /// fcntl(F_SETFD) set or cleared FD_CLOEXEC on `fd`.
@@ -346,6 +359,9 @@ impl Calls {
         match syscall.direction() {
             Some(direction) => {
                 let call = match syscall {
+                    // pwritev2(fd, iov, RWF flags (kept in place of vlen), offset):
+                    // RWF_APPEND appends whatever the offset.
+                    Syscall::Pwritev2 if p.args[2] & libc::RWF_APPEND as u64 != 0 => CallOffset::End { moves: p.args[3] as i64 == -1 },
                     Syscall::Pread64 | Syscall::Pwrite64 | Syscall::Preadv | Syscall::Pwritev => CallOffset::At(p.args[3]),
                     // preadv2/pwritev2 with offset -1 use the fd's position.
                     Syscall::Preadv2 | Syscall::Pwritev2 if p.args[3] as i64 != -1 => CallOffset::At(p.args[3]),

@@ -23,22 +23,66 @@ use libc::pid_t;
 #[derive(Clone, Copy)]
 struct FdEntry {
     file: FileId,
-    /// `None` for fds without a position (sockets, pipes, ...) or whose
-    /// fdinfo could not be read.
-    position: Option<FdPosition>,
+    /// Its open file description's position: an index into
+    /// `FdTable::descriptions`, shared by every fd (of any process) that
+    /// shares the description (dup, fork, exec, SCM_RIGHTS), as the kernel
+    /// shares one `f_pos`. `NO_POSITION` for fds without a position
+    /// (sockets, pipes, ...) or whose fdinfo could not be read.
+    desc: u32,
     /// Closed by exec (FD_CLOEXEC), where a source that sees exec without
     /// stopping the program (eBPF) knows it; false when unknown.
     cloexec: bool,
 }
 
+const NO_POSITION: u32 = u32::MAX;
+
+/// One open file description's position, and how many fds hold it.
+struct Description {
+    position: FdPosition,
+    refs: u32,
+}
+
+/// Where the next data call on `key` starts, as the source read it in the
+/// kernel (`position_before`, `end_before`): applied to the fd's entry,
+/// or to the one made at its first sight by that call.
+#[derive(Clone, Copy)]
+struct Hint {
+    key: (pid_t, i32),
+    /// The position and whether the fd is O_APPEND.
+    pos: Option<(u64, bool)>,
+    /// Where the file ends.
+    end: Option<u64>,
+}
+
 #[derive(Default)]
 pub struct FdTable {
     cache: HashMap<(pid_t, i32), FdEntry>,
+    /// The positions of open file descriptions, by `FdEntry::desc`; freed
+    /// slots are reused (`free`): no allocation per call.
+    descriptions: Vec<Description>,
+    free: Vec<u32>,
+    hint: Option<Hint>,
     /// fds whose calls are not counted (the host's own traffic), until closed or replaced.
     ignored: HashSet<(pid_t, i32)>,
     /// Calls are completed after the fact (eBPF's records), not at their
     /// exit stop: /proc no longer shows the position a call left.
     after_the_fact: bool,
+}
+
+/// Whether fd `fd1` of process `pid1` and fd `fd2` of `pid2` are one open
+/// file description (kcmp(2) KCMP_FILE; false when it cannot tell: no such
+/// process, or a kernel without kcmp).
+fn same_description(pid1: pid_t, fd1: i32, pid2: pid_t, fd2: i32) -> bool {
+    const KCMP_FILE: libc::c_long = 0;
+    unsafe { libc::syscall(libc::SYS_kcmp, pid1 as libc::c_long, pid2 as libc::c_long, KCMP_FILE, fd1 as libc::c_long, fd2 as libc::c_long) == 0 }
+}
+
+/// The size of the file behind fd `fd` of process `pid` (stat through
+/// /proc: where an append that just ended left the end of the file).
+fn file_size(pid: pid_t, fd: i32) -> Option<u64> {
+    let path = ProcPath::new(pid, fd);
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    (unsafe { libc::stat(path.as_cstr().as_ptr(), &mut st) } == 0).then_some(st.st_size as u64)
 }
 
 /// Builds "/proc/<pid>/fd/<fd>\0" (or fdinfo) in a stack buffer.
@@ -149,6 +193,78 @@ impl FdTable {
         FdTable { after_the_fact: true, ..FdTable::default() }
     }
 
+    fn new_description(&mut self, position: FdPosition) -> u32 {
+        let d = Description { position, refs: 1 };
+        match self.free.pop() {
+            Some(i) => {
+                self.descriptions[i as usize] = d;
+                i
+            }
+            None => {
+                self.descriptions.push(d);
+                (self.descriptions.len() - 1) as u32
+            }
+        }
+    }
+
+    fn hold(&mut self, desc: u32) -> u32 {
+        if let Some(d) = self.descriptions.get_mut(desc as usize) {
+            d.refs += 1;
+        }
+        desc
+    }
+
+    /// Inserts `e` at `key`, letting go of what `key` held.
+    fn put(&mut self, key: (pid_t, i32), e: FdEntry) {
+        if let Some(old) = self.cache.insert(key, e) {
+            release(&mut self.descriptions, &mut self.free, old.desc);
+        }
+    }
+
+    fn remove(&mut self, key: (pid_t, i32)) {
+        if let Some(old) = self.cache.remove(&key) {
+            release(&mut self.descriptions, &mut self.free, old.desc);
+        }
+    }
+
+    /// Keeps the entries `keep` says, letting go of the others' descriptions.
+    fn retain(&mut self, mut keep: impl FnMut(&(pid_t, i32), &FdEntry) -> bool) {
+        let (descriptions, free) = (&mut self.descriptions, &mut self.free);
+        self.cache.retain(|k, e| {
+            let kept = keep(k, e);
+            if !kept {
+                release(descriptions, free, e.desc);
+            }
+            kept
+        });
+    }
+
+    /// The description of fd `fd` of `tgid`, first seen (through /proc, by
+    /// thread `tid`) on `file` with position `position`: that of a known fd
+    /// of the same file it shares one with (a dup, an inherited or received
+    /// fd: kcmp says), which takes the fresh position, else a new one.
+    /// Only at an fd's first sight, over the fds open now.
+    fn describe(&mut self, tgid: pid_t, tid: pid_t, fd: i32, file: FileId, position: FdPosition) -> u32 {
+        let shared = self
+            .cache
+            .iter()
+            .filter(|(&(p, f), e)| e.file == file && e.desc != NO_POSITION && (p, f) != (tgid, fd))
+            .find(|(&(p, f), _)| same_description(tid, fd, p, f))
+            .map(|(_, e)| e.desc);
+        match shared {
+            Some(desc) => {
+                self.descriptions[desc as usize].position = position;
+                self.hold(desc)
+            }
+            None => self.new_description(position),
+        }
+    }
+
+    /// The hint for `key`, taken (it serves one call).
+    fn take_hint(&mut self, key: (pid_t, i32)) -> Option<Hint> {
+        self.hint.take().filter(|h| h.key == key)
+    }
+
     /// The file behind `fd` of process `tgid`, resolving it on first use
     /// through thread `tid` (the caller, stopped). `None` when the fd is not
     /// open (the call failed, or raced a close).
@@ -161,16 +277,20 @@ impl FdTable {
         let file = agg.file(&name, kind);
         // A failed call moved nothing: the position is where fdinfo says.
         let info = kind.is_storage().then(|| fdinfo_flags(tid, fd)).flatten();
-        let position = info.map(|(pos, flags)| FdPosition::new(pos, flags & libc::O_APPEND as u64 != 0));
-        self.cache.insert((tgid, fd), FdEntry { file, position, cloexec: cloexec_of(info) });
+        let desc = match info {
+            Some((pos, flags)) => self.describe(tgid, tid, fd, file, FdPosition::new(pos, flags & libc::O_APPEND as u64 != 0)),
+            None => NO_POSITION,
+        };
+        self.put((tgid, fd), FdEntry { file, desc, cloexec: cloexec_of(info) });
         Some(file)
     }
 
     /// At the exit of a data call that moved `bytes` on `fd`: the file, and
     /// the offset the call started at when it is known. Advances the fd's
-    /// position; on an fd's first call, and at each append when stopped at
-    /// its exit, reads it from fdinfo (where the call left it) instead,
-    /// through thread `tid` (the caller, stopped).
+    /// position (its description's, shared with the fds that share it); on
+    /// an fd's first call, and at each append when stopped at its exit,
+    /// reads it from fdinfo (where the call left it) instead, through
+    /// thread `tid` (the caller, stopped).
     #[inline]
     #[allow(clippy::too_many_arguments)]
     pub fn data_call(
@@ -183,14 +303,32 @@ impl FdTable {
         call: CallOffset,
         bytes: u64,
     ) -> Option<(FileId, Option<u64>)> {
-        if let Some(e) = self.cache.get_mut(&(tgid, fd)) {
-            let offset = match (e.position.as_mut(), call) {
+        let hint = if self.hint.is_some() { self.take_hint((tgid, fd)) } else { None };
+        if let Some(e) = self.cache.get(&(tgid, fd)).copied() {
+            let Some(d) = self.descriptions.get_mut(e.desc as usize) else {
+                let offset = match call {
+                    CallOffset::At(o) => Some(o),
+                    _ => None,
+                };
+                return Some((e.file, offset));
+            };
+            let p = &mut d.position;
+            if let Some(h) = hint {
+                if let Some((pos, append)) = h.pos {
+                    *p = FdPosition::new(pos, append);
+                }
+                if let Some(end) = h.end {
+                    p.set_end(end);
+                }
+            }
+            let call = appending(call, p.is_append(), direction);
+            let offset = match call {
                 // An append lands at the end of the file, which another fd
                 // (or process) may have moved since this fd's last append:
                 // read where this one left the position, at each append when
                 // stopped at its exit, else once, when not known yet (an fd
                 // first seen through a failed call).
-                (Some(p), _) if p.append_end_unknown(direction, call) || (!self.after_the_fact && p.appends(direction, call)) => match fdinfo(tid, fd) {
+                _ if p.append_end_unknown(direction, call) || (!self.after_the_fact && p.appends(direction, call)) => match fdinfo(tid, fd) {
                     Some((pos, append)) => {
                         let (fresh, offset) = FdPosition::after_first_call(pos, append, direction, call, bytes);
                         *p = fresh;
@@ -198,24 +336,57 @@ impl FdTable {
                     }
                     None => None,
                 },
-                (Some(p), _) => p.advance(direction, call, bytes),
-                (None, CallOffset::At(o)) => Some(o),
-                (None, _) => None,
+                // Stopped at its exit: the end it left, from the file's size
+                // (the position did not move) or the position (it did).
+                CallOffset::End { moves: false } if !self.after_the_fact => file_size(tid, fd).map(|size| {
+                    p.set_end(size);
+                    size.saturating_sub(bytes)
+                }),
+                CallOffset::End { moves: true } if !self.after_the_fact => fdinfo(tid, fd).map(|(pos, append)| {
+                    *p = FdPosition::new(pos, append);
+                    p.set_end(pos);
+                    pos.saturating_sub(bytes)
+                }),
+                _ => p.advance(direction, call, bytes),
             };
             return Some((e.file, offset));
         }
         let (name, kind) = resolve(tid, fd)?;
         let file = agg.file(&name, kind);
         let info = kind.is_storage().then(|| fdinfo_flags(tid, fd)).flatten();
-        let (position, offset) = match info {
-            Some((pos, flags)) => {
-                let append = flags & libc::O_APPEND as u64 != 0;
-                let (p, offset) = FdPosition::after_first_call(pos, append, direction, call, bytes);
-                (Some(p), offset)
+        let (desc, offset) = match (info, hint.and_then(|h| h.pos.map(|pos| (pos, h.end)))) {
+            // The kernel said where it started (eBPF): /proc, read after the
+            // fact, shows where later calls left it.
+            (_, Some(((pos, append), end))) if kind.is_storage() => {
+                let mut p = FdPosition::new(pos, append);
+                if let Some(end) = end {
+                    p.set_end(end);
+                }
+                let offset = p.advance(direction, call, bytes);
+                (self.describe(tgid, tid, fd, file, p), offset)
             }
-            None => (None, None),
+            (Some((pos, flags)), _) => {
+                let append = flags & libc::O_APPEND as u64 != 0;
+                let call = appending(call, append, direction);
+                let (mut p, offset) = FdPosition::after_first_call(pos, append, direction, call, bytes);
+                // An append at an explicit offset: stopped at its exit, the
+                // end it left is the file's size (or the position it moved).
+                let offset = match call {
+                    CallOffset::End { moves: false } if !self.after_the_fact => file_size(tid, fd).map(|size| {
+                        p.set_end(size);
+                        size.saturating_sub(bytes)
+                    }),
+                    CallOffset::End { moves: true } if !self.after_the_fact => {
+                        p.set_end(pos);
+                        Some(pos.saturating_sub(bytes))
+                    }
+                    _ => offset,
+                };
+                (self.describe(tgid, tid, fd, file, p), offset)
+            }
+            _ => (NO_POSITION, None),
         };
-        self.cache.insert((tgid, fd), FdEntry { file, position, cloexec: cloexec_of(info) });
+        self.put((tgid, fd), FdEntry { file, desc, cloexec: cloexec_of(info) });
         Some((file, offset))
     }
 
@@ -234,36 +405,45 @@ impl FdTable {
     /// `Calls::opened`.
     pub fn opened(&mut self, tgid: pid_t, fd: i32, file: FileId, kind: FdKind, append: bool, cloexec: bool) {
         self.ignored.remove(&(tgid, fd));
-        let position = kind.is_storage().then(|| FdPosition::new(0, append));
-        self.cache.insert((tgid, fd), FdEntry { file, position, cloexec });
+        let desc = if kind.is_storage() { self.new_description(FdPosition::new(0, append)) } else { NO_POSITION };
+        self.put((tgid, fd), FdEntry { file, desc, cloexec });
     }
 
     /// `to` of `tgid` became a copy of `from` (dup, dup2, dup3, fcntl
-    /// F_DUPFD): the same file. Its position is copied as it is now and
-    /// then followed apart (the kernel shares it; calls alternating on both
-    /// fds get wrong offsets). `from` unknown: `to` is forgotten, to be
-    /// resolved through /proc on first use.
+    /// F_DUPFD): the same file and open file description, whose position
+    /// both move. `from` unknown: `to` is forgotten, to be resolved through
+    /// /proc on first use.
     pub fn duplicated(&mut self, tgid: pid_t, from: i32, to: i32, cloexec: bool) {
         self.ignored.remove(&(tgid, to));
         match self.cache.get(&(tgid, from)).copied() {
             Some(e) if from != to => {
-                self.cache.insert((tgid, to), FdEntry { cloexec, ..e });
+                let desc = self.hold(e.desc);
+                self.put((tgid, to), FdEntry { desc, cloexec, ..e });
             }
             Some(_) => {}
-            None => {
-                self.cache.remove(&(tgid, to));
-            }
+            None => self.remove((tgid, to)),
         }
     }
 
     /// A known fd's position is `pos` just before its next data call, and
     /// with `append` the end of its file is there too (the eBPF source reads
     /// them in the kernel at that call's end, so they are exact whatever
-    /// the fd's flags became or another fd sharing its position did).
-    pub fn position_before(&mut self, tgid: pid_t, fd: i32, pos: u64, append: bool) {
-        if let Some(p) = self.cache.get_mut(&(tgid, fd)).and_then(|e| e.position.as_mut()) {
-            *p = FdPosition::at(pos, append);
-        }
+    /// the fd's flags became or another fd or process sharing its position
+    /// did). `append`: the fd is O_APPEND; `appended`: that call appends
+    /// (O_APPEND, or RWF_APPEND), so the file ended at `pos`.
+    pub fn position_before(&mut self, tgid: pid_t, fd: i32, pos: u64, append: bool, appended: bool) {
+        self.hint = Some(Hint { key: (tgid, fd), pos: Some((pos, append)), end: appended.then_some(pos) });
+    }
+
+    /// The file of `fd` ended at `end` just before its next data call, an
+    /// append at an explicit offset (which the kernel ignored).
+    pub fn end_before(&mut self, tgid: pid_t, fd: i32, end: u64) {
+        self.hint = Some(Hint { key: (tgid, fd), pos: None, end: Some(end) });
+    }
+
+    /// Drops a hint no call took.
+    pub fn no_hint(&mut self) {
+        self.hint = None;
     }
 
     /// fcntl(F_SETFD) on a known fd.
@@ -274,12 +454,16 @@ impl FdTable {
     }
 
     /// `child` was forked from `parent` with a table of its own (no
-    /// CLONE_FILES): it starts with a copy of every fd known of the parent.
+    /// CLONE_FILES): it starts with a copy of every fd known of the parent,
+    /// each sharing the parent's open file description.
     pub fn forked(&mut self, parent: pid_t, child: pid_t) {
         self.forget_process(child);
         let copies: Vec<((pid_t, i32), FdEntry)> =
             self.cache.iter().filter(|((p, _), _)| *p == parent).map(|(&(_, fd), &e)| ((child, fd), e)).collect();
-        self.cache.extend(copies);
+        for (key, e) in copies {
+            let desc = self.hold(e.desc);
+            self.put(key, FdEntry { desc, ..e });
+        }
     }
 
     /// `tgid` exec'd: its close-on-exec fds are gone; the others stay,
@@ -287,7 +471,7 @@ impl FdTable {
     /// seen opened): a number reused later is renamed by the call that
     /// reuses it.
     pub fn exec(&mut self, tgid: pid_t) {
-        self.cache.retain(|(p, _), e| *p != tgid || !e.cloexec);
+        self.retain(|(p, _), e| *p != tgid || !e.cloexec);
     }
 
     /// Every fd open in process `pid` now, named through /proc while it
@@ -306,34 +490,59 @@ impl FdTable {
                 continue;
             }
             let file = agg.file(&name, kind);
-            let position = kind.is_storage().then(|| FdPosition::new(pos, flags & libc::O_APPEND as u64 != 0));
-            self.cache.insert((pid, fd), FdEntry { file, position, cloexec: cloexec && !at_exec });
+            let desc = if kind.is_storage() {
+                self.describe(pid, pid, fd, file, FdPosition::new(pos, flags & libc::O_APPEND as u64 != 0))
+            } else {
+                NO_POSITION
+            };
+            self.put((pid, fd), FdEntry { file, desc, cloexec: cloexec && !at_exec });
         }
     }
 
     /// lseek on `fd` returned `pos`.
     pub fn seek(&mut self, tgid: pid_t, fd: i32, pos: u64) {
-        if let Some(p) = self.cache.get_mut(&(tgid, fd)).and_then(|e| e.position.as_mut()) {
-            p.seek(pos);
+        if let Some(e) = self.cache.get(&(tgid, fd)) {
+            if let Some(d) = self.descriptions.get_mut(e.desc as usize) {
+                d.position.seek(pos);
+            }
         }
     }
 
     /// `fd` was closed, or its number given to a new open.
     pub fn forget(&mut self, tgid: pid_t, fd: i32) {
-        self.cache.remove(&(tgid, fd));
+        self.remove((tgid, fd));
         self.ignored.remove(&(tgid, fd));
     }
 
     pub fn forget_range(&mut self, tgid: pid_t, first: u32, last: u32) {
         let outside = |p: &pid_t, fd: &i32| *p != tgid || (*fd as u32) < first || (*fd as u32) > last;
-        self.cache.retain(|(p, fd), _| outside(p, fd));
+        self.retain(|(p, fd), _| outside(p, fd));
         self.ignored.retain(|(p, fd)| outside(p, fd));
     }
 
     /// After exec (close-on-exec fds are gone) or when a process ends.
     pub fn forget_process(&mut self, tgid: pid_t) {
-        self.cache.retain(|(p, _), _| *p != tgid);
+        self.retain(|(p, _), _| *p != tgid);
         self.ignored.retain(|(p, _)| *p != tgid);
+    }
+}
+
+/// pwrite(2) BUGS: a write at an explicit offset on an O_APPEND fd lands
+/// at the end of the file all the same.
+fn appending(call: CallOffset, append: bool, direction: Direction) -> CallOffset {
+    match call {
+        CallOffset::At(_) if append && direction == Direction::Write => CallOffset::End { moves: false },
+        c => c,
+    }
+}
+
+/// One fd less holds description `desc`; its slot is free once none does.
+fn release(descriptions: &mut [Description], free: &mut Vec<u32>, desc: u32) {
+    if let Some(d) = descriptions.get_mut(desc as usize) {
+        d.refs -= 1;
+        if d.refs == 0 {
+            free.push(desc);
+        }
     }
 }
 
@@ -391,6 +600,55 @@ mod tests {
         t.exec(parent);
         assert_eq!(t.lookup(&mut agg, parent, parent, 4), Some(log));
         assert_eq!(t.lookup(&mut agg, parent, parent, 5), None);
+    }
+
+    #[test]
+    fn fds_that_share_a_description_share_its_position() {
+        let mut agg = Aggregator::new();
+        let data = agg.file("/tmp/data", FdKind::File);
+        let mut t = FdTable::default();
+        let (parent, child) = (GONE - 1, GONE - 2);
+        let mut read = |t: &mut FdTable, pid: pid_t, fd: i32| t.data_call(&mut agg, pid, pid, fd, Direction::Read, CallOffset::Current, 100).and_then(|(_, o)| o);
+        t.opened(parent, 3, data, FdKind::File, false, false);
+        t.duplicated(parent, 3, 4, false);
+        assert_eq!(read(&mut t, parent, 3), Some(0));
+        assert_eq!(read(&mut t, parent, 4), Some(100), "dup: one position");
+        t.forked(parent, child);
+        assert_eq!(read(&mut t, child, 3), Some(200), "fork: one position");
+        t.exec(child);
+        assert_eq!(read(&mut t, child, 4), Some(300), "kept across exec");
+        t.seek(parent, 4, 0);
+        assert_eq!(read(&mut t, child, 3), Some(0), "an lseek through any of them");
+        // Closing some keeps the position for the others.
+        t.forget(parent, 3);
+        t.forget_process(child);
+        assert_eq!(read(&mut t, parent, 4), Some(100));
+        // A new open gets a position of its own (the freed slot reused).
+        t.forget(parent, 4);
+        t.opened(parent, 5, data, FdKind::File, false, false);
+        assert_eq!(read(&mut t, parent, 5), Some(0));
+    }
+
+    #[test]
+    fn an_fd_first_seen_through_proc_joins_the_description_it_shares() {
+        use std::io::{Read, Write};
+        use std::os::fd::{AsRawFd, FromRawFd};
+        // create_new (O_EXCL): never through a file or symlink someone put at the name first.
+        let path = std::env::temp_dir().join(format!("iops-shared-{}-{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()));
+        std::fs::OpenOptions::new().create_new(true).write(true).open(&path).unwrap().write_all(&[7u8; 300]).unwrap();
+        let mut f = std::fs::File::open(&path).unwrap();
+        // A dup the table never saw made (as a received or inherited fd).
+        let mut g = unsafe { std::fs::File::from_raw_fd(libc::dup(f.as_raw_fd())) };
+        let (mut agg, mut t, pid) = (Aggregator::new(), FdTable::default(), std::process::id() as pid_t);
+        let mut buf = [0u8; 100];
+        let mut read = |t: &mut FdTable, file: &mut std::fs::File| {
+            file.read_exact(&mut buf).unwrap();
+            t.data_call(&mut agg, pid, pid, file.as_raw_fd(), Direction::Read, CallOffset::Current, 100).and_then(|(_, o)| o)
+        };
+        assert_eq!(read(&mut t, &mut f), Some(0));
+        assert_eq!(read(&mut t, &mut g), Some(100));
+        assert_eq!(read(&mut t, &mut f), Some(200), "the first fd's position moved by the other's read");
+        std::fs::remove_file(&path).unwrap();
     }
 
     #[test]

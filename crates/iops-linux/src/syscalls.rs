@@ -119,11 +119,13 @@ pub const MMAP: c_long = libc::SYS_mmap;
 
 /// The arguments a call keeps (`Pending::args`) from its six, `arg(i)`:
 /// the first four, but for mmap(addr, length, prot, flags, fd, offset)
-/// [fd, length, prot, flags].
+/// [fd, length, prot, flags], and for preadv2/pwritev2(fd, iov, vlen,
+/// pos_l, pos_h, flags) [fd, iov, flags, pos_l] (RWF_APPEND moves a write).
 #[inline]
 pub fn kept_args(class: Class, arg: impl Fn(usize) -> u64) -> [u64; 4] {
     match class {
         Class::Map => [arg(4), arg(1), arg(2), arg(3)],
+        Class::Data(Syscall::Preadv2 | Syscall::Pwritev2) => [arg(0), arg(1), arg(5), arg(3)],
         _ => [arg(0), arg(1), arg(2), arg(3)],
     }
 }
