@@ -6,6 +6,8 @@
 import type * as Commander from "commander";
 
 import type * as Args from "./args";
+import type * as ArgvBytes from "./argv-bytes";
+import type { Arg } from "./argv-bytes";
 import type * as Text from "./render/text";
 import type * as Printable from "./view/printable";
 import type * as Units from "./view/units";
@@ -159,7 +161,7 @@ const TERMINAL_SIGNALS = ["SIGINT", "SIGQUIT"] as const;
 /** Signals that reach iops alone (kill, a supervisor): the command's to handle. */
 const FORWARDED_SIGNALS = ["SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGALRM"] as const;
 
-async function runLaunch(argv: string[], opts: CliOptions): Promise<number> {
+async function runLaunch(argv: Arg[], opts: CliOptions): Promise<number> {
   const progress = progressPrinter(opts.progress);
   // The command decides how to end: we trace until it exits, then report.
   // Ctrl-C and Ctrl-\ reach it from the terminal (same process group);
@@ -326,7 +328,11 @@ export async function main(argv: string[]): Promise<number> {
       program.outputHelp({ error: true });
       return EXIT.usage;
     }
-    return await runLaunch(command, opts);
+    // The command as its bytes: arguments that are not UTF-8 reach it unchanged.
+    const given = (require("./argv-bytes") as typeof ArgvBytes).argvBytes(argv);
+    const at = argv.length - command.length;
+    const asGiven = at >= 0 && command.every((a, i) => a === argv[at + i]);
+    return await runLaunch(asGiven ? given.slice(at) : command, opts);
   } catch (e) {
     process.stderr.write(`iops: ${printable((e as Error).message)}\n`);
     // The --method asked for cannot run here: a matter of how iops was called, not a failed capture.
