@@ -205,6 +205,25 @@ test.serial("--json <file> writes the same exact report; the text table shows th
   t.regex(r.stderr, new RegExp(`^\\s+0\\s+1,000\\s+0 B\\s+3\\.91 MiB\\s+(\\S+ (s|ms|µs)\\s+)?sequential\\s+${out.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m"));
 });
 
+test.serial("the README's JSON-on-a-descriptor example: the command's stdout stays its own, the report is valid JSON (newcomer's F12)", (t) => {
+  // The README and --help give this line; a command that prints must not spoil the report, nor the report its output.
+  const readme = fs.readFileSync(path.join(path.dirname(CLI), "..", "README.md"), "utf8");
+  t.true(readme.includes("iops --json /dev/fd/3 -- ./etl 3> report.json"), "the README shows the form tested here");
+  t.false(readme.includes("iops --json - -- ./etl > report.json"), "no example mixes the report into the command's stdout");
+  const json = path.join(dir, "fd3.json");
+  const out = path.join(dir, "fd3.dat");
+  const N = 5;
+  const S = 64;
+  const r = spawnSync("sh", ["-c", `"$0" "$1" --json /dev/fd/3 -- sh -c 'echo hello; echo world; exec "$0" "$@"' "$2" "$3" ${N} ${S} 3> "$4"`, process.execPath, CLI, bin.writes, out, json], {
+    encoding: "utf8",
+  });
+  t.is(r.status, 0, r.stderr);
+  t.is(r.stdout, "hello\nworld\n", "stdout is the command's own, byte for byte");
+  const report = JSON.parse(fs.readFileSync(json, "utf8"));
+  t.deepEqual(fileEntry(report, out), { path: out, kind: "file", readOps: 0, writeOps: N, readBytes: 0, writeBytes: N * S });
+  t.true(r.stderr.includes("IOPS Profile Results"), "the table is on stderr");
+});
+
 test.serial("--histogram draws operations by size", (t) => {
   const N = 300;
   const out = path.join(dir, "histogram.dat");

@@ -54,7 +54,9 @@ Examples:
   $ iops -- python3 train.py               trace a command and its children
   $ iops --histogram -- tar xf data.tar    add a histogram of operation sizes
   $ iops --json report.json -- ./etl       also save the full report as JSON
-  $ iops --json - -- ./etl > report.json   the JSON on stdout (the table is on stderr)
+  $ iops --json /dev/fd/3 -- ./etl 3> report.json
+                                           the JSON on a descriptor of its own: ./etl's
+                                           stdout stays its own (--json - shares it)
   $ iops --html report.html -- ./etl       also write an HTML page: charts, files, findings
   $ iops report report.json --html r.html  render a saved --json report (iops report --help)
   $ iops -p 1234 --duration 10             attach to a running process for 10 s
@@ -265,8 +267,8 @@ export async function main(argv: string[]): Promise<number> {
       "Show what a program does to storage: read and write operations, bytes, sizes,\nfiles and latency, measured exactly by tracing its syscalls.",
     )
     .argument("[command...]", "the command to run and trace, after --")
-    .option("--json <path|->", "also write the full report as JSON to a file, or - for stdout")
-    .option("--html <path|->", "also write a self-contained HTML page (findings, charts, files with access patterns) to a file, or - for stdout")
+    .option("--json <path|->", "also write the full report as JSON to a file, or - for stdout (after the command's own output, on the same stream: give a file or /dev/fd/3 when the command prints)")
+    .option("--html <path|->", "also write a self-contained HTML page (findings, charts, files with access patterns) to a file, or - for stdout (likewise)")
     .option("--histogram", "add a histogram of operation sizes, drawn in the terminal")
     .option("-p, --pid <pid>", "attach to a running process (all its threads and new children)", optionParser(parsePid))
     .option("--duration <seconds>", "with --pid: stop after this many seconds (default: at Ctrl-C)", optionParser(parseSeconds))
