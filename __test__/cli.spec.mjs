@@ -224,6 +224,27 @@ test.serial("the README's JSON-on-a-descriptor example: the command's stdout sta
   t.true(r.stderr.includes("IOPS Profile Results"), "the table is on stderr");
 });
 
+test.serial("a throughput below 1 KiB/s is shown with two decimals, the same in the table, iops report and the HTML page (newcomer's F18)", (t) => {
+  // Ground truth: 10 writes of 1 byte 100 ms apart (a static program: no loader reads): about 10 B/s.
+  const out = path.join(dir, "slow.dat");
+  const json = path.join(dir, "slow.json");
+  const html = path.join(dir, "slow.html");
+  const r = runCli(["--json", json, "--", bin.loopwriter, out, "10", "1", "100000"]);
+  t.is(r.status, 0, r.stderr);
+  const report = JSON.parse(fs.readFileSync(json, "utf8"));
+  t.is(report.summary.writeBytes, 10);
+  const rate = report.summary.throughputBytesPerSecond;
+  t.true(rate > 0 && rate < 1024, String(rate));
+  const expected = `${rate.toFixed(2)} B/s`;
+  t.is(tableValues(r.stderr)["Throughput"], expected);
+  const again = runCli(["report", json, "--html", html]);
+  t.is(again.status, 0, again.stderr);
+  t.is(tableValues(again.stderr + again.stdout)["Throughput"], expected);
+  const page = fs.readFileSync(html, "utf8");
+  t.true(page.includes(expected), "the page shows the same figure");
+  t.false(/\d\.\d{3,} B\/s/.test(r.stderr + again.stdout + again.stderr + page), "no raw float rate anywhere");
+});
+
 test.serial("--histogram draws operations by size", (t) => {
   const N = 300;
   const out = path.join(dir, "histogram.dat");

@@ -7,7 +7,7 @@
 import { SOURCE_LABELS, type AccessSummary, type Bin, type CallKind, type CallKindTime, type FileReport, type LatencySummary, type Mapping, type Report, type Source } from "../report";
 import { findings, type Finding } from "./findings";
 import { printable } from "./printable";
-import { bytesWithExact, count, humanBytes, humanDuration, humanNs, localeFixed, thousands } from "./units";
+import { bytesWithExact, count, humanDuration, humanNs, humanRate, localeFixed, thousands } from "./units";
 
 /** The source's name for people ("ptrace syscall tracer"); an unknown one as it is, printable. */
 export function sourceLabel(method: string): string {
@@ -232,7 +232,7 @@ export function summaryRows(report: Report): SummaryRow[] {
     row("writeBytes", "Bytes Written", shown(s.writeBytes, bytesWithExact)),
     row("totalBytes", "Total Bytes", shown(s.totalBytes, bytesWithExact)),
     row("iops", "IOPS", rate(s.iops, (n) => localeFixed(n, 2)), true),
-    row("throughput", "Throughput", rate(s.throughputBytesPerSecond, (n) => `${humanBytes(n)}/s`), true),
+    row("throughput", "Throughput", rate(s.throughputBytesPerSecond, humanRate), true),
   ];
 }
 
