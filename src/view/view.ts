@@ -293,7 +293,7 @@ function metadataLine(report: Report): string | null {
   const m = report.metadataOps;
   if (!m) return null;
   return (
-    `Metadata calls: ${count(m.opens, "open")}, ${count(m.closes, "close")}, ${count(m.stats, "stat")}, ${count(m.fsyncs, "fsync")}, ${count(m.unlinks, "unlink")}, ${count(m.renames, "rename")}, ${count(m.getdents, "getdents", "getdents")}` +
+    `Metadata calls: ${count(m.opens, "open")}, ${count(m.closes, "close")}, ${count(m.stats, "stat")}, ${count(m.fsyncs, "sync")}, ${count(m.unlinks, "unlink")}, ${count(m.renames, "rename")}, ${count(m.getdents, "getdents", "getdents")}` +
     (m.failed ? ` (and ${thousands(m.failed)} failed)` : "")
   );
 }
