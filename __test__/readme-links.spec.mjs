@@ -27,8 +27,9 @@ test("every relative link of the README names a file or folder that is in the pa
 });
 
 test("the README's first result is the default source's output of its command: header, counts, bytes, the written file's row, the metadata line", (t) => {
+  // The README shows a root run (the default source there: eBPF); where eBPF cannot run, there is nothing to compare.
   const method = defaultMethod();
-  if (method === null) return t.pass("no live source here");
+  if (method !== "ebpf") return t.pass(`the default source here is ${method}, not the README's eBPF`);
   const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
   const section = readme.slice(readme.indexOf("## The first result"));
   const command = /`iops (--histogram -- dd [^`]+)`, run in `\/tmp`/.exec(section);
