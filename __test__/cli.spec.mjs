@@ -92,6 +92,8 @@ test.serial("a command that kills itself with SIGKILL after N writes: 137, and e
   const { status, report, stderr } = runCliJson(["--", bin.selfkill, out, String(N), String(S)]);
   t.is(status, 137, stderr);
   t.deepEqual(report.exit, { code: null, signal: "SIGKILL", signalNumber: 9 });
+  // The text says it too (newcomer's F20), under the table.
+  t.regex(stderr, /^Killed by SIGKILL \(signal 9\): the figures are what it did until then$/m);
   t.deepEqual(counts(report.summary), totals(0, 0, N, N * S));
   t.deepEqual(fileEntry(report, out), { path: out, kind: "file", readOps: 0, writeOps: N, readBytes: 0, writeBytes: N * S });
   t.is(procStatus(report.pid), null, "the killed command is gone (reaped)");

@@ -48,7 +48,7 @@ export interface SummaryRow {
  * fds, failed calls) or adds to it (storage level, latency).
  */
 export interface SummaryNote {
-  kind: "otherFds" | "storage" | "failed" | "latency" | "tracer";
+  kind: "exit" | "otherFds" | "storage" | "failed" | "latency" | "tracer";
   /** The sentence, without a final full stop; text from the report is as it came (not escaped). */
   text: string;
   /** What a command line can do about it ("--all-fds adds them"), for front ends that take options. */
@@ -245,9 +245,14 @@ function tracerNote(t: NonNullable<Report["tracerTime"]>): string {
   return `Tracer's share: ${thousands(t.stops)} stops of the program × ${humanNs(t.nsPerStop)} per stop ≈ ${humanDuration(t.estimatedSeconds ?? 0)}, a rough estimate (${t.calibration})`;
 }
 
-/** The lines under the table: other fds, storage level, failed calls, latency. */
+/** The lines under the table: a death by a signal, other fds, storage level, failed calls, latency. */
 export function summaryNotes(report: Report): SummaryNote[] {
   const notes: SummaryNote[] = [];
+  // A command that did not end of itself: its figures stop where it was killed.
+  const exit = report.exit;
+  if (exit?.signal) {
+    notes.push({ kind: "exit", text: `Killed by ${exit.signal}${exit.signalNumber === null ? "" : ` (signal ${exit.signalNumber})`}: the figures are what it did until then` });
+  }
   const o = report.otherFds;
   // otherFds is null, never a row of nulls, for a source that cannot count operations.
   if (o && !report.allFds && o.totalOps !== null && o.totalOps > 0) {
