@@ -19,7 +19,7 @@ let dir;
 let bin;
 
 const STORAGE_WARNING =
-  "strace does not see storage-level bytes (reads served from the page cache, writes reaching the disk): --method ptrace reports them";
+  "strace does not see storage-level bytes (reads served from the page cache, writes reaching the disk): --method ebpf and --method ptrace report them";
 
 /** The warning of a log whose data calls ran on fds opened before it began. */
 const UNOPENED_WARNING = (n) =>
