@@ -143,3 +143,15 @@ test("--method strace refuses an argument that is not UTF-8 in one line (Node's 
   t.regex(r.stderr, /^iops: --method strace cannot pass argument 1 \(.*\) as it is: its bytes are not UTF-8/);
   t.deepEqual(namesIn(sub), [], "the command did not run");
 });
+
+test("iops's own file names must be UTF-8: a --json path or an import file that is not is refused in one line (exit 2), never written or read under another name", (t) => {
+  const sub = path.join(dir, "own-args");
+  fs.mkdirSync(sub);
+  const r = iopsFromShell(`exec "$NODE" "$CLI" --json "$(printf '%s/r\\377.json' "$SUB")" -- true`, { SUB: sub });
+  t.is(r.status, 2);
+  t.is(r.stderr, `iops: argument ${sub}/r\\xff.json is not UTF-8: iops takes its own options and file names as UTF-8 only (a command's arguments after -- may be any bytes); give it another name\n`);
+  t.deepEqual(namesIn(sub), [], "no report under a U+FFFD name");
+  const i = iopsFromShell(`exec "$NODE" "$CLI" import "$(printf '%s/s\\377.log' "$SUB")"`, { SUB: sub });
+  t.is(i.status, 2);
+  t.regex(i.stderr, /^iops: argument .*\/s\\xff\.log is not UTF-8: /);
+});

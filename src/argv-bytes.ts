@@ -17,6 +17,8 @@ export type Arg = string | Buffer;
  * as it is.
  */
 export function argvBytes(argv: readonly string[]): Arg[] {
+  // Node decodes what is not UTF-8 as U+FFFD: without one, every argument is as given.
+  if (!argv.some((a) => a.includes("\ufffd"))) return [...argv];
   let raw: Buffer;
   try {
     raw = readFileSync("/proc/self/cmdline");
@@ -40,4 +42,17 @@ export function argvBytes(argv: readonly string[]): Arg[] {
 /** An argument as text, for messages and reports (bytes that are not UTF-8 as U+FFFD). */
 export function argText(arg: Arg): string {
   return typeof arg === "string" ? arg : arg.toString("utf8");
+}
+
+/**
+ * Why iops cannot take its own arguments `given` (options, their paths,
+ * a subcommand's files) as they are: the first that is not UTF-8, said in
+ * one line; null when all are. Its paths go through Node's fs as text, so
+ * such a name would be another file (U+FFFD in its place).
+ */
+export function ownArgsProblem(given: readonly Arg[]): string | null {
+  const i = given.findIndex((a) => typeof a !== "string");
+  if (i < 0) return null;
+  const shown = [...(given[i] as Buffer)].map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, "0")}`)).join("");
+  return `argument ${shown} is not UTF-8: iops takes its own options and file names as UTF-8 only (a command's arguments after -- may be any bytes); give it another name`;
 }

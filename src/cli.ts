@@ -250,6 +250,15 @@ function methodOption(Option: typeof Commander.Option): Commander.Option {
 const SUBCOMMANDS = ["report", "import", "merge", "compare"];
 
 export async function main(argv: string[]): Promise<number> {
+  const argvBytes = require("./argv-bytes") as typeof ArgvBytes;
+  const given = argvBytes.argvBytes(argv);
+  if (SUBCOMMANDS.includes(argv[0])) {
+    const problem = argvBytes.ownArgsProblem(given);
+    if (problem) {
+      process.stderr.write(`iops: ${problem}\n`);
+      return EXIT.usage;
+    }
+  }
   // `iops report <saved.json>`; a program named "report" is traced with `iops -- report`.
   if (argv[0] === "report") return (await import("./commands/report")).runReportCommand(argv.slice(1));
   if (argv[0] === "import") return runImport(argv.slice(1));
@@ -296,6 +305,14 @@ export async function main(argv: string[]): Promise<number> {
   }
   const opts = program.opts<CliOptions>();
   const command = program.args;
+  // The command's arguments go to it as bytes; iops's own before them must be UTF-8.
+  const at = argv.length - command.length;
+  const asGiven = at >= 0 && command.every((a, i) => a === argv[at + i]);
+  const ownProblem = argvBytes.ownArgsProblem(asGiven ? given.slice(0, at) : given);
+  if (ownProblem) {
+    process.stderr.write(`iops: ${ownProblem}\n`);
+    return EXIT.usage;
+  }
   if (opts.pid !== undefined && command.length > 0) {
     process.stderr.write("iops: give either a command or --pid, not both\n");
     return EXIT.usage;
@@ -331,9 +348,6 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.usage;
     }
     // The command as its bytes: arguments that are not UTF-8 reach it unchanged.
-    const given = (require("./argv-bytes") as typeof ArgvBytes).argvBytes(argv);
-    const at = argv.length - command.length;
-    const asGiven = at >= 0 && command.every((a, i) => a === argv[at + i]);
     return await runLaunch(asGiven ? given.slice(at) : command, opts);
   } catch (e) {
     process.stderr.write(`iops: ${printable((e as Error).message)}\n`);
