@@ -115,10 +115,13 @@ export declare class TraceSession {
   /**
    * Runs `argv` to its end under the live source `options.method`
    * (default: this platform's first, see `liveSources()`; Linux: our
-   * tracer, seccomp-filtered so that only counted syscalls stop). Throws
-   * (InvalidArg) for a method this build does not run.
+   * tracer, seccomp-filtered so that only counted syscalls stop). Each
+   * argument is a string (passed as UTF-8) or a Buffer (its bytes passed
+   * as they are, for arguments that are not UTF-8: Linux's execve takes
+   * any bytes but NUL). Throws (InvalidArg) for a method this build does
+   * not run.
    */
-  static launch(argv: Array<string>, options?: TraceOptions | undefined | null): TraceSession
+  static launch(argv: Array<string | Buffer>, options?: TraceOptions | undefined | null): TraceSession
   /**
    * Measures a running process (every thread) until `stop()` or its
    * exit, with the live source `options.method` (as `launch`).

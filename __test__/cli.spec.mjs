@@ -92,6 +92,8 @@ test.serial("a command that kills itself with SIGKILL after N writes: 137, and e
   const { status, report, stderr } = runCliJson(["--", bin.selfkill, out, String(N), String(S)]);
   t.is(status, 137, stderr);
   t.deepEqual(report.exit, { code: null, signal: "SIGKILL", signalNumber: 9 });
+  // The text says it too (newcomer's F20), under the table.
+  t.regex(stderr, /^Killed by SIGKILL \(signal 9\): the figures are what it did until then$/m);
   t.deepEqual(counts(report.summary), totals(0, 0, N, N * S));
   t.deepEqual(fileEntry(report, out), { path: out, kind: "file", readOps: 0, writeOps: N, readBytes: 0, writeBytes: N * S });
   t.is(procStatus(report.pid), null, "the killed command is gone (reaped)");
@@ -203,6 +205,46 @@ test.serial("--json <file> writes the same exact report; the text table shows th
   t.is(values["Total Bytes"], "3.91 MiB (4,096,000 bytes)");
   t.true(r.stderr.includes("IOPS Profile Results (ptrace syscall tracer; files)"));
   t.regex(r.stderr, new RegExp(`^\\s+0\\s+1,000\\s+0 B\\s+3\\.91 MiB\\s+(\\S+ (s|ms|µs)\\s+)?sequential\\s+${out.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m"));
+});
+
+test.serial("the README's JSON-on-a-descriptor example: the command's stdout stays its own, the report is valid JSON (newcomer's F12)", (t) => {
+  // The README and --help give this line; a command that prints must not spoil the report, nor the report its output.
+  const readme = fs.readFileSync(path.join(path.dirname(CLI), "..", "README.md"), "utf8");
+  t.true(readme.includes("iops --json /dev/fd/3 -- ./etl 3> report.json"), "the README shows the form tested here");
+  t.false(readme.includes("iops --json - -- ./etl > report.json"), "no example mixes the report into the command's stdout");
+  const json = path.join(dir, "fd3.json");
+  const out = path.join(dir, "fd3.dat");
+  const N = 5;
+  const S = 64;
+  const r = spawnSync("sh", ["-c", `"$0" "$1" --json /dev/fd/3 -- sh -c 'echo hello; echo world; exec "$0" "$@"' "$2" "$3" ${N} ${S} 3> "$4"`, process.execPath, CLI, bin.writes, out, json], {
+    encoding: "utf8",
+  });
+  t.is(r.status, 0, r.stderr);
+  t.is(r.stdout, "hello\nworld\n", "stdout is the command's own, byte for byte");
+  const report = JSON.parse(fs.readFileSync(json, "utf8"));
+  t.deepEqual(fileEntry(report, out), { path: out, kind: "file", readOps: 0, writeOps: N, readBytes: 0, writeBytes: N * S });
+  t.true(r.stderr.includes("IOPS Profile Results"), "the table is on stderr");
+});
+
+test.serial("a throughput below 1 KiB/s is shown with two decimals, the same in the table, iops report and the HTML page (newcomer's F18)", (t) => {
+  // Ground truth: 10 writes of 1 byte 100 ms apart (a static program: no loader reads): about 10 B/s.
+  const out = path.join(dir, "slow.dat");
+  const json = path.join(dir, "slow.json");
+  const html = path.join(dir, "slow.html");
+  const r = runCli(["--json", json, "--", bin.loopwriter, out, "10", "1", "100000"]);
+  t.is(r.status, 0, r.stderr);
+  const report = JSON.parse(fs.readFileSync(json, "utf8"));
+  t.is(report.summary.writeBytes, 10);
+  const rate = report.summary.throughputBytesPerSecond;
+  t.true(rate > 0 && rate < 1024, String(rate));
+  const expected = `${rate.toFixed(2)} B/s`;
+  t.is(tableValues(r.stderr)["Throughput"], expected);
+  const again = runCli(["report", json, "--html", html]);
+  t.is(again.status, 0, again.stderr);
+  t.is(tableValues(again.stderr + again.stdout)["Throughput"], expected);
+  const page = fs.readFileSync(html, "utf8");
+  t.true(page.includes(expected), "the page shows the same figure");
+  t.false(/\d\.\d{3,} B\/s/.test(r.stderr + again.stdout + again.stderr + page), "no raw float rate anywhere");
 });
 
 test.serial("--histogram draws operations by size", (t) => {

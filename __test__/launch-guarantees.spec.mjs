@@ -18,6 +18,7 @@ import {
   compileFixtures,
   fileEntry,
   iops,
+  liveMethods,
   makeTempDir,
   procStatus,
   processesMentioning,
@@ -97,14 +98,30 @@ test.serial(`${WITHOUT_SYS_ADMIN}: N writes of S bytes, exactly, as with the fil
 
 // ------------------------------------------------- exec failures (item 9)
 
-test.serial("a script without a shebang: one line says execve's error (ENOEXEC), exit 126, no report", (t) => {
-  const script = path.join(dir, "noshebang.sh");
-  fs.writeFileSync(script, "echo hello\n", { mode: 0o755 });
-  const r = runCli(["--json", "-", "--", script]);
-  t.is(r.status, 126);
-  t.is(r.stderr, `iops: cannot execute ${script}: Exec format error (ENOEXEC)\n`);
-  t.is(r.stdout, "", "no report, not even an all-zero one");
-});
+/**
+ * A script without a `#!` line (newcomer's F11): the kernel refuses it
+ * (ENOEXEC) and execvp(3), env, timeout, nice and every shell run it with
+ * /bin/sh; so does every launch of iops, under every source.
+ */
+for (const method of ["ebpf", "ptrace", "strace"]) {
+  test.serial(`[${method}] a script without a shebang runs under /bin/sh, as execvp runs it; its write is counted`, (t) => {
+    const unavailable = method === "strace" ? (spawnSync("strace", ["-V"]).status === 0 ? null : "strace not installed") : liveMethods().find((m) => m.name === method)?.unavailable;
+    if (unavailable) return t.pass(`skipped: ${unavailable}`);
+    const script = path.join(dir, `noshebang-${method}.sh`);
+    fs.writeFileSync(script, 'printf hello > "$1"\necho ran\n', { mode: 0o755 });
+    const out = path.join(dir, `noshebang-${method}.out`);
+    // Ground truth: env (execvp) runs it.
+    const truth = spawnSync("env", [script, `${out}.truth`], { encoding: "utf8" });
+    t.is(truth.status, 0, truth.stderr);
+    t.is(fs.readFileSync(`${out}.truth`, "utf8"), "hello");
+    const r = runCli(["--method", method, "--json", "-", "--", script, out]);
+    t.is(r.status, 0, r.stderr);
+    t.is(fs.readFileSync(out, "utf8"), "hello");
+    const report = JSON.parse(r.stdout.slice(r.stdout.indexOf("{")));
+    t.deepEqual(fileEntry(report, out), { path: out, kind: "file", readOps: 0, writeOps: 1, readBytes: 0, writeBytes: 5 });
+    t.deepEqual(report.command, [script, out]);
+  });
+}
 
 test.serial("a script whose interpreter is missing: ENOENT said, exit 127 as a shell", (t) => {
   const script = path.join(dir, "badinterp.sh");
@@ -145,13 +162,23 @@ test.serial("an argument list too long for execve: traceCommand() rejects with I
 });
 
 test.serial("an exec failure in the counters fallback (already traced): the same line and status", (t) => {
-  const script = path.join(dir, "noshebang-nested.sh");
-  fs.writeFileSync(script, "echo hello\n", { mode: 0o755 });
+  const script = path.join(dir, "noexec-nested.sh");
+  fs.writeFileSync(script, "#!/bin/sh\necho hello\n", { mode: 0o644 });
+  fs.chmodSync(script, 0o644);
   const outer = path.join(dir, "outer.json");
   const r = runCli(["--json", outer, "--", process.execPath, CLI, "--", script]);
   t.is(r.status, 126);
-  t.true(r.stderr.startsWith(`iops: cannot execute ${script}: Exec format error (ENOEXEC)\n`), r.stderr);
+  t.true(r.stderr.startsWith(`iops: cannot execute ${script}: Permission denied (EACCES)\n`), r.stderr);
   t.false(r.stderr.includes("/proc/<pid>/io counters"), "no counters report");
+});
+
+test.serial("a script without a shebang in the counters fallback (already traced) runs under /bin/sh", (t) => {
+  const script = path.join(dir, "noshebang-nested.sh");
+  fs.writeFileSync(script, "echo hello\n", { mode: 0o755 });
+  const outer = path.join(dir, "outer2.json");
+  const r = runCli(["--json", outer, "--", process.execPath, CLI, "--", script]);
+  t.is(r.status, 0, r.stderr);
+  t.true(r.stdout.startsWith("hello\n"), r.stdout);
 });
 
 // ----------------------------------------------- invisible I/O (item 10)

@@ -260,3 +260,36 @@ const canRunAsNobody =
     t.deepEqual(fs.readdirSync(ro), ["r.json"], "nothing else in the directory");
   },
 );
+
+// ------------------------- a working directory not named in UTF-8 (newcomer's F13)
+
+test.serial("in a working directory whose name is not UTF-8 (and has a space and a newline), relative --json, --html and a symlinked --json are written there, the command run", (t) => {
+  // process.cwd() reads such a name back with U+FFFD; a path made absolute through it names nothing.
+  const base = Buffer.from(dir);
+  const cwd = Buffer.concat([base, Buffer.from("/we ird\ndir\xff", "latin1")]);
+  fs.mkdirSync(cwd);
+  const N = 4;
+  const S = 100;
+  const inCwd = (name) => Buffer.concat([cwd, Buffer.from(`/${name}`)]);
+  fs.copyFileSync(bin.writes, inCwd("my prog"));
+  fs.chmodSync(inCwd("my prog"), 0o755);
+  fs.writeFileSync(inCwd("old.json"), "old");
+  fs.symlinkSync("old.json", inCwd("link.json"));
+  const r = spawnSync("sh", ["-c", `cd "$(printf '%s/we ird\\ndir\\377' "$BASE")" && exec "$NODE" "$CLI" --json r.json --html r.html -- "./my prog" out.dat ${N} ${S}`], {
+    encoding: "utf8",
+    env: { ...process.env, BASE: dir, NODE: process.execPath, CLI },
+  });
+  t.is(r.status, 0, r.stderr);
+  t.is(fs.statSync(inCwd("out.dat")).size, N * S, "ground truth: the command ran there");
+  const report = JSON.parse(fs.readFileSync(inCwd("r.json"), "utf8"));
+  t.is(report.summary.writeOps, N);
+  t.is(report.summary.writeBytes, N * S);
+  t.true(fs.readFileSync(inCwd("r.html"), "utf8").startsWith("<!doctype html>"));
+  const viaLink = spawnSync("sh", ["-c", `cd "$(printf '%s/we ird\\ndir\\377' "$BASE")" && exec "$NODE" "$CLI" --json link.json -- "./my prog" out.dat 1 1`], {
+    encoding: "utf8",
+    env: { ...process.env, BASE: dir, NODE: process.execPath, CLI },
+  });
+  t.is(viaLink.status, 0, viaLink.stderr);
+  t.true(fs.lstatSync(inCwd("link.json")).isSymbolicLink(), "the symlink is kept; its target replaced");
+  t.is(JSON.parse(fs.readFileSync(inCwd("old.json"), "utf8")).summary.writeOps, 1);
+});

@@ -149,6 +149,7 @@ test("without its platform package the install still succeeds, iops says in one 
   const rebuilt = spawnSync("npm", ["rebuild", "iops-profiler", "--foreground-scripts"], { cwd: project, encoding: "utf8" });
   t.is(rebuilt.status, 0, rebuilt.stderr);
   t.true(fs.existsSync(path.join(project, "node_modules", "iops-profiler", `iops-profiler.${SUFFIX}.node`)), "built from source");
+  t.false(fs.existsSync(path.join(project, "node_modules", "iops-profiler", "target")), "cargo's build files are not left in node_modules");
   const out = path.join(dir, "rebuilt.bin");
   const report = JSON.parse(
     execFileSync(path.join(project, "node_modules", ".bin", "iops"), ["--method", "ptrace", "--json", "-", "--", bin.writes, out, "40", "512"], {

@@ -4,13 +4,14 @@
  * thread, and marker syscalls delimit the window exactly, libuv's thread
  * pool included. The expected figures are the code's own, whatever the source.
  */
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 import test from "ava";
 
-import { counts, eachMethod, fileEntry, iops, makeTempDir, patternBuffer, syscallRow, totals } from "./_support/util.mjs";
+import { compileFixtures, counts, eachMethod, fileEntry, iops, makeTempDir, patternBuffer, syscallRow, totals } from "./_support/util.mjs";
 
 const { IopsError } = iops;
 
@@ -24,8 +25,11 @@ function withMethod(method) {
 
 let dir;
 
+let bin;
+
 test.before(() => {
   dir = makeTempDir("iops-profile-");
+  bin = compileFixtures(dir, ["writes"]);
 });
 
 test.after.always(() => {
@@ -240,4 +244,18 @@ eachMethod(test, "profile() leaves this process untraced afterwards", async (t, 
   await profile(() => fs.readFileSync(fileURLToPath(import.meta.url)));
   const status = fs.readFileSync("/proc/self/status", "utf8");
   t.regex(status, /^TracerPid:\s+0$/m);
+});
+
+eachMethod(test, "a child process started in the window is counted too (the README says so): its N writes, exactly", async (t, method) => {
+  const N = 25;
+  const S = 512;
+  const out = path.join(dir, `child-${method}.dat`);
+  const { profile } = withMethod(method);
+  const report = await profile(async () => {
+    execFileSync(bin.writes, [out, String(N), String(S)]);
+  });
+  t.is(fs.statSync(out).size, N * S, "ground truth: the child wrote N records");
+  t.deepEqual(fileEntry(report, out), { path: out, kind: "file", readOps: 0, writeOps: N, readBytes: 0, writeBytes: N * S });
+  const readme = fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "README.md"), "utf8");
+  t.true(readme.includes("and of the processes it starts meanwhile"), "the README's profile() sentence names the children");
 });

@@ -133,7 +133,7 @@ test("a caller's warning with an unknown code is refused in one line, not passed
 });
 
 test("the live strace source's report is built whole in Rust: an empty log is zero calls in the caller's time, with only strace's own no-storage-bytes warning", (t) => {
-  const STORAGE = "strace does not see storage-level bytes (reads served from the page cache, writes reaching the disk): --method ptrace reports them";
+  const STORAGE = "strace does not see storage-level bytes (reads served from the page cache, writes reaching the disk): --method ebpf and --method ptrace report them";
   const empty = JSON.parse(native.LineImport.straceOwn().finish({ method: "strace", elapsedSeconds: 2.5 }));
   t.is(empty.elapsedSeconds, 2.5);
   t.deepEqual(counts(empty.summary), totals(0, 0, 0, 0));

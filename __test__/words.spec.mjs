@@ -32,7 +32,7 @@ test("one read of one file: singular nouns, in the text and the page", (t) => {
   const r = runCli(["--method", "ptrace", "--html", page, "--", bin.access, "read-seq", data, "1", "100"]);
   t.is(r.status, 0, r.stderr);
   // The static program opens and closes its file once, and nothing else.
-  t.is(line(r.stderr, "Metadata calls:"), "Metadata calls: 1 open, 1 close, 0 stats, 0 fsyncs, 0 unlinks, 0 renames, 0 getdents");
+  t.is(line(r.stderr, "Metadata calls:"), "Metadata calls: 1 open, 1 close, 0 stats, 0 syncs, 0 unlinks, 0 renames, 0 getdents");
   t.is(line(r.stderr, "Bytes Read:"), "Bytes Read:             100 bytes");
   t.true(fs.readFileSync(page, "utf8").includes("<p class=\"note\">1 file. Click a column to sort."));
 });

@@ -10,7 +10,8 @@
 //   cargo it prints one line saying what to do and still succeeds, so that
 //   the install itself never breaks.
 "use strict";
-const { copyFileSync, existsSync } = require("node:fs");
+const { copyFileSync, existsSync, mkdtempSync, rmSync } = require("node:fs");
+const { tmpdir } = require("node:os");
 const { join, sep } = require("node:path");
 const { spawnSync } = require("node:child_process");
 
@@ -44,19 +45,32 @@ function addonProblem() {
   }
 }
 
-/** `cargo build` of the binding from the sources shipped in this package. */
+/**
+ * `cargo build` of the binding from the sources shipped in this package,
+ * in a temporary target directory (unless CARGO_TARGET_DIR names one): only
+ * the addon stays in node_modules, not cargo's hundreds of MB of build files.
+ */
 function buildInstalled() {
   const { platformSuffix } = require(join(root, "dist", "platform.js"));
   const suffix = platformSuffix(process.platform, process.arch, process.report && process.report.getReport());
   console.error(`iops-profiler: no prebuilt addon loads here; building it from source with cargo (a few minutes)`);
-  const r = spawnSync("cargo", ["build", "--release", "--locked", "-p", "iops-node"], { cwd: root, stdio: "inherit" });
-  if (r.status !== 0) {
-    console.error("iops-profiler: the source build failed (see above); `iops` and profile() will say so when used");
-    return;
+  const ownTarget = !process.env.CARGO_TARGET_DIR;
+  const targetDir = process.env.CARGO_TARGET_DIR || mkdtempSync(join(tmpdir(), "iops-profiler-build-"));
+  try {
+    const r = spawnSync("cargo", ["build", "--release", "--locked", "-p", "iops-node"], {
+      cwd: root,
+      stdio: "inherit",
+      env: { ...process.env, CARGO_TARGET_DIR: targetDir },
+    });
+    if (r.status !== 0) {
+      console.error("iops-profiler: the source build failed (see above); `iops` and profile() will say so when used");
+      return;
+    }
+    const lib = { win32: "iops_node.dll", darwin: "libiops_node.dylib" }[process.platform] || "libiops_node.so";
+    copyFileSync(join(targetDir, "release", lib), join(root, `iops-profiler.${suffix}.node`));
+  } finally {
+    if (ownTarget) rmSync(targetDir, { recursive: true, force: true });
   }
-  const targetDir = process.env.CARGO_TARGET_DIR || join(root, "target");
-  const lib = { win32: "iops_node.dll", darwin: "libiops_node.dylib" }[process.platform] || "libiops_node.so";
-  copyFileSync(join(targetDir, "release", lib), join(root, `iops-profiler.${suffix}.node`));
 }
 
 if (!root.split(sep).includes("node_modules")) buildCheckout();

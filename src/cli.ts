@@ -6,6 +6,8 @@
 import type * as Commander from "commander";
 
 import type * as Args from "./args";
+import type * as ArgvBytes from "./argv-bytes";
+import type { Arg } from "./argv-bytes";
 import type * as Text from "./render/text";
 import type * as Printable from "./view/printable";
 import type * as Units from "./view/units";
@@ -52,7 +54,9 @@ Examples:
   $ iops -- python3 train.py               trace a command and its children
   $ iops --histogram -- tar xf data.tar    add a histogram of operation sizes
   $ iops --json report.json -- ./etl       also save the full report as JSON
-  $ iops --json - -- ./etl > report.json   the JSON on stdout (the table is on stderr)
+  $ iops --json /dev/fd/3 -- ./etl 3> report.json
+                                           the JSON on a descriptor of its own: ./etl's
+                                           stdout stays its own (--json - shares it)
   $ iops --html report.html -- ./etl       also write an HTML page: charts, files, findings
   $ iops report report.json --html r.html  render a saved --json report (iops report --help)
   $ iops -p 1234 --duration 10             attach to a running process for 10 s
@@ -159,7 +163,7 @@ const TERMINAL_SIGNALS = ["SIGINT", "SIGQUIT"] as const;
 /** Signals that reach iops alone (kill, a supervisor): the command's to handle. */
 const FORWARDED_SIGNALS = ["SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGALRM"] as const;
 
-async function runLaunch(argv: string[], opts: CliOptions): Promise<number> {
+async function runLaunch(argv: Arg[], opts: CliOptions): Promise<number> {
   const progress = progressPrinter(opts.progress);
   // The command decides how to end: we trace until it exits, then report.
   // Ctrl-C and Ctrl-\ reach it from the terminal (same process group);
@@ -255,6 +259,15 @@ function methodOption(Option: typeof Commander.Option): Commander.Option {
 const SUBCOMMANDS = ["report", "import", "merge", "compare"];
 
 export async function main(argv: string[]): Promise<number> {
+  const argvBytes = require("./argv-bytes") as typeof ArgvBytes;
+  const given = argvBytes.argvBytes(argv);
+  if (SUBCOMMANDS.includes(argv[0])) {
+    const problem = argvBytes.ownArgsProblem(given);
+    if (problem) {
+      process.stderr.write(`iops: ${problem}\n`);
+      return EXIT.usage;
+    }
+  }
   // `iops report <saved.json>`; a program named "report" is traced with `iops -- report`.
   if (argv[0] === "report") return (await import("./commands/report")).runReportCommand(argv.slice(1));
   if (argv[0] === "import") return runImport(argv.slice(1));
@@ -272,8 +285,8 @@ export async function main(argv: string[]): Promise<number> {
       "Show what a program does to storage: read and write operations, bytes, sizes,\nfiles and latency, measured exactly by tracing its syscalls.",
     )
     .argument("[command...]", "the command to run and trace, after --")
-    .option("--json <path|->", "also write the full report as JSON to a file, or - for stdout")
-    .option("--html <path|->", "also write a self-contained HTML page (findings, charts, files with access patterns) to a file, or - for stdout")
+    .option("--json <path|->", "also write the full report as JSON to a file, or - for stdout (after the command's own output, on the same stream: give a file or /dev/fd/3 when the command prints)")
+    .option("--html <path|->", "also write a self-contained HTML page (findings, charts, files with access patterns) to a file, or - for stdout (likewise)")
     .option("--histogram", "add a histogram of operation sizes, drawn in the terminal")
     .option("-p, --pid <pid>", "attach to a running process (all its threads and new children)", optionParser(parsePid))
     .option("--duration <seconds>", "with --pid: stop after this many seconds (default: at Ctrl-C)", optionParser(parseSeconds))
@@ -301,6 +314,14 @@ export async function main(argv: string[]): Promise<number> {
   }
   const opts = program.opts<CliOptions>();
   const command = program.args;
+  // The command's arguments go to it as bytes; iops's own before them must be UTF-8.
+  const at = argv.length - command.length;
+  const asGiven = at >= 0 && command.every((a, i) => a === argv[at + i]);
+  const ownProblem = argvBytes.ownArgsProblem(asGiven ? given.slice(0, at) : given);
+  if (ownProblem) {
+    process.stderr.write(`iops: ${ownProblem}\n`);
+    return EXIT.usage;
+  }
   if (opts.pid !== undefined && command.length > 0) {
     process.stderr.write("iops: give either a command or --pid, not both\n");
     return EXIT.usage;
@@ -335,7 +356,8 @@ export async function main(argv: string[]): Promise<number> {
       program.outputHelp({ error: true });
       return EXIT.usage;
     }
-    return await runLaunch(command, opts);
+    // The command as its bytes: arguments that are not UTF-8 reach it unchanged.
+    return await runLaunch(asGiven ? given.slice(at) : command, opts);
   } catch (e) {
     process.stderr.write(`iops: ${printable((e as Error).message)}\n`);
     // The --method asked for cannot run here: a matter of how iops was called, not a failed capture.

@@ -25,7 +25,7 @@ import {
   type Stats,
 } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { basename, dirname, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 
 /** A path that cannot be written; `message` is one line without the program name. */
 export class OutputPathError extends Error {}
@@ -42,6 +42,30 @@ function what(option: string): string {
 
 function cannotWrite(option: string, path: string, why: string): OutputPathError {
   return new OutputPathError(`cannot write the ${what(option)} to ${path} (${why}); give a writable path`);
+}
+
+/**
+ * `path` made absolute through process.cwd() where that string names the
+ * working directory; else `path` as given. A directory whose name is not
+ * UTF-8 reads back with U+FFFD in process.cwd() (a name that is not there),
+ * while the kernel resolves a relative path against the real one.
+ */
+function absolute(path: string): string {
+  return isAbsolute(path) || cwdIsItsName() ? resolve(path) : path;
+}
+
+/** Whether process.cwd() is the working directory's name, byte for byte (Linux: /proc/self/cwd; elsewhere assumed). */
+function cwdIsItsName(): boolean {
+  try {
+    return Buffer.from(process.cwd(), "utf8").equals(readlinkSync("/proc/self/cwd", { encoding: "buffer" }));
+  } catch {
+    return true;
+  }
+}
+
+/** `link` (a symlink's target) as a path from where `from` is: relative to its directory, as the kernel reads it. */
+function besideLink(from: string, link: string): string {
+  return isAbsolute(link) ? link : isAbsolute(from) ? resolve(dirname(from), link) : join(dirname(from), link);
 }
 
 function lstatOrNull(path: string): Stats | null {
@@ -61,7 +85,7 @@ function lstatOrNull(path: string): Stats | null {
  * a dangling one to the name it points at.
  */
 function destination(path: string): { inPlace: true; file: string } | { inPlace: false; file: string; existing: Stats | null } {
-  const given = resolve(path);
+  const given = absolute(path);
   // A name for an fd of ours (/dev/stdout, /proc/self/fd/1): its target, even a regular file, is shared with others.
   if (/^\/(dev\/(stdout|stderr|fd\/)|proc\/)/.test(given)) return { inPlace: true, file: given };
   let target: Stats | null = null;
@@ -74,11 +98,12 @@ function destination(path: string): { inPlace: true; file: string } | { inPlace:
     if (target.isDirectory()) throw Object.assign(new Error("EISDIR"), { code: "EISDIR" });
     return { inPlace: true, file: given };
   }
-  if (target) return { inPlace: false, file: realpathSync(given), existing: target };
+  if (target && isAbsolute(given)) return { inPlace: false, file: realpathSync(given), existing: target };
+  // Relative (a working directory not named in UTF-8): its symlinks followed by hand, the path kept relative.
   let p = given;
   for (let hops = 0; hops < 40; hops++) {
-    if (!lstatOrNull(p)?.isSymbolicLink()) return { inPlace: false, file: p, existing: null };
-    p = resolve(dirname(p), readlinkSync(p));
+    if (!lstatOrNull(p)?.isSymbolicLink()) return { inPlace: false, file: p, existing: target };
+    p = besideLink(p, readlinkSync(p));
   }
   throw Object.assign(new Error("ELOOP"), { code: "ELOOP" });
 }
@@ -106,7 +131,7 @@ function openFifo(file: string): number {
 
 /** A name beside `file` that nothing else uses: `.name.<random>.tmp`. */
 function tempName(file: string): string {
-  return resolve(dirname(file), `.${basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
+  return join(dirname(file), `.${basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
 }
 
 /**
@@ -179,7 +204,7 @@ const STDOUT_NAMES = new Set(["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1", `/p
  */
 function outputKeys(path: string): string[] {
   const keys: string[] = [];
-  const given = path === "-" ? null : resolve(path);
+  const given = path === "-" ? null : absolute(path);
   if (given === null || STDOUT_NAMES.has(given)) keys.push("stdout");
   let target: Stats | null = null;
   try {
@@ -191,7 +216,7 @@ function outputKeys(path: string): string[] {
     if (!target.isCharacterDevice()) keys.push(`inode ${target.dev}:${target.ino}`);
   } else if (given !== null) {
     const { file } = destination(given);
-    keys.push(`path ${resolve(realpathSync(dirname(file)), basename(file))}`);
+    keys.push(`path ${isAbsolute(file) ? resolve(realpathSync(dirname(file)), basename(file)) : file}`);
   }
   return keys;
 }

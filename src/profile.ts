@@ -13,7 +13,8 @@ export { openWindow, type IopsWindow, type ProfileOptions };
 /**
  * Runs `fn` and returns what it did to storage: exactly the calls made
  * between its start and the settling of its promise, on every thread of
- * this process (libuv's thread pool included). If `fn` throws, the error is
+ * this process (libuv's thread pool included) and of the processes started
+ * meanwhile (children, and theirs). If `fn` throws, the error is
  * rethrown with the report attached as `error.iopsReport`.
  */
 export async function profile(fn: () => unknown, options: ProfileOptions = {}): Promise<Report> {

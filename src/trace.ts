@@ -3,12 +3,17 @@
  * a running pid. Both return the report when the capture ends. The source
  * (and its counters fallback) is picked by sources/select.ts.
  */
+import type { Arg } from "./argv-bytes";
 import { attach, launch, type Capture, type CaptureOptions } from "./sources/select";
 
 export type { Capture, CaptureOptions };
 
-/** Runs `argv` with every thread and child process traced, until it exits. */
-export function traceCommand(argv: string[], options: CaptureOptions = {}): Capture {
+/**
+ * Runs `argv` with every thread and child process traced, until it exits.
+ * An argument may be a Buffer: its bytes reach the command as they are (a
+ * file name that is not UTF-8); the report names it with U+FFFD for them.
+ */
+export function traceCommand(argv: ReadonlyArray<Arg>, options: CaptureOptions = {}): Capture {
   return launch(argv, options, options.method);
 }
 

@@ -162,7 +162,7 @@ export interface MetadataOps {
   closes: number;
   /** stat, fstat, lstat, newfstatat, statx and the like. */
   stats: number;
-  /** fsync and fdatasync. */
+  /** Sync calls: fsync, fdatasync, sync_file_range, sync, syncfs, msync (the calls of `callTime`'s `sync` kind: one definition of a sync). */
   fsyncs: number;
   /** unlink, unlinkat, rmdir. */
   unlinks: number;

@@ -10,7 +10,7 @@
  * of Plotly's mode bar on the right.
  */
 import type { Heatmap, Report, TimelinePoint, TimelineReport } from "../report";
-import { count, humanBytes, sizeLabel, thousands } from "../view/units";
+import { count, humanRate, sizeLabel, thousands } from "../view/units";
 import { buildView, everyOctave, octaves, type ReportView } from "../view/view";
 import { BAR_WIDTH, barLines, gridLines, groups, sizeHistogramLines } from "./chart-text";
 
@@ -241,7 +241,7 @@ export function timelineFigures(report: Report): Figure[] {
         line("all", tl.points.map((p) => rate(p.readBytes + p.writeBytes) / divisor), COLORS.all, `${unit}/s`, tl.points.map((p) => rate(p.readBytes + p.writeBytes))),
       ],
       layout: baseLayout("Throughput over time", xaxis, { title: { text: `${unit}/s` } }),
-      text: timelineText(tl, "Throughput over time", (p) => [p.readBytes, p.writeBytes], (v) => `${humanBytes(v)}/s`),
+      text: timelineText(tl, "Throughput over time", (p) => [p.readBytes, p.writeBytes], humanRate),
     },
   ];
 }

@@ -5,6 +5,7 @@
  * fallback), or macOS's labelled counters. Runs it and turns it into a Capture.
  */
 import { apiIntervalMs } from "../args";
+import type { Arg } from "../argv-bytes";
 import { native } from "../native";
 import { parseOutcome, type Source } from "../report";
 import type { Capture, CaptureOptions } from "./capture";
@@ -36,15 +37,16 @@ function run(session: Session, options: CaptureOptions): Capture {
 }
 
 /**
- * Runs `argv` under the addon's session of `method` (default: the
+ * Runs `argv` (strings, or Buffers for arguments that are not UTF-8,
+ * passed to exec as they are) under the addon's session of `method` (default: the
  * platform's) until it exits. `fallbackReason`, with a counters `method`:
  * why the event source did not run, leading the warnings (a platform whose
  * event source runs outside the addon, macOS's fs_usage). Without
  * `countersFallback` (a method asked for by name), a refused ptrace is the
  * report's error (IopsError "EPERM") and the command does not run.
  */
-export function launchSession(argv: string[], options: CaptureOptions, method?: Source, fallbackReason?: string, countersFallback = true): Capture {
-  return run(native.TraceSession.launch(argv, sessionOptions(options, method, fallbackReason, countersFallback)), options);
+export function launchSession(argv: readonly Arg[], options: CaptureOptions, method?: Source, fallbackReason?: string, countersFallback = true): Capture {
+  return run(native.TraceSession.launch([...argv], sessionOptions(options, method, fallbackReason, countersFallback)), options);
 }
 
 /** Attaches the addon's session of `method` to `pid` until `stop()` (see launchSession). */

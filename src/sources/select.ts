@@ -38,6 +38,7 @@
 import { readFileSync } from "node:fs";
 
 import { apiPid } from "../args";
+import type { Arg } from "../argv-bytes";
 import { IopsError, type Report } from "../report";
 import { Readiness, claimWindow, releaseWindow, type Capture, type CaptureOptions, type IopsWindow, type ProfileOptions, type WindowOptions } from "./capture";
 import { CountersWindow, countersCapture } from "./counters";
@@ -155,11 +156,30 @@ function startChosen(choice: Choice, start: (source: LiveSource | null) => Captu
  * option or an unknown method, "ENOTSUP" when the method asked for cannot
  * run here.
  */
-export function launch(argv: string[], options: CaptureOptions, method?: RequestedSource): Capture {
+export function launch(argv: readonly Arg[], options: CaptureOptions, method?: RequestedSource): Capture {
   const chosen = choose(method);
   return startChosen(chosen, (source) => {
-    if (source?.start === "script") return scripted(source).launch(argv, options);
+    if (source?.start === "script") return scripted(source).launch(asText(argv, source.name), options);
     return launchSession(argv, checkCaptureOptions(options), source?.name, undefined, !chosen.asked);
+  });
+}
+
+/**
+ * `argv` for a source whose module starts the command with Node's spawn,
+ * which passes text only (as UTF-8): an argument given as bytes that are not
+ * UTF-8 is refused (IopsError "EINVAL"), never passed changed.
+ */
+function asText(argv: readonly Arg[], source: string): string[] {
+  return argv.map((arg, i) => {
+    if (typeof arg === "string") return arg;
+    const text = arg.toString("utf8");
+    if (!Buffer.from(text, "utf8").equals(arg)) {
+      throw new IopsError(
+        `--method ${source} cannot pass argument ${i} (${JSON.stringify(text)}) as it is: its bytes are not UTF-8 and Node's spawn would change them; the eBPF and ptrace sources pass them unchanged`,
+        "EINVAL",
+      );
+    }
+    return text;
   });
 }
 

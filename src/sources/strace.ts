@@ -8,7 +8,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomInt } from "node:crypto";
-import { accessSync, closeSync, constants, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { accessSync, closeSync, constants, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from "node:fs";
 import { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
@@ -214,10 +214,46 @@ function start(
   return { strace, report };
 }
 
+/**
+ * What strace is to exec for `argv`: `argv`, or, for a file the kernel
+ * would refuse with ENOEXEC (neither ELF nor `#!`, and no binfmt_misc
+ * handler registered that might take it), `/bin/sh file args...`, as
+ * execvp(3) and a shell run it (strace itself only says "exec: Exec format
+ * error").
+ */
+function execvpArgv(argv: string[]): string[] {
+  const file = which(argv[0]);
+  if (file === null) return argv;
+  let head: Buffer;
+  try {
+    const fd = openSync(file, constants.O_RDONLY);
+    try {
+      head = Buffer.alloc(4);
+      head = head.subarray(0, readSync(fd, head, 0, 4, 0));
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return argv; // unreadable (execute-only) or not a file: execve says
+  }
+  const known = head.equals(Buffer.from("\x7fELF", "latin1")) || head.subarray(0, 2).toString("latin1") === "#!";
+  if (known || binfmtHandlers()) return argv;
+  return ["/bin/sh", file, ...argv.slice(1)];
+}
+
+/** Whether binfmt_misc has a handler registered (it may run files of other formats). */
+function binfmtHandlers(): boolean {
+  try {
+    return readdirSync("/proc/sys/fs/binfmt_misc").some((n) => n !== "register" && n !== "status");
+  } catch {
+    return false;
+  }
+}
+
 /** Runs `argv` under strace, until it exits; the report is strace's view, `method: "strace"`. */
 export function straceCommand(argv: string[], options: CaptureOptions = {}): Capture {
   if (!commandExists(argv[0])) throw new IopsError(`command not found: ${argv[0]}`, "ENOENT");
-  const { strace, report } = start(["--", ...argv], "strace", argv, options);
+  const { strace, report } = start(["--", ...execvpArgv(argv)], "strace", argv, options);
   return { report, stop: () => {}, pid: () => childOf(strace.pid) };
 }
 

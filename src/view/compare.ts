@@ -5,7 +5,7 @@
  * the JSON, the page and the notebook.
  */
 import type { Report } from "../report";
-import { humanBytes, humanDuration, thousands } from "./units";
+import { humanBytes, humanDuration, humanRate, thousands } from "./units";
 
 export type CompareId = "readOps" | "writeOps" | "totalOps" | "bytes" | "meanSize" | "ioSeconds" | "elapsed" | "iops" | "throughput";
 
@@ -66,7 +66,7 @@ const LABELS: Record<CompareId, [string, (v: number) => string]> = {
   ioSeconds: ["Time in I/O", humanDuration],
   elapsed: ["Execution time", humanDuration],
   iops: ["IOPS", (v) => thousands(Math.round(v))],
-  throughput: ["Throughput", (v) => `${humanBytes(v)}/s`],
+  throughput: ["Throughput", humanRate],
 };
 
 function ratioOf(a: number | null, b: number | null): number | null {

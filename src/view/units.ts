@@ -48,6 +48,16 @@ export function humanBytes(n: number): string {
   return u === 0 ? `${v} B` : `${v.toFixed(2)} ${UNITS[u]}`;
 }
 
+/**
+ * A rate in bytes per second, as every front end shows one (the summary's
+ * throughput, `iops compare`, the charts' text): two decimals in its unit,
+ * below 1 KiB/s too: 9.99508 → "9.995 B/s" is "10.00 B/s"; 4096000 →
+ * "3.91 MiB/s". A byte count is whole; a rate is not.
+ */
+export function humanRate(bytesPerSecond: number): string {
+  return bytesPerSecond < 1024 ? `${localeFixed(bytesPerSecond, 2)} B/s` : `${humanBytes(bytesPerSecond)}/s`;
+}
+
 /** 4096000 → "3.91 MiB (4,096,000 bytes)"; 1 → "1 byte". */
 export function bytesWithExact(n: number): string {
   return n < 1024 ? count(n, "byte") : `${humanBytes(n)} (${thousands(n)} bytes)`;

@@ -7,7 +7,7 @@
 import { SOURCE_LABELS, type AccessSummary, type Bin, type CallKind, type CallKindTime, type FileReport, type LatencySummary, type Mapping, type Report, type Source } from "../report";
 import { findings, type Finding } from "./findings";
 import { printable } from "./printable";
-import { bytesWithExact, count, humanBytes, humanDuration, humanNs, localeFixed, thousands } from "./units";
+import { bytesWithExact, count, humanDuration, humanNs, humanRate, localeFixed, thousands } from "./units";
 
 /** The source's name for people ("ptrace syscall tracer"); an unknown one as it is, printable. */
 export function sourceLabel(method: string): string {
@@ -48,7 +48,7 @@ export interface SummaryRow {
  * fds, failed calls) or adds to it (storage level, latency).
  */
 export interface SummaryNote {
-  kind: "otherFds" | "storage" | "failed" | "latency" | "tracer";
+  kind: "exit" | "otherFds" | "storage" | "failed" | "latency" | "tracer";
   /** The sentence, without a final full stop; text from the report is as it came (not escaped). */
   text: string;
   /** What a command line can do about it ("--all-fds adds them"), for front ends that take options. */
@@ -240,7 +240,7 @@ export function summaryRows(report: Report): SummaryRow[] {
     row("writeBytes", "Bytes Written", shown(s.writeBytes, bytesWithExact)),
     row("totalBytes", "Total Bytes", shown(s.totalBytes, bytesWithExact)),
     row("iops", "IOPS", rate(s.iops, (n) => localeFixed(n, 2)), true),
-    row("throughput", "Throughput", rate(s.throughputBytesPerSecond, (n) => `${humanBytes(n)}/s`), true),
+    row("throughput", "Throughput", rate(s.throughputBytesPerSecond, humanRate), true),
   ];
 }
 
@@ -253,9 +253,14 @@ function tracerNote(t: NonNullable<Report["tracerTime"]>): string {
   return `Tracer's share: ${thousands(t.stops)} stops of the program × ${humanNs(t.nsPerStop)} per stop ≈ ${humanDuration(t.estimatedSeconds ?? 0)}, a rough estimate (${t.calibration})`;
 }
 
-/** The lines under the table: other fds, storage level, failed calls, latency. */
+/** The lines under the table: a death by a signal, other fds, storage level, failed calls, latency. */
 export function summaryNotes(report: Report): SummaryNote[] {
   const notes: SummaryNote[] = [];
+  // A command that did not end of itself: its figures stop where it was killed.
+  const exit = report.exit;
+  if (exit?.signal) {
+    notes.push({ kind: "exit", text: `Killed by ${exit.signal}${exit.signalNumber === null ? "" : ` (signal ${exit.signalNumber})`}: the figures are what it did until then` });
+  }
   const o = report.otherFds;
   // otherFds is null, never a row of nulls, for a source that cannot count operations.
   if (o && !report.allFds && o.totalOps !== null && o.totalOps > 0) {
@@ -301,7 +306,7 @@ function metadataLine(report: Report): string | null {
   const m = report.metadataOps;
   if (!m) return null;
   return (
-    `Metadata calls: ${count(m.opens, "open")}, ${count(m.closes, "close")}, ${count(m.stats, "stat")}, ${count(m.fsyncs, "fsync")}, ${count(m.unlinks, "unlink")}, ${count(m.renames, "rename")}, ${count(m.getdents, "getdents", "getdents")}` +
+    `Metadata calls: ${count(m.opens, "open")}, ${count(m.closes, "close")}, ${count(m.stats, "stat")}, ${count(m.fsyncs, "sync")}, ${count(m.unlinks, "unlink")}, ${count(m.renames, "rename")}, ${count(m.getdents, "getdents", "getdents")}` +
     (m.failed ? ` (and ${thousands(m.failed)} failed)` : "")
   );
 }

@@ -203,7 +203,7 @@ impl Source {
         match self {
             Source::StraceLog => STRACE_LOG_UNSEEN,
             Source::Strace => Unseen {
-                storage_bytes: Some("strace does not see storage-level bytes (reads served from the page cache, writes reaching the disk): --method ptrace reports them"),
+                storage_bytes: Some("strace does not see storage-level bytes (reads served from the page cache, writes reaching the disk): --method ebpf and --method ptrace report them"),
                 ..STRACE_LOG_UNSEEN
             },
             _ => Unseen::default(),

@@ -185,7 +185,7 @@ mod built {
         // A command that cannot be found is said before anything is loaded.
         if let Target::Launch(argv) = &target {
             let cmd = argv.first().ok_or_else(|| TraceError::Other("no command given".into()))?;
-            find_program(cmd).ok_or_else(|| TraceError::CommandNotFound(cmd.clone()))?;
+            find_program(cmd).ok_or_else(|| TraceError::CommandNotFound(cmd.to_string_lossy().into_owned()))?;
         }
         if let Target::Attach(pid) = target {
             if pid == unsafe { libc::getpid() } {
@@ -301,7 +301,7 @@ mod built {
         let untyped = program.untyped.clone();
         release(program, cookie.is_some());
         if let (Some(errno), Target::Launch(argv)) = (exec_failed, &target) {
-            return Err(TraceError::CannotExecute(argv[0].clone(), errno));
+            return Err(TraceError::CannotExecute(argv[0].to_string_lossy().into_owned(), errno));
         }
         let never_opened = events.begin.is_none();
         let end = events.end.or(events.last_gone.filter(|_| !attached)).unwrap_or_else(std::time::Instant::now);
@@ -373,10 +373,7 @@ mod built {
     }
 
     fn target_command(target: &Target) -> Option<Vec<String>> {
-        match target {
-            Target::Launch(argv) => Some(argv.clone()),
-            Target::Attach(_) => None,
-        }
+        target.command()
     }
 
     /// Whether process `pid` has an fd open with O_APPEND now (/proc).

@@ -15,7 +15,7 @@ fn main() {
         iops_linux::Target::Attach(args[1].parse().unwrap())
     } else {
         std::mem::forget(stopper);
-        iops_linux::Target::Launch(args)
+        iops_linux::Target::Launch(std::env::args_os().skip(1).collect())
     };
     let r = iops_linux::trace(target, &Default::default(), Arc::default(), waiter, &mut |pid| eprintln!("ready: {pid}"));
     match r {

@@ -2,7 +2,7 @@
 //! pipe, let it install our seccomp filter and exec; or, where ptrace is
 //! refused, let it run untraced and measure it by its counters.
 
-use std::ffi::CString;
+use std::ffi::{CString, OsStr, OsString};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
@@ -23,14 +23,14 @@ use crate::wait::{self, Status};
 
 /// Finds `cmd` the way a shell would, so that "not found" is reported by us
 /// in words rather than by a child that exits 127.
-pub fn find_program(cmd: &str) -> Option<PathBuf> {
+pub fn find_program(cmd: &OsStr) -> Option<PathBuf> {
     let is_exec = |p: &Path| {
         std::fs::metadata(p).is_ok_and(|m| {
             use std::os::unix::fs::PermissionsExt;
             m.is_file() && m.permissions().mode() & 0o111 != 0
         })
     };
-    if cmd.contains('/') {
+    if cmd.as_bytes().contains(&b'/') {
         // A path is not searched: a shell execs whatever is there and says
         // execve's error (a directory, a file without x: EACCES, 126); only
         // nothing there at all is "not found".
@@ -46,6 +46,16 @@ fn cstring(s: &[u8]) -> Result<CString, TraceError> {
     CString::new(s).map_err(|_| TraceError::Other("an argument contains a NUL byte".into()))
 }
 
+/// A command's arguments as text, for reports and messages (bytes that are
+/// not UTF-8 shown as U+FFFD; execve gets them as they are).
+pub fn argv_text(argv: &[OsString]) -> Vec<String> {
+    argv.iter().map(|a| a.to_string_lossy().into_owned()).collect()
+}
+
+/// The shell execvp(3) runs a file with when execve says ENOEXEC (a script
+/// without a `#!` line): `/bin/sh file args...`.
+const SHELL: &[u8] = b"/bin/sh";
+
 extern "C" {
     static environ: *const *const libc::c_char;
 }
@@ -55,7 +65,7 @@ extern "C" {
 /// `untraced_if_refused` runs the command untraced (the labelled counters
 /// fallback); without it the command never runs (ended at its gate and
 /// reaped) and the refusal is the error.
-pub fn launch(argv: &[String], agg: Aggregator, share_cpu: bool, untraced_if_refused: bool) -> Result<Launched, TraceError> {
+pub fn launch(argv: &[OsString], agg: Aggregator, share_cpu: bool, untraced_if_refused: bool) -> Result<Launched, TraceError> {
     let filter = Filter::new(traced().map(|(nr, _)| nr));
     let Gated { pid: child, gate, news } = fork_gated(argv, Some(filter), share_cpu)?;
     let tell = |verdict: u8| unsafe {
@@ -106,15 +116,20 @@ impl Gated {
 
 /// Forks the command stopped at its gate (see `Gated`). `filter`: what to
 /// install when told VERDICT_FILTER; `share_cpu`: see `Options::share_cpu`.
-pub fn fork_gated(argv: &[String], filter: Option<Filter>, share_cpu: bool) -> Result<Gated, TraceError> {
+pub fn fork_gated(argv: &[OsString], filter: Option<Filter>, share_cpu: bool) -> Result<Gated, TraceError> {
     let cmd = argv.first().ok_or_else(|| TraceError::Other("no command given".into()))?;
-    let program = find_program(cmd).ok_or_else(|| TraceError::CommandNotFound(cmd.clone()))?;
+    let program = find_program(cmd).ok_or_else(|| TraceError::CommandNotFound(cmd.to_string_lossy().into_owned()))?;
     // Everything the child touches is prepared before fork: after it, the
     // child of a multi-threaded process may only make raw syscalls.
     let path = cstring(program.as_os_str().as_bytes())?;
     let args = argv.iter().map(|a| cstring(a.as_bytes())).collect::<Result<Vec<_>, _>>()?;
     let mut arg_ptrs: Vec<*const libc::c_char> = args.iter().map(|a| a.as_ptr()).collect();
     arg_ptrs.push(std::ptr::null());
+    // As execvp(3): a file the kernel will not run (ENOEXEC: no `#!`, no
+    // known format) runs as `/bin/sh path args...`.
+    let shell = cstring(SHELL)?;
+    let mut shell_ptrs: Vec<*const libc::c_char> = vec![shell.as_ptr(), path.as_ptr()];
+    shell_ptrs.extend_from_slice(&arg_ptrs[1..]);
     // Without CAP_SYS_ADMIN the kernel accepts a filter only under
     // no_new_privs. For a user that costs nothing (setuid and file caps do
     // not apply under a non-root tracer anyway); root keeps setuid programs
@@ -185,7 +200,12 @@ pub fn fork_gated(argv: &[String], filter: Option<Filter>, share_cpu: bool) -> R
                 libc::_exit(126); // our parent is gone
             }
             libc::execve(path.as_ptr(), arg_ptrs.as_ptr(), environ);
-            let errno = *libc::__errno_location();
+            let mut errno = *libc::__errno_location();
+            if errno == libc::ENOEXEC {
+                libc::execve(shell.as_ptr(), shell_ptrs.as_ptr(), environ);
+                // The shell's own failure is not the command's: say ENOEXEC.
+                errno = libc::ENOEXEC;
+            }
             tell(NEWS_EXEC_FAILED, errno);
             // A shell's statuses: 127 when a file is missing, else 126.
             libc::_exit(if errno == libc::ENOENT { 127 } else { 126 });
@@ -237,7 +257,7 @@ impl ChildNewsPipe {
 
 /// Waits for an untraced command and reads its counters while it is a
 /// zombie (WNOWAIT), when they cover its whole life, before reaping it.
-pub fn finish_untraced(pid: pid_t, reason: &str, argv: &[String], news: &ChildNewsPipe) -> Result<Report, TraceError> {
+pub fn finish_untraced(pid: pid_t, reason: &str, argv: &[OsString], news: &ChildNewsPipe) -> Result<Report, TraceError> {
     let started = std::time::Instant::now();
     let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
     while unsafe { libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, libc::WEXITED | libc::WNOWAIT) } < 0
@@ -254,8 +274,8 @@ pub fn finish_untraced(pid: pid_t, reason: &str, argv: &[String], news: &ChildNe
     let elapsed_ns = started.elapsed().as_nanos() as u64;
     for n in news.read() {
         if let ChildNews::ExecFailed(errno) = n {
-            return Err(TraceError::CannotExecute(argv[0].clone(), errno));
+            return Err(TraceError::CannotExecute(argv[0].to_string_lossy().into_owned(), errno));
         }
     }
-    Ok(counters_report(&io, elapsed_ns, pid, reason, ended, Some(argv.to_vec())))
+    Ok(counters_report(&io, elapsed_ns, pid, reason, ended, Some(argv_text(argv))))
 }

@@ -3,6 +3,7 @@
 //! tracee's report, hand it to the tracer), detach cleanly, build the
 //! report. Data flows one way: session → launch/attach → tracer → report.
 
+use std::ffi::OsString;
 use std::sync::Arc;
 
 use iops_core::{Aggregator, ProgressCounters, Report};
@@ -21,14 +22,17 @@ use crate::wait::{self, Status};
 pub use crate::error::TraceError;
 
 pub enum Target {
-    Launch(Vec<String>),
+    /// A command to run: its arguments as the bytes execve will get (on
+    /// Linux they need not be UTF-8: a file named `out\xff.c`).
+    Launch(Vec<OsString>),
     Attach(pid_t),
 }
 
 impl Target {
-    fn command(&self) -> Option<Vec<String>> {
+    /// The command as the report names it (invalid UTF-8 shown as U+FFFD).
+    pub fn command(&self) -> Option<Vec<String>> {
         match self {
-            Target::Launch(argv) => Some(argv.clone()),
+            Target::Launch(argv) => Some(crate::launch::argv_text(argv)),
             Target::Attach(_) => None,
         }
     }
@@ -149,7 +153,7 @@ pub fn trace(
     }
     waker.reap();
     if let (Some(errno), Target::Launch(argv)) = (exec_failed, &target) {
-        return Err(TraceError::CannotExecute(argv[0].clone(), errno));
+        return Err(TraceError::CannotExecute(argv[0].to_string_lossy().into_owned(), errno));
     }
     notes.shared_cpu = options.share_cpu && affinity::on_one_cpu();
     let mode = tracer.mode();

@@ -36,7 +36,7 @@ pub enum Window {
 }
 
 /// Starts a session that measures a command (`argv`) to its end.
-pub type Launch = fn(Vec<String>, TraceOptions) -> Result<TraceSession>;
+pub type Launch = fn(Vec<std::ffi::OsString>, TraceOptions) -> Result<TraceSession>;
 /// Starts a session that measures a running pid until `stop()` (or, with a
 /// marker cookie, the window that pid marks).
 pub type Attach = fn(i32, TraceOptions) -> Result<TraceSession>;

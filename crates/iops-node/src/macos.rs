@@ -31,7 +31,9 @@ fn failed(e: process::CaptureError) -> (String, String) {
 /// The rusage row's start functions (live.rs), the fallback select.ts runs
 /// with `fallback_reason`. Launch mode has nothing to stop: the command runs
 /// to its end.
-pub fn launch(argv: Vec<String>, options: TraceOptions) -> Result<TraceSession> {
+pub fn launch(argv: Vec<std::ffi::OsString>, options: TraceOptions) -> Result<TraceSession> {
+    // Not yet as bytes here: arguments that are not UTF-8 go as U+FFFD.
+    let argv: Vec<String> = argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
     let why = options.fallback_reason.unwrap_or_else(|| reason().into());
     TraceSession::spawn(|| {}, move |c: Control| process::launch(&argv, &why, &mut |pid| c.started(pid)).map_err(failed))
 }

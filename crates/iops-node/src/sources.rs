@@ -18,13 +18,16 @@ use crate::session::TraceSession;
 impl TraceSession {
     /// Runs `argv` to its end under the live source `options.method`
     /// (default: this platform's first, see `liveSources()`; Linux: our
-    /// tracer, seccomp-filtered so that only counted syscalls stop). Throws
-    /// (InvalidArg) for a method this build does not run.
+    /// tracer, seccomp-filtered so that only counted syscalls stop). Each
+    /// argument is a string (passed as UTF-8) or a Buffer (its bytes passed
+    /// as they are, for arguments that are not UTF-8: Linux's execve takes
+    /// any bytes but NUL). Throws (InvalidArg) for a method this build does
+    /// not run.
     #[napi(factory)]
-    pub fn launch(argv: Vec<String>, options: Option<TraceOptions>) -> Result<TraceSession> {
+    pub fn launch(argv: Vec<Either<String, Buffer>>, options: Option<TraceOptions>) -> Result<TraceSession> {
         let options = options.unwrap_or_default();
         let (launch, _) = binding_start(options.method.as_deref())?;
-        launch(argv, options)
+        launch(argv.into_iter().map(os_arg).collect(), options)
     }
 
     /// Measures a running process (every thread) until `stop()` or its
@@ -34,6 +37,18 @@ impl TraceSession {
         let options = options.unwrap_or_default();
         let (_, attach) = binding_start(options.method.as_deref())?;
         attach(pid, options)
+    }
+}
+
+/// One argument of a command as the platform's exec takes it: a Buffer's
+/// bytes as they are on Unix; on Windows (UTF-16 command lines) as text.
+fn os_arg(arg: Either<String, Buffer>) -> std::ffi::OsString {
+    match arg {
+        Either::A(text) => text.into(),
+        #[cfg(unix)]
+        Either::B(bytes) => std::os::unix::ffi::OsStringExt::from_vec(bytes.to_vec()),
+        #[cfg(not(unix))]
+        Either::B(bytes) => String::from_utf8_lossy(&bytes).into_owned().into(),
     }
 }
 

@@ -24,7 +24,9 @@ fn failed(e: process::CaptureError) -> (String, String) {
 
 /// The ETW row's start functions (live.rs). Launch mode has nothing to
 /// stop: the command runs to its end.
-pub fn launch(argv: Vec<String>, _options: TraceOptions) -> Result<TraceSession> {
+pub fn launch(argv: Vec<std::ffi::OsString>, _options: TraceOptions) -> Result<TraceSession> {
+    // Not yet as bytes here: arguments that are not UTF-8 go as U+FFFD.
+    let argv: Vec<String> = argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
     TraceSession::spawn(
         || {},
         move |c: Control| process::launch(&argv, &mut |pid| c.started(pid as i32)).map(|r| r.to_json()).map_err(failed),

@@ -108,7 +108,7 @@ export function filesHtml(view: ReportView): SafeHtml {
 <tbody>${rows}</tbody></table>${more}</section>`;
 }
 
-/** Opens, closes, stats, fsyncs, ...: the calls behind "too many small files". */
+/** Opens, closes, stats, syncs, ...: the calls behind "too many small files". */
 export function metadataHtml(view: ReportView): SafeHtml {
   const m = view.metadata;
   if (!m) return html`<section id="metadata"><h2>Metadata calls</h2><p class="none">Not available from this source.</p></section>`;
@@ -116,7 +116,7 @@ export function metadataHtml(view: ReportView): SafeHtml {
     ["opens", m.opens],
     ["closes", m.closes],
     ["stats", m.stats],
-    ["fsyncs", m.fsyncs],
+    ["syncs", m.fsyncs],
     ["unlinks", m.unlinks],
     ["renames", m.renames],
     ["getdents", m.getdents],
