@@ -174,6 +174,11 @@ const report = shape<Report>({
       tracerCpuSeconds: optional(amount),
       tracerWaitSeconds: optional(amount),
       cpuNsPerStop: optional(amount),
+      /** These four: absent in reports made before they were added. */
+      heldSeconds: optional(amount),
+      sampledIntervals: optional(count),
+      wakeNsPerStop: optional(amount),
+      waitNsPerStop: optional(amount),
       sharedCpu: boolean,
       calibration: string,
     }),

@@ -10,11 +10,13 @@ use libc::pid_t;
 use rustc_hash::FxHashMap as HashMap;
 
 /// A thread's time so far, or over a span: nanoseconds it ran on a CPU
-/// (`sum_exec_runtime`) and waited on a run queue for one (`run_delay`).
+/// (`sum_exec_runtime`) and waited on a run queue for one (`run_delay`),
+/// and how many times it was put on a CPU (`pcount`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Sched {
     pub run_ns: u64,
     pub wait_ns: u64,
+    pub slices: u64,
 }
 
 impl Sched {
@@ -35,16 +37,21 @@ impl Sched {
     fn parse(text: &[u8]) -> Option<Sched> {
         let mut fields = text.split(|&b| b == b' ' || b == b'\n').filter(|f| !f.is_empty());
         let mut next = || std::str::from_utf8(fields.next()?).ok()?.parse::<u64>().ok();
-        Some(Sched { run_ns: next()?, wait_ns: next()? })
+        Some(Sched { run_ns: next()?, wait_ns: next()?, slices: next()? })
     }
 
-    fn since(self, base: Sched) -> Sched {
-        Sched { run_ns: self.run_ns.saturating_sub(base.run_ns), wait_ns: self.wait_ns.saturating_sub(base.wait_ns) }
+    pub fn since(self, base: Sched) -> Sched {
+        Sched {
+            run_ns: self.run_ns.saturating_sub(base.run_ns),
+            wait_ns: self.wait_ns.saturating_sub(base.wait_ns),
+            slices: self.slices.saturating_sub(base.slices),
+        }
     }
 
     fn add(&mut self, d: Sched) {
         self.run_ns += d.run_ns;
         self.wait_ns += d.wait_ns;
+        self.slices += d.slices;
     }
 }
 
@@ -153,7 +160,7 @@ mod tests {
 
     #[test]
     fn schedstat_is_run_then_wait_in_ns() {
-        assert_eq!(Sched::parse(b"123456 7890 12\n"), Some(Sched { run_ns: 123456, wait_ns: 7890 }));
+        assert_eq!(Sched::parse(b"123456 7890 12\n"), Some(Sched { run_ns: 123456, wait_ns: 7890, slices: 12 }));
         assert_eq!(Sched::parse(b"garbage"), None);
     }
 

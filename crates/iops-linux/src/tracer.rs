@@ -17,6 +17,7 @@ use crate::procio::ProcIo;
 use crate::ptrace::{self, SyscallInfo, SYSCALL_INFO_ENTRY, SYSCALL_INFO_EXIT, SYSCALL_INFO_SECCOMP};
 use crate::regs::Regs;
 use crate::schedstat::{Spent, WindowTimes};
+use crate::stoptime::{Held, StopTimes};
 use crate::seccomp::{AUDIT_ARCH, COMPAT_DATA_CALLS, DATA_COMPAT, DATA_NATIVE};
 use crate::syscalls::{self, Class, ClassTable};
 use crate::threads::{Pending, Threads};
@@ -73,6 +74,10 @@ pub struct Tracer {
     stops: Stops,
     /// The window's scheduler time of the program's threads and ours.
     times: WindowTimes,
+    /// The window's stops timed: how long we held them, sampled intervals.
+    stop_times: StopTimes,
+    /// When waitpid gave us the report being handled.
+    now: Instant,
     info: SyscallInfo,
     regs: Regs,
 }
@@ -98,6 +103,8 @@ pub struct Outcome {
     pub stops: Stops,
     /// The window's scheduler time of the program and of the tracer.
     pub spent: Spent,
+    /// The window's stops timed (see `stoptime`).
+    pub held: Held,
 }
 
 fn tgid_of(tid: pid_t) -> pid_t {
@@ -144,6 +151,8 @@ impl Tracer {
             held: None,
             stops: Stops::default(),
             times,
+            stop_times: StopTimes::default(),
+            now: Instant::now(),
             info: SyscallInfo::default(),
             regs: Regs::new(),
         }
@@ -244,6 +253,7 @@ impl Tracer {
             io_uring_seen: self.io_uring_seen,
             stops: self.stops,
             spent,
+            held: self.stop_times.held(),
             agg: self.calls.into_aggregator(),
         }
     }
@@ -265,6 +275,7 @@ impl Tracer {
     fn resume(&mut self, tid: pid_t, sig: i32) {
         let want_exit = self.threads.get(tid).is_some_and(|t| t.pending.is_some());
         self.threads.arm(tid);
+        self.stop_times.resumed(tid);
         // ESRCH: the thread died meanwhile; its exit is reported by waitpid.
         let _ = match self.mode {
             Mode::AllSyscalls => ptrace::syscall(tid, sig),
@@ -287,9 +298,11 @@ impl Tracer {
             }
             _ => {}
         }
+        self.now = Instant::now();
         // A group-stop would stop the program untraced too.
         if self.window.is_open() && status != Status::GroupStop {
             self.stops.count(tid);
+            self.stop_times.stopped(tid, self.now);
         }
         match status {
             Status::Syscall => {
@@ -300,6 +313,7 @@ impl Tracer {
                 }
                 if self.window.is_closed() {
                     self.held = Some(tid);
+                    self.stop_times.not_resumed();
                 } else {
                     self.resume(tid, 0);
                 }
@@ -390,7 +404,7 @@ impl Tracer {
             }
         }
         if let Some(t) = self.threads.get_mut(tid) {
-            t.pending = Some(Pending::deferred(Instant::now(), counted));
+            t.pending = Some(Pending::deferred(self.now, counted));
         }
     }
 
@@ -431,7 +445,7 @@ impl Tracer {
         if self.regs.read(tid).is_err() {
             return;
         }
-        let now = Instant::now();
+        let now = self.now;
         let nr = self.regs.nr();
         // A compat-ABI call stopped by our filter: its number is not in our
         // table, or (a number both ABIs trace) the kernel says which ABI.
@@ -493,7 +507,7 @@ impl Tracer {
 
     fn on_syscall_stop(&mut self, tid: pid_t) {
         let Ok(op) = ptrace::syscall_info(tid, &mut self.info) else { return };
-        let now = Instant::now();
+        let now = self.now;
         match op {
             SYSCALL_INFO_ENTRY | SYSCALL_INFO_SECCOMP => {
                 let nr = self.info.nr();

@@ -1,0 +1,235 @@
+//! What the stops cost in time, measured in the run itself. Per stop the
+//! tracer knows two instants: `t1`, when waitpid gave it the stop, and
+//! `t2`, when it resumes the thread; `held` sums t2 − t1. What it cannot
+//! see is the rest of a stop's cost: the stopped thread waking the tracer
+//! and the resumed thread coming back (remote wake-ups, mostly before
+//! either thread is on a run queue, so no schedstat counts them), and the
+//! CPU time the stop's mechanics add to the program's thread. Those are
+//! learned from sampled intervals: at every `SAMPLE_EVERY`th stop the
+//! thread's schedstat is read, and again at that thread's next stop; the
+//! interval from its resume to that next stop, by our clock, less the CPU
+//! time and run-queue wait the thread's schedstat gained in it, is the
+//! wake-up time of one stop. Intervals in which the thread ran more than
+//! once (it blocked on its own, or was preempted) are left out.
+//! Nothing is allocated or formatted per stop: a few additions, and a
+//! /proc read one stop in `SAMPLE_EVERY`.
+
+use std::time::Instant;
+
+use libc::pid_t;
+
+use crate::schedstat::Sched;
+
+/// One stop in this many opens a sampled interval.
+const SAMPLE_EVERY: u64 = 64;
+
+/// A sampled interval under way: its thread, its schedstat at the stop
+/// that opened it, and when that stop was resumed.
+#[derive(Clone, Copy)]
+struct Open {
+    tid: pid_t,
+    at_stop: Sched,
+    resumed: Option<Instant>,
+}
+
+/// The stops' time in a window.
+#[derive(Default)]
+pub struct StopTimes {
+    stops: u64,
+    /// When waitpid gave us the stop being handled (t1).
+    stopped_at: Option<Instant>,
+    held_ns: u64,
+    open: Option<Open>,
+    intervals: Intervals,
+}
+
+/// The sampled intervals in which the thread ran once, summed.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Intervals {
+    /// How many.
+    pub count: u64,
+    /// Their length by the tracer's clock, resume to the next stop, ns.
+    pub span_ns: u64,
+    /// The thread's CPU time in them (its own work and one stop's
+    /// mechanics), ns.
+    pub run_ns: u64,
+    /// Its run-queue wait in them, ns.
+    pub wait_ns: u64,
+}
+
+impl Intervals {
+    /// What a stop costs beside the CPU time and run-queue wait the
+    /// scheduler books: the mean of span − run − wait, ns; `None` without
+    /// intervals.
+    pub fn wake_ns(&self) -> Option<f64> {
+        (self.count > 0).then(|| self.span_ns.saturating_sub(self.run_ns + self.wait_ns) as f64 / self.count as f64)
+    }
+
+    /// The run-queue wait a resumed thread had before it ran again: the
+    /// mean of their wait, ns; `None` without intervals.
+    pub fn wait_ns_per_stop(&self) -> Option<f64> {
+        (self.count > 0).then(|| self.wait_ns as f64 / self.count as f64)
+    }
+}
+
+/// What `StopTimes` found once the window closed.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Held {
+    /// Stops whose resume was timed.
+    pub stops: u64,
+    /// The time the tracer held them (t1 to t2), summed, ns.
+    pub held_ns: u64,
+    pub intervals: Intervals,
+}
+
+impl StopTimes {
+    /// A counted stop of `tid` reached us at `now` (t1).
+    #[inline]
+    pub fn stopped(&mut self, tid: pid_t, now: Instant) {
+        self.stopped_at = Some(now);
+        self.stops += 1;
+        match self.open {
+            Some(o) if o.tid == tid && o.resumed.is_some() => self.close_interval(o, now),
+            // Halfway between placement samples (see `placement`), whose /proc
+            // read would lengthen the stop that opens the interval.
+            _ if self.stops % SAMPLE_EVERY == SAMPLE_EVERY / 2 => self.open_interval(tid),
+            _ => {}
+        }
+    }
+
+    /// The stop being handled is resumed now (t2).
+    #[inline]
+    pub fn resumed(&mut self, tid: pid_t) {
+        let Some(t1) = self.stopped_at.take() else { return };
+        let now = Instant::now();
+        self.held_ns += now.saturating_duration_since(t1).as_nanos() as u64;
+        if let Some(o) = self.open.as_mut() {
+            if o.tid == tid && o.resumed.is_none() {
+                o.resumed = Some(now);
+            }
+        }
+    }
+
+    /// The stop being handled is not resumed by us (left held, or listened).
+    pub fn not_resumed(&mut self) {
+        self.stopped_at = None;
+    }
+
+    #[cold]
+    fn open_interval(&mut self, tid: pid_t) {
+        self.open = Sched::of(tid).map(|at_stop| Open { tid, at_stop, resumed: None });
+    }
+
+    #[cold]
+    fn close_interval(&mut self, o: Open, now: Instant) {
+        self.open = None;
+        let (Some(resumed), Some(sched)) = (o.resumed, Sched::of(o.tid)) else { return };
+        let d = sched.since(o.at_stop);
+        // Ran more than once: it blocked or was preempted in between.
+        if d.slices != 1 {
+            return;
+        }
+        let i = &mut self.intervals;
+        i.count += 1;
+        i.span_ns += now.saturating_duration_since(resumed).as_nanos() as u64;
+        i.run_ns += d.run_ns;
+        i.wait_ns += d.wait_ns;
+    }
+
+    pub fn held(&self) -> Held {
+        Held { stops: self.stops, held_ns: self.held_ns, intervals: self.intervals }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::os::unix::net::UnixStream;
+    use std::time::Duration;
+
+    /// A thread that sleeps in a read until woken, like a stopped thread
+    /// until resumed: each byte wakes it once.
+    fn sleeper() -> (UnixStream, pid_t) {
+        let (mut ours, mut theirs) = UnixStream::pair().unwrap();
+        std::thread::spawn(move || {
+            theirs.write_all(&unsafe { libc::gettid() }.to_ne_bytes()).unwrap();
+            let mut b = [0u8; 1];
+            while theirs.read(&mut b).is_ok_and(|n| n == 1) {}
+        });
+        let mut tid = [0u8; 4];
+        ours.read_exact(&mut tid).unwrap();
+        let tid = pid_t::from_ne_bytes(tid);
+        asleep(tid, 0);
+        (ours, tid)
+    }
+
+    /// Wakes `tid` once and waits until it sleeps again.
+    fn wake(ours: &mut UnixStream, tid: pid_t) {
+        let slices = Sched::of(tid).unwrap().slices;
+        ours.write_all(b"x").unwrap();
+        asleep(tid, slices + 1);
+    }
+
+    /// Waits until `tid` has been on a CPU `slices` times and sleeps (state S).
+    fn asleep(tid: pid_t, slices: u64) {
+        for _ in 0..10_000 {
+            let stat = std::fs::read_to_string(format!("/proc/{tid}/stat")).unwrap();
+            if Sched::of(tid).unwrap().slices >= slices && stat[stat.rfind(')').unwrap() + 2..].starts_with('S') {
+                return;
+            }
+            std::thread::sleep(Duration::from_micros(100));
+        }
+    }
+
+    #[test]
+    fn held_sums_each_stop_from_its_arrival_to_its_resume_and_a_stop_not_resumed_adds_nothing() {
+        let mut t = StopTimes::default();
+        let me = unsafe { libc::gettid() };
+        let before = Instant::now();
+        t.stopped(me, Instant::now());
+        std::thread::sleep(Duration::from_millis(2));
+        t.resumed(me);
+        t.stopped(me, Instant::now());
+        t.not_resumed();
+        t.resumed(me); // no stop being handled: nothing
+        let h = t.held();
+        assert_eq!(h.stops, 2);
+        assert!(h.held_ns >= 2_000_000 && h.held_ns <= before.elapsed().as_nanos() as u64, "{h:?}");
+    }
+
+    #[test]
+    fn a_sampled_interval_is_the_threads_time_from_its_resume_to_its_next_stop_less_its_cpu_and_wait() {
+        let (mut ours, tid) = sleeper();
+        let mut t = StopTimes::default();
+        // Stops of another thread up to the one that opens an interval on `tid`.
+        for _ in 1..SAMPLE_EVERY / 2 {
+            t.stopped(1, Instant::now());
+            t.resumed(1);
+        }
+        t.stopped(tid, Instant::now());
+        t.resumed(tid);
+        let resumed = Instant::now();
+        wake(&mut ours, tid); // it runs once and sleeps again
+        let span = resumed.elapsed().as_nanos() as u64;
+        t.stopped(tid, Instant::now());
+        let i = t.held().intervals;
+        assert_eq!(i.count, 1, "{i:?}");
+        assert!(i.run_ns > 0 && i.span_ns >= i.run_ns + i.wait_ns && i.span_ns <= span + 1_000_000, "{i:?}, span {span}");
+        assert_eq!(i.wake_ns(), Some((i.span_ns - i.run_ns - i.wait_ns) as f64));
+        assert_eq!(i.wait_ns_per_stop(), Some(i.wait_ns as f64));
+        // An interval in which it ran twice (it blocked on its own) is left out.
+        for _ in 0..SAMPLE_EVERY - 2 {
+            t.stopped(1, Instant::now());
+            t.resumed(1);
+        }
+        assert_eq!(t.held().stops % SAMPLE_EVERY, SAMPLE_EVERY / 2 - 1);
+        t.stopped(tid, Instant::now());
+        t.resumed(tid);
+        wake(&mut ours, tid);
+        wake(&mut ours, tid);
+        t.stopped(tid, Instant::now());
+        assert_eq!(t.held().intervals.count, 1, "{:?}", t.held().intervals);
+        assert_eq!(Intervals::default().wake_ns(), None);
+    }
+}
