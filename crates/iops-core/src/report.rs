@@ -648,9 +648,10 @@ pub struct TracerTime {
     /// seconds; absent in reports made before it was added.
     pub held_seconds: Option<f64>,
     /// Intervals between a thread's consecutive stops that were sampled
-    /// (one stop in 64 opens one) and in which the thread ran once (it
-    /// neither blocked nor was preempted): what the two figures below are
-    /// the means of; 0 in reports made before it was added.
+    /// (one stop in 64 opens one) and in which the thread did not block
+    /// (its voluntary context switches grew by one, the stop that ends
+    /// it): what the two figures below are the means of; 0 in reports made
+    /// before it was added.
     #[serde(default)]
     pub sampled_intervals: u64,
     /// What a stop costs the program beside the time the tracer held it

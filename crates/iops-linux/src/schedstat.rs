@@ -120,6 +120,23 @@ impl WindowTimes {
     }
 }
 
+/// How many times thread `tid` gave up its CPU of its own accord (blocked,
+/// slept, stopped): `voluntary_ctxt_switches` of /proc/<tid>/status, read
+/// into the stack (no allocation); `None` when it is gone.
+pub fn voluntary_switches(tid: pid_t) -> Option<u64> {
+    let mut buf = [0u8; 4096];
+    let n = read_tid_file(tid, b"/status", &mut buf)?;
+    voluntary_field(&buf[..n])
+}
+
+fn voluntary_field(status: &[u8]) -> Option<u64> {
+    // "nonvoluntary_ctxt_switches" ends with the same name: match at a line's start.
+    let key = b"\nvoluntary_ctxt_switches:";
+    let at = status.windows(key.len()).position(|w| w == key)? + key.len();
+    let value = status[at..].split(|&b| b == b'\n').next()?;
+    std::str::from_utf8(value).ok()?.trim().parse().ok()
+}
+
 /// Reads /proc/<tid><file> into `buf` with no allocation; the bytes read.
 pub fn read_tid_file(tid: pid_t, file: &[u8], buf: &mut [u8]) -> Option<usize> {
     let mut path = [0u8; 48];
@@ -162,6 +179,17 @@ mod tests {
     fn schedstat_is_run_then_wait_in_ns() {
         assert_eq!(Sched::parse(b"123456 7890 12\n"), Some(Sched { run_ns: 123456, wait_ns: 7890, slices: 12 }));
         assert_eq!(Sched::parse(b"garbage"), None);
+    }
+
+    #[test]
+    fn voluntary_switches_are_told_from_nonvoluntary_ones() {
+        let status = b"Name:\tx\nvoluntary_ctxt_switches:\t150\nnonvoluntary_ctxt_switches:\t7\n";
+        assert_eq!(voluntary_field(status), Some(150));
+        assert_eq!(voluntary_field(b"Name:\tx\nnonvoluntary_ctxt_switches:\t7\n"), None);
+        let me = unsafe { libc::gettid() };
+        let before = voluntary_switches(me).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1));
+        assert!(voluntary_switches(me).unwrap() > before, "a sleep gives up the CPU");
     }
 
     #[test]

@@ -9,8 +9,11 @@
 //! thread's schedstat is read, and again at that thread's next stop; the
 //! interval from its resume to that next stop, by our clock, less the CPU
 //! time and run-queue wait the thread's schedstat gained in it, is the
-//! wake-up time of one stop. Intervals in which the thread ran more than
-//! once (it blocked on its own, or was preempted) are left out.
+//! wake-up time of one stop. Intervals in which the thread gave up its CPU
+//! of its own accord more than once (at the stop that ends them) are left
+//! out: it blocked on its own account in them, which is no stop's cost.
+//! Preempted ones are kept: the wait is the run-queue wait's, so dropping
+//! them would keep only the luckier stops on a loaded machine.
 //! Nothing is allocated or formatted per stop: a few additions, and a
 //! /proc read one stop in `SAMPLE_EVERY`.
 
@@ -18,17 +21,18 @@ use std::time::Instant;
 
 use libc::pid_t;
 
-use crate::schedstat::Sched;
+use crate::schedstat::{voluntary_switches, Sched};
 
 /// One stop in this many opens a sampled interval.
 const SAMPLE_EVERY: u64 = 64;
 
-/// A sampled interval under way: its thread, its schedstat at the stop
-/// that opened it, and when that stop was resumed.
+/// A sampled interval under way: its thread, its schedstat and voluntary
+/// switches at the stop that opened it, and when that stop was resumed.
 #[derive(Clone, Copy)]
 struct Open {
     tid: pid_t,
     at_stop: Sched,
+    voluntary: u64,
     resumed: Option<Instant>,
 }
 
@@ -43,7 +47,7 @@ pub struct StopTimes {
     intervals: Intervals,
 }
 
-/// The sampled intervals in which the thread ran once, summed.
+/// The sampled intervals in which the thread did not block, summed.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Intervals {
     /// How many.
@@ -117,18 +121,18 @@ impl StopTimes {
 
     #[cold]
     fn open_interval(&mut self, tid: pid_t) {
-        self.open = Sched::of(tid).map(|at_stop| Open { tid, at_stop, resumed: None });
+        self.open = Sched::of(tid).zip(voluntary_switches(tid)).map(|(at_stop, voluntary)| Open { tid, at_stop, voluntary, resumed: None });
     }
 
     #[cold]
     fn close_interval(&mut self, o: Open, now: Instant) {
         self.open = None;
-        let (Some(resumed), Some(sched)) = (o.resumed, Sched::of(o.tid)) else { return };
-        let d = sched.since(o.at_stop);
-        // Ran more than once: it blocked or was preempted in between.
-        if d.slices != 1 {
+        let (Some(resumed), Some(sched), Some(voluntary)) = (o.resumed, Sched::of(o.tid), voluntary_switches(o.tid)) else { return };
+        // More than this stop's switch: it blocked in between.
+        if voluntary.saturating_sub(o.voluntary) != 1 {
             return;
         }
+        let d = sched.since(o.at_stop);
         let i = &mut self.intervals;
         i.count += 1;
         i.span_ns += now.saturating_duration_since(resumed).as_nanos() as u64;
