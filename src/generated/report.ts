@@ -115,7 +115,7 @@ export interface TracerTime {
   cpuNsPerStop: number | null;
   /** The time the tracer held the program's stopped threads, from waitpid's return to the resume, summed over the window's stops, seconds; absent in reports made before it was added. */
   heldSeconds: number | null;
-  /** Intervals between a thread's consecutive stops that were sampled (one stop in 64 opens one) and in which the thread did not block (its voluntary context switches grew by one, the stop that ends it): what the two figures below are the means of; 0 in reports made before it was added. */
+  /** Intervals between a thread's consecutive stops that were sampled (one stop in 256 opens one) and in which the thread did not block (its voluntary context switches grew by one, the stop that ends it): what the two figures below are the means of; 0 in reports made before it was added. */
   sampledIntervals: number;
   /** What a stop costs the program beside the time the tracer held it and the CPU time and run-queue wait the scheduler books: the wake-ups of the tracer and of the resumed thread, nanoseconds; the mean over the sampled intervals of their length (the tracer's clock from the resume to the thread's next stop) less the thread's CPU time and run-queue wait in them (its schedstat); null without them. */
   wakeNsPerStop: number | null;

@@ -648,7 +648,7 @@ pub struct TracerTime {
     /// seconds; absent in reports made before it was added.
     pub held_seconds: Option<f64>,
     /// Intervals between a thread's consecutive stops that were sampled
-    /// (one stop in 64 opens one) and in which the thread did not block
+    /// (one stop in 256 opens one) and in which the thread did not block
     /// (its voluntary context switches grew by one, the stop that ends
     /// it): what the two figures below are the means of; 0 in reports made
     /// before it was added.
