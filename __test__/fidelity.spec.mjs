@@ -155,6 +155,11 @@ test("tracerTime: N writes stop the program at least 2N times; the estimate spli
   // One stop in 256 opens a sampled interval, closed at that thread's next stop.
   t.true(tt.sampledIntervals >= 1 && tt.sampledIntervals <= tt.stops / 256 + 1, JSON.stringify(tt));
   t.true(tt.heldSeconds < report.elapsedSeconds, JSON.stringify(tt));
+  // Launched under our filter: one stop in 256 leads to a bare stop pair
+  // (a syscall-entry stop, then our filter's stop of the same call), whose
+  // CPU time is then the CPU time a stop adds.
+  t.true(tt.barePairs >= 1 && tt.barePairs <= tt.stops / 256 + 1, JSON.stringify(tt));
+  t.regex(tt.calibration, new RegExp(`the CPU time a stop adds from ${tt.barePairs} bare stop pairs in the run`));
   const cpu = tt.programCpuSeconds;
   const own = Math.max(0, cpu - (tt.stops * tt.cpuNsPerStop) / 1e9);
   const ownWait = Math.max(0, tt.programWaitSeconds - (tt.stops * tt.waitNsPerStop) / 1e9);

@@ -583,7 +583,8 @@ pub struct ExitInfo {
 /// one stop costs (a throwaway child making traced calls: its elapsed and
 /// CPU time per stop, on the tracer's CPU and across CPUs, weighted by
 /// where the capture's sampled stops happened), of which the CPU time a
-/// stop adds to the program (`cpuNsPerStop`) is used. The untraced time is
+/// stop adds to the program (`cpuNsPerStop`) is used where the run made
+/// no bare stop pairs (`barePairs`). The untraced time is
 /// estimated from these (see `estimatedUntracedSeconds`); without the
 /// scheduler's books it is `elapsedSeconds − stops × nsPerStop`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -622,8 +623,7 @@ pub struct TracerTime {
     /// figures count as 0. It sums the threads' time, so a program whose
     /// threads or processes work in parallel is estimated too long. Without
     /// the scheduler's books, `elapsedSeconds − stops × nsPerStop`. Rough
-    /// where stops dominate (the CPU time a stop adds is measured on a
-    /// throwaway child; see docs/performance.md "Fidelity"), so the text,
+    /// where stops dominate (see docs/performance.md "Fidelity"), so the text,
     /// page and notebook do not show it; null as `estimatedSeconds` is.
     pub estimated_untraced_seconds: Option<f64>,
     /// The program's threads' CPU time in the window, summed, seconds (the
@@ -639,9 +639,11 @@ pub struct TracerTime {
     /// The time the tracer's thread waited on a run queue in the window,
     /// seconds; null as `tracerCpuSeconds` is.
     pub tracer_wait_seconds: Option<f64>,
-    /// The CPU time one stop adds to the program's own, nanoseconds,
-    /// measured with the cost of a stop (on the tracer's CPU and on
-    /// another, weighted as `nsPerStop`); null when not measured.
+    /// The CPU time one stop adds to the program's own, nanoseconds: from
+    /// the run's bare stop pairs where there are any (`barePairs`), else
+    /// measured with the cost of a stop on the throwaway child (on the
+    /// tracer's CPU and on another, weighted as `nsPerStop`); null when
+    /// not measured.
     pub cpu_ns_per_stop: Option<f64>,
     /// The time the tracer held the program's stopped threads, from
     /// waitpid's return to the resume, summed over the window's stops,
@@ -654,6 +656,16 @@ pub struct TracerTime {
     /// before it was added.
     #[serde(default)]
     pub sampled_intervals: u64,
+    /// Bare stop pairs measured in the run (launch mode): one stop in 256,
+    /// an exit stop with no call pending, is resumed to its thread's next
+    /// call's syscall-entry stop, which the kernel reports before it runs
+    /// seccomp, so our filter's stop of the same call follows with none of
+    /// the program's work between; the thread's CPU time across the pair
+    /// (schedstat) is one stop's mechanics, and their mean is
+    /// `cpuNsPerStop`. 0 where none were made (attach mode, few stops) and
+    /// in reports made before it was added.
+    #[serde(default)]
+    pub bare_pairs: u64,
     /// What a stop costs the program beside the time the tracer held it
     /// and the CPU time and run-queue wait the scheduler books: the
     /// wake-ups of the tracer and of the resumed thread, nanoseconds; the
@@ -1414,6 +1426,7 @@ mod tests {
             cpu_ns_per_stop: None,
             held_seconds: None,
             sampled_intervals: 0,
+            bare_pairs: 0,
             wake_ns_per_stop: None,
             wait_ns_per_stop: None,
             shared_cpu: false,

@@ -76,10 +76,12 @@ fn tracer_time(stops: &Stops, calibration: Option<Calibration>, shared_cpu: bool
         (Some(same), Some(cross), Some(f)) => Some(same * (1.0 - f) + cross * f),
         (same, cross, _) => same.or(cross),
     };
-    let cpu_ns_per_stop = match (c.same_cpu_cpu_ns, c.cross_cpu_cpu_ns, share) {
+    // Measured in the run where it could be (bare stop pairs), else on the
+    // throwaway child.
+    let cpu_ns_per_stop = held.bare_pairs.cpu_ns_per_stop().or(match (c.same_cpu_cpu_ns, c.cross_cpu_cpu_ns, share) {
         (Some(same), Some(cross), Some(f)) => Some(same * (1.0 - f) + cross * f),
         (same, cross, _) => same.or(cross),
-    };
+    });
     let program = (spent.program.run_ns > 0).then_some(spent.program);
     let untraced = program.zip(cpu_ns_per_stop).map(|(p, cpu_ns)| untraced_estimate(elapsed_s, stops.total, cpu_ns, p, held));
     let estimated = if stops.total == 0 {
@@ -110,6 +112,9 @@ fn tracer_time(stops: &Stops, calibration: Option<Calibration>, shared_cpu: bool
                 text += &format!("; {:.0}% of {sampled} sampled stops were across CPUs", f * 100.0);
             }
             if untraced.is_some() {
+                if held.bare_pairs.count > 0 {
+                    text += &format!("; the CPU time a stop adds from {} bare stop pairs in the run", held.bare_pairs.count);
+                }
                 text += "; the time each stop was held, by the tracer's clock, and the program's CPU time and run-queue wait, from the kernel's schedstat, in the run";
             }
             text
@@ -130,6 +135,7 @@ fn tracer_time(stops: &Stops, calibration: Option<Calibration>, shared_cpu: bool
         cpu_ns_per_stop,
         held_seconds: (held.stops > 0).then(|| held.held_ns as f64 / 1e9),
         sampled_intervals: held.intervals.count,
+        bare_pairs: held.bare_pairs.count,
         wake_ns_per_stop: held.intervals.wake_ns(),
         wait_ns_per_stop: held.intervals.wait_ns_per_stop(),
         shared_cpu,
@@ -229,7 +235,7 @@ pub fn signal_name(sig: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stoptime::Intervals;
+    use crate::stoptime::{BarePairs, Intervals};
     use iops_core::Aggregator;
 
     fn outcome() -> Outcome {
@@ -339,6 +345,7 @@ mod tests {
             stops: 100_000,
             held_ns: 300_000_000,
             intervals: Intervals { count: 10, span_ns: 10 * 4_000, run_ns: 10 * 1_500, wait_ns: 10 * 500 },
+            bare_pairs: BarePairs::default(),
         };
         let t = tracer_time(&stops, Some(c), false, 1_200_000_000, &spent, &held);
         let close = |a: Option<f64>, b: f64| a.is_some_and(|a| (a - b).abs() < 1e-9);
@@ -348,6 +355,12 @@ mod tests {
         assert_eq!((t.tracer_cpu_seconds, t.tracer_wait_seconds, t.cpu_ns_per_stop), (Some(0.4), Some(0.1), Some(1500.0)));
         assert_eq!((t.held_seconds, t.sampled_intervals, t.wake_ns_per_stop, t.wait_ns_per_stop), (Some(0.3), 10, Some(2000.0), Some(500.0)));
         assert!(t.calibration.ends_with("from the kernel's schedstat, in the run"), "{}", t.calibration);
+        // Bare stop pairs in the run: their CPU time per stop, not the child's.
+        let paired = Held { bare_pairs: BarePairs { count: 2, run_ns: 2 * 1_000 }, ..held };
+        let t = tracer_time(&stops, Some(c), false, 1_200_000_000, &spent, &paired);
+        assert!(close(t.estimated_untraced_seconds, 0.15 + 0.01 + 0.39), "own CPU 0.25 - 100,000 × 1 µs: {t:?}");
+        assert_eq!((t.cpu_ns_per_stop, t.bare_pairs), (Some(1000.0), 2));
+        assert!(t.calibration.contains("; the CPU time a stop adds from 2 bare stop pairs in the run;"), "{}", t.calibration);
         // More stops than CPU time and wait: none of either left, only the blocked time.
         let t = tracer_time(&Stops { total: 1_000_000, ..stops }, Some(c), false, 1_200_000_000, &spent, &held);
         assert!(close(t.estimated_untraced_seconds, 0.0), "the stops explain more than the window: {t:?}");

@@ -38,9 +38,24 @@ struct Open {
     resumed: Option<Instant>,
 }
 
+/// A bare pair under way (see `StopTimes::ask_bare`).
+#[derive(Clone, Copy, Default)]
+enum Bare {
+    #[default]
+    Idle,
+    /// This thread was resumed from an exit stop to its next call's entry.
+    Asked(pid_t),
+    /// It is past that entry stop, resumed with this schedstat.
+    Entered(pid_t, Sched),
+}
+
 /// The stops' time in a window.
 #[derive(Default)]
 pub struct StopTimes {
+    /// A bare pair is due at the next exit stop that can make one.
+    bare_due: bool,
+    bare: Bare,
+    bare_pairs: BarePairs,
     stops: u64,
     /// When waitpid gave us the stop being handled (t1).
     stopped_at: Option<Instant>,
@@ -78,6 +93,24 @@ impl Intervals {
     }
 }
 
+/// The bare pairs measured: a syscall-entry stop and, with none of the
+/// program's work between, our filter's seccomp stop of the same call.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct BarePairs {
+    pub count: u64,
+    /// The thread's CPU time from the resume of the entry stop to the
+    /// seccomp stop, summed: one stop's mechanics each, ns.
+    pub run_ns: u64,
+}
+
+impl BarePairs {
+    /// The CPU time one stop adds to the program in this run, ns; `None`
+    /// without pairs.
+    pub fn cpu_ns_per_stop(&self) -> Option<f64> {
+        (self.count > 0).then(|| self.run_ns as f64 / self.count as f64)
+    }
+}
+
 /// What `StopTimes` found once the window closed.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Held {
@@ -86,6 +119,7 @@ pub struct Held {
     /// The time the tracer held them (t1 to t2), summed, ns.
     pub held_ns: u64,
     pub intervals: Intervals,
+    pub bare_pairs: BarePairs,
 }
 
 impl StopTimes {
@@ -94,6 +128,9 @@ impl StopTimes {
     pub fn stopped(&mut self, tid: pid_t, now: Instant) {
         self.stopped_at = Some(now);
         self.stops += 1;
+        if self.stops % SAMPLE_EVERY == SAMPLE_EVERY / 4 {
+            self.bare_due = true;
+        }
         match self.open {
             Some(o) if o.tid == tid && o.resumed.is_some() => self.close_interval(o, now),
             // Not at a placement sample (see `placement`: every 64th stop from
@@ -121,6 +158,56 @@ impl StopTimes {
         self.stopped_at = None;
     }
 
+    /// At an exit stop of `tid` with no call pending (launch mode, under our
+    /// filter): true once in `SAMPLE_EVERY` stops (at the first such stop
+    /// after every `SAMPLE_EVERY`th), when it is to be resumed
+    /// with PTRACE_SYSCALL, so that its next call makes a syscall-entry
+    /// stop; the kernel reports that before it runs seccomp, so our
+    /// filter's stop of the same call follows with none of the program's
+    /// work between: the thread's CPU time across the pair is what one
+    /// stop's mechanics cost it, in this run.
+    #[inline]
+    pub fn ask_bare(&mut self, tid: pid_t) -> bool {
+        if !self.bare_due {
+            return false;
+        }
+        self.bare_due = false;
+        self.bare = Bare::Asked(tid);
+        true
+    }
+
+    /// A stop of `tid` while a bare pair may be under way. `entry`: the
+    /// stop is a syscall stop with no call pending, and `filtered` says
+    /// whether our filter stops that call (read only then); `seccomp`: our
+    /// filter's stop. True when it is the entry stop asked for: to be
+    /// resumed at once with PTRACE_CONT, nothing else done.
+    #[inline]
+    pub fn bare_step(&mut self, tid: pid_t, entry: bool, seccomp: bool, filtered: impl FnOnce() -> bool) -> bool {
+        match self.bare {
+            Bare::Asked(t) if t == tid => {
+                self.bare = Bare::Idle;
+                if !entry {
+                    return false;
+                }
+                if filtered() {
+                    if let Some(at) = Sched::of(tid) {
+                        self.bare = Bare::Entered(tid, at);
+                    }
+                }
+                true
+            }
+            Bare::Entered(t, at) if t == tid => {
+                self.bare = Bare::Idle;
+                if let (true, Some(now)) = (seccomp, Sched::of(tid)) {
+                    self.bare_pairs.count += 1;
+                    self.bare_pairs.run_ns += now.since(at).run_ns;
+                }
+                false
+            }
+            _ => false,
+        }
+    }
+
     #[cold]
     fn open_interval(&mut self, tid: pid_t) {
         self.open = Sched::of(tid).zip(voluntary_switches(tid)).map(|(at_stop, voluntary)| Open { tid, at_stop, voluntary, resumed: None });
@@ -143,7 +230,7 @@ impl StopTimes {
     }
 
     pub fn held(&self) -> Held {
-        Held { stops: self.stops, held_ns: self.held_ns, intervals: self.intervals }
+        Held { stops: self.stops, held_ns: self.held_ns, intervals: self.intervals, bare_pairs: self.bare_pairs }
     }
 }
 

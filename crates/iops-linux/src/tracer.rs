@@ -303,6 +303,16 @@ impl Tracer {
         if self.window.is_open() && status != Status::GroupStop {
             self.stops.count(tid);
             self.stop_times.stopped(tid, self.now);
+            let entry = status == Status::Syscall && self.threads.get(tid).is_some_and(|t| t.pending.is_none());
+            let (info, classes) = (&mut self.info, &self.classes);
+            let filtered = || {
+                ptrace::syscall_info(tid, info).is_ok_and(|op| op == SYSCALL_INFO_ENTRY)
+                    && info.arch == AUDIT_ARCH
+                    && !matches!(classes.get(info.nr()), Class::Ignored | Class::Map)
+            };
+            if self.stop_times.bare_step(tid, entry, status == Status::Seccomp, filtered) {
+                return self.resume(tid, 0);
+            }
         }
         match status {
             Status::Syscall => {
@@ -314,6 +324,16 @@ impl Tracer {
                 if self.window.is_closed() {
                     self.held = Some(tid);
                     self.stop_times.not_resumed();
+                } else if self.mode == Mode::Seccomp
+                    && self.window.is_open()
+                    && !self.foreign_filters
+                    && self.threads.get(tid).is_some_and(|t| t.pending.is_none())
+                    && self.stop_times.ask_bare(tid)
+                {
+                    // To the next call's entry stop: see `StopTimes::ask_bare`.
+                    self.threads.arm(tid);
+                    self.stop_times.resumed(tid);
+                    let _ = ptrace::syscall(tid, 0);
                 } else {
                     self.resume(tid, 0);
                 }
