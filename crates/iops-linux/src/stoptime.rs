@@ -176,6 +176,12 @@ impl StopTimes {
         true
     }
 
+    /// A bare pair of `tid` is under way: its stops go to `bare_step`.
+    #[inline]
+    pub fn in_bare_pair(&self, tid: pid_t) -> bool {
+        matches!(self.bare, Bare::Asked(t) | Bare::Entered(t, _) if t == tid)
+    }
+
     /// A stop of `tid` while a bare pair may be under way. `entry`: the
     /// stop is a syscall stop with no call pending, and `filtered` says
     /// whether our filter stops that call (read only then); `seccomp`: our
@@ -324,5 +330,48 @@ mod tests {
         t.stopped(tid, Instant::now());
         assert_eq!(t.held().intervals.count, 1, "{:?}", t.held().intervals);
         assert_eq!(Intervals::default().wake_ns(), None);
+    }
+
+    #[test]
+    fn a_bare_pair_is_an_entry_stop_then_a_seccomp_stop_of_the_same_thread_and_anything_else_drops_it() {
+        let (mut ours, tid) = sleeper();
+        let mut t = StopTimes::default();
+        let stop = |t: &mut StopTimes, who: pid_t| {
+            t.stopped(who, Instant::now());
+            t.resumed(who);
+        };
+        assert!(!t.ask_bare(tid), "not due before the 64th stop of 256");
+        for _ in 0..SAMPLE_EVERY / 4 {
+            stop(&mut t, 1);
+        }
+        assert!(t.ask_bare(tid) && t.in_bare_pair(tid) && !t.in_bare_pair(1));
+        assert!(!t.ask_bare(tid), "once per due");
+        // The entry stop asked for: resumed at once; then the seccomp stop.
+        assert!(t.bare_step(tid, true, false, || true));
+        wake(&mut ours, tid);
+        assert!(!t.bare_step(tid, false, true, || unreachable!()));
+        let pairs = t.held().bare_pairs;
+        assert_eq!(pairs.count, 1, "{pairs:?}");
+        assert!(pairs.run_ns > 0 && pairs.cpu_ns_per_stop() == Some(pairs.run_ns as f64), "{pairs:?}");
+        assert!(!t.in_bare_pair(tid));
+        // Asked, but the next stop is not an entry (a signal, say): dropped.
+        for _ in 0..SAMPLE_EVERY {
+            stop(&mut t, 1);
+        }
+        assert!(t.ask_bare(tid));
+        assert!(!t.bare_step(tid, false, false, || unreachable!()));
+        assert!(!t.in_bare_pair(tid));
+        // An entry stop of a call our filter does not stop: resumed, no pair.
+        for _ in 0..SAMPLE_EVERY {
+            stop(&mut t, 1);
+        }
+        assert!(t.ask_bare(tid) && t.bare_step(tid, true, false, || false) && !t.in_bare_pair(tid));
+        // Entered, then another kind of stop (an exit event): no pair.
+        for _ in 0..SAMPLE_EVERY {
+            stop(&mut t, 1);
+        }
+        assert!(t.ask_bare(tid) && t.bare_step(tid, true, false, || true));
+        assert!(!t.bare_step(tid, false, false, || unreachable!()));
+        assert_eq!(t.held().bare_pairs.count, 1);
     }
 }

@@ -303,15 +303,17 @@ impl Tracer {
         if self.window.is_open() && status != Status::GroupStop {
             self.stops.count(tid);
             self.stop_times.stopped(tid, self.now);
-            let entry = status == Status::Syscall && self.threads.get(tid).is_some_and(|t| t.pending.is_none());
-            let (info, classes) = (&mut self.info, &self.classes);
-            let filtered = || {
-                ptrace::syscall_info(tid, info).is_ok_and(|op| op == SYSCALL_INFO_ENTRY)
-                    && info.arch == AUDIT_ARCH
-                    && !matches!(classes.get(info.nr()), Class::Ignored | Class::Map)
-            };
-            if self.stop_times.bare_step(tid, entry, status == Status::Seccomp, filtered) {
-                return self.resume(tid, 0);
+            if self.stop_times.in_bare_pair(tid) {
+                let entry = status == Status::Syscall && self.threads.get(tid).is_some_and(|t| t.pending.is_none());
+                let (info, classes) = (&mut self.info, &self.classes);
+                let filtered = || {
+                    ptrace::syscall_info(tid, info).is_ok_and(|op| op == SYSCALL_INFO_ENTRY)
+                        && info.arch == AUDIT_ARCH
+                        && !matches!(classes.get(info.nr()), Class::Ignored | Class::Map)
+                };
+                if self.stop_times.bare_step(tid, entry, status == Status::Seccomp, filtered) {
+                    return self.resume(tid, 0);
+                }
             }
         }
         match status {
