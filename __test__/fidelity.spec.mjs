@@ -144,18 +144,30 @@ test("tracerTime: N writes stop the program at least 2N times; the estimate spli
   t.true(tt.estimatedSeconds > 0 && tt.estimatedSeconds <= report.elapsedSeconds, JSON.stringify(tt));
   t.true(Math.abs(tt.estimatedSeconds + tt.estimatedUntracedSeconds - report.elapsedSeconds) < 1e-9);
   // Derived from its parts: the program's own CPU time (its threads' CPU
-  // time less stops × the CPU time a stop adds) stretched by its wait for a
-  // CPU, plus what neither its nor the tracer's CPU time and wait explain.
-  for (const k of ["programCpuSeconds", "programWaitSeconds", "tracerCpuSeconds", "tracerWaitSeconds", "cpuNsPerStop"]) {
+  // time less stops × the CPU time a stop adds), its own run-queue wait
+  // (its wait less stops × a resumed thread's wait), and what neither the
+  // stops (the time the tracer held them, their wake-ups) nor its CPU time
+  // and wait explain of the window.
+  for (const k of ["programCpuSeconds", "programWaitSeconds", "tracerCpuSeconds", "tracerWaitSeconds", "cpuNsPerStop", "heldSeconds", "wakeNsPerStop", "waitNsPerStop"]) {
     t.true(typeof tt[k] === "number" && tt[k] >= 0, `${k}: ${JSON.stringify(tt)}`);
   }
-  t.true(tt.programCpuSeconds > 0 && tt.tracerCpuSeconds > 0 && tt.cpuNsPerStop > 0, JSON.stringify(tt));
+  t.true(tt.programCpuSeconds > 0 && tt.tracerCpuSeconds > 0 && tt.cpuNsPerStop > 0 && tt.heldSeconds > 0, JSON.stringify(tt));
+  // One stop in 256 opens a sampled interval, closed at that thread's next stop.
+  t.true(tt.sampledIntervals >= 1 && tt.sampledIntervals <= tt.stops / 256 + 1, JSON.stringify(tt));
+  t.true(tt.heldSeconds < report.elapsedSeconds, JSON.stringify(tt));
+  // Launched under our filter: one stop in 256 leads to a bare stop pair
+  // (a syscall-entry stop, then our filter's stop of the same call), whose
+  // CPU time is then the CPU time a stop adds.
+  t.true(tt.barePairs >= 1 && tt.barePairs <= tt.stops / 256 + 1, JSON.stringify(tt));
+  t.regex(tt.calibration, new RegExp(`the CPU time a stop adds from ${tt.barePairs} bare stop pairs in the run`));
   const cpu = tt.programCpuSeconds;
   const own = Math.max(0, cpu - (tt.stops * tt.cpuNsPerStop) / 1e9);
-  const blocked = Math.max(0, report.elapsedSeconds - cpu - tt.programWaitSeconds - tt.tracerCpuSeconds - tt.tracerWaitSeconds);
-  const untraced = Math.min(report.elapsedSeconds, (own * (cpu + tt.programWaitSeconds)) / cpu + blocked);
+  const ownWait = Math.max(0, tt.programWaitSeconds - (tt.stops * tt.waitNsPerStop) / 1e9);
+  const stopsTime = tt.heldSeconds + (tt.stops * tt.wakeNsPerStop) / 1e9;
+  const blocked = Math.max(0, report.elapsedSeconds - stopsTime - cpu - tt.programWaitSeconds);
+  const untraced = Math.min(report.elapsedSeconds, own + ownWait + blocked);
   t.true(Math.abs(tt.estimatedUntracedSeconds - untraced) < 1e-9, `${tt.estimatedUntracedSeconds} vs ${untraced}`);
-  t.regex(tt.calibration, /^measured after the capture.*from the kernel's schedstat$/);
+  t.regex(tt.calibration, /^measured after the capture.*from the kernel's schedstat, in the run$/);
 });
 
 test("tracerTime: a program that sleeps 0.3 s in one call is estimated to take about that long untraced (its blocked time stays)", (t) => {

@@ -174,6 +174,12 @@ const report = shape<Report>({
       tracerCpuSeconds: optional(amount),
       tracerWaitSeconds: optional(amount),
       cpuNsPerStop: optional(amount),
+      /** These five: absent in reports made before they were added. */
+      heldSeconds: optional(amount),
+      sampledIntervals: optional(count),
+      barePairs: optional(count),
+      wakeNsPerStop: optional(amount),
+      waitNsPerStop: optional(amount),
       sharedCpu: boolean,
       calibration: string,
     }),

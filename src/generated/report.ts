@@ -87,7 +87,7 @@ export type Source =
 /** Every value of `Source`. */
 export const SOURCE_VALUES: readonly Source[] = ["ebpf", "ptrace", "strace", "strace-log", "fs_usage", "etw", "proc-io", "io-counters", "rusage"];
 
-/** The tracer's own share of the elapsed time. Every stop of the program at a traced call is a round trip to the tracer that an untraced run does not make. Two things are measured: in the run, what the kernel's scheduler books say of the program's threads and of the tracer's (CPU time and run-queue wait, `programCpuSeconds`, `tracerCpuSeconds`, …); after it, on the same machine, what one stop costs (a throwaway child making traced calls: its elapsed and CPU time per stop, on the tracer's CPU and across CPUs, weighted by where the capture's sampled stops happened). The untraced time is estimated from both (see `estimatedUntracedSeconds`); without the scheduler's books it is `elapsedSeconds − stops × nsPerStop`. */
+/** The tracer's own share of the elapsed time. Every stop of the program at a traced call is a round trip to the tracer that an untraced run does not make. Measured in the run: how long the tracer held each stop (`heldSeconds`, its clock at waitpid's return and at the resume); in sampled intervals between a thread's consecutive stops, the time a stop costs beyond what the scheduler books (the wake-ups of tracer and program, `wakeNsPerStop`) and the run-queue wait a resumed thread has (`waitNsPerStop`); the scheduler's books of the program's threads and of the tracer's (CPU time and run-queue wait, `programCpuSeconds`, `tracerCpuSeconds`, …). Measured after it, on the same machine: what one stop costs (a throwaway child making traced calls: its elapsed and CPU time per stop, on the tracer's CPU and across CPUs, weighted by where the capture's sampled stops happened), of which the CPU time a stop adds to the program (`cpuNsPerStop`) is used where the run made no bare stop pairs (`barePairs`). The untraced time is estimated from these (see `estimatedUntracedSeconds`); without the scheduler's books it is `elapsedSeconds − stops × nsPerStop`. */
 export interface TracerTime {
   /** Stops of the program's threads in the window (syscall, seccomp, event and signal stops). */
   stops: number;
@@ -101,7 +101,7 @@ export interface TracerTime {
   nsPerStop: number | null;
   /** `elapsedSeconds − estimatedUntracedSeconds`, seconds, at most `elapsedSeconds`: the tracer's estimated share of the elapsed time, a rough estimate (`npm run bench -- fidelity` prints its error); null when neither estimate below can be made. */
   estimatedSeconds: number | null;
-  /** How long the window would have taken untraced, seconds, estimated: the program's own CPU time (`programCpuSeconds − stops × cpuNsPerStop`) stretched as the run's load stretched it (`(programCpuSeconds + programWaitSeconds) / programCpuSeconds`), plus the time the program was blocked (what neither its threads' CPU time and wait nor the tracer's explain of the window). Without those figures, `elapsedSeconds − stops × nsPerStop`. Rough where stops dominate (see docs/performance.md "Fidelity"), so the text, page and notebook do not show it; null as `estimatedSeconds` is. */
+  /** How long the window would have taken untraced, seconds, estimated, at most `elapsedSeconds`: the sum of (1) the program's own CPU time, `programCpuSeconds − stops × cpuNsPerStop`; (2) its own run-queue wait, `programWaitSeconds − stops × waitNsPerStop`; (3) the time it was blocked on its own account, `elapsedSeconds − heldSeconds − stops × wakeNsPerStop − programCpuSeconds − programWaitSeconds`: what neither the stops nor its threads' CPU time and wait explain of the window; each at least 0. Without sampled intervals (`sampledIntervals` 0) the two per-stop figures count as 0. It sums the threads' time, so a program whose threads or processes work in parallel is estimated too long. Without the scheduler's books, `elapsedSeconds − stops × nsPerStop`. Rough where stops dominate (see docs/performance.md "Fidelity"), so the text, page and notebook do not show it; null as `estimatedSeconds` is. */
   estimatedUntracedSeconds: number | null;
   /** The program's threads' CPU time in the window, summed, seconds (the kernel's schedstat, read as the window opens and closes and as each thread exits); null where the kernel keeps none. */
   programCpuSeconds: number | null;
@@ -111,8 +111,18 @@ export interface TracerTime {
   tracerCpuSeconds: number | null;
   /** The time the tracer's thread waited on a run queue in the window, seconds; null as `tracerCpuSeconds` is. */
   tracerWaitSeconds: number | null;
-  /** The CPU time one stop adds to the program's own, nanoseconds, measured with the cost of a stop (on the tracer's CPU and on another, weighted as `nsPerStop`); null when not measured. */
+  /** The CPU time one stop adds to the program's own, nanoseconds: from the run's bare stop pairs where there are any (`barePairs`), else measured with the cost of a stop on the throwaway child (on the tracer's CPU and on another, weighted as `nsPerStop`); null when not measured. */
   cpuNsPerStop: number | null;
+  /** The time the tracer held the program's stopped threads, from waitpid's return to the resume, summed over the window's stops, seconds; absent in reports made before it was added. */
+  heldSeconds: number | null;
+  /** Intervals between a thread's consecutive stops that were sampled (one stop in 256 opens one) and in which the thread did not block (its voluntary context switches grew by one, the stop that ends it): what the two figures below are the means of; 0 in reports made before it was added. */
+  sampledIntervals: number;
+  /** Bare stop pairs measured in the run (launch mode): one stop in 256, an exit stop with no call pending, is resumed to its thread's next call's syscall-entry stop, which the kernel reports before it runs seccomp, so our filter's stop of the same call follows with none of the program's work between; the thread's CPU time across the pair (schedstat) is one stop's mechanics, and their mean is `cpuNsPerStop`. 0 where none were made (attach mode, few stops) and in reports made before it was added. */
+  barePairs: number;
+  /** What a stop costs the program beside the time the tracer held it and the CPU time and run-queue wait the scheduler books: the wake-ups of the tracer and of the resumed thread, nanoseconds; the mean over the sampled intervals of their length (the tracer's clock from the resume to the thread's next stop) less the thread's CPU time and run-queue wait in them (its schedstat); null without them. */
+  wakeNsPerStop: number | null;
+  /** The run-queue wait of a resumed thread before it ran again, nanoseconds, the mean over the sampled intervals; null without them. */
+  waitNsPerStop: number | null;
   /** The tracer and the program shared one CPU (`--share-cpu`): the program saw one CPU and its threads were serialised on it. */
   sharedCpu: boolean;
   /** How `nsPerStop` was obtained, in words. */

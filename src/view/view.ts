@@ -248,7 +248,7 @@ export function summaryRows(report: Report): SummaryRow[] {
 function tracerNote(t: NonNullable<Report["tracerTime"]>): string {
   if (t.nsPerStop === null) return `Tracer's share: ${thousands(t.stops)} stops of the program; ${t.calibration}`;
   if (t.cpuNsPerStop != null && t.programCpuSeconds != null) {
-    return `Tracer's share: ${thousands(t.stops)} stops of the program × ${humanNs(t.cpuNsPerStop)} per stop of its CPU time, stretched as its wait for a CPU stretched it, and the tracer's own time ≈ ${humanDuration(t.estimatedSeconds ?? 0)}, a rough estimate (${t.calibration})`;
+    return `Tracer's share: ${thousands(t.stops)} stops of the program × ${humanNs(t.cpuNsPerStop)} per stop of its CPU time, its wait for a CPU after each, the time the tracer held each and their wake-ups ≈ ${humanDuration(t.estimatedSeconds ?? 0)}, a rough estimate (${t.calibration})`;
   }
   return `Tracer's share: ${thousands(t.stops)} stops of the program × ${humanNs(t.nsPerStop)} per stop ≈ ${humanDuration(t.estimatedSeconds ?? 0)}, a rough estimate (${t.calibration})`;
 }

@@ -16,6 +16,8 @@
 //!   births, exec, exit, signals), the window; `placement`: its stops
 //!   counted, some sampled for where tracer and tracee met; `schedstat`:
 //!   the CPU time and run-queue wait of its threads and of the tracer;
+//!   `stoptime`: how long it held each stop, and sampled intervals between
+//!   a thread's stops (what a stop costs beyond that);
 //! - `calls`: what a finished call counts as; `threads`: per-thread state;
 //!   `fds`: fd → file and position;
 //! - `wait`: waitpid statuses decoded once; `regs`: the syscall register
@@ -41,6 +43,7 @@ pub mod report;
 pub mod seccomp;
 pub mod session;
 pub mod stop;
+mod stoptime;
 pub mod syscalls;
 pub mod threads;
 mod tracer;

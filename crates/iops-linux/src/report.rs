@@ -9,6 +9,7 @@ use crate::calibrate::Calibration;
 use crate::error::strerror;
 use crate::placement::Stops;
 use crate::schedstat::{Sched, Spent};
+use crate::stoptime::Held;
 use crate::tracer::Outcome;
 use crate::wait::Ended;
 
@@ -48,18 +49,19 @@ pub fn build(outcome: &Outcome, notes: &SessionNotes, command: Option<Vec<String
             storage,
             exit,
             warnings: warnings(outcome, notes),
-            tracer_time: Some(tracer_time(&outcome.stops, notes.calibration, notes.shared_cpu, outcome.elapsed_ns, &outcome.spent)),
+            tracer_time: Some(tracer_time(&outcome.stops, notes.calibration, notes.shared_cpu, outcome.elapsed_ns, &outcome.spent, &outcome.held)),
             sees: None,
         },
     )
 }
 
 /// The tracer's share of the window: the window less its estimated
-/// untraced time (`untraced_estimate`, from the scheduler's books of the
-/// run, `spent`), or without those books its stops × the calibrated
-/// elapsed cost of one. Each cost per stop is weighted by how often the
-/// sampled stops had each CPU placement.
-fn tracer_time(stops: &Stops, calibration: Option<Calibration>, shared_cpu: bool, elapsed_ns: u64, spent: &Spent) -> TracerTime {
+/// untraced time (`untraced_estimate`, from the stops timed in the run,
+/// `held`, and the scheduler's books of it, `spent`), or without those
+/// books its stops × the calibrated elapsed cost of one. Each calibrated
+/// cost per stop is weighted by how often the sampled stops had each CPU
+/// placement.
+fn tracer_time(stops: &Stops, calibration: Option<Calibration>, shared_cpu: bool, elapsed_ns: u64, spent: &Spent, held: &Held) -> TracerTime {
     let elapsed_s = elapsed_ns as f64 / 1e9;
     let c = calibration.unwrap_or_default();
     let share = stops.cross_cpu_share();
@@ -67,14 +69,14 @@ fn tracer_time(stops: &Stops, calibration: Option<Calibration>, shared_cpu: bool
         (Some(same), Some(cross), Some(f)) => Some(same * (1.0 - f) + cross * f),
         (same, cross, _) => same.or(cross),
     };
-    let cpu_ns_per_stop = match (c.same_cpu_cpu_ns, c.cross_cpu_cpu_ns, share) {
+    // Measured in the run where it could be (bare stop pairs), else on the
+    // throwaway child.
+    let cpu_ns_per_stop = held.bare_pairs.cpu_ns_per_stop().or(match (c.same_cpu_cpu_ns, c.cross_cpu_cpu_ns, share) {
         (Some(same), Some(cross), Some(f)) => Some(same * (1.0 - f) + cross * f),
         (same, cross, _) => same.or(cross),
-    };
-    let program = (spent.program.run_ns > 0).then_some(spent.program);
-    let untraced = program.zip(spent.tracer).zip(cpu_ns_per_stop).map(|((p, t), cpu_ns)| {
-        untraced_estimate(elapsed_s, stops.total, cpu_ns, p, t)
     });
+    let program = (spent.program.run_ns > 0).then_some(spent.program);
+    let untraced = program.zip(cpu_ns_per_stop).map(|(p, cpu_ns)| untraced_estimate(elapsed_s, stops.total, cpu_ns, p, held));
     let estimated = if stops.total == 0 {
         Some(0.0)
     } else {
@@ -103,7 +105,10 @@ fn tracer_time(stops: &Stops, calibration: Option<Calibration>, shared_cpu: bool
                 text += &format!("; {:.0}% of {sampled} sampled stops were across CPUs", f * 100.0);
             }
             if untraced.is_some() {
-                text += "; the program's CPU time and run-queue wait in the run, and the tracer's, from the kernel's schedstat";
+                if held.bare_pairs.count > 0 {
+                    text += &format!("; the CPU time a stop adds from {} bare stop pairs in the run", held.bare_pairs.count);
+                }
+                text += "; the time each stop was held, by the tracer's clock, and the program's CPU time and run-queue wait, from the kernel's schedstat, in the run";
             }
             text
         }
@@ -121,26 +126,33 @@ fn tracer_time(stops: &Stops, calibration: Option<Calibration>, shared_cpu: bool
         tracer_cpu_seconds: spent.tracer.map(|t| t.run_ns as f64 / 1e9),
         tracer_wait_seconds: spent.tracer.map(|t| t.wait_ns as f64 / 1e9),
         cpu_ns_per_stop,
+        held_seconds: (held.stops > 0).then(|| held.held_ns as f64 / 1e9),
+        sampled_intervals: held.intervals.count,
+        bare_pairs: held.bare_pairs.count,
+        wake_ns_per_stop: held.intervals.wake_ns(),
+        wait_ns_per_stop: held.intervals.wait_ns_per_stop(),
         shared_cpu,
         calibration,
     }
 }
 
 /// How long the window would have taken untraced, seconds, from what the
-/// scheduler says of the run (`program`: the program's threads, summed;
-/// `tracer`: our thread) and what a stop adds to the program's CPU time
-/// (`cpu_ns_per_stop`). The program's own CPU work is its CPU time less
-/// the stops' share; untraced it would have waited for a CPU as it did
-/// here, so it is stretched by the run's (CPU + run-queue wait) / CPU;
-/// what neither the program's CPU and wait nor the tracer's work and wait
-/// explain of the window, the program spent blocked, as it would untraced.
-/// At most `elapsed_s`.
-fn untraced_estimate(elapsed_s: f64, stops: u64, cpu_ns_per_stop: f64, program: Sched, tracer: Sched) -> f64 {
-    let s = |ns: u64| ns as f64 / 1e9;
-    let own_cpu = (s(program.run_ns) - stops as f64 * cpu_ns_per_stop / 1e9).max(0.0);
-    let stretch = (program.run_ns + program.wait_ns) as f64 / program.run_ns.max(1) as f64;
-    let blocked = (elapsed_s - s(program.run_ns + program.wait_ns) - s(tracer.run_ns + tracer.wait_ns)).max(0.0);
-    (own_cpu * stretch + blocked).min(elapsed_s)
+/// scheduler says of the program's threads in the run (`program`, summed),
+/// the stops as the tracer timed them (`held`) and the CPU time a stop
+/// adds to the program (`cpu_ns_per_stop`): its own CPU time (its CPU
+/// time less the stops'), its own run-queue wait (its wait less what a
+/// resumed thread waits per stop), and the time it was blocked on its own
+/// account (what neither the stops, held and woken, nor its CPU time and
+/// wait explain of the window). At most `elapsed_s`.
+fn untraced_estimate(elapsed_s: f64, stops: u64, cpu_ns_per_stop: f64, program: Sched, held: &Held) -> f64 {
+    let s = |ns: f64| ns / 1e9;
+    let n = stops as f64;
+    let (run, wait) = (program.run_ns as f64, program.wait_ns as f64);
+    let own_cpu = s(run - n * cpu_ns_per_stop).max(0.0);
+    let own_wait = s(wait - n * held.intervals.wait_ns_per_stop().unwrap_or(0.0)).max(0.0);
+    let stops_time = held.held_ns as f64 + n * held.intervals.wake_ns().unwrap_or(0.0);
+    let blocked = (elapsed_s - s(stops_time + run + wait)).max(0.0);
+    (own_cpu + own_wait + blocked).min(elapsed_s)
 }
 
 /// Every warning of a ptrace capture, in the order the report lists them.
@@ -246,6 +258,7 @@ pub fn signal_name(sig: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stoptime::{BarePairs, Intervals};
     use iops_core::Aggregator;
 
     fn outcome() -> Outcome {
@@ -264,6 +277,7 @@ mod tests {
             program_ptrace: Default::default(),
             stops: Default::default(),
             spent: Default::default(),
+            held: Default::default(),
         }
     }
 
@@ -348,7 +362,7 @@ mod tests {
     fn the_tracer_share_is_stops_times_the_cost_weighted_by_where_the_stops_were() {
         let stops = Stops { total: 1000, same_cpu: 3, cross_cpu: 1 };
         let c = Calibration { same_cpu_ns: Some(4000.0), cross_cpu_ns: Some(16000.0), age_s: 0.0, ..Default::default() };
-        let t = tracer_time(&stops, Some(c), false, 100_000_000, &Spent::default());
+        let t = tracer_time(&stops, Some(c), false, 100_000_000, &Spent::default(), &Held::default());
         assert_eq!(t.ns_per_stop, Some(7000.0), "3/4 at 4 µs, 1/4 at 16 µs");
         assert_eq!((t.stops, t.cross_cpu_share), (1000, Some(0.25)));
         assert!((t.estimated_seconds.unwrap() - 0.007).abs() < 1e-12);
@@ -358,42 +372,61 @@ mod tests {
     }
 
     #[test]
-    fn with_the_schedulers_books_the_untraced_time_is_the_programs_own_cpu_stretched_plus_its_blocked_time() {
+    fn the_untraced_time_is_the_programs_own_cpu_and_wait_plus_what_neither_they_nor_the_stops_explain() {
         let stops = Stops { total: 100_000, same_cpu: 10, cross_cpu: 0 };
         let c = Calibration { same_cpu_ns: Some(5000.0), same_cpu_cpu_ns: Some(1500.0), ..Default::default() };
         // The program ran 0.25 s of CPU (0.15 s of it the stops') and waited
-        // 0.25 s for a CPU; the tracer ran 0.4 s and waited 0.1 s; the window
-        // was 1.2 s, so 0.2 s is left: blocked.
+        // 0.06 s for a CPU (0.05 s of it after resumes: 500 ns a stop); the
+        // tracer held the stops 0.3 s and they cost 2 µs each beyond that
+        // (0.2 s); the window was 1.2 s, so 0.39 s is left: blocked.
         let spent = Spent {
-            program: Sched { run_ns: 250_000_000, wait_ns: 250_000_000 },
-            tracer: Some(Sched { run_ns: 400_000_000, wait_ns: 100_000_000 }),
+            program: Sched { run_ns: 250_000_000, wait_ns: 60_000_000, slices: 0 },
+            tracer: Some(Sched { run_ns: 400_000_000, wait_ns: 100_000_000, slices: 0 }),
         };
-        let t = tracer_time(&stops, Some(c), false, 1_200_000_000, &spent);
+        let held = Held {
+            stops: 100_000,
+            held_ns: 300_000_000,
+            intervals: Intervals { count: 10, span_ns: 10 * 4_000, run_ns: 10 * 1_500, wait_ns: 10 * 500 },
+            bare_pairs: BarePairs::default(),
+        };
+        let t = tracer_time(&stops, Some(c), false, 1_200_000_000, &spent, &held);
         let close = |a: Option<f64>, b: f64| a.is_some_and(|a| (a - b).abs() < 1e-9);
-        assert!(close(t.estimated_untraced_seconds, 0.1 * 2.0 + 0.2), "own CPU 0.1 s × stretch 2 + 0.2 s blocked: {t:?}");
-        assert!(close(t.estimated_seconds, 1.2 - 0.4));
-        assert_eq!((t.program_cpu_seconds, t.program_wait_seconds), (Some(0.25), Some(0.25)));
+        assert!(close(t.estimated_untraced_seconds, 0.1 + 0.01 + 0.39), "own CPU 0.1 s + own wait 0.01 s + 0.39 s blocked: {t:?}");
+        assert!(close(t.estimated_seconds, 1.2 - 0.5));
+        assert_eq!((t.program_cpu_seconds, t.program_wait_seconds), (Some(0.25), Some(0.06)));
         assert_eq!((t.tracer_cpu_seconds, t.tracer_wait_seconds, t.cpu_ns_per_stop), (Some(0.4), Some(0.1), Some(1500.0)));
-        assert!(t.calibration.ends_with("from the kernel's schedstat"), "{}", t.calibration);
-        // More stops than CPU time: no own CPU left, only the blocked time.
-        let t = tracer_time(&Stops { total: 1_000_000, ..stops }, Some(c), false, 1_200_000_000, &spent);
-        assert!(close(t.estimated_untraced_seconds, 0.2), "{t:?}");
-        // Without the tracer's books: stops × the elapsed cost of a stop.
-        let t = tracer_time(&stops, Some(c), false, 1_200_000_000, &Spent { tracer: None, ..spent });
-        assert!(close(t.estimated_seconds, 0.5) && t.tracer_cpu_seconds.is_none(), "{t:?}");
+        assert_eq!((t.held_seconds, t.sampled_intervals, t.wake_ns_per_stop, t.wait_ns_per_stop), (Some(0.3), 10, Some(2000.0), Some(500.0)));
+        assert!(t.calibration.ends_with("from the kernel's schedstat, in the run"), "{}", t.calibration);
+        // Bare stop pairs in the run: their CPU time per stop, not the child's.
+        let paired = Held { bare_pairs: BarePairs { count: 2, run_ns: 2 * 1_000 }, ..held };
+        let t = tracer_time(&stops, Some(c), false, 1_200_000_000, &spent, &paired);
+        assert!(close(t.estimated_untraced_seconds, 0.15 + 0.01 + 0.39), "own CPU 0.25 - 100,000 × 1 µs: {t:?}");
+        assert_eq!((t.cpu_ns_per_stop, t.bare_pairs), (Some(1000.0), 2));
+        assert!(t.calibration.contains("; the CPU time a stop adds from 2 bare stop pairs in the run;"), "{}", t.calibration);
+        // More stops than CPU time and wait: none of either left, only the blocked time.
+        let t = tracer_time(&Stops { total: 1_000_000, ..stops }, Some(c), false, 1_200_000_000, &spent, &held);
+        assert!(close(t.estimated_untraced_seconds, 0.0), "the stops explain more than the window: {t:?}");
+        // Without sampled intervals a stop's wake-ups and wait count as 0.
+        let bare = Held { intervals: Intervals::default(), ..held };
+        let t = tracer_time(&stops, Some(c), false, 1_200_000_000, &spent, &bare);
+        assert!(close(t.estimated_untraced_seconds, 0.1 + 0.06 + 0.59), "{t:?}");
+        assert_eq!((t.wake_ns_per_stop, t.wait_ns_per_stop), (None, None));
+        // Without the program's books: stops × the elapsed cost of a stop.
+        let t = tracer_time(&stops, Some(c), false, 1_200_000_000, &Spent { program: Sched::default(), ..spent }, &held);
+        assert!(close(t.estimated_seconds, 0.5) && t.program_cpu_seconds.is_none(), "{t:?}");
     }
 
     #[test]
     fn the_tracer_share_never_exceeds_the_window_and_is_zero_without_stops_and_unknown_without_a_cost() {
         let c = Calibration { same_cpu_ns: Some(10_000.0), cross_cpu_ns: None, age_s: 2.5, ..Default::default() };
         let many = Stops { total: 1_000_000, same_cpu: 5, cross_cpu: 0 };
-        let t = tracer_time(&many, Some(c), true, 1_000_000_000, &Spent::default());
+        let t = tracer_time(&many, Some(c), true, 1_000_000_000, &Spent::default(), &Held::default());
         assert_eq!((t.estimated_seconds, t.estimated_untraced_seconds), (Some(1.0), Some(0.0)), "10 s of stops in a 1 s window");
         assert!(t.shared_cpu && t.calibration.contains("10.0 µs on the CPU the tracer shared with the program"), "{}", t.calibration);
         assert!(t.calibration.starts_with("measured after an earlier capture of this process, 2.5 s before, by"), "{}", t.calibration);
-        let none = tracer_time(&Stops::default(), None, false, 5_000, &Spent::default());
+        let none = tracer_time(&Stops::default(), None, false, 5_000, &Spent::default(), &Held::default());
         assert_eq!((none.ns_per_stop, none.estimated_seconds, none.estimated_untraced_seconds), (None, Some(0.0), Some(5e-6)));
-        let unmeasured = tracer_time(&many, Some(Calibration::default()), false, 5_000, &Spent::default());
+        let unmeasured = tracer_time(&many, Some(Calibration::default()), false, 5_000, &Spent::default(), &Held::default());
         assert_eq!((unmeasured.ns_per_stop, unmeasured.estimated_seconds, unmeasured.estimated_untraced_seconds), (None, None, None));
         assert_eq!(unmeasured.calibration, "the cost of a stop could not be measured here");
     }

@@ -10,11 +10,13 @@ use libc::pid_t;
 use rustc_hash::FxHashMap as HashMap;
 
 /// A thread's time so far, or over a span: nanoseconds it ran on a CPU
-/// (`sum_exec_runtime`) and waited on a run queue for one (`run_delay`).
+/// (`sum_exec_runtime`) and waited on a run queue for one (`run_delay`),
+/// and how many times it was put on a CPU (`pcount`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Sched {
     pub run_ns: u64,
     pub wait_ns: u64,
+    pub slices: u64,
 }
 
 impl Sched {
@@ -35,16 +37,21 @@ impl Sched {
     fn parse(text: &[u8]) -> Option<Sched> {
         let mut fields = text.split(|&b| b == b' ' || b == b'\n').filter(|f| !f.is_empty());
         let mut next = || std::str::from_utf8(fields.next()?).ok()?.parse::<u64>().ok();
-        Some(Sched { run_ns: next()?, wait_ns: next()? })
+        Some(Sched { run_ns: next()?, wait_ns: next()?, slices: next()? })
     }
 
-    fn since(self, base: Sched) -> Sched {
-        Sched { run_ns: self.run_ns.saturating_sub(base.run_ns), wait_ns: self.wait_ns.saturating_sub(base.wait_ns) }
+    pub fn since(self, base: Sched) -> Sched {
+        Sched {
+            run_ns: self.run_ns.saturating_sub(base.run_ns),
+            wait_ns: self.wait_ns.saturating_sub(base.wait_ns),
+            slices: self.slices.saturating_sub(base.slices),
+        }
     }
 
     fn add(&mut self, d: Sched) {
         self.run_ns += d.run_ns;
         self.wait_ns += d.wait_ns;
+        self.slices += d.slices;
     }
 }
 
@@ -113,6 +120,23 @@ impl WindowTimes {
     }
 }
 
+/// How many times thread `tid` gave up its CPU of its own accord (blocked,
+/// slept, stopped): `voluntary_ctxt_switches` of /proc/<tid>/status, read
+/// into the stack (no allocation); `None` when it is gone.
+pub fn voluntary_switches(tid: pid_t) -> Option<u64> {
+    let mut buf = [0u8; 4096];
+    let n = read_tid_file(tid, b"/status", &mut buf)?;
+    voluntary_field(&buf[..n])
+}
+
+fn voluntary_field(status: &[u8]) -> Option<u64> {
+    // "nonvoluntary_ctxt_switches" ends with the same name: match at a line's start.
+    let key = b"\nvoluntary_ctxt_switches:";
+    let at = status.windows(key.len()).position(|w| w == key)? + key.len();
+    let value = status[at..].split(|&b| b == b'\n').next()?;
+    std::str::from_utf8(value).ok()?.trim().parse().ok()
+}
+
 /// Reads /proc/<tid><file> into `buf` with no allocation; the bytes read.
 pub fn read_tid_file(tid: pid_t, file: &[u8], buf: &mut [u8]) -> Option<usize> {
     let mut path = [0u8; 48];
@@ -153,8 +177,19 @@ mod tests {
 
     #[test]
     fn schedstat_is_run_then_wait_in_ns() {
-        assert_eq!(Sched::parse(b"123456 7890 12\n"), Some(Sched { run_ns: 123456, wait_ns: 7890 }));
+        assert_eq!(Sched::parse(b"123456 7890 12\n"), Some(Sched { run_ns: 123456, wait_ns: 7890, slices: 12 }));
         assert_eq!(Sched::parse(b"garbage"), None);
+    }
+
+    #[test]
+    fn voluntary_switches_are_told_from_nonvoluntary_ones() {
+        let status = b"Name:\tx\nvoluntary_ctxt_switches:\t150\nnonvoluntary_ctxt_switches:\t7\n";
+        assert_eq!(voluntary_field(status), Some(150));
+        assert_eq!(voluntary_field(b"Name:\tx\nnonvoluntary_ctxt_switches:\t7\n"), None);
+        let me = unsafe { libc::gettid() };
+        let before = voluntary_switches(me).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1));
+        assert!(voluntary_switches(me).unwrap() > before, "a sleep gives up the CPU");
     }
 
     #[test]

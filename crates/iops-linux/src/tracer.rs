@@ -18,6 +18,7 @@ use crate::ptrace::{self, SyscallInfo, SYSCALL_INFO_ENTRY, SYSCALL_INFO_EXIT, SY
 use crate::regs::Regs;
 use crate::schedstat::{Spent, WindowTimes};
 use crate::seccomp::{CompatCall, CompatCalls, AUDIT_ARCH, DATA_COMPAT, DATA_COMPAT_META, DATA_NATIVE};
+use crate::stoptime::{Held, StopTimes};
 use crate::syscalls::{self, Class, ClassTable};
 use crate::threads::{Pending, Threads};
 use crate::wait::{Ended, Status};
@@ -78,6 +79,10 @@ pub struct Tracer {
     stops: Stops,
     /// The window's scheduler time of the program's threads and ours.
     times: WindowTimes,
+    /// The window's stops timed: how long we held them, sampled intervals.
+    stop_times: StopTimes,
+    /// When waitpid gave us the report being handled.
+    now: Instant,
     info: SyscallInfo,
     regs: Regs,
 }
@@ -112,6 +117,8 @@ pub struct Outcome {
     pub stops: Stops,
     /// The window's scheduler time of the program and of the tracer.
     pub spent: Spent,
+    /// The window's stops timed (see `stoptime`).
+    pub held: Held,
 }
 
 fn tgid_of(tid: pid_t) -> pid_t {
@@ -157,6 +164,8 @@ impl Tracer {
             held: None,
             stops: Stops::default(),
             times,
+            stop_times: StopTimes::default(),
+            now: Instant::now(),
             info: SyscallInfo::default(),
             regs: Regs::new(),
         }
@@ -260,6 +269,7 @@ impl Tracer {
             program_ptrace: self.calls.program_ptrace(),
             stops: self.stops,
             spent,
+            held: self.stop_times.held(),
             agg: self.calls.into_aggregator(),
         }
     }
@@ -287,6 +297,7 @@ impl Tracer {
     fn resume(&mut self, tid: pid_t, sig: i32) {
         let want_exit = self.threads.get(tid).is_some_and(|t| t.pending.is_some());
         self.threads.arm(tid);
+        self.stop_times.resumed(tid);
         // ESRCH: the thread died meanwhile; its exit is reported by waitpid.
         let _ = match self.mode {
             Mode::AllSyscalls => ptrace::syscall(tid, sig),
@@ -309,9 +320,23 @@ impl Tracer {
             }
             _ => {}
         }
+        self.now = Instant::now();
         // A group-stop would stop the program untraced too.
         if self.window.is_open() && status != Status::GroupStop {
             self.stops.count(tid);
+            self.stop_times.stopped(tid, self.now);
+            if self.stop_times.in_bare_pair(tid) {
+                let entry = status == Status::Syscall && self.threads.get(tid).is_some_and(|t| t.pending.is_none());
+                let (info, classes) = (&mut self.info, &self.classes);
+                let filtered = || {
+                    ptrace::syscall_info(tid, info).is_ok_and(|op| op == SYSCALL_INFO_ENTRY)
+                        && info.arch == AUDIT_ARCH
+                        && !matches!(classes.get(info.nr()), Class::Ignored | Class::Map)
+                };
+                if self.stop_times.bare_step(tid, entry, status == Status::Seccomp, filtered) {
+                    return self.resume(tid, 0);
+                }
+            }
         }
         match status {
             Status::Syscall => {
@@ -322,6 +347,17 @@ impl Tracer {
                 }
                 if self.window.is_closed() {
                     self.held = Some(tid);
+                    self.stop_times.not_resumed();
+                } else if self.mode == Mode::Seccomp
+                    && self.window.is_open()
+                    && !self.foreign_filters
+                    && self.threads.get(tid).is_some_and(|t| t.pending.is_none())
+                    && self.stop_times.ask_bare(tid)
+                {
+                    // To the next call's entry stop: see `StopTimes::ask_bare`.
+                    self.threads.arm(tid);
+                    self.stop_times.resumed(tid);
+                    let _ = ptrace::syscall(tid, 0);
                 } else {
                     self.resume(tid, 0);
                 }
@@ -431,7 +467,7 @@ impl Tracer {
             }
         }
         if let Some(t) = self.threads.get_mut(tid) {
-            t.pending = Some(Pending::deferred(Instant::now(), counted));
+            t.pending = Some(Pending::deferred(self.now, counted));
         }
     }
 
@@ -477,7 +513,7 @@ impl Tracer {
         if self.regs.read(tid).is_err() {
             return;
         }
-        let now = Instant::now();
+        let now = self.now;
         let nr = self.regs.nr();
         // A compat-ABI call stopped by our filter: a 32-bit program's (its
         // code segment says so), or its number is not in our table, or (a
@@ -545,7 +581,7 @@ impl Tracer {
 
     fn on_syscall_stop(&mut self, tid: pid_t) {
         let Ok(op) = ptrace::syscall_info(tid, &mut self.info) else { return };
-        let now = Instant::now();
+        let now = self.now;
         match op {
             SYSCALL_INFO_ENTRY | SYSCALL_INFO_SECCOMP => {
                 let nr = self.info.nr();
