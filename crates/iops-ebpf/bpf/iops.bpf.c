@@ -484,12 +484,14 @@ INLINE __u64 wakeup(void)
 										  : BPF_RB_NO_WAKEUP;
 }
 
-INLINE void notice(__u8 kind, __u32 tid, __u32 tgid)
+/* A record of `kind` that is no finished call (its fields zeroed, stamped
+ * now), reserved in the ring; NULL, counted as lost, where it is full. */
+INLINE struct event *reserve_notice(__u8 kind, __u32 nr, __u32 tid, __u32 tgid)
 {
 	struct event *e = bpf_ringbuf_reserve(&events, sizeof(struct event), 0);
 	if (!e) {
 		lost();
-		return;
+		return 0;
 	}
 	__u64 now = bpf_ktime_get_ns();
 	e->start = now;
@@ -499,12 +501,19 @@ INLINE void notice(__u8 kind, __u32 tid, __u32 tgid)
 	e->peek[0] = e->peek[1] = 0;
 	e->tid = tid;
 	e->tgid = tgid;
-	e->nr = 0;
+	e->nr = nr;
 	e->kind = kind;
 	e->counted = 0;
 	e->has_path = 0;
+	return e;
+}
+
+INLINE void notice(__u8 kind, __u32 tid, __u32 tgid)
+{
+	struct event *e = reserve_notice(kind, 0, tid, tgid);
 	/* Always woken: the reader acts on these at once. */
-	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	if (e)
+		bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 }
 
 /* The current call came in by the 32-bit ABI: the thread's status has
@@ -525,24 +534,9 @@ INLINE int compat_call(__u64 status_at, int typed)
 /* An EV_COMPAT record of 32-bit call `nr`. */
 INLINE void notice_compat(__u32 nr, __u32 tid, __u32 tgid)
 {
-	struct event *e = bpf_ringbuf_reserve(&events, sizeof(struct event), 0);
-	if (!e) {
-		lost();
-		return;
-	}
-	__u64 now = bpf_ktime_get_ns();
-	e->start = now;
-	e->end = now;
-	e->ret = 0;
-	e->args[0] = e->args[1] = e->args[2] = e->args[3] = 0;
-	e->peek[0] = e->peek[1] = 0;
-	e->tid = tid;
-	e->tgid = tgid;
-	e->nr = nr;
-	e->kind = EV_COMPAT;
-	e->counted = 0;
-	e->has_path = 0;
-	bpf_ringbuf_submit(e, wakeup());
+	struct event *e = reserve_notice(EV_COMPAT, nr, tid, tgid);
+	if (e)
+		bpf_ringbuf_submit(e, wakeup());
 }
 
 INLINE void on_marker(__u64 args[4], __u32 tid, __u32 tgid)
@@ -951,26 +945,12 @@ INLINE void gone(__u32 tid, __u32 tgid)
 				add_ioac(leader + cfg(CFG_TASK_IOAC), io);
 		}
 	}
-	struct event *e = bpf_ringbuf_reserve(&events, sizeof(struct event), 0);
-	if (!e) {
-		lost();
+	struct event *e = reserve_notice(EV_GONE, 0, tid, tgid);
+	if (!e)
 		return;
-	}
-	__u64 now = bpf_ktime_get_ns();
-	e->start = now;
-	e->end = now;
-	e->ret = 0;
 	e->args[0] = io[0];
 	e->args[1] = io[1];
 	e->args[2] = orphan;
-	e->args[3] = 0;
-	e->peek[0] = e->peek[1] = 0;
-	e->tid = tid;
-	e->tgid = tgid;
-	e->nr = 0;
-	e->kind = EV_GONE;
-	e->counted = 0;
-	e->has_path = 0;
 	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
 }
 
