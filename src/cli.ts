@@ -203,6 +203,9 @@ async function runLaunch(argv: Arg[], opts: CliOptions): Promise<number> {
   }
 }
 
+/** The longest an attach's --duration waits for the capture to be in place, ms. */
+const READY_WAIT_MS = 1000;
+
 /** Signals that end an attach-mode capture with its report. */
 const ATTACH_STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"] as const;
 
@@ -219,7 +222,13 @@ async function runAttach(pid: number, opts: CliOptions): Promise<number> {
   let ended = false;
   if (opts.duration) {
     const ms = opts.duration * 1000;
-    void (capture.ready?.() ?? Promise.resolve(true)).then((ok) => {
+    // Never waits on readiness alone: a ptrace attach to a process that keeps
+    // making threads can take long to call every thread resumed, and the
+    // capture would then run on past its duration; after READY_WAIT_MS the
+    // duration counts from then.
+    const inPlace = capture.ready?.() ?? Promise.resolve(true);
+    const waited = new Promise<boolean>((resolve) => setTimeout(() => resolve(true), READY_WAIT_MS).unref());
+    void Promise.race([inPlace, waited]).then((ok) => {
       if (ok && !ended) cancelTimer = args().setLongTimeout(stop, ms);
     });
   }

@@ -219,7 +219,7 @@ impl Events {
         if class == Class::IoUring && e.counted != 0 {
             self.io_uring_seen = true;
         }
-        self.threads.insert(tid, tgid, true);
+        self.threads.insert(tid, tgid, true, false);
         let Some(thread) = self.threads.get_mut(tid) else { return };
         let start = self.clock.instant(e.start);
         let p = Pending { nr, class, args: e.args, start, counted: e.counted != 0 };

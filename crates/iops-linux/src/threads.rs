@@ -42,8 +42,12 @@ pub struct Thread {
     /// A call a signal interrupted, until we know whether it failed with
     /// EINTR or was restarted.
     pub interrupted: Option<Pending>,
-    /// Resumed at least once by us (attach mode: ready when all are).
+    /// Resumed at least once by us (attach mode: ready when every thread
+    /// the attach found is).
     armed: bool,
+    /// Made by a traced thread (auto-attached at its birth): traced from
+    /// its first instruction, so not one the attach must wait for.
+    born_traced: bool,
     /// Its creator's clone/fork event has been seen (or it was there when
     /// tracing began). Its own first stop can come before that event.
     announced: bool,
@@ -63,14 +67,16 @@ pub struct Threads {
 }
 
 impl Threads {
-    /// A thread that is there when tracing begins (`announced`), or one
-    /// whose creator's clone/fork event is still to come.
-    pub fn insert(&mut self, tid: pid_t, tgid: pid_t, announced: bool) {
+    /// A thread that is there when tracing begins (`announced`, not
+    /// `born_traced`), or one a traced thread made (`born_traced`), whose
+    /// creator's clone/fork event may still be to come (not `announced`).
+    pub fn insert(&mut self, tid: pid_t, tgid: pid_t, announced: bool, born_traced: bool) {
         self.by_tid.entry(tid).or_insert(Thread {
             tgid,
             pending: None,
             interrupted: None,
             armed: false,
+            born_traced,
             announced,
             exiting: false,
         });
@@ -91,7 +97,7 @@ impl Threads {
             return;
         }
         let tgid = tgid();
-        self.insert(child, tgid, true);
+        self.insert(child, tgid, true, true);
     }
 
     /// A thread's death was reaped. Returns the thread, if it was known;
@@ -148,8 +154,11 @@ impl Threads {
         }
     }
 
+    /// Every thread the attach found has been resumed under tracing. Those
+    /// born since are traced from birth: a process that keeps making threads
+    /// would otherwise never be "all armed".
     pub fn all_armed(&self) -> bool {
-        self.by_tid.values().all(|t| t.armed)
+        self.by_tid.values().all(|t| t.armed || t.born_traced)
     }
 
     /// `tid` passed its PTRACE_EVENT_EXIT stop. Returns its process.
@@ -196,7 +205,7 @@ mod tests {
 
     fn threads() -> Threads {
         let mut t = Threads::default();
-        t.insert(ROOT, ROOT, true);
+        t.insert(ROOT, ROOT, true, false);
         t
     }
 
@@ -217,7 +226,7 @@ mod tests {
             for ev in order {
                 match ev {
                     Birth => t.on_birth(101, || ROOT),
-                    FirstStop if !t.contains(101) => t.insert(101, ROOT, false),
+                    FirstStop if !t.contains(101) => t.insert(101, ROOT, false, true),
                     FirstStop => {}
                     Death => drop(t.on_death(101, ROOT)),
                 }
@@ -242,7 +251,7 @@ mod tests {
     fn a_reused_tid_is_counted_per_life() {
         let mut t = threads();
         for _ in 0..2 {
-            t.insert(101, ROOT, false);
+            t.insert(101, ROOT, false, true);
             t.on_death(101, ROOT);
         }
         t.on_birth(101, || ROOT);
@@ -269,5 +278,17 @@ mod tests {
         assert!(!t.is_exited_leader(101), "a non-leader reports its death at once");
         t.exiting(ROOT);
         assert!(t.is_exited_leader(ROOT));
+    }
+
+    #[test]
+    fn an_attach_is_ready_when_the_threads_it_found_are_armed_whatever_is_born_since() {
+        let mut t = Threads::default();
+        t.insert(ROOT, ROOT, true, false);
+        t.insert(102, ROOT, true, false);
+        t.on_birth(103, || ROOT);
+        assert!(!t.all_armed(), "two threads the attach found are not resumed yet");
+        t.arm(ROOT);
+        t.arm(102);
+        assert!(t.all_armed(), "103 was born traced: nothing to wait for");
     }
 }

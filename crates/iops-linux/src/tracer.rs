@@ -198,7 +198,7 @@ impl Tracer {
 
     /// A thread that is there when tracing begins.
     pub fn add_thread(&mut self, tid: pid_t, tgid: pid_t) {
-        self.threads.insert(tid, tgid, true);
+        self.threads.insert(tid, tgid, true, false);
         if self.window.is_open() {
             self.times.joined(tid);
         }
@@ -208,7 +208,7 @@ impl Tracer {
     /// seized a moment before, its first stop and its creator's clone event
     /// are still to come.
     pub fn add_auto_attached(&mut self, tid: pid_t, tgid: pid_t) {
-        self.threads.insert(tid, tgid, false);
+        self.threads.insert(tid, tgid, false, true);
         if self.window.is_open() {
             self.times.born(tid);
         }
@@ -313,7 +313,7 @@ impl Tracer {
             Status::Other => return,
             // An auto-attached child whose first stop beat its parent's event.
             _ if !self.threads.contains(tid) => {
-                self.threads.insert(tid, tgid_of(tid), false);
+                self.threads.insert(tid, tgid_of(tid), false, true);
                 if self.window.is_open() {
                     self.times.born(tid);
                 }
