@@ -157,6 +157,7 @@ function table(header, rows) {
 }
 
 const us = (ns) => (ns === null || ns === undefined ? "-" : (ns / 1000).toFixed(1));
+const us2 = (ns) => (ns === null || ns === undefined ? "-" : (ns / 1000).toFixed(2));
 const s3 = (x) => x.toFixed(3);
 const pct = (x) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)}%`;
 
@@ -170,7 +171,7 @@ function section(w, runs) {
     const rs = runs.get(v.id);
     const elapsed = median(rs.map((r) => r.elapsed));
     if (v.id === "untraced") {
-      rows.push([v.label, s3(elapsed), "1.0x", "-", "-", "-", "-", s3(untracedCpu), "-", "-", "-", "-", "-"]);
+      rows.push([v.label, s3(elapsed), "1.0x", "-", "-", "-", "-", "-", "-", s3(untracedCpu), "-", "-", "-", "-", "-"]);
       continue;
     }
     const estimate = median(rs.map((r) => r.estimate));
@@ -185,7 +186,11 @@ function section(w, runs) {
       median(rs.map((r) => r.stops)).toLocaleString("en-US"),
       s3(median(rs.map((r) => r.held))),
       `${us(median(rs.map((r) => r.wakeNsPerStop)))} / ${us(median(rs.map((r) => r.waitNsPerStop)))}`,
-      us(median(rs.map((r) => r.cpuNsPerStop))),
+      us2(median(rs.map((r) => r.cpuNsPerStop))),
+      // What the untraced run says a stop added: the traced CPU time less the untraced, per stop; and
+      // how far the figure used may miss it for the estimate to stay within the target.
+      us2(median(rs.map((r) => ((r.cpu - untracedCpu) * 1e9) / r.stops))),
+      `±${((TARGET * untraced * 1e9) / median(rs.map((r) => r.stops))).toFixed(0)} ns`,
       s3(median(rs.map((r) => r.cpu))),
       s3(median(rs.map((r) => r.wait))),
       `${s3(ownCpu)} (${pct((ownCpu - untracedCpu) / untracedCpu)})`,
@@ -197,7 +202,7 @@ function section(w, runs) {
   }
   const lines = [
     `${w.title}: ${w.argv.map((a) => path.basename(a)).join(" ")}`,
-    table(["variant", "elapsed s", "traced/untraced", "stops", "held s", "us/stop wake / wait", "us/stop CPU", "CPU s", "wait s", "own CPU s (vs untraced)", "est. untraced s", "error", "error, exact CPU/stop"], rows),
+    table(["variant", "elapsed s", "traced/untraced", "stops", "held s", "us/stop wake / wait", "us/stop CPU", "implied", "20% needs", "CPU s", "wait s", "own CPU s (vs untraced)", "est. untraced s", "error", "error, exact CPU/stop"], rows),
   ];
   for (const v of verdicts) {
     lines.push(`  ${Math.abs(v.error) <= TARGET ? "within" : "OUTSIDE"} ${TARGET * 100}%: ${v.label}, estimated untraced vs measured untraced ${pct(v.error)} (each run: ${v.runs.join(", ")})`);
@@ -218,7 +223,8 @@ export async function run() {
     console.log("elapsed: untraced from before fork to the end reaped (timed.c); traced: the report's elapsedSeconds");
     console.log("held s: the time the tracer held the stops, waitpid's return to the resume, summed (tracerTime.heldSeconds)");
     console.log("us/stop wake / wait: a stop's wake-ups, and a resumed thread's run-queue wait, from sampled intervals between stops (tracerTime)");
-    console.log("us/stop CPU: the CPU time a stop adds to the program, measured after the capture on a throwaway child (tracerTime.cpuNsPerStop)");
+    console.log("us/stop CPU: the CPU time a stop adds to the program, from the run's bare stop pairs (tracerTime.cpuNsPerStop; a throwaway child's after the capture where there are none)");
+    console.log("implied: the CPU time a stop added by the untraced run's measure, (CPU s traced - CPU s untraced) / stops; 20% needs: how far us/stop CPU may be from it for an estimate within 20% (0.2 x untraced elapsed / stops)");
     console.log("CPU s: untraced, the command's and its reaped children's (rusage); traced, the program's threads' (schedstat); wait s: their run-queue wait");
     console.log("own CPU s: CPU s - stops x the CPU time per stop, against the untraced CPU median");
     console.log("est. untraced: own CPU + (wait s - stops x wait/stop) + blocked (elapsed - held - stops x wake/stop - CPU s - wait s), each >= 0 (tracerTime.estimatedUntracedSeconds); error: against the untraced median");
