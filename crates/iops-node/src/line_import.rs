@@ -315,6 +315,9 @@ impl LineImport {
     pub fn finish(&mut self, options: ImportFinishOptions) -> Result<String> {
         self.end()?;
         self.parser.finish(&mut self.agg);
+        if let Some(why) = self.parser.unusable() {
+            return Err(Error::from_reason(why));
+        }
         let exit = (options.exit_code.is_some() || options.exit_signal.is_some()).then_some(ExitInfo {
             code: options.exit_code,
             signal: options.exit_signal,

@@ -22,6 +22,12 @@ pub trait LineParser {
     }
     /// End of input: settle what is still pending (unfinished calls, a truncated last line).
     fn finish(&mut self, agg: &mut Aggregator);
+    /// Why the input, parsed to its end, cannot give a report at all (one
+    /// line for the user: what it is and how to record one that can);
+    /// `None` when it can.
+    fn unusable(&self) -> Option<String> {
+        None
+    }
     /// What the report should warn about: lines not understood (count and first example), what the format cannot see.
     fn warnings(&self) -> Vec<Warning>;
     /// The report of what was parsed, after `finish`. By default the

@@ -81,6 +81,14 @@ pub enum Body {
     Call,
     /// `<... name resumed>args...`: `call` and `scanned` as for `Call`.
     Resumed,
+    /// The head of strace's call summary table (`-c`, `-C`): its column
+    /// header (`% time     seconds  usecs/call ...`, or the columns `-U`
+    /// chose) or its title (`System call usage summary for 32 bit mode:`).
+    SummaryHead,
+    /// A row of that table (`  0.00    0.000000   0   4   read`, `100.00
+    /// ... total`) or a rule of dashes: counts of calls, not calls, and
+    /// its first number is no timestamp (see `summary_line`).
+    SummaryRow,
     /// Not a line strace writes.
     Malformed,
     /// Not a line strace writes, and not even its process can be told.
@@ -143,15 +151,18 @@ const DETACHED: &[u8] = b"<detached ...>";
 pub fn lex(line: &[u8], out: &mut Lexed) -> bool {
     // Each field written once, whole (a small enum built in place and
     // read back wider stalls the store buffer).
-    match lex_into(line, out) {
-        Some((pid, time, body)) => {
-            out.pid = pid;
-            out.time = time;
-            out.body = body;
-            true
+    let (pid, time, body) = match lex_into(line, out) {
+        Some((_, _, Body::Malformed)) | None if summary_line(line).is_some() => {
+            // Read from the line's start: a row's first number is no pid or `-r` time.
+            (0, None, summary_line(line).unwrap_or(Body::Malformed))
         }
-        None => false,
-    }
+        Some(parts) => parts,
+        None => return false,
+    };
+    out.pid = pid;
+    out.time = time;
+    out.body = body;
+    true
 }
 
 // Inlined: its result stays in registers (returned through memory, its
@@ -228,6 +239,36 @@ fn lex_into(line: &[u8], out: &mut Lexed) -> Option<(u32, Option<Stamp>, Body)> 
         call(s, i, out)
     };
     Some((pid, time, body))
+}
+
+/// The column names strace's summary table can have (`-U` picks and orders them).
+const SUMMARY_COLUMNS: [&[u8]; 10] =
+    [b"%", b"time", b"seconds", b"usecs/call", b"shortest", b"longest", b"calls", b"errors", b"syscall", b"total"];
+
+/// Whether `s` (a whole line) is a part of strace's call summary table
+/// (`strace -c`, or `-C` after the calls): the title, the column header,
+/// a rule of dashes, or a row (numbers, and the syscall's name, or
+/// `total`, first or last). A row or rule alone could be anyone's text:
+/// the parser takes them as the table's only after its head.
+pub fn summary_line(s: &[u8]) -> Option<Body> {
+    let t = s.trim_ascii();
+    if t.starts_with(b"System call usage summary for ") || t.starts_with(b"% time ") {
+        return Some(Body::SummaryHead);
+    }
+    let mut words = t.split(|&c| c == b' ' || c == b'\t').filter(|w| !w.is_empty());
+    if t.contains(&b'-') && t.iter().all(|&c| c == b'-' || c == b' ') {
+        return Some(Body::SummaryRow);
+    }
+    if words.clone().any(|w| w == b"syscall") && words.clone().all(|w| SUMMARY_COLUMNS.contains(&w)) {
+        return Some(Body::SummaryHead);
+    }
+    // A row: numbers (a locale may print `66,75`), and one name, first or last.
+    let number = |w: &[u8]| w[0].is_ascii_digit() && w.iter().all(|&c| c.is_ascii_digit() || c == b'.' || c == b',');
+    let name = |w: &[u8]| w.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_') && !number(w);
+    let (first, last) = (words.next()?, words.next_back()?);
+    let numbers_between = words.all(number);
+    let row = numbers_between && ((name(first) && number(last)) || (number(first) && name(last)));
+    row.then_some(Body::SummaryRow)
 }
 
 /// A timestamp at `s[i..]`, and where it ends.

@@ -331,7 +331,15 @@ impl StraceParser {
         match lexed.body {
             Body::Nothing => return Some(()),
             Body::Unreadable => return None,
-            _ => {}
+            Body::SummaryHead => {
+                self.notes.summary_lines += 1;
+                return Some(());
+            }
+            // A row or rule is the table's only after its head.
+            Body::SummaryRow if self.notes.summary_lines > 0 => return Some(()),
+            Body::SummaryRow => return None,
+            Body::Call | Body::Resumed | Body::Exit => self.notes.calls_seen = true,
+            Body::Malformed => {}
         }
         if self.root_pid.is_none() {
             self.root_pid = Some(pid);
@@ -341,7 +349,7 @@ impl StraceParser {
             Body::Exit => self.exit_line(pid, lexed.exit, line),
             Body::Resumed => self.resumed(pid, now, call, scanned.then_some(&lexed.scan), line, agg),
             Body::Call => self.call(pid, now, call, &line[lexed.args_at as usize..], scanned.then_some(&mut lexed.scan), line, agg),
-            Body::Nothing | Body::Unreadable | Body::Malformed => None,
+            _ => None,
         }
     }
 
@@ -731,6 +739,17 @@ pub fn score(lines: &[&[u8]]) -> Score {
     for line in lines.iter().filter(|l| !l.iter().all(u8::is_ascii_whitespace)) {
         p.line_number += 1;
         if p.parse(line, &mut agg).is_some() {
+            match lexer::summary_line(line) {
+                Some(Body::SummaryHead) => {
+                    s.signature += 1;
+                    continue;
+                }
+                Some(Body::SummaryRow) if !lexer::opens_a_call(line) => {
+                    s.understood += 1;
+                    continue;
+                }
+                _ => {}
+            }
             let notice = [&b"+++ "[..], b"--- ", b"<... "].iter().any(|n| memchr::memmem::find(line, n).is_some());
             match lexer::call_name(line) {
                 // The calls only timed or mapped are not the I/O calls that
@@ -837,6 +856,10 @@ impl LineParser for StraceParser {
             report.started_at = self.started_at_ms();
         }
         report
+    }
+
+    fn unusable(&self) -> Option<String> {
+        self.notes.unusable()
     }
 
     fn warnings(&self) -> Vec<Warning> {

@@ -830,3 +830,57 @@ fn file_mappings_listed_anonymous_ones_not() {
     let r = report("100 1.0 read(4</data/big>, \"\"..., 10) = 10 <0.000010>\n");
     assert!(r.mappings.is_none());
 }
+
+/// strace 6.1's `-C` table, after the calls of `-f -yy -r` (n7's c5.log shape).
+const SUMMARY: &str = concat!(
+    "% time     seconds  usecs/call     calls    errors syscall\n",
+    "------ ----------- ----------- --------- --------- ----------------\n",
+    "  0.00    0.000000           0         4           read\n",
+    " 66,75    0,003708           0        15         1 write\n",
+    "------ ----------- ----------- --------- --------- ----------------\n",
+    "100.00    0.000000           0        45         1 total\n",
+);
+
+#[test]
+fn the_summary_table_after_the_calls_is_no_clock_and_no_line_not_understood() {
+    let calls = concat!(
+        "7 0.000000 openat(AT_FDCWD</d>, \"/d/a\", O_WRONLY|O_CREAT, 0644) = 3</d/a>\n",
+        "7 0.000100 write(3</d/a>, \"x\", 1) = 1\n",
+        "7 0.000200 write(3</d/a>, \"x\", 1) = 1\n",
+        "7 0.000050 +++ exited with 0 +++\n",
+    );
+    let r = report(&format!("{calls}{SUMMARY}"));
+    assert!((r.elapsed_seconds.unwrap() - 0.00035).abs() < 1e-12, "{:?}", r.elapsed_seconds);
+    assert_eq!(r.summary.write_ops, 2);
+    assert!(r.warnings.iter().all(|w| !w.contains("not understood") && !w.contains("cut short")), "{:?}", r.warnings);
+    let (p, _) = parse(&format!("{calls}{SUMMARY}"));
+    assert_eq!(p.unusable(), None);
+    // No timestamps at all (-C without -t/-r): the time is unknown, not the table's 100.00.
+    let r = report(&format!("7 write(3</d/a>, \"x\", 1) = 1\n{SUMMARY}"));
+    assert_eq!(r.elapsed_seconds, None);
+}
+
+#[test]
+fn a_summary_table_alone_is_unusable_and_says_how_to_record_calls() {
+    let (p, _) = parse(SUMMARY);
+    let why = p.unusable().expect("a summary alone");
+    assert!(why.contains("no calls to count") && why.contains("without -c"), "{why}");
+    assert!(!why.contains('\n'));
+    // -U's columns, name first; and the title strace gives per personality.
+    let u = concat!(
+        "System call usage summary for 32 bit mode:\n",
+        "syscall              calls    errors  longest\n",
+        "---------------- --------- --------- --------\n",
+        "read                     4           0.000000\n",
+        "total                   37           0.000000\n",
+    );
+    let lines: Vec<&[u8]> = u.lines().map(str::as_bytes).collect();
+    assert!(looks_like(&lines), "detected as strace");
+    let (p, _) = parse(u);
+    assert!(p.unusable().is_some());
+    assert_eq!(p.notes.unparsed.count, 0);
+    // Rows without the table's head are anyone's text.
+    let (p, _) = parse("12 34 read\n  0.00    0.000000           0         4           read\n");
+    assert_eq!(p.notes.unparsed.count + p.notes.last_failed.is_some() as u64, 2);
+    assert_eq!(p.unusable(), None);
+}

@@ -39,6 +39,10 @@ pub struct Notes {
     /// the fd's position, or (appends) the file's end.
     pub unknown_positions: u64,
     pub unknown_appends: u64,
+    /// Lines that head strace's call summary table (`-c`, `-C`).
+    pub summary_lines: u64,
+    /// A call or an exit notice appeared: the log is more than a summary.
+    pub calls_seen: bool,
 }
 
 /// What the parser knows beside its notes, for the warnings.
@@ -50,6 +54,18 @@ pub struct Context {
 }
 
 impl Notes {
+    /// Why the log cannot be counted at all: it is strace's call summary
+    /// table alone (`strace -c`), which holds counts per syscall but no
+    /// call, fd, size or time.
+    pub fn unusable(&self) -> Option<String> {
+        (self.summary_lines > 0 && !self.calls_seen).then(|| {
+            String::from(
+                "this strace log is only strace's call summary table (strace -c): it has no calls to count; \
+                 record the calls with strace -f -y -T -ttt -o LOG (without -c; -C keeps the table after the calls)",
+            )
+        })
+    }
+
     /// A log written without `-y`: no operation's fd had a target.
     pub fn without_targets(&self) -> bool {
         self.annotated_ops == 0 && self.unannotated_ops > 0
