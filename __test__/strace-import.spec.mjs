@@ -18,6 +18,7 @@ import {
   ROOT,
   compileFixtures,
   counts,
+  fileCounts,
   fileEntry,
   iops,
   makeTempDir,
@@ -40,7 +41,7 @@ const REFERENCE_CALLS = "read,write,pread64,pwrite64,readv,writev,preadv,pwritev
 
 test.before(() => {
   dir = makeTempDir("iops-strace-import-");
-  bin = compileFixtures(dir, ["sockets", "access", "chatty", "writes"]);
+  bin = compileFixtures(dir, ["sockets", "access", "chatty", "writes", "fdshare", "shared"]);
   const rw = path.join(dir, "randwrites");
   const r = spawnSync("gcc", ["-O2", "-static", "-Wall", "-Werror", "-pthread", "-o", rw, path.join(FIXTURES, "strace", "randwrites.c")], {
     encoding: "utf8",
@@ -614,3 +615,69 @@ test("options read the same on the usual path and through commander (an option g
   t.is(bad.status, 2);
   t.regex(bad.stderr, /--top <n>' argument '0' is invalid\. expected a whole number from 1 to/);
 });
+
+// ------------------------------------------------ fds shared across fork, vfork, threads and exec
+//
+// fixtures/fdshare.c opens one file and writes COUNT records of SIZE bytes
+// through that one open file description from two places in turn (three
+// for exec): the file is written 0 to the end in order, every write
+// sequential (it checks the file's size itself). The committed logs
+// (fixtures/strace/fdshare-<mode>.log) are real strace 6.1 runs of it,
+// `strace -f -y -T -ttt -o LOG fdshare <mode> /tmp/iops-fdshare/<mode>.dat 5 10`:
+// the vfork log shows the child's writes before vfork returns.
+
+const FDSHARE = { count: 5, size: 10 };
+const FDSHARE_MODES = [
+  ["fork", 2, "a forked child, then its parent"],
+  ["thread", 2, "a thread (CLONE_FILES: one fd table), then the opener"],
+  ["vfork", 2, "a vforked child (logged before vfork returns), then its parent"],
+  ["exec", 3, "the opener, a child that exec'd (the fd inherited; an O_CLOEXEC one closed), the opener again"],
+];
+const sequentialWrites = (n) => ({ pattern: "sequential", sequentialOps: n, stridedOps: 0, randomOps: 0, unknownOps: 0, smallOps: n, strideBytes: null });
+
+/** The row of fdshare's file: every write counted, and sequential; no warning of an unknown access pattern. */
+function assertFdshare(t, report, file, parts) {
+  const n = parts * FDSHARE.count;
+  const row = report.files.find((f) => f.path === file);
+  t.truthy(row, `${file} in report.files`);
+  t.deepEqual(fileCounts(row), { path: file, kind: "file", readOps: 0, writeOps: n, readBytes: 0, writeBytes: n * FDSHARE.size });
+  t.deepEqual(row.writeAccess, sequentialWrites(n));
+  t.deepEqual(report.warnings.filter((w) => /access pattern/.test(w)), []);
+}
+
+for (const [mode, parts, how] of FDSHARE_MODES) {
+  test(`a committed strace -f log, one fd written by ${how}: ${parts * FDSHARE.count} sequential writes, none unknown`, (t) => {
+    const { status, report, stderr } = importJson([path.join(FIXTURES, "strace", `fdshare-${mode}.log`)]);
+    t.is(status, 0, stderr);
+    assertFdshare(t, report, `/tmp/iops-fdshare/${mode}.dat`, parts);
+  });
+
+  test.serial(`--method strace, and iops import of a fresh strace -f -y log, one fd written by ${how}: ${parts * FDSHARE.count} sequential writes, as --method ptrace`, (t) => {
+    const argv = [bin.fdshare, mode, "", String(FDSHARE.count), String(FDSHARE.size)];
+    for (const method of ["strace", "ptrace"]) {
+      argv[2] = path.join(dir, `fdshare-${mode}-${method}.dat`);
+      const { status, report, stderr } = runCliJson(["--method", method, "--", ...argv]);
+      t.is(status, 0, stderr);
+      assertFdshare(t, report, argv[2], parts);
+    }
+    argv[2] = path.join(dir, `fdshare-${mode}-log.dat`);
+    const { status, report, stderr } = importJson([straceLog(`fdshare-${mode}`, ["-f", "-y"], argv)]);
+    t.is(status, 0, stderr);
+    assertFdshare(t, report, argv[2], parts);
+  });
+}
+
+for (const [mode, how] of [
+  ["dup-turns", "five fds of one open (dup, dup2, F_DUPFD, dup3) read in turn"],
+  ["fork-turns", "parent and forked child read in turn"],
+  ["exec-turns", "parent, then a child that exec'd, then the parent again"],
+]) {
+  test.serial(`fixtures/shared.c under --method strace, ${how}: 300 reads all sequential, none unknown`, (t) => {
+    const file = path.join(dir, `${mode}.dat`);
+    fs.writeFileSync(file, Buffer.concat(Array.from({ length: 300 }, (_, i) => Buffer.alloc(100, 65 + (i % 26)))));
+    const { status, report, stderr } = runCliJson(["--method", "strace", "--", bin.shared, mode, file, "300", "100"]);
+    t.is(status, 0, stderr);
+    const row = report.files.find((f) => f.path === file);
+    t.deepEqual(row.readAccess, { pattern: "sequential", sequentialOps: 300, stridedOps: 0, randomOps: 0, unknownOps: 0, smallOps: 300, strideBytes: null });
+  });
+}

@@ -42,8 +42,13 @@ pub enum Call {
     SeekUnread,
     Dup,
     Fcntl,
-    /// `execve`, `close_range`: fds close without a `close` line.
-    DropsFds,
+    /// `execve`, `execveat`: the close-on-exec fds close without a `close` line.
+    Exec,
+    /// `close_range(first, last, flags)`: fds close without a `close` line.
+    CloseRange,
+    /// `clone`, `clone3`, `fork`, `vfork`: a new thread or process, whose fd
+    /// table is the caller's (`CLONE_FILES`) or a copy of it.
+    Clone,
     /// Calls every process makes at start that no storage filter names:
     /// their presence says the trace set is not filtered.
     Routine,
@@ -88,7 +93,9 @@ pub fn classify(name: &[u8]) -> Call {
         b"_llseek" | b"llseek" => Call::SeekUnread,
         b"dup" | b"dup2" | b"dup3" => Call::Dup,
         b"fcntl" | b"fcntl64" => Call::Fcntl,
-        b"execve" | b"execveat" | b"close_range" => Call::DropsFds,
+        b"execve" | b"execveat" => Call::Exec,
+        b"close_range" => Call::CloseRange,
+        b"clone" | b"clone3" | b"fork" | b"vfork" => Call::Clone,
         b"brk" | b"mprotect" | b"munmap" | b"arch_prctl" | b"set_tid_address" | b"set_robust_list" | b"rseq" | b"prlimit64" => {
             Call::Routine
         }
@@ -127,8 +134,12 @@ pub enum Word {
     Other,
     /// `NULL` (an offset pointer that says "use the fd's position").
     Null,
-    /// `F_DUPFD`/`F_DUPFD_CLOEXEC` (fcntl's command).
+    /// `F_DUPFD` (fcntl's command).
     DupFd,
+    /// `F_DUPFD_CLOEXEC` (fcntl's command).
+    DupFdCloexec,
+    /// `F_SETFD` (fcntl's command: sets or clears `FD_CLOEXEC`).
+    SetFd,
     /// `F_SETFL` (fcntl; may set or clear `O_APPEND`).
     SetFl,
 }
@@ -162,7 +173,7 @@ pub struct Args {
     /// An `O_APPEND` flag appears among them (open flags).
     pub append: bool,
     /// The flag words among them that matter (`Marks`).
-    pub marks: u8,
+    pub marks: u16,
     /// Some of them may carry a `-y` target (set when one is seen): without,
     /// there is nothing to resolve (a log without `-y`, most halves of split calls).
     pub targets: bool,
@@ -172,17 +183,19 @@ pub struct Args {
 pub struct Marks;
 
 impl Marks {
-    pub const O_DIRECT: u8 = 1;
-    pub const O_SYNC: u8 = 2;
-    pub const O_DSYNC: u8 = 4;
-    pub const PROT_READ: u8 = 8;
-    pub const PROT_WRITE: u8 = 16;
-    pub const PROT_EXEC: u8 = 32;
-    pub const MAP_SHARED: u8 = 64;
-    pub const MAP_ANONYMOUS: u8 = 128;
+    pub const O_DIRECT: u16 = 1;
+    pub const O_SYNC: u16 = 2;
+    pub const O_DSYNC: u16 = 4;
+    pub const PROT_READ: u16 = 8;
+    pub const PROT_WRITE: u16 = 16;
+    pub const PROT_EXEC: u16 = 32;
+    pub const MAP_SHARED: u16 = 64;
+    pub const MAP_ANONYMOUS: u16 = 128;
+    pub const O_CLOEXEC: u16 = 256;
+    pub const CLONE_FILES: u16 = 512;
 
     /// The bit of a flag word (`O_DIRECT`, `MAP_SHARED`...); 0 for others.
-    pub fn of(word: &[u8]) -> u8 {
+    pub fn of(word: &[u8]) -> u16 {
         match word {
             b"O_DIRECT" => Self::O_DIRECT,
             b"O_SYNC" => Self::O_SYNC,
@@ -192,6 +205,8 @@ impl Marks {
             b"PROT_EXEC" => Self::PROT_EXEC,
             b"MAP_SHARED" | b"MAP_SHARED_VALIDATE" => Self::MAP_SHARED,
             b"MAP_ANONYMOUS" | b"MAP_ANON" => Self::MAP_ANONYMOUS,
+            b"O_CLOEXEC" => Self::O_CLOEXEC,
+            b"CLONE_FILES" => Self::CLONE_FILES,
             _ => 0,
         }
     }
@@ -200,7 +215,7 @@ impl Marks {
 impl Args {
     /// The notable open flags among the arguments.
     pub fn open_flags(&self) -> OpenFlags {
-        let has = |m: u8| self.marks & m != 0;
+        let has = |m: u16| self.marks & m != 0;
         let mut f = OpenFlags::default();
         for (m, flag) in [(Marks::O_DIRECT, OpenFlags::DIRECT), (Marks::O_SYNC, OpenFlags::SYNC), (Marks::O_DSYNC, OpenFlags::DSYNC)] {
             if has(m) {
@@ -212,13 +227,24 @@ impl Args {
 
     /// mmap's protection and sharing.
     pub fn map_mode(&self) -> MapMode {
-        let has = |m: u8| self.marks & m != 0;
+        let has = |m: u16| self.marks & m != 0;
         MapMode { read: has(Marks::PROT_READ), write: has(Marks::PROT_WRITE), exec: has(Marks::PROT_EXEC), shared: has(Marks::MAP_SHARED) }
     }
 
     /// mmap of no file (MAP_ANONYMOUS).
     pub fn anonymous(&self) -> bool {
         self.marks & Marks::MAP_ANONYMOUS != 0
+    }
+
+    /// The fd a call makes is closed by exec: `O_CLOEXEC` (open, dup3) or
+    /// `F_DUPFD_CLOEXEC`.
+    pub fn cloexec(&self) -> bool {
+        self.marks & Marks::O_CLOEXEC != 0 || self.get(1).word == Word::DupFdCloexec
+    }
+
+    /// A clone that shares the caller's fd table (`CLONE_FILES`: a thread).
+    pub fn shares_files(&self) -> bool {
+        self.marks & Marks::CLONE_FILES != 0
     }
 }
 
@@ -269,7 +295,13 @@ impl Args {
 
     /// fcntl's command is `F_DUPFD`/`F_DUPFD_CLOEXEC`.
     pub fn dupfd(&self) -> bool {
-        self.get(1).word == Word::DupFd
+        matches!(self.get(1).word, Word::DupFd | Word::DupFdCloexec)
+    }
+
+    /// fcntl's command is `F_SETFD`; `Some(cloexec)`, what it sets.
+    pub fn setfd(&self) -> Option<bool> {
+        // `FD_CLOEXEC` is a word, a cleared flag the number 0.
+        (self.get(1).word == Word::SetFd).then(|| self.get(2).num() != Some(0))
     }
 
     /// fcntl's command is `F_SETFL` (may set or clear `O_APPEND`).

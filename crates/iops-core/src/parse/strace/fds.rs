@@ -13,7 +13,7 @@ use crate::aggregate::{Aggregator, FileId};
 use crate::event::{Direction, FdKind, MetaKind};
 use crate::fd_kind;
 use crate::path_name::name_text;
-use crate::positions::{CallOffset, PositionTable};
+use crate::positions::{CallOffset, FdPosition};
 
 /// Targets of annotated fds, by fd number, keyed by the annotation's bytes:
 /// a hit costs one comparison, a miss one aggregator lookup.
@@ -137,23 +137,224 @@ fn unescape(p: &[u8]) -> Cow<'_, [u8]> {
     Cow::Owned(out)
 }
 
-/// File positions of the fds whose open the log showed, by (pid, fd).
-/// Threads share fds (and forked children inherit them) and the log does
-/// not say which pids share: a pid that moves, closes or replaces an fd it
-/// did not open itself makes every other pid's entry of that fd number
-/// unknown.
+/// An open file description the log showed made (an open): its position,
+/// moved by every fd that holds it, in any process, as the kernel moves
+/// one `f_pos` (the ptrace source follows descriptions the same way).
+struct Description {
+    position: FdPosition,
+    /// False once a call moved it by an amount the log does not show
+    /// (`_llseek`, whose result is behind a pointer).
+    known: bool,
+    /// Fds (of any table) that hold it.
+    refs: u32,
+}
+
+/// One fd of a table: its description and whether exec closes it.
+#[derive(Clone, Copy)]
+struct Entry {
+    desc: u32,
+    cloexec: bool,
+}
+
+/// An fd table, shared by the pids that use it (threads: `CLONE_FILES`).
+struct Table {
+    users: u32,
+    /// Not born in the log (the first process, or one attached to): it may
+    /// share its fds with another such pid (a thread the log never showed
+    /// made), so a use of an fd it did not open speaks for theirs too.
+    unborn: bool,
+}
+
+/// A pid's fd table.
+#[derive(Clone, Copy)]
+struct Pid {
+    table: u32,
+    /// Made by a clone, fork or vfork the log showed: its table is known.
+    born: bool,
+}
+
+/// File positions of the fds whose open the log showed, followed the
+/// kernel's way: fds (per fd table) hold open file descriptions, which
+/// hold the position; `dup` and fork share a description, `CLONE_FILES`
+/// (threads) shares the table itself. A fork or clone the log shows gives
+/// the child its parent's table (or a copy); a pid the log never showed
+/// born may share fds with another such pid, so a use of an fd it did not
+/// open makes every such pid's entry of that fd number unknown.
 pub struct Positions {
-    table: PositionTable<(u32, i64)>,
-    /// Entries per fd number.
-    tracked: HashMap<i64, u32>,
-    /// Tracked fds that share one position (a `dup` and its original): once
-    /// one of them moves it, the other's entry is wrong and is forgotten.
-    shared: Vec<((u32, i64), (u32, i64))>,
+    pids: HashMap<u32, Pid>,
+    tables: HashMap<u32, Table>,
+    next_table: u32,
+    fds: HashMap<(u32, i64), Entry>,
+    descriptions: Vec<Description>,
+    free: Vec<u32>,
+    /// Entries per fd number in unborn tables (see `Table::unborn`): most
+    /// uses of an fd never opened in the log then cost one probe.
+    unborn_fds: HashMap<i64, u32>,
 }
 
 impl Positions {
     pub fn new() -> Self {
-        Positions { table: PositionTable::new(), tracked: HashMap::new(), shared: Vec::new() }
+        Positions {
+            pids: HashMap::new(),
+            tables: HashMap::new(),
+            next_table: 0,
+            fds: HashMap::new(),
+            descriptions: Vec::new(),
+            free: Vec::new(),
+            unborn_fds: HashMap::new(),
+        }
+    }
+
+    /// Whether `pid` has been seen using fds, or born.
+    pub fn knows(&self, pid: u32) -> bool {
+        self.pids.contains_key(&pid)
+    }
+
+    /// The table of `pid`; a pid first seen here gets a table of its own,
+    /// unborn (see `Table::unborn`).
+    fn table(&mut self, pid: u32) -> u32 {
+        if let Some(p) = self.pids.get(&pid) {
+            return p.table;
+        }
+        let t = self.new_table(true);
+        self.pids.insert(pid, Pid { table: t, born: false });
+        t
+    }
+
+    fn new_table(&mut self, unborn: bool) -> u32 {
+        let t = self.next_table;
+        self.next_table = self.next_table.wrapping_add(1);
+        self.tables.insert(t, Table { users: 1, unborn });
+        t
+    }
+
+    fn unborn(&self, table: u32) -> bool {
+        self.tables.get(&table).is_some_and(|t| t.unborn)
+    }
+
+    /// `parent` made `child` (clone, clone3, fork, vfork): with
+    /// `shares_files` (CLONE_FILES) the child uses the parent's table, else
+    /// a copy of it, each fd holding the parent's description. A child seen
+    /// before (its lines came before the parent's call returned) keeps the
+    /// fds it opened meanwhile.
+    pub fn cloned(&mut self, parent: u32, child: u32, shares_files: bool) {
+        if parent == child || self.pids.get(&child).is_some_and(|p| p.born) {
+            return;
+        }
+        let from = self.table(parent);
+        // What the child did before the log said whose it is.
+        let old = self.pids.get(&child).copied();
+        let own: Vec<(i64, Entry)> = old.map(|p| self.entries(p.table).collect()).unwrap_or_default();
+        let table = if shares_files {
+            if let Some(t) = self.tables.get_mut(&from) {
+                t.users += 1;
+            }
+            from
+        } else {
+            let t = self.new_table(false);
+            let copies: Vec<(i64, Entry)> = self.entries(from).collect();
+            for (fd, e) in copies {
+                self.put(t, fd, e);
+            }
+            t
+        };
+        for (fd, e) in own {
+            self.put(table, fd, e);
+        }
+        // Left after its fds moved: their descriptions stay held throughout.
+        if old.is_some() {
+            self.leave(child);
+        }
+        self.pids.insert(child, Pid { table, born: true });
+    }
+
+    /// The entries of table `t` (rare: at a fork, an exec or a clone).
+    fn entries(&self, t: u32) -> impl Iterator<Item = (i64, Entry)> + '_ {
+        self.fds.iter().filter(move |((tab, _), _)| *tab == t).map(|(&(_, fd), &e)| (fd, e))
+    }
+
+    /// `fd` of table `t` holds `e` (its description held once more), in
+    /// place of what it held.
+    fn put(&mut self, t: u32, fd: i64, e: Entry) {
+        if let Some(d) = self.descriptions.get_mut(e.desc as usize) {
+            d.refs += 1;
+        }
+        self.remove(t, fd);
+        self.fds.insert((t, fd), e);
+        if self.unborn(t) {
+            *self.unborn_fds.entry(fd).or_insert(0) += 1;
+        }
+    }
+
+    /// `fd` of table `t` is closed or replaced.
+    fn remove(&mut self, t: u32, fd: i64) {
+        if let Some(e) = self.fds.remove(&(t, fd)) {
+            self.release(e.desc);
+            if self.unborn(t) {
+                if let Some(n) = self.unborn_fds.get_mut(&fd) {
+                    *n -= 1;
+                    if *n == 0 {
+                        self.unborn_fds.remove(&fd);
+                    }
+                }
+            }
+        }
+    }
+
+    fn release(&mut self, desc: u32) {
+        if let Some(d) = self.descriptions.get_mut(desc as usize) {
+            d.refs -= 1;
+            if d.refs == 0 {
+                self.free.push(desc);
+            }
+        }
+    }
+
+    /// A new description at `pos`, held by no fd yet (`put` holds it).
+    fn describe(&mut self, pos: u64, append: bool) -> u32 {
+        let d = Description { position: FdPosition::new(pos, append), known: true, refs: 0 };
+        match self.free.pop() {
+            Some(i) => {
+                self.descriptions[i as usize] = d;
+                i
+            }
+            None => {
+                self.descriptions.push(d);
+                (self.descriptions.len() - 1) as u32
+            }
+        }
+    }
+
+    /// The description `fd` of `pid` holds, when the log showed it made.
+    fn description(&mut self, pid: u32, fd: i64) -> Option<&mut Description> {
+        let t = self.table(pid);
+        let e = self.fds.get(&(t, fd))?;
+        self.descriptions.get_mut(e.desc as usize)
+    }
+
+    /// `pid` closed, replaced or moved `fd` unseen: its entry goes; if it
+    /// had none, the fd may be another unborn pid's, whose goes.
+    fn forget(&mut self, pid: u32, fd: i64) {
+        let t = self.table(pid);
+        if self.fds.contains_key(&(t, fd)) {
+            self.remove(t, fd);
+        } else {
+            self.forget_others(t, fd);
+        }
+    }
+
+    /// Other unborn tables' entries of fd number `fd`, when table `t` (of a
+    /// pid that may share theirs) uses it without having it.
+    fn forget_others(&mut self, t: u32, fd: i64) {
+        if !self.unborn(t) || !self.unborn_fds.contains_key(&fd) {
+            return;
+        }
+        let others: Vec<u32> = self.fds.keys().filter(|&&(tab, f)| f == fd && tab != t).map(|&(tab, _)| tab).collect();
+        for tab in others {
+            if self.unborn(tab) {
+                self.remove(tab, fd);
+            }
+        }
     }
 
     /// Follows fd positions through a completed call other than a data
@@ -163,52 +364,109 @@ impl Positions {
         match call {
             Call::Meta(MetaKind::Open) => match value {
                 // `args.n == 0`: only the resumed half was in the log, the flags are unknown.
-                Some(new) if args.n > 0 => self.insert(pid, new, 0, args.append),
+                Some(new) if args.n > 0 => {
+                    let t = self.table(pid);
+                    let desc = self.describe(0, args.append);
+                    self.put(t, new, Entry { desc, cloexec: args.cloexec() });
+                }
                 Some(new) => self.forget(pid, new),
                 None => {}
             },
             Call::Meta(MetaKind::Close) | Call::SeekUnread | Call::Seek if fd.is_none() => {
                 // Only the resumed half was in the log: which fd is unknown.
-                self.drop_pid(pid);
+                self.clear(pid);
             }
-            Call::Meta(MetaKind::Close) | Call::SeekUnread => {
+            Call::Meta(MetaKind::Close) => {
                 if let Some(fd) = fd {
                     self.forget(pid, fd);
                 }
             }
+            Call::SeekUnread => {
+                if let Some(fd) = fd {
+                    match self.description(pid, fd) {
+                        Some(d) => d.known = false,
+                        None => self.forget(pid, fd),
+                    }
+                }
+            }
             Call::Seek => match (fd, value) {
                 // Only an fd whose open the log showed: one opened before it may be O_APPEND.
-                (Some(fd), Some(pos)) if self.has(pid, fd) => {
-                    self.moved(pid, fd);
-                    self.table.seek((pid, fd), pos as u64);
-                }
-                (Some(fd), _) => self.forget(pid, fd),
+                (Some(fd), Some(pos)) => match self.description(pid, fd) {
+                    Some(d) => {
+                        d.position.seek(pos as u64);
+                        d.known = true;
+                    }
+                    None => self.forget(pid, fd),
+                },
+                (Some(fd), None) => self.forget(pid, fd),
                 _ => {}
             },
             Call::Dup | Call::Fcntl if call == Call::Dup || args.dupfd() => {
                 if let Some(new) = value.filter(|&new| fd != Some(new)) {
                     // dup2/dup3 close what `new` was, whoever opened it.
                     self.forget(pid, new);
-                    self.forget_others(pid, new);
-                    if let Some(old) = fd.filter(|&old| self.has(pid, old)) {
-                        // `insert` counts the entry; `dup` copies it whole (an append's known end too).
-                        let p = *self.table.get(&(pid, old)).expect("has");
-                        self.insert(pid, new, p.pos(), p.is_append());
-                        self.table.dup(&(pid, old), (pid, new));
-                        self.shared.push(((pid, old), (pid, new)));
+                    let t = self.table(pid);
+                    self.forget_others(t, new);
+                    if let Some(e) = fd.and_then(|old| self.fds.get(&(t, old)).copied()) {
+                        self.put(t, new, Entry { desc: e.desc, cloexec: args.cloexec() });
                     }
                 }
             }
             Call::Fcntl if args.setfl() => {
                 if let (Some(fd), Some(_)) = (fd, value) {
-                    match self.table.get(&(pid, fd)).map(|p| p.pos()) {
-                        Some(pos) => self.insert(pid, fd, pos, args.append),
+                    match self.description(pid, fd) {
+                        // O_APPEND is the description's: the end of the file is unknown again.
+                        Some(d) => d.position = FdPosition::new(d.position.pos(), args.append),
                         None => self.forget(pid, fd),
                     }
                 }
             }
-            Call::DropsFds if value.is_some() => self.drop_pid(pid),
+            Call::Fcntl => {
+                if let (Some(fd), Some(cloexec), Some(_)) = (fd, args.setfd(), value) {
+                    let t = self.table(pid);
+                    if let Some(e) = self.fds.get_mut(&(t, fd)) {
+                        e.cloexec = cloexec;
+                    }
+                }
+            }
+            Call::Exec if value.is_some() => self.exec(pid),
+            Call::CloseRange if value.is_some() => {
+                let first = fd.unwrap_or(0);
+                // `~0U` (no number): to the last fd.
+                let last = args.get(1).num().unwrap_or(i64::MAX);
+                let t = self.table(pid);
+                let gone: Vec<i64> = self.entries(t).map(|(fd, _)| fd).filter(|fd| (first..=last).contains(fd)).collect();
+                for fd in gone {
+                    self.remove(t, fd);
+                }
+            }
+            Call::Clone => {
+                if let Some(child) = value.filter(|&c| c > 0) {
+                    self.cloned(pid, child as u32, args.shares_files());
+                }
+            }
             _ => {}
+        }
+    }
+
+    /// `pid` exec'd: a table shared with threads becomes its own copy
+    /// (exec unshares it), then its close-on-exec fds close.
+    fn exec(&mut self, pid: u32) {
+        let Some(p) = self.pids.get(&pid).copied() else { return };
+        let mut t = p.table;
+        if self.tables.get(&t).is_some_and(|tab| tab.users > 1) {
+            let unborn = self.unborn(t);
+            let copies: Vec<(i64, Entry)> = self.entries(t).collect();
+            self.leave(pid);
+            t = self.new_table(unborn);
+            for (fd, e) in copies {
+                self.put(t, fd, e);
+            }
+            self.pids.insert(pid, Pid { table: t, born: p.born });
+        }
+        let gone: Vec<i64> = self.entries(t).filter(|(_, e)| e.cloexec).map(|(fd, _)| fd).collect();
+        for fd in gone {
+            self.remove(t, fd);
         }
     }
 
@@ -221,111 +479,58 @@ impl Positions {
             CallOffset::At(o) => Some(o),
             _ => None,
         };
-        if self.has(pid, fd) {
+        let t = self.table(pid);
+        let Some(e) = self.fds.get(&(t, fd)) else {
             if call == CallOffset::Current {
-                self.moved(pid, fd);
+                self.forget_others(t, fd);
             }
-            let start = self.table.advance(&(pid, fd), direction, call, bytes);
-            if call != CallOffset::Current || trusted {
-                // Tracked and trusted, yet unknown: an append to an end never seen.
-                (start, start.is_none())
-            } else {
-                (None, false)
-            }
+            return (explicit, false);
+        };
+        let d = &mut self.descriptions[e.desc as usize];
+        if !d.known {
+            return (explicit, false);
+        }
+        let start = d.position.advance(direction, call, bytes);
+        if call != CallOffset::Current || trusted {
+            // Tracked and trusted, yet unknown: an append to an end never seen.
+            (start, start.is_none())
         } else {
-            if call == CallOffset::Current {
-                self.forget_others(pid, fd);
-            }
-            (explicit, false)
+            (None, false)
         }
     }
 
-    /// Whether `pid` tracks `fd` (it opened or dup'ed it in the log).
-    #[inline]
-    fn has(&self, pid: u32, fd: i64) -> bool {
-        self.table.get(&(pid, fd)).is_some()
-    }
-
-    fn insert(&mut self, pid: u32, fd: i64, pos: u64, append: bool) {
-        if !self.has(pid, fd) {
-            *self.tracked.entry(fd).or_insert(0) += 1;
-        }
-        self.table.open((pid, fd), pos, append);
-    }
-
-    fn remove(&mut self, pid: u32, fd: i64) {
-        if self.has(pid, fd) {
-            self.table.close(&(pid, fd));
-            if let Some(n) = self.tracked.get_mut(&fd) {
-                *n -= 1;
-                if *n == 0 {
-                    self.tracked.remove(&fd);
-                }
-            }
-            self.shared.retain(|&(a, b)| a != (pid, fd) && b != (pid, fd));
-        }
-    }
-
-    /// `pid` closed, replaced or moved `fd`: its own entry goes; if it had
-    /// none, the fd may be another pid's (a thread's, a parent's), whose goes.
-    fn forget(&mut self, pid: u32, fd: i64) {
-        if self.has(pid, fd) {
-            self.remove(pid, fd);
-        } else {
-            self.forget_others(pid, fd);
-        }
-    }
-
-    /// Other pids' entries of fd number `fd` (rare: only when some pid tracks it).
-    fn forget_others(&mut self, pid: u32, fd: i64) {
-        if self.tracked.get(&fd).is_some_and(|&n| n > u32::from(self.has(pid, fd))) {
-            self.table.retain(|&(p, f)| f != fd || p == pid);
-            self.drop_stale_pairs();
-            let own = u32::from(self.has(pid, fd));
-            if own == 0 {
-                self.tracked.remove(&fd);
-            } else {
-                self.tracked.insert(fd, own);
-            }
-        }
-    }
-
-    /// `pid` exec'd, closed a range of fds or exited: its entries go.
-    pub fn drop_pid(&mut self, pid: u32) {
-        let mut gone = Vec::new();
-        self.table.retain(|&(p, f)| {
-            if p == pid {
-                gone.push(f);
-            }
-            p != pid
-        });
+    /// `pid` closed an fd the log does not say (a resumed half alone): its
+    /// table's entries go.
+    fn clear(&mut self, pid: u32) {
+        let t = self.table(pid);
+        let gone: Vec<i64> = self.entries(t).map(|(fd, _)| fd).collect();
         for fd in gone {
-            if let Some(n) = self.tracked.get_mut(&fd) {
-                *n -= 1;
-                if *n == 0 {
-                    self.tracked.remove(&fd);
-                }
+            self.remove(t, fd);
+        }
+    }
+
+    /// `pid` stops using its table (it exited, or is given another); the
+    /// table's entries go with its last user.
+    fn leave(&mut self, pid: u32) {
+        let Some(p) = self.pids.remove(&pid) else { return };
+        let last = match self.tables.get_mut(&p.table) {
+            Some(t) => {
+                t.users -= 1;
+                t.users == 0
             }
+            None => false,
+        };
+        if last {
+            let gone: Vec<i64> = self.entries(p.table).map(|(fd, _)| fd).collect();
+            for fd in gone {
+                self.remove(p.table, fd);
+            }
+            self.tables.remove(&p.table);
         }
-        self.drop_stale_pairs();
     }
 
-    fn drop_stale_pairs(&mut self) {
-        let table = &self.table;
-        self.shared.retain(|(a, b)| table.get(a).is_some() && table.get(b).is_some());
-    }
-
-    /// `pid`'s `fd` moves its position: fds sharing it no longer know theirs.
-    #[inline]
-    fn moved(&mut self, pid: u32, fd: i64) {
-        if self.shared.is_empty() {
-            return;
-        }
-        let key = (pid, fd);
-        while let Some(i) = self.shared.iter().position(|&(a, b)| a == key || b == key) {
-            let (a, b) = self.shared.swap_remove(i);
-            let other = if a == key { b } else { a };
-            self.remove(other.0, other.1);
-        }
+    /// `pid` exited.
+    pub fn drop_pid(&mut self, pid: u32) {
+        self.leave(pid);
     }
 }

@@ -420,8 +420,12 @@ fn scan_args(s: &[u8], mut i: usize, args: &mut Args) -> Option<ArgsEnd> {
                     let w = &s[i..];
                     args.v[args.n] = Arg::word(if w.starts_with(b"NULL") {
                         Word::Null
+                    } else if w.starts_with(b"F_DUPFD_CLOEXEC") {
+                        Word::DupFdCloexec
                     } else if w.starts_with(b"F_DUPFD") {
                         Word::DupFd
+                    } else if w.starts_with(b"F_SETFD") {
+                        Word::SetFd
                     } else if w.starts_with(b"F_SETFL") {
                         Word::SetFl
                     } else {
@@ -446,8 +450,8 @@ fn scan_args(s: &[u8], mut i: usize, args: &mut Args) -> Option<ArgsEnd> {
                 at_arg_start = true;
                 i = skip_spaces(s, i + 1);
             }
-            b'O' | b'P' | b'M' if i == 0 || !(s[i - 1].is_ascii_alphanumeric() || s[i - 1] == b'_') => {
-                // A flag word: O_APPEND, or one of `Marks`.
+            b'O' | b'P' | b'M' | b'C' if i == 0 || !(s[i - 1].is_ascii_alphanumeric() || s[i - 1] == b'_') => {
+                // A flag word: O_APPEND, or one of `Marks` (CLONE_FILES among clone's flags).
                 let end = s[i..].iter().position(|&c| !(c.is_ascii_alphanumeric() || c == b'_')).map_or(s.len(), |p| i + p);
                 let word = &s[i..end];
                 if word == b"O_APPEND" {

@@ -431,7 +431,7 @@ impl StraceParser {
                     self.marker(now, args);
                 }
             }
-            Call::Dup | Call::DropsFds | Call::Timed(_) | Call::SyncRange => n.saw_other_calls = true,
+            Call::Dup | Call::Exec | Call::CloseRange | Call::Clone | Call::Timed(_) | Call::SyncRange => n.saw_other_calls = true,
             Call::Map => {
                 n.saw_other_calls = true;
                 n.saw_mmap = true;
@@ -677,6 +677,9 @@ impl StraceParser {
     /// source and (for two-fd calls) destination.
     fn track(&mut self, pid: u32, call: Call, args: &Args, outcome: Outcome, agg: &Aggregator) -> [Option<u64>; 2] {
         let value = calls::value(outcome);
+        if !self.positions.knows(pid) {
+            self.first_seen(pid);
+        }
         if let Call::Data(syscall) = call {
             let Some(bytes) = value else { return [None, None] };
             let ((src, src_at), dst) = operands(syscall, args);
@@ -686,6 +689,18 @@ impl StraceParser {
         }
         self.positions.follow(pid, call, args, value);
         [None, None]
+    }
+
+    /// `pid` uses fds for the first time in the log: when one thread is
+    /// inside a clone, fork or vfork, `pid` is the child it is making
+    /// (strace -f shows a child's first calls before its parent's call
+    /// returns), whose fds are the parent's.
+    fn first_seen(&mut self, pid: u32) {
+        let mut cloning = self.pending.entries.iter().filter(|(p, c)| c.call == Call::Clone && *p != pid);
+        if let (Some((parent, c)), None) = (cloning.next(), cloning.next()) {
+            let (parent, shares) = (*parent, c.args.shares_files());
+            self.positions.cloned(parent, pid, shares);
+        }
     }
 
     /// One fd's part of a data call: its start offset, `None` when unknown.

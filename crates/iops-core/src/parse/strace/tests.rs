@@ -460,7 +460,7 @@ fn a_dup_starts_where_its_original_is_until_one_of_them_moves() {
         "1 read(3</d/a>, \"\", 100) = 100\n",
         "1 dup(3</d/a>) = 4</d/a>\n",
         "1 read(4</d/a>, \"\", 100) = 100\n",
-        // fd 4's read moved the position fd 3 shares: fd 3's is unknown now.
+        // fd 4's read moved the position fd 3 shares (one open file description).
         "1 read(3</d/a>, \"\", 100) = 100\n",
         "1 dup2(4</d/a>, 7) = 7</d/a>\n",
         "1 close(4</d/a>) = 0\n",
@@ -469,8 +469,8 @@ fn a_dup_starts_where_its_original_is_until_one_of_them_moves() {
         "1 close(7</d/a>) = 0\n",
         "1 read(10</d/a>, \"\", 100) = 100\n",
     ));
-    // At 0, 100, then (after fd 3's unknown 100 bytes, which fd 7 does not see) 200 and 300.
-    assert_eq!(counts(&file(&r, "/d/a").read_access), (4, 0, 0, 1));
+    // One description, as the kernel keeps it: at 0, 100, 200, 300 and 400.
+    assert_eq!(counts(&file(&r, "/d/a").read_access), (5, 0, 0, 0));
 }
 
 #[test]
@@ -829,6 +829,88 @@ fn file_mappings_listed_anonymous_ones_not() {
     // A log whose trace set left mmap out cannot list mappings.
     let r = report("100 1.0 read(4</data/big>, \"\"..., 10) = 10 <0.000010>\n");
     assert!(r.mappings.is_none());
+}
+
+#[test]
+fn a_forked_child_and_its_parent_share_the_descriptions_of_the_fds_it_inherits() {
+    // fixtures/strace/fdshare.c's `fork` (as n6's fk.c): open, fork; the
+    // child writes 5 x 10 B, then the parent 5 x 10 B: 0..100 in order.
+    let r = report(concat!(
+        "30681 1796034387.036463 brk(NULL)       = 0x96ced00 <0.000010>\n",
+        "30681 1796034387.036479 openat(AT_FDCWD</w>, \"fk.dat\", O_WRONLY|O_CREAT|O_TRUNC, 0644) = 3</w/fk.dat> <0.000258>\n",
+        "30681 1796034387.036803 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x96ce650) = 30682 <0.000090>\n",
+        "30682 1796034387.036967 write(3</w/fk.dat>, \"0123456789\", 10) = 10 <0.000014>\n",
+        "30682 1796034387.037016 write(3</w/fk.dat>, \"0123456789\", 10) = 10 <0.000009>\n",
+        "30682 1796034387.037135 exit_group(0)   = ?\n",
+        "30682 1796034387.037189 +++ exited with 0 +++\n",
+        "30681 1796034387.037241 write(3</w/fk.dat>, \"abcdefghij\", 10) = 10 <0.000009>\n",
+        "30681 1796034387.037270 write(3</w/fk.dat>, \"abcdefghij\", 10) = 10 <0.000009>\n",
+    ));
+    assert_eq!(counts(&file(&r, "/w/fk.dat").write_access), (4, 0, 0, 0));
+    assert!(r.warnings.iter().all(|w| !w.contains("access pattern")), "{:?}", r.warnings);
+}
+
+#[test]
+fn a_thread_shares_the_table_even_when_its_first_call_comes_before_the_clone_returns() {
+    let r = report(concat!(
+        "10 brk(NULL) = 0x55d5d0a3e000\n",
+        "10 openat(AT_FDCWD</w>, \"th.dat\", O_WRONLY|O_CREAT|O_TRUNC, 0644) = 3</w/th.dat>\n",
+        "10 clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM, child_tid=0x7f, parent_tid=0x7f, exit_signal=0, stack=0x7f, stack_size=0x800300, tls=0x7f} <unfinished ...>\n",
+        "11 write(3</w/th.dat>, \"0123456789\", 10) = 10\n",
+        "10 <... clone3 resumed> => {parent_tid=[11]}, 88) = 11\n",
+        "11 write(3</w/th.dat>, \"0123456789\", 10) = 10\n",
+        // The thread opens fd 4: the table is one, so the main thread has it too.
+        "11 openat(AT_FDCWD</w>, \"t2.dat\", O_RDONLY) = 4</w/t2.dat>\n",
+        "11 +++ exited with 0 +++\n",
+        "10 write(3</w/th.dat>, \"abcdefghij\", 10) = 10\n",
+        "10 read(4</w/t2.dat>, \"\", 10) = 10\n",
+        "10 read(4</w/t2.dat>, \"\", 10) = 10\n",
+    ));
+    assert_eq!(counts(&file(&r, "/w/th.dat").write_access), (3, 0, 0, 0));
+    assert_eq!(counts(&file(&r, "/w/t2.dat").read_access), (2, 0, 0, 0));
+}
+
+#[test]
+fn a_vforked_child_that_execs_keeps_what_is_not_close_on_exec() {
+    let r = report(concat!(
+        "1 lseek(0</dev/null>, 0, SEEK_CUR) = 0\n",
+        "1 openat(AT_FDCWD</d>, \"/d/a\", O_RDONLY) = 3</d/a>\n",
+        "1 openat(AT_FDCWD</d>, \"/d/b\", O_RDONLY|O_CLOEXEC) = 4</d/b>\n",
+        "1 read(3</d/a>, \"\", 100) = 100\n",
+        "1 vfork( <unfinished ...>\n",
+        "2 read(3</d/a>, \"\", 100) = 100\n",
+        "2 dup2(3</d/a>, 0</dev/null>) = 0</d/a>\n",
+        "2 execve(\"/bin/x\", [\"x\"], 0x7ffd /* 1 var */ <unfinished ...>\n",
+        "1 <... vfork resumed>) = 2\n",
+        "2 <... execve resumed>) = 0\n",
+        // fd 0 (a dup of 3) and fd 3 survive the exec, fd 4 (O_CLOEXEC) does not.
+        "2 read(0</d/a>, \"\", 100) = 100\n",
+        "2 read(4</d/b>, \"\", 100) = 100\n",
+        "2 +++ exited with 0 +++\n",
+        "1 read(3</d/a>, \"\", 100) = 100\n",
+        "1 read(4</d/b>, \"\", 100) = 100\n",
+    ));
+    assert_eq!(counts(&file(&r, "/d/a").read_access), (4, 0, 0, 0));
+    assert_eq!(counts(&file(&r, "/d/b").read_access), (1, 0, 0, 1));
+}
+
+#[test]
+fn fds_of_a_pid_the_log_never_showed_born_may_be_shared_with_another() {
+    // Unchanged by forks and threads the log shows: an attached thread (pid
+    // 2) moves fd 3 of pid 1, and a forked child's own fd 3 is its own.
+    let r = report(concat!(
+        "1 brk(NULL) = 0x55d5d0a3e000\n",
+        "1 openat(AT_FDCWD</d>, \"/d/a\", O_RDONLY) = 3</d/a>\n",
+        "1 fork() = 5\n",
+        "5 close(3</d/a>) = 0\n",
+        "5 openat(AT_FDCWD</d>, \"/d/c\", O_RDONLY) = 3</d/c>\n",
+        "5 read(3</d/c>, \"\", 100) = 100\n",
+        "1 read(3</d/a>, \"\", 100) = 100\n",
+        "2 read(3</d/a>, \"\", 100) = 100\n",
+        "1 read(3</d/a>, \"\", 100) = 100\n",
+    ));
+    assert_eq!(counts(&file(&r, "/d/a").read_access), (1, 0, 0, 2));
+    assert_eq!(counts(&file(&r, "/d/c").read_access), (1, 0, 0, 0));
 }
 
 /// strace 6.1's `-C` table, after the calls of `-f -yy -r` (n7's c5.log shape).
