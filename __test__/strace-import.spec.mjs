@@ -681,3 +681,69 @@ for (const [mode, how] of [
     t.deepEqual(row.readAccess, { pattern: "sequential", sequentialOps: 300, stridedOps: 0, randomOps: 0, unknownOps: 0, smallOps: 300, strideBytes: null });
   });
 }
+
+// ------------------------------------------------ strace's -c/-C summary table
+//
+// fixtures/strace/fdshare-C*.log: `strace -f -y -C [-r -T | -w -S calls -ttt]
+// -o LOG fdshare fork /tmp/iops-fdshare/fork.dat 5 10` (10 writes, 100 bytes),
+// the calls then strace's summary table; fdshare-c*.log: `strace -f -c [-U
+// name,calls,errors,max-time]`, the table alone.
+
+/** Seconds from a log's lines `PID TIME ...` (the table's rows have no pid): the sum of -r's deltas, or -ttt's last minus first. */
+function logSeconds(text, relative) {
+  // In whole microseconds (strace prints six digits): exact, where seconds since 1970 as floats are not.
+  const micros = (stamp) => Number(stamp.split(".")[0]) * 1e6 + Number(stamp.split(".")[1]);
+  const stamps = text.split("\n").flatMap((l) => /^\d+ +(\d+\.\d{6}) /.exec(l)?.[1] ?? []).map(micros);
+  return (relative ? stamps.reduce((a, b) => a + b, 0) : stamps.at(-1) - stamps[0]) / 1e6;
+}
+
+for (const [name, flags] of [
+  ["C", "-C"],
+  ["C-r", "-C -r -T"],
+  ["C-w", "-C -w -S calls -ttt"],
+]) {
+  test(`strace -f -y ${flags} (calls, then the summary table): 10 writes, the elapsed time the log's own clock gives, no line not understood`, (t) => {
+    const log = path.join(FIXTURES, "strace", `fdshare-${name}.log`);
+    const text = fs.readFileSync(log, "utf8");
+    t.regex(text, /\n-+ -+ [- ]+\n100\.00 +\d+\.\d+ +\d+ +\d+ +\d* *total\n$/, "the log ends with strace's summary table");
+    const { status, report, stderr } = importJson([log]);
+    t.is(status, 0, stderr);
+    t.deepEqual(fileEntry(report, "/tmp/iops-fdshare/fork.dat"), { path: "/tmp/iops-fdshare/fork.dat", kind: "file", readOps: 0, writeOps: 10, readBytes: 0, writeBytes: 100 });
+    t.deepEqual(report.warnings.filter((w) => /not understood|cut short/.test(w)), []);
+    if (name === "C") {
+      t.is(report.elapsedSeconds, null, "no timestamps: unknown, not the table's 100.00");
+      t.is(report.summary.iops, null);
+    } else {
+      const seconds = logSeconds(text, name === "C-r");
+      t.true(seconds > 0 && seconds < 10, String(seconds));
+      t.true(Math.abs(report.elapsedSeconds - seconds) < 1e-9, `${report.elapsedSeconds} s against the log's ${seconds} s`);
+    }
+  });
+}
+
+test("a log of strace -c alone (the summary table, default or -U columns): one line saying it has no calls and how to record them, exit 1, with or without --format", (t) => {
+  for (const name of ["fdshare-c.log", "fdshare-c-U.log"]) {
+    const log = path.join(FIXTURES, "strace", name);
+    for (const args of [[log], ["--format", "strace", log]]) {
+      const r = runCli(["import", ...args]);
+      t.is(r.status, 1, args.join(" "));
+      t.is(r.stdout, "", "no table of zeros");
+      t.regex(
+        r.stderr,
+        /^iops: cannot import .*fdshare-c(-U)?\.log: this strace log is only strace's call summary table \(strace -c\): it has no calls to count; record the calls with strace -f -y -T -ttt -o LOG \(without -c; -C keeps the table after the calls\)\n$/,
+      );
+    }
+  }
+});
+
+test.serial("a fresh strace -f -y -C -r log: the table's total row is no -r time (elapsed = the sum of the deltas), and no line not understood", (t) => {
+  const file = path.join(dir, "fdshare-C-r.dat");
+  const log = straceLog("fdshare-C-r", ["-f", "-y", "-C", "-r"], [bin.fdshare, "fork", file, "5", "10"]);
+  const text = fs.readFileSync(log, "utf8");
+  t.regex(text, /\n100\.00 .* total\n$/);
+  const { status, report, stderr } = importJson([log]);
+  t.is(status, 0, stderr);
+  t.is(fileEntry(report, file).writeOps, 10);
+  t.true(Math.abs(report.elapsedSeconds - logSeconds(text, true)) < 1e-9, `${report.elapsedSeconds} s against ${logSeconds(text, true)} s`);
+  t.deepEqual(report.warnings.filter((w) => /not understood|cut short/.test(w)), []);
+});
