@@ -182,6 +182,8 @@ struct Pid {
 /// open makes every such pid's entry of that fd number unknown.
 pub struct Positions {
     pids: HashMap<u32, Pid>,
+    /// The last pid looked up and its table: a log's calls come in runs of one thread.
+    last: Option<(u32, u32)>,
     tables: HashMap<u32, Table>,
     next_table: u32,
     fds: HashMap<(u32, i64), Entry>,
@@ -196,6 +198,7 @@ impl Positions {
     pub fn new() -> Self {
         Positions {
             pids: HashMap::new(),
+            last: None,
             tables: HashMap::new(),
             next_table: 0,
             fds: HashMap::new(),
@@ -205,19 +208,40 @@ impl Positions {
         }
     }
 
-    /// Whether `pid` has been seen using fds, or born.
-    pub fn knows(&self, pid: u32) -> bool {
-        self.pids.contains_key(&pid)
+    /// Whether `pid` has been seen using fds, or born (and if so, it is
+    /// the one the next lookup finds at once).
+    #[inline]
+    pub fn knows(&mut self, pid: u32) -> bool {
+        if self.last.is_some_and(|(p, _)| p == pid) {
+            return true;
+        }
+        match self.pids.get(&pid) {
+            Some(p) => {
+                self.last = Some((pid, p.table));
+                true
+            }
+            None => false,
+        }
     }
 
     /// The table of `pid`; a pid first seen here gets a table of its own,
     /// unborn (see `Table::unborn`).
+    #[inline]
     fn table(&mut self, pid: u32) -> u32 {
-        if let Some(p) = self.pids.get(&pid) {
-            return p.table;
+        if let Some((p, t)) = self.last {
+            if p == pid {
+                return t;
+            }
         }
-        let t = self.new_table(true);
-        self.pids.insert(pid, Pid { table: t, born: false });
+        let t = match self.pids.get(&pid) {
+            Some(p) => p.table,
+            None => {
+                let t = self.new_table(true);
+                self.pids.insert(pid, Pid { table: t, born: false });
+                t
+            }
+        };
+        self.last = Some((pid, t));
         t
     }
 
@@ -266,6 +290,7 @@ impl Positions {
             self.leave(child);
         }
         self.pids.insert(child, Pid { table, born: true });
+        self.last = None;
     }
 
     /// The entries of table `t` (rare: at a fork, an exec or a clone).
@@ -463,6 +488,7 @@ impl Positions {
                 self.put(t, fd, e);
             }
             self.pids.insert(pid, Pid { table: t, born: p.born });
+            self.last = None;
         }
         let gone: Vec<i64> = self.entries(t).filter(|(_, e)| e.cloexec).map(|(fd, _)| fd).collect();
         for fd in gone {
@@ -512,6 +538,7 @@ impl Positions {
     /// `pid` stops using its table (it exited, or is given another); the
     /// table's entries go with its last user.
     fn leave(&mut self, pid: u32) {
+        self.last = None;
         let Some(p) = self.pids.remove(&pid) else { return };
         let last = match self.tables.get_mut(&p.table) {
             Some(t) => {
