@@ -667,6 +667,38 @@ for (const [mode, parts, how] of FDSHARE_MODES) {
   });
 }
 
+// n6's F11: a thread that execs takes the leader's pid; strace -q (as --method
+// strace runs it) ends its execve's first half `<pid changed to LEADER ...>`,
+// without -q `<unfinished ...>`; then `+++ superseded by execve in pid THREAD
+// +++` and the result under the leader. Committed: fdshare-thread-exec.log
+// (`strace -f -y -T -ttt`) and fdshare-thread-exec-q.log (`strace -q -f -y -T
+// -ttt -e trace=write,openat,execve,clone3,clone,lseek,close,fcntl,brk`).
+function assertThreadExec(t, report, file) {
+  assertFdshare(t, report, file, 3);
+  t.deepEqual(report.warnings.filter((w) => /not understood|never returned/.test(w)), []);
+  t.is(report.exit?.code, 0);
+}
+
+for (const name of ["fdshare-thread-exec.log", "fdshare-thread-exec-q.log"]) {
+  test(`a committed log of a thread's exec (${name}): its execve resumed under the leader's pid, no line not understood, 15 sequential writes through the fd it kept`, (t) => {
+    const log = path.join(FIXTURES, "strace", name);
+    const text = fs.readFileSync(log, "utf8");
+    t.regex(text, name.endsWith("-q.log") ? /execve\(.*<pid changed to \d+ \.\.\.>\n/ : /execve\(.*<unfinished \.\.\.>\n/);
+    t.regex(text, /\+\+\+ superseded by execve in pid \d+ \+\+\+/);
+    const { status, report, stderr } = importJson([log]);
+    t.is(status, 0, stderr);
+    assertThreadExec(t, report, "/tmp/iops-fdshare/thread-exec.dat");
+  });
+}
+
+test.serial("--method strace of a thread's exec: no line not understood, the writes before and after it sequential on the fd it kept", (t) => {
+  const file = path.join(dir, "thread-exec.dat");
+  const { status, report, stderr } = runCliJson(["--method", "strace", "--", bin.fdshare, "thread-exec", file, String(FDSHARE.count), String(FDSHARE.size)]);
+  t.is(status, 0, stderr);
+  t.is(fs.statSync(file).size, 3 * FDSHARE.count * FDSHARE.size, "the workload's own ground truth");
+  assertThreadExec(t, report, file);
+});
+
 for (const [mode, how] of [
   ["dup-turns", "five fds of one open (dup, dup2, F_DUPFD, dup3) read in turn"],
   ["fork-turns", "parent and forked child read in turn"],

@@ -60,8 +60,10 @@ pub enum ExitNotice {
     Exited(i32),
     /// The signal's name.
     Killed(Span),
-    /// `+++ superseded by execve in pid N +++`: the pid goes on as another.
-    Superseded,
+    /// `+++ superseded by execve in pid N +++`: thread N exec'd, and goes on
+    /// as this pid (the leader's), its execve's result to come under it;
+    /// `None` when the notice names no pid.
+    Superseded(Option<u32>),
     /// Any other notice, or one cut short (`Malformed` says which).
     Other,
     Malformed,
@@ -143,6 +145,9 @@ pub fn lex_line(line: &[u8], out: &mut LexedLine) -> bool {
 
 const UNFINISHED: &[u8] = b"<unfinished ...>";
 const DETACHED: &[u8] = b"<detached ...>";
+/// How `strace -q` ends the first half of an execve by a thread other than
+/// the leader: `<pid changed to LEADER ...>` (else `<unfinished ...>`).
+const PID_CHANGED: &[u8] = b"<pid changed to ";
 
 /// Lexes one line (without its line end) into `out`. False when even its
 /// pid or timestamp is not strace's; otherwise `out.body` says whether the
@@ -322,8 +327,9 @@ fn exit_notice(s: &[u8], i: usize) -> ExitNotice {
             }
             None => ExitNotice::Malformed,
         }
-    } else if body.starts_with(b"+++ superseded") {
-        ExitNotice::Superseded
+    } else if let Some(rest) = body.strip_prefix(b"+++ superseded") {
+        let by = memchr::memmem::find(rest, b" pid ").and_then(|p| parse_u64(rest, p + 5)).map(|(n, _)| n as u32);
+        ExitNotice::Superseded(by)
     } else {
         ExitNotice::Other
     }
@@ -467,6 +473,10 @@ fn scan_args(s: &[u8], mut i: usize, args: &mut Args) -> Option<ArgsEnd> {
                     let after = &rest[UNFINISHED.len()..];
                     // `<unfinished ...>) = ?`: the process ended in the call.
                     return Some(ArgsEnd::Unfinished { dropped: after.starts_with(b")") });
+                }
+                if rest.starts_with(PID_CHANGED) {
+                    // Resumed under the leader's pid (see `ExitNotice::Superseded`).
+                    return Some(ArgsEnd::Unfinished { dropped: false });
                 }
                 if rest.starts_with(DETACHED) {
                     return Some(ArgsEnd::Unfinished { dropped: true });

@@ -355,7 +355,17 @@ impl StraceParser {
 
     fn exit_line(&mut self, pid: u32, notice: ExitNotice, line: &[u8]) -> Option<()> {
         self.pending.remove(&pid);
-        if notice != ExitNotice::Superseded {
+        if let ExitNotice::Superseded(by) = notice {
+            // Thread `by` exec'd and is now `pid`: its execve resumes under
+            // `pid`, and `by` is gone (its fd table was `pid`'s).
+            if let Some(by) = by.filter(|&by| by != pid) {
+                if let Some(exec) = self.pending.remove(&by) {
+                    self.pending.insert(pid, exec);
+                }
+                self.interrupted.remove(&by);
+                self.positions.drop_pid(by);
+            }
+        } else {
             self.positions.drop_pid(pid);
         }
         self.interrupted.remove(&pid);
@@ -363,7 +373,7 @@ impl StraceParser {
             ExitNotice::Exited(code) => Exit { code: Some(code), signal: None },
             ExitNotice::Killed(name) => Exit { code: None, signal: Some(String::from_utf8_lossy(name.of(line)).into_owned()) },
             // `+++ superseded by execve in pid N +++` and the like.
-            ExitNotice::Superseded | ExitNotice::Other => return Some(()),
+            ExitNotice::Superseded(_) | ExitNotice::Other => return Some(()),
             ExitNotice::Malformed => return None,
         };
         if Some(pid) == self.root_pid {

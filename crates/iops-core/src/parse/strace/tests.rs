@@ -966,3 +966,30 @@ fn a_summary_table_alone_is_unusable_and_says_how_to_record_calls() {
     assert_eq!(p.notes.unparsed.count + p.notes.last_failed.is_some() as u64, 2);
     assert_eq!(p.unusable(), None);
 }
+
+#[test]
+fn an_exec_by_a_thread_resumes_under_the_leaders_pid_with_or_without_strace_q() {
+    // strace -q ends the thread's half `<pid changed to 10 ...>`, else `<unfinished ...>`.
+    for end in ["<pid changed to 10 ...>", "<unfinished ...>"] {
+        let r = report(&format!(
+            concat!(
+                "10 brk(NULL) = 0x55d5d0a3e000\n",
+                "10 openat(AT_FDCWD</d>, \"/d/a\", O_WRONLY|O_CREAT|O_TRUNC, 0644) = 3</d/a>\n",
+                "10 openat(AT_FDCWD</d>, \"/d/b\", O_RDONLY|O_CLOEXEC) = 4</d/b>\n",
+                "10 clone3({{flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD, exit_signal=0}} => {{parent_tid=[11]}}, 88) = 11\n",
+                "11 write(3</d/a>, \"\", 10) = 10\n",
+                "11 execve(\"./lw\", [\"lw\"], 0x7ffd /* 35 vars */ {end}\n",
+                "10 +++ superseded by execve in pid 11 +++\n",
+                "10 <... execve resumed>) = 0\n",
+                "10 write(3</d/a>, \"\", 10) = 10\n",
+                "10 read(4</d/b>, \"\", 10) = 10\n",
+                "10 +++ exited with 0 +++\n",
+            ),
+            end = end
+        ));
+        assert!(r.warnings.iter().all(|w| !w.contains("not understood") && !w.contains("never returned")), "{end}: {:?}", r.warnings);
+        assert_eq!(counts(&file(&r, "/d/a").write_access), (2, 0, 0, 0), "{end}: fd 3 survives the exec");
+        assert_eq!(counts(&file(&r, "/d/b").read_access), (0, 0, 0, 1), "{end}: fd 4 was close-on-exec");
+        assert_eq!(r.exit.as_ref().and_then(|e| e.code), Some(0));
+    }
+}
