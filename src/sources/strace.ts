@@ -24,7 +24,7 @@ import type { Capture, CaptureOptions, IopsWindow, ProfileOptions } from "./capt
  * tell EINTR failures from restarted calls), io_uring (for its warning) and
  * execve (so that the log shows that metadata calls were traced), and the
  * calls that move or copy fd positions (lseek, dup*, fcntl), and those that
- * make threads and processes (clone, clone3, fork, vfork: the child's fds
+ * make threads and processes (clone, clone3, fork, vfork, unshare: the child's fds
  * are its parent's, or copies holding the same positions), so that the
  * parser can give read/write their offsets; the other sync, transfer and
  * metadata calls, timed for where the time goes, and mmap, for the files
@@ -38,7 +38,7 @@ const TRACED = [
   "fsync", "fdatasync", "?unlink", "unlinkat", "?rmdir", "?rename", "renameat", "?renameat2", "?getdents", "getdents64",
   "rt_sigreturn", "?io_uring_setup", "?io_uring_enter", "execve",
   "lseek", "?_llseek", "dup", "dup2", "dup3", "fcntl", "?close_range",
-  "?clone", "?clone3", "?fork", "?vfork", "?execveat",
+  "?clone", "?clone3", "?fork", "?vfork", "?execveat", "?unshare",
   "sync_file_range", "syncfs", "sync", "msync", "tee", "?mkdir", "mkdirat", "truncate", "ftruncate", "fallocate",
   "?link", "linkat", "?symlink", "symlinkat", "?mmap", "?mmap2",
 ];

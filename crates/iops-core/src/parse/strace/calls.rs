@@ -49,6 +49,8 @@ pub enum Call {
     /// `clone`, `clone3`, `fork`, `vfork`: a new thread or process, whose fd
     /// table is the caller's (`CLONE_FILES`) or a copy of it.
     Clone,
+    /// `unshare`: with `CLONE_FILES`, the caller's fd table becomes its own copy.
+    Unshare,
     /// Calls every process makes at start that no storage filter names:
     /// their presence says the trace set is not filtered.
     Routine,
@@ -96,6 +98,7 @@ pub fn classify(name: &[u8]) -> Call {
         b"execve" | b"execveat" => Call::Exec,
         b"close_range" => Call::CloseRange,
         b"clone" | b"clone3" | b"fork" | b"vfork" => Call::Clone,
+        b"unshare" => Call::Unshare,
         b"brk" | b"mprotect" | b"munmap" | b"arch_prctl" | b"set_tid_address" | b"set_robust_list" | b"rseq" | b"prlimit64" => {
             Call::Routine
         }
@@ -242,7 +245,8 @@ impl Args {
         self.marks & Marks::O_CLOEXEC != 0 || self.get(1).word == Word::DupFdCloexec
     }
 
-    /// A clone that shares the caller's fd table (`CLONE_FILES`: a thread).
+    /// A clone that shares the caller's fd table (`CLONE_FILES`: a thread);
+    /// for `unshare`, a table no longer shared.
     pub fn shares_files(&self) -> bool {
         self.marks & Marks::CLONE_FILES != 0
     }

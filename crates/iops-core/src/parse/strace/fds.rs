@@ -470,26 +470,37 @@ impl Positions {
                     self.cloned(pid, child as u32, args.shares_files());
                 }
             }
+            Call::Unshare if value.is_some() && args.shares_files() => {
+                self.unshare(pid);
+            }
             _ => {}
         }
     }
 
-    /// `pid` exec'd: a table shared with threads becomes its own copy
-    /// (exec unshares it), then its close-on-exec fds close.
-    fn exec(&mut self, pid: u32) {
-        let Some(p) = self.pids.get(&pid).copied() else { return };
-        let mut t = p.table;
-        if self.tables.get(&t).is_some_and(|tab| tab.users > 1) {
-            let unborn = self.unborn(t);
-            let copies: Vec<(i64, Entry)> = self.entries(t).collect();
-            self.leave(pid);
-            t = self.new_table(unborn);
-            for (fd, e) in copies {
-                self.put(t, fd, e);
-            }
-            self.pids.insert(pid, Pid { table: t, born: p.born });
-            self.last = None;
+    /// `pid` no longer shares its table (exec, `unshare(CLONE_FILES)`): a
+    /// table shared with others becomes its own copy. Returns the table.
+    fn unshare(&mut self, pid: u32) -> Option<u32> {
+        let p = self.pids.get(&pid).copied()?;
+        if self.tables.get(&p.table).is_none_or(|tab| tab.users == 1) {
+            return Some(p.table);
         }
+        let unborn = self.unborn(p.table);
+        let copies: Vec<(i64, Entry)> = self.entries(p.table).collect();
+        // The shared table keeps its other users: leaving it frees nothing.
+        self.leave(pid);
+        let t = self.new_table(unborn);
+        for (fd, e) in copies {
+            self.put(t, fd, e);
+        }
+        self.pids.insert(pid, Pid { table: t, born: p.born });
+        self.last = None;
+        Some(t)
+    }
+
+    /// `pid` exec'd: its table becomes its own (exec unshares it), then its
+    /// close-on-exec fds close.
+    fn exec(&mut self, pid: u32) {
+        let Some(t) = self.unshare(pid) else { return };
         let gone: Vec<i64> = self.entries(t).filter(|(_, e)| e.cloexec).map(|(fd, _)| fd).collect();
         for fd in gone {
             self.remove(t, fd);

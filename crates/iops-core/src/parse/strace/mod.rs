@@ -441,7 +441,7 @@ impl StraceParser {
                     self.marker(now, args);
                 }
             }
-            Call::Dup | Call::Exec | Call::CloseRange | Call::Clone | Call::Timed(_) | Call::SyncRange => n.saw_other_calls = true,
+            Call::Dup | Call::Exec | Call::CloseRange | Call::Clone | Call::Unshare | Call::Timed(_) | Call::SyncRange => n.saw_other_calls = true,
             Call::Map => {
                 n.saw_other_calls = true;
                 n.saw_mmap = true;

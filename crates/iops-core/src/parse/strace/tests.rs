@@ -993,3 +993,21 @@ fn an_exec_by_a_thread_resumes_under_the_leaders_pid_with_or_without_strace_q() 
         assert_eq!(r.exit.as_ref().and_then(|e| e.code), Some(0));
     }
 }
+
+#[test]
+fn a_thread_that_unshares_its_fd_table_opens_fds_of_its_own() {
+    let r = report(concat!(
+        "10 brk(NULL) = 0x55d5d0a3e000\n",
+        "10 openat(AT_FDCWD</d>, \"/d/a\", O_RDONLY) = 3</d/a>\n",
+        "10 clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD, exit_signal=0} => {parent_tid=[11]}, 88) = 11\n",
+        "11 unshare(CLONE_FILES) = 0\n",
+        // Its own copy: fd 3 still shares /d/a's description; its close is its own.
+        "11 read(3</d/a>, \"\", 10) = 10\n",
+        "11 close(3</d/a>) = 0\n",
+        "11 openat(AT_FDCWD</d>, \"/d/b\", O_RDONLY) = 3</d/b>\n",
+        "11 read(3</d/b>, \"\", 10) = 10\n",
+        "10 read(3</d/a>, \"\", 10) = 10\n",
+    ));
+    assert_eq!(counts(&file(&r, "/d/a").read_access), (2, 0, 0, 0));
+    assert_eq!(counts(&file(&r, "/d/b").read_access), (1, 0, 0, 0));
+}
