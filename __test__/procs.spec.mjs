@@ -232,6 +232,32 @@ eachMethod(test, "attached before the gate, a process whose main thread called p
   t.false(report.warningCodes.includes("fds-unnamed"), JSON.stringify(report.warnings));
 });
 
+eachMethod(test, "attached before the gate, a process whose main thread called pthread_exit makes 2 x 500 short-lived threads each opening a relative path, writing 10 bytes and closing it: exactly 1,000 writes on the file by its full name, none unnamed", async (t, method) => {
+  const [PER, SPAWNERS] = [500, 2];
+  const sub = fs.mkdtempSync(path.join(dir, `zc-rel-${method}-`));
+  const out = path.join(sub, "rel.dat");
+  const w = spawn(bin.zombie_churn, [String(PER), String(SPAWNERS), "rel.dat", "1", "reopen"], { cwd: sub, stdio: ["ignore", "pipe", "ignore"] });
+  t.teardown(() => kill(w));
+  const exited = new Promise((resolve) => w.on("exit", (code, signal) => resolve({ code, signal })));
+  let said = "";
+  w.stdout.setEncoding("utf8").on("data", (d) => (said += d));
+  const pid = Number(await waitFor(() => /^ready (\d+)$/m.exec(said)?.[1], "the workload to be ready"));
+  await waitFor(() => procStatus(pid)?.State.startsWith("Z"), "the leader to exit");
+  const capture = iops.tracePid(pid, { method });
+  t.teardown(() => capture.stop());
+  t.true(await within(capture.ready(), 30_000, "the capture in place"));
+  process.kill(pid, "SIGUSR1");
+  t.deepEqual(await within(exited, 120_000, "the writers' end"), { code: 0, signal: null });
+  capture.stop();
+  const report = await within(capture.report, 60_000, "the report");
+  t.is(fs.statSync(out).size, PER * SPAWNERS * 10);
+  t.deepEqual(report.files.map((f) => [f.path, f.kind]), [[out, "file"]], "every write on the file, by its full name");
+  t.deepEqual(fileEntry(report, out), { path: out, kind: "file", readOps: 0, writeOps: PER * SPAWNERS, readBytes: 0, writeBytes: PER * SPAWNERS * 10 });
+  t.is(report.metadataOps.opens, PER * SPAWNERS);
+  t.deepEqual(opsAndBytes(report.summary), fileTableSums(report).storage);
+  t.false(report.warningCodes.includes("fds-unnamed"), JSON.stringify(report.warnings));
+});
+
 // ------------------------------------------------------------ a kernel thread
 
 eachMethod(test, "-p of a kernel thread: said to be one, in one line, nothing blamed on a security policy", async (t, method) => {
