@@ -11,7 +11,7 @@ import path from "node:path";
 
 import test from "ava";
 
-import { FIXTURES, ROOT, makeTempDir } from "./_support/util.mjs";
+import { FIXTURES, ROOT, liveMethods, makeTempDir } from "./_support/util.mjs";
 
 const BANNER = path.join(FIXTURES, "banner.js");
 const INDEX = path.join(ROOT, "dist", "index.js");
@@ -137,5 +137,33 @@ for (const signal of ["SIGSTOP", "SIGTSTP"]) {
       t.log("SIGTSTP was discarded (orphaned process group): the helper never stopped");
       t.deepEqual(out.helpers, [out.old], "the same helper served");
     }
+  });
+}
+
+// A capture of a child of the host runs in the helper; stop() once its
+// report is in (a teardown, a second stop) was sent as a command no capture
+// answers, and the helper, waiting for the answer, kept the host alive.
+for (const { name: method, unavailable } of liveMethods()) {
+  (unavailable ? test.skip : test)(`[${method}] tracePid() of the host's child: stop() after the report is in, and twice, lets the host end by itself`, (t) => {
+    const code = `
+      const { tracePid } = require(${JSON.stringify(INDEX)});
+      const { spawn } = require("child_process");
+      const child = spawn("sh", ["-c", "read line"], { stdio: ["pipe", "ignore", "ignore"] });
+      const exited = new Promise((resolve) => child.on("exit", resolve));
+      (async () => {
+        const capture = tracePid(child.pid, { method: ${JSON.stringify(method)} });
+        await capture.ready();
+        child.stdin.end("go\\n");
+        await exited;
+        capture.stop();
+        const report = await capture.report;
+        capture.stop();
+        capture.stop();
+        console.log(JSON.stringify({ method: report.method }));
+      })().catch((e) => console.log(JSON.stringify({ error: e.message })));`;
+    const r = node([], code);
+    t.is(r.signal, null, "the host ended by itself");
+    t.is(r.status, 0, r.stderr);
+    t.deepEqual(JSON.parse(r.stdout || "{}"), { method }, r.stdout);
   });
 }

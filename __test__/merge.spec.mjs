@@ -194,6 +194,11 @@ test("merge refuses, in one line naming the file: not a report, a newer version,
       new RegExp(`other-source\\.json is from ${one.method === "ebpf" ? "ptrace" : "ebpf"} but .*0\\.json from ${one.method}: merge reports of one source$`),
     ],
     [[path.join(dir, "job.json")], /job\.json: already a merged report/],
+    // A summary of every fd and one of files only do not add up (the table's rows would not sum to it).
+    [
+      [path.join(dir, "out", "0.json"), write("all-fds.json", { ...one, allFds: !one.allFds, startedAt: one.startedAt + 1 })],
+      new RegExp(`all-fds\\.json counts ${one.allFds ? "files and block devices only" : "every fd \\(--all-fds\\)"} but .*0\\.json ${one.allFds ? "every fd \\(--all-fds\\)" : "files and block devices only"}: merge reports made with the same --all-fds$`),
+    ],
     [[path.join(bad, "missing.json")], /^iops merge: cannot read .*missing\.json: ENOENT$/],
     // One capture twice (the same file, or a copy of it) would count its I/O twice.
     [[path.join(dir, "out", "0.json"), write("copy.json", JSON.parse(fs.readFileSync(path.join(dir, "out", "0.json"), "utf8")))], /copy\.json is the same capture as .*0\.json \(host .*, pid \d+, same start\): give each report once$/],
@@ -212,6 +217,36 @@ test("merge refuses, in one line naming the file: not a report, a newer version,
     t.regex(r.stderr.trim(), /^iops [a-z]+: .*newer\.json: report version \d+ is newer than this iops reads \(\d+\); read it with a newer iops-profiler$/);
   }
 });
+
+// A path that is a FIFO in one capture and a regular file in another: the
+// merged table keeps them apart (a row per kind), so the summary, the sum of
+// the reports' summaries, is the sum of the table's rows it counts (storage
+// rows; every row with --all-fds). Ground truth: sh's printf makes one write
+// of 10 bytes to the path each time, and the file holds those 10 bytes.
+for (const allFds of [false, true]) {
+  test(`one path a FIFO in one capture and a file in another${allFds ? " (--all-fds)" : ""}: a row each, and the merged summary is the sum of the table's rows it counts`, (t) => {
+    const sub = fs.mkdtempSync(path.join(dir, "kinds-"));
+    const p = path.join(sub, "p");
+    const flag = allFds ? ["--all-fds"] : [];
+    t.is(spawnSync("mkfifo", [p]).status, 0);
+    const a = runCli(["--json", path.join(sub, "a.json"), ...flag, "--", "sh", "-c", 'cat "$1" > /dev/null & printf 0123456789 > "$1"; wait', "sh", p]);
+    t.is(a.status, 0, a.stderr);
+    fs.rmSync(p);
+    const b = runCli(["--json", path.join(sub, "b.json"), ...flag, "--", "sh", "-c", 'printf 0123456789 > "$1"', "sh", p]);
+    t.is(b.status, 0, b.stderr);
+    t.is(fs.statSync(p).size, 10);
+    const m = runCli(["merge", path.join(sub, "a.json"), path.join(sub, "b.json"), "--json", path.join(sub, "m.json")]);
+    t.is(m.status, 0, m.stderr);
+    const merged = JSON.parse(fs.readFileSync(path.join(sub, "m.json"), "utf8"));
+    const rows = merged.files.filter((f) => f.path === p).map((f) => ({ kind: f.kind, writeOps: f.writeOps, writeBytes: f.writeBytes }));
+    t.deepEqual(rows.sort((x, y) => x.kind.localeCompare(y.kind)), [{ kind: "file", writeOps: 1, writeBytes: 10 }, { kind: "pipe", writeOps: 1, writeBytes: 10 }]);
+    t.is(merged.allFds, allFds);
+    const counted = merged.files.filter((f) => allFds || f.kind === "file" || f.kind === "blockDevice");
+    const sum = (k) => counted.reduce((n, f) => n + f[k], 0);
+    const { readOps, writeOps, readBytes, writeBytes } = merged.summary;
+    t.deepEqual({ readOps, writeOps, readBytes, writeBytes }, { readOps: sum("readOps"), writeOps: sum("writeOps"), readBytes: sum("readBytes"), writeBytes: sum("writeBytes") });
+  });
+}
 
 test("a job of two processes: the median of their times is their mean, so longest/median says how far apart they are", (t) => {
   const two = path.join(dir, "two");

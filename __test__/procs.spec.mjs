@@ -9,7 +9,9 @@
  *
  * Ground truth: fixtures/sidethread.c (a side thread prints its tid and
  * ends; the main thread writes), fixtures/zombie_leader.c (the main thread
- * calls pthread_exit, a worker writes), fixtures/loopwriter.c,
+ * calls pthread_exit, a worker writes), fixtures/zombie_churn.c (the main
+ * thread calls pthread_exit, short-lived threads each write once to an fd
+ * opened before; gated by SIGUSR1 for an exact count), fixtures/loopwriter.c,
  * fixtures/shortforks.c (1,000 short-lived children, each exactly 10
  * writes), fixtures/minidebugger.c (prints whether its child's
  * PTRACE_TRACEME was refused), fixtures/lsanleak.c (an AddressSanitizer
@@ -22,14 +24,14 @@ import path from "node:path";
 
 import test from "ava";
 
-import { CLI, FIXTURES, compileFixtures, eachMethod, fileEntry, makeTempDir, procStatus, runCli, runCliJson, spawnCli, taskIds, waitFor, within } from "./_support/util.mjs";
+import { CLI, FIXTURES, compileFixtures, eachMethod, fileEntry, iops, makeTempDir, procStatus, runCli, runCliJson, spawnCli, taskIds, waitFor, within } from "./_support/util.mjs";
 
 let dir;
 let bin;
 
 test.before(() => {
   dir = makeTempDir("iops-procs-");
-  bin = compileFixtures(dir, ["sidethread", "zombie_leader", "loopwriter", "shortforks", "minidebugger"]);
+  bin = compileFixtures(dir, ["sidethread", "zombie_leader", "zombie_churn", "loopwriter", "shortforks", "minidebugger"]);
 });
 
 test.after.always(() => {
@@ -156,6 +158,104 @@ eachMethod(test, "-p of a process whose main thread called pthread_exit while a 
   assertReleased(t, w.child.pid);
   t.deepEqual(await within(w.exited, 60_000, "the worker's end"), { code: 0, signal: null });
   t.is(fs.readFileSync(out, "utf8"), "0123456789abcdef".repeat(COUNT), "the worker finished its writes intact");
+});
+
+/** The report's own sums of its file table: its storage files (kind file or block device) and the rest. */
+function fileTableSums(report) {
+  const sum = (files) => ({
+    readOps: files.reduce((n, f) => n + f.readOps, 0),
+    writeOps: files.reduce((n, f) => n + f.writeOps, 0),
+    readBytes: files.reduce((n, f) => n + f.readBytes, 0),
+    writeBytes: files.reduce((n, f) => n + f.writeBytes, 0),
+  });
+  const storage = (f) => f.kind === "file" || f.kind === "blockDevice";
+  return { storage: sum(report.files.filter(storage)), other: sum(report.files.filter((f) => !storage(f))) };
+}
+
+/** The first four counts of a report's totals. */
+function opsAndBytes(totals) {
+  const { readOps, writeOps, readBytes, writeBytes } = totals;
+  return { readOps, writeOps, readBytes, writeBytes };
+}
+
+// N6's F-zl-attach: the leader is a zombie, so its /proc fd list is empty,
+// and each writer thread is gone by the time its record is read; fd 3 was
+// opened before the capture. Its writes were filed under "(closed before it
+// could be resolved)" or on the file as an "other" fd (summary 0).
+eachMethod(test, "-p --duration of a process whose main thread called pthread_exit, short-lived threads writing to an fd opened before the window: every write of the window on the file, none unnamed, the summary the file table's sums", async (t, method) => {
+  const out = path.join(dir, `zc-${method}.dat`);
+  const w = start([bin.zombie_churn, "10000000", "2", out, "0"]);
+  t.teardown(() => kill(w.child));
+  const pid = Number((await w.line(/^ready (\d+)$/m))[1]);
+  await waitFor(() => procStatus(pid)?.State.startsWith("Z") && fs.statSync(out).size >= 1000, "the leader to exit and the threads to write");
+  const r = await cli(["--method", method, "-p", String(pid), "--duration", "0.5", "--json", "-"]);
+  t.is(r.status, 0, r.stderr);
+  const report = r.report;
+  t.is(report.method, method);
+  t.deepEqual(report.warningCodes, [], JSON.stringify(report.warnings));
+  t.deepEqual(report.files.map((f) => [f.path, f.kind]), [[out, "file"]], "every write on the file, as a file");
+  const entry = fileEntry(report, out);
+  t.true(entry.writeOps > 0, `${entry.writeOps} writes`);
+  t.is(entry.writeBytes, entry.writeOps * 10);
+  t.deepEqual(opsAndBytes(report.summary), fileTableSums(report).storage);
+  t.deepEqual(opsAndBytes(report.otherFds), fileTableSums(report).other);
+  t.is(report.otherFds.totalOps, 0);
+  assertReleased(t, pid);
+  kill(w.child);
+  t.deepEqual(await within(w.exited, 10_000, "the churn's end"), { code: null, signal: "SIGKILL" });
+  const size = fs.statSync(out).size;
+  t.is(size % 10, 0, "whole writes");
+  t.true(entry.writeOps <= size / 10, `${entry.writeOps} counted of ${size / 10} made in all`);
+});
+
+eachMethod(test, "attached before the gate, a process whose main thread called pthread_exit makes 2 x 1,500 short-lived threads each writing 10 bytes to an fd opened before the window, then ends: exactly 3,000 writes, 30,000 bytes, on the file, none unnamed", async (t, method) => {
+  const [PER, SPAWNERS] = [1500, 2];
+  const out = path.join(dir, `zc-gated-${method}.dat`);
+  const w = start([bin.zombie_churn, String(PER), String(SPAWNERS), out, "1"]);
+  t.teardown(() => kill(w.child));
+  const pid = Number((await w.line(/^ready (\d+)$/m))[1]);
+  await waitFor(() => procStatus(pid)?.State.startsWith("Z"), "the leader to exit");
+  const capture = iops.tracePid(pid, { method });
+  t.teardown(() => capture.stop());
+  t.true(await within(capture.ready(), 30_000, "the capture in place"));
+  process.kill(pid, "SIGUSR1");
+  // Every thread ends with the writes: /proc can name nothing after that.
+  t.deepEqual(await within(w.exited, 120_000, "the writers' end"), { code: 0, signal: null });
+  capture.stop();
+  const report = await within(capture.report, 60_000, "the report");
+  t.is(report.method, method);
+  t.is(fs.statSync(out).size, PER * SPAWNERS * 10);
+  t.deepEqual(report.files.map((f) => [f.path, f.kind]), [[out, "file"]], "every write on the file, as a file");
+  t.deepEqual(fileEntry(report, out), { path: out, kind: "file", readOps: 0, writeOps: PER * SPAWNERS, readBytes: 0, writeBytes: PER * SPAWNERS * 10 });
+  t.deepEqual(opsAndBytes(report.summary), fileTableSums(report).storage);
+  t.is(report.otherFds.totalOps, 0);
+  t.false(report.warningCodes.includes("fds-unnamed"), JSON.stringify(report.warnings));
+});
+
+eachMethod(test, "attached before the gate, a process whose main thread called pthread_exit makes 2 x 500 short-lived threads each opening a relative path, writing 10 bytes and closing it: exactly 1,000 writes on the file by its full name, none unnamed", async (t, method) => {
+  const [PER, SPAWNERS] = [500, 2];
+  const sub = fs.mkdtempSync(path.join(dir, `zc-rel-${method}-`));
+  const out = path.join(sub, "rel.dat");
+  const w = spawn(bin.zombie_churn, [String(PER), String(SPAWNERS), "rel.dat", "1", "reopen"], { cwd: sub, stdio: ["ignore", "pipe", "ignore"] });
+  t.teardown(() => kill(w));
+  const exited = new Promise((resolve) => w.on("exit", (code, signal) => resolve({ code, signal })));
+  let said = "";
+  w.stdout.setEncoding("utf8").on("data", (d) => (said += d));
+  const pid = Number(await waitFor(() => /^ready (\d+)$/m.exec(said)?.[1], "the workload to be ready"));
+  await waitFor(() => procStatus(pid)?.State.startsWith("Z"), "the leader to exit");
+  const capture = iops.tracePid(pid, { method });
+  t.teardown(() => capture.stop());
+  t.true(await within(capture.ready(), 30_000, "the capture in place"));
+  process.kill(pid, "SIGUSR1");
+  t.deepEqual(await within(exited, 120_000, "the writers' end"), { code: 0, signal: null });
+  capture.stop();
+  const report = await within(capture.report, 60_000, "the report");
+  t.is(fs.statSync(out).size, PER * SPAWNERS * 10);
+  t.deepEqual(report.files.map((f) => [f.path, f.kind]), [[out, "file"]], "every write on the file, by its full name");
+  t.deepEqual(fileEntry(report, out), { path: out, kind: "file", readOps: 0, writeOps: PER * SPAWNERS, readBytes: 0, writeBytes: PER * SPAWNERS * 10 });
+  t.is(report.metadataOps.opens, PER * SPAWNERS);
+  t.deepEqual(opsAndBytes(report.summary), fileTableSums(report).storage);
+  t.false(report.warningCodes.includes("fds-unnamed"), JSON.stringify(report.warnings));
 });
 
 // ------------------------------------------------------------ a kernel thread

@@ -243,6 +243,9 @@ export function captureFromHelper(pid: number, options: CaptureOptions, method: 
   const command = { attach: pid, method, allFds: options.allFds ?? false, shareCpu: options.shareCpu ?? false };
   let h = getHelper();
   let stopped = false;
+  // The report is in: a stop then would be a command no capture answers,
+  // and the helper, busy waiting for the answer, would keep this process alive.
+  let ended = false;
   let readyAs!: (ok: boolean) => void;
   const ready = new Promise<boolean>((resolve) => (readyAs = resolve));
   h.send(command);
@@ -263,6 +266,7 @@ export function captureFromHelper(pid: number, options: CaptureOptions, method: 
       if (m.error) throw new IopsError(m.error.message, m.error.code);
       return m.report!;
     } finally {
+      ended = true;
       readyAs(false);
       releaseWindow();
     }
@@ -270,6 +274,7 @@ export function captureFromHelper(pid: number, options: CaptureOptions, method: 
   return {
     report,
     stop: () => {
+      if (stopped || ended) return;
       stopped = true;
       h.send({ stop: true });
     },

@@ -190,13 +190,19 @@ type MappingKey = (String, FdKind, String, bool, bool);
 pub struct Merger {
     method: Option<(Source, String)>,
     ranks: Vec<RankRow>,
+    /// Whether every report counts every fd in its summary (`--all-fds`):
+    /// one for all of them, since the merged summary is their sum.
     all_fds: bool,
     summary: [u64; 4],
     other: Option<[u64; 4]>,
     storage: Option<(u64, u64, String)>,
     failed: Option<FailedOps>,
     metadata: Option<MetadataOps>,
-    files: Option<HashMap<(String, String), FileAcc>>,
+    /// By host, path and kind: rows of different kinds at one path (a pipe,
+    /// then a file) stay apart, so that the summary (its reports' sums of
+    /// their storage rows, or of every row with `all_fds`) is the sum of the
+    /// table's rows of the same definition.
+    files: Option<HashMap<(String, String, FdKind), FileAcc>>,
     hosts: Vec<String>,
     syscalls: Option<BTreeMap<usize, (u64, u64, u64)>>,
     histogram: Option<(LogHistogram, LogHistogram)>,
@@ -345,8 +351,19 @@ impl Merger {
         if r["summary"]["readOps"].is_null() {
             return Err(MergeError(format!("{name}: its source ({method_name}) counts no operations; there is nothing to merge")));
         }
+        // A summary of every fd plus one of files only is neither: said, never summed.
+        let all_fds = r["allFds"].as_bool().unwrap_or(false);
+        if let Some(first) = self.ranks.first().filter(|_| all_fds != self.all_fds) {
+            let what = |all: bool| if all { "every fd (--all-fds)" } else { "files and block devices only" };
+            return Err(MergeError(format!(
+                "{name} counts {} but {} {}: merge reports made with the same --all-fds",
+                what(all_fds),
+                first.file,
+                what(self.all_fds)
+            )));
+        }
+        self.all_fds = all_fds;
         add4(&mut self.summary, summary);
-        self.all_fds |= r["allFds"].as_bool().unwrap_or(false);
         keep(&mut self.other, &r["otherFds"], |a, t| add4(a, four(t)));
         let s = &r["storage"];
         self.storage = if s.is_null() || (self.storage.is_none() && !self.ranks.is_empty()) {
@@ -380,8 +397,9 @@ impl Merger {
         keep(&mut self.files, &r["files"], |files, list| {
             for row in list.as_array().into_iter().flatten() {
                 let path = row["path"].as_str().unwrap_or("").to_string();
-                let acc = files.entry((host_key.clone(), path)).or_insert_with(|| FileAcc {
-                    kind: fd_kind(row["kind"].as_str().unwrap_or("")),
+                let kind = fd_kind(row["kind"].as_str().unwrap_or(""));
+                let acc = files.entry((host_key.clone(), path, kind)).or_insert_with(|| FileAcc {
+                    kind,
                     read_ops: 0,
                     write_ops: 0,
                     read_bytes: 0,
@@ -544,7 +562,7 @@ impl Merger {
         let files = self.files.map(|files| {
             let mut rows: Vec<(FileReport, u32)> = files
                 .into_iter()
-                .map(|((host, path), a)| {
+                .map(|((host, path, _), a)| {
                     let (r, w) = (&a.read, &a.write);
                     let row = FileReport {
                         path: if many_hosts { format!("{host}:{path}") } else { path },
@@ -821,6 +839,45 @@ mod tests {
             m.add(&format!("r{i}.json"), r).unwrap();
         }
         m.finish().unwrap()
+    }
+
+    /// One write to `path` as an fd of `kind`, in a report of `all_fds`.
+    fn one_write(rank: u32, path: &str, kind: FdKind, all_fds: bool) -> Value {
+        let mut agg = Aggregator::new();
+        let f = agg.file(path, kind);
+        let op = DataOp { syscall: Syscall::Write, direction: Direction::Write, bytes: 10, start_ns: 0, latency_ns: Some(1000), offset: None };
+        agg.record_op(f, &op);
+        let ctx = ReportContext { method: Source::Ptrace, elapsed_ns: 5_000_000, pid: Some(100 + rank as i32), all_fds, ..Default::default() };
+        let mut v: Value = serde_json::from_str(&Report::from_aggregator(&agg, ctx).to_json()).unwrap();
+        v["rank"] = rank.into();
+        v
+    }
+
+    /// The merged summary is the sum of the table's rows it counts (its storage rows, or every row with all_fds).
+    fn assert_summary_is_the_tables(m: &Report) {
+        let rows = m.files.as_ref().unwrap().iter().filter(|f| m.all_fds || f.kind.is_storage());
+        let (w, wb) = rows.fold((0, 0), |(w, wb), f| (w + f.write_ops, wb + f.write_bytes));
+        assert_eq!((m.summary.write_ops, m.summary.write_bytes), (w, wb));
+    }
+
+    #[test]
+    fn one_path_of_two_kinds_is_two_rows_and_the_summary_is_the_tables_sum() {
+        for all_fds in [false, true] {
+            let m = merged(&[one_write(0, "/tmp/p", FdKind::Pipe, all_fds), one_write(1, "/tmp/p", FdKind::File, all_fds)]);
+            let rows: Vec<(&str, FdKind, u64)> = m.files.as_ref().unwrap().iter().map(|f| (f.path.as_str(), f.kind, f.write_ops)).collect();
+            assert_eq!(rows.len(), 2, "{rows:?}");
+            assert!(rows.contains(&("/tmp/p", FdKind::Pipe, 1)) && rows.contains(&("/tmp/p", FdKind::File, 1)), "{rows:?}");
+            assert_eq!(m.summary.write_ops, if all_fds { 2 } else { 1 });
+            assert_summary_is_the_tables(&m);
+        }
+    }
+
+    #[test]
+    fn reports_with_and_without_all_fds_are_not_summed() {
+        let mut m = Merger::new();
+        m.add("a.json", &one_write(0, "/tmp/a", FdKind::File, true)).unwrap();
+        let e = m.add("b.json", &one_write(1, "/tmp/b", FdKind::File, false)).unwrap_err();
+        assert_eq!(e.0, "b.json counts files and block devices only but a.json every fd (--all-fds): merge reports made with the same --all-fds");
     }
 
     #[test]

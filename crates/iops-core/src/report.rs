@@ -1193,6 +1193,35 @@ mod tests {
     use super::*;
     use crate::event::{DataOp, Direction};
 
+    /// By construction: each op goes to its file's row and to the summary
+    /// (or the other fds' totals) by the file's one kind, fixed at its first
+    /// sight; `allFds` puts every row in the summary.
+    #[test]
+    fn the_summary_is_the_sum_of_the_file_rows_it_counts() {
+        let mut agg = Aggregator::new();
+        let kinds = [FdKind::File, FdKind::BlockDevice, FdKind::Pipe, FdKind::Socket, FdKind::Other, FdKind::Unknown];
+        for (i, &kind) in kinds.iter().enumerate() {
+            let f = agg.file(&format!("/f{i}"), kind);
+            // The same name again, of another kind, is the same row: its first kind holds.
+            assert_eq!(agg.file(&format!("/f{i}"), FdKind::File), f);
+            for n in 0..=i as u64 {
+                let direction = if n % 2 == 0 { Direction::Write } else { Direction::Read };
+                let syscall = if direction == Direction::Write { Syscall::Write } else { Syscall::Read };
+                agg.record_op(f, &DataOp { syscall, direction, bytes: 100 + n, start_ns: n, latency_ns: Some(10), offset: None });
+            }
+        }
+        for all_fds in [false, true] {
+            let r = Report::from_aggregator(&agg, ReportContext { method: Source::Ptrace, elapsed_ns: 1_000_000, all_fds, ..Default::default() });
+            let sums = |rows: &mut dyn Iterator<Item = &FileReport>| {
+                rows.fold([0u64; 4], |a, f| [a[0] + f.read_ops, a[1] + f.write_ops, a[2] + f.read_bytes, a[3] + f.write_bytes])
+            };
+            let four = |t: &Totals| [t.read_ops, t.write_ops, t.read_bytes, t.write_bytes];
+            let files = r.files.as_ref().unwrap();
+            assert_eq!(four(&r.summary), sums(&mut files.iter().filter(|f| all_fds || f.kind.is_storage())), "all_fds {all_fds}");
+            assert_eq!(four(r.other_fds.as_ref().unwrap()), sums(&mut files.iter().filter(|f| !f.kind.is_storage())));
+        }
+    }
+
     fn op(direction: Direction, offset: Option<u64>, bytes: u64) -> DataOp {
         let syscall = if direction == Direction::Read { Syscall::Pread64 } else { Syscall::Pwrite64 };
         DataOp { syscall, direction, bytes, start_ns: 0, latency_ns: None, offset }

@@ -345,7 +345,7 @@ mod built {
         let unresolved = events.unresolved();
         if unresolved > 0 {
             warnings.push(WarningCode::FdsUnnamed.with(format!(
-                "{unresolved} reads/writes were on fds that neither the records nor /proc could name (made before the capture or by a call iops does not follow, and closed before /proc was read): they are counted apart as \"{}\"",
+                "{unresolved} reads/writes were on fds that neither the records nor /proc could name (made before the capture or by a call iops does not follow, and closed, or their process ended, before /proc was read): they are counted apart as \"{}\"",
                 iops_linux::calls::UNRESOLVED
             )));
         }
@@ -376,11 +376,11 @@ mod built {
         target.command()
     }
 
-    /// Whether process `pid` has an fd open with O_APPEND now (/proc).
+    /// Whether process `pid` has an fd open with O_APPEND now (/proc,
+    /// through a live thread: its leader may have exited).
     fn has_append_fd(pid: pid_t) -> bool {
-        let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fd")) else { return false };
-        dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
-            .any(|fd| iops_linux::fds::fdinfo(pid, fd).is_some_and(|(_, append)| append))
+        let Some((task, fds)) = iops_linux::fds::open_fds(pid) else { return false };
+        fds.into_iter().any(|fd| iops_linux::fds::fdinfo(pid, task, fd).is_some_and(|(_, append)| append))
     }
 
     /// Our child `pid` has ended (a zombie, not reaped).

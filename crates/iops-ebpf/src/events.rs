@@ -18,6 +18,7 @@ use iops_linux::fds;
 use iops_linux::procio::{Orphans, ProcIo};
 use iops_linux::seccomp::{CompatCall, CompatCalls};
 use iops_linux::syscalls::{Class, ClassTable};
+use iops_linux::tasks::{through_live_task, TaskPath};
 use iops_linux::threads::{Pending, Threads};
 use libc::pid_t;
 
@@ -294,7 +295,10 @@ impl Events {
     /// through thread `tid` (then followed from there).
     fn cwd(&mut self, tgid: pid_t, tid: pid_t) -> Option<&[u8]> {
         if let Entry::Vacant(slot) = self.cwds.entry(tgid) {
-            slot.insert(std::fs::read_link(format!("/proc/{tid}/cwd")).ok()?.into_os_string().into_encoded_bytes());
+            // Through a live thread: the caller's record may be read after it
+            // exited, and a leader that called pthread_exit has no cwd there.
+            let dir = through_live_task(tgid, tid, |task| std::fs::read_link(TaskPath::entry(tgid, task, "cwd").as_path()).ok())?;
+            slot.insert(dir.into_os_string().into_encoded_bytes());
         }
         self.cwds.get(&tgid).map(Vec::as_slice)
     }
@@ -401,7 +405,7 @@ impl Events {
                 self.calls.opened(tgid, fd, &name, kind, false, cloexec);
                 continue;
             }
-            match fds::resolve(tid, fd).filter(|(_, k)| *k == kind) {
+            match fds::resolve(tgid, tid, fd).filter(|(_, k)| *k == kind) {
                 Some((name, kind)) => self.calls.opened(tgid, fd, &name, kind, false, cloexec),
                 None => self.calls.opened(tgid, fd, &gone(fd), kind, false, cloexec),
             }
@@ -436,7 +440,7 @@ impl Events {
             (format!("/memfd:{given} (deleted)"), FdKind::File)
         } else {
             // Closed already: the name /proc gives such an fd.
-            fds::resolve(tid, fd).unwrap_or_else(|| (anon_name(nr).map_or_else(|| format!("anon_inode:[?] (fd {fd} of pid {tgid})"), str::to_owned), FdKind::Other))
+            fds::resolve(tgid, tid, fd).unwrap_or_else(|| (anon_name(nr).map_or_else(|| format!("anon_inode:[?] (fd {fd} of pid {tgid})"), str::to_owned), FdKind::Other))
         };
         self.calls.opened(tgid, fd, &name, kind, false, cloexec);
     }
@@ -462,7 +466,7 @@ impl Events {
         for (fd, ino) in fds.into_iter().zip(inodes).filter(|&(fd, _)| fd >= 0) {
             let (name, kind) = match self.by_inode.get(&ino).filter(|_| ino != 0) {
                 Some(known) => known.clone(),
-                None => fds::resolve(tid, fd).unwrap_or_else(|| (format!("(fd {fd} received by pid {tgid}, inode {ino})"), FdKind::Other)),
+                None => fds::resolve(tgid, tid, fd).unwrap_or_else(|| (format!("(fd {fd} received by pid {tgid}, inode {ino})"), FdKind::Other)),
             };
             self.calls.opened(tgid, fd, &name, kind, false, cloexec);
         }

@@ -6,19 +6,21 @@
 //! call and set by lseek), which gives every data call its start offset.
 //!
 //! The cache is per process (tgid), but /proc is read through the thread
-//! that made the call: once the thread-group leader has exited (a zombie
-//! while other threads run on), /proc/<tgid>/fd is empty, while
-//! /proc/<tid>/fd of a live thread shows the fds all threads share.
+//! that made the call, else any live thread of the process (`tasks`): once
+//! the thread-group leader has exited (a zombie while other threads run
+//! on), /proc/<tgid>/fd is empty, and a short-lived thread may be gone by
+//! the time its call is read (eBPF), while /proc/<tgid>/task/<tid>/fd of
+//! any live thread shows the fds all threads share.
 
 use rustc_hash::FxHashMap as HashMap;
 use rustc_hash::FxHashSet as HashSet;
-use std::ffi::CStr;
-use std::io::Write;
 
 use iops_core::fd_kind;
 use iops_core::path_name::name_text;
 use iops_core::{Aggregator, CallOffset, Direction, FdKind, FdPosition, FileId};
 use libc::pid_t;
+
+use crate::tasks::{through_live_task, TaskPath};
 
 #[derive(Clone, Copy)]
 struct FdEntry {
@@ -77,56 +79,63 @@ fn same_description(pid1: pid_t, fd1: i32, pid2: pid_t, fd2: i32) -> bool {
     unsafe { libc::syscall(libc::SYS_kcmp, pid1 as libc::c_long, pid2 as libc::c_long, KCMP_FILE, fd1 as libc::c_long, fd2 as libc::c_long) == 0 }
 }
 
-/// The size of the file behind fd `fd` of process `pid` (stat through
-/// /proc: where an append that just ended left the end of the file).
-fn file_size(pid: pid_t, fd: i32) -> Option<u64> {
-    let path = ProcPath::new(pid, fd);
+/// The size of the file behind fd `fd` of process `tgid` (stat through
+/// /proc, thread `tid`, stopped: where an append that just ended left the
+/// end of the file).
+fn file_size(tgid: pid_t, tid: pid_t, fd: i32) -> Option<u64> {
+    let path = TaskPath::fd(tgid, tid, "fd", fd);
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     (unsafe { libc::stat(path.as_cstr().as_ptr(), &mut st) } == 0).then_some(st.st_size as u64)
 }
 
-/// Builds "/proc/<pid>/fd/<fd>\0" (or fdinfo) in a stack buffer.
-struct ProcPath {
-    buf: [u8; 64],
+/// What fd `fd` of process `tgid` is, and its name (a path in its text
+/// form, see `iops_core::path_name`), read from /proc through thread `tid`
+/// (the caller) or, once it has exited, any live thread of the process
+/// (they share one fd table); `None` when no thread is left, or the fd is
+/// not open.
+pub fn resolve(tgid: pid_t, tid: pid_t, fd: i32) -> Option<(String, FdKind)> {
+    resolve_through(tgid, tid, fd).map(|(name, kind, _)| (name, kind))
 }
 
-impl ProcPath {
-    fn new(pid: pid_t, fd: i32) -> ProcPath {
-        Self::of(pid, "fd", fd)
-    }
-
-    fn of(pid: pid_t, dir: &str, fd: i32) -> ProcPath {
-        let mut buf = [0u8; 64];
-        let mut w = &mut buf[..];
-        // Cannot fail: the longest such path is well under 64 bytes.
-        let _ = write!(w, "/proc/{pid}/{dir}/{fd}\0");
-        ProcPath { buf }
-    }
-
-    fn as_cstr(&self) -> &CStr {
-        CStr::from_bytes_until_nul(&self.buf).expect("nul-terminated")
-    }
+/// `resolve`, and the task it was read through (to read the fd's fdinfo).
+fn resolve_through(tgid: pid_t, tid: pid_t, fd: i32) -> Option<(String, FdKind, pid_t)> {
+    through_live_task(tgid, tid, |task| read_fd(tgid, task, fd).map(|(name, kind)| (name, kind, task)))
 }
 
-/// What fd `fd` of process `pid` is, and its name (a path in its text form,
-/// see `iops_core::path_name`), read from /proc.
-pub fn resolve(pid: pid_t, fd: i32) -> Option<(String, FdKind)> {
-    let path = ProcPath::new(pid, fd);
+/// Fd `fd` as task `task` of `tgid` shows it. The name and the kind come
+/// from one reference to the open file (an O_PATH open of the /proc link,
+/// which opens nothing of the file itself): never a name read while the
+/// task lived and a kind after it exited (a regular file taken for an
+/// "other" fd, its calls missing from the summary).
+fn read_fd(tgid: pid_t, task: pid_t, fd: i32) -> Option<(String, FdKind)> {
+    let path = TaskPath::fd(tgid, task, "fd", fd);
+    let held = unsafe { libc::open(path.as_cstr().as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
+    if held < 0 {
+        return None;
+    }
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    let kind = if unsafe { libc::fstat(held, &mut st) } == 0 { kind_of_mode(st.st_mode, st.st_rdev) } else { FdKind::Other };
+    let ours = TaskPath::own_fd(held);
     let mut target = [0u8; libc::PATH_MAX as usize];
-    let n = unsafe { libc::readlink(path.as_cstr().as_ptr(), target.as_mut_ptr() as *mut _, target.len()) };
+    let n = unsafe { libc::readlink(ours.as_cstr().as_ptr(), target.as_mut_ptr() as *mut _, target.len()) };
+    unsafe { libc::close(held) };
     if n < 0 {
         return None;
     }
     // The link's bytes, kept whole: names that differ in a byte that is not
     // UTF-8 are different files.
-    let name = name_text(&target[..n as usize]).into_owned();
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    let kind = if unsafe { libc::stat(path.as_cstr().as_ptr(), &mut st) } == 0 {
-        kind_of_mode(st.st_mode, st.st_rdev)
-    } else {
-        FdKind::Other
-    };
-    Some((name, kind))
+    Some((name_text(&target[..n as usize]).into_owned(), kind))
+}
+
+/// The fds open in process `tgid` now, as a live thread of it lists them
+/// (the leader's list is empty once it has exited), and that thread; `None`
+/// when none lists any.
+pub fn open_fds(tgid: pid_t) -> Option<(pid_t, Vec<i32>)> {
+    through_live_task(tgid, tgid, |task| {
+        let dir = std::fs::read_dir(TaskPath::entry(tgid, task, "fd").as_path()).ok()?;
+        let fds: Vec<i32> = dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok()).collect();
+        (!fds.is_empty()).then_some((task, fds))
+    })
 }
 
 /// The kind of a file of this `st_mode` and `st_rdev` (from stat).
@@ -141,16 +150,23 @@ pub fn kind_of_mode(mode: libc::mode_t, rdev: libc::dev_t) -> FdKind {
     }
 }
 
-/// The position and `O_APPEND` flag of fd `fd` of process `pid`, from
-/// /proc/<pid>/fdinfo/<fd> ("pos:\t<decimal>" and "flags:\t<octal>" lines).
-pub fn fdinfo(pid: pid_t, fd: i32) -> Option<(u64, bool)> {
-    fdinfo_flags(pid, fd).map(|(pos, flags)| (pos, flags & libc::O_APPEND as u64 != 0))
+/// The position and `O_APPEND` flag of fd `fd` of process `tgid`, from
+/// its fdinfo ("pos:\t<decimal>" and "flags:\t<octal>" lines), through
+/// thread `tid` or another live one (see `resolve`).
+pub fn fdinfo(tgid: pid_t, tid: pid_t, fd: i32) -> Option<(u64, bool)> {
+    fdinfo_flags(tgid, tid, fd).map(|(pos, flags)| (pos, flags & libc::O_APPEND as u64 != 0))
 }
 
 /// The position and open flags (with O_CLOEXEC for FD_CLOEXEC) of fd `fd`
-/// of process `pid`, from /proc/<pid>/fdinfo/<fd>.
-pub fn fdinfo_flags(pid: pid_t, fd: i32) -> Option<(u64, u64)> {
-    let path = ProcPath::of(pid, "fdinfo", fd);
+/// of process `tgid`, from its fdinfo, through thread `tid` or another
+/// live one.
+pub fn fdinfo_flags(tgid: pid_t, tid: pid_t, fd: i32) -> Option<(u64, u64)> {
+    through_live_task(tgid, tid, |task| task_fdinfo(tgid, task, fd))
+}
+
+/// `fdinfo_flags` as task `task` of `tgid` shows it.
+fn task_fdinfo(tgid: pid_t, task: pid_t, fd: i32) -> Option<(u64, u64)> {
+    let path = TaskPath::fd(tgid, task, "fdinfo", fd);
     let mut buf = [0u8; 512];
     let n = unsafe {
         let f = libc::open(path.as_cstr().as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
@@ -240,7 +256,7 @@ impl FdTable {
     }
 
     /// The description of fd `fd` of `tgid`, first seen (through /proc, by
-    /// thread `tid`) on `file` with position `position`: that of a known fd
+    /// its live thread `tid`) on `file` with position `position`: that of a known fd
     /// of the same file it shares one with (a dup, an inherited or received
     /// fd: kcmp says), which takes the fresh position, else a new one.
     /// Only at an fd's first sight, over the fds open now.
@@ -273,12 +289,12 @@ impl FdTable {
         if let Some(e) = self.cache.get(&(tgid, fd)) {
             return Some(e.file);
         }
-        let (name, kind) = resolve(tid, fd)?;
+        let (name, kind, task) = resolve_through(tgid, tid, fd)?;
         let file = agg.file(&name, kind);
         // A failed call moved nothing: the position is where fdinfo says.
-        let info = kind.is_storage().then(|| fdinfo_flags(tid, fd)).flatten();
+        let info = kind.is_storage().then(|| fdinfo_flags(tgid, task, fd)).flatten();
         let desc = match info {
-            Some((pos, flags)) => self.describe(tgid, tid, fd, file, FdPosition::new(pos, flags & libc::O_APPEND as u64 != 0)),
+            Some((pos, flags)) => self.describe(tgid, task, fd, file, FdPosition::new(pos, flags & libc::O_APPEND as u64 != 0)),
             None => NO_POSITION,
         };
         self.put((tgid, fd), FdEntry { file, desc, cloexec: cloexec_of(info) });
@@ -328,7 +344,7 @@ impl FdTable {
                 // read where this one left the position, at each append when
                 // stopped at its exit, else once, when not known yet (an fd
                 // first seen through a failed call).
-                _ if p.append_end_unknown(direction, call) || (!self.after_the_fact && p.appends(direction, call)) => match fdinfo(tid, fd) {
+                _ if p.append_end_unknown(direction, call) || (!self.after_the_fact && p.appends(direction, call)) => match fdinfo(tgid, tid, fd) {
                     Some((pos, append)) => {
                         let (fresh, offset) = FdPosition::after_first_call(pos, append, direction, call, bytes);
                         *p = fresh;
@@ -338,11 +354,11 @@ impl FdTable {
                 },
                 // Stopped at its exit: the end it left, from the file's size
                 // (the position did not move) or the position (it did).
-                CallOffset::End { moves: false } if !self.after_the_fact => file_size(tid, fd).map(|size| {
+                CallOffset::End { moves: false } if !self.after_the_fact => file_size(tgid, tid, fd).map(|size| {
                     p.set_end(size);
                     size.saturating_sub(bytes)
                 }),
-                CallOffset::End { moves: true } if !self.after_the_fact => fdinfo(tid, fd).map(|(pos, append)| {
+                CallOffset::End { moves: true } if !self.after_the_fact => fdinfo(tgid, tid, fd).map(|(pos, append)| {
                     *p = FdPosition::new(pos, append);
                     p.set_end(pos);
                     pos.saturating_sub(bytes)
@@ -351,9 +367,9 @@ impl FdTable {
             };
             return Some((e.file, offset));
         }
-        let (name, kind) = resolve(tid, fd)?;
+        let (name, kind, task) = resolve_through(tgid, tid, fd)?;
         let file = agg.file(&name, kind);
-        let info = kind.is_storage().then(|| fdinfo_flags(tid, fd)).flatten();
+        let info = kind.is_storage().then(|| fdinfo_flags(tgid, task, fd)).flatten();
         let (desc, offset) = match (info, hint.and_then(|h| h.pos.map(|pos| (pos, h.end)))) {
             // The kernel said where it started (eBPF): /proc, read after the
             // fact, shows where later calls left it.
@@ -363,7 +379,7 @@ impl FdTable {
                     p.set_end(end);
                 }
                 let offset = p.advance(direction, call, bytes);
-                (self.describe(tgid, tid, fd, file, p), offset)
+                (self.describe(tgid, task, fd, file, p), offset)
             }
             (Some((pos, flags)), _) => {
                 let append = flags & libc::O_APPEND as u64 != 0;
@@ -372,7 +388,7 @@ impl FdTable {
                 // An append at an explicit offset: stopped at its exit, the
                 // end it left is the file's size (or the position it moved).
                 let offset = match call {
-                    CallOffset::End { moves: false } if !self.after_the_fact => file_size(tid, fd).map(|size| {
+                    CallOffset::End { moves: false } if !self.after_the_fact => file_size(tgid, tid, fd).map(|size| {
                         p.set_end(size);
                         size.saturating_sub(bytes)
                     }),
@@ -382,7 +398,7 @@ impl FdTable {
                     }
                     _ => offset,
                 };
-                (self.describe(tgid, tid, fd, file, p), offset)
+                (self.describe(tgid, task, fd, file, p), offset)
             }
             _ => (NO_POSITION, None),
         };
@@ -481,17 +497,17 @@ impl FdTable {
     /// survive it are kept (0, 1 and 2, which the launcher made so, and
     /// those without FD_CLOEXEC).
     pub fn snapshot(&mut self, agg: &mut Aggregator, pid: pid_t, at_exec: bool) {
-        let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fd")) else { return };
-        for fd in dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok()) {
-            let Some((name, kind)) = resolve(pid, fd) else { continue };
-            let Some((pos, flags)) = fdinfo_flags(pid, fd) else { continue };
+        let Some((task, fds)) = open_fds(pid) else { return };
+        for fd in fds {
+            let Some((name, kind, task)) = resolve_through(pid, task, fd) else { continue };
+            let Some((pos, flags)) = fdinfo_flags(pid, task, fd) else { continue };
             let cloexec = flags & libc::O_CLOEXEC as u64 != 0;
             if at_exec && cloexec && fd > 2 {
                 continue;
             }
             let file = agg.file(&name, kind);
             let desc = if kind.is_storage() {
-                self.describe(pid, pid, fd, file, FdPosition::new(pos, flags & libc::O_APPEND as u64 != 0))
+                self.describe(pid, task, fd, file, FdPosition::new(pos, flags & libc::O_APPEND as u64 != 0))
             } else {
                 NO_POSITION
             };
@@ -652,6 +668,26 @@ mod tests {
     }
 
     #[test]
+    fn an_fd_whose_caller_has_exited_is_named_through_another_thread() {
+        use std::os::fd::AsRawFd;
+        // create_new (O_EXCL): never through a file or symlink someone put at the name first.
+        let path = std::env::temp_dir().join(format!("iops-gone-caller-{}-{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()));
+        let f = std::fs::OpenOptions::new().create_new(true).append(true).open(&path).unwrap();
+        let me = std::process::id() as pid_t;
+        // The thread that "made the call" has exited by the time it is looked up.
+        let gone = crate::tasks::exited_thread();
+        let name = path.to_str().unwrap().to_owned();
+        assert_eq!(resolve(me, gone, f.as_raw_fd()), Some((name.clone(), FdKind::File)));
+        assert_eq!(fdinfo(me, gone, f.as_raw_fd()), Some((0, true)));
+        let (mut agg, mut t) = (Aggregator::new(), FdTable::after_the_fact());
+        let (file, _) = t.data_call(&mut agg, me, gone, f.as_raw_fd(), Direction::Write, CallOffset::Current, 10).unwrap();
+        assert_eq!((agg.file_stats(file).path.as_str(), agg.file_stats(file).kind), (name.as_str(), FdKind::File));
+        t.snapshot(&mut agg, me, false);
+        assert_eq!(t.lookup(&mut agg, me, gone, f.as_raw_fd()), Some(file));
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
     fn fdinfo_fields() {
         let text = b"pos:\t8192\nflags:\t0102001\nmnt_id:\t25\nino:\t1234\n";
         assert_eq!(parse_fdinfo(text), Some((8192, true)));
@@ -668,10 +704,10 @@ mod tests {
         let mut f = std::fs::OpenOptions::new().create_new(true).append(true).open(&path).unwrap();
         f.write_all(&[0u8; 300]).unwrap();
         let pid = std::process::id() as pid_t;
-        assert_eq!(fdinfo(pid, f.as_raw_fd()), Some((300, true)));
+        assert_eq!(fdinfo(pid, pid, f.as_raw_fd()), Some((300, true)));
         let mut g = std::fs::File::open(&path).unwrap();
         g.seek(SeekFrom::Start(123)).unwrap();
-        assert_eq!(fdinfo(pid, g.as_raw_fd()), Some((123, false)));
+        assert_eq!(fdinfo(pid, pid, g.as_raw_fd()), Some((123, false)));
         std::fs::remove_file(&path).unwrap();
     }
 }

@@ -19,7 +19,8 @@
 //!   `stoptime`: how long it held each stop, and sampled intervals between
 //!   a thread's stops (what a stop costs beyond that);
 //! - `calls`: what a finished call counts as; `threads`: per-thread state;
-//!   `fds`: fd → file and position;
+//!   `fds`: fd → file and position; `tasks`: a process's /proc entries
+//!   through a live thread of it (its leader or the caller may have exited);
 //! - `wait`: waitpid statuses decoded once; `regs`: the syscall register
 //!   ABI; `ptrace`: the requests; `syscalls`, `seccomp`: which calls stop.
 #![cfg(target_os = "linux")]
@@ -45,6 +46,7 @@ pub mod session;
 pub mod stop;
 mod stoptime;
 pub mod syscalls;
+pub mod tasks;
 pub mod threads;
 mod tracer;
 pub mod wait;

@@ -6,13 +6,18 @@
 use iops_core::event::MapMode;
 use iops_core::path_name::name_text;
 
+use crate::tasks::{through_live_task, TaskPath};
+
 /// One file-backed region of /proc/PID/maps: (path as /proc shows it, its
 /// protection and sharing, its size in bytes).
 pub type Region = (String, MapMode, u64);
 
-/// The file-backed regions of process `pid` now (none if /proc cannot be read).
+/// The file-backed regions of process `pid` now (none if /proc cannot be
+/// read), through a live thread: a leader that called pthread_exit shows
+/// none.
 pub fn regions(pid: i32) -> Vec<Region> {
-    std::fs::read(format!("/proc/{pid}/maps")).map(|text| parse(&text)).unwrap_or_default()
+    let read = |task| std::fs::read(TaskPath::entry(pid, task, "maps").as_path()).ok().filter(|text| !text.is_empty());
+    through_live_task(pid, pid, read).map(|text| parse(&text)).unwrap_or_default()
 }
 
 /// The regions of a maps file's text: lines "start-end perms offset dev
