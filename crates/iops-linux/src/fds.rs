@@ -67,6 +67,8 @@ pub struct FdTable {
     /// Calls are completed after the fact (eBPF's records), not at their
     /// exit stop: /proc no longer shows the position a call left.
     after_the_fact: bool,
+    /// /proc refused the last name asked of it (see `take_refused`).
+    refused: bool,
 }
 
 /// Whether fd `fd1` of process `pid1` and fd `fd2` of `pid2` are one open
@@ -111,11 +113,28 @@ impl ProcPath {
 /// What fd `fd` of process `pid` is, and its name (a path in its text form,
 /// see `iops_core::path_name`), read from /proc.
 pub fn resolve(pid: pid_t, fd: i32) -> Option<(String, FdKind)> {
+    resolve_why(pid, fd).ok()
+}
+
+/// Why /proc could not name an fd.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unnamed {
+    /// No such fd (closed, or the call failed) or no such process.
+    Gone,
+    /// The kernel refused to show it (EACCES, EPERM): a process that made
+    /// itself non-dumpable (PR_SET_DUMPABLE 0, as ssh-agent and gpg-agent
+    /// do) or changed its user, seen by a tracer that is not root.
+    Refused,
+}
+
+/// `resolve`, saying why not.
+pub fn resolve_why(pid: pid_t, fd: i32) -> Result<(String, FdKind), Unnamed> {
     let path = ProcPath::new(pid, fd);
     let mut target = [0u8; libc::PATH_MAX as usize];
     let n = unsafe { libc::readlink(path.as_cstr().as_ptr(), target.as_mut_ptr() as *mut _, target.len()) };
     if n < 0 {
-        return None;
+        let errno = std::io::Error::last_os_error().raw_os_error();
+        return Err(if matches!(errno, Some(libc::EACCES) | Some(libc::EPERM)) { Unnamed::Refused } else { Unnamed::Gone });
     }
     // The link's bytes, kept whole: names that differ in a byte that is not
     // UTF-8 are different files.
@@ -126,7 +145,7 @@ pub fn resolve(pid: pid_t, fd: i32) -> Option<(String, FdKind)> {
     } else {
         FdKind::Other
     };
-    Some((name, kind))
+    Ok((name, kind))
 }
 
 /// The kind of a file of this `st_mode` and `st_rdev` (from stat).
@@ -191,6 +210,23 @@ impl FdTable {
     /// For a source that completes calls after the fact (see `after_the_fact`).
     pub fn after_the_fact() -> FdTable {
         FdTable { after_the_fact: true, ..FdTable::default() }
+    }
+
+    /// `resolve`, noting a refusal (see `take_refused`).
+    fn name_of(&mut self, tid: pid_t, fd: i32) -> Option<(String, FdKind)> {
+        match resolve_why(tid, fd) {
+            Ok(found) => Some(found),
+            Err(why) => {
+                self.refused = why == Unnamed::Refused;
+                None
+            }
+        }
+    }
+
+    /// Whether the kernel refused the last name asked of /proc (the fd was
+    /// not closed: the caller files its op apart).
+    pub fn take_refused(&mut self) -> bool {
+        std::mem::take(&mut self.refused)
     }
 
     fn new_description(&mut self, position: FdPosition) -> u32 {
@@ -273,7 +309,7 @@ impl FdTable {
         if let Some(e) = self.cache.get(&(tgid, fd)) {
             return Some(e.file);
         }
-        let (name, kind) = resolve(tid, fd)?;
+        let (name, kind) = self.name_of(tid, fd)?;
         let file = agg.file(&name, kind);
         // A failed call moved nothing: the position is where fdinfo says.
         let info = kind.is_storage().then(|| fdinfo_flags(tid, fd)).flatten();
@@ -351,7 +387,7 @@ impl FdTable {
             };
             return Some((e.file, offset));
         }
-        let (name, kind) = resolve(tid, fd)?;
+        let (name, kind) = self.name_of(tid, fd)?;
         let file = agg.file(&name, kind);
         let info = kind.is_storage().then(|| fdinfo_flags(tid, fd)).flatten();
         let (desc, offset) = match (info, hint.and_then(|h| h.pos.map(|pos| (pos, h.end)))) {
