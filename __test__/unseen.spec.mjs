@@ -15,6 +15,10 @@
  * - fds whose open no record names by a path (received by SCM_RIGHTS, an
  *   O_TMPFILE, a timerfd), closed before /proc could be read: named as
  *   /proc named them while open, their I/O on them, as under ptrace.
+ * - a program that made itself non-dumpable, traced by a user who is not
+ *   root: the kernel refuses /proc/PID/fd, so its fds cannot be named; its
+ *   reads and writes are counted apart under one name and warned of, with
+ *   the reason (as root every source names them).
  *
  * Ground truth: the workloads' own calls, as strace shows them; the
  * detached writer's own /proc/self/io at its end.
@@ -25,12 +29,12 @@ import path from "node:path";
 
 import test from "ava";
 
-import { FIXTURES, ROOT, compileFixtures, counts, eachMethod, fileEntry, runCli, spawnCli, totals, waitFor, within } from "./_support/util.mjs";
+import { CLI, FIXTURES, ROOT, compileFixtures, counts, eachMethod, fileEntry, runCli, spawnCli, totals, waitFor, within } from "./_support/util.mjs";
 
 // Under the repository's target/, not /tmp: a tmpfs has no storage level.
 fs.mkdirSync(path.join(ROOT, "target"), { recursive: true });
 const dir = fs.realpathSync(fs.mkdtempSync(path.join(ROOT, "target", "iops-unseen-")));
-const bin = compileFixtures(dir, ["detached_writer", "mapped_before", "received_fd"]);
+const bin = compileFixtures(dir, ["detached_writer", "mapped_before", "received_fd", "nondumpable"]);
 
 /** `iops --json <file> --method <method> <args>`: the run and its report. */
 function runJson(method, args) {
@@ -157,6 +161,53 @@ eachMethod(test, "fds received by SCM_RIGHTS, an O_TMPFILE, a timerfd, closed at
   t.deepEqual(fileEntry(report, tmpfile), { path: tmpfile, kind: "file", readOps: 0, writeOps: 5, readBytes: 0, writeBytes: 500 });
   t.like(fileEntry(report, timerfd), { readOps: 3, readBytes: 24, writeOps: 0 });
   t.false(report.warningCodes.includes("fds-unnamed"), JSON.stringify(report.warnings));
+});
+
+eachMethod(test, "a non-dumpable program: as root, its 5 writes and 5 reads named on its file", (t, method) => {
+  const data = path.join(dir, `nondumpable-${method}.dat`);
+  const { status, report } = runJson(method, ["--", bin.nondumpable, data]);
+  t.is(status, 0);
+  t.is(fs.statSync(data).size, 50);
+  const f = fileEntry(report, data);
+  t.truthy(f, JSON.stringify(report.files.map((x) => x.path)));
+  t.is(f.readOps, 5);
+  t.is(f.writeOps, 5);
+  t.false(report.warningCodes.includes("fds-unnamed"), JSON.stringify(report.warnings));
+});
+
+test("a non-dumpable program traced by a user who is not root (ptrace): its 5 reads and 5 writes counted apart, the kernel's refusal said, never a silent zero", (t) => {
+  if (process.getuid() !== 0) return t.pass("needs root to run iops as another user (setpriv)");
+  const probe = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--", "true"], { encoding: "utf8" });
+  if (probe.error || probe.status !== 0) return t.pass(`setpriv cannot run as uid 65534 here (Debian: util-linux): ${probe.error?.message ?? probe.stderr}`);
+  // Somewhere uid 65534 can reach and write.
+  const open = fs.mkdtempSync("/tmp/iops-nondumpable-");
+  try {
+    fs.chmodSync(open, 0o777);
+    const program = path.join(open, "nondumpable");
+    fs.copyFileSync(bin.nondumpable, program);
+    fs.chmodSync(program, 0o755);
+    const json = path.join(open, "report.json");
+    const data = path.join(open, "data");
+    const r = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--", process.execPath, CLI, "--method", "ptrace", "--json", json, "--", program, data], {
+      encoding: "utf8",
+      cwd: open,
+      timeout: 120_000,
+    });
+    t.is(r.status, 0, r.stderr);
+    t.is(fs.statSync(data).size, 50, "the program ran as untraced: 50 bytes written");
+    const report = JSON.parse(fs.readFileSync(json, "utf8"));
+    const apart = report.files.find((f) => f.path === "(not named: the kernel refused /proc)");
+    t.truthy(apart, JSON.stringify(report.files.map((f) => f.path)));
+    t.is(apart.readOps, 5);
+    t.is(apart.writeOps, 5);
+    t.true(report.warningCodes.includes("fds-unnamed"), JSON.stringify(report.warnings));
+    const w = report.warnings.find((x) => x.startsWith("10 reads/writes were on fds the kernel would not let iops name"));
+    t.truthy(w, JSON.stringify(report.warnings));
+    t.regex(w, /non-dumpable/);
+    t.regex(r.stderr, /10 reads\/writes were on fds the kernel would not let iops name/);
+  } finally {
+    fs.rmSync(open, { recursive: true, force: true });
+  }
 });
 
 test.after.always(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -349,6 +349,10 @@ mod built {
                 iops_linux::calls::UNRESOLVED
             )));
         }
+        let refused = events.refused();
+        if refused > 0 {
+            warnings.push(iops_linux::calls::refused_warning(refused));
+        }
         if events.io_uring_seen {
             warnings.push(WarningCode::IoUringUncounted.with(
                 "the program uses io_uring: I/O submitted through io_uring does not pass through read/write syscalls and is not counted here",

@@ -141,6 +141,11 @@ impl Events {
         self.calls.unresolved()
     }
 
+    /// See `Calls::refused`.
+    pub fn refused(&self) -> u64 {
+        self.calls.refused()
+    }
+
     /// The window opens now (launch, attach without markers).
     pub fn open_window(&mut self) {
         self.begin = Some(Instant::now());

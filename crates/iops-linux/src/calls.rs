@@ -20,6 +20,10 @@ pub fn open_flags(flags: u64) -> OpenFlags {
 /// The name ops on an fd that could not be named are filed under.
 pub const UNRESOLVED: &str = "(closed before it could be resolved)";
 
+/// The name ops on an fd are filed under when the kernel refused /proc's
+/// name of it (see `fds::Unnamed::Refused`).
+pub const REFUSED: &str = "(not named: the kernel refused /proc)";
+
 /// The aggregator and the fd cache that feeds it.
 /// A program's own tracing, which fails while the ptrace source traces it:
 /// a task has one tracer.
@@ -36,6 +40,8 @@ pub struct Calls {
     agg: Aggregator,
     fds: FdTable,
     unresolved: u64,
+    /// Ops on fds whose /proc name the kernel refused (see `REFUSED`).
+    refused: u64,
     /// The program's own tracing, which fails while we trace it (see `Class::Ptrace`).
     program_ptrace: ProgramPtrace,
     /// The source names opened fds itself (`opened`) and gives their flags
@@ -45,7 +51,7 @@ pub struct Calls {
 
 impl Calls {
     pub fn new(agg: Aggregator) -> Calls {
-        Calls { agg, fds: FdTable::default(), unresolved: 0, program_ptrace: ProgramPtrace::default(), names_opens: false }
+        Calls { agg, fds: FdTable::default(), unresolved: 0, refused: 0, program_ptrace: ProgramPtrace::default(), names_opens: false }
     }
 
     /// For a source that names each opened fd itself (`opened`, eBPF) and
@@ -150,6 +156,11 @@ impl Calls {
     /// "(closed before it could be resolved)").
     pub fn unresolved(&self) -> u64 {
         self.unresolved
+    }
+
+    /// Ops on fds whose /proc name the kernel refused (filed under `REFUSED`).
+    pub fn refused(&self) -> u64 {
+        self.refused
     }
 
     /// What the program did in the window to trace or be traced.
@@ -338,6 +349,11 @@ impl Calls {
             }
             let (file, offset) = match calls.fds.data_call(&mut calls.agg, tgid, tid, fd as i32, direction, call, bytes) {
                 Some(found) => found,
+                // Refused by the kernel: still an op, filed apart.
+                None if calls.fds.take_refused() => {
+                    calls.refused += 1;
+                    (calls.agg.file(REFUSED, iops_core::FdKind::Unknown), None)
+                }
                 // Closed by another thread before we could look: still an op.
                 None => {
                     calls.unresolved += 1;
@@ -381,4 +397,12 @@ impl Calls {
             }
         }
     }
+}
+
+/// The warning for ops on fds whose /proc name the kernel refused: counted
+/// apart from files, and why.
+pub fn refused_warning(ops: u64) -> iops_core::Warning {
+    iops_core::WarningCode::FdsUnnamed.with(format!(
+        "{ops} reads/writes were on fds the kernel would not let iops name (/proc/PID/fd refused: a process that made itself non-dumpable, as ssh-agent and gpg-agent do, or that changed its user, traced by a user who is not root): they are counted apart as \"{REFUSED}\"; run iops as root to name them"
+    ))
 }

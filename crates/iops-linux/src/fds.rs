@@ -69,6 +69,8 @@ pub struct FdTable {
     /// Calls are completed after the fact (eBPF's records), not at their
     /// exit stop: /proc no longer shows the position a call left.
     after_the_fact: bool,
+    /// /proc refused the last name asked of it (see `take_refused`).
+    refused: bool,
 }
 
 /// Whether fd `fd1` of process `pid1` and fd `fd2` of `pid2` are one open
@@ -125,6 +127,32 @@ fn read_fd(tgid: pid_t, task: pid_t, fd: i32) -> Option<(String, FdKind)> {
     // The link's bytes, kept whole: names that differ in a byte that is not
     // UTF-8 are different files.
     Some((name_text(&target[..n as usize]).into_owned(), kind))
+}
+
+/// Why /proc could not name an fd.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unnamed {
+    /// No such fd (closed, or the call failed) or no such process.
+    Gone,
+    /// The kernel refused to show it (EACCES, EPERM): a process that made
+    /// itself non-dumpable (PR_SET_DUMPABLE 0, as ssh-agent and gpg-agent
+    /// do) or changed its user, seen by a tracer that is not root.
+    Refused,
+}
+
+/// Why `resolve` found no name for fd `fd` of `tgid` through task `tid`
+/// (asked only once it failed: one more open of the /proc link).
+pub fn why_unnamed(tgid: pid_t, tid: pid_t, fd: i32) -> Unnamed {
+    let path = TaskPath::fd(tgid, tid, "fd", fd);
+    let held = unsafe { libc::open(path.as_cstr().as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
+    if held >= 0 {
+        unsafe { libc::close(held) };
+        return Unnamed::Gone;
+    }
+    match std::io::Error::last_os_error().raw_os_error() {
+        Some(libc::EACCES) | Some(libc::EPERM) => Unnamed::Refused,
+        _ => Unnamed::Gone,
+    }
 }
 
 /// The fds open in process `tgid` now, as a live thread of it lists them
@@ -209,6 +237,19 @@ impl FdTable {
         FdTable { after_the_fact: true, ..FdTable::default() }
     }
 
+    /// `resolve_through`, noting a refusal (see `take_refused`).
+    fn name_of(&mut self, tgid: pid_t, tid: pid_t, fd: i32) -> Option<(String, FdKind, pid_t)> {
+        let found = resolve_through(tgid, tid, fd);
+        self.refused = found.is_none() && why_unnamed(tgid, tid, fd) == Unnamed::Refused;
+        found
+    }
+
+    /// Whether the kernel refused the last name asked of /proc (the fd was
+    /// not closed: the caller files its op apart).
+    pub fn take_refused(&mut self) -> bool {
+        std::mem::take(&mut self.refused)
+    }
+
     fn new_description(&mut self, position: FdPosition) -> u32 {
         let d = Description { position, refs: 1 };
         match self.free.pop() {
@@ -289,7 +330,7 @@ impl FdTable {
         if let Some(e) = self.cache.get(&(tgid, fd)) {
             return Some(e.file);
         }
-        let (name, kind, task) = resolve_through(tgid, tid, fd)?;
+        let (name, kind, task) = self.name_of(tgid, tid, fd)?;
         let file = agg.file(&name, kind);
         // A failed call moved nothing: the position is where fdinfo says.
         let info = kind.is_storage().then(|| fdinfo_flags(tgid, task, fd)).flatten();
@@ -367,7 +408,7 @@ impl FdTable {
             };
             return Some((e.file, offset));
         }
-        let (name, kind, task) = resolve_through(tgid, tid, fd)?;
+        let (name, kind, task) = self.name_of(tgid, tid, fd)?;
         let file = agg.file(&name, kind);
         let info = kind.is_storage().then(|| fdinfo_flags(tgid, task, fd)).flatten();
         let (desc, offset) = match (info, hint.and_then(|h| h.pos.map(|pos| (pos, h.end)))) {

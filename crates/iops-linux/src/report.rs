@@ -187,6 +187,9 @@ fn warnings(outcome: &Outcome, notes: &SessionNotes) -> Vec<Warning> {
     if outcome.program_ptrace != Default::default() {
         warnings.push(program_ptrace_warning(outcome.program_ptrace));
     }
+    if outcome.refused_ops > 0 {
+        warnings.push(crate::calls::refused_warning(outcome.refused_ops));
+    }
     warnings
 }
 
@@ -274,6 +277,7 @@ mod tests {
             compat_calls: 0,
             compat_meta_calls: 0,
             io_uring_seen: false,
+            refused_ops: 0,
             program_ptrace: Default::default(),
             stops: Default::default(),
             spent: Default::default(),

@@ -113,6 +113,8 @@ pub struct Outcome {
     pub io_uring_seen: bool,
     /// See `Calls::program_ptrace`.
     pub program_ptrace: crate::calls::ProgramPtrace,
+    /// See `Calls::refused`.
+    pub refused_ops: u64,
     /// The window's stops (see `placement`).
     pub stops: Stops,
     /// The window's scheduler time of the program and of the tracer.
@@ -267,6 +269,7 @@ impl Tracer {
             compat_meta_calls: self.compat_meta_calls,
             io_uring_seen: self.io_uring_seen,
             program_ptrace: self.calls.program_ptrace(),
+            refused_ops: self.calls.refused(),
             stops: self.stops,
             spent,
             held: self.stop_times.held(),
