@@ -82,6 +82,11 @@ pub struct Events {
     /// fork, moved by chdir, resolved as `paths` does, and by fchdir):
     /// relative opens are named against it even once it has exited.
     cwds: HashMap<pid_t, Vec<u8>>,
+    /// Each process's root directory (chroot), the kernel's name of it from
+    /// ours: read from /proc at the launch or the attach (before it can
+    /// move), inherited at fork, moved by chroot. Absolute paths are joined
+    /// to it; "/" (ours) is left out of the map.
+    roots: HashMap<pid_t, Vec<u8>>,
     /// Paths as the kernel resolved them.
     paths: Resolver,
     /// The name each opened file got, by its inode number (the kernel
@@ -111,6 +116,7 @@ impl Events {
             root_gone: false,
             last_gone: None,
             cwds: HashMap::new(),
+            roots: HashMap::new(),
             paths: Resolver::default(),
             by_inode: HashMap::new(),
         }
@@ -127,6 +133,7 @@ impl Events {
     pub fn know_root(&mut self, at_exec: bool) {
         self.calls.snapshot(self.root, at_exec);
         self.cwd(self.root, self.root);
+        self.read_root(self.root, self.root);
     }
 
     /// A window opens on the traced process running: its file mappings now
@@ -179,6 +186,7 @@ impl Events {
                 self.calls.forget_process(tgid);
                 self.threads.forget_process(tgid);
                 self.cwds.remove(&tgid);
+                self.roots.remove(&tgid);
                 self.last_gone = Some(self.clock.instant(e.start));
                 if tgid != self.root && e.args[2] != 0 && self.begin.is_some() && self.end.is_none() {
                     self.storage_orphans.add(&ProcIo { read_bytes: e.args[0], write_bytes: e.args[1], ..ProcIo::default() });
@@ -288,6 +296,24 @@ impl Events {
         if let Some(cwd) = self.cwd(parent, e.tid as pid_t).map(<[u8]>::to_vec) {
             self.cwds.insert(child, cwd);
         }
+        if let Some(root) = self.roots.get(&parent).cloned() {
+            self.roots.insert(child, root);
+        }
+    }
+
+    /// Reads the root directory of `tgid` from /proc through thread `tid`.
+    fn read_root(&mut self, tgid: pid_t, tid: pid_t) {
+        if let Ok(root) = std::fs::read_link(format!("/proc/{tid}/root")) {
+            let root = root.into_os_string().into_encoded_bytes();
+            if root != b"/" {
+                self.roots.insert(tgid, root);
+            }
+        }
+    }
+
+    /// The root directory of `tgid`, the kernel's name of it from ours.
+    fn root_of(&self, tgid: pid_t) -> &[u8] {
+        self.roots.get(&tgid).map_or(b"/", Vec::as_slice)
     }
 
     /// The working directory of `tgid` now: as followed, else from /proc
@@ -316,9 +342,22 @@ impl Events {
                 libc::F_SETFD => self.calls.set_cloexec(tgid, fd, e.args[2] & libc::FD_CLOEXEC as u64 != 0),
                 _ => {}
             },
+            libc::SYS_chroot => {
+                let joined = path.filter(|p| !p.is_empty()).and_then(|p| self.joined(tgid, tid, libc::AT_FDCWD, p));
+                let root = self.root_of(tgid).to_vec();
+                if let Some(dir) = joined.as_deref().and_then(|dir| self.paths.dir(&root, dir)) {
+                    if dir == b"/" {
+                        self.roots.remove(&tgid);
+                    } else {
+                        let dir = dir.to_vec();
+                        self.roots.insert(tgid, dir);
+                    }
+                }
+            }
             libc::SYS_chdir => {
                 let joined = path.filter(|p| !p.is_empty()).and_then(|p| self.joined(tgid, tid, libc::AT_FDCWD, p));
-                match joined.as_deref().and_then(|dir| self.paths.dir(dir)) {
+                let root = self.root_of(tgid).to_vec();
+                match joined.as_deref().and_then(|dir| self.paths.dir(&root, dir)) {
                     Some(dir) => {
                         let dir = dir.to_vec();
                         self.cwds.insert(tgid, dir);
@@ -342,11 +381,16 @@ impl Events {
     }
 
     /// `path` as given to a call of `tgid` relative to `dirfd`, joined to
-    /// the kernel's name of that directory: absolute, its `..` and symlinks
-    /// as written (`paths` resolves them).
+    /// the kernel's name of that directory, or of the process's root when
+    /// it is absolute: absolute, its `..` and symlinks as written (`paths`
+    /// resolves them).
     fn joined(&mut self, tgid: pid_t, tid: pid_t, dirfd: i32, path: &[u8]) -> Option<Vec<u8>> {
         let mut full: Vec<u8> = Vec::with_capacity(path.len() + 64);
-        if path[0] != b'/' {
+        if path[0] == b'/' {
+            if let Some(root) = self.roots.get(&tgid) {
+                full.extend_from_slice(root);
+            }
+        } else {
             if dirfd == libc::AT_FDCWD {
                 full.extend_from_slice(self.cwd(tgid, tid)?);
             } else {
@@ -482,7 +526,8 @@ impl Events {
         let append = flags & libc::O_APPEND as u64 != 0;
         let cloexec = flags & libc::O_CLOEXEC as u64 != 0;
         let tmpfile = flags & libc::O_TMPFILE as u64 == libc::O_TMPFILE as u64;
-        let named = self.paths.file(&joined, flags & libc::O_NOFOLLOW as u64 == 0);
+        let root = self.roots.get(&tgid).map_or(&b"/"[..], Vec::as_slice);
+        let named = self.paths.file(root, &joined, flags & libc::O_NOFOLLOW as u64 == 0);
         // The kernel side's inode number of the opened file (0: not read).
         let ino = e.peek[0];
         let (name, kind) = match (tmpfile, ino) {

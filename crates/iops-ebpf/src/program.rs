@@ -138,7 +138,8 @@ pub const ANON_FD_MAKERS: &[(libc::c_long, u16)] = &[
 
 /// Calls recorded so that an fd's identity follows it without /proc (see
 /// `events`): fd copies, forks (whether the child shares the fd table),
-/// working-directory changes (relative opens are named against it).
+/// working-directory and root changes (relative opens are named against
+/// the first, absolute ones against the second).
 pub const FD_FOLLOWERS: &[(libc::c_long, u16)] = &[
     (libc::SYS_dup, CALL_TRACED),
     (libc::SYS_fcntl, CALL_TRACED), // F_DUPFD, F_DUPFD_CLOEXEC, F_SETFD only (bpf side)
@@ -150,6 +151,7 @@ pub const FD_FOLLOWERS: &[(libc::c_long, u16)] = &[
     (libc::SYS_vfork, CALL_TRACED),
     (libc::SYS_chdir, CALL_TRACED | CALL_PATH_ARG0),
     (libc::SYS_fchdir, CALL_TRACED),
+    (libc::SYS_chroot, CALL_TRACED | CALL_PATH_ARG0),
 ];
 
 // Values of the `tgids` map (bits).
