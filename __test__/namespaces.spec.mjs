@@ -9,12 +9,13 @@
  *
  * Needs root (chroot, unshare); skipped, saying why, otherwise.
  */
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 
 import test from "ava";
 
-import { compileFixtures, eachMethod, fileCounts, makeTempDir, runCliJson } from "./_support/util.mjs";
+import { CLI, FIXTURES, ROOT, compileFixtures, eachMethod, fileCounts, makeTempDir, runCliJson } from "./_support/util.mjs";
 
 const ROOTLESS = process.platform !== "linux" || process.getuid() !== 0;
 if (ROOTLESS) console.log("namespaces.spec: skipped: chroot and unshare need root on Linux");
@@ -26,7 +27,7 @@ let bin;
 test.before(() => {
   if (ROOTLESS) return;
   dir = makeTempDir("iops-ns-");
-  bin = compileFixtures(dir, ["chrooted", "writes"]);
+  bin = compileFixtures(dir, ["chrooted", "writes", "forkwrite", "threads", "gatedwrites", "loopwriter"]);
 });
 
 test.after.always(() => {
@@ -70,3 +71,113 @@ each(test, "a static writer launched through chroot(8) (the field case): its fil
   t.is(fs.statSync(real).size, N * S);
   t.deepEqual(written(report), [{ path: real, writeOps: N, writeBytes: N * S }]);
 });
+
+// ------------------------------------------------- PID namespaces (F-pidns)
+
+const INDEX = path.join(ROOT, "dist", "index.js");
+
+/**
+ * Runs `argv` as pid 1 of a new PID namespace with its own /proc (as in a
+ * container): when it exits, the kernel ends whatever is left in it.
+ */
+function inPidNamespace(argv, timeout = 120_000) {
+  return spawnSync("unshare", ["-p", "-f", "--mount-proc", ...argv], { encoding: "utf8", timeout, maxBuffer: 64 << 20 });
+}
+
+/** `iops --json - <args>` run in a new PID namespace: { status, stderr, report }. */
+function cliInPidNamespace(args) {
+  const r = inPidNamespace([process.execPath, CLI, "--json", "-", ...args]);
+  let report = null;
+  try {
+    report = JSON.parse(r.stdout);
+  } catch {
+    // said by the test's assertion on status and stderr
+  }
+  return { status: r.status, stderr: r.stderr, report };
+}
+
+each(test, "a command launched in a PID namespace (unshare -p -f --mount-proc, the field case): its writes, its children's and its threads', exact, each on its file, no warning", (t, method) => {
+  const N = 40;
+  const S = 1000;
+  const out = path.join(dir, `ns-writes-${method}.dat`);
+  const w = cliInPidNamespace(["--method", method, "--", bin.writes, out, String(N), String(S)]);
+  t.is(w.status, 0, w.stderr);
+  t.is(w.report.method, method);
+  t.is(fs.statSync(out).size, N * S);
+  t.deepEqual(written(w.report), [{ path: out, writeOps: N, writeBytes: N * S }]);
+  t.deepEqual(w.report.warnings, []);
+  t.deepEqual(w.report.exit, { code: 0, signal: null, signalNumber: null });
+
+  // A child and a grandchild (their fds and names from the fork's record).
+  const fw = fs.mkdtempSync(path.join(dir, `ns-fork-${method}-`));
+  const f = cliInPidNamespace(["--method", method, "--", bin.forkwrite, fw, "30", "20", "10", "100"]);
+  t.is(f.status, 0, f.stderr);
+  t.deepEqual(written(f.report), [
+    { path: path.join(fw, "child.dat"), writeOps: 20, writeBytes: 2000 },
+    { path: path.join(fw, "grandchild.dat"), writeOps: 10, writeBytes: 1000 },
+    { path: path.join(fw, "parent.dat"), writeOps: 30, writeBytes: 3000 },
+  ]);
+  t.deepEqual(f.report.warnings, []);
+
+  // Threads, all at once.
+  const th = fs.mkdtempSync(path.join(dir, `ns-threads-${method}-`));
+  const r = cliInPidNamespace(["--method", method, "--", bin.threads, th, "4", "25", "100"]);
+  t.is(r.status, 0, r.stderr);
+  t.deepEqual(
+    written(r.report),
+    [0, 1, 2, 3].map((i) => ({ path: path.join(th, `thread-${i}.dat`), writeOps: 25, writeBytes: 2500 })),
+  );
+});
+
+each(test, "attach in a PID namespace (tracePid, the API of iops -p) to a process whose threads are all blocked: every write after the attach, exact, per thread and file, the pid the namespace's", (t, method) => {
+  const T = 3;
+  const N = 50;
+  const S = 10;
+  const out = path.join(dir, `ns-attach-${method}`);
+  const r = inPidNamespace([process.execPath, path.join(FIXTURES, "gated-attach.mjs"), INDEX, bin.gatedwrites, out, method, String(T), String(N), String(S)]);
+  t.is(r.status, 0, r.stderr);
+  const { pid, exit, report } = JSON.parse(r.stdout);
+  t.deepEqual(exit, { code: 0, signal: null });
+  t.is(report.method, method);
+  t.is(report.pid, pid);
+  const names = [...[...Array(T).keys()].map(String), "main"].map((n) => `${out}.${n}`).sort();
+  for (const n of names) t.is(fs.statSync(n).size, N * S, n);
+  t.deepEqual(written(report).filter((f) => !f.path.startsWith("pipe:")), names.map((p) => ({ path: p, writeOps: N, writeBytes: N * S })));
+  t.is(report.summary.writeOps, (T + 1) * N);
+});
+
+each(test, "iops -p in a PID namespace (the field case's shell): the writer's writes counted, never none, each of its size, on its file", (t, method) => {
+  const out = path.join(dir, `ns-p-${method}.dat`);
+  const script = [
+    `${shq(bin.loopwriter)} ${shq(out)} 0 10 1000 >/dev/null & w=$!`,
+    `while [ ! -s ${shq(out)} ]; do sleep 0.01; done`,
+    `${shq(process.execPath)} ${shq(CLI)} --method ${method} --json - -p "$w" --duration 0.5; rc=$?`,
+    `kill -9 "$w"; exit $rc`,
+  ].join("\n");
+  const r = inPidNamespace(["sh", "-c", script]);
+  t.is(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  t.is(report.method, method);
+  // Its progress lines go to /dev/null: its one file is `out`.
+  const files = written(report).filter((f) => f.path !== "/dev/null");
+  t.is(files.length, 1);
+  t.is(files[0].path, out);
+  t.true(files[0].writeOps > 0, `${files[0].writeOps} writes`);
+  t.is(files[0].writeBytes, files[0].writeOps * 10);
+  t.is(report.summary.writeOps, files[0].writeOps);
+});
+
+each(test, "profile() in a PID namespace (pid 1 there): the window's writes exact, the report's pid the namespace's", (t, method) => {
+  const N = 25;
+  const S = 100;
+  const out = path.join(dir, `ns-profile-${method}.dat`);
+  const r = inPidNamespace([process.execPath, path.join(FIXTURES, "profile-writes.cjs"), INDEX, out, String(N), String(S), method]);
+  t.is(r.status, 0, r.stderr);
+  const { report } = JSON.parse(r.stdout);
+  t.is(report.method, method);
+  t.is(report.pid, 1);
+  t.deepEqual(written(report), [{ path: out, writeOps: N, writeBytes: N * S }]);
+  t.deepEqual(report.warnings, []);
+});
+
+const shq = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;

@@ -22,7 +22,7 @@ use iops_linux::threads::{Pending, Threads};
 use libc::pid_t;
 
 use crate::paths::Resolver;
-use crate::record::{Event, EV_BEGIN, EV_CALL, EV_COMPAT, EV_END, EV_EXEC, EV_FORK, EV_GONE, EV_STARTED, POS_READ, SIZE_READ};
+use crate::record::{Event, EV_BEGIN, EV_CALL, EV_COMPAT, EV_END, EV_EXEC, EV_FORK, EV_GONE, EV_NAMED, EV_STARTED, POS_READ, SIZE_READ};
 
 /// bpf_ktime_get_ns() instants as `Instant`s: both are CLOCK_MONOTONIC.
 #[derive(Clone, Copy)]
@@ -93,6 +93,23 @@ pub struct Events {
     /// side's, in the open's record): an fd the records never saw opened
     /// (received by SCM_RIGHTS) is named by the file behind it.
     by_inode: HashMap<u64, (String, FdKind)>,
+    /// iops runs in a PID namespace (`Program::in_pidns`): records carry
+    /// the ids there, but a fork's child is the kernel's id until the
+    /// child's first call names it (EV_NAMED); see `pidns`.
+    pidns: Option<PidNs>,
+}
+
+/// The kernel's ids of the traced tasks as the records name them, where
+/// iops runs in a PID namespace.
+#[derive(Default)]
+struct PidNs {
+    /// A process forked (its kernel id) whose first call has not come yet:
+    /// its fork's record, replayed with its id here once it has.
+    forks: HashMap<u32, Event>,
+    /// Threads born (their kernel ids) whose first call has not come yet.
+    new_threads: std::collections::HashSet<u32>,
+    /// Traced processes: kernel id → id here.
+    processes: HashMap<u32, pid_t>,
 }
 
 impl Events {
@@ -119,6 +136,26 @@ impl Events {
             roots: HashMap::new(),
             paths: Resolver::default(),
             by_inode: HashMap::new(),
+            pidns: None,
+        }
+    }
+
+    /// iops runs in a PID namespace: see `PidNs`.
+    pub fn in_pidns(&mut self) {
+        self.pidns = Some(PidNs::default());
+    }
+
+    /// Whether the task the kernel knows as `id` (a key of the traced set)
+    /// is a live process: through /proc by its id here (`alive`), or, in a
+    /// PID namespace, a process forked whose first call has not come yet.
+    pub fn process_alive(&self, id: u32, alive: impl Fn(pid_t) -> bool) -> bool {
+        let Some(ns) = &self.pidns else { return alive(id as pid_t) };
+        match ns.processes.get(&id) {
+            Some(&here) => alive(here),
+            // A thread born is never one. Else a process not named yet
+            // (forked, or the command just exec'd), or a named thread,
+            // whose entry the kernel side drops at its exit.
+            None => !ns.new_threads.contains(&id),
         }
     }
 
@@ -175,7 +212,19 @@ impl Events {
         match e.kind {
             EV_CALL => self.on_call(&e, path),
             EV_EXEC => self.calls.exec(e.tgid as pid_t),
-            EV_FORK => self.on_fork(&e),
+            EV_FORK => match &mut self.pidns {
+                // The child's id here comes with its first call.
+                Some(ns) => {
+                    let thread = fork_flags(&e).is_none_or(|f| f & libc::CLONE_THREAD as u64 != 0);
+                    if thread {
+                        ns.new_threads.insert(e.peek[1] as u32);
+                    } else {
+                        ns.forks.insert(e.peek[1] as u32, e);
+                    }
+                }
+                None => self.on_fork(&e),
+            },
+            EV_NAMED => self.on_named(&e),
             EV_COMPAT => match self.compat_nrs.kind(e.nr as u64) {
                 Some(CompatCall::Data) => self.compat_calls += 1,
                 Some(CompatCall::Meta) => self.compat_meta_calls += 1,
@@ -187,6 +236,9 @@ impl Events {
                 self.threads.forget_process(tgid);
                 self.cwds.remove(&tgid);
                 self.roots.remove(&tgid);
+                if let Some(ns) = &mut self.pidns {
+                    ns.processes.retain(|_, here| *here != tgid);
+                }
                 self.last_gone = Some(self.clock.instant(e.start));
                 if tgid != self.root && e.args[2] != 0 && self.begin.is_some() && self.end.is_none() {
                     self.storage_orphans.add(&ProcIo { read_bytes: e.args[0], write_bytes: e.args[1], ..ProcIo::default() });
@@ -281,15 +333,7 @@ impl Events {
     /// are resolved through /proc on first use.
     fn on_fork(&mut self, e: &Event) {
         let (parent, child) = (e.tgid as pid_t, e.peek[1] as pid_t);
-        let nr = e.nr as libc::c_long;
-        let flags = match nr {
-            libc::SYS_clone => Some(e.args[0]),
-            libc::SYS_clone3 => Some(e.peek[0]),
-            #[cfg(target_arch = "x86_64")]
-            libc::SYS_fork | libc::SYS_vfork => Some(0),
-            _ => None,
-        };
-        let Some(flags) = flags.filter(|f| f & libc::CLONE_THREAD as u64 == 0) else { return };
+        let Some(flags) = fork_flags(e).filter(|f| f & libc::CLONE_THREAD as u64 == 0) else { return };
         if flags & libc::CLONE_FILES as u64 == 0 {
             self.calls.forked(parent, child);
         }
@@ -298,6 +342,23 @@ impl Events {
         }
         if let Some(root) = self.roots.get(&parent).cloned() {
             self.roots.insert(child, root);
+        }
+    }
+
+    /// In a PID namespace, a traced thread's first call: its ids here
+    /// (`tid`, `tgid`) and its kernel tid (`peek[1]`). A process forked is
+    /// now known by its id here, and its fork is taken from its record
+    /// (before any record of the child's: the child's first call came after it).
+    fn on_named(&mut self, e: &Event) {
+        let Some(ns) = &mut self.pidns else { return };
+        let id = e.peek[1] as u32;
+        ns.new_threads.remove(&id);
+        if e.tid == e.tgid {
+            ns.processes.insert(id, e.tgid as pid_t);
+        }
+        if let Some(mut fork) = ns.forks.remove(&id) {
+            fork.peek[1] = u64::from(e.tgid);
+            self.on_fork(&fork);
         }
     }
 
@@ -543,6 +604,18 @@ impl Events {
         if e.counted != 0 {
             self.calls.open_flags(tgid, tid, fd, flags);
         }
+    }
+}
+
+/// The clone flags of a fork's record (a fork or vfork: none), or `None`
+/// where its call was not seen.
+fn fork_flags(e: &Event) -> Option<u64> {
+    match e.nr as libc::c_long {
+        libc::SYS_clone => Some(e.args[0]),
+        libc::SYS_clone3 => Some(e.peek[0]),
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_fork | libc::SYS_vfork => Some(0),
+        _ => None,
     }
 }
 
