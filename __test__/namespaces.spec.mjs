@@ -180,4 +180,19 @@ each(test, "profile() in a PID namespace (pid 1 there): the window's writes exac
   t.deepEqual(report.warnings, []);
 });
 
+each(test, "a command that makes a PID namespace of its own (unshare -p -f), from iops's namespace and from one nested in it: its processes' writes exact, no warning", (t, method) => {
+  for (const nested of [false, true]) {
+    const fw = fs.mkdtempSync(path.join(dir, `ns-nested-${method}-`));
+    const args = ["--method", method, "--", "unshare", "-p", "-f", bin.forkwrite, fw, "30", "20", "10", "100"];
+    const r = nested ? cliInPidNamespace(args) : runCliJson(args);
+    t.is(r.status, 0, r.stderr);
+    t.deepEqual(written(r.report), [
+      { path: path.join(fw, "child.dat"), writeOps: 20, writeBytes: 2000 },
+      { path: path.join(fw, "grandchild.dat"), writeOps: 10, writeBytes: 1000 },
+      { path: path.join(fw, "parent.dat"), writeOps: 30, writeBytes: 3000 },
+    ], nested ? "iops in a namespace" : "iops in the initial one");
+    t.deepEqual(r.report.warnings, []);
+  }
+});
+
 const shq = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;

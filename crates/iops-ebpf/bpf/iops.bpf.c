@@ -131,7 +131,14 @@ char LICENSE[] SEC("license") = "GPL";
  * "PID namespaces" below. */
 #define CFG_PIDNS_DEV 31
 #define CFG_PIDNS_INO 32
-#define CFG_LEN 33
+/* 33..36: where a task's pid in a given namespace is (from the kernel's
+ * BTF; 0 in CFG_PID_TASK: unknown): task_struct.thread_pid,
+ * task_struct.group_leader, pid.level, pid.numbers. */
+#define CFG_PID_TASK 33
+#define CFG_PID_LEADER 34
+#define CFG_PID_LEVEL 35
+#define CFG_PID_NUMBERS 36
+#define CFG_LEN 37
 
 /* The same on every architecture this runs on. */
 #define MAP_ANONYMOUS 0x20
@@ -304,13 +311,18 @@ const volatile __u64 CONFIG[CFG_LEN] = {};
  * read only at a marker call; [4]: tasks forked by a traced one that the
  * full `tgids` could not take (so never traced); [5]: non-zero while
  * `wanted` holds threads of an attached process not yet found (see "PID
- * namespaces"); [6]: calls not counted, made by traced threads that are not
- * in iops's PID namespace (a namespace nested in it). */
+ * namespaces"); [6]: calls not counted, made by traced threads that have
+ * no ids in iops's PID namespace (never, but where the kernel's BTF lacks
+ * `struct pid`: then those in a namespace nested in it); [7]: 1 + the level
+ * of iops's PID namespace, [8]: its address, both learnt from a thread
+ * there (0: not yet). */
 #define STATE_FINDING 5
 #define STATE_UNNAMED 6
+#define STATE_NS_LEVEL 7
+#define STATE_NS 8
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 7);
+	__uint(max_entries, 9);
 	__type(key, __u32);
 	__type(value, __u64);
 } state SEC(".maps");
@@ -326,8 +338,9 @@ struct {
  * process until all are found, as userspace sees from `wanted` emptying).
  * Each traced thread learns its ids there at its first call (`named`), and
  * every record carries those, so userspace's pids, /proc and the report
- * agree; an EV_NAMED record gives userspace its kernel tid. A thread that
- * has none there (a namespace nested in iops's) is not counted, and said
+ * agree; an EV_NAMED record gives userspace its kernel tid. A thread in a
+ * namespace nested in iops's has ids there too, read from its `struct pid`
+ * (`nested_ids`); one that has none it can read is not counted, and said
  * (state[6]). Value: the thread's tgid there, and its `tgids` flags << 32. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -376,13 +389,68 @@ INLINE int in_pidns(void)
 	return cfg(CFG_PIDNS_INO) != 0;
 }
 
+/* `task`'s id at namespace level `level` (the `struct upid` of its
+ * thread_pid there) in `nr`, and that namespace's address (0: it has no id
+ * at that level). */
+INLINE __u64 upid_at(const char *task, __u32 level, __u32 *nr)
+{
+	const char *pid = 0;
+	__u32 depth = 0;
+	__u64 ns = 0;
+	if (bpf_probe_read_kernel(&pid, 8, task + cfg(CFG_PID_TASK)) < 0 || !pid ||
+	    bpf_probe_read_kernel(&depth, 4, pid + cfg(CFG_PID_LEVEL)) < 0 || level > depth)
+		return 0;
+	const char *upid = pid + cfg(CFG_PID_NUMBERS) + (__u64)(level & 63) * 16;
+	if (bpf_probe_read_kernel(nr, 4, upid) < 0 || bpf_probe_read_kernel(&ns, 8, upid + 8) < 0)
+		return 0;
+	return ns;
+}
+
+/* The current task is in iops's PID namespace: that namespace's level and
+ * address are learnt from it, once (for `nested_ids`). */
+INLINE void learn_level(void)
+{
+	__u64 *level = state_at(STATE_NS_LEVEL), *addr = state_at(STATE_NS);
+	if (!cfg(CFG_PID_TASK) || !level || *level || !addr)
+		return;
+	const char *task = (const char *)bpf_get_current_task(), *pid = 0;
+	__u32 depth = 0, nr = 0;
+	if (bpf_probe_read_kernel(&pid, 8, task + cfg(CFG_PID_TASK)) < 0 || !pid ||
+	    bpf_probe_read_kernel(&depth, 4, pid + cfg(CFG_PID_LEVEL)) < 0)
+		return;
+	__u64 ns = upid_at(task, depth, &nr);
+	if (!ns)
+		return;
+	*addr = ns;
+	*level = depth + 1;
+}
+
+/* The ids in iops's PID namespace of the current task, whose own namespace
+ * is nested in it (bpf_get_ns_current_pid_tgid takes only a task's own):
+ * read from its pid's number at that namespace's level; -1 where unknown. */
+INLINE int nested_ids(__u32 *tid, __u32 *tgid)
+{
+	__u64 *level = state_at(STATE_NS_LEVEL), *addr = state_at(STATE_NS);
+	if (!cfg(CFG_PID_TASK) || !level || !*level || !addr)
+		return -1;
+	__u32 at = (__u32)(*level - 1);
+	const char *task = (const char *)bpf_get_current_task(), *leader = 0;
+	if (upid_at(task, at, tid) != *addr)
+		return -1;
+	if (bpf_probe_read_kernel(&leader, 8, task + cfg(CFG_PID_LEADER)) < 0 || !leader || upid_at(leader, at, tgid) != *addr)
+		return -1;
+	return 0;
+}
+
 /* The current task's ids in iops's PID namespace; -1 where it has none
- * there (its own namespace is nested in iops's). */
+ * there (its namespace is not iops's nor nested in it) or they cannot be
+ * read. */
 INLINE int ns_ids(__u32 *tid, __u32 *tgid)
 {
 	struct bpf_pidns_info ns = {};
 	if (bpf_get_ns_current_pid_tgid(cfg(CFG_PIDNS_DEV), cfg(CFG_PIDNS_INO), &ns, sizeof(ns)) < 0)
-		return -1;
+		return nested_ids(tid, tgid);
+	learn_level();
 	*tid = ns.pid;
 	*tgid = ns.tgid;
 	return 0;

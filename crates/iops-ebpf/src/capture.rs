@@ -339,7 +339,7 @@ mod built {
         }
         if unnamed_calls > 0 {
             warnings.push(WarningCode::NestedPidNamespace.with(format!(
-                "{unnamed_calls} calls were made by traced processes in a PID namespace nested in the one iops runs in, whose pids iops does not see: they are missing from every figure, which are lower bounds (--method ptrace counts them)"
+                "{unnamed_calls} calls were made by traced processes in a PID namespace nested in the one iops runs in, whose pids there the eBPF source could not read (the kernel's BTF has no `struct pid`): they are missing from every figure, which are lower bounds (--method ptrace counts them)"
             )));
         }
         if lost > 0 {

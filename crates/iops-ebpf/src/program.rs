@@ -52,8 +52,9 @@ const CFG_ARG5: u32 = 29;
 const CFG_INODE_SIZE: u32 = 30;
 const CFG_PIDNS_DEV: u32 = 31;
 const CFG_PIDNS_INO: u32 = 32;
+const CFG_PID_TASK: u32 = 33;
 /// Slots of bpf/iops.bpf.c's CONFIG array.
-const CFG_LEN: usize = 33;
+const CFG_LEN: usize = 37;
 /// bpf/iops.bpf.c's `state[5]`: threads in `wanted` are being looked for at
 /// every syscall entry.
 const STATE_FINDING: u32 = 5;
@@ -360,6 +361,12 @@ impl Program {
         if let Some((dev, ino)) = pidns {
             config[CFG_PIDNS_DEV as usize] = dev;
             config[CFG_PIDNS_INO as usize] = ino;
+            // Unknown (0): tasks in a namespace nested in ours are not counted, and said.
+            if let Some(o) = kernel.pids {
+                for (i, v) in [o.task_thread_pid, o.task_group_leader, o.pid_level, o.pid_numbers].into_iter().enumerate() {
+                    config[CFG_PID_TASK as usize + i] = v;
+                }
+            }
         }
         for (i, v) in [
             (CFG_FORK_CHILD_PID, child_pid),
