@@ -78,10 +78,18 @@ const INDEX = path.join(ROOT, "dist", "index.js");
 
 /**
  * Runs `argv` as pid 1 of a new PID namespace with its own /proc (as in a
- * container): when it exits, the kernel ends whatever is left in it.
+ * container). Nothing outlives it: when pid 1 exits the kernel ends the
+ * rest of the namespace, and pid 1 is killed when unshare dies
+ * (--kill-child), unshare when this test's process does (--pdeathsig) or
+ * when it runs past `timeout`.
  */
-function inPidNamespace(argv, timeout = 120_000) {
-  return spawnSync("unshare", ["-p", "-f", "--mount-proc", ...argv], { encoding: "utf8", timeout, maxBuffer: 64 << 20 });
+function inPidNamespace(argv, timeout = 90_000) {
+  return spawnSync("setpriv", ["--pdeathsig", "KILL", "unshare", "--kill-child=KILL", "-p", "-f", "--mount-proc", ...argv], {
+    encoding: "utf8",
+    timeout,
+    killSignal: "SIGKILL",
+    maxBuffer: 64 << 20,
+  });
 }
 
 /** `iops --json - <args>` run in a new PID namespace: { status, stderr, report }. */
