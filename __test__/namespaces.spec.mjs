@@ -27,7 +27,7 @@ let bin;
 test.before(() => {
   if (ROOTLESS) return;
   dir = makeTempDir("iops-ns-");
-  bin = compileFixtures(dir, ["chrooted", "writes", "forkwrite", "threads", "gatedwrites", "loopwriter"]);
+  bin = compileFixtures(dir, ["chrooted", "writes", "forkwrite", "dupexec", "threads", "gatedwrites", "loopwriter"]);
 });
 
 test.after.always(() => {
@@ -126,6 +126,15 @@ each(test, "a command launched in a PID namespace (unshare -p -f --mount-proc, t
     { path: path.join(fw, "parent.dat"), writeOps: 30, writeBytes: 3000 },
   ]);
   t.deepEqual(f.report.warnings, []);
+
+  // A child writing to the file its parent opened, as its stdout, then
+  // exiting at once: its fd is known only from its parent's, copied at the fork.
+  const de = path.join(dir, `ns-dupexec-${method}.dat`);
+  const d = cliInPidNamespace(["--method", method, "--", bin.dupexec, de, "5500", "dup"]);
+  t.is(d.status, 0, d.stderr);
+  t.is(fs.statSync(de).size, 5500);
+  t.deepEqual(written(d.report), [{ path: de, writeOps: 6, writeBytes: 5500 }]);
+  t.deepEqual(d.report.warnings, []);
 
   // Threads, all at once.
   const th = fs.mkdtempSync(path.join(dir, `ns-threads-${method}-`));
