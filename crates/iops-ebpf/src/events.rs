@@ -214,14 +214,16 @@ impl Events {
             EV_EXEC => self.calls.exec(e.tgid as pid_t),
             EV_FORK => match &mut self.pidns {
                 // The child's id here comes with its first call.
-                Some(ns) => {
-                    let thread = fork_flags(&e).is_none_or(|f| f & libc::CLONE_THREAD as u64 != 0);
-                    if thread {
+                Some(ns) => match fork_flags(&e).map(|f| f & libc::CLONE_THREAD as u64 != 0) {
+                    Some(true) => {
                         ns.new_threads.insert(e.peek[1] as u32);
-                    } else {
+                    }
+                    Some(false) => {
                         ns.forks.insert(e.peek[1] as u32, e);
                     }
-                }
+                    // Its call not seen: nothing to copy, as `on_fork` would.
+                    None => {}
+                },
                 None => self.on_fork(&e),
             },
             EV_NAMED => self.on_named(&e),
