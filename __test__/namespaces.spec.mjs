@@ -72,6 +72,27 @@ each(test, "a static writer launched through chroot(8) (the field case): its fil
   t.deepEqual(written(report), [{ path: real, writeOps: N, writeBytes: N * S }]);
 });
 
+each(test, "attach to a process under chroot, which opens its files after the attach: each named by its real path, its exact writes", (t, method) => {
+  const T = 2;
+  const N = 20;
+  const S = 10;
+  const jail = fs.realpathSync(fs.mkdtempSync(path.join(dir, `chroot-attach-${method}-`)));
+  fs.copyFileSync(bin.gatedwrites, path.join(jail, "gw"));
+  fs.chmodSync(path.join(jail, "gw"), 0o755);
+  const r = spawnSync(process.execPath, [path.join(FIXTURES, "gated-attach.mjs"), path.join(ROOT, "dist", "index.js"), "/gw", "/o", method, String(T), String(N), String(S)], {
+    encoding: "utf8",
+    timeout: 90_000,
+    env: { ...process.env, CHROOT: jail },
+  });
+  t.is(r.status, 0, r.stderr);
+  const { exit, report } = JSON.parse(r.stdout);
+  t.deepEqual(exit, { code: 0, signal: null });
+  t.is(report.method, method);
+  const names = ["0", "1", "main"].map((n) => path.join(jail, `o.${n}`)).sort();
+  for (const n of names) t.is(fs.statSync(n).size, N * S, n);
+  t.deepEqual(written(report).filter((f) => !f.path.startsWith("pipe:")), names.map((p) => ({ path: p, writeOps: N, writeBytes: N * S })));
+});
+
 // ------------------------------------------------- PID namespaces (F-pidns)
 
 const INDEX = path.join(ROOT, "dist", "index.js");
