@@ -27,7 +27,7 @@ let bin;
 test.before(() => {
   if (ROOTLESS) return;
   dir = makeTempDir("iops-ns-");
-  bin = compileFixtures(dir, ["chrooted", "writes", "forkwrite", "dupexec", "threads", "gatedwrites", "loopwriter"]);
+  bin = compileFixtures(dir, ["chrooted", "writes", "forkwrite", "forkedfd", "dupexec", "threads", "gatedwrites", "loopwriter"]);
 });
 
 test.after.always(() => {
@@ -147,6 +147,14 @@ each(test, "a command launched in a PID namespace (unshare -p -f --mount-proc, t
     { path: path.join(fw, "parent.dat"), writeOps: 30, writeBytes: 3000 },
   ]);
   t.deepEqual(f.report.warnings, []);
+
+  // A child writing on the fd its parent opened, gone before its records
+  // are read: its fd known from the fork's record, named by its first call.
+  const ff = path.join(dir, `ns-forkedfd-${method}.dat`);
+  const k = cliInPidNamespace(["--method", method, "--", bin.forkedfd, ff, "20", "100"]);
+  t.is(k.status, 0, k.stderr);
+  t.deepEqual(written(k.report), [{ path: ff, writeOps: 40, writeBytes: 4000 }]);
+  t.deepEqual(k.report.warnings, []);
 
   // A child writing to the file its parent opened, as its stdout, then
   // exiting at once: its fd is known only from its parent's, copied at the fork.
