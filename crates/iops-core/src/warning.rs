@@ -102,6 +102,10 @@ pub enum WarningCode {
     /// one being refused here: the same figures, at a few ns more per call;
     /// the text says why.
     EbpfRawTracepoint,
+    /// The eBPF source, run in a PID namespace, did not count the calls of
+    /// traced tasks in a namespace nested in it (it cannot name them by
+    /// iops's pids): counts are a lower bound.
+    NestedPidNamespace,
 }
 
 impl WarningCode {

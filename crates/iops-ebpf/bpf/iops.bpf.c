@@ -54,6 +54,11 @@ static void *(*bpf_ringbuf_reserve)(void *ringbuf, __u64 size, __u64 flags) = (v
 static void (*bpf_ringbuf_submit)(void *data, __u64 flags) = (void *)132;
 static __u64 (*bpf_ringbuf_query)(void *ringbuf, __u64 flags) = (void *)134;
 static void *(*bpf_get_current_task_btf)(void) = (void *)158;
+struct bpf_pidns_info {
+	__u32 pid;
+	__u32 tgid;
+};
+static long (*bpf_get_ns_current_pid_tgid)(__u64 dev, __u64 ino, struct bpf_pidns_info *nsdata, __u32 size) = (void *)120;
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -121,7 +126,19 @@ char LICENSE[] SEC("license") = "GPL";
  * pt_regs; 30: inode.i_size (see position_after). */
 #define CFG_ARG5 29
 #define CFG_INODE_SIZE 30
-#define CFG_LEN 31
+/* 31, 32: iops's PID namespace (the nsfs device, as the kernel's dev_t, and
+ * inode of /proc/self/ns/pid) where it is not the initial one, else 0: see
+ * "PID namespaces" below. */
+#define CFG_PIDNS_DEV 31
+#define CFG_PIDNS_INO 32
+/* 33..36: where a task's pid in a given namespace is (from the kernel's
+ * BTF; 0 in CFG_PID_TASK: unknown): task_struct.thread_pid,
+ * task_struct.group_leader, pid.level, pid.numbers. */
+#define CFG_PID_TASK 33
+#define CFG_PID_LEADER 34
+#define CFG_PID_LEVEL 35
+#define CFG_PID_NUMBERS 36
+#define CFG_LEN 37
 
 /* The same on every architecture this runs on. */
 #define MAP_ANONYMOUS 0x20
@@ -153,6 +170,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define EV_COMPAT 6 /* a call we count, made by the 32-bit ABI, in the window: nr its 32-bit number; not counted */
 #define EV_FORK 7  /* a traced thread made a task: peek[1] its id; nr, args: the parent's call; peek[0]: *args[0] */
 #define EV_STARTED 8 /* the launched command's exec: its own span begins */
+#define EV_NAMED 9 /* iops runs in a PID namespace: a thread's ids there (tid, tgid), peek[1] its kernel tid */
 #define TS_COMPAT 0x0002
 
 struct bpf_raw_tracepoint_args {
@@ -171,6 +189,10 @@ struct pending {
 	__s64 held_ret;
 	__u32 held_nr;
 	__u32 held;
+	/* Its ids in iops's PID namespace (CFG_PIDNS_INO), which its records
+	 * carry; 0 until its first call there (`named`). */
+	__u32 ns_tid;
+	__u32 ns_tgid;
 };
 
 /* One record, 88 bytes; an open's record is followed by its path. Layout
@@ -287,13 +309,45 @@ const volatile __u64 CONFIG[CFG_LEN] = {};
  * [2]: non-zero once any traced process has APPENDS (until then no write
  * looks further); [3]: the capture's cookie (> 0xffffffff: no markers),
  * read only at a marker call; [4]: tasks forked by a traced one that the
- * full `tgids` could not take (so never traced). */
+ * full `tgids` could not take (so never traced); [5]: non-zero while
+ * `wanted` holds threads of an attached process not yet found (see "PID
+ * namespaces"); [6]: calls not counted, made by traced threads that have
+ * no ids in iops's PID namespace (never, but where the kernel's BTF lacks
+ * `struct pid`: then those in a namespace nested in it); [7]: 1 + the level
+ * of iops's PID namespace, [8]: its address, both learnt from a thread
+ * there (0: not yet). */
+#define STATE_FINDING 5
+#define STATE_UNNAMED 6
+#define STATE_NS_LEVEL 7
+#define STATE_NS 8
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 5);
+	__uint(max_entries, 9);
 	__type(key, __u32);
 	__type(value, __u64);
 } state SEC(".maps");
+
+/* PID namespaces. Everything above is keyed by the kernel's ids (the
+ * initial namespace's), which bpf_get_current_pid_tgid gives; where iops
+ * runs in a PID namespace of its own (a container), it knows the traced
+ * processes by that namespace's pids, which the kernel's ids never equal.
+ * There (CFG_PIDNS_INO non-zero) userspace puts the threads it wants in
+ * `wanted`, by their ids in its namespace: the launched command's (found
+ * at its exec) or an attached process's threads (each found at its next
+ * syscall entry while state[5] is set: a helper call per syscall of every
+ * process until all are found, as userspace sees from `wanted` emptying).
+ * Each traced thread learns its ids there at its first call (`named`), and
+ * every record carries those, so userspace's pids, /proc and the report
+ * agree; an EV_NAMED record gives userspace its kernel tid. A thread in a
+ * namespace nested in iops's has ids there too, read from its `struct pid`
+ * (`nested_ids`); one that has none it can read is not counted, and said
+ * (state[6]). Value: the thread's tgid there, and its `tgids` flags << 32. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u64);
+} wanted SEC(".maps");
 
 /* Sized by userspace (EbpfLoader::set_max_entries). */
 struct {
@@ -326,6 +380,88 @@ INLINE void join(__u32 tid)
 		lost();
 	else
 		mark(tid, 1);
+}
+
+/* iops runs in a PID namespace of its own (see "PID namespaces"): a
+ * constant to the verifier, so elsewhere the branches it guards go. */
+INLINE int in_pidns(void)
+{
+	return cfg(CFG_PIDNS_INO) != 0;
+}
+
+/* `task`'s id at namespace level `level` (the `struct upid` of its
+ * thread_pid there) in `nr`, and that namespace's address (0: it has no id
+ * at that level). */
+INLINE __u64 upid_at(const char *task, __u32 level, __u32 *nr)
+{
+	const char *pid = 0;
+	__u32 depth = 0;
+	__u64 ns = 0;
+	if (bpf_probe_read_kernel(&pid, 8, task + cfg(CFG_PID_TASK)) < 0 || !pid ||
+	    bpf_probe_read_kernel(&depth, 4, pid + cfg(CFG_PID_LEVEL)) < 0 || level > depth)
+		return 0;
+	const char *upid = pid + cfg(CFG_PID_NUMBERS) + (__u64)(level & 63) * 16;
+	if (bpf_probe_read_kernel(nr, 4, upid) < 0 || bpf_probe_read_kernel(&ns, 8, upid + 8) < 0)
+		return 0;
+	return ns;
+}
+
+/* The current task is in iops's PID namespace: that namespace's level and
+ * address are learnt from it, once (for `nested_ids`). */
+INLINE void learn_level(void)
+{
+	__u64 *level = state_at(STATE_NS_LEVEL), *addr = state_at(STATE_NS);
+	if (!cfg(CFG_PID_TASK) || !level || *level || !addr)
+		return;
+	const char *task = (const char *)bpf_get_current_task(), *pid = 0;
+	__u32 depth = 0, nr = 0;
+	if (bpf_probe_read_kernel(&pid, 8, task + cfg(CFG_PID_TASK)) < 0 || !pid ||
+	    bpf_probe_read_kernel(&depth, 4, pid + cfg(CFG_PID_LEVEL)) < 0)
+		return;
+	__u64 ns = upid_at(task, depth, &nr);
+	if (!ns)
+		return;
+	*addr = ns;
+	*level = depth + 1;
+}
+
+/* The ids in iops's PID namespace of the current task, whose own namespace
+ * is nested in it (bpf_get_ns_current_pid_tgid takes only a task's own):
+ * read from its pid's number at that namespace's level; -1 where unknown. */
+INLINE int nested_ids(__u32 *tid, __u32 *tgid)
+{
+	__u64 *level = state_at(STATE_NS_LEVEL), *addr = state_at(STATE_NS);
+	if (!cfg(CFG_PID_TASK) || !level || !*level || !addr)
+		return -1;
+	__u32 at = (__u32)(*level - 1);
+	const char *task = (const char *)bpf_get_current_task(), *leader = 0;
+	if (upid_at(task, at, tid) != *addr)
+		return -1;
+	if (bpf_probe_read_kernel(&leader, 8, task + cfg(CFG_PID_LEADER)) < 0 || !leader || upid_at(leader, at, tgid) != *addr)
+		return -1;
+	return 0;
+}
+
+/* The current task's ids in iops's PID namespace; -1 where it has none
+ * there (its namespace is not iops's nor nested in it) or they cannot be
+ * read. */
+INLINE int ns_ids(__u32 *tid, __u32 *tgid)
+{
+	struct bpf_pidns_info ns = {};
+	if (bpf_get_ns_current_pid_tgid(cfg(CFG_PIDNS_DEV), cfg(CFG_PIDNS_INO), &ns, sizeof(ns)) < 0)
+		return nested_ids(tid, tgid);
+	learn_level();
+	*tid = ns.pid;
+	*tgid = ns.tgid;
+	return 0;
+}
+
+/* The ids a record of the current task carries: the kernel's, or in a PID
+ * namespace its ids there (0 where it has none). */
+INLINE void record_ids(__u32 *tid, __u32 *tgid)
+{
+	if (in_pidns() && ns_ids(tid, tgid) < 0)
+		*tid = *tgid = 0;
 }
 
 /* The open file behind `fd` of the current task (its fdtable's entry), or
@@ -582,6 +718,72 @@ INLINE void emit_held(struct pending *slot, __u32 tid, __u32 tgid)
 	bpf_ringbuf_submit(e, wakeup());
 }
 
+/* `ns_tid` of a thread that has no ids in iops's PID namespace. */
+#define NO_NS_ID 0xffffffff
+
+/* A traced thread's first call in iops's PID namespace: its ids there go
+ * in its entry, for its records, and to userspace with its kernel tid
+ * (EV_NAMED); where it has none there, NO_NS_ID (its calls are then
+ * counted in state[6] only). */
+INLINE void named(struct pending *slot, __u32 tid)
+{
+	__u32 ntid = 0, ntgid = 0;
+	if (ns_ids(&ntid, &ntgid) < 0) {
+		slot->ns_tid = slot->ns_tgid = NO_NS_ID;
+		return;
+	}
+	slot->ns_tid = ntid;
+	slot->ns_tgid = ntgid;
+	struct event *e = reserve_notice(EV_NAMED, 0, ntid, ntgid);
+	if (e) {
+		e->peek[1] = tid;
+		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	}
+}
+
+/* In a PID namespace, userspace wants process `ntgid` (its id there) of
+ * the current task, whose kernel tgid is `tgid`: it joins the traced set
+ * with the flags `want` holds. */
+INLINE int take_process(__u32 tgid, __u64 want)
+{
+	__u8 flags = (__u8)(want >> 32);
+	__u8 *v = bpf_map_lookup_elem(&tgids, &tgid);
+	if (v)
+		*v |= flags;
+	else if (bpf_map_update_elem(&tgids, &tgid, &flags, BPF_NOEXIST) && !bpf_map_lookup_elem(&tgids, &tgid))
+		return -1;
+	if (flags & APPENDS) {
+		__u64 *any = state_at(2);
+		if (any)
+			*any = 1;
+	}
+	return 0;
+}
+
+/* In a PID namespace, while threads of an attached process are wanted
+ * (state[5]): the current thread, untraced, is one of them? Then it joins
+ * (its process too), named, and its entry is returned; else 0. */
+INLINE struct pending *found(__u32 tid, __u32 tgid)
+{
+	__u64 *finding = state_at(STATE_FINDING);
+	if (!finding || !*finding)
+		return 0;
+	__u32 ntid = 0, ntgid = 0;
+	if (ns_ids(&ntid, &ntgid) < 0)
+		return 0;
+	__u64 *w = bpf_map_lookup_elem(&wanted, &ntid);
+	if (!w || (__u32)*w != ntgid || ((*w >> 32) & AT_EXEC))
+		return 0;
+	if (take_process(tgid, *w) < 0)
+		return 0;
+	bpf_map_delete_elem(&wanted, &ntid);
+	join(tid);
+	struct pending *slot = bpf_map_lookup_elem(&pending, &tid);
+	if (slot)
+		named(slot, tid);
+	return slot;
+}
+
 /* The saved user register at byte `at` of the pt_regs the tracepoint
  * gives: read in place where the program is typed (tp_btf: the verifier
  * knows `regs` for a struct pt_regs, so this is a plain load), else with
@@ -638,14 +840,29 @@ INLINE int on_enter(__u64 *ctx, const int typed)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
-	if (!maybe_traced(tid))
-		return 0; /* not a thread of a traced process */
-	struct pending *slot = bpf_map_lookup_elem(&pending, &tid);
-	if (!slot)
-		return 0; /* not a thread of a traced process */
+	struct pending *slot = 0;
+	if (maybe_traced(tid))
+		slot = bpf_map_lookup_elem(&pending, &tid);
+	if (!slot) {
+		if (!in_pidns())
+			return 0; /* not a thread of a traced process */
+		slot = found(tid, tgid);
+		if (!slot)
+			return 0;
+	}
+	/* The ids its records carry (`tid`, `tgid` key the maps). */
+	__u32 rtid = tid, rtgid = tgid;
+	int unnamed = 0;
+	if (in_pidns()) {
+		if (!slot->ns_tid)
+			named(slot, tid);
+		unnamed = slot->ns_tid == NO_NS_ID;
+		rtid = unnamed ? 0 : slot->ns_tid;
+		rtgid = unnamed ? 0 : slot->ns_tgid;
+	}
 	/* Any call, counted or not, shows the program went on past a failure. */
 	if (slot->held)
-		emit_held(slot, tid, tgid);
+		emit_held(slot, rtid, rtgid);
 	__s64 nr = ctx[1];
 	if (nr < 0 || nr >= NR_LIMIT)
 		return 0;
@@ -654,7 +871,7 @@ INLINE int on_enter(__u64 *ctx, const int typed)
 	if ((__u64)nr == cfg(CFG_MARKER_NR)) {
 		if (read_args((const void *)ctx[0], args, typed) < 0)
 			return 0;
-		on_marker(args, tid, tgid);
+		on_marker(args, rtid, rtgid);
 		if (args[1] == F_SETFL && (args[2] & O_APPEND))
 			mark_appends(tgid);
 		/* fcntl's fd copies and close-on-exec changes are followed
@@ -675,12 +892,19 @@ INLINE int on_enter(__u64 *ctx, const int typed)
 		if (*flags & CALL_COMPAT) {
 			__u64 *phase = state_at(0);
 			if (phase && *phase == WINDOW_OPEN)
-				notice_compat(key, tid, tgid);
+				notice_compat(key, rtid, rtgid);
 		}
 		return 0;
 	}
 	if (!(*flags & CALL_TRACED))
 		return 0;
+	if (unnamed) {
+		/* Not counted: userspace could not tell whose call it was. */
+		__u64 *phase = state_at(0), *n = state_at(STATE_UNNAMED);
+		if (phase && *phase == WINDOW_OPEN && n)
+			__sync_fetch_and_add(n, 1);
+		return 0;
+	}
 	if (!have_args && read_args((const void *)ctx[0], args, typed) < 0)
 		return 0;
 	if ((*flags & CALL_MMAP_FD) && mmap_args((const void *)ctx[0], args, typed) < 0)
@@ -726,8 +950,8 @@ INLINE void fill(struct event *e, struct pending *p, __s64 ret, __u32 tid, __u32
 	e->args[2] = p->args[2];
 	e->args[3] = p->args[3];
 	e->peek[0] = e->peek[1] = 0;
-	e->tid = tid;
-	e->tgid = tgid;
+	e->tid = in_pidns() ? p->ns_tid : tid;
+	e->tgid = in_pidns() ? p->ns_tgid : tgid;
 	e->nr = p->nr;
 	e->kind = EV_CALL;
 	e->counted = p->counted;
@@ -826,6 +1050,18 @@ int on_fork(void *ctx)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u8 *parent = bpf_map_lookup_elem(&tgids, &tgid);
+	if (!parent && in_pidns()) {
+		/* A wanted process whose threads are not found yet forks (from a
+		 * thread left out, a host's): it is found by its leader's entry,
+		 * so that the child is not missed. */
+		__u64 *finding = state_at(STATE_FINDING);
+		__u32 ntid = 0, ntgid = 0;
+		if (finding && *finding && ns_ids(&ntid, &ntgid) == 0) {
+			__u64 *w = bpf_map_lookup_elem(&wanted, &ntgid);
+			if (w && (__u32)*w == ntgid && !((*w >> 32) & AT_EXEC) && take_process(tgid, *w) == 0)
+				parent = bpf_map_lookup_elem(&tgids, &tgid);
+		}
+	}
 	if (!parent || !(*parent & TRACED))
 		return 0;
 	__s32 child = 0;
@@ -875,8 +1111,17 @@ int on_fork(void *ctx)
 		e->nr = NO_CALL;
 		e->args[0] = e->args[1] = e->args[2] = e->args[3] = 0;
 	}
-	e->tid = tid;
-	e->tgid = tgid;
+	__u32 rtid = tid, rtgid = tgid;
+	if (in_pidns()) {
+		if (slot && slot->ns_tid && slot->ns_tid != NO_NS_ID) {
+			rtid = slot->ns_tid;
+			rtgid = slot->ns_tgid;
+		} else {
+			record_ids(&rtid, &rtgid);
+		}
+	}
+	e->tid = rtid;
+	e->tgid = rtgid;
 	e->kind = EV_FORK;
 	e->counted = 0;
 	e->has_path = 0;
@@ -892,6 +1137,19 @@ int on_exec(struct bpf_raw_tracepoint_args *ctx)
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32, tid = (__u32)id;
 	__u8 *v = bpf_map_lookup_elem(&tgids, &tgid);
+	__u32 rtid = tid, rtgid = tgid;
+	if (in_pidns()) {
+		if (ns_ids(&rtid, &rtgid) < 0) {
+			rtid = rtgid = 0;
+		} else if (!v) {
+			/* The launched command, wanted by its pid here, at its exec. */
+			__u64 *w = bpf_map_lookup_elem(&wanted, &rtgid);
+			if (w && (__u32)*w == rtgid && ((*w >> 32) & AT_EXEC) && take_process(tgid, *w) == 0) {
+				bpf_map_delete_elem(&wanted, &rtgid);
+				v = bpf_map_lookup_elem(&tgids, &tgid);
+			}
+		}
+	}
 	if (!v)
 		return 0;
 	__u32 old = (__u32)ctx->args[1];
@@ -903,11 +1161,11 @@ int on_exec(struct bpf_raw_tracepoint_args *ctx)
 		 * ours, not its). */
 		*v = TRACED | (*v & APPENDS);
 		join(tid);
-		notice(EV_STARTED, tid, tgid);
+		notice(EV_STARTED, rtid, rtgid);
 		return 0;
 	}
 	join(tid);
-	notice(EV_EXEC, tid, tgid);
+	notice(EV_EXEC, rtid, rtgid);
 	return 0;
 }
 
@@ -945,7 +1203,9 @@ INLINE void gone(__u32 tid, __u32 tgid)
 				add_ioac(leader + cfg(CFG_TASK_IOAC), io);
 		}
 	}
-	struct event *e = reserve_notice(EV_GONE, 0, tid, tgid);
+	__u32 rtid = tid, rtgid = tgid;
+	record_ids(&rtid, &rtgid);
+	struct event *e = reserve_notice(EV_GONE, 0, rtid, rtgid);
 	if (!e)
 		return;
 	e->args[0] = io[0];

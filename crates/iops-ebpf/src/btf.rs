@@ -24,9 +24,23 @@ pub struct FileOffsets {
     pub inode_size: u64,
 }
 
+/// Where a task's pid in a given PID namespace is: task_struct.thread_pid
+/// (its `struct pid`), task_struct.group_leader, pid.level (the depth of
+/// the task's own namespace) and pid.numbers (a `struct upid { int nr;
+/// struct pid_namespace *ns; }` per level, 16 bytes each, from the initial
+/// namespace down). The kernel side's CFG_TASK_THREAD_PID.. (bpf/iops.bpf.c).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PidOffsets {
+    pub task_thread_pid: u64,
+    pub task_group_leader: u64,
+    pub pid_level: u64,
+    pub pid_numbers: u64,
+}
+
 /// What the running kernel's BTF gives (each `None` where it lacks a part).
 pub struct Kernel {
     pub files: Option<FileOffsets>,
+    pub pids: Option<PidOffsets>,
     /// The type id of `btf_trace_sys_enter`.
     pub sys_enter: Option<u32>,
 }
@@ -34,8 +48,8 @@ pub struct Kernel {
 /// Reads the running kernel's BTF once.
 pub fn kernel() -> Kernel {
     let data = std::fs::read("/sys/kernel/btf/vmlinux").ok();
-    let Some(btf) = data.as_deref().and_then(Btf::parse) else { return Kernel { files: None, sys_enter: None } };
-    Kernel { files: btf.file_offsets(), sys_enter: btf.find_typedef(b"btf_trace_sys_enter") }
+    let Some(btf) = data.as_deref().and_then(Btf::parse) else { return Kernel { files: None, pids: None, sys_enter: None } };
+    Kernel { files: btf.file_offsets(), pids: btf.pid_offsets(), sys_enter: btf.find_typedef(b"btf_trace_sys_enter") }
 }
 
 /// A BTF blob, in this machine's byte order, whose only named types are
@@ -223,6 +237,16 @@ impl<'a> Btf<'a> {
         })
     }
 
+    fn pid_offsets(&self) -> Option<PidOffsets> {
+        let (task, pid) = (self.find_struct(b"task_struct")?, self.find_struct(b"pid")?);
+        Some(PidOffsets {
+            task_thread_pid: self.member(task, b"thread_pid")?,
+            task_group_leader: self.member(task, b"group_leader")?,
+            pid_level: self.member(pid, b"level")?,
+            pid_numbers: self.member(pid, b"numbers")?,
+        })
+    }
+
     fn file_offsets(&self) -> Option<FileOffsets> {
         let (task, files, fdt, file, inode) = (
             self.find_struct(b"task_struct")?,
@@ -322,6 +346,15 @@ mod tests {
                 file_inode: theirs("file", "f_inode"),
                 inode_ino: theirs("inode", "i_ino"),
                 inode_size: theirs("inode", "i_size"),
+            }
+        );
+        assert_eq!(
+            kernel().pids.expect("task_struct.thread_pid, pid.level, pid.numbers in the kernel's BTF"),
+            PidOffsets {
+                task_thread_pid: theirs("task_struct", "thread_pid"),
+                task_group_leader: theirs("task_struct", "group_leader"),
+                pid_level: theirs("pid", "level"),
+                pid_numbers: theirs("pid", "numbers"),
             }
         );
     }

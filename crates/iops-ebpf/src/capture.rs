@@ -212,13 +212,16 @@ mod built {
                 let gated = fork_gated(argv, None, false)?;
                 let pid = gated.pid;
                 // Dropping `gated` on error ends the child before its exec.
-                program.trace_process(pid as u32, true, &[]).map_err(|e| TraceError::Other(format!("cannot trace {pid}: {e}")))?;
+                program.trace_process(pid as u32, true, false, &[]).map_err(|e| TraceError::Other(format!("cannot trace {pid}: {e}")))?;
                 // Gated: its fds are iops's that survive the exec.
                 if has_append_fd(pid) {
                     program.mark_appends(pid as u32).map_err(|e| TraceError::Other(format!("cannot trace {pid}: {e}")))?;
                 }
                 program.set_window(WINDOW_OPEN);
                 let mut events = Events::new(agg, pid, clock);
+                if program.in_pidns {
+                    events.in_pidns();
+                }
                 events.open_window();
                 events.know_root(true);
                 let (pid, news) = gated.release();
@@ -228,14 +231,19 @@ mod built {
             }
             Target::Attach(pid) => {
                 let pid = *pid;
+                // In a PID namespace its threads join as the kernel side finds them: they carry the mark.
+                let appends = program.in_pidns && has_append_fd(pid);
                 program
-                    .trace_process(pid as u32, false, &options.host.threads)
+                    .trace_process(pid as u32, false, appends, &options.host.threads)
                     .map_err(|e| TraceError::Other(format!("cannot trace {pid}: {e}")))?;
                 // After its threads joined: an fd opened later is seen opened.
                 if has_append_fd(pid) {
                     program.mark_appends(pid as u32).map_err(|e| TraceError::Other(format!("cannot trace {pid}: {e}")))?;
                 }
                 let mut events = Events::new(agg, pid, clock);
+                if program.in_pidns {
+                    events.in_pidns();
+                }
                 events.ignore_fds(pid, &options.host.fds);
                 events.know_root(false);
                 if cookie.is_some() {
@@ -262,6 +270,7 @@ mod built {
             let n = if stop_armed { 2 } else { 1 };
             unsafe { libc::poll(fds.as_mut_ptr(), n, POLL_MS) };
             program.ring.drain(|r| events.on_record(r));
+            program.settle();
             if stop_armed && fds[1].revents != 0 {
                 stop_armed = false;
                 // A launched command runs to its end: only attach mode stops early.
@@ -290,7 +299,7 @@ mod built {
                 }
             }
             let root_done = if attached { events.root_gone || !alive(root) } else { root_reaped };
-            if root_done && !program.traced_ids().into_iter().any(|id| alive(id as pid_t)) {
+            if root_done && !program.traced_ids().into_iter().any(|id| events.process_alive(id, alive)) {
                 program.ring.drain(|r| events.on_record(r));
                 break;
             }
@@ -298,6 +307,7 @@ mod built {
         let lost = program.lost();
         // Forked tasks the full traced set could not take: their calls are not seen.
         let untraced_forks = program.untraced_forks();
+        let unnamed_calls = program.unnamed_calls();
         let untyped = program.untyped.clone();
         release(program, cookie.is_some());
         if let (Some(errno), Target::Launch(argv)) = (exec_failed, &target) {
@@ -325,6 +335,11 @@ mod built {
             warnings.push(WarningCode::TracedSetFull.with(format!(
                 "the kernel's set of traced tasks was full ({} entries): {untraced_forks} threads or processes forked during the capture were not traced, and their calls are missing from every figure, which are lower bounds",
                 max_traced()
+            )));
+        }
+        if unnamed_calls > 0 {
+            warnings.push(WarningCode::NestedPidNamespace.with(format!(
+                "{unnamed_calls} calls were made by traced processes in a PID namespace nested in the one iops runs in, whose pids there the eBPF source could not read (the kernel's BTF has no `struct pid`): they are missing from every figure, which are lower bounds (--method ptrace counts them)"
             )));
         }
         if lost > 0 {

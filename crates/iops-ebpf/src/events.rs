@@ -23,7 +23,7 @@ use iops_linux::threads::{Pending, Threads};
 use libc::pid_t;
 
 use crate::paths::Resolver;
-use crate::record::{Event, EV_BEGIN, EV_CALL, EV_COMPAT, EV_END, EV_EXEC, EV_FORK, EV_GONE, EV_STARTED, POS_READ, SIZE_READ};
+use crate::record::{Event, EV_BEGIN, EV_CALL, EV_COMPAT, EV_END, EV_EXEC, EV_FORK, EV_GONE, EV_NAMED, EV_STARTED, POS_READ, SIZE_READ};
 
 /// bpf_ktime_get_ns() instants as `Instant`s: both are CLOCK_MONOTONIC.
 #[derive(Clone, Copy)]
@@ -83,12 +83,34 @@ pub struct Events {
     /// fork, moved by chdir, resolved as `paths` does, and by fchdir):
     /// relative opens are named against it even once it has exited.
     cwds: HashMap<pid_t, Vec<u8>>,
+    /// Each process's root directory (chroot), the kernel's name of it from
+    /// ours: read from /proc at the launch or the attach (before it can
+    /// move), inherited at fork, moved by chroot. Absolute paths are joined
+    /// to it; "/" (ours) is left out of the map.
+    roots: HashMap<pid_t, Vec<u8>>,
     /// Paths as the kernel resolved them.
     paths: Resolver,
     /// The name each opened file got, by its inode number (the kernel
     /// side's, in the open's record): an fd the records never saw opened
     /// (received by SCM_RIGHTS) is named by the file behind it.
     by_inode: HashMap<u64, (String, FdKind)>,
+    /// iops runs in a PID namespace (`Program::in_pidns`): records carry
+    /// the ids there, but a fork's child is the kernel's id until the
+    /// child's first call names it (EV_NAMED); see `pidns`.
+    pidns: Option<PidNs>,
+}
+
+/// The kernel's ids of the traced tasks as the records name them, where
+/// iops runs in a PID namespace.
+#[derive(Default)]
+struct PidNs {
+    /// A process forked (its kernel id) whose first call has not come yet:
+    /// its fork's record, replayed with its id here once it has.
+    forks: HashMap<u32, Event>,
+    /// Threads born (their kernel ids) whose first call has not come yet.
+    new_threads: std::collections::HashSet<u32>,
+    /// Traced processes: kernel id → id here.
+    processes: HashMap<u32, pid_t>,
 }
 
 impl Events {
@@ -112,8 +134,29 @@ impl Events {
             root_gone: false,
             last_gone: None,
             cwds: HashMap::new(),
+            roots: HashMap::new(),
             paths: Resolver::default(),
             by_inode: HashMap::new(),
+            pidns: None,
+        }
+    }
+
+    /// iops runs in a PID namespace: see `PidNs`.
+    pub fn in_pidns(&mut self) {
+        self.pidns = Some(PidNs::default());
+    }
+
+    /// Whether the task the kernel knows as `id` (a key of the traced set)
+    /// is a live process: through /proc by its id here (`alive`), or, in a
+    /// PID namespace, a process forked whose first call has not come yet.
+    pub fn process_alive(&self, id: u32, alive: impl Fn(pid_t) -> bool) -> bool {
+        let Some(ns) = &self.pidns else { return alive(id as pid_t) };
+        match ns.processes.get(&id) {
+            Some(&here) => alive(here),
+            // A thread born is never one. Else a process not named yet
+            // (forked, or the command just exec'd), or a named thread,
+            // whose entry the kernel side drops at its exit.
+            None => !ns.new_threads.contains(&id),
         }
     }
 
@@ -128,6 +171,7 @@ impl Events {
     pub fn know_root(&mut self, at_exec: bool) {
         self.calls.snapshot(self.root, at_exec);
         self.cwd(self.root, self.root);
+        self.read_root(self.root, self.root);
     }
 
     /// A window opens on the traced process running: its file mappings now
@@ -174,7 +218,21 @@ impl Events {
         match e.kind {
             EV_CALL => self.on_call(&e, path),
             EV_EXEC => self.calls.exec(e.tgid as pid_t),
-            EV_FORK => self.on_fork(&e),
+            EV_FORK => match &mut self.pidns {
+                // The child's id here comes with its first call.
+                Some(ns) => match fork_flags(&e).map(|f| f & libc::CLONE_THREAD as u64 != 0) {
+                    Some(true) => {
+                        ns.new_threads.insert(e.peek[1] as u32);
+                    }
+                    Some(false) => {
+                        ns.forks.insert(e.peek[1] as u32, e);
+                    }
+                    // Its call not seen: nothing to copy, as `on_fork` would.
+                    None => {}
+                },
+                None => self.on_fork(&e),
+            },
+            EV_NAMED => self.on_named(&e),
             EV_COMPAT => match self.compat_nrs.kind(e.nr as u64) {
                 Some(CompatCall::Data) => self.compat_calls += 1,
                 Some(CompatCall::Meta) => self.compat_meta_calls += 1,
@@ -185,6 +243,10 @@ impl Events {
                 self.calls.forget_process(tgid);
                 self.threads.forget_process(tgid);
                 self.cwds.remove(&tgid);
+                self.roots.remove(&tgid);
+                if let Some(ns) = &mut self.pidns {
+                    ns.processes.retain(|_, here| *here != tgid);
+                }
                 self.last_gone = Some(self.clock.instant(e.start));
                 if tgid != self.root && e.args[2] != 0 && self.begin.is_some() && self.end.is_none() {
                     self.storage_orphans.add(&ProcIo { read_bytes: e.args[0], write_bytes: e.args[1], ..ProcIo::default() });
@@ -279,21 +341,48 @@ impl Events {
     /// are resolved through /proc on first use.
     fn on_fork(&mut self, e: &Event) {
         let (parent, child) = (e.tgid as pid_t, e.peek[1] as pid_t);
-        let nr = e.nr as libc::c_long;
-        let flags = match nr {
-            libc::SYS_clone => Some(e.args[0]),
-            libc::SYS_clone3 => Some(e.peek[0]),
-            #[cfg(target_arch = "x86_64")]
-            libc::SYS_fork | libc::SYS_vfork => Some(0),
-            _ => None,
-        };
-        let Some(flags) = flags.filter(|f| f & libc::CLONE_THREAD as u64 == 0) else { return };
+        let Some(flags) = fork_flags(e).filter(|f| f & libc::CLONE_THREAD as u64 == 0) else { return };
         if flags & libc::CLONE_FILES as u64 == 0 {
             self.calls.forked(parent, child);
         }
         if let Some(cwd) = self.cwd(parent, e.tid as pid_t).map(<[u8]>::to_vec) {
             self.cwds.insert(child, cwd);
         }
+        if let Some(root) = self.roots.get(&parent).cloned() {
+            self.roots.insert(child, root);
+        }
+    }
+
+    /// In a PID namespace, a traced thread's first call: its ids here
+    /// (`tid`, `tgid`) and its kernel tid (`peek[1]`). A process forked is
+    /// now known by its id here, and its fork is taken from its record
+    /// (before any record of the child's: the child's first call came after it).
+    fn on_named(&mut self, e: &Event) {
+        let Some(ns) = &mut self.pidns else { return };
+        let id = e.peek[1] as u32;
+        ns.new_threads.remove(&id);
+        if e.tid == e.tgid {
+            ns.processes.insert(id, e.tgid as pid_t);
+        }
+        if let Some(mut fork) = ns.forks.remove(&id) {
+            fork.peek[1] = u64::from(e.tgid);
+            self.on_fork(&fork);
+        }
+    }
+
+    /// Reads the root directory of `tgid` from /proc through thread `tid`.
+    fn read_root(&mut self, tgid: pid_t, tid: pid_t) {
+        if let Ok(root) = std::fs::read_link(format!("/proc/{tid}/root")) {
+            let root = root.into_os_string().into_encoded_bytes();
+            if root != b"/" {
+                self.roots.insert(tgid, root);
+            }
+        }
+    }
+
+    /// The root directory of `tgid`, the kernel's name of it from ours.
+    fn root_of(&self, tgid: pid_t) -> &[u8] {
+        self.roots.get(&tgid).map_or(b"/", Vec::as_slice)
     }
 
     /// The working directory of `tgid` now: as followed, else from /proc
@@ -325,9 +414,22 @@ impl Events {
                 libc::F_SETFD => self.calls.set_cloexec(tgid, fd, e.args[2] & libc::FD_CLOEXEC as u64 != 0),
                 _ => {}
             },
+            libc::SYS_chroot => {
+                let joined = path.filter(|p| !p.is_empty()).and_then(|p| self.joined(tgid, tid, libc::AT_FDCWD, p));
+                let root = self.root_of(tgid).to_vec();
+                if let Some(dir) = joined.as_deref().and_then(|dir| self.paths.dir(&root, dir)) {
+                    if dir == b"/" {
+                        self.roots.remove(&tgid);
+                    } else {
+                        let dir = dir.to_vec();
+                        self.roots.insert(tgid, dir);
+                    }
+                }
+            }
             libc::SYS_chdir => {
                 let joined = path.filter(|p| !p.is_empty()).and_then(|p| self.joined(tgid, tid, libc::AT_FDCWD, p));
-                match joined.as_deref().and_then(|dir| self.paths.dir(dir)) {
+                let root = self.root_of(tgid).to_vec();
+                match joined.as_deref().and_then(|dir| self.paths.dir(&root, dir)) {
                     Some(dir) => {
                         let dir = dir.to_vec();
                         self.cwds.insert(tgid, dir);
@@ -351,11 +453,16 @@ impl Events {
     }
 
     /// `path` as given to a call of `tgid` relative to `dirfd`, joined to
-    /// the kernel's name of that directory: absolute, its `..` and symlinks
-    /// as written (`paths` resolves them).
+    /// the kernel's name of that directory, or of the process's root when
+    /// it is absolute: absolute, its `..` and symlinks as written (`paths`
+    /// resolves them).
     fn joined(&mut self, tgid: pid_t, tid: pid_t, dirfd: i32, path: &[u8]) -> Option<Vec<u8>> {
         let mut full: Vec<u8> = Vec::with_capacity(path.len() + 64);
-        if path[0] != b'/' {
+        if path[0] == b'/' {
+            if let Some(root) = self.roots.get(&tgid) {
+                full.extend_from_slice(root);
+            }
+        } else {
             if dirfd == libc::AT_FDCWD {
                 full.extend_from_slice(self.cwd(tgid, tid)?);
             } else {
@@ -491,7 +598,8 @@ impl Events {
         let append = flags & libc::O_APPEND as u64 != 0;
         let cloexec = flags & libc::O_CLOEXEC as u64 != 0;
         let tmpfile = flags & libc::O_TMPFILE as u64 == libc::O_TMPFILE as u64;
-        let named = self.paths.file(&joined, flags & libc::O_NOFOLLOW as u64 == 0);
+        let root = self.roots.get(&tgid).map_or(&b"/"[..], Vec::as_slice);
+        let named = self.paths.file(root, &joined, flags & libc::O_NOFOLLOW as u64 == 0);
         // The kernel side's inode number of the opened file (0: not read).
         let ino = e.peek[0];
         let (name, kind) = match (tmpfile, ino) {
@@ -507,6 +615,18 @@ impl Events {
         if e.counted != 0 {
             self.calls.open_flags(tgid, tid, fd, flags);
         }
+    }
+}
+
+/// The clone flags of a fork's record (a fork or vfork: none), or `None`
+/// where its call was not seen.
+fn fork_flags(e: &Event) -> Option<u64> {
+    match e.nr as libc::c_long {
+        libc::SYS_clone => Some(e.args[0]),
+        libc::SYS_clone3 => Some(e.peek[0]),
+        #[cfg(target_arch = "x86_64")]
+        libc::SYS_fork | libc::SYS_vfork => Some(0),
+        _ => None,
     }
 }
 

@@ -14,6 +14,12 @@
 //! directory, as ptrace's readlink at its first data call showed it; only a
 //! directory never seen and gone too falls back to the text, `.` and `..`
 //! removed.
+//!
+//! A process's paths are relative to its root (chroot): the caller joins
+//! an absolute path to that root's name (from ours), and here an absolute
+//! symlink target starts again from it and `..` at it stays there, as the
+//! kernel walks them. A process whose root is ours ("/") takes the plain
+//! `canonicalize` path.
 
 use std::collections::HashMap;
 use std::ffi::{CStr, CString, OsStr};
@@ -42,31 +48,34 @@ pub struct Resolver {
 
 impl Resolver {
     /// The kernel's name of directory `dir` (absolute text, as joined from
-    /// a call's arguments), or `None` when it cannot be resolved.
-    pub fn dir(&mut self, dir: &[u8]) -> Option<&[u8]> {
-        if !self.dirs.contains_key(dir) {
-            let real = std::fs::canonicalize(OsStr::from_bytes(dir)).ok()?.into_os_string().into_encoded_bytes();
+    /// a call's arguments) for a process whose root is `root` (the kernel's
+    /// name of it, "/" for ours), or `None` when it cannot be resolved.
+    pub fn dir(&mut self, root: &[u8], dir: &[u8]) -> Option<&[u8]> {
+        let key = cache_key(root, dir);
+        if !self.dirs.contains_key(&*key) {
+            let real = real_path(root, dir)?;
             if self.dirs.len() >= MAX_DIRS {
                 self.dirs.clear();
             }
-            self.dirs.insert(dir.to_vec(), real);
+            self.dirs.insert(key.to_vec(), real);
         }
-        self.dirs.get(dir).map(Vec::as_slice)
+        self.dirs.get(&*key).map(Vec::as_slice)
     }
 
-    /// The kernel's name of the file an open of `path` (absolute text)
-    /// reached; `follow`: a symlink as its last component was followed
-    /// (no O_NOFOLLOW).
-    pub fn file(&mut self, path: &[u8], follow: bool) -> Named {
+    /// The kernel's name of the file an open of `path` (absolute text,
+    /// joined to the process's root `root` as `dir` says) reached;
+    /// `follow`: a symlink as its last component was followed (no
+    /// O_NOFOLLOW).
+    pub fn file(&mut self, root: &[u8], path: &[u8], follow: bool) -> Named {
         let (parent, last) = split_last(path);
         let Some(last) = last else {
             // "/", or a last component "." or "..": a directory throughout.
-            return match self.dir(path) {
+            return match self.dir(root, path) {
                 Some(real) => Named { name: real.to_vec(), kind: Some(FdKind::Other) },
                 None => Named { name: clean_path(path), kind: None },
             };
         };
-        let Some(dir) = self.dir(parent) else {
+        let Some(dir) = self.dir(root, parent) else {
             return Named { name: clean_path(path), kind: None };
         };
         let mut name = Vec::with_capacity(dir.len() + 1 + last.len());
@@ -77,14 +86,13 @@ impl Resolver {
         name.extend_from_slice(last);
         match lstat(&name) {
             Some(st) if st.st_mode & libc::S_IFMT == libc::S_IFLNK && follow => {
-                match std::fs::canonicalize(OsStr::from_bytes(&name)) {
-                    Ok(real) => {
-                        let real = real.into_os_string().into_encoded_bytes();
+                match real_path(root, &name) {
+                    Some(real) => {
                         let kind = stat(&real).map(|st| fds::kind_of_mode(st.st_mode, st.st_rdev));
                         Named { name: real, kind }
                     }
                     // The link's target is gone: the link's name is the best left.
-                    Err(_) => Named { name, kind: None },
+                    None => Named { name, kind: None },
                 }
             }
             Some(st) => Named { name, kind: Some(fds::kind_of_mode(st.st_mode, st.st_rdev)) },
@@ -92,6 +100,76 @@ impl Resolver {
             None => Named { name, kind: None },
         }
     }
+}
+
+/// The resolved directories' key: the text, after its root where that is not ours.
+fn cache_key<'a>(root: &[u8], text: &'a [u8]) -> std::borrow::Cow<'a, [u8]> {
+    if root == b"/" {
+        return text.into();
+    }
+    let mut key = Vec::with_capacity(root.len() + 1 + text.len());
+    key.extend_from_slice(root);
+    key.push(0);
+    key.extend_from_slice(text);
+    key.into()
+}
+
+/// `text` (absolute) resolved as the kernel resolves it for a process whose
+/// root is `root`: ours, `canonicalize`; another, `within`.
+fn real_path(root: &[u8], text: &[u8]) -> Option<Vec<u8>> {
+    if root == b"/" {
+        return Some(std::fs::canonicalize(OsStr::from_bytes(text)).ok()?.into_os_string().into_encoded_bytes());
+    }
+    within(root, text)
+}
+
+/// Symlinks followed in one path at most, as the kernel's MAXSYMLINKS.
+const MAX_LINKS: u32 = 40;
+
+/// `text` (absolute, from our root) walked a component at a time as the
+/// kernel walks it for a process whose root is `root` (the kernel's name of
+/// it from ours, no trailing slash): `..` at `root` stays there, and a
+/// symlink with an absolute target starts again from `root`. `None` when a
+/// component is missing or the links loop.
+fn within(root: &[u8], text: &[u8]) -> Option<Vec<u8>> {
+    let inside = text.starts_with(root) && matches!(text.get(root.len()), None | Some(b'/'));
+    let (mut at, rest) = if inside { (root.to_vec(), &text[root.len()..]) } else { (b"/".to_vec(), text) };
+    // Components still to walk, the next last (a link's target is pushed after them).
+    let mut todo: Vec<Vec<u8>> = rest.split(|&b| b == b'/').rev().map(<[u8]>::to_vec).collect();
+    let mut links = 0;
+    while let Some(part) = todo.pop() {
+        match &part[..] {
+            b"" | b"." => {}
+            b".." => {
+                if at != root && at != b"/" {
+                    let slash = at.iter().rposition(|&b| b == b'/').unwrap_or(0);
+                    at.truncate(slash.max(1));
+                }
+            }
+            _ => {
+                let mut next = at.clone();
+                if next != b"/" {
+                    next.push(b'/');
+                }
+                next.extend_from_slice(&part);
+                let st = lstat(&next)?;
+                if st.st_mode & libc::S_IFMT != libc::S_IFLNK {
+                    at = next;
+                    continue;
+                }
+                links += 1;
+                if links > MAX_LINKS {
+                    return None;
+                }
+                let target = std::fs::read_link(OsStr::from_bytes(&next)).ok()?.into_os_string().into_encoded_bytes();
+                if target.first() == Some(&b'/') {
+                    at = root.to_vec();
+                }
+                todo.extend(target.split(|&b| b == b'/').rev().map(<[u8]>::to_vec));
+            }
+        }
+    }
+    Some(at)
 }
 
 /// `path` split at its last component, when that names an entry of the
@@ -157,6 +235,37 @@ mod tests {
         assert_eq!(clean_path(b"/work/x/"), b"/work/x");
     }
 
+    /// A process's root (chroot): an absolute symlink target starts from
+    /// it, `..` at it stays there, a path outside it (a working directory
+    /// left outside) walks from ours.
+    #[test]
+    fn names_within_a_root() {
+        let top = std::env::temp_dir().join(format!("iops-ebpf-root-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&top);
+        std::fs::create_dir_all(top.join("jail/real/sub")).unwrap();
+        std::fs::create_dir(top.join("other")).unwrap();
+        let top = std::fs::canonicalize(&top).unwrap();
+        let text = |p: &std::path::Path| p.as_os_str().as_bytes().to_vec();
+        let root = text(&top.join("jail"));
+        symlink("/real", top.join("jail/abs")).unwrap();
+        std::fs::write(top.join("jail/real/f"), b"x").unwrap();
+        symlink("/real/f", top.join("jail/real/flink")).unwrap();
+        let mut r = Resolver::default();
+        let at = |p: &str| [&root[..], p.as_bytes()].concat();
+        assert_eq!(r.dir(&root, &at("/abs/sub")).unwrap(), text(&top.join("jail/real/sub")));
+        assert_eq!(r.dir(&root, &at("/../../abs")).unwrap(), text(&top.join("jail/real")));
+        assert_eq!(r.dir(&root, &at("/")).unwrap(), &root[..]);
+        let f = r.file(&root, &at("/abs/flink"), true);
+        assert_eq!(f.name, text(&top.join("jail/real/f")));
+        assert!(f.kind == Some(FdKind::File));
+        let new = r.file(&root, &at("/abs/../out.dat"), true);
+        assert_eq!(new.name, text(&top.join("jail/out.dat")));
+        // Outside the root (a cwd the chroot left behind): `..` walks on up.
+        assert_eq!(within(&root, &text(&top.join("other/../jail/real"))).unwrap(), text(&top.join("jail/real")));
+        assert_eq!(within(&root, &text(&top)).unwrap(), text(&top));
+        std::fs::remove_dir_all(&top).unwrap();
+    }
+
     #[test]
     fn last_components() {
         assert_eq!(split_last(b"/a/b"), (&b"/a"[..], Some(&b"b"[..])));
@@ -180,26 +289,26 @@ mod tests {
         let text = |p: &std::path::Path| p.as_os_str().as_bytes().to_vec();
         let mut r = Resolver::default();
 
-        let up = r.file(&text(&root.join("w/link3/../x.bin")), true);
+        let up = r.file(b"/", &text(&root.join("w/link3/../x.bin")), true);
         assert_eq!(up.name, text(&root.join("w/sub2/x.bin")));
         assert!(up.kind == Some(FdKind::File));
-        let link = r.file(&text(&root.join("w/lnk.bin")), true);
+        let link = r.file(b"/", &text(&root.join("w/lnk.bin")), true);
         assert_eq!(link.name, text(&root.join("w/sub2/x.bin")));
-        let nofollow = r.file(&text(&root.join("w/lnk.bin")), false);
+        let nofollow = r.file(b"/", &text(&root.join("w/lnk.bin")), false);
         assert_eq!(nofollow.name, text(&root.join("w/lnk.bin")));
-        let dir = r.file(&text(&root.join("w/link3/.")), true);
+        let dir = r.file(b"/", &text(&root.join("w/link3/.")), true);
         assert_eq!(dir.name, text(&root.join("w/sub2/deep")));
 
         std::fs::remove_file(root.join("w/sub2/x.bin")).unwrap();
-        let gone = r.file(&text(&root.join("w/link3/../x.bin")), true);
+        let gone = r.file(b"/", &text(&root.join("w/link3/../x.bin")), true);
         assert_eq!(gone.name, text(&root.join("w/sub2/x.bin")));
         assert!(gone.kind.is_none());
 
         // A directory resolved before it went keeps its name.
         std::fs::remove_dir_all(&root).unwrap();
-        let kept = r.file(&text(&root.join("w/link3/../y.bin")), true);
+        let kept = r.file(b"/", &text(&root.join("w/link3/../y.bin")), true);
         assert_eq!(kept.name, text(&root.join("w/sub2/y.bin")));
-        let never = r.file(&text(&root.join("v/../z.bin")), true);
+        let never = r.file(b"/", &text(&root.join("v/../z.bin")), true);
         assert_eq!(never.name, text(&root.join("z.bin")));
     }
 }
@@ -239,11 +348,11 @@ mod cost {
         let t = Instant::now();
         for _ in 0..rounds {
             for p in &texts {
-                std::hint::black_box(r.file(p, true));
+                std::hint::black_box(r.file(b"/", p, true));
             }
         }
         let fs_ns = t.elapsed().as_nanos() as f64 / (rounds * files) as f64;
-        assert_eq!(r.file(&texts[7], true).name, root.join("small/f-7").as_os_str().as_bytes());
+        assert_eq!(r.file(b"/", &texts[7], true).name, root.join("small/f-7").as_os_str().as_bytes());
         println!("naming an open, ns: by the text {text_ns:.0}, through the file system {fs_ns:.0} ({files} files x {rounds})");
         std::fs::remove_dir_all(&root).unwrap();
     }

@@ -50,8 +50,17 @@ const CFG_FILE_INODE: u32 = 19;
 const CFG_TASK_IOAC: u32 = 21;
 const CFG_ARG5: u32 = 29;
 const CFG_INODE_SIZE: u32 = 30;
+const CFG_PIDNS_DEV: u32 = 31;
+const CFG_PIDNS_INO: u32 = 32;
+const CFG_PID_TASK: u32 = 33;
 /// Slots of bpf/iops.bpf.c's CONFIG array.
-const CFG_LEN: usize = 31;
+const CFG_LEN: usize = 37;
+/// bpf/iops.bpf.c's `state[5]`: threads in `wanted` are being looked for at
+/// every syscall entry.
+const STATE_FINDING: u32 = 5;
+/// bpf/iops.bpf.c's `state[6]`: calls of traced threads that have no ids in
+/// iops's PID namespace, not counted.
+const STATE_UNNAMED: u32 = 6;
 
 /// 1 + the offset of `thread_info.status` in `task_struct` (x86-64: the
 /// thread_info is the task's first member, `{ flags, syscall_work, status }`
@@ -138,7 +147,8 @@ pub const ANON_FD_MAKERS: &[(libc::c_long, u16)] = &[
 
 /// Calls recorded so that an fd's identity follows it without /proc (see
 /// `events`): fd copies, forks (whether the child shares the fd table),
-/// working-directory changes (relative opens are named against it).
+/// working-directory and root changes (relative opens are named against
+/// the first, absolute ones against the second).
 pub const FD_FOLLOWERS: &[(libc::c_long, u16)] = &[
     (libc::SYS_dup, CALL_TRACED),
     (libc::SYS_fcntl, CALL_TRACED), // F_DUPFD, F_DUPFD_CLOEXEC, F_SETFD only (bpf side)
@@ -150,6 +160,7 @@ pub const FD_FOLLOWERS: &[(libc::c_long, u16)] = &[
     (libc::SYS_vfork, CALL_TRACED),
     (libc::SYS_chdir, CALL_TRACED | CALL_PATH_ARG0),
     (libc::SYS_fchdir, CALL_TRACED),
+    (libc::SYS_chroot, CALL_TRACED | CALL_PATH_ARG0),
 ];
 
 // Values of the `tgids` map (bits).
@@ -172,9 +183,11 @@ struct Pending {
     held_ret: i64,
     held_nr: u32,
     held: u32,
+    ns_tid: u32,
+    ns_tgid: u32,
 }
 
-// SAFETY: plain integers, no padding (72 bytes, as the C struct).
+// SAFETY: plain integers, no padding (80 bytes, as the C struct).
 unsafe impl aya::Pod for Pending {}
 
 const NO_CALL: u32 = u32::MAX;
@@ -219,6 +232,29 @@ pub struct Program {
     state: Array<MapData, u64>,
     /// The kernel side knows where an fd's position is (`btf`).
     reads_positions: bool,
+    /// iops runs in a PID namespace of its own: the threads it traces are
+    /// found by the kernel side from their ids here (`wanted`), and the
+    /// records carry those ids (see bpf/iops.bpf.c, "PID namespaces").
+    pub in_pidns: bool,
+    /// bpf/iops.bpf.c's `wanted`: thread id here → its tgid here | flags << 32.
+    wanted: HashMap<MapData, u32, u64>,
+}
+
+/// The inode number of the initial PID namespace (the kernel's
+/// PROC_PID_INIT_INO, fixed).
+const INIT_PIDNS_INO: u64 = 0xEFFF_FFFC;
+
+/// This process's PID namespace where it is not the initial one: the
+/// device of nsfs as the kernel keeps it (`MKDEV`: major << 20 | minor) and
+/// the namespace's inode, as bpf_get_ns_current_pid_tgid takes them.
+pub fn pid_namespace() -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let ns = std::fs::metadata("/proc/self/ns/pid").ok()?;
+    if ns.ino() == INIT_PIDNS_INO {
+        return None;
+    }
+    let dev = ns.dev();
+    Some((u64::from(libc::major(dev)) << 20 | u64::from(libc::minor(dev)), ns.ino()))
 }
 
 /// The `threads` map, mapped into this process: one byte per tid, written
@@ -320,7 +356,18 @@ impl Program {
         // No kernel BTF: the program has no CO-RE relocations, and parsing
         // /sys/kernel/btf/vmlinux would cost a third of a second.
         let tids = tid_limit().div_ceil(8) * 8;
+        let pidns = pid_namespace();
         let mut config = [0u64; CFG_LEN];
+        if let Some((dev, ino)) = pidns {
+            config[CFG_PIDNS_DEV as usize] = dev;
+            config[CFG_PIDNS_INO as usize] = ino;
+            // Unknown (0): tasks in a namespace nested in ours are not counted, and said.
+            if let Some(o) = kernel.pids {
+                for (i, v) in [o.task_thread_pid, o.task_group_leader, o.pid_level, o.pid_numbers].into_iter().enumerate() {
+                    config[CFG_PID_TASK as usize + i] = v;
+                }
+            }
+        }
         for (i, v) in [
             (CFG_FORK_CHILD_PID, child_pid),
             (CFG_EXIT_GROUP_DEAD, group_dead),
@@ -413,8 +460,21 @@ impl Program {
         let threads = ThreadBytes::new(threads, tids).map_err(why)?;
         let mut state: Array<MapData, u64> = Array::try_from(ebpf.take_map("state").expect("state")).map_err(why)?;
         state.set(STATE_COOKIE, cookie.map_or(u64::MAX, u64::from), 0).map_err(why)?;
-        let mut program =
-            Program { ebpf, links: Vec::new(), untyped, ring, events, tgids, pending, threads, state, reads_positions: file_offsets.is_some() };
+        let wanted = HashMap::try_from(ebpf.take_map("wanted").expect("wanted")).map_err(why)?;
+        let mut program = Program {
+            ebpf,
+            links: Vec::new(),
+            untyped,
+            ring,
+            events,
+            tgids,
+            pending,
+            threads,
+            state,
+            reads_positions: file_offsets.is_some(),
+            in_pidns: pidns.is_some(),
+            wanted,
+        };
         program.attach_calls()?;
         Ok(program)
     }
@@ -463,6 +523,11 @@ impl Program {
             let _ = self.pending.remove(&tid);
             self.threads.mark(tid, false);
         }
+        let wanted: Vec<u32> = self.wanted.keys().filter_map(Result::ok).collect();
+        for tid in wanted {
+            let _ = self.wanted.remove(&tid);
+        }
+        let _ = self.state.set(STATE_FINDING, 0, 0);
         self.ring.drain(|_| {});
         Ok(())
     }
@@ -477,6 +542,7 @@ impl Program {
         self.state.set(0, WINDOW_WAITING, 0).map_err(why)?;
         self.state.set(1, 0, 0).map_err(why)?;
         self.state.set(STATE_UNTRACED_FORKS, 0, 0).map_err(why)?;
+        self.state.set(STATE_UNNAMED, 0, 0).map_err(why)?;
         self.attach_calls()
     }
 
@@ -494,12 +560,20 @@ impl Program {
     /// insertion has its entry taken back (else its tid, reused by another
     /// process, would be traced). `host_threads` are left out: the host's
     /// own threads (a notebook kernel's messaging, see `HostTraffic`).
-    pub fn trace_process(&mut self, tgid: u32, at_exec: bool, host_threads: &[i32]) -> Result<(), String> {
+    ///
+    /// In a PID namespace (`in_pidns`) the ids are this namespace's, which
+    /// the kernel side keys nothing by: the threads go in `wanted`, and the
+    /// kernel side finds each at its exec (`at_exec`) or its next syscall
+    /// (see `settle`); `appends`: the process may have an O_APPEND fd now.
+    pub fn trace_process(&mut self, tgid: u32, at_exec: bool, appends: bool, host_threads: &[i32]) -> Result<(), String> {
+        if self.in_pidns {
+            return self.want_process(tgid, at_exec, appends, host_threads);
+        }
         self.tgids.insert(tgid, if at_exec { AT_EXEC } else { TRACED }, 0).map_err(|e| e.to_string())?;
         if at_exec {
             return Ok(());
         }
-        let idle = Pending { start: 0, args: [0; 4], nr: NO_CALL, counted: 0, held_end: 0, held_ret: 0, held_nr: 0, held: 0 };
+        let idle = Pending { start: 0, args: [0; 4], nr: NO_CALL, counted: 0, held_end: 0, held_ret: 0, held_nr: 0, held: 0, ns_tid: 0, ns_tgid: 0 };
         let tasks = std::fs::read_dir(format!("/proc/{tgid}/task")).map_err(|e| format!("cannot list its threads: {e}"))?;
         for tid in tasks.filter_map(|t| t.ok()?.file_name().to_str()?.parse::<u32>().ok()) {
             if host_threads.contains(&(tid as i32)) {
@@ -522,12 +596,69 @@ impl Program {
     }
 
 
+    /// `trace_process` in a PID namespace: its threads (the command at its
+    /// exec) put in `wanted`, by their ids here.
+    fn want_process(&mut self, tgid: u32, at_exec: bool, appends: bool, host_threads: &[i32]) -> Result<(), String> {
+        let reads_appends = appends && self.reads_positions;
+        let flags = u64::from(if at_exec { AT_EXEC } else { TRACED } | if reads_appends { APPENDS } else { 0 });
+        let value = u64::from(tgid) | flags << 32;
+        if at_exec {
+            return self.wanted.insert(tgid, value, 0).map_err(|e| e.to_string());
+        }
+        let tasks = std::fs::read_dir(format!("/proc/{tgid}/task")).map_err(|e| format!("cannot list its threads: {e}"))?;
+        // (The leader's entry also finds the process at a fork by a thread not found yet.)
+        for tid in tasks.filter_map(|t| t.ok()?.file_name().to_str()?.parse::<u32>().ok()) {
+            if host_threads.contains(&(tid as i32)) {
+                continue;
+            }
+            self.wanted.insert(tid, value, 0).map_err(|e| format!("cannot trace its thread {tid}: {e}"))?;
+        }
+        self.state.set(STATE_FINDING, 1, 0).map_err(|e| e.to_string())
+    }
+
+    /// In a PID namespace, between drains: threads wanted that have exited
+    /// since are no longer looked for (their ids could be another's), and
+    /// once none is left, syscalls stop paying the search.
+    pub fn settle(&mut self) {
+        if !self.in_pidns || self.state.get(&STATE_FINDING, 0).unwrap_or(0) == 0 {
+            return;
+        }
+        let wanted: Vec<(u32, u64)> = self.wanted.iter().filter_map(Result::ok).collect();
+        let mut left = 0;
+        for (tid, v) in wanted {
+            let tgid = v as u32;
+            let at_exec = (v >> 32) as u8 & AT_EXEC != 0;
+            if !std::path::Path::new(&format!("/proc/{tgid}/task/{tid}")).exists() {
+                let _ = self.wanted.remove(&tid);
+            } else if !at_exec {
+                left += 1;
+            }
+        }
+        if left == 0 {
+            let _ = self.state.set(STATE_FINDING, 0, 0);
+        }
+    }
+
+    /// Calls made by traced threads that have no ids in iops's PID
+    /// namespace (one nested in it): not counted.
+    pub fn unnamed_calls(&self) -> u64 {
+        self.state.get(&STATE_UNNAMED, 0).unwrap_or(0)
+    }
+
     /// Process `tgid` (in the set) may have O_APPEND fds the kernel side
     /// did not see opened (inherited from us, or there before the attach):
     /// its writes carry their fd's position from now on.
     pub fn mark_appends(&mut self, tgid: u32) -> Result<(), String> {
         if !self.reads_positions {
             return Ok(());
+        }
+        if self.in_pidns {
+            // Its threads not found yet carry the mark to its process when they are.
+            let wanted: Vec<(u32, u64)> = self.wanted.iter().filter_map(Result::ok).filter(|(_, v)| *v as u32 == tgid).collect();
+            for (tid, v) in wanted {
+                let _ = self.wanted.insert(tid, v | u64::from(APPENDS) << 32, 0);
+            }
+            return self.state.set(2, 1, 0).map_err(|e| e.to_string());
         }
         let v = self.tgids.get(&tgid, 0).map_err(|e| e.to_string())?;
         self.tgids.insert(tgid, v | APPENDS, 0).map_err(|e| e.to_string())?;

@@ -23,6 +23,10 @@ pub const EV_COMPAT: u8 = 6;
 pub const EV_FORK: u8 = 7;
 /// The launched command's exec: its span begins (bpf/iops.bpf.c's EV_STARTED).
 pub const EV_STARTED: u8 = 8;
+/// iops runs in a PID namespace: a traced thread's ids there (`tid`,
+/// `tgid`, which its records carry) and its kernel tid (`peek[1]`), at its
+/// first call.
+pub const EV_NAMED: u8 = 9;
 
 /// `struct event`; times are CLOCK_MONOTONIC nanoseconds (bpf_ktime_get_ns).
 #[repr(C)]
