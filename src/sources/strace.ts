@@ -116,6 +116,8 @@ function childOf(pid: number | undefined): number {
 interface Run {
   strace: ChildProcess;
   report: Promise<Report>;
+  /** The first pid of the log (a command's own), 0 before it. */
+  firstPid(): number;
 }
 
 /**
@@ -211,7 +213,8 @@ function start(
       input.destroy();
       rmSync(dir, { recursive: true, force: true });
     });
-  return { strace, report };
+  const firstPid = () => Number(/^(\d+) /.exec(head)?.[1] ?? 0);
+  return { strace, report, firstPid };
 }
 
 /**
@@ -250,11 +253,117 @@ function binfmtHandlers(): boolean {
   }
 }
 
+/** The session of process `pid` (the sixth field of /proc/<pid>/stat); null once it is gone. */
+function sessionOf(pid: number | "self"): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    const session = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[3]);
+    return Number.isInteger(session) ? session : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The live processes (not zombies) that `tracer` traces, from /proc. */
+function tracedBy(tracer: number): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const status = readFileSync(`/proc/${name}/status`, "latin1");
+      if (Number(/^TracerPid:\s*(\d+)/m.exec(status)?.[1]) === tracer && !/^State:\s*[ZX]/m.test(status)) found.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+/** `pid`'s command line, as the other sources' warnings name it. */
+function commandLine(pid: number): string {
+  try {
+    const line = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean).join(" ");
+    return line || readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+  } catch {
+    return "?";
+  }
+}
+
+/** How often a launch looks whether its command has ended leaving only daemons, ms. */
+const LEFTOVER_POLL_MS = 100;
+
+/**
+ * A launch's leftovers (the rule of crates/iops-linux/src/leftover.rs):
+ * once the command has ended, processes that left its session (daemons) are
+ * not waited for, nor any once a stop is asked. strace, which blocks the
+ * fatal signals while it runs a command (-I3), lets go of them only by its
+ * end: killed, it ends without a word and the kernel detaches its tracees,
+ * which run on untouched (strace does not ask PTRACE_O_EXITKILL). Its log
+ * is written line by line, the command's end already in it.
+ */
+class Leftovers {
+  private session = sessionOf("self");
+  private stopAsked = false;
+  private root = 0;
+  left: { pids: number[]; commands: string[]; stopAsked: boolean } | null = null;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly strace: ChildProcess,
+    private readonly firstPid: () => number,
+  ) {
+    this.timer = setInterval(() => this.look(), LEFTOVER_POLL_MS).unref();
+    strace.on("exit", () => clearInterval(this.timer));
+  }
+
+  /** The command's pid once the log names it (it stays known after its end). */
+  pid(): number {
+    this.root ||= this.firstPid() || childOf(this.strace.pid);
+    return this.root;
+  }
+
+  stop(): void {
+    this.stopAsked = true;
+    this.look();
+  }
+
+  private look(): void {
+    const root = this.pid();
+    if (!root || this.left || this.strace.pid === undefined || this.strace.exitCode !== null) return;
+    const rootSession = sessionOf(root);
+    if (rootSession !== null) {
+      this.session = rootSession; // running (or a zombie): its session is the command's
+      return;
+    }
+    const left = tracedBy(this.strace.pid);
+    if (left.length === 0) return;
+    if (!this.stopAsked && left.some((p) => sessionOf(p) === this.session)) return;
+    this.left = { pids: left, commands: left.map(commandLine), stopAsked: this.stopAsked };
+    clearInterval(this.timer);
+    this.strace.kill("SIGKILL");
+  }
+
+  /** The report with the warning naming what was left running, if anything was. */
+  said(report: Report): Report {
+    if (!this.left) return report;
+    const { pids, commands, stopAsked } = this.left;
+    const names = pids.slice(0, 5).map((p, i) => `pid ${p} (${commands[i]})`);
+    if (pids.length > 5) names.push(`and ${pids.length - 5} more`);
+    const n = pids.length === 1 ? "1 process" : `${pids.length} processes`;
+    const when = stopAsked
+      ? `iops was asked to stop after the command had ended, leaving ${n} running`
+      : `the command ended leaving ${n} running outside its session (daemons: they called setsid)`;
+    const text = `${when}: ${names.join(", ")}; iops stopped waiting for ${pids.length === 1 ? "it" : "them"} there and their I/O after that is not counted; strace let go of them, and they run on untouched`;
+    return { ...report, warnings: [...report.warnings, text], warningCodes: [...report.warningCodes, "left-running"] };
+  }
+}
+
 /** Runs `argv` under strace, until it exits; the report is strace's view, `method: "strace"`. */
 export function straceCommand(argv: string[], options: CaptureOptions = {}): Capture {
   if (!commandExists(argv[0])) throw new IopsError(`command not found: ${argv[0]}`, "ENOENT");
-  const { strace, report } = start(["--", ...execvpArgv(argv)], "strace", argv, options);
-  return { report, stop: () => {}, pid: () => childOf(strace.pid) };
+  const { strace, report, firstPid } = start(["--", ...execvpArgv(argv)], "strace", argv, options);
+  const leftovers = new Leftovers(strace, firstPid);
+  return { report: report.then((r) => leftovers.said(r)), stop: () => leftovers.stop(), pid: () => leftovers.pid() };
 }
 
 /** Attaches strace to `pid` (all threads, and children it creates) until `stop()`. */

@@ -101,6 +101,7 @@ mod built {
     use super::*;
     use iops_core::{Aggregator, ReportContext, Source, Warning, WarningCode};
     use iops_linux::launch::{find_program, fork_gated, ChildNews};
+    use iops_linux::leftover::{left_running_warning, session_of, LeftRunning, Why};
     use iops_linux::procio::ProcIo;
     use iops_linux::report::exit_info;
     use iops_linux::wait::{self, Status};
@@ -254,6 +255,12 @@ mod built {
         let mut exec_failed = None;
         let mut stop_armed = true;
         let mut root_reaped = false;
+        // Launch: a stop asked (after the command's end, as the CLI asks)
+        // ends the wait for whatever it left running.
+        let mut stop_asked = false;
+        // The command's session, read at its end (a zombie keeps it).
+        let mut session = None;
+        let mut left: Option<(Vec<LeftRunning>, Why)> = None;
         loop {
             let mut fds = [
                 libc::pollfd { fd: program.ring_fd(), events: libc::POLLIN, revents: 0 },
@@ -267,6 +274,8 @@ mod built {
                 // A launched command runs to its end: only attach mode stops early.
                 if attached {
                     events.close_window();
+                } else {
+                    stop_asked = true;
                 }
             }
             if events.closed {
@@ -274,6 +283,7 @@ mod built {
             }
             if let Some((pid, news)) = child.as_ref().filter(|_| !root_reaped) {
                 if has_ended(*pid) {
+                    session = session_of(*pid);
                     // Its counters are whole while it is a zombie.
                     if let Ok(io) = ProcIo::read(*pid) {
                         events.storage_last = Some(io);
@@ -290,8 +300,22 @@ mod built {
                 }
             }
             let root_done = if attached { events.root_gone || !alive(root) } else { root_reaped };
-            if root_done && !program.traced_ids().into_iter().any(|id| alive(id as pid_t)) {
+            if !root_done {
+                continue;
+            }
+            let live: Vec<pid_t> = program.traced_ids().into_iter().map(|id| id as pid_t).filter(|&id| alive(id)).collect();
+            if live.is_empty() {
                 program.ring.drain(|r| events.on_record(r));
+                break;
+            }
+            // Launch: what left the command's session (daemons) is not
+            // waited for once the command has ended; nothing is once a stop
+            // was asked. They run on, no longer followed (the program goes).
+            let outside = |id: &pid_t| session.is_none() || session_of(*id) != session;
+            let why = if stop_asked { Some(Why::StopAsked) } else { live.iter().all(outside).then_some(Why::LeftSession) };
+            if let (false, Some(why)) = (attached, why) {
+                program.ring.drain(|r| events.on_record(r));
+                left = Some((live.into_iter().map(LeftRunning::of).collect(), why));
                 break;
             }
         }
@@ -338,6 +362,9 @@ mod built {
         if attached && events.root_gone {
             // Not our child, and the exit tracepoint does not carry the status: said, never guessed.
             warnings.push(WarningCode::ExitedBeforeEnd.with("the traced process exited before the capture ended (its exit status is not known to the eBPF source)"));
+        }
+        if let Some((left, why)) = &left {
+            warnings.push(left_running_warning(left, *why, "the eBPF source no longer follows them, and they run on untouched"));
         }
         if events.compat_calls > 0 || events.compat_meta_calls > 0 {
             warnings.push(iops_linux::report::compat_calls_warning(events.compat_calls, events.compat_meta_calls));

@@ -13,9 +13,10 @@ use crate::affinity;
 use crate::attach::{attach, detach_all, HostTraffic, Pinning};
 use crate::calibrate::calibrate;
 use crate::launch::{finish_untraced, launch, ChildNews, ChildNewsPipe, Launched};
-use crate::report::{self, SessionNotes};
+use crate::leftover::{session_of, LeftRunning, Why};
+use crate::report::{self, Fate, SessionNotes};
 use crate::stop::StopWaiter;
-use crate::tracer::Tracer;
+use crate::tracer::{Mode, Tracer};
 use iops_core::window::Phase;
 use crate::wait::{self, Status};
 
@@ -74,6 +75,48 @@ struct Started {
     pinning: Option<Pinning>,
 }
 
+/// Launch, the command ended: whether the capture ends now, leaving the
+/// processes still traced running (named in `notes.left`). It does when
+/// they all left the command's `session` (daemons), or when `stop_asked`.
+/// Without our seccomp filter they are detached and run on untouched.
+/// Under it they cannot run untraced (each counted call would fail with
+/// ENOSYS), so daemons are waited for (`notes.waited`), and at a stop
+/// asked they are ended, as PTRACE_O_EXITKILL would end them with us.
+fn release_left(tracer: &mut Tracer, session: Option<pid_t>, stop_asked: bool, notes: &mut SessionNotes) -> bool {
+    let live = tracer.processes();
+    if live.is_empty() || notes.left.is_some() {
+        return false; // the loop ends as the last thread is reaped
+    }
+    let why = if stop_asked {
+        Why::StopAsked
+    } else if live.iter().all(|&p| session.is_none() || session_of(p) != session) {
+        Why::LeftSession
+    } else {
+        return false;
+    };
+    let left: Vec<LeftRunning> = live.iter().map(|&p| LeftRunning::of(p)).collect();
+    if tracer.mode() == Mode::AllSyscalls {
+        detach_all(tracer, None);
+        notes.left = Some((left, why, Fate::Detached));
+        return true;
+    }
+    match why {
+        Why::LeftSession => {
+            if notes.waited.is_none() {
+                notes.waited = Some(left);
+            }
+            false
+        }
+        Why::StopAsked => {
+            for &p in &live {
+                unsafe { libc::kill(p, libc::SIGKILL) };
+            }
+            notes.left = Some((left, why, Fate::Killed));
+            false // their ends are reaped by the loop
+        }
+    }
+}
+
 /// Runs a whole capture on the calling thread, which becomes the tracer.
 /// `on_ready` is called once every thread of the target is traced (or, when
 /// ptrace is refused, the command runs), with the pid of the process.
@@ -113,6 +156,10 @@ pub fn trace(
     }
     let mut notes = SessionNotes { attached, ..Default::default() };
     let mut exec_failed = None;
+    // Launch: the command's session, read as it exits; a stop asked (the
+    // CLI asks once the command has ended) ends the wait for what it left.
+    let mut session = session_of(0);
+    let mut stop_asked = false;
     loop {
         if tracer.is_empty() {
             break;
@@ -127,8 +174,16 @@ pub fn trace(
             // A launched command runs to its end: only attach mode stops early.
             if attached {
                 tracer.request_close();
+            } else {
+                stop_asked = true;
+                if tracer.root_has_ended() && release_left(&mut tracer, session, true, &mut notes) {
+                    break;
+                }
             }
             continue;
+        }
+        if pid == tracer.root() && status == Status::Exit {
+            session = session_of(pid).or(session);
         }
         if pid == tracer.root() && child_news.is_some() {
             // The launched child's exec (or its end before one): what it had
@@ -146,9 +201,16 @@ pub fn trace(
                 }
             }
         }
+        // When what is left may have become only daemons: a process's end,
+        // and (a setsid is not seen) a daemon's fork or exec after its setsid
+        // (double fork, `setsid cmd`). Rare events: not per call.
+        let changes = matches!(status, Status::Ended(_) | Status::Exec | Status::Birth { .. });
         tracer.handle(pid, status);
         if attached && tracer.take_ready() {
             on_ready(tracer.root());
+        }
+        if !attached && changes && tracer.root_has_ended() && release_left(&mut tracer, session, stop_asked, &mut notes) {
+            break;
         }
     }
     waker.reap();
