@@ -364,7 +364,7 @@ mod built {
             warnings.push(WarningCode::ExitedBeforeEnd.with("the traced process exited before the capture ended (its exit status is not known to the eBPF source)"));
         }
         if let Some((left, why)) = &left {
-            warnings.push(left_running_warning(left, *why, "the eBPF source no longer follows them, and they run on untouched"));
+            warnings.push(left_running_warning(left, *why, "the eBPF source no longer follows {them}, and {they} will run on untouched"));
         }
         if events.compat_calls > 0 || events.compat_meta_calls > 0 {
             warnings.push(iops_linux::report::compat_calls_warning(events.compat_calls, events.compat_meta_calls));

@@ -64,20 +64,22 @@ pub enum Why {
 }
 
 /// The warning naming the processes `left` running, `fate` saying what the
-/// source did with them ("detached", "no longer followed", ...).
+/// source did with them, its `{they}` and `{them}` fitting their number.
 pub fn left_running_warning(left: &[LeftRunning], why: Why, fate: &str) -> Warning {
     let mut names: Vec<String> = left.iter().take(NAMED).map(|p| format!("pid {} ({})", p.pid, p.command)).collect();
     if left.len() > NAMED {
         names.push(format!("and {} more", left.len() - NAMED));
     }
-    let (n, them) = if left.len() == 1 { ("1 process".to_string(), "it") } else { (format!("{} processes", left.len()), "them") };
+    let (n, them, their, they) =
+        if left.len() == 1 { ("1 process".to_string(), "it", "its", "it") } else { (format!("{} processes", left.len()), "them", "their", "they") };
     let when = match why {
         Why::LeftSession => format!("the command ended leaving {n} running outside its session (daemons: they called setsid)"),
         Why::StopAsked => format!("iops was asked to stop after the command had ended, leaving {n} running"),
     };
     WarningCode::LeftRunning.with(format!(
-        "{when}: {}; iops stopped waiting for {them} there and their I/O after that is not counted; {fate}",
-        names.join(", ")
+        "{when}: {}; iops stopped waiting for {them} there and {their} I/O after that is not counted; {}",
+        names.join(", "),
+        fate.replace("{they}", they).replace("{them}", them)
     ))
 }
 

@@ -206,8 +206,8 @@ fn warnings(outcome: &Outcome, notes: &SessionNotes) -> Vec<Warning> {
     }
     if let Some((left, why, fate)) = &notes.left {
         let fate = match fate {
-            Fate::Detached => "they were detached and run on untouched",
-            Fate::Killed => "started under iops's seccomp filter, they could not run on untraced (each counted call would fail with ENOSYS), so they were ended (SIGKILL); as root, the default eBPF source leaves them running",
+            Fate::Detached => "iops detached {them}, and {they} will run on untouched",
+            Fate::Killed => "started under iops's seccomp filter, {they} could not run on untraced (each counted call would fail with ENOSYS), so iops ended {them} (SIGKILL); as root, the default eBPF source leaves such processes running",
         };
         warnings.push(left_running_warning(left, *why, fate));
     } else if let Some(waited) = &notes.waited {
