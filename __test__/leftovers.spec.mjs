@@ -22,7 +22,7 @@ import path from "node:path";
 
 import test from "ava";
 
-import { CLI, ROOT, compileFixtures, fileEntry, liveMethods, makeTempDir, waitFor } from "./_support/util.mjs";
+import { CLI, ROOT, compileFixtures, fileEntry, liveMethods, makeTempDir, shellLine, waitFor, withoutBpfCaps } from "./_support/util.mjs";
 
 let dir;
 let bin;
@@ -154,6 +154,34 @@ eachSource("a command that leaves a daemon (double fork, setsid): the report cou
   }
   t.is(fs.statSync(data).size, 60, "the daemon's 5 writes of 10 B succeeded");
 });
+
+const ptrace = liveMethods().find((m) => m.name === "ptrace");
+const noCapsh = spawnSync("capsh", ["--print"]).status === 0 ? null : "capsh is not installed (libcap2-bin)";
+(ptrace?.unavailable || noCapsh || process.getuid() !== 0 ? test.serial.skip : test.serial)(
+  "[ptrace] without our seccomp filter (root without CAP_SYS_ADMIN: every syscall traced), a daemon is detached once the command has ended, named, and runs on with its writes intact",
+  async (t) => {
+    const work = fs.mkdtempSync(path.join(dir, "nofilter-"));
+    const data = path.join(work, "out.dat");
+    const fifo = path.join(work, "go");
+    t.is(spawnSync("mkfifo", [fifo]).status, 0);
+    const json = path.join(work, "r.json");
+    const r = withoutBpfCaps(shellLine([process.execPath, CLI, "--no-progress", "--method", "ptrace", "--json", json, "--", bin.daemonizer, data, fifo]));
+    t.is(r.status, 0, r.stderr);
+    const pid = Number(/^daemon (\d+)$/m.exec(r.stdout)?.[1]);
+    started.set(pid, "daemonizer");
+    const report = JSON.parse(fs.readFileSync(json, "utf8"));
+    t.deepEqual(report.warningCodes, ["seccomp-filter-refused", "left-running"]);
+    t.like(fileEntry(report, data), { writeOps: 1, writeBytes: 10 });
+    t.is(
+      warningsOf(report, "left-running")[0],
+      `the command ended leaving 1 process running outside its session (daemons: they called setsid): pid ${pid} (${bin.daemonizer} ${data} ${fifo}); iops stopped waiting for it there and its I/O after that is not counted; iops detached it, and it will run on untouched`,
+    );
+    t.like(running(pid), { tracer: 0 });
+    fs.closeSync(fs.openSync(fifo, "w"));
+    await waitFor(() => running(pid) === null, "the daemon's end");
+    t.is(fs.statSync(data).size, 60, "the daemon's 5 writes of 10 B succeeded");
+  },
+);
 
 eachSource("sh -c '(setsid sleep 30 &); echo done': iops reports when the command has ended, naming the sleep left running (ptrace: at SIGINT, ending it)", async (t, method) => {
   const work = fs.mkdtempSync(path.join(dir, "setsid-"));
