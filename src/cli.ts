@@ -180,6 +180,9 @@ const TERMINAL_SIGNALS = ["SIGINT", "SIGQUIT"] as const;
 /** Signals that reach iops alone (kill, a supervisor): the command's to handle. */
 const FORWARDED_SIGNALS = ["SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGALRM"] as const;
 
+/** How long a wait after the command's end goes on before iops says so (on a terminal), ms. */
+const WAIT_NOTE_MS = 1000;
+
 /** Signals that, once the command has ended, end the wait for what it left running (and report). */
 const END_WAIT_SIGNALS: readonly string[] = ["SIGINT", "SIGQUIT", "SIGTERM", "SIGHUP"];
 
@@ -217,13 +220,28 @@ async function runLaunch(argv: Arg[], opts: CliOptions): Promise<number> {
       }
     });
   }
+  // On a terminal, a wait that goes on after the command's end is said once, with how to end it.
+  let waitNote: NodeJS.Timeout | undefined;
+  if (process.stderr.isTTY) {
+    let endedAt = 0;
+    waitNote = setInterval(() => {
+      if (!commandEnded()) return;
+      endedAt ||= Date.now();
+      if (Date.now() - endedAt < WAIT_NOTE_MS) return;
+      clearInterval(waitNote);
+      progress.done();
+      process.stderr.write("iops: the command has ended; waiting for the processes it left running (Ctrl-C: stop waiting and report)\n");
+    }, WAIT_NOTE_MS / 4).unref();
+  }
   try {
     const { launch } = await import("./sources/select");
     capture = launch(argv, { allFds: opts.allFds, shareCpu: opts.shareCpu, ...progress.options }, opts.method);
     const report = await capture.report;
+    clearInterval(waitNote);
     progress.done();
     return (await output(report, opts)) ? exitStatusOf(report) : EXIT.failure;
   } catch (e) {
+    clearInterval(waitNote);
     progress.done();
     const { IopsError } = reports();
     const { printable } = printing();
