@@ -102,8 +102,11 @@ fn release_left(tracer: &mut Tracer, session: Option<pid_t>, stop_asked: bool, n
     }
     match why {
         Why::LeftSession => {
-            if notes.waited.is_none() {
-                notes.waited = Some(left);
+            let waited = notes.waited.get_or_insert_with(Vec::new);
+            for p in left {
+                if !waited.iter().any(|w| w.pid == p.pid) {
+                    waited.push(p);
+                }
             }
             false
         }
@@ -114,6 +117,20 @@ fn release_left(tracer: &mut Tracer, session: Option<pid_t>, stop_asked: bool, n
             notes.left = Some((left, why, Fate::Killed));
             false // their ends are reaped by the loop
         }
+    }
+}
+
+/// Launch, the command ended: process `pid` (at its exit stop, where /proc
+/// still names it) was waited for though it had left the command's session
+/// (a daemon under our filter; it may have called setsid after the
+/// command's end, unseen until now).
+fn note_waited(tracer: &Tracer, pid: pid_t, session: Option<pid_t>, notes: &mut SessionNotes) {
+    if notes.left.is_some() || tracer.mode() != Mode::Seccomp || !tracer.is_process(pid) || session_of(pid) == session {
+        return;
+    }
+    let waited = notes.waited.get_or_insert_with(Vec::new);
+    if !waited.iter().any(|p| p.pid == pid) {
+        waited.push(LeftRunning::of(pid));
     }
 }
 
@@ -184,6 +201,9 @@ pub fn trace(
         }
         if pid == tracer.root() && status == Status::Exit {
             session = session_of(pid).or(session);
+        }
+        if status == Status::Exit && !attached && tracer.root_has_ended() {
+            note_waited(&tracer, pid, session, &mut notes);
         }
         if pid == tracer.root() && child_news.is_some() {
             // The launched child's exec (or its end before one): what it had

@@ -249,6 +249,11 @@ impl Tracer {
         tgids
     }
 
+    /// `tid` is a traced process's main thread.
+    pub fn is_process(&self, tid: pid_t) -> bool {
+        self.threads.contains(tid) && self.threads.tgid(tid) == tid
+    }
+
     /// The root process's end has been reaped.
     pub fn root_has_ended(&self) -> bool {
         self.root_ended.is_some()
