@@ -277,6 +277,30 @@ for (const method of ["ptrace", "strace"]) {
   });
 }
 
+const noSetcap = spawnSync("setcap", ["-v", "cap_dac_override+ep", "/proc/self/exe"]).error ? "setcap is not installed (libcap2-bin)" : null;
+for (const method of ["ptrace", "strace"]) {
+  const why = noSetuidRun() ?? noSetcap ?? (method === "strace" ? straceMissing : null);
+  (why ? test.serial.skip : test.serial)(`[${method}] a program with file capabilities run by a normal user under ptrace runs without them, and the report names it`, (t) => {
+    const { work, program, rootonly } = setuidSetup();
+    // No set-user-ID bit: CAP_DAC_OVERRIDE alone lets nobody write the root-only file.
+    fs.chmodSync(program, 0o755);
+    t.is(spawnSync("setcap", ["cap_dac_override+ep", program]).status, 0);
+    const untraced = spawnSync("setpriv", [...AS_NOBODY, program, rootonly], { encoding: "utf8" });
+    t.is(untraced.stdout, "euid=65534\nok\n", "untraced, its capability lets it write");
+    fs.truncateSync(rootonly, 0);
+    const json = path.join(work, `${method}-caps.json`);
+    const r = spawnSync("setpriv", [...AS_NOBODY, process.execPath, CLI, "--no-progress", "--method", method, "--json", json, "--", program, rootonly], {
+      encoding: "utf8",
+      timeout: 120_000,
+    });
+    t.is(r.status, 4, r.stderr);
+    t.is(fs.statSync(rootonly).size, 0);
+    const report = JSON.parse(fs.readFileSync(json, "utf8"));
+    const [warning] = warningsOf(report, "privileges-ignored");
+    t.true(warning?.startsWith(`${program} (without its file capabilities) ran without the privileges of its file: `), warning);
+  });
+}
+
 const ebpf = liveMethods().find((m) => m.name === "ebpf");
 (noSetuidRun() || ebpf?.unavailable ? test.serial.skip : test.serial)("[ebpf] as root, a set-user-ID program started as nobody keeps its privileges: its writes are counted, nothing is said", (t) => {
   const { work, program, rootonly } = setuidSetup();

@@ -135,6 +135,18 @@ const S_IXGRP = 0o010;
 const EXEC_OK = /execve\("((?:[^"\\]|\\.)*)", .*\) = 0(?: <[\d.]+>)?$/gm;
 
 /**
+ * Which of `paths` carry file capabilities (a security.capability
+ * attribute), as getcap (libcap) lists them; none known without getcap.
+ */
+function withFileCaps(paths: string[]): Set<string> {
+  if (paths.length === 0) return new Set();
+  const r = spawnSync("getcap", paths, { encoding: "utf8" });
+  if (r.error || typeof r.stdout !== "string") return new Set();
+  // "PATH cap_x=ep" (libcap 2.4x), or "PATH = cap_x+ep" (older).
+  return new Set(r.stdout.split("\n").flatMap((line) => paths.filter((p) => line.startsWith(`${p} `))));
+}
+
+/**
  * The programs a log shows exec'd, for a tracer without CAP_SYS_PTRACE: the
  * kernel then ignores a program's set-user-ID and set-group-ID bits (as
  * crates/iops-linux/src/leftover.rs says for our tracer, whose words the
@@ -156,6 +168,7 @@ class Execs {
   /** `report` with the warning naming the programs that ran without their privileges, if any. */
   said(report: Report): Report {
     const named: string[] = [];
+    const capped = withFileCaps([...this.paths]);
     for (const p of this.paths) {
       let st;
       try {
@@ -166,6 +179,7 @@ class Execs {
       const lost: string[] = [];
       if (st.mode & S_ISUID && st.uid !== process.geteuid!()) lost.push(`set-user-ID ${st.uid === 0 ? "root" : `uid ${st.uid}`}`);
       if (st.mode & S_ISGID && st.mode & S_IXGRP && st.gid !== process.getegid!()) lost.push(`set-group-ID gid ${st.gid}`);
+      if (capped.has(p) && process.geteuid!() !== 0) lost.push("file capabilities");
       if (lost.length > 0) named.push(`${p} (without its ${lost.join(", ")})`);
     }
     if (named.length === 0) return report;
