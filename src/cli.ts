@@ -101,7 +101,8 @@ Processes the command leaves: iops follows its processes while they stay
   counted, and it runs on untouched (eBPF: no longer followed; strace:
   detached). Our ptrace tracer is the exception: a daemon started under
   its seccomp filter cannot run untraced, so it waits for it (and says
-  so), and Ctrl-C or SIGTERM then end it with the capture.
+  so); Ctrl-C or SIGTERM then ask it to end (SIGTERM; a second time,
+  SIGKILL).
 
 Set-user-ID programs: under ptrace (--method ptrace or strace, the default
   for a normal user) the kernel runs a set-user-ID or set-group-ID program,

@@ -64,7 +64,7 @@ pub enum Why {
 }
 
 /// The warning naming the processes `left` running, `fate` saying what the
-/// source did with them, its `{they}` and `{them}` fitting their number.
+/// source did with them, its `{they}`, `{them}` and `{their}` fitting their number.
 pub fn left_running_warning(left: &[LeftRunning], why: Why, fate: &str) -> Warning {
     let mut names: Vec<String> = left.iter().take(NAMED).map(|p| format!("pid {} ({})", p.pid, p.command)).collect();
     if left.len() > NAMED {
@@ -79,7 +79,7 @@ pub fn left_running_warning(left: &[LeftRunning], why: Why, fate: &str) -> Warni
     WarningCode::LeftRunning.with(format!(
         "{when}: {}; iops stopped waiting for {them} there and {their} I/O after that is not counted; {}",
         names.join(", "),
-        fate.replace("{they}", they).replace("{them}", them)
+        fate.replace("{they}", they).replace("{them}", them).replace("{their}", their)
     ))
 }
 

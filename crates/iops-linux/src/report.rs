@@ -40,7 +40,9 @@ pub enum Fate {
     /// Detached (no seccomp filter of ours): they run on untouched.
     Detached,
     /// Under our seccomp filter, which fails their counted calls without a
-    /// tracer: ended with the capture.
+    /// tracer: asked to end (SIGTERM) at a stop asked.
+    Terminated,
+    /// Likewise, ended (SIGKILL) at a second stop asked.
     Killed,
 }
 
@@ -207,13 +209,14 @@ fn warnings(outcome: &Outcome, notes: &SessionNotes) -> Vec<Warning> {
     if let Some((left, why, fate)) = &notes.left {
         let fate = match fate {
             Fate::Detached => "iops detached {them}, and {they} will run on untouched",
-            Fate::Killed => "started under iops's seccomp filter, {they} could not run on untraced (each counted call would fail with ENOSYS), so iops ended {them} (SIGKILL); as root, the default eBPF source leaves such processes running",
+            Fate::Terminated => "started under iops's seccomp filter, {they} could not run on untraced (each counted call would fail with ENOSYS), so iops asked {them} to end (SIGTERM), counting {their} I/O until then; as root, the default eBPF source leaves such processes running",
+            Fate::Killed => "started under iops's seccomp filter, {they} could not run on untraced (each counted call would fail with ENOSYS), so iops asked {them} to end (SIGTERM) and, asked to stop again, ended what was still running (SIGKILL); as root, the default eBPF source leaves such processes running",
         };
         warnings.push(left_running_warning(left, *why, fate));
     } else if let Some(waited) = &notes.waited {
         let names: Vec<String> = waited.iter().take(5).map(|p| format!("pid {} ({})", p.pid, p.command)).collect();
         warnings.push(WarningCode::LeftRunning.with(format!(
-            "the command left {} running outside its session (daemons): {}; started under iops's seccomp filter, they cannot run on untraced (each counted call would fail with ENOSYS), so iops waited for them to end and counted their I/O; Ctrl-C or SIGTERM to iops end such a wait (and them); as root, the default eBPF source does not wait for them",
+            "the command left {} running outside its session (daemons): {}; started under iops's seccomp filter, they cannot run on untraced (each counted call would fail with ENOSYS), so iops waited for them to end and counted their I/O; Ctrl-C or SIGTERM to iops end such a wait (asking them to end, SIGTERM; a second time, SIGKILL); as root, the default eBPF source does not wait for them",
             if waited.len() == 1 { "1 process".to_string() } else { format!("{} processes", waited.len()) },
             names.join(", ")
         )));

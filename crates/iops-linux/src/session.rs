@@ -77,47 +77,50 @@ struct Started {
 
 /// Launch, the command ended: whether the capture ends now, leaving the
 /// processes still traced running (named in `notes.left`). It does when
-/// they all left the command's `session` (daemons), or when `stop_asked`.
-/// Without our seccomp filter they are detached and run on untouched.
-/// Under it they cannot run untraced (each counted call would fail with
-/// ENOSYS), so daemons are waited for (`notes.waited`), and at a stop
-/// asked they are ended, as PTRACE_O_EXITKILL would end them with us.
-fn release_left(tracer: &mut Tracer, session: Option<pid_t>, stop_asked: bool, notes: &mut SessionNotes) -> bool {
+/// they all left the command's `session` (daemons), or once a stop was
+/// asked (`stops`: how many). Without our seccomp filter they are detached
+/// and run on untouched. Under it they cannot run untraced (each counted
+/// call would fail with ENOSYS): daemons are waited for (`notes.waited`);
+/// at a first stop they are asked to end (SIGTERM), still served by us so
+/// that they can clean up, and at a second they are ended (SIGKILL, as
+/// PTRACE_O_EXITKILL would end them with us).
+fn release_left(tracer: &mut Tracer, session: Option<pid_t>, stops: u32, notes: &mut SessionNotes) -> bool {
     let live = tracer.processes();
-    if live.is_empty() || notes.left.is_some() {
+    if live.is_empty() {
         return false; // the loop ends as the last thread is reaped
     }
-    let why = if stop_asked {
+    let why = if stops > 0 {
         Why::StopAsked
     } else if live.iter().all(|&p| session.is_none() || session_of(p) != session) {
         Why::LeftSession
     } else {
         return false;
     };
-    let left: Vec<LeftRunning> = live.iter().map(|&p| LeftRunning::of(p)).collect();
     if tracer.mode() == Mode::AllSyscalls {
+        let left: Vec<LeftRunning> = live.iter().map(|&p| LeftRunning::of(p)).collect();
         detach_all(tracer, None);
         notes.left = Some((left, why, Fate::Detached));
         return true;
     }
-    match why {
-        Why::LeftSession => {
-            let waited = notes.waited.get_or_insert_with(Vec::new);
-            for p in left {
-                if !waited.iter().any(|w| w.pid == p.pid) {
-                    waited.push(p);
-                }
+    if why == Why::LeftSession {
+        let waited = notes.waited.get_or_insert_with(Vec::new);
+        for &p in &live {
+            if !waited.iter().any(|w| w.pid == p) {
+                waited.push(LeftRunning::of(p));
             }
-            false
         }
-        Why::StopAsked => {
-            for &p in &live {
-                unsafe { libc::kill(p, libc::SIGKILL) };
-            }
-            notes.left = Some((left, why, Fate::Killed));
-            false // their ends are reaped by the loop
-        }
+        return false;
     }
+    let (fate, signal) = if stops >= 2 { (Fate::Killed, libc::SIGKILL) } else { (Fate::Terminated, libc::SIGTERM) };
+    match &mut notes.left {
+        Some((_, _, done)) if *done == fate => return false, // signalled already; their ends are reaped by the loop
+        Some((_, _, done)) => *done = fate,
+        None => notes.left = Some((live.iter().map(|&p| LeftRunning::of(p)).collect(), why, fate)),
+    }
+    for &p in &live {
+        unsafe { libc::kill(p, signal) };
+    }
+    false
 }
 
 /// Launch, the command ended: process `pid` (at its exit stop, where /proc
@@ -176,7 +179,7 @@ pub fn trace(
     // Launch: the command's session, read as it exits; a stop asked (the
     // CLI asks once the command has ended) ends the wait for what it left.
     let mut session = session_of(0);
-    let mut stop_asked = false;
+    let mut stops = 0u32;
     loop {
         if tracer.is_empty() {
             break;
@@ -192,8 +195,14 @@ pub fn trace(
             if attached {
                 tracer.request_close();
             } else {
-                stop_asked = true;
-                if tracer.root_has_ended() && release_left(&mut tracer, session, true, &mut notes) {
+                stops += 1;
+                if stops == 1 {
+                    // A second stop may be asked (see `release_left`).
+                    if let Ok(next) = stop.spawn_waker() {
+                        waker = next;
+                    }
+                }
+                if tracer.root_has_ended() && release_left(&mut tracer, session, stops, &mut notes) {
                     break;
                 }
             }
@@ -229,7 +238,7 @@ pub fn trace(
         if attached && tracer.take_ready() {
             on_ready(tracer.root());
         }
-        if !attached && changes && tracer.root_has_ended() && release_left(&mut tracer, session, stop_asked, &mut notes) {
+        if !attached && changes && tracer.root_has_ended() && release_left(&mut tracer, session, stops, &mut notes) {
             break;
         }
     }
