@@ -15,7 +15,7 @@ packages=(
   strace               # benchmarks against strace; the strace source's tests
   clang                # compiles the eBPF source's kernel program (crates/iops-ebpf/bpf); without it the addon builds without eBPF
   bpftool              # ebpf.spec.mjs: lists the kernel's BPF programs and links to check that none of ours stays loaded
-  libcap2-bin          # capsh: root without CAP_SYS_ADMIN, where our seccomp filter is refused (launch-guarantees test)
+  libcap2-bin          # capsh: root without CAP_SYS_ADMIN, where our seccomp filter is refused (launch-guarantees test); setcap/getcap: file capabilities under ptrace (leftovers test, the strace source)
   sudo                 # fs_usage-live.spec.mjs: stopping fs_usage's stand-in through `sudo -n`
   util-linux           # losetup (block-device test), script (pty test)
   llvm                 # llvm-readobj/nm/objdump: what the cross-built addons are (cross, packaging, win32 tests)

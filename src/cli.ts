@@ -88,8 +88,26 @@ Exit status: the command's own (128 + N when it was killed by signal N);
 
 Signals: Ctrl-C and Ctrl-\\ reach the command from the terminal, and iops
   reports once it ends; SIGTERM, SIGHUP, SIGUSR1, SIGUSR2 and SIGALRM sent
-  to iops alone are passed on to the command. With --pid, SIGINT, SIGTERM, SIGHUP
-  and SIGQUIT end the capture: iops detaches and reports.
+  to iops alone are passed on to the command. Once the command has ended,
+  SIGINT, SIGQUIT, SIGTERM and SIGHUP end the wait for what it left running
+  and iops reports. With --pid, SIGINT, SIGTERM, SIGHUP and SIGQUIT end the
+  capture: iops detaches and reports.
+
+Processes the command leaves: iops follows its processes while they stay
+  in its session, as strace -f does (a background job of sh -c 'x &' is
+  waited for). A process that left the session (setsid: a daemon) is not
+  waited for once the command has ended: iops reports, with a warning
+  naming what was left running (pid, command); its later I/O is not
+  counted, and it runs on untouched (eBPF: no longer followed; strace:
+  detached). Our ptrace tracer is the exception: a daemon started under
+  its seccomp filter cannot run untraced, so it waits for it (and says
+  so); Ctrl-C or SIGTERM then ask it to end (SIGTERM; a second time,
+  SIGKILL).
+
+Set-user-ID programs: under ptrace (--method ptrace or strace, the default
+  for a normal user) the kernel runs a set-user-ID or set-group-ID program,
+  or one with file capabilities, without those privileges; the report names
+  it. As root, the default eBPF source keeps them.
 `;
 
 const MANY_HELP = `
@@ -163,30 +181,68 @@ const TERMINAL_SIGNALS = ["SIGINT", "SIGQUIT"] as const;
 /** Signals that reach iops alone (kill, a supervisor): the command's to handle. */
 const FORWARDED_SIGNALS = ["SIGTERM", "SIGHUP", "SIGUSR1", "SIGUSR2", "SIGALRM"] as const;
 
+/** How long a wait after the command's end goes on before iops says so (on a terminal), ms. */
+const WAIT_NOTE_MS = 1000;
+
+/** Signals that, once the command has ended, end the wait for what it left running (and report). */
+const END_WAIT_SIGNALS: readonly string[] = ["SIGINT", "SIGQUIT", "SIGTERM", "SIGHUP"];
+
 async function runLaunch(argv: Arg[], opts: CliOptions): Promise<number> {
   const progress = progressPrinter(opts.progress);
   // The command decides how to end: we trace until it exits, then report.
   // Ctrl-C and Ctrl-\ reach it from the terminal (same process group);
   // iops must only not die of them.
-  for (const sig of TERMINAL_SIGNALS) process.on(sig, () => {});
   let capture: Capture | undefined;
+  // The command has ended (its pid reaped); what it left running (a
+  // background job ignoring SIGINT, a daemon) is still being waited for.
+  const commandEnded = (): boolean => {
+    const pid = capture?.pid() ?? 0;
+    if (pid <= 0) return false;
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === "ESRCH";
+    }
+  };
+  const endWait = (sig: string) => {
+    if (END_WAIT_SIGNALS.includes(sig) && commandEnded()) capture?.stop();
+  };
+  for (const sig of TERMINAL_SIGNALS) process.on(sig, () => endWait(sig));
   for (const sig of FORWARDED_SIGNALS) {
     process.on(sig, () => {
       const pid = capture?.pid() ?? 0;
       try {
         if (pid > 0) process.kill(pid, sig);
       } catch {
-        // ESRCH: the command has just ended; its report is on its way.
+        // ESRCH: the command has ended; its report is on its way, or its
+        // leftovers are being waited for.
+        endWait(sig);
       }
     });
+  }
+  // On a terminal, a wait that goes on after the command's end is said once, with how to end it.
+  let waitNote: NodeJS.Timeout | undefined;
+  if (process.stderr.isTTY) {
+    let endedAt = 0;
+    waitNote = setInterval(() => {
+      if (!commandEnded()) return;
+      endedAt ||= Date.now();
+      if (Date.now() - endedAt < WAIT_NOTE_MS) return;
+      clearInterval(waitNote);
+      progress.done();
+      process.stderr.write("iops: the command has ended; waiting for the processes it left running (Ctrl-C: stop waiting and report)\n");
+    }, WAIT_NOTE_MS / 4).unref();
   }
   try {
     const { launch } = await import("./sources/select");
     capture = launch(argv, { allFds: opts.allFds, shareCpu: opts.shareCpu, ...progress.options }, opts.method);
     const report = await capture.report;
+    clearInterval(waitNote);
     progress.done();
     return (await output(report, opts)) ? exitStatusOf(report) : EXIT.failure;
   } catch (e) {
+    clearInterval(waitNote);
     progress.done();
     const { IopsError } = reports();
     const { printable } = printing();

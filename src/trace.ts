@@ -9,7 +9,13 @@ import { attach, launch, type Capture, type CaptureOptions } from "./sources/sel
 export type { Capture, CaptureOptions };
 
 /**
- * Runs `argv` with every thread and child process traced, until it exits.
+ * Runs `argv` with every thread and child process traced, until it and the
+ * processes that stay in its session have exited. A process that left the
+ * session (a daemon) is not waited for once the command has ended, and
+ * `stop()` once the command has ended ends the wait for all that is left;
+ * the report's `left-running` warning names them (the ptrace source waits
+ * for daemons under its seccomp filter: `stop()` asks what is left to end,
+ * SIGTERM, and a second `stop()` ends it, SIGKILL).
  * An argument may be a Buffer: its bytes reach the command as they are (a
  * file name that is not UTF-8); the report names it with U+FFFD for them.
  */

@@ -30,6 +30,10 @@ export interface CaptureOptions {
 /** A capture under way: stop it early (attach mode), or wait for its report. */
 export interface Capture {
   readonly report: Promise<Report>;
+  /**
+   * Attach: ends the capture now. Launch: once the command has ended, ends
+   * the wait for the processes it left running (named in the report).
+   */
   stop(): void;
   /** The traced process (a launched command's pid once it runs; 0 before). */
   pid(): number;

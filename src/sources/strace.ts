@@ -116,9 +116,89 @@ function childOf(pid: number | undefined): number {
   }
 }
 
+/** CAP_SYS_PTRACE, in this process's effective set (/proc/self/status). */
+const CAP_SYS_PTRACE = 19n;
+
+/** Whether a tracer we start keeps a traced program's set-user-ID privileges: root's, or one with CAP_SYS_PTRACE. */
+function capablePtracer(): boolean {
+  try {
+    const eff = /^CapEff:\s*([0-9a-f]+)/m.exec(readFileSync("/proc/self/status", "latin1"))?.[1];
+    return eff !== undefined && ((BigInt(`0x${eff}`) >> CAP_SYS_PTRACE) & 1n) === 1n;
+  } catch {
+    return false;
+  }
+}
+
+/** Mode bits (sys/stat.h): set-user-ID, set-group-ID, group execute. */
+const S_ISUID = 0o4000;
+const S_ISGID = 0o2000;
+const S_IXGRP = 0o010;
+
+/** A successful execve in strace's log: its path (strace's escapes kept). */
+const EXEC_OK = /execve\("((?:[^"\\]|\\.)*)", .*\) = 0(?: <[\d.]+>)?$/gm;
+
+/**
+ * Which of `paths` carry file capabilities (a security.capability
+ * attribute), as getcap (libcap) lists them; none known without getcap.
+ */
+function withFileCaps(paths: string[]): Set<string> {
+  if (paths.length === 0) return new Set();
+  const r = spawnSync("getcap", paths, { encoding: "utf8" });
+  if (r.error || typeof r.stdout !== "string") return new Set();
+  // "PATH cap_x=ep" (libcap 2.4x), or "PATH = cap_x+ep" (older).
+  return new Set(r.stdout.split("\n").flatMap((line) => paths.filter((p) => line.startsWith(`${p} `))));
+}
+
+/**
+ * The programs a log shows exec'd, for a tracer without CAP_SYS_PTRACE: the
+ * kernel then ignores a program's set-user-ID and set-group-ID bits (as
+ * crates/iops-linux/src/leftover.rs says for our tracer, whose words the
+ * warning takes). Only the execs are looked at, one chunk at a time.
+ */
+class Execs {
+  private paths = new Set<string>();
+  private rest = "";
+
+  push(chunk: Buffer): void {
+    const text = this.rest + chunk.toString("latin1");
+    const cut = text.lastIndexOf("\n") + 1;
+    this.rest = text.slice(cut);
+    if (this.rest.length > 65536) this.rest = "";
+    if (!text.includes("execve(")) return;
+    for (const m of text.slice(0, cut).matchAll(EXEC_OK)) if (this.paths.size < 64) this.paths.add(m[1]);
+  }
+
+  /** `report` with the warning naming the programs that ran without their privileges, if any. */
+  said(report: Report): Report {
+    const named: string[] = [];
+    const capped = withFileCaps([...this.paths]);
+    for (const p of this.paths) {
+      let st;
+      try {
+        st = statSync(p);
+      } catch {
+        continue; // an escaped or vanished path: not guessed
+      }
+      const lost: string[] = [];
+      if (st.mode & S_ISUID && st.uid !== process.geteuid!()) lost.push(`set-user-ID ${st.uid === 0 ? "root" : `uid ${st.uid}`}`);
+      if (st.mode & S_ISGID && st.mode & S_IXGRP && st.gid !== process.getegid!()) lost.push(`set-group-ID gid ${st.gid}`);
+      if (capped.has(p) && process.geteuid!() !== 0) lost.push("file capabilities");
+      if (lost.length > 0) named.push(`${p} (without its ${lost.join(", ")})`);
+    }
+    if (named.length === 0) return report;
+    const shown = named.length > 5 ? [...named.slice(0, 5), `and ${named.length - 5} more`] : named;
+    const text = `${shown.join(", ")} ran without the privileges of its file: the kernel ignores set-user-ID, set-group-ID and file capabilities for a program traced by strace from a process without CAP_SYS_PTRACE, so it ran (and may have failed) as an unprivileged program would; as root, the default eBPF source does not trace by ptrace and keeps them`;
+    return { ...report, warnings: [...report.warnings, text], warningCodes: [...report.warningCodes, "privileges-ignored"] };
+  }
+}
+
 interface Run {
   strace: ChildProcess;
   report: Promise<Report>;
+  /** The first pid of the log (a command's own), 0 before it. */
+  firstPid(): number;
+  /** Whether the log holds that pid's end. */
+  rootEnded(): boolean;
 }
 
 /**
@@ -163,10 +243,22 @@ function start(
   let received = false;
   // The log's head, for a command: its first execve, which may have failed.
   let head = "";
+  const firstPid = () => Number(/^(\d+) /.exec(head)?.[1] ?? 0);
+  // Where strace cannot keep a program's privileges, its execs are read.
+  const execs = capablePtracer() ? null : new Execs();
+  // Whether the log holds the command's end (its first pid's "+++ exited" or "+++ killed" line).
+  let rootEnded = false;
+  let tail = "";
   const streamed = new Promise<void>((resolve, reject) => {
     input.on("data", (chunk: Buffer) => {
       received = true;
       if (command && head.length < 65536) head += chunk.toString("latin1");
+      if (command && !rootEnded && chunk.includes("+++")) {
+        const text = tail + chunk.toString("latin1");
+        rootEnded = new RegExp(`^${firstPid()} +(?:[\\d.]+ +)?\\+\\+\\+ (?:exited|killed)`, "m").test(text);
+      }
+      if (command) tail = chunk.subarray(Math.max(0, chunk.length - 256)).toString("latin1");
+      execs?.push(chunk);
       importer.push(chunk);
     });
     input.on("end", resolve);
@@ -207,14 +299,14 @@ function start(
         throw new IopsError(`strace ${how} before tracing anything (its message is above)`, "EIO");
       }
       if (!command) report.command = null;
-      return report;
+      return execs ? execs.said(report) : report;
     })
     .finally(() => {
       clearInterval(timer);
       input.destroy();
       rmSync(dir, { recursive: true, force: true });
     });
-  return { strace, report };
+  return { strace, report, firstPid, rootEnded: () => rootEnded };
 }
 
 /**
@@ -253,11 +345,121 @@ function binfmtHandlers(): boolean {
   }
 }
 
+/** The session of process `pid` (the sixth field of /proc/<pid>/stat); null once it is gone. */
+function sessionOf(pid: number | "self"): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    const session = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[3]);
+    return Number.isInteger(session) ? session : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The live processes (not zombies) that `tracer` traces, from /proc. */
+function tracedBy(tracer: number): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const status = readFileSync(`/proc/${name}/status`, "latin1");
+      if (Number(/^TracerPid:\s*(\d+)/m.exec(status)?.[1]) === tracer && !/^State:\s*[ZX]/m.test(status)) found.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+/** `pid`'s command line, as the other sources' warnings name it. */
+function commandLine(pid: number): string {
+  try {
+    const line = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean).join(" ");
+    return line || readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+  } catch {
+    return "?";
+  }
+}
+
+/** How often a launch looks whether its command has ended leaving only daemons, ms. */
+const LEFTOVER_POLL_MS = 100;
+
+/**
+ * A launch's leftovers (the rule of crates/iops-linux/src/leftover.rs):
+ * once the command has ended, processes that left its session (daemons) are
+ * not waited for, nor any once a stop is asked. strace, which blocks the
+ * fatal signals while it runs a command (-I3), lets go of them only by its
+ * end: killed, it ends without a word and the kernel detaches its tracees,
+ * which run on untouched (strace does not ask PTRACE_O_EXITKILL). Its log
+ * is written line by line, the command's end already in it.
+ */
+class Leftovers {
+  private session = sessionOf("self");
+  private stopAsked = false;
+  private root = 0;
+  left: { pids: number[]; commands: string[]; stopAsked: boolean } | null = null;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly strace: ChildProcess,
+    private readonly firstPid: () => number,
+    private readonly rootEnded: () => boolean,
+  ) {
+    this.timer = setInterval(() => this.look(), LEFTOVER_POLL_MS).unref();
+    strace.on("exit", () => clearInterval(this.timer));
+  }
+
+  /** The command's pid once the log names it (it stays known after its end). */
+  pid(): number {
+    this.root ||= this.firstPid() || childOf(this.strace.pid);
+    return this.root;
+  }
+
+  stop(): void {
+    this.stopAsked = true;
+    this.look();
+  }
+
+  private look(): void {
+    const root = this.pid();
+    if (!root || this.left || this.strace.pid === undefined || this.strace.exitCode !== null) return;
+    const rootSession = sessionOf(root);
+    if (rootSession !== null) {
+      this.session = rootSession; // running (or a zombie): its session is the command's
+      return;
+    }
+    // Reaped, but its end may not be in the log yet: strace is not ended before it is.
+    if (!this.rootEnded()) return;
+    const left = tracedBy(this.strace.pid);
+    if (left.length === 0) return;
+    if (!this.stopAsked && left.some((p) => sessionOf(p) === this.session)) return;
+    this.left = { pids: left, commands: left.map(commandLine), stopAsked: this.stopAsked };
+    clearInterval(this.timer);
+    this.strace.kill("SIGKILL");
+  }
+
+  /** The report with the warning naming what was left running, if anything was. */
+  said(report: Report): Report {
+    if (!this.left) return report;
+    const { pids, commands, stopAsked } = this.left;
+    const names = pids.slice(0, 5).map((p, i) => `pid ${p} (${commands[i]})`);
+    if (pids.length > 5) names.push(`and ${pids.length - 5} more`);
+    const n = pids.length === 1 ? "1 process" : `${pids.length} processes`;
+    const when = stopAsked
+      ? `iops was asked to stop after the command had ended, leaving ${n} running`
+      : `the command ended leaving ${n} running outside its session (daemons: they called setsid)`;
+    const [them, their, they] = pids.length === 1 ? ["it", "its", "it"] : ["them", "their", "they"];
+    const text = `${when}: ${names.join(", ")}; iops stopped waiting for ${them} there and ${their} I/O after that is not counted; strace let go of ${them}, and ${they} will run on untouched`;
+    return { ...report, warnings: [...report.warnings, text], warningCodes: [...report.warningCodes, "left-running"] };
+  }
+}
+
 /** Runs `argv` under strace, until it exits; the report is strace's view, `method: "strace"`. */
 export function straceCommand(argv: string[], options: CaptureOptions = {}): Capture {
   if (!commandExists(argv[0])) throw new IopsError(`command not found: ${argv[0]}`, "ENOENT");
-  const { strace, report } = start(["--", ...execvpArgv(argv)], "strace", argv, options);
-  return { report, stop: () => {}, pid: () => childOf(strace.pid) };
+  const { strace, report, firstPid, rootEnded } = start(["--", ...execvpArgv(argv)], "strace", argv, options);
+  const leftovers = new Leftovers(strace, firstPid, rootEnded);
+  return { report: report.then((r) => leftovers.said(r)), stop: () => leftovers.stop(), pid: () => leftovers.pid() };
 }
 
 /** Attaches strace to `pid` (all threads, and children it creates) until `stop()`. */

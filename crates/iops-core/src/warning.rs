@@ -106,6 +106,13 @@ pub enum WarningCode {
     /// traced tasks in a namespace nested in it (it cannot name them by
     /// iops's pids): counts are a lower bound.
     NestedPidNamespace,
+    /// Launch: the command ended leaving processes running (daemons that
+    /// left its session, or any when iops was asked to stop after the
+    /// command's end); the text names them and what the source did with them.
+    LeftRunning,
+    /// A program exec'd under ptrace ran without the set-user-ID,
+    /// set-group-ID or file capabilities of its file; the text names it.
+    PrivilegesIgnored,
 }
 
 impl WarningCode {

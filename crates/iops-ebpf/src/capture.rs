@@ -101,6 +101,7 @@ mod built {
     use super::*;
     use iops_core::{Aggregator, ReportContext, Source, Warning, WarningCode};
     use iops_linux::launch::{find_program, fork_gated, ChildNews};
+    use iops_linux::leftover::{left_running_warning, session_of, LeftRunning, Why};
     use iops_linux::procio::ProcIo;
     use iops_linux::report::exit_info;
     use iops_linux::wait::{self, Status};
@@ -262,6 +263,12 @@ mod built {
         let mut exec_failed = None;
         let mut stop_armed = true;
         let mut root_reaped = false;
+        // Launch: a stop asked (after the command's end, as the CLI asks)
+        // ends the wait for whatever it left running.
+        let mut stop_asked = false;
+        // The command's session, read at its end (a zombie keeps it).
+        let mut session = None;
+        let mut left: Option<(Vec<LeftRunning>, Why)> = None;
         loop {
             let mut fds = [
                 libc::pollfd { fd: program.ring_fd(), events: libc::POLLIN, revents: 0 },
@@ -276,6 +283,8 @@ mod built {
                 // A launched command runs to its end: only attach mode stops early.
                 if attached {
                     events.close_window();
+                } else {
+                    stop_asked = true;
                 }
             }
             if events.closed {
@@ -283,6 +292,7 @@ mod built {
             }
             if let Some((pid, news)) = child.as_ref().filter(|_| !root_reaped) {
                 if has_ended(*pid) {
+                    session = session_of(*pid);
                     // Its counters are whole while it is a zombie.
                     if let Ok(io) = ProcIo::read(*pid) {
                         events.storage_last = Some(io);
@@ -299,8 +309,26 @@ mod built {
                 }
             }
             let root_done = if attached { events.root_gone || !alive(root) } else { root_reaped };
-            if root_done && !program.traced_ids().into_iter().any(|id| events.process_alive(id, alive)) {
+            if !root_done {
+                continue;
+            }
+            let ids: Vec<u32> = program.traced_ids().into_iter().filter(|&id| events.process_alive(id, alive)).collect();
+            if ids.is_empty() {
                 program.ring.drain(|r| events.on_record(r));
+                break;
+            }
+            // Launch: what left the command's session (daemons) is not
+            // waited for once the command has ended; nothing is once a stop
+            // was asked. They run on, no longer followed (the program goes).
+            // By the pids iops knows them by (in a PID namespace, those of
+            // the processes named so far; one not named yet is not judged).
+            let live: Vec<pid_t> = ids.iter().filter_map(|&id| events.local_pid(id)).collect();
+            let outside = |id: &pid_t| session.is_none() || session_of(*id) != session;
+            let judged = live.len() == ids.len();
+            let why = if stop_asked { Some(Why::StopAsked) } else { (judged && live.iter().all(outside)).then_some(Why::LeftSession) };
+            if let (false, Some(why)) = (attached, why) {
+                program.ring.drain(|r| events.on_record(r));
+                left = Some((live.into_iter().map(LeftRunning::of).collect(), why));
                 break;
             }
         }
@@ -353,6 +381,9 @@ mod built {
         if attached && events.root_gone {
             // Not our child, and the exit tracepoint does not carry the status: said, never guessed.
             warnings.push(WarningCode::ExitedBeforeEnd.with("the traced process exited before the capture ended (its exit status is not known to the eBPF source)"));
+        }
+        if let Some((left, why)) = &left {
+            warnings.push(left_running_warning(left, *why, "the eBPF source no longer follows {them}, and {they} will run on untouched"));
         }
         if events.compat_calls > 0 || events.compat_meta_calls > 0 {
             warnings.push(iops_linux::report::compat_calls_warning(events.compat_calls, events.compat_meta_calls));

@@ -149,6 +149,15 @@ impl Events {
     /// Whether the task the kernel knows as `id` (a key of the traced set)
     /// is a live process: through /proc by its id here (`alive`), or, in a
     /// PID namespace, a process forked whose first call has not come yet.
+    /// The pid iops knows process `id` (the kernel's) by: itself outside a
+    /// PID namespace; in one, its pid there once named, else `None`.
+    pub fn local_pid(&self, id: u32) -> Option<pid_t> {
+        match &self.pidns {
+            None => Some(id as pid_t),
+            Some(ns) => ns.processes.get(&id).copied(),
+        }
+    }
+
     pub fn process_alive(&self, id: u32, alive: impl Fn(pid_t) -> bool) -> bool {
         let Some(ns) = &self.pidns else { return alive(id as pid_t) };
         match ns.processes.get(&id) {

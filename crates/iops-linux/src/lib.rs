@@ -8,6 +8,8 @@
 //!   thread, a zombie);
 //! - `launch`, `attach`: starting (and, for attach, ending) the tracing of
 //!   a command or of a running process; `error`: why one cannot start;
+//! - `leftover`: what a launched command left running (daemons), and the
+//!   privileges an exec under ptrace did not get;
 //! - `report`: the tracer's `Outcome` as a report, with every warning the
 //!   tracer gives and its share of the elapsed time;
 //! - `calibrate`: what one stop costs the program, measured after a capture
@@ -32,6 +34,7 @@ pub mod calls;
 pub mod error;
 pub mod fds;
 pub mod launch;
+pub mod leftover;
 pub mod maps;
 pub mod markers;
 mod placement;

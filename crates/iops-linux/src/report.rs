@@ -7,6 +7,7 @@ use iops_core::{Report, ReportContext, Source, Warning, WarningCode};
 
 use crate::calibrate::Calibration;
 use crate::error::strerror;
+use crate::leftover::{left_running_warning, unprivileged_warning, LeftRunning, Why};
 use crate::placement::Stops;
 use crate::schedstat::{Sched, Spent};
 use crate::stoptime::Held;
@@ -25,6 +26,24 @@ pub struct SessionNotes {
     pub shared_cpu: bool,
     /// The cost of a stop, measured after the capture (none without stops).
     pub calibration: Option<Calibration>,
+    /// Launch: the processes the command left running when the capture
+    /// ended, why, and what became of them.
+    pub left: Option<(Vec<LeftRunning>, Why, Fate)>,
+    /// Launch: daemons (out of the command's session) waited for all the
+    /// same, because our seccomp filter needs their tracer.
+    pub waited: Option<Vec<LeftRunning>>,
+}
+
+/// What the ptrace source did with processes a command left running.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fate {
+    /// Detached (no seccomp filter of ours): they run on untouched.
+    Detached,
+    /// Under our seccomp filter, which fails their counted calls without a
+    /// tracer: asked to end (SIGTERM) at a stop asked.
+    Terminated,
+    /// Likewise, ended (SIGKILL) at a second stop asked.
+    Killed,
 }
 
 /// `command`: the launched argv (none when attached); `all_fds`: see
@@ -190,6 +209,24 @@ fn warnings(outcome: &Outcome, notes: &SessionNotes) -> Vec<Warning> {
     if outcome.refused_ops > 0 {
         warnings.push(crate::calls::refused_warning(outcome.refused_ops));
     }
+    if let Some((left, why, fate)) = &notes.left {
+        let fate = match fate {
+            Fate::Detached => "iops detached {them}, and {they} will run on untouched",
+            Fate::Terminated => "started under iops's seccomp filter, {they} could not run on untraced (each counted call would fail with ENOSYS), so iops asked {them} to end (SIGTERM), counting {their} I/O until then; as root, the default eBPF source leaves such processes running",
+            Fate::Killed => "started under iops's seccomp filter, {they} could not run on untraced (each counted call would fail with ENOSYS), so iops asked {them} to end (SIGTERM) and, asked to stop again, ended what was still running (SIGKILL); as root, the default eBPF source leaves such processes running",
+        };
+        warnings.push(left_running_warning(left, *why, fate));
+    } else if let Some(waited) = &notes.waited {
+        let names: Vec<String> = waited.iter().take(5).map(|p| format!("pid {} ({})", p.pid, p.command)).collect();
+        warnings.push(WarningCode::LeftRunning.with(format!(
+            "the command left {} running outside its session (daemons): {}; started under iops's seccomp filter, they cannot run on untraced (each counted call would fail with ENOSYS), so iops waited for them to end and counted their I/O; Ctrl-C or SIGTERM to iops end such a wait (asking them to end, SIGTERM; a second time, SIGKILL); as root, the default eBPF source does not wait for them",
+            if waited.len() == 1 { "1 process".to_string() } else { format!("{} processes", waited.len()) },
+            names.join(", ")
+        )));
+    }
+    if !outcome.unprivileged.is_empty() {
+        warnings.push(unprivileged_warning(&outcome.unprivileged, "ptrace"));
+    }
     warnings
 }
 
@@ -282,6 +319,7 @@ mod tests {
             stops: Default::default(),
             spent: Default::default(),
             held: Default::default(),
+            unprivileged: Vec::new(),
         }
     }
 

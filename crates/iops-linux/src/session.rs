@@ -13,9 +13,10 @@ use crate::affinity;
 use crate::attach::{attach, detach_all, HostTraffic, Pinning};
 use crate::calibrate::calibrate;
 use crate::launch::{finish_untraced, launch, ChildNews, ChildNewsPipe, Launched};
-use crate::report::{self, SessionNotes};
+use crate::leftover::{session_of, LeftRunning, Why};
+use crate::report::{self, Fate, SessionNotes};
 use crate::stop::StopWaiter;
-use crate::tracer::Tracer;
+use crate::tracer::{Mode, Tracer};
 use iops_core::window::Phase;
 use crate::wait::{self, Status};
 
@@ -74,6 +75,68 @@ struct Started {
     pinning: Option<Pinning>,
 }
 
+/// Launch, the command ended: whether the capture ends now, leaving the
+/// processes still traced running (named in `notes.left`). It does when
+/// they all left the command's `session` (daemons), or once a stop was
+/// asked (`stops`: how many). Without our seccomp filter they are detached
+/// and run on untouched. Under it they cannot run untraced (each counted
+/// call would fail with ENOSYS): daemons are waited for (`notes.waited`);
+/// at a first stop they are asked to end (SIGTERM), still served by us so
+/// that they can clean up, and at a second they are ended (SIGKILL, as
+/// PTRACE_O_EXITKILL would end them with us).
+fn release_left(tracer: &mut Tracer, session: Option<pid_t>, stops: u32, notes: &mut SessionNotes) -> bool {
+    let live = tracer.processes();
+    if live.is_empty() {
+        return false; // the loop ends as the last thread is reaped
+    }
+    let why = if stops > 0 {
+        Why::StopAsked
+    } else if live.iter().all(|&p| session.is_none() || session_of(p) != session) {
+        Why::LeftSession
+    } else {
+        return false;
+    };
+    if tracer.mode() == Mode::AllSyscalls {
+        let left: Vec<LeftRunning> = live.iter().map(|&p| LeftRunning::of(p)).collect();
+        detach_all(tracer, None);
+        notes.left = Some((left, why, Fate::Detached));
+        return true;
+    }
+    if why == Why::LeftSession {
+        let waited = notes.waited.get_or_insert_with(Vec::new);
+        for &p in &live {
+            if !waited.iter().any(|w| w.pid == p) {
+                waited.push(LeftRunning::of(p));
+            }
+        }
+        return false;
+    }
+    let (fate, signal) = if stops >= 2 { (Fate::Killed, libc::SIGKILL) } else { (Fate::Terminated, libc::SIGTERM) };
+    match &mut notes.left {
+        Some((_, _, done)) if *done == fate => return false, // signalled already; their ends are reaped by the loop
+        Some((_, _, done)) => *done = fate,
+        None => notes.left = Some((live.iter().map(|&p| LeftRunning::of(p)).collect(), why, fate)),
+    }
+    for &p in &live {
+        unsafe { libc::kill(p, signal) };
+    }
+    false
+}
+
+/// Launch, the command ended: process `pid` (at its exit stop, where /proc
+/// still names it) was waited for though it had left the command's session
+/// (a daemon under our filter; it may have called setsid after the
+/// command's end, unseen until now).
+fn note_waited(tracer: &Tracer, pid: pid_t, session: Option<pid_t>, notes: &mut SessionNotes) {
+    if notes.left.is_some() || tracer.mode() != Mode::Seccomp || !tracer.is_process(pid) || session_of(pid) == session {
+        return;
+    }
+    let waited = notes.waited.get_or_insert_with(Vec::new);
+    if !waited.iter().any(|p| p.pid == pid) {
+        waited.push(LeftRunning::of(pid));
+    }
+}
+
 /// Runs a whole capture on the calling thread, which becomes the tracer.
 /// `on_ready` is called once every thread of the target is traced (or, when
 /// ptrace is refused, the command runs), with the pid of the process.
@@ -113,6 +176,10 @@ pub fn trace(
     }
     let mut notes = SessionNotes { attached, ..Default::default() };
     let mut exec_failed = None;
+    // Launch: the command's session, read as it exits; a stop asked (the
+    // CLI asks once the command has ended) ends the wait for what it left.
+    let mut session = session_of(0);
+    let mut stops = 0u32;
     loop {
         if tracer.is_empty() {
             break;
@@ -127,8 +194,25 @@ pub fn trace(
             // A launched command runs to its end: only attach mode stops early.
             if attached {
                 tracer.request_close();
+            } else {
+                stops += 1;
+                if stops == 1 {
+                    // A second stop may be asked (see `release_left`).
+                    if let Ok(next) = stop.spawn_waker() {
+                        waker = next;
+                    }
+                }
+                if tracer.root_has_ended() && release_left(&mut tracer, session, stops, &mut notes) {
+                    break;
+                }
             }
             continue;
+        }
+        if pid == tracer.root() && status == Status::Exit {
+            session = session_of(pid).or(session);
+        }
+        if status == Status::Exit && !attached && tracer.root_has_ended() {
+            note_waited(&tracer, pid, session, &mut notes);
         }
         if pid == tracer.root() && child_news.is_some() {
             // The launched child's exec (or its end before one): what it had
@@ -146,9 +230,16 @@ pub fn trace(
                 }
             }
         }
+        // When what is left may have become only daemons: a process's end,
+        // and (a setsid is not seen) a daemon's fork or exec after its setsid
+        // (double fork, `setsid cmd`). Rare events: not per call.
+        let changes = matches!(status, Status::Ended(_) | Status::Exec | Status::Birth { .. });
         tracer.handle(pid, status);
         if attached && tracer.take_ready() {
             on_ready(tracer.root());
+        }
+        if !attached && changes && tracer.root_has_ended() && release_left(&mut tracer, session, stops, &mut notes) {
+            break;
         }
     }
     waker.reap();

@@ -62,8 +62,9 @@ impl StopWaiter {
         self.read.as_raw_fd()
     }
 
-    /// Forks the waker child on the calling (tracer) thread.
-    pub fn spawn_waker(self) -> io::Result<Waker> {
+    /// Forks the waker child on the calling (tracer) thread; again after
+    /// one exited, for the next stop asked.
+    pub fn spawn_waker(&self) -> io::Result<Waker> {
         let read_fd = self.read.as_raw_fd();
         let pid = raw_fork();
         match pid {

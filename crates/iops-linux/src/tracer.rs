@@ -12,6 +12,7 @@ use iops_core::Aggregator;
 use libc::pid_t;
 
 use crate::calls::Calls;
+use crate::leftover::{exec_unprivileged, Unprivileged};
 use crate::placement::Stops;
 use crate::procio::{Orphans, ProcIo};
 use crate::ptrace::{self, SyscallInfo, SYSCALL_INFO_ENTRY, SYSCALL_INFO_EXIT, SYSCALL_INFO_SECCOMP};
@@ -31,6 +32,9 @@ pub const OPTIONS: i32 = libc::PTRACE_O_TRACESYSGOOD
     | libc::PTRACE_O_TRACEVFORK
     | libc::PTRACE_O_TRACEEXEC
     | libc::PTRACE_O_TRACEEXIT;
+
+/// The most programs run without their privileges a capture names.
+const MAX_UNPRIVILEGED: usize = 64;
 
 /// How tracees are resumed.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -81,6 +85,8 @@ pub struct Tracer {
     times: WindowTimes,
     /// The window's stops timed: how long we held them, sampled intervals.
     stop_times: StopTimes,
+    /// Programs exec'd without their file's privileges (see `leftover`).
+    unprivileged: Vec<Unprivileged>,
     /// When waitpid gave us the report being handled.
     now: Instant,
     info: SyscallInfo,
@@ -121,6 +127,9 @@ pub struct Outcome {
     pub spent: Spent,
     /// The window's stops timed (see `stoptime`).
     pub held: Held,
+    /// Programs exec'd without their file's set-user-ID, set-group-ID or
+    /// capabilities (the kernel ignores them under ptrace).
+    pub unprivileged: Vec<Unprivileged>,
 }
 
 fn tgid_of(tid: pid_t) -> pid_t {
@@ -167,6 +176,7 @@ impl Tracer {
             stops: Stops::default(),
             times,
             stop_times: StopTimes::default(),
+            unprivileged: Vec::new(),
             now: Instant::now(),
             info: SyscallInfo::default(),
             regs: Regs::new(),
@@ -233,6 +243,24 @@ impl Tracer {
         self.threads.is_empty()
     }
 
+    /// The traced processes (thread group ids), each once.
+    pub fn processes(&self) -> Vec<pid_t> {
+        let mut tgids: Vec<pid_t> = self.threads.ids().into_iter().map(|tid| self.threads.tgid(tid)).collect();
+        tgids.sort_unstable();
+        tgids.dedup();
+        tgids
+    }
+
+    /// `tid` is a traced process's main thread.
+    pub fn is_process(&self, tid: pid_t) -> bool {
+        self.threads.contains(tid) && self.threads.tgid(tid) == tid
+    }
+
+    /// The root process's end has been reaped.
+    pub fn root_has_ended(&self) -> bool {
+        self.root_ended.is_some()
+    }
+
     /// The thread left stopped when the window closed, once.
     pub fn take_held(&mut self) -> Option<pid_t> {
         self.held.take()
@@ -273,6 +301,7 @@ impl Tracer {
             stops: self.stops,
             spent,
             held: self.stop_times.held(),
+            unprivileged: self.unprivileged,
             agg: self.calls.into_aggregator(),
         }
     }
@@ -390,6 +419,15 @@ impl Tracer {
                 self.calls.forget_process(self.threads.tgid(tid));
                 if let Some(t) = self.threads.get_mut(tid) {
                     t.pending = None;
+                }
+                // Once per exec, not per call: a set-user-ID program's
+                // privileges dropped because we trace it are said.
+                if self.unprivileged.len() < MAX_UNPRIVILEGED {
+                    if let Some(u) = exec_unprivileged(tid) {
+                        if !self.unprivileged.contains(&u) {
+                            self.unprivileged.push(u);
+                        }
+                    }
                 }
                 self.resume(tid, 0);
             }
