@@ -553,10 +553,12 @@ export type WarningCode =
   /** The program's own ptrace calls (a debugger, strace, LeakSanitizer) were refused because the ptrace source traces it. */
   | "program-ptrace-refused"
   /** The eBPF source ran its raw sys_enter program, the typed (tp_btf) one being refused here: the same figures, at a few ns more per call; the text says why. */
-  | "ebpf-raw-tracepoint";
+  | "ebpf-raw-tracepoint"
+  /** A log that shows only part of the calls (strace -Z, -z, -e status=, -e trace= without the data calls): what it cannot show is unknown; the text says which option hid it and how that was told. */
+  | "calls-filtered-out";
 
 /** Every value of `WarningCode`. */
-export const WARNING_CODE_VALUES: readonly WarningCode[] = ["counters-fallback", "default-source-unavailable", "source-limits", "wine-counters", "other-requests-uncounted", "seccomp-filter-refused", "window-never-opened", "window-markers-missing", "exited-before-end", "compat-syscalls-uncounted", "io-uring-uncounted", "lines-not-understood", "last-line-cut", "calls-rejoined", "calls-never-returned", "calls-begun-before-log", "fds-without-target", "fds-unnamed", "fds-opened-before-trace", "no-timestamps", "whole-second-timestamps", "no-durations", "no-metadata-calls", "offsets-unknown", "appends-unknown", "disk-requests-failed", "io-calls-uncounted", "requests-incomplete", "events-lost", "traced-set-full", "no-storage-bytes", "tracer-still-running", "cpu-shared", "merged-warnings", "no-wall-clock", "mmap-not-counted", "share-cpu-ignored", "pid-is-thread", "program-ptrace-refused", "ebpf-raw-tracepoint"];
+export const WARNING_CODE_VALUES: readonly WarningCode[] = ["counters-fallback", "default-source-unavailable", "source-limits", "wine-counters", "other-requests-uncounted", "seccomp-filter-refused", "window-never-opened", "window-markers-missing", "exited-before-end", "compat-syscalls-uncounted", "io-uring-uncounted", "lines-not-understood", "last-line-cut", "calls-rejoined", "calls-never-returned", "calls-begun-before-log", "fds-without-target", "fds-unnamed", "fds-opened-before-trace", "no-timestamps", "whole-second-timestamps", "no-durations", "no-metadata-calls", "offsets-unknown", "appends-unknown", "disk-requests-failed", "io-calls-uncounted", "requests-incomplete", "events-lost", "traced-set-full", "no-storage-bytes", "tracer-still-running", "cpu-shared", "merged-warnings", "no-wall-clock", "mmap-not-counted", "share-cpu-ignored", "pid-is-thread", "program-ptrace-refused", "ebpf-raw-tracepoint", "calls-filtered-out"];
 
 /** The sources that read per-process counters, not per-call events: the fallbacks when no event source can run. */
 export const COUNTER_SOURCES: readonly Source[] = ["proc-io", "io-counters", "rusage"];

@@ -102,6 +102,10 @@ pub enum WarningCode {
     /// one being refused here: the same figures, at a few ns more per call;
     /// the text says why.
     EbpfRawTracepoint,
+    /// A log that shows only part of the calls (strace -Z, -z, -e status=,
+    /// -e trace= without the data calls): what it cannot show is unknown;
+    /// the text says which option hid it and how that was told.
+    CallsFilteredOut,
 }
 
 impl WarningCode {

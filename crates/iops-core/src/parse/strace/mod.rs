@@ -16,6 +16,8 @@
 
 mod calls;
 mod fds;
+mod filtered;
+mod opened;
 pub(crate) mod lexer;
 mod warnings;
 
@@ -31,6 +33,8 @@ use crate::warning::Warning;
 use crate::window::{Window, MARKER_BEGIN};
 use calls::{direction_of, operands, record_op, Arg, Args, Call, Interrupted, Pending};
 use fds::{Positions, Targets};
+use filtered::{Filter, Outcomes};
+use opened::Opened;
 use calls::{Outcome, MAX_ARGS};
 use lexer::{Body, Clock, End, ExitNotice, Lexed, Scan, Stamp};
 use warnings::Notes;
@@ -146,6 +150,10 @@ pub struct StraceParser {
     window: Option<Marked>,
     /// The record each line is lexed into (reused and boxed: no copy per line).
     lexed: Option<Box<Lexed>>,
+    /// What the call lines returned: which calls a filter hid (see `filtered`).
+    outcomes: Outcomes,
+    /// The target each open returned: a file's identity (see `opened`).
+    opened: Opened,
 }
 
 impl Default for StraceParser {
@@ -171,6 +179,8 @@ impl StraceParser {
             exit: None,
             window: None,
             lexed: Some(Box::default()),
+            outcomes: Outcomes::default(),
+            opened: Opened::default(),
         }
     }
 
@@ -257,6 +267,15 @@ impl StraceParser {
     /// The first process of the log.
     pub fn root_pid(&self) -> Option<u32> {
         self.root_pid.filter(|p| *p != 0)
+    }
+
+    /// Which calls this log cannot show, for a log read on its own (our
+    /// live strace chooses its own trace set, and marks its windows).
+    fn filter(&self, ctx: &ReportContext) -> Option<Filter> {
+        if ctx.method == crate::source::Source::Strace || self.window.is_some() || self.notes.metadata_traced {
+            return None;
+        }
+        Filter::of(&self.outcomes, self.root_pid.is_some(), self.notes.saw_routine)
     }
 
     fn fail(&mut self, line: &[u8]) {
@@ -349,8 +368,10 @@ impl StraceParser {
         self.pending.remove(&pid);
         if notice != ExitNotice::Superseded {
             self.positions.drop_pid(pid);
+            self.opened.drop_pid(pid);
         }
         self.interrupted.remove(&pid);
+        self.outcomes.exited |= matches!(notice, ExitNotice::Exited(_));
         let exit = match notice {
             ExitNotice::Exited(code) => Exit { code: Some(code), signal: None },
             ExitNotice::Killed(name) => Exit { code: None, signal: Some(String::from_utf8_lossy(name.of(line)).into_owned()) },
@@ -365,13 +386,28 @@ impl StraceParser {
     }
 
     /// Resolves the fd targets of `args.v[from..]` to files.
-    fn resolve(&mut self, args: &mut Args, from: usize, line: &[u8], agg: &mut Aggregator) {
+    /// A file renamed since `pid` opened it stays the file its open named.
+    fn resolve(&mut self, pid: u32, args: &mut Args, from: usize, line: &[u8], agg: &mut Aggregator) {
         if !args.targets {
             return;
         }
         for a in args.v.iter_mut().take(args.n.min(MAX_ARGS)).skip(from) {
             if let (Some(fd), Some(t)) = (a.num(), a.target()) {
-                a.file = Some(self.targets.file(fd, t.of(line), agg));
+                let now = t.of(line);
+                a.file = Some(match self.opened.renamed(pid, fd, now) {
+                    Some(first) => self.targets.file_as(fd, now, first, agg),
+                    None => self.targets.file(fd, now, agg),
+                });
+            }
+        }
+    }
+
+    /// An open that returned an fd with a target (`= 3</path>`): the fd's
+    /// file from now on (see `opened`).
+    fn bind_open(&mut self, pid: u32, call: Call, outcome: Outcome, line: &[u8]) {
+        if let (Call::Meta(MetaKind::Open), Outcome::Value(fd)) = (call, outcome) {
+            if let Some(target) = lexer::result_target(line) {
+                self.opened.open(pid, fd, target);
             }
         }
     }
@@ -392,6 +428,9 @@ impl StraceParser {
     /// `name(args...` to the end of the line (`args` is after the `(`).
     #[allow(clippy::too_many_arguments)]
     fn call(&mut self, pid: u32, now: Option<u64>, call: Call, args: &[u8], scan: Option<&mut Scan>, line: &[u8], agg: &mut Aggregator) -> Option<()> {
+        if scan.is_none() {
+            self.outcomes.note_line(line);
+        }
         let n = &mut self.notes;
         match call {
             Call::Other => {
@@ -428,15 +467,18 @@ impl StraceParser {
                 n.saw_other_calls = true;
                 n.saw_mmap = true;
             }
-            Call::Data(_) => {}
+            Call::Data(_) => self.outcomes.data = true,
         }
         // A new call on this thread: whatever was pending never returned.
         if self.pending.remove(&pid).is_some() {
             self.notes.never_finished += 1;
         }
         let scan = scan?;
+        if let Some(End::Returned { outcome, .. }) = scan.end {
+            self.outcomes.note(outcome);
+        }
         if names_files(call) {
-            self.resolve(&mut scan.args, 0, line, agg);
+            self.resolve(pid, &mut scan.args, 0, line, agg);
         }
         match scan.end? {
             End::Unfinished { dropped: true } => Some(()),
@@ -446,6 +488,7 @@ impl StraceParser {
             }
             End::Returned { outcome, duration_ns } => {
                 self.opened_with(call, &scan.args, outcome, line, agg);
+                self.bind_open(pid, call, outcome, line);
                 self.complete(pid, call, &scan.args, outcome, now, duration_ns, agg);
                 Some(())
             }
@@ -478,6 +521,7 @@ impl StraceParser {
     #[allow(clippy::too_many_arguments)]
     fn resumed(&mut self, pid: u32, now: Option<u64>, call: Call, scan: Option<&Scan>, line: &[u8], agg: &mut Aggregator) -> Option<()> {
         if matches!(call, Call::IoUring | Call::Routine | Call::Other) {
+            self.outcomes.note_line(line);
             return Some(());
         }
         let (mut args, start_ns, started) = match self.pending.remove(&pid) {
@@ -489,6 +533,10 @@ impl StraceParser {
             }
         };
         let scan = scan?;
+        if let Some(End::Returned { outcome, .. }) = scan.end {
+            self.outcomes.note(outcome);
+        }
+        self.outcomes.data |= matches!(call, Call::Data(_));
         // The resumed half's arguments follow the first half's.
         let from = args.n;
         for (j, a) in scan.args.v.iter().take(scan.args.n.min(MAX_ARGS)).enumerate() {
@@ -501,7 +549,7 @@ impl StraceParser {
         args.marks |= scan.args.marks;
         args.targets |= scan.args.targets;
         if started && names_files(call) {
-            self.resolve(&mut args, from, line, agg);
+            self.resolve(pid, &mut args, from, line, agg);
         }
         match scan.end? {
             End::Unfinished { dropped: true } => Some(()),
@@ -526,6 +574,7 @@ impl StraceParser {
                     }
                 }
                 self.opened_with(call, &args, outcome, line, agg);
+                self.bind_open(pid, call, outcome, line);
                 self.complete(pid, call, &args, outcome, start_ns, duration_ns, agg);
                 Some(())
             }
@@ -677,6 +726,7 @@ impl StraceParser {
             return [first, second];
         }
         self.positions.follow(pid, call, args, value);
+        self.opened.follow(pid, call, args, value);
         [None, None]
     }
 
@@ -824,6 +874,21 @@ impl LineParser for StraceParser {
             timestamps: self.time.first_ns.is_some() || quiet,
             ..ctx.method.sees()
         });
+        let filter = self.filter(&ctx);
+        if let (Some(f), Some(sees)) = (filter, ctx.sees.as_mut()) {
+            if f != Filter::OnlySuccessful {
+                // The successful calls are not in the log: no count of them is known.
+                sees.op_counts = false;
+                sees.sizes = false;
+                sees.files = false;
+                sees.mmaps = false;
+            }
+            if let Filter::OnlyFailed { .. } = f {
+                // Nulled below, with this warning, not "only data calls were traced".
+                sees.metadata_calls = true;
+            }
+            ctx.warnings.push(f.warning());
+        }
         if ctx.exit.is_none() {
             ctx.exit = self.exit();
         }
@@ -835,6 +900,13 @@ impl LineParser for StraceParser {
         // A quiet live capture's caller knows its own start; a log knows it from -ttt.
         if !quiet {
             report.started_at = self.started_at_ms();
+        }
+        match filter {
+            // Opens, closes, stats that succeeded are not in the log either
+            // (not "only data calls were traced": nulled here, with the filter's warning).
+            Some(Filter::OnlyFailed { .. }) => report.metadata_ops = None,
+            Some(Filter::OnlySuccessful) => report.failed_ops = None,
+            _ => {}
         }
         report
     }
