@@ -152,6 +152,8 @@ pub struct StraceParser {
     lexed: Option<Box<Lexed>>,
     /// What the call lines returned: which calls a filter hid (see `filtered`).
     outcomes: Outcomes,
+    /// The line of `split_start` when strace's attach notice cut it (see `fail`).
+    notice_split: Option<u64>,
     /// The target each open returned: a file's identity (see `opened`).
     opened: Opened,
 }
@@ -180,6 +182,7 @@ impl StraceParser {
             window: None,
             lexed: Some(Box::default()),
             outcomes: Outcomes::default(),
+            notice_split: None,
             opened: Opened::default(),
         }
     }
@@ -282,6 +285,7 @@ impl StraceParser {
         if let Some((n, text)) = self.notes.last_failed.take() {
             self.notes.unparsed.note(n, text.as_bytes());
         }
+
         if lexer::opens_a_call(line) {
             if let Some((n, old)) = self.split_start.replace((self.line_number, line.to_vec())) {
                 self.notes.unparsed.note(n, &old);
@@ -289,6 +293,23 @@ impl StraceParser {
             return;
         }
         self.notes.last_failed = Some((self.line_number, String::from_utf8_lossy(line).into_owned()));
+    }
+
+    /// A call's entry cut by strace's own attach notice (`clone(...|SIGCHLDstrace:
+    /// Process N attached`): the entry is held for its rest, on a later
+    /// line, as strace's unfinished/resumed halves are joined. Whether
+    /// `line` was one such (then nothing else reads it).
+    #[inline]
+    fn held_by_notice(&mut self, line: &[u8]) -> bool {
+        if !line.strip_suffix(b"\r").unwrap_or(line).ends_with(b" attached") {
+            return false;
+        }
+        let Some(cut) = lexer::attach_notice_cut(line).filter(|&cut| lexer::opens_a_call(&line[..cut])) else { return false };
+        self.notice_split = Some(self.line_number);
+        if let Some((n, old)) = self.split_start.replace((self.line_number, line[..cut].to_vec())) {
+            self.notes.unparsed.note(n, &old);
+        }
+        true
     }
 
     /// `line` as the second half of a call the program's output cut in
@@ -306,6 +327,10 @@ impl StraceParser {
         }
         if let Some((n, first)) = self.split_start.take() {
             if self.join(&first, tail, false, agg) {
+                if self.notice_split.take() == Some(n) {
+                    // strace's own notice cut it, not the program's output: no warning.
+                    self.notes.rejoined -= 1;
+                }
                 return true;
             }
             self.split_start = Some((n, first));
@@ -780,7 +805,10 @@ pub fn score(lines: &[&[u8]]) -> Score {
     let mut s = Score::default();
     for line in lines.iter().filter(|l| !l.iter().all(u8::is_ascii_whitespace)) {
         p.line_number += 1;
-        if p.parse(line, &mut agg).is_some() {
+        if p.held_by_notice(line) {
+            // Counted once its rest comes.
+            s.foreign += 1;
+        } else if p.parse(line, &mut agg).is_some() {
             let notice = [&b"+++ "[..], b"--- ", b"<... "].iter().any(|n| memchr::memmem::find(line, n).is_some());
             match lexer::call_name(line) {
                 // The calls only timed or mapped are not the I/O calls that
@@ -809,6 +837,9 @@ impl StraceParser {
         self.line_number += 1;
         if let Some((n, text)) = self.notes.last_failed.take() {
             self.notes.unparsed.note(n, text.as_bytes());
+        }
+        if self.held_by_notice(line) {
+            return;
         }
         let parsed = match pre {
             Some(p) if p.ok => self.apply(line, &mut p.lexed, agg),

@@ -38,7 +38,7 @@ impl Opened {
             return None;
         }
         let t = self.by_fd.get(&(pid, fd))?;
-        (t.as_slice() != now && t.first() == Some(&b'/') && now.first() == Some(&b'/')).then_some(t.as_slice())
+        (t.as_slice() != now && names_path(t) && names_path(now)).then_some(t.as_slice())
     }
 
     /// Follows a completed call that ends an fd's open (`value`: its result
@@ -73,4 +73,10 @@ impl Opened {
             self.by_fd.retain(|&(p, _), _| p != pid);
         }
     }
+}
+
+/// Whether an fd's target is a path (`/d/a`; with -xx `\x2f\x64...`), not
+/// a socket, pipe or anonymous inode.
+fn names_path(target: &[u8]) -> bool {
+    target.starts_with(b"/") || target.starts_with(b"\\x2f") || target.starts_with(b"\\57")
 }
