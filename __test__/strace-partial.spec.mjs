@@ -228,3 +228,27 @@ test("a line cut by the attach notice whose rest never comes is still 'not under
   t.is(status, 0, stderr);
   t.regex(report.warnings.join("\n"), /1 line was not understood.*line 2/);
 });
+
+test("a call's line over 64 MiB (strace -s 30000000 -xx of a 17 MiB write) is read in bounded memory: 2 writes, 17,825,802 B, nothing skipped", (t) => {
+  const big = path.join(dir, "bigwrite");
+  const c = spawnSync("gcc", ["-O2", "-static", "-Wall", "-Werror", "-o", big, path.join(FIXTURES, "strace", "bigwrite.c")], { encoding: "utf8" });
+  t.is(c.status, 0, c.stderr);
+  const log = path.join(dir, "bigwrite.log");
+  const out = path.join(dir, "big.bin");
+  const r = spawnSync("strace", ["-f", "-yy", "-xx", "-s", "30000000", "-o", log, "--", big, out], { encoding: "utf8" });
+  t.is(r.status, 0, r.stderr);
+  try {
+    t.is(fs.statSync(out).size, 17825802);
+    const longest = Math.max(...fs.readFileSync(log, "latin1").split("\n").map((l) => l.length));
+    t.true(longest > 64 << 20, `the longest line is ${longest} bytes`);
+    const { status, report, stderr } = importJson([log]);
+    t.is(status, 0, stderr);
+    t.is(report.summary.writeOps, 2);
+    t.is(report.summary.writeBytes, 17825802);
+    t.deepEqual(fileEntry(report, out), { path: out, kind: "file", readOps: 0, writeOps: 2, readBytes: 0, writeBytes: 17825802 });
+    t.notRegex(report.warnings.join("\n"), /not understood|cut short/);
+  } finally {
+    fs.rmSync(log, { force: true });
+    fs.rmSync(out, { force: true });
+  }
+});

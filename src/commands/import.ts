@@ -157,7 +157,8 @@ async function importStream(stream: NodeJS.ReadableStream, what: string, fifo: b
  * threads of their own: the event loop stays free), or chunks (a Readable
  * stream, say). Rejects when the input cannot be read, its format cannot be
  * told, or it is not text (compressed, UTF-16 or binary data in its first
- * 4 KiB; a line with no end after 64 MiB, as /dev/zero gives).
+ * 4 KiB; a line with no end after 64 MiB that holds NUL bytes, as
+ * /dev/zero gives). A long line of text is read whatever its length.
  */
 export async function importTrace(input: string | Chunks, options: ImportOptions = {}): Promise<Report> {
   if (options === null || typeof options !== "object") {
