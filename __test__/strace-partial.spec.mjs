@@ -252,3 +252,18 @@ test("a call's line over 64 MiB (strace -s 30000000 -xx of a 17 MiB write) is re
     fs.rmSync(out, { force: true });
   }
 });
+
+test("strace -e trace=fsync of a program that makes none (no call line at all, only strace's notices): counts null, never zeros, and a warning saying a filter left every call out", (t) => {
+  const { log } = straceLog("no-calls", ["-f", "-yy", "-e", "trace=fsync"]);
+  const text = fs.readFileSync(log, "utf8");
+  t.regex(text, /\+\+\+ exited with 0 \+\+\+/);
+  t.notRegex(text, /^\d+ +[a-z_0-9]+\(/m, "no call line");
+  const { status, report, stderr } = importJson([log]);
+  t.is(status, 0, stderr);
+  t.is(report.summary.writeOps, null);
+  t.is(report.summary.readOps, null);
+  t.is(report.metadataOps, null);
+  const w = filtered(report);
+  t.is(w.length, 1, report.warnings.join("\n"));
+  t.regex(w[0], /no call at all/);
+});

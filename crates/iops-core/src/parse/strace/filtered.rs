@@ -18,6 +18,8 @@ pub struct Outcomes {
     pub no_result: bool,
     /// A data call (read, write, ...) was in the log.
     pub data: bool,
+    /// A call line of any kind was in the log.
+    pub calls: bool,
     /// strace's `+++ exited with N +++` notice was in the log.
     pub exited: bool,
 }
@@ -59,6 +61,9 @@ pub enum Filter {
     /// No call succeeded: a status filter kept only failed (or unfinished)
     /// calls. Every count of successful calls is unknown.
     OnlyFailed { failed: bool },
+    /// No call line at all, only strace's notices (`+++ exited`, signals):
+    /// a filter (`-Z`, `-e status=`, `-e trace=`) left every call out.
+    NoCalls,
     /// Calls succeeded, none failed, and processes exited without their
     /// `exit_group(...) = ?` line, in a log with the calls every unfiltered
     /// trace shows: `-z` / `-e status=successful`. Failures are unknown.
@@ -77,6 +82,9 @@ impl Filter {
         if !any_line {
             return None;
         }
+        if !o.calls {
+            return Some(Filter::NoCalls);
+        }
         if !o.success {
             return Some(Filter::OnlyFailed { failed: o.failure });
         }
@@ -93,6 +101,9 @@ impl Filter {
         let text = match self {
             Filter::OnlyFailed { failed: true } => {
                 "strace log: every call in it failed and none succeeded (not even the execve, brk and mmap calls every program makes): strace ran with -Z (-e status=failed), which leaves out every successful call; reads, writes, their bytes, files and metadata calls are unknown"
+            }
+            Filter::NoCalls => {
+                "strace log: it shows no call at all, only strace's notices (exits, signals), though every program makes calls: strace ran with a filter (-Z, -e status=, -e trace=) that left them all out; reads, writes, their bytes, files and metadata calls are unknown"
             }
             Filter::OnlyFailed { failed: false } => {
                 "strace log: it shows no call that succeeded (not even the execve, brk and mmap calls every program makes): strace ran with a status filter (-Z, -e status=failed, unfinished or detached) that leaves out every successful call; reads, writes, their bytes, files and metadata calls are unknown"

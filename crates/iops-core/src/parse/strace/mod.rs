@@ -453,6 +453,7 @@ impl StraceParser {
     /// `name(args...` to the end of the line (`args` is after the `(`).
     #[allow(clippy::too_many_arguments)]
     fn call(&mut self, pid: u32, now: Option<u64>, call: Call, args: &[u8], scan: Option<&mut Scan>, line: &[u8], agg: &mut Aggregator) -> Option<()> {
+        self.outcomes.calls = true;
         if scan.is_none() {
             self.outcomes.note_line(line);
         }
@@ -545,6 +546,7 @@ impl StraceParser {
     /// `name resumed>args) = result`.
     #[allow(clippy::too_many_arguments)]
     fn resumed(&mut self, pid: u32, now: Option<u64>, call: Call, scan: Option<&Scan>, line: &[u8], agg: &mut Aggregator) -> Option<()> {
+        self.outcomes.calls = true;
         if matches!(call, Call::IoUring | Call::Routine | Call::Other) {
             self.outcomes.note_line(line);
             return Some(());
@@ -914,7 +916,7 @@ impl LineParser for StraceParser {
                 sees.files = false;
                 sees.mmaps = false;
             }
-            if let Filter::OnlyFailed { .. } = f {
+            if matches!(f, Filter::OnlyFailed { .. } | Filter::NoCalls) {
                 // Nulled below, with this warning, not "only data calls were traced".
                 sees.metadata_calls = true;
             }
@@ -935,7 +937,7 @@ impl LineParser for StraceParser {
         match filter {
             // Opens, closes, stats that succeeded are not in the log either
             // (not "only data calls were traced": nulled here, with the filter's warning).
-            Some(Filter::OnlyFailed { .. }) => report.metadata_ops = None,
+            Some(Filter::OnlyFailed { .. } | Filter::NoCalls) => report.metadata_ops = None,
             Some(Filter::OnlySuccessful) => report.failed_ops = None,
             _ => {}
         }
