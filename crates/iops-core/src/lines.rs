@@ -170,7 +170,7 @@ pub fn join_long(head: &[u8], tail: &[u8]) -> Vec<u8> {
     for (j, &c) in tail.iter().enumerate() {
         match c {
             b'\\' => run += 1,
-            b'"' if j >= 4 && run % 2 == 0 && run < j => {
+            b'"' if j >= 4 && run.is_multiple_of(2) && run < j => {
                 close = Some(j);
                 break;
             }

@@ -40,7 +40,12 @@ impl Outcomes {
     /// `-T` duration). Only looked at until each kind has been seen once.
     #[inline]
     pub fn note_line(&mut self, line: &[u8]) {
-        if self.success && self.failure && self.no_result {
+        // `exit_group(0)   = ?` (never with a -T duration): a check of its end.
+        if line.strip_suffix(b"\r").unwrap_or(line).ends_with(b"= ?") {
+            self.no_result = true;
+            return;
+        }
+        if self.success && self.failure {
             return;
         }
         let Some(eq) = memchr::memmem::rfind(line, b" = ") else { return };
