@@ -4,7 +4,10 @@
  * would have written: each line given its pid, taken from its file's name,
  * and the files' lines merged in the order of their timestamps (a log
  * without timestamps: file after file, lowest pid first, the first process
- * usually being the lowest).
+ * usually being the lowest). strace -r stamps (time since the file's
+ * previous line) have no common origin across files: they are left out,
+ * and the log reads as one without timestamps (its elapsed time unknown,
+ * not the sum of every file's deltas).
  */
 import { createReadStream } from "node:fs";
 import { basename } from "node:path";
@@ -36,16 +39,25 @@ function secondsOf(line: string): number | undefined {
   return Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]);
 }
 
+/** strace -r's stamp alone at a line's start (no absolute time before it). */
+const RELATIVE = /^\s*\d{1,8}\.\d+ +(?=[^\s(])/;
+
 interface Source {
   pid: number;
   lines: AsyncIterator<string>;
   head: string | undefined;
   at: number | undefined;
+  /** The file's lines carry -r stamps (decided on its first line). */
+  relative: boolean | undefined;
 }
 
 async function advance(s: Source): Promise<void> {
   const next = await s.lines.next();
   s.head = next.done ? undefined : next.value;
+  if (s.head !== undefined) {
+    s.relative ??= RELATIVE.test(s.head);
+    if (s.relative) s.head = s.head.replace(RELATIVE, "");
+  }
   s.at = s.head === undefined ? undefined : secondsOf(s.head);
 }
 
@@ -62,6 +74,7 @@ export async function* ffChunks(paths: string[]): AsyncGenerator<Buffer> {
       lines: createInterface({ input: createReadStream(path), crlfDelay: Infinity })[Symbol.asyncIterator](),
       head: undefined,
       at: undefined,
+      relative: undefined,
     }));
   for (const s of sources) await advance(s);
   let out: string[] = [];
