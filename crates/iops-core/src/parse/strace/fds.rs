@@ -46,6 +46,15 @@ impl Targets {
 }
 
 impl Targets {
+    /// The file cached for fd `fd` printed with target `annotation`, if any.
+    #[inline]
+    pub fn cached(&self, fd: i64, annotation: &[u8]) -> Option<FileId> {
+        match &self.slots[(fd as usize) % Self::SLOTS] {
+            (key, Some(id)) if key.as_slice() == annotation => Some(*id),
+            _ => None,
+        }
+    }
+
     /// The file fd `fd`, printed with target `annotation`, refers to when
     /// its open named it `opened_as` (renamed since: see `opened`); cached
     /// under `annotation`.

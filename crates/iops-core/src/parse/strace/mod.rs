@@ -419,9 +419,13 @@ impl StraceParser {
         for a in args.v.iter_mut().take(args.n.min(MAX_ARGS)).skip(from) {
             if let (Some(fd), Some(t)) = (a.num(), a.target()) {
                 let now = t.of(line);
-                a.file = Some(match self.opened.renamed(pid, fd, now) {
-                    Some(first) => self.targets.file_as(fd, now, first, agg),
-                    None => self.targets.file(fd, now, agg),
+                // The cache first: a hit costs one comparison (the usual line).
+                a.file = Some(match self.targets.cached(fd, now) {
+                    Some(id) => id,
+                    None => match self.opened.renamed(pid, fd, now) {
+                        Some(first) => self.targets.file_as(fd, now, first, agg),
+                        None => self.targets.file(fd, now, agg),
+                    },
                 });
             }
         }
