@@ -152,7 +152,7 @@ pub struct StraceParser {
     lexed: Option<Box<Lexed>>,
     /// What the call lines returned: which calls a filter hid (see `filtered`).
     outcomes: Outcomes,
-    /// The line of `split_start` when strace's attach notice cut it (see `fail`).
+    /// The line of `split_start` when strace's attach notice cut it (see `held_by_notice`).
     notice_split: Option<u64>,
     /// The target each open returned: a file's identity (see `opened`).
     opened: Opened,
@@ -285,7 +285,6 @@ impl StraceParser {
         if let Some((n, text)) = self.notes.last_failed.take() {
             self.notes.unparsed.note(n, text.as_bytes());
         }
-
         if lexer::opens_a_call(line) {
             if let Some((n, old)) = self.split_start.replace((self.line_number, line.to_vec())) {
                 self.notes.unparsed.note(n, &old);
