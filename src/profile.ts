@@ -5,7 +5,7 @@
  * process's counters, labelled, where they are refused) is picked by
  * sources/select.ts.
  */
-import type { Report } from "./report";
+import { IopsError, type Report } from "./report";
 import { openWindow, type IopsWindow, type ProfileOptions } from "./sources/select";
 
 export { openWindow, type IopsWindow, type ProfileOptions };
@@ -18,6 +18,10 @@ export { openWindow, type IopsWindow, type ProfileOptions };
  * rethrown with the report attached as `error.iopsReport`.
  */
 export async function profile(fn: () => unknown, options: ProfileOptions = {}): Promise<Report> {
+  if (typeof fn !== "function") throw new IopsError(`profile(fn, options): fn must be a function (() => work(), say); got ${fn === null ? "null" : typeof fn}`, "EINVAL");
+  if (options === null || typeof options !== "object") {
+    throw new IopsError(`profile(fn, options): options must be an object ({ method: "ptrace" }, say) or left out; got ${options === null ? "null" : typeof options}`, "EINVAL");
+  }
   const window = await openWindow(options);
   let failed = false;
   let error: unknown;

@@ -13,6 +13,7 @@ import type * as Args from "../args";
 import type * as Output from "../output";
 import type * as Text from "../render/text";
 import type * as Printable from "../view/printable";
+import type * as FfFiles from "./ff-files";
 import { native } from "../native";
 import type * as ReportModule from "../report";
 import type { Report } from "../report";
@@ -23,6 +24,7 @@ const argParsers = (): typeof Args => require("../args");
 const output = (): typeof Output => require("../output");
 const text = (): typeof Text => require("../render/text");
 const printing = (): typeof Printable => require("../view/printable");
+const bad = (message: string, code: string): Error => new (require("../report") as typeof ReportModule).IopsError(message, code);
 const parseOutcome = (json: string): Report => (require("../report") as typeof ReportModule).parseOutcome(json, false);
 
 const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -54,6 +56,8 @@ Examples:
   $ iops import --html app.html app.log         also write the HTML page (findings, charts, files)
   $ sudo fs_usage -w -f filesys 1234 > fs.log   on macOS: record fs_usage output (wide mode, -w)
   $ iops import fs.log                          ...and its report (format detected: fs_usage)
+  $ strace -ff -yy -ttt -o app ./app            a file per process (app.PID)...
+  $ iops import app.*                           ...read as one log: each line's pid from its file's name
 
 What a log can show depends on the flags strace ran with:
   -f          calls of every thread and child (without it: the first process only)
@@ -68,8 +72,12 @@ What a log can show depends on the flags strace ran with:
 Exit status: 0; ${EXIT.failure} when the log cannot be read or its format is unknown; ${EXIT.usage} on a usage error.
 `;
 
-/** Chunks of input: a Buffer each, valid only until the next one is asked for. */
-type Chunks = AsyncIterable<Buffer> | Iterable<Buffer>;
+/**
+ * Chunks of input: a Buffer (or Uint8Array) each, valid only until the next
+ * one is asked for, or text (a stream opened with an encoding, an array of
+ * strings), read as UTF-8.
+ */
+type Chunks = AsyncIterable<Buffer | Uint8Array | string> | Iterable<Buffer | Uint8Array | string>;
 
 type Importer = InstanceType<typeof native.LineImport>;
 
@@ -91,12 +99,21 @@ function importer(format: string | undefined): Importer {
   return format ? new native.LineImport(format) : native.LineImport.detecting();
 }
 
+/** A chunk as the native importer takes it; throws IopsError for what is no chunk of text. */
+function chunkBuffer(chunk: unknown): Buffer {
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (typeof chunk === "string") return Buffer.from(chunk, "utf8");
+  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  const what = chunk === null ? "null" : Array.isArray(chunk) ? "an array" : typeof chunk;
+  throw bad(`importTrace(): each chunk must be a Buffer, a Uint8Array or a string (a Readable stream, an array of them); got ${what}`, "EINVAL");
+}
+
 /** Reads `input` to its end into `into`; `first` is called on the first chunk. */
 async function importChunks(input: Chunks, into: Importer, first?: () => void): Promise<Importer> {
   for await (const chunk of input) {
     first?.();
     first = undefined;
-    into.push(chunk as Buffer);
+    into.push(chunkBuffer(chunk));
   }
   return into;
 }
@@ -140,12 +157,27 @@ async function importStream(stream: NodeJS.ReadableStream, what: string, fifo: b
  * threads of their own: the event loop stays free), or chunks (a Readable
  * stream, say). Rejects when the input cannot be read, its format cannot be
  * told, or it is not text (compressed, UTF-16 or binary data in its first
- * 4 KiB; a line with no end after 64 MiB, as /dev/zero gives).
+ * 4 KiB; a line with no end after 64 MiB that holds NUL bytes, as
+ * /dev/zero gives). A long line of text is read whatever its length.
  */
 export async function importTrace(input: string | Chunks, options: ImportOptions = {}): Promise<Report> {
+  if (options === null || typeof options !== "object") {
+    throw bad(`importTrace(input, options): options must be an object ({ format: "strace" }, say) or left out; got ${options === null ? "null" : typeof options}`, "EINVAL");
+  }
   if (typeof input === "string") {
-    const file = startFileImport(input, options);
+    let file;
+    try {
+      file = startFileImport(input, options);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (err.code === "ENOENT") throw bad(`importTrace(): no such file: ${input} (pass a log's path, or its chunks: a Readable stream, say)`, "ENOENT");
+      if (err.code === "EISDIR") throw bad(`importTrace(): ${input} is a directory (pass a log's path, or its chunks)`, "EISDIR");
+      throw e;
+    }
     if (file) return parseOutcome(await file.report());
+  } else if (input === null || (typeof input !== "object" && typeof input !== "function") || !(Symbol.asyncIterator in input || Symbol.iterator in input)) {
+    const what = input === null ? "null" : typeof input;
+    throw bad(`importTrace(input): input must be a log's path or its chunks (a Readable stream, an array of Buffers or strings); got ${what}`, "EINVAL");
   }
   return importChunksOf(input, options);
 }
@@ -174,7 +206,7 @@ async function importChunksOf(input: string | Chunks, options: ImportOptions): P
  * every start. Anything else (help, a usage error, an option given twice)
  * gives undefined, and commander reads it, with its messages.
  */
-function plainArgs(argv: string[], formats: string[]): { log: string; opts: ImportCommandOptions } | undefined {
+function plainArgs(argv: string[], formats: string[]): { logs: string[]; opts: ImportCommandOptions } | undefined {
   let parsed;
   try {
     parsed = parseArgs({
@@ -195,7 +227,7 @@ function plainArgs(argv: string[], formats: string[]): { log: string; opts: Impo
     return undefined;
   }
   const names = parsed.tokens.flatMap((t) => (t.kind === "option" ? [t.name] : []));
-  if (new Set(names).size !== names.length || parsed.positionals.length !== 1) return undefined;
+  if (new Set(names).size !== names.length || parsed.positionals.length === 0) return undefined;
   const v = parsed.values;
   if (v.format !== undefined && !formats.includes(v.format)) return undefined;
   let top = 10;
@@ -207,16 +239,16 @@ function plainArgs(argv: string[], formats: string[]): { log: string; opts: Impo
     }
   }
   const opts = { format: v.format, json: v.json, html: v.html, histogram: v.histogram, allFds: v["all-fds"], top };
-  return { log: parsed.positionals[0], opts };
+  return { logs: parsed.positionals, opts };
 }
 
 /** The command line as commander reads it: help, usage errors (to stderr). */
-function commanderArgs(argv: string[], formats: string[]): { log: string; opts: ImportCommandOptions } | number {
+function commanderArgs(argv: string[], formats: string[]): { logs: string[]; opts: ImportCommandOptions } | number {
   const { Command, Option } = require("commander") as typeof Commander;
   const cmd = new Command("iops import")
-    .usage("[options] <log|->")
+    .usage("[options] <log|-> | <PREFIX.PID...>")
     .description("Show the report of a saved trace: an strace log (format detected from its first lines).")
-    .argument("<log>", "the trace file, or - for standard input")
+    .argument("<log...>", "the trace file, or - for standard input; or the files of one strace -ff -o PREFIX capture (PREFIX.PID each), read as one log")
     .addOption(new Option("--format <name>", "the trace's format (default: detected)").choices(formats))
     .option("--json <path|->", "also write the full report as JSON to a file, or - for stdout (the table then goes to stderr)")
     .option("--html <path|->", "also write the self-contained HTML page (findings, charts, files with access patterns) to a file, or - for stdout (the table then goes to stderr)")
@@ -233,19 +265,22 @@ function commanderArgs(argv: string[], formats: string[]): { log: string; opts: 
     const code = (e as { code?: string }).code;
     return code === "commander.helpDisplayed" || code === "commander.version" ? EXIT.ok : EXIT.usage;
   }
-  return { log: cmd.args[0], opts: cmd.opts<ImportCommandOptions>() };
+  return { logs: cmd.args, opts: cmd.opts<ImportCommandOptions>() };
 }
 
 export async function runImport(argv: string[]): Promise<number> {
   const formats = native.traceFormats();
   const args = plainArgs(argv, formats) ?? commanderArgs(argv, formats);
   if (typeof args === "number") return args;
-  const { log, opts } = args;
+  const { logs, opts } = args;
+  // Several files: the per-process files of one strace -ff capture (see ff-files.ts).
+  const log = logs.length === 1 ? logs[0] : logs.join(" ");
+  const ff = logs.length > 1 ? logs : undefined;
   const options: ImportOptions = { format: opts.format, allFds: opts.allFds };
   // A log file is read from now on, while the rest loads and the output paths are checked.
   let file: FileImport | undefined;
   let startError: unknown;
-  if (log !== "-") {
+  if (log !== "-" && !ff) {
     try {
       file = startFileImport(log, options);
     } catch (e) {
@@ -269,10 +304,15 @@ export async function runImport(argv: string[]): Promise<number> {
   const onWaiting = log === "-" && process.stdin.isTTY ? undefined : (notice: string) => process.stderr.write(`${notice}\n`);
   try {
     if (startError !== undefined) throw startError;
-    report = file ? parseOutcome(await file.report()) : await importChunksOf(log === "-" ? process.stdin : log, { ...options, onWaiting });
+    if (ff) {
+      const { ffChunks } = require("./ff-files") as typeof FfFiles;
+      report = await importChunksOf(ffChunks(ff), options);
+    } else {
+      report = file ? parseOutcome(await file.report()) : await importChunksOf(log === "-" ? process.stdin : log, { ...options, onWaiting });
+    }
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    const what = log === "-" ? "standard input" : log;
+    const what = log === "-" ? "standard input" : err.code === "ENOENT" && err.path ? err.path : log;
     const why = err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "it is a directory" : err.message;
     process.stderr.write(`iops: cannot import ${printable(what)}: ${printable(why)}\n`);
     return EXIT.failure;

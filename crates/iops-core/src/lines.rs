@@ -1,19 +1,27 @@
 //! Text arriving in chunks of any size (a pipe, a file read in blocks), cut
 //! into lines across chunk boundaries, for the log parsers.
 
-/// A line longer than this is no trace line: it is cut here (the parser
-/// sees the cut start, and says it did not understand it) and the rest of
-/// it is skipped, so memory stays bounded on any input.
+/// A line longer than this (a call whose data strace printed whole: `-s`
+/// large, `-xx`) is kept only in part, so memory stays bounded on any input:
+/// its first `MAX_LINE` bytes and its last `LONG_LINE_TAIL` (see `join_long`).
 pub const MAX_LINE: usize = 1 << 20;
 
+/// How much of the end of an over-long line is kept: where its call's
+/// result is.
+pub const LONG_LINE_TAIL: usize = 64 << 10;
+
 /// Cuts chunks into lines. Keeps the start of a line whose end has not
-/// arrived yet; a line longer than `MAX_LINE` is cut there and the rest of
-/// it skipped up to its end (never read as lines of its own).
+/// arrived yet; a line longer than `MAX_LINE` is given as its start and its
+/// end, its middle skipped (see `join_long`).
 #[derive(Default, Debug)]
 pub struct LineFeeder {
     carry: Vec<u8>,
+    /// The last bytes of the over-long line being skipped.
+    tail: Vec<u8>,
     skipping: bool,
     skipped: u64,
+    /// A NUL byte was among the skipped bytes: no text (text traces escape NULs).
+    binary: bool,
     lines: u64,
 }
 
@@ -37,6 +45,12 @@ impl LineFeeder {
         }
     }
 
+    /// Whether the over-long line being skipped holds a NUL byte: binary
+    /// data (/dev/zero, a binary file), not a long line of text.
+    pub fn skipping_binary(&self) -> bool {
+        self.skipping && self.binary
+    }
+
     /// Gives `line` every complete line of `chunk` (without its `\n`), whose
     /// line ends are at `line_ends` (ascending offsets of its `\n`s: the
     /// caller may have found them already), after the line the previous
@@ -54,13 +68,19 @@ impl LineFeeder {
                 self.hold(chunk, &mut line);
                 return;
             };
-            if !self.skipping {
+            if self.skipping {
+                self.keep_tail(&chunk[..nl]);
+                self.lines += 1;
+                line(&join_long(&self.carry, &self.tail), None);
+            } else {
                 self.carry.extend_from_slice(&chunk[..nl]);
                 self.lines += 1;
                 line(&self.carry, None);
             }
             self.skipping = false;
+            self.binary = false;
             self.carry.clear();
+            self.tail.clear();
             start = nl + 1;
             index = 1;
         }
@@ -75,30 +95,96 @@ impl LineFeeder {
 
     /// End of input: gives `line` the last line if it had no line end.
     pub fn finish(&mut self, mut line: impl FnMut(&[u8])) {
-        if !self.carry.is_empty() && !self.skipping {
+        if self.skipping {
+            self.lines += 1;
+            line(&join_long(&self.carry, &self.tail));
+        } else if !self.carry.is_empty() {
             self.lines += 1;
             line(&self.carry);
         }
         self.carry.clear();
+        self.tail.clear();
         self.skipping = false;
+        self.binary = false;
     }
 
     /// Keeps the start of a line until its end arrives, up to `MAX_LINE`;
-    /// skips the rest of a longer one.
-    fn hold(&mut self, part: &[u8], line: &mut impl FnMut(&[u8], Option<usize>)) {
+    /// of a longer one, only its end (`keep_tail`).
+    fn hold(&mut self, part: &[u8], _line: &mut impl FnMut(&[u8], Option<usize>)) {
         if self.skipping {
-            self.skipped += part.len() as u64;
+            self.keep_tail(part);
             return;
         }
         self.carry.extend_from_slice(part);
         if self.carry.len() > MAX_LINE {
-            self.lines += 1;
-            line(&self.carry[..MAX_LINE], None);
             self.skipping = true;
-            self.skipped = (self.carry.len() - MAX_LINE) as u64;
-            self.carry.clear();
+            self.skipped = 0;
+            let rest = self.carry.split_off(MAX_LINE);
+            self.keep_tail(&rest);
         }
     }
+
+    /// The last `LONG_LINE_TAIL` bytes (at most twice that held) of the
+    /// over-long line, `part` being its next bytes.
+    fn keep_tail(&mut self, part: &[u8]) {
+        self.skipped += part.len() as u64;
+        self.binary |= memchr::memchr(0, part).is_some();
+        if part.len() >= LONG_LINE_TAIL {
+            self.tail.clear();
+            self.tail.extend_from_slice(&part[part.len() - LONG_LINE_TAIL..]);
+        } else {
+            self.tail.extend_from_slice(part);
+            if self.tail.len() > 2 * LONG_LINE_TAIL {
+                self.tail.drain(..self.tail.len() - LONG_LINE_TAIL);
+            }
+        }
+    }
+}
+
+/// An over-long line from its first bytes (`head`) and its last (`tail`):
+/// text traces put what makes a line long (the data strace prints with
+/// `-s` large) in a quoted string, so when `head` ends inside one and
+/// `tail` shows where it closes, the line is given with that string (or
+/// the run of strings between, `[{iov_base="..."}, ...]`) emptied:
+/// `write(3</f>, "", 20971520) = 20971520`, whose call and result read
+/// as they were. Otherwise `head` alone (the parser says it did not
+/// understand it).
+pub fn join_long(head: &[u8], tail: &[u8]) -> Vec<u8> {
+    let mut open = None;
+    let mut i = 0;
+    while i < head.len() {
+        match (open.is_some(), head[i]) {
+            (true, b'\\') => i += 1,
+            (true, b'"') => open = None,
+            (false, b'"') => open = Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    let Some(open) = open else { return head.to_vec() };
+    // The string's closing quote: the first `"` in `tail` after an even run
+    // of backslashes that begins inside `tail` (an escape cut by the tail's
+    // start is at most 4 bytes: `\x61`, `\377`).
+    let mut run = 0usize;
+    let mut close = None;
+    for (j, &c) in tail.iter().enumerate() {
+        match c {
+            b'\\' => run += 1,
+            b'"' if j >= 4 && run.is_multiple_of(2) && run < j => {
+                close = Some(j);
+                break;
+            }
+            _ => run = 0,
+        }
+        if c == b'"' {
+            run = 0;
+        }
+    }
+    let Some(close) = close else { return head.to_vec() };
+    let mut line = Vec::with_capacity(open + 1 + tail.len() - close);
+    line.extend_from_slice(&head[..=open]);
+    line.extend_from_slice(&tail[close..]);
+    line
 }
 
 /// Appends to `out` the offset of every `\n` in `buf` (shorter than 4 GiB),
@@ -205,7 +291,7 @@ mod tests {
         let (lines, f) = feed_all(&[b"a\nyy", &long, b"zz", b"z\nb\n"]);
         assert_eq!(lines.len(), 3);
         assert_eq!(lines[0], b"a");
-        assert_eq!(lines[1].len(), MAX_LINE);
+        assert_eq!(lines[1].len(), MAX_LINE, "no quoted string across the cut: its start alone");
         assert!(lines[1].starts_with(b"yyxx"));
         assert_eq!(lines[2], b"b", "the rest of the long line is no line of its own");
         assert_eq!(f.skipped(), 0);
@@ -213,5 +299,32 @@ mod tests {
         f.feed(&long, std::iter::empty(), |_, _| {});
         f.feed(b"12345", std::iter::empty(), |_, _| {});
         assert_eq!(f.skipped(), 15);
+        assert!(!f.skipping_binary());
+        f.feed(b"\0", std::iter::empty(), |_, _| {});
+        assert!(f.skipping_binary());
+    }
+
+    #[test]
+    fn an_over_long_line_keeps_its_call_and_result_its_long_string_emptied() {
+        // `write(3</f>, "\x61\x61...", N) = N`, with -xx: 4 bytes per data byte, in odd chunks.
+        let n = MAX_LINE; // data bytes: 4 MiB of text
+        let mut text = b"123 write(3</tmp/big.bin>, \"".to_vec();
+        for _ in 0..n {
+            text.extend_from_slice(b"\\x61");
+        }
+        text.extend_from_slice(format!("\", {n}) = {n}\nnext\n").as_bytes());
+        for chunk in [7usize, 65536, 1 << 20, 3 << 20] {
+            let chunks: Vec<&[u8]> = text.chunks(chunk).collect();
+            let (lines, f) = feed_all(&chunks);
+            assert_eq!(lines[0], format!("123 write(3</tmp/big.bin>, \"\", {n}) = {n}").as_bytes(), "chunks of {chunk}");
+            assert_eq!(lines[1], b"next");
+            assert_eq!(f.lines(), 2);
+        }
+        // Escaped quotes and backslashes inside the string, a string before it, and the line's end at the input's end.
+        let mut text = b"9 writev(1, [{iov_base=\"ab\\\"\", iov_len=3}, {iov_base=\"".to_vec();
+        text.extend(std::iter::repeat_n(b"\\\\\\\"z".iter().copied(), MAX_LINE / 2).flatten());
+        text.extend_from_slice(b"\", iov_len=7}], 2) = 10");
+        let (lines, _) = feed_all(&[&text]);
+        assert_eq!(lines, [b"9 writev(1, [{iov_base=\"ab\\\"\", iov_len=3}, {iov_base=\"\", iov_len=7}], 2) = 10".to_vec()]);
     }
 }

@@ -91,9 +91,10 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
-/// A "line" that runs this long without a line end is no text at all (a
-/// device such as /dev/zero, a binary file): the import stops with an error
-/// rather than read it forever.
+/// A "line" that runs this long without a line end, with NUL bytes in it,
+/// is no text at all (a device such as /dev/zero, a binary file): the
+/// import stops with an error rather than read it forever. A long line of
+/// text (strace -s large) is read whatever its length (see `lines::join_long`).
 const MAX_SKIPPED: u64 = 64 << 20;
 
 /// Detection holds the first lines of the input until it has
@@ -586,10 +587,11 @@ impl LineImport {
                 None => parser.line(line, agg),
             }
         });
-        if self.lines.skipped() > MAX_SKIPPED {
+        if self.lines.skipped() > MAX_SKIPPED && self.lines.skipping_binary() {
             return Err(Error::from_reason(format!(
-                "line {} runs past {} MiB without a line end: this input is not a text trace",
-                self.lines.lines(),
+                "line {} runs past {} MiB without a line end, with NUL bytes: this input is not a text trace",
+                // The line being skipped is not counted until its end.
+                self.lines.lines() + 1,
                 MAX_SKIPPED >> 20
             )));
         }

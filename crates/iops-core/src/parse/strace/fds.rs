@@ -45,6 +45,35 @@ impl Targets {
     }
 }
 
+impl Targets {
+    /// The file cached for fd `fd` printed with target `annotation`, if any.
+    #[inline]
+    pub fn cached(&self, fd: i64, annotation: &[u8]) -> Option<FileId> {
+        match &self.slots[(fd as usize) % Self::SLOTS] {
+            (key, Some(id)) if key.as_slice() == annotation => Some(*id),
+            _ => None,
+        }
+    }
+
+    /// The file fd `fd`, printed with target `annotation`, refers to when
+    /// its open named it `opened_as` (renamed since: see `opened`); cached
+    /// under `annotation`.
+    pub fn file_as(&mut self, fd: i64, annotation: &[u8], opened_as: &[u8], agg: &mut Aggregator) -> FileId {
+        let slot = &mut self.slots[(fd as usize) % Self::SLOTS];
+        if let (key, Some(id)) = slot {
+            if key.as_slice() == annotation {
+                return *id;
+            }
+        }
+        let (path, kind) = target(opened_as);
+        let id = agg.file(&path, kind);
+        slot.0.clear();
+        slot.0.extend_from_slice(annotation);
+        slot.1 = Some(id);
+        id
+    }
+}
+
 /// The target of an fd annotation (without its `<` `>`): name (a path in
 /// its text form, see `path_name`) and kind.
 fn target(a: &[u8]) -> (String, FdKind) {

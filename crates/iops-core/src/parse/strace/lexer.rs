@@ -498,6 +498,18 @@ pub fn call_name(line: &[u8]) -> Option<&[u8]> {
     (!name.is_empty() && before.is_none_or(|&c| c == b' ' || c == b']')).then_some(name)
 }
 
+/// Where strace's own notice that it attached to a new process
+/// (`strace: Process N attached`) starts, when it ends `line` after other
+/// text: strace -f writing to a terminal or a pipe (no -o) prints it while a
+/// call's line is open (clone's entry), whose rest comes on the next line.
+pub fn attach_notice_cut(line: &[u8]) -> Option<usize> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let at = memchr::memmem::rfind(line, b"strace: Process ")?;
+    let rest = &line[at + b"strace: Process ".len()..];
+    let (_, end) = parse_u64(rest, 0)?;
+    (at > 0 && &rest[end..] == b" attached").then_some(at)
+}
+
 /// Whether a line opens a call: `[pid] [time] name(`.
 pub fn opens_a_call(line: &[u8]) -> bool {
     call_name(line).is_some()

@@ -16,6 +16,8 @@
 
 mod calls;
 mod fds;
+mod filtered;
+mod opened;
 pub(crate) mod lexer;
 mod warnings;
 
@@ -31,6 +33,8 @@ use crate::warning::Warning;
 use crate::window::{Window, MARKER_BEGIN};
 use calls::{direction_of, operands, record_op, Arg, Args, Call, Interrupted, Pending};
 use fds::{Positions, Targets};
+use filtered::{Filter, Outcomes};
+use opened::Opened;
 use calls::{Outcome, MAX_ARGS};
 use lexer::{Body, Clock, End, ExitNotice, Lexed, Scan, Stamp};
 use warnings::Notes;
@@ -146,6 +150,12 @@ pub struct StraceParser {
     window: Option<Marked>,
     /// The record each line is lexed into (reused and boxed: no copy per line).
     lexed: Option<Box<Lexed>>,
+    /// What the call lines returned: which calls a filter hid (see `filtered`).
+    outcomes: Outcomes,
+    /// The line of `split_start` when strace's attach notice cut it (see `held_by_notice`).
+    notice_split: Option<u64>,
+    /// The target each open returned: a file's identity (see `opened`).
+    opened: Opened,
 }
 
 impl Default for StraceParser {
@@ -171,6 +181,9 @@ impl StraceParser {
             exit: None,
             window: None,
             lexed: Some(Box::default()),
+            outcomes: Outcomes::default(),
+            notice_split: None,
+            opened: Opened::default(),
         }
     }
 
@@ -259,6 +272,15 @@ impl StraceParser {
         self.root_pid.filter(|p| *p != 0)
     }
 
+    /// Which calls this log cannot show, for a log read on its own (our
+    /// live strace chooses its own trace set, and marks its windows).
+    fn filter(&self, ctx: &ReportContext) -> Option<Filter> {
+        if ctx.method == crate::source::Source::Strace || self.window.is_some() || self.notes.metadata_traced {
+            return None;
+        }
+        Filter::of(&self.outcomes, self.root_pid.is_some(), self.notes.saw_routine)
+    }
+
     fn fail(&mut self, line: &[u8]) {
         if let Some((n, text)) = self.notes.last_failed.take() {
             self.notes.unparsed.note(n, text.as_bytes());
@@ -270,6 +292,23 @@ impl StraceParser {
             return;
         }
         self.notes.last_failed = Some((self.line_number, String::from_utf8_lossy(line).into_owned()));
+    }
+
+    /// A call's entry cut by strace's own attach notice (`clone(...|SIGCHLDstrace:
+    /// Process N attached`): the entry is held for its rest, on a later
+    /// line, as strace's unfinished/resumed halves are joined. Whether
+    /// `line` was one such (then nothing else reads it).
+    #[inline]
+    fn held_by_notice(&mut self, line: &[u8]) -> bool {
+        if !line.strip_suffix(b"\r").unwrap_or(line).ends_with(b" attached") {
+            return false;
+        }
+        let Some(cut) = lexer::attach_notice_cut(line).filter(|&cut| lexer::opens_a_call(&line[..cut])) else { return false };
+        self.notice_split = Some(self.line_number);
+        if let Some((n, old)) = self.split_start.replace((self.line_number, line[..cut].to_vec())) {
+            self.notes.unparsed.note(n, &old);
+        }
+        true
     }
 
     /// `line` as the second half of a call the program's output cut in
@@ -287,6 +326,10 @@ impl StraceParser {
         }
         if let Some((n, first)) = self.split_start.take() {
             if self.join(&first, tail, false, agg) {
+                if self.notice_split.take() == Some(n) {
+                    // strace's own notice cut it, not the program's output: no warning.
+                    self.notes.rejoined -= 1;
+                }
                 return true;
             }
             self.split_start = Some((n, first));
@@ -367,8 +410,10 @@ impl StraceParser {
             }
         } else {
             self.positions.drop_pid(pid);
+            self.opened.drop_pid(pid);
         }
         self.interrupted.remove(&pid);
+        self.outcomes.exited |= matches!(notice, ExitNotice::Exited(_));
         let exit = match notice {
             ExitNotice::Exited(code) => Exit { code: Some(code), signal: None },
             ExitNotice::Killed(name) => Exit { code: None, signal: Some(String::from_utf8_lossy(name.of(line)).into_owned()) },
@@ -383,13 +428,32 @@ impl StraceParser {
     }
 
     /// Resolves the fd targets of `args.v[from..]` to files.
-    fn resolve(&mut self, args: &mut Args, from: usize, line: &[u8], agg: &mut Aggregator) {
+    /// A file renamed since `pid` opened it stays the file its open named.
+    fn resolve(&mut self, pid: u32, args: &mut Args, from: usize, line: &[u8], agg: &mut Aggregator) {
         if !args.targets {
             return;
         }
         for a in args.v.iter_mut().take(args.n.min(MAX_ARGS)).skip(from) {
             if let (Some(fd), Some(t)) = (a.num(), a.target()) {
-                a.file = Some(self.targets.file(fd, t.of(line), agg));
+                let now = t.of(line);
+                // The cache first: a hit costs one comparison (the usual line).
+                a.file = Some(match self.targets.cached(fd, now) {
+                    Some(id) => id,
+                    None => match self.opened.renamed(pid, fd, now) {
+                        Some(first) => self.targets.file_as(fd, now, first, agg),
+                        None => self.targets.file(fd, now, agg),
+                    },
+                });
+            }
+        }
+    }
+
+    /// An open that returned an fd with a target (`= 3</path>`): the fd's
+    /// file from now on (see `opened`).
+    fn bind_open(&mut self, pid: u32, call: Call, outcome: Outcome, line: &[u8]) {
+        if let (Call::Meta(MetaKind::Open), Outcome::Value(fd)) = (call, outcome) {
+            if let Some(target) = lexer::result_target(line) {
+                self.opened.open(pid, fd, target);
             }
         }
     }
@@ -410,6 +474,10 @@ impl StraceParser {
     /// `name(args...` to the end of the line (`args` is after the `(`).
     #[allow(clippy::too_many_arguments)]
     fn call(&mut self, pid: u32, now: Option<u64>, call: Call, args: &[u8], scan: Option<&mut Scan>, line: &[u8], agg: &mut Aggregator) -> Option<()> {
+        self.outcomes.calls = true;
+        if scan.is_none() {
+            self.outcomes.note_line(line);
+        }
         let n = &mut self.notes;
         match call {
             Call::Other => {
@@ -446,15 +514,18 @@ impl StraceParser {
                 n.saw_other_calls = true;
                 n.saw_mmap = true;
             }
-            Call::Data(_) => {}
+            Call::Data(_) => self.outcomes.data = true,
         }
         // A new call on this thread: whatever was pending never returned.
         if self.pending.remove(&pid).is_some() {
             self.notes.never_finished += 1;
         }
         let scan = scan?;
+        if let Some(End::Returned { outcome, .. }) = scan.end {
+            self.outcomes.note(outcome);
+        }
         if names_files(call) {
-            self.resolve(&mut scan.args, 0, line, agg);
+            self.resolve(pid, &mut scan.args, 0, line, agg);
         }
         match scan.end? {
             End::Unfinished { dropped: true } => Some(()),
@@ -464,6 +535,7 @@ impl StraceParser {
             }
             End::Returned { outcome, duration_ns } => {
                 self.opened_with(call, &scan.args, outcome, line, agg);
+                self.bind_open(pid, call, outcome, line);
                 self.complete(pid, call, &scan.args, outcome, now, duration_ns, agg);
                 Some(())
             }
@@ -495,7 +567,9 @@ impl StraceParser {
     /// `name resumed>args) = result`.
     #[allow(clippy::too_many_arguments)]
     fn resumed(&mut self, pid: u32, now: Option<u64>, call: Call, scan: Option<&Scan>, line: &[u8], agg: &mut Aggregator) -> Option<()> {
+        self.outcomes.calls = true;
         if matches!(call, Call::IoUring | Call::Routine | Call::Other) {
+            self.outcomes.note_line(line);
             return Some(());
         }
         let (mut args, start_ns, started) = match self.pending.remove(&pid) {
@@ -507,6 +581,10 @@ impl StraceParser {
             }
         };
         let scan = scan?;
+        if let Some(End::Returned { outcome, .. }) = scan.end {
+            self.outcomes.note(outcome);
+        }
+        self.outcomes.data |= matches!(call, Call::Data(_));
         // The resumed half's arguments follow the first half's.
         let from = args.n;
         for (j, a) in scan.args.v.iter().take(scan.args.n.min(MAX_ARGS)).enumerate() {
@@ -519,7 +597,7 @@ impl StraceParser {
         args.marks |= scan.args.marks;
         args.targets |= scan.args.targets;
         if started && names_files(call) {
-            self.resolve(&mut args, from, line, agg);
+            self.resolve(pid, &mut args, from, line, agg);
         }
         match scan.end? {
             End::Unfinished { dropped: true } => Some(()),
@@ -544,6 +622,7 @@ impl StraceParser {
                     }
                 }
                 self.opened_with(call, &args, outcome, line, agg);
+                self.bind_open(pid, call, outcome, line);
                 self.complete(pid, call, &args, outcome, start_ns, duration_ns, agg);
                 Some(())
             }
@@ -698,6 +777,7 @@ impl StraceParser {
             return [first, second];
         }
         self.positions.follow(pid, call, args, value);
+        self.opened.follow(pid, call, args, value);
         [None, None]
     }
 
@@ -763,7 +843,10 @@ pub fn score(lines: &[&[u8]]) -> Score {
     let mut s = Score::default();
     for line in lines.iter().filter(|l| !l.iter().all(u8::is_ascii_whitespace)) {
         p.line_number += 1;
-        if p.parse(line, &mut agg).is_some() {
+        if p.held_by_notice(line) {
+            // Counted once its rest comes.
+            s.foreign += 1;
+        } else if p.parse(line, &mut agg).is_some() {
             match lexer::summary_line(line) {
                 Some(Body::SummaryHead) => {
                     s.signature += 1;
@@ -803,6 +886,9 @@ impl StraceParser {
         self.line_number += 1;
         if let Some((n, text)) = self.notes.last_failed.take() {
             self.notes.unparsed.note(n, text.as_bytes());
+        }
+        if self.held_by_notice(line) {
+            return;
         }
         let parsed = match pre {
             Some(p) if p.ok => self.apply(line, &mut p.lexed, agg),
@@ -868,6 +954,21 @@ impl LineParser for StraceParser {
             timestamps: self.time.first_ns.is_some() || quiet,
             ..ctx.method.sees()
         });
+        let filter = self.filter(&ctx);
+        if let (Some(f), Some(sees)) = (filter, ctx.sees.as_mut()) {
+            if f != Filter::OnlySuccessful {
+                // The successful calls are not in the log: no count of them is known.
+                sees.op_counts = false;
+                sees.sizes = false;
+                sees.files = false;
+                sees.mmaps = false;
+            }
+            if matches!(f, Filter::OnlyFailed { .. } | Filter::NoCalls) {
+                // Nulled below, with this warning, not "only data calls were traced".
+                sees.metadata_calls = true;
+            }
+            ctx.warnings.push(f.warning());
+        }
         if ctx.exit.is_none() {
             ctx.exit = self.exit();
         }
@@ -879,6 +980,13 @@ impl LineParser for StraceParser {
         // A quiet live capture's caller knows its own start; a log knows it from -ttt.
         if !quiet {
             report.started_at = self.started_at_ms();
+        }
+        match filter {
+            // Opens, closes, stats that succeeded are not in the log either
+            // (not "only data calls were traced": nulled here, with the filter's warning).
+            Some(Filter::OnlyFailed { .. } | Filter::NoCalls) => report.metadata_ops = None,
+            Some(Filter::OnlySuccessful) => report.failed_ops = None,
+            _ => {}
         }
         report
     }
