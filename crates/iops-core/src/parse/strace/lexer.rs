@@ -60,8 +60,10 @@ pub enum ExitNotice {
     Exited(i32),
     /// The signal's name.
     Killed(Span),
-    /// `+++ superseded by execve in pid N +++`: the pid goes on as another.
-    Superseded,
+    /// `+++ superseded by execve in pid N +++`: the pid goes on as the
+    /// program thread N (a thread other than the leader) execed; N when
+    /// it reads as a number.
+    Superseded(Option<u32>),
     /// Any other notice, or one cut short (`Malformed` says which).
     Other,
     Malformed,
@@ -134,6 +136,10 @@ pub fn lex_line(line: &[u8], out: &mut LexedLine) -> bool {
 }
 
 const UNFINISHED: &[u8] = b"<unfinished ...>";
+/// `execve(... <pid changed to N ...>`: a thread other than the leader
+/// execs; the call returns as the leader's (`<... execve resumed>` under N,
+/// after its `+++ superseded by execve in pid <thread> +++`).
+const PID_CHANGED: &[u8] = b"<pid changed to ";
 const DETACHED: &[u8] = b"<detached ...>";
 
 /// Lexes one line (without its line end) into `out`. False when even its
@@ -281,8 +287,9 @@ fn exit_notice(s: &[u8], i: usize) -> ExitNotice {
             }
             None => ExitNotice::Malformed,
         }
-    } else if body.starts_with(b"+++ superseded") {
-        ExitNotice::Superseded
+    } else if let Some(rest) = body.strip_prefix(b"+++ superseded") {
+        let by = memchr::memmem::find(rest, b" pid ").and_then(|p| parse_u64(rest, p + 5)).and_then(|(n, _)| u32::try_from(n).ok());
+        ExitNotice::Superseded(by)
     } else {
         ExitNotice::Other
     }
@@ -425,6 +432,9 @@ fn scan_args(s: &[u8], mut i: usize, args: &mut Args) -> Option<ArgsEnd> {
                 }
                 if rest.starts_with(DETACHED) {
                     return Some(ArgsEnd::Unfinished { dropped: true });
+                }
+                if rest.starts_with(PID_CHANGED) {
+                    return Some(ArgsEnd::Unfinished { dropped: false });
                 }
                 i = annotation_end(s, i)?;
             }

@@ -347,15 +347,25 @@ impl StraceParser {
 
     fn exit_line(&mut self, pid: u32, notice: ExitNotice, line: &[u8]) -> Option<()> {
         self.pending.remove(&pid);
-        if notice != ExitNotice::Superseded {
-            self.positions.drop_pid(pid);
+        match notice {
+            // A thread other than the leader execed: its execve, pending
+            // (`<unfinished ...>` or `<pid changed to N ...>`), returns as
+            // the leader's (`<... execve resumed>` under this pid).
+            ExitNotice::Superseded(Some(by)) if by != pid => {
+                if let Some(exec) = self.pending.remove(&by) {
+                    self.pending.insert(pid, exec);
+                }
+                self.interrupted.remove(&by);
+            }
+            ExitNotice::Superseded(_) => {}
+            _ => self.positions.drop_pid(pid),
         }
         self.interrupted.remove(&pid);
         let exit = match notice {
             ExitNotice::Exited(code) => Exit { code: Some(code), signal: None },
             ExitNotice::Killed(name) => Exit { code: None, signal: Some(String::from_utf8_lossy(name.of(line)).into_owned()) },
             // `+++ superseded by execve in pid N +++` and the like.
-            ExitNotice::Superseded | ExitNotice::Other => return Some(()),
+            ExitNotice::Superseded(_) | ExitNotice::Other => return Some(()),
             ExitNotice::Malformed => return None,
         };
         if Some(pid) == self.root_pid {
