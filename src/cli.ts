@@ -83,8 +83,14 @@ Sources: Linux, eBPF where permitted (root, or CAP_BPF and CAP_PERFMON, and
 Exit status: the command's own (128 + N when it was killed by signal N);
   ${EXIT.usage} on a usage error or when the --method asked for cannot run here,
   ${EXIT.notFound} when the command is not found, ${EXIT.cannotExecute} when it cannot be executed
-  (${EXIT.notFound} if its interpreter is missing), ${EXIT.failure} when the capture failed.
-  With --pid: 0, or ${EXIT.failure} when the capture failed.
+  (${EXIT.notFound} if its interpreter is missing), ${EXIT.failure} when the capture failed or a
+  report could not be written where asked (it is then kept in $TMPDIR, else
+  /tmp, as iops-report-<pid>.json, and one line says where).
+  With --pid: 0, or ${EXIT.failure} as above.
+
+Streams: the table goes to stderr (stdout is the command's); iops report,
+  import, merge and compare print it on stdout, or on stderr when --json -
+  or --html - takes stdout.
 
 Signals: Ctrl-C and Ctrl-\\ reach the command from the terminal, and iops
   reports once it ends; SIGTERM, SIGHUP, SIGUSR1, SIGUSR2 and SIGALRM sent
