@@ -27,7 +27,7 @@ const UNOPENED_WARNING = (n) =>
 
 test.before(() => {
   dir = makeTempDir("iops-strace-live-");
-  bin = compileFixtures(dir, ["writes", "threads", "sockets", "vectored", "transfer", "badreads", "eof", "forkwrite", "eintr", "loopwriter"]);
+  bin = compileFixtures(dir, ["writes", "threads", "sockets", "vectored", "transfer", "badreads", "eof", "forkwrite", "eintr", "loopwriter", "thread-exec"]);
 });
 
 test.after.always(() => {
@@ -134,11 +134,62 @@ test("without strace installed: one line that says how to install it; a missing 
   const r = runCli(["--method", "strace", "--", bin.writes, path.join(dir, "x.dat"), "1", "1"], {
     env: { ...process.env, PATH: "/nonexistent" },
   });
-  t.is(r.status, 1);
+  t.is(r.status, 2, "a --method that cannot run here: exit 2, as --help and the README say");
   t.regex(r.stderr, /^iops: strace is not installed: install it \(Debian\/Ubuntu: apt-get install strace;[^\n]*\n$/);
   const m = runCli(["--method", "strace", "--", "no-such-command-here"]);
   t.is(m.status, 127);
   t.regex(m.stderr, /command not found: no-such-command-here/);
+});
+
+test.serial("without strace installed, every way of asking for it is refused as a method that cannot run here: -- cmd and -p exit 2, profile() rejects with ENOTSUP; nothing runs", async (t) => {
+  const marker = path.join(dir, "no-strace-marker");
+  const env = { ...process.env, PATH: "/nonexistent" };
+  const launch = runCli(["--method", "strace", "--", "/bin/sh", "-c", `echo ran > ${marker}`], { env });
+  t.is(launch.status, 2, launch.stderr);
+  t.false(fs.existsSync(marker), "the command did not run");
+  const sleeper = spawn("sleep", ["30"], { stdio: "ignore" });
+  t.teardown(() => sleeper.kill("SIGKILL"));
+  const attach = runCli(["--method", "strace", "-p", String(sleeper.pid), "--duration", "1"], { env });
+  t.is(attach.status, 2, attach.stderr);
+  t.regex(attach.stderr, /^iops: [^\n]*strace is not installed[^\n]*\n$/);
+  // profile() in this process: PATH is read when strace is looked for.
+  const saved = process.env.PATH;
+  process.env.PATH = "/nonexistent";
+  try {
+    const e = await t.throwsAsync(async () => iops.profile(() => {}, { method: "strace" }));
+    t.is(e.code, "ENOTSUP", e.message);
+    t.regex(e.message, /strace is not installed/);
+  } finally {
+    process.env.PATH = saved;
+  }
+});
+
+test.serial("TMPDIR that cannot be used (missing, a file): --method strace falls back to /tmp and runs the command, exactly", (t) => {
+  const file = path.join(dir, "not-a-dir");
+  fs.writeFileSync(file, "x");
+  for (const tmp of ["/nonexistent-iops-tmpdir", file]) {
+    const out = path.join(dir, "tmpdir-w.dat");
+    const r = runCliJson(["--method", "strace", "--", bin.writes, out, "9", "100"], { env: { ...process.env, TMPDIR: tmp } });
+    t.is(r.status, 0, `TMPDIR=${tmp}: ${r.stderr}`);
+    t.deepEqual(fileEntry(r.report, out), { path: out, kind: "file", readOps: 0, writeOps: 9, readBytes: 0, writeBytes: 900 });
+    t.notRegex(r.stderr, /mkdtemp|ENOENT|ENOTDIR/);
+  }
+});
+
+test.serial("an exec by a thread other than the leader (strace: `<pid changed to N ...>`): the calls before and after it, exactly, and nothing 'not understood'", (t) => {
+  const sub = path.join(dir, "thread-exec-work");
+  fs.mkdirSync(sub, { recursive: true });
+  const [a, b] = [path.join(sub, "a.dat"), path.join(sub, "b.dat")];
+  // thread-exec.c: 3 + 4 writes of 10 B to a (main thread, then the other), exec, 5 writes of 10 B to b, exit 5.
+  for (const method of ["strace", "ptrace"]) {
+    const r = runCliJson(["--method", method, "--", bin["thread-exec"], a, b]);
+    t.is(r.status, 5, `${method}: ${r.stderr}`);
+    t.like(fileEntry(r.report, a), { writeOps: 7, writeBytes: 70 }, method);
+    t.like(fileEntry(r.report, b), { writeOps: 5, writeBytes: 50 }, method);
+    t.deepEqual(counts(r.report.summary), totals(0, 0, 12, 120), method);
+    t.is(r.report.exit.code, 5, method);
+    t.false(r.report.warnings.some((w) => /not understood|never returned/.test(w)), `${method}: ${r.report.warnings.join("\n")}`);
+  }
 });
 
 test.serial("--method strace, a command execve refuses: execve's error said as a shell (126, 127 for a missing interpreter), no report", (t) => {

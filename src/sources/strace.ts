@@ -8,15 +8,15 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomInt } from "node:crypto";
-import { accessSync, closeSync, constants, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from "node:fs";
+import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from "node:fs";
 import { Socket } from "node:net";
-import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 
 import { apiIntervalMs, apiPid } from "../args";
 import { native } from "../native";
 import { ownNodeEnv } from "../node-env";
 import { IopsError, parseOutcome, type Report } from "../report";
+import { TempDirError, privateTempDir } from "../temp";
 import type { Capture, CaptureOptions, IopsWindow, ProfileOptions } from "./capture";
 
 /**
@@ -49,6 +49,16 @@ const STRACE_FLAGS = ["-q", "-f", "-yy", "-T", "-ttt", "-s", "0", "-e", `trace=$
 
 export const INSTALL_STRACE =
   "strace is not installed: install it (Debian/Ubuntu: apt-get install strace; Fedora: dnf install strace), or use --method ptrace, our own tracer, which needs nothing";
+
+/** A private directory for strace's FIFO or the relay's report ($TMPDIR, else /tmp); without one strace cannot run here: "ENOTSUP". */
+function straceDir(): string {
+  try {
+    return privateTempDir("iops-strace-");
+  } catch (e) {
+    if (e instanceof TempDirError) throw new IopsError(`--method strace: ${e.message} for strace's output (set TMPDIR to a writable directory)`, "ENOTSUP");
+    throw e;
+  }
+}
 
 /** The executable `name` would run as, from PATH; null when there is none. */
 function which(name: string): string | null {
@@ -131,9 +141,9 @@ function start(
   tracedQuietly: () => boolean = () => false,
 ): Run {
   if (process.platform !== "linux") throw new IopsError("--method strace works on Linux only", "ENOTSUP");
-  if (!which("strace")) throw new IopsError(INSTALL_STRACE, "ENOSTRACE");
+  if (!which("strace")) throw new IopsError(INSTALL_STRACE, "ENOTSUP");
   const interval = apiIntervalMs("progressIntervalMs", options.progressIntervalMs ?? 250);
-  const dir = mkdtempSync(join(tmpdir(), "iops-strace-"));
+  const dir = straceDir();
   const fifo = join(dir, "trace");
   const made = spawnSync("mkfifo", ["-m", "600", fifo], { encoding: "utf8" });
   if (made.status !== 0) {
@@ -375,10 +385,10 @@ function allTracedBy(tracer: number): boolean {
  */
 export async function openStraceWindow(options: ProfileOptions, release: () => void): Promise<IopsWindow> {
   if (process.platform !== "linux") throw new IopsError("the strace method works on Linux only", "ENOTSUP");
-  if (!which("strace")) throw new IopsError(INSTALL_STRACE, "ENOSTRACE");
+  if (!which("strace")) throw new IopsError(INSTALL_STRACE, "ENOTSUP");
   // Above every fcntl command number, so that strace prints it as a number.
   const cookie = randomInt(0x10000, 2 ** 31);
-  const dir = mkdtempSync(join(tmpdir(), "iops-strace-"));
+  const dir = straceDir();
   const out = join(dir, "report.json");
   const relay = `|${shellWord(process.execPath)} ${shellWord(join(__dirname, "strace-relay.js"))} ${cookie} ${shellWord(out)}`;
   // TRACED has fcntl, the markers' call.
