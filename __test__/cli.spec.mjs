@@ -26,6 +26,7 @@ import {
   waitFor,
   within,
   fileCounts,
+  liveMethods,
 } from "./_support/util.mjs";
 
 let dir;
@@ -73,6 +74,31 @@ test.serial("command not found: exit 127 with a message; traceCommand() fails wi
   const error = await t.throwsAsync(async () => iops.traceCommand(["iops-test-no-such-command"]).report);
   t.true(error instanceof iops.IopsError, String(error));
   t.is(error.code, "ENOENT");
+});
+
+test.serial("a command named by a path is never looked up on PATH: each source says what bash says, with its status (missing: 127; a directory, a file as a directory: 126)", (t) => {
+  const work = fs.mkdtempSync(path.join(dir, "shell-words-"));
+  fs.mkdirSync(path.join(work, "adir"));
+  fs.writeFileSync(path.join(work, "afile"), "x");
+  const cases = [
+    ["./nope", 127, "./nope: No such file or directory"],
+    [path.join(work, "missing"), 127, `${path.join(work, "missing")}: No such file or directory`],
+    ["./adir", 126, "cannot execute ./adir: Is a directory"],
+    ["./afile/x", 126, "cannot execute ./afile/x: Not a directory (ENOTDIR)"],
+    ["iops-test-no-such-command", 127, "command not found: iops-test-no-such-command (is it installed and on PATH?)"],
+  ];
+  for (const [name, status, said] of cases) {
+    // Ground truth: bash's status, and its words for a path.
+    const bash = spawnSync("bash", ["-c", `"$0"`, name], { cwd: work, encoding: "utf8" });
+    t.is(bash.status, status, `bash ${name}: ${bash.stderr}`);
+    if (name.includes("/")) t.true(bash.stderr.trimEnd().endsWith(said.replace(/^cannot execute /, "").replace(/ \(E[A-Z]+\)$/, "")), bash.stderr);
+    for (const method of [...liveMethods().filter((m) => m.unavailable === null).map((m) => m.name), "strace"]) {
+      const r = runCli(["--no-progress", "--method", method, "--json", "-", "--", name], { cwd: work });
+      t.is(r.status, status, `${method} ${name}: ${r.stderr}`);
+      t.true(r.stderr.endsWith(`iops: ${said}\n`), `${method} ${name}: ${r.stderr}`);
+      t.is(r.stdout, "", `${method} ${name}: no report`);
+    }
+  }
 });
 
 test.serial("command not found, with a tab and a newline in its name: still exit 127 and IopsError ENOENT", async (t) => {

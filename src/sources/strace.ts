@@ -85,9 +85,20 @@ function commandExists(name: string): boolean {
     statSync(name);
     return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== "ENOENT";
+    const code = (e as NodeJS.ErrnoException).code ?? "";
+    if (code === "ENOENT") return false;
+    // strace would only say "Can't stat" and exit 1: said as a shell says it, as our tracer does.
+    throw new IopsError(`cannot execute ${name}: ${PATH_ERRORS[code] ?? code} (${code})`, code);
   }
 }
+
+/** What execve's errno for a path says, in the C library's words (strerror). */
+const PATH_ERRORS: Record<string, string> = {
+  ENOTDIR: "Not a directory",
+  EACCES: "Permission denied",
+  ELOOP: "Too many levels of symbolic links",
+  ENAMETOOLONG: "File name too long",
+};
 
 /** The command's own execve, failed, as the first line of strace's log: `PID [TIME] execve(...) = -1 ERRNO (words)`. */
 const FAILED_EXEC = / = -1 (E[A-Z0-9]+) \(([^)]*)\)/;
