@@ -164,7 +164,7 @@ test.serial("without strace installed, every way of asking for it is refused as 
   }
 });
 
-test.serial("TMPDIR that cannot be used (missing, a file): --method strace falls back to /tmp and runs the command, exactly", (t) => {
+test.serial("TMPDIR that cannot be used (missing, a file): --method strace and profile({ method: 'strace' }) fall back to /tmp and run, exactly", async (t) => {
   const file = path.join(dir, "not-a-dir");
   fs.writeFileSync(file, "x");
   for (const tmp of ["/nonexistent-iops-tmpdir", file]) {
@@ -173,6 +173,21 @@ test.serial("TMPDIR that cannot be used (missing, a file): --method strace falls
     t.is(r.status, 0, `TMPDIR=${tmp}: ${r.stderr}`);
     t.deepEqual(fileEntry(r.report, out), { path: out, kind: "file", readOps: 0, writeOps: 9, readBytes: 0, writeBytes: 900 });
     t.notRegex(r.stderr, /mkdtemp|ENOENT|ENOTDIR/);
+  }
+  // profile() in this process: its relay's directory too (os.tmpdir() reads TMPDIR when called).
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = "/nonexistent-iops-tmpdir";
+  try {
+    const out = path.join(dir, "tmpdir-profiled.dat");
+    const fd = fs.openSync(out, "w");
+    const report = await iops.profile(() => {
+      for (let i = 0; i < 6; i++) fs.writeSync(fd, Buffer.alloc(40, i));
+    }, { method: "strace" });
+    fs.closeSync(fd);
+    t.like(fileEntry(report, out), { writeOps: 6, writeBytes: 240 });
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
   }
 });
 
