@@ -11,9 +11,9 @@ import path from "node:path";
 
 import test from "ava";
 
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 
-import { compileFixtures, counts, fileCounts, fileEntry, iops, makeTempDir, runCli, runCliJson, totals, waitFor } from "./_support/util.mjs";
+import { CLI, compileFixtures, counts, fileCounts, fileEntry, iops, makeTempDir, procStatus, runCli, runCliJson, totals, waitFor } from "./_support/util.mjs";
 
 let dir;
 let bin;
@@ -161,6 +161,23 @@ test.serial("without strace installed, every way of asking for it is refused as 
     t.regex(e.message, /strace is not installed/);
   } finally {
     process.env.PATH = saved;
+  }
+});
+
+test.serial("strace refused by the kernel (nobody attaching to root's process): a method that cannot run here, exit 2, as --method ptrace and ebpf; the process runs on untraced", (t) => {
+  const sleeper = spawn("sleep", ["30"], { stdio: "ignore" });
+  t.teardown(() => sleeper.kill("SIGKILL"));
+  for (const method of ["ebpf", "ptrace", "strace"]) {
+    const r = spawnSync(process.execPath, [CLI, "--no-progress", "--method", method, "-p", String(sleeper.pid), "--duration", "1"], {
+      uid: 65534,
+      gid: 65534,
+      cwd: "/",
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    t.is(r.status, 2, `${method}: ${r.stderr}`);
+    t.regex(r.stderr, new RegExp(`^iops: --method ${method}: `, "m"), r.stderr);
+    t.is(procStatus(sleeper.pid).TracerPid, "0");
   }
 });
 

@@ -220,8 +220,11 @@ function start(
         throw new IopsError(`cannot execute ${command![0]}: ${words} (${errno})${missing}`, errno);
       }
       const report = parseOutcome(json);
-      if ((!received && !tracedQuietly()) || (command && !report.exit)) {
+      const neverTraced = !received && !tracedQuietly();
+      if (neverTraced || (command && !report.exit)) {
         const how = status.signal ? `was killed by ${status.signal}` : `exited with status ${status.code}`;
+        // strace never traced (the kernel or a policy refused its ptrace): the method cannot run here, as --method ptrace says then.
+        if (neverTraced) throw new IopsError(`--method strace: strace ${how} before tracing anything (its message is above)`, "ENOTSUP");
         throw new IopsError(`strace ${how} before tracing anything (its message is above)`, "EIO");
       }
       if (!command) report.command = null;
