@@ -287,6 +287,8 @@ export function stracePid(asked: number, options: CaptureOptions = {}): Capture 
   const refused = (message: string, code: string): Capture => ({ report: Promise.reject(new IopsError(message, code)), stop: () => {}, pid: () => asked });
   // strace would only say "Operation not permitted" of a kernel thread.
   if (isKernelThread(asked)) return refused(`${asked} is a kernel thread: it runs no program and makes no system calls of one, so there is nothing to trace; give the pid of a process`, "EINVAL");
+  // strace would only say "No such process" and exit, which reads as strace refused.
+  if (!existsSync(`/proc/${asked}`)) return refused(`no process with pid ${asked}`, "ESRCH");
   // A thread's id is its process's, as under the binding's tracers (strace -p would take that thread alone).
   const pid = processOf(asked);
   // strace would only say "Operation not permitted" of a zombie.
