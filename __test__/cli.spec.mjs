@@ -26,6 +26,7 @@ import {
   waitFor,
   within,
   fileCounts,
+  liveMethods,
 } from "./_support/util.mjs";
 
 let dir;
@@ -73,6 +74,66 @@ test.serial("command not found: exit 127 with a message; traceCommand() fails wi
   const error = await t.throwsAsync(async () => iops.traceCommand(["iops-test-no-such-command"]).report);
   t.true(error instanceof iops.IopsError, String(error));
   t.is(error.code, "ENOENT");
+});
+
+test.serial("a command named by a path is never looked up on PATH: each source says what bash says, with its status (missing: 127; a directory, a file as a directory: 126)", (t) => {
+  const work = fs.mkdtempSync(path.join(dir, "shell-words-"));
+  fs.mkdirSync(path.join(work, "adir"));
+  fs.writeFileSync(path.join(work, "afile"), "x");
+  const cases = [
+    ["./nope", 127, "./nope: No such file or directory"],
+    [path.join(work, "missing"), 127, `${path.join(work, "missing")}: No such file or directory`],
+    ["./adir", 126, "cannot execute ./adir: Is a directory"],
+    ["./afile/x", 126, "cannot execute ./afile/x: Not a directory (ENOTDIR)"],
+    ["iops-test-no-such-command", 127, "command not found: iops-test-no-such-command (is it installed and on PATH?)"],
+  ];
+  for (const [name, status, said] of cases) {
+    // Ground truth: bash's status, and its words for a path.
+    const bash = spawnSync("bash", ["-c", `"$0"`, name], { cwd: work, encoding: "utf8" });
+    t.is(bash.status, status, `bash ${name}: ${bash.stderr}`);
+    if (name.includes("/")) t.true(bash.stderr.trimEnd().endsWith(said.replace(/^cannot execute /, "").replace(/ \(E[A-Z]+\)$/, "")), bash.stderr);
+    for (const method of [...liveMethods().filter((m) => m.unavailable === null).map((m) => m.name), "strace"]) {
+      const r = runCli(["--no-progress", "--method", method, "--json", "-", "--", name], { cwd: work });
+      t.is(r.status, status, `${method} ${name}: ${r.stderr}`);
+      t.true(r.stderr.endsWith(`iops: ${said}\n`), `${method} ${name}: ${r.stderr}`);
+      t.is(r.stdout, "", `${method} ${name}: no report`);
+    }
+  }
+});
+
+test.serial("one rule for where the table goes: report, import, merge and compare print it on stdout, with or without output files; on stderr when --json - or --html - takes stdout", (t) => {
+  const work = fs.mkdtempSync(path.join(dir, "streams-"));
+  const log = path.join(work, "w.log");
+  // 4 writes of 25 bytes: the table's "Write Operations" says 4.
+  fs.writeFileSync(log, [0, 1, 2, 3].map((i) => `77 1700000000.00000${i} write(3</data/w.dat>, "", 25) = 25 <0.000010>\n`).join(""));
+  const saved = path.join(work, "saved.json");
+  t.is(runCli(["import", "--json", saved, log]).status, 0);
+  const TABLE = /^Write Operations: +4$/m;
+  const COMPARED = /^Write operations: +4 +4 /m;
+  const out = (name) => path.join(work, name);
+  const commands = {
+    import: (extra) => ["import", ...extra, log],
+    report: (extra) => ["report", saved, ...extra],
+    merge: (extra) => ["merge", saved, ...extra],
+    compare: (extra) => ["compare", saved, saved, ...extra],
+  };
+  for (const [name, argv] of Object.entries(commands)) {
+    for (const extra of [[], ["--html", out(`${name}.html`)], ["--json", out(`${name}.json`)]]) {
+      if (name === "report" && extra[0] === "--json") continue; // report writes no JSON
+      const r = runCli(argv(extra));
+      t.is(r.status, 0, `${name} ${extra.join(" ")}: ${r.stderr}`);
+      const table = name === "compare" ? COMPARED : TABLE;
+      t.regex(r.stdout, table, `${name} ${extra.join(" ")}: the table on stdout`);
+      t.notRegex(r.stderr, table, `${name} ${extra.join(" ")}: not on stderr`);
+    }
+    for (const taken of name === "report" ? [["--html", "-"]] : [["--html", "-"], ["--json", "-"]]) {
+      const r = runCli(argv(taken));
+      t.is(r.status, 0, `${name} ${taken.join(" ")}: ${r.stderr}`);
+      const table = name === "compare" ? COMPARED : TABLE;
+      t.notRegex(r.stdout, table, `${name} ${taken.join(" ")}: stdout is the output's alone`);
+      t.regex(r.stderr, table, `${name} ${taken.join(" ")}: the table on stderr`);
+    }
+  }
 });
 
 test.serial("command not found, with a tab and a newline in its name: still exit 127 and IopsError ENOENT", async (t) => {

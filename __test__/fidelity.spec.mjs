@@ -202,6 +202,49 @@ test("the text says the time and the rates are traced ones; a saved strace log's
   t.false((text.stderr + text.stdout).includes("Tracer's share"));
 });
 
+test("the tracer's share line: stops × the mean cost of a stop ≈ the estimate, its parts adding up to that cost, in a short line; no parts where one was clamped", (t) => {
+  const run = runCliJson(["--method", "ptrace", "--", bin.writes, path.join(dir, "share.dat"), "20", "100"]);
+  t.is(run.status, 0, run.stderr);
+  // The run's own line: its product holds to the digits shown.
+  const live = /^Tracer's share: ([\d,]+) stops of the program × ([\d.]+) µs per stop ≈ ([\d.]+) (ms|µs) of the elapsed time, a rough estimate(?: \(a stop: (.*)\))?$/m.exec(run.stderr);
+  t.truthy(live, run.stderr);
+  const [stops, per, est, unit] = [Number(live[1].replace(/,/g, "")), Number(live[2]), Number(live[3]), live[4]];
+  t.is(stops, run.report.tracerTime.stops);
+  const estUs = unit === "ms" ? est * 1000 : est;
+  t.true(Math.abs(stops * per - estUs) <= stops * 0.005 + (unit === "ms" ? 0.5 : 0.05), `${stops} × ${per} µs vs ${est} ${unit}`);
+  if (live[5]) {
+    const parts = live[5].split(" + ").map((p) => Number(/^([\d.]+) µs /.exec(p)[1]));
+    t.true(Math.abs(parts.reduce((a, b) => a + b, 0) - per) <= 0.005 * parts.length + 0.005, live[5]);
+  }
+  t.true(live[0].length <= 240, `${live[0].length} characters`);
+
+  // Exact figures, through iops report: 222 stops; 1.21 + 2.95 + 1.74 + 0.66 = 6.56 µs a stop; 222 × 6.56 µs = 1.456 ms.
+  const tt = {
+    ...run.report.tracerTime,
+    stops: 222,
+    nsPerStop: 5000,
+    cpuNsPerStop: 1210,
+    programCpuSeconds: 0.001,
+    heldSeconds: 222 * 2950e-9,
+    wakeNsPerStop: 1740,
+    waitNsPerStop: 660,
+    estimatedSeconds: 222 * 6560e-9,
+  };
+  const saved = path.join(dir, "share.json");
+  fs.writeFileSync(saved, JSON.stringify({ ...run.report, tracerTime: tt }));
+  const shown = runCli(["report", saved]);
+  t.is(shown.status, 0, shown.stderr);
+  t.regex(
+    shown.stdout,
+    /^Tracer's share: 222 stops of the program × 6\.56 µs per stop ≈ 1\.456 ms of the elapsed time, a rough estimate \(a stop: 1\.21 µs of its CPU time \+ 2\.95 µs held by the tracer \+ 1\.74 µs waking up \+ 0\.66 µs waiting for a CPU\)$/m,
+  );
+  // A part clamped at 0 (the wake-ups exceed what the run explains): the parts no longer add up, so only the product is shown.
+  fs.writeFileSync(saved, JSON.stringify({ ...run.report, tracerTime: { ...tt, wakeNsPerStop: 10_000 } }));
+  const clamped = runCli(["report", saved]);
+  t.is(clamped.status, 0, clamped.stderr);
+  t.regex(clamped.stdout, /^Tracer's share: 222 stops of the program × 6\.56 µs per stop ≈ 1\.456 ms of the elapsed time, a rough estimate$/m);
+});
+
 test("the page and the notebook label the traced time and rates too, and the tracer's share", (t) => {
   const { status, stderr, report } = runCliJson(["--method", "ptrace", "--", bin.writes, path.join(dir, "labels.dat"), "20", "100"]);
   t.is(status, 0, stderr);

@@ -10,7 +10,7 @@ import path from "node:path";
 
 import test from "ava";
 
-import { CLI, compileFixtures, fileEntry, makeTempDir, procStatus, runCli, spawnCli, within } from "./_support/util.mjs";
+import { CLI, compileFixtures, fileEntry, makeTempDir, procStatus, runCli, spawnCli, waitFor, within } from "./_support/util.mjs";
 
 let dir;
 let bin;
@@ -293,3 +293,96 @@ test.serial("in a working directory whose name is not UTF-8 (and has a space and
   t.true(fs.lstatSync(inCwd("link.json")).isSymbolicLink(), "the symlink is kept; its target replaced");
   t.is(JSON.parse(fs.readFileSync(inCwd("old.json"), "utf8")).summary.writeOps, 1);
 });
+
+/** "iops: cannot write the <what> report to <where> (<why>); written to <kept> instead" → kept, or a failed assertion. */
+function keptAt(t, stderr, prefix, what, where, why) {
+  const q = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const m = new RegExp(`^${q(prefix)}: cannot write the ${what} report to ${q(where)} \\(${q(why)}\\); written to (\\S+) instead$`, "m").exec(stderr);
+  t.truthy(m, stderr);
+  return m?.[1];
+}
+
+test.serial("a report that cannot be written after the run (its directory removed meanwhile, a full disk) is kept in $TMPDIR as iops-report-<pid>.json/.html, said in one line, exit 1", async (t) => {
+  const base = makeTempDir("iops-lost-");
+  t.teardown(() => fs.rmSync(base, { recursive: true, force: true }));
+  const tmp = path.join(base, "tmp");
+  fs.mkdirSync(tmp);
+  const out = path.join(base, "out");
+  fs.mkdirSync(out);
+  const data = path.join(base, "data.bin");
+  const [json, html] = [path.join(out, "r.json"), path.join(out, "r.html")];
+  // The command removes the checked directory, then writes 7 x 100 bytes.
+  const run = spawnCli(["--no-progress", "--json", json, "--html", html, "--", "/bin/sh", "-c", `rm -rf "${out}" && exec "${bin.writes}" "${data}" 7 100`], {
+    env: { ...process.env, TMPDIR: tmp },
+  });
+  const r = await within(run.done, 60_000, "iops");
+  t.is(r.status, 1, r.stderr);
+  const pid = run.child.pid;
+  t.is(keptAt(t, r.stderr, "iops", "JSON", json, "ENOENT"), path.join(tmp, `iops-report-${pid}.json`));
+  t.is(keptAt(t, r.stderr, "iops", "HTML", html, "ENOENT"), path.join(tmp, `iops-report-${pid}.html`));
+  t.like(fileEntry(JSON.parse(fs.readFileSync(path.join(tmp, `iops-report-${pid}.json`), "utf8")), data), { writeOps: 7, writeBytes: 700 });
+  t.true(fs.readFileSync(path.join(tmp, `iops-report-${pid}.html`), "utf8").trimEnd().endsWith("</html>"), "the whole page");
+  t.deepEqual(fs.readdirSync(tmp).sort(), [`iops-report-${pid}.html`, `iops-report-${pid}.json`], "no temporary file left");
+
+  // A full disk (/dev/full: every write fails with ENOSPC), and a TMPDIR that cannot be used: /tmp takes it.
+  const full = spawnCli(["--no-progress", "--json", "/dev/full", "--", bin.writes, data, "3", "100"], { env: { ...process.env, TMPDIR: path.join(base, "no-such-tmp") } });
+  const f = await within(full.done, 60_000, "iops");
+  t.is(f.status, 1, f.stderr);
+  const kept = keptAt(t, f.stderr, "iops", "JSON", "/dev/full", "ENOSPC");
+  t.is(kept, `/tmp/iops-report-${full.child.pid}.json`);
+  t.teardown(() => fs.rmSync(kept, { force: true }));
+  t.like(fileEntry(JSON.parse(fs.readFileSync(kept, "utf8")), data), { writeOps: 3, writeBytes: 300 });
+});
+
+test.serial("--json - into a pipe whose reader has gone: one line says so (EPIPE) and where the report was kept, exit 1", async (t) => {
+  const base = makeTempDir("iops-epipe-");
+  t.teardown(() => fs.rmSync(base, { recursive: true, force: true }));
+  const data = path.join(base, "data.bin");
+  const run = spawnCli(["--no-progress", "--json", "-", "--", bin.writes, data, "5", "100"], { env: { ...process.env, TMPDIR: base } });
+  // The reader goes before the report is written (the command writes to its file only).
+  run.child.stdout.destroy();
+  const r = await within(run.done, 60_000, "iops");
+  t.is(r.status, 1, r.stderr);
+  const kept = keptAt(t, r.stderr, "iops", "JSON", "stdout", "EPIPE: its reader has closed the pipe");
+  t.is(kept, path.join(base, `iops-report-${run.child.pid}.json`));
+  t.like(fileEntry(JSON.parse(fs.readFileSync(kept, "utf8")), data), { writeOps: 5, writeBytes: 500 });
+});
+
+test.serial("iops import, report, merge and compare keep a report they cannot write the same way: kept in $TMPDIR, one line, exit 1", async (t) => {
+  const base = makeTempDir("iops-lost-sub-");
+  t.teardown(() => fs.rmSync(base, { recursive: true, force: true }));
+  const tmp = path.join(base, "tmp");
+  fs.mkdirSync(tmp);
+  const env = { ...process.env, TMPDIR: tmp };
+  const saved = path.join(base, "saved.json");
+  t.is(runCli(["import", "--json", saved, log]).status, 0);
+  const keptFile = (r, prefix, what, where, why) => {
+    t.is(r.status, 1, r.stderr);
+    const kept = keptAt(t, r.stderr, prefix, what, where, why);
+    t.true(kept.startsWith(`${tmp}/iops-report-`), kept);
+    return fs.readFileSync(kept, "utf8");
+  };
+  const imp = runCli(["import", "--json", "/dev/full", log], { env });
+  t.is(JSON.parse(keptFile(imp, "iops", "JSON", "/dev/full", "ENOSPC")).summary.writeOps, 3);
+  t.true(imp.stdout.includes("IOPS Profile Results"), "the table still on stdout");
+  const rep = runCli(["report", saved, "--html", "/dev/full"], { env });
+  t.true(keptFile(rep, "iops report", "HTML", "/dev/full", "ENOSPC").trimEnd().endsWith("</html>"));
+  const merged = runCli(["merge", saved, "--json", "/dev/full"], { env });
+  t.is(JSON.parse(keptFile(merged, "iops merge", "JSON", "/dev/full", "ENOSPC")).summary.writeOps, 3);
+  const compared = runCli(["compare", saved, saved, "--json", "/dev/full", "--html", path.join(base, "c.html")], { env });
+  t.truthy(JSON.parse(keptFile(compared, "iops compare", "JSON", "/dev/full", "ENOSPC")));
+  t.true(fs.readFileSync(path.join(base, "c.html"), "utf8").trimEnd().endsWith("</html>"), "the other output is written all the same");
+
+  // iops import from a FIFO: the output's directory removed while it waits for its input.
+  const out = path.join(base, "out");
+  fs.mkdirSync(out);
+  const fifo = path.join(base, "log.fifo");
+  t.is(spawnSync("mkfifo", [fifo]).status, 0);
+  const run = spawnCli(["import", "--json", path.join(out, "r.json"), fifo], { env });
+  await waitFor(() => run.output().stderr.includes("waiting for a writer"), "iops import waiting for a writer");
+  fs.rmSync(out, { recursive: true });
+  fs.writeFileSync(fifo, fs.readFileSync(log));
+  const r = await within(run.done, 60_000, "iops import");
+  t.is(JSON.parse(keptFile(r, "iops", "JSON", path.join(out, "r.json"), "ENOENT")).summary.writeOps, 3);
+});
+

@@ -11,9 +11,9 @@ import path from "node:path";
 
 import test from "ava";
 
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 
-import { compileFixtures, counts, fileCounts, fileEntry, iops, makeTempDir, runCli, runCliJson, totals, waitFor } from "./_support/util.mjs";
+import { CLI, compileFixtures, counts, fileCounts, fileEntry, iops, makeTempDir, procStatus, runCli, runCliJson, totals, waitFor } from "./_support/util.mjs";
 
 let dir;
 let bin;
@@ -27,7 +27,7 @@ const UNOPENED_WARNING = (n) =>
 
 test.before(() => {
   dir = makeTempDir("iops-strace-live-");
-  bin = compileFixtures(dir, ["writes", "threads", "sockets", "vectored", "transfer", "badreads", "eof", "forkwrite", "eintr", "loopwriter"]);
+  bin = compileFixtures(dir, ["writes", "threads", "sockets", "vectored", "transfer", "badreads", "eof", "forkwrite", "eintr", "loopwriter", "thread-exec"]);
 });
 
 test.after.always(() => {
@@ -134,11 +134,94 @@ test("without strace installed: one line that says how to install it; a missing 
   const r = runCli(["--method", "strace", "--", bin.writes, path.join(dir, "x.dat"), "1", "1"], {
     env: { ...process.env, PATH: "/nonexistent" },
   });
-  t.is(r.status, 1);
+  t.is(r.status, 2, "a --method that cannot run here: exit 2, as --help and the README say");
   t.regex(r.stderr, /^iops: strace is not installed: install it \(Debian\/Ubuntu: apt-get install strace;[^\n]*\n$/);
   const m = runCli(["--method", "strace", "--", "no-such-command-here"]);
   t.is(m.status, 127);
   t.regex(m.stderr, /command not found: no-such-command-here/);
+});
+
+test.serial("without strace installed, every way of asking for it is refused as a method that cannot run here: -- cmd and -p exit 2, profile() rejects with ENOTSUP; nothing runs", async (t) => {
+  const marker = path.join(dir, "no-strace-marker");
+  const env = { ...process.env, PATH: "/nonexistent" };
+  const launch = runCli(["--method", "strace", "--", "/bin/sh", "-c", `echo ran > ${marker}`], { env });
+  t.is(launch.status, 2, launch.stderr);
+  t.false(fs.existsSync(marker), "the command did not run");
+  const sleeper = spawn("sleep", ["30"], { stdio: "ignore" });
+  t.teardown(() => sleeper.kill("SIGKILL"));
+  const attach = runCli(["--method", "strace", "-p", String(sleeper.pid), "--duration", "1"], { env });
+  t.is(attach.status, 2, attach.stderr);
+  t.regex(attach.stderr, /^iops: [^\n]*strace is not installed[^\n]*\n$/);
+  // profile() in this process: PATH is read when strace is looked for.
+  const saved = process.env.PATH;
+  process.env.PATH = "/nonexistent";
+  try {
+    const e = await t.throwsAsync(async () => iops.profile(() => {}, { method: "strace" }));
+    t.is(e.code, "ENOTSUP", e.message);
+    t.regex(e.message, /strace is not installed/);
+  } finally {
+    process.env.PATH = saved;
+  }
+});
+
+test.serial("strace refused by the kernel (nobody attaching to root's process): a method that cannot run here, exit 2, as --method ptrace and ebpf; the process runs on untraced", (t) => {
+  const sleeper = spawn("sleep", ["30"], { stdio: "ignore" });
+  t.teardown(() => sleeper.kill("SIGKILL"));
+  for (const method of ["ebpf", "ptrace", "strace"]) {
+    const r = spawnSync(process.execPath, [CLI, "--no-progress", "--method", method, "-p", String(sleeper.pid), "--duration", "1"], {
+      uid: 65534,
+      gid: 65534,
+      cwd: "/",
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    t.is(r.status, 2, `${method}: ${r.stderr}`);
+    t.regex(r.stderr, new RegExp(`^iops: --method ${method}: `, "m"), r.stderr);
+    t.is(procStatus(sleeper.pid).TracerPid, "0");
+  }
+});
+
+test.serial("TMPDIR that cannot be used (missing, a file): --method strace and profile({ method: 'strace' }) fall back to /tmp and run, exactly", async (t) => {
+  const file = path.join(dir, "not-a-dir");
+  fs.writeFileSync(file, "x");
+  for (const tmp of ["/nonexistent-iops-tmpdir", file]) {
+    const out = path.join(dir, "tmpdir-w.dat");
+    const r = runCliJson(["--method", "strace", "--", bin.writes, out, "9", "100"], { env: { ...process.env, TMPDIR: tmp } });
+    t.is(r.status, 0, `TMPDIR=${tmp}: ${r.stderr}`);
+    t.deepEqual(fileEntry(r.report, out), { path: out, kind: "file", readOps: 0, writeOps: 9, readBytes: 0, writeBytes: 900 });
+    t.notRegex(r.stderr, /mkdtemp|ENOENT|ENOTDIR/);
+  }
+  // profile() in this process: its relay's directory too (os.tmpdir() reads TMPDIR when called).
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = "/nonexistent-iops-tmpdir";
+  try {
+    const out = path.join(dir, "tmpdir-profiled.dat");
+    const fd = fs.openSync(out, "w");
+    const report = await iops.profile(() => {
+      for (let i = 0; i < 6; i++) fs.writeSync(fd, Buffer.alloc(40, i));
+    }, { method: "strace" });
+    fs.closeSync(fd);
+    t.like(fileEntry(report, out), { writeOps: 6, writeBytes: 240 });
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+  }
+});
+
+test.serial("an exec by a thread other than the leader (strace: `<pid changed to N ...>`): the calls before and after it, exactly, and nothing 'not understood'", (t) => {
+  const sub = path.join(dir, "thread-exec-work");
+  fs.mkdirSync(sub, { recursive: true });
+  const [a, b] = [path.join(sub, "a.dat"), path.join(sub, "b.dat")];
+  // thread-exec.c: 3 + 4 writes of 10 B to a (main thread, then the other), exec, 5 writes of 10 B to b, exit 5.
+  for (const method of ["strace", "ptrace"]) {
+    const r = runCliJson(["--method", method, "--", bin["thread-exec"], a, b]);
+    t.is(r.status, 5, `${method}: ${r.stderr}`);
+    t.like(fileEntry(r.report, a), { writeOps: 7, writeBytes: 70 }, method);
+    t.like(fileEntry(r.report, b), { writeOps: 5, writeBytes: 50 }, method);
+    t.deepEqual(counts(r.report.summary), totals(0, 0, 12, 120), method);
+    t.is(r.report.exit.code, 5, method);
+    t.false(r.report.warnings.some((w) => /not understood|never returned/.test(w)), `${method}: ${r.report.warnings.join("\n")}`);
+  }
 });
 
 test.serial("--method strace, a command execve refuses: execve's error said as a shell (126, 127 for a missing interpreter), no report", (t) => {
@@ -150,7 +233,7 @@ test.serial("--method strace, a command execve refuses: execve's error said as a
   const badInterpreter = path.join(dir, "bad-interpreter.sh");
   fs.writeFileSync(badInterpreter, "#!/nonexistent/interpreter\n", { mode: 0o755 });
   for (const [target, status, said] of [
-    [directory, 126, "Permission denied (EACCES)"],
+    [directory, 126, "Is a directory"],
     [notExecutable, 126, "Permission denied (EACCES)"],
     // A file without #! is no longer refused: it runs under /bin/sh, as execvp runs it (launch-guarantees.spec, F11).
     [badInterpreter, 127, "No such file or directory (ENOENT): its interpreter or loader is missing"],
@@ -163,7 +246,7 @@ test.serial("--method strace, a command execve refuses: execve's error said as a
   const missing = path.join(dir, "no-such-program");
   const m = runCli(["--method", "strace", "--", missing]);
   t.is(m.status, 127);
-  t.is(m.stderr, `iops: command not found: ${missing} (is it installed and on PATH?)\n`);
+  t.is(m.stderr, `iops: ${missing}: No such file or directory\n`);
 });
 
 test("the command's failed execve is found whatever the pid's width: strace pads a pid below 10000 with a second space", (t) => {

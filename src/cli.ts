@@ -83,8 +83,14 @@ Sources: Linux, eBPF where permitted (root, or CAP_BPF and CAP_PERFMON, and
 Exit status: the command's own (128 + N when it was killed by signal N);
   ${EXIT.usage} on a usage error or when the --method asked for cannot run here,
   ${EXIT.notFound} when the command is not found, ${EXIT.cannotExecute} when it cannot be executed
-  (${EXIT.notFound} if its interpreter is missing), ${EXIT.failure} when the capture failed.
-  With --pid: 0, or ${EXIT.failure} when the capture failed.
+  (${EXIT.notFound} if its interpreter is missing), ${EXIT.failure} when the capture failed or a
+  report could not be written where asked (it is then kept in $TMPDIR, else
+  /tmp, as iops-report-<pid>.json, and one line says where).
+  With --pid: 0, or ${EXIT.failure} as above.
+
+Streams: the table goes to stderr (stdout is the command's); iops report,
+  import, merge and compare print it on stdout, or on stderr when --json -
+  or --html - takes stdout.
 
 Signals: Ctrl-C and Ctrl-\\ reach the command from the terminal, and iops
   reports once it ends; SIGTERM, SIGHUP, SIGUSR1, SIGUSR2 and SIGALRM sent
@@ -176,6 +182,15 @@ function exitStatusOf(report: Report): number {
   return exit.code ?? 0;
 }
 
+/** Whether `path` names a directory (false when it cannot be stat'ed). */
+function isDirectory(path: Arg): boolean {
+  try {
+    return require("node:fs").statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /** Signals the terminal sends to its whole foreground group, the command included. */
 const TERMINAL_SIGNALS = ["SIGINT", "SIGQUIT"] as const;
 /** Signals that reach iops alone (kill, a supervisor): the command's to handle. */
@@ -246,13 +261,17 @@ async function runLaunch(argv: Arg[], opts: CliOptions): Promise<number> {
     progress.done();
     const { IopsError } = reports();
     const { printable } = printing();
+    const name = argv[0];
+    const shown = printable(typeof name === "string" ? name : name.toString("latin1"));
     if (e instanceof IopsError && e.message.startsWith("cannot execute ")) {
-      // Found, but execve refused it (ENOEXEC, E2BIG, EACCES...), as a shell says.
-      process.stderr.write(`iops: ${printable(e.message)}\n`);
+      // Found, but execve refused it (ENOEXEC, E2BIG, EACCES...), as a shell says; a directory (EACCES) as what it is.
+      process.stderr.write(e.code === "EACCES" && isDirectory(name) ? `iops: cannot execute ${shown}: Is a directory\n` : `iops: ${printable(e.message)}\n`);
       return e.code === "ENOENT" ? EXIT.notFound : EXIT.cannotExecute;
     }
     if (e instanceof IopsError && e.code === "ENOENT") {
-      process.stderr.write(`iops: ${printable(e.message)} (is it installed and on PATH?)\n`);
+      // A name with a slash is a path, never looked up on PATH: said as a shell says it.
+      const isPath = (typeof name === "string" ? Buffer.from(name) : name).includes(0x2f);
+      process.stderr.write(isPath ? `iops: ${shown}: No such file or directory\n` : `iops: ${printable(e.message)} (is it installed and on PATH?)\n`);
       return EXIT.notFound;
     }
     throw e;

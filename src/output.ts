@@ -4,7 +4,11 @@
  * paths before it runs anything, so that a path that cannot be written is a
  * usage error and never a report lost after a long run; and writes each
  * file atomically (a temporary file beside it, then rename), so that a kill
- * mid-write leaves the old file or the new one, never a part of one.
+ * mid-write leaves the old file or the new one, never a part of one. A
+ * report that still cannot be written after the run (its directory removed
+ * meanwhile, a full disk, `-` into a pipe whose reader has gone) is kept in
+ * `$TMPDIR` (else /tmp) as `iops-report-<pid>.json` (`.html`), and the one
+ * line that says it was not written says where it is.
  */
 import {
   accessSync,
@@ -14,6 +18,7 @@ import {
   fstatSync,
   fchmodSync,
   fsyncSync,
+  linkSync,
   lstatSync,
   openSync,
   readlinkSync,
@@ -26,6 +31,8 @@ import {
 } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
+
+import { inTempDir } from "./temp";
 
 /** A path that cannot be written; `message` is one line without the program name. */
 export class OutputPathError extends Error {}
@@ -251,10 +258,68 @@ export function outputPathsProblem(paths: [string, string | undefined | null][])
   }
 }
 
+/** Waits `ms` milliseconds, blocking (a full non-blocking pipe: its reader is slow). */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** Writes all of `data` to `fd`; a non-blocking fd that is full (EAGAIN: the reader is behind) is waited on. */
 function writeAll(fd: number, data: string | Buffer): void {
   const buf = typeof data === "string" ? Buffer.from(data, "utf8") : data;
   let off = 0;
-  while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+  while (off < buf.length) {
+    try {
+      off += writeSync(fd, buf, off, buf.length - off);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+      pause(5);
+    }
+  }
+}
+
+/**
+ * Keeps `data`, which could not be written where `option` asked, as a new
+ * file `iops-report-<pid>.json` (`.html` for --html; `-2`, `-3`... when the
+ * name is taken) in `$TMPDIR`, else /tmp: written whole under a temporary
+ * name, then linked into place, so the file is never seen in part. Returns
+ * its path; throws TempDirError when no directory takes it.
+ */
+function keepElsewhere(option: string, data: string | Buffer): string {
+  const ext = option === "--html" ? "html" : "json";
+  return inTempDir("a copy", (dir) => {
+    const temp = join(dir, `.iops-report-${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+    const fd = openSync(temp, "wx", 0o666);
+    try {
+      try {
+        writeAll(fd, data);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      for (let n = 1; ; n++) {
+        const kept = join(dir, `iops-report-${process.pid}${n > 1 ? `-${n}` : ""}.${ext}`);
+        try {
+          linkSync(temp, kept);
+          return kept;
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== "EEXIST" || n >= 100) throw e;
+        }
+      }
+    } finally {
+      unlinkSync(temp);
+    }
+  });
+}
+
+/** The error for a report not written to `where` (a path, or "stdout") for `why`, having kept it elsewhere where possible. */
+function notWritten(option: string, where: string, why: string, data: string | Buffer): OutputPathError {
+  let kept: string;
+  try {
+    kept = `written to ${keepElsewhere(option, data)} instead`;
+  } catch (e) {
+    kept = `and ${(e as Error).message}: it is lost`;
+  }
+  return new OutputPathError(`cannot write the ${what(option)} to ${where} (${why}); ${kept}`);
 }
 
 /**
@@ -264,12 +329,20 @@ function writeAll(fd: number, data: string | Buffer): void {
  * over `path`. An existing file keeps its mode (and, where we may, its
  * owner); a new one gets 0666 less the umask, as with any write. A device
  * or FIFO at `path` is written in place, and so is an existing file in a
- * directory where no file may be added (what a shell's `>` would do). Throws OutputPathError naming
- * `option` (the option that gave the path: "--json", "--html").
+ * directory where no file may be added (what a shell's `>` would do). `-`
+ * is written through fd 1 at once. On failure `data` is kept elsewhere (see
+ * keepElsewhere) and OutputPathError says, in one line naming `option` (the
+ * option that gave the path: "--json", "--html"), why and where it is.
  */
 export function writeOutputFile(option: string, path: string, data: string | Buffer): void {
   if (path === "-") {
-    process.stdout.write(data);
+    // Written through fd 1 at once, so that a failure is known here (a stream would say EPIPE later, or not at all).
+    try {
+      writeAll(1, data);
+    } catch (e) {
+      const why = reason(e);
+      throw notWritten(option, "stdout", why === "EPIPE" ? "EPIPE: its reader has closed the pipe" : why, data);
+    }
     return;
   }
   let temp: string | null = null;
@@ -311,7 +384,7 @@ export function writeOutputFile(option: string, path: string, data: string | Buf
     renameSync(temp, file);
     temp = null;
   } catch (e) {
-    throw cannotWrite(option, path, reason(e));
+    throw notWritten(option, path, reason(e), data);
   } finally {
     if (temp !== null) {
       try {

@@ -14,7 +14,7 @@ import type { Report } from "../report";
 import { compareReports, type Comparison } from "../view/compare";
 import { printable } from "../view/printable";
 import { readSavedReport } from "./report";
-import { outputsUnusable, parseSubcommand, subcommand } from "./subcommand";
+import { outputsUnusable, parseSubcommand, subcommand, writeOutputs } from "./subcommand";
 
 const EXAMPLES = `
 Examples:
@@ -53,9 +53,11 @@ export async function runCompareCommand(argv: string[]): Promise<number> {
     const c = compareReports(a, b, aName, bName);
     const out = opts.json === "-" || opts.html === "-" ? process.stderr : process.stdout;
     out.write(compareTextLines(c).join("\n") + "\n");
-    if (opts.json !== undefined) writeOutputFile("--json", opts.json, JSON.stringify(c, null, 2) + "\n");
-    if (opts.html !== undefined) writeOutputFile("--html", opts.html, comparePage(c, a, b));
-    return 0;
+    const written = writeOutputs("iops compare", [
+      ["--json", opts.json, (p) => writeOutputFile("--json", p, JSON.stringify(c, null, 2) + "\n")],
+      ["--html", opts.html, (p) => writeOutputFile("--html", p, comparePage(c, a, b))],
+    ]);
+    return written ? 0 : 1;
   } catch (e) {
     process.stderr.write(`iops compare: ${printable((e as Error).message)}\n`);
     return 1;

@@ -16,7 +16,7 @@ import { writeReportPage } from "../render/html/page";
 import { formatText } from "../render/text";
 import { parseOutcome, type Report } from "../report";
 import { printable } from "../view/printable";
-import { outputsUnusable, parseSubcommand, subcommand } from "./subcommand";
+import { outputsUnusable, parseSubcommand, subcommand, writeOutputs } from "./subcommand";
 
 const EXAMPLES = `
 Examples:
@@ -90,9 +90,11 @@ export async function runMergeCommand(argv: string[]): Promise<number> {
     const toStdout = opts.json === "-" || opts.html === "-";
     const out = toStdout ? process.stderr : process.stdout;
     out.write(formatText(report, { topFiles: top }) + "\n");
-    if (opts.json !== undefined) writeOutputFile("--json", opts.json, JSON.stringify(report, null, 2) + "\n");
-    if (opts.html !== undefined) writeReportPage(report, opts.html);
-    return 0;
+    const written = writeOutputs("iops merge", [
+      ["--json", opts.json, (p) => writeOutputFile("--json", p, JSON.stringify(report, null, 2) + "\n")],
+      ["--html", opts.html, (p) => writeReportPage(report, p)],
+    ]);
+    return written ? 0 : 1;
   } catch (e) {
     process.stderr.write(`iops merge: ${printable((e as Error).message)}\n`);
     return 1;

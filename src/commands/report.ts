@@ -14,7 +14,7 @@ import { thousands } from "../view/units";
 import { writeReportPage } from "../render/html/page";
 import type { Report } from "../report";
 import { reportShapeError } from "../report-check";
-import { outputsUnusable, parseSubcommand, subcommand } from "./subcommand";
+import { outputsUnusable, parseSubcommand, subcommand, writeOutputs } from "./subcommand";
 
 const EXAMPLES = `
 Examples:
@@ -80,13 +80,20 @@ export async function runReportCommand(argv: string[]): Promise<number> {
   if (unusable !== null) return unusable;
   try {
     const report = readSavedReport(path);
-    if (opts.html !== undefined) writeReportPage(report, opts.html);
-    if (opts.html !== "-") {
-      const out = opts.html === undefined ? process.stdout : process.stderr;
-      out.write(formatText(report, { histogram: opts.histogram, topFiles: opts.top, width: Math.max(20, (out.columns ?? 100) - 40) }) + "\n");
-    }
-    if (opts.html !== undefined && opts.html !== "-") process.stderr.write(`iops: HTML report written to ${printable(opts.html)}\n`);
-    return 0;
+    // The table on stdout, as `iops import`, `merge` and `compare` print it; on stderr when the page takes stdout (--html -).
+    const out = opts.html === "-" ? process.stderr : process.stdout;
+    out.write(formatText(report, { histogram: opts.histogram, topFiles: opts.top, width: Math.max(20, (out.columns ?? 100) - 40) }) + "\n");
+    const written = writeOutputs("iops report", [
+      [
+        "--html",
+        opts.html,
+        (p) => {
+          writeReportPage(report, p);
+          if (p !== "-") process.stderr.write(`iops: HTML report written to ${printable(p)}\n`);
+        },
+      ],
+    ]);
+    return written ? 0 : 1;
   } catch (e) {
     process.stderr.write(`iops report: ${printable((e as Error).message)}\n`);
     return 1;

@@ -2,7 +2,8 @@
  * What `iops report`, `iops merge` and `iops compare` share: commander set
  * up the same way (errors in one printable line, help pointed at after a
  * usage error, no process.exit) and the output paths checked before any
- * work. Exit statuses: 0 after --help, 2 for a usage error.
+ * work, then each written in turn. Exit statuses: 0 after --help, 2 for a
+ * usage error, 1 when an output could not be written where asked.
  */
 import { Command } from "commander";
 
@@ -34,4 +35,24 @@ export function outputsUnusable(command: Command, paths: [string, string | undef
   if (problem === null) return null;
   process.stderr.write(`${command.name()}: ${printable(problem)}\n`);
   return 2;
+}
+
+/**
+ * Writes each output whose path is given, in turn (`data` made only then),
+ * each tried whatever befell the one before: a failure (the report then kept
+ * elsewhere, see output.ts) is said in one line, `<name>: ...`. False when
+ * any failed.
+ */
+export function writeOutputs(name: string, outputs: [option: string, path: string | undefined, write: (path: string) => void][]): boolean {
+  let ok = true;
+  for (const [, path, write] of outputs) {
+    if (path === undefined) continue;
+    try {
+      write(path);
+    } catch (e) {
+      process.stderr.write(`${name}: ${printable((e as Error).message)}\n`);
+      ok = false;
+    }
+  }
+  return ok;
 }

@@ -22,13 +22,14 @@
  * (__test__/fs_usage-live.spec.mjs, through names.ts' `useFsUsageStandIn`).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
-import { tmpdir, userInfo } from "node:os";
+import { closeSync, constants, existsSync, openSync, readFileSync, realpathSync, rmSync, statSync } from "node:fs";
+import { userInfo } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
 
 import { native } from "../native";
 import { IopsError, parseOutcome, type Report, type WarningCode } from "../report";
+import { TempDirError, privateTempDir } from "../temp";
 import { fsUsageStandInPath } from "./names";
 
 /** Apple's fs_usage. */
@@ -117,9 +118,14 @@ export function fsUsageCommand(): { argv: string[] } | { reason: string } {
   return { reason: unsafe ? `${FS_USAGE_ONE_PID} not used (${unsafe}); ${sudoersHint()}` : sudoersHint() };
 }
 
-/** A directory of our own under the temp dir: mode 0700, an unguessable name. */
+/** A directory of our own under $TMPDIR, else /tmp: mode 0700, an unguessable name; without one fs_usage cannot run here ("ENOTSUP"). */
 function privateDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  try {
+    return privateTempDir(prefix);
+  } catch (e) {
+    if (e instanceof TempDirError) throw new IopsError(`fs_usage: ${e.message} (set TMPDIR to a writable directory)`, "ENOTSUP");
+    throw e;
+  }
 }
 
 /** Creates `path` for writing; fails if anything (a symbolic link included) is there already. */

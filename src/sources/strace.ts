@@ -8,15 +8,15 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomInt } from "node:crypto";
-import { accessSync, closeSync, constants, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from "node:fs";
+import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync } from "node:fs";
 import { Socket } from "node:net";
-import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 
 import { apiIntervalMs, apiPid } from "../args";
 import { native } from "../native";
 import { ownNodeEnv } from "../node-env";
 import { IopsError, parseOutcome, type Report } from "../report";
+import { TempDirError, privateTempDir } from "../temp";
 import type { Capture, CaptureOptions, IopsWindow, ProfileOptions } from "./capture";
 
 /**
@@ -53,6 +53,16 @@ const STRACE_FLAGS = ["-q", "-f", "-yy", "-T", "-ttt", "-s", "0", "-e", `trace=$
 export const INSTALL_STRACE =
   "strace is not installed: install it (Debian/Ubuntu: apt-get install strace; Fedora: dnf install strace), or use --method ptrace, our own tracer, which needs nothing";
 
+/** A private directory for strace's FIFO or the relay's report ($TMPDIR, else /tmp); without one strace cannot run here: "ENOTSUP". */
+function straceDir(): string {
+  try {
+    return privateTempDir("iops-strace-");
+  } catch (e) {
+    if (e instanceof TempDirError) throw new IopsError(`--method strace: ${e.message} for strace's output (set TMPDIR to a writable directory)`, "ENOTSUP");
+    throw e;
+  }
+}
+
 /** The executable `name` would run as, from PATH; null when there is none. */
 function which(name: string): string | null {
   const candidates = name.includes("/") ? [name] : (process.env.PATH ?? "").split(delimiter).filter(Boolean).map((d) => join(d, name));
@@ -78,9 +88,20 @@ function commandExists(name: string): boolean {
     statSync(name);
     return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== "ENOENT";
+    const code = (e as NodeJS.ErrnoException).code ?? "";
+    if (code === "ENOENT") return false;
+    // strace would only say "Can't stat" and exit 1: said as a shell says it, as our tracer does.
+    throw new IopsError(`cannot execute ${name}: ${PATH_ERRORS[code] ?? code} (${code})`, code);
   }
 }
+
+/** What execve's errno for a path says, in the C library's words (strerror). */
+const PATH_ERRORS: Record<string, string> = {
+  ENOTDIR: "Not a directory",
+  EACCES: "Permission denied",
+  ELOOP: "Too many levels of symbolic links",
+  ENAMETOOLONG: "File name too long",
+};
 
 /** The command's own execve, failed, as the first line of strace's log: `PID [TIME] execve(...) = -1 ERRNO (words)`. */
 const FAILED_EXEC = / = -1 (E[A-Z0-9]+) \(([^)]*)\)/;
@@ -214,9 +235,9 @@ function start(
   tracedQuietly: () => boolean = () => false,
 ): Run {
   if (process.platform !== "linux") throw new IopsError("--method strace works on Linux only", "ENOTSUP");
-  if (!which("strace")) throw new IopsError(INSTALL_STRACE, "ENOSTRACE");
+  if (!which("strace")) throw new IopsError(INSTALL_STRACE, "ENOTSUP");
   const interval = apiIntervalMs("progressIntervalMs", options.progressIntervalMs ?? 250);
-  const dir = mkdtempSync(join(tmpdir(), "iops-strace-"));
+  const dir = straceDir();
   const fifo = join(dir, "trace");
   const made = spawnSync("mkfifo", ["-m", "600", fifo], { encoding: "utf8" });
   if (made.status !== 0) {
@@ -294,8 +315,11 @@ function start(
         throw new IopsError(`cannot execute ${command![0]}: ${words} (${errno})${missing}`, errno);
       }
       const report = parseOutcome(json);
-      if ((!received && !tracedQuietly()) || (command && !report.exit)) {
+      const neverTraced = !received && !tracedQuietly();
+      if (neverTraced || (command && !report.exit)) {
         const how = status.signal ? `was killed by ${status.signal}` : `exited with status ${status.code}`;
+        // strace never traced (the kernel or a policy refused its ptrace): the method cannot run here, as --method ptrace says then.
+        if (neverTraced) throw new IopsError(`--method strace: strace ${how} before tracing anything (its message is above)`, "ENOTSUP");
         throw new IopsError(`strace ${how} before tracing anything (its message is above)`, "EIO");
       }
       if (!command) report.command = null;
@@ -468,6 +492,8 @@ export function stracePid(asked: number, options: CaptureOptions = {}): Capture 
   const refused = (message: string, code: string): Capture => ({ report: Promise.reject(new IopsError(message, code)), stop: () => {}, pid: () => asked });
   // strace would only say "Operation not permitted" of a kernel thread.
   if (isKernelThread(asked)) return refused(`${asked} is a kernel thread: it runs no program and makes no system calls of one, so there is nothing to trace; give the pid of a process`, "EINVAL");
+  // strace would only say "No such process" and exit, which reads as strace refused.
+  if (!existsSync(`/proc/${asked}`)) return refused(`no process with pid ${asked}`, "ESRCH");
   // A thread's id is its process's, as under the binding's tracers (strace -p would take that thread alone).
   const pid = processOf(asked);
   // strace would only say "Operation not permitted" of a zombie.
@@ -580,10 +606,10 @@ function allTracedBy(tracer: number): boolean {
  */
 export async function openStraceWindow(options: ProfileOptions, release: () => void): Promise<IopsWindow> {
   if (process.platform !== "linux") throw new IopsError("the strace method works on Linux only", "ENOTSUP");
-  if (!which("strace")) throw new IopsError(INSTALL_STRACE, "ENOSTRACE");
+  if (!which("strace")) throw new IopsError(INSTALL_STRACE, "ENOTSUP");
   // Above every fcntl command number, so that strace prints it as a number.
   const cookie = randomInt(0x10000, 2 ** 31);
-  const dir = mkdtempSync(join(tmpdir(), "iops-strace-"));
+  const dir = straceDir();
   const out = join(dir, "report.json");
   const relay = `|${shellWord(process.execPath)} ${shellWord(join(__dirname, "strace-relay.js"))} ${cookie} ${shellWord(out)}`;
   // TRACED has fcntl, the markers' call.

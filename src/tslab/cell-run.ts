@@ -140,7 +140,7 @@ export class CellRun {
       try {
         writeOutputFile("--json", json, JSON.stringify(report, null, 2) + "\n");
       } catch (e) {
-        this.stderr(`iops: could not save the report to ${json}: ${(e as Error).message}\n`);
+        this.stderr(`iops: ${(e as Error).message}\n`);
       }
     }
     const notice = [slot.window!.notice, slot.cut].filter(Boolean).join("; ") || null;

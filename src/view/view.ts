@@ -244,13 +244,34 @@ export function summaryRows(report: Report): SummaryRow[] {
   ];
 }
 
-/** How the tracer's share was estimated, in one sentence. */
+/** Nanoseconds per stop as µs with two decimals (a product a reader can check to three digits). */
+function perStop(ns: number): string {
+  return ns >= 1e6 ? humanNs(ns) : `${(ns / 1e3).toFixed(2)} µs`;
+}
+
+/**
+ * The tracer's share in one short line whose arithmetic holds: stops × the
+ * mean cost of a stop (the estimate over the stops) ≈ the estimate; and,
+ * where the estimate is the sum of its parts (none clamped at 0), what a
+ * stop's cost is made of, adding up to it. How a stop's cost was measured
+ * (`calibration`) is in the JSON and on the page.
+ */
 function tracerNote(t: NonNullable<Report["tracerTime"]>): string {
-  if (t.nsPerStop === null) return `Tracer's share: ${thousands(t.stops)} stops of the program; ${t.calibration}`;
-  if (t.cpuNsPerStop != null && t.programCpuSeconds != null) {
-    return `Tracer's share: ${thousands(t.stops)} stops of the program × ${humanNs(t.cpuNsPerStop)} per stop of its CPU time, its wait for a CPU after each, the time the tracer held each and their wake-ups ≈ ${humanDuration(t.estimatedSeconds ?? 0)}, a rough estimate (${t.calibration})`;
-  }
-  return `Tracer's share: ${thousands(t.stops)} stops of the program × ${humanNs(t.nsPerStop)} per stop ≈ ${humanDuration(t.estimatedSeconds ?? 0)}, a rough estimate (${t.calibration})`;
+  if (t.nsPerStop === null || t.estimatedSeconds === null || t.stops === 0) return `Tracer's share: ${thousands(t.stops)} stops of the program; ${t.calibration}`;
+  const meanNs = (t.estimatedSeconds * 1e9) / t.stops;
+  const line = `Tracer's share: ${thousands(t.stops)} stops of the program × ${perStop(meanNs)} per stop ≈ ${humanDuration(t.estimatedSeconds)} of the elapsed time, a rough estimate`;
+  if (t.cpuNsPerStop == null || t.programCpuSeconds == null) return line;
+  const parts: [number, string][] = [
+    [t.cpuNsPerStop, "of its CPU time"],
+    [((t.heldSeconds ?? 0) * 1e9) / t.stops, "held by the tracer"],
+    [t.wakeNsPerStop ?? 0, "waking up"],
+    [t.waitNsPerStop ?? 0, "waiting for a CPU"],
+  ];
+  const sum = parts.reduce((a, [ns]) => a + ns, 0);
+  // A part clamped at 0 (see estimatedUntracedSeconds) breaks the sum: then the mean alone.
+  if (Math.abs(sum - meanNs) > 0.005 * meanNs) return line;
+  const shown = parts.filter(([ns]) => ns > 0).map(([ns, what]) => `${perStop(ns)} ${what}`);
+  return `${line} (a stop: ${shown.join(" + ")})`;
 }
 
 /** The lines under the table: a death by a signal, other fds, storage level, failed calls, latency. */

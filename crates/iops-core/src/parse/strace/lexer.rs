@@ -144,10 +144,11 @@ pub fn lex_line(line: &[u8], out: &mut LexedLine) -> bool {
 }
 
 const UNFINISHED: &[u8] = b"<unfinished ...>";
-const DETACHED: &[u8] = b"<detached ...>";
-/// How `strace -q` ends the first half of an execve by a thread other than
-/// the leader: `<pid changed to LEADER ...>` (else `<unfinished ...>`).
+/// `execve(... <pid changed to N ...>`: a thread other than the leader
+/// execs; the call returns as the leader's (`<... execve resumed>` under N,
+/// after its `+++ superseded by execve in pid <thread> +++`).
 const PID_CHANGED: &[u8] = b"<pid changed to ";
+const DETACHED: &[u8] = b"<detached ...>";
 
 /// Lexes one line (without its line end) into `out`. False when even its
 /// pid or timestamp is not strace's; otherwise `out.body` says whether the
@@ -328,7 +329,7 @@ fn exit_notice(s: &[u8], i: usize) -> ExitNotice {
             None => ExitNotice::Malformed,
         }
     } else if let Some(rest) = body.strip_prefix(b"+++ superseded") {
-        let by = memchr::memmem::find(rest, b" pid ").and_then(|p| parse_u64(rest, p + 5)).map(|(n, _)| n as u32);
+        let by = memchr::memmem::find(rest, b" pid ").and_then(|p| parse_u64(rest, p + 5)).and_then(|(n, _)| u32::try_from(n).ok());
         ExitNotice::Superseded(by)
     } else {
         ExitNotice::Other

@@ -1011,3 +1011,23 @@ fn a_thread_that_unshares_its_fd_table_opens_fds_of_its_own() {
     assert_eq!(counts(&file(&r, "/d/a").read_access), (2, 0, 0, 0));
     assert_eq!(counts(&file(&r, "/d/b").read_access), (1, 0, 0, 0));
 }
+// --------------------------- an exec by a thread other than the leader
+
+#[test]
+fn an_exec_by_a_non_leader_thread_returns_as_the_leader_in_either_form() {
+    // Real strace 6.1 logs of fixtures/thread-exec.c (`thread-exec a.dat b.dat`):
+    // 3 + 4 writes of 10 B to a.dat before the exec, 5 after it to b.dat, exit 5.
+    // With iops's own -e trace= the execve line ends `<pid changed to N ...>`;
+    // without it, `<unfinished ...>`; either way strace then prints the
+    // leader's `+++ superseded by execve in pid <thread> +++` and its
+    // `<... execve resumed>`.
+    for name in ["strace_thread_exec_pid_changed.log", "strace_thread_exec_unfinished.log"] {
+        let text = std::fs::read_to_string(format!("{}/../../__test__/fixtures/strace/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let r = report(&text);
+        let (a, b) = (file(&r, "/work/a.dat"), file(&r, "/work/b.dat"));
+        assert_eq!((a.write_ops, a.write_bytes, b.write_ops, b.write_bytes), (7, 70, 5, 50), "{name}");
+        assert_eq!(r.exit.as_ref().and_then(|e| e.code), Some(5), "{name}: the leader's pid exits with the execed program's status");
+        let w = r.warnings.join("\n");
+        assert!(!w.contains("not understood") && !w.contains("never returned"), "{name}: {w}");
+    }
+}
