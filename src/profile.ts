@@ -5,19 +5,44 @@
  * process's counters, labelled, where they are refused) is picked by
  * sources/select.ts.
  */
-import type { Report } from "./report";
+import { IopsError, type Report } from "./report";
 import { openWindow, type IopsWindow, type ProfileOptions } from "./sources/select";
 
 export { openWindow, type IopsWindow, type ProfileOptions };
+
+/** profile()'s options: a window's, and where its report goes besides. */
+export interface ProfileCallOptions extends ProfileOptions {
+  /**
+   * Called with the report once the window has ended, before `profile()`
+   * settles, whether `fn` returned or threw: the one route to the report
+   * when `fn` throws a value that cannot carry it (a primitive, `null`,
+   * `undefined`, a frozen or non-extensible object). Not a function:
+   * IopsError "EINVAL" before `fn` runs. If it throws, that error is
+   * profile()'s rejection, unless `fn` threw: `fn`'s error wins.
+   */
+  onReport?: (report: Report) => void;
+}
 
 /**
  * Runs `fn` and returns what it did to storage: exactly the calls made
  * between its start and the settling of its promise, on every thread of
  * this process (libuv's thread pool included) and of the processes started
- * meanwhile (children, and theirs). If `fn` throws, the error is
- * rethrown with the report attached as `error.iopsReport`.
+ * meanwhile (children, and theirs).
+ *
+ * If `fn` throws (or its promise rejects), that very value is rethrown,
+ * unchanged, after the window ends. The report is attached to it as
+ * `error.iopsReport` where it can be (an extensible object); where it
+ * cannot (a primitive, `null`, `undefined`, a frozen, sealed or
+ * non-extensible object) it reaches `options.onReport`, and without
+ * `onReport` a process warning says it was not kept. If the measurement
+ * itself fails while `fn` throws, `fn`'s error is still what is rethrown
+ * (a process warning says why there is no report).
  */
-export async function profile(fn: () => unknown, options: ProfileOptions = {}): Promise<Report> {
+export async function profile(fn: () => unknown, options: ProfileCallOptions = {}): Promise<Report> {
+  const onReport = options.onReport;
+  if (onReport !== undefined && typeof onReport !== "function") {
+    throw new IopsError(`onReport must be a function, not ${onReport === null ? "null" : typeof onReport}`, "EINVAL");
+  }
   const window = await openWindow(options);
   let failed = false;
   let error: unknown;
@@ -28,10 +53,46 @@ export async function profile(fn: () => unknown, options: ProfileOptions = {}): 
     failed = true;
     error = e;
   }
-  const report = await window.end();
-  if (failed) {
-    if (error !== null && typeof error === "object") (error as { iopsReport?: Report }).iopsReport = report;
+  let report: Report;
+  try {
+    report = await window.end();
+  } catch (e) {
+    if (!failed) throw e;
+    process.emitWarning(`profile(): no report (${(e as Error).message}); fn's own error is rethrown`, "IopsWarning");
     throw error;
   }
-  return report;
+  if (!failed) {
+    onReport?.(report);
+    return report;
+  }
+  const attached = attach(error, report);
+  if (onReport) {
+    try {
+      onReport(report);
+    } catch {
+      // fn's error wins: it is the one rethrown.
+    }
+  } else if (!attached) {
+    process.emitWarning(
+      `profile(): fn threw ${describe(error)}, which cannot carry the report as .iopsReport; pass options.onReport to receive it`,
+      "IopsWarning",
+    );
+  }
+  throw error;
+}
+
+/** Attaches `report` to a thrown object as `iopsReport`; false where it cannot be (a primitive, a frozen or non-extensible object, a proxy that refuses). */
+function attach(error: unknown, report: Report): boolean {
+  if ((typeof error !== "object" && typeof error !== "function") || error === null) return false;
+  try {
+    return Reflect.defineProperty(error, "iopsReport", { value: report, writable: true, configurable: true, enumerable: true });
+  } catch {
+    return false;
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "object" || typeof value === "function") return `a non-extensible ${typeof value}`;
+  return `a ${typeof value}`;
 }
