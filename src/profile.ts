@@ -5,6 +5,8 @@
  * process's counters, labelled, where they are refused) is picked by
  * sources/select.ts.
  */
+import { writeSync } from "node:fs";
+
 import { IopsError, type Report } from "./report";
 import { openWindow, type IopsWindow, type ProfileOptions } from "./sources/select";
 
@@ -37,6 +39,11 @@ export interface ProfileCallOptions extends ProfileOptions {
  * `onReport` a process warning says it was not kept. If the measurement
  * itself fails while `fn` throws, `fn`'s error is still what is rethrown
  * (a process warning says why there is no report).
+ *
+ * The window never keeps this process alive by itself: if `fn`'s promise
+ * never settles and nothing else is left to run, or `fn` calls
+ * `process.exit()`, the process exits as it would without profile(), and
+ * one line on stderr says the window's report was lost.
  */
 export async function profile(fn: () => unknown, options: ProfileCallOptions = {}): Promise<Report> {
   const onReport = options.onReport;
@@ -46,6 +53,7 @@ export async function profile(fn: () => unknown, options: ProfileCallOptions = {
   const window = await openWindow(options);
   let failed = false;
   let error: unknown;
+  measuring(+1);
   window.begin();
   try {
     await fn();
@@ -60,6 +68,8 @@ export async function profile(fn: () => unknown, options: ProfileCallOptions = {
     if (!failed) throw e;
     process.emitWarning(`profile(): no report (${(e as Error).message}); fn's own error is rethrown`, "IopsWarning");
     throw error;
+  } finally {
+    measuring(-1);
   }
   if (!failed) {
     onReport?.(report);
@@ -95,4 +105,30 @@ function describe(value: unknown): string {
   if (value === null) return "null";
   if (typeof value === "object" || typeof value === "function") return `a non-extensible ${typeof value}`;
   return `a ${typeof value}`;
+}
+
+/** profile() windows open now (between fn's start and the window's end). */
+let open = 0;
+let exitHooked = false;
+
+/**
+ * Counts the open windows; the first one hooks this process's exit, so that
+ * an exit with a window open (fn never settled and nothing else was left to
+ * run, or fn called process.exit()) says the report was lost, not nothing.
+ */
+function measuring(delta: number): void {
+  open += delta;
+  if (exitHooked) return;
+  exitHooked = true;
+  process.on("exit", () => {
+    if (open === 0) return;
+    try {
+      writeSync(
+        2,
+        "iops-profiler: this process exited while profile() was measuring (fn had not settled, or it called process.exit()): that window's report is lost\n",
+      );
+    } catch {
+      // stderr is closed: nothing to tell.
+    }
+  });
 }

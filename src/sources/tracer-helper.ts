@@ -104,14 +104,21 @@ class Helper {
     this.idle();
   }
 
-  /** While idle, the helper must not keep this process alive. */
-  private idle(): void {
+  /**
+   * While idle, and while a window is open (the measured code decides
+   * whether this process lives on: a promise that never settles must not
+   * hang it), the helper must not keep this process alive. When this
+   * process exits meanwhile, the helper's stdin closes: it detaches and exits.
+   */
+  idle(): void {
     this.child.unref();
     (this.protocol as unknown as { unref?(): void }).unref?.();
     (this.child.stdin as unknown as { unref?(): void }).unref?.();
   }
 
-  private busy(): void {
+  /** While a request waits for the helper's answer, the helper keeps this process alive. */
+  busy(): void {
+    if (this.failure !== null) return;
     this.child.ref();
     (this.protocol as unknown as { ref?(): void }).ref?.();
     (this.child.stdin as unknown as { ref?(): void }).ref?.();
@@ -194,9 +201,11 @@ class TracedWindow implements IopsWindow {
     private readonly cpus: number[] | null,
   ) {}
   begin(): void {
+    this.helper.idle();
     native.windowBegin(this.cookie);
   }
   async end(): Promise<Report> {
+    this.helper.busy();
     native.windowEnd(this.cookie);
     try {
       const m = await this.helper.next();
