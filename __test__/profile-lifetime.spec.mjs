@@ -3,7 +3,8 @@
  * does: a Node script whose fn never settles ends as the same script without
  * profile() ends (Node exits once nothing is left to run), saying on stderr
  * that the window's report was lost; fn calling process.exit() exits with
- * its code, saying the same; and a window whose fn settles later, on a timer
+ * its code, saying the same; with onReport, the report up to the exit goes
+ * there in both cases; and a window whose fn settles later, on a timer
  * of its own, still gets its exact report. The tracer helper ends with its
  * host. Each case runs in its own Node process, once per live source.
  */
@@ -18,6 +19,9 @@ import { ROOT, eachMethod, makeTempDir, sleep } from "./_support/util.mjs";
 const INDEX = path.join(ROOT, "dist", "index.js");
 const LOST =
   "iops-profiler: this process exited while profile() was measuring (fn had not settled, or it called process.exit()): that window's report is lost\n";
+
+const WENT =
+  "iops-profiler: this process exited while profile() was measuring (fn had not settled, or it called process.exit()): that window's report, up to the exit, went to onReport\n";
 
 let dir;
 test.before(() => {
@@ -108,6 +112,28 @@ eachMethod(test, "fn settles later on a timer of its own, nothing else in the lo
   t.is(r.status, 0, r.stderr);
   t.is(r.stdout, `report ${method} 2 7\n`);
   t.is(r.stderr, "");
+});
+
+eachMethod(test, "with onReport, an exit with the window open (fn calls process.exit(7); fn never settles) gives onReport the exact report of fn's writes up to the exit, and stderr says so", async (t, method) => {
+  const file = path.join(dir, `exit-report-${method}.txt`);
+  const onReport = `onReport: (r) => console.log("onReport", r.method, r.summary.writeOps, r.summary.writeBytes, r.files.filter((f) => f.path === ${JSON.stringify(file)}).map((f) => f.writeOps + "/" + f.writeBytes).join())`;
+  const exits = host(
+    `profile(() => { fs.writeFileSync(${JSON.stringify(file)}, "abc"); fs.appendFileSync(${JSON.stringify(file)}, "de"); process.exit(7); }, { method, ${onReport} });`,
+    method,
+  );
+  t.is(exits.signal, null, exits.stderr);
+  t.is(exits.status, 7);
+  t.is(exits.stdout, `onReport ${method} 2 5 2/5\n`, "the two writes (3 + 2 bytes), in the file's row too");
+  t.is(exits.stderr, WENT);
+  const never = host(
+    `profile(() => { fs.writeFileSync(${JSON.stringify(file)}, "abcd"); return new Promise(() => {}); }, { method, ${onReport} });`,
+    method,
+  );
+  t.is(never.signal, null, never.stderr);
+  t.is(never.status, 0);
+  t.is(never.stdout, `onReport ${method} 1 4 1/4\n`);
+  t.is(never.stderr, WENT);
+  t.is(fs.readFileSync(file, "utf8"), "abcd");
 });
 
 test.serial("[strace] fn never settles: the host exits 0 as without profile(), its timer ran, stderr says the report is lost, strace ends", async (t) => {

@@ -18,9 +18,11 @@ export interface ProfileCallOptions extends ProfileOptions {
    * Called with the report once the window has ended, before `profile()`
    * settles, whether `fn` returned or threw: the one route to the report
    * when `fn` throws a value that cannot carry it (a primitive, `null`,
-   * `undefined`, a frozen or non-extensible object). Not a function:
-   * IopsError "EINVAL" before `fn` runs. If it throws, that error is
-   * profile()'s rejection, unless `fn` threw: `fn`'s error wins.
+   * `undefined`, a frozen or non-extensible object). Also called, in the
+   * process's "exit" event, when the process exits with the window open
+   * (see profile()). Not a function: IopsError "EINVAL" before `fn` runs.
+   * If it throws, that error is profile()'s rejection, unless `fn` threw:
+   * `fn`'s error wins.
    */
   onReport?: (report: Report) => void;
 }
@@ -42,8 +44,11 @@ export interface ProfileCallOptions extends ProfileOptions {
  *
  * The window never keeps this process alive by itself: if `fn`'s promise
  * never settles and nothing else is left to run, or `fn` calls
- * `process.exit()`, the process exits as it would without profile(), and
- * one line on stderr says the window's report was lost.
+ * `process.exit()`, the process exits as it would without profile(). Then
+ * the window's report (up to the exit) goes to `onReport`, called
+ * synchronously in the process's "exit" event, where the source can end
+ * the window there (Linux's eBPF and ptrace sources, through the tracer
+ * helper); one line on stderr says whether it went there or was lost.
  */
 export async function profile(fn: () => unknown, options: ProfileCallOptions = {}): Promise<Report> {
   const onReport = options.onReport;
@@ -53,7 +58,8 @@ export async function profile(fn: () => unknown, options: ProfileCallOptions = {
   const window = await openWindow(options);
   let failed = false;
   let error: unknown;
-  measuring(+1);
+  const entry = { window, onReport };
+  measuring(entry);
   window.begin();
   try {
     await fn();
@@ -69,7 +75,7 @@ export async function profile(fn: () => unknown, options: ProfileCallOptions = {
     process.emitWarning(`profile(): no report (${(e as Error).message}); fn's own error is rethrown`, "IopsWarning");
     throw error;
   } finally {
-    measuring(-1);
+    open.delete(entry);
   }
   if (!failed) {
     onReport?.(report);
@@ -107,28 +113,47 @@ function describe(value: unknown): string {
   return `a ${typeof value}`;
 }
 
-/** profile() windows open now (between fn's start and the window's end). */
-let open = 0;
+/** profile() windows open now (between fn's start and the window's end), with where their report goes. */
+const open = new Set<{ window: IopsWindow; onReport?: (report: Report) => void }>();
 let exitHooked = false;
 
+/** How long an exit with a window open waits for the window's report (the helper's answer comes in milliseconds). */
+const EXIT_REPORT_WAIT_MS = 5000;
+
 /**
- * Counts the open windows; the first one hooks this process's exit, so that
- * an exit with a window open (fn never settled and nothing else was left to
- * run, or fn called process.exit()) says the report was lost, not nothing.
+ * Adds an open window; the first one hooks this process's exit, so that an
+ * exit with a window open (fn never settled and nothing else was left to
+ * run, or fn called process.exit()) gives the report to onReport where the
+ * window can end there, and says on stderr where it went, never nothing.
  */
-function measuring(delta: number): void {
-  open += delta;
+function measuring(entry: { window: IopsWindow; onReport?: (report: Report) => void }): void {
+  open.add(entry);
   if (exitHooked) return;
   exitHooked = true;
   process.on("exit", () => {
-    if (open === 0) return;
-    try {
-      writeSync(
-        2,
-        "iops-profiler: this process exited while profile() was measuring (fn had not settled, or it called process.exit()): that window's report is lost\n",
-      );
-    } catch {
-      // stderr is closed: nothing to tell.
+    for (const { window, onReport } of open) {
+      let where = "that window's report is lost";
+      if (onReport && window.endSync) {
+        const report = window.endSync(EXIT_REPORT_WAIT_MS);
+        if (report) {
+          where = "that window's report, up to the exit, went to onReport";
+          try {
+            onReport(report);
+          } catch (e) {
+            where = `onReport failed with that window's report (${(e as Error)?.message ?? String(e)})`;
+          }
+        }
+      }
+      say(`iops-profiler: this process exited while profile() was measuring (fn had not settled, or it called process.exit()): ${where}\n`);
     }
+    open.clear();
   });
+}
+
+function say(line: string): void {
+  try {
+    writeSync(2, line);
+  } catch {
+    // stderr is closed: nothing to tell.
+  }
 }
