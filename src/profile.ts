@@ -108,7 +108,7 @@ function attach(error: unknown, report: Report): boolean {
 }
 
 function describe(value: unknown): string {
-  if (value === null) return "null";
+  if (value === null || value === undefined) return String(value);
   if (typeof value === "object") return "an object that takes no new property";
   if (typeof value === "function") return "a function that takes no new property";
   return `a ${typeof value}`;
