@@ -7,7 +7,9 @@
  * sorting by column, and `iops report <saved.json> --html` rendering the same
  * page byte for byte.
  */
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 
@@ -15,6 +17,10 @@ import test from "ava";
 import { chromium } from "playwright-core";
 
 import { ROOT, compileFixtures, iops, makeTempDir, runCli } from "./_support/util.mjs";
+
+const require = createRequire(import.meta.url);
+const { notebookDisplays } = require(path.join(ROOT, "dist", "render", "notebook.js"));
+const { plotlySource } = require(path.join(ROOT, "dist", "render", "plotly.js"));
 
 const CHROMIUM = "/usr/bin/chromium";
 const EVIL = "x<img src=x onerror=alert(1)>.dat";
@@ -56,6 +62,9 @@ test.after.always(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
+/** Console messages that are not warnings or errors. */
+const QUIET_CONSOLE = new Set(["log", "info", "debug"]);
+
 /**
  * Opens `file` in a fresh page and records everything that could go wrong:
  * console errors and warnings, page errors, dialogs, and every request (any
@@ -66,7 +75,8 @@ async function open(file) {
   const seen = { console: [], errors: [], dialogs: [], requests: [] };
   const own = pathToFileURL(file).href;
   page.on("console", (m) => {
-    if (m.type() === "error" || m.type() === "warning") seen.console.push(`${m.type()}: ${m.text()}`);
+    // Plotly warns with console.trace ("trace"): a warning all the same.
+    if (!QUIET_CONSOLE.has(m.type())) seen.console.push(`${m.type()}: ${m.text()}`);
   });
   page.on("pageerror", (e) => seen.errors.push(e.message));
   page.on("dialog", (d) => {
@@ -312,4 +322,88 @@ test.serial("a run with no file I/O: a page that says so, with zeros and no empt
   t.true((await page.locator("#summary").innerText()).includes("Total operations\t0"));
   t.true((await page.locator("#files").innerText()).includes("No file was read or written."));
   t.true((await page.locator("#findings").innerText()).includes("None of the known problems"));
+});
+
+/** Each heatmap's bars on an open page, in drawing order: their fill colours. */
+async function heatmapFills(page) {
+  return page.evaluate(() =>
+    Object.fromEntries(
+      [...document.querySelectorAll('[data-figure^="heatmap-"]')].map((el) => [
+        el.dataset.figure,
+        [...el.querySelectorAll(".trace.bars .point path")].map((p) => getComputedStyle(p).fill),
+      ]),
+    ),
+  );
+}
+
+/**
+ * What Plotly itself colours a heatmap figure's bars, drawn from the
+ * figure's own numbers (its numeric `marker.color` on its colour scale)
+ * straight into a bare page: the ground truth for the colours we draw.
+ */
+async function plotlysOwnFills(figures) {
+  const file = path.join(dir, "plotly-own.html");
+  const draws = figures
+    .map((f) => `<div data-figure="${f.id}"></div><script>Plotly.newPlot(document.querySelector('[data-figure="${f.id}"]'), ${JSON.stringify(f.data)}, ${JSON.stringify(f.layout)});</script>`)
+    .join("\n");
+  fs.writeFileSync(file, `<!doctype html><html><head><meta charset="utf-8"><script>${plotlySource().replace(/<\/script/gi, "<\\/script")}</script></head><body>${draws}</body></html>`);
+  const page = await browser.newPage();
+  try {
+    await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
+    return await heatmapFills(page);
+  } finally {
+    await page.close();
+  }
+}
+
+test.serial("every page with the heatmaps (iops --html, import, report, compare, merge, the notebook's outputs): not one console warning (Plotly's console.trace included), and every bar coloured as Plotly colours the figure's values", async (t) => {
+  const a = run.json;
+  const b = path.join(dir, "other.json");
+  const r0 = runCli(["--method", "ptrace", "--json", b, "--", bin.writes, path.join(dir, "other.dat"), "30", "300"]);
+  t.is(r0.status, 0, r0.stderr);
+  const log = path.join(dir, "writes.strace");
+  const traced = spawnSync("strace", ["-f", "-yy", "-ttt", "-T", "-o", log, bin.writes, path.join(dir, "strace.dat"), "25", "4096"], { encoding: "utf8" });
+  t.is(traced.status, 0, traced.stderr);
+  const pages = {
+    "iops --html": run.page,
+    "iops report --html": path.join(dir, "report-again.html"),
+    "iops import --html": path.join(dir, "import.html"),
+    "iops compare --html": path.join(dir, "compare.html"),
+    "iops merge --html": path.join(dir, "merge.html"),
+    "notebook --heatmap --histogram": path.join(dir, "notebook.html"),
+  };
+  for (const [args, out] of [
+    [["report", a], pages["iops report --html"]],
+    [["import", log], pages["iops import --html"]],
+    [["compare", a, b], pages["iops compare --html"]],
+    [["merge", a, b], pages["iops merge --html"]],
+  ]) {
+    const r = runCli([...args, "--html", out]);
+    t.is(r.status, 0, `${args[0]}: ${r.stderr}`);
+  }
+  const outputs = notebookDisplays(run.report, { histogram: true, heatmap: true, top: 10 });
+  fs.writeFileSync(pages["notebook --heatmap --histogram"], `<!doctype html><html><head><meta charset="utf-8"></head><body>${outputs.map((d) => d["text/html"]).join("\n")}</body></html>`);
+
+  const expected = await plotlysOwnFills(iops.heatmapFigures(run.report));
+  t.deepEqual(Object.keys(expected), ["heatmap-ops", "heatmap-bytes"]);
+  t.true(expected["heatmap-ops"].length > 0);
+  t.true(new Set(expected["heatmap-ops"]).size > 1, "cells of different counts: different colours");
+  let heatmaps = 0;
+  for (const [what, file] of Object.entries(pages)) {
+    const { page, seen } = await open(file);
+    try {
+      t.deepEqual(seen.errors, [], `${what}: no page errors`);
+      t.deepEqual(seen.console, [], `${what}: no console message but logs`);
+      const fills = await heatmapFills(page);
+      const own = what === "iops --html" || what === "iops report --html" || what.startsWith("notebook") ? expected : null;
+      if (own) {
+        t.deepEqual(Object.keys(fills).map((k) => k.replace(/^.*(heatmap-)/, "$1")), ["heatmap-ops", "heatmap-bytes"], what);
+        t.deepEqual(Object.values(fills), Object.values(own), `${what}: the bars coloured as Plotly colours the values`);
+      }
+      heatmaps += Object.keys(fills).length;
+    } finally {
+      await page.close();
+    }
+  }
+  t.true(heatmaps >= 6, `${heatmaps} heatmaps drawn over the pages`);
 });

@@ -223,6 +223,109 @@ eachMethod(test, "when fn throws, the error is rethrown with the report of what 
   t.deepEqual(fileEntry(error.iopsReport, p), { path: p, kind: "file", readOps: 0, writeOps: 10, readBytes: 0, writeBytes: 640 });
 });
 
+/**
+ * Values fn may throw that cannot carry the report as `.iopsReport`: each
+ * is rethrown as the very value thrown, and the report reaches onReport.
+ */
+const UNATTACHABLE = {
+  "a number": () => 42,
+  "a string": () => "s",
+  undefined: () => undefined,
+  "null (a rejected promise)": () => null,
+  "a symbol": () => Symbol("thrown"),
+  "a bigint": () => 7n,
+  "a frozen Error": () => Object.freeze(new Error("frozen")),
+  "a sealed Error": () => Object.seal(new Error("sealed")),
+  "a non-extensible object": () => Object.preventExtensions({ why: "no more properties" }),
+  "a Proxy whose defineProperty trap throws": () =>
+    new Proxy(new Error("proxied"), {
+      defineProperty() {
+        throw new TypeError("the proxy refuses");
+      },
+    }),
+};
+
+eachMethod(test, "fn throws what cannot carry the report (primitives, null, frozen, sealed, proxies): that very value is rethrown, and onReport gets the exact report", async (t, method) => {
+  const { profile } = withMethod(method);
+  for (const [what, make] of Object.entries(UNATTACHABLE)) {
+    const thrown = make();
+    const p = path.join(dir, "unattachable.dat");
+    const reports = [];
+    let caught = "nothing was thrown";
+    try {
+      await profile(
+        async () => {
+          const fd = fs.openSync(p, "w");
+          for (let i = 0; i < 3; i++) fs.writeSync(fd, Buffer.alloc(10, 5));
+          fs.closeSync(fd);
+          if (what.startsWith("null")) return Promise.reject(thrown);
+          throw thrown;
+        },
+        { onReport: (r) => reports.push(r) },
+      );
+    } catch (e) {
+      caught = e;
+    }
+    t.true(Object.is(caught, thrown), `${what}: the value fn threw is what profile() rethrows`);
+    if (typeof caught === "object" && caught !== null) t.false(Object.hasOwn(caught, "iopsReport"), `${what}: left as it was`);
+    t.is(reports.length, 1, `${what}: onReport called once`);
+    t.is(reports[0].method, method);
+    t.deepEqual(counts(reports[0].summary), totals(0, 0, 3, 30), `${what}: fn's 3 writes of 10 bytes`);
+    t.deepEqual(fileEntry(reports[0], p), { path: p, kind: "file", readOps: 0, writeOps: 3, readBytes: 0, writeBytes: 30 });
+  }
+});
+
+eachMethod(test, "fn throws an Error: it is rethrown unchanged with .iopsReport, and onReport gets the same report; without onReport a primitive's lost report is a process warning", async (t, method) => {
+  const { profile } = withMethod(method);
+  const p = path.join(dir, "attachable.dat");
+  const thrown = new RangeError("plain");
+  const reports = [];
+  const caught = await t.throwsAsync(
+    profile(
+      () => {
+        fs.writeFileSync(p, "abcdef");
+        throw thrown;
+      },
+      { onReport: (r) => reports.push(r) },
+    ),
+  );
+  t.is(caught, thrown);
+  t.is(caught.iopsReport, reports[0]);
+  t.deepEqual(fileEntry(caught.iopsReport, p), { path: p, kind: "file", readOps: 0, writeOps: 1, readBytes: 0, writeBytes: 6 });
+
+  const warnings = [];
+  const onWarning = (w) => warnings.push(w);
+  process.on("warning", onWarning);
+  try {
+    let caught;
+    await profile(() => Promise.reject(17)).catch((e) => (caught = e));
+    t.is(caught, 17);
+    await new Promise((r) => setImmediate(r));
+  } finally {
+    process.off("warning", onWarning);
+  }
+  const ours = warnings.filter((w) => w.name === "IopsWarning");
+  t.is(ours.length, 1, "one warning: the report was not kept");
+  t.regex(ours[0].message, /^profile\(\): fn threw a number, which cannot carry the report as \.iopsReport; pass options\.onReport to receive it$/);
+});
+
+eachMethod(test, "onReport: called with the returned report when fn returns; not a function is IopsError EINVAL before fn runs", async (t, method) => {
+  const { profile } = withMethod(method);
+  const p = path.join(dir, "on-report.dat");
+  const reports = [];
+  const report = await profile(() => fs.writeFileSync(p, "xyz"), { onReport: (r) => reports.push(r) });
+  t.is(reports.length, 1);
+  t.is(reports[0], report);
+  t.deepEqual(fileEntry(report, p), { path: p, kind: "file", readOps: 0, writeOps: 1, readBytes: 0, writeBytes: 3 });
+  for (const bad of [null, 1, "f", {}]) {
+    let ran = false;
+    const e = await t.throwsAsync(profile(() => (ran = true), { onReport: bad }), { instanceOf: IopsError });
+    t.is(e.code, "EINVAL");
+    t.regex(e.message, /^onReport must be a function, not (null|number|string|object)$/);
+    t.false(ran, "fn did not run");
+  }
+});
+
 eachMethod(test, "an unknown method is refused with IopsError EINVAL before fn runs, never measured by another source; the next window works", async (t, method) => {
   const { profile, openWindow } = withMethod(method);
   let ran = false;

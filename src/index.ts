@@ -4,7 +4,7 @@
  *   import { profile } from "iops-profiler";
  *   const report = await profile(async () => { ... });
  */
-export { profile, openWindow, type IopsWindow, type ProfileOptions } from "./profile";
+export { profile, openWindow, type IopsWindow, type ProfileCallOptions, type ProfileOptions } from "./profile";
 export { traceCommand, tracePid, type Capture, type CaptureOptions } from "./trace";
 export { formatText, histogramLines, summaryLines } from "./render/text";
 export { humanBytes, bytesWithExact } from "./view/units";

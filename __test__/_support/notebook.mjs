@@ -135,12 +135,14 @@ function driverEnv(scratch) {
  * Runs `steps` (see nbdriver.py) in one fresh kernel, started in `cwd` (a
  * folder inside `scratch`, so that the kernel finds the installed package);
  * returns one result per step. A cell's result is { status, outputs }.
+ * `env`: the driver's and its kernels' environment (default: ours, with
+ * JUPYTER_PATH at the scratch kernelspecs).
  */
-export function runSession(scratch, steps, { kernel = "tslab", timeout = 120, cwd = scratch } = {}) {
+export function runSession(scratch, steps, { kernel = "tslab", timeout = 120, cwd = scratch, env = driverEnv(scratch) } = {}) {
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "iops-nb-session-")), "results.json");
   const r = spawnSync(PYTHON, [DRIVER, "session", "--cwd", cwd, "--out", out, "--kernel", kernel, "--timeout", String(timeout)], {
     input: JSON.stringify(steps),
-    env: driverEnv(scratch),
+    env,
     encoding: "utf8",
     maxBuffer: 256 * 1024 * 1024,
   });

@@ -10,7 +10,7 @@
  * of Plotly's mode bar on the right.
  */
 import type { Heatmap, Report, TimelinePoint, TimelineReport } from "../report";
-import { count, humanRate, sizeLabel, thousands } from "../view/units";
+import { count, humanRate, sizeLabel, thousands, timeScale } from "../view/units";
 import { buildView, everyOctave, octaves, type ReportView } from "../view/view";
 import { BAR_WIDTH, barLines, gridLines, groups, sizeHistogramLines } from "./chart-text";
 
@@ -255,11 +255,12 @@ const TIME_ROWS = 16;
  */
 function timelineText(tl: TimelineReport, title: string, values: (p: TimelinePoint) => [number, number], rate: (perSecond: number) => string): string[] {
   const bins = groups(tl.points.length, TIME_ROWS);
+  const at = timeScale(bins[0].size * tl.intervalSeconds);
   const rows = bins.map(({ first, size }) => {
     const span = size * tl.intervalSeconds;
     const sums = tl.points.slice(first, first + size).reduce((acc, p) => values(p).map((v, i) => acc[i] + v), [0, 0]);
     const perSecond = sums.map((v) => v / span);
-    return { label: `${+tl.points[first].t.toFixed(3)} s`, values: perSecond, note: rate(perSecond[0] + perSecond[1]) };
+    return { label: at(tl.points[first].t), values: perSecond, note: rate(perSecond[0] + perSecond[1]) };
   });
   const step = +(bins[0].size * tl.intervalSeconds).toPrecision(3);
   return barLines(`${title} (R = reads, W = writes; each row is ${step} s from its start):`, rows, ["R", "W"]);
@@ -406,8 +407,9 @@ function heatmapText(h: Heatmap, grid: number[][], rows: { first: number; last: 
     const b = h.sizeBins[si];
     lines.push({ label: b.lo === 0 ? "0 B" : sizeLabel(b.lo), cells: columns.map(({ first, size }) => grid.slice(first, first + size).reduce((n, row) => n + (row[si] ?? 0), 0)) });
   }
-  const seconds = +(grid.length * h.binSeconds).toPrecision(3);
-  return gridLines(`${title} (bytes per operation by time; darker: more ${unit}, on a log scale):`, lines, `0 s to ${seconds} s, ${+(columns[0].size * h.binSeconds).toPrecision(3)} s per column`);
+  const column = columns[0].size * h.binSeconds;
+  const at = timeScale(column);
+  return gridLines(`${title} (bytes per operation by time; darker: more ${unit}, on a log scale):`, lines, `${at(0)} to ${at(grid.length * h.binSeconds)}, ${at(column)} per column`);
 }
 
 /** Every figure of a report, in page order: the sizes, latency, then time (and the heatmaps when asked). */

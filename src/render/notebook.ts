@@ -26,7 +26,7 @@ import { accessLabel, buildView, flagsMark, mappingMark, percent, type ReportVie
 import { viewFigures, type Figure } from "./charts";
 import { escapeHtml } from "./html/escape";
 import { findingsListHtml } from "./html/sections";
-import { notebookFigureHtml, PLOTLY_CONFIG, plotlyLoaderHtml } from "./plotly";
+import { drawnData, notebookFigureHtml, PLOTLY_CONFIG, plotlyLoaderHtml } from "./plotly";
 import { sizeHistogramLines } from "./chart-text";
 import { noteLine, renderText } from "./text";
 
@@ -167,7 +167,7 @@ function chartDisplays(figures: Figure[], uid: string, embed: () => boolean): Mi
   const loader = embed() ? plotlyLoaderHtml() + "\n" : "";
   const hideText = `var t = document.getElementById("iops-${uid}-text-histogram"); if (t) t.style.display = "none";`;
   return figures.map((f, i) => ({
-    "application/vnd.plotly.v1+json": { data: f.data, layout: f.layout, config: PLOTLY_CONFIG },
+    "application/vnd.plotly.v1+json": { data: drawnData(f.data), layout: f.layout, config: PLOTLY_CONFIG },
     "text/html": `${i === 0 ? loader : ""}${notebookFigureHtml(f, `iops-${uid}-${f.id}`, hideText)}`,
     "text/plain": `[chart: ${f.title}]`,
   }));

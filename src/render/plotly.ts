@@ -36,11 +36,75 @@ export function scriptJson(value: unknown): string {
 /** Plotly's config for every chart we draw. */
 export const PLOTLY_CONFIG = { displaylogo: false, responsive: true };
 
+/**
+ * Colour scales by name, as Plotly defines them (stops: [position in 0..1,
+ * colour]), for the traces `drawnData` colours itself.
+ */
+const COLORSCALES: Record<string, [number, string][]> = {
+  Viridis: [
+    [0, "#440154"], [16 / 255, "#48186a"], [32 / 255, "#472d7b"], [48 / 255, "#424086"], [64 / 255, "#3b528b"], [80 / 255, "#33638d"],
+    [96 / 255, "#2c728e"], [112 / 255, "#26828e"], [128 / 255, "#21918c"], [144 / 255, "#1fa088"], [160 / 255, "#28ae80"],
+    [176 / 255, "#3fbc73"], [192 / 255, "#5ec962"], [208 / 255, "#84d44b"], [224 / 255, "#addc30"], [240 / 255, "#d8e219"], [1, "#fde725"],
+  ],
+};
+
+/** The colour at `at` (0..1) of a scale: linear between its stops, in RGB, as Plotly does. */
+function scaleColor(stops: [number, string][], at: number): string {
+  const x = Math.min(1, Math.max(0, Number.isFinite(at) ? at : 0));
+  let i = 1;
+  while (i < stops.length - 1 && stops[i][0] < x) i++;
+  const [p0, c0] = stops[i - 1];
+  const [p1, c1] = stops[i];
+  const f = p1 > p0 ? (x - p0) / (p1 - p0) : 0;
+  const rgb = (c: string) => [1, 3, 5].map((k) => parseInt(c.slice(k, k + 2), 16));
+  const [a, b] = [rgb(c0), rgb(c1)];
+  return `rgb(${a.map((v, k) => Math.round(v + (b[k] - v) * f)).join(",")})`;
+}
+
+type Marker = { color?: unknown; colorscale?: unknown; cmin?: number; cmax?: number; colorbar?: object; line?: object };
+type Trace = { type?: string; marker?: Marker } & Record<string, unknown>;
+
+/**
+ * A figure's traces as we hand them to Plotly. Plotly 4 reads a bar's
+ * numeric `marker.color` (values on a colour scale) as a colour before it
+ * maps it, and warns on the console once per bar ("Invalid color specifier:
+ * number …", with a stack) though the bars end up coloured right: such a
+ * bar trace (on a scale of `COLORSCALES`, with `cmin`/`cmax`) is given the
+ * colours themselves, and its colour bar moves to a scatter trace with no
+ * points that keeps the scale. Every other trace is as the figure has it.
+ */
+export function drawnData(data: object[]): object[] {
+  const out: object[] = [];
+  const carriers: object[] = [];
+  for (const trace of data as Trace[]) {
+    const m = trace.marker;
+    const stops = typeof m?.colorscale === "string" ? COLORSCALES[m.colorscale] : undefined;
+    if (trace.type !== "bar" || !m || !stops || !Array.isArray(m.color) || typeof m.cmin !== "number" || typeof m.cmax !== "number") {
+      out.push(trace);
+      continue;
+    }
+    const { cmin, cmax } = m;
+    const span = cmax - cmin || 1;
+    const { colorscale, colorbar, ...rest } = m;
+    out.push({ ...trace, marker: { ...rest, color: (m.color as number[]).map((v) => scaleColor(stops, (v - cmin) / span)) } });
+    carriers.push({
+      type: "scatter",
+      mode: "markers",
+      x: [null],
+      y: [null],
+      marker: { color: [cmin, cmax], colorscale, cmin, cmax, showscale: true, colorbar },
+      hoverinfo: "skip",
+      showlegend: false,
+    });
+  }
+  return [...out, ...carriers];
+}
+
 /** A <div> and the script that draws `figure` into it once Plotly is loaded. */
 export function figureHtml(figure: Figure, elementId: string): string {
   return (
     `<div id="${elementId}" class="iops-chart" data-figure="${figure.id}"></div>\n` +
-    `<script>Plotly.newPlot(${scriptJson(elementId)}, ${scriptJson(figure.data)}, ${scriptJson(figure.layout)}, ${scriptJson(PLOTLY_CONFIG)});</script>`
+    `<script>Plotly.newPlot(${scriptJson(elementId)}, ${scriptJson(drawnData(figure.data))}, ${scriptJson(figure.layout)}, ${scriptJson(PLOTLY_CONFIG)});</script>`
   );
 }
 
@@ -79,7 +143,7 @@ export function notebookFigureHtml(figure: Figure, elementId: string, onDrawn = 
     `el.style.height = "360px"; Plotly.newPlot(el, data, layout, config); ` +
     `var text = document.getElementById(id + "-text"); if (text) text.style.display = "none"; ${onDrawn} }; ` +
     `if (window.Plotly) draw(); else (window.${WAITING} = window.${WAITING} || []).push(draw); })`;
-  const args = [elementId, figure.data, figure.layout, PLOTLY_CONFIG].map(scriptJson).join(", ");
+  const args = [elementId, drawnData(figure.data), figure.layout, PLOTLY_CONFIG].map(scriptJson).join(", ");
   const text = figure.text ? `<pre id="${elementId}-text" class="iops-chart-text">${escapeHtml(figure.text.join("\n"))}</pre>\n` : "";
   return (
     `${text}<div id="${elementId}" class="iops-chart" data-figure="${figure.id}" style="width: 100%; max-width: 760px"></div>\n` +

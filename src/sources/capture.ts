@@ -130,6 +130,12 @@ export interface IopsWindow {
   readonly notice: string | null;
   begin(): void;
   end(): Promise<Report>;
+  /**
+   * Where the source can: ends the window synchronously, for an exit of
+   * this process with the window open; the report, or null when it did not
+   * come within `ms` milliseconds.
+   */
+  endSync?(ms: number): Report | null;
 }
 
 /**

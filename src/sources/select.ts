@@ -295,7 +295,19 @@ async function windowBy(options: WindowOptions, choice: Choice = choose(options.
   }
   const notice = noticeOf(choice);
   if (notice === null || w.notice !== null) return w;
-  return { method: w.method, notice: null, begin: () => w.begin(), end: () => w.end().then((r) => withNotice(r, notice)) };
+  const endSync = w.endSync?.bind(w);
+  return {
+    method: w.method,
+    notice: null,
+    begin: () => w.begin(),
+    end: () => w.end().then((r) => withNotice(r, notice)),
+    ...(endSync && {
+      endSync: (ms: number) => {
+        const r = endSync(ms);
+        return r && withNotice(r, notice);
+      },
+    }),
+  };
 }
 
 /** `asked`: the source was asked for by name, so its refusal is the error ("ENOTSUP"), not the counters fallback. */

@@ -621,7 +621,12 @@ export async function openStraceWindow(options: ProfileOptions, release: () => v
   let stderr = "";
   strace.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
   const exited = new Promise<void>((resolve) => strace.on("close", () => resolve()));
-  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+  const cleanup = () => {
+    process.off("exit", cleanup);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  // A process that exits with the window open (its fn never settled) leaves no folder behind.
+  process.on("exit", cleanup);
   try {
     // Where Yama's ptrace_scope is 1, only a designated process may trace us.
     native.allowTracer(strace.pid!);
@@ -643,9 +648,14 @@ export async function openStraceWindow(options: ProfileOptions, release: () => v
     method: "strace",
     notice: null,
     begin() {
+      // The measured code alone decides whether this process lives on (a
+      // promise that never settles must not hang it): if it exits meanwhile,
+      // strace loses its tracees and ends too.
+      holdOpen(strace, false);
       native.windowBegin(cookie);
     },
     async end() {
+      holdOpen(strace, true);
       native.windowEnd(cookie);
       try {
         strace.kill("SIGINT"); // detaches from every thread; the relay then sees the end of its input
@@ -665,4 +675,16 @@ export async function openStraceWindow(options: ProfileOptions, release: () => v
       }
     },
   };
+}
+
+/** Whether strace (its process and stderr pipe) keeps this process alive. */
+function holdOpen(strace: ChildProcess, hold: boolean): void {
+  const stderr = strace.stderr as unknown as { ref?(): void; unref?(): void } | null;
+  if (hold) {
+    strace.ref();
+    stderr?.ref?.();
+  } else {
+    strace.unref();
+    stderr?.unref?.();
+  }
 }

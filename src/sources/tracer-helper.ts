@@ -11,7 +11,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Readable } from "node:stream";
 import { randomInt } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 
@@ -104,14 +104,21 @@ class Helper {
     this.idle();
   }
 
-  /** While idle, the helper must not keep this process alive. */
-  private idle(): void {
+  /**
+   * While idle, and while a window is open (the measured code decides
+   * whether this process lives on: a promise that never settles must not
+   * hang it), the helper must not keep this process alive. When this
+   * process exits meanwhile, the helper's stdin closes: it detaches and exits.
+   */
+  idle(): void {
     this.child.unref();
     (this.protocol as unknown as { unref?(): void }).unref?.();
     (this.child.stdin as unknown as { unref?(): void }).unref?.();
   }
 
-  private busy(): void {
+  /** While a request waits for the helper's answer, the helper keeps this process alive. */
+  busy(): void {
+    if (this.failure !== null) return;
     this.child.ref();
     (this.protocol as unknown as { ref?(): void }).ref?.();
     (this.child.stdin as unknown as { ref?(): void }).ref?.();
@@ -140,6 +147,42 @@ class Helper {
           }));
     if (m.report || m.error) this.idle();
     return m;
+  }
+
+  /**
+   * The next message, waited for synchronously, at most `ms` milliseconds:
+   * for the exit of this process (no event loop to wait in), when the
+   * report of a window still open is wanted there. null when none came.
+   */
+  nextSync(ms: number): HelperMessage | null {
+    const queued = this.backlog.shift();
+    if (queued) return queued;
+    const fd = (this.protocol as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    if (this.failure !== null || typeof fd !== "number" || fd < 0) return null;
+    const deadline = Date.now() + ms;
+    const chunk = Buffer.alloc(64 * 1024);
+    const parts: Buffer[] = [];
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(fd, chunk, 0, chunk.length, null);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EAGAIN" || Date.now() > deadline) return null;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+        continue;
+      }
+      if (n === 0) return null; // the helper is gone
+      parts.push(Buffer.from(chunk.subarray(0, n)));
+      const text = Buffer.concat(parts).toString("utf8");
+      const end = text.indexOf("\n");
+      if (end < 0) continue;
+      try {
+        const m: unknown = JSON.parse(text.slice(0, end));
+        return isMessage(m) ? m : null;
+      } catch {
+        return null;
+      }
+    }
   }
 
   /** Whether the helper is in a stop by a signal (state T in /proc/<pid>/stat; not t, a debugger's stop). */
@@ -194,9 +237,21 @@ class TracedWindow implements IopsWindow {
     private readonly cpus: number[] | null,
   ) {}
   begin(): void {
+    this.helper.idle();
     native.windowBegin(this.cookie);
   }
+  /**
+   * Ends the window without the event loop (this process is exiting with
+   * the window open): the report, or null when the helper did not give it
+   * within `ms` milliseconds.
+   */
+  endSync(ms: number): Report | null {
+    native.windowEnd(this.cookie);
+    releaseWindow();
+    return this.helper.nextSync(ms)?.report ?? null;
+  }
   async end(): Promise<Report> {
+    this.helper.busy();
     native.windowEnd(this.cookie);
     try {
       const m = await this.helper.next();

@@ -85,6 +85,27 @@ export function humanDuration(seconds: number): string {
   return `${(seconds * 1e6).toFixed(1)} µs`;
 }
 
+/** The units of `timeScale`, largest first: name, seconds. */
+const TIME_UNITS: [string, number][] = [
+  ["s", 1],
+  ["ms", 1e-3],
+  ["µs", 1e-6],
+  ["ns", 1e-9],
+];
+
+/**
+ * Labels for times `step` seconds apart (the rows or columns of a text
+ * chart): in the largest of s, ms, µs and ns in which `step` is at least 1
+ * (ns below that), with the decimals `step` needs there at 3 significant
+ * digits, so that every multiple of `step` reads as itself: "0 µs", "20 µs",
+ * "40 µs"; "0 ms", "1.5 ms", "3 ms".
+ */
+export function timeScale(step: number): (seconds: number) => string {
+  const [unit, size] = TIME_UNITS.find(([, s]) => step >= s) ?? TIME_UNITS[TIME_UNITS.length - 1];
+  const decimals = (String(+(step / size).toPrecision(3)).split(".")[1] ?? "").length;
+  return (seconds) => `${+(seconds / size).toFixed(decimals)} ${unit}`;
+}
+
 /** Nanoseconds → as humanDuration. */
 export function humanNs(ns: number): string {
   return humanDuration(ns / 1e9);
