@@ -323,7 +323,10 @@ test("--histogram: the HTML page's charts (the reference's two, latency, IOPS an
   t.is(count.layout.xaxis.type, "category");
   t.deepEqual(count.layout.xaxis.ticktext, ["64 B", "128 B", "256 B", "512 B", "1 KiB", "2 KiB", "4 KiB", "8 KiB", "16 KiB", "32 KiB", "64 KiB"]);
   t.is(count.layout.barmode, "stack");
-  t.deepEqual(count.data.map((s) => [s.type, s.name]), [["bar", "reads"], ["bar", "writes"]]);
+  // Reads and writes as stacked bars, and "all" (the Python tool's third series) as a line of points on their tops.
+  t.deepEqual(count.data.map((s) => [s.type, s.name]), [["bar", "reads"], ["bar", "writes"], ["scatter", "all"]]);
+  t.deepEqual(count.data[2].y, [300, 0, 0, 50, 0, 0, 0, 0, 0, 0, 20]);
+  t.deepEqual(bytes.data[2].customdata.map(([b]) => b), [30_000, 0, 0, 50 * 512, 0, 0, 0, 0, 0, 0, 20 * 65536]);
   const writes = count.data[1];
   t.deepEqual(writes.x, bins);
   t.deepEqual(writes.y, [300, 0, 0, 0, 0, 0, 0, 0, 0, 0, 20]);
