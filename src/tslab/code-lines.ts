@@ -17,12 +17,51 @@ export interface TsScanner {
   getTextPos(): number;
 }
 
+/** The part of a TypeScript syntax tree's node used here. */
+export interface TsNode {
+  kind: number;
+  pos: number;
+  end: number;
+  getStart(sourceFile?: TsSourceFile): number;
+  /** Present on a source file, a block, a case clause: the statements in it. */
+  statements?: ArrayLike<TsNode>;
+}
+
+export interface TsSourceFile extends TsNode {
+  getLineAndCharacterOfPosition(pos: number): { line: number; character: number };
+}
+
 /** The part of the `typescript` module used here. */
 export interface TypeScriptModule {
   createScanner(languageVersion: number, skipTrivia: boolean, languageVariant?: number, textInitial?: string): TsScanner;
+  createSourceFile(fileName: string, text: string, languageVersion: number, setParentNodes?: boolean): TsSourceFile;
+  forEachChild<T>(node: TsNode, visit: (child: TsNode) => T | undefined): T | undefined;
   ScriptTarget: { Latest: number };
   LanguageVariant: { Standard: number };
   SyntaxKind: Record<string, number>;
+}
+
+/**
+ * The 0-based line on which the statement that starts at `start` (an
+ * offset in `source`) ends: a statement may go on over several lines (a
+ * call's arguments, a chained call, a block). Read with TypeScript's parser;
+ * null when no statement starts there (the code does not parse as the
+ * magic expects).
+ */
+export function statementEndLine(ts: TypeScriptModule, source: string, start: number): number | null {
+  const file = ts.createSourceFile("cell.ts", source, ts.ScriptTarget.Latest, true);
+  const find = (node: TsNode): TsNode | undefined => {
+    if (node.statements) {
+      for (let i = 0; i < node.statements.length; i++) {
+        const statement = node.statements[i];
+        if (statement.getStart(file) === start) return statement;
+      }
+    }
+    // Deeper: a %iops line inside a block, a function, a loop's body.
+    return ts.forEachChild(node, (child) => (child.pos <= start && start < child.end ? find(child) : undefined));
+  };
+  const statement = find(file);
+  return statement ? file.getLineAndCharacterOfPosition(statement.end).line : null;
 }
 
 /** Tokens that may span lines: a line starting inside one of them is not code. */
