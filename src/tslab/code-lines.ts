@@ -42,26 +42,28 @@ export interface TypeScriptModule {
 }
 
 /**
- * The 0-based line on which the statement that starts at `start` (an
- * offset in `source`) ends: a statement may go on over several lines (a
- * call's arguments, a chained call, a block). Read with TypeScript's parser;
- * null when no statement starts there (the code does not parse as the
- * magic expects).
+ * For each offset in `starts` (into `source`), the 0-based line on which
+ * the statement starting there ends: a statement may go on over several
+ * lines (a call's arguments, a chained call, a block). Read with
+ * TypeScript's parser, once for all; null where no statement starts (the
+ * code does not parse as the magic expects).
  */
-export function statementEndLine(ts: TypeScriptModule, source: string, start: number): number | null {
+export function statementEndLines(ts: TypeScriptModule, source: string, starts: number[]): (number | null)[] {
   const file = ts.createSourceFile("cell.ts", source, ts.ScriptTarget.Latest, true);
-  const find = (node: TsNode): TsNode | undefined => {
+  const find = (node: TsNode, start: number): TsNode | undefined => {
     if (node.statements) {
       for (let i = 0; i < node.statements.length; i++) {
         const statement = node.statements[i];
         if (statement.getStart(file) === start) return statement;
       }
     }
-    // Deeper: a %iops line inside a block, a function, a loop's body.
-    return ts.forEachChild(node, (child) => (child.pos <= start && start < child.end ? find(child) : undefined));
+    // Deeper: a %iops line inside a block or a loop's body.
+    return ts.forEachChild(node, (child) => (child.pos <= start && start < child.end ? find(child, start) : undefined));
   };
-  const statement = find(file);
-  return statement ? file.getLineAndCharacterOfPosition(statement.end).line : null;
+  return starts.map((start) => {
+    const statement = find(file, start);
+    return statement ? file.getLineAndCharacterOfPosition(statement.end).line : null;
+  });
 }
 
 /** Tokens that may span lines: a line starting inside one of them is not code. */

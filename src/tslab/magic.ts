@@ -7,7 +7,7 @@
  * lines that start in code are magic: inside a string, a template literal
  * or a comment, `%iops` is text (code-lines.ts).
  */
-import { codeLineStarts, statementEndLine, type TypeScriptModule } from "./code-lines";
+import { codeLineStarts, statementEndLines, type TypeScriptModule } from "./code-lines";
 import { OptionsError, parseOptions, type MagicOptions } from "./options";
 
 /** Where the runtime lives: a symbol-keyed global, valid in TypeScript and JavaScript cells. */
@@ -121,13 +121,14 @@ export function planCell(source: string, runId: number, ts: TypeScriptModule): C
     });
     const offsets = [0];
     for (const l of blanked) offsets.push(offsets[offsets.length - 1] + l.length + 1);
+    const endLines = statementEndLines(ts, blanked.join("\n"), parsed.map(({ i, start }) => offsets[i] + start));
     /** Before which line each window's end mark goes: the line after its statement's last. */
     const endBefore = new Map<number, string>();
     for (const [k, { i, options, rest, start }] of parsed.entries()) {
       if (!rest) return { kind: "error", message: `%iops on line ${i + 1} has no statement: write the code on the same line (%iops fs.readFileSync("a.txt")), or use %%iops on a cell's first line to measure the whole cell` };
       magics.push({ kind: "line", line: i, options });
       // A statement may go on over the next lines; the window ends where it does.
-      const last = Math.max(i, statementEndLine(ts, blanked.join("\n"), offsets[i] + start) ?? i);
+      const last = Math.max(i, endLines[k] ?? i);
       const inside = parsed.find((x) => x.i > i && x.i <= last);
       if (inside) {
         return { kind: "error", message: `%iops on line ${inside.i + 1} is inside the statement of the %iops on line ${i + 1}: windows cannot nest, so the cell did not run` };
