@@ -396,7 +396,7 @@ test("--histogram in a browser: Plotly draws every chart offline; without script
   }
   t.is((drawn.match(/class="main-svg"/g) ?? []).length, 15, "five charts, three SVG layers each");
   t.is((drawn.match(/class="trace bars/g) ?? []).length, 6, "reads and writes as bars in the two size charts and latency");
-  t.is((drawn.match(/class="trace scatter/g) ?? []).length, 6, "reads, writes and all over time, in two charts");
+  t.is((drawn.match(/class="trace scatter/g) ?? []).length, 8, "reads, writes and all over time, in two charts; all by size, in two");
   t.regex(drawn, /<pre id="iops-[0-9a-f]+-text-histogram" class="iops-text-histogram" style="display: none;">/);
 
   const still = render(html, { scripts: false });
