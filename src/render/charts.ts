@@ -91,7 +91,7 @@ function bars(series: { name: string; color: string }, x: number[], y: number[],
 
 /**
  * The "all" series of a size chart: reads and writes together in each bin,
- * drawn as dotted line and points over the tops of the stacked bars (a
+ * drawn as a dotted line of points over the tops of the stacked bars (a
  * scatter trace is not stacked), as the Python tool draws its third line.
  */
 function allLine(x: number[], y: number[], customdata: unknown[], hover: string): object {

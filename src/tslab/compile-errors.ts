@@ -5,9 +5,10 @@
  * compiles, those positions are moved back to the cell as typed (a `%iops`
  * line's column counts from its `%iops`, not from the calls put before the
  * statement), and a name that tslab no longer knows although an earlier cell
- * set it gets one line saying why: tslab 1.0's JavaScript kernel keeps no
- * declaration of a name bound with `require()` once another cell has run (its
- * carried-over declarations drop `import x = require(...)`), magic or not.
+ * set it gets one line saying why: tslab 1.0 carries declarations from cell
+ * to cell but drops some kinds, among them `import x = require(...)`, which is
+ * how its JavaScript kernel declares every name bound with `require()`: once
+ * another cell has run, such a name is unknown, magic or not.
  */
 
 type Write = (chunk: unknown, ...rest: unknown[]) => boolean;
@@ -77,7 +78,7 @@ export class CompileErrors {
     const names = [...this.forgotten];
     const example = names[0];
     stderr.write(
-      `iops: tslab no longer knows ${names.join(", ")}, set by an earlier cell: tslab 1.0's JavaScript kernel forgets a name bound with require() once another cell has run, with or without %iops; bind it with import (import * as ${example} from "..."), or require it again in this cell\n`,
+      `iops: tslab no longer knows ${names.join(", ")}, set by an earlier cell: tslab 1.0 keeps no declaration of some names past the next cell (in the JavaScript kernel, every name bound with require()), with or without %iops; bind it with import (import * as ${example} from "..."), or set it again in this cell\n`,
     );
   }
 }
