@@ -147,6 +147,57 @@ test.serial("in Chromium: no errors, no request, every chart drawn with the repo
   t.is(sum(charts.find((c) => c.id === "heatmap-bytes").traces[0].customdata.map(([v]) => v)), s.totalBytes);
 });
 
+test.serial("in Chromium: the size charts draw reads, writes and all, whose points hold the JSON's operations and bytes bin by bin", async (t) => {
+  const { page, seen, own } = await open(run.page);
+  t.teardown(() => page.close());
+  assertClean(t, seen, own);
+  const charts = await page.evaluate(() =>
+    [...document.querySelectorAll(".iops-chart")]
+      .filter((el) => el.dataset.figure.startsWith("size-"))
+      .map((el) => ({
+        id: el.dataset.figure,
+        traces: el.data.map((d) => ({ name: d.name, type: d.type, x: [...d.x], y: [...d.y], customdata: [...d.customdata] })),
+        legend: [...el.querySelectorAll(".legendtext")].map((l) => l.textContent),
+        // The points Plotly drew on the page for each line trace.
+        points: [...el.querySelectorAll(".scatterlayer .trace")].map((tr) => tr.querySelectorAll("path.point").length),
+      })),
+  );
+  t.deepEqual(charts.map((c) => c.id), ["size-count", "size-bytes"]);
+  // The JSON's fine bins, regrouped here into the charts' power-of-two bins [lo, 2·lo).
+  const octave = (lo) => (lo === 0 ? 0 : 2 ** Math.floor(Math.log2(lo)));
+  const expected = new Map();
+  for (const b of [...run.report.histogram.read, ...run.report.histogram.write]) {
+    const e = expected.get(octave(b.lo)) ?? { count: 0, sum: 0 };
+    e.count += b.count;
+    e.sum += b.sum;
+    expected.set(octave(b.lo), e);
+  }
+  const sum = (arr) => arr.reduce((a, b) => a + b, 0);
+  const s = run.report.summary;
+  for (const c of charts) {
+    t.deepEqual(c.traces.map((tr) => [tr.type, tr.name]), [["bar", "reads"], ["bar", "writes"], ["scatter", "all"]], c.id);
+    t.deepEqual(c.legend, ["reads", "writes", "all"], `${c.id}: all three in the legend`);
+    const [reads, writes, all] = c.traces;
+    t.deepEqual(all.x, reads.x, `${c.id}: all over the same bins`);
+    t.deepEqual(c.points, [all.x.length], `${c.id}: one point drawn per bin`);
+    const bins = all.x.map((lo) => expected.get(lo) ?? { count: 0, sum: 0 });
+    if (c.id === "size-count") {
+      t.deepEqual(all.y, bins.map((b) => b.count), "all: the JSON's operations in each bin");
+      t.deepEqual(all.y, reads.y.map((r, i) => r + writes.y[i]), "all: the stacked bar's height");
+      t.is(sum(all.y), s.totalOps);
+    } else {
+      t.deepEqual(all.customdata.map(([b]) => b), bins.map((b) => b.sum), "all: the JSON's bytes in each bin");
+      t.is(sum(all.customdata.map(([b]) => b)), s.totalBytes);
+    }
+  }
+  // Every bin the JSON has is drawn (none lost between the bins).
+  t.is(sum([...expected.values()].map((e) => e.count)), s.totalOps);
+  // What the workload did: 300 reads of 512 B, 40 writes of 100 B and 10 of 8 KiB, each in its bin.
+  const count = charts[0].traces[2];
+  const at = (lo) => count.y[count.x.indexOf(lo)];
+  t.true(at(512) >= 300 && at(64) >= 40 && at(8192) >= 10, JSON.stringify(count));
+});
+
 test.serial("in Chromium: findings first, then the summary, the file table with access patterns, metadata and the method", async (t) => {
   const { page, seen, own } = await open(run.page);
   t.teardown(() => page.close());

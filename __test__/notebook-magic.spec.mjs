@@ -58,6 +58,29 @@ test("%iops lines: markers around each statement; later windows open and show in
   );
 });
 
+test("%iops on a statement over several lines: the window ends after the statement's last line, wherever it is in the cell", (t) => {
+  const plan = planCell('%iops --json "a b.json" fs.writeFileSync(\n  "e.bin",\n  "e".repeat(5),\n); // done\nafter();\nif (x) {\n  %iops g({\n    a: 1 })\n    .then(h)\n}', 4);
+  t.is(plan.kind, "run", JSON.stringify(plan));
+  t.deepEqual(plan.source.split("\n"), [
+    `if (0) await 0; ${R}.begin(4, 0); fs.writeFileSync(`,
+    '  "e.bin",',
+    '  "e".repeat(5),',
+    "); // done",
+    `;${R}.end(4, 0); await ${R}.show(4, 0); after();`,
+    "if (x) {",
+    `  await ${R}.open(4, 1); ${R}.begin(4, 1); g({`,
+    "    a: 1 })",
+    "    .then(h)",
+    `;${R}.end(4, 1); }`,
+  ]);
+  // The statement's own lines run as typed: their code is the typed line, from column 0.
+  t.deepEqual(plan.code.slice(1, 4), ['  "e.bin",', '  "e".repeat(5),', "); // done"]);
+  // A magic line inside another's statement would nest windows: refused, in one line.
+  const nested = planCell("%iops f(\n%iops g())", 1);
+  t.is(nested.kind, "error");
+  t.is(nested.message, "%iops on line 2 is inside the statement of the %iops on line 1: windows cannot nest, so the cell did not run");
+});
+
 test("help, and usage errors in one line", (t) => {
   t.deepEqual(planCell("%iops --help", 1), { kind: "help" });
   t.deepEqual(planCell("%%iops -h\nwhatever();", 1), { kind: "help" });

@@ -323,7 +323,10 @@ test("--histogram: the HTML page's charts (the reference's two, latency, IOPS an
   t.is(count.layout.xaxis.type, "category");
   t.deepEqual(count.layout.xaxis.ticktext, ["64 B", "128 B", "256 B", "512 B", "1 KiB", "2 KiB", "4 KiB", "8 KiB", "16 KiB", "32 KiB", "64 KiB"]);
   t.is(count.layout.barmode, "stack");
-  t.deepEqual(count.data.map((s) => [s.type, s.name]), [["bar", "reads"], ["bar", "writes"]]);
+  // Reads and writes as stacked bars, and "all" (the Python tool's third series) as a line of points on their tops.
+  t.deepEqual(count.data.map((s) => [s.type, s.name]), [["bar", "reads"], ["bar", "writes"], ["scatter", "all"]]);
+  t.deepEqual(count.data[2].y, [300, 0, 0, 50, 0, 0, 0, 0, 0, 0, 20]);
+  t.deepEqual(bytes.data[2].customdata.map(([b]) => b), [30_000, 0, 0, 50 * 512, 0, 0, 0, 0, 0, 0, 20 * 65536]);
   const writes = count.data[1];
   t.deepEqual(writes.x, bins);
   t.deepEqual(writes.y, [300, 0, 0, 0, 0, 0, 0, 0, 0, 0, 20]);
@@ -393,7 +396,7 @@ test("--histogram in a browser: Plotly draws every chart offline; without script
   }
   t.is((drawn.match(/class="main-svg"/g) ?? []).length, 15, "five charts, three SVG layers each");
   t.is((drawn.match(/class="trace bars/g) ?? []).length, 6, "reads and writes as bars in the two size charts and latency");
-  t.is((drawn.match(/class="trace scatter/g) ?? []).length, 6, "reads, writes and all over time, in two charts");
+  t.is((drawn.match(/class="trace scatter/g) ?? []).length, 8, "reads, writes and all over time, in two charts; all by size, in two");
   t.regex(drawn, /<pre id="iops-[0-9a-f]+-text-histogram" class="iops-text-histogram" style="display: none;">/);
 
   const still = render(html, { scripts: false });

@@ -11,7 +11,7 @@
  */
 import type { Heatmap, Report, TimelinePoint, TimelineReport } from "../report";
 import { count, humanRate, sizeLabel, thousands, timeScale } from "../view/units";
-import { buildView, everyOctave, octaves, type ReportView } from "../view/view";
+import { buildView, everyOctave, octaves, type Octave, type ReportView } from "../view/view";
 import { BAR_WIDTH, barLines, gridLines, groups, sizeHistogramLines } from "./chart-text";
 
 export interface Figure {
@@ -89,6 +89,25 @@ function bars(series: { name: string; color: string }, x: number[], y: number[],
   };
 }
 
+/**
+ * The "all" series of a size chart: reads and writes together in each bin,
+ * drawn as a dotted line of points over the tops of the stacked bars (a
+ * scatter trace is not stacked), as the Python tool draws its third line.
+ */
+function allLine(x: number[], y: number[], customdata: unknown[], hover: string): object {
+  return {
+    type: "scatter",
+    mode: "lines+markers",
+    name: "all",
+    x,
+    y,
+    customdata,
+    line: { color: COLORS.all, dash: "dot" },
+    marker: { color: COLORS.all },
+    hovertemplate: `${hover}<extra>all</extra>`,
+  };
+}
+
 /** "[4 KiB, 8 KiB)" for the bin of lo (the zero bin: "0 B"). */
 export function binRange(lo: number, label: (n: number) => string): string {
   return lo === 0 ? label(0) : `[${label(lo)}, ${label(lo * 2)})`;
@@ -97,7 +116,8 @@ export function binRange(lo: number, label: (n: number) => string): string {
 /**
  * The reference tool's two charts, as bars: operation count and bytes
  * moved by bytes per operation, one bar per power of two [size, 2×size),
- * reads and writes stacked (the bar's height is all operations). Every bin
+ * reads and writes stacked, and a third series, "all" (reads and writes
+ * together: the bar's height), as a line of points. Every bin
  * between the smallest and largest operation is present, zero-byte
  * operations in a "0 B" bin of their own. The x values are the bins' lower
  * bounds in bytes, on a category axis labelled by size; the bytes chart's y
@@ -123,19 +143,26 @@ function sizeFigures(view: Pick<ReportView, "sizes">): Figure[] {
     tickvals: los,
     ticktext: labels,
   };
+  /** Per bin, reads and writes together. */
+  const both = (f: (b: Octave) => number) => los.map((_, i) => series.reduce((n, s) => n + f(s.bins[i]), 0));
+  const allCounts = both((b) => b.count);
   const count: Figure = {
     id: "size-count",
     title: "Operations by size",
-    data: series.map((s) => bars(s, los, s.bins.map((b) => b.count), ranges, COUNT_HOVER)),
+    data: [...series.map((s) => bars(s, los, s.bins.map((b) => b.count), ranges, COUNT_HOVER)), allLine(los, allCounts, ranges, COUNT_HOVER)],
     layout: baseLayout("Operations by size", xaxis, { title: { text: "operations" } }, { barmode: "stack", bargap: 0.1 }),
     text: sizeHistogramLines(view, BAR_WIDTH, "ops"),
   };
-  const maxBytes = Math.max(0, ...los.map((_, i) => series.reduce((n, s) => n + s.bins[i].sum, 0)));
-  const { divisor, unit } = byteScale(maxBytes);
+  const allBytes = both((b) => b.sum);
+  const { divisor, unit } = byteScale(Math.max(0, ...allBytes));
+  const bytesHover = "%{customdata[1]}: %{customdata[0]:,} bytes";
   const bytes: Figure = {
     id: "size-bytes",
     title: "Bytes moved by size",
-    data: series.map((s) => bars(s, los, s.bins.map((b) => b.sum / divisor), s.bins.map((b, i) => [b.sum, ranges[i]]), "%{customdata[1]}: %{customdata[0]:,} bytes")),
+    data: [
+      ...series.map((s) => bars(s, los, s.bins.map((b) => b.sum / divisor), s.bins.map((b, i) => [b.sum, ranges[i]]), bytesHover)),
+      allLine(los, allBytes.map((b) => b / divisor), allBytes.map((b, i) => [b, ranges[i]]), bytesHover),
+    ],
     layout: baseLayout("Bytes moved by size", xaxis, { title: { text: `bytes moved (${unit})` } }, { barmode: "stack", bargap: 0.1 }),
     text: sizeHistogramLines(view, BAR_WIDTH, "bytes"),
   };

@@ -17,12 +17,53 @@ export interface TsScanner {
   getTextPos(): number;
 }
 
+/** The part of a TypeScript syntax tree's node used here. */
+export interface TsNode {
+  kind: number;
+  pos: number;
+  end: number;
+  getStart(sourceFile?: TsSourceFile): number;
+  /** Present on a source file, a block, a case clause: the statements in it. */
+  statements?: ArrayLike<TsNode>;
+}
+
+export interface TsSourceFile extends TsNode {
+  getLineAndCharacterOfPosition(pos: number): { line: number; character: number };
+}
+
 /** The part of the `typescript` module used here. */
 export interface TypeScriptModule {
   createScanner(languageVersion: number, skipTrivia: boolean, languageVariant?: number, textInitial?: string): TsScanner;
+  createSourceFile(fileName: string, text: string, languageVersion: number, setParentNodes?: boolean): TsSourceFile;
+  forEachChild<T>(node: TsNode, visit: (child: TsNode) => T | undefined): T | undefined;
   ScriptTarget: { Latest: number };
   LanguageVariant: { Standard: number };
   SyntaxKind: Record<string, number>;
+}
+
+/**
+ * For each offset in `starts` (into `source`), the 0-based line on which
+ * the statement starting there ends: a statement may go on over several
+ * lines (a call's arguments, a chained call, a block). Read with
+ * TypeScript's parser, once for all; null where no statement starts (the
+ * code does not parse as the magic expects).
+ */
+export function statementEndLines(ts: TypeScriptModule, source: string, starts: number[]): (number | null)[] {
+  const file = ts.createSourceFile("cell.ts", source, ts.ScriptTarget.Latest, true);
+  const find = (node: TsNode, start: number): TsNode | undefined => {
+    if (node.statements) {
+      for (let i = 0; i < node.statements.length; i++) {
+        const statement = node.statements[i];
+        if (statement.getStart(file) === start) return statement;
+      }
+    }
+    // Deeper: a %iops line inside a block or a loop's body.
+    return ts.forEachChild(node, (child) => (child.pos <= start && start < child.end ? find(child, start) : undefined));
+  };
+  return starts.map((start) => {
+    const statement = find(file, start);
+    return statement ? file.getLineAndCharacterOfPosition(statement.end).line : null;
+  });
 }
 
 /** Tokens that may span lines: a line starting inside one of them is not code. */

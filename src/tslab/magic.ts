@@ -7,7 +7,7 @@
  * lines that start in code are magic: inside a string, a template literal
  * or a comment, `%iops` is text (code-lines.ts).
  */
-import { codeLineStarts, type TypeScriptModule } from "./code-lines";
+import { codeLineStarts, statementEndLines, type TypeScriptModule } from "./code-lines";
 import { OptionsError, parseOptions, type MagicOptions } from "./options";
 
 /** Where the runtime lives: a symbol-keyed global, valid in TypeScript and JavaScript cells. */
@@ -108,24 +108,39 @@ export function planCell(source: string, runId: number, ts: TypeScriptModule): C
     const magics: Magic[] = [];
     const code = [...lines];
     const codeStart = lines.map(() => 0);
-    let pendingEnd = "";
-    for (let i = 0; i < lines.length; i++) {
-      const m = lineMagic(i);
-      let line = lines[i];
-      if (m) {
-        const { options, rest } = parseOptions(m[2]);
-        if (options.help) return { kind: "help" };
-        if (!rest) return { kind: "error", message: `%iops on line ${i + 1} has no statement: write the code on the same line (%iops fs.readFileSync("a.txt")), or use %%iops on a cell's first line to measure the whole cell` };
-        const k = magics.length;
-        magics.push({ kind: "line", line: i, options });
-        codeStart[i] = lines[i].trimEnd().length - rest.length;
-        code[i] = rest;
-        line = m[1] + begin(k) + rest;
+    const parsed = lineMagics.map(({ i, m }) => {
+      const { options, rest } = parseOptions(m![2]);
+      return { i, m: m!, options, rest, start: lines[i].trimEnd().length - rest.length };
+    });
+    if (parsed.some((p) => p.options.help)) return { kind: "help" };
+    // The cell as typed with each magic and its options blanked out: the
+    // statements as they will run, at the columns typed, for the parser.
+    const blanked = lines.map((l, i) => {
+      const p = parsed.find((x) => x.i === i);
+      return p ? " ".repeat(p.start) + l.slice(p.start) : l;
+    });
+    const offsets = [0];
+    for (const l of blanked) offsets.push(offsets[offsets.length - 1] + l.length + 1);
+    const endLines = statementEndLines(ts, blanked.join("\n"), parsed.map(({ i, start }) => offsets[i] + start));
+    /** Before which line each window's end mark goes: the line after its statement's last. */
+    const endBefore = new Map<number, string>();
+    for (const [k, { i, options, rest, start }] of parsed.entries()) {
+      if (!rest) return { kind: "error", message: `%iops on line ${i + 1} has no statement: write the code on the same line (%iops fs.readFileSync("a.txt")), or use %%iops on a cell's first line to measure the whole cell` };
+      magics.push({ kind: "line", line: i, options });
+      // A statement may go on over the next lines; the window ends where it does.
+      const last = Math.max(i, endLines[k] ?? i);
+      const inside = parsed.find((x) => x.i > i && x.i <= last);
+      if (inside) {
+        return { kind: "error", message: `%iops on line ${inside.i + 1} is inside the statement of the %iops on line ${i + 1}: windows cannot nest, so the cell did not run` };
       }
-      lines[i] = pendingEnd + line;
-      pendingEnd = m ? end(magics.length - 1, magics.length === lineMagics.length) : "";
+      endBefore.set(last + 1, end(k, k === parsed.length - 1));
+      codeStart[i] = start;
+      code[i] = rest;
+      lines[i] = parsed[k].m[1] + begin(k) + rest;
     }
-    if (pendingEnd) lines.push(pendingEnd);
+    for (let i = 0; i < lines.length; i++) lines[i] = (endBefore.get(i) ?? "") + lines[i];
+    const trailing = endBefore.get(lines.length);
+    if (trailing) lines.push(trailing);
     lines[0] = asAsync + lines[0];
     return { kind: "run", source: lines.join("\n"), magics, userAwaits, code, codeStart };
   } catch (e) {

@@ -9,6 +9,7 @@ import vm from "node:vm";
 
 import { userStack, type CellSource } from "./cell-errors";
 import { CellRun, CellStopped } from "./cell-run";
+import { CompileErrors } from "./compile-errors";
 import type { KernelTraffic } from "./host-traffic";
 import type { TslabExecutor, TslabKernel } from "./kernel";
 import { planCell, RUNTIME_EXPR, type CellPlan } from "./magic";
@@ -44,10 +45,11 @@ type RunPlan = Extract<CellPlan, { kind: "run" }> & { shown: string[] };
  * busy loop before its first await would wait for that await). Other cells
  * keep `breakOnSigint`, so a busy loop is interrupted as in any tslab cell.
  */
-function takeNextScript(run: CellRun, plan: RunPlan, opening: Promise<void>): () => void {
+function takeNextScript(run: CellRun, plan: RunPlan, opening: Promise<void>, compiled: () => void): () => void {
   const original = vm.runInThisContext;
   const taking = function (this: unknown, code: string, options?: vm.RunningScriptOptions | string) {
     vm.runInThisContext = original;
+    compiled();
     if (!/^\(async function\b/.test(code) || typeof options !== "object") {
       // Not compiled the way the rewriting expects (another tslab version?): run it unmeasured.
       run.skip("this tslab compiled the cell in an unexpected way");
@@ -172,10 +174,13 @@ export class MagicRuntime {
     // never runs (a compile error) needs no answer: finish() detaches.
     const opening = run.open(0);
     opening.catch(() => {});
-    const release = takeNextScript(run, { ...plan, shown: source.split("\n") }, opening);
+    // tslab's compile errors, if any, at the columns typed (compile-errors.ts).
+    const compiling = new CompileErrors(plan, (globalThis as { __tslab__?: { exports?: object } }).__tslab__?.exports);
+    const release = takeNextScript(run, { ...plan, shown: source.split("\n") }, opening, () => compiling.stop());
     try {
       return await execute(plan.source);
     } finally {
+      compiling.stop();
       release();
       this.current = null;
       await run.finish();
