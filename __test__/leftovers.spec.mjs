@@ -213,6 +213,23 @@ eachSource("sh -c '(setsid sleep 30 &); echo done': iops reports when the comman
   }
 });
 
+test("[ebpf] a child the command stopped (SIGSTOP) and left: iops reports when the command has ended, as a shell's prompt comes back, naming it, still stopped and untraced", async (t) => {
+  const work = fs.mkdtempSync(path.join(dir, "stopped-"));
+  const json = path.join(work, "r.json");
+  const run = startCli(["--no-progress", "--method", "ebpf", "--json", json, "--", "sh", "-c", "sleep 30 & kill -STOP $!; echo stopped $!"]);
+  const pid = Number((await waitFor(() => /^stopped (\d+)$/m.exec(run.output().stdout), "the child's pid"))[1]);
+  started.set(pid, "sleep");
+  const r = await finish(run);
+  t.is(r.status, 0, r.stderr);
+  const report = JSON.parse(fs.readFileSync(json, "utf8"));
+  t.deepEqual(report.exit, { code: 0, signal: null, signalNumber: null });
+  const [warning] = warningsOf(report, "left-running");
+  t.true(warning.startsWith(`the command ended leaving 1 process stopped by a signal (SIGSTOP, SIGTSTP: they run again only when continued) or running outside its session: pid ${pid} (`), warning);
+  t.like(running(pid), { state: "T", tracer: 0 });
+  process.kill(pid, "SIGKILL");
+  await waitFor(() => running(pid) === null, "the child's end");
+});
+
 eachSource("a background job in the command's session is waited for; once the command has ended, SIGINT ends the wait and iops reports, naming it", async (t, method) => {
   const work = fs.mkdtempSync(path.join(dir, "bg-"));
   const json = path.join(work, "r.json");

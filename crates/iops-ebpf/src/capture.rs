@@ -101,7 +101,7 @@ mod built {
     use super::*;
     use iops_core::{Aggregator, ReportContext, Source, Warning, WarningCode};
     use iops_linux::launch::{find_program, fork_gated, ChildNews};
-    use iops_linux::leftover::{left_running_warning, session_of, LeftRunning, Why};
+    use iops_linux::leftover::{left_running_warning, session_of, stopped_by_signal, LeftRunning, Why};
     use iops_linux::procio::ProcIo;
     use iops_linux::report::exit_info;
     use iops_linux::wait::{self, Status};
@@ -325,7 +325,19 @@ mod built {
             let live: Vec<pid_t> = ids.iter().filter_map(|&id| events.local_pid(id)).collect();
             let outside = |id: &pid_t| session.is_none() || session_of(*id) != session;
             let judged = live.len() == ids.len();
-            let why = if stop_asked { Some(Why::StopAsked) } else { (judged && live.iter().all(outside)).then_some(Why::LeftSession) };
+            // One stopped by a signal (state T) runs again only when continued: untraced, the
+            // command's end would not wait for it either.
+            let why = if stop_asked {
+                Some(Why::StopAsked)
+            } else if !judged {
+                None
+            } else if live.iter().all(outside) {
+                Some(Why::LeftSession)
+            } else if live.iter().all(|p| outside(p) || stopped_by_signal(*p)) {
+                Some(Why::Stopped)
+            } else {
+                None
+            };
             if let (false, Some(why)) = (attached, why) {
                 program.ring.drain(|r| events.on_record(r));
                 left = Some((live.into_iter().map(LeftRunning::of).collect(), why));

@@ -61,6 +61,19 @@ pub enum Why {
     LeftSession,
     /// The command had ended and iops was asked to stop (SIGINT, SIGTERM).
     StopAsked,
+    /// The command had ended, and what it left in its session was stopped
+    /// by a signal (SIGSTOP, SIGTSTP: state T), which runs again only when
+    /// continued; the rest, if any, had left the session.
+    Stopped,
+}
+
+/// Whether `pid` is stopped by a signal (job control, state `T` in
+/// /proc/PID/stat; not a tracer's stop, `t`).
+pub fn stopped_by_signal(pid: pid_t) -> bool {
+    let Ok(stat) = std::fs::read(format!("/proc/{pid}/stat")) else { return false };
+    // "pid (comm) S ...": the state follows the last ')', as comm may hold one.
+    let Some(close) = stat.iter().rposition(|&b| b == b')') else { return false };
+    stat.get(close + 2) == Some(&b'T')
 }
 
 /// The warning naming the processes `left` running, `fate` saying what the
@@ -75,6 +88,7 @@ pub fn left_running_warning(left: &[LeftRunning], why: Why, fate: &str) -> Warni
     let when = match why {
         Why::LeftSession => format!("the command ended leaving {n} running outside its session (daemons: they called setsid)"),
         Why::StopAsked => format!("iops was asked to stop after the command had ended, leaving {n} running"),
+        Why::Stopped => format!("the command ended leaving {n} stopped by a signal (SIGSTOP, SIGTSTP: they run again only when continued) or running outside its session"),
     };
     WarningCode::LeftRunning.with(format!(
         "{when}: {}; iops stopped waiting for {them} there and {their} I/O after that is not counted; {}",
@@ -202,5 +216,25 @@ mod tests {
     fn a_plain_program_has_no_privileges_to_lose() {
         assert_eq!(FilePrivileges::of("/proc/self/exe"), None);
         assert_eq!(exec_unprivileged(std::process::id() as pid_t), None);
+    }
+
+    #[test]
+    fn a_child_stopped_by_sigstop_reads_as_stopped_and_a_running_one_not() {
+        let mut child = std::process::Command::new("sleep").arg("30").spawn().expect("sleep");
+        let pid = child.id() as pid_t;
+        assert!(!stopped_by_signal(pid));
+        unsafe { libc::kill(pid, libc::SIGSTOP) };
+        let mut seen = false;
+        for _ in 0..200 {
+            if stopped_by_signal(pid) {
+                seen = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        child.kill().ok();
+        child.wait().ok();
+        assert!(seen, "state T after SIGSTOP");
+        assert!(!stopped_by_signal(pid), "reaped: no longer stopped");
     }
 }
