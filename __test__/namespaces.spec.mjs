@@ -125,6 +125,33 @@ function cliInPidNamespace(args) {
   return { status: r.status, stderr: r.stderr, report };
 }
 
+each(test, "a PID namespace without a /proc of its own (unshare -p -f, no --mount-proc): every write counted, nothing read from the other namespace's /proc (no storage level, no name from it), said in one warning", (t, method) => {
+  const N = 10;
+  const S = 1000;
+  const out = path.join(dir, `ns-noproc-${method}.dat`);
+  // /proc here is the test's own namespace's: /proc/<pid> of the namespace's pids are other processes.
+  const r = spawnSync("setpriv", ["--pdeathsig", "KILL", "unshare", "--kill-child=KILL", "-p", "-f", process.execPath, CLI, "--json", "-", "--method", method, "--", bin.writes, out, String(N), String(S)], {
+    encoding: "utf8",
+    timeout: 90_000,
+    killSignal: "SIGKILL",
+  });
+  t.is(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  t.is(fs.statSync(out).size, N * S);
+  t.deepEqual(report.warningCodes, ["proc-of-another-namespace"], JSON.stringify(report.warnings));
+  t.is(report.storage ?? null, null, "no storage level read from another process's /proc/<pid>/io");
+  if (method === "ebpf") {
+    // The kernel side's records name the file: exact, as with a /proc.
+    t.deepEqual(written(report), [{ path: out, writeOps: N, writeBytes: N * S }]);
+  } else {
+    // ptrace names fds only through /proc: counted apart, unnamed, never under another process's names.
+    const apart = report.files.find((f) => f.path === "(not named: /proc is another PID namespace's)");
+    t.truthy(apart, JSON.stringify(report.files.map((f) => f.path)));
+    t.is(fileCounts(apart).writeOps, N);
+    t.is(fileCounts(apart).writeBytes, N * S);
+  }
+});
+
 each(test, "a command launched in a PID namespace (unshare -p -f --mount-proc, the field case): its writes, its children's and its threads', exact, each on its file, no warning", (t, method) => {
   const N = 40;
   const S = 1000;

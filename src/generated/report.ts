@@ -560,11 +560,13 @@ export type WarningCode =
   | "left-running"
   /** A program exec'd under ptrace ran without the set-user-ID, set-group-ID or file capabilities of its file; the text names it. */
   | "privileges-ignored"
+  /** iops ran in a PID namespace whose /proc is another namespace's: nothing was read from it (no storage level; fds no record named, unnamed). */
+  | "proc-of-another-namespace"
   /** A log that shows only part of the calls (strace -Z, -z, -e status=, -e trace= without the data calls): what it cannot show is unknown; the text says which option hid it and how that was told. */
   | "calls-filtered-out";
 
 /** Every value of `WarningCode`. */
-export const WARNING_CODE_VALUES: readonly WarningCode[] = ["counters-fallback", "default-source-unavailable", "source-limits", "wine-counters", "other-requests-uncounted", "seccomp-filter-refused", "window-never-opened", "window-markers-missing", "exited-before-end", "compat-syscalls-uncounted", "io-uring-uncounted", "lines-not-understood", "last-line-cut", "calls-rejoined", "calls-never-returned", "calls-begun-before-log", "fds-without-target", "fds-unnamed", "fds-opened-before-trace", "no-timestamps", "whole-second-timestamps", "no-durations", "no-metadata-calls", "offsets-unknown", "appends-unknown", "disk-requests-failed", "io-calls-uncounted", "requests-incomplete", "events-lost", "traced-set-full", "no-storage-bytes", "tracer-still-running", "cpu-shared", "merged-warnings", "no-wall-clock", "mmap-not-counted", "share-cpu-ignored", "pid-is-thread", "program-ptrace-refused", "ebpf-raw-tracepoint", "nested-pid-namespace", "left-running", "privileges-ignored", "calls-filtered-out"];
+export const WARNING_CODE_VALUES: readonly WarningCode[] = ["counters-fallback", "default-source-unavailable", "source-limits", "wine-counters", "other-requests-uncounted", "seccomp-filter-refused", "window-never-opened", "window-markers-missing", "exited-before-end", "compat-syscalls-uncounted", "io-uring-uncounted", "lines-not-understood", "last-line-cut", "calls-rejoined", "calls-never-returned", "calls-begun-before-log", "fds-without-target", "fds-unnamed", "fds-opened-before-trace", "no-timestamps", "whole-second-timestamps", "no-durations", "no-metadata-calls", "offsets-unknown", "appends-unknown", "disk-requests-failed", "io-calls-uncounted", "requests-incomplete", "events-lost", "traced-set-full", "no-storage-bytes", "tracer-still-running", "cpu-shared", "merged-warnings", "no-wall-clock", "mmap-not-counted", "share-cpu-ignored", "pid-is-thread", "program-ptrace-refused", "ebpf-raw-tracepoint", "nested-pid-namespace", "left-running", "privileges-ignored", "proc-of-another-namespace", "calls-filtered-out"];
 
 /** The sources that read per-process counters, not per-call events: the fallbacks when no event source can run. */
 export const COUNTER_SOURCES: readonly Source[] = ["proc-io", "io-counters", "rusage"];

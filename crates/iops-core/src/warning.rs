@@ -113,6 +113,9 @@ pub enum WarningCode {
     /// A program exec'd under ptrace ran without the set-user-ID,
     /// set-group-ID or file capabilities of its file; the text names it.
     PrivilegesIgnored,
+    /// iops ran in a PID namespace whose /proc is another namespace's: nothing
+    /// was read from it (no storage level; fds no record named, unnamed).
+    ProcOfAnotherNamespace,
     /// A log that shows only part of the calls (strace -Z, -z, -e status=,
     /// -e trace= without the data calls): what it cannot show is unknown;
     /// the text says which option hid it and how that was told.

@@ -407,6 +407,9 @@ mod built {
                 iops_linux::calls::UNRESOLVED
             )));
         }
+        if !iops_linux::tasks::proc_is_ours() {
+            warnings.push(iops_linux::tasks::foreign_proc_warning());
+        }
         let refused = events.refused();
         if refused > 0 {
             warnings.push(iops_linux::calls::refused_warning(refused));

@@ -76,6 +76,11 @@ fn why_busy(pid: pid_t, tid: pid_t) -> Busy {
 }
 
 fn task_ids(pid: pid_t) -> io::Result<Vec<pid_t>> {
+    if !crate::tasks::proc_is_ours() {
+        return Err(io::Error::other(
+            "/proc here is another PID namespace's (made without a /proc of its own, as `unshare -p -f` without --mount-proc does), so the process's threads cannot be listed: mount this namespace's own /proc (unshare -p -f --mount-proc)",
+        ));
+    }
     let mut ids = Vec::new();
     for entry in std::fs::read_dir(format!("/proc/{pid}/task"))? {
         if let Some(tid) = entry?.file_name().to_str().and_then(|s| s.parse().ok()) {

@@ -20,6 +20,10 @@ pub fn open_flags(flags: u64) -> OpenFlags {
 /// The name ops on an fd that could not be named are filed under.
 pub const UNRESOLVED: &str = "(closed before it could be resolved)";
 
+/// The name ops on an fd no record named are filed under when /proc is
+/// another PID namespace's (see `tasks::proc_is_ours`).
+pub const FOREIGN_PROC: &str = "(not named: /proc is another PID namespace's)";
+
 /// The name ops on an fd are filed under when the kernel refused /proc's
 /// name of it (see `fds::Unnamed::Refused`).
 pub const REFUSED: &str = "(not named: the kernel refused /proc)";
@@ -349,6 +353,8 @@ impl Calls {
             }
             let (file, offset) = match calls.fds.data_call(&mut calls.agg, tgid, tid, fd as i32, direction, call, bytes) {
                 Some(found) => found,
+                // /proc is another namespace's: nothing read from it (see `tasks::proc_is_ours`).
+                None if !crate::tasks::proc_is_ours() => (calls.agg.file(FOREIGN_PROC, iops_core::FdKind::Unknown), None),
                 // Refused by the kernel: still an op, filed apart.
                 None if calls.fds.take_refused() => {
                     calls.refused += 1;

@@ -40,6 +40,9 @@ impl ProcIo {
 
     /// Reads the counters of `pid` (any thread id names its whole process).
     pub fn read(pid: i32) -> std::io::Result<ProcIo> {
+        if !crate::tasks::proc_is_ours() {
+            return Err(std::io::Error::other("/proc is another PID namespace's"));
+        }
         let mut buf = [0u8; 512];
         let mut f = std::fs::File::open(format!("/proc/{pid}/io"))?;
         let n = f.read(&mut buf)?;

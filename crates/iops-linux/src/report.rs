@@ -206,6 +206,9 @@ fn warnings(outcome: &Outcome, notes: &SessionNotes) -> Vec<Warning> {
     if outcome.program_ptrace != Default::default() {
         warnings.push(program_ptrace_warning(outcome.program_ptrace));
     }
+    if !crate::tasks::proc_is_ours() {
+        warnings.push(crate::tasks::foreign_proc_warning());
+    }
     if outcome.refused_ops > 0 {
         warnings.push(crate::calls::refused_warning(outcome.refused_ops));
     }

@@ -139,6 +139,9 @@ fn voluntary_field(status: &[u8]) -> Option<u64> {
 
 /// Reads /proc/<tid><file> into `buf` with no allocation; the bytes read.
 pub fn read_tid_file(tid: pid_t, file: &[u8], buf: &mut [u8]) -> Option<usize> {
+    if !crate::tasks::proc_is_ours() {
+        return None; // another namespace's pids (see `proc_is_ours`)
+    }
     let mut path = [0u8; 48];
     let prefix = b"/proc/";
     path[..prefix.len()].copy_from_slice(prefix);

@@ -12,12 +12,35 @@ use std::io::Write;
 
 use libc::pid_t;
 
+/// Whether /proc is the procfs of the PID namespace we run in: its `self`
+/// names our own pid. Not so in a namespace made without a /proc of its
+/// own (`unshare -p -f` without `--mount-proc`): there /proc lists another
+/// namespace's processes, and /proc/<pid> of one of ours is another
+/// process, or none. Asked once.
+pub fn proc_is_ours() -> bool {
+    static OURS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *OURS.get_or_init(|| {
+        let own = std::fs::read_link("/proc/self").ok().and_then(|p| p.to_str()?.parse::<u32>().ok());
+        own == Some(std::process::id())
+    })
+}
+
+/// What a capture says when /proc is not ours (see `proc_is_ours`).
+pub fn foreign_proc_warning() -> iops_core::Warning {
+    iops_core::WarningCode::ProcOfAnotherNamespace.with(
+        "iops runs in a PID namespace whose /proc is another namespace's (made without a /proc of its own, as `unshare -p -f` without --mount-proc does): its pids would name other processes, so nothing is read from it: no storage level, and fds no record names are counted apart, unnamed; mount this namespace's own /proc (unshare -p -f --mount-proc) to have them",
+    )
+}
+
 /// The first value `read` gives for a task of process `tgid`, trying
 /// `first` (the thread that made the call), then the leader, then each
 /// thread /proc lists for it; `None` when no task gives one (the process
 /// has no thread left, or none shows the entry). `read` is given the tid of
 /// the task to read through (see `TaskPath`).
 pub fn through_live_task<T>(tgid: pid_t, first: pid_t, mut read: impl FnMut(pid_t) -> Option<T>) -> Option<T> {
+    if !proc_is_ours() {
+        return None; // its pids are another namespace's: they would name other processes
+    }
     if let Some(v) = read(first) {
         return Some(v);
     }
