@@ -70,6 +70,9 @@ pub enum Why {
 /// Whether `pid` is stopped by a signal (job control, state `T` in
 /// /proc/PID/stat; not a tracer's stop, `t`).
 pub fn stopped_by_signal(pid: pid_t) -> bool {
+    if !crate::tasks::proc_is_ours() {
+        return false; // another namespace's pids (see `tasks::proc_is_ours`)
+    }
     let Ok(stat) = std::fs::read(format!("/proc/{pid}/stat")) else { return false };
     // "pid (comm) S ...": the state follows the last ')', as comm may hold one.
     let Some(close) = stat.iter().rposition(|&b| b == b')') else { return false };
