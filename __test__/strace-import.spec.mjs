@@ -20,6 +20,7 @@ import {
   counts,
   fileCounts,
   fileEntry,
+  importJson,
   iops,
   makeTempDir,
   runCli,
@@ -61,17 +62,6 @@ function straceLog(name, flags, argv) {
   if (r.error) throw new Error(`strace could not run (install it: apt-get install strace): ${r.error.message}`);
   if (r.status !== 0) throw new Error(`strace ${flags.join(" ")} failed (${r.status}): ${r.stderr}`);
   return log;
-}
-
-function importJson(args, input) {
-  const r = spawnSync(process.execPath, [CLI, "import", "--json", "-", ...args], { encoding: "utf8", input, maxBuffer: 256 << 20 });
-  let report;
-  try {
-    report = JSON.parse(r.stdout);
-  } catch (e) {
-    throw new Error(`no JSON report (status ${r.status}): ${e.message}\n${r.stderr}`);
-  }
-  return { status: r.status, stderr: r.stderr, report };
 }
 
 const randArgv = (sub) => [bin.randwrites, path.join(dir, sub), String(THREADS), String(COUNT), String(SIZE)];

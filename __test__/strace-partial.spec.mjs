@@ -14,7 +14,7 @@ import { Readable } from "node:stream";
 
 import test from "ava";
 
-import { CLI, FIXTURES, counts, fileEntry, iops as api, makeTempDir, totals } from "./_support/util.mjs";
+import { CLI, FIXTURES, counts, fileEntry, importJson, iops as api, makeTempDir, totals } from "./_support/util.mjs";
 
 let dir;
 let bin;
@@ -44,17 +44,6 @@ function straceLog(name, flags) {
   if (r.error) throw new Error(`strace could not run (install it: apt-get install strace): ${r.error.message}`);
   if (r.status !== 0) throw new Error(`strace ${flags.join(" ")} failed (${r.status}): ${r.stderr}`);
   return { log, work };
-}
-
-function importJson(args) {
-  const r = spawnSync(process.execPath, [CLI, "import", "--json", "-", ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
-  let report;
-  try {
-    report = JSON.parse(r.stdout);
-  } catch (e) {
-    throw new Error(`no JSON report (status ${r.status}): ${e.message}\n${r.stderr}`);
-  }
-  return { status: r.status, stderr: r.stderr, report };
 }
 
 const filtered = (report) => report.warnings.filter((w) => /strace ran with/.test(w));

@@ -78,6 +78,18 @@ export function withoutBpfCaps(command, env = process.env) {
   return r;
 }
 
+/** Runs `iops import --json - <args>` (stdin: `input`) and parses the report: { status, stderr, report }; throws when there is none. */
+export function importJson(args, input) {
+  const r = spawnSync(process.execPath, [CLI, "import", "--json", "-", ...args], { encoding: "utf8", input, maxBuffer: 256 << 20 });
+  let report;
+  try {
+    report = JSON.parse(r.stdout);
+  } catch (e) {
+    throw new Error(`no JSON report (status ${r.status}): ${e.message}\n${r.stderr}`);
+  }
+  return { status: r.status, stderr: r.stderr, report };
+}
+
 /** Runs `iops --json - <args>` and parses the report from stdout. */
 export function runCliJson(args, options = {}) {
   const r = runCli(["--json", "-", ...args], options);
